@@ -1,0 +1,272 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[sessionctl] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'sessionctl'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'sessionctl'= {
+            cand -p 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)'
+            cand --profile 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)'
+            cand -c 'Config file (default: <config dir>/sessionctl/config.toml)'
+            cand --config 'Config file (default: <config dir>/sessionctl/config.toml)'
+            cand -o 'Output format. `ids` (bare IDs, one per line) is for `list` only'
+            cand --output 'Output format. `ids` (bare IDs, one per line) is for `list` only'
+            cand -v 'Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything)'
+            cand --verbose 'Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything)'
+            cand -q 'No progress bar and no warnings on stderr'
+            cand --quiet 'No progress bar and no warnings on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand end 'End one session'
+            cand end-many 'End many sessions: IDs from arguments, `--file`, stdin (`-`), or `--idle-for`'
+            cand delete 'Delete sessions (destructive; asks for confirmation unless `--yes`)'
+            cand list 'List sessions, optionally only the stale ones'
+            cand config 'Inspect the configuration'
+            cand completions 'Print a shell completion script'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'sessionctl;end'= {
+            cand --concurrency 'Requests in flight at once (default: the profile''s `concurrency`, else 8)'
+            cand --rate 'Cap the request rate, e.g. `10/s` or `600/m`'
+            cand -p 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)'
+            cand --profile 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)'
+            cand -c 'Config file (default: <config dir>/sessionctl/config.toml)'
+            cand --config 'Config file (default: <config dir>/sessionctl/config.toml)'
+            cand -o 'Output format. `ids` (bare IDs, one per line) is for `list` only'
+            cand --output 'Output format. `ids` (bare IDs, one per line) is for `list` only'
+            cand --dry-run 'Show what would be done; send nothing that changes state'
+            cand --ignore-missing 'Treat sessions that do not exist as done (exit 0)'
+            cand -v 'Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything)'
+            cand --verbose 'Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything)'
+            cand -q 'No progress bar and no warnings on stderr'
+            cand --quiet 'No progress bar and no warnings on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'sessionctl;end-many'= {
+            cand -f 'Read IDs from a file, one per line (blank lines and `#` comments are skipped)'
+            cand --file 'Read IDs from a file, one per line (blank lines and `#` comments are skipped)'
+            cand --idle-for 'Act on every session idle for longer than this (e.g. `90m`, `2h`, `1d`)'
+            cand --concurrency 'Requests in flight at once (default: the profile''s `concurrency`, else 8)'
+            cand --rate 'Cap the request rate, e.g. `10/s` or `600/m`'
+            cand -p 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)'
+            cand --profile 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)'
+            cand -c 'Config file (default: <config dir>/sessionctl/config.toml)'
+            cand --config 'Config file (default: <config dir>/sessionctl/config.toml)'
+            cand -o 'Output format. `ids` (bare IDs, one per line) is for `list` only'
+            cand --output 'Output format. `ids` (bare IDs, one per line) is for `list` only'
+            cand --empty 'Digital Samba: with `--idle-for`, only sessions with no live participants'
+            cand --all-profiles 'Sweep every profile in the config file (with `--idle-for`)'
+            cand --dry-run 'Show what would be done; send nothing that changes state'
+            cand --ignore-missing 'Treat sessions that do not exist as done (exit 0)'
+            cand -v 'Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything)'
+            cand --verbose 'Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything)'
+            cand -q 'No progress bar and no warnings on stderr'
+            cand --quiet 'No progress bar and no warnings on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'sessionctl;delete'= {
+            cand -f 'Read IDs from a file, one per line (blank lines and `#` comments are skipped)'
+            cand --file 'Read IDs from a file, one per line (blank lines and `#` comments are skipped)'
+            cand --idle-for 'Act on every session idle for longer than this (e.g. `90m`, `2h`, `1d`)'
+            cand --concurrency 'Requests in flight at once (default: the profile''s `concurrency`, else 8)'
+            cand --rate 'Cap the request rate, e.g. `10/s` or `600/m`'
+            cand --wait 'Zep v4: wait until each asynchronous delete task has finished (default 5m)'
+            cand -p 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)'
+            cand --profile 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)'
+            cand -c 'Config file (default: <config dir>/sessionctl/config.toml)'
+            cand --config 'Config file (default: <config dir>/sessionctl/config.toml)'
+            cand -o 'Output format. `ids` (bare IDs, one per line) is for `list` only'
+            cand --output 'Output format. `ids` (bare IDs, one per line) is for `list` only'
+            cand --empty 'Digital Samba: with `--idle-for`, only sessions with no live participants'
+            cand --all-profiles 'Sweep every profile in the config file (with `--idle-for`)'
+            cand --dry-run 'Show what would be done; send nothing that changes state'
+            cand --ignore-missing 'Treat sessions that do not exist as done (exit 0)'
+            cand -y 'Do not ask for confirmation (required when stdin is not a terminal)'
+            cand --yes 'Do not ask for confirmation (required when stdin is not a terminal)'
+            cand --by-uuid 'Zep v4: the IDs are thread UUIDs already; skip the lookup'
+            cand -v 'Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything)'
+            cand --verbose 'Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything)'
+            cand -q 'No progress bar and no warnings on stderr'
+            cand --quiet 'No progress bar and no warnings on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'sessionctl;list'= {
+            cand --idle-for 'Only sessions idle for longer than this (e.g. `90m`, `2h`, `1d`)'
+            cand --older-than 'Only sessions created longer ago than this'
+            cand --limit 'Stop after this many sessions'
+            cand -p 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)'
+            cand --profile 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)'
+            cand -c 'Config file (default: <config dir>/sessionctl/config.toml)'
+            cand --config 'Config file (default: <config dir>/sessionctl/config.toml)'
+            cand -o 'Output format. `ids` (bare IDs, one per line) is for `list` only'
+            cand --output 'Output format. `ids` (bare IDs, one per line) is for `list` only'
+            cand --all 'Include ended (or not live) sessions'
+            cand --empty 'Digital Samba: only sessions with no live participants'
+            cand --all-profiles 'List every profile in the config file'
+            cand -v 'Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything)'
+            cand --verbose 'Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything)'
+            cand -q 'No progress bar and no warnings on stderr'
+            cand --quiet 'No progress bar and no warnings on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'sessionctl;config'= {
+            cand -p 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)'
+            cand --profile 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)'
+            cand -c 'Config file (default: <config dir>/sessionctl/config.toml)'
+            cand --config 'Config file (default: <config dir>/sessionctl/config.toml)'
+            cand -o 'Output format. `ids` (bare IDs, one per line) is for `list` only'
+            cand --output 'Output format. `ids` (bare IDs, one per line) is for `list` only'
+            cand -v 'Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything)'
+            cand --verbose 'Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything)'
+            cand -q 'No progress bar and no warnings on stderr'
+            cand --quiet 'No progress bar and no warnings on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand path 'Print the config file''s path'
+            cand show 'Print the resolved profiles, secrets masked'
+            cand check 'Validate every profile; with `--online`, also try one authenticated read each'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'sessionctl;config;path'= {
+            cand -p 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)'
+            cand --profile 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)'
+            cand -c 'Config file (default: <config dir>/sessionctl/config.toml)'
+            cand --config 'Config file (default: <config dir>/sessionctl/config.toml)'
+            cand -o 'Output format. `ids` (bare IDs, one per line) is for `list` only'
+            cand --output 'Output format. `ids` (bare IDs, one per line) is for `list` only'
+            cand -v 'Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything)'
+            cand --verbose 'Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything)'
+            cand -q 'No progress bar and no warnings on stderr'
+            cand --quiet 'No progress bar and no warnings on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'sessionctl;config;show'= {
+            cand -p 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)'
+            cand --profile 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)'
+            cand -c 'Config file (default: <config dir>/sessionctl/config.toml)'
+            cand --config 'Config file (default: <config dir>/sessionctl/config.toml)'
+            cand -o 'Output format. `ids` (bare IDs, one per line) is for `list` only'
+            cand --output 'Output format. `ids` (bare IDs, one per line) is for `list` only'
+            cand -v 'Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything)'
+            cand --verbose 'Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything)'
+            cand -q 'No progress bar and no warnings on stderr'
+            cand --quiet 'No progress bar and no warnings on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'sessionctl;config;check'= {
+            cand -p 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)'
+            cand --profile 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)'
+            cand -c 'Config file (default: <config dir>/sessionctl/config.toml)'
+            cand --config 'Config file (default: <config dir>/sessionctl/config.toml)'
+            cand -o 'Output format. `ids` (bare IDs, one per line) is for `list` only'
+            cand --output 'Output format. `ids` (bare IDs, one per line) is for `list` only'
+            cand --online 'Make one cheap authenticated request per profile'
+            cand -v 'Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything)'
+            cand --verbose 'Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything)'
+            cand -q 'No progress bar and no warnings on stderr'
+            cand --quiet 'No progress bar and no warnings on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'sessionctl;config;help'= {
+            cand path 'Print the config file''s path'
+            cand show 'Print the resolved profiles, secrets masked'
+            cand check 'Validate every profile; with `--online`, also try one authenticated read each'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'sessionctl;config;help;path'= {
+        }
+        &'sessionctl;config;help;show'= {
+        }
+        &'sessionctl;config;help;check'= {
+        }
+        &'sessionctl;config;help;help'= {
+        }
+        &'sessionctl;completions'= {
+            cand -p 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)'
+            cand --profile 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)'
+            cand -c 'Config file (default: <config dir>/sessionctl/config.toml)'
+            cand --config 'Config file (default: <config dir>/sessionctl/config.toml)'
+            cand -o 'Output format. `ids` (bare IDs, one per line) is for `list` only'
+            cand --output 'Output format. `ids` (bare IDs, one per line) is for `list` only'
+            cand -v 'Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything)'
+            cand --verbose 'Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything)'
+            cand -q 'No progress bar and no warnings on stderr'
+            cand --quiet 'No progress bar and no warnings on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'sessionctl;help'= {
+            cand end 'End one session'
+            cand end-many 'End many sessions: IDs from arguments, `--file`, stdin (`-`), or `--idle-for`'
+            cand delete 'Delete sessions (destructive; asks for confirmation unless `--yes`)'
+            cand list 'List sessions, optionally only the stale ones'
+            cand config 'Inspect the configuration'
+            cand completions 'Print a shell completion script'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'sessionctl;help;end'= {
+        }
+        &'sessionctl;help;end-many'= {
+        }
+        &'sessionctl;help;delete'= {
+        }
+        &'sessionctl;help;list'= {
+        }
+        &'sessionctl;help;config'= {
+            cand path 'Print the config file''s path'
+            cand show 'Print the resolved profiles, secrets masked'
+            cand check 'Validate every profile; with `--online`, also try one authenticated read each'
+        }
+        &'sessionctl;help;config;path'= {
+        }
+        &'sessionctl;help;config;show'= {
+        }
+        &'sessionctl;help;config;check'= {
+        }
+        &'sessionctl;help;completions'= {
+        }
+        &'sessionctl;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

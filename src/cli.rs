@@ -1,0 +1,241 @@
+//! The command-line interface: every flag and subcommand, and nothing else.
+//!
+//! The names here are a contract that operators' scripts and cron lines rely on; the
+//! generated completions and man page (in `completions/`) are checked against this file.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+
+/// End and delete sessions on Zep, Digital Samba and elizaOS messaging servers.
+#[derive(Debug, Parser)]
+#[command(
+    name = "sessionctl",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+#[command(
+    after_help = "Exit codes: 0 all ok, 1 some session failed or was not found, \
+2 usage or configuration error, 3 authentication refused, 130 interrupted."
+)]
+pub struct Cli {
+    /// Profile to use (default: `default_profile` in the config file, else the built-in `local`).
+    #[arg(
+        short,
+        long,
+        global = true,
+        env = "SESSIONCTL_PROFILE",
+        hide_env_values = true,
+        value_name = "NAME"
+    )]
+    pub profile: Option<String>,
+
+    /// Config file (default: <config dir>/sessionctl/config.toml).
+    #[arg(
+        short,
+        long,
+        global = true,
+        env = "SESSIONCTL_CONFIG",
+        hide_env_values = true,
+        value_name = "PATH"
+    )]
+    pub config: Option<PathBuf>,
+
+    /// Output format. `ids` (bare IDs, one per line) is for `list` only.
+    #[arg(short, long, global = true, value_enum, default_value_t = OutputFormat::Table)]
+    pub output: OutputFormat,
+
+    /// Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything).
+    #[arg(short, long, global = true, action = ArgAction::Count)]
+    pub verbose: u8,
+
+    /// No progress bar and no warnings on stderr.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// A table for people.
+    Table,
+    /// One JSON document when the run is over.
+    Json,
+    /// One JSON object per line, printed as each session finishes.
+    Ndjson,
+    /// Bare session IDs, one per line (for `list`), to pipe into `end-many -`.
+    Ids,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// End one session.
+    End {
+        /// The session ID.
+        id: String,
+        #[command(flatten)]
+        run: RunArgs,
+    },
+    /// End many sessions: IDs from arguments, `--file`, stdin (`-`), or `--idle-for`.
+    EndMany(BulkArgs),
+    /// Delete sessions (destructive; asks for confirmation unless `--yes`).
+    Delete {
+        #[command(flatten)]
+        bulk: BulkArgs,
+        /// Do not ask for confirmation (required when stdin is not a terminal).
+        #[arg(short, long)]
+        yes: bool,
+        /// Zep v4: wait until each asynchronous delete task has finished (default 5m).
+        #[arg(long, value_name = "TIMEOUT", num_args = 0..=1, default_missing_value = "5m",
+              value_parser = parse_duration)]
+        wait: Option<Duration>,
+        /// Zep v4: the IDs are thread UUIDs already; skip the lookup.
+        #[arg(long)]
+        by_uuid: bool,
+    },
+    /// List sessions, optionally only the stale ones.
+    List(ListArgs),
+    /// Inspect the configuration.
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
+    /// Print a shell completion script.
+    Completions {
+        /// The shell to generate for.
+        shell: clap_complete::Shell,
+    },
+}
+
+/// Options shared by every command that changes sessions.
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    /// Requests in flight at once (default: the profile's `concurrency`, else 8).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub concurrency: Option<u32>,
+    /// Cap the request rate, e.g. `10/s` or `600/m`.
+    #[arg(long, value_name = "N/s", value_parser = parse_rate)]
+    pub rate: Option<Rate>,
+    /// Show what would be done; send nothing that changes state.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Treat sessions that do not exist as done (exit 0).
+    #[arg(long)]
+    pub ignore_missing: bool,
+}
+
+/// Where the IDs of a bulk command come from.
+#[derive(Debug, Clone, Args)]
+pub struct BulkArgs {
+    /// Session IDs; a single `-` reads them from stdin, one per line.
+    #[arg(value_name = "ID")]
+    pub ids: Vec<String>,
+    /// Read IDs from a file, one per line (blank lines and `#` comments are skipped).
+    #[arg(short, long, value_name = "FILE", conflicts_with = "idle_for")]
+    pub file: Option<PathBuf>,
+    #[command(flatten)]
+    pub stale: StaleArgs,
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+/// Selects stale sessions by listing them first.
+#[derive(Debug, Clone, Args)]
+pub struct StaleArgs {
+    /// Act on every session idle for longer than this (e.g. `90m`, `2h`, `1d`).
+    #[arg(long, value_name = "DUR", value_parser = parse_duration, conflicts_with = "ids")]
+    pub idle_for: Option<Duration>,
+    /// Digital Samba: with `--idle-for`, only sessions with no live participants.
+    #[arg(long, requires = "idle_for")]
+    pub empty: bool,
+    /// Sweep every profile in the config file (with `--idle-for`).
+    #[arg(long, requires = "idle_for")]
+    pub all_profiles: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ListArgs {
+    /// Only sessions idle for longer than this (e.g. `90m`, `2h`, `1d`).
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    pub idle_for: Option<Duration>,
+    /// Only sessions created longer ago than this.
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    pub older_than: Option<Duration>,
+    /// Stop after this many sessions.
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+    /// Include ended (or not live) sessions.
+    #[arg(long)]
+    pub all: bool,
+    /// Digital Samba: only sessions with no live participants.
+    #[arg(long)]
+    pub empty: bool,
+    /// List every profile in the config file.
+    #[arg(long)]
+    pub all_profiles: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigAction {
+    /// Print the config file's path.
+    Path,
+    /// Print the resolved profiles, secrets masked.
+    Show,
+    /// Validate every profile; with `--online`, also try one authenticated read each.
+    Check {
+        /// Make one cheap authenticated request per profile.
+        #[arg(long)]
+        online: bool,
+    },
+}
+
+/// A request-rate cap, in requests per second.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rate(pub f64);
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    humantime::parse_duration(s).map_err(|e| format!("{e} (try e.g. `90m`, `2h`, `1d`)"))
+}
+
+pub fn parse_rate(s: &str) -> Result<Rate, String> {
+    let (n, unit) = s.split_once('/').unwrap_or((s, "s"));
+    let n: f64 = n
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a rate like `10/s`"))?;
+    let per = match unit.trim() {
+        "s" | "sec" => 1.0,
+        "m" | "min" => 60.0,
+        "h" => 3600.0,
+        other => return Err(format!("unknown rate unit `{other}` (use s, m or h)")),
+    };
+    if !(n.is_finite() && n > 0.0) {
+        return Err(format!("rate must be positive, got `{s}`"));
+    }
+    Ok(Rate(n / per))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn rates_parse_in_any_unit() {
+        assert_eq!(parse_rate("10/s"), Ok(Rate(10.0)));
+        assert_eq!(parse_rate("600/m"), Ok(Rate(10.0)));
+        assert_eq!(parse_rate("5"), Ok(Rate(5.0)));
+        assert!(parse_rate("0/s").is_err());
+        assert!(parse_rate("x/s").is_err());
+        assert!(parse_rate("1/fortnight").is_err());
+    }
+}

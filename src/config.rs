@@ -1,0 +1,611 @@
+//! The TOML config file: where it is, how profiles resolve, and how each is validated.
+//!
+//! Everything here runs before any request is sent, so that a mistake in the file is a
+//! one-line error with exit code 2 rather than a half-finished run.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use secrecy::SecretString;
+use serde::{Deserialize, Deserializer};
+use url::Url;
+
+use crate::cli::Rate;
+use crate::provider::{self, ProviderSpec};
+
+/// The profile used when neither the command line, the environment nor the file names one:
+/// an elizaOS messaging server on this machine, so the tool works with no config at all.
+pub const BUILTIN_PROFILE: &str = "local";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("config file {0} does not exist")]
+    NotFound(PathBuf),
+    #[error("cannot read config file {0}: {1}")]
+    Read(PathBuf, std::io::Error),
+    #[error("{0}: not valid UTF-8 (byte {1})")]
+    Utf8(PathBuf, usize),
+    #[error("{path}:{line}:{column}: {message}")]
+    Parse {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("unknown profile `{name}` (known: {known})")]
+    UnknownProfile { name: String, known: String },
+    #[error("profile `{profile}`: {message}")]
+    Invalid { profile: String, message: String },
+    #[error("no config directory on this system; pass --config or set SESSIONCTL_CONFIG")]
+    NoConfigDir,
+}
+
+impl ConfigError {
+    fn invalid(profile: &str, message: impl Into<String>) -> Self {
+        ConfigError::Invalid {
+            profile: profile.to_owned(),
+            message: message.into(),
+        }
+    }
+}
+
+/// The file as written, before validation.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    default_profile: Option<String>,
+    #[serde(default)]
+    profiles: BTreeMap<String, RawProfile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProfile {
+    provider: String,
+    base_url: Option<String>,
+    api_key: Option<SecretString>,
+    api_key_env: Option<String>,
+    api_key_cmd: Option<String>,
+    team_id: Option<String>,
+    api_version: Option<u8>,
+    #[serde(default, deserialize_with = "de_duration")]
+    timeout: Option<Duration>,
+    concurrency: Option<usize>,
+    batch_size: Option<usize>,
+    retries: Option<u32>,
+    #[serde(default, deserialize_with = "de_duration")]
+    max_backoff: Option<Duration>,
+    rate: Option<String>,
+    #[serde(default)]
+    allow_http: bool,
+}
+
+fn de_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+    let s = String::deserialize(d)?;
+    humantime::parse_duration(&s)
+        .map(Some)
+        .map_err(|e| serde::de::Error::custom(format!("`{s}`: {e} (try e.g. `30s`)")))
+}
+
+/// Where a profile's API key comes from. The key itself is only read when a provider is
+/// built, so `config show` never runs a key command or needs the variable set.
+#[derive(Debug, Clone)]
+pub enum KeySource {
+    None,
+    Literal(SecretString),
+    Env(String),
+    Command(String),
+}
+
+impl KeySource {
+    /// Reads the key. A command runs without a shell, its stderr goes to ours, and its
+    /// trimmed stdout is the key.
+    pub fn resolve(&self, profile: &str) -> Result<Option<SecretString>, ConfigError> {
+        let key = match self {
+            KeySource::None => return Ok(None),
+            KeySource::Literal(key) => return Ok(Some(key.clone())),
+            KeySource::Env(var) => std::env::var(var).map_err(|_| {
+                ConfigError::invalid(profile, format!("environment variable {var} is not set"))
+            })?,
+            KeySource::Command(cmd) => run_key_command(profile, cmd)?,
+        };
+        let key = key.trim();
+        if key.is_empty() {
+            return Err(ConfigError::invalid(
+                profile,
+                format!("{} is empty", self.describe()),
+            ));
+        }
+        Ok(Some(SecretString::from(key.to_owned())))
+    }
+
+    /// How `config show` prints the source: never the key itself.
+    pub fn describe(&self) -> String {
+        match self {
+            KeySource::None => "none".into(),
+            KeySource::Literal(_) => "api_key = ***".into(),
+            KeySource::Env(var) => format!("api_key_env = {var}"),
+            KeySource::Command(cmd) => format!("api_key_cmd = {cmd}"),
+        }
+    }
+}
+
+fn run_key_command(profile: &str, cmd: &str) -> Result<String, ConfigError> {
+    let fail = |why: String| ConfigError::invalid(profile, format!("api_key_cmd `{cmd}` {why}"));
+    let argv = shell_words::split(cmd).map_err(|e| fail(format!("cannot be split: {e}")))?;
+    let (program, args) = argv.split_first().ok_or_else(|| fail("is empty".into()))?;
+    let out = Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| fail(format!("could not start: {e}")))?;
+    if !out.status.success() {
+        return Err(fail(format!("failed ({})", out.status)));
+    }
+    String::from_utf8(out.stdout).map_err(|_| fail("printed non-UTF-8 output".into()))
+}
+
+/// One validated profile.
+#[derive(Debug, Clone)]
+pub struct Profile {
+    pub name: String,
+    pub spec: &'static ProviderSpec,
+    pub base_url: Url,
+    pub key: KeySource,
+    pub team_id: Option<String>,
+    pub api_version: u8,
+    pub timeout: Duration,
+    pub concurrency: usize,
+    pub batch_size: usize,
+    pub retries: u32,
+    pub max_backoff: Duration,
+    pub rate: Option<Rate>,
+}
+
+/// Largest `batch_size` accepted: bigger bulk bodies only invite 413s.
+const MAX_BATCH_SIZE: usize = 1000;
+
+impl Profile {
+    /// The profile used when no file names one.
+    pub fn builtin() -> Profile {
+        let raw = RawProfile {
+            provider: "messaging".into(),
+            base_url: None,
+            api_key: None,
+            api_key_env: None,
+            api_key_cmd: None,
+            team_id: None,
+            api_version: None,
+            timeout: None,
+            concurrency: None,
+            batch_size: None,
+            retries: None,
+            max_backoff: None,
+            rate: None,
+            allow_http: false,
+        };
+        Profile::validate(BUILTIN_PROFILE, raw).expect("the built-in profile is valid")
+    }
+
+    fn validate(name: &str, raw: RawProfile) -> Result<Profile, ConfigError> {
+        let bad = |m: String| ConfigError::invalid(name, m);
+        let spec = provider::spec(&raw.provider).ok_or_else(|| {
+            bad(format!(
+                "unknown provider `{}` (known: {})",
+                raw.provider,
+                provider::names().join(", ")
+            ))
+        })?;
+        let api_version = raw.api_version.unwrap_or(spec.api_versions[0]);
+        if !spec.api_versions.contains(&api_version) {
+            return Err(bad(format!(
+                "api_version {api_version} is not supported by {} (supported: {:?})",
+                spec.name, spec.api_versions
+            )));
+        }
+        let base_url = match raw.base_url {
+            Some(s) => s,
+            None => (spec.default_base_url)(api_version).to_owned(),
+        };
+        let base_url = check_base_url(&base_url, raw.allow_http).map_err(bad)?;
+
+        let key = match (raw.api_key, raw.api_key_env, raw.api_key_cmd) {
+            (None, None, None) => KeySource::None,
+            (Some(k), None, None) => KeySource::Literal(k),
+            (None, Some(v), None) => KeySource::Env(v),
+            (None, None, Some(c)) => KeySource::Command(c),
+            _ => {
+                return Err(bad(
+                    "set only one of api_key, api_key_env and api_key_cmd".into()
+                ));
+            }
+        };
+        if spec.needs_key && matches!(key, KeySource::None) {
+            return Err(bad(format!(
+                "{} needs an API key: set api_key_env, api_key_cmd or api_key",
+                spec.name
+            )));
+        }
+        if raw.team_id.is_some() && !spec.uses_team_id {
+            return Err(bad(format!("team_id is not used by {}", spec.name)));
+        }
+        let timeout = raw.timeout.unwrap_or(Duration::from_secs(30));
+        if timeout.is_zero() {
+            return Err(bad("timeout must be more than 0".into()));
+        }
+        let concurrency = raw.concurrency.unwrap_or(8);
+        if !(1..=1024).contains(&concurrency) {
+            return Err(bad(format!(
+                "concurrency must be 1..=1024, got {concurrency}"
+            )));
+        }
+        let batch_size = raw.batch_size.unwrap_or(100);
+        if !(1..=MAX_BATCH_SIZE).contains(&batch_size) {
+            return Err(bad(format!(
+                "batch_size must be 1..={MAX_BATCH_SIZE}, got {batch_size}"
+            )));
+        }
+        let retries = raw.retries.unwrap_or(4);
+        if retries > 20 {
+            return Err(bad(format!("retries must be 0..=20, got {retries}")));
+        }
+        let max_backoff = raw.max_backoff.unwrap_or(Duration::from_secs(30));
+        let rate = raw
+            .rate
+            .map(|r| crate::cli::parse_rate(&r).map_err(|e| bad(format!("rate: {e}"))))
+            .transpose()?;
+        Ok(Profile {
+            name: name.to_owned(),
+            spec,
+            base_url,
+            key,
+            team_id: raw.team_id,
+            api_version,
+            timeout,
+            concurrency,
+            batch_size,
+            retries,
+            max_backoff,
+            rate,
+        })
+    }
+}
+
+/// A base URL may carry a path (`/api/v2`) but no query, fragment or credentials, and plain
+/// http is only for loopback unless the profile opts in: keys must not cross a network in
+/// clear text by accident.
+fn check_base_url(s: &str, allow_http: bool) -> Result<Url, String> {
+    let mut url = Url::parse(s).map_err(|e| format!("base_url `{s}`: {e}"))?;
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(format!("base_url `{s}` must not have a query or fragment"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("base_url must not contain credentials; use api_key_env".into());
+    }
+    match url.scheme() {
+        "https" => {}
+        "http" if allow_http || is_loopback(&url) => {}
+        "http" => {
+            return Err(format!(
+                "base_url `{s}` is plain http to a non-loopback host; use https or set allow_http = true"
+            ));
+        }
+        other => return Err(format!("base_url scheme `{other}` is not http(s)")),
+    }
+    // Path segments are appended to the base, so it must end in a directory.
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
+    }
+    Ok(url)
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d == "localhost" || d.ends_with(".localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// The loaded file: every profile validated, plus which one the user meant.
+#[derive(Debug)]
+pub struct Config {
+    pub path: PathBuf,
+    /// False when the default path does not exist (the built-in profile still works).
+    pub exists: bool,
+    pub default_profile: Option<String>,
+    pub profiles: BTreeMap<String, Profile>,
+    /// True when a literal `api_key` sits in a file others can read.
+    pub world_readable_secret: bool,
+}
+
+/// Where the config file is: `--config` / `SESSIONCTL_CONFIG` (already merged by clap),
+/// else the platform's config directory. Returns whether the user named it explicitly.
+pub fn locate(explicit: Option<&Path>) -> Result<(PathBuf, bool), ConfigError> {
+    match explicit {
+        Some(p) => Ok((p.to_owned(), true)),
+        None => {
+            let dir = dirs::config_dir().ok_or(ConfigError::NoConfigDir)?;
+            Ok((dir.join("sessionctl").join("config.toml"), false))
+        }
+    }
+}
+
+impl Config {
+    /// Loads and validates the file. A file the user named must exist; the default one may
+    /// be absent.
+    pub fn load(explicit: Option<&Path>) -> Result<Config, ConfigError> {
+        let (path, named) = locate(explicit)?;
+        let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !named => {
+                return Ok(Config {
+                    path,
+                    exists: false,
+                    default_profile: None,
+                    profiles: BTreeMap::new(),
+                    world_readable_secret: false,
+                });
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(ConfigError::NotFound(path));
+            }
+            Err(e) => return Err(ConfigError::Read(path, e)),
+        };
+        let text = String::from_utf8(bytes)
+            .map_err(|e| ConfigError::Utf8(path.clone(), e.utf8_error().valid_up_to()))?;
+        let mut config = Config::parse(&path, &text)?;
+        config.world_readable_secret = config
+            .profiles
+            .values()
+            .any(|p| matches!(p.key, KeySource::Literal(_)))
+            && readable_by_others(&path);
+        Ok(config)
+    }
+
+    /// Parses and validates file contents (separate from I/O so it can be fuzzed).
+    pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
+        let raw: RawConfig = toml::from_str(text).map_err(|e| {
+            let (line, column) = e.span().map(|s| line_col(text, s.start)).unwrap_or((1, 1));
+            ConfigError::Parse {
+                path: path.to_owned(),
+                line,
+                column,
+                message: e.message().trim().replace('\n', " "),
+            }
+        })?;
+        let profiles = raw
+            .profiles
+            .into_iter()
+            .map(|(name, p)| Profile::validate(&name, p).map(|p| (name, p)))
+            .collect::<Result<BTreeMap<_, _>, _>>()?;
+        if let Some(d) = &raw.default_profile
+            && !profiles.contains_key(d)
+            && d != BUILTIN_PROFILE
+        {
+            return Err(ConfigError::UnknownProfile {
+                name: d.clone(),
+                known: known_list(&profiles),
+            });
+        }
+        Ok(Config {
+            path: path.to_owned(),
+            exists: true,
+            default_profile: raw.default_profile,
+            profiles,
+            world_readable_secret: false,
+        })
+    }
+
+    /// Picks the profile: `--profile`/`SESSIONCTL_PROFILE` (merged by clap), then
+    /// `default_profile`, then the built-in `local`.
+    pub fn select(&self, wanted: Option<&str>) -> Result<Profile, ConfigError> {
+        let name = wanted
+            .or(self.default_profile.as_deref())
+            .unwrap_or(BUILTIN_PROFILE);
+        match self.profiles.get(name) {
+            Some(p) => Ok(p.clone()),
+            None if name == BUILTIN_PROFILE => Ok(Profile::builtin()),
+            None => Err(ConfigError::UnknownProfile {
+                name: name.to_owned(),
+                known: known_list(&self.profiles),
+            }),
+        }
+    }
+}
+
+fn known_list(profiles: &BTreeMap<String, Profile>) -> String {
+    let mut names: Vec<&str> = profiles.keys().map(String::as_str).collect();
+    if !names.contains(&BUILTIN_PROFILE) {
+        names.push(BUILTIN_PROFILE);
+    }
+    names.join(", ")
+}
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+#[cfg(unix)]
+fn readable_by_others(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o077 != 0)
+}
+
+#[cfg(not(unix))]
+fn readable_by_others(_: &Path) -> bool {
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(Path::new("c.toml"), text)
+    }
+
+    #[test]
+    fn unknown_key_names_key_and_line() {
+        let err = parse("[profiles.a]\nprovider = \"messaging\"\ncolour = 1\n").unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.starts_with("c.toml:3:1:"), "{msg}");
+        assert!(msg.contains("colour"), "{msg}");
+    }
+
+    #[test]
+    fn defaults_apply() {
+        let c = parse("[profiles.z]\nprovider = \"zep\"\napi_key_env = \"K\"\n").unwrap();
+        let z = &c.profiles["z"];
+        assert_eq!(z.base_url.as_str(), "https://api.getzep.com/api/v2/");
+        assert_eq!(
+            (z.timeout, z.concurrency, z.batch_size),
+            (Duration::from_secs(30), 8, 100)
+        );
+        assert_eq!(z.api_version, 2);
+    }
+
+    #[test]
+    fn v4_zep_gets_its_own_base_url() {
+        let c =
+            parse("[profiles.z]\nprovider=\"zep\"\napi_version=4\napi_key_env=\"K\"\n").unwrap();
+        assert_eq!(
+            c.profiles["z"].base_url.as_str(),
+            "https://api.getzep.com/api/v4/"
+        );
+    }
+
+    #[test]
+    fn rejects_bad_values() {
+        for (body, needle) in [
+            ("provider=\"messaging\"\ntimeout=\"0s\"", "timeout"),
+            ("provider=\"messaging\"\nconcurrency=0", "concurrency"),
+            (
+                "provider=\"messaging\"\nconcurrency=\"many\"",
+                "invalid type",
+            ),
+            (
+                "provider=\"zep\"\napi_key_env=\"K\"\nbatch_size=100000",
+                "batch_size",
+            ),
+            ("provider=\"zep\"", "needs an API key"),
+            (
+                "provider=\"zep\"\napi_key=\"a\"\napi_key_env=\"K\"",
+                "only one",
+            ),
+            ("provider=\"nope\"", "unknown provider"),
+            (
+                "provider=\"messaging\"\nbase_url=\"http://example.com\"",
+                "non-loopback",
+            ),
+            (
+                "provider=\"messaging\"\nbase_url=\"https://u:p@example.com\"",
+                "credentials",
+            ),
+            (
+                "provider=\"messaging\"\nbase_url=\"https://example.com/?a=b\"",
+                "query",
+            ),
+            (
+                "provider=\"messaging\"\nbase_url=\"https://example.com/#x\"",
+                "fragment",
+            ),
+            ("provider=\"messaging\"\napi_version=4", "api_version"),
+        ] {
+            let err = parse(&format!("[profiles.p]\n{body}\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(needle), "{body}: {err}");
+        }
+    }
+
+    #[test]
+    fn duplicate_profiles_are_a_parse_error() {
+        let err =
+            parse("[profiles.a]\nprovider=\"messaging\"\n[profiles.a]\nprovider=\"messaging\"\n")
+                .unwrap_err()
+                .to_string();
+        assert!(err.starts_with("c.toml:3:"), "{err}");
+    }
+
+    #[test]
+    fn selection_order_and_builtin() {
+        let c = parse("default_profile=\"b\"\n[profiles.b]\nprovider=\"messaging\"\n").unwrap();
+        assert_eq!(c.select(None).unwrap().name, "b");
+        assert_eq!(
+            c.select(Some("local")).unwrap().base_url.as_str(),
+            "http://localhost:3000/"
+        );
+        let err = c.select(Some("x")).unwrap_err().to_string();
+        assert_eq!(err, "unknown profile `x` (known: b, local)");
+    }
+
+    #[test]
+    fn example_config_is_valid_and_shows_every_key() {
+        let text = include_str!("../config.example.toml");
+        let c = parse(text).unwrap();
+        assert_eq!(c.profiles.len(), 4);
+        assert_eq!(c.profiles["zep-threads"].api_version, 4);
+        for key in [
+            "default_profile",
+            "provider",
+            "api_version",
+            "base_url",
+            "api_key",
+            "api_key_env",
+            "api_key_cmd",
+            "team_id",
+            "timeout",
+            "concurrency",
+            "batch_size",
+            "retries",
+            "max_backoff",
+            "rate",
+            "allow_http",
+        ] {
+            assert!(
+                text.contains(&format!("{key} = ")),
+                "config.example.toml lacks {key}"
+            );
+        }
+    }
+
+    #[test]
+    fn literal_key_never_prints() {
+        let c = parse("[profiles.z]\nprovider=\"zep\"\napi_key=\"s3cr3t\"\n").unwrap();
+        assert!(!format!("{c:?}").contains("s3cr3t"));
+        assert_eq!(c.profiles["z"].key.describe(), "api_key = ***");
+    }
+
+    #[test]
+    fn key_command_runs_without_a_shell() {
+        let k = KeySource::Command("printf '  abc \\n'".into())
+            .resolve("p")
+            .unwrap()
+            .unwrap();
+        assert_eq!(secrecy::ExposeSecret::expose_secret(&k), "abc");
+        let err = KeySource::Command("false".into())
+            .resolve("p")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("failed"), "{err}");
+        let err = KeySource::Command("true".into())
+            .resolve("p")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("empty"), "{err}");
+        let err = KeySource::Command("echo a | cat".into())
+            .resolve("p")
+            .unwrap()
+            .unwrap();
+        assert_eq!(secrecy::ExposeSecret::expose_secret(&err), "a | cat");
+    }
+}

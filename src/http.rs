@@ -1,0 +1,466 @@
+//! The one HTTP layer every provider goes through: client set-up, URL building, auth,
+//! timeouts, retries with back-off, rate limiting and error-body parsing.
+//!
+//! Keeping this in one place is what lets a provider file be nothing but its wire
+//! contract: providers build a [`Request`], get a [`Reply`] (any status) or a [`Failure`]
+//! (no usable reply after every retry), and map those to outcomes.
+
+use std::num::NonZeroU32;
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime};
+
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
+use reqwest::{Method, StatusCode, redirect};
+use serde::de::DeserializeOwned;
+use tokio::sync::Semaphore;
+use tokio::time::Instant;
+use url::Url;
+
+use crate::config::Profile;
+
+/// Statuses worth another try: the server may well answer differently in a moment.
+/// 400/401/403/404/409/422 are answers, not accidents, and are never retried.
+const RETRYABLE: [u16; 6] = [408, 429, 500, 502, 503, 504];
+
+/// Most of an error body we keep: enough for any real message, small enough that a server
+/// answering 50 MB (or never finishing) cannot exhaust memory.
+const ERROR_BODY_CAP: usize = 64 * 1024;
+/// Most of a successful body we accept (a list page); anything larger is refused.
+const BODY_CAP: usize = 16 * 1024 * 1024;
+/// Same-host redirects followed before giving up.
+const MAX_REDIRECTS: usize = 5;
+/// First back-off step; it doubles per attempt up to the profile's `max_backoff`.
+const BASE_BACKOFF: Duration = Duration::from_millis(500);
+
+/// Why no usable reply came back.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum HttpError {
+    #[error("timed out after {0:?}")]
+    Timeout(Duration),
+    #[error("connection failed: {0}")]
+    Connect(String),
+    #[error("reply broken off: {0}")]
+    Body(String),
+    #[error("reply larger than {} MiB", BODY_CAP >> 20)]
+    TooLarge,
+}
+
+/// A request that failed for good, with how many attempts it took.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    pub error: HttpError,
+    pub attempts: u32,
+}
+
+/// A complete reply, whatever its status.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+    pub attempts: u32,
+}
+
+impl Reply {
+    pub fn is_success(&self) -> bool {
+        self.status.is_success()
+    }
+
+    /// Decodes a JSON body; the error says what was wrong without echoing the body.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, String> {
+        serde_json::from_slice(&self.body).map_err(|e| format!("malformed reply body: {e}"))
+    }
+
+    /// The server's own message, whichever provider shape it came in:
+    /// `{"message"}` (Zep, Digital Samba), `{"error":{"message"}}` (Zep v4, elizaOS),
+    /// `{"error":"..","message":".."}` (elizaOS auth), or plain text (Zep CE's 401).
+    pub fn error_message(&self) -> String {
+        let parsed: Option<serde_json::Value> = serde_json::from_slice(&self.body).ok();
+        let from_json = parsed.as_ref().and_then(|v| {
+            let nested = v.pointer("/error/message").and_then(|m| m.as_str());
+            let flat = v.get("message").and_then(|m| m.as_str());
+            let slug = v.get("error").and_then(|m| m.as_str());
+            nested.or(flat).or(slug).map(str::to_owned)
+        });
+        let text = from_json.unwrap_or_else(|| String::from_utf8_lossy(&self.body).into_owned());
+        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        let text = if text.is_empty() {
+            self.status
+                .canonical_reason()
+                .unwrap_or("no message")
+                .to_owned()
+        } else {
+            text
+        };
+        truncate(&text, 300)
+    }
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_owned(),
+    }
+}
+
+/// One request, before it is sent (and possibly re-sent).
+#[derive(Debug)]
+pub struct Request {
+    method: Method,
+    url: Url,
+    json: Option<serde_json::Value>,
+    headers: Vec<(HeaderName, HeaderValue)>,
+}
+
+impl Request {
+    pub fn new(method: Method, url: Url) -> Request {
+        Request {
+            method,
+            url,
+            json: None,
+            headers: Vec::new(),
+        }
+    }
+
+    pub fn json(mut self, body: serde_json::Value) -> Request {
+        self.json = Some(body);
+        self
+    }
+
+    pub fn header(mut self, name: &'static str, value: &str) -> Request {
+        let value = HeaderValue::from_str(value).expect("header values we build are ASCII");
+        self.headers.push((HeaderName::from_static(name), value));
+        self
+    }
+}
+
+/// The shared client for one profile: connection pool, auth, retry and rate policy.
+pub struct Http {
+    client: reqwest::Client,
+    base: Url,
+    auth: Option<(HeaderName, HeaderValue)>,
+    timeout: Duration,
+    retries: u32,
+    max_backoff: Duration,
+    /// Set by a 429: nobody starts a request before this instant (a shared back-off, so one
+    /// rate-limited reply slows the whole run, not just the request that got it).
+    paused_until: Mutex<Option<Instant>>,
+    limiter: Option<DefaultDirectRateLimiter>,
+    /// One permit per request in flight: `--concurrency` bounds requests, not batches, so a
+    /// v4 batch of lookups and deletes or a task poll counts the same as any other call.
+    in_flight: Semaphore,
+}
+
+impl std::fmt::Debug for Http {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Http")
+            .field("base", &self.base.as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Http {
+    /// `auth` is the provider's auth header; it is marked sensitive so that neither Debug
+    /// output nor a redirect to another host can carry it away.
+    pub fn new(
+        profile: &Profile,
+        auth: Option<(HeaderName, HeaderValue)>,
+        rate_per_sec: Option<f64>,
+        concurrency: usize,
+    ) -> Http {
+        // rustls needs one process-wide crypto provider; a second install is a no-op.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let origin = profile.base_url.clone();
+        let client = reqwest::Client::builder()
+            .user_agent(concat!("sessionctl/", env!("CARGO_PKG_VERSION")))
+            .timeout(profile.timeout)
+            .connect_timeout(profile.timeout.min(Duration::from_secs(10)))
+            .redirect(redirect::Policy::custom(move |attempt| {
+                if attempt.previous().len() > MAX_REDIRECTS {
+                    attempt.error("too many redirects")
+                } else if attempt.url().host_str() != origin.host_str()
+                    || attempt.url().port_or_known_default() != origin.port_or_known_default()
+                {
+                    // Another host must never see our credentials: hand the 3xx back.
+                    attempt.stop()
+                } else {
+                    attempt.follow()
+                }
+            }))
+            .build()
+            .expect("a client with these settings always builds");
+        let auth = auth.map(|(name, mut value)| {
+            value.set_sensitive(true);
+            (name, value)
+        });
+        let limiter = rate_per_sec.map(|r| {
+            let period = Duration::from_secs_f64(1.0 / r);
+            let quota = Quota::with_period(period)
+                .expect("rates are validated positive")
+                .allow_burst(NonZeroU32::MIN);
+            RateLimiter::direct(quota)
+        });
+        Http {
+            client,
+            base: profile.base_url.clone(),
+            auth,
+            timeout: profile.timeout,
+            retries: profile.retries,
+            max_backoff: profile.max_backoff,
+            paused_until: Mutex::new(None),
+            limiter,
+            in_flight: Semaphore::new(concurrency),
+        }
+    }
+
+    /// The base URL with `segments` appended, each percent-encoded as exactly ONE path
+    /// segment: an ID like `a b/c?d` can never become extra path or a query.
+    pub fn url(&self, segments: &[&str]) -> Url {
+        let mut url = self.base.clone();
+        url.path_segments_mut()
+            .expect("http(s) URLs have a path")
+            .pop_if_empty()
+            .extend(segments);
+        url
+    }
+
+    /// Sends `req`, retrying what is worth retrying. Any reply that is not retryable (or
+    /// is the last try) comes back as `Ok`, whatever its status.
+    pub async fn send(&self, req: Request) -> Result<Reply, Failure> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let permit = self.in_flight.acquire().await.expect("never closed");
+            self.wait_turn().await;
+            let started = Instant::now();
+            let result = self.send_once(&req).await;
+            drop(permit);
+            let delay = match &result {
+                Ok(reply) => {
+                    tracing::info!(
+                        "{} {} -> {} in {:?}",
+                        req.method,
+                        req.url,
+                        reply.status.as_u16(),
+                        started.elapsed()
+                    );
+                    RETRYABLE
+                        .contains(&reply.status.as_u16())
+                        .then(|| self.retry_delay(attempt, Some(reply)))
+                }
+                Err(e) => {
+                    tracing::info!("{} {} -> {e}", req.method, req.url);
+                    Some(self.retry_delay(attempt, None))
+                }
+            };
+            match delay {
+                Some(delay) if attempt <= self.retries => {
+                    tracing::debug!("retrying in {delay:?} (attempt {attempt})");
+                    if let Ok(reply) = &result
+                        && reply.status == StatusCode::TOO_MANY_REQUESTS
+                    {
+                        self.pause_all(delay);
+                    }
+                    tokio::time::sleep(delay).await;
+                }
+                _ => {
+                    return match result {
+                        Ok(reply) => Ok(Reply {
+                            attempts: attempt,
+                            ..reply
+                        }),
+                        Err(error) => Err(Failure {
+                            error,
+                            attempts: attempt,
+                        }),
+                    };
+                }
+            }
+        }
+    }
+
+    async fn send_once(&self, req: &Request) -> Result<Reply, HttpError> {
+        let mut builder = self.client.request(req.method.clone(), req.url.clone());
+        if let Some((name, value)) = &self.auth {
+            builder = builder.header(name, value);
+        }
+        for (name, value) in &req.headers {
+            builder = builder.header(name, value);
+        }
+        if let Some(body) = &req.json {
+            builder = builder.json(body);
+        }
+        let mut resp = builder.send().await.map_err(|e| self.classify(e))?;
+        let status = resp.status();
+        let headers = std::mem::take(resp.headers_mut());
+        let cap = if status.is_success() {
+            BODY_CAP
+        } else {
+            ERROR_BODY_CAP
+        };
+        let mut body = Vec::new();
+        while let Some(chunk) = resp.chunk().await.map_err(|e| self.classify(e))? {
+            let room = cap - body.len();
+            body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+            if body.len() == cap {
+                if status.is_success() {
+                    return Err(HttpError::TooLarge);
+                }
+                break; // an error body: what we have is plenty
+            }
+        }
+        Ok(Reply {
+            status,
+            headers,
+            body,
+            attempts: 0,
+        })
+    }
+
+    fn classify(&self, e: reqwest::Error) -> HttpError {
+        if e.is_timeout() {
+            return HttpError::Timeout(self.timeout);
+        }
+        // The innermost cause says what happened ("Connection refused"); the outer layers
+        // only repeat the URL.
+        let mut cause: &dyn std::error::Error = &e;
+        while let Some(inner) = cause.source() {
+            cause = inner;
+        }
+        if e.is_body() || e.is_decode() {
+            HttpError::Body(cause.to_string())
+        } else {
+            HttpError::Connect(cause.to_string())
+        }
+    }
+
+    /// How long to wait before attempt `attempt + 1`: the server's own hint when it gave
+    /// one (`Retry-After` seconds or date, `retry-after-ms`, `X-RateLimit-Reset`), else a
+    /// jittered exponential step; never more than `max_backoff`.
+    fn retry_delay(&self, attempt: u32, reply: Option<&Reply>) -> Duration {
+        let hinted = reply.and_then(|r| server_hint(&r.headers, r.status));
+        let delay = hinted.unwrap_or_else(|| {
+            let step = BASE_BACKOFF.saturating_mul(1 << attempt.min(16).saturating_sub(1));
+            step.min(self.max_backoff)
+                .mul_f64(0.5 + fastrand::f64() / 2.0)
+        });
+        delay.min(self.max_backoff)
+    }
+
+    fn pause_all(&self, delay: Duration) {
+        let until = Instant::now() + delay;
+        let mut paused = self.paused_until.lock().expect("never poisoned");
+        if paused.is_none_or(|p| p < until) {
+            *paused = Some(until);
+        }
+    }
+
+    async fn wait_turn(&self) {
+        let until = *self.paused_until.lock().expect("never poisoned");
+        if let Some(until) = until {
+            tokio::time::sleep_until(until).await;
+        }
+        if let Some(limiter) = &self.limiter {
+            limiter.until_ready().await;
+        }
+    }
+}
+
+fn server_hint(headers: &HeaderMap, status: StatusCode) -> Option<Duration> {
+    let text = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+    };
+    if let Some(ms) = text("retry-after-ms").and_then(|v| v.parse::<f64>().ok()) {
+        return Some(Duration::from_secs_f64(ms.max(0.0) / 1000.0));
+    }
+    if let Some(v) = text(RETRY_AFTER.as_str()) {
+        if let Ok(secs) = v.parse::<f64>() {
+            return Duration::try_from_secs_f64(secs.max(0.0)).ok();
+        }
+        if let Ok(at) = httpdate::parse_http_date(v) {
+            return Some(at.duration_since(SystemTime::now()).unwrap_or_default());
+        }
+    }
+    if status == StatusCode::TOO_MANY_REQUESTS
+        && let Some(reset) = text("x-ratelimit-reset").and_then(|v| v.parse::<u64>().ok())
+    {
+        let at = SystemTime::UNIX_EPOCH + Duration::from_secs(reset);
+        return Some(at.duration_since(SystemTime::now()).unwrap_or_default());
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reply(status: u16, body: &str) -> Reply {
+        Reply {
+            status: StatusCode::from_u16(status).unwrap(),
+            headers: HeaderMap::new(),
+            body: body.as_bytes().to_vec(),
+            attempts: 1,
+        }
+    }
+
+    #[test]
+    fn error_messages_from_every_provider_shape() {
+        assert_eq!(
+            reply(404, r#"{"message":"not found"}"#).error_message(),
+            "not found"
+        );
+        let v4 = r#"{"error":{"code":"not_found","message":"thread not found"}}"#;
+        assert_eq!(reply(404, v4).error_message(), "thread not found");
+        let eliza =
+            r#"{"error":"API key required","message":"Missing or invalid X-API-KEY header"}"#;
+        assert_eq!(
+            reply(401, eliza).error_message(),
+            "Missing or invalid X-API-KEY header"
+        );
+        assert_eq!(reply(401, "unauthorized\n").error_message(), "unauthorized");
+        assert_eq!(reply(502, "").error_message(), "Bad Gateway");
+        assert!(
+            reply(500, &"x".repeat(1000))
+                .error_message()
+                .chars()
+                .count()
+                <= 301
+        );
+        let bad_utf8 = Reply {
+            body: vec![0xff, 0xfe, b'o', b'k'],
+            ..reply(500, "")
+        };
+        assert_eq!(bad_utf8.error_message(), "\u{fffd}\u{fffd}ok");
+    }
+
+    #[test]
+    fn retry_after_in_every_form() {
+        let mut h = HeaderMap::new();
+        h.insert(RETRY_AFTER, HeaderValue::from_static("3"));
+        assert_eq!(
+            server_hint(&h, StatusCode::TOO_MANY_REQUESTS),
+            Some(Duration::from_secs(3))
+        );
+        let later = SystemTime::now() + Duration::from_secs(120);
+        h.insert(RETRY_AFTER, httpdate::fmt_http_date(later).parse().unwrap());
+        let d = server_hint(&h, StatusCode::SERVICE_UNAVAILABLE).unwrap();
+        assert!(
+            d > Duration::from_secs(100) && d <= Duration::from_secs(120),
+            "{d:?}"
+        );
+        let mut h = HeaderMap::new();
+        h.insert("retry-after-ms", HeaderValue::from_static("250"));
+        assert_eq!(
+            server_hint(&h, StatusCode::TOO_MANY_REQUESTS),
+            Some(Duration::from_millis(250))
+        );
+        assert_eq!(
+            server_hint(&HeaderMap::new(), StatusCode::TOO_MANY_REQUESTS),
+            None
+        );
+    }
+}

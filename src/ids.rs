@@ -1,0 +1,195 @@
+//! Session IDs as they come in: from arguments, a file or stdin. Validated here, before
+//! anything is sent, so that a hostile or mangled ID can never reach a URL.
+
+use std::collections::HashSet;
+
+use tokio::io::{AsyncBufRead, AsyncBufReadExt};
+use tokio::sync::mpsc;
+
+/// Longest ID accepted. Real IDs are UUIDs or short slugs; 1 KiB leaves room for any of
+/// them while refusing pasted garbage.
+const MAX_ID_BYTES: usize = 1024;
+
+/// Why an ID was refused.
+pub fn check(id: &str) -> Result<(), String> {
+    if id.trim().is_empty() {
+        return Err("empty session ID".into());
+    }
+    if let Some(c) = id.chars().find(|c| c.is_control()) {
+        return Err(format!(
+            "session ID contains control character U+{:04X}",
+            c as u32
+        ));
+    }
+    if id == "." || id == ".." {
+        return Err(format!("`{id}` cannot be a session ID (it is a path step)"));
+    }
+    if id.len() > MAX_ID_BYTES {
+        return Err(format!(
+            "session ID is {} bytes long (at most {MAX_ID_BYTES})",
+            id.len()
+        ));
+    }
+    Ok(())
+}
+
+/// One line of input, decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Item {
+    Id(String),
+    /// A line that cannot be an ID: reported as `failed`, never sent.
+    Invalid {
+        id: String,
+        why: String,
+    },
+}
+
+/// Turns raw lines into items: strips a BOM and CR, skips blank lines and `#` comments.
+/// Returns `None` for lines that are not IDs at all.
+pub fn parse_line(raw: &[u8], first: bool) -> Option<Item> {
+    let raw = if first {
+        raw.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(raw)
+    } else {
+        raw
+    };
+    let raw = raw.strip_suffix(b"\n").unwrap_or(raw);
+    let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+    let text = match std::str::from_utf8(raw) {
+        Ok(t) => t.trim(),
+        Err(_) => {
+            return Some(Item::Invalid {
+                id: String::from_utf8_lossy(raw).trim().to_owned(),
+                why: "session ID is not valid UTF-8".into(),
+            });
+        }
+    };
+    if text.is_empty() || text.starts_with('#') {
+        return None;
+    }
+    Some(match check(text) {
+        Ok(()) => Item::Id(text.to_owned()),
+        Err(why) => Item::Invalid {
+            id: text.escape_default().to_string(),
+            why,
+        },
+    })
+}
+
+/// Skips IDs already seen, so each session is acted on (and reported) once.
+#[derive(Default)]
+pub struct Dedup(HashSet<Box<str>>);
+
+impl Dedup {
+    pub fn first_time(&mut self, id: &str) -> bool {
+        self.0.insert(id.into())
+    }
+}
+
+/// Streams IDs from `reader` in chunks of `chunk` items, deduplicated, into `tx`. Runs as
+/// its own task so that reading never waits on the network and the runner never waits on
+/// a half-read line; the channel's bound keeps memory flat however long the input.
+pub async fn stream_lines(
+    mut reader: impl AsyncBufRead + Unpin,
+    chunk: usize,
+    tx: mpsc::Sender<Vec<Item>>,
+) -> std::io::Result<()> {
+    let mut seen = Dedup::default();
+    let mut batch = Vec::with_capacity(chunk);
+    let mut line = Vec::new();
+    let mut first = true;
+    loop {
+        line.clear();
+        if reader.read_until(b'\n', &mut line).await? == 0 {
+            break;
+        }
+        let item = parse_line(&line, first);
+        first = false;
+        match item {
+            Some(Item::Id(id)) if !seen.first_time(&id) => {}
+            Some(item) => batch.push(item),
+            None => {}
+        }
+        if batch.len() == chunk {
+            let full = std::mem::replace(&mut batch, Vec::with_capacity(chunk));
+            if tx.send(full).await.is_err() {
+                return Ok(()); // the runner has gone: nothing more to read for
+            }
+        }
+    }
+    if !batch.is_empty() {
+        let _ = tx.send(batch).await;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn lines_are_cleaned() {
+        assert_eq!(
+            parse_line(b"\xEF\xBB\xBFabc\r\n", true),
+            Some(Item::Id("abc".into()))
+        );
+        assert_eq!(parse_line(b"  \r\n", false), None);
+        assert_eq!(parse_line(b"# note\n", false), None);
+        assert_eq!(
+            parse_line(b"a b/c?d\n", false),
+            Some(Item::Id("a b/c?d".into()))
+        );
+        assert!(matches!(
+            parse_line(b"a\0b\n", false),
+            Some(Item::Invalid { .. })
+        ));
+        assert!(matches!(
+            parse_line(b"\xff\xfe\n", false),
+            Some(Item::Invalid { .. })
+        ));
+        assert!(matches!(
+            parse_line(b"..\n", false),
+            Some(Item::Invalid { .. })
+        ));
+    }
+
+    #[test]
+    fn ids_are_checked() {
+        assert!(check("").is_err());
+        assert!(check("   ").is_err());
+        assert!(check("a\tb").is_err());
+        assert!(check("a\u{7f}").is_err());
+        assert!(check(&"x".repeat(10 * 1024)).is_err());
+        for ok in ["a/b", "%", "?", "#x", "ünï", "a b"] {
+            assert!(check(ok).is_ok(), "{ok}");
+        }
+    }
+
+    #[tokio::test]
+    async fn streams_deduplicated_chunks() {
+        let input: &[u8] = b"a\nb\na\n\nc\r\n#x\nd";
+        let (tx, mut rx) = mpsc::channel(8);
+        stream_lines(input, 3, tx).await.unwrap();
+        let mut got = Vec::new();
+        while let Some(chunk) = rx.recv().await {
+            got.push(chunk.len());
+        }
+        assert_eq!(got, vec![3, 1]);
+    }
+
+    proptest! {
+        /// Whatever the bytes, a line yields nothing, a valid ID, or a refusal; an
+        /// accepted ID never carries a control character or surrounding space.
+        #[test]
+        fn any_line_is_handled(raw in proptest::collection::vec(any::<u8>(), 0..200)) {
+            match parse_line(&raw, true) {
+                Some(Item::Id(id)) => {
+                    prop_assert!(check(&id).is_ok());
+                    prop_assert_eq!(id.trim(), id.as_str());
+                }
+                Some(Item::Invalid { why, .. }) => prop_assert!(!why.is_empty()),
+                None => {}
+            }
+        }
+    }
+}

@@ -1,0 +1,15 @@
+//! sessionctl: end and delete sessions on hosted services, from a terminal, a script or cron.
+//!
+//! The binary (`src/main.rs`) is a thin shell around [`app`]; the modules are public so
+//! that tests can reach the CLI definition (completions, man page) and the parsers.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod http;
+pub mod ids;
+pub mod outcome;
+pub mod output;
+pub mod provider;
+pub mod runner;
+pub mod stale;

@@ -1,0 +1,46 @@
+use std::io::Write;
+
+use clap::Parser;
+use sessionctl::app::{self, AppError};
+use sessionctl::cli::Cli;
+
+fn main() {
+    // clap prints usage errors itself and exits with 2, which is our usage code too.
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+    let result = app::run_offline(&cli).unwrap_or_else(|| {
+        // One thread is plenty: the work is waiting on the network, and it keeps CPU use
+        // and start-up small. The runtime is only built for commands that need it.
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(AppError::Input)
+            .and_then(|rt| rt.block_on(app::run(cli)))
+    });
+    let code = match result {
+        Ok(exit) => exit,
+        Err(e) => {
+            eprintln!("sessionctl: error: {e}");
+            e.exit()
+        }
+    };
+    let _ = std::io::stdout().flush();
+    // Exit at once: a reader still blocked on an interactive stdin must not hold us up.
+    std::process::exit(code as i32);
+}
+
+/// `-v` logs each request, `-vv` retries and timings, `-vvv` the HTTP stack too. Request
+/// logs carry method, URL and status only; credentials live in headers, never logged.
+fn init_logging(verbose: u8) {
+    let filter = match verbose {
+        0 => "warn",
+        1 => "sessionctl=info",
+        2 => "sessionctl=debug",
+        _ => "sessionctl=trace,reqwest=debug",
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+}

@@ -1,0 +1,297 @@
+//! Rendering: tables for people, one JSON document or streamed NDJSON for scripts.
+//!
+//! Everything printed to stdout goes through here; stderr carries only the progress bar,
+//! warnings and errors, so `-o json > file` always yields a clean document.
+
+use std::io::{self, IsTerminal, Write};
+
+use comfy_table::{Cell, Color, ContentArrangement, Table, presets};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde::Serialize;
+
+use crate::cli::OutputFormat;
+use crate::outcome::{Outcome, SessionResult, Summary};
+use crate::stale::Listed;
+
+/// Which profile a document is about (`None` when it sweeps every profile).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Header {
+    pub profile: Option<String>,
+    pub provider: Option<String>,
+}
+
+/// Collects results as the runner produces them and prints them in the chosen format:
+/// NDJSON at once, line by line; a table or JSON document at the end.
+pub struct ResultSink {
+    format: OutputFormat,
+    header: Header,
+    kept: Vec<SessionResult>,
+    summary: Summary,
+    progress: Option<ProgressBar>,
+    stdout_gone: bool,
+}
+
+impl ResultSink {
+    /// `progress` asks for a bar; it only appears on a terminal and never with NDJSON
+    /// (whose lines would interleave with it).
+    pub fn new(format: OutputFormat, header: Header, progress: bool) -> ResultSink {
+        let progress = (progress && format != OutputFormat::Ndjson && io::stderr().is_terminal())
+            .then(|| {
+                let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+                bar.set_style(
+                    ProgressStyle::with_template(
+                        "{spinner} {pos} sessions done, {per_sec} [{elapsed}] {msg}",
+                    )
+                    .expect("template is valid"),
+                );
+                bar
+            });
+        ResultSink {
+            format,
+            header,
+            kept: Vec::new(),
+            summary: Summary::default(),
+            progress,
+            stdout_gone: false,
+        }
+    }
+
+    pub fn emit(&mut self, result: SessionResult) {
+        self.summary.add(&result);
+        if let Some(bar) = &self.progress {
+            bar.inc(1);
+            if result.outcome == Outcome::Failed {
+                bar.set_message(format!("{} failed", self.summary.count(Outcome::Failed)));
+            }
+        }
+        if self.format == OutputFormat::Ndjson {
+            if !self.stdout_gone {
+                let line = serde_json::to_string(&result).expect("results always serialize");
+                // A closed pipe (`| head`) ends printing, not the run.
+                self.stdout_gone = writeln!(io::stdout().lock(), "{line}").is_err();
+            }
+        } else {
+            self.kept.push(result);
+        }
+    }
+
+    /// Prints what was kept and returns the counts the exit code depends on.
+    pub fn finish(self, interrupted: bool) -> Summary {
+        if let Some(bar) = &self.progress {
+            bar.finish_and_clear();
+        }
+        let text = match self.format {
+            OutputFormat::Ndjson => None,
+            OutputFormat::Json | OutputFormat::Ids => {
+                #[derive(Serialize)]
+                struct Document<'a> {
+                    #[serde(flatten)]
+                    header: &'a Header,
+                    results: &'a [SessionResult],
+                    summary: &'a Summary,
+                    interrupted: bool,
+                }
+                let doc = Document {
+                    header: &self.header,
+                    results: &self.kept,
+                    summary: &self.summary,
+                    interrupted,
+                };
+                Some(serde_json::to_string_pretty(&doc).expect("results always serialize"))
+            }
+            OutputFormat::Table => {
+                let mut s = results_table(&self.kept).to_string();
+                s.push('\n');
+                s.push_str(&self.summary.line());
+                if interrupted {
+                    s.push_str(" (interrupted)");
+                }
+                Some(s)
+            }
+        };
+        if let Some(text) = text {
+            print_stdout(&text);
+        }
+        self.summary
+    }
+}
+
+fn print_stdout(text: &str) {
+    let _ = writeln!(io::stdout().lock(), "{text}");
+}
+
+fn new_table(header: Vec<&str>) -> Table {
+    let mut table = Table::new();
+    table
+        .load_style(presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_header(header);
+    if !color() {
+        table.force_no_tty();
+    }
+    table
+}
+
+/// Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org).
+fn color() -> bool {
+    io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+fn outcome_cell(o: Outcome) -> Cell {
+    let cell = Cell::new(o.as_str());
+    if !color() {
+        return cell;
+    }
+    match o {
+        Outcome::Ended | Outcome::Deleted | Outcome::AlreadyEnded => cell.fg(Color::Green),
+        Outcome::Failed => cell.fg(Color::Red),
+        Outcome::NotFound | Outcome::Skipped | Outcome::Accepted => cell.fg(Color::Yellow),
+        Outcome::WouldEnd | Outcome::WouldDelete => cell.fg(Color::Cyan),
+    }
+}
+
+fn results_table(results: &[SessionResult]) -> Table {
+    let with_profile = results.iter().any(|r| r.profile.is_some());
+    let mut header = vec!["ID", "OUTCOME", "STATUS", "ATTEMPTS", "DETAIL"];
+    if with_profile {
+        header.insert(0, "PROFILE");
+    }
+    let mut table = new_table(header);
+    for r in results {
+        let detail = [r.error.as_deref(), r.reason.as_deref(), r.task.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join("; ");
+        let mut row = vec![
+            Cell::new(&r.id),
+            outcome_cell(r.outcome),
+            Cell::new(r.status.map(|s| s.to_string()).unwrap_or_default()),
+            Cell::new(r.attempts),
+            Cell::new(detail),
+        ];
+        if with_profile {
+            row.insert(0, Cell::new(r.profile.as_deref().unwrap_or("")));
+        }
+        table.add_row(row);
+    }
+    table
+}
+
+/// Prints a session list in any format.
+pub fn print_sessions(format: OutputFormat, header: &Header, listed: &[Listed]) {
+    match format {
+        OutputFormat::Ids => {
+            let mut out = io::stdout().lock();
+            for l in listed {
+                if writeln!(out, "{}", l.row.id).is_err() {
+                    return;
+                }
+            }
+        }
+        OutputFormat::Ndjson => {
+            let mut out = io::stdout().lock();
+            for l in listed {
+                let line = serde_json::to_string(l).expect("rows always serialize");
+                if writeln!(out, "{line}").is_err() {
+                    return;
+                }
+            }
+        }
+        OutputFormat::Json => {
+            #[derive(Serialize)]
+            struct Document<'a> {
+                #[serde(flatten)]
+                header: &'a Header,
+                sessions: &'a [Listed],
+                count: usize,
+            }
+            let doc = Document {
+                header,
+                sessions: listed,
+                count: listed.len(),
+            };
+            print_stdout(&serde_json::to_string_pretty(&doc).expect("rows always serialize"));
+        }
+        OutputFormat::Table => print_stdout(&format!(
+            "{}\n{} session(s)",
+            sessions_table(listed),
+            listed.len()
+        )),
+    }
+}
+
+fn sessions_table(listed: &[Listed]) -> Table {
+    let with_profile = listed.iter().any(|l| l.profile.is_some());
+    let with_uuid = listed.iter().any(|l| l.row.uuid.is_some());
+    let with_people = listed.iter().any(|l| l.row.participants.is_some());
+    let mut header = vec!["ID"];
+    if with_uuid {
+        header.push("UUID");
+    }
+    header.extend(["USER/ROOM", "CREATED", "LAST ACTIVITY", "IDLE", "STATE"]);
+    if with_people {
+        header.push("LIVE PEOPLE");
+    }
+    if with_profile {
+        header.insert(0, "PROFILE");
+    }
+    let mut table = new_table(header);
+    for l in listed {
+        let r = &l.row;
+        let mut row = vec![Cell::new(&r.id)];
+        if with_uuid {
+            row.push(Cell::new(r.uuid.as_deref().unwrap_or("")));
+        }
+        let idle = match (&l.problem, l.idle_secs) {
+            (Some(p), _) => p.clone(),
+            (None, Some(s)) => {
+                humantime::format_duration(std::time::Duration::from_secs(s - s % 60)).to_string()
+            }
+            (None, None) => String::new(),
+        };
+        row.extend([
+            Cell::new(r.owner.as_deref().unwrap_or("")),
+            Cell::new(r.created.as_deref().unwrap_or("")),
+            Cell::new(r.activity.as_deref().unwrap_or("")),
+            Cell::new(idle),
+            Cell::new(if r.active { "active" } else { "ended" }),
+        ]);
+        if with_people {
+            row.push(Cell::new(
+                r.participants.map(|p| p.to_string()).unwrap_or_default(),
+            ));
+        }
+        if with_profile {
+            row.insert(0, Cell::new(l.profile.as_deref().unwrap_or("")));
+        }
+        table.add_row(row);
+    }
+    table
+}
+
+/// Prints rows of `key: value` pairs as a table, or the same data as JSON.
+pub fn print_records<T: Serialize>(
+    format: OutputFormat,
+    header: Vec<&str>,
+    rows: &[T],
+    cells: impl Fn(&T) -> Vec<String>,
+) {
+    match format {
+        OutputFormat::Table => {
+            let mut table = new_table(header);
+            for r in rows {
+                table.add_row(cells(r));
+            }
+            print_stdout(&table.to_string());
+        }
+        OutputFormat::Ndjson | OutputFormat::Ids => {
+            for r in rows {
+                print_stdout(&serde_json::to_string(r).expect("records serialize"));
+            }
+        }
+        OutputFormat::Json => {
+            print_stdout(&serde_json::to_string_pretty(rows).expect("records serialize"))
+        }
+    }
+}

@@ -1,0 +1,97 @@
+//! A local elizaOS-style messaging server (`@elizaos/server` 1.x), `providers.md` §3.
+//!
+//! Ending a session *is* deleting it (`DELETE /api/messaging/sessions/{id}`), and a 404 means
+//! "not found or already ended": the server cannot tell the two apart, so neither can we.
+
+use async_trait::async_trait;
+use reqwest::Method;
+use reqwest::header::{HeaderName, HeaderValue};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+use super::{Action, ListError, Options, Page, Provider, ProviderSpec, SessionRow};
+use crate::config::Profile;
+use crate::http::{Http, Request};
+use crate::outcome::{Outcome, SessionResult};
+
+pub static SPEC: ProviderSpec = ProviderSpec {
+    name: "messaging",
+    api_versions: &[1],
+    default_base_url: |_| "http://localhost:3000",
+    needs_key: false,
+    uses_team_id: false,
+    auth,
+    build,
+};
+
+/// Only servers started with `ELIZA_SERVER_AUTH_TOKEN` check a key, in this header.
+fn auth(key: &SecretString, _team: Option<&str>) -> (HeaderName, HeaderValue) {
+    (
+        HeaderName::from_static("x-api-key"),
+        super::secret_header(key.expose_secret().to_owned()),
+    )
+}
+
+fn build(http: Http, _profile: &Profile, _opts: &Options) -> Box<dyn Provider> {
+    Box::new(Messaging { http })
+}
+
+struct Messaging {
+    http: Http,
+}
+
+#[derive(Deserialize)]
+struct ListReply {
+    #[serde(default)]
+    sessions: Vec<SessionInfo>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SessionInfo {
+    session_id: String,
+    user_id: Option<String>,
+    created_at: Option<String>,
+    last_activity: Option<String>,
+}
+
+#[async_trait]
+impl Provider for Messaging {
+    async fn apply(&self, action: Action, ids: Vec<String>) -> Vec<SessionResult> {
+        let ok = match action {
+            Action::End => Outcome::Ended,
+            Action::Delete => Outcome::Deleted,
+        };
+        super::each(ids, |id| async move {
+            let url = self.http.url(&["api", "messaging", "sessions", &id]);
+            let result = self.http.send(Request::new(Method::DELETE, url)).await;
+            super::per_id_outcome(&id, result, ok)
+        })
+        .await
+    }
+
+    /// The server has no paging: one call returns every live session.
+    async fn list_page(
+        &self,
+        _cursor: Option<String>,
+        _active_only: bool,
+    ) -> Result<Page, ListError> {
+        let url = self.http.url(&["api", "messaging", "sessions"]);
+        let reply: ListReply =
+            super::decode_page(self.http.send(Request::new(Method::GET, url)).await)?;
+        let rows = reply
+            .sessions
+            .into_iter()
+            .map(|s| SessionRow {
+                id: s.session_id,
+                uuid: None,
+                owner: s.user_id,
+                created: s.created_at,
+                activity: s.last_activity,
+                active: true,
+                participants: None,
+            })
+            .collect();
+        Ok(Page { rows, next: None })
+    }
+}

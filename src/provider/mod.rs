@@ -1,0 +1,201 @@
+//! The provider abstraction: what every backend must do, and the registry of backends.
+//!
+//! A new provider is one new file implementing [`Provider`] plus one line in [`PROVIDERS`].
+
+mod digital_samba;
+mod messaging;
+mod zep;
+mod zep_threads;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use reqwest::header::{HeaderName, HeaderValue};
+use secrecy::SecretString;
+
+use crate::config::Profile;
+use crate::http::{Failure, Http, Reply};
+use crate::outcome::{Outcome, SessionResult};
+
+/// Every backend sessionctl can talk to. The first `api_versions` entry is the default.
+pub static PROVIDERS: &[&ProviderSpec] = &[&zep::SPEC, &digital_samba::SPEC, &messaging::SPEC];
+
+/// What the config layer needs to know about a provider, and how to build it.
+#[derive(Debug)]
+pub struct ProviderSpec {
+    pub name: &'static str,
+    pub api_versions: &'static [u8],
+    pub default_base_url: fn(api_version: u8) -> &'static str,
+    pub needs_key: bool,
+    pub uses_team_id: bool,
+    /// The auth header for a key (and team ID, where the provider has one).
+    pub auth: fn(key: &SecretString, team_id: Option<&str>) -> (HeaderName, HeaderValue),
+    pub build: fn(http: Http, profile: &Profile, opts: &Options) -> Box<dyn Provider>,
+}
+
+pub fn spec(name: &str) -> Option<&'static ProviderSpec> {
+    PROVIDERS.iter().copied().find(|s| s.name == name)
+}
+
+pub fn names() -> Vec<&'static str> {
+    PROVIDERS.iter().map(|s| s.name).collect()
+}
+
+/// Per-run choices that change what a provider sends.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Zep v4: poll each delete task until it finishes, for at most this long.
+    pub wait: Option<Duration>,
+    /// Zep v4: IDs are thread UUIDs; skip the lookup.
+    pub by_uuid: bool,
+    /// Requests per second, at most.
+    pub rate: Option<f64>,
+    /// Requests in flight at once, at most (default: the profile's).
+    pub concurrency: Option<usize>,
+}
+
+/// Resolves the profile's key (running `api_key_cmd` if that is the source) and builds its
+/// provider.
+pub fn build(
+    profile: &Profile,
+    opts: &Options,
+) -> Result<Box<dyn Provider>, crate::config::ConfigError> {
+    let key = profile.key.resolve(&profile.name)?;
+    let auth = key.map(|k| (profile.spec.auth)(&k, profile.team_id.as_deref()));
+    let rate = opts.rate.or(profile.rate.map(|r| r.0));
+    let concurrency = opts.concurrency.unwrap_or(profile.concurrency);
+    let http = Http::new(profile, auth, rate, concurrency);
+    Ok((profile.spec.build)(http, profile, opts))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    End,
+    Delete,
+}
+
+/// A failed list call.
+#[derive(Debug, thiserror::Error)]
+pub enum ListError {
+    #[error("HTTP {status}: {message}")]
+    Status { status: u16, message: String },
+    #[error("{}", .0.error)]
+    Transport(Failure),
+    #[error("{0}")]
+    Decode(String),
+}
+
+impl ListError {
+    pub fn auth_refused(&self) -> bool {
+        matches!(
+            self,
+            ListError::Status {
+                status: 401 | 403,
+                ..
+            }
+        )
+    }
+}
+
+/// Turns a list reply into its decoded body, or the error it carries.
+pub fn decode_page<T: serde::de::DeserializeOwned>(
+    result: Result<Reply, Failure>,
+) -> Result<T, ListError> {
+    let reply = result.map_err(ListError::Transport)?;
+    if !reply.is_success() {
+        return Err(ListError::Status {
+            status: reply.status.as_u16(),
+            message: reply.error_message(),
+        });
+    }
+    reply.json().map_err(ListError::Decode)
+}
+
+/// One page of a provider's session list; `next` is the cursor of the page after it.
+#[derive(Debug, Default)]
+pub struct Page {
+    pub rows: Vec<SessionRow>,
+    pub next: Option<String>,
+}
+
+/// A session as `list` shows it, the same columns for every provider.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SessionRow {
+    pub id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uuid: Option<String>,
+    /// The user (Zep, messaging) or room (Digital Samba).
+    pub owner: Option<String>,
+    pub created: Option<String>,
+    /// Last activity: Zep `updated_at`, Digital Samba `start_time`, messaging `lastActivity`.
+    pub activity: Option<String>,
+    /// Not ended (Zep) / live (Digital Samba) / present (messaging, threads).
+    pub active: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub participants: Option<u64>,
+}
+
+#[async_trait]
+pub trait Provider: Send + Sync {
+    /// Refuses, before any ID is read, an action this provider cannot do at all.
+    fn supports(&self, _action: Action) -> Result<(), String> {
+        Ok(())
+    }
+
+    /// How many IDs one `apply` call takes (more than one where the API has bulk calls).
+    fn batch_size(&self, _action: Action) -> usize {
+        1
+    }
+
+    /// Applies `action` to `ids`, returning exactly one result per ID.
+    async fn apply(&self, action: Action, ids: Vec<String>) -> Vec<SessionResult>;
+
+    /// Fetches one page of the session list (`cursor` is `None` for the first). With
+    /// `active_only`, a provider whose API can filter live sessions server-side does so.
+    async fn list_page(&self, cursor: Option<String>, active_only: bool)
+    -> Result<Page, ListError>;
+
+    /// True when pages come oldest activity first, so a stale sweep may stop at the first
+    /// session that is not stale.
+    fn ordered_by_activity(&self) -> bool {
+        false
+    }
+}
+
+/// The outcome of a call on one ID, for the statuses every provider answers alike:
+/// 2xx is `ok`, 404 `not_found`, anything else a failure carrying the server's message.
+pub fn per_id_outcome(id: &str, result: Result<Reply, Failure>, ok: Outcome) -> SessionResult {
+    match result {
+        Ok(reply) if reply.is_success() => SessionResult::from_reply(id, ok, &reply),
+        Ok(reply) if reply.status == 404 => {
+            SessionResult::from_reply(id, Outcome::NotFound, &reply)
+        }
+        Ok(reply) => SessionResult::from_reply(id, Outcome::Failed, &reply),
+        Err(failure) => SessionResult::from_failure(id, &failure),
+    }
+}
+
+/// One failed answer for a whole batch (a bulk call or a lookup): every ID gets it.
+pub fn all_failed(ids: Vec<String>, result: &Result<Reply, Failure>) -> Vec<SessionResult> {
+    ids.into_iter()
+        .map(|id| match result {
+            Ok(reply) => SessionResult::from_reply(id, Outcome::Failed, reply),
+            Err(failure) => SessionResult::from_failure(id, failure),
+        })
+        .collect()
+}
+
+/// Runs `one` on each ID concurrently; for providers whose batch is bigger than their API.
+pub async fn each<'a, F, Fut>(ids: Vec<String>, one: F) -> Vec<SessionResult>
+where
+    F: Fn(String) -> Fut,
+    Fut: std::future::Future<Output = SessionResult> + Send + 'a,
+{
+    futures::future::join_all(ids.into_iter().map(one)).await
+}
+
+/// A header value from a secret. Keys with bytes a header cannot carry are a config
+/// error the user must fix, but they must not crash or be echoed.
+pub fn secret_header(value: String) -> HeaderValue {
+    HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static("invalid-key"))
+}

@@ -1,0 +1,201 @@
+//! Zep v2 memory sessions (`providers.md` §1), and the `zep` provider's registry entry,
+//! which hands `api_version` 3 and 4 profiles to [`super::zep_threads`].
+
+use async_trait::async_trait;
+use futures::future::BoxFuture;
+use reqwest::Method;
+use reqwest::header::{AUTHORIZATION, HeaderName, HeaderValue};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{Action, ListError, Options, Page, Provider, ProviderSpec, SessionRow};
+use crate::config::Profile;
+use crate::http::{Http, Reply, Request};
+use crate::outcome::{Outcome, SessionResult};
+
+pub static SPEC: ProviderSpec = ProviderSpec {
+    name: "zep",
+    api_versions: &[2, 3, 4],
+    default_base_url: |version| match version {
+        4 => "https://api.getzep.com/api/v4",
+        _ => "https://api.getzep.com/api/v2",
+    },
+    needs_key: true,
+    uses_team_id: false,
+    auth,
+    build,
+};
+
+/// Every Zep API generation authenticates the same way: `Api-Key <key>`, one space.
+fn auth(key: &SecretString, _team: Option<&str>) -> (HeaderName, HeaderValue) {
+    let value = format!("Api-Key {}", key.expose_secret());
+    (AUTHORIZATION, super::secret_header(value))
+}
+
+fn build(http: Http, profile: &Profile, opts: &Options) -> Box<dyn Provider> {
+    match profile.api_version {
+        2 => Box::new(ZepSessions {
+            http,
+            batch_size: profile.batch_size,
+        }),
+        version => super::zep_threads::build(http, version, profile, opts),
+    }
+}
+
+/// Rows per list page; the API's own maximum is not published, 100 is what the SDKs use.
+const PAGE_SIZE: usize = 100;
+
+struct ZepSessions {
+    http: Http,
+    batch_size: usize,
+}
+
+#[derive(Deserialize)]
+struct ListReply {
+    #[serde(default)]
+    sessions: Vec<Session>,
+    total_count: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct Session {
+    session_id: String,
+    user_id: Option<String>,
+    created_at: Option<String>,
+    updated_at: Option<String>,
+    ended_at: Option<String>,
+}
+
+impl ZepSessions {
+    /// `POST /sessions/{id}/end`. Zep answers 409 for writes to an ended session (and some
+    /// deployments 400 "session ended"): both mean `already_ended`.
+    async fn end_one(&self, id: String) -> SessionResult {
+        let url = self.http.url(&["sessions", &id, "end"]);
+        let result = self
+            .http
+            .send(Request::new(Method::POST, url).json(json!({})))
+            .await;
+        match result {
+            Ok(reply) if says_already_ended(&reply) => {
+                SessionResult::from_reply(id, Outcome::AlreadyEnded, &reply)
+            }
+            other => super::per_id_outcome(&id, other, Outcome::Ended),
+        }
+    }
+
+    /// `POST /sessions/end` for a batch. How Zep treats a batch with one unknown or ended
+    /// ID is not published, so a batch 404/409 is retried one by one (each ID then gets its
+    /// true outcome), and a batch too big (400/413) is split in halves.
+    fn end_batch(&self, ids: Vec<String>) -> BoxFuture<'_, Vec<SessionResult>> {
+        Box::pin(async move {
+            if ids.len() == 1 {
+                let id = ids.into_iter().next().expect("one ID");
+                return vec![self.end_one(id).await];
+            }
+            let url = self.http.url(&["sessions", "end"]);
+            let body = json!({ "session_ids": &ids });
+            match self
+                .http
+                .send(Request::new(Method::POST, url).json(body))
+                .await
+            {
+                Ok(reply) if reply.is_success() => ids
+                    .into_iter()
+                    .map(|id| SessionResult::from_reply(id, Outcome::Ended, &reply))
+                    .collect(),
+                Ok(reply)
+                    if matches!(reply.status.as_u16(), 404 | 409) || says_already_ended(&reply) =>
+                {
+                    super::each(ids, |id| self.end_one(id)).await
+                }
+                Ok(reply) if matches!(reply.status.as_u16(), 400 | 413) => {
+                    let mut first = ids;
+                    let second = first.split_off(first.len() / 2);
+                    let (mut a, b) = futures::join!(self.end_batch(first), self.end_batch(second));
+                    a.extend(b);
+                    a
+                }
+                other => super::all_failed(ids, &other),
+            }
+        })
+    }
+
+    /// `DELETE /sessions/{id}/memory`: deletes the memory and soft-deletes the session
+    /// (there is no `DELETE /sessions/{id}` in this API).
+    async fn delete_one(&self, id: String) -> SessionResult {
+        let url = self.http.url(&["sessions", &id, "memory"]);
+        let result = self.http.send(Request::new(Method::DELETE, url)).await;
+        super::per_id_outcome(&id, result, Outcome::Deleted)
+    }
+}
+
+fn says_already_ended(reply: &Reply) -> bool {
+    match reply.status.as_u16() {
+        409 => true,
+        400 => reply.error_message().to_lowercase().contains("ended"),
+        _ => false,
+    }
+}
+
+#[async_trait]
+impl Provider for ZepSessions {
+    fn batch_size(&self, action: Action) -> usize {
+        match action {
+            Action::End => self.batch_size,
+            Action::Delete => 1,
+        }
+    }
+
+    async fn apply(&self, action: Action, ids: Vec<String>) -> Vec<SessionResult> {
+        match action {
+            Action::End => self.end_batch(ids).await,
+            Action::Delete => super::each(ids, |id| self.delete_one(id)).await,
+        }
+    }
+
+    /// `GET /sessions-ordered`, oldest `updated_at` first. The SDKs send
+    /// `page_number`/`page_size` but the Community Edition reads `pageNumber`/`pageSize`, so
+    /// both spellings go out; pages are 1-based.
+    async fn list_page(
+        &self,
+        cursor: Option<String>,
+        _active_only: bool,
+    ) -> Result<Page, ListError> {
+        let page: u64 = cursor.and_then(|c| c.parse().ok()).unwrap_or(1);
+        let mut url = self.http.url(&["sessions-ordered"]);
+        let (n, size) = (page.to_string(), PAGE_SIZE.to_string());
+        url.query_pairs_mut()
+            .append_pair("page_number", &n)
+            .append_pair("page_size", &size)
+            .append_pair("pageNumber", &n)
+            .append_pair("pageSize", &size)
+            .append_pair("order_by", "updated_at")
+            .append_pair("asc", "true");
+        let reply: ListReply =
+            super::decode_page(self.http.send(Request::new(Method::GET, url)).await)?;
+        let seen = page * PAGE_SIZE as u64;
+        let more = reply.sessions.len() == PAGE_SIZE && reply.total_count.is_none_or(|t| seen < t);
+        let rows = reply
+            .sessions
+            .into_iter()
+            .map(|s| SessionRow {
+                id: s.session_id,
+                uuid: None,
+                owner: s.user_id,
+                created: s.created_at,
+                active: s.ended_at.is_none(),
+                activity: s.updated_at,
+                participants: None,
+            })
+            .collect();
+        Ok(Page {
+            rows,
+            next: more.then(|| (page + 1).to_string()),
+        })
+    }
+
+    fn ordered_by_activity(&self) -> bool {
+        true
+    }
+}

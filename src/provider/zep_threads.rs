@@ -1,0 +1,300 @@
+//! Zep threads, today's API (`providers.md` §1b): v3 (`zep-cloud` 3.x) and v4 (4.x).
+//!
+//! Threads have no "end": only delete and list. v3 deletes by developer thread ID and is
+//! done when it answers; v4 deletes by UUID (resolved with one `POST /lookup` per batch)
+//! and only *accepts* the delete, which a task then carries out.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use reqwest::Method;
+use serde::Deserialize;
+use serde_json::json;
+use tokio::time::Instant;
+
+use super::{Action, ListError, Options, Page, Provider, SessionRow};
+use crate::config::Profile;
+use crate::http::{Http, Request};
+use crate::outcome::{Outcome, SessionResult};
+
+/// Rows per list page.
+const PAGE_SIZE: usize = 100;
+/// First and longest pause between two polls of a delete task.
+const POLL_FIRST: Duration = Duration::from_millis(200);
+const POLL_MAX: Duration = Duration::from_secs(5);
+
+pub fn build(http: Http, version: u8, profile: &Profile, opts: &Options) -> Box<dyn Provider> {
+    Box::new(ZepThreads {
+        http,
+        v4: version == 4,
+        batch_size: profile.batch_size,
+        wait: opts.wait,
+        by_uuid: opts.by_uuid,
+    })
+}
+
+struct ZepThreads {
+    http: Http,
+    v4: bool,
+    batch_size: usize,
+    wait: Option<Duration>,
+    by_uuid: bool,
+}
+
+/// A thread in either generation's list (v3 has `user_id` and no `updated_at`; v4 has
+/// `user_uuid` and `updated_at`).
+#[derive(Deserialize)]
+struct Thread {
+    uuid: Option<String>,
+    thread_id: Option<String>,
+    user_id: Option<String>,
+    user_uuid: Option<String>,
+    created_at: Option<String>,
+    updated_at: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct V3Page {
+    #[serde(default)]
+    threads: Vec<Thread>,
+    total_count: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct V4Page {
+    #[serde(default)]
+    items: Vec<Thread>,
+    next_cursor: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Lookup {
+    #[serde(default)]
+    items: Vec<LookupItem>,
+}
+
+#[derive(Deserialize)]
+struct LookupItem {
+    legacy_id: String,
+    #[serde(default)]
+    found: bool,
+    uuid: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct DeleteAccepted {
+    task: Option<Task>,
+}
+
+#[derive(Deserialize)]
+struct Task {
+    uuid: String,
+    status: Option<String>,
+    error: Option<TaskError>,
+}
+
+#[derive(Deserialize)]
+struct TaskError {
+    message: Option<String>,
+}
+
+impl ZepThreads {
+    /// v3: `DELETE /threads/{thread_id}`, final on reply.
+    async fn delete_v3(&self, id: String) -> SessionResult {
+        let url = self.http.url(&["threads", &id]);
+        let result = self.http.send(Request::new(Method::DELETE, url)).await;
+        super::per_id_outcome(&id, result, Outcome::Deleted)
+    }
+
+    /// v4: resolves developer IDs to UUIDs in one call; `found: false` is `not_found` and
+    /// nothing is deleted for it.
+    async fn delete_v4(&self, ids: Vec<String>) -> Vec<SessionResult> {
+        if self.by_uuid {
+            return super::each(ids, |id| self.delete_uuid(id.clone(), id)).await;
+        }
+        let url = self.http.url(&["lookup"]);
+        let result = self
+            .http
+            .send(Request::new(Method::POST, url).json(json!({ "threads": &ids })))
+            .await;
+        let reply = match result {
+            Ok(reply) if reply.is_success() => reply,
+            other => return super::all_failed(ids, &other),
+        };
+        let found: HashMap<String, LookupItem> = match reply.json::<Lookup>() {
+            Ok(lookup) => lookup
+                .items
+                .into_iter()
+                .map(|i| (i.legacy_id.clone(), i))
+                .collect(),
+            Err(e) => {
+                return ids
+                    .into_iter()
+                    .map(|id| {
+                        SessionResult::from_reply(id, Outcome::Failed, &reply).with_error(e.clone())
+                    })
+                    .collect();
+            }
+        };
+        super::each(ids, |id| {
+            let item = found.get(&id);
+            let reply = &reply;
+            async move {
+                match item {
+                    Some(LookupItem {
+                        found: true,
+                        uuid: Some(uuid),
+                        ..
+                    }) => self.delete_uuid(id, uuid.clone()).await,
+                    Some(_) => SessionResult::from_reply(id, Outcome::NotFound, reply)
+                        .with_error("no thread with this ID (lookup)"),
+                    None => SessionResult::from_reply(id, Outcome::Failed, reply)
+                        .with_error("the lookup reply did not mention this ID"),
+                }
+            }
+        })
+        .await
+    }
+
+    /// `DELETE /threads/{uuid}` with an `Idempotency-Key` that stays the same across
+    /// retries, so a retried delete cannot start a second task.
+    async fn delete_uuid(&self, id: String, uuid: String) -> SessionResult {
+        let url = self.http.url(&["threads", &uuid]);
+        let key = uuid::Uuid::new_v4().to_string();
+        let req = Request::new(Method::DELETE, url).header("idempotency-key", &key);
+        let reply = match self.http.send(req).await {
+            Ok(reply) if reply.status == 202 => reply,
+            other => return super::per_id_outcome(&id, other, Outcome::Deleted),
+        };
+        let mut result = SessionResult::from_reply(&id, Outcome::Accepted, &reply);
+        let Some(task) = reply.json::<DeleteAccepted>().ok().and_then(|d| d.task) else {
+            return result.with_error("accepted, but the reply named no task");
+        };
+        result.task = Some(task.uuid.clone());
+        match self.wait {
+            Some(limit) => self.wait_for(result, task.uuid, limit).await,
+            None => result,
+        }
+    }
+
+    /// Polls `GET /tasks/{uuid}` with growing pauses until the task is terminal or `limit`
+    /// has passed.
+    async fn wait_for(
+        &self,
+        mut result: SessionResult,
+        task: String,
+        limit: Duration,
+    ) -> SessionResult {
+        let deadline = Instant::now() + limit;
+        let mut pause = POLL_FIRST;
+        loop {
+            tokio::time::sleep(pause.min(deadline.saturating_duration_since(Instant::now()))).await;
+            let url = self.http.url(&["tasks", &task]);
+            match self.http.send(Request::new(Method::GET, url)).await {
+                Ok(reply) if reply.is_success() => {
+                    result.attempts += reply.attempts;
+                    if let Ok(t) = reply.json::<Task>() {
+                        match t.status.as_deref() {
+                            Some("succeeded") => {
+                                result.outcome = Outcome::Deleted;
+                                return result;
+                            }
+                            Some(status @ ("failed" | "partial")) => {
+                                let why = t.error.and_then(|e| e.message).unwrap_or_default();
+                                result.outcome = Outcome::Failed;
+                                return result.with_error(format!("delete task {status}: {why}"));
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+                Ok(reply) => {
+                    result.attempts += reply.attempts;
+                    result.error = Some(format!("polling the task: {}", reply.error_message()));
+                }
+                Err(f) => result.error = Some(format!("polling the task: {}", f.error)),
+            }
+            if Instant::now() >= deadline {
+                return result.with_error(format!("task still running after {limit:?}"));
+            }
+            pause = (pause * 2).min(POLL_MAX);
+        }
+    }
+}
+
+#[async_trait]
+impl Provider for ZepThreads {
+    fn supports(&self, action: Action) -> Result<(), String> {
+        match action {
+            Action::End => Err("Zep threads have no end; use delete".into()),
+            Action::Delete => Ok(()),
+        }
+    }
+
+    fn batch_size(&self, _action: Action) -> usize {
+        if self.v4 { self.batch_size } else { 1 }
+    }
+
+    async fn apply(&self, _action: Action, ids: Vec<String>) -> Vec<SessionResult> {
+        if self.v4 {
+            self.delete_v4(ids).await
+        } else {
+            super::each(ids, |id| self.delete_v3(id)).await
+        }
+    }
+
+    /// v3 pages by `page_number` (1-based); v4 follows `next_cursor`. Both oldest
+    /// `updated_at` first.
+    async fn list_page(
+        &self,
+        cursor: Option<String>,
+        _active_only: bool,
+    ) -> Result<Page, ListError> {
+        let mut url = self.http.url(&["threads"]);
+        let size = PAGE_SIZE.to_string();
+        let (threads, next) = if self.v4 {
+            {
+                let mut q = url.query_pairs_mut();
+                q.append_pair("page_size", &size)
+                    .append_pair("order_by", "updated_at")
+                    .append_pair("order", "asc");
+                if let Some(c) = &cursor {
+                    q.append_pair("cursor", c);
+                }
+            }
+            let page: V4Page =
+                super::decode_page(self.http.send(Request::new(Method::GET, url)).await)?;
+            (page.items, page.next_cursor.filter(|c| !c.is_empty()))
+        } else {
+            let n: u64 = cursor.and_then(|c| c.parse().ok()).unwrap_or(1);
+            url.query_pairs_mut()
+                .append_pair("page_number", &n.to_string())
+                .append_pair("page_size", &size)
+                .append_pair("order_by", "updated_at")
+                .append_pair("asc", "true");
+            let page: V3Page =
+                super::decode_page(self.http.send(Request::new(Method::GET, url)).await)?;
+            let seen = n * PAGE_SIZE as u64;
+            let more = page.threads.len() == PAGE_SIZE && page.total_count.is_none_or(|t| seen < t);
+            (page.threads, more.then(|| (n + 1).to_string()))
+        };
+        let rows = threads
+            .into_iter()
+            .map(|t| SessionRow {
+                id: t.thread_id.or_else(|| t.uuid.clone()).unwrap_or_default(),
+                uuid: t.uuid,
+                owner: t.user_id.or(t.user_uuid),
+                activity: t.updated_at.or_else(|| t.created_at.clone()),
+                created: t.created_at,
+                active: true,
+                participants: None,
+            })
+            .collect();
+        Ok(Page { rows, next })
+    }
+
+    fn ordered_by_activity(&self) -> bool {
+        true
+    }
+}

@@ -1,0 +1,209 @@
+//! Finding sessions by age: paging through a provider's list and deciding, per row,
+//! whether it is idle. No provider offers this filter server-side, so it lives here, once.
+
+use jiff::{Timestamp, tz::TimeZone};
+use serde::Serialize;
+
+use crate::provider::{ListError, Provider, SessionRow};
+
+/// Which sessions a listing keeps.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// Keep sessions whose last activity is strictly before this instant.
+    pub idle_before: Option<Timestamp>,
+    /// Keep sessions created strictly before this instant.
+    pub created_before: Option<Timestamp>,
+    /// Also keep ended / not-live sessions.
+    pub include_inactive: bool,
+    /// Digital Samba: only sessions known to have no live participants.
+    pub empty_only: bool,
+    pub limit: Option<usize>,
+}
+
+/// A listed session with what we worked out about it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Listed {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
+    #[serde(flatten)]
+    pub row: SessionRow,
+    /// Seconds since the last activity.
+    pub idle_secs: Option<u64>,
+    /// Set when a timestamp could not be read: such a session is reported, never skipped
+    /// in silence, and never acted on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
+}
+
+/// Reads the timestamp forms providers send: RFC 3339 with any precision and offset,
+/// and Digital Samba's `2024-03-27 08:15:36` (no zone, meaning UTC).
+pub fn parse_time(s: &str) -> Option<Timestamp> {
+    s.parse::<Timestamp>().ok().or_else(|| {
+        let civil: jiff::civil::DateTime = s.parse().ok()?;
+        TimeZone::UTC.to_timestamp(civil).ok()
+    })
+}
+
+/// "Now", overridable with `SESSIONCTL_NOW` (RFC 3339) so that a sweep can be replayed,
+/// and tested, at a fixed instant.
+pub fn now() -> Timestamp {
+    std::env::var("SESSIONCTL_NOW")
+        .ok()
+        .and_then(|s| parse_time(&s))
+        .unwrap_or_else(Timestamp::now)
+}
+
+enum Verdict {
+    Keep,
+    Drop,
+    /// Not kept, and nothing after it can be either (the list is ordered by activity).
+    Stop,
+}
+
+fn judge(row: &SessionRow, activity: Option<Timestamp>, f: &Filter, ordered: bool) -> Verdict {
+    if let (Some(cutoff), Some(at)) = (f.idle_before, activity)
+        && at >= cutoff
+    {
+        return if ordered {
+            Verdict::Stop
+        } else {
+            Verdict::Drop
+        };
+    }
+    if !f.include_inactive && !row.active {
+        return Verdict::Drop;
+    }
+    if f.empty_only && row.participants != Some(0) {
+        return Verdict::Drop; // unknown counts as occupied: never end a session with people in it
+    }
+    if let Some(cutoff) = f.created_before {
+        match row.created.as_deref().and_then(parse_time) {
+            Some(created) if created < cutoff => {}
+            _ => return Verdict::Drop,
+        }
+    }
+    Verdict::Keep
+}
+
+/// Pages through `provider`'s list and keeps what `filter` selects, stopping as soon as
+/// the rest cannot match.
+pub async fn collect(provider: &dyn Provider, filter: &Filter) -> Result<Vec<Listed>, ListError> {
+    let now = now();
+    let ordered = provider.ordered_by_activity();
+    let mut kept = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = provider.list_page(cursor, !filter.include_inactive).await?;
+        for row in page.rows {
+            if filter.limit.is_some_and(|l| kept.len() >= l) {
+                return Ok(kept);
+            }
+            let raw = row.activity.as_deref();
+            let activity = raw.and_then(parse_time);
+            let problem = match (raw, activity) {
+                (Some(raw), None) => Some(format!("unreadable timestamp `{raw}`")),
+                _ => None,
+            };
+            let verdict = if problem.is_some() && filter.idle_before.is_some() {
+                Verdict::Keep // reported so that someone looks at it
+            } else {
+                judge(&row, activity, filter, ordered)
+            };
+            match verdict {
+                Verdict::Keep => kept.push(Listed {
+                    profile: None,
+                    idle_secs: activity.map(|a| now.duration_since(a).as_secs().max(0) as u64),
+                    row,
+                    problem,
+                }),
+                Verdict::Drop => {}
+                Verdict::Stop => return Ok(kept),
+            }
+        }
+        match page.next {
+            Some(next) if filter.limit.is_none_or(|l| kept.len() < l) => cursor = Some(next),
+            _ => return Ok(kept),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_provider_time_form_parses() {
+        let want: Timestamp = "2024-03-27T08:15:36Z".parse().unwrap();
+        for s in [
+            "2024-03-27T08:15:36Z",
+            "2024-03-27T08:15:36.000000Z",
+            "2024-03-27T10:15:36+02:00",
+            "2024-03-27 08:15:36",
+            "2024-03-27T08:15:36",
+        ] {
+            assert_eq!(parse_time(s), Some(want), "{s}");
+        }
+        let nanos = parse_time("2024-05-01T12:00:00.123456789Z").unwrap();
+        assert_eq!(nanos.subsec_nanosecond(), 123_456_789);
+        assert_eq!(parse_time("yesterday"), None);
+        assert_eq!(parse_time(""), None);
+    }
+
+    fn row(active: bool, participants: Option<u64>) -> SessionRow {
+        SessionRow {
+            id: "s".into(),
+            uuid: None,
+            owner: None,
+            created: Some("2024-01-01T00:00:00Z".into()),
+            activity: None,
+            active,
+            participants,
+        }
+    }
+
+    #[test]
+    fn the_cutoff_itself_is_not_idle() {
+        let cutoff: Timestamp = "2024-03-27T08:00:00Z".parse().unwrap();
+        let f = Filter {
+            idle_before: Some(cutoff),
+            ..Filter::default()
+        };
+        let just_before = cutoff - jiff::SignedDuration::from_nanos(1);
+        assert!(matches!(
+            judge(&row(true, None), Some(just_before), &f, true),
+            Verdict::Keep
+        ));
+        assert!(matches!(
+            judge(&row(true, None), Some(cutoff), &f, true),
+            Verdict::Stop
+        ));
+        assert!(matches!(
+            judge(&row(true, None), Some(cutoff), &f, false),
+            Verdict::Drop
+        ));
+        assert!(matches!(
+            judge(&row(false, None), Some(just_before), &f, true),
+            Verdict::Drop
+        ));
+    }
+
+    #[test]
+    fn empty_means_known_empty() {
+        let f = Filter {
+            empty_only: true,
+            ..Filter::default()
+        };
+        assert!(matches!(
+            judge(&row(true, Some(0)), None, &f, false),
+            Verdict::Keep
+        ));
+        assert!(matches!(
+            judge(&row(true, Some(2)), None, &f, false),
+            Verdict::Drop
+        ));
+        assert!(matches!(
+            judge(&row(true, None), None, &f, false),
+            Verdict::Drop
+        ));
+    }
+}

@@ -1,0 +1,70 @@
+//! The control API for users of the `mock-server` binary, who cannot call Rust methods:
+//!
+//! - `POST /_emulator/seed`: a JSON array of seeds, each tagged by `kind`, e.g.
+//!   `[{"kind":"messaging_session","id":"s1","last_activity":"2024-01-01T00:00:00.000Z"},
+//!   {"kind":"zep_session","id":"z1","updated_at":"2024-01-01T00:00:00Z","ended":false},
+//!   {"kind":"zep_thread","thread_id":"t1","delete_fails":true},
+//!   {"kind":"samba_session","id":"d1","live":true,"participants_live":2}]`
+//!   (fields as in [`Seed`]; omitted timestamps are now) → `{"seeded": N}`.
+//! - `POST /_emulator/faults`: one fault, e.g. `{"path_contains":"/sessions/","times":3,
+//!   "kind":{"type":"status","status":429,"retry_after":"1"}}` (see [`super::Fault`])
+//!   → `{"armed": total armed}`.
+//! - `GET /_emulator/requests`: every recorded provider request, as [`super::Recorded`].
+//! - `POST /_emulator/reset`: forget all state, faults and requests → `{"reset": true}`.
+//!
+//! No auth; bad JSON is a 400 `{"message"}`. Control requests are neither faulted nor
+//! recorded.
+
+use axum::body::Bytes;
+use axum::response::Response;
+use serde_json::json;
+
+use super::Shared;
+use super::http::reply;
+use super::model::{Fault, Seed};
+
+pub(crate) fn handle(shared: &Shared, method: &str, path: &str, body: &Bytes) -> Response {
+    let route = path.trim_start_matches(super::CONTROL_PREFIX);
+    match (method, route) {
+        ("POST", "/seed") => match serde_json::from_slice::<Vec<Seed>>(body) {
+            Ok(seeds) => {
+                let count = seeds.len();
+                let mut state = shared.lock();
+                seeds.into_iter().for_each(|seed| state.seed(seed));
+                ok(json!({ "seeded": count }))
+            }
+            Err(e) => bad_request(&e),
+        },
+        ("POST", "/faults") => match serde_json::from_slice::<Fault>(body) {
+            Ok(fault) => {
+                let mut state = shared.lock();
+                state.faults.add(fault);
+                ok(json!({ "armed": state.faults.len() }))
+            }
+            Err(e) => bad_request(&e),
+        },
+        ("GET", "/requests") => ok(json!(shared.lock().log)),
+        ("POST", "/reset") => {
+            shared.lock().reset();
+            ok(json!({ "reset": true }))
+        }
+        _ => {
+            let message = "unknown control route: use POST /_emulator/seed, POST \
+                           /_emulator/faults, GET /_emulator/requests or POST /_emulator/reset";
+            reply(
+                404,
+                "application/json",
+                json!({ "message": message }).to_string(),
+            )
+        }
+    }
+}
+
+fn ok(value: serde_json::Value) -> Response {
+    reply(200, "application/json", value.to_string())
+}
+
+fn bad_request(error: &serde_json::Error) -> Response {
+    let body = json!({ "message": format!("invalid JSON: {error}") });
+    reply(400, "application/json", body.to_string())
+}

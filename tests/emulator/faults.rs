@@ -1,0 +1,145 @@
+//! Fault injection: which armed fault a request hits, and the broken replies themselves.
+//! Bodies that are large or endless are streamed from a static buffer, so a 50 MB reply
+//! costs no memory and an endless one stops as soon as the client hangs up.
+
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::http::HeaderValue;
+use axum::response::Response;
+use futures::{StreamExt, stream};
+
+use super::http::{Dialect, reply};
+use super::model::{Fault, FaultKind};
+
+/// Filler for huge and endless bodies.
+static FILLER: [u8; 64 * 1024] = [b'x'; 64 * 1024];
+
+/// How fast an endless body flows: one chunk of this size per [`ENDLESS_TICK`] (~16 MB/s),
+/// fast enough to trip a size cap quickly, slow enough not to flood the loopback.
+const ENDLESS_CHUNK: usize = 16 * 1024;
+const ENDLESS_TICK: Duration = Duration::from_millis(1);
+
+/// How long a dropped reply waits after its first bytes, so the status line and the
+/// partial body surely reach the client before the connection is cut.
+const DROP_AFTER: Duration = Duration::from_millis(50);
+
+struct ArmedFault {
+    fault: Fault,
+    used: u32,
+}
+
+impl ArmedFault {
+    fn matches(&self, method: &str, path: &str) -> bool {
+        let fault = &self.fault;
+        fault
+            .method
+            .as_ref()
+            .is_none_or(|m| m.eq_ignore_ascii_case(method))
+            && fault
+                .path_contains
+                .as_ref()
+                .is_none_or(|p| path.contains(p))
+            && fault.times.is_none_or(|times| self.used < times)
+    }
+}
+
+/// The armed faults, in the order they were added.
+#[derive(Default)]
+pub(crate) struct Armed(Vec<ArmedFault>);
+
+impl Armed {
+    pub fn add(&mut self, fault: Fault) {
+        self.0.push(ArmedFault { fault, used: 0 });
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// The fault this request hits, if any, counting it against that fault's `times`. A
+    /// fault whose probability roll misses is skipped and later ones are tried.
+    pub fn hit(&mut self, method: &str, raw_path: &str) -> Option<FaultKind> {
+        let armed = self.0.iter_mut().find(|armed| {
+            armed.matches(method, raw_path)
+                && armed.fault.probability.is_none_or(|p| fastrand::f64() < p)
+        })?;
+        armed.used += 1;
+        Some(armed.fault.kind.clone())
+    }
+}
+
+/// The reply a fault puts in place of the real one (`Delay` is handled by the router).
+pub(crate) fn reply_for(dialect: Option<Dialect>, kind: &FaultKind) -> Response {
+    let json_type = dialect.map_or("application/json", Dialect::content_type);
+    match kind {
+        FaultKind::Status {
+            status,
+            retry_after,
+            body,
+        } => {
+            let mut response = match (body, dialect) {
+                (Some(body), _) => reply(*status, json_type, body.clone()),
+                (None, Some(dialect)) => dialect.status_error(*status),
+                (None, None) => reply(*status, "text/plain; charset=utf-8", ""),
+            };
+            if let Some(value) = retry_after
+                .as_deref()
+                .and_then(|v| HeaderValue::from_str(v).ok())
+            {
+                response.headers_mut().insert("retry-after", value);
+            }
+            response
+        }
+        FaultKind::Delay(_) => unreachable!("the router serves delayed requests normally"),
+        FaultKind::DropMidReply => reply(200, json_type, dropped_body()),
+        FaultKind::Malformed => reply(200, "application/json", "{\"sessions\": [{\"session_id\": "),
+        FaultKind::HugeBody { status, bytes } => {
+            reply(*status, "text/plain; charset=utf-8", huge_body(*bytes))
+        }
+        FaultKind::EndlessBody { status } => reply(*status, json_type, endless_body()),
+        FaultKind::InvalidUtf8 { status } => reply(
+            *status,
+            json_type,
+            &b"{\"message\":\"invalid \xff\xfe\xfd bytes\",\"error\":\"\xc3\x28\"}"[..],
+        ),
+    }
+}
+
+/// The start of a JSON body, a pause, then an I/O error: hyper aborts the connection.
+fn dropped_body() -> Body {
+    let start =
+        stream::once(async { Ok(Bytes::from_static(b"{\"sessions\":[{\"session_id\":\"")) });
+    let cut = stream::once(async {
+        tokio::time::sleep(DROP_AFTER).await;
+        Err(std::io::Error::other(
+            "emulator: connection dropped mid-reply",
+        ))
+    });
+    Body::from_stream(start.chain(cut))
+}
+
+/// Exactly `bytes` bytes of filler, without a Content-Length (chunked).
+fn huge_body(bytes: usize) -> Body {
+    let chunks = stream::unfold(bytes, |left| async move {
+        let n = left.min(FILLER.len());
+        (n > 0).then(|| {
+            (
+                Ok::<_, std::io::Error>(Bytes::from_static(&FILLER[..n])),
+                left - n,
+            )
+        })
+    });
+    Body::from_stream(chunks)
+}
+
+/// Filler forever (a JSON-looking start, then an unterminated string).
+fn endless_body() -> Body {
+    let start =
+        stream::once(async { Ok::<_, std::io::Error>(Bytes::from_static(b"{\"message\":\"")) });
+    let rest = stream::unfold((), |()| async {
+        tokio::time::sleep(ENDLESS_TICK).await;
+        Some((Ok(Bytes::from_static(&FILLER[..ENDLESS_CHUNK])), ()))
+    });
+    Body::from_stream(start.chain(rest))
+}

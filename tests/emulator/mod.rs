@@ -1,0 +1,316 @@
+//! The provider emulator: one stateful fake HTTP server on loopback that speaks the wire
+//! contracts of `shared/providers.md` (Zep v2/v3/v4, Digital Samba, elizaOS messaging),
+//! rough edges included, so sessionctl can be tried offline and tested end to end.
+//!
+//! Layout (each module has one job):
+//! - [`model`]: the public seed, fault and request-log types, with builders.
+//! - [`state`]: the in-memory tables behind one `std::sync::Mutex`.
+//! - [`router`]: records every request, applies faults and latency, dispatches by prefix.
+//! - [`http`]: helpers every provider shares (decoded path segments, query, JSON replies,
+//!   each provider's error shape, header-based auth).
+//! - [`clock`]: timestamp parsing and each provider's timestamp format.
+//! - [`listing`]: ordering and page-number paging shared by the list routes.
+//! - [`zep`] (v2 sessions), [`threads`] (thread records, v3 API), [`zep_v4`] (v4 threads,
+//!   lookups, asynchronous deletion tasks), [`samba`], [`messaging`]: one API each.
+//! - [`faults`]: turns a [`FaultKind`] into a (possibly broken) reply.
+//! - [`control`]: the `/_emulator/...` HTTP control API.
+//! - [`demo`]: the demo data a user sees when running the binary without `--empty`.
+//!
+//! Tests include this file with `#[path]` from several crates, and no crate uses every item.
+#![allow(dead_code)]
+
+mod clock;
+mod control;
+mod demo;
+mod faults;
+mod http;
+mod listing;
+mod messaging;
+mod model;
+mod router;
+mod samba;
+mod state;
+mod threads;
+mod zep;
+mod zep_v4;
+
+use std::future::{Future, IntoFuture};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+// Not every crate that includes this module names every type.
+#[allow(unused_imports)]
+pub use model::{Fault, FaultKind, Recorded, Seed};
+
+/// The Zep API key every Zep route (v2, v3 and v4) accepts.
+pub const ZEP_KEY: &str = "zep-test-key";
+/// The Digital Samba team ID (the Basic-auth user name).
+pub const SAMBA_TEAM: &str = "team-1";
+/// The Digital Samba developer key (Bearer token, or the Basic-auth password).
+pub const SAMBA_KEY: &str = "samba-test-key";
+
+/// Path prefix of Zep v2 memory sessions and v3 threads (they share it, as in real Zep).
+pub const ZEP_V2_PREFIX: &str = "/zep/api/v2";
+/// Path prefix of Zep v4 threads, lookups and tasks.
+pub const ZEP_V4_PREFIX: &str = "/zep/api/v4";
+/// Path prefix of the Digital Samba REST API.
+pub const SAMBA_PREFIX: &str = "/samba/api/v1";
+/// Path prefix of the elizaOS API; it sits at the root so `http://localhost:3000` works.
+pub const MESSAGING_PREFIX: &str = "/api";
+/// Path prefix of the emulator's own control API (never faulted, never recorded).
+pub const CONTROL_PREFIX: &str = "/_emulator";
+
+/// How the emulator behaves. `Options::default()` is what tests usually want: an ephemeral
+/// port, no latency, instant v4 task completion, no messaging auth, no demo data.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Fixed delay added before every provider reply (not the control API).
+    pub latency: Duration,
+    /// How long a Zep v4 deletion task takes from `pending` to its final status.
+    pub task_delay: Duration,
+    /// When set, every `/api` route needs `X-API-KEY: <token>` (elizaOS's
+    /// `ELIZA_SERVER_AUTH_TOKEN`).
+    pub messaging_token: Option<String>,
+    /// Port to bind on 127.0.0.1 in [`Emulator::start`]; 0 picks a free one.
+    pub port: u16,
+    /// Seed the demo data of [`demo`].
+    pub demo: bool,
+}
+
+/// What the request handlers share: the options and the state.
+pub(crate) struct Shared {
+    pub(crate) opts: Options,
+    state: Mutex<state::State>,
+    started: Instant,
+}
+
+impl Shared {
+    fn new(opts: Options) -> Arc<Shared> {
+        let mut state = state::State::default();
+        if opts.demo {
+            for seed in demo::seeds(clock::now()) {
+                state.seed(seed);
+            }
+        }
+        Arc::new(Shared {
+            opts,
+            state: Mutex::new(state),
+            started: Instant::now(),
+        })
+    }
+
+    /// Locks the state. A panic in one handler must not take the whole emulator down, so a
+    /// poisoned lock is simply taken over. Callers keep the guard for a few map operations
+    /// only and never across an `.await`.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, state::State> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub(crate) fn uptime(&self) -> Duration {
+        self.started.elapsed()
+    }
+}
+
+/// A running emulator on 127.0.0.1, served by its own tokio runtime on a background thread,
+/// so sync and async tests alike can use it. Dropping it stops the server and closes every
+/// connection, even ones stuck in an endless-body fault.
+pub struct Emulator {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Emulator {
+    /// Binds 127.0.0.1:`opts.port` and serves in the background. Returns once the socket is
+    /// listening (connections made from then on are queued), so no readiness polling is needed.
+    pub fn start(opts: Options) -> Emulator {
+        let listener = std::net::TcpListener::bind(("127.0.0.1", opts.port))
+            .expect("emulator: cannot bind 127.0.0.1");
+        listener
+            .set_nonblocking(true)
+            .expect("emulator: cannot make the listener non-blocking");
+        let addr = listener.local_addr().expect("emulator: no local address");
+        let shared = Shared::new(opts);
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server_shared = Arc::clone(&shared);
+        let thread = std::thread::Builder::new()
+            .name(format!("emulator-{}", addr.port()))
+            .spawn(move || {
+                let runtime = tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .enable_all()
+                    .build()
+                    .expect("emulator: cannot build a tokio runtime");
+                runtime.block_on(async move {
+                    let listener = tokio::net::TcpListener::from_std(listener)
+                        .expect("emulator: cannot register the listener");
+                    let _ = serve_shared(listener, server_shared, async {
+                        let _ = stopped.await;
+                    })
+                    .await;
+                });
+                // Dropping the runtime here cancels every connection task still running.
+            })
+            .expect("emulator: cannot spawn its thread");
+        Emulator {
+            shared,
+            addr,
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+
+    /// Serves on `listener` until `shutdown` completes, then returns without waiting for open
+    /// connections (an endless-body reply would otherwise hold the shutdown forever). This is
+    /// what the `mock-server` binary runs; state is only reachable through the control API.
+    pub async fn serve(
+        listener: tokio::net::TcpListener,
+        opts: Options,
+        shutdown: impl Future<Output = ()> + Send,
+    ) -> std::io::Result<()> {
+        serve_shared(listener, Shared::new(opts), shutdown).await
+    }
+
+    /// `http://127.0.0.1:PORT`
+    pub fn url(&self) -> String {
+        base_url(self.addr)
+    }
+
+    /// Base URL of Zep v2 memory sessions and v3 threads.
+    pub fn zep_v2_url(&self) -> String {
+        format!("{}{ZEP_V2_PREFIX}", self.url())
+    }
+
+    /// Base URL of Zep v4.
+    pub fn zep_v4_url(&self) -> String {
+        format!("{}{ZEP_V4_PREFIX}", self.url())
+    }
+
+    /// Base URL of Digital Samba.
+    pub fn samba_url(&self) -> String {
+        format!("{}{SAMBA_PREFIX}", self.url())
+    }
+
+    /// Base URL of the elizaOS server (its paths start with `/api/messaging`).
+    pub fn messaging_url(&self) -> String {
+        self.url()
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Adds one record; a seed with an existing ID replaces the old record.
+    pub fn seed(&self, seed: Seed) {
+        self.shared.lock().seed(seed);
+    }
+
+    /// Adds many records under one lock (100,000 messaging sessions take well under a second).
+    pub fn seed_many(&self, seeds: impl IntoIterator<Item = Seed>) {
+        let mut state = self.shared.lock();
+        for seed in seeds {
+            state.seed(seed);
+        }
+    }
+
+    /// Arms a fault; faults are tried in the order they were added.
+    pub fn fault(&self, fault: Fault) {
+        self.shared.lock().faults.add(fault);
+    }
+
+    /// Every provider request received so far, in arrival order (control requests excluded).
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.shared.lock().log.clone()
+    }
+
+    /// Clears all records, faults and the request log (the demo data is not re-seeded), and
+    /// makes pending v4 tasks forget to complete.
+    pub fn reset(&self) {
+        self.shared.lock().reset();
+    }
+
+    /// `Some(ended)` for a known v2 session (soft-deleted ones included), `None` if unknown.
+    pub fn zep_session_ended(&self, id: &str) -> Option<bool> {
+        self.shared.lock().zep.get(id).map(|s| s.ended_at.is_some())
+    }
+
+    /// `Some(memory deleted)` for a known v2 session, `None` if unknown.
+    pub fn zep_memory_deleted(&self, id: &str) -> Option<bool> {
+        self.shared
+            .lock()
+            .zep
+            .get(id)
+            .map(|s| s.deleted_at.is_some())
+    }
+
+    /// Whether a thread with this developer ID still exists (v3 and v4 see the same threads).
+    pub fn thread_exists(&self, thread_id: &str) -> bool {
+        self.shared.lock().threads.by_id(thread_id).is_some()
+    }
+
+    /// The status of a v4 task (`pending`, `processing`, `succeeded`, `failed`), if known.
+    pub fn task_status(&self, task_uuid: &str) -> Option<String> {
+        let state = self.shared.lock();
+        state
+            .tasks
+            .get(task_uuid)
+            .map(|t| t.status.as_str().to_owned())
+    }
+
+    /// Whether an elizaOS session exists (not deleted).
+    pub fn messaging_exists(&self, id: &str) -> bool {
+        self.shared.lock().messaging.contains(id)
+    }
+
+    /// How many elizaOS sessions exist.
+    pub fn messaging_count(&self) -> usize {
+        self.shared.lock().messaging.len()
+    }
+
+    /// `Some(live)` for a known Digital Samba session, `None` if unknown.
+    pub fn samba_live(&self, id: &str) -> Option<bool> {
+        self.shared.lock().samba.get(id).map(|s| s.live)
+    }
+
+    /// `Some(resources deleted)` for a known Digital Samba session, `None` if unknown.
+    pub fn samba_resources_deleted(&self, id: &str) -> Option<bool> {
+        self.shared
+            .lock()
+            .samba
+            .get(id)
+            .map(|s| s.resources_deleted)
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// `http://ADDR` (IPv6 addresses come bracketed).
+pub fn base_url(addr: SocketAddr) -> String {
+    format!("http://{addr}")
+}
+
+async fn serve_shared(
+    listener: tokio::net::TcpListener,
+    shared: Arc<Shared>,
+    shutdown: impl Future<Output = ()> + Send,
+) -> std::io::Result<()> {
+    let app = router::app(shared);
+    tokio::select! {
+        served = axum::serve(listener, app).into_future() => served,
+        () = shutdown => Ok(()),
+    }
+}

@@ -1,0 +1,344 @@
+//! The public data types: what tests seed, which faults they arm, and what the emulator
+//! records. They double as the JSON of the control API (see [`super::control`]).
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::clock;
+
+/// One record to put into a provider's state. In JSON (control API) a seed is an object
+/// tagged by `kind` (`zep_session`, `zep_thread`, `samba_session`, `messaging_session`);
+/// omitted timestamps default to now, omitted flags to false/absent.
+///
+/// Timestamps are raw strings and are served back verbatim, so tests can seed unparseable
+/// ones (they sort as the oldest).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Seed {
+    /// A Zep v2 memory session.
+    ZepSession {
+        id: String,
+        #[serde(default)]
+        user_id: Option<String>,
+        #[serde(default = "clock::now_nanos")]
+        created_at: String,
+        #[serde(default = "clock::now_nanos")]
+        updated_at: String,
+        #[serde(default)]
+        ended: bool,
+    },
+    /// A Zep thread, visible to both the v3 and the v4 API.
+    ZepThread {
+        thread_id: String,
+        #[serde(default = "new_uuid")]
+        uuid: String,
+        #[serde(default = "default_user")]
+        user_id: String,
+        #[serde(default = "clock::now_nanos")]
+        created_at: String,
+        #[serde(default)]
+        updated_at: Option<String>,
+        /// The v4 deletion task of this thread ends `failed`.
+        #[serde(default)]
+        delete_fails: bool,
+    },
+    /// A Digital Samba session; `live == false` means it has already ended.
+    SambaSession {
+        id: String,
+        #[serde(default = "new_uuid")]
+        room_id: String,
+        #[serde(default = "clock::now_samba")]
+        start_time: String,
+        #[serde(default)]
+        live: bool,
+        #[serde(default)]
+        participants_live: Option<u32>,
+    },
+    /// An elizaOS messaging session.
+    MessagingSession {
+        id: String,
+        #[serde(default = "new_uuid")]
+        user_id: String,
+        #[serde(default = "new_uuid")]
+        agent_id: String,
+        #[serde(default = "clock::now_millis")]
+        created_at: String,
+        #[serde(default = "clock::now_millis")]
+        last_activity: String,
+    },
+}
+
+fn new_uuid() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+fn default_user() -> String {
+    "user-1".to_owned()
+}
+
+impl Seed {
+    /// An open Zep v2 session created and last updated at `updated_at`.
+    pub fn zep_session(id: &str, updated_at: &str) -> Seed {
+        Seed::ZepSession {
+            id: id.to_owned(),
+            user_id: None,
+            created_at: updated_at.to_owned(),
+            updated_at: updated_at.to_owned(),
+            ended: false,
+        }
+    }
+
+    /// A Zep thread with a fresh UUID, created at `created_at`, owned by `user-1`.
+    pub fn zep_thread(thread_id: &str, created_at: &str) -> Seed {
+        Seed::ZepThread {
+            thread_id: thread_id.to_owned(),
+            uuid: new_uuid(),
+            user_id: default_user(),
+            created_at: created_at.to_owned(),
+            updated_at: None,
+            delete_fails: false,
+        }
+    }
+
+    /// A live Digital Samba session in its own room.
+    pub fn samba_live(id: &str, start_time: &str) -> Seed {
+        Seed::SambaSession {
+            id: id.to_owned(),
+            room_id: new_uuid(),
+            start_time: start_time.to_owned(),
+            live: true,
+            participants_live: None,
+        }
+    }
+
+    /// An elizaOS session created and last active at `last_activity`.
+    pub fn messaging(id: &str, last_activity: &str) -> Seed {
+        Seed::MessagingSession {
+            id: id.to_owned(),
+            user_id: new_uuid(),
+            agent_id: new_uuid(),
+            created_at: last_activity.to_owned(),
+            last_activity: last_activity.to_owned(),
+        }
+    }
+}
+
+/// A fault: which requests it hits and what it does to them. Faults are checked before
+/// routing (so before auth) in the order they were armed; the first one that matches, is not
+/// used up and wins its probability roll applies.
+///
+/// JSON (control API): `{"method"?: "POST", "path_contains"?: "/end", "times"?: 3,
+/// "probability"?: 0.5, "kind": {"type": "status", "status": 429, "retry_after"?: "1",
+/// "body"?: "..."}}`; other kinds: `{"type":"delay","ms":N}`, `{"type":"drop_mid_reply"}`,
+/// `{"type":"malformed"}`, `{"type":"huge_body","status":500,"bytes":N}`,
+/// `{"type":"endless_body","status":200}`, `{"type":"invalid_utf8","status":500}`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fault {
+    /// HTTP method to match (case-insensitive); `None` matches any.
+    #[serde(default)]
+    pub method: Option<String>,
+    /// Substring of the RAW (still percent-encoded) path; `None` matches any.
+    #[serde(default)]
+    pub path_contains: Option<String>,
+    /// Apply to the first K matching requests only; `None` = always.
+    #[serde(default)]
+    pub times: Option<u32>,
+    /// Apply to a random share of matching requests (0..=1); `None` = all.
+    #[serde(default)]
+    pub probability: Option<f64>,
+    pub kind: FaultKind,
+}
+
+/// What a fault does to a request.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(from = "FaultKindJson")]
+pub enum FaultKind {
+    /// Reply with this status instead. `body: None` = the provider's own error shape.
+    Status {
+        status: u16,
+        retry_after: Option<String>,
+        body: Option<String>,
+    },
+    /// Sleep, then serve normally (for client timeouts).
+    Delay(Duration),
+    /// Send 200 and the start of a JSON body, then abort the connection.
+    DropMidReply,
+    /// 200 with `Content-Type: application/json` and a body that is not JSON.
+    Malformed,
+    /// A reply of `bytes` bytes (streamed, chunked; nothing that big is ever allocated).
+    HugeBody { status: u16, bytes: usize },
+    /// A reply whose body streams forever (until the client hangs up).
+    EndlessBody { status: u16 },
+    /// A JSON error body with invalid UTF-8 bytes in it.
+    InvalidUtf8 { status: u16 },
+}
+
+/// The JSON spelling of [`FaultKind`]: tagged by `type`, delays in milliseconds.
+#[derive(Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+enum FaultKindJson {
+    Status {
+        status: u16,
+        #[serde(default)]
+        retry_after: Option<String>,
+        #[serde(default)]
+        body: Option<String>,
+    },
+    Delay {
+        ms: u64,
+    },
+    DropMidReply,
+    Malformed,
+    HugeBody {
+        status: u16,
+        bytes: usize,
+    },
+    EndlessBody {
+        status: u16,
+    },
+    InvalidUtf8 {
+        status: u16,
+    },
+}
+
+impl From<FaultKindJson> for FaultKind {
+    fn from(json: FaultKindJson) -> FaultKind {
+        match json {
+            FaultKindJson::Status {
+                status,
+                retry_after,
+                body,
+            } => FaultKind::Status {
+                status,
+                retry_after,
+                body,
+            },
+            FaultKindJson::Delay { ms } => FaultKind::Delay(Duration::from_millis(ms)),
+            FaultKindJson::DropMidReply => FaultKind::DropMidReply,
+            FaultKindJson::Malformed => FaultKind::Malformed,
+            FaultKindJson::HugeBody { status, bytes } => FaultKind::HugeBody { status, bytes },
+            FaultKindJson::EndlessBody { status } => FaultKind::EndlessBody { status },
+            FaultKindJson::InvalidUtf8 { status } => FaultKind::InvalidUtf8 { status },
+        }
+    }
+}
+
+/// Builders: `Fault::status(429).retry_after("1").times(3).path("/sessions/")`.
+impl Fault {
+    /// A fault of this kind on every request.
+    pub fn new(kind: FaultKind) -> Fault {
+        Fault {
+            method: None,
+            path_contains: None,
+            times: None,
+            probability: None,
+            kind,
+        }
+    }
+
+    /// Reply `status` with the provider's own error body.
+    pub fn status(status: u16) -> Fault {
+        Fault::new(FaultKind::Status {
+            status,
+            retry_after: None,
+            body: None,
+        })
+    }
+
+    pub fn delay(delay: Duration) -> Fault {
+        Fault::new(FaultKind::Delay(delay))
+    }
+
+    pub fn drop_mid_reply() -> Fault {
+        Fault::new(FaultKind::DropMidReply)
+    }
+
+    pub fn malformed() -> Fault {
+        Fault::new(FaultKind::Malformed)
+    }
+
+    pub fn huge_body(status: u16, bytes: usize) -> Fault {
+        Fault::new(FaultKind::HugeBody { status, bytes })
+    }
+
+    pub fn endless_body(status: u16) -> Fault {
+        Fault::new(FaultKind::EndlessBody { status })
+    }
+
+    pub fn invalid_utf8(status: u16) -> Fault {
+        Fault::new(FaultKind::InvalidUtf8 { status })
+    }
+
+    /// Only requests with this method.
+    pub fn method(mut self, method: &str) -> Fault {
+        self.method = Some(method.to_owned());
+        self
+    }
+
+    /// Only requests whose raw path contains `fragment`.
+    pub fn path(mut self, fragment: &str) -> Fault {
+        self.path_contains = Some(fragment.to_owned());
+        self
+    }
+
+    /// Only the first `n` matching requests.
+    pub fn times(mut self, n: u32) -> Fault {
+        self.times = Some(n);
+        self
+    }
+
+    /// Only a random share `p` (0..=1) of matching requests.
+    pub fn probability(mut self, p: f64) -> Fault {
+        self.probability = Some(p);
+        self
+    }
+
+    /// Adds a `Retry-After` header to a [`FaultKind::Status`] reply.
+    ///
+    /// # Panics
+    /// On any other kind: a retry hint on a broken reply is a test bug.
+    pub fn retry_after(mut self, value: &str) -> Fault {
+        match &mut self.kind {
+            FaultKind::Status { retry_after, .. } => *retry_after = Some(value.to_owned()),
+            other => panic!("retry_after() needs a status fault, not {other:?}"),
+        }
+        self
+    }
+
+    /// Replaces the provider's error body of a [`FaultKind::Status`] reply.
+    ///
+    /// # Panics
+    /// On any other kind.
+    pub fn body(mut self, text: &str) -> Fault {
+        match &mut self.kind {
+            FaultKind::Status { body, .. } => *body = Some(text.to_owned()),
+            other => panic!("body() needs a status fault, not {other:?}"),
+        }
+        self
+    }
+}
+
+/// One request as received. Header names are lowercase; values are kept as sent (auth
+/// included: tests check it). The body is decoded lossily as UTF-8.
+#[derive(Clone, Debug, Serialize)]
+pub struct Recorded {
+    pub method: String,
+    /// The raw path, still percent-encoded.
+    pub path: String,
+    /// The raw query string, without `?`.
+    pub query: Option<String>,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Recorded {
+    /// The value of the first header with this (lowercase) name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}

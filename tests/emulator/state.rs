@@ -1,0 +1,75 @@
+//! Everything the emulator remembers, in one struct behind one mutex (see
+//! [`super::Shared::lock`]): each provider's table, the armed faults and the request log.
+
+use super::model::{Recorded, Seed};
+use super::{faults, messaging, samba, threads, zep, zep_v4};
+
+#[derive(Default)]
+pub(crate) struct State {
+    pub zep: zep::Sessions,
+    pub threads: threads::Threads,
+    pub tasks: zep_v4::Tasks,
+    pub samba: samba::Sessions,
+    pub messaging: messaging::Sessions,
+    pub faults: faults::Armed,
+    pub log: Vec<Recorded>,
+    /// Bumped by [`State::reset`]; background work started before a reset compares it and
+    /// gives up, so a pending v4 task cannot delete a thread seeded after the reset.
+    pub generation: u64,
+}
+
+impl State {
+    /// Adds one record to its provider's table, replacing one with the same ID.
+    pub fn seed(&mut self, seed: Seed) {
+        match seed {
+            Seed::ZepSession {
+                id,
+                user_id,
+                created_at,
+                updated_at,
+                ended,
+            } => self.zep.seed(id, user_id, created_at, updated_at, ended),
+            Seed::ZepThread {
+                thread_id,
+                uuid,
+                user_id,
+                created_at,
+                updated_at,
+                delete_fails,
+            } => self.threads.seed(threads::Thread::new(
+                thread_id,
+                uuid,
+                user_id,
+                created_at,
+                updated_at,
+                delete_fails,
+            )),
+            Seed::SambaSession {
+                id,
+                room_id,
+                start_time,
+                live,
+                participants_live,
+            } => self
+                .samba
+                .seed(id, room_id, start_time, live, participants_live),
+            Seed::MessagingSession {
+                id,
+                user_id,
+                agent_id,
+                created_at,
+                last_activity,
+            } => self
+                .messaging
+                .seed(id, user_id, agent_id, created_at, last_activity),
+        }
+    }
+
+    /// Forgets every record, fault and logged request.
+    pub fn reset(&mut self) {
+        *self = State {
+            generation: self.generation + 1,
+            ..State::default()
+        };
+    }
+}

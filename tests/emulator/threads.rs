@@ -1,0 +1,164 @@
+//! Zep threads: the one table both thread APIs see, and the v3 routes under the v2 prefix
+//! (`/zep/api/v2/threads`), where deletion is immediate and keyed by the developer's ID.
+//! The v4 routes, keyed by UUID, are in [`super::zep_v4`].
+
+use std::collections::HashMap;
+
+use axum::response::Response;
+use serde_json::{Value, json};
+
+use super::Shared;
+use super::http::{Dialect, Req};
+use super::listing::{self, PageQuery, SortKey};
+use super::zep::PROJECT_UUID;
+
+#[derive(Clone)]
+pub(crate) struct Thread {
+    pub uuid: String,
+    pub thread_id: String,
+    pub user_id: String,
+    /// Filled in by [`Threads::seed`]: one UUID per user, as Zep keeps users as records.
+    pub user_uuid: String,
+    pub graph_uuid: String,
+    pub created_at: String,
+    pub updated_at: Option<String>,
+    /// Its v4 deletion task fails.
+    pub delete_fails: bool,
+}
+
+impl Thread {
+    pub fn new(
+        thread_id: String,
+        uuid: String,
+        user_id: String,
+        created_at: String,
+        updated_at: Option<String>,
+        delete_fails: bool,
+    ) -> Thread {
+        Thread {
+            uuid,
+            thread_id,
+            user_id,
+            user_uuid: String::new(),
+            graph_uuid: uuid::Uuid::new_v4().to_string(),
+            created_at,
+            updated_at,
+            delete_fails,
+        }
+    }
+
+    /// `updated_at` as v4 always reports it (seeded value, else `created_at`).
+    pub fn last_update(&self) -> &str {
+        self.updated_at.as_deref().unwrap_or(&self.created_at)
+    }
+
+    /// The v3 shape; `updated_at` only when seeded (the 3.30 type has none).
+    fn to_v3_json(&self) -> Value {
+        let mut thread = json!({
+            "uuid": self.uuid,
+            "thread_id": self.thread_id,
+            "user_id": self.user_id,
+            "user_uuid": self.user_uuid,
+            "project_uuid": PROJECT_UUID,
+            "graph_uuid": self.graph_uuid,
+            "created_at": self.created_at,
+        });
+        if let Some(updated_at) = &self.updated_at {
+            thread["updated_at"] = json!(updated_at);
+        }
+        thread
+    }
+
+    /// The v4 shape.
+    pub fn to_v4_json(&self) -> Value {
+        json!({
+            "uuid": self.uuid,
+            "thread_id": self.thread_id,
+            "user_uuid": self.user_uuid,
+            "graph_uuid": self.graph_uuid,
+            "created_at": self.created_at,
+            "updated_at": self.last_update(),
+        })
+    }
+}
+
+/// Threads by developer ID, plus the UUID of every user seen.
+#[derive(Default)]
+pub(crate) struct Threads {
+    map: HashMap<String, Thread>,
+    user_uuids: HashMap<String, String>,
+}
+
+impl Threads {
+    pub fn seed(&mut self, mut thread: Thread) {
+        thread.user_uuid = self
+            .user_uuids
+            .entry(thread.user_id.clone())
+            .or_insert_with(|| uuid::Uuid::new_v4().to_string())
+            .clone();
+        self.map.insert(thread.thread_id.clone(), thread);
+    }
+
+    pub fn by_id(&self, thread_id: &str) -> Option<&Thread> {
+        self.map.get(thread_id)
+    }
+
+    /// A linear scan: thread tables in tests are small.
+    pub fn by_uuid(&self, uuid: &str) -> Option<&Thread> {
+        self.map.values().find(|t| t.uuid == uuid)
+    }
+
+    pub fn user_uuid(&self, user_id: &str) -> Option<&str> {
+        self.user_uuids.get(user_id).map(String::as_str)
+    }
+
+    pub fn remove_by_uuid(&mut self, uuid: &str) -> Option<Thread> {
+        let thread_id = self.by_uuid(uuid)?.thread_id.clone();
+        self.map.remove(&thread_id)
+    }
+
+    pub fn all(&self) -> impl Iterator<Item = &Thread> {
+        self.map.values()
+    }
+}
+
+pub(crate) fn route_v3(shared: &Shared, req: &Req) -> Response {
+    let segs = req.segs();
+    match (req.method.as_str(), segs.as_slice()) {
+        ("GET", ["threads"]) => list(shared, req),
+        ("DELETE", ["threads", thread_id]) => delete(shared, thread_id),
+        _ => Dialect::Zep.status_error(404),
+    }
+}
+
+/// `GET /threads?page_number&page_size&order_by&asc`; default order: newest first.
+fn list(shared: &Shared, req: &Req) -> Response {
+    let query = match PageQuery::parse(req, &["created_at", "updated_at", "user_id", "thread_id"]) {
+        Ok(q) => q,
+        Err(reply) => return *reply,
+    };
+    let mut rows: Vec<Thread> = shared.lock().threads.all().cloned().collect();
+    let total = rows.len();
+    let key = |t: &Thread| match query.order_by.as_deref() {
+        Some("updated_at") => SortKey::time(t.last_update()),
+        Some("user_id") => SortKey::text(&t.user_id),
+        Some("thread_id") => SortKey::text(&t.thread_id),
+        _ => SortKey::time(&t.created_at),
+    };
+    listing::sort(&mut rows, key, |t| t.thread_id.clone(), query.ascending);
+    match query.page(rows) {
+        Ok(page) => {
+            let page = page.iter().map(Thread::to_v3_json).collect();
+            Dialect::Zep.json(200, &listing::counted("threads", total, page))
+        }
+        Err(reply) => *reply,
+    }
+}
+
+/// `DELETE /threads/{thread_id}`: immediate.
+fn delete(shared: &Shared, thread_id: &str) -> Response {
+    match shared.lock().threads.map.remove(thread_id) {
+        Some(_) => Dialect::Zep.json(200, &json!({ "message": "Thread successfully deleted." })),
+        None => Dialect::Zep.error(404, "", "thread not found"),
+    }
+}

@@ -1,0 +1,255 @@
+//! Zep v2 memory sessions (`/zep/api/v2/sessions...`), Community Edition flavoured: exact
+//! `Api-Key` auth, `{"message"}` errors, 409 for writes to ended sessions, soft deletion.
+//! Ending is documented only as "deprecated" upstream; the batch rules here (whole batch
+//! 404 on any unknown ID, 409 on any ended one, 413 over 1000 IDs) are our choice and make
+//! the client's split-and-fall-back paths testable.
+
+use std::collections::HashMap;
+
+use axum::response::Response;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::http::{Dialect, Req, header_is};
+use super::listing::{self, PageQuery, SortKey};
+use super::{Shared, ZEP_KEY, clock};
+
+/// The project every record belongs to.
+pub(crate) const PROJECT_UUID: &str = "7c6f8a5e-0000-4000-8000-00000000e5e5";
+
+/// Most IDs one `POST /sessions/end` takes.
+const MAX_BATCH: usize = 1000;
+
+/// Zep v2, v3 and v4 all want exactly `Authorization: Api-Key <key>`.
+pub(crate) fn authorized(req: &Req) -> bool {
+    header_is(req, "authorization", &[&format!("Api-Key {ZEP_KEY}")])
+}
+
+#[derive(Clone)]
+pub(crate) struct ZepSession {
+    uuid: String,
+    id: i64,
+    session_id: String,
+    user_id: Option<String>,
+    created_at: String,
+    updated_at: String,
+    pub ended_at: Option<String>,
+    pub deleted_at: Option<String>,
+}
+
+impl ZepSession {
+    fn to_json(&self) -> Value {
+        json!({
+            "uuid": self.uuid,
+            "id": self.id,
+            "session_id": self.session_id,
+            "user_id": self.user_id,
+            "project_uuid": PROJECT_UUID,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+            "ended_at": self.ended_at,
+            "deleted_at": self.deleted_at,
+            "metadata": {},
+        })
+    }
+
+    fn is_deleted(&self) -> bool {
+        self.deleted_at.is_some()
+    }
+}
+
+/// The session table, soft-deleted sessions included (they answer 404 but stay inspectable).
+#[derive(Default)]
+pub(crate) struct Sessions {
+    map: HashMap<String, ZepSession>,
+    last_id: i64,
+}
+
+impl Sessions {
+    pub fn seed(
+        &mut self,
+        session_id: String,
+        user_id: Option<String>,
+        created_at: String,
+        updated_at: String,
+        ended: bool,
+    ) {
+        self.last_id += 1;
+        let ended_at = ended.then(|| updated_at.clone());
+        let session = ZepSession {
+            uuid: uuid::Uuid::new_v4().to_string(),
+            id: self.last_id,
+            session_id: session_id.clone(),
+            user_id,
+            created_at,
+            updated_at,
+            ended_at,
+            deleted_at: None,
+        };
+        self.map.insert(session_id, session);
+    }
+
+    /// Any known session, soft-deleted or not.
+    pub fn get(&self, id: &str) -> Option<&ZepSession> {
+        self.map.get(id)
+    }
+
+    /// A session that has not been deleted: deleted ones are gone as far as the API goes.
+    fn live_mut(&mut self, id: &str) -> Option<&mut ZepSession> {
+        self.map.get_mut(id).filter(|s| !s.is_deleted())
+    }
+
+    fn undeleted(&self) -> impl Iterator<Item = &ZepSession> {
+        self.map.values().filter(|s| !s.is_deleted())
+    }
+}
+
+pub(crate) fn route(shared: &Shared, req: &Req) -> Response {
+    let segs = req.segs();
+    match (req.method.as_str(), segs.as_slice()) {
+        ("POST", ["sessions", "end"]) => end_many(shared, req),
+        ("POST", ["sessions", id, "end"]) => end_one(shared, req, id),
+        ("GET", ["sessions", id]) => get(shared, id),
+        ("GET", ["sessions-ordered"]) => list(shared, req),
+        ("DELETE", ["sessions", id, "memory"]) => delete_memory(shared, id),
+        ("GET", ["users", user, "sessions"]) => by_user(shared, user),
+        _ => Dialect::Zep.status_error(404),
+    }
+}
+
+fn not_found() -> Response {
+    Dialect::Zep.error(404, "", "not found")
+}
+
+fn already_ended(id: &str) -> Response {
+    Dialect::Zep.error(409, "", &format!("session ended: {id}"))
+}
+
+fn bad_request(message: &str) -> Response {
+    Dialect::Zep.error(400, "", message)
+}
+
+fn get(shared: &Shared, id: &str) -> Response {
+    match shared.lock().zep.live_mut(id) {
+        Some(session) => Dialect::Zep.json(200, &session.to_json()),
+        None => not_found(),
+    }
+}
+
+/// Marks a session ended now; the caller has checked it is open.
+fn end(session: &mut ZepSession) {
+    let now = clock::now_nanos();
+    session.ended_at = Some(now.clone());
+    session.updated_at = now;
+}
+
+/// `POST /sessions/{id}/end`: the body must be a JSON object (`{}` at least), as the CE
+/// handler decodes it before anything else.
+fn end_one(shared: &Shared, req: &Req, id: &str) -> Response {
+    match req.json::<Value>() {
+        Ok(body) if body.is_object() => {}
+        Ok(_) => return bad_request("invalid request body: expected a JSON object"),
+        Err(e) => return bad_request(&e),
+    }
+    let mut state = shared.lock();
+    let Some(session) = state.zep.live_mut(id) else {
+        return not_found();
+    };
+    if session.ended_at.is_some() {
+        return already_ended(id);
+    }
+    end(session);
+    Dialect::Zep.json(200, &json!({ "session": session.to_json() }))
+}
+
+#[derive(Deserialize)]
+struct EndMany {
+    session_ids: Vec<String>,
+}
+
+/// `POST /sessions/end`: all or nothing. Every ID is checked before any is ended.
+fn end_many(shared: &Shared, req: &Req) -> Response {
+    let ids = match req.json::<EndMany>() {
+        Ok(body) => body.session_ids,
+        Err(e) => return bad_request(&e),
+    };
+    if ids.is_empty() {
+        return bad_request("session_ids must not be empty");
+    }
+    if ids.len() > MAX_BATCH {
+        let message = format!("request body too large: {} session_ids", ids.len());
+        return Dialect::Zep.error(413, "", &message);
+    }
+    let mut state = shared.lock();
+    for id in &ids {
+        match state.zep.live_mut(id) {
+            None => return not_found(),
+            Some(s) if s.ended_at.is_some() => return already_ended(id),
+            Some(_) => {}
+        }
+    }
+    let mut ended = Vec::with_capacity(ids.len());
+    for id in &ids {
+        if let Some(session) = state.zep.live_mut(id).filter(|s| s.ended_at.is_none()) {
+            end(session);
+            ended.push(session.to_json());
+        }
+    }
+    Dialect::Zep.json(200, &json!({ "sessions": ended }))
+}
+
+/// `GET /sessions-ordered`. With no `order_by` the order is CE's default, by `id`.
+fn list(shared: &Shared, req: &Req) -> Response {
+    let query = match PageQuery::parse(req, &["created_at", "updated_at", "user_id", "session_id"])
+    {
+        Ok(q) => q,
+        Err(reply) => return *reply,
+    };
+    let mut rows: Vec<ZepSession> = shared.lock().zep.undeleted().cloned().collect();
+    let total = rows.len();
+    let key = |s: &ZepSession| match query.order_by.as_deref() {
+        Some("created_at") => SortKey::time(&s.created_at),
+        Some("updated_at") => SortKey::time(&s.updated_at),
+        Some("user_id") => SortKey::Text(s.user_id.clone()),
+        Some(_) => SortKey::text(&s.session_id),
+        None => SortKey::Int(s.id),
+    };
+    listing::sort(&mut rows, key, |s| s.session_id.clone(), query.ascending);
+    match query.page(rows) {
+        Ok(page) => {
+            let page = page.iter().map(ZepSession::to_json).collect();
+            Dialect::Zep.json(200, &listing::counted("sessions", total, page))
+        }
+        Err(reply) => *reply,
+    }
+}
+
+/// `DELETE /sessions/{id}/memory`: deletes the memory and soft-deletes the session.
+fn delete_memory(shared: &Shared, id: &str) -> Response {
+    match shared.lock().zep.live_mut(id) {
+        Some(session) => {
+            session.deleted_at = Some(clock::now_nanos());
+            Dialect::Zep.json(200, &json!({ "message": "OK" }))
+        }
+        None => not_found(),
+    }
+}
+
+/// `GET /users/{userId}/sessions`: a bare array, oldest first.
+fn by_user(shared: &Shared, user: &str) -> Response {
+    let mut rows: Vec<ZepSession> = shared
+        .lock()
+        .zep
+        .undeleted()
+        .filter(|s| s.user_id.as_deref() == Some(user))
+        .cloned()
+        .collect();
+    listing::sort(
+        &mut rows,
+        |s| SortKey::time(&s.created_at),
+        |s| s.session_id.clone(),
+        true,
+    );
+    let rows: Vec<Value> = rows.iter().map(ZepSession::to_json).collect();
+    Dialect::Zep.json(200, &Value::Array(rows))
+}

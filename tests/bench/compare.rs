@@ -27,11 +27,19 @@ struct Usage {
     ok: bool,
 }
 
-/// Runs `cmd` to completion and reads its resource usage (and its children's) from wait4.
+/// Runs `argv` to completion and reads its resource usage (and its children's) from wait4.
+///
+/// Linux carries a process's peak RSS across `execve`, and a child spawned from this
+/// process would start with ours (the emulator's whole state). So commands are spawned by a
+/// small copy of this binary started before the emulator: see [`Runner`].
 #[allow(clippy::zombie_processes)] // reaped by wait4 itself
-fn measure(cmd: &mut Command) -> Usage {
+fn measure_here(argv: &[String]) -> Usage {
     let start = Instant::now();
-    let child = cmd.spawn().expect("spawn");
+    let child = Command::new(&argv[0])
+        .args(&argv[1..])
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("spawn");
     let pid = child.id() as libc::pid_t;
     let mut status = 0;
     // SAFETY: plain FFI call on a child we own; `usage` is a valid, zeroed rusage.
@@ -45,6 +53,57 @@ fn measure(cmd: &mut Command) -> Usage {
         cpu: tv(usage.ru_utime) + tv(usage.ru_stime),
         max_rss_kib: usage.ru_maxrss,
         ok: libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+    }
+}
+
+/// This binary again, in `--runner` mode: reads one JSON argv per line, runs it with
+/// [`measure_here`], answers `wall_ns cpu_ns max_rss_kib ok`.
+struct Runner {
+    child: std::process::Child,
+    reply: std::io::BufReader<std::process::ChildStdout>,
+}
+
+impl Runner {
+    fn start() -> Runner {
+        let mut child = Command::new(std::env::current_exe().unwrap())
+            .arg("--runner")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let reply = std::io::BufReader::new(child.stdout.take().unwrap());
+        Runner { child, reply }
+    }
+
+    fn measure(&mut self, argv: &[String]) -> Usage {
+        let stdin = self.child.stdin.as_mut().unwrap();
+        writeln!(stdin, "{}", serde_json::to_string(argv).unwrap()).unwrap();
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut self.reply, &mut line).unwrap();
+        let f: Vec<u64> = line
+            .split_whitespace()
+            .map(|v| v.parse().unwrap())
+            .collect();
+        Usage {
+            wall: Duration::from_nanos(f[0]),
+            cpu: Duration::from_nanos(f[1]),
+            max_rss_kib: f[2] as i64,
+            ok: f[3] == 1,
+        }
+    }
+}
+
+fn serve_runner() {
+    for line in std::io::stdin().lines() {
+        let argv: Vec<String> = serde_json::from_str(&line.unwrap()).unwrap();
+        let u = measure_here(&argv);
+        println!(
+            "{} {} {} {}",
+            u.wall.as_nanos(),
+            u.cpu.as_nanos(),
+            u.max_rss_kib,
+            u.ok as u8
+        );
     }
 }
 
@@ -85,26 +144,30 @@ fn write_config(path: &Path, emu: &Emulator) {
     std::fs::write(path, text).unwrap();
 }
 
-fn sessionctl(config: &Path, ids: &Path, concurrency: u64) -> Command {
-    let mut c = Command::new(BIN);
-    c.args(["-q", "-o", "ndjson", "-c"])
-        .arg(config)
-        .args([
+fn sessionctl(config: &Path, ids: &Path, concurrency: u64) -> Vec<String> {
+    let mut argv: Vec<String> = [BIN, "-q", "-o", "ndjson", "-c"].map(String::from).to_vec();
+    argv.push(config.display().to_string());
+    argv.extend(
+        [
             "end-many",
             "--concurrency",
             &concurrency.to_string(),
             "--file",
-        ])
-        .arg(ids)
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit());
-    c
+        ]
+        .map(String::from),
+    );
+    argv.push(ids.display().to_string());
+    argv
 }
 
 fn main() {
     if std::env::args().any(|a| a == "--list") {
         return; // `cargo bench -- --list` probes harness=false benches
     }
+    if std::env::args().any(|a| a == "--runner") {
+        return serve_runner();
+    }
+    let mut runner = Runner::start();
     let n = arg("--ids", 10_000);
     let latency = Duration::from_millis(arg("--latency-ms", 20));
     let conc = arg("--concurrency", 32);
@@ -122,21 +185,18 @@ fn main() {
     // sessionctl
     let ids = seed(&emu, "s", n);
     let file = write_ids(dir.path(), "s.txt", &ids);
-    let ours = measure(&mut sessionctl(&config, &file, conc));
+    let ours = runner.measure(&sessionctl(&config, &file, conc));
     let ended_ours = ids.iter().filter(|id| !emu.messaging_exists(id)).count();
 
     // xargs + curl, same server, same N
     let ids = seed(&emu, "x", n);
     let file = write_ids(dir.path(), "x.txt", &ids);
     let url = format!("{}/api/messaging/sessions", emu.messaging_url());
-    let mut cmd = Command::new("sh");
-    cmd.arg("-c")
-        .arg(format!(
-            "xargs -P {conc} -I{{}} curl -s -o /dev/null -X DELETE {url}/{{}} < {}",
-            file.display()
-        ))
-        .stdout(Stdio::null());
-    let theirs = measure(&mut cmd);
+    let script = format!(
+        "xargs -P {conc} -I{{}} curl -s -o /dev/null -X DELETE {url}/{{}} < {}",
+        file.display()
+    );
+    let theirs = runner.measure(&["sh".into(), "-c".into(), script]);
     let ended_theirs = ids.iter().filter(|id| !emu.messaging_exists(id)).count();
 
     // Peak RSS with many IDs and ndjson output, on a zero-latency server.
@@ -145,11 +205,11 @@ fn main() {
     write_config(&config, &fast);
     let ids = seed(&fast, "r", rss_n);
     let file = write_ids(dir.path(), "r.txt", &ids);
-    let big = measure(&mut sessionctl(&config, &file, conc));
+    let big = runner.measure(&sessionctl(&config, &file, conc));
 
     // Start-up: `sessionctl --version`, median of many runs.
     let mut starts: Vec<Duration> = (0..startup_runs)
-        .map(|_| measure(Command::new(BIN).arg("--version").stdout(Stdio::null())).wall)
+        .map(|_| runner.measure(&[BIN.into(), "--version".into()]).wall)
         .collect();
     starts.sort();
     let startup = starts[starts.len() / 2];

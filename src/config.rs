@@ -105,7 +105,7 @@ impl KeySource {
     pub fn resolve(&self, profile: &str) -> Result<Option<SecretString>, ConfigError> {
         let key = match self {
             KeySource::None => return Ok(None),
-            KeySource::Literal(key) => return Ok(Some(key.clone())),
+            KeySource::Literal(key) => secrecy::ExposeSecret::expose_secret(key).to_owned(),
             KeySource::Env(var) => std::env::var(var).map_err(|_| {
                 ConfigError::invalid(profile, format!("environment variable {var} is not set"))
             })?,
@@ -116,6 +116,16 @@ impl KeySource {
             return Err(ConfigError::invalid(
                 profile,
                 format!("{} is empty", self.describe()),
+            ));
+        }
+        // It travels in an HTTP header; say so here rather than send a mangled key.
+        if !key.bytes().all(|b| b.is_ascii_graphic() || b == b' ') {
+            return Err(ConfigError::invalid(
+                profile,
+                format!(
+                    "the key from {} has characters an HTTP header cannot carry",
+                    self.describe()
+                ),
             ));
         }
         Ok(Some(SecretString::from(key.to_owned())))
@@ -583,6 +593,26 @@ mod tests {
         let c = parse("[profiles.z]\nprovider=\"zep\"\napi_key=\"s3cr3t\"\n").unwrap();
         assert!(!format!("{c:?}").contains("s3cr3t"));
         assert_eq!(c.profiles["z"].key.describe(), "api_key = ***");
+    }
+
+    #[test]
+    fn keys_must_fit_in_a_header() {
+        let err = KeySource::Literal("a\u{7f}b".into())
+            .resolve("p")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("HTTP header"), "{err}");
+        assert!(!err.contains("a\u{7f}b"));
+    }
+
+    proptest::proptest! {
+        /// Whatever the text, parsing gives a config or a one-line error; it never panics.
+        #[test]
+        fn any_text_parses_or_fails_cleanly(text in "(\\PC|\n|\\[|\\]|=|\"){0,300}") {
+            if let Err(e) = parse(&text) {
+                proptest::prop_assert!(!e.to_string().contains('\n'), "{e}");
+            }
+        }
     }
 
     #[test]

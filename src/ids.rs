@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use tokio::io::{AsyncBufRead, AsyncBufReadExt};
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt};
 use tokio::sync::mpsc;
 
 /// Longest ID accepted. Real IDs are UUIDs or short slugs; 1 KiB leaves room for any of
@@ -85,6 +85,28 @@ impl Dedup {
     }
 }
 
+/// Longest line read whole; longer ones are refused without being held in memory.
+const LINE_LIMIT: u64 = MAX_ID_BYTES as u64 + 16;
+
+async fn skip_rest_of_line(reader: &mut (impl AsyncBufRead + Unpin)) -> std::io::Result<()> {
+    loop {
+        let buf = reader.fill_buf().await?;
+        if buf.is_empty() {
+            return Ok(());
+        }
+        match buf.iter().position(|&b| b == b'\n') {
+            Some(i) => {
+                reader.consume(i + 1);
+                return Ok(());
+            }
+            None => {
+                let n = buf.len();
+                reader.consume(n);
+            }
+        }
+    }
+}
+
 /// Streams IDs from `reader` in chunks of `chunk` items, deduplicated, into `tx`. Runs as
 /// its own task so that reading never waits on the network and the runner never waits on
 /// a half-read line; the channel's bound keeps memory flat however long the input.
@@ -99,10 +121,25 @@ pub async fn stream_lines(
     let mut first = true;
     loop {
         line.clear();
-        if reader.read_until(b'\n', &mut line).await? == 0 {
+        // A line is read up to a bound, so endless input without a newline cannot fill memory.
+        if (&mut reader)
+            .take(LINE_LIMIT)
+            .read_until(b'\n', &mut line)
+            .await?
+            == 0
+        {
             break;
         }
-        let item = parse_line(&line, first);
+        let item = if line.len() as u64 == LINE_LIMIT && line.last() != Some(&b'\n') {
+            skip_rest_of_line(&mut reader).await?;
+            let start = String::from_utf8_lossy(&line[..40]).into_owned();
+            Some(Item::Invalid {
+                id: format!("{}…", start.escape_default()),
+                why: format!("line longer than {MAX_ID_BYTES} bytes"),
+            })
+        } else {
+            parse_line(&line, first)
+        };
         first = false;
         match item {
             Some(Item::Id(id)) if !seen.first_time(&id) => {}
@@ -175,6 +212,17 @@ mod tests {
             got.push(chunk.len());
         }
         assert_eq!(got, vec![3, 1]);
+    }
+
+    #[tokio::test]
+    async fn an_endless_line_is_refused_without_being_held() {
+        let mut input = vec![b'x'; 10 * 1024 * 1024];
+        input.extend_from_slice(b"\nok\n");
+        let (tx, mut rx) = mpsc::channel(8);
+        stream_lines(input.as_slice(), 10, tx).await.unwrap();
+        let chunk = rx.recv().await.unwrap();
+        assert!(matches!(&chunk[0], Item::Invalid { why, .. } if why.contains("longer")));
+        assert_eq!(chunk[1], Item::Id("ok".into()));
     }
 
     proptest! {

@@ -44,6 +44,15 @@ pub enum HttpError {
     Body(String),
     #[error("reply larger than {} MiB", BODY_CAP >> 20)]
     TooLarge,
+    #[error("redirected more than {MAX_REDIRECTS} times")]
+    TooManyRedirects,
+}
+
+impl HttpError {
+    /// Transport trouble may clear up; a redirect loop or an oversized reply will not.
+    fn retryable(&self) -> bool {
+        !matches!(self, HttpError::TooManyRedirects | HttpError::TooLarge)
+    }
 }
 
 /// A request that failed for good, with how many attempts it took.
@@ -251,7 +260,7 @@ impl Http {
                 }
                 Err(e) => {
                     tracing::info!("{} {} -> {e}", req.method, req.url);
-                    Some(self.retry_delay(attempt, None))
+                    e.retryable().then(|| self.retry_delay(attempt, None))
                 }
             };
             match delay {
@@ -321,6 +330,9 @@ impl Http {
     fn classify(&self, e: reqwest::Error) -> HttpError {
         if e.is_timeout() {
             return HttpError::Timeout(self.timeout);
+        }
+        if e.is_redirect() {
+            return HttpError::TooManyRedirects;
         }
         // The innermost cause says what happened ("Connection refused"); the outer layers
         // only repeat the URL.

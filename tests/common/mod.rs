@@ -2,7 +2,7 @@
 //! per backend pointing at it, and a way to run the real binary in isolation from the
 //! user's own config and environment.
 
-#![allow(dead_code)] // each test file uses a different part of this
+#![allow(dead_code, unused_imports)] // each test file uses a different part of this
 
 #[path = "../emulator/mod.rs"]
 pub mod emulator;
@@ -67,7 +67,8 @@ impl Env {
     pub fn cmd(&self, profile: &str) -> assert_cmd::Command {
         let mut cmd = bare_cmd(&self.dir);
         cmd.arg("-c").arg(&self.config).args(["-p", profile]);
-        cmd.env(ZEP_ENV, emulator::ZEP_KEY).env(SAMBA_ENV, emulator::SAMBA_KEY);
+        cmd.env(ZEP_ENV, emulator::ZEP_KEY)
+            .env(SAMBA_ENV, emulator::SAMBA_KEY);
         cmd
     }
 
@@ -108,6 +109,11 @@ pub fn outcomes(doc: &Value) -> std::collections::BTreeMap<String, String> {
         .as_array()
         .expect("results array")
         .iter()
-        .map(|r| (r["id"].as_str().unwrap().to_owned(), r["outcome"].as_str().unwrap().to_owned()))
+        .map(|r| {
+            (
+                r["id"].as_str().unwrap().to_owned(),
+                r["outcome"].as_str().unwrap().to_owned(),
+            )
+        })
         .collect()
 }

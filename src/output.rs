@@ -126,9 +126,6 @@ fn new_table(header: Vec<&str>) -> Table {
         .load_style(presets::UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic)
         .set_header(header);
-    if !color() {
-        table.force_no_tty();
-    }
     table
 }
 

@@ -152,11 +152,14 @@ impl Provider for DigitalSamba {
                 .append_pair("offset", &offset.to_string())
                 .append_pair("order", "asc");
         }
-        let reply: ListReply =
-            super::decode_page(self.http.send(Request::new(Method::GET, url)).await)?;
+        let reply: ListReply = super::get_page(&self.http, url).await?;
         let seen = offset + reply.data.len() as u64;
-        let more =
-            reply.data.len() as u64 == PAGE_SIZE && reply.total_count.is_none_or(|t| seen < t);
+        let more = super::more_pages(
+            reply.data.len(),
+            PAGE_SIZE as usize,
+            seen,
+            reply.total_count,
+        );
         let rows = reply
             .data
             .into_iter()

@@ -77,8 +77,7 @@ impl Provider for Messaging {
         _active_only: bool,
     ) -> Result<Page, ListError> {
         let url = self.http.url(&["api", "messaging", "sessions"]);
-        let reply: ListReply =
-            super::decode_page(self.http.send(Request::new(Method::GET, url)).await)?;
+        let reply: ListReply = super::get_page(&self.http, url).await?;
         let rows = reply
             .sessions
             .into_iter()

@@ -97,10 +97,14 @@ impl ListError {
     }
 }
 
-/// Turns a list reply into its decoded body, or the error it carries.
-pub fn decode_page<T: serde::de::DeserializeOwned>(
-    result: Result<Reply, Failure>,
+/// GETs one list page and decodes it, or returns the error it carries.
+pub async fn get_page<T: serde::de::DeserializeOwned>(
+    http: &Http,
+    url: url::Url,
 ) -> Result<T, ListError> {
+    let result = http
+        .send(crate::http::Request::new(reqwest::Method::GET, url))
+        .await;
     let reply = result.map_err(ListError::Transport)?;
     if !reply.is_success() {
         return Err(ListError::Status {
@@ -109,6 +113,12 @@ pub fn decode_page<T: serde::de::DeserializeOwned>(
         });
     }
     reply.json().map_err(ListError::Decode)
+}
+
+/// Whether a numbered or offset page was not the last: it was full, and the total (when
+/// the API gives one) says more rows exist beyond the `seen` ones.
+pub fn more_pages(returned: usize, page_size: usize, seen: u64, total: Option<u64>) -> bool {
+    returned == page_size && total.is_none_or(|t| seen < t)
 }
 
 /// One page of a provider's session list; `next` is the cursor of the page after it.

@@ -172,10 +172,9 @@ impl Provider for ZepSessions {
             .append_pair("pageSize", &size)
             .append_pair("order_by", "updated_at")
             .append_pair("asc", "true");
-        let reply: ListReply =
-            super::decode_page(self.http.send(Request::new(Method::GET, url)).await)?;
+        let reply: ListReply = super::get_page(&self.http, url).await?;
         let seen = page * PAGE_SIZE as u64;
-        let more = reply.sessions.len() == PAGE_SIZE && reply.total_count.is_none_or(|t| seen < t);
+        let more = super::more_pages(reply.sessions.len(), PAGE_SIZE, seen, reply.total_count);
         let rows = reply
             .sessions
             .into_iter()

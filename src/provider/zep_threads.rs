@@ -263,8 +263,7 @@ impl Provider for ZepThreads {
                     q.append_pair("cursor", c);
                 }
             }
-            let page: V4Page =
-                super::decode_page(self.http.send(Request::new(Method::GET, url)).await)?;
+            let page: V4Page = super::get_page(&self.http, url).await?;
             (page.items, page.next_cursor.filter(|c| !c.is_empty()))
         } else {
             let n: u64 = cursor.and_then(|c| c.parse().ok()).unwrap_or(1);
@@ -273,10 +272,9 @@ impl Provider for ZepThreads {
                 .append_pair("page_size", &size)
                 .append_pair("order_by", "updated_at")
                 .append_pair("asc", "true");
-            let page: V3Page =
-                super::decode_page(self.http.send(Request::new(Method::GET, url)).await)?;
+            let page: V3Page = super::get_page(&self.http, url).await?;
             let seen = n * PAGE_SIZE as u64;
-            let more = page.threads.len() == PAGE_SIZE && page.total_count.is_none_or(|t| seen < t);
+            let more = super::more_pages(page.threads.len(), PAGE_SIZE, seen, page.total_count);
             (page.threads, more.then(|| (n + 1).to_string()))
         };
         let rows = threads

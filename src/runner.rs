@@ -114,8 +114,14 @@ pub async fn run(
         }
     }
     // Whatever is still queued, or still unread, was never started. The input is read to
-    // its end so that a script can re-run exactly the skipped IDs.
-    while let Some(items) = input.recv().await {
+    // its end so that a script can re-run exactly the skipped IDs; a second interrupt stops
+    // that too (stdin may be a terminal that never ends).
+    loop {
+        let items = tokio::select! {
+            items = input.recv() => items,
+            _ = interrupt.abort.cancelled() => None,
+        };
+        let Some(items) = items else { break };
         for id in report_invalid(items, &mut emit) {
             emit(SessionResult::new(id, Outcome::Skipped));
         }

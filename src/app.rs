@@ -70,7 +70,7 @@ pub fn run_offline(cli: &Cli) -> Option<Result<Exit, AppError>> {
         Command::Config {
             action: ConfigAction::Path,
         } => Some(
-            crate::config::locate(cli.config.as_deref())
+            crate::config::locate(cli.config_path())
                 .map_err(AppError::from)
                 .map(|(p, _)| {
                     println!("{}", p.display());
@@ -82,7 +82,7 @@ pub fn run_offline(cli: &Cli) -> Option<Result<Exit, AppError>> {
 }
 
 pub async fn run(cli: Cli) -> Result<Exit, AppError> {
-    let config = Config::load(cli.config.as_deref())?;
+    let config = Config::load(cli.config_path())?;
     if config.world_readable_secret && !cli.quiet {
         eprintln!(
             "sessionctl: warning: {} holds an api_key and is readable by others; run `chmod 600` on it",
@@ -95,8 +95,7 @@ pub async fn run(cli: Cli) -> Result<Exit, AppError> {
     let ctx = Ctx { cli: &cli, config };
     match &cli.command {
         Command::End { id, run } => {
-            ids::check(id).map_err(usage)?;
-            let input = Input::Args(vec![id.clone()]);
+            let input = Input::Args(vec![ids::from_arg(id).map_err(usage)?]);
             ctx.act(Action::End, input, run, &provider::Options::default())
                 .await
         }
@@ -146,7 +145,7 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn profile(&self) -> Result<Profile, AppError> {
-        Ok(self.config.select(self.cli.profile.as_deref())?)
+        Ok(self.config.select(self.cli.profile_name())?)
     }
 
     /// The profiles a command covers: one, or with `--all-profiles` every one in the file.
@@ -171,11 +170,12 @@ impl Ctx<'_> {
             (None, []) => Err(usage(
                 "no session IDs given (arguments, --file, `-` for stdin, or --idle-for)",
             )),
-            (None, ids) => {
-                for id in ids {
-                    ids::check(id).map_err(|e| usage(format!("{e}: `{}`", id.escape_default())))?;
-                }
-                Ok(Input::Args(ids.to_vec()))
+            (None, args) => {
+                let ids = args
+                    .iter()
+                    .map(|a| ids::from_arg(a))
+                    .collect::<Result<_, _>>();
+                Ok(Input::Args(ids.map_err(usage)?))
             }
         }
     }
@@ -416,11 +416,7 @@ impl Ctx<'_> {
         {
             profiles.push(Profile::builtin());
         }
-        let default = self
-            .config
-            .select(self.cli.profile.as_deref())
-            .ok()
-            .map(|p| p.name);
+        let default = Some(self.profile()?.name);
         let records: Vec<ShownProfile> = profiles
             .iter()
             .map(|p| ShownProfile {

@@ -3,7 +3,8 @@
 //! The names here are a contract that operators' scripts and cron lines rely on; the
 //! generated completions and man page (in `completions/`) are checked against this file.
 
-use std::path::PathBuf;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
@@ -38,10 +39,11 @@ pub struct Cli {
         long,
         global = true,
         env = "SESSIONCTL_CONFIG",
+        value_hint = clap::ValueHint::FilePath,
         hide_env_values = true,
         value_name = "PATH"
     )]
-    pub config: Option<PathBuf>,
+    pub config: Option<OsString>,
 
     /// Output format. `ids` (bare IDs, one per line) is for `list` only.
     #[arg(short, long, global = true, value_enum, default_value_t = OutputFormat::Table)]
@@ -57,6 +59,21 @@ pub struct Cli {
 
     #[command(subcommand)]
     pub command: Command,
+}
+
+impl Cli {
+    /// The profile asked for; an empty `SESSIONCTL_PROFILE=` counts as unset.
+    pub fn profile_name(&self) -> Option<&str> {
+        self.profile.as_deref().filter(|p| !p.is_empty())
+    }
+
+    /// The config file asked for; an empty `SESSIONCTL_CONFIG=` counts as unset.
+    pub fn config_path(&self) -> Option<&Path> {
+        self.config
+            .as_deref()
+            .filter(|c| !c.is_empty())
+            .map(Path::new)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

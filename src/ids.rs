@@ -33,6 +33,13 @@ pub fn check(id: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// An ID given as an argument: trimmed like a line of a file, then checked.
+pub fn from_arg(arg: &str) -> Result<String, String> {
+    let id = arg.trim();
+    check(id).map_err(|e| format!("{e}: `{}`", arg.escape_default()))?;
+    Ok(id.to_owned())
+}
+
 /// One line of input, decided.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Item {

@@ -446,6 +446,11 @@ fn usage_errors_exit_2_and_send_nothing() {
         ("eliza", vec!["end", "m", "--rate", "0/s"], "rate"),
         (
             "eliza",
+            vec!["end", "m", "--concurrency", "many"],
+            "concurrency",
+        ),
+        (
+            "eliza",
             vec!["end-many", "--file", "/nonexistent/ids.txt"],
             "cannot read",
         ),
@@ -1259,4 +1264,22 @@ fn json_document_keys_come_in_the_documented_order() {
     ]
     .map(|k| stdout.find(k).unwrap());
     assert!(r.windows(2).all(|w| w[0] < w[1]), "{stdout}");
+}
+
+#[test]
+fn non_utf8_on_stdin_fails_that_line_alone() {
+    let env = Env::new();
+    env.emu.seed(Seed::messaging("ok-1", T));
+    let (doc, code) = common::run_json(
+        env.cmd("eliza")
+            .args(["-o", "json", "end-many", "-"])
+            .write_stdin(&b"ok-1\n\xc3\x28bad\n"[..]),
+    );
+    assert_eq!(code, 1, "{doc:#}");
+    let results = doc["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2, "{doc:#}");
+    let bad = results.iter().find(|r| r["id"] != "ok-1").unwrap();
+    assert_eq!(bad["outcome"], "failed");
+    assert!(bad["error"].as_str().unwrap().contains("UTF-8"), "{bad}");
+    assert_eq!(env.emu.requests().len(), 1, "only the valid ID is sent");
 }

@@ -102,14 +102,12 @@ pub async fn collect(provider: &dyn Provider, filter: &Filter) -> Result<Vec<Lis
             let activity = raw.and_then(parse_time);
             let problem = match (raw, activity) {
                 (Some(raw), None) => Some(format!("unreadable timestamp `{raw}`")),
+                (None, _) if filter.idle_before.is_some() => Some("no activity timestamp".into()),
                 _ => None,
             };
-            let verdict = if problem.is_some() && filter.idle_before.is_some() {
-                Verdict::Keep // reported so that someone looks at it
-            } else {
-                judge(&row, activity, filter, ordered)
-            };
-            match verdict {
+            // A session whose age cannot be read passes every other test here and is then
+            // reported with its problem, so that someone looks at it; it is never acted on.
+            match judge(&row, activity, filter, ordered) {
                 Verdict::Keep => kept.push(Listed {
                     profile: None,
                     idle_secs: activity.map(|a| now.duration_since(a).as_secs().max(0) as u64),
@@ -183,6 +181,22 @@ mod tests {
         ));
         assert!(matches!(
             judge(&row(false, None), Some(just_before), &f, true),
+            Verdict::Drop
+        ));
+    }
+
+    #[test]
+    fn an_unreadable_age_skips_only_the_time_test() {
+        let f = Filter {
+            idle_before: Some("2024-03-27T08:00:00Z".parse().unwrap()),
+            ..Filter::default()
+        };
+        assert!(matches!(
+            judge(&row(true, None), None, &f, true),
+            Verdict::Keep
+        ));
+        assert!(matches!(
+            judge(&row(false, None), None, &f, true),
             Verdict::Drop
         ));
     }

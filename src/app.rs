@@ -587,6 +587,7 @@ async fn execute(
     let concurrency = run.concurrency.map_or(profile.concurrency, |c| c as usize);
     let (tx, rx) = mpsc::channel(concurrency.max(2));
     let mut reasons = HashMap::new();
+    let endless_input = matches!(input, Input::Stdin) && std::io::stdin().is_terminal();
     let reader = match input {
         Input::Stdin => tokio::spawn(ids::stream_lines(
             BufReader::new(tokio::io::stdin()),
@@ -610,6 +611,7 @@ async fn execute(
         action,
         dry_run: run.dry_run,
         batches_in_flight: concurrency,
+        endless_input,
     };
     runner::run(provider.clone(), plan, rx, interrupt, |mut r| {
         r.reason = reasons.remove(&r.id);

@@ -23,6 +23,9 @@ pub struct Plan {
     pub dry_run: bool,
     /// Batches in flight at once (requests are bounded separately, in the HTTP layer).
     pub batches_in_flight: usize,
+    /// The input may never end (IDs typed on a terminal): after a second interrupt, stop
+    /// reading it instead of reporting the rest as skipped.
+    pub endless_input: bool,
 }
 
 /// Ctrl-C / SIGTERM, as two tokens: the first signal stops new work, the second abandons
@@ -114,12 +117,13 @@ pub async fn run(
         }
     }
     // Whatever is still queued, or still unread, was never started. The input is read to
-    // its end so that a script can re-run exactly the skipped IDs; a second interrupt stops
-    // that too (stdin may be a terminal that never ends).
+    // its end so that a script can re-run exactly the skipped IDs; only a terminal, which
+    // may never end, is abandoned on a second interrupt.
     loop {
         let items = tokio::select! {
+            biased;
             items = input.recv() => items,
-            _ = interrupt.abort.cancelled() => None,
+            _ = interrupt.abort.cancelled(), if plan.endless_input => None,
         };
         let Some(items) = items else { break };
         for id in report_invalid(items, &mut emit) {

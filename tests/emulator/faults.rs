@@ -44,9 +44,16 @@ impl ArmedFault {
     }
 }
 
-/// The armed faults, in the order they were added.
-#[derive(Default)]
-pub(crate) struct Armed(Vec<ArmedFault>);
+/// The armed faults, in the order they were added, and the generator for their
+/// probability rolls: seeded, so that a run whose requests arrive in a fixed order (one at a
+/// time) meets exactly the same faults every time, and tests of random faults cannot flake.
+pub(crate) struct Armed(Vec<ArmedFault>, fastrand::Rng);
+
+impl Default for Armed {
+    fn default() -> Self {
+        Armed(Vec::new(), fastrand::Rng::with_seed(0x5e55_10c7))
+    }
+}
 
 impl Armed {
     pub fn add(&mut self, fault: Fault) {
@@ -60,9 +67,9 @@ impl Armed {
     /// The fault this request hits, if any, counting it against that fault's `times`. A
     /// fault whose probability roll misses is skipped and later ones are tried.
     pub fn hit(&mut self, method: &str, raw_path: &str) -> Option<FaultKind> {
+        let rng = &mut self.1;
         let armed = self.0.iter_mut().find(|armed| {
-            armed.matches(method, raw_path)
-                && armed.fault.probability.is_none_or(|p| fastrand::f64() < p)
+            armed.matches(method, raw_path) && armed.fault.probability.is_none_or(|p| rng.f64() < p)
         })?;
         armed.used += 1;
         Some(armed.fault.kind.clone())

@@ -128,10 +128,6 @@ impl Summary {
         self.counts.get(o.as_str()).copied().unwrap_or(0)
     }
 
-    pub fn total(&self) -> usize {
-        self.counts.values().sum()
-    }
-
     /// `ended 3, not_found 1`
     pub fn line(&self) -> String {
         if self.counts.is_empty() {

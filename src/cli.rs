@@ -218,6 +218,9 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
     humantime::parse_duration(s).map_err(|e| format!("{e} (try e.g. `90m`, `2h`, `1d`)"))
 }
 
+const MIN_RATE: f64 = 0.001;
+const MAX_RATE: f64 = 1e6;
+
 pub fn parse_rate(s: &str) -> Result<Rate, String> {
     let (n, unit) = s.split_once('/').unwrap_or((s, "s"));
     let n: f64 = n
@@ -230,10 +233,14 @@ pub fn parse_rate(s: &str) -> Result<Rate, String> {
         "h" => 3600.0,
         other => return Err(format!("unknown rate unit `{other}` (use s, m or h)")),
     };
-    if !(n.is_finite() && n > 0.0) {
-        return Err(format!("rate must be positive, got `{s}`"));
+    let rate = n / per;
+    // A limiter needs a period it can represent: one request per 1000 s to a million a second.
+    if !(MIN_RATE..=MAX_RATE).contains(&rate) {
+        return Err(format!(
+            "rate `{s}` is out of range (between one request per 1000 s and {MAX_RATE} per second)"
+        ));
     }
-    Ok(Rate(n / per))
+    Ok(Rate(rate))
 }
 
 #[cfg(test)]
@@ -252,6 +259,9 @@ mod tests {
         assert_eq!(parse_rate("600/m"), Ok(Rate(10.0)));
         assert_eq!(parse_rate("5"), Ok(Rate(5.0)));
         assert!(parse_rate("0/s").is_err());
+        for hostile in ["1e10/s", "1e-300/s", "1e-20/s", "inf/s", "NaN/s", "-1/s"] {
+            assert!(parse_rate(hostile).is_err(), "{hostile}");
+        }
         assert!(parse_rate("x/s").is_err());
         assert!(parse_rate("1/fortnight").is_err());
     }

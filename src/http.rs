@@ -46,12 +46,18 @@ pub enum HttpError {
     TooLarge,
     #[error("redirected more than {MAX_REDIRECTS} times")]
     TooManyRedirects,
+    #[error("TLS: {0}")]
+    Tls(String),
 }
 
 impl HttpError {
-    /// Transport trouble may clear up; a redirect loop or an oversized reply will not.
+    /// Transport trouble may clear up; a redirect loop, an oversized reply or a certificate
+    /// we refuse will not.
     fn retryable(&self) -> bool {
-        !matches!(self, HttpError::TooManyRedirects | HttpError::TooLarge)
+        !matches!(
+            self,
+            HttpError::TooManyRedirects | HttpError::TooLarge | HttpError::Tls(_)
+        )
     }
 }
 
@@ -336,6 +342,9 @@ impl Http {
         }
         // The innermost cause says what happened ("Connection refused"); the outer layers
         // only repeat the URL.
+        if let Some(tls) = find_tls_error(&e) {
+            return HttpError::Tls(tls.to_string());
+        }
         let mut cause: &dyn std::error::Error = &e;
         while let Some(inner) = cause.source() {
             cause = inner;
@@ -379,6 +388,22 @@ impl Http {
     }
 }
 
+/// The TLS refusal behind a request error, if that is what it was. rustls' error travels
+/// inside nested io::Errors, whose `source()` skips past what they wrap, so each one is
+/// opened with `get_ref()`.
+fn find_tls_error<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+    if let Some(tls) = err.downcast_ref::<rustls::Error>() {
+        return Some(tls);
+    }
+    if let Some(inner) = err
+        .downcast_ref::<std::io::Error>()
+        .and_then(|io| io.get_ref())
+    {
+        return find_tls_error(inner);
+    }
+    err.source().and_then(find_tls_error)
+}
+
 fn server_hint(headers: &HeaderMap, status: StatusCode) -> Option<Duration> {
     let text = |name: &str| {
         headers
@@ -387,7 +412,7 @@ fn server_hint(headers: &HeaderMap, status: StatusCode) -> Option<Duration> {
             .map(str::trim)
     };
     if let Some(ms) = text("retry-after-ms").and_then(|v| v.parse::<f64>().ok()) {
-        return Some(Duration::from_secs_f64(ms.max(0.0) / 1000.0));
+        return Duration::try_from_secs_f64(ms.max(0.0) / 1000.0).ok();
     }
     if let Some(v) = text(RETRY_AFTER.as_str()) {
         if let Ok(secs) = v.parse::<f64>() {
@@ -447,6 +472,18 @@ mod tests {
             ..reply(500, "")
         };
         assert_eq!(bad_utf8.error_message(), "\u{fffd}\u{fffd}ok");
+    }
+
+    #[test]
+    fn tls_refusals_are_found_inside_nested_io_errors() {
+        use std::io::{Error, ErrorKind};
+        let inner = Error::new(
+            ErrorKind::InvalidData,
+            rustls::Error::General("bad cert".into()),
+        );
+        let outer = Error::other(inner);
+        assert!(find_tls_error(&outer).is_some());
+        assert!(find_tls_error(&Error::other("refused")).is_none());
     }
 
     #[test]

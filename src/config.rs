@@ -137,13 +137,20 @@ impl KeySource {
             KeySource::None => "none".into(),
             KeySource::Literal(_) => "api_key = ***".into(),
             KeySource::Env(var) => format!("api_key_env = {var}"),
-            KeySource::Command(cmd) => format!("api_key_cmd = {cmd}"),
+            // Only the program: arguments may hold a secret (`echo KEY`, a token flag).
+            KeySource::Command(cmd) => match cmd.split_whitespace().next() {
+                Some(program) if program.len() < cmd.trim().len() => {
+                    format!("api_key_cmd = {program} …")
+                }
+                _ => format!("api_key_cmd = {}", cmd.trim()),
+            },
         }
     }
 }
 
 fn run_key_command(profile: &str, cmd: &str) -> Result<String, ConfigError> {
-    let fail = |why: String| ConfigError::invalid(profile, format!("api_key_cmd `{cmd}` {why}"));
+    let shown = KeySource::Command(cmd.to_owned()).describe();
+    let fail = |why: String| ConfigError::invalid(profile, format!("{shown}: {why}"));
     let argv = shell_words::split(cmd).map_err(|e| fail(format!("cannot be split: {e}")))?;
     let (program, args) = argv.split_first().ok_or_else(|| fail("is empty".into()))?;
     let out = Command::new(program)

@@ -221,11 +221,7 @@ impl Ctx<'_> {
         })
         .await?;
         let summary = sink.finish(interrupt.interrupted());
-        Ok(exit_for(
-            &summary,
-            interrupt.interrupted(),
-            run.ignore_missing,
-        ))
+        Ok(exit_for(&summary, interrupt.interrupted(), run, opts))
     }
 
     /// `--idle-for`: list each profile's stale sessions, then act on them.
@@ -242,42 +238,47 @@ impl Ctx<'_> {
             ..Filter::default()
         };
         let all = bulk.stale.all_profiles;
+        // Problems outside the per-session results: they can only make the exit code worse.
+        let mut worst = Exit::Ok;
         let mut targets = Vec::new();
         for profile in self.profiles(all)? {
-            let options = self.options(&bulk.run, opts);
-            match build(&profile, action, &options) {
+            match build(&profile, action, &self.options(&bulk.run, opts)) {
                 Ok(p) => targets.push((profile, p)),
-                Err(AppError::Usage(why)) if all => {
-                    if !self.cli.quiet {
-                        eprintln!("sessionctl: skipping profile `{}`: {why}", profile.name);
+                // One broken profile must not stop a sweep of every other one.
+                // (A threads profile in an `end` sweep is skipped by design, not an error.)
+                Err(e) if all => {
+                    let by_design = matches!(e, AppError::Usage(_));
+                    if !by_design {
+                        worst = worst.max_code(e.exit());
+                    }
+                    if !(by_design && self.cli.quiet) {
+                        eprintln!("sessionctl: skipping profile `{}`: {e}", profile.name);
                     }
                 }
                 Err(e) => return Err(e),
             }
         }
-        let header = if all {
-            Header::default()
-        } else {
-            let p = &targets[0].0;
-            Header {
+        let header = match (all, targets.first()) {
+            (false, Some((p, _))) => Header {
                 profile: Some(p.name.clone()),
                 provider: Some(p.spec.name.to_owned()),
-            }
+            },
+            _ => Header::default(),
         };
         let mut sink = ResultSink::new(self.cli.output, header, !self.cli.quiet);
         let interrupt = Interrupt::install();
-        let mut list_errors = Vec::new();
         for (profile, provider) in targets {
-            if interrupt.interrupted() {
-                break;
-            }
             let tag = all.then(|| profile.name.clone());
-            let listed = match stale::collect(provider.as_ref(), &filter).await {
+            let listed = tokio::select! {
+                listed = stale::collect(provider.as_ref(), &filter) => listed,
+                _ = interrupt.stop.cancelled() => break,
+            };
+            let listed = match listed {
                 Ok(l) => l,
                 Err(e) => {
                     let err = AppError::List(profile.name.clone(), e);
                     eprintln!("sessionctl: {err}");
-                    list_errors.push(err);
+                    worst = worst.max_code(err.exit());
                     continue;
                 }
             };
@@ -319,17 +320,8 @@ impl Ctx<'_> {
         }
         let interrupted = interrupt.interrupted();
         let summary = sink.finish(interrupted);
-        let exit = exit_for(&summary, interrupted, bulk.run.ignore_missing);
-        Ok(
-            match list_errors
-                .iter()
-                .map(AppError::exit)
-                .max_by_key(|e| *e as u8)
-            {
-                Some(worse) if exit == Exit::Ok || worse == Exit::Auth => worse,
-                _ => exit,
-            },
-        )
+        let exit = exit_for(&summary, interrupted, &bulk.run, opts);
+        Ok(exit.max_code(worst))
     }
 
     fn confirm_delete(&self, bulk: &BulkArgs) -> Result<(), AppError> {
@@ -340,7 +332,15 @@ impl Ctx<'_> {
                 "delete is irreversible: pass --yes (stdin is not a terminal to ask on)",
             ));
         }
-        let profile = self.profile()?;
+        let names: Vec<String> = self
+            .profiles(bulk.stale.all_profiles)?
+            .into_iter()
+            .map(|p| format!("`{}` ({})", p.name, p.spec.name))
+            .collect();
+        let scope = match names.as_slice() {
+            [one] => format!("profile {one}"),
+            many => format!("EVERY profile: {}", many.join(", ")),
+        };
         let what = match (&bulk.stale.idle_for, bulk.ids.len(), &bulk.file) {
             (Some(d), _, _) => format!(
                 "every session idle for more than {}",
@@ -349,10 +349,7 @@ impl Ctx<'_> {
             (None, _, Some(f)) => format!("the sessions listed in {}", f.display()),
             (None, n, None) => format!("{n} session(s)"),
         };
-        eprint!(
-            "Delete {what} on profile `{}` ({})? This cannot be undone. [y/N] ",
-            profile.name, profile.spec.name
-        );
+        eprint!("Delete {what} on {scope}? This cannot be undone. [y/N] ");
         let _ = std::io::stderr().flush();
         let mut answer = String::new();
         stdin.lock().read_line(&mut answer)?;
@@ -373,7 +370,15 @@ impl Ctx<'_> {
         let mut all = Vec::new();
         let mut worst = Exit::Ok;
         for profile in self.profiles(args.all_profiles)? {
-            let provider = provider::build(&profile, &Options::default())?;
+            let provider = match provider::build(&profile, &Options::default()) {
+                Ok(p) => p,
+                Err(e) if args.all_profiles => {
+                    eprintln!("sessionctl: skipping profile `{}`: {e}", profile.name);
+                    worst = worst.max_code(Exit::Usage);
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            };
             match stale::collect(provider.as_ref(), &filter).await {
                 Ok(listed) => all.extend(listed.into_iter().map(|mut l| {
                     l.profile = args.all_profiles.then(|| profile.name.clone());
@@ -642,15 +647,17 @@ async fn send_chunks(
     Ok(())
 }
 
-/// 0 all ok; 1 anything failed or not found (unless ignored); 3 credentials refused;
-/// 130 interrupted.
-fn exit_for(summary: &Summary, interrupted: bool, ignore_missing: bool) -> Exit {
+/// 0 all ok; 1 anything failed or not found (unless ignored), or still running after
+/// `--wait`; 3 credentials refused; 130 interrupted.
+fn exit_for(summary: &Summary, interrupted: bool, run: &RunArgs, opts: &Options) -> Exit {
+    let unfinished = opts.wait.is_some() && summary.count(Outcome::Accepted) > 0;
     if interrupted {
         Exit::Interrupted
     } else if summary.auth_refused {
         Exit::Auth
     } else if summary.count(Outcome::Failed) > 0
-        || (!ignore_missing && summary.count(Outcome::NotFound) > 0)
+        || (!run.ignore_missing && summary.count(Outcome::NotFound) > 0)
+        || unfinished
     {
         Exit::Partial
     } else {

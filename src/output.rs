@@ -179,8 +179,10 @@ fn results_table(results: &[SessionResult]) -> Table {
 pub fn print_sessions(format: OutputFormat, header: &Header, listed: &[Listed]) {
     match format {
         OutputFormat::Ids => {
+            // Bare IDs feed `end-many -`: a session whose age could not be read is left
+            // out (and reported on stderr) so that a pipe never acts on it.
             let mut out = io::stdout().lock();
-            for l in listed {
+            for l in listed.iter().filter(|l| l.problem.is_none()) {
                 if writeln!(out, "{}", l.row.id).is_err() {
                     return;
                 }

@@ -224,6 +224,12 @@ fn zep_paging_stops_once_the_rest_cannot_match() {
     for (n, page) in pages.iter().enumerate() {
         let query = page.query.as_deref().unwrap_or_default();
         assert!(query.contains(&format!("page_number={}", n + 1)), "{query}");
+        // Zep CE reads the camelCase spelling: both go out.
+        assert!(query.contains(&format!("pageNumber={}", n + 1)), "{query}");
+        assert!(
+            query.contains("page_size=") && query.contains("pageSize="),
+            "{query}"
+        );
         assert!(query.contains("order_by=updated_at"), "{query}");
         assert!(query.contains("asc=true"), "{query}");
     }
@@ -719,4 +725,56 @@ fn all_profiles_sweep_skips_thread_profiles_with_a_warning() {
             .all(|r| !r.path.contains("/threads")),
         "a thread profile was listed"
     );
+}
+
+#[test]
+fn list_ids_leaves_out_sessions_whose_age_cannot_be_read() {
+    let env = Env::new();
+    env.emu.seed_many([
+        Seed::messaging("idle", "2024-06-01T09:00:00.000Z"),
+        Seed::messaging("garbled", "not-a-time"),
+    ]);
+    let out = env
+        .cmd("eliza")
+        .env("SESSIONCTL_NOW", NOW)
+        .args(["-o", "ids", "list", "--idle-for", "1h"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "the problem still shows in the exit code"
+    );
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "idle\n");
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("unreadable"), "{stderr}");
+}
+
+#[test]
+fn all_profiles_sweep_goes_on_past_a_broken_profile() {
+    let env = Env::new();
+    seed_three(&env);
+    // The Zep key variable is unset: that profile cannot be built, the others still run.
+    let (doc, code) = common::run_json(three_profile_cmd(&env).env_remove(common::ZEP_ENV).args([
+        "-o",
+        "json",
+        "end-many",
+        "--idle-for",
+        "1h",
+        "--all-profiles",
+    ]));
+    assert_eq!(code, 2, "a broken profile is a config error: {doc:#}");
+    let outcomes = outcomes_once(&doc);
+    assert_eq!(
+        outcomes.get("ap-eliza").map(String::as_str),
+        Some("ended"),
+        "{doc:#}"
+    );
+    assert_eq!(
+        outcomes.get("ap-samba").map(String::as_str),
+        Some("ended"),
+        "{doc:#}"
+    );
+    assert!(!outcomes.contains_key("ap-zep"));
+    assert_eq!(env.emu.zep_session_ended("ap-zep"), Some(false));
 }

@@ -536,3 +536,23 @@ fn samba_end_never_parses_the_success_body() {
     assert_eq!(result_of(&doc, "ds-single")["outcome"], "ended");
     assert_eq!(result_of(&doc, "ds-single")["status"], 200);
 }
+
+#[test]
+fn v4_wait_that_runs_out_is_exit_1() {
+    let env = Env::with(common::Options {
+        task_delay: std::time::Duration::from_secs(30),
+        ..common::Options::default()
+    });
+    env.emu.seed(thread("slow", &uuid_of(7), OLD, None));
+    let (doc, code) = env.json("zep4", &["delete", "--yes", "--wait", "500ms", "slow"]);
+    assert_eq!(
+        code, 1,
+        "still running after --wait is not success: {doc:#}"
+    );
+    let r = result_of(&doc, "slow");
+    assert_eq!(r["outcome"], "accepted");
+    assert!(
+        r["error"].as_str().unwrap().contains("still running"),
+        "{r}"
+    );
+}

@@ -198,6 +198,7 @@ impl ZepThreads {
                         match t.status.as_deref() {
                             Some("succeeded") => {
                                 result.outcome = Outcome::Deleted;
+                                result.error = None; // an earlier failed poll no longer matters
                                 return result;
                             }
                             Some(status @ ("failed" | "partial")) => {

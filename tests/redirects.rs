@@ -47,13 +47,13 @@ fn auth_never_follows_a_redirect_to_another_host() {
     let other = TcpListener::bind("127.0.0.2:0").unwrap();
     let other_port = other.local_addr().unwrap().port();
     let other_seen = serve(other, |_| {
-        "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}".into()
+        "HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-length: 2\r\n\r\n{}".into()
     });
     let first = TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://127.0.0.1:{}", first.local_addr().unwrap().port());
     let first_seen = serve(first, move |_| {
         format!(
-            "HTTP/1.1 307 Temporary Redirect\r\nlocation: http://127.0.0.2:{other_port}/steal\r\ncontent-length: 0\r\n\r\n"
+            "HTTP/1.1 307 Temporary Redirect\r\nconnection: close\r\nlocation: http://127.0.0.2:{other_port}/steal\r\ncontent-length: 0\r\n\r\n"
         )
     });
 
@@ -88,7 +88,9 @@ fn same_host_redirect_loops_are_capped() {
     let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
     let loc = base.clone();
     let seen = serve(listener, move |_| {
-        format!("HTTP/1.1 302 Found\r\nlocation: {loc}/again\r\ncontent-length: 0\r\n\r\n")
+        format!(
+            "HTTP/1.1 302 Found\r\nconnection: close\r\nlocation: {loc}/again\r\ncontent-length: 0\r\n\r\n"
+        )
     });
     let home = tempfile::tempdir().unwrap();
     let cfg = config(&home, &base);

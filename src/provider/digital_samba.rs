@@ -179,3 +179,21 @@ impl Provider for DigitalSamba {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn total_count_may_be_a_string_or_a_number() {
+        for (body, want) in [
+            (r#"{"total_count":"2","data":[]}"#, Some(2)),
+            (r#"{"total_count":2,"data":[]}"#, Some(2)),
+            (r#"{"total_count":null,"data":[]}"#, None),
+            (r#"{"data":[]}"#, None),
+        ] {
+            let reply: ListReply = serde_json::from_str(body).unwrap();
+            assert_eq!(reply.total_count, want, "{body}");
+        }
+    }
+}

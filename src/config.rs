@@ -612,7 +612,42 @@ mod tests {
         assert!(!err.contains("a\u{7f}b"));
     }
 
+    use proptest::strategy::Strategy;
+
     proptest::proptest! {
+        /// Profiles built from the real keys with arbitrary values reach validation (not
+        /// just the TOML parser): a config or a one-line error, never a panic.
+        #[test]
+        fn any_profile_validates_or_fails_cleanly(
+            pairs in proptest::collection::vec((
+                proptest::sample::select(vec![
+                    "provider", "base_url", "api_key", "api_key_env", "api_key_cmd", "team_id",
+                    "api_version", "timeout", "concurrency", "batch_size", "retries",
+                    "max_backoff", "rate", "allow_http", "bogus",
+                ]),
+                proptest::prop_oneof![
+                    proptest::sample::select(vec![
+                        "\"zep\"", "\"digital-samba\"", "\"messaging\"", "\"http://localhost:1/\"",
+                        "\"https://h/p?q\"", "\"0s\"", "\"30s\"", "\"10/s\"", "\"1e99/s\"", "true",
+                        "0", "4", "-1", "99999999999", "\"K\"", "\"\"",
+                    ]).prop_map(str::to_owned),
+                    "[a-z0-9:/ .]{0,12}".prop_map(|s| format!("{s:?}")),
+                    proptest::num::i64::ANY.prop_map(|n| n.to_string()),
+                ],
+            ), 0..10)
+        ) {
+            let mut text = String::from("[profiles.p]\n");
+            let mut seen = std::collections::HashSet::new();
+            for (key, value) in pairs {
+                if seen.insert(key) {
+                    text.push_str(&format!("{key} = {value}\n"));
+                }
+            }
+            if let Err(e) = parse(&text) {
+                proptest::prop_assert!(!e.to_string().contains('\n'), "{e}");
+            }
+        }
+
         /// Whatever the text, parsing gives a config or a one-line error; it never panics.
         #[test]
         fn any_text_parses_or_fails_cleanly(text in "(\\PC|\n|\\[|\\]|=|\"){0,300}") {

@@ -5,6 +5,8 @@
 
 mod common;
 
+use common::result_of as result;
+
 use std::collections::BTreeMap;
 
 use base64::Engine as _;
@@ -23,16 +25,6 @@ fn run(cmd: &mut assert_cmd::Command) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
-}
-
-/// The result object of `id` in a result document.
-fn result<'a>(doc: &'a Value, id: &str) -> &'a Value {
-    doc["results"]
-        .as_array()
-        .expect("results array")
-        .iter()
-        .find(|r| r["id"] == id)
-        .unwrap_or_else(|| panic!("no result for {id} in {doc:#}"))
 }
 
 /// `(outcome, status, error, attempts)` of one result, for compact assertions.

@@ -5,6 +5,8 @@
 
 mod common;
 
+use common::result_of;
+
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, Output, Stdio};
@@ -38,16 +40,6 @@ fn deletes_of(env: &Env, id: &str) -> usize {
         .iter()
         .filter(|r| r.method == "DELETE" && r.path == path)
         .count()
-}
-
-/// The result object of `id` in a result document.
-fn result_of<'a>(doc: &'a Value, id: &str) -> &'a Value {
-    doc["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["id"] == id)
-        .unwrap_or_else(|| panic!("no result for {id} in {doc:#}"))
 }
 
 /// Every ID in `expected` appears exactly once in the results, and nothing else does.

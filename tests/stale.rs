@@ -3,6 +3,8 @@
 
 mod common;
 
+use common::{outcomes_once, result_of};
+
 use std::collections::BTreeSet;
 
 use common::{Env, Seed};
@@ -42,27 +44,6 @@ fn session<'a>(doc: &'a Value, id: &str) -> &'a Value {
         .iter()
         .find(|s| s["id"] == id)
         .unwrap_or_else(|| panic!("{id} not listed in {doc:#}"))
-}
-
-fn result_of<'a>(doc: &'a Value, id: &str) -> &'a Value {
-    doc["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["id"] == id)
-        .unwrap_or_else(|| panic!("no result for {id} in {doc:#}"))
-}
-
-/// Results, each ID at most once.
-fn outcomes_once(doc: &Value) -> std::collections::BTreeMap<String, String> {
-    let results = doc["results"].as_array().unwrap();
-    let map = common::outcomes(doc);
-    assert_eq!(
-        map.len(),
-        results.len(),
-        "an ID was reported twice: {doc:#}"
-    );
-    map
 }
 
 fn requests_to(env: &Env, method: &str, path_suffix: &str) -> Vec<common::emulator::Recorded> {

@@ -2,6 +2,8 @@
 
 mod common;
 
+use common::{outcomes_once, result_of};
+
 use std::collections::BTreeSet;
 use std::time::Duration;
 
@@ -11,26 +13,6 @@ use serde_json::Value;
 /// "Now" for the sweeps; `--idle-for 1h` cuts off at 11:00:00Z.
 const NOW: &str = "2024-06-01T12:00:00Z";
 const OLD: &str = "2024-01-01T00:00:00Z";
-
-fn result_of<'a>(doc: &'a Value, id: &str) -> &'a Value {
-    doc["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["id"] == id)
-        .unwrap_or_else(|| panic!("no result for {id} in {doc:#}"))
-}
-
-/// `id → outcome`, checking that no ID is reported twice.
-fn outcomes_once(doc: &Value) -> std::collections::BTreeMap<String, String> {
-    let map = common::outcomes(doc);
-    assert_eq!(
-        map.len(),
-        doc["results"].as_array().unwrap().len(),
-        "an ID was reported twice: {doc:#}"
-    );
-    map
-}
 
 fn requests(env: &Env, method: &str, path_part: &str) -> Vec<common::emulator::Recorded> {
     env.emu

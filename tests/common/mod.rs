@@ -117,3 +117,24 @@ pub fn outcomes(doc: &Value) -> std::collections::BTreeMap<String, String> {
         })
         .collect()
 }
+
+/// The result object of `id` in a result document.
+pub fn result_of<'a>(doc: &'a Value, id: &str) -> &'a Value {
+    doc["results"]
+        .as_array()
+        .expect("results array")
+        .iter()
+        .find(|r| r["id"] == id)
+        .unwrap_or_else(|| panic!("no result for {id} in {doc:#}"))
+}
+
+/// `id → outcome`, checking that no ID is reported twice.
+pub fn outcomes_once(doc: &Value) -> std::collections::BTreeMap<String, String> {
+    let map = outcomes(doc);
+    assert_eq!(
+        map.len(),
+        doc["results"].as_array().expect("results array").len(),
+        "an ID was reported twice: {doc:#}"
+    );
+    map
+}

@@ -1,0 +1,115 @@
+//! Terminal behaviour: colour (and NO_COLOR), the terminal's width, and the progress bar.
+//! The binary runs under `script(1)`, which gives it a pseudo-terminal of a set width.
+
+mod common;
+
+use std::process::Command;
+use std::time::Duration;
+
+use common::{Env, Options, Seed};
+
+const T: &str = "2024-05-01T12:00:00.000Z";
+
+/// Runs sessionctl with `args` on a 60-column pseudo-terminal; returns what it printed.
+fn on_terminal(env: &Env, args: &str, no_color: bool) -> Option<String> {
+    if Command::new("script").arg("--version").output().is_err() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "script(1) is needed for the terminal tests"
+        );
+        eprintln!("SKIPPED: script(1) is not installed");
+        return None;
+    }
+    let bin = assert_cmd::cargo::cargo_bin("sessionctl");
+    let inner = format!(
+        "stty cols 60 rows 40; {} -c {} -p eliza {args}",
+        bin.display(),
+        env.config.display()
+    );
+    let mut cmd = Command::new("script");
+    cmd.args(["-qec", &inner, "/dev/null"])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", env.dir.path())
+        .env("TERM", "xterm-256color");
+    if no_color {
+        cmd.env("NO_COLOR", "1");
+    }
+    let out = cmd.output().unwrap();
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn seed(env: &Env, prefix: &str) -> String {
+    let ids: Vec<String> = (0..3).map(|i| format!("{prefix}-{i}")).collect();
+    env.emu
+        .seed_many(ids.iter().map(|id| Seed::messaging(id, T)));
+    ids.join(" ")
+}
+
+#[test]
+fn colour_on_a_terminal_unless_no_color() {
+    let env = Env::new();
+    let Some(coloured) = on_terminal(&env, &format!("-q end-many {}", seed(&env, "c")), false)
+    else {
+        return;
+    };
+    assert!(
+        coloured.contains("\x1b["),
+        "no colour on a terminal: {coloured:?}"
+    );
+    let plain = on_terminal(&env, &format!("-q end-many {}", seed(&env, "n")), true).unwrap();
+    assert!(plain.contains("ended"), "{plain:?}");
+    assert!(
+        !plain.contains("\x1b["),
+        "colour despite NO_COLOR: {plain:?}"
+    );
+}
+
+#[test]
+fn tables_fit_the_terminal_width() {
+    let env = Env::new();
+    let id = "a-rather-long-session-identifier-that-would-not-fit-in-sixty-columns-at-all";
+    env.emu.seed(Seed::messaging(id, T));
+    let Some(out) = on_terminal(&env, &format!("-q end {id}"), true) else {
+        return;
+    };
+    let widest = out
+        .lines()
+        .map(|l| l.trim_end().chars().count())
+        .max()
+        .unwrap_or(0);
+    assert!(out.contains("ended"), "{out:?}");
+    assert!(widest <= 60, "a line is {widest} columns wide:\n{out}");
+    // The same table piped (not a terminal) is not wrapped.
+    let piped = env.cmd("eliza").args(["end", id]).output().unwrap();
+    let text = String::from_utf8_lossy(&piped.stdout);
+    assert!(text.lines().any(|l| l.contains(id)), "{text}");
+}
+
+#[test]
+fn progress_bar_on_a_terminal_only_without_quiet() {
+    let env = Env::with(Options {
+        latency: Duration::from_millis(300),
+        ..Options::default()
+    });
+    let ids = seed(&env, "p");
+    let Some(out) = on_terminal(&env, &format!("end-many --concurrency 1 {ids}"), true) else {
+        return;
+    };
+    assert!(out.contains("sessions done"), "no progress bar: {out:?}");
+    let ids = seed(&env, "q");
+    let quiet = on_terminal(&env, &format!("-q end-many --concurrency 1 {ids}"), true).unwrap();
+    assert!(
+        !quiet.contains("sessions done"),
+        "-q still draws a bar: {quiet:?}"
+    );
+    // Off a terminal there is never a bar.
+    let ids = seed(&env, "r");
+    let piped = env
+        .cmd("eliza")
+        .arg("end-many")
+        .args(ids.split(' '))
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&piped.stderr).contains("sessions done"));
+}

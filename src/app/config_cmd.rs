@@ -1,0 +1,145 @@
+//! `config show` and `config check`: the resolved profiles, and whether each one works.
+
+use serde::Serialize;
+
+use super::{AppError, Ctx, Exit};
+use crate::cli::OutputFormat;
+use crate::config::Profile;
+use crate::output;
+use crate::provider::{self, ListError, Options};
+
+impl Ctx<'_> {
+    pub(super) fn config_show(&self) -> Result<Exit, AppError> {
+        let mut profiles: Vec<Profile> = self.config.profiles.values().cloned().collect();
+        if !self
+            .config
+            .profiles
+            .contains_key(crate::config::BUILTIN_PROFILE)
+        {
+            profiles.push(Profile::builtin());
+        }
+        let default = Some(self.profile()?.name);
+        let records: Vec<ShownProfile> = profiles
+            .iter()
+            .map(|p| ShownProfile {
+                name: p.name.clone(),
+                selected: default.as_deref() == Some(&p.name),
+                provider: p.spec.name,
+                api_version: p.api_version,
+                base_url: p.base_url.to_string(),
+                key: p.key.describe(),
+                team_id: p.team_id.clone(),
+                timeout: humantime::format_duration(p.timeout).to_string(),
+                concurrency: p.concurrency,
+                batch_size: p.batch_size,
+                retries: p.retries,
+            })
+            .collect();
+        if self.cli.output == OutputFormat::Table {
+            let state = if self.config.exists {
+                ""
+            } else {
+                " (does not exist; built-in profile only)"
+            };
+            println!("config: {}{state}", self.config.path.display());
+        }
+        output::print_records(
+            self.cli.output,
+            vec![
+                "PROFILE",
+                "PROVIDER",
+                "API",
+                "BASE URL",
+                "KEY",
+                "TIMEOUT",
+                "CONCURRENCY",
+                "BATCH",
+                "RETRIES",
+            ],
+            &records,
+            |r| {
+                vec![
+                    format!("{}{}", r.name, if r.selected { " *" } else { "" }),
+                    r.provider.to_owned(),
+                    r.api_version.to_string(),
+                    r.base_url.clone(),
+                    r.key.clone(),
+                    r.timeout.clone(),
+                    r.concurrency.to_string(),
+                    r.batch_size.to_string(),
+                    r.retries.to_string(),
+                ]
+            },
+        );
+        Ok(Exit::Ok)
+    }
+
+    pub(super) async fn config_check(&self, online: bool) -> Result<Exit, AppError> {
+        let mut profiles: Vec<Profile> = self.config.profiles.values().cloned().collect();
+        if profiles.is_empty() {
+            profiles.push(Profile::builtin());
+        }
+        let mut checks = Vec::new();
+        let mut worst = Exit::Ok;
+        for profile in profiles {
+            let (status, exit) = match provider::build(&profile, &Options::default()) {
+                Err(e) => (format!("invalid: {e}"), Exit::Usage),
+                Ok(_) if !online => ("ok".to_owned(), Exit::Ok),
+                Ok(p) => match p.list_page(None, true).await {
+                    Ok(_) => ("ok (online)".to_owned(), Exit::Ok),
+                    Err(e) if e.auth_refused() => (format!("auth refused: {e}"), Exit::Auth),
+                    Err(ListError::Transport(f)) => {
+                        (format!("unreachable: {}", f.error), Exit::Partial)
+                    }
+                    Err(e) => (format!("failed: {e}"), Exit::Partial),
+                },
+            };
+            worst = worst.max_code(exit);
+            checks.push(Check {
+                profile: profile.name,
+                provider: profile.spec.name,
+                base_url: profile.base_url.to_string(),
+                ok: exit == Exit::Ok,
+                status,
+            });
+        }
+        output::print_records(
+            self.cli.output,
+            vec!["PROFILE", "PROVIDER", "BASE URL", "STATUS"],
+            &checks,
+            |c| {
+                vec![
+                    c.profile.clone(),
+                    c.provider.to_owned(),
+                    c.base_url.clone(),
+                    c.status.clone(),
+                ]
+            },
+        );
+        Ok(worst)
+    }
+}
+
+#[derive(Serialize)]
+struct ShownProfile {
+    name: String,
+    selected: bool,
+    provider: &'static str,
+    api_version: u8,
+    base_url: String,
+    key: String,
+    team_id: Option<String>,
+    timeout: String,
+    concurrency: usize,
+    batch_size: usize,
+    retries: u32,
+}
+
+#[derive(Serialize)]
+struct Check {
+    profile: String,
+    provider: &'static str,
+    base_url: String,
+    ok: bool,
+    status: String,
+}

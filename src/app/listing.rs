@@ -1,0 +1,62 @@
+//! `list`: sessions of one profile or all of them, filtered by age.
+
+use super::{AppError, Ctx, Exit, cutoff};
+use crate::cli::ListArgs;
+use crate::output::{self, Header};
+use crate::provider::{self, Options};
+use crate::stale::{self, Filter};
+
+impl Ctx<'_> {
+    pub(super) async fn list(&self, args: &ListArgs) -> Result<Exit, AppError> {
+        let filter = Filter {
+            idle_before: args.idle_for.map(cutoff).transpose()?,
+            created_before: args.older_than.map(cutoff).transpose()?,
+            include_inactive: args.all,
+            empty_only: args.empty,
+            limit: args.limit,
+        };
+        let mut all = Vec::new();
+        let mut worst = Exit::Ok;
+        for profile in self.profiles(args.all_profiles)? {
+            let provider = match provider::build(&profile, &Options::default()) {
+                Ok(p) => p,
+                Err(e) if args.all_profiles => {
+                    eprintln!("sessionctl: skipping profile `{}`: {e}", profile.name);
+                    worst = worst.max_code(Exit::Usage);
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            };
+            match stale::collect(provider.as_ref(), &filter).await {
+                Ok(listed) => all.extend(listed.into_iter().map(|mut l| {
+                    l.profile = args.all_profiles.then(|| profile.name.clone());
+                    l
+                })),
+                Err(e) => {
+                    let err = AppError::List(profile.name.clone(), e);
+                    if !args.all_profiles {
+                        return Err(err);
+                    }
+                    eprintln!("sessionctl: {err}");
+                    worst = worst.max_code(err.exit());
+                }
+            }
+        }
+        let problems = all.iter().filter(|l| l.problem.is_some()).count();
+        if problems > 0 {
+            eprintln!("sessionctl: {problems} session(s) have unreadable timestamps (see IDLE)");
+            worst = worst.max_code(Exit::Partial);
+        }
+        let header = if args.all_profiles {
+            Header::default()
+        } else {
+            let p = self.profile()?;
+            Header {
+                profile: Some(p.name),
+                provider: Some(p.spec.name.to_owned()),
+            }
+        };
+        output::print_sessions(self.cli.output, &header, &all);
+        Ok(worst)
+    }
+}

@@ -97,7 +97,7 @@ Register-ArgumentCompleter -Native -CommandName 'sessionctl' -ScriptBlock {
             [CompletionResult]::new('--idle-for', '--idle-for', [CompletionResultType]::ParameterName, 'Act on every session idle for longer than this (e.g. `90m`, `2h`, `1d`)')
             [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Requests in flight at once (default: the profile''s `concurrency`, else 8)')
             [CompletionResult]::new('--rate', '--rate', [CompletionResultType]::ParameterName, 'Cap the request rate, e.g. `10/s` or `600/m`')
-            [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Zep v4: wait until each asynchronous delete task has finished (default 5m)')
+            [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Zep v4: wait until each asynchronous delete task has finished (default 5m; `--wait=2m`)')
             [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)')
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Config file (default: <config dir>/sessionctl/config.toml)')

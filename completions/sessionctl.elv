@@ -91,7 +91,7 @@ set edit:completion:arg-completer[sessionctl] = {|@words|
             cand --idle-for 'Act on every session idle for longer than this (e.g. `90m`, `2h`, `1d`)'
             cand --concurrency 'Requests in flight at once (default: the profile''s `concurrency`, else 8)'
             cand --rate 'Cap the request rate, e.g. `10/s` or `600/m`'
-            cand --wait 'Zep v4: wait until each asynchronous delete task has finished (default 5m)'
+            cand --wait 'Zep v4: wait until each asynchronous delete task has finished (default 5m; `--wait=2m`)'
             cand -p 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)'
             cand --profile 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)'
             cand -c 'Config file (default: <config dir>/sessionctl/config.toml)'

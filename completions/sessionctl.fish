@@ -77,7 +77,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -s f -l fi
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l idle-for -d 'Act on every session idle for longer than this (e.g. `90m`, `2h`, `1d`)' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l concurrency -d 'Requests in flight at once (default: the profile\'s `concurrency`, else 8)' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l rate -d 'Cap the request rate, e.g. `10/s` or `600/m`' -r
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l wait -d 'Zep v4: wait until each asynchronous delete task has finished (default 5m)' -r
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l wait -d 'Zep v4: wait until each asynchronous delete task has finished (default 5m; `--wait=2m`)' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -s c -l config -d 'Config file (default: <config dir>/sessionctl/config.toml)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -s o -l output -d 'Output format. `ids` (bare IDs, one per line) is for `list` only' -r -f -a "table\t'A table for people'

@@ -106,7 +106,7 @@ pub enum Command {
         /// Do not ask for confirmation (required when stdin is not a terminal).
         #[arg(short, long)]
         yes: bool,
-        /// Zep v4: wait until each asynchronous delete task has finished (default 5m).
+        /// Zep v4: wait until each asynchronous delete task has finished (default 5m; `--wait=2m`).
         #[arg(long, value_name = "TIMEOUT", num_args = 0..=1, default_missing_value = "5m",
               value_parser = parse_duration)]
         wait: Option<Duration>,

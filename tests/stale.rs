@@ -15,12 +15,16 @@ const NOW: &str = "2024-06-01T12:00:00Z";
 
 /// Runs `args` at [`NOW`] with `-o json`.
 fn json_at_now(env: &Env, profile: &str, args: &[&str]) -> (Value, i32) {
-    common::run_json(
-        env.cmd(profile)
-            .env("SESSIONCTL_NOW", NOW)
-            .args(["-o", "json"])
-            .args(args),
-    )
+    env.json_at(NOW, profile, args)
+}
+
+/// `list -o ids --idle-for 1h` on the messaging profile, at [`NOW`].
+fn eliza_idle_ids(env: &Env) -> std::process::Output {
+    env.cmd("eliza")
+        .env("SESSIONCTL_NOW", NOW)
+        .args(["-o", "ids", "list", "--idle-for", "1h"])
+        .output()
+        .unwrap()
 }
 
 /// The IDs of a `list` document.
@@ -531,12 +535,7 @@ fn list_ids_pipes_into_end_many_stdin() {
         Seed::messaging("pipe-3", "2024-06-01T10:00:00.000Z"),
         Seed::messaging("pipe-fresh", "2024-06-01T11:30:00.000Z"),
     ]);
-    let out = env
-        .cmd("eliza")
-        .env("SESSIONCTL_NOW", NOW)
-        .args(["-o", "ids", "list", "--idle-for", "1h"])
-        .output()
-        .unwrap();
+    let out = eliza_idle_ids(&env);
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8(out.stdout).unwrap();
     let lines: BTreeSet<String> = text.lines().map(str::to_owned).collect();
@@ -715,12 +714,7 @@ fn list_ids_leaves_out_sessions_whose_age_cannot_be_read() {
         Seed::messaging("idle", "2024-06-01T09:00:00.000Z"),
         Seed::messaging("garbled", "not-a-time"),
     ]);
-    let out = env
-        .cmd("eliza")
-        .env("SESSIONCTL_NOW", NOW)
-        .args(["-o", "ids", "list", "--idle-for", "1h"])
-        .output()
-        .unwrap();
+    let out = eliza_idle_ids(&env);
     assert_eq!(
         out.status.code(),
         Some(1),

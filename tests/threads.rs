@@ -348,14 +348,7 @@ fn seed_stale_threads(env: &Env) {
 fn v3_delete_idle_for_deletes_only_idle_threads() {
     let env = Env::new();
     seed_stale_threads(&env);
-    let (doc, code) = common::run_json(env.cmd("zep3").env("SESSIONCTL_NOW", NOW).args([
-        "-o",
-        "json",
-        "delete",
-        "--idle-for",
-        "1h",
-        "--yes",
-    ]));
+    let (doc, code) = env.json_at(NOW, "zep3", &["delete", "--idle-for", "1h", "--yes"]);
     assert_eq!(code, 0, "{doc:#}");
     let outcomes = outcomes_once(&doc);
     assert_eq!(
@@ -381,14 +374,7 @@ fn v3_delete_idle_for_deletes_only_idle_threads() {
 fn v4_delete_idle_for_dry_run_sends_no_lookup_and_no_delete() {
     let env = Env::new();
     seed_stale_threads(&env);
-    let (doc, code) = common::run_json(env.cmd("zep4").env("SESSIONCTL_NOW", NOW).args([
-        "-o",
-        "json",
-        "delete",
-        "--idle-for",
-        "1h",
-        "--dry-run",
-    ]));
+    let (doc, code) = env.json_at(NOW, "zep4", &["delete", "--idle-for", "1h", "--dry-run"]);
     assert_eq!(code, 0, "{doc:#}");
     let outcomes = outcomes_once(&doc);
     assert_eq!(
@@ -404,14 +390,7 @@ fn v4_delete_idle_for_dry_run_sends_no_lookup_and_no_delete() {
     assert!(env.emu.requests().iter().all(|r| r.method == "GET"));
 
     // And for real: accepted, by UUID.
-    let (doc, code) = common::run_json(env.cmd("zep4").env("SESSIONCTL_NOW", NOW).args([
-        "-o",
-        "json",
-        "delete",
-        "--idle-for",
-        "1h",
-        "--yes",
-    ]));
+    let (doc, code) = env.json_at(NOW, "zep4", &["delete", "--idle-for", "1h", "--yes"]);
     assert_eq!(code, 0, "{doc:#}");
     assert!(outcomes_once(&doc).values().all(|o| o == "accepted"));
     let paths: BTreeSet<String> = requests(&env, "DELETE", "/threads/")

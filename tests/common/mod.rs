@@ -76,6 +76,16 @@ impl Env {
     pub fn json(&self, profile: &str, args: &[&str]) -> (Value, i32) {
         run_json(self.cmd(profile).args(["-o", "json"]).args(args))
     }
+
+    /// [`Env::json`] with "now" fixed at `now` (RFC 3339), for exact idle cut-offs.
+    pub fn json_at(&self, now: &str, profile: &str, args: &[&str]) -> (Value, i32) {
+        run_json(
+            self.cmd(profile)
+                .env("SESSIONCTL_NOW", now)
+                .args(["-o", "json"])
+                .args(args),
+        )
+    }
 }
 
 /// The binary with a private HOME and config dir, so no real config file is ever read.

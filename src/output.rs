@@ -134,9 +134,9 @@ fn color() -> bool {
     io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
-fn outcome_cell(o: Outcome) -> Cell {
+fn outcome_cell(o: Outcome, color: bool) -> Cell {
     let cell = Cell::new(o.as_str());
-    if !color() {
+    if !color {
         return cell;
     }
     match o {
@@ -154,6 +154,7 @@ fn results_table(results: &[SessionResult]) -> Table {
         header.insert(0, "PROFILE");
     }
     let mut table = new_table(header);
+    let color = color();
     for r in results {
         let detail = [r.error.as_deref(), r.reason.as_deref(), r.task.as_deref()]
             .into_iter()
@@ -162,7 +163,7 @@ fn results_table(results: &[SessionResult]) -> Table {
             .join("; ");
         let mut row = vec![
             Cell::new(&r.id),
-            outcome_cell(r.outcome),
+            outcome_cell(r.outcome, color),
             Cell::new(r.status.map(|s| s.to_string()).unwrap_or_default()),
             Cell::new(r.attempts),
             Cell::new(detail),

@@ -14,6 +14,7 @@ use crate::cli::{Cli, Command, ConfigAction, OutputFormat, RunArgs};
 use crate::config::{Config, ConfigError, Profile};
 use crate::ids;
 use crate::provider::{self, Action, ListError, Options, Provider};
+use crate::runner;
 use crate::stale;
 use sessions::Input;
 
@@ -152,8 +153,10 @@ impl Ctx<'_> {
         Ok(self.config.profiles.values().cloned().collect())
     }
 
-    fn options(&self, run: &RunArgs, base: &Options) -> Options {
+    /// The provider options of a run: the command's own, its flags, and its interrupt.
+    fn options(&self, run: &RunArgs, base: &Options, interrupt: &runner::Interrupt) -> Options {
         Options {
+            stop: interrupt.stop.clone(),
             rate: run.rate.map(|r| r.0),
             concurrency: run.concurrency.map(|c| c as usize),
             ..base.clone()

@@ -214,8 +214,18 @@ pub enum ConfigAction {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Rate(pub f64);
 
-fn parse_duration(s: &str) -> Result<Duration, String> {
-    humantime::parse_duration(s).map_err(|e| format!("{e} (try e.g. `90m`, `2h`, `1d`)"))
+/// Longest duration accepted anywhere: far beyond any real need, and far enough from
+/// the limits of clocks that adding it to "now" can never overflow.
+pub const MAX_DURATION: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+
+/// A humantime duration (`90m`, `2h`, `1d`), at most [`MAX_DURATION`].
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let d =
+        humantime::parse_duration(s).map_err(|e| format!("{e} (try e.g. `90m`, `2h`, `1d`)"))?;
+    if d > MAX_DURATION {
+        return Err(format!("`{s}` is longer than 100 years"));
+    }
+    Ok(d)
 }
 
 const MIN_RATE: f64 = 0.001;
@@ -251,6 +261,13 @@ mod tests {
     #[test]
     fn cli_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn durations_are_bounded() {
+        assert_eq!(parse_duration("90m"), Ok(Duration::from_secs(5400)));
+        assert!(parse_duration("500000000000y").is_err());
+        assert!(parse_duration("soon").is_err());
     }
 
     #[test]

@@ -84,9 +84,9 @@ struct RawProfile {
 
 fn de_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
     let s = String::deserialize(d)?;
-    humantime::parse_duration(&s)
+    crate::cli::parse_duration(&s)
         .map(Some)
-        .map_err(|e| serde::de::Error::custom(format!("`{s}`: {e} (try e.g. `30s`)")))
+        .map_err(|e| serde::de::Error::custom(format!("`{s}`: {e}")))
 }
 
 /// Where a profile's API key comes from. The key itself is only read when a provider is

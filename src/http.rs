@@ -15,6 +15,7 @@ use reqwest::{Method, StatusCode, redirect};
 use serde::de::DeserializeOwned;
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use crate::config::Profile;
@@ -165,6 +166,8 @@ pub struct Http {
     /// One permit per request in flight: `--concurrency` bounds requests, not batches, so a
     /// v4 batch of lookups and deletes or a task poll counts the same as any other call.
     in_flight: Semaphore,
+    /// Cancelled by the first Ctrl-C: back-off pauses end early and no retry is sent.
+    stop: CancellationToken,
 }
 
 impl std::fmt::Debug for Http {
@@ -183,6 +186,7 @@ impl Http {
         auth: Option<(HeaderName, HeaderValue)>,
         rate_per_sec: Option<f64>,
         concurrency: usize,
+        stop: CancellationToken,
     ) -> Http {
         // rustls needs one process-wide crypto provider; a second install is a no-op.
         let _ = rustls::crypto::ring::default_provider().install_default();
@@ -226,6 +230,7 @@ impl Http {
             paused_until: Mutex::new(None),
             limiter,
             in_flight: Semaphore::new(concurrency),
+            stop,
         }
     }
 
@@ -269,15 +274,16 @@ impl Http {
                     e.retryable().then(|| self.retry_delay(attempt, None))
                 }
             };
-            match delay {
-                Some(delay) if attempt <= self.retries => {
-                    tracing::debug!("retrying in {delay:?} (attempt {attempt})");
-                    if let Ok(reply) = &result
-                        && reply.status == StatusCode::TOO_MANY_REQUESTS
-                    {
-                        self.pause_all(delay);
-                    }
-                    tokio::time::sleep(delay).await;
+            let retry = delay.filter(|_| attempt <= self.retries);
+            if let (Some(delay), Ok(reply)) = (retry, &result)
+                && reply.status == StatusCode::TOO_MANY_REQUESTS
+            {
+                self.pause_all(delay);
+            }
+            match retry {
+                // An interrupted run sends no more retries: the last answer stands.
+                Some(delay) if self.pause(delay).await => {
+                    tracing::debug!("retrying after {delay:?} (attempt {attempt})");
                 }
                 _ => {
                     return match result {
@@ -369,6 +375,14 @@ impl Http {
         delay.min(self.max_backoff)
     }
 
+    /// Sleeps for `d` unless the run is interrupted first; false when it was.
+    pub async fn pause(&self, d: Duration) -> bool {
+        tokio::select! {
+            _ = tokio::time::sleep(d) => !self.stop.is_cancelled(),
+            _ = self.stop.cancelled() => false,
+        }
+    }
+
     fn pause_all(&self, delay: Duration) {
         let until = Instant::now() + delay;
         let mut paused = self.paused_until.lock().expect("never poisoned");
@@ -411,12 +425,18 @@ fn server_hint(headers: &HeaderMap, status: StatusCode) -> Option<Duration> {
             .and_then(|v| v.to_str().ok())
             .map(str::trim)
     };
-    if let Some(ms) = text("retry-after-ms").and_then(|v| v.parse::<f64>().ok()) {
-        return Duration::try_from_secs_f64(ms.max(0.0) / 1000.0).ok();
+    // A hint that is not a sane number (negative, NaN, huge) is no hint at all.
+    let seconds = |v: &str| {
+        v.parse::<f64>()
+            .ok()
+            .and_then(|s| Duration::try_from_secs_f64(s).ok())
+    };
+    if let Some(d) = text("retry-after-ms").and_then(&seconds) {
+        return Some(d / 1000);
     }
     if let Some(v) = text(RETRY_AFTER.as_str()) {
-        if let Ok(secs) = v.parse::<f64>() {
-            return Duration::try_from_secs_f64(secs.max(0.0)).ok();
+        if let Some(d) = seconds(v) {
+            return Some(d);
         }
         if let Ok(at) = httpdate::parse_http_date(v) {
             return Some(at.duration_since(SystemTime::now()).unwrap_or_default());
@@ -425,7 +445,7 @@ fn server_hint(headers: &HeaderMap, status: StatusCode) -> Option<Duration> {
     if status == StatusCode::TOO_MANY_REQUESTS
         && let Some(reset) = text("x-ratelimit-reset").and_then(|v| v.parse::<u64>().ok())
     {
-        let at = SystemTime::UNIX_EPOCH + Duration::from_secs(reset);
+        let at = SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(reset))?;
         return Some(at.duration_since(SystemTime::now()).unwrap_or_default());
     }
     None

@@ -791,3 +791,50 @@ fn a_429_pauses_every_request_of_the_run() {
     );
     assert_eq!(early, 0, "p-c was sent during the pause a 429 asked for");
 }
+
+#[test]
+fn an_interrupt_cuts_back_off_short_and_sends_no_more_retries() {
+    let env = Env::new();
+    env.add_profile(
+        "patient",
+        &format!(
+            "provider = \"messaging\"\nbase_url = \"{}\"\nmax_backoff = \"60s\"\nretries = 4",
+            env.emu.messaging_url()
+        ),
+    );
+    let all = ids("bo", 2);
+    seed_eliza(&env, &all);
+    env.emu
+        .fault(Fault::status(503).retry_after("20").method("DELETE"));
+    let started = Instant::now();
+    let child = spawn(
+        &env,
+        "patient",
+        &[&["-o", "json", "end-many"][..], &strs(&all)].concat(),
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while env.emu.requests().len() < 2 {
+        assert!(Instant::now() < deadline, "the run never started");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // SAFETY: kill(2) on the PID of the child this test spawned.
+    assert_eq!(
+        unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) },
+        0
+    );
+    let out = output_within(child, Duration::from_secs(15));
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "waited out the back-off"
+    );
+    assert_eq!(out.status.code(), Some(130));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_each_once(&doc, &all);
+    for id in &all {
+        let r = result_of(&doc, id);
+        assert_eq!(r["outcome"], "failed", "{r}");
+        assert_eq!(r["status"], 503, "{r}");
+        assert_eq!(r["attempts"], 1, "no retry after the interrupt: {r}");
+    }
+    assert_eq!(env.emu.requests().len(), 2);
+}

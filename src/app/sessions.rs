@@ -67,13 +67,13 @@ impl Ctx<'_> {
         opts: &Options,
     ) -> Result<Exit, AppError> {
         let profile = self.profile()?;
-        let provider = build(&profile, action, &self.options(run, opts))?;
+        let interrupt = Interrupt::install();
+        let provider = build(&profile, action, &self.options(run, opts, &interrupt))?;
         let header = Header {
             profile: Some(profile.name.clone()),
             provider: Some(profile.spec.name.to_owned()),
         };
         let mut sink = ResultSink::new(self.cli.output, header, !self.cli.quiet);
-        let interrupt = Interrupt::install();
         execute(&provider, &profile, action, input, run, &interrupt, |r| {
             sink.emit(r)
         })
@@ -98,9 +98,10 @@ impl Ctx<'_> {
         let all = bulk.stale.all_profiles;
         // Problems outside the per-session results: they can only make the exit code worse.
         let mut worst = Exit::Ok;
+        let interrupt = Interrupt::install();
         let mut targets = Vec::new();
         for profile in self.profiles(all)? {
-            match build(&profile, action, &self.options(&bulk.run, opts)) {
+            match build(&profile, action, &self.options(&bulk.run, opts, &interrupt)) {
                 Ok(p) => targets.push((profile, p)),
                 // One broken profile must not stop a sweep of every other one.
                 // (A threads profile in an `end` sweep is skipped by design, not an error.)
@@ -124,7 +125,6 @@ impl Ctx<'_> {
             _ => Header::default(),
         };
         let mut sink = ResultSink::new(self.cli.output, header, !self.cli.quiet);
-        let interrupt = Interrupt::install();
         for (profile, provider) in targets {
             let tag = all.then(|| profile.name.clone());
             let listed = tokio::select! {

@@ -52,6 +52,8 @@ pub struct Options {
     pub rate: Option<f64>,
     /// Requests in flight at once, at most (default: the profile's).
     pub concurrency: Option<usize>,
+    /// The run's first interrupt: no retries or task polls after it.
+    pub stop: tokio_util::sync::CancellationToken,
 }
 
 /// Resolves the profile's key (running `api_key_cmd` if that is the source) and builds its
@@ -64,7 +66,7 @@ pub fn build(
     let auth = key.map(|k| (profile.spec.auth)(&k, profile.team_id.as_deref()));
     let rate = opts.rate.or(profile.rate.map(|r| r.0));
     let concurrency = opts.concurrency.unwrap_or(profile.concurrency);
-    let http = Http::new(profile, auth, rate, concurrency);
+    let http = Http::new(profile, auth, rate, concurrency, opts.stop.clone());
     Ok((profile.spec.build)(http, profile, opts))
 }
 

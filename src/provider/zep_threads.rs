@@ -189,7 +189,10 @@ impl ZepThreads {
         let deadline = Instant::now() + limit;
         let mut pause = POLL_FIRST;
         loop {
-            tokio::time::sleep(pause.min(deadline.saturating_duration_since(Instant::now()))).await;
+            let step = pause.min(deadline.saturating_duration_since(Instant::now()));
+            if !self.http.pause(step).await {
+                return result.with_error("interrupted while waiting for the task");
+            }
             let url = self.http.url(&["tasks", &task]);
             match self.http.send(Request::new(Method::GET, url)).await {
                 Ok(reply) if reply.is_success() => {

@@ -1,6 +1,8 @@
 //! Finding sessions by age: paging through a provider's list and deciding, per row,
 //! whether it is idle. No provider offers this filter server-side, so it lives here, once.
 
+use std::collections::HashSet;
+
 use jiff::{Timestamp, tz::TimeZone};
 use serde::Serialize;
 
@@ -92,8 +94,19 @@ pub async fn collect(provider: &dyn Provider, filter: &Filter) -> Result<Vec<Lis
     let ordered = provider.ordered_by_activity();
     let mut kept = Vec::new();
     let mut cursor = None;
+    // A server that repeats a cursor, or ignores page numbers, would page forever: every
+    // cursor and session ID must be new.
+    let mut cursors = HashSet::new();
+    let mut ids = HashSet::new();
     loop {
         let page = provider.list_page(cursor, !filter.include_inactive).await?;
+        let before = ids.len();
+        ids.extend(page.rows.iter().map(|r| r.id.clone()));
+        if !page.rows.is_empty() && ids.len() == before {
+            return Err(ListError::Decode(
+                "the server sent the same page twice; stopping".into(),
+            ));
+        }
         for row in page.rows {
             if filter.limit.is_some_and(|l| kept.len() >= l) {
                 return Ok(kept);
@@ -119,6 +132,11 @@ pub async fn collect(provider: &dyn Provider, filter: &Filter) -> Result<Vec<Lis
             }
         }
         match page.next {
+            Some(next) if !cursors.insert(next.clone()) => {
+                return Err(ListError::Decode(format!(
+                    "the server sent page cursor `{next}` twice; stopping"
+                )));
+            }
             Some(next) if filter.limit.is_none_or(|l| kept.len() < l) => cursor = Some(next),
             _ => return Ok(kept),
         }
@@ -199,6 +217,50 @@ mod tests {
             judge(&row(false, None), None, &f, true),
             Verdict::Drop
         ));
+    }
+
+    /// A server that answers every page with the same rows and `next`.
+    struct Repeating {
+        next: fn(Option<String>) -> Option<String>,
+    }
+
+    #[async_trait::async_trait]
+    impl Provider for Repeating {
+        async fn apply(
+            &self,
+            _: crate::provider::Action,
+            _: Vec<String>,
+        ) -> Vec<crate::outcome::SessionResult> {
+            unreachable!("listing only")
+        }
+
+        async fn list_page(
+            &self,
+            cursor: Option<String>,
+            _: bool,
+        ) -> Result<crate::provider::Page, ListError> {
+            Ok(crate::provider::Page {
+                rows: vec![row(true, None)],
+                next: (self.next)(cursor),
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn a_server_that_repeats_itself_cannot_make_a_listing_loop() {
+        let same_cursor = Repeating {
+            next: |_| Some("same".into()),
+        };
+        let err = collect(&same_cursor, &Filter::default()).await.unwrap_err();
+        assert!(err.to_string().contains("twice"), "{err}");
+        // Page numbers that advance while the server keeps sending page 1.
+        let ignores_pages = Repeating {
+            next: |c| Some((c.map_or(1, |c| c.parse::<u64>().unwrap()) + 1).to_string()),
+        };
+        let err = collect(&ignores_pages, &Filter::default())
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("same page twice"), "{err}");
     }
 
     #[test]

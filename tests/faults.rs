@@ -838,3 +838,29 @@ fn an_interrupt_cuts_back_off_short_and_sends_no_more_retries() {
     }
     assert_eq!(env.emu.requests().len(), 2);
 }
+
+#[test]
+fn a_list_reply_without_its_list_is_a_failure_not_an_empty_list() {
+    for profile in ["zep", "zep3", "zep4", "samba", "eliza"] {
+        let env = Env::new();
+        env.emu.fault(Fault::status(200).body("{}").method("GET"));
+        let out = env
+            .cmd(profile)
+            .args(["list", "--idle-for", "1h"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{profile}: {stderr}");
+        assert!(stderr.contains("missing field"), "{profile}: {stderr}");
+        let sweep = env
+            .cmd(profile)
+            .args(["delete", "--idle-for", "1h", "--yes"])
+            .output()
+            .unwrap();
+        assert_eq!(sweep.status.code(), Some(1), "{profile}");
+        assert!(
+            env.emu.requests().iter().all(|r| r.method == "GET"),
+            "{profile}: acted on nothing"
+        );
+    }
+}

@@ -52,7 +52,7 @@ struct DigitalSamba {
 struct ListReply {
     #[serde(default, deserialize_with = "string_or_number")]
     total_count: Option<u64>,
-    #[serde(default)]
+    #[serde(deserialize_with = "super::required_list")]
     data: Vec<Row>,
 }
 

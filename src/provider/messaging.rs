@@ -42,7 +42,7 @@ struct Messaging {
 
 #[derive(Deserialize)]
 struct ListReply {
-    #[serde(default)]
+    #[serde(deserialize_with = "super::required_list")]
     sessions: Vec<SessionInfo>,
 }
 

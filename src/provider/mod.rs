@@ -12,6 +12,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use reqwest::header::{HeaderName, HeaderValue};
 use secrecy::SecretString;
+use serde::Deserialize;
 
 use crate::config::Profile;
 use crate::http::{Failure, Http, Reply};
@@ -115,6 +116,17 @@ pub async fn get_page<T: serde::de::DeserializeOwned>(
         });
     }
     reply.json().map_err(ListError::Decode)
+}
+
+/// A list reply's list: it may be `null` (Go servers send that for "none"), but it must be
+/// there. A reply without it is not an empty list but a broken one, and must not let a
+/// sweep quietly do nothing.
+pub fn required_list<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
 }
 
 /// Whether a numbered or offset page was not the last: it was full, and the total (when

@@ -53,7 +53,7 @@ struct ZepSessions {
 
 #[derive(Deserialize)]
 struct ListReply {
-    #[serde(default)]
+    #[serde(deserialize_with = "super::required_list")]
     sessions: Vec<Session>,
     total_count: Option<u64>,
 }

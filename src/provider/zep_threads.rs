@@ -56,21 +56,21 @@ struct Thread {
 
 #[derive(Deserialize)]
 struct V3Page {
-    #[serde(default)]
+    #[serde(deserialize_with = "super::required_list")]
     threads: Vec<Thread>,
     total_count: Option<u64>,
 }
 
 #[derive(Deserialize)]
 struct V4Page {
-    #[serde(default)]
+    #[serde(deserialize_with = "super::required_list")]
     items: Vec<Thread>,
     next_cursor: Option<String>,
 }
 
 #[derive(Deserialize)]
 struct Lookup {
-    #[serde(default)]
+    #[serde(deserialize_with = "super::required_list")]
     items: Vec<LookupItem>,
 }
 

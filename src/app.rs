@@ -39,6 +39,8 @@ pub enum AppError {
     List(String, ListError),
     #[error("reading IDs: {0}")]
     Input(#[from] std::io::Error),
+    #[error("writing output: {0}")]
+    Output(std::io::Error),
 }
 
 impl AppError {
@@ -46,7 +48,7 @@ impl AppError {
         match self {
             AppError::Config(_) | AppError::Usage(_) => Exit::Usage,
             AppError::List(_, e) if e.auth_refused() => Exit::Auth,
-            AppError::List(..) | AppError::Input(_) => Exit::Partial,
+            AppError::List(..) | AppError::Input(_) | AppError::Output(_) => Exit::Partial,
         }
     }
 }
@@ -99,7 +101,10 @@ pub async fn run(cli: Cli) -> Result<Exit, AppError> {
             ctx.act(Action::End, input, run, &provider::Options::default())
                 .await
         }
-        Command::EndMany(bulk) => ctx.bulk(Action::End, bulk, &Options::default()).await,
+        Command::EndMany(bulk) => {
+            ctx.check_bulk(bulk)?;
+            ctx.bulk(Action::End, bulk, &Options::default()).await
+        }
         Command::Delete {
             bulk,
             yes,
@@ -111,6 +116,7 @@ pub async fn run(cli: Cli) -> Result<Exit, AppError> {
                 by_uuid: *by_uuid,
                 ..Options::default()
             };
+            ctx.check_bulk(bulk)?;
             if !yes && !bulk.run.dry_run {
                 ctx.confirm_delete(bulk)?;
             }
@@ -184,8 +190,19 @@ impl Exit {
 
 fn build(profile: &Profile, action: Action, opts: &Options) -> Result<Arc<dyn Provider>, AppError> {
     let provider: Arc<dyn Provider> = provider::build(profile, opts)?.into();
-    provider.supports(action).map_err(usage)?;
+    provider.supports(action, opts).map_err(usage)?;
     Ok(provider)
+}
+
+/// `--empty` can only be honoured where the provider reports live participants.
+fn check_empty(profile: &Profile, empty: bool) -> Result<(), AppError> {
+    if empty && !profile.spec.reports_participants {
+        return Err(usage(format!(
+            "--empty: {} does not report live participants",
+            profile.spec.name
+        )));
+    }
+    Ok(())
 }
 
 fn cutoff(d: std::time::Duration) -> Result<jiff::Timestamp, AppError> {

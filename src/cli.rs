@@ -167,10 +167,10 @@ pub struct StaleArgs {
     #[arg(long, value_name = "DUR", value_parser = parse_duration, conflicts_with = "ids")]
     pub idle_for: Option<Duration>,
     /// Digital Samba: with `--idle-for`, only sessions with no live participants.
-    #[arg(long, requires = "idle_for")]
+    #[arg(long)]
     pub empty: bool,
     /// Sweep every profile in the config file (with `--idle-for`).
-    #[arg(long, requires = "idle_for")]
+    #[arg(long)]
     pub all_profiles: bool,
 }
 

@@ -295,9 +295,10 @@ impl Profile {
 /// http is only for loopback unless the profile opts in: keys must not cross a network in
 /// clear text by accident.
 fn check_base_url(s: &str, allow_http: bool) -> Result<Url, String> {
-    let mut url = Url::parse(s).map_err(|e| format!("base_url `{s}`: {e}"))?;
+    let mut url = Url::parse(s).map_err(|e| format!("base_url is not a URL: {e}"))?;
+    // The URL itself is not echoed from here on: a query or user:pass@ may hold a token.
     if url.query().is_some() || url.fragment().is_some() {
-        return Err(format!("base_url `{s}` must not have a query or fragment"));
+        return Err("base_url must not have a query or fragment".into());
     }
     if !url.username().is_empty() || url.password().is_some() {
         return Err("base_url must not contain credentials; use api_key_env".into());
@@ -307,7 +308,8 @@ fn check_base_url(s: &str, allow_http: bool) -> Result<Url, String> {
         "http" if allow_http || is_loopback(&url) => {}
         "http" => {
             return Err(format!(
-                "base_url `{s}` is plain http to a non-loopback host; use https or set allow_http = true"
+                "base_url is plain http to a non-loopback host ({}); use https or set allow_http = true",
+                url.host_str().unwrap_or("?")
             ));
         }
         other => return Err(format!("base_url scheme `{other}` is not http(s)")),
@@ -389,11 +391,22 @@ impl Config {
     pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
         let raw: RawConfig = toml::from_str(text).map_err(|e| {
             let (line, column) = e.span().map(|s| line_col(text, s.start)).unwrap_or((1, 1));
+            // TOML's messages quote the offending value; for a literal key that is the secret.
+            let on_key_line = text.lines().nth(line - 1).is_some_and(|l| {
+                l.trim_start()
+                    .strip_prefix("api_key")
+                    .is_some_and(|rest| rest.trim_start().starts_with('='))
+            });
+            let message = if on_key_line {
+                "invalid api_key (it must be a string; the value is not shown)".to_owned()
+            } else {
+                e.message().trim().replace('\n', " ")
+            };
             ConfigError::Parse {
                 path: path.to_owned(),
                 line,
                 column,
-                message: e.message().trim().replace('\n', " "),
+                message,
             }
         })?;
         let profiles = raw
@@ -600,6 +613,31 @@ mod tests {
         let c = parse("[profiles.z]\nprovider=\"zep\"\napi_key=\"s3cr3t\"\n").unwrap();
         assert!(!format!("{c:?}").contains("s3cr3t"));
         assert_eq!(c.profiles["z"].key.describe(), "api_key = ***");
+    }
+
+    #[test]
+    fn errors_never_echo_what_may_be_a_secret() {
+        for (body, secret) in [
+            ("provider=\"zep\"\napi_key=123456789", "123456789"),
+            ("provider=\"zep\"\napi_key = [\"s3cr3t\"]", "s3cr3t"),
+            (
+                "provider=\"messaging\"\nbase_url=\"https://h/?token=s3cr3t\"",
+                "s3cr3t",
+            ),
+            (
+                "provider=\"messaging\"\nbase_url=\"http://u:s3cr3t@example.com\"",
+                "s3cr3t",
+            ),
+            (
+                "provider=\"messaging\"\nbase_url=\"http://example.com/s3cr3t\"",
+                "s3cr3t",
+            ),
+        ] {
+            let err = parse(&format!("[profiles.p]\n{body}\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(!err.contains(secret), "{body}: {err}");
+        }
     }
 
     #[test]

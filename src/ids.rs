@@ -12,7 +12,7 @@ const MAX_ID_BYTES: usize = 1024;
 
 /// Why an ID was refused.
 pub fn check(id: &str) -> Result<(), String> {
-    if id.trim().is_empty() {
+    if trim(id).is_empty() {
         return Err("empty session ID".into());
     }
     if let Some(c) = id.chars().find(|c| c.is_control()) {
@@ -33,9 +33,15 @@ pub fn check(id: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Strips what surrounds an ID by accident: whitespace, and byte-order marks (which
+/// `cat a.txt b.txt` leaves at the start of a line in the middle of the input).
+fn trim(s: &str) -> &str {
+    s.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}')
+}
+
 /// An ID given as an argument: trimmed like a line of a file, then checked.
 pub fn from_arg(arg: &str) -> Result<String, String> {
-    let id = arg.trim();
+    let id = trim(arg);
     check(id).map_err(|e| format!("{e}: `{}`", arg.escape_default()))?;
     Ok(id.to_owned())
 }
@@ -53,19 +59,16 @@ pub enum Item {
 
 /// Turns raw lines into items: strips a BOM and CR, skips blank lines and `#` comments.
 /// Returns `None` for lines that are not IDs at all.
-pub fn parse_line(raw: &[u8], first: bool) -> Option<Item> {
-    let raw = if first {
-        raw.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(raw)
-    } else {
-        raw
-    };
+pub fn parse_line(raw: &[u8]) -> Option<Item> {
     let raw = raw.strip_suffix(b"\n").unwrap_or(raw);
     let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
     let text = match std::str::from_utf8(raw) {
-        Ok(t) => t.trim(),
+        Ok(t) => trim(t),
         Err(_) => {
             return Some(Item::Invalid {
-                id: String::from_utf8_lossy(raw).trim().to_owned(),
+                id: trim(&String::from_utf8_lossy(raw))
+                    .escape_default()
+                    .to_string(),
                 why: "session ID is not valid UTF-8".into(),
             });
         }
@@ -122,10 +125,9 @@ pub async fn stream_lines(
     chunk: usize,
     tx: mpsc::Sender<Vec<Item>>,
 ) -> std::io::Result<()> {
-    let mut seen = Dedup::default();
+    let (mut seen, mut seen_invalid) = (Dedup::default(), Dedup::default());
     let mut batch = Vec::with_capacity(chunk);
     let mut line = Vec::new();
-    let mut first = true;
     loop {
         line.clear();
         // A line is read up to a bound, so endless input without a newline cannot fill memory.
@@ -145,11 +147,11 @@ pub async fn stream_lines(
                 why: format!("line longer than {MAX_ID_BYTES} bytes"),
             })
         } else {
-            parse_line(&line, first)
+            parse_line(&line)
         };
-        first = false;
         match item {
             Some(Item::Id(id)) if !seen.first_time(&id) => {}
+            Some(Item::Invalid { id, .. }) if !seen_invalid.first_time(&id) => {}
             Some(item) => batch.push(item),
             None => {}
         }
@@ -174,27 +176,23 @@ mod tests {
     #[test]
     fn lines_are_cleaned() {
         assert_eq!(
-            parse_line(b"\xEF\xBB\xBFabc\r\n", true),
+            parse_line(b"\xEF\xBB\xBFabc\r\n"),
             Some(Item::Id("abc".into()))
         );
-        assert_eq!(parse_line(b"  \r\n", false), None);
-        assert_eq!(parse_line(b"# note\n", false), None);
         assert_eq!(
-            parse_line(b"a b/c?d\n", false),
-            Some(Item::Id("a b/c?d".into()))
+            parse_line(b"\xEF\xBB\xBF\n"),
+            None,
+            "a BOM alone is a blank line"
         );
+        assert_eq!(parse_line(b"  \r\n"), None);
+        assert_eq!(parse_line(b"# note\n"), None);
+        assert_eq!(parse_line(b"a b/c?d\n"), Some(Item::Id("a b/c?d".into())));
+        assert!(matches!(parse_line(b"a\0b\n"), Some(Item::Invalid { .. })));
         assert!(matches!(
-            parse_line(b"a\0b\n", false),
+            parse_line(b"\xff\xfe\n"),
             Some(Item::Invalid { .. })
         ));
-        assert!(matches!(
-            parse_line(b"\xff\xfe\n", false),
-            Some(Item::Invalid { .. })
-        ));
-        assert!(matches!(
-            parse_line(b"..\n", false),
-            Some(Item::Invalid { .. })
-        ));
+        assert!(matches!(parse_line(b"..\n"), Some(Item::Invalid { .. })));
     }
 
     #[test]
@@ -237,7 +235,7 @@ mod tests {
         /// accepted ID never carries a control character or surrounding space.
         #[test]
         fn any_line_is_handled(raw in proptest::collection::vec(any::<u8>(), 0..200)) {
-            match parse_line(&raw, true) {
+            match parse_line(&raw) {
                 Some(Item::Id(id)) => {
                     prop_assert!(check(&id).is_ok());
                     prop_assert_eq!(id.trim(), id.as_str());

@@ -15,7 +15,12 @@ fn main() {
             .enable_all()
             .build()
             .map_err(AppError::Input)
-            .and_then(|rt| rt.block_on(app::run(cli)))
+            .and_then(|rt| {
+                let result = rt.block_on(app::run(cli));
+                // Do not wait for a read of stdin that may never return.
+                rt.shutdown_background();
+                result
+            })
     });
     let code = match result {
         Ok(exit) => exit,

@@ -28,7 +28,10 @@ pub struct ResultSink {
     kept: Vec<SessionResult>,
     summary: Summary,
     progress: Option<ProgressBar>,
+    /// Stdout's reader has gone (`| head`): stop printing, but finish the run.
     stdout_gone: bool,
+    /// Stdout failed otherwise (a full disk): the run is finished, then reported failed.
+    write_error: Option<io::Error>,
 }
 
 impl ResultSink {
@@ -53,6 +56,7 @@ impl ResultSink {
             summary: Summary::default(),
             progress,
             stdout_gone: false,
+            write_error: None,
         }
     }
 
@@ -67,16 +71,23 @@ impl ResultSink {
         if self.format == OutputFormat::Ndjson {
             if !self.stdout_gone {
                 let line = serde_json::to_string(&result).expect("results always serialize");
-                // A closed pipe (`| head`) ends printing, not the run.
-                self.stdout_gone = writeln!(io::stdout().lock(), "{line}").is_err();
+                match print_stdout(&line) {
+                    Ok(true) => {}
+                    Ok(false) => self.stdout_gone = true,
+                    Err(e) => {
+                        self.stdout_gone = true;
+                        self.write_error = Some(e);
+                    }
+                }
             }
         } else {
             self.kept.push(result);
         }
     }
 
-    /// Prints what was kept and returns the counts the exit code depends on.
-    pub fn finish(self, interrupted: bool) -> Summary {
+    /// Prints what was kept and returns the counts the exit code depends on, or why the
+    /// output could not be written.
+    pub fn finish(self, interrupted: bool) -> io::Result<Summary> {
         if let Some(bar) = &self.progress {
             bar.finish_and_clear();
         }
@@ -109,15 +120,43 @@ impl ResultSink {
                 Some(s)
             }
         };
-        if let Some(text) = text {
-            print_stdout(&text);
+        if let Some(e) = self.write_error {
+            return Err(e);
         }
-        self.summary
+        if let Some(text) = text {
+            print_stdout(&text)?;
+        }
+        Ok(self.summary)
     }
 }
 
-fn print_stdout(text: &str) {
-    let _ = writeln!(io::stdout().lock(), "{text}");
+/// Prints a line. `Ok(false)` when the reader has gone (`| head`): not an error, but
+/// nothing more will be read.
+fn print_stdout(text: &str) -> io::Result<bool> {
+    match writeln!(io::stdout().lock(), "{text}") {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// A table cell showing `text` with control characters escaped: IDs and messages come
+/// from servers and input files, and must not drive the terminal.
+fn cell(text: &str) -> Cell {
+    if !text.chars().any(char::is_control) {
+        return Cell::new(text);
+    }
+    let shown: String = text
+        .chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect();
+    Cell::new(shown)
 }
 
 fn new_table(header: Vec<&str>) -> Table {
@@ -162,14 +201,14 @@ fn results_table(results: &[SessionResult]) -> Table {
             .collect::<Vec<_>>()
             .join("; ");
         let mut row = vec![
-            Cell::new(&r.id),
+            cell(&r.id),
             outcome_cell(r.outcome, color),
             Cell::new(r.status.map(|s| s.to_string()).unwrap_or_default()),
             Cell::new(r.attempts),
-            Cell::new(detail),
+            cell(&detail),
         ];
         if with_profile {
-            row.insert(0, Cell::new(r.profile.as_deref().unwrap_or("")));
+            row.insert(0, cell(r.profile.as_deref().unwrap_or("")));
         }
         table.add_row(row);
     }
@@ -177,24 +216,31 @@ fn results_table(results: &[SessionResult]) -> Table {
 }
 
 /// Prints a session list in any format.
-pub fn print_sessions(format: OutputFormat, header: &Header, listed: &[Listed]) {
+pub fn print_sessions(format: OutputFormat, header: &Header, listed: &[Listed]) -> io::Result<()> {
     match format {
         OutputFormat::Ids => {
-            // Bare IDs feed `end-many -`: a session whose age could not be read is left
-            // out (and reported on stderr) so that a pipe never acts on it.
-            let mut out = io::stdout().lock();
-            for l in listed.iter().filter(|l| l.problem.is_none()) {
-                if writeln!(out, "{}", l.row.id).is_err() {
-                    return;
+            // Bare IDs feed `end-many -`: a session whose age could not be read, or whose
+            // ID could never be sent, is left out (and said so on stderr) so that a pipe
+            // never acts on it.
+            let sendable =
+                |l: &&Listed| l.problem.is_none() && crate::ids::check(&l.row.id).is_ok();
+            let left_out = listed.len() - listed.iter().filter(sendable).count();
+            if left_out > 0 {
+                eprintln!(
+                    "sessionctl: {left_out} session(s) left out of `-o ids` (see `-o table`)"
+                );
+            }
+            for l in listed.iter().filter(sendable) {
+                if !print_stdout(&l.row.id)? {
+                    break;
                 }
             }
         }
         OutputFormat::Ndjson => {
-            let mut out = io::stdout().lock();
             for l in listed {
                 let line = serde_json::to_string(l).expect("rows always serialize");
-                if writeln!(out, "{line}").is_err() {
-                    return;
+                if !print_stdout(&line)? {
+                    break;
                 }
             }
         }
@@ -211,14 +257,14 @@ pub fn print_sessions(format: OutputFormat, header: &Header, listed: &[Listed]) 
                 sessions: listed,
                 count: listed.len(),
             };
-            print_stdout(&serde_json::to_string_pretty(&doc).expect("rows always serialize"));
+            print_stdout(&serde_json::to_string_pretty(&doc).expect("rows always serialize"))?;
         }
-        OutputFormat::Table => print_stdout(&format!(
-            "{}\n{} session(s)",
-            sessions_table(listed),
-            listed.len()
-        )),
+        OutputFormat::Table => {
+            let text = format!("{}\n{} session(s)", sessions_table(listed), listed.len());
+            print_stdout(&text)?;
+        }
     }
+    Ok(())
 }
 
 fn sessions_table(listed: &[Listed]) -> Table {
@@ -239,9 +285,9 @@ fn sessions_table(listed: &[Listed]) -> Table {
     let mut table = new_table(header);
     for l in listed {
         let r = &l.row;
-        let mut row = vec![Cell::new(&r.id)];
+        let mut row = vec![cell(&r.id)];
         if with_uuid {
-            row.push(Cell::new(r.uuid.as_deref().unwrap_or("")));
+            row.push(cell(r.uuid.as_deref().unwrap_or("")));
         }
         let idle = match (&l.problem, l.idle_secs) {
             (Some(p), _) => p.clone(),
@@ -251,10 +297,10 @@ fn sessions_table(listed: &[Listed]) -> Table {
             (None, None) => String::new(),
         };
         row.extend([
-            Cell::new(r.owner.as_deref().unwrap_or("")),
-            Cell::new(r.created.as_deref().unwrap_or("")),
-            Cell::new(r.activity.as_deref().unwrap_or("")),
-            Cell::new(idle),
+            cell(r.owner.as_deref().unwrap_or("")),
+            cell(r.created.as_deref().unwrap_or("")),
+            cell(r.activity.as_deref().unwrap_or("")),
+            cell(&idle),
             Cell::new(if r.active { "active" } else { "ended" }),
         ]);
         if with_people {
@@ -263,7 +309,7 @@ fn sessions_table(listed: &[Listed]) -> Table {
             ));
         }
         if with_profile {
-            row.insert(0, Cell::new(l.profile.as_deref().unwrap_or("")));
+            row.insert(0, cell(l.profile.as_deref().unwrap_or("")));
         }
         table.add_row(row);
     }
@@ -276,22 +322,23 @@ pub fn print_records<T: Serialize>(
     header: Vec<&str>,
     rows: &[T],
     cells: impl Fn(&T) -> Vec<String>,
-) {
+) -> io::Result<()> {
     match format {
         OutputFormat::Table => {
             let mut table = new_table(header);
             for r in rows {
-                table.add_row(cells(r));
+                table.add_row(cells(r).iter().map(|c| cell(c)).collect::<Vec<_>>());
             }
-            print_stdout(&table.to_string());
+            print_stdout(&table.to_string())?;
         }
         OutputFormat::Ndjson | OutputFormat::Ids => {
             for r in rows {
-                print_stdout(&serde_json::to_string(r).expect("records serialize"));
+                print_stdout(&serde_json::to_string(r).expect("records serialize"))?;
             }
         }
         OutputFormat::Json => {
-            print_stdout(&serde_json::to_string_pretty(rows).expect("records serialize"))
+            print_stdout(&serde_json::to_string_pretty(rows).expect("records serialize"))?;
         }
     }
+    Ok(())
 }

@@ -23,10 +23,11 @@ pub struct Plan {
     pub dry_run: bool,
     /// Batches in flight at once (requests are bounded separately, in the HTTP layer).
     pub batches_in_flight: usize,
-    /// The input may never end (IDs typed on a terminal): after a second interrupt, stop
-    /// reading it instead of reporting the rest as skipped.
-    pub endless_input: bool,
 }
+
+/// After a second interrupt, input that brings nothing new for this long is given up on:
+/// a terminal or a pipe whose writer never closes would otherwise hold the exit forever.
+const STALLED_INPUT: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Ctrl-C / SIGTERM, as two tokens: the first signal stops new work, the second abandons
 /// the work in flight.
@@ -117,13 +118,20 @@ pub async fn run(
         }
     }
     // Whatever is still queued, or still unread, was never started. The input is read to
-    // its end so that a script can re-run exactly the skipped IDs; only a terminal, which
-    // may never end, is abandoned on a second interrupt.
+    // its end so that a script can re-run exactly the skipped IDs; after a second
+    // interrupt, only for as long as it keeps coming.
     loop {
-        let items = tokio::select! {
+        let ready = tokio::select! {
             biased;
-            items = input.recv() => items,
-            _ = interrupt.abort.cancelled(), if plan.endless_input => None,
+            items = input.recv() => Some(items),
+            _ = interrupt.abort.cancelled() => None,
+        };
+        let items = match ready {
+            Some(items) => items,
+            None => tokio::time::timeout(STALLED_INPUT, input.recv())
+                .await
+                .ok()
+                .flatten(),
         };
         let Some(items) = items else { break };
         for id in report_invalid(items, &mut emit) {

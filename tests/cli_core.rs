@@ -441,6 +441,34 @@ fn usage_errors_exit_2_and_send_nothing() {
             vec!["end", "m", "--concurrency", "many"],
             "concurrency",
         ),
+        ("eliza", vec!["end-many", "m", "-"], "only ID argument"),
+        ("eliza", vec!["end-many", "--file", "/tmp"], "directory"),
+        (
+            "eliza",
+            vec!["end-many", "--all-profiles", "m"],
+            "only go with --idle-for",
+        ),
+        (
+            "eliza",
+            vec!["end-many", "--empty", "m"],
+            "only go with --idle-for",
+        ),
+        (
+            "eliza",
+            vec!["end-many", "--idle-for", "1h", "--empty"],
+            "live participants",
+        ),
+        ("eliza", vec!["list", "--empty"], "live participants"),
+        (
+            "zep",
+            vec!["delete", "--yes", "--wait=1m", "z"],
+            "only for Zep v4",
+        ),
+        (
+            "zep3",
+            vec!["delete", "--yes", "--by-uuid", "z"],
+            "only for Zep v4",
+        ),
         (
             "eliza",
             vec!["end-many", "--file", "/nonexistent/ids.txt"],
@@ -1274,4 +1302,73 @@ fn non_utf8_on_stdin_fails_that_line_alone() {
     assert_eq!(bad["outcome"], "failed");
     assert!(bad["error"].as_str().unwrap().contains("UTF-8"), "{bad}");
     assert_eq!(env.emu.requests().len(), 1, "only the valid ID is sent");
+}
+
+#[test]
+fn byte_order_marks_inside_the_input_and_repeated_bad_lines() {
+    let env = Env::new();
+    env.emu.seed(Seed::messaging("a", T));
+    let (doc, code) = common::run_json(
+        env.cmd("eliza")
+            .args(["-o", "json", "end-many", "-"])
+            .write_stdin(&b"a\n\xef\xbb\xbfa\n\xef\xbb\xbf\nbad\x07\nbad\x07\n"[..]),
+    );
+    assert_eq!(code, 1, "{doc:#}");
+    let outcomes = common::outcomes_once(&doc);
+    assert_eq!(outcomes.len(), 2, "one `a`, one bad line: {doc:#}");
+    assert_eq!(outcomes["a"], "ended");
+    let deletes: Vec<String> = env.emu.requests().into_iter().map(|r| r.path).collect();
+    assert_eq!(deletes, ["/api/messaging/sessions/a"]);
+}
+
+#[test]
+fn control_characters_from_servers_never_reach_the_terminal_raw() {
+    let env = Env::new();
+    env.emu.seed(Seed::messaging("esc\u{1b}[31mred", T));
+    env.emu.seed(Seed::messaging("plain", T));
+    let (code, stdout, stderr) = run(env.cmd("eliza").args(["list"]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        !stdout.contains('\u{1b}'),
+        "raw ESC in the table: {stdout:?}"
+    );
+    assert!(stdout.contains("esc\\u{1b}[31mred"), "{stdout}");
+    // -o ids leaves out an ID that could never be sent, and says so.
+    let (code, stdout, stderr) = run(env.cmd("eliza").args(["-o", "ids", "list"]));
+    assert_eq!(code, 0);
+    assert_eq!(stdout, "plain\n");
+    assert!(stderr.contains("left out"), "{stderr}");
+    // The server's own message, escaped in the table's DETAIL.
+    env.emu.fault(
+        common::Fault::status(400)
+            .body("{\"error\":{\"message\":\"bad \\u001b]0;title\\u0007 thing\"}}")
+            .method("DELETE"),
+    );
+    let (code, stdout, _) = run(env.cmd("eliza").args(["end", "plain"]));
+    assert_eq!(code, 1);
+    assert!(
+        !stdout.contains('\u{1b}') && !stdout.contains('\u{7}'),
+        "{stdout:?}"
+    );
+    assert!(stdout.contains("bad \\u{1b}]0;title"), "{stdout}");
+}
+
+#[test]
+fn an_output_that_cannot_be_written_is_a_failure() {
+    let env = Env::new();
+    for format in ["json", "ndjson", "table"] {
+        env.emu.seed(Seed::messaging("full-1", T));
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_sessionctl"))
+            .env_clear()
+            .env("HOME", env.dir.path())
+            .arg("-c")
+            .arg(&env.config)
+            .args(["-p", "eliza", "-o", format, "end-many", "full-1"])
+            .stdout(std::fs::File::create("/dev/full").unwrap())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{format}: {stderr}");
+        assert!(stderr.contains("writing output"), "{format}: {stderr}");
+    }
 }

@@ -864,3 +864,51 @@ fn a_list_reply_without_its_list_is_a_failure_not_an_empty_list() {
         );
     }
 }
+
+#[test]
+fn a_second_interrupt_stops_waiting_for_stdin_that_never_closes() {
+    let env = Env::with(Options {
+        latency: Duration::from_millis(300),
+        ..Options::default()
+    });
+    let all = ids("open", 4);
+    seed_eliza(&env, &all);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sessionctl"))
+        .env_clear()
+        .env("HOME", env.dir.path())
+        .arg("-c")
+        .arg(&env.config)
+        .args([
+            "-p",
+            "eliza",
+            "-o",
+            "json",
+            "end-many",
+            "--concurrency",
+            "1",
+            "-",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Write the IDs but keep the pipe open, like `tail -f ids | sessionctl end-many -`.
+    let mut stdin = child.stdin.take().unwrap();
+    std::io::Write::write_all(&mut stdin, (all.join("\n") + "\n").as_bytes()).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while env.emu.requests().is_empty() {
+        assert!(Instant::now() < deadline, "the run never started");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let pid = child.id() as libc::pid_t;
+    // SAFETY: kill(2) on the PID of the child this test spawned.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
+    let out = output_within(child, Duration::from_secs(8));
+    drop(stdin);
+    assert_eq!(out.status.code(), Some(130));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_each_once(&doc, &all);
+}

@@ -70,7 +70,8 @@ impl Ctx<'_> {
                     r.retries.to_string(),
                 ]
             },
-        );
+        )
+        .map_err(AppError::Output)?;
         Ok(Exit::Ok)
     }
 
@@ -115,7 +116,8 @@ impl Ctx<'_> {
                     c.status.clone(),
                 ]
             },
-        );
+        )
+        .map_err(AppError::Output)?;
         Ok(worst)
     }
 }

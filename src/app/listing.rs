@@ -1,6 +1,6 @@
 //! `list`: sessions of one profile or all of them, filtered by age.
 
-use super::{AppError, Ctx, Exit, cutoff};
+use super::{AppError, Ctx, Exit, check_empty, cutoff};
 use crate::cli::ListArgs;
 use crate::output::{self, Header};
 use crate::provider::{self, Options};
@@ -18,6 +18,10 @@ impl Ctx<'_> {
         let mut all = Vec::new();
         let mut worst = Exit::Ok;
         for profile in self.profiles(args.all_profiles)? {
+            if args.all_profiles && args.empty && !profile.spec.reports_participants {
+                continue; // --empty across profiles: only those that can answer it
+            }
+            check_empty(&profile, args.empty)?;
             let provider = match provider::build(&profile, &Options::default()) {
                 Ok(p) => p,
                 Err(e) if args.all_profiles => {
@@ -56,7 +60,7 @@ impl Ctx<'_> {
                 provider: Some(p.spec.name.to_owned()),
             }
         };
-        output::print_sessions(self.cli.output, &header, &all);
+        output::print_sessions(self.cli.output, &header, &all).map_err(AppError::Output)?;
         Ok(worst)
     }
 }

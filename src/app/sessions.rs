@@ -8,7 +8,7 @@ use std::sync::Arc;
 use tokio::io::BufReader;
 use tokio::sync::mpsc;
 
-use super::{AppError, Ctx, Exit, build, cutoff, usage};
+use super::{AppError, Ctx, Exit, build, check_empty, cutoff, usage};
 use crate::cli::{BulkArgs, RunArgs};
 use crate::config::Profile;
 use crate::ids::{self, Dedup, Item};
@@ -31,8 +31,18 @@ impl Ctx<'_> {
     fn input(&self, bulk: &BulkArgs) -> Result<Input, AppError> {
         match (&bulk.file, bulk.ids.as_slice()) {
             (Some(_), [_, ..]) => Err(usage("give IDs as arguments or with --file, not both")),
-            (Some(f), []) => Ok(Input::File(f.clone())),
+            (Some(f), []) => match std::fs::metadata(f) {
+                Ok(m) if m.is_dir() => Err(usage(format!(
+                    "cannot read {}: it is a directory",
+                    f.display()
+                ))),
+                Ok(_) => Ok(Input::File(f.clone())),
+                Err(e) => Err(usage(format!("cannot read {}: {e}", f.display()))),
+            },
             (None, [one]) if one == "-" => Ok(Input::Stdin),
+            (None, args) if args.iter().any(|a| a == "-") => Err(usage(
+                "`-` (read IDs from stdin) must be the only ID argument",
+            )),
             (None, []) => Err(usage(
                 "no session IDs given (arguments, --file, `-` for stdin, or --idle-for)",
             )),
@@ -44,6 +54,16 @@ impl Ctx<'_> {
                 Ok(Input::Args(ids.map_err(usage)?))
             }
         }
+    }
+
+    /// Flag combinations that cannot mean what the user hoped: refused before anything is
+    /// read, asked or sent.
+    pub(super) fn check_bulk(&self, bulk: &BulkArgs) -> Result<(), AppError> {
+        let stale = &bulk.stale;
+        if stale.idle_for.is_none() && (stale.all_profiles || stale.empty) {
+            return Err(usage("--all-profiles and --empty only go with --idle-for"));
+        }
+        Ok(())
     }
 
     pub(super) async fn bulk(
@@ -78,7 +98,9 @@ impl Ctx<'_> {
             sink.emit(r)
         })
         .await?;
-        let summary = sink.finish(interrupt.interrupted());
+        let summary = sink
+            .finish(interrupt.interrupted())
+            .map_err(AppError::Output)?;
         Ok(exit_for(&summary, interrupt.interrupted(), run, opts))
     }
 
@@ -101,7 +123,9 @@ impl Ctx<'_> {
         let interrupt = Interrupt::install();
         let mut targets = Vec::new();
         for profile in self.profiles(all)? {
-            match build(&profile, action, &self.options(&bulk.run, opts, &interrupt)) {
+            let built = check_empty(&profile, bulk.stale.empty)
+                .and_then(|()| build(&profile, action, &self.options(&bulk.run, opts, &interrupt)));
+            match built {
                 Ok(p) => targets.push((profile, p)),
                 // One broken profile must not stop a sweep of every other one.
                 // (A threads profile in an `end` sweep is skipped by design, not an error.)
@@ -177,7 +201,7 @@ impl Ctx<'_> {
             .await?;
         }
         let interrupted = interrupt.interrupted();
-        let summary = sink.finish(interrupted);
+        let summary = sink.finish(interrupted).map_err(AppError::Output)?;
         let exit = exit_for(&summary, interrupted, &bulk.run, opts);
         Ok(exit.max_code(worst))
     }
@@ -232,7 +256,6 @@ async fn execute(
     let concurrency = run.concurrency.map_or(profile.concurrency, |c| c as usize);
     let (tx, rx) = mpsc::channel(concurrency.max(2));
     let mut reasons = HashMap::new();
-    let endless_input = matches!(input, Input::Stdin) && std::io::stdin().is_terminal();
     let reader = match input {
         Input::Stdin => tokio::spawn(ids::stream_lines(
             BufReader::new(tokio::io::stdin()),
@@ -256,13 +279,17 @@ async fn execute(
         action,
         dry_run: run.dry_run,
         batches_in_flight: concurrency,
-        endless_input,
     };
     runner::run(provider.clone(), plan, rx, interrupt, |mut r| {
         r.reason = reasons.remove(&r.id);
         emit(r)
     })
     .await;
+    if interrupt.abort.is_cancelled() {
+        // The runner gave up on input that stalled; the reader may be blocked on it forever.
+        reader.abort();
+        return Ok(());
+    }
     reader.await.expect("the ID reader does not panic")?;
     Ok(())
 }

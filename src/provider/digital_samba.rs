@@ -20,6 +20,7 @@ pub static SPEC: ProviderSpec = ProviderSpec {
     default_base_url: |_| "https://api.digitalsamba.com/api/v1",
     needs_key: true,
     uses_team_id: true,
+    reports_participants: true,
     auth,
     build,
 };

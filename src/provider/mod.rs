@@ -29,6 +29,8 @@ pub struct ProviderSpec {
     pub default_base_url: fn(api_version: u8) -> &'static str,
     pub needs_key: bool,
     pub uses_team_id: bool,
+    /// Its list says how many people are live in a session (what `--empty` filters on).
+    pub reports_participants: bool,
     /// The auth header for a key (and team ID, where the provider has one).
     pub auth: fn(key: &SecretString, team_id: Option<&str>) -> (HeaderName, HeaderValue),
     pub build: fn(http: Http, profile: &Profile, opts: &Options) -> Box<dyn Provider>,
@@ -161,9 +163,9 @@ pub struct SessionRow {
 
 #[async_trait]
 pub trait Provider: Send + Sync {
-    /// Refuses, before any ID is read, an action this provider cannot do at all.
-    fn supports(&self, _action: Action) -> Result<(), String> {
-        Ok(())
+    /// Refuses, before any ID is read, an action (or option) this provider cannot honour.
+    fn supports(&self, _action: Action, opts: &Options) -> Result<(), String> {
+        only_for_zep_v4(opts)
     }
 
     /// How many IDs one `apply` call takes (more than one where the API has bulk calls).
@@ -184,6 +186,15 @@ pub trait Provider: Send + Sync {
     fn ordered_by_activity(&self) -> bool {
         false
     }
+}
+
+/// `--wait` and `--by-uuid` mean something only where deletes are asynchronous tasks on
+/// thread UUIDs (Zep v4); anywhere else they would be silently ignored.
+pub fn only_for_zep_v4(opts: &Options) -> Result<(), String> {
+    if opts.wait.is_some() || opts.by_uuid {
+        return Err("--wait and --by-uuid are only for Zep v4 (api_version = 4) profiles".into());
+    }
+    Ok(())
 }
 
 /// The outcome of a call on one ID, for the statuses every provider answers alike:

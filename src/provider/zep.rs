@@ -23,6 +23,7 @@ pub static SPEC: ProviderSpec = ProviderSpec {
     },
     needs_key: true,
     uses_team_id: false,
+    reports_participants: false,
     auth,
     build,
 };

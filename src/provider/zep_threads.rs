@@ -229,10 +229,11 @@ impl ZepThreads {
 
 #[async_trait]
 impl Provider for ZepThreads {
-    fn supports(&self, action: Action) -> Result<(), String> {
+    fn supports(&self, action: Action, opts: &Options) -> Result<(), String> {
         match action {
             Action::End => Err("Zep threads have no end; use delete".into()),
-            Action::Delete => Ok(()),
+            Action::Delete if self.v4 => Ok(()),
+            Action::Delete => super::only_for_zep_v4(opts),
         }
     }
 

@@ -6,9 +6,9 @@
 mod emulator;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::process::ExitCode;
 use std::time::Duration;
 
+use anyhow::Context;
 use clap::Parser;
 
 use emulator::{Emulator, Options};
@@ -103,21 +103,12 @@ Press Ctrl-C to stop.
 }
 
 #[tokio::main]
-async fn main() -> ExitCode {
+async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let listener = match tokio::net::TcpListener::bind((args.host, args.port)).await {
-        Ok(listener) => listener,
-        Err(e) => {
-            eprintln!(
-                "mock-server: cannot listen on {}:{}: {e}",
-                args.host, args.port
-            );
-            return ExitCode::FAILURE;
-        }
-    };
-    let addr = listener
-        .local_addr()
-        .expect("a bound listener has an address");
+    let listener = tokio::net::TcpListener::bind((args.host, args.port))
+        .await
+        .with_context(|| format!("cannot listen on {}:{}", args.host, args.port))?;
+    let addr = listener.local_addr()?;
     let opts = Options {
         latency: Duration::from_millis(args.latency),
         task_delay: Duration::from_millis(args.task_delay),
@@ -129,11 +120,7 @@ async fn main() -> ExitCode {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };
-    match Emulator::serve(listener, opts, ctrl_c).await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("mock-server: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    Emulator::serve(listener, opts, ctrl_c)
+        .await
+        .context("serving stopped")
 }

@@ -13,6 +13,7 @@ use clap::CommandFactory;
 use crate::cli::{Cli, Command, ConfigAction, OutputFormat, RunArgs};
 use crate::config::{Config, ConfigError, Profile};
 use crate::ids;
+use crate::output;
 use crate::provider::{self, Action, ListError, Options, Provider};
 use crate::runner;
 use crate::stale;
@@ -35,6 +36,9 @@ pub enum AppError {
     Config(#[from] ConfigError),
     #[error("{0}")]
     Usage(String),
+    /// The profile's provider cannot do this at all (a sweep of every profile skips it).
+    #[error("{0}")]
+    Unsupported(String),
     #[error("profile `{0}`: listing sessions failed: {1}")]
     List(String, ListError),
     #[error("reading IDs: {0}")]
@@ -46,7 +50,7 @@ pub enum AppError {
 impl AppError {
     pub fn exit(&self) -> Exit {
         match self {
-            AppError::Config(_) | AppError::Usage(_) => Exit::Usage,
+            AppError::Config(_) | AppError::Usage(_) | AppError::Unsupported(_) => Exit::Usage,
             AppError::List(_, e) if e.auth_refused() => Exit::Auth,
             AppError::List(..) | AppError::Input(_) | AppError::Output(_) => Exit::Partial,
         }
@@ -61,23 +65,19 @@ fn usage(msg: impl Into<String>) -> AppError {
 pub fn run_offline(cli: &Cli) -> Option<Result<Exit, AppError>> {
     match &cli.command {
         Command::Completions { shell } => {
-            clap_complete::generate(
-                *shell,
-                &mut Cli::command(),
-                "sessionctl",
-                &mut std::io::stdout(),
-            );
-            Some(Ok(Exit::Ok))
+            // Generated into memory first: clap_complete panics if stdout cannot be written.
+            let mut script = Vec::new();
+            clap_complete::generate(*shell, &mut Cli::command(), "sessionctl", &mut script);
+            let text = String::from_utf8_lossy(&script);
+            Some(output::print_text(text.trim_end()).map(|()| Exit::Ok))
         }
         Command::Config {
             action: ConfigAction::Path,
         } => Some(
             crate::config::locate(cli.config_path())
                 .map_err(AppError::from)
-                .map(|(p, _)| {
-                    println!("{}", p.display());
-                    Exit::Ok
-                }),
+                .and_then(|(p, _)| output::print_text(&p.display().to_string()))
+                .map(|()| Exit::Ok),
         ),
         _ => None,
     }
@@ -117,6 +117,11 @@ pub async fn run(cli: Cli) -> Result<Exit, AppError> {
                 ..Options::default()
             };
             ctx.check_bulk(bulk)?;
+            if *by_uuid && bulk.stale.idle_for.is_some() {
+                return Err(usage(
+                    "--by-uuid cannot go with --idle-for (a sweep lists thread IDs)",
+                ));
+            }
             if !yes && !bulk.run.dry_run {
                 ctx.confirm_delete(bulk)?;
             }
@@ -190,14 +195,17 @@ impl Exit {
 
 fn build(profile: &Profile, action: Action, opts: &Options) -> Result<Arc<dyn Provider>, AppError> {
     let provider: Arc<dyn Provider> = provider::build(profile, opts)?.into();
-    provider.supports(action, opts).map_err(usage)?;
+    provider.supports(action, opts).map_err(|u| match u {
+        provider::Unsupported::Action(why) => AppError::Unsupported(why),
+        provider::Unsupported::Option(why) => usage(why),
+    })?;
     Ok(provider)
 }
 
 /// `--empty` can only be honoured where the provider reports live participants.
 fn check_empty(profile: &Profile, empty: bool) -> Result<(), AppError> {
     if empty && !profile.spec.reports_participants {
-        return Err(usage(format!(
+        return Err(AppError::Unsupported(format!(
             "--empty: {} does not report live participants",
             profile.spec.name
         )));

@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt};
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncReadExt, BufReader};
 use tokio::sync::mpsc;
 
 /// Longest ID accepted. Real IDs are UUIDs or short slugs; 1 KiB leaves room for any of
@@ -120,8 +120,12 @@ async fn skip_rest_of_line(reader: &mut (impl AsyncBufRead + Unpin)) -> std::io:
 /// Streams IDs from `reader` in chunks of `chunk` items, deduplicated, into `tx`. Runs as
 /// its own task so that reading never waits on the network and the runner never waits on
 /// a half-read line; the channel's bound keeps memory flat however long the input.
-pub async fn stream_lines(
-    mut reader: impl AsyncBufRead + Unpin,
+///
+/// A partial chunk goes out as soon as the reader's buffer is empty, i.e. when the next
+/// read may have to wait: IDs trickling in from a pipe start work (and can be reported
+/// `skipped`) at once instead of waiting for a full chunk.
+pub async fn stream_lines<R: AsyncRead + Unpin>(
+    mut reader: BufReader<R>,
     chunk: usize,
     tx: mpsc::Sender<Vec<Item>>,
 ) -> std::io::Result<()> {
@@ -155,7 +159,7 @@ pub async fn stream_lines(
             Some(item) => batch.push(item),
             None => {}
         }
-        if batch.len() == chunk {
+        if batch.len() == chunk || (!batch.is_empty() && reader.buffer().is_empty()) {
             let full = std::mem::replace(&mut batch, Vec::with_capacity(chunk));
             if tx.send(full).await.is_err() {
                 return Ok(()); // the runner has gone: nothing more to read for
@@ -211,7 +215,7 @@ mod tests {
     async fn streams_deduplicated_chunks() {
         let input: &[u8] = b"a\nb\na\n\nc\r\n#x\nd";
         let (tx, mut rx) = mpsc::channel(8);
-        stream_lines(input, 3, tx).await.unwrap();
+        stream_lines(BufReader::new(input), 3, tx).await.unwrap();
         let mut got = Vec::new();
         while let Some(chunk) = rx.recv().await {
             got.push(chunk.len());
@@ -224,7 +228,9 @@ mod tests {
         let mut input = vec![b'x'; 10 * 1024 * 1024];
         input.extend_from_slice(b"\nok\n");
         let (tx, mut rx) = mpsc::channel(8);
-        stream_lines(input.as_slice(), 10, tx).await.unwrap();
+        stream_lines(BufReader::new(input.as_slice()), 10, tx)
+            .await
+            .unwrap();
         let chunk = rx.recv().await.unwrap();
         assert!(matches!(&chunk[0], Item::Invalid { why, .. } if why.contains("longer")));
         assert_eq!(chunk[1], Item::Id("ok".into()));

@@ -140,6 +140,14 @@ fn print_stdout(text: &str) -> io::Result<bool> {
     }
 }
 
+/// Prints one piece of text (and a newline) for commands that print no results; a closed
+/// pipe is fine, any other failure is the command's.
+pub fn print_text(text: &str) -> Result<(), crate::app::AppError> {
+    print_stdout(text)
+        .map(|_| ())
+        .map_err(crate::app::AppError::Output)
+}
+
 /// A table cell showing `text` with control characters escaped: IDs and messages come
 /// from servers and input files, and must not drive the terminal.
 fn cell(text: &str) -> Cell {
@@ -216,20 +224,21 @@ fn results_table(results: &[SessionResult]) -> Table {
 }
 
 /// Prints a session list in any format.
-pub fn print_sessions(format: OutputFormat, header: &Header, listed: &[Listed]) -> io::Result<()> {
+/// Returns how many sessions `-o ids` left out.
+pub fn print_sessions(
+    format: OutputFormat,
+    header: &Header,
+    listed: &[Listed],
+) -> io::Result<usize> {
+    let mut left_out = 0;
     match format {
         OutputFormat::Ids => {
             // Bare IDs feed `end-many -`: a session whose age could not be read, or whose
-            // ID could never be sent, is left out (and said so on stderr) so that a pipe
-            // never acts on it.
+            // ID could never be sent, is left out (the caller says so) so that a pipe never
+            // acts on it.
             let sendable =
                 |l: &&Listed| l.problem.is_none() && crate::ids::check(&l.row.id).is_ok();
-            let left_out = listed.len() - listed.iter().filter(sendable).count();
-            if left_out > 0 {
-                eprintln!(
-                    "sessionctl: {left_out} session(s) left out of `-o ids` (see `-o table`)"
-                );
-            }
+            left_out = listed.len() - listed.iter().filter(sendable).count();
             for l in listed.iter().filter(sendable) {
                 if !print_stdout(&l.row.id)? {
                     break;
@@ -264,7 +273,7 @@ pub fn print_sessions(format: OutputFormat, header: &Header, listed: &[Listed]) 
             print_stdout(&text)?;
         }
     }
-    Ok(())
+    Ok(left_out)
 }
 
 fn sessions_table(listed: &[Listed]) -> Table {

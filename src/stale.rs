@@ -55,6 +55,9 @@ pub fn now() -> Timestamp {
         .unwrap_or_else(Timestamp::now)
 }
 
+/// Pages in a row holding only sessions already listed before a listing gives up.
+const MAX_REPEATED_PAGES: usize = 3;
+
 enum Verdict {
     Keep,
     Drop,
@@ -94,20 +97,33 @@ pub async fn collect(provider: &dyn Provider, filter: &Filter) -> Result<Vec<Lis
     let ordered = provider.ordered_by_activity();
     let mut kept = Vec::new();
     let mut cursor = None;
-    // A server that repeats a cursor, or ignores page numbers, would page forever: every
-    // cursor and session ID must be new.
+    // Sessions move between pages while we page (activity re-sorts them), so a session seen
+    // before is skipped, never reported twice. A server that ignores the page number repeats
+    // whole pages: after a few in a row the listing stops. A repeated cursor is a server
+    // bug that would loop forever, and an error.
     let mut cursors = HashSet::new();
     let mut ids = HashSet::new();
+    let mut repeated_pages = 0;
     loop {
         let page = provider.list_page(cursor, !filter.include_inactive).await?;
-        let before = ids.len();
-        ids.extend(page.rows.iter().map(|r| r.id.clone()));
-        if !page.rows.is_empty() && ids.len() == before {
-            return Err(ListError::Decode(
-                "the server sent the same page twice; stopping".into(),
-            ));
+        let had_rows = !page.rows.is_empty();
+        let fresh: Vec<SessionRow> = page
+            .rows
+            .into_iter()
+            .filter(|r| ids.insert(r.id.clone()))
+            .collect();
+        repeated_pages = if had_rows && fresh.is_empty() {
+            repeated_pages + 1
+        } else {
+            0
+        };
+        if repeated_pages == MAX_REPEATED_PAGES {
+            tracing::warn!(
+                "the server sent {MAX_REPEATED_PAGES} pages of sessions already listed; stopping there"
+            );
+            return Ok(kept);
         }
-        for row in page.rows {
+        for row in fresh {
             if filter.limit.is_some_and(|l| kept.len() >= l) {
                 return Ok(kept);
             }
@@ -133,6 +149,7 @@ pub async fn collect(provider: &dyn Provider, filter: &Filter) -> Result<Vec<Lis
         }
         match page.next {
             Some(next) if !cursors.insert(next.clone()) => {
+                // (A page-number or offset cursor never repeats; a server cursor may.)
                 return Err(ListError::Decode(format!(
                     "the server sent page cursor `{next}` twice; stopping"
                 )));
@@ -219,8 +236,9 @@ mod tests {
         ));
     }
 
-    /// A server that answers every page with the same rows and `next`.
+    /// A server that answers every page with `rows(cursor)` and `next(cursor)`.
     struct Repeating {
+        rows: fn(&Option<String>) -> Vec<SessionRow>,
         next: fn(Option<String>) -> Option<String>,
     }
 
@@ -240,27 +258,56 @@ mod tests {
             _: bool,
         ) -> Result<crate::provider::Page, ListError> {
             Ok(crate::provider::Page {
-                rows: vec![row(true, None)],
+                rows: (self.rows)(&cursor),
                 next: (self.next)(cursor),
             })
         }
     }
 
+    /// A row whose ID says which page it came from.
+    fn row_of(cursor: &Option<String>) -> Vec<SessionRow> {
+        let mut r = row(true, None);
+        r.id = format!("s-{}", cursor.as_deref().unwrap_or("first"));
+        vec![r]
+    }
+
     #[tokio::test]
-    async fn a_server_that_repeats_itself_cannot_make_a_listing_loop() {
+    async fn a_repeated_cursor_is_an_error_not_a_loop() {
         let same_cursor = Repeating {
+            rows: row_of,
             next: |_| Some("same".into()),
         };
         let err = collect(&same_cursor, &Filter::default()).await.unwrap_err();
-        assert!(err.to_string().contains("twice"), "{err}");
-        // Page numbers that advance while the server keeps sending page 1.
+        assert!(
+            err.to_string().contains("page cursor `same` twice"),
+            "{err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_server_ignoring_page_numbers_stops_after_a_few_repeats() {
+        // Page numbers advance while the server keeps sending page 1.
         let ignores_pages = Repeating {
+            rows: |_| vec![row(true, None)],
             next: |c| Some((c.map_or(1, |c| c.parse::<u64>().unwrap()) + 1).to_string()),
         };
-        let err = collect(&ignores_pages, &Filter::default())
-            .await
-            .unwrap_err();
-        assert!(err.to_string().contains("same page twice"), "{err}");
+        let kept = collect(&ignores_pages, &Filter::default()).await.unwrap();
+        assert_eq!(kept.len(), 1, "the one session, once");
+    }
+
+    #[tokio::test]
+    async fn sessions_that_move_between_pages_are_listed_once() {
+        // Page 2 repeats page 1's session (it moved) next to a new one.
+        let shifting = Repeating {
+            rows: |c| match c {
+                None => row_of(&None),
+                Some(_) => [row_of(&None), row_of(&Some("2".into()))].concat(),
+            },
+            next: |c| c.is_none().then(|| "2".into()),
+        };
+        let kept = collect(&shifting, &Filter::default()).await.unwrap();
+        let ids: Vec<&str> = kept.iter().map(|l| l.row.id.as_str()).collect();
+        assert_eq!(ids, ["s-first", "s-2"]);
     }
 
     #[test]

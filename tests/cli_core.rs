@@ -470,6 +470,23 @@ fn usage_errors_exit_2_and_send_nothing() {
             "only for Zep v4",
         ),
         (
+            "zep",
+            vec![
+                "delete",
+                "--idle-for",
+                "1h",
+                "--all-profiles",
+                "--wait=1m",
+                "--yes",
+            ],
+            "only for Zep v4",
+        ),
+        (
+            "zep4",
+            vec!["delete", "--idle-for", "1h", "--by-uuid", "--yes"],
+            "--by-uuid cannot",
+        ),
+        (
             "eliza",
             vec!["end-many", "--file", "/nonexistent/ids.txt"],
             "cannot read",
@@ -1371,4 +1388,58 @@ fn an_output_that_cannot_be_written_is_a_failure() {
         assert_eq!(out.status.code(), Some(1), "{format}: {stderr}");
         assert!(stderr.contains("writing output"), "{format}: {stderr}");
     }
+    for args in [
+        &["config", "show"][..],
+        &["config", "path"],
+        &["completions", "bash"],
+        &["list"],
+    ] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_sessionctl"))
+            .env_clear()
+            .env("HOME", env.dir.path())
+            .arg("-c")
+            .arg(&env.config)
+            .args(["-p", "eliza"])
+            .args(args)
+            .stdout(std::fs::File::create("/dev/full").unwrap())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(stderr.contains("writing output"), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn ids_trickling_in_on_stdin_start_work_before_a_batch_fills() {
+    let env = Env::new();
+    env.emu.seed(Seed::zep_session("t1", T));
+    env.emu.seed(Seed::zep_session("t2", T));
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sessionctl"))
+        .env_clear()
+        .env("HOME", env.dir.path())
+        .env(common::ZEP_ENV, common::emulator::ZEP_KEY)
+        .arg("-c")
+        .arg(&env.config)
+        .args(["-p", "zep", "-o", "json", "end-many", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    std::io::Write::write_all(&mut stdin, b"t1\nt2\n").unwrap();
+    // batch_size is 100, stdin stays open: the two IDs must still be ended now.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while env.emu.zep_session_ended("t2") != Some(true) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "nothing sent while stdin is open"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(common::outcomes_once(&doc).len(), 2);
 }

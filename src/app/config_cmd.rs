@@ -41,7 +41,7 @@ impl Ctx<'_> {
             } else {
                 " (does not exist; built-in profile only)"
             };
-            println!("config: {}{state}", self.config.path.display());
+            output::print_text(&format!("config: {}{state}", self.config.path.display()))?;
         }
         output::print_records(
             self.cli.output,

@@ -60,7 +60,11 @@ impl Ctx<'_> {
                 provider: Some(p.spec.name.to_owned()),
             }
         };
-        output::print_sessions(self.cli.output, &header, &all).map_err(AppError::Output)?;
+        let left_out =
+            output::print_sessions(self.cli.output, &header, &all).map_err(AppError::Output)?;
+        if left_out > 0 && !self.cli.quiet {
+            eprintln!("sessionctl: {left_out} session(s) left out of `-o ids` (see `-o table`)");
+        }
         Ok(worst)
     }
 }

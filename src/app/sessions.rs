@@ -127,17 +127,19 @@ impl Ctx<'_> {
                 .and_then(|()| build(&profile, action, &self.options(&bulk.run, opts, &interrupt)));
             match built {
                 Ok(p) => targets.push((profile, p)),
-                // One broken profile must not stop a sweep of every other one.
-                // (A threads profile in an `end` sweep is skipped by design, not an error.)
-                Err(e) if all => {
-                    let by_design = matches!(e, AppError::Usage(_));
-                    if !by_design {
-                        worst = worst.max_code(e.exit());
-                    }
-                    if !(by_design && self.cli.quiet) {
+                // A profile that cannot do this at all (threads have no end; no participant
+                // counts for --empty) is skipped by design.
+                Err(e @ AppError::Unsupported(_)) if all => {
+                    if !self.cli.quiet {
                         eprintln!("sessionctl: skipping profile `{}`: {e}", profile.name);
                     }
                 }
+                // One broken profile must not stop a sweep of every other one.
+                Err(e @ AppError::Config(_)) if all => {
+                    worst = worst.max_code(e.exit());
+                    eprintln!("sessionctl: skipping profile `{}`: {e}", profile.name);
+                }
+                // A flag the profile cannot honour is the user's mistake: refused up front.
                 Err(e) => return Err(e),
             }
         }
@@ -242,6 +244,10 @@ impl Ctx<'_> {
     }
 }
 
+/// IDs are read in large gulps: a chunk is sent early whenever the buffer runs dry, so a
+/// big buffer keeps Zep's bulk batches full when reading a file or a fast pipe.
+const READ_BUFFER: usize = 64 * 1024;
+
 /// Streams `input` through the runner for one profile.
 async fn execute(
     provider: &Arc<dyn Provider>,
@@ -258,7 +264,7 @@ async fn execute(
     let mut reasons = HashMap::new();
     let reader = match input {
         Input::Stdin => tokio::spawn(ids::stream_lines(
-            BufReader::new(tokio::io::stdin()),
+            BufReader::with_capacity(READ_BUFFER, tokio::io::stdin()),
             batch,
             tx,
         )),
@@ -266,7 +272,11 @@ async fn execute(
             let file = tokio::fs::File::open(&path)
                 .await
                 .map_err(|e| usage(format!("cannot read {}: {e}", path.display())))?;
-            tokio::spawn(ids::stream_lines(BufReader::new(file), batch, tx))
+            tokio::spawn(ids::stream_lines(
+                BufReader::with_capacity(READ_BUFFER, file),
+                batch,
+                tx,
+            ))
         }
         Input::Args(list) => tokio::spawn(send_chunks(list, batch, tx)),
         Input::Swept(picked) => {

@@ -164,7 +164,7 @@ pub struct SessionRow {
 #[async_trait]
 pub trait Provider: Send + Sync {
     /// Refuses, before any ID is read, an action (or option) this provider cannot honour.
-    fn supports(&self, _action: Action, opts: &Options) -> Result<(), String> {
+    fn supports(&self, _action: Action, opts: &Options) -> Result<(), Unsupported> {
         only_for_zep_v4(opts)
     }
 
@@ -190,11 +190,21 @@ pub trait Provider: Send + Sync {
 
 /// `--wait` and `--by-uuid` mean something only where deletes are asynchronous tasks on
 /// thread UUIDs (Zep v4); anywhere else they would be silently ignored.
-pub fn only_for_zep_v4(opts: &Options) -> Result<(), String> {
+pub fn only_for_zep_v4(opts: &Options) -> Result<(), Unsupported> {
     if opts.wait.is_some() || opts.by_uuid {
-        return Err("--wait and --by-uuid are only for Zep v4 (api_version = 4) profiles".into());
+        return Err(Unsupported::Option(
+            "--wait and --by-uuid are only for Zep v4 (api_version = 4) profiles".into(),
+        ));
     }
     Ok(())
+}
+
+/// Why a provider refuses a run: an action it has no such thing as (a sweep of every
+/// profile skips it), or an option it cannot honour (the user's mistake, always refused).
+#[derive(Debug)]
+pub enum Unsupported {
+    Action(String),
+    Option(String),
 }
 
 /// The outcome of a call on one ID, for the statuses every provider answers alike:

@@ -229,9 +229,11 @@ impl ZepThreads {
 
 #[async_trait]
 impl Provider for ZepThreads {
-    fn supports(&self, action: Action, opts: &Options) -> Result<(), String> {
+    fn supports(&self, action: Action, opts: &Options) -> Result<(), super::Unsupported> {
         match action {
-            Action::End => Err("Zep threads have no end; use delete".into()),
+            Action::End => Err(super::Unsupported::Action(
+                "Zep threads have no end; use delete".into(),
+            )),
             Action::Delete if self.v4 => Ok(()),
             Action::Delete => super::only_for_zep_v4(opts),
         }

@@ -103,7 +103,8 @@ pub async fn run(cli: Cli) -> Result<Exit, AppError> {
         }
         Command::EndMany(bulk) => {
             ctx.check_bulk(bulk)?;
-            ctx.bulk(Action::End, bulk, &Options::default()).await
+            ctx.bulk(Action::End, bulk, &Options::default(), false)
+                .await
         }
         Command::Delete {
             bulk,
@@ -122,10 +123,8 @@ pub async fn run(cli: Cli) -> Result<Exit, AppError> {
                     "--by-uuid cannot go with --idle-for (a sweep lists thread IDs)",
                 ));
             }
-            if !yes && !bulk.run.dry_run {
-                ctx.confirm_delete(bulk)?;
-            }
-            ctx.bulk(Action::Delete, bulk, &opts).await
+            let confirm = !yes && !bulk.run.dry_run;
+            ctx.bulk(Action::Delete, bulk, &opts, confirm).await
         }
         Command::List(args) => ctx.list(args).await,
         Command::Config {

@@ -113,3 +113,66 @@ fn progress_bar_on_a_terminal_only_without_quiet() {
         .unwrap();
     assert!(!String::from_utf8_lossy(&piped.stderr).contains("sessions done"));
 }
+
+/// Like [`on_terminal`], with `answer` typed at the terminal; returns output and exit code.
+fn answering(env: &Env, args: &str, answer: &str) -> Option<(String, i32)> {
+    Command::new("script").arg("--version").output().ok()?;
+    let bin = assert_cmd::cargo::cargo_bin("sessionctl");
+    let inner = format!(
+        "{} -c {} -p eliza {args}",
+        bin.display(),
+        env.config.display()
+    );
+    let mut child = Command::new("script")
+        .args(["-qec", &inner, "/dev/null"])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", env.dir.path())
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Typed once the prompt is up (script forwards our stdin to the terminal).
+    std::thread::sleep(Duration::from_millis(500));
+    let typed = std::io::Write::write_all(child.stdin.as_mut().unwrap(), answer.as_bytes());
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        typed.is_ok(),
+        "the terminal closed before the answer: {text:?}"
+    );
+    Some((text, out.status.code().unwrap_or(-1)))
+}
+
+#[test]
+fn delete_asks_on_a_terminal_and_only_yes_deletes() {
+    let env = Env::new();
+    env.emu.seed(Seed::messaging("keep", T));
+    let Some((out, code)) = answering(&env, "delete keep", "n\n") else {
+        return;
+    };
+    assert!(
+        out.contains("Delete 1 session(s) on profile `eliza`"),
+        "{out:?}"
+    );
+    assert_eq!(code, 2, "{out}");
+    assert!(env.emu.messaging_exists("keep"), "deleted without a yes");
+    assert!(env.emu.requests().is_empty());
+
+    let (out, code) = answering(&env, "delete keep", "y\n").unwrap();
+    assert_eq!(code, 0, "{out}");
+    assert!(!env.emu.messaging_exists("keep"));
+
+    // An invalid ID is refused before anyone is asked.
+    let out = on_terminal(&env, "delete ok ' '", true).unwrap();
+    assert!(
+        out.contains("empty session ID") && !out.contains("Delete"),
+        "{out:?}"
+    );
+    assert_eq!(
+        env.emu.requests().len(),
+        1,
+        "only the confirmed delete was sent"
+    );
+}

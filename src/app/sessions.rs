@@ -66,15 +66,28 @@ impl Ctx<'_> {
         Ok(())
     }
 
+    /// With `confirm`, asks first (after the IDs are known to be valid, before any request).
     pub(super) async fn bulk(
         &self,
         action: Action,
         bulk: &BulkArgs,
         opts: &Options,
+        confirm: bool,
     ) -> Result<Exit, AppError> {
         match bulk.stale.idle_for {
-            None => self.act(action, self.input(bulk)?, &bulk.run, opts).await,
-            Some(idle) => self.sweep(action, bulk, idle, opts).await,
+            None => {
+                let input = self.input(bulk)?;
+                if confirm {
+                    self.confirm_delete(bulk)?;
+                }
+                self.act(action, input, &bulk.run, opts).await
+            }
+            Some(idle) => {
+                if confirm {
+                    self.confirm_delete(bulk)?;
+                }
+                self.sweep(action, bulk, idle, opts).await
+            }
         }
     }
 
@@ -208,7 +221,7 @@ impl Ctx<'_> {
         Ok(exit.max_code(worst))
     }
 
-    pub(super) fn confirm_delete(&self, bulk: &BulkArgs) -> Result<(), AppError> {
+    fn confirm_delete(&self, bulk: &BulkArgs) -> Result<(), AppError> {
         let stdin = std::io::stdin();
         let reads_ids_from_stdin = bulk.ids.len() == 1 && bulk.ids[0] == "-";
         if !stdin.is_terminal() || reads_ids_from_stdin {

@@ -1375,12 +1375,9 @@ fn an_output_that_cannot_be_written_is_a_failure() {
     let env = Env::new();
     for format in ["json", "ndjson", "table"] {
         env.emu.seed(Seed::messaging("full-1", T));
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_sessionctl"))
-            .env_clear()
-            .env("HOME", env.dir.path())
-            .arg("-c")
-            .arg(&env.config)
-            .args(["-p", "eliza", "-o", format, "end-many", "full-1"])
+        let out = env
+            .std_cmd("eliza")
+            .args(["-o", format, "end-many", "full-1"])
             .stdout(std::fs::File::create("/dev/full").unwrap())
             .output()
             .unwrap();
@@ -1394,12 +1391,8 @@ fn an_output_that_cannot_be_written_is_a_failure() {
         &["completions", "bash"],
         &["list"],
     ] {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_sessionctl"))
-            .env_clear()
-            .env("HOME", env.dir.path())
-            .arg("-c")
-            .arg(&env.config)
-            .args(["-p", "eliza"])
+        let out = env
+            .std_cmd("eliza")
             .args(args)
             .stdout(std::fs::File::create("/dev/full").unwrap())
             .output()
@@ -1415,13 +1408,9 @@ fn ids_trickling_in_on_stdin_start_work_before_a_batch_fills() {
     let env = Env::new();
     env.emu.seed(Seed::zep_session("t1", T));
     env.emu.seed(Seed::zep_session("t2", T));
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sessionctl"))
-        .env_clear()
-        .env("HOME", env.dir.path())
-        .env(common::ZEP_ENV, common::emulator::ZEP_KEY)
-        .arg("-c")
-        .arg(&env.config)
-        .args(["-p", "zep", "-o", "json", "end-many", "-"])
+    let mut child = env
+        .std_cmd("zep")
+        .args(["-o", "json", "end-many", "-"])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .spawn()

@@ -9,7 +9,7 @@ use common::result_of;
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -545,16 +545,7 @@ fn rate_limit_spaces_requests() {
 
 /// The real binary as a plain child process (for signals and streaming).
 fn spawn(env: &Env, profile: &str, args: &[&str]) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_sessionctl"))
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", env.dir.path())
-        .env("XDG_CONFIG_HOME", env.dir.path().join("xdg"))
-        .env(common::ZEP_ENV, common::emulator::ZEP_KEY)
-        .env(common::SAMBA_ENV, common::emulator::SAMBA_KEY)
-        .arg("-c")
-        .arg(&env.config)
-        .args(["-p", profile])
+    env.std_cmd(profile)
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -873,21 +864,9 @@ fn a_second_interrupt_stops_waiting_for_stdin_that_never_closes() {
     });
     let all = ids("open", 4);
     seed_eliza(&env, &all);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sessionctl"))
-        .env_clear()
-        .env("HOME", env.dir.path())
-        .arg("-c")
-        .arg(&env.config)
-        .args([
-            "-p",
-            "eliza",
-            "-o",
-            "json",
-            "end-many",
-            "--concurrency",
-            "1",
-            "-",
-        ])
+    let mut child = env
+        .std_cmd("eliza")
+        .args(["-o", "json", "end-many", "--concurrency", "1", "-"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

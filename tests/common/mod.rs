@@ -72,6 +72,22 @@ impl Env {
         cmd
     }
 
+    /// The binary as a plain `std::process::Command`, isolated and keyed like [`Env::cmd`],
+    /// for what assert_cmd cannot do: a stdin pipe kept open, stdout to a file, signals.
+    pub fn std_cmd(&self, profile: &str) -> std::process::Command {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_sessionctl"));
+        cmd.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.dir.path())
+            .env("XDG_CONFIG_HOME", self.dir.path().join("xdg"))
+            .env(ZEP_ENV, emulator::ZEP_KEY)
+            .env(SAMBA_ENV, emulator::SAMBA_KEY)
+            .arg("-c")
+            .arg(&self.config)
+            .args(["-p", profile]);
+        cmd
+    }
+
     /// Runs `args` on `profile` with `-o json`; returns the document and the exit code.
     pub fn json(&self, profile: &str, args: &[&str]) -> (Value, i32) {
         run_json(self.cmd(profile).args(["-o", "json"]).args(args))

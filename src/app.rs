@@ -98,7 +98,7 @@ pub async fn run(cli: Cli) -> Result<Exit, AppError> {
     match &cli.command {
         Command::End { id, run } => {
             let input = Input::Args(vec![ids::from_arg(id).map_err(usage)?]);
-            ctx.act(Action::End, input, run, &provider::Options::default())
+            ctx.act(Action::End, input, run, &provider::Options::default(), None)
                 .await
         }
         Command::EndMany(bulk) => {

@@ -55,9 +55,6 @@ pub fn now() -> Timestamp {
         .unwrap_or_else(Timestamp::now)
 }
 
-/// Pages in a row holding only sessions already listed before a listing gives up.
-const MAX_REPEATED_PAGES: usize = 3;
-
 enum Verdict {
     Keep,
     Drop,
@@ -98,30 +95,28 @@ pub async fn collect(provider: &dyn Provider, filter: &Filter) -> Result<Vec<Lis
     let mut kept = Vec::new();
     let mut cursor = None;
     // Sessions move between pages while we page (activity re-sorts them), so a session seen
-    // before is skipped, never reported twice. A server that ignores the page number repeats
-    // whole pages: after a few in a row the listing stops. A repeated cursor is a server
-    // bug that would loop forever, and an error.
+    // before is skipped, never reported twice. But a page that brings nothing new while
+    // promising more is a server ignoring the page number or cursor: an error, so that a
+    // sweep never quietly covers only the first page.
     let mut cursors = HashSet::new();
-    let mut ids = HashSet::new();
-    let mut repeated_pages = 0;
+    let mut seen = HashSet::new();
     loop {
         let page = provider.list_page(cursor, !filter.include_inactive).await?;
         let had_rows = !page.rows.is_empty();
         let fresh: Vec<SessionRow> = page
             .rows
             .into_iter()
-            .filter(|r| ids.insert(r.id.clone()))
+            .filter(|r| {
+                // UUID first: some threads have no developer ID; rows with neither are kept.
+                let key = r.uuid.as_deref().unwrap_or(&r.id);
+                key.is_empty() || seen.insert(key.to_owned())
+            })
             .collect();
-        repeated_pages = if had_rows && fresh.is_empty() {
-            repeated_pages + 1
-        } else {
-            0
-        };
-        if repeated_pages == MAX_REPEATED_PAGES {
-            tracing::warn!(
-                "the server sent {MAX_REPEATED_PAGES} pages of sessions already listed; stopping there"
-            );
-            return Ok(kept);
+        if had_rows && fresh.is_empty() && page.next.is_some() {
+            return Err(ListError::Decode(
+                "the server sent a page of sessions already listed and claims there are more; stopping"
+                    .into(),
+            ));
         }
         for row in fresh {
             if filter.limit.is_some_and(|l| kept.len() >= l) {
@@ -285,14 +280,32 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_server_ignoring_page_numbers_stops_after_a_few_repeats() {
+    async fn a_server_ignoring_page_numbers_is_an_error_not_a_partial_list() {
         // Page numbers advance while the server keeps sending page 1.
         let ignores_pages = Repeating {
             rows: |_| vec![row(true, None)],
             next: |c| Some((c.map_or(1, |c| c.parse::<u64>().unwrap()) + 1).to_string()),
         };
-        let kept = collect(&ignores_pages, &Filter::default()).await.unwrap();
-        assert_eq!(kept.len(), 1, "the one session, once");
+        let err = collect(&ignores_pages, &Filter::default())
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("already listed"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn rows_without_any_id_are_all_kept() {
+        let anonymous = Repeating {
+            rows: |_| {
+                let mut r = row(true, None);
+                r.id = String::new();
+                vec![r.clone(), r.clone(), r]
+            },
+            next: |_| None,
+        };
+        assert_eq!(
+            collect(&anonymous, &Filter::default()).await.unwrap().len(),
+            3
+        );
     }
 
     #[tokio::test]

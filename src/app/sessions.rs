@@ -66,7 +66,8 @@ impl Ctx<'_> {
         Ok(())
     }
 
-    /// With `confirm`, asks first (after the IDs are known to be valid, before any request).
+    /// With `confirm`, asks once the IDs and flags are known to be valid, before any
+    /// request.
     pub(super) async fn bulk(
         &self,
         action: Action,
@@ -74,20 +75,13 @@ impl Ctx<'_> {
         opts: &Options,
         confirm: bool,
     ) -> Result<Exit, AppError> {
+        let confirm = confirm.then_some(bulk);
         match bulk.stale.idle_for {
             None => {
                 let input = self.input(bulk)?;
-                if confirm {
-                    self.confirm_delete(bulk)?;
-                }
-                self.act(action, input, &bulk.run, opts).await
+                self.act(action, input, &bulk.run, opts, confirm).await
             }
-            Some(idle) => {
-                if confirm {
-                    self.confirm_delete(bulk)?;
-                }
-                self.sweep(action, bulk, idle, opts).await
-            }
+            Some(idle) => self.sweep(action, bulk, idle, opts, confirm).await,
         }
     }
 
@@ -98,10 +92,14 @@ impl Ctx<'_> {
         input: Input,
         run: &RunArgs,
         opts: &Options,
+        confirm: Option<&BulkArgs>,
     ) -> Result<Exit, AppError> {
         let profile = self.profile()?;
         let interrupt = Interrupt::install();
         let provider = build(&profile, action, &self.options(run, opts, &interrupt))?;
+        if let Some(bulk) = confirm {
+            self.confirm_delete(bulk)?;
+        }
         let header = Header {
             profile: Some(profile.name.clone()),
             provider: Some(profile.spec.name.to_owned()),
@@ -124,6 +122,7 @@ impl Ctx<'_> {
         bulk: &BulkArgs,
         idle: std::time::Duration,
         opts: &Options,
+        confirm: Option<&BulkArgs>,
     ) -> Result<Exit, AppError> {
         let filter = Filter {
             idle_before: Some(cutoff(idle)?),
@@ -155,6 +154,9 @@ impl Ctx<'_> {
                 // A flag the profile cannot honour is the user's mistake: refused up front.
                 Err(e) => return Err(e),
             }
+        }
+        if let Some(bulk) = confirm {
+            self.confirm_delete(bulk)?;
         }
         let header = match (all, targets.first()) {
             (false, Some((p, _))) => Header {

@@ -163,6 +163,36 @@ impl Ctx<'_> {
         Ok(self.config.profiles.values().cloned().collect())
     }
 
+    /// The profiles a command covers, each with what `prepare` made of it (its provider).
+    /// With `--all-profiles` one profile must not stop the others: a profile that cannot do
+    /// this at all (threads have no end; no participant counts for `--empty`) is skipped by
+    /// design, one whose configuration is broken is skipped and makes the exit code 2.
+    /// Anything else, such as a flag a profile cannot honour, is refused up front.
+    fn prepare<T>(
+        &self,
+        all: bool,
+        mut prepare: impl FnMut(&Profile) -> Result<T, AppError>,
+    ) -> Result<(Vec<(Profile, T)>, Exit), AppError> {
+        let mut ready = Vec::new();
+        let mut worst = Exit::Ok;
+        for profile in self.profiles(all)? {
+            match prepare(&profile) {
+                Ok(t) => ready.push((profile, t)),
+                Err(e @ AppError::Unsupported(_)) if all => {
+                    if !self.cli.quiet {
+                        eprintln!("sessionctl: skipping profile `{}`: {e}", profile.name);
+                    }
+                }
+                Err(e @ AppError::Config(_)) if all => {
+                    worst = worst.max_code(e.exit());
+                    eprintln!("sessionctl: skipping profile `{}`: {e}", profile.name);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok((ready, worst))
+    }
+
     /// The provider options of a run: the command's own, its flags, and its interrupt.
     fn options(&self, run: &RunArgs, base: &Options, interrupt: &runner::Interrupt) -> Options {
         Options {
@@ -210,6 +240,14 @@ fn check_empty(profile: &Profile, empty: bool) -> Result<(), AppError> {
         )));
     }
     Ok(())
+}
+
+/// The document header: the one profile a run covered, or none for `--all-profiles`.
+fn header<T>(all: bool, ready: &[(Profile, T)]) -> output::Header {
+    match (all, ready.first()) {
+        (false, Some((p, _))) => output::Header::of(p),
+        _ => output::Header::default(),
+    }
 }
 
 fn cutoff(d: std::time::Duration) -> Result<jiff::Timestamp, AppError> {

@@ -20,6 +20,15 @@ pub struct Header {
     pub provider: Option<String>,
 }
 
+impl Header {
+    pub fn of(profile: &crate::config::Profile) -> Header {
+        Header {
+            profile: Some(profile.name.clone()),
+            provider: Some(profile.spec.name.to_owned()),
+        }
+    }
+}
+
 /// Collects results as the runner produces them and prints them in the chosen format:
 /// NDJSON at once, line by line; a table or JSON document at the end.
 pub struct ResultSink {

@@ -1,8 +1,8 @@
 //! `list`: sessions of one profile or all of them, filtered by age.
 
-use super::{AppError, Ctx, Exit, check_empty, cutoff};
+use super::{AppError, Ctx, Exit, check_empty, cutoff, header};
 use crate::cli::ListArgs;
-use crate::output::{self, Header};
+use crate::output;
 use crate::provider::{self, Options};
 use crate::stale::{self, Filter};
 
@@ -15,22 +15,13 @@ impl Ctx<'_> {
             empty_only: args.empty,
             limit: args.limit,
         };
+        let (profiles, mut worst) = self.prepare(args.all_profiles, |profile| {
+            check_empty(profile, args.empty)?;
+            Ok(provider::build(profile, &Options::default())?)
+        })?;
+        let header = header(args.all_profiles, &profiles);
         let mut all = Vec::new();
-        let mut worst = Exit::Ok;
-        for profile in self.profiles(args.all_profiles)? {
-            if args.all_profiles && args.empty && !profile.spec.reports_participants {
-                continue; // --empty across profiles: only those that can answer it
-            }
-            check_empty(&profile, args.empty)?;
-            let provider = match provider::build(&profile, &Options::default()) {
-                Ok(p) => p,
-                Err(e) if args.all_profiles => {
-                    eprintln!("sessionctl: skipping profile `{}`: {e}", profile.name);
-                    worst = worst.max_code(Exit::Usage);
-                    continue;
-                }
-                Err(e) => return Err(e.into()),
-            };
+        for (profile, provider) in profiles {
             match stale::collect(provider.as_ref(), &filter).await {
                 Ok(listed) => all.extend(listed.into_iter().map(|mut l| {
                     l.profile = args.all_profiles.then(|| profile.name.clone());
@@ -51,15 +42,6 @@ impl Ctx<'_> {
             eprintln!("sessionctl: {problems} session(s) have unreadable timestamps (see IDLE)");
             worst = worst.max_code(Exit::Partial);
         }
-        let header = if args.all_profiles {
-            Header::default()
-        } else {
-            let p = self.profile()?;
-            Header {
-                profile: Some(p.name),
-                provider: Some(p.spec.name.to_owned()),
-            }
-        };
         let left_out =
             output::print_sessions(self.cli.output, &header, &all).map_err(AppError::Output)?;
         if left_out > 0 && !self.cli.quiet {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use tokio::io::BufReader;
 use tokio::sync::mpsc;
 
-use super::{AppError, Ctx, Exit, build, check_empty, cutoff, usage};
+use super::{AppError, Ctx, Exit, build, check_empty, cutoff, header, usage};
 use crate::cli::{BulkArgs, RunArgs};
 use crate::config::Profile;
 use crate::ids::{self, Dedup, Item};
@@ -100,11 +100,7 @@ impl Ctx<'_> {
         if let Some(bulk) = confirm {
             self.confirm_delete(bulk)?;
         }
-        let header = Header {
-            profile: Some(profile.name.clone()),
-            provider: Some(profile.spec.name.to_owned()),
-        };
-        let mut sink = ResultSink::new(self.cli.output, header, !self.cli.quiet);
+        let mut sink = ResultSink::new(self.cli.output, Header::of(&profile), !self.cli.quiet);
         execute(&provider, &profile, action, input, run, &interrupt, |r| {
             sink.emit(r)
         })
@@ -130,41 +126,17 @@ impl Ctx<'_> {
             ..Filter::default()
         };
         let all = bulk.stale.all_profiles;
-        // Problems outside the per-session results: they can only make the exit code worse.
-        let mut worst = Exit::Ok;
         let interrupt = Interrupt::install();
-        let mut targets = Vec::new();
-        for profile in self.profiles(all)? {
-            let built = check_empty(&profile, bulk.stale.empty)
-                .and_then(|()| build(&profile, action, &self.options(&bulk.run, opts, &interrupt)));
-            match built {
-                Ok(p) => targets.push((profile, p)),
-                // A profile that cannot do this at all (threads have no end; no participant
-                // counts for --empty) is skipped by design.
-                Err(e @ AppError::Unsupported(_)) if all => {
-                    if !self.cli.quiet {
-                        eprintln!("sessionctl: skipping profile `{}`: {e}", profile.name);
-                    }
-                }
-                // One broken profile must not stop a sweep of every other one.
-                Err(e @ AppError::Config(_)) if all => {
-                    worst = worst.max_code(e.exit());
-                    eprintln!("sessionctl: skipping profile `{}`: {e}", profile.name);
-                }
-                // A flag the profile cannot honour is the user's mistake: refused up front.
-                Err(e) => return Err(e),
-            }
-        }
+        // `worst` holds problems outside the per-session results: they can only make the
+        // exit code worse.
+        let (targets, mut worst) = self.prepare(all, |profile| {
+            check_empty(profile, bulk.stale.empty)?;
+            build(profile, action, &self.options(&bulk.run, opts, &interrupt))
+        })?;
         if let Some(bulk) = confirm {
             self.confirm_delete(bulk)?;
         }
-        let header = match (all, targets.first()) {
-            (false, Some((p, _))) => Header {
-                profile: Some(p.name.clone()),
-                provider: Some(p.spec.name.to_owned()),
-            },
-            _ => Header::default(),
-        };
+        let header = header(all, &targets);
         let mut sink = ResultSink::new(self.cli.output, header, !self.cli.quiet);
         for (profile, provider) in targets {
             let tag = all.then(|| profile.name.clone());

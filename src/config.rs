@@ -60,7 +60,7 @@ struct RawConfig {
     profiles: BTreeMap<String, RawProfile>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawProfile {
     provider: String,
@@ -190,19 +190,7 @@ impl Profile {
     pub fn builtin() -> Profile {
         let raw = RawProfile {
             provider: "messaging".into(),
-            base_url: None,
-            api_key: None,
-            api_key_env: None,
-            api_key_cmd: None,
-            team_id: None,
-            api_version: None,
-            timeout: None,
-            concurrency: None,
-            batch_size: None,
-            retries: None,
-            max_backoff: None,
-            rate: None,
-            allow_http: false,
+            ..RawProfile::default()
         };
         Profile::validate(BUILTIN_PROFILE, raw).expect("the built-in profile is valid")
     }

@@ -12,12 +12,12 @@ use clap::CommandFactory;
 
 use crate::cli::{Cli, Command, ConfigAction, OutputFormat, RunArgs};
 use crate::config::{Config, ConfigError, Profile};
-use crate::ids;
+use crate::ids::{self, Item};
 use crate::output;
 use crate::provider::{self, Action, ListError, Options, Provider};
 use crate::runner;
 use crate::stale;
-use sessions::Input;
+use sessions::{Input, Selection};
 
 /// The process exit codes, documented in the README; scripts and alerting depend on them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,6 +26,8 @@ pub enum Exit {
     Partial = 1,
     Usage = 2,
     Auth = 3,
+    /// A run would have acted on more sessions than a cap allows; nothing was sent.
+    OverCap = 4,
     Interrupted = 130,
 }
 
@@ -45,6 +47,8 @@ pub enum AppError {
     Input(#[from] std::io::Error),
     #[error("writing output: {0}")]
     Output(std::io::Error),
+    #[error("{0}")]
+    OverCap(String),
 }
 
 impl AppError {
@@ -53,6 +57,7 @@ impl AppError {
             AppError::Config(_) | AppError::Usage(_) | AppError::Unsupported(_) => Exit::Usage,
             AppError::List(_, e) if e.auth_refused() => Exit::Auth,
             AppError::List(..) | AppError::Input(_) | AppError::Output(_) => Exit::Partial,
+            AppError::OverCap(_) => Exit::OverCap,
         }
     }
 }
@@ -97,13 +102,17 @@ pub async fn run(cli: Cli) -> Result<Exit, AppError> {
     let ctx = Ctx { cli: &cli, config };
     match &cli.command {
         Command::End { id, run } => {
-            let input = Input::Args(vec![ids::from_arg(id).map_err(usage)?]);
-            ctx.act(Action::End, input, run, &provider::Options::default(), None)
+            let input = Input::Items(vec![Item::Id(ids::from_arg(id).map_err(usage)?)]);
+            ctx.act(Action::End, input, false, run, &Options::default(), None)
                 .await
         }
-        Command::EndMany(bulk) => {
+        Command::EndMany { bulk, older_than } => {
             ctx.check_bulk(bulk)?;
-            ctx.bulk(Action::End, bulk, &Options::default(), false)
+            let selection = Selection {
+                idle_for: bulk.stale.idle_for,
+                older_than: *older_than,
+            };
+            ctx.bulk(Action::End, bulk, selection, &Options::default(), false)
                 .await
         }
         Command::Delete {
@@ -123,8 +132,13 @@ pub async fn run(cli: Cli) -> Result<Exit, AppError> {
                     "--by-uuid cannot go with --idle-for (a sweep lists thread IDs)",
                 ));
             }
-            let confirm = !yes && !bulk.run.dry_run;
-            ctx.bulk(Action::Delete, bulk, &opts, confirm).await
+            let confirm = !yes && bulk.run.dry_run.is_none();
+            let selection = Selection {
+                idle_for: bulk.stale.idle_for,
+                older_than: None,
+            };
+            ctx.bulk(Action::Delete, bulk, selection, &opts, confirm)
+                .await
         }
         Command::List(args) => ctx.list(args).await,
         Command::Config {
@@ -165,7 +179,7 @@ impl Ctx<'_> {
 
     /// The profiles a command covers, each with what `prepare` made of it (its provider).
     /// With `--all-profiles` one profile must not stop the others: a profile that cannot do
-    /// this at all (threads have no end; no participant counts for `--empty`) is skipped by
+    /// this at all (threads have no end; no participant counts for `list --empty`) is skipped by
     /// design, one whose configuration is broken is skipped and makes the exit code 2.
     /// Anything else, such as a flag a profile cannot honour, is refused up front.
     fn prepare<T>(
@@ -205,14 +219,15 @@ impl Ctx<'_> {
 }
 
 impl Exit {
-    /// The more serious of two codes (interrupted > auth > usage > partial > ok).
+    /// The more serious of two codes (interrupted > over cap > auth > usage > partial > ok).
     fn max_code(self, other: Exit) -> Exit {
         let rank = |e: Exit| match e {
             Exit::Ok => 0,
             Exit::Partial => 1,
             Exit::Usage => 2,
             Exit::Auth => 3,
-            Exit::Interrupted => 4,
+            Exit::OverCap => 4,
+            Exit::Interrupted => 5,
         };
         if rank(other) > rank(self) {
             other
@@ -231,7 +246,7 @@ fn build(profile: &Profile, action: Action, opts: &Options) -> Result<Arc<dyn Pr
     Ok(provider)
 }
 
-/// `--empty` can only be honoured where the provider reports live participants.
+/// `list --empty` can only be honoured where the provider reports live participants.
 fn check_empty(profile: &Profile, empty: bool) -> Result<(), AppError> {
     if empty && !profile.spec.reports_participants {
         return Err(AppError::Unsupported(format!(
@@ -253,6 +268,7 @@ fn header<T>(all: bool, ready: &[(Profile, T)]) -> output::Header {
 fn cutoff(d: std::time::Duration) -> Result<jiff::Timestamp, AppError> {
     let span = jiff::SignedDuration::try_from(d).map_err(|e| usage(format!("duration: {e}")))?;
     stale::now()
+        .map_err(usage)?
         .checked_sub(span)
         .map_err(|e| usage(format!("duration too long: {e}")))
 }

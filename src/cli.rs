@@ -19,7 +19,8 @@ use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 )]
 #[command(
     after_help = "Exit codes: 0 all ok, 1 some session failed or was not found, \
-2 usage or configuration error, 3 authentication refused, 130 interrupted."
+2 usage or configuration error, 3 authentication refused, 4 over the cap (--max, \
+max_per_run): nothing sent, 130 interrupted."
 )]
 pub struct Cli {
     /// Profile to use (default: `default_profile` in the config file, else the built-in `local`).
@@ -84,7 +85,8 @@ pub enum OutputFormat {
     Json,
     /// One JSON object per line, printed as each session finishes.
     Ndjson,
-    /// Bare session IDs, one per line (for `list`), to pipe into `end-many -`.
+    /// Session IDs, one per line (for `list`), to pipe into `end-many -`; with
+    /// `--all-profiles`, `profile<TAB>id`.
     Ids,
 }
 
@@ -97,8 +99,15 @@ pub enum Command {
         #[command(flatten)]
         run: RunArgs,
     },
-    /// End many sessions: IDs from arguments, `--file`, stdin (`-`), or `--idle-for`.
-    EndMany(BulkArgs),
+    /// End many sessions: IDs from arguments, `--file`, stdin (`-`), `--idle-for` or `--older-than`.
+    EndMany {
+        #[command(flatten)]
+        bulk: BulkArgs,
+        /// Act on every live session created (started) longer ago than this, people in it or
+        /// not: a policy for over-long meetings, never implied by `--idle-for`.
+        #[arg(long, value_name = "DUR", value_parser = parse_duration, conflicts_with_all = ["ids", "file"])]
+        older_than: Option<Duration>,
+    },
     /// Delete sessions (destructive; asks for confirmation unless `--yes`).
     Delete {
         #[command(flatten)]
@@ -137,18 +146,34 @@ pub struct RunArgs {
     /// Cap the request rate, e.g. `10/s` or `600/m`.
     #[arg(long, value_name = "N/s", value_parser = parse_rate)]
     pub rate: Option<Rate>,
-    /// Show what would be done; send nothing that changes state.
-    #[arg(long)]
-    pub dry_run: bool,
+    /// Show what would be done; send nothing that changes state. `--dry-run=server` also
+    /// reads each session from the provider, to report `not_found` or `already_ended`.
+    #[arg(long, value_enum, value_name = "MODE", num_args = 0..=1, require_equals = true,
+          default_missing_value = "client")]
+    pub dry_run: Option<DryRun>,
+    /// Refuse the whole run (exit 4, nothing sent) if it would act on more than N sessions;
+    /// with `--all-profiles`, N is the total (each profile's `max_per_run` holds too).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max: Option<u64>,
     /// Treat sessions that do not exist as done (exit 0).
     #[arg(long)]
     pub ignore_missing: bool,
 }
 
+/// How a dry run finds out what it would do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DryRun {
+    /// Send nothing at all; every session is reported `would_end`/`would_delete`.
+    Client,
+    /// Read each session (never change it) to report what a real run would find.
+    Server,
+}
+
 /// Where the IDs of a bulk command come from.
 #[derive(Debug, Clone, Args)]
 pub struct BulkArgs {
-    /// Session IDs; a single `-` reads them from stdin, one per line.
+    /// Session IDs; a single `-` reads them from stdin, one per line (`profile<TAB>id`
+    /// lines go to that profile only).
     #[arg(value_name = "ID")]
     pub ids: Vec<String>,
     /// Read IDs from a file, one per line (blank lines and `#` comments are skipped).
@@ -166,10 +191,11 @@ pub struct StaleArgs {
     /// Act on every session idle for longer than this (e.g. `90m`, `2h`, `1d`).
     #[arg(long, value_name = "DUR", value_parser = parse_duration, conflicts_with = "ids")]
     pub idle_for: Option<Duration>,
-    /// Digital Samba: with `--idle-for`, only sessions with no live participants.
-    #[arg(long)]
+    /// No longer needed: a Digital Samba sweep only ever acts on empty sessions.
+    #[arg(long, hide = true)]
     pub empty: bool,
-    /// Sweep every profile in the config file (with `--idle-for`).
+    /// Sweep every profile in the config file; with IDs from stdin or a file, send each
+    /// `profile<TAB>id` line to its profile.
     #[arg(long)]
     pub all_profiles: bool,
 }

@@ -78,6 +78,7 @@ struct RawProfile {
     #[serde(default, deserialize_with = "de_duration")]
     max_backoff: Option<Duration>,
     rate: Option<String>,
+    max_per_run: Option<u64>,
     #[serde(default)]
     allow_http: bool,
 }
@@ -180,6 +181,9 @@ pub struct Profile {
     pub retries: u32,
     pub max_backoff: Duration,
     pub rate: Option<Rate>,
+    /// The most sessions one run may act on here; a run that would act on more sends
+    /// nothing (exit 4). A blast-radius cap against a wrong profile or a bad timestamp.
+    pub max_per_run: Option<u64>,
 }
 
 /// Largest `batch_size` accepted: bigger bulk bodies only invite 413s.
@@ -262,6 +266,9 @@ impl Profile {
             .rate
             .map(|r| crate::cli::parse_rate(&r).map_err(|e| bad(format!("rate: {e}"))))
             .transpose()?;
+        if raw.max_per_run == Some(0) {
+            return Err(bad("max_per_run must be at least 1".into()));
+        }
         Ok(Profile {
             name: name.to_owned(),
             spec,
@@ -275,6 +282,7 @@ impl Profile {
             retries,
             max_backoff,
             rate,
+            max_per_run: raw.max_per_run,
         })
     }
 }

@@ -49,6 +49,9 @@ pub enum HttpError {
     TooManyRedirects,
     #[error("TLS: {0}")]
     Tls(String),
+    /// Never sent (again): rate limited, and the run was interrupted before the retry.
+    #[error("rate limited ({0}), and interrupted before the retry: nothing was done")]
+    NotSent(StatusCode),
 }
 
 impl HttpError {
@@ -57,7 +60,10 @@ impl HttpError {
     fn retryable(&self) -> bool {
         !matches!(
             self,
-            HttpError::TooManyRedirects | HttpError::TooLarge | HttpError::Tls(_)
+            HttpError::TooManyRedirects
+                | HttpError::TooLarge
+                | HttpError::Tls(_)
+                | HttpError::NotSent(_)
         )
     }
 }
@@ -76,6 +82,9 @@ pub struct Reply {
     pub headers: HeaderMap,
     pub body: Vec<u8>,
     pub attempts: u32,
+    /// An earlier attempt's reply was lost after the request went out (a timeout, a broken
+    /// connection): the server may have applied it, so a 404 now may be our own doing.
+    pub earlier_lost: bool,
 }
 
 impl Reply {
@@ -92,6 +101,19 @@ impl Reply {
     /// `{"message"}` (Zep, Digital Samba), `{"error":{"message"}}` (Zep v4, elizaOS),
     /// `{"error":"..","message":".."}` (elizaOS auth), or plain text (Zep CE's 401).
     pub fn error_message(&self) -> String {
+        if self.status.is_redirection() {
+            let to = self.headers.get(reqwest::header::LOCATION);
+            let to = to.map_or("?".into(), |l| {
+                String::from_utf8_lossy(l.as_bytes()).into_owned()
+            });
+            return truncate(
+                &format!(
+                    "redirected ({}) to {to}: not followed (only 307/308 to the same host keep the method)",
+                    self.status.as_u16()
+                ),
+                300,
+            );
+        }
         let parsed: Option<serde_json::Value> = serde_json::from_slice(&self.body).ok();
         let from_json = parsed.as_ref().and_then(|v| {
             let nested = v.pointer("/error/message").and_then(|m| m.as_str());
@@ -196,7 +218,12 @@ impl Http {
             .timeout(profile.timeout)
             .connect_timeout(profile.timeout.min(Duration::from_secs(10)))
             .redirect(redirect::Policy::custom(move |attempt| {
-                if attempt.previous().len() > MAX_REDIRECTS {
+                // 301/302/303 turn a POST or DELETE into a GET that changes nothing; the
+                // provider must see the 3xx, never report success for it.
+                let keeps_method = matches!(attempt.status().as_u16(), 307 | 308);
+                if !keeps_method {
+                    attempt.stop()
+                } else if attempt.previous().len() > MAX_REDIRECTS {
                     attempt.error("too many redirects")
                 } else if attempt.url().host_str() != origin.host_str()
                     || attempt.url().port_or_known_default() != origin.port_or_known_default()
@@ -249,6 +276,7 @@ impl Http {
     /// is the last try) comes back as `Ok`, whatever its status.
     pub async fn send(&self, req: Request) -> Result<Reply, Failure> {
         let mut attempt = 0;
+        let mut lost = false;
         loop {
             attempt += 1;
             let permit = self.in_flight.acquire().await.expect("never closed");
@@ -256,6 +284,8 @@ impl Http {
             let started = Instant::now();
             let result = self.send_once(&req).await;
             drop(permit);
+            let lost_now = matches!(&result, Err((_, true)));
+            let result = result.map_err(|(e, _)| e);
             let delay = match &result {
                 Ok(reply) => {
                     tracing::info!(
@@ -280,15 +310,32 @@ impl Http {
             {
                 self.pause_all(delay);
             }
-            match retry {
-                // An interrupted run sends no more retries: the last answer stands.
-                Some(delay) if self.pause(delay).await => {
-                    tracing::debug!("retrying after {delay:?} (attempt {attempt})");
+            let retried = match retry {
+                Some(delay) => {
+                    tracing::debug!(
+                        "{} {}: retrying in {delay:?} (attempt {attempt})",
+                        req.method,
+                        req.url
+                    );
+                    self.pause(delay).await
                 }
+                None => false,
+            };
+            match retry {
+                Some(_) if retried => lost |= lost_now,
+                // Interrupted while waiting out a rate limit: nothing was done.
+                Some(_) if matches!(&result, Ok(r) if r.status == StatusCode::TOO_MANY_REQUESTS) => {
+                    return Err(Failure {
+                        error: HttpError::NotSent(StatusCode::TOO_MANY_REQUESTS),
+                        attempts: attempt,
+                    });
+                }
+                // An interrupted run sends no more retries: the last answer stands.
                 _ => {
                     return match result {
                         Ok(reply) => Ok(Reply {
                             attempts: attempt,
+                            earlier_lost: lost,
                             ..reply
                         }),
                         Err(error) => Err(Failure {
@@ -301,7 +348,21 @@ impl Http {
         }
     }
 
-    async fn send_once(&self, req: &Request) -> Result<Reply, HttpError> {
+    /// One attempt. An error comes with whether the request may have reached the server
+    /// (anything but a failure to connect).
+    async fn send_once(&self, req: &Request) -> Result<Reply, (HttpError, bool)> {
+        match self.attempt(req).await {
+            Ok(Some(reply)) => Ok(reply),
+            Ok(None) => Err((HttpError::TooLarge, true)),
+            Err(e) => {
+                let sent = !e.is_connect();
+                Err((self.classify(e), sent))
+            }
+        }
+    }
+
+    /// One attempt; `None` for a successful reply too large to accept.
+    async fn attempt(&self, req: &Request) -> Result<Option<Reply>, reqwest::Error> {
         let mut builder = self.client.request(req.method.clone(), req.url.clone());
         if let Some((name, value)) = &self.auth {
             builder = builder.header(name, value);
@@ -312,7 +373,7 @@ impl Http {
         if let Some(body) = &req.json {
             builder = builder.json(body);
         }
-        let mut resp = builder.send().await.map_err(|e| self.classify(e))?;
+        let mut resp = builder.send().await?;
         let status = resp.status();
         let headers = std::mem::take(resp.headers_mut());
         let cap = if status.is_success() {
@@ -321,22 +382,23 @@ impl Http {
             ERROR_BODY_CAP
         };
         let mut body = Vec::new();
-        while let Some(chunk) = resp.chunk().await.map_err(|e| self.classify(e))? {
+        while let Some(chunk) = resp.chunk().await? {
             let room = cap - body.len();
             body.extend_from_slice(&chunk[..chunk.len().min(room)]);
             if body.len() == cap {
                 if status.is_success() {
-                    return Err(HttpError::TooLarge);
+                    return Ok(None);
                 }
                 break; // an error body: what we have is plenty
             }
         }
-        Ok(Reply {
+        Ok(Some(Reply {
             status,
             headers,
             body,
             attempts: 0,
-        })
+            earlier_lost: false,
+        }))
     }
 
     fn classify(&self, e: reqwest::Error) -> HttpError {
@@ -461,6 +523,7 @@ mod tests {
             headers: HeaderMap::new(),
             body: body.as_bytes().to_vec(),
             attempts: 1,
+            earlier_lost: false,
         }
     }
 

@@ -50,6 +50,12 @@ pub fn from_arg(arg: &str) -> Result<String, String> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Item {
     Id(String),
+    /// `profile<TAB>id`, as `list --all-profiles -o ids` prints: this ID belongs to that
+    /// profile and is sent nowhere else.
+    Routed {
+        profile: String,
+        id: String,
+    },
     /// A line that cannot be an ID: reported as `failed`, never sent.
     Invalid {
         id: String,
@@ -76,13 +82,42 @@ pub fn parse_line(raw: &[u8]) -> Option<Item> {
     if text.is_empty() || text.starts_with('#') {
         return None;
     }
+    let invalid = |why: String| Item::Invalid {
+        id: text.escape_default().to_string(),
+        why,
+    };
+    // An ID never holds a tab (control characters are refused), so a tab can only be
+    // the profile separator.
+    if let Some((profile, id)) = text.split_once('\t') {
+        let (profile, id) = (trim(profile), trim(id));
+        // (The line is trimmed, so the profile is never empty.)
+        if profile.chars().any(char::is_control) {
+            return Some(invalid(
+                "a profile name cannot hold control characters".into(),
+            ));
+        }
+        return Some(match check(id) {
+            Ok(()) => Item::Routed {
+                profile: profile.to_owned(),
+                id: id.to_owned(),
+            },
+            Err(why) => invalid(why),
+        });
+    }
     Some(match check(text) {
         Ok(()) => Item::Id(text.to_owned()),
-        Err(why) => Item::Invalid {
-            id: text.escape_default().to_string(),
-            why,
-        },
+        Err(why) => invalid(why),
     })
+}
+
+impl Item {
+    /// What makes two lines the same session: the ID, and the profile it is routed to.
+    pub fn key(&self) -> String {
+        match self {
+            Item::Id(id) | Item::Invalid { id, .. } => id.clone(),
+            Item::Routed { profile, id } => format!("{profile}\t{id}"),
+        }
+    }
 }
 
 /// Skips IDs already seen, so each session is acted on (and reported) once.
@@ -154,8 +189,9 @@ pub async fn stream_lines<R: AsyncRead + Unpin>(
             parse_line(&line)
         };
         match item {
-            Some(Item::Id(id)) if !seen.first_time(&id) => {}
-            Some(Item::Invalid { id, .. }) if !seen_invalid.first_time(&id) => {}
+            Some(item @ Item::Invalid { .. }) if !seen_invalid.first_time(&item.key()) => {}
+            Some(item)
+                if !matches!(item, Item::Invalid { .. }) && !seen.first_time(&item.key()) => {}
             Some(item) => batch.push(item),
             None => {}
         }
@@ -197,6 +233,22 @@ mod tests {
             Some(Item::Invalid { .. })
         ));
         assert!(matches!(parse_line(b"..\n"), Some(Item::Invalid { .. })));
+        assert_eq!(
+            parse_line(b"prod\tabc\n"),
+            Some(Item::Routed {
+                profile: "prod".into(),
+                id: "abc".into()
+            })
+        );
+        assert_eq!(
+            parse_line(b"\tabc\n"),
+            Some(Item::Id("abc".into())),
+            "only whitespace before"
+        );
+        assert!(matches!(
+            parse_line(b"p\ta\tb\n"),
+            Some(Item::Invalid { .. })
+        ));
     }
 
     #[test]
@@ -245,6 +297,10 @@ mod tests {
                 Some(Item::Id(id)) => {
                     prop_assert!(check(&id).is_ok());
                     prop_assert_eq!(id.trim(), id.as_str());
+                }
+                Some(Item::Routed { profile, id }) => {
+                    prop_assert!(check(&id).is_ok());
+                    prop_assert!(!profile.is_empty() && !profile.contains('\t'));
                 }
                 Some(Item::Invalid { why, .. }) => prop_assert!(!why.is_empty()),
                 None => {}

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::http::{Failure, Reply};
+use crate::http::{Failure, HttpError, Reply};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -56,6 +56,9 @@ pub struct SessionResult {
     /// Why a stale sweep picked this session.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// What else the outcome rests on (an earlier reply that was lost).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 impl SessionResult {
@@ -69,6 +72,7 @@ impl SessionResult {
             attempts: 0,
             task: None,
             reason: None,
+            note: None,
         }
     }
 
@@ -83,9 +87,13 @@ impl SessionResult {
         r
     }
 
-    /// No usable reply came back.
+    /// No usable reply came back; or, rate limited and interrupted, nothing was done.
     pub fn from_failure(id: impl Into<String>, failure: &Failure) -> SessionResult {
-        let mut r = SessionResult::new(id, Outcome::Failed);
+        let outcome = match failure.error {
+            HttpError::NotSent(_) => Outcome::Skipped,
+            _ => Outcome::Failed,
+        };
+        let mut r = SessionResult::new(id, outcome);
         r.error = Some(failure.error.to_string());
         r.attempts = failure.attempts;
         r

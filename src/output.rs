@@ -242,14 +242,20 @@ pub fn print_sessions(
     let mut left_out = 0;
     match format {
         OutputFormat::Ids => {
-            // Bare IDs feed `end-many -`: a session whose age could not be read, or whose
+            // IDs feed `end-many -`: a session whose age could not be read, or whose
             // ID could never be sent, is left out (the caller says so) so that a pipe never
             // acts on it.
             let sendable =
                 |l: &&Listed| l.problem.is_none() && crate::ids::check(&l.row.id).is_ok();
             left_out = listed.len() - listed.iter().filter(sendable).count();
+            // Across profiles a line is `profile<TAB>id`, so that `end-many -` sends each
+            // ID to its own profile (an ID can never hold a tab).
             for l in listed.iter().filter(sendable) {
-                if !print_stdout(&l.row.id)? {
+                let line = match &l.profile {
+                    Some(p) => format!("{p}\t{}", l.row.id),
+                    None => l.row.id.clone(),
+                };
+                if !print_stdout(&line)? {
                     break;
                 }
             }

@@ -12,6 +12,7 @@ use futures::stream::FuturesUnordered;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use crate::cli::DryRun;
 use crate::ids::Item;
 use crate::outcome::{Outcome, SessionResult};
 use crate::provider::{Action, Provider};
@@ -20,9 +21,83 @@ use crate::provider::{Action, Provider};
 #[derive(Debug, Clone, Copy)]
 pub struct Plan {
     pub action: Action,
-    pub dry_run: bool,
+    pub dry_run: Option<DryRun>,
     /// Batches in flight at once (requests are bounded separately, in the HTTP layer).
     pub batches_in_flight: usize,
+}
+
+/// One profile a run may send to.
+pub struct Target {
+    pub name: String,
+    pub provider: Arc<dyn Provider>,
+}
+
+/// The profiles of a run, and where each input line goes.
+pub struct Targets {
+    pub list: Vec<Target>,
+    /// Where a line without a profile goes: the run's one profile; none with
+    /// `--all-profiles`, where every line must name its profile.
+    pub default: Option<usize>,
+    /// Results name their profile (a run over several).
+    pub tag: bool,
+}
+
+impl Targets {
+    /// A run over one profile: every line goes there, unless it names another.
+    pub fn one(name: String, provider: Arc<dyn Provider>, tag: bool) -> Targets {
+        Targets {
+            list: vec![Target { name, provider }],
+            default: Some(0),
+            tag,
+        }
+    }
+
+    /// Sorts a chunk's items by target, emitting at once every line that cannot be sent.
+    fn route(&self, items: Vec<Item>, emit: &mut impl FnMut(SessionResult)) -> Vec<Vec<String>> {
+        let mut groups = vec![Vec::new(); self.list.len()];
+        for item in items {
+            let (target, id) = match item {
+                Item::Id(id) => match self.default {
+                    Some(t) => (t, id),
+                    None => {
+                        emit(SessionResult::failed(
+                            id,
+                            "no profile: with --all-profiles every line must be `profile<TAB>id`",
+                        ));
+                        continue;
+                    }
+                },
+                Item::Routed { profile, id } => {
+                    match self.list.iter().position(|t| t.name == profile) {
+                        Some(t) => (t, id),
+                        None => {
+                            let mut r = SessionResult::failed(
+                                id,
+                                format!("profile `{profile}` is not in this run; nothing sent"),
+                            );
+                            r.profile = Some(profile);
+                            emit(r);
+                            continue;
+                        }
+                    }
+                }
+                Item::Invalid { id, why } => {
+                    emit(SessionResult::failed(id, why));
+                    continue;
+                }
+            };
+            groups[target].push(id);
+        }
+        groups
+    }
+
+    /// Tags a result with its profile when the run covers several.
+    fn tagged(&self, target: usize, mut r: SessionResult) -> SessionResult {
+        if self.tag {
+            r.profile = Some(self.list[target].name.clone());
+        }
+        r
+    }
 }
 
 /// After a second interrupt, input that brings nothing new for this long is given up on:
@@ -75,10 +150,11 @@ async fn wait_for_signal() -> std::io::Result<()> {
     tokio::signal::ctrl_c().await
 }
 
-/// Runs `plan` over every chunk of IDs from `input`, calling `emit` once per ID. After an
-/// interruption, IDs never started are emitted as `skipped`.
+/// Runs `plan` over every chunk of IDs from `input`, each sent to its target in batches
+/// of that provider's size, calling `emit` once per ID. After an interruption, IDs never
+/// started are emitted as `skipped`.
 pub async fn run(
-    provider: Arc<dyn Provider>,
+    targets: &Targets,
     plan: Plan,
     mut input: mpsc::Receiver<Vec<Item>>,
     interrupt: &Interrupt,
@@ -95,22 +171,30 @@ pub async fn run(
         tokio::select! {
             biased;
             _ = interrupt.stop.cancelled(), if !stopping => {}
-            Some(results) = in_flight.next(), if !in_flight.is_empty() => {
+            Some((target, results)) = in_flight.next(), if !in_flight.is_empty() => {
                 let results: Vec<SessionResult> = results;
-                results.into_iter().for_each(&mut emit);
+                results.into_iter().for_each(|r| emit(targets.tagged(target, r)));
             }
             chunk = input.recv(), if room => match chunk {
                 None => input_done = true,
                 Some(items) => {
-                    let ids = report_invalid(items, &mut emit);
-                    if plan.dry_run {
-                        let would = match plan.action {
-                            Action::End => Outcome::WouldEnd,
-                            Action::Delete => Outcome::WouldDelete,
-                        };
-                        ids.into_iter().for_each(|id| emit(SessionResult::new(id, would)));
-                    } else if !ids.is_empty() {
-                        in_flight.push(start(provider.clone(), plan.action, ids, interrupt.abort.clone()));
+                    for (target, ids) in targets.route(items, &mut emit).into_iter().enumerate() {
+                        if ids.is_empty() {
+                            continue;
+                        }
+                        if plan.dry_run == Some(DryRun::Client) {
+                            let would = match plan.action {
+                                Action::End => Outcome::WouldEnd,
+                                Action::Delete => Outcome::WouldDelete,
+                            };
+                            ids.into_iter().for_each(|id| emit(targets.tagged(target, SessionResult::new(id, would))));
+                            continue;
+                        }
+                        let provider = &targets.list[target].provider;
+                        for batch in ids.chunks(provider.batch_size(plan.action)) {
+                            let work = Work { provider: provider.clone(), action: plan.action, probe: plan.dry_run.is_some() };
+                            in_flight.push(start(target, work, batch.to_vec(), interrupt.abort.clone()));
+                        }
                     }
                 }
             },
@@ -134,41 +218,44 @@ pub async fn run(
                 .flatten(),
         };
         let Some(items) = items else { break };
-        for id in report_invalid(items, &mut emit) {
-            emit(SessionResult::new(id, Outcome::Skipped));
+        for (target, ids) in targets.route(items, &mut emit).into_iter().enumerate() {
+            for id in ids {
+                emit(targets.tagged(target, SessionResult::new(id, Outcome::Skipped)));
+            }
         }
     }
 }
 
-/// Emits refused lines as failures and returns the IDs that may be sent.
-fn report_invalid(items: Vec<Item>, emit: &mut impl FnMut(SessionResult)) -> Vec<String> {
-    items
-        .into_iter()
-        .filter_map(|item| match item {
-            Item::Id(id) => Some(id),
-            Item::Invalid { id, why } => {
-                emit(SessionResult::failed(id, why));
-                None
-            }
-        })
-        .collect()
+/// What one batch does: act, or (a server dry run) only read.
+struct Work {
+    provider: Arc<dyn Provider>,
+    action: Action,
+    probe: bool,
 }
 
 /// One batch, abandoned (and reported as such) if a second interrupt comes first.
 async fn start(
-    provider: Arc<dyn Provider>,
-    action: Action,
+    target: usize,
+    work: Work,
     ids: Vec<String>,
     abort: CancellationToken,
-) -> Vec<SessionResult> {
-    tokio::select! {
-        results = provider.apply(action, ids.clone()) => {
+) -> (usize, Vec<SessionResult>) {
+    let call = async {
+        if work.probe {
+            work.provider.probe(work.action, ids.clone()).await
+        } else {
+            work.provider.apply(work.action, ids.clone()).await
+        }
+    };
+    let results = tokio::select! {
+        results = call => {
             debug_assert_eq!(results.len(), ids.len(), "one result per ID");
             results
         }
         _ = abort.cancelled() => ids
-            .into_iter()
+            .iter()
             .map(|id| SessionResult::failed(id, "abandoned by a second interrupt; outcome unknown"))
             .collect(),
-    }
+    };
+    (target, results)
 }

@@ -1,23 +1,26 @@
-//! Finding sessions by age: paging through a provider's list and deciding, per row,
-//! whether it is idle. No provider offers this filter server-side, so it lives here, once.
+//! Finding sessions by age: paging through a provider's list and keeping, per row, what
+//! the sweep asks for. Whether a session is idle is the provider's call
+//! ([`Provider::staleness`]): only it knows what its list measures. This file pages,
+//! de-duplicates, asks for confirmations concurrently, and stops early where the order
+//! allows.
 
 use std::collections::HashSet;
 
 use jiff::{Timestamp, tz::TimeZone};
 use serde::Serialize;
 
-use crate::provider::{ListError, Provider, SessionRow};
+use crate::provider::{ListError, Provider, SessionRow, Staleness, Sweep};
 
 /// Which sessions a listing keeps.
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
-    /// Keep sessions whose last activity is strictly before this instant.
+    /// Keep sessions the provider proves idle since before this instant.
     pub idle_before: Option<Timestamp>,
-    /// Keep sessions created strictly before this instant.
+    /// Keep sessions created (started) strictly before this instant.
     pub created_before: Option<Timestamp>,
     /// Also keep ended / not-live sessions.
     pub include_inactive: bool,
-    /// Digital Samba: only sessions known to have no live participants.
+    /// `list --empty`: only sessions known to have no live participants.
     pub empty_only: bool,
     pub limit: Option<usize>,
 }
@@ -29,10 +32,13 @@ pub struct Listed {
     pub profile: Option<String>,
     #[serde(flatten)]
     pub row: SessionRow,
-    /// Seconds since the last activity.
+    /// Seconds since the last activity (as confirmed, where the sweep confirmed it).
     pub idle_secs: Option<u64>,
-    /// Set when a timestamp could not be read: such a session is reported, never skipped
-    /// in silence, and never acted on.
+    /// Why a sweep would act on it: what was measured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Set when staleness could not be proven (a timestamp unreadable, a count missing):
+    /// such a session is reported, never skipped in silence, and never acted on.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub problem: Option<String>,
 }
@@ -47,51 +53,95 @@ pub fn parse_time(s: &str) -> Option<Timestamp> {
 }
 
 /// "Now", overridable with `SESSIONCTL_NOW` (RFC 3339) so that a sweep can be replayed,
-/// and tested, at a fixed instant.
-pub fn now() -> Timestamp {
-    std::env::var("SESSIONCTL_NOW")
-        .ok()
-        .and_then(|s| parse_time(&s))
-        .unwrap_or_else(Timestamp::now)
+/// and tested, at a fixed instant. A value that does not parse is an error, never
+/// silently "now".
+pub fn now() -> Result<Timestamp, String> {
+    match std::env::var("SESSIONCTL_NOW") {
+        Ok(s) if !s.is_empty() => {
+            parse_time(&s).ok_or_else(|| format!("SESSIONCTL_NOW=`{s}` is not an RFC 3339 time"))
+        }
+        _ => Ok(Timestamp::now()),
+    }
 }
 
+/// What the listing does with one row.
 enum Verdict {
-    Keep,
+    Keep(Listed),
     Drop,
     /// Not kept, and nothing after it can be either (the list is ordered by activity).
     Stop,
+    /// The provider must ask the server first.
+    Confirm(SessionRow),
 }
 
-fn judge(row: &SessionRow, activity: Option<Timestamp>, f: &Filter, ordered: bool) -> Verdict {
-    if let (Some(cutoff), Some(at)) = (f.idle_before, activity)
-        && at >= cutoff
-    {
-        return if ordered {
-            Verdict::Stop
-        } else {
-            Verdict::Drop
-        };
-    }
+fn judge(provider: &dyn Provider, row: SessionRow, f: &Filter, now: Timestamp) -> Verdict {
     if !f.include_inactive && !row.active {
         return Verdict::Drop;
     }
     if f.empty_only && row.participants != Some(0) {
         return Verdict::Drop; // unknown counts as occupied: never end a session with people in it
     }
+    let mut reason = None;
     if let Some(cutoff) = f.created_before {
         match row.created.as_deref().and_then(parse_time) {
-            Some(created) if created < cutoff => {}
+            Some(created) if created < cutoff => {
+                let sweep = Sweep {
+                    now,
+                    idle_before: cutoff,
+                };
+                reason = Some(format!("created {} ago", sweep.age(created)));
+            }
             _ => return Verdict::Drop,
         }
     }
-    Verdict::Keep
+    let Some(idle_before) = f.idle_before else {
+        let activity = row.activity.as_deref().and_then(parse_time);
+        return Verdict::Keep(listed(row, activity, now, reason, None));
+    };
+    let sweep = Sweep { now, idle_before };
+    match provider.staleness(&row, &sweep) {
+        Staleness::Fresh if provider.ordered_by_activity() => Verdict::Stop,
+        Staleness::Confirm => Verdict::Confirm(row),
+        verdict => decided(row, verdict, now, reason),
+    }
+}
+
+/// A row as the sweep's verdict leaves it.
+fn decided(row: SessionRow, verdict: Staleness, now: Timestamp, older: Option<String>) -> Verdict {
+    match verdict {
+        Staleness::Fresh | Staleness::Confirm => Verdict::Drop,
+        Staleness::Stale { since, reason } => {
+            let reason = match older {
+                Some(older) => format!("{reason}; {older}"),
+                None => reason,
+            };
+            Verdict::Keep(listed(row, Some(since), now, Some(reason), None))
+        }
+        Staleness::Unknown(problem) => Verdict::Keep(listed(row, None, now, None, Some(problem))),
+    }
+}
+
+fn listed(
+    row: SessionRow,
+    since: Option<Timestamp>,
+    now: Timestamp,
+    reason: Option<String>,
+    problem: Option<String>,
+) -> Listed {
+    Listed {
+        profile: None,
+        idle_secs: since.map(|a| now.duration_since(a).as_secs().max(0) as u64),
+        row,
+        reason,
+        problem,
+    }
 }
 
 /// Pages through `provider`'s list and keeps what `filter` selects, stopping as soon as
-/// the rest cannot match.
+/// the rest cannot match. Rows the provider must confirm are confirmed a page at a time,
+/// concurrently (the HTTP layer bounds and paces the requests).
 pub async fn collect(provider: &dyn Provider, filter: &Filter) -> Result<Vec<Listed>, ListError> {
-    let now = now();
-    let ordered = provider.ordered_by_activity();
+    let now = now().map_err(ListError::Decode)?;
     let mut kept = Vec::new();
     let mut cursor = None;
     // Sessions move between pages while we page (activity re-sorts them), so a session seen
@@ -100,6 +150,7 @@ pub async fn collect(provider: &dyn Provider, filter: &Filter) -> Result<Vec<Lis
     // sweep never quietly covers only the first page.
     let mut cursors = HashSet::new();
     let mut seen = HashSet::new();
+    let full = |kept: &Vec<Listed>| filter.limit.is_some_and(|l| kept.len() >= l);
     loop {
         let page = provider.list_page(cursor, !filter.include_inactive).await?;
         let had_rows = !page.rows.is_empty();
@@ -118,41 +169,76 @@ pub async fn collect(provider: &dyn Provider, filter: &Filter) -> Result<Vec<Lis
                     .into(),
             ));
         }
+        let mut verdicts = Vec::new();
+        let mut stop = false;
         for row in fresh {
-            if filter.limit.is_some_and(|l| kept.len() >= l) {
-                return Ok(kept);
-            }
-            let raw = row.activity.as_deref();
-            let activity = raw.and_then(parse_time);
-            let problem = match (raw, activity) {
-                (Some(raw), None) => Some(format!("unreadable timestamp `{raw}`")),
-                (None, _) if filter.idle_before.is_some() => Some("no activity timestamp".into()),
-                _ => None,
-            };
-            // A session whose age cannot be read passes every other test here and is then
-            // reported with its problem, so that someone looks at it; it is never acted on.
-            match judge(&row, activity, filter, ordered) {
-                Verdict::Keep => kept.push(Listed {
-                    profile: None,
-                    idle_secs: activity.map(|a| now.duration_since(a).as_secs().max(0) as u64),
-                    row,
-                    problem,
-                }),
-                Verdict::Drop => {}
-                Verdict::Stop => return Ok(kept),
+            match judge(provider, row, filter, now) {
+                Verdict::Stop => {
+                    stop = true;
+                    break;
+                }
+                v => verdicts.push(v),
             }
         }
+        for listed in confirm_all(provider, verdicts, filter, now).await {
+            if full(&kept) {
+                return Ok(kept);
+            }
+            kept.push(listed);
+        }
         match page.next {
+            _ if stop => return Ok(kept),
             Some(next) if !cursors.insert(next.clone()) => {
                 // (A page-number or offset cursor never repeats; a server cursor may.)
                 return Err(ListError::Decode(format!(
                     "the server sent page cursor `{next}` twice; stopping"
                 )));
             }
-            Some(next) if filter.limit.is_none_or(|l| kept.len() < l) => cursor = Some(next),
+            Some(next) if !full(&kept) => cursor = Some(next),
             _ => return Ok(kept),
         }
     }
+}
+
+/// Resolves a page's verdicts in order, asking the provider about the rows it must confirm.
+async fn confirm_all(
+    provider: &dyn Provider,
+    verdicts: Vec<Verdict>,
+    filter: &Filter,
+    now: Timestamp,
+) -> Vec<Listed> {
+    let Some(idle_before) = filter.idle_before else {
+        return keep_only(verdicts);
+    };
+    let sweep = Sweep { now, idle_before };
+    let confirmed = futures::future::join_all(verdicts.into_iter().map(|v| async move {
+        match v {
+            Verdict::Confirm(row) => {
+                let verdict = provider.confirm(&row, &sweep).await;
+                let older = filter.created_before.is_some().then(|| {
+                    let created = row.created.as_deref().and_then(parse_time);
+                    format!(
+                        "created {} ago",
+                        created.map_or("?".into(), |c| sweep.age(c))
+                    )
+                });
+                decided(row, verdict, now, older)
+            }
+            v => v,
+        }
+    }))
+    .await;
+    keep_only(confirmed)
+}
+
+fn keep_only(verdicts: Vec<Verdict>) -> Vec<Listed> {
+    verdicts
+        .into_iter()
+        .filter_map(|v| match v {
+            Verdict::Keep(l) => Some(l),
+            _ => None,
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -189,45 +275,42 @@ mod tests {
         }
     }
 
-    #[test]
-    fn the_cutoff_itself_is_not_idle() {
-        let cutoff: Timestamp = "2024-03-27T08:00:00Z".parse().unwrap();
-        let f = Filter {
-            idle_before: Some(cutoff),
-            ..Filter::default()
-        };
-        let just_before = cutoff - jiff::SignedDuration::from_nanos(1);
-        assert!(matches!(
-            judge(&row(true, None), Some(just_before), &f, true),
-            Verdict::Keep
-        ));
-        assert!(matches!(
-            judge(&row(true, None), Some(cutoff), &f, true),
-            Verdict::Stop
-        ));
-        assert!(matches!(
-            judge(&row(true, None), Some(cutoff), &f, false),
-            Verdict::Drop
-        ));
-        assert!(matches!(
-            judge(&row(false, None), Some(just_before), &f, true),
-            Verdict::Drop
-        ));
+    fn at(s: &str) -> Timestamp {
+        s.parse().unwrap()
     }
 
     #[test]
-    fn an_unreadable_age_skips_only_the_time_test() {
-        let f = Filter {
-            idle_before: Some("2024-03-27T08:00:00Z".parse().unwrap()),
-            ..Filter::default()
+    fn the_cutoff_itself_is_not_idle() {
+        let cutoff = at("2024-03-27T08:00:00Z");
+        let sweep = Sweep {
+            now: at("2024-03-27T11:02:30Z"),
+            idle_before: cutoff,
         };
+        let just_before = cutoff - jiff::SignedDuration::from_nanos(1);
+        match sweep.judge(just_before, "last activity") {
+            Staleness::Stale { reason, .. } => {
+                assert!(reason.starts_with("idle 3h 2m"), "{reason}")
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(sweep.judge(cutoff, "last activity"), Staleness::Fresh);
+    }
+
+    #[test]
+    fn a_missing_or_unreadable_activity_is_unknown_never_stale() {
+        let sweep = Sweep {
+            now: at("2024-03-27T12:00:00Z"),
+            idle_before: at("2024-03-27T08:00:00Z"),
+        };
+        let mut r = row(true, None);
         assert!(matches!(
-            judge(&row(true, None), None, &f, true),
-            Verdict::Keep
+            crate::provider::by_activity(&r, &sweep),
+            Staleness::Unknown(_)
         ));
+        r.activity = Some("yesterday".into());
         assert!(matches!(
-            judge(&row(false, None), None, &f, true),
-            Verdict::Drop
+            crate::provider::by_activity(&r, &sweep),
+            Staleness::Unknown(why) if why.contains("yesterday")
         ));
     }
 
@@ -240,6 +323,14 @@ mod tests {
     #[async_trait::async_trait]
     impl Provider for Repeating {
         async fn apply(
+            &self,
+            _: crate::provider::Action,
+            _: Vec<String>,
+        ) -> Vec<crate::outcome::SessionResult> {
+            unreachable!("listing only")
+        }
+
+        async fn probe(
             &self,
             _: crate::provider::Action,
             _: Vec<String>,
@@ -323,23 +414,26 @@ mod tests {
         assert_eq!(ids, ["s-first", "s-2"]);
     }
 
-    #[test]
-    fn empty_means_known_empty() {
+    #[tokio::test]
+    async fn empty_means_known_empty() {
+        let people = Repeating {
+            rows: |_| {
+                let counts = [Some(0), Some(2), None];
+                (counts.iter().enumerate())
+                    .map(|(i, n)| SessionRow {
+                        id: format!("s{i}"),
+                        ..row(true, *n)
+                    })
+                    .collect()
+            },
+            next: |_| None,
+        };
         let f = Filter {
             empty_only: true,
             ..Filter::default()
         };
-        assert!(matches!(
-            judge(&row(true, Some(0)), None, &f, false),
-            Verdict::Keep
-        ));
-        assert!(matches!(
-            judge(&row(true, Some(2)), None, &f, false),
-            Verdict::Drop
-        ));
-        assert!(matches!(
-            judge(&row(true, None), None, &f, false),
-            Verdict::Drop
-        ));
+        let kept = collect(&people, &f).await.unwrap();
+        let ids: Vec<&str> = kept.iter().map(|l| l.row.id.as_str()).collect();
+        assert_eq!(ids, ["s0"]);
     }
 }

@@ -325,7 +325,7 @@ fn samba_delete_dry_run_and_live_refusal() {
             "failed",
             json!(422),
             json!(
-                "Cannot delete resources of a live session. (end it first: sessionctl end s-live)"
+                "Cannot delete resources of a live session. (end it first: sessionctl -p samba end s-live)"
             ),
             1
         )
@@ -446,18 +446,19 @@ fn usage_errors_exit_2_and_send_nothing() {
         (
             "eliza",
             vec!["end-many", "--all-profiles", "m"],
-            "only go with --idle-for",
+            "`profile<TAB>id` lines",
         ),
         (
             "eliza",
             vec!["end-many", "--empty", "m"],
-            "only go with --idle-for",
+            "only goes with --idle-for",
         ),
         (
-            "eliza",
-            vec!["end-many", "--idle-for", "1h", "--empty"],
-            "live participants",
+            "samba",
+            vec!["delete", "--yes", "--older-than", "1h"],
+            "unexpected argument '--older-than'",
         ),
+        ("eliza", vec!["end-many", "--max", "0", "a"], "--max"),
         ("eliza", vec!["list", "--empty"], "live participants"),
         (
             "zep",

@@ -89,7 +89,7 @@ fn same_host_redirect_loops_are_capped() {
     let loc = base.clone();
     let seen = serve(listener, move |_| {
         format!(
-            "HTTP/1.1 302 Found\r\nconnection: close\r\nlocation: {loc}/again\r\ncontent-length: 0\r\n\r\n"
+            "HTTP/1.1 307 Temporary Redirect\r\nconnection: close\r\nlocation: {loc}/again\r\ncontent-length: 0\r\n\r\n"
         )
     });
     let home = tempfile::tempdir().unwrap();

@@ -370,11 +370,11 @@ fn dry_run_shows_what_would_end_and_why_and_sends_nothing() {
     assert!(outcomes.values().all(|o| o == "would_end"), "{doc:#}");
     assert_eq!(
         result_of(&doc, "z-1s")["reason"],
-        "idle 1h (last activity 2024-06-01T10:59:59Z)"
+        "idle 1h (updated 2024-06-01T10:59:59Z, no messages)"
     );
     assert_eq!(
         result_of(&doc, "z-zone")["reason"],
-        "idle 1h 30m (last activity 2024-06-01T12:30:00+02:00)"
+        "idle 1h 30m (updated 2024-06-01T12:30:00+02:00, no messages)"
     );
     assert!(env.emu.requests().iter().all(|r| r.method == "GET"));
     assert_eq!(env.emu.zep_session_ended("z-1s"), Some(false));
@@ -387,12 +387,12 @@ fn dry_run_shows_what_would_end_and_why_and_sends_nothing() {
 fn samba_timestamp_forms_and_the_cutoff_edge() {
     let env = Env::new();
     env.emu.seed_many([
-        samba("ds-space", "2024-06-01 10:59:59", true, None),
-        samba("ds-space-edge", "2024-06-01 11:00:00", true, None),
-        samba("ds-micro", "2024-06-01T10:00:00.000000Z", true, None),
-        samba("ds-z-edge", "2024-06-01T11:00:00Z", true, None),
-        samba("ds-offset", "2024-06-01T12:59:59+02:00", true, None),
-        samba("ds-fresh", "2024-06-01T11:45:00.000000Z", true, None),
+        samba("ds-space", "2024-06-01 10:59:59", true, Some(0)),
+        samba("ds-space-edge", "2024-06-01 11:00:00", true, Some(0)),
+        samba("ds-micro", "2024-06-01T10:00:00.000000Z", true, Some(0)),
+        samba("ds-z-edge", "2024-06-01T11:00:00Z", true, Some(0)),
+        samba("ds-offset", "2024-06-01T12:59:59+02:00", true, Some(0)),
+        samba("ds-fresh", "2024-06-01T11:45:00.000000Z", true, Some(0)),
         samba("ds-ended", "2024-06-01T08:00:00Z", false, None),
     ]);
     let (doc, code) = json_at_now(&env, "samba", &["list", "--idle-for", "1h"]);
@@ -427,12 +427,17 @@ fn samba_list_pages_through_every_page() {
             &format!("p-{i:03}"),
             &format!("2024-05-01 {:02}:{:02}:00", i / 60, i % 60),
             true,
-            None,
+            Some(0),
         )
     }));
-    env.emu.seed_many(
-        (0..5).map(|i| samba(&format!("p-fresh-{i}"), "2024-06-01T11:59:00Z", true, None)),
-    );
+    env.emu.seed_many((0..5).map(|i| {
+        samba(
+            &format!("p-fresh-{i}"),
+            "2024-06-01T11:59:00Z",
+            true,
+            Some(0),
+        )
+    }));
     let (doc, code) = json_at_now(&env, "samba", &["list", "--idle-for", "1h"]);
     assert_eq!(code, 0);
     assert_eq!(doc["count"], 230, "{}", doc["count"]);
@@ -468,11 +473,33 @@ fn samba_empty_keeps_only_sessions_with_no_live_participants() {
         "{doc:#}"
     );
 
-    let (doc, code) = json_at_now(&env, "samba", &["end-many", "--idle-for", "1h", "--empty"]);
-    assert_eq!(code, 0, "{doc:#}");
+    // A sweep acts only on sessions known to be empty, `--empty` or not; a row without a
+    // count is reported, never ended.
+    let out = env
+        .cmd("samba")
+        .env("SESSIONCTL_NOW", NOW)
+        .args(["-o", "json", "end-many", "--idle-for", "1h", "--empty"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--empty is now the default"), "{stderr}");
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
         outcomes_once(&doc).into_iter().collect::<Vec<_>>(),
-        vec![("ds-empty".to_owned(), "ended".to_owned())]
+        vec![
+            ("ds-empty".to_owned(), "ended".to_owned()),
+            ("ds-unknown".to_owned(), "failed".to_owned())
+        ]
+    );
+    let unknown = result_of(&doc, "ds-unknown")["error"].as_str().unwrap();
+    assert!(
+        unknown.contains("not acted on") && unknown.contains("participants_live"),
+        "{unknown}"
+    );
+    assert_eq!(
+        result_of(&doc, "ds-empty")["reason"],
+        "empty, started 4h ago"
     );
     assert_eq!(env.emu.samba_live("ds-empty"), Some(false));
     assert_eq!(env.emu.samba_live("ds-busy"), Some(true));
@@ -484,7 +511,7 @@ fn samba_unreadable_timestamp_is_reported_never_ended() {
     let env = Env::new();
     env.emu.seed_many([
         samba("ds-bad", "27/03/2024 08:15", true, None),
-        samba("ds-old", "2024-03-27 08:15:36", true, None),
+        samba("ds-old", "2024-03-27 08:15:36", true, Some(0)),
     ]);
     let (doc, code) = json_at_now(&env, "samba", &["list", "--idle-for", "1h"]);
     assert_eq!(code, 1, "{doc:#}");
@@ -606,8 +633,8 @@ fn seed_three(env: &Env) {
         Seed::messaging("ap-eliza-fresh", "2024-06-01T11:30:00.000Z"),
         zep("ap-zep", "2024-06-01T09:00:00Z"),
         zep("ap-zep-fresh", "2024-06-01T11:30:00Z"),
-        samba("ap-samba", "2024-06-01 09:00:00", true, None),
-        samba("ap-samba-fresh", "2024-06-01 11:30:00", true, None),
+        samba("ap-samba", "2024-06-01 09:00:00", true, Some(0)),
+        samba("ap-samba-fresh", "2024-06-01 11:30:00", true, Some(0)),
     ]);
 }
 

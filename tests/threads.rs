@@ -341,6 +341,8 @@ fn seed_stale_threads(env: &Env) {
         ),
         thread("s-edge", &uuid_of(4), "2024-06-01T11:00:00Z", None),
         thread("s-new", &uuid_of(5), "2024-06-01T11:59:00Z", None),
+        // v3 threads carry no `updated_at`: only a recent message shows this one in use.
+        Seed::messages("s-recently-updated", &["2024-06-01T11:30:00Z"]),
     ]);
 }
 

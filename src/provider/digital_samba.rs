@@ -9,7 +9,9 @@ use reqwest::header::{AUTHORIZATION, HeaderName, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Deserializer};
 
-use super::{Action, ListError, Options, Page, Provider, ProviderSpec, SessionRow};
+use super::{
+    Action, ListError, Options, Page, Provider, ProviderSpec, SessionRow, Staleness, Sweep,
+};
 use crate::config::Profile;
 use crate::http::{Http, Request};
 use crate::outcome::{Outcome, SessionResult};
@@ -38,8 +40,11 @@ fn auth(key: &SecretString, team_id: Option<&str>) -> (HeaderName, HeaderValue) 
     (AUTHORIZATION, super::secret_header(value))
 }
 
-fn build(http: Http, _profile: &Profile, _opts: &Options) -> Box<dyn Provider> {
-    Box::new(DigitalSamba { http })
+fn build(http: Http, profile: &Profile, _opts: &Options) -> Box<dyn Provider> {
+    Box::new(DigitalSamba {
+        http,
+        profile: profile.name.clone(),
+    })
 }
 
 /// The API's maximum (and default) page size.
@@ -47,6 +52,8 @@ const PAGE_SIZE: u64 = 100;
 
 struct DigitalSamba {
     http: Http,
+    /// The profile's name, for hints that give a full command.
+    profile: String,
 }
 
 #[derive(Deserialize)]
@@ -117,9 +124,14 @@ impl DigitalSamba {
         let mut r = super::per_id_outcome(&id, result, Outcome::Deleted);
         if r.status == Some(422) {
             let message = r.error.take().unwrap_or_default();
-            r.error = Some(format!("{message} (end it first: sessionctl end {id})"));
+            r.error = Some(format!("{message} (end it first: {})", self.end_hint(&id)));
         }
         r
+    }
+
+    /// The command that ends `id` on this profile, for hints.
+    fn end_hint(&self, id: &str) -> String {
+        format!("sessionctl -p {} end {id}", self.profile)
     }
 }
 
@@ -131,6 +143,32 @@ impl Provider for DigitalSamba {
                 Action::End => self.end_one(id).await,
                 Action::Delete => self.delete_one(id).await,
             }
+        })
+        .await
+    }
+
+    /// `GET /sessions/{id}` (its statistics): a session no longer live cannot be ended,
+    /// and a live one's data cannot be deleted until it is.
+    async fn probe(&self, action: Action, ids: Vec<String>) -> Vec<SessionResult> {
+        super::each(ids, |id| async move {
+            let url = self.http.url(&["sessions", &id]);
+            let mut r = super::probe_get(&self.http, id.clone(), url, |reply| {
+                let live = reply.json::<Statistics>().ok().and_then(|s| s.session_live);
+                match (action, live) {
+                    (Action::End, Some(false)) => Outcome::AlreadyEnded,
+                    (Action::Delete, Some(true)) => Outcome::Failed,
+                    _ => super::would(action),
+                }
+            })
+            .await;
+            // Only the read above fails a session whose read succeeded.
+            if r.outcome == Outcome::Failed && r.status.is_some_and(|s| s < 300) {
+                r.error = Some(format!(
+                    "the session is live: its data cannot be deleted (end it first: {})",
+                    self.end_hint(&id)
+                ));
+            }
+            r
         })
         .await
     }
@@ -168,8 +206,9 @@ impl Provider for DigitalSamba {
                 id: r.id,
                 uuid: None,
                 owner: r.room_id,
-                created: r.start_time.clone(),
-                activity: r.start_time,
+                // The list has no last-activity field: `start_time` is when the meeting began.
+                created: r.start_time,
+                activity: None,
                 active: r.live,
                 participants: r.participants_live,
             })
@@ -178,6 +217,29 @@ impl Provider for DigitalSamba {
             rows,
             next: more.then(|| seen.to_string()),
         })
+    }
+
+    /// A meeting with people in it is in use, however old; the list has no activity field,
+    /// so idle means live, known to be empty (`participants_live == 0`), and started
+    /// before the cut-off. A row without the count is not known to be empty.
+    fn staleness(&self, row: &SessionRow, sweep: &Sweep) -> Staleness {
+        let started = match row.created.as_deref() {
+            None => return Staleness::Unknown("no start_time".into()),
+            Some(raw) => match crate::stale::parse_time(raw) {
+                Some(t) => t,
+                None => return Staleness::Unknown(format!("unreadable start_time `{raw}`")),
+            },
+        };
+        match row.participants {
+            None => Staleness::Unknown(
+                "the list does not say how many people are in it (no participants_live)".into(),
+            ),
+            Some(0) if started < sweep.idle_before => Staleness::Stale {
+                since: started,
+                reason: format!("empty, started {} ago", sweep.age(started)),
+            },
+            Some(_) => Staleness::Fresh,
+        }
     }
 }
 

@@ -71,6 +71,16 @@ impl Provider for Messaging {
         .await
     }
 
+    /// `GET /api/messaging/sessions/{id}`: 404, or 410 for one that just expired, is
+    /// `not_found`.
+    async fn probe(&self, action: Action, ids: Vec<String>) -> Vec<SessionResult> {
+        super::each(ids, |id| async move {
+            let url = self.http.url(&["api", "messaging", "sessions", &id]);
+            super::probe_get(&self.http, id, url, |_| super::would(action)).await
+        })
+        .await
+    }
+
     /// The server has no paging: one call returns every live session.
     async fn list_page(
         &self,

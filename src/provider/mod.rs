@@ -10,6 +10,7 @@ mod zep_threads;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use jiff::Timestamp;
 use reqwest::header::{HeaderName, HeaderValue};
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -176,15 +177,133 @@ pub trait Provider: Send + Sync {
     /// Applies `action` to `ids`, returning exactly one result per ID.
     async fn apply(&self, action: Action, ids: Vec<String>) -> Vec<SessionResult>;
 
+    /// `--dry-run=server`: reads each of `ids` (never changes it) and reports what `apply`
+    /// would find: `would_end`/`would_delete`, `not_found` or `already_ended`. One result
+    /// per ID.
+    async fn probe(&self, action: Action, ids: Vec<String>) -> Vec<SessionResult>;
+
     /// Fetches one page of the session list (`cursor` is `None` for the first). With
     /// `active_only`, a provider whose API can filter live sessions server-side does so.
     async fn list_page(&self, cursor: Option<String>, active_only: bool)
     -> Result<Page, ListError>;
 
     /// True when pages come oldest activity first, so a stale sweep may stop at the first
-    /// session that is not stale.
+    /// session that [`Provider::staleness`] calls [`Staleness::Fresh`]. A provider that says
+    /// so answers `Fresh` only from the field its list is ordered by.
     fn ordered_by_activity(&self) -> bool {
         false
+    }
+
+    /// What a stale sweep may conclude from a listed row alone. Each provider knows what its
+    /// list measures; the default trusts `activity` as the last time the session was used.
+    fn staleness(&self, row: &SessionRow, sweep: &Sweep) -> Staleness {
+        by_activity(row, sweep)
+    }
+
+    /// For a row that [`Provider::staleness`] sent to [`Staleness::Confirm`]: reads its real
+    /// last activity from the server (one request) and decides.
+    async fn confirm(&self, _row: &SessionRow, _sweep: &Sweep) -> Staleness {
+        Staleness::Unknown("this provider cannot confirm activity".into())
+    }
+}
+
+/// The instant a stale sweep measures from, and its cut-off.
+#[derive(Debug, Clone, Copy)]
+pub struct Sweep {
+    pub now: Timestamp,
+    /// Idle means no activity at or after this instant.
+    pub idle_before: Timestamp,
+}
+
+impl Sweep {
+    /// `since` (last activity) as the sweep's verdict; `what` says what was measured
+    /// (`last activity 2024-06-01T09:00:00Z`).
+    pub fn judge(&self, since: Timestamp, what: &str) -> Staleness {
+        if since >= self.idle_before {
+            return Staleness::Fresh;
+        }
+        Staleness::Stale {
+            since,
+            reason: format!("idle {} ({what})", self.age(since)),
+        }
+    }
+
+    /// How long ago `t` was, in whole minutes (`3h 2m`).
+    pub fn age(&self, t: Timestamp) -> String {
+        let secs = self.now.duration_since(t).as_secs().max(0) as u64;
+        humantime::format_duration(Duration::from_secs(secs - secs % 60)).to_string()
+    }
+}
+
+/// A sweep's verdict on one session.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Staleness {
+    /// Proven idle; `reason` says what was measured.
+    Stale { since: Timestamp, reason: String },
+    /// In use, or not idle long enough: left alone.
+    Fresh,
+    /// Cannot be proven either way: reported with why, never acted on.
+    Unknown(String),
+    /// The list cannot prove it; [`Provider::confirm`] asks the server.
+    Confirm,
+}
+
+/// The rule for lists whose `activity` is the last time the session was used.
+pub fn by_activity(row: &SessionRow, sweep: &Sweep) -> Staleness {
+    match row.activity.as_deref() {
+        None => Staleness::Unknown("no activity timestamp".into()),
+        Some(raw) => match crate::stale::parse_time(raw) {
+            None => Staleness::Unknown(format!("unreadable timestamp `{raw}`")),
+            Some(at) => sweep.judge(at, &format!("last activity {raw}")),
+        },
+    }
+}
+
+/// A reply that carries a session's or thread's newest messages (Zep v2 memory with
+/// `lastn`, v3 thread messages with `lastn`); only their times matter here.
+#[derive(Deserialize)]
+struct Messages {
+    #[serde(default, deserialize_with = "required_list")]
+    messages: Vec<MessageTime>,
+}
+
+#[derive(Deserialize)]
+struct MessageTime {
+    created_at: Option<String>,
+}
+
+/// Confirms a sweep candidate by its newest message, read from `url` (one GET). The
+/// latest of that message and `own` (the row's own time, named: `("updated", raw)`) is its
+/// last activity. Anything unreadable leaves it `Unknown`: never acted on.
+pub async fn confirm_by_messages(
+    http: &Http,
+    url: url::Url,
+    own: Option<(&str, &str)>,
+    sweep: &Sweep,
+) -> Staleness {
+    let messages = match get_page::<Messages>(http, url).await {
+        Ok(m) => m.messages,
+        Err(e) => return Staleness::Unknown(format!("reading its newest message failed: {e}")),
+    };
+    let mut newest: Option<(Timestamp, String)> = None;
+    for m in messages {
+        let Some(raw) = m.created_at else {
+            return Staleness::Unknown("a message has no created_at".into());
+        };
+        match crate::stale::parse_time(&raw) {
+            Some(t) if newest.as_ref().is_none_or(|(n, _)| t > *n) => newest = Some((t, raw)),
+            Some(_) => {}
+            None => return Staleness::Unknown(format!("unreadable message time `{raw}`")),
+        }
+    }
+    let own = own.and_then(|(label, raw)| Some((crate::stale::parse_time(raw)?, label, raw)));
+    match (newest, own) {
+        (Some((m, _)), Some((o, label, raw))) if o > m => {
+            sweep.judge(o, &format!("{label} {raw}, after its newest message"))
+        }
+        (Some((m, raw)), _) => sweep.judge(m, &format!("newest message {raw}")),
+        (None, Some((o, label, raw))) => sweep.judge(o, &format!("{label} {raw}, no messages")),
+        (None, None) => Staleness::Unknown("no messages and no readable timestamp".into()),
     }
 }
 
@@ -209,14 +328,56 @@ pub enum Unsupported {
 
 /// The outcome of a call on one ID, for the statuses every provider answers alike:
 /// 2xx is `ok`, 404 `not_found`, anything else a failure carrying the server's message.
+/// A 404 after an attempt whose reply was lost means that attempt most likely did it: the
+/// session is gone either way, which is what the run was for.
 pub fn per_id_outcome(id: &str, result: Result<Reply, Failure>, ok: Outcome) -> SessionResult {
     match result {
         Ok(reply) if reply.is_success() => SessionResult::from_reply(id, ok, &reply),
+        Ok(reply) if reply.status == 404 && reply.earlier_lost => {
+            let mut r = SessionResult::from_reply(id, Outcome::AlreadyEnded, &reply);
+            r.error = None;
+            r.note = Some(
+                "an earlier reply was lost; the server now says it is gone, so that attempt most likely did it"
+                    .into(),
+            );
+            r
+        }
         Ok(reply) if reply.status == 404 => {
             SessionResult::from_reply(id, Outcome::NotFound, &reply)
         }
         Ok(reply) => SessionResult::from_reply(id, Outcome::Failed, &reply),
         Err(failure) => SessionResult::from_failure(id, &failure),
+    }
+}
+
+/// What a dry run reports for a session that a real run would act on.
+pub fn would(action: Action) -> Outcome {
+    match action {
+        Action::End => Outcome::WouldEnd,
+        Action::Delete => Outcome::WouldDelete,
+    }
+}
+
+/// A server dry run's read of one session: 404 and 410 are `not_found`, a success is what
+/// `decide` makes of it, anything else a failure with the server's message.
+pub async fn probe_get(
+    http: &Http,
+    id: String,
+    url: url::Url,
+    decide: impl FnOnce(&Reply) -> Outcome,
+) -> SessionResult {
+    match http
+        .send(crate::http::Request::new(reqwest::Method::GET, url))
+        .await
+    {
+        Ok(reply) if reply.is_success() => {
+            let outcome = decide(&reply);
+            SessionResult::from_reply(id, outcome, &reply)
+        }
+        Ok(reply) if matches!(reply.status.as_u16(), 404 | 410) => {
+            SessionResult::from_reply(id, Outcome::NotFound, &reply)
+        }
+        other => per_id_outcome(&id, other, Outcome::Failed),
     }
 }
 

@@ -9,7 +9,9 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{Action, ListError, Options, Page, Provider, ProviderSpec, SessionRow};
+use super::{
+    Action, ListError, Options, Page, Provider, ProviderSpec, SessionRow, Staleness, Sweep,
+};
 use crate::config::Profile;
 use crate::http::{Http, Reply, Request};
 use crate::outcome::{Outcome, SessionResult};
@@ -66,6 +68,15 @@ struct Session {
     created_at: Option<String>,
     updated_at: Option<String>,
     ended_at: Option<String>,
+    #[serde(default)]
+    deleted_at: Option<String>,
+}
+
+/// `GET /sessions/{id}` for a server dry run: only its state matters.
+#[derive(Deserialize)]
+struct SessionState {
+    ended_at: Option<String>,
+    deleted_at: Option<String>,
 }
 
 impl ZepSessions {
@@ -155,6 +166,22 @@ impl Provider for ZepSessions {
         }
     }
 
+    /// `GET /sessions/{id}`: a soft-deleted session is gone; an ended one cannot be ended.
+    async fn probe(&self, action: Action, ids: Vec<String>) -> Vec<SessionResult> {
+        super::each(ids, |id| async move {
+            let url = self.http.url(&["sessions", &id]);
+            super::probe_get(&self.http, id, url, |reply| {
+                match reply.json::<SessionState>() {
+                    Ok(s) if s.deleted_at.is_some() => Outcome::NotFound,
+                    Ok(s) if s.ended_at.is_some() && action == Action::End => Outcome::AlreadyEnded,
+                    _ => super::would(action),
+                }
+            })
+            .await
+        })
+        .await
+    }
+
     /// `GET /sessions-ordered`, oldest `updated_at` first. The SDKs send
     /// `page_number`/`page_size` but the Community Edition reads `pageNumber`/`pageSize`, so
     /// both spellings go out; pages are 1-based.
@@ -184,7 +211,7 @@ impl Provider for ZepSessions {
                 uuid: None,
                 owner: s.user_id,
                 created: s.created_at,
-                active: s.ended_at.is_none(),
+                active: s.ended_at.is_none() && s.deleted_at.is_none(),
                 activity: s.updated_at,
                 participants: None,
             })
@@ -197,5 +224,24 @@ impl Provider for ZepSessions {
 
     fn ordered_by_activity(&self) -> bool {
         true
+    }
+
+    /// `updated_at` is not documented as "last used" (the SDK marks it deprecated), so it
+    /// only rules sessions out: one updated after the cut-off is fresh (and, the list being
+    /// ordered by it, so is every later one); an older one is confirmed by its newest message.
+    fn staleness(&self, row: &SessionRow, sweep: &Sweep) -> Staleness {
+        match super::by_activity(row, sweep) {
+            Staleness::Stale { .. } => Staleness::Confirm,
+            other => other,
+        }
+    }
+
+    /// `GET /sessions/{id}/memory?lastn=1` (zep-cloud 2.x `memory.get`): the session's most
+    /// recent message, in one request.
+    async fn confirm(&self, row: &SessionRow, sweep: &Sweep) -> Staleness {
+        let mut url = self.http.url(&["sessions", &row.id, "memory"]);
+        url.query_pairs_mut().append_pair("lastn", "1");
+        let own = row.activity.as_deref().map(|raw| ("updated", raw));
+        super::confirm_by_messages(&self.http, url, own, sweep).await
     }
 }

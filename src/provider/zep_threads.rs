@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::json;
 use tokio::time::Instant;
 
-use super::{Action, ListError, Options, Page, Provider, SessionRow};
+use super::{Action, ListError, Options, Page, Provider, SessionRow, Staleness, Sweep};
 use crate::config::Profile;
 use crate::http::{Http, Request};
 use crate::outcome::{Outcome, SessionResult};
@@ -113,33 +113,12 @@ impl ZepThreads {
         if self.by_uuid {
             return super::each(ids, |id| self.delete_uuid(id.clone(), id)).await;
         }
-        let url = self.http.url(&["lookup"]);
-        let result = self
-            .http
-            .send(Request::new(Method::POST, url).json(json!({ "threads": &ids })))
-            .await;
-        let reply = match result {
-            Ok(reply) if reply.is_success() => reply,
-            other => return super::all_failed(ids, &other),
-        };
-        let found: HashMap<String, LookupItem> = match reply.json::<Lookup>() {
-            Ok(lookup) => lookup
-                .items
-                .into_iter()
-                .map(|i| (i.legacy_id.clone(), i))
-                .collect(),
-            Err(e) => {
-                return ids
-                    .into_iter()
-                    .map(|id| {
-                        SessionResult::from_reply(id, Outcome::Failed, &reply).with_error(e.clone())
-                    })
-                    .collect();
-            }
+        let found = match self.lookup(&ids).await {
+            Ok(found) => found,
+            Err(failed) => return failed,
         };
         super::each(ids, |id| {
             let item = found.get(&id);
-            let reply = &reply;
             async move {
                 match item {
                     Some(LookupItem {
@@ -147,14 +126,43 @@ impl ZepThreads {
                         uuid: Some(uuid),
                         ..
                     }) => self.delete_uuid(id, uuid.clone()).await,
-                    Some(_) => SessionResult::from_reply(id, Outcome::NotFound, reply)
+                    Some(_) => SessionResult::new(id, Outcome::NotFound)
                         .with_error("no thread with this ID (lookup)"),
-                    None => SessionResult::from_reply(id, Outcome::Failed, reply)
-                        .with_error("the lookup reply did not mention this ID"),
+                    None => SessionResult::failed(id, "the lookup reply did not mention this ID"),
                 }
             }
         })
         .await
+    }
+
+    /// `POST /lookup` for a batch of developer IDs, keyed by ID; on failure, one failed
+    /// result per ID.
+    async fn lookup(
+        &self,
+        ids: &[String],
+    ) -> Result<HashMap<String, LookupItem>, Vec<SessionResult>> {
+        let url = self.http.url(&["lookup"]);
+        let key = uuid::Uuid::new_v4().to_string();
+        let req = Request::new(Method::POST, url)
+            .header("idempotency-key", &key)
+            .json(json!({ "threads": ids }));
+        let reply = match self.http.send(req).await {
+            Ok(reply) if reply.is_success() => reply,
+            other => return Err(super::all_failed(ids.to_vec(), &other)),
+        };
+        match reply.json::<Lookup>() {
+            Ok(lookup) => Ok(lookup
+                .items
+                .into_iter()
+                .map(|i| (i.legacy_id.clone(), i))
+                .collect()),
+            Err(e) => Err(ids
+                .iter()
+                .map(|id| {
+                    SessionResult::from_reply(id, Outcome::Failed, &reply).with_error(e.clone())
+                })
+                .collect()),
+        }
     }
 
     /// `DELETE /threads/{uuid}` with an `Idempotency-Key` that stays the same across
@@ -251,6 +259,35 @@ impl Provider for ZepThreads {
         }
     }
 
+    /// v3 reads the thread's newest message (404 for an unknown thread); v4 resolves the
+    /// IDs with one lookup, or reads each thread by UUID with `--by-uuid`.
+    async fn probe(&self, action: Action, ids: Vec<String>) -> Vec<SessionResult> {
+        let would = super::would(action);
+        if self.v4 && !self.by_uuid {
+            return match self.lookup(&ids).await {
+                Ok(found) => ids
+                    .into_iter()
+                    .map(|id| match found.get(&id) {
+                        Some(LookupItem { found: true, .. }) => SessionResult::new(id, would),
+                        _ => SessionResult::new(id, Outcome::NotFound),
+                    })
+                    .collect(),
+                Err(failed) => failed,
+            };
+        }
+        super::each(ids, |id| async move {
+            let url = if self.v4 {
+                self.http.url(&["threads", &id])
+            } else {
+                let mut url = self.http.url(&["threads", &id, "messages"]);
+                url.query_pairs_mut().append_pair("lastn", "1");
+                url
+            };
+            super::probe_get(&self.http, id, url, |_| would).await
+        })
+        .await
+    }
+
     /// v3 pages by `page_number` (1-based); v4 follows `next_cursor`. Both oldest
     /// `updated_at` first.
     async fn list_page(
@@ -290,7 +327,9 @@ impl Provider for ZepThreads {
                 id: t.thread_id.or_else(|| t.uuid.clone()).unwrap_or_default(),
                 uuid: t.uuid,
                 owner: t.user_id.or(t.user_uuid),
-                activity: t.updated_at.or_else(|| t.created_at.clone()),
+                // v3 threads have no `updated_at` (the 3.30 type): `created_at` is not
+                // activity, so a v3 row carries none unless the server sends one.
+                activity: t.updated_at,
                 created: t.created_at,
                 active: true,
                 participants: None,
@@ -299,7 +338,40 @@ impl Provider for ZepThreads {
         Ok(Page { rows, next })
     }
 
+    /// v4 lists by `updated_at`, so a sweep stops at the first recent thread; v3 rows carry
+    /// no activity, so every page is read.
     fn ordered_by_activity(&self) -> bool {
-        true
+        self.v4
+    }
+
+    /// v4: `updated_at` is "the time the thread was last updated". v3: a thread younger
+    /// than the cut-off (or updated since) is fresh; any other is confirmed by its newest
+    /// message before an irreversible delete.
+    fn staleness(&self, row: &SessionRow, sweep: &Sweep) -> Staleness {
+        if self.v4 {
+            return super::by_activity(row, sweep);
+        }
+        let recent = |t: &Option<String>| {
+            t.as_deref()
+                .and_then(crate::stale::parse_time)
+                .is_some_and(|t| t >= sweep.idle_before)
+        };
+        if recent(&row.created) || recent(&row.activity) {
+            Staleness::Fresh
+        } else {
+            Staleness::Confirm
+        }
+    }
+
+    /// v3: `GET /threads/{thread_id}/messages?lastn=1`; no messages → `created_at`.
+    async fn confirm(&self, row: &SessionRow, sweep: &Sweep) -> Staleness {
+        let mut url = self.http.url(&["threads", &row.id, "messages"]);
+        url.query_pairs_mut().append_pair("lastn", "1");
+        let own = match (&row.activity, &row.created) {
+            (Some(updated), _) => Some(("updated", updated.as_str())),
+            (None, Some(created)) => Some(("created", created.as_str())),
+            (None, None) => None,
+        };
+        super::confirm_by_messages(&self.http, url, own, sweep).await
     }
 }

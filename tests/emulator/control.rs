@@ -4,10 +4,14 @@
 //!   `[{"kind":"messaging_session","id":"s1","last_activity":"2024-01-01T00:00:00.000Z"},
 //!   {"kind":"zep_session","id":"z1","updated_at":"2024-01-01T00:00:00Z","ended":false},
 //!   {"kind":"zep_thread","thread_id":"t1","delete_fails":true},
+//!   {"kind":"zep_messages","session_id":"t1","times":["2024-01-02T00:00:00Z"]},
 //!   {"kind":"samba_session","id":"d1","live":true,"participants_live":2}]`
-//!   (fields as in [`Seed`]; omitted timestamps are now) → `{"seeded": N}`.
+//!   (fields as in [`Seed`]; omitted timestamps are now; applied in order, so messages
+//!   follow the session or thread they name) → `{"seeded": N}`. Messages naming no known
+//!   session or thread are a 400 `{"message"}`; the seeds before them stay.
 //! - `POST /_emulator/faults`: one fault, e.g. `{"path_contains":"/sessions/","times":3,
-//!   "kind":{"type":"status","status":429,"retry_after":"1"}}` (see [`super::Fault`])
+//!   "kind":{"type":"status","status":429,"retry_after":"1"}}` or `{"method":"DELETE",
+//!   "kind":{"type":"drop_after_apply"}}` (every kind is listed at [`super::Fault`])
 //!   → `{"armed": total armed}`.
 //! - `GET /_emulator/requests`: every recorded provider request, as [`super::Recorded`].
 //! - `POST /_emulator/reset`: forget all state, faults and requests → `{"reset": true}`.
@@ -30,10 +34,15 @@ pub(crate) fn handle(shared: &Shared, method: &str, path: &str, body: &Bytes) ->
             Ok(seeds) => {
                 let count = seeds.len();
                 let mut state = shared.lock();
-                seeds.into_iter().for_each(|seed| state.seed(seed));
-                ok(json!({ "seeded": count }))
+                let seeded = (seeds.into_iter().enumerate()).try_for_each(|(i, seed)| {
+                    state.seed(seed).map_err(|e| format!("seed {i}: {e}"))
+                });
+                match seeded {
+                    Ok(()) => ok(json!({ "seeded": count })),
+                    Err(message) => bad_request(&message),
+                }
             }
-            Err(e) => bad_request(&e),
+            Err(e) => bad_request(&format!("invalid JSON: {e}")),
         },
         ("POST", "/faults") => match serde_json::from_slice::<Fault>(body) {
             Ok(fault) => {
@@ -41,7 +50,7 @@ pub(crate) fn handle(shared: &Shared, method: &str, path: &str, body: &Bytes) ->
                 state.faults.add(fault);
                 ok(json!({ "armed": state.faults.len() }))
             }
-            Err(e) => bad_request(&e),
+            Err(e) => bad_request(&format!("invalid JSON: {e}")),
         },
         ("GET", "/requests") => ok(json!(shared.lock().log)),
         ("POST", "/reset") => {
@@ -64,7 +73,7 @@ fn ok(value: serde_json::Value) -> Response {
     reply(200, "application/json", value.to_string())
 }
 
-fn bad_request(error: &serde_json::Error) -> Response {
-    let body = json!({ "message": format!("invalid JSON: {error}") });
+fn bad_request(message: &str) -> Response {
+    let body = json!({ "message": message });
     reply(400, "application/json", body.to_string())
 }

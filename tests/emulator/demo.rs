@@ -1,6 +1,8 @@
 //! Demo data for people trying sessionctl against the `mock-server` binary: something
 //! stale and something fresh for every provider, relative to the moment it starts, so
-//! `list --idle-for 1h` and friends have work to show.
+//! `list --idle-for 1h` and friends have work to show. Zep sessions and threads also get
+//! messages, and one of each looks old but has a recent message: only a client that reads
+//! messages sees that it is in use.
 
 use jiff::{SignedDuration, Timestamp};
 
@@ -21,31 +23,50 @@ pub(crate) fn seeds(now: Timestamp) -> Vec<Seed> {
             last_activity: clock::millis(ago(idle)),
         });
     }
-    // (updated minutes ago, ended): two stale and open, one fresh, one already ended.
+    // One message when created, one when last used.
+    let messages = |id: &str, created: i64, used: i64| {
+        Seed::messages(id, &[&clock::nanos(ago(created)), &clock::nanos(ago(used))])
+    };
+    // (updated minutes ago, ended, last message minutes ago): two stale and open, one fresh,
+    // one already ended, and one not updated for days whose last message is two minutes old.
     let zep = [
-        (3 * 24 * 60, false),
-        (2 * 60, false),
-        (5, false),
-        (10 * 24 * 60, true),
+        (3 * 24 * 60, false, 3 * 24 * 60),
+        (2 * 60, false, 2 * 60),
+        (5, false, 5),
+        (10 * 24 * 60, true, 10 * 24 * 60),
+        (4 * 24 * 60, false, 2),
     ];
-    for (n, (idle, ended)) in (1..).zip(zep) {
+    for (n, (idle, ended, used)) in (1..).zip(zep) {
+        let id = format!("zep-demo-{n}");
         seeds.push(Seed::ZepSession {
-            id: format!("zep-demo-{n}"),
+            id: id.clone(),
             user_id: Some("demo-user".to_owned()),
             created_at: clock::nanos(ago(idle + 60)),
             updated_at: clock::nanos(ago(idle)),
             ended,
         });
+        seeds.push(messages(&id, idle + 60, used));
     }
-    for (n, idle) in (1..).zip([2 * 24 * 60, 24 * 60, 10]) {
+    // (created minutes ago, seeded updated_at minutes ago, last message minutes ago): v3
+    // reports no `updated_at`, so the messages say which threads are fresh. thread-demo-4
+    // is a month old, never updated, and had a message three minutes ago.
+    let threads = [
+        (2 * 24 * 60 + 60, Some(2 * 24 * 60), 2 * 24 * 60),
+        (24 * 60 + 60, Some(24 * 60), 24 * 60),
+        (70, Some(10), 10),
+        (30 * 24 * 60, None, 3),
+    ];
+    for (n, (created, updated, used)) in (1..).zip(threads) {
+        let thread_id = format!("thread-demo-{n}");
         seeds.push(Seed::ZepThread {
-            thread_id: format!("thread-demo-{n}"),
+            thread_id: thread_id.clone(),
             uuid: uuid::Uuid::new_v4().to_string(),
             user_id: "demo-user".to_owned(),
-            created_at: clock::nanos(ago(idle + 60)),
-            updated_at: Some(clock::nanos(ago(idle))),
+            created_at: clock::nanos(ago(created)),
+            updated_at: updated.map(|idle| clock::nanos(ago(idle))),
             delete_fails: false,
         });
+        seeds.push(messages(&thread_id, created, used));
     }
     for (n, started) in (1..).zip([6 * 60, 5 * 60, 4 * 60]) {
         seeds.push(Seed::SambaSession {

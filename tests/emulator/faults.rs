@@ -1,15 +1,16 @@
-//! Fault injection: which armed fault a request hits, and the broken replies themselves.
+//! Fault injection: which armed fault a request hits, the broken replies themselves, and
+//! breaking the body of a reply that was served for real (`DropAfterApply`).
 //! Bodies that are large or endless are streamed from a static buffer, so a 50 MB reply
 //! costs no memory and an endless one stops as soon as the client hangs up.
 
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
-use axum::http::HeaderValue;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 use futures::{StreamExt, stream};
 
-use super::http::{Dialect, reply};
+use super::http::{Dialect, empty, reply};
 use super::model::{Fault, FaultKind};
 
 /// Filler for huge and endless bodies.
@@ -76,7 +77,8 @@ impl Armed {
     }
 }
 
-/// The reply a fault puts in place of the real one (`Delay` is handled by the router).
+/// The reply a fault puts in place of the real one (`Delay` and `DropAfterApply` serve the
+/// request, so the router handles them).
 pub(crate) fn reply_for(dialect: Option<Dialect>, kind: &FaultKind) -> Response {
     let json_type = dialect.map_or("application/json", Dialect::content_type);
     match kind {
@@ -99,6 +101,7 @@ pub(crate) fn reply_for(dialect: Option<Dialect>, kind: &FaultKind) -> Response 
             response
         }
         FaultKind::Delay(_) => unreachable!("the router serves delayed requests normally"),
+        FaultKind::DropAfterApply => unreachable!("the router serves it, then calls lose_body"),
         FaultKind::DropMidReply => reply(200, json_type, dropped_body()),
         FaultKind::Malformed => reply(200, "application/json", "{\"sessions\": [{\"session_id\": "),
         FaultKind::HugeBody { status, bytes } => {
@@ -110,7 +113,27 @@ pub(crate) fn reply_for(dialect: Option<Dialect>, kind: &FaultKind) -> Response 
             json_type,
             &b"{\"message\":\"invalid \xff\xfe\xfd bytes\",\"error\":\"\xc3\x28\"}"[..],
         ),
+        FaultKind::Redirect { status, location } => {
+            let mut response = empty(*status);
+            if let Ok(value) = HeaderValue::from_str(location) {
+                response.headers_mut().insert(header::LOCATION, value);
+            }
+            response
+        }
     }
+}
+
+/// A served reply whose body is lost on the way (`DropAfterApply`): status and headers stay,
+/// the body breaks off. hyper sends no body at all with 204 or 304, which would make the
+/// reply look complete, so those become 200.
+pub(crate) fn lose_body(response: Response) -> Response {
+    let (mut parts, _) = response.into_parts();
+    if [StatusCode::NO_CONTENT, StatusCode::NOT_MODIFIED].contains(&parts.status) {
+        parts.status = StatusCode::OK;
+    }
+    // The real body's length would not match the broken one.
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, dropped_body())
 }
 
 /// The start of a JSON body, a pause, then an I/O error: hyper aborts the connection.

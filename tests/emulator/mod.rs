@@ -12,7 +12,8 @@
 //! - [`listing`]: ordering and page-number paging shared by the list routes.
 //! - [`zep`] (v2 sessions), [`threads`] (thread records, v3 API), [`zep_v4`] (v4 threads,
 //!   lookups, asynchronous deletion tasks), [`samba`], [`messaging`]: one API each.
-//! - [`faults`]: turns a [`FaultKind`] into a (possibly broken) reply.
+//! - [`messages`]: the message histories of v2 sessions and threads, and their paging.
+//! - [`faults`]: turns a [`FaultKind`] into a (possibly broken) reply, or breaks a served one.
 //! - [`control`]: the `/_emulator/...` HTTP control API.
 //! - [`demo`]: the demo data a user sees when running the binary without `--empty`.
 //!
@@ -25,6 +26,7 @@ mod demo;
 mod faults;
 mod http;
 mod listing;
+mod messages;
 mod messaging;
 mod model;
 mod router;
@@ -91,7 +93,9 @@ impl Shared {
         let mut state = state::State::default();
         if opts.demo {
             for seed in demo::seeds(clock::now()) {
-                state.seed(seed);
+                state
+                    .seed(seed)
+                    .expect("the demo seeds messages after their sessions");
             }
         }
         Arc::new(Shared {
@@ -206,16 +210,25 @@ impl Emulator {
     }
 
     /// Adds one record; a seed with an existing ID replaces the old record.
+    ///
+    /// # Panics
+    /// On a [`Seed::ZepMessages`] naming no v2 session or thread seeded before it.
     pub fn seed(&self, seed: Seed) {
-        self.shared.lock().seed(seed);
+        // The guard is gone before the panic, so the lock is not poisoned.
+        let seeded = self.shared.lock().seed(seed);
+        seeded.unwrap_or_else(|e| panic!("emulator: {e}"));
     }
 
     /// Adds many records under one lock (100,000 messaging sessions take well under a second).
+    ///
+    /// # Panics
+    /// As [`Emulator::seed`]; the seeds before the bad one stay.
     pub fn seed_many(&self, seeds: impl IntoIterator<Item = Seed>) {
-        let mut state = self.shared.lock();
-        for seed in seeds {
-            state.seed(seed);
-        }
+        let seeded = {
+            let mut state = self.shared.lock();
+            seeds.into_iter().try_for_each(|seed| state.seed(seed))
+        };
+        seeded.unwrap_or_else(|e| panic!("emulator: {e}"));
     }
 
     /// Arms a fault; faults are tried in the order they were added.

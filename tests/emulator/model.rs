@@ -8,15 +8,17 @@ use serde::{Deserialize, Serialize};
 use super::clock;
 
 /// One record to put into a provider's state. In JSON (control API) a seed is an object
-/// tagged by `kind` (`zep_session`, `zep_thread`, `samba_session`, `messaging_session`);
-/// omitted timestamps default to now, omitted flags to false/absent.
+/// tagged by `kind` (`zep_session`, `zep_thread`, `zep_messages`, `samba_session`,
+/// `messaging_session`); omitted timestamps default to now, omitted flags to false/absent.
+/// Seeds apply in order, so `zep_messages` must come after the session or thread it names.
 ///
 /// Timestamps are raw strings and are served back verbatim, so tests can seed unparseable
 /// ones (they sort as the oldest).
 #[derive(Clone, Debug, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Seed {
-    /// A Zep v2 memory session.
+    /// A Zep v2 memory session. Its messages come from [`Seed::ZepMessages`] (tests build
+    /// this variant literally, so it cannot grow a field).
     ZepSession {
         id: String,
         #[serde(default)]
@@ -28,7 +30,8 @@ pub enum Seed {
         #[serde(default)]
         ended: bool,
     },
-    /// A Zep thread, visible to both the v3 and the v4 API.
+    /// A Zep thread, visible to both the v3 and the v4 API. Its messages come from
+    /// [`Seed::ZepMessages`], as for sessions.
     ZepThread {
         thread_id: String,
         #[serde(default = "new_uuid")]
@@ -42,6 +45,14 @@ pub enum Seed {
         /// The v4 deletion task of this thread ends `failed`.
         #[serde(default)]
         delete_fails: bool,
+    },
+    /// Messages written at `times`, added to the Zep v2 session and/or the thread with this
+    /// ID (separate tables: both get them when both exist; when neither does, seeding
+    /// fails). A v2 session's `updated_at` stays as seeded; a thread's v4 `updated_at`
+    /// becomes the newest message when that is later. Build with [`Seed::messages`].
+    ZepMessages {
+        session_id: String,
+        times: Vec<String>,
     },
     /// A Digital Samba session; `live == false` means it has already ended.
     SambaSession {
@@ -101,6 +112,15 @@ impl Seed {
         }
     }
 
+    /// Messages written at `times` (raw strings, any order) for the v2 session or thread
+    /// `id` seeded before.
+    pub fn messages(id: &str, times: &[&str]) -> Seed {
+        Seed::ZepMessages {
+            session_id: id.to_owned(),
+            times: times.iter().map(|t| (*t).to_owned()).collect(),
+        }
+    }
+
     /// A live Digital Samba session in its own room.
     pub fn samba_live(id: &str, start_time: &str) -> Seed {
         Seed::SambaSession {
@@ -132,7 +152,8 @@ impl Seed {
 /// "probability"?: 0.5, "kind": {"type": "status", "status": 429, "retry_after"?: "1",
 /// "body"?: "..."}}`; other kinds: `{"type":"delay","ms":N}`, `{"type":"drop_mid_reply"}`,
 /// `{"type":"malformed"}`, `{"type":"huge_body","status":500,"bytes":N}`,
-/// `{"type":"endless_body","status":200}`, `{"type":"invalid_utf8","status":500}`.
+/// `{"type":"endless_body","status":200}`, `{"type":"invalid_utf8","status":500}`,
+/// `{"type":"redirect","status":303,"location":"/somewhere"}`, `{"type":"drop_after_apply"}`.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Fault {
@@ -173,6 +194,13 @@ pub enum FaultKind {
     EndlessBody { status: u16 },
     /// A JSON error body with invalid UTF-8 bytes in it.
     InvalidUtf8 { status: u16 },
+    /// Reply `status` with `Location: location` and an empty body; the request is not
+    /// applied. (A location that is not a valid header value is left out.)
+    Redirect { status: u16, location: String },
+    /// Serve the request (its change IS applied), then lose the reply: the real status and
+    /// headers, but a body that breaks off as in [`FaultKind::DropMidReply`]. A 204 or 304
+    /// cannot carry a body, so it becomes 200 (else the client would see a clean reply).
+    DropAfterApply,
 }
 
 /// The JSON spelling of [`FaultKind`]: tagged by `type`, delays in milliseconds.
@@ -201,6 +229,11 @@ enum FaultKindJson {
     InvalidUtf8 {
         status: u16,
     },
+    Redirect {
+        status: u16,
+        location: String,
+    },
+    DropAfterApply,
 }
 
 impl From<FaultKindJson> for FaultKind {
@@ -221,6 +254,10 @@ impl From<FaultKindJson> for FaultKind {
             FaultKindJson::HugeBody { status, bytes } => FaultKind::HugeBody { status, bytes },
             FaultKindJson::EndlessBody { status } => FaultKind::EndlessBody { status },
             FaultKindJson::InvalidUtf8 { status } => FaultKind::InvalidUtf8 { status },
+            FaultKindJson::Redirect { status, location } => {
+                FaultKind::Redirect { status, location }
+            }
+            FaultKindJson::DropAfterApply => FaultKind::DropAfterApply,
         }
     }
 }
@@ -269,6 +306,17 @@ impl Fault {
 
     pub fn invalid_utf8(status: u16) -> Fault {
         Fault::new(FaultKind::InvalidUtf8 { status })
+    }
+
+    pub fn redirect(status: u16, location: &str) -> Fault {
+        Fault::new(FaultKind::Redirect {
+            status,
+            location: location.to_owned(),
+        })
+    }
+
+    pub fn drop_after_apply() -> Fault {
+        Fault::new(FaultKind::DropAfterApply)
     }
 
     /// Only requests with this method.

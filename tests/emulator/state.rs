@@ -19,8 +19,10 @@ pub(crate) struct State {
 }
 
 impl State {
-    /// Adds one record to its provider's table, replacing one with the same ID.
-    pub fn seed(&mut self, seed: Seed) {
+    /// Adds one record to its provider's table, replacing one with the same ID. Fails only
+    /// for messages naming no known session or thread: silently dropping them would let a
+    /// test that seeds in the wrong order pass for the wrong reason.
+    pub fn seed(&mut self, seed: Seed) -> Result<(), String> {
         match seed {
             Seed::ZepSession {
                 id,
@@ -29,6 +31,16 @@ impl State {
                 updated_at,
                 ended,
             } => self.zep.seed(id, user_id, created_at, updated_at, ended),
+            Seed::ZepMessages { session_id, times } => {
+                let in_session = self.zep.add_messages(&session_id, &times);
+                let in_thread = self.threads.add_messages(&session_id, &times);
+                if !(in_session || in_thread) {
+                    return Err(format!(
+                        "zep_messages for {session_id:?}: no such v2 session or thread \
+                         (seed it first)"
+                    ));
+                }
+            }
             Seed::ZepThread {
                 thread_id,
                 uuid,
@@ -63,6 +75,7 @@ impl State {
                 .messaging
                 .seed(id, user_id, agent_id, created_at, last_activity),
         }
+        Ok(())
     }
 
     /// Forgets every record, fault and logged request.

@@ -1,5 +1,6 @@
 //! Zep threads: the one table both thread APIs see, and the v3 routes under the v2 prefix
 //! (`/zep/api/v2/threads`), where deletion is immediate and keyed by the developer's ID.
+//! A v3 thread reports no `updated_at`, so its messages are the only sign of activity.
 //! The v4 routes, keyed by UUID, are in [`super::zep_v4`].
 
 use std::collections::HashMap;
@@ -7,10 +8,11 @@ use std::collections::HashMap;
 use axum::response::Response;
 use serde_json::{Value, json};
 
-use super::Shared;
 use super::http::{Dialect, Req};
 use super::listing::{self, PageQuery, SortKey};
+use super::messages::{MessageQuery, Messages, Shape};
 use super::zep::PROJECT_UUID;
+use super::{Shared, clock};
 
 #[derive(Clone)]
 pub(crate) struct Thread {
@@ -24,6 +26,7 @@ pub(crate) struct Thread {
     pub updated_at: Option<String>,
     /// Its v4 deletion task fails.
     pub delete_fails: bool,
+    pub messages: Messages,
 }
 
 impl Thread {
@@ -44,17 +47,30 @@ impl Thread {
             created_at,
             updated_at,
             delete_fails,
+            messages: Messages::default(),
         }
     }
 
-    /// `updated_at` as v4 always reports it (seeded value, else `created_at`).
+    /// `updated_at` as v4 reports it: the latest of the seeded `updated_at`, the newest
+    /// message and `created_at`, so writing a message counts as an update. Unparseable
+    /// times lose to parseable ones; on a tie the seeded value wins.
     pub fn last_update(&self) -> &str {
-        self.updated_at.as_deref().unwrap_or(&self.created_at)
+        let seeded = self.updated_at.as_deref().unwrap_or(&self.created_at);
+        [self.messages.newest(), Some(self.created_at.as_str())]
+            .into_iter()
+            .flatten()
+            .fold(seeded, |latest, other| {
+                if clock::parse(other) > clock::parse(latest) {
+                    other
+                } else {
+                    latest
+                }
+            })
     }
 
-    /// The v3 shape; `updated_at` only when seeded (the 3.30 type has none).
+    /// The v3 shape: never an `updated_at`, seeded or not (the zep-cloud 3.30 type has none).
     fn to_v3_json(&self) -> Value {
-        let mut thread = json!({
+        json!({
             "uuid": self.uuid,
             "thread_id": self.thread_id,
             "user_id": self.user_id,
@@ -62,11 +78,7 @@ impl Thread {
             "project_uuid": PROJECT_UUID,
             "graph_uuid": self.graph_uuid,
             "created_at": self.created_at,
-        });
-        if let Some(updated_at) = &self.updated_at {
-            thread["updated_at"] = json!(updated_at);
-        }
-        thread
+        })
     }
 
     /// The v4 shape.
@@ -112,6 +124,14 @@ impl Threads {
         self.user_uuids.get(user_id).map(String::as_str)
     }
 
+    /// Adds messages to a thread; `false` if there is no such thread.
+    pub fn add_messages(&mut self, thread_id: &str, times: &[String]) -> bool {
+        self.map
+            .get_mut(thread_id)
+            .map(|t| t.messages.add(times))
+            .is_some()
+    }
+
     pub fn remove_by_uuid(&mut self, uuid: &str) -> Option<Thread> {
         let thread_id = self.by_uuid(uuid)?.thread_id.clone();
         self.map.remove(&thread_id)
@@ -127,6 +147,7 @@ pub(crate) fn route_v3(shared: &Shared, req: &Req) -> Response {
     match (req.method.as_str(), segs.as_slice()) {
         ("GET", ["threads"]) => list(shared, req),
         ("DELETE", ["threads", thread_id]) => delete(shared, thread_id),
+        ("GET", ["threads", thread_id, "messages"]) => messages(shared, req, thread_id),
         _ => Dialect::Zep.status_error(404),
     }
 }
@@ -155,10 +176,40 @@ fn list(shared: &Shared, req: &Req) -> Response {
     }
 }
 
+/// `GET /threads/{thread_id}/messages?lastn&limit&cursor`: the newest `lastn` when given,
+/// else one page; oldest first either way.
+fn messages(shared: &Shared, req: &Req, thread_id: &str) -> Response {
+    let query = match MessageQuery::parse(req) {
+        Ok(q) => q,
+        Err(reply) => return *reply,
+    };
+    let state = shared.lock();
+    let Some(thread) = state.threads.by_id(thread_id) else {
+        return thread_not_found();
+    };
+    let page = query.select(&thread.messages, Shape::V3);
+    let row_count = page.len();
+    Dialect::Zep.json(
+        200,
+        &json!({
+            "messages": page,
+            "row_count": row_count,
+            "total_count": thread.messages.len(),
+            "thread_created_at": thread.created_at,
+            "user_id": thread.user_id,
+            "user_uuid": thread.user_uuid,
+        }),
+    )
+}
+
+fn thread_not_found() -> Response {
+    Dialect::Zep.error(404, "", "thread not found")
+}
+
 /// `DELETE /threads/{thread_id}`: immediate.
 fn delete(shared: &Shared, thread_id: &str) -> Response {
     match shared.lock().threads.map.remove(thread_id) {
         Some(_) => Dialect::Zep.json(200, &json!({ "message": "Thread successfully deleted." })),
-        None => Dialect::Zep.error(404, "", "thread not found"),
+        None => thread_not_found(),
     }
 }

@@ -2,7 +2,9 @@
 //! `Api-Key` auth, `{"message"}` errors, 409 for writes to ended sessions, soft deletion.
 //! Ending is documented only as "deprecated" upstream; the batch rules here (whole batch
 //! 404 on any unknown ID, 409 on any ended one, 413 over 1000 IDs) are our choice and make
-//! the client's split-and-fall-back paths testable.
+//! the client's split-and-fall-back paths testable. Sessions hold messages (read through
+//! `memory` and `messages`), but writing one leaves `updated_at` alone, so a client has to
+//! read them to learn a session's real last activity.
 
 use std::collections::HashMap;
 
@@ -12,6 +14,7 @@ use serde_json::{Value, json};
 
 use super::http::{Dialect, Req, header_is};
 use super::listing::{self, PageQuery, SortKey};
+use super::messages::{MessageQuery, Messages, Shape};
 use super::{Shared, ZEP_KEY, clock};
 
 /// The project every record belongs to.
@@ -35,6 +38,7 @@ pub(crate) struct ZepSession {
     updated_at: String,
     pub ended_at: Option<String>,
     pub deleted_at: Option<String>,
+    messages: Messages,
 }
 
 impl ZepSession {
@@ -85,6 +89,7 @@ impl Sessions {
             updated_at,
             ended_at,
             deleted_at: None,
+            messages: Messages::default(),
         };
         self.map.insert(session_id, session);
     }
@@ -92,6 +97,19 @@ impl Sessions {
     /// Any known session, soft-deleted or not.
     pub fn get(&self, id: &str) -> Option<&ZepSession> {
         self.map.get(id)
+    }
+
+    /// Adds messages to any known session without touching its `updated_at`; `false` if
+    /// there is no such session.
+    pub fn add_messages(&mut self, id: &str, times: &[String]) -> bool {
+        self.map
+            .get_mut(id)
+            .map(|s| s.messages.add(times))
+            .is_some()
+    }
+
+    fn live(&self, id: &str) -> Option<&ZepSession> {
+        self.map.get(id).filter(|s| !s.is_deleted())
     }
 
     /// A session that has not been deleted: deleted ones are gone as far as the API goes.
@@ -110,6 +128,8 @@ pub(crate) fn route(shared: &Shared, req: &Req) -> Response {
         ("POST", ["sessions", "end"]) => end_many(shared, req),
         ("POST", ["sessions", id, "end"]) => end_one(shared, req, id),
         ("GET", ["sessions", id]) => get(shared, id),
+        ("GET", ["sessions", id, "memory"]) => memory(shared, req, id),
+        ("GET", ["sessions", id, "messages"]) => messages(shared, req, id),
         ("GET", ["sessions-ordered"]) => list(shared, req),
         ("DELETE", ["sessions", id, "memory"]) => delete_memory(shared, id),
         ("GET", ["users", user, "sessions"]) => by_user(shared, user),
@@ -130,10 +150,51 @@ fn bad_request(message: &str) -> Response {
 }
 
 fn get(shared: &Shared, id: &str) -> Response {
-    match shared.lock().zep.live_mut(id) {
+    match shared.lock().zep.live(id) {
         Some(session) => Dialect::Zep.json(200, &session.to_json()),
         None => not_found(),
     }
+}
+
+/// `GET /sessions/{id}/memory?lastn=N`: a Memory whose messages are the newest N (all
+/// without `lastn`), oldest first; everything else in it is empty.
+fn memory(shared: &Shared, req: &Req, id: &str) -> Response {
+    let query = match MessageQuery::parse(req) {
+        Ok(q) => q,
+        Err(reply) => return *reply,
+    };
+    let state = shared.lock();
+    let Some(session) = state.zep.live(id) else {
+        return not_found();
+    };
+    let memory = json!({
+        "messages": session.messages.last(query.lastn, Shape::V2),
+        "metadata": {},
+        "summary": null,
+        "relevant_facts": null,
+        "context": "",
+    });
+    Dialect::Zep.json(200, &memory)
+}
+
+/// `GET /sessions/{id}/messages?limit=N&cursor=P`: page P (1-based) of N, oldest first.
+fn messages(shared: &Shared, req: &Req, id: &str) -> Response {
+    let query = match MessageQuery::parse(req) {
+        Ok(q) => q,
+        Err(reply) => return *reply,
+    };
+    let state = shared.lock();
+    let Some(session) = state.zep.live(id) else {
+        return not_found();
+    };
+    let page = session.messages.page(query.limit, query.cursor, Shape::V2);
+    let row_count = page.len();
+    let body = json!({
+        "messages": page,
+        "total_count": session.messages.len(),
+        "row_count": row_count,
+    });
+    Dialect::Zep.json(200, &body)
 }
 
 /// Marks a session ended now; the caller has checked it is open.

@@ -83,15 +83,24 @@ fn judge(provider: &dyn Provider, row: SessionRow, f: &Filter, now: Timestamp) -
     }
     let mut reason = None;
     if let Some(cutoff) = f.created_before {
-        match row.created.as_deref().and_then(parse_time) {
-            Some(created) if created < cutoff => {
+        match row.created.as_deref().map(|raw| (raw, parse_time(raw))) {
+            Some((_, Some(created))) if created < cutoff => {
                 let sweep = Sweep {
                     now,
                     idle_before: cutoff,
                 };
                 reason = Some(format!("created {} ago", sweep.age(created)));
             }
-            _ => return Verdict::Drop,
+            Some((_, Some(_))) => return Verdict::Drop,
+            // An age that cannot be read is reported, never silently left out or acted on.
+            Some((raw, None)) => {
+                let problem = format!("unreadable creation time `{raw}`");
+                return Verdict::Keep(listed(row, None, now, None, Some(problem)));
+            }
+            None => {
+                let problem = "no creation time".to_owned();
+                return Verdict::Keep(listed(row, None, now, None, Some(problem)));
+            }
         }
     }
     let Some(idle_before) = f.idle_before else {

@@ -39,7 +39,9 @@ impl Ctx<'_> {
         }
         let problems = all.iter().filter(|l| l.problem.is_some()).count();
         if problems > 0 {
-            eprintln!("sessionctl: {problems} session(s) have unreadable timestamps (see IDLE)");
+            eprintln!(
+                "sessionctl: {problems} session(s) could not be judged (unreadable or missing data) and are never acted on (see IDLE)"
+            );
             worst = worst.max_code(Exit::Partial);
         }
         let left_out =

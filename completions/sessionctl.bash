@@ -528,7 +528,7 @@ _sessionctl() {
             return 0
             ;;
         sessionctl__subcmd__delete)
-            opts="-f -y -p -c -o -v -q -h -V --file --idle-for --empty --all-profiles --concurrency --rate --dry-run --max --ignore-missing --yes --wait --by-uuid --profile --config --output --verbose --quiet --help --version"
+            opts="-f -y -p -c -o -v -q -h -V --file --idle-for --empty --all-profiles --concurrency --deadline --rate --dry-run --max --ignore-missing --yes --wait --by-uuid --profile --config --output --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -547,6 +547,10 @@ _sessionctl() {
                     return 0
                     ;;
                 --concurrency)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deadline)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -620,13 +624,17 @@ _sessionctl() {
             return 0
             ;;
         sessionctl__subcmd__end)
-            opts="-p -c -o -v -q -h -V --concurrency --rate --dry-run --max --ignore-missing --profile --config --output --verbose --quiet --help --version"
+            opts="-p -c -o -v -q -h -V --concurrency --deadline --rate --dry-run --max --ignore-missing --profile --config --output --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --concurrency)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deadline)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -696,7 +704,7 @@ _sessionctl() {
             return 0
             ;;
         sessionctl__subcmd__end__subcmd__many)
-            opts="-f -p -c -o -v -q -h -V --file --idle-for --empty --all-profiles --concurrency --rate --dry-run --max --ignore-missing --older-than --profile --config --output --verbose --quiet --help --version"
+            opts="-f -p -c -o -v -q -h -V --file --idle-for --empty --all-profiles --concurrency --deadline --rate --dry-run --max --ignore-missing --older-than --profile --config --output --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -715,6 +723,10 @@ _sessionctl() {
                     return 0
                     ;;
                 --concurrency)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deadline)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

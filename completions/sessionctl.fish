@@ -42,7 +42,8 @@ complete -c sessionctl -n "__fish_sessionctl_needs_command" -f -a "config" -d 'I
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -l concurrency -d 'Requests in flight at once (default: the profile\'s `concurrency`, else 8)' -r
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -l rate -d 'Cap the request rate, e.g. `10/s` or `600/m`' -r
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -l deadline -d 'Stop starting requests after this long (e.g. `10m`); what is left is `skipped` (exit 1), and the message says when the provider accepts requests again' -r
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -l rate -d 'Cap the request rate, e.g. `10/s` or `600/m` (sessionctl also paces itself to the provider\'s limit without it)' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -l dry-run -d 'Show what would be done; send nothing that changes state. `--dry-run=server` also reads each session from the provider, to report `not_found` or `already_ended`' -r -f -a "client\t'Send nothing at all; every session is reported `would_end`/`would_delete`'
 server\t'Read each session (never change it) to report what a real run would find'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -l max -d 'Refuse the whole run (exit 4, nothing sent) if it would act on more than N sessions; with `--all-profiles`, N is the total (each profile\'s `max_per_run` holds too)' -r
@@ -60,7 +61,8 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -s V -l versi
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -s f -l file -d 'Read IDs from a file, one per line (blank lines and `#` comments are skipped)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l idle-for -d 'Act on every session idle for longer than this (e.g. `90m`, `2h`, `1d`)' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l concurrency -d 'Requests in flight at once (default: the profile\'s `concurrency`, else 8)' -r
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l rate -d 'Cap the request rate, e.g. `10/s` or `600/m`' -r
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l deadline -d 'Stop starting requests after this long (e.g. `10m`); what is left is `skipped` (exit 1), and the message says when the provider accepts requests again' -r
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l rate -d 'Cap the request rate, e.g. `10/s` or `600/m` (sessionctl also paces itself to the provider\'s limit without it)' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l dry-run -d 'Show what would be done; send nothing that changes state. `--dry-run=server` also reads each session from the provider, to report `not_found` or `already_ended`' -r -f -a "client\t'Send nothing at all; every session is reported `would_end`/`would_delete`'
 server\t'Read each session (never change it) to report what a real run would find'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l max -d 'Refuse the whole run (exit 4, nothing sent) if it would act on more than N sessions; with `--all-profiles`, N is the total (each profile\'s `max_per_run` holds too)' -r
@@ -81,7 +83,8 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -s V -l 
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -s f -l file -d 'Read IDs from a file, one per line (blank lines and `#` comments are skipped)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l idle-for -d 'Act on every session idle for longer than this (e.g. `90m`, `2h`, `1d`)' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l concurrency -d 'Requests in flight at once (default: the profile\'s `concurrency`, else 8)' -r
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l rate -d 'Cap the request rate, e.g. `10/s` or `600/m`' -r
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l deadline -d 'Stop starting requests after this long (e.g. `10m`); what is left is `skipped` (exit 1), and the message says when the provider accepts requests again' -r
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l rate -d 'Cap the request rate, e.g. `10/s` or `600/m` (sessionctl also paces itself to the provider\'s limit without it)' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l dry-run -d 'Show what would be done; send nothing that changes state. `--dry-run=server` also reads each session from the provider, to report `not_found` or `already_ended`' -r -f -a "client\t'Send nothing at all; every session is reported `would_end`/`would_delete`'
 server\t'Read each session (never change it) to report what a real run would find'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l max -d 'Refuse the whole run (exit 4, nothing sent) if it would act on more than N sessions; with `--all-profiles`, N is the total (each profile\'s `max_per_run` holds too)' -r

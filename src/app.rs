@@ -213,6 +213,7 @@ impl Ctx<'_> {
             stop: interrupt.stop.clone(),
             rate: run.rate.map(|r| r.0),
             concurrency: run.concurrency.map(|c| c as usize),
+            deadline: run.deadline.map(|d| tokio::time::Instant::now() + d),
             ..base.clone()
         }
     }

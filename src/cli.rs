@@ -143,7 +143,12 @@ pub struct RunArgs {
     /// Requests in flight at once (default: the profile's `concurrency`, else 8).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub concurrency: Option<u32>,
-    /// Cap the request rate, e.g. `10/s` or `600/m`.
+    /// Stop starting requests after this long (e.g. `10m`); what is left is `skipped`
+    /// (exit 1), and the message says when the provider accepts requests again.
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    pub deadline: Option<Duration>,
+    /// Cap the request rate, e.g. `10/s` or `600/m` (sessionctl also paces itself to the
+    /// provider's limit without it).
     #[arg(long, value_name = "N/s", value_parser = parse_rate)]
     pub rate: Option<Rate>,
     /// Show what would be done; send nothing that changes state. `--dry-run=server` also

@@ -5,11 +5,8 @@
 //! contract: providers build a [`Request`], get a [`Reply`] (any status) or a [`Failure`]
 //! (no usable reply after every retry), and map those to outcomes.
 
-use std::num::NonZeroU32;
-use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
 use reqwest::{Method, StatusCode, redirect};
 use serde::de::DeserializeOwned;
@@ -19,10 +16,18 @@ use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use crate::config::Profile;
+use crate::pacer::{Pacer, Wait};
 
-/// Statuses worth another try: the server may well answer differently in a moment.
-/// 400/401/403/404/409/422 are answers, not accidents, and are never retried.
-const RETRYABLE: [u16; 6] = [408, 429, 500, 502, 503, 504];
+/// Statuses worth another try, as the official SDKs have it: the server may well answer
+/// differently in a moment. 400/401/403/404/409/422 are answers, not accidents, and so are
+/// 501 (not implemented) and 505 (HTTP version): never retried.
+fn retryable(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 408 | 429)
+        || (status.is_server_error() && !matches!(status.as_u16(), 501 | 505))
+}
+
+/// A wait longer than this is logged (`-v`) with what holds the run back.
+const LOG_WAIT: Duration = Duration::from_secs(1);
 
 /// Most of an error body we keep: enough for any real message, small enough that a server
 /// answering 50 MB (or never finishing) cannot exhaust memory.
@@ -49,9 +54,19 @@ pub enum HttpError {
     TooManyRedirects,
     #[error("TLS: {0}")]
     Tls(String),
-    /// Never sent (again): rate limited, and the run was interrupted before the retry.
-    #[error("rate limited ({0}), and interrupted before the retry: nothing was done")]
-    NotSent(StatusCode),
+    /// Never sent (again): the run was interrupted while the request waited its turn.
+    #[error("{0}; interrupted before it was sent: nothing was done")]
+    NotSent(String),
+    /// Never sent: the provider's next allowed start is past the run's `--deadline`.
+    #[error("not sent: {0}")]
+    PastDeadline(String),
+}
+
+impl HttpError {
+    /// Nothing was done to the session: it can simply be run again.
+    pub fn nothing_done(&self) -> bool {
+        matches!(self, HttpError::NotSent(_) | HttpError::PastDeadline(_))
+    }
 }
 
 impl HttpError {
@@ -64,6 +79,7 @@ impl HttpError {
                 | HttpError::TooLarge
                 | HttpError::Tls(_)
                 | HttpError::NotSent(_)
+                | HttpError::PastDeadline(_)
         )
     }
 }
@@ -181,10 +197,11 @@ pub struct Http {
     timeout: Duration,
     retries: u32,
     max_backoff: Duration,
-    /// Set by a 429: nobody starts a request before this instant (a shared back-off, so one
-    /// rate-limited reply slows the whole run, not just the request that got it).
-    paused_until: Mutex<Option<Instant>>,
-    limiter: Option<DefaultDirectRateLimiter>,
+    /// When each request may start: the provider's limit, learned or announced, under the
+    /// `--rate` ceiling. Shared by every request of the run to this provider.
+    pacer: Pacer,
+    /// No request starts after this (`--deadline`): the rest are `skipped`.
+    deadline: Option<Instant>,
     /// One permit per request in flight: `--concurrency` bounds requests, not batches, so a
     /// v4 batch of lookups and deletes or a task poll counts the same as any other call.
     in_flight: Semaphore,
@@ -208,6 +225,7 @@ impl Http {
         auth: Option<(HeaderName, HeaderValue)>,
         rate_per_sec: Option<f64>,
         concurrency: usize,
+        deadline: Option<Instant>,
         stop: CancellationToken,
     ) -> Http {
         // rustls needs one process-wide crypto provider; a second install is a no-op.
@@ -240,13 +258,6 @@ impl Http {
             value.set_sensitive(true);
             (name, value)
         });
-        let limiter = rate_per_sec.map(|r| {
-            let period = Duration::from_secs_f64(1.0 / r);
-            let quota = Quota::with_period(period)
-                .expect("rates are validated positive")
-                .allow_burst(NonZeroU32::MIN);
-            RateLimiter::direct(quota)
-        });
         Http {
             client,
             base: profile.base_url.clone(),
@@ -254,8 +265,8 @@ impl Http {
             timeout: profile.timeout,
             retries: profile.retries,
             max_backoff: profile.max_backoff,
-            paused_until: Mutex::new(None),
-            limiter,
+            pacer: Pacer::new(rate_per_sec),
+            deadline,
             in_flight: Semaphore::new(concurrency),
             stop,
         }
@@ -276,75 +287,109 @@ impl Http {
     /// is the last try) comes back as `Ok`, whatever its status.
     pub async fn send(&self, req: Request) -> Result<Reply, Failure> {
         let mut attempt = 0;
+        // Retries spent on errors; a 429 spends none (a rate limit is not a failure).
+        let mut failures = 0;
         let mut lost = false;
         loop {
             attempt += 1;
             let permit = self.in_flight.acquire().await.expect("never closed");
-            self.wait_turn().await;
+            if let Err(error) = self.wait_turn().await {
+                return Err(Failure {
+                    error,
+                    attempts: attempt - 1,
+                });
+            }
             let started = Instant::now();
             let result = self.send_once(&req).await;
             drop(permit);
             let lost_now = matches!(&result, Err((_, true)));
             let result = result.map_err(|(e, _)| e);
-            let delay = match &result {
-                Ok(reply) => {
-                    tracing::info!(
-                        "{} {} -> {} in {:?}",
-                        req.method,
-                        req.url,
-                        reply.status.as_u16(),
-                        started.elapsed()
-                    );
-                    RETRYABLE
-                        .contains(&reply.status.as_u16())
-                        .then(|| self.retry_delay(attempt, Some(reply)))
-                }
-                Err(e) => {
-                    tracing::info!("{} {} -> {e}", req.method, req.url);
-                    e.retryable().then(|| self.retry_delay(attempt, None))
-                }
+            let delay =
+                match &result {
+                    Ok(reply) => {
+                        tracing::info!(
+                            "{} {} -> {} in {:?}",
+                            req.method,
+                            req.url,
+                            reply.status.as_u16(),
+                            started.elapsed()
+                        );
+                        let hint = server_hint(&reply.headers, reply.status);
+                        self.pacer
+                            .observe(reply.status, &reply.headers, hint, Instant::now());
+                        if reply.status == StatusCode::TOO_MANY_REQUESTS {
+                            // The server's own hint is honoured in full: `max_backoff` caps
+                            // blind back-off only.
+                            Some(hint.unwrap_or_else(|| self.backoff(attempt)))
+                        } else if retryable(reply.status) && failures < self.retries {
+                            failures += 1;
+                            Some(hint.map_or_else(
+                                || self.backoff(failures),
+                                |h| h.min(self.max_backoff),
+                            ))
+                        } else {
+                            None
+                        }
+                    }
+                    Err(e) => {
+                        tracing::info!("{} {} -> {e}", req.method, req.url);
+                        (e.retryable() && failures < self.retries).then(|| {
+                            failures += 1;
+                            self.backoff(failures)
+                        })
+                    }
+                };
+            let Some(delay) = delay else {
+                return match result {
+                    Ok(reply) => Ok(Reply {
+                        attempts: attempt,
+                        earlier_lost: lost,
+                        ..reply
+                    }),
+                    Err(error) => Err(Failure {
+                        error,
+                        attempts: attempt,
+                    }),
+                };
             };
-            let retry = delay.filter(|_| attempt <= self.retries);
-            if let (Some(delay), Ok(reply)) = (retry, &result)
-                && reply.status == StatusCode::TOO_MANY_REQUESTS
-            {
-                self.pause_all(delay);
+            let status = result.as_ref().ok().map(|r| r.status);
+            let what = status.map_or_else(|| "no reply".to_owned(), |s| s.as_u16().to_string());
+            tracing::debug!(
+                "{} {} -> {what}: retrying in {delay:?} (attempt {attempt})",
+                req.method,
+                req.url
+            );
+            if self.deadline.is_some_and(|d| Instant::now() + delay > d) {
+                return Err(Failure {
+                    error: HttpError::PastDeadline(format!(
+                        "the provider asked to wait {} ({what}), past the run's --deadline",
+                        humantime::format_duration(Duration::from_secs(delay.as_secs().max(1)))
+                    )),
+                    attempts: attempt,
+                });
             }
-            let retried = match retry {
-                Some(delay) => {
-                    tracing::debug!(
-                        "{} {}: retrying in {delay:?} (attempt {attempt})",
-                        req.method,
-                        req.url
-                    );
-                    self.pause(delay).await
-                }
-                None => false,
-            };
-            match retry {
-                Some(_) if retried => lost |= lost_now,
-                // Interrupted while waiting out a rate limit: nothing was done.
-                Some(_) if matches!(&result, Ok(r) if r.status == StatusCode::TOO_MANY_REQUESTS) => {
+            if !self.pause(delay).await {
+                // Interrupted. Rate limited: nothing was done. Otherwise the last answer
+                // stands.
+                if status == Some(StatusCode::TOO_MANY_REQUESTS) {
                     return Err(Failure {
-                        error: HttpError::NotSent(StatusCode::TOO_MANY_REQUESTS),
+                        error: HttpError::NotSent("rate limited (429)".into()),
                         attempts: attempt,
                     });
                 }
-                // An interrupted run sends no more retries: the last answer stands.
-                _ => {
-                    return match result {
-                        Ok(reply) => Ok(Reply {
-                            attempts: attempt,
-                            earlier_lost: lost,
-                            ..reply
-                        }),
-                        Err(error) => Err(Failure {
-                            error,
-                            attempts: attempt,
-                        }),
-                    };
-                }
+                return match result {
+                    Ok(reply) => Ok(Reply {
+                        attempts: attempt,
+                        earlier_lost: lost,
+                        ..reply
+                    }),
+                    Err(error) => Err(Failure {
+                        error,
+                        attempts: attempt,
+                    }),
+                };
             }
+            lost |= lost_now;
         }
     }
 
@@ -424,17 +469,11 @@ impl Http {
         }
     }
 
-    /// How long to wait before attempt `attempt + 1`: the server's own hint when it gave
-    /// one (`Retry-After` seconds or date, `retry-after-ms`, `X-RateLimit-Reset`), else a
-    /// jittered exponential step; never more than `max_backoff`.
-    fn retry_delay(&self, attempt: u32, reply: Option<&Reply>) -> Duration {
-        let hinted = reply.and_then(|r| server_hint(&r.headers, r.status));
-        let delay = hinted.unwrap_or_else(|| {
-            let step = BASE_BACKOFF.saturating_mul(1 << attempt.min(16).saturating_sub(1));
-            step.min(self.max_backoff)
-                .mul_f64(0.5 + fastrand::f64() / 2.0)
-        });
-        delay.min(self.max_backoff)
+    /// Blind back-off before retry `n`: a jittered exponential step, at most `max_backoff`.
+    fn backoff(&self, n: u32) -> Duration {
+        let step = BASE_BACKOFF.saturating_mul(1 << n.min(16).saturating_sub(1));
+        step.min(self.max_backoff)
+            .mul_f64(0.5 + fastrand::f64() / 2.0)
     }
 
     /// Sleeps for `d` unless the run is interrupted first; false when it was.
@@ -445,21 +484,23 @@ impl Http {
         }
     }
 
-    fn pause_all(&self, delay: Duration) {
-        let until = Instant::now() + delay;
-        let mut paused = self.paused_until.lock().expect("never poisoned");
-        if paused.is_none_or(|p| p < until) {
-            *paused = Some(until);
+    /// Waits until the pacer lets this request start. Interrupted, or past the deadline,
+    /// it is not sent at all.
+    async fn wait_turn(&self) -> Result<(), HttpError> {
+        let Wait::Until(at, why) = self.pacer.reserve(Instant::now()) else {
+            return Ok(());
+        };
+        if self.deadline.is_some_and(|d| at > d) {
+            return Err(HttpError::PastDeadline(format!(
+                "{why}; past the run's --deadline"
+            )));
         }
-    }
-
-    async fn wait_turn(&self) {
-        let until = *self.paused_until.lock().expect("never poisoned");
-        if let Some(until) = until {
-            tokio::time::sleep_until(until).await;
+        if at - Instant::now() > LOG_WAIT {
+            tracing::info!("waiting {:?}: {why}", at - Instant::now());
         }
-        if let Some(limiter) = &self.limiter {
-            limiter.until_ready().await;
+        tokio::select! {
+            _ = tokio::time::sleep_until(at) => Ok(()),
+            _ = self.stop.cancelled() => Err(HttpError::NotSent(format!("waiting to be sent ({why})"))),
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod http;
 pub mod ids;
 pub mod outcome;
 pub mod output;
+pub mod pacer;
 pub mod provider;
 pub mod runner;
 pub mod stale;

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::http::{Failure, HttpError, Reply};
+use crate::http::{Failure, Reply};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -89,9 +89,9 @@ impl SessionResult {
 
     /// No usable reply came back; or, rate limited and interrupted, nothing was done.
     pub fn from_failure(id: impl Into<String>, failure: &Failure) -> SessionResult {
-        let outcome = match failure.error {
-            HttpError::NotSent(_) => Outcome::Skipped,
-            _ => Outcome::Failed,
+        let outcome = match failure.error.nothing_done() {
+            true => Outcome::Skipped,
+            false => Outcome::Failed,
         };
         let mut r = SessionResult::new(id, outcome);
         r.error = Some(failure.error.to_string());

@@ -474,8 +474,8 @@ async fn read_ahead(
     Ok(Input::Items(held))
 }
 
-/// 0 all ok; 1 anything failed or not found (unless ignored), or still running after
-/// `--wait`; 3 credentials refused; 130 interrupted.
+/// 0 all ok; 1 anything failed, skipped (past `--deadline`) or not found (unless
+/// ignored), or still running after `--wait`; 3 credentials refused; 130 interrupted.
 fn exit_for(summary: &Summary, interrupted: bool, run: &RunArgs, opts: &Options) -> Exit {
     let unfinished = opts.wait.is_some() && summary.count(Outcome::Accepted) > 0;
     if interrupted {
@@ -483,6 +483,8 @@ fn exit_for(summary: &Summary, interrupted: bool, run: &RunArgs, opts: &Options)
     } else if summary.auth_refused {
         Exit::Auth
     } else if summary.count(Outcome::Failed) > 0
+        // Not interrupted, yet not sent: the --deadline came first.
+        || summary.count(Outcome::Skipped) > 0
         || (!run.ignore_missing && summary.count(Outcome::NotFound) > 0)
         || unfinished
     {

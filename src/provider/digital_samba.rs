@@ -22,6 +22,8 @@ pub static SPEC: ProviderSpec = ProviderSpec {
     default_base_url: |_| "https://api.digitalsamba.com/api/v1",
     needs_key: true,
     uses_team_id: true,
+    // 1000 requests per minute per team (docs); whether replies announce it is not.
+    default_rate: Some(1000.0 / 60.0),
     reports_participants: true,
     auth,
     build,

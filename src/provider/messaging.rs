@@ -20,6 +20,7 @@ pub static SPEC: ProviderSpec = ProviderSpec {
     default_base_url: |_| "http://localhost:3000",
     needs_key: false,
     uses_team_id: false,
+    default_rate: None,
     reports_participants: false,
     auth,
     build,

@@ -32,6 +32,9 @@ pub struct ProviderSpec {
     pub uses_team_id: bool,
     /// Its list says how many people are live in a session (what `--empty` filters on).
     pub reports_participants: bool,
+    /// Requests per second it publishes as its limit without announcing it on each reply;
+    /// the default ceiling, which a profile's `rate` or `--rate` overrides.
+    pub default_rate: Option<f64>,
     /// The auth header for a key (and team ID, where the provider has one).
     pub auth: fn(key: &SecretString, team_id: Option<&str>) -> (HeaderName, HeaderValue),
     pub build: fn(http: Http, profile: &Profile, opts: &Options) -> Box<dyn Provider>,
@@ -58,6 +61,8 @@ pub struct Options {
     pub concurrency: Option<usize>,
     /// The run's first interrupt: no retries or task polls after it.
     pub stop: tokio_util::sync::CancellationToken,
+    /// No request starts after this (`--deadline`).
+    pub deadline: Option<tokio::time::Instant>,
 }
 
 /// Resolves the profile's key (running `api_key_cmd` if that is the source) and builds its
@@ -68,9 +73,16 @@ pub fn build(
 ) -> Result<Box<dyn Provider>, crate::config::ConfigError> {
     let key = profile.key.resolve(&profile.name)?;
     let auth = key.map(|k| (profile.spec.auth)(&k, profile.team_id.as_deref()));
-    let rate = opts.rate.or(profile.rate.map(|r| r.0));
+    let rate = (opts.rate.or(profile.rate.map(|r| r.0))).or(profile.spec.default_rate);
     let concurrency = opts.concurrency.unwrap_or(profile.concurrency);
-    let http = Http::new(profile, auth, rate, concurrency, opts.stop.clone());
+    let http = Http::new(
+        profile,
+        auth,
+        rate,
+        concurrency,
+        opts.deadline,
+        opts.stop.clone(),
+    );
     Ok((profile.spec.build)(http, profile, opts))
 }
 

@@ -25,6 +25,7 @@ pub static SPEC: ProviderSpec = ProviderSpec {
     },
     needs_key: true,
     uses_team_id: false,
+    default_rate: None,
     reports_participants: false,
     auth,
     build,

@@ -11,7 +11,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Parser;
 
-use emulator::{Emulator, Options};
+use emulator::{Emulator, HeaderStyle, Options, RateLimit};
 
 #[derive(Parser)]
 #[command(about = "Fake Zep, Digital Samba and elizaOS servers on loopback for sessionctl")]
@@ -34,6 +34,87 @@ struct Args {
     /// Require `X-API-KEY: TOKEN` on elizaOS routes (like ELIZA_SERVER_AUTH_TOKEN).
     #[arg(long, value_name = "TOKEN")]
     messaging_token: Option<String>,
+    /// Rate-limit every provider route (one limit shared by all), answering 429 with
+    /// Retry-After and the provider's own body when it is exceeded.
+    ///
+    /// `bucket:RATE/PER[,burst=N][,headers=STYLE]`: a token bucket refilled at RATE tokens per
+    /// PER (`s`, `m`, `2s`, `500ms`...), holding at most N (default: one second's worth, at
+    /// least 1), e.g. `bucket:200/s,burst=20`.
+    ///
+    /// `window:LIMIT/WINDOW[,headers=STYLE]`: at most LIMIT requests per fixed WINDOW,
+    /// e.g. `window:100/8s` or `window:1000/15m`.
+    ///
+    /// STYLE is the headers every reply carries: `draft6` (default; RateLimit-Policy,
+    /// -Limit, -Remaining, -Reset in seconds, as elizaOS), `x` (X-RateLimit-Limit,
+    /// -Remaining, -Reset as a unix time, as Zep cloud) or `none`. Change it at run time with
+    /// POST /_emulator/rate_limit; GET /_emulator/stats counts the 429s.
+    #[arg(long, value_name = "SPEC", value_parser = parse_rate_limit)]
+    rate_limit: Option<RateLimit>,
+}
+
+/// `bucket:200/s,burst=20,headers=x` or `window:100/8s,headers=none` (see `--help`).
+fn parse_rate_limit(raw: &str) -> Result<RateLimit, String> {
+    let (kind, rest) = raw.split_once(':').ok_or_else(|| {
+        format!("`{raw}`: expected `bucket:RATE/PER,...` or `window:LIMIT/WINDOW,...`")
+    })?;
+    let mut parts = rest.split(',').map(str::trim);
+    let quota = parts.next().unwrap_or_default();
+    let (count, per) = quota
+        .split_once('/')
+        .ok_or_else(|| format!("`{quota}`: expected COUNT/DURATION, e.g. `200/s` or `100/8s`"))?;
+    let per = parse_per(per)?;
+    let (mut burst, mut headers) = (None, HeaderStyle::default());
+    for option in parts {
+        match option.split_once('=') {
+            Some(("burst", n)) if kind == "bucket" => {
+                burst = Some(n.parse::<u32>().map_err(|e| format!("burst `{n}`: {e}"))?);
+            }
+            Some(("headers", style)) => {
+                headers = match style {
+                    "draft6" => HeaderStyle::Draft6,
+                    "x" | "xratelimit" | "x-ratelimit" => HeaderStyle::XRateLimit,
+                    "none" => HeaderStyle::None,
+                    _ => return Err(format!("headers `{style}`: expected draft6, x or none")),
+                };
+            }
+            _ => {
+                return Err(format!(
+                    "`{option}`: unknown option for a {kind} rate limit"
+                ));
+            }
+        }
+    }
+    let limit = match kind {
+        "bucket" => {
+            let tokens = count
+                .parse::<f64>()
+                .map_err(|e| format!("rate `{count}`: {e}"))?;
+            let rate = tokens / per.as_secs_f64();
+            // One second's worth by default, so short bursts of the average rate pass.
+            let burst = burst.unwrap_or_else(|| rate.ceil().clamp(1.0, f64::from(u32::MAX)) as u32);
+            RateLimit::token_bucket(rate, burst)
+        }
+        "window" => {
+            let limit = count
+                .parse::<u32>()
+                .map_err(|e| format!("limit `{count}`: {e}"))?;
+            RateLimit::fixed_window(limit, per)
+        }
+        _ => return Err(format!("`{kind}`: expected `bucket` or `window`")),
+    };
+    let limit = limit.headers(headers);
+    limit.validate()?;
+    Ok(limit)
+}
+
+/// A duration such as `8s`, `500ms`, `15m`, or a bare unit (`s` = one second).
+fn parse_per(raw: &str) -> Result<Duration, String> {
+    let spelled = if raw.starts_with(|c: char| c.is_ascii_digit()) {
+        raw.to_owned()
+    } else {
+        format!("1{raw}")
+    };
+    humantime::parse_duration(&spelled).map_err(|e| format!("duration `{raw}`: {e}"))
 }
 
 fn parse_loopback(raw: &str) -> Result<IpAddr, String> {
@@ -52,7 +133,7 @@ fn parse_loopback(raw: &str) -> Result<IpAddr, String> {
 }
 
 /// What to print on start: where everything is and a profile per provider.
-fn banner(addr: SocketAddr, token: Option<&str>) -> String {
+fn banner(addr: SocketAddr, token: Option<&str>, rate_limit: Option<&RateLimit>) -> String {
     let base = emulator::base_url(addr);
     let zep_v2 = format!("{base}{}", emulator::ZEP_V2_PREFIX);
     let zep_v4 = format!("{base}{}", emulator::ZEP_V4_PREFIX);
@@ -60,6 +141,9 @@ fn banner(addr: SocketAddr, token: Option<&str>) -> String {
     let (zep_key, team, samba_key) = (emulator::ZEP_KEY, emulator::SAMBA_TEAM, emulator::SAMBA_KEY);
     let messaging_auth = token.map_or("no auth".to_owned(), |t| format!("X-API-KEY: {t}"));
     let messaging_key = token.map_or(String::new(), |t| format!("api_key = \"{t}\"\n"));
+    let limited = rate_limit.map_or(String::new(), |l| {
+        format!("  Rate limit             {l:?}\n")
+    });
     format!(
         "sessionctl provider emulator listening on {base}
 
@@ -67,7 +151,7 @@ fn banner(addr: SocketAddr, token: Option<&str>) -> String {
   Zep v2 sessions, v3    {zep_v2}  (Authorization: Api-Key {zep_key})
   Zep v4 threads         {zep_v4}  (same key)
   Digital Samba          {samba}  (team {team}, developer key {samba_key})
-  Control API            {base}/_emulator/{{seed,faults,requests,reset}}
+{limited}  Control API            {base}/_emulator/{{seed,faults,rate_limit,stats,requests,reset}}
 
 # Paste into your sessionctl config file:
 [profiles.emu-messaging]
@@ -115,8 +199,14 @@ async fn main() -> anyhow::Result<()> {
         messaging_token: args.messaging_token,
         port: addr.port(),
         demo: !args.empty,
+        rate_limit: args.rate_limit,
     };
-    println!("{}", banner(addr, opts.messaging_token.as_deref()));
+    let banner = banner(
+        addr,
+        opts.messaging_token.as_deref(),
+        opts.rate_limit.as_ref(),
+    );
+    println!("{banner}");
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

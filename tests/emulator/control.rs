@@ -13,11 +13,22 @@
 //!   "kind":{"type":"status","status":429,"retry_after":"1"}}` or `{"method":"DELETE",
 //!   "kind":{"type":"drop_after_apply"}}` (every kind is listed at [`super::Fault`])
 //!   → `{"armed": total armed}`.
+//! - `POST /_emulator/rate_limit`: rate-limit every provider route (one limiter for all),
+//!   starting over, e.g. `{"kind":"token_bucket","rate":200.0,"burst":20,"headers":"none"}`
+//!   or `{"kind":"fixed_window","limit":100,"window_ms":8000,"headers":"x_rate_limit"}`
+//!   (`headers`: `draft6` (default), `x_rate_limit` or `none`; see [`super::RateLimit`]), or
+//!   `null` to turn it off → `{"rate_limit": true|false}` (whether one is on). A bucket
+//!   without `rate > 0` and `burst >= 1`, or a window not 1 ms to a year long, is a 400.
+//! - `GET /_emulator/stats`: `{"requests": N, "rate_limited": M}`: provider requests
+//!   recorded, and how many of them the rate limiter refused with 429.
 //! - `GET /_emulator/requests`: every recorded provider request, as [`super::Recorded`].
-//! - `POST /_emulator/reset`: forget all state, faults and requests → `{"reset": true}`.
+//! - `POST /_emulator/reset`: forget all state, faults, requests and the rate-limited count
+//!   → `{"reset": true}`. A rate limit stays on, but starts over.
 //!
-//! No auth; bad JSON is a 400 `{"message"}`. Control requests are neither faulted nor
-//! recorded.
+//! No auth; bad JSON is a 400 `{"message"}`. Control requests are neither faulted,
+//! rate-limited nor recorded.
+
+use std::time::Instant;
 
 use axum::body::Bytes;
 use axum::response::Response;
@@ -25,7 +36,8 @@ use serde_json::json;
 
 use super::Shared;
 use super::http::reply;
-use super::model::{Fault, Seed};
+use super::model::{Fault, RateLimit, Seed};
+use super::ratelimit::Limiter;
 
 pub(crate) fn handle(shared: &Shared, method: &str, path: &str, body: &Bytes) -> Response {
     let route = path.trim_start_matches(super::CONTROL_PREFIX);
@@ -52,6 +64,20 @@ pub(crate) fn handle(shared: &Shared, method: &str, path: &str, body: &Bytes) ->
             }
             Err(e) => bad_request(&format!("invalid JSON: {e}")),
         },
+        ("POST", "/rate_limit") => match serde_json::from_slice::<Option<RateLimit>>(body) {
+            Ok(limit) => match limit.map(|l| l.validate()) {
+                Some(Err(message)) => bad_request(&message),
+                _ => {
+                    shared.lock().limiter = limit.map(|l| Limiter::new(l, Instant::now()));
+                    ok(json!({ "rate_limit": limit.is_some() }))
+                }
+            },
+            Err(e) => bad_request(&format!("invalid JSON: {e}")),
+        },
+        ("GET", "/stats") => {
+            let state = shared.lock();
+            ok(json!({ "requests": state.log.len(), "rate_limited": state.rate_limited }))
+        }
         ("GET", "/requests") => ok(json!(shared.lock().log)),
         ("POST", "/reset") => {
             shared.lock().reset();
@@ -59,7 +85,8 @@ pub(crate) fn handle(shared: &Shared, method: &str, path: &str, body: &Bytes) ->
         }
         _ => {
             let message = "unknown control route: use POST /_emulator/seed, POST \
-                           /_emulator/faults, GET /_emulator/requests or POST /_emulator/reset";
+                           /_emulator/faults, POST /_emulator/rate_limit, GET \
+                           /_emulator/stats, GET /_emulator/requests or POST /_emulator/reset";
             reply(
                 404,
                 "application/json",

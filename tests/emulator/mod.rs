@@ -3,9 +3,10 @@
 //! rough edges included, so sessionctl can be tried offline and tested end to end.
 //!
 //! Layout (each module has one job):
-//! - [`model`]: the public seed, fault and request-log types, with builders.
+//! - [`model`]: the public seed, fault, rate-limit and request-log types, with builders.
 //! - [`state`]: the in-memory tables behind one `std::sync::Mutex`.
-//! - [`router`]: records every request, applies faults and latency, dispatches by prefix.
+//! - [`router`]: records every request, applies the rate limit, faults and latency,
+//!   dispatches by prefix.
 //! - [`http`]: helpers every provider shares (decoded path segments, query, JSON replies,
 //!   each provider's error shape, header-based auth).
 //! - [`clock`]: timestamp parsing and each provider's timestamp format.
@@ -14,6 +15,8 @@
 //!   lookups, asynchronous deletion tasks), [`samba`], [`messaging`]: one API each.
 //! - [`messages`]: the message histories of v2 sessions and threads, and their paging.
 //! - [`faults`]: turns a [`FaultKind`] into a (possibly broken) reply, or breaks a served one.
+//! - [`ratelimit`]: the token bucket and fixed window of a [`RateLimit`], their headers and
+//!   each provider's 429.
 //! - [`control`]: the `/_emulator/...` HTTP control API.
 //! - [`demo`]: the demo data a user sees when running the binary without `--empty`.
 //!
@@ -29,6 +32,7 @@ mod listing;
 mod messages;
 mod messaging;
 mod model;
+mod ratelimit;
 mod router;
 mod samba;
 mod state;
@@ -44,7 +48,7 @@ use std::time::{Duration, Instant};
 
 // Not every crate that includes this module names every type.
 #[allow(unused_imports)]
-pub use model::{Fault, FaultKind, Recorded, Seed};
+pub use model::{Fault, FaultKind, HeaderStyle, RateLimit, Recorded, Seed};
 
 /// The Zep API key every Zep route (v2, v3 and v4) accepts.
 pub const ZEP_KEY: &str = "zep-test-key";
@@ -79,6 +83,9 @@ pub struct Options {
     pub port: u16,
     /// Seed the demo data of [`demo`].
     pub demo: bool,
+    /// Rate-limit every provider route (one limiter for all of them); `None` = no limit.
+    /// Change it later with [`Emulator::set_rate_limit`] or `POST /_emulator/rate_limit`.
+    pub rate_limit: Option<RateLimit>,
 }
 
 /// What the request handlers share: the options and the state.
@@ -91,6 +98,12 @@ pub(crate) struct Shared {
 impl Shared {
     fn new(opts: Options) -> Arc<Shared> {
         let mut state = state::State::default();
+        if let Some(limit) = opts.rate_limit {
+            limit
+                .validate()
+                .unwrap_or_else(|e| panic!("emulator: invalid rate limit: {e}"));
+            state.limiter = Some(ratelimit::Limiter::new(limit, Instant::now()));
+        }
         if opts.demo {
             for seed in demo::seeds(clock::now()) {
                 state
@@ -236,13 +249,32 @@ impl Emulator {
         self.shared.lock().faults.add(fault);
     }
 
+    /// Turns the rate limit on (starting over: a full bucket, no window yet), replaces it, or
+    /// turns it off (`None`). The count of refusals so far stays.
+    ///
+    /// # Panics
+    /// On a limit [`RateLimit::validate`] rejects.
+    pub fn set_rate_limit(&self, limit: Option<RateLimit>) {
+        if let Some(Err(e)) = limit.map(|l| l.validate()) {
+            panic!("emulator: invalid rate limit: {e}");
+        }
+        self.shared.lock().limiter = limit.map(|l| ratelimit::Limiter::new(l, Instant::now()));
+    }
+
+    /// How many requests the rate limiter refused with 429 (faults that reply 429 are not
+    /// counted); they are in [`Emulator::requests`] too.
+    pub fn rate_limited_count(&self) -> usize {
+        self.shared.lock().rate_limited
+    }
+
     /// Every provider request received so far, in arrival order (control requests excluded).
     pub fn requests(&self) -> Vec<Recorded> {
         self.shared.lock().log.clone()
     }
 
-    /// Clears all records, faults and the request log (the demo data is not re-seeded), and
-    /// makes pending v4 tasks forget to complete.
+    /// Clears all records, faults, the request log and the rate-limited count (the demo data
+    /// is not re-seeded), and makes pending v4 tasks forget to complete. A rate limit stays
+    /// on but starts over.
     pub fn reset(&self) {
         self.shared.lock().reset();
     }

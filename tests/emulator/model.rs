@@ -390,3 +390,121 @@ impl Recorded {
             .map(|(_, v)| v.as_str())
     }
 }
+
+/// A rate limit on every provider route (all providers share one limiter; the control API is
+/// never limited). A request over the limit is recorded, then answered 429 with
+/// `Retry-After` (whole seconds, rounded up, at least 1) and the body of its provider; it
+/// never reaches faults or the provider.
+///
+/// JSON (control API, `POST /_emulator/rate_limit`; `null` turns it off):
+/// `{"kind":"token_bucket","rate":200.0,"burst":20,"headers"?:"draft6"}` or
+/// `{"kind":"fixed_window","limit":100,"window_ms":8000,"headers"?:"x_rate_limit"}`;
+/// `headers` is one of `draft6` (the default), `x_rate_limit` (alias `x`), `none`.
+#[derive(Clone, Copy, Debug, PartialEq, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum RateLimit {
+    /// A bucket of `burst` tokens, full at the start, refilled at `rate` tokens per second;
+    /// each request takes one. `Retry-After` = time until one token is back; the reset the
+    /// headers announce = time until the bucket is full again.
+    TokenBucket {
+        rate: f64,
+        burst: u32,
+        #[serde(default)]
+        headers: HeaderStyle,
+    },
+    /// At most `limit` requests per window, as express-rate-limit counts them: a window
+    /// starts with the first request after the previous one ended, and every request in it
+    /// (refused ones included) counts. `Retry-After` = time until the window ends.
+    FixedWindow {
+        limit: u32,
+        #[serde(rename = "window_ms", deserialize_with = "duration_ms")]
+        window: Duration,
+        #[serde(default)]
+        headers: HeaderStyle,
+    },
+}
+
+/// Which rate-limit headers replies carry (a 429 always carries `Retry-After` as well).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HeaderStyle {
+    /// IETF draft 6, as elizaOS (express-rate-limit) sends them: `RateLimit-Policy:
+    /// LIMIT;w=WINDOW_SECONDS`, `RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset`
+    /// (seconds until the quota is whole again, rounded up).
+    #[default]
+    Draft6,
+    /// As Zep cloud: `X-RateLimit-Limit`, `X-RateLimit-Remaining`, `X-RateLimit-Reset`
+    /// (the unix time in seconds, rounded up, when the quota is whole again).
+    #[serde(alias = "x", alias = "x_ratelimit", alias = "xratelimit")]
+    XRateLimit,
+    /// No limit headers on any reply.
+    None,
+}
+
+fn duration_ms<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
+    u64::deserialize(deserializer).map(Duration::from_millis)
+}
+
+/// Builders: `RateLimit::token_bucket(200.0, 20).headers(HeaderStyle::XRateLimit)`.
+impl RateLimit {
+    /// `rate` tokens per second, at most `burst` at once; draft-6 headers.
+    pub fn token_bucket(rate: f64, burst: u32) -> RateLimit {
+        RateLimit::TokenBucket {
+            rate,
+            burst,
+            headers: HeaderStyle::default(),
+        }
+    }
+
+    /// `limit` requests per `window`; draft-6 headers.
+    pub fn fixed_window(limit: u32, window: Duration) -> RateLimit {
+        RateLimit::FixedWindow {
+            limit,
+            window,
+            headers: HeaderStyle::default(),
+        }
+    }
+
+    /// Which headers replies carry.
+    pub fn headers(mut self, style: HeaderStyle) -> RateLimit {
+        match &mut self {
+            RateLimit::TokenBucket { headers, .. } | RateLimit::FixedWindow { headers, .. } => {
+                *headers = style;
+            }
+        }
+        self
+    }
+
+    pub fn header_style(&self) -> HeaderStyle {
+        match self {
+            RateLimit::TokenBucket { headers, .. } | RateLimit::FixedWindow { headers, .. } => {
+                *headers
+            }
+        }
+    }
+
+    /// Rejects limits no server could have: a bucket with no room or no refill, a window
+    /// that is empty or longer than a year. (A window `limit` of 0 is allowed: every request
+    /// is refused.)
+    pub fn validate(&self) -> Result<(), String> {
+        match *self {
+            RateLimit::TokenBucket { rate, .. } if !(rate.is_finite() && rate > 0.0) => {
+                Err(format!(
+                    "token bucket rate must be a positive number of tokens per second, not {rate}"
+                ))
+            }
+            RateLimit::TokenBucket { burst: 0, .. } => {
+                Err("token bucket burst must be at least 1".to_owned())
+            }
+            RateLimit::FixedWindow { window, .. } if window.is_zero() => {
+                Err("fixed window must be at least 1 ms long".to_owned())
+            }
+            RateLimit::FixedWindow { window, .. } if window > MAX_WINDOW => Err(format!(
+                "fixed window must be at most a year, not {window:?}"
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+const MAX_WINDOW: Duration = Duration::from_secs(366 * 24 * 3600);

@@ -1,20 +1,21 @@
-//! The one handler every request goes through: record it, apply the first matching fault,
-//! add the configured latency, check the provider's auth, and dispatch by path prefix to
-//! the provider module. Routing is done here by hand (not with axum's path extractors) so
+//! The one handler every request goes through: record it, check the rate limit, apply the
+//! first matching fault, add the configured latency, check the provider's auth, and dispatch
+//! by path prefix to the provider module. Routing is done here by hand (not with axum's path extractors) so
 //! that IDs are exactly one percent-decoded segment and faults see the raw path.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Request, State};
-use axum::http::HeaderValue;
 use axum::http::request::Parts;
 use axum::response::Response;
 
 use super::http::{Dialect, Req, reply};
 use super::model::{FaultKind, Recorded};
-use super::{CONTROL_PREFIX, Shared, clock, control, faults, messaging, samba, threads};
+use super::ratelimit::{self, Decision};
+use super::{CONTROL_PREFIX, Shared, control, faults, messaging, samba, threads};
 use super::{zep, zep_v4};
 
 /// Largest request body read (a 1000-ID batch is ~50 KB; this only guards memory).
@@ -33,15 +34,31 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
     if path == CONTROL_PREFIX || path.starts_with(&format!("{CONTROL_PREFIX}/")) {
         return control::handle(&shared, parts.method.as_str(), &path, &body);
     }
-    let fault = {
+    let dialect = Dialect::of_path(&path);
+    // Recorded first (so tests see refused requests), then limited, then faulted; a refused
+    // request never reaches the faults. Only provider routes are limited.
+    let (decision, fault) = {
         let mut state = shared.lock();
         state.log.push(record(&parts, &body));
-        state.faults.hit(parts.method.as_str(), &path)
+        let decision = match (dialect, state.limiter.as_mut()) {
+            (Some(_), Some(limiter)) => Some(limiter.check(Instant::now())),
+            _ => None,
+        };
+        if decision.is_some_and(|d| !d.allowed) {
+            state.rate_limited += 1;
+            (decision, None)
+        } else {
+            (decision, state.faults.hit(parts.method.as_str(), &path))
+        }
     };
     if !shared.opts.latency.is_zero() {
         tokio::time::sleep(shared.opts.latency).await;
     }
-    let dialect = Dialect::of_path(&path);
+    if let (Some(dialect), Some(decision)) = (dialect, decision)
+        && !decision.allowed
+    {
+        return ratelimit::too_many_requests(dialect, &decision);
+    }
     let response = match fault {
         Some(FaultKind::Delay(delay)) => {
             tokio::time::sleep(delay).await;
@@ -52,7 +69,7 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
         Some(kind) => faults::reply_for(dialect, &kind),
         None => serve(&shared, dialect, parts, body),
     };
-    with_rate_limit_headers(dialect, response)
+    with_rate_limit_headers(decision, response)
 }
 
 fn record(parts: &Parts, body: &Bytes) -> Recorded {
@@ -104,19 +121,11 @@ fn serve(shared: &Arc<Shared>, dialect: Option<Dialect>, parts: Parts, body: Byt
     }
 }
 
-/// Zep cloud puts `X-RateLimit-*` on every reply; the emulator never runs out except when a
-/// fault says 429.
-fn with_rate_limit_headers(dialect: Option<Dialect>, mut response: Response) -> Response {
-    if !matches!(dialect, Some(Dialect::Zep | Dialect::ZepV4)) {
-        return response;
-    }
-    let remaining = if response.status() == 429 { "0" } else { "999" };
-    let reset = (clock::now().as_second() + 60).to_string();
-    let headers = response.headers_mut();
-    headers.insert("x-ratelimit-limit", HeaderValue::from_static("1000"));
-    headers.insert("x-ratelimit-remaining", HeaderValue::from_static(remaining));
-    if let Ok(reset) = HeaderValue::from_str(&reset) {
-        headers.insert("x-ratelimit-reset", reset);
+/// The rate limiter's headers when a limit is on. Without one, no limit headers at all,
+/// like a server that has none (a client must then run at full speed).
+fn with_rate_limit_headers(decision: Option<Decision>, mut response: Response) -> Response {
+    if let Some(decision) = decision {
+        decision.apply(&mut response);
     }
     response
 }

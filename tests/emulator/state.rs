@@ -1,8 +1,11 @@
 //! Everything the emulator remembers, in one struct behind one mutex (see
-//! [`super::Shared::lock`]): each provider's table, the armed faults and the request log.
+//! [`super::Shared::lock`]): each provider's table, the armed faults, the rate limiter and
+//! the request log.
+
+use std::time::Instant;
 
 use super::model::{Recorded, Seed};
-use super::{faults, messaging, samba, threads, zep, zep_v4};
+use super::{faults, messaging, ratelimit, samba, threads, zep, zep_v4};
 
 #[derive(Default)]
 pub(crate) struct State {
@@ -13,6 +16,11 @@ pub(crate) struct State {
     pub messaging: messaging::Sessions,
     pub faults: faults::Armed,
     pub log: Vec<Recorded>,
+    /// The rate limit, when one is on. It sits under the same lock as the log, so a request
+    /// is recorded and counted against the limit in one step.
+    pub limiter: Option<ratelimit::Limiter>,
+    /// How many requests the limiter refused (429).
+    pub rate_limited: usize,
     /// Bumped by [`State::reset`]; background work started before a reset compares it and
     /// gives up, so a pending v4 task cannot delete a thread seeded after the reset.
     pub generation: u64,
@@ -78,10 +86,14 @@ impl State {
         Ok(())
     }
 
-    /// Forgets every record, fault and logged request.
+    /// Forgets every record, fault and logged request, and the refusal count. A rate limit
+    /// stays on (like the options), but starts over: a full bucket, no window yet.
     pub fn reset(&mut self) {
+        let limiter = (self.limiter.as_ref())
+            .map(|limiter| ratelimit::Limiter::new(limiter.config(), Instant::now()));
         *self = State {
             generation: self.generation + 1,
+            limiter,
             ..State::default()
         };
     }

@@ -1,0 +1,366 @@
+//! When the next request to one provider may start: pacing to the provider's rate limit
+//! without being told it, so that a run neither bursts into 429s nor stalls after them.
+//!
+//! Three sources, strongest first: what the server's headers say (`RateLimit-*` draft 6/7,
+//! `X-RateLimit-*`), a run-wide pause the server asked for (a long `Retry-After`, an
+//! exhausted window), and, without headers, a rate learned from 429s (cut to just under
+//! the rate the server was admitting, then probed upwards while requests succeed, as the
+//! AWS SDKs' adaptive mode does). `--rate` / `rate` is a ceiling over all of them.
+//! This file knows nothing of providers or profiles.
+
+use std::collections::VecDeque;
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime};
+
+use reqwest::StatusCode;
+use reqwest::header::HeaderMap;
+use tokio::time::Instant;
+
+/// A `Retry-After` longer than this is a window to wait out, for the whole run; a shorter
+/// one (a token bucket's "one more token in a moment") only delays the request that got it,
+/// while the learned rate keeps the rest just under the limit.
+const RUN_WIDE_PAUSE: Duration = Duration::from_secs(2);
+/// After a cut, 429s from requests already in flight say nothing new.
+const CUT_QUIET: Duration = Duration::from_millis(500);
+/// How far back successes count towards the admitted rate.
+const ADMITTED_WINDOW: Duration = Duration::from_secs(1);
+/// A cut lands this far under the rate the server was admitting.
+const CUT_TO: f64 = 0.9;
+/// Each success raises the learned rate by this share of a request per second.
+const PROBE_STEP: f64 = 0.02;
+/// The learned rate never falls below this (requests per second).
+const MIN_RATE: f64 = 0.01;
+
+/// The pacing state of one run against one provider.
+pub struct Pacer {
+    /// Requests per second at most (`--rate`, the profile's `rate`).
+    ceiling: Option<f64>,
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    /// The earliest start of the next request.
+    next: Option<Instant>,
+    /// Nobody starts before this: the server asked the whole run to wait.
+    paused_until: Option<Instant>,
+    /// The server's own account of its window, from the latest reply that had one.
+    window: Option<Window>,
+    /// Requests per second learned from 429s; `None` until the first one.
+    learned: Option<f64>,
+    last_cut: Option<Instant>,
+    /// When recent successful replies came, to estimate the admitted rate.
+    successes: VecDeque<Instant>,
+    first_reply: Option<Instant>,
+}
+
+/// What the headers said: `remaining` requests until `reset`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Window {
+    remaining: f64,
+    reset: Instant,
+}
+
+/// What the pacer tells a caller who is waiting for its turn.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Wait {
+    /// Start now.
+    Go,
+    /// Start at this instant; `why` says what holds it back, for progress and logs.
+    Until(Instant, String),
+}
+
+impl Pacer {
+    pub fn new(ceiling: Option<f64>) -> Pacer {
+        Pacer {
+            ceiling,
+            state: Mutex::new(State::default()),
+        }
+    }
+
+    /// Reserves the next start: when this caller may send. Each call takes one slot.
+    pub fn reserve(&self, now: Instant) -> Wait {
+        let mut s = self.state.lock().expect("never poisoned");
+        let mut at = s.next.map_or(now, |n| n.max(now));
+        let mut why = None;
+        if let Some(p) = s.paused_until.filter(|p| *p > at) {
+            at = p;
+            why = Some("the provider asked to wait".to_owned());
+        }
+        let mut spacing = self.ceiling.map_or(Duration::ZERO, per);
+        if let Some(rate) = s.learned {
+            spacing = spacing.max(per(rate));
+        }
+        if let Some(w) = s.window.as_mut() {
+            if w.reset <= at {
+                s.window = None; // a new window: its numbers come with the next reply
+            } else if w.remaining < 1.0 {
+                why = Some(format!(
+                    "rate limited by provider: 0 left, window resets in {}",
+                    humantime::format_duration(round_s(w.reset - now))
+                ));
+                at = w.reset;
+            } else {
+                // Spread what is left over the time to the reset instead of a burst.
+                spacing = spacing.max((w.reset - at).div_f64(w.remaining));
+                w.remaining -= 1.0;
+            }
+        }
+        s.next = Some(at + spacing);
+        match (at > now, why) {
+            (false, _) => Wait::Go,
+            (true, why) => Wait::Until(at, why.unwrap_or_else(|| "paced".into())),
+        }
+    }
+
+    /// Learns from a reply: its limit headers, a 429, or one more success. Returns how long
+    /// the request that got a 429 must wait before its retry (the server's hint in full).
+    pub fn observe(
+        &self,
+        status: StatusCode,
+        headers: &HeaderMap,
+        hint: Option<Duration>,
+        now: Instant,
+    ) {
+        let mut s = self.state.lock().expect("never poisoned");
+        s.first_reply.get_or_insert(now);
+        let window = window_from(headers, now);
+        if let Some(w) = window {
+            s.window = Some(w);
+        }
+        if status != StatusCode::TOO_MANY_REQUESTS {
+            s.successes.push_back(now);
+            while s
+                .successes
+                .front()
+                .is_some_and(|t| now - *t > ADMITTED_WINDOW)
+            {
+                s.successes.pop_front();
+            }
+            if let Some(rate) = s.learned.as_mut() {
+                *rate += PROBE_STEP;
+            }
+            return;
+        }
+        let exhausted = window.is_some_and(|w| w.remaining < 1.0);
+        if let Some(d) = hint.filter(|d| *d >= RUN_WIDE_PAUSE || exhausted) {
+            let until = now + d;
+            s.paused_until = Some(s.paused_until.map_or(until, |p| p.max(until)));
+        }
+        if window.is_some() || s.last_cut.is_some_and(|c| now - c < CUT_QUIET) {
+            return; // the headers pace us; or this 429 was already counted
+        }
+        let seen =
+            (now - s.first_reply.unwrap_or(now)).clamp(Duration::from_millis(100), ADMITTED_WINDOW);
+        // With no success to measure, there is no rate to cut to: the hint alone decides.
+        let admitted =
+            (!s.successes.is_empty()).then(|| s.successes.len() as f64 / seen.as_secs_f64());
+        let cut = match (admitted, s.learned) {
+            (Some(a), current) => (a * CUT_TO).min(current.unwrap_or(f64::INFINITY) * CUT_TO),
+            (None, Some(current)) => current * CUT_TO,
+            (None, None) => return,
+        };
+        s.learned = Some(cut.max(MIN_RATE));
+        s.last_cut = Some(now);
+        tracing::debug!(
+            "rate limited: pacing at {:.1} requests/s",
+            cut.max(MIN_RATE)
+        );
+    }
+}
+
+fn per(rate: f64) -> Duration {
+    Duration::from_secs_f64(1.0 / rate.max(MIN_RATE))
+}
+
+fn round_s(d: Duration) -> Duration {
+    Duration::from_secs(d.as_secs() + u64::from(d.subsec_nanos() > 0))
+}
+
+/// The window a reply announces, in any of the header styles providers use: draft-7/8's
+/// one `RateLimit: limit=.., remaining=.., reset=..`, draft-6's `RateLimit-Remaining` and
+/// `RateLimit-Reset` (seconds), or `X-RateLimit-Remaining` and `X-RateLimit-Reset` (Zep:
+/// unix seconds; a small number is read as seconds from now). Remaining may be negative.
+fn window_from(headers: &HeaderMap, now: Instant) -> Option<Window> {
+    let text = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+    };
+    let num = |v: &str| v.parse::<f64>().ok().filter(|n| n.is_finite());
+    let combined = text("ratelimit").and_then(|v| {
+        let field = |key: &str| {
+            v.split([',', ';'])
+                .filter_map(|p| p.trim().split_once('='))
+                .find(|(k, _)| k.trim() == key)
+                .and_then(|(_, n)| num(n.trim()))
+        };
+        Some((field("remaining")?, field("reset")?))
+    });
+    let draft6 = || {
+        Some((
+            num(text("ratelimit-remaining")?)?,
+            num(text("ratelimit-reset")?)?,
+        ))
+    };
+    let x = || {
+        Some((
+            num(text("x-ratelimit-remaining")?)?,
+            num(text("x-ratelimit-reset")?)?,
+        ))
+    };
+    let (remaining, reset) = combined.or_else(draft6).or_else(x)?;
+    let secs = if reset > 1e9 {
+        let epoch = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .ok()?;
+        (reset - epoch.as_secs_f64()).max(0.0)
+    } else {
+        reset.max(0.0)
+    };
+    let reset = now + Duration::try_from_secs_f64(secs.min(86_400.0)).ok()?;
+    Some(Window {
+        remaining: remaining.max(0.0),
+        reset,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, HeaderValue::from_str(v).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn every_header_style_gives_the_window() {
+        let now = Instant::now();
+        let want = Window {
+            remaining: 5.0,
+            reset: now + Duration::from_secs(10),
+        };
+        for h in [
+            headers(&[("ratelimit-remaining", "5"), ("ratelimit-reset", "10")]),
+            headers(&[("ratelimit", "limit=100, remaining=5, reset=10")]),
+            headers(&[("x-ratelimit-remaining", "5"), ("x-ratelimit-reset", "10")]),
+        ] {
+            assert_eq!(window_from(&h, now), Some(want), "{h:?}");
+        }
+        let epoch = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap();
+        let h = headers(&[
+            ("x-ratelimit-remaining", "-3"),
+            ("x-ratelimit-reset", &(epoch.as_secs() + 60).to_string()),
+        ]);
+        let w = window_from(&h, now).unwrap();
+        assert_eq!(w.remaining, 0.0, "a negative remainder is none left");
+        assert!(w.reset > now + Duration::from_secs(58));
+        assert_eq!(
+            window_from(&headers(&[("ratelimit-reset", "x")]), now),
+            None
+        );
+    }
+
+    #[test]
+    fn the_remainder_is_spread_over_the_window() {
+        let pacer = Pacer::new(None);
+        let now = Instant::now();
+        let h = headers(&[("ratelimit-remaining", "4"), ("ratelimit-reset", "8")]);
+        pacer.observe(StatusCode::OK, &h, None, now);
+        assert_eq!(pacer.reserve(now), Wait::Go);
+        // 4 left over 8 s: one every 2 s.
+        match pacer.reserve(now) {
+            Wait::Until(at, _) => assert_eq!(at - now, Duration::from_secs(2)),
+            w => panic!("{w:?}"),
+        }
+    }
+
+    #[test]
+    fn an_exhausted_window_waits_for_its_reset_and_says_so() {
+        let pacer = Pacer::new(None);
+        let now = Instant::now();
+        let h = headers(&[("ratelimit-remaining", "0"), ("ratelimit-reset", "751")]);
+        pacer.observe(StatusCode::OK, &h, None, now);
+        match pacer.reserve(now) {
+            Wait::Until(at, why) => {
+                assert_eq!(at - now, Duration::from_secs(751));
+                assert_eq!(
+                    why,
+                    "rate limited by provider: 0 left, window resets in 12m 31s"
+                );
+            }
+            w => panic!("{w:?}"),
+        }
+    }
+
+    #[test]
+    fn a_429_without_headers_cuts_to_just_under_the_admitted_rate_then_probes_up() {
+        let pacer = Pacer::new(None);
+        let start = Instant::now();
+        // 100 successes over one second, then a 429.
+        for i in 0..100 {
+            pacer.observe(
+                StatusCode::OK,
+                &HeaderMap::new(),
+                None,
+                start + Duration::from_millis(i * 10),
+            );
+        }
+        let at = start + Duration::from_secs(1);
+        pacer.observe(
+            StatusCode::TOO_MANY_REQUESTS,
+            &HeaderMap::new(),
+            Some(Duration::from_secs(1)),
+            at,
+        );
+        let learned = pacer.state.lock().unwrap().learned.unwrap();
+        assert!((85.0..=95.0).contains(&learned), "{learned}");
+        assert_eq!(
+            pacer.state.lock().unwrap().paused_until,
+            None,
+            "a one-second hint is not a run-wide pause"
+        );
+        // A second 429 from the same burst does not cut again.
+        pacer.observe(
+            StatusCode::TOO_MANY_REQUESTS,
+            &HeaderMap::new(),
+            None,
+            at + Duration::from_millis(10),
+        );
+        assert_eq!(pacer.state.lock().unwrap().learned.unwrap(), learned);
+        pacer.observe(
+            StatusCode::OK,
+            &HeaderMap::new(),
+            None,
+            at + Duration::from_millis(20),
+        );
+        assert!(
+            pacer.state.lock().unwrap().learned.unwrap() > learned,
+            "probes upwards"
+        );
+    }
+
+    #[test]
+    fn a_long_retry_after_pauses_the_whole_run() {
+        let pacer = Pacer::new(Some(1000.0));
+        let now = Instant::now();
+        pacer.observe(
+            StatusCode::TOO_MANY_REQUESTS,
+            &HeaderMap::new(),
+            Some(Duration::from_secs(30)),
+            now,
+        );
+        match pacer.reserve(now) {
+            Wait::Until(at, _) => assert_eq!(at - now, Duration::from_secs(30)),
+            w => panic!("{w:?}"),
+        }
+    }
+}

@@ -294,6 +294,7 @@ impl Http {
             attempt += 1;
             let permit = self.in_flight.acquire().await.expect("never closed");
             if let Err(error) = self.wait_turn().await {
+                self.pacer.forget(); // reserved, never sent
                 return Err(Failure {
                     error,
                     attempts: attempt - 1,
@@ -332,6 +333,7 @@ impl Http {
                         }
                     }
                     Err(e) => {
+                        self.pacer.forget();
                         tracing::info!("{} {} -> {e}", req.method, req.url);
                         (e.retryable() && failures < self.retries).then(|| {
                             failures += 1;

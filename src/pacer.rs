@@ -52,6 +52,8 @@ struct State {
     /// When recent successful replies came, to estimate the admitted rate.
     successes: VecDeque<Instant>,
     first_reply: Option<Instant>,
+    /// Requests started and not yet answered: a reply's remainder does not count them yet.
+    outstanding: u32,
 }
 
 /// What the headers said: `remaining` requests until `reset`.
@@ -107,14 +109,21 @@ impl Pacer {
             }
         }
         s.next = Some(at + spacing);
+        s.outstanding += 1;
         match (at > now, why) {
             (false, _) => Wait::Go,
             (true, why) => Wait::Until(at, why.unwrap_or_else(|| "paced".into())),
         }
     }
 
-    /// Learns from a reply: its limit headers, a 429, or one more success. Returns how long
-    /// the request that got a 429 must wait before its retry (the server's hint in full).
+    /// A reserved request that got no reply (a transport error): it no longer counts.
+    pub fn forget(&self) {
+        let mut s = self.state.lock().expect("never poisoned");
+        s.outstanding = s.outstanding.saturating_sub(1);
+    }
+
+    /// Learns from the reply to a reserved request: its limit headers, a 429, or one more
+    /// success.
     pub fn observe(
         &self,
         status: StatusCode,
@@ -123,9 +132,12 @@ impl Pacer {
         now: Instant,
     ) {
         let mut s = self.state.lock().expect("never poisoned");
+        s.outstanding = s.outstanding.saturating_sub(1);
         s.first_reply.get_or_insert(now);
         let window = window_from(headers, now);
-        if let Some(w) = window {
+        if let Some(mut w) = window {
+            // The requests still in flight will spend part of what the server says is left.
+            w.remaining = (w.remaining - f64::from(s.outstanding)).max(0.0);
             s.window = Some(w);
         }
         if status != StatusCode::TOO_MANY_REQUESTS {

@@ -342,17 +342,7 @@ impl Http {
                     }
                 };
             let Some(delay) = delay else {
-                return match result {
-                    Ok(reply) => Ok(Reply {
-                        attempts: attempt,
-                        earlier_lost: lost,
-                        ..reply
-                    }),
-                    Err(error) => Err(Failure {
-                        error,
-                        attempts: attempt,
-                    }),
-                };
+                return settle(result, attempt, lost);
             };
             let status = result.as_ref().ok().map(|r| r.status);
             let what = status.map_or_else(|| "no reply".to_owned(), |s| s.as_u16().to_string());
@@ -379,17 +369,7 @@ impl Http {
                         attempts: attempt,
                     });
                 }
-                return match result {
-                    Ok(reply) => Ok(Reply {
-                        attempts: attempt,
-                        earlier_lost: lost,
-                        ..reply
-                    }),
-                    Err(error) => Err(Failure {
-                        error,
-                        attempts: attempt,
-                    }),
-                };
+                return settle(result, attempt, lost);
             }
             lost |= lost_now;
         }
@@ -504,6 +484,22 @@ impl Http {
             _ = tokio::time::sleep_until(at) => Ok(()),
             _ = self.stop.cancelled() => Err(HttpError::NotSent(format!("waiting to be sent ({why})"))),
         }
+    }
+}
+
+/// How a send ends: the last answer stands, with the attempts it took.
+fn settle(
+    result: Result<Reply, HttpError>,
+    attempts: u32,
+    earlier_lost: bool,
+) -> Result<Reply, Failure> {
+    match result {
+        Ok(reply) => Ok(Reply {
+            attempts,
+            earlier_lost,
+            ..reply
+        }),
+        Err(error) => Err(Failure { error, attempts }),
     }
 }
 

@@ -1,6 +1,7 @@
 //! Session IDs as they come in: from arguments, a file or stdin. Validated here, before
 //! anything is sent, so that a hostile or mangled ID can never reach a URL.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncReadExt, BufReader};
@@ -112,10 +113,10 @@ pub fn parse_line(raw: &[u8]) -> Option<Item> {
 
 impl Item {
     /// What makes two lines the same session: the ID, and the profile it is routed to.
-    pub fn key(&self) -> String {
+    pub fn key(&self) -> Cow<'_, str> {
         match self {
-            Item::Id(id) | Item::Invalid { id, .. } => id.clone(),
-            Item::Routed { profile, id } => format!("{profile}\t{id}"),
+            Item::Id(id) | Item::Invalid { id, .. } => Cow::Borrowed(id),
+            Item::Routed { profile, id } => Cow::Owned(format!("{profile}\t{id}")),
         }
     }
 }
@@ -188,12 +189,15 @@ pub async fn stream_lines<R: AsyncRead + Unpin>(
         } else {
             parse_line(&line)
         };
-        match item {
-            Some(item @ Item::Invalid { .. }) if !seen_invalid.first_time(&item.key()) => {}
-            Some(item)
-                if !matches!(item, Item::Invalid { .. }) && !seen.first_time(&item.key()) => {}
-            Some(item) => batch.push(item),
-            None => {}
+        if let Some(item) = item {
+            // Refused lines are reported once each, apart from the IDs they resemble.
+            let seen = match item {
+                Item::Invalid { .. } => &mut seen_invalid,
+                _ => &mut seen,
+            };
+            if seen.first_time(&item.key()) {
+                batch.push(item);
+            }
         }
         if batch.len() == chunk || (!batch.is_empty() && reader.buffer().is_empty()) {
             let full = std::mem::replace(&mut batch, Vec::with_capacity(chunk));

@@ -52,41 +52,36 @@ impl Targets {
         }
     }
 
+    /// Where `item` goes: its profile's target, or the run's one profile for a bare ID;
+    /// `None` for a line that cannot be sent here.
+    pub fn target_of(&self, item: &Item) -> Option<usize> {
+        match item {
+            Item::Id(_) => self.default,
+            Item::Routed { profile, .. } => self.list.iter().position(|t| &t.name == profile),
+            Item::Invalid { .. } => None,
+        }
+    }
+
     /// Sorts a chunk's items by target, emitting at once every line that cannot be sent.
     fn route(&self, items: Vec<Item>, emit: &mut impl FnMut(SessionResult)) -> Vec<Vec<String>> {
         let mut groups = vec![Vec::new(); self.list.len()];
         for item in items {
-            let (target, id) = match item {
-                Item::Id(id) => match self.default {
-                    Some(t) => (t, id),
-                    None => {
-                        emit(SessionResult::failed(
-                            id,
-                            "no profile: with --all-profiles every line must be `profile<TAB>id`",
-                        ));
-                        continue;
-                    }
-                },
-                Item::Routed { profile, id } => {
-                    match self.list.iter().position(|t| t.name == profile) {
-                        Some(t) => (t, id),
-                        None => {
-                            let mut r = SessionResult::failed(
-                                id,
-                                format!("profile `{profile}` is not in this run; nothing sent"),
-                            );
-                            r.profile = Some(profile);
-                            emit(r);
-                            continue;
-                        }
-                    }
+            match (self.target_of(&item), item) {
+                (Some(t), Item::Id(id) | Item::Routed { id, .. }) => groups[t].push(id),
+                (_, Item::Id(id)) => emit(SessionResult::failed(
+                    id,
+                    "no profile: with --all-profiles every line must be `profile<TAB>id`",
+                )),
+                (_, Item::Routed { profile, id }) => {
+                    let mut r = SessionResult::failed(
+                        id,
+                        format!("profile `{profile}` is not in this run; nothing sent"),
+                    );
+                    r.profile = Some(profile);
+                    emit(r);
                 }
-                Item::Invalid { id, why } => {
-                    emit(SessionResult::failed(id, why));
-                    continue;
-                }
-            };
-            groups[target].push(id);
+                (_, Item::Invalid { id, why }) => emit(SessionResult::failed(id, why)),
+            }
         }
         groups
     }
@@ -183,10 +178,7 @@ pub async fn run(
                             continue;
                         }
                         if plan.dry_run == Some(DryRun::Client) {
-                            let would = match plan.action {
-                                Action::End => Outcome::WouldEnd,
-                                Action::Delete => Outcome::WouldDelete,
-                            };
+                            let would = crate::provider::would(plan.action);
                             ids.into_iter().for_each(|id| emit(targets.tagged(target, SessionResult::new(id, would))));
                             continue;
                         }

@@ -36,6 +36,13 @@ fn writes(env: &Env) -> Vec<String> {
         .collect()
 }
 
+/// The binary on `profile`, with "now" at [`NOW`].
+fn at_now(env: &Env, profile: &str) -> assert_cmd::Command {
+    let mut cmd = env.cmd(profile);
+    cmd.env("SESSIONCTL_NOW", NOW);
+    cmd
+}
+
 fn stderr_of(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
@@ -53,9 +60,7 @@ fn occupied_samba_meetings_survive_the_cron_sweep() {
         samba("ds-unknown", OLD, None),
         samba("ds-0-new", RECENT, Some(0)),
     ]);
-    let out = env
-        .cmd("samba")
-        .env("SESSIONCTL_NOW", NOW)
+    let out = at_now(&env, "samba")
         .args(["-q", "-o", "ndjson", "end-many", "--idle-for", "2h"])
         .output()
         .unwrap();
@@ -235,9 +240,7 @@ fn over_the_cap_nothing_is_sent_and_the_exit_code_is_4() {
         ),
     ];
     for (args, needle) in cases {
-        let out = env
-            .cmd("eliza")
-            .env("SESSIONCTL_NOW", NOW)
+        let out = at_now(&env, "eliza")
             .args(&args)
             .write_stdin(stdin.clone())
             .output()
@@ -275,13 +278,7 @@ fn max_per_run_holds_per_profile_and_max_for_the_total() {
     );
     env.emu
         .seed_many((0..3).map(|i| Seed::messaging(&format!("m-{i}"), "2024-06-01T07:00:00.000Z")));
-    let run = |args: &[&str]| {
-        env.cmd("capped")
-            .env("SESSIONCTL_NOW", NOW)
-            .args(args)
-            .output()
-            .unwrap()
-    };
+    let run = |args: &[&str]| at_now(&env, "capped").args(args).output().unwrap();
     let out = run(&["end-many", "--idle-for", "1h"]);
     assert_eq!(out.status.code(), Some(4));
     assert!(
@@ -308,9 +305,7 @@ fn the_total_cap_counts_every_profile() {
         Seed::messaging("m-1", "2024-06-01T07:00:00.000Z"),
         Seed::zep_session("z-1", OLD),
     ]);
-    let out = env
-        .cmd("eliza")
-        .env("SESSIONCTL_NOW", NOW)
+    let out = at_now(&env, "eliza")
         .args([
             "end-many",
             "--idle-for",
@@ -345,9 +340,7 @@ fn a_profile_tab_id_pipe_reaches_the_right_profiles() {
         Seed::messaging("m-1", "2024-06-01T07:00:00.000Z"),
         Seed::zep_session("z-1", OLD),
     ]);
-    let out = env
-        .cmd("eliza")
-        .env("SESSIONCTL_NOW", NOW)
+    let out = at_now(&env, "eliza")
         .args(["-o", "ids", "list", "--idle-for", "1h", "--all-profiles"])
         .output()
         .unwrap();

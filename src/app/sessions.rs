@@ -452,17 +452,8 @@ async fn read_ahead(
     let mut held = Vec::new();
     let names: Vec<&str> = targets.list.iter().map(|t| t.name.as_str()).collect();
     while let Some(items) = rx.recv().await {
-        for item in &items {
-            let target = match item {
-                Item::Id(_) => targets.default,
-                Item::Routed { profile, .. } => {
-                    targets.list.iter().position(|t| &t.name == profile)
-                }
-                Item::Invalid { .. } => None,
-            };
-            if let Some(t) = target {
-                counts[t] += 1;
-            }
+        for t in items.iter().filter_map(|item| targets.target_of(item)) {
+            counts[t] += 1;
         }
         held.extend(items);
         if let Err(over) = caps.check(&counts, &names, action, false) {

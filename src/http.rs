@@ -290,20 +290,31 @@ impl Http {
         // Retries spent on errors; a 429 spends none (a rate limit is not a failure).
         let mut failures = 0;
         let mut lost = false;
+        // Every attempt so far was turned away by a rate limit or never connected: only
+        // then may a request that is given up on claim that nothing was done.
+        let mut untouched = true;
+        let mut last = None;
         loop {
             attempt += 1;
             let permit = self.in_flight.acquire().await.expect("never closed");
             if let Err(error) = self.wait_turn().await {
                 self.pacer.forget(); // reserved, never sent
-                return Err(Failure {
-                    error,
-                    attempts: attempt - 1,
-                });
+                return match last {
+                    Some(last) if !untouched => settle(last, attempt - 1, lost),
+                    _ => Err(Failure {
+                        error,
+                        attempts: attempt - 1,
+                    }),
+                };
             }
             let started = Instant::now();
             let result = self.send_once(&req).await;
             drop(permit);
             let lost_now = matches!(&result, Err((_, true)));
+            untouched &= match &result {
+                Ok(reply) => reply.status == StatusCode::TOO_MANY_REQUESTS,
+                Err(_) => !lost_now,
+            };
             let result = result.map_err(|(e, _)| e);
             let delay =
                 match &result {
@@ -352,6 +363,9 @@ impl Http {
                 req.url
             );
             if self.deadline.is_some_and(|d| Instant::now() + delay > d) {
+                if !untouched {
+                    return settle(result, attempt, lost); // it may have been done: say what we know
+                }
                 return Err(Failure {
                     error: HttpError::PastDeadline(format!(
                         "the provider asked to wait {} ({what}), past the run's --deadline",
@@ -361,9 +375,9 @@ impl Http {
                 });
             }
             if !self.pause(delay).await {
-                // Interrupted. Rate limited: nothing was done. Otherwise the last answer
-                // stands.
-                if status == Some(StatusCode::TOO_MANY_REQUESTS) {
+                // Interrupted. Only ever rate limited: nothing was done. Otherwise the last
+                // answer stands.
+                if untouched && status == Some(StatusCode::TOO_MANY_REQUESTS) {
                     return Err(Failure {
                         error: HttpError::NotSent("rate limited (429)".into()),
                         attempts: attempt,
@@ -372,6 +386,7 @@ impl Http {
                 return settle(result, attempt, lost);
             }
             lost |= lost_now;
+            last = Some(result);
         }
     }
 

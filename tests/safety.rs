@@ -588,3 +588,26 @@ fn ctrl_c_while_waiting_out_a_429_reports_skipped() {
     assert!(r["error"].as_str().unwrap().contains("nothing was done"));
     assert!(env.emu.messaging_exists("waiting"));
 }
+
+#[test]
+fn a_request_that_may_have_been_done_is_never_reported_skipped() {
+    let env = Env::new();
+    env.emu.seed(Seed::messaging("gone", OLD));
+    // The first DELETE is applied and its reply lost; the retry is rate limited for longer
+    // than the deadline allows. The session is gone: "nothing was done" would be a lie.
+    env.emu
+        .fault(Fault::drop_after_apply().method("DELETE").times(1));
+    env.emu.fault(
+        Fault::status(429)
+            .retry_after("30")
+            .method("DELETE")
+            .times(1),
+    );
+    let (doc, code) = env.json("eliza", &["end", "gone", "--deadline", "2s"]);
+    assert_eq!(code, 1, "{doc:#}");
+    let r = result_of(&doc, "gone");
+    assert_eq!(r["outcome"], "failed", "{doc:#}");
+    assert_eq!(r["status"], 429);
+    assert_eq!(r["attempts"], 2);
+    assert!(!env.emu.messaging_exists("gone"));
+}

@@ -70,8 +70,11 @@ enum Verdict {
     Drop,
     /// Not kept, and nothing after it can be either (the list is ordered by activity).
     Stop,
-    /// The provider must ask the server first.
-    Confirm(SessionRow),
+    /// The provider must ask the server first; `older` is the `--older-than` reason.
+    Confirm {
+        row: SessionRow,
+        older: Option<String>,
+    },
 }
 
 fn judge(provider: &dyn Provider, row: SessionRow, f: &Filter, now: Timestamp) -> Verdict {
@@ -110,7 +113,7 @@ fn judge(provider: &dyn Provider, row: SessionRow, f: &Filter, now: Timestamp) -
     let sweep = Sweep { now, idle_before };
     match provider.staleness(&row, &sweep) {
         Staleness::Fresh if provider.ordered_by_activity() => Verdict::Stop,
-        Staleness::Confirm => Verdict::Confirm(row),
+        Staleness::Confirm => Verdict::Confirm { row, older: reason },
         verdict => decided(row, verdict, now, reason),
     }
 }
@@ -118,7 +121,12 @@ fn judge(provider: &dyn Provider, row: SessionRow, f: &Filter, now: Timestamp) -
 /// A row as the sweep's verdict leaves it.
 fn decided(row: SessionRow, verdict: Staleness, now: Timestamp, older: Option<String>) -> Verdict {
     match verdict {
-        Staleness::Fresh | Staleness::Confirm => Verdict::Drop,
+        Staleness::Fresh => Verdict::Drop,
+        // A confirmation that asks for another is no proof: report it, never act on it.
+        Staleness::Confirm => {
+            let problem = "its activity could not be confirmed".to_owned();
+            Verdict::Keep(listed(row, None, now, None, Some(problem)))
+        }
         Staleness::Stale { since, reason } => {
             let reason = match older {
                 Some(older) => format!("{reason}; {older}"),
@@ -222,15 +230,8 @@ async fn confirm_all(
     let sweep = Sweep { now, idle_before };
     let confirmed = futures::future::join_all(verdicts.into_iter().map(|v| async move {
         match v {
-            Verdict::Confirm(row) => {
+            Verdict::Confirm { row, older } => {
                 let verdict = provider.confirm(&row, &sweep).await;
-                let older = filter.created_before.is_some().then(|| {
-                    let created = row.created.as_deref().and_then(parse_time);
-                    format!(
-                        "created {} ago",
-                        created.map_or("?".into(), |c| sweep.age(c))
-                    )
-                });
                 decided(row, verdict, now, older)
             }
             v => v,

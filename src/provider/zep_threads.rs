@@ -118,17 +118,11 @@ impl ZepThreads {
             Err(failed) => return failed,
         };
         super::each(ids, |id| {
-            let item = found.get(&id);
+            let uuid = resolved(&found, &id);
             async move {
-                match item {
-                    Some(LookupItem {
-                        found: true,
-                        uuid: Some(uuid),
-                        ..
-                    }) => self.delete_uuid(id, uuid.clone()).await,
-                    Some(_) => SessionResult::new(id, Outcome::NotFound)
-                        .with_error("no thread with this ID (lookup)"),
-                    None => SessionResult::failed(id, "the lookup reply did not mention this ID"),
+                match uuid {
+                    Ok(uuid) => self.delete_uuid(id, uuid.to_owned()).await,
+                    Err(outcome) => outcome(id),
                 }
             }
         })
@@ -235,6 +229,25 @@ impl ZepThreads {
     }
 }
 
+/// What a lookup says of `id`: its UUID, or the result it gets without one (the same for a
+/// delete and a server dry run, so a dry run never promises more than the delete does).
+fn resolved<'a>(
+    found: &'a HashMap<String, LookupItem>,
+    id: &str,
+) -> Result<&'a str, fn(String) -> SessionResult> {
+    match found.get(id) {
+        Some(LookupItem {
+            found: true,
+            uuid: Some(uuid),
+            ..
+        }) => Ok(uuid),
+        Some(_) => Err(|id| {
+            SessionResult::new(id, Outcome::NotFound).with_error("no thread with this ID (lookup)")
+        }),
+        None => Err(|id| SessionResult::failed(id, "the lookup reply did not mention this ID")),
+    }
+}
+
 #[async_trait]
 impl Provider for ZepThreads {
     fn supports(&self, action: Action, opts: &Options) -> Result<(), super::Unsupported> {
@@ -267,9 +280,9 @@ impl Provider for ZepThreads {
             return match self.lookup(&ids).await {
                 Ok(found) => ids
                     .into_iter()
-                    .map(|id| match found.get(&id) {
-                        Some(LookupItem { found: true, .. }) => SessionResult::new(id, would),
-                        _ => SessionResult::new(id, Outcome::NotFound),
+                    .map(|id| match resolved(&found, &id) {
+                        Ok(_) => SessionResult::new(id, would),
+                        Err(outcome) => outcome(id),
                     })
                     .collect(),
                 Err(failed) => failed,

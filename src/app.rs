@@ -14,6 +14,7 @@ use crate::cli::{Cli, Command, ConfigAction, OutputFormat, RunArgs};
 use crate::config::{Config, ConfigError, Profile};
 use crate::ids::{self, Item};
 use crate::output;
+use crate::pacer::Holds;
 use crate::provider::{self, Action, ListError, Options, Provider};
 use crate::runner;
 use crate::stale;
@@ -208,12 +209,19 @@ impl Ctx<'_> {
     }
 
     /// The provider options of a run: the command's own, its flags, and its interrupt.
-    fn options(&self, run: &RunArgs, base: &Options, interrupt: &runner::Interrupt) -> Options {
+    fn options(
+        &self,
+        run: &RunArgs,
+        base: &Options,
+        interrupt: &runner::Interrupt,
+        holds: &Holds,
+    ) -> Options {
         Options {
             stop: interrupt.stop.clone(),
             rate: run.rate.map(|r| r.0),
             concurrency: run.concurrency.map(|c| c as usize),
-            deadline: run.deadline.map(|d| tokio::time::Instant::now() + d),
+            deadline: run.deadline,
+            holds: holds.clone(),
             ..base.clone()
         }
     }

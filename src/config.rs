@@ -78,6 +78,8 @@ struct RawProfile {
     #[serde(default, deserialize_with = "de_duration")]
     max_backoff: Option<Duration>,
     rate: Option<String>,
+    #[serde(default, deserialize_with = "de_duration")]
+    deadline: Option<Duration>,
     max_per_run: Option<u64>,
     #[serde(default)]
     allow_http: bool,
@@ -181,6 +183,8 @@ pub struct Profile {
     pub retries: u32,
     pub max_backoff: Duration,
     pub rate: Option<Rate>,
+    /// A run on this profile starts no request after this long (`--deadline` overrides).
+    pub deadline: Option<Duration>,
     /// The most sessions one run may act on here; a run that would act on more sends
     /// nothing (exit 4). A blast-radius cap against a wrong profile or a bad timestamp.
     pub max_per_run: Option<u64>,
@@ -282,6 +286,7 @@ impl Profile {
             retries,
             max_backoff,
             rate,
+            deadline: raw.deadline,
             max_per_run: raw.max_per_run,
         })
     }
@@ -580,23 +585,19 @@ mod tests {
         let c = parse(text).unwrap();
         assert_eq!(c.profiles.len(), 4);
         assert_eq!(c.profiles["zep-threads"].api_version, 4);
-        for key in [
-            "default_profile",
-            "provider",
-            "api_version",
-            "base_url",
-            "api_key",
-            "api_key_env",
-            "api_key_cmd",
-            "team_id",
-            "timeout",
-            "concurrency",
-            "batch_size",
-            "retries",
-            "max_backoff",
-            "rate",
-            "allow_http",
-        ] {
+        // Every key a profile accepts, as the deserializer itself lists them: a new key
+        // cannot be added without documenting it.
+        let err = parse("[profiles.x]\nprovider = \"zep\"\nbogus = 1\n").unwrap_err();
+        let err = err.to_string();
+        let (_, expected) = err
+            .split_once("expected one of")
+            .expect("serde lists the keys");
+        let keys: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+        assert!(
+            keys.len() >= 16 && keys.contains(&"max_per_run"),
+            "{keys:?}"
+        );
+        for key in keys.into_iter().chain(["default_profile"]) {
             assert!(
                 text.contains(&format!("{key} = ")),
                 "config.example.toml lacks {key}"

@@ -16,7 +16,7 @@ use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use crate::config::Profile;
-use crate::pacer::{Pacer, Wait};
+use crate::pacer::{Hold, Holds, Pacer, Wait};
 
 /// Statuses worth another try, as the official SDKs have it: the server may well answer
 /// differently in a moment. 400/401/403/404/409/422 are answers, not accidents, and so are
@@ -165,6 +165,8 @@ pub struct Request {
     url: Url,
     json: Option<serde_json::Value>,
     headers: Vec<(HeaderName, HeaderValue)>,
+    /// A 409 is worth another try (see [`Request::idempotent`]).
+    retry_conflict: bool,
 }
 
 impl Request {
@@ -174,12 +176,25 @@ impl Request {
             url,
             json: None,
             headers: Vec::new(),
+            retry_conflict: false,
         }
     }
 
     pub fn json(mut self, body: serde_json::Value) -> Request {
         self.json = Some(body);
         self
+    }
+
+    /// Sends `key` as the `Idempotency-Key` of every attempt. The server then treats a
+    /// repeat as the same request, and its 409 (the same key still being processed) is a
+    /// moment's conflict worth a retry, as the official SDKs treat it.
+    pub fn idempotent(mut self, key: &str) -> Request {
+        self.retry_conflict = true;
+        self.header("idempotency-key", key)
+    }
+
+    fn retryable(&self, status: StatusCode) -> bool {
+        retryable(status) || (self.retry_conflict && status == StatusCode::CONFLICT)
     }
 
     pub fn header(mut self, name: &'static str, value: &str) -> Request {
@@ -200,6 +215,8 @@ pub struct Http {
     /// When each request may start: the provider's limit, learned or announced, under the
     /// `--rate` ceiling. Shared by every request of the run to this provider.
     pacer: Pacer,
+    /// Where a request that waits for its turn says so, for the progress display.
+    holds: Holds,
     /// No request starts after this (`--deadline`): the rest are `skipped`.
     deadline: Option<Instant>,
     /// One permit per request in flight: `--concurrency` bounds requests, not batches, so a
@@ -227,6 +244,7 @@ impl Http {
         concurrency: usize,
         deadline: Option<Instant>,
         stop: CancellationToken,
+        holds: Holds,
     ) -> Http {
         // rustls needs one process-wide crypto provider; a second install is a no-op.
         let _ = rustls::crypto::ring::default_provider().install_default();
@@ -266,6 +284,7 @@ impl Http {
             retries: profile.retries,
             max_backoff: profile.max_backoff,
             pacer: Pacer::new(rate_per_sec),
+            holds,
             deadline,
             in_flight: Semaphore::new(concurrency),
             stop,
@@ -333,7 +352,7 @@ impl Http {
                             // The server's own hint is honoured in full: `max_backoff` caps
                             // blind back-off only.
                             Some(hint.unwrap_or_else(|| self.backoff(attempt)))
-                        } else if retryable(reply.status) && failures < self.retries {
+                        } else if req.retryable(reply.status) && failures < self.retries {
                             failures += 1;
                             Some(hint.map_or_else(
                                 || self.backoff(failures),
@@ -366,11 +385,15 @@ impl Http {
                 if !untouched {
                     return settle(result, attempt, lost); // it may have been done: say what we know
                 }
-                return Err(Failure {
-                    error: HttpError::PastDeadline(format!(
-                        "the provider asked to wait {} ({what}), past the run's --deadline",
+                let wait = match status {
+                    Some(StatusCode::TOO_MANY_REQUESTS) => Hold::Asked.describe(delay),
+                    _ => format!(
+                        "the provider asked to wait {} ({what})",
                         humantime::format_duration(Duration::from_secs(delay.as_secs().max(1)))
-                    )),
+                    ),
+                };
+                return Err(Failure {
+                    error: HttpError::PastDeadline(format!("{wait}; past the run's deadline")),
                     attempts: attempt,
                 });
             }
@@ -487,17 +510,20 @@ impl Http {
         let Wait::Until(at, why) = self.pacer.reserve(Instant::now()) else {
             return Ok(());
         };
+        let left = at.saturating_duration_since(Instant::now());
         if self.deadline.is_some_and(|d| at > d) {
             return Err(HttpError::PastDeadline(format!(
-                "{why}; past the run's --deadline"
+                "{}; past the run's deadline",
+                why.describe(left)
             )));
         }
-        if at - Instant::now() > LOG_WAIT {
-            tracing::info!("waiting {:?}: {why}", at - Instant::now());
+        if left > LOG_WAIT {
+            tracing::info!("waiting: {}", why.describe(left));
+            self.holds.waiting(at, why);
         }
         tokio::select! {
             _ = tokio::time::sleep_until(at) => Ok(()),
-            _ = self.stop.cancelled() => Err(HttpError::NotSent(format!("waiting to be sent ({why})"))),
+            _ = self.stop.cancelled() => Err(HttpError::NotSent(format!("waiting to be sent ({})", why.describe(left)))),
         }
     }
 }

@@ -6,11 +6,12 @@
 use std::io::{self, IsTerminal, Write};
 
 use comfy_table::{Cell, Color, ContentArrangement, Table, presets};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 use serde::Serialize;
 
 use crate::cli::OutputFormat;
 use crate::outcome::{Outcome, SessionResult, Summary};
+use crate::pacer::Holds;
 use crate::stale::Listed;
 
 /// Which profile a document is about (`None` when it sweeps every profile).
@@ -44,20 +45,29 @@ pub struct ResultSink {
 }
 
 impl ResultSink {
-    /// `progress` asks for a bar; it only appears on a terminal and never with NDJSON
-    /// (whose lines would interleave with it).
-    pub fn new(format: OutputFormat, header: Header, progress: bool) -> ResultSink {
-        let progress = (progress && format != OutputFormat::Ndjson && io::stderr().is_terminal())
-            .then(|| {
-                let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-                bar.set_style(
-                    ProgressStyle::with_template(
-                        "{spinner} {pos} sessions done, {per_sec} [{elapsed}] {msg}",
-                    )
-                    .expect("template is valid"),
-                );
-                bar
-            });
+    /// `progress` asks for a bar, which also shows what holds the run back (a provider's
+    /// rate limit) while nothing finishes. It only appears on a terminal and never with
+    /// NDJSON (whose lines would interleave with it).
+    pub fn new(format: OutputFormat, header: Header, progress: Option<Holds>) -> ResultSink {
+        let terminal = format != OutputFormat::Ndjson && io::stderr().is_terminal();
+        let progress = progress.filter(|_| terminal).map(|holds| {
+            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+            let hold = move |_: &ProgressState, w: &mut dyn std::fmt::Write| {
+                if let Some(why) = holds.describe(tokio::time::Instant::now()) {
+                    let _ = write!(w, " ({why})");
+                }
+            };
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{spinner} {pos} sessions done, {per_sec} [{elapsed}] {msg}{hold}",
+                )
+                .expect("template is valid")
+                .with_key("hold", hold),
+            );
+            // Redraws while a long wait lets nothing finish, so the countdown moves.
+            bar.enable_steady_tick(std::time::Duration::from_millis(250));
+            bar
+        });
         ResultSink {
             format,
             header,

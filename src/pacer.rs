@@ -9,7 +9,7 @@
 //! This file knows nothing of providers or profiles.
 
 use std::collections::VecDeque;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use reqwest::StatusCode;
@@ -40,8 +40,8 @@ pub struct Pacer {
 
 #[derive(Default)]
 struct State {
-    /// The earliest start of the next request.
-    next: Option<Instant>,
+    /// The earliest start of the next request, and what holds it back until then.
+    next: Option<(Instant, Hold)>,
     /// Nobody starts before this: the server asked the whole run to wait.
     paused_until: Option<Instant>,
     /// The server's own account of its window, from the latest reply that had one.
@@ -68,8 +68,53 @@ struct Window {
 pub enum Wait {
     /// Start now.
     Go,
-    /// Start at this instant; `why` says what holds it back, for progress and logs.
-    Until(Instant, String),
+    /// Start at this instant; the hold says what keeps it back, for progress and logs.
+    Until(Instant, Hold),
+}
+
+/// Why a request waits for its turn.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Hold {
+    /// The server's window has no requests left until its reset.
+    Window,
+    /// The server asked the whole run to wait (a long `Retry-After`).
+    Asked,
+    /// Spread out to stay under the limit: the ceiling, the learned rate or the remainder.
+    Paced,
+}
+
+impl Hold {
+    /// Says what holds a request back, `left` before it may start.
+    pub fn describe(self, left: Duration) -> String {
+        let left = humantime::format_duration(round_s(left));
+        match self {
+            Hold::Window => format!("rate limited by provider: 0 left, window resets in {left}"),
+            Hold::Asked => format!("rate limited by provider: asked to wait {left}"),
+            Hold::Paced => format!("paced to the provider's rate limit: next request in {left}"),
+        }
+    }
+}
+
+/// The longest hold of a run's requests, for a progress display to show while nothing
+/// finishes. Shared by every pacer of the run.
+#[derive(Debug, Clone, Default)]
+pub struct Holds(Arc<Mutex<Option<(Instant, Hold)>>>);
+
+impl Holds {
+    /// A request waits until `until` because of `hold`.
+    pub fn waiting(&self, until: Instant, hold: Hold) {
+        let mut h = self.0.lock().expect("never poisoned");
+        if h.is_none_or(|(u, _)| u <= until || u <= Instant::now()) {
+            *h = Some((until, hold));
+        }
+    }
+
+    /// What holds the run back now, if anything still does.
+    pub fn describe(&self, now: Instant) -> Option<String> {
+        let h = *self.0.lock().expect("never poisoned");
+        h.filter(|(until, _)| *until > now)
+            .map(|(until, hold)| hold.describe(until - now))
+    }
 }
 
 impl Pacer {
@@ -83,11 +128,13 @@ impl Pacer {
     /// Reserves the next start: when this caller may send. Each call takes one slot.
     pub fn reserve(&self, now: Instant) -> Wait {
         let mut s = self.state.lock().expect("never poisoned");
-        let mut at = s.next.map_or(now, |n| n.max(now));
-        let mut why = None;
+        let (mut at, mut why) = s
+            .next
+            .filter(|(n, _)| *n > now)
+            .unwrap_or((now, Hold::Paced));
         if let Some(p) = s.paused_until.filter(|p| *p > at) {
             at = p;
-            why = Some("the provider asked to wait".to_owned());
+            why = Hold::Asked;
         }
         let mut spacing = self.ceiling.map_or(Duration::ZERO, per);
         if let Some(rate) = s.learned {
@@ -97,10 +144,7 @@ impl Pacer {
             if w.reset <= at {
                 s.window = None; // a new window: its numbers come with the next reply
             } else if w.remaining < 1.0 {
-                why = Some(format!(
-                    "rate limited by provider: 0 left, window resets in {}",
-                    humantime::format_duration(round_s(w.reset - now))
-                ));
+                why = Hold::Window;
                 at = w.reset;
             } else {
                 // Spread what is left over the time to the reset instead of a burst.
@@ -108,11 +152,11 @@ impl Pacer {
                 w.remaining -= 1.0;
             }
         }
-        s.next = Some(at + spacing);
+        s.next = Some((at + spacing, why));
         s.outstanding += 1;
-        match (at > now, why) {
-            (false, _) => Wait::Go,
-            (true, why) => Wait::Until(at, why.unwrap_or_else(|| "paced".into())),
+        match at > now {
+            false => Wait::Go,
+            true => Wait::Until(at, why),
         }
     }
 
@@ -305,9 +349,18 @@ mod tests {
             Wait::Until(at, why) => {
                 assert_eq!(at - now, Duration::from_secs(751));
                 assert_eq!(
-                    why,
+                    why.describe(at - now),
                     "rate limited by provider: 0 left, window resets in 12m 31s"
                 );
+                let holds = Holds::default();
+                holds.waiting(at, why);
+                holds.waiting(now + Duration::from_secs(1), Hold::Paced);
+                assert_eq!(
+                    holds.describe(now + Duration::from_secs(60)).as_deref(),
+                    Some("rate limited by provider: 0 left, window resets in 11m 31s"),
+                    "the longest hold shows, counting down"
+                );
+                assert_eq!(holds.describe(at), None, "nothing once it is over");
             }
             w => panic!("{w:?}"),
         }

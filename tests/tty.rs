@@ -114,6 +114,27 @@ fn progress_bar_on_a_terminal_only_without_quiet() {
     assert!(!String::from_utf8_lossy(&piped.stderr).contains("sessions done"));
 }
 
+#[test]
+fn progress_bar_says_when_the_provider_holds_the_run_back() {
+    let env = Env::new();
+    // Two requests per 3 s: the third waits for the window's reset.
+    env.emu
+        .set_rate_limit(Some(common::emulator::RateLimit::fixed_window(
+            2,
+            Duration::from_secs(3),
+        )));
+    let ids = seed(&env, "h");
+    let Some(out) = on_terminal(&env, &format!("end-many --concurrency 1 {ids}"), true) else {
+        return;
+    };
+    assert!(
+        out.contains("(rate limited by provider: 0 left, window resets in")
+            || out.contains("(paced to the provider's rate limit: next request in"),
+        "the bar does not say what holds the run back: {out:?}"
+    );
+    assert!(out.contains("ended 3"), "{out:?}");
+}
+
 /// Like [`on_terminal`], with `answer` typed at the terminal; returns output and exit code.
 fn answering(env: &Env, args: &str, answer: &str) -> Option<(String, i32)> {
     Command::new("script").arg("--version").output().ok()?;

@@ -33,6 +33,16 @@ impl Ctx<'_> {
                 concurrency: p.concurrency,
                 batch_size: p.batch_size,
                 retries: p.retries,
+                max_backoff: humantime::format_duration(p.max_backoff).to_string(),
+                rate: match (p.rate, p.spec.default_rate) {
+                    (Some(r), _) => Some(show_rate(r.0)),
+                    (None, Some(r)) => Some(format!("{} (built-in)", show_rate(r))),
+                    (None, None) => None,
+                },
+                deadline: p
+                    .deadline
+                    .map(|d| humantime::format_duration(d).to_string()),
+                max_per_run: p.max_per_run,
             })
             .collect();
         if self.cli.output == OutputFormat::Table {
@@ -55,6 +65,9 @@ impl Ctx<'_> {
                 "CONCURRENCY",
                 "BATCH",
                 "RETRIES",
+                "RATE",
+                "DEADLINE",
+                "MAX/RUN",
             ],
             &records,
             |r| {
@@ -68,6 +81,9 @@ impl Ctx<'_> {
                     r.concurrency.to_string(),
                     r.batch_size.to_string(),
                     r.retries.to_string(),
+                    r.rate.clone().unwrap_or_else(|| "paced".into()),
+                    r.deadline.clone().unwrap_or_else(|| "-".into()),
+                    r.max_per_run.map_or_else(|| "-".into(), |m| m.to_string()),
                 ]
             },
         )
@@ -135,6 +151,22 @@ struct ShownProfile {
     concurrency: usize,
     batch_size: usize,
     retries: u32,
+    max_backoff: String,
+    /// The ceiling: the profile's `rate`, else the provider's published limit; without
+    /// either the run is paced by what the provider answers.
+    rate: Option<String>,
+    deadline: Option<String>,
+    max_per_run: Option<u64>,
+}
+
+/// `16.666…/s` reads better as `1000/min`.
+fn show_rate(per_sec: f64) -> String {
+    let per_min = per_sec * 60.0;
+    if per_sec.fract() != 0.0 && (per_min - per_min.round()).abs() < 1e-6 {
+        format!("{}/min", per_min.round())
+    } else {
+        format!("{per_sec}/s")
+    }
 }
 
 #[derive(Serialize)]

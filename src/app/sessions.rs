@@ -15,6 +15,7 @@ use crate::config::Profile;
 use crate::ids::{self, Dedup, Item};
 use crate::outcome::{Outcome, SessionResult, Summary};
 use crate::output::ResultSink;
+use crate::pacer::Holds;
 use crate::provider::{Action, Options, Provider};
 use crate::runner::{self, Interrupt, Plan, Target, Targets};
 use crate::stale::{self, Filter};
@@ -115,8 +116,13 @@ impl Ctx<'_> {
         confirm: Option<&BulkArgs>,
     ) -> Result<Exit, AppError> {
         let interrupt = Interrupt::install();
+        let holds = Holds::default();
         let (ready, worst) = self.prepare(all, |profile| {
-            build(profile, action, &self.options(run, opts, &interrupt))
+            build(
+                profile,
+                action,
+                &self.options(run, opts, &interrupt, &holds),
+            )
         })?;
         let caps = Caps::of(run, &ready);
         let header = header(all, &ready);
@@ -129,7 +135,7 @@ impl Ctx<'_> {
         if let Some(bulk) = confirm {
             self.confirm_delete(bulk)?;
         }
-        let mut sink = ResultSink::new(self.cli.output, header, !self.cli.quiet);
+        let mut sink = ResultSink::new(self.cli.output, header, (!self.cli.quiet).then_some(holds));
         execute(&targets, action, input, run, concurrency, &interrupt, |r| {
             sink.emit(r)
         })
@@ -157,10 +163,15 @@ impl Ctx<'_> {
         };
         let all = bulk.stale.all_profiles;
         let interrupt = Interrupt::install();
+        let holds = Holds::default();
         // `worst` holds problems outside the per-session results: they can only make the
         // exit code worse.
         let (ready, mut worst) = self.prepare(all, |profile| {
-            build(profile, action, &self.options(&bulk.run, opts, &interrupt))
+            build(
+                profile,
+                action,
+                &self.options(&bulk.run, opts, &interrupt, &holds),
+            )
         })?;
         if let Some(bulk) = confirm {
             self.confirm_delete(bulk)?;
@@ -204,7 +215,7 @@ impl Ctx<'_> {
         let counts: Vec<u64> = picked.iter().map(|p| p.len() as u64).collect();
         let names: Vec<&str> = ready.iter().map(|(p, _)| p.name.as_str()).collect();
         caps.check(&counts, &names, action, true)?;
-        let mut sink = ResultSink::new(self.cli.output, header, !self.cli.quiet);
+        let mut sink = ResultSink::new(self.cli.output, header, (!self.cli.quiet).then_some(holds));
         problems.into_iter().for_each(|r| sink.emit(r));
         for ((profile, provider), mine) in ready.into_iter().zip(picked) {
             let targets = Targets::one(profile.name.clone(), provider, all);

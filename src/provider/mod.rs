@@ -61,8 +61,11 @@ pub struct Options {
     pub concurrency: Option<usize>,
     /// The run's first interrupt: no retries or task polls after it.
     pub stop: tokio_util::sync::CancellationToken,
-    /// No request starts after this (`--deadline`).
-    pub deadline: Option<tokio::time::Instant>,
+    /// The run's `--deadline`, which overrides a profile's `deadline`. Both count from
+    /// when the provider is built, at the start of the run.
+    pub deadline: Option<Duration>,
+    /// Where requests waiting for their turn say so, for the progress display.
+    pub holds: crate::pacer::Holds,
 }
 
 /// Resolves the profile's key (running `api_key_cmd` if that is the source) and builds its
@@ -75,13 +78,15 @@ pub fn build(
     let auth = key.map(|k| (profile.spec.auth)(&k, profile.team_id.as_deref()));
     let rate = (opts.rate.or(profile.rate.map(|r| r.0))).or(profile.spec.default_rate);
     let concurrency = opts.concurrency.unwrap_or(profile.concurrency);
+    let deadline = (opts.deadline.or(profile.deadline)).map(|d| tokio::time::Instant::now() + d);
     let http = Http::new(
         profile,
         auth,
         rate,
         concurrency,
-        opts.deadline,
+        deadline,
         opts.stop.clone(),
+        opts.holds.clone(),
     );
     Ok((profile.spec.build)(http, profile, opts))
 }

@@ -138,7 +138,7 @@ impl ZepThreads {
         let url = self.http.url(&["lookup"]);
         let key = uuid::Uuid::new_v4().to_string();
         let req = Request::new(Method::POST, url)
-            .header("idempotency-key", &key)
+            .idempotent(&key)
             .json(json!({ "threads": ids }));
         let reply = match self.http.send(req).await {
             Ok(reply) if reply.is_success() => reply,
@@ -164,7 +164,7 @@ impl ZepThreads {
     async fn delete_uuid(&self, id: String, uuid: String) -> SessionResult {
         let url = self.http.url(&["threads", &uuid]);
         let key = uuid::Uuid::new_v4().to_string();
-        let req = Request::new(Method::DELETE, url).header("idempotency-key", &key);
+        let req = Request::new(Method::DELETE, url).idempotent(&key);
         let reply = match self.http.send(req).await {
             Ok(reply) if reply.status == 202 => reply,
             other => return super::per_id_outcome(&id, other, Outcome::Deleted),

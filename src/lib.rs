@@ -8,6 +8,8 @@ pub mod cli;
 pub mod config;
 pub mod http;
 pub mod ids;
+pub mod lock;
+pub mod metrics;
 pub mod outcome;
 pub mod output;
 pub mod pacer;

@@ -4,9 +4,11 @@
 //! one-line error with exit code 2 rather than a half-finished run.
 
 use std::collections::BTreeMap;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 use secrecy::SecretString;
 use serde::{Deserialize, Deserializer};
@@ -18,6 +20,9 @@ use crate::provider::{self, ProviderSpec};
 /// The profile used when neither the command line, the environment nor the file names one:
 /// an elizaOS messaging server on this machine, so the tool works with no config at all.
 pub const BUILTIN_PROFILE: &str = "local";
+
+/// How long `api_key_cmd` may take to print the key unless `api_key_cmd_timeout` says otherwise.
+pub const DEFAULT_KEY_CMD_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -68,6 +73,8 @@ struct RawProfile {
     api_key: Option<SecretString>,
     api_key_env: Option<String>,
     api_key_cmd: Option<String>,
+    #[serde(default, deserialize_with = "de_duration")]
+    api_key_cmd_timeout: Option<Duration>,
     team_id: Option<String>,
     api_version: Option<u8>,
     #[serde(default, deserialize_with = "de_duration")]
@@ -99,7 +106,12 @@ pub enum KeySource {
     None,
     Literal(SecretString),
     Env(String),
-    Command(String),
+    /// A command line (run without a shell) whose trimmed stdout is the key, and how long it
+    /// may take before it is killed.
+    Command {
+        cmd: String,
+        timeout: Duration,
+    },
 }
 
 impl KeySource {
@@ -112,7 +124,7 @@ impl KeySource {
             KeySource::Env(var) => std::env::var(var).map_err(|_| {
                 ConfigError::invalid(profile, format!("environment variable {var} is not set"))
             })?,
-            KeySource::Command(cmd) => run_key_command(profile, cmd)?,
+            KeySource::Command { cmd, timeout } => run_key_command(profile, cmd, *timeout)?,
         };
         let key = key.trim();
         if key.is_empty() {
@@ -141,31 +153,86 @@ impl KeySource {
             KeySource::Literal(_) => "api_key = ***".into(),
             KeySource::Env(var) => format!("api_key_env = {var}"),
             // Only the program: arguments may hold a secret (`echo KEY`, a token flag).
-            KeySource::Command(cmd) => match cmd.split_whitespace().next() {
-                Some(program) if program.len() < cmd.trim().len() => {
-                    format!("api_key_cmd = {program} …")
-                }
-                _ => format!("api_key_cmd = {}", cmd.trim()),
-            },
+            KeySource::Command { cmd, .. } => describe_command(cmd),
         }
     }
 }
 
-fn run_key_command(profile: &str, cmd: &str) -> Result<String, ConfigError> {
-    let shown = KeySource::Command(cmd.to_owned()).describe();
+/// `api_key_cmd` as it may be shown: only the program, since arguments may hold a secret
+/// (`echo KEY`, a token flag).
+fn describe_command(cmd: &str) -> String {
+    match cmd.split_whitespace().next() {
+        Some(program) if program.len() < cmd.trim().len() => format!("api_key_cmd = {program} …"),
+        _ => format!("api_key_cmd = {}", cmd.trim()),
+    }
+}
+
+/// Runs `api_key_cmd`: no shell, stdin null, stderr ours, stdout read on a thread of its own
+/// (so a large output cannot stall the wait). A command still running after `timeout` is
+/// killed and reaped, and the run fails rather than hangs.
+fn run_key_command(profile: &str, cmd: &str, timeout: Duration) -> Result<String, ConfigError> {
+    use wait_timeout::ChildExt;
+
+    let shown = describe_command(cmd);
     let fail = |why: String| ConfigError::invalid(profile, format!("{shown}: {why}"));
+    let too_slow = |how: &str| {
+        fail(format!(
+            "gave no key within {} ({how})",
+            humantime::format_duration(timeout)
+        ))
+    };
     let argv = shell_words::split(cmd).map_err(|e| fail(format!("cannot be split: {e}")))?;
     let (program, args) = argv.split_first().ok_or_else(|| fail("is empty".into()))?;
-    let out = Command::new(program)
+    let started = Instant::now();
+    let mut child = Command::new(program)
         .args(args)
         .stdin(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
-        .output()
+        .spawn()
         .map_err(|e| fail(format!("could not start: {e}")))?;
-    if !out.status.success() {
-        return Err(fail(format!("failed ({})", out.status)));
+    let kill = |child: &mut std::process::Child| {
+        // Kill, then reap: no zombie is left behind.
+        let _ = child.kill();
+        let _ = child.wait();
+    };
+    let mut stdout = child.stdout.take().expect("stdout is piped");
+    let (tx, rx) = mpsc::channel();
+    let reader = std::thread::Builder::new()
+        .name("api_key_cmd".into())
+        .spawn(move || {
+            let mut out = Vec::new();
+            let _ = tx.send(stdout.read_to_end(&mut out).map(|_| out));
+        });
+    if let Err(e) = reader {
+        kill(&mut child);
+        return Err(fail(format!("output could not be read: {e}")));
     }
-    String::from_utf8(out.stdout).map_err(|_| fail("printed non-UTF-8 output".into()))
+    let status = match child.wait_timeout(timeout) {
+        Ok(Some(status)) => status,
+        Ok(None) => {
+            kill(&mut child);
+            return Err(too_slow("killed"));
+        }
+        Err(e) => {
+            kill(&mut child);
+            return Err(fail(format!("could not be waited for: {e}")));
+        }
+    };
+    if !status.success() {
+        return Err(fail(format!("failed ({status})")));
+    }
+    // A process it left behind may still hold its stdout open: wait no longer than the time
+    // that is left (and a moment for the reader to see the end of the output).
+    let left = timeout
+        .saturating_sub(started.elapsed())
+        .max(Duration::from_millis(100));
+    let out = match rx.recv_timeout(left) {
+        Ok(Ok(out)) => out,
+        Ok(Err(e)) => return Err(fail(format!("output could not be read: {e}"))),
+        Err(_) => return Err(too_slow("it exited, but its output stayed open")),
+    };
+    String::from_utf8(out).map_err(|_| fail("printed non-UTF-8 output".into()))
 }
 
 /// One validated profile.
@@ -229,13 +296,24 @@ impl Profile {
             (None, None, None) => KeySource::None,
             (Some(k), None, None) => KeySource::Literal(k),
             (None, Some(v), None) => KeySource::Env(v),
-            (None, None, Some(c)) => KeySource::Command(c),
+            (None, None, Some(cmd)) => {
+                let timeout = raw.api_key_cmd_timeout.unwrap_or(DEFAULT_KEY_CMD_TIMEOUT);
+                if timeout.is_zero() {
+                    return Err(bad("api_key_cmd_timeout must be more than 0".into()));
+                }
+                KeySource::Command { cmd, timeout }
+            }
             _ => {
                 return Err(bad(
                     "set only one of api_key, api_key_env and api_key_cmd".into()
                 ));
             }
         };
+        if raw.api_key_cmd_timeout.is_some() && !matches!(key, KeySource::Command { .. }) {
+            return Err(bad(
+                "api_key_cmd_timeout is only used with api_key_cmd, which is not set".into(),
+            ));
+        }
         if spec.needs_key && matches!(key, KeySource::None) {
             return Err(bad(format!(
                 "{} needs an API key: set api_key_env, api_key_cmd or api_key",
@@ -656,7 +734,8 @@ mod tests {
         fn any_profile_validates_or_fails_cleanly(
             pairs in proptest::collection::vec((
                 proptest::sample::select(vec![
-                    "provider", "base_url", "api_key", "api_key_env", "api_key_cmd", "team_id",
+                    "provider", "base_url", "api_key", "api_key_env", "api_key_cmd",
+                    "api_key_cmd_timeout", "team_id",
                     "api_version", "timeout", "concurrency", "batch_size", "retries",
                     "max_backoff", "rate", "allow_http", "bogus",
                 ]),
@@ -692,27 +771,86 @@ mod tests {
         }
     }
 
+    fn key_cmd(cmd: &str) -> KeySource {
+        KeySource::Command {
+            cmd: cmd.into(),
+            timeout: DEFAULT_KEY_CMD_TIMEOUT,
+        }
+    }
+
     #[test]
     fn key_command_runs_without_a_shell() {
-        let k = KeySource::Command("printf '  abc \\n'".into())
-            .resolve("p")
-            .unwrap()
-            .unwrap();
+        let k = key_cmd("printf '  abc \\n'").resolve("p").unwrap().unwrap();
         assert_eq!(secrecy::ExposeSecret::expose_secret(&k), "abc");
-        let err = KeySource::Command("false".into())
-            .resolve("p")
-            .unwrap_err()
-            .to_string();
+        let err = key_cmd("false").resolve("p").unwrap_err().to_string();
         assert!(err.contains("failed"), "{err}");
-        let err = KeySource::Command("true".into())
-            .resolve("p")
-            .unwrap_err()
-            .to_string();
+        let err = key_cmd("true").resolve("p").unwrap_err().to_string();
         assert!(err.contains("empty"), "{err}");
-        let err = KeySource::Command("echo a | cat".into())
-            .resolve("p")
-            .unwrap()
-            .unwrap();
+        let err = key_cmd("echo a | cat").resolve("p").unwrap().unwrap();
         assert_eq!(secrecy::ExposeSecret::expose_secret(&err), "a | cat");
+    }
+
+    #[test]
+    fn key_command_timeout_is_parsed_and_checked() {
+        let c = parse("[profiles.z]\nprovider=\"zep\"\napi_key_cmd=\"pass show z\"\n").unwrap();
+        assert!(matches!(
+            &c.profiles["z"].key,
+            KeySource::Command { timeout, .. } if *timeout == DEFAULT_KEY_CMD_TIMEOUT
+        ));
+        let c = parse(
+            "[profiles.z]\nprovider=\"zep\"\napi_key_cmd=\"pass show z\"\napi_key_cmd_timeout=\"30s\"\n",
+        )
+        .unwrap();
+        assert!(matches!(
+            &c.profiles["z"].key,
+            KeySource::Command { timeout, .. } if *timeout == Duration::from_secs(30)
+        ));
+        for (body, needle) in [
+            (
+                "api_key_env=\"K\"\napi_key_cmd_timeout=\"30s\"",
+                "profile `z`: api_key_cmd_timeout is only used with api_key_cmd, which is not set",
+            ),
+            (
+                "api_key_cmd=\"pass show z\"\napi_key_cmd_timeout=\"0s\"",
+                "profile `z`: api_key_cmd_timeout must be more than 0",
+            ),
+            (
+                "api_key_cmd=\"pass show z\"\napi_key_cmd_timeout=\"soon\"",
+                "`soon`",
+            ),
+        ] {
+            let err = parse(&format!("[profiles.z]\nprovider=\"zep\"\n{body}\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(needle), "{body}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_slow_key_command_is_killed() {
+        let started = Instant::now();
+        let err = KeySource::Command {
+            cmd: "sleep 100".into(),
+            timeout: Duration::from_millis(300),
+        }
+        .resolve("p")
+        .unwrap_err()
+        .to_string();
+        assert!(started.elapsed() < Duration::from_secs(5), "{err}");
+        assert_eq!(
+            err,
+            "profile `p`: api_key_cmd = sleep …: gave no key within 300ms (killed)"
+        );
+        // Only the program is named, never its arguments.
+        assert!(!err.contains("100"), "{err}");
+        // A big output is read while the command runs, so it cannot stall the wait.
+        let k = KeySource::Command {
+            cmd: "sh -c 'head -c 1000000 /dev/zero | tr \\\\0 a; echo'".into(),
+            timeout: Duration::from_secs(10),
+        }
+        .resolve("p")
+        .unwrap()
+        .unwrap();
+        assert_eq!(secrecy::ExposeSecret::expose_secret(&k).len(), 1_000_000);
     }
 }

@@ -5,6 +5,7 @@ mod common;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use common::emulator::{SAMBA_KEY, SAMBA_TEAM, ZEP_KEY};
@@ -697,6 +698,60 @@ fn failing_api_key_cmd_is_a_clear_error() {
         assert_config_error(&env, &out, &needles);
     }
     assert_eq!(env.emu.zep_session_ended("z1"), Some(false));
+}
+
+#[test]
+fn a_hanging_api_key_cmd_is_killed_after_its_timeout() {
+    let env = Env::new();
+    env.emu.seed(Seed::messaging("m", T));
+    env.emu.seed(Seed::zep_session("z1", T));
+    let with_timeout = |cmd: &str, timeout: &str| {
+        let text = format!(
+            "[profiles.z]\nprovider = \"zep\"\nbase_url = \"{}\"\napi_key_cmd = \"{cmd}\"\n\
+             api_key_cmd_timeout = \"{timeout}\"\nmax_backoff = \"100ms\"\n",
+            env.emu.zep_v2_url()
+        );
+        write(&env, "c.toml", text)
+    };
+    let path = with_timeout("sleep 100", "300ms");
+    let started = Instant::now();
+    let out = run(with_config(&env, &path).args(["-p", "z", "end", "z1"]));
+    let took = started.elapsed();
+    assert_config_error(
+        &env,
+        &out,
+        &[
+            "profile `z`",
+            "api_key_cmd = sleep …: gave no key within 300ms (killed)",
+        ],
+    );
+    // The arguments are never echoed: they may hold a secret.
+    assert!(!out.stderr.contains("sleep 100"), "{}", out.stderr);
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+    assert_eq!(env.emu.zep_session_ended("z1"), Some(false));
+
+    // A command that answers in time still supplies the key.
+    let path = with_timeout(&format!("printf {ZEP_KEY}"), "5s");
+    let out = run(with_config(&env, &path).args(["-p", "z", "end", "z1"]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(env.emu.zep_session_ended("z1"), Some(true));
+}
+
+#[test]
+fn api_key_cmd_timeout_needs_api_key_cmd() {
+    let env = Env::new();
+    env.emu.seed(Seed::messaging("m", T));
+    let text = format!("{}api_key_cmd_timeout = \"30s\"\n", eliza(&env, "e"));
+    let path = write(&env, "c.toml", text);
+    let out = run(with_config(&env, &path).args(["-p", "e", "end", "m"]));
+    assert_config_error(
+        &env,
+        &out,
+        &[
+            "profile `e`",
+            "api_key_cmd_timeout is only used with api_key_cmd, which is not set",
+        ],
+    );
 }
 
 // ---------------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ json\t'One JSON document when the run is over'
 ndjson\t'One JSON object per line, printed as each session finishes'
 ids\t'Session IDs, one per line (for `list`), to pipe into `end-many -`; with `--all-profiles`, `profile<TAB>id`'"
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -s v -l verbose -d 'Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything)'
-complete -c sessionctl -n "__fish_sessionctl_needs_command" -s q -l quiet -d 'No progress bar and no warnings on stderr'
+complete -c sessionctl -n "__fish_sessionctl_needs_command" -s q -l quiet -d 'No progress bar and no notices on stderr (security warnings and errors still show)'
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -s V -l version -d 'Print version'
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -f -a "end" -d 'End one session'
@@ -47,15 +47,20 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -l rate -d 'C
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -l dry-run -d 'Show what would be done; send nothing that changes state. `--dry-run=server` also reads each session from the provider, to report `not_found` or `already_ended`' -r -f -a "client\t'Send nothing at all; every session is reported `would_end`/`would_delete`'
 server\t'Read each session (never change it) to report what a real run would find'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -l max -d 'Refuse the whole run (exit 4, nothing sent) if it would act on more than N sessions; with `--all-profiles`, N is the total (each profile\'s `max_per_run` holds too)' -r
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -l journal -d 'Record the run in FILE (appended, NDJSON, flushed to disk every second): its start, each session\'s attempt before it is sent, and each outcome. See `--resume`' -r -F
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -l resume -d 'Run the job recorded in FILE again after a crash: sessions with an outcome there are not sent again, attempted ones without one are; the run is recorded in FILE too' -r -F
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -l metrics-file -d 'Write the run\'s metrics to PATH (Prometheus text format, atomically), for node_exporter\'s textfile collector' -r -F
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -l wait-lock -d 'If another run holds a profile\'s lock, wait up to DUR for it instead of exiting 5' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -s c -l config -d 'Config file (default: <config dir>/sessionctl/config.toml)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -s o -l output -d 'Output format. `ids` (bare IDs, one per line) is for `list` only' -r -f -a "table\t'A table for people'
 json\t'One JSON document when the run is over'
 ndjson\t'One JSON object per line, printed as each session finishes'
 ids\t'Session IDs, one per line (for `list`), to pipe into `end-many -`; with `--all-profiles`, `profile<TAB>id`'"
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -l ignore-missing -d 'Treat sessions that do not exist as done (exit 0)'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -l ignore-missing -l ignore-not-found -d 'Treat sessions that do not exist as done (exit 0)'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -l no-lock -d 'Take no per-profile run lock (two runs may then work the same sessions at once)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -s v -l verbose -d 'Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything)'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -s q -l quiet -d 'No progress bar and no warnings on stderr'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -s q -l quiet -d 'No progress bar and no notices on stderr (security warnings and errors still show)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -s V -l version -d 'Print version'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -s f -l file -d 'Read IDs from a file, one per line (blank lines and `#` comments are skipped)' -r -F
@@ -66,6 +71,10 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l rate 
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l dry-run -d 'Show what would be done; send nothing that changes state. `--dry-run=server` also reads each session from the provider, to report `not_found` or `already_ended`' -r -f -a "client\t'Send nothing at all; every session is reported `would_end`/`would_delete`'
 server\t'Read each session (never change it) to report what a real run would find'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l max -d 'Refuse the whole run (exit 4, nothing sent) if it would act on more than N sessions; with `--all-profiles`, N is the total (each profile\'s `max_per_run` holds too)' -r
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l journal -d 'Record the run in FILE (appended, NDJSON, flushed to disk every second): its start, each session\'s attempt before it is sent, and each outcome. See `--resume`' -r -F
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l resume -d 'Run the job recorded in FILE again after a crash: sessions with an outcome there are not sent again, attempted ones without one are; the run is recorded in FILE too' -r -F
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l metrics-file -d 'Write the run\'s metrics to PATH (Prometheus text format, atomically), for node_exporter\'s textfile collector' -r -F
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l wait-lock -d 'If another run holds a profile\'s lock, wait up to DUR for it instead of exiting 5' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l older-than -d 'Act on every live session created (started) longer ago than this, people in it or not: a policy for over-long meetings, never implied by `--idle-for`' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -s c -l config -d 'Config file (default: <config dir>/sessionctl/config.toml)' -r -F
@@ -75,9 +84,10 @@ ndjson\t'One JSON object per line, printed as each session finishes'
 ids\t'Session IDs, one per line (for `list`), to pipe into `end-many -`; with `--all-profiles`, `profile<TAB>id`'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l empty -d 'No longer needed: a Digital Samba sweep only ever acts on empty sessions'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l all-profiles -d 'Sweep every profile in the config file; with IDs from stdin or a file, send each `profile<TAB>id` line to its profile'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l ignore-missing -d 'Treat sessions that do not exist as done (exit 0)'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l ignore-missing -l ignore-not-found -d 'Treat sessions that do not exist as done (exit 0)'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l no-lock -d 'Take no per-profile run lock (two runs may then work the same sessions at once)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -s v -l verbose -d 'Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything)'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -s q -l quiet -d 'No progress bar and no warnings on stderr'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -s q -l quiet -d 'No progress bar and no notices on stderr (security warnings and errors still show)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -s V -l version -d 'Print version'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -s f -l file -d 'Read IDs from a file, one per line (blank lines and `#` comments are skipped)' -r -F
@@ -88,6 +98,10 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l rate -d
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l dry-run -d 'Show what would be done; send nothing that changes state. `--dry-run=server` also reads each session from the provider, to report `not_found` or `already_ended`' -r -f -a "client\t'Send nothing at all; every session is reported `would_end`/`would_delete`'
 server\t'Read each session (never change it) to report what a real run would find'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l max -d 'Refuse the whole run (exit 4, nothing sent) if it would act on more than N sessions; with `--all-profiles`, N is the total (each profile\'s `max_per_run` holds too)' -r
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l journal -d 'Record the run in FILE (appended, NDJSON, flushed to disk every second): its start, each session\'s attempt before it is sent, and each outcome. See `--resume`' -r -F
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l resume -d 'Run the job recorded in FILE again after a crash: sessions with an outcome there are not sent again, attempted ones without one are; the run is recorded in FILE too' -r -F
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l metrics-file -d 'Write the run\'s metrics to PATH (Prometheus text format, atomically), for node_exporter\'s textfile collector' -r -F
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l wait-lock -d 'If another run holds a profile\'s lock, wait up to DUR for it instead of exiting 5' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l wait -d 'Zep v4: wait until each asynchronous delete task has finished (default 5m; `--wait=2m`)' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -s c -l config -d 'Config file (default: <config dir>/sessionctl/config.toml)' -r -F
@@ -97,11 +111,12 @@ ndjson\t'One JSON object per line, printed as each session finishes'
 ids\t'Session IDs, one per line (for `list`), to pipe into `end-many -`; with `--all-profiles`, `profile<TAB>id`'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l empty -d 'No longer needed: a Digital Samba sweep only ever acts on empty sessions'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l all-profiles -d 'Sweep every profile in the config file; with IDs from stdin or a file, send each `profile<TAB>id` line to its profile'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l ignore-missing -d 'Treat sessions that do not exist as done (exit 0)'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -s y -l yes -d 'Do not ask for confirmation (required when stdin is not a terminal)'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l ignore-missing -l ignore-not-found -d 'Treat sessions that do not exist as done (exit 0)'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l no-lock -d 'Take no per-profile run lock (two runs may then work the same sessions at once)'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -s y -l yes -d 'Do not ask for confirmation (required when stdin is not a terminal). Dangerous in the environment: `SESSIONCTL_YES=1` confirms every delete of that shell'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l by-uuid -d 'Zep v4: the IDs are thread UUIDs already; skip the lookup'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -s v -l verbose -d 'Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything)'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -s q -l quiet -d 'No progress bar and no warnings on stderr'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -s q -l quiet -d 'No progress bar and no notices on stderr (security warnings and errors still show)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -s V -l version -d 'Print version'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l idle-for -d 'Only sessions idle for longer than this (e.g. `90m`, `2h`, `1d`)' -r
@@ -117,7 +132,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l all -d 'I
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l empty -d 'Digital Samba: only sessions with no live participants'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l all-profiles -d 'List every profile in the config file'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -s v -l verbose -d 'Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything)'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -s q -l quiet -d 'No progress bar and no warnings on stderr'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -s q -l quiet -d 'No progress bar and no notices on stderr (security warnings and errors still show)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -s V -l version -d 'Print version'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path show check help" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r
@@ -127,7 +142,7 @@ json\t'One JSON document when the run is over'
 ndjson\t'One JSON object per line, printed as each session finishes'
 ids\t'Session IDs, one per line (for `list`), to pipe into `end-many -`; with `--all-profiles`, `profile<TAB>id`'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path show check help" -s v -l verbose -d 'Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything)'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path show check help" -s q -l quiet -d 'No progress bar and no warnings on stderr'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path show check help" -s q -l quiet -d 'No progress bar and no notices on stderr (security warnings and errors still show)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path show check help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path show check help" -s V -l version -d 'Print version'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path show check help" -f -a "path" -d 'Print the config file\'s path'
@@ -141,7 +156,7 @@ json\t'One JSON document when the run is over'
 ndjson\t'One JSON object per line, printed as each session finishes'
 ids\t'Session IDs, one per line (for `list`), to pipe into `end-many -`; with `--all-profiles`, `profile<TAB>id`'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from path" -s v -l verbose -d 'Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything)'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from path" -s q -l quiet -d 'No progress bar and no warnings on stderr'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from path" -s q -l quiet -d 'No progress bar and no notices on stderr (security warnings and errors still show)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from path" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from path" -s V -l version -d 'Print version'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from show" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r
@@ -151,7 +166,7 @@ json\t'One JSON document when the run is over'
 ndjson\t'One JSON object per line, printed as each session finishes'
 ids\t'Session IDs, one per line (for `list`), to pipe into `end-many -`; with `--all-profiles`, `profile<TAB>id`'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from show" -s v -l verbose -d 'Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything)'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from show" -s q -l quiet -d 'No progress bar and no warnings on stderr'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from show" -s q -l quiet -d 'No progress bar and no notices on stderr (security warnings and errors still show)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from check" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r
@@ -162,7 +177,7 @@ ndjson\t'One JSON object per line, printed as each session finishes'
 ids\t'Session IDs, one per line (for `list`), to pipe into `end-many -`; with `--all-profiles`, `profile<TAB>id`'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from check" -l online -d 'Make one cheap authenticated request per profile'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from check" -s v -l verbose -d 'Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything)'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from check" -s q -l quiet -d 'No progress bar and no warnings on stderr'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from check" -s q -l quiet -d 'No progress bar and no notices on stderr (security warnings and errors still show)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from check" -s V -l version -d 'Print version'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "path" -d 'Print the config file\'s path'
@@ -176,7 +191,7 @@ json\t'One JSON document when the run is over'
 ndjson\t'One JSON object per line, printed as each session finishes'
 ids\t'Session IDs, one per line (for `list`), to pipe into `end-many -`; with `--all-profiles`, `profile<TAB>id`'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -s v -l verbose -d 'Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything)'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -s q -l quiet -d 'No progress bar and no warnings on stderr'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -s q -l quiet -d 'No progress bar and no notices on stderr (security warnings and errors still show)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -s V -l version -d 'Print version'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from end end-many delete list config completions help" -f -a "end" -d 'End one session'

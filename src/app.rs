@@ -29,7 +29,18 @@ pub enum Exit {
     Auth = 3,
     /// A run would have acted on more sessions than a cap allows; nothing was sent.
     OverCap = 4,
+    /// Another run holds a profile's lock; nothing was sent.
+    Locked = 5,
     Interrupted = 130,
+}
+
+/// The profiles a command can use, and what became of the others.
+struct Prepared<T> {
+    ready: Vec<(Profile, T)>,
+    /// The worst exit code the profiles left out make.
+    worst: Exit,
+    /// Profiles whose configuration is broken: name and why.
+    broken: Vec<(String, String)>,
 }
 
 /// Errors that end a command before (or instead of) per-session results.
@@ -50,6 +61,15 @@ pub enum AppError {
     Output(std::io::Error),
     #[error("{0}")]
     OverCap(String),
+    /// Another run holds a profile's lock.
+    #[error("{0}; another run is working on it (--wait-lock DUR waits for it)")]
+    Locked(crate::lock::LockError),
+    /// The lock could not be taken at all (its directory).
+    #[error("{0} (--no-lock runs without it)")]
+    Lock(crate::lock::LockError),
+    /// A journal or metrics file could not be written.
+    #[error("{0}")]
+    Report(String),
 }
 
 impl AppError {
@@ -59,6 +79,9 @@ impl AppError {
             AppError::List(_, e) if e.auth_refused() => Exit::Auth,
             AppError::List(..) | AppError::Input(_) | AppError::Output(_) => Exit::Partial,
             AppError::OverCap(_) => Exit::OverCap,
+            AppError::Locked(_) => Exit::Locked,
+            AppError::Lock(_) => Exit::Usage,
+            AppError::Report(_) => Exit::Partial,
         }
     }
 }
@@ -91,7 +114,8 @@ pub fn run_offline(cli: &Cli) -> Option<Result<Exit, AppError>> {
 
 pub async fn run(cli: Cli) -> Result<Exit, AppError> {
     let config = Config::load(cli.config_path())?;
-    if config.world_readable_secret && !cli.quiet {
+    // Not hidden by -q: the cron job that runs quietly is the one that must hear it.
+    if config.world_readable_secret {
         eprintln!(
             "sessionctl: warning: {} holds an api_key and is readable by others; run `chmod 600` on it",
             config.path.display()
@@ -187,25 +211,30 @@ impl Ctx<'_> {
         &self,
         all: bool,
         mut prepare: impl FnMut(&Profile) -> Result<T, AppError>,
-    ) -> Result<(Vec<(Profile, T)>, Exit), AppError> {
-        let mut ready = Vec::new();
-        let mut worst = Exit::Ok;
+    ) -> Result<Prepared<T>, AppError> {
+        let mut done = Prepared {
+            ready: Vec::new(),
+            worst: Exit::Ok,
+            broken: Vec::new(),
+        };
         for profile in self.profiles(all)? {
             match prepare(&profile) {
-                Ok(t) => ready.push((profile, t)),
+                Ok(t) => done.ready.push((profile, t)),
                 Err(e @ AppError::Unsupported(_)) if all => {
                     if !self.cli.quiet {
                         eprintln!("sessionctl: skipping profile `{}`: {e}", profile.name);
                     }
                 }
                 Err(e @ AppError::Config(_)) if all => {
-                    worst = worst.max_code(e.exit());
+                    done.worst = done.worst.max_code(e.exit());
+                    // Not hidden by -q: the run is not what it was asked to be.
                     eprintln!("sessionctl: skipping profile `{}`: {e}", profile.name);
+                    done.broken.push((profile.name.clone(), e.to_string()));
                 }
                 Err(e) => return Err(e),
             }
         }
-        Ok((ready, worst))
+        Ok(done)
     }
 
     /// The provider options of a run: the command's own, its flags, and its interrupt.
@@ -228,7 +257,8 @@ impl Ctx<'_> {
 }
 
 impl Exit {
-    /// The more serious of two codes (interrupted > over cap > auth > usage > partial > ok).
+    /// The more serious of two codes (interrupted > locked > over cap > auth > usage >
+    /// partial > ok).
     fn max_code(self, other: Exit) -> Exit {
         let rank = |e: Exit| match e {
             Exit::Ok => 0,
@@ -236,7 +266,8 @@ impl Exit {
             Exit::Usage => 2,
             Exit::Auth => 3,
             Exit::OverCap => 4,
-            Exit::Interrupted => 5,
+            Exit::Locked => 5,
+            Exit::Interrupted => 6,
         };
         if rank(other) > rank(self) {
             other

@@ -18,9 +18,10 @@ use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
     max_term_width = 100
 )]
 #[command(
-    after_help = "Exit codes: 0 all ok, 1 some session failed or was not found, \
-2 usage or configuration error, 3 authentication refused, 4 over the cap (--max, \
-max_per_run): nothing sent, 130 interrupted."
+    after_help = "Exit codes: 0 all ok, 1 some session failed, was not found or was skipped \
+at the deadline, 2 usage or configuration error, 3 authentication refused, 4 over the cap \
+(--max, max_per_run): nothing sent, 5 another run holds the profile's lock: nothing sent, \
+130 interrupted."
 )]
 pub struct Cli {
     /// Profile to use (default: `default_profile` in the config file, else the built-in `local`).
@@ -47,14 +48,21 @@ pub struct Cli {
     pub config: Option<OsString>,
 
     /// Output format. `ids` (bare IDs, one per line) is for `list` only.
-    #[arg(short, long, global = true, value_enum, default_value_t = OutputFormat::Table)]
+    #[arg(
+        short,
+        long,
+        global = true,
+        value_enum,
+        env = "SESSIONCTL_OUTPUT",
+        default_value_t = OutputFormat::Table
+    )]
     pub output: OutputFormat,
 
     /// Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything).
     #[arg(short, long, global = true, action = ArgAction::Count)]
     pub verbose: u8,
 
-    /// No progress bar and no warnings on stderr.
+    /// No progress bar and no notices on stderr (security warnings and errors still show).
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
 
@@ -112,8 +120,10 @@ pub enum Command {
     Delete {
         #[command(flatten)]
         bulk: BulkArgs,
-        /// Do not ask for confirmation (required when stdin is not a terminal).
-        #[arg(short, long)]
+        /// Do not ask for confirmation (required when stdin is not a terminal). Dangerous
+        /// in the environment: `SESSIONCTL_YES=1` confirms every delete of that shell.
+        #[arg(short, long, env = "SESSIONCTL_YES", hide_env_values = true,
+              action = ArgAction::SetTrue, value_parser = clap::builder::FalseyValueParser::new())]
         yes: bool,
         /// Zep v4: wait until each asynchronous delete task has finished (default 5m; `--wait=2m`).
         #[arg(long, value_name = "TIMEOUT", num_args = 0..=1, default_missing_value = "5m",
@@ -161,8 +171,26 @@ pub struct RunArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub max: Option<u64>,
     /// Treat sessions that do not exist as done (exit 0).
-    #[arg(long)]
+    #[arg(long, visible_alias = "ignore-not-found")]
     pub ignore_missing: bool,
+    /// Record the run in FILE (appended, NDJSON, flushed to disk every second): its start,
+    /// each session's attempt before it is sent, and each outcome. See `--resume`.
+    #[arg(long, value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
+    pub journal: Option<PathBuf>,
+    /// Run the job recorded in FILE again after a crash: sessions with an outcome there are
+    /// not sent again, attempted ones without one are; the run is recorded in FILE too.
+    #[arg(long, value_name = "FILE", value_hint = clap::ValueHint::FilePath, conflicts_with = "journal")]
+    pub resume: Option<PathBuf>,
+    /// Write the run's metrics to PATH (Prometheus text format, atomically), for
+    /// node_exporter's textfile collector.
+    #[arg(long, value_name = "PATH", value_hint = clap::ValueHint::FilePath)]
+    pub metrics_file: Option<PathBuf>,
+    /// If another run holds a profile's lock, wait up to DUR for it instead of exiting 5.
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    pub wait_lock: Option<Duration>,
+    /// Take no per-profile run lock (two runs may then work the same sessions at once).
+    #[arg(long, conflicts_with = "wait_lock")]
+    pub no_lock: bool,
 }
 
 /// How a dry run finds out what it would do.

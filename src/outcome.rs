@@ -3,11 +3,11 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::http::{Failure, Reply};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Ended,
@@ -59,6 +59,13 @@ pub struct SessionResult {
     /// What else the outcome rests on (an earlier reply that was lost).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// Given up on in flight (a second interrupt): whether it was done is unknown, so a
+    /// resume sends it again.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub abandoned: bool,
+    /// When the outcome was known (RFC 3339), stamped as it is reported.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at: Option<String>,
 }
 
 impl SessionResult {
@@ -73,6 +80,8 @@ impl SessionResult {
             task: None,
             reason: None,
             note: None,
+            abandoned: false,
+            at: None,
         }
     }
 

@@ -12,6 +12,7 @@ use serde::Serialize;
 use crate::cli::OutputFormat;
 use crate::outcome::{Outcome, SessionResult, Summary};
 use crate::pacer::Holds;
+use crate::report::{End, Sink};
 use crate::stale::Listed;
 
 /// Which profile a document is about (`None` when it sweeps every profile).
@@ -30,25 +31,40 @@ impl Header {
     }
 }
 
-/// Collects results as the runner produces them and prints them in the chosen format:
-/// NDJSON at once, line by line; a table or JSON document at the end.
+/// The results of a run on stdout, in the chosen format: NDJSON at once, line by line (each
+/// line a `type`d record: results, problems with a profile, then the summary); a table or
+/// JSON document at the end.
 pub struct ResultSink {
     format: OutputFormat,
     header: Header,
+    run_id: String,
     kept: Vec<SessionResult>,
-    summary: Summary,
+    profile_errors: Vec<ProfileError>,
+    failed: usize,
     progress: Option<ProgressBar>,
     /// Stdout's reader has gone (`| head`): stop printing, but finish the run.
     stdout_gone: bool,
-    /// Stdout failed otherwise (a full disk): the run is finished, then reported failed.
-    write_error: Option<io::Error>,
+}
+
+/// A profile that could not be listed or used: a record of its own, not only a line on
+/// stderr, so that a monitor reading the output sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProfileError {
+    pub profile: String,
+    pub error: String,
+    pub at: String,
 }
 
 impl ResultSink {
     /// `progress` asks for a bar, which also shows what holds the run back (a provider's
     /// rate limit) while nothing finishes. It only appears on a terminal and never with
     /// NDJSON (whose lines would interleave with it).
-    pub fn new(format: OutputFormat, header: Header, progress: Option<Holds>) -> ResultSink {
+    pub fn new(
+        format: OutputFormat,
+        header: Header,
+        progress: Option<Holds>,
+        run_id: &str,
+    ) -> ResultSink {
         let terminal = format != OutputFormat::Ndjson && io::stderr().is_terminal();
         let progress = progress.filter(|_| terminal).map(|holds| {
             let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
@@ -71,81 +87,140 @@ impl ResultSink {
         ResultSink {
             format,
             header,
+            run_id: run_id.to_owned(),
             kept: Vec::new(),
-            summary: Summary::default(),
+            profile_errors: Vec::new(),
+            failed: 0,
             progress,
             stdout_gone: false,
-            write_error: None,
         }
     }
+}
 
-    pub fn emit(&mut self, result: SessionResult) {
-        self.summary.add(&result);
+/// Prints one NDJSON record, unless stdout's reader has gone (`gone` then says so).
+fn print_line(gone: &mut bool, record: &impl Serialize) -> io::Result<()> {
+    if *gone {
+        return Ok(());
+    }
+    let line = serde_json::to_string(record).expect("records always serialize");
+    match print_stdout(&line) {
+        Ok(true) => Ok(()),
+        Ok(false) => {
+            *gone = true;
+            Ok(())
+        }
+        Err(e) => {
+            *gone = true;
+            Err(e)
+        }
+    }
+}
+
+/// An NDJSON record: what it is, which run, then its fields.
+#[derive(Serialize)]
+struct Typed<'a, T: Serialize> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    run_id: &'a str,
+    #[serde(flatten)]
+    data: T,
+}
+
+impl Sink for ResultSink {
+    fn result(&mut self, _profile: Option<&str>, result: &SessionResult) -> io::Result<()> {
         if let Some(bar) = &self.progress {
             bar.inc(1);
             if result.outcome == Outcome::Failed {
-                bar.set_message(format!("{} failed", self.summary.count(Outcome::Failed)));
+                self.failed += 1;
+                bar.set_message(format!("{} failed", self.failed));
             }
         }
-        if self.format == OutputFormat::Ndjson {
-            if !self.stdout_gone {
-                let line = serde_json::to_string(&result).expect("results always serialize");
-                match print_stdout(&line) {
-                    Ok(true) => {}
-                    Ok(false) => self.stdout_gone = true,
-                    Err(e) => {
-                        self.stdout_gone = true;
-                        self.write_error = Some(e);
-                    }
-                }
-            }
-        } else {
-            self.kept.push(result);
+        if self.format != OutputFormat::Ndjson {
+            self.kept.push(result.clone());
+            return Ok(());
         }
+        let record = Typed {
+            kind: "result",
+            run_id: &self.run_id,
+            data: result,
+        };
+        print_line(&mut self.stdout_gone, &record)
     }
 
-    /// Prints what was kept and returns the counts the exit code depends on, or why the
-    /// output could not be written.
-    pub fn finish(self, interrupted: bool) -> io::Result<Summary> {
+    fn profile_error(&mut self, error: &ProfileError) -> io::Result<()> {
+        self.profile_errors.push(error.clone());
+        if self.format != OutputFormat::Ndjson {
+            return Ok(());
+        }
+        let record = Typed {
+            kind: "profile_error",
+            run_id: &self.run_id,
+            data: error,
+        };
+        print_line(&mut self.stdout_gone, &record)
+    }
+
+    fn finish(mut self: Box<Self>, end: &End) -> io::Result<()> {
         if let Some(bar) = &self.progress {
             bar.finish_and_clear();
         }
+        #[derive(Serialize)]
+        struct Tail<'a> {
+            summary: &'a Summary,
+            interrupted: bool,
+            exit_code: i32,
+            duration_seconds: f64,
+        }
+        let tail = Tail {
+            summary: end.summary,
+            interrupted: end.interrupted,
+            exit_code: end.exit_code,
+            duration_seconds: end.duration.as_secs_f64(),
+        };
         let text = match self.format {
-            OutputFormat::Ndjson => None,
+            OutputFormat::Ndjson => {
+                let record = Typed {
+                    kind: "summary",
+                    run_id: &self.run_id,
+                    data: &tail,
+                };
+                return print_line(&mut self.stdout_gone, &record);
+            }
             OutputFormat::Json | OutputFormat::Ids => {
                 #[derive(Serialize)]
                 struct Document<'a> {
+                    run_id: &'a str,
                     #[serde(flatten)]
                     header: &'a Header,
                     results: &'a [SessionResult],
-                    summary: &'a Summary,
-                    interrupted: bool,
+                    #[serde(skip_serializing_if = "<[ProfileError]>::is_empty")]
+                    profile_errors: &'a [ProfileError],
+                    #[serde(flatten)]
+                    tail: &'a Tail<'a>,
                 }
                 let doc = Document {
+                    run_id: &self.run_id,
                     header: &self.header,
                     results: &self.kept,
-                    summary: &self.summary,
-                    interrupted,
+                    profile_errors: &self.profile_errors,
+                    tail: &tail,
                 };
-                Some(serde_json::to_string_pretty(&doc).expect("results always serialize"))
+                serde_json::to_string_pretty(&doc).expect("results always serialize")
             }
             OutputFormat::Table => {
                 let mut s = results_table(&self.kept).to_string();
                 s.push('\n');
-                s.push_str(&self.summary.line());
-                if interrupted {
+                s.push_str(&end.summary.line());
+                if end.interrupted {
                     s.push_str(" (interrupted)");
                 }
-                Some(s)
+                s
             }
         };
-        if let Some(e) = self.write_error {
-            return Err(e);
-        }
-        if let Some(text) = text {
+        if !self.stdout_gone {
             print_stdout(&text)?;
         }
-        Ok(self.summary)
+        Ok(())
     }
 }
 

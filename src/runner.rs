@@ -26,6 +26,16 @@ pub struct Plan {
     pub batches_in_flight: usize,
 }
 
+/// Where the runner reports what it does: each session's result, and before any request
+/// is sent, that it is about to be (for the journal).
+pub trait Events {
+    /// Requests for `ids` on `profile` are about to be sent. `false`: they must not be (the
+    /// attempt could not be recorded); they are then reported `skipped`.
+    fn attempt(&mut self, profile: &str, ids: &[String]) -> bool;
+    /// One session's result; every ID of the input gets exactly one.
+    fn result(&mut self, result: SessionResult);
+}
+
 /// One profile a run may send to.
 pub struct Target {
     pub name: String,
@@ -63,7 +73,8 @@ impl Targets {
     }
 
     /// Sorts a chunk's items by target, emitting at once every line that cannot be sent.
-    fn route(&self, items: Vec<Item>, emit: &mut impl FnMut(SessionResult)) -> Vec<Vec<String>> {
+    fn route(&self, items: Vec<Item>, events: &mut impl Events) -> Vec<Vec<String>> {
+        let mut emit = |r| events.result(r);
         let mut groups = vec![Vec::new(); self.list.len()];
         for item in items {
             match (self.target_of(&item), item) {
@@ -95,8 +106,8 @@ impl Targets {
     }
 }
 
-/// After a second interrupt, input that brings nothing new for this long is given up on:
-/// a terminal or a pipe whose writer never closes would otherwise hold the exit forever.
+/// After an interrupt, input that brings nothing new for this long is given up on: a
+/// terminal or a pipe whose writer never closes would otherwise hold the exit forever.
 const STALLED_INPUT: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Ctrl-C / SIGTERM, as two tokens: the first signal stops new work, the second abandons
@@ -153,7 +164,7 @@ pub async fn run(
     plan: Plan,
     mut input: mpsc::Receiver<Vec<Item>>,
     interrupt: &Interrupt,
-    mut emit: impl FnMut(SessionResult),
+    events: &mut impl Events,
 ) {
     let mut in_flight = FuturesUnordered::new();
     let mut input_done = false;
@@ -168,22 +179,31 @@ pub async fn run(
             _ = interrupt.stop.cancelled(), if !stopping => {}
             Some((target, results)) = in_flight.next(), if !in_flight.is_empty() => {
                 let results: Vec<SessionResult> = results;
-                results.into_iter().for_each(|r| emit(targets.tagged(target, r)));
+                results.into_iter().for_each(|r| events.result(targets.tagged(target, r)));
             }
             chunk = input.recv(), if room => match chunk {
                 None => input_done = true,
                 Some(items) => {
-                    for (target, ids) in targets.route(items, &mut emit).into_iter().enumerate() {
+                    for (target, ids) in targets.route(items, events).into_iter().enumerate() {
                         if ids.is_empty() {
                             continue;
                         }
                         if plan.dry_run == Some(DryRun::Client) {
                             let would = crate::provider::would(plan.action);
-                            ids.into_iter().for_each(|id| emit(targets.tagged(target, SessionResult::new(id, would))));
+                            ids.into_iter().for_each(|id| events.result(targets.tagged(target, SessionResult::new(id, would))));
                             continue;
                         }
-                        let provider = &targets.list[target].provider;
+                        let Target { name, provider } = &targets.list[target];
                         for batch in ids.chunks(provider.batch_size(plan.action)) {
+                            // Reads (a server dry run) change nothing: no attempt to record.
+                            if plan.dry_run.is_none() && !events.attempt(name, batch) {
+                                for id in batch {
+                                    let r = SessionResult::new(id, Outcome::Skipped)
+                                        .with_error("not sent: the journal could not be written");
+                                    events.result(targets.tagged(target, r));
+                                }
+                                continue;
+                            }
                             let work = Work { provider: provider.clone(), action: plan.action, probe: plan.dry_run.is_some() };
                             in_flight.push(start(target, work, batch.to_vec(), interrupt.abort.clone()));
                         }
@@ -193,26 +213,17 @@ pub async fn run(
             else => break,
         }
     }
-    // Whatever is still queued, or still unread, was never started. The input is read to
-    // its end so that a script can re-run exactly the skipped IDs; after a second
-    // interrupt, only for as long as it keeps coming.
+    // Whatever is still queued, or still unread, was never started. The input is read on
+    // for as long as it keeps coming, so that a script can re-run exactly the skipped IDs
+    // of a file; a pipe whose writer holds it open must not keep a stopped run alive.
     loop {
-        let ready = tokio::select! {
-            biased;
-            items = input.recv() => Some(items),
-            _ = interrupt.abort.cancelled() => None,
+        let next = tokio::time::timeout(STALLED_INPUT, input.recv());
+        let Some(items) = next.await.ok().flatten() else {
+            break;
         };
-        let items = match ready {
-            Some(items) => items,
-            None => tokio::time::timeout(STALLED_INPUT, input.recv())
-                .await
-                .ok()
-                .flatten(),
-        };
-        let Some(items) = items else { break };
-        for (target, ids) in targets.route(items, &mut emit).into_iter().enumerate() {
+        for (target, ids) in targets.route(items, events).into_iter().enumerate() {
             for id in ids {
-                emit(targets.tagged(target, SessionResult::new(id, Outcome::Skipped)));
+                events.result(targets.tagged(target, SessionResult::new(id, Outcome::Skipped)));
             }
         }
     }
@@ -246,7 +257,10 @@ async fn start(
         }
         _ = abort.cancelled() => ids
             .iter()
-            .map(|id| SessionResult::failed(id, "abandoned by a second interrupt; outcome unknown"))
+            .map(|id| SessionResult {
+                abandoned: true,
+                ..SessionResult::failed(id, "abandoned by a second interrupt; outcome unknown")
+            })
             .collect(),
     };
     (target, results)

@@ -826,6 +826,20 @@ fn zep_batch_split_down_to_single_ids() {
 // ---------------------------------------------------------------------------------------
 // Output formats
 
+/// A document with what differs from run to run (its ID, times, duration) replaced by
+/// placeholders, after checking each is there.
+fn stable(mut doc: Value) -> Value {
+    assert!(doc["run_id"].is_string(), "{doc}");
+    doc["run_id"] = json!("[run_id]");
+    assert!(doc["duration_seconds"].is_f64(), "{doc}");
+    doc["duration_seconds"] = json!("[duration]");
+    for r in doc["results"].as_array_mut().unwrap() {
+        assert!(r["at"].is_string(), "{r}");
+        r["at"] = json!("[at]");
+    }
+    doc
+}
+
 #[test]
 fn json_document_shape() {
     let env = Env::new();
@@ -845,14 +859,28 @@ fn json_document_shape() {
     keys.sort();
     assert_eq!(
         keys,
-        ["interrupted", "profile", "provider", "results", "summary"]
+        [
+            "duration_seconds",
+            "exit_code",
+            "interrupted",
+            "profile",
+            "provider",
+            "results",
+            "run_id",
+            "summary"
+        ]
     );
+    assert_eq!(doc["exit_code"], 1);
     for r in doc["results"].as_array().unwrap() {
         let mut k: Vec<&str> = r.as_object().unwrap().keys().map(String::as_str).collect();
         k.sort();
-        assert_eq!(k, ["attempts", "error", "id", "outcome", "status"], "{r}");
+        assert_eq!(
+            k,
+            ["at", "attempts", "error", "id", "outcome", "status"],
+            "{r}"
+        );
     }
-    insta::assert_json_snapshot!("json_document", doc);
+    insta::assert_json_snapshot!("json_document", stable(doc));
 }
 
 #[test]
@@ -862,13 +890,16 @@ fn json_document_for_a_zep_run() {
     let (doc, code) = env.json("zep", &["end", "z1"]);
     assert_eq!(code, 0);
     assert_eq!(
-        doc,
+        stable(doc),
         json!({
             "profile": "zep",
             "provider": "zep",
-            "results": [{"id": "z1", "outcome": "ended", "status": 200, "error": null, "attempts": 1}],
+            "run_id": "[run_id]",
+            "results": [{"id": "z1", "outcome": "ended", "status": 200, "error": null, "attempts": 1, "at": "[at]"}],
             "summary": {"ended": 1},
-            "interrupted": false
+            "interrupted": false,
+            "exit_code": 0,
+            "duration_seconds": "[duration]"
         })
     );
 }
@@ -887,14 +918,36 @@ fn ndjson_is_one_parseable_object_per_line() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l:?}")))
         .collect();
-    assert_eq!(objects.len(), 4, "{stdout}");
+    assert_eq!(objects.len(), 5, "{stdout}");
     assert!(stdout.ends_with('\n'));
-    let mut seen: Vec<(String, String)> = objects
+    // Every record names its run; the last one is the run's summary, as ripgrep's JSON ends.
+    let run_id = objects[0]["run_id"].as_str().unwrap();
+    assert_eq!(run_id.len(), 36, "a UUID: {run_id}");
+    assert!(objects.iter().all(|o| o["run_id"] == run_id), "{stdout}");
+    let summary = &objects[4];
+    assert_eq!(summary["type"], "summary");
+    assert_eq!(summary["summary"], json!({"ended": 3, "not_found": 1}));
+    assert_eq!(summary["exit_code"], 1);
+    assert_eq!(summary["interrupted"], false);
+    assert!(summary["duration_seconds"].as_f64().unwrap() >= 0.0);
+    let mut seen: Vec<(String, String)> = objects[..4]
         .iter()
         .map(|o| {
             let mut k: Vec<&str> = o.as_object().unwrap().keys().map(String::as_str).collect();
             k.sort();
-            assert_eq!(k, ["attempts", "error", "id", "outcome", "status"], "{o}");
+            assert_eq!(
+                k,
+                [
+                    "at", "attempts", "error", "id", "outcome", "run_id", "status", "type"
+                ],
+                "{o}"
+            );
+            assert_eq!(o["type"], "result");
+            o["at"]
+                .as_str()
+                .unwrap()
+                .parse::<jiff::Timestamp>()
+                .expect("`at` is RFC 3339");
             (
                 o["id"].as_str().unwrap().to_owned(),
                 o["outcome"].as_str().unwrap().to_owned(),

@@ -393,7 +393,10 @@ fn sessionctl(config: &Path, env: &[(&str, &str)], args: &[&str], stdin: Option<
         .arg(config)
         .args(["-o", "json"])
         .args(args);
+    // Each test's own lock directory: tests run at once on profiles of the same name.
+    let locks = config.parent().expect("a config file is in a directory");
     cmd.env_remove("ELIZA_TEST_KEY")
+        .env("SESSIONCTL_LOCK_DIR", locks)
         .env("NO_COLOR", "1")
         .timeout(CLI_TIMEOUT);
     for (k, v) in env {

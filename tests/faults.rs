@@ -681,10 +681,15 @@ fn ndjson_streams_one_result_per_line_as_each_finishes() {
     let lines: Vec<&str> = std::iter::once(first.trim_end())
         .chain(rest.lines())
         .collect();
-    assert_eq!(lines.len(), all.len(), "{lines:?}");
+    // One result per session, then the summary.
+    assert_eq!(lines.len(), all.len() + 1, "{lines:?}");
+    let summary: Value = serde_json::from_str(lines[all.len()]).unwrap();
+    assert_eq!(summary["type"], "summary", "{summary}");
+    assert_eq!(summary["exit_code"], 0, "{summary}");
     let mut seen = Vec::new();
-    for line in lines {
+    for line in &lines[..all.len()] {
         let r: Value = serde_json::from_str(line).expect("each line is one JSON object");
+        assert_eq!(r["type"], "result", "{line}");
         assert_eq!(r["outcome"], "ended", "{line}");
         seen.push(r["id"].as_str().unwrap().to_owned());
     }

@@ -15,7 +15,11 @@ impl Ctx<'_> {
             empty_only: args.empty,
             limit: args.limit,
         };
-        let (profiles, mut worst) = self.prepare(args.all_profiles, |profile| {
+        let super::Prepared {
+            ready: profiles,
+            mut worst,
+            ..
+        } = self.prepare(args.all_profiles, |profile| {
             check_empty(profile, args.empty)?;
             Ok(provider::build(profile, &Options::default())?)
         })?;

@@ -9,14 +9,17 @@ use std::time::Duration;
 use tokio::io::BufReader;
 use tokio::sync::mpsc;
 
-use super::{AppError, Ctx, Exit, build, cutoff, header, usage};
+use super::{AppError, Ctx, Exit, Prepared, build, cutoff, header, usage};
 use crate::cli::{BulkArgs, RunArgs};
 use crate::config::Profile;
 use crate::ids::{self, Dedup, Item};
+use crate::journal::{Job, Journal, Resume};
+use crate::lock::RunLock;
 use crate::outcome::{Outcome, SessionResult, Summary};
 use crate::output::ResultSink;
 use crate::pacer::Holds;
 use crate::provider::{Action, Options, Provider};
+use crate::report::{JournalSink, MetricsSink, Report};
 use crate::runner::{self, Interrupt, Plan, Target, Targets};
 use crate::stale::{self, Filter};
 
@@ -117,33 +120,42 @@ impl Ctx<'_> {
     ) -> Result<Exit, AppError> {
         let interrupt = Interrupt::install();
         let holds = Holds::default();
-        let (ready, worst) = self.prepare(all, |profile| {
+        let prepared = self.prepare(all, |profile| {
             build(
                 profile,
                 action,
                 &self.options(run, opts, &interrupt, &holds),
             )
         })?;
+        let Prepared {
+            ready,
+            worst,
+            broken,
+        } = prepared;
+        let _locks = lock(run, &ready).await?;
+        let resume = load_resume(run, action, &ready)?;
         let caps = Caps::of(run, &ready);
-        let header = header(all, &ready);
         let concurrency = concurrency(run, &ready);
+        let mut report = self.report(action, all, run, &ready, &holds, resume.as_deref())?;
+        broken.iter().for_each(|(p, e)| report.profile_error(p, e));
         let targets = targets(ready, all);
+        let resumed = resume.map(|r| Resumed::new(r, &targets));
         let input = match caps.any() {
-            true => read_ahead(input, &targets, &caps, action).await?,
+            true => read_ahead(input, &targets, &caps, action, resumed.as_ref()).await?,
             false => input,
         };
         if let Some(bulk) = confirm {
             self.confirm_delete(bulk)?;
         }
-        let mut sink = ResultSink::new(self.cli.output, header, (!self.cli.quiet).then_some(holds));
-        execute(&targets, action, input, run, concurrency, &interrupt, |r| {
-            sink.emit(r)
-        })
-        .await?;
-        let summary = sink
-            .finish(interrupt.interrupted())
-            .map_err(AppError::Output)?;
-        Ok(exit_for(&summary, interrupt.interrupted(), run, opts).max_code(worst))
+        let exec = Execution {
+            action,
+            run,
+            concurrency,
+            interrupt: &interrupt,
+        };
+        exec.execute(&targets, input, resumed.as_ref(), &mut report)
+            .await?;
+        finish(report, interrupt.interrupted(), run, opts, worst)
     }
 
     /// `--idle-for` / `--older-than`: list every profile's selection, check it against the
@@ -162,23 +174,32 @@ impl Ctx<'_> {
             ..Filter::default()
         };
         let all = bulk.stale.all_profiles;
+        let run = &bulk.run;
         let interrupt = Interrupt::install();
         let holds = Holds::default();
         // `worst` holds problems outside the per-session results: they can only make the
         // exit code worse.
-        let (ready, mut worst) = self.prepare(all, |profile| {
+        let prepared = self.prepare(all, |profile| {
             build(
                 profile,
                 action,
-                &self.options(&bulk.run, opts, &interrupt, &holds),
+                &self.options(run, opts, &interrupt, &holds),
             )
         })?;
+        let Prepared {
+            ready,
+            mut worst,
+            broken,
+        } = prepared;
         if let Some(bulk) = confirm {
             self.confirm_delete(bulk)?;
         }
-        let caps = Caps::of(&bulk.run, &ready);
-        let header = header(all, &ready);
-        let concurrency = concurrency(&bulk.run, &ready);
+        let _locks = lock(run, &ready).await?;
+        let resume = load_resume(run, action, &ready)?;
+        let caps = Caps::of(run, &ready);
+        let concurrency = concurrency(run, &ready);
+        let mut report = self.report(action, all, run, &ready, &holds, resume.as_deref())?;
+        broken.iter().for_each(|(p, e)| report.profile_error(p, e));
         // Everything is listed before anything is sent, so that the cap sees the whole run.
         let mut picked = Vec::new();
         let mut problems = Vec::new();
@@ -194,6 +215,7 @@ impl Ctx<'_> {
                     let err = AppError::List(profile.name.clone(), e);
                     eprintln!("sessionctl: {err}");
                     worst = worst.max_code(err.exit());
+                    report.profile_error(&profile.name, &err.to_string());
                     picked.push(Vec::new());
                     continue;
                 }
@@ -215,26 +237,69 @@ impl Ctx<'_> {
         let counts: Vec<u64> = picked.iter().map(|p| p.len() as u64).collect();
         let names: Vec<&str> = ready.iter().map(|(p, _)| p.name.as_str()).collect();
         caps.check(&counts, &names, action, true)?;
-        let mut sink = ResultSink::new(self.cli.output, header, (!self.cli.quiet).then_some(holds));
-        problems.into_iter().for_each(|r| sink.emit(r));
+        problems.into_iter().for_each(|r| report.result(r));
+        let exec = Execution {
+            action,
+            run,
+            concurrency,
+            interrupt: &interrupt,
+        };
         for ((profile, provider), mine) in ready.into_iter().zip(picked) {
             let targets = Targets::one(profile.name.clone(), provider, all);
-            let input = Input::Swept(mine);
-            execute(
-                &targets,
-                action,
-                input,
-                &bulk.run,
-                concurrency,
-                &interrupt,
-                |r| sink.emit(r),
-            )
-            .await?;
+            let resumed = resume.clone().map(|r| Resumed::new(r, &targets));
+            exec.execute(&targets, Input::Swept(mine), resumed.as_ref(), &mut report)
+                .await?;
         }
-        let interrupted = interrupt.interrupted();
-        let summary = sink.finish(interrupted).map_err(AppError::Output)?;
-        let exit = exit_for(&summary, interrupted, &bulk.run, opts);
-        Ok(exit.max_code(worst))
+        finish(report, interrupt.interrupted(), run, opts, worst)
+    }
+
+    /// The report of a run: its output on stdout, and the journal and metrics file the
+    /// flags ask for.
+    fn report(
+        &self,
+        action: Action,
+        all: bool,
+        run: &RunArgs,
+        ready: &[(Profile, Arc<dyn Provider>)],
+        holds: &Holds,
+        resume: Option<&Resume>,
+    ) -> Result<Report, AppError> {
+        let run_id = uuid::Uuid::new_v4().to_string();
+        let progress = (!self.cli.quiet).then(|| holds.clone());
+        let stdout = ResultSink::new(self.cli.output, header(all, ready), progress, &run_id);
+        let default = (!all)
+            .then(|| ready.first().map(|(p, _)| p.name.clone()))
+            .flatten();
+        let mut report = Report::new(run_id.clone(), default, Box::new(stdout));
+        if let Some(path) = run.journal.as_ref().or(run.resume.as_ref()) {
+            let job = job(action, run, ready);
+            let earlier = resume.map_or(&[][..], |r| r.runs.as_slice());
+            let journal = Journal::open(path, &run_id, &job, earlier)
+                .map_err(|e| usage(format!("cannot write journal {}: {e}", path.display())))?;
+            report.add(
+                format!("journal {}", path.display()),
+                Box::new(JournalSink(journal)),
+            );
+        }
+        if let Some(resume) = resume {
+            report.resending(resume);
+            if !self.cli.quiet {
+                eprintln!(
+                    "sessionctl: resuming: {} session(s) already have an outcome and are not sent again; {} attempted without one are sent again",
+                    resume.done_count(),
+                    resume.pending().len()
+                );
+            }
+        }
+        if let Some(path) = &run.metrics_file {
+            let providers = ready
+                .iter()
+                .map(|(p, _)| (p.name.clone(), p.spec.name))
+                .collect();
+            let sink = MetricsSink::new(path.clone(), providers);
+            report.add(format!("metrics file {}", path.display()), Box::new(sink));
+        }
+        Ok(report)
     }
 
     fn confirm_delete(&self, bulk: &BulkArgs) -> Result<(), AppError> {
@@ -299,12 +364,44 @@ fn concurrency(run: &RunArgs, ready: &[(Profile, Arc<dyn Provider>)]) -> usize {
     )
 }
 
-/// Starts reading `input` (a file or stdin, in its own task) into chunks of `chunk` items.
+type Reader = tokio::task::JoinHandle<std::io::Result<()>>;
+
+/// Starts reading `input` (a file or stdin, in its own task) into chunks of `chunk` items;
+/// in a resumed run, through [`Resumed`].
 async fn spawn_reader(
     input: Input,
     chunk: usize,
     tx: mpsc::Sender<Vec<Item>>,
-) -> Result<tokio::task::JoinHandle<std::io::Result<()>>, AppError> {
+    resumed: Option<&Resumed>,
+) -> Result<Reader, AppError> {
+    let Some(resumed) = resumed.cloned() else {
+        return spawn_input(input, chunk, tx).await;
+    };
+    let (inner, mut read) = mpsc::channel(4);
+    let reader = spawn_input(input, chunk, inner).await?;
+    Ok(tokio::spawn(async move {
+        for part in resumed.first().chunks(chunk) {
+            if tx.send(part.to_vec()).await.is_err() {
+                reader.abort();
+                return Ok(());
+            }
+        }
+        while let Some(items) = read.recv().await {
+            let kept: Vec<Item> = items.into_iter().filter(|i| resumed.keep(i)).collect();
+            if !kept.is_empty() && tx.send(kept).await.is_err() {
+                reader.abort();
+                return Ok(());
+            }
+        }
+        reader.await.expect("the ID reader does not panic")
+    }))
+}
+
+async fn spawn_input(
+    input: Input,
+    chunk: usize,
+    tx: mpsc::Sender<Vec<Item>>,
+) -> Result<Reader, AppError> {
     Ok(match input {
         Input::Stdin => tokio::spawn(ids::stream_lines(
             BufReader::with_capacity(READ_BUFFER, tokio::io::stdin()),
@@ -329,45 +426,199 @@ async fn spawn_reader(
     })
 }
 
-/// Streams `input` through the runner.
-async fn execute(
-    targets: &Targets,
+/// What every part of one run shares.
+struct Execution<'a> {
     action: Action,
-    input: Input,
-    run: &RunArgs,
+    run: &'a RunArgs,
+    /// Batches in flight.
     concurrency: usize,
-    interrupt: &Interrupt,
-    mut emit: impl FnMut(SessionResult),
-) -> Result<(), AppError> {
-    let batch = (targets.list.iter())
-        .map(|t| t.provider.batch_size(action))
-        .max()
-        .unwrap_or(1);
-    let (tx, rx) = mpsc::channel(concurrency.max(2));
-    let mut reasons = HashMap::new();
-    if let Input::Swept(picked) = &input {
-        reasons.extend(picked.iter().cloned());
+    interrupt: &'a Interrupt,
+}
+
+impl Execution<'_> {
+    /// Streams `input` through the runner into `report`.
+    async fn execute(
+        &self,
+        targets: &Targets,
+        input: Input,
+        resumed: Option<&Resumed>,
+        report: &mut Report,
+    ) -> Result<(), AppError> {
+        let batch = (targets.list.iter())
+            .map(|t| t.provider.batch_size(self.action))
+            .max()
+            .unwrap_or(1);
+        let (tx, rx) = mpsc::channel(self.concurrency.max(2));
+        let mut reasons = HashMap::new();
+        if let Input::Swept(picked) = &input {
+            reasons.extend(picked.iter().cloned());
+        }
+        let reader = spawn_reader(input, batch, tx, resumed).await?;
+        let plan = Plan {
+            action: self.action,
+            dry_run: self.run.dry_run,
+            batches_in_flight: self.concurrency,
+        };
+        let mut events = Events { report, reasons };
+        runner::run(targets, plan, rx, self.interrupt, &mut events).await;
+        if self.interrupt.interrupted() {
+            // The runner stopped reading; the reader may be blocked on a pipe held open.
+            reader.abort();
+            return Ok(());
+        }
+        reader.await.expect("the ID reader does not panic")?;
+        Ok(())
     }
-    let reader = spawn_reader(input, batch, tx).await?;
-    let plan = Plan {
-        action,
-        dry_run: run.dry_run,
-        batches_in_flight: concurrency,
-    };
-    runner::run(targets, plan, rx, interrupt, |mut r| {
-        if let Some(reason) = reasons.remove(&r.id).filter(|r| !r.is_empty()) {
+}
+
+/// The runner's events, into the report, with each swept session's reason.
+struct Events<'a> {
+    report: &'a mut Report,
+    reasons: HashMap<String, String>,
+}
+
+impl runner::Events for Events<'_> {
+    fn attempt(&mut self, profile: &str, ids: &[String]) -> bool {
+        self.report.attempt(profile, ids)
+    }
+
+    fn result(&mut self, mut r: SessionResult) {
+        if let Some(reason) = self.reasons.remove(&r.id).filter(|r| !r.is_empty()) {
             r.reason = Some(reason);
         }
-        emit(r)
-    })
-    .await;
-    if interrupt.abort.is_cancelled() {
-        // The runner gave up on input that stalled; the reader may be blocked on it forever.
-        reader.abort();
-        return Ok(());
+        self.report.result(r);
     }
-    reader.await.expect("the ID reader does not panic")?;
-    Ok(())
+}
+
+/// Ends the run's report: the exit code from its results, made worse by problems outside
+/// them (`worst`) or by a sink that could not be written.
+fn finish(
+    report: Report,
+    interrupted: bool,
+    run: &RunArgs,
+    opts: &Options,
+    worst: Exit,
+) -> Result<Exit, AppError> {
+    let exit = exit_for(report.summary(), interrupted, run, opts).max_code(worst);
+    match report.finish(interrupted, exit as i32).problem {
+        None => Ok(exit),
+        Some(problem) => Err(AppError::Report(problem)),
+    }
+}
+
+/// The per-profile run locks of a sweep or bulk run, taken in name order (so that two runs
+/// waiting for each other's profiles cannot deadlock). None for a client dry run, which
+/// sends nothing, or with `--no-lock`.
+async fn lock(
+    run: &RunArgs,
+    ready: &[(Profile, Arc<dyn Provider>)],
+) -> Result<Vec<RunLock>, AppError> {
+    if run.no_lock || run.dry_run == Some(crate::cli::DryRun::Client) {
+        return Ok(Vec::new());
+    }
+    let dir = crate::lock::default_dir().map_err(AppError::Lock)?;
+    let mut names: Vec<&str> = ready.iter().map(|(p, _)| p.name.as_str()).collect();
+    names.sort_unstable();
+    let mut locks = Vec::with_capacity(names.len());
+    for name in names {
+        locks.push(
+            RunLock::acquire(&dir, name, run.wait_lock)
+                .await
+                .map_err(|e| match e {
+                    e @ crate::lock::LockError::Held { .. } => AppError::Locked(e),
+                    e => AppError::Lock(e),
+                })?,
+        );
+    }
+    Ok(locks)
+}
+
+/// What a journal's start record says about this run.
+fn job(action: Action, run: &RunArgs, ready: &[(Profile, Arc<dyn Provider>)]) -> Job {
+    Job {
+        action: match action {
+            Action::End => "end",
+            Action::Delete => "delete",
+        }
+        .to_owned(),
+        dry_run: run.dry_run.map(|d| match d {
+            crate::cli::DryRun::Client => "client".to_owned(),
+            crate::cli::DryRun::Server => "server".to_owned(),
+        }),
+        profiles: ready.iter().map(|(p, _)| p.name.clone()).collect(),
+    }
+}
+
+/// `--resume FILE`: what the journal says was done, if it is a journal of this same job.
+fn load_resume(
+    run: &RunArgs,
+    action: Action,
+    ready: &[(Profile, Arc<dyn Provider>)],
+) -> Result<Option<Arc<Resume>>, AppError> {
+    let Some(path) = &run.resume else {
+        return Ok(None);
+    };
+    let resume = Resume::load(path).map_err(|e| usage(e.to_string()))?;
+    let this = job(action, run, ready);
+    if resume.job.as_ref() != Some(&this) {
+        return Err(usage(format!(
+            "{} records another job ({}); resume runs the same command, profiles and dry-run mode",
+            path.display(),
+            resume.job.as_ref().map_or_else(String::new, |j| format!(
+                "{} on {}{}",
+                j.action,
+                j.profiles.join(", "),
+                j.dry_run
+                    .as_ref()
+                    .map_or_else(String::new, |d| format!(", dry run {d}"))
+            ))
+        )));
+    }
+    Ok(Some(Arc::new(resume)))
+}
+
+/// A resumed run's view of its input: sessions attempted without an outcome come first,
+/// sessions with one are dropped.
+#[derive(Clone)]
+pub(super) struct Resumed {
+    resume: Arc<Resume>,
+    /// The run's one profile, for bare IDs.
+    default: Option<String>,
+    /// Profiles this part of the run sends to.
+    names: Vec<String>,
+}
+
+impl Resumed {
+    fn new(resume: Arc<Resume>, targets: &Targets) -> Resumed {
+        Resumed {
+            default: targets.default.map(|t| targets.list[t].name.clone()),
+            names: targets.list.iter().map(|t| t.name.clone()).collect(),
+            resume,
+        }
+    }
+
+    /// The sessions to send again, routed to their profiles.
+    fn first(&self) -> Vec<Item> {
+        (self.resume.pending().iter())
+            .filter(|(profile, _)| self.names.contains(profile))
+            .map(|(profile, id)| Item::Routed {
+                profile: profile.clone(),
+                id: id.clone(),
+            })
+            .collect()
+    }
+
+    /// False for a session already done, or already sent again by [`Resumed::first`].
+    fn keep(&self, item: &Item) -> bool {
+        let (profile, id) = match item {
+            Item::Id(id) => (self.default.as_deref(), id),
+            Item::Routed { profile, id } => (Some(profile.as_str()), id),
+            Item::Invalid { .. } => return true,
+        };
+        let Some(profile) = profile else { return true };
+        !self.resume.is_done(profile, id)
+            && !(self.resume.pending().iter()).any(|(p, i)| p == profile && i == id)
+    }
 }
 
 /// Items already in memory, deduplicated and chunked like a stream would be.
@@ -456,9 +707,10 @@ async fn read_ahead(
     targets: &Targets,
     caps: &Caps,
     action: Action,
+    resumed: Option<&Resumed>,
 ) -> Result<Input, AppError> {
     let (tx, mut rx) = mpsc::channel(4);
-    let reader = spawn_reader(input, 256, tx).await?;
+    let reader = spawn_reader(input, 256, tx, resumed).await?;
     let mut counts = vec![0u64; targets.list.len()];
     let mut held = Vec::new();
     let names: Vec<&str> = targets.list.iter().map(|t| t.name.as_str()).collect();

@@ -1,0 +1,459 @@
+//! The run journal (`--journal FILE`) and resuming from it (`--resume FILE`).
+//!
+//! A journal is append-only NDJSON, one record per event, each written to the file as it
+//! happens: the run's start, every session's attempt *before* its request is sent, every
+//! outcome, problems with a profile, and the run's end. A process killed at any moment
+//! (`kill -9`) leaves every record it wrote, since a write reaches the kernel at once; the
+//! file is also flushed to disk (`fdatasync`) at least once a second and at the end, for
+//! a machine that goes down.
+//!
+//! So after a crash each session is in one of three states, and `--resume` treats each
+//! as it must: an outcome (not sent again), an attempt without an outcome (the request may
+//! or may not have been applied: sent again, which is safe because ending and deleting are
+//! idempotent on every provider, and the record says it was a resume), or nothing (sent as
+//! new). Format, versioned by the first record's `"journal": 1`, in the README.
+
+use std::collections::{HashMap, HashSet};
+use std::fs::File;
+use std::io::{self, BufRead, Read, Seek, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::outcome::{Outcome, SessionResult, Summary};
+
+/// The format's version, in every start record. A reader refuses versions it does not know.
+pub const VERSION: u32 = 1;
+
+/// How often written records are flushed to disk.
+const SYNC_EVERY: Duration = Duration::from_secs(1);
+
+/// What a run's start record says about it; a resume must be the same job.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Job {
+    /// `end` or `delete`.
+    pub action: String,
+    /// `client`, `server` or none.
+    pub dry_run: Option<String>,
+    /// The profiles the run covers, by name.
+    pub profiles: Vec<String>,
+}
+
+#[derive(Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum Record<'a> {
+    Start {
+        journal: u32,
+        run_id: &'a str,
+        at: &'a str,
+        #[serde(flatten)]
+        job: &'a Job,
+        /// The runs this one resumes, oldest first.
+        #[serde(skip_serializing_if = "<[String]>::is_empty")]
+        resumes: &'a [String],
+    },
+    Attempt {
+        run_id: &'a str,
+        at: &'a str,
+        profile: Option<&'a str>,
+        id: &'a str,
+    },
+    /// The result carries its own `at`.
+    Result {
+        run_id: &'a str,
+        #[serde(flatten)]
+        result: &'a SessionResult,
+    },
+    ProfileError {
+        run_id: &'a str,
+        at: &'a str,
+        profile: &'a str,
+        error: &'a str,
+    },
+    End {
+        run_id: &'a str,
+        at: &'a str,
+        summary: &'a Summary,
+        duration_seconds: f64,
+        exit_code: i32,
+    },
+}
+
+/// An open journal. Records are written unbuffered, so that what was written survives the
+/// process; a background task flushes them to disk.
+pub struct Journal {
+    path: PathBuf,
+    file: Arc<File>,
+    run_id: String,
+    dirty: Arc<AtomicBool>,
+    syncer: tokio::task::JoinHandle<()>,
+}
+
+impl Journal {
+    /// Opens `path` for appending (creating it) and writes the start record.
+    pub fn open(path: &Path, run_id: &str, job: &Job, resumes: &[String]) -> io::Result<Journal> {
+        let mut file = File::options()
+            .read(true)
+            .append(true)
+            .create(true)
+            .open(path)?;
+        // A run killed mid-write may have left half a line: end it, so ours start clean.
+        if file.metadata()?.len() > 0 {
+            let mut last = [0u8; 1];
+            file.seek(io::SeekFrom::End(-1))?;
+            file.read_exact(&mut last)?;
+            if last[0] != b'\n' {
+                file.write_all(b"\n")?;
+            }
+        }
+        let file = Arc::new(file);
+        let dirty = Arc::new(AtomicBool::new(false));
+        let syncer = tokio::spawn(sync_loop(file.clone(), dirty.clone()));
+        let journal = Journal {
+            path: path.to_owned(),
+            file,
+            run_id: run_id.to_owned(),
+            dirty,
+            syncer,
+        };
+        journal.write(&Record::Start {
+            journal: VERSION,
+            run_id,
+            at: &now(),
+            job,
+            resumes,
+        })?;
+        Ok(journal)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Records that requests for `ids` are about to be sent.
+    pub fn attempt(&mut self, profile: Option<&str>, ids: &[String]) -> io::Result<()> {
+        let at = now();
+        let mut lines = Vec::with_capacity(ids.len() * 96);
+        for id in ids {
+            let record = Record::Attempt {
+                run_id: &self.run_id,
+                at: &at,
+                profile,
+                id,
+            };
+            serde_json::to_writer(&mut lines, &record).expect("records always serialize");
+            lines.push(b'\n');
+        }
+        self.write_bytes(&lines)
+    }
+
+    /// `result` carries its profile and time already.
+    pub fn result(&mut self, result: &SessionResult) -> io::Result<()> {
+        self.write(&Record::Result {
+            run_id: &self.run_id,
+            result,
+        })
+    }
+
+    pub fn profile_error(&mut self, profile: &str, error: &str) -> io::Result<()> {
+        self.write(&Record::ProfileError {
+            run_id: &self.run_id,
+            at: &now(),
+            profile,
+            error,
+        })
+    }
+
+    /// Writes the end record and flushes everything to disk.
+    pub fn finish(self, summary: &Summary, duration: Duration, exit_code: i32) -> io::Result<()> {
+        self.write(&Record::End {
+            run_id: &self.run_id,
+            at: &now(),
+            summary,
+            duration_seconds: duration.as_secs_f64(),
+            exit_code,
+        })?;
+        self.syncer.abort();
+        self.file.sync_data()
+    }
+
+    fn write(&self, record: &Record<'_>) -> io::Result<()> {
+        let mut line = serde_json::to_vec(record).expect("records always serialize");
+        line.push(b'\n');
+        self.write_bytes(&line)
+    }
+
+    fn write_bytes(&self, bytes: &[u8]) -> io::Result<()> {
+        // One write per event: a record is either whole in the file or (killed mid-write)
+        // a torn last line that a reader skips.
+        (&*self.file).write_all(bytes)?;
+        self.dirty.store(true, Ordering::Release);
+        Ok(())
+    }
+}
+
+impl Drop for Journal {
+    fn drop(&mut self) {
+        self.syncer.abort();
+    }
+}
+
+async fn sync_loop(file: Arc<File>, dirty: Arc<AtomicBool>) {
+    let mut tick = tokio::time::interval(SYNC_EVERY);
+    loop {
+        tick.tick().await;
+        if dirty.swap(false, Ordering::AcqRel) {
+            let file = file.clone();
+            // fdatasync blocks; the runtime has one thread and requests to drive.
+            let _ = tokio::task::spawn_blocking(move || file.sync_data()).await;
+        }
+    }
+}
+
+/// The time of an event, RFC 3339 in UTC with milliseconds.
+pub fn now() -> String {
+    format!("{:.3}", jiff::Timestamp::now())
+}
+
+/// What a journal says was done, for `--resume`.
+#[derive(Debug, Default)]
+pub struct Resume {
+    /// The job every run in the journal did.
+    pub job: Option<Job>,
+    /// Every run so far, oldest first.
+    pub runs: Vec<String>,
+    /// Sessions with an outcome, by `(profile, id)`: never sent again.
+    done: HashSet<(String, String)>,
+    /// Sessions attempted without an outcome, in the order they were attempted.
+    pending: Vec<(String, String)>,
+}
+
+/// One line of a journal, as far as resuming needs it.
+#[derive(Deserialize)]
+struct Line {
+    #[serde(rename = "type")]
+    kind: String,
+    journal: Option<u32>,
+    run_id: Option<String>,
+    profile: Option<String>,
+    id: Option<String>,
+    outcome: Option<Outcome>,
+    #[serde(default)]
+    abandoned: bool,
+    #[serde(default)]
+    resumes: Vec<String>,
+    #[serde(flatten)]
+    job: Option<Job>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ResumeError {
+    #[error("cannot read journal {}: {source}", path.display())]
+    Io { path: PathBuf, source: io::Error },
+    #[error("journal {}, line {line}: {why}", path.display())]
+    Bad {
+        path: PathBuf,
+        line: usize,
+        why: String,
+    },
+}
+
+impl Resume {
+    pub fn load(path: &Path) -> Result<Resume, ResumeError> {
+        let io = |source| ResumeError::Io {
+            path: path.to_owned(),
+            source,
+        };
+        let reader = io::BufReader::new(File::open(path).map_err(io)?);
+        let lines: Vec<String> = reader.lines().collect::<Result<_, _>>().map_err(io)?;
+        let mut resume = Resume::default();
+        let mut attempted: HashMap<(String, String), usize> = HashMap::new();
+        let last = lines.iter().rposition(|l| !l.trim().is_empty());
+        for (n, text) in lines.iter().enumerate() {
+            if text.trim().is_empty() {
+                continue;
+            }
+            let bad = |why: String| ResumeError::Bad {
+                path: path.to_owned(),
+                line: n + 1,
+                why,
+            };
+            let line: Line = match serde_json::from_str(text) {
+                Ok(line) => line,
+                // A run killed mid-write tears its last line (a later run then starts on a
+                // new one): such a line was never a whole record.
+                Err(_) if Some(n) == last || !text.ends_with('}') => continue,
+                Err(e) => return Err(bad(format!("not a journal record: {e}"))),
+            };
+            match line.kind.as_str() {
+                "start" => {
+                    if line.journal != Some(VERSION) {
+                        return Err(bad(format!(
+                            "journal version {:?}; this sessionctl reads version {VERSION}",
+                            line.journal
+                        )));
+                    }
+                    let job = line
+                        .job
+                        .ok_or_else(|| bad("a start without its job".into()))?;
+                    if line.resumes.is_empty() {
+                        // A new job: a journal kept across cron runs holds many; a resume
+                        // continues the last one (and its resumes) only.
+                        resume = Resume::default();
+                        attempted.clear();
+                    } else if resume.job.as_ref() != Some(&job) {
+                        return Err(bad("a resume of another job".into()));
+                    }
+                    resume.job = Some(job);
+                    resume.runs.extend(line.run_id);
+                }
+                _ if resume.job.is_none() => {
+                    return Err(bad(
+                        "not a sessionctl journal (no start record first)".into()
+                    ));
+                }
+                "attempt" => {
+                    if let (Some(profile), Some(id)) = (line.profile, line.id) {
+                        let next = attempted.len();
+                        attempted.entry((profile, id)).or_insert(next);
+                    }
+                }
+                "result" => {
+                    let (Some(id), Some(outcome)) = (line.id, line.outcome) else {
+                        return Err(bad("a result without id or outcome".into()));
+                    };
+                    // Never sent (skipped), or abandoned in flight: no known outcome yet.
+                    if outcome != Outcome::Skipped && !line.abandoned {
+                        resume.done.insert((line.profile.unwrap_or_default(), id));
+                    }
+                }
+                _ => {}
+            }
+        }
+        if resume.job.is_none() {
+            return Err(ResumeError::Bad {
+                path: path.to_owned(),
+                line: 1,
+                why: "not a sessionctl journal (no start record)".into(),
+            });
+        }
+        let mut pending: Vec<((String, String), usize)> = attempted
+            .into_iter()
+            .filter(|(key, _)| !resume.done.contains(key))
+            .collect();
+        pending.sort_by_key(|(_, order)| *order);
+        resume.pending = pending.into_iter().map(|(key, _)| key).collect();
+        Ok(resume)
+    }
+
+    /// True when `(profile, id)` already has its outcome.
+    pub fn is_done(&self, profile: &str, id: &str) -> bool {
+        // The key is owned in the set; a lookup by borrowed parts would need a wrapper type.
+        self.done.contains(&(profile.to_owned(), id.to_owned()))
+    }
+
+    pub fn done_count(&self) -> usize {
+        self.done.len()
+    }
+
+    /// Sessions attempted without an outcome: the first to send again.
+    pub fn pending(&self) -> &[(String, String)] {
+        &self.pending
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn result(profile: &str, id: &str, outcome: Outcome) -> SessionResult {
+        let mut r = SessionResult::new(id, outcome);
+        r.profile = Some(profile.into());
+        r
+    }
+
+    fn job() -> Job {
+        Job {
+            action: "end".into(),
+            dry_run: None,
+            profiles: vec!["p".into()],
+        }
+    }
+
+    #[tokio::test]
+    async fn a_journal_reads_back_into_done_pending_and_new() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.ndjson");
+        let mut j = Journal::open(&path, "run-1", &job(), &[]).unwrap();
+        let ids: Vec<String> = ["a", "b", "c", "d"].map(String::from).to_vec();
+        j.attempt(Some("p"), &ids[..3]).unwrap();
+        j.result(&result("p", "a", Outcome::Ended)).unwrap();
+        j.result(&result("p", "b", Outcome::Skipped)).unwrap();
+        drop(j); // killed: no end record
+        // A torn last line, as `kill -9` mid-write leaves.
+        let mut f = File::options().append(true).open(&path).unwrap();
+        f.write_all(br#"{"type":"result","run_id":"run-1","id":"c","outc"#)
+            .unwrap();
+        let r = Resume::load(&path).unwrap();
+        assert_eq!(r.job, Some(job()));
+        assert_eq!(r.runs, ["run-1"]);
+        assert!(r.is_done("p", "a"));
+        assert!(!r.is_done("p", "b") && !r.is_done("p", "c") && !r.is_done("p", "d"));
+        assert_eq!(
+            r.pending(),
+            [
+                ("p".to_owned(), "b".to_owned()),
+                ("p".to_owned(), "c".to_owned())
+            ]
+        );
+        // A resumed run appends on a fresh line.
+        let mut j = Journal::open(&path, "run-2", &job(), &r.runs).unwrap();
+        j.result(&result("p", "c", Outcome::AlreadyEnded)).unwrap();
+        j.finish(&Summary::default(), Duration::from_secs(1), 0)
+            .unwrap();
+        let r = Resume::load(&path).unwrap();
+        assert_eq!(r.runs, ["run-1", "run-2"]);
+        assert!(r.is_done("p", "c"));
+        assert_eq!(r.pending(), [("p".to_owned(), "b".to_owned())]);
+    }
+
+    #[tokio::test]
+    async fn another_job_or_version_or_file_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.ndjson");
+        std::fs::write(
+            &path,
+            "{\"type\":\"start\",\"journal\":2,\"run_id\":\"x\"}\n",
+        )
+        .unwrap();
+        let e = Resume::load(&path).unwrap_err().to_string();
+        assert!(e.contains("version Some(2)"), "{e}");
+        std::fs::write(&path, "hello\n{\"a\":1}\n").unwrap();
+        let e = Resume::load(&path).unwrap_err().to_string();
+        assert!(e.contains("not a sessionctl journal"), "{e}");
+        std::fs::remove_file(&path).unwrap();
+        let mut first = Journal::open(&path, "r1", &job(), &[]).unwrap();
+        first.attempt(Some("p"), &["a".into()]).unwrap();
+        drop(first);
+        let other = Job {
+            action: "delete".into(),
+            ..job()
+        };
+        // A new job in the same file (a journal kept across cron runs): only it counts.
+        Journal::open(&path, "r2", &other, &[]).unwrap();
+        let r = Resume::load(&path).unwrap();
+        assert_eq!(r.job.as_ref(), Some(&other));
+        assert_eq!(r.runs, ["r2"]);
+        assert!(
+            r.pending().is_empty(),
+            "r1's attempt belongs to another job"
+        );
+        // A resume must continue the job it names.
+        Journal::open(&path, "r3", &job(), &["r2".into()]).unwrap();
+        let e = Resume::load(&path).unwrap_err().to_string();
+        assert!(e.contains("another job"), "{e}");
+    }
+}

@@ -1,0 +1,280 @@
+//! One run's report. Every event of a run (an attempt, a result, a profile that could not
+//! be used, the end) goes through one [`Report`], which stamps it (run ID, time), counts it
+//! once, and hands it to each [`Sink`]: the output on stdout, the journal, the metrics file.
+//! Another way to report a run is another sink, not another closure in the commands.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::journal::{self, Journal, Resume};
+use crate::outcome::{Outcome, SessionResult, Summary};
+use crate::output::ProfileError;
+
+/// How a run ended, for the sinks that write it down.
+pub struct End<'a> {
+    pub summary: &'a Summary,
+    pub interrupted: bool,
+    pub exit_code: i32,
+    pub duration: Duration,
+}
+
+/// Somewhere a run's events go. Each result comes exactly once, stamped with its time.
+pub trait Sink {
+    /// Requests for `ids` on `profile` are about to be sent.
+    fn attempt(&mut self, _profile: &str, _ids: &[String]) -> io::Result<()> {
+        Ok(())
+    }
+    /// `profile` is the result's profile even where the output does not name it (a run
+    /// over one profile).
+    fn result(&mut self, profile: Option<&str>, result: &SessionResult) -> io::Result<()>;
+    fn profile_error(&mut self, _error: &ProfileError) -> io::Result<()> {
+        Ok(())
+    }
+    fn finish(self: Box<Self>, end: &End) -> io::Result<()>;
+}
+
+/// A sink and what to call it when it fails.
+struct Named {
+    what: String,
+    sink: Box<dyn Sink>,
+    failed: bool,
+}
+
+/// The events of one run, fanned out to its sinks.
+pub struct Report {
+    pub run_id: String,
+    started: Instant,
+    summary: Summary,
+    /// The run's one profile, for results that do not name theirs.
+    default_profile: Option<String>,
+    /// Sessions a resumed run sends again: their results say so.
+    resent: HashSet<(String, String)>,
+    sinks: Vec<Named>,
+    /// What went wrong writing a sink other than stdout (the first problem of each).
+    problems: Vec<String>,
+}
+
+impl Report {
+    /// `stdout` comes first: it is what a person or a script reads.
+    pub fn new(run_id: String, default_profile: Option<String>, stdout: Box<dyn Sink>) -> Report {
+        Report {
+            run_id,
+            started: Instant::now(),
+            summary: Summary::default(),
+            default_profile,
+            resent: HashSet::new(),
+            sinks: vec![Named {
+                what: "writing output".into(),
+                sink: stdout,
+                failed: false,
+            }],
+            problems: Vec::new(),
+        }
+    }
+
+    pub fn add(&mut self, what: String, sink: Box<dyn Sink>) {
+        self.sinks.push(Named {
+            what,
+            sink,
+            failed: false,
+        });
+    }
+
+    /// A resumed run: the sessions `resume` says were attempted without an outcome.
+    pub fn resending(&mut self, resume: &Resume) {
+        self.resent = resume.pending().iter().cloned().collect();
+    }
+
+    /// False when an attempt could not be recorded (the journal failed): then nothing may
+    /// be sent for these IDs.
+    pub fn attempt(&mut self, profile: &str, ids: &[String]) -> bool {
+        let mut ok = true;
+        for named in &mut self.sinks {
+            if let Err(e) = named.sink.attempt(profile, ids) {
+                ok = false;
+                note(&mut self.problems, named, e);
+            }
+        }
+        ok
+    }
+
+    pub fn result(&mut self, mut result: SessionResult) {
+        result.at = Some(journal::now());
+        let profile = result
+            .profile
+            .clone()
+            .or_else(|| self.default_profile.clone());
+        if let Some(p) = &profile
+            && self.resent.contains(&(p.clone(), result.id.clone()))
+        {
+            resumed(&mut result);
+        }
+        self.summary.add(&result);
+        for named in &mut self.sinks {
+            if let Err(e) = named.sink.result(profile.as_deref(), &result) {
+                note(&mut self.problems, named, e);
+            }
+        }
+    }
+
+    pub fn profile_error(&mut self, profile: &str, error: &str) {
+        let error = ProfileError {
+            profile: profile.to_owned(),
+            error: error.to_owned(),
+            at: journal::now(),
+        };
+        for named in &mut self.sinks {
+            if let Err(e) = named.sink.profile_error(&error) {
+                note(&mut self.problems, named, e);
+            }
+        }
+    }
+
+    pub fn summary(&self) -> &Summary {
+        &self.summary
+    }
+
+    /// Ends the run: every sink writes its end with `exit_code` (the code the summary
+    /// gives), and the first sink that could not be written, if any, says why. Stdout ends
+    /// first, so that when it fails the journal and the metrics file record exit 1.
+    pub fn finish(self, interrupted: bool, exit_code: i32) -> Ended {
+        let duration = self.started.elapsed();
+        let mut problems = self.problems;
+        let mut exit_code = exit_code;
+        for named in self.sinks {
+            if !problems.is_empty() {
+                exit_code = exit_code.max(1);
+            }
+            let end = End {
+                summary: &self.summary,
+                interrupted,
+                exit_code,
+                duration,
+            };
+            if let Err(e) = named.sink.finish(&end) {
+                problems.push(format!("{}: {e}", named.what));
+            }
+        }
+        Ended {
+            problem: problems.into_iter().next(),
+        }
+    }
+}
+
+/// What went wrong reporting a run, if anything did: the run then exits 1 at least.
+pub struct Ended {
+    pub problem: Option<String>,
+}
+
+fn note(problems: &mut Vec<String>, named: &mut Named, e: io::Error) {
+    if !named.failed {
+        named.failed = true;
+        problems.push(format!("{}: {e}", named.what));
+    }
+}
+
+/// A session sent again by a resumed run: its earlier attempt may have done it, so "not
+/// there any more" is most likely that attempt's doing.
+fn resumed(result: &mut SessionResult) {
+    let earlier = "resumed: an interrupted run attempted this before";
+    if result.outcome == Outcome::NotFound {
+        result.outcome = Outcome::AlreadyEnded;
+        result.error = None;
+        result.note = Some(format!(
+            "{earlier}; the server now says it is gone, so that attempt most likely did it"
+        ));
+    } else {
+        result.note = Some(match result.note.take() {
+            Some(note) => format!("{earlier}; {note}"),
+            None => earlier.to_owned(),
+        });
+    }
+}
+
+/// The journal as a sink: attempts, results, profile errors and the end, as they happen.
+pub struct JournalSink(pub Journal);
+
+impl Sink for JournalSink {
+    fn attempt(&mut self, profile: &str, ids: &[String]) -> io::Result<()> {
+        self.0.attempt(Some(profile), ids)
+    }
+
+    fn result(&mut self, profile: Option<&str>, result: &SessionResult) -> io::Result<()> {
+        match (&result.profile, profile) {
+            (None, Some(p)) => {
+                let mut r = result.clone();
+                r.profile = Some(p.to_owned());
+                self.0.result(&r)
+            }
+            _ => self.0.result(result),
+        }
+    }
+
+    fn profile_error(&mut self, error: &ProfileError) -> io::Result<()> {
+        self.0.profile_error(&error.profile, &error.error)
+    }
+
+    fn finish(self: Box<Self>, end: &End) -> io::Result<()> {
+        self.0.finish(end.summary, end.duration, end.exit_code)
+    }
+}
+
+/// The metrics file as a sink: counts by profile, provider and outcome, written once at
+/// the end.
+pub struct MetricsSink {
+    path: PathBuf,
+    /// Each profile's provider.
+    providers: Arc<HashMap<String, &'static str>>,
+    counts: BTreeMap<(String, &'static str), u64>,
+}
+
+impl MetricsSink {
+    pub fn new(path: PathBuf, providers: HashMap<String, &'static str>) -> MetricsSink {
+        MetricsSink {
+            path,
+            providers: Arc::new(providers),
+            counts: BTreeMap::new(),
+        }
+    }
+}
+
+impl Sink for MetricsSink {
+    fn result(&mut self, profile: Option<&str>, result: &SessionResult) -> io::Result<()> {
+        let profile = profile.unwrap_or_default().to_owned();
+        *self
+            .counts
+            .entry((profile, result.outcome.as_str()))
+            .or_default() += 1;
+        Ok(())
+    }
+
+    fn finish(self: Box<Self>, end: &End) -> io::Result<()> {
+        let counts = self
+            .counts
+            .into_iter()
+            .map(
+                |((profile, outcome), sessions)| crate::metrics::SessionCount {
+                    provider: self
+                        .providers
+                        .get(&profile)
+                        .copied()
+                        .unwrap_or_default()
+                        .to_owned(),
+                    profile,
+                    outcome: outcome.to_owned(),
+                    sessions,
+                },
+            )
+            .collect();
+        let metrics = crate::metrics::RunMetrics {
+            counts,
+            duration: end.duration,
+            finished_at: jiff::Timestamp::now(),
+            exit_code: end.exit_code,
+        };
+        crate::metrics::write(&self.path, &metrics).map_err(|e| e.source)
+    }
+}

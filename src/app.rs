@@ -11,10 +11,10 @@ use std::sync::Arc;
 use clap::CommandFactory;
 
 use crate::cli::{Cli, Command, ConfigAction, OutputFormat, RunArgs};
+use crate::client::pacer::Holds;
 use crate::config::{Config, ConfigError, Profile};
 use crate::ids::{self, Item};
 use crate::output;
-use crate::pacer::Holds;
 use crate::provider::{self, Action, ListError, Options, Provider};
 use crate::runner;
 use crate::stale;

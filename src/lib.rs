@@ -5,15 +5,14 @@
 
 pub mod app;
 pub mod cli;
+pub mod client;
 pub mod config;
-pub mod http;
 pub mod ids;
 pub mod journal;
 pub mod lock;
 pub mod metrics;
 pub mod outcome;
 pub mod output;
-pub mod pacer;
 pub mod provider;
 pub mod report;
 pub mod runner;

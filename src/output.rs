@@ -10,8 +10,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 use serde::Serialize;
 
 use crate::cli::OutputFormat;
+use crate::client::pacer::Holds;
 use crate::outcome::{Outcome, SessionResult, Summary};
-use crate::pacer::Holds;
 use crate::report::{End, Sink};
 use crate::stale::Listed;
 

@@ -129,17 +129,19 @@ fn kill_9_at_any_point_then_resume_accounts_for_every_id_exactly_once() {
     }
     assert_eq!(finals.len(), ids.len(), "every ID has a final outcome");
     assert!(finals.values().all(|n| *n == 1), "an ID with two outcomes");
-    // The server saw a request for an ID only after an attempt record for it: one each.
+    // The server saw a request for an ID only after an attempt record for it (a run killed
+    // between the record and the request leaves an attempt that was never sent).
     let mut sent: BTreeMap<String, usize> = BTreeMap::new();
     for r in env.emu.requests().iter().filter(|r| r.method == "DELETE") {
         let id = r.path.rsplit('/').next().unwrap().to_owned();
         *sent.entry(id).or_default() += 1;
     }
     for id in &ids {
-        assert_eq!(
-            sent.get(id).copied().unwrap_or(0),
-            attempts.get(id.as_str()).copied().unwrap_or(0),
-            "{id}: requests and recorded attempts differ"
+        let sent = sent.get(id).copied().unwrap_or(0);
+        let attempted = attempts.get(id.as_str()).copied().unwrap_or(0);
+        assert!(
+            (1..=attempted).contains(&sent),
+            "{id}: {sent} requests, {attempted} recorded attempts"
         );
     }
     let resent = attempts.values().filter(|n| **n > 1).count();

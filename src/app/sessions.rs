@@ -11,13 +11,13 @@ use tokio::sync::mpsc;
 
 use super::{AppError, Ctx, Exit, Prepared, build, cutoff, header, usage};
 use crate::cli::{BulkArgs, RunArgs};
+use crate::client::pacer::Holds;
 use crate::config::Profile;
 use crate::ids::{self, Dedup, Item};
 use crate::journal::{Job, Journal, Resume};
 use crate::lock::RunLock;
 use crate::outcome::{Outcome, SessionResult, Summary};
 use crate::output::ResultSink;
-use crate::pacer::Holds;
 use crate::provider::{Action, Options, Provider};
 use crate::report::{JournalSink, MetricsSink, Report};
 use crate::runner::{self, Interrupt, Plan, Target, Targets};

@@ -1,11 +1,11 @@
 //! The provider abstraction: what every backend must do, and the registry of backends.
 //!
-//! A new provider is one new file implementing [`Provider`] plus one line in [`PROVIDERS`].
+//! A new provider is one new folder implementing [`Provider`] (its wire types, error shape,
+//! staleness rule) plus one line in [`PROVIDERS`].
 
 mod digital_samba;
 mod messaging;
 mod zep;
-mod zep_threads;
 
 use std::time::Duration;
 
@@ -15,8 +15,8 @@ use reqwest::header::{HeaderName, HeaderValue};
 use secrecy::SecretString;
 use serde::Deserialize;
 
+use crate::client::http::{Failure, Http, Reply};
 use crate::config::Profile;
-use crate::http::{Failure, Http, Reply};
 use crate::outcome::{Outcome, SessionResult};
 
 /// Every backend sessionctl can talk to. The first `api_versions` entry is the default.
@@ -65,7 +65,7 @@ pub struct Options {
     /// when the provider is built, at the start of the run.
     pub deadline: Option<Duration>,
     /// Where requests waiting for their turn say so, for the progress display.
-    pub holds: crate::pacer::Holds,
+    pub holds: crate::client::pacer::Holds,
 }
 
 /// Resolves the profile's key (running `api_key_cmd` if that is the source) and builds its
@@ -79,15 +79,17 @@ pub fn build(
     let rate = (opts.rate.or(profile.rate.map(|r| r.0))).or(profile.spec.default_rate);
     let concurrency = opts.concurrency.unwrap_or(profile.concurrency);
     let deadline = (opts.deadline.or(profile.deadline)).map(|d| tokio::time::Instant::now() + d);
-    let http = Http::new(
-        profile,
+    let client = crate::client::http::ClientOptions {
+        base_url: profile.base_url.clone(),
         auth,
+        timeout: profile.timeout,
+        retries: profile.retries,
+        max_backoff: profile.max_backoff,
         rate,
         concurrency,
         deadline,
-        opts.stop.clone(),
-        opts.holds.clone(),
-    );
+    };
+    let http = Http::new(client, opts.stop.clone(), opts.holds.clone());
     Ok((profile.spec.build)(http, profile, opts))
 }
 
@@ -126,7 +128,7 @@ pub async fn get_page<T: serde::de::DeserializeOwned>(
     url: url::Url,
 ) -> Result<T, ListError> {
     let result = http
-        .send(crate::http::Request::new(reqwest::Method::GET, url))
+        .send(crate::client::http::Request::new(reqwest::Method::GET, url))
         .await;
     let reply = result.map_err(ListError::Transport)?;
     if !reply.is_success() {
@@ -384,7 +386,7 @@ pub async fn probe_get(
     decide: impl FnOnce(&Reply) -> Outcome,
 ) -> SessionResult {
     match http
-        .send(crate::http::Request::new(reqwest::Method::GET, url))
+        .send(crate::client::http::Request::new(reqwest::Method::GET, url))
         .await
     {
         Ok(reply) if reply.is_success() => {

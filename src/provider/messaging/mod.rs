@@ -10,8 +10,8 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 use super::{Action, ListError, Options, Page, Provider, ProviderSpec, SessionRow};
+use crate::client::http::{Http, Request};
 use crate::config::Profile;
-use crate::http::{Http, Request};
 use crate::outcome::{Outcome, SessionResult};
 
 pub static SPEC: ProviderSpec = ProviderSpec {

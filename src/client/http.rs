@@ -15,8 +15,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
-use crate::config::Profile;
-use crate::pacer::{Hold, Holds, Pacer, Wait};
+use crate::client::pacer::{Hold, Holds, Pacer, Wait};
 
 /// Statuses worth another try, as the official SDKs have it: the server may well answer
 /// differently in a moment. 400/401/403/404/409/422 are answers, not accidents, and so are
@@ -234,25 +233,37 @@ impl std::fmt::Debug for Http {
     }
 }
 
+/// What a client needs to know: plain values, no profile, so that the client layer can be
+/// built and tested on its own.
+pub struct ClientOptions {
+    pub base_url: Url,
+    /// The provider's auth header; marked sensitive so that neither Debug output nor a
+    /// redirect to another host can carry it away.
+    pub auth: Option<(HeaderName, HeaderValue)>,
+    /// Per request.
+    pub timeout: Duration,
+    /// Retries of 408/5xx/transport errors (a 429 spends none).
+    pub retries: u32,
+    /// Longest blind back-off.
+    pub max_backoff: Duration,
+    /// Requests per second at most.
+    pub rate: Option<f64>,
+    /// Requests in flight at most.
+    pub concurrency: usize,
+    /// No request starts after this.
+    pub deadline: Option<Instant>,
+}
+
 impl Http {
-    /// `auth` is the provider's auth header; it is marked sensitive so that neither Debug
-    /// output nor a redirect to another host can carry it away.
-    pub fn new(
-        profile: &Profile,
-        auth: Option<(HeaderName, HeaderValue)>,
-        rate_per_sec: Option<f64>,
-        concurrency: usize,
-        deadline: Option<Instant>,
-        stop: CancellationToken,
-        holds: Holds,
-    ) -> Http {
+    /// `stop` is the run's first interrupt; `holds` where waiting requests say why.
+    pub fn new(opts: ClientOptions, stop: CancellationToken, holds: Holds) -> Http {
         // rustls needs one process-wide crypto provider; a second install is a no-op.
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let origin = profile.base_url.clone();
+        let origin = opts.base_url.clone();
         let client = reqwest::Client::builder()
             .user_agent(concat!("sessionctl/", env!("CARGO_PKG_VERSION")))
-            .timeout(profile.timeout)
-            .connect_timeout(profile.timeout.min(Duration::from_secs(10)))
+            .timeout(opts.timeout)
+            .connect_timeout(opts.timeout.min(Duration::from_secs(10)))
             .redirect(redirect::Policy::custom(move |attempt| {
                 // 301/302/303 turn a POST or DELETE into a GET that changes nothing; the
                 // provider must see the 3xx, never report success for it.
@@ -272,21 +283,21 @@ impl Http {
             }))
             .build()
             .expect("a client with these settings always builds");
-        let auth = auth.map(|(name, mut value)| {
+        let auth = opts.auth.map(|(name, mut value)| {
             value.set_sensitive(true);
             (name, value)
         });
         Http {
             client,
-            base: profile.base_url.clone(),
+            base: opts.base_url,
             auth,
-            timeout: profile.timeout,
-            retries: profile.retries,
-            max_backoff: profile.max_backoff,
-            pacer: Pacer::new(rate_per_sec),
+            timeout: opts.timeout,
+            retries: opts.retries,
+            max_backoff: opts.max_backoff,
+            pacer: Pacer::new(opts.rate),
             holds,
-            deadline,
-            in_flight: Semaphore::new(concurrency),
+            deadline: opts.deadline,
+            in_flight: Semaphore::new(opts.concurrency),
             stop,
         }
     }

@@ -12,8 +12,8 @@ use serde::{Deserialize, Deserializer};
 use super::{
     Action, ListError, Options, Page, Provider, ProviderSpec, SessionRow, Staleness, Sweep,
 };
+use crate::client::http::{Http, Request};
 use crate::config::Profile;
-use crate::http::{Http, Request};
 use crate::outcome::{Outcome, SessionResult};
 
 pub static SPEC: ProviderSpec = ProviderSpec {

@@ -13,10 +13,10 @@ use serde::Deserialize;
 use serde_json::json;
 use tokio::time::Instant;
 
-use super::{Action, ListError, Options, Page, Provider, SessionRow, Staleness, Sweep};
+use crate::client::http::{Http, Request};
 use crate::config::Profile;
-use crate::http::{Http, Request};
 use crate::outcome::{Outcome, SessionResult};
+use crate::provider::{Action, ListError, Options, Page, Provider, SessionRow, Staleness, Sweep};
 
 /// Rows per list page.
 const PAGE_SIZE: usize = 100;
@@ -24,7 +24,12 @@ const PAGE_SIZE: usize = 100;
 const POLL_FIRST: Duration = Duration::from_millis(200);
 const POLL_MAX: Duration = Duration::from_secs(5);
 
-pub fn build(http: Http, version: u8, profile: &Profile, opts: &Options) -> Box<dyn Provider> {
+pub(super) fn build(
+    http: Http,
+    version: u8,
+    profile: &Profile,
+    opts: &Options,
+) -> Box<dyn Provider> {
     Box::new(ZepThreads {
         http,
         v4: version == 4,
@@ -56,21 +61,21 @@ struct Thread {
 
 #[derive(Deserialize)]
 struct V3Page {
-    #[serde(deserialize_with = "super::required_list")]
+    #[serde(deserialize_with = "crate::provider::required_list")]
     threads: Vec<Thread>,
     total_count: Option<u64>,
 }
 
 #[derive(Deserialize)]
 struct V4Page {
-    #[serde(deserialize_with = "super::required_list")]
+    #[serde(deserialize_with = "crate::provider::required_list")]
     items: Vec<Thread>,
     next_cursor: Option<String>,
 }
 
 #[derive(Deserialize)]
 struct Lookup {
-    #[serde(deserialize_with = "super::required_list")]
+    #[serde(deserialize_with = "crate::provider::required_list")]
     items: Vec<LookupItem>,
 }
 
@@ -104,20 +109,20 @@ impl ZepThreads {
     async fn delete_v3(&self, id: String) -> SessionResult {
         let url = self.http.url(&["threads", &id]);
         let result = self.http.send(Request::new(Method::DELETE, url)).await;
-        super::per_id_outcome(&id, result, Outcome::Deleted)
+        crate::provider::per_id_outcome(&id, result, Outcome::Deleted)
     }
 
     /// v4: resolves developer IDs to UUIDs in one call; `found: false` is `not_found` and
     /// nothing is deleted for it.
     async fn delete_v4(&self, ids: Vec<String>) -> Vec<SessionResult> {
         if self.by_uuid {
-            return super::each(ids, |id| self.delete_uuid(id.clone(), id)).await;
+            return crate::provider::each(ids, |id| self.delete_uuid(id.clone(), id)).await;
         }
         let found = match self.lookup(&ids).await {
             Ok(found) => found,
             Err(failed) => return failed,
         };
-        super::each(ids, |id| {
+        crate::provider::each(ids, |id| {
             let uuid = resolved(&found, &id);
             async move {
                 match uuid {
@@ -142,7 +147,7 @@ impl ZepThreads {
             .json(json!({ "threads": ids }));
         let reply = match self.http.send(req).await {
             Ok(reply) if reply.is_success() => reply,
-            other => return Err(super::all_failed(ids.to_vec(), &other)),
+            other => return Err(crate::provider::all_failed(ids.to_vec(), &other)),
         };
         match reply.json::<Lookup>() {
             Ok(lookup) => Ok(lookup
@@ -167,7 +172,7 @@ impl ZepThreads {
         let req = Request::new(Method::DELETE, url).idempotent(&key);
         let reply = match self.http.send(req).await {
             Ok(reply) if reply.status == 202 => reply,
-            other => return super::per_id_outcome(&id, other, Outcome::Deleted),
+            other => return crate::provider::per_id_outcome(&id, other, Outcome::Deleted),
         };
         let mut result = SessionResult::from_reply(&id, Outcome::Accepted, &reply);
         let Some(task) = reply.json::<DeleteAccepted>().ok().and_then(|d| d.task) else {
@@ -250,13 +255,13 @@ fn resolved<'a>(
 
 #[async_trait]
 impl Provider for ZepThreads {
-    fn supports(&self, action: Action, opts: &Options) -> Result<(), super::Unsupported> {
+    fn supports(&self, action: Action, opts: &Options) -> Result<(), crate::provider::Unsupported> {
         match action {
-            Action::End => Err(super::Unsupported::Action(
+            Action::End => Err(crate::provider::Unsupported::Action(
                 "Zep threads have no end; use delete".into(),
             )),
             Action::Delete if self.v4 => Ok(()),
-            Action::Delete => super::only_for_zep_v4(opts),
+            Action::Delete => crate::provider::only_for_zep_v4(opts),
         }
     }
 
@@ -268,14 +273,14 @@ impl Provider for ZepThreads {
         if self.v4 {
             self.delete_v4(ids).await
         } else {
-            super::each(ids, |id| self.delete_v3(id)).await
+            crate::provider::each(ids, |id| self.delete_v3(id)).await
         }
     }
 
     /// v3 reads the thread's newest message (404 for an unknown thread); v4 resolves the
     /// IDs with one lookup, or reads each thread by UUID with `--by-uuid`.
     async fn probe(&self, action: Action, ids: Vec<String>) -> Vec<SessionResult> {
-        let would = super::would(action);
+        let would = crate::provider::would(action);
         if self.v4 && !self.by_uuid {
             return match self.lookup(&ids).await {
                 Ok(found) => ids
@@ -288,7 +293,7 @@ impl Provider for ZepThreads {
                 Err(failed) => failed,
             };
         }
-        super::each(ids, |id| async move {
+        crate::provider::each(ids, |id| async move {
             let url = if self.v4 {
                 self.http.url(&["threads", &id])
             } else {
@@ -296,7 +301,7 @@ impl Provider for ZepThreads {
                 url.query_pairs_mut().append_pair("lastn", "1");
                 url
             };
-            super::probe_get(&self.http, id, url, |_| would).await
+            crate::provider::probe_get(&self.http, id, url, |_| would).await
         })
         .await
     }
@@ -320,7 +325,7 @@ impl Provider for ZepThreads {
                     q.append_pair("cursor", c);
                 }
             }
-            let page: V4Page = super::get_page(&self.http, url).await?;
+            let page: V4Page = crate::provider::get_page(&self.http, url).await?;
             (page.items, page.next_cursor.filter(|c| !c.is_empty()))
         } else {
             let n: u64 = cursor.and_then(|c| c.parse().ok()).unwrap_or(1);
@@ -329,9 +334,10 @@ impl Provider for ZepThreads {
                 .append_pair("page_size", &size)
                 .append_pair("order_by", "updated_at")
                 .append_pair("asc", "true");
-            let page: V3Page = super::get_page(&self.http, url).await?;
+            let page: V3Page = crate::provider::get_page(&self.http, url).await?;
             let seen = n * PAGE_SIZE as u64;
-            let more = super::more_pages(page.threads.len(), PAGE_SIZE, seen, page.total_count);
+            let more =
+                crate::provider::more_pages(page.threads.len(), PAGE_SIZE, seen, page.total_count);
             (page.threads, more.then(|| (n + 1).to_string()))
         };
         let rows = threads
@@ -362,7 +368,7 @@ impl Provider for ZepThreads {
     /// message before an irreversible delete.
     fn staleness(&self, row: &SessionRow, sweep: &Sweep) -> Staleness {
         if self.v4 {
-            return super::by_activity(row, sweep);
+            return crate::provider::by_activity(row, sweep);
         }
         let recent = |t: &Option<String>| {
             t.as_deref()
@@ -385,6 +391,6 @@ impl Provider for ZepThreads {
             (None, Some(created)) => Some(("created", created.as_str())),
             (None, None) => None,
         };
-        super::confirm_by_messages(&self.http, url, own, sweep).await
+        crate::provider::confirm_by_messages(&self.http, url, own, sweep).await
     }
 }

@@ -1,50 +1,21 @@
-//! Zep v2 memory sessions (`providers.md` §1), and the `zep` provider's registry entry,
-//! which hands `api_version` 3 and 4 profiles to [`super::zep_threads`].
+//! Zep v2 memory sessions (`providers.md` §1).
 
 use async_trait::async_trait;
 use futures::future::BoxFuture;
 use reqwest::Method;
-use reqwest::header::{AUTHORIZATION, HeaderName, HeaderValue};
-use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{
-    Action, ListError, Options, Page, Provider, ProviderSpec, SessionRow, Staleness, Sweep,
-};
+use crate::client::http::{Http, Reply, Request};
 use crate::config::Profile;
-use crate::http::{Http, Reply, Request};
 use crate::outcome::{Outcome, SessionResult};
+use crate::provider::{Action, ListError, Page, Provider, SessionRow, Staleness, Sweep};
 
-pub static SPEC: ProviderSpec = ProviderSpec {
-    name: "zep",
-    api_versions: &[2, 3, 4],
-    default_base_url: |version| match version {
-        4 => "https://api.getzep.com/api/v4",
-        _ => "https://api.getzep.com/api/v2",
-    },
-    needs_key: true,
-    uses_team_id: false,
-    default_rate: None,
-    reports_participants: false,
-    auth,
-    build,
-};
-
-/// Every Zep API generation authenticates the same way: `Api-Key <key>`, one space.
-fn auth(key: &SecretString, _team: Option<&str>) -> (HeaderName, HeaderValue) {
-    let value = format!("Api-Key {}", key.expose_secret());
-    (AUTHORIZATION, super::secret_header(value))
-}
-
-fn build(http: Http, profile: &Profile, opts: &Options) -> Box<dyn Provider> {
-    match profile.api_version {
-        2 => Box::new(ZepSessions {
-            http,
-            batch_size: profile.batch_size,
-        }),
-        version => super::zep_threads::build(http, version, profile, opts),
-    }
+pub(super) fn build(http: Http, profile: &Profile) -> Box<dyn Provider> {
+    Box::new(ZepSessions {
+        http,
+        batch_size: profile.batch_size,
+    })
 }
 
 /// Rows per list page; the API's own maximum is not published, 100 is what the SDKs use.
@@ -57,7 +28,7 @@ struct ZepSessions {
 
 #[derive(Deserialize)]
 struct ListReply {
-    #[serde(deserialize_with = "super::required_list")]
+    #[serde(deserialize_with = "crate::provider::required_list")]
     sessions: Vec<Session>,
     total_count: Option<u64>,
 }
@@ -93,7 +64,7 @@ impl ZepSessions {
             Ok(reply) if says_already_ended(&reply) => {
                 SessionResult::from_reply(id, Outcome::AlreadyEnded, &reply)
             }
-            other => super::per_id_outcome(&id, other, Outcome::Ended),
+            other => crate::provider::per_id_outcome(&id, other, Outcome::Ended),
         }
     }
 
@@ -120,7 +91,7 @@ impl ZepSessions {
                 Ok(reply)
                     if matches!(reply.status.as_u16(), 404 | 409) || says_already_ended(&reply) =>
                 {
-                    super::each(ids, |id| self.end_one(id)).await
+                    crate::provider::each(ids, |id| self.end_one(id)).await
                 }
                 Ok(reply) if matches!(reply.status.as_u16(), 400 | 413) => {
                     let mut first = ids;
@@ -129,7 +100,7 @@ impl ZepSessions {
                     a.extend(b);
                     a
                 }
-                other => super::all_failed(ids, &other),
+                other => crate::provider::all_failed(ids, &other),
             }
         })
     }
@@ -139,7 +110,7 @@ impl ZepSessions {
     async fn delete_one(&self, id: String) -> SessionResult {
         let url = self.http.url(&["sessions", &id, "memory"]);
         let result = self.http.send(Request::new(Method::DELETE, url)).await;
-        super::per_id_outcome(&id, result, Outcome::Deleted)
+        crate::provider::per_id_outcome(&id, result, Outcome::Deleted)
     }
 }
 
@@ -163,19 +134,19 @@ impl Provider for ZepSessions {
     async fn apply(&self, action: Action, ids: Vec<String>) -> Vec<SessionResult> {
         match action {
             Action::End => self.end_batch(ids).await,
-            Action::Delete => super::each(ids, |id| self.delete_one(id)).await,
+            Action::Delete => crate::provider::each(ids, |id| self.delete_one(id)).await,
         }
     }
 
     /// `GET /sessions/{id}`: a soft-deleted session is gone; an ended one cannot be ended.
     async fn probe(&self, action: Action, ids: Vec<String>) -> Vec<SessionResult> {
-        super::each(ids, |id| async move {
+        crate::provider::each(ids, |id| async move {
             let url = self.http.url(&["sessions", &id]);
-            super::probe_get(&self.http, id, url, |reply| {
+            crate::provider::probe_get(&self.http, id, url, |reply| {
                 match reply.json::<SessionState>() {
                     Ok(s) if s.deleted_at.is_some() => Outcome::NotFound,
                     Ok(s) if s.ended_at.is_some() && action == Action::End => Outcome::AlreadyEnded,
-                    _ => super::would(action),
+                    _ => crate::provider::would(action),
                 }
             })
             .await
@@ -201,9 +172,10 @@ impl Provider for ZepSessions {
             .append_pair("pageSize", &size)
             .append_pair("order_by", "updated_at")
             .append_pair("asc", "true");
-        let reply: ListReply = super::get_page(&self.http, url).await?;
+        let reply: ListReply = crate::provider::get_page(&self.http, url).await?;
         let seen = page * PAGE_SIZE as u64;
-        let more = super::more_pages(reply.sessions.len(), PAGE_SIZE, seen, reply.total_count);
+        let more =
+            crate::provider::more_pages(reply.sessions.len(), PAGE_SIZE, seen, reply.total_count);
         let rows = reply
             .sessions
             .into_iter()
@@ -231,7 +203,7 @@ impl Provider for ZepSessions {
     /// only rules sessions out: one updated after the cut-off is fresh (and, the list being
     /// ordered by it, so is every later one); an older one is confirmed by its newest message.
     fn staleness(&self, row: &SessionRow, sweep: &Sweep) -> Staleness {
-        match super::by_activity(row, sweep) {
+        match crate::provider::by_activity(row, sweep) {
             Staleness::Stale { .. } => Staleness::Confirm,
             other => other,
         }
@@ -243,6 +215,6 @@ impl Provider for ZepSessions {
         let mut url = self.http.url(&["sessions", &row.id, "memory"]);
         url.query_pairs_mut().append_pair("lastn", "1");
         let own = row.activity.as_deref().map(|raw| ("updated", raw));
-        super::confirm_by_messages(&self.http, url, own, sweep).await
+        crate::provider::confirm_by_messages(&self.http, url, own, sweep).await
     }
 }

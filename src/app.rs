@@ -116,10 +116,10 @@ pub async fn run(cli: Cli) -> Result<Exit, AppError> {
     let config = Config::load(cli.config_path())?;
     // Not hidden by -q: the cron job that runs quietly is the one that must hear it.
     if config.world_readable_secret {
-        eprintln!(
-            "sessionctl: warning: {} holds an api_key and is readable by others; run `chmod 600` on it",
+        crate::output::warn(format_args!(
+            "warning: {} holds an api_key and is readable by others; run `chmod 600` on it",
             config.path.display()
-        );
+        ));
     }
     if cli.output == OutputFormat::Ids && !matches!(cli.command, Command::List(_)) {
         return Err(usage("`-o ids` is only for `list`"));
@@ -222,13 +222,16 @@ impl Ctx<'_> {
                 Ok(t) => done.ready.push((profile, t)),
                 Err(e @ AppError::Unsupported(_)) if all => {
                     if !self.cli.quiet {
-                        eprintln!("sessionctl: skipping profile `{}`: {e}", profile.name);
+                        crate::output::warn(format_args!(
+                            "skipping profile `{}`: {e}",
+                            profile.name
+                        ));
                     }
                 }
                 Err(e @ AppError::Config(_)) if all => {
                     done.worst = done.worst.max_code(e.exit());
                     // Not hidden by -q: the run is not what it was asked to be.
-                    eprintln!("sessionctl: skipping profile `{}`: {e}", profile.name);
+                    crate::output::warn(format_args!("skipping profile `{}`: {e}", profile.name));
                     done.broken.push((profile.name.clone(), e.to_string()));
                 }
                 Err(e) => return Err(e),

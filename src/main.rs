@@ -25,7 +25,7 @@ fn main() {
     let code = match result {
         Ok(exit) => exit,
         Err(e) => {
-            eprintln!("sessionctl: error: {e}");
+            sessionctl::output::warn(format_args!("error: {e}"));
             e.exit()
         }
     };
@@ -45,7 +45,8 @@ fn init_logging(verbose: u8) {
     };
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
-        .with_writer(std::io::stderr)
+        .with_writer(|| sessionctl::output::LogWriter)
+        .with_ansi(false)
         .with_target(false)
         .init();
 }

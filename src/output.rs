@@ -242,23 +242,50 @@ pub fn print_text(text: &str) -> Result<(), crate::app::AppError> {
         .map_err(crate::app::AppError::Output)
 }
 
-/// A table cell showing `text` with control characters escaped: IDs and messages come
-/// from servers and input files, and must not drive the terminal.
-fn cell(text: &str) -> Cell {
+/// `text` with control characters escaped (`\u{1b}`), line ends too: IDs and messages come
+/// from servers and input files, and must not drive the terminal. Everything such text
+/// meets on its way to a terminal (table cells, warnings, errors, logs) goes through here.
+pub fn escape(text: &str) -> std::borrow::Cow<'_, str> {
     if !text.chars().any(char::is_control) {
-        return Cell::new(text);
+        return text.into();
     }
-    let shown: String = text
-        .chars()
-        .map(|c| {
-            if c.is_control() {
-                c.escape_default().to_string()
-            } else {
-                c.to_string()
-            }
+    text.chars()
+        .map(|c| match c.is_control() {
+            true => c.escape_default().to_string(),
+            false => c.to_string(),
         })
-        .collect();
-    Cell::new(shown)
+        .collect::<String>()
+        .into()
+}
+
+/// One line on stderr, `sessionctl: ` and `message` with its control characters escaped.
+pub fn warn(message: impl std::fmt::Display) {
+    eprintln!("sessionctl: {}", escape(&message.to_string()));
+}
+
+/// Stderr for the logs (`-v`): each line's control characters escaped, the line end kept.
+pub struct LogWriter;
+
+impl Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let text = String::from_utf8_lossy(buf);
+        let mut err = io::stderr().lock();
+        for (i, line) in text.split('\n').enumerate() {
+            if i > 0 {
+                err.write_all(b"\n")?;
+            }
+            err.write_all(escape(line).as_bytes())?;
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        io::stderr().flush()
+    }
+}
+
+fn cell(text: &str) -> Cell {
+    Cell::new(escape(text))
 }
 
 fn new_table(header: Vec<&str>) -> Table {

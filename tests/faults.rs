@@ -903,3 +903,26 @@ fn a_second_interrupt_stops_waiting_for_stdin_that_never_closes() {
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_each_once(&doc, &all);
 }
+
+#[test]
+fn escape_sequences_in_a_server_error_reach_stderr_escaped() {
+    let env = Env::new();
+    let hostile = "\u{1b}]0;pwned\u{7}\u{1b}[31mred";
+    for verbose in [&[][..], &["-vv"][..]] {
+        env.emu.fault(Fault::status(400).body(hostile));
+        let out = env
+            .cmd("eliza")
+            .args(verbose)
+            .args(["list"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("pwned"), "the message is shown: {stderr}");
+        assert!(
+            !stderr.contains('\u{1b}') && !stderr.contains('\u{7}'),
+            "raw control characters reached stderr: {stderr:?}"
+        );
+        assert!(stderr.contains(r"\u{1b}]0;pwned\u{7}"), "{stderr}");
+    }
+}

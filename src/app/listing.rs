@@ -36,22 +36,24 @@ impl Ctx<'_> {
                     if !args.all_profiles {
                         return Err(err);
                     }
-                    eprintln!("sessionctl: {err}");
+                    crate::output::warn(format_args!("{err}"));
                     worst = worst.max_code(err.exit());
                 }
             }
         }
         let problems = all.iter().filter(|l| l.problem.is_some()).count();
         if problems > 0 {
-            eprintln!(
-                "sessionctl: {problems} session(s) could not be judged (unreadable or missing data) and are never acted on (see IDLE)"
-            );
+            crate::output::warn(format_args!(
+                "{problems} session(s) could not be judged (unreadable or missing data) and are never acted on (see IDLE)"
+            ));
             worst = worst.max_code(Exit::Partial);
         }
         let left_out =
             output::print_sessions(self.cli.output, &header, &all).map_err(AppError::Output)?;
         if left_out > 0 && !self.cli.quiet {
-            eprintln!("sessionctl: {left_out} session(s) left out of `-o ids` (see `-o table`)");
+            crate::output::warn(format_args!(
+                "{left_out} session(s) left out of `-o ids` (see `-o table`)"
+            ));
         }
         Ok(worst)
     }

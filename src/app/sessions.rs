@@ -94,9 +94,9 @@ impl Ctx<'_> {
         confirm: bool,
     ) -> Result<Exit, AppError> {
         if bulk.stale.empty {
-            eprintln!(
-                "sessionctl: note: --empty is now the default: a Digital Samba sweep only acts on sessions known to be empty"
-            );
+            crate::output::warn(format_args!(
+                "note: --empty is now the default: a Digital Samba sweep only acts on sessions known to be empty"
+            ));
         }
         let confirm = confirm.then_some(bulk);
         if selection.idle_for.is_none() && selection.older_than.is_none() {
@@ -213,7 +213,7 @@ impl Ctx<'_> {
                 Ok(l) => l,
                 Err(e) => {
                     let err = AppError::List(profile.name.clone(), e);
-                    eprintln!("sessionctl: {err}");
+                    crate::output::warn(format_args!("{err}"));
                     worst = worst.max_code(err.exit());
                     report.profile_error(&profile.name, &err.to_string());
                     picked.push(Vec::new());
@@ -284,11 +284,11 @@ impl Ctx<'_> {
         if let Some(resume) = resume {
             report.resending(resume);
             if !self.cli.quiet {
-                eprintln!(
-                    "sessionctl: resuming: {} session(s) already have an outcome and are not sent again; {} attempted without one are sent again",
+                crate::output::warn(format_args!(
+                    "resuming: {} session(s) already have an outcome and are not sent again; {} attempted without one are sent again",
                     resume.done_count(),
                     resume.pending().len()
-                );
+                ));
             }
         }
         if let Some(path) = &run.metrics_file {

@@ -39,6 +39,53 @@ impl Outcome {
     }
 }
 
+/// What kind of problem a session (or a listing) met, in one vocabulary for every provider:
+/// scripts and the exit code read this, not the provider's own statuses and messages (which
+/// stay in `status` and `error`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    NotFound,
+    AlreadyEnded,
+    /// The key was refused (401).
+    Unauthenticated,
+    /// The key may not do this (403).
+    Forbidden,
+    /// A rate limit stopped it (a 429 past the deadline, or an interrupt while waiting).
+    RateLimited,
+    /// No reply in time (a client timeout or 408).
+    Timeout,
+    /// The provider cannot do this (405, 501).
+    NotSupported,
+    /// The reply was not what the API promises (broken, undecodable, too large, redirected).
+    Protocol,
+    /// The provider failed (5xx).
+    Server,
+    Other,
+}
+
+impl ErrorKind {
+    /// The kind an HTTP error status means, for any provider.
+    pub fn from_status(status: u16) -> ErrorKind {
+        match status {
+            401 => ErrorKind::Unauthenticated,
+            403 => ErrorKind::Forbidden,
+            404 | 410 => ErrorKind::NotFound,
+            405 | 501 => ErrorKind::NotSupported,
+            408 => ErrorKind::Timeout,
+            429 => ErrorKind::RateLimited,
+            300..=399 => ErrorKind::Protocol,
+            500..=599 => ErrorKind::Server,
+            _ => ErrorKind::Other,
+        }
+    }
+
+    /// Our credentials were refused: exit 3, whatever else happened.
+    pub fn auth_refused(self) -> bool {
+        matches!(self, ErrorKind::Unauthenticated | ErrorKind::Forbidden)
+    }
+}
+
 /// One session's outcome. `status` is the last HTTP status seen, `error` the server's own
 /// message (or why no reply came), `attempts` how many requests it took.
 #[derive(Debug, Clone, Serialize)]
@@ -49,6 +96,9 @@ pub struct SessionResult {
     pub outcome: Outcome,
     pub status: Option<u16>,
     pub error: Option<String>,
+    /// What kind of problem `error` is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_kind: Option<ErrorKind>,
     pub attempts: u32,
     /// Zep v4: the asynchronous delete task.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -76,6 +126,7 @@ impl SessionResult {
             outcome,
             status: None,
             error: None,
+            error_kind: None,
             attempts: 0,
             task: None,
             reason: None,
@@ -92,6 +143,11 @@ impl SessionResult {
         r.attempts = reply.attempts;
         if !reply.is_success() {
             r.error = Some(reply.error_message());
+            r.error_kind = Some(match outcome {
+                Outcome::AlreadyEnded => ErrorKind::AlreadyEnded,
+                Outcome::NotFound => ErrorKind::NotFound,
+                _ => ErrorKind::from_status(reply.status.as_u16()),
+            });
         }
         r
     }
@@ -104,25 +160,30 @@ impl SessionResult {
         };
         let mut r = SessionResult::new(id, outcome);
         r.error = Some(failure.error.to_string());
+        r.error_kind = Some(failure.error.kind());
         r.attempts = failure.attempts;
         r
     }
 
     /// Failed before anything was sent, or after, for a reason of our own.
     pub fn failed(id: impl Into<String>, error: impl Into<String>) -> SessionResult {
-        let mut r = SessionResult::new(id, Outcome::Failed);
-        r.error = Some(error.into());
-        r
+        SessionResult::new(id, Outcome::Failed).with_error(error)
     }
 
+    /// Says what went wrong; its kind, unless already known, follows from the outcome.
     pub fn with_error(mut self, error: impl Into<String>) -> SessionResult {
         self.error = Some(error.into());
+        self.error_kind.get_or_insert(match self.outcome {
+            Outcome::NotFound => ErrorKind::NotFound,
+            Outcome::AlreadyEnded => ErrorKind::AlreadyEnded,
+            _ => ErrorKind::Other,
+        });
         self
     }
 
     /// True when the server refused our credentials.
     pub fn auth_refused(&self) -> bool {
-        matches!(self.status, Some(401 | 403))
+        self.error_kind.is_some_and(ErrorKind::auth_refused)
     }
 }
 

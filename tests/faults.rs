@@ -926,3 +926,33 @@ fn escape_sequences_in_a_server_error_reach_stderr_escaped() {
         assert!(stderr.contains(r"\u{1b}]0;pwned\u{7}"), "{stderr}");
     }
 }
+
+#[test]
+fn every_problem_has_one_kind_whatever_the_provider() {
+    let env = Env::new();
+    for (profile, seed) in [
+        ("eliza", Seed::messaging("k-1", OLD)),
+        ("zep", Seed::zep_session("k-1", OLD)),
+    ] {
+        env.emu.seed(seed);
+        for (status, kind, exit) in [
+            (401, "unauthenticated", 3),
+            (403, "forbidden", 3),
+            (503, "server", 1),
+            (501, "not_supported", 1),
+        ] {
+            env.emu.fault(Fault::status(status).times(5));
+            let (doc, code) = env.json(profile, &["end", "k-1"]);
+            let r = result_of(&doc, "k-1");
+            assert_eq!(r["error_kind"], kind, "{profile} {status}: {doc:#}");
+            assert_eq!(code, exit, "{profile} {status}");
+            env.emu.reset();
+            env.emu.seed(match profile {
+                "eliza" => Seed::messaging("k-1", OLD),
+                _ => Seed::zep_session("k-1", OLD),
+            });
+        }
+        let (doc, _) = env.json(profile, &["end", "never-was"]);
+        assert_eq!(result_of(&doc, "never-was")["error_kind"], "not_found");
+    }
+}

@@ -62,6 +62,20 @@ pub enum HttpError {
 }
 
 impl HttpError {
+    /// The kind of problem, in the vocabulary every result uses.
+    pub fn kind(&self) -> crate::outcome::ErrorKind {
+        use crate::outcome::ErrorKind;
+        match self {
+            HttpError::Timeout(_) => ErrorKind::Timeout,
+            HttpError::Connect(_) | HttpError::Tls(_) => ErrorKind::Other,
+            HttpError::Body(_) | HttpError::TooLarge | HttpError::TooManyRedirects => {
+                ErrorKind::Protocol
+            }
+            HttpError::NotSent(_) => ErrorKind::Other,
+            HttpError::PastDeadline(_) => ErrorKind::RateLimited,
+        }
+    }
+
     /// Nothing was done to the session: it can simply be run again.
     pub fn nothing_done(&self) -> bool {
         matches!(self, HttpError::NotSent(_) | HttpError::PastDeadline(_))

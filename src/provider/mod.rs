@@ -111,14 +111,17 @@ pub enum ListError {
 }
 
 impl ListError {
+    pub fn kind(&self) -> crate::outcome::ErrorKind {
+        use crate::outcome::ErrorKind;
+        match self {
+            ListError::Status { status, .. } => ErrorKind::from_status(*status),
+            ListError::Transport(f) => f.error.kind(),
+            ListError::Decode(_) => ErrorKind::Protocol,
+        }
+    }
+
     pub fn auth_refused(&self) -> bool {
-        matches!(
-            self,
-            ListError::Status {
-                status: 401 | 403,
-                ..
-            }
-        )
+        self.kind().auth_refused()
     }
 }
 

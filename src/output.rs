@@ -31,14 +31,23 @@ impl Header {
     }
 }
 
-/// The results of a run on stdout, in the chosen format: NDJSON at once, line by line (each
-/// line a `type`d record: results, problems with a profile, then the summary); a table or
-/// JSON document at the end.
+/// The results of a run on stdout, in the chosen format, in memory that does not grow with
+/// the run: NDJSON line by line (each line a `type`d record: results, problems with a
+/// profile, then the summary); the JSON document streamed too (its head, each result as it
+/// comes, then its tail); a table at the end, of at most a screenful of rows beyond which
+/// only the rows that did not succeed are kept.
 pub struct ResultSink {
     format: OutputFormat,
     header: Header,
     run_id: String,
+    /// Table rows.
     kept: Vec<SessionResult>,
+    /// Table rows that succeeded and were let go once there were too many to show.
+    hidden: usize,
+    /// How many rows a table shows in full.
+    table_rows: usize,
+    /// The JSON document's head is out; this many results follow it.
+    json_results: Option<usize>,
     profile_errors: Vec<ProfileError>,
     failed: usize,
     progress: Option<ProgressBar>,
@@ -84,11 +93,17 @@ impl ResultSink {
             bar.enable_steady_tick(std::time::Duration::from_millis(250));
             bar
         });
+        // A screenful on a terminal; a page of a report elsewhere.
+        let table_rows = terminal_size::terminal_size_of(io::stdout())
+            .map_or(1000, |(_, h)| usize::from(h.0).max(20));
         ResultSink {
             format,
             header,
             run_id: run_id.to_owned(),
             kept: Vec::new(),
+            hidden: 0,
+            table_rows,
+            json_results: None,
             profile_errors: Vec::new(),
             failed: 0,
             progress,
@@ -126,6 +141,55 @@ struct Typed<'a, T: Serialize> {
     data: T,
 }
 
+impl ResultSink {
+    /// The JSON document's head, once: `{"run_id":…, "profile":…, "provider":…, "results": [`.
+    fn json_head(&mut self) -> io::Result<()> {
+        if self.json_results.is_some() {
+            return Ok(());
+        }
+        self.json_results = Some(0);
+        #[derive(Serialize)]
+        struct Head<'a> {
+            run_id: &'a str,
+            #[serde(flatten)]
+            header: &'a Header,
+        }
+        let head = Head {
+            run_id: &self.run_id,
+            header: &self.header,
+        };
+        let head = serde_json::to_string(&head).expect("headers always serialize");
+        let open = format!("{},\n\"results\": [", &head[..head.len() - 1]);
+        write_to(&mut self.stdout_gone, &open)
+    }
+
+    fn keep_row(&mut self, result: &SessionResult) {
+        if self.hidden > 0 && succeeded(result.outcome) {
+            self.hidden += 1;
+            return;
+        }
+        self.kept.push(result.clone());
+        if self.kept.len() > self.table_rows {
+            // More than a screen: the rows that need a look stay, the rest are counted.
+            let before = self.kept.len();
+            self.kept.retain(|r| !succeeded(r.outcome));
+            self.hidden += before - self.kept.len();
+        }
+    }
+}
+
+/// Outcomes a table may leave out once it is too long: nothing to look at.
+fn succeeded(o: Outcome) -> bool {
+    matches!(
+        o,
+        Outcome::Ended
+            | Outcome::AlreadyEnded
+            | Outcome::Deleted
+            | Outcome::WouldEnd
+            | Outcome::WouldDelete
+    )
+}
+
 impl Sink for ResultSink {
     fn result(&mut self, _profile: Option<&str>, result: &SessionResult) -> io::Result<()> {
         if let Some(bar) = &self.progress {
@@ -135,16 +199,28 @@ impl Sink for ResultSink {
                 bar.set_message(format!("{} failed", self.failed));
             }
         }
-        if self.format != OutputFormat::Ndjson {
-            self.kept.push(result.clone());
-            return Ok(());
+        match self.format {
+            OutputFormat::Table => {
+                self.keep_row(result);
+                Ok(())
+            }
+            OutputFormat::Json | OutputFormat::Ids => {
+                self.json_head()?;
+                let n = self.json_results.as_mut().expect("the head is out");
+                let sep = if *n == 0 { "\n  " } else { ",\n  " };
+                *n += 1;
+                let line = serde_json::to_string(result).expect("results always serialize");
+                write_to(&mut self.stdout_gone, &format!("{sep}{line}"))
+            }
+            OutputFormat::Ndjson => {
+                let record = Typed {
+                    kind: "result",
+                    run_id: &self.run_id,
+                    data: result,
+                };
+                print_line(&mut self.stdout_gone, &record)
+            }
         }
-        let record = Typed {
-            kind: "result",
-            run_id: &self.run_id,
-            data: result,
-        };
-        print_line(&mut self.stdout_gone, &record)
     }
 
     fn profile_error(&mut self, error: &ProfileError) -> io::Result<()> {
@@ -164,64 +240,82 @@ impl Sink for ResultSink {
         if let Some(bar) = &self.progress {
             bar.finish_and_clear();
         }
+        if matches!(self.format, OutputFormat::Json | OutputFormat::Ids) {
+            self.json_head()?;
+        }
         #[derive(Serialize)]
         struct Tail<'a> {
+            #[serde(skip_serializing_if = "<[ProfileError]>::is_empty")]
+            profile_errors: &'a [ProfileError],
             summary: &'a Summary,
             interrupted: bool,
             exit_code: i32,
             duration_seconds: f64,
         }
         let tail = Tail {
+            profile_errors: &self.profile_errors,
             summary: end.summary,
             interrupted: end.interrupted,
             exit_code: end.exit_code,
             duration_seconds: end.duration.as_secs_f64(),
         };
-        let text = match self.format {
+        match self.format {
             OutputFormat::Ndjson => {
                 let record = Typed {
                     kind: "summary",
                     run_id: &self.run_id,
                     data: &tail,
                 };
-                return print_line(&mut self.stdout_gone, &record);
+                print_line(&mut self.stdout_gone, &record)
             }
             OutputFormat::Json | OutputFormat::Ids => {
-                #[derive(Serialize)]
-                struct Document<'a> {
-                    run_id: &'a str,
-                    #[serde(flatten)]
-                    header: &'a Header,
-                    results: &'a [SessionResult],
-                    #[serde(skip_serializing_if = "<[ProfileError]>::is_empty")]
-                    profile_errors: &'a [ProfileError],
-                    #[serde(flatten)]
-                    tail: &'a Tail<'a>,
-                }
-                let doc = Document {
-                    run_id: &self.run_id,
-                    header: &self.header,
-                    results: &self.kept,
-                    profile_errors: &self.profile_errors,
-                    tail: &tail,
+                let tail = serde_json::to_string(&tail).expect("summaries always serialize");
+                let close = match self.json_results {
+                    Some(0) => "",
+                    _ => "\n",
                 };
-                serde_json::to_string_pretty(&doc).expect("results always serialize")
+                print_text_to(&mut self.stdout_gone, &format!("{close}],\n{}", &tail[1..]))
             }
             OutputFormat::Table => {
                 let mut s = results_table(&self.kept).to_string();
                 s.push('\n');
+                if self.hidden > 0 {
+                    s.push_str(&format!(
+                        "{} sessions that succeeded are not shown (too many for a table; -o ndjson lists every one)\n",
+                        self.hidden
+                    ));
+                }
                 s.push_str(&end.summary.line());
                 if end.interrupted {
                     s.push_str(" (interrupted)");
                 }
-                s
+                print_text_to(&mut self.stdout_gone, &s)
             }
-        };
-        if !self.stdout_gone {
-            print_stdout(&text)?;
         }
-        Ok(())
     }
+}
+
+/// Writes `text` (no line end) unless stdout's reader has gone.
+fn write_to(gone: &mut bool, text: &str) -> io::Result<()> {
+    if *gone {
+        return Ok(());
+    }
+    match io::stdout().lock().write_all(text.as_bytes()) {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            *gone = true;
+            match e.kind() {
+                io::ErrorKind::BrokenPipe => Ok(()),
+                _ => Err(e),
+            }
+        }
+    }
+}
+
+/// Prints `text` and a line end unless stdout's reader has gone.
+fn print_text_to(gone: &mut bool, text: &str) -> io::Result<()> {
+    write_to(gone, text)?;
+    write_to(gone, "\n")
 }
 
 /// Prints a line. `Ok(false)` when the reader has gone (`| head`): not an error, but

@@ -141,10 +141,24 @@ impl Report {
     /// gives), and the first sink that could not be written, if any, says why. Stdout ends
     /// first, so that when it fails the journal and the metrics file record exit 1.
     pub fn finish(self, interrupted: bool, exit_code: i32) -> Ended {
+        self.end(interrupted, exit_code, false)
+    }
+
+    /// Ends a run refused before it sent anything (a cap): the journal and metrics record
+    /// it; stdout stays empty, as for a run refused before it began (the error says why).
+    pub fn refuse(self, exit_code: i32) -> Ended {
+        self.end(false, exit_code, true)
+    }
+
+    fn end(self, interrupted: bool, exit_code: i32, quiet_stdout: bool) -> Ended {
         let duration = self.started.elapsed();
         let mut problems = self.problems;
         let mut exit_code = exit_code;
-        for named in self.sinks {
+        let mut sinks = self.sinks.into_iter();
+        if quiet_stdout {
+            sinks.next();
+        }
+        for named in sinks {
             if !problems.is_empty() {
                 exit_code = exit_code.max(1);
             }

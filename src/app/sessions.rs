@@ -136,8 +136,7 @@ impl Ctx<'_> {
         let resume = load_resume(run, action, &ready)?;
         let caps = Caps::of(run, &ready);
         let concurrency = concurrency(run, &ready);
-        let mut report = self.report(action, all, run, &ready, &holds, resume.as_deref())?;
-        broken.iter().for_each(|(p, e)| report.profile_error(p, e));
+        let report = self.report(action, all, run, &ready, &holds, resume.as_ref());
         let targets = targets(ready, all);
         let resumed = resume.map(|r| Resumed::new(r, &targets));
         let input = match caps.any() {
@@ -147,6 +146,9 @@ impl Ctx<'_> {
         if let Some(bulk) = confirm {
             self.confirm_delete(bulk)?;
         }
+        // Only now is the run on: the journal and the output begin here.
+        let mut report = report.start()?;
+        broken.iter().for_each(|(p, e)| report.profile_error(p, e));
         let exec = Execution {
             action,
             run,
@@ -198,7 +200,8 @@ impl Ctx<'_> {
         let resume = load_resume(run, action, &ready)?;
         let caps = Caps::of(run, &ready);
         let concurrency = concurrency(run, &ready);
-        let mut report = self.report(action, all, run, &ready, &holds, resume.as_deref())?;
+        let plan = self.report(action, all, run, &ready, &holds, resume.as_ref());
+        let mut report = plan.start()?;
         broken.iter().for_each(|(p, e)| report.profile_error(p, e));
         // Everything is listed before anything is sent, so that the cap sees the whole run.
         let mut picked = Vec::new();
@@ -236,7 +239,11 @@ impl Ctx<'_> {
         }
         let counts: Vec<u64> = picked.iter().map(|p| p.len() as u64).collect();
         let names: Vec<&str> = ready.iter().map(|(p, _)| p.name.as_str()).collect();
-        caps.check(&counts, &names, action, true)?;
+        if let Err(over) = caps.check(&counts, &names, action, true) {
+            // The listing happened and is on record; the run ends here, nothing sent.
+            report.refuse(over.exit() as i32);
+            return Err(over);
+        }
         problems.into_iter().for_each(|r| report.result(r));
         let exec = Execution {
             action,
@@ -253,8 +260,8 @@ impl Ctx<'_> {
         finish(report, interrupt.interrupted(), run, opts, worst)
     }
 
-    /// The report of a run: its output on stdout, and the journal and metrics file the
-    /// flags ask for.
+    /// What the report of a run will be: its output on stdout, and the journal and metrics
+    /// file the flags ask for. Started (files opened) only once the run is sure to go ahead.
     fn report(
         &self,
         action: Action,
@@ -262,44 +269,24 @@ impl Ctx<'_> {
         run: &RunArgs,
         ready: &[(Profile, Arc<dyn Provider>)],
         holds: &Holds,
-        resume: Option<&Resume>,
-    ) -> Result<Report, AppError> {
-        let run_id = uuid::Uuid::new_v4().to_string();
-        let progress = (!self.cli.quiet).then(|| holds.clone());
-        let stdout = ResultSink::new(self.cli.output, header(all, ready), progress, &run_id);
-        let default = (!all)
-            .then(|| ready.first().map(|(p, _)| p.name.clone()))
-            .flatten();
-        let mut report = Report::new(run_id.clone(), default, Box::new(stdout));
-        if let Some(path) = run.journal.as_ref().or(run.resume.as_ref()) {
-            let job = job(action, run, ready);
-            let earlier = resume.map_or(&[][..], |r| r.runs.as_slice());
-            let journal = Journal::open(path, &run_id, &job, earlier)
-                .map_err(|e| usage(format!("cannot write journal {}: {e}", path.display())))?;
-            report.add(
-                format!("journal {}", path.display()),
-                Box::new(JournalSink(journal)),
-            );
-        }
-        if let Some(resume) = resume {
-            report.resending(resume);
-            if !self.cli.quiet {
-                crate::output::warn(format_args!(
-                    "resuming: {} session(s) already have an outcome and are not sent again; {} attempted without one are sent again",
-                    resume.done_count(),
-                    resume.pending().len()
-                ));
-            }
-        }
-        if let Some(path) = &run.metrics_file {
-            let providers = ready
-                .iter()
+        resume: Option<&Arc<Resume>>,
+    ) -> ReportPlan {
+        ReportPlan {
+            format: self.cli.output,
+            quiet: self.cli.quiet,
+            header: header(all, ready),
+            job: job(action, run, ready),
+            default: (!all)
+                .then(|| ready.first().map(|(p, _)| p.name.clone()))
+                .flatten(),
+            providers: (ready.iter())
                 .map(|(p, _)| (p.name.clone(), p.spec.name))
-                .collect();
-            let sink = MetricsSink::new(path.clone(), providers);
-            report.add(format!("metrics file {}", path.display()), Box::new(sink));
+                .collect(),
+            journal: run.journal.clone().or_else(|| run.resume.clone()),
+            metrics: run.metrics_file.clone(),
+            holds: holds.clone(),
+            resume: resume.cloned(),
         }
-        Ok(report)
     }
 
     fn confirm_delete(&self, bulk: &BulkArgs) -> Result<(), AppError> {
@@ -424,6 +411,53 @@ async fn spawn_input(
             tokio::spawn(send_chunks(items, chunk, tx))
         }
     })
+}
+
+/// A run's report, gathered before the run goes ahead (see [`Ctx::report`]).
+struct ReportPlan {
+    format: crate::cli::OutputFormat,
+    quiet: bool,
+    header: crate::output::Header,
+    job: Job,
+    default: Option<String>,
+    providers: HashMap<String, &'static str>,
+    journal: Option<std::path::PathBuf>,
+    metrics: Option<std::path::PathBuf>,
+    holds: Holds,
+    resume: Option<Arc<Resume>>,
+}
+
+impl ReportPlan {
+    fn start(self) -> Result<Report, AppError> {
+        let run_id = uuid::Uuid::new_v4().to_string();
+        let progress = (!self.quiet).then_some(self.holds);
+        let stdout = ResultSink::new(self.format, self.header, progress, &run_id);
+        let mut report = Report::new(run_id.clone(), self.default, Box::new(stdout));
+        if let Some(path) = &self.journal {
+            let earlier = self.resume.as_ref().map_or(&[][..], |r| r.runs.as_slice());
+            let journal = Journal::open(path, &run_id, &self.job, earlier)
+                .map_err(|e| usage(format!("cannot write journal {}: {e}", path.display())))?;
+            report.add(
+                format!("journal {}", path.display()),
+                Box::new(JournalSink(journal)),
+            );
+        }
+        if let Some(resume) = &self.resume {
+            report.resending(resume);
+            if !self.quiet {
+                crate::output::warn(format_args!(
+                    "resuming: {} session(s) already have an outcome and are not sent again; {} attempted without one are sent again",
+                    resume.done_count(),
+                    resume.pending().len()
+                ));
+            }
+        }
+        if let Some(path) = self.metrics {
+            let what = format!("metrics file {}", path.display());
+            report.add(what, Box::new(MetricsSink::new(path, self.providers)));
+        }
+        Ok(report)
+    }
 }
 
 /// What every part of one run shares.

@@ -98,14 +98,20 @@ pub fn run_offline(cli: &Cli) -> Option<Result<Exit, AppError>> {
             let mut script = Vec::new();
             clap_complete::generate(*shell, &mut Cli::command(), "sessionctl", &mut script);
             let text = String::from_utf8_lossy(&script);
-            Some(output::print_text(text.trim_end()).map(|()| Exit::Ok))
+            Some(
+                output::print_text(text.trim_end())
+                    .map(|()| Exit::Ok)
+                    .map_err(AppError::Output),
+            )
         }
         Command::Config {
             action: ConfigAction::Path,
         } => Some(
             crate::config::locate(cli.config_path())
                 .map_err(AppError::from)
-                .and_then(|(p, _)| output::print_text(&p.display().to_string()))
+                .and_then(|(p, _)| {
+                    output::print_text(&p.display().to_string()).map_err(AppError::Output)
+                })
                 .map(|()| Exit::Ok),
         ),
         _ => None,

@@ -14,8 +14,8 @@ use secrecy::SecretString;
 use serde::{Deserialize, Deserializer};
 use url::Url;
 
-use crate::cli::Rate;
 use crate::provider::{self, ProviderSpec};
+use crate::units::Rate;
 
 /// The profile used when neither the command line, the environment nor the file names one:
 /// an elizaOS messaging server on this machine, so the tool works with no config at all.
@@ -94,7 +94,7 @@ struct RawProfile {
 
 fn de_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
     let s = String::deserialize(d)?;
-    crate::cli::parse_duration(&s)
+    crate::units::parse_duration(&s)
         .map(Some)
         .map_err(|e| serde::de::Error::custom(format!("`{s}`: {e}")))
 }
@@ -346,7 +346,7 @@ impl Profile {
         let max_backoff = raw.max_backoff.unwrap_or(Duration::from_secs(30));
         let rate = raw
             .rate
-            .map(|r| crate::cli::parse_rate(&r).map_err(|e| bad(format!("rate: {e}"))))
+            .map(|r| crate::units::parse_rate(&r).map_err(|e| bad(format!("rate: {e}"))))
             .transpose()?;
         if raw.max_per_run == Some(0) {
             return Err(bad("max_per_run must be at least 1".into()));

@@ -17,3 +17,4 @@ pub mod provider;
 pub mod report;
 pub mod runner;
 pub mod stale;
+pub mod units;

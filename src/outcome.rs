@@ -5,8 +5,6 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::client::http::{Failure, Reply};
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
@@ -134,35 +132,6 @@ impl SessionResult {
             abandoned: false,
             at: None,
         }
-    }
-
-    /// An outcome decided by `reply`.
-    pub fn from_reply(id: impl Into<String>, outcome: Outcome, reply: &Reply) -> SessionResult {
-        let mut r = SessionResult::new(id, outcome);
-        r.status = Some(reply.status.as_u16());
-        r.attempts = reply.attempts;
-        if !reply.is_success() {
-            r.error = Some(reply.error_message());
-            r.error_kind = Some(match outcome {
-                Outcome::AlreadyEnded => ErrorKind::AlreadyEnded,
-                Outcome::NotFound => ErrorKind::NotFound,
-                _ => ErrorKind::from_status(reply.status.as_u16()),
-            });
-        }
-        r
-    }
-
-    /// No usable reply came back; or, rate limited and interrupted, nothing was done.
-    pub fn from_failure(id: impl Into<String>, failure: &Failure) -> SessionResult {
-        let outcome = match failure.error.nothing_done() {
-            true => Outcome::Skipped,
-            false => Outcome::Failed,
-        };
-        let mut r = SessionResult::new(id, outcome);
-        r.error = Some(failure.error.to_string());
-        r.error_kind = Some(failure.error.kind());
-        r.attempts = failure.attempts;
-        r
     }
 
     /// Failed before anything was sent, or after, for a reason of our own.

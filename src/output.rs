@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::cli::OutputFormat;
 use crate::client::pacer::Holds;
 use crate::outcome::{Outcome, SessionResult, Summary};
-use crate::report::{End, Sink};
+use crate::report::{End, ProfileError, Sink};
 use crate::stale::Listed;
 
 /// Which profile a document is about (`None` when it sweeps every profile).
@@ -53,15 +53,6 @@ pub struct ResultSink {
     progress: Option<ProgressBar>,
     /// Stdout's reader has gone (`| head`): stop printing, but finish the run.
     stdout_gone: bool,
-}
-
-/// A profile that could not be listed or used: a record of its own, not only a line on
-/// stderr, so that a monitor reading the output sees it.
-#[derive(Debug, Clone, Serialize)]
-pub struct ProfileError {
-    pub profile: String,
-    pub error: String,
-    pub at: String,
 }
 
 impl ResultSink {
@@ -330,10 +321,8 @@ fn print_stdout(text: &str) -> io::Result<bool> {
 
 /// Prints one piece of text (and a newline) for commands that print no results; a closed
 /// pipe is fine, any other failure is the command's.
-pub fn print_text(text: &str) -> Result<(), crate::app::AppError> {
-    print_stdout(text)
-        .map(|_| ())
-        .map_err(crate::app::AppError::Output)
+pub fn print_text(text: &str) -> io::Result<()> {
+    print_stdout(text).map(|_| ())
 }
 
 /// `text` with control characters escaped (`\u{1b}`), line ends too: IDs and messages come

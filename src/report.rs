@@ -9,9 +9,19 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use serde::Serialize;
+
 use crate::journal::{self, Journal, Resume};
 use crate::outcome::{Outcome, SessionResult, Summary};
-use crate::output::ProfileError;
+
+/// A profile that could not be listed or used: a record of its own, not only a line on
+/// stderr, so that a monitor reading the output sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProfileError {
+    pub profile: String,
+    pub error: String,
+    pub at: String,
+}
 
 /// How a run ended, for the sinks that write it down.
 pub struct End<'a> {

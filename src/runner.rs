@@ -12,10 +12,18 @@ use futures::stream::FuturesUnordered;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::cli::DryRun;
 use crate::ids::Item;
 use crate::outcome::{Outcome, SessionResult};
 use crate::provider::{Action, Provider};
+
+/// A dry run: what it may send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DryRun {
+    /// Nothing at all.
+    Client,
+    /// Reads only.
+    Server,
+}
 
 /// What to do with the IDs.
 #[derive(Debug, Clone, Copy)]

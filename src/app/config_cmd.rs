@@ -51,7 +51,8 @@ impl Ctx<'_> {
             } else {
                 " (does not exist; built-in profile only)"
             };
-            output::print_text(&format!("config: {}{state}", self.config.path.display()))?;
+            output::print_text(&format!("config: {}{state}", self.config.path.display()))
+                .map_err(AppError::Output)?;
         }
         output::print_records(
             self.cli.output,

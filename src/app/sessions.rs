@@ -490,7 +490,10 @@ impl Execution<'_> {
         let reader = spawn_reader(input, batch, tx, resumed).await?;
         let plan = Plan {
             action: self.action,
-            dry_run: self.run.dry_run,
+            dry_run: self.run.dry_run.map(|d| match d {
+                crate::cli::DryRun::Client => runner::DryRun::Client,
+                crate::cli::DryRun::Server => runner::DryRun::Server,
+            }),
             batches_in_flight: self.concurrency,
         };
         let mut events = Events { report, reasons };

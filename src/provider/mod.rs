@@ -17,7 +17,7 @@ use serde::Deserialize;
 
 use crate::client::http::{Failure, Http, Reply};
 use crate::config::Profile;
-use crate::outcome::{Outcome, SessionResult};
+use crate::outcome::{ErrorKind, Outcome, SessionResult};
 
 /// Every backend sessionctl can talk to. The first `api_versions` entry is the default.
 pub static PROVIDERS: &[&ProviderSpec] = &[&zep::SPEC, &digital_samba::SPEC, &messaging::SPEC];
@@ -99,6 +99,39 @@ pub enum Action {
     Delete,
 }
 
+/// Results from what the client layer answered (here, so that `outcome` knows nothing of
+/// HTTP).
+impl SessionResult {
+    /// An outcome decided by `reply`.
+    pub fn from_reply(id: impl Into<String>, outcome: Outcome, reply: &Reply) -> SessionResult {
+        let mut r = SessionResult::new(id, outcome);
+        r.status = Some(reply.status.as_u16());
+        r.attempts = reply.attempts;
+        if !reply.is_success() {
+            r.error = Some(reply.error_message());
+            r.error_kind = Some(match outcome {
+                Outcome::AlreadyEnded => ErrorKind::AlreadyEnded,
+                Outcome::NotFound => ErrorKind::NotFound,
+                _ => ErrorKind::from_status(reply.status.as_u16()),
+            });
+        }
+        r
+    }
+
+    /// No usable reply came back; or, rate limited and interrupted, nothing was done.
+    pub fn from_failure(id: impl Into<String>, failure: &Failure) -> SessionResult {
+        let outcome = match failure.error.nothing_done() {
+            true => Outcome::Skipped,
+            false => Outcome::Failed,
+        };
+        let mut r = SessionResult::new(id, outcome);
+        r.error = Some(failure.error.to_string());
+        r.error_kind = Some(failure.error.kind());
+        r.attempts = failure.attempts;
+        r
+    }
+}
+
 /// A failed list call.
 #[derive(Debug, thiserror::Error)]
 pub enum ListError {
@@ -111,8 +144,7 @@ pub enum ListError {
 }
 
 impl ListError {
-    pub fn kind(&self) -> crate::outcome::ErrorKind {
-        use crate::outcome::ErrorKind;
+    pub fn kind(&self) -> ErrorKind {
         match self {
             ListError::Status { status, .. } => ErrorKind::from_status(*status),
             ListError::Transport(f) => f.error.kind(),

@@ -1,0 +1,47 @@
+//! The units operators type: durations (`90m`, `2h`) and request rates (`10/s`, `600/m`),
+//! for the command line and the config file alike.
+
+use std::time::Duration;
+
+/// A request-rate cap, in requests per second.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rate(pub f64);
+
+/// Longest duration accepted anywhere: far beyond any real need, and far enough from
+/// the limits of clocks that adding it to "now" can never overflow.
+pub const MAX_DURATION: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+
+/// A humantime duration (`90m`, `2h`, `1d`), at most [`MAX_DURATION`].
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let d =
+        humantime::parse_duration(s).map_err(|e| format!("{e} (try e.g. `90m`, `2h`, `1d`)"))?;
+    if d > MAX_DURATION {
+        return Err(format!("`{s}` is longer than 100 years"));
+    }
+    Ok(d)
+}
+
+const MIN_RATE: f64 = 0.001;
+const MAX_RATE: f64 = 1e6;
+
+pub fn parse_rate(s: &str) -> Result<Rate, String> {
+    let (n, unit) = s.split_once('/').unwrap_or((s, "s"));
+    let n: f64 = n
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a rate like `10/s`"))?;
+    let per = match unit.trim() {
+        "s" | "sec" => 1.0,
+        "m" | "min" => 60.0,
+        "h" => 3600.0,
+        other => return Err(format!("unknown rate unit `{other}` (use s, m or h)")),
+    };
+    let rate = n / per;
+    // A limiter needs a period it can represent: one request per 1000 s to a million a second.
+    if !(MIN_RATE..=MAX_RATE).contains(&rate) {
+        return Err(format!(
+            "rate `{s}` is out of range (between one request per 1000 s and {MAX_RATE} per second)"
+        ));
+    }
+    Ok(Rate(rate))
+}

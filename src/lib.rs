@@ -16,4 +16,5 @@ pub mod output;
 pub mod provider;
 pub mod report;
 pub mod runner;
+pub mod select;
 pub mod stale;

@@ -12,6 +12,7 @@ use serde::Serialize;
 use crate::cli::OutputFormat;
 use crate::client::pacer::Holds;
 use crate::outcome::{Outcome, SessionResult, Summary};
+use crate::provider::SessionRow;
 use crate::report::{End, Sink};
 use crate::stale::Listed;
 
@@ -207,7 +208,8 @@ impl Sink for ResultSink {
                 };
                 serde_json::to_string_pretty(&doc).expect("results always serialize")
             }
-            OutputFormat::Table => {
+            // (`-o wide` is refused for every command but `list`.)
+            OutputFormat::Table | OutputFormat::Wide => {
                 let mut s = results_table(&self.kept).to_string();
                 s.push('\n');
                 s.push_str(&end.summary.line());
@@ -368,18 +370,40 @@ pub fn print_sessions(
             };
             print_stdout(&serde_json::to_string_pretty(&doc).expect("rows always serialize"))?;
         }
-        OutputFormat::Table => {
-            let text = format!("{}\n{} session(s)", sessions_table(listed), listed.len());
-            print_stdout(&text)?;
+        OutputFormat::Table | OutputFormat::Wide => {
+            let wide = format == OutputFormat::Wide;
+            let table = sessions_table(listed, wide);
+            print_stdout(&format!("{table}\n{} session(s)", listed.len()))?;
         }
     }
     Ok(left_out)
 }
 
-fn sessions_table(listed: &[Listed]) -> Table {
+/// A `-o wide` column: its header, and its value in a row.
+type WideColumn = (&'static str, fn(&SessionRow) -> Option<String>);
+
+/// The columns `-o wide` adds, each shown when any row has a value for it.
+const WIDE: &[WideColumn] = &[
+    ("USER", |r| r.user.clone()),
+    ("ROOM", |r| r.room.clone()),
+    ("AGENT", |r| r.agent.clone()),
+    ("CHANNEL", |r| r.channel.clone()),
+    ("METADATA", |r| {
+        let pairs = r.metadata.as_ref()?.iter().map(|(k, v)| match v {
+            serde_json::Value::String(s) => format!("{k}={s}"),
+            other => format!("{k}={other}"),
+        });
+        Some(pairs.collect::<Vec<_>>().join(", ")).filter(|s| !s.is_empty())
+    }),
+];
+
+fn sessions_table(listed: &[Listed], wide: bool) -> Table {
     let with_profile = listed.iter().any(|l| l.profile.is_some());
     let with_uuid = listed.iter().any(|l| l.row.uuid.is_some());
     let with_people = listed.iter().any(|l| l.row.participants.is_some());
+    let extra: Vec<_> = (WIDE.iter())
+        .filter(|(_, value)| wide && listed.iter().any(|l| value(&l.row).is_some()))
+        .collect();
     let mut header = vec!["ID"];
     if with_uuid {
         header.push("UUID");
@@ -388,6 +412,7 @@ fn sessions_table(listed: &[Listed]) -> Table {
     if with_people {
         header.push("LIVE PEOPLE");
     }
+    header.extend(extra.iter().map(|(name, _)| *name));
     if with_profile {
         header.insert(0, "PROFILE");
     }
@@ -417,6 +442,11 @@ fn sessions_table(listed: &[Listed]) -> Table {
                 r.participants.map(|p| p.to_string()).unwrap_or_default(),
             ));
         }
+        row.extend(
+            extra
+                .iter()
+                .map(|(_, value)| cell(&value(r).unwrap_or_default())),
+        );
         if with_profile {
             row.insert(0, cell(l.profile.as_deref().unwrap_or("")));
         }
@@ -433,7 +463,7 @@ pub fn print_records<T: Serialize>(
     cells: impl Fn(&T) -> Vec<String>,
 ) -> io::Result<()> {
     match format {
-        OutputFormat::Table => {
+        OutputFormat::Table | OutputFormat::Wide => {
             let mut table = new_table(header);
             for r in rows {
                 table.add_row(cells(r).iter().map(|c| cell(c)).collect::<Vec<_>>());

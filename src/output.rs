@@ -404,11 +404,19 @@ fn sessions_table(listed: &[Listed], wide: bool) -> Table {
     let extra: Vec<_> = (WIDE.iter())
         .filter(|(_, value)| wide && listed.iter().any(|l| value(&l.row).is_some()))
         .collect();
+    // Wide shows USER and ROOM apart; USER/ROOM stays only for what neither holds (the user
+    // UUID of a Zep v4 thread).
+    let with_owner = !wide
+        || (listed.iter().map(|l| &l.row))
+            .any(|r| r.owner.is_some() && r.owner != r.user && r.owner != r.room);
     let mut header = vec!["ID"];
     if with_uuid {
         header.push("UUID");
     }
-    header.extend(["USER/ROOM", "CREATED", "LAST ACTIVITY", "IDLE", "STATE"]);
+    if with_owner {
+        header.push("USER/ROOM");
+    }
+    header.extend(["CREATED", "LAST ACTIVITY", "IDLE", "STATE"]);
     if with_people {
         header.push("LIVE PEOPLE");
     }
@@ -430,8 +438,10 @@ fn sessions_table(listed: &[Listed], wide: bool) -> Table {
             }
             (None, None) => String::new(),
         };
+        if with_owner {
+            row.push(cell(r.owner.as_deref().unwrap_or("")));
+        }
         row.extend([
-            cell(r.owner.as_deref().unwrap_or("")),
             cell(r.created.as_deref().unwrap_or("")),
             cell(r.activity.as_deref().unwrap_or("")),
             cell(&idle),

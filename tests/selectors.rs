@@ -378,6 +378,22 @@ fn samba_room_is_filtered_by_the_server_and_its_glob_on_the_rows() {
         query(&lists[0])
     );
     assert!(writes(&env).is_empty(), "a dry run sends nothing");
+    // `--older-than` composes the same way: the age, then the selector.
+    let args = [
+        "end-many",
+        "--older-than",
+        "1h",
+        "--where",
+        "room=lobby",
+        "--dry-run",
+    ];
+    let (doc, err, code) = run(&env, "samba", &args);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(outcomes_once(&doc).len(), 1, "{doc:#}");
+    assert_eq!(
+        result_of(&doc, "d-1")["reason"],
+        "created 4h ago; room=lobby"
+    );
 
     let from = env.emu.requests().len();
     let (doc, err, code) = run(
@@ -492,6 +508,19 @@ fn a_selector_that_matches_nothing_sends_nothing() {
     assert!(writes(&env).is_empty(), "{:#?}", writes(&env));
     assert_eq!(env.emu.zep_session_ended("z-a"), Some(false));
     assert!(env.emu.messaging_exists("m-1"));
+}
+
+#[test]
+fn a_user_list_of_null_is_an_empty_one() {
+    let env = Env::new();
+    env.emu.seed(zep_session("z-a", "u-1", OLD));
+    // Go servers send `null` for an empty array.
+    env.emu
+        .fault(Fault::status(200).body("null").path("/users/"));
+    for profile in ["zep", "zep3"] {
+        let (doc, err, code) = run(&env, profile, &["list", "--where", "user=u-1"]);
+        assert_eq!((code, &doc["count"]), (0, &json!(0)), "{profile}: {err}");
+    }
 }
 
 #[test]

@@ -192,9 +192,10 @@ impl Provider for ZepSessions {
     ) -> Result<Page, ListError> {
         if let Some(user) = server {
             let url = self.http.url(&["users", &user.value, "sessions"]);
-            let sessions: Option<Vec<Session>> =
+            // A bare array, or `null` (as Go servers send an empty one).
+            let sessions: Option<Option<Vec<Session>>> =
                 crate::provider::get_scoped_page(&self.http, url, user).await?;
-            let rows = sessions.unwrap_or_default().into_iter();
+            let rows = sessions.flatten().unwrap_or_default().into_iter();
             return Ok(Page {
                 rows: rows.map(Session::into_row).collect(),
                 next: None,

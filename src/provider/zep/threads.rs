@@ -430,9 +430,10 @@ impl Provider for ZepThreads {
         let (threads, next) = match (self.v4, server) {
             (false, Some(user)) => {
                 let url = self.http.url(&["users", &user.value, "threads"]);
-                let threads: Option<Vec<Thread>> =
+                // A bare array, or `null` (as Go servers send an empty one).
+                let threads: Option<Option<Vec<Thread>>> =
                     crate::provider::get_scoped_page(&self.http, url, user).await?;
-                (threads.unwrap_or_default(), None)
+                (threads.flatten().unwrap_or_default(), None)
             }
             (false, None) => self.list_v3(cursor).await?,
             (true, None) => self.list_v4(cursor, None).await?,

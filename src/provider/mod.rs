@@ -37,8 +37,8 @@ pub struct ProviderSpec {
     /// Requests per second it publishes as its limit without announcing it on each reply;
     /// the default ceiling, which a profile's `rate` or `--rate` overrides.
     pub default_rate: Option<f64>,
-    /// What `--where` can select on, per API version (the first field's server call, if
-    /// any, is how `FIELD=VALUE` is filtered by the server).
+    /// What `--where` can select on, per API version, and which of those fields its
+    /// server filters (with which call).
     pub selectable: fn(api_version: u8) -> &'static [crate::select::Selectable],
     /// The auth header for a key (and team ID, where the provider has one).
     pub auth: fn(key: &SecretString, team_id: Option<&str>) -> (HeaderName, HeaderValue),

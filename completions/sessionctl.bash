@@ -143,11 +143,11 @@ _sessionctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson ids" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson ids wide" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson ids" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson ids wide" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -203,11 +203,11 @@ _sessionctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson ids" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson ids wide" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson ids" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson ids wide" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -263,11 +263,11 @@ _sessionctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson ids" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson ids wide" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson ids" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson ids wide" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -323,11 +323,11 @@ _sessionctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson ids" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson ids wide" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson ids" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson ids wide" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -453,11 +453,11 @@ _sessionctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson ids" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson ids wide" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson ids" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson ids wide" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -513,11 +513,11 @@ _sessionctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson ids" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson ids wide" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson ids" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson ids wide" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -528,7 +528,7 @@ _sessionctl() {
             return 0
             ;;
         sessionctl__subcmd__delete)
-            opts="-f -y -p -c -o -v -q -h -V --file --idle-for --empty --all-profiles --concurrency --deadline --rate --dry-run --max --ignore-not-found --ignore-missing --journal --resume --metrics-file --wait-lock --no-lock --yes --wait --by-uuid --profile --config --output --verbose --quiet --help --version"
+            opts="-f -y -p -c -o -v -q -h -V --file --idle-for --empty --all-profiles --where --concurrency --deadline --rate --dry-run --max --ignore-not-found --ignore-missing --journal --resume --metrics-file --wait-lock --no-lock --yes --wait --by-uuid --profile --config --output --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -543,6 +543,10 @@ _sessionctl() {
                     return 0
                     ;;
                 --idle-for)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --where)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -658,11 +662,11 @@ _sessionctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson ids" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson ids wide" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson ids" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson ids wide" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -787,11 +791,11 @@ _sessionctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson ids" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson ids wide" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson ids" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson ids wide" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -802,7 +806,7 @@ _sessionctl() {
             return 0
             ;;
         sessionctl__subcmd__end__subcmd__many)
-            opts="-f -p -c -o -v -q -h -V --file --idle-for --empty --all-profiles --concurrency --deadline --rate --dry-run --max --ignore-not-found --ignore-missing --journal --resume --metrics-file --wait-lock --no-lock --older-than --profile --config --output --verbose --quiet --help --version"
+            opts="-f -p -c -o -v -q -h -V --file --idle-for --empty --all-profiles --where --concurrency --deadline --rate --dry-run --max --ignore-not-found --ignore-missing --journal --resume --metrics-file --wait-lock --no-lock --older-than --profile --config --output --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -817,6 +821,10 @@ _sessionctl() {
                     return 0
                     ;;
                 --idle-for)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --where)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -932,11 +940,11 @@ _sessionctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson ids" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson ids wide" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson ids" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson ids wide" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1101,7 +1109,7 @@ _sessionctl() {
             return 0
             ;;
         sessionctl__subcmd__list)
-            opts="-p -c -o -v -q -h -V --idle-for --older-than --limit --all --empty --all-profiles --profile --config --output --verbose --quiet --help --version"
+            opts="-p -c -o -v -q -h -V --idle-for --older-than --limit --all --empty --all-profiles --where --profile --config --output --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1116,6 +1124,10 @@ _sessionctl() {
                     return 0
                     ;;
                 --limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --where)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1158,11 +1170,11 @@ _sessionctl() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json ndjson ids" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson ids wide" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json ndjson ids" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json ndjson ids wide" -- "${cur}"))
                     return 0
                     ;;
                 *)

@@ -26,10 +26,11 @@ end
 
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -s c -l config -d 'Config file (default: <config dir>/sessionctl/config.toml)' -r -F
-complete -c sessionctl -n "__fish_sessionctl_needs_command" -s o -l output -d 'Output format. `ids` (bare IDs, one per line) is for `list` only' -r -f -a "table\t'A table for people'
+complete -c sessionctl -n "__fish_sessionctl_needs_command" -s o -l output -d 'Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only' -r -f -a "table\t'A table for people'
 json\t'One JSON document when the run is over'
 ndjson\t'One JSON object per line, printed as each session finishes'
-ids\t'Session IDs, one per line (for `list`), to pipe into `end-many -`; with `--all-profiles`, `profile<TAB>id`'"
+ids\t'Session IDs, one per line (for `list`), to pipe into `end-many -`; with `--all-profiles`, `profile<TAB>id`'
+wide\t'The table plus the fields `--where` selects on: user, room, agent, channel, metadata (for `list`)'"
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -s v -l verbose -d 'Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything)'
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -s q -l quiet -d 'No progress bar and no notices on stderr (security warnings and errors still show)'
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -53,10 +54,11 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -l metrics-fi
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -l wait-lock -d 'If another run holds a profile\'s lock, wait up to DUR for it instead of exiting 5' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -s c -l config -d 'Config file (default: <config dir>/sessionctl/config.toml)' -r -F
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -s o -l output -d 'Output format. `ids` (bare IDs, one per line) is for `list` only' -r -f -a "table\t'A table for people'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -s o -l output -d 'Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only' -r -f -a "table\t'A table for people'
 json\t'One JSON document when the run is over'
 ndjson\t'One JSON object per line, printed as each session finishes'
-ids\t'Session IDs, one per line (for `list`), to pipe into `end-many -`; with `--all-profiles`, `profile<TAB>id`'"
+ids\t'Session IDs, one per line (for `list`), to pipe into `end-many -`; with `--all-profiles`, `profile<TAB>id`'
+wide\t'The table plus the fields `--where` selects on: user, room, agent, channel, metadata (for `list`)'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -l ignore-missing -l ignore-not-found -d 'Treat sessions that do not exist as done (exit 0)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -l no-lock -d 'Take no per-profile run lock (two runs may then work the same sessions at once)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -s v -l verbose -d 'Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything)'
@@ -65,6 +67,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -s h -l help 
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -s V -l version -d 'Print version'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -s f -l file -d 'Read IDs from a file, one per line (blank lines and `#` comments are skipped)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l idle-for -d 'Act on every session idle for longer than this (e.g. `90m`, `2h`, `1d`)' -r
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l where -d 'Only sessions where FIELD=VALUE, FIELD!=VALUE or FIELD~=GLOB (repeatable: all must hold); with --idle-for or --older-than. Fields: user, room, agent, channel, thread, id, metadata.KEY, as each provider has them (README: Selecting sessions)' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l concurrency -d 'Requests in flight at once (default: the profile\'s `concurrency`, else 8)' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l deadline -d 'Stop starting requests after this long (e.g. `10m`); what is left is `skipped` (exit 1), and the message says when the provider accepts requests again' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l rate -d 'Cap the request rate, e.g. `10/s` or `600/m` (sessionctl also paces itself to the provider\'s limit without it)' -r
@@ -78,10 +81,11 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l wait-
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l older-than -d 'Act on every live session created (started) longer ago than this, people in it or not: a policy for over-long meetings, never implied by `--idle-for`' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -s c -l config -d 'Config file (default: <config dir>/sessionctl/config.toml)' -r -F
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -s o -l output -d 'Output format. `ids` (bare IDs, one per line) is for `list` only' -r -f -a "table\t'A table for people'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -s o -l output -d 'Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only' -r -f -a "table\t'A table for people'
 json\t'One JSON document when the run is over'
 ndjson\t'One JSON object per line, printed as each session finishes'
-ids\t'Session IDs, one per line (for `list`), to pipe into `end-many -`; with `--all-profiles`, `profile<TAB>id`'"
+ids\t'Session IDs, one per line (for `list`), to pipe into `end-many -`; with `--all-profiles`, `profile<TAB>id`'
+wide\t'The table plus the fields `--where` selects on: user, room, agent, channel, metadata (for `list`)'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l empty -d 'No longer needed: a Digital Samba sweep only ever acts on empty sessions'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l all-profiles -d 'Sweep every profile in the config file; with IDs from stdin or a file, send each `profile<TAB>id` line to its profile'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l ignore-missing -l ignore-not-found -d 'Treat sessions that do not exist as done (exit 0)'
@@ -92,6 +96,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -s h -l 
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -s V -l version -d 'Print version'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -s f -l file -d 'Read IDs from a file, one per line (blank lines and `#` comments are skipped)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l idle-for -d 'Act on every session idle for longer than this (e.g. `90m`, `2h`, `1d`)' -r
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l where -d 'Only sessions where FIELD=VALUE, FIELD!=VALUE or FIELD~=GLOB (repeatable: all must hold); with --idle-for or --older-than. Fields: user, room, agent, channel, thread, id, metadata.KEY, as each provider has them (README: Selecting sessions)' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l concurrency -d 'Requests in flight at once (default: the profile\'s `concurrency`, else 8)' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l deadline -d 'Stop starting requests after this long (e.g. `10m`); what is left is `skipped` (exit 1), and the message says when the provider accepts requests again' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l rate -d 'Cap the request rate, e.g. `10/s` or `600/m` (sessionctl also paces itself to the provider\'s limit without it)' -r
@@ -105,10 +110,11 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l wait-lo
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l wait -d 'Zep v4: wait until each asynchronous delete task has finished (default 5m; `--wait=2m`)' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -s c -l config -d 'Config file (default: <config dir>/sessionctl/config.toml)' -r -F
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -s o -l output -d 'Output format. `ids` (bare IDs, one per line) is for `list` only' -r -f -a "table\t'A table for people'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -s o -l output -d 'Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only' -r -f -a "table\t'A table for people'
 json\t'One JSON document when the run is over'
 ndjson\t'One JSON object per line, printed as each session finishes'
-ids\t'Session IDs, one per line (for `list`), to pipe into `end-many -`; with `--all-profiles`, `profile<TAB>id`'"
+ids\t'Session IDs, one per line (for `list`), to pipe into `end-many -`; with `--all-profiles`, `profile<TAB>id`'
+wide\t'The table plus the fields `--where` selects on: user, room, agent, channel, metadata (for `list`)'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l empty -d 'No longer needed: a Digital Samba sweep only ever acts on empty sessions'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l all-profiles -d 'Sweep every profile in the config file; with IDs from stdin or a file, send each `profile<TAB>id` line to its profile'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l ignore-missing -l ignore-not-found -d 'Treat sessions that do not exist as done (exit 0)'
@@ -122,12 +128,14 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -s V -l ve
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l idle-for -d 'Only sessions idle for longer than this (e.g. `90m`, `2h`, `1d`)' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l older-than -d 'Only sessions created longer ago than this' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l limit -d 'Stop after this many sessions' -r
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l where -d 'Only sessions where FIELD=VALUE, FIELD!=VALUE or FIELD~=GLOB (repeatable: all must hold). Fields: user, room, agent, channel, thread, id, metadata.KEY, as each provider has them (README: Selecting sessions)' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -s c -l config -d 'Config file (default: <config dir>/sessionctl/config.toml)' -r -F
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -s o -l output -d 'Output format. `ids` (bare IDs, one per line) is for `list` only' -r -f -a "table\t'A table for people'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -s o -l output -d 'Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only' -r -f -a "table\t'A table for people'
 json\t'One JSON document when the run is over'
 ndjson\t'One JSON object per line, printed as each session finishes'
-ids\t'Session IDs, one per line (for `list`), to pipe into `end-many -`; with `--all-profiles`, `profile<TAB>id`'"
+ids\t'Session IDs, one per line (for `list`), to pipe into `end-many -`; with `--all-profiles`, `profile<TAB>id`'
+wide\t'The table plus the fields `--where` selects on: user, room, agent, channel, metadata (for `list`)'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l all -d 'Include ended (or not live) sessions'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l empty -d 'Digital Samba: only sessions with no live participants'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l all-profiles -d 'List every profile in the config file'
@@ -137,10 +145,11 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -s h -l help
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -s V -l version -d 'Print version'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path show check help" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path show check help" -s c -l config -d 'Config file (default: <config dir>/sessionctl/config.toml)' -r -F
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path show check help" -s o -l output -d 'Output format. `ids` (bare IDs, one per line) is for `list` only' -r -f -a "table\t'A table for people'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path show check help" -s o -l output -d 'Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only' -r -f -a "table\t'A table for people'
 json\t'One JSON document when the run is over'
 ndjson\t'One JSON object per line, printed as each session finishes'
-ids\t'Session IDs, one per line (for `list`), to pipe into `end-many -`; with `--all-profiles`, `profile<TAB>id`'"
+ids\t'Session IDs, one per line (for `list`), to pipe into `end-many -`; with `--all-profiles`, `profile<TAB>id`'
+wide\t'The table plus the fields `--where` selects on: user, room, agent, channel, metadata (for `list`)'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path show check help" -s v -l verbose -d 'Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path show check help" -s q -l quiet -d 'No progress bar and no notices on stderr (security warnings and errors still show)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path show check help" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -151,30 +160,33 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path show check help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from path" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from path" -s c -l config -d 'Config file (default: <config dir>/sessionctl/config.toml)' -r -F
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from path" -s o -l output -d 'Output format. `ids` (bare IDs, one per line) is for `list` only' -r -f -a "table\t'A table for people'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from path" -s o -l output -d 'Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only' -r -f -a "table\t'A table for people'
 json\t'One JSON document when the run is over'
 ndjson\t'One JSON object per line, printed as each session finishes'
-ids\t'Session IDs, one per line (for `list`), to pipe into `end-many -`; with `--all-profiles`, `profile<TAB>id`'"
+ids\t'Session IDs, one per line (for `list`), to pipe into `end-many -`; with `--all-profiles`, `profile<TAB>id`'
+wide\t'The table plus the fields `--where` selects on: user, room, agent, channel, metadata (for `list`)'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from path" -s v -l verbose -d 'Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from path" -s q -l quiet -d 'No progress bar and no notices on stderr (security warnings and errors still show)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from path" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from path" -s V -l version -d 'Print version'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from show" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from show" -s c -l config -d 'Config file (default: <config dir>/sessionctl/config.toml)' -r -F
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format. `ids` (bare IDs, one per line) is for `list` only' -r -f -a "table\t'A table for people'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only' -r -f -a "table\t'A table for people'
 json\t'One JSON document when the run is over'
 ndjson\t'One JSON object per line, printed as each session finishes'
-ids\t'Session IDs, one per line (for `list`), to pipe into `end-many -`; with `--all-profiles`, `profile<TAB>id`'"
+ids\t'Session IDs, one per line (for `list`), to pipe into `end-many -`; with `--all-profiles`, `profile<TAB>id`'
+wide\t'The table plus the fields `--where` selects on: user, room, agent, channel, metadata (for `list`)'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from show" -s v -l verbose -d 'Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from show" -s q -l quiet -d 'No progress bar and no notices on stderr (security warnings and errors still show)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from check" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from check" -s c -l config -d 'Config file (default: <config dir>/sessionctl/config.toml)' -r -F
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from check" -s o -l output -d 'Output format. `ids` (bare IDs, one per line) is for `list` only' -r -f -a "table\t'A table for people'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from check" -s o -l output -d 'Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only' -r -f -a "table\t'A table for people'
 json\t'One JSON document when the run is over'
 ndjson\t'One JSON object per line, printed as each session finishes'
-ids\t'Session IDs, one per line (for `list`), to pipe into `end-many -`; with `--all-profiles`, `profile<TAB>id`'"
+ids\t'Session IDs, one per line (for `list`), to pipe into `end-many -`; with `--all-profiles`, `profile<TAB>id`'
+wide\t'The table plus the fields `--where` selects on: user, room, agent, channel, metadata (for `list`)'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from check" -l online -d 'Make one cheap authenticated request per profile'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from check" -s v -l verbose -d 'Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from check" -s q -l quiet -d 'No progress bar and no notices on stderr (security warnings and errors still show)'
@@ -186,10 +198,11 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -s c -l config -d 'Config file (default: <config dir>/sessionctl/config.toml)' -r -F
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -s o -l output -d 'Output format. `ids` (bare IDs, one per line) is for `list` only' -r -f -a "table\t'A table for people'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -s o -l output -d 'Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only' -r -f -a "table\t'A table for people'
 json\t'One JSON document when the run is over'
 ndjson\t'One JSON object per line, printed as each session finishes'
-ids\t'Session IDs, one per line (for `list`), to pipe into `end-many -`; with `--all-profiles`, `profile<TAB>id`'"
+ids\t'Session IDs, one per line (for `list`), to pipe into `end-many -`; with `--all-profiles`, `profile<TAB>id`'
+wide\t'The table plus the fields `--where` selects on: user, room, agent, channel, metadata (for `list`)'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -s v -l verbose -d 'Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -s q -l quiet -d 'No progress bar and no notices on stderr (security warnings and errors still show)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'

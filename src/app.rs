@@ -17,6 +17,7 @@ use crate::ids::{self, Item};
 use crate::output;
 use crate::provider::{self, Action, ListError, Options, Provider};
 use crate::runner;
+use crate::select::{self, Selector};
 use crate::stale;
 use sessions::{Input, Selection};
 
@@ -129,6 +130,11 @@ pub async fn run(cli: Cli) -> Result<Exit, AppError> {
     }
     if cli.output == OutputFormat::Ids && !matches!(cli.command, Command::List(_)) {
         return Err(usage("`-o ids` is only for `list`"));
+    }
+    if cli.output == OutputFormat::Wide && !matches!(cli.command, Command::List(_)) {
+        return Err(usage(
+            "`-o wide` is only for `list` (it adds the fields --where selects on)",
+        ));
     }
     let ctx = Ctx { cli: &cli, config };
     match &cli.command {
@@ -301,6 +307,32 @@ fn check_empty(profile: &Profile, empty: bool) -> Result<(), AppError> {
         return Err(AppError::Unsupported(format!(
             "--empty: {} does not report live participants",
             profile.spec.name
+        )));
+    }
+    Ok(())
+}
+
+/// `--where` as `profile` runs it: what its server filters, what its rows must match. A
+/// field its provider does not have makes the profile unusable for this run (`Unsupported`:
+/// refused alone, skipped in a sweep of every profile), never listed unfiltered.
+fn selection(profile: &Profile, selector: &Selector) -> Result<select::Selection, AppError> {
+    let spec = profile.spec;
+    let provider = match spec.api_versions {
+        [_] => spec.name.to_owned(),
+        _ => format!("{} (api_version {})", spec.name, profile.api_version),
+    };
+    (selector.for_provider((spec.selectable)(profile.api_version), &provider))
+        .map_err(|why| AppError::Unsupported(format!("--where {why}; nothing is sent to it")))
+}
+
+/// After [`Ctx::prepare`]: with `--where`, a run whose every profile lacked a field it names
+/// has nothing to do, which is the user's mistake, not an empty result.
+fn check_selected<T>(ready: &[(Profile, T)], selector: &Selector) -> Result<(), AppError> {
+    if ready.is_empty() && !selector.is_empty() {
+        let terms: Vec<String> = selector.terms.iter().map(|t| format!("`{t}`")).collect();
+        return Err(usage(format!(
+            "--where {}: no profile has the fields it names; nothing was sent",
+            terms.join(" ")
         )));
     }
     Ok(())

@@ -47,7 +47,7 @@ pub struct Cli {
     )]
     pub config: Option<OsString>,
 
-    /// Output format. `ids` (bare IDs, one per line) is for `list` only.
+    /// Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only.
     #[arg(
         short,
         long,
@@ -96,6 +96,9 @@ pub enum OutputFormat {
     /// Session IDs, one per line (for `list`), to pipe into `end-many -`; with
     /// `--all-profiles`, `profile<TAB>id`.
     Ids,
+    /// The table plus the fields `--where` selects on: user, room, agent, channel,
+    /// metadata (for `list`).
+    Wide,
 }
 
 #[derive(Debug, Subcommand)]
@@ -231,6 +234,12 @@ pub struct StaleArgs {
     /// `profile<TAB>id` line to its profile.
     #[arg(long)]
     pub all_profiles: bool,
+    /// Only sessions where FIELD=VALUE, FIELD!=VALUE or FIELD~=GLOB (repeatable: all must
+    /// hold); with --idle-for or --older-than. Fields: user, room, agent, channel, thread,
+    /// id, metadata.KEY, as each provider has them (README: Selecting sessions).
+    #[arg(long = "where", value_name = "EXPR", value_parser = crate::select::parse_term,
+          conflicts_with_all = ["ids", "file"])]
+    pub selectors: Vec<crate::select::Term>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -253,6 +262,11 @@ pub struct ListArgs {
     /// List every profile in the config file.
     #[arg(long)]
     pub all_profiles: bool,
+    /// Only sessions where FIELD=VALUE, FIELD!=VALUE or FIELD~=GLOB (repeatable: all must
+    /// hold). Fields: user, room, agent, channel, thread, id, metadata.KEY, as each
+    /// provider has them (README: Selecting sessions).
+    #[arg(long = "where", value_name = "EXPR", value_parser = crate::select::parse_term)]
+    pub selectors: Vec<crate::select::Term>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -16,5 +16,6 @@ pub mod output;
 pub mod provider;
 pub mod report;
 pub mod runner;
+pub mod select;
 pub mod stale;
 pub mod units;

@@ -12,6 +12,7 @@ use serde::Serialize;
 use crate::cli::OutputFormat;
 use crate::client::pacer::Holds;
 use crate::outcome::{Outcome, SessionResult, Summary};
+use crate::provider::SessionRow;
 use crate::report::{End, ProfileError, Sink};
 use crate::stale::Listed;
 
@@ -191,7 +192,7 @@ impl Sink for ResultSink {
             }
         }
         match self.format {
-            OutputFormat::Table => {
+            OutputFormat::Table | OutputFormat::Wide => {
                 self.keep_row(result);
                 Ok(())
             }
@@ -267,7 +268,8 @@ impl Sink for ResultSink {
                 };
                 print_text_to(&mut self.stdout_gone, &format!("{close}],\n{}", &tail[1..]))
             }
-            OutputFormat::Table => {
+            // (`-o wide` is refused for every command but `list`.)
+            OutputFormat::Table | OutputFormat::Wide => {
                 let mut s = results_table(&self.kept).to_string();
                 s.push('\n');
                 if self.hidden > 0 {
@@ -478,26 +480,57 @@ pub fn print_sessions(
             };
             print_stdout(&serde_json::to_string_pretty(&doc).expect("rows always serialize"))?;
         }
-        OutputFormat::Table => {
-            let text = format!("{}\n{} session(s)", sessions_table(listed), listed.len());
-            print_stdout(&text)?;
+        OutputFormat::Table | OutputFormat::Wide => {
+            let wide = format == OutputFormat::Wide;
+            let table = sessions_table(listed, wide);
+            print_stdout(&format!("{table}\n{} session(s)", listed.len()))?;
         }
     }
     Ok(left_out)
 }
 
-fn sessions_table(listed: &[Listed]) -> Table {
+/// A `-o wide` column: its header, and its value in a row.
+type WideColumn = (&'static str, fn(&SessionRow) -> Option<String>);
+
+/// The columns `-o wide` adds, each shown when any row has a value for it.
+const WIDE: &[WideColumn] = &[
+    ("USER", |r| r.user.clone()),
+    ("ROOM", |r| r.room.clone()),
+    ("AGENT", |r| r.agent.clone()),
+    ("CHANNEL", |r| r.channel.clone()),
+    ("METADATA", |r| {
+        let pairs = r.metadata.as_ref()?.iter().map(|(k, v)| match v {
+            serde_json::Value::String(s) => format!("{k}={s}"),
+            other => format!("{k}={other}"),
+        });
+        Some(pairs.collect::<Vec<_>>().join(", ")).filter(|s| !s.is_empty())
+    }),
+];
+
+fn sessions_table(listed: &[Listed], wide: bool) -> Table {
     let with_profile = listed.iter().any(|l| l.profile.is_some());
     let with_uuid = listed.iter().any(|l| l.row.uuid.is_some());
     let with_people = listed.iter().any(|l| l.row.participants.is_some());
+    let extra: Vec<_> = (WIDE.iter())
+        .filter(|(_, value)| wide && listed.iter().any(|l| value(&l.row).is_some()))
+        .collect();
+    // Wide shows USER and ROOM apart; USER/ROOM stays only for what neither holds (the user
+    // UUID of a Zep v4 thread).
+    let with_owner = !wide
+        || (listed.iter().map(|l| &l.row))
+            .any(|r| r.owner.is_some() && r.owner != r.user && r.owner != r.room);
     let mut header = vec!["ID"];
     if with_uuid {
         header.push("UUID");
     }
-    header.extend(["USER/ROOM", "CREATED", "LAST ACTIVITY", "IDLE", "STATE"]);
+    if with_owner {
+        header.push("USER/ROOM");
+    }
+    header.extend(["CREATED", "LAST ACTIVITY", "IDLE", "STATE"]);
     if with_people {
         header.push("LIVE PEOPLE");
     }
+    header.extend(extra.iter().map(|(name, _)| *name));
     if with_profile {
         header.insert(0, "PROFILE");
     }
@@ -515,8 +548,10 @@ fn sessions_table(listed: &[Listed]) -> Table {
             }
             (None, None) => String::new(),
         };
+        if with_owner {
+            row.push(cell(r.owner.as_deref().unwrap_or("")));
+        }
         row.extend([
-            cell(r.owner.as_deref().unwrap_or("")),
             cell(r.created.as_deref().unwrap_or("")),
             cell(r.activity.as_deref().unwrap_or("")),
             cell(&idle),
@@ -527,6 +562,11 @@ fn sessions_table(listed: &[Listed]) -> Table {
                 r.participants.map(|p| p.to_string()).unwrap_or_default(),
             ));
         }
+        row.extend(
+            extra
+                .iter()
+                .map(|(_, value)| cell(&value(r).unwrap_or_default())),
+        );
         if with_profile {
             row.insert(0, cell(l.profile.as_deref().unwrap_or("")));
         }
@@ -543,7 +583,7 @@ pub fn print_records<T: Serialize>(
     cells: impl Fn(&T) -> Vec<String>,
 ) -> io::Result<()> {
     match format {
-        OutputFormat::Table => {
+        OutputFormat::Table | OutputFormat::Wide => {
             let mut table = new_table(header);
             for r in rows {
                 table.add_row(cells(r).iter().map(|c| cell(c)).collect::<Vec<_>>());

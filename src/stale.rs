@@ -10,6 +10,7 @@ use jiff::{Timestamp, tz::TimeZone};
 use serde::Serialize;
 
 use crate::provider::{ListError, Provider, SessionRow, Staleness, Sweep};
+use crate::select::Selection;
 
 /// Which sessions a listing keeps.
 #[derive(Debug, Clone, Default)]
@@ -23,6 +24,9 @@ pub struct Filter {
     /// `list --empty`: only sessions known to have no live participants.
     pub empty_only: bool,
     pub limit: Option<usize>,
+    /// `--where`, as this profile runs it: what its server filters, and what every row
+    /// must match.
+    pub selection: Selection,
 }
 
 /// A listed session with what we worked out about it.
@@ -112,10 +116,24 @@ fn judge(provider: &dyn Provider, row: SessionRow, f: &Filter, now: Timestamp) -
     };
     let sweep = Sweep { now, idle_before };
     match provider.staleness(&row, &sweep) {
-        Staleness::Fresh if provider.ordered_by_activity() => Verdict::Stop,
+        Staleness::Fresh if provider.ordered_by_activity(f.selection.server.as_ref()) => {
+            Verdict::Stop
+        }
         Staleness::Confirm => Verdict::Confirm { row, older: reason },
         verdict => decided(row, verdict, now, reason),
     }
+}
+
+/// Whether `--where` selects the row a verdict keeps (or would confirm). Checked after the
+/// verdict, so that a fresh row still ends an ordered listing, and before any confirmation,
+/// so that rows outside the selection cost no request.
+fn selected(verdict: &Verdict, f: &Filter) -> bool {
+    let row = match verdict {
+        Verdict::Keep(l) => &l.row,
+        Verdict::Confirm { row, .. } => row,
+        Verdict::Drop | Verdict::Stop => return true,
+    };
+    f.selection.matches(|field| row.value(field))
 }
 
 /// A row as the sweep's verdict leaves it.
@@ -169,7 +187,10 @@ pub async fn collect(provider: &dyn Provider, filter: &Filter) -> Result<Vec<Lis
     let mut seen = HashSet::new();
     let full = |kept: &Vec<Listed>| filter.limit.is_some_and(|l| kept.len() >= l);
     loop {
-        let page = provider.list_page(cursor, !filter.include_inactive).await?;
+        let server = filter.selection.server.as_ref();
+        let page = provider
+            .list_page(cursor, !filter.include_inactive, server)
+            .await?;
         let had_rows = !page.rows.is_empty();
         let fresh: Vec<SessionRow> = page
             .rows
@@ -194,12 +215,18 @@ pub async fn collect(provider: &dyn Provider, filter: &Filter) -> Result<Vec<Lis
                     stop = true;
                     break;
                 }
-                v => verdicts.push(v),
+                v if selected(&v, filter) => verdicts.push(v),
+                _ => {}
             }
         }
-        for listed in confirm_all(provider, verdicts, filter, now).await {
+        for mut listed in confirm_all(provider, verdicts, filter, now).await {
             if full(&kept) {
                 return Ok(kept);
+            }
+            // A sweep's reason says what selected it: `idle 3h (…); user=u-1`.
+            if let (Some(reason), false) = (&mut listed.reason, filter.selection.is_empty()) {
+                reason.push_str("; ");
+                reason.push_str(&filter.selection.describe());
             }
             kept.push(listed);
         }
@@ -276,12 +303,10 @@ mod tests {
     fn row(active: bool, participants: Option<u64>) -> SessionRow {
         SessionRow {
             id: "s".into(),
-            uuid: None,
-            owner: None,
             created: Some("2024-01-01T00:00:00Z".into()),
-            activity: None,
             active,
             participants,
+            ..SessionRow::default()
         }
     }
 
@@ -352,6 +377,7 @@ mod tests {
             &self,
             cursor: Option<String>,
             _: bool,
+            _: Option<&crate::select::ServerFilter>,
         ) -> Result<crate::provider::Page, ListError> {
             Ok(crate::provider::Page {
                 rows: (self.rows)(&cursor),
@@ -445,5 +471,120 @@ mod tests {
         let kept = collect(&people, &f).await.unwrap();
         let ids: Vec<&str> = kept.iter().map(|l| l.row.id.as_str()).collect();
         assert_eq!(ids, ["s0"]);
+    }
+
+    /// An ordered list of rows owned by `u-1`/`u-2` (the last one fresh) that records the
+    /// server filter it was asked for and every row it was asked to confirm.
+    #[derive(Default)]
+    struct Owned {
+        asked: std::sync::Mutex<Vec<Option<String>>>,
+        confirmed: std::sync::Mutex<Vec<String>>,
+    }
+
+    #[async_trait::async_trait]
+    impl Provider for Owned {
+        async fn apply(
+            &self,
+            _: crate::provider::Action,
+            _: Vec<String>,
+        ) -> Vec<crate::outcome::SessionResult> {
+            unreachable!("listing only")
+        }
+
+        async fn probe(
+            &self,
+            _: crate::provider::Action,
+            _: Vec<String>,
+        ) -> Vec<crate::outcome::SessionResult> {
+            unreachable!("listing only")
+        }
+
+        async fn list_page(
+            &self,
+            _: Option<String>,
+            _: bool,
+            server: Option<&crate::select::ServerFilter>,
+        ) -> Result<crate::provider::Page, ListError> {
+            self.asked
+                .lock()
+                .unwrap()
+                .push(server.map(|s| s.value.clone()));
+            let rows = [("a", "u-1", "01"), ("b", "u-2", "02"), ("c", "u-1", "03")]
+                .into_iter()
+                .chain([("fresh", "u-2", "23"), ("after", "u-1", "01")])
+                .map(|(id, user, hour)| SessionRow {
+                    id: id.into(),
+                    user: Some(user.into()),
+                    activity: Some(format!("2024-03-27T{hour}:00:00Z")),
+                    ..row(true, None)
+                })
+                .collect();
+            Ok(crate::provider::Page { rows, next: None })
+        }
+
+        fn ordered_by_activity(&self, _: Option<&crate::select::ServerFilter>) -> bool {
+            true
+        }
+
+        fn staleness(&self, row: &SessionRow, sweep: &Sweep) -> Staleness {
+            match crate::provider::by_activity(row, sweep) {
+                Staleness::Stale { .. } => Staleness::Confirm,
+                other => other,
+            }
+        }
+
+        async fn confirm(&self, row: &SessionRow, sweep: &Sweep) -> Staleness {
+            self.confirmed.lock().unwrap().push(row.id.clone());
+            crate::provider::by_activity(row, sweep)
+        }
+    }
+
+    fn where_(terms: &[&str]) -> crate::select::Selection {
+        let fields = [crate::select::Selectable::server("user", "GET /users/{id}")];
+        let terms = terms.iter().map(|t| crate::select::parse_term(t).unwrap());
+        let selector = crate::select::Selector {
+            terms: terms.collect(),
+        };
+        selector.for_provider(&fields, "test").unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_selection_is_sent_to_the_server_checked_on_rows_and_named_in_reasons() {
+        let provider = Owned::default();
+        let filter = Filter {
+            idle_before: Some(at("2024-03-27T12:00:00Z")),
+            selection: where_(&["user=u-1"]),
+            ..Filter::default()
+        };
+        let kept = collect(&provider, &filter).await.unwrap();
+        let ids: Vec<&str> = kept.iter().map(|l| l.row.id.as_str()).collect();
+        // `b` is another user's: dropped, although this server sent it. The fresh row stops
+        // the ordered listing even though it is not selected (`after` is never seen).
+        assert_eq!(ids, ["a", "c"]);
+        assert_eq!(*provider.asked.lock().unwrap(), [Some("u-1".to_owned())]);
+        // Rows outside the selection cost no confirmation.
+        assert_eq!(*provider.confirmed.lock().unwrap(), ["a", "c"]);
+        let reason = kept[0].reason.as_deref().unwrap();
+        assert!(
+            reason.starts_with("idle ") && reason.ends_with("; user=u-1"),
+            "{reason}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_client_side_selection_lists_everything_and_keeps_the_match() {
+        let provider = Owned::default();
+        let filter = Filter {
+            selection: where_(&["user!=u-1"]),
+            ..Filter::default()
+        };
+        let kept = collect(&provider, &filter).await.unwrap();
+        let ids: Vec<&str> = kept.iter().map(|l| l.row.id.as_str()).collect();
+        assert_eq!(ids, ["b", "fresh"]);
+        assert_eq!(*provider.asked.lock().unwrap(), [None]);
+        assert!(
+            kept.iter().all(|l| l.reason.is_none()),
+            "a plain list has no reason"
+        );
     }
 }

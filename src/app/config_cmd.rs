@@ -103,7 +103,7 @@ impl Ctx<'_> {
             let (status, exit) = match provider::build(&profile, &Options::default()) {
                 Err(e) => (format!("invalid: {e}"), Exit::Usage),
                 Ok(_) if !online => ("ok".to_owned(), Exit::Ok),
-                Ok(p) => match p.list_page(None, true).await {
+                Ok(p) => match p.list_page(None, true, None).await {
                     Ok(_) => ("ok (online)".to_owned(), Exit::Ok),
                     Err(e) if e.auth_refused() => (format!("auth refused: {e}"), Exit::Auth),
                     Err(ListError::Transport(f)) => {

@@ -1,9 +1,10 @@
 //! `list`: sessions of one profile or all of them, filtered by age.
 
-use super::{AppError, Ctx, Exit, check_empty, cutoff, header};
+use super::{AppError, Ctx, Exit, check_empty, check_selected, cutoff, header, selection};
 use crate::cli::ListArgs;
 use crate::output;
 use crate::provider::{self, Options};
+use crate::select::Selector;
 use crate::stale::{self, Filter};
 
 impl Ctx<'_> {
@@ -14,6 +15,10 @@ impl Ctx<'_> {
             include_inactive: args.all,
             empty_only: args.empty,
             limit: args.limit,
+            selection: Default::default(),
+        };
+        let selector = Selector {
+            terms: args.selectors.clone(),
         };
         let super::Prepared {
             ready: profiles,
@@ -21,11 +26,20 @@ impl Ctx<'_> {
             ..
         } = self.prepare(args.all_profiles, |profile| {
             check_empty(profile, args.empty)?;
-            Ok(provider::build(profile, &Options::default())?)
+            let selection = selection(profile, &selector)?;
+            Ok((provider::build(profile, &Options::default())?, selection))
         })?;
+        check_selected(&profiles, &selector)?;
         let header = header(args.all_profiles, &profiles);
         let mut all = Vec::new();
-        for (profile, provider) in profiles {
+        for (profile, (provider, selection)) in profiles {
+            if !selection.is_empty() {
+                tracing::info!("profile `{}`: --where {}", profile.name, selection.plan());
+            }
+            let filter = Filter {
+                selection,
+                ..filter.clone()
+            };
             match stale::collect(provider.as_ref(), &filter).await {
                 Ok(listed) => all.extend(listed.into_iter().map(|mut l| {
                     l.profile = args.all_profiles.then(|| profile.name.clone());

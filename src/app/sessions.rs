@@ -9,7 +9,7 @@ use std::time::Duration;
 use tokio::io::BufReader;
 use tokio::sync::mpsc;
 
-use super::{AppError, Ctx, Exit, Prepared, build, cutoff, header, usage};
+use super::{AppError, Ctx, Exit, Prepared, build, check_selected, cutoff, header, usage};
 use crate::cli::{BulkArgs, RunArgs};
 use crate::client::pacer::Holds;
 use crate::config::Profile;
@@ -21,6 +21,7 @@ use crate::output::ResultSink;
 use crate::provider::{Action, Options, Provider};
 use crate::report::{JournalSink, MetricsSink, Report};
 use crate::runner::{self, Interrupt, Plan, Target, Targets};
+use crate::select::Selector;
 use crate::stale::{self, Filter};
 
 /// Where a bulk command's IDs come from.
@@ -100,6 +101,12 @@ impl Ctx<'_> {
         }
         let confirm = confirm.then_some(bulk);
         if selection.idle_for.is_none() && selection.older_than.is_none() {
+            if !bulk.stale.selectors.is_empty() {
+                return Err(usage(
+                    "--where selects what a sweep lists: use it with --idle-for or --older-than \
+                     (or pipe `list --where … -o ids` into `-`)",
+                ));
+            }
             let input = self.input(bulk)?;
             let all = bulk.stale.all_profiles;
             return self.act(action, input, all, &bulk.run, opts, confirm).await;
@@ -175,6 +182,9 @@ impl Ctx<'_> {
             created_before: selection.older_than.map(cutoff).transpose()?,
             ..Filter::default()
         };
+        let selector = Selector {
+            terms: bulk.stale.selectors.clone(),
+        };
         let all = bulk.stale.all_profiles;
         let run = &bulk.run;
         let interrupt = Interrupt::install();
@@ -182,12 +192,14 @@ impl Ctx<'_> {
         // `worst` holds problems outside the per-session results: they can only make the
         // exit code worse.
         let prepared = self.prepare(all, |profile| {
+            super::selection(profile, &selector)?;
             build(
                 profile,
                 action,
                 &self.options(run, opts, &interrupt, &holds),
             )
         })?;
+        check_selected(&prepared.ready, &selector)?;
         let Prepared {
             ready,
             mut worst,
@@ -208,6 +220,17 @@ impl Ctx<'_> {
         let mut problems = Vec::new();
         for (profile, provider) in &ready {
             let tag = all.then(|| profile.name.clone());
+            let filter = Filter {
+                selection: super::selection(profile, &selector)?,
+                ..filter.clone()
+            };
+            if !filter.selection.is_empty() {
+                tracing::info!(
+                    "profile `{}`: --where {}",
+                    profile.name,
+                    filter.selection.plan()
+                );
+            }
             let listed = tokio::select! {
                 listed = stale::collect(provider.as_ref(), &filter) => listed,
                 _ = interrupt.stop.cancelled() => break,
@@ -308,8 +331,10 @@ impl Ctx<'_> {
         };
         let what = match (&bulk.stale.idle_for, bulk.ids.len(), &bulk.file) {
             (Some(d), _, _) => format!(
-                "every session idle for more than {}",
-                humantime::format_duration(*d)
+                "every session idle for more than {}{}",
+                humantime::format_duration(*d),
+                (bulk.stale.selectors.iter())
+                    .fold(String::new(), |s, t| s + &format!(" where {t}"))
             ),
             (None, _, Some(f)) => format!("the sessions listed in {}", f.display()),
             (None, n, None) => format!("{n} session(s)"),

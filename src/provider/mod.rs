@@ -7,6 +7,7 @@ mod digital_samba;
 mod messaging;
 mod zep;
 
+use std::borrow::Cow;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -18,6 +19,7 @@ use serde::Deserialize;
 use crate::client::http::{Failure, Http, Reply};
 use crate::config::Profile;
 use crate::outcome::{ErrorKind, Outcome, SessionResult};
+use crate::select::{Field, ServerFilter};
 
 /// Every backend sessionctl can talk to. The first `api_versions` entry is the default.
 pub static PROVIDERS: &[&ProviderSpec] = &[&zep::SPEC, &digital_samba::SPEC, &messaging::SPEC];
@@ -35,6 +37,9 @@ pub struct ProviderSpec {
     /// Requests per second it publishes as its limit without announcing it on each reply;
     /// the default ceiling, which a profile's `rate` or `--rate` overrides.
     pub default_rate: Option<f64>,
+    /// What `--where` can select on, per API version, and which of those fields its
+    /// server filters (with which call).
+    pub selectable: fn(api_version: u8) -> &'static [crate::select::Selectable],
     /// The auth header for a key (and team ID, where the provider has one).
     pub auth: fn(key: &SecretString, team_id: Option<&str>) -> (HeaderName, HeaderValue),
     pub build: fn(http: Http, profile: &Profile, opts: &Options) -> Box<dyn Provider>,
@@ -175,6 +180,28 @@ pub async fn get_page<T: serde::de::DeserializeOwned>(
     reply.json().map_err(ListError::Decode)
 }
 
+/// [`get_page`] for a list scoped to one user or room by a `--where` filter: a 404 means
+/// there is no such user or room, so nothing is selected (`None`, and a warning: a typo
+/// should not look like an idle-free account).
+pub async fn get_scoped_page<T: serde::de::DeserializeOwned>(
+    http: &Http,
+    url: url::Url,
+    server: &ServerFilter,
+) -> Result<Option<T>, ListError> {
+    match get_page(http, url).await {
+        Err(ListError::Status { status: 404, .. }) => {
+            tracing::warn!(
+                "--where {}={}: the server knows no such {} (404): nothing selected",
+                server.field,
+                server.value,
+                server.field
+            );
+            Ok(None)
+        }
+        other => other.map(Some),
+    }
+}
+
 /// A list reply's list: it may be `null` (Go servers send that for "none"), but it must be
 /// there. A reply without it is not an empty list but a broken one, and must not let a
 /// sweep quietly do nothing.
@@ -200,7 +227,7 @@ pub struct Page {
 }
 
 /// A session as `list` shows it, the same columns for every provider.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct SessionRow {
     pub id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -214,6 +241,41 @@ pub struct SessionRow {
     pub active: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub participants: Option<u64>,
+    /// What `--where` selects on, where the provider's list carries it (`list -o wide`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub room: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agent: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub channel: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+impl SessionRow {
+    /// The value `--where` compares for `field`: a metadata string as it is, a number or
+    /// boolean as its JSON text; null, objects and arrays count as missing.
+    pub fn value(&self, field: &Field) -> Option<Cow<'_, str>> {
+        fn text(v: &Option<String>) -> Option<Cow<'_, str>> {
+            v.as_deref().map(Cow::Borrowed)
+        }
+        match field {
+            Field::Id | Field::Thread => Some(Cow::Borrowed(self.id.as_str())),
+            Field::User => text(&self.user),
+            Field::Room => text(&self.room),
+            Field::Agent => text(&self.agent),
+            Field::Channel => text(&self.channel),
+            Field::Metadata(key) => match self.metadata.as_ref()?.get(key)? {
+                serde_json::Value::String(s) => Some(Cow::Borrowed(s.as_str())),
+                v @ (serde_json::Value::Number(_) | serde_json::Value::Bool(_)) => {
+                    Some(Cow::Owned(v.to_string()))
+                }
+                _ => None,
+            },
+        }
+    }
 }
 
 #[async_trait]
@@ -237,14 +299,21 @@ pub trait Provider: Send + Sync {
     async fn probe(&self, action: Action, ids: Vec<String>) -> Vec<SessionResult>;
 
     /// Fetches one page of the session list (`cursor` is `None` for the first). With
-    /// `active_only`, a provider whose API can filter live sessions server-side does so.
-    async fn list_page(&self, cursor: Option<String>, active_only: bool)
-    -> Result<Page, ListError>;
+    /// `active_only`, a provider whose API can filter live sessions server-side does so;
+    /// with `server`, it lists only sessions whose field has that value, with the call its
+    /// [`ProviderSpec::selectable`] names for that field.
+    async fn list_page(
+        &self,
+        cursor: Option<String>,
+        active_only: bool,
+        server: Option<&ServerFilter>,
+    ) -> Result<Page, ListError>;
 
-    /// True when pages come oldest activity first, so a stale sweep may stop at the first
-    /// session that [`Provider::staleness`] calls [`Staleness::Fresh`]. A provider that says
-    /// so answers `Fresh` only from the field its list is ordered by.
-    fn ordered_by_activity(&self) -> bool {
+    /// True when pages come oldest activity first (listed with `server`), so a stale sweep
+    /// may stop at the first session that [`Provider::staleness`] calls
+    /// [`Staleness::Fresh`]. A provider that says so answers `Fresh` only from the field
+    /// its list is ordered by.
+    fn ordered_by_activity(&self, _server: Option<&ServerFilter>) -> bool {
         false
     }
 
@@ -458,4 +527,35 @@ where
 /// to be printable ASCII).
 pub fn secret_header(value: String) -> HeaderValue {
     HeaderValue::from_str(&value).expect("keys are checked to fit in a header")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn where_reads_metadata_scalars_as_text_and_the_rest_as_missing() {
+        let metadata = serde_json::json!({
+            "env": "staging", "n": 42, "on": true, "none": null, "obj": {"a": 1}, "list": [1]
+        });
+        let row = SessionRow {
+            id: "s-1".into(),
+            user: Some("u-1".into()),
+            metadata: metadata.as_object().cloned(),
+            ..SessionRow::default()
+        };
+        let meta = |k: &str| {
+            row.value(&Field::Metadata(k.into()))
+                .map(|v| v.into_owned())
+        };
+        assert_eq!(meta("env").as_deref(), Some("staging"));
+        assert_eq!(meta("n").as_deref(), Some("42"));
+        assert_eq!(meta("on").as_deref(), Some("true"));
+        for missing in ["none", "obj", "list", "absent"] {
+            assert_eq!(meta(missing), None, "{missing}");
+        }
+        assert_eq!(row.value(&Field::Thread).as_deref(), Some("s-1"));
+        assert_eq!(row.value(&Field::User).as_deref(), Some("u-1"));
+        assert_eq!(row.value(&Field::Room), None);
+    }
 }

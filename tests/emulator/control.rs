@@ -5,10 +5,12 @@
 //!   {"kind":"zep_session","id":"z1","updated_at":"2024-01-01T00:00:00Z","ended":false},
 //!   {"kind":"zep_thread","thread_id":"t1","delete_fails":true},
 //!   {"kind":"zep_messages","session_id":"t1","times":["2024-01-02T00:00:00Z"]},
-//!   {"kind":"samba_session","id":"d1","live":true,"participants_live":2}]`
+//!   {"kind":"samba_session","id":"d1","live":true,"participants_live":2},
+//!   {"kind":"metadata","id":"z1","metadata":{"env":"staging"}}]`
 //!   (fields as in [`Seed`]; omitted timestamps are now; applied in order, so messages
-//!   follow the session or thread they name) → `{"seeded": N}`. Messages naming no known
-//!   session or thread are a 400 `{"message"}`; the seeds before them stay.
+//!   and metadata follow the session or thread they name) → `{"seeded": N}`. Messages or
+//!   metadata naming no known session or thread are a 400 `{"message"}`; the seeds before
+//!   them stay.
 //! - `POST /_emulator/faults`: one fault, e.g. `{"path_contains":"/sessions/","times":3,
 //!   "kind":{"type":"status","status":429,"retry_after":"1"}}` or `{"method":"DELETE",
 //!   "kind":{"type":"drop_after_apply"}}` (every kind is listed at [`super::Fault`])

@@ -1,8 +1,9 @@
 //! Demo data for people trying sessionctl against the `mock-server` binary: something
 //! stale and something fresh for every provider, relative to the moment it starts, so
-//! `list --idle-for 1h` and friends have work to show. Zep sessions and threads also get
-//! messages, and one of each looks old but has a recent message: only a client that reads
-//! messages sees that it is in use.
+//! `list --idle-for 1h` and friends have work to show. Zep v2 and elizaOS sessions carry an
+//! `env` in their metadata (for `--where`). Zep sessions and threads also get messages, and
+//! one of each looks old but has a recent message: only a client that reads messages sees
+//! that it is in use.
 
 use jiff::{SignedDuration, Timestamp};
 
@@ -11,6 +12,11 @@ use super::model::Seed;
 
 pub(crate) fn seeds(now: Timestamp) -> Vec<Seed> {
     let ago = |minutes: i64| now - SignedDuration::from_mins(minutes);
+    // Metadata to try `--where metadata.env=staging` on: odd sessions are staging.
+    let env = |id: &str, n: u32| {
+        let env = if n % 2 == 1 { "staging" } else { "prod" };
+        Seed::metadata(id, serde_json::json!({ "env": env }))
+    };
     let mut seeds = Vec::new();
     for n in 1..=5 {
         // demo-1..3 idle for three hours, demo-4..5 active a minute ago.
@@ -22,6 +28,7 @@ pub(crate) fn seeds(now: Timestamp) -> Vec<Seed> {
             created_at: clock::millis(ago(idle + 60)),
             last_activity: clock::millis(ago(idle)),
         });
+        seeds.push(env(&format!("demo-{n}"), n));
     }
     // One message when created, one when last used.
     let messages = |id: &str, created: i64, used: i64| {
@@ -46,6 +53,7 @@ pub(crate) fn seeds(now: Timestamp) -> Vec<Seed> {
             ended,
         });
         seeds.push(messages(&id, idle + 60, used));
+        seeds.push(env(&id, n));
     }
     // (created minutes ago, seeded updated_at minutes ago, last message minutes ago): v3
     // reports no `updated_at`, so the messages say which threads are fresh. thread-demo-4

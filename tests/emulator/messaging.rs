@@ -169,6 +169,14 @@ impl Sessions {
         self.map.insert(id, session);
     }
 
+    /// Replaces a session's metadata; `false` if there is no such session.
+    pub fn set_metadata(&mut self, id: &str, metadata: &serde_json::Map<String, Value>) -> bool {
+        self.map
+            .get_mut(id)
+            .map(|s| s.metadata = Value::Object(metadata.clone()))
+            .is_some()
+    }
+
     pub fn contains(&self, id: &str) -> bool {
         self.map.contains_key(id)
     }

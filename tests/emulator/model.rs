@@ -9,8 +9,9 @@ use super::clock;
 
 /// One record to put into a provider's state. In JSON (control API) a seed is an object
 /// tagged by `kind` (`zep_session`, `zep_thread`, `zep_messages`, `samba_session`,
-/// `messaging_session`); omitted timestamps default to now, omitted flags to false/absent.
-/// Seeds apply in order, so `zep_messages` must come after the session or thread it names.
+/// `messaging_session`, `metadata`); omitted timestamps default to now, omitted flags to
+/// false/absent. Seeds apply in order, so `zep_messages` and `metadata` must come after the
+/// session or thread they name.
 ///
 /// Timestamps are raw strings and are served back verbatim, so tests can seed unparseable
 /// ones (they sort as the oldest).
@@ -66,6 +67,13 @@ pub enum Seed {
         #[serde(default)]
         participants_live: Option<u32>,
     },
+    /// The metadata of the Zep v2 session and/or elizaOS session with this ID (seeded
+    /// before; both get it when both exist; when neither does, seeding fails), replacing
+    /// what it had. Build with [`Seed::metadata`].
+    Metadata {
+        id: String,
+        metadata: serde_json::Map<String, serde_json::Value>,
+    },
     /// An elizaOS messaging session.
     MessagingSession {
         id: String,
@@ -118,6 +126,20 @@ impl Seed {
         Seed::ZepMessages {
             session_id: id.to_owned(),
             times: times.iter().map(|t| (*t).to_owned()).collect(),
+        }
+    }
+
+    /// `metadata` (a JSON object) for the Zep v2 or elizaOS session `id` seeded before.
+    ///
+    /// # Panics
+    /// When `metadata` is not an object: a test bug.
+    pub fn metadata(id: &str, metadata: serde_json::Value) -> Seed {
+        let serde_json::Value::Object(metadata) = metadata else {
+            panic!("Seed::metadata needs a JSON object, not {metadata}");
+        };
+        Seed::Metadata {
+            id: id.to_owned(),
+            metadata,
         }
     }
 

@@ -202,6 +202,21 @@ fn messages(shared: &Shared, req: &Req, thread_id: &str) -> Response {
     )
 }
 
+/// `GET /users/{userId}/threads` (zep-cloud 3.30 `user.get_threads`): a bare array of the
+/// user's threads in the v3 shape, oldest first, no paging; 404 for a user never seen.
+pub(crate) fn by_user_v3(shared: &Shared, user_id: &str) -> Response {
+    let state = shared.lock();
+    if state.threads.user_uuid(user_id).is_none() {
+        return Dialect::Zep.error(404, "", "user not found");
+    }
+    let mut rows: Vec<&Thread> = (state.threads.all())
+        .filter(|t| t.user_id == user_id)
+        .collect();
+    rows.sort_by_cached_key(|t| (SortKey::time(&t.created_at), t.thread_id.clone()));
+    let rows: Vec<Value> = rows.into_iter().map(Thread::to_v3_json).collect();
+    Dialect::Zep.json(200, &Value::Array(rows))
+}
+
 fn thread_not_found() -> Response {
     Dialect::Zep.error(404, "", "thread not found")
 }

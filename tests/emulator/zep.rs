@@ -39,6 +39,7 @@ pub(crate) struct ZepSession {
     pub ended_at: Option<String>,
     pub deleted_at: Option<String>,
     messages: Messages,
+    metadata: Value,
 }
 
 impl ZepSession {
@@ -53,7 +54,7 @@ impl ZepSession {
             "updated_at": self.updated_at,
             "ended_at": self.ended_at,
             "deleted_at": self.deleted_at,
-            "metadata": {},
+            "metadata": self.metadata,
         })
     }
 
@@ -90,8 +91,17 @@ impl Sessions {
             ended_at,
             deleted_at: None,
             messages: Messages::default(),
+            metadata: json!({}),
         };
         self.map.insert(session_id, session);
+    }
+
+    /// Replaces a known session's metadata; `false` if there is no such session.
+    pub fn set_metadata(&mut self, id: &str, metadata: &serde_json::Map<String, Value>) -> bool {
+        self.map
+            .get_mut(id)
+            .map(|s| s.metadata = Value::Object(metadata.clone()))
+            .is_some()
     }
 
     /// Any known session, soft-deleted or not.
@@ -133,6 +143,8 @@ pub(crate) fn route(shared: &Shared, req: &Req) -> Response {
         ("GET", ["sessions-ordered"]) => list(shared, req),
         ("DELETE", ["sessions", id, "memory"]) => delete_memory(shared, id),
         ("GET", ["users", user, "sessions"]) => by_user(shared, user),
+        // v3 (zep-cloud 3.x `user.get_threads`), under the same prefix as its threads.
+        ("GET", ["users", user, "threads"]) => super::threads::by_user_v3(shared, user),
         _ => Dialect::Zep.status_error(404),
     }
 }
@@ -296,7 +308,9 @@ fn delete_memory(shared: &Shared, id: &str) -> Response {
     }
 }
 
-/// `GET /users/{userId}/sessions`: a bare array, oldest first.
+/// `GET /users/{userId}/sessions` (zep-cloud 2.x `user.get_sessions`): a bare array of the
+/// user's sessions, ended ones included, oldest first; `[]` for a user with none (sessions
+/// here name their user; there is no user table to 404 from).
 fn by_user(shared: &Shared, user: &str) -> Response {
     let mut rows: Vec<ZepSession> = shared
         .lock()

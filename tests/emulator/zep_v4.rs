@@ -104,6 +104,7 @@ pub(crate) fn route(shared: &Arc<Shared>, req: &Req) -> Response {
     match (req.method.as_str(), segs.as_slice()) {
         ("GET", ["threads"]) => list(shared, req),
         ("POST", ["threads", "lookup"]) => lookup_one(shared, req),
+        ("POST", ["users", "lookup"]) => lookup_user(shared, req),
         ("DELETE", ["threads", uuid]) => delete(shared, req, uuid),
         ("POST", ["lookup"]) => lookup(shared, req),
         ("GET", ["tasks", uuid]) => match shared.lock().tasks.get(uuid) {
@@ -274,6 +275,36 @@ fn lookup_one(shared: &Shared, req: &Req) -> Response {
     match shared.lock().threads.by_id(&wanted.thread_id) {
         Some(thread) => Dialect::ZepV4.json(200, &thread.to_v4_json()),
         None => not_found("thread not found"),
+    }
+}
+
+#[derive(Deserialize)]
+struct LookupUser {
+    user_id: Option<String>,
+    thread_id: Option<String>,
+    graph_id: Option<String>,
+}
+
+/// `POST /users/lookup` `{"user_id"}` (zep-cloud 4.0.1 `user.lookup`, which sends an
+/// `Idempotency-Key`): the User with that developer ID; 404 for one never seen. The SDK
+/// also takes `thread_id` or `graph_id` (one of the three); the emulator answers only
+/// `user_id` (400 otherwise).
+fn lookup_user(shared: &Shared, req: &Req) -> Response {
+    let wanted = match req.json::<LookupUser>() {
+        Ok(w) => w,
+        Err(e) => return invalid(&e),
+    };
+    let user_id = match wanted {
+        LookupUser {
+            user_id: Some(id),
+            thread_id: None,
+            graph_id: None,
+        } => id,
+        _ => return invalid("the emulator looks up users by user_id only"),
+    };
+    match shared.lock().threads.user_uuid(&user_id) {
+        Some(uuid) => Dialect::ZepV4.json(200, &json!({ "uuid": uuid, "user_id": user_id })),
+        None => not_found("user not found"),
     }
 }
 

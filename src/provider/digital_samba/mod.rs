@@ -15,6 +15,7 @@ use super::{
 use crate::client::http::{Http, Request};
 use crate::config::Profile;
 use crate::outcome::{Outcome, SessionResult};
+use crate::select::{Selectable, ServerFilter};
 
 pub static SPEC: ProviderSpec = ProviderSpec {
     name: "digital-samba",
@@ -25,9 +26,17 @@ pub static SPEC: ProviderSpec = ProviderSpec {
     // 1000 requests per minute per team (docs); whether replies announce it is not.
     default_rate: Some(1000.0 / 60.0),
     reports_participants: true,
+    selectable: |_| SELECTABLE,
     auth,
     build,
 };
+
+/// `room=` is the `room_id` query parameter of `GET /sessions` (the OpenAPI document's
+/// `getAllSessions`: "The UUID of the room to filter session by specific room").
+const SELECTABLE: &[Selectable] = &[
+    Selectable::server("room", "GET /sessions?room_id="),
+    Selectable::rows("id"),
+];
 
 /// The OpenAPI document allows both: Basic with the team ID as user when we know it,
 /// else Bearer with the developer key alone.
@@ -175,12 +184,14 @@ impl Provider for DigitalSamba {
         .await
     }
 
-    /// `GET /sessions` with offset paging. Which field `order` sorts by is not documented,
-    /// so a stale sweep reads every page rather than trust an order.
+    /// `GET /sessions` with offset paging (`room_id=` for `--where room=`). Which field
+    /// `order` sorts by is not documented, so a stale sweep reads every page rather than
+    /// trust an order.
     async fn list_page(
         &self,
         cursor: Option<String>,
         active_only: bool,
+        server: Option<&ServerFilter>,
     ) -> Result<Page, ListError> {
         let offset: u64 = cursor.and_then(|c| c.parse().ok()).unwrap_or(0);
         let mut url = self.http.url(&["sessions"]);
@@ -188,6 +199,9 @@ impl Provider for DigitalSamba {
             let mut q = url.query_pairs_mut();
             if active_only {
                 q.append_pair("live", "true");
+            }
+            if let Some(room) = server {
+                q.append_pair("room_id", &room.value);
             }
             q.append_pair("limit", &PAGE_SIZE.to_string())
                 .append_pair("offset", &offset.to_string())
@@ -206,13 +220,13 @@ impl Provider for DigitalSamba {
             .into_iter()
             .map(|r| SessionRow {
                 id: r.id,
-                uuid: None,
-                owner: r.room_id,
+                owner: r.room_id.clone(),
+                room: r.room_id,
                 // The list has no last-activity field: `start_time` is when the meeting began.
                 created: r.start_time,
-                activity: None,
                 active: r.live,
                 participants: r.participants_live,
+                ..SessionRow::default()
             })
             .collect();
         Ok(Page {

@@ -13,6 +13,7 @@ use super::{Action, ListError, Options, Page, Provider, ProviderSpec, SessionRow
 use crate::client::http::{Http, Request};
 use crate::config::Profile;
 use crate::outcome::{Outcome, SessionResult};
+use crate::select::{Selectable, ServerFilter};
 
 pub static SPEC: ProviderSpec = ProviderSpec {
     name: "messaging",
@@ -22,9 +23,20 @@ pub static SPEC: ProviderSpec = ProviderSpec {
     uses_team_id: false,
     default_rate: None,
     reports_participants: false,
+    selectable: |_| SELECTABLE,
     auth,
     build,
 };
+
+/// The list takes no filters (`packages/server/src/api/messaging/sessions.ts`): every field
+/// is matched on the listed rows.
+const SELECTABLE: &[Selectable] = &[
+    Selectable::rows("user"),
+    Selectable::rows("agent"),
+    Selectable::rows("channel"),
+    Selectable::rows("id"),
+    Selectable::rows("metadata"),
+];
 
 /// Only servers started with `ELIZA_SERVER_AUTH_TOKEN` check a key, in this header.
 fn auth(key: &SecretString, _team: Option<&str>) -> (HeaderName, HeaderValue) {
@@ -53,8 +65,12 @@ struct ListReply {
 struct SessionInfo {
     session_id: String,
     user_id: Option<String>,
+    agent_id: Option<String>,
+    channel_id: Option<String>,
     created_at: Option<String>,
     last_activity: Option<String>,
+    #[serde(default)]
+    metadata: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 #[async_trait]
@@ -82,11 +98,12 @@ impl Provider for Messaging {
         .await
     }
 
-    /// The server has no paging: one call returns every live session.
+    /// The server has no paging and no filters: one call returns every live session.
     async fn list_page(
         &self,
         _cursor: Option<String>,
         _active_only: bool,
+        _server: Option<&ServerFilter>,
     ) -> Result<Page, ListError> {
         let url = self.http.url(&["api", "messaging", "sessions"]);
         let reply: ListReply = super::get_page(&self.http, url).await?;
@@ -95,12 +112,15 @@ impl Provider for Messaging {
             .into_iter()
             .map(|s| SessionRow {
                 id: s.session_id,
-                uuid: None,
-                owner: s.user_id,
+                owner: s.user_id.clone(),
+                user: s.user_id,
+                agent: s.agent_id,
+                channel: s.channel_id,
+                metadata: s.metadata,
                 created: s.created_at,
                 activity: s.last_activity,
                 active: true,
-                participants: None,
+                ..SessionRow::default()
             })
             .collect();
         Ok(Page { rows, next: None })

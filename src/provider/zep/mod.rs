@@ -11,6 +11,7 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::client::http::Http;
 use crate::config::Profile;
 use crate::provider::{Options, Provider, ProviderSpec};
+use crate::select::Selectable;
 
 pub static SPEC: ProviderSpec = ProviderSpec {
     name: "zep",
@@ -23,9 +24,19 @@ pub static SPEC: ProviderSpec = ProviderSpec {
     uses_team_id: false,
     default_rate: None,
     reports_participants: false,
+    selectable,
     auth,
     build,
 };
+
+/// What `--where` selects on in each generation: `user=` goes to the server.
+fn selectable(version: u8) -> &'static [Selectable] {
+    match version {
+        2 => sessions::SELECTABLE,
+        3 => threads::SELECTABLE_V3,
+        _ => threads::SELECTABLE_V4,
+    }
+}
 
 /// Every Zep API generation authenticates the same way: `Api-Key <key>`, one space.
 fn auth(key: &SecretString, _team: Option<&str>) -> (HeaderName, HeaderValue) {

@@ -10,6 +10,15 @@ use crate::client::http::{Http, Reply, Request};
 use crate::config::Profile;
 use crate::outcome::{Outcome, SessionResult};
 use crate::provider::{Action, ListError, Page, Provider, SessionRow, Staleness, Sweep};
+use crate::select::{Selectable, ServerFilter};
+
+/// `user=` is `GET /users/{userId}/sessions` (zep-cloud 2.22.1 `user.get_sessions`, a bare
+/// array of Session, no paging); `metadata.KEY` and `id` are matched on the listed rows.
+pub(super) const SELECTABLE: &[Selectable] = &[
+    Selectable::server("user", "GET /users/{userId}/sessions"),
+    Selectable::rows("id"),
+    Selectable::rows("metadata"),
+];
 
 pub(super) fn build(http: Http, profile: &Profile) -> Box<dyn Provider> {
     Box::new(ZepSessions {
@@ -42,6 +51,23 @@ struct Session {
     ended_at: Option<String>,
     #[serde(default)]
     deleted_at: Option<String>,
+    #[serde(default)]
+    metadata: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+impl Session {
+    fn into_row(self) -> SessionRow {
+        SessionRow {
+            id: self.session_id,
+            owner: self.user_id.clone(),
+            user: self.user_id,
+            created: self.created_at,
+            active: self.ended_at.is_none() && self.deleted_at.is_none(),
+            activity: self.updated_at,
+            metadata: self.metadata,
+            ..SessionRow::default()
+        }
+    }
 }
 
 /// `GET /sessions/{id}` for a server dry run: only its state matters.
@@ -156,12 +182,25 @@ impl Provider for ZepSessions {
 
     /// `GET /sessions-ordered`, oldest `updated_at` first. The SDKs send
     /// `page_number`/`page_size` but the Community Edition reads `pageNumber`/`pageSize`, so
-    /// both spellings go out; pages are 1-based.
+    /// both spellings go out; pages are 1-based. `--where user=` lists the user's sessions
+    /// instead, all in one reply.
     async fn list_page(
         &self,
         cursor: Option<String>,
         _active_only: bool,
+        server: Option<&ServerFilter>,
     ) -> Result<Page, ListError> {
+        if let Some(user) = server {
+            let url = self.http.url(&["users", &user.value, "sessions"]);
+            // A bare array, or `null` (as Go servers send an empty one).
+            let sessions: Option<Option<Vec<Session>>> =
+                crate::provider::get_scoped_page(&self.http, url, user).await?;
+            let rows = sessions.flatten().unwrap_or_default().into_iter();
+            return Ok(Page {
+                rows: rows.map(Session::into_row).collect(),
+                next: None,
+            });
+        }
         let page: u64 = cursor.and_then(|c| c.parse().ok()).unwrap_or(1);
         let mut url = self.http.url(&["sessions-ordered"]);
         let (n, size) = (page.to_string(), PAGE_SIZE.to_string());
@@ -176,27 +215,15 @@ impl Provider for ZepSessions {
         let seen = page * PAGE_SIZE as u64;
         let more =
             crate::provider::more_pages(reply.sessions.len(), PAGE_SIZE, seen, reply.total_count);
-        let rows = reply
-            .sessions
-            .into_iter()
-            .map(|s| SessionRow {
-                id: s.session_id,
-                uuid: None,
-                owner: s.user_id,
-                created: s.created_at,
-                active: s.ended_at.is_none() && s.deleted_at.is_none(),
-                activity: s.updated_at,
-                participants: None,
-            })
-            .collect();
         Ok(Page {
-            rows,
+            rows: reply.sessions.into_iter().map(Session::into_row).collect(),
             next: more.then(|| (page + 1).to_string()),
         })
     }
 
-    fn ordered_by_activity(&self) -> bool {
-        true
+    /// A user's sessions come in no promised order.
+    fn ordered_by_activity(&self, server: Option<&ServerFilter>) -> bool {
+        server.is_none()
     }
 
     /// `updated_at` is not documented as "last used" (the SDK marks it deprecated), so it

@@ -5,6 +5,7 @@
 //! and only *accepts* the delete, which a task then carries out.
 
 use std::collections::HashMap;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -17,6 +18,24 @@ use crate::client::http::{Http, Request};
 use crate::config::Profile;
 use crate::outcome::{Outcome, SessionResult};
 use crate::provider::{Action, ListError, Options, Page, Provider, SessionRow, Staleness, Sweep};
+use crate::select::{Selectable, ServerFilter};
+
+/// v3: `user=` is `GET /users/{userId}/threads` (zep-cloud 3.30.0 `user.get_threads`, a bare
+/// array of Thread, no paging). The 3.30 Thread has no metadata.
+pub(super) const SELECTABLE_V3: &[Selectable] = &[
+    Selectable::server("user", "GET /users/{userId}/threads"),
+    Selectable::rows("thread"),
+    Selectable::rows("id"),
+];
+
+/// v4: a Thread names only its user's UUID, so `user=` is the server's alone: the user ID
+/// is resolved with `POST /users/lookup` (zep-cloud 4.0.1 `user.lookup`), then
+/// `GET /threads?user_uuid=` (`thread.list`).
+pub(super) const SELECTABLE_V4: &[Selectable] = &[
+    Selectable::server_only("user", "POST /users/lookup, then GET /threads?user_uuid="),
+    Selectable::rows("thread"),
+    Selectable::rows("id"),
+];
 
 /// Rows per list page.
 const PAGE_SIZE: usize = 100;
@@ -36,6 +55,7 @@ pub(super) fn build(
         batch_size: profile.batch_size,
         wait: opts.wait,
         by_uuid: opts.by_uuid,
+        user_uuids: Mutex::default(),
     })
 }
 
@@ -45,6 +65,8 @@ struct ZepThreads {
     batch_size: usize,
     wait: Option<Duration>,
     by_uuid: bool,
+    /// v4: developer user IDs resolved to UUIDs (`None`: no such user), one lookup each.
+    user_uuids: Mutex<HashMap<String, Option<String>>>,
 }
 
 /// A thread in either generation's list (v3 has `user_id` and no `updated_at`; v4 has
@@ -84,6 +106,12 @@ struct LookupItem {
     legacy_id: String,
     #[serde(default)]
     found: bool,
+    uuid: Option<String>,
+}
+
+/// `POST /users/lookup`'s User; only its UUID matters here.
+#[derive(Deserialize)]
+struct User {
     uuid: Option<String>,
 }
 
@@ -234,6 +262,90 @@ impl ZepThreads {
     }
 }
 
+impl ZepThreads {
+    /// v3: one page by number.
+    async fn list_v3(
+        &self,
+        cursor: Option<String>,
+    ) -> Result<(Vec<Thread>, Option<String>), ListError> {
+        let n: u64 = cursor.and_then(|c| c.parse().ok()).unwrap_or(1);
+        let mut url = self.http.url(&["threads"]);
+        url.query_pairs_mut()
+            .append_pair("page_number", &n.to_string())
+            .append_pair("page_size", &PAGE_SIZE.to_string())
+            .append_pair("order_by", "updated_at")
+            .append_pair("asc", "true");
+        let page: V3Page = crate::provider::get_page(&self.http, url).await?;
+        let seen = n * PAGE_SIZE as u64;
+        let more =
+            crate::provider::more_pages(page.threads.len(), PAGE_SIZE, seen, page.total_count);
+        Ok((page.threads, more.then(|| (n + 1).to_string())))
+    }
+
+    /// v4: one page after `cursor`, of one user's threads with `user_uuid`.
+    async fn list_v4(
+        &self,
+        cursor: Option<String>,
+        user_uuid: Option<&str>,
+    ) -> Result<(Vec<Thread>, Option<String>), ListError> {
+        let mut url = self.http.url(&["threads"]);
+        {
+            let mut q = url.query_pairs_mut();
+            q.append_pair("page_size", &PAGE_SIZE.to_string())
+                .append_pair("order_by", "updated_at")
+                .append_pair("order", "asc");
+            if let Some(c) = &cursor {
+                q.append_pair("cursor", c);
+            }
+            if let Some(u) = user_uuid {
+                q.append_pair("user_uuid", u);
+            }
+        }
+        let page: V4Page = crate::provider::get_page(&self.http, url).await?;
+        Ok((page.items, page.next_cursor.filter(|c| !c.is_empty())))
+    }
+
+    /// v4: the UUID of the user `user.value` names, once per run (`POST /users/lookup`
+    /// `{"user_id"}`); `None` when the server knows no such user (404).
+    async fn user_uuid(&self, user: &ServerFilter) -> Result<Option<String>, ListError> {
+        if let Some(known) = self.lock_users().get(&user.value) {
+            return Ok(known.clone());
+        }
+        let url = self.http.url(&["users", "lookup"]);
+        let key = uuid::Uuid::new_v4().to_string();
+        let req = Request::new(Method::POST, url)
+            .idempotent(&key)
+            .json(json!({ "user_id": user.value }));
+        let reply = self.http.send(req).await.map_err(ListError::Transport)?;
+        let uuid = match reply.status.as_u16() {
+            404 => {
+                tracing::warn!(
+                    "--where user={}: the server knows no such user (404): nothing selected",
+                    user.value
+                );
+                None
+            }
+            _ if reply.is_success() => {
+                let found: User = reply.json().map_err(ListError::Decode)?;
+                let uuid = found.uuid.filter(|u| !u.is_empty());
+                Some(uuid.ok_or_else(|| ListError::Decode("the user lookup named no UUID".into()))?)
+            }
+            status => {
+                return Err(ListError::Status {
+                    status,
+                    message: reply.error_message(),
+                });
+            }
+        };
+        self.lock_users().insert(user.value.clone(), uuid.clone());
+        Ok(uuid)
+    }
+
+    fn lock_users(&self) -> std::sync::MutexGuard<'_, HashMap<String, Option<String>>> {
+        self.user_uuids.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
 /// What a lookup says of `id`: its UUID, or the result it gets without one (the same for a
 /// delete and a server dry run, so a dry run never promises more than the delete does).
 fn resolved<'a>(
@@ -307,51 +419,51 @@ impl Provider for ZepThreads {
     }
 
     /// v3 pages by `page_number` (1-based); v4 follows `next_cursor`. Both oldest
-    /// `updated_at` first.
+    /// `updated_at` first. `--where user=` lists that user's threads: v3 with its own call
+    /// (one reply), v4 with the user's UUID as a filter of the same list.
     async fn list_page(
         &self,
         cursor: Option<String>,
         _active_only: bool,
+        server: Option<&ServerFilter>,
     ) -> Result<Page, ListError> {
-        let mut url = self.http.url(&["threads"]);
-        let size = PAGE_SIZE.to_string();
-        let (threads, next) = if self.v4 {
-            {
-                let mut q = url.query_pairs_mut();
-                q.append_pair("page_size", &size)
-                    .append_pair("order_by", "updated_at")
-                    .append_pair("order", "asc");
-                if let Some(c) = &cursor {
-                    q.append_pair("cursor", c);
-                }
+        let (threads, next) = match (self.v4, server) {
+            (false, Some(user)) => {
+                let url = self.http.url(&["users", &user.value, "threads"]);
+                // A bare array, or `null` (as Go servers send an empty one).
+                let threads: Option<Option<Vec<Thread>>> =
+                    crate::provider::get_scoped_page(&self.http, url, user).await?;
+                (threads.flatten().unwrap_or_default(), None)
             }
-            let page: V4Page = crate::provider::get_page(&self.http, url).await?;
-            (page.items, page.next_cursor.filter(|c| !c.is_empty()))
-        } else {
-            let n: u64 = cursor.and_then(|c| c.parse().ok()).unwrap_or(1);
-            url.query_pairs_mut()
-                .append_pair("page_number", &n.to_string())
-                .append_pair("page_size", &size)
-                .append_pair("order_by", "updated_at")
-                .append_pair("asc", "true");
-            let page: V3Page = crate::provider::get_page(&self.http, url).await?;
-            let seen = n * PAGE_SIZE as u64;
-            let more =
-                crate::provider::more_pages(page.threads.len(), PAGE_SIZE, seen, page.total_count);
-            (page.threads, more.then(|| (n + 1).to_string()))
+            (false, None) => self.list_v3(cursor).await?,
+            (true, None) => self.list_v4(cursor, None).await?,
+            (true, Some(user)) => match self.user_uuid(user).await? {
+                Some(uuid) => {
+                    let (mut threads, next) = self.list_v4(cursor, Some(&uuid)).await?;
+                    // The list names only the UUID: the user is known where it matches.
+                    for t in &mut threads {
+                        if t.user_uuid.as_deref() == Some(uuid.as_str()) {
+                            t.user_id = Some(user.value.clone());
+                        }
+                    }
+                    (threads, next)
+                }
+                None => (Vec::new(), None),
+            },
         };
         let rows = threads
             .into_iter()
             .map(|t| SessionRow {
                 id: t.thread_id.or_else(|| t.uuid.clone()).unwrap_or_default(),
                 uuid: t.uuid,
-                owner: t.user_id.or(t.user_uuid),
+                owner: t.user_id.clone().or(t.user_uuid),
+                user: t.user_id,
                 // v3 threads have no `updated_at` (the 3.30 type): `created_at` is not
                 // activity, so a v3 row carries none unless the server sends one.
                 activity: t.updated_at,
                 created: t.created_at,
                 active: true,
-                participants: None,
+                ..SessionRow::default()
             })
             .collect();
         Ok(Page { rows, next })
@@ -359,7 +471,7 @@ impl Provider for ZepThreads {
 
     /// v4 lists by `updated_at`, so a sweep stops at the first recent thread; v3 rows carry
     /// no activity, so every page is read.
-    fn ordered_by_activity(&self) -> bool {
+    fn ordered_by_activity(&self, _server: Option<&ServerFilter>) -> bool {
         self.v4
     }
 

@@ -303,7 +303,7 @@ fn build(profile: &Profile, action: Action, opts: &Options) -> Result<Arc<dyn Pr
 
 /// `list --empty` can only be honoured where the provider reports live participants.
 fn check_empty(profile: &Profile, empty: bool) -> Result<(), AppError> {
-    if empty && !profile.spec.reports_participants {
+    if empty && !profile.spec.caps.reports_participants {
         return Err(AppError::Unsupported(format!(
             "--empty: {} does not report live participants",
             profile.spec.name

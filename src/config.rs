@@ -314,13 +314,13 @@ impl Profile {
                 "api_key_cmd_timeout is only used with api_key_cmd, which is not set".into(),
             ));
         }
-        if spec.needs_key && matches!(key, KeySource::None) {
+        if spec.caps.needs_key && matches!(key, KeySource::None) {
             return Err(bad(format!(
                 "{} needs an API key: set api_key_env, api_key_cmd or api_key",
                 spec.name
             )));
         }
-        if raw.team_id.is_some() && !spec.uses_team_id {
+        if raw.team_id.is_some() && !spec.caps.team_id {
             return Err(bad(format!("team_id is not used by {}", spec.name)));
         }
         let timeout = raw.timeout.unwrap_or(Duration::from_secs(30));

@@ -34,7 +34,7 @@ impl Ctx<'_> {
                 batch_size: p.batch_size,
                 retries: p.retries,
                 max_backoff: humantime::format_duration(p.max_backoff).to_string(),
-                rate: match (p.rate, p.spec.default_rate) {
+                rate: match (p.rate, p.spec.caps.published_rate) {
                     (Some(r), _) => Some(show_rate(r.0)),
                     (None, Some(r)) => Some(format!("{} (built-in)", show_rate(r))),
                     (None, None) => None,

@@ -114,6 +114,8 @@ pub struct Reply {
     /// An earlier attempt's reply was lost after the request went out (a timeout, a broken
     /// connection): the server may have applied it, so a 404 now may be our own doing.
     pub earlier_lost: bool,
+    /// Where the provider puts its message in an error body.
+    message_of: fn(&serde_json::Value) -> Option<String>,
 }
 
 impl Reply {
@@ -126,9 +128,8 @@ impl Reply {
         serde_json::from_slice(&self.body).map_err(|e| format!("malformed reply body: {e}"))
     }
 
-    /// The server's own message, whichever provider shape it came in:
-    /// `{"message"}` (Zep, Digital Samba), `{"error":{"message"}}` (Zep v4, elizaOS),
-    /// `{"error":"..","message":".."}` (elizaOS auth), or plain text (Zep CE's 401).
+    /// The server's own message: where its provider puts it in a JSON body, else the body's
+    /// text, else the status's reason.
     pub fn error_message(&self) -> String {
         if self.status.is_redirection() {
             let to = self.headers.get(reqwest::header::LOCATION);
@@ -144,12 +145,7 @@ impl Reply {
             );
         }
         let parsed: Option<serde_json::Value> = serde_json::from_slice(&self.body).ok();
-        let from_json = parsed.as_ref().and_then(|v| {
-            let nested = v.pointer("/error/message").and_then(|m| m.as_str());
-            let flat = v.get("message").and_then(|m| m.as_str());
-            let slug = v.get("error").and_then(|m| m.as_str());
-            nested.or(flat).or(slug).map(str::to_owned)
-        });
+        let from_json = parsed.as_ref().and_then(self.message_of);
         let text = from_json.unwrap_or_else(|| String::from_utf8_lossy(&self.body).into_owned());
         let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
         let text = if text.is_empty() {
@@ -230,6 +226,7 @@ pub struct Http {
     pacer: Pacer,
     /// Where a request that waits for its turn says so, for the progress display.
     holds: Holds,
+    error_message: fn(&serde_json::Value) -> Option<String>,
     /// No request starts after this (`--deadline`): the rest are `skipped`.
     deadline: Option<Instant>,
     /// One permit per request in flight: `--concurrency` bounds requests, not batches, so a
@@ -266,6 +263,8 @@ pub struct ClientOptions {
     pub concurrency: usize,
     /// No request starts after this.
     pub deadline: Option<Instant>,
+    /// The provider's message in a JSON error body.
+    pub error_message: fn(&serde_json::Value) -> Option<String>,
 }
 
 impl Http {
@@ -310,6 +309,7 @@ impl Http {
             max_backoff: opts.max_backoff,
             pacer: Pacer::new(opts.rate),
             holds,
+            error_message: opts.error_message,
             deadline: opts.deadline,
             in_flight: Semaphore::new(opts.concurrency),
             stop,
@@ -488,6 +488,7 @@ impl Http {
             body,
             attempts: 0,
             earlier_lost: false,
+            message_of: self.error_message,
         }))
     }
 
@@ -629,22 +630,20 @@ mod tests {
             body: body.as_bytes().to_vec(),
             attempts: 1,
             earlier_lost: false,
+            message_of: |v| v.get("message")?.as_str().map(str::to_owned),
         }
     }
 
     #[test]
-    fn error_messages_from_every_provider_shape() {
+    fn error_messages_where_the_provider_puts_them_else_the_text() {
         assert_eq!(
             reply(404, r#"{"message":"not found"}"#).error_message(),
             "not found"
         );
-        let v4 = r#"{"error":{"code":"not_found","message":"thread not found"}}"#;
-        assert_eq!(reply(404, v4).error_message(), "thread not found");
-        let eliza =
-            r#"{"error":"API key required","message":"Missing or invalid X-API-KEY header"}"#;
+        // A JSON body of another shape is shown as it is.
         assert_eq!(
-            reply(401, eliza).error_message(),
-            "Missing or invalid X-API-KEY header"
+            reply(404, r#"{"other":1}"#).error_message(),
+            r#"{"other":1}"#
         );
         assert_eq!(reply(401, "unauthorized\n").error_message(), "unauthorized");
         assert_eq!(reply(502, "").error_message(), "Bad Gateway");

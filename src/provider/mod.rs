@@ -30,19 +30,29 @@ pub struct ProviderSpec {
     pub name: &'static str,
     pub api_versions: &'static [u8],
     pub default_base_url: fn(api_version: u8) -> &'static str,
-    pub needs_key: bool,
-    pub uses_team_id: bool,
-    /// Its list says how many people are live in a session (what `--empty` filters on).
-    pub reports_participants: bool,
-    /// Requests per second it publishes as its limit without announcing it on each reply;
-    /// the default ceiling, which a profile's `rate` or `--rate` overrides.
-    pub default_rate: Option<f64>,
+    pub caps: Capabilities,
+    /// The provider's own message in an error body (`None`: the client shows the text).
+    pub error_message: fn(body: &serde_json::Value) -> Option<String>,
     /// What `--where` can select on, per API version, and which of those fields its
     /// server filters (with which call).
     pub selectable: fn(api_version: u8) -> &'static [crate::select::Selectable],
     /// The auth header for a key (and team ID, where the provider has one).
     pub auth: fn(key: &SecretString, team_id: Option<&str>) -> (HeaderName, HeaderValue),
     pub build: fn(http: Http, profile: &Profile, opts: &Options) -> Box<dyn Provider>,
+}
+
+/// What a provider needs and can do, in one value: the rest of sessionctl asks this, never
+/// which provider it is.
+#[derive(Debug)]
+pub struct Capabilities {
+    pub needs_key: bool,
+    /// It takes a team ID (beside the key).
+    pub team_id: bool,
+    /// Its list says how many people are live in a session (what `--empty` filters on).
+    pub reports_participants: bool,
+    /// Requests per second it publishes as its limit without announcing it on each reply;
+    /// the default ceiling, which a profile's `rate` or `--rate` overrides.
+    pub published_rate: Option<f64>,
 }
 
 pub fn spec(name: &str) -> Option<&'static ProviderSpec> {
@@ -81,7 +91,7 @@ pub fn build(
 ) -> Result<Box<dyn Provider>, crate::config::ConfigError> {
     let key = profile.key.resolve(&profile.name)?;
     let auth = key.map(|k| (profile.spec.auth)(&k, profile.team_id.as_deref()));
-    let rate = (opts.rate.or(profile.rate.map(|r| r.0))).or(profile.spec.default_rate);
+    let rate = (opts.rate.or(profile.rate.map(|r| r.0))).or(profile.spec.caps.published_rate);
     let concurrency = opts.concurrency.unwrap_or(profile.concurrency);
     let deadline = (opts.deadline.or(profile.deadline)).map(|d| tokio::time::Instant::now() + d);
     let client = crate::client::http::ClientOptions {
@@ -93,6 +103,7 @@ pub fn build(
         rate,
         concurrency,
         deadline,
+        error_message: profile.spec.error_message,
     };
     let http = Http::new(client, opts.stop.clone(), opts.holds.clone());
     Ok((profile.spec.build)(http, profile, opts))
@@ -532,6 +543,37 @@ pub fn secret_header(value: String) -> HeaderValue {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_provider_finds_its_own_error_message() {
+        let message = |provider: &str, body: &str| {
+            let body: serde_json::Value = serde_json::from_str(body).unwrap();
+            (spec(provider).unwrap().error_message)(&body)
+        };
+        assert_eq!(
+            message("zep", r#"{"message":"not found"}"#).as_deref(),
+            Some("not found")
+        );
+        let v4 = r#"{"error":{"code":"not_found","message":"thread not found"}}"#;
+        assert_eq!(message("zep", v4).as_deref(), Some("thread not found"));
+        let eliza =
+            r#"{"error":"API key required","message":"Missing or invalid X-API-KEY header"}"#;
+        assert_eq!(
+            message("messaging", eliza).as_deref(),
+            Some("Missing or invalid X-API-KEY header")
+        );
+        let eliza =
+            r#"{"success":false,"error":{"code":"NOT_FOUND","message":"Session not found"}}"#;
+        assert_eq!(
+            message("messaging", eliza).as_deref(),
+            Some("Session not found")
+        );
+        assert_eq!(
+            message("digital-samba", r#"{"message":"Room not found."}"#).as_deref(),
+            Some("Room not found.")
+        );
+        assert_eq!(message("digital-samba", r#"{"error":"x"}"#), None);
+    }
 
     #[test]
     fn where_reads_metadata_scalars_as_text_and_the_rest_as_missing() {

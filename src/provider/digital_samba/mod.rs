@@ -10,7 +10,8 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Deserializer};
 
 use super::{
-    Action, ListError, Options, Page, Provider, ProviderSpec, SessionRow, Staleness, Sweep,
+    Action, Capabilities, ListError, Options, Page, Provider, ProviderSpec, SessionRow, Staleness,
+    Sweep,
 };
 use crate::client::http::{Http, Request};
 use crate::config::Profile;
@@ -21,15 +22,23 @@ pub static SPEC: ProviderSpec = ProviderSpec {
     name: "digital-samba",
     api_versions: &[1],
     default_base_url: |_| "https://api.digitalsamba.com/api/v1",
-    needs_key: true,
-    uses_team_id: true,
-    // 1000 requests per minute per team (docs); whether replies announce it is not.
-    default_rate: Some(1000.0 / 60.0),
-    reports_participants: true,
+    caps: Capabilities {
+        needs_key: true,
+        team_id: true,
+        reports_participants: true,
+        // 1000 requests per minute per team (docs); whether replies announce it is not.
+        published_rate: Some(1000.0 / 60.0),
+    },
+    error_message,
     selectable: |_| SELECTABLE,
     auth,
     build,
 };
+
+/// `{"message": "..."}`, as every Digital Samba error.
+fn error_message(body: &serde_json::Value) -> Option<String> {
+    body.get("message")?.as_str().map(str::to_owned)
+}
 
 /// `room=` is the `room_id` query parameter of `GET /sessions` (the OpenAPI document's
 /// `getAllSessions`: "The UUID of the room to filter session by specific room").

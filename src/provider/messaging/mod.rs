@@ -9,7 +9,7 @@ use reqwest::header::{HeaderName, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
-use super::{Action, ListError, Options, Page, Provider, ProviderSpec, SessionRow};
+use super::{Action, Capabilities, ListError, Options, Page, Provider, ProviderSpec, SessionRow};
 use crate::client::http::{Http, Request};
 use crate::config::Profile;
 use crate::outcome::{Outcome, SessionResult};
@@ -19,14 +19,26 @@ pub static SPEC: ProviderSpec = ProviderSpec {
     name: "messaging",
     api_versions: &[1],
     default_base_url: |_| "http://localhost:3000",
-    needs_key: false,
-    uses_team_id: false,
-    default_rate: None,
-    reports_participants: false,
+    caps: Capabilities {
+        needs_key: false,
+        team_id: false,
+        reports_participants: false,
+        published_rate: None,
+    },
+    error_message,
     selectable: |_| SELECTABLE,
     auth,
     build,
 };
+
+/// `{"success": false, "error": {"code", "message"}}`, or from its auth middleware
+/// `{"error": "...", "message": "..."}`.
+fn error_message(body: &serde_json::Value) -> Option<String> {
+    let nested = body.pointer("/error/message").and_then(|m| m.as_str());
+    let flat = || body.get("message")?.as_str();
+    let slug = || body.get("error")?.as_str();
+    nested.or_else(flat).or_else(slug).map(str::to_owned)
+}
 
 /// The list takes no filters (`packages/server/src/api/messaging/sessions.ts`): every field
 /// is matched on the listed rows.

@@ -10,7 +10,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::client::http::Http;
 use crate::config::Profile;
-use crate::provider::{Options, Provider, ProviderSpec};
+use crate::provider::{Capabilities, Options, Provider, ProviderSpec};
 use crate::select::Selectable;
 
 pub static SPEC: ProviderSpec = ProviderSpec {
@@ -20,14 +20,26 @@ pub static SPEC: ProviderSpec = ProviderSpec {
         4 => "https://api.getzep.com/api/v4",
         _ => "https://api.getzep.com/api/v2",
     },
-    needs_key: true,
-    uses_team_id: false,
-    default_rate: None,
-    reports_participants: false,
+    caps: Capabilities {
+        needs_key: true,
+        team_id: false,
+        reports_participants: false,
+        published_rate: None,
+    },
+    error_message,
     selectable,
     auth,
     build,
 };
+
+/// `{"message": "..."}` (v2, v3) or `{"error": {"message": "..."}}` (v4); Zep CE's 401 is
+/// plain text, which the client shows as it is.
+fn error_message(body: &serde_json::Value) -> Option<String> {
+    let nested = body.pointer("/error/message").and_then(|m| m.as_str());
+    nested
+        .or_else(|| body.get("message")?.as_str())
+        .map(str::to_owned)
+}
 
 /// What `--where` selects on in each generation: `user=` goes to the server.
 fn selectable(version: u8) -> &'static [Selectable] {

@@ -279,6 +279,19 @@ impl Profile {
                 provider::names().join(", ")
             ))
         })?;
+        // Keys another provider has: a precise error rather than a setting silently ignored.
+        if raw.api_version.is_some() && spec.api_versions.len() == 1 {
+            return Err(bad(format!(
+                "api_version is not used by {} (it has one API)",
+                spec.name
+            )));
+        }
+        if raw.batch_size.is_some() && !spec.caps.batches {
+            return Err(bad(format!(
+                "batch_size is not used by {} (it sends one request per session)",
+                spec.name
+            )));
+        }
         let api_version = raw.api_version.unwrap_or(spec.api_versions[0]);
         if !spec.api_versions.contains(&api_version) {
             return Err(bad(format!(
@@ -681,6 +694,31 @@ mod tests {
                 "config.example.toml lacks {key}"
             );
         }
+    }
+
+    #[test]
+    fn a_key_of_another_provider_is_a_precise_error() {
+        for (body, want) in [
+            (
+                "provider=\"messaging\"\nbatch_size=5",
+                "batch_size is not used by messaging",
+            ),
+            (
+                "provider=\"messaging\"\napi_version=1",
+                "api_version is not used by messaging",
+            ),
+            (
+                "provider=\"zep\"\napi_key_env=\"K\"\nteam_id=\"t\"",
+                "team_id is not used by zep",
+            ),
+        ] {
+            let e = parse(&format!("[profiles.p]\n{body}\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(want) && e.contains("`p`"), "{e}");
+        }
+        // The provider's own keys are fine.
+        parse("[profiles.p]\nprovider=\"zep\"\napi_key_env=\"K\"\nbatch_size=5\n").unwrap();
     }
 
     #[test]

@@ -48,6 +48,8 @@ pub struct Capabilities {
     pub needs_key: bool,
     /// It takes a team ID (beside the key).
     pub team_id: bool,
+    /// It sends several sessions in one request (`batch_size`).
+    pub batches: bool,
     /// Its list says how many people are live in a session (what `--empty` filters on).
     pub reports_participants: bool,
     /// Requests per second it publishes as its limit without announcing it on each reply;

@@ -22,6 +22,7 @@ pub static SPEC: ProviderSpec = ProviderSpec {
     caps: Capabilities {
         needs_key: false,
         team_id: false,
+        batches: false,
         reports_participants: false,
         published_rate: None,
     },

@@ -23,6 +23,7 @@ pub static SPEC: ProviderSpec = ProviderSpec {
     caps: Capabilities {
         needs_key: true,
         team_id: false,
+        batches: true,
         reports_participants: false,
         published_rate: None,
     },

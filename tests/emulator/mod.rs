@@ -20,7 +20,8 @@
 //! - [`control`]: the `/_emulator/...` HTTP control API.
 //! - [`demo`]: the demo data a user sees when running the binary without `--empty`.
 //!
-//! Tests include this file with `#[path]` from several crates, and no crate uses every item.
+//! Three crates include this file with `#[path]`: the integration tests (once, through
+//! `tests/common`), the `mock-server` example and the `compare` bench; none uses every item.
 #![allow(dead_code)]
 
 mod clock;

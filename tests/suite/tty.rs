@@ -1,7 +1,7 @@
 //! Terminal behaviour: colour (and NO_COLOR), the terminal's width, and the progress bar.
 //! The binary runs under `script(1)`, which gives it a pseudo-terminal of a set width.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 use std::time::Duration;

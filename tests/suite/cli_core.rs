@@ -3,7 +3,7 @@
 //! Every outcome on every provider, every exit code, every ID source, Zep's bulk end,
 //! the result document formats, percent-encoding, ID validation and each provider's auth.
 
-mod common;
+use crate::common;
 
 use common::result_of as result;
 

@@ -3,7 +3,7 @@
 //! Most tests use the `eliza` (messaging) profile, where every ID is exactly one
 //! `DELETE /api/messaging/sessions/{id}`, so requests per ID are easy to count.
 
-mod common;
+use crate::common;
 
 use common::result_of;
 

@@ -1,6 +1,6 @@
 //! Zep threads (v3 and v4: delete and list, never end) and Digital Samba's delete and end.
 
-mod common;
+use crate::common;
 
 use common::{outcomes_once, result_of};
 

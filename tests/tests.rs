@@ -32,6 +32,8 @@ mod suite {
     mod faults;
     // Completions and the man page are fresh (`UPDATE_GENERATED=1` rewrites them).
     mod generated;
+    // The test harness itself (`tests/common`, the emulator's checks on the tests).
+    mod harness;
     // A provider's rate limit: header styles, 429s, deadlines.
     mod ratelimit;
     // Redirects: auth never leaves the host, chains are capped.

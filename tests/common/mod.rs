@@ -32,8 +32,14 @@ impl Env {
     /// Profiles: `zep` (v2), `zep3`, `zep4`, `samba` (Basic, team), `samba-bearer`,
     /// `eliza` (messaging). Back-off is capped at 100ms so retry tests stay quick; tests of
     /// long waits add their own profile with [`Env::add_profile`].
+    ///
+    /// The test fails if it arms a fault (or sets a rate limit) that no request uses: see
+    /// [`Options::fail_unused`], [`Fault::optional`] and [`Emulator::allow_unused_faults`].
     pub fn with(opts: Options) -> Env {
-        let emu = Emulator::start(opts);
+        let emu = Emulator::start(Options {
+            fail_unused: true,
+            ..opts
+        });
         let dir = tempfile::tempdir().unwrap();
         let config = dir.path().join("config.toml");
         let common = "max_backoff = \"100ms\"\ntimeout = \"5s\"\n";

@@ -170,6 +170,10 @@ pub struct Fault {
     #[serde(default)]
     pub probability: Option<f64>,
     pub kind: FaultKind,
+    /// The test may never hit this fault (see [`Fault::optional`]). Only tests check for
+    /// unused faults, so it is not part of the control API's JSON.
+    #[serde(skip)]
+    pub optional: bool,
 }
 
 /// What a fault does to a request.
@@ -272,6 +276,7 @@ impl Fault {
             times: None,
             probability: None,
             kind,
+            optional: false,
         }
     }
 
@@ -340,6 +345,14 @@ impl Fault {
     /// Only a random share `p` (0..=1) of matching requests.
     pub fn probability(mut self, p: f64) -> Fault {
         self.probability = Some(p);
+        self
+    }
+
+    /// A fault the test may never hit: a safety net for a request that only some runs make
+    /// (say, only on a slow machine). Every other fault must be used at least once, or the
+    /// test fails when its emulator is dropped (see [`super::Options::fail_unused`]).
+    pub fn optional(mut self) -> Fault {
+        self.optional = true;
         self
     }
 

@@ -17,8 +17,8 @@
 mod common;
 
 mod suite {
-    // Exit codes, usage errors, provider-specific outcomes (what only one provider does),
-    // Zep's bulk end, and each provider's auth headers.
+    // Outcomes per provider, exit codes, usage errors, Zep's bulk end, each provider's auth
+    // headers.
     mod cli_core;
     // The config file: finding it, choosing a profile, reading keys, `config show|check|path`,
     // and every config mistake (one line, exit 2, nothing sent).
@@ -34,6 +34,12 @@ mod suite {
     mod generated;
     // The test harness itself (`tests/common`, the emulator's checks on the tests).
     mod harness;
+    // Where IDs come from (arguments, `--file`, stdin), what a valid ID is, and how IDs are
+    // sent (one path segment each).
+    mod ids;
+    // The result documents (JSON, NDJSON, table), escaping what servers send, unwritable
+    // output.
+    mod output;
     // A provider's rate limit: header styles, 429s, deadlines.
     mod ratelimit;
     // Redirects: auth never leaves the host, chains are capped.

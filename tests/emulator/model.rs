@@ -100,6 +100,17 @@ impl Seed {
         }
     }
 
+    /// A Zep v2 session that has ended, created and last updated at `updated_at`.
+    pub fn zep_ended(id: &str, updated_at: &str) -> Seed {
+        Seed::ZepSession {
+            id: id.to_owned(),
+            user_id: None,
+            created_at: updated_at.to_owned(),
+            updated_at: updated_at.to_owned(),
+            ended: true,
+        }
+    }
+
     /// A Zep thread with a fresh UUID, created at `created_at`, owned by `user-1`.
     pub fn zep_thread(thread_id: &str, created_at: &str) -> Seed {
         Seed::ZepThread {
@@ -128,6 +139,17 @@ impl Seed {
             room_id: new_uuid(),
             start_time: start_time.to_owned(),
             live: true,
+            participants_live: None,
+        }
+    }
+
+    /// A Digital Samba session that has already ended (not live), in its own room.
+    pub fn samba_ended(id: &str, start_time: &str) -> Seed {
+        Seed::SambaSession {
+            id: id.to_owned(),
+            room_id: new_uuid(),
+            start_time: start_time.to_owned(),
+            live: false,
             participants_live: None,
         }
     }

@@ -20,6 +20,9 @@ mod suite {
     // Outcomes per provider, exit codes, usage errors, Zep's bulk end, each provider's auth
     // headers.
     mod cli_core;
+    // What every provider must do, checked over each of them: end, end-many, delete, dry
+    // runs, error replies, retries, list, `--idle-for`. A new provider gets an entry here.
+    mod conformance;
     // The config file: finding it, choosing a profile, reading keys, `config show|check|path`,
     // and every config mistake (one line, exit 2, nothing sent).
     mod config;

@@ -331,6 +331,12 @@ impl Emulator {
             .map(|t| t.status.as_str().to_owned())
     }
 
+    /// Whether a v4 task to delete the thread with this UUID was queued (tasks run in the
+    /// background: the thread may still be there).
+    pub fn thread_deletion_queued(&self, thread_uuid: &str) -> bool {
+        self.shared.lock().tasks.queued_for(thread_uuid)
+    }
+
     /// Whether an elizaOS session exists (not deleted).
     pub fn messaging_exists(&self, id: &str) -> bool {
         self.shared.lock().messaging.contains(id)

@@ -9,16 +9,18 @@
 //! WHERE NEW TESTS GO: into the topic module below that they belong to, as
 //! `tests/suite/<topic>.rs`; a new topic is a new file there and one `mod` line below, with a
 //! comment saying what goes in it. Never a new file directly under `tests/`: Cargo does not
-//! build it (`autotests = false`). Something every provider must do goes in `conformance`,
-//! not in a copy per provider. Shared helpers go in `common`.
+//! build it (`autotests = false`), and `every_test_file_is_part_of_this_binary` fails. (A file
+//! from the old layout, `tests/<name>.rs`: `git mv` it into `tests/suite/`, add its `mod` line,
+//! and make its `mod common;` a `use crate::common;`.) Something every provider must do goes
+//! in `conformance`, not in a copy per provider. Shared helpers go in `common`.
 
 // The emulator, the `Env` (an emulator plus a config file with a profile per provider) and
 // helpers to run the binary and read its JSON.
 mod common;
 
 mod suite {
-    // Outcomes per provider, exit codes, usage errors, Zep's bulk end, each provider's auth
-    // headers.
+    // Outcomes only one provider has, exit codes, usage errors, Zep's bulk end, each
+    // provider's auth headers.
     mod cli_core;
     // What every provider must do, checked over each of them: end, end-many, delete, dry
     // runs, error replies, retries, list, `--idle-for`. A new provider gets an entry here.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Idempotent install of @elizaos/server@1.7.2 (used by tests/elizaos.rs) into a cache dir outside
+# Idempotent install of @elizaos/server@1.7.2 (used by tests/suite/elizaos.rs) into a cache dir outside
 # the repo:  ${SESSIONCTL_ELIZAOS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/sessionctl/elizaos-1.7.2}
 # Needs node (>= 20) and npm, and the npm registry. Prints the install dir on stdout (npm's output
 # goes to stderr). Install scripts are skipped (--ignore-scripts): the server does not need them

@@ -1,5 +1,5 @@
 // Launcher for a real elizaOS server (@elizaos/server@1.7.2) on loopback, for sessionctl's
-// integration tests (tests/elizaos.rs). Install the package first with .ci/elizaos/install.sh.
+// integration tests (tests/suite/elizaos.rs). Install the package first with .ci/elizaos/install.sh.
 //
 //   node .ci/elizaos/server.mjs
 //

@@ -9,8 +9,8 @@ pub mod emulator;
 
 use std::path::PathBuf;
 
-pub use emulator::{Emulator, Fault, FaultKind, Options, Seed};
-use serde_json::Value;
+pub use emulator::{Emulator, Fault, FaultKind, Options, Recorded, Seed};
+use serde_json::{Value, json};
 use tempfile::TempDir;
 
 /// Environment variables the test profiles read their keys from.
@@ -32,8 +32,14 @@ impl Env {
     /// Profiles: `zep` (v2), `zep3`, `zep4`, `samba` (Basic, team), `samba-bearer`,
     /// `eliza` (messaging). Back-off is capped at 100ms so retry tests stay quick; tests of
     /// long waits add their own profile with [`Env::add_profile`].
+    ///
+    /// The test fails if it arms a fault (or sets a rate limit) that no request uses: see
+    /// [`Options::fail_unused`], [`Fault::optional`] and [`Emulator::allow_unused_faults`].
     pub fn with(opts: Options) -> Env {
-        let emu = Emulator::start(opts);
+        let emu = Emulator::start(Options {
+            fail_unused: true,
+            ..opts
+        });
         let dir = tempfile::tempdir().unwrap();
         let config = dir.path().join("config.toml");
         let common = "max_backoff = \"100ms\"\ntimeout = \"5s\"\n";
@@ -115,6 +121,16 @@ pub fn bare_cmd(home: &TempDir) -> assert_cmd::Command {
     cmd
 }
 
+/// Runs a command; returns its exit code, stdout and stderr.
+pub fn run(cmd: &mut assert_cmd::Command) -> (i32, String, String) {
+    let out = cmd.output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 /// Runs a command that prints one JSON document; returns it and the exit code.
 pub fn run_json(cmd: &mut assert_cmd::Command) -> (Value, i32) {
     let out = cmd.output().unwrap();
@@ -163,4 +179,40 @@ pub fn outcomes_once(doc: &Value) -> std::collections::BTreeMap<String, String> 
         "an ID was reported twice: {doc:#}"
     );
     map
+}
+
+/// `(outcome, status, error, attempts)` of the result of `id`, for compact assertions against
+/// [`expected`].
+pub fn brief(doc: &Value, id: &str) -> (String, Value, Value, Value) {
+    let r = result_of(doc, id);
+    (
+        r["outcome"].as_str().unwrap().to_owned(),
+        r["status"].clone(),
+        r["error"].clone(),
+        r["attempts"].clone(),
+    )
+}
+
+/// What [`brief`] gives for a result with these values.
+pub fn expected(
+    outcome: &str,
+    status: Value,
+    error: Value,
+    attempts: u32,
+) -> (String, Value, Value, Value) {
+    (outcome.to_owned(), status, error, json!(attempts))
+}
+
+/// `METHOD path` of every request, in arrival order.
+pub fn request_lines(reqs: &[Recorded]) -> Vec<String> {
+    reqs.iter()
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect()
+}
+
+/// How many of `reqs` are `method` on exactly `path`.
+pub fn count_requests(reqs: &[Recorded], method: &str, path: &str) -> usize {
+    reqs.iter()
+        .filter(|r| r.method == method && r.path == path)
+        .count()
 }

@@ -200,6 +200,8 @@ async fn main() -> anyhow::Result<()> {
         port: addr.port(),
         demo: !args.empty,
         rate_limit: args.rate_limit,
+        // Faults armed through the control API may well go unused: that is the user's call.
+        fail_unused: false,
     };
     let banner = banner(
         addr,

@@ -70,7 +70,7 @@ pub(crate) fn handle(shared: &Shared, method: &str, path: &str, body: &Bytes) ->
             Ok(limit) => match limit.map(|l| l.validate()) {
                 Some(Err(message)) => bad_request(&message),
                 _ => {
-                    shared.lock().limiter = limit.map(|l| Limiter::new(l, Instant::now()));
+                    (shared.lock()).set_limiter(limit.map(|l| Limiter::new(l, Instant::now())));
                     ok(json!({ "rate_limit": limit.is_some() }))
                 }
             },

@@ -65,6 +65,13 @@ impl Armed {
         self.0.len()
     }
 
+    /// Each armed fault that no request ever hit and that is not [`Fault::optional`].
+    pub fn unused(&self) -> impl Iterator<Item = String> + '_ {
+        (self.0.iter())
+            .filter(|armed| armed.used == 0 && !armed.fault.optional)
+            .map(|armed| format!("{:?}", armed.fault))
+    }
+
     /// The fault this request hits, if any, counting it against that fault's `times`. A
     /// fault whose probability roll misses is skipped and later ones are tried.
     pub fn hit(&mut self, method: &str, raw_path: &str) -> Option<FaultKind> {

@@ -20,7 +20,8 @@
 //! - [`control`]: the `/_emulator/...` HTTP control API.
 //! - [`demo`]: the demo data a user sees when running the binary without `--empty`.
 //!
-//! Tests include this file with `#[path]` from several crates, and no crate uses every item.
+//! Three crates include this file with `#[path]`: the integration tests (once, through
+//! `tests/common`), the `mock-server` example and the `compare` bench; none uses every item.
 #![allow(dead_code)]
 
 mod clock;
@@ -42,6 +43,7 @@ mod zep_v4;
 
 use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -86,6 +88,11 @@ pub struct Options {
     /// Rate-limit every provider route (one limiter for all of them); `None` = no limit.
     /// Change it later with [`Emulator::set_rate_limit`] or `POST /_emulator/rate_limit`.
     pub rate_limit: Option<RateLimit>,
+    /// Panic when the [`Emulator`] is dropped if an armed fault was never used (unless it is
+    /// [`Fault::optional`]) or a rate limit never saw a request: a test that sets up what it
+    /// never exercises proves nothing. The tests' `Env` sets it; the `mock-server` binary does
+    /// not. [`Emulator::allow_unused_faults`] lifts it for one emulator.
+    pub fail_unused: bool,
 }
 
 /// What the request handlers share: the options and the state.
@@ -93,6 +100,8 @@ pub(crate) struct Shared {
     pub(crate) opts: Options,
     state: Mutex<state::State>,
     started: Instant,
+    /// Set by [`Emulator::allow_unused_faults`].
+    allow_unused: AtomicBool,
 }
 
 impl Shared {
@@ -115,6 +124,7 @@ impl Shared {
             opts,
             state: Mutex::new(state),
             started: Instant::now(),
+            allow_unused: AtomicBool::new(false),
         })
     }
 
@@ -244,9 +254,22 @@ impl Emulator {
         seeded.unwrap_or_else(|e| panic!("emulator: {e}"));
     }
 
-    /// Arms a fault; faults are tried in the order they were added.
+    /// Arms a fault; faults are tried in the order they were added. With
+    /// [`Options::fail_unused`], one that no request hits fails the test.
     pub fn fault(&self, fault: Fault) {
         self.shared.lock().faults.add(fault);
+    }
+
+    /// Lets this emulator be dropped with faults or a rate limit never used, for a test that
+    /// cannot know whether its requests are made (say, one skipped for a missing tool). Say
+    /// why where it is called; a fault that only some runs hit is better [`Fault::optional`].
+    pub fn allow_unused_faults(&self) {
+        self.shared.allow_unused.store(true, Ordering::Relaxed);
+    }
+
+    /// What was set up and never used: see [`Options::fail_unused`].
+    pub fn unused_faults(&self) -> Vec<String> {
+        self.shared.lock().unused()
     }
 
     /// Turns the rate limit on (starting over: a full bucket, no window yet), replaces it, or
@@ -258,7 +281,7 @@ impl Emulator {
         if let Some(Err(e)) = limit.map(|l| l.validate()) {
             panic!("emulator: invalid rate limit: {e}");
         }
-        self.shared.lock().limiter = limit.map(|l| ratelimit::Limiter::new(l, Instant::now()));
+        (self.shared.lock()).set_limiter(limit.map(|l| ratelimit::Limiter::new(l, Instant::now())));
     }
 
     /// How many requests the rate limiter refused with 429 (faults that reply 429 are not
@@ -274,7 +297,8 @@ impl Emulator {
 
     /// Clears all records, faults, the request log and the rate-limited count (the demo data
     /// is not re-seeded), and makes pending v4 tasks forget to complete. A rate limit stays
-    /// on but starts over.
+    /// on but starts over. Faults cleared unused still count as unused
+    /// ([`Options::fail_unused`]).
     pub fn reset(&self) {
         self.shared.lock().reset();
     }
@@ -307,6 +331,12 @@ impl Emulator {
             .map(|t| t.status.as_str().to_owned())
     }
 
+    /// Whether a v4 task to delete the thread with this UUID was queued (tasks run in the
+    /// background: the thread may still be there).
+    pub fn thread_deletion_queued(&self, thread_uuid: &str) -> bool {
+        self.shared.lock().tasks.queued_for(thread_uuid)
+    }
+
     /// Whether an elizaOS session exists (not deleted).
     pub fn messaging_exists(&self, id: &str) -> bool {
         self.shared.lock().messaging.contains(id)
@@ -333,6 +363,9 @@ impl Emulator {
 }
 
 impl Drop for Emulator {
+    /// Stops the server, then, with [`Options::fail_unused`], fails the test if it set up a
+    /// fault or a rate limit that it never used (not when the test is failing already: its
+    /// own panic says more).
     fn drop(&mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
@@ -340,6 +373,21 @@ impl Drop for Emulator {
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
+        let checked = self.shared.opts.fail_unused
+            && !self.shared.allow_unused.load(Ordering::Relaxed)
+            && !std::thread::panicking();
+        let unused = if checked {
+            self.unused_faults()
+        } else {
+            Vec::new()
+        };
+        assert!(
+            unused.is_empty(),
+            "emulator: the test set up what no request ever used, so it proves nothing \
+             about it; make the test hit it, remove it, or mark a fault that only some runs \
+             hit `.optional()`:\n  {}",
+            unused.join("\n  ")
+        );
     }
 }
 

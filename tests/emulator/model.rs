@@ -108,6 +108,17 @@ impl Seed {
         }
     }
 
+    /// A Zep v2 session that has ended, created and last updated at `updated_at`.
+    pub fn zep_ended(id: &str, updated_at: &str) -> Seed {
+        Seed::ZepSession {
+            id: id.to_owned(),
+            user_id: None,
+            created_at: updated_at.to_owned(),
+            updated_at: updated_at.to_owned(),
+            ended: true,
+        }
+    }
+
     /// A Zep thread with a fresh UUID, created at `created_at`, owned by `user-1`.
     pub fn zep_thread(thread_id: &str, created_at: &str) -> Seed {
         Seed::ZepThread {
@@ -154,6 +165,17 @@ impl Seed {
         }
     }
 
+    /// A Digital Samba session that has already ended (not live), in its own room.
+    pub fn samba_ended(id: &str, start_time: &str) -> Seed {
+        Seed::SambaSession {
+            id: id.to_owned(),
+            room_id: new_uuid(),
+            start_time: start_time.to_owned(),
+            live: false,
+            participants_live: None,
+        }
+    }
+
     /// An elizaOS session created and last active at `last_activity`.
     pub fn messaging(id: &str, last_activity: &str) -> Seed {
         Seed::MessagingSession {
@@ -192,6 +214,10 @@ pub struct Fault {
     #[serde(default)]
     pub probability: Option<f64>,
     pub kind: FaultKind,
+    /// The test may never hit this fault (see [`Fault::optional`]). Only tests check for
+    /// unused faults, so it is not part of the control API's JSON.
+    #[serde(skip)]
+    pub optional: bool,
 }
 
 /// What a fault does to a request.
@@ -294,6 +320,7 @@ impl Fault {
             times: None,
             probability: None,
             kind,
+            optional: false,
         }
     }
 
@@ -362,6 +389,14 @@ impl Fault {
     /// Only a random share `p` (0..=1) of matching requests.
     pub fn probability(mut self, p: f64) -> Fault {
         self.probability = Some(p);
+        self
+    }
+
+    /// A fault the test may never hit: a safety net for a request that only some runs make
+    /// (say, only on a slow machine). Every other fault must be used at least once, or the
+    /// test fails when its emulator is dropped (see [`super::Options::fail_unused`]).
+    pub fn optional(mut self) -> Fault {
+        self.optional = true;
         self
     }
 

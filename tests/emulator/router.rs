@@ -44,6 +44,7 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
             (Some(_), Some(limiter)) => Some(limiter.check(Instant::now())),
             _ => None,
         };
+        state.limiter_used |= decision.is_some();
         if decision.is_some_and(|d| !d.allowed) {
             state.rate_limited += 1;
             (decision, None)

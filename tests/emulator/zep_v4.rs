@@ -97,6 +97,13 @@ impl Tasks {
     fn for_key(&self, key: &str) -> Option<&Task> {
         self.by_key.get(key).and_then(|uuid| self.map.get(uuid))
     }
+
+    /// Whether a task to delete the thread with this UUID was ever queued.
+    pub fn queued_for(&self, thread_uuid: &str) -> bool {
+        self.map
+            .values()
+            .any(|task| task.thread_uuid == thread_uuid)
+    }
 }
 
 pub(crate) fn route(shared: &Arc<Shared>, req: &Req) -> Response {

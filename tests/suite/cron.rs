@@ -2,7 +2,7 @@
 //! ID exactly once, the per-profile lock (exit 5), self-describing records, the metrics
 //! file, a SIGTERM that stops a run reading a pipe held open, and the environment.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;

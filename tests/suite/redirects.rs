@@ -1,7 +1,7 @@
 //! Redirects: the auth header must never reach another host, and redirect chains are capped.
 //! The provider emulator does not redirect, so these use two tiny raw servers on loopback.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;

@@ -1,7 +1,7 @@
 //! `list` and the stale sweeps (`end-many --idle-for`) on Zep v2, Digital Samba and elizaOS
 //! messaging, at a fixed "now" (`SESSIONCTL_NOW`) so every cut-off is exact.
 
-mod common;
+use crate::common;
 
 use common::{outcomes_once, result_of};
 

@@ -3,7 +3,7 @@
 //! that a selector never widens a run: a field a profile lacks is refused or skips that
 //! profile, and nothing outside the selection is ever sent.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 

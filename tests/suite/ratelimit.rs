@@ -2,7 +2,7 @@
 //! session nor spends `retries`, a wait longer than the run's deadline turns the rest into
 //! `skipped`, and a Zep v4 409 is retried under its idempotency key.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

@@ -3,7 +3,7 @@
 //! Most tests use the `eliza` (messaging) profile, where every ID is exactly one
 //! `DELETE /api/messaging/sessions/{id}`, so requests per ID are easy to count.
 
-mod common;
+use crate::common;
 
 use common::result_of;
 
@@ -909,7 +909,7 @@ fn escape_sequences_in_a_server_error_reach_stderr_escaped() {
     let env = Env::new();
     let hostile = "\u{1b}]0;pwned\u{7}\u{1b}[31mred";
     for verbose in [&[][..], &["-vv"][..]] {
-        env.emu.fault(Fault::status(400).body(hostile));
+        env.emu.fault(Fault::status(400).body(hostile).times(1));
         let out = env
             .cmd("eliza")
             .args(verbose)

@@ -1,5 +1,5 @@
 //! The checked-in completion scripts and man page must match the CLI definition.
-//! Regenerate them with `UPDATE_GENERATED=1 cargo test --test generated`.
+//! Regenerate them with `UPDATE_GENERATED=1 cargo test --test tests generated::`.
 
 use std::path::Path;
 
@@ -18,7 +18,7 @@ fn check(file: &str, fresh: &[u8]) {
     let stored = std::fs::read(&path).unwrap_or_default();
     assert!(
         stored == fresh,
-        "{} is stale: run `UPDATE_GENERATED=1 cargo test --test generated` and commit it",
+        "{} is stale: run `UPDATE_GENERATED=1 cargo test --test tests generated::` and commit it",
         path.display()
     );
 }

@@ -2,7 +2,7 @@
 //! never sends an ID to the wrong profile, and never reports more than the server said.
 //! New tests about what a run may act on, and what it may claim, go here.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

@@ -1,7 +1,7 @@
 //! The config file end to end: where it is found, how a profile is chosen, how keys are read,
 //! and that every mistake is one line on stderr, exit 2, with nothing sent.
 
-mod common;
+use crate::common;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};

@@ -1,0 +1,720 @@
+//! The provider conformance suite: the same checks, run over every provider against the
+//! emulator. Each provider is one [`Provider`] value saying how to seed a session, which
+//! request does `end` and `delete` and what they report, and the provider's own error texts;
+//! each check is a function of that value; the `conformance!` macro makes one test per check
+//! and provider (`conformance::samba::delete`, ...).
+//!
+//! A new provider is one `Provider` and one line in `conformance!`. A new behaviour every
+//! provider must have is one check function and one line in the macro, not a copy per
+//! provider. What only one provider does (Zep's bulk end, Digital Samba's confirming GET,
+//! Zep v4's lookup) is tested next to that provider's other tests, not here.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{Value, json};
+
+use crate::common;
+
+use common::{Emulator, Env, Fault, Seed, brief, count_requests, expected, request_lines, run};
+
+/// "Now" of the staleness check; `--idle-for 1h` cuts off at 11:00:00Z.
+const NOW: &str = "2024-06-01T12:00:00Z";
+/// Long before [`NOW`], for seeds whose age does not matter.
+const T: &str = "2024-05-01T12:00:00Z";
+
+/// A provider as the checks see it.
+struct Provider {
+    /// Its profile in the tests' config (see `Env::with`).
+    profile: &'static str,
+    /// The `provider` of its documents.
+    name: &'static str,
+    /// A session last active at the time given, which `end` (or, without one, `delete`)
+    /// applies to and `list` shows.
+    seed: fn(&str, &str) -> Seed,
+    /// A session `delete` applies to (Digital Samba deletes the resources of ended
+    /// sessions only).
+    seed_deletable: fn(&str) -> Seed,
+    /// `None`: the provider has no end; `end` and `end-many` are usage errors.
+    end: Option<End>,
+    delete: Action,
+    /// The result for an ID the provider does not know.
+    missing: Reply,
+    /// The error texts of the provider's own error replies.
+    errors: Errors,
+    /// Whether the session is ended (or gone) in the emulator.
+    ended: fn(&Emulator, &str) -> bool,
+    /// Whether `delete` was done to the session in the emulator.
+    deleted: fn(&Emulator, &str) -> bool,
+}
+
+/// `end` or `delete` on one provider.
+struct Action {
+    /// The one request that does it for an ID (faults aim at it).
+    method: &'static str,
+    /// That request's path for an ID, percent-encoded.
+    path: fn(&str) -> String,
+    /// The outcome and status of a success.
+    outcome: &'static str,
+    status: u16,
+}
+
+/// `end`, and what ending a session that was ended before reports.
+struct End {
+    action: Action,
+    again: Reply,
+}
+
+/// One result.
+struct Reply {
+    outcome: &'static str,
+    status: Option<u16>,
+    /// `{id}` stands for the session's ID.
+    error: Option<&'static str>,
+    attempts: u32,
+}
+
+impl Reply {
+    /// What [`brief`] gives for this result of `id`.
+    fn of(&self, id: &str) -> (String, Value, Value, Value) {
+        expected(
+            self.outcome,
+            json!(self.status),
+            json!(self.error.map(|e| e.replace("{id}", id))),
+            self.attempts,
+        )
+    }
+}
+
+/// The error texts of a provider's replies to 401, 400, 404 and 500.
+struct Errors {
+    unauthorized: &'static str,
+    bad_request: &'static str,
+    not_found: &'static str,
+    server_error: &'static str,
+}
+
+// ---------------------------------------------------------------------------------------
+// The providers
+
+/// An ID as one percent-encoded path segment (the IDs of this suite need no more than this).
+fn seg(id: &str) -> String {
+    id.replace('%', "%25")
+        .replace(' ', "%20")
+        .replace('/', "%2F")
+        .replace('?', "%3F")
+}
+
+/// A thread's UUID, made from its ID so that faults can aim at its v4 path.
+fn uuid_for(id: &str) -> String {
+    let hash = id.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    format!(
+        "{:08x}-0000-4000-8000-{:012x}",
+        hash >> 32,
+        hash & 0xffff_ffff_ffff
+    )
+}
+
+fn thread(id: &str, created_at: &str) -> Seed {
+    Seed::ZepThread {
+        thread_id: id.to_owned(),
+        uuid: uuid_for(id),
+        user_id: "user-1".to_owned(),
+        created_at: created_at.to_owned(),
+        updated_at: None,
+        delete_fails: false,
+    }
+}
+
+/// A live meeting with nobody in it (a sweep acts only on meetings known to be empty).
+fn empty_meeting(id: &str, start_time: &str) -> Seed {
+    Seed::SambaSession {
+        id: id.to_owned(),
+        room_id: format!("room-{id}"),
+        start_time: start_time.to_owned(),
+        live: true,
+        participants_live: Some(0),
+    }
+}
+
+const ZEP_V2: Provider = Provider {
+    profile: "zep",
+    name: "zep",
+    seed: Seed::zep_session,
+    seed_deletable: |id| Seed::zep_session(id, T),
+    end: Some(End {
+        action: Action {
+            method: "POST",
+            path: |id| format!("/zep/api/v2/sessions/{}/end", seg(id)),
+            outcome: "ended",
+            status: 200,
+        },
+        again: Reply {
+            outcome: "already_ended",
+            status: Some(409),
+            error: Some("session ended: {id}"),
+            attempts: 1,
+        },
+    }),
+    delete: Action {
+        method: "DELETE",
+        path: |id| format!("/zep/api/v2/sessions/{}/memory", seg(id)),
+        outcome: "deleted",
+        status: 200,
+    },
+    missing: Reply {
+        outcome: "not_found",
+        status: Some(404),
+        error: Some("not found"),
+        attempts: 1,
+    },
+    errors: Errors {
+        unauthorized: "unauthorized",
+        bad_request: "bad request",
+        not_found: "not found",
+        server_error: "internal server error",
+    },
+    ended: |emu, id| emu.zep_session_ended(id) == Some(true),
+    deleted: |emu, id| emu.zep_memory_deleted(id) == Some(true),
+};
+
+const ZEP_V3: Provider = Provider {
+    profile: "zep3",
+    name: "zep",
+    seed: thread,
+    seed_deletable: |id| thread(id, T),
+    end: None,
+    delete: Action {
+        method: "DELETE",
+        path: |id| format!("/zep/api/v2/threads/{}", seg(id)),
+        outcome: "deleted",
+        status: 200,
+    },
+    missing: Reply {
+        outcome: "not_found",
+        status: Some(404),
+        error: Some("thread not found"),
+        attempts: 1,
+    },
+    errors: Errors {
+        unauthorized: "unauthorized",
+        bad_request: "bad request",
+        not_found: "not found",
+        server_error: "internal server error",
+    },
+    ended: |emu, id| !emu.thread_exists(id),
+    deleted: |emu, id| !emu.thread_exists(id),
+};
+
+const ZEP_V4: Provider = Provider {
+    profile: "zep4",
+    name: "zep",
+    seed: thread,
+    seed_deletable: |id| thread(id, T),
+    end: None,
+    delete: Action {
+        method: "DELETE",
+        path: |id| format!("/zep/api/v4/threads/{}", uuid_for(id)),
+        outcome: "accepted",
+        status: 202,
+    },
+    // The batch lookup finds no UUID for it: nothing is sent for it at all.
+    missing: Reply {
+        outcome: "not_found",
+        status: None,
+        error: Some("no thread with this ID (lookup)"),
+        attempts: 0,
+    },
+    errors: Errors {
+        unauthorized: "unauthorized",
+        bad_request: "Bad Request",
+        not_found: "Not Found",
+        server_error: "internal server error",
+    },
+    ended: |emu, id| !emu.thread_exists(id),
+    // Accepted: a deletion task is queued (it runs in the background).
+    deleted: |emu, id| emu.thread_deletion_queued(&uuid_for(id)),
+};
+
+const SAMBA: Provider = Provider {
+    profile: "samba",
+    name: "digital-samba",
+    seed: empty_meeting,
+    seed_deletable: |id| Seed::samba_ended(id, T),
+    end: Some(End {
+        action: Action {
+            method: "POST",
+            path: |id| format!("/samba/api/v1/sessions/{}/end", seg(id)),
+            outcome: "ended",
+            status: 200,
+        },
+        // 422 "Session is not live.", confirmed by a GET: already ended, no error.
+        again: Reply {
+            outcome: "already_ended",
+            status: Some(422),
+            error: None,
+            attempts: 1,
+        },
+    }),
+    delete: Action {
+        method: "DELETE",
+        path: |id| format!("/samba/api/v1/sessions/{}/resources", seg(id)),
+        outcome: "deleted",
+        status: 204,
+    },
+    missing: Reply {
+        outcome: "not_found",
+        status: Some(404),
+        error: Some("Not Found"),
+        attempts: 1,
+    },
+    errors: Errors {
+        unauthorized: "Unauthenticated.",
+        bad_request: "Bad Request",
+        not_found: "Not Found",
+        server_error: "Server Error",
+    },
+    ended: |emu, id| emu.samba_live(id) == Some(false),
+    deleted: |emu, id| emu.samba_resources_deleted(id) == Some(true),
+};
+
+const MESSAGING: Provider = Provider {
+    profile: "eliza",
+    name: "messaging",
+    seed: Seed::messaging,
+    seed_deletable: |id| Seed::messaging(id, T),
+    // Ending is deleting: the server can only say 404 (gone or never was).
+    end: Some(End {
+        action: Action {
+            method: "DELETE",
+            path: |id| format!("/api/messaging/sessions/{}", seg(id)),
+            outcome: "ended",
+            status: 200,
+        },
+        again: Reply {
+            outcome: "not_found",
+            status: Some(404),
+            error: Some("Session not found"),
+            attempts: 1,
+        },
+    }),
+    delete: Action {
+        method: "DELETE",
+        path: |id| format!("/api/messaging/sessions/{}", seg(id)),
+        outcome: "deleted",
+        status: 200,
+    },
+    missing: Reply {
+        outcome: "not_found",
+        status: Some(404),
+        error: Some("Session not found"),
+        attempts: 1,
+    },
+    errors: Errors {
+        unauthorized: "Missing or invalid X-API-KEY header",
+        bad_request: "Bad Request",
+        not_found: "Not Found",
+        server_error: "An unexpected error occurred",
+    },
+    ended: |emu, id| !emu.messaging_exists(id),
+    deleted: |emu, id| !emu.messaging_exists(id),
+};
+
+/// One test per check and provider: `conformance::<provider>::<check>`.
+macro_rules! conformance {
+    ($($module:ident: $provider:ident,)*) => {$(
+        mod $module {
+            #[test]
+            fn end() {
+                super::end(&super::$provider);
+            }
+            #[test]
+            fn end_many() {
+                super::end_many(&super::$provider);
+            }
+            #[test]
+            fn delete() {
+                super::delete(&super::$provider);
+            }
+            #[test]
+            fn dry_runs_send_nothing() {
+                super::dry_runs_send_nothing(&super::$provider);
+            }
+            #[test]
+            fn error_replies_map_to_outcomes_and_exit_codes() {
+                super::error_replies_map_to_outcomes_and_exit_codes(&super::$provider);
+            }
+            #[test]
+            fn a_failure_that_passes_is_retried() {
+                super::a_failure_that_passes_is_retried(&super::$provider);
+            }
+            #[test]
+            fn list_shows_every_session() {
+                super::list_shows_every_session(&super::$provider);
+            }
+            #[test]
+            fn idle_for_selects_only_idle_sessions() {
+                super::idle_for_selects_only_idle_sessions(&super::$provider);
+            }
+        }
+    )*};
+}
+
+conformance! {
+    zep_v2: ZEP_V2,
+    zep_v3: ZEP_V3,
+    zep_v4: ZEP_V4,
+    samba: SAMBA,
+    messaging: MESSAGING,
+}
+
+// ---------------------------------------------------------------------------------------
+// The checks
+
+/// Which action a check runs.
+#[derive(Clone, Copy, Debug)]
+enum Which {
+    End,
+    Delete,
+}
+
+impl Provider {
+    fn action(&self, which: Which) -> &Action {
+        match (which, &self.end) {
+            (Which::End, Some(end)) => &end.action,
+            (Which::End, None) => panic!("{} has no end", self.profile),
+            (Which::Delete, _) => &self.delete,
+        }
+    }
+
+    /// Each action the provider has.
+    fn actions(&self) -> Vec<Which> {
+        let end = self.end.as_ref().map(|_| Which::End);
+        end.into_iter().chain([Which::Delete]).collect()
+    }
+
+    /// The action of a sweep: `end` where there is one, else `delete`.
+    fn sweep_action(&self) -> Which {
+        self.actions()[0]
+    }
+
+    /// A session `which` applies to.
+    fn seed_for(&self, which: Which, id: &str) -> Seed {
+        match which {
+            Which::End => (self.seed)(id, T),
+            Which::Delete => (self.seed_deletable)(id),
+        }
+    }
+
+    /// Whether `which` was done to the session.
+    fn done(&self, env: &Env, which: Which, id: &str) -> bool {
+        match which {
+            Which::End => (self.ended)(&env.emu, id),
+            Which::Delete => (self.deleted)(&env.emu, id),
+        }
+    }
+}
+
+/// The command line of `which`, without IDs.
+fn command(which: Which) -> &'static [&'static str] {
+    match which {
+        Which::End => &["end-many"],
+        Which::Delete => &["delete", "--yes"],
+    }
+}
+
+/// `end` ends one session with one request; ending it again reports what the provider says
+/// about an ended session; an unknown ID is `not_found`, exit 1, or 0 with `--ignore-missing`.
+/// Without an end, `end` and `end-many` are usage errors and send nothing.
+fn end(p: &Provider) {
+    let env = Env::new();
+    let id = "c 1/x";
+    env.emu.seed((p.seed)(id, T));
+    let Some(end) = &p.end else {
+        for args in [
+            vec!["end", id],
+            vec!["end-many", id],
+            vec!["end-many", id, "c-2"],
+            vec!["end-many", "--idle-for", "1h"],
+        ] {
+            let (code, stdout, stderr) = run(env.cmd(p.profile).args(&args));
+            assert_eq!(code, 2, "{args:?}: {stderr}");
+            assert!(
+                stderr.contains("Zep threads have no end; use delete"),
+                "{args:?}: {stderr}"
+            );
+            assert!(stdout.is_empty(), "{stdout}");
+        }
+        assert!(env.emu.requests().is_empty(), "{:?}", env.emu.requests());
+        assert!(!(p.ended)(&env.emu, id));
+        return;
+    };
+    let action = &end.action;
+    let (doc, code) = env.json(p.profile, &["end", id]);
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(
+        brief(&doc, id),
+        expected(action.outcome, json!(action.status), Value::Null, 1)
+    );
+    assert_eq!(doc["provider"], p.name, "{doc:#}");
+    assert!((p.ended)(&env.emu, id));
+    assert_eq!(
+        request_lines(&env.emu.requests()),
+        [format!("{} {}", action.method, (action.path)(id))],
+        "one request, the ID one path segment"
+    );
+
+    let (doc, code) = env.json(p.profile, &["end", id]);
+    let exit = if end.again.outcome == "already_ended" {
+        0
+    } else {
+        1
+    };
+    assert_eq!(code, exit, "{doc:#}");
+    assert_eq!(brief(&doc, id), end.again.of(id));
+
+    let (doc, code) = env.json(p.profile, &["end", "missing"]);
+    assert_eq!(code, 1, "{doc:#}");
+    assert_eq!(brief(&doc, "missing"), p.missing.of("missing"));
+    let (doc, code) = env.json(p.profile, &["end", "missing", "--ignore-missing"]);
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(brief(&doc, "missing"), p.missing.of("missing"));
+}
+
+/// `end-many`: every outcome in one run, each ID reported once with its status, error and
+/// attempts; a 500 is retried (`retries` = 4), then reported with the provider's own text.
+fn end_many(p: &Provider) {
+    let Some(end) = &p.end else {
+        return; // `end` checks that it is a usage error
+    };
+    let action = &end.action;
+    let env = Env::new();
+    for id in ["ok-1", "ok 2/x", "ended-before", "c-fail"] {
+        env.emu.seed((p.seed)(id, T));
+    }
+    let (doc, code) = env.json(p.profile, &["end", "ended-before"]);
+    assert_eq!(code, 0, "{doc:#}");
+    env.emu.fault(
+        Fault::status(500)
+            .method(action.method)
+            .path(&(action.path)("c-fail")),
+    );
+
+    let ids = ["ok-1", "ok 2/x", "ended-before", "missing", "c-fail"];
+    let (doc, code) = env.json(p.profile, &[&["end-many"][..], &ids].concat());
+    assert_eq!(code, 1, "{doc:#}");
+    let success = expected(action.outcome, json!(action.status), Value::Null, 1);
+    assert_eq!(brief(&doc, "ok-1"), success);
+    assert_eq!(brief(&doc, "ok 2/x"), success);
+    assert_eq!(brief(&doc, "ended-before"), end.again.of("ended-before"));
+    assert_eq!(brief(&doc, "missing"), p.missing.of("missing"));
+    assert_eq!(
+        brief(&doc, "c-fail"),
+        expected("failed", json!(500), json!(p.errors.server_error), 5)
+    );
+    let mut summary: BTreeMap<&str, u32> = BTreeMap::new();
+    for outcome in [action.outcome, action.outcome, end.again.outcome]
+        .into_iter()
+        .chain(["not_found", "failed"])
+    {
+        *summary.entry(outcome).or_default() += 1;
+    }
+    assert_eq!(doc["summary"], json!(summary), "{doc:#}");
+    assert_eq!(common::outcomes_once(&doc).len(), ids.len());
+    assert!((p.ended)(&env.emu, "ok-1"));
+    assert!((p.ended)(&env.emu, "ok 2/x"));
+    assert!(!(p.ended)(&env.emu, "c-fail"));
+}
+
+/// `delete --yes`: each outcome with its status, error and attempts, one request per session
+/// deleted and one per attempt, no other; `--ignore-missing` makes an unknown ID no failure.
+fn delete(p: &Provider) {
+    let env = Env::new();
+    let action = &p.delete;
+    for id in ["d-1", "d 2/x", "d-fail"] {
+        env.emu.seed((p.seed_deletable)(id));
+    }
+    env.emu.fault(
+        Fault::status(500)
+            .method(action.method)
+            .path(&(action.path)("d-fail")),
+    );
+    let ids = ["d-1", "d 2/x", "missing", "d-fail"];
+    let (doc, code) = env.json(p.profile, &[&["delete", "--yes"][..], &ids].concat());
+    assert_eq!(code, 1, "{doc:#}");
+    let success = expected(action.outcome, json!(action.status), Value::Null, 1);
+    assert_eq!(brief(&doc, "d-1"), success);
+    assert_eq!(brief(&doc, "d 2/x"), success);
+    assert_eq!(brief(&doc, "missing"), p.missing.of("missing"));
+    assert_eq!(
+        brief(&doc, "d-fail"),
+        expected("failed", json!(500), json!(p.errors.server_error), 5)
+    );
+    assert_eq!(common::outcomes_once(&doc).len(), ids.len());
+    let reqs = env.emu.requests();
+    for id in ["d-1", "d 2/x"] {
+        assert!((p.deleted)(&env.emu, id), "{id}");
+        let path = (action.path)(id);
+        assert_eq!(
+            count_requests(&reqs, action.method, &path),
+            1,
+            "{id}: {:#?}",
+            request_lines(&reqs)
+        );
+    }
+    assert!(!(p.deleted)(&env.emu, "d-fail"));
+    let attempts: u64 = (doc["results"].as_array().unwrap().iter())
+        .map(|r| r["attempts"].as_u64().unwrap())
+        .sum();
+    let sent = reqs.iter().filter(|r| r.method == action.method).count();
+    assert_eq!(sent as u64, attempts, "{:#?}", request_lines(&reqs));
+
+    let (doc, code) = env.json(
+        p.profile,
+        &["delete", "--yes", "--ignore-missing", "missing"],
+    );
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(brief(&doc, "missing"), p.missing.of("missing"));
+}
+
+/// `--dry-run` reports what would be done and sends nothing; `delete --dry-run` needs no
+/// `--yes`.
+fn dry_runs_send_nothing(p: &Provider) {
+    let env = Env::new();
+    env.emu.seed((p.seed)("dry-1", T));
+    if p.end.is_some() {
+        let would_end = expected("would_end", Value::Null, Value::Null, 0);
+        let (doc, code) = env.json(p.profile, &["end-many", "dry-1", "dry-other", "--dry-run"]);
+        assert_eq!(code, 0, "{doc:#}");
+        assert_eq!(brief(&doc, "dry-1"), would_end);
+        assert_eq!(brief(&doc, "dry-other"), would_end);
+        let (doc, code) = env.json(p.profile, &["end", "dry-1", "--dry-run"]);
+        assert_eq!(code, 0, "{doc:#}");
+        assert_eq!(brief(&doc, "dry-1"), would_end);
+    }
+    let (doc, code) = env.json(p.profile, &["delete", "dry-1", "--dry-run"]);
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(
+        brief(&doc, "dry-1"),
+        expected("would_delete", Value::Null, Value::Null, 0)
+    );
+    assert!(env.emu.requests().is_empty(), "{:?}", env.emu.requests());
+    assert!(!(p.ended)(&env.emu, "dry-1"));
+    assert!(!(p.deleted)(&env.emu, "dry-1"));
+}
+
+/// The provider's answers to each action, in its own error shape: a 401 is exit 3, a 400 a
+/// failure and a 404 `not_found` (exit 1); none of them is retried, and nothing is done.
+fn error_replies_map_to_outcomes_and_exit_codes(p: &Provider) {
+    let env = Env::new();
+    for which in p.actions() {
+        let action = p.action(which);
+        for (answer, outcome, text, exit) in [
+            (401, "failed", p.errors.unauthorized, 3),
+            (400, "failed", p.errors.bad_request, 1),
+            (404, "not_found", p.errors.not_found, 1),
+        ] {
+            let id = format!("e-{answer}-{which:?}");
+            env.emu.seed(p.seed_for(which, &id));
+            // Once only: a retry would pass, and show as a second attempt.
+            env.emu.fault(
+                Fault::status(answer)
+                    .method(action.method)
+                    .path(&(action.path)(&id))
+                    .times(1),
+            );
+            let (doc, code) = env.json(p.profile, &[command(which), &[id.as_str()]].concat());
+            assert_eq!(code, exit, "{which:?} answered {answer}: {doc:#}");
+            assert_eq!(
+                brief(&doc, &id),
+                expected(outcome, json!(answer), json!(text), 1),
+                "{which:?} answered {answer}"
+            );
+            assert!(!p.done(&env, which, &id), "{which:?} answered {answer}");
+        }
+    }
+}
+
+/// A 503 that passes is retried: the action is done, in two attempts, two requests.
+fn a_failure_that_passes_is_retried(p: &Provider) {
+    let env = Env::new();
+    for which in p.actions() {
+        let action = p.action(which);
+        let id = format!("r-{which:?}");
+        env.emu.seed(p.seed_for(which, &id));
+        let path = (action.path)(&id);
+        env.emu.fault(
+            Fault::status(503)
+                .method(action.method)
+                .path(&path)
+                .times(1),
+        );
+        let (doc, code) = env.json(p.profile, &[command(which), &[id.as_str()]].concat());
+        assert_eq!(code, 0, "{which:?}: {doc:#}");
+        assert_eq!(
+            brief(&doc, &id),
+            expected(action.outcome, json!(action.status), Value::Null, 2),
+            "{which:?}"
+        );
+        assert!(p.done(&env, which, &id), "{which:?}");
+        let reqs = env.emu.requests();
+        assert_eq!(count_requests(&reqs, action.method, &path), 2, "{which:?}");
+    }
+}
+
+/// `list` shows every session, once, with the profile and provider of the run.
+fn list_shows_every_session(p: &Provider) {
+    let env = Env::new();
+    let ids = ["l-1", "l 2/x", "l-3"];
+    env.emu.seed_many(ids.map(|id| (p.seed)(id, T)));
+    let (doc, code) = env.json(p.profile, &["list"]);
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(doc["profile"], p.profile, "{doc:#}");
+    assert_eq!(doc["provider"], p.name, "{doc:#}");
+    assert_eq!(doc["count"], ids.len(), "{doc:#}");
+    assert_eq!(listed(&doc), BTreeSet::from(ids), "{doc:#}");
+}
+
+/// `--idle-for` lists, and a sweep acts on, the sessions idle past the cut-off and no other.
+fn idle_for_selects_only_idle_sessions(p: &Provider) {
+    let env = Env::new();
+    env.emu.seed_many([
+        (p.seed)("idle-1", "2024-06-01T09:00:00Z"),
+        (p.seed)("idle 2/x", "2024-06-01T10:00:00Z"),
+        (p.seed)("fresh", "2024-06-01T11:30:00Z"),
+    ]);
+    let idle = BTreeSet::from(["idle-1", "idle 2/x"]);
+    let (doc, code) = env.json_at(NOW, p.profile, &["list", "--idle-for", "1h"]);
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(listed(&doc), idle, "{doc:#}");
+
+    let which = p.sweep_action();
+    let sweep = [command(which), &["--idle-for", "1h"]].concat();
+    let (doc, code) = env.json_at(NOW, p.profile, &sweep);
+    assert_eq!(code, 0, "{sweep:?}: {doc:#}");
+    let outcomes = common::outcomes_once(&doc);
+    let acted: BTreeSet<&str> = outcomes.keys().map(String::as_str).collect();
+    assert_eq!(acted, idle, "{doc:#}");
+    let outcome = p.action(which).outcome;
+    assert!(outcomes.values().all(|o| o == outcome), "{doc:#}");
+    for id in idle {
+        assert!(p.done(&env, which, id), "{id}");
+        let reason = &common::result_of(&doc, id)["reason"];
+        assert!(
+            reason.is_string(),
+            "a sweep says why it acted on {id}: {doc:#}"
+        );
+    }
+    assert!(
+        !p.done(&env, which, "fresh"),
+        "the fresh session was acted on"
+    );
+}
+
+/// The IDs of a `list` document.
+fn listed(doc: &Value) -> BTreeSet<&str> {
+    (doc["sessions"].as_array().expect("sessions").iter())
+        .map(|s| s["id"].as_str().unwrap())
+        .collect()
+}

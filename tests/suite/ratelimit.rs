@@ -50,7 +50,7 @@ fn all_ended(doc: &Value, ids: &[String]) {
 
 /// A fixed window of 10 requests per 2 s: 30 IDs need 3 windows. With the window in the
 /// headers, the run spreads what is left over the time to the reset and is never answered
-/// 429 (or at most once, by a request that crossed a reset).
+/// 429 (or at most twice, by requests that crossed a reset).
 fn paced_by_headers(style: HeaderStyle) {
     let env = Env::new();
     profile(&env, "limited", "");
@@ -62,7 +62,9 @@ fn paced_by_headers(style: HeaderStyle) {
     assert_eq!(code, 0, "{doc:#}");
     all_ended(&doc, &ids);
     let limited = env.emu.rate_limited_count();
-    assert!(limited <= 1, "{style:?}: {limited} requests answered 429");
+    // At most a request or two that a loaded machine delays across a reset, into the next
+    // window (blind pacing is answered 429 about a third of the time here).
+    assert!(limited <= 2, "{style:?}: {limited} requests answered 429");
     // Three windows, each spread to its reset. Resets come in whole seconds (X-RateLimit's
     // is a unix time, rounded up), so each may be read up to a second late: at most 3 × 3 s.
     assert!(

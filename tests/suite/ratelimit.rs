@@ -63,7 +63,7 @@ fn paced_by_headers(style: HeaderStyle) {
     all_ended(&doc, &ids);
     let limited = env.emu.rate_limited_count();
     // At most a request or two that a loaded machine delays across a reset, into the next
-    // window (blind pacing is answered 429 about a third of the time here).
+    // window.
     assert!(limited <= 2, "{style:?}: {limited} requests answered 429");
     // Three windows, each spread to its reset. Resets come in whole seconds (X-RateLimit's
     // is a unix time, rounded up), so each may be read up to a second late: at most 3 × 3 s.

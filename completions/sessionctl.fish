@@ -102,7 +102,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l journal
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l resume -d 'Run the job recorded in FILE again after a crash: sessions with an outcome there are not sent again, attempted ones without one are; the run is recorded in FILE too' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l metrics-file -d 'Write the run\'s metrics to PATH (Prometheus text format, atomically), for node_exporter\'s textfile collector' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l wait-lock -d 'If another run holds a profile\'s lock, wait up to DUR for it instead of exiting 5' -r
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l wait -d 'Zep v4: wait until each asynchronous delete task has finished (default 5m; `--wait=2m`)' -r
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l timeout -d 'With `--wait`: how long to wait for the delete tasks (default 5m); a task still running then stays `accepted` (exit 1)' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -s c -l config -d 'Config file (default: <config dir>/sessionctl/config.toml)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -s o -l output -d 'Output format. `ids` (bare IDs, one per line) is for `list` only' -r -f -a "table\t'A table for people'
@@ -114,6 +114,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l all-pro
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l ignore-missing -l ignore-not-found -d 'Treat sessions that do not exist as done (exit 0)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l no-lock -d 'Take no per-profile run lock (two runs may then work the same sessions at once)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -s y -l yes -d 'Do not ask for confirmation (required when stdin is not a terminal). Dangerous in the environment: `SESSIONCTL_YES=1` confirms every delete of that shell'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l wait -d 'Zep v4: wait until each asynchronous delete task has finished (for at most `--timeout`)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l by-uuid -d 'Zep v4: the IDs are thread UUIDs already; skip the lookup'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -s v -l verbose -d 'Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -s q -l quiet -d 'No progress bar and no notices on stderr (security warnings and errors still show)'

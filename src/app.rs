@@ -144,10 +144,11 @@ pub async fn run(cli: Cli) -> Result<Exit, AppError> {
             bulk,
             yes,
             wait,
+            timeout,
             by_uuid,
         } => {
             let opts = Options {
-                wait: *wait,
+                wait: wait.then(|| timeout.unwrap_or(crate::cli::DEFAULT_WAIT_TIMEOUT)),
                 by_uuid: *by_uuid,
                 ..Options::default()
             };

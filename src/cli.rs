@@ -125,10 +125,14 @@ pub enum Command {
         #[arg(short, long, env = "SESSIONCTL_YES", hide_env_values = true,
               action = ArgAction::SetTrue, value_parser = clap::builder::FalseyValueParser::new())]
         yes: bool,
-        /// Zep v4: wait until each asynchronous delete task has finished (default 5m; `--wait=2m`).
-        #[arg(long, value_name = "TIMEOUT", num_args = 0..=1, default_missing_value = "5m",
-              value_parser = parse_duration)]
-        wait: Option<Duration>,
+        /// Zep v4: wait until each asynchronous delete task has finished (for at most
+        /// `--timeout`).
+        #[arg(long)]
+        wait: bool,
+        /// With `--wait`: how long to wait for the delete tasks (default 5m); a task still
+        /// running then stays `accepted` (exit 1).
+        #[arg(long, value_name = "DUR", value_parser = parse_duration, requires = "wait")]
+        timeout: Option<Duration>,
         /// Zep v4: the IDs are thread UUIDs already; skip the lookup.
         #[arg(long)]
         by_uuid: bool,
@@ -272,6 +276,9 @@ pub enum ConfigAction {
 /// A request-rate cap, in requests per second.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Rate(pub f64);
+
+/// How long `delete --wait` waits for Zep v4 delete tasks without `--timeout`.
+pub const DEFAULT_WAIT_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 
 /// Longest duration accepted anywhere: far beyond any real need, and far enough from
 /// the limits of clocks that adding it to "now" can never overflow.

@@ -306,10 +306,15 @@ fn header<T>(all: bool, ready: &[(Profile, T)]) -> output::Header {
     }
 }
 
-fn cutoff(d: std::time::Duration) -> Result<jiff::Timestamp, AppError> {
+/// The run's "now" (`SESSIONCTL_NOW`, else the clock): read once, before anything is sent,
+/// so that a value that does not parse is a usage error (exit 2) for every command.
+fn now() -> Result<jiff::Timestamp, AppError> {
+    stale::now().map_err(usage)
+}
+
+/// The instant `d` before `now`.
+fn cutoff(now: jiff::Timestamp, d: std::time::Duration) -> Result<jiff::Timestamp, AppError> {
     let span = jiff::SignedDuration::try_from(d).map_err(|e| usage(format!("duration: {e}")))?;
-    stale::now()
-        .map_err(usage)?
-        .checked_sub(span)
+    now.checked_sub(span)
         .map_err(|e| usage(format!("duration too long: {e}")))
 }

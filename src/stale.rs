@@ -156,9 +156,13 @@ fn listed(
 
 /// Pages through `provider`'s list and keeps what `filter` selects, stopping as soon as
 /// the rest cannot match. Rows the provider must confirm are confirmed a page at a time,
-/// concurrently (the HTTP layer bounds and paces the requests).
-pub async fn collect(provider: &dyn Provider, filter: &Filter) -> Result<Vec<Listed>, ListError> {
-    let now = now().map_err(ListError::Decode)?;
+/// concurrently (the HTTP layer bounds and paces the requests). `now` is the run's one
+/// [`now`], read (and refused if unreadable) before anything is sent.
+pub async fn collect(
+    provider: &dyn Provider,
+    filter: &Filter,
+    now: Timestamp,
+) -> Result<Vec<Listed>, ListError> {
     let mut kept = Vec::new();
     let mut cursor = None;
     // Sessions move between pages while we page (activity re-sorts them), so a session seen
@@ -373,7 +377,9 @@ mod tests {
             rows: row_of,
             next: |_| Some("same".into()),
         };
-        let err = collect(&same_cursor, &Filter::default()).await.unwrap_err();
+        let err = collect(&same_cursor, &Filter::default(), Timestamp::now())
+            .await
+            .unwrap_err();
         assert!(
             err.to_string().contains("page cursor `same` twice"),
             "{err}"
@@ -387,7 +393,7 @@ mod tests {
             rows: |_| vec![row(true, None)],
             next: |c| Some((c.map_or(1, |c| c.parse::<u64>().unwrap()) + 1).to_string()),
         };
-        let err = collect(&ignores_pages, &Filter::default())
+        let err = collect(&ignores_pages, &Filter::default(), Timestamp::now())
             .await
             .unwrap_err();
         assert!(err.to_string().contains("already listed"), "{err}");
@@ -404,7 +410,10 @@ mod tests {
             next: |_| None,
         };
         assert_eq!(
-            collect(&anonymous, &Filter::default()).await.unwrap().len(),
+            collect(&anonymous, &Filter::default(), Timestamp::now())
+                .await
+                .unwrap()
+                .len(),
             3
         );
     }
@@ -419,7 +428,9 @@ mod tests {
             },
             next: |c| c.is_none().then(|| "2".into()),
         };
-        let kept = collect(&shifting, &Filter::default()).await.unwrap();
+        let kept = collect(&shifting, &Filter::default(), Timestamp::now())
+            .await
+            .unwrap();
         let ids: Vec<&str> = kept.iter().map(|l| l.row.id.as_str()).collect();
         assert_eq!(ids, ["s-first", "s-2"]);
     }
@@ -442,7 +453,7 @@ mod tests {
             empty_only: true,
             ..Filter::default()
         };
-        let kept = collect(&people, &f).await.unwrap();
+        let kept = collect(&people, &f, Timestamp::now()).await.unwrap();
         let ids: Vec<&str> = kept.iter().map(|l| l.row.id.as_str()).collect();
         assert_eq!(ids, ["s0"]);
     }

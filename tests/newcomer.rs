@@ -36,3 +36,34 @@ fn delete_wait_is_a_flag_so_the_next_word_is_an_id() {
         "the refused run sent something"
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// SESSIONCTL_NOW
+
+#[test]
+fn an_unreadable_sessionctl_now_is_a_usage_error_before_anything_is_sent() {
+    let env = Env::new();
+    env.emu.seed(Seed::messaging("idle", OLD));
+    for args in [
+        &["list", "--idle-for", "1h"][..],
+        &["list"],
+        &["end-many", "--idle-for", "1h"],
+        &["end-many", "--older-than", "1h"],
+        &["delete", "--idle-for", "1h", "--yes"],
+    ] {
+        let out = env
+            .cmd("eliza")
+            .env("SESSIONCTL_NOW", "yesterday-ish")
+            .args(args)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("SESSIONCTL_NOW=`yesterday-ish` is not an RFC 3339 time"),
+            "{args:?}: {stderr}"
+        );
+    }
+    assert!(env.emu.requests().is_empty(), "{:?}", env.emu.requests());
+    assert!(env.emu.messaging_exists("idle"));
+}

@@ -9,7 +9,7 @@ use std::time::Duration;
 use tokio::io::BufReader;
 use tokio::sync::mpsc;
 
-use super::{AppError, Ctx, Exit, Prepared, build, cutoff, header, usage};
+use super::{AppError, Ctx, Exit, Prepared, build, cutoff, header, now, usage};
 use crate::cli::{BulkArgs, RunArgs};
 use crate::client::pacer::Holds;
 use crate::config::Profile;
@@ -168,9 +168,10 @@ impl Ctx<'_> {
         opts: &Options,
         confirm: Option<&BulkArgs>,
     ) -> Result<Exit, AppError> {
+        let now = now()?;
         let filter = Filter {
-            idle_before: selection.idle_for.map(cutoff).transpose()?,
-            created_before: selection.older_than.map(cutoff).transpose()?,
+            idle_before: selection.idle_for.map(|d| cutoff(now, d)).transpose()?,
+            created_before: selection.older_than.map(|d| cutoff(now, d)).transpose()?,
             ..Filter::default()
         };
         let all = bulk.stale.all_profiles;
@@ -206,7 +207,7 @@ impl Ctx<'_> {
         for (profile, provider) in &ready {
             let tag = all.then(|| profile.name.clone());
             let listed = tokio::select! {
-                listed = stale::collect(provider.as_ref(), &filter) => listed,
+                listed = stale::collect(provider.as_ref(), &filter, now) => listed,
                 _ = interrupt.stop.cancelled() => break,
             };
             let listed = match listed {

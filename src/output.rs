@@ -267,7 +267,21 @@ fn new_table(header: Vec<&str>) -> Table {
         .load_style(presets::UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic)
         .set_header(header);
+    // A terminal may report no width at all (`stty size` says `0 0` under some `script`s,
+    // serial consoles and containers): comfy-table would then squeeze every column down to
+    // one character. Off a terminal nothing is wrapped.
+    if table.is_tty() && table.width().is_none_or(|w| w == 0) {
+        table.set_width(fallback_width(std::env::var("COLUMNS").ok().as_deref()));
+    }
     table
+}
+
+/// The width to fit when the terminal gives none: `COLUMNS` if it is a width, else 80.
+fn fallback_width(columns: Option<&str>) -> u16 {
+    columns
+        .and_then(|c| c.trim().parse::<u16>().ok())
+        .filter(|&w| w > 0)
+        .unwrap_or(80)
 }
 
 /// Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org).
@@ -450,4 +464,23 @@ pub fn print_records<T: Serialize>(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_terminal_without_a_width_falls_back_to_columns_then_80() {
+        for (columns, want) in [
+            (Some("150"), 150),
+            (Some(" 120 "), 120),
+            (Some("0"), 80),
+            (Some("wide"), 80),
+            (Some(""), 80),
+            (None, 80),
+        ] {
+            assert_eq!(fallback_width(columns), want, "{columns:?}");
+        }
+    }
 }

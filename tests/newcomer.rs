@@ -4,6 +4,8 @@
 
 mod common;
 
+use std::process::Command;
+
 use common::{Env, Seed, result_of};
 
 const OLD: &str = "2024-01-01T00:00:00Z";
@@ -66,4 +68,73 @@ fn an_unreadable_sessionctl_now_is_a_usage_error_before_anything_is_sent() {
     }
     assert!(env.emu.requests().is_empty(), "{:?}", env.emu.requests());
     assert!(env.emu.messaging_exists("idle"));
+}
+
+// ---------------------------------------------------------------------------------------
+// The terminal
+
+/// Runs `sessionctl -c CONFIG -p eliza ARGS` on a pseudo-terminal (`script(1)`) after
+/// `stty SIZE`, with `vars` set; returns what it printed. `None` where `script` is missing
+/// (never under CI=true).
+fn on_terminal(env: &Env, size: &str, vars: &[(&str, &str)], args: &str) -> Option<String> {
+    if Command::new("script").arg("--version").output().is_err() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "script(1) is needed for the terminal tests"
+        );
+        eprintln!("SKIPPED: script(1) is not installed");
+        return None;
+    }
+    let inner = format!(
+        "stty {size}; {} -c {} -p eliza {args}",
+        env!("CARGO_BIN_EXE_sessionctl"),
+        env.config.display()
+    );
+    let out = Command::new("script")
+        .args(["-qec", &inner, "/dev/null"])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", env.dir.path())
+        .env("TERM", "xterm-256color")
+        .env("NO_COLOR", "1")
+        .envs(vars.iter().copied())
+        .output()
+        .unwrap();
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn widest(text: &str) -> usize {
+    text.lines()
+        .map(|l| l.trim_end().chars().count())
+        .max()
+        .unwrap_or(0)
+}
+
+#[test]
+fn a_terminal_of_width_zero_gets_columns_or_80_not_one_character_per_column() {
+    let env = Env::new();
+    let id = format!("wide-{}", "x".repeat(95));
+    env.emu.seed(Seed::messaging(&id, OLD));
+    let Some(out) = on_terminal(
+        &env,
+        "cols 0 rows 0",
+        &[("COLUMNS", "150")],
+        &format!("-q end {id}"),
+    ) else {
+        return;
+    };
+    assert!(widest(&out) <= 150, "wider than COLUMNS=150:\n{out}");
+    assert!(
+        out.lines().any(|l| l.contains(&id) && l.contains("ended")),
+        "at 150 columns the row fits on one line:\n{out}"
+    );
+
+    let id = format!("narrow-{}", "y".repeat(95));
+    env.emu.seed(Seed::messaging(&id, OLD));
+    let out = on_terminal(&env, "cols 0 rows 0", &[], &format!("-q end {id}")).unwrap();
+    assert!(widest(&out) <= 80, "wider than 80 columns:\n{out}");
+    assert!(
+        out.contains("OUTCOME") && out.contains("ended 1"),
+        "columns squeezed to nothing:\n{out}"
+    );
 }

@@ -73,12 +73,18 @@ impl ResultSink {
                     let _ = write!(w, " ({why})");
                 }
             };
+            let done = |s: &ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = w.write_str(&sessions_done(s.pos()));
+            };
+            let rate = |s: &ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = w.write_str(&per_second(s.per_sec()));
+            };
             bar.set_style(
-                ProgressStyle::with_template(
-                    "{spinner} {pos} sessions done, {per_sec} [{elapsed}] {msg}{hold}",
-                )
-                .expect("template is valid")
-                .with_key("hold", hold),
+                ProgressStyle::with_template("{spinner} {done}, {rate} [{elapsed}] {msg}{hold}")
+                    .expect("template is valid")
+                    .with_key("done", done)
+                    .with_key("rate", rate)
+                    .with_key("hold", hold),
             );
             // Redraws while a long wait lets nothing finish, so the countdown moves.
             bar.enable_steady_tick(std::time::Duration::from_millis(250));
@@ -94,6 +100,24 @@ impl ResultSink {
             progress,
             stdout_gone: false,
         }
+    }
+}
+
+/// `1 session done`, `12 sessions done`.
+fn sessions_done(n: u64) -> String {
+    match n {
+        1 => "1 session done".to_owned(),
+        n => format!("{n} sessions done"),
+    }
+}
+
+/// A rate as people read it: whole numbers from 10/s up (`379/s`), one decimal below
+/// (`0.4/s`, what a rate-limited run does).
+fn per_second(rate: f64) -> String {
+    match rate {
+        r if !r.is_finite() || r <= 0.0 => "0/s".to_owned(),
+        r if r < 9.95 => format!("{r:.1}/s"),
+        r => format!("{r:.0}/s"),
     }
 }
 
@@ -469,6 +493,25 @@ pub fn print_records<T: Serialize>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_progress_bar_counts_in_words_and_rounds_its_rate() {
+        assert_eq!(sessions_done(0), "0 sessions done");
+        assert_eq!(sessions_done(1), "1 session done");
+        assert_eq!(sessions_done(2), "2 sessions done");
+        for (rate, want) in [
+            (379.4333, "379/s"),
+            (10.4, "10/s"),
+            (9.96, "10/s"),
+            (9.94, "9.9/s"),
+            (0.4166, "0.4/s"),
+            (0.0, "0/s"),
+            (f64::NAN, "0/s"),
+            (f64::INFINITY, "0/s"),
+        ] {
+            assert_eq!(per_second(rate), want, "{rate}");
+        }
+    }
 
     #[test]
     fn a_terminal_without_a_width_falls_back_to_columns_then_80() {

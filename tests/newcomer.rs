@@ -138,3 +138,30 @@ fn a_terminal_of_width_zero_gets_columns_or_80_not_one_character_per_column() {
         "columns squeezed to nothing:\n{out}"
     );
 }
+
+#[test]
+fn the_progress_bar_says_one_session_and_a_rounded_rate() {
+    let env = Env::with(common::Options {
+        latency: std::time::Duration::from_millis(300),
+        ..common::Options::default()
+    });
+    let ids = ["pb-1", "pb-2", "pb-3"];
+    env.emu
+        .seed_many(ids.iter().map(|id| Seed::messaging(id, OLD)));
+    let args = format!("end-many --concurrency 1 {}", ids.join(" "));
+    let Some(out) = on_terminal(&env, "cols 100 rows 40", &[], &args) else {
+        return;
+    };
+    assert!(out.contains("1 session done"), "{out:?}");
+    assert!(!out.contains("1 sessions"), "{out:?}");
+    // Every rate shown is `379/s` or `0.4/s`, never `379.4333/s`.
+    for (at, _) in out.match_indices("/s") {
+        let number: String = out[..at]
+            .chars()
+            .rev()
+            .take_while(|c| c.is_ascii_digit() || *c == '.')
+            .collect();
+        let decimals = number.split_once('.').map_or(0, |(d, _)| d.len());
+        assert!(decimals <= 1, "a rate with {decimals} decimals: {out:?}");
+    }
+}

@@ -165,3 +165,90 @@ fn the_progress_bar_says_one_session_and_a_rounded_rate() {
         assert!(decimals <= 1, "a rate with {decimals} decimals: {out:?}");
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// -v logs and transport errors
+
+/// The time at the start of a `tracing` log line.
+fn logged_at(line: &str) -> jiff::Timestamp {
+    let stamp = line.split_whitespace().next().unwrap_or_default();
+    stamp
+        .parse()
+        .unwrap_or_else(|e| panic!("no timestamp ({e}): {line}"))
+}
+
+#[test]
+fn a_retry_is_logged_before_its_pause_with_the_url_and_the_status() {
+    let env = Env::new();
+    env.add_profile(
+        "patient",
+        &format!(
+            "provider = \"messaging\"\nbase_url = \"{}\"\nmax_backoff = \"5s\"\n",
+            env.emu.messaging_url()
+        ),
+    );
+    env.emu.seed(Seed::messaging("r-1", OLD));
+    env.emu.fault(
+        common::Fault::status(503)
+            .retry_after("1")
+            .method("DELETE")
+            .times(1),
+    );
+    let out = env
+        .cmd("patient")
+        .args(["-vv", "end", "r-1"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let lines: Vec<&str> = stderr.lines().collect();
+    let retry = lines
+        .iter()
+        .position(|l| l.contains("retrying in 1s"))
+        .unwrap_or_else(|| panic!("no retry line: {stderr}"));
+    assert!(
+        lines[retry].contains("DELETE http://")
+            && lines[retry].contains("/api/messaging/sessions/r-1")
+            && lines[retry].contains("503 Service Unavailable"),
+        "{}",
+        lines[retry]
+    );
+    let again = lines[retry..]
+        .iter()
+        .find(|l| l.contains("/sessions/r-1 -> 200"))
+        .unwrap_or_else(|| panic!("no second attempt: {stderr}"));
+    let paused = logged_at(again).duration_since(logged_at(lines[retry]));
+    assert!(
+        paused.as_millis() >= 900,
+        "the retry was logged {paused:?} before it was sent, not before its 1s pause:\n{stderr}"
+    );
+}
+
+#[test]
+fn a_refused_connection_says_where() {
+    let env = Env::new();
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    env.add_profile(
+        "dead",
+        &format!("provider = \"messaging\"\nbase_url = \"http://127.0.0.1:{port}\"\nretries = 0\n"),
+    );
+    let (doc, code) = env.json("dead", &["end", "gone"]);
+    assert_eq!(code, 1, "{doc:#}");
+    let error = result_of(&doc, "gone")["error"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        error.starts_with(&format!("cannot connect to http://127.0.0.1:{port}: ")),
+        "{error}"
+    );
+    let out = env.cmd("dead").args(["list"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("cannot connect to http://127.0.0.1:{port}")),
+        "{stderr}"
+    );
+}

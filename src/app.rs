@@ -70,6 +70,9 @@ pub enum AppError {
     /// A journal or metrics file could not be written.
     #[error("{0}")]
     Report(String),
+    /// The user said no at the delete prompt: not an error, but nothing was done.
+    #[error("nothing deleted (not confirmed)")]
+    Declined,
 }
 
 impl AppError {
@@ -82,6 +85,16 @@ impl AppError {
             AppError::Locked(_) => Exit::Locked,
             AppError::Lock(_) => Exit::Usage,
             AppError::Report(_) => Exit::Partial,
+            // As gh does for a declined prompt: 2, with usage errors, since nothing was sent.
+            AppError::Declined => Exit::Usage,
+        }
+    }
+
+    /// How the message is introduced: `error: …`, except for a choice the user made.
+    pub fn label(&self) -> &'static str {
+        match self {
+            AppError::Declined => "",
+            _ => "error: ",
         }
     }
 }
@@ -317,4 +330,25 @@ fn cutoff(now: jiff::Timestamp, d: std::time::Duration) -> Result<jiff::Timestam
     let span = jiff::SignedDuration::try_from(d).map_err(|e| usage(format!("duration: {e}")))?;
     now.checked_sub(span)
         .map_err(|e| usage(format!("duration too long: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Exit;
+
+    #[test]
+    fn the_documented_exit_codes_are_the_ones_made() {
+        let made = [
+            Exit::Ok,
+            Exit::Partial,
+            Exit::Usage,
+            Exit::Auth,
+            Exit::OverCap,
+            Exit::Locked,
+            Exit::Interrupted,
+        ]
+        .map(|e| e as u8);
+        let documented: Vec<u8> = crate::cli::EXIT_CODES.iter().map(|(c, _)| *c).collect();
+        assert_eq!(documented, made);
+    }
 }

@@ -17,12 +17,7 @@ use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
     propagate_version = true,
     max_term_width = 100
 )]
-#[command(
-    after_help = "Exit codes: 0 all ok, 1 some session failed, was not found or was skipped \
-at the deadline, 2 usage or configuration error, 3 authentication refused, 4 over the cap \
-(--max, max_per_run): nothing sent, 5 another run holds the profile's lock: nothing sent, \
-130 interrupted."
-)]
+#[command(after_help = exit_codes_help())]
 pub struct Cli {
     /// Profile to use (default: `default_profile` in the config file, else the built-in `local`).
     #[arg(
@@ -68,6 +63,38 @@ pub struct Cli {
 
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// The exit codes, as `--help`, the man page and the README give them (scripts and alerts
+/// depend on them; `app::Exit` is the code that makes them).
+pub const EXIT_CODES: &[(u8, &str)] = &[
+    (
+        0,
+        "all ok: every session ended, deleted or already ended (not found too, with --ignore-missing)",
+    ),
+    (
+        1,
+        "a session failed, was not found or was skipped at the deadline; --wait ran out; a list failed",
+    ),
+    (
+        2,
+        "usage or configuration error, or a delete declined at its prompt: nothing was sent",
+    ),
+    (3, "the provider refused the credentials (401/403)"),
+    (4, "over a cap (--max, max_per_run): nothing was sent"),
+    (5, "another run holds the profile's lock: nothing was sent"),
+    (
+        130,
+        "interrupted (Ctrl-C, SIGTERM): results so far are printed, the rest are skipped",
+    ),
+];
+
+fn exit_codes_help() -> String {
+    let lines: Vec<String> = EXIT_CODES
+        .iter()
+        .map(|(code, meaning)| format!("  {code:<4} {meaning}"))
+        .collect();
+    format!("Exit codes:\n{}", lines.join("\n"))
 }
 
 impl Cli {

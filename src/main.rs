@@ -25,7 +25,7 @@ fn main() {
     let code = match result {
         Ok(exit) => exit,
         Err(e) => {
-            eprintln!("sessionctl: error: {e}");
+            eprintln!("sessionctl: {}{e}", e.label());
             e.exit()
         }
     };

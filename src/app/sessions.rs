@@ -334,7 +334,7 @@ impl Ctx<'_> {
         stdin.lock().read_line(&mut answer)?;
         match answer.trim() {
             "y" | "Y" | "yes" => Ok(()),
-            _ => Err(usage("not confirmed; nothing deleted")),
+            _ => Err(AppError::Declined),
         }
     }
 }

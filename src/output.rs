@@ -188,6 +188,9 @@ impl Sink for ResultSink {
         if let Some(bar) = &self.progress {
             bar.finish_and_clear();
         }
+        // Printed at the end, so in input order (stable: what was reported before anything
+        // was sent, such as a sweep's unjudgeable rows, keeps its place first).
+        self.kept.sort_by_key(|r| r.seq);
         #[derive(Serialize)]
         struct Tail<'a> {
             summary: &'a Summary,

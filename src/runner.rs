@@ -5,6 +5,7 @@
 //! million IDs on stdin cost the same memory as a thousand (but for the set of IDs seen,
 //! which is what lets duplicates be ended once).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use futures::StreamExt;
@@ -72,13 +73,19 @@ impl Targets {
         }
     }
 
-    /// Sorts a chunk's items by target, emitting at once every line that cannot be sent.
-    fn route(&self, items: Vec<Item>, events: &mut impl Events) -> Vec<Vec<String>> {
-        let mut emit = |r| events.result(r);
-        let mut groups = vec![Vec::new(); self.list.len()];
+    /// Sorts a chunk's items by target, numbering each from `seq` on (its place in the
+    /// input), and emits at once every line that cannot be sent.
+    fn route(&self, items: Vec<Item>, seq: &mut u64, events: &mut impl Events) -> Vec<Batch> {
+        let mut groups = vec![Batch::default(); self.list.len()];
         for item in items {
+            let n = *seq;
+            *seq += 1;
+            let mut emit = |mut r: SessionResult| {
+                r.seq = n;
+                events.result(r)
+            };
             match (self.target_of(&item), item) {
-                (Some(t), Item::Id(id) | Item::Routed { id, .. }) => groups[t].push(id),
+                (Some(t), Item::Id(id) | Item::Routed { id, .. }) => groups[t].push(n, id),
                 (_, Item::Id(id)) => emit(SessionResult::failed(
                     id,
                     "no profile: with --all-profiles every line must be `profile<TAB>id`",
@@ -103,6 +110,55 @@ impl Targets {
             r.profile = Some(self.list[target].name.clone());
         }
         r
+    }
+}
+
+/// IDs for one target, each with its place in the input.
+#[derive(Debug, Clone, Default)]
+struct Batch {
+    ids: Vec<String>,
+    seqs: Vec<u64>,
+}
+
+impl Batch {
+    fn push(&mut self, seq: u64, id: String) {
+        self.seqs.push(seq);
+        self.ids.push(id);
+    }
+
+    fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// Consecutive parts of at most `size` IDs.
+    fn chunks(&self, size: usize) -> impl Iterator<Item = Batch> + '_ {
+        (self.ids.chunks(size))
+            .zip(self.seqs.chunks(size))
+            .map(|(ids, seqs)| Batch {
+                ids: ids.to_vec(),
+                seqs: seqs.to_vec(),
+            })
+    }
+
+    /// Each ID's result, in input order, numbered.
+    fn each(self, mut result: impl FnMut(String) -> SessionResult) -> Vec<SessionResult> {
+        (self.ids.into_iter().zip(self.seqs))
+            .map(|(id, seq)| SessionResult { seq, ..result(id) })
+            .collect()
+    }
+
+    /// Numbers the provider's results (one per ID, in any order) by their IDs' places.
+    fn number(&self, mut results: Vec<SessionResult>) -> Vec<SessionResult> {
+        let mut places: HashMap<&str, Vec<u64>> = HashMap::new();
+        for (id, seq) in self.ids.iter().zip(&self.seqs).rev() {
+            places.entry(id.as_str()).or_default().push(*seq);
+        }
+        for r in &mut results {
+            if let Some(seq) = places.get_mut(r.id.as_str()).and_then(Vec::pop) {
+                r.seq = seq;
+            }
+        }
+        results
     }
 }
 
@@ -158,13 +214,15 @@ async fn wait_for_signal() -> std::io::Result<()> {
 
 /// Runs `plan` over every chunk of IDs from `input`, each sent to its target in batches
 /// of that provider's size, calling `emit` once per ID. After an interruption, IDs never
-/// started are emitted as `skipped`.
+/// started are emitted as `skipped`. Each result carries its ID's place in the input,
+/// counted on from `seq` (so that several runs of one report number in one sequence).
 pub async fn run(
     targets: &Targets,
     plan: Plan,
     mut input: mpsc::Receiver<Vec<Item>>,
     interrupt: &Interrupt,
     events: &mut impl Events,
+    seq: &mut u64,
 ) {
     let mut in_flight = FuturesUnordered::new();
     let mut input_done = false;
@@ -184,28 +242,27 @@ pub async fn run(
             chunk = input.recv(), if room => match chunk {
                 None => input_done = true,
                 Some(items) => {
-                    for (target, ids) in targets.route(items, events).into_iter().enumerate() {
+                    for (target, ids) in targets.route(items, seq, events).into_iter().enumerate() {
                         if ids.is_empty() {
                             continue;
                         }
                         if plan.dry_run == Some(DryRun::Client) {
                             let would = crate::provider::would(plan.action);
-                            ids.into_iter().for_each(|id| events.result(targets.tagged(target, SessionResult::new(id, would))));
+                            let results = ids.each(|id| SessionResult::new(id, would));
+                            results.into_iter().for_each(|r| events.result(targets.tagged(target, r)));
                             continue;
                         }
                         let Target { name, provider } = &targets.list[target];
                         for batch in ids.chunks(provider.batch_size(plan.action)) {
                             // Reads (a server dry run) change nothing: no attempt to record.
-                            if plan.dry_run.is_none() && !events.attempt(name, batch) {
-                                for id in batch {
-                                    let r = SessionResult::new(id, Outcome::Skipped)
-                                        .with_error("not sent: the journal could not be written");
-                                    events.result(targets.tagged(target, r));
-                                }
+                            if plan.dry_run.is_none() && !events.attempt(name, &batch.ids) {
+                                let results = batch.each(|id| SessionResult::new(id, Outcome::Skipped)
+                                    .with_error("not sent: the journal could not be written"));
+                                results.into_iter().for_each(|r| events.result(targets.tagged(target, r)));
                                 continue;
                             }
                             let work = Work { provider: provider.clone(), action: plan.action, probe: plan.dry_run.is_some() };
-                            in_flight.push(start(target, work, batch.to_vec(), interrupt.abort.clone()));
+                            in_flight.push(start(target, work, batch, interrupt.abort.clone()));
                         }
                     }
                 }
@@ -221,9 +278,9 @@ pub async fn run(
         let Some(items) = next.await.ok().flatten() else {
             break;
         };
-        for (target, ids) in targets.route(items, events).into_iter().enumerate() {
-            for id in ids {
-                events.result(targets.tagged(target, SessionResult::new(id, Outcome::Skipped)));
+        for (target, ids) in targets.route(items, seq, events).into_iter().enumerate() {
+            for r in ids.each(|id| SessionResult::new(id, Outcome::Skipped)) {
+                events.result(targets.tagged(target, r));
             }
         }
     }
@@ -240,28 +297,25 @@ struct Work {
 async fn start(
     target: usize,
     work: Work,
-    ids: Vec<String>,
+    batch: Batch,
     abort: CancellationToken,
 ) -> (usize, Vec<SessionResult>) {
     let call = async {
         if work.probe {
-            work.provider.probe(work.action, ids.clone()).await
+            work.provider.probe(work.action, batch.ids.clone()).await
         } else {
-            work.provider.apply(work.action, ids.clone()).await
+            work.provider.apply(work.action, batch.ids.clone()).await
         }
     };
     let results = tokio::select! {
         results = call => {
-            debug_assert_eq!(results.len(), ids.len(), "one result per ID");
-            results
+            debug_assert_eq!(results.len(), batch.ids.len(), "one result per ID");
+            batch.number(results)
         }
-        _ = abort.cancelled() => ids
-            .iter()
-            .map(|id| SessionResult {
-                abandoned: true,
-                ..SessionResult::failed(id, "abandoned by a second interrupt; outcome unknown")
-            })
-            .collect(),
+        _ = abort.cancelled() => batch.each(|id| SessionResult {
+            abandoned: true,
+            ..SessionResult::failed(id, "abandoned by a second interrupt; outcome unknown")
+        }),
     };
     (target, results)
 }

@@ -252,3 +252,51 @@ fn a_refused_connection_says_where() {
         "{stderr}"
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// Output order
+
+#[test]
+fn table_and_json_list_results_in_input_order_ndjson_as_they_finish() {
+    let env = Env::new();
+    let ids = ["ord-slow", "ord-b", "ord-c", "ord-d"];
+    let run = |format: &str| {
+        env.emu
+            .seed_many(ids.iter().map(|id| Seed::messaging(id, OLD)));
+        env.emu.fault(
+            common::Fault::delay(std::time::Duration::from_millis(700))
+                .path("ord-slow")
+                .times(1),
+        );
+        let out = env
+            .cmd("eliza")
+            .args(["-o", format, "end-many", "--concurrency", "4"])
+            .args(ids)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let position = |text: &str, id: &str| text.find(id).unwrap_or_else(|| panic!("{id}: {text}"));
+    let in_order = |text: &str| {
+        ids.windows(2)
+            .all(|w| position(text, w[0]) < position(text, w[1]))
+    };
+
+    let table = run("table");
+    assert!(
+        in_order(&table),
+        "the table is not in input order:\n{table}"
+    );
+    let json = run("json");
+    assert!(
+        in_order(&json),
+        "the document is not in input order:\n{json}"
+    );
+    let ndjson = run("ndjson");
+    let last = ndjson.lines().rev().nth(1).unwrap_or_default(); // before the summary
+    assert!(
+        last.contains("ord-slow"),
+        "NDJSON is printed as each finishes:\n{ndjson}"
+    );
+}

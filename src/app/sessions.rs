@@ -152,6 +152,7 @@ impl Ctx<'_> {
             run,
             concurrency,
             interrupt: &interrupt,
+            seq: Default::default(),
         };
         exec.execute(&targets, input, resumed.as_ref(), &mut report)
             .await?;
@@ -244,6 +245,7 @@ impl Ctx<'_> {
             run,
             concurrency,
             interrupt: &interrupt,
+            seq: Default::default(),
         };
         for ((profile, provider), mine) in ready.into_iter().zip(picked) {
             let targets = Targets::one(profile.name.clone(), provider, all);
@@ -434,6 +436,8 @@ struct Execution<'a> {
     /// Batches in flight.
     concurrency: usize,
     interrupt: &'a Interrupt,
+    /// The next input place: a sweep runs once per profile, numbered in one sequence.
+    seq: std::cell::Cell<u64>,
 }
 
 impl Execution<'_> {
@@ -461,7 +465,9 @@ impl Execution<'_> {
             batches_in_flight: self.concurrency,
         };
         let mut events = Events { report, reasons };
-        runner::run(targets, plan, rx, self.interrupt, &mut events).await;
+        let mut seq = self.seq.get();
+        runner::run(targets, plan, rx, self.interrupt, &mut events, &mut seq).await;
+        self.seq.set(seq);
         if self.interrupt.interrupted() {
             // The runner stopped reading; the reader may be blocked on a pipe held open.
             reader.abort();

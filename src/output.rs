@@ -171,6 +171,13 @@ impl Sink for ResultSink {
         print_line(&mut self.stdout_gone, &record)
     }
 
+    fn notice(&mut self, text: &str) {
+        match &self.progress {
+            Some(bar) => bar.suspend(|| eprintln!("{text}")),
+            None => eprintln!("{text}"),
+        }
+    }
+
     fn profile_error(&mut self, error: &ProfileError) -> io::Result<()> {
         self.profile_errors.push(error.clone());
         if self.format != OutputFormat::Ndjson {

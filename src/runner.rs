@@ -14,6 +14,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::cli::DryRun;
+use crate::client::tally::Tally;
 use crate::ids::Item;
 use crate::outcome::{Outcome, SessionResult};
 use crate::provider::{Action, Provider};
@@ -35,6 +36,9 @@ pub trait Events {
     fn attempt(&mut self, profile: &str, ids: &[String]) -> bool;
     /// One session's result; every ID of the input gets exactly one.
     fn result(&mut self, result: SessionResult);
+    /// The first interrupt came: nothing more starts, and `in_flight` sessions are being
+    /// finished.
+    fn stopping(&mut self, _in_flight: usize) {}
 }
 
 /// One profile a run may send to.
@@ -172,6 +176,17 @@ const STALLED_INPUT: std::time::Duration = std::time::Duration::from_secs(1);
 pub struct Interrupt {
     pub stop: CancellationToken,
     pub abort: CancellationToken,
+    /// Which signal came first.
+    first: Arc<std::sync::OnceLock<Signal>>,
+}
+
+/// What stopped a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signal {
+    /// SIGINT: Ctrl-C at a terminal.
+    Interrupt,
+    /// SIGTERM: `timeout`, systemd, Kubernetes.
+    Terminate,
 }
 
 impl Interrupt {
@@ -181,9 +196,10 @@ impl Interrupt {
         let signals = interrupt.clone();
         tokio::spawn(async move {
             for token in [&signals.stop, &signals.abort] {
-                if wait_for_signal().await.is_err() {
+                let Ok(signal) = wait_for_signal().await else {
                     return; // no signal handling here: runs simply can't be interrupted
-                }
+                };
+                let _ = signals.first.set(signal);
                 token.cancel();
             }
         });
@@ -193,23 +209,27 @@ impl Interrupt {
     pub fn interrupted(&self) -> bool {
         self.stop.is_cancelled()
     }
+
+    /// The signal that stopped the run, if one did.
+    pub fn signal(&self) -> Option<Signal> {
+        self.first.get().copied()
+    }
 }
 
 #[cfg(unix)]
-async fn wait_for_signal() -> std::io::Result<()> {
+async fn wait_for_signal() -> std::io::Result<Signal> {
     use tokio::signal::unix::{SignalKind, signal};
     let mut int = signal(SignalKind::interrupt())?;
     let mut term = signal(SignalKind::terminate())?;
-    tokio::select! {
-        _ = int.recv() => {}
-        _ = term.recv() => {}
-    }
-    Ok(())
+    Ok(tokio::select! {
+        _ = int.recv() => Signal::Interrupt,
+        _ = term.recv() => Signal::Terminate,
+    })
 }
 
 #[cfg(not(unix))]
-async fn wait_for_signal() -> std::io::Result<()> {
-    tokio::signal::ctrl_c().await
+async fn wait_for_signal() -> std::io::Result<Signal> {
+    tokio::signal::ctrl_c().await.map(|()| Signal::Interrupt)
 }
 
 /// Runs `plan` over every chunk of IDs from `input`, each sent to its target in batches
@@ -225,6 +245,8 @@ pub async fn run(
     seq: &mut u64,
 ) {
     let mut in_flight = FuturesUnordered::new();
+    // Sessions in the batches in flight, for the notice at the first interrupt.
+    let mut sessions_in_flight = 0;
     let mut input_done = false;
     loop {
         let stopping = interrupt.interrupted();
@@ -234,9 +256,10 @@ pub async fn run(
         let room = !stopping && !input_done && in_flight.len() < plan.batches_in_flight;
         tokio::select! {
             biased;
-            _ = interrupt.stop.cancelled(), if !stopping => {}
+            _ = interrupt.stop.cancelled(), if !stopping => events.stopping(sessions_in_flight),
             Some((target, results)) = in_flight.next(), if !in_flight.is_empty() => {
                 let results: Vec<SessionResult> = results;
+                sessions_in_flight -= results.len();
                 results.into_iter().for_each(|r| events.result(targets.tagged(target, r)));
             }
             chunk = input.recv(), if room => match chunk {
@@ -262,6 +285,7 @@ pub async fn run(
                                 continue;
                             }
                             let work = Work { provider: provider.clone(), action: plan.action, probe: plan.dry_run.is_some() };
+                            sessions_in_flight += batch.ids.len();
                             in_flight.push(start(target, work, batch, interrupt.abort.clone()));
                         }
                     }
@@ -300,13 +324,15 @@ async fn start(
     batch: Batch,
     abort: CancellationToken,
 ) -> (usize, Vec<SessionResult>) {
-    let call = async {
+    // What the batch sends is counted, for the sessions a second interrupt abandons.
+    let tally = Arc::new(Tally::default());
+    let call = tally.count(async {
         if work.probe {
             work.provider.probe(work.action, batch.ids.clone()).await
         } else {
             work.provider.apply(work.action, batch.ids.clone()).await
         }
-    };
+    });
     let results = tokio::select! {
         results = call => {
             debug_assert_eq!(results.len(), batch.ids.len(), "one result per ID");
@@ -314,6 +340,7 @@ async fn start(
         }
         _ = abort.cancelled() => batch.each(|id| SessionResult {
             abandoned: true,
+            attempts: tally.attempts(&id),
             ..SessionResult::failed(id, "abandoned by a second interrupt; outcome unknown")
         }),
     };

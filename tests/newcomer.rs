@@ -300,3 +300,77 @@ fn table_and_json_list_results_in_input_order_ndjson_as_they_finish() {
         "NDJSON is printed as each finishes:\n{ndjson}"
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// Ctrl-C
+
+/// Starts `end-many` on `ids` (two at a time, each taking `latency`), waits until two
+/// requests are in flight, and sends SIGINT once per entry of `pauses`, sleeping that long
+/// after each; returns the JSON document and stderr.
+fn interrupted(quiet: bool, ids: &[&str], pauses: &[u64]) -> (serde_json::Value, String) {
+    use std::time::{Duration, Instant};
+    let env = Env::with(common::Options {
+        latency: Duration::from_secs(2),
+        ..common::Options::default()
+    });
+    env.emu
+        .seed_many(ids.iter().map(|id| Seed::messaging(id, OLD)));
+    let mut cmd = env.std_cmd("eliza");
+    if quiet {
+        cmd.arg("-q");
+    }
+    let child = cmd
+        .args(["-o", "json", "end-many", "--concurrency", "2"])
+        .args(ids)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id() as libc::pid_t;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while env.emu.requests().len() < 2 {
+        assert!(Instant::now() < deadline, "the run never started");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    for pause in pauses {
+        // SAFETY: kill(2) on the PID of the child this test spawned.
+        assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
+        std::thread::sleep(Duration::from_millis(*pause));
+    }
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    let doc = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    (doc, stderr)
+}
+
+#[test]
+fn the_first_ctrl_c_says_what_it_waits_for_unless_quiet() {
+    let ids = ["c-1", "c-2", "c-3"];
+    let (doc, stderr) = interrupted(false, &ids, &[0]);
+    assert!(
+        stderr.contains(
+            "sessionctl: interrupted: finishing 2 sessions in flight; Ctrl-C again to abandon them"
+        ),
+        "{stderr}"
+    );
+    assert_eq!(result_of(&doc, "c-1")["outcome"], "ended", "{doc:#}");
+    assert_eq!(result_of(&doc, "c-3")["outcome"], "skipped", "{doc:#}");
+
+    let (_, stderr) = interrupted(true, &ids, &[0]);
+    assert!(
+        !stderr.contains("in flight"),
+        "-q shows no notices: {stderr}"
+    );
+}
+
+#[test]
+fn sessions_abandoned_by_a_second_ctrl_c_report_the_attempts_made() {
+    let (doc, _) = interrupted(true, &["a-1", "a-2", "a-3"], &[200, 0]);
+    for id in ["a-1", "a-2"] {
+        let r = result_of(&doc, id);
+        assert_eq!(r["abandoned"], true, "{doc:#}");
+        assert_eq!(r["attempts"], 1, "its request was sent once: {doc:#}");
+    }
+    assert_eq!(result_of(&doc, "a-3")["attempts"], 0, "{doc:#}");
+}

@@ -153,6 +153,7 @@ impl Ctx<'_> {
             concurrency,
             interrupt: &interrupt,
             seq: Default::default(),
+            quiet: self.cli.quiet,
         };
         exec.execute(&targets, input, resumed.as_ref(), &mut report)
             .await?;
@@ -246,6 +247,7 @@ impl Ctx<'_> {
             concurrency,
             interrupt: &interrupt,
             seq: Default::default(),
+            quiet: self.cli.quiet,
         };
         for ((profile, provider), mine) in ready.into_iter().zip(picked) {
             let targets = Targets::one(profile.name.clone(), provider, all);
@@ -438,6 +440,8 @@ struct Execution<'a> {
     interrupt: &'a Interrupt,
     /// The next input place: a sweep runs once per profile, numbered in one sequence.
     seq: std::cell::Cell<u64>,
+    /// `-q`: no notices.
+    quiet: bool,
 }
 
 impl Execution<'_> {
@@ -464,7 +468,12 @@ impl Execution<'_> {
             dry_run: self.run.dry_run,
             batches_in_flight: self.concurrency,
         };
-        let mut events = Events { report, reasons };
+        let mut events = Events {
+            report,
+            reasons,
+            quiet: self.quiet,
+            interrupt: self.interrupt,
+        };
         let mut seq = self.seq.get();
         runner::run(targets, plan, rx, self.interrupt, &mut events, &mut seq).await;
         self.seq.set(seq);
@@ -482,6 +491,9 @@ impl Execution<'_> {
 struct Events<'a> {
     report: &'a mut Report,
     reasons: HashMap<String, String>,
+    /// `-q`: no notices.
+    quiet: bool,
+    interrupt: &'a Interrupt,
 }
 
 impl runner::Events for Events<'_> {
@@ -494,6 +506,23 @@ impl runner::Events for Events<'_> {
             r.reason = Some(reason);
         }
         self.report.result(r);
+    }
+
+    fn stopping(&mut self, in_flight: usize) {
+        if self.quiet || in_flight == 0 {
+            return;
+        }
+        let sessions = match in_flight {
+            1 => "1 session".to_owned(),
+            n => format!("{n} sessions"),
+        };
+        let (what, again) = match self.interrupt.signal() {
+            Some(runner::Signal::Terminate) => ("terminated", "a second signal abandons them"),
+            _ => ("interrupted", "Ctrl-C again to abandon them"),
+        };
+        self.report.notice(&format!(
+            "sessionctl: {what}: finishing {sessions} in flight; {again}"
+        ));
     }
 }
 

@@ -343,6 +343,7 @@ impl Http {
                 };
             }
             let started = Instant::now();
+            crate::client::tally::attempt();
             let result = self.send_once(&req).await;
             drop(permit);
             let lost_now = matches!(&result, Err((_, true)));

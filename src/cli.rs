@@ -7,7 +7,7 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgAction, Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 /// End and delete sessions on Zep, Digital Samba and elizaOS messaging servers.
 #[derive(Debug, Parser)]
@@ -63,6 +63,26 @@ pub struct Cli {
 
     #[command(subcommand)]
     pub command: Command,
+
+    /// Where `--profile` and `--config` came from (the command line or the environment), for
+    /// `config show`.
+    #[arg(skip)]
+    pub origins: Origins,
+}
+
+/// Where a global option's value came from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Origin {
+    #[default]
+    Unset,
+    CommandLine,
+    Environment,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Origins {
+    pub profile: Origin,
+    pub config: Origin,
 }
 
 /// The exit codes, as `--help`, the man page and the README give them (scripts and alerts
@@ -98,6 +118,23 @@ fn exit_codes_help() -> String {
 }
 
 impl Cli {
+    /// Parses the process's arguments (exiting with clap's message and code 2 on a mistake),
+    /// noting where the global options came from.
+    pub fn parse_with_origins() -> Cli {
+        let matches = Cli::command().get_matches();
+        let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+        let origin = |id: &str| match matches.value_source(id) {
+            Some(clap::parser::ValueSource::CommandLine) => Origin::CommandLine,
+            Some(clap::parser::ValueSource::EnvVariable) => Origin::Environment,
+            _ => Origin::Unset,
+        };
+        cli.origins = Origins {
+            profile: origin("profile"),
+            config: origin("config"),
+        };
+        cli
+    }
+
     /// The profile asked for; an empty `SESSIONCTL_PROFILE=` counts as unset.
     pub fn profile_name(&self) -> Option<&str> {
         self.profile.as_deref().filter(|p| !p.is_empty())
@@ -349,7 +386,6 @@ pub fn parse_rate(s: &str) -> Result<Rate, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory;
 
     #[test]
     fn cli_definition_is_consistent() {

@@ -88,8 +88,7 @@ struct RawProfile {
     #[serde(default, deserialize_with = "de_duration")]
     deadline: Option<Duration>,
     max_per_run: Option<u64>,
-    #[serde(default)]
-    allow_http: bool,
+    allow_http: Option<bool>,
 }
 
 fn de_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
@@ -255,6 +254,10 @@ pub struct Profile {
     /// The most sessions one run may act on here; a run that would act on more sends
     /// nothing (exit 4). A blast-radius cap against a wrong profile or a bad timestamp.
     pub max_per_run: Option<u64>,
+    /// Plain http to a non-loopback host is allowed (keys then travel in clear).
+    pub allow_http: bool,
+    /// The keys this profile leaves to their defaults (for `config show`).
+    pub defaulted: Vec<&'static str>,
 }
 
 /// Largest `batch_size` accepted: bigger bulk bodies only invite 413s.
@@ -272,6 +275,20 @@ impl Profile {
 
     fn validate(name: &str, raw: RawProfile) -> Result<Profile, ConfigError> {
         let bad = |m: String| ConfigError::invalid(name, m);
+        let defaulted = [
+            ("api_version", raw.api_version.is_none()),
+            ("base_url", raw.base_url.is_none()),
+            ("timeout", raw.timeout.is_none()),
+            ("concurrency", raw.concurrency.is_none()),
+            ("batch_size", raw.batch_size.is_none()),
+            ("retries", raw.retries.is_none()),
+            ("max_backoff", raw.max_backoff.is_none()),
+            ("allow_http", raw.allow_http.is_none()),
+        ]
+        .into_iter()
+        .filter_map(|(key, unset)| unset.then_some(key))
+        .collect();
+        let allow_http = raw.allow_http.unwrap_or(false);
         let spec = provider::spec(&raw.provider).ok_or_else(|| {
             bad(format!(
                 "unknown provider `{}` (known: {})",
@@ -290,7 +307,7 @@ impl Profile {
             Some(s) => s,
             None => (spec.default_base_url)(api_version).to_owned(),
         };
-        let base_url = check_base_url(&base_url, raw.allow_http).map_err(bad)?;
+        let base_url = check_base_url(&base_url, allow_http).map_err(bad)?;
 
         let key = match (raw.api_key, raw.api_key_env, raw.api_key_cmd) {
             (None, None, None) => KeySource::None,
@@ -366,6 +383,8 @@ impl Profile {
             rate,
             deadline: raw.deadline,
             max_per_run: raw.max_per_run,
+            allow_http,
+            defaulted,
         })
     }
 }

@@ -279,20 +279,21 @@ pub fn print_text(text: &str) -> Result<(), crate::app::AppError> {
 /// A table cell showing `text` with control characters escaped: IDs and messages come
 /// from servers and input files, and must not drive the terminal.
 fn cell(text: &str) -> Cell {
-    if !text.chars().any(char::is_control) {
-        return Cell::new(text);
-    }
-    let shown: String = text
-        .chars()
-        .map(|c| {
-            if c.is_control() {
-                c.escape_default().to_string()
-            } else {
-                c.to_string()
-            }
+    Cell::new(escape(text, |_| false))
+}
+
+/// Lines of text with every control character but the line ends escaped (`\u{1b}`).
+pub fn escaped(text: &str) -> String {
+    escape(text, |c| c == '\n')
+}
+
+fn escape(text: &str, keep: impl Fn(char) -> bool) -> String {
+    text.chars()
+        .map(|c| match c.is_control() && !keep(c) {
+            true => c.escape_default().to_string(),
+            false => c.to_string(),
         })
-        .collect();
-    Cell::new(shown)
+        .collect()
 }
 
 fn new_table(header: Vec<&str>) -> Table {

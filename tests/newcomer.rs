@@ -374,3 +374,99 @@ fn sessions_abandoned_by_a_second_ctrl_c_report_the_attempts_made() {
     }
     assert_eq!(result_of(&doc, "a-3")["attempts"], 0, "{doc:#}");
 }
+
+// ---------------------------------------------------------------------------------------
+// config
+
+#[test]
+fn config_show_says_where_the_profile_and_key_come_from() {
+    let env = Env::new();
+    env.add_profile(
+        "remote",
+        "provider = \"messaging\"\nbase_url = \"http://10.1.2.3:3000\"\nallow_http = true\n",
+    );
+    let show = |cmd: &mut assert_cmd::Command| {
+        let out = cmd.args(["config", "show"]).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let block = |text: &str, name: &str| -> String {
+        let start = text
+            .find(&format!("\n{name}"))
+            .unwrap_or_else(|| panic!("no {name}: {text}"));
+        let rest = &text[start + 1..];
+        rest[..rest.find("\n\n").unwrap_or(rest.len())].to_owned()
+    };
+
+    let by_flag = show(env.cmd("zep").env("SESSIONCTL_PROFILE", "samba"));
+    assert!(
+        by_flag.contains(&format!("config: {} (from --config)", env.config.display())),
+        "{by_flag}"
+    );
+    assert!(
+        by_flag.contains("profile: zep (from --profile)"),
+        "{by_flag}"
+    );
+    let zep = block(&by_flag, "zep *");
+    assert!(zep.contains("api_version  2  (default)"), "{zep}");
+    assert!(
+        zep.contains("key          api_key_env = SESSIONCTL_TEST_ZEP_KEY (set)"),
+        "{zep}"
+    );
+    assert!(zep.contains("timeout      5s\n"), "{zep}");
+    let eliza = block(&by_flag, "eliza");
+    assert!(
+        eliza.contains("api_version  -\n"),
+        "messaging has no API versions: {eliza}"
+    );
+    let remote = block(&by_flag, "remote");
+    assert!(remote.contains("allow_http   true\n"), "{remote}");
+
+    let mut by_env = common::bare_cmd(&env.dir);
+    by_env
+        .env("SESSIONCTL_CONFIG", &env.config)
+        .env("SESSIONCTL_PROFILE", "samba");
+    let by_env = show(&mut by_env);
+    assert!(by_env.contains("(from SESSIONCTL_CONFIG)"), "{by_env}");
+    assert!(
+        by_env.contains("profile: samba (from SESSIONCTL_PROFILE)"),
+        "{by_env}"
+    );
+    assert!(
+        by_env.contains("api_key_env = SESSIONCTL_TEST_SAMBA_KEY (not set here)"),
+        "{by_env}"
+    );
+
+    let mut by_file = common::bare_cmd(&env.dir);
+    by_file.arg("-c").arg(&env.config);
+    let by_file = show(&mut by_file);
+    assert!(
+        by_file.contains("profile: zep (from default_profile in the config file)"),
+        "{by_file}"
+    );
+
+    let (doc, code) = common::run_json(
+        env.cmd("remote")
+            .env_remove(common::ZEP_ENV)
+            .args(["-o", "json", "config", "show"]),
+    );
+    assert_eq!(code, 0);
+    let remote = doc
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "remote")
+        .unwrap();
+    assert_eq!(remote["allow_http"], true, "{remote}");
+    assert_eq!(remote["selected_by"], "--profile", "{remote}");
+    let zep = doc
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "zep")
+        .unwrap();
+    assert_eq!(
+        (zep["key_from"].as_str(), zep["key_set"].as_bool()),
+        (Some("env"), Some(false))
+    );
+}

@@ -178,11 +178,45 @@ set edit:completion:arg-completer[sessionctl] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand path 'Print the config file''s path'
+            cand init 'Write a starter config file and print its path (never overwrites one)'
+            cand profiles 'Print the profile names, one per line (for shell completion)'
             cand show 'Print the resolved profiles, secrets masked'
             cand check 'Validate every profile; with `--online`, also try one authenticated read each'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'sessionctl;config;path'= {
+            cand -p 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)'
+            cand --profile 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)'
+            cand -c 'Config file (default: <config dir>/sessionctl/config.toml)'
+            cand --config 'Config file (default: <config dir>/sessionctl/config.toml)'
+            cand -o 'Output format. `ids` (bare IDs, one per line) is for `list` only'
+            cand --output 'Output format. `ids` (bare IDs, one per line) is for `list` only'
+            cand -v 'Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything)'
+            cand --verbose 'Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything)'
+            cand -q 'No progress bar and no notices on stderr (security warnings and errors still show)'
+            cand --quiet 'No progress bar and no notices on stderr (security warnings and errors still show)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'sessionctl;config;init'= {
+            cand -p 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)'
+            cand --profile 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)'
+            cand -c 'Config file (default: <config dir>/sessionctl/config.toml)'
+            cand --config 'Config file (default: <config dir>/sessionctl/config.toml)'
+            cand -o 'Output format. `ids` (bare IDs, one per line) is for `list` only'
+            cand --output 'Output format. `ids` (bare IDs, one per line) is for `list` only'
+            cand -v 'Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything)'
+            cand --verbose 'Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything)'
+            cand -q 'No progress bar and no notices on stderr (security warnings and errors still show)'
+            cand --quiet 'No progress bar and no notices on stderr (security warnings and errors still show)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'sessionctl;config;profiles'= {
             cand -p 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)'
             cand --profile 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)'
             cand -c 'Config file (default: <config dir>/sessionctl/config.toml)'
@@ -233,11 +267,17 @@ set edit:completion:arg-completer[sessionctl] = {|@words|
         }
         &'sessionctl;config;help'= {
             cand path 'Print the config file''s path'
+            cand init 'Write a starter config file and print its path (never overwrites one)'
+            cand profiles 'Print the profile names, one per line (for shell completion)'
             cand show 'Print the resolved profiles, secrets masked'
             cand check 'Validate every profile; with `--online`, also try one authenticated read each'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'sessionctl;config;help;path'= {
+        }
+        &'sessionctl;config;help;init'= {
+        }
+        &'sessionctl;config;help;profiles'= {
         }
         &'sessionctl;config;help;show'= {
         }
@@ -280,10 +320,16 @@ set edit:completion:arg-completer[sessionctl] = {|@words|
         }
         &'sessionctl;help;config'= {
             cand path 'Print the config file''s path'
+            cand init 'Write a starter config file and print its path (never overwrites one)'
+            cand profiles 'Print the profile names, one per line (for shell completion)'
             cand show 'Print the resolved profiles, secrets masked'
             cand check 'Validate every profile; with `--online`, also try one authenticated read each'
         }
         &'sessionctl;help;config;path'= {
+        }
+        &'sessionctl;help;config;init'= {
+        }
+        &'sessionctl;help;config;profiles'= {
         }
         &'sessionctl;help;config;show'= {
         }

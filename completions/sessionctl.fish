@@ -136,20 +136,22 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -s v -l verb
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -s q -l quiet -d 'No progress bar and no notices on stderr (security warnings and errors still show)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -s V -l version -d 'Print version'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path show check help" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path show check help" -s c -l config -d 'Config file (default: <config dir>/sessionctl/config.toml)' -r -F
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path show check help" -s o -l output -d 'Output format. `ids` (bare IDs, one per line) is for `list` only' -r -f -a "table\t'A table for people'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path init profiles show check help" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path init profiles show check help" -s c -l config -d 'Config file (default: <config dir>/sessionctl/config.toml)' -r -F
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path init profiles show check help" -s o -l output -d 'Output format. `ids` (bare IDs, one per line) is for `list` only' -r -f -a "table\t'A table for people'
 json\t'One JSON document when the run is over'
 ndjson\t'One JSON object per line, printed as each session finishes'
 ids\t'Session IDs, one per line (for `list`), to pipe into `end-many -`; with `--all-profiles`, `profile<TAB>id`'"
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path show check help" -s v -l verbose -d 'Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything)'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path show check help" -s q -l quiet -d 'No progress bar and no notices on stderr (security warnings and errors still show)'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path show check help" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path show check help" -s V -l version -d 'Print version'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path show check help" -f -a "path" -d 'Print the config file\'s path'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path show check help" -f -a "show" -d 'Print the resolved profiles, secrets masked'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path show check help" -f -a "check" -d 'Validate every profile; with `--online`, also try one authenticated read each'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path show check help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path init profiles show check help" -s v -l verbose -d 'Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything)'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path init profiles show check help" -s q -l quiet -d 'No progress bar and no notices on stderr (security warnings and errors still show)'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path init profiles show check help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path init profiles show check help" -s V -l version -d 'Print version'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path init profiles show check help" -f -a "path" -d 'Print the config file\'s path'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path init profiles show check help" -f -a "init" -d 'Write a starter config file and print its path (never overwrites one)'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path init profiles show check help" -f -a "profiles" -d 'Print the profile names, one per line (for shell completion)'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path init profiles show check help" -f -a "show" -d 'Print the resolved profiles, secrets masked'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path init profiles show check help" -f -a "check" -d 'Validate every profile; with `--online`, also try one authenticated read each'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path init profiles show check help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from path" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from path" -s c -l config -d 'Config file (default: <config dir>/sessionctl/config.toml)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from path" -s o -l output -d 'Output format. `ids` (bare IDs, one per line) is for `list` only' -r -f -a "table\t'A table for people'
@@ -160,6 +162,26 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from path" -s q -l quiet -d 'No progress bar and no notices on stderr (security warnings and errors still show)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from path" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from path" -s V -l version -d 'Print version'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from init" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from init" -s c -l config -d 'Config file (default: <config dir>/sessionctl/config.toml)' -r -F
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from init" -s o -l output -d 'Output format. `ids` (bare IDs, one per line) is for `list` only' -r -f -a "table\t'A table for people'
+json\t'One JSON document when the run is over'
+ndjson\t'One JSON object per line, printed as each session finishes'
+ids\t'Session IDs, one per line (for `list`), to pipe into `end-many -`; with `--all-profiles`, `profile<TAB>id`'"
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from init" -s v -l verbose -d 'Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything)'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from init" -s q -l quiet -d 'No progress bar and no notices on stderr (security warnings and errors still show)'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from init" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from init" -s V -l version -d 'Print version'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from profiles" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from profiles" -s c -l config -d 'Config file (default: <config dir>/sessionctl/config.toml)' -r -F
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from profiles" -s o -l output -d 'Output format. `ids` (bare IDs, one per line) is for `list` only' -r -f -a "table\t'A table for people'
+json\t'One JSON document when the run is over'
+ndjson\t'One JSON object per line, printed as each session finishes'
+ids\t'Session IDs, one per line (for `list`), to pipe into `end-many -`; with `--all-profiles`, `profile<TAB>id`'"
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from profiles" -s v -l verbose -d 'Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything)'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from profiles" -s q -l quiet -d 'No progress bar and no notices on stderr (security warnings and errors still show)'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from profiles" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from profiles" -s V -l version -d 'Print version'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from show" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from show" -s c -l config -d 'Config file (default: <config dir>/sessionctl/config.toml)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format. `ids` (bare IDs, one per line) is for `list` only' -r -f -a "table\t'A table for people'
@@ -182,6 +204,8 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from check" -s V -l version -d 'Print version'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "path" -d 'Print the config file\'s path'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "init" -d 'Write a starter config file and print its path (never overwrites one)'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "profiles" -d 'Print the profile names, one per line (for shell completion)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "show" -d 'Print the resolved profiles, secrets masked'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "check" -d 'Validate every profile; with `--online`, also try one authenticated read each'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -203,5 +227,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fi
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from end end-many delete list config completions help" -f -a "completions" -d 'Print a shell completion script'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from end end-many delete list config completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "path" -d 'Print the config file\'s path'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "init" -d 'Write a starter config file and print its path (never overwrites one)'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "profiles" -d 'Print the profile names, one per line (for shell completion)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "show" -d 'Print the resolved profiles, secrets masked'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "check" -d 'Validate every profile; with `--online`, also try one authenticated read each'

@@ -121,6 +121,12 @@ pub fn run_offline(cli: &Cli) -> Option<Result<Exit, AppError>> {
                 .and_then(|(p, _)| output::print_text(&p.display().to_string()))
                 .map(|()| Exit::Ok),
         ),
+        Command::Config {
+            action: ConfigAction::Init,
+        } => Some(config_cmd::init(cli)),
+        Command::Config {
+            action: ConfigAction::Profiles,
+        } => Some(config_cmd::profiles(cli)),
         _ => None,
     }
 }

@@ -327,6 +327,14 @@ pub struct ListArgs {
 pub enum ConfigAction {
     /// Print the config file's path.
     Path,
+    /// Write a starter config file and print its path (never overwrites one).
+    ///
+    /// The file goes to `--config PATH`, else the default path (see `config path`); it is
+    /// small, valid and commented, with the common profiles ready to uncomment.
+    Init,
+    /// Print the profile names, one per line (for shell completion).
+    #[command(hide = true)]
+    Profiles,
     /// Print the resolved profiles, secrets masked.
     Show,
     /// Validate every profile; with `--online`, also try one authenticated read each.

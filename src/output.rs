@@ -287,6 +287,11 @@ pub fn escaped(text: &str) -> String {
     escape(text, |c| c == '\n')
 }
 
+/// One line of text with every control character escaped, line ends too.
+pub fn escaped_line(text: &str) -> String {
+    escape(text, |_| false)
+}
+
 fn escape(text: &str, keep: impl Fn(char) -> bool) -> String {
     text.chars()
         .map(|c| match c.is_control() && !keep(c) {

@@ -470,3 +470,58 @@ fn config_show_says_where_the_profile_and_key_come_from() {
         (Some("env"), Some(false))
     );
 }
+
+#[test]
+fn config_init_writes_a_valid_starter_once() {
+    let home = tempfile::tempdir().unwrap();
+    let default = home.path().join("xdg/sessionctl/config.toml");
+    let out = common::bare_cmd(&home)
+        .args(["config", "init"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim_end(),
+        default.display().to_string()
+    );
+    let written = std::fs::read_to_string(&default).unwrap();
+    assert!(
+        written.starts_with("# sessionctl configuration"),
+        "{written}"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&default).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "readable by others: {mode:o}");
+    }
+    let check = common::bare_cmd(&home)
+        .args(["config", "check"])
+        .output()
+        .unwrap();
+    assert_eq!(check.status.code(), Some(0), "{check:?}");
+
+    // Never overwritten: exit 2, and it says so.
+    std::fs::write(&default, "# mine\n").unwrap();
+    let again = common::bare_cmd(&home)
+        .args(["config", "init"])
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("already exists; not overwritten"),
+        "{again:?}"
+    );
+    assert_eq!(std::fs::read_to_string(&default).unwrap(), "# mine\n");
+
+    // --config PATH, directories made as needed.
+    let named = home.path().join("a/b/c.toml");
+    let out = common::bare_cmd(&home)
+        .arg("-c")
+        .arg(&named)
+        .args(["config", "init"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(named.is_file());
+}

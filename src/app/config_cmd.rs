@@ -1,9 +1,10 @@
-//! `config show` and `config check`: the resolved profiles, and whether each one works.
+//! `config show`, `config check`, `config init` and `config profiles`: the resolved
+//! profiles, whether each one works, a file to start from, and the names for completion.
 
 use serde::Serialize;
 
 use super::{AppError, Ctx, Exit};
-use crate::cli::{Origin, OutputFormat};
+use crate::cli::{Cli, Origin, OutputFormat};
 use crate::config::{KeySource, Profile};
 use crate::output;
 use crate::provider::{self, ListError, Options};
@@ -106,6 +107,56 @@ impl Ctx<'_> {
         .map_err(AppError::Output)?;
         Ok(worst)
     }
+}
+
+/// `config init`: writes [`crate::config::STARTER`] where the config file belongs (or at
+/// `--config`), readable by its owner only since it may come to hold a key. An existing
+/// file is left alone (exit 2).
+pub(super) fn init(cli: &Cli) -> Result<Exit, AppError> {
+    let (path, _) = crate::config::locate(cli.config_path())?;
+    let refuse = |why: String| AppError::Usage(format!("cannot write {}: {why}", path.display()));
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| refuse(e.to_string()))?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = match options.open(&path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            return Err(AppError::Usage(format!(
+                "{} already exists; not overwritten (`sessionctl config show` shows what it holds)",
+                path.display()
+            )));
+        }
+        Err(e) => return Err(refuse(e.to_string())),
+    };
+    std::io::Write::write_all(&mut file, crate::config::STARTER.as_bytes())
+        .map_err(|e| refuse(e.to_string()))?;
+    output::print_text(&path.display().to_string())?;
+    if !cli.quiet {
+        eprintln!(
+            "sessionctl: wrote a starter config; edit it, then run `sessionctl config check`"
+        );
+    }
+    Ok(Exit::Ok)
+}
+
+/// `config profiles`: the names a `--profile` can take, for the completion scripts. Needs no
+/// key and sends nothing.
+pub(super) fn profiles(cli: &Cli) -> Result<Exit, AppError> {
+    let config = crate::config::Config::load(cli.config_path())?;
+    let mut names: Vec<String> = config
+        .profiles
+        .keys()
+        .map(|n| output::escaped_line(n))
+        .collect();
+    if !config.profiles.contains_key(crate::config::BUILTIN_PROFILE) {
+        names.push(crate::config::BUILTIN_PROFILE.to_owned());
+    }
+    output::print_text(&names.join("\n"))?;
+    Ok(Exit::Ok)
 }
 
 #[derive(Serialize)]

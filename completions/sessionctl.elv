@@ -179,7 +179,7 @@ set edit:completion:arg-completer[sessionctl] = {|@words|
             cand --version 'Print version'
             cand path 'Print the config file''s path'
             cand init 'Write a starter config file and print its path (never overwrites one)'
-            cand profiles 'Print the profile names, one per line (for shell completion)'
+            cand profiles 'Print the profile names, one per line (what shell completion offers for `-p`)'
             cand show 'Print the resolved profiles, secrets masked'
             cand check 'Validate every profile; with `--online`, also try one authenticated read each'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -268,7 +268,7 @@ set edit:completion:arg-completer[sessionctl] = {|@words|
         &'sessionctl;config;help'= {
             cand path 'Print the config file''s path'
             cand init 'Write a starter config file and print its path (never overwrites one)'
-            cand profiles 'Print the profile names, one per line (for shell completion)'
+            cand profiles 'Print the profile names, one per line (what shell completion offers for `-p`)'
             cand show 'Print the resolved profiles, secrets masked'
             cand check 'Validate every profile; with `--online`, also try one authenticated read each'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -321,7 +321,7 @@ set edit:completion:arg-completer[sessionctl] = {|@words|
         &'sessionctl;help;config'= {
             cand path 'Print the config file''s path'
             cand init 'Write a starter config file and print its path (never overwrites one)'
-            cand profiles 'Print the profile names, one per line (for shell completion)'
+            cand profiles 'Print the profile names, one per line (what shell completion offers for `-p`)'
             cand show 'Print the resolved profiles, secrets masked'
             cand check 'Validate every profile; with `--online`, also try one authenticated read each'
         }

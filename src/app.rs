@@ -8,8 +8,6 @@ mod sessions;
 
 use std::sync::Arc;
 
-use clap::CommandFactory;
-
 use crate::cli::{Cli, Command, ConfigAction, OutputFormat, RunArgs};
 use crate::client::pacer::Holds;
 use crate::config::{Config, ConfigError, Profile};
@@ -108,10 +106,8 @@ pub fn run_offline(cli: &Cli) -> Option<Result<Exit, AppError>> {
     match &cli.command {
         Command::Completions { shell } => {
             // Generated into memory first: clap_complete panics if stdout cannot be written.
-            let mut script = Vec::new();
-            clap_complete::generate(*shell, &mut Cli::command(), "sessionctl", &mut script);
-            let text = String::from_utf8_lossy(&script);
-            Some(output::print_text(text.trim_end()).map(|()| Exit::Ok))
+            let script = crate::completion::script(*shell);
+            Some(output::print_text(script.trim_end()).map(|()| Exit::Ok))
         }
         Command::Config {
             action: ConfigAction::Path,

@@ -332,8 +332,7 @@ pub enum ConfigAction {
     /// The file goes to `--config PATH`, else the default path (see `config path`); it is
     /// small, valid and commented, with the common profiles ready to uncomment.
     Init,
-    /// Print the profile names, one per line (for shell completion).
-    #[command(hide = true)]
+    /// Print the profile names, one per line (what shell completion offers for `-p`).
     Profiles,
     /// Print the resolved profiles, secrets masked.
     Show,

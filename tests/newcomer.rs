@@ -525,3 +525,128 @@ fn config_init_writes_a_valid_starter_once() {
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     assert!(named.is_file());
 }
+
+/// What bash completes for the last word of `line` with the checked-in script, `sessionctl`
+/// (this build) on PATH and `config` as the config file.
+fn bash_completes(config: &std::path::Path, words: &[&str]) -> Vec<String> {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/completions/sessionctl.bash");
+    let bin_dir = std::path::Path::new(env!("CARGO_BIN_EXE_sessionctl"))
+        .parent()
+        .unwrap();
+    let quoted: Vec<String> = words.iter().map(|w| format!("'{w}'")).collect();
+    let program = format!(
+        "source '{script}'\n\
+         COMP_WORDS=({words})\n\
+         COMP_CWORD={cword}\n\
+         _sessionctl sessionctl \"${{COMP_WORDS[COMP_CWORD]}}\" \"${{COMP_WORDS[COMP_CWORD-1]}}\"\n\
+         printf '%s\\n' \"${{COMPREPLY[@]}}\"\n",
+        words = quoted.join(" "),
+        cword = words.len() - 1,
+    );
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = Command::new("bash")
+        .args(["--norc", "--noprofile", "-c", &program])
+        .env_clear()
+        .env("PATH", path)
+        .env("SESSIONCTL_CONFIG", config)
+        .current_dir(config.parent().unwrap())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn bash_completes_profile_names_after_p() {
+    let env = Env::new();
+    let all = bash_completes(&env.config, &["sessionctl", "end-many", "-p", ""]);
+    assert_eq!(
+        all,
+        [
+            "eliza",
+            "samba",
+            "samba-bearer",
+            "zep",
+            "zep3",
+            "zep4",
+            "local"
+        ],
+        "not the profiles (the config directory holds config.toml, which must not be offered)"
+    );
+    let zep = bash_completes(&env.config, &["sessionctl", "--profile", "zep"]);
+    assert_eq!(zep, ["zep", "zep3", "zep4"]);
+
+    // The command the scripts run.
+    let out = env
+        .cmd("eliza")
+        .args(["config", "profiles"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "eliza\nsamba\nsamba-bearer\nzep\nzep3\nzep4\nlocal\n"
+    );
+}
+
+#[test]
+fn fish_completes_profile_names_before_and_after_the_subcommand() {
+    if Command::new("fish").arg("--version").output().is_err() {
+        eprintln!("SKIPPED: fish is not installed");
+        return;
+    }
+    let env = Env::new();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/completions/sessionctl.fish");
+    let bin_dir = std::path::Path::new(env!("CARGO_BIN_EXE_sessionctl"))
+        .parent()
+        .unwrap();
+    for line in [
+        "sessionctl -p ",
+        "sessionctl --profile ",
+        "sessionctl end-many -p ",
+    ] {
+        let out = Command::new("fish")
+            .args(["--no-config", "-c"])
+            .arg(format!("source '{script}'; complete -C '{line}'"))
+            .env_clear()
+            .env("HOME", env.dir.path())
+            .env(
+                "PATH",
+                format!(
+                    "{}:{}",
+                    bin_dir.display(),
+                    std::env::var("PATH").unwrap_or_default()
+                ),
+            )
+            .env("SESSIONCTL_CONFIG", &env.config)
+            .current_dir(env.dir.path())
+            .output()
+            .unwrap();
+        let offered: Vec<String> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| l.split('\t').next().unwrap_or_default().to_owned())
+            .collect();
+        assert_eq!(
+            offered,
+            [
+                "eliza",
+                "local",
+                "samba",
+                "samba-bearer",
+                "zep",
+                "zep3",
+                "zep4"
+            ],
+            "{line:?}: {out:?}"
+        );
+    }
+}

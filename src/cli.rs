@@ -1,7 +1,7 @@
 //! The command-line interface: every flag and subcommand, and nothing else.
 //!
 //! The names here are a contract that operators' scripts and cron lines rely on; the
-//! generated completions and man page (in `completions/`) are checked against this file.
+//! generated completions and man pages (in `completions/`) are checked against this file.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -108,6 +108,79 @@ pub const EXIT_CODES: &[(u8, &str)] = &[
         "interrupted (Ctrl-C, SIGTERM): results so far are printed, the rest are skipped",
     ),
 ];
+
+/// What the man page says beyond the flags: the variables sessionctl reads, its files, and
+/// examples (each a comment and a command line). The README says the same at length.
+pub mod man {
+    pub const ENVIRONMENT: &[(&str, &str)] = &[
+        ("SESSIONCTL_CONFIG", "The config file, as --config."),
+        ("SESSIONCTL_PROFILE", "The profile, as --profile."),
+        ("SESSIONCTL_OUTPUT", "The output format, as --output."),
+        (
+            "SESSIONCTL_YES",
+            "1 confirms every delete of that environment, as delete --yes. Dangerous: set it only \
+             in the one job that needs it.",
+        ),
+        (
+            "SESSIONCTL_LOCK_DIR",
+            "Where the per-profile run locks are (default: $XDG_RUNTIME_DIR/sessionctl, else \
+             ~/.cache/sessionctl/locks).",
+        ),
+        (
+            "SESSIONCTL_NOW",
+            "An RFC 3339 time that --idle-for and --older-than take as now, to replay a sweep \
+             (a test clock). A value that does not parse is a usage error (exit 2).",
+        ),
+        ("NO_COLOR", "Set and not empty: tables have no colour."),
+        (
+            "COLUMNS",
+            "The width tables fit on a terminal that reports none (else 80).",
+        ),
+        (
+            "XDG_CONFIG_HOME",
+            "Where the config file is looked for (default ~/.config).",
+        ),
+    ];
+
+    pub const FILES: &[(&str, &str)] = &[
+        (
+            "~/.config/sessionctl/config.toml",
+            "The config file on Linux (the platform's config directory elsewhere; `sessionctl \
+             config path` prints it, `sessionctl config init` writes a starter). A profile's keys \
+             come from the variable its api_key_env names, the command api_key_cmd runs, or \
+             api_key in the file (which then must not be readable by others).",
+        ),
+        (
+            "$XDG_RUNTIME_DIR/sessionctl/PROFILE.lock",
+            "A run's lock on a profile: the kernel's flock, released when the run ends or dies.",
+        ),
+    ];
+
+    pub const EXAMPLES: &[(&str, &str)] = &[
+        (
+            "End three sessions on the default profile:",
+            "sessionctl end-many s1 s2 s3",
+        ),
+        (
+            "What a sweep of sessions idle for 2 hours would end, and why:",
+            "sessionctl -p prod end-many --idle-for 2h --dry-run",
+        ),
+        (
+            "From cron: every profile, 200 sessions at most, NDJSON records, a journal to resume:",
+            "sessionctl -q -o ndjson end-many --idle-for 2h --all-profiles --max 200 --journal \
+             /var/lib/sessionctl/journal.ndjson",
+        ),
+        (
+            "IDs from a pipe, each line `profile<TAB>id`:",
+            "sessionctl list --all-profiles --idle-for 2h -o ids | sessionctl end-many \
+             --all-profiles -",
+        ),
+        (
+            "Delete Zep v4 threads and wait for the delete tasks:",
+            "sessionctl -p zep-threads delete t-1 t-2 --yes --wait --timeout 2m",
+        ),
+    ];
+}
 
 fn exit_codes_help() -> String {
     let lines: Vec<String> = EXIT_CODES

@@ -650,3 +650,116 @@ fn fish_completes_profile_names_before_and_after_the_subcommand() {
         );
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// The README, as written
+
+const README: &str = include_str!("../README.md");
+
+/// The command lines of the first ```sh block after the line `heading`, without comments.
+fn readme_commands(heading: &str) -> Vec<Vec<String>> {
+    let rest = &README[README
+        .find(&format!("\n{heading}\n"))
+        .unwrap_or_else(|| panic!("README has no `{heading}`"))..];
+    let block = &rest[rest.find("```sh\n").expect("a sh block") + 6..];
+    let block = &block[..block.find("```").expect("the block ends")];
+    block
+        .lines()
+        .map(|line| {
+            shell_words::split(line)
+                .unwrap_or_else(|e| panic!("{line}: {e}"))
+                .into_iter()
+                .take_while(|w| !w.starts_with('#'))
+                .collect::<Vec<_>>()
+        })
+        .filter(|words| !words.is_empty())
+        .collect()
+}
+
+/// One HTTP/1.1 request on loopback; the reply's status and body.
+fn http(port: u16, method: &str, path: &str, body: Option<&str>) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let body = body.unwrap_or("");
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply).unwrap();
+    let status = reply[9..12].parse().unwrap_or_else(|_| panic!("{reply}"));
+    let body = reply
+        .split_once("\r\n\r\n")
+        .map_or("", |(_, b)| b)
+        .to_owned();
+    (status, body)
+}
+
+/// `curl [-X METHOD] localhost:3000/PATH [-d BODY]` as a request to `port`.
+fn curl(port: u16, words: &[String]) -> (u16, String) {
+    assert_eq!(words[0], "curl", "{words:?}");
+    let (mut method, mut url, mut body) = ("GET".to_owned(), None, None);
+    let mut words = words[1..].iter();
+    while let Some(w) = words.next() {
+        match w.as_str() {
+            "-X" => method = words.next().unwrap().clone(),
+            "-d" => body = words.next().cloned(),
+            _ => url = Some(w.clone()),
+        }
+    }
+    let url = url.expect("a URL");
+    let path = url
+        .strip_prefix("localhost:3000")
+        .unwrap_or_else(|| panic!("{url}"));
+    http(port, &method, path, body.as_deref())
+}
+
+#[test]
+fn the_readme_emulator_examples_work_as_written() {
+    let emu = common::Emulator::start(common::Options {
+        demo: true,
+        ..common::Options::default()
+    });
+    let port = emu.addr().port();
+    assert!(emu.messaging_exists("demo-1"));
+    for words in readme_commands("### The emulator") {
+        let (status, body) = curl(port, &words);
+        assert!((200..300).contains(&status), "{words:?}: {status} {body}");
+    }
+    assert!(
+        !emu.messaging_exists("demo-1") && !emu.messaging_exists("s1"),
+        "the README says reset wipes the demo data too"
+    );
+
+    // Every fault kind the README lists is accepted as written (N filled in) ...
+    let start = README.find("Fault kinds").expect("the fault kinds");
+    let text = &README[start..start + README[start..].find("a fault matches").unwrap()];
+    let kinds: Vec<&str> = text
+        .split('`')
+        .filter(|span| span.starts_with("{\"type\""))
+        .collect();
+    assert_eq!(kinds.len(), 9, "every kind: {kinds:?}");
+    for kind in kinds {
+        let kind = kind
+            .replace("\"status\":N", "\"status\":503")
+            .replace("\"ms\":N", "\"ms\":1")
+            .replace("\"bytes\":N", "\"bytes\":10");
+        let fault = format!("{{\"times\":1,\"kind\":{kind}}}");
+        let (status, body) = http(port, "POST", "/_emulator/faults", Some(&fault));
+        assert_eq!(status, 200, "{fault}: {body}");
+    }
+    // ... and the fields it shows are needed.
+    for kind in [
+        r#"{"type":"huge_body","bytes":10}"#,
+        r#"{"type":"huge_body","status":500}"#,
+        r#"{"type":"endless_body"}"#,
+        r#"{"type":"invalid_utf8"}"#,
+    ] {
+        let fault = format!("{{\"kind\":{kind}}}");
+        let (status, _) = http(port, "POST", "/_emulator/faults", Some(&fault));
+        assert_eq!(status, 400, "{fault}");
+    }
+}

@@ -763,3 +763,19 @@ fn the_readme_emulator_examples_work_as_written() {
         assert_eq!(status, 400, "{fault}");
     }
 }
+
+#[test]
+fn the_end_it_first_hint_names_the_profile_it_ran_on() {
+    let env = Env::new();
+    env.emu.seed(Seed::samba_live("ds-live", OLD));
+    let (doc, code) = env.json("samba-bearer", &["delete", "--yes", "ds-live"]);
+    assert_eq!(code, 1, "{doc:#}");
+    let error = result_of(&doc, "ds-live")["error"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        error.contains("(end it first: sessionctl -p samba-bearer end ds-live)"),
+        "{error}"
+    );
+}

@@ -656,8 +656,9 @@ fn fish_completes_profile_names_before_and_after_the_subcommand() {
 
 const README: &str = include_str!("../README.md");
 
-/// The command lines of the first ```sh block after the line `heading`, without comments.
-fn readme_commands(heading: &str) -> Vec<Vec<String>> {
+/// The lines of the first ```sh block after the line `heading`, as written, but for lines
+/// that are only a comment.
+fn readme_lines(heading: &str) -> Vec<&'static str> {
     let rest = &README[README
         .find(&format!("\n{heading}\n"))
         .unwrap_or_else(|| panic!("README has no `{heading}`"))..];
@@ -665,6 +666,14 @@ fn readme_commands(heading: &str) -> Vec<Vec<String>> {
     let block = &block[..block.find("```").expect("the block ends")];
     block
         .lines()
+        .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+        .collect()
+}
+
+/// [`readme_lines`] split into words, without their comments.
+fn readme_commands(heading: &str) -> Vec<Vec<String>> {
+    readme_lines(heading)
+        .into_iter()
         .map(|line| {
             shell_words::split(line)
                 .unwrap_or_else(|e| panic!("{line}: {e}"))
@@ -778,4 +787,93 @@ fn the_end_it_first_hint_names_the_profile_it_ran_on() {
         error.contains("(end it first: sessionctl -p samba-bearer end ds-live)"),
         "{error}"
     );
+}
+
+/// Whether `program` runs here; says so when it does not.
+fn have(program: &str, probe: &[&str]) -> bool {
+    let ok = Command::new(program).args(probe).output().is_ok();
+    if !ok {
+        eprintln!("SKIPPED: {program} is not installed");
+    }
+    ok
+}
+
+#[test]
+fn the_readme_install_lines_work_on_a_fresh_home() {
+    let home = tempfile::tempdir().unwrap();
+    let sh = |program: &str| {
+        let out = Command::new("bash")
+            .args(["--norc", "--noprofile", "-c", program])
+            .env_clear()
+            .env("HOME", home.path())
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{program}: {out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let lines = readme_lines("## Install");
+    assert!(lines[0].starts_with("cargo install --path . "), "{lines:?}");
+    for line in &lines[1..] {
+        sh(line);
+    }
+    let home_path = home.path().display().to_string();
+    let bin_dir = std::path::Path::new(env!("CARGO_BIN_EXE_sessionctl"))
+        .parent()
+        .unwrap()
+        .display()
+        .to_string();
+
+    // man finds the pages through ~/.local/bin on PATH, without MANPATH.
+    if have("man", &["-w", "man"]) {
+        std::fs::create_dir_all(home.path().join(".local/bin")).unwrap();
+        let found = sh(&format!(
+            "PATH={home_path}/.local/bin:/usr/bin:/bin man -w sessionctl sessionctl-config-init"
+        ));
+        assert!(
+            found.contains(&format!("{home_path}/.local/share/man/man1/sessionctl.1")),
+            "{found}"
+        );
+        assert!(found.contains("sessionctl-config-init.1"), "{found}");
+    }
+    // bash-completion loads the script from its user directory.
+    let loader = "/usr/share/bash-completion/bash_completion";
+    if std::path::Path::new(loader).exists() {
+        let spec = sh(&format!(
+            "source {loader}; __load_completion sessionctl; complete -p sessionctl"
+        ));
+        assert!(spec.contains("-F _sessionctl sessionctl"), "{spec}");
+    } else {
+        eprintln!("SKIPPED: the bash-completion package is not installed");
+    }
+    // zsh, with the README's ~/.zshrc lines.
+    if have("zsh", &["--version"]) {
+        let start = README.find("```zsh\n").unwrap() + 7;
+        let zshrc = &README[start..start + README[start..].find("```").unwrap()];
+        let program = format!("{zshrc}print -r -- $_comps[sessionctl]");
+        let out = Command::new("zsh")
+            .args(["-f", "-c", &program])
+            .env_clear()
+            .env("HOME", home.path())
+            .output()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout).trim(),
+            "_sessionctl",
+            "{out:?}"
+        );
+    }
+    // fish loads it on demand, and -p offers the profiles.
+    if have("fish", &["--version"]) {
+        let out = Command::new("fish")
+            .args(["-c", "complete -C 'sessionctl -p '"])
+            .env_clear()
+            .env("HOME", home.path())
+            .env("PATH", format!("{bin_dir}:/usr/bin:/bin"))
+            .output()
+            .unwrap();
+        let offered = String::from_utf8_lossy(&out.stdout);
+        assert!(offered.lines().any(|l| l.starts_with("local\t")), "{out:?}");
+    }
 }

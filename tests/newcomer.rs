@@ -877,3 +877,120 @@ fn the_readme_install_lines_work_on_a_fresh_home() {
         assert!(offered.lines().any(|l| l.starts_with("local\t")), "{out:?}");
     }
 }
+
+/// The emulator example as `cargo test` built it beside this test's sessionctl, if it is
+/// at least as new as the emulator's sources (`cargo test --test newcomer` alone does not
+/// rebuild it).
+fn built_emulator() -> Option<std::path::PathBuf> {
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_sessionctl"));
+    let example = bin.parent()?.join("examples/mock-server");
+    let built = std::fs::metadata(&example).ok()?.modified().ok()?;
+    let sources = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/emulator");
+    let newest = std::fs::read_dir(sources)
+        .ok()?
+        .filter_map(|e| e.ok()?.metadata().ok()?.modified().ok())
+        .max()?;
+    (built >= newest).then_some(example)
+}
+
+/// Kills (by PID) and reaps the emulator a test started, also when it fails.
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn the_readme_quick_start_works_as_written() {
+    let lines = readme_commands("## Quick start (offline, no account needed)");
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    // 1. The build: `cargo test` has built both binaries already.
+    assert_eq!(
+        lines[0],
+        ["cargo", "build", "--bins", "--example", "mock-server"]
+    );
+    // 2. The emulator, on a free port here rather than 3000 (which the `local` profile below
+    // is pointed at instead).
+    let (program, args) = lines[1].split_first().unwrap();
+    assert_eq!(program, "target/debug/examples/mock-server");
+    assert_eq!(
+        args.last().map(String::as_str),
+        Some("&"),
+        "it runs in the background"
+    );
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let args: Vec<String> = args[..args.len() - 1]
+        .iter()
+        .map(|a| {
+            if a == "3000" {
+                port.to_string()
+            } else {
+                a.clone()
+            }
+        })
+        .collect();
+    let (_child, _in_process) = match built_emulator() {
+        Some(example) => {
+            let mut child = std::process::Command::new(example)
+                .args(&args)
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            let mut banner = String::new();
+            std::io::BufRead::read_line(
+                &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+                &mut banner,
+            )
+            .unwrap();
+            assert!(
+                banner.starts_with("sessionctl provider emulator listening on"),
+                "{banner}"
+            );
+            (Some(Child(child)), None)
+        }
+        None => {
+            eprintln!(
+                "note: the mock-server example is not built from the current sources (plain \
+                 `cargo test` builds it); running the quick start against the in-process emulator"
+            );
+            assert_eq!(args, ["--port", &port.to_string()]);
+            let emu = common::Emulator::start(common::Options {
+                demo: true,
+                port,
+                ..common::Options::default()
+            });
+            (None, Some(emu))
+        }
+    };
+    // 3. sessionctl, with the built-in `local` profile moved to that port.
+    let (program, args) = lines[2].split_first().unwrap();
+    assert_eq!(program, "target/debug/sessionctl");
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[profiles.local]\nprovider = \"messaging\"\nbase_url = \"http://localhost:{port}\"\n"
+        ),
+    )
+    .unwrap();
+    let out = common::bare_cmd(&home)
+        .env("SESSIONCTL_CONFIG", &config)
+        .args(args)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("ended 3"), "{stdout}");
+}

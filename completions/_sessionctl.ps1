@@ -123,7 +123,7 @@ Register-ArgumentCompleter -Native -CommandName 'sessionctl' -ScriptBlock {
             [CompletionResult]::new('--resume', '--resume', [CompletionResultType]::ParameterName, 'Run the job recorded in FILE again after a crash: sessions with an outcome there are not sent again, attempted ones without one are; the run is recorded in FILE too')
             [CompletionResult]::new('--metrics-file', '--metrics-file', [CompletionResultType]::ParameterName, 'Write the run''s metrics to PATH (Prometheus text format, atomically), for node_exporter''s textfile collector')
             [CompletionResult]::new('--wait-lock', '--wait-lock', [CompletionResultType]::ParameterName, 'If another run holds a profile''s lock, wait up to DUR for it instead of exiting 5')
-            [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Zep v4: wait until each asynchronous delete task has finished (default 5m; `--wait=2m`)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'With `--wait`: how long to wait for the delete tasks (default 5m); a task still running then stays `accepted` (exit 1)')
             [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)')
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Config file (default: <config dir>/sessionctl/config.toml)')
@@ -137,6 +137,7 @@ Register-ArgumentCompleter -Native -CommandName 'sessionctl' -ScriptBlock {
             [CompletionResult]::new('--no-lock', '--no-lock', [CompletionResultType]::ParameterName, 'Take no per-profile run lock (two runs may then work the same sessions at once)')
             [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Do not ask for confirmation (required when stdin is not a terminal). Dangerous in the environment: `SESSIONCTL_YES=1` confirms every delete of that shell')
             [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Do not ask for confirmation (required when stdin is not a terminal). Dangerous in the environment: `SESSIONCTL_YES=1` confirms every delete of that shell')
+            [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Zep v4: wait until each asynchronous delete task has finished (for at most `--timeout`)')
             [CompletionResult]::new('--by-uuid', '--by-uuid', [CompletionResultType]::ParameterName, 'Zep v4: the IDs are thread UUIDs already; skip the lookup')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything)')
@@ -188,12 +189,48 @@ Register-ArgumentCompleter -Native -CommandName 'sessionctl' -ScriptBlock {
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('path', 'path', [CompletionResultType]::ParameterValue, 'Print the config file''s path')
+            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write a starter config file and print its path (never overwrites one)')
+            [CompletionResult]::new('profiles', 'profiles', [CompletionResultType]::ParameterValue, 'Print the profile names, one per line (what shell completion offers for `-p`)')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print the resolved profiles, secrets masked')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Validate every profile; with `--online`, also try one authenticated read each')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'sessionctl;config;path' {
+            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Config file (default: <config dir>/sessionctl/config.toml)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (default: <config dir>/sessionctl/config.toml)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress bar and no notices on stderr (security warnings and errors still show)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress bar and no notices on stderr (security warnings and errors still show)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'sessionctl;config;init' {
+            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Config file (default: <config dir>/sessionctl/config.toml)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (default: <config dir>/sessionctl/config.toml)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress bar and no notices on stderr (security warnings and errors still show)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress bar and no notices on stderr (security warnings and errors still show)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'sessionctl;config;profiles' {
             [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)')
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Config file (default: <config dir>/sessionctl/config.toml)')
@@ -247,12 +284,20 @@ Register-ArgumentCompleter -Native -CommandName 'sessionctl' -ScriptBlock {
         }
         'sessionctl;config;help' {
             [CompletionResult]::new('path', 'path', [CompletionResultType]::ParameterValue, 'Print the config file''s path')
+            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write a starter config file and print its path (never overwrites one)')
+            [CompletionResult]::new('profiles', 'profiles', [CompletionResultType]::ParameterValue, 'Print the profile names, one per line (what shell completion offers for `-p`)')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print the resolved profiles, secrets masked')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Validate every profile; with `--online`, also try one authenticated read each')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'sessionctl;config;help;path' {
+            break
+        }
+        'sessionctl;config;help;init' {
+            break
+        }
+        'sessionctl;config;help;profiles' {
             break
         }
         'sessionctl;config;help;show' {
@@ -305,11 +350,19 @@ Register-ArgumentCompleter -Native -CommandName 'sessionctl' -ScriptBlock {
         }
         'sessionctl;help;config' {
             [CompletionResult]::new('path', 'path', [CompletionResultType]::ParameterValue, 'Print the config file''s path')
+            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write a starter config file and print its path (never overwrites one)')
+            [CompletionResult]::new('profiles', 'profiles', [CompletionResultType]::ParameterValue, 'Print the profile names, one per line (what shell completion offers for `-p`)')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print the resolved profiles, secrets masked')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Validate every profile; with `--online`, also try one authenticated read each')
             break
         }
         'sessionctl;help;config;path' {
+            break
+        }
+        'sessionctl;help;config;init' {
+            break
+        }
+        'sessionctl;help;config;profiles' {
             break
         }
         'sessionctl;help;config;show' {

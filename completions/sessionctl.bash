@@ -43,8 +43,14 @@ _sessionctl() {
             sessionctl__subcmd__config,help)
                 cmd="sessionctl__subcmd__config__subcmd__help"
                 ;;
+            sessionctl__subcmd__config,init)
+                cmd="sessionctl__subcmd__config__subcmd__init"
+                ;;
             sessionctl__subcmd__config,path)
                 cmd="sessionctl__subcmd__config__subcmd__path"
+                ;;
+            sessionctl__subcmd__config,profiles)
+                cmd="sessionctl__subcmd__config__subcmd__profiles"
                 ;;
             sessionctl__subcmd__config,show)
                 cmd="sessionctl__subcmd__config__subcmd__show"
@@ -55,8 +61,14 @@ _sessionctl() {
             sessionctl__subcmd__config__subcmd__help,help)
                 cmd="sessionctl__subcmd__config__subcmd__help__subcmd__help"
                 ;;
+            sessionctl__subcmd__config__subcmd__help,init)
+                cmd="sessionctl__subcmd__config__subcmd__help__subcmd__init"
+                ;;
             sessionctl__subcmd__config__subcmd__help,path)
                 cmd="sessionctl__subcmd__config__subcmd__help__subcmd__path"
+                ;;
+            sessionctl__subcmd__config__subcmd__help,profiles)
+                cmd="sessionctl__subcmd__config__subcmd__help__subcmd__profiles"
                 ;;
             sessionctl__subcmd__config__subcmd__help,show)
                 cmd="sessionctl__subcmd__config__subcmd__help__subcmd__show"
@@ -85,8 +97,14 @@ _sessionctl() {
             sessionctl__subcmd__help__subcmd__config,check)
                 cmd="sessionctl__subcmd__help__subcmd__config__subcmd__check"
                 ;;
+            sessionctl__subcmd__help__subcmd__config,init)
+                cmd="sessionctl__subcmd__help__subcmd__config__subcmd__init"
+                ;;
             sessionctl__subcmd__help__subcmd__config,path)
                 cmd="sessionctl__subcmd__help__subcmd__config__subcmd__path"
+                ;;
+            sessionctl__subcmd__help__subcmd__config,profiles)
+                cmd="sessionctl__subcmd__help__subcmd__config__subcmd__profiles"
                 ;;
             sessionctl__subcmd__help__subcmd__config,show)
                 cmd="sessionctl__subcmd__help__subcmd__config__subcmd__show"
@@ -105,11 +123,11 @@ _sessionctl() {
             fi
             case "${prev}" in
                 --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(sessionctl config profiles 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 -p)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(sessionctl config profiles 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 --config)
@@ -165,11 +183,11 @@ _sessionctl() {
             fi
             case "${prev}" in
                 --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(sessionctl config profiles 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 -p)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(sessionctl config profiles 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 --config)
@@ -218,18 +236,18 @@ _sessionctl() {
             return 0
             ;;
         sessionctl__subcmd__config)
-            opts="-p -c -o -v -q -h -V --profile --config --output --verbose --quiet --help --version path show check help"
+            opts="-p -c -o -v -q -h -V --profile --config --output --verbose --quiet --help --version path init profiles show check help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(sessionctl config profiles 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 -p)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(sessionctl config profiles 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 --config)
@@ -285,11 +303,11 @@ _sessionctl() {
             fi
             case "${prev}" in
                 --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(sessionctl config profiles 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 -p)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(sessionctl config profiles 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 --config)
@@ -338,7 +356,7 @@ _sessionctl() {
             return 0
             ;;
         sessionctl__subcmd__config__subcmd__help)
-            opts="path show check help"
+            opts="path init profiles show check help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -379,7 +397,35 @@ _sessionctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        sessionctl__subcmd__config__subcmd__help__subcmd__init)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         sessionctl__subcmd__config__subcmd__help__subcmd__path)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sessionctl__subcmd__config__subcmd__help__subcmd__profiles)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -407,6 +453,66 @@ _sessionctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        sessionctl__subcmd__config__subcmd__init)
+            opts="-p -c -o -v -q -h -V --profile --config --output --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --profile)
+                    COMPREPLY=($(compgen -W "$(sessionctl config profiles 2>/dev/null)" -- "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -W "$(sessionctl config profiles 2>/dev/null)" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                -c)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json ndjson ids wide" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json ndjson ids wide" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         sessionctl__subcmd__config__subcmd__path)
             opts="-p -c -o -v -q -h -V --profile --config --output --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -415,11 +521,71 @@ _sessionctl() {
             fi
             case "${prev}" in
                 --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(sessionctl config profiles 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 -p)
+                    COMPREPLY=($(compgen -W "$(sessionctl config profiles 2>/dev/null)" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
                     COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                -c)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json ndjson ids wide" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json ndjson ids wide" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sessionctl__subcmd__config__subcmd__profiles)
+            opts="-p -c -o -v -q -h -V --profile --config --output --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --profile)
+                    COMPREPLY=($(compgen -W "$(sessionctl config profiles 2>/dev/null)" -- "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -W "$(sessionctl config profiles 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 --config)
@@ -475,11 +641,11 @@ _sessionctl() {
             fi
             case "${prev}" in
                 --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(sessionctl config profiles 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 -p)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(sessionctl config profiles 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 --config)
@@ -528,7 +694,7 @@ _sessionctl() {
             return 0
             ;;
         sessionctl__subcmd__delete)
-            opts="-f -y -p -c -o -v -q -h -V --file --idle-for --empty --all-profiles --where --concurrency --deadline --rate --dry-run --max --ignore-not-found --ignore-missing --journal --resume --metrics-file --wait-lock --no-lock --yes --wait --by-uuid --profile --config --output --verbose --quiet --help --version"
+            opts="-f -y -p -c -o -v -q -h -V --file --idle-for --empty --all-profiles --where --concurrency --deadline --rate --dry-run --max --ignore-not-found --ignore-missing --journal --resume --metrics-file --wait-lock --no-lock --yes --wait --timeout --by-uuid --profile --config --output --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -619,16 +785,16 @@ _sessionctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --wait)
+                --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(sessionctl config profiles 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 -p)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(sessionctl config profiles 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 --config)
@@ -753,11 +919,11 @@ _sessionctl() {
                     return 0
                     ;;
                 --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(sessionctl config profiles 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 -p)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(sessionctl config profiles 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 --config)
@@ -902,11 +1068,11 @@ _sessionctl() {
                     return 0
                     ;;
                 --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(sessionctl config profiles 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 -p)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(sessionctl config profiles 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 --config)
@@ -983,7 +1149,7 @@ _sessionctl() {
             return 0
             ;;
         sessionctl__subcmd__help__subcmd__config)
-            opts="path show check"
+            opts="path init profiles show check"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1010,7 +1176,35 @@ _sessionctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        sessionctl__subcmd__help__subcmd__config__subcmd__init)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         sessionctl__subcmd__help__subcmd__config__subcmd__path)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sessionctl__subcmd__help__subcmd__config__subcmd__profiles)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1132,11 +1326,11 @@ _sessionctl() {
                     return 0
                     ;;
                 --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(sessionctl config profiles 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 -p)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(sessionctl config profiles 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 --config)

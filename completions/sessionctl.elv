@@ -117,7 +117,7 @@ set edit:completion:arg-completer[sessionctl] = {|@words|
             cand --resume 'Run the job recorded in FILE again after a crash: sessions with an outcome there are not sent again, attempted ones without one are; the run is recorded in FILE too'
             cand --metrics-file 'Write the run''s metrics to PATH (Prometheus text format, atomically), for node_exporter''s textfile collector'
             cand --wait-lock 'If another run holds a profile''s lock, wait up to DUR for it instead of exiting 5'
-            cand --wait 'Zep v4: wait until each asynchronous delete task has finished (default 5m; `--wait=2m`)'
+            cand --timeout 'With `--wait`: how long to wait for the delete tasks (default 5m); a task still running then stays `accepted` (exit 1)'
             cand -p 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)'
             cand --profile 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)'
             cand -c 'Config file (default: <config dir>/sessionctl/config.toml)'
@@ -131,6 +131,7 @@ set edit:completion:arg-completer[sessionctl] = {|@words|
             cand --no-lock 'Take no per-profile run lock (two runs may then work the same sessions at once)'
             cand -y 'Do not ask for confirmation (required when stdin is not a terminal). Dangerous in the environment: `SESSIONCTL_YES=1` confirms every delete of that shell'
             cand --yes 'Do not ask for confirmation (required when stdin is not a terminal). Dangerous in the environment: `SESSIONCTL_YES=1` confirms every delete of that shell'
+            cand --wait 'Zep v4: wait until each asynchronous delete task has finished (for at most `--timeout`)'
             cand --by-uuid 'Zep v4: the IDs are thread UUIDs already; skip the lookup'
             cand -v 'Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything)'
             cand --verbose 'Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything)'
@@ -180,11 +181,45 @@ set edit:completion:arg-completer[sessionctl] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand path 'Print the config file''s path'
+            cand init 'Write a starter config file and print its path (never overwrites one)'
+            cand profiles 'Print the profile names, one per line (what shell completion offers for `-p`)'
             cand show 'Print the resolved profiles, secrets masked'
             cand check 'Validate every profile; with `--online`, also try one authenticated read each'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'sessionctl;config;path'= {
+            cand -p 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)'
+            cand --profile 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)'
+            cand -c 'Config file (default: <config dir>/sessionctl/config.toml)'
+            cand --config 'Config file (default: <config dir>/sessionctl/config.toml)'
+            cand -o 'Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only'
+            cand --output 'Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only'
+            cand -v 'Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything)'
+            cand --verbose 'Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything)'
+            cand -q 'No progress bar and no notices on stderr (security warnings and errors still show)'
+            cand --quiet 'No progress bar and no notices on stderr (security warnings and errors still show)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'sessionctl;config;init'= {
+            cand -p 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)'
+            cand --profile 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)'
+            cand -c 'Config file (default: <config dir>/sessionctl/config.toml)'
+            cand --config 'Config file (default: <config dir>/sessionctl/config.toml)'
+            cand -o 'Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only'
+            cand --output 'Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only'
+            cand -v 'Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything)'
+            cand --verbose 'Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything)'
+            cand -q 'No progress bar and no notices on stderr (security warnings and errors still show)'
+            cand --quiet 'No progress bar and no notices on stderr (security warnings and errors still show)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'sessionctl;config;profiles'= {
             cand -p 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)'
             cand --profile 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)'
             cand -c 'Config file (default: <config dir>/sessionctl/config.toml)'
@@ -235,11 +270,17 @@ set edit:completion:arg-completer[sessionctl] = {|@words|
         }
         &'sessionctl;config;help'= {
             cand path 'Print the config file''s path'
+            cand init 'Write a starter config file and print its path (never overwrites one)'
+            cand profiles 'Print the profile names, one per line (what shell completion offers for `-p`)'
             cand show 'Print the resolved profiles, secrets masked'
             cand check 'Validate every profile; with `--online`, also try one authenticated read each'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'sessionctl;config;help;path'= {
+        }
+        &'sessionctl;config;help;init'= {
+        }
+        &'sessionctl;config;help;profiles'= {
         }
         &'sessionctl;config;help;show'= {
         }
@@ -282,10 +323,16 @@ set edit:completion:arg-completer[sessionctl] = {|@words|
         }
         &'sessionctl;help;config'= {
             cand path 'Print the config file''s path'
+            cand init 'Write a starter config file and print its path (never overwrites one)'
+            cand profiles 'Print the profile names, one per line (what shell completion offers for `-p`)'
             cand show 'Print the resolved profiles, secrets masked'
             cand check 'Validate every profile; with `--online`, also try one authenticated read each'
         }
         &'sessionctl;help;config;path'= {
+        }
+        &'sessionctl;help;config;init'= {
+        }
+        &'sessionctl;help;config;profiles'= {
         }
         &'sessionctl;help;config;show'= {
         }

@@ -24,7 +24,7 @@ function __fish_sessionctl_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c sessionctl -n "__fish_sessionctl_needs_command" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r
+complete -c sessionctl -n "__fish_sessionctl_needs_command" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r -f -a "(sessionctl config profiles 2>/dev/null)"
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -s c -l config -d 'Config file (default: <config dir>/sessionctl/config.toml)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -s o -l output -d 'Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only' -r -f -a "table\t'A table for people'
 json\t'One JSON document when the run is over'
@@ -52,7 +52,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -l journal -d
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -l resume -d 'Run the job recorded in FILE again after a crash: sessions with an outcome there are not sent again, attempted ones without one are; the run is recorded in FILE too' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -l metrics-file -d 'Write the run\'s metrics to PATH (Prometheus text format, atomically), for node_exporter\'s textfile collector' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -l wait-lock -d 'If another run holds a profile\'s lock, wait up to DUR for it instead of exiting 5' -r
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r -f -a "(sessionctl config profiles 2>/dev/null)"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -s c -l config -d 'Config file (default: <config dir>/sessionctl/config.toml)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -s o -l output -d 'Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only' -r -f -a "table\t'A table for people'
 json\t'One JSON document when the run is over'
@@ -79,7 +79,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l resum
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l metrics-file -d 'Write the run\'s metrics to PATH (Prometheus text format, atomically), for node_exporter\'s textfile collector' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l wait-lock -d 'If another run holds a profile\'s lock, wait up to DUR for it instead of exiting 5' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l older-than -d 'Act on every live session created (started) longer ago than this, people in it or not: a policy for over-long meetings, never implied by `--idle-for`' -r
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r -f -a "(sessionctl config profiles 2>/dev/null)"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -s c -l config -d 'Config file (default: <config dir>/sessionctl/config.toml)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -s o -l output -d 'Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only' -r -f -a "table\t'A table for people'
 json\t'One JSON document when the run is over'
@@ -107,8 +107,8 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l journal
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l resume -d 'Run the job recorded in FILE again after a crash: sessions with an outcome there are not sent again, attempted ones without one are; the run is recorded in FILE too' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l metrics-file -d 'Write the run\'s metrics to PATH (Prometheus text format, atomically), for node_exporter\'s textfile collector' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l wait-lock -d 'If another run holds a profile\'s lock, wait up to DUR for it instead of exiting 5' -r
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l wait -d 'Zep v4: wait until each asynchronous delete task has finished (default 5m; `--wait=2m`)' -r
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l timeout -d 'With `--wait`: how long to wait for the delete tasks (default 5m); a task still running then stays `accepted` (exit 1)' -r
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r -f -a "(sessionctl config profiles 2>/dev/null)"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -s c -l config -d 'Config file (default: <config dir>/sessionctl/config.toml)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -s o -l output -d 'Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only' -r -f -a "table\t'A table for people'
 json\t'One JSON document when the run is over'
@@ -120,6 +120,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l all-pro
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l ignore-missing -l ignore-not-found -d 'Treat sessions that do not exist as done (exit 0)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l no-lock -d 'Take no per-profile run lock (two runs may then work the same sessions at once)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -s y -l yes -d 'Do not ask for confirmation (required when stdin is not a terminal). Dangerous in the environment: `SESSIONCTL_YES=1` confirms every delete of that shell'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l wait -d 'Zep v4: wait until each asynchronous delete task has finished (for at most `--timeout`)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l by-uuid -d 'Zep v4: the IDs are thread UUIDs already; skip the lookup'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -s v -l verbose -d 'Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -s q -l quiet -d 'No progress bar and no notices on stderr (security warnings and errors still show)'
@@ -129,7 +130,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l idle-for 
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l older-than -d 'Only sessions created longer ago than this' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l limit -d 'Stop after this many sessions' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l where -d 'Only sessions where FIELD=VALUE, FIELD!=VALUE or FIELD~=GLOB (repeatable: all must hold). Fields: user, room, agent, channel, thread, id, metadata.KEY, as each provider has them (README: Selecting sessions)' -r
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r -f -a "(sessionctl config profiles 2>/dev/null)"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -s c -l config -d 'Config file (default: <config dir>/sessionctl/config.toml)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -s o -l output -d 'Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only' -r -f -a "table\t'A table for people'
 json\t'One JSON document when the run is over'
@@ -143,22 +144,24 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -s v -l verb
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -s q -l quiet -d 'No progress bar and no notices on stderr (security warnings and errors still show)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -s V -l version -d 'Print version'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path show check help" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path show check help" -s c -l config -d 'Config file (default: <config dir>/sessionctl/config.toml)' -r -F
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path show check help" -s o -l output -d 'Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only' -r -f -a "table\t'A table for people'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path init profiles show check help" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r -f -a "(sessionctl config profiles 2>/dev/null)"
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path init profiles show check help" -s c -l config -d 'Config file (default: <config dir>/sessionctl/config.toml)' -r -F
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path init profiles show check help" -s o -l output -d 'Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only' -r -f -a "table\t'A table for people'
 json\t'One JSON document when the run is over'
 ndjson\t'One JSON object per line, printed as each session finishes'
 ids\t'Session IDs, one per line (for `list`), to pipe into `end-many -`; with `--all-profiles`, `profile<TAB>id`'
 wide\t'The table plus the fields `--where` selects on: user, room, agent, channel, metadata (for `list`)'"
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path show check help" -s v -l verbose -d 'Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything)'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path show check help" -s q -l quiet -d 'No progress bar and no notices on stderr (security warnings and errors still show)'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path show check help" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path show check help" -s V -l version -d 'Print version'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path show check help" -f -a "path" -d 'Print the config file\'s path'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path show check help" -f -a "show" -d 'Print the resolved profiles, secrets masked'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path show check help" -f -a "check" -d 'Validate every profile; with `--online`, also try one authenticated read each'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path show check help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from path" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path init profiles show check help" -s v -l verbose -d 'Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything)'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path init profiles show check help" -s q -l quiet -d 'No progress bar and no notices on stderr (security warnings and errors still show)'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path init profiles show check help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path init profiles show check help" -s V -l version -d 'Print version'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path init profiles show check help" -f -a "path" -d 'Print the config file\'s path'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path init profiles show check help" -f -a "init" -d 'Write a starter config file and print its path (never overwrites one)'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path init profiles show check help" -f -a "profiles" -d 'Print the profile names, one per line (what shell completion offers for `-p`)'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path init profiles show check help" -f -a "show" -d 'Print the resolved profiles, secrets masked'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path init profiles show check help" -f -a "check" -d 'Validate every profile; with `--online`, also try one authenticated read each'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path init profiles show check help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from path" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r -f -a "(sessionctl config profiles 2>/dev/null)"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from path" -s c -l config -d 'Config file (default: <config dir>/sessionctl/config.toml)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from path" -s o -l output -d 'Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only' -r -f -a "table\t'A table for people'
 json\t'One JSON document when the run is over'
@@ -169,7 +172,29 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from path" -s q -l quiet -d 'No progress bar and no notices on stderr (security warnings and errors still show)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from path" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from path" -s V -l version -d 'Print version'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from show" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from init" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r -f -a "(sessionctl config profiles 2>/dev/null)"
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from init" -s c -l config -d 'Config file (default: <config dir>/sessionctl/config.toml)' -r -F
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from init" -s o -l output -d 'Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only' -r -f -a "table\t'A table for people'
+json\t'One JSON document when the run is over'
+ndjson\t'One JSON object per line, printed as each session finishes'
+ids\t'Session IDs, one per line (for `list`), to pipe into `end-many -`; with `--all-profiles`, `profile<TAB>id`'
+wide\t'The table plus the fields `--where` selects on: user, room, agent, channel, metadata (for `list`)'"
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from init" -s v -l verbose -d 'Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything)'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from init" -s q -l quiet -d 'No progress bar and no notices on stderr (security warnings and errors still show)'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from init" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from init" -s V -l version -d 'Print version'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from profiles" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r -f -a "(sessionctl config profiles 2>/dev/null)"
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from profiles" -s c -l config -d 'Config file (default: <config dir>/sessionctl/config.toml)' -r -F
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from profiles" -s o -l output -d 'Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only' -r -f -a "table\t'A table for people'
+json\t'One JSON document when the run is over'
+ndjson\t'One JSON object per line, printed as each session finishes'
+ids\t'Session IDs, one per line (for `list`), to pipe into `end-many -`; with `--all-profiles`, `profile<TAB>id`'
+wide\t'The table plus the fields `--where` selects on: user, room, agent, channel, metadata (for `list`)'"
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from profiles" -s v -l verbose -d 'Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything)'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from profiles" -s q -l quiet -d 'No progress bar and no notices on stderr (security warnings and errors still show)'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from profiles" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from profiles" -s V -l version -d 'Print version'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from show" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r -f -a "(sessionctl config profiles 2>/dev/null)"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from show" -s c -l config -d 'Config file (default: <config dir>/sessionctl/config.toml)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only' -r -f -a "table\t'A table for people'
 json\t'One JSON document when the run is over'
@@ -180,7 +205,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from show" -s q -l quiet -d 'No progress bar and no notices on stderr (security warnings and errors still show)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from check" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from check" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r -f -a "(sessionctl config profiles 2>/dev/null)"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from check" -s c -l config -d 'Config file (default: <config dir>/sessionctl/config.toml)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from check" -s o -l output -d 'Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only' -r -f -a "table\t'A table for people'
 json\t'One JSON document when the run is over'
@@ -193,10 +218,12 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from check" -s V -l version -d 'Print version'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "path" -d 'Print the config file\'s path'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "init" -d 'Write a starter config file and print its path (never overwrites one)'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "profiles" -d 'Print the profile names, one per line (what shell completion offers for `-p`)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "show" -d 'Print the resolved profiles, secrets masked'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "check" -d 'Validate every profile; with `--online`, also try one authenticated read each'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r -f -a "(sessionctl config profiles 2>/dev/null)"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -s c -l config -d 'Config file (default: <config dir>/sessionctl/config.toml)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -s o -l output -d 'Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only' -r -f -a "table\t'A table for people'
 json\t'One JSON document when the run is over'
@@ -215,5 +242,8 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fi
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from end end-many delete list config completions help" -f -a "completions" -d 'Print a shell completion script'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from end end-many delete list config completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "path" -d 'Print the config file\'s path'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "init" -d 'Write a starter config file and print its path (never overwrites one)'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "profiles" -d 'Print the profile names, one per line (what shell completion offers for `-p`)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "show" -d 'Print the resolved profiles, secrets masked'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "check" -d 'Validate every profile; with `--online`, also try one authenticated read each'
+complete -c sessionctl -n 'string match -qr -- "^(-p|--profile)\$" (commandline -opc)[-1]' -f -a "(sessionctl config profiles 2>/dev/null)" -d 'Profile'

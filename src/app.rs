@@ -8,8 +8,6 @@ mod sessions;
 
 use std::sync::Arc;
 
-use clap::CommandFactory;
-
 use crate::cli::{Cli, Command, ConfigAction, OutputFormat, RunArgs};
 use crate::client::pacer::Holds;
 use crate::config::{Config, ConfigError, Profile};
@@ -71,6 +69,9 @@ pub enum AppError {
     /// A journal or metrics file could not be written.
     #[error("{0}")]
     Report(String),
+    /// The user said no at the delete prompt: not an error, but nothing was done.
+    #[error("nothing deleted (not confirmed)")]
+    Declined,
 }
 
 impl AppError {
@@ -83,6 +84,16 @@ impl AppError {
             AppError::Locked(_) => Exit::Locked,
             AppError::Lock(_) => Exit::Usage,
             AppError::Report(_) => Exit::Partial,
+            // As gh does for a declined prompt: 2, with usage errors, since nothing was sent.
+            AppError::Declined => Exit::Usage,
+        }
+    }
+
+    /// How the message is introduced: `error: …`, except for a choice the user made.
+    pub fn label(&self) -> &'static str {
+        match self {
+            AppError::Declined => "",
+            _ => "error: ",
         }
     }
 }
@@ -96,11 +107,9 @@ pub fn run_offline(cli: &Cli) -> Option<Result<Exit, AppError>> {
     match &cli.command {
         Command::Completions { shell } => {
             // Generated into memory first: clap_complete panics if stdout cannot be written.
-            let mut script = Vec::new();
-            clap_complete::generate(*shell, &mut Cli::command(), "sessionctl", &mut script);
-            let text = String::from_utf8_lossy(&script);
+            let script = crate::completion::script(*shell);
             Some(
-                output::print_text(text.trim_end())
+                output::print_text(script.trim_end())
                     .map(|()| Exit::Ok)
                     .map_err(AppError::Output),
             )
@@ -115,6 +124,12 @@ pub fn run_offline(cli: &Cli) -> Option<Result<Exit, AppError>> {
                 })
                 .map(|()| Exit::Ok),
         ),
+        Command::Config {
+            action: ConfigAction::Init,
+        } => Some(config_cmd::init(cli)),
+        Command::Config {
+            action: ConfigAction::Profiles,
+        } => Some(config_cmd::profiles(cli)),
         _ => None,
     }
 }
@@ -156,10 +171,11 @@ pub async fn run(cli: Cli) -> Result<Exit, AppError> {
             bulk,
             yes,
             wait,
+            timeout,
             by_uuid,
         } => {
             let opts = Options {
-                wait: *wait,
+                wait: wait.then(|| timeout.unwrap_or(crate::cli::DEFAULT_WAIT_TIMEOUT)),
                 by_uuid: *by_uuid,
                 ..Options::default()
             };
@@ -346,10 +362,36 @@ fn header<T>(all: bool, ready: &[(Profile, T)]) -> output::Header {
     }
 }
 
-fn cutoff(d: std::time::Duration) -> Result<jiff::Timestamp, AppError> {
+/// The run's "now" (`SESSIONCTL_NOW`, else the clock): read once, before anything is sent,
+/// so that a value that does not parse is a usage error (exit 2) for every command.
+fn now() -> Result<jiff::Timestamp, AppError> {
+    stale::now().map_err(usage)
+}
+
+/// The instant `d` before `now`.
+fn cutoff(now: jiff::Timestamp, d: std::time::Duration) -> Result<jiff::Timestamp, AppError> {
     let span = jiff::SignedDuration::try_from(d).map_err(|e| usage(format!("duration: {e}")))?;
-    stale::now()
-        .map_err(usage)?
-        .checked_sub(span)
+    now.checked_sub(span)
         .map_err(|e| usage(format!("duration too long: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Exit;
+
+    #[test]
+    fn the_documented_exit_codes_are_the_ones_made() {
+        let made = [
+            Exit::Ok,
+            Exit::Partial,
+            Exit::Usage,
+            Exit::Auth,
+            Exit::OverCap,
+            Exit::Locked,
+            Exit::Interrupted,
+        ]
+        .map(|e| e as u8);
+        let documented: Vec<u8> = crate::cli::EXIT_CODES.iter().map(|(c, _)| *c).collect();
+        assert_eq!(documented, made);
+    }
 }

@@ -1,13 +1,13 @@
 //! The command-line interface: every flag and subcommand, and nothing else.
 //!
 //! The names here are a contract that operators' scripts and cron lines rely on; the
-//! generated completions and man page (in `completions/`) are checked against this file.
+//! generated completions and man pages (in `completions/`) are checked against this file.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgAction, Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 /// End and delete sessions on Zep, Digital Samba and elizaOS messaging servers.
 #[derive(Debug, Parser)]
@@ -17,12 +17,7 @@ use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
     propagate_version = true,
     max_term_width = 100
 )]
-#[command(
-    after_help = "Exit codes: 0 all ok, 1 some session failed, was not found or was skipped \
-at the deadline, 2 usage or configuration error, 3 authentication refused, 4 over the cap \
-(--max, max_per_run): nothing sent, 5 another run holds the profile's lock: nothing sent, \
-130 interrupted."
-)]
+#[command(after_help = exit_codes_help())]
 pub struct Cli {
     /// Profile to use (default: `default_profile` in the config file, else the built-in `local`).
     #[arg(
@@ -68,9 +63,151 @@ pub struct Cli {
 
     #[command(subcommand)]
     pub command: Command,
+
+    /// Where `--profile` and `--config` came from (the command line or the environment), for
+    /// `config show`.
+    #[arg(skip)]
+    pub origins: Origins,
+}
+
+/// Where a global option's value came from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Origin {
+    #[default]
+    Unset,
+    CommandLine,
+    Environment,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Origins {
+    pub profile: Origin,
+    pub config: Origin,
+}
+
+/// The exit codes, as `--help`, the man page and the README give them (scripts and alerts
+/// depend on them; `app::Exit` is the code that makes them).
+pub const EXIT_CODES: &[(u8, &str)] = &[
+    (
+        0,
+        "all ok: every session ended, deleted or already ended (not found too, with --ignore-missing)",
+    ),
+    (
+        1,
+        "a session failed, was not found or was skipped at the deadline; --wait ran out; a list failed",
+    ),
+    (
+        2,
+        "usage or configuration error, or a delete declined at its prompt: nothing was sent",
+    ),
+    (3, "the provider refused the credentials (401/403)"),
+    (4, "over a cap (--max, max_per_run): nothing was sent"),
+    (5, "another run holds the profile's lock: nothing was sent"),
+    (
+        130,
+        "interrupted (Ctrl-C, SIGTERM): results so far are printed, the rest are skipped",
+    ),
+];
+
+/// What the man page says beyond the flags: the variables sessionctl reads, its files, and
+/// examples (each a comment and a command line). The README says the same at length.
+pub mod man {
+    pub const ENVIRONMENT: &[(&str, &str)] = &[
+        ("SESSIONCTL_CONFIG", "The config file, as --config."),
+        ("SESSIONCTL_PROFILE", "The profile, as --profile."),
+        ("SESSIONCTL_OUTPUT", "The output format, as --output."),
+        (
+            "SESSIONCTL_YES",
+            "1 confirms every delete of that environment, as delete --yes. Dangerous: set it only \
+             in the one job that needs it.",
+        ),
+        (
+            "SESSIONCTL_LOCK_DIR",
+            "Where the per-profile run locks are (default: $XDG_RUNTIME_DIR/sessionctl, else \
+             ~/.cache/sessionctl/locks).",
+        ),
+        (
+            "SESSIONCTL_NOW",
+            "An RFC 3339 time that --idle-for and --older-than take as now, to replay a sweep \
+             (a test clock). A value that does not parse is a usage error (exit 2).",
+        ),
+        ("NO_COLOR", "Set and not empty: tables have no colour."),
+        (
+            "COLUMNS",
+            "The width tables fit on a terminal that reports none (else 80).",
+        ),
+        (
+            "XDG_CONFIG_HOME",
+            "Where the config file is looked for (default ~/.config).",
+        ),
+    ];
+
+    pub const FILES: &[(&str, &str)] = &[
+        (
+            "~/.config/sessionctl/config.toml",
+            "The config file on Linux (the platform's config directory elsewhere; `sessionctl \
+             config path` prints it, `sessionctl config init` writes a starter). A profile's keys \
+             come from the variable its api_key_env names, the command api_key_cmd runs, or \
+             api_key in the file (which then must not be readable by others).",
+        ),
+        (
+            "$XDG_RUNTIME_DIR/sessionctl/PROFILE.lock",
+            "A run's lock on a profile: the kernel's flock, released when the run ends or dies.",
+        ),
+    ];
+
+    pub const EXAMPLES: &[(&str, &str)] = &[
+        (
+            "End three sessions on the default profile:",
+            "sessionctl end-many s1 s2 s3",
+        ),
+        (
+            "What a sweep of sessions idle for 2 hours would end, and why:",
+            "sessionctl -p prod end-many --idle-for 2h --dry-run",
+        ),
+        (
+            "From cron: every profile, 200 sessions at most, NDJSON records, a journal to resume:",
+            "sessionctl -q -o ndjson end-many --idle-for 2h --all-profiles --max 200 --journal \
+             /var/lib/sessionctl/journal.ndjson",
+        ),
+        (
+            "IDs from a pipe, each line `profile<TAB>id`:",
+            "sessionctl list --all-profiles --idle-for 2h -o ids | sessionctl end-many \
+             --all-profiles -",
+        ),
+        (
+            "Delete Zep v4 threads and wait for the delete tasks:",
+            "sessionctl -p zep-threads delete t-1 t-2 --yes --wait --timeout 2m",
+        ),
+    ];
+}
+
+fn exit_codes_help() -> String {
+    let lines: Vec<String> = EXIT_CODES
+        .iter()
+        .map(|(code, meaning)| format!("  {code:<4} {meaning}"))
+        .collect();
+    format!("Exit codes:\n{}", lines.join("\n"))
 }
 
 impl Cli {
+    /// Parses the process's arguments (exiting with clap's message and code 2 on a mistake),
+    /// noting where the global options came from.
+    pub fn parse_with_origins() -> Cli {
+        let matches = Cli::command().get_matches();
+        let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+        let origin = |id: &str| match matches.value_source(id) {
+            Some(clap::parser::ValueSource::CommandLine) => Origin::CommandLine,
+            Some(clap::parser::ValueSource::EnvVariable) => Origin::Environment,
+            _ => Origin::Unset,
+        };
+        cli.origins = Origins {
+            profile: origin("profile"),
+            config: origin("config"),
+        };
+        cli
+    }
+
     /// The profile asked for; an empty `SESSIONCTL_PROFILE=` counts as unset.
     pub fn profile_name(&self) -> Option<&str> {
         self.profile.as_deref().filter(|p| !p.is_empty())
@@ -128,10 +265,14 @@ pub enum Command {
         #[arg(short, long, env = "SESSIONCTL_YES", hide_env_values = true,
               action = ArgAction::SetTrue, value_parser = clap::builder::FalseyValueParser::new())]
         yes: bool,
-        /// Zep v4: wait until each asynchronous delete task has finished (default 5m; `--wait=2m`).
-        #[arg(long, value_name = "TIMEOUT", num_args = 0..=1, default_missing_value = "5m",
-              value_parser = parse_duration)]
-        wait: Option<Duration>,
+        /// Zep v4: wait until each asynchronous delete task has finished (for at most
+        /// `--timeout`).
+        #[arg(long)]
+        wait: bool,
+        /// With `--wait`: how long to wait for the delete tasks (default 5m); a task still
+        /// running then stays `accepted` (exit 1).
+        #[arg(long, value_name = "DUR", value_parser = parse_duration, requires = "wait")]
+        timeout: Option<Duration>,
         /// Zep v4: the IDs are thread UUIDs already; skip the lookup.
         #[arg(long)]
         by_uuid: bool,
@@ -273,6 +414,13 @@ pub struct ListArgs {
 pub enum ConfigAction {
     /// Print the config file's path.
     Path,
+    /// Write a starter config file and print its path (never overwrites one).
+    ///
+    /// The file goes to `--config PATH`, else the default path (see `config path`); it is
+    /// small, valid and commented, with the common profiles ready to uncomment.
+    Init,
+    /// Print the profile names, one per line (what shell completion offers for `-p`).
+    Profiles,
     /// Print the resolved profiles, secrets masked.
     Show,
     /// Validate every profile; with `--online`, also try one authenticated read each.
@@ -285,10 +433,12 @@ pub enum ConfigAction {
 
 pub use crate::units::{MAX_DURATION, Rate, parse_duration, parse_rate};
 
+/// How long `delete --wait` waits for Zep v4 delete tasks without `--timeout`.
+pub const DEFAULT_WAIT_TIMEOUT: Duration = Duration::from_secs(5 * 60);
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory;
 
     #[test]
     fn cli_definition_is_consistent() {

@@ -21,6 +21,37 @@ use crate::units::Rate;
 /// an elizaOS messaging server on this machine, so the tool works with no config at all.
 pub const BUILTIN_PROFILE: &str = "local";
 
+/// What `sessionctl config init` writes: a small, valid file to start from, with the
+/// commonest profiles commented out. `config.example.toml` documents every key.
+pub const STARTER: &str = r#"# sessionctl configuration, written by `sessionctl config init`.
+# Every key is documented in config.example.toml (in the sessionctl sources). Check this file
+# with `sessionctl config check`; see what it resolves to with `sessionctl config show`.
+#
+# A command uses --profile NAME, else $SESSIONCTL_PROFILE, else default_profile below.
+
+default_profile = "local"
+
+# An elizaOS server on this machine (what the built-in `local` profile is without a file).
+[profiles.local]
+provider = "messaging"
+base_url = "http://localhost:3000"
+# api_key_env = "ELIZA_SERVER_AUTH_TOKEN"   # if the server sets ELIZA_SERVER_AUTH_TOKEN
+
+# Zep: api_version 2 (memory sessions, the default), 3 or 4 (threads).
+# [profiles.zep]
+# provider = "zep"
+# api_version = 2
+# api_key_env = "ZEP_API_KEY"     # or api_key_cmd = "pass show zep" (run without a shell)
+# max_per_run = 200               # a run that would act on more sends nothing (exit 4)
+
+# Digital Samba.
+# [profiles.samba]
+# provider = "digital-samba"
+# team_id = "your-team-id"
+# api_key_env = "DIGITAL_SAMBA_DEVELOPER_KEY"
+# max_per_run = 200
+"#;
+
 /// How long `api_key_cmd` may take to print the key unless `api_key_cmd_timeout` says otherwise.
 pub const DEFAULT_KEY_CMD_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -88,8 +119,7 @@ struct RawProfile {
     #[serde(default, deserialize_with = "de_duration")]
     deadline: Option<Duration>,
     max_per_run: Option<u64>,
-    #[serde(default)]
-    allow_http: bool,
+    allow_http: Option<bool>,
 }
 
 fn de_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
@@ -255,6 +285,10 @@ pub struct Profile {
     /// The most sessions one run may act on here; a run that would act on more sends
     /// nothing (exit 4). A blast-radius cap against a wrong profile or a bad timestamp.
     pub max_per_run: Option<u64>,
+    /// Plain http to a non-loopback host is allowed (keys then travel in clear).
+    pub allow_http: bool,
+    /// The keys this profile leaves to their defaults (for `config show`).
+    pub defaulted: Vec<&'static str>,
 }
 
 /// Largest `batch_size` accepted: bigger bulk bodies only invite 413s.
@@ -272,6 +306,20 @@ impl Profile {
 
     fn validate(name: &str, raw: RawProfile) -> Result<Profile, ConfigError> {
         let bad = |m: String| ConfigError::invalid(name, m);
+        let defaulted = [
+            ("api_version", raw.api_version.is_none()),
+            ("base_url", raw.base_url.is_none()),
+            ("timeout", raw.timeout.is_none()),
+            ("concurrency", raw.concurrency.is_none()),
+            ("batch_size", raw.batch_size.is_none()),
+            ("retries", raw.retries.is_none()),
+            ("max_backoff", raw.max_backoff.is_none()),
+            ("allow_http", raw.allow_http.is_none()),
+        ]
+        .into_iter()
+        .filter_map(|(key, unset)| unset.then_some(key))
+        .collect();
+        let allow_http = raw.allow_http.unwrap_or(false);
         let spec = provider::spec(&raw.provider).ok_or_else(|| {
             bad(format!(
                 "unknown provider `{}` (known: {})",
@@ -303,7 +351,7 @@ impl Profile {
             Some(s) => s,
             None => (spec.default_base_url)(api_version).to_owned(),
         };
-        let base_url = check_base_url(&base_url, raw.allow_http).map_err(bad)?;
+        let base_url = check_base_url(&base_url, allow_http).map_err(bad)?;
 
         let key = match (raw.api_key, raw.api_key_env, raw.api_key_cmd) {
             (None, None, None) => KeySource::None,
@@ -379,6 +427,8 @@ impl Profile {
             rate,
             deadline: raw.deadline,
             max_per_run: raw.max_per_run,
+            allow_http,
+            defaulted,
         })
     }
 }
@@ -581,6 +631,31 @@ mod tests {
         let msg = err.to_string();
         assert!(msg.starts_with("c.toml:3:1:"), "{msg}");
         assert!(msg.contains("colour"), "{msg}");
+    }
+
+    #[test]
+    fn the_starter_file_is_valid_and_uses_local() {
+        let c = parse(STARTER).unwrap();
+        assert_eq!(c.default_profile.as_deref(), Some(BUILTIN_PROFILE));
+        assert_eq!(c.profiles[BUILTIN_PROFILE].spec.name, "messaging");
+        // Its commented-out profiles are valid once uncommented.
+        let uncommented = STARTER
+            .replace("\n# [", "\n[")
+            .replace("\n# provider", "\nprovider");
+        let uncommented: String = uncommented
+            .lines()
+            .map(|l| match l.strip_prefix("# ") {
+                Some(rest)
+                    if rest.contains(" = ") && !rest.starts_with("api_key_env = \"ELIZA") =>
+                {
+                    rest
+                }
+                _ => l,
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        let c = parse(&uncommented).unwrap_or_else(|e| panic!("{e}\n{uncommented}"));
+        assert_eq!(c.profiles.len(), 3, "{uncommented}");
     }
 
     #[test]

@@ -6,6 +6,7 @@
 pub mod app;
 pub mod cli;
 pub mod client;
+pub mod completion;
 pub mod config;
 pub mod ids;
 pub mod journal;

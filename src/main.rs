@@ -1,12 +1,11 @@
 use std::io::Write;
 
-use clap::Parser;
 use sessionctl::app::{self, AppError};
 use sessionctl::cli::Cli;
 
 fn main() {
     // clap prints usage errors itself and exits with 2, which is our usage code too.
-    let cli = Cli::parse();
+    let cli = Cli::parse_with_origins();
     init_logging(cli.verbose);
     let result = app::run_offline(&cli).unwrap_or_else(|| {
         // One thread is plenty: the work is waiting on the network, and it keeps CPU use
@@ -25,7 +24,7 @@ fn main() {
     let code = match result {
         Ok(exit) => exit,
         Err(e) => {
-            sessionctl::output::warn(format_args!("error: {e}"));
+            sessionctl::output::warn(format_args!("{}{e}", e.label()));
             e.exit()
         }
     };

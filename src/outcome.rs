@@ -114,6 +114,10 @@ pub struct SessionResult {
     /// When the outcome was known (RFC 3339), stamped as it is reported.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub at: Option<String>,
+    /// Where its ID came in the run's input (as read or listed), so that what is printed at
+    /// the end can be in that order; results arrive as they finish. Not part of the output.
+    #[serde(skip)]
+    pub seq: u64,
 }
 
 impl SessionResult {
@@ -131,6 +135,7 @@ impl SessionResult {
             note: None,
             abandoned: false,
             at: None,
+            seq: 0,
         }
     }
 

@@ -74,12 +74,18 @@ impl ResultSink {
                     let _ = write!(w, " ({why})");
                 }
             };
+            let done = |s: &ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = w.write_str(&sessions_done(s.pos()));
+            };
+            let rate = |s: &ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = w.write_str(&per_second(s.per_sec()));
+            };
             bar.set_style(
-                ProgressStyle::with_template(
-                    "{spinner} {pos} sessions done, {per_sec} [{elapsed}] {msg}{hold}",
-                )
-                .expect("template is valid")
-                .with_key("hold", hold),
+                ProgressStyle::with_template("{spinner} {done}, {rate} [{elapsed}] {msg}{hold}")
+                    .expect("template is valid")
+                    .with_key("done", done)
+                    .with_key("rate", rate)
+                    .with_key("hold", hold),
             );
             // Redraws while a long wait lets nothing finish, so the countdown moves.
             bar.enable_steady_tick(std::time::Duration::from_millis(250));
@@ -101,6 +107,24 @@ impl ResultSink {
             progress,
             stdout_gone: false,
         }
+    }
+}
+
+/// `1 session done`, `12 sessions done`.
+fn sessions_done(n: u64) -> String {
+    match n {
+        1 => "1 session done".to_owned(),
+        n => format!("{n} sessions done"),
+    }
+}
+
+/// A rate as people read it: whole numbers from 10/s up (`379/s`), one decimal below
+/// (`0.4/s`, what a rate-limited run does).
+fn per_second(rate: f64) -> String {
+    match rate {
+        r if !r.is_finite() || r <= 0.0 => "0/s".to_owned(),
+        r if r < 9.95 => format!("{r:.1}/s"),
+        r => format!("{r:.0}/s"),
     }
 }
 
@@ -215,6 +239,13 @@ impl Sink for ResultSink {
         }
     }
 
+    fn notice(&mut self, text: &str) {
+        match &self.progress {
+            Some(bar) => bar.suspend(|| eprintln!("{text}")),
+            None => eprintln!("{text}"),
+        }
+    }
+
     fn profile_error(&mut self, error: &ProfileError) -> io::Result<()> {
         self.profile_errors.push(error.clone());
         if self.format != OutputFormat::Ndjson {
@@ -235,6 +266,10 @@ impl Sink for ResultSink {
         if matches!(self.format, OutputFormat::Json | OutputFormat::Ids) {
             self.json_head()?;
         }
+        // A table is printed at the end, so in input order (stable: what was reported before
+        // anything was sent, such as a sweep's unjudgeable rows, keeps its place first). The
+        // JSON document streams, as NDJSON does: completion order.
+        self.kept.sort_by_key(|r| r.seq);
         #[derive(Serialize)]
         struct Tail<'a> {
             #[serde(skip_serializing_if = "<[ProfileError]>::is_empty")]
@@ -334,13 +369,26 @@ pub fn escape(text: &str) -> std::borrow::Cow<'_, str> {
     if !text.chars().any(char::is_control) {
         return text.into();
     }
+    escape_but(text, |_| false).into()
+}
+
+/// Lines of text with every control character but the line ends escaped.
+pub fn escaped(text: &str) -> String {
+    escape_but(text, |c| c == '\n')
+}
+
+/// One line of text with every control character escaped, line ends too.
+pub fn escaped_line(text: &str) -> String {
+    escape(text).into_owned()
+}
+
+fn escape_but(text: &str, keep: impl Fn(char) -> bool) -> String {
     text.chars()
-        .map(|c| match c.is_control() {
+        .map(|c| match c.is_control() && !keep(c) {
             true => c.escape_default().to_string(),
             false => c.to_string(),
         })
-        .collect::<String>()
-        .into()
+        .collect()
 }
 
 /// One line on stderr, `sessionctl: ` and `message` with its control characters escaped.
@@ -379,7 +427,21 @@ fn new_table(header: Vec<&str>) -> Table {
         .load_style(presets::UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic)
         .set_header(header);
+    // A terminal may report no width at all (`stty size` says `0 0` under some `script`s,
+    // serial consoles and containers): comfy-table would then squeeze every column down to
+    // one character. Off a terminal nothing is wrapped.
+    if table.is_tty() && table.width().is_none_or(|w| w == 0) {
+        table.set_width(fallback_width(std::env::var("COLUMNS").ok().as_deref()));
+    }
     table
+}
+
+/// The width to fit when the terminal gives none: `COLUMNS` if it is a width, else 80.
+fn fallback_width(columns: Option<&str>) -> u16 {
+    columns
+        .and_then(|c| c.trim().parse::<u16>().ok())
+        .filter(|&w| w > 0)
+        .unwrap_or(80)
 }
 
 /// Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org).
@@ -600,4 +662,42 @@ pub fn print_records<T: Serialize>(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_progress_bar_counts_in_words_and_rounds_its_rate() {
+        assert_eq!(sessions_done(0), "0 sessions done");
+        assert_eq!(sessions_done(1), "1 session done");
+        assert_eq!(sessions_done(2), "2 sessions done");
+        for (rate, want) in [
+            (379.4333, "379/s"),
+            (10.4, "10/s"),
+            (9.96, "10/s"),
+            (9.94, "9.9/s"),
+            (0.4166, "0.4/s"),
+            (0.0, "0/s"),
+            (f64::NAN, "0/s"),
+            (f64::INFINITY, "0/s"),
+        ] {
+            assert_eq!(per_second(rate), want, "{rate}");
+        }
+    }
+
+    #[test]
+    fn a_terminal_without_a_width_falls_back_to_columns_then_80() {
+        for (columns, want) in [
+            (Some("150"), 150),
+            (Some(" 120 "), 120),
+            (Some("0"), 80),
+            (Some("wide"), 80),
+            (Some(""), 80),
+            (None, 80),
+        ] {
+            assert_eq!(fallback_width(columns), want, "{columns:?}");
+        }
+    }
 }

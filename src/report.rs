@@ -44,6 +44,8 @@ pub trait Sink {
         Ok(())
     }
     fn finish(self: Box<Self>, end: &End) -> io::Result<()>;
+    /// A line for the person watching (stderr), not a record of the run.
+    fn notice(&mut self, _text: &str) {}
 }
 
 /// A sink and what to call it when it fails.
@@ -141,6 +143,11 @@ impl Report {
                 note(&mut self.problems, named, e);
             }
         }
+    }
+
+    /// Tells the person watching `text`, on stderr (past the progress bar).
+    pub fn notice(&mut self, text: &str) {
+        self.sinks.iter_mut().for_each(|n| n.sink.notice(text));
     }
 
     pub fn summary(&self) -> &Summary {

@@ -5,6 +5,7 @@
 //! million IDs on stdin cost the same memory as a thousand (but for the set of IDs seen,
 //! which is what lets duplicates be ended once).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use futures::StreamExt;
@@ -12,6 +13,7 @@ use futures::stream::FuturesUnordered;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use crate::client::tally::Tally;
 use crate::ids::Item;
 use crate::outcome::{Outcome, SessionResult};
 use crate::provider::{Action, Provider};
@@ -42,6 +44,9 @@ pub trait Events {
     fn attempt(&mut self, profile: &str, ids: &[String]) -> bool;
     /// One session's result; every ID of the input gets exactly one.
     fn result(&mut self, result: SessionResult);
+    /// The first interrupt came: nothing more starts, and `in_flight` sessions are being
+    /// finished.
+    fn stopping(&mut self, _in_flight: usize) {}
 }
 
 /// One profile a run may send to.
@@ -80,13 +85,19 @@ impl Targets {
         }
     }
 
-    /// Sorts a chunk's items by target, emitting at once every line that cannot be sent.
-    fn route(&self, items: Vec<Item>, events: &mut impl Events) -> Vec<Vec<String>> {
-        let mut emit = |r| events.result(r);
-        let mut groups = vec![Vec::new(); self.list.len()];
+    /// Sorts a chunk's items by target, numbering each from `seq` on (its place in the
+    /// input), and emits at once every line that cannot be sent.
+    fn route(&self, items: Vec<Item>, seq: &mut u64, events: &mut impl Events) -> Vec<Batch> {
+        let mut groups = vec![Batch::default(); self.list.len()];
         for item in items {
+            let n = *seq;
+            *seq += 1;
+            let mut emit = |mut r: SessionResult| {
+                r.seq = n;
+                events.result(r)
+            };
             match (self.target_of(&item), item) {
-                (Some(t), Item::Id(id) | Item::Routed { id, .. }) => groups[t].push(id),
+                (Some(t), Item::Id(id) | Item::Routed { id, .. }) => groups[t].push(n, id),
                 (_, Item::Id(id)) => emit(SessionResult::failed(
                     id,
                     "no profile: with --all-profiles every line must be `profile<TAB>id`",
@@ -114,6 +125,55 @@ impl Targets {
     }
 }
 
+/// IDs for one target, each with its place in the input.
+#[derive(Debug, Clone, Default)]
+struct Batch {
+    ids: Vec<String>,
+    seqs: Vec<u64>,
+}
+
+impl Batch {
+    fn push(&mut self, seq: u64, id: String) {
+        self.seqs.push(seq);
+        self.ids.push(id);
+    }
+
+    fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// Consecutive parts of at most `size` IDs.
+    fn chunks(&self, size: usize) -> impl Iterator<Item = Batch> + '_ {
+        (self.ids.chunks(size))
+            .zip(self.seqs.chunks(size))
+            .map(|(ids, seqs)| Batch {
+                ids: ids.to_vec(),
+                seqs: seqs.to_vec(),
+            })
+    }
+
+    /// Each ID's result, in input order, numbered.
+    fn each(self, mut result: impl FnMut(String) -> SessionResult) -> Vec<SessionResult> {
+        (self.ids.into_iter().zip(self.seqs))
+            .map(|(id, seq)| SessionResult { seq, ..result(id) })
+            .collect()
+    }
+
+    /// Numbers the provider's results (one per ID, in any order) by their IDs' places.
+    fn number(&self, mut results: Vec<SessionResult>) -> Vec<SessionResult> {
+        let mut places: HashMap<&str, Vec<u64>> = HashMap::new();
+        for (id, seq) in self.ids.iter().zip(&self.seqs).rev() {
+            places.entry(id.as_str()).or_default().push(*seq);
+        }
+        for r in &mut results {
+            if let Some(seq) = places.get_mut(r.id.as_str()).and_then(Vec::pop) {
+                r.seq = seq;
+            }
+        }
+        results
+    }
+}
+
 /// After an interrupt, input that brings nothing new for this long is given up on: a
 /// terminal or a pipe whose writer never closes would otherwise hold the exit forever.
 const STALLED_INPUT: std::time::Duration = std::time::Duration::from_secs(1);
@@ -124,6 +184,17 @@ const STALLED_INPUT: std::time::Duration = std::time::Duration::from_secs(1);
 pub struct Interrupt {
     pub stop: CancellationToken,
     pub abort: CancellationToken,
+    /// Which signal came first.
+    first: Arc<std::sync::OnceLock<Signal>>,
+}
+
+/// What stopped a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signal {
+    /// SIGINT: Ctrl-C at a terminal.
+    Interrupt,
+    /// SIGTERM: `timeout`, systemd, Kubernetes.
+    Terminate,
 }
 
 impl Interrupt {
@@ -133,9 +204,10 @@ impl Interrupt {
         let signals = interrupt.clone();
         tokio::spawn(async move {
             for token in [&signals.stop, &signals.abort] {
-                if wait_for_signal().await.is_err() {
+                let Ok(signal) = wait_for_signal().await else {
                     return; // no signal handling here: runs simply can't be interrupted
-                }
+                };
+                let _ = signals.first.set(signal);
                 token.cancel();
             }
         });
@@ -145,36 +217,44 @@ impl Interrupt {
     pub fn interrupted(&self) -> bool {
         self.stop.is_cancelled()
     }
+
+    /// The signal that stopped the run, if one did.
+    pub fn signal(&self) -> Option<Signal> {
+        self.first.get().copied()
+    }
 }
 
 #[cfg(unix)]
-async fn wait_for_signal() -> std::io::Result<()> {
+async fn wait_for_signal() -> std::io::Result<Signal> {
     use tokio::signal::unix::{SignalKind, signal};
     let mut int = signal(SignalKind::interrupt())?;
     let mut term = signal(SignalKind::terminate())?;
-    tokio::select! {
-        _ = int.recv() => {}
-        _ = term.recv() => {}
-    }
-    Ok(())
+    Ok(tokio::select! {
+        _ = int.recv() => Signal::Interrupt,
+        _ = term.recv() => Signal::Terminate,
+    })
 }
 
 #[cfg(not(unix))]
-async fn wait_for_signal() -> std::io::Result<()> {
-    tokio::signal::ctrl_c().await
+async fn wait_for_signal() -> std::io::Result<Signal> {
+    tokio::signal::ctrl_c().await.map(|()| Signal::Interrupt)
 }
 
 /// Runs `plan` over every chunk of IDs from `input`, each sent to its target in batches
 /// of that provider's size, calling `emit` once per ID. After an interruption, IDs never
-/// started are emitted as `skipped`.
+/// started are emitted as `skipped`. Each result carries its ID's place in the input,
+/// counted on from `seq` (so that several runs of one report number in one sequence).
 pub async fn run(
     targets: &Targets,
     plan: Plan,
     mut input: mpsc::Receiver<Vec<Item>>,
     interrupt: &Interrupt,
     events: &mut impl Events,
+    seq: &mut u64,
 ) {
     let mut in_flight = FuturesUnordered::new();
+    // Sessions in the batches in flight, for the notice at the first interrupt.
+    let mut sessions_in_flight = 0;
     let mut input_done = false;
     loop {
         let stopping = interrupt.interrupted();
@@ -184,36 +264,37 @@ pub async fn run(
         let room = !stopping && !input_done && in_flight.len() < plan.batches_in_flight;
         tokio::select! {
             biased;
-            _ = interrupt.stop.cancelled(), if !stopping => {}
+            _ = interrupt.stop.cancelled(), if !stopping => events.stopping(sessions_in_flight),
             Some((target, results)) = in_flight.next(), if !in_flight.is_empty() => {
                 let results: Vec<SessionResult> = results;
+                sessions_in_flight -= results.len();
                 results.into_iter().for_each(|r| events.result(targets.tagged(target, r)));
             }
             chunk = input.recv(), if room => match chunk {
                 None => input_done = true,
                 Some(items) => {
-                    for (target, ids) in targets.route(items, events).into_iter().enumerate() {
+                    for (target, ids) in targets.route(items, seq, events).into_iter().enumerate() {
                         if ids.is_empty() {
                             continue;
                         }
                         if plan.dry_run == Some(DryRun::Client) {
                             let would = crate::provider::would(plan.action);
-                            ids.into_iter().for_each(|id| events.result(targets.tagged(target, SessionResult::new(id, would))));
+                            let results = ids.each(|id| SessionResult::new(id, would));
+                            results.into_iter().for_each(|r| events.result(targets.tagged(target, r)));
                             continue;
                         }
                         let Target { name, provider } = &targets.list[target];
                         for batch in ids.chunks(provider.batch_size(plan.action)) {
                             // Reads (a server dry run) change nothing: no attempt to record.
-                            if plan.dry_run.is_none() && !events.attempt(name, batch) {
-                                for id in batch {
-                                    let r = SessionResult::new(id, Outcome::Skipped)
-                                        .with_error("not sent: the journal could not be written");
-                                    events.result(targets.tagged(target, r));
-                                }
+                            if plan.dry_run.is_none() && !events.attempt(name, &batch.ids) {
+                                let results = batch.each(|id| SessionResult::new(id, Outcome::Skipped)
+                                    .with_error("not sent: the journal could not be written"));
+                                results.into_iter().for_each(|r| events.result(targets.tagged(target, r)));
                                 continue;
                             }
                             let work = Work { provider: provider.clone(), action: plan.action, probe: plan.dry_run.is_some() };
-                            in_flight.push(start(target, work, batch.to_vec(), interrupt.abort.clone()));
+                            sessions_in_flight += batch.ids.len();
+                            in_flight.push(start(target, work, batch, interrupt.abort.clone()));
                         }
                     }
                 }
@@ -229,9 +310,9 @@ pub async fn run(
         let Some(items) = next.await.ok().flatten() else {
             break;
         };
-        for (target, ids) in targets.route(items, events).into_iter().enumerate() {
-            for id in ids {
-                events.result(targets.tagged(target, SessionResult::new(id, Outcome::Skipped)));
+        for (target, ids) in targets.route(items, seq, events).into_iter().enumerate() {
+            for r in ids.each(|id| SessionResult::new(id, Outcome::Skipped)) {
+                events.result(targets.tagged(target, r));
             }
         }
     }
@@ -248,28 +329,28 @@ struct Work {
 async fn start(
     target: usize,
     work: Work,
-    ids: Vec<String>,
+    batch: Batch,
     abort: CancellationToken,
 ) -> (usize, Vec<SessionResult>) {
-    let call = async {
+    // What the batch sends is counted, for the sessions a second interrupt abandons.
+    let tally = Arc::new(Tally::default());
+    let call = tally.count(async {
         if work.probe {
-            work.provider.probe(work.action, ids.clone()).await
+            work.provider.probe(work.action, batch.ids.clone()).await
         } else {
-            work.provider.apply(work.action, ids.clone()).await
+            work.provider.apply(work.action, batch.ids.clone()).await
         }
-    };
+    });
     let results = tokio::select! {
         results = call => {
-            debug_assert_eq!(results.len(), ids.len(), "one result per ID");
-            results
+            debug_assert_eq!(results.len(), batch.ids.len(), "one result per ID");
+            batch.number(results)
         }
-        _ = abort.cancelled() => ids
-            .iter()
-            .map(|id| SessionResult {
-                abandoned: true,
-                ..SessionResult::failed(id, "abandoned by a second interrupt; outcome unknown")
-            })
-            .collect(),
+        _ = abort.cancelled() => batch.each(|id| SessionResult {
+            abandoned: true,
+            attempts: tally.attempts(&id),
+            ..SessionResult::failed(id, "abandoned by a second interrupt; outcome unknown")
+        }),
     };
     (target, results)
 }

@@ -174,9 +174,13 @@ fn listed(
 
 /// Pages through `provider`'s list and keeps what `filter` selects, stopping as soon as
 /// the rest cannot match. Rows the provider must confirm are confirmed a page at a time,
-/// concurrently (the HTTP layer bounds and paces the requests).
-pub async fn collect(provider: &dyn Provider, filter: &Filter) -> Result<Vec<Listed>, ListError> {
-    let now = now().map_err(ListError::Decode)?;
+/// concurrently (the HTTP layer bounds and paces the requests). `now` is the run's one
+/// [`now`], read (and refused if unreadable) before anything is sent.
+pub async fn collect(
+    provider: &dyn Provider,
+    filter: &Filter,
+    now: Timestamp,
+) -> Result<Vec<Listed>, ListError> {
     let mut kept = Vec::new();
     let mut cursor = None;
     // Sessions move between pages while we page (activity re-sorts them), so a session seen
@@ -399,7 +403,9 @@ mod tests {
             rows: row_of,
             next: |_| Some("same".into()),
         };
-        let err = collect(&same_cursor, &Filter::default()).await.unwrap_err();
+        let err = collect(&same_cursor, &Filter::default(), Timestamp::now())
+            .await
+            .unwrap_err();
         assert!(
             err.to_string().contains("page cursor `same` twice"),
             "{err}"
@@ -413,7 +419,7 @@ mod tests {
             rows: |_| vec![row(true, None)],
             next: |c| Some((c.map_or(1, |c| c.parse::<u64>().unwrap()) + 1).to_string()),
         };
-        let err = collect(&ignores_pages, &Filter::default())
+        let err = collect(&ignores_pages, &Filter::default(), Timestamp::now())
             .await
             .unwrap_err();
         assert!(err.to_string().contains("already listed"), "{err}");
@@ -430,7 +436,10 @@ mod tests {
             next: |_| None,
         };
         assert_eq!(
-            collect(&anonymous, &Filter::default()).await.unwrap().len(),
+            collect(&anonymous, &Filter::default(), Timestamp::now())
+                .await
+                .unwrap()
+                .len(),
             3
         );
     }
@@ -445,7 +454,9 @@ mod tests {
             },
             next: |c| c.is_none().then(|| "2".into()),
         };
-        let kept = collect(&shifting, &Filter::default()).await.unwrap();
+        let kept = collect(&shifting, &Filter::default(), Timestamp::now())
+            .await
+            .unwrap();
         let ids: Vec<&str> = kept.iter().map(|l| l.row.id.as_str()).collect();
         assert_eq!(ids, ["s-first", "s-2"]);
     }
@@ -468,7 +479,7 @@ mod tests {
             empty_only: true,
             ..Filter::default()
         };
-        let kept = collect(&people, &f).await.unwrap();
+        let kept = collect(&people, &f, Timestamp::now()).await.unwrap();
         let ids: Vec<&str> = kept.iter().map(|l| l.row.id.as_str()).collect();
         assert_eq!(ids, ["s0"]);
     }
@@ -556,7 +567,7 @@ mod tests {
             selection: where_(&["user=u-1"]),
             ..Filter::default()
         };
-        let kept = collect(&provider, &filter).await.unwrap();
+        let kept = collect(&provider, &filter, Timestamp::now()).await.unwrap();
         let ids: Vec<&str> = kept.iter().map(|l| l.row.id.as_str()).collect();
         // `b` is another user's: dropped, although this server sent it. The fresh row stops
         // the ordered listing even though it is not selected (`after` is never seen).
@@ -578,7 +589,7 @@ mod tests {
             selection: where_(&["user!=u-1"]),
             ..Filter::default()
         };
-        let kept = collect(&provider, &filter).await.unwrap();
+        let kept = collect(&provider, &filter, Timestamp::now()).await.unwrap();
         let ids: Vec<&str> = kept.iter().map(|l| l.row.id.as_str()).collect();
         assert_eq!(ids, ["b", "fresh"]);
         assert_eq!(*provider.asked.lock().unwrap(), [None]);

@@ -42,6 +42,10 @@ mod suite {
     // Where IDs come from (arguments, `--file`, stdin), what a valid ID is, and how IDs are
     // sent (one path segment each).
     mod ids;
+    // What a newcomer meets first: the README's quick start, install lines and emulator
+    // examples as written, the terminal (notices, width), config init, completion of
+    // profile names.
+    mod newcomer;
     // The result documents (JSON, NDJSON, table), escaping what servers send, unwritable
     // output.
     mod output;

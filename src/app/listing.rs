@@ -1,6 +1,6 @@
 //! `list`: sessions of one profile or all of them, filtered by age.
 
-use super::{AppError, Ctx, Exit, check_empty, check_selected, cutoff, header, selection};
+use super::{AppError, Ctx, Exit, check_empty, check_selected, cutoff, header, now, selection};
 use crate::cli::ListArgs;
 use crate::output;
 use crate::provider::{self, Options};
@@ -9,9 +9,10 @@ use crate::stale::{self, Filter};
 
 impl Ctx<'_> {
     pub(super) async fn list(&self, args: &ListArgs) -> Result<Exit, AppError> {
+        let now = now()?;
         let filter = Filter {
-            idle_before: args.idle_for.map(cutoff).transpose()?,
-            created_before: args.older_than.map(cutoff).transpose()?,
+            idle_before: args.idle_for.map(|d| cutoff(now, d)).transpose()?,
+            created_before: args.older_than.map(|d| cutoff(now, d)).transpose()?,
             include_inactive: args.all,
             empty_only: args.empty,
             limit: args.limit,
@@ -40,7 +41,7 @@ impl Ctx<'_> {
                 selection,
                 ..filter.clone()
             };
-            match stale::collect(provider.as_ref(), &filter).await {
+            match stale::collect(provider.as_ref(), &filter, now).await {
                 Ok(listed) => all.extend(listed.into_iter().map(|mut l| {
                     l.profile = args.all_profiles.then(|| profile.name.clone());
                     l

@@ -9,7 +9,7 @@ use std::time::Duration;
 use tokio::io::BufReader;
 use tokio::sync::mpsc;
 
-use super::{AppError, Ctx, Exit, Prepared, build, check_selected, cutoff, header, usage};
+use super::{AppError, Ctx, Exit, Prepared, build, check_selected, cutoff, header, now, usage};
 use crate::cli::{BulkArgs, RunArgs};
 use crate::client::pacer::Holds;
 use crate::config::Profile;
@@ -161,6 +161,8 @@ impl Ctx<'_> {
             run,
             concurrency,
             interrupt: &interrupt,
+            seq: Default::default(),
+            quiet: self.cli.quiet,
         };
         exec.execute(&targets, input, resumed.as_ref(), &mut report)
             .await?;
@@ -177,9 +179,10 @@ impl Ctx<'_> {
         opts: &Options,
         confirm: Option<&BulkArgs>,
     ) -> Result<Exit, AppError> {
+        let now = now()?;
         let filter = Filter {
-            idle_before: selection.idle_for.map(cutoff).transpose()?,
-            created_before: selection.older_than.map(cutoff).transpose()?,
+            idle_before: selection.idle_for.map(|d| cutoff(now, d)).transpose()?,
+            created_before: selection.older_than.map(|d| cutoff(now, d)).transpose()?,
             ..Filter::default()
         };
         let selector = Selector {
@@ -232,7 +235,7 @@ impl Ctx<'_> {
                 );
             }
             let listed = tokio::select! {
-                listed = stale::collect(provider.as_ref(), &filter) => listed,
+                listed = stale::collect(provider.as_ref(), &filter, now) => listed,
                 _ = interrupt.stop.cancelled() => break,
             };
             let listed = match listed {
@@ -273,6 +276,8 @@ impl Ctx<'_> {
             run,
             concurrency,
             interrupt: &interrupt,
+            seq: Default::default(),
+            quiet: self.cli.quiet,
         };
         for ((profile, provider), mine) in ready.into_iter().zip(picked) {
             let targets = Targets::one(profile.name.clone(), provider, all);
@@ -345,7 +350,7 @@ impl Ctx<'_> {
         stdin.lock().read_line(&mut answer)?;
         match answer.trim() {
             "y" | "Y" | "yes" => Ok(()),
-            _ => Err(usage("not confirmed; nothing deleted")),
+            _ => Err(AppError::Declined),
         }
     }
 }
@@ -492,6 +497,10 @@ struct Execution<'a> {
     /// Batches in flight.
     concurrency: usize,
     interrupt: &'a Interrupt,
+    /// The next input place: a sweep runs once per profile, numbered in one sequence.
+    seq: std::cell::Cell<u64>,
+    /// `-q`: no notices.
+    quiet: bool,
 }
 
 impl Execution<'_> {
@@ -521,8 +530,15 @@ impl Execution<'_> {
             }),
             batches_in_flight: self.concurrency,
         };
-        let mut events = Events { report, reasons };
-        runner::run(targets, plan, rx, self.interrupt, &mut events).await;
+        let mut events = Events {
+            report,
+            reasons,
+            quiet: self.quiet,
+            interrupt: self.interrupt,
+        };
+        let mut seq = self.seq.get();
+        runner::run(targets, plan, rx, self.interrupt, &mut events, &mut seq).await;
+        self.seq.set(seq);
         if self.interrupt.interrupted() {
             // The runner stopped reading; the reader may be blocked on a pipe held open.
             reader.abort();
@@ -537,6 +553,9 @@ impl Execution<'_> {
 struct Events<'a> {
     report: &'a mut Report,
     reasons: HashMap<String, String>,
+    /// `-q`: no notices.
+    quiet: bool,
+    interrupt: &'a Interrupt,
 }
 
 impl runner::Events for Events<'_> {
@@ -549,6 +568,23 @@ impl runner::Events for Events<'_> {
             r.reason = Some(reason);
         }
         self.report.result(r);
+    }
+
+    fn stopping(&mut self, in_flight: usize) {
+        if self.quiet || in_flight == 0 {
+            return;
+        }
+        let sessions = match in_flight {
+            1 => "1 session".to_owned(),
+            n => format!("{n} sessions"),
+        };
+        let (what, again) = match self.interrupt.signal() {
+            Some(runner::Signal::Terminate) => ("terminated", "a second signal abandons them"),
+            _ => ("interrupted", "Ctrl-C again to abandon them"),
+        };
+        self.report.notice(&format!(
+            "sessionctl: {what}: finishing {sessions} in flight; {again}"
+        ));
     }
 }
 

@@ -43,8 +43,13 @@ const BASE_BACKOFF: Duration = Duration::from_millis(500);
 pub enum HttpError {
     #[error("timed out after {0:?}")]
     Timeout(Duration),
+    /// No connection to the server (refused, unresolvable): `to` is its origin, so that the
+    /// message says where, and `why` the innermost cause.
+    #[error("cannot connect to {to}: {why}")]
+    Connect { to: String, why: String },
+    /// The connection broke after the request may have gone out.
     #[error("connection failed: {0}")]
-    Connect(String),
+    Transport(String),
     #[error("reply broken off: {0}")]
     Body(String),
     #[error("reply larger than {} MiB", BODY_CAP >> 20)]
@@ -67,7 +72,9 @@ impl HttpError {
         use crate::outcome::ErrorKind;
         match self {
             HttpError::Timeout(_) => ErrorKind::Timeout,
-            HttpError::Connect(_) | HttpError::Tls(_) => ErrorKind::Other,
+            HttpError::Connect { .. } | HttpError::Transport(_) | HttpError::Tls(_) => {
+                ErrorKind::Other
+            }
             HttpError::Body(_) | HttpError::TooLarge | HttpError::TooManyRedirects => {
                 ErrorKind::Protocol
             }
@@ -352,6 +359,7 @@ impl Http {
                 };
             }
             let started = Instant::now();
+            crate::client::tally::attempt();
             let result = self.send_once(&req).await;
             drop(permit);
             let lost_now = matches!(&result, Err((_, true)));
@@ -401,10 +409,16 @@ impl Http {
             };
             let status = result.as_ref().ok().map(|r| r.status);
             let what = status.map_or_else(|| "no reply".to_owned(), |s| s.as_u16().to_string());
+            // Logged before the pause, with what it answered, so that a slow run says why.
+            let answer = match &result {
+                Ok(reply) => reply.status.to_string(),
+                Err(e) => e.to_string(),
+            };
             tracing::debug!(
-                "{} {} -> {what}: retrying in {delay:?} (attempt {attempt})",
+                "{} {} -> {answer}: retrying in {} (attempt {attempt})",
                 req.method,
-                req.url
+                req.url,
+                humantime::format_duration(Duration::from_millis(delay.as_millis() as u64))
             );
             if self.deadline.is_some_and(|d| Instant::now() + delay > d) {
                 if !untouched {
@@ -446,7 +460,7 @@ impl Http {
             Ok(None) => Err((HttpError::TooLarge, true)),
             Err(e) => {
                 let sent = !e.is_connect();
-                Err((self.classify(e), sent))
+                Err((self.classify(e, &req.url), sent))
             }
         }
     }
@@ -492,7 +506,7 @@ impl Http {
         }))
     }
 
-    fn classify(&self, e: reqwest::Error) -> HttpError {
+    fn classify(&self, e: reqwest::Error, url: &Url) -> HttpError {
         if e.is_timeout() {
             return HttpError::Timeout(self.timeout);
         }
@@ -510,8 +524,13 @@ impl Http {
         }
         if e.is_body() || e.is_decode() {
             HttpError::Body(cause.to_string())
+        } else if e.is_connect() {
+            HttpError::Connect {
+                to: url.origin().ascii_serialization(),
+                why: cause.to_string(),
+            }
         } else {
-            HttpError::Connect(cause.to_string())
+            HttpError::Transport(cause.to_string())
         }
     }
 

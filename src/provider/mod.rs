@@ -528,12 +528,17 @@ pub fn all_failed(ids: Vec<String>, result: &Result<Reply, Failure>) -> Vec<Sess
 }
 
 /// Runs `one` on each ID concurrently; for providers whose batch is bigger than their API.
+/// Each ID's requests are counted as its own (see [`crate::client::tally`]).
 pub async fn each<'a, F, Fut>(ids: Vec<String>, one: F) -> Vec<SessionResult>
 where
     F: Fn(String) -> Fut,
     Fut: std::future::Future<Output = SessionResult> + Send + 'a,
 {
-    futures::future::join_all(ids.into_iter().map(one)).await
+    let each = ids.into_iter().map(|id| {
+        let work = one(id.clone());
+        async move { crate::client::tally::for_key(&id, work).await }
+    });
+    futures::future::join_all(each).await
 }
 
 /// A header value from a secret (which [`crate::config::KeySource::resolve`] has checked

@@ -1,6 +1,7 @@
-//! `cargo run --example mock-server`: the provider emulator as a standalone server, so
-//! sessionctl can be tried without accounts on any provider. Prints the base URLs, the
-//! keys and a config snippet to paste, then serves until Ctrl-C.
+//! `target/debug/examples/mock-server` (built by `cargo build --example mock-server`): the
+//! provider emulator as a standalone server, so sessionctl can be tried without accounts on
+//! any provider. Prints the base URLs, the keys and a config snippet to paste, then serves
+//! until Ctrl-C.
 
 #[path = "mod.rs"]
 mod emulator;

@@ -211,7 +211,7 @@ fn usage_errors_exit_2_and_send_nothing() {
         ("eliza", vec!["list", "--empty"], "live participants"),
         (
             "zep",
-            vec!["delete", "--yes", "--wait=1m", "z"],
+            vec!["delete", "--yes", "--wait", "z"],
             "only for Zep v4",
         ),
         (
@@ -226,7 +226,9 @@ fn usage_errors_exit_2_and_send_nothing() {
                 "--idle-for",
                 "1h",
                 "--all-profiles",
-                "--wait=1m",
+                "--wait",
+                "--timeout",
+                "1m",
                 "--yes",
             ],
             "only for Zep v4",

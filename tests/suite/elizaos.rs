@@ -3,8 +3,9 @@
 //!
 //! The server is installed by `.ci/elizaos/install.sh` into
 //! `${SESSIONCTL_ELIZAOS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/sessionctl/elizaos-1.7.2}`; these tests
-//! only use that install. When node or the install is missing they print `SKIPPED: ...` to stderr
-//! and pass, except when `CI=true`, where they fail (CI must not skip them silently).
+//! only use that install. When node or the install is missing they pass as skipped, and say so
+//! once on the terminal itself (see [`say_skipped`]: cargo hides what a passing test prints),
+//! except when `CI=true`, where they fail (CI must not skip them silently).
 //!
 //! Each test starts its own server (own free port, own temporary data dir) and kills it by PID
 //! when the guard drops, also on panic. The server needs no model, API key or network.
@@ -73,12 +74,14 @@ fn prerequisites(test: &str) -> Option<PathBuf> {
     let entry = dir.join("node_modules/@elizaos/server/dist/index.js");
     let problem = if !node_ok {
         Some(format!(
-            "node not found ({}); set NODE or put node on PATH",
+            "node not found ({}): install node 20 or later, or set NODE, then run \
+             .ci/elizaos/install.sh",
             node.display()
         ))
     } else if !entry.is_file() {
         Some(format!(
-            "@elizaos/server@{ELIZAOS_VERSION} is not installed in {} (run .ci/elizaos/install.sh)",
+            "elizaOS server not installed: no @elizaos/server@{ELIZAOS_VERSION} in {}; run \
+             .ci/elizaos/install.sh and set SESSIONCTL_ELIZAOS_DIR to the directory it prints",
             dir.display()
         ))
     } else if !launcher().is_file() {
@@ -92,10 +95,29 @@ fn prerequisites(test: &str) -> Option<PathBuf> {
             panic!("{test}: real elizaOS server unavailable under CI=true: {p}")
         }
         Some(p) => {
-            eprintln!("SKIPPED: {test}: {p}");
+            say_skipped(test, &p);
             None
         }
     }
+}
+
+/// Says that the real-elizaOS tests are skipped, and why, where a person running plain
+/// `cargo test` sees it: cargo captures a passing test's stderr and shows it `ok`, so the
+/// line goes straight to the controlling terminal (`/dev/tty`), once per run of this file.
+/// With no terminal (an IDE, a pipe from a script) it goes to stderr, which `--nocapture`
+/// shows.
+fn say_skipped(test: &str, problem: &str) {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    eprintln!("SKIPPED: {test}: {problem}");
+    ONCE.call_once(|| {
+        let line = format!(
+            "SKIPPED: the real-elizaOS tests in tests/elizaos.rs pass without running ({problem})\n"
+        );
+        let tty = std::fs::OpenOptions::new().write(true).open("/dev/tty");
+        if tty.and_then(|mut t| t.write_all(line.as_bytes())).is_err() {
+            eprint!("{line}");
+        }
+    });
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -151,7 +151,15 @@ fn v4_wait_reports_the_task_outcome() {
     });
     let (doc, code) = env.json(
         "zep4",
-        &["delete", "--yes", "--wait", "10s", "w-ok", "w-bad"],
+        &[
+            "delete",
+            "--yes",
+            "--wait",
+            "--timeout",
+            "10s",
+            "w-ok",
+            "w-bad",
+        ],
     );
     assert_eq!(code, 1, "{doc:#}");
     let ok = result_of(&doc, "w-ok");
@@ -452,7 +460,10 @@ fn v4_wait_that_runs_out_is_exit_1() {
         ..common::Options::default()
     });
     env.emu.seed(thread("slow", &uuid_of(7), OLD, None));
-    let (doc, code) = env.json("zep4", &["delete", "--yes", "--wait", "500ms", "slow"]);
+    let (doc, code) = env.json(
+        "zep4",
+        &["delete", "--yes", "--wait", "--timeout", "500ms", "slow"],
+    );
     assert_eq!(
         code, 1,
         "still running after --wait is not success: {doc:#}"

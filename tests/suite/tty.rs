@@ -180,6 +180,10 @@ fn delete_asks_on_a_terminal_and_only_yes_deletes() {
         "{out:?}"
     );
     assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("sessionctl: nothing deleted (not confirmed)") && !out.contains("error"),
+        "declining is not an error: {out:?}"
+    );
     assert!(env.emu.messaging_exists("keep"), "deleted without a yes");
     assert!(env.emu.requests().is_empty());
 

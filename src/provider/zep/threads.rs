@@ -255,7 +255,10 @@ impl ZepThreads {
                 Err(f) => result.error = Some(format!("polling the task: {}", f.error)),
             }
             if Instant::now() >= deadline {
-                return result.with_error(format!("task still running after {limit:?}"));
+                return result.with_error(format!(
+                    "task still running after {}",
+                    humantime::format_duration(limit)
+                ));
             }
             pause = (pause * 2).min(POLL_MAX);
         }

@@ -310,7 +310,7 @@ impl Exit {
 
 fn build(profile: &Profile, action: Action, opts: &Options) -> Result<Arc<dyn Provider>, AppError> {
     let provider: Arc<dyn Provider> = provider::build(profile, opts)?.into();
-    provider.supports(action, opts).map_err(|u| match u {
+    provider::check(provider.as_ref(), action, opts).map_err(|u| match u {
         provider::Unsupported::Action(why) => AppError::Unsupported(why),
         provider::Unsupported::Option(why) => usage(why),
     })?;

@@ -291,11 +291,45 @@ impl SessionRow {
     }
 }
 
+/// What one built provider (a provider at one API version) can do beyond the basics.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Features {
+    /// It has no such thing as this action; why (a sweep of every profile skips it).
+    pub lacks: Option<(Action, &'static str)>,
+    /// Its deletes run as tasks after the reply, which `--wait` can wait for.
+    pub async_delete: bool,
+    /// It has internal IDs of its own beside the caller's, which `--by-uuid` takes.
+    pub internal_ids: bool,
+}
+
+/// Refuses, before any ID is read, an action or option `provider` cannot honour.
+pub fn check(provider: &dyn Provider, action: Action, opts: &Options) -> Result<(), Unsupported> {
+    let features = provider.features();
+    if let Some((lacks, why)) = features.lacks
+        && lacks == action
+    {
+        return Err(Unsupported::Action(why.into()));
+    }
+    if opts.wait.is_some() && !(action == Action::Delete && features.async_delete) {
+        return Err(Unsupported::Option(
+            "--wait is only for Zep v4 (api_version = 4) profiles, whose deletes run as tasks"
+                .into(),
+        ));
+    }
+    if opts.by_uuid && !features.internal_ids {
+        return Err(Unsupported::Option(
+            "--by-uuid is only for Zep v4 (api_version = 4) profiles, whose threads have UUIDs"
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
 #[async_trait]
 pub trait Provider: Send + Sync {
-    /// Refuses, before any ID is read, an action (or option) this provider cannot honour.
-    fn supports(&self, _action: Action, opts: &Options) -> Result<(), Unsupported> {
-        only_for_zep_v4(opts)
+    /// What it can do beyond the basics (see [`check`]).
+    fn features(&self) -> Features {
+        Features::default()
     }
 
     /// How many IDs one `apply` call takes (more than one where the API has bulk calls).
@@ -441,17 +475,6 @@ pub async fn confirm_by_messages(
         (None, Some((o, label, raw))) => sweep.judge(o, &format!("{label} {raw}, no messages")),
         (None, None) => Staleness::Unknown("no messages and no readable timestamp".into()),
     }
-}
-
-/// `--wait` and `--by-uuid` mean something only where deletes are asynchronous tasks on
-/// thread UUIDs (Zep v4); anywhere else they would be silently ignored.
-pub fn only_for_zep_v4(opts: &Options) -> Result<(), Unsupported> {
-    if opts.wait.is_some() || opts.by_uuid {
-        return Err(Unsupported::Option(
-            "--wait and --by-uuid are only for Zep v4 (api_version = 4) profiles".into(),
-        ));
-    }
-    Ok(())
 }
 
 /// Why a provider refuses a run: an action it has no such thing as (a sweep of every

@@ -17,7 +17,9 @@ use tokio::time::Instant;
 use crate::client::http::{Http, Request};
 use crate::config::Profile;
 use crate::outcome::{Outcome, SessionResult};
-use crate::provider::{Action, ListError, Options, Page, Provider, SessionRow, Staleness, Sweep};
+use crate::provider::{
+    Action, Features, ListError, Options, Page, Provider, SessionRow, Staleness, Sweep,
+};
 use crate::select::{Selectable, ServerFilter};
 
 /// v3: `user=` is `GET /users/{userId}/threads` (zep-cloud 3.30.0 `user.get_threads`, a bare
@@ -370,13 +372,11 @@ fn resolved<'a>(
 
 #[async_trait]
 impl Provider for ZepThreads {
-    fn supports(&self, action: Action, opts: &Options) -> Result<(), crate::provider::Unsupported> {
-        match action {
-            Action::End => Err(crate::provider::Unsupported::Action(
-                "Zep threads have no end; use delete".into(),
-            )),
-            Action::Delete if self.v4 => Ok(()),
-            Action::Delete => crate::provider::only_for_zep_v4(opts),
+    fn features(&self) -> Features {
+        Features {
+            lacks: Some((Action::End, "Zep threads have no end; use delete")),
+            async_delete: self.v4,
+            internal_ids: self.v4,
         }
     }
 

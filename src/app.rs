@@ -308,8 +308,39 @@ impl Exit {
     }
 }
 
+/// Resolves the profile's key (running `api_key_cmd` if that is the source) and builds its
+/// provider on a client of its settings.
+pub(crate) fn provider_of(
+    profile: &Profile,
+    opts: &Options,
+) -> Result<Box<dyn Provider>, ConfigError> {
+    let spec = profile.spec;
+    let key = profile.key.resolve(&profile.name)?;
+    let auth = key.map(|k| (spec.auth)(&k, profile.team_id.as_deref()));
+    let rate = (opts.rate.or(profile.rate.map(|r| r.0))).or(spec.caps.published_rate);
+    let deadline = (opts.deadline.or(profile.deadline)).map(|d| tokio::time::Instant::now() + d);
+    let client = crate::client::http::ClientOptions {
+        base_url: profile.base_url.clone(),
+        auth,
+        timeout: profile.timeout,
+        retries: profile.retries,
+        max_backoff: profile.max_backoff,
+        rate,
+        concurrency: opts.concurrency.unwrap_or(profile.concurrency),
+        deadline,
+        error_message: spec.error_message,
+    };
+    let http = crate::client::http::Http::new(client, opts.stop.clone(), opts.holds.clone());
+    let settings = provider::Settings {
+        profile: profile.name.clone(),
+        api_version: profile.api_version,
+        batch_size: profile.batch_size,
+    };
+    Ok((spec.build)(http, &settings, opts))
+}
+
 fn build(profile: &Profile, action: Action, opts: &Options) -> Result<Arc<dyn Provider>, AppError> {
-    let provider: Arc<dyn Provider> = provider::build(profile, opts)?.into();
+    let provider: Arc<dyn Provider> = provider_of(profile, opts)?.into();
     provider::check(provider.as_ref(), action, opts).map_err(|u| match u {
         provider::Unsupported::Action(why) => AppError::Unsupported(why),
         provider::Unsupported::Option(why) => usage(why),

@@ -6,7 +6,7 @@
 
 use std::collections::HashSet;
 
-use jiff::{Timestamp, tz::TimeZone};
+use jiff::Timestamp;
 use serde::Serialize;
 
 use crate::provider::{ListError, Provider, SessionRow, Staleness, Sweep};
@@ -47,14 +47,7 @@ pub struct Listed {
     pub problem: Option<String>,
 }
 
-/// Reads the timestamp forms providers send: RFC 3339 with any precision and offset,
-/// and Digital Samba's `2024-03-27 08:15:36` (no zone, meaning UTC).
-pub fn parse_time(s: &str) -> Option<Timestamp> {
-    s.parse::<Timestamp>().ok().or_else(|| {
-        let civil: jiff::civil::DateTime = s.parse().ok()?;
-        TimeZone::UTC.to_timestamp(civil).ok()
-    })
-}
+use crate::units::parse_time;
 
 /// "Now", overridable with `SESSIONCTL_NOW` (RFC 3339) so that a sweep can be replayed,
 /// and tested, at a fixed instant. A value that does not parse is an error, never

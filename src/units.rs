@@ -1,7 +1,19 @@
-//! The units operators type: durations (`90m`, `2h`) and request rates (`10/s`, `600/m`),
-//! for the command line and the config file alike.
+//! The units operators type and providers send: durations (`90m`, `2h`), request rates
+//! (`10/s`, `600/m`) and timestamps, for the command line, the config file and the wire alike.
 
 use std::time::Duration;
+
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+
+/// Reads the timestamp forms providers send: RFC 3339 with any precision and offset,
+/// and Digital Samba's `2024-03-27 08:15:36` (no zone, meaning UTC).
+pub fn parse_time(s: &str) -> Option<Timestamp> {
+    s.parse::<Timestamp>().ok().or_else(|| {
+        let civil: jiff::civil::DateTime = s.parse().ok()?;
+        TimeZone::UTC.to_timestamp(civil).ok()
+    })
+}
 
 /// A request-rate cap, in requests per second.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -7,7 +7,7 @@ use super::{AppError, Ctx, Exit};
 use crate::cli::{Cli, Origin, OutputFormat};
 use crate::config::{KeySource, Profile};
 use crate::output;
-use crate::provider::{self, ListError, Options};
+use crate::provider::{ListError, Options};
 
 impl Ctx<'_> {
     pub(super) fn config_show(&self) -> Result<Exit, AppError> {
@@ -70,7 +70,7 @@ impl Ctx<'_> {
         let mut checks = Vec::new();
         let mut worst = Exit::Ok;
         for profile in profiles {
-            let (status, exit) = match provider::build(&profile, &Options::default()) {
+            let (status, exit) = match super::provider_of(&profile, &Options::default()) {
                 Err(e) => (format!("invalid: {e}"), Exit::Usage),
                 Ok(_) if !online => ("ok".to_owned(), Exit::Ok),
                 Ok(p) => match p.list_page(None, true, None).await {

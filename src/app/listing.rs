@@ -3,7 +3,7 @@
 use super::{AppError, Ctx, Exit, check_empty, check_selected, cutoff, header, now, selection};
 use crate::cli::ListArgs;
 use crate::output;
-use crate::provider::{self, Options};
+use crate::provider::Options;
 use crate::select::Selector;
 use crate::stale::{self, Filter};
 
@@ -28,7 +28,7 @@ impl Ctx<'_> {
         } = self.prepare(args.all_profiles, |profile| {
             check_empty(profile, args.empty)?;
             let selection = selection(profile, &selector)?;
-            Ok((provider::build(profile, &Options::default())?, selection))
+            Ok((super::provider_of(profile, &Options::default())?, selection))
         })?;
         check_selected(&profiles, &selector)?;
         let header = header(args.all_profiles, &profiles);

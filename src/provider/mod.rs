@@ -17,7 +17,6 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 use crate::client::http::{Failure, Http, Reply};
-use crate::config::Profile;
 use crate::outcome::{ErrorKind, Outcome, SessionResult};
 use crate::select::{Field, ServerFilter};
 
@@ -38,7 +37,7 @@ pub struct ProviderSpec {
     pub selectable: fn(api_version: u8) -> &'static [crate::select::Selectable],
     /// The auth header for a key (and team ID, where the provider has one).
     pub auth: fn(key: &SecretString, team_id: Option<&str>) -> (HeaderName, HeaderValue),
-    pub build: fn(http: Http, profile: &Profile, opts: &Options) -> Box<dyn Provider>,
+    pub build: fn(http: Http, settings: &Settings, opts: &Options) -> Box<dyn Provider>,
 }
 
 /// What a provider needs and can do, in one value: the rest of sessionctl asks this, never
@@ -85,30 +84,14 @@ pub struct Options {
     pub holds: crate::client::pacer::Holds,
 }
 
-/// Resolves the profile's key (running `api_key_cmd` if that is the source) and builds its
-/// provider.
-pub fn build(
-    profile: &Profile,
-    opts: &Options,
-) -> Result<Box<dyn Provider>, crate::config::ConfigError> {
-    let key = profile.key.resolve(&profile.name)?;
-    let auth = key.map(|k| (profile.spec.auth)(&k, profile.team_id.as_deref()));
-    let rate = (opts.rate.or(profile.rate.map(|r| r.0))).or(profile.spec.caps.published_rate);
-    let concurrency = opts.concurrency.unwrap_or(profile.concurrency);
-    let deadline = (opts.deadline.or(profile.deadline)).map(|d| tokio::time::Instant::now() + d);
-    let client = crate::client::http::ClientOptions {
-        base_url: profile.base_url.clone(),
-        auth,
-        timeout: profile.timeout,
-        retries: profile.retries,
-        max_backoff: profile.max_backoff,
-        rate,
-        concurrency,
-        deadline,
-        error_message: profile.spec.error_message,
-    };
-    let http = Http::new(client, opts.stop.clone(), opts.holds.clone());
-    Ok((profile.spec.build)(http, profile, opts))
+/// What a provider is built from, beside its client: the parts of a profile it reads.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The profile's name, for hints that name the command to run.
+    pub profile: String,
+    pub api_version: u8,
+    /// IDs per bulk call, where the provider has them.
+    pub batch_size: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -422,7 +405,7 @@ pub enum Staleness {
 pub fn by_activity(row: &SessionRow, sweep: &Sweep) -> Staleness {
     match row.activity.as_deref() {
         None => Staleness::Unknown("no activity timestamp".into()),
-        Some(raw) => match crate::stale::parse_time(raw) {
+        Some(raw) => match crate::units::parse_time(raw) {
             None => Staleness::Unknown(format!("unreadable timestamp `{raw}`")),
             Some(at) => sweep.judge(at, &format!("last activity {raw}")),
         },
@@ -460,13 +443,13 @@ pub async fn confirm_by_messages(
         let Some(raw) = m.created_at else {
             return Staleness::Unknown("a message has no created_at".into());
         };
-        match crate::stale::parse_time(&raw) {
+        match crate::units::parse_time(&raw) {
             Some(t) if newest.as_ref().is_none_or(|(n, _)| t > *n) => newest = Some((t, raw)),
             Some(_) => {}
             None => return Staleness::Unknown(format!("unreadable message time `{raw}`")),
         }
     }
-    let own = own.and_then(|(label, raw)| Some((crate::stale::parse_time(raw)?, label, raw)));
+    let own = own.and_then(|(label, raw)| Some((crate::units::parse_time(raw)?, label, raw)));
     match (newest, own) {
         (Some((m, _)), Some((o, label, raw))) if o > m => {
             sweep.judge(o, &format!("{label} {raw}, after its newest message"))

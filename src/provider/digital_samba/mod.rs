@@ -10,11 +10,10 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Deserializer};
 
 use super::{
-    Action, Capabilities, ListError, Options, Page, Provider, ProviderSpec, SessionRow, Staleness,
-    Sweep,
+    Action, Capabilities, ListError, Options, Page, Provider, ProviderSpec, SessionRow, Settings,
+    Staleness, Sweep,
 };
 use crate::client::http::{Http, Request};
-use crate::config::Profile;
 use crate::outcome::{Outcome, SessionResult};
 use crate::select::{Selectable, ServerFilter};
 
@@ -61,10 +60,10 @@ fn auth(key: &SecretString, team_id: Option<&str>) -> (HeaderName, HeaderValue) 
     (AUTHORIZATION, super::secret_header(value))
 }
 
-fn build(http: Http, profile: &Profile, _opts: &Options) -> Box<dyn Provider> {
+fn build(http: Http, settings: &Settings, _opts: &Options) -> Box<dyn Provider> {
     Box::new(DigitalSamba {
         http,
-        profile: profile.name.clone(),
+        profile: settings.profile.clone(),
     })
 }
 
@@ -251,7 +250,7 @@ impl Provider for DigitalSamba {
     fn staleness(&self, row: &SessionRow, sweep: &Sweep) -> Staleness {
         let started = match row.created.as_deref() {
             None => return Staleness::Unknown("no start_time".into()),
-            Some(raw) => match crate::stale::parse_time(raw) {
+            Some(raw) => match crate::units::parse_time(raw) {
                 Some(t) => t,
                 None => return Staleness::Unknown(format!("unreadable start_time `{raw}`")),
             },

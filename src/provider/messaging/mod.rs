@@ -9,9 +9,10 @@ use reqwest::header::{HeaderName, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
-use super::{Action, Capabilities, ListError, Options, Page, Provider, ProviderSpec, SessionRow};
+use super::{
+    Action, Capabilities, ListError, Options, Page, Provider, ProviderSpec, SessionRow, Settings,
+};
 use crate::client::http::{Http, Request};
-use crate::config::Profile;
 use crate::outcome::{Outcome, SessionResult};
 use crate::select::{Selectable, ServerFilter};
 
@@ -59,7 +60,7 @@ fn auth(key: &SecretString, _team: Option<&str>) -> (HeaderName, HeaderValue) {
     )
 }
 
-fn build(http: Http, _profile: &Profile, _opts: &Options) -> Box<dyn Provider> {
+fn build(http: Http, _settings: &Settings, _opts: &Options) -> Box<dyn Provider> {
     Box::new(Messaging { http })
 }
 

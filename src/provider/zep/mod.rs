@@ -9,8 +9,7 @@ use reqwest::header::{AUTHORIZATION, HeaderName, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::client::http::Http;
-use crate::config::Profile;
-use crate::provider::{Capabilities, Options, Provider, ProviderSpec};
+use crate::provider::{Capabilities, Options, Provider, ProviderSpec, Settings};
 use crate::select::Selectable;
 
 pub static SPEC: ProviderSpec = ProviderSpec {
@@ -57,9 +56,9 @@ fn auth(key: &SecretString, _team: Option<&str>) -> (HeaderName, HeaderValue) {
     (AUTHORIZATION, crate::provider::secret_header(value))
 }
 
-fn build(http: Http, profile: &Profile, opts: &Options) -> Box<dyn Provider> {
-    match profile.api_version {
-        2 => sessions::build(http, profile),
-        version => threads::build(http, version, profile, opts),
+fn build(http: Http, settings: &Settings, opts: &Options) -> Box<dyn Provider> {
+    match settings.api_version {
+        2 => sessions::build(http, settings),
+        version => threads::build(http, version, settings, opts),
     }
 }

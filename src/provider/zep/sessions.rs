@@ -7,9 +7,8 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::client::http::{Http, Reply, Request};
-use crate::config::Profile;
 use crate::outcome::{Outcome, SessionResult};
-use crate::provider::{Action, ListError, Page, Provider, SessionRow, Staleness, Sweep};
+use crate::provider::{Action, ListError, Page, Provider, SessionRow, Settings, Staleness, Sweep};
 use crate::select::{Selectable, ServerFilter};
 
 /// `user=` is `GET /users/{userId}/sessions` (zep-cloud 2.22.1 `user.get_sessions`, a bare
@@ -20,10 +19,10 @@ pub(super) const SELECTABLE: &[Selectable] = &[
     Selectable::rows("metadata"),
 ];
 
-pub(super) fn build(http: Http, profile: &Profile) -> Box<dyn Provider> {
+pub(super) fn build(http: Http, settings: &Settings) -> Box<dyn Provider> {
     Box::new(ZepSessions {
         http,
-        batch_size: profile.batch_size,
+        batch_size: settings.batch_size,
     })
 }
 

@@ -15,10 +15,9 @@ use serde_json::json;
 use tokio::time::Instant;
 
 use crate::client::http::{Http, Request};
-use crate::config::Profile;
 use crate::outcome::{Outcome, SessionResult};
 use crate::provider::{
-    Action, Features, ListError, Options, Page, Provider, SessionRow, Staleness, Sweep,
+    Action, Features, ListError, Options, Page, Provider, SessionRow, Settings, Staleness, Sweep,
 };
 use crate::select::{Selectable, ServerFilter};
 
@@ -48,13 +47,13 @@ const POLL_MAX: Duration = Duration::from_secs(5);
 pub(super) fn build(
     http: Http,
     version: u8,
-    profile: &Profile,
+    settings: &Settings,
     opts: &Options,
 ) -> Box<dyn Provider> {
     Box::new(ZepThreads {
         http,
         v4: version == 4,
-        batch_size: profile.batch_size,
+        batch_size: settings.batch_size,
         wait: opts.wait,
         by_uuid: opts.by_uuid,
         user_uuids: Mutex::default(),
@@ -487,7 +486,7 @@ impl Provider for ZepThreads {
         }
         let recent = |t: &Option<String>| {
             t.as_deref()
-                .and_then(crate::stale::parse_time)
+                .and_then(crate::units::parse_time)
                 .is_some_and(|t| t >= sweep.idle_before)
         };
         if recent(&row.created) || recent(&row.activity) {

@@ -27,7 +27,7 @@ end
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r -f -a "(sessionctl config profiles 2>/dev/null)"
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -s c -l config -d 'Config file (default: <config dir>/sessionctl/config.toml)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -s o -l output -d 'Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only' -r -f -a "table\t'A table for people'
-json\t'One JSON document when the run is over'
+json\t'One JSON document, streamed as sessions finish'
 ndjson\t'One JSON object per line, printed as each session finishes'
 ids\t'Session IDs, one per line (for `list`), to pipe into `end-many -`; with `--all-profiles`, `profile<TAB>id`'
 wide\t'The table plus the fields `--where` selects on: user, room, agent, channel, metadata (for `list`)'"
@@ -55,7 +55,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -l wait-lock 
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r -f -a "(sessionctl config profiles 2>/dev/null)"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -s c -l config -d 'Config file (default: <config dir>/sessionctl/config.toml)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -s o -l output -d 'Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only' -r -f -a "table\t'A table for people'
-json\t'One JSON document when the run is over'
+json\t'One JSON document, streamed as sessions finish'
 ndjson\t'One JSON object per line, printed as each session finishes'
 ids\t'Session IDs, one per line (for `list`), to pipe into `end-many -`; with `--all-profiles`, `profile<TAB>id`'
 wide\t'The table plus the fields `--where` selects on: user, room, agent, channel, metadata (for `list`)'"
@@ -82,7 +82,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l older
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r -f -a "(sessionctl config profiles 2>/dev/null)"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -s c -l config -d 'Config file (default: <config dir>/sessionctl/config.toml)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -s o -l output -d 'Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only' -r -f -a "table\t'A table for people'
-json\t'One JSON document when the run is over'
+json\t'One JSON document, streamed as sessions finish'
 ndjson\t'One JSON object per line, printed as each session finishes'
 ids\t'Session IDs, one per line (for `list`), to pipe into `end-many -`; with `--all-profiles`, `profile<TAB>id`'
 wide\t'The table plus the fields `--where` selects on: user, room, agent, channel, metadata (for `list`)'"
@@ -111,7 +111,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l timeout
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r -f -a "(sessionctl config profiles 2>/dev/null)"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -s c -l config -d 'Config file (default: <config dir>/sessionctl/config.toml)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -s o -l output -d 'Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only' -r -f -a "table\t'A table for people'
-json\t'One JSON document when the run is over'
+json\t'One JSON document, streamed as sessions finish'
 ndjson\t'One JSON object per line, printed as each session finishes'
 ids\t'Session IDs, one per line (for `list`), to pipe into `end-many -`; with `--all-profiles`, `profile<TAB>id`'
 wide\t'The table plus the fields `--where` selects on: user, room, agent, channel, metadata (for `list`)'"
@@ -133,7 +133,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l where -d 
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r -f -a "(sessionctl config profiles 2>/dev/null)"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -s c -l config -d 'Config file (default: <config dir>/sessionctl/config.toml)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -s o -l output -d 'Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only' -r -f -a "table\t'A table for people'
-json\t'One JSON document when the run is over'
+json\t'One JSON document, streamed as sessions finish'
 ndjson\t'One JSON object per line, printed as each session finishes'
 ids\t'Session IDs, one per line (for `list`), to pipe into `end-many -`; with `--all-profiles`, `profile<TAB>id`'
 wide\t'The table plus the fields `--where` selects on: user, room, agent, channel, metadata (for `list`)'"
@@ -147,7 +147,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -s V -l vers
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path init profiles show check help" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r -f -a "(sessionctl config profiles 2>/dev/null)"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path init profiles show check help" -s c -l config -d 'Config file (default: <config dir>/sessionctl/config.toml)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path init profiles show check help" -s o -l output -d 'Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only' -r -f -a "table\t'A table for people'
-json\t'One JSON document when the run is over'
+json\t'One JSON document, streamed as sessions finish'
 ndjson\t'One JSON object per line, printed as each session finishes'
 ids\t'Session IDs, one per line (for `list`), to pipe into `end-many -`; with `--all-profiles`, `profile<TAB>id`'
 wide\t'The table plus the fields `--where` selects on: user, room, agent, channel, metadata (for `list`)'"
@@ -164,7 +164,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from path" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r -f -a "(sessionctl config profiles 2>/dev/null)"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from path" -s c -l config -d 'Config file (default: <config dir>/sessionctl/config.toml)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from path" -s o -l output -d 'Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only' -r -f -a "table\t'A table for people'
-json\t'One JSON document when the run is over'
+json\t'One JSON document, streamed as sessions finish'
 ndjson\t'One JSON object per line, printed as each session finishes'
 ids\t'Session IDs, one per line (for `list`), to pipe into `end-many -`; with `--all-profiles`, `profile<TAB>id`'
 wide\t'The table plus the fields `--where` selects on: user, room, agent, channel, metadata (for `list`)'"
@@ -175,7 +175,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from init" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r -f -a "(sessionctl config profiles 2>/dev/null)"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from init" -s c -l config -d 'Config file (default: <config dir>/sessionctl/config.toml)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from init" -s o -l output -d 'Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only' -r -f -a "table\t'A table for people'
-json\t'One JSON document when the run is over'
+json\t'One JSON document, streamed as sessions finish'
 ndjson\t'One JSON object per line, printed as each session finishes'
 ids\t'Session IDs, one per line (for `list`), to pipe into `end-many -`; with `--all-profiles`, `profile<TAB>id`'
 wide\t'The table plus the fields `--where` selects on: user, room, agent, channel, metadata (for `list`)'"
@@ -186,7 +186,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from profiles" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r -f -a "(sessionctl config profiles 2>/dev/null)"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from profiles" -s c -l config -d 'Config file (default: <config dir>/sessionctl/config.toml)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from profiles" -s o -l output -d 'Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only' -r -f -a "table\t'A table for people'
-json\t'One JSON document when the run is over'
+json\t'One JSON document, streamed as sessions finish'
 ndjson\t'One JSON object per line, printed as each session finishes'
 ids\t'Session IDs, one per line (for `list`), to pipe into `end-many -`; with `--all-profiles`, `profile<TAB>id`'
 wide\t'The table plus the fields `--where` selects on: user, room, agent, channel, metadata (for `list`)'"
@@ -197,7 +197,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from show" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r -f -a "(sessionctl config profiles 2>/dev/null)"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from show" -s c -l config -d 'Config file (default: <config dir>/sessionctl/config.toml)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only' -r -f -a "table\t'A table for people'
-json\t'One JSON document when the run is over'
+json\t'One JSON document, streamed as sessions finish'
 ndjson\t'One JSON object per line, printed as each session finishes'
 ids\t'Session IDs, one per line (for `list`), to pipe into `end-many -`; with `--all-profiles`, `profile<TAB>id`'
 wide\t'The table plus the fields `--where` selects on: user, room, agent, channel, metadata (for `list`)'"
@@ -208,7 +208,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from check" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r -f -a "(sessionctl config profiles 2>/dev/null)"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from check" -s c -l config -d 'Config file (default: <config dir>/sessionctl/config.toml)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from check" -s o -l output -d 'Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only' -r -f -a "table\t'A table for people'
-json\t'One JSON document when the run is over'
+json\t'One JSON document, streamed as sessions finish'
 ndjson\t'One JSON object per line, printed as each session finishes'
 ids\t'Session IDs, one per line (for `list`), to pipe into `end-many -`; with `--all-profiles`, `profile<TAB>id`'
 wide\t'The table plus the fields `--where` selects on: user, room, agent, channel, metadata (for `list`)'"
@@ -226,7 +226,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r -f -a "(sessionctl config profiles 2>/dev/null)"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -s c -l config -d 'Config file (default: <config dir>/sessionctl/config.toml)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -s o -l output -d 'Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only' -r -f -a "table\t'A table for people'
-json\t'One JSON document when the run is over'
+json\t'One JSON document, streamed as sessions finish'
 ndjson\t'One JSON object per line, printed as each session finishes'
 ids\t'Session IDs, one per line (for `list`), to pipe into `end-many -`; with `--all-profiles`, `profile<TAB>id`'
 wide\t'The table plus the fields `--where` selects on: user, room, agent, channel, metadata (for `list`)'"

@@ -226,7 +226,7 @@ impl Cli {
 pub enum OutputFormat {
     /// A table for people.
     Table,
-    /// One JSON document when the run is over.
+    /// One JSON document, streamed as sessions finish.
     Json,
     /// One JSON object per line, printed as each session finishes.
     Ndjson,
@@ -236,6 +236,19 @@ pub enum OutputFormat {
     /// The table plus the fields `--where` selects on: user, room, agent, channel,
     /// metadata (for `list`).
     Wide,
+}
+
+impl From<OutputFormat> for crate::output::Format {
+    fn from(f: OutputFormat) -> Self {
+        use crate::output::Format;
+        match f {
+            OutputFormat::Table => Format::Table,
+            OutputFormat::Json => Format::Json,
+            OutputFormat::Ndjson => Format::Ndjson,
+            OutputFormat::Ids => Format::Ids,
+            OutputFormat::Wide => Format::Wide,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]

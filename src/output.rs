@@ -9,12 +9,22 @@ use comfy_table::{Cell, Color, ContentArrangement, Table, presets};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 use serde::Serialize;
 
-use crate::cli::OutputFormat;
 use crate::client::pacer::Holds;
 use crate::outcome::{Outcome, SessionResult, Summary};
 use crate::provider::SessionRow;
 use crate::report::{End, ProfileError, Sink};
 use crate::stale::Listed;
+
+/// How results are printed (the command line's `-o`, which maps onto this).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Table,
+    Json,
+    Ndjson,
+    Ids,
+    /// The table plus the fields `--where` selects on (`list`).
+    Wide,
+}
 
 /// Which profile a document is about (`None` when it sweeps every profile).
 #[derive(Debug, Clone, Default, Serialize)]
@@ -38,7 +48,7 @@ impl Header {
 /// comes, then its tail); a table at the end, of at most a screenful of rows beyond which
 /// only the rows that did not succeed are kept.
 pub struct ResultSink {
-    format: OutputFormat,
+    format: Format,
     header: Header,
     run_id: String,
     /// Table rows.
@@ -61,12 +71,12 @@ impl ResultSink {
     /// rate limit) while nothing finishes. It only appears on a terminal and never with
     /// NDJSON (whose lines would interleave with it).
     pub fn new(
-        format: OutputFormat,
+        format: Format,
         header: Header,
         progress: Option<Holds>,
         run_id: &str,
     ) -> ResultSink {
-        let terminal = format != OutputFormat::Ndjson && io::stderr().is_terminal();
+        let terminal = format != Format::Ndjson && io::stderr().is_terminal();
         let progress = progress.filter(|_| terminal).map(|holds| {
             let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
             let hold = move |_: &ProgressState, w: &mut dyn std::fmt::Write| {
@@ -216,11 +226,11 @@ impl Sink for ResultSink {
             }
         }
         match self.format {
-            OutputFormat::Table | OutputFormat::Wide => {
+            Format::Table | Format::Wide => {
                 self.keep_row(result);
                 Ok(())
             }
-            OutputFormat::Json | OutputFormat::Ids => {
+            Format::Json | Format::Ids => {
                 self.json_head()?;
                 let n = self.json_results.as_mut().expect("the head is out");
                 let sep = if *n == 0 { "\n  " } else { ",\n  " };
@@ -228,7 +238,7 @@ impl Sink for ResultSink {
                 let line = serde_json::to_string(result).expect("results always serialize");
                 write_to(&mut self.stdout_gone, &format!("{sep}{line}"))
             }
-            OutputFormat::Ndjson => {
+            Format::Ndjson => {
                 let record = Typed {
                     kind: "result",
                     run_id: &self.run_id,
@@ -248,7 +258,7 @@ impl Sink for ResultSink {
 
     fn profile_error(&mut self, error: &ProfileError) -> io::Result<()> {
         self.profile_errors.push(error.clone());
-        if self.format != OutputFormat::Ndjson {
+        if self.format != Format::Ndjson {
             return Ok(());
         }
         let record = Typed {
@@ -263,7 +273,7 @@ impl Sink for ResultSink {
         if let Some(bar) = &self.progress {
             bar.finish_and_clear();
         }
-        if matches!(self.format, OutputFormat::Json | OutputFormat::Ids) {
+        if matches!(self.format, Format::Json | Format::Ids) {
             self.json_head()?;
         }
         // A table is printed at the end, so in input order (stable: what was reported before
@@ -287,7 +297,7 @@ impl Sink for ResultSink {
             duration_seconds: end.duration.as_secs_f64(),
         };
         match self.format {
-            OutputFormat::Ndjson => {
+            Format::Ndjson => {
                 let record = Typed {
                     kind: "summary",
                     run_id: &self.run_id,
@@ -295,7 +305,7 @@ impl Sink for ResultSink {
                 };
                 print_line(&mut self.stdout_gone, &record)
             }
-            OutputFormat::Json | OutputFormat::Ids => {
+            Format::Json | Format::Ids => {
                 let tail = serde_json::to_string(&tail).expect("summaries always serialize");
                 let close = match self.json_results {
                     Some(0) => "",
@@ -304,7 +314,7 @@ impl Sink for ResultSink {
                 print_text_to(&mut self.stdout_gone, &format!("{close}],\n{}", &tail[1..]))
             }
             // (`-o wide` is refused for every command but `list`.)
-            OutputFormat::Table | OutputFormat::Wide => {
+            Format::Table | Format::Wide => {
                 let mut s = results_table(&self.kept).to_string();
                 s.push('\n');
                 if self.hidden > 0 {
@@ -493,14 +503,10 @@ fn results_table(results: &[SessionResult]) -> Table {
 
 /// Prints a session list in any format.
 /// Returns how many sessions `-o ids` left out.
-pub fn print_sessions(
-    format: OutputFormat,
-    header: &Header,
-    listed: &[Listed],
-) -> io::Result<usize> {
+pub fn print_sessions(format: Format, header: &Header, listed: &[Listed]) -> io::Result<usize> {
     let mut left_out = 0;
     match format {
-        OutputFormat::Ids => {
+        Format::Ids => {
             // IDs feed `end-many -`: a session whose age could not be read, or whose
             // ID could never be sent, is left out (the caller says so) so that a pipe never
             // acts on it.
@@ -519,7 +525,7 @@ pub fn print_sessions(
                 }
             }
         }
-        OutputFormat::Ndjson => {
+        Format::Ndjson => {
             for l in listed {
                 let line = serde_json::to_string(l).expect("rows always serialize");
                 if !print_stdout(&line)? {
@@ -527,7 +533,7 @@ pub fn print_sessions(
                 }
             }
         }
-        OutputFormat::Json => {
+        Format::Json => {
             #[derive(Serialize)]
             struct Document<'a> {
                 #[serde(flatten)]
@@ -542,8 +548,8 @@ pub fn print_sessions(
             };
             print_stdout(&serde_json::to_string_pretty(&doc).expect("rows always serialize"))?;
         }
-        OutputFormat::Table | OutputFormat::Wide => {
-            let wide = format == OutputFormat::Wide;
+        Format::Table | Format::Wide => {
+            let wide = format == Format::Wide;
             let table = sessions_table(listed, wide);
             print_stdout(&format!("{table}\n{} session(s)", listed.len()))?;
         }
@@ -639,25 +645,25 @@ fn sessions_table(listed: &[Listed], wide: bool) -> Table {
 
 /// Prints rows of `key: value` pairs as a table, or the same data as JSON.
 pub fn print_records<T: Serialize>(
-    format: OutputFormat,
+    format: Format,
     header: Vec<&str>,
     rows: &[T],
     cells: impl Fn(&T) -> Vec<String>,
 ) -> io::Result<()> {
     match format {
-        OutputFormat::Table | OutputFormat::Wide => {
+        Format::Table | Format::Wide => {
             let mut table = new_table(header);
             for r in rows {
                 table.add_row(cells(r).iter().map(|c| cell(c)).collect::<Vec<_>>());
             }
             print_stdout(&table.to_string())?;
         }
-        OutputFormat::Ndjson | OutputFormat::Ids => {
+        Format::Ndjson | Format::Ids => {
             for r in rows {
                 print_stdout(&serde_json::to_string(r).expect("records serialize"))?;
             }
         }
-        OutputFormat::Json => {
+        Format::Json => {
             print_stdout(&serde_json::to_string_pretty(rows).expect("records serialize"))?;
         }
     }

@@ -28,7 +28,7 @@ impl Ctx<'_> {
             .map(|(p, builtin)| ShownProfile::of(p, *builtin, &selected, selected_by))
             .collect();
         if self.cli.output != OutputFormat::Table {
-            return output::print_records(self.cli.output, vec![], &records, |_| vec![])
+            return output::print_records(self.cli.output.into(), vec![], &records, |_| vec![])
                 .map(|()| Exit::Ok)
                 .map_err(AppError::Output);
         }
@@ -92,7 +92,7 @@ impl Ctx<'_> {
             });
         }
         output::print_records(
-            self.cli.output,
+            self.cli.output.into(),
             vec!["PROFILE", "PROVIDER", "BASE URL", "STATUS"],
             &checks,
             |c| {

@@ -63,8 +63,8 @@ impl Ctx<'_> {
             ));
             worst = worst.max_code(Exit::Partial);
         }
-        let left_out =
-            output::print_sessions(self.cli.output, &header, &all).map_err(AppError::Output)?;
+        let left_out = output::print_sessions(self.cli.output.into(), &header, &all)
+            .map_err(AppError::Output)?;
         if left_out > 0 && !self.cli.quiet {
             crate::output::warn(format_args!(
                 "{left_out} session(s) left out of `-o ids` (see `-o table`)"

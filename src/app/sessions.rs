@@ -300,7 +300,7 @@ impl Ctx<'_> {
         resume: Option<&Arc<Resume>>,
     ) -> ReportPlan {
         ReportPlan {
-            format: self.cli.output,
+            format: self.cli.output.into(),
             quiet: self.cli.quiet,
             header: header(all, ready),
             job: job(action, run, ready),
@@ -445,7 +445,7 @@ async fn spawn_input(
 
 /// A run's report, gathered before the run goes ahead (see [`Ctx::report`]).
 struct ReportPlan {
-    format: crate::cli::OutputFormat,
+    format: crate::output::Format,
     quiet: bool,
     header: crate::output::Header,
     job: Job,

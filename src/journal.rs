@@ -40,6 +40,9 @@ pub struct Job {
     pub dry_run: Option<String>,
     /// The profiles the run covers, by name.
     pub profiles: Vec<String>,
+    /// Its `--where` terms: a resume must select the same sessions.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub selectors: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -359,6 +362,20 @@ impl Resume {
         self.done.len()
     }
 
+    /// How many sessions of `profile` a resumed run sends: those attempted without an
+    /// outcome, and those of `ids` with neither.
+    pub fn to_send<'a>(&self, profile: &str, ids: impl Iterator<Item = &'a str>) -> usize {
+        let pending: HashSet<&str> = (self.pending.iter())
+            .filter(|(p, _)| p == profile)
+            .map(|(_, id)| id.as_str())
+            .collect();
+        let new = ids
+            .filter(|id| !pending.contains(id) && !self.is_done(profile, id))
+            .collect::<HashSet<_>>()
+            .len();
+        pending.len() + new
+    }
+
     /// Sessions attempted without an outcome: the first to send again.
     pub fn pending(&self) -> &[(String, String)] {
         &self.pending
@@ -380,6 +397,7 @@ mod tests {
             action: "end".into(),
             dry_run: None,
             profiles: vec!["p".into()],
+            selectors: Vec::new(),
         }
     }
 

@@ -140,10 +140,11 @@ impl Ctx<'_> {
             broken,
         } = prepared;
         let _locks = lock(run, &ready).await?;
-        let resume = load_resume(run, action, &ready)?;
+        let job = job(action, run, &[], &ready);
+        let resume = load_resume(run, &job)?;
         let caps = Caps::of(run, &ready);
         let concurrency = concurrency(run, &ready);
-        let report = self.report(action, all, run, &ready, &holds, resume.as_ref());
+        let report = self.report(all, run, &ready, &holds, resume.as_ref(), job);
         let targets = targets(ready, all);
         let resumed = resume.map(|r| Resumed::new(r, &targets));
         let input = match caps.any() {
@@ -212,10 +213,11 @@ impl Ctx<'_> {
             self.confirm_delete(bulk)?;
         }
         let _locks = lock(run, &ready).await?;
-        let resume = load_resume(run, action, &ready)?;
+        let job = job(action, run, &bulk.stale.selectors, &ready);
+        let resume = load_resume(run, &job)?;
         let caps = Caps::of(run, &ready);
         let concurrency = concurrency(run, &ready);
-        let plan = self.report(action, all, run, &ready, &holds, resume.as_ref());
+        let plan = self.report(all, run, &ready, &holds, resume.as_ref(), job);
         let mut report = plan.start()?;
         broken.iter().for_each(|(p, e)| report.profile_error(p, e));
         // Everything is listed before anything is sent, so that the cap sees the whole run.
@@ -263,15 +265,21 @@ impl Ctx<'_> {
             }
             picked.push(mine);
         }
-        let counts: Vec<u64> = picked.iter().map(|p| p.len() as u64).collect();
         let names: Vec<&str> = ready.iter().map(|(p, _)| p.name.as_str()).collect();
+        // What will be sent: a resumed run adds what it sends again and drops what is done.
+        let counts: Vec<u64> = (picked.iter().zip(&names))
+            .map(|(mine, name)| match &resume {
+                Some(r) => r.to_send(name, mine.iter().map(|(id, _)| id.as_str())) as u64,
+                None => mine.len() as u64,
+            })
+            .collect();
         if let Err(over) = caps.check(&counts, &names, action, true) {
             // The listing happened and is on record; the run ends here, nothing sent.
             report.refuse(over.exit() as i32);
             return Err(over);
         }
         problems.into_iter().for_each(|r| report.result(r));
-        let exec = Execution {
+        let mut exec = Execution {
             action,
             run,
             concurrency,
@@ -280,6 +288,8 @@ impl Ctx<'_> {
             quiet: self.cli.quiet,
         };
         for ((profile, provider), mine) in ready.into_iter().zip(picked) {
+            // One profile at a time: its own concurrency.
+            exec.concurrency = run.concurrency.map_or(profile.concurrency, |c| c as usize);
             let targets = Targets::one(profile.name.clone(), provider, all);
             let resumed = resume.clone().map(|r| Resumed::new(r, &targets));
             exec.execute(&targets, Input::Swept(mine), resumed.as_ref(), &mut report)
@@ -292,18 +302,18 @@ impl Ctx<'_> {
     /// file the flags ask for. Started (files opened) only once the run is sure to go ahead.
     fn report(
         &self,
-        action: Action,
         all: bool,
         run: &RunArgs,
         ready: &[(Profile, Arc<dyn Provider>)],
         holds: &Holds,
         resume: Option<&Arc<Resume>>,
+        job: Job,
     ) -> ReportPlan {
         ReportPlan {
             format: self.cli.output.into(),
             quiet: self.cli.quiet,
             header: header(all, ready),
-            job: job(action, run, ready),
+            job,
             default: (!all)
                 .then(|| ready.first().map(|(p, _)| p.name.clone()))
                 .flatten(),
@@ -373,10 +383,17 @@ fn targets(ready: Vec<(Profile, Arc<dyn Provider>)>, all: bool) -> Targets {
     }
 }
 
-/// Batches in flight: the flag, else the first profile's setting.
+/// Batches in flight: the flag, else what the profiles allow together (each profile's
+/// client still holds its own requests to its own `concurrency`).
 fn concurrency(run: &RunArgs, ready: &[(Profile, Arc<dyn Provider>)]) -> usize {
     run.concurrency.map_or_else(
-        || ready.first().map_or(8, |(p, _)| p.concurrency),
+        || {
+            ready
+                .iter()
+                .map(|(p, _)| p.concurrency)
+                .sum::<usize>()
+                .max(1)
+        },
         |c| c as usize,
     )
 }
@@ -632,7 +649,12 @@ async fn lock(
 }
 
 /// What a journal's start record says about this run.
-fn job(action: Action, run: &RunArgs, ready: &[(Profile, Arc<dyn Provider>)]) -> Job {
+fn job(
+    action: Action,
+    run: &RunArgs,
+    selectors: &[crate::select::Term],
+    ready: &[(Profile, Arc<dyn Provider>)],
+) -> Job {
     Job {
         action: match action {
             Action::End => "end",
@@ -644,31 +666,31 @@ fn job(action: Action, run: &RunArgs, ready: &[(Profile, Arc<dyn Provider>)]) ->
             crate::cli::DryRun::Server => "server".to_owned(),
         }),
         profiles: ready.iter().map(|(p, _)| p.name.clone()).collect(),
+        selectors: selectors.iter().map(ToString::to_string).collect(),
     }
 }
 
 /// `--resume FILE`: what the journal says was done, if it is a journal of this same job.
-fn load_resume(
-    run: &RunArgs,
-    action: Action,
-    ready: &[(Profile, Arc<dyn Provider>)],
-) -> Result<Option<Arc<Resume>>, AppError> {
+fn load_resume(run: &RunArgs, this: &Job) -> Result<Option<Arc<Resume>>, AppError> {
     let Some(path) = &run.resume else {
         return Ok(None);
     };
     let resume = Resume::load(path).map_err(|e| usage(e.to_string()))?;
-    let this = job(action, run, ready);
-    if resume.job.as_ref() != Some(&this) {
+    if resume.job.as_ref() != Some(this) {
         return Err(usage(format!(
-            "{} records another job ({}); resume runs the same command, profiles and dry-run mode",
+            "{} records another job ({}); resume runs the same command, profiles, --where and dry-run mode",
             path.display(),
             resume.job.as_ref().map_or_else(String::new, |j| format!(
-                "{} on {}{}",
+                "{} on {}{}{}",
                 j.action,
                 j.profiles.join(", "),
                 j.dry_run
                     .as_ref()
-                    .map_or_else(String::new, |d| format!(", dry run {d}"))
+                    .map_or_else(String::new, |d| format!(", dry run {d}")),
+                match j.selectors.as_slice() {
+                    [] => String::new(),
+                    terms => format!(", --where {}", terms.join(" --where ")),
+                }
             ))
         )));
     }

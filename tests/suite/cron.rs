@@ -410,3 +410,62 @@ fn the_environment_sets_output_and_confirmation_and_not_found_can_be_ignored() {
     let (_, code) = env.json("eliza", &["end", "never-was", "--ignore-not-found"]);
     assert_eq!(code, 0);
 }
+
+#[test]
+fn a_resume_must_select_what_the_journal_selected() {
+    let env = Env::new();
+    seed(&env, "w", 2);
+    let journal_path = env.dir.path().join("w.journal");
+    let j = journal_path.to_str().unwrap();
+    let sweep = |selector: &str, flag: &str| {
+        env.cmd("eliza")
+            .args(["-o", "json", "end-many", "--idle-for", "1h", "--where"])
+            .args([selector, flag, j])
+            .output()
+            .unwrap()
+    };
+    let first = sweep("user=nobody", "--journal");
+    assert_eq!(first.status.code(), Some(0), "{first:?}");
+    let other = sweep("user=someone-else", "--resume");
+    assert_eq!(other.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&other.stderr);
+    assert!(
+        stderr.contains("another job") && stderr.contains("--where user=nobody"),
+        "{stderr}"
+    );
+    assert_eq!(env.emu.messaging_count(), 2, "nothing was sent");
+}
+
+#[test]
+fn a_resumed_sweep_counts_what_it_sends_again_against_the_cap() {
+    let env = Env::new();
+    let ids = seed(&env, "c", 5);
+    // A run killed after recording three attempts, none answered.
+    let journal_path = env.dir.path().join("c.journal");
+    let mut text = String::from(
+        r#"{"type":"start","journal":1,"run_id":"r1","at":"2026-11-30T00:00:00.000Z","action":"end","dry_run":null,"profiles":["eliza"]}"#,
+    );
+    for id in &ids[..3] {
+        text.push_str(&format!(
+            "\n{{\"type\":\"attempt\",\"run_id\":\"r1\",\"at\":\"2026-11-30T00:00:00.000Z\",\"profile\":\"eliza\",\"id\":\"{id}\"}}"
+        ));
+    }
+    std::fs::write(&journal_path, text + "\n").unwrap();
+    let j = journal_path.to_str().unwrap();
+    // The three to send again are among the five the sweep selects: five to send, cap four.
+    let refused = env
+        .cmd("eliza")
+        .args(["end-many", "--idle-for", "1h", "--max", "4", "--resume", j])
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(4));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("would end 5 sessions"));
+    assert_eq!(env.emu.messaging_count(), 5, "nothing was sent");
+    let (doc, code) = env.json(
+        "eliza",
+        &["end-many", "--idle-for", "1h", "--max", "5", "--resume", j],
+    );
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(common::outcomes(&doc).len(), 5);
+    assert_eq!(env.emu.messaging_count(), 0);
+}

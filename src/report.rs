@@ -119,7 +119,7 @@ impl Report {
             .profile
             .clone()
             .or_else(|| self.default_profile.clone());
-        if let Some(p) = &profile
+        if let Some(p) = profile.as_ref().filter(|_| !self.resent.is_empty())
             && self.resent.contains(&(p.clone(), result.id.clone()))
         {
             resumed(&mut result);

@@ -3,7 +3,10 @@
 //! change sessions, `list` and `config` each have their own file below it.
 
 mod config_cmd;
+mod feed;
+mod limits;
 mod listing;
+mod record;
 mod sessions;
 
 use std::sync::Arc;

@@ -209,7 +209,9 @@ async fn main() -> anyhow::Result<()> {
         opts.messaging_token.as_deref(),
         opts.rate_limit.as_ref(),
     );
-    println!("{banner}");
+    // Whoever started us may stop reading after the first line (a script waiting for the
+    // server to be up): a closed stdout must not take the server down.
+    let _ = std::io::Write::write_fmt(&mut std::io::stdout(), format_args!("{banner}\n"));
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

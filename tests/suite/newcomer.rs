@@ -942,11 +942,10 @@ fn the_readme_quick_start_works_as_written() {
                 .spawn()
                 .unwrap();
             let mut banner = String::new();
-            std::io::BufRead::read_line(
-                &mut std::io::BufReader::new(child.stdout.take().unwrap()),
-                &mut banner,
-            )
-            .unwrap();
+            let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+            std::io::BufRead::read_line(&mut out, &mut banner).unwrap();
+            // The rest of the banner is read too, as a terminal would.
+            std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
             assert!(
                 banner.starts_with("sessionctl provider emulator listening on"),
                 "{banner}"

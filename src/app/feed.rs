@@ -1,0 +1,275 @@
+//! Feeding a run: where IDs come from (arguments, a file, stdin, a sweep), what a resumed
+//! run drops or sends again, reading ahead to check the caps, and streaming them through the
+//! runner into the report.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use tokio::io::BufReader;
+use tokio::sync::mpsc;
+
+use super::limits::Caps;
+use super::sessions::Input;
+use super::{AppError, usage};
+use crate::cli::RunArgs;
+use crate::ids::{self, Dedup, Item};
+use crate::journal::Resume;
+use crate::outcome::SessionResult;
+use crate::provider::Action;
+use crate::report::Report;
+use crate::runner::{self, Interrupt, Plan, Targets};
+
+/// IDs are read in large gulps: a chunk is sent early whenever the buffer runs dry, so a
+/// big buffer keeps Zep's bulk batches full when reading a file or a fast pipe.
+const READ_BUFFER: usize = 64 * 1024;
+
+type Reader = tokio::task::JoinHandle<std::io::Result<()>>;
+
+/// Starts reading `input` (a file or stdin, in its own task) into chunks of `chunk` items;
+/// in a resumed run, through [`Resumed`].
+async fn spawn_reader(
+    input: Input,
+    chunk: usize,
+    tx: mpsc::Sender<Vec<Item>>,
+    resumed: Option<&Resumed>,
+) -> Result<Reader, AppError> {
+    let Some(resumed) = resumed.cloned() else {
+        return spawn_input(input, chunk, tx).await;
+    };
+    let (inner, mut read) = mpsc::channel(4);
+    let reader = spawn_input(input, chunk, inner).await?;
+    Ok(tokio::spawn(async move {
+        for part in resumed.first().chunks(chunk) {
+            if tx.send(part.to_vec()).await.is_err() {
+                reader.abort();
+                return Ok(());
+            }
+        }
+        while let Some(items) = read.recv().await {
+            let kept: Vec<Item> = items.into_iter().filter(|i| resumed.keep(i)).collect();
+            if !kept.is_empty() && tx.send(kept).await.is_err() {
+                reader.abort();
+                return Ok(());
+            }
+        }
+        reader.await.expect("the ID reader does not panic")
+    }))
+}
+
+async fn spawn_input(
+    input: Input,
+    chunk: usize,
+    tx: mpsc::Sender<Vec<Item>>,
+) -> Result<Reader, AppError> {
+    Ok(match input {
+        Input::Stdin => tokio::spawn(ids::stream_lines(
+            BufReader::with_capacity(READ_BUFFER, tokio::io::stdin()),
+            chunk,
+            tx,
+        )),
+        Input::File(path) => {
+            let file = tokio::fs::File::open(&path)
+                .await
+                .map_err(|e| usage(format!("cannot read {}: {e}", path.display())))?;
+            tokio::spawn(ids::stream_lines(
+                BufReader::with_capacity(READ_BUFFER, file),
+                chunk,
+                tx,
+            ))
+        }
+        Input::Items(items) => tokio::spawn(send_chunks(items, chunk, tx)),
+        Input::Swept(picked) => {
+            let items = picked.into_iter().map(|(id, _)| Item::Id(id)).collect();
+            tokio::spawn(send_chunks(items, chunk, tx))
+        }
+    })
+}
+
+/// What every part of one run shares.
+pub(super) struct Execution<'a> {
+    pub(super) action: Action,
+    pub(super) run: &'a RunArgs,
+    /// Batches in flight.
+    pub(super) concurrency: usize,
+    pub(super) interrupt: &'a Interrupt,
+    /// The next input place: a sweep runs once per profile, numbered in one sequence.
+    pub(super) seq: std::cell::Cell<u64>,
+    /// `-q`: no notices.
+    pub(super) quiet: bool,
+}
+
+impl Execution<'_> {
+    /// Streams `input` through the runner into `report`.
+    pub(super) async fn execute(
+        &self,
+        targets: &Targets,
+        input: Input,
+        resumed: Option<&Resumed>,
+        report: &mut Report,
+    ) -> Result<(), AppError> {
+        let batch = (targets.list.iter())
+            .map(|t| t.provider.batch_size(self.action))
+            .max()
+            .unwrap_or(1);
+        let (tx, rx) = mpsc::channel(self.concurrency.max(2));
+        let mut reasons = HashMap::new();
+        if let Input::Swept(picked) = &input {
+            reasons.extend(picked.iter().cloned());
+        }
+        let reader = spawn_reader(input, batch, tx, resumed).await?;
+        let plan = Plan {
+            action: self.action,
+            dry_run: self.run.dry_run.map(|d| match d {
+                crate::cli::DryRun::Client => runner::DryRun::Client,
+                crate::cli::DryRun::Server => runner::DryRun::Server,
+            }),
+            batches_in_flight: self.concurrency,
+        };
+        let mut events = Events {
+            report,
+            reasons,
+            quiet: self.quiet,
+            interrupt: self.interrupt,
+        };
+        let mut seq = self.seq.get();
+        runner::run(targets, plan, rx, self.interrupt, &mut events, &mut seq).await;
+        self.seq.set(seq);
+        if self.interrupt.interrupted() {
+            // The runner stopped reading; the reader may be blocked on a pipe held open.
+            reader.abort();
+            return Ok(());
+        }
+        reader.await.expect("the ID reader does not panic")?;
+        Ok(())
+    }
+}
+
+/// The runner's events, into the report, with each swept session's reason.
+struct Events<'a> {
+    report: &'a mut Report,
+    reasons: HashMap<String, String>,
+    /// `-q`: no notices.
+    quiet: bool,
+    interrupt: &'a Interrupt,
+}
+
+impl runner::Events for Events<'_> {
+    fn attempt(&mut self, profile: &str, ids: &[String]) -> bool {
+        self.report.attempt(profile, ids)
+    }
+
+    fn result(&mut self, mut r: SessionResult) {
+        if let Some(reason) = self.reasons.remove(&r.id).filter(|r| !r.is_empty()) {
+            r.reason = Some(reason);
+        }
+        self.report.result(r);
+    }
+
+    fn stopping(&mut self, in_flight: usize) {
+        if self.quiet || in_flight == 0 {
+            return;
+        }
+        let sessions = match in_flight {
+            1 => "1 session".to_owned(),
+            n => format!("{n} sessions"),
+        };
+        let (what, again) = match self.interrupt.signal() {
+            Some(runner::Signal::Terminate) => ("terminated", "a second signal abandons them"),
+            _ => ("interrupted", "Ctrl-C again to abandon them"),
+        };
+        self.report.notice(&format!(
+            "sessionctl: {what}: finishing {sessions} in flight; {again}"
+        ));
+    }
+}
+
+/// A resumed run's view of its input: sessions attempted without an outcome come first,
+/// sessions with one are dropped.
+#[derive(Clone)]
+pub(super) struct Resumed {
+    resume: Arc<Resume>,
+    /// The run's one profile, for bare IDs.
+    default: Option<String>,
+    /// Profiles this part of the run sends to.
+    names: Vec<String>,
+}
+
+impl Resumed {
+    pub(super) fn new(resume: Arc<Resume>, targets: &Targets) -> Resumed {
+        Resumed {
+            default: targets.default.map(|t| targets.list[t].name.clone()),
+            names: targets.list.iter().map(|t| t.name.clone()).collect(),
+            resume,
+        }
+    }
+
+    /// The sessions to send again, routed to their profiles.
+    pub(super) fn first(&self) -> Vec<Item> {
+        (self.resume.pending().iter())
+            .filter(|(profile, _)| self.names.contains(profile))
+            .map(|(profile, id)| Item::Routed {
+                profile: profile.clone(),
+                id: id.clone(),
+            })
+            .collect()
+    }
+
+    /// False for a session already done, or already sent again by [`Resumed::first`].
+    pub(super) fn keep(&self, item: &Item) -> bool {
+        let (profile, id) = match item {
+            Item::Id(id) => (self.default.as_deref(), id),
+            Item::Routed { profile, id } => (Some(profile.as_str()), id),
+            Item::Invalid { .. } => return true,
+        };
+        let Some(profile) = profile else { return true };
+        !self.resume.is_done(profile, id)
+            && !(self.resume.pending().iter()).any(|(p, i)| p == profile && i == id)
+    }
+}
+
+/// Items already in memory, deduplicated and chunked like a stream would be.
+async fn send_chunks(
+    items: Vec<Item>,
+    chunk: usize,
+    tx: mpsc::Sender<Vec<Item>>,
+) -> std::io::Result<()> {
+    let mut seen = Dedup::default();
+    let unique: Vec<Item> = items
+        .into_iter()
+        .filter(|item| seen.first_time(&item.key()))
+        .collect();
+    for part in unique.chunks(chunk) {
+        if tx.send(part.to_vec()).await.is_err() {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// Reads IDs until the input ends or a cap is broken, before anything is sent: a run that
+/// would act on more than it may sends nothing. Only what is held is at most a cap (+1).
+pub(super) async fn read_ahead(
+    input: Input,
+    targets: &Targets,
+    caps: &Caps,
+    action: Action,
+    resumed: Option<&Resumed>,
+) -> Result<Input, AppError> {
+    let (tx, mut rx) = mpsc::channel(4);
+    let reader = spawn_reader(input, 256, tx, resumed).await?;
+    let mut counts = vec![0u64; targets.list.len()];
+    let mut held = Vec::new();
+    let names: Vec<&str> = targets.list.iter().map(|t| t.name.as_str()).collect();
+    while let Some(items) = rx.recv().await {
+        for t in items.iter().filter_map(|item| targets.target_of(item)) {
+            counts[t] += 1;
+        }
+        held.extend(items);
+        if let Err(over) = caps.check(&counts, &names, action, false) {
+            reader.abort();
+            return Err(over);
+        }
+    }
+    reader.await.expect("the ID reader does not panic")?;
+    Ok(Input::Items(held))
+}

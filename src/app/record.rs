@@ -1,0 +1,110 @@
+//! What a run leaves behind: the report (stdout, journal, metrics file) and the job a
+//! journal records, which a resume must match.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::{AppError, usage};
+use crate::cli::RunArgs;
+use crate::client::pacer::Holds;
+use crate::config::Profile;
+use crate::journal::{Job, Journal, Resume};
+use crate::output::ResultSink;
+use crate::provider::{Action, Provider};
+use crate::report::{JournalSink, MetricsSink, Report};
+
+/// A run's report, gathered before the run goes ahead (see [`Ctx::report`]).
+pub(super) struct ReportPlan {
+    pub(super) format: crate::output::Format,
+    pub(super) quiet: bool,
+    pub(super) header: crate::output::Header,
+    pub(super) job: Job,
+    pub(super) default: Option<String>,
+    pub(super) providers: HashMap<String, &'static str>,
+    pub(super) journal: Option<std::path::PathBuf>,
+    pub(super) metrics: Option<std::path::PathBuf>,
+    pub(super) holds: Holds,
+    pub(super) resume: Option<Arc<Resume>>,
+}
+
+impl ReportPlan {
+    pub(super) fn start(self) -> Result<Report, AppError> {
+        let run_id = uuid::Uuid::new_v4().to_string();
+        let progress = (!self.quiet).then_some(self.holds);
+        let stdout = ResultSink::new(self.format, self.header, progress, &run_id);
+        let mut report = Report::new(run_id.clone(), self.default, Box::new(stdout));
+        if let Some(path) = &self.journal {
+            let earlier = self.resume.as_ref().map_or(&[][..], |r| r.runs.as_slice());
+            let journal = Journal::open(path, &run_id, &self.job, earlier)
+                .map_err(|e| usage(format!("cannot write journal {}: {e}", path.display())))?;
+            report.add(
+                format!("journal {}", path.display()),
+                Box::new(JournalSink(journal)),
+            );
+        }
+        if let Some(resume) = &self.resume {
+            report.resending(resume);
+            if !self.quiet {
+                crate::output::warn(format_args!(
+                    "resuming: {} session(s) already have an outcome and are not sent again; {} attempted without one are sent again",
+                    resume.done_count(),
+                    resume.pending().len()
+                ));
+            }
+        }
+        if let Some(path) = self.metrics {
+            let what = format!("metrics file {}", path.display());
+            report.add(what, Box::new(MetricsSink::new(path, self.providers)));
+        }
+        Ok(report)
+    }
+}
+
+/// What a journal's start record says about this run.
+pub(super) fn job(
+    action: Action,
+    run: &RunArgs,
+    selectors: &[crate::select::Term],
+    ready: &[(Profile, Arc<dyn Provider>)],
+) -> Job {
+    Job {
+        action: match action {
+            Action::End => "end",
+            Action::Delete => "delete",
+        }
+        .to_owned(),
+        dry_run: run.dry_run.map(|d| match d {
+            crate::cli::DryRun::Client => "client".to_owned(),
+            crate::cli::DryRun::Server => "server".to_owned(),
+        }),
+        profiles: ready.iter().map(|(p, _)| p.name.clone()).collect(),
+        selectors: selectors.iter().map(ToString::to_string).collect(),
+    }
+}
+
+/// `--resume FILE`: what the journal says was done, if it is a journal of this same job.
+pub(super) fn load_resume(run: &RunArgs, this: &Job) -> Result<Option<Arc<Resume>>, AppError> {
+    let Some(path) = &run.resume else {
+        return Ok(None);
+    };
+    let resume = Resume::load(path).map_err(|e| usage(e.to_string()))?;
+    if resume.job.as_ref() != Some(this) {
+        return Err(usage(format!(
+            "{} records another job ({}); resume runs the same command, profiles, --where and dry-run mode",
+            path.display(),
+            resume.job.as_ref().map_or_else(String::new, |j| format!(
+                "{} on {}{}{}",
+                j.action,
+                j.profiles.join(", "),
+                j.dry_run
+                    .as_ref()
+                    .map_or_else(String::new, |d| format!(", dry run {d}")),
+                match j.selectors.as_slice() {
+                    [] => String::new(),
+                    terms => format!(", --where {}", terms.join(" --where ")),
+                }
+            ))
+        )));
+    }
+    Ok(Some(Arc::new(resume)))
+}

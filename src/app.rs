@@ -69,12 +69,12 @@ pub enum AppError {
     /// The lock could not be taken at all (its directory).
     #[error("{0} (--no-lock runs without it)")]
     Lock(crate::lock::LockError),
-    /// A journal or metrics file could not be written.
-    #[error("{0}")]
-    Report(String),
     /// The user said no at the delete prompt: not an error, but nothing was done.
     #[error("nothing deleted (not confirmed)")]
     Declined,
+    /// Interrupted before anything was sent (waiting for a lock, reading input ahead).
+    #[error("interrupted before anything was sent")]
+    Interrupted,
 }
 
 impl AppError {
@@ -86,9 +86,9 @@ impl AppError {
             AppError::OverCap(_) => Exit::OverCap,
             AppError::Locked(_) => Exit::Locked,
             AppError::Lock(_) => Exit::Usage,
-            AppError::Report(_) => Exit::Partial,
             // As gh does for a declined prompt: 2, with usage errors, since nothing was sent.
             AppError::Declined => Exit::Usage,
+            AppError::Interrupted => Exit::Interrupted,
         }
     }
 

@@ -92,6 +92,8 @@ pub struct Journal {
     file: Arc<File>,
     run_id: String,
     dirty: Arc<AtomicBool>,
+    /// A write failed part-way: the file may end in half a record.
+    torn: AtomicBool,
     syncer: tokio::task::JoinHandle<()>,
 }
 
@@ -120,6 +122,7 @@ impl Journal {
             file,
             run_id: run_id.to_owned(),
             dirty,
+            torn: AtomicBool::new(false),
             syncer,
         };
         journal.write(&Record::Start {
@@ -191,8 +194,15 @@ impl Journal {
 
     fn write_bytes(&self, bytes: &[u8]) -> io::Result<()> {
         // One write per event: a record is either whole in the file or (killed mid-write)
-        // a torn last line that a reader skips.
-        (&*self.file).write_all(bytes)?;
+        // a torn last line that a reader skips. After a failed write (a full disk) the
+        // next record starts on a line of its own, never glued to the torn one.
+        let mut file = &*self.file;
+        if self.torn.swap(false, Ordering::AcqRel) {
+            file.write_all(b"\n")
+                .inspect_err(|_| self.torn.store(true, Ordering::Release))?;
+        }
+        file.write_all(bytes)
+            .inspect_err(|_| self.torn.store(true, Ordering::Release))?;
         self.dirty.store(true, Ordering::Release);
         Ok(())
     }
@@ -271,24 +281,26 @@ impl Resume {
             source,
         };
         let reader = io::BufReader::new(File::open(path).map_err(io)?);
-        let lines: Vec<String> = reader.lines().collect::<Result<_, _>>().map_err(io)?;
+        // Streamed (a journal kept across cron runs grows like a log), one line ahead so
+        // that the last line is known as such.
+        let mut lines = (reader.lines().enumerate())
+            .filter(|(_, l)| l.as_ref().map_or(true, |l| !l.trim().is_empty()))
+            .peekable();
         let mut resume = Resume::default();
         let mut attempted: HashMap<(String, String), usize> = HashMap::new();
-        let last = lines.iter().rposition(|l| !l.trim().is_empty());
-        for (n, text) in lines.iter().enumerate() {
-            if text.trim().is_empty() {
-                continue;
-            }
+        while let Some((n, text)) = lines.next() {
+            let text = text.map_err(io)?;
+            let is_last = lines.peek().is_none();
             let bad = |why: String| ResumeError::Bad {
                 path: path.to_owned(),
                 line: n + 1,
                 why,
             };
-            let line: Line = match serde_json::from_str(text) {
+            let line: Line = match serde_json::from_str(&text) {
                 Ok(line) => line,
                 // A run killed mid-write tears its last line (a later run then starts on a
                 // new one): such a line was never a whole record.
-                Err(_) if Some(n) == last || !text.ends_with('}') => continue,
+                Err(_) if is_last || !text.ends_with('}') => continue,
                 Err(e) => return Err(bad(format!("not a journal record: {e}"))),
             };
             match line.kind.as_str() {
@@ -328,8 +340,10 @@ impl Resume {
                     let (Some(id), Some(outcome)) = (line.id, line.outcome) else {
                         return Err(bad("a result without id or outcome".into()));
                     };
-                    // Never sent (skipped), or abandoned in flight: no known outcome yet.
-                    if outcome != Outcome::Skipped && !line.abandoned {
+                    // Never sent (skipped), abandoned in flight, or failed: sent again. (A
+                    // failure may be a timeout whose outcome is unknown; ending and deleting
+                    // again is safe.)
+                    if !matches!(outcome, Outcome::Skipped | Outcome::Failed) && !line.abandoned {
                         resume.done.insert((line.profile.unwrap_or_default(), id));
                     }
                 }
@@ -407,9 +421,11 @@ mod tests {
         let path = dir.path().join("j.ndjson");
         let mut j = Journal::open(&path, "run-1", &job(), &[]).unwrap();
         let ids: Vec<String> = ["a", "b", "c", "d"].map(String::from).to_vec();
-        j.attempt(Some("p"), &ids[..3]).unwrap();
+        j.attempt(Some("p"), &ids).unwrap();
         j.result(&result("p", "a", Outcome::Ended)).unwrap();
         j.result(&result("p", "b", Outcome::Skipped)).unwrap();
+        // A failure (say a timeout) is no known outcome either: sent again.
+        j.result(&result("p", "d", Outcome::Failed)).unwrap();
         drop(j); // killed: no end record
         // A torn last line, as `kill -9` mid-write leaves.
         let mut f = File::options().append(true).open(&path).unwrap();
@@ -420,13 +436,8 @@ mod tests {
         assert_eq!(r.runs, ["run-1"]);
         assert!(r.is_done("p", "a"));
         assert!(!r.is_done("p", "b") && !r.is_done("p", "c") && !r.is_done("p", "d"));
-        assert_eq!(
-            r.pending(),
-            [
-                ("p".to_owned(), "b".to_owned()),
-                ("p".to_owned(), "c".to_owned())
-            ]
-        );
+        let key = |id: &str| ("p".to_owned(), id.to_owned());
+        assert_eq!(r.pending(), [key("b"), key("c"), key("d")]);
         // A resumed run appends on a fresh line.
         let mut j = Journal::open(&path, "run-2", &job(), &r.runs).unwrap();
         j.result(&result("p", "c", Outcome::AlreadyEnded)).unwrap();
@@ -435,7 +446,7 @@ mod tests {
         let r = Resume::load(&path).unwrap();
         assert_eq!(r.runs, ["run-1", "run-2"]);
         assert!(r.is_done("p", "c"));
-        assert_eq!(r.pending(), [("p".to_owned(), "b".to_owned())]);
+        assert_eq!(r.pending(), [key("b"), key("d")]);
     }
 
     #[tokio::test]

@@ -53,13 +53,19 @@ pub struct ResultSink {
     run_id: String,
     /// Table rows.
     kept: Vec<SessionResult>,
+    /// More rows came than a table shows: only rows that did not succeed are kept.
+    truncated: bool,
     /// Table rows that succeeded and were let go once there were too many to show.
     hidden: usize,
+    /// Rows that did not succeed beyond ten screens of them: counted only.
+    hidden_problems: usize,
     /// How many rows a table shows in full.
     table_rows: usize,
     /// The JSON document's head is out; this many results follow it.
     json_results: Option<usize>,
     profile_errors: Vec<ProfileError>,
+    /// NDJSON: how many of `profile_errors` are out.
+    printed_errors: usize,
     failed: usize,
     progress: Option<ProgressBar>,
     /// Stdout's reader has gone (`| head`): stop printing, but finish the run.
@@ -109,10 +115,13 @@ impl ResultSink {
             header,
             run_id: run_id.to_owned(),
             kept: Vec::new(),
+            truncated: false,
             hidden: 0,
+            hidden_problems: 0,
             table_rows,
             json_results: None,
             profile_errors: Vec::new(),
+            printed_errors: 0,
             failed: 0,
             progress,
             stdout_gone: false,
@@ -189,14 +198,38 @@ impl ResultSink {
         write_to(&mut self.stdout_gone, &open)
     }
 
+    /// NDJSON: the profile errors not printed yet.
+    fn flush_profile_errors(&mut self) -> io::Result<()> {
+        while let Some(error) = self.profile_errors.get(self.printed_errors) {
+            self.printed_errors += 1;
+            let record = Typed {
+                kind: "profile_error",
+                run_id: &self.run_id,
+                data: error,
+            };
+            print_line(&mut self.stdout_gone, &record)?;
+        }
+        Ok(())
+    }
+
+    /// Keeps a table row, up to a screenful. Past that the rows that need a look stay (up
+    /// to ten screens of them) and the others are only counted, so that neither memory nor
+    /// the time per row grows with the run.
     fn keep_row(&mut self, result: &SessionResult) {
-        if self.hidden > 0 && succeeded(result.outcome) {
-            self.hidden += 1;
+        if self.truncated {
+            if succeeded(result.outcome) {
+                self.hidden += 1;
+            } else if self.kept.len() >= self.table_rows * 10 {
+                self.hidden_problems += 1;
+            } else {
+                self.kept.push(result.clone());
+            }
             return;
         }
         self.kept.push(result.clone());
         if self.kept.len() > self.table_rows {
-            // More than a screen: the rows that need a look stay, the rest are counted.
+            // Once: from here on successes are counted as they come.
+            self.truncated = true;
             let before = self.kept.len();
             self.kept.retain(|r| !succeeded(r.outcome));
             self.hidden += before - self.kept.len();
@@ -239,6 +272,7 @@ impl Sink for ResultSink {
                 write_to(&mut self.stdout_gone, &format!("{sep}{line}"))
             }
             Format::Ndjson => {
+                self.flush_profile_errors()?;
                 let record = Typed {
                     kind: "result",
                     run_id: &self.run_id,
@@ -256,25 +290,21 @@ impl Sink for ResultSink {
         }
     }
 
+    /// Kept; in NDJSON printed with the first result or the summary, so that a run refused
+    /// before it sends anything (a cap) leaves stdout empty, not a stream without its end.
     fn profile_error(&mut self, error: &ProfileError) -> io::Result<()> {
         self.profile_errors.push(error.clone());
-        if self.format != Format::Ndjson {
-            return Ok(());
-        }
-        let record = Typed {
-            kind: "profile_error",
-            run_id: &self.run_id,
-            data: error,
-        };
-        print_line(&mut self.stdout_gone, &record)
+        Ok(())
     }
 
     fn finish(mut self: Box<Self>, end: &End) -> io::Result<()> {
         if let Some(bar) = &self.progress {
             bar.finish_and_clear();
         }
-        if matches!(self.format, Format::Json | Format::Ids) {
-            self.json_head()?;
+        match self.format {
+            Format::Json | Format::Ids => self.json_head()?,
+            Format::Ndjson => self.flush_profile_errors()?,
+            Format::Table | Format::Wide => {}
         }
         // A table is printed at the end, so in input order (stable: what was reported before
         // anything was sent, such as a sweep's unjudgeable rows, keeps its place first). The
@@ -321,6 +351,12 @@ impl Sink for ResultSink {
                     s.push_str(&format!(
                         "{} sessions that succeeded are not shown (too many for a table; -o ndjson lists every one)\n",
                         self.hidden
+                    ));
+                }
+                if self.hidden_problems > 0 {
+                    s.push_str(&format!(
+                        "{} more that did not succeed are not shown (-o ndjson lists every one)\n",
+                        self.hidden_problems
                     ));
                 }
                 s.push_str(&end.summary.line());

@@ -267,7 +267,7 @@ pub async fn run(
             _ = interrupt.stop.cancelled(), if !stopping => events.stopping(sessions_in_flight),
             Some((target, results)) = in_flight.next(), if !in_flight.is_empty() => {
                 let results: Vec<SessionResult> = results;
-                sessions_in_flight -= results.len();
+                sessions_in_flight = sessions_in_flight.saturating_sub(results.len());
                 results.into_iter().for_each(|r| events.result(targets.tagged(target, r)));
             }
             chunk = input.recv(), if room => match chunk {

@@ -254,13 +254,23 @@ pub(super) async fn read_ahead(
     caps: &Caps,
     action: Action,
     resumed: Option<&Resumed>,
+    stop: &tokio_util::sync::CancellationToken,
 ) -> Result<Input, AppError> {
     let (tx, mut rx) = mpsc::channel(4);
     let reader = spawn_reader(input, 256, tx, resumed).await?;
     let mut counts = vec![0u64; targets.list.len()];
     let mut held = Vec::new();
     let names: Vec<&str> = targets.list.iter().map(|t| t.name.as_str()).collect();
-    while let Some(items) = rx.recv().await {
+    loop {
+        // Input held open (a terminal, a pipe) must not keep a stopped run alive.
+        let items = tokio::select! {
+            items = rx.recv() => items,
+            _ = stop.cancelled() => {
+                reader.abort();
+                return Err(AppError::Interrupted);
+            }
+        };
+        let Some(items) = items else { break };
         for t in items.iter().filter_map(|item| targets.target_of(item)) {
             counts[t] += 1;
         }

@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+use tokio_util::sync::CancellationToken;
+
 use super::AppError;
 use crate::cli::RunArgs;
 use crate::config::Profile;
@@ -15,6 +17,7 @@ use crate::provider::{Action, Provider};
 pub(super) async fn lock(
     run: &RunArgs,
     ready: &[(Profile, Arc<dyn Provider>)],
+    stop: &CancellationToken,
 ) -> Result<Vec<RunLock>, AppError> {
     if run.no_lock || run.dry_run == Some(crate::cli::DryRun::Client) {
         return Ok(Vec::new());
@@ -24,14 +27,15 @@ pub(super) async fn lock(
     names.sort_unstable();
     let mut locks = Vec::with_capacity(names.len());
     for name in names {
-        locks.push(
-            RunLock::acquire(&dir, name, run.wait_lock)
-                .await
-                .map_err(|e| match e {
-                    e @ crate::lock::LockError::Held { .. } => AppError::Locked(e),
-                    e => AppError::Lock(e),
-                })?,
-        );
+        // A run told to stop while it waits for the lock (`--wait-lock`) stops.
+        let taken = tokio::select! {
+            taken = RunLock::acquire(&dir, name, run.wait_lock) => taken,
+            _ = stop.cancelled() => return Err(AppError::Interrupted),
+        };
+        locks.push(taken.map_err(|e| match e {
+            e @ crate::lock::LockError::Held { .. } => AppError::Locked(e),
+            e => AppError::Lock(e),
+        })?);
     }
     Ok(locks)
 }

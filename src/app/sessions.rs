@@ -135,7 +135,7 @@ impl Ctx<'_> {
             worst,
             broken,
         } = prepared;
-        let _locks = lock(run, &ready).await?;
+        let _locks = lock(run, &ready, &interrupt.stop).await?;
         let job = job(action, run, &[], &ready);
         let resume = load_resume(run, &job)?;
         let caps = Caps::of(run, &ready);
@@ -144,7 +144,18 @@ impl Ctx<'_> {
         let targets = targets(ready, all);
         let resumed = resume.map(|r| Resumed::new(r, &targets));
         let input = match caps.any() {
-            true => read_ahead(input, &targets, &caps, action, resumed.as_ref()).await?,
+            true => {
+                let stop = &interrupt.stop;
+                let read = read_ahead(input, &targets, &caps, action, resumed.as_ref(), stop);
+                match read.await {
+                    Err(over @ AppError::OverCap(_)) => {
+                        // Nothing is sent, and the journal and metrics file say so.
+                        report.start()?.refuse(over.exit() as i32);
+                        return Err(over);
+                    }
+                    other => other?,
+                }
+            }
             false => input,
         };
         if let Some(bulk) = confirm {
@@ -161,9 +172,13 @@ impl Ctx<'_> {
             seq: Default::default(),
             quiet: self.cli.quiet,
         };
-        exec.execute(&targets, input, resumed.as_ref(), &mut report)
-            .await?;
-        finish(report, interrupt.interrupted(), run, opts, worst)
+        let fed = exec
+            .execute(&targets, input, resumed.as_ref(), &mut report)
+            .await;
+        // Input that fails mid-run (a broken pipe) still ends the report whole.
+        let worst = worst.max_code(fed.as_ref().err().map_or(Exit::Ok, AppError::exit));
+        let exit = finish(report, interrupt.interrupted(), run, opts, worst);
+        fed.and(Ok(exit))
     }
 
     /// `--idle-for` / `--older-than`: list every profile's selection, check it against the
@@ -208,7 +223,7 @@ impl Ctx<'_> {
         if let Some(bulk) = confirm {
             self.confirm_delete(bulk)?;
         }
-        let _locks = lock(run, &ready).await?;
+        let _locks = lock(run, &ready, &interrupt.stop).await?;
         let job = job(action, run, &bulk.stale.selectors, &ready);
         let resume = load_resume(run, &job)?;
         let caps = Caps::of(run, &ready);
@@ -291,7 +306,7 @@ impl Ctx<'_> {
             exec.execute(&targets, Input::Swept(mine), resumed.as_ref(), &mut report)
                 .await?;
         }
-        finish(report, interrupt.interrupted(), run, opts, worst)
+        Ok(finish(report, interrupt.interrupted(), run, opts, worst))
     }
 
     /// What the report of a run will be: its output on stdout, and the journal and metrics
@@ -391,18 +406,16 @@ fn concurrency(run: &RunArgs, ready: &[(Profile, Arc<dyn Provider>)]) -> usize {
 }
 
 /// Ends the run's report: the exit code from its results, made worse by problems outside
-/// them (`worst`) or by a sink that could not be written.
-fn finish(
-    report: Report,
-    interrupted: bool,
-    run: &RunArgs,
-    opts: &Options,
-    worst: Exit,
-) -> Result<Exit, AppError> {
+/// them (`worst`) or by a sink that could not be written (said on stderr; exit 1 at least,
+/// and an interrupted run stays 130).
+fn finish(report: Report, interrupted: bool, run: &RunArgs, opts: &Options, worst: Exit) -> Exit {
     let exit = exit_for(report.summary(), interrupted, run, opts).max_code(worst);
     match report.finish(interrupted, exit as i32).problem {
-        None => Ok(exit),
-        Some(problem) => Err(AppError::Report(problem)),
+        None => exit,
+        Some(problem) => {
+            crate::output::warn(format_args!("error: {problem}"));
+            exit.max_code(Exit::Partial)
+        }
     }
 }
 

@@ -469,3 +469,64 @@ fn a_resumed_sweep_counts_what_it_sends_again_against_the_cap() {
     assert_eq!(common::outcomes(&doc).len(), 5);
     assert_eq!(env.emu.messaging_count(), 0);
 }
+
+#[test]
+fn a_run_waiting_for_the_lock_stops_on_sigterm() {
+    let env = slow_env();
+    let ids = seed(&env, "s", 3);
+    let mut first = env
+        .std_cmd("eliza")
+        .args(["-q", "end-many", "--concurrency", "1"])
+        .args(&ids[..2])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_deletes(&env, &mut first, 1);
+    let mut waiting = env
+        .std_cmd("eliza")
+        .args(["-q", "end", &ids[2], "--wait-lock", "30s"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let sent = Instant::now();
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(waiting.id() as libc::pid_t, libc::SIGTERM) };
+    let status = waiting.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    assert!(
+        sent.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        sent.elapsed()
+    );
+    assert!(env.emu.messaging_exists(&ids[2]), "nothing was sent");
+    first.wait().unwrap();
+}
+
+#[test]
+fn a_cap_refusal_is_on_record_in_the_journal_and_the_metrics() {
+    let env = Env::new();
+    let ids = seed(&env, "r", 3);
+    let journal_path = env.dir.path().join("r.journal");
+    let metrics = env.dir.path().join("r.prom");
+    let out = env
+        .cmd("eliza")
+        .args(["end-many", "--max", "2", "--journal"])
+        .arg(&journal_path)
+        .arg("--metrics-file")
+        .arg(&metrics)
+        .args(&ids)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4));
+    assert!(out.stdout.is_empty());
+    let records = journal(&journal_path);
+    assert_eq!(records.first().unwrap()["type"], "start");
+    assert_eq!(records.last().unwrap()["type"], "end");
+    assert_eq!(records.last().unwrap()["exit_code"], 4);
+    assert!(!records.iter().any(|r| r["type"] == "attempt"));
+    let text = std::fs::read_to_string(&metrics).unwrap();
+    assert!(text.contains("sessionctl_exit_code 4"), "{text}");
+    assert_eq!(env.emu.messaging_count(), 3);
+}

@@ -182,6 +182,7 @@ async fn skip_rest_of_line(reader: &mut (impl AsyncBufRead + Unpin)) -> std::io:
 pub async fn stream_lines<R: AsyncRead + Unpin>(
     mut reader: BufReader<R>,
     chunk: usize,
+    home: Option<String>,
     tx: mpsc::Sender<Vec<Item>>,
 ) -> std::io::Result<()> {
     let (mut seen, mut seen_invalid) = (Dedup::default(), Dedup::default());
@@ -207,6 +208,14 @@ pub async fn stream_lines<R: AsyncRead + Unpin>(
             })
         } else {
             parse_line(&line)
+        };
+        // `home<TAB>id` in a run over `home` alone is that profile's bare ID, so that the
+        // two spellings of one session are one session.
+        let item = match item {
+            Some(Item::Routed { profile, id }) if home.as_deref() == Some(&profile) => {
+                Some(Item::Id(id))
+            }
+            other => other,
         };
         if let Some(item) = item {
             // Refused lines are reported once each, apart from the IDs they resemble.
@@ -290,7 +299,9 @@ mod tests {
     async fn streams_deduplicated_chunks() {
         let input: &[u8] = b"a\nb\na\n\nc\r\n#x\nd";
         let (tx, mut rx) = mpsc::channel(8);
-        stream_lines(BufReader::new(input), 3, tx).await.unwrap();
+        stream_lines(BufReader::new(input), 3, None, tx)
+            .await
+            .unwrap();
         let mut got = Vec::new();
         while let Some(chunk) = rx.recv().await {
             got.push(chunk.len());
@@ -303,7 +314,7 @@ mod tests {
         let mut input = vec![b'x'; 10 * 1024 * 1024];
         input.extend_from_slice(b"\nok\n");
         let (tx, mut rx) = mpsc::channel(8);
-        stream_lines(BufReader::new(input.as_slice()), 10, tx)
+        stream_lines(BufReader::new(input.as_slice()), 10, None, tx)
             .await
             .unwrap();
         let chunk = rx.recv().await.unwrap();

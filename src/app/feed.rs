@@ -30,14 +30,16 @@ type Reader = tokio::task::JoinHandle<std::io::Result<()>>;
 async fn spawn_reader(
     input: Input,
     chunk: usize,
+    targets: &Targets,
     tx: mpsc::Sender<Vec<Item>>,
     resumed: Option<&Resumed>,
 ) -> Result<Reader, AppError> {
+    let home = targets.default.map(|t| targets.list[t].name.clone());
     let Some(resumed) = resumed.cloned() else {
-        return spawn_input(input, chunk, tx).await;
+        return spawn_input(input, chunk, home, tx).await;
     };
     let (inner, mut read) = mpsc::channel(4);
-    let reader = spawn_input(input, chunk, inner).await?;
+    let reader = spawn_input(input, chunk, home, inner).await?;
     Ok(tokio::spawn(async move {
         for part in resumed.first().chunks(chunk) {
             if tx.send(part.to_vec()).await.is_err() {
@@ -56,15 +58,18 @@ async fn spawn_reader(
     }))
 }
 
+/// `home`: the run's one profile, if it has only one.
 async fn spawn_input(
     input: Input,
     chunk: usize,
+    home: Option<String>,
     tx: mpsc::Sender<Vec<Item>>,
 ) -> Result<Reader, AppError> {
     Ok(match input {
         Input::Stdin => tokio::spawn(ids::stream_lines(
             BufReader::with_capacity(READ_BUFFER, tokio::io::stdin()),
             chunk,
+            home,
             tx,
         )),
         Input::File(path) => {
@@ -74,6 +79,7 @@ async fn spawn_input(
             tokio::spawn(ids::stream_lines(
                 BufReader::with_capacity(READ_BUFFER, file),
                 chunk,
+                home,
                 tx,
             ))
         }
@@ -116,7 +122,7 @@ impl Execution<'_> {
         if let Input::Swept(picked) = &input {
             reasons.extend(picked.iter().cloned());
         }
-        let reader = spawn_reader(input, batch, tx, resumed).await?;
+        let reader = spawn_reader(input, batch, targets, tx, resumed).await?;
         let plan = Plan {
             action: self.action,
             dry_run: self.run.dry_run.map(|d| match d {
@@ -257,7 +263,7 @@ pub(super) async fn read_ahead(
     stop: &tokio_util::sync::CancellationToken,
 ) -> Result<Input, AppError> {
     let (tx, mut rx) = mpsc::channel(4);
-    let reader = spawn_reader(input, 256, tx, resumed).await?;
+    let reader = spawn_reader(input, 256, targets, tx, resumed).await?;
     let mut counts = vec![0u64; targets.list.len()];
     let mut held = Vec::new();
     let names: Vec<&str> = targets.list.iter().map(|t| t.name.as_str()).collect();

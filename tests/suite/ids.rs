@@ -146,6 +146,20 @@ fn ids_from_stdin() {
 }
 
 #[test]
+fn a_session_named_bare_and_by_its_profile_is_one_session() {
+    let env = Env::new();
+    env.emu.seed(Seed::messaging("d1", T));
+    let (doc, code) = common::run_json(
+        env.cmd("eliza")
+            .args(["-o", "json", "end-many", "-"])
+            .write_stdin("d1\neliza\td1\n"),
+    );
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(doc["results"].as_array().unwrap().len(), 1, "{doc:#}");
+    assert_eq!(env.emu.requests().len(), 1, "sent once");
+}
+
+#[test]
 fn non_utf8_on_stdin_fails_that_line_alone() {
     let env = Env::new();
     env.emu.seed(Seed::messaging("ok-1", T));

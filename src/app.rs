@@ -6,12 +6,13 @@ mod config_cmd;
 mod feed;
 mod limits;
 mod listing;
+mod plan;
 mod record;
 mod sessions;
 
 use std::sync::Arc;
 
-use crate::cli::{Cli, Command, ConfigAction, OutputFormat, RunArgs};
+use crate::cli::{Cli, Command, ConfigAction, OutputFormat};
 use crate::client::pacer::Holds;
 use crate::config::{Config, ConfigError, Profile};
 use crate::ids::{self, Item};
@@ -158,7 +159,8 @@ pub async fn run(cli: Cli) -> Result<Exit, AppError> {
     match &cli.command {
         Command::End { id, run } => {
             let input = Input::Items(vec![Item::Id(ids::from_arg(id).map_err(usage)?)]);
-            ctx.act(Action::End, input, false, run, &Options::default(), None)
+            let plan = plan::RunPlan::of(run);
+            ctx.act(Action::End, input, false, &plan, &Options::default(), None)
                 .await
         }
         Command::EndMany { bulk, older_than } => {
@@ -274,16 +276,16 @@ impl Ctx<'_> {
     /// The provider options of a run: the command's own, its flags, and its interrupt.
     fn options(
         &self,
-        run: &RunArgs,
+        plan: &plan::RunPlan,
         base: &Options,
         interrupt: &runner::Interrupt,
         holds: &Holds,
     ) -> Options {
         Options {
             stop: interrupt.stop.clone(),
-            rate: run.rate.map(|r| r.0),
-            concurrency: run.concurrency.map(|c| c as usize),
-            deadline: run.deadline,
+            rate: plan.rate,
+            concurrency: plan.concurrency,
+            deadline: plan.deadline,
             holds: holds.clone(),
             ..base.clone()
         }

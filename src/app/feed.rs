@@ -9,9 +9,9 @@ use tokio::io::BufReader;
 use tokio::sync::mpsc;
 
 use super::limits::Caps;
+use super::plan::RunPlan;
 use super::sessions::Input;
 use super::{AppError, usage};
-use crate::cli::RunArgs;
 use crate::ids::{self, Dedup, Item};
 use crate::journal::Resume;
 use crate::outcome::SessionResult;
@@ -94,7 +94,7 @@ async fn spawn_input(
 /// What every part of one run shares.
 pub(super) struct Execution<'a> {
     pub(super) action: Action,
-    pub(super) run: &'a RunArgs,
+    pub(super) run: &'a RunPlan,
     /// Batches in flight.
     pub(super) concurrency: usize,
     pub(super) interrupt: &'a Interrupt,
@@ -125,10 +125,7 @@ impl Execution<'_> {
         let reader = spawn_reader(input, batch, targets, tx, resumed).await?;
         let plan = Plan {
             action: self.action,
-            dry_run: self.run.dry_run.map(|d| match d {
-                crate::cli::DryRun::Client => runner::DryRun::Client,
-                crate::cli::DryRun::Server => runner::DryRun::Server,
-            }),
+            dry_run: self.run.dry_run,
             batches_in_flight: self.concurrency,
         };
         let mut events = Events {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 use super::AppError;
-use crate::cli::RunArgs;
+use super::plan::{LockPolicy, RunPlan};
 use crate::config::Profile;
 use crate::lock::RunLock;
 use crate::provider::{Action, Provider};
@@ -15,13 +15,13 @@ use crate::provider::{Action, Provider};
 /// waiting for each other's profiles cannot deadlock). None for a client dry run, which
 /// sends nothing, or with `--no-lock`.
 pub(super) async fn lock(
-    run: &RunArgs,
+    run: &RunPlan,
     ready: &[(Profile, Arc<dyn Provider>)],
     stop: &CancellationToken,
 ) -> Result<Vec<RunLock>, AppError> {
-    if run.no_lock || run.dry_run == Some(crate::cli::DryRun::Client) {
+    let LockPolicy::Take { wait } = run.lock else {
         return Ok(Vec::new());
-    }
+    };
     let dir = crate::lock::default_dir().map_err(AppError::Lock)?;
     let mut names: Vec<&str> = ready.iter().map(|(p, _)| p.name.as_str()).collect();
     names.sort_unstable();
@@ -29,7 +29,7 @@ pub(super) async fn lock(
     for name in names {
         // A run told to stop while it waits for the lock (`--wait-lock`) stops.
         let taken = tokio::select! {
-            taken = RunLock::acquire(&dir, name, run.wait_lock) => taken,
+            taken = RunLock::acquire(&dir, name, wait) => taken,
             _ = stop.cancelled() => return Err(AppError::Interrupted),
         };
         locks.push(taken.map_err(|e| match e {
@@ -47,7 +47,7 @@ pub(super) struct Caps {
 }
 
 impl Caps {
-    pub(super) fn of(run: &RunArgs, ready: &[(Profile, Arc<dyn Provider>)]) -> Caps {
+    pub(super) fn of(run: &RunPlan, ready: &[(Profile, Arc<dyn Provider>)]) -> Caps {
         Caps {
             total: run.max,
             per_profile: ready.iter().map(|(p, _)| p.max_per_run).collect(),

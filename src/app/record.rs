@@ -4,14 +4,15 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use super::plan::RunPlan;
 use super::{AppError, usage};
-use crate::cli::RunArgs;
 use crate::client::pacer::Holds;
 use crate::config::Profile;
 use crate::journal::{Job, Journal, Resume};
 use crate::output::ResultSink;
 use crate::provider::{Action, Provider};
 use crate::report::{JournalSink, MetricsSink, Report};
+use crate::runner::DryRun;
 
 /// A run's report, gathered before the run goes ahead (see [`Ctx::report`]).
 pub(super) struct ReportPlan {
@@ -63,7 +64,7 @@ impl ReportPlan {
 /// What a journal's start record says about this run.
 pub(super) fn job(
     action: Action,
-    run: &RunArgs,
+    run: &RunPlan,
     selectors: &[crate::select::Term],
     ready: &[(Profile, Arc<dyn Provider>)],
 ) -> Job {
@@ -74,8 +75,8 @@ pub(super) fn job(
         }
         .to_owned(),
         dry_run: run.dry_run.map(|d| match d {
-            crate::cli::DryRun::Client => "client".to_owned(),
-            crate::cli::DryRun::Server => "server".to_owned(),
+            DryRun::Client => "client".to_owned(),
+            DryRun::Server => "server".to_owned(),
         }),
         profiles: ready.iter().map(|(p, _)| p.name.clone()).collect(),
         selectors: selectors.iter().map(ToString::to_string).collect(),
@@ -83,7 +84,7 @@ pub(super) fn job(
 }
 
 /// `--resume FILE`: what the journal says was done, if it is a journal of this same job.
-pub(super) fn load_resume(run: &RunArgs, this: &Job) -> Result<Option<Arc<Resume>>, AppError> {
+pub(super) fn load_resume(run: &RunPlan, this: &Job) -> Result<Option<Arc<Resume>>, AppError> {
     let Some(path) = &run.resume else {
         return Ok(None);
     };

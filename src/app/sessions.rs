@@ -7,9 +7,10 @@ use std::time::Duration;
 
 use super::feed::{Execution, Resumed, read_ahead};
 use super::limits::{Caps, lock};
+use super::plan::RunPlan;
 use super::record::{ReportPlan, job, load_resume};
 use super::{AppError, Ctx, Exit, Prepared, build, check_selected, cutoff, header, now, usage};
-use crate::cli::{BulkArgs, RunArgs};
+use crate::cli::BulkArgs;
 use crate::client::pacer::Holds;
 use crate::config::Profile;
 use crate::ids::{self, Item};
@@ -105,7 +106,8 @@ impl Ctx<'_> {
             }
             let input = self.input(bulk)?;
             let all = bulk.stale.all_profiles;
-            return self.act(action, input, all, &bulk.run, opts, confirm).await;
+            let plan = RunPlan::of(&bulk.run);
+            return self.act(action, input, all, &plan, opts, confirm).await;
         }
         self.sweep(action, bulk, selection, opts, confirm).await
     }
@@ -117,7 +119,7 @@ impl Ctx<'_> {
         action: Action,
         input: Input,
         all: bool,
-        run: &RunArgs,
+        run: &RunPlan,
         opts: &Options,
         confirm: Option<&BulkArgs>,
     ) -> Result<Exit, AppError> {
@@ -201,7 +203,7 @@ impl Ctx<'_> {
             terms: bulk.stale.selectors.clone(),
         };
         let all = bulk.stale.all_profiles;
-        let run = &bulk.run;
+        let run = &RunPlan::of(&bulk.run);
         let interrupt = Interrupt::install();
         let holds = Holds::default();
         // `worst` holds problems outside the per-session results: they can only make the
@@ -300,7 +302,7 @@ impl Ctx<'_> {
         };
         for ((profile, provider), mine) in ready.into_iter().zip(picked) {
             // One profile at a time: its own concurrency.
-            exec.concurrency = run.concurrency.map_or(profile.concurrency, |c| c as usize);
+            exec.concurrency = run.concurrency.unwrap_or(profile.concurrency);
             let targets = Targets::one(profile.name.clone(), provider, all);
             let resumed = resume.clone().map(|r| Resumed::new(r, &targets));
             exec.execute(&targets, Input::Swept(mine), resumed.as_ref(), &mut report)
@@ -314,7 +316,7 @@ impl Ctx<'_> {
     fn report(
         &self,
         all: bool,
-        run: &RunArgs,
+        run: &RunPlan,
         ready: &[(Profile, Arc<dyn Provider>)],
         holds: &Holds,
         resume: Option<&Arc<Resume>>,
@@ -331,8 +333,8 @@ impl Ctx<'_> {
             providers: (ready.iter())
                 .map(|(p, _)| (p.name.clone(), p.spec.name))
                 .collect(),
-            journal: run.journal.clone().or_else(|| run.resume.clone()),
-            metrics: run.metrics_file.clone(),
+            journal: run.journal.clone(),
+            metrics: run.metrics.clone(),
             holds: holds.clone(),
             resume: resume.cloned(),
         }
@@ -392,23 +394,21 @@ fn targets(ready: Vec<(Profile, Arc<dyn Provider>)>, all: bool) -> Targets {
 
 /// Batches in flight: the flag, else what the profiles allow together (each profile's
 /// client still holds its own requests to its own `concurrency`).
-fn concurrency(run: &RunArgs, ready: &[(Profile, Arc<dyn Provider>)]) -> usize {
-    run.concurrency.map_or_else(
-        || {
-            ready
-                .iter()
-                .map(|(p, _)| p.concurrency)
-                .sum::<usize>()
-                .max(1)
-        },
-        |c| c as usize,
-    )
+fn concurrency(run: &RunPlan, ready: &[(Profile, Arc<dyn Provider>)]) -> usize {
+    let together = || {
+        ready
+            .iter()
+            .map(|(p, _)| p.concurrency)
+            .sum::<usize>()
+            .max(1)
+    };
+    run.concurrency.unwrap_or_else(together)
 }
 
 /// Ends the run's report: the exit code from its results, made worse by problems outside
 /// them (`worst`) or by a sink that could not be written (said on stderr; exit 1 at least,
 /// and an interrupted run stays 130).
-fn finish(report: Report, interrupted: bool, run: &RunArgs, opts: &Options, worst: Exit) -> Exit {
+fn finish(report: Report, interrupted: bool, run: &RunPlan, opts: &Options, worst: Exit) -> Exit {
     let exit = exit_for(report.summary(), interrupted, run, opts).max_code(worst);
     match report.finish(interrupted, exit as i32).problem {
         None => exit,
@@ -421,7 +421,7 @@ fn finish(report: Report, interrupted: bool, run: &RunArgs, opts: &Options, wors
 
 /// 0 all ok; 1 anything failed, skipped (past `--deadline`) or not found (unless
 /// ignored), or still running after `--wait`; 3 credentials refused; 130 interrupted.
-fn exit_for(summary: &Summary, interrupted: bool, run: &RunArgs, opts: &Options) -> Exit {
+fn exit_for(summary: &Summary, interrupted: bool, run: &RunPlan, opts: &Options) -> Exit {
     let unfinished = opts.wait.is_some() && summary.count(Outcome::Accepted) > 0;
     if interrupted {
         Exit::Interrupted
@@ -430,7 +430,7 @@ fn exit_for(summary: &Summary, interrupted: bool, run: &RunArgs, opts: &Options)
     } else if summary.count(Outcome::Failed) > 0
         // Not interrupted, yet not sent: the --deadline came first.
         || summary.count(Outcome::Skipped) > 0
-        || (!run.ignore_missing && summary.count(Outcome::NotFound) > 0)
+        || (!run.missing_ok && summary.count(Outcome::NotFound) > 0)
         || unfinished
     {
         Exit::Partial

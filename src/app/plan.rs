@@ -1,0 +1,66 @@
+//! The plan of a run: the command line's run options (`RunArgs`), resolved once into what
+//! the rest of `app/` acts on. Only this file reads them; below `app`, nothing sees clap.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::cli::{self, RunArgs};
+use crate::runner::DryRun;
+
+/// What a run that changes sessions may do, and what it leaves behind.
+#[derive(Debug, Clone)]
+pub(super) struct RunPlan {
+    /// Send nothing (client), or read only (server).
+    pub(super) dry_run: Option<DryRun>,
+    /// In flight at once, when the command line says (else each profile's own).
+    pub(super) concurrency: Option<usize>,
+    /// Requests per second at most (`--rate`).
+    pub(super) rate: Option<f64>,
+    /// No request starts after this long (`--deadline`; else each profile's own).
+    pub(super) deadline: Option<Duration>,
+    /// The most sessions the whole run may act on (`--max`).
+    pub(super) max: Option<u64>,
+    /// A session that does not exist counts as done (`--ignore-missing`).
+    pub(super) missing_ok: bool,
+    /// Where the run is recorded: `--journal`, or the `--resume` file it continues.
+    pub(super) journal: Option<PathBuf>,
+    /// The journal whose job this run continues.
+    pub(super) resume: Option<PathBuf>,
+    pub(super) metrics: Option<PathBuf>,
+    pub(super) lock: LockPolicy,
+}
+
+/// Whether a run takes the per-profile locks.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) enum LockPolicy {
+    /// `--no-lock`, or a client dry run (which sends nothing).
+    Skip,
+    /// Take them; if held, wait up to this long (`--wait-lock`), else refuse at once.
+    Take { wait: Option<Duration> },
+}
+
+impl RunPlan {
+    pub(super) fn of(run: &RunArgs) -> RunPlan {
+        let dry_run = run.dry_run.map(|d| match d {
+            cli::DryRun::Client => DryRun::Client,
+            cli::DryRun::Server => DryRun::Server,
+        });
+        RunPlan {
+            dry_run,
+            concurrency: run.concurrency.map(|c| c as usize),
+            rate: run.rate.map(|r| r.0),
+            deadline: run.deadline,
+            max: run.max,
+            missing_ok: run.ignore_missing,
+            journal: run.journal.clone().or_else(|| run.resume.clone()),
+            resume: run.resume.clone(),
+            metrics: run.metrics_file.clone(),
+            lock: match run.no_lock || dry_run == Some(DryRun::Client) {
+                true => LockPolicy::Skip,
+                false => LockPolicy::Take {
+                    wait: run.wait_lock,
+                },
+            },
+        }
+    }
+}

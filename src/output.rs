@@ -320,7 +320,11 @@ impl Sink for ResultSink {
             duration_seconds: f64,
         }
         let tail = Tail {
-            profile_errors: &self.profile_errors,
+            // NDJSON has printed each as a record of its own already.
+            profile_errors: match self.format {
+                Format::Ndjson => &[],
+                _ => &self.profile_errors,
+            },
             summary: end.summary,
             interrupted: end.interrupted,
             exit_code: end.exit_code,

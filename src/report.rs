@@ -207,22 +207,21 @@ fn note(problems: &mut Vec<String>, named: &mut Named, e: io::Error) {
     }
 }
 
-/// A session sent again by a resumed run: its earlier attempt may have done it, so "not
-/// there any more" is most likely that attempt's doing.
+/// A session sent again by a resumed run. Its outcome stays what the server said now: the
+/// interrupted run recorded its attempt before sending, and cannot know whether the request
+/// went out (a paced request may have waited seconds), so a `not_found` now is not proof
+/// that the earlier attempt ended it. The note says what is known.
 fn resumed(result: &mut SessionResult) {
-    let earlier = "resumed: an interrupted run attempted this before";
-    if result.outcome == Outcome::NotFound {
-        result.outcome = Outcome::AlreadyEnded;
-        result.error = None;
-        result.note = Some(format!(
-            "{earlier}; the server now says it is gone, so that attempt most likely did it"
-        ));
-    } else {
-        result.note = Some(match result.note.take() {
-            Some(note) => format!("{earlier}; {note}"),
-            None => earlier.to_owned(),
-        });
-    }
+    let earlier = match result.outcome {
+        Outcome::NotFound => {
+            "resumed: an interrupted run attempted this before; if its request went out,              that may be why it is not found now"
+        }
+        _ => "resumed: an interrupted run attempted this before",
+    };
+    result.note = Some(match result.note.take() {
+        Some(note) => format!("{earlier}; {note}"),
+        None => earlier.to_owned(),
+    });
 }
 
 /// The journal as a sink: attempts, results, profile errors and the end, as they happen.

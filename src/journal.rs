@@ -61,12 +61,15 @@ enum Record<'a> {
     Attempt {
         run_id: &'a str,
         at: &'a str,
-        profile: Option<&'a str>,
+        profile: &'a str,
         id: &'a str,
     },
     /// The result carries its own `at`.
     Result {
         run_id: &'a str,
+        /// The run's one profile, for a result that does not name its own.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        profile: Option<&'a str>,
         #[serde(flatten)]
         result: &'a SessionResult,
     },
@@ -88,7 +91,6 @@ enum Record<'a> {
 /// An open journal. Records are written unbuffered, so that what was written survives the
 /// process; a background task flushes them to disk.
 pub struct Journal {
-    path: PathBuf,
     file: Arc<File>,
     run_id: String,
     dirty: Arc<AtomicBool>,
@@ -118,7 +120,6 @@ impl Journal {
         let dirty = Arc::new(AtomicBool::new(false));
         let syncer = tokio::spawn(sync_loop(file.clone(), dirty.clone()));
         let journal = Journal {
-            path: path.to_owned(),
             file,
             run_id: run_id.to_owned(),
             dirty,
@@ -135,12 +136,8 @@ impl Journal {
         Ok(journal)
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     /// Records that requests for `ids` are about to be sent.
-    pub fn attempt(&mut self, profile: Option<&str>, ids: &[String]) -> io::Result<()> {
+    pub fn attempt(&mut self, profile: &str, ids: &[String]) -> io::Result<()> {
         let at = now();
         let mut lines = Vec::with_capacity(ids.len() * 96);
         for id in ids {
@@ -157,9 +154,11 @@ impl Journal {
     }
 
     /// `result` carries its profile and time already.
-    pub fn result(&mut self, result: &SessionResult) -> io::Result<()> {
+    /// Every result record names its profile: `result`'s own, else `profile`.
+    pub fn result(&mut self, profile: Option<&str>, result: &SessionResult) -> io::Result<()> {
         self.write(&Record::Result {
             run_id: &self.run_id,
+            profile: profile.filter(|_| result.profile.is_none()),
             result,
         })
     }
@@ -421,11 +420,11 @@ mod tests {
         let path = dir.path().join("j.ndjson");
         let mut j = Journal::open(&path, "run-1", &job(), &[]).unwrap();
         let ids: Vec<String> = ["a", "b", "c", "d"].map(String::from).to_vec();
-        j.attempt(Some("p"), &ids).unwrap();
-        j.result(&result("p", "a", Outcome::Ended)).unwrap();
-        j.result(&result("p", "b", Outcome::Skipped)).unwrap();
+        j.attempt("p", &ids).unwrap();
+        j.result(None, &result("p", "a", Outcome::Ended)).unwrap();
+        j.result(None, &result("p", "b", Outcome::Skipped)).unwrap();
         // A failure (say a timeout) is no known outcome either: sent again.
-        j.result(&result("p", "d", Outcome::Failed)).unwrap();
+        j.result(None, &result("p", "d", Outcome::Failed)).unwrap();
         drop(j); // killed: no end record
         // A torn last line, as `kill -9` mid-write leaves.
         let mut f = File::options().append(true).open(&path).unwrap();
@@ -440,7 +439,8 @@ mod tests {
         assert_eq!(r.pending(), [key("b"), key("c"), key("d")]);
         // A resumed run appends on a fresh line.
         let mut j = Journal::open(&path, "run-2", &job(), &r.runs).unwrap();
-        j.result(&result("p", "c", Outcome::AlreadyEnded)).unwrap();
+        j.result(None, &result("p", "c", Outcome::AlreadyEnded))
+            .unwrap();
         j.finish(&Summary::default(), Duration::from_secs(1), 0)
             .unwrap();
         let r = Resume::load(&path).unwrap();
@@ -465,7 +465,7 @@ mod tests {
         assert!(e.contains("not a sessionctl journal"), "{e}");
         std::fs::remove_file(&path).unwrap();
         let mut first = Journal::open(&path, "r1", &job(), &[]).unwrap();
-        first.attempt(Some("p"), &["a".into()]).unwrap();
+        first.attempt("p", &["a".into()]).unwrap();
         drop(first);
         let other = Job {
             action: "delete".into(),

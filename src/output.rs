@@ -153,17 +153,7 @@ fn print_line(gone: &mut bool, record: &impl Serialize) -> io::Result<()> {
         return Ok(());
     }
     let line = serde_json::to_string(record).expect("records always serialize");
-    match print_stdout(&line) {
-        Ok(true) => Ok(()),
-        Ok(false) => {
-            *gone = true;
-            Ok(())
-        }
-        Err(e) => {
-            *gone = true;
-            Err(e)
-        }
-    }
+    print_text_to(gone, &line)
 }
 
 /// An NDJSON record: what it is, which run, then its fields.

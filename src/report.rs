@@ -6,7 +6,6 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -57,7 +56,6 @@ struct Named {
 
 /// The events of one run, fanned out to its sinks.
 pub struct Report {
-    pub run_id: String,
     started: Instant,
     summary: Summary,
     /// The run's one profile, for results that do not name theirs.
@@ -71,9 +69,8 @@ pub struct Report {
 
 impl Report {
     /// `stdout` comes first: it is what a person or a script reads.
-    pub fn new(run_id: String, default_profile: Option<String>, stdout: Box<dyn Sink>) -> Report {
+    pub fn new(default_profile: Option<String>, stdout: Box<dyn Sink>) -> Report {
         Report {
-            run_id,
             started: Instant::now(),
             summary: Summary::default(),
             default_profile,
@@ -115,18 +112,18 @@ impl Report {
 
     pub fn result(&mut self, mut result: SessionResult) {
         result.at = Some(journal::now());
-        let profile = result
-            .profile
-            .clone()
-            .or_else(|| self.default_profile.clone());
-        if let Some(p) = profile.as_ref().filter(|_| !self.resent.is_empty())
-            && self.resent.contains(&(p.clone(), result.id.clone()))
+        let default = self.default_profile.as_deref();
+        // Only a resume looks its sessions up (and builds a key to do it).
+        if !self.resent.is_empty()
+            && let Some(p) = result.profile.as_deref().or(default)
+            && self.resent.contains(&(p.to_owned(), result.id.clone()))
         {
             resumed(&mut result);
         }
         self.summary.add(&result);
+        let profile = result.profile.as_deref().or(default);
         for named in &mut self.sinks {
-            if let Err(e) = named.sink.result(profile.as_deref(), &result) {
+            if let Err(e) = named.sink.result(profile, &result) {
                 note(&mut self.problems, named, e);
             }
         }
@@ -229,18 +226,11 @@ pub struct JournalSink(pub Journal);
 
 impl Sink for JournalSink {
     fn attempt(&mut self, profile: &str, ids: &[String]) -> io::Result<()> {
-        self.0.attempt(Some(profile), ids)
+        self.0.attempt(profile, ids)
     }
 
     fn result(&mut self, profile: Option<&str>, result: &SessionResult) -> io::Result<()> {
-        match (&result.profile, profile) {
-            (None, Some(p)) => {
-                let mut r = result.clone();
-                r.profile = Some(p.to_owned());
-                self.0.result(&r)
-            }
-            _ => self.0.result(result),
-        }
+        self.0.result(profile, result)
     }
 
     fn profile_error(&mut self, error: &ProfileError) -> io::Result<()> {
@@ -257,15 +247,16 @@ impl Sink for JournalSink {
 pub struct MetricsSink {
     path: PathBuf,
     /// Each profile's provider.
-    providers: Arc<HashMap<String, &'static str>>,
-    counts: BTreeMap<(String, &'static str), u64>,
+    providers: HashMap<String, &'static str>,
+    /// Sessions by profile, then outcome.
+    counts: BTreeMap<String, BTreeMap<&'static str, u64>>,
 }
 
 impl MetricsSink {
     pub fn new(path: PathBuf, providers: HashMap<String, &'static str>) -> MetricsSink {
         MetricsSink {
             path,
-            providers: Arc::new(providers),
+            providers,
             counts: BTreeMap::new(),
         }
     }
@@ -273,31 +264,30 @@ impl MetricsSink {
 
 impl Sink for MetricsSink {
     fn result(&mut self, profile: Option<&str>, result: &SessionResult) -> io::Result<()> {
-        let profile = profile.unwrap_or_default().to_owned();
-        *self
-            .counts
-            .entry((profile, result.outcome.as_str()))
-            .or_default() += 1;
+        let profile = profile.unwrap_or_default();
+        // Looked up by the borrowed name: a profile's key is made once, not per result.
+        let outcomes = match self.counts.get_mut(profile) {
+            Some(outcomes) => outcomes,
+            None => self.counts.entry(profile.to_owned()).or_default(),
+        };
+        *outcomes.entry(result.outcome.as_str()).or_default() += 1;
         Ok(())
     }
 
     fn finish(self: Box<Self>, end: &End) -> io::Result<()> {
-        let counts = self
-            .counts
-            .into_iter()
-            .map(
-                |((profile, outcome), sessions)| crate::metrics::SessionCount {
-                    provider: self
-                        .providers
-                        .get(&profile)
-                        .copied()
-                        .unwrap_or_default()
-                        .to_owned(),
-                    profile,
-                    outcome: outcome.to_owned(),
-                    sessions,
-                },
-            )
+        let providers = &self.providers;
+        let counts = (self.counts.into_iter())
+            .flat_map(|(profile, outcomes)| {
+                let provider = providers.get(&profile).copied().unwrap_or_default();
+                outcomes
+                    .into_iter()
+                    .map(move |(outcome, sessions)| crate::metrics::SessionCount {
+                        profile: profile.clone(),
+                        provider: provider.to_owned(),
+                        outcome: outcome.to_owned(),
+                        sessions,
+                    })
+            })
             .collect();
         let metrics = crate::metrics::RunMetrics {
             counts,

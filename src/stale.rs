@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use crate::provider::{ListError, Provider, SessionRow, Staleness, Sweep};
 use crate::select::Selection;
+use crate::units::parse_time;
 
 /// Which sessions a listing keeps.
 #[derive(Debug, Clone, Default)]
@@ -46,8 +47,6 @@ pub struct Listed {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub problem: Option<String>,
 }
-
-use crate::units::parse_time;
 
 /// "Now", overridable with `SESSIONCTL_NOW` (RFC 3339) so that a sweep can be replayed,
 /// and tested, at a fixed instant. A value that does not parse is an error, never

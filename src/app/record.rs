@@ -33,7 +33,7 @@ impl ReportPlan {
         let run_id = uuid::Uuid::new_v4().to_string();
         let progress = (!self.quiet).then_some(self.holds);
         let stdout = ResultSink::new(self.format, self.header, progress, &run_id);
-        let mut report = Report::new(run_id.clone(), self.default, Box::new(stdout));
+        let mut report = Report::new(self.default, Box::new(stdout));
         if let Some(path) = &self.journal {
             let earlier = self.resume.as_ref().map_or(&[][..], |r| r.runs.as_slice());
             let journal = Journal::open(path, &run_id, &self.job, earlier)

@@ -237,10 +237,30 @@ pub struct Resume {
     pub job: Option<Job>,
     /// Every run so far, oldest first.
     pub runs: Vec<String>,
-    /// Sessions with an outcome, by `(profile, id)`: never sent again.
-    done: HashSet<(String, String)>,
+    /// Sessions with an outcome, by profile then ID: never sent again.
+    done: Sessions,
     /// Sessions attempted without an outcome, in the order they were attempted.
     pending: Vec<(String, String)>,
+    /// The same, to look up.
+    pending_set: Sessions,
+}
+
+/// A set of sessions by profile then ID, looked up by borrowed names.
+#[derive(Debug, Default)]
+struct Sessions(HashMap<String, HashSet<String>>);
+
+impl Sessions {
+    fn insert(&mut self, profile: String, id: String) {
+        self.0.entry(profile).or_default().insert(id);
+    }
+
+    fn contains(&self, profile: &str, id: &str) -> bool {
+        self.0.get(profile).is_some_and(|ids| ids.contains(id))
+    }
+
+    fn len(&self) -> usize {
+        self.0.values().map(HashSet::len).sum()
+    }
 }
 
 /// One line of a journal, as far as resuming needs it.
@@ -343,7 +363,7 @@ impl Resume {
                     // failure may be a timeout whose outcome is unknown; ending and deleting
                     // again is safe.)
                     if !matches!(outcome, Outcome::Skipped | Outcome::Failed) && !line.abandoned {
-                        resume.done.insert((line.profile.unwrap_or_default(), id));
+                        resume.done.insert(line.profile.unwrap_or_default(), id);
                     }
                 }
                 _ => {}
@@ -358,17 +378,24 @@ impl Resume {
         }
         let mut pending: Vec<((String, String), usize)> = attempted
             .into_iter()
-            .filter(|(key, _)| !resume.done.contains(key))
+            .filter(|((profile, id), _)| !resume.done.contains(profile, id))
             .collect();
         pending.sort_by_key(|(_, order)| *order);
         resume.pending = pending.into_iter().map(|(key, _)| key).collect();
+        for (profile, id) in &resume.pending {
+            resume.pending_set.insert(profile.clone(), id.clone());
+        }
         Ok(resume)
     }
 
     /// True when `(profile, id)` already has its outcome.
     pub fn is_done(&self, profile: &str, id: &str) -> bool {
-        // The key is owned in the set; a lookup by borrowed parts would need a wrapper type.
-        self.done.contains(&(profile.to_owned(), id.to_owned()))
+        self.done.contains(profile, id)
+    }
+
+    /// True when `(profile, id)` was attempted without an outcome: it is sent again.
+    pub fn is_pending(&self, profile: &str, id: &str) -> bool {
+        self.pending_set.contains(profile, id)
     }
 
     pub fn done_count(&self) -> usize {
@@ -378,15 +405,12 @@ impl Resume {
     /// How many sessions of `profile` a resumed run sends: those attempted without an
     /// outcome, and those of `ids` with neither.
     pub fn to_send<'a>(&self, profile: &str, ids: impl Iterator<Item = &'a str>) -> usize {
-        let pending: HashSet<&str> = (self.pending.iter())
-            .filter(|(p, _)| p == profile)
-            .map(|(_, id)| id.as_str())
-            .collect();
+        let pending = self.pending_set.0.get(profile).map_or(0, HashSet::len);
         let new = ids
-            .filter(|id| !pending.contains(id) && !self.is_done(profile, id))
+            .filter(|id| !self.is_pending(profile, id) && !self.is_done(profile, id))
             .collect::<HashSet<_>>()
             .len();
-        pending.len() + new
+        pending + new
     }
 
     /// Sessions attempted without an outcome: the first to send again.

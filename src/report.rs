@@ -3,9 +3,10 @@
 //! once, and hands it to each [`Sink`]: the output on stdout, the journal, the metrics file.
 //! Another way to report a run is another sink, not another closure in the commands.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::io;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -60,8 +61,8 @@ pub struct Report {
     summary: Summary,
     /// The run's one profile, for results that do not name theirs.
     default_profile: Option<String>,
-    /// Sessions a resumed run sends again: their results say so.
-    resent: HashSet<(String, String)>,
+    /// A resumed run's journal: the results of sessions it sends again say so.
+    resume: Option<Arc<Resume>>,
     sinks: Vec<Named>,
     /// What went wrong writing a sink other than stdout (the first problem of each).
     problems: Vec<String>,
@@ -74,7 +75,7 @@ impl Report {
             started: Instant::now(),
             summary: Summary::default(),
             default_profile,
-            resent: HashSet::new(),
+            resume: None,
             sinks: vec![Named {
                 what: "writing output".into(),
                 sink: stdout,
@@ -93,8 +94,8 @@ impl Report {
     }
 
     /// A resumed run: the sessions `resume` says were attempted without an outcome.
-    pub fn resending(&mut self, resume: &Resume) {
-        self.resent = resume.pending().iter().cloned().collect();
+    pub fn resending(&mut self, resume: Arc<Resume>) {
+        self.resume = Some(resume);
     }
 
     /// False when an attempt could not be recorded (the journal failed): then nothing may
@@ -113,10 +114,9 @@ impl Report {
     pub fn result(&mut self, mut result: SessionResult) {
         result.at = Some(journal::now());
         let default = self.default_profile.as_deref();
-        // Only a resume looks its sessions up (and builds a key to do it).
-        if !self.resent.is_empty()
+        if let Some(resume) = &self.resume
             && let Some(p) = result.profile.as_deref().or(default)
-            && self.resent.contains(&(p.to_owned(), result.id.clone()))
+            && resume.is_pending(p, &result.id)
         {
             resumed(&mut result);
         }

@@ -225,8 +225,7 @@ impl Resumed {
             Item::Invalid { .. } => return true,
         };
         let Some(profile) = profile else { return true };
-        !self.resume.is_done(profile, id)
-            && !(self.resume.pending().iter()).any(|(p, i)| p == profile && i == id)
+        !self.resume.is_done(profile, id) && !self.resume.is_pending(profile, id)
     }
 }
 

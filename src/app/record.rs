@@ -44,7 +44,7 @@ impl ReportPlan {
             );
         }
         if let Some(resume) = &self.resume {
-            report.resending(resume);
+            report.resending(resume.clone());
             if !self.quiet {
                 crate::output::warn(format_args!(
                     "resuming: {} session(s) already have an outcome and are not sent again; {} attempted without one are sent again",

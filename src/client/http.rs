@@ -606,12 +606,7 @@ fn find_tls_error<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a 
 }
 
 fn server_hint(headers: &HeaderMap, status: StatusCode) -> Option<Duration> {
-    let text = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::trim)
-    };
+    let text = |name: &str| super::header(headers, name);
     // A hint that is not a sane number (negative, NaN, huge) is no hint at all.
     let seconds = |v: &str| {
         v.parse::<f64>()
@@ -629,11 +624,10 @@ fn server_hint(headers: &HeaderMap, status: StatusCode) -> Option<Duration> {
             return Some(at.duration_since(SystemTime::now()).unwrap_or_default());
         }
     }
-    if status == StatusCode::TOO_MANY_REQUESTS
-        && let Some(reset) = text("x-ratelimit-reset").and_then(|v| v.parse::<u64>().ok())
-    {
-        let at = SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(reset))?;
-        return Some(at.duration_since(SystemTime::now()).unwrap_or_default());
+    // Read as the pacer reads it (a unix time, or a small number of seconds from now).
+    if status == StatusCode::TOO_MANY_REQUESTS {
+        let reset = text("x-ratelimit-reset")?.parse::<f64>().ok()?;
+        return super::until_reset(reset);
     }
     None
 }
@@ -717,5 +711,24 @@ mod tests {
             server_hint(&HeaderMap::new(), StatusCode::TOO_MANY_REQUESTS),
             None
         );
+        // A 429 with only Zep's reset: a unix time, or a small number of seconds from now,
+        // as the pacer reads it.
+        let epoch = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap();
+        let mut h = HeaderMap::new();
+        let at = (epoch.as_secs() + 30).to_string();
+        h.insert("x-ratelimit-reset", at.parse().unwrap());
+        let d = server_hint(&h, StatusCode::TOO_MANY_REQUESTS).unwrap();
+        assert!(
+            d > Duration::from_secs(28) && d <= Duration::from_secs(30),
+            "{d:?}"
+        );
+        h.insert("x-ratelimit-reset", HeaderValue::from_static("5"));
+        assert_eq!(
+            server_hint(&h, StatusCode::TOO_MANY_REQUESTS),
+            Some(Duration::from_secs(5))
+        );
+        assert_eq!(server_hint(&h, StatusCode::SERVICE_UNAVAILABLE), None);
     }
 }

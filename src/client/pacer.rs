@@ -10,7 +10,7 @@
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
@@ -238,12 +238,7 @@ fn round_s(d: Duration) -> Duration {
 /// `RateLimit-Reset` (seconds), or `X-RateLimit-Remaining` and `X-RateLimit-Reset` (Zep:
 /// unix seconds; a small number is read as seconds from now). Remaining may be negative.
 fn window_from(headers: &HeaderMap, now: Instant) -> Option<Window> {
-    let text = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::trim)
-    };
+    let text = |name: &str| super::header(headers, name);
     let num = |v: &str| v.parse::<f64>().ok().filter(|n| n.is_finite());
     let combined = text("ratelimit").and_then(|v| {
         let field = |key: &str| {
@@ -267,15 +262,7 @@ fn window_from(headers: &HeaderMap, now: Instant) -> Option<Window> {
         ))
     };
     let (remaining, reset) = combined.or_else(draft6).or_else(x)?;
-    let secs = if reset > 1e9 {
-        let epoch = SystemTime::now()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .ok()?;
-        (reset - epoch.as_secs_f64()).max(0.0)
-    } else {
-        reset.max(0.0)
-    };
-    let reset = now + Duration::try_from_secs_f64(secs.min(86_400.0)).ok()?;
+    let reset = now + super::until_reset(reset)?;
     Some(Window {
         remaining: remaining.max(0.0),
         reset,
@@ -286,6 +273,7 @@ fn window_from(headers: &HeaderMap, now: Instant) -> Option<Window> {
 mod tests {
     use super::*;
     use reqwest::header::HeaderValue;
+    use std::time::SystemTime;
 
     fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
         let mut h = HeaderMap::new();

@@ -84,10 +84,6 @@ async fn spawn_input(
             ))
         }
         Input::Items(items) => tokio::spawn(send_chunks(items, chunk, tx)),
-        Input::Swept(picked) => {
-            let items = picked.into_iter().map(|(id, _)| Item::Id(id)).collect();
-            tokio::spawn(send_chunks(items, chunk, tx))
-        }
     })
 }
 
@@ -105,11 +101,13 @@ pub(super) struct Execution<'a> {
 }
 
 impl Execution<'_> {
-    /// Streams `input` through the runner into `report`.
+    /// Streams `input` through the runner into `report`; `reasons` says why a sweep picked
+    /// each of its sessions.
     pub(super) async fn execute(
         &self,
         targets: &Targets,
         input: Input,
+        reasons: HashMap<String, String>,
         resumed: Option<&Resumed>,
         report: &mut Report,
     ) -> Result<(), AppError> {
@@ -118,10 +116,6 @@ impl Execution<'_> {
             .max()
             .unwrap_or(1);
         let (tx, rx) = mpsc::channel(self.concurrency.max(2));
-        let mut reasons = HashMap::new();
-        if let Input::Swept(picked) = &input {
-            reasons.extend(picked.iter().cloned());
-        }
         let reader = spawn_reader(input, batch, targets, tx, resumed).await?;
         let plan = Plan {
             action: self.action,

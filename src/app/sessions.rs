@@ -1,6 +1,7 @@
 //! `end`, `end-many` and `delete`: acting on IDs, the stale sweep, and the confirmation.
 //! Feeding the runner is in `feed`, the caps and locks in `limits`, the report in `record`.
 
+use std::collections::HashMap;
 use std::io::{BufRead, IsTerminal, Write};
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,8 +28,6 @@ pub(super) enum Input {
     Items(Vec<Item>),
     Stdin,
     File(std::path::PathBuf),
-    /// Picked by a stale sweep, with why each was picked.
-    Swept(Vec<(String, String)>),
 }
 
 /// How a sweep selects: by proven idleness, by age, or both.
@@ -175,7 +174,13 @@ impl Ctx<'_> {
             quiet: self.cli.quiet,
         };
         let fed = exec
-            .execute(&targets, input, resumed.as_ref(), &mut report)
+            .execute(
+                &targets,
+                input,
+                HashMap::new(),
+                resumed.as_ref(),
+                &mut report,
+            )
             .await;
         // Input that fails mid-run (a broken pipe) still ends the report whole.
         let worst = worst.max_code(fed.as_ref().err().map_or(Exit::Ok, AppError::exit));
@@ -305,7 +310,18 @@ impl Ctx<'_> {
             exec.concurrency = run.concurrency.unwrap_or(profile.concurrency);
             let targets = Targets::one(profile.name.clone(), provider, all);
             let resumed = resume.clone().map(|r| Resumed::new(r, &targets));
-            exec.execute(&targets, Input::Swept(mine), resumed.as_ref(), &mut report)
+            // The IDs to send, and apart, why each was picked (for its result).
+            let mut reasons = HashMap::new();
+            let items = (mine.into_iter())
+                .map(|(id, reason)| {
+                    if !reason.is_empty() {
+                        reasons.insert(id.clone(), reason);
+                    }
+                    Item::Id(id)
+                })
+                .collect();
+            let input = Input::Items(items);
+            exec.execute(&targets, input, reasons, resumed.as_ref(), &mut report)
                 .await?;
         }
         Ok(finish(report, interrupt.interrupted(), run, opts, worst))

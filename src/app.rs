@@ -377,6 +377,18 @@ fn selection(profile: &Profile, selector: &Selector) -> Result<select::Selection
         .map_err(|why| AppError::Unsupported(format!("--where {why}; nothing is sent to it")))
 }
 
+/// `filter` for one profile's listing with its `--where` selection, saying in the log
+/// (`-v`) what its server filters and what is matched on the rows.
+fn scoped(filter: &stale::Filter, profile: &str, selection: select::Selection) -> stale::Filter {
+    if !selection.is_empty() {
+        tracing::info!("profile `{profile}`: --where {}", selection.plan());
+    }
+    stale::Filter {
+        selection,
+        ..filter.clone()
+    }
+}
+
 /// After [`Ctx::prepare`]: with `--where`, a run whose every profile lacked a field it names
 /// has nothing to do, which is the user's mistake, not an empty result.
 fn check_selected<T>(ready: &[(Profile, T)], selector: &Selector) -> Result<(), AppError> {

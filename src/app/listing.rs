@@ -34,13 +34,7 @@ impl Ctx<'_> {
         let header = header(args.all_profiles, &profiles);
         let mut all = Vec::new();
         for (profile, (provider, selection)) in profiles {
-            if !selection.is_empty() {
-                tracing::info!("profile `{}`: --where {}", profile.name, selection.plan());
-            }
-            let filter = Filter {
-                selection,
-                ..filter.clone()
-            };
+            let filter = super::scoped(&filter, &profile.name, selection);
             match stale::collect(provider.as_ref(), &filter, now).await {
                 Ok(listed) => all.extend(listed.into_iter().map(|mut l| {
                     l.profile = args.all_profiles.then(|| profile.name.clone());

@@ -214,12 +214,13 @@ impl Ctx<'_> {
         // `worst` holds problems outside the per-session results: they can only make the
         // exit code worse.
         let prepared = self.prepare(all, |profile| {
-            super::selection(profile, &selector)?;
-            build(
+            let selection = super::selection(profile, &selector)?;
+            let provider = build(
                 profile,
                 action,
                 &self.options(run, opts, &interrupt, &holds),
-            )
+            )?;
+            Ok((provider, selection))
         })?;
         check_selected(&prepared.ready, &selector)?;
         let Prepared {
@@ -227,6 +228,9 @@ impl Ctx<'_> {
             mut worst,
             broken,
         } = prepared;
+        let (ready, selections): (Vec<_>, Vec<_>) = (ready.into_iter())
+            .map(|(profile, (provider, selection))| ((profile, provider), selection))
+            .unzip();
         if let Some(bulk) = confirm {
             self.confirm_delete(bulk)?;
         }
@@ -241,19 +245,9 @@ impl Ctx<'_> {
         // Everything is listed before anything is sent, so that the cap sees the whole run.
         let mut picked = Vec::new();
         let mut problems = Vec::new();
-        for (profile, provider) in &ready {
+        for ((profile, provider), selection) in ready.iter().zip(selections) {
             let tag = all.then(|| profile.name.clone());
-            let filter = Filter {
-                selection: super::selection(profile, &selector)?,
-                ..filter.clone()
-            };
-            if !filter.selection.is_empty() {
-                tracing::info!(
-                    "profile `{}`: --where {}",
-                    profile.name,
-                    filter.selection.plan()
-                );
-            }
+            let filter = super::scoped(&filter, &profile.name, selection);
             let listed = tokio::select! {
                 listed = stale::collect(provider.as_ref(), &filter, now) => listed,
                 _ = interrupt.stop.cancelled() => break,

@@ -67,7 +67,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -s h -l help 
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -s V -l version -d 'Print version'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -s f -l file -d 'Read IDs from a file, one per line (blank lines and `#` comments are skipped)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l idle-for -d 'Act on every session idle for longer than this (e.g. `90m`, `2h`, `1d`)' -r
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l where -d 'Only sessions where FIELD=VALUE, FIELD!=VALUE or FIELD~=GLOB (repeatable: all must hold); with --idle-for or --older-than. Fields: user, room, agent, channel, thread, id, metadata.KEY, as each provider has them (README: Selecting sessions)' -r
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l where -d 'Only sessions where FIELD=VALUE, FIELD!=VALUE or FIELD~=GLOB (repeatable: all must hold); with --idle-for or --older-than. Fields: user, room, agent, channel, thread, id, user_uuid, metadata.KEY, as each provider has them (README: Selecting sessions)' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l concurrency -d 'Requests in flight at once (default: the profile\'s `concurrency`, else 8)' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l deadline -d 'Stop starting requests after this long (e.g. `10m`); what is left is `skipped` (exit 1), and the message says when the provider accepts requests again' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l rate -d 'Cap the request rate, e.g. `10/s` or `600/m` (sessionctl also paces itself to the provider\'s limit without it)' -r
@@ -96,7 +96,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -s h -l 
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -s V -l version -d 'Print version'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -s f -l file -d 'Read IDs from a file, one per line (blank lines and `#` comments are skipped)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l idle-for -d 'Act on every session idle for longer than this (e.g. `90m`, `2h`, `1d`)' -r
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l where -d 'Only sessions where FIELD=VALUE, FIELD!=VALUE or FIELD~=GLOB (repeatable: all must hold); with --idle-for or --older-than. Fields: user, room, agent, channel, thread, id, metadata.KEY, as each provider has them (README: Selecting sessions)' -r
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l where -d 'Only sessions where FIELD=VALUE, FIELD!=VALUE or FIELD~=GLOB (repeatable: all must hold); with --idle-for or --older-than. Fields: user, room, agent, channel, thread, id, user_uuid, metadata.KEY, as each provider has them (README: Selecting sessions)' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l concurrency -d 'Requests in flight at once (default: the profile\'s `concurrency`, else 8)' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l deadline -d 'Stop starting requests after this long (e.g. `10m`); what is left is `skipped` (exit 1), and the message says when the provider accepts requests again' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l rate -d 'Cap the request rate, e.g. `10/s` or `600/m` (sessionctl also paces itself to the provider\'s limit without it)' -r
@@ -129,7 +129,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -s V -l ve
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l idle-for -d 'Only sessions idle for longer than this (e.g. `90m`, `2h`, `1d`)' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l older-than -d 'Only sessions created longer ago than this' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l limit -d 'Stop after this many sessions' -r
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l where -d 'Only sessions where FIELD=VALUE, FIELD!=VALUE or FIELD~=GLOB (repeatable: all must hold). Fields: user, room, agent, channel, thread, id, metadata.KEY, as each provider has them (README: Selecting sessions)' -r
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l where -d 'Only sessions where FIELD=VALUE, FIELD!=VALUE or FIELD~=GLOB (repeatable: all must hold). Fields: user, room, agent, channel, thread, id, user_uuid, metadata.KEY, as each provider has them (README: Selecting sessions)' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r -f -a "(sessionctl config profiles 2>/dev/null)"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -s c -l config -d 'Config file (default: <config dir>/sessionctl/config.toml)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -s o -l output -d 'Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only' -r -f -a "table\t'A table for people'

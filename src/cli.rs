@@ -390,7 +390,7 @@ pub struct StaleArgs {
     pub all_profiles: bool,
     /// Only sessions where FIELD=VALUE, FIELD!=VALUE or FIELD~=GLOB (repeatable: all must
     /// hold); with --idle-for or --older-than. Fields: user, room, agent, channel, thread,
-    /// id, metadata.KEY, as each provider has them (README: Selecting sessions).
+    /// id, user_uuid, metadata.KEY, as each provider has them (README: Selecting sessions).
     #[arg(long = "where", value_name = "EXPR", value_parser = crate::select::parse_term,
           conflicts_with_all = ["ids", "file"])]
     pub selectors: Vec<crate::select::Term>,
@@ -417,8 +417,8 @@ pub struct ListArgs {
     #[arg(long)]
     pub all_profiles: bool,
     /// Only sessions where FIELD=VALUE, FIELD!=VALUE or FIELD~=GLOB (repeatable: all must
-    /// hold). Fields: user, room, agent, channel, thread, id, metadata.KEY, as each
-    /// provider has them (README: Selecting sessions).
+    /// hold). Fields: user, room, agent, channel, thread, id, user_uuid, metadata.KEY, as
+    /// each provider has them (README: Selecting sessions).
     #[arg(long = "where", value_name = "EXPR", value_parser = crate::select::parse_term)]
     pub selectors: Vec<crate::select::Term>,
 }

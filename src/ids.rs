@@ -1,5 +1,7 @@
-//! Session IDs as they come in: from arguments, a file or stdin. Validated here, before
-//! anything is sent, so that a hostile or mangled ID can never reach a URL.
+//! Session IDs as they come in: from arguments, a file, stdin or a server's list. Validated
+//! here, before anything is sent, so that a hostile or mangled ID can never reach a URL:
+//! [`SessionId`] is the only ID a provider is handed, and [`SessionId::new`] is the only
+//! way to make one.
 
 use std::borrow::Cow;
 use std::collections::HashSet;
@@ -40,22 +42,76 @@ fn trim(s: &str) -> &str {
     s.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}')
 }
 
+/// A session ID that passed [`check`]. Input lines and listed rows alike become one
+/// through [`SessionId::new`], its only constructor, so an ID that could step out of its
+/// path segment (`..`, `.`, empty) can never reach a provider, wherever it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionId {
+    id: String,
+    /// The provider's own handle for the session, where its list gave one beside the ID
+    /// (a Zep v4 thread's UUID, checked as an ID too): a provider that addresses sessions
+    /// by it uses it as it is, with no lookup.
+    uuid: Option<Box<str>>,
+}
+
+impl SessionId {
+    pub fn new(id: impl Into<String>) -> Result<SessionId, String> {
+        let id = id.into();
+        check(&id)?;
+        Ok(SessionId { id, uuid: None })
+    }
+
+    /// This ID, addressed on its server by `uuid` (as the list that named it said).
+    pub fn with_uuid(self, uuid: SessionId) -> SessionId {
+        SessionId {
+            uuid: Some(uuid.id.into_boxed_str()),
+            ..self
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.id
+    }
+
+    /// The handle its list gave, if any (see [`SessionId::with_uuid`]).
+    pub fn uuid(&self) -> Option<&str> {
+        self.uuid.as_deref()
+    }
+}
+
+impl std::ops::Deref for SessionId {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.id
+    }
+}
+
+impl From<SessionId> for String {
+    fn from(id: SessionId) -> String {
+        id.id
+    }
+}
+
+impl std::fmt::Display for SessionId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.id)
+    }
+}
+
 /// An ID given as an argument: trimmed like a line of a file, then checked.
-pub fn from_arg(arg: &str) -> Result<String, String> {
-    let id = trim(arg);
-    check(id).map_err(|e| format!("{e}: `{}`", arg.escape_default()))?;
-    Ok(id.to_owned())
+pub fn from_arg(arg: &str) -> Result<SessionId, String> {
+    SessionId::new(trim(arg)).map_err(|e| format!("{e}: `{}`", arg.escape_default()))
 }
 
 /// One line of input, decided.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Item {
-    Id(String),
+    Id(SessionId),
     /// `profile<TAB>id`, as `list --all-profiles -o ids` prints: this ID belongs to that
     /// profile and is sent nowhere else.
     Routed {
         profile: String,
-        id: String,
+        id: SessionId,
     },
     /// A line that cannot be an ID: reported as `failed`, never sent.
     Invalid {
@@ -97,16 +153,16 @@ pub fn parse_line(raw: &[u8]) -> Option<Item> {
                 "a profile name cannot hold control characters".into(),
             ));
         }
-        return Some(match check(id) {
-            Ok(()) => Item::Routed {
+        return Some(match SessionId::new(id) {
+            Ok(id) => Item::Routed {
                 profile: profile.to_owned(),
-                id: id.to_owned(),
+                id,
             },
             Err(why) => invalid(why),
         });
     }
-    Some(match check(text) {
-        Ok(()) => Item::Id(text.to_owned()),
+    Some(match SessionId::new(text) {
+        Ok(id) => Item::Id(id),
         Err(why) => invalid(why),
     })
 }
@@ -115,7 +171,8 @@ impl Item {
     /// What makes two lines the same session: the ID, and the profile it is routed to.
     pub fn key(&self) -> Cow<'_, str> {
         match self {
-            Item::Id(id) | Item::Invalid { id, .. } => Cow::Borrowed(id),
+            Item::Id(id) => Cow::Borrowed(id.as_str()),
+            Item::Invalid { id, .. } => Cow::Borrowed(id),
             Item::Routed { profile, id } => Cow::Owned(format!("{profile}\t{id}")),
         }
     }
@@ -245,11 +302,15 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    fn id(s: &str) -> SessionId {
+        SessionId::new(s).unwrap()
+    }
+
     #[test]
     fn lines_are_cleaned() {
         assert_eq!(
             parse_line(b"\xEF\xBB\xBFabc\r\n"),
-            Some(Item::Id("abc".into()))
+            Some(Item::Id(id("abc")))
         );
         assert_eq!(
             parse_line(b"\xEF\xBB\xBF\n"),
@@ -258,7 +319,7 @@ mod tests {
         );
         assert_eq!(parse_line(b"  \r\n"), None);
         assert_eq!(parse_line(b"# note\n"), None);
-        assert_eq!(parse_line(b"a b/c?d\n"), Some(Item::Id("a b/c?d".into())));
+        assert_eq!(parse_line(b"a b/c?d\n"), Some(Item::Id(id("a b/c?d"))));
         assert!(matches!(parse_line(b"a\0b\n"), Some(Item::Invalid { .. })));
         assert!(matches!(
             parse_line(b"\xff\xfe\n"),
@@ -269,12 +330,12 @@ mod tests {
             parse_line(b"prod\tabc\n"),
             Some(Item::Routed {
                 profile: "prod".into(),
-                id: "abc".into()
+                id: id("abc")
             })
         );
         assert_eq!(
             parse_line(b"\tabc\n"),
-            Some(Item::Id("abc".into())),
+            Some(Item::Id(id("abc"))),
             "only whitespace before"
         );
         assert!(matches!(
@@ -319,7 +380,7 @@ mod tests {
             .unwrap();
         let chunk = rx.recv().await.unwrap();
         assert!(matches!(&chunk[0], Item::Invalid { why, .. } if why.contains("longer")));
-        assert_eq!(chunk[1], Item::Id("ok".into()));
+        assert_eq!(chunk[1], Item::Id(id("ok")));
     }
 
     proptest! {

@@ -23,6 +23,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::ids::SessionId;
 use crate::outcome::{Outcome, SessionResult, Summary};
 
 /// The format's version, in every start record. A reader refuses versions it does not know.
@@ -137,7 +138,7 @@ impl Journal {
     }
 
     /// Records that requests for `ids` are about to be sent.
-    pub fn attempt(&mut self, profile: &str, ids: &[String]) -> io::Result<()> {
+    pub fn attempt(&mut self, profile: &str, ids: &[SessionId]) -> io::Result<()> {
         let at = now();
         let mut lines = Vec::with_capacity(ids.len() * 96);
         for id in ids {
@@ -145,7 +146,7 @@ impl Journal {
                 run_id: &self.run_id,
                 at: &at,
                 profile,
-                id,
+                id: id.as_str(),
             };
             serde_json::to_writer(&mut lines, &record).expect("records always serialize");
             lines.push(b'\n');
@@ -443,7 +444,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("j.ndjson");
         let mut j = Journal::open(&path, "run-1", &job(), &[]).unwrap();
-        let ids: Vec<String> = ["a", "b", "c", "d"].map(String::from).to_vec();
+        let ids = ["a", "b", "c", "d"].map(|id| SessionId::new(id).unwrap());
         j.attempt("p", &ids).unwrap();
         j.result(None, &result("p", "a", Outcome::Ended)).unwrap();
         j.result(None, &result("p", "b", Outcome::Skipped)).unwrap();
@@ -489,7 +490,7 @@ mod tests {
         assert!(e.contains("not a sessionctl journal"), "{e}");
         std::fs::remove_file(&path).unwrap();
         let mut first = Journal::open(&path, "r1", &job(), &[]).unwrap();
-        first.attempt("p", &["a".into()]).unwrap();
+        first.attempt("p", &[SessionId::new("a").unwrap()]).unwrap();
         drop(first);
         let other = Job {
             action: "delete".into(),

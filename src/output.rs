@@ -540,8 +540,7 @@ pub fn print_sessions(format: Format, header: &Header, listed: &[Listed]) -> io:
             // IDs feed `end-many -`: a session whose age could not be read, or whose
             // ID could never be sent, is left out (the caller says so) so that a pipe never
             // acts on it.
-            let sendable =
-                |l: &&Listed| l.problem.is_none() && crate::ids::check(&l.row.id).is_ok();
+            let sendable = |l: &&Listed| l.problem.is_none() && l.row.session_id().is_ok();
             left_out = listed.len() - listed.iter().filter(sendable).count();
             // Across profiles a line is `profile<TAB>id`, so that `end-many -` sends each
             // ID to its own profile (an ID can never hold a tab).

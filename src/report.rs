@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use crate::ids::SessionId;
 use crate::journal::{self, Journal, Resume};
 use crate::outcome::{Outcome, SessionResult, Summary};
 
@@ -34,7 +35,7 @@ pub struct End<'a> {
 /// Somewhere a run's events go. Each result comes exactly once, stamped with its time.
 pub trait Sink {
     /// Requests for `ids` on `profile` are about to be sent.
-    fn attempt(&mut self, _profile: &str, _ids: &[String]) -> io::Result<()> {
+    fn attempt(&mut self, _profile: &str, _ids: &[SessionId]) -> io::Result<()> {
         Ok(())
     }
     /// `profile` is the result's profile even where the output does not name it (a run
@@ -100,7 +101,7 @@ impl Report {
 
     /// False when an attempt could not be recorded (the journal failed): then nothing may
     /// be sent for these IDs.
-    pub fn attempt(&mut self, profile: &str, ids: &[String]) -> bool {
+    pub fn attempt(&mut self, profile: &str, ids: &[SessionId]) -> bool {
         let mut ok = true;
         for named in &mut self.sinks {
             if let Err(e) = named.sink.attempt(profile, ids) {
@@ -225,7 +226,7 @@ fn resumed(result: &mut SessionResult) {
 pub struct JournalSink(pub Journal);
 
 impl Sink for JournalSink {
-    fn attempt(&mut self, profile: &str, ids: &[String]) -> io::Result<()> {
+    fn attempt(&mut self, profile: &str, ids: &[SessionId]) -> io::Result<()> {
         self.0.attempt(profile, ids)
     }
 

@@ -14,7 +14,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::client::tally::Tally;
-use crate::ids::Item;
+use crate::ids::{Item, SessionId};
 use crate::outcome::{Outcome, SessionResult};
 use crate::provider::{Action, Provider};
 
@@ -41,7 +41,7 @@ pub struct Plan {
 pub trait Events {
     /// Requests for `ids` on `profile` are about to be sent. `false`: they must not be (the
     /// attempt could not be recorded); they are then reported `skipped`.
-    fn attempt(&mut self, profile: &str, ids: &[String]) -> bool;
+    fn attempt(&mut self, profile: &str, ids: &[SessionId]) -> bool;
     /// One session's result; every ID of the input gets exactly one.
     fn result(&mut self, result: SessionResult);
     /// The first interrupt came: nothing more starts, and `in_flight` sessions are being
@@ -128,12 +128,12 @@ impl Targets {
 /// IDs for one target, each with its place in the input.
 #[derive(Debug, Clone, Default)]
 struct Batch {
-    ids: Vec<String>,
+    ids: Vec<SessionId>,
     seqs: Vec<u64>,
 }
 
 impl Batch {
-    fn push(&mut self, seq: u64, id: String) {
+    fn push(&mut self, seq: u64, id: SessionId) {
         self.seqs.push(seq);
         self.ids.push(id);
     }
@@ -153,24 +153,48 @@ impl Batch {
     }
 
     /// Each ID's result, in input order, numbered.
-    fn each(self, mut result: impl FnMut(String) -> SessionResult) -> Vec<SessionResult> {
+    fn each(self, mut result: impl FnMut(SessionId) -> SessionResult) -> Vec<SessionResult> {
         (self.ids.into_iter().zip(self.seqs))
             .map(|(id, seq)| SessionResult { seq, ..result(id) })
             .collect()
     }
 
-    /// Numbers the provider's results (one per ID, in any order) by their IDs' places.
-    fn number(&self, mut results: Vec<SessionResult>) -> Vec<SessionResult> {
+    /// Numbers the provider's results (one per ID, in any order) by their IDs' places, and
+    /// holds the provider to "exactly one result per ID" in every build: an ID it gave no
+    /// result for is `failed` (it may or may not have been acted on), and a result for an
+    /// ID the batch did not hold, or a second one for an ID, is dropped with a warning.
+    fn number(self, results: Vec<SessionResult>) -> Vec<SessionResult> {
         let mut places: HashMap<&str, Vec<u64>> = HashMap::new();
         for (id, seq) in self.ids.iter().zip(&self.seqs).rev() {
             places.entry(id.as_str()).or_default().push(*seq);
         }
-        for r in &mut results {
-            if let Some(seq) = places.get_mut(r.id.as_str()).and_then(Vec::pop) {
-                r.seq = seq;
+        let mut numbered = Vec::with_capacity(self.ids.len());
+        for mut r in results {
+            match places.get_mut(r.id.as_str()).and_then(Vec::pop) {
+                Some(seq) => {
+                    r.seq = seq;
+                    numbered.push(r);
+                }
+                None => tracing::warn!(
+                    "the provider gave a result the batch did not ask for, dropped: `{}` {}",
+                    r.id.escape_default(),
+                    r.outcome.as_str()
+                ),
             }
         }
-        results
+        let missing: Vec<(String, u64)> = (places.into_iter())
+            .flat_map(|(id, seqs)| seqs.into_iter().map(move |seq| (id.to_owned(), seq)))
+            .collect();
+        for (id, seq) in missing {
+            numbered.push(SessionResult {
+                seq,
+                ..SessionResult::failed(
+                    id,
+                    "the provider returned no result for this session; it may or may not have been acted on",
+                )
+            });
+        }
+        numbered
     }
 }
 
@@ -342,10 +366,7 @@ async fn start(
         }
     });
     let results = tokio::select! {
-        results = call => {
-            debug_assert_eq!(results.len(), batch.ids.len(), "one result per ID");
-            batch.number(results)
-        }
+        results = call => batch.number(results),
         _ = abort.cancelled() => batch.each(|id| SessionResult {
             abandoned: true,
             attempts: tally.attempts(&id),
@@ -353,4 +374,97 @@ async fn start(
         }),
     };
     (target, results)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provider::{ListError, Page};
+
+    /// A provider that answers only for the first ID of a batch, and once for an ID it
+    /// was never given.
+    struct Forgetful;
+
+    #[async_trait::async_trait]
+    impl Provider for Forgetful {
+        fn batch_size(&self, _: Action) -> usize {
+            10
+        }
+
+        async fn apply(&self, _: Action, ids: Vec<SessionId>) -> Vec<SessionResult> {
+            let first = ids.into_iter().next().expect("a batch");
+            vec![
+                SessionResult::new(first, Outcome::Ended),
+                SessionResult::new("never-asked", Outcome::Ended),
+            ]
+        }
+
+        async fn probe(&self, _: Action, _: Vec<SessionId>) -> Vec<SessionResult> {
+            unreachable!("no dry run here")
+        }
+
+        async fn list_page(
+            &self,
+            _: Option<String>,
+            _: bool,
+            _: Option<&crate::select::ServerFilter>,
+        ) -> Result<Page, ListError> {
+            unreachable!("no listing here")
+        }
+    }
+
+    #[derive(Default)]
+    struct Collect(Vec<SessionResult>);
+
+    impl Events for Collect {
+        fn attempt(&mut self, _: &str, _: &[SessionId]) -> bool {
+            true
+        }
+        fn result(&mut self, result: SessionResult) {
+            self.0.push(result);
+        }
+    }
+
+    /// "Exactly one result per ID" holds in a release build too: an ID the provider gave
+    /// no result for is `failed` with why, in its place, and a result for an ID it was
+    /// never given is dropped.
+    #[tokio::test]
+    async fn every_id_gets_exactly_one_result_whatever_the_provider_returns() {
+        let targets = Targets::one("p".into(), Arc::new(Forgetful), false);
+        let plan = Plan {
+            action: Action::End,
+            dry_run: None,
+            batches_in_flight: 1,
+        };
+        let (tx, rx) = mpsc::channel(1);
+        let ids = ["a", "b", "c"].map(|id| Item::Id(SessionId::new(id).unwrap()));
+        tx.send(ids.to_vec()).await.unwrap();
+        drop(tx);
+        let mut events = Collect::default();
+        run(
+            &targets,
+            plan,
+            rx,
+            &Interrupt::default(),
+            &mut events,
+            &mut 0,
+        )
+        .await;
+        let mut got: Vec<(u64, &str, &str)> = (events.0.iter())
+            .map(|r| (r.seq, r.id.as_str(), r.outcome.as_str()))
+            .collect();
+        got.sort();
+        assert_eq!(
+            got,
+            [(0, "a", "ended"), (1, "b", "failed"), (2, "c", "failed")]
+        );
+        let why = events.0.iter().find(|r| r.id == "b").unwrap();
+        assert!(
+            why.error
+                .as_deref()
+                .unwrap_or_default()
+                .contains("no result"),
+            "{why:?}"
+        );
+    }
 }

@@ -10,7 +10,7 @@ use std::borrow::Cow;
 use std::fmt;
 
 /// What every field name means, for help texts and errors.
-pub const VOCABULARY: &str = "user, room, agent, channel, thread, id, metadata.KEY";
+pub const VOCABULARY: &str = "user, room, agent, channel, thread, id, user_uuid, metadata.KEY";
 
 /// A selectable field.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,6 +20,8 @@ pub enum Field {
     /// The same ID, named as Zep threads name it.
     Thread,
     User,
+    /// The user's UUID (Zep v4, whose users may have no developer ID).
+    UserUuid,
     Room,
     Agent,
     Channel,
@@ -34,6 +36,7 @@ impl Field {
             Field::Id => "id",
             Field::Thread => "thread",
             Field::User => "user",
+            Field::UserUuid => "user_uuid",
             Field::Room => "room",
             Field::Agent => "agent",
             Field::Channel => "channel",
@@ -46,6 +49,7 @@ impl Field {
             "id" => Field::Id,
             "thread" => Field::Thread,
             "user" => Field::User,
+            "user_uuid" => Field::UserUuid,
             "room" => Field::Room,
             "agent" => Field::Agent,
             "channel" => Field::Channel,

@@ -111,7 +111,13 @@ fn judge(provider: &dyn Provider, row: SessionRow, f: &Filter, now: Timestamp) -
         Staleness::Fresh if provider.ordered_by_activity(f.selection.server.as_ref()) => {
             Verdict::Stop
         }
-        Staleness::Confirm => Verdict::Confirm { row, older: reason },
+        // A confirmation reads by ID: an ID from a server gets the checks an input ID gets
+        // before any request names it (`..` or an empty ID is reported, never sent). A sweep
+        // makes every row it acts on a checked ID the same way (`SessionRow::session_id`).
+        Staleness::Confirm => match row.session_id() {
+            Ok(_) => Verdict::Confirm { row, older: reason },
+            Err(problem) => Verdict::Keep(listed(row, None, now, None, Some(problem))),
+        },
         verdict => decided(row, verdict, now, reason),
     }
 }
@@ -356,7 +362,7 @@ mod tests {
         async fn apply(
             &self,
             _: crate::provider::Action,
-            _: Vec<String>,
+            _: Vec<crate::ids::SessionId>,
         ) -> Vec<crate::outcome::SessionResult> {
             unreachable!("listing only")
         }
@@ -364,7 +370,7 @@ mod tests {
         async fn probe(
             &self,
             _: crate::provider::Action,
-            _: Vec<String>,
+            _: Vec<crate::ids::SessionId>,
         ) -> Vec<crate::outcome::SessionResult> {
             unreachable!("listing only")
         }
@@ -489,7 +495,7 @@ mod tests {
         async fn apply(
             &self,
             _: crate::provider::Action,
-            _: Vec<String>,
+            _: Vec<crate::ids::SessionId>,
         ) -> Vec<crate::outcome::SessionResult> {
             unreachable!("listing only")
         }
@@ -497,7 +503,7 @@ mod tests {
         async fn probe(
             &self,
             _: crate::provider::Action,
-            _: Vec<String>,
+            _: Vec<crate::ids::SessionId>,
         ) -> Vec<crate::outcome::SessionResult> {
             unreachable!("listing only")
         }

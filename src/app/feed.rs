@@ -12,7 +12,7 @@ use super::limits::Caps;
 use super::plan::RunPlan;
 use super::sessions::Input;
 use super::{AppError, usage};
-use crate::ids::{self, Dedup, Item};
+use crate::ids::{self, Dedup, Item, SessionId};
 use crate::journal::Resume;
 use crate::outcome::SessionResult;
 use crate::provider::Action;
@@ -151,7 +151,7 @@ struct Events<'a> {
 }
 
 impl runner::Events for Events<'_> {
-    fn attempt(&mut self, profile: &str, ids: &[String]) -> bool {
+    fn attempt(&mut self, profile: &str, ids: &[SessionId]) -> bool {
         self.report.attempt(profile, ids)
     }
 
@@ -200,13 +200,20 @@ impl Resumed {
         }
     }
 
-    /// The sessions to send again, routed to their profiles.
+    /// The sessions to send again, routed to their profiles. (A journal's ID is checked
+    /// again like any other: the file may have been edited.)
     pub(super) fn first(&self) -> Vec<Item> {
         (self.resume.pending().iter())
             .filter(|(profile, _)| self.names.contains(profile))
-            .map(|(profile, id)| Item::Routed {
-                profile: profile.clone(),
-                id: id.clone(),
+            .map(|(profile, id)| match SessionId::new(id.as_str()) {
+                Ok(id) => Item::Routed {
+                    profile: profile.clone(),
+                    id,
+                },
+                Err(why) => Item::Invalid {
+                    id: id.escape_default().to_string(),
+                    why,
+                },
             })
             .collect()
     }

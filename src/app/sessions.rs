@@ -265,14 +265,15 @@ impl Ctx<'_> {
             };
             let mut mine = Vec::new();
             for l in listed {
-                match (l.problem, l.reason) {
-                    (Some(problem), _) => {
+                // A listed row becomes an ID to send only through the same check as input.
+                match l.problem.map_or_else(|| l.row.session_id(), Err) {
+                    Err(problem) => {
                         let mut r =
                             SessionResult::failed(l.row.id, format!("not acted on: {problem}"));
                         r.profile = tag.clone();
                         problems.push(r);
                     }
-                    (None, reason) => mine.push((l.row.id, reason.unwrap_or_default())),
+                    Ok(id) => mine.push((id, l.reason.unwrap_or_default())),
                 }
             }
             picked.push(mine);
@@ -309,7 +310,7 @@ impl Ctx<'_> {
             let items = (mine.into_iter())
                 .map(|(id, reason)| {
                     if !reason.is_empty() {
-                        reasons.insert(id.clone(), reason);
+                        reasons.insert(id.to_string(), reason);
                     }
                     Item::Id(id)
                 })

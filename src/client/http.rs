@@ -38,6 +38,11 @@ const MAX_REDIRECTS: usize = 5;
 /// First back-off step; it doubles per attempt up to the profile's `max_backoff`.
 const BASE_BACKOFF: Duration = Duration::from_millis(500);
 
+/// A path segment [`Http::url`] refuses to build a URL with (empty, `.` or `..`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` cannot be a path segment (it would change the route); nothing sent")]
+pub struct BadSegment(String);
+
 /// Why no usable reply came back.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum HttpError {
@@ -324,14 +329,20 @@ impl Http {
     }
 
     /// The base URL with `segments` appended, each percent-encoded as exactly ONE path
-    /// segment: an ID like `a b/c?d` can never become extra path or a query.
-    pub fn url(&self, segments: &[&str]) -> Url {
+    /// segment: an ID like `a b/c?d` can never become extra path or a query. An empty, `.`
+    /// or `..` segment is refused: `url` would silently drop or fold it and the request
+    /// would go to another route (`DELETE /sessions/../memory` is `DELETE /memory`). IDs
+    /// are checked before they get here ([`crate::ids::SessionId`]); this holds on its own.
+    pub fn url(&self, segments: &[&str]) -> Result<Url, BadSegment> {
+        if let Some(bad) = segments.iter().find(|s| matches!(**s, "" | "." | "..")) {
+            return Err(BadSegment((*bad).to_owned()));
+        }
         let mut url = self.base.clone();
         url.path_segments_mut()
             .expect("http(s) URLs have a path")
             .pop_if_empty()
             .extend(segments);
-        url
+        Ok(url)
     }
 
     /// Sends `req`, retrying what is worth retrying. Any reply that is not retryable (or
@@ -645,6 +656,37 @@ mod tests {
             earlier_lost: false,
             message_of: |v| v.get("message")?.as_str().map(str::to_owned),
         }
+    }
+
+    #[test]
+    fn the_url_builder_refuses_segments_that_would_change_the_route() {
+        let http = Http::new(
+            ClientOptions {
+                base_url: Url::parse("http://127.0.0.1:9/api/v2/").unwrap(),
+                auth: None,
+                timeout: Duration::from_secs(1),
+                retries: 0,
+                max_backoff: Duration::from_secs(1),
+                rate: None,
+                concurrency: 1,
+                deadline: None,
+                error_message: |_| None,
+            },
+            CancellationToken::new(),
+            Holds::default(),
+        );
+        for bad in ["", ".", ".."] {
+            assert_eq!(
+                http.url(&["sessions", bad, "memory"]),
+                Err(BadSegment(bad.to_owned())),
+                "{bad:?}"
+            );
+        }
+        let url = http.url(&["sessions", "a b/c?d", "%2e%2e", "..."]).unwrap();
+        assert_eq!(
+            url.as_str(),
+            "http://127.0.0.1:9/api/v2/sessions/a%20b%2Fc%3Fd/%252e%252e/..."
+        );
     }
 
     #[test]

@@ -16,7 +16,8 @@ use reqwest::header::{HeaderName, HeaderValue};
 use secrecy::SecretString;
 use serde::Deserialize;
 
-use crate::client::http::{Failure, Http, Reply};
+use crate::client::http::{BadSegment, Failure, Http, Reply};
+use crate::ids::SessionId;
 use crate::outcome::{ErrorKind, Outcome, SessionResult};
 use crate::select::{Field, ServerFilter};
 
@@ -142,6 +143,8 @@ pub enum ListError {
     Transport(Failure),
     #[error("{0}")]
     Decode(String),
+    #[error("{0}")]
+    Url(#[from] BadSegment),
 }
 
 impl ListError {
@@ -149,7 +152,7 @@ impl ListError {
         match self {
             ListError::Status { status, .. } => ErrorKind::from_status(*status),
             ListError::Transport(f) => f.error.kind(),
-            ListError::Decode(_) => ErrorKind::Protocol,
+            ListError::Decode(_) | ListError::Url(_) => ErrorKind::Protocol,
         }
     }
 
@@ -240,6 +243,9 @@ pub struct SessionRow {
     /// What `--where` selects on, where the provider's list carries it (`list -o wide`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
+    /// The user's UUID, where the list names it (Zep threads): a v4 user may have no ID.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_uuid: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub room: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -251,6 +257,23 @@ pub struct SessionRow {
 }
 
 impl SessionRow {
+    /// The ID a run may send for this row, with the UUID the list gave beside it (where it
+    /// is one too); why not, for an ID that cannot be sent (`..`, empty): such a row is
+    /// reported, never acted on.
+    pub fn session_id(&self) -> Result<SessionId, String> {
+        let id = SessionId::new(self.id.as_str())
+            .map_err(|why| format!("the server listed an ID that cannot be sent ({why})"))?;
+        let uuid = self
+            .uuid
+            .as_deref()
+            .map(SessionId::new)
+            .and_then(Result::ok);
+        Ok(match uuid {
+            Some(uuid) => id.with_uuid(uuid),
+            None => id,
+        })
+    }
+
     /// The value `--where` compares for `field`: a metadata string as it is, a number or
     /// boolean as its JSON text; null, objects and arrays count as missing.
     pub fn value(&self, field: &Field) -> Option<Cow<'_, str>> {
@@ -260,6 +283,7 @@ impl SessionRow {
         match field {
             Field::Id | Field::Thread => Some(Cow::Borrowed(self.id.as_str())),
             Field::User => text(&self.user),
+            Field::UserUuid => text(&self.user_uuid),
             Field::Room => text(&self.room),
             Field::Agent => text(&self.agent),
             Field::Channel => text(&self.channel),
@@ -321,12 +345,12 @@ pub trait Provider: Send + Sync {
     }
 
     /// Applies `action` to `ids`, returning exactly one result per ID.
-    async fn apply(&self, action: Action, ids: Vec<String>) -> Vec<SessionResult>;
+    async fn apply(&self, action: Action, ids: Vec<SessionId>) -> Vec<SessionResult>;
 
     /// `--dry-run=server`: reads each of `ids` (never changes it) and reports what `apply`
     /// would find: `would_end`/`would_delete`, `not_found` or `already_ended`. One result
     /// per ID.
-    async fn probe(&self, action: Action, ids: Vec<String>) -> Vec<SessionResult>;
+    async fn probe(&self, action: Action, ids: Vec<SessionId>) -> Vec<SessionResult>;
 
     /// Fetches one page of the session list (`cursor` is `None` for the first). With
     /// `active_only`, a provider whose API can filter live sessions server-side does so;
@@ -413,10 +437,12 @@ pub fn by_activity(row: &SessionRow, sweep: &Sweep) -> Staleness {
 }
 
 /// A reply that carries a session's or thread's newest messages (Zep v2 memory with
-/// `lastn`, v3 thread messages with `lastn`); only their times matter here.
+/// `lastn`, v3 thread messages with `lastn`); only their times matter here. `messages` must
+/// be there (it may be `null`): a reply without it proves nothing about idleness
+/// (`providers.md`, corrected 2026-12-01), so it is refused, not read as "no messages".
 #[derive(Deserialize)]
 struct Messages {
-    #[serde(default, deserialize_with = "required_list")]
+    #[serde(deserialize_with = "required_list")]
     messages: Vec<MessageTime>,
 }
 
@@ -492,6 +518,13 @@ pub fn per_id_outcome(id: &str, result: Result<Reply, Failure>, ok: Outcome) -> 
     }
 }
 
+/// A request for `id` that [`Http::url`] refused to build: `failed`, nothing sent.
+pub fn unsent(id: impl Into<String>, refused: BadSegment) -> SessionResult {
+    let mut r = SessionResult::failed(id, refused.to_string());
+    r.error_kind = Some(ErrorKind::Protocol);
+    r
+}
+
 /// What a dry run reports for a session that a real run would act on.
 pub fn would(action: Action) -> Outcome {
     match action {
@@ -504,7 +537,7 @@ pub fn would(action: Action) -> Outcome {
 /// `decide` makes of it, anything else a failure with the server's message.
 pub async fn probe_get(
     http: &Http,
-    id: String,
+    id: SessionId,
     url: url::Url,
     decide: impl FnOnce(&Reply) -> Outcome,
 ) -> SessionResult {
@@ -524,7 +557,7 @@ pub async fn probe_get(
 }
 
 /// One failed answer for a whole batch (a bulk call or a lookup): every ID gets it.
-pub fn all_failed(ids: Vec<String>, result: &Result<Reply, Failure>) -> Vec<SessionResult> {
+pub fn all_failed(ids: Vec<SessionId>, result: &Result<Reply, Failure>) -> Vec<SessionResult> {
     ids.into_iter()
         .map(|id| match result {
             Ok(reply) => SessionResult::from_reply(id, Outcome::Failed, reply),
@@ -535,14 +568,25 @@ pub fn all_failed(ids: Vec<String>, result: &Result<Reply, Failure>) -> Vec<Sess
 
 /// Runs `one` on each ID concurrently; for providers whose batch is bigger than their API.
 /// Each ID's requests are counted as its own (see [`crate::client::tally`]).
-pub async fn each<'a, F, Fut>(ids: Vec<String>, one: F) -> Vec<SessionResult>
+pub async fn each<'a, F, Fut>(ids: Vec<SessionId>, one: F) -> Vec<SessionResult>
 where
-    F: Fn(String) -> Fut,
+    F: Fn(SessionId) -> Fut,
     Fut: std::future::Future<Output = SessionResult> + Send + 'a,
 {
-    let each = ids.into_iter().map(|id| {
-        let work = one(id.clone());
-        async move { crate::client::tally::for_key(&id, work).await }
+    let ids = ids.into_iter().map(|id| (id, ())).collect();
+    each_with(ids, |id, ()| one(id)).await
+}
+
+/// [`each`], for IDs that each carry what their call needs (a UUID resolved for it).
+pub async fn each_with<'a, T, F, Fut>(ids: Vec<(SessionId, T)>, one: F) -> Vec<SessionResult>
+where
+    F: Fn(SessionId, T) -> Fut,
+    Fut: std::future::Future<Output = SessionResult> + Send + 'a,
+{
+    let each = ids.into_iter().map(|(id, with)| {
+        let key = id.as_str().to_owned();
+        let work = one(id, with);
+        async move { crate::client::tally::for_key(&key, work).await }
     });
     futures::future::join_all(each).await
 }

@@ -4,6 +4,7 @@
 //!   `[{"kind":"messaging_session","id":"s1","last_activity":"2024-01-01T00:00:00.000Z"},
 //!   {"kind":"zep_session","id":"z1","updated_at":"2024-01-01T00:00:00Z","ended":false},
 //!   {"kind":"zep_thread","thread_id":"t1","delete_fails":true},
+//!   {"kind":"zep_v4_thread","uuid":"…","user_uuid":"…","delete_task":"partial"},
 //!   {"kind":"zep_messages","session_id":"t1","times":["2024-01-02T00:00:00Z"]},
 //!   {"kind":"samba_session","id":"d1","live":true,"participants_live":2},
 //!   {"kind":"metadata","id":"z1","metadata":{"env":"staging"}}]`

@@ -50,7 +50,7 @@ use std::time::{Duration, Instant};
 
 // Not every crate that includes this module names every type.
 #[allow(unused_imports)]
-pub use model::{Fault, FaultKind, HeaderStyle, RateLimit, Recorded, Seed};
+pub use model::{DeleteTask, Fault, FaultKind, HeaderStyle, RateLimit, Recorded, Seed};
 
 /// The Zep API key every Zep route (v2, v3 and v4) accepts.
 pub const ZEP_KEY: &str = "zep-test-key";
@@ -320,6 +320,11 @@ impl Emulator {
     /// Whether a thread with this developer ID still exists (v3 and v4 see the same threads).
     pub fn thread_exists(&self, thread_id: &str) -> bool {
         self.shared.lock().threads.by_id(thread_id).is_some()
+    }
+
+    /// Whether a thread with this UUID still exists (with or without a developer ID).
+    pub fn thread_uuid_exists(&self, uuid: &str) -> bool {
+        self.shared.lock().threads.by_uuid(uuid).is_some()
     }
 
     /// The status of a v4 task (`pending`, `processing`, `succeeded`, `failed`), if known.

@@ -55,6 +55,23 @@ pub enum Seed {
         session_id: String,
         times: Vec<String>,
     },
+    /// A Zep thread created through v4 (zep-cloud 4.0.1 `thread.create` takes only
+    /// `user_uuid`): no `thread_id`, so the API knows it by its UUID alone; its user may
+    /// have no `user_id` either (then `user_uuid` is its only name). Build with
+    /// [`Seed::v4_thread`].
+    ZepV4Thread {
+        #[serde(default = "new_uuid")]
+        uuid: String,
+        #[serde(default = "new_uuid")]
+        user_uuid: String,
+        #[serde(default = "clock::now_nanos")]
+        created_at: String,
+        #[serde(default)]
+        updated_at: Option<String>,
+        /// How its deletion task ends.
+        #[serde(default)]
+        delete_task: DeleteTask,
+    },
     /// A Digital Samba session; `live == false` means it has already ended.
     SambaSession {
         id: String,
@@ -86,6 +103,19 @@ pub enum Seed {
         #[serde(default = "clock::now_millis")]
         last_activity: String,
     },
+}
+
+/// How a v4 deletion task ends (zep-cloud 4.0.1 `TaskStatus`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeleteTask {
+    /// `succeeded`: the thread is gone.
+    #[default]
+    Succeeds,
+    /// `failed`: the thread stays.
+    Fails,
+    /// `partial`: part of its data is gone; the thread stays.
+    Partial,
 }
 
 fn new_uuid() -> String {
@@ -128,6 +158,18 @@ impl Seed {
             created_at: created_at.to_owned(),
             updated_at: None,
             delete_fails: false,
+        }
+    }
+
+    /// A thread created through v4, with no `thread_id`, of the user whose UUID is
+    /// `user_uuid` (a user with no developer ID), updated at `updated_at`.
+    pub fn v4_thread(uuid: &str, user_uuid: &str, updated_at: &str) -> Seed {
+        Seed::ZepV4Thread {
+            uuid: uuid.to_owned(),
+            user_uuid: user_uuid.to_owned(),
+            created_at: updated_at.to_owned(),
+            updated_at: Some(updated_at.to_owned()),
+            delete_task: DeleteTask::Succeeds,
         }
     }
 

@@ -4,7 +4,8 @@
 
 use std::time::Instant;
 
-use super::model::{Recorded, Seed};
+use super::model::{DeleteTask, Recorded, Seed};
+use super::zep_v4::TaskStatus;
 use super::{faults, messaging, ratelimit, samba, threads, zep, zep_v4};
 
 #[derive(Default)]
@@ -73,13 +74,33 @@ impl State {
                 updated_at,
                 delete_fails,
             } => self.threads.seed(threads::Thread::new(
-                thread_id,
+                Some(thread_id),
                 uuid,
-                user_id,
+                Some(user_id),
                 created_at,
                 updated_at,
-                delete_fails,
+                match delete_fails {
+                    true => TaskStatus::Failed,
+                    false => TaskStatus::Succeeded,
+                },
             )),
+            Seed::ZepV4Thread {
+                uuid,
+                user_uuid,
+                created_at,
+                updated_at,
+                delete_task,
+            } => {
+                let ends = match delete_task {
+                    DeleteTask::Succeeds => TaskStatus::Succeeded,
+                    DeleteTask::Fails => TaskStatus::Failed,
+                    DeleteTask::Partial => TaskStatus::Partial,
+                };
+                let mut thread =
+                    threads::Thread::new(None, uuid, None, created_at, updated_at, ends);
+                thread.user_uuid = user_uuid;
+                self.threads.seed(thread);
+            }
             Seed::SambaSession {
                 id,
                 room_id,

@@ -1,7 +1,9 @@
 //! Zep threads: the one table both thread APIs see, and the v3 routes under the v2 prefix
 //! (`/zep/api/v2/threads`), where deletion is immediate and keyed by the developer's ID.
 //! A v3 thread reports no `updated_at`, so its messages are the only sign of activity.
-//! The v4 routes, keyed by UUID, are in [`super::zep_v4`].
+//! The v4 routes, keyed by UUID, are in [`super::zep_v4`]. A thread created through v4
+//! (zep-cloud 4.0.1 `thread.create` takes only `user_uuid`) has no `thread_id`, and its user
+//! may have no `user_id`: both are optional here.
 
 use std::collections::HashMap;
 
@@ -12,31 +14,36 @@ use super::http::{Dialect, Req};
 use super::listing::{self, PageQuery, SortKey};
 use super::messages::{MessageQuery, Messages, Shape};
 use super::zep::PROJECT_UUID;
+use super::zep_v4::TaskStatus;
 use super::{Shared, clock};
 
 #[derive(Clone)]
 pub(crate) struct Thread {
     pub uuid: String,
-    pub thread_id: String,
-    pub user_id: String,
-    /// Filled in by [`Threads::seed`]: one UUID per user, as Zep keeps users as records.
+    /// `None` for a thread created through v4.
+    pub thread_id: Option<String>,
+    /// `None` for a user created through v4 without one.
+    pub user_id: Option<String>,
+    /// Filled in by [`Threads::seed`] from `user_id` (one UUID per user, as Zep keeps users
+    /// as records), unless seeded.
     pub user_uuid: String,
     pub graph_uuid: String,
     pub created_at: String,
     pub updated_at: Option<String>,
-    /// Its v4 deletion task fails.
-    pub delete_fails: bool,
+    /// How its v4 deletion task ends: `Succeeded` (the thread is gone), `Failed` or
+    /// `Partial` (it stays).
+    pub delete_ends: TaskStatus,
     pub messages: Messages,
 }
 
 impl Thread {
     pub fn new(
-        thread_id: String,
+        thread_id: Option<String>,
         uuid: String,
-        user_id: String,
+        user_id: Option<String>,
         created_at: String,
         updated_at: Option<String>,
-        delete_fails: bool,
+        delete_ends: TaskStatus,
     ) -> Thread {
         Thread {
             uuid,
@@ -46,9 +53,14 @@ impl Thread {
             graph_uuid: uuid::Uuid::new_v4().to_string(),
             created_at,
             updated_at,
-            delete_fails,
+            delete_ends,
             messages: Messages::default(),
         }
+    }
+
+    /// What the table keys it by: its developer ID, else its UUID.
+    fn key(&self) -> &str {
+        self.thread_id.as_deref().unwrap_or(&self.uuid)
     }
 
     /// `updated_at` as v4 reports it: the latest of the seeded `updated_at`, the newest
@@ -81,20 +93,23 @@ impl Thread {
         })
     }
 
-    /// The v4 shape.
+    /// The v4 shape; a thread created through v4 has no `thread_id` key at all.
     pub fn to_v4_json(&self) -> Value {
-        json!({
+        let mut thread = json!({
             "uuid": self.uuid,
-            "thread_id": self.thread_id,
             "user_uuid": self.user_uuid,
             "graph_uuid": self.graph_uuid,
             "created_at": self.created_at,
             "updated_at": self.last_update(),
-        })
+        });
+        if let Some(thread_id) = &self.thread_id {
+            thread["thread_id"] = json!(thread_id);
+        }
+        thread
     }
 }
 
-/// Threads by developer ID, plus the UUID of every user seen.
+/// Threads by developer ID (by UUID for those without one), plus the UUID of every user.
 #[derive(Default)]
 pub(crate) struct Threads {
     map: HashMap<String, Thread>,
@@ -103,16 +118,19 @@ pub(crate) struct Threads {
 
 impl Threads {
     pub fn seed(&mut self, mut thread: Thread) {
-        thread.user_uuid = self
-            .user_uuids
-            .entry(thread.user_id.clone())
-            .or_insert_with(|| uuid::Uuid::new_v4().to_string())
-            .clone();
-        self.map.insert(thread.thread_id.clone(), thread);
+        if let Some(user_id) = &thread.user_id {
+            thread.user_uuid = self
+                .user_uuids
+                .entry(user_id.clone())
+                .or_insert_with(|| uuid::Uuid::new_v4().to_string())
+                .clone();
+        }
+        self.map.insert(thread.key().to_owned(), thread);
     }
 
+    /// The thread with this developer ID (never one keyed by its UUID for lack of one).
     pub fn by_id(&self, thread_id: &str) -> Option<&Thread> {
-        self.map.get(thread_id)
+        (self.map.get(thread_id)).filter(|t| t.thread_id.as_deref() == Some(thread_id))
     }
 
     /// A linear scan: thread tables in tests are small.
@@ -133,8 +151,8 @@ impl Threads {
     }
 
     pub fn remove_by_uuid(&mut self, uuid: &str) -> Option<Thread> {
-        let thread_id = self.by_uuid(uuid)?.thread_id.clone();
-        self.map.remove(&thread_id)
+        let key = self.by_uuid(uuid)?.key().to_owned();
+        self.map.remove(&key)
     }
 
     pub fn all(&self) -> impl Iterator<Item = &Thread> {
@@ -162,11 +180,11 @@ fn list(shared: &Shared, req: &Req) -> Response {
     let total = rows.len();
     let key = |t: &Thread| match query.order_by.as_deref() {
         Some("updated_at") => SortKey::time(t.last_update()),
-        Some("user_id") => SortKey::text(&t.user_id),
-        Some("thread_id") => SortKey::text(&t.thread_id),
+        Some("user_id") => SortKey::Text(t.user_id.clone()),
+        Some("thread_id") => SortKey::Text(t.thread_id.clone()),
         _ => SortKey::time(&t.created_at),
     };
-    listing::sort(&mut rows, key, |t| t.thread_id.clone(), query.ascending);
+    listing::sort(&mut rows, key, |t| t.key().to_owned(), query.ascending);
     match query.page(rows) {
         Ok(page) => {
             let page = page.iter().map(Thread::to_v3_json).collect();
@@ -210,9 +228,9 @@ pub(crate) fn by_user_v3(shared: &Shared, user_id: &str) -> Response {
         return Dialect::Zep.error(404, "", "user not found");
     }
     let mut rows: Vec<&Thread> = (state.threads.all())
-        .filter(|t| t.user_id == user_id)
+        .filter(|t| t.user_id.as_deref() == Some(user_id))
         .collect();
-    rows.sort_by_cached_key(|t| (SortKey::time(&t.created_at), t.thread_id.clone()));
+    rows.sort_by_cached_key(|t| (SortKey::time(&t.created_at), t.key().to_owned()));
     let rows: Vec<Value> = rows.into_iter().map(Thread::to_v3_json).collect();
     Dialect::Zep.json(200, &Value::Array(rows))
 }
@@ -223,7 +241,9 @@ fn thread_not_found() -> Response {
 
 /// `DELETE /threads/{thread_id}`: immediate.
 fn delete(shared: &Shared, thread_id: &str) -> Response {
-    match shared.lock().threads.map.remove(thread_id) {
+    let mut state = shared.lock();
+    let known = state.threads.by_id(thread_id).is_some();
+    match known.then(|| state.threads.map.remove(thread_id)).flatten() {
         Some(_) => Dialect::Zep.json(200, &json!({ "message": "Thread successfully deleted." })),
         None => thread_not_found(),
     }

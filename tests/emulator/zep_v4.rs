@@ -1,7 +1,9 @@
 //! Zep v4 (`/zep/api/v4`): cursor-paged thread listing, batch ID lookup, and asynchronous
 //! deletion. `DELETE /threads/{uuid}` only queues a task (202); the task moves pending →
-//! processing → succeeded (thread removed) or failed over `Options::task_delay`, and a
-//! repeated `Idempotency-Key` gets the same task back, as a retried SDK call expects.
+//! processing → succeeded (thread removed), failed or partial (zep-cloud 4.0.1
+//! `types/task_status.py`; the thread stays) over `Options::task_delay`, and a repeated
+//! `Idempotency-Key` gets the same task back, as a retried SDK call expects.
+//! `GET /threads/{uuid}` reads one thread (4.0.1 `thread.get`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -26,6 +28,9 @@ pub(crate) enum TaskStatus {
     Pending,
     Processing,
     Succeeded,
+    /// Some of the thread's data was deleted, not all (4.0.1 `Task.error`: "also present
+    /// on a partial task when the worker can name a single cause").
+    Partial,
     Failed,
 }
 
@@ -35,6 +40,7 @@ impl TaskStatus {
             TaskStatus::Pending => "pending",
             TaskStatus::Processing => "processing",
             TaskStatus::Succeeded => "succeeded",
+            TaskStatus::Partial => "partial",
             TaskStatus::Failed => "failed",
         }
     }
@@ -65,8 +71,17 @@ impl Task {
         if let Some(completed_at) = &self.completed_at {
             task["completed_at"] = json!(completed_at);
         }
-        if self.status == TaskStatus::Failed {
-            task["error"] = json!({ "code": "internal", "message": "thread deletion failed" });
+        match self.status {
+            TaskStatus::Failed => {
+                task["error"] = json!({ "code": "internal", "message": "thread deletion failed" });
+            }
+            TaskStatus::Partial => {
+                task["error"] = json!({
+                    "code": "partial",
+                    "message": "some of the thread's messages could not be deleted",
+                });
+            }
+            _ => {}
         }
         task
     }
@@ -110,6 +125,10 @@ pub(crate) fn route(shared: &Arc<Shared>, req: &Req) -> Response {
     let segs = req.segs();
     match (req.method.as_str(), segs.as_slice()) {
         ("GET", ["threads"]) => list(shared, req),
+        ("GET", ["threads", uuid]) => match shared.lock().threads.by_uuid(uuid) {
+            Some(thread) => Dialect::ZepV4.json(200, &thread.to_v4_json()),
+            None => not_found("thread not found"),
+        },
         ("POST", ["threads", "lookup"]) => lookup_one(shared, req),
         ("POST", ["users", "lookup"]) => lookup_user(shared, req),
         ("DELETE", ["threads", uuid]) => delete(shared, req, uuid),
@@ -369,18 +388,11 @@ async fn run_task(shared: Arc<Shared>, task_uuid: String, generation: u64) {
     let Some(thread_uuid) = state.tasks.get(&task_uuid).map(|t| t.thread_uuid.clone()) else {
         return;
     };
-    let fails = state
-        .threads
-        .by_uuid(&thread_uuid)
-        .is_some_and(|t| t.delete_fails);
-    if !fails {
+    let outcome =
+        (state.threads.by_uuid(&thread_uuid)).map_or(TaskStatus::Succeeded, |t| t.delete_ends);
+    if outcome == TaskStatus::Succeeded {
         state.threads.remove_by_uuid(&thread_uuid);
     }
-    let outcome = if fails {
-        TaskStatus::Failed
-    } else {
-        TaskStatus::Succeeded
-    };
     if let Some(task) = state.tasks.map.get_mut(&task_uuid) {
         task.advance(outcome);
     }

@@ -566,6 +566,69 @@ fn zep_batch_split_down_to_single_ids() {
     }
 }
 
+/// zep-cloud 2.22.1 `memory.end_sessions` returns `EndSessionsResponse {sessions}`: the
+/// sessions it ended. A 2xx that lists none of them proves none ended: each is sent on its
+/// own and gets that answer (here the fault ended nothing, so each one-by-one end ends it).
+#[test]
+fn zep_bulk_end_whose_reply_lists_none_is_not_taken_as_ended() {
+    let env = Env::new();
+    env.emu.seed(Seed::zep_session("n1", T));
+    env.emu.seed(Seed::zep_session("n2", T));
+    env.emu.fault(
+        Fault::status(200)
+            .method("POST")
+            .path("/sessions/end")
+            .times(1)
+            .body(r#"{"sessions":[]}"#),
+    );
+    let (doc, code) = env.json("zep", &["end-many", "n1", "n2"]);
+    assert_eq!(code, 0, "{doc:#}");
+    let reqs = env.emu.requests();
+    assert_eq!(bulk_bodies(&reqs), [["n1", "n2"]]);
+    for id in ["n1", "n2"] {
+        assert_eq!(brief(&doc, id), b("ended", json!(200), Value::Null, 1));
+        assert_eq!(
+            count(&reqs, "POST", &format!("/zep/api/v2/sessions/{id}/end")),
+            1,
+            "{id} was not asked on its own"
+        );
+        let note = common::result_of(&doc, id)["note"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(note.contains("did not list it"), "{id}: {doc:#}");
+        assert_eq!(env.emu.zep_session_ended(id), Some(true));
+    }
+}
+
+/// A reply that lists some of the batch: those are `ended` from it, the rest are asked
+/// one by one; one the bulk call did end after all answers 409 and is `already_ended`.
+#[test]
+fn zep_bulk_end_trusts_only_the_sessions_its_reply_lists() {
+    let env = Env::new();
+    for id in ["o1", "o2"] {
+        env.emu.seed(Seed::zep_session(id, T));
+    }
+    env.emu.seed(Seed::zep_ended("o3-ended", T));
+    env.emu.fault(
+        Fault::status(200)
+            .method("POST")
+            .path("/sessions/end")
+            .times(1)
+            .body(r#"{"sessions":[{"session_id":"o1"},{"session_id":"elsewhere"}]}"#),
+    );
+    let (doc, code) = env.json("zep", &["end-many", "o1", "o2", "o3-ended"]);
+    assert_eq!(code, 0, "{doc:#}");
+    let outcomes = common::outcomes_once(&doc);
+    assert_eq!(outcomes["o1"], "ended", "{doc:#}");
+    assert_eq!(outcomes["o2"], "ended", "{doc:#}");
+    assert_eq!(outcomes["o3-ended"], "already_ended", "{doc:#}");
+    assert!(!outcomes.contains_key("elsewhere"), "{doc:#}");
+    let reqs = env.emu.requests();
+    assert_eq!(count(&reqs, "POST", "/zep/api/v2/sessions/o1/end"), 0);
+    assert_eq!(count(&reqs, "POST", "/zep/api/v2/sessions/o2/end"), 1);
+    assert_eq!(count(&reqs, "POST", "/zep/api/v2/sessions/o3-ended/end"), 1);
+}
+
 // ---------------------------------------------------------------------------------------
 // Auth headers
 

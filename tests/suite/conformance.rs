@@ -45,6 +45,9 @@ struct Provider {
     ended: fn(&Emulator, &str) -> bool,
     /// Whether `delete` was done to the session in the emulator.
     deleted: fn(&Emulator, &str) -> bool,
+    /// The path of its list call (the only request a sweep may send when no listed ID
+    /// can be sent).
+    list: &'static str,
 }
 
 /// `end` or `delete` on one provider.
@@ -177,6 +180,7 @@ const ZEP_V2: Provider = Provider {
     },
     ended: |emu, id| emu.zep_session_ended(id) == Some(true),
     deleted: |emu, id| emu.zep_memory_deleted(id) == Some(true),
+    list: "/zep/api/v2/sessions-ordered",
 };
 
 const ZEP_V3: Provider = Provider {
@@ -205,6 +209,7 @@ const ZEP_V3: Provider = Provider {
     },
     ended: |emu, id| !emu.thread_exists(id),
     deleted: |emu, id| !emu.thread_exists(id),
+    list: "/zep/api/v2/threads",
 };
 
 const ZEP_V4: Provider = Provider {
@@ -235,6 +240,7 @@ const ZEP_V4: Provider = Provider {
     ended: |emu, id| !emu.thread_exists(id),
     // Accepted: a deletion task is queued (it runs in the background).
     deleted: |emu, id| emu.thread_deletion_queued(&uuid_for(id)),
+    list: "/zep/api/v4/threads",
 };
 
 const SAMBA: Provider = Provider {
@@ -277,6 +283,7 @@ const SAMBA: Provider = Provider {
     },
     ended: |emu, id| emu.samba_live(id) == Some(false),
     deleted: |emu, id| emu.samba_resources_deleted(id) == Some(true),
+    list: "/samba/api/v1/sessions",
 };
 
 const MESSAGING: Provider = Provider {
@@ -319,6 +326,7 @@ const MESSAGING: Provider = Provider {
     },
     ended: |emu, id| !emu.messaging_exists(id),
     deleted: |emu, id| !emu.messaging_exists(id),
+    list: "/api/messaging/sessions",
 };
 
 /// One test per check and provider: `conformance::<provider>::<check>`.
@@ -356,6 +364,10 @@ macro_rules! conformance {
             #[test]
             fn idle_for_selects_only_idle_sessions() {
                 super::idle_for_selects_only_idle_sessions(&super::$provider);
+            }
+            #[test]
+            fn listed_ids_that_leave_their_segment_are_reported_never_sent() {
+                super::listed_ids_that_leave_their_segment_are_reported_never_sent(&super::$provider);
             }
         }
     )*};
@@ -710,6 +722,41 @@ fn idle_for_selects_only_idle_sessions(p: &Provider) {
         !p.done(&env, which, "fresh"),
         "the fresh session was acted on"
     );
+}
+
+/// A listed ID that would step out of its path segment (`..`, `.`, empty) is a problem the
+/// sweep reports (`failed`, with why, exit 1), never a request: `url` drops `.` and `..`
+/// segments, so `..` sent as an ID reaches another route (`POST /sessions/end`, `DELETE
+/// /threads`, `DELETE /sessions/resources`, `DELETE /api/messaging/sessions`).
+fn listed_ids_that_leave_their_segment_are_reported_never_sent(p: &Provider) {
+    let env = Env::new();
+    let bad = ["..", ".", ""];
+    env.emu
+        .seed_many(bad.map(|id| (p.seed)(id, "2024-06-01T09:00:00Z")));
+    let which = p.sweep_action();
+    let sweep = [command(which), &["--idle-for", "1h"]].concat();
+    let (doc, code) = env.json_at(NOW, p.profile, &sweep);
+    assert_eq!(code, 1, "{doc:#}");
+    let outcomes = common::outcomes_once(&doc);
+    assert_eq!(outcomes.len(), bad.len(), "{doc:#}");
+    for id in bad {
+        let r = common::result_of(&doc, id);
+        assert_eq!(r["outcome"], "failed", "{id:?}: {doc:#}");
+        let error = r["error"].as_str().unwrap_or_default();
+        assert!(
+            error.contains("the server listed an ID that cannot be sent"),
+            "{id:?}: {error}"
+        );
+    }
+    let reqs = env.emu.requests();
+    assert!(!reqs.is_empty(), "the sweep listed nothing");
+    let others: Vec<String> = (request_lines(&reqs).into_iter())
+        .filter(|line| *line != format!("GET {}", p.list))
+        .collect();
+    assert!(others.is_empty(), "requests beside the list: {others:?}");
+    for id in bad {
+        assert!(!p.done(&env, which, id), "{id:?} was acted on");
+    }
 }
 
 /// The IDs of a `list` document.

@@ -780,3 +780,46 @@ fn all_profiles_sweep_goes_on_past_a_broken_profile() {
     assert!(!outcomes.contains_key("ap-zep"));
     assert_eq!(env.emu.zep_session_ended("ap-zep"), Some(false));
 }
+
+/// A confirmation reply without `messages` (Zep v2 `GET /sessions/{id}/memory?lastn=1`, v3
+/// `GET /threads/{id}/messages?lastn=1`) proves nothing about idleness: the session is
+/// reported, never acted on (it used to be read as "no messages" and judged by the row).
+#[test]
+fn a_confirmation_without_messages_is_refused_never_acted_on() {
+    for (profile, seed, read) in [
+        (
+            "zep",
+            zep("c-1", "2024-06-01T09:00:00Z"),
+            "/sessions/c-1/memory",
+        ),
+        (
+            "zep3",
+            Seed::zep_thread("c-1", "2024-06-01T09:00:00Z"),
+            "/threads/c-1/messages",
+        ),
+    ] {
+        let env = Env::new();
+        env.emu.seed(seed);
+        env.emu.fault(
+            common::Fault::status(200)
+                .method("GET")
+                .path(read)
+                .body(r#"{"context":"","relevant_facts":null}"#),
+        );
+        let sweep: &[&str] = match profile {
+            "zep" => &["end-many", "--idle-for", "1h"],
+            _ => &["delete", "--yes", "--idle-for", "1h"],
+        };
+        let (doc, code) = env.json_at(NOW, profile, sweep);
+        assert_eq!(code, 1, "{profile}: {doc:#}");
+        let r = result_of(&doc, "c-1");
+        assert_eq!(r["outcome"], "failed", "{profile}: {doc:#}");
+        let error = r["error"].as_str().unwrap_or_default();
+        assert!(
+            error.starts_with("not acted on") && error.contains("messages"),
+            "{profile}: {error}"
+        );
+        let acted = env.emu.requests().into_iter().filter(|r| r.method != "GET");
+        assert_eq!(acted.count(), 0, "{profile}: the session was acted on");
+    }
+}

@@ -361,6 +361,147 @@ fn v4_delete_idle_for_dry_run_sends_no_lookup_and_no_delete() {
     );
 }
 
+/// A thread created through v4 has no `thread_id` (zep-cloud 4.0.1 `thread.create` takes
+/// only `user_uuid`): the list gives its UUID alone. A sweep deletes every listed thread by
+/// the UUID the list gave, with no lookup (the UUID sent to `POST /lookup` as a developer
+/// ID came back not found, and nothing was deleted).
+#[test]
+fn v4_sweep_deletes_listed_threads_by_their_uuid_without_a_lookup() {
+    let env = Env::new();
+    let (bare, named) = (uuid_of(41), uuid_of(42));
+    env.emu.seed(Seed::v4_thread(
+        &bare,
+        &uuid_of(900),
+        "2024-06-01T09:00:00Z",
+    ));
+    env.emu
+        .seed(thread("named", &named, OLD, Some("2024-06-01T09:00:00Z")));
+    let (doc, code) = env.json("zep4", &["list"]);
+    assert_eq!(code, 0, "{doc:#}");
+    let (doc, code) = env.json_at(NOW, "zep4", &["delete", "--yes", "--idle-for", "1h"]);
+    assert_eq!(code, 0, "{doc:#}");
+    let outcomes = outcomes_once(&doc);
+    assert_eq!(outcomes[bare.as_str()], "accepted", "{doc:#}");
+    assert_eq!(outcomes["named"], "accepted", "{doc:#}");
+    assert!(
+        requests(&env, "POST", "/lookup").is_empty(),
+        "a lookup was sent"
+    );
+    let paths: BTreeSet<String> = requests(&env, "DELETE", "/threads/")
+        .iter()
+        .map(|r| r.path.clone())
+        .collect();
+    let want: BTreeSet<String> = [&bare, &named]
+        .iter()
+        .map(|u| format!("/zep/api/v4/threads/{u}"))
+        .collect();
+    assert_eq!(paths, want);
+    assert!(env.emu.thread_deletion_queued(&bare));
+}
+
+/// `--dry-run=server --by-uuid` reads each thread with `GET /threads/{uuid}` (4.0.1
+/// `thread.get`): an existing one is `would_delete`, an unknown one `not_found`.
+#[test]
+fn v4_server_dry_run_by_uuid_reads_the_thread() {
+    let env = Env::new();
+    let (known, unknown) = (uuid_of(51), uuid_of(52));
+    env.emu.seed(Seed::v4_thread(&known, &uuid_of(900), OLD));
+    let (doc, code) = env.json(
+        "zep4",
+        &["delete", "--dry-run=server", "--by-uuid", &known, &unknown],
+    );
+    assert_eq!(code, 1, "{doc:#}");
+    assert_eq!(
+        result_of(&doc, &known)["outcome"],
+        "would_delete",
+        "{doc:#}"
+    );
+    assert_eq!(result_of(&doc, &unknown)["outcome"], "not_found", "{doc:#}");
+    assert!(env.emu.requests().iter().all(|r| r.method == "GET"));
+    assert_eq!(requests(&env, "GET", &format!("/threads/{known}")).len(), 1);
+    assert!(env.emu.thread_uuid_exists(&known));
+}
+
+/// A v4 user may have no developer ID: `--where user_uuid=` selects its threads with the
+/// list's own `user_uuid` filter (no user lookup), and the rows are checked for it too.
+#[test]
+fn v4_where_user_uuid_selects_that_users_threads() {
+    let env = Env::new();
+    let (mine, theirs) = (uuid_of(900), uuid_of(901));
+    env.emu
+        .seed(Seed::v4_thread(&uuid_of(61), &mine, "2024-06-01T09:00:00Z"));
+    env.emu.seed(Seed::v4_thread(
+        &uuid_of(62),
+        &theirs,
+        "2024-06-01T09:00:00Z",
+    ));
+    let filter = format!("user_uuid={mine}");
+    let (doc, code) = env.json_at(NOW, "zep4", &["list", "--where", &filter]);
+    assert_eq!(code, 0, "{doc:#}");
+    let ids: Vec<&str> = (doc["sessions"].as_array().unwrap().iter())
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [uuid_of(61).as_str()], "{doc:#}");
+    let lists = requests(&env, "GET", "/v4/threads");
+    assert!(
+        lists.iter().all(|r| r
+            .query
+            .as_deref()
+            .unwrap_or_default()
+            .contains(&format!("user_uuid={mine}"))),
+        "{lists:#?}"
+    );
+    assert!(requests(&env, "POST", "/users/lookup").is_empty());
+    let (doc, code) = env.json_at(
+        NOW,
+        "zep4",
+        &["delete", "--yes", "--idle-for", "1h", "--where", &filter],
+    );
+    assert_eq!(code, 0, "{doc:#}");
+    let outcomes = outcomes_once(&doc);
+    assert_eq!(outcomes.len(), 1, "{doc:#}");
+    assert!(env.emu.thread_deletion_queued(&uuid_of(61)));
+    assert!(!env.emu.thread_deletion_queued(&uuid_of(62)));
+}
+
+/// A task that ends `partial` deleted part of the thread, not all: never `deleted`; the
+/// result says what the task said, and the run exits 1.
+#[test]
+fn v4_wait_reports_a_partial_task_as_such() {
+    let env = Env::new();
+    let uuid = uuid_of(71);
+    env.emu.seed(Seed::ZepV4Thread {
+        uuid: uuid.clone(),
+        user_uuid: uuid_of(900),
+        created_at: OLD.to_owned(),
+        updated_at: None,
+        delete_task: common::emulator::DeleteTask::Partial,
+    });
+    let (doc, code) = env.json(
+        "zep4",
+        &[
+            "delete",
+            "--yes",
+            "--wait",
+            "--timeout",
+            "10s",
+            "--by-uuid",
+            &uuid,
+        ],
+    );
+    assert_eq!(code, 1, "{doc:#}");
+    let r = result_of(&doc, &uuid);
+    assert_eq!(r["outcome"], "failed", "{doc:#}");
+    let error = r["error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains("partial")
+            && error.contains("only part of the thread was deleted")
+            && error.contains("could not be deleted"),
+        "{error}"
+    );
+    assert!(env.emu.thread_uuid_exists(&uuid));
+}
+
 // ---------------------------------------------------------------------------------------
 // Digital Samba
 

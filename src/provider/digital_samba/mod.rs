@@ -14,6 +14,7 @@ use super::{
     Staleness, Sweep,
 };
 use crate::client::http::{Http, Request};
+use crate::ids::SessionId;
 use crate::outcome::{Outcome, SessionResult};
 use crate::select::{Selectable, ServerFilter};
 
@@ -113,13 +114,16 @@ impl DigitalSamba {
     /// `POST /sessions/{id}/end`. Success is 200 with an empty or plain-text body, which is
     /// never parsed. What the API answers for a session that is no longer live is not
     /// documented, so a 400/409/422 is checked against `GET /sessions/{id}`.
-    async fn end_one(&self, id: String) -> SessionResult {
-        let url = self.http.url(&["sessions", &id, "end"]);
+    async fn end_one(&self, id: SessionId) -> SessionResult {
+        let url = match self.http.url(&["sessions", &id, "end"]) {
+            Ok(url) => url,
+            Err(refused) => return super::unsent(id, refused),
+        };
         let reply = match self.http.send(Request::new(Method::POST, url)).await {
             Ok(reply) if matches!(reply.status.as_u16(), 400 | 409 | 422) => reply,
             other => return super::per_id_outcome(&id, other, Outcome::Ended),
         };
-        let url = self.http.url(&["sessions", &id]);
+        let url = self.http.url(&["sessions", &id]).expect("checked above");
         let live = match self.http.send(Request::new(Method::GET, url)).await {
             Ok(r) if r.is_success() => r.json::<Statistics>().ok().and_then(|s| s.session_live),
             _ => None,
@@ -138,8 +142,11 @@ impl DigitalSamba {
 
     /// `DELETE /sessions/{id}/resources`: irreversibly deletes recordings, chat,
     /// transcripts, summaries, polls and questions. Refused (422) while the session is live.
-    async fn delete_one(&self, id: String) -> SessionResult {
-        let url = self.http.url(&["sessions", &id, "resources"]);
+    async fn delete_one(&self, id: SessionId) -> SessionResult {
+        let url = match self.http.url(&["sessions", &id, "resources"]) {
+            Ok(url) => url,
+            Err(refused) => return super::unsent(id, refused),
+        };
         let result = self.http.send(Request::new(Method::DELETE, url)).await;
         let mut r = super::per_id_outcome(&id, result, Outcome::Deleted);
         if r.status == Some(422) {
@@ -157,7 +164,7 @@ impl DigitalSamba {
 
 #[async_trait]
 impl Provider for DigitalSamba {
-    async fn apply(&self, action: Action, ids: Vec<String>) -> Vec<SessionResult> {
+    async fn apply(&self, action: Action, ids: Vec<SessionId>) -> Vec<SessionResult> {
         super::each(ids, |id| async move {
             match action {
                 Action::End => self.end_one(id).await,
@@ -169,9 +176,12 @@ impl Provider for DigitalSamba {
 
     /// `GET /sessions/{id}` (its statistics): a session no longer live cannot be ended,
     /// and a live one's data cannot be deleted until it is.
-    async fn probe(&self, action: Action, ids: Vec<String>) -> Vec<SessionResult> {
+    async fn probe(&self, action: Action, ids: Vec<SessionId>) -> Vec<SessionResult> {
         super::each(ids, |id| async move {
-            let url = self.http.url(&["sessions", &id]);
+            let url = match self.http.url(&["sessions", &id]) {
+                Ok(url) => url,
+                Err(refused) => return super::unsent(id, refused),
+            };
             let mut r = super::probe_get(&self.http, id.clone(), url, |reply| {
                 let live = reply.json::<Statistics>().ok().and_then(|s| s.session_live);
                 match (action, live) {
@@ -203,7 +213,7 @@ impl Provider for DigitalSamba {
         server: Option<&ServerFilter>,
     ) -> Result<Page, ListError> {
         let offset: u64 = cursor.and_then(|c| c.parse().ok()).unwrap_or(0);
-        let mut url = self.http.url(&["sessions"]);
+        let mut url = self.http.url(&["sessions"])?;
         {
             let mut q = url.query_pairs_mut();
             if active_only {

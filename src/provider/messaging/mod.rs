@@ -13,6 +13,7 @@ use super::{
     Action, Capabilities, ListError, Options, Page, Provider, ProviderSpec, SessionRow, Settings,
 };
 use crate::client::http::{Http, Request};
+use crate::ids::SessionId;
 use crate::outcome::{Outcome, SessionResult};
 use crate::select::{Selectable, ServerFilter};
 
@@ -89,13 +90,16 @@ struct SessionInfo {
 
 #[async_trait]
 impl Provider for Messaging {
-    async fn apply(&self, action: Action, ids: Vec<String>) -> Vec<SessionResult> {
+    async fn apply(&self, action: Action, ids: Vec<SessionId>) -> Vec<SessionResult> {
         let ok = match action {
             Action::End => Outcome::Ended,
             Action::Delete => Outcome::Deleted,
         };
         super::each(ids, |id| async move {
-            let url = self.http.url(&["api", "messaging", "sessions", &id]);
+            let url = match self.http.url(&["api", "messaging", "sessions", &id]) {
+                Ok(url) => url,
+                Err(refused) => return super::unsent(id, refused),
+            };
             let result = self.http.send(Request::new(Method::DELETE, url)).await;
             super::per_id_outcome(&id, result, ok)
         })
@@ -104,9 +108,12 @@ impl Provider for Messaging {
 
     /// `GET /api/messaging/sessions/{id}`: 404, or 410 for one that just expired, is
     /// `not_found`.
-    async fn probe(&self, action: Action, ids: Vec<String>) -> Vec<SessionResult> {
+    async fn probe(&self, action: Action, ids: Vec<SessionId>) -> Vec<SessionResult> {
         super::each(ids, |id| async move {
-            let url = self.http.url(&["api", "messaging", "sessions", &id]);
+            let url = match self.http.url(&["api", "messaging", "sessions", &id]) {
+                Ok(url) => url,
+                Err(refused) => return super::unsent(id, refused),
+            };
             super::probe_get(&self.http, id, url, |_| super::would(action)).await
         })
         .await
@@ -119,7 +126,7 @@ impl Provider for Messaging {
         _active_only: bool,
         _server: Option<&ServerFilter>,
     ) -> Result<Page, ListError> {
-        let url = self.http.url(&["api", "messaging", "sessions"]);
+        let url = self.http.url(&["api", "messaging", "sessions"])?;
         let reply: ListReply = super::get_page(&self.http, url).await?;
         let rows = reply
             .sessions

@@ -7,6 +7,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::client::http::{Http, Reply, Request};
+use crate::ids::SessionId;
 use crate::outcome::{Outcome, SessionResult};
 use crate::provider::{Action, ListError, Page, Provider, SessionRow, Settings, Staleness, Sweep};
 use crate::select::{Selectable, ServerFilter};
@@ -69,6 +70,20 @@ impl Session {
     }
 }
 
+/// `POST /sessions/end`'s reply (zep-cloud 2.22.1 `memory.end_sessions` →
+/// `EndSessionsResponse {sessions: Optional[List[Session]]}`): the sessions it ended. Only
+/// their IDs matter here.
+#[derive(Deserialize)]
+struct EndedSessions {
+    #[serde(default)]
+    sessions: Option<Vec<EndedSession>>,
+}
+
+#[derive(Deserialize)]
+struct EndedSession {
+    session_id: Option<String>,
+}
+
 /// `GET /sessions/{id}` for a server dry run: only its state matters.
 #[derive(Deserialize)]
 struct SessionState {
@@ -79,8 +94,11 @@ struct SessionState {
 impl ZepSessions {
     /// `POST /sessions/{id}/end`. Zep answers 409 for writes to an ended session (and some
     /// deployments 400 "session ended"): both mean `already_ended`.
-    async fn end_one(&self, id: String) -> SessionResult {
-        let url = self.http.url(&["sessions", &id, "end"]);
+    async fn end_one(&self, id: SessionId) -> SessionResult {
+        let url = match self.http.url(&["sessions", &id, "end"]) {
+            Ok(url) => url,
+            Err(refused) => return crate::provider::unsent(id, refused),
+        };
         let result = self
             .http
             .send(Request::new(Method::POST, url).json(json!({})))
@@ -96,23 +114,21 @@ impl ZepSessions {
     /// `POST /sessions/end` for a batch. How Zep treats a batch with one unknown or ended
     /// ID is not published, so a batch 404/409 is retried one by one (each ID then gets its
     /// true outcome), and a batch too big (400/413) is split in halves.
-    fn end_batch(&self, ids: Vec<String>) -> BoxFuture<'_, Vec<SessionResult>> {
+    fn end_batch(&self, ids: Vec<SessionId>) -> BoxFuture<'_, Vec<SessionResult>> {
         Box::pin(async move {
             if ids.len() == 1 {
                 let id = ids.into_iter().next().expect("one ID");
                 return vec![self.end_one(id).await];
             }
-            let url = self.http.url(&["sessions", "end"]);
-            let body = json!({ "session_ids": &ids });
+            let url = self.http.url(&["sessions", "end"]).expect("a fixed path");
+            let names: Vec<&str> = ids.iter().map(|id| id.as_str()).collect();
+            let body = json!({ "session_ids": names });
             match self
                 .http
                 .send(Request::new(Method::POST, url).json(body))
                 .await
             {
-                Ok(reply) if reply.is_success() => ids
-                    .into_iter()
-                    .map(|id| SessionResult::from_reply(id, Outcome::Ended, &reply))
-                    .collect(),
+                Ok(reply) if reply.is_success() => self.ended_as_listed(ids, &reply).await,
                 Ok(reply)
                     if matches!(reply.status.as_u16(), 404 | 409) || says_already_ended(&reply) =>
                 {
@@ -130,10 +146,43 @@ impl ZepSessions {
         })
     }
 
+    /// A bulk end's success, read: the IDs its reply lists are `ended`; each other one was
+    /// not ended by that call (or the reply does not say), so it is ended on its own and
+    /// gets that answer (`already_ended` if the bulk call did end it after all).
+    async fn ended_as_listed(&self, ids: Vec<SessionId>, reply: &Reply) -> Vec<SessionResult> {
+        let listed: std::collections::HashSet<String> = match reply.json::<EndedSessions>() {
+            Ok(r) => (r.sessions.into_iter().flatten())
+                .filter_map(|s| s.session_id)
+                .collect(),
+            Err(e) => {
+                tracing::warn!(
+                    "the bulk end's reply is unreadable ({e}); ending its sessions one by one"
+                );
+                Default::default()
+            }
+        };
+        let (ended, unlisted): (Vec<SessionId>, Vec<SessionId>) =
+            ids.into_iter().partition(|id| listed.contains(id.as_str()));
+        let mut results: Vec<SessionResult> = (ended.into_iter())
+            .map(|id| SessionResult::from_reply(id, Outcome::Ended, reply))
+            .collect();
+        let asked = crate::provider::each(unlisted, |id| async move {
+            let mut r = self.end_one(id).await;
+            r.note =
+                Some("the bulk end's reply did not list it as ended; sent again on its own".into());
+            r
+        });
+        results.extend(asked.await);
+        results
+    }
+
     /// `DELETE /sessions/{id}/memory`: deletes the memory and soft-deletes the session
     /// (there is no `DELETE /sessions/{id}` in this API).
-    async fn delete_one(&self, id: String) -> SessionResult {
-        let url = self.http.url(&["sessions", &id, "memory"]);
+    async fn delete_one(&self, id: SessionId) -> SessionResult {
+        let url = match self.http.url(&["sessions", &id, "memory"]) {
+            Ok(url) => url,
+            Err(refused) => return crate::provider::unsent(id, refused),
+        };
         let result = self.http.send(Request::new(Method::DELETE, url)).await;
         crate::provider::per_id_outcome(&id, result, Outcome::Deleted)
     }
@@ -156,7 +205,7 @@ impl Provider for ZepSessions {
         }
     }
 
-    async fn apply(&self, action: Action, ids: Vec<String>) -> Vec<SessionResult> {
+    async fn apply(&self, action: Action, ids: Vec<SessionId>) -> Vec<SessionResult> {
         match action {
             Action::End => self.end_batch(ids).await,
             Action::Delete => crate::provider::each(ids, |id| self.delete_one(id)).await,
@@ -164,9 +213,12 @@ impl Provider for ZepSessions {
     }
 
     /// `GET /sessions/{id}`: a soft-deleted session is gone; an ended one cannot be ended.
-    async fn probe(&self, action: Action, ids: Vec<String>) -> Vec<SessionResult> {
+    async fn probe(&self, action: Action, ids: Vec<SessionId>) -> Vec<SessionResult> {
         crate::provider::each(ids, |id| async move {
-            let url = self.http.url(&["sessions", &id]);
+            let url = match self.http.url(&["sessions", &id]) {
+                Ok(url) => url,
+                Err(refused) => return crate::provider::unsent(id, refused),
+            };
             crate::provider::probe_get(&self.http, id, url, |reply| {
                 match reply.json::<SessionState>() {
                     Ok(s) if s.deleted_at.is_some() => Outcome::NotFound,
@@ -190,7 +242,7 @@ impl Provider for ZepSessions {
         server: Option<&ServerFilter>,
     ) -> Result<Page, ListError> {
         if let Some(user) = server {
-            let url = self.http.url(&["users", &user.value, "sessions"]);
+            let url = self.http.url(&["users", &user.value, "sessions"])?;
             // A bare array, or `null` (as Go servers send an empty one).
             let sessions: Option<Option<Vec<Session>>> =
                 crate::provider::get_scoped_page(&self.http, url, user).await?;
@@ -201,7 +253,7 @@ impl Provider for ZepSessions {
             });
         }
         let page: u64 = cursor.and_then(|c| c.parse().ok()).unwrap_or(1);
-        let mut url = self.http.url(&["sessions-ordered"]);
+        let mut url = self.http.url(&["sessions-ordered"])?;
         let (n, size) = (page.to_string(), PAGE_SIZE.to_string());
         url.query_pairs_mut()
             .append_pair("page_number", &n)
@@ -238,7 +290,10 @@ impl Provider for ZepSessions {
     /// `GET /sessions/{id}/memory?lastn=1` (zep-cloud 2.x `memory.get`): the session's most
     /// recent message, in one request.
     async fn confirm(&self, row: &SessionRow, sweep: &Sweep) -> Staleness {
-        let mut url = self.http.url(&["sessions", &row.id, "memory"]);
+        let mut url = match self.http.url(&["sessions", &row.id, "memory"]) {
+            Ok(url) => url,
+            Err(refused) => return Staleness::Unknown(refused.to_string()),
+        };
         url.query_pairs_mut().append_pair("lastn", "1");
         let own = row.activity.as_deref().map(|raw| ("updated", raw));
         crate::provider::confirm_by_messages(&self.http, url, own, sweep).await

@@ -1,8 +1,8 @@
 //! Zep threads, today's API (`providers.md` §1b): v3 (`zep-cloud` 3.x) and v4 (4.x).
 //!
 //! Threads have no "end": only delete and list. v3 deletes by developer thread ID and is
-//! done when it answers; v4 deletes by UUID (resolved with one `POST /lookup` per batch)
-//! and only *accepts* the delete, which a task then carries out.
+//! done when it answers; v4 deletes by UUID (the one its list gave, or resolved with one
+//! `POST /lookup` per batch) and only *accepts* the delete, which a task then carries out.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -15,6 +15,7 @@ use serde_json::json;
 use tokio::time::Instant;
 
 use crate::client::http::{Http, Request};
+use crate::ids::SessionId;
 use crate::outcome::{Outcome, SessionResult};
 use crate::provider::{
     Action, Features, ListError, Options, Page, Provider, SessionRow, Settings, Staleness, Sweep,
@@ -31,9 +32,11 @@ pub(super) const SELECTABLE_V3: &[Selectable] = &[
 
 /// v4: a Thread names only its user's UUID, so `user=` is the server's alone: the user ID
 /// is resolved with `POST /users/lookup` (zep-cloud 4.0.1 `user.lookup`), then
-/// `GET /threads?user_uuid=` (`thread.list`).
+/// `GET /threads?user_uuid=` (`thread.list`). A user may have no developer ID at all:
+/// `user_uuid=` goes to that list as it is, and the rows carry it.
 pub(super) const SELECTABLE_V4: &[Selectable] = &[
     Selectable::server_only("user", "POST /users/lookup, then GET /threads?user_uuid="),
+    Selectable::server("user_uuid", "GET /threads?user_uuid="),
     Selectable::rows("thread"),
     Selectable::rows("id"),
 ];
@@ -130,50 +133,107 @@ struct Task {
 
 #[derive(Deserialize)]
 struct TaskError {
+    code: Option<String>,
     message: Option<String>,
+}
+
+impl TaskError {
+    /// `code: message`, or what there is of it.
+    fn describe(err: Option<TaskError>) -> String {
+        let Some(TaskError { code, message }) = err else {
+            return "it named no cause".into();
+        };
+        match (code, message) {
+            (Some(c), Some(m)) => format!("{c}: {m}"),
+            (c, m) => c.or(m).unwrap_or_else(|| "it named no cause".into()),
+        }
+    }
+}
+
+/// A v4 thread and the UUID it is deleted (or read) by.
+struct Addressed {
+    id: SessionId,
+    uuid: String,
+    /// Found by `POST /lookup` (which already proved it exists), not given as it is.
+    looked_up: bool,
 }
 
 impl ZepThreads {
     /// v3: `DELETE /threads/{thread_id}`, final on reply.
-    async fn delete_v3(&self, id: String) -> SessionResult {
-        let url = self.http.url(&["threads", &id]);
+    async fn delete_v3(&self, id: SessionId) -> SessionResult {
+        let url = match self.http.url(&["threads", &id]) {
+            Ok(url) => url,
+            Err(refused) => return crate::provider::unsent(id, refused),
+        };
         let result = self.http.send(Request::new(Method::DELETE, url)).await;
         crate::provider::per_id_outcome(&id, result, Outcome::Deleted)
     }
 
-    /// v4: resolves developer IDs to UUIDs in one call; `found: false` is `not_found` and
-    /// nothing is deleted for it.
-    async fn delete_v4(&self, ids: Vec<String>) -> Vec<SessionResult> {
-        if self.by_uuid {
-            return crate::provider::each(ids, |id| self.delete_uuid(id.clone(), id)).await;
-        }
-        let found = match self.lookup(&ids).await {
-            Ok(found) => found,
-            Err(failed) => return failed,
+    /// v4: deletes each thread by its UUID; an ID with no UUID gets its result instead
+    /// (`not_found` where the lookup found none: nothing is deleted for it).
+    async fn delete_v4(&self, ids: Vec<SessionId>) -> Vec<SessionResult> {
+        let (addressed, mut results) = self.address(ids).await;
+        let pairs = addressed.into_iter().map(|a| (a.id, a.uuid)).collect();
+        let deleted =
+            crate::provider::each_with(pairs, |id, uuid| self.delete_uuid(id, uuid)).await;
+        results.extend(deleted);
+        results
+    }
+
+    /// v4: the UUID of each ID. `--by-uuid` IDs are UUIDs, and a listed thread carries the
+    /// UUID its list gave (a thread created through v4 has no developer ID to look up):
+    /// both are used as they are. The rest are resolved with one `POST /lookup`; an ID it
+    /// does not resolve gets its result in the second list.
+    async fn address(&self, ids: Vec<SessionId>) -> (Vec<Addressed>, Vec<SessionResult>) {
+        let given = |id: &SessionId| match (self.by_uuid, id.uuid()) {
+            (true, _) => Some(id.as_str().to_owned()),
+            (false, uuid) => uuid.map(str::to_owned),
         };
-        crate::provider::each(ids, |id| {
-            let uuid = resolved(&found, &id);
-            async move {
-                match uuid {
-                    Ok(uuid) => self.delete_uuid(id, uuid.to_owned()).await,
-                    Err(outcome) => outcome(id),
-                }
+        let mut addressed = Vec::with_capacity(ids.len());
+        let mut named = Vec::new();
+        for id in ids {
+            match given(&id) {
+                Some(uuid) => addressed.push(Addressed {
+                    id,
+                    uuid,
+                    looked_up: false,
+                }),
+                None => named.push(id),
             }
-        })
-        .await
+        }
+        if named.is_empty() {
+            return (addressed, Vec::new());
+        }
+        let found = match self.lookup(&named).await {
+            Ok(found) => found,
+            Err(failed) => return (addressed, failed),
+        };
+        let mut results = Vec::new();
+        for id in named {
+            match resolved(&found, &id) {
+                Ok(uuid) => addressed.push(Addressed {
+                    uuid: uuid.to_owned(),
+                    id,
+                    looked_up: true,
+                }),
+                Err(outcome) => results.push(outcome(id.into())),
+            }
+        }
+        (addressed, results)
     }
 
     /// `POST /lookup` for a batch of developer IDs, keyed by ID; on failure, one failed
     /// result per ID.
     async fn lookup(
         &self,
-        ids: &[String],
+        ids: &[SessionId],
     ) -> Result<HashMap<String, LookupItem>, Vec<SessionResult>> {
-        let url = self.http.url(&["lookup"]);
+        let url = self.http.url(&["lookup"]).expect("a fixed path");
         let key = uuid::Uuid::new_v4().to_string();
+        let names: Vec<&str> = ids.iter().map(|id| id.as_str()).collect();
         let req = Request::new(Method::POST, url)
             .idempotent(&key)
-            .json(json!({ "threads": ids }));
+            .json(json!({ "threads": names }));
         let reply = match self.http.send(req).await {
             Ok(reply) if reply.is_success() => reply,
             other => return Err(crate::provider::all_failed(ids.to_vec(), &other)),
@@ -187,7 +247,8 @@ impl ZepThreads {
             Err(e) => Err(ids
                 .iter()
                 .map(|id| {
-                    SessionResult::from_reply(id, Outcome::Failed, &reply).with_error(e.clone())
+                    SessionResult::from_reply(id.as_str(), Outcome::Failed, &reply)
+                        .with_error(e.clone())
                 })
                 .collect()),
         }
@@ -195,15 +256,18 @@ impl ZepThreads {
 
     /// `DELETE /threads/{uuid}` with an `Idempotency-Key` that stays the same across
     /// retries, so a retried delete cannot start a second task.
-    async fn delete_uuid(&self, id: String, uuid: String) -> SessionResult {
-        let url = self.http.url(&["threads", &uuid]);
+    async fn delete_uuid(&self, id: SessionId, uuid: String) -> SessionResult {
+        let url = match self.http.url(&["threads", &uuid]) {
+            Ok(url) => url,
+            Err(refused) => return crate::provider::unsent(id, refused),
+        };
         let key = uuid::Uuid::new_v4().to_string();
         let req = Request::new(Method::DELETE, url).idempotent(&key);
         let reply = match self.http.send(req).await {
             Ok(reply) if reply.status == 202 => reply,
             other => return crate::provider::per_id_outcome(&id, other, Outcome::Deleted),
         };
-        let mut result = SessionResult::from_reply(&id, Outcome::Accepted, &reply);
+        let mut result = SessionResult::from_reply(id.as_str(), Outcome::Accepted, &reply);
         let Some(task) = reply.json::<DeleteAccepted>().ok().and_then(|d| d.task) else {
             return result.with_error("accepted, but the reply named no task");
         };
@@ -229,7 +293,10 @@ impl ZepThreads {
             if !self.http.pause(step).await {
                 return result.with_error("interrupted while waiting for the task");
             }
-            let url = self.http.url(&["tasks", &task]);
+            let url = match self.http.url(&["tasks", &task]) {
+                Ok(url) => url,
+                Err(refused) => return result.with_error(format!("polling the task: {refused}")),
+            };
             match self.http.send(Request::new(Method::GET, url)).await {
                 Ok(reply) if reply.is_success() => {
                     result.attempts += reply.attempts;
@@ -240,10 +307,19 @@ impl ZepThreads {
                                 result.error = None; // an earlier failed poll no longer matters
                                 return result;
                             }
-                            Some(status @ ("failed" | "partial")) => {
-                                let why = t.error.and_then(|e| e.message).unwrap_or_default();
+                            Some("failed") => {
+                                let why = TaskError::describe(t.error);
                                 result.outcome = Outcome::Failed;
-                                return result.with_error(format!("delete task {status}: {why}"));
+                                return result.with_error(format!("delete task failed: {why}"));
+                            }
+                            // Part of the thread's data is gone, part is not: not `deleted`,
+                            // and not nothing either; the task's own words say which.
+                            Some("partial") => {
+                                let why = TaskError::describe(t.error);
+                                result.outcome = Outcome::Failed;
+                                return result.with_error(format!(
+                                    "delete task ended `partial`: only part of the thread was deleted ({why})"
+                                ));
                             }
                             _ => {}
                         }
@@ -273,7 +349,7 @@ impl ZepThreads {
         cursor: Option<String>,
     ) -> Result<(Vec<Thread>, Option<String>), ListError> {
         let n: u64 = cursor.and_then(|c| c.parse().ok()).unwrap_or(1);
-        let mut url = self.http.url(&["threads"]);
+        let mut url = self.http.url(&["threads"])?;
         url.query_pairs_mut()
             .append_pair("page_number", &n.to_string())
             .append_pair("page_size", &PAGE_SIZE.to_string())
@@ -292,7 +368,7 @@ impl ZepThreads {
         cursor: Option<String>,
         user_uuid: Option<&str>,
     ) -> Result<(Vec<Thread>, Option<String>), ListError> {
-        let mut url = self.http.url(&["threads"]);
+        let mut url = self.http.url(&["threads"])?;
         {
             let mut q = url.query_pairs_mut();
             q.append_pair("page_size", &PAGE_SIZE.to_string())
@@ -315,7 +391,7 @@ impl ZepThreads {
         if let Some(known) = self.lock_users().get(&user.value) {
             return Ok(known.clone());
         }
-        let url = self.http.url(&["users", "lookup"]);
+        let url = self.http.url(&["users", "lookup"])?;
         let key = uuid::Uuid::new_v4().to_string();
         let req = Request::new(Method::POST, url)
             .idempotent(&key)
@@ -383,7 +459,7 @@ impl Provider for ZepThreads {
         if self.v4 { self.batch_size } else { 1 }
     }
 
-    async fn apply(&self, _action: Action, ids: Vec<String>) -> Vec<SessionResult> {
+    async fn apply(&self, _action: Action, ids: Vec<SessionId>) -> Vec<SessionResult> {
         if self.v4 {
             self.delete_v4(ids).await
         } else {
@@ -391,30 +467,33 @@ impl Provider for ZepThreads {
         }
     }
 
-    /// v3 reads the thread's newest message (404 for an unknown thread); v4 resolves the
-    /// IDs with one lookup, or reads each thread by UUID with `--by-uuid`.
-    async fn probe(&self, action: Action, ids: Vec<String>) -> Vec<SessionResult> {
+    /// v3 reads the thread's newest message (404 for an unknown thread). v4 resolves
+    /// developer IDs with one lookup (which proves they exist), and reads each thread it
+    /// has a UUID for (`--by-uuid`, a listed thread) with `GET /threads/{uuid}`
+    /// (zep-cloud 4.0.1 `thread.get`).
+    async fn probe(&self, action: Action, ids: Vec<SessionId>) -> Vec<SessionResult> {
         let would = crate::provider::would(action);
-        if self.v4 && !self.by_uuid {
-            return match self.lookup(&ids).await {
-                Ok(found) => ids
-                    .into_iter()
-                    .map(|id| match resolved(&found, &id) {
-                        Ok(_) => SessionResult::new(id, would),
-                        Err(outcome) => outcome(id),
-                    })
-                    .collect(),
-                Err(failed) => failed,
-            };
+        if self.v4 {
+            let (addressed, mut results) = self.address(ids).await;
+            let (found, given): (Vec<Addressed>, Vec<Addressed>) =
+                addressed.into_iter().partition(|a| a.looked_up);
+            results.extend(found.into_iter().map(|a| SessionResult::new(a.id, would)));
+            let given = given.into_iter().map(|a| (a.id, a.uuid)).collect();
+            let read = crate::provider::each_with(given, |id, uuid| async move {
+                match self.http.url(&["threads", &uuid]) {
+                    Ok(url) => crate::provider::probe_get(&self.http, id, url, |_| would).await,
+                    Err(refused) => crate::provider::unsent(id, refused),
+                }
+            });
+            results.extend(read.await);
+            return results;
         }
         crate::provider::each(ids, |id| async move {
-            let url = if self.v4 {
-                self.http.url(&["threads", &id])
-            } else {
-                let mut url = self.http.url(&["threads", &id, "messages"]);
-                url.query_pairs_mut().append_pair("lastn", "1");
-                url
+            let mut url = match self.http.url(&["threads", &id, "messages"]) {
+                Ok(url) => url,
+                Err(refused) => return crate::provider::unsent(id, refused),
             };
+            url.query_pairs_mut().append_pair("lastn", "1");
             crate::provider::probe_get(&self.http, id, url, |_| would).await
         })
         .await
@@ -431,7 +510,7 @@ impl Provider for ZepThreads {
     ) -> Result<Page, ListError> {
         let (threads, next) = match (self.v4, server) {
             (false, Some(user)) => {
-                let url = self.http.url(&["users", &user.value, "threads"]);
+                let url = self.http.url(&["users", &user.value, "threads"])?;
                 // A bare array, or `null` (as Go servers send an empty one).
                 let threads: Option<Option<Vec<Thread>>> =
                     crate::provider::get_scoped_page(&self.http, url, user).await?;
@@ -439,6 +518,9 @@ impl Provider for ZepThreads {
             }
             (false, None) => self.list_v3(cursor).await?,
             (true, None) => self.list_v4(cursor, None).await?,
+            (true, Some(filter)) if filter.field == crate::select::Field::UserUuid => {
+                self.list_v4(cursor, Some(&filter.value)).await?
+            }
             (true, Some(user)) => match self.user_uuid(user).await? {
                 Some(uuid) => {
                     let (mut threads, next) = self.list_v4(cursor, Some(&uuid)).await?;
@@ -458,8 +540,9 @@ impl Provider for ZepThreads {
             .map(|t| SessionRow {
                 id: t.thread_id.or_else(|| t.uuid.clone()).unwrap_or_default(),
                 uuid: t.uuid,
-                owner: t.user_id.clone().or(t.user_uuid),
+                owner: t.user_id.clone().or(t.user_uuid.clone()),
                 user: t.user_id,
+                user_uuid: t.user_uuid,
                 // v3 threads have no `updated_at` (the 3.30 type): `created_at` is not
                 // activity, so a v3 row carries none unless the server sends one.
                 activity: t.updated_at,
@@ -498,7 +581,10 @@ impl Provider for ZepThreads {
 
     /// v3: `GET /threads/{thread_id}/messages?lastn=1`; no messages → `created_at`.
     async fn confirm(&self, row: &SessionRow, sweep: &Sweep) -> Staleness {
-        let mut url = self.http.url(&["threads", &row.id, "messages"]);
+        let mut url = match self.http.url(&["threads", &row.id, "messages"]) {
+            Ok(url) => url,
+            Err(refused) => return Staleness::Unknown(refused.to_string()),
+        };
         url.query_pairs_mut().append_pair("lastn", "1");
         let own = match (&row.activity, &row.created) {
             (Some(updated), _) => Some(("updated", updated.as_str())),

@@ -84,8 +84,8 @@ impl Armed {
     }
 }
 
-/// The reply a fault puts in place of the real one (`Delay` and `DropAfterApply` serve the
-/// request, so the router handles them).
+/// The reply a fault puts in place of the real one (`Delay`, `DropAfterApply` and
+/// `ApplyThenBody` serve the request, so the router handles them).
 pub(crate) fn reply_for(dialect: Option<Dialect>, kind: &FaultKind) -> Response {
     let json_type = dialect.map_or("application/json", Dialect::content_type);
     match kind {
@@ -109,6 +109,7 @@ pub(crate) fn reply_for(dialect: Option<Dialect>, kind: &FaultKind) -> Response 
         }
         FaultKind::Delay(_) => unreachable!("the router serves delayed requests normally"),
         FaultKind::DropAfterApply => unreachable!("the router serves it, then calls lose_body"),
+        FaultKind::ApplyThenBody(_) => unreachable!("the router serves it, then replaces the body"),
         FaultKind::DropMidReply => reply(200, json_type, dropped_body()),
         FaultKind::Malformed => reply(200, "application/json", "{\"sessions\": [{\"session_id\": "),
         FaultKind::HugeBody { status, bytes } => {
@@ -141,6 +142,13 @@ pub(crate) fn lose_body(response: Response) -> Response {
     // The real body's length would not match the broken one.
     parts.headers.remove(header::CONTENT_LENGTH);
     Response::from_parts(parts, dropped_body())
+}
+
+/// A served reply with `text` as its body (`ApplyThenBody`): status and headers stay.
+pub(crate) fn replace_body(response: Response, text: String) -> Response {
+    let (mut parts, _) = response.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(text))
 }
 
 /// The start of a JSON body, a pause, then an I/O error: hyper aborts the connection.

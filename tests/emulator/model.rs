@@ -239,7 +239,8 @@ impl Seed {
 /// "body"?: "..."}}`; other kinds: `{"type":"delay","ms":N}`, `{"type":"drop_mid_reply"}`,
 /// `{"type":"malformed"}`, `{"type":"huge_body","status":500,"bytes":N}`,
 /// `{"type":"endless_body","status":200}`, `{"type":"invalid_utf8","status":500}`,
-/// `{"type":"redirect","status":303,"location":"/somewhere"}`, `{"type":"drop_after_apply"}`.
+/// `{"type":"redirect","status":303,"location":"/somewhere"}`, `{"type":"drop_after_apply"}`,
+/// `{"type":"apply_then_body","body":"{\"sessions\":[]}"}`.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Fault {
@@ -291,6 +292,10 @@ pub enum FaultKind {
     /// headers, but a body that breaks off as in [`FaultKind::DropMidReply`]. A 204 or 304
     /// cannot carry a body, so it becomes 200 (else the client would see a clean reply).
     DropAfterApply,
+    /// Serve the request (its change IS applied), then answer with this body in place of
+    /// the real one (status and headers kept): a server whose reply says less than it did,
+    /// e.g. a Zep v2 bulk end that ended every session and lists none of them.
+    ApplyThenBody(String),
 }
 
 /// The JSON spelling of [`FaultKind`]: tagged by `type`, delays in milliseconds.
@@ -324,6 +329,9 @@ enum FaultKindJson {
         location: String,
     },
     DropAfterApply,
+    ApplyThenBody {
+        body: String,
+    },
 }
 
 impl From<FaultKindJson> for FaultKind {
@@ -348,6 +356,7 @@ impl From<FaultKindJson> for FaultKind {
                 FaultKind::Redirect { status, location }
             }
             FaultKindJson::DropAfterApply => FaultKind::DropAfterApply,
+            FaultKindJson::ApplyThenBody { body } => FaultKind::ApplyThenBody(body),
         }
     }
 }
@@ -408,6 +417,10 @@ impl Fault {
 
     pub fn drop_after_apply() -> Fault {
         Fault::new(FaultKind::DropAfterApply)
+    }
+
+    pub fn apply_then_body(body: &str) -> Fault {
+        Fault::new(FaultKind::ApplyThenBody(body.to_owned()))
     }
 
     /// Only requests with this method.

@@ -67,6 +67,10 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
         }
         // Applied for real, then the reply is lost: the client cannot tell it happened.
         Some(FaultKind::DropAfterApply) => faults::lose_body(serve(&shared, dialect, parts, body)),
+        // Applied for real, then the reply says something else.
+        Some(FaultKind::ApplyThenBody(text)) => {
+            faults::replace_body(serve(&shared, dialect, parts, body), text)
+        }
         Some(kind) => faults::reply_for(dialect, &kind),
         None => serve(&shared, dialect, parts, body),
     };

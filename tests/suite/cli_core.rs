@@ -629,6 +629,41 @@ fn zep_bulk_end_trusts_only_the_sessions_its_reply_lists() {
     assert_eq!(count(&reqs, "POST", "/zep/api/v2/sessions/o3-ended/end"), 1);
 }
 
+/// A bulk end that did end the whole batch but whose reply lists none of it: each session,
+/// sent again on its own, answers 409 and is `already_ended` (never `ended` twice, never
+/// claimed from a status alone).
+#[test]
+fn zep_bulk_end_that_ended_all_but_lists_none_finds_out_one_by_one() {
+    let env = Env::new();
+    env.emu.seed(Seed::zep_session("a1", T));
+    env.emu.seed(Seed::zep_session("a2", T));
+    env.emu.fault(
+        Fault::apply_then_body(r#"{"sessions":[]}"#)
+            .method("POST")
+            .path("/sessions/end")
+            .times(1),
+    );
+    let (doc, code) = env.json("zep", &["end-many", "a1", "a2"]);
+    assert_eq!(code, 0, "{doc:#}");
+    let reqs = env.emu.requests();
+    for id in ["a1", "a2"] {
+        assert_eq!(
+            brief(&doc, id),
+            b(
+                "already_ended",
+                json!(409),
+                json!(format!("session ended: {id}")),
+                1
+            )
+        );
+        assert_eq!(
+            count(&reqs, "POST", &format!("/zep/api/v2/sessions/{id}/end")),
+            1
+        );
+        assert_eq!(env.emu.zep_session_ended(id), Some(true));
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // Auth headers
 

@@ -332,6 +332,7 @@ mod tests {
             ("room!=lobby", Field::Room, Op::Ne, "lobby"),
             ("agent~=retire-*", Field::Agent, Op::Glob, "retire-*"),
             ("channel=c", Field::Channel, Op::Eq, "c"),
+            ("user_uuid=9b1d", Field::UserUuid, Op::Eq, "9b1d"),
             ("thread=t-1", Field::Thread, Op::Eq, "t-1"),
             ("id~=*", Field::Id, Op::Glob, "*"),
             (

@@ -211,7 +211,8 @@ fn note(problems: &mut Vec<String>, named: &mut Named, e: io::Error) {
 fn resumed(result: &mut SessionResult) {
     let earlier = match result.outcome {
         Outcome::NotFound => {
-            "resumed: an interrupted run attempted this before; if its request went out,              that may be why it is not found now"
+            "resumed: an interrupted run attempted this before; if its request went out, \
+             that may be why it is not found now"
         }
         _ => "resumed: an interrupted run attempted this before",
     };

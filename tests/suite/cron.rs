@@ -547,3 +547,41 @@ fn a_cap_refusal_is_on_record_in_the_journal_and_the_metrics() {
     assert!(text.contains("sessionctl_exit_code 4"), "{text}");
     assert_eq!(env.emu.messaging_count(), 3);
 }
+
+/// A journal left by a run killed after recording `attempted` on `profile`, none answered.
+fn killed_journal(
+    env: &Env,
+    profile: &str,
+    action: &str,
+    attempted: &[&str],
+) -> std::path::PathBuf {
+    let path = env.dir.path().join("killed.journal");
+    let mut text = format!(
+        r#"{{"type":"start","journal":1,"run_id":"r1","at":"2026-11-30T00:00:00.000Z","action":"{action}","dry_run":null,"profiles":["{profile}"]}}"#
+    );
+    for id in attempted {
+        text.push_str(&format!(
+            "\n{{\"type\":\"attempt\",\"run_id\":\"r1\",\"at\":\"2026-11-30T00:00:00.000Z\",\"profile\":\"{profile}\",\"id\":\"{id}\"}}"
+        ));
+    }
+    std::fs::write(&path, text + "\n").unwrap();
+    path
+}
+
+#[test]
+fn a_resumed_sessions_note_is_one_clean_sentence() {
+    let env = Env::new();
+    let ids = seed(&env, "n", 1);
+    let j = killed_journal(&env, "eliza", "end", &["n-gone", &ids[0]]);
+    let j = j.to_str().unwrap();
+    let (doc, _) = env.json("eliza", &["end-many", &ids[0], "n-gone", "--resume", j]);
+    assert_eq!(
+        common::result_of(&doc, &ids[0])["note"],
+        "resumed: an interrupted run attempted this before"
+    );
+    assert_eq!(
+        common::result_of(&doc, "n-gone")["note"],
+        "resumed: an interrupted run attempted this before; if its request went out, that may \
+         be why it is not found now"
+    );
+}

@@ -43,6 +43,7 @@ set edit:completion:arg-completer[sessionctl] = {|@words|
         &'sessionctl;end'= {
             cand --concurrency 'Requests in flight at once (default: the profile''s `concurrency`, else 8)'
             cand --deadline 'Stop starting requests after this long (e.g. `10m`); what is left is `skipped` (exit 1), and the message says when the provider accepts requests again'
+            cand --max-stall 'When no session has finished for this long (a provider answering 429 for ever), the rest are `skipped` with what the provider last said (exit 1); default: the profile''s `max_stall`, else 30m'
             cand --rate 'Cap the request rate, e.g. `10/s` or `600/m` (sessionctl also paces itself to the provider''s limit without it)'
             cand --dry-run 'Show what would be done; send nothing that changes state. `--dry-run=server` also reads each session from the provider, to report `not_found` or `already_ended`'
             cand --max 'Refuse the whole run (exit 4, nothing sent) if it would act on more than N sessions; with `--all-profiles`, N is the total (each profile''s `max_per_run` holds too)'
@@ -75,6 +76,7 @@ set edit:completion:arg-completer[sessionctl] = {|@words|
             cand --where 'Only sessions where FIELD=VALUE, FIELD!=VALUE or FIELD~=GLOB (repeatable: all must hold); with --idle-for or --older-than. Fields: user, room, agent, channel, thread, id, metadata.KEY, as each provider has them (README: Selecting sessions)'
             cand --concurrency 'Requests in flight at once (default: the profile''s `concurrency`, else 8)'
             cand --deadline 'Stop starting requests after this long (e.g. `10m`); what is left is `skipped` (exit 1), and the message says when the provider accepts requests again'
+            cand --max-stall 'When no session has finished for this long (a provider answering 429 for ever), the rest are `skipped` with what the provider last said (exit 1); default: the profile''s `max_stall`, else 30m'
             cand --rate 'Cap the request rate, e.g. `10/s` or `600/m` (sessionctl also paces itself to the provider''s limit without it)'
             cand --dry-run 'Show what would be done; send nothing that changes state. `--dry-run=server` also reads each session from the provider, to report `not_found` or `already_ended`'
             cand --max 'Refuse the whole run (exit 4, nothing sent) if it would act on more than N sessions; with `--all-profiles`, N is the total (each profile''s `max_per_run` holds too)'
@@ -110,6 +112,7 @@ set edit:completion:arg-completer[sessionctl] = {|@words|
             cand --where 'Only sessions where FIELD=VALUE, FIELD!=VALUE or FIELD~=GLOB (repeatable: all must hold); with --idle-for or --older-than. Fields: user, room, agent, channel, thread, id, metadata.KEY, as each provider has them (README: Selecting sessions)'
             cand --concurrency 'Requests in flight at once (default: the profile''s `concurrency`, else 8)'
             cand --deadline 'Stop starting requests after this long (e.g. `10m`); what is left is `skipped` (exit 1), and the message says when the provider accepts requests again'
+            cand --max-stall 'When no session has finished for this long (a provider answering 429 for ever), the rest are `skipped` with what the provider last said (exit 1); default: the profile''s `max_stall`, else 30m'
             cand --rate 'Cap the request rate, e.g. `10/s` or `600/m` (sessionctl also paces itself to the provider''s limit without it)'
             cand --dry-run 'Show what would be done; send nothing that changes state. `--dry-run=server` also reads each session from the provider, to report `not_found` or `already_ended`'
             cand --max 'Refuse the whole run (exit 4, nothing sent) if it would act on more than N sessions; with `--all-profiles`, N is the total (each profile''s `max_per_run` holds too)'

@@ -167,8 +167,8 @@ pub mod man {
         ),
         (
             "From cron: every profile, 200 sessions at most, NDJSON records, a journal to resume:",
-            "sessionctl -q -o ndjson end-many --idle-for 2h --all-profiles --max 200 --journal \
-             /var/lib/sessionctl/journal.ndjson",
+            "sessionctl -q -o ndjson end-many --idle-for 2h --all-profiles --max 200 --max-stall \
+             20m --journal /var/lib/sessionctl/journal.ndjson",
         ),
         (
             "IDs from a pipe, each line `profile<TAB>id`:",
@@ -314,6 +314,11 @@ pub struct RunArgs {
     /// (exit 1), and the message says when the provider accepts requests again.
     #[arg(long, value_name = "DUR", value_parser = parse_duration)]
     pub deadline: Option<Duration>,
+    /// When no session has finished for this long (a provider answering 429 for ever), the
+    /// rest are `skipped` with what the provider last said (exit 1); default: the profile's
+    /// `max_stall`, else 30m.
+    #[arg(long, value_name = "DUR", value_parser = crate::units::parse_max_stall)]
+    pub max_stall: Option<Duration>,
     /// Cap the request rate, e.g. `10/s` or `600/m` (sessionctl also paces itself to the
     /// provider's limit without it).
     #[arg(long, value_name = "N/s", value_parser = parse_rate)]

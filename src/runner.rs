@@ -13,6 +13,7 @@ use futures::stream::FuturesUnordered;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use crate::client::pacer::Holds;
 use crate::client::tally::Tally;
 use crate::ids::Item;
 use crate::outcome::{Outcome, SessionResult};
@@ -28,12 +29,34 @@ pub enum DryRun {
 }
 
 /// What to do with the IDs.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Plan {
     pub action: Action,
     pub dry_run: Option<DryRun>,
     /// Batches in flight at once (requests are bounded separately, in the HTTP layer).
     pub batches_in_flight: usize,
+    /// When no session has finished for this long, the run stops itself (`--max-stall`).
+    pub max_stall: Option<Stall>,
+}
+
+/// The bound on a run that makes no progress: a provider that answers 429 forever, or
+/// holds every request back, must not keep a run (and its profile lock) alive for ever.
+#[derive(Debug, Clone)]
+pub struct Stall {
+    pub after: std::time::Duration,
+    /// What the provider last said, for the reason the skipped sessions carry.
+    pub holds: Holds,
+}
+
+impl Stall {
+    /// `no progress for 30m: rate limited by provider: 0 left, window resets in 12m`
+    fn reason(&self) -> String {
+        let said = (self.holds.describe(tokio::time::Instant::now()))
+            .or_else(|| self.holds.last_said())
+            .unwrap_or_else(|| "no session finished".into());
+        let after = humantime::format_duration(self.after);
+        format!("no progress for {after}: {said}")
+    }
 }
 
 /// Where the runner reports what it does: each session's result, and before any request
@@ -186,6 +209,8 @@ pub struct Interrupt {
     pub abort: CancellationToken,
     /// Which signal came first.
     first: Arc<std::sync::OnceLock<Signal>>,
+    /// Why the run stopped itself, if it did: no session finished for `--max-stall`.
+    stalled: Arc<std::sync::OnceLock<String>>,
 }
 
 /// What stopped a run.
@@ -214,8 +239,27 @@ impl Interrupt {
         interrupt
     }
 
+    /// A signal stopped the run (exit 130). A run that stopped itself ([`Interrupt::stall`])
+    /// was not interrupted: its skipped sessions make it exit 1.
     pub fn interrupted(&self) -> bool {
+        self.first.get().is_some()
+    }
+
+    /// Nothing more starts: a signal came, or the run stalled.
+    pub fn stopping(&self) -> bool {
         self.stop.is_cancelled()
+    }
+
+    /// Stops the run as the first signal would (waits end, nothing more is sent), because
+    /// it made no progress; `why` is what every session left over is skipped with.
+    pub fn stall(&self, why: String) {
+        let _ = self.stalled.set(why);
+        self.stop.cancel();
+    }
+
+    /// Why the run stopped itself, if it did.
+    pub fn stalled(&self) -> Option<&str> {
+        self.stalled.get().map(String::as_str)
     }
 
     /// The signal that stopped the run, if one did.
@@ -256,19 +300,33 @@ pub async fn run(
     // Sessions in the batches in flight, for the notice at the first interrupt.
     let mut sessions_in_flight = 0;
     let mut input_done = false;
+    // Since when no session has finished while some were in flight (`--max-stall`).
+    let mut progress = tokio::time::Instant::now();
+    let stall_after = plan.max_stall.as_ref().map(|s| s.after);
+    let mut events = Stalled { events, interrupt };
+    let events = &mut events;
     loop {
-        let stopping = interrupt.interrupted();
+        let stopping = interrupt.stopping();
         if in_flight.is_empty() && (input_done || stopping) {
             break;
         }
         let room = !stopping && !input_done && in_flight.len() < plan.batches_in_flight;
+        if in_flight.is_empty() {
+            progress = tokio::time::Instant::now(); // waiting for input is not a stall
+        }
+        let stalls_at = progress + stall_after.unwrap_or_default();
         tokio::select! {
             biased;
             _ = interrupt.stop.cancelled(), if !stopping => events.stopping(sessions_in_flight),
             Some((target, results)) = in_flight.next(), if !in_flight.is_empty() => {
                 let results: Vec<SessionResult> = results;
                 sessions_in_flight = sessions_in_flight.saturating_sub(results.len());
+                progress = tokio::time::Instant::now();
                 results.into_iter().for_each(|r| events.result(targets.tagged(target, r)));
+            }
+            _ = tokio::time::sleep_until(stalls_at), if stall_after.is_some() && !stopping && !in_flight.is_empty() => {
+                let stall = plan.max_stall.as_ref().expect("armed only with a bound");
+                interrupt.stall(stall.reason());
             }
             chunk = input.recv(), if room => match chunk {
                 None => input_done = true,
@@ -315,6 +373,36 @@ pub async fn run(
                 events.result(targets.tagged(target, r));
             }
         }
+    }
+}
+
+/// The runner's events, with what a stall leaves over said: every session skipped after
+/// the run stopped itself carries the stall's reason (what the provider last said), not
+/// the interrupt's wording.
+struct Stalled<'a, E: Events> {
+    events: &'a mut E,
+    interrupt: &'a Interrupt,
+}
+
+impl<E: Events> Events for Stalled<'_, E> {
+    fn attempt(&mut self, profile: &str, ids: &[String]) -> bool {
+        self.events.attempt(profile, ids)
+    }
+
+    fn result(&mut self, mut result: SessionResult) {
+        if let (Outcome::Skipped, Some(why), false) = (
+            result.outcome,
+            self.interrupt.stalled(),
+            self.interrupt.interrupted(),
+        ) {
+            result.error = Some(why.to_owned());
+            result.error_kind = Some(crate::outcome::ErrorKind::Stalled);
+        }
+        self.events.result(result);
+    }
+
+    fn stopping(&mut self, in_flight: usize) {
+        self.events.stopping(in_flight);
     }
 }
 

@@ -19,7 +19,7 @@ use crate::journal::{Job, Resume};
 use crate::outcome::{Outcome, SessionResult, Summary};
 use crate::provider::{Action, Options, Provider};
 use crate::report::Report;
-use crate::runner::{Interrupt, Target, Targets};
+use crate::runner::{Interrupt, Stall, Target, Targets};
 use crate::select::Selector;
 use crate::stale::{self, Filter};
 /// Where a bulk command's IDs come from.
@@ -142,6 +142,7 @@ impl Ctx<'_> {
         let caps = Caps::of(run, &ready);
         let concurrency = concurrency(run, &ready);
         let report = self.report(all, run, &ready, &holds, resume.as_ref(), job);
+        let max_stall = stall_after(run, ready.iter().map(|(p, _)| p));
         let targets = targets(ready, all);
         let resumed = resume.map(|r| Resumed::new(r, &targets));
         let input = match caps.any() {
@@ -172,6 +173,10 @@ impl Ctx<'_> {
             interrupt: &interrupt,
             seq: Default::default(),
             quiet: self.cli.quiet,
+            stall: Some(Stall {
+                after: max_stall,
+                holds: holds.clone(),
+            }),
         };
         let fed = exec
             .execute(
@@ -298,10 +303,15 @@ impl Ctx<'_> {
             interrupt: &interrupt,
             seq: Default::default(),
             quiet: self.cli.quiet,
+            stall: None,
         };
         for ((profile, provider), mine) in ready.into_iter().zip(picked) {
-            // One profile at a time: its own concurrency.
+            // One profile at a time: its own concurrency and stall bound.
             exec.concurrency = run.concurrency.unwrap_or(profile.concurrency);
+            exec.stall = Some(Stall {
+                after: stall_after(run, [&profile]),
+                holds: holds.clone(),
+            });
             let targets = Targets::one(profile.name.clone(), provider, all);
             let resumed = resume.clone().map(|r| Resumed::new(r, &targets));
             // The IDs to send, and apart, why each was picked (for its result).
@@ -413,6 +423,15 @@ fn concurrency(run: &RunPlan, ready: &[(Profile, Arc<dyn Provider>)]) -> usize {
             .max(1)
     };
     run.concurrency.unwrap_or_else(together)
+}
+
+/// How long a run may go without a session finishing: `--max-stall`, else the longest of
+/// its profiles' `max_stall` (so that no profile's own window is cut short).
+fn stall_after<'a>(run: &RunPlan, profiles: impl IntoIterator<Item = &'a Profile>) -> Duration {
+    let longest = profiles.into_iter().map(|p| p.max_stall).max();
+    run.max_stall
+        .or(longest)
+        .unwrap_or(crate::config::DEFAULT_MAX_STALL)
 }
 
 /// Ends the run's report: the exit code from its results, made worse by problems outside

@@ -436,6 +436,10 @@ impl Http {
                     attempts: attempt,
                 });
             }
+            self.holds.said(format!(
+                "the provider last answered {answer} (retrying in {})",
+                humantime::format_duration(Duration::from_millis(delay.as_millis() as u64))
+            ));
             if !self.pause(delay).await {
                 // Interrupted. Only ever rate limited: nothing was done. Otherwise the last
                 // answer stands.

@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Env, Options, Seed};
+use common::{Env, Fault, Options, Seed};
 use serde_json::Value;
 
 const OLD: &str = "2026-01-01T00:00:00.000Z";
@@ -584,4 +584,50 @@ fn a_resumed_sessions_note_is_one_clean_sentence() {
         "resumed: an interrupted run attempted this before; if its request went out, that may \
          be why it is not found now"
     );
+}
+
+#[test]
+fn a_run_that_makes_no_progress_ends_on_its_own_after_max_stall() {
+    let env = Env::new();
+    let ids = seed(&env, "st", 3);
+    // An endpoint that always answers 429: without a bound the run would retry forever,
+    // holding the profile's lock.
+    env.emu
+        .fault(Fault::status(429).retry_after("1").method("DELETE"));
+    env.add_profile(
+        "stalling",
+        &format!(
+            "provider = \"messaging\"\nbase_url = \"{}\"\nmax_backoff = \"100ms\"\nmax_stall = \"1s\"\n",
+            env.emu.messaging_url()
+        ),
+    );
+    for (profile, flags) in [("eliza", &["--max-stall", "2s"][..]), ("stalling", &[][..])] {
+        let started = Instant::now();
+        let (doc, code) = common::run_json(
+            env.cmd(profile)
+                .args(["-o", "json", "end-many", "--concurrency", "1"])
+                .args(flags)
+                .args(&ids),
+        );
+        let took = started.elapsed();
+        assert_eq!(code, 1, "{doc:#}");
+        let stall = if profile == "eliza" { "2s" } else { "1s" };
+        for id in &ids {
+            let r = common::result_of(&doc, id);
+            assert_eq!(r["outcome"], "skipped", "{doc:#}");
+            let error = r["error"].as_str().unwrap();
+            assert!(
+                error.starts_with(&format!("no progress for {stall}: ")) && error.contains("429"),
+                "says what the provider last said: {error}"
+            );
+        }
+        assert!(
+            took < Duration::from_secs(20),
+            "bounded by the stall: {took:?}"
+        );
+    }
+    assert_eq!(env.emu.messaging_count(), 3, "nothing was ended");
+    // The lock went with the run: the next one takes it at once.
+    let (_, code) = env.json("eliza", &["end-many", "--max-stall", "1s", &ids[0]]);
+    assert_eq!(code, 1);
 }

@@ -127,6 +127,7 @@ Register-ArgumentCompleter -Native -CommandName 'sessionctl' -ScriptBlock {
             [CompletionResult]::new('--metrics-file', '--metrics-file', [CompletionResultType]::ParameterName, 'Write the run''s metrics to PATH (Prometheus text format, atomically), for node_exporter''s textfile collector')
             [CompletionResult]::new('--wait-lock', '--wait-lock', [CompletionResultType]::ParameterName, 'If another run holds a profile''s lock, wait up to DUR for it instead of exiting 5')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'With `--wait`: how long to wait for the delete tasks (default 5m); a task still running then stays `accepted` (exit 1)')
+            [CompletionResult]::new('--ended-for', '--ended-for', [CompletionResultType]::ParameterName, 'Retention: delete the stored data of every session that ended longer ago than this (e.g. `30d`), as the provider''s own end time proves (Digital Samba, Zep v2); live sessions and sessions without an end time are never acted on')
             [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)')
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Config file (default: <config dir>/sessionctl/config.toml)')
@@ -155,6 +156,7 @@ Register-ArgumentCompleter -Native -CommandName 'sessionctl' -ScriptBlock {
         'sessionctl;list' {
             [CompletionResult]::new('--idle-for', '--idle-for', [CompletionResultType]::ParameterName, 'Only sessions idle for longer than this (e.g. `90m`, `2h`, `1d`)')
             [CompletionResult]::new('--older-than', '--older-than', [CompletionResultType]::ParameterName, 'Only sessions created longer ago than this')
+            [CompletionResult]::new('--ended-for', '--ended-for', [CompletionResultType]::ParameterName, 'Only sessions that ended longer ago than this, by the provider''s own end time (what `delete --ended-for` would delete)')
             [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'Stop after this many sessions')
             [CompletionResult]::new('--where', '--where', [CompletionResultType]::ParameterName, 'Only sessions where FIELD=VALUE, FIELD!=VALUE or FIELD~=GLOB (repeatable: all must hold). Fields: user, room, agent, channel, thread, id, metadata.KEY, as each provider has them (README: Selecting sessions)')
             [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)')

@@ -121,6 +121,7 @@ set edit:completion:arg-completer[sessionctl] = {|@words|
             cand --metrics-file 'Write the run''s metrics to PATH (Prometheus text format, atomically), for node_exporter''s textfile collector'
             cand --wait-lock 'If another run holds a profile''s lock, wait up to DUR for it instead of exiting 5'
             cand --timeout 'With `--wait`: how long to wait for the delete tasks (default 5m); a task still running then stays `accepted` (exit 1)'
+            cand --ended-for 'Retention: delete the stored data of every session that ended longer ago than this (e.g. `30d`), as the provider''s own end time proves (Digital Samba, Zep v2); live sessions and sessions without an end time are never acted on'
             cand -p 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)'
             cand --profile 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)'
             cand -c 'Config file (default: <config dir>/sessionctl/config.toml)'
@@ -148,6 +149,7 @@ set edit:completion:arg-completer[sessionctl] = {|@words|
         &'sessionctl;list'= {
             cand --idle-for 'Only sessions idle for longer than this (e.g. `90m`, `2h`, `1d`)'
             cand --older-than 'Only sessions created longer ago than this'
+            cand --ended-for 'Only sessions that ended longer ago than this, by the provider''s own end time (what `delete --ended-for` would delete)'
             cand --limit 'Stop after this many sessions'
             cand --where 'Only sessions where FIELD=VALUE, FIELD!=VALUE or FIELD~=GLOB (repeatable: all must hold). Fields: user, room, agent, channel, thread, id, metadata.KEY, as each provider has them (README: Selecting sessions)'
             cand -p 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)'

@@ -287,8 +287,14 @@ pub enum Command {
         #[arg(long, value_name = "DUR", value_parser = parse_duration, requires = "wait")]
         timeout: Option<Duration>,
         /// Zep v4: the IDs are thread UUIDs already; skip the lookup.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "ended_for")]
         by_uuid: bool,
+        /// Retention: delete the stored data of every session that ended longer ago than
+        /// this (e.g. `30d`), as the provider's own end time proves (Digital Samba, Zep v2);
+        /// live sessions and sessions without an end time are never acted on.
+        #[arg(long, value_name = "DUR", value_parser = parse_duration,
+              conflicts_with_all = ["ids", "file", "idle_for"])]
+        ended_for: Option<Duration>,
     },
     /// List sessions, optionally only the stale ones.
     List(ListArgs),
@@ -409,6 +415,11 @@ pub struct ListArgs {
     /// Only sessions created longer ago than this.
     #[arg(long, value_name = "DUR", value_parser = parse_duration)]
     pub older_than: Option<Duration>,
+    /// Only sessions that ended longer ago than this, by the provider's own end time (what
+    /// `delete --ended-for` would delete).
+    #[arg(long, value_name = "DUR", value_parser = parse_duration,
+          conflicts_with_all = ["idle_for", "older_than", "empty"])]
+    pub ended_for: Option<Duration>,
     /// Stop after this many sessions.
     #[arg(long, value_name = "N")]
     pub limit: Option<usize>,

@@ -30,10 +30,18 @@ pub(super) enum Input {
     File(std::path::PathBuf),
 }
 
-/// How a sweep selects: by proven idleness, by age, or both.
+/// How a sweep selects: by proven idleness, by age, or both; or (retention) by how long
+/// ago a session ended.
 pub(super) struct Selection {
     pub idle_for: Option<Duration>,
     pub older_than: Option<Duration>,
+    pub ended_for: Option<Duration>,
+}
+
+impl Selection {
+    fn sweeps(&self) -> bool {
+        self.idle_for.is_some() || self.older_than.is_some() || self.ended_for.is_some()
+    }
 }
 
 impl Ctx<'_> {
@@ -96,11 +104,11 @@ impl Ctx<'_> {
             ));
         }
         let confirm = confirm.then_some(bulk);
-        if selection.idle_for.is_none() && selection.older_than.is_none() {
+        if !selection.sweeps() {
             if !bulk.stale.selectors.is_empty() {
                 return Err(usage(
-                    "--where selects what a sweep lists: use it with --idle-for or --older-than \
-                     (or pipe `list --where … -o ids` into `-`)",
+                    "--where selects what a sweep lists: use it with --idle-for, --older-than \
+                     or --ended-for (or pipe `list --where … -o ids` into `-`)",
                 ));
             }
             let input = self.input(bulk)?;
@@ -161,7 +169,7 @@ impl Ctx<'_> {
             false => input,
         };
         if let Some(bulk) = confirm {
-            self.confirm_delete(bulk)?;
+            self.confirm_delete(bulk, None)?;
         }
         // Only now is the run on: the journal and the output begin here.
         let mut report = report.start()?;
@@ -207,11 +215,13 @@ impl Ctx<'_> {
         let filter = Filter {
             idle_before: selection.idle_for.map(|d| cutoff(now, d)).transpose()?,
             created_before: selection.older_than.map(|d| cutoff(now, d)).transpose()?,
+            ended_before: selection.ended_for.map(|d| cutoff(now, d)).transpose()?,
             ..Filter::default()
         };
         let selector = Selector {
             terms: bulk.stale.selectors.clone(),
         };
+        let selection_ended = selection.ended_for.is_some();
         let all = bulk.stale.all_profiles;
         let run = &RunPlan::of(&bulk.run);
         let interrupt = Interrupt::install();
@@ -225,6 +235,7 @@ impl Ctx<'_> {
                 action,
                 &self.options(run, opts, &interrupt, &holds),
             )?;
+            super::check_ended(profile, provider.as_ref(), selection_ended)?;
             Ok((provider, selection))
         })?;
         check_selected(&prepared.ready, &selector)?;
@@ -237,7 +248,7 @@ impl Ctx<'_> {
             .map(|(profile, (provider, selection))| ((profile, provider), selection))
             .unzip();
         if let Some(bulk) = confirm {
-            self.confirm_delete(bulk)?;
+            self.confirm_delete(bulk, selection.ended_for)?;
         }
         let _locks = lock(run, &ready, &interrupt.stop).await?;
         let job = job(action, run, &bulk.stale.selectors, &ready);
@@ -360,7 +371,8 @@ impl Ctx<'_> {
         }
     }
 
-    fn confirm_delete(&self, bulk: &BulkArgs) -> Result<(), AppError> {
+    /// `ended_for`: a retention sweep's `--ended-for`.
+    fn confirm_delete(&self, bulk: &BulkArgs, ended_for: Option<Duration>) -> Result<(), AppError> {
         let stdin = std::io::stdin();
         let reads_ids_from_stdin = bulk.ids.len() == 1 && bulk.ids[0] == "-";
         if !stdin.is_terminal() || reads_ids_from_stdin {
@@ -377,12 +389,18 @@ impl Ctx<'_> {
             [one] => format!("profile {one}"),
             many => format!("EVERY profile: {}", many.join(", ")),
         };
+        let wheres =
+            || (bulk.stale.selectors.iter()).fold(String::new(), |s, t| s + &format!(" where {t}"));
         let what = match (&bulk.stale.idle_for, bulk.ids.len(), &bulk.file) {
+            _ if let Some(d) = ended_for => format!(
+                "the stored data of every session that ended more than {} ago{}",
+                humantime::format_duration(d),
+                wheres()
+            ),
             (Some(d), _, _) => format!(
                 "every session idle for more than {}{}",
                 humantime::format_duration(*d),
-                (bulk.stale.selectors.iter())
-                    .fold(String::new(), |s, t| s + &format!(" where {t}"))
+                wheres()
             ),
             (None, _, Some(f)) => format!("the sessions listed in {}", f.display()),
             (None, n, None) => format!("{n} session(s)"),

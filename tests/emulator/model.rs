@@ -9,7 +9,7 @@ use super::clock;
 
 /// One record to put into a provider's state. In JSON (control API) a seed is an object
 /// tagged by `kind` (`zep_session`, `zep_thread`, `zep_messages`, `samba_session`,
-/// `messaging_session`, `metadata`); omitted timestamps default to now, omitted flags to
+/// `samba_ended`, `messaging_session`, `metadata`); omitted timestamps default to now, omitted flags to
 /// false/absent. Seeds apply in order, so `zep_messages` and `metadata` must come after the
 /// session or thread they name.
 ///
@@ -66,6 +66,17 @@ pub enum Seed {
         live: bool,
         #[serde(default)]
         participants_live: Option<u32>,
+    },
+    /// A Digital Samba session that ended at `end_time` (its list row is `live: false` with
+    /// that `end_time`); without one, a row that does not say when it ended (the list's
+    /// `end_time` "may be absent").
+    SambaEnded {
+        id: String,
+        #[serde(default = "new_uuid")]
+        room_id: String,
+        start_time: String,
+        #[serde(default)]
+        end_time: Option<String>,
     },
     /// The metadata of the Zep v2 session and/or elizaOS session with this ID (seeded
     /// before; both get it when both exist; when neither does, seeding fails), replacing
@@ -173,6 +184,17 @@ impl Seed {
             start_time: start_time.to_owned(),
             live: false,
             participants_live: None,
+        }
+    }
+
+    /// A Digital Samba session that started at `start_time` and ended at `end_time`, in its
+    /// own room.
+    pub fn samba_ended_at(id: &str, start_time: &str, end_time: Option<&str>) -> Seed {
+        Seed::SambaEnded {
+            id: id.to_owned(),
+            room_id: new_uuid(),
+            start_time: start_time.to_owned(),
+            end_time: end_time.map(str::to_owned),
         }
     }
 

@@ -376,6 +376,7 @@ impl Provider for ZepThreads {
             lacks: Some((Action::End, "Zep threads have no end; use delete")),
             async_delete: self.v4,
             internal_ids: self.v4,
+            ended: None, // a thread has no end to measure retention from
         }
     }
 

@@ -342,7 +342,8 @@ pub struct RunArgs {
     #[arg(long, visible_alias = "ignore-not-found")]
     pub ignore_missing: bool,
     /// Record the run in FILE (appended, NDJSON, flushed to disk every second): its start,
-    /// each session's attempt before it is sent, and each outcome. See `--resume`.
+    /// each session's attempt right before its request goes out, and each outcome. See
+    /// `--resume`.
     #[arg(long, value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
     pub journal: Option<PathBuf>,
     /// Run the job recorded in FILE again after a crash: sessions with an outcome there are

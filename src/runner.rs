@@ -14,7 +14,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::client::pacer::Holds;
-use crate::client::tally::Tally;
+use crate::client::tally::{OnSend, Tally};
 use crate::ids::Item;
 use crate::outcome::{Outcome, SessionResult};
 use crate::provider::{Action, Provider};
@@ -59,12 +59,12 @@ impl Stall {
     }
 }
 
-/// Where the runner reports what it does: each session's result, and before any request
-/// is sent, that it is about to be (for the journal).
+/// Where the runner reports what it does: each session's result, and where the sending of
+/// each request is recorded (for the journal).
 pub trait Events {
-    /// Requests for `ids` on `profile` are about to be sent. `false`: they must not be (the
-    /// attempt could not be recorded); they are then reported `skipped`.
-    fn attempt(&mut self, profile: &str, ids: &[String]) -> bool;
+    /// What records, right before a request that may change sessions of `profile` goes out
+    /// (after every pacing and rate-limit wait), that it does; `None`: nothing records it.
+    fn recorder(&mut self, profile: &str) -> Option<OnSend>;
     /// One session's result; every ID of the input gets exactly one.
     fn result(&mut self, result: SessionResult);
     /// The first interrupt came: nothing more starts, and `in_flight` sessions are being
@@ -305,6 +305,15 @@ pub async fn run(
     let stall_after = plan.max_stall.as_ref().map(|s| s.after);
     let mut events = Stalled { events, interrupt };
     let events = &mut events;
+    // Reads (a server dry run) change nothing: no attempt to record.
+    let recorders: Vec<Option<OnSend>> = (targets.list.iter())
+        .map(|t| {
+            plan.dry_run
+                .is_none()
+                .then(|| events.recorder(&t.name))
+                .flatten()
+        })
+        .collect();
     loop {
         let stopping = interrupt.stopping();
         if in_flight.is_empty() && (input_done || stopping) {
@@ -341,16 +350,14 @@ pub async fn run(
                             results.into_iter().for_each(|r| events.result(targets.tagged(target, r)));
                             continue;
                         }
-                        let Target { name, provider } = &targets.list[target];
+                        let provider = &targets.list[target].provider;
                         for batch in ids.chunks(provider.batch_size(plan.action)) {
-                            // Reads (a server dry run) change nothing: no attempt to record.
-                            if plan.dry_run.is_none() && !events.attempt(name, &batch.ids) {
-                                let results = batch.each(|id| SessionResult::new(id, Outcome::Skipped)
-                                    .with_error("not sent: the journal could not be written"));
-                                results.into_iter().for_each(|r| events.result(targets.tagged(target, r)));
-                                continue;
-                            }
-                            let work = Work { provider: provider.clone(), action: plan.action, probe: plan.dry_run.is_some() };
+                            let work = Work {
+                                provider: provider.clone(),
+                                action: plan.action,
+                                probe: plan.dry_run.is_some(),
+                                record: recorders[target].clone(),
+                            };
                             sessions_in_flight += batch.ids.len();
                             in_flight.push(start(target, work, batch, interrupt.abort.clone()));
                         }
@@ -385,8 +392,8 @@ struct Stalled<'a, E: Events> {
 }
 
 impl<E: Events> Events for Stalled<'_, E> {
-    fn attempt(&mut self, profile: &str, ids: &[String]) -> bool {
-        self.events.attempt(profile, ids)
+    fn recorder(&mut self, profile: &str) -> Option<OnSend> {
+        self.events.recorder(profile)
     }
 
     fn result(&mut self, mut result: SessionResult) {
@@ -411,6 +418,8 @@ struct Work {
     provider: Arc<dyn Provider>,
     action: Action,
     probe: bool,
+    /// Where its requests' sending is recorded, as each goes out.
+    record: Option<OnSend>,
 }
 
 /// One batch, abandoned (and reported as such) if a second interrupt comes first.
@@ -420,8 +429,12 @@ async fn start(
     batch: Batch,
     abort: CancellationToken,
 ) -> (usize, Vec<SessionResult>) {
-    // What the batch sends is counted, for the sessions a second interrupt abandons.
-    let tally = Arc::new(Tally::default());
+    // What the batch sends is counted, for the sessions a second interrupt abandons, and
+    // recorded as it goes out.
+    let tally = Arc::new(match work.record {
+        Some(on_send) => Tally::recording(batch.ids.clone(), on_send),
+        None => Tally::default(),
+    });
     let call = tally.count(async {
         if work.probe {
             work.provider.probe(work.action, batch.ids.clone()).await

@@ -154,8 +154,8 @@ struct Events<'a> {
 }
 
 impl runner::Events for Events<'_> {
-    fn attempt(&mut self, profile: &str, ids: &[String]) -> bool {
-        self.report.attempt(profile, ids)
+    fn recorder(&mut self, profile: &str) -> Option<crate::client::tally::OnSend> {
+        self.report.recorder(profile)
     }
 
     fn result(&mut self, mut r: SessionResult) {

@@ -216,8 +216,8 @@ impl Seed {
 ///
 /// JSON (control API): `{"method"?: "POST", "path_contains"?: "/end", "times"?: 3,
 /// "probability"?: 0.5, "kind": {"type": "status", "status": 429, "retry_after"?: "1",
-/// "body"?: "..."}}`; other kinds: `{"type":"delay","ms":N}`, `{"type":"drop_mid_reply"}`,
-/// `{"type":"malformed"}`, `{"type":"huge_body","status":500,"bytes":N}`,
+/// "body"?: "..."}}`; other kinds: `{"type":"delay","ms":N}`, `{"type":"reply_late","ms":N}`,
+/// `{"type":"drop_mid_reply"}`, `{"type":"malformed"}`, `{"type":"huge_body","status":500,"bytes":N}`,
 /// `{"type":"endless_body","status":200}`, `{"type":"invalid_utf8","status":500}`,
 /// `{"type":"redirect","status":303,"location":"/somewhere"}`, `{"type":"drop_after_apply"}`.
 #[derive(Clone, Debug, Deserialize)]
@@ -254,6 +254,9 @@ pub enum FaultKind {
     },
     /// Sleep, then serve normally (for client timeouts).
     Delay(Duration),
+    /// Serve the request (its change IS applied at once), then hold the reply back this
+    /// long: a slow server whose work is done, for a client killed while it waits.
+    ReplyLate(Duration),
     /// Send 200 and the start of a JSON body, then abort the connection.
     DropMidReply,
     /// 200 with `Content-Type: application/json` and a body that is not JSON.
@@ -285,6 +288,9 @@ enum FaultKindJson {
         body: Option<String>,
     },
     Delay {
+        ms: u64,
+    },
+    ReplyLate {
         ms: u64,
     },
     DropMidReply,
@@ -319,6 +325,7 @@ impl From<FaultKindJson> for FaultKind {
                 body,
             },
             FaultKindJson::Delay { ms } => FaultKind::Delay(Duration::from_millis(ms)),
+            FaultKindJson::ReplyLate { ms } => FaultKind::ReplyLate(Duration::from_millis(ms)),
             FaultKindJson::DropMidReply => FaultKind::DropMidReply,
             FaultKindJson::Malformed => FaultKind::Malformed,
             FaultKindJson::HugeBody { status, bytes } => FaultKind::HugeBody { status, bytes },
@@ -357,6 +364,10 @@ impl Fault {
 
     pub fn delay(delay: Duration) -> Fault {
         Fault::new(FaultKind::Delay(delay))
+    }
+
+    pub fn reply_late(delay: Duration) -> Fault {
+        Fault::new(FaultKind::ReplyLate(delay))
     }
 
     pub fn drop_mid_reply() -> Fault {

@@ -73,11 +73,6 @@ fn kill_9_at_any_point_then_resume_accounts_for_every_id_exactly_once() {
             .arg(&file)
             .arg(flag)
             .arg(&journal_path);
-        if flag == "--resume" {
-            // A session sent again answers `not_found` if the killed run's request did end
-            // it: the operator of this job counts that as done.
-            cmd.arg("--ignore-not-found");
-        }
         cmd.stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -123,11 +118,12 @@ fn kill_9_at_any_point_then_resume_accounts_for_every_id_exactly_once() {
                 *attempts.entry(id).or_default() += 1;
             }
             Some("result") if r["outcome"] != "skipped" => {
-                // `not_found` only for a session sent again, and then the record says so.
+                // A session whose request went out before the kill answers 404 when sent
+                // again: `already_ended`, and the record says why. Never `not_found`.
                 let outcome = r["outcome"].as_str().unwrap();
                 let resent = attempts.get(id).copied().unwrap_or(0) > 1;
                 assert!(
-                    outcome == "ended" || (resent && outcome == "not_found"),
+                    outcome == "ended" || (resent && outcome == "already_ended"),
                     "{r}"
                 );
                 if resent {
@@ -548,12 +544,14 @@ fn a_cap_refusal_is_on_record_in_the_journal_and_the_metrics() {
     assert_eq!(env.emu.messaging_count(), 3);
 }
 
-/// A journal left by a run killed after recording `attempted` on `profile`, none answered.
+/// A journal left by a run killed after recording `attempted` on `profile`, none answered
+/// but those in `failed`.
 fn killed_journal(
     env: &Env,
     profile: &str,
     action: &str,
     attempted: &[&str],
+    failed: &[&str],
 ) -> std::path::PathBuf {
     let path = env.dir.path().join("killed.journal");
     let mut text = format!(
@@ -564,6 +562,11 @@ fn killed_journal(
             "\n{{\"type\":\"attempt\",\"run_id\":\"r1\",\"at\":\"2026-11-30T00:00:00.000Z\",\"profile\":\"{profile}\",\"id\":\"{id}\"}}"
         ));
     }
+    for id in failed {
+        text.push_str(&format!(
+            "\n{{\"type\":\"result\",\"run_id\":\"r1\",\"profile\":\"{profile}\",\"id\":\"{id}\",\"outcome\":\"failed\",\"status\":500,\"error\":\"boom\",\"attempts\":1}}"
+        ));
+    }
     std::fs::write(&path, text + "\n").unwrap();
     path
 }
@@ -572,15 +575,29 @@ fn killed_journal(
 fn a_resumed_sessions_note_is_one_clean_sentence() {
     let env = Env::new();
     let ids = seed(&env, "n", 1);
-    let j = killed_journal(&env, "eliza", "end", &["n-gone", &ids[0]]);
+    let attempted = ["n-gone", "n-failed", ids[0].as_str()];
+    let j = killed_journal(&env, "eliza", "end", &attempted, &["n-failed"]);
     let j = j.to_str().unwrap();
-    let (doc, _) = env.json("eliza", &["end-many", &ids[0], "n-gone", "--resume", j]);
+    let args = ["end-many", &ids[0], "n-gone", "n-failed", "--resume", j];
+    let (doc, _) = env.json("eliza", &args);
     assert_eq!(
         common::result_of(&doc, &ids[0])["note"],
         "resumed: an interrupted run attempted this before"
     );
+    // Sent, never answered: the 404 is most likely that request's doing.
+    assert_eq!(
+        common::result_of(&doc, "n-gone")["outcome"],
+        "already_ended"
+    );
     assert_eq!(
         common::result_of(&doc, "n-gone")["note"],
+        "resumed: an interrupted run sent this and never heard back; the server now says it \
+         is gone, so that request most likely did it"
+    );
+    // Its earlier try has an answer on record (a failure): the 404 stands, said plainly.
+    assert_eq!(common::result_of(&doc, "n-failed")["outcome"], "not_found");
+    assert_eq!(
+        common::result_of(&doc, "n-failed")["note"],
         "resumed: an interrupted run attempted this before; if its request went out, that may \
          be why it is not found now"
     );
@@ -630,4 +647,89 @@ fn a_run_that_makes_no_progress_ends_on_its_own_after_max_stall() {
     // The lock went with the run: the next one takes it at once.
     let (_, code) = env.json("eliza", &["end-many", "--max-stall", "1s", &ids[0]]);
     assert_eq!(code, 1);
+}
+
+/// The `attempt` records of a journal: `(profile, id)` in order.
+fn attempts(path: &Path) -> Vec<String> {
+    (journal(path).into_iter())
+        .filter(|r| r["type"] == "attempt")
+        .map(|r| r["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn after_kill_9_a_resumed_delete_that_finds_the_session_gone_is_already_ended() {
+    let env = Env::new();
+    let ids = seed(&env, "k", 6);
+    // Every DELETE is applied at once, its reply held back until after the kill.
+    env.emu.fault(
+        Fault::reply_late(Duration::from_secs(30))
+            .method("DELETE")
+            .times(6),
+    );
+    let journal_path = env.dir.path().join("k.journal");
+    let mut child = env
+        .std_cmd("eliza")
+        .args(["-q", "end-many", "--concurrency", "8", "--journal"])
+        .arg(&journal_path)
+        .args(&ids)
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_deletes(&env, &mut child, 6);
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    assert_eq!(env.emu.messaging_count(), 0, "the server did them all");
+    let mut recorded = attempts(&journal_path);
+    recorded.sort();
+    assert_eq!(
+        recorded, ids,
+        "each request that went out was recorded once"
+    );
+    let (doc, code) = common::run_json(
+        env.cmd("eliza")
+            .args(["-o", "json", "end-many", "--resume"])
+            .arg(&journal_path)
+            .args(&ids),
+    );
+    assert_eq!(code, 0, "every ID existed, so nothing is an alert: {doc:#}");
+    for id in &ids {
+        let r = common::result_of(&doc, id);
+        assert_eq!(r["outcome"], "already_ended", "{doc:#}");
+        assert_eq!(r["error"], Value::Null, "{doc:#}");
+        assert_eq!(
+            r["note"],
+            "resumed: an interrupted run sent this and never heard back; the server now says \
+             it is gone, so that request most likely did it"
+        );
+    }
+}
+
+#[test]
+fn a_request_waiting_for_its_turn_is_not_an_attempt_yet() {
+    let env = Env::new();
+    let ids = seed(&env, "p", 3);
+    let journal_path = env.dir.path().join("p.journal");
+    // One request every 5 s: the first goes out at once, the others wait their turn.
+    let mut child = env
+        .std_cmd("eliza")
+        .args(["-q", "end-many", "--rate", "12/m", "--journal"])
+        .arg(&journal_path)
+        .args(&ids)
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_deletes(&env, &mut child, 1);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let sent: Vec<String> = (env.emu.requests().into_iter())
+        .filter(|r| r.method == "DELETE")
+        .map(|r| r.path.rsplit('/').next().unwrap().to_owned())
+        .collect();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(
+        attempts(&journal_path),
+        sent,
+        "only what went out was recorded"
+    );
 }

@@ -173,6 +173,7 @@ impl ZepThreads {
         let key = uuid::Uuid::new_v4().to_string();
         let req = Request::new(Method::POST, url)
             .idempotent(&key)
+            .reads()
             .json(json!({ "threads": ids }));
         let reply = match self.http.send(req).await {
             Ok(reply) if reply.is_success() => reply,
@@ -319,6 +320,7 @@ impl ZepThreads {
         let key = uuid::Uuid::new_v4().to_string();
         let req = Request::new(Method::POST, url)
             .idempotent(&key)
+            .reads()
             .json(json!({ "user_id": user.value }));
         let reply = self.http.send(req).await.map_err(ListError::Transport)?;
         let uuid = match reply.status.as_u16() {

@@ -176,6 +176,10 @@ pub mod man {
              --all-profiles -",
         ),
         (
+            "Retention: delete the stored data of Digital Samba sessions that ended over 30 days ago:",
+            "sessionctl -p samba delete --ended-for 30d --yes --max 500",
+        ),
+        (
             "Delete Zep v4 threads and wait for the delete tasks:",
             "sessionctl -p zep-threads delete t-1 t-2 --yes --wait --timeout 2m",
         ),

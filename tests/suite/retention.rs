@@ -103,6 +103,18 @@ fn list_ended_for_shows_what_a_retention_sweep_would_delete_and_why() {
         .unwrap();
     assert_eq!(old["ended"], LONG_AGO_END);
     assert_eq!(old["active"], false);
+    // The table shows when each ended.
+    let out = env
+        .cmd("samba")
+        .env("SESSIONCTL_NOW", NOW)
+        .env("COLUMNS", "400")
+        .args(["list", "--ended-for", "30d"])
+        .output()
+        .unwrap();
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.contains("ENDED"), "{table}");
+    let line = table.lines().find(|l| l.contains("ds-old")).unwrap();
+    assert!(line.contains(LONG_AGO_END), "{table}");
     // The dry run sends nothing that changes state and says the same.
     let (doc, code) = env.json_at(
         NOW,

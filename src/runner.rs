@@ -49,6 +49,20 @@ pub struct Stall {
 }
 
 impl Stall {
+    /// Returns, with the reason, once the provider has answered nothing but 429s (or
+    /// nothing at all) for the bound since `since`: a listing that cannot get its pages
+    /// must end too, since no session can finish before it does.
+    pub async fn listing(&self, since: tokio::time::Instant) -> String {
+        loop {
+            let last = self.holds.last_answered().map_or(since, |a| a.max(since));
+            let at = last + self.after;
+            if tokio::time::Instant::now() >= at {
+                return self.reason();
+            }
+            tokio::time::sleep_until(at).await;
+        }
+    }
+
     /// `no progress for 30m: rate limited by provider: 0 left, window resets in 12m`
     fn reason(&self) -> String {
         let said = (self.holds.describe(tokio::time::Instant::now()))

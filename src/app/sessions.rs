@@ -17,7 +17,7 @@ use crate::config::Profile;
 use crate::ids::{self, Item};
 use crate::journal::{Job, Resume};
 use crate::outcome::{Outcome, SessionResult, Summary};
-use crate::provider::{Action, Options, Provider};
+use crate::provider::{Action, ListError, Options, Provider};
 use crate::report::Report;
 use crate::runner::{Interrupt, Stall, Target, Targets};
 use crate::select::Selector;
@@ -264,9 +264,14 @@ impl Ctx<'_> {
         for ((profile, provider), selection) in ready.iter().zip(selections) {
             let tag = all.then(|| profile.name.clone());
             let filter = super::scoped(&filter, &profile.name, selection);
+            let stall = Stall {
+                after: stall_after(run, [profile]),
+                holds: holds.clone(),
+            };
             let listed = tokio::select! {
                 listed = stale::collect(provider.as_ref(), &filter, now) => listed,
                 _ = interrupt.stop.cancelled() => break,
+                why = stall.listing(tokio::time::Instant::now()) => Err(ListError::Stalled(why)),
             };
             let listed = match listed {
                 Ok(l) => l,

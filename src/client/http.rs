@@ -410,6 +410,9 @@ impl Http {
                         let hint = server_hint(&reply.headers, reply.status);
                         self.pacer
                             .observe(reply.status, &reply.headers, hint, Instant::now());
+                        if reply.status != StatusCode::TOO_MANY_REQUESTS {
+                            self.holds.answered(Instant::now());
+                        }
                         if reply.status == StatusCode::TOO_MANY_REQUESTS {
                             // The server's own hint is honoured in full: `max_backoff` caps
                             // blind back-off only.

@@ -102,6 +102,8 @@ impl Hold {
 pub struct Holds {
     hold: Arc<Mutex<Option<(Instant, Hold)>>>,
     said: Arc<Mutex<Option<String>>>,
+    /// When the provider last answered anything but a 429: a listing's progress.
+    answered: Arc<Mutex<Option<Instant>>>,
 }
 
 impl Holds {
@@ -123,6 +125,16 @@ impl Holds {
     /// A request is being tried again because the provider answered `said`.
     pub fn said(&self, said: String) {
         *self.said.lock().expect("never poisoned") = Some(said);
+    }
+
+    /// The provider answered a request (not with a 429) at `at`.
+    pub fn answered(&self, at: Instant) {
+        *self.answered.lock().expect("never poisoned") = Some(at);
+    }
+
+    /// When the provider last answered anything but a 429, if it has.
+    pub fn last_answered(&self) -> Option<Instant> {
+        *self.answered.lock().expect("never poisoned")
     }
 
     /// The provider's last answer that held a request back, if one did.

@@ -142,6 +142,9 @@ pub enum ListError {
     Transport(Failure),
     #[error("{0}")]
     Decode(String),
+    /// The provider answered nothing but 429s (or nothing) for `--max-stall`.
+    #[error("{0}")]
+    Stalled(String),
 }
 
 impl ListError {
@@ -150,6 +153,7 @@ impl ListError {
             ListError::Status { status, .. } => ErrorKind::from_status(*status),
             ListError::Transport(f) => f.error.kind(),
             ListError::Decode(_) => ErrorKind::Protocol,
+            ListError::Stalled(_) => ErrorKind::Stalled,
         }
     }
 

@@ -733,3 +733,46 @@ fn a_request_waiting_for_its_turn_is_not_an_attempt_yet() {
         "only what went out was recorded"
     );
 }
+
+#[test]
+fn a_sweep_whose_listing_makes_no_progress_ends_after_max_stall_too() {
+    let env = Env::new();
+    seed(&env, "sl", 2);
+    env.emu
+        .fault(Fault::status(429).retry_after("1").method("GET"));
+    let started = Instant::now();
+    let out = env
+        .cmd("eliza")
+        .args([
+            "-o",
+            "json",
+            "end-many",
+            "--idle-for",
+            "1h",
+            "--max-stall",
+            "2s",
+        ])
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("no progress for 2s: ") && stderr.contains("429"),
+        "{stderr}"
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let errors = doc["profile_errors"].as_array().unwrap();
+    assert!(
+        errors[0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("no progress for 2s"),
+        "{doc:#}"
+    );
+    assert!(
+        took < Duration::from_secs(20),
+        "bounded by the stall: {took:?}"
+    );
+    assert_eq!(env.emu.messaging_count(), 2, "nothing was ended");
+}

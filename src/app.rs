@@ -168,6 +168,7 @@ pub async fn run(cli: Cli) -> Result<Exit, AppError> {
             let selection = Selection {
                 idle_for: bulk.stale.idle_for,
                 older_than: *older_than,
+                ended_for: None,
             };
             ctx.bulk(Action::End, bulk, selection, &Options::default(), false)
                 .await
@@ -178,6 +179,7 @@ pub async fn run(cli: Cli) -> Result<Exit, AppError> {
             wait,
             timeout,
             by_uuid,
+            ended_for,
         } => {
             let opts = Options {
                 wait: wait.then(|| timeout.unwrap_or(crate::cli::DEFAULT_WAIT_TIMEOUT)),
@@ -194,6 +196,7 @@ pub async fn run(cli: Cli) -> Result<Exit, AppError> {
             let selection = Selection {
                 idle_for: bulk.stale.idle_for,
                 older_than: None,
+                ended_for: *ended_for,
             };
             ctx.bulk(Action::Delete, bulk, selection, &opts, confirm)
                 .await
@@ -364,17 +367,35 @@ fn check_empty(profile: &Profile, empty: bool) -> Result<(), AppError> {
     Ok(())
 }
 
+/// `--ended-for` can only be honoured where the provider's list says when sessions ended
+/// (and its data outlives the end): refused alone, skipped in a run over every profile.
+fn check_ended(profile: &Profile, provider: &dyn Provider, ended: bool) -> Result<(), AppError> {
+    if ended && provider.features().ended.is_none() {
+        return Err(AppError::Unsupported(format!(
+            "--ended-for: {} does not list ended sessions with when they ended; nothing is sent to it",
+            provider_label(profile)
+        )));
+    }
+    Ok(())
+}
+
 /// `--where` as `profile` runs it: what its server filters, what its rows must match. A
 /// field its provider does not have makes the profile unusable for this run (`Unsupported`:
 /// refused alone, skipped in a sweep of every profile), never listed unfiltered.
 fn selection(profile: &Profile, selector: &Selector) -> Result<select::Selection, AppError> {
     let spec = profile.spec;
-    let provider = match spec.api_versions {
-        [_] => spec.name.to_owned(),
-        _ => format!("{} (api_version {})", spec.name, profile.api_version),
-    };
+    let provider = provider_label(profile);
     (selector.for_provider((spec.selectable)(profile.api_version), &provider))
         .map_err(|why| AppError::Unsupported(format!("--where {why}; nothing is sent to it")))
+}
+
+/// A profile's provider as messages name it: `zep (api_version 3)` where it has several.
+fn provider_label(profile: &Profile) -> String {
+    let spec = profile.spec;
+    match spec.api_versions {
+        [_] => spec.name.to_owned(),
+        _ => format!("{} (api_version {})", spec.name, profile.api_version),
+    }
 }
 
 /// `filter` for one profile's listing with its `--where` selection, saying in the log

@@ -167,13 +167,17 @@ pub mod man {
         ),
         (
             "From cron: every profile, 200 sessions at most, NDJSON records, a journal to resume:",
-            "sessionctl -q -o ndjson end-many --idle-for 2h --all-profiles --max 200 --journal \
-             /var/lib/sessionctl/journal.ndjson",
+            "sessionctl -q -o ndjson end-many --idle-for 2h --all-profiles --max 200 --max-stall \
+             20m --journal /var/lib/sessionctl/journal.ndjson",
         ),
         (
             "IDs from a pipe, each line `profile<TAB>id`:",
             "sessionctl list --all-profiles --idle-for 2h -o ids | sessionctl end-many \
              --all-profiles -",
+        ),
+        (
+            "Retention: delete the stored data of Digital Samba sessions that ended over 30 days ago:",
+            "sessionctl -p samba delete --ended-for 30d --yes --max 500",
         ),
         (
             "Delete Zep v4 threads and wait for the delete tasks:",
@@ -287,8 +291,14 @@ pub enum Command {
         #[arg(long, value_name = "DUR", value_parser = parse_duration, requires = "wait")]
         timeout: Option<Duration>,
         /// Zep v4: the IDs are thread UUIDs already; skip the lookup.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "ended_for")]
         by_uuid: bool,
+        /// Retention: delete the stored data of every session that ended longer ago than
+        /// this (e.g. `30d`), as the provider's own end time proves (Digital Samba, Zep v2);
+        /// live sessions and sessions without an end time are never acted on.
+        #[arg(long, value_name = "DUR", value_parser = parse_duration,
+              conflicts_with_all = ["ids", "file", "idle_for"])]
+        ended_for: Option<Duration>,
     },
     /// List sessions, optionally only the stale ones.
     List(ListArgs),
@@ -314,6 +324,11 @@ pub struct RunArgs {
     /// (exit 1), and the message says when the provider accepts requests again.
     #[arg(long, value_name = "DUR", value_parser = parse_duration)]
     pub deadline: Option<Duration>,
+    /// When no session has finished for this long (a provider answering 429 for ever), the
+    /// rest are `skipped` with what the provider last said (exit 1); default: the profile's
+    /// `max_stall`, else 30m.
+    #[arg(long, value_name = "DUR", value_parser = crate::units::parse_max_stall)]
+    pub max_stall: Option<Duration>,
     /// Cap the request rate, e.g. `10/s` or `600/m` (sessionctl also paces itself to the
     /// provider's limit without it).
     #[arg(long, value_name = "N/s", value_parser = parse_rate)]
@@ -331,7 +346,8 @@ pub struct RunArgs {
     #[arg(long, visible_alias = "ignore-not-found")]
     pub ignore_missing: bool,
     /// Record the run in FILE (appended, NDJSON, flushed to disk every second): its start,
-    /// each session's attempt before it is sent, and each outcome. See `--resume`.
+    /// each session's attempt right before its request goes out, and each outcome. See
+    /// `--resume`.
     #[arg(long, value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
     pub journal: Option<PathBuf>,
     /// Run the job recorded in FILE again after a crash: sessions with an outcome there are
@@ -404,6 +420,11 @@ pub struct ListArgs {
     /// Only sessions created longer ago than this.
     #[arg(long, value_name = "DUR", value_parser = parse_duration)]
     pub older_than: Option<Duration>,
+    /// Only sessions that ended longer ago than this, by the provider's own end time (what
+    /// `delete --ended-for` would delete).
+    #[arg(long, value_name = "DUR", value_parser = parse_duration,
+          conflicts_with_all = ["idle_for", "older_than", "empty"])]
+    pub ended_for: Option<Duration>,
     /// Stop after this many sessions.
     #[arg(long, value_name = "N")]
     pub limit: Option<usize>,

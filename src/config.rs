@@ -118,6 +118,7 @@ struct RawProfile {
     rate: Option<String>,
     #[serde(default, deserialize_with = "de_duration")]
     deadline: Option<Duration>,
+    max_stall: Option<String>,
     max_per_run: Option<u64>,
     allow_http: Option<bool>,
 }
@@ -282,6 +283,9 @@ pub struct Profile {
     pub rate: Option<Rate>,
     /// A run on this profile starts no request after this long (`--deadline` overrides).
     pub deadline: Option<Duration>,
+    /// When no session of a run on this profile has finished for this long, the rest are
+    /// skipped (`--max-stall` overrides; default 30m, beyond elizaOS's 15-minute window).
+    pub max_stall: Duration,
     /// The most sessions one run may act on here; a run that would act on more sends
     /// nothing (exit 4). A blast-radius cap against a wrong profile or a bad timestamp.
     pub max_per_run: Option<u64>,
@@ -290,6 +294,10 @@ pub struct Profile {
     /// The keys this profile leaves to their defaults (for `config show`).
     pub defaulted: Vec<&'static str>,
 }
+
+/// How long a run may go without a session finishing, unless the profile says otherwise:
+/// longer than any rate-limit window a provider publishes (elizaOS: 15 minutes).
+pub const DEFAULT_MAX_STALL: Duration = Duration::from_secs(30 * 60);
 
 /// Largest `batch_size` accepted: bigger bulk bodies only invite 413s.
 const MAX_BATCH_SIZE: usize = 1000;
@@ -314,6 +322,7 @@ impl Profile {
             ("batch_size", raw.batch_size.is_none()),
             ("retries", raw.retries.is_none()),
             ("max_backoff", raw.max_backoff.is_none()),
+            ("max_stall", raw.max_stall.is_none()),
             ("allow_http", raw.allow_http.is_none()),
         ]
         .into_iter()
@@ -409,6 +418,12 @@ impl Profile {
             .rate
             .map(|r| crate::units::parse_rate(&r).map_err(|e| bad(format!("rate: {e}"))))
             .transpose()?;
+        let max_stall = match raw.max_stall {
+            None => DEFAULT_MAX_STALL,
+            Some(s) => {
+                crate::units::parse_max_stall(&s).map_err(|e| bad(format!("max_stall: {e}")))?
+            }
+        };
         if raw.max_per_run == Some(0) {
             return Err(bad("max_per_run must be at least 1".into()));
         }
@@ -426,6 +441,7 @@ impl Profile {
             max_backoff,
             rate,
             deadline: raw.deadline,
+            max_stall,
             max_per_run: raw.max_per_run,
             allow_http,
             defaulted,

@@ -1,17 +1,18 @@
 //! The run journal (`--journal FILE`) and resuming from it (`--resume FILE`).
 //!
 //! A journal is append-only NDJSON, one record per event, each written to the file as it
-//! happens: the run's start, every session's attempt *before* its request is sent, every
+//! happens: the run's start, every session's attempt right *before* its request is written
+//! (after every pacing and rate-limit wait, by the HTTP layer: see [`Attempts`]), every
 //! outcome, problems with a profile, and the run's end. A process killed at any moment
 //! (`kill -9`) leaves every record it wrote, since a write reaches the kernel at once; the
 //! file is also flushed to disk (`fdatasync`) at least once a second and at the end, for
 //! a machine that goes down.
 //!
 //! So after a crash each session is in one of three states, and `--resume` treats each
-//! as it must: an outcome (not sent again), an attempt without an outcome (the request may
-//! or may not have been applied: sent again, which is safe because ending and deleting are
-//! idempotent on every provider, and the record says it was a resume), or nothing (sent as
-//! new). Format, versioned by the first record's `"journal": 1`, in the README.
+//! as it must: an outcome (not sent again), an attempt without an outcome (the request went
+//! out and may have been applied: sent again, which is safe because ending and deleting are
+//! idempotent on every provider, a 404 then counting as that request's doing, and the
+//! record says it was a resume), or nothing (sent as new). Format, versioned by the first record's `"journal": 1`, in the README.
 
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
@@ -23,7 +24,6 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::ids::SessionId;
 use crate::outcome::{Outcome, SessionResult, Summary};
 
 /// The format's version, in every start record. A reader refuses versions it does not know.
@@ -92,12 +92,48 @@ enum Record<'a> {
 /// An open journal. Records are written unbuffered, so that what was written survives the
 /// process; a background task flushes them to disk.
 pub struct Journal {
+    out: Arc<Out>,
+    syncer: tokio::task::JoinHandle<()>,
+}
+
+/// The journal's file, shared by the journal and its [`Attempts`].
+struct Out {
     file: Arc<File>,
     run_id: String,
     dirty: Arc<AtomicBool>,
     /// A write failed part-way: the file may end in half a record.
     torn: AtomicBool,
-    syncer: tokio::task::JoinHandle<()>,
+    /// Why an attempt could not be recorded, the first time one could not.
+    attempt_failed: std::sync::Mutex<Option<String>>,
+}
+
+/// Where the HTTP layer records, right before a request that may change a session goes out
+/// (after every pacing and rate-limit wait), that it is being sent: an attempt in the
+/// journal is then true, and a resume may count a 404 as that request's doing.
+#[derive(Clone)]
+pub struct Attempts(Arc<Out>);
+
+impl Attempts {
+    /// Records that requests for `ids` on `profile` are being sent now.
+    pub fn record(&self, profile: &str, ids: &[String]) -> io::Result<()> {
+        let out = &self.0;
+        let at = now();
+        let mut lines = Vec::with_capacity(ids.len() * 96);
+        for id in ids {
+            let record = Record::Attempt {
+                run_id: &out.run_id,
+                at: &at,
+                profile,
+                id,
+            };
+            serde_json::to_writer(&mut lines, &record).expect("records always serialize");
+            lines.push(b'\n');
+        }
+        out.write_bytes(&lines).inspect_err(|e| {
+            let mut failed = out.attempt_failed.lock().expect("never poisoned");
+            failed.get_or_insert_with(|| e.to_string());
+        })
+    }
 }
 
 impl Journal {
@@ -120,11 +156,15 @@ impl Journal {
         let file = Arc::new(file);
         let dirty = Arc::new(AtomicBool::new(false));
         let syncer = tokio::spawn(sync_loop(file.clone(), dirty.clone()));
-        let journal = Journal {
+        let out = Out {
             file,
             run_id: run_id.to_owned(),
             dirty,
             torn: AtomicBool::new(false),
+            attempt_failed: Default::default(),
+        };
+        let journal = Journal {
+            out: Arc::new(out),
             syncer,
         };
         journal.write(&Record::Start {
@@ -137,28 +177,16 @@ impl Journal {
         Ok(journal)
     }
 
-    /// Records that requests for `ids` are about to be sent.
-    pub fn attempt(&mut self, profile: &str, ids: &[SessionId]) -> io::Result<()> {
-        let at = now();
-        let mut lines = Vec::with_capacity(ids.len() * 96);
-        for id in ids {
-            let record = Record::Attempt {
-                run_id: &self.run_id,
-                at: &at,
-                profile,
-                id: id.as_str(),
-            };
-            serde_json::to_writer(&mut lines, &record).expect("records always serialize");
-            lines.push(b'\n');
-        }
-        self.write_bytes(&lines)
+    /// Where the attempts of this run are recorded as their requests go out.
+    pub fn attempts(&self) -> Attempts {
+        Attempts(self.out.clone())
     }
 
     /// `result` carries its profile and time already.
     /// Every result record names its profile: `result`'s own, else `profile`.
     pub fn result(&mut self, profile: Option<&str>, result: &SessionResult) -> io::Result<()> {
         self.write(&Record::Result {
-            run_id: &self.run_id,
+            run_id: &self.out.run_id,
             profile: profile.filter(|_| result.profile.is_none()),
             result,
         })
@@ -166,32 +194,45 @@ impl Journal {
 
     pub fn profile_error(&mut self, profile: &str, error: &str) -> io::Result<()> {
         self.write(&Record::ProfileError {
-            run_id: &self.run_id,
+            run_id: &self.out.run_id,
             at: &now(),
             profile,
             error,
         })
     }
 
-    /// Writes the end record and flushes everything to disk.
+    /// Writes the end record and flushes everything to disk; an attempt that could not be
+    /// recorded (its sessions were not sent) is this journal's failure too.
     pub fn finish(self, summary: &Summary, duration: Duration, exit_code: i32) -> io::Result<()> {
         self.write(&Record::End {
-            run_id: &self.run_id,
+            run_id: &self.out.run_id,
             at: &now(),
             summary,
             duration_seconds: duration.as_secs_f64(),
             exit_code,
         })?;
         self.syncer.abort();
-        self.file.sync_data()
+        self.out.file.sync_data()?;
+        match self
+            .out
+            .attempt_failed
+            .lock()
+            .expect("never poisoned")
+            .take()
+        {
+            Some(why) => Err(io::Error::other(why)),
+            None => Ok(()),
+        }
     }
 
     fn write(&self, record: &Record<'_>) -> io::Result<()> {
         let mut line = serde_json::to_vec(record).expect("records always serialize");
         line.push(b'\n');
-        self.write_bytes(&line)
+        self.out.write_bytes(&line)
     }
+}
 
+impl Out {
     fn write_bytes(&self, bytes: &[u8]) -> io::Result<()> {
         // One write per event: a record is either whole in the file or (killed mid-write)
         // a torn last line that a reader skips. After a failed write (a full disk) the
@@ -244,6 +285,9 @@ pub struct Resume {
     pending: Vec<(String, String)>,
     /// The same, to look up.
     pending_set: Sessions,
+    /// Of those, the ones without any result: their request went out (an attempt is
+    /// recorded right before it is sent) and the run died before the reply came.
+    unanswered: Sessions,
 }
 
 /// A set of sessions by profile then ID, looked up by borrowed names.
@@ -308,6 +352,7 @@ impl Resume {
             .peekable();
         let mut resume = Resume::default();
         let mut attempted: HashMap<(String, String), usize> = HashMap::new();
+        let mut answered = Sessions::default();
         while let Some((n, text)) = lines.next() {
             let text = text.map_err(io)?;
             let is_last = lines.peek().is_none();
@@ -339,6 +384,7 @@ impl Resume {
                         // continues the last one (and its resumes) only.
                         resume = Resume::default();
                         attempted.clear();
+                        answered = Sessions::default();
                     } else if resume.job.as_ref() != Some(&job) {
                         return Err(bad("a resume of another job".into()));
                     }
@@ -363,9 +409,11 @@ impl Resume {
                     // Never sent (skipped), abandoned in flight, or failed: sent again. (A
                     // failure may be a timeout whose outcome is unknown; ending and deleting
                     // again is safe.)
+                    let profile = line.profile.unwrap_or_default();
                     if !matches!(outcome, Outcome::Skipped | Outcome::Failed) && !line.abandoned {
-                        resume.done.insert(line.profile.unwrap_or_default(), id);
+                        resume.done.insert(profile.clone(), id.clone());
                     }
+                    answered.insert(profile, id);
                 }
                 _ => {}
             }
@@ -385,6 +433,9 @@ impl Resume {
         resume.pending = pending.into_iter().map(|(key, _)| key).collect();
         for (profile, id) in &resume.pending {
             resume.pending_set.insert(profile.clone(), id.clone());
+            if !answered.contains(profile, id) {
+                resume.unanswered.insert(profile.clone(), id.clone());
+            }
         }
         Ok(resume)
     }
@@ -397,6 +448,12 @@ impl Resume {
     /// True when `(profile, id)` was attempted without an outcome: it is sent again.
     pub fn is_pending(&self, profile: &str, id: &str) -> bool {
         self.pending_set.contains(profile, id)
+    }
+
+    /// True when `(profile, id)`'s request went out and no reply was ever recorded: a 404
+    /// now is most likely that request's doing.
+    pub fn was_unanswered(&self, profile: &str, id: &str) -> bool {
+        self.unanswered.contains(profile, id)
     }
 
     pub fn done_count(&self) -> usize {
@@ -444,8 +501,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("j.ndjson");
         let mut j = Journal::open(&path, "run-1", &job(), &[]).unwrap();
-        let ids = ["a", "b", "c", "d"].map(|id| SessionId::new(id).unwrap());
-        j.attempt("p", &ids).unwrap();
+        let ids: Vec<String> = ["a", "b", "c", "d"].map(String::from).to_vec();
+        j.attempts().record("p", &ids).unwrap();
         j.result(None, &result("p", "a", Outcome::Ended)).unwrap();
         j.result(None, &result("p", "b", Outcome::Skipped)).unwrap();
         // A failure (say a timeout) is no known outcome either: sent again.
@@ -462,6 +519,9 @@ mod tests {
         assert!(!r.is_done("p", "b") && !r.is_done("p", "c") && !r.is_done("p", "d"));
         let key = |id: &str| ("p".to_owned(), id.to_owned());
         assert_eq!(r.pending(), [key("b"), key("c"), key("d")]);
+        // Only c never heard back: b was never sent, d's outcome is a failure on record.
+        assert!(r.was_unanswered("p", "c"));
+        assert!(!r.was_unanswered("p", "b") && !r.was_unanswered("p", "d"));
         // A resumed run appends on a fresh line.
         let mut j = Journal::open(&path, "run-2", &job(), &r.runs).unwrap();
         j.result(None, &result("p", "c", Outcome::AlreadyEnded))
@@ -489,8 +549,8 @@ mod tests {
         let e = Resume::load(&path).unwrap_err().to_string();
         assert!(e.contains("not a sessionctl journal"), "{e}");
         std::fs::remove_file(&path).unwrap();
-        let mut first = Journal::open(&path, "r1", &job(), &[]).unwrap();
-        first.attempt("p", &[SessionId::new("a").unwrap()]).unwrap();
+        let first = Journal::open(&path, "r1", &job(), &[]).unwrap();
+        first.attempts().record("p", &["a".into()]).unwrap();
         drop(first);
         let other = Job {
             action: "delete".into(),

@@ -51,6 +51,9 @@ pub enum ErrorKind {
     Forbidden,
     /// A rate limit stopped it (a 429 past the deadline, or an interrupt while waiting).
     RateLimited,
+    /// Never sent: no session of the run had finished for `--max-stall` (the error says what
+    /// the provider last said).
+    Stalled,
     /// No reply in time (a client timeout or 408).
     Timeout,
     /// The provider cannot do this (405, 501).

@@ -608,6 +608,8 @@ fn sessions_table(listed: &[Listed], wide: bool) -> Table {
     let with_profile = listed.iter().any(|l| l.profile.is_some());
     let with_uuid = listed.iter().any(|l| l.row.uuid.is_some());
     let with_people = listed.iter().any(|l| l.row.participants.is_some());
+    // When a session ended, where the list says (what `--ended-for` measures).
+    let with_ended = listed.iter().any(|l| l.row.ended.is_some());
     let extra: Vec<_> = (WIDE.iter())
         .filter(|(_, value)| wide && listed.iter().any(|l| value(&l.row).is_some()))
         .collect();
@@ -623,7 +625,11 @@ fn sessions_table(listed: &[Listed], wide: bool) -> Table {
     if with_owner {
         header.push("USER/ROOM");
     }
-    header.extend(["CREATED", "LAST ACTIVITY", "IDLE", "STATE"]);
+    header.extend(["CREATED", "LAST ACTIVITY"]);
+    if with_ended {
+        header.push("ENDED");
+    }
+    header.extend(["IDLE", "STATE"]);
     if with_people {
         header.push("LIVE PEOPLE");
     }
@@ -651,6 +657,11 @@ fn sessions_table(listed: &[Listed], wide: bool) -> Table {
         row.extend([
             cell(r.created.as_deref().unwrap_or("")),
             cell(r.activity.as_deref().unwrap_or("")),
+        ]);
+        if with_ended {
+            row.push(cell(r.ended.as_deref().unwrap_or("")));
+        }
+        row.extend([
             cell(&idle),
             Cell::new(if r.active { "active" } else { "ended" }),
         ]);

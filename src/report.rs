@@ -11,7 +11,6 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::ids::SessionId;
 use crate::journal::{self, Journal, Resume};
 use crate::outcome::{Outcome, SessionResult, Summary};
 
@@ -34,9 +33,9 @@ pub struct End<'a> {
 
 /// Somewhere a run's events go. Each result comes exactly once, stamped with its time.
 pub trait Sink {
-    /// Requests for `ids` on `profile` are about to be sent.
-    fn attempt(&mut self, _profile: &str, _ids: &[SessionId]) -> io::Result<()> {
-        Ok(())
+    /// Where attempts are recorded as their requests go out, if this sink records them.
+    fn attempts(&self) -> Option<journal::Attempts> {
+        None
     }
     /// `profile` is the result's profile even where the output does not name it (a run
     /// over one profile).
@@ -99,17 +98,15 @@ impl Report {
         self.resume = Some(resume);
     }
 
-    /// False when an attempt could not be recorded (the journal failed): then nothing may
-    /// be sent for these IDs.
-    pub fn attempt(&mut self, profile: &str, ids: &[SessionId]) -> bool {
-        let mut ok = true;
-        for named in &mut self.sinks {
-            if let Err(e) = named.sink.attempt(profile, ids) {
-                ok = false;
-                note(&mut self.problems, named, e);
-            }
-        }
-        ok
+    /// What records, right before a request for sessions of `profile` goes out, that it
+    /// does (the journal's attempts); `None` when nothing records them. A request whose
+    /// attempt cannot be recorded is not sent (and the journal says why at the end).
+    pub fn recorder(&self, profile: &str) -> Option<crate::client::tally::OnSend> {
+        let attempts = self.sinks.iter().find_map(|n| n.sink.attempts())?;
+        let profile = profile.to_owned();
+        Some(Arc::new(move |ids: &[String]| {
+            attempts.record(&profile, ids).is_ok()
+        }))
     }
 
     pub fn result(&mut self, mut result: SessionResult) {
@@ -119,7 +116,8 @@ impl Report {
             && let Some(p) = result.profile.as_deref().or(default)
             && resume.is_pending(p, &result.id)
         {
-            resumed(&mut result);
+            let unanswered = resume.was_unanswered(p, &result.id);
+            resumed(&mut result, unanswered);
         }
         self.summary.add(&result);
         let profile = result.profile.as_deref().or(default);
@@ -205,14 +203,28 @@ fn note(problems: &mut Vec<String>, named: &mut Named, e: io::Error) {
     }
 }
 
-/// A session sent again by a resumed run. Its outcome stays what the server said now: the
-/// interrupted run recorded its attempt before sending, and cannot know whether the request
-/// went out (a paced request may have waited seconds), so a `not_found` now is not proof
-/// that the earlier attempt ended it. The note says what is known.
-fn resumed(result: &mut SessionResult) {
+/// A session sent again by a resumed run. An attempt is recorded right before its request
+/// goes out (after every pacing wait), so one without any result is a request that went
+/// out and whose reply was lost with the run: a 404 now is most likely its doing, as for a
+/// reply lost in flight (`provider::per_id_outcome`), and the session is gone either way.
+/// One whose earlier try has a result on record (a failure, a skip) keeps the server's
+/// answer now, with a note.
+fn resumed(result: &mut SessionResult, unanswered: bool) {
+    if unanswered && result.outcome == Outcome::NotFound {
+        result.outcome = Outcome::AlreadyEnded;
+        result.error = None;
+        result.error_kind = Some(crate::outcome::ErrorKind::AlreadyEnded);
+        result.note = Some(
+            "resumed: an interrupted run sent this and never heard back; the server now says \
+             it is gone, so that request most likely did it"
+                .into(),
+        );
+        return;
+    }
     let earlier = match result.outcome {
         Outcome::NotFound => {
-            "resumed: an interrupted run attempted this before; if its request went out,              that may be why it is not found now"
+            "resumed: an interrupted run attempted this before; if its request went out, \
+             that may be why it is not found now"
         }
         _ => "resumed: an interrupted run attempted this before",
     };
@@ -226,8 +238,8 @@ fn resumed(result: &mut SessionResult) {
 pub struct JournalSink(pub Journal);
 
 impl Sink for JournalSink {
-    fn attempt(&mut self, profile: &str, ids: &[SessionId]) -> io::Result<()> {
-        self.0.attempt(profile, ids)
+    fn attempts(&self) -> Option<journal::Attempts> {
+        Some(self.0.attempts())
     }
 
     fn result(&mut self, profile: Option<&str>, result: &SessionResult) -> io::Result<()> {

@@ -13,7 +13,8 @@ use futures::stream::FuturesUnordered;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::client::tally::Tally;
+use crate::client::pacer::Holds;
+use crate::client::tally::{OnSend, Tally};
 use crate::ids::{Item, SessionId};
 use crate::outcome::{Outcome, SessionResult};
 use crate::provider::{Action, Provider};
@@ -28,20 +29,56 @@ pub enum DryRun {
 }
 
 /// What to do with the IDs.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Plan {
     pub action: Action,
     pub dry_run: Option<DryRun>,
     /// Batches in flight at once (requests are bounded separately, in the HTTP layer).
     pub batches_in_flight: usize,
+    /// When no session has finished for this long, the run stops itself (`--max-stall`).
+    pub max_stall: Option<Stall>,
 }
 
-/// Where the runner reports what it does: each session's result, and before any request
-/// is sent, that it is about to be (for the journal).
+/// The bound on a run that makes no progress: a provider that answers 429 forever, or
+/// holds every request back, must not keep a run (and its profile lock) alive for ever.
+#[derive(Debug, Clone)]
+pub struct Stall {
+    pub after: std::time::Duration,
+    /// What the provider last said, for the reason the skipped sessions carry.
+    pub holds: Holds,
+}
+
+impl Stall {
+    /// Returns, with the reason, once the provider has answered nothing but 429s (or
+    /// nothing at all) for the bound since `since`: a listing that cannot get its pages
+    /// must end too, since no session can finish before it does.
+    pub async fn listing(&self, since: tokio::time::Instant) -> String {
+        loop {
+            let last = self.holds.last_answered().map_or(since, |a| a.max(since));
+            let at = last + self.after;
+            if tokio::time::Instant::now() >= at {
+                return self.reason();
+            }
+            tokio::time::sleep_until(at).await;
+        }
+    }
+
+    /// `no progress for 30m: rate limited by provider: 0 left, window resets in 12m`
+    fn reason(&self) -> String {
+        let said = (self.holds.describe(tokio::time::Instant::now()))
+            .or_else(|| self.holds.last_said())
+            .unwrap_or_else(|| "no session finished".into());
+        let after = humantime::format_duration(self.after);
+        format!("no progress for {after}: {said}")
+    }
+}
+
+/// Where the runner reports what it does: each session's result, and where the sending of
+/// each request is recorded (for the journal).
 pub trait Events {
-    /// Requests for `ids` on `profile` are about to be sent. `false`: they must not be (the
-    /// attempt could not be recorded); they are then reported `skipped`.
-    fn attempt(&mut self, profile: &str, ids: &[SessionId]) -> bool;
+    /// What records, right before a request that may change sessions of `profile` goes out
+    /// (after every pacing and rate-limit wait), that it does; `None`: nothing records it.
+    fn recorder(&mut self, profile: &str) -> Option<OnSend>;
     /// One session's result; every ID of the input gets exactly one.
     fn result(&mut self, result: SessionResult);
     /// The first interrupt came: nothing more starts, and `in_flight` sessions are being
@@ -210,6 +247,8 @@ pub struct Interrupt {
     pub abort: CancellationToken,
     /// Which signal came first.
     first: Arc<std::sync::OnceLock<Signal>>,
+    /// Why the run stopped itself, if it did: no session finished for `--max-stall`.
+    stalled: Arc<std::sync::OnceLock<String>>,
 }
 
 /// What stopped a run.
@@ -238,8 +277,27 @@ impl Interrupt {
         interrupt
     }
 
+    /// A signal stopped the run (exit 130). A run that stopped itself ([`Interrupt::stall`])
+    /// was not interrupted: its skipped sessions make it exit 1.
     pub fn interrupted(&self) -> bool {
+        self.first.get().is_some()
+    }
+
+    /// Nothing more starts: a signal came, or the run stalled.
+    pub fn stopping(&self) -> bool {
         self.stop.is_cancelled()
+    }
+
+    /// Stops the run as the first signal would (waits end, nothing more is sent), because
+    /// it made no progress; `why` is what every session left over is skipped with.
+    pub fn stall(&self, why: String) {
+        let _ = self.stalled.set(why);
+        self.stop.cancel();
+    }
+
+    /// Why the run stopped itself, if it did.
+    pub fn stalled(&self) -> Option<&str> {
+        self.stalled.get().map(String::as_str)
     }
 
     /// The signal that stopped the run, if one did.
@@ -280,19 +338,42 @@ pub async fn run(
     // Sessions in the batches in flight, for the notice at the first interrupt.
     let mut sessions_in_flight = 0;
     let mut input_done = false;
+    // Since when no session has finished while some were in flight (`--max-stall`).
+    let mut progress = tokio::time::Instant::now();
+    let stall_after = plan.max_stall.as_ref().map(|s| s.after);
+    let mut events = Stalled { events, interrupt };
+    let events = &mut events;
+    // Reads (a server dry run) change nothing: no attempt to record.
+    let recorders: Vec<Option<OnSend>> = (targets.list.iter())
+        .map(|t| {
+            plan.dry_run
+                .is_none()
+                .then(|| events.recorder(&t.name))
+                .flatten()
+        })
+        .collect();
     loop {
-        let stopping = interrupt.interrupted();
+        let stopping = interrupt.stopping();
         if in_flight.is_empty() && (input_done || stopping) {
             break;
         }
         let room = !stopping && !input_done && in_flight.len() < plan.batches_in_flight;
+        if in_flight.is_empty() {
+            progress = tokio::time::Instant::now(); // waiting for input is not a stall
+        }
+        let stalls_at = progress + stall_after.unwrap_or_default();
         tokio::select! {
             biased;
             _ = interrupt.stop.cancelled(), if !stopping => events.stopping(sessions_in_flight),
             Some((target, results)) = in_flight.next(), if !in_flight.is_empty() => {
                 let results: Vec<SessionResult> = results;
                 sessions_in_flight = sessions_in_flight.saturating_sub(results.len());
+                progress = tokio::time::Instant::now();
                 results.into_iter().for_each(|r| events.result(targets.tagged(target, r)));
+            }
+            _ = tokio::time::sleep_until(stalls_at), if stall_after.is_some() && !stopping && !in_flight.is_empty() => {
+                let stall = plan.max_stall.as_ref().expect("armed only with a bound");
+                interrupt.stall(stall.reason());
             }
             chunk = input.recv(), if room => match chunk {
                 None => input_done = true,
@@ -307,16 +388,14 @@ pub async fn run(
                             results.into_iter().for_each(|r| events.result(targets.tagged(target, r)));
                             continue;
                         }
-                        let Target { name, provider } = &targets.list[target];
+                        let provider = &targets.list[target].provider;
                         for batch in ids.chunks(provider.batch_size(plan.action)) {
-                            // Reads (a server dry run) change nothing: no attempt to record.
-                            if plan.dry_run.is_none() && !events.attempt(name, &batch.ids) {
-                                let results = batch.each(|id| SessionResult::new(id, Outcome::Skipped)
-                                    .with_error("not sent: the journal could not be written"));
-                                results.into_iter().for_each(|r| events.result(targets.tagged(target, r)));
-                                continue;
-                            }
-                            let work = Work { provider: provider.clone(), action: plan.action, probe: plan.dry_run.is_some() };
+                            let work = Work {
+                                provider: provider.clone(),
+                                action: plan.action,
+                                probe: plan.dry_run.is_some(),
+                                record: recorders[target].clone(),
+                            };
                             sessions_in_flight += batch.ids.len();
                             in_flight.push(start(target, work, batch, interrupt.abort.clone()));
                         }
@@ -342,11 +421,43 @@ pub async fn run(
     }
 }
 
+/// The runner's events, with what a stall leaves over said: every session skipped after
+/// the run stopped itself carries the stall's reason (what the provider last said), not
+/// the interrupt's wording.
+struct Stalled<'a, E: Events> {
+    events: &'a mut E,
+    interrupt: &'a Interrupt,
+}
+
+impl<E: Events> Events for Stalled<'_, E> {
+    fn recorder(&mut self, profile: &str) -> Option<OnSend> {
+        self.events.recorder(profile)
+    }
+
+    fn result(&mut self, mut result: SessionResult) {
+        if let (Outcome::Skipped, Some(why), false) = (
+            result.outcome,
+            self.interrupt.stalled(),
+            self.interrupt.interrupted(),
+        ) {
+            result.error = Some(why.to_owned());
+            result.error_kind = Some(crate::outcome::ErrorKind::Stalled);
+        }
+        self.events.result(result);
+    }
+
+    fn stopping(&mut self, in_flight: usize) {
+        self.events.stopping(in_flight);
+    }
+}
+
 /// What one batch does: act, or (a server dry run) only read.
 struct Work {
     provider: Arc<dyn Provider>,
     action: Action,
     probe: bool,
+    /// Where its requests' sending is recorded, as each goes out.
+    record: Option<OnSend>,
 }
 
 /// One batch, abandoned (and reported as such) if a second interrupt comes first.
@@ -356,8 +467,14 @@ async fn start(
     batch: Batch,
     abort: CancellationToken,
 ) -> (usize, Vec<SessionResult>) {
-    // What the batch sends is counted, for the sessions a second interrupt abandons.
-    let tally = Arc::new(Tally::default());
+    // What the batch sends is counted, for the sessions a second interrupt abandons, and
+    // recorded as it goes out.
+    let tally = Arc::new(match work.record {
+        Some(on_send) => {
+            Tally::recording(batch.ids.iter().map(|id| id.to_string()).collect(), on_send)
+        }
+        None => Tally::default(),
+    });
     let call = tally.count(async {
         if work.probe {
             work.provider.probe(work.action, batch.ids.clone()).await
@@ -417,8 +534,8 @@ mod tests {
     struct Collect(Vec<SessionResult>);
 
     impl Events for Collect {
-        fn attempt(&mut self, _: &str, _: &[SessionId]) -> bool {
-            true
+        fn recorder(&mut self, _: &str) -> Option<OnSend> {
+            None
         }
         fn result(&mut self, result: SessionResult) {
             self.0.push(result);
@@ -435,6 +552,7 @@ mod tests {
             action: Action::End,
             dry_run: None,
             batches_in_flight: 1,
+            max_stall: None,
         };
         let (tx, rx) = mpsc::channel(1);
         let ids = ["a", "b", "c"].map(|id| Item::Id(SessionId::new(id).unwrap()));

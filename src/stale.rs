@@ -20,6 +20,9 @@ pub struct Filter {
     pub idle_before: Option<Timestamp>,
     /// Keep sessions created (started) strictly before this instant.
     pub created_before: Option<Timestamp>,
+    /// Keep sessions the provider's data proves ended before this instant (`--ended-for`):
+    /// only ended sessions are listed, and a live one is never kept.
+    pub ended_before: Option<Timestamp>,
     /// Also keep ended / not-live sessions.
     pub include_inactive: bool,
     /// `list --empty`: only sessions known to have no live participants.
@@ -74,6 +77,10 @@ enum Verdict {
 }
 
 fn judge(provider: &dyn Provider, row: SessionRow, f: &Filter, now: Timestamp) -> Verdict {
+    if let Some(idle_before) = f.ended_before {
+        let verdict = provider.ended(&row, &Sweep { now, idle_before });
+        return decided(row, verdict, now, None);
+    }
     if !f.include_inactive && !row.active {
         return Verdict::Drop;
     }
@@ -190,9 +197,14 @@ pub async fn collect(
     let full = |kept: &Vec<Listed>| filter.limit.is_some_and(|l| kept.len() >= l);
     loop {
         let server = filter.selection.server.as_ref();
-        let page = provider
-            .list_page(cursor, !filter.include_inactive, server)
-            .await?;
+        let page = match filter.ended_before {
+            Some(before) => provider.list_ended_page(cursor, before, server).await?,
+            None => {
+                provider
+                    .list_page(cursor, !filter.include_inactive, server)
+                    .await?
+            }
+        };
         let had_rows = !page.rows.is_empty();
         let fresh: Vec<SessionRow> = page
             .rows

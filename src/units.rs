@@ -33,6 +33,16 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
+/// A `--max-stall` / `max_stall` bound: a duration of at least a second, since a shorter one
+/// would stop a run that is only being paced.
+pub fn parse_max_stall(s: &str) -> Result<Duration, String> {
+    let d = parse_duration(s)?;
+    if d < Duration::from_secs(1) {
+        return Err(format!("`{s}` is shorter than a second"));
+    }
+    Ok(d)
+}
+
 const MIN_RATE: f64 = 0.001;
 const MAX_RATE: f64 = 1e6;
 

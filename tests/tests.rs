@@ -53,6 +53,8 @@ mod suite {
     mod ratelimit;
     // Redirects: auth never leaves the host, chains are capped.
     mod redirects;
+    // Retention: `delete --ended-for` / `list --ended-for` by each provider's own end time.
+    mod retention;
     // What a run may act on and what it may claim: idleness, caps, profile routing, server
     // dry runs, honest outcomes.
     mod safety;

@@ -191,6 +191,7 @@ struct ShownProfile {
     /// either the run is paced by what the provider answers.
     rate: Option<String>,
     deadline: Option<String>,
+    max_stall: String,
     max_per_run: Option<u64>,
     /// The keys left to their defaults.
     defaults: Vec<&'static str>,
@@ -234,6 +235,7 @@ impl ShownProfile {
             deadline: p
                 .deadline
                 .map(|d| humantime::format_duration(d).to_string()),
+            max_stall: humantime::format_duration(p.max_stall).to_string(),
             max_per_run: p.max_per_run,
             defaults: p.defaulted.clone(),
         }
@@ -274,6 +276,7 @@ impl ShownProfile {
             ("max_backoff", self.max_backoff.clone()),
             ("rate", self.rate.clone().unwrap_or_else(|| "paced".into())),
             ("deadline", self.deadline.clone().unwrap_or_else(none)),
+            ("max_stall", self.max_stall.clone()),
             (
                 "max_per_run",
                 self.max_per_run.map_or_else(none, |m| m.to_string()),

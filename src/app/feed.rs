@@ -98,6 +98,8 @@ pub(super) struct Execution<'a> {
     pub(super) seq: std::cell::Cell<u64>,
     /// `-q`: no notices.
     pub(super) quiet: bool,
+    /// When no session has finished for this long, the rest are skipped.
+    pub(super) stall: Option<runner::Stall>,
 }
 
 impl Execution<'_> {
@@ -121,6 +123,7 @@ impl Execution<'_> {
             action: self.action,
             dry_run: self.run.dry_run,
             batches_in_flight: self.concurrency,
+            max_stall: self.stall.clone(),
         };
         let mut events = Events {
             report,
@@ -131,7 +134,7 @@ impl Execution<'_> {
         let mut seq = self.seq.get();
         runner::run(targets, plan, rx, self.interrupt, &mut events, &mut seq).await;
         self.seq.set(seq);
-        if self.interrupt.interrupted() {
+        if self.interrupt.stopping() {
             // The runner stopped reading; the reader may be blocked on a pipe held open.
             reader.abort();
             return Ok(());
@@ -151,8 +154,8 @@ struct Events<'a> {
 }
 
 impl runner::Events for Events<'_> {
-    fn attempt(&mut self, profile: &str, ids: &[SessionId]) -> bool {
-        self.report.attempt(profile, ids)
+    fn recorder(&mut self, profile: &str) -> Option<crate::client::tally::OnSend> {
+        self.report.recorder(profile)
     }
 
     fn result(&mut self, mut r: SessionResult) {
@@ -170,8 +173,9 @@ impl runner::Events for Events<'_> {
             1 => "1 session".to_owned(),
             n => format!("{n} sessions"),
         };
-        let (what, again) = match self.interrupt.signal() {
-            Some(runner::Signal::Terminate) => ("terminated", "a second signal abandons them"),
+        let (what, again) = match (self.interrupt.signal(), self.interrupt.stalled()) {
+            (Some(runner::Signal::Terminate), _) => ("terminated", "a second signal abandons them"),
+            (None, Some(why)) => (why, "Ctrl-C to abandon them"),
             _ => ("interrupted", "Ctrl-C again to abandon them"),
         };
         self.report.notice(&format!(

@@ -1,6 +1,8 @@
 //! `list`: sessions of one profile or all of them, filtered by age.
 
-use super::{AppError, Ctx, Exit, check_empty, check_selected, cutoff, header, now, selection};
+use super::{
+    AppError, Ctx, Exit, check_empty, check_ended, check_selected, cutoff, header, now, selection,
+};
 use crate::cli::ListArgs;
 use crate::output;
 use crate::provider::Options;
@@ -13,6 +15,7 @@ impl Ctx<'_> {
         let filter = Filter {
             idle_before: args.idle_for.map(|d| cutoff(now, d)).transpose()?,
             created_before: args.older_than.map(|d| cutoff(now, d)).transpose()?,
+            ended_before: args.ended_for.map(|d| cutoff(now, d)).transpose()?,
             include_inactive: args.all,
             empty_only: args.empty,
             limit: args.limit,
@@ -28,7 +31,9 @@ impl Ctx<'_> {
         } = self.prepare(args.all_profiles, |profile| {
             check_empty(profile, args.empty)?;
             let selection = selection(profile, &selector)?;
-            Ok((super::provider_of(profile, &Options::default())?, selection))
+            let provider = super::provider_of(profile, &Options::default())?;
+            check_ended(profile, provider.as_ref(), args.ended_for.is_some())?;
+            Ok((provider, selection))
         })?;
         check_selected(&profiles, &selector)?;
         let header = header(args.all_profiles, &profiles);

@@ -18,6 +18,9 @@ pub(super) struct RunPlan {
     pub(super) rate: Option<f64>,
     /// No request starts after this long (`--deadline`; else each profile's own).
     pub(super) deadline: Option<Duration>,
+    /// No session finished for this long: the rest are skipped (`--max-stall`; else each
+    /// profile's own).
+    pub(super) max_stall: Option<Duration>,
     /// The most sessions the whole run may act on (`--max`).
     pub(super) max: Option<u64>,
     /// A session that does not exist counts as done (`--ignore-missing`).
@@ -50,6 +53,7 @@ impl RunPlan {
             concurrency: run.concurrency.map(|c| c as usize),
             rate: run.rate.map(|r| r.0),
             deadline: run.deadline,
+            max_stall: run.max_stall,
             max: run.max,
             missing_ok: run.ignore_missing,
             journal: run.journal.clone().or_else(|| run.resume.clone()),

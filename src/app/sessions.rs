@@ -17,9 +17,9 @@ use crate::config::Profile;
 use crate::ids::{self, Item};
 use crate::journal::{Job, Resume};
 use crate::outcome::{Outcome, SessionResult, Summary};
-use crate::provider::{Action, Options, Provider};
+use crate::provider::{Action, ListError, Options, Provider};
 use crate::report::Report;
-use crate::runner::{Interrupt, Target, Targets};
+use crate::runner::{Interrupt, Stall, Target, Targets};
 use crate::select::Selector;
 use crate::stale::{self, Filter};
 /// Where a bulk command's IDs come from.
@@ -30,10 +30,18 @@ pub(super) enum Input {
     File(std::path::PathBuf),
 }
 
-/// How a sweep selects: by proven idleness, by age, or both.
+/// How a sweep selects: by proven idleness, by age, or both; or (retention) by how long
+/// ago a session ended.
 pub(super) struct Selection {
     pub idle_for: Option<Duration>,
     pub older_than: Option<Duration>,
+    pub ended_for: Option<Duration>,
+}
+
+impl Selection {
+    fn sweeps(&self) -> bool {
+        self.idle_for.is_some() || self.older_than.is_some() || self.ended_for.is_some()
+    }
 }
 
 impl Ctx<'_> {
@@ -96,11 +104,11 @@ impl Ctx<'_> {
             ));
         }
         let confirm = confirm.then_some(bulk);
-        if selection.idle_for.is_none() && selection.older_than.is_none() {
+        if !selection.sweeps() {
             if !bulk.stale.selectors.is_empty() {
                 return Err(usage(
-                    "--where selects what a sweep lists: use it with --idle-for or --older-than \
-                     (or pipe `list --where … -o ids` into `-`)",
+                    "--where selects what a sweep lists: use it with --idle-for, --older-than \
+                     or --ended-for (or pipe `list --where … -o ids` into `-`)",
                 ));
             }
             let input = self.input(bulk)?;
@@ -142,6 +150,7 @@ impl Ctx<'_> {
         let caps = Caps::of(run, &ready);
         let concurrency = concurrency(run, &ready);
         let report = self.report(all, run, &ready, &holds, resume.as_ref(), job);
+        let max_stall = stall_after(run, ready.iter().map(|(p, _)| p));
         let targets = targets(ready, all);
         let resumed = resume.map(|r| Resumed::new(r, &targets));
         let input = match caps.any() {
@@ -160,7 +169,7 @@ impl Ctx<'_> {
             false => input,
         };
         if let Some(bulk) = confirm {
-            self.confirm_delete(bulk)?;
+            self.confirm_delete(bulk, None)?;
         }
         // Only now is the run on: the journal and the output begin here.
         let mut report = report.start()?;
@@ -172,6 +181,10 @@ impl Ctx<'_> {
             interrupt: &interrupt,
             seq: Default::default(),
             quiet: self.cli.quiet,
+            stall: Some(Stall {
+                after: max_stall,
+                holds: holds.clone(),
+            }),
         };
         let fed = exec
             .execute(
@@ -202,11 +215,13 @@ impl Ctx<'_> {
         let filter = Filter {
             idle_before: selection.idle_for.map(|d| cutoff(now, d)).transpose()?,
             created_before: selection.older_than.map(|d| cutoff(now, d)).transpose()?,
+            ended_before: selection.ended_for.map(|d| cutoff(now, d)).transpose()?,
             ..Filter::default()
         };
         let selector = Selector {
             terms: bulk.stale.selectors.clone(),
         };
+        let selection_ended = selection.ended_for.is_some();
         let all = bulk.stale.all_profiles;
         let run = &RunPlan::of(&bulk.run);
         let interrupt = Interrupt::install();
@@ -220,6 +235,7 @@ impl Ctx<'_> {
                 action,
                 &self.options(run, opts, &interrupt, &holds),
             )?;
+            super::check_ended(profile, provider.as_ref(), selection_ended)?;
             Ok((provider, selection))
         })?;
         check_selected(&prepared.ready, &selector)?;
@@ -232,7 +248,7 @@ impl Ctx<'_> {
             .map(|(profile, (provider, selection))| ((profile, provider), selection))
             .unzip();
         if let Some(bulk) = confirm {
-            self.confirm_delete(bulk)?;
+            self.confirm_delete(bulk, selection.ended_for)?;
         }
         let _locks = lock(run, &ready, &interrupt.stop).await?;
         let job = job(action, run, &bulk.stale.selectors, &ready);
@@ -248,9 +264,14 @@ impl Ctx<'_> {
         for ((profile, provider), selection) in ready.iter().zip(selections) {
             let tag = all.then(|| profile.name.clone());
             let filter = super::scoped(&filter, &profile.name, selection);
+            let stall = Stall {
+                after: stall_after(run, [profile]),
+                holds: holds.clone(),
+            };
             let listed = tokio::select! {
                 listed = stale::collect(provider.as_ref(), &filter, now) => listed,
                 _ = interrupt.stop.cancelled() => break,
+                why = stall.listing(tokio::time::Instant::now()) => Err(ListError::Stalled(why)),
             };
             let listed = match listed {
                 Ok(l) => l,
@@ -299,10 +320,15 @@ impl Ctx<'_> {
             interrupt: &interrupt,
             seq: Default::default(),
             quiet: self.cli.quiet,
+            stall: None,
         };
         for ((profile, provider), mine) in ready.into_iter().zip(picked) {
-            // One profile at a time: its own concurrency.
+            // One profile at a time: its own concurrency and stall bound.
             exec.concurrency = run.concurrency.unwrap_or(profile.concurrency);
+            exec.stall = Some(Stall {
+                after: stall_after(run, [&profile]),
+                holds: holds.clone(),
+            });
             let targets = Targets::one(profile.name.clone(), provider, all);
             let resumed = resume.clone().map(|r| Resumed::new(r, &targets));
             // The IDs to send, and apart, why each was picked (for its result).
@@ -351,7 +377,8 @@ impl Ctx<'_> {
         }
     }
 
-    fn confirm_delete(&self, bulk: &BulkArgs) -> Result<(), AppError> {
+    /// `ended_for`: a retention sweep's `--ended-for`.
+    fn confirm_delete(&self, bulk: &BulkArgs, ended_for: Option<Duration>) -> Result<(), AppError> {
         let stdin = std::io::stdin();
         let reads_ids_from_stdin = bulk.ids.len() == 1 && bulk.ids[0] == "-";
         if !stdin.is_terminal() || reads_ids_from_stdin {
@@ -368,12 +395,18 @@ impl Ctx<'_> {
             [one] => format!("profile {one}"),
             many => format!("EVERY profile: {}", many.join(", ")),
         };
+        let wheres =
+            || (bulk.stale.selectors.iter()).fold(String::new(), |s, t| s + &format!(" where {t}"));
         let what = match (&bulk.stale.idle_for, bulk.ids.len(), &bulk.file) {
+            _ if let Some(d) = ended_for => format!(
+                "the stored data of every session that ended more than {} ago{}",
+                humantime::format_duration(d),
+                wheres()
+            ),
             (Some(d), _, _) => format!(
                 "every session idle for more than {}{}",
                 humantime::format_duration(*d),
-                (bulk.stale.selectors.iter())
-                    .fold(String::new(), |s, t| s + &format!(" where {t}"))
+                wheres()
             ),
             (None, _, Some(f)) => format!("the sessions listed in {}", f.display()),
             (None, n, None) => format!("{n} session(s)"),
@@ -414,6 +447,15 @@ fn concurrency(run: &RunPlan, ready: &[(Profile, Arc<dyn Provider>)]) -> usize {
             .max(1)
     };
     run.concurrency.unwrap_or_else(together)
+}
+
+/// How long a run may go without a session finishing: `--max-stall`, else the longest of
+/// its profiles' `max_stall` (so that no profile's own window is cut short).
+fn stall_after<'a>(run: &RunPlan, profiles: impl IntoIterator<Item = &'a Profile>) -> Duration {
+    let longest = profiles.into_iter().map(|p| p.max_stall).max();
+    run.max_stall
+        .or(longest)
+        .unwrap_or(crate::config::DEFAULT_MAX_STALL)
 }
 
 /// Ends the run's report: the exit code from its results, made worse by problems outside

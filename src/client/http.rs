@@ -69,6 +69,9 @@ pub enum HttpError {
     /// Never sent: the provider's next allowed start is past the run's `--deadline`.
     #[error("not sent: {0}")]
     PastDeadline(String),
+    /// Never sent: that it was being sent could not be recorded in the journal.
+    #[error("not sent: the journal could not be written")]
+    Unrecorded,
 }
 
 impl HttpError {
@@ -83,14 +86,17 @@ impl HttpError {
             HttpError::Body(_) | HttpError::TooLarge | HttpError::TooManyRedirects => {
                 ErrorKind::Protocol
             }
-            HttpError::NotSent(_) => ErrorKind::Other,
+            HttpError::NotSent(_) | HttpError::Unrecorded => ErrorKind::Other,
             HttpError::PastDeadline(_) => ErrorKind::RateLimited,
         }
     }
 
     /// Nothing was done to the session: it can simply be run again.
     pub fn nothing_done(&self) -> bool {
-        matches!(self, HttpError::NotSent(_) | HttpError::PastDeadline(_))
+        matches!(
+            self,
+            HttpError::NotSent(_) | HttpError::PastDeadline(_) | HttpError::Unrecorded
+        )
     }
 }
 
@@ -105,6 +111,7 @@ impl HttpError {
                 | HttpError::Tls(_)
                 | HttpError::NotSent(_)
                 | HttpError::PastDeadline(_)
+                | HttpError::Unrecorded
         )
     }
 }
@@ -188,6 +195,8 @@ pub struct Request {
     headers: Vec<(HeaderName, HeaderValue)>,
     /// A 409 is worth another try (see [`Request::idempotent`]).
     retry_conflict: bool,
+    /// It only reads, whatever its method (see [`Request::reads`]).
+    reads: bool,
 }
 
 impl Request {
@@ -198,7 +207,20 @@ impl Request {
             json: None,
             headers: Vec::new(),
             retry_conflict: false,
+            reads: false,
         }
+    }
+
+    /// A POST that only reads (Zep v4's `POST /lookup`): its sending is no attempt on the
+    /// sessions it names.
+    pub fn reads(mut self) -> Request {
+        self.reads = true;
+        self
+    }
+
+    /// It may change the sessions it is for: anything but a read.
+    fn changes(&self) -> bool {
+        !self.reads && !matches!(self.method, Method::GET | Method::HEAD)
     }
 
     pub fn json(mut self, body: serde_json::Value) -> Request {
@@ -369,8 +391,15 @@ impl Http {
                     }),
                 };
             }
+            // Right before it is written, after every wait: only now is it an attempt.
+            if !crate::client::tally::attempt(req.changes()) {
+                self.pacer.forget(); // reserved, never sent
+                return Err(Failure {
+                    error: HttpError::Unrecorded,
+                    attempts: attempt - 1,
+                });
+            }
             let started = Instant::now();
-            crate::client::tally::attempt();
             let result = self.send_once(&req).await;
             drop(permit);
             let lost_now = matches!(&result, Err((_, true)));
@@ -392,6 +421,9 @@ impl Http {
                         let hint = server_hint(&reply.headers, reply.status);
                         self.pacer
                             .observe(reply.status, &reply.headers, hint, Instant::now());
+                        if reply.status != StatusCode::TOO_MANY_REQUESTS {
+                            self.holds.answered(Instant::now());
+                        }
                         if reply.status == StatusCode::TOO_MANY_REQUESTS {
                             // The server's own hint is honoured in full: `max_backoff` caps
                             // blind back-off only.
@@ -447,6 +479,10 @@ impl Http {
                     attempts: attempt,
                 });
             }
+            self.holds.said(format!(
+                "the provider last answered {answer} (retrying in {})",
+                humantime::format_duration(Duration::from_millis(delay.as_millis() as u64))
+            ));
             if !self.pause(delay).await {
                 // Interrupted. Only ever rate limited: nothing was done. Otherwise the last
                 // answer stands.

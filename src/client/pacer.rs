@@ -96,14 +96,20 @@ impl Hold {
 }
 
 /// The longest hold of a run's requests, for a progress display to show while nothing
-/// finishes. Shared by every pacer of the run.
+/// finishes, and the provider's last answer that held a request back, for the reason a
+/// stalled run gives (`--max-stall`). Shared by every pacer of the run.
 #[derive(Debug, Clone, Default)]
-pub struct Holds(Arc<Mutex<Option<(Instant, Hold)>>>);
+pub struct Holds {
+    hold: Arc<Mutex<Option<(Instant, Hold)>>>,
+    said: Arc<Mutex<Option<String>>>,
+    /// When the provider last answered anything but a 429: a listing's progress.
+    answered: Arc<Mutex<Option<Instant>>>,
+}
 
 impl Holds {
     /// A request waits until `until` because of `hold`.
     pub fn waiting(&self, until: Instant, hold: Hold) {
-        let mut h = self.0.lock().expect("never poisoned");
+        let mut h = self.hold.lock().expect("never poisoned");
         if h.is_none_or(|(u, _)| u <= until || u <= Instant::now()) {
             *h = Some((until, hold));
         }
@@ -111,9 +117,29 @@ impl Holds {
 
     /// What holds the run back now, if anything still does.
     pub fn describe(&self, now: Instant) -> Option<String> {
-        let h = *self.0.lock().expect("never poisoned");
+        let h = *self.hold.lock().expect("never poisoned");
         h.filter(|(until, _)| *until > now)
             .map(|(until, hold)| hold.describe(until - now))
+    }
+
+    /// A request is being tried again because the provider answered `said`.
+    pub fn said(&self, said: String) {
+        *self.said.lock().expect("never poisoned") = Some(said);
+    }
+
+    /// The provider answered a request (not with a 429) at `at`.
+    pub fn answered(&self, at: Instant) {
+        *self.answered.lock().expect("never poisoned") = Some(at);
+    }
+
+    /// When the provider last answered anything but a 429, if it has.
+    pub fn last_answered(&self) -> Option<Instant> {
+        *self.answered.lock().expect("never poisoned")
+    }
+
+    /// The provider's last answer that held a request back, if one did.
+    pub fn last_said(&self) -> Option<String> {
+        self.said.lock().expect("never poisoned").clone()
     }
 }
 

@@ -145,6 +145,9 @@ pub enum ListError {
     Decode(String),
     #[error("{0}")]
     Url(#[from] BadSegment),
+    /// The provider answered nothing but 429s (or nothing) for `--max-stall`.
+    #[error("{0}")]
+    Stalled(String),
 }
 
 impl ListError {
@@ -153,6 +156,7 @@ impl ListError {
             ListError::Status { status, .. } => ErrorKind::from_status(*status),
             ListError::Transport(f) => f.error.kind(),
             ListError::Decode(_) | ListError::Url(_) => ErrorKind::Protocol,
+            ListError::Stalled(_) => ErrorKind::Stalled,
         }
     }
 
@@ -238,6 +242,10 @@ pub struct SessionRow {
     pub activity: Option<String>,
     /// Not ended (Zep) / live (Digital Samba) / present (messaging, threads).
     pub active: bool,
+    /// When it ended, as the list says (Zep v2 `ended_at`, Digital Samba `end_time` of a row
+    /// that is not live): what `--ended-for` measures.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ended: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub participants: Option<u64>,
     /// What `--where` selects on, where the provider's list carries it (`list -o wide`).
@@ -307,6 +315,10 @@ pub struct Features {
     pub async_delete: bool,
     /// It has internal IDs of its own beside the caller's, which `--by-uuid` takes.
     pub internal_ids: bool,
+    /// Its data outlives a session's end and its list says when each ended: `--ended-for`
+    /// can find what ended long ago. The name of the field it reads (`end_time`), for
+    /// reasons; `None` where the provider cannot tell (a `--ended-for` run skips it).
+    pub ended: Option<&'static str>,
 }
 
 /// Refuses, before any ID is read, an action or option `provider` cannot honour.
@@ -377,6 +389,24 @@ pub trait Provider: Send + Sync {
         by_activity(row, sweep)
     }
 
+    /// One page of the sessions that have ended (`--ended-for`), where ended before `before`
+    /// would be enough: a provider whose list can narrow to those (not live, a date range)
+    /// does so. Only called where [`Features::ended`] names the field that says when.
+    async fn list_ended_page(
+        &self,
+        cursor: Option<String>,
+        _before: Timestamp,
+        server: Option<&ServerFilter>,
+    ) -> Result<Page, ListError> {
+        self.list_page(cursor, false, server).await
+    }
+
+    /// What a retention sweep (`--ended-for`) may conclude from a listed row: ended before
+    /// `sweep.idle_before` (the cut-off), proven by the row's own end time.
+    fn ended(&self, row: &SessionRow, sweep: &Sweep) -> Staleness {
+        by_end(row, sweep, self.features().ended.unwrap_or("end time"))
+    }
+
     /// For a row that [`Provider::staleness`] sent to [`Staleness::Confirm`]: reads its real
     /// last activity from the server (one request) and decides.
     async fn confirm(&self, _row: &SessionRow, _sweep: &Sweep) -> Staleness {
@@ -388,7 +418,7 @@ pub trait Provider: Send + Sync {
 #[derive(Debug, Clone, Copy)]
 pub struct Sweep {
     pub now: Timestamp,
-    /// Idle means no activity at or after this instant.
+    /// Idle means no activity at or after this instant (for `--ended-for`: ended before it).
     pub idle_before: Timestamp,
 }
 
@@ -405,10 +435,20 @@ impl Sweep {
         }
     }
 
-    /// How long ago `t` was, in whole minutes (`3h 2m`).
+    /// How long ago `t` was, in whole minutes, counted in days at most (`3h 2m`,
+    /// `81days 14h`): a month is no fixed length, and humantime's 30.44-day month would
+    /// leave odd seconds in a retention sweep's `2months 19days 16h 52m 48s`.
     pub fn age(&self, t: Timestamp) -> String {
+        const DAY: u64 = 24 * 3600;
         let secs = self.now.duration_since(t).as_secs().max(0) as u64;
-        humantime::format_duration(Duration::from_secs(secs - secs % 60)).to_string()
+        let minutes = |s: u64| humantime::format_duration(Duration::from_secs(s - s % 60));
+        match (secs / DAY, secs % DAY) {
+            (0, rest) => minutes(rest).to_string(),
+            (1, rest) if rest < 60 => "1day".into(),
+            (1, rest) => format!("1day {}", minutes(rest)),
+            (days, rest) if rest < 60 => format!("{days}days"),
+            (days, rest) => format!("{days}days {}", minutes(rest)),
+        }
     }
 }
 
@@ -433,6 +473,28 @@ pub fn by_activity(row: &SessionRow, sweep: &Sweep) -> Staleness {
             None => Staleness::Unknown(format!("unreadable timestamp `{raw}`")),
             Some(at) => sweep.judge(at, &format!("last activity {raw}")),
         },
+    }
+}
+
+/// The rule for lists whose `ended` says when a session ended (read from `field`): a live
+/// session is never touched, and one that is not live but does not say when it ended (or
+/// says it unreadably) is reported, never acted on.
+pub fn by_end(row: &SessionRow, sweep: &Sweep, field: &str) -> Staleness {
+    if row.active {
+        return Staleness::Fresh;
+    }
+    let Some(raw) = row.ended.as_deref() else {
+        return Staleness::Unknown(format!(
+            "not live, but the list does not say when it ended (no {field})"
+        ));
+    };
+    match crate::units::parse_time(raw) {
+        None => Staleness::Unknown(format!("unreadable {field} `{raw}`")),
+        Some(at) if at < sweep.idle_before => Staleness::Stale {
+            since: at,
+            reason: format!("ended {} ago ({field} {raw})", sweep.age(at)),
+        },
+        Some(_) => Staleness::Fresh,
     }
 }
 
@@ -630,6 +692,21 @@ mod tests {
             Some("Room not found.")
         );
         assert_eq!(message("digital-samba", r#"{"error":"x"}"#), None);
+    }
+
+    #[test]
+    fn an_age_is_counted_in_days_at_most_to_the_minute() {
+        let now: Timestamp = "2026-04-01T00:00:00Z".parse().unwrap();
+        let sweep = Sweep {
+            now,
+            idle_before: now,
+        };
+        let ago = |s: &str| sweep.age(s.parse().unwrap());
+        assert_eq!(ago("2026-03-31T20:57:30Z"), "3h 2m");
+        assert_eq!(ago("2026-03-31T00:00:00Z"), "1day");
+        assert_eq!(ago("2026-03-30T22:00:00Z"), "1day 2h");
+        assert_eq!(ago("2026-01-10T10:00:00Z"), "80days 14h");
+        assert_eq!(ago("2026-01-01T00:00:00Z"), "90days");
     }
 
     #[test]

@@ -107,7 +107,9 @@ pub(crate) fn reply_for(dialect: Option<Dialect>, kind: &FaultKind) -> Response 
             }
             response
         }
-        FaultKind::Delay(_) => unreachable!("the router serves delayed requests normally"),
+        FaultKind::Delay(_) | FaultKind::ReplyLate(_) => {
+            unreachable!("the router serves delayed requests normally")
+        }
         FaultKind::DropAfterApply => unreachable!("the router serves it, then calls lose_body"),
         FaultKind::ApplyThenBody(_) => unreachable!("the router serves it, then replaces the body"),
         FaultKind::DropMidReply => reply(200, json_type, dropped_body()),

@@ -9,7 +9,7 @@ use super::clock;
 
 /// One record to put into a provider's state. In JSON (control API) a seed is an object
 /// tagged by `kind` (`zep_session`, `zep_thread`, `zep_messages`, `samba_session`,
-/// `messaging_session`, `metadata`); omitted timestamps default to now, omitted flags to
+/// `samba_ended`, `messaging_session`, `metadata`); omitted timestamps default to now, omitted flags to
 /// false/absent. Seeds apply in order, so `zep_messages` and `metadata` must come after the
 /// session or thread they name.
 ///
@@ -83,6 +83,17 @@ pub enum Seed {
         live: bool,
         #[serde(default)]
         participants_live: Option<u32>,
+    },
+    /// A Digital Samba session that ended at `end_time` (its list row is `live: false` with
+    /// that `end_time`); without one, a row that does not say when it ended (the list's
+    /// `end_time` "may be absent").
+    SambaEnded {
+        id: String,
+        #[serde(default = "new_uuid")]
+        room_id: String,
+        start_time: String,
+        #[serde(default)]
+        end_time: Option<String>,
     },
     /// The metadata of the Zep v2 session and/or elizaOS session with this ID (seeded
     /// before; both get it when both exist; when neither does, seeding fails), replacing
@@ -218,6 +229,17 @@ impl Seed {
         }
     }
 
+    /// A Digital Samba session that started at `start_time` and ended at `end_time`, in its
+    /// own room.
+    pub fn samba_ended_at(id: &str, start_time: &str, end_time: Option<&str>) -> Seed {
+        Seed::SambaEnded {
+            id: id.to_owned(),
+            room_id: new_uuid(),
+            start_time: start_time.to_owned(),
+            end_time: end_time.map(str::to_owned),
+        }
+    }
+
     /// An elizaOS session created and last active at `last_activity`.
     pub fn messaging(id: &str, last_activity: &str) -> Seed {
         Seed::MessagingSession {
@@ -236,8 +258,8 @@ impl Seed {
 ///
 /// JSON (control API): `{"method"?: "POST", "path_contains"?: "/end", "times"?: 3,
 /// "probability"?: 0.5, "kind": {"type": "status", "status": 429, "retry_after"?: "1",
-/// "body"?: "..."}}`; other kinds: `{"type":"delay","ms":N}`, `{"type":"drop_mid_reply"}`,
-/// `{"type":"malformed"}`, `{"type":"huge_body","status":500,"bytes":N}`,
+/// "body"?: "..."}}`; other kinds: `{"type":"delay","ms":N}`, `{"type":"reply_late","ms":N}`,
+/// `{"type":"drop_mid_reply"}`, `{"type":"malformed"}`, `{"type":"huge_body","status":500,"bytes":N}`,
 /// `{"type":"endless_body","status":200}`, `{"type":"invalid_utf8","status":500}`,
 /// `{"type":"redirect","status":303,"location":"/somewhere"}`, `{"type":"drop_after_apply"}`,
 /// `{"type":"apply_then_body","body":"{\"sessions\":[]}"}`.
@@ -275,6 +297,9 @@ pub enum FaultKind {
     },
     /// Sleep, then serve normally (for client timeouts).
     Delay(Duration),
+    /// Serve the request (its change IS applied at once), then hold the reply back this
+    /// long: a slow server whose work is done, for a client killed while it waits.
+    ReplyLate(Duration),
     /// Send 200 and the start of a JSON body, then abort the connection.
     DropMidReply,
     /// 200 with `Content-Type: application/json` and a body that is not JSON.
@@ -312,6 +337,9 @@ enum FaultKindJson {
     Delay {
         ms: u64,
     },
+    ReplyLate {
+        ms: u64,
+    },
     DropMidReply,
     Malformed,
     HugeBody {
@@ -347,6 +375,7 @@ impl From<FaultKindJson> for FaultKind {
                 body,
             },
             FaultKindJson::Delay { ms } => FaultKind::Delay(Duration::from_millis(ms)),
+            FaultKindJson::ReplyLate { ms } => FaultKind::ReplyLate(Duration::from_millis(ms)),
             FaultKindJson::DropMidReply => FaultKind::DropMidReply,
             FaultKindJson::Malformed => FaultKind::Malformed,
             FaultKindJson::HugeBody { status, bytes } => FaultKind::HugeBody { status, bytes },
@@ -386,6 +415,10 @@ impl Fault {
 
     pub fn delay(delay: Duration) -> Fault {
         Fault::new(FaultKind::Delay(delay))
+    }
+
+    pub fn reply_late(delay: Duration) -> Fault {
+        Fault::new(FaultKind::ReplyLate(delay))
     }
 
     pub fn drop_mid_reply() -> Fault {

@@ -65,6 +65,11 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
             tokio::time::sleep(delay).await;
             serve(&shared, dialect, parts, body)
         }
+        Some(FaultKind::ReplyLate(delay)) => {
+            let response = serve(&shared, dialect, parts, body);
+            tokio::time::sleep(delay).await;
+            response
+        }
         // Applied for real, then the reply is lost: the client cannot tell it happened.
         Some(FaultKind::DropAfterApply) => faults::lose_body(serve(&shared, dialect, parts, body)),
         // Applied for real, then the reply says something else.

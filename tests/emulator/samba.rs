@@ -125,6 +125,26 @@ impl Sessions {
         self.map.insert(id, session);
     }
 
+    /// A session that ended at `end_time` (`None`: its row does not say when).
+    pub fn seed_ended(
+        &mut self,
+        id: String,
+        room_id: String,
+        start_time: String,
+        end_time: Option<String>,
+    ) {
+        let session = SambaSession {
+            id: id.clone(),
+            room_id,
+            start_time,
+            end_time,
+            live: false,
+            participants_live: None,
+            resources_deleted: false,
+        };
+        self.map.insert(id, session);
+    }
+
     pub fn get(&self, id: &str) -> Option<&SambaSession> {
         self.map.get(id)
     }

@@ -110,6 +110,12 @@ impl State {
             } => self
                 .samba
                 .seed(id, room_id, start_time, live, participants_live),
+            Seed::SambaEnded {
+                id,
+                room_id,
+                start_time,
+                end_time,
+            } => self.samba.seed_ended(id, room_id, start_time, end_time),
             Seed::MessagingSession {
                 id,
                 user_id,

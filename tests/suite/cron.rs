@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Env, Options, Seed};
+use common::{Env, Fault, Options, Seed};
 use serde_json::Value;
 
 const OLD: &str = "2026-01-01T00:00:00.000Z";
@@ -73,11 +73,6 @@ fn kill_9_at_any_point_then_resume_accounts_for_every_id_exactly_once() {
             .arg(&file)
             .arg(flag)
             .arg(&journal_path);
-        if flag == "--resume" {
-            // A session sent again answers `not_found` if the killed run's request did end
-            // it: the operator of this job counts that as done.
-            cmd.arg("--ignore-not-found");
-        }
         cmd.stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -123,11 +118,12 @@ fn kill_9_at_any_point_then_resume_accounts_for_every_id_exactly_once() {
                 *attempts.entry(id).or_default() += 1;
             }
             Some("result") if r["outcome"] != "skipped" => {
-                // `not_found` only for a session sent again, and then the record says so.
+                // A session whose request went out before the kill answers 404 when sent
+                // again: `already_ended`, and the record says why. Never `not_found`.
                 let outcome = r["outcome"].as_str().unwrap();
                 let resent = attempts.get(id).copied().unwrap_or(0) > 1;
                 assert!(
-                    outcome == "ended" || (resent && outcome == "not_found"),
+                    outcome == "ended" || (resent && outcome == "already_ended"),
                     "{r}"
                 );
                 if resent {
@@ -546,4 +542,237 @@ fn a_cap_refusal_is_on_record_in_the_journal_and_the_metrics() {
     let text = std::fs::read_to_string(&metrics).unwrap();
     assert!(text.contains("sessionctl_exit_code 4"), "{text}");
     assert_eq!(env.emu.messaging_count(), 3);
+}
+
+/// A journal left by a run killed after recording `attempted` on `profile`, none answered
+/// but those in `failed`.
+fn killed_journal(
+    env: &Env,
+    profile: &str,
+    action: &str,
+    attempted: &[&str],
+    failed: &[&str],
+) -> std::path::PathBuf {
+    let path = env.dir.path().join("killed.journal");
+    let mut text = format!(
+        r#"{{"type":"start","journal":1,"run_id":"r1","at":"2026-11-30T00:00:00.000Z","action":"{action}","dry_run":null,"profiles":["{profile}"]}}"#
+    );
+    for id in attempted {
+        text.push_str(&format!(
+            "\n{{\"type\":\"attempt\",\"run_id\":\"r1\",\"at\":\"2026-11-30T00:00:00.000Z\",\"profile\":\"{profile}\",\"id\":\"{id}\"}}"
+        ));
+    }
+    for id in failed {
+        text.push_str(&format!(
+            "\n{{\"type\":\"result\",\"run_id\":\"r1\",\"profile\":\"{profile}\",\"id\":\"{id}\",\"outcome\":\"failed\",\"status\":500,\"error\":\"boom\",\"attempts\":1}}"
+        ));
+    }
+    std::fs::write(&path, text + "\n").unwrap();
+    path
+}
+
+#[test]
+fn a_resumed_sessions_note_is_one_clean_sentence() {
+    let env = Env::new();
+    let ids = seed(&env, "n", 1);
+    let attempted = ["n-gone", "n-failed", ids[0].as_str()];
+    let j = killed_journal(&env, "eliza", "end", &attempted, &["n-failed"]);
+    let j = j.to_str().unwrap();
+    let args = ["end-many", &ids[0], "n-gone", "n-failed", "--resume", j];
+    let (doc, _) = env.json("eliza", &args);
+    assert_eq!(
+        common::result_of(&doc, &ids[0])["note"],
+        "resumed: an interrupted run attempted this before"
+    );
+    // Sent, never answered: the 404 is most likely that request's doing.
+    assert_eq!(
+        common::result_of(&doc, "n-gone")["outcome"],
+        "already_ended"
+    );
+    assert_eq!(
+        common::result_of(&doc, "n-gone")["note"],
+        "resumed: an interrupted run sent this and never heard back; the server now says it \
+         is gone, so that request most likely did it"
+    );
+    // Its earlier try has an answer on record (a failure): the 404 stands, said plainly.
+    assert_eq!(common::result_of(&doc, "n-failed")["outcome"], "not_found");
+    assert_eq!(
+        common::result_of(&doc, "n-failed")["note"],
+        "resumed: an interrupted run attempted this before; if its request went out, that may \
+         be why it is not found now"
+    );
+}
+
+#[test]
+fn a_run_that_makes_no_progress_ends_on_its_own_after_max_stall() {
+    let env = Env::new();
+    let ids = seed(&env, "st", 3);
+    // An endpoint that always answers 429: without a bound the run would retry forever,
+    // holding the profile's lock.
+    env.emu
+        .fault(Fault::status(429).retry_after("1").method("DELETE"));
+    env.add_profile(
+        "stalling",
+        &format!(
+            "provider = \"messaging\"\nbase_url = \"{}\"\nmax_backoff = \"100ms\"\nmax_stall = \"1s\"\n",
+            env.emu.messaging_url()
+        ),
+    );
+    for (profile, flags) in [("eliza", &["--max-stall", "2s"][..]), ("stalling", &[][..])] {
+        let started = Instant::now();
+        let (doc, code) = common::run_json(
+            env.cmd(profile)
+                .args(["-o", "json", "end-many", "--concurrency", "1"])
+                .args(flags)
+                .args(&ids),
+        );
+        let took = started.elapsed();
+        assert_eq!(code, 1, "{doc:#}");
+        let stall = if profile == "eliza" { "2s" } else { "1s" };
+        for id in &ids {
+            let r = common::result_of(&doc, id);
+            assert_eq!(r["outcome"], "skipped", "{doc:#}");
+            let error = r["error"].as_str().unwrap();
+            assert!(
+                error.starts_with(&format!("no progress for {stall}: ")) && error.contains("429"),
+                "says what the provider last said: {error}"
+            );
+        }
+        assert!(
+            took < Duration::from_secs(20),
+            "bounded by the stall: {took:?}"
+        );
+    }
+    assert_eq!(env.emu.messaging_count(), 3, "nothing was ended");
+    // The lock went with the run: the next one takes it at once.
+    let (_, code) = env.json("eliza", &["end-many", "--max-stall", "1s", &ids[0]]);
+    assert_eq!(code, 1);
+}
+
+/// The `attempt` records of a journal: `(profile, id)` in order.
+fn attempts(path: &Path) -> Vec<String> {
+    (journal(path).into_iter())
+        .filter(|r| r["type"] == "attempt")
+        .map(|r| r["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn after_kill_9_a_resumed_delete_that_finds_the_session_gone_is_already_ended() {
+    let env = Env::new();
+    let ids = seed(&env, "k", 6);
+    // Every DELETE is applied at once, its reply held back until after the kill.
+    env.emu.fault(
+        Fault::reply_late(Duration::from_secs(30))
+            .method("DELETE")
+            .times(6),
+    );
+    let journal_path = env.dir.path().join("k.journal");
+    let mut child = env
+        .std_cmd("eliza")
+        .args(["-q", "end-many", "--concurrency", "8", "--journal"])
+        .arg(&journal_path)
+        .args(&ids)
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_deletes(&env, &mut child, 6);
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    assert_eq!(env.emu.messaging_count(), 0, "the server did them all");
+    let mut recorded = attempts(&journal_path);
+    recorded.sort();
+    assert_eq!(
+        recorded, ids,
+        "each request that went out was recorded once"
+    );
+    let (doc, code) = common::run_json(
+        env.cmd("eliza")
+            .args(["-o", "json", "end-many", "--resume"])
+            .arg(&journal_path)
+            .args(&ids),
+    );
+    assert_eq!(code, 0, "every ID existed, so nothing is an alert: {doc:#}");
+    for id in &ids {
+        let r = common::result_of(&doc, id);
+        assert_eq!(r["outcome"], "already_ended", "{doc:#}");
+        assert_eq!(r["error"], Value::Null, "{doc:#}");
+        assert_eq!(
+            r["note"],
+            "resumed: an interrupted run sent this and never heard back; the server now says \
+             it is gone, so that request most likely did it"
+        );
+    }
+}
+
+#[test]
+fn a_request_waiting_for_its_turn_is_not_an_attempt_yet() {
+    let env = Env::new();
+    let ids = seed(&env, "p", 3);
+    let journal_path = env.dir.path().join("p.journal");
+    // One request every 5 s: the first goes out at once, the others wait their turn.
+    let mut child = env
+        .std_cmd("eliza")
+        .args(["-q", "end-many", "--rate", "12/m", "--journal"])
+        .arg(&journal_path)
+        .args(&ids)
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_deletes(&env, &mut child, 1);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let sent: Vec<String> = (env.emu.requests().into_iter())
+        .filter(|r| r.method == "DELETE")
+        .map(|r| r.path.rsplit('/').next().unwrap().to_owned())
+        .collect();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(
+        attempts(&journal_path),
+        sent,
+        "only what went out was recorded"
+    );
+}
+
+#[test]
+fn a_sweep_whose_listing_makes_no_progress_ends_after_max_stall_too() {
+    let env = Env::new();
+    seed(&env, "sl", 2);
+    env.emu
+        .fault(Fault::status(429).retry_after("1").method("GET"));
+    let started = Instant::now();
+    let out = env
+        .cmd("eliza")
+        .args([
+            "-o",
+            "json",
+            "end-many",
+            "--idle-for",
+            "1h",
+            "--max-stall",
+            "2s",
+        ])
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("no progress for 2s: ") && stderr.contains("429"),
+        "{stderr}"
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let errors = doc["profile_errors"].as_array().unwrap();
+    assert!(
+        errors[0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("no progress for 2s"),
+        "{doc:#}"
+    );
+    assert!(
+        took < Duration::from_secs(20),
+        "bounded by the stall: {took:?}"
+    );
+    assert_eq!(env.emu.messaging_count(), 2, "nothing was ended");
 }

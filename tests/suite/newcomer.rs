@@ -749,7 +749,7 @@ fn the_readme_emulator_examples_work_as_written() {
         .split('`')
         .filter(|span| span.starts_with("{\"type\""))
         .collect();
-    assert_eq!(kinds.len(), 9, "every kind: {kinds:?}");
+    assert_eq!(kinds.len(), 10, "every kind: {kinds:?}");
     for kind in kinds {
         let kind = kind
             .replace("\"status\":N", "\"status\":503")

@@ -9,9 +9,11 @@ use reqwest::header::{AUTHORIZATION, HeaderName, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Deserializer};
 
+use jiff::Timestamp;
+
 use super::{
-    Action, Capabilities, ListError, Options, Page, Provider, ProviderSpec, SessionRow, Settings,
-    Staleness, Sweep,
+    Action, Capabilities, Features, ListError, Options, Page, Provider, ProviderSpec, SessionRow,
+    Settings, Staleness, Sweep,
 };
 use crate::client::http::{Http, Request};
 use crate::ids::SessionId;
@@ -68,6 +70,14 @@ fn build(http: Http, settings: &Settings, _opts: &Options) -> Box<dyn Provider> 
     })
 }
 
+/// Which sessions a listing asks for.
+#[derive(Debug, Clone, Copy)]
+enum Which {
+    Live,
+    /// Not live, and possibly ended before this instant.
+    Ended(Timestamp),
+}
+
 /// The API's maximum (and default) page size.
 const PAGE_SIZE: u64 = 100;
 
@@ -90,8 +100,10 @@ struct Row {
     id: String,
     room_id: Option<String>,
     start_time: Option<String>,
-    #[serde(default)]
-    live: bool,
+    /// Also on live rows (the OpenAPI example has one): it proves an end only where `live`
+    /// is false.
+    end_time: Option<String>,
+    live: Option<bool>,
     participants_live: Option<u64>,
 }
 
@@ -156,6 +168,69 @@ impl DigitalSamba {
         r
     }
 
+    /// `GET /sessions` with offset paging (`room_id=` for `--where room=`), live sessions
+    /// only, ended ones only, or all (`which` is `None`). Which field `order` sorts by is
+    /// not documented, so a sweep reads every page rather than trust an order.
+    async fn list(
+        &self,
+        cursor: Option<String>,
+        which: Option<Which>,
+        server: Option<&ServerFilter>,
+    ) -> Result<Page, ListError> {
+        let offset: u64 = cursor.and_then(|c| c.parse().ok()).unwrap_or(0);
+        let mut url = self.http.url(&["sessions"])?;
+        {
+            let mut q = url.query_pairs_mut();
+            match which {
+                None => {}
+                Some(Which::Live) => {
+                    q.append_pair("live", "true");
+                }
+                Some(Which::Ended(before)) => {
+                    let margin = jiff::SignedDuration::from_hours(48);
+                    let end = before.saturating_add(margin).expect("a bounded span");
+                    let day = end.to_zoned_datetime(jiff::tz::TimeZone::UTC).date();
+                    q.append_pair("live", "false")
+                        .append_pair("date_end", &day.strftime("%Y-%m-%d").to_string());
+                }
+            }
+            if let Some(room) = server {
+                q.append_pair("room_id", &room.value);
+            }
+            q.append_pair("limit", &PAGE_SIZE.to_string())
+                .append_pair("offset", &offset.to_string())
+                .append_pair("order", "asc");
+        }
+        let reply: ListReply = super::get_page(&self.http, url).await?;
+        let seen = offset + reply.data.len() as u64;
+        let more = super::more_pages(
+            reply.data.len(),
+            PAGE_SIZE as usize,
+            seen,
+            reply.total_count,
+        );
+        let rows = reply
+            .data
+            .into_iter()
+            .map(|r| SessionRow {
+                id: r.id,
+                owner: r.room_id.clone(),
+                room: r.room_id,
+                // The list has no last-activity field: `start_time` is when the meeting began.
+                created: r.start_time,
+                active: r.live == Some(true),
+                // A row that does not say it is over proves no end, whatever its end_time.
+                ended: r.end_time.filter(|_| r.live == Some(false)),
+                participants: r.participants_live,
+                ..SessionRow::default()
+            })
+            .collect();
+        Ok(Page {
+            rows,
+            next: more.then(|| seen.to_string()),
+        })
+    }
+
     /// The command that ends `id` on this profile, for hints.
     fn end_hint(&self, id: &str) -> String {
         format!("sessionctl -p {} end {id}", self.profile)
@@ -203,55 +278,35 @@ impl Provider for DigitalSamba {
         .await
     }
 
-    /// `GET /sessions` with offset paging (`room_id=` for `--where room=`). Which field
-    /// `order` sorts by is not documented, so a stale sweep reads every page rather than
-    /// trust an order.
+    fn features(&self) -> Features {
+        Features {
+            ended: Some("end_time"),
+            ..Features::default()
+        }
+    }
+
     async fn list_page(
         &self,
         cursor: Option<String>,
         active_only: bool,
         server: Option<&ServerFilter>,
     ) -> Result<Page, ListError> {
-        let offset: u64 = cursor.and_then(|c| c.parse().ok()).unwrap_or(0);
-        let mut url = self.http.url(&["sessions"])?;
-        {
-            let mut q = url.query_pairs_mut();
-            if active_only {
-                q.append_pair("live", "true");
-            }
-            if let Some(room) = server {
-                q.append_pair("room_id", &room.value);
-            }
-            q.append_pair("limit", &PAGE_SIZE.to_string())
-                .append_pair("offset", &offset.to_string())
-                .append_pair("order", "asc");
-        }
-        let reply: ListReply = super::get_page(&self.http, url).await?;
-        let seen = offset + reply.data.len() as u64;
-        let more = super::more_pages(
-            reply.data.len(),
-            PAGE_SIZE as usize,
-            seen,
-            reply.total_count,
-        );
-        let rows = reply
-            .data
-            .into_iter()
-            .map(|r| SessionRow {
-                id: r.id,
-                owner: r.room_id.clone(),
-                room: r.room_id,
-                // The list has no last-activity field: `start_time` is when the meeting began.
-                created: r.start_time,
-                active: r.live,
-                participants: r.participants_live,
-                ..SessionRow::default()
-            })
-            .collect();
-        Ok(Page {
-            rows,
-            next: more.then(|| seen.to_string()),
-        })
+        let live = active_only.then_some(Which::Live);
+        self.list(cursor, live, server).await
+    }
+
+    /// `live=false` (the OpenAPI document: "filter live or archive sessions"), and
+    /// `date_end` two days past the cut-off's date: what the period's dates count (start or
+    /// end, inclusive or not, in which time zone) is not documented, and every reading of
+    /// it keeps every session that ended before the cut-off in range. The rows' `end_time`
+    /// decides.
+    async fn list_ended_page(
+        &self,
+        cursor: Option<String>,
+        before: Timestamp,
+        server: Option<&ServerFilter>,
+    ) -> Result<Page, ListError> {
+        self.list(cursor, Some(Which::Ended(before)), server).await
     }
 
     /// A meeting with people in it is in use, however old; the list has no activity field,

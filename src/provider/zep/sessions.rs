@@ -9,7 +9,9 @@ use serde_json::json;
 use crate::client::http::{Http, Reply, Request};
 use crate::ids::SessionId;
 use crate::outcome::{Outcome, SessionResult};
-use crate::provider::{Action, ListError, Page, Provider, SessionRow, Settings, Staleness, Sweep};
+use crate::provider::{
+    Action, Features, ListError, Page, Provider, SessionRow, Settings, Staleness, Sweep,
+};
 use crate::select::{Selectable, ServerFilter};
 
 /// `user=` is `GET /users/{userId}/sessions` (zep-cloud 2.22.1 `user.get_sessions`, a bare
@@ -63,6 +65,8 @@ impl Session {
             user: self.user_id,
             created: self.created_at,
             active: self.ended_at.is_none() && self.deleted_at.is_none(),
+            // A soft-deleted session's memory is gone already: nothing outlives its end.
+            ended: self.ended_at.filter(|_| self.deleted_at.is_none()),
             activity: self.updated_at,
             metadata: self.metadata,
             ..SessionRow::default()
@@ -198,6 +202,17 @@ fn says_already_ended(reply: &Reply) -> bool {
 
 #[async_trait]
 impl Provider for ZepSessions {
+    /// An ended session keeps its memory until it is deleted, and says when it ended
+    /// (`ended_at`, zep-cloud 2.22.1 `Session`). The list has no filter for ended sessions
+    /// and cannot be ordered by `ended_at` (`order_by`: created_at, updated_at, user_id,
+    /// session_id), so a retention sweep reads every page.
+    fn features(&self) -> Features {
+        Features {
+            ended: Some("ended_at"),
+            ..Features::default()
+        }
+    }
+
     fn batch_size(&self, action: Action) -> usize {
         match action {
             Action::End => self.batch_size,
@@ -270,6 +285,14 @@ impl Provider for ZepSessions {
             rows: reply.sessions.into_iter().map(Session::into_row).collect(),
             next: more.then(|| (page + 1).to_string()),
         })
+    }
+
+    /// A row neither open nor ended is soft-deleted (its memory is gone): left alone.
+    fn ended(&self, row: &SessionRow, sweep: &Sweep) -> Staleness {
+        match (row.active, &row.ended) {
+            (false, None) => Staleness::Fresh,
+            _ => crate::provider::by_end(row, sweep, "ended_at"),
+        }
     }
 
     /// A user's sessions come in no promised order.

@@ -233,6 +233,7 @@ impl ZepThreads {
         let names: Vec<&str> = ids.iter().map(|id| id.as_str()).collect();
         let req = Request::new(Method::POST, url)
             .idempotent(&key)
+            .reads()
             .json(json!({ "threads": names }));
         let reply = match self.http.send(req).await {
             Ok(reply) if reply.is_success() => reply,
@@ -395,6 +396,7 @@ impl ZepThreads {
         let key = uuid::Uuid::new_v4().to_string();
         let req = Request::new(Method::POST, url)
             .idempotent(&key)
+            .reads()
             .json(json!({ "user_id": user.value }));
         let reply = self.http.send(req).await.map_err(ListError::Transport)?;
         let uuid = match reply.status.as_u16() {
@@ -452,6 +454,7 @@ impl Provider for ZepThreads {
             lacks: Some((Action::End, "Zep threads have no end; use delete")),
             async_delete: self.v4,
             internal_ids: self.v4,
+            ended: None, // a thread has no end to measure retention from
         }
     }
 

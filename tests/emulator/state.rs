@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 use super::model::{Recorded, Seed};
-use super::{faults, messaging, ratelimit, samba, threads, zep, zep_v4};
+use super::{channels, faults, messaging, ratelimit, samba, threads, zep, zep_v4};
 
 #[derive(Default)]
 pub(crate) struct State {
@@ -14,6 +14,8 @@ pub(crate) struct State {
     pub tasks: zep_v4::Tasks,
     pub samba: samba::Sessions,
     pub messaging: messaging::Sessions,
+    /// elizaOS channels: they outlive the sessions that made them.
+    pub channels: channels::Channels,
     pub faults: faults::Armed,
     pub log: Vec<Recorded>,
     /// The rate limit, when one is on. It sits under the same lock as the log, so a request
@@ -95,9 +97,28 @@ impl State {
                 agent_id,
                 created_at,
                 last_activity,
-            } => self
-                .messaging
-                .seed(id, user_id, agent_id, created_at, last_activity),
+                timeout_config,
+                expires_at,
+                messages,
+            } => {
+                let seed = messaging::SessionSeed {
+                    id,
+                    user_id,
+                    agent_id,
+                    created_at,
+                    last_activity,
+                    timeout_config,
+                    expires_at,
+                    messages,
+                };
+                self.messaging.seed(seed, &mut self.channels);
+            }
+            Seed::MessagingChannel {
+                id,
+                name,
+                metadata,
+                messages,
+            } => self.channels.add(id, name, metadata, messages),
         }
         Ok(())
     }

@@ -271,14 +271,14 @@ impl Server {
 // A tiny blocking HTTP/1.1 client (loopback only, `Connection: close`)
 
 #[derive(Debug)]
-struct Resp {
-    status: u16,
+pub(super) struct Resp {
+    pub(super) status: u16,
     headers: Vec<(String, String)>,
-    body: String,
+    pub(super) body: String,
 }
 
 impl Resp {
-    fn json(&self) -> Value {
+    pub(super) fn json(&self) -> Value {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {self:?}"))
     }
 
@@ -291,7 +291,13 @@ impl Resp {
     }
 }
 
-fn http(port: u16, method: &str, path: &str, api_key: Option<&str>, body: Option<&Value>) -> Resp {
+pub(super) fn http(
+    port: u16,
+    method: &str,
+    path: &str,
+    api_key: Option<&str>,
+    body: Option<&Value>,
+) -> Resp {
     let mut stream =
         TcpStream::connect(("127.0.0.1", port)).expect("connect to the elizaOS server");
     stream

@@ -248,6 +248,12 @@ pub struct SessionRow {
     pub channel: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
+    /// When the server will expire it on its own (messaging `expiresAt`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
+    /// How long it had left when the server answered (messaging `timeRemaining`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remaining_ms: Option<u64>,
 }
 
 impl SessionRow {

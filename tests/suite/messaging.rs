@@ -6,7 +6,7 @@ use crate::common;
 
 use std::collections::BTreeSet;
 
-use common::{Env, Seed, TimeoutConfig};
+use common::{Env, Seed, TimeoutConfig, outcomes_once, result_of};
 use serde_json::Value;
 
 use super::elizaos::http;
@@ -112,4 +112,212 @@ fn reading_an_expired_session_answers_410_and_deletes_it() {
     assert_eq!(body["error"]["code"], "SESSION_NOT_FOUND", "{body}");
     let (status, _) = call(&env, "GET", "/api/messaging/sessions/idle-10m");
     assert_eq!(status, 200);
+}
+/// A session expired on the server but still in its memory: a server dry run must not be
+/// the read that deletes it (1.7.2's `GET /sessions/{id}` does).
+#[test]
+fn a_server_dry_run_leaves_expired_sessions_alone() {
+    let env = Env::new();
+    seed_expiry_cases(&env);
+    let (doc, _) = env.json(
+        "eliza",
+        &["end-many", "--dry-run=server", "idle-31m", "idle-10m"],
+    );
+    let outcomes = outcomes_once(&doc);
+    assert_eq!(outcomes["idle-10m"], "would_end", "{doc}");
+    assert_eq!(outcomes["idle-31m"], "not_found", "{doc}");
+    assert!(
+        env.emu.messaging_exists("idle-31m"),
+        "a dry run changed the server"
+    );
+    let gets = env.emu.requests();
+    assert!(
+        !gets
+            .iter()
+            .any(|r| r.path.starts_with("/api/messaging/sessions/")),
+        "{gets:?}"
+    );
+}
+
+/// The same dry run of `delete`: an expired session's channel is still there, so a delete
+/// would remove it; a session that has none is `not_found`.
+#[test]
+fn a_server_dry_run_of_delete_reads_the_lists_only() {
+    let env = Env::new();
+    seed_expiry_cases(&env);
+    env.emu.messaging_restart(); // forgets every session, keeps their channels
+    env.emu
+        .seed(Seed::messaging_timed("live", &ago(1), None, 3));
+    let (doc, code) = env.json(
+        "eliza",
+        &[
+            "delete",
+            "--yes",
+            "--dry-run=server",
+            "live",
+            "idle-31m",
+            "never-was",
+        ],
+    );
+    assert_eq!(code, 1, "a not_found: {doc}");
+    let outcomes = outcomes_once(&doc);
+    assert_eq!(outcomes["live"], "would_delete", "{doc}");
+    assert_eq!(outcomes["idle-31m"], "would_delete", "{doc}");
+    let note = result_of(&doc, "idle-31m")["note"].as_str().unwrap();
+    assert!(note.contains("its channel"), "{doc}");
+    assert_eq!(outcomes["never-was"], "not_found", "{doc}");
+    let changed = env.emu.requests();
+    assert!(changed.iter().all(|r| r.method == "GET"), "{changed:?}");
+    assert!(
+        !changed
+            .iter()
+            .any(|r| r.path.starts_with("/api/messaging/sessions/")),
+        "{changed:?}"
+    );
+}
+
+/// `end` drops the session only (its channel and messages stay, as in 1.7.2); `delete`
+/// removes the channel and its messages too.
+#[test]
+fn end_leaves_the_channel_and_delete_removes_it() {
+    let env = Env::new();
+    env.emu.seed_many([
+        Seed::messaging_timed("ended", &ago(1), None, 4),
+        Seed::messaging_timed("deleted", &ago(1), None, 4),
+    ]);
+    let ended_channel = env.emu.messaging_channel_of("ended").unwrap();
+    let deleted_channel = env.emu.messaging_channel_of("deleted").unwrap();
+
+    let (doc, code) = env.json("eliza", &["end", "ended"]);
+    assert_eq!(
+        (code, outcomes_once(&doc)["ended"].as_str()),
+        (0, "ended"),
+        "{doc}"
+    );
+    assert!(!env.emu.messaging_exists("ended"));
+    assert_eq!(
+        env.emu.channel_messages(&ended_channel),
+        Some(4),
+        "end keeps the channel"
+    );
+
+    let (doc, code) = env.json("eliza", &["delete", "--yes", "deleted"]);
+    assert_eq!(code, 0, "{doc}");
+    let r = result_of(&doc, "deleted");
+    assert_eq!(
+        (r["outcome"].as_str(), r["status"].as_u64()),
+        (Some("deleted"), Some(200)),
+        "{doc}"
+    );
+    assert!(!env.emu.messaging_exists("deleted"));
+    assert_eq!(
+        env.emu.channel_messages(&deleted_channel),
+        None,
+        "the channel is gone"
+    );
+    let deletes: Vec<String> = (env.emu.requests().into_iter())
+        .filter(|r| r.method == "DELETE")
+        .map(|r| r.path)
+        .collect();
+    assert_eq!(
+        deletes,
+        [
+            "/api/messaging/sessions/ended".to_owned(),
+            "/api/messaging/sessions/deleted".to_owned(),
+            format!("/api/messaging/channels/{deleted_channel}"),
+        ]
+    );
+
+    // The session `end` left behind: its channel is still there for `delete` to remove.
+    let (doc, code) = env.json("eliza", &["delete", "--yes", "ended"]);
+    assert_eq!(code, 0, "{doc}");
+    let r = result_of(&doc, "ended");
+    assert_eq!(r["outcome"], "deleted", "{doc}");
+    assert!(
+        r["note"].as_str().unwrap().contains("already gone"),
+        "{doc}"
+    );
+    assert_eq!(env.emu.channel_messages(&ended_channel), None);
+}
+
+/// The session is gone but its channel could not be deleted: `failed`, saying which part
+/// was done.
+#[test]
+fn a_channel_that_cannot_be_deleted_fails_the_delete() {
+    let env = Env::new();
+    env.emu.seed(Seed::messaging_timed("s", &ago(1), None, 1));
+    let channel = env.emu.messaging_channel_of("s").unwrap();
+    env.emu.fault(
+        common::Fault::status(500)
+            .method("DELETE")
+            .path(&format!("/api/messaging/channels/{channel}")),
+    );
+    let (doc, code) = env.json("eliza", &["delete", "--yes", "s"]);
+    assert_ne!(code, 0, "{doc}");
+    let r = result_of(&doc, "s");
+    assert_eq!(
+        (r["outcome"].as_str(), r["status"].as_u64()),
+        (Some("failed"), Some(500)),
+        "{doc}"
+    );
+    let error = r["error"].as_str().unwrap();
+    assert!(
+        error.starts_with("the session was deleted, but its channel"),
+        "{doc}"
+    );
+    assert!(!env.emu.messaging_exists("s"));
+    assert_eq!(env.emu.channel_messages(&channel), Some(1));
+}
+
+/// 1.7.2's DELETE never answers 410 (it deletes an expired session still in memory, and
+/// is 404 once the cleanup dropped it), but a server that says a session expired is not
+/// claimed as ended by us: `already_ended`, noted.
+#[test]
+fn an_end_the_server_answers_expired_is_already_ended() {
+    let env = Env::new();
+    env.emu.seed(Seed::messaging_timed("s", &ago(1), None, 0));
+    env.emu.fault(
+        common::Fault::status(410)
+            .method("DELETE")
+            .path("/sessions/s"),
+    );
+    let (doc, code) = env.json("eliza", &["end", "s"]);
+    let r = result_of(&doc, "s");
+    assert_eq!(
+        (r["outcome"].as_str(), r["status"].as_u64()),
+        (Some("already_ended"), Some(410)),
+        "{doc}"
+    );
+    assert!(r["note"].as_str().unwrap().starts_with("expired"), "{doc}");
+    assert_eq!(code, 0, "already_ended is success: {doc}");
+}
+
+/// `list` shows when each session expires and how long it has left: in JSON, and as
+/// columns of `-o wide`.
+#[test]
+fn list_shows_expiry_in_json_and_wide() {
+    let env = Env::new();
+    env.emu.seed(Seed::messaging_timed("s", &ago(10), None, 0));
+    let (doc, code) = env.json("eliza", &["list"]);
+    assert_eq!(code, 0, "{doc}");
+    let row = &doc["sessions"][0];
+    let expires = row["expires"].as_str().expect("expires");
+    let (status, raw) = call(&env, "GET", "/api/messaging/sessions");
+    assert_eq!(status, 200);
+    assert_eq!(
+        raw["sessions"][0]["expiresAt"], expires,
+        "the server's own value"
+    );
+    let left = row["remaining_ms"].as_u64().expect("remaining_ms");
+    assert!((19 * 60_000..=20 * 60_000).contains(&left), "{row}");
+
+    let out = env
+        .cmd("eliza")
+        .args(["list", "-o", "wide"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("EXPIRES") && text.contains("LEFT"), "{text}");
+    assert!(text.contains(expires), "{text}");
+    assert!(text.contains("19m"), "{text}");
 }

@@ -137,6 +137,16 @@ fn a_server_dry_run_leaves_expired_sessions_alone() {
             .any(|r| r.path.starts_with("/api/messaging/sessions/")),
         "{gets:?}"
     );
+
+    // Deleting it: the server still had it in memory (200), and the result says it had
+    // expired.
+    let channel = env.emu.messaging_channel_of("idle-31m").unwrap();
+    let (doc, code) = env.json("eliza", &["delete", "--yes", "idle-31m"]);
+    assert_eq!(code, 0, "{doc}");
+    let r = result_of(&doc, "idle-31m");
+    assert_eq!(r["outcome"], "deleted", "{doc}");
+    assert!(r["note"].as_str().unwrap().contains("had expired"), "{doc}");
+    assert_eq!(env.emu.channel_messages(&channel), None);
 }
 
 /// The same dry run of `delete`: an expired session's channel is still there, so a delete

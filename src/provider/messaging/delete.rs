@@ -49,17 +49,21 @@ impl Messaging {
             // Nothing (else) to remove: the session's result is the whole result.
             return end_outcome(&id, result, Outcome::Deleted);
         };
-        let session_part = match session {
-            Session::Deleted => "the session was deleted",
-            Session::Gone => "the session was already gone (ended or expired)",
-            Session::Expired => EXPIRED_NOTE,
+        let session_part = match (&session, &owner) {
+            // In memory but no longer listed: expired (1.7.2 deletes those with a 200).
+            (Session::Deleted, Owner::LeftBehind(_)) => {
+                "the session had expired (no longer listed) and was deleted"
+            }
+            (Session::Deleted, Owner::Live(_)) => "the session was deleted",
+            (Session::Gone, _) => "the session was already gone (ended or expired)",
+            (Session::Expired, _) => EXPIRED_NOTE,
         };
         let url = self.http.url(&["api", "messaging", "channels", &channel]);
         let deleted = self.http.send(Request::new(Method::DELETE, url)).await;
         match &deleted {
             Ok(reply) if reply.is_success() => match (&session, &result) {
                 // The usual case: the status is the session's (200), as for `end`.
-                (Session::Deleted, Ok(session_reply)) => {
+                (Session::Deleted, Ok(session_reply)) if matches!(owner, Owner::Live(_)) => {
                     SessionResult::from_reply(&id, Outcome::Deleted, session_reply)
                 }
                 _ => {

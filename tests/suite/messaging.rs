@@ -331,3 +331,35 @@ fn list_shows_expiry_in_json_and_wide() {
     assert!(text.contains(expires), "{text}");
     assert!(text.contains("19m"), "{text}");
 }
+
+/// On a default elizaOS server a session is gone 30 minutes after its last activity, so a
+/// sweep for sessions idle for 2 hours can never select one: it says so. One that can
+/// select (idle for 5 minutes) does, without the notice.
+#[test]
+fn a_sweep_longer_than_any_session_can_live_says_so() {
+    let env = Env::new();
+    env.emu.seed_many([
+        Seed::messaging_timed("recent", &ago(1), None, 0),
+        Seed::messaging_timed("idle-10m", &ago(10), None, 0),
+    ]);
+    let notice = "sessions on this server expire after at most 30m of inactivity; \
+                  --idle-for 2h can select none";
+    for args in [
+        &["end-many", "--idle-for", "2h", "--dry-run"][..],
+        &["list", "--idle-for", "2h"],
+    ] {
+        let out = env.cmd("eliza").args(args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(notice), "{args:?}: {stderr}");
+    }
+    let out = (env
+        .cmd("eliza")
+        .args(["-o", "json", "end-many", "--idle-for", "5m", "--dry-run"]))
+    .output()
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("can select none"), "{stderr}");
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(outcomes_once(&doc)["idle-10m"], "would_end", "{doc}");
+    assert_eq!(outcomes_once(&doc).len(), 1, "{doc}");
+}

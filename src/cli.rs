@@ -289,6 +289,10 @@ pub enum Command {
         /// Zep v4: the IDs are thread UUIDs already; skip the lookup.
         #[arg(long)]
         by_uuid: bool,
+        /// elizaOS: delete what sessions left behind (channels and their messages of
+        /// sessions that were ended, expired, or forgotten by a restart) instead of sessions.
+        #[arg(long, conflicts_with_all = ["ids", "file", "idle_for", "by_uuid", "wait"])]
+        orphans: bool,
     },
     /// List sessions, optionally only the stale ones.
     List(ListArgs),
@@ -413,6 +417,10 @@ pub struct ListArgs {
     /// Digital Samba: only sessions with no live participants.
     #[arg(long)]
     pub empty: bool,
+    /// elizaOS: what sessions left behind instead of sessions (channels and their messages
+    /// of sessions that were ended, expired, or forgotten by a restart).
+    #[arg(long, conflicts_with_all = ["idle_for", "older_than", "all", "empty"])]
+    pub orphans: bool,
     /// List every profile in the config file.
     #[arg(long)]
     pub all_profiles: bool,

@@ -25,6 +25,8 @@ pub struct Filter {
     /// `list --empty`: only sessions known to have no live participants.
     pub empty_only: bool,
     pub limit: Option<usize>,
+    /// `--orphans`: what sessions left behind ([`Provider::orphans`]) instead of sessions.
+    pub orphans: bool,
     /// `--where`, as this profile runs it: what its server filters, and what every row
     /// must match.
     pub selection: Selection,
@@ -175,10 +177,10 @@ pub async fn collect(
 ) -> Result<Vec<Listed>, ListError> {
     let mut lifetimes = Lifetimes::default();
     let kept = collect_rows(provider, filter, now, &mut lifetimes).await?;
-    if let (true, Some(idle_before)) = (kept.is_empty(), filter.idle_before) {
-        if let Some(notice) = lifetimes.notice(now.duration_since(idle_before)) {
-            crate::output::warn(notice);
-        }
+    if let (true, Some(idle_before)) = (kept.is_empty(), filter.idle_before)
+        && let Some(notice) = lifetimes.notice(now.duration_since(idle_before))
+    {
+        crate::output::warn(notice);
     }
     Ok(kept)
 }
@@ -230,6 +232,9 @@ async fn collect_rows(
     now: Timestamp,
     lifetimes: &mut Lifetimes,
 ) -> Result<Vec<Listed>, ListError> {
+    if filter.orphans {
+        return orphans(provider, filter, now).await;
+    }
     let mut kept = Vec::new();
     let mut cursor = None;
     // Sessions move between pages while we page (activity re-sorts them), so a session seen
@@ -296,6 +301,30 @@ async fn collect_rows(
             _ => return Ok(kept),
         }
     }
+}
+
+/// `--orphans`: every row is kept that `--where` selects, up to the limit; the reason says
+/// what makes it one.
+async fn orphans(
+    provider: &dyn Provider,
+    filter: &Filter,
+    now: Timestamp,
+) -> Result<Vec<Listed>, ListError> {
+    let rows = provider.orphans().await?;
+    let selected = (rows.into_iter())
+        .filter(|row| filter.selection.matches(|field| row.value(field)))
+        .map(|row| {
+            let mut reason = match &row.channel {
+                Some(channel) => format!("left behind: channel {channel}, held by no live session"),
+                None => "left behind, held by no live session".to_owned(),
+            };
+            if !filter.selection.is_empty() {
+                reason.push_str("; ");
+                reason.push_str(&filter.selection.describe());
+            }
+            listed(row, None, now, Some(reason), None)
+        });
+    Ok(selected.take(filter.limit.unwrap_or(usize::MAX)).collect())
 }
 
 /// Resolves a page's verdicts in order, asking the provider about the rows it must confirm.

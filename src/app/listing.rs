@@ -16,6 +16,7 @@ impl Ctx<'_> {
             include_inactive: args.all,
             empty_only: args.empty,
             limit: args.limit,
+            orphans: args.orphans,
             selection: Default::default(),
         };
         let selector = Selector {
@@ -27,6 +28,7 @@ impl Ctx<'_> {
             ..
         } = self.prepare(args.all_profiles, |profile| {
             check_empty(profile, args.empty)?;
+            super::check_orphans(profile, args.orphans)?;
             let selection = selection(profile, &selector)?;
             Ok((super::provider_of(profile, &Options::default())?, selection))
         })?;

@@ -30,10 +30,11 @@ pub(super) enum Input {
     File(std::path::PathBuf),
 }
 
-/// How a sweep selects: by proven idleness, by age, or both.
+/// How a sweep selects: by proven idleness, by age, or both; or what sessions left behind.
 pub(super) struct Selection {
     pub idle_for: Option<Duration>,
     pub older_than: Option<Duration>,
+    pub orphans: bool,
 }
 
 impl Ctx<'_> {
@@ -96,7 +97,7 @@ impl Ctx<'_> {
             ));
         }
         let confirm = confirm.then_some(bulk);
-        if selection.idle_for.is_none() && selection.older_than.is_none() {
+        if selection.idle_for.is_none() && selection.older_than.is_none() && !selection.orphans {
             if !bulk.stale.selectors.is_empty() {
                 return Err(usage(
                     "--where selects what a sweep lists: use it with --idle-for or --older-than \
@@ -202,6 +203,7 @@ impl Ctx<'_> {
         let filter = Filter {
             idle_before: selection.idle_for.map(|d| cutoff(now, d)).transpose()?,
             created_before: selection.older_than.map(|d| cutoff(now, d)).transpose()?,
+            orphans: selection.orphans,
             ..Filter::default()
         };
         let selector = Selector {
@@ -214,6 +216,7 @@ impl Ctx<'_> {
         // `worst` holds problems outside the per-session results: they can only make the
         // exit code worse.
         let prepared = self.prepare(all, |profile| {
+            super::check_orphans(profile, filter.orphans)?;
             let selection = super::selection(profile, &selector)?;
             let provider = build(
                 profile,

@@ -861,3 +861,80 @@ fn real_elizaos_server_dry_run_leaves_an_expired_session() {
     assert_eq!(server.stats()["totalSessions"], json!(0), "{run:?}");
     assert_eq!(server.channel_status(&channel), 404, "{run:?}");
 }
+
+/// Channels that ended sessions left behind: `list --orphans` finds them (and nothing a live
+/// session holds), `delete --orphans` removes them with their messages. And a sweep for
+/// sessions idle longer than the server keeps any says that it can select none.
+#[test]
+fn real_elizaos_orphan_channels_and_the_expiry_notice() {
+    let Some(dir) = prerequisites("real_elizaos_orphan_channels_and_the_expiry_notice") else {
+        return;
+    };
+    let server = Server::start(&dir, None);
+    let tmp = TempDir::new().unwrap();
+    let config = write_config(tmp.path(), &server, None);
+    let ids: Vec<String> = (0..3).map(|_| server.create_session()).collect();
+    let channels: Vec<String> = ids.iter().map(|id| server.channel_of(id)).collect();
+    ids.iter().for_each(|id| server.post_message(id));
+    let (live, left) = (&ids[0], &ids[1..]);
+    for id in left {
+        let r = server.call("DELETE", &format!("/api/messaging/sessions/{id}"), None);
+        assert_eq!(r.status, 200, "{r:?}");
+    }
+
+    let run = sessionctl(&config, &[], &["list", "--orphans"], None);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    let want: BTreeSet<String> = left.iter().cloned().collect();
+    assert_eq!(listed_ids(&run), want, "{run:?}");
+
+    let run = sessionctl(
+        &config,
+        &[],
+        &["delete", "--orphans", "--dry-run=server"],
+        None,
+    );
+    let got: BTreeSet<(String, String)> = outcomes(&run).into_iter().collect();
+    let would: BTreeSet<(String, String)> = (left.iter())
+        .map(|id| (id.clone(), "would_delete".to_owned()))
+        .collect();
+    assert_eq!(got, would, "{run:?}");
+    assert_eq!(
+        server.channel_status(&channels[1]),
+        200,
+        "a dry run deleted it"
+    );
+
+    let run = sessionctl(&config, &[], &["delete", "--orphans", "--yes"], None);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    let deleted: BTreeSet<(String, String)> = (left.iter())
+        .map(|id| (id.clone(), "deleted".to_owned()))
+        .collect();
+    let got: BTreeSet<(String, String)> = outcomes(&run).into_iter().collect();
+    assert_eq!(got, deleted, "{run:?}");
+    for channel in &channels[1..] {
+        assert_eq!(server.channel_status(channel), 404, "{run:?}");
+        assert_eq!(server.channel_messages(channel), 0, "{run:?}");
+    }
+    assert_eq!(
+        server.channel_status(&channels[0]),
+        200,
+        "the live session's channel"
+    );
+    assert_eq!(server.session_status(live), 200);
+    let run = sessionctl(&config, &[], &["list", "--orphans"], None);
+    assert!(listed_ids(&run).is_empty(), "{run:?}");
+
+    // The server's default timeout is 30 minutes: a 2-hour sweep can find nothing.
+    let run = sessionctl(
+        &config,
+        &[],
+        &["end-many", "--idle-for", "2h", "--dry-run"],
+        None,
+    );
+    assert!(
+        run.stderr.contains(
+            "sessions on this server expire after at most 30m of inactivity; --idle-for 2h can select none"
+        ),
+        "{run:?}"
+    );
+}

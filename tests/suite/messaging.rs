@@ -363,3 +363,104 @@ fn a_sweep_longer_than_any_session_can_live_says_so() {
     assert_eq!(outcomes_once(&doc)["idle-10m"], "would_end", "{doc}");
     assert_eq!(outcomes_once(&doc).len(), 1, "{doc}");
 }
+
+/// Channels sessions left behind (ended, expired, forgotten by a restart) are listed with
+/// `list --orphans` and removed with `delete --orphans`, with the usual caps and dry runs.
+/// Only channels that provably belong to a session are: named `session-<id>` with that
+/// `sessionId` in their metadata, and held by no live session.
+#[test]
+fn orphan_channels_are_listed_and_deleted_and_nothing_else() {
+    let env = Env::new();
+    env.emu
+        .seed(Seed::messaging_timed("forgotten", &ago(5), None, 2));
+    let forgotten = env.emu.messaging_channel_of("forgotten").unwrap();
+    env.emu.messaging_restart();
+    env.emu.seed_many([
+        Seed::messaging_timed("live", &ago(1), None, 1),
+        Seed::messaging_timed("ended", &ago(1), None, 1),
+        Seed::messaging_timed("expired", &ago(31), None, 1),
+        Seed::MessagingChannel {
+            id: uuid::Uuid::new_v4().to_string(),
+            name: "general".into(),
+            metadata: serde_json::json!({}),
+            messages: 5,
+        },
+        // Named like a session's, but its metadata names another session: not provably one.
+        Seed::MessagingChannel {
+            id: uuid::Uuid::new_v4().to_string(),
+            name: "session-lookalike".into(),
+            metadata: serde_json::json!({ "sessionId": "someone-else" }),
+            messages: 5,
+        },
+    ]);
+    let channel = |id: &str| env.emu.messaging_channel_of(id).unwrap();
+    let (live, ended, expired) = (channel("live"), channel("ended"), channel("expired"));
+    let (_, code) = env.json("eliza", &["end", "ended"]);
+    assert_eq!(code, 0);
+
+    let orphans = BTreeSet::from(["ended", "expired", "forgotten"].map(str::to_owned));
+    let (doc, code) = env.json("eliza", &["list", "--orphans"]);
+    assert_eq!(code, 0, "{doc}");
+    assert_eq!(listed(&doc), orphans, "{doc}");
+    let row = (doc["sessions"].as_array().unwrap().iter())
+        .find(|s| s["id"] == "forgotten")
+        .unwrap();
+    assert_eq!(row["channel"], forgotten.as_str(), "{row}");
+    assert_eq!(row["active"], false, "{row}");
+
+    let (doc, code) = env.json("eliza", &["delete", "--orphans", "--dry-run=server"]);
+    assert_eq!(code, 0, "{doc}");
+    let outcomes = outcomes_once(&doc);
+    assert_eq!(outcomes.len(), 3, "{doc}");
+    assert!(outcomes.values().all(|o| o == "would_delete"), "{doc}");
+    let reason = result_of(&doc, "ended")["reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with(&format!("left behind: channel {ended}")),
+        "{doc}"
+    );
+
+    let before = env.emu.requests().len();
+    let over = (env
+        .cmd("eliza")
+        .args(["delete", "--orphans", "--yes", "--max", "2"]))
+    .output()
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&over.stderr);
+    assert_eq!(over.status.code(), Some(4), "over the cap: {stderr}");
+    assert_eq!(env.emu.channel_messages(&ended), Some(1), "nothing sent");
+    let sent = env.emu.requests();
+    assert!(sent[before..].iter().all(|r| r.method == "GET"), "{sent:?}");
+
+    let (doc, code) = env.json("eliza", &["delete", "--orphans", "--yes"]);
+    assert_eq!(code, 0, "{doc}");
+    let outcomes = outcomes_once(&doc);
+    assert_eq!(
+        outcomes.keys().cloned().collect::<BTreeSet<_>>(),
+        orphans,
+        "{doc}"
+    );
+    assert!(outcomes.values().all(|o| o == "deleted"), "{doc}");
+    for gone in [&ended, &expired, &forgotten] {
+        assert_eq!(env.emu.channel_messages(gone), None, "{gone}: {doc}");
+    }
+    assert_eq!(
+        env.emu.channel_messages(&live),
+        Some(1),
+        "a live session's channel stays"
+    );
+    assert!(env.emu.messaging_exists("live"));
+    let (doc, _) = env.json("eliza", &["list", "--orphans"]);
+    assert!(
+        listed(&doc).is_empty(),
+        "the two other channels are no session's: {doc}"
+    );
+
+    // Only messaging has them: refused elsewhere, saying why.
+    let out = env.cmd("zep").args(["list", "--orphans"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--orphans: zep sessions leave nothing behind"),
+        "{stderr}"
+    );
+    assert_ne!(out.status.code(), Some(0));
+}

@@ -32,6 +32,7 @@ pub static SPEC: ProviderSpec = ProviderSpec {
         team_id: false,
         batches: false,
         reports_participants: false,
+        orphans: true,
         published_rate: None,
     },
     error_message,
@@ -197,6 +198,35 @@ impl Provider for Messaging {
             }
         })
         .await
+    }
+
+    /// The session channels whose session is not live: left by sessions that were ended
+    /// (1.7.2's DELETE keeps the channel), expired, or forgotten by a server restart. A
+    /// channel counts only when its name and metadata both name the session, and no live
+    /// session row names it. Both reads are the ones a `delete` of these rows then uses.
+    async fn orphans(&self) -> Result<Vec<SessionRow>, ListError> {
+        let live = self.live().await.map_err(ListError::Decode)?;
+        let held: std::collections::HashSet<&String> = live.values().flatten().collect();
+        let channels = self.channels().await.map_err(ListError::Decode)?;
+        let mut rows: Vec<SessionRow> = (channels.values())
+            .filter(|c| !live.contains_key(&c.session_id) && !held.contains(&c.id))
+            .map(|c| {
+                let text = |key: &str| c.metadata.get(key)?.as_str().map(str::to_owned);
+                SessionRow {
+                    owner: text("userId"),
+                    user: text("userId"),
+                    agent: text("agentId"),
+                    created: c.created.clone(),
+                    active: false,
+                    id: c.session_id.clone(),
+                    channel: Some(c.id.clone()),
+                    metadata: Some(c.metadata.clone()),
+                    ..SessionRow::default()
+                }
+            })
+            .collect();
+        rows.sort_by(|a, b| (&a.created, &a.id).cmp(&(&b.created, &b.id)));
+        Ok(rows)
     }
 
     /// Reads the lists, never the session: see [`reads`].

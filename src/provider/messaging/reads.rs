@@ -52,8 +52,11 @@ pub(super) async fn live(http: &Http) -> Result<Live, ListError> {
 /// `session-<sessionId>` and puts `sessionId` in its metadata; both must agree.
 #[derive(Debug, Clone)]
 pub(super) struct SessionChannel {
+    /// The channel's ID.
     pub id: String,
     pub session_id: String,
+    pub created: Option<String>,
+    pub metadata: serde_json::Map<String, serde_json::Value>,
 }
 
 #[derive(Deserialize)]
@@ -80,6 +83,7 @@ struct Channel {
     name: String,
     #[serde(default)]
     metadata: Option<serde_json::Map<String, serde_json::Value>>,
+    created_at: Option<String>,
 }
 
 impl Channel {
@@ -90,6 +94,8 @@ impl Channel {
         (claimed == session_id && !session_id.is_empty()).then(|| SessionChannel {
             session_id: session_id.to_owned(),
             id: self.id,
+            created: self.created_at,
+            metadata,
         })
     }
 }

@@ -75,8 +75,10 @@ impl Channels {
         self.map.insert(id, channel);
     }
 
-    pub fn contains(&self, id: &str) -> bool {
-        self.map.contains_key(id)
+    pub fn set_metadata(&mut self, id: &str, metadata: Value) {
+        if let Some(channel) = self.map.get_mut(id) {
+            channel.metadata = metadata;
+        }
     }
 
     /// How many messages a channel holds; `None` when there is no such channel.

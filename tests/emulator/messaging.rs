@@ -271,12 +271,20 @@ impl Sessions {
         self.map.insert(seed.id, session);
     }
 
-    /// Replaces a session's metadata; `false` if there is no such session.
-    pub fn set_metadata(&mut self, id: &str, metadata: &serde_json::Map<String, Value>) -> bool {
-        self.map
-            .get_mut(id)
-            .map(|s| s.metadata = Value::Object(metadata.clone()))
-            .is_some()
+    /// Replaces a session's metadata, and its channel's copy (as if it had been created
+    /// with it); `false` if there is no such session.
+    pub fn set_metadata(
+        &mut self,
+        id: &str,
+        metadata: &serde_json::Map<String, Value>,
+        channels: &mut channels::Channels,
+    ) -> bool {
+        let Some(session) = self.map.get_mut(id) else {
+            return false;
+        };
+        session.metadata = Value::Object(metadata.clone());
+        channels.set_metadata(&session.channel_id, session.channel_metadata());
+        true
     }
 
     /// Whether the session is in the server's memory (expired or not).

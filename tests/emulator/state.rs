@@ -59,7 +59,8 @@ impl State {
             }
             Seed::Metadata { id, metadata } => {
                 let in_session = self.zep.set_metadata(&id, &metadata);
-                let in_messaging = self.messaging.set_metadata(&id, &metadata);
+                let in_messaging =
+                    (self.messaging).set_metadata(&id, &metadata, &mut self.channels);
                 if !(in_session || in_messaging) {
                     return Err(format!(
                         "metadata for {id:?}: no such Zep v2 session or elizaOS session \

@@ -419,6 +419,13 @@ fn orphan_channels_are_listed_and_deleted_and_nothing_else() {
         "{doc}"
     );
 
+    // `--where` selects among them as among sessions.
+    let args = ["delete", "--orphans", "--dry-run", "--where", "id=ended"];
+    let (doc, code) = env.json("eliza", &args);
+    assert_eq!(code, 0, "{doc}");
+    assert_eq!(outcomes_once(&doc).len(), 1, "{doc}");
+    assert_eq!(outcomes_once(&doc)["ended"], "would_delete", "{doc}");
+
     let before = env.emu.requests().len();
     let over = (env
         .cmd("eliza")
@@ -463,4 +470,31 @@ fn orphan_channels_are_listed_and_deleted_and_nothing_else() {
         "{stderr}"
     );
     assert_ne!(out.status.code(), Some(0));
+}
+
+/// An orphan's metadata is its session's own (1.7.2 copies it into the channel with the
+/// IDs and timeout added, which are left out), so `--where metadata.KEY` selects orphans as
+/// it selects sessions.
+#[test]
+fn orphans_carry_their_sessions_metadata() {
+    let env = Env::new();
+    env.emu.seed_many([
+        Seed::messaging_timed("staging", &ago(1), None, 0),
+        Seed::metadata("staging", serde_json::json!({ "env": "staging" })),
+        Seed::messaging_timed("prod", &ago(1), None, 0),
+        Seed::metadata("prod", serde_json::json!({ "env": "prod" })),
+    ]);
+    env.emu.messaging_restart();
+    let (doc, code) = env.json(
+        "eliza",
+        &["list", "--orphans", "--where", "metadata.env=staging"],
+    );
+    assert_eq!(code, 0, "{doc}");
+    assert_eq!(
+        listed(&doc),
+        BTreeSet::from(["staging".to_owned()]),
+        "{doc}"
+    );
+    let metadata = &doc["sessions"][0]["metadata"];
+    assert_eq!(metadata, &serde_json::json!({ "env": "staging" }), "{doc}");
 }

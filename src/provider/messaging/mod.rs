@@ -145,6 +145,17 @@ impl Messaging {
     }
 }
 
+/// The session's own metadata from its channel's: 1.7.2 stores the session's metadata
+/// there with `sessionId`, `agentId`, `userId` and `timeoutConfig` added (shown as columns
+/// of their own, or not at all), so `--where metadata.KEY` means the same as on sessions.
+fn session_metadata(
+    channel: &serde_json::Map<String, serde_json::Value>,
+) -> serde_json::Map<String, serde_json::Value> {
+    const ADDED: [&str; 4] = ["sessionId", "agentId", "userId", "timeoutConfig"];
+    let own = channel.iter().filter(|(k, _)| !ADDED.contains(&k.as_str()));
+    own.map(|(k, v)| (k.clone(), v.clone())).collect()
+}
+
 /// Whose channel a delete would remove, as the lists say.
 enum Owner {
     /// A live session's (its row may name none).
@@ -220,7 +231,7 @@ impl Provider for Messaging {
                     active: false,
                     id: c.session_id.clone(),
                     channel: Some(c.id.clone()),
-                    metadata: Some(c.metadata.clone()),
+                    metadata: Some(session_metadata(&c.metadata)),
                     ..SessionRow::default()
                 }
             })

@@ -10,7 +10,7 @@ pub use super::messaging::TimeoutConfig;
 
 /// One record to put into a provider's state. In JSON (control API) a seed is an object
 /// tagged by `kind` (`zep_session`, `zep_thread`, `zep_messages`, `samba_session`,
-/// `messaging_session`, `metadata`); omitted timestamps default to now, omitted flags to
+/// `messaging_session`, `messaging_channel`, `metadata`); omitted timestamps default to now, omitted flags to
 /// false/absent. Seeds apply in order, so `zep_messages` and `metadata` must come after the
 /// session or thread they name.
 ///

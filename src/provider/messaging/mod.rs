@@ -106,7 +106,7 @@ impl Messaging {
     }
 
     /// The channel that belongs to session `id`: the one its live row names, else the
-    /// session channel left behind for it. `Ok(None)`: it has none on this server.
+    /// session channel it left behind (none when it has none on this server).
     async fn channel_of(&self, id: &str) -> Result<Owner, String> {
         if let Some(channel) = self.live().await?.get(id) {
             return Ok(Owner::Live(channel.clone()));

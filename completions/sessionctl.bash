@@ -694,7 +694,7 @@ _sessionctl() {
             return 0
             ;;
         sessionctl__subcmd__delete)
-            opts="-f -y -p -c -o -v -q -h -V --file --idle-for --empty --all-profiles --where --concurrency --deadline --max-stall --rate --dry-run --max --ignore-not-found --ignore-missing --journal --resume --metrics-file --wait-lock --no-lock --yes --wait --timeout --by-uuid --ended-for --profile --config --output --verbose --quiet --help --version"
+            opts="-f -y -p -c -o -v -q -h -V --file --idle-for --empty --all-profiles --where --concurrency --deadline --max-stall --rate --dry-run --max --ignore-not-found --ignore-missing --journal --resume --metrics-file --wait-lock --no-lock --yes --wait --timeout --by-uuid --ended-for --orphans --profile --config --output --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1319,7 +1319,7 @@ _sessionctl() {
             return 0
             ;;
         sessionctl__subcmd__list)
-            opts="-p -c -o -v -q -h -V --idle-for --older-than --ended-for --limit --all --empty --all-profiles --where --profile --config --output --verbose --quiet --help --version"
+            opts="-p -c -o -v -q -h -V --idle-for --older-than --ended-for --limit --all --empty --orphans --all-profiles --where --profile --config --output --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -126,6 +126,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l no-lock
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -s y -l yes -d 'Do not ask for confirmation (required when stdin is not a terminal). Dangerous in the environment: `SESSIONCTL_YES=1` confirms every delete of that shell'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l wait -d 'Zep v4: wait until each asynchronous delete task has finished (for at most `--timeout`)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l by-uuid -d 'Zep v4: the IDs are thread UUIDs already; skip the lookup'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l orphans -d 'elizaOS: delete what sessions left behind (channels and their messages of sessions that were ended, expired, or forgotten by a restart) instead of sessions'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -s v -l verbose -d 'Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -s q -l quiet -d 'No progress bar and no notices on stderr (security warnings and errors still show)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -144,6 +145,7 @@ ids\t'Session IDs, one per line (for `list`), to pipe into `end-many -`; with `-
 wide\t'The table plus the fields `--where` selects on: user, room, agent, channel, metadata (for `list`)'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l all -d 'Include ended (or not live) sessions'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l empty -d 'Digital Samba: only sessions with no live participants'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l orphans -d 'elizaOS: what sessions left behind instead of sessions (channels and their messages of sessions that were ended, expired, or forgotten by a restart)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l all-profiles -d 'List every profile in the config file'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -s v -l verbose -d 'Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -s q -l quiet -d 'No progress bar and no notices on stderr (security warnings and errors still show)'

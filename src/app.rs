@@ -169,6 +169,7 @@ pub async fn run(cli: Cli) -> Result<Exit, AppError> {
                 idle_for: bulk.stale.idle_for,
                 older_than: *older_than,
                 ended_for: None,
+                orphans: false,
             };
             ctx.bulk(Action::End, bulk, selection, &Options::default(), false)
                 .await
@@ -180,6 +181,7 @@ pub async fn run(cli: Cli) -> Result<Exit, AppError> {
             timeout,
             by_uuid,
             ended_for,
+            orphans,
         } => {
             let opts = Options {
                 wait: wait.then(|| timeout.unwrap_or(crate::cli::DEFAULT_WAIT_TIMEOUT)),
@@ -197,6 +199,7 @@ pub async fn run(cli: Cli) -> Result<Exit, AppError> {
                 idle_for: bulk.stale.idle_for,
                 older_than: None,
                 ended_for: *ended_for,
+                orphans: *orphans,
             };
             ctx.bulk(Action::Delete, bulk, selection, &opts, confirm)
                 .await
@@ -354,6 +357,18 @@ fn build(profile: &Profile, action: Action, opts: &Options) -> Result<Arc<dyn Pr
         provider::Unsupported::Option(why) => usage(why),
     })?;
     Ok(provider)
+}
+
+/// `--orphans` can only be honoured where the provider's sessions leave data behind that it
+/// can list.
+fn check_orphans(profile: &Profile, orphans: bool) -> Result<(), AppError> {
+    if orphans && !profile.spec.caps.orphans {
+        return Err(AppError::Unsupported(format!(
+            "--orphans: {} sessions leave nothing behind to list",
+            profile.spec.name
+        )));
+    }
+    Ok(())
 }
 
 /// `list --empty` can only be honoured where the provider reports live participants.

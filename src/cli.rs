@@ -299,6 +299,10 @@ pub enum Command {
         #[arg(long, value_name = "DUR", value_parser = parse_duration,
               conflicts_with_all = ["ids", "file", "idle_for"])]
         ended_for: Option<Duration>,
+        /// elizaOS: delete what sessions left behind (channels and their messages of
+        /// sessions that were ended, expired, or forgotten by a restart) instead of sessions.
+        #[arg(long, conflicts_with_all = ["ids", "file", "idle_for", "ended_for", "by_uuid", "wait"])]
+        orphans: bool,
     },
     /// List sessions, optionally only the stale ones.
     List(ListArgs),
@@ -434,6 +438,10 @@ pub struct ListArgs {
     /// Digital Samba: only sessions with no live participants.
     #[arg(long)]
     pub empty: bool,
+    /// elizaOS: what sessions left behind instead of sessions (channels and their messages
+    /// of sessions that were ended, expired, or forgotten by a restart).
+    #[arg(long, conflicts_with_all = ["idle_for", "older_than", "ended_for", "all", "empty"])]
+    pub orphans: bool,
     /// List every profile in the config file.
     #[arg(long)]
     pub all_profiles: bool,

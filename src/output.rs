@@ -595,6 +595,15 @@ const WIDE: &[WideColumn] = &[
     ("ROOM", |r| r.room.clone()),
     ("AGENT", |r| r.agent.clone()),
     ("CHANNEL", |r| r.channel.clone()),
+    ("EXPIRES", |r| r.expires.clone()),
+    // Rounded down to the minute, like IDLE.
+    ("LEFT", |r| {
+        let secs = r.remaining_ms? / 1000;
+        Some(
+            humantime::format_duration(std::time::Duration::from_secs(secs - secs % 60))
+                .to_string(),
+        )
+    }),
     ("METADATA", |r| {
         let pairs = r.metadata.as_ref()?.iter().map(|(k, v)| match v {
             serde_json::Value::String(s) => format!("{k}={s}"),

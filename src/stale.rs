@@ -28,6 +28,8 @@ pub struct Filter {
     /// `list --empty`: only sessions known to have no live participants.
     pub empty_only: bool,
     pub limit: Option<usize>,
+    /// `--orphans`: what sessions left behind ([`Provider::orphans`]) instead of sessions.
+    pub orphans: bool,
     /// `--where`, as this profile runs it: what its server filters, and what every row
     /// must match.
     pub selection: Selection,
@@ -186,6 +188,66 @@ pub async fn collect(
     filter: &Filter,
     now: Timestamp,
 ) -> Result<Vec<Listed>, ListError> {
+    let mut lifetimes = Lifetimes::default();
+    let kept = collect_rows(provider, filter, now, &mut lifetimes).await?;
+    if let (true, Some(idle_before)) = (kept.is_empty(), filter.idle_before)
+        && let Some(notice) = lifetimes.notice(now.duration_since(idle_before))
+    {
+        crate::output::warn(notice);
+    }
+    Ok(kept)
+}
+
+/// The longest any listed session can stay idle before the server expires it on its own
+/// (`expires - activity`, where the list says both; elizaOS hides expired sessions): a sweep
+/// whose `--idle-for` is at or beyond it can select none, and is told so rather than left
+/// to think nothing was idle.
+#[derive(Default)]
+struct Lifetimes {
+    longest: Option<jiff::SignedDuration>,
+    /// A listed row that does not say when it expires: no bound can be claimed.
+    unbounded: bool,
+}
+
+impl Lifetimes {
+    fn observe(&mut self, row: &SessionRow) {
+        let expires = row.expires.as_deref().and_then(parse_time);
+        let activity = row.activity.as_deref().and_then(parse_time);
+        match (expires, activity) {
+            (Some(expires), Some(activity)) => {
+                let life = expires.duration_since(activity);
+                self.longest = Some(self.longest.map_or(life, |l| l.max(life)));
+            }
+            _ => self.unbounded = true,
+        }
+    }
+
+    fn notice(&self, idle_for: jiff::SignedDuration) -> Option<String> {
+        let longest = self.longest.filter(|_| !self.unbounded)?;
+        (idle_for >= longest).then(|| {
+            let human = |d: jiff::SignedDuration| {
+                let secs = d.as_secs().max(0) as u64;
+                humantime::format_duration(std::time::Duration::from_secs(secs - secs % 60))
+                    .to_string()
+            };
+            format!(
+                "sessions on this server expire after at most {} of inactivity; --idle-for {} can select none",
+                human(longest),
+                human(idle_for)
+            )
+        })
+    }
+}
+
+async fn collect_rows(
+    provider: &dyn Provider,
+    filter: &Filter,
+    now: Timestamp,
+    lifetimes: &mut Lifetimes,
+) -> Result<Vec<Listed>, ListError> {
+    if filter.orphans {
+        return orphans(provider, filter, now).await;
+    }
     let mut kept = Vec::new();
     let mut cursor = None;
     // Sessions move between pages while we page (activity re-sorts them), so a session seen
@@ -224,6 +286,7 @@ pub async fn collect(
         let mut verdicts = Vec::new();
         let mut stop = false;
         for row in fresh {
+            lifetimes.observe(&row);
             match judge(provider, row, filter, now) {
                 Verdict::Stop => {
                     stop = true;
@@ -256,6 +319,30 @@ pub async fn collect(
             _ => return Ok(kept),
         }
     }
+}
+
+/// `--orphans`: every row is kept that `--where` selects, up to the limit; the reason says
+/// what makes it one.
+async fn orphans(
+    provider: &dyn Provider,
+    filter: &Filter,
+    now: Timestamp,
+) -> Result<Vec<Listed>, ListError> {
+    let rows = provider.orphans().await?;
+    let selected = (rows.into_iter())
+        .filter(|row| filter.selection.matches(|field| row.value(field)))
+        .map(|row| {
+            let mut reason = match &row.channel {
+                Some(channel) => format!("left behind: channel {channel}, held by no live session"),
+                None => "left behind, held by no live session".to_owned(),
+            };
+            if !filter.selection.is_empty() {
+                reason.push_str("; ");
+                reason.push_str(&filter.selection.describe());
+            }
+            listed(row, None, now, Some(reason), None)
+        });
+    Ok(selected.take(filter.limit.unwrap_or(usize::MAX)).collect())
 }
 
 /// Resolves a page's verdicts in order, asking the provider about the rows it must confirm.

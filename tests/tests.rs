@@ -35,6 +35,9 @@ mod suite {
     mod elizaos;
     // Retries, broken replies, timeouts, concurrency and `--rate`, interruption, streaming.
     mod faults;
+    // elizaOS messaging on the emulator: expiry as 1.7.2 does it, dry runs without side
+    // effects, `delete` removing the session's channel, channels left behind.
+    mod messaging;
     // Completions and the man page are fresh (`UPDATE_GENERATED=1` rewrites them).
     mod generated;
     // The test harness itself (`tests/common`, the emulator's checks on the tests).

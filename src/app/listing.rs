@@ -19,6 +19,7 @@ impl Ctx<'_> {
             include_inactive: args.all,
             empty_only: args.empty,
             limit: args.limit,
+            orphans: args.orphans,
             selection: Default::default(),
         };
         let selector = Selector {
@@ -30,6 +31,7 @@ impl Ctx<'_> {
             ..
         } = self.prepare(args.all_profiles, |profile| {
             check_empty(profile, args.empty)?;
+            super::check_orphans(profile, args.orphans)?;
             let selection = selection(profile, &selector)?;
             let provider = super::provider_of(profile, &Options::default())?;
             check_ended(profile, provider.as_ref(), args.ended_for.is_some())?;

@@ -30,17 +30,21 @@ pub(super) enum Input {
     File(std::path::PathBuf),
 }
 
-/// How a sweep selects: by proven idleness, by age, or both; or (retention) by how long
-/// ago a session ended.
+/// How a sweep selects: by proven idleness, by age, or both; (retention) by how long ago a
+/// session ended; or what sessions left behind.
 pub(super) struct Selection {
     pub idle_for: Option<Duration>,
     pub older_than: Option<Duration>,
     pub ended_for: Option<Duration>,
+    pub orphans: bool,
 }
 
 impl Selection {
     fn sweeps(&self) -> bool {
-        self.idle_for.is_some() || self.older_than.is_some() || self.ended_for.is_some()
+        self.idle_for.is_some()
+            || self.older_than.is_some()
+            || self.ended_for.is_some()
+            || self.orphans
     }
 }
 
@@ -216,6 +220,7 @@ impl Ctx<'_> {
             idle_before: selection.idle_for.map(|d| cutoff(now, d)).transpose()?,
             created_before: selection.older_than.map(|d| cutoff(now, d)).transpose()?,
             ended_before: selection.ended_for.map(|d| cutoff(now, d)).transpose()?,
+            orphans: selection.orphans,
             ..Filter::default()
         };
         let selector = Selector {
@@ -229,6 +234,7 @@ impl Ctx<'_> {
         // `worst` holds problems outside the per-session results: they can only make the
         // exit code worse.
         let prepared = self.prepare(all, |profile| {
+            super::check_orphans(profile, filter.orphans)?;
             let selection = super::selection(profile, &selector)?;
             let provider = build(
                 profile,

@@ -52,6 +52,9 @@ pub struct Capabilities {
     pub batches: bool,
     /// Its list says how many people are live in a session (what `--empty` filters on).
     pub reports_participants: bool,
+    /// Its sessions leave stored data behind that no session holds any more, which
+    /// [`Provider::orphans`] lists (`--orphans`).
+    pub orphans: bool,
     /// Requests per second it publishes as its limit without announcing it on each reply;
     /// the default ceiling, which a profile's `rate` or `--rate` overrides.
     pub published_rate: Option<f64>,
@@ -262,6 +265,12 @@ pub struct SessionRow {
     pub channel: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
+    /// When the server will expire it on its own (messaging `expiresAt`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
+    /// How long it had left when the server answered (messaging `timeRemaining`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remaining_ms: Option<u64>,
 }
 
 impl SessionRow {
@@ -411,6 +420,15 @@ pub trait Provider: Send + Sync {
     /// last activity from the server (one request) and decides.
     async fn confirm(&self, _row: &SessionRow, _sweep: &Sweep) -> Staleness {
         Staleness::Unknown("this provider cannot confirm activity".into())
+    }
+
+    /// `--orphans` ([`Capabilities::orphans`]): what sessions left behind and no live
+    /// session holds, one row per session, ready for `delete`. Only what provably belongs
+    /// to a session is listed.
+    async fn orphans(&self) -> Result<Vec<SessionRow>, ListError> {
+        Err(ListError::Decode(
+            "this provider's sessions leave nothing behind".into(),
+        ))
     }
 }
 

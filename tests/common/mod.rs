@@ -9,7 +9,7 @@ pub mod emulator;
 
 use std::path::PathBuf;
 
-pub use emulator::{Emulator, Fault, FaultKind, Options, Recorded, Seed};
+pub use emulator::{Emulator, Fault, FaultKind, Options, Recorded, Seed, TimeoutConfig};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 

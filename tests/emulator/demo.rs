@@ -8,7 +8,7 @@
 use jiff::{SignedDuration, Timestamp};
 
 use super::clock;
-use super::model::Seed;
+use super::model::{Seed, TimeoutConfig};
 
 pub(crate) fn seeds(now: Timestamp) -> Vec<Seed> {
     let ago = |minutes: i64| now - SignedDuration::from_mins(minutes);
@@ -27,6 +27,15 @@ pub(crate) fn seeds(now: Timestamp) -> Vec<Seed> {
             agent_id: uuid::Uuid::new_v4().to_string(),
             created_at: clock::millis(ago(idle + 60)),
             last_activity: clock::millis(ago(idle)),
+            // A server whose sessions time out after a day (1.7.2's longest `timeoutMinutes`),
+            // so the three-hour-idle ones are still there to sweep.
+            timeout_config: Some(TimeoutConfig {
+                timeout_minutes: 1440,
+                max_duration_minutes: 2880,
+                ..TimeoutConfig::default()
+            }),
+            expires_at: None,
+            messages: 2,
         });
         seeds.push(env(&format!("demo-{n}"), n));
     }

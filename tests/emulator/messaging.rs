@@ -1,24 +1,36 @@
 //! elizaOS server 1.x messaging sessions (`/api/messaging/sessions`), auth by `X-API-KEY`
-//! only when a token is configured (`ELIZA_SERVER_AUTH_TOKEN` upstream).
+//! only when a token is configured (`ELIZA_SERVER_AUTH_TOKEN` upstream). Follows
+//! `@elizaos/server` 1.7.2 (`dist/index.js`, the sessions router):
 //!
-//! Deviation: upstream expires a session `timeoutMinutes` after its last activity and
-//! sweeps it away; the emulator never expires or sweeps, so stale sessions stay listed
-//! until deleted (that is what sessionctl exists to clean up). `expiresAt`, `timeRemaining`
-//! and the stats are still computed from the default timeout.
+//! - A session expires at `(autoRenew ? lastActivity : createdAt) + timeoutMinutes`, capped at
+//!   `createdAt + maxDurationMinutes` (defaults 30 and 720 minutes), stored when it is created.
+//! - `GET /sessions` hides expired sessions; `total` counts the listed ones, `stats` also the
+//!   expired ones still in memory.
+//! - `GET /sessions/{id}` of an expired session answers 410 `SESSION_EXPIRED` **and deletes
+//!   it** (a read with a side effect); after that it is 404.
+//! - `DELETE /sessions/{id}` drops the session from memory, expired or not, and leaves its
+//!   channel and messages ([`super::channels`]).
+//!
+//! Deviations: no cleanup timer (1.7.2 drops expired sessions every 5 minutes, after which a
+//! DELETE is 404; here they stay in memory until a GET or DELETE), no renew, heartbeat or
+//! message routes, every agent exists. Seeds may carry any `timeoutConfig` (not clamped) or a
+//! stored `expiresAt` of their own.
 
 use std::collections::HashMap;
 
 use axum::response::Response;
 use jiff::Timestamp;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::http::{Dialect, Req, header_is};
 use super::listing::{self, SortKey};
-use super::{Shared, clock};
+use super::{Shared, channels, clock};
 
-/// elizaOS's default `timeoutConfig`.
+/// 1.7.2's defaults and bounds (its env `SESSION_*_MINUTES` unset).
 const TIMEOUT_MINUTES: i64 = 30;
+const MIN_TIMEOUT_MINUTES: i64 = 5;
+const MAX_TIMEOUT_MINUTES: i64 = 1440;
 const MAX_DURATION_MINUTES: i64 = 720;
 const WARNING_MINUTES: i64 = 5;
 
@@ -31,6 +43,61 @@ pub(crate) fn authorized(shared: &Shared, req: &Req) -> bool {
     }
 }
 
+/// A session's `timeoutConfig`, as `POST /sessions` takes it and every reply shows it. In a
+/// seed, omitted fields are the server defaults.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct TimeoutConfig {
+    pub timeout_minutes: i64,
+    pub auto_renew: bool,
+    pub max_duration_minutes: i64,
+    pub warning_threshold_minutes: i64,
+}
+
+impl Default for TimeoutConfig {
+    fn default() -> TimeoutConfig {
+        TimeoutConfig {
+            timeout_minutes: TIMEOUT_MINUTES,
+            auto_renew: true,
+            max_duration_minutes: MAX_DURATION_MINUTES,
+            warning_threshold_minutes: WARNING_MINUTES,
+        }
+    }
+}
+
+/// What `POST /sessions` may send in `timeoutConfig` (any field may be missing).
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct RequestedTimeout {
+    timeout_minutes: Option<f64>,
+    auto_renew: Option<bool>,
+    max_duration_minutes: Option<f64>,
+    warning_threshold_minutes: Option<f64>,
+}
+
+impl RequestedTimeout {
+    /// 1.7.2's `mergeTimeoutConfigs`: the timeout clamped to [5, 1440], the maximum duration
+    /// to [timeout, 2880], the warning to at least 1.
+    fn merged(&self) -> TimeoutConfig {
+        let mut config = TimeoutConfig::default();
+        if let Some(t) = self.timeout_minutes {
+            config.timeout_minutes = (t as i64).clamp(MIN_TIMEOUT_MINUTES, MAX_TIMEOUT_MINUTES);
+        }
+        if let Some(renew) = self.auto_renew {
+            config.auto_renew = renew;
+        }
+        if let Some(d) = self.max_duration_minutes {
+            config.max_duration_minutes = (d as i64)
+                .min(MAX_TIMEOUT_MINUTES * 2)
+                .max(config.timeout_minutes);
+        }
+        if let Some(w) = self.warning_threshold_minutes {
+            config.warning_threshold_minutes = (w as i64).max(1);
+        }
+        config
+    }
+}
+
 #[derive(Clone)]
 pub(crate) struct Session {
     id: String,
@@ -40,13 +107,30 @@ pub(crate) struct Session {
     created_at: String,
     last_activity: String,
     metadata: Value,
+    timeout: TimeoutConfig,
+    /// Stored like 1.7.2 stores it (computed once, at creation); `None` when the seeded
+    /// times do not parse (such a session is expired).
+    expires_at: Option<Timestamp>,
+}
+
+/// 1.7.2's `calculateExpirationDate`, at creation (when `now` is the last activity).
+fn expiry_of(created: &str, last_activity: &str, config: &TimeoutConfig) -> Option<Timestamp> {
+    let created = clock::parse(created)?;
+    let base = if config.auto_renew {
+        clock::parse(last_activity)?
+    } else {
+        created
+    };
+    let by_timeout = base + clock::minutes(config.timeout_minutes);
+    Some(by_timeout.min(created + clock::minutes(config.max_duration_minutes)))
 }
 
 /// When a session expires and how long it has left, computed once per reply row.
 struct Expiry {
     at: Option<Timestamp>,
-    /// Milliseconds, never negative; 0 for an unparseable `lastActivity`.
+    /// Milliseconds, never negative.
     remaining_ms: i64,
+    warning_ms: i64,
 }
 
 impl Expiry {
@@ -55,18 +139,36 @@ impl Expiry {
     }
 
     fn is_near(&self) -> bool {
-        self.is_active() && self.remaining_ms <= WARNING_MINUTES * 60_000
+        self.is_active() && self.remaining_ms <= self.warning_ms
     }
 }
 
 impl Session {
     fn expiry(&self, now: Timestamp) -> Expiry {
-        let at = clock::parse(&self.last_activity).map(|t| t + clock::minutes(TIMEOUT_MINUTES));
-        let remaining = at.map_or(0, |at| at.duration_since(now).as_millis().max(0));
+        let remaining = (self.expires_at).map_or(0, |at| at.duration_since(now).as_millis().max(0));
         Expiry {
-            at,
+            at: self.expires_at,
             remaining_ms: i64::try_from(remaining).unwrap_or(i64::MAX),
+            warning_ms: self.timeout.warning_threshold_minutes * 60_000,
         }
+    }
+
+    fn is_expired(&self, now: Timestamp) -> bool {
+        !self.expiry(now).is_active()
+    }
+
+    /// What 1.7.2 stores in the session's channel metadata.
+    fn channel_metadata(&self) -> Value {
+        let mut metadata = json!({
+            "sessionId": self.id,
+            "agentId": self.agent_id,
+            "userId": self.user_id,
+            "timeoutConfig": self.timeout,
+        });
+        if let (Some(m), Some(extra)) = (metadata.as_object_mut(), self.metadata.as_object()) {
+            m.extend(extra.clone());
+        }
+        metadata
     }
 
     /// The reply to `POST /sessions`: SessionInfo without the activity fields.
@@ -79,7 +181,7 @@ impl Session {
             created_at: &self.created_at,
             metadata: &self.metadata,
             expires_at: expiry.at.map(clock::millis),
-            timeout_config: TimeoutConfig::DEFAULT,
+            timeout_config: self.timeout,
             activity: None,
         }
     }
@@ -124,23 +226,16 @@ struct Activity<'s> {
     is_near_expiration: bool,
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct TimeoutConfig {
-    timeout_minutes: i64,
-    auto_renew: bool,
-    max_duration_minutes: i64,
-    warning_threshold_minutes: i64,
-}
-
-impl TimeoutConfig {
-    /// elizaOS's defaults.
-    const DEFAULT: TimeoutConfig = TimeoutConfig {
-        timeout_minutes: TIMEOUT_MINUTES,
-        auto_renew: true,
-        max_duration_minutes: MAX_DURATION_MINUTES,
-        warning_threshold_minutes: WARNING_MINUTES,
-    };
+/// A seeded session: see [`super::Seed::MessagingSession`].
+pub(crate) struct SessionSeed {
+    pub id: String,
+    pub user_id: String,
+    pub agent_id: String,
+    pub created_at: String,
+    pub last_activity: String,
+    pub timeout_config: Option<TimeoutConfig>,
+    pub expires_at: Option<String>,
+    pub messages: u32,
 }
 
 #[derive(Default)]
@@ -149,40 +244,66 @@ pub(crate) struct Sessions {
 }
 
 impl Sessions {
-    pub fn seed(
-        &mut self,
-        id: String,
-        user_id: String,
-        agent_id: String,
-        created_at: String,
-        last_activity: String,
-    ) {
-        let session = Session {
-            id: id.clone(),
-            channel_id: uuid::Uuid::new_v4().to_string(),
-            agent_id,
-            user_id,
-            created_at,
-            last_activity,
-            metadata: json!({}),
+    /// Adds a session and its channel (with `messages` messages), like `POST /sessions` at
+    /// the seeded times.
+    pub fn seed(&mut self, seed: SessionSeed, channels: &mut channels::Channels) {
+        let timeout = seed.timeout_config.unwrap_or_default();
+        let expires_at = match &seed.expires_at {
+            Some(raw) => clock::parse(raw),
+            None => expiry_of(&seed.created_at, &seed.last_activity, &timeout),
         };
-        self.map.insert(id, session);
+        let session = Session {
+            id: seed.id.clone(),
+            channel_id: uuid::Uuid::new_v4().to_string(),
+            agent_id: seed.agent_id,
+            user_id: seed.user_id,
+            created_at: seed.created_at,
+            last_activity: seed.last_activity,
+            metadata: json!({}),
+            timeout,
+            expires_at,
+        };
+        channels.add_session_channel(
+            session.channel_id.clone(),
+            session.channel_metadata(),
+            seed.messages,
+        );
+        self.map.insert(seed.id, session);
     }
 
-    /// Replaces a session's metadata; `false` if there is no such session.
-    pub fn set_metadata(&mut self, id: &str, metadata: &serde_json::Map<String, Value>) -> bool {
-        self.map
-            .get_mut(id)
-            .map(|s| s.metadata = Value::Object(metadata.clone()))
-            .is_some()
+    /// Replaces a session's metadata, and its channel's copy (as if it had been created
+    /// with it); `false` if there is no such session.
+    pub fn set_metadata(
+        &mut self,
+        id: &str,
+        metadata: &serde_json::Map<String, Value>,
+        channels: &mut channels::Channels,
+    ) -> bool {
+        let Some(session) = self.map.get_mut(id) else {
+            return false;
+        };
+        session.metadata = Value::Object(metadata.clone());
+        channels.set_metadata(&session.channel_id, session.channel_metadata());
+        true
     }
 
+    /// Whether the session is in the server's memory (expired or not).
     pub fn contains(&self, id: &str) -> bool {
         self.map.contains_key(id)
     }
 
     pub fn len(&self) -> usize {
         self.map.len()
+    }
+
+    /// The session's channel ID, while the server remembers the session.
+    pub fn channel_of(&self, id: &str) -> Option<String> {
+        self.map.get(id).map(|s| s.channel_id.clone())
+    }
+
+    /// A server restart: every session is forgotten, every channel stays.
+    pub fn forget_all(&mut self) {
+        self.map.clear();
     }
 }
 
@@ -192,10 +313,7 @@ pub(crate) fn route(shared: &Shared, req: &Req) -> Response {
         ("GET", ["messaging", "sessions"]) => list(shared),
         ("POST", ["messaging", "sessions"]) => create(shared, req),
         ("GET", ["messaging", "sessions", "health"]) => health(shared),
-        ("GET", ["messaging", "sessions", id]) => match shared.lock().messaging.map.get(*id) {
-            Some(session) => Dialect::Messaging.json(200, &session.info(clock::now())),
-            None => not_found(),
-        },
+        ("GET", ["messaging", "sessions", id]) => get(shared, id),
         ("DELETE", ["messaging", "sessions", id]) => {
             if shared.lock().messaging.map.remove(*id).is_none() {
                 return not_found();
@@ -203,10 +321,30 @@ pub(crate) fn route(shared: &Shared, req: &Req) -> Response {
             let message = format!("Session {id} deleted successfully");
             Dialect::Messaging.json(200, &json!({ "success": true, "message": message }))
         }
+        (_, ["messaging", rest @ ..]) => channels::route(shared, req, rest),
         _ => Dialect::Messaging.status_error(404),
     }
 }
 
+/// 410 for an expired session, which this read deletes (1.7.2 does).
+fn get(shared: &Shared, id: &str) -> Response {
+    let now = clock::now();
+    let mut state = shared.lock();
+    let Some(session) = state.messaging.map.get(id) else {
+        return not_found();
+    };
+    if session.is_expired(now) {
+        let message = match session.expires_at {
+            Some(at) => format!("Session '{id}' expired at {}", clock::millis(at)),
+            None => format!("Session '{id}' has expired"),
+        };
+        state.messaging.map.remove(id);
+        return Dialect::Messaging.error(410, "SESSION_EXPIRED", &message);
+    }
+    Dialect::Messaging.json(200, &session.info(now))
+}
+
+/// Deviation: 1.7.2 says `Session with ID '<id>' not found`.
 fn not_found() -> Response {
     Dialect::Messaging.error(404, "SESSION_NOT_FOUND", "Session not found")
 }
@@ -215,8 +353,8 @@ fn validation(message: &str) -> Response {
     Dialect::Messaging.error(400, "VALIDATION_ERROR", message)
 }
 
-/// `POST /sessions` `{agentId, userId, metadata?}`: both IDs must be UUIDs. Every agent
-/// exists here (no `AGENT_NOT_FOUND`).
+/// `POST /sessions` `{agentId, userId, metadata?, timeoutConfig?}`: both IDs must be UUIDs.
+/// Every agent exists here (no `AGENT_NOT_FOUND`). Creates the session's channel too.
 fn create(shared: &Shared, req: &Req) -> Response {
     let body: Value = match req.json() {
         Ok(body) => body,
@@ -231,49 +369,60 @@ fn create(shared: &Shared, req: &Req) -> Response {
             return validation(&format!("Invalid {name} format"));
         }
     }
+    let requested: RequestedTimeout = match body.get("timeoutConfig") {
+        None | Some(Value::Null) => RequestedTimeout::default(),
+        Some(v) => match serde_json::from_value(v.clone()) {
+            Ok(t) => t,
+            Err(e) => return validation(&format!("Invalid timeoutConfig: {e}")),
+        },
+    };
+    let timeout = requested.merged();
     let now = clock::now_millis();
     let session = Session {
         id: uuid::Uuid::new_v4().to_string(),
         channel_id: uuid::Uuid::new_v4().to_string(),
         agent_id,
         user_id,
+        expires_at: expiry_of(&now, &now, &timeout),
         created_at: now.clone(),
         last_activity: now,
         metadata: body.get("metadata").cloned().unwrap_or_else(|| json!({})),
+        timeout,
     };
     let expiry = session.expiry(clock::now());
     let reply = Dialect::Messaging.json(201, &session.created(&expiry));
-    shared
-        .lock()
-        .messaging
-        .map
-        .insert(session.id.clone(), session);
+    let mut state = shared.lock();
+    (state.channels).add_session_channel(session.channel_id.clone(), session.channel_metadata(), 0);
+    state.messaging.map.insert(session.id.clone(), session);
     reply
 }
 
-/// `GET /sessions`: every session, oldest first (upstream: insertion order).
+/// `GET /sessions`: the sessions that have not expired, oldest first (upstream: insertion
+/// order); `total` counts them, `stats` every session still in memory.
 fn list(shared: &Shared) -> Response {
-    let mut rows: Vec<Session> = shared.lock().messaging.map.values().cloned().collect();
+    let now = clock::now();
+    let (mut rows, in_memory): (Vec<Session>, usize) = {
+        let state = shared.lock();
+        let sessions = state.messaging.map.values();
+        let live = sessions.filter(|s| !s.is_expired(now)).cloned().collect();
+        (live, state.messaging.map.len())
+    };
     listing::sort(
         &mut rows,
         |s| SortKey::time(&s.created_at),
         |s| s.id.clone(),
         true,
     );
-    let now = clock::now();
     let sessions: Vec<SessionInfo> = rows.iter().map(|s| s.info(now)).collect();
-    let active = (sessions.iter())
-        .filter(|s| s.activity.as_ref().is_some_and(|a| a.time_remaining > 0))
-        .count();
     Dialect::Messaging.json(
         200,
         &json!({
             "sessions": sessions,
-            "total": rows.len(),
+            "total": sessions.len(),
             "stats": {
-                "totalSessions": rows.len(),
-                "activeSessions": active,
-                "expiredSessions": rows.len() - active,
+                "totalSessions": in_memory,
+                "activeSessions": sessions.len(),
+                "expiredSessions": in_memory - sessions.len(),
             },
         }),
     )

@@ -14,6 +14,8 @@
 //! - [`zep`] (v2 sessions), [`threads`] (thread records, v3 API), [`zep_v4`] (v4 threads,
 //!   lookups, asynchronous deletion tasks), [`samba`], [`messaging`]: one API each.
 //! - [`messages`]: the message histories of v2 sessions and threads, and their paging.
+//! - [`channels`]: elizaOS message channels, which outlive the [`messaging`] sessions that
+//!   made them.
 //! - [`faults`]: turns a [`FaultKind`] into a (possibly broken) reply, or breaks a served one.
 //! - [`ratelimit`]: the token bucket and fixed window of a [`RateLimit`], their headers and
 //!   each provider's 429.
@@ -24,6 +26,7 @@
 //! `tests/common`), the `mock-server` example and the `compare` bench; none uses every item.
 #![allow(dead_code)]
 
+mod channels;
 mod clock;
 mod control;
 mod demo;
@@ -50,7 +53,10 @@ use std::time::{Duration, Instant};
 
 // Not every crate that includes this module names every type.
 #[allow(unused_imports)]
-pub use model::{DeleteTask, Fault, FaultKind, HeaderStyle, RateLimit, Recorded, Seed};
+pub use model::{
+    DeleteTask, Fault, FaultKind, HeaderStyle, NEVER_EXPIRES, RateLimit, Recorded, Seed,
+    TimeoutConfig,
+};
 
 /// The Zep API key every Zep route (v2, v3 and v4) accepts.
 pub const ZEP_KEY: &str = "zep-test-key";
@@ -350,6 +356,21 @@ impl Emulator {
     /// How many elizaOS sessions exist.
     pub fn messaging_count(&self) -> usize {
         self.shared.lock().messaging.len()
+    }
+
+    /// The channel of an elizaOS session the server still remembers.
+    pub fn messaging_channel_of(&self, session_id: &str) -> Option<String> {
+        self.shared.lock().messaging.channel_of(session_id)
+    }
+
+    /// `Some(messages)` while the elizaOS channel exists, `None` once it is deleted.
+    pub fn channel_messages(&self, channel_id: &str) -> Option<u32> {
+        self.shared.lock().channels.messages(channel_id)
+    }
+
+    /// An elizaOS server restart: it forgets every session and keeps every channel.
+    pub fn messaging_restart(&self) {
+        self.shared.lock().messaging.forget_all();
     }
 
     /// `Some(live)` for a known Digital Samba session, `None` if unknown.

@@ -6,10 +6,11 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::clock;
+pub use super::messaging::TimeoutConfig;
 
 /// One record to put into a provider's state. In JSON (control API) a seed is an object
 /// tagged by `kind` (`zep_session`, `zep_thread`, `zep_messages`, `samba_session`,
-/// `samba_ended`, `messaging_session`, `metadata`); omitted timestamps default to now, omitted flags to
+/// `samba_ended`, `messaging_session`, `messaging_channel`, `metadata`); omitted timestamps default to now, omitted flags to
 /// false/absent. Seeds apply in order, so `zep_messages` and `metadata` must come after the
 /// session or thread they name.
 ///
@@ -102,7 +103,10 @@ pub enum Seed {
         id: String,
         metadata: serde_json::Map<String, serde_json::Value>,
     },
-    /// An elizaOS messaging session.
+    /// An elizaOS messaging session and its channel (`session-<id>`). It expires as
+    /// `@elizaos/server` 1.7.2 computes it from the times and `timeout_config` (omitted:
+    /// the server defaults, 30 minutes after the last activity), unless `expires_at` gives
+    /// the stored expiry itself.
     MessagingSession {
         id: String,
         #[serde(default = "new_uuid")]
@@ -113,6 +117,24 @@ pub enum Seed {
         created_at: String,
         #[serde(default = "clock::now_millis")]
         last_activity: String,
+        #[serde(default)]
+        timeout_config: Option<TimeoutConfig>,
+        #[serde(default)]
+        expires_at: Option<String>,
+        /// How many messages its channel holds.
+        #[serde(default)]
+        messages: u32,
+    },
+    /// An elizaOS channel that belongs to no session (a group chat an operator made), to
+    /// show that sessionctl never takes it for a session's.
+    MessagingChannel {
+        #[serde(default = "new_uuid")]
+        id: String,
+        name: String,
+        #[serde(default)]
+        metadata: serde_json::Value,
+        #[serde(default)]
+        messages: u32,
     },
 }
 
@@ -128,6 +150,8 @@ pub enum DeleteTask {
     /// `partial`: part of its data is gone; the thread stays.
     Partial,
 }
+/// Far enough ahead that no test outlives it: see [`Seed::messaging`].
+pub const NEVER_EXPIRES: &str = "9999-01-01T00:00:00.000Z";
 
 fn new_uuid() -> String {
     uuid::Uuid::new_v4().to_string()
@@ -240,7 +264,10 @@ impl Seed {
         }
     }
 
-    /// An elizaOS session created and last active at `last_activity`.
+    /// An elizaOS session created and last active at `last_activity` that the server keeps
+    /// for the whole test (its stored expiry is [`NEVER_EXPIRES`]): for the many tests that
+    /// seed fixed 2024 times and are about something other than expiry. Expiry tests use
+    /// [`Seed::messaging_timed`].
     pub fn messaging(id: &str, last_activity: &str) -> Seed {
         Seed::MessagingSession {
             id: id.to_owned(),
@@ -248,6 +275,30 @@ impl Seed {
             agent_id: new_uuid(),
             created_at: last_activity.to_owned(),
             last_activity: last_activity.to_owned(),
+            timeout_config: None,
+            expires_at: Some(NEVER_EXPIRES.to_owned()),
+            messages: 0,
+        }
+    }
+
+    /// An elizaOS session created and last active at `last_activity` that expires as 1.7.2
+    /// computes it from `timeout` (`None`: the server defaults), with `messages` messages in
+    /// its channel.
+    pub fn messaging_timed(
+        id: &str,
+        last_activity: &str,
+        timeout: Option<TimeoutConfig>,
+        messages: u32,
+    ) -> Seed {
+        Seed::MessagingSession {
+            id: id.to_owned(),
+            user_id: new_uuid(),
+            agent_id: new_uuid(),
+            created_at: last_activity.to_owned(),
+            last_activity: last_activity.to_owned(),
+            timeout_config: timeout,
+            expires_at: None,
+            messages,
         }
     }
 }

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use super::model::{DeleteTask, Recorded, Seed};
 use super::zep_v4::TaskStatus;
-use super::{faults, messaging, ratelimit, samba, threads, zep, zep_v4};
+use super::{channels, faults, messaging, ratelimit, samba, threads, zep, zep_v4};
 
 #[derive(Default)]
 pub(crate) struct State {
@@ -15,6 +15,8 @@ pub(crate) struct State {
     pub tasks: zep_v4::Tasks,
     pub samba: samba::Sessions,
     pub messaging: messaging::Sessions,
+    /// elizaOS channels: they outlive the sessions that made them.
+    pub channels: channels::Channels,
     pub faults: faults::Armed,
     pub log: Vec<Recorded>,
     /// The rate limit, when one is on. It sits under the same lock as the log, so a request
@@ -58,7 +60,8 @@ impl State {
             }
             Seed::Metadata { id, metadata } => {
                 let in_session = self.zep.set_metadata(&id, &metadata);
-                let in_messaging = self.messaging.set_metadata(&id, &metadata);
+                let in_messaging =
+                    (self.messaging).set_metadata(&id, &metadata, &mut self.channels);
                 if !(in_session || in_messaging) {
                     return Err(format!(
                         "metadata for {id:?}: no such Zep v2 session or elizaOS session \
@@ -122,9 +125,28 @@ impl State {
                 agent_id,
                 created_at,
                 last_activity,
-            } => self
-                .messaging
-                .seed(id, user_id, agent_id, created_at, last_activity),
+                timeout_config,
+                expires_at,
+                messages,
+            } => {
+                let seed = messaging::SessionSeed {
+                    id,
+                    user_id,
+                    agent_id,
+                    created_at,
+                    last_activity,
+                    timeout_config,
+                    expires_at,
+                    messages,
+                };
+                self.messaging.seed(seed, &mut self.channels);
+            }
+            Seed::MessagingChannel {
+                id,
+                name,
+                metadata,
+                messages,
+            } => self.channels.add(id, name, metadata, messages),
         }
         Ok(())
     }

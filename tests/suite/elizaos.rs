@@ -178,6 +178,11 @@ fn drain<R: Read + Send + 'static>(
 
 impl Server {
     fn start(install_dir: &Path, token: Option<&str>) -> Server {
+        Server::start_with(install_dir, token, &[])
+    }
+
+    /// [`Server::start`] with more of the server's environment (`SESSION_*_MINUTES`).
+    fn start_with(install_dir: &Path, token: Option<&str>, env: &[(&str, &str)]) -> Server {
         let data = tempfile::Builder::new()
             .prefix("sessionctl-elizaos-")
             .tempdir()
@@ -199,6 +204,7 @@ impl Server {
         if let Some(t) = token {
             cmd.env("ELIZA_SERVER_AUTH_TOKEN", t);
         }
+        cmd.envs(env.iter().copied());
         let mut child = cmd.spawn().expect("spawn node .ci/elizaos/server.mjs");
         let log = Arc::new(Mutex::new(String::new()));
         let (tx, rx) = mpsc::channel();
@@ -261,6 +267,54 @@ impl Server {
             .to_string()
     }
 
+    /// `POST /api/messaging/sessions` with a `timeoutConfig`; returns the reply.
+    fn create_session_with(&self, timeout: Value) -> Value {
+        let body = json!({
+            "agentId": self.agent_id,
+            "userId": uuid::Uuid::new_v4().to_string(),
+            "timeoutConfig": timeout,
+        });
+        let r = self.call("POST", "/api/messaging/sessions", Some(&body));
+        assert_eq!(r.status, 201, "create session: {r:?}");
+        r.json()
+    }
+
+    /// The session's channel, from the (side-effect free) list.
+    fn channel_of(&self, id: &str) -> String {
+        let v = self.call("GET", "/api/messaging/sessions", None).json();
+        let rows = v["sessions"].as_array().expect("sessions[]");
+        let row = rows.iter().find(|s| s["sessionId"] == json!(id));
+        let row = row.unwrap_or_else(|| panic!("{id} not listed: {v}"));
+        row["channelId"].as_str().expect("channelId").to_owned()
+    }
+
+    /// Posts one message into a session (1.7.2 stores it, then fails to get an answer from
+    /// the model-less agent: the status does not matter, the stored message does).
+    fn post_message(&self, id: &str) {
+        let body = json!({ "content": "hello", "transport": "http" });
+        let path = format!("/api/messaging/sessions/{id}/messages");
+        self.call("POST", &path, Some(&body));
+    }
+
+    /// How many messages the channel holds (0 for one that does not exist).
+    fn channel_messages(&self, channel: &str) -> usize {
+        let path = format!("/api/messaging/channels/{channel}/messages");
+        let r = self.call("GET", &path, None);
+        assert_eq!(r.status, 200, "{r:?}");
+        let v = r.json();
+        v["data"]["messages"].as_array().map_or(0, Vec::len)
+    }
+
+    fn channel_status(&self, channel: &str) -> u16 {
+        let path = format!("/api/messaging/channels/{channel}/details");
+        self.call("GET", &path, None).status
+    }
+
+    /// `stats` of the session list: what is in the server's memory, expired or not.
+    fn stats(&self) -> Value {
+        self.call("GET", "/api/messaging/sessions", None).json()["stats"].clone()
+    }
+
     fn session_status(&self, id: &str) -> u16 {
         self.call("GET", &format!("/api/messaging/sessions/{id}"), None)
             .status
@@ -271,14 +325,14 @@ impl Server {
 // A tiny blocking HTTP/1.1 client (loopback only, `Connection: close`)
 
 #[derive(Debug)]
-struct Resp {
-    status: u16,
+pub(super) struct Resp {
+    pub(super) status: u16,
     headers: Vec<(String, String)>,
-    body: String,
+    pub(super) body: String,
 }
 
 impl Resp {
-    fn json(&self) -> Value {
+    pub(super) fn json(&self) -> Value {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {self:?}"))
     }
 
@@ -291,7 +345,13 @@ impl Resp {
     }
 }
 
-fn http(port: u16, method: &str, path: &str, api_key: Option<&str>, body: Option<&Value>) -> Resp {
+pub(super) fn http(
+    port: u16,
+    method: &str,
+    path: &str,
+    api_key: Option<&str>,
+    body: Option<&Value>,
+) -> Resp {
     let mut stream =
         TcpStream::connect(("127.0.0.1", port)).expect("connect to the elizaOS server");
     stream
@@ -659,5 +719,222 @@ fn real_elizaos_with_api_key() {
         server.session_status(&id),
         200,
         "{id} was ended despite the wrong key"
+    );
+}
+
+/// `end` leaves the session's channel and messages on the server (1.7.2 keeps them);
+/// `delete` removes the session and its channel with its messages, also for a session
+/// ended earlier.
+#[test]
+fn real_elizaos_delete_removes_the_channel_end_keeps_it() {
+    let Some(dir) = prerequisites("real_elizaos_delete_removes_the_channel_end_keeps_it") else {
+        return;
+    };
+    let server = Server::start(&dir, None);
+    let tmp = TempDir::new().unwrap();
+    let config = write_config(tmp.path(), &server, None);
+    let (ended, deleted) = (server.create_session(), server.create_session());
+    let ended_channel = server.channel_of(&ended);
+    let deleted_channel = server.channel_of(&deleted);
+    server.post_message(&ended);
+    server.post_message(&deleted);
+    assert_eq!(server.channel_messages(&ended_channel), 1);
+    assert_eq!(server.channel_messages(&deleted_channel), 1);
+
+    let run = sessionctl(&config, &[], &["end", &ended], None);
+    assert_eq!(
+        outcomes(&run),
+        [(ended.clone(), "ended".to_owned())],
+        "{run:?}"
+    );
+    assert_eq!(server.session_status(&ended), 404, "{run:?}");
+    assert_eq!(
+        server.channel_status(&ended_channel),
+        200,
+        "end keeps the channel"
+    );
+    assert_eq!(
+        server.channel_messages(&ended_channel),
+        1,
+        "and its messages"
+    );
+
+    let run = sessionctl(&config, &[], &["delete", "--yes", &deleted], None);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert_eq!(
+        outcomes(&run),
+        [(deleted.clone(), "deleted".to_owned())],
+        "{run:?}"
+    );
+    assert_eq!(server.session_status(&deleted), 404, "{run:?}");
+    assert_eq!(
+        server.channel_status(&deleted_channel),
+        404,
+        "the channel is gone"
+    );
+    assert_eq!(
+        server.channel_messages(&deleted_channel),
+        0,
+        "and its messages"
+    );
+
+    // The session `end` left behind: the dry run reads lists only, the delete removes it.
+    let run = sessionctl(&config, &[], &["delete", "--dry-run=server", &ended], None);
+    assert_eq!(
+        outcomes(&run),
+        [(ended.clone(), "would_delete".to_owned())],
+        "{run:?}"
+    );
+    assert_eq!(server.channel_status(&ended_channel), 200, "{run:?}");
+    let run = sessionctl(&config, &[], &["delete", "--yes", &ended], None);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    let result = &run.json()["results"][0];
+    assert_eq!(result["outcome"], json!("deleted"), "{run:?}");
+    let note = result["note"].as_str().unwrap_or("");
+    assert!(note.contains("already gone"), "{run:?}");
+    assert_eq!(server.channel_status(&ended_channel), 404, "{run:?}");
+    assert_eq!(server.channel_messages(&ended_channel), 0, "{run:?}");
+}
+
+/// A session that expired but is still in the server's memory: `--dry-run=server` must not
+/// be the read that deletes it (1.7.2's `GET /sessions/{id}` answers 410 and deletes it).
+/// Timeouts go down to 1 minute (`SESSION_MIN_TIMEOUT_MINUTES=1`) and no cleanup runs during
+/// the test, so this waits about a minute for the expiry.
+#[test]
+fn real_elizaos_server_dry_run_leaves_an_expired_session() {
+    let Some(dir) = prerequisites("real_elizaos_server_dry_run_leaves_an_expired_session") else {
+        return;
+    };
+    let env = [
+        ("SESSION_MIN_TIMEOUT_MINUTES", "1"),
+        ("SESSION_CLEANUP_INTERVAL_MINUTES", "60"),
+    ];
+    let server = Server::start_with(&dir, None, &env);
+    let tmp = TempDir::new().unwrap();
+    let config = write_config(tmp.path(), &server, None);
+    let timeout = json!({ "timeoutMinutes": 1, "autoRenew": false });
+    let created = server.create_session_with(timeout);
+    let id = created["sessionId"].as_str().unwrap().to_owned();
+    let channel = created["channelId"].as_str().unwrap().to_owned();
+    assert_eq!(
+        created["timeoutConfig"]["timeoutMinutes"],
+        json!(1),
+        "{created}"
+    );
+
+    // Wait (on the server's own list, which has no side effects) until it has expired.
+    let deadline = std::time::Instant::now() + Duration::from_secs(150);
+    while server.stats()["expiredSessions"] != json!(1) {
+        let stats = server.stats();
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never expired: {stats}"
+        );
+        thread::sleep(Duration::from_millis(500));
+    }
+
+    let run = sessionctl(&config, &[], &["end-many", "--dry-run=server", &id], None);
+    assert_eq!(
+        outcomes(&run),
+        [(id.clone(), "not_found".to_owned())],
+        "{run:?}"
+    );
+    let run = sessionctl(&config, &[], &["delete", "--dry-run=server", &id], None);
+    assert_eq!(
+        outcomes(&run),
+        [(id.clone(), "would_delete".to_owned())],
+        "{run:?}"
+    );
+    assert_eq!(
+        server.stats()["expiredSessions"],
+        json!(1),
+        "a dry run deleted it"
+    );
+
+    // The real delete: the expired session (still in memory) and its channel.
+    let run = sessionctl(&config, &[], &["delete", "--yes", &id], None);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    let result = &run.json()["results"][0];
+    assert_eq!(result["outcome"], json!("deleted"), "{run:?}");
+    let note = result["note"].as_str().unwrap_or("");
+    assert!(note.contains("had expired"), "{run:?}");
+    assert_eq!(server.stats()["totalSessions"], json!(0), "{run:?}");
+    assert_eq!(server.channel_status(&channel), 404, "{run:?}");
+}
+
+/// Channels that ended sessions left behind: `list --orphans` finds them (and nothing a live
+/// session holds), `delete --orphans` removes them with their messages. And a sweep for
+/// sessions idle longer than the server keeps any says that it can select none.
+#[test]
+fn real_elizaos_orphan_channels_and_the_expiry_notice() {
+    let Some(dir) = prerequisites("real_elizaos_orphan_channels_and_the_expiry_notice") else {
+        return;
+    };
+    let server = Server::start(&dir, None);
+    let tmp = TempDir::new().unwrap();
+    let config = write_config(tmp.path(), &server, None);
+    let ids: Vec<String> = (0..3).map(|_| server.create_session()).collect();
+    let channels: Vec<String> = ids.iter().map(|id| server.channel_of(id)).collect();
+    ids.iter().for_each(|id| server.post_message(id));
+    let (live, left) = (&ids[0], &ids[1..]);
+    for id in left {
+        let r = server.call("DELETE", &format!("/api/messaging/sessions/{id}"), None);
+        assert_eq!(r.status, 200, "{r:?}");
+    }
+
+    let run = sessionctl(&config, &[], &["list", "--orphans"], None);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    let want: BTreeSet<String> = left.iter().cloned().collect();
+    assert_eq!(listed_ids(&run), want, "{run:?}");
+
+    let run = sessionctl(
+        &config,
+        &[],
+        &["delete", "--orphans", "--dry-run=server"],
+        None,
+    );
+    let got: BTreeSet<(String, String)> = outcomes(&run).into_iter().collect();
+    let would: BTreeSet<(String, String)> = (left.iter())
+        .map(|id| (id.clone(), "would_delete".to_owned()))
+        .collect();
+    assert_eq!(got, would, "{run:?}");
+    assert_eq!(
+        server.channel_status(&channels[1]),
+        200,
+        "a dry run deleted it"
+    );
+
+    let run = sessionctl(&config, &[], &["delete", "--orphans", "--yes"], None);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    let deleted: BTreeSet<(String, String)> = (left.iter())
+        .map(|id| (id.clone(), "deleted".to_owned()))
+        .collect();
+    let got: BTreeSet<(String, String)> = outcomes(&run).into_iter().collect();
+    assert_eq!(got, deleted, "{run:?}");
+    for channel in &channels[1..] {
+        assert_eq!(server.channel_status(channel), 404, "{run:?}");
+        assert_eq!(server.channel_messages(channel), 0, "{run:?}");
+    }
+    assert_eq!(
+        server.channel_status(&channels[0]),
+        200,
+        "the live session's channel"
+    );
+    assert_eq!(server.session_status(live), 200);
+    let run = sessionctl(&config, &[], &["list", "--orphans"], None);
+    assert!(listed_ids(&run).is_empty(), "{run:?}");
+
+    // The server's default timeout is 30 minutes: a 2-hour sweep can find nothing.
+    let run = sessionctl(
+        &config,
+        &[],
+        &["end-many", "--idle-for", "2h", "--dry-run"],
+        None,
+    );
+    assert!(
+        run.stderr.contains(
+            "sessions on this server expire after at most 30m of inactivity; --idle-for 2h can select none"
+        ),
+        "{run:?}"
     );
 }

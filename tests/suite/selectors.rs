@@ -55,6 +55,9 @@ fn eliza(id: &str, user: &str, agent: &str, last_activity: &str) -> Seed {
         agent_id: agent.to_owned(),
         created_at: last_activity.to_owned(),
         last_activity: last_activity.to_owned(),
+        timeout_config: None,
+        expires_at: Some(common::emulator::NEVER_EXPIRES.to_owned()),
+        messages: 0,
     }
 }
 

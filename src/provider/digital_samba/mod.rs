@@ -29,6 +29,7 @@ pub static SPEC: ProviderSpec = ProviderSpec {
         team_id: true,
         batches: false,
         reports_participants: true,
+        orphans: false,
         // 1000 requests per minute per team (docs); whether replies announce it is not.
         published_rate: Some(1000.0 / 60.0),
     },

@@ -1,13 +1,20 @@
 //! A local elizaOS-style messaging server (`@elizaos/server` 1.x), `providers.md` §3.
 //!
-//! Ending a session *is* deleting it (`DELETE /api/messaging/sessions/{id}`), and a 404 means
-//! "not found or already ended": the server cannot tell the two apart, so neither can we.
+//! `end` is the server's own `DELETE /api/messaging/sessions/{id}`, which only drops the
+//! session from the server's memory: a 404 means "not found or already ended" (the server
+//! cannot tell the two apart, so neither can we). `delete` also removes the session's
+//! channel and its messages ([`delete`]), which 1.7.2 otherwise keeps forever. Dry runs and
+//! lookups never read a session by its ID ([`reads`]): in 1.7.2 that read deletes an expired
+//! session.
+
+mod delete;
+mod reads;
 
 use async_trait::async_trait;
 use reqwest::Method;
 use reqwest::header::{HeaderName, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
-use serde::Deserialize;
+use tokio::sync::OnceCell;
 
 use super::{
     Action, Capabilities, ListError, Options, Page, Provider, ProviderSpec, SessionRow, Settings,
@@ -26,6 +33,7 @@ pub static SPEC: ProviderSpec = ProviderSpec {
         team_id: false,
         batches: false,
         reports_participants: false,
+        orphans: true,
         published_rate: None,
     },
     error_message,
@@ -62,61 +70,183 @@ fn auth(key: &SecretString, _team: Option<&str>) -> (HeaderName, HeaderValue) {
 }
 
 fn build(http: Http, _settings: &Settings, _opts: &Options) -> Box<dyn Provider> {
-    Box::new(Messaging { http })
+    Box::new(Messaging {
+        http,
+        live: OnceCell::new(),
+        channels: OnceCell::new(),
+    })
 }
+
+/// A cached read: its value, or the one error it met (the run does not ask again).
+type Cached<T> = OnceCell<Result<T, String>>;
 
 struct Messaging {
     http: Http,
+    /// The live sessions, read once per run (dry runs, channel lookups).
+    live: Cached<reads::Live>,
+    /// The channels sessions made, by session ID, read once per run and only when needed.
+    channels: Cached<std::collections::HashMap<String, reads::SessionChannel>>,
 }
 
-#[derive(Deserialize)]
-struct ListReply {
-    #[serde(deserialize_with = "super::required_list")]
-    sessions: Vec<SessionInfo>,
+impl Messaging {
+    async fn live(&self) -> Result<&reads::Live, String> {
+        let read = self.live.get_or_init(|| async {
+            (reads::live(&self.http).await).map_err(|e| format!("listing sessions: {e}"))
+        });
+        read.await.as_ref().map_err(Clone::clone)
+    }
+
+    async fn channels(
+        &self,
+    ) -> Result<&std::collections::HashMap<String, reads::SessionChannel>, String> {
+        let read = self.channels.get_or_init(|| async {
+            (reads::session_channels(&self.http).await)
+                .map_err(|e| format!("listing channels: {e}"))
+        });
+        read.await.as_ref().map_err(Clone::clone)
+    }
+
+    /// The channel that belongs to session `id`: the one its live row names, else the
+    /// session channel it left behind (none when it has none on this server).
+    async fn channel_of(&self, id: &str) -> Result<Owner, String> {
+        if let Some(channel) = self.live().await?.get(id) {
+            return Ok(Owner::Live(channel.clone()));
+        }
+        Ok(Owner::LeftBehind(
+            self.channels().await?.get(id).map(|c| c.id.clone()),
+        ))
+    }
+
+    /// `--dry-run=server`: what `apply` would find, from the lists alone.
+    async fn probe_one(&self, action: Action, id: SessionId) -> SessionResult {
+        let live = match self.live().await {
+            Ok(live) => live.contains_key(id.as_str()),
+            Err(why) => return SessionResult::failed(id, why),
+        };
+        if live {
+            return SessionResult::new(id, super::would(action));
+        }
+        let channel = match action {
+            Action::End => None,
+            Action::Delete => match self.channel_of(&id).await {
+                Ok(owner) => owner.channel().cloned(),
+                Err(why) => return SessionResult::failed(id, why),
+            },
+        };
+        match channel {
+            Some(channel) => {
+                let mut r = SessionResult::new(id, Outcome::WouldDelete);
+                r.note = Some(format!(
+                    "{NOT_LIVE}; its channel {channel} and the channel's messages would be deleted"
+                ));
+                r
+            }
+            None => SessionResult::new(id, Outcome::NotFound).with_error(NOT_LIVE),
+        }
+    }
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct SessionInfo {
-    session_id: String,
-    user_id: Option<String>,
-    agent_id: Option<String>,
-    channel_id: Option<String>,
-    created_at: Option<String>,
-    last_activity: Option<String>,
-    #[serde(default)]
-    metadata: Option<serde_json::Map<String, serde_json::Value>>,
+/// The session's own metadata from its channel's: 1.7.2 stores the session's metadata
+/// there with `sessionId`, `agentId`, `userId` and `timeoutConfig` added (shown as columns
+/// of their own, or not at all), so `--where metadata.KEY` means the same as on sessions.
+fn session_metadata(
+    channel: &serde_json::Map<String, serde_json::Value>,
+) -> serde_json::Map<String, serde_json::Value> {
+    const ADDED: [&str; 4] = ["sessionId", "agentId", "userId", "timeoutConfig"];
+    let own = channel.iter().filter(|(k, _)| !ADDED.contains(&k.as_str()));
+    own.map(|(k, v)| (k.clone(), v.clone())).collect()
 }
+
+/// Whose channel a delete would remove, as the lists say.
+enum Owner {
+    /// A live session's (its row may name none).
+    Live(Option<String>),
+    /// A session the list no longer has: the channel it left behind, if any.
+    LeftBehind(Option<String>),
+}
+
+impl Owner {
+    fn channel(&self) -> Option<&String> {
+        match self {
+            Owner::Live(c) | Owner::LeftBehind(c) => c.as_ref(),
+        }
+    }
+}
+
+/// Why a session is not in the list; the list cannot say which of these it is.
+const NOT_LIVE: &str = "not among the server's live sessions (ended, expired, or never there)";
+
+/// 1.7.2's `DELETE /sessions/{id}` answers 404 once a session is gone and 200 for one that
+/// expired but is still in memory; a server that answers 410 `SESSION_EXPIRED` says it
+/// expired on its own: `already_ended`, noted.
+fn end_outcome(
+    id: &str,
+    result: Result<crate::client::http::Reply, crate::client::http::Failure>,
+    ok: Outcome,
+) -> SessionResult {
+    match result {
+        Ok(reply) if reply.status.as_u16() == 410 => {
+            let mut r = SessionResult::from_reply(id, Outcome::AlreadyEnded, &reply);
+            r.note = Some(EXPIRED_NOTE.into());
+            r
+        }
+        other => super::per_id_outcome(id, other, ok),
+    }
+}
+
+const EXPIRED_NOTE: &str = "expired: the server ended it on its own (410 SESSION_EXPIRED)";
 
 #[async_trait]
 impl Provider for Messaging {
     async fn apply(&self, action: Action, ids: Vec<SessionId>) -> Vec<SessionResult> {
-        let ok = match action {
-            Action::End => Outcome::Ended,
-            Action::Delete => Outcome::Deleted,
-        };
         super::each(ids, |id| async move {
-            let url = match self.http.url(&["api", "messaging", "sessions", &id]) {
-                Ok(url) => url,
-                Err(refused) => return super::unsent(id, refused),
-            };
-            let result = self.http.send(Request::new(Method::DELETE, url)).await;
-            super::per_id_outcome(&id, result, ok)
+            match action {
+                Action::End => {
+                    let url = match self.http.url(&["api", "messaging", "sessions", &id]) {
+                        Ok(url) => url,
+                        Err(refused) => return super::unsent(id, refused),
+                    };
+                    let result = self.http.send(Request::new(Method::DELETE, url)).await;
+                    end_outcome(&id, result, Outcome::Ended)
+                }
+                Action::Delete => self.delete(id).await,
+            }
         })
         .await
     }
 
-    /// `GET /api/messaging/sessions/{id}`: 404, or 410 for one that just expired, is
-    /// `not_found`.
+    /// The session channels whose session is not live: left by sessions that were ended
+    /// (1.7.2's DELETE keeps the channel), expired, or forgotten by a server restart. A
+    /// channel counts only when its name and metadata both name the session, and no live
+    /// session row names it. Both reads are the ones a `delete` of these rows then uses.
+    async fn orphans(&self) -> Result<Vec<SessionRow>, ListError> {
+        let live = self.live().await.map_err(ListError::Decode)?;
+        let held: std::collections::HashSet<&String> = live.values().flatten().collect();
+        let channels = self.channels().await.map_err(ListError::Decode)?;
+        let mut rows: Vec<SessionRow> = (channels.values())
+            .filter(|c| !live.contains_key(&c.session_id) && !held.contains(&c.id))
+            .map(|c| {
+                let text = |key: &str| c.metadata.get(key)?.as_str().map(str::to_owned);
+                SessionRow {
+                    owner: text("userId"),
+                    user: text("userId"),
+                    agent: text("agentId"),
+                    created: c.created.clone(),
+                    active: false,
+                    id: c.session_id.clone(),
+                    channel: Some(c.id.clone()),
+                    metadata: Some(session_metadata(&c.metadata)),
+                    ..SessionRow::default()
+                }
+            })
+            .collect();
+        rows.sort_by(|a, b| (&a.created, &a.id).cmp(&(&b.created, &b.id)));
+        Ok(rows)
+    }
+
+    /// Reads the lists, never the session: see [`reads`].
     async fn probe(&self, action: Action, ids: Vec<SessionId>) -> Vec<SessionResult> {
-        super::each(ids, |id| async move {
-            let url = match self.http.url(&["api", "messaging", "sessions", &id]) {
-                Ok(url) => url,
-                Err(refused) => return super::unsent(id, refused),
-            };
-            super::probe_get(&self.http, id, url, |_| super::would(action)).await
-        })
-        .await
+        super::each(ids, |id| self.probe_one(action, id)).await
     }
 
     /// The server has no paging and no filters: one call returns every live session.
@@ -126,8 +256,7 @@ impl Provider for Messaging {
         _active_only: bool,
         _server: Option<&ServerFilter>,
     ) -> Result<Page, ListError> {
-        let url = self.http.url(&["api", "messaging", "sessions"])?;
-        let reply: ListReply = super::get_page(&self.http, url).await?;
+        let reply = reads::sessions(&self.http).await?;
         let rows = reply
             .sessions
             .into_iter()
@@ -141,6 +270,8 @@ impl Provider for Messaging {
                 created: s.created_at,
                 activity: s.last_activity,
                 active: true,
+                expires: s.expires_at,
+                remaining_ms: s.time_remaining.map(|ms| ms.max(0.0) as u64),
                 ..SessionRow::default()
             })
             .collect();

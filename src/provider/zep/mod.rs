@@ -24,6 +24,7 @@ pub static SPEC: ProviderSpec = ProviderSpec {
         team_id: false,
         batches: true,
         reports_participants: false,
+        orphans: false,
         published_rate: None,
     },
     error_message,

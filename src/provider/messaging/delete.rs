@@ -1,0 +1,112 @@
+//! `delete` on messaging: the session **and** its channel with the channel's messages.
+//! 1.7.2's `DELETE /api/messaging/sessions/{id}` only drops the session from the server's
+//! memory; `DELETE /api/messaging/channels/{channelId}` (204) deletes the channel and its
+//! messages from the database. Each part's result is reported as it is: a session gone
+//! whose channel could not be deleted is `failed`, saying so.
+
+use reqwest::Method;
+
+use super::{EXPIRED_NOTE, Messaging, Owner, end_outcome};
+use crate::client::http::Request;
+use crate::ids::SessionId;
+use crate::outcome::{Outcome, SessionResult};
+
+/// What the session's own DELETE found.
+enum Session {
+    /// The server had it and dropped it (or an earlier attempt, whose reply was lost, did).
+    Deleted,
+    /// The server no longer had it (404): ended, expired and cleaned up, or never there.
+    Gone,
+    /// The server says it expired (410).
+    Expired,
+}
+
+impl Messaging {
+    pub(super) async fn delete(&self, id: SessionId) -> SessionResult {
+        // Find the channel first: once the session is gone the list no longer names it.
+        let owner = match self.channel_of(&id).await {
+            Ok(owner) => owner,
+            Err(why) => {
+                return SessionResult::failed(id, format!("nothing deleted: {why}"));
+            }
+        };
+        let url = match self.http.url(&["api", "messaging", "sessions", &id]) {
+            Ok(url) => url,
+            Err(refused) => return super::super::unsent(id, refused),
+        };
+        let result = self.http.send(Request::new(Method::DELETE, url)).await;
+        let session = match &result {
+            Ok(reply) if reply.is_success() => Session::Deleted,
+            Ok(reply) if reply.status.as_u16() == 404 && reply.earlier_lost => Session::Deleted,
+            Ok(reply) if reply.status.as_u16() == 404 => Session::Gone,
+            Ok(reply) if reply.status.as_u16() == 410 => Session::Expired,
+            // Refused or broken: nothing else is touched.
+            _ => return end_outcome(&id, result, Outcome::Deleted),
+        };
+        let channel = match (&owner, &session) {
+            // A session the list showed live that the server now calls gone: the answers
+            // disagree, so the channel it still holds is left alone.
+            (Owner::Live(_), Session::Gone) => None,
+            _ => owner.channel().cloned(),
+        };
+        let Some(channel) = channel else {
+            // Nothing (else) to remove: the session's result is the whole result.
+            return end_outcome(&id, result, Outcome::Deleted);
+        };
+        let session_part = match (&session, &owner) {
+            // In memory but no longer listed: expired (1.7.2 deletes those with a 200).
+            (Session::Deleted, Owner::LeftBehind(_)) => {
+                "the session had expired (no longer listed) and was deleted"
+            }
+            (Session::Deleted, Owner::Live(_)) => "the session was deleted",
+            (Session::Gone, _) => "the session was already gone (ended or expired)",
+            (Session::Expired, _) => EXPIRED_NOTE,
+        };
+        let url = match self.http.url(&["api", "messaging", "channels", &channel]) {
+            Ok(url) => url,
+            // A channel ID the server gave that would leave its segment: never sent.
+            Err(refused) => {
+                let mut r = super::super::unsent(id, refused);
+                r.error = Some(format!(
+                    "{session_part}, but its channel was not: {}",
+                    r.error.unwrap_or_default()
+                ));
+                return r;
+            }
+        };
+        let deleted = self.http.send(Request::new(Method::DELETE, url)).await;
+        match &deleted {
+            Ok(reply) if reply.is_success() => match (&session, &result) {
+                // The usual case: the status is the session's (200), as for `end`.
+                (Session::Deleted, Ok(session_reply)) if matches!(owner, Owner::Live(_)) => {
+                    SessionResult::from_reply(id.as_str(), Outcome::Deleted, session_reply)
+                }
+                _ => {
+                    let mut r = SessionResult::from_reply(id.as_str(), Outcome::Deleted, reply);
+                    r.note = Some(format!(
+                        "{session_part}; its channel {channel} and the channel's messages were deleted"
+                    ));
+                    r
+                }
+            },
+            Ok(reply) => {
+                let why = reply.error_message();
+                let mut r = SessionResult::from_reply(id.as_str(), Outcome::Failed, reply);
+                r.error = Some(format!(
+                    "{session_part}, but its channel {channel} was not (HTTP {}: {why})",
+                    reply.status.as_u16()
+                ));
+                r
+            }
+            Err(failure) => {
+                let mut r = SessionResult::from_failure(id.as_str(), failure);
+                r.outcome = Outcome::Failed;
+                r.error = Some(format!(
+                    "{session_part}, but its channel {channel} was not: {}",
+                    failure.error
+                ));
+                r
+            }
+        }
+    }
+}

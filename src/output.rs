@@ -596,6 +596,7 @@ const WIDE: &[WideColumn] = &[
     ("ROOM", |r| r.room.clone()),
     ("AGENT", |r| r.agent.clone()),
     ("CHANNEL", |r| r.channel.clone()),
+    ("STATUS", |r| r.status.clone()),
     ("METADATA", |r| {
         let pairs = r.metadata.as_ref()?.iter().map(|(k, v)| match v {
             serde_json::Value::String(s) => format!("{k}={s}"),

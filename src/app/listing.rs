@@ -17,6 +17,7 @@ impl Ctx<'_> {
             empty_only: args.empty,
             limit: args.limit,
             selection: Default::default(),
+            action: None,
         };
         let selector = Selector {
             terms: args.selectors.clone(),

@@ -202,6 +202,7 @@ impl Ctx<'_> {
         let filter = Filter {
             idle_before: selection.idle_for.map(|d| cutoff(now, d)).transpose()?,
             created_before: selection.older_than.map(|d| cutoff(now, d)).transpose()?,
+            action: Some(action),
             ..Filter::default()
         };
         let selector = Selector {

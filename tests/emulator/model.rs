@@ -9,7 +9,7 @@ use super::clock;
 
 /// One record to put into a provider's state. In JSON (control API) a seed is an object
 /// tagged by `kind` (`zep_session`, `zep_thread`, `zep_messages`, `samba_session`,
-/// `messaging_session`, `metadata`); omitted timestamps default to now, omitted flags to
+/// `messaging_session`, `langgraph_thread`, `metadata`); omitted timestamps default to now, omitted flags to
 /// false/absent. Seeds apply in order, so `zep_messages` and `metadata` must come after the
 /// session or thread they name.
 ///
@@ -74,6 +74,19 @@ pub enum Seed {
         id: String,
         metadata: serde_json::Map<String, serde_json::Value>,
     },
+    /// A LangGraph thread; a `busy` one has one `running` run (until it is cancelled).
+    /// `status` is served as it is, so tests can seed one the server never sends.
+    LanggraphThread {
+        thread_id: String,
+        #[serde(default = "clock::now_nanos")]
+        created_at: String,
+        #[serde(default = "clock::now_nanos")]
+        updated_at: String,
+        #[serde(default = "idle")]
+        status: String,
+        #[serde(default)]
+        metadata: serde_json::Map<String, serde_json::Value>,
+    },
     /// An elizaOS messaging session.
     MessagingSession {
         id: String,
@@ -90,6 +103,10 @@ pub enum Seed {
 
 fn new_uuid() -> String {
     uuid::Uuid::new_v4().to_string()
+}
+
+fn idle() -> String {
+    "idle".to_owned()
 }
 
 fn default_user() -> String {
@@ -173,6 +190,18 @@ impl Seed {
             start_time: start_time.to_owned(),
             live: false,
             participants_live: None,
+        }
+    }
+
+    /// A LangGraph thread created and last updated at `updated_at`, in `status` (`busy`:
+    /// with one running run).
+    pub fn langgraph(id: &str, updated_at: &str, status: &str) -> Seed {
+        Seed::LanggraphThread {
+            thread_id: id.to_owned(),
+            created_at: updated_at.to_owned(),
+            updated_at: updated_at.to_owned(),
+            status: status.to_owned(),
+            metadata: serde_json::Map::new(),
         }
     }
 

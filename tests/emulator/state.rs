@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 use super::model::{Recorded, Seed};
-use super::{faults, messaging, ratelimit, samba, threads, zep, zep_v4};
+use super::{faults, langgraph, messaging, ratelimit, samba, threads, zep, zep_v4};
 
 #[derive(Default)]
 pub(crate) struct State {
@@ -14,6 +14,7 @@ pub(crate) struct State {
     pub tasks: zep_v4::Tasks,
     pub samba: samba::Sessions,
     pub messaging: messaging::Sessions,
+    pub langgraph: langgraph::Threads,
     pub faults: faults::Armed,
     pub log: Vec<Recorded>,
     /// The rate limit, when one is on. It sits under the same lock as the log, so a request
@@ -89,6 +90,13 @@ impl State {
             } => self
                 .samba
                 .seed(id, room_id, start_time, live, participants_live),
+            Seed::LanggraphThread {
+                thread_id,
+                created_at,
+                updated_at,
+                status,
+                metadata,
+            } => (self.langgraph).seed(thread_id, created_at, updated_at, status, metadata),
             Seed::MessagingSession {
                 id,
                 user_id,

@@ -385,14 +385,7 @@ fn sweeps_delete_idle_threads_and_end_old_runs_never_a_busy_delete() {
     let (doc, code, err) = s.sessionctl(
         KEY,
         Some(&now),
-        &[
-            "delete",
-            "--yes",
-            "--idle-for",
-            "1h",
-            "--where",
-            &scope,
-        ],
+        &["delete", "--yes", "--idle-for", "1h", "--where", &scope],
     );
     assert_eq!(code, 0, "{err}\n{doc:#}");
     assert_eq!(doc["results"].as_array().unwrap().len(), 1, "{doc:#}");

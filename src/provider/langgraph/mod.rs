@@ -85,10 +85,10 @@ impl LangGraph {
             Err(result) => return *result,
         };
         if runs.run_ids.is_empty() {
-            return nothing_to_end(id, &runs.last);
+            return nothing_to_end(id, &runs);
         }
         let result = wire::cancel(&self.http, &id, &runs.run_ids).await;
-        match result {
+        let mut r = match result {
             // The runs finished between the read and the cancel (or an earlier attempt
             // cancelled them and its reply was lost): nothing is left running either way.
             Ok(reply) if reply.status == 404 => {
@@ -103,35 +103,41 @@ impl LangGraph {
                 r
             }
             other => super::per_id_outcome(&id, other, Outcome::Ended),
-        }
+        };
+        r.attempts += runs.attempts;
+        r
     }
 
     /// `delete`: refused for a busy thread, else `DELETE /threads/{id}`.
     async fn delete(&self, id: String) -> SessionResult {
-        if let Err(result) = self.deletable(&id).await {
-            return *result;
-        }
+        let read = match self.deletable(&id).await {
+            Ok(attempts) => attempts,
+            Err(result) => return *result,
+        };
         let result = wire::delete(&self.http, &id).await;
-        super::per_id_outcome(&id, result, Outcome::Deleted)
+        let mut r = super::per_id_outcome(&id, result, Outcome::Deleted);
+        r.attempts += read;
+        r
     }
 
-    /// Reads the thread: `Err` is its result when it cannot be deleted (gone, busy, or the
-    /// read failed).
-    async fn deletable(&self, id: &str) -> Result<(), Box<SessionResult>> {
+    /// Reads the thread: `Ok` with the requests it took when it may be deleted, `Err` with
+    /// its result when not (gone, busy, or the read failed).
+    async fn deletable(&self, id: &str) -> Result<u32, Box<SessionResult>> {
         let (reply, thread) = wire::get_thread(&self.http, id).await?;
         match thread.status.as_deref() {
             Some("busy") => Err(Box::new(
                 SessionResult::from_reply(id, Outcome::Failed, &reply).with_error(BUSY),
             )),
-            _ => Ok(()),
+            _ => Ok(reply.attempts),
         }
     }
 }
 
 /// No pending or running run: the thread is not in use, so `end` has nothing to do.
-fn nothing_to_end(id: String, last: &crate::client::http::Reply) -> SessionResult {
-    let mut r = SessionResult::from_reply(id, Outcome::AlreadyEnded, last);
+fn nothing_to_end(id: String, runs: &wire::ActiveRuns) -> SessionResult {
+    let mut r = SessionResult::from_reply(id, Outcome::AlreadyEnded, &runs.last);
     r.note = Some("no pending or running run".into());
+    r.attempts = runs.attempts;
     r
 }
 
@@ -154,12 +160,20 @@ impl Provider for LangGraph {
             match action {
                 Action::End => match wire::active_runs(&self.http, &id).await {
                     Err(result) => *result,
-                    Ok(runs) if runs.run_ids.is_empty() => nothing_to_end(id, &runs.last),
-                    Ok(runs) => SessionResult::from_reply(id, Outcome::WouldEnd, &runs.last),
+                    Ok(runs) if runs.run_ids.is_empty() => nothing_to_end(id, &runs),
+                    Ok(runs) => {
+                        let mut r = SessionResult::from_reply(id, Outcome::WouldEnd, &runs.last);
+                        r.attempts = runs.attempts;
+                        r
+                    }
                 },
                 Action::Delete => match self.deletable(&id).await {
                     Err(result) => *result,
-                    Ok(()) => SessionResult::new(id, Outcome::WouldDelete),
+                    Ok(attempts) => {
+                        let mut r = SessionResult::new(id, Outcome::WouldDelete);
+                        r.attempts = attempts;
+                        r
+                    }
                 },
             }
         })

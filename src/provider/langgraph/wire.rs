@@ -42,10 +42,11 @@ struct Run {
     status: Option<String>,
 }
 
-/// A thread's pending and running runs, and the last reply read (for the result).
+/// A thread's pending and running runs, the last reply read, and the requests it took.
 pub(super) struct ActiveRuns {
     pub run_ids: Vec<String>,
     pub last: Reply,
+    pub attempts: u32,
 }
 
 /// What a search body filters for `server`, if the server can filter it exactly as the rows
@@ -138,45 +139,50 @@ pub(super) async fn get_thread(
     }
 }
 
-/// The thread's `pending` and `running` runs (`GET /threads/{id}/runs?status=`, paged by
-/// offset). An unknown thread is a 404 (`list_runs` reads the thread first).
+/// The thread's `pending` and `running` runs, read from `GET /threads/{id}/runs` (newest
+/// first, paged by offset; one request for a thread with fewer than [`RUNS_PAGE`] runs). An
+/// unknown thread is a 404 (`list_runs` reads the thread first). `attempts` counts every
+/// request it took.
 pub(super) async fn active_runs(http: &Http, id: &str) -> Result<ActiveRuns, Box<SessionResult>> {
     let mut run_ids = Vec::new();
     let mut seen = HashSet::new();
-    let mut last = None;
-    for status in ["pending", "running"] {
-        let mut offset = 0;
-        loop {
-            let mut url = http.url(&["threads", id, "runs"]);
-            url.query_pairs_mut()
-                .append_pair("limit", &RUNS_PAGE.to_string())
-                .append_pair("offset", &offset.to_string())
-                .append_pair("status", status);
-            let reply = read(http, id, url).await?;
-            let runs: Vec<Run> = reply.json().map_err(|e| {
-                Box::new(SessionResult::from_reply(id, Outcome::Failed, &reply).with_error(e))
-            })?;
-            let full = runs.len() == RUNS_PAGE;
-            let mut new = false;
-            // A server that ignored the filter must not get a finished run cancelled.
-            for run in runs
-                .into_iter()
-                .filter(|r| r.status.as_deref() == Some(status))
-            {
-                if seen.insert(run.run_id.clone()) {
+    let mut attempts = 0;
+    let mut offset = 0;
+    loop {
+        let mut url = http.url(&["threads", id, "runs"]);
+        url.query_pairs_mut()
+            .append_pair("limit", &RUNS_PAGE.to_string())
+            .append_pair("offset", &offset.to_string());
+        let reply = read(http, id, url).await.map_err(|mut r| {
+            r.attempts += attempts;
+            r
+        })?;
+        attempts += reply.attempts;
+        let runs: Vec<Run> = reply.json().map_err(|e| {
+            let mut r = SessionResult::from_reply(id, Outcome::Failed, &reply).with_error(e);
+            r.attempts = attempts;
+            Box::new(r)
+        })?;
+        let full = runs.len() == RUNS_PAGE;
+        let mut new = false;
+        for run in runs {
+            if seen.insert(run.run_id.clone()) {
+                new = true;
+                if matches!(run.status.as_deref(), Some("pending" | "running")) {
                     run_ids.push(run.run_id);
-                    new = true;
                 }
             }
-            last = Some(reply);
-            if !(full && new) {
-                break;
-            }
-            offset += RUNS_PAGE;
         }
+        // A page of runs already seen is a server ignoring the offset: stop, not loop.
+        if !(full && new) {
+            return Ok(ActiveRuns {
+                run_ids,
+                last: reply,
+                attempts,
+            });
+        }
+        offset += RUNS_PAGE;
     }
-    let last = last.expect("two statuses were read");
-    Ok(ActiveRuns { run_ids, last })
 }
 
 /// `POST /runs/cancel?action=interrupt` `{"thread_id", "run_ids"}`: 204 once cancelled,

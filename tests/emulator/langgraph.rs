@@ -7,7 +7,9 @@
 //! must be a UUID"), so the shared tests' IDs work; runs never progress on their own: a
 //! seeded busy thread has one `running` run until it is cancelled. Cancelling a running run
 //! leaves the thread `interrupted` (upstream: its checkpoint still has a next node), a
-//! pending one `idle`.
+//! pending one `idle`. Metadata filters compare each top-level key for equality (upstream:
+//! JSON containment, which differs only for nested objects and arrays); cancelling by
+//! `status` alone (every thread's runs) is not emulated (422).
 
 use axum::http::HeaderValue;
 use axum::response::Response;

@@ -407,12 +407,7 @@ const LANGGRAPH: Provider = Provider {
     },
     ended: |emu, id| emu.langgraph_active_runs(id).is_none_or(|n| n == 0),
     deleted: |emu, id| emu.langgraph_active_runs(id).is_none(),
-    own_profile: Some(|emu| {
-        format!(
-            "provider = \"langgraph\"\nbase_url = \"{}\"\nmax_backoff = \"100ms\"\ntimeout = \"5s\"",
-            emu.langgraph_url()
-        )
-    }),
+    own_profile: Some(super::langgraph::profile),
 };
 
 /// One test per check and provider: `conformance::<provider>::<check>`.

@@ -1,5 +1,7 @@
-//! Integration tests against a REAL LangGraph Agent Server (`langgraph dev`, langgraph-api
-//! 0.16.7 with the in-memory runtime, provider `langgraph`), serving `.ci/langgraph/app`: a
+//! What only the `langgraph` provider does: first against the emulator (paging, the filters
+//! the server applies, verdicts by thread status, a busy thread refused, the key header),
+//! then against a REAL LangGraph Agent Server (`langgraph dev`, langgraph-api 0.16.7 with
+//! the in-memory runtime), serving `.ci/langgraph/app`: a
 //! one-node graph that sleeps as long as its input asks (so a run keeps its thread busy),
 //! behind custom auth that wants `x-api-key` (so a wrong key is refused by the server itself).
 //!
@@ -23,6 +25,290 @@ use std::time::{Duration, Instant};
 use assert_cmd::Command;
 use serde_json::{Value, json};
 use tempfile::TempDir;
+
+use crate::common::{self, Emulator, Env, Fault, Seed, count_requests};
+
+// ---------------------------------------------------------------------------------------
+// Against the emulator
+
+/// The TOML keys of a `langgraph` profile for `emu` (also the conformance suite's).
+pub(super) fn profile(emu: &Emulator) -> String {
+    format!(
+        "provider = \"langgraph\"\nbase_url = \"{}\"\nmax_backoff = \"100ms\"\ntimeout = \"5s\"",
+        emu.langgraph_url()
+    )
+}
+
+fn emulated() -> Env {
+    let env = Env::new();
+    env.add_profile("langgraph", &profile(&env.emu));
+    env
+}
+
+/// "Now" of the emulator tests; `--idle-for 1h` cuts off at 11:00:00Z.
+const NOW: &str = "2024-06-01T12:00:00Z";
+const OLD: &str = "2024-06-01T09:00:00Z";
+const RECENT: &str = "2024-06-01T11:30:00Z";
+
+fn searches(env: &Env) -> Vec<Value> {
+    (env.emu.requests().iter())
+        .filter(|r| r.method == "POST" && r.path == "/langgraph/threads/search")
+        .map(|r| serde_json::from_str(&r.body).unwrap())
+        .collect()
+}
+
+/// `list` reads every page, by the offset the server's `X-Pagination-Next` names, oldest
+/// `updated_at` first and only the fields a row needs.
+#[test]
+fn list_pages_by_the_servers_next_offset() {
+    let env = emulated();
+    env.emu.seed_many((0..230).map(|n| {
+        Seed::langgraph(
+            &format!("t-{n:03}"),
+            &format!("2024-05-01T00:{:02}:{:02}Z", n / 60, n % 60),
+            "idle",
+        )
+    }));
+    let (doc, code) = env.json("langgraph", &["list"]);
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(doc["count"], 230, "{doc:#}");
+    assert_eq!(doc["sessions"][0]["id"], "t-000", "oldest first");
+    let offsets: Vec<Value> = searches(&env).iter().map(|b| b["offset"].clone()).collect();
+    assert_eq!(offsets, [json!(0), json!(100), json!(200)]);
+    let first = &searches(&env)[0];
+    assert_eq!(
+        (&first["limit"], &first["sort_by"], &first["sort_order"]),
+        (&json!(100), &json!("updated_at"), &json!("asc"))
+    );
+    assert_eq!(
+        first["select"],
+        json!([
+            "thread_id",
+            "created_at",
+            "updated_at",
+            "metadata",
+            "status"
+        ])
+    );
+}
+
+/// `status=` and a text `metadata.KEY=` go to the server; a value that reads as a number is
+/// matched on the rows, where the number 42 and the text "42" both match it.
+#[test]
+fn where_status_and_metadata_are_filtered_by_the_server_as_the_rows_are() {
+    let env = emulated();
+    let seed = |id: &str, status: &str, metadata: Value| Seed::LanggraphThread {
+        thread_id: id.to_owned(),
+        created_at: OLD.to_owned(),
+        updated_at: OLD.to_owned(),
+        status: status.to_owned(),
+        metadata: metadata.as_object().unwrap().clone(),
+    };
+    for (term, body_key, body, want) in [
+        ("status=busy", "status", json!("busy"), vec!["prod-busy"]),
+        (
+            "metadata.env=prod",
+            "metadata",
+            json!({"env": "prod"}),
+            vec!["prod-busy", "prod-idle"],
+        ),
+        (
+            "metadata.n=42",
+            "metadata",
+            Value::Null,
+            vec!["prod-busy", "prod-idle"],
+        ),
+    ] {
+        env.emu.reset();
+        env.emu.seed_many([
+            seed("prod-busy", "busy", json!({"env": "prod", "n": 42})),
+            seed("prod-idle", "idle", json!({"env": "prod", "n": "42"})),
+            seed("staging", "idle", json!({"env": "staging", "n": 7})),
+        ]);
+        let (doc, code) = env.json("langgraph", &["list", "--where", term]);
+        assert_eq!(code, 0, "{term}: {doc:#}");
+        assert_eq!(listed(&doc), want, "{term}");
+        let sent = &searches(&env)[0];
+        assert_eq!(
+            sent.get(body_key).cloned().unwrap_or(Value::Null),
+            body,
+            "{term}: {sent}"
+        );
+    }
+    let (code, _, stderr) =
+        common::run(
+            env.cmd("langgraph")
+                .args(["list", "--where", "status=paused"]),
+        );
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("HTTP 422: \"paused\" is not one of"),
+        "the server refuses it: {stderr}"
+    );
+}
+
+/// At a fixed "now": `end-many --idle-for` ends only runs going on past the cut-off;
+/// `delete --idle-for` deletes only idle threads past it, never a busy one; a status the
+/// server never sends is reported, never acted on.
+#[test]
+fn sweeps_judge_each_thread_by_its_status() {
+    let env = emulated();
+    env.emu.seed_many([
+        Seed::langgraph("busy-old", OLD, "busy"),
+        Seed::langgraph("busy-new", RECENT, "busy"),
+        Seed::langgraph("idle-old", OLD, "idle"),
+        Seed::langgraph("interrupted-old", OLD, "interrupted"),
+        Seed::langgraph("idle-new", RECENT, "idle"),
+        Seed::langgraph("odd", OLD, "paused"),
+    ]);
+    let (doc, code) = env.json_at(NOW, "langgraph", &["end-many", "--idle-for", "1h"]);
+    assert_eq!(code, 1, "{doc:#}");
+    let outcomes = common::outcomes_once(&doc);
+    assert_eq!(outcomes.len(), 2, "{doc:#}");
+    assert_eq!(outcomes["busy-old"], "ended");
+    assert_eq!(outcomes["odd"], "failed");
+    let odd = common::result_of(&doc, "odd")["error"].as_str().unwrap();
+    assert!(
+        odd.contains("not acted on: unknown thread status `paused`"),
+        "{odd}"
+    );
+    let reason = common::result_of(&doc, "busy-old")["reason"]
+        .as_str()
+        .unwrap();
+    assert!(reason.starts_with("busy 3h (its run started"), "{reason}");
+    assert_eq!(env.emu.langgraph_active_runs("busy-old"), Some(0));
+    assert_eq!(env.emu.langgraph_active_runs("busy-new"), Some(1));
+
+    env.emu.seed(Seed::langgraph("busy-old", OLD, "busy"));
+    let (doc, code) = env.json_at(NOW, "langgraph", &["delete", "--yes", "--idle-for", "1h"]);
+    assert_eq!(code, 1, "{doc:#}");
+    let outcomes = common::outcomes_once(&doc);
+    let want = [
+        ("idle-old", "deleted"),
+        ("interrupted-old", "deleted"),
+        ("odd", "failed"),
+    ];
+    assert_eq!(
+        outcomes,
+        want.map(|(a, b)| (a.to_owned(), b.to_owned())).into(),
+        "{doc:#}"
+    );
+    for spared in ["busy-old", "busy-new", "idle-new", "odd"] {
+        assert!(
+            env.emu.langgraph_active_runs(spared).is_some(),
+            "{spared} was deleted"
+        );
+    }
+}
+
+/// `delete` reads the thread first: a busy one is refused (the server would delete it, run
+/// and all), in a server dry run too; `end`'s dry run says whether there is a run to cancel.
+#[test]
+fn a_busy_thread_is_never_deleted() {
+    let env = emulated();
+    env.emu.seed_many([
+        Seed::langgraph("busy", OLD, "busy"),
+        Seed::langgraph("idle", OLD, "idle"),
+    ]);
+    for args in [
+        &["delete", "--yes", "busy"][..],
+        &["delete", "--dry-run=server", "busy"],
+    ] {
+        let (doc, code) = env.json("langgraph", args);
+        assert_eq!(code, 1, "{args:?}: {doc:#}");
+        let r = common::result_of(&doc, "busy");
+        assert_eq!(
+            (&r["outcome"], &r["status"]),
+            (&json!("failed"), &json!(200)),
+            "{r}"
+        );
+        assert!(
+            r["error"]
+                .as_str()
+                .unwrap()
+                .starts_with("busy: a run is in progress"),
+            "{r}"
+        );
+    }
+    assert_eq!(
+        count_requests(&env.emu.requests(), "DELETE", "/langgraph/threads/busy"),
+        0
+    );
+    assert_eq!(env.emu.langgraph_active_runs("busy"), Some(1));
+    let (doc, code) = env.json(
+        "langgraph",
+        &["end-many", "--dry-run=server", "busy", "idle"],
+    );
+    assert_eq!(code, 0, "{doc:#}");
+    let outcomes = common::outcomes_once(&doc);
+    assert_eq!(
+        (outcomes["busy"].as_str(), outcomes["idle"].as_str()),
+        ("would_end", "already_ended")
+    );
+}
+
+/// The runs finished between the read and the cancel: the server's 404 "No matching runs"
+/// is `already_ended`, not a failure.
+#[test]
+fn a_cancel_that_finds_the_runs_done_is_already_ended() {
+    let env = emulated();
+    env.emu.seed(Seed::langgraph("t", OLD, "busy"));
+    let detail = r#"{"detail":"No matching runs to cancel. Please verify the thread ID and run IDs are correct, and the runs haven't been deleted or completed."}"#;
+    env.emu.fault(
+        Fault::status(404)
+            .method("POST")
+            .path("/langgraph/runs/cancel")
+            .body(detail)
+            .times(1),
+    );
+    let (doc, code) = env.json("langgraph", &["end", "t"]);
+    assert_eq!(code, 0, "{doc:#}");
+    let r = common::result_of(&doc, "t");
+    assert_eq!(
+        (&r["outcome"], &r["status"], &r["attempts"]),
+        (&json!("already_ended"), &json!(404), &json!(2)),
+        "{r}"
+    );
+    assert!(
+        r["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("No matching runs to cancel"),
+        "{r}"
+    );
+}
+
+/// A key, where the profile has one, goes as `x-api-key` on every request; none without.
+#[test]
+fn the_key_goes_as_x_api_key() {
+    let env = emulated();
+    env.add_profile(
+        "lg-key",
+        &format!("{}\napi_key = \"lg-secret\"", profile(&env.emu)),
+    );
+    env.emu.seed(Seed::langgraph("t", OLD, "busy"));
+    let (doc, code) = env.json("lg-key", &["end", "t"]);
+    assert_eq!(code, 0, "{doc:#}");
+    let keys: Vec<Option<String>> = (env.emu.requests().iter())
+        .map(|r| r.header("x-api-key").map(str::to_owned))
+        .collect();
+    assert_eq!(
+        keys,
+        [Some("lg-secret".to_owned()), Some("lg-secret".to_owned())]
+    );
+    env.emu.reset();
+    let (doc, code) = env.json("langgraph", &["list"]);
+    assert_eq!(code, 0, "{doc:#}");
+    assert!(
+        env.emu
+            .requests()
+            .iter()
+            .all(|r| r.header("x-api-key").is_none())
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Against a real Agent Server
 
 const VERSION: &str = "0.16.7";
 /// The key the server's custom auth (`.ci/langgraph/app/auth.py`) wants.
@@ -418,7 +704,7 @@ fn sweeps_delete_idle_threads_and_end_old_runs_never_a_busy_delete() {
         ended["reason"]
             .as_str()
             .unwrap()
-            .contains("busy, run started"),
+            .contains("its run started"),
         "{ended}"
     );
     let runs = s.runs(&busy);

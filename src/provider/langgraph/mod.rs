@@ -236,7 +236,15 @@ fn staleness(row: &SessionRow, sweep: &Sweep) -> Staleness {
         None => Staleness::Unknown("no updated_at".into()),
         Some(raw) => match crate::units::parse_time(raw) {
             None => Staleness::Unknown(format!("unreadable timestamp `{raw}`")),
-            Some(at) if busy => sweep.judge(at, &format!("busy, run started {raw}")),
+            // Not "idle": a busy thread is working, on one run for that long.
+            Some(at) if busy && at < sweep.idle_before => Staleness::Stale {
+                since: at,
+                reason: format!(
+                    "busy {} (its run started {raw}, no update since)",
+                    sweep.age(at)
+                ),
+            },
+            Some(_) if busy => Staleness::Fresh,
             Some(at) => sweep.judge(at, &format!("{status}, updated {raw}")),
         },
     }
@@ -279,6 +287,9 @@ mod tests {
         for (status, updated, action, want) in [
             (Some("busy"), OLD, Some(Action::End), "stale"),
             (Some("busy"), NEW, Some(Action::End), "fresh"),
+            // The cut-off itself is not stale, busy or not.
+            (Some("busy"), "2024-06-01T11:00:00Z", Some(Action::End), "fresh"),
+            (Some("idle"), "2024-06-01T11:00:00Z", Some(Action::Delete), "fresh"),
             (Some("busy"), OLD, Some(Action::Delete), "fresh"),
             (Some("busy"), OLD, None, "stale"),
             (Some("idle"), OLD, Some(Action::End), "fresh"),

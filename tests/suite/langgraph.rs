@@ -7,8 +7,8 @@
 //!
 //! The server is installed by `.ci/langgraph/install.sh` into
 //! `${SESSIONCTL_LANGGRAPH_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/sessionctl/langgraph-0.16.7}`.
-//! Without it these tests pass as skipped and say so on stderr, except under `CI=true`, where
-//! they fail. One server serves the whole module: it starts with the first test that needs it,
+//! Without it these tests pass as skipped and say so once on the terminal
+//! ([`common::say_skipped`]), except under `CI=true`, where they fail. One server serves the whole module: it starts with the first test that needs it,
 //! on a free loopback port, with telemetry, tracing and the version check off (it contacts
 //! nothing), and the kernel kills it when the test process exits (`PR_SET_PDEATHSIG`, set for
 //! the long-lived thread that spawns it). Each test makes its own threads, tagged with its
@@ -343,7 +343,7 @@ fn server(test: &str) -> Option<&'static Server> {
             panic!("{test}: real LangGraph server unavailable under CI=true: {p}")
         }
         Err(p) => {
-            eprintln!("SKIPPED: {test}: {p}");
+            common::say_skipped("real-LangGraph (tests/suite/langgraph.rs)", test, p);
             None
         }
     }
@@ -360,7 +360,7 @@ impl Server {
         let bin = install_dir().join("bin/langgraph");
         if !bin.is_file() {
             return Err(format!(
-                "no {} : run .ci/langgraph/install.sh and set SESSIONCTL_LANGGRAPH_DIR to the directory it prints",
+                "no {}: run .ci/langgraph/install.sh and set SESSIONCTL_LANGGRAPH_DIR to the directory it prints",
                 bin.display()
             ));
         }

@@ -288,8 +288,18 @@ mod tests {
             (Some("busy"), OLD, Some(Action::End), "stale"),
             (Some("busy"), NEW, Some(Action::End), "fresh"),
             // The cut-off itself is not stale, busy or not.
-            (Some("busy"), "2024-06-01T11:00:00Z", Some(Action::End), "fresh"),
-            (Some("idle"), "2024-06-01T11:00:00Z", Some(Action::Delete), "fresh"),
+            (
+                Some("busy"),
+                "2024-06-01T11:00:00Z",
+                Some(Action::End),
+                "fresh",
+            ),
+            (
+                Some("idle"),
+                "2024-06-01T11:00:00Z",
+                Some(Action::Delete),
+                "fresh",
+            ),
             (Some("busy"), OLD, Some(Action::Delete), "fresh"),
             (Some("busy"), OLD, None, "stale"),
             (Some("idle"), OLD, Some(Action::End), "fresh"),

@@ -1,19 +1,19 @@
 //! What only the `langgraph` provider does: first against the emulator (paging, the filters
 //! the server applies, verdicts by thread status, a busy thread refused, the key header),
-//! then against a REAL LangGraph Agent Server (`langgraph dev`, langgraph-api 0.16.7 with
-//! the in-memory runtime), serving `.ci/langgraph/app`: a
-//! one-node graph that sleeps as long as its input asks (so a run keeps its thread busy),
-//! behind custom auth that wants `x-api-key` (so a wrong key is refused by the server itself).
+//! then against a REAL LangGraph Agent Server (`langgraph dev`, langgraph-api 0.16.7 with the
+//! in-memory runtime), serving `.ci/langgraph/app`: a one-node graph that sleeps as long as
+//! its input asks (so a run keeps its thread busy), behind custom auth that wants `x-api-key`
+//! (so a wrong key is refused by the server itself).
 //!
 //! The server is installed by `.ci/langgraph/install.sh` into
 //! `${SESSIONCTL_LANGGRAPH_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/sessionctl/langgraph-0.16.7}`.
 //! Without it these tests pass as skipped and say so once on the terminal
-//! ([`common::say_skipped`]), except under `CI=true`, where they fail. One server serves the whole module: it starts with the first test that needs it,
-//! on a free loopback port, with telemetry, tracing and the version check off (it contacts
-//! nothing), and the kernel kills it when the test process exits (`PR_SET_PDEATHSIG`, set for
-//! the long-lived thread that spawns it). Each test makes its own threads, tagged with its
-//! own `metadata.suite`, and scopes every command to them with `--where`, so tests can run at
-//! once on the one server.
+//! ([`common::say_skipped`]), except under `CI=true`, where they fail. One server serves the
+//! whole module: it starts with the first test that needs it, on a free loopback port, with
+//! telemetry, tracing and the version check off (it contacts nothing), and the kernel kills it
+//! when the test process exits (`PR_SET_PDEATHSIG`, set for the long-lived thread that spawns
+//! it). Each test makes its own threads, tagged with its own `metadata.suite`, and scopes
+//! every command to them with `--where`, so tests can run at once on the one server.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};

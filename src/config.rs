@@ -765,7 +765,7 @@ mod tests {
     fn example_config_is_valid_and_shows_every_key() {
         let text = include_str!("../config.example.toml");
         let c = parse(text).unwrap();
-        assert_eq!(c.profiles.len(), 4);
+        assert_eq!(c.profiles.len(), 5);
         assert_eq!(c.profiles["zep-threads"].api_version, 4);
         // Every key a profile accepts, as the deserializer itself lists them: a new key
         // cannot be added without documenting it.

@@ -92,6 +92,12 @@ impl From<SessionId> for String {
     }
 }
 
+impl From<&SessionId> for String {
+    fn from(id: &SessionId) -> String {
+        id.id.clone()
+    }
+}
+
 impl std::fmt::Display for SessionId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.id)

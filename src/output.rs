@@ -604,6 +604,7 @@ const WIDE: &[WideColumn] = &[
                 .to_string(),
         )
     }),
+    ("STATUS", |r| r.status.clone()),
     ("METADATA", |r| {
         let pairs = r.metadata.as_ref()?.iter().map(|(k, v)| match v {
             serde_json::Value::String(s) => format!("{k}={s}"),

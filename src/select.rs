@@ -1,5 +1,5 @@
 //! `--where`: the selector vocabulary (`user`, `room`, `agent`, `channel`, `thread`/`id`,
-//! `metadata.KEY`), parsing `FIELD=VALUE`, `FIELD!=VALUE` and `FIELD~=GLOB`, and matching.
+//! `status`, `metadata.KEY`), parsing `FIELD=VALUE`, `FIELD!=VALUE` and `FIELD~=GLOB`, and matching.
 //!
 //! Which fields a provider has, and which it can filter on its server, each provider
 //! declares ([`Selectable`], in its own folder); this file turns a selector and that
@@ -10,7 +10,8 @@ use std::borrow::Cow;
 use std::fmt;
 
 /// What every field name means, for help texts and errors.
-pub const VOCABULARY: &str = "user, room, agent, channel, thread, id, user_uuid, metadata.KEY";
+pub const VOCABULARY: &str =
+    "user, room, agent, channel, thread, id, user_uuid, status, metadata.KEY";
 
 /// A selectable field.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,6 +26,8 @@ pub enum Field {
     Room,
     Agent,
     Channel,
+    /// The thread's own state (LangGraph: `idle`, `busy`, `interrupted`, `error`).
+    Status,
     /// One top-level key of the session's metadata.
     Metadata(String),
 }
@@ -40,6 +43,7 @@ impl Field {
             Field::Room => "room",
             Field::Agent => "agent",
             Field::Channel => "channel",
+            Field::Status => "status",
             Field::Metadata(_) => "metadata",
         }
     }
@@ -53,6 +57,7 @@ impl Field {
             "room" => Field::Room,
             "agent" => Field::Agent,
             "channel" => Field::Channel,
+            "status" => Field::Status,
             "metadata" | "metadata." => {
                 return Err("`metadata` needs a key: `metadata.KEY`".into());
             }
@@ -174,7 +179,8 @@ impl Term {
 /// A field as a provider declares it: its name, and how (or whether) its server filters it.
 #[derive(Debug)]
 pub struct Selectable {
-    /// `user`, `room`, `agent`, `channel`, `thread`, `id`, or `metadata` (any `metadata.KEY`).
+    /// `user`, `room`, `agent`, `channel`, `thread`, `id`, `status`, or `metadata` (any
+    /// `metadata.KEY`).
     pub name: &'static str,
     /// The call that filters `name=VALUE` on the server (for the `-v` log and the README);
     /// `None`: matched on every listed row.

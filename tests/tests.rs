@@ -42,6 +42,9 @@ mod suite {
     mod generated;
     // The test harness itself (`tests/common`, the emulator's checks on the tests).
     mod harness;
+    // What only LangGraph does, against the emulator, and against a real Agent Server
+    // (skipped without an install, except under CI=true).
+    mod langgraph;
     // Where IDs come from (arguments, `--file`, stdin), what a valid ID is, and how IDs are
     // sent (one path segment each).
     mod ids;

@@ -21,6 +21,7 @@ impl Ctx<'_> {
             limit: args.limit,
             orphans: args.orphans,
             selection: Default::default(),
+            action: None,
         };
         let selector = Selector {
             terms: args.selectors.clone(),

@@ -221,6 +221,7 @@ impl Ctx<'_> {
             created_before: selection.older_than.map(|d| cutoff(now, d)).transpose()?,
             ended_before: selection.ended_for.map(|d| cutoff(now, d)).transpose()?,
             orphans: selection.orphans,
+            action: Some(action),
             ..Filter::default()
         };
         let selector = Selector {

@@ -4,6 +4,7 @@
 //! staleness rule) plus one line in [`PROVIDERS`].
 
 mod digital_samba;
+mod langgraph;
 mod messaging;
 mod zep;
 
@@ -22,7 +23,12 @@ use crate::outcome::{ErrorKind, Outcome, SessionResult};
 use crate::select::{Field, ServerFilter};
 
 /// Every backend sessionctl can talk to. The first `api_versions` entry is the default.
-pub static PROVIDERS: &[&ProviderSpec] = &[&zep::SPEC, &digital_samba::SPEC, &messaging::SPEC];
+pub static PROVIDERS: &[&ProviderSpec] = &[
+    &zep::SPEC,
+    &digital_samba::SPEC,
+    &messaging::SPEC,
+    &langgraph::SPEC,
+];
 
 /// What the config layer needs to know about a provider, and how to build it.
 #[derive(Debug)]
@@ -271,6 +277,10 @@ pub struct SessionRow {
     /// How long it had left when the server answered (messaging `timeRemaining`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub remaining_ms: Option<u64>,
+    /// The provider's own state of the session, where it has one (LangGraph threads:
+    /// `idle`, `busy`, `interrupted`, `error`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
 }
 
 impl SessionRow {
@@ -304,6 +314,7 @@ impl SessionRow {
             Field::Room => text(&self.room),
             Field::Agent => text(&self.agent),
             Field::Channel => text(&self.channel),
+            Field::Status => text(&self.status),
             Field::Metadata(key) => match self.metadata.as_ref()?.get(key)? {
                 serde_json::Value::String(s) => Some(Cow::Borrowed(s.as_str())),
                 v @ (serde_json::Value::Number(_) | serde_json::Value::Bool(_)) => {
@@ -438,6 +449,10 @@ pub struct Sweep {
     pub now: Timestamp,
     /// Idle means no activity at or after this instant (for `--ended-for`: ended before it).
     pub idle_before: Timestamp,
+    /// What the sweep will do to what it selects (`None`: `list`, which acts on nothing), for
+    /// a provider whose verdict depends on it (LangGraph ends only busy threads and never
+    /// deletes one).
+    pub action: Option<Action>,
 }
 
 impl Sweep {
@@ -718,6 +733,7 @@ mod tests {
         let sweep = Sweep {
             now,
             idle_before: now,
+            action: None,
         };
         let ago = |s: &str| sweep.age(s.parse().unwrap());
         assert_eq!(ago("2026-03-31T20:57:30Z"), "3h 2m");

@@ -216,3 +216,25 @@ pub fn count_requests(reqs: &[Recorded], method: &str, path: &str) -> usize {
         .filter(|r| r.method == method && r.path == path)
         .count()
 }
+
+/// Says that the tests needing `what` (a real server) pass without running, and why, where a
+/// person running plain `cargo test` sees it: cargo hides a passing test's output, so one
+/// line per `what` goes straight to the terminal (`/dev/tty`), else to stderr; each test's
+/// own line goes to stderr (`--nocapture` shows it).
+pub fn say_skipped(what: &str, test: &str, problem: &str) {
+    static SAID: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    eprintln!("SKIPPED: {test}: {problem}");
+    let mut said = SAID.lock().unwrap_or_else(|p| p.into_inner());
+    if said.iter().any(|w| w == what) {
+        return;
+    }
+    said.push(what.to_owned());
+    let line = format!("SKIPPED: the {what} tests pass without running ({problem})\n");
+    let tty = std::fs::OpenOptions::new().write(true).open("/dev/tty");
+    if tty
+        .and_then(|mut t| std::io::Write::write_all(&mut t, line.as_bytes()))
+        .is_err()
+    {
+        eprint!("{line}");
+    }
+}

@@ -139,6 +139,7 @@ fn banner(addr: SocketAddr, token: Option<&str>, rate_limit: Option<&RateLimit>)
     let zep_v2 = format!("{base}{}", emulator::ZEP_V2_PREFIX);
     let zep_v4 = format!("{base}{}", emulator::ZEP_V4_PREFIX);
     let samba = format!("{base}{}", emulator::SAMBA_PREFIX);
+    let langgraph = format!("{base}{}", emulator::LANGGRAPH_PREFIX);
     let (zep_key, team, samba_key) = (emulator::ZEP_KEY, emulator::SAMBA_TEAM, emulator::SAMBA_KEY);
     let messaging_auth = token.map_or("no auth".to_owned(), |t| format!("X-API-KEY: {t}"));
     let messaging_key = token.map_or(String::new(), |t| format!("api_key = \"{t}\"\n"));
@@ -152,6 +153,7 @@ fn banner(addr: SocketAddr, token: Option<&str>, rate_limit: Option<&RateLimit>)
   Zep v2 sessions, v3    {zep_v2}  (Authorization: Api-Key {zep_key})
   Zep v4 threads         {zep_v4}  (same key)
   Digital Samba          {samba}  (team {team}, developer key {samba_key})
+  LangGraph threads      {langgraph}  (no auth)
 {limited}  Control API            {base}/_emulator/{{seed,faults,rate_limit,stats,requests,reset}}
 
 # Paste into your sessionctl config file:
@@ -181,6 +183,10 @@ provider = \"digital-samba\"
 base_url = \"{samba}\"
 team_id = \"{team}\"
 api_key = \"{samba_key}\"
+
+[profiles.emu-langgraph]
+provider = \"langgraph\"
+base_url = \"{langgraph}\"
 
 Press Ctrl-C to stop.
 "

@@ -1,7 +1,7 @@
 //! Demo data for people trying sessionctl against the `mock-server` binary: something
 //! stale and something fresh for every provider, relative to the moment it starts, so
-//! `list --idle-for 1h` and friends have work to show. Zep v2 and elizaOS sessions carry an
-//! `env` in their metadata (for `--where`). Zep sessions and threads also get messages, and
+//! `list --idle-for 1h` and friends have work to show. Zep v2 and elizaOS sessions and
+//! LangGraph threads carry an `env` in their metadata (for `--where`). Zep sessions and threads also get messages, and
 //! one of each looks old but has a recent message: only a client that reads messages sees
 //! that it is in use.
 
@@ -92,6 +92,21 @@ pub(crate) fn seeds(now: Timestamp) -> Vec<Seed> {
             start_time: clock::samba(ago(started)),
             live: true,
             participants_live: (n != 3).then_some(n - 1),
+        });
+    }
+    // LangGraph: (status, updated minutes ago): an idle thread for `delete --idle-for`, a
+    // run going on for hours for `end-many --idle-for`, and a fresh one of each.
+    let langgraph = [("idle", 5 * 60), ("busy", 3 * 60), ("idle", 2), ("busy", 1)];
+    for (n, (status, idle)) in (1..).zip(langgraph) {
+        seeds.push(Seed::LanggraphThread {
+            thread_id: format!("langgraph-demo-{n}"),
+            created_at: clock::nanos(ago(idle + 60)),
+            updated_at: clock::nanos(ago(idle)),
+            status: status.to_owned(),
+            metadata: serde_json::json!({ "env": if n % 2 == 1 { "staging" } else { "prod" } })
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
         });
     }
     seeds

@@ -157,6 +157,8 @@ pub(crate) enum Dialect {
     Samba,
     /// elizaOS (Express style).
     Messaging,
+    /// LangGraph Agent Server (Starlette style).
+    LangGraph,
 }
 
 impl Dialect {
@@ -166,6 +168,7 @@ impl Dialect {
             Dialect::Zep,
             Dialect::ZepV4,
             Dialect::Samba,
+            Dialect::LangGraph,
             Dialect::Messaging,
         ]
         .into_iter()
@@ -182,13 +185,14 @@ impl Dialect {
             Dialect::ZepV4 => super::ZEP_V4_PREFIX,
             Dialect::Samba => super::SAMBA_PREFIX,
             Dialect::Messaging => super::MESSAGING_PREFIX,
+            Dialect::LangGraph => super::LANGGRAPH_PREFIX,
         }
     }
 
     pub fn content_type(self) -> &'static str {
         match self {
             Dialect::Zep | Dialect::Messaging => "application/json; charset=utf-8",
-            Dialect::ZepV4 | Dialect::Samba => "application/json",
+            Dialect::ZepV4 | Dialect::Samba | Dialect::LangGraph => "application/json",
         }
     }
 
@@ -214,6 +218,7 @@ impl Dialect {
                 "message": message,
                 "timestamp": clock::now_millis(),
             }}),
+            Dialect::LangGraph => json!({ "detail": message }),
         };
         self.json(status, &body)
     }
@@ -255,6 +260,8 @@ impl Dialect {
             (Dialect::Messaging, _) => {
                 self.error(status, &slug(reason, '_').to_ascii_uppercase(), reason)
             }
+            // Starlette's HTTPException for a bare status: its reason phrase.
+            (Dialect::LangGraph, _) => self.error(status, "", reason),
         }
     }
 }

@@ -1,5 +1,6 @@
 //! The provider emulator: one stateful fake HTTP server on loopback that speaks the wire
-//! contracts of `shared/providers.md` (Zep v2/v3/v4, Digital Samba, elizaOS messaging),
+//! contracts of `shared/providers.md` (Zep v2/v3/v4, Digital Samba, elizaOS messaging,
+//! LangGraph Agent Server threads),
 //! rough edges included, so sessionctl can be tried offline and tested end to end.
 //!
 //! Layout (each module has one job):
@@ -12,7 +13,8 @@
 //! - [`clock`]: timestamp parsing and each provider's timestamp format.
 //! - [`listing`]: ordering and page-number paging shared by the list routes.
 //! - [`zep`] (v2 sessions), [`threads`] (thread records, v3 API), [`zep_v4`] (v4 threads,
-//!   lookups, asynchronous deletion tasks), [`samba`], [`messaging`]: one API each.
+//!   lookups, asynchronous deletion tasks), [`samba`], [`messaging`], [`langgraph`]: one API
+//!   each.
 //! - [`messages`]: the message histories of v2 sessions and threads, and their paging.
 //! - [`channels`]: elizaOS message channels, which outlive the [`messaging`] sessions that
 //!   made them.
@@ -32,6 +34,7 @@ mod control;
 mod demo;
 mod faults;
 mod http;
+mod langgraph;
 mod listing;
 mod messages;
 mod messaging;
@@ -73,6 +76,8 @@ pub const ZEP_V4_PREFIX: &str = "/zep/api/v4";
 pub const SAMBA_PREFIX: &str = "/samba/api/v1";
 /// Path prefix of the elizaOS API; it sits at the root so `http://localhost:3000` works.
 pub const MESSAGING_PREFIX: &str = "/api";
+/// Path prefix of the LangGraph Agent Server API (`/threads`, `/runs`).
+pub const LANGGRAPH_PREFIX: &str = "/langgraph";
 /// Path prefix of the emulator's own control API (never faulted, never recorded).
 pub const CONTROL_PREFIX: &str = "/_emulator";
 
@@ -234,6 +239,11 @@ impl Emulator {
         self.url()
     }
 
+    /// Base URL of the LangGraph Agent Server.
+    pub fn langgraph_url(&self) -> String {
+        format!("{}{LANGGRAPH_PREFIX}", self.url())
+    }
+
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
@@ -346,6 +356,11 @@ impl Emulator {
     /// background: the thread may still be there).
     pub fn thread_deletion_queued(&self, thread_uuid: &str) -> bool {
         self.shared.lock().tasks.queued_for(thread_uuid)
+    }
+
+    /// `Some(pending or running runs)` for a LangGraph thread that exists, `None` if gone.
+    pub fn langgraph_active_runs(&self, id: &str) -> Option<usize> {
+        self.shared.lock().langgraph.active_runs(id)
     }
 
     /// Whether an elizaOS session exists (not deleted).

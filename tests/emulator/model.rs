@@ -10,7 +10,7 @@ pub use super::messaging::TimeoutConfig;
 
 /// One record to put into a provider's state. In JSON (control API) a seed is an object
 /// tagged by `kind` (`zep_session`, `zep_thread`, `zep_messages`, `samba_session`,
-/// `samba_ended`, `messaging_session`, `messaging_channel`, `metadata`); omitted timestamps default to now, omitted flags to
+/// `samba_ended`, `messaging_session`, `messaging_channel`, `langgraph_thread`, `metadata`); omitted timestamps default to now, omitted flags to
 /// false/absent. Seeds apply in order, so `zep_messages` and `metadata` must come after the
 /// session or thread they name.
 ///
@@ -103,6 +103,19 @@ pub enum Seed {
         id: String,
         metadata: serde_json::Map<String, serde_json::Value>,
     },
+    /// A LangGraph thread; a `busy` one has one `running` run (until it is cancelled).
+    /// `status` is served as it is, so tests can seed one the server never sends.
+    LanggraphThread {
+        thread_id: String,
+        #[serde(default = "clock::now_nanos")]
+        created_at: String,
+        #[serde(default = "clock::now_nanos")]
+        updated_at: String,
+        #[serde(default = "idle")]
+        status: String,
+        #[serde(default)]
+        metadata: serde_json::Map<String, serde_json::Value>,
+    },
     /// An elizaOS messaging session and its channel (`session-<id>`). It expires as
     /// `@elizaos/server` 1.7.2 computes it from the times and `timeout_config` (omitted:
     /// the server defaults, 30 minutes after the last activity), unless `expires_at` gives
@@ -155,6 +168,10 @@ pub const NEVER_EXPIRES: &str = "9999-01-01T00:00:00.000Z";
 
 fn new_uuid() -> String {
     uuid::Uuid::new_v4().to_string()
+}
+
+fn idle() -> String {
+    "idle".to_owned()
 }
 
 fn default_user() -> String {
@@ -261,6 +278,18 @@ impl Seed {
             room_id: new_uuid(),
             start_time: start_time.to_owned(),
             end_time: end_time.map(str::to_owned),
+        }
+    }
+
+    /// A LangGraph thread created and last updated at `updated_at`, in `status` (`busy`:
+    /// with one running run).
+    pub fn langgraph(id: &str, updated_at: &str, status: &str) -> Seed {
+        Seed::LanggraphThread {
+            thread_id: id.to_owned(),
+            created_at: updated_at.to_owned(),
+            updated_at: updated_at.to_owned(),
+            status: status.to_owned(),
+            metadata: serde_json::Map::new(),
         }
     }
 

@@ -194,7 +194,7 @@ pub(crate) fn too_many_requests(dialect: Dialect, decision: &Decision) -> Respon
         Dialect::Zep | Dialect::ZepV4 => {
             reply(429, "text/plain; charset=utf-8", "rate limit exceeded\n")
         }
-        Dialect::Samba | Dialect::Messaging => dialect.status_error(429),
+        Dialect::Samba | Dialect::Messaging | Dialect::LangGraph => dialect.status_error(429),
     };
     decision.apply(&mut response);
     response

@@ -15,7 +15,7 @@ use axum::response::Response;
 use super::http::{Dialect, Req, reply};
 use super::model::{FaultKind, Recorded};
 use super::ratelimit::{self, Decision};
-use super::{CONTROL_PREFIX, Shared, control, faults, messaging, samba, threads};
+use super::{CONTROL_PREFIX, Shared, control, faults, langgraph, messaging, samba, threads};
 use super::{zep, zep_v4};
 
 /// Largest request body read (a 1000-ID batch is ~50 KB; this only guards memory).
@@ -116,6 +116,8 @@ fn serve(shared: &Arc<Shared>, dialect: Option<Dialect>, parts: Parts, body: Byt
         Dialect::Zep | Dialect::ZepV4 => zep::authorized(&req),
         Dialect::Samba => samba::authorized(&req),
         Dialect::Messaging => messaging::authorized(shared, &req),
+        // `langgraph dev` checks no key unless its graph configures custom auth.
+        Dialect::LangGraph => true,
     };
     if !authorized {
         return dialect.status_error(401);
@@ -128,6 +130,7 @@ fn serve(shared: &Arc<Shared>, dialect: Option<Dialect>, parts: Parts, body: Byt
         Dialect::ZepV4 => zep_v4::route(shared, &req),
         Dialect::Samba => samba::route(shared, &req),
         Dialect::Messaging => messaging::route(shared, &req),
+        Dialect::LangGraph => langgraph::route(shared, &req),
     }
 }
 

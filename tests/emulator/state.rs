@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use super::model::{DeleteTask, Recorded, Seed};
 use super::zep_v4::TaskStatus;
-use super::{channels, faults, messaging, ratelimit, samba, threads, zep, zep_v4};
+use super::{channels, faults, langgraph, messaging, ratelimit, samba, threads, zep, zep_v4};
 
 #[derive(Default)]
 pub(crate) struct State {
@@ -17,6 +17,7 @@ pub(crate) struct State {
     pub messaging: messaging::Sessions,
     /// elizaOS channels: they outlive the sessions that made them.
     pub channels: channels::Channels,
+    pub langgraph: langgraph::Threads,
     pub faults: faults::Armed,
     pub log: Vec<Recorded>,
     /// The rate limit, when one is on. It sits under the same lock as the log, so a request
@@ -119,6 +120,13 @@ impl State {
                 start_time,
                 end_time,
             } => self.samba.seed_ended(id, room_id, start_time, end_time),
+            Seed::LanggraphThread {
+                thread_id,
+                created_at,
+                updated_at,
+                status,
+                metadata,
+            } => (self.langgraph).seed(thread_id, created_at, updated_at, status, metadata),
             Seed::MessagingSession {
                 id,
                 user_id,

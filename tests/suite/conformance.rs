@@ -45,9 +45,11 @@ struct Provider {
     ended: fn(&Emulator, &str) -> bool,
     /// Whether `delete` was done to the session in the emulator.
     deleted: fn(&Emulator, &str) -> bool,
-    /// The path of its list call (the only request a sweep may send when no listed ID
+    /// Its list request, `METHOD path` (the only request a sweep may send when no listed ID
     /// can be sent).
     list: &'static str,
+    /// Its profile's TOML keys, for a provider that is not one of `Env`'s profiles.
+    own_profile: Option<fn(&Emulator) -> String>,
 }
 
 /// `end` or `delete` on one provider.
@@ -59,6 +61,24 @@ struct Action {
     /// The outcome and status of a success.
     outcome: &'static str,
     status: u16,
+    /// Requests each session gets before that one, whatever it answers (LangGraph reads a
+    /// thread before deleting it).
+    before: u32,
+    /// Requests made after that one when it succeeds, as `METHOD path` (LangGraph's end
+    /// reads the runs, then cancels them).
+    after: &'static [&'static str],
+}
+
+impl Action {
+    /// A result's attempts when the request this action names took `tries` and succeeded.
+    fn attempts(&self, tries: u32) -> u32 {
+        self.before + tries + self.after.len() as u32
+    }
+
+    /// A result's attempts when that request took `tries` and failed.
+    fn failed_attempts(&self, tries: u32) -> u32 {
+        self.before + tries
+    }
 }
 
 /// `end`, and what ending a session that was ended before reports.
@@ -152,6 +172,8 @@ const ZEP_V2: Provider = Provider {
             path: |id| format!("/zep/api/v2/sessions/{}/end", seg(id)),
             outcome: "ended",
             status: 200,
+            before: 0,
+            after: &[],
         },
         again: Reply {
             outcome: "already_ended",
@@ -165,6 +187,8 @@ const ZEP_V2: Provider = Provider {
         path: |id| format!("/zep/api/v2/sessions/{}/memory", seg(id)),
         outcome: "deleted",
         status: 200,
+        before: 0,
+        after: &[],
     },
     missing: Reply {
         outcome: "not_found",
@@ -180,7 +204,8 @@ const ZEP_V2: Provider = Provider {
     },
     ended: |emu, id| emu.zep_session_ended(id) == Some(true),
     deleted: |emu, id| emu.zep_memory_deleted(id) == Some(true),
-    list: "/zep/api/v2/sessions-ordered",
+    list: "GET /zep/api/v2/sessions-ordered",
+    own_profile: None,
 };
 
 const ZEP_V3: Provider = Provider {
@@ -194,6 +219,8 @@ const ZEP_V3: Provider = Provider {
         path: |id| format!("/zep/api/v2/threads/{}", seg(id)),
         outcome: "deleted",
         status: 200,
+        before: 0,
+        after: &[],
     },
     missing: Reply {
         outcome: "not_found",
@@ -209,7 +236,8 @@ const ZEP_V3: Provider = Provider {
     },
     ended: |emu, id| !emu.thread_exists(id),
     deleted: |emu, id| !emu.thread_exists(id),
-    list: "/zep/api/v2/threads",
+    list: "GET /zep/api/v2/threads",
+    own_profile: None,
 };
 
 const ZEP_V4: Provider = Provider {
@@ -223,6 +251,8 @@ const ZEP_V4: Provider = Provider {
         path: |id| format!("/zep/api/v4/threads/{}", uuid_for(id)),
         outcome: "accepted",
         status: 202,
+        before: 0,
+        after: &[],
     },
     // The batch lookup finds no UUID for it: nothing is sent for it at all.
     missing: Reply {
@@ -240,7 +270,8 @@ const ZEP_V4: Provider = Provider {
     ended: |emu, id| !emu.thread_exists(id),
     // Accepted: a deletion task is queued (it runs in the background).
     deleted: |emu, id| emu.thread_deletion_queued(&uuid_for(id)),
-    list: "/zep/api/v4/threads",
+    list: "GET /zep/api/v4/threads",
+    own_profile: None,
 };
 
 const SAMBA: Provider = Provider {
@@ -254,6 +285,8 @@ const SAMBA: Provider = Provider {
             path: |id| format!("/samba/api/v1/sessions/{}/end", seg(id)),
             outcome: "ended",
             status: 200,
+            before: 0,
+            after: &[],
         },
         // 422 "Session is not live.", confirmed by a GET: already ended, no error.
         again: Reply {
@@ -268,6 +301,8 @@ const SAMBA: Provider = Provider {
         path: |id| format!("/samba/api/v1/sessions/{}/resources", seg(id)),
         outcome: "deleted",
         status: 204,
+        before: 0,
+        after: &[],
     },
     missing: Reply {
         outcome: "not_found",
@@ -283,7 +318,8 @@ const SAMBA: Provider = Provider {
     },
     ended: |emu, id| emu.samba_live(id) == Some(false),
     deleted: |emu, id| emu.samba_resources_deleted(id) == Some(true),
-    list: "/samba/api/v1/sessions",
+    list: "GET /samba/api/v1/sessions",
+    own_profile: None,
 };
 
 const MESSAGING: Provider = Provider {
@@ -298,6 +334,8 @@ const MESSAGING: Provider = Provider {
             path: |id| format!("/api/messaging/sessions/{}", seg(id)),
             outcome: "ended",
             status: 200,
+            before: 0,
+            after: &[],
         },
         again: Reply {
             outcome: "not_found",
@@ -311,6 +349,8 @@ const MESSAGING: Provider = Provider {
         path: |id| format!("/api/messaging/sessions/{}", seg(id)),
         outcome: "deleted",
         status: 200,
+        before: 0,
+        after: &[],
     },
     missing: Reply {
         outcome: "not_found",
@@ -326,7 +366,57 @@ const MESSAGING: Provider = Provider {
     },
     ended: |emu, id| !emu.messaging_exists(id),
     deleted: |emu, id| !emu.messaging_exists(id),
-    list: "/api/messaging/sessions",
+    list: "GET /api/messaging/sessions",
+    own_profile: None,
+};
+
+/// Threads are busy (one running run) when `end` should apply; `delete` applies to idle ones.
+const LANGGRAPH: Provider = Provider {
+    profile: "langgraph",
+    name: "langgraph",
+    seed: |id, at| Seed::langgraph(id, at, "busy"),
+    seed_deletable: |id| Seed::langgraph(id, T, "idle"),
+    // Named by its first request, the thread's runs (the cancel names no thread in its path).
+    end: Some(End {
+        action: Action {
+            method: "GET",
+            path: |id| format!("/langgraph/threads/{}/runs", seg(id)),
+            outcome: "ended",
+            status: 204,
+            before: 0,
+            after: &["POST /langgraph/runs/cancel"],
+        },
+        again: Reply {
+            outcome: "already_ended",
+            status: Some(200),
+            error: None,
+            attempts: 1,
+        },
+    }),
+    delete: Action {
+        method: "DELETE",
+        path: |id| format!("/langgraph/threads/{}", seg(id)),
+        outcome: "deleted",
+        status: 204,
+        before: 1,
+        after: &[],
+    },
+    missing: Reply {
+        outcome: "not_found",
+        status: Some(404),
+        error: Some("Thread with ID {id} not found"),
+        attempts: 1,
+    },
+    errors: Errors {
+        unauthorized: "Unauthorized",
+        bad_request: "Bad Request",
+        not_found: "Not Found",
+        server_error: "Internal Server Error",
+    },
+    ended: |emu, id| emu.langgraph_active_runs(id).is_none_or(|n| n == 0),
+    deleted: |emu, id| emu.langgraph_active_runs(id).is_none(),
+    own_profile: Some(super::langgraph::profile),
+    list: "POST /langgraph/threads/search",
 };
 
 /// One test per check and provider: `conformance::<provider>::<check>`.
@@ -379,6 +469,7 @@ conformance! {
     zep_v4: ZEP_V4,
     samba: SAMBA,
     messaging: MESSAGING,
+    langgraph: LANGGRAPH,
 }
 
 // ---------------------------------------------------------------------------------------
@@ -392,6 +483,15 @@ enum Which {
 }
 
 impl Provider {
+    /// An emulator and a config with this provider's profile.
+    fn env(&self) -> Env {
+        let env = Env::new();
+        if let Some(profile) = self.own_profile {
+            env.add_profile(self.profile, &profile(&env.emu));
+        }
+        env
+    }
+
     fn action(&self, which: Which) -> &Action {
         match (which, &self.end) {
             (Which::End, Some(end)) => &end.action,
@@ -440,7 +540,7 @@ fn command(which: Which) -> &'static [&'static str] {
 /// about an ended session; an unknown ID is `not_found`, exit 1, or 0 with `--ignore-missing`.
 /// Without an end, `end` and `end-many` are usage errors and send nothing.
 fn end(p: &Provider) {
-    let env = Env::new();
+    let env = p.env();
     let id = "c 1/x";
     env.emu.seed((p.seed)(id, T));
     let Some(end) = &p.end else {
@@ -467,14 +567,21 @@ fn end(p: &Provider) {
     assert_eq!(code, 0, "{doc:#}");
     assert_eq!(
         brief(&doc, id),
-        expected(action.outcome, json!(action.status), Value::Null, 1)
+        expected(
+            action.outcome,
+            json!(action.status),
+            Value::Null,
+            action.attempts(1)
+        )
     );
     assert_eq!(doc["provider"], p.name, "{doc:#}");
     assert!((p.ended)(&env.emu, id));
+    let named = format!("{} {}", action.method, (action.path)(id));
+    let after = action.after.iter().map(|line| line.to_string());
     assert_eq!(
         request_lines(&env.emu.requests()),
-        [format!("{} {}", action.method, (action.path)(id))],
-        "one request, the ID one path segment"
+        [named].into_iter().chain(after).collect::<Vec<_>>(),
+        "one request (and what follows it), the ID one path segment"
     );
 
     let (doc, code) = env.json(p.profile, &["end", id]);
@@ -501,7 +608,7 @@ fn end_many(p: &Provider) {
         return; // `end` checks that it is a usage error
     };
     let action = &end.action;
-    let env = Env::new();
+    let env = p.env();
     for id in ["ok-1", "ok 2/x", "ended-before", "c-fail"] {
         env.emu.seed((p.seed)(id, T));
     }
@@ -516,14 +623,20 @@ fn end_many(p: &Provider) {
     let ids = ["ok-1", "ok 2/x", "ended-before", "missing", "c-fail"];
     let (doc, code) = env.json(p.profile, &[&["end-many"][..], &ids].concat());
     assert_eq!(code, 1, "{doc:#}");
-    let success = expected(action.outcome, json!(action.status), Value::Null, 1);
+    let attempts = action.attempts(1);
+    let success = expected(action.outcome, json!(action.status), Value::Null, attempts);
     assert_eq!(brief(&doc, "ok-1"), success);
     assert_eq!(brief(&doc, "ok 2/x"), success);
     assert_eq!(brief(&doc, "ended-before"), end.again.of("ended-before"));
     assert_eq!(brief(&doc, "missing"), p.missing.of("missing"));
     assert_eq!(
         brief(&doc, "c-fail"),
-        expected("failed", json!(500), json!(p.errors.server_error), 5)
+        expected(
+            "failed",
+            json!(500),
+            json!(p.errors.server_error),
+            action.failed_attempts(5)
+        )
     );
     let mut summary: BTreeMap<&str, u32> = BTreeMap::new();
     for outcome in [action.outcome, action.outcome, end.again.outcome]
@@ -542,7 +655,7 @@ fn end_many(p: &Provider) {
 /// `delete --yes`: each outcome with its status, error and attempts, one request per session
 /// deleted and one per attempt, no other; `--ignore-missing` makes an unknown ID no failure.
 fn delete(p: &Provider) {
-    let env = Env::new();
+    let env = p.env();
     let action = &p.delete;
     for id in ["d-1", "d 2/x", "d-fail"] {
         env.emu.seed((p.seed_deletable)(id));
@@ -555,13 +668,19 @@ fn delete(p: &Provider) {
     let ids = ["d-1", "d 2/x", "missing", "d-fail"];
     let (doc, code) = env.json(p.profile, &[&["delete", "--yes"][..], &ids].concat());
     assert_eq!(code, 1, "{doc:#}");
-    let success = expected(action.outcome, json!(action.status), Value::Null, 1);
+    let attempts = action.attempts(1);
+    let success = expected(action.outcome, json!(action.status), Value::Null, attempts);
     assert_eq!(brief(&doc, "d-1"), success);
     assert_eq!(brief(&doc, "d 2/x"), success);
     assert_eq!(brief(&doc, "missing"), p.missing.of("missing"));
     assert_eq!(
         brief(&doc, "d-fail"),
-        expected("failed", json!(500), json!(p.errors.server_error), 5)
+        expected(
+            "failed",
+            json!(500),
+            json!(p.errors.server_error),
+            action.failed_attempts(5)
+        )
     );
     assert_eq!(common::outcomes_once(&doc).len(), ids.len());
     let reqs = env.emu.requests();
@@ -579,10 +698,12 @@ fn delete(p: &Provider) {
     let attempts: u64 = (doc["results"].as_array().unwrap().iter())
         .map(|r| r["attempts"].as_u64().unwrap())
         .sum();
-    // (Each session's own requests: a messaging delete also deletes the session's channel.)
+    // The requests the sessions' results count: each session's own (a messaging delete also
+    // deletes the session's channel), and the reads before it where it has them (a batch
+    // lookup, as Zep v4's, counts for no one session).
     let paths: Vec<String> = ids.iter().map(|id| (action.path)(id)).collect();
     let sent = (reqs.iter())
-        .filter(|r| r.method == action.method && paths.contains(&r.path))
+        .filter(|r| action.before > 0 || (r.method == action.method && paths.contains(&r.path)))
         .count();
     assert_eq!(sent as u64, attempts, "{:#?}", request_lines(&reqs));
 
@@ -597,7 +718,7 @@ fn delete(p: &Provider) {
 /// `--dry-run` reports what would be done and sends nothing; `delete --dry-run` needs no
 /// `--yes`.
 fn dry_runs_send_nothing(p: &Provider) {
-    let env = Env::new();
+    let env = p.env();
     env.emu.seed((p.seed)("dry-1", T));
     if p.end.is_some() {
         let would_end = expected("would_end", Value::Null, Value::Null, 0);
@@ -623,7 +744,7 @@ fn dry_runs_send_nothing(p: &Provider) {
 /// The provider's answers to each action, in its own error shape: a 401 is exit 3, a 400 a
 /// failure and a 404 `not_found` (exit 1); none of them is retried, and nothing is done.
 fn error_replies_map_to_outcomes_and_exit_codes(p: &Provider) {
-    let env = Env::new();
+    let env = p.env();
     for which in p.actions() {
         let action = p.action(which);
         for (answer, outcome, text, exit) in [
@@ -644,7 +765,12 @@ fn error_replies_map_to_outcomes_and_exit_codes(p: &Provider) {
             assert_eq!(code, exit, "{which:?} answered {answer}: {doc:#}");
             assert_eq!(
                 brief(&doc, &id),
-                expected(outcome, json!(answer), json!(text), 1),
+                expected(
+                    outcome,
+                    json!(answer),
+                    json!(text),
+                    action.failed_attempts(1)
+                ),
                 "{which:?} answered {answer}"
             );
             assert!(!p.done(&env, which, &id), "{which:?} answered {answer}");
@@ -654,7 +780,7 @@ fn error_replies_map_to_outcomes_and_exit_codes(p: &Provider) {
 
 /// A 503 that passes is retried: the action is done, in two attempts, two requests.
 fn a_failure_that_passes_is_retried(p: &Provider) {
-    let env = Env::new();
+    let env = p.env();
     for which in p.actions() {
         let action = p.action(which);
         let id = format!("r-{which:?}");
@@ -670,7 +796,12 @@ fn a_failure_that_passes_is_retried(p: &Provider) {
         assert_eq!(code, 0, "{which:?}: {doc:#}");
         assert_eq!(
             brief(&doc, &id),
-            expected(action.outcome, json!(action.status), Value::Null, 2),
+            expected(
+                action.outcome,
+                json!(action.status),
+                Value::Null,
+                action.attempts(2)
+            ),
             "{which:?}"
         );
         assert!(p.done(&env, which, &id), "{which:?}");
@@ -681,7 +812,7 @@ fn a_failure_that_passes_is_retried(p: &Provider) {
 
 /// `list` shows every session, once, with the profile and provider of the run.
 fn list_shows_every_session(p: &Provider) {
-    let env = Env::new();
+    let env = p.env();
     let ids = ["l-1", "l 2/x", "l-3"];
     env.emu.seed_many(ids.map(|id| (p.seed)(id, T)));
     let (doc, code) = env.json(p.profile, &["list"]);
@@ -694,7 +825,7 @@ fn list_shows_every_session(p: &Provider) {
 
 /// `--idle-for` lists, and a sweep acts on, the sessions idle past the cut-off and no other.
 fn idle_for_selects_only_idle_sessions(p: &Provider) {
-    let env = Env::new();
+    let env = p.env();
     env.emu.seed_many([
         (p.seed)("idle-1", "2024-06-01T09:00:00Z"),
         (p.seed)("idle 2/x", "2024-06-01T10:00:00Z"),
@@ -733,7 +864,7 @@ fn idle_for_selects_only_idle_sessions(p: &Provider) {
 /// segments, so `..` sent as an ID reaches another route (`POST /sessions/end`, `DELETE
 /// /threads`, `DELETE /sessions/resources`, `DELETE /api/messaging/sessions`).
 fn listed_ids_that_leave_their_segment_are_reported_never_sent(p: &Provider) {
-    let env = Env::new();
+    let env = p.env();
     let bad = ["..", ".", ""];
     env.emu
         .seed_many(bad.map(|id| (p.seed)(id, "2024-06-01T09:00:00Z")));
@@ -755,7 +886,7 @@ fn listed_ids_that_leave_their_segment_are_reported_never_sent(p: &Provider) {
     let reqs = env.emu.requests();
     assert!(!reqs.is_empty(), "the sweep listed nothing");
     let others: Vec<String> = (request_lines(&reqs).into_iter())
-        .filter(|line| *line != format!("GET {}", p.list))
+        .filter(|line| line != p.list)
         .collect();
     assert!(others.is_empty(), "requests beside the list: {others:?}");
     for id in bad {

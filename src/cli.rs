@@ -105,7 +105,11 @@ pub const EXIT_CODES: &[(u8, &str)] = &[
     (5, "another run holds the profile's lock: nothing was sent"),
     (
         130,
-        "interrupted (Ctrl-C, SIGTERM): results so far are printed, the rest are skipped",
+        "interrupted by Ctrl-C (SIGINT): results so far are printed, the rest are skipped; the process then dies of SIGINT",
+    ),
+    (
+        143,
+        "stopped by SIGTERM, as 130; the process then dies of SIGTERM",
     ),
 ];
 
@@ -188,6 +192,17 @@ fn exit_codes_help() -> String {
         .map(|(code, meaning)| format!("  {code:<4} {meaning}"))
         .collect();
     format!("Exit codes:\n{}", lines.join("\n"))
+}
+
+impl Command {
+    /// The run options of a command that changes sessions.
+    pub fn run_args(&self) -> Option<&RunArgs> {
+        match self {
+            Command::End { run, .. } => Some(run),
+            Command::EndMany { bulk, .. } | Command::Delete { bulk, .. } => Some(&bulk.run),
+            _ => None,
+        }
+    }
 }
 
 impl Cli {

@@ -18,5 +18,6 @@ pub mod provider;
 pub mod report;
 pub mod runner;
 pub mod select;
+pub mod signals;
 pub mod stale;
 pub mod units;

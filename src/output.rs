@@ -281,7 +281,8 @@ impl Sink for ResultSink {
     }
 
     /// Kept; in NDJSON printed with the first result or the summary, so that a run refused
-    /// before it sends anything (a cap) leaves stdout empty, not a stream without its end.
+    /// before it sends anything (a cap) prints them before its summary, never a stream
+    /// without its end.
     fn profile_error(&mut self, error: &ProfileError) -> io::Result<()> {
         self.profile_errors.push(error.clone());
         Ok(())
@@ -290,6 +291,9 @@ impl Sink for ResultSink {
     fn finish(mut self: Box<Self>, end: &End) -> io::Result<()> {
         if let Some(bar) = &self.progress {
             bar.finish_and_clear();
+        }
+        if end.refused && matches!(self.format, Format::Table | Format::Wide) {
+            return Ok(());
         }
         match self.format {
             Format::Json | Format::Ids => self.json_head()?,

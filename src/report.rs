@@ -29,6 +29,9 @@ pub struct End<'a> {
     pub interrupted: bool,
     pub exit_code: i32,
     pub duration: Duration,
+    /// Refused (or stopped) before anything was sent: a table prints nothing (the error
+    /// says why), a document still ends with its summary.
+    pub refused: bool,
 }
 
 /// Somewhere a run's events go. Each result comes exactly once, stamped with its time.
@@ -158,21 +161,18 @@ impl Report {
         self.end(interrupted, exit_code, false)
     }
 
-    /// Ends a run refused before it sent anything (a cap): the journal and metrics record
-    /// it; stdout stays empty, as for a run refused before it began (the error says why).
-    pub fn refuse(self, exit_code: i32) -> Ended {
-        self.end(false, exit_code, true)
+    /// Ends a run refused (or stopped by a signal) before it sent anything: every sink
+    /// records it, so that a script reading stdout and an alert reading the metrics file
+    /// see this run too; a table stays empty (the error says why).
+    pub fn refuse(self, interrupted: bool, exit_code: i32) -> Ended {
+        self.end(interrupted, exit_code, true)
     }
 
-    fn end(self, interrupted: bool, exit_code: i32, quiet_stdout: bool) -> Ended {
+    fn end(self, interrupted: bool, exit_code: i32, refused: bool) -> Ended {
         let duration = self.started.elapsed();
         let mut problems = self.problems;
         let mut exit_code = exit_code;
-        let mut sinks = self.sinks.into_iter();
-        if quiet_stdout {
-            sinks.next();
-        }
-        for named in sinks {
+        for named in self.sinks {
             if !problems.is_empty() {
                 exit_code = exit_code.max(1);
             }
@@ -181,6 +181,7 @@ impl Report {
                 interrupted,
                 exit_code,
                 duration,
+                refused,
             };
             if let Err(e) = named.sink.finish(&end) {
                 problems.push(format!("{}: {e}", named.what));

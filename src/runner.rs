@@ -179,65 +179,83 @@ impl Batch {
 const STALLED_INPUT: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Ctrl-C / SIGTERM, as two tokens: the first signal stops new work, the second abandons
-/// the work in flight.
+/// the work in flight. One per process: the signals are caught from the start of `main` (see
+/// [`crate::signals`]), and a signal that came before a run began stops it at once.
 #[derive(Clone, Default)]
 pub struct Interrupt {
     pub stop: CancellationToken,
     pub abort: CancellationToken,
-    /// Which signal came first.
-    first: Arc<std::sync::OnceLock<Signal>>,
 }
 
-/// What stopped a run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Signal {
-    /// SIGINT: Ctrl-C at a terminal.
-    Interrupt,
-    /// SIGTERM: `timeout`, systemd, Kubernetes.
-    Terminate,
-}
+pub use crate::signals::Signal;
 
 impl Interrupt {
-    /// Listens for SIGINT and SIGTERM for the rest of the process.
+    /// The process's interrupt, its tokens kept in step with the signals received (by a
+    /// task on the current runtime, started on the first call).
     pub fn install() -> Interrupt {
-        let interrupt = Interrupt::default();
-        let signals = interrupt.clone();
-        tokio::spawn(async move {
-            for token in [&signals.stop, &signals.abort] {
-                let Ok(signal) = wait_for_signal().await else {
-                    return; // no signal handling here: runs simply can't be interrupted
-                };
-                let _ = signals.first.set(signal);
-                token.cancel();
-            }
+        static ONE: std::sync::OnceLock<Interrupt> = std::sync::OnceLock::new();
+        let mut first = false;
+        let interrupt = ONE.get_or_init(|| {
+            first = true;
+            Interrupt::default()
         });
-        interrupt
+        if first {
+            tokio::spawn(follow_signals(interrupt.clone()));
+        }
+        interrupt.clone()
     }
 
+    /// True once a signal came, even one the task that follows them has not seen yet (the
+    /// runtime's thread may have been busy since): then `stop` is cancelled here.
     pub fn interrupted(&self) -> bool {
+        if !self.stop.is_cancelled() && crate::signals::received() >= 1 {
+            self.stop.cancel();
+        }
         self.stop.is_cancelled()
     }
 
     /// The signal that stopped the run, if one did.
     pub fn signal(&self) -> Option<Signal> {
-        self.first.get().copied()
+        crate::signals::first()
     }
 }
 
+/// Cancels `stop` at the first signal and `abort` at the second. Tokio's streams only wake
+/// this task; the count in [`crate::signals`] says what happened (they are made before it is
+/// first read, so no signal falls between the two).
+async fn follow_signals(interrupt: Interrupt) {
+    let Ok(mut wake) = wakeups() else {
+        return; // no signal handling here: runs simply can't be interrupted
+    };
+    loop {
+        let received = crate::signals::received();
+        if received >= 1 {
+            interrupt.stop.cancel();
+        }
+        if received >= 2 {
+            interrupt.abort.cancel();
+            return;
+        }
+        wake.next().await;
+    }
+}
+
+/// A stream that yields whenever SIGINT or SIGTERM arrives.
 #[cfg(unix)]
-async fn wait_for_signal() -> std::io::Result<Signal> {
+fn wakeups() -> std::io::Result<impl futures::Stream<Item = ()> + Unpin> {
     use tokio::signal::unix::{SignalKind, signal};
-    let mut int = signal(SignalKind::interrupt())?;
-    let mut term = signal(SignalKind::terminate())?;
-    Ok(tokio::select! {
-        _ = int.recv() => Signal::Interrupt,
-        _ = term.recv() => Signal::Terminate,
-    })
+    let int = signal(SignalKind::interrupt())?;
+    let term = signal(SignalKind::terminate())?;
+    let stream = |mut s: tokio::signal::unix::Signal| {
+        Box::pin(futures::stream::poll_fn(move |cx| s.poll_recv(cx)))
+    };
+    Ok(futures::stream::select(stream(int), stream(term)))
 }
 
 #[cfg(not(unix))]
-async fn wait_for_signal() -> std::io::Result<Signal> {
-    tokio::signal::ctrl_c().await.map(|()| Signal::Interrupt)
+fn wakeups() -> std::io::Result<impl futures::Stream<Item = ()> + Unpin> {
+    let ctrl_c = |()| async { tokio::signal::ctrl_c().await.ok().map(|()| ((), ())) };
+    Ok(Box::pin(futures::stream::unfold((), ctrl_c)))
 }
 
 /// Runs `plan` over every chunk of IDs from `input`, each sent to its target in batches
@@ -285,6 +303,12 @@ pub async fn run(
                         }
                         let Target { name, provider } = &targets.list[target];
                         for batch in ids.chunks(provider.batch_size(plan.action)) {
+                            // A signal since the loop began: nothing starts after it.
+                            if interrupt.interrupted() {
+                                let results = batch.each(|id| SessionResult::new(id, Outcome::Skipped));
+                                results.into_iter().for_each(|r| events.result(targets.tagged(target, r)));
+                                continue;
+                            }
                             // Reads (a server dry run) change nothing: no attempt to record.
                             if plan.dry_run.is_none() && !events.attempt(name, &batch.ids) {
                                 let results = batch.each(|id| SessionResult::new(id, Outcome::Skipped)

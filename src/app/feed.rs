@@ -136,7 +136,10 @@ impl Execution<'_> {
             reader.abort();
             return Ok(());
         }
-        reader.await.expect("the ID reader does not panic")?;
+        reader
+            .await
+            .expect("the ID reader does not panic")
+            .map_err(AppError::Input)?;
         Ok(())
     }
 }
@@ -276,6 +279,9 @@ pub(super) async fn read_ahead(
             return Err(over);
         }
     }
-    reader.await.expect("the ID reader does not panic")?;
+    reader
+        .await
+        .expect("the ID reader does not panic")
+        .map_err(AppError::Input)?;
     Ok(Input::Items(held))
 }

@@ -109,3 +109,29 @@ pub(super) fn load_resume(run: &RunPlan, this: &Job) -> Result<Option<Arc<Resume
     }
     Ok(Some(Arc::new(resume)))
 }
+
+/// The report of a run that ended before its own began (a usage or config error, a lock held,
+/// a signal): stdout's document with an empty summary and the exit code, and the metrics
+/// file, so that a script and an alert see every run. No journal: there is no job to record.
+pub(super) fn refused(format: crate::output::Format, run: &RunPlan, error: &AppError) {
+    use crate::output::Format;
+    let run_id = uuid::Uuid::new_v4().to_string();
+    // A table prints nothing for it; `-o ids` (refused here) is no document either.
+    let format = match format {
+        Format::Json | Format::Ndjson => format,
+        _ => Format::Table,
+    };
+    let stdout = ResultSink::new(format, crate::output::Header::default(), None, &run_id);
+    let mut report = Report::new(None, Box::new(stdout));
+    if let Some(path) = &run.metrics {
+        let what = format!("metrics file {}", path.display());
+        report.add(
+            what,
+            Box::new(MetricsSink::new(path.clone(), HashMap::new())),
+        );
+    }
+    let code = error.exit() as i32;
+    if let Some(problem) = report.refuse(error.stopped(), code).problem {
+        crate::output::warn(format_args!("error: {problem}"));
+    }
+}

@@ -151,7 +151,7 @@ impl Ctx<'_> {
                 match read.await {
                     Err(over @ AppError::OverCap(_)) => {
                         // Nothing is sent, and the journal and metrics file say so.
-                        report.start()?.refuse(over.exit() as i32);
+                        self.start(report)?.refuse(false, over.exit() as i32);
                         return Err(over);
                     }
                     other => other?,
@@ -160,10 +160,10 @@ impl Ctx<'_> {
             false => input,
         };
         if let Some(bulk) = confirm {
-            self.confirm_delete(bulk)?;
+            self.confirm_delete(bulk, &interrupt).await?;
         }
         // Only now is the run on: the journal and the output begin here.
-        let mut report = report.start()?;
+        let mut report = self.start(report)?;
         broken.iter().for_each(|(p, e)| report.profile_error(p, e));
         let exec = Execution {
             action,
@@ -232,7 +232,7 @@ impl Ctx<'_> {
             .map(|(profile, (provider, selection))| ((profile, provider), selection))
             .unzip();
         if let Some(bulk) = confirm {
-            self.confirm_delete(bulk)?;
+            self.confirm_delete(bulk, &interrupt).await?;
         }
         let _locks = lock(run, &ready, &interrupt.stop).await?;
         let job = job(action, run, &bulk.stale.selectors, &ready);
@@ -240,7 +240,7 @@ impl Ctx<'_> {
         let caps = Caps::of(run, &ready);
         let concurrency = concurrency(run, &ready);
         let plan = self.report(all, run, &ready, &holds, resume.as_ref(), job);
-        let mut report = plan.start()?;
+        let mut report = self.start(plan)?;
         broken.iter().for_each(|(p, e)| report.profile_error(p, e));
         // Everything is listed before anything is sent, so that the cap sees the whole run.
         let mut picked = Vec::new();
@@ -287,7 +287,7 @@ impl Ctx<'_> {
             .collect();
         if let Err(over) = caps.check(&counts, &names, action, true) {
             // The listing happened and is on record; the run ends here, nothing sent.
-            report.refuse(over.exit() as i32);
+            report.refuse(false, over.exit() as i32);
             return Err(over);
         }
         problems.into_iter().for_each(|r| report.result(r));
@@ -350,7 +350,14 @@ impl Ctx<'_> {
         }
     }
 
-    fn confirm_delete(&self, bulk: &BulkArgs) -> Result<(), AppError> {
+    /// Starts `plan`'s report; from here on the run reports itself (see [`super::run`]).
+    fn start(&self, plan: ReportPlan) -> Result<Report, AppError> {
+        let report = plan.start()?;
+        self.reported.set(true);
+        Ok(report)
+    }
+
+    async fn confirm_delete(&self, bulk: &BulkArgs, interrupt: &Interrupt) -> Result<(), AppError> {
         let stdin = std::io::stdin();
         let reads_ids_from_stdin = bulk.ids.len() == 1 && bulk.ids[0] == "-";
         if !stdin.is_terminal() || reads_ids_from_stdin {
@@ -379,8 +386,19 @@ impl Ctx<'_> {
         };
         eprint!("Delete {what} on {scope}? This cannot be undone. [y/N] ");
         let _ = std::io::stderr().flush();
-        let mut answer = String::new();
-        stdin.lock().read_line(&mut answer)?;
+        // Read on a thread of its own, so that Ctrl-C (which does not end a blocking read) can
+        // cancel the prompt: nothing was sent, exit 130.
+        let read = tokio::task::spawn_blocking(move || {
+            let mut answer = String::new();
+            stdin.lock().read_line(&mut answer).map(|_| answer)
+        });
+        let answer = tokio::select! {
+            answer = read => answer.expect("reading a line does not panic").map_err(AppError::Prompt)?,
+            _ = interrupt.stop.cancelled() => {
+                eprintln!();
+                return Err(AppError::Interrupted);
+            }
+        };
         match answer.trim() {
             "y" | "Y" | "yes" => Ok(()),
             _ => Err(AppError::Declined),
@@ -434,7 +452,7 @@ fn finish(report: Report, interrupted: bool, run: &RunPlan, opts: &Options, wors
 fn exit_for(summary: &Summary, interrupted: bool, run: &RunPlan, opts: &Options) -> Exit {
     let unfinished = opts.wait.is_some() && summary.count(Outcome::Accepted) > 0;
     if interrupted {
-        Exit::Interrupted
+        Exit::stopped()
     } else if summary.auth_refused {
         Exit::Auth
     } else if summary.count(Outcome::Failed) > 0

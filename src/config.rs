@@ -52,6 +52,9 @@ base_url = "http://localhost:3000"
 # max_per_run = 200
 "#;
 
+/// The largest config file read: a config is a page or two, not `/dev/zero`.
+const CONFIG_LIMIT: u64 = 1 << 20;
+
 /// How long `api_key_cmd` may take to print the key unless `api_key_cmd_timeout` says otherwise.
 pub const DEFAULT_KEY_CMD_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -613,7 +616,7 @@ impl Config {
     /// be absent.
     pub fn load(explicit: Option<&Path>) -> Result<Config, ConfigError> {
         let (path, named) = locate(explicit)?;
-        let bytes = match std::fs::read(&path) {
+        let bytes = match crate::bounded::read_file(&path, CONFIG_LIMIT) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && !named => {
                 return Ok(Config {

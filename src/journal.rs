@@ -15,7 +15,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
-use std::io::{self, BufRead, Read, Seek, Write};
+use std::io::{self, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -24,6 +24,15 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::outcome::{Outcome, SessionResult, Summary};
+
+/// True for the start of a start record (what a run killed while it wrote it leaves).
+fn is_start_prefix(text: &str) -> bool {
+    const START: &str = "{\"type\":\"start\",\"journal\":";
+    START.starts_with(text) || text.starts_with(START)
+}
+
+/// The longest journal line read back (a record with a 10 KiB ID is far below it).
+const LINE_LIMIT: u64 = 1 << 20;
 
 /// The format's version, in every start record. A reader refuses versions it does not know.
 pub const VERSION: u32 = 1;
@@ -301,12 +310,15 @@ impl Resume {
         };
         let reader = io::BufReader::new(File::open(path).map_err(io)?);
         // Streamed (a journal kept across cron runs grows like a log), one line ahead so
-        // that the last line is known as such.
-        let mut lines = (reader.lines().enumerate())
+        // that the last line is known as such; no line is held beyond its bound.
+        let mut lines = (crate::bounded::lines(reader, LINE_LIMIT).enumerate())
             .filter(|(_, l)| l.as_ref().map_or(true, |l| !l.trim().is_empty()))
             .peekable();
         let mut resume = Resume::default();
         let mut attempted: HashMap<(String, String), usize> = HashMap::new();
+        // Lines read whole, and torn: only a journal whose one line is a torn start record
+        // is known to hold nothing.
+        let (mut whole, mut torn, mut torn_start) = (0usize, 0usize, false);
         while let Some((n, text)) = lines.next() {
             let text = text.map_err(io)?;
             let is_last = lines.peek().is_none();
@@ -319,15 +331,23 @@ impl Resume {
                 Ok(line) => line,
                 // A run killed mid-write tears its last line (a later run then starts on a
                 // new one): such a line was never a whole record.
-                Err(_) if is_last || !text.ends_with('}') => continue,
+                Err(_) if is_last || !text.ends_with('}') => {
+                    torn += 1;
+                    torn_start = torn_start || is_start_prefix(&text);
+                    continue;
+                }
                 Err(e) => return Err(bad(format!("not a journal record: {e}"))),
             };
+            whole += 1;
             match line.kind.as_str() {
                 "start" => {
                     if line.journal != Some(VERSION) {
+                        let version = match line.journal {
+                            Some(v) => format!("journal version {v}"),
+                            None => "no journal version".to_owned(),
+                        };
                         return Err(bad(format!(
-                            "journal version {:?}; this sessionctl reads version {VERSION}",
-                            line.journal
+                            "{version}; this sessionctl reads version {VERSION}"
                         )));
                     }
                     let job = line
@@ -368,6 +388,11 @@ impl Resume {
                 }
                 _ => {}
             }
+        }
+        // Nothing but a torn start record (a run killed while it wrote it, before any request
+        // could go out): nothing was attempted, and a resume starts afresh.
+        if whole == 0 && torn == 1 && torn_start {
+            return Ok(Resume::default());
         }
         if resume.job.is_none() {
             return Err(ResumeError::Bad {
@@ -483,7 +508,10 @@ mod tests {
         )
         .unwrap();
         let e = Resume::load(&path).unwrap_err().to_string();
-        assert!(e.contains("version Some(2)"), "{e}");
+        assert!(
+            e.ends_with("journal version 2; this sessionctl reads version 1"),
+            "{e}"
+        );
         std::fs::write(&path, "hello\n{\"a\":1}\n").unwrap();
         let e = Resume::load(&path).unwrap_err().to_string();
         assert!(e.contains("not a sessionctl journal"), "{e}");

@@ -30,6 +30,11 @@ pub(super) struct ReportPlan {
 
 impl ReportPlan {
     pub(super) fn start(self) -> Result<Report, AppError> {
+        // Found now, as the journal's problems are, not after every session was acted on
+        // (and before the journal's start record, which would then have no end).
+        if let Some(path) = &self.metrics {
+            crate::metrics::check(path).map_err(|e| usage(format!("cannot write {e}")))?;
+        }
         let run_id = uuid::Uuid::new_v4().to_string();
         let progress = (!self.quiet).then_some(self.holds);
         let stdout = ResultSink::new(self.format, self.header, progress, &run_id);
@@ -89,6 +94,14 @@ pub(super) fn load_resume(run: &RunPlan, this: &Job) -> Result<Option<Arc<Resume
         return Ok(None);
     };
     let resume = Resume::load(path).map_err(|e| usage(e.to_string()))?;
+    if resume.job.is_none() {
+        // Its first record was torn: no request can have been sent.
+        crate::output::warn(format_args!(
+            "note: {} holds only a torn start record (its run stopped before sending anything): running as new",
+            path.display()
+        ));
+        return Ok(Some(Arc::new(resume)));
+    }
     if resume.job.as_ref() != Some(this) {
         return Err(usage(format!(
             "{} records another job ({}); resume runs the same command, profiles, --where and dry-run mode",

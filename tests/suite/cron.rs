@@ -547,3 +547,155 @@ fn a_cap_refusal_is_on_record_in_the_journal_and_the_metrics() {
     assert!(text.contains("sessionctl_exit_code 4"), "{text}");
     assert_eq!(env.emu.messaging_count(), 3);
 }
+
+/// The exit code and the summary of a refused run's `-o json` document and NDJSON stream.
+fn refused_records(out: &std::process::Output) -> Value {
+    let text = String::from_utf8_lossy(&out.stdout);
+    serde_json::from_str(&text).unwrap_or_else(|e| {
+        let last = text.lines().last().unwrap_or_default();
+        serde_json::from_str(last).unwrap_or_else(|_| panic!("not a document ({e}): {text:?}"))
+    })
+}
+
+#[test]
+fn a_refused_run_still_prints_its_document_and_writes_the_metrics_file() {
+    let env = slow_env();
+    let ids = seed(&env, "f", 4);
+    let prom = env.dir.path().join("f.prom");
+    let cap = |format: &str| {
+        env.cmd("eliza")
+            .args(["-o", format, "end-many", "--max", "1", "--metrics-file"])
+            .arg(&prom)
+            .args(&ids[..2])
+            .output()
+            .unwrap()
+    };
+    // Over a cap (4), a usage error (2), the profile locked (5): each has a document on
+    // stdout with its code, and the metrics file says it.
+    let usage = |format: &str| {
+        env.cmd("eliza")
+            .args(["-o", format, "end-many", "--metrics-file"])
+            .arg(&prom)
+            .args(["--file", "/nonexistent"])
+            .output()
+            .unwrap()
+    };
+    type Run<'a> = &'a dyn Fn(&str) -> std::process::Output;
+    let cases: [(&str, Run, i32); 4] = [
+        ("json", &cap, 4),
+        ("ndjson", &cap, 4),
+        ("json", &usage, 2),
+        ("ndjson", &usage, 2),
+    ];
+    for (format, run, code) in cases {
+        let out = run(format);
+        assert_eq!(out.status.code(), Some(code), "{format}");
+        let doc = refused_records(&out);
+        assert_eq!(doc["exit_code"], code, "{format}: {doc}");
+        assert_eq!(doc["interrupted"], false, "{format}: {doc}");
+        let text = std::fs::read_to_string(&prom).unwrap();
+        assert!(
+            text.contains(&format!("sessionctl_exit_code {code}")),
+            "{text}"
+        );
+        std::fs::remove_file(&prom).unwrap();
+    }
+    let mut first = env
+        .std_cmd("eliza")
+        .args(["-q", "end-many", "--concurrency", "1"])
+        .args(&ids[..3])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_deletes(&env, &mut first, 1);
+    let out = env
+        .cmd("eliza")
+        .args(["-o", "json", "end", &ids[3], "--metrics-file"])
+        .arg(&prom)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(5));
+    assert_eq!(refused_records(&out)["exit_code"], 5);
+    let text = std::fs::read_to_string(&prom).unwrap();
+    assert!(text.contains("sessionctl_exit_code 5"), "{text}");
+    assert!(env.emu.messaging_exists(&ids[3]), "nothing was sent");
+    first.wait().unwrap();
+}
+
+#[test]
+fn a_metrics_path_that_cannot_be_written_is_refused_before_anything_is_sent() {
+    let env = Env::new();
+    let ids = seed(&env, "w", 1);
+    let dir = env.dir.path();
+    let fifo = dir.join("metrics.fifo");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    assert!(made.is_ok_and(|s| s.success()), "mkfifo");
+    let read_only = dir.join("ro");
+    std::fs::create_dir(&read_only).unwrap();
+    let mut perms = std::fs::metadata(&read_only).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o555);
+    std::fs::set_permissions(&read_only, perms).unwrap();
+    // (root writes into a 0555 directory regardless: that case then only applies to others.)
+    // SAFETY: geteuid(2) has no preconditions.
+    let root = unsafe { libc::geteuid() } == 0;
+    let mut paths = vec![
+        (fifo, "not a regular file"),
+        (Path::new("/dev/full").to_owned(), "not a regular file"),
+        (dir.to_owned(), "is a directory"),
+        (dir.join("missing").join("m.prom"), "No such file"),
+    ];
+    if !root {
+        paths.push((read_only.join("m.prom"), "Permission denied"));
+    }
+    for (path, why) in paths {
+        let started = Instant::now();
+        let out = env
+            .cmd("eliza")
+            .args(["end", &ids[0], "--metrics-file"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{path:?}: {stderr}");
+        assert!(
+            stderr.contains("cannot write metrics file") && stderr.contains(why),
+            "{path:?}: {stderr}"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{path:?}: blocked"
+        );
+        assert!(
+            env.emu.requests().is_empty(),
+            "{path:?}: sent before the check"
+        );
+    }
+    assert!(env.emu.messaging_exists(&ids[0]));
+}
+
+#[test]
+fn a_journal_torn_inside_its_first_record_resumes_as_a_new_run() {
+    let env = Env::new();
+    let ids = seed(&env, "t", 2);
+    let path = env.dir.path().join("torn.journal");
+    // What `kill -9` leaves while the start record is being written.
+    std::fs::write(&path, "{\"type\":\"start\",\"journal\":1,\"run_id\":\"r-").unwrap();
+    let j = path.to_str().unwrap();
+    let (doc, code) = env.json("eliza", &["end-many", &ids[0], &ids[1], "--resume", j]);
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(common::outcomes(&doc).len(), 2, "{doc:#}");
+    // Resumable from here on, as any journal.
+    let records = journal(&path);
+    assert_eq!(records.first().unwrap()["type"], "start");
+    assert_eq!(records.last().unwrap()["exit_code"], 0);
+    let (doc, code) = env.json("eliza", &["end-many", &ids[0], &ids[1], "--resume", j]);
+    assert_eq!(code, 0, "{doc:#}");
+    // Any other torn content is still no journal.
+    std::fs::write(&path, "{\"hello\":").unwrap();
+    let out = env
+        .cmd("eliza")
+        .args(["end-many", &ids[0], "--resume", j])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}

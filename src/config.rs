@@ -502,6 +502,9 @@ impl Profile {
         if timeout.is_zero() {
             return Err(bad("timeout must be more than 0".into()));
         }
+        if raw.deadline.is_some_and(|d| d.is_zero()) {
+            return Err(bad("deadline must be more than 0".into()));
+        }
         let concurrency = raw.concurrency.unwrap_or(8);
         if !(1..=1024).contains(&concurrency) {
             return Err(bad(format!(
@@ -1040,6 +1043,10 @@ mod tests {
             (
                 "api_key_cmd=\"pass show z\"\napi_key_cmd_timeout=\"0s\"",
                 "profile `z`: api_key_cmd_timeout must be more than 0",
+            ),
+            (
+                "api_key_cmd=\"pass show z\"\ndeadline=\"0s\"",
+                "profile `z`: deadline must be more than 0",
             ),
             (
                 "api_key_cmd=\"pass show z\"\napi_key_cmd_timeout=\"soon\"",

@@ -43,7 +43,12 @@ fn trim(s: &str) -> &str {
 /// An ID given as an argument: trimmed like a line of a file, then checked.
 pub fn from_arg(arg: &str) -> Result<String, String> {
     let id = trim(arg);
-    check(id).map_err(|e| format!("{e}: `{}`", arg.escape_default()))?;
+    check(id).map_err(|e| {
+        format!(
+            "{e}: `{}`",
+            crate::output::shortened(&arg.escape_default().to_string())
+        )
+    })?;
     Ok(id.to_owned())
 }
 

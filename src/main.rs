@@ -11,7 +11,7 @@ fn main() {
             "warning: Ctrl-C and SIGTERM cannot be caught: {e}"
         ));
     }
-    // clap prints usage errors itself and exits with 2, which is our usage code too.
+    // A command line clap refuses is one line of error and one of hint, exit 2 (usage).
     let cli = Cli::parse_with_origins();
     init_logging(cli.verbose);
     let result = app::run_offline(&cli).unwrap_or_else(|| {

@@ -90,10 +90,19 @@ impl Ctx<'_> {
         opts: &Options,
         confirm: bool,
     ) -> Result<Exit, AppError> {
-        if bulk.stale.empty {
-            crate::output::warn(format_args!(
-                "note: --empty is now the default: a Digital Samba sweep only acts on sessions known to be empty"
-            ));
+        if bulk.stale.empty && !self.cli.quiet {
+            // (A profile that cannot be used is the error that follows, not a note.)
+            let profiles = self.profiles(bulk.stale.all_profiles).unwrap_or_default();
+            let counts = |p: &Profile| p.spec.caps.reports_participants;
+            let note = match profiles.iter().any(counts) {
+                true => {
+                    "--empty is now the default: a Digital Samba sweep only acts on sessions known to be empty"
+                }
+                false => {
+                    "--empty changes nothing here: only Digital Samba reports participants, and its sweeps act only on sessions known to be empty"
+                }
+            };
+            crate::output::warn(format_args!("note: {note}"));
         }
         let confirm = confirm.then_some(bulk);
         if selection.idle_for.is_none() && selection.older_than.is_none() {

@@ -240,6 +240,31 @@ fn control_characters_from_servers_never_reach_the_terminal_raw() {
 }
 
 #[test]
+fn bidi_overrides_and_zero_width_characters_from_servers_are_escaped_too() {
+    let env = Env::new();
+    // Would read as "user-1-good" and "admin" on a terminal.
+    env.emu.seed(Seed::messaging("user-1-\u{202e}doog", T));
+    env.emu.seed(Seed::messaging("ad\u{200b}min", T));
+    let (code, stdout, stderr) = run(env.cmd("eliza").args(["list"]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("user-1-\\u{202e}doog"), "{stdout}");
+    assert!(stdout.contains("ad\\u{200b}min"), "{stdout}");
+    assert!(
+        !stdout.contains('\u{202e}') && !stdout.contains('\u{200b}'),
+        "{stdout:?}"
+    );
+    // And in a server's message (an isolate and a byte-order mark).
+    env.emu.fault(
+        Fault::status(400)
+            .body("{\"error\":{\"message\":\"bad \\u2067thing\\ufeff\"}}")
+            .method("DELETE"),
+    );
+    let (code, stdout, _) = run(env.cmd("eliza").args(["end", "ad\u{200b}min"]));
+    assert_eq!(code, 1);
+    assert!(stdout.contains("bad \\u{2067}thing\\u{feff}"), "{stdout}");
+}
+
+#[test]
 fn an_output_that_cannot_be_written_is_a_failure() {
     let env = Env::new();
     for format in ["json", "ndjson", "table"] {

@@ -101,17 +101,21 @@ impl Report {
         self.resume = Some(resume);
     }
 
-    /// False when an attempt could not be recorded (the journal failed): then nothing may
-    /// be sent for these IDs.
-    pub fn attempt(&mut self, profile: &str, ids: &[String]) -> bool {
-        let mut ok = true;
+    /// Why nothing may be sent for these IDs, if so: the attempt could not be recorded (the
+    /// journal failed), or a sink failed earlier (stdout on a full disk), so that what is
+    /// sent from here on could not be reported; the run then stops sending, as it does for
+    /// a journal.
+    pub fn attempt(&mut self, profile: &str, ids: &[String]) -> Result<(), String> {
+        let mut why = None;
         for named in &mut self.sinks {
-            if let Err(e) = named.sink.attempt(profile, ids) {
-                ok = false;
+            if named.failed {
+                why.get_or_insert_with(|| format!("not sent: {} failed earlier", named.what));
+            } else if let Err(e) = named.sink.attempt(profile, ids) {
                 note(&mut self.problems, named, e);
+                why.get_or_insert_with(|| format!("not sent: {} could not be written", named.what));
             }
         }
-        ok
+        why.map_or(Ok(()), Err)
     }
 
     pub fn result(&mut self, mut result: SessionResult) {

@@ -40,8 +40,9 @@ pub struct Plan {
 /// is sent, that it is about to be (for the journal).
 pub trait Events {
     /// Requests for `ids` on `profile` are about to be sent. `false`: they must not be (the
-    /// attempt could not be recorded); they are then reported `skipped`.
-    fn attempt(&mut self, profile: &str, ids: &[String]) -> bool;
+    /// attempt could not be recorded, or what the run reports to can no longer be
+    /// written): they are then reported `skipped`, with the reason given.
+    fn attempt(&mut self, profile: &str, ids: &[String]) -> Result<(), String>;
     /// One session's result; every ID of the input gets exactly one.
     fn result(&mut self, result: SessionResult);
     /// The first interrupt came: nothing more starts, and `in_flight` sessions are being
@@ -310,9 +311,13 @@ pub async fn run(
                                 continue;
                             }
                             // Reads (a server dry run) change nothing: no attempt to record.
-                            if plan.dry_run.is_none() && !events.attempt(name, &batch.ids) {
+                            let recorded = match plan.dry_run {
+                                None => events.attempt(name, &batch.ids),
+                                Some(_) => Ok(()),
+                            };
+                            if let Err(why) = recorded {
                                 let results = batch.each(|id| SessionResult::new(id, Outcome::Skipped)
-                                    .with_error("not sent: the journal could not be written"));
+                                    .with_error(why.clone()));
                                 results.into_iter().for_each(|r| events.result(targets.tagged(target, r)));
                                 continue;
                             }

@@ -154,7 +154,7 @@ struct Events<'a> {
 }
 
 impl runner::Events for Events<'_> {
-    fn attempt(&mut self, profile: &str, ids: &[String]) -> bool {
+    fn attempt(&mut self, profile: &str, ids: &[String]) -> Result<(), String> {
         self.report.attempt(profile, ids)
     }
 

@@ -297,6 +297,46 @@ fn an_output_that_cannot_be_written_is_a_failure() {
     }
 }
 
+/// Streamed output that can no longer be written stops the run, as a journal that cannot be
+/// written does: what it would send could not be reported.
+#[test]
+fn a_stream_that_cannot_be_written_stops_sending() {
+    let env = Env::new();
+    let ids: Vec<String> = (0..60).map(|i| format!("full-{i:02}")).collect();
+    env.emu
+        .seed_many(ids.iter().map(|id| Seed::messaging(id, T)));
+    let journal = env.dir.path().join("full.journal");
+    for format in ["json", "ndjson"] {
+        env.emu.reset();
+        env.emu
+            .seed_many(ids.iter().map(|id| Seed::messaging(id, T)));
+        let _ = std::fs::remove_file(&journal);
+        let out = env
+            .std_cmd("eliza")
+            .args(["-o", format, "end-many", "--concurrency", "1", "--journal"])
+            .arg(&journal)
+            .args(&ids)
+            .stdout(std::fs::File::create("/dev/full").unwrap())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{format}: {stderr}");
+        assert!(stderr.contains("writing output"), "{format}: {stderr}");
+        let sent = env.emu.requests().len();
+        assert!(
+            sent <= 3,
+            "{format}: {sent} requests after the output failed"
+        );
+        // The journal has the rest, skipped and why.
+        let text = std::fs::read_to_string(&journal).unwrap();
+        let skipped = text
+            .lines()
+            .filter(|l| l.contains("\"skipped\"") && l.contains("writing output failed earlier"))
+            .count();
+        assert_eq!(skipped, ids.len() - sent, "{format}: {text}");
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // Output that does not grow with the run: a table of more rows than a screen keeps only
 // what needs a look, and the JSON document is streamed yet always whole.

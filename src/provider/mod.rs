@@ -129,6 +129,10 @@ impl SessionResult {
         r.error = Some(failure.error.to_string());
         r.error_kind = Some(failure.error.kind());
         r.attempts = failure.attempts;
+        // Not sent now, yet an earlier attempt went out: as for a lost reply, say so.
+        r.note = (failure.earlier.as_ref()).map(|what| {
+            format!("an earlier attempt {what}: it may have been applied; sending it again is safe")
+        });
         r
     }
 }

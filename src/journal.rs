@@ -52,6 +52,26 @@ pub struct Job {
     /// Its `--where` terms: a resume must select the same sessions.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub selectors: Vec<String>,
+    /// Where its sessions came from (`ids #…` for arguments, `file PATH`, `stdin`, `sweep
+    /// --idle-for 1h`): a resume must take them from the same place. None in journals
+    /// written before it was recorded, which any input may resume.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input: Option<String>,
+}
+
+impl Job {
+    /// Whether a run doing `this` continues the job recorded here.
+    pub fn resumed_by(&self, this: &Job) -> bool {
+        let input = self.input.is_none() || self.input == this.input;
+        input
+            && Job {
+                input: None,
+                ..self.clone()
+            } == Job {
+                input: None,
+                ..this.clone()
+            }
+    }
 }
 
 #[derive(Serialize)]
@@ -358,7 +378,7 @@ impl Resume {
                         // continues the last one (and its resumes) only.
                         resume = Resume::default();
                         attempted.clear();
-                    } else if resume.job.as_ref() != Some(&job) {
+                    } else if !resume.job.as_ref().is_some_and(|j| j.resumed_by(&job)) {
                         return Err(bad("a resume of another job".into()));
                     }
                     resume.job = Some(job);
@@ -460,6 +480,7 @@ mod tests {
             dry_run: None,
             profiles: vec!["p".into()],
             selectors: Vec::new(),
+            input: None,
         }
     }
 

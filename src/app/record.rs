@@ -72,6 +72,7 @@ pub(super) fn job(
     run: &RunPlan,
     selectors: &[crate::select::Term],
     ready: &[(Profile, Arc<dyn Provider>)],
+    input: String,
 ) -> Job {
     Job {
         action: match action {
@@ -85,7 +86,43 @@ pub(super) fn job(
         }),
         profiles: ready.iter().map(|(p, _)| p.name.clone()).collect(),
         selectors: selectors.iter().map(ToString::to_string).collect(),
+        input: Some(input),
     }
+}
+
+/// Where an ID-list run's sessions come from, as its journal records it: IDs given as
+/// arguments by a fingerprint of them (FNV-1a, stable across builds), a file by its path.
+pub(super) fn input_of(input: &super::sessions::Input) -> String {
+    use super::sessions::Input;
+    match input {
+        Input::Stdin => "stdin".to_owned(),
+        Input::File(path) => format!("file {}", path.display()),
+        Input::Items(items) => {
+            let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+            for item in items {
+                for byte in item.key().bytes().chain([b'\n']) {
+                    hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+                }
+            }
+            format!("{} ids #{hash:016x}", items.len())
+        }
+    }
+}
+
+/// A sweep's input, as its journal records it: what it selects by.
+pub(super) fn sweep_of(
+    idle_for: Option<std::time::Duration>,
+    older_than: Option<std::time::Duration>,
+) -> String {
+    let mut s = "sweep".to_owned();
+    let mut flag = |name: &str, d: Option<std::time::Duration>| {
+        if let Some(d) = d {
+            s.push_str(&format!(" --{name} {}", humantime::format_duration(d)));
+        }
+    };
+    flag("idle-for", idle_for);
+    flag("older-than", older_than);
+    s
 }
 
 /// `--resume FILE`: what the journal says was done, if it is a journal of this same job.
@@ -102,12 +139,12 @@ pub(super) fn load_resume(run: &RunPlan, this: &Job) -> Result<Option<Arc<Resume
         ));
         return Ok(Some(Arc::new(resume)));
     }
-    if resume.job.as_ref() != Some(this) {
+    if !resume.job.as_ref().is_some_and(|j| j.resumed_by(this)) {
         return Err(usage(format!(
-            "{} records another job ({}); resume runs the same command, profiles, --where and dry-run mode",
+            "{} records another job ({}); resume runs the same command, profiles, --where, dry-run mode and input (the same IDs, file or sweep)",
             path.display(),
             resume.job.as_ref().map_or_else(String::new, |j| format!(
-                "{} on {}{}{}",
+                "{} on {}{}{}{}",
                 j.action,
                 j.profiles.join(", "),
                 j.dry_run
@@ -116,7 +153,11 @@ pub(super) fn load_resume(run: &RunPlan, this: &Job) -> Result<Option<Arc<Resume
                 match j.selectors.as_slice() {
                     [] => String::new(),
                     terms => format!(", --where {}", terms.join(" --where ")),
-                }
+                },
+                j.input.as_ref().map_or_else(String::new, |i| format!(
+                    ", from {i}; this run is from {}",
+                    this.input.as_deref().unwrap_or("?")
+                ))
             ))
         )));
     }

@@ -146,7 +146,7 @@ impl Ctx<'_> {
             broken,
         } = prepared;
         let _locks = lock(run, &ready, &interrupt.stop).await?;
-        let job = job(action, run, &[], &ready);
+        let job = job(action, run, &[], &ready, super::record::input_of(&input));
         let resume = load_resume(run, &job)?;
         let caps = Caps::of(run, &ready);
         let concurrency = concurrency(run, &ready);
@@ -244,7 +244,8 @@ impl Ctx<'_> {
             self.confirm_delete(bulk, &interrupt).await?;
         }
         let _locks = lock(run, &ready, &interrupt.stop).await?;
-        let job = job(action, run, &bulk.stale.selectors, &ready);
+        let input = super::record::sweep_of(selection.idle_for, selection.older_than);
+        let job = job(action, run, &bulk.stale.selectors, &ready, input);
         let resume = load_resume(run, &job)?;
         let caps = Caps::of(run, &ready);
         let concurrency = concurrency(run, &ready);

@@ -84,8 +84,17 @@ impl HttpError {
         }
     }
 
-    /// Not sent now: it can simply be run again (an earlier attempt that may have been
-    /// applied is in [`Failure::earlier`]).
+    /// What a request given up on waited for (`rate limited (429)`, a hold), without the
+    /// conclusion the message draws from it.
+    pub fn waited_for(&self) -> Option<&str> {
+        match self {
+            HttpError::NotSent(what, _) | HttpError::PastDeadline(what, _) => Some(what),
+            _ => None,
+        }
+    }
+
+    /// Not sent now: it can simply be run again (what an earlier attempt met is in
+    /// [`Failure::earlier`]).
     pub fn nothing_done(&self) -> bool {
         matches!(self, HttpError::NotSent(..) | HttpError::PastDeadline(..))
     }
@@ -111,9 +120,17 @@ impl HttpError {
 pub struct Failure {
     pub error: HttpError,
     pub attempts: u32,
-    /// Given up on while rate limited after an attempt that may have been applied: what
-    /// that attempt met (`answered 500`, `its reply was lost`).
-    pub earlier: Option<String>,
+    /// Given up on while rate limited after an attempt that was not: what that one met.
+    pub earlier: Option<Earlier>,
+}
+
+/// What the last attempt before a rate limit met, when it was not a 429.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Earlier {
+    /// An answer with this status: the server said what became of it.
+    Answered(u16),
+    /// No answer after the request went out: it may have been applied.
+    Lost,
 }
 
 /// A complete reply, whatever its status.
@@ -350,7 +367,7 @@ impl Http {
         // then may a request that is given up on claim that nothing was done.
         let mut untouched = true;
         // The last attempt that may have been applied, and what it met.
-        let mut earlier: Option<String> = None;
+        let mut earlier: Option<Earlier> = None;
         let mut last: Option<Result<Reply, HttpError>> = None;
         loop {
             attempt += 1;
@@ -382,9 +399,9 @@ impl Http {
             };
             match &result {
                 Ok(reply) if reply.status != StatusCode::TOO_MANY_REQUESTS => {
-                    earlier = Some(format!("was answered {}", reply.status.as_u16()));
+                    earlier = Some(Earlier::Answered(reply.status.as_u16()));
                 }
-                Err(_) if lost_now => earlier = Some("lost its reply".to_owned()),
+                Err(_) if lost_now => earlier = Some(Earlier::Lost),
                 _ => {}
             }
             let result = result.map_err(|(e, _)| e);

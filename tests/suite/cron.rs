@@ -184,6 +184,24 @@ fn a_resume_of_another_job_is_refused() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("another job"));
     assert_eq!(env.emu.messaging_count(), 2, "nothing was sent");
+    // The same command on other IDs, or as a sweep, is another job too: a resume would
+    // otherwise send what the journal left pending, whatever this command names.
+    for args in [
+        vec!["end-many", ids[1].as_str(), "--resume", j],
+        vec!["end-many", "--idle-for", "1h", "--resume", j],
+    ] {
+        let out = env.cmd("eliza").args(&args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("another job") && stderr.contains("from 1 ids #"),
+            "{stderr}"
+        );
+    }
+    assert_eq!(env.emu.messaging_count(), 2, "nothing was sent");
+    // The same IDs resume.
+    let (doc, code) = env.json("eliza", &["end-many", &ids[0], "--resume", j]);
+    assert_eq!(code, 0, "{doc:#}");
 }
 
 fn slow_env() -> Env {

@@ -145,7 +145,7 @@ impl Ctx<'_> {
             worst,
             broken,
         } = prepared;
-        let _locks = lock(run, &ready, &interrupt.stop).await?;
+        let locks = lock(run, &ready, &interrupt.stop).await?;
         let job = job(action, run, &[], &ready, super::record::input_of(&input));
         let resume = load_resume(run, &job)?;
         let caps = Caps::of(run, &ready);
@@ -193,6 +193,8 @@ impl Ctx<'_> {
             .await;
         // Input that fails mid-run (a broken pipe) still ends the report whole.
         let worst = worst.max_code(fed.as_ref().err().map_or(Exit::Ok, AppError::exit));
+        // Nothing more is sent: the next run may start while this one writes its end.
+        drop(locks);
         let exit = finish(report, interrupt.interrupted(), run, opts, worst);
         fed.and(Ok(exit))
     }
@@ -243,7 +245,7 @@ impl Ctx<'_> {
         if let Some(bulk) = confirm {
             self.confirm_delete(bulk, &interrupt).await?;
         }
-        let _locks = lock(run, &ready, &interrupt.stop).await?;
+        let locks = lock(run, &ready, &interrupt.stop).await?;
         let input = super::record::sweep_of(selection.idle_for, selection.older_than);
         let job = job(action, run, &bulk.stale.selectors, &ready, input);
         let resume = load_resume(run, &job)?;
@@ -328,6 +330,8 @@ impl Ctx<'_> {
             exec.execute(&targets, input, reasons, resumed.as_ref(), &mut report)
                 .await?;
         }
+        // Nothing more is sent: the next run may start while this one writes its end.
+        drop(locks);
         Ok(finish(report, interrupt.interrupted(), run, opts, worst))
     }
 

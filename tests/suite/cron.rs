@@ -717,3 +717,50 @@ fn a_journal_torn_inside_its_first_record_resumes_as_a_new_run() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// Once a run sends nothing more, its lock is free: one stuck writing its report (a reader
+/// that does not read) does not lock out the next run.
+#[test]
+fn a_run_blocked_writing_its_report_holds_no_lock() {
+    let env = Env::new();
+    // Not found: each keeps its row in the table, which is far more than a pipe holds.
+    let ids: Vec<String> = (0..2000).map(|i| format!("absent-{i:04}")).collect();
+    let file = write_ids(&env, &ids);
+    let mut first = env
+        .std_cmd("eliza")
+        .args(["-q", "end-many", "--concurrency", "16", "--file"])
+        .arg(&file)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Done sending, it blocks writing its table into the pipe nobody reads.
+    let wchan = format!("/proc/{}/wchan", first.id());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !std::fs::read_to_string(&wchan)
+        .unwrap_or_default()
+        .contains("pipe_write")
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the first run never blocked on its output"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(env.emu.requests().len(), ids.len());
+    let out = env
+        .cmd("eliza")
+        .args(["end", "absent-x", "--ignore-missing"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        first.try_wait().unwrap().is_none(),
+        "the first run was not blocked"
+    );
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let mut table = String::new();
+    std::io::Read::read_to_string(first.stdout.as_mut().unwrap(), &mut table).unwrap();
+    assert_eq!(first.wait().unwrap().code(), Some(1));
+    assert!(table.contains("absent-1999"), "the table is whole");
+}

@@ -58,6 +58,37 @@ pub struct SessionCount {
 /// time the file already held, so that "no success for a day" can be alerted on; a failure
 /// before any success leaves it out.
 pub fn write(path: &Path, m: &RunMetrics) -> Result<(), MetricsError> {
+    stage(path, m)?.commit()
+}
+
+/// A run's metrics file written and flushed to its temporary file, not yet in place: a run
+/// stages it before its other records say its exit code, so that a metrics file that cannot
+/// be written makes that code 1 everywhere, not only in the process's.
+pub struct Staged {
+    path: PathBuf,
+    tmp: tempfile::NamedTempFile,
+    exit_code: i32,
+}
+
+impl Staged {
+    /// The exit code the staged file records.
+    pub fn exit_code(&self) -> i32 {
+        self.exit_code
+    }
+
+    /// Puts the file in place (a rename: a scrape sees the old file or this one).
+    pub fn commit(self) -> Result<(), MetricsError> {
+        let path = self.path;
+        self.tmp.persist(&path).map_err(|e| MetricsError {
+            path: path.clone(),
+            source: e.error,
+        })?;
+        Ok(())
+    }
+}
+
+/// Writes `m` to a temporary file beside `path` (see [`Staged`]).
+pub fn stage(path: &Path, m: &RunMetrics) -> Result<Staged, MetricsError> {
     let err = |source| MetricsError {
         path: path.to_owned(),
         source,
@@ -73,8 +104,11 @@ pub fn write(path: &Path, m: &RunMetrics) -> Result<(), MetricsError> {
     tmp.write_all(text.as_bytes()).map_err(err)?;
     // On disk before the rename, or a crash could leave an empty file under the final name.
     tmp.as_file().sync_all().map_err(err)?;
-    tmp.persist(path).map_err(|e| err(e.error))?;
-    Ok(())
+    Ok(Staged {
+        path: path.to_owned(),
+        tmp,
+        exit_code: m.exit_code,
+    })
 }
 
 /// The most of a previous metrics file read back: ours are a few KiB.

@@ -764,3 +764,35 @@ fn a_run_blocked_writing_its_report_holds_no_lock() {
     assert_eq!(first.wait().unwrap().code(), Some(1));
     assert!(table.contains("absent-1999"), "the table is whole");
 }
+
+/// A metrics file that can no longer be written at the end (its directory went away during
+/// the run) makes the exit code 1 in every record, not only in the process's.
+#[test]
+fn a_metrics_file_that_fails_at_the_end_makes_every_record_say_exit_1() {
+    let env = slow_env();
+    let ids = seed(&env, "m", 2);
+    let dir = env.dir.path().join("textfile");
+    std::fs::create_dir(&dir).unwrap();
+    let journal_path = env.dir.path().join("m.journal");
+    let mut child = env
+        .std_cmd("eliza")
+        .args(["-o", "json", "end-many", "--concurrency", "1", "--journal"])
+        .arg(&journal_path)
+        .arg("--metrics-file")
+        .arg(dir.join("m.prom"))
+        .args(&ids)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for_deletes(&env, &mut child, 1);
+    std::fs::remove_dir_all(&dir).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("metrics file"), "{stderr}");
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["exit_code"], 1, "{doc:#}");
+    assert_eq!(journal(&journal_path).last().unwrap()["exit_code"], 1);
+    assert_eq!(common::outcomes(&doc).len(), 2, "both were ended: {doc:#}");
+}

@@ -34,7 +34,20 @@ pub enum Exit {
     OverCap = 4,
     /// Another run holds a profile's lock; nothing was sent.
     Locked = 5,
+    /// Stopped by SIGINT (Ctrl-C); the process then dies of it (a shell's `$?` is 130).
     Interrupted = 130,
+    /// Stopped by SIGTERM; the process then dies of it (`$?` 143).
+    Terminated = 143,
+}
+
+impl Exit {
+    /// The code of a run stopped by a signal: the first one's.
+    pub fn stopped() -> Exit {
+        match crate::signals::first() {
+            Some(crate::signals::Signal::Terminate) => Exit::Terminated,
+            _ => Exit::Interrupted,
+        }
+    }
 }
 
 /// The profiles a command can use, and what became of the others.
@@ -59,7 +72,13 @@ pub enum AppError {
     #[error("profile `{0}`: listing sessions failed: {1}")]
     List(String, ListError),
     #[error("reading IDs: {0}")]
-    Input(#[from] std::io::Error),
+    Input(std::io::Error),
+    /// The async runtime could not be built.
+    #[error("cannot start: {0}")]
+    Runtime(std::io::Error),
+    /// The answer to a prompt could not be read.
+    #[error("reading the answer: {0}")]
+    Prompt(std::io::Error),
     #[error("writing output: {0}")]
     Output(std::io::Error),
     #[error("{0}")]
@@ -76,21 +95,36 @@ pub enum AppError {
     /// Interrupted before anything was sent (waiting for a lock, reading input ahead).
     #[error("interrupted before anything was sent")]
     Interrupted,
+    /// A command that changes nothing (`list`, `config check`) was interrupted.
+    #[error("interrupted")]
+    Stopped,
 }
 
 impl AppError {
     pub fn exit(&self) -> Exit {
         match self {
+            _ if self.stopped() => Exit::stopped(),
             AppError::Config(_) | AppError::Usage(_) | AppError::Unsupported(_) => Exit::Usage,
             AppError::List(_, e) if e.auth_refused() => Exit::Auth,
             AppError::List(..) | AppError::Input(_) | AppError::Output(_) => Exit::Partial,
+            AppError::Runtime(_) | AppError::Prompt(_) => Exit::Usage,
             AppError::OverCap(_) => Exit::OverCap,
             AppError::Locked(_) => Exit::Locked,
             AppError::Lock(_) => Exit::Usage,
             // As gh does for a declined prompt: 2, with usage errors, since nothing was sent.
             AppError::Declined => Exit::Usage,
-            AppError::Interrupted => Exit::Interrupted,
+            AppError::Interrupted | AppError::Stopped => Exit::stopped(),
         }
+    }
+
+    /// A signal ended the command (nothing more is to be tried, in any profile).
+    pub(crate) fn stopped(&self) -> bool {
+        matches!(
+            self,
+            AppError::Interrupted
+                | AppError::Stopped
+                | AppError::Config(ConfigError::Interrupted(_))
+        )
     }
 
     /// How the message is introduced: `error: …`, except for a choice the user made.
@@ -139,6 +173,24 @@ pub fn run_offline(cli: &Cli) -> Option<Result<Exit, AppError>> {
 }
 
 pub async fn run(cli: Cli) -> Result<Exit, AppError> {
+    // Before anything that can take long: a signal from here on stops the command.
+    let interrupt = runner::Interrupt::install();
+    let reported = std::cell::Cell::new(false);
+    let result = command(&cli, &interrupt, &reported).await;
+    // A run that changes sessions reports even when it ends before its report began.
+    if let (Err(e), Some(run)) = (&result, cli.command.run_args())
+        && !reported.get()
+    {
+        record::refused(cli.output.into(), &plan::RunPlan::of(run), e);
+    }
+    result
+}
+
+async fn command(
+    cli: &Cli,
+    interrupt: &runner::Interrupt,
+    reported: &std::cell::Cell<bool>,
+) -> Result<Exit, AppError> {
     let config = Config::load(cli.config_path())?;
     // Not hidden by -q: the cron job that runs quietly is the one that must hear it.
     if config.world_readable_secret {
@@ -155,7 +207,11 @@ pub async fn run(cli: Cli) -> Result<Exit, AppError> {
             "`-o wide` is only for `list` (it adds the fields --where selects on)",
         ));
     }
-    let ctx = Ctx { cli: &cli, config };
+    let ctx = Ctx {
+        cli,
+        config,
+        reported,
+    };
     match &cli.command {
         Command::End { id, run } => {
             let input = Input::Items(vec![Item::Id(ids::from_arg(id).map_err(usage)?)]);
@@ -204,22 +260,43 @@ pub async fn run(cli: Cli) -> Result<Exit, AppError> {
             ctx.bulk(Action::Delete, bulk, selection, &opts, confirm)
                 .await
         }
-        Command::List(args) => ctx.list(args).await,
+        Command::List(args) => stoppable(interrupt, ctx.list(args)).await,
         Command::Config {
             action: ConfigAction::Show,
         } => ctx.config_show(),
         Command::Config {
             action: ConfigAction::Check { online },
-        } => ctx.config_check(*online).await,
+        } => stoppable(interrupt, ctx.config_check(*online)).await,
         Command::Completions { .. } | Command::Config { .. } => {
             unreachable!("handled by run_offline")
         }
     }
 }
 
+/// A command that changes nothing ends at the first signal, with its code (the output it
+/// would have printed is not half-printed: it prints at the end).
+async fn stoppable(
+    interrupt: &runner::Interrupt,
+    command: impl Future<Output = Result<Exit, AppError>>,
+) -> Result<Exit, AppError> {
+    if interrupt.interrupted() {
+        return Err(AppError::Stopped);
+    }
+    tokio::select! {
+        biased;
+        _ = interrupt.stop.cancelled() => Err(AppError::Stopped),
+        done = command => match done {
+            Err(e) if interrupt.interrupted() && !e.stopped() => Err(AppError::Stopped),
+            done => done,
+        },
+    }
+}
+
 struct Ctx<'a> {
     cli: &'a Cli,
     config: Config,
+    /// The run's report has begun (it then ends itself, whatever happens).
+    reported: &'a std::cell::Cell<bool>,
 }
 
 impl Ctx<'_> {
@@ -259,6 +336,7 @@ impl Ctx<'_> {
         for profile in self.profiles(all)? {
             match prepare(&profile) {
                 Ok(t) => done.ready.push((profile, t)),
+                Err(e) if e.stopped() => return Err(e),
                 Err(e @ AppError::Unsupported(_)) if all => {
                     if !self.cli.quiet {
                         crate::output::warn(format_args!(
@@ -309,7 +387,7 @@ impl Exit {
             Exit::Auth => 3,
             Exit::OverCap => 4,
             Exit::Locked => 5,
-            Exit::Interrupted => 6,
+            Exit::Interrupted | Exit::Terminated => 6,
         };
         if rank(other) > rank(self) {
             other
@@ -473,6 +551,7 @@ mod tests {
             Exit::OverCap,
             Exit::Locked,
             Exit::Interrupted,
+            Exit::Terminated,
         ]
         .map(|e| e as u8);
         let documented: Vec<u8> = crate::cli::EXIT_CODES.iter().map(|(c, _)| *c).collect();

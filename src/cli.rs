@@ -105,7 +105,11 @@ pub const EXIT_CODES: &[(u8, &str)] = &[
     (5, "another run holds the profile's lock: nothing was sent"),
     (
         130,
-        "interrupted (Ctrl-C, SIGTERM): results so far are printed, the rest are skipped",
+        "interrupted by Ctrl-C (SIGINT): results so far are printed, the rest are skipped; the process then dies of SIGINT",
+    ),
+    (
+        143,
+        "stopped by SIGTERM, as 130; the process then dies of SIGTERM",
     ),
 ];
 
@@ -194,12 +198,68 @@ fn exit_codes_help() -> String {
     format!("Exit codes:\n{}", lines.join("\n"))
 }
 
+/// Ends the process on a command line clap refused: help and version as clap prints them,
+/// a mistake as one line like every other error, and one line of hint (clap's tip, else the
+/// usage), exit 2.
+fn usage_exit(e: clap::Error) -> ! {
+    use clap::error::ErrorKind;
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        e.exit()
+    }
+    let (message, hint) = one_line(&e.render().to_string());
+    crate::output::warn(format_args!("error: {message}"));
+    crate::output::warn(format_args!("hint: {hint}"));
+    std::process::exit(2)
+}
+
+/// clap's several lines as one message (its indented parts joined on) and one hint.
+fn one_line(rendered: &str) -> (String, String) {
+    let mut message = String::new();
+    let (mut tip, mut usage) = (None, None);
+    for line in rendered.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        if let Some(t) = line.strip_prefix("tip: ") {
+            tip.get_or_insert_with(|| t.to_owned());
+        } else if let Some(u) = line.strip_prefix("Usage: ") {
+            usage = Some(format!("usage: {u}"));
+        } else if line.starts_with("For more information") {
+        } else {
+            let line = line.strip_prefix("error: ").unwrap_or(line);
+            if !message.is_empty() {
+                message.push(' ');
+            }
+            message.push_str(line);
+        }
+    }
+    let hint = tip
+        .or(usage)
+        .unwrap_or_else(|| "see `sessionctl --help`".to_owned());
+    (message, hint)
+}
+
+impl Command {
+    /// The run options of a command that changes sessions.
+    pub fn run_args(&self) -> Option<&RunArgs> {
+        match self {
+            Command::End { run, .. } => Some(run),
+            Command::EndMany { bulk, .. } | Command::Delete { bulk, .. } => Some(&bulk.run),
+            _ => None,
+        }
+    }
+}
+
 impl Cli {
     /// Parses the process's arguments (exiting with clap's message and code 2 on a mistake),
     /// noting where the global options came from.
     pub fn parse_with_origins() -> Cli {
-        let matches = Cli::command().get_matches();
-        let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+        let matches = Cli::command()
+            .try_get_matches()
+            .unwrap_or_else(|e| usage_exit(e));
+        let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| usage_exit(e));
         let origin = |id: &str| match matches.value_source(id) {
             Some(clap::parser::ValueSource::CommandLine) => Origin::CommandLine,
             Some(clap::parser::ValueSource::EnvVariable) => Origin::Environment,
@@ -326,7 +386,7 @@ pub struct RunArgs {
     pub concurrency: Option<u32>,
     /// Stop starting requests after this long (e.g. `10m`); what is left is `skipped`
     /// (exit 1), and the message says when the provider accepts requests again.
-    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    #[arg(long, value_name = "DUR", value_parser = parse_positive_duration)]
     pub deadline: Option<Duration>,
     /// When no session has finished for this long (a provider answering 429 for ever), the
     /// rest are `skipped` with what the provider last said (exit 1); default: the profile's
@@ -473,7 +533,7 @@ pub enum ConfigAction {
     },
 }
 
-pub use crate::units::{MAX_DURATION, Rate, parse_duration, parse_rate};
+pub use crate::units::{MAX_DURATION, Rate, parse_duration, parse_positive_duration, parse_rate};
 
 /// How long `delete --wait` waits for Zep v4 delete tasks without `--timeout`.
 pub const DEFAULT_WAIT_TIMEOUT: Duration = Duration::from_secs(5 * 60);

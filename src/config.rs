@@ -52,6 +52,9 @@ base_url = "http://localhost:3000"
 # max_per_run = 200
 "#;
 
+/// The largest config file read: a config is a page or two, not `/dev/zero`.
+const CONFIG_LIMIT: u64 = 1 << 20;
+
 /// How long `api_key_cmd` may take to print the key unless `api_key_cmd_timeout` says otherwise.
 pub const DEFAULT_KEY_CMD_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -76,6 +79,9 @@ pub enum ConfigError {
     Invalid { profile: String, message: String },
     #[error("no config directory on this system; pass --config or set SESSIONCTL_CONFIG")]
     NoConfigDir,
+    /// Ctrl-C or SIGTERM came while `api_key_cmd` ran: it was killed, nothing was sent.
+    #[error("profile `{0}`: interrupted while api_key_cmd ran (killed); nothing was sent")]
+    Interrupted(String),
 }
 
 impl ConfigError {
@@ -146,7 +152,7 @@ pub enum KeySource {
 }
 
 impl KeySource {
-    /// Reads the key. A command runs without a shell, its stderr goes to ours, and its
+    /// Reads the key. A command runs without a shell, its stderr is kept from ours, and its
     /// trimmed stdout is the key.
     pub fn resolve(&self, profile: &str) -> Result<Option<SecretString>, ConfigError> {
         let key = match self {
@@ -198,72 +204,180 @@ fn describe_command(cmd: &str) -> String {
     }
 }
 
-/// Runs `api_key_cmd`: no shell, stdin null, stderr ours, stdout read on a thread of its own
-/// (so a large output cannot stall the wait). A command still running after `timeout` is
-/// killed and reaped, and the run fails rather than hangs.
-fn run_key_command(profile: &str, cmd: &str, timeout: Duration) -> Result<String, ConfigError> {
-    use wait_timeout::ChildExt;
+/// The most `api_key_cmd` may print on stdout: a key is a line, not a file.
+const KEY_OUTPUT_LIMIT: u64 = 64 * 1024;
+/// What is kept of its stderr: enough for the first line of a complaint.
+const KEY_STDERR_KEPT: u64 = 4 * 1024;
+/// How often a running `api_key_cmd` is checked for a signal to stop it.
+const KEY_SIGNAL_CHECK: Duration = Duration::from_millis(25);
 
+/// Runs `api_key_cmd`: no shell, stdin null, in a process group of its own; its stdout (the
+/// key, at most [`KEY_OUTPUT_LIMIT`]) and stderr (never passed through: a helper that prints
+/// the key there must not leak it) are read on threads of their own, so neither can stall the
+/// wait. Its whole group is killed and the command reaped when it takes longer than `timeout`,
+/// when it exits leaving its output open, or when Ctrl-C or SIGTERM comes: then the run stops
+/// (exit 130/143) with nothing sent.
+fn run_key_command(profile: &str, cmd: &str, timeout: Duration) -> Result<String, ConfigError> {
     let shown = describe_command(cmd);
     let fail = |why: String| ConfigError::invalid(profile, format!("{shown}: {why}"));
-    let too_slow = |how: &str| {
-        fail(format!(
-            "gave no key within {} ({how})",
-            humantime::format_duration(timeout)
-        ))
-    };
     let argv = shell_words::split(cmd).map_err(|e| fail(format!("cannot be split: {e}")))?;
     let (program, args) = argv.split_first().ok_or_else(|| fail("is empty".into()))?;
     let started = Instant::now();
-    let mut child = Command::new(program)
+    let mut command = Command::new(program);
+    command
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        .stderr(Stdio::piped());
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut command, 0);
+    let mut child = command
         .spawn()
         .map_err(|e| fail(format!("could not start: {e}")))?;
-    let kill = |child: &mut std::process::Child| {
-        // Kill, then reap: no zombie is left behind.
-        let _ = child.kill();
-        let _ = child.wait();
-    };
-    let mut stdout = child.stdout.take().expect("stdout is piped");
-    let (tx, rx) = mpsc::channel();
-    let reader = std::thread::Builder::new()
-        .name("api_key_cmd".into())
-        .spawn(move || {
-            let mut out = Vec::new();
-            let _ = tx.send(stdout.read_to_end(&mut out).map(|_| out));
-        });
-    if let Err(e) = reader {
-        kill(&mut child);
-        return Err(fail(format!("output could not be read: {e}")));
-    }
-    let status = match child.wait_timeout(timeout) {
-        Ok(Some(status)) => status,
-        Ok(None) => {
-            kill(&mut child);
-            return Err(too_slow("killed"));
+    let stdout = read_capped(child.stdout.take(), KEY_OUTPUT_LIMIT + 1);
+    let stderr = read_capped(child.stderr.take(), KEY_STDERR_KEPT);
+    let (stdout, stderr) = match (stdout, stderr) {
+        (Ok(out), Ok(err)) => (out, err),
+        (Err(e), _) | (_, Err(e)) => {
+            kill_group(&mut child);
+            return Err(fail(format!("output could not be read: {e}")));
         }
-        Err(e) => {
-            kill(&mut child);
-            return Err(fail(format!("could not be waited for: {e}")));
+    };
+    let waited = wait_unless_stopped(&mut child, timeout);
+    // Whatever it leaves behind goes with it (a helper's helper holding the pipes open).
+    kill_group(&mut child);
+    // What it said on stderr, for the messages below: its first line, with the key (if it
+    // printed one) hidden.
+    let left = |started: Instant| {
+        timeout
+            .saturating_sub(started.elapsed())
+            .max(Duration::from_millis(100))
+    };
+    let out = stdout.recv_timeout(left(started));
+    let said = |key: Option<&[u8]>| {
+        let err = stderr.recv_timeout(Duration::from_millis(100)).ok()?.ok()?;
+        first_line_redacted(&err, key)
+    };
+    let with_said = |why: String, key: Option<&[u8]>| match said(key) {
+        Some(line) => fail(format!("{why}; it said: {line}")),
+        None => fail(why),
+    };
+    let status = match waited {
+        Waited::Exited(status) => status,
+        Waited::TimedOut => {
+            return Err(with_said(
+                format!(
+                    "gave no key within {} (killed)",
+                    humantime::format_duration(timeout)
+                ),
+                None,
+            ));
+        }
+        Waited::Stopped => return Err(ConfigError::Interrupted(profile.to_owned())),
+        Waited::Failed(e) => return Err(fail(format!("could not be waited for: {e}"))),
+    };
+    let out = match out {
+        Ok(Ok(out)) => out,
+        Ok(Err(e)) => return Err(fail(format!("output could not be read: {e}"))),
+        Err(_) => {
+            return Err(fail(format!(
+                "gave no key within {} (it exited, but its output stayed open)",
+                humantime::format_duration(timeout)
+            )));
         }
     };
     if !status.success() {
-        return Err(fail(format!("failed ({status})")));
+        return Err(with_said(format!("failed ({status})"), Some(&out)));
     }
-    // A process it left behind may still hold its stdout open: wait no longer than the time
-    // that is left (and a moment for the reader to see the end of the output).
-    let left = timeout
-        .saturating_sub(started.elapsed())
-        .max(Duration::from_millis(100));
-    let out = match rx.recv_timeout(left) {
-        Ok(Ok(out)) => out,
-        Ok(Err(e)) => return Err(fail(format!("output could not be read: {e}"))),
-        Err(_) => return Err(too_slow("it exited, but its output stayed open")),
-    };
+    if out.len() as u64 > KEY_OUTPUT_LIMIT {
+        return Err(fail(format!(
+            "printed more than {} KiB, which is no key",
+            KEY_OUTPUT_LIMIT / 1024
+        )));
+    }
+    if let Some(line) = said(Some(&out)) {
+        tracing::info!("profile `{profile}`: {shown} said: {line}");
+    }
     String::from_utf8(out).map_err(|_| fail("printed non-UTF-8 output".into()))
+}
+
+/// How waiting for `api_key_cmd` ended.
+enum Waited {
+    Exited(std::process::ExitStatus),
+    TimedOut,
+    /// A signal came: the run is to stop.
+    Stopped,
+    Failed(std::io::Error),
+}
+
+/// Waits for `child` up to `timeout`, looking for a signal every [`KEY_SIGNAL_CHECK`] (a
+/// blocking wait cannot be woken by one: the handlers restart it).
+fn wait_unless_stopped(child: &mut std::process::Child, timeout: Duration) -> Waited {
+    use wait_timeout::ChildExt;
+    let until = Instant::now() + timeout;
+    loop {
+        if crate::signals::received() > 0 {
+            return Waited::Stopped;
+        }
+        let left = until.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Waited::TimedOut;
+        }
+        match child.wait_timeout(left.min(KEY_SIGNAL_CHECK)) {
+            Ok(Some(status)) => return Waited::Exited(status),
+            Ok(None) => {}
+            Err(e) => return Waited::Failed(e),
+        }
+    }
+}
+
+/// Kills `child`'s process group (all it started, on Unix), then reaps it: no process and
+/// no zombie is left behind.
+fn kill_group(child: &mut std::process::Child) {
+    #[cfg(unix)]
+    if let Ok(pid) = libc::pid_t::try_from(child.id()) {
+        // SAFETY: kill(2) on the process group this function's caller created for the child
+        // (`process_group(0)`: its ID is the child's PID).
+        unsafe { libc::kill(-pid, libc::SIGKILL) };
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// Reads `pipe` on a thread of its own: its first `keep` bytes are sent when it closes, the
+/// rest read and dropped (so that the writer never blocks on a full pipe).
+fn read_capped(
+    pipe: Option<impl Read + Send + 'static>,
+    keep: u64,
+) -> std::io::Result<mpsc::Receiver<std::io::Result<Vec<u8>>>> {
+    let mut pipe = pipe.expect("the pipe was asked for");
+    let (tx, rx) = mpsc::channel();
+    std::thread::Builder::new()
+        .name("api_key_cmd".into())
+        .spawn(move || {
+            let mut kept = Vec::new();
+            let read = (&mut pipe)
+                .take(keep)
+                .read_to_end(&mut kept)
+                .and_then(|_| std::io::copy(&mut pipe, &mut std::io::sink()));
+            let _ = tx.send(read.map(|_| kept));
+        })?;
+    Ok(rx)
+}
+
+/// The first non-empty line of `stderr`, at most 200 characters, with `key` (trimmed, if
+/// given and not empty) replaced by `***` and control characters escaped.
+fn first_line_redacted(stderr: &[u8], key: Option<&[u8]>) -> Option<String> {
+    let text = String::from_utf8_lossy(stderr);
+    let line = text.lines().map(str::trim).find(|l| !l.is_empty())?;
+    let key = key.map(String::from_utf8_lossy);
+    let line = match key.as_deref().map(str::trim) {
+        Some(key) if !key.is_empty() => line.replace(key, "***"),
+        _ => line.to_owned(),
+    };
+    let short: String = line.chars().take(200).collect();
+    let cut = if short.len() < line.len() { " …" } else { "" };
+    Some(format!("{}{cut}", crate::output::escape(&short)))
 }
 
 /// One validated profile.
@@ -397,6 +511,9 @@ impl Profile {
         if timeout.is_zero() {
             return Err(bad("timeout must be more than 0".into()));
         }
+        if raw.deadline.is_some_and(|d| d.is_zero()) {
+            return Err(bad("deadline must be more than 0".into()));
+        }
         let concurrency = raw.concurrency.unwrap_or(8);
         if !(1..=1024).contains(&concurrency) {
             return Err(bad(format!(
@@ -518,7 +635,7 @@ impl Config {
     /// be absent.
     pub fn load(explicit: Option<&Path>) -> Result<Config, ConfigError> {
         let (path, named) = locate(explicit)?;
-        let bytes = match std::fs::read(&path) {
+        let bytes = match crate::bounded::read_file(&path, CONFIG_LIMIT) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && !named => {
                 return Ok(Config {
@@ -944,6 +1061,10 @@ mod tests {
                 "profile `z`: api_key_cmd_timeout must be more than 0",
             ),
             (
+                "api_key_cmd=\"pass show z\"\ndeadline=\"0s\"",
+                "profile `z`: deadline must be more than 0",
+            ),
+            (
                 "api_key_cmd=\"pass show z\"\napi_key_cmd_timeout=\"soon\"",
                 "`soon`",
             ),
@@ -972,14 +1093,29 @@ mod tests {
         );
         // Only the program is named, never its arguments.
         assert!(!err.contains("100"), "{err}");
-        // A big output is read while the command runs, so it cannot stall the wait.
-        let k = KeySource::Command {
+        // A big output is read (and past 64 KiB dropped) while the command runs, so it
+        // cannot stall the wait, nor fill memory: refused, at once.
+        let started = Instant::now();
+        let err = KeySource::Command {
             cmd: "sh -c 'head -c 1000000 /dev/zero | tr \\\\0 a; echo'".into(),
+            timeout: Duration::from_secs(10),
+        }
+        .resolve("p")
+        .unwrap_err()
+        .to_string();
+        assert!(started.elapsed() < Duration::from_secs(5), "{err}");
+        assert!(
+            err.ends_with("printed more than 64 KiB, which is no key"),
+            "{err}"
+        );
+        // Up to the limit is a key.
+        let k = KeySource::Command {
+            cmd: "sh -c 'head -c 65536 /dev/zero | tr \\\\0 a'".into(),
             timeout: Duration::from_secs(10),
         }
         .resolve("p")
         .unwrap()
         .unwrap();
-        assert_eq!(secrecy::ExposeSecret::expose_secret(&k).len(), 1_000_000);
+        assert_eq!(secrecy::ExposeSecret::expose_secret(&k).len(), 65536);
     }
 }

@@ -106,7 +106,12 @@ impl std::fmt::Display for SessionId {
 
 /// An ID given as an argument: trimmed like a line of a file, then checked.
 pub fn from_arg(arg: &str) -> Result<SessionId, String> {
-    SessionId::new(trim(arg)).map_err(|e| format!("{e}: `{}`", arg.escape_default()))
+    SessionId::new(trim(arg)).map_err(|e| {
+        format!(
+            "{e}: `{}`",
+            crate::output::shortened(&arg.escape_default().to_string())
+        )
+    })
 }
 
 /// One line of input, decided.

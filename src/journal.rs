@@ -16,7 +16,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
-use std::io::{self, BufRead, Read, Seek, Write};
+use std::io::{self, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -25,6 +25,15 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::outcome::{Outcome, SessionResult, Summary};
+
+/// True for the start of a start record (what a run killed while it wrote it leaves).
+fn is_start_prefix(text: &str) -> bool {
+    const START: &str = "{\"type\":\"start\",\"journal\":";
+    START.starts_with(text) || text.starts_with(START)
+}
+
+/// The longest journal line read back (a record with a 10 KiB ID is far below it).
+const LINE_LIMIT: u64 = 1 << 20;
 
 /// The format's version, in every start record. A reader refuses versions it does not know.
 pub const VERSION: u32 = 1;
@@ -44,6 +53,26 @@ pub struct Job {
     /// Its `--where` terms: a resume must select the same sessions.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub selectors: Vec<String>,
+    /// Where its sessions came from (`ids #…` for arguments, `file PATH`, `stdin`, `sweep
+    /// --idle-for 1h`): a resume must take them from the same place. None in journals
+    /// written before it was recorded, which any input may resume.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input: Option<String>,
+}
+
+impl Job {
+    /// Whether a run doing `this` continues the job recorded here.
+    pub fn resumed_by(&self, this: &Job) -> bool {
+        let input = self.input.is_none() || self.input == this.input;
+        input
+            && Job {
+                input: None,
+                ..self.clone()
+            } == Job {
+                input: None,
+                ..this.clone()
+            }
+    }
 }
 
 #[derive(Serialize)]
@@ -346,13 +375,16 @@ impl Resume {
         };
         let reader = io::BufReader::new(File::open(path).map_err(io)?);
         // Streamed (a journal kept across cron runs grows like a log), one line ahead so
-        // that the last line is known as such.
-        let mut lines = (reader.lines().enumerate())
+        // that the last line is known as such; no line is held beyond its bound.
+        let mut lines = (crate::bounded::lines(reader, LINE_LIMIT).enumerate())
             .filter(|(_, l)| l.as_ref().map_or(true, |l| !l.trim().is_empty()))
             .peekable();
         let mut resume = Resume::default();
         let mut attempted: HashMap<(String, String), usize> = HashMap::new();
         let mut answered = Sessions::default();
+        // Lines read whole, and torn: only a journal whose one line is a torn start record
+        // is known to hold nothing.
+        let (mut whole, mut torn, mut torn_start) = (0usize, 0usize, false);
         while let Some((n, text)) = lines.next() {
             let text = text.map_err(io)?;
             let is_last = lines.peek().is_none();
@@ -365,15 +397,23 @@ impl Resume {
                 Ok(line) => line,
                 // A run killed mid-write tears its last line (a later run then starts on a
                 // new one): such a line was never a whole record.
-                Err(_) if is_last || !text.ends_with('}') => continue,
+                Err(_) if is_last || !text.ends_with('}') => {
+                    torn += 1;
+                    torn_start = torn_start || is_start_prefix(&text);
+                    continue;
+                }
                 Err(e) => return Err(bad(format!("not a journal record: {e}"))),
             };
+            whole += 1;
             match line.kind.as_str() {
                 "start" => {
                     if line.journal != Some(VERSION) {
+                        let version = match line.journal {
+                            Some(v) => format!("journal version {v}"),
+                            None => "no journal version".to_owned(),
+                        };
                         return Err(bad(format!(
-                            "journal version {:?}; this sessionctl reads version {VERSION}",
-                            line.journal
+                            "{version}; this sessionctl reads version {VERSION}"
                         )));
                     }
                     let job = line
@@ -385,7 +425,7 @@ impl Resume {
                         resume = Resume::default();
                         attempted.clear();
                         answered = Sessions::default();
-                    } else if resume.job.as_ref() != Some(&job) {
+                    } else if !resume.job.as_ref().is_some_and(|j| j.resumed_by(&job)) {
                         return Err(bad("a resume of another job".into()));
                     }
                     resume.job = Some(job);
@@ -417,6 +457,11 @@ impl Resume {
                 }
                 _ => {}
             }
+        }
+        // Nothing but a torn start record (a run killed while it wrote it, before any request
+        // could go out): nothing was attempted, and a resume starts afresh.
+        if whole == 0 && torn == 1 && torn_start {
+            return Ok(Resume::default());
         }
         if resume.job.is_none() {
             return Err(ResumeError::Bad {
@@ -493,6 +538,7 @@ mod tests {
             dry_run: None,
             profiles: vec!["p".into()],
             selectors: Vec::new(),
+            input: None,
         }
     }
 
@@ -544,7 +590,10 @@ mod tests {
         )
         .unwrap();
         let e = Resume::load(&path).unwrap_err().to_string();
-        assert!(e.contains("version Some(2)"), "{e}");
+        assert!(
+            e.ends_with("journal version 2; this sessionctl reads version 1"),
+            "{e}"
+        );
         std::fs::write(&path, "hello\n{\"a\":1}\n").unwrap();
         let e = Resume::load(&path).unwrap_err().to_string();
         assert!(e.contains("not a sessionctl journal"), "{e}");

@@ -4,6 +4,7 @@
 //! that tests can reach the CLI definition (completions, man page) and the parsers.
 
 pub mod app;
+pub mod bounded;
 pub mod cli;
 pub mod client;
 pub mod completion;
@@ -18,5 +19,6 @@ pub mod provider;
 pub mod report;
 pub mod runner;
 pub mod select;
+pub mod signals;
 pub mod stale;
 pub mod units;

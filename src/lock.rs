@@ -31,7 +31,7 @@ const MAX_NAME: usize = 64;
 #[derive(Debug, thiserror::Error)]
 pub enum LockError {
     /// `holder` is `None` while the holder is still writing its record, or if it never did.
-    #[error("profile \"{profile}\" is locked by {}", by(.holder))]
+    #[error("profile `{profile}` is locked by {}", by(.holder))]
     Held {
         profile: String,
         holder: Option<Holder>,
@@ -254,7 +254,7 @@ mod tests {
         };
         assert_eq!(
             held.to_string(),
-            r#"profile "prod" is locked by pid 1234 on host-a since 2026-11-30T00:00:00Z"#
+            r#"profile `prod` is locked by pid 1234 on host-a since 2026-11-30T00:00:00Z"#
         );
     }
 
@@ -327,7 +327,7 @@ mod tests {
                 Err(e @ LockError::Held { holder: None, .. }) => {
                     assert_eq!(
                         e.to_string(),
-                        r#"profile "prod" is locked by an unknown holder"#
+                        r#"profile `prod` is locked by an unknown holder"#
                     );
                 }
                 other => panic!("expected Held without a holder, got {other:?}"),

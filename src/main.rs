@@ -1,10 +1,17 @@
 use std::io::Write;
 
-use sessionctl::app::{self, AppError};
+use sessionctl::app::{self, AppError, Exit};
 use sessionctl::cli::Cli;
 
 fn main() {
-    // clap prints usage errors itself and exits with 2, which is our usage code too.
+    // First of all: a signal at any later moment is a report and exit 130/143, never the
+    // default action's silent death.
+    if let Err(e) = sessionctl::signals::install() {
+        sessionctl::output::warn(format_args!(
+            "warning: Ctrl-C and SIGTERM cannot be caught: {e}"
+        ));
+    }
+    // A command line clap refuses is one line of error and one of hint, exit 2 (usage).
     let cli = Cli::parse_with_origins();
     init_logging(cli.verbose);
     let result = app::run_offline(&cli).unwrap_or_else(|| {
@@ -13,7 +20,7 @@ fn main() {
         tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .map_err(AppError::Input)
+            .map_err(AppError::Runtime)
             .and_then(|rt| {
                 let result = rt.block_on(app::run(cli));
                 // Do not wait for a read of stdin that may never return.
@@ -29,6 +36,12 @@ fn main() {
         }
     };
     let _ = std::io::stdout().flush();
+    // Stopped by a signal: die of it, so that a shell loop around us stops as well.
+    if matches!(code, Exit::Interrupted | Exit::Terminated)
+        && let Some(signal) = sessionctl::signals::first()
+    {
+        sessionctl::signals::reraise(signal);
+    }
     // Exit at once: a reader still blocked on an interactive stdin must not hold us up.
     std::process::exit(code as i32);
 }

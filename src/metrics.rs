@@ -58,6 +58,37 @@ pub struct SessionCount {
 /// time the file already held, so that "no success for a day" can be alerted on; a failure
 /// before any success leaves it out.
 pub fn write(path: &Path, m: &RunMetrics) -> Result<(), MetricsError> {
+    stage(path, m)?.commit()
+}
+
+/// A run's metrics file written and flushed to its temporary file, not yet in place: a run
+/// stages it before its other records say its exit code, so that a metrics file that cannot
+/// be written makes that code 1 everywhere, not only in the process's.
+pub struct Staged {
+    path: PathBuf,
+    tmp: tempfile::NamedTempFile,
+    exit_code: i32,
+}
+
+impl Staged {
+    /// The exit code the staged file records.
+    pub fn exit_code(&self) -> i32 {
+        self.exit_code
+    }
+
+    /// Puts the file in place (a rename: a scrape sees the old file or this one).
+    pub fn commit(self) -> Result<(), MetricsError> {
+        let path = self.path;
+        self.tmp.persist(&path).map_err(|e| MetricsError {
+            path: path.clone(),
+            source: e.error,
+        })?;
+        Ok(())
+    }
+}
+
+/// Writes `m` to a temporary file beside `path` (see [`Staged`]).
+pub fn stage(path: &Path, m: &RunMetrics) -> Result<Staged, MetricsError> {
     let err = |source| MetricsError {
         path: path.to_owned(),
         source,
@@ -68,30 +99,71 @@ pub fn write(path: &Path, m: &RunMetrics) -> Result<(), MetricsError> {
         previous_success(path).map_err(err)?
     };
     let text = render(m, last_success);
-    let dir = match path.parent() {
+    regular_or_absent(path).map_err(err)?;
+    let mut tmp = builder().tempfile_in(dir_of(path)).map_err(err)?;
+    tmp.write_all(text.as_bytes()).map_err(err)?;
+    // On disk before the rename, or a crash could leave an empty file under the final name.
+    tmp.as_file().sync_all().map_err(err)?;
+    Ok(Staged {
+        path: path.to_owned(),
+        tmp,
+        exit_code: m.exit_code,
+    })
+}
+
+/// The most of a previous metrics file read back: ours are a few KiB.
+const READ_BACK_LIMIT: u64 = 1 << 20;
+
+/// Refuses a metrics path that cannot be written, before anything is sent: one that is not
+/// a regular file (a FIFO would block its open forever, `/dev/full` read back without end),
+/// or whose directory does not take the temporary file the write goes through.
+pub fn check(path: &Path) -> Result<(), MetricsError> {
+    let err = |source| MetricsError {
+        path: path.to_owned(),
+        source,
+    };
+    regular_or_absent(path).map_err(err)?;
+    builder().tempfile_in(dir_of(path)).map_err(err)?;
+    Ok(())
+}
+
+/// `Ok` for a regular file or none at all; never opens it (a FIFO's open would block).
+fn regular_or_absent(path: &Path) -> std::io::Result<()> {
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_file() => Ok(()),
+        Ok(m) if m.is_dir() => Err(std::io::Error::other("is a directory")),
+        Ok(_) => Err(std::io::Error::other("not a regular file")),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// The directory the file (and its temporary file) is in.
+fn dir_of(path: &Path) -> &Path {
+    match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
-    };
-    // Not `*.prom`, so that the collector never reads a temporary file left by a crash.
+    }
+}
+
+/// The temporary file the write goes through: not `*.prom`, so that the collector never
+/// reads one left by a crash; readable by node_exporter, which runs as its own user (a
+/// temporary file is only its owner's, 0600).
+fn builder() -> tempfile::Builder<'static, 'static> {
     let mut builder = tempfile::Builder::new();
     builder.prefix(".sessionctl-").suffix(".tmp");
-    // node_exporter runs as its own user; a temporary file is only its owner's (0600).
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         builder.permissions(std::fs::Permissions::from_mode(0o644));
     }
-    let mut tmp = builder.tempfile_in(dir).map_err(err)?;
-    tmp.write_all(text.as_bytes()).map_err(err)?;
-    // On disk before the rename, or a crash could leave an empty file under the final name.
-    tmp.as_file().sync_all().map_err(err)?;
-    tmp.persist(path).map_err(|e| err(e.error))?;
-    Ok(())
+    builder
 }
 
 /// The last success time in the file a previous run wrote, if there is one it can read.
 fn previous_success(path: &Path) -> std::io::Result<Option<f64>> {
-    let text = match std::fs::read(path) {
+    regular_or_absent(path)?;
+    let text = match crate::bounded::read_file(path, READ_BACK_LIMIT) {
         Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e),

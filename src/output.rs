@@ -281,7 +281,8 @@ impl Sink for ResultSink {
     }
 
     /// Kept; in NDJSON printed with the first result or the summary, so that a run refused
-    /// before it sends anything (a cap) leaves stdout empty, not a stream without its end.
+    /// before it sends anything (a cap) prints them before its summary, never a stream
+    /// without its end.
     fn profile_error(&mut self, error: &ProfileError) -> io::Result<()> {
         self.profile_errors.push(error.clone());
         Ok(())
@@ -290,6 +291,9 @@ impl Sink for ResultSink {
     fn finish(mut self: Box<Self>, end: &End) -> io::Result<()> {
         if let Some(bar) = &self.progress {
             bar.finish_and_clear();
+        }
+        if end.refused && matches!(self.format, Format::Table | Format::Wide) {
+            return Ok(());
         }
         match self.format {
             Format::Json | Format::Ids => self.json_head()?,
@@ -402,14 +406,31 @@ pub fn print_text(text: &str) -> io::Result<()> {
     print_stdout(text).map(|_| ())
 }
 
-/// `text` with control characters escaped (`\u{1b}`), line ends too: IDs and messages come
-/// from servers and input files, and must not drive the terminal. Everything such text
-/// meets on its way to a terminal (table cells, warnings, errors, logs) goes through here.
+/// `text` with control characters escaped (`\u{1b}`), line ends too, and the invisible
+/// characters that reorder or hide text (bidi overrides and isolates, zero-width spaces and
+/// joiners): IDs and messages come from servers and input files, and must neither drive the
+/// terminal nor make one ID look like another. Everything such text meets on its way to a
+/// terminal (table cells, warnings, errors, logs) goes through here.
 pub fn escape(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.chars().any(char::is_control) {
+    if !text.chars().any(unsafe_on_a_terminal) {
         return text.into();
     }
     escape_but(text, |_| false).into()
+}
+
+/// Control characters, and the format characters that change how the text around them
+/// reads (as fd's `sanitize` and rustc's lint for "trojan source" list them).
+fn unsafe_on_a_terminal(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061C}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{202A}'..='\u{202E}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{FEFF}'
+        )
 }
 
 /// Lines of text with every control character but the line ends escaped.
@@ -424,11 +445,21 @@ pub fn escaped_line(text: &str) -> String {
 
 fn escape_but(text: &str, keep: impl Fn(char) -> bool) -> String {
     text.chars()
-        .map(|c| match c.is_control() && !keep(c) {
+        .map(|c| match unsafe_on_a_terminal(c) && !keep(c) {
             true => c.escape_default().to_string(),
             false => c.to_string(),
         })
         .collect()
+}
+
+/// What an error line shows of a value that may be huge (a pasted 10 KiB "ID"): its first
+/// 80 characters, then how long it was.
+pub fn shortened(text: &str) -> std::borrow::Cow<'_, str> {
+    const SHOWN: usize = 80;
+    match text.char_indices().nth(SHOWN) {
+        None => text.into(),
+        Some((cut, _)) => format!("{}… ({} bytes)", &text[..cut], text.len()).into(),
+    }
 }
 
 /// One line on stderr, `sessionctl: ` and `message` with its control characters escaped.

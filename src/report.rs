@@ -29,6 +29,9 @@ pub struct End<'a> {
     pub interrupted: bool,
     pub exit_code: i32,
     pub duration: Duration,
+    /// Refused (or stopped) before anything was sent: a table prints nothing (the error
+    /// says why), a document still ends with its summary.
+    pub refused: bool,
 }
 
 /// Somewhere a run's events go. Each result comes exactly once, stamped with its time.
@@ -44,6 +47,11 @@ pub trait Sink {
         Ok(())
     }
     fn finish(self: Box<Self>, end: &End) -> io::Result<()>;
+    /// Before any sink finishes: writes ahead what can be (the metrics file), so that if it
+    /// cannot be written every sink records the exit code that makes.
+    fn stage(&mut self, _end: &End) -> io::Result<()> {
+        Ok(())
+    }
     /// A line for the person watching (stderr), not a record of the run.
     fn notice(&mut self, _text: &str) {}
 }
@@ -109,6 +117,14 @@ impl Report {
         }))
     }
 
+    /// Why nothing more may be sent, if so: a sink failed earlier (stdout on a full disk),
+    /// so that what is sent from here on could not be reported; the run then stops
+    /// sending, as it does when the journal cannot record an attempt.
+    pub fn blocked(&self) -> Option<String> {
+        let failed = self.sinks.iter().find(|named| named.failed)?;
+        Some(format!("not sent: {} failed earlier", failed.what))
+    }
+
     pub fn result(&mut self, mut result: SessionResult) {
         result.at = Some(journal::now());
         let default = self.default_profile.as_deref();
@@ -151,35 +167,59 @@ impl Report {
     }
 
     /// Ends the run: every sink writes its end with `exit_code` (the code the summary
-    /// gives), and the first sink that could not be written, if any, says why. Stdout ends
-    /// first, so that when it fails the journal and the metrics file record exit 1.
+    /// gives), and the first sink that could not be written, if any, says why. What can be
+    /// written ahead is staged first (the metrics file), then stdout ends, then the rest: a
+    /// sink that fails makes every record after it say exit 1, and the metrics file (put in
+    /// place last) is staged again if the code changed, so all of them say what the process
+    /// returns (but for a journal whose own end cannot be written).
     pub fn finish(self, interrupted: bool, exit_code: i32) -> Ended {
         self.end(interrupted, exit_code, false)
     }
 
-    /// Ends a run refused before it sent anything (a cap): the journal and metrics record
-    /// it; stdout stays empty, as for a run refused before it began (the error says why).
-    pub fn refuse(self, exit_code: i32) -> Ended {
-        self.end(false, exit_code, true)
+    /// Ends a run refused (or stopped by a signal) before it sent anything: every sink
+    /// records it, so that a script reading stdout and an alert reading the metrics file
+    /// see this run too; a table stays empty (the error says why).
+    pub fn refuse(self, interrupted: bool, exit_code: i32) -> Ended {
+        self.end(interrupted, exit_code, true)
     }
 
-    fn end(self, interrupted: bool, exit_code: i32, quiet_stdout: bool) -> Ended {
+    fn end(self, interrupted: bool, exit_code: i32, refused: bool) -> Ended {
         let duration = self.started.elapsed();
         let mut problems = self.problems;
         let mut exit_code = exit_code;
-        let mut sinks = self.sinks.into_iter();
-        if quiet_stdout {
-            sinks.next();
+        let mut sinks = self.sinks;
+        let mut staged = Vec::with_capacity(sinks.len());
+        for named in &mut sinks {
+            let end = End {
+                summary: &self.summary,
+                interrupted,
+                exit_code: if problems.is_empty() {
+                    exit_code
+                } else {
+                    exit_code.max(1)
+                },
+                duration,
+                refused,
+            };
+            let result = named.sink.stage(&end);
+            staged.push(result.is_ok());
+            if let Err(e) = result {
+                problems.push(format!("{}: {e}", named.what));
+            }
         }
-        for named in sinks {
+        for (named, staged) in sinks.into_iter().zip(staged) {
             if !problems.is_empty() {
                 exit_code = exit_code.max(1);
+            }
+            if !staged {
+                continue;
             }
             let end = End {
                 summary: &self.summary,
                 interrupted,
                 exit_code,
                 duration,
+                refused,
             };
             if let Err(e) = named.sink.finish(&end) {
                 problems.push(format!("{}: {e}", named.what));
@@ -263,6 +303,8 @@ pub struct MetricsSink {
     providers: HashMap<String, &'static str>,
     /// Sessions by profile, then outcome.
     counts: BTreeMap<String, BTreeMap<&'static str, u64>>,
+    /// The file as [`Sink::stage`] wrote it.
+    staged: Option<crate::metrics::Staged>,
 }
 
 impl MetricsSink {
@@ -271,6 +313,30 @@ impl MetricsSink {
             path,
             providers,
             counts: BTreeMap::new(),
+            staged: None,
+        }
+    }
+
+    /// What the file says of the run that `end` ends.
+    fn metrics(&self, end: &End) -> crate::metrics::RunMetrics {
+        let counts = (self.counts.iter())
+            .flat_map(|(profile, outcomes)| {
+                let provider = self.providers.get(profile).copied().unwrap_or_default();
+                outcomes
+                    .iter()
+                    .map(move |(outcome, sessions)| crate::metrics::SessionCount {
+                        profile: profile.clone(),
+                        provider: provider.to_owned(),
+                        outcome: (*outcome).to_owned(),
+                        sessions: *sessions,
+                    })
+            })
+            .collect();
+        crate::metrics::RunMetrics {
+            counts,
+            duration: end.duration,
+            finished_at: jiff::Timestamp::now(),
+            exit_code: end.exit_code,
         }
     }
 }
@@ -287,27 +353,19 @@ impl Sink for MetricsSink {
         Ok(())
     }
 
-    fn finish(self: Box<Self>, end: &End) -> io::Result<()> {
-        let providers = &self.providers;
-        let counts = (self.counts.into_iter())
-            .flat_map(|(profile, outcomes)| {
-                let provider = providers.get(&profile).copied().unwrap_or_default();
-                outcomes
-                    .into_iter()
-                    .map(move |(outcome, sessions)| crate::metrics::SessionCount {
-                        profile: profile.clone(),
-                        provider: provider.to_owned(),
-                        outcome: outcome.to_owned(),
-                        sessions,
-                    })
-            })
-            .collect();
-        let metrics = crate::metrics::RunMetrics {
-            counts,
-            duration: end.duration,
-            finished_at: jiff::Timestamp::now(),
-            exit_code: end.exit_code,
+    fn stage(&mut self, end: &End) -> io::Result<()> {
+        let staged = crate::metrics::stage(&self.path, &self.metrics(end));
+        self.staged = Some(staged.map_err(|e| e.source)?);
+        Ok(())
+    }
+
+    /// Puts the staged file in place; staged again first if the exit code changed since
+    /// (a sink that failed after it was staged).
+    fn finish(mut self: Box<Self>, end: &End) -> io::Result<()> {
+        let staged = match self.staged.take() {
+            Some(staged) if staged.exit_code() == end.exit_code => staged,
+            _ => crate::metrics::stage(&self.path, &self.metrics(end)).map_err(|e| e.source)?,
         };
-        crate::metrics::write(&self.path, &metrics).map_err(|e| e.source)
+        staged.commit().map_err(|e| e.source)
     }
 }

@@ -79,6 +79,12 @@ pub trait Events {
     /// What records, right before a request that may change sessions of `profile` goes out
     /// (after every pacing and rate-limit wait), that it does; `None`: nothing records it.
     fn recorder(&mut self, profile: &str) -> Option<OnSend>;
+    /// Why nothing more may be sent, if so: what the run reports to can no longer be
+    /// written (stdout on a full disk). The batches not started yet are then `skipped`,
+    /// with the reason given.
+    fn blocked(&mut self) -> Option<String> {
+        None
+    }
     /// One session's result; every ID of the input gets exactly one.
     fn result(&mut self, result: SessionResult);
     /// The first interrupt came: nothing more starts, and `in_flight` sessions are being
@@ -240,51 +246,49 @@ impl Batch {
 const STALLED_INPUT: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Ctrl-C / SIGTERM, as two tokens: the first signal stops new work, the second abandons
-/// the work in flight.
+/// the work in flight. One per process: the signals are caught from the start of `main` (see
+/// [`crate::signals`]), and a signal that came before a run began stops it at once.
 #[derive(Clone, Default)]
 pub struct Interrupt {
     pub stop: CancellationToken,
     pub abort: CancellationToken,
-    /// Which signal came first.
-    first: Arc<std::sync::OnceLock<Signal>>,
     /// Why the run stopped itself, if it did: no session finished for `--max-stall`.
     stalled: Arc<std::sync::OnceLock<String>>,
 }
 
-/// What stopped a run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Signal {
-    /// SIGINT: Ctrl-C at a terminal.
-    Interrupt,
-    /// SIGTERM: `timeout`, systemd, Kubernetes.
-    Terminate,
-}
+pub use crate::signals::Signal;
 
 impl Interrupt {
-    /// Listens for SIGINT and SIGTERM for the rest of the process.
+    /// The process's interrupt, its tokens kept in step with the signals received (by a
+    /// task on the current runtime, started on the first call).
     pub fn install() -> Interrupt {
-        let interrupt = Interrupt::default();
-        let signals = interrupt.clone();
-        tokio::spawn(async move {
-            for token in [&signals.stop, &signals.abort] {
-                let Ok(signal) = wait_for_signal().await else {
-                    return; // no signal handling here: runs simply can't be interrupted
-                };
-                let _ = signals.first.set(signal);
-                token.cancel();
-            }
+        static ONE: std::sync::OnceLock<Interrupt> = std::sync::OnceLock::new();
+        let mut first = false;
+        let interrupt = ONE.get_or_init(|| {
+            first = true;
+            Interrupt::default()
         });
-        interrupt
+        if first {
+            tokio::spawn(follow_signals(interrupt.clone()));
+        }
+        interrupt.clone()
     }
 
-    /// A signal stopped the run (exit 130). A run that stopped itself ([`Interrupt::stall`])
-    /// was not interrupted: its skipped sessions make it exit 1.
+    /// A signal stopped the run (exit 130/143), even one the task that follows them has
+    /// not seen yet (the runtime's thread may have been busy since): then `stop` is
+    /// cancelled here. A run that stopped itself ([`Interrupt::stall`]) was not interrupted:
+    /// its skipped sessions make it exit 1.
     pub fn interrupted(&self) -> bool {
-        self.first.get().is_some()
+        let signalled = crate::signals::received() >= 1;
+        if signalled && !self.stop.is_cancelled() {
+            self.stop.cancel();
+        }
+        signalled
     }
 
     /// Nothing more starts: a signal came, or the run stalled.
     pub fn stopping(&self) -> bool {
+        self.interrupted();
         self.stop.is_cancelled()
     }
 
@@ -302,24 +306,46 @@ impl Interrupt {
 
     /// The signal that stopped the run, if one did.
     pub fn signal(&self) -> Option<Signal> {
-        self.first.get().copied()
+        crate::signals::first()
     }
 }
 
+/// Cancels `stop` at the first signal and `abort` at the second. Tokio's streams only wake
+/// this task; the count in [`crate::signals`] says what happened (they are made before it is
+/// first read, so no signal falls between the two).
+async fn follow_signals(interrupt: Interrupt) {
+    let Ok(mut wake) = wakeups() else {
+        return; // no signal handling here: runs simply can't be interrupted
+    };
+    loop {
+        let received = crate::signals::received();
+        if received >= 1 {
+            interrupt.stop.cancel();
+        }
+        if received >= 2 {
+            interrupt.abort.cancel();
+            return;
+        }
+        wake.next().await;
+    }
+}
+
+/// A stream that yields whenever SIGINT or SIGTERM arrives.
 #[cfg(unix)]
-async fn wait_for_signal() -> std::io::Result<Signal> {
+fn wakeups() -> std::io::Result<impl futures::Stream<Item = ()> + Unpin> {
     use tokio::signal::unix::{SignalKind, signal};
-    let mut int = signal(SignalKind::interrupt())?;
-    let mut term = signal(SignalKind::terminate())?;
-    Ok(tokio::select! {
-        _ = int.recv() => Signal::Interrupt,
-        _ = term.recv() => Signal::Terminate,
-    })
+    let int = signal(SignalKind::interrupt())?;
+    let term = signal(SignalKind::terminate())?;
+    let stream = |mut s: tokio::signal::unix::Signal| {
+        Box::pin(futures::stream::poll_fn(move |cx| s.poll_recv(cx)))
+    };
+    Ok(futures::stream::select(stream(int), stream(term)))
 }
 
 #[cfg(not(unix))]
-async fn wait_for_signal() -> std::io::Result<Signal> {
-    tokio::signal::ctrl_c().await.map(|()| Signal::Interrupt)
+fn wakeups() -> std::io::Result<impl futures::Stream<Item = ()> + Unpin> {
+    let ctrl_c = |()| async { tokio::signal::ctrl_c().await.ok().map(|()| ((), ())) };
+    Ok(Box::pin(futures::stream::unfold((), ctrl_c)))
 }
 
 /// Runs `plan` over every chunk of IDs from `input`, each sent to its target in batches
@@ -390,6 +416,18 @@ pub async fn run(
                         }
                         let provider = &targets.list[target].provider;
                         for batch in ids.chunks(provider.batch_size(plan.action)) {
+                            // A signal since the loop began: nothing starts after it.
+                            if interrupt.interrupted() {
+                                let results = batch.each(|id| SessionResult::new(id, Outcome::Skipped));
+                                results.into_iter().for_each(|r| events.result(targets.tagged(target, r)));
+                                continue;
+                            }
+                            if let Some(why) = events.blocked() {
+                                let results = batch.each(|id| SessionResult::new(id, Outcome::Skipped)
+                                    .with_error(why.clone()));
+                                results.into_iter().for_each(|r| events.result(targets.tagged(target, r)));
+                                continue;
+                            }
                             let work = Work {
                                 provider: provider.clone(),
                                 action: plan.action,
@@ -432,6 +470,10 @@ struct Stalled<'a, E: Events> {
 impl<E: Events> Events for Stalled<'_, E> {
     fn recorder(&mut self, profile: &str) -> Option<OnSend> {
         self.events.recorder(profile)
+    }
+
+    fn blocked(&mut self) -> Option<String> {
+        self.events.blocked()
     }
 
     fn result(&mut self, mut result: SessionResult) {

@@ -43,6 +43,15 @@ pub fn parse_max_stall(s: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
+/// [`parse_duration`] for a bound that must leave time to act (`--deadline`): `0s` would
+/// still start one request, so it is refused, as a profile's `timeout = "0s"` is.
+pub fn parse_positive_duration(s: &str) -> Result<Duration, String> {
+    match parse_duration(s)? {
+        d if d.is_zero() => Err("must be more than 0".to_owned()),
+        d => Ok(d),
+    }
+}
+
 const MIN_RATE: f64 = 0.001;
 const MAX_RATE: f64 = 1e6;
 

@@ -66,6 +66,9 @@ mod suite {
     mod safety;
     // `--where` selectors on every provider: server-side and client-side, never widening.
     mod selectors;
+    // Signals at any moment (api_key_cmd, the first milliseconds, every command): a report,
+    // nothing sent after it, no child left, death by the same signal.
+    mod signals;
     // `list` and the stale sweeps (`--idle-for`, `--older-than`), at a fixed "now".
     mod stale;
     // Zep threads (v3, v4) and Digital Samba's delete.

@@ -139,7 +139,10 @@ impl Execution<'_> {
             reader.abort();
             return Ok(());
         }
-        reader.await.expect("the ID reader does not panic")?;
+        reader
+            .await
+            .expect("the ID reader does not panic")
+            .map_err(AppError::Input)?;
         Ok(())
     }
 }
@@ -156,6 +159,10 @@ struct Events<'a> {
 impl runner::Events for Events<'_> {
     fn recorder(&mut self, profile: &str) -> Option<crate::client::tally::OnSend> {
         self.report.recorder(profile)
+    }
+
+    fn blocked(&mut self) -> Option<String> {
+        self.report.blocked()
     }
 
     fn result(&mut self, mut r: SessionResult) {
@@ -287,6 +294,9 @@ pub(super) async fn read_ahead(
             return Err(over);
         }
     }
-    reader.await.expect("the ID reader does not panic")?;
+    reader
+        .await
+        .expect("the ID reader does not panic")
+        .map_err(AppError::Input)?;
     Ok(Input::Items(held))
 }

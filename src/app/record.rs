@@ -30,6 +30,11 @@ pub(super) struct ReportPlan {
 
 impl ReportPlan {
     pub(super) fn start(self) -> Result<Report, AppError> {
+        // Found now, as the journal's problems are, not after every session was acted on
+        // (and before the journal's start record, which would then have no end).
+        if let Some(path) = &self.metrics {
+            crate::metrics::check(path).map_err(|e| usage(format!("cannot write {e}")))?;
+        }
         let run_id = uuid::Uuid::new_v4().to_string();
         let progress = (!self.quiet).then_some(self.holds);
         let stdout = ResultSink::new(self.format, self.header, progress, &run_id);
@@ -67,6 +72,7 @@ pub(super) fn job(
     run: &RunPlan,
     selectors: &[crate::select::Term],
     ready: &[(Profile, Arc<dyn Provider>)],
+    input: String,
 ) -> Job {
     Job {
         action: match action {
@@ -80,7 +86,43 @@ pub(super) fn job(
         }),
         profiles: ready.iter().map(|(p, _)| p.name.clone()).collect(),
         selectors: selectors.iter().map(ToString::to_string).collect(),
+        input: Some(input),
     }
+}
+
+/// Where an ID-list run's sessions come from, as its journal records it: IDs given as
+/// arguments by a fingerprint of them (FNV-1a, stable across builds), a file by its path.
+pub(super) fn input_of(input: &super::sessions::Input) -> String {
+    use super::sessions::Input;
+    match input {
+        Input::Stdin => "stdin".to_owned(),
+        Input::File(path) => format!("file {}", path.display()),
+        Input::Items(items) => {
+            let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+            for item in items {
+                for byte in item.key().bytes().chain([b'\n']) {
+                    hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+                }
+            }
+            format!("{} ids #{hash:016x}", items.len())
+        }
+    }
+}
+
+/// A sweep's input, as its journal records it: what it selects by.
+pub(super) fn sweep_of(
+    idle_for: Option<std::time::Duration>,
+    older_than: Option<std::time::Duration>,
+) -> String {
+    let mut s = "sweep".to_owned();
+    let mut flag = |name: &str, d: Option<std::time::Duration>| {
+        if let Some(d) = d {
+            s.push_str(&format!(" --{name} {}", humantime::format_duration(d)));
+        }
+    };
+    flag("idle-for", idle_for);
+    flag("older-than", older_than);
+    s
 }
 
 /// `--resume FILE`: what the journal says was done, if it is a journal of this same job.
@@ -89,12 +131,20 @@ pub(super) fn load_resume(run: &RunPlan, this: &Job) -> Result<Option<Arc<Resume
         return Ok(None);
     };
     let resume = Resume::load(path).map_err(|e| usage(e.to_string()))?;
-    if resume.job.as_ref() != Some(this) {
+    if resume.job.is_none() {
+        // Its first record was torn: no request can have been sent.
+        crate::output::warn(format_args!(
+            "note: {} holds only a torn start record (its run stopped before sending anything): running as new",
+            path.display()
+        ));
+        return Ok(Some(Arc::new(resume)));
+    }
+    if !resume.job.as_ref().is_some_and(|j| j.resumed_by(this)) {
         return Err(usage(format!(
-            "{} records another job ({}); resume runs the same command, profiles, --where and dry-run mode",
+            "{} records another job ({}); resume runs the same command, profiles, --where, dry-run mode and input (the same IDs, file or sweep)",
             path.display(),
             resume.job.as_ref().map_or_else(String::new, |j| format!(
-                "{} on {}{}{}",
+                "{} on {}{}{}{}",
                 j.action,
                 j.profiles.join(", "),
                 j.dry_run
@@ -103,9 +153,39 @@ pub(super) fn load_resume(run: &RunPlan, this: &Job) -> Result<Option<Arc<Resume
                 match j.selectors.as_slice() {
                     [] => String::new(),
                     terms => format!(", --where {}", terms.join(" --where ")),
-                }
+                },
+                j.input.as_ref().map_or_else(String::new, |i| format!(
+                    ", from {i}; this run is from {}",
+                    this.input.as_deref().unwrap_or("?")
+                ))
             ))
         )));
     }
     Ok(Some(Arc::new(resume)))
+}
+
+/// The report of a run that ended before its own began (a usage or config error, a lock held,
+/// a signal): stdout's document with an empty summary and the exit code, and the metrics
+/// file, so that a script and an alert see every run. No journal: there is no job to record.
+pub(super) fn refused(format: crate::output::Format, run: &RunPlan, error: &AppError) {
+    use crate::output::Format;
+    let run_id = uuid::Uuid::new_v4().to_string();
+    // A table prints nothing for it; `-o ids` (refused here) is no document either.
+    let format = match format {
+        Format::Json | Format::Ndjson => format,
+        _ => Format::Table,
+    };
+    let stdout = ResultSink::new(format, crate::output::Header::default(), None, &run_id);
+    let mut report = Report::new(None, Box::new(stdout));
+    if let Some(path) = &run.metrics {
+        let what = format!("metrics file {}", path.display());
+        report.add(
+            what,
+            Box::new(MetricsSink::new(path.clone(), HashMap::new())),
+        );
+    }
+    let code = error.exit() as i32;
+    if let Some(problem) = report.refuse(error.stopped(), code).problem {
+        crate::output::warn(format_args!("error: {problem}"));
+    }
 }

@@ -102,10 +102,19 @@ impl Ctx<'_> {
         opts: &Options,
         confirm: bool,
     ) -> Result<Exit, AppError> {
-        if bulk.stale.empty {
-            crate::output::warn(format_args!(
-                "note: --empty is now the default: a Digital Samba sweep only acts on sessions known to be empty"
-            ));
+        if bulk.stale.empty && !self.cli.quiet {
+            // (A profile that cannot be used is the error that follows, not a note.)
+            let profiles = self.profiles(bulk.stale.all_profiles).unwrap_or_default();
+            let counts = |p: &Profile| p.spec.caps.reports_participants;
+            let note = match profiles.iter().any(counts) {
+                true => {
+                    "--empty is now the default: a Digital Samba sweep only acts on sessions known to be empty"
+                }
+                false => {
+                    "--empty changes nothing here: only Digital Samba reports participants, and its sweeps act only on sessions known to be empty"
+                }
+            };
+            crate::output::warn(format_args!("note: {note}"));
         }
         let confirm = confirm.then_some(bulk);
         if !selection.sweeps() {
@@ -148,8 +157,8 @@ impl Ctx<'_> {
             worst,
             broken,
         } = prepared;
-        let _locks = lock(run, &ready, &interrupt.stop).await?;
-        let job = job(action, run, &[], &ready);
+        let locks = lock(run, &ready, &interrupt.stop).await?;
+        let job = job(action, run, &[], &ready, super::record::input_of(&input));
         let resume = load_resume(run, &job)?;
         let caps = Caps::of(run, &ready);
         let concurrency = concurrency(run, &ready);
@@ -164,7 +173,7 @@ impl Ctx<'_> {
                 match read.await {
                     Err(over @ AppError::OverCap(_)) => {
                         // Nothing is sent, and the journal and metrics file say so.
-                        report.start()?.refuse(over.exit() as i32);
+                        self.start(report)?.refuse(false, over.exit() as i32);
                         return Err(over);
                     }
                     other => other?,
@@ -173,10 +182,10 @@ impl Ctx<'_> {
             false => input,
         };
         if let Some(bulk) = confirm {
-            self.confirm_delete(bulk, None)?;
+            self.confirm_delete(bulk, None, &interrupt).await?;
         }
         // Only now is the run on: the journal and the output begin here.
-        let mut report = report.start()?;
+        let mut report = self.start(report)?;
         broken.iter().for_each(|(p, e)| report.profile_error(p, e));
         let exec = Execution {
             action,
@@ -201,6 +210,8 @@ impl Ctx<'_> {
             .await;
         // Input that fails mid-run (a broken pipe) still ends the report whole.
         let worst = worst.max_code(fed.as_ref().err().map_or(Exit::Ok, AppError::exit));
+        // Nothing more is sent: the next run may start while this one writes its end.
+        drop(locks);
         let exit = finish(report, interrupt.interrupted(), run, opts, worst);
         fed.and(Ok(exit))
     }
@@ -255,15 +266,17 @@ impl Ctx<'_> {
             .map(|(profile, (provider, selection))| ((profile, provider), selection))
             .unzip();
         if let Some(bulk) = confirm {
-            self.confirm_delete(bulk, selection.ended_for)?;
+            self.confirm_delete(bulk, selection.ended_for, &interrupt)
+                .await?;
         }
-        let _locks = lock(run, &ready, &interrupt.stop).await?;
-        let job = job(action, run, &bulk.stale.selectors, &ready);
+        let locks = lock(run, &ready, &interrupt.stop).await?;
+        let input = super::record::sweep_of(selection.idle_for, selection.older_than);
+        let job = job(action, run, &bulk.stale.selectors, &ready, input);
         let resume = load_resume(run, &job)?;
         let caps = Caps::of(run, &ready);
         let concurrency = concurrency(run, &ready);
         let plan = self.report(all, run, &ready, &holds, resume.as_ref(), job);
-        let mut report = plan.start()?;
+        let mut report = self.start(plan)?;
         broken.iter().for_each(|(p, e)| report.profile_error(p, e));
         // Everything is listed before anything is sent, so that the cap sees the whole run.
         let mut picked = Vec::new();
@@ -316,7 +329,7 @@ impl Ctx<'_> {
             .collect();
         if let Err(over) = caps.check(&counts, &names, action, true) {
             // The listing happened and is on record; the run ends here, nothing sent.
-            report.refuse(over.exit() as i32);
+            report.refuse(false, over.exit() as i32);
             return Err(over);
         }
         problems.into_iter().for_each(|r| report.result(r));
@@ -352,6 +365,8 @@ impl Ctx<'_> {
             exec.execute(&targets, input, reasons, resumed.as_ref(), &mut report)
                 .await?;
         }
+        // Nothing more is sent: the next run may start while this one writes its end.
+        drop(locks);
         Ok(finish(report, interrupt.interrupted(), run, opts, worst))
     }
 
@@ -384,8 +399,20 @@ impl Ctx<'_> {
         }
     }
 
+    /// Starts `plan`'s report; from here on the run reports itself (see [`super::run`]).
+    fn start(&self, plan: ReportPlan) -> Result<Report, AppError> {
+        let report = plan.start()?;
+        self.reported.set(true);
+        Ok(report)
+    }
+
     /// `ended_for`: a retention sweep's `--ended-for`.
-    fn confirm_delete(&self, bulk: &BulkArgs, ended_for: Option<Duration>) -> Result<(), AppError> {
+    async fn confirm_delete(
+        &self,
+        bulk: &BulkArgs,
+        ended_for: Option<Duration>,
+        interrupt: &Interrupt,
+    ) -> Result<(), AppError> {
         let stdin = std::io::stdin();
         let reads_ids_from_stdin = bulk.ids.len() == 1 && bulk.ids[0] == "-";
         if !stdin.is_terminal() || reads_ids_from_stdin {
@@ -420,8 +447,19 @@ impl Ctx<'_> {
         };
         eprint!("Delete {what} on {scope}? This cannot be undone. [y/N] ");
         let _ = std::io::stderr().flush();
-        let mut answer = String::new();
-        stdin.lock().read_line(&mut answer)?;
+        // Read on a thread of its own, so that Ctrl-C (which does not end a blocking read) can
+        // cancel the prompt: nothing was sent, exit 130.
+        let read = tokio::task::spawn_blocking(move || {
+            let mut answer = String::new();
+            stdin.lock().read_line(&mut answer).map(|_| answer)
+        });
+        let answer = tokio::select! {
+            answer = read => answer.expect("reading a line does not panic").map_err(AppError::Prompt)?,
+            _ = interrupt.stop.cancelled() => {
+                eprintln!();
+                return Err(AppError::Interrupted);
+            }
+        };
         match answer.trim() {
             "y" | "Y" | "yes" => Ok(()),
             _ => Err(AppError::Declined),
@@ -484,7 +522,7 @@ fn finish(report: Report, interrupted: bool, run: &RunPlan, opts: &Options, wors
 fn exit_for(summary: &Summary, interrupted: bool, run: &RunPlan, opts: &Options) -> Exit {
     let unfinished = opts.wait.is_some() && summary.count(Outcome::Accepted) > 0;
     if interrupted {
-        Exit::Interrupted
+        Exit::stopped()
     } else if summary.auth_refused {
         Exit::Auth
     } else if summary.count(Outcome::Failed) > 0

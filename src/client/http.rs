@@ -16,6 +16,7 @@ use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use crate::client::pacer::{Hold, Holds, Pacer, Wait};
+use crate::outcome::ErrorKind;
 
 /// Statuses worth another try, as the official SDKs have it: the server may well answer
 /// differently in a moment. 400/401/403/404/409/422 are answers, not accidents, and so are
@@ -63,12 +64,14 @@ pub enum HttpError {
     TooManyRedirects,
     #[error("TLS: {0}")]
     Tls(String),
-    /// Never sent (again): the run was interrupted while the request waited its turn.
+    /// Never sent (again): the run was interrupted while the request waited its turn; with
+    /// the kind of what it waited for (a rate limit, or a retry's back-off).
     #[error("{0}; interrupted before it was sent: nothing was done")]
-    NotSent(String),
-    /// Never sent: the provider's next allowed start is past the run's `--deadline`.
+    NotSent(String, ErrorKind),
+    /// Never sent: the provider's next allowed start is past the run's `--deadline`; with
+    /// the kind of what it waited for.
     #[error("not sent: {0}")]
-    PastDeadline(String),
+    PastDeadline(String, ErrorKind),
     /// Never sent: that it was being sent could not be recorded in the journal.
     #[error("not sent: the journal could not be written")]
     Unrecorded,
@@ -76,8 +79,7 @@ pub enum HttpError {
 
 impl HttpError {
     /// The kind of problem, in the vocabulary every result uses.
-    pub fn kind(&self) -> crate::outcome::ErrorKind {
-        use crate::outcome::ErrorKind;
+    pub fn kind(&self) -> ErrorKind {
         match self {
             HttpError::Timeout(_) => ErrorKind::Timeout,
             HttpError::Connect { .. } | HttpError::Transport(_) | HttpError::Tls(_) => {
@@ -86,16 +88,26 @@ impl HttpError {
             HttpError::Body(_) | HttpError::TooLarge | HttpError::TooManyRedirects => {
                 ErrorKind::Protocol
             }
-            HttpError::NotSent(_) | HttpError::Unrecorded => ErrorKind::Other,
-            HttpError::PastDeadline(_) => ErrorKind::RateLimited,
+            HttpError::NotSent(_, kind) | HttpError::PastDeadline(_, kind) => *kind,
+            HttpError::Unrecorded => ErrorKind::Other,
         }
     }
 
-    /// Nothing was done to the session: it can simply be run again.
+    /// What a request given up on waited for (`rate limited (429)`, a hold), without the
+    /// conclusion the message draws from it.
+    pub fn waited_for(&self) -> Option<&str> {
+        match self {
+            HttpError::NotSent(what, _) | HttpError::PastDeadline(what, _) => Some(what),
+            _ => None,
+        }
+    }
+
+    /// Not sent now: it can simply be run again (what an earlier attempt met is in
+    /// [`Failure::earlier`]).
     pub fn nothing_done(&self) -> bool {
         matches!(
             self,
-            HttpError::NotSent(_) | HttpError::PastDeadline(_) | HttpError::Unrecorded
+            HttpError::NotSent(..) | HttpError::PastDeadline(..) | HttpError::Unrecorded
         )
     }
 }
@@ -109,8 +121,8 @@ impl HttpError {
             HttpError::TooManyRedirects
                 | HttpError::TooLarge
                 | HttpError::Tls(_)
-                | HttpError::NotSent(_)
-                | HttpError::PastDeadline(_)
+                | HttpError::NotSent(..)
+                | HttpError::PastDeadline(..)
                 | HttpError::Unrecorded
         )
     }
@@ -121,6 +133,17 @@ impl HttpError {
 pub struct Failure {
     pub error: HttpError,
     pub attempts: u32,
+    /// Given up on while rate limited after an attempt that was not: what that one met.
+    pub earlier: Option<Earlier>,
+}
+
+/// What the last attempt before a rate limit met, when it was not a 429.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Earlier {
+    /// An answer with this status: the server said what became of it.
+    Answered(u16),
+    /// No answer after the request went out: it may have been applied.
+    Lost,
 }
 
 /// A complete reply, whatever its status.
@@ -377,17 +400,25 @@ impl Http {
         // Every attempt so far was turned away by a rate limit or never connected: only
         // then may a request that is given up on claim that nothing was done.
         let mut untouched = true;
-        let mut last = None;
+        // The last attempt that may have been applied, and what it met.
+        let mut earlier: Option<Earlier> = None;
+        let mut last: Option<Result<Reply, HttpError>> = None;
         loop {
             attempt += 1;
             let permit = self.in_flight.acquire().await.expect("never closed");
             if let Err(error) = self.wait_turn().await {
                 self.pacer.forget(); // reserved, never sent
+                // Waiting out a rate limit, the session is not sent now (`skipped`), even
+                // after an attempt that may have been applied (said in `earlier`); after
+                // any other answer, that answer stands.
                 return match last {
-                    Some(last) if !untouched => settle(last, attempt - 1, lost),
+                    Some(last) if !untouched && !rate_limited(&last) => {
+                        settle(last, attempt - 1, lost)
+                    }
                     _ => Err(Failure {
                         error,
                         attempts: attempt - 1,
+                        earlier,
                     }),
                 };
             }
@@ -397,6 +428,7 @@ impl Http {
                 return Err(Failure {
                     error: HttpError::Unrecorded,
                     attempts: attempt - 1,
+                    earlier,
                 });
             }
             let started = Instant::now();
@@ -407,6 +439,13 @@ impl Http {
                 Ok(reply) => reply.status == StatusCode::TOO_MANY_REQUESTS,
                 Err(_) => !lost_now,
             };
+            match &result {
+                Ok(reply) if reply.status != StatusCode::TOO_MANY_REQUESTS => {
+                    earlier = Some(Earlier::Answered(reply.status.as_u16()));
+                }
+                Err(_) if lost_now => earlier = Some(Earlier::Lost),
+                _ => {}
+            }
             let result = result.map_err(|(e, _)| e);
             let delay =
                 match &result {
@@ -463,20 +502,31 @@ impl Http {
                 req.url,
                 humantime::format_duration(Duration::from_millis(delay.as_millis() as u64))
             );
+            let limited = status == Some(StatusCode::TOO_MANY_REQUESTS);
             if self.deadline.is_some_and(|d| Instant::now() + delay > d) {
-                if !untouched {
+                if !untouched && !limited {
                     return settle(result, attempt, lost); // it may have been done: say what we know
                 }
-                let wait = match status {
-                    Some(StatusCode::TOO_MANY_REQUESTS) => Hold::Asked.describe(delay),
-                    _ => format!(
-                        "the provider asked to wait {} ({what})",
-                        humantime::format_duration(Duration::from_secs(delay.as_secs().max(1)))
+                // Rate limited, or never connected: not sent now.
+                let (wait, kind) = match status {
+                    Some(StatusCode::TOO_MANY_REQUESTS) => {
+                        (Hold::Asked.describe(delay), ErrorKind::RateLimited)
+                    }
+                    _ => (
+                        format!(
+                            "the next try was due in {} ({what})",
+                            humantime::format_duration(Duration::from_secs(delay.as_secs().max(1)))
+                        ),
+                        status.map_or(ErrorKind::Other, |s| ErrorKind::from_status(s.as_u16())),
                     ),
                 };
                 return Err(Failure {
-                    error: HttpError::PastDeadline(format!("{wait}; past the run's deadline")),
+                    error: HttpError::PastDeadline(
+                        format!("{wait}; past the run's deadline"),
+                        kind,
+                    ),
                     attempts: attempt,
+                    earlier,
                 });
             }
             self.holds.said(format!(
@@ -484,12 +534,17 @@ impl Http {
                 humantime::format_duration(Duration::from_millis(delay.as_millis() as u64))
             ));
             if !self.pause(delay).await {
-                // Interrupted. Only ever rate limited: nothing was done. Otherwise the last
-                // answer stands.
-                if untouched && status == Some(StatusCode::TOO_MANY_REQUESTS) {
+                // Interrupted. Waiting out a rate limit, it is not sent now (an earlier
+                // attempt that may have been applied is said in `earlier`). Otherwise the
+                // last answer stands.
+                if limited {
                     return Err(Failure {
-                        error: HttpError::NotSent("rate limited (429)".into()),
+                        error: HttpError::NotSent(
+                            "rate limited (429)".into(),
+                            ErrorKind::RateLimited,
+                        ),
                         attempts: attempt,
+                        earlier,
                     });
                 }
                 return settle(result, attempt, lost);
@@ -604,10 +659,10 @@ impl Http {
         };
         let left = at.saturating_duration_since(Instant::now());
         if self.deadline.is_some_and(|d| at > d) {
-            return Err(HttpError::PastDeadline(format!(
-                "{}; past the run's deadline",
-                why.describe(left)
-            )));
+            return Err(HttpError::PastDeadline(
+                format!("{}; past the run's deadline", why.describe(left)),
+                ErrorKind::RateLimited,
+            ));
         }
         if left > LOG_WAIT {
             tracing::info!("waiting: {}", why.describe(left));
@@ -615,9 +670,17 @@ impl Http {
         }
         tokio::select! {
             _ = tokio::time::sleep_until(at) => Ok(()),
-            _ = self.stop.cancelled() => Err(HttpError::NotSent(format!("waiting to be sent ({})", why.describe(left)))),
+            _ = self.stop.cancelled() => Err(HttpError::NotSent(
+                format!("waiting to be sent ({})", why.describe(left)),
+                ErrorKind::RateLimited,
+            )),
         }
     }
+}
+
+/// True for a 429 answer.
+fn rate_limited(result: &Result<Reply, HttpError>) -> bool {
+    matches!(result, Ok(reply) if reply.status == StatusCode::TOO_MANY_REQUESTS)
 }
 
 /// How a send ends: the last answer stands, with the attempts it took.
@@ -632,7 +695,11 @@ fn settle(
             earlier_lost,
             ..reply
         }),
-        Err(error) => Err(Failure { error, attempts }),
+        Err(error) => Err(Failure {
+            error,
+            attempts,
+            earlier: None,
+        }),
     }
 }
 

@@ -131,14 +131,33 @@ impl SessionResult {
 
     /// No usable reply came back; or, rate limited and interrupted, nothing was done.
     pub fn from_failure(id: impl Into<String>, failure: &Failure) -> SessionResult {
-        let outcome = match failure.error.nothing_done() {
+        use crate::client::http::Earlier;
+        // Not sent now: `skipped`, unless an earlier attempt lost its reply and so may have
+        // been applied; then what became of it is unknown (`failed`), never "nothing done".
+        let lost = failure.earlier == Some(Earlier::Lost);
+        let outcome = match failure.error.nothing_done() && !lost {
             true => Outcome::Skipped,
             false => Outcome::Failed,
         };
         let mut r = SessionResult::new(id, outcome);
-        r.error = Some(failure.error.to_string());
+        r.error = Some(match (lost, failure.error.waited_for()) {
+            (true, Some(what)) => {
+                format!(
+                    "{what}; not sent again after an earlier attempt lost its reply: outcome unknown"
+                )
+            }
+            _ => failure.error.to_string(),
+        });
         r.error_kind = Some(failure.error.kind());
         r.attempts = failure.attempts;
+        r.note = failure.earlier.map(|earlier| match earlier {
+            Earlier::Lost => {
+                "an earlier attempt lost its reply: it may have been applied".to_owned()
+            }
+            Earlier::Answered(status) => {
+                format!("an earlier attempt was answered {status}")
+            }
+        });
         r
     }
 }

@@ -121,11 +121,31 @@ pub fn bare_cmd(home: &TempDir) -> assert_cmd::Command {
     cmd
 }
 
+/// What a shell's `$?` says of `status`: its exit code, or 128 + the signal that ended it.
+pub fn shell_code(status: &std::process::ExitStatus) -> i32 {
+    use std::os::unix::process::ExitStatusExt;
+    status
+        .code()
+        .or_else(|| status.signal().map(|s| 128 + s))
+        .unwrap_or(-1)
+}
+
+/// Asserts that sessionctl, stopped by `signal`, died of it again after its report (so that a
+/// shell loop around it stops too): `$?` 130 for SIGINT, 143 for SIGTERM.
+pub fn assert_died_of(status: &std::process::ExitStatus, signal: i32, context: &str) {
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(
+        status.signal(),
+        Some(signal),
+        "expected death by signal {signal}, got {status:?}: {context}"
+    );
+}
+
 /// Runs a command; returns its exit code, stdout and stderr.
 pub fn run(cmd: &mut assert_cmd::Command) -> (i32, String, String) {
     let out = cmd.output().unwrap();
     (
-        out.status.code().unwrap_or(-1),
+        shell_code(&out.status),
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )

@@ -173,7 +173,14 @@ fn usage_errors_exit_2_and_send_nothing() {
     let ids = env.dir.path().join("ids.txt");
     std::fs::write(&ids, "m\n").unwrap();
     let ids = ids.to_str().unwrap();
+    let huge = "h".repeat(10_240);
     let cases: Vec<(&str, Vec<&str>, &str)> = vec![
+        (
+            "eliza",
+            vec!["end", "m", "--deadline", "0s"],
+            "must be more than 0",
+        ),
+        ("eliza", vec!["end", &huge], "(10240 bytes)"),
         ("eliza", vec!["end-many"], "no session IDs"),
         ("eliza", vec!["end-many", "m", "--file", ids], "not both"),
         ("eliza", vec!["-o", "ids", "end", "m"], "only for `list`"),
@@ -256,6 +263,17 @@ fn usage_errors_exit_2_and_send_nothing() {
         assert_eq!(code, 2, "{args:?}: {stderr}");
         assert!(stderr.contains(needle), "{args:?}: {stderr}");
         assert!(stdout.is_empty(), "{args:?}: {stdout}");
+        // One line of error, at most one of hint, never a whole pasted value.
+        let lines: Vec<&str> = stderr.lines().collect();
+        assert!(
+            lines[0].starts_with("sessionctl: error: ")
+                && lines.len() <= 2
+                && lines[1..]
+                    .iter()
+                    .all(|l| l.starts_with("sessionctl: hint: ")),
+            "{args:?}: {stderr}"
+        );
+        assert!(stderr.len() < 500, "{args:?}: {stderr}");
     }
     assert!(
         env.emu.requests().is_empty(),

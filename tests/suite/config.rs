@@ -947,3 +947,20 @@ fn a_key_inline_in_api_key_cmd_is_never_shown() {
         );
     }
 }
+
+#[test]
+fn an_endless_config_file_is_refused_at_its_bound() {
+    let env = Env::new();
+    let started = Instant::now();
+    let out = run(with_config(&env, Path::new("/dev/zero")).args(["end", "x"]));
+    assert_config_error(
+        &env,
+        &out,
+        &["cannot read config file /dev/zero", "longer than 1 MiB"],
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+}

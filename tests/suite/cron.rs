@@ -180,6 +180,24 @@ fn a_resume_of_another_job_is_refused() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("another job"));
     assert_eq!(env.emu.messaging_count(), 2, "nothing was sent");
+    // The same command on other IDs, or as a sweep, is another job too: a resume would
+    // otherwise send what the journal left pending, whatever this command names.
+    for args in [
+        vec!["end-many", ids[1].as_str(), "--resume", j],
+        vec!["end-many", "--idle-for", "1h", "--resume", j],
+    ] {
+        let out = env.cmd("eliza").args(&args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("another job") && stderr.contains("from 1 ids #"),
+            "{stderr}"
+        );
+    }
+    assert_eq!(env.emu.messaging_count(), 2, "nothing was sent");
+    // The same IDs resume.
+    let (doc, code) = env.json("eliza", &["end-many", &ids[0], "--resume", j]);
+    assert_eq!(code, 0, "{doc:#}");
 }
 
 fn slow_env() -> Env {
@@ -384,7 +402,7 @@ fn one_sigterm_stops_a_run_whose_stdin_stays_open() {
     let took = sent.elapsed();
     let out = child.wait_with_output().unwrap();
     drop(stdin); // held open until now
-    assert_eq!(out.status.code(), Some(130));
+    common::assert_died_of(&out.status, libc::SIGTERM, "");
     assert!(took < Duration::from_secs(3), "took {took:?}");
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(doc["interrupted"], true);
@@ -507,7 +525,7 @@ fn a_run_waiting_for_the_lock_stops_on_sigterm() {
     // SAFETY: signalling our own child.
     unsafe { libc::kill(waiting.id() as libc::pid_t, libc::SIGTERM) };
     let status = waiting.wait().unwrap();
-    assert_eq!(status.code(), Some(130));
+    common::assert_died_of(&status, libc::SIGTERM, "");
     assert!(
         sent.elapsed() < Duration::from_secs(2),
         "{:?}",
@@ -775,4 +793,235 @@ fn a_sweep_whose_listing_makes_no_progress_ends_after_max_stall_too() {
         "bounded by the stall: {took:?}"
     );
     assert_eq!(env.emu.messaging_count(), 2, "nothing was ended");
+}
+
+/// The exit code and the summary of a refused run's `-o json` document and NDJSON stream.
+fn refused_records(out: &std::process::Output) -> Value {
+    let text = String::from_utf8_lossy(&out.stdout);
+    serde_json::from_str(&text).unwrap_or_else(|e| {
+        let last = text.lines().last().unwrap_or_default();
+        serde_json::from_str(last).unwrap_or_else(|_| panic!("not a document ({e}): {text:?}"))
+    })
+}
+
+#[test]
+fn a_refused_run_still_prints_its_document_and_writes_the_metrics_file() {
+    let env = slow_env();
+    let ids = seed(&env, "f", 4);
+    let prom = env.dir.path().join("f.prom");
+    let cap = |format: &str| {
+        env.cmd("eliza")
+            .args(["-o", format, "end-many", "--max", "1", "--metrics-file"])
+            .arg(&prom)
+            .args(&ids[..2])
+            .output()
+            .unwrap()
+    };
+    // Over a cap (4), a usage error (2), the profile locked (5): each has a document on
+    // stdout with its code, and the metrics file says it.
+    let usage = |format: &str| {
+        env.cmd("eliza")
+            .args(["-o", format, "end-many", "--metrics-file"])
+            .arg(&prom)
+            .args(["--file", "/nonexistent"])
+            .output()
+            .unwrap()
+    };
+    type Run<'a> = &'a dyn Fn(&str) -> std::process::Output;
+    let cases: [(&str, Run, i32); 4] = [
+        ("json", &cap, 4),
+        ("ndjson", &cap, 4),
+        ("json", &usage, 2),
+        ("ndjson", &usage, 2),
+    ];
+    for (format, run, code) in cases {
+        let out = run(format);
+        assert_eq!(out.status.code(), Some(code), "{format}");
+        let doc = refused_records(&out);
+        assert_eq!(doc["exit_code"], code, "{format}: {doc}");
+        assert_eq!(doc["interrupted"], false, "{format}: {doc}");
+        let text = std::fs::read_to_string(&prom).unwrap();
+        assert!(
+            text.contains(&format!("sessionctl_exit_code {code}")),
+            "{text}"
+        );
+        std::fs::remove_file(&prom).unwrap();
+    }
+    let mut first = env
+        .std_cmd("eliza")
+        .args(["-q", "end-many", "--concurrency", "1"])
+        .args(&ids[..3])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_deletes(&env, &mut first, 1);
+    let out = env
+        .cmd("eliza")
+        .args(["-o", "json", "end", &ids[3], "--metrics-file"])
+        .arg(&prom)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(5));
+    assert_eq!(refused_records(&out)["exit_code"], 5);
+    let text = std::fs::read_to_string(&prom).unwrap();
+    assert!(text.contains("sessionctl_exit_code 5"), "{text}");
+    assert!(env.emu.messaging_exists(&ids[3]), "nothing was sent");
+    first.wait().unwrap();
+}
+
+#[test]
+fn a_metrics_path_that_cannot_be_written_is_refused_before_anything_is_sent() {
+    let env = Env::new();
+    let ids = seed(&env, "w", 1);
+    let dir = env.dir.path();
+    let fifo = dir.join("metrics.fifo");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    assert!(made.is_ok_and(|s| s.success()), "mkfifo");
+    let read_only = dir.join("ro");
+    std::fs::create_dir(&read_only).unwrap();
+    let mut perms = std::fs::metadata(&read_only).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o555);
+    std::fs::set_permissions(&read_only, perms).unwrap();
+    // (root writes into a 0555 directory regardless: that case then only applies to others.)
+    // SAFETY: geteuid(2) has no preconditions.
+    let root = unsafe { libc::geteuid() } == 0;
+    let mut paths = vec![
+        (fifo, "not a regular file"),
+        (Path::new("/dev/full").to_owned(), "not a regular file"),
+        (dir.to_owned(), "is a directory"),
+        (dir.join("missing").join("m.prom"), "No such file"),
+    ];
+    if !root {
+        paths.push((read_only.join("m.prom"), "Permission denied"));
+    }
+    for (path, why) in paths {
+        let started = Instant::now();
+        let out = env
+            .cmd("eliza")
+            .args(["end", &ids[0], "--metrics-file"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{path:?}: {stderr}");
+        assert!(
+            stderr.contains("cannot write metrics file") && stderr.contains(why),
+            "{path:?}: {stderr}"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{path:?}: blocked"
+        );
+        assert!(
+            env.emu.requests().is_empty(),
+            "{path:?}: sent before the check"
+        );
+    }
+    assert!(env.emu.messaging_exists(&ids[0]));
+}
+
+#[test]
+fn a_journal_torn_inside_its_first_record_resumes_as_a_new_run() {
+    let env = Env::new();
+    let ids = seed(&env, "t", 2);
+    let path = env.dir.path().join("torn.journal");
+    // What `kill -9` leaves while the start record is being written.
+    std::fs::write(&path, "{\"type\":\"start\",\"journal\":1,\"run_id\":\"r-").unwrap();
+    let j = path.to_str().unwrap();
+    let (doc, code) = env.json("eliza", &["end-many", &ids[0], &ids[1], "--resume", j]);
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(common::outcomes(&doc).len(), 2, "{doc:#}");
+    // Resumable from here on, as any journal.
+    let records = journal(&path);
+    assert_eq!(records.first().unwrap()["type"], "start");
+    assert_eq!(records.last().unwrap()["exit_code"], 0);
+    let (doc, code) = env.json("eliza", &["end-many", &ids[0], &ids[1], "--resume", j]);
+    assert_eq!(code, 0, "{doc:#}");
+    // Any other torn content is still no journal.
+    std::fs::write(&path, "{\"hello\":").unwrap();
+    let out = env
+        .cmd("eliza")
+        .args(["end-many", &ids[0], "--resume", j])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+/// Once a run sends nothing more, its lock is free: one stuck writing its report (a reader
+/// that does not read) does not lock out the next run.
+#[test]
+fn a_run_blocked_writing_its_report_holds_no_lock() {
+    let env = Env::new();
+    // Not found: each keeps its row in the table, which is far more than a pipe holds.
+    let ids: Vec<String> = (0..2000).map(|i| format!("absent-{i:04}")).collect();
+    let file = write_ids(&env, &ids);
+    let mut first = env
+        .std_cmd("eliza")
+        .args(["-q", "end-many", "--concurrency", "16", "--file"])
+        .arg(&file)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Done sending, it blocks writing its table into the pipe nobody reads.
+    let wchan = format!("/proc/{}/wchan", first.id());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !std::fs::read_to_string(&wchan)
+        .unwrap_or_default()
+        .contains("pipe_write")
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the first run never blocked on its output"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(env.emu.requests().len(), ids.len());
+    let out = env
+        .cmd("eliza")
+        .args(["end", "absent-x", "--ignore-missing"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        first.try_wait().unwrap().is_none(),
+        "the first run was not blocked"
+    );
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let mut table = String::new();
+    std::io::Read::read_to_string(first.stdout.as_mut().unwrap(), &mut table).unwrap();
+    assert_eq!(first.wait().unwrap().code(), Some(1));
+    assert!(table.contains("absent-1999"), "the table is whole");
+}
+
+/// A metrics file that can no longer be written at the end (its directory went away during
+/// the run) makes the exit code 1 in every record, not only in the process's.
+#[test]
+fn a_metrics_file_that_fails_at_the_end_makes_every_record_say_exit_1() {
+    let env = slow_env();
+    let ids = seed(&env, "m", 2);
+    let dir = env.dir.path().join("textfile");
+    std::fs::create_dir(&dir).unwrap();
+    let journal_path = env.dir.path().join("m.journal");
+    let mut child = env
+        .std_cmd("eliza")
+        .args(["-o", "json", "end-many", "--concurrency", "1", "--journal"])
+        .arg(&journal_path)
+        .arg("--metrics-file")
+        .arg(dir.join("m.prom"))
+        .args(&ids)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for_deletes(&env, &mut child, 1);
+    std::fs::remove_dir_all(&dir).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("metrics file"), "{stderr}");
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["exit_code"], 1, "{doc:#}");
+    assert_eq!(journal(&journal_path).last().unwrap()["exit_code"], 1);
+    assert_eq!(common::outcomes(&doc).len(), 2, "both were ended: {doc:#}");
 }

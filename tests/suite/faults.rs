@@ -610,7 +610,7 @@ fn interrupted_run_reports_the_rest_skipped(signal: libc::c_int) {
     assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, signal) }, 0);
     let out = output_within(child, Duration::from_secs(10));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(130), "stderr: {stderr}");
+    common::assert_died_of(&out.status, signal, &stderr);
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(
             "stdout is not ONE JSON document ({e}):\n{}",
@@ -618,6 +618,11 @@ fn interrupted_run_reports_the_rest_skipped(signal: libc::c_int) {
         )
     });
     assert_eq!(doc["interrupted"], true, "{doc:#}");
+    assert_eq!(
+        doc["exit_code"],
+        128 + signal,
+        "the code a shell reports: {doc:#}"
+    );
     assert_each_once(&doc, &all);
     let outcomes = common::outcomes(&doc);
     let count = |o: &str| outcomes.values().filter(|v| *v == o).count();
@@ -726,7 +731,7 @@ fn a_second_signal_abandons_requests_in_flight() {
         "the second signal did not abandon the 3s requests: {:?}",
         first.elapsed()
     );
-    assert_eq!(out.status.code(), Some(130));
+    common::assert_died_of(&out.status, libc::SIGINT, "");
     let doc: Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
     assert_eq!(doc["interrupted"], true);
     let outcomes = common::outcomes(&doc);
@@ -830,7 +835,7 @@ fn an_interrupt_cuts_back_off_short_and_sends_no_more_retries() {
         started.elapsed() < Duration::from_secs(10),
         "waited out the back-off"
     );
-    assert_eq!(out.status.code(), Some(130));
+    common::assert_died_of(&out.status, libc::SIGINT, "");
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_each_once(&doc, &all);
     for id in &all {
@@ -899,7 +904,7 @@ fn a_second_interrupt_stops_waiting_for_stdin_that_never_closes() {
     assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
     let out = output_within(child, Duration::from_secs(8));
     drop(stdin);
-    assert_eq!(out.status.code(), Some(130));
+    common::assert_died_of(&out.status, libc::SIGINT, "");
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_each_once(&doc, &all);
 }

@@ -240,6 +240,31 @@ fn control_characters_from_servers_never_reach_the_terminal_raw() {
 }
 
 #[test]
+fn bidi_overrides_and_zero_width_characters_from_servers_are_escaped_too() {
+    let env = Env::new();
+    // Would read as "user-1-good" and "admin" on a terminal.
+    env.emu.seed(Seed::messaging("user-1-\u{202e}doog", T));
+    env.emu.seed(Seed::messaging("ad\u{200b}min", T));
+    let (code, stdout, stderr) = run(env.cmd("eliza").args(["list"]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("user-1-\\u{202e}doog"), "{stdout}");
+    assert!(stdout.contains("ad\\u{200b}min"), "{stdout}");
+    assert!(
+        !stdout.contains('\u{202e}') && !stdout.contains('\u{200b}'),
+        "{stdout:?}"
+    );
+    // And in a server's message (an isolate and a byte-order mark).
+    env.emu.fault(
+        Fault::status(400)
+            .body("{\"error\":{\"message\":\"bad \\u2067thing\\ufeff\"}}")
+            .method("DELETE"),
+    );
+    let (code, stdout, _) = run(env.cmd("eliza").args(["end", "ad\u{200b}min"]));
+    assert_eq!(code, 1);
+    assert!(stdout.contains("bad \\u{2067}thing\\u{feff}"), "{stdout}");
+}
+
+#[test]
 fn an_output_that_cannot_be_written_is_a_failure() {
     let env = Env::new();
     for format in ["json", "ndjson", "table"] {
@@ -269,6 +294,46 @@ fn an_output_that_cannot_be_written_is_a_failure() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
         assert!(stderr.contains("writing output"), "{args:?}: {stderr}");
+    }
+}
+
+/// Streamed output that can no longer be written stops the run, as a journal that cannot be
+/// written does: what it would send could not be reported.
+#[test]
+fn a_stream_that_cannot_be_written_stops_sending() {
+    let env = Env::new();
+    let ids: Vec<String> = (0..60).map(|i| format!("full-{i:02}")).collect();
+    env.emu
+        .seed_many(ids.iter().map(|id| Seed::messaging(id, T)));
+    let journal = env.dir.path().join("full.journal");
+    for format in ["json", "ndjson"] {
+        env.emu.reset();
+        env.emu
+            .seed_many(ids.iter().map(|id| Seed::messaging(id, T)));
+        let _ = std::fs::remove_file(&journal);
+        let out = env
+            .std_cmd("eliza")
+            .args(["-o", format, "end-many", "--concurrency", "1", "--journal"])
+            .arg(&journal)
+            .args(&ids)
+            .stdout(std::fs::File::create("/dev/full").unwrap())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{format}: {stderr}");
+        assert!(stderr.contains("writing output"), "{format}: {stderr}");
+        let sent = env.emu.requests().len();
+        assert!(
+            sent <= 3,
+            "{format}: {sent} requests after the output failed"
+        );
+        // The journal has the rest, skipped and why.
+        let text = std::fs::read_to_string(&journal).unwrap();
+        let skipped = text
+            .lines()
+            .filter(|l| l.contains("\"skipped\"") && l.contains("writing output failed earlier"))
+            .count();
+        assert_eq!(skipped, ids.len() - sent, "{format}: {text}");
     }
 }
 

@@ -233,3 +233,105 @@ fn a_409_elsewhere_is_an_answer_not_retried() {
     assert_eq!(result_of(&doc, "x-1")["attempts"], 1, "{doc:#}");
     assert_eq!(env.emu.messaging_count(), 1);
 }
+
+/// A messaging profile that retries errors (the harness's `profile` never does).
+fn retrying(env: &Env, name: &str) {
+    env.add_profile(
+        name,
+        &format!(
+            "provider = \"messaging\"\nbase_url = \"{}\"\ntimeout = \"5s\"\nretries = 2\nmax_backoff = \"100ms\"",
+            env.emu.messaging_url()
+        ),
+    );
+}
+
+#[test]
+fn a_429_not_waited_out_after_an_error_is_rate_limited_and_says_what_that_error_was() {
+    // After a 500 the server has said what became of it: `skipped`, as for the 429 alone.
+    // After a lost reply it may have been applied: unknown, so `failed` (never "nothing
+    // was done"), and the note says why.
+    for (first, said, outcome) in [
+        (Fault::status(500), "was answered 500", "skipped"),
+        (
+            Fault::drop_after_apply(),
+            "lost its reply: it may have been applied",
+            "failed",
+        ),
+    ] {
+        let env = Env::new();
+        retrying(&env, "again");
+        env.emu.seed(Seed::messaging("e-1", OLD));
+        env.emu.fault(first.times(1).method("DELETE"));
+        env.emu.fault(
+            Fault::status(429)
+                .retry_after("20")
+                .times(1)
+                .method("DELETE"),
+        );
+        let (doc, code, took) = end_many(&env, "again", &["e-1".into()], &["--deadline", "2s"]);
+        assert_eq!(code, 1, "{doc:#}");
+        let r = result_of(&doc, "e-1");
+        // Not a 429 the server answered the session with: a rate limit not waited out, and
+        // what the earlier try met.
+        assert_eq!(r["outcome"], outcome, "{said}: {r}");
+        assert!(r["status"].is_null(), "{said}: {r}");
+        assert_eq!(r["error_kind"], "rate_limited", "{said}: {r}");
+        let note = r["note"].as_str().unwrap_or_default();
+        assert!(note.contains(said), "{r}");
+        assert!(took < Duration::from_secs(10), "took {took:?}");
+    }
+}
+
+#[test]
+fn a_deadline_past_a_retry_of_a_connection_that_failed_is_not_a_rate_limit() {
+    let env = Env::new();
+    // Nothing listens there: every try fails to connect, and the back-off passes the deadline.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    env.add_profile(
+        "nowhere",
+        &format!(
+            "provider = \"messaging\"\nbase_url = \"http://127.0.0.1:{port}\"\nretries = 3\nmax_backoff = \"30s\""
+        ),
+    );
+    let (doc, code) = env.json("nowhere", &["end", "n-1", "--deadline", "1s"]);
+    assert_eq!(code, 1, "{doc:#}");
+    let r = result_of(&doc, "n-1");
+    assert_ne!(r["error_kind"], "rate_limited", "{r}");
+    assert!(!r["error"].as_str().unwrap().contains("rate limit"), "{r}");
+}
+
+#[test]
+fn an_interrupt_while_waiting_out_a_429_is_rate_limited() {
+    let env = Env::new();
+    retrying(&env, "again");
+    env.emu.seed(Seed::messaging("i-1", OLD));
+    env.emu
+        .fault(Fault::status(429).retry_after("20").method("DELETE"));
+    let child = env
+        .std_cmd("again")
+        .args(["-o", "json", "end", "i-1"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while env.emu.requests().is_empty() {
+        assert!(Instant::now() < deadline, "the run never started");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // SAFETY: kill(2) on the PID of the child this test spawned.
+    assert_eq!(
+        unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) },
+        0
+    );
+    let out = child.wait_with_output().unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let r = result_of(&doc, "i-1");
+    assert_eq!(r["outcome"], "skipped", "{r}");
+    assert_eq!(r["error_kind"], "rate_limited", "{r}");
+    assert!(r["note"].is_null(), "{r}");
+}

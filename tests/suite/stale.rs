@@ -484,6 +484,30 @@ fn samba_empty_keeps_only_sessions_with_no_live_participants() {
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("--empty is now the default"), "{stderr}");
+    // Not on a provider without participant counts, and not with -q.
+    for (args, note) in [
+        (
+            &["end-many", "--idle-for", "1h", "--empty"][..],
+            Some("--empty changes nothing here"),
+        ),
+        (&["-q", "end-many", "--idle-for", "1h", "--empty"][..], None),
+    ] {
+        let out = env
+            .cmd("eliza")
+            .env("SESSIONCTL_NOW", NOW)
+            .args(args)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !stderr.contains("Digital Samba sweep only"),
+            "{args:?}: {stderr}"
+        );
+        match note {
+            Some(note) => assert!(stderr.contains(note), "{args:?}: {stderr}"),
+            None => assert!(!stderr.contains("--empty"), "{args:?}: {stderr}"),
+        }
+    }
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
         outcomes_once(&doc).into_iter().collect::<Vec<_>>(),

@@ -137,8 +137,10 @@ fn progress_bar_says_when_the_provider_holds_the_run_back() {
     assert!(out.contains("ended 3"), "{out:?}");
 }
 
-/// Like [`on_terminal`], with `answer` typed at the terminal; returns output and exit code.
+/// Like [`on_terminal`], with `answer` typed at the terminal once the prompt is up; returns
+/// the output and the exit code (a shell's: 130 for a death by SIGINT).
 fn answering(env: &Env, args: &str, answer: &str) -> Option<(String, i32)> {
+    use std::io::Read;
     Command::new("script").arg("--version").output().ok()?;
     let bin = assert_cmd::cargo::cargo_bin("sessionctl");
     let inner = format!(
@@ -156,16 +158,37 @@ fn answering(env: &Env, args: &str, answer: &str) -> Option<(String, i32)> {
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
+    // A run that never ends fails the test rather than hangs it.
+    let pid = child.id() as libc::pid_t;
+    let (done, finished) = std::sync::mpsc::channel::<()>();
+    let watchdog = std::thread::spawn(move || {
+        if finished.recv_timeout(Duration::from_secs(20)).is_err() {
+            // SAFETY: kill(2) on the script(1) this test spawned, which has not been reaped
+            // (the test waits for it only after this thread was told it finished).
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+    });
+    let mut stdout = child.stdout.take().unwrap();
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
     // Typed once the prompt is up (script forwards our stdin to the terminal).
-    std::thread::sleep(Duration::from_millis(500));
+    while !String::from_utf8_lossy(&seen).contains("[y/N]") {
+        match stdout.read(&mut buf).unwrap() {
+            0 => break,
+            n => seen.extend_from_slice(&buf[..n]),
+        }
+    }
     let typed = std::io::Write::write_all(child.stdin.as_mut().unwrap(), answer.as_bytes());
-    let out = child.wait_with_output().unwrap();
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    stdout.read_to_end(&mut seen).unwrap();
+    let status = child.wait().unwrap();
+    let _ = done.send(());
+    watchdog.join().unwrap();
+    let text = String::from_utf8_lossy(&seen).into_owned();
     assert!(
         typed.is_ok(),
         "the terminal closed before the answer: {text:?}"
     );
-    Some((text, out.status.code().unwrap_or(-1)))
+    Some((text, common::shell_code(&status)))
 }
 
 #[test]
@@ -202,4 +225,24 @@ fn delete_asks_on_a_terminal_and_only_yes_deletes() {
         .filter(|r| r.method == "DELETE" && r.path.starts_with("/api/messaging/sessions/"))
         .count();
     assert_eq!(sessions_deleted, 1, "only the confirmed delete was sent");
+}
+
+#[test]
+fn ctrl_c_at_the_delete_prompt_cancels_with_or_without_a_cap() {
+    let env = Env::new();
+    env.emu.seed(Seed::messaging("keep", T));
+    // `--max` reads the IDs ahead (with the signal handlers up) before it asks.
+    for args in ["delete keep", "delete --max 5 keep"] {
+        let Some((out, code)) = answering(&env, args, "\x03") else {
+            return;
+        };
+        assert!(out.contains("Delete 1 session(s)"), "{args}: {out:?}");
+        assert_eq!(code, 130, "{args}: {out:?}");
+        assert!(
+            out.contains("interrupted before anything was sent"),
+            "{args}: {out:?}"
+        );
+    }
+    assert!(env.emu.messaging_exists("keep"));
+    assert!(env.emu.requests().is_empty());
 }

@@ -35,7 +35,7 @@ Register-ArgumentCompleter -Native -CommandName 'sessionctl' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
-            [CompletionResult]::new('end', 'end', [CompletionResultType]::ParameterValue, 'End one session')
+            [CompletionResult]::new('end', 'end', [CompletionResultType]::ParameterValue, 'End one session, or several (each ID an argument; for IDs from stdin or a file, see `end-many`)')
             [CompletionResult]::new('end-many', 'end-many', [CompletionResultType]::ParameterValue, 'End many sessions: IDs from arguments, `--file`, stdin (`-`), `--idle-for` or `--older-than`')
             [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Delete sessions (destructive; asks for confirmation unless `--yes`)')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List sessions, optionally only the stale ones')
@@ -327,7 +327,7 @@ Register-ArgumentCompleter -Native -CommandName 'sessionctl' -ScriptBlock {
             break
         }
         'sessionctl;help' {
-            [CompletionResult]::new('end', 'end', [CompletionResultType]::ParameterValue, 'End one session')
+            [CompletionResult]::new('end', 'end', [CompletionResultType]::ParameterValue, 'End one session, or several (each ID an argument; for IDs from stdin or a file, see `end-many`)')
             [CompletionResult]::new('end-many', 'end-many', [CompletionResultType]::ParameterValue, 'End many sessions: IDs from arguments, `--file`, stdin (`-`), `--idle-for` or `--older-than`')
             [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Delete sessions (destructive; asks for confirmation unless `--yes`)')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List sessions, optionally only the stale ones')

@@ -32,7 +32,7 @@ set edit:completion:arg-completer[sessionctl] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
-            cand end 'End one session'
+            cand end 'End one session, or several (each ID an argument; for IDs from stdin or a file, see `end-many`)'
             cand end-many 'End many sessions: IDs from arguments, `--file`, stdin (`-`), `--idle-for` or `--older-than`'
             cand delete 'Delete sessions (destructive; asks for confirmation unless `--yes`)'
             cand list 'List sessions, optionally only the stale ones'
@@ -305,7 +305,7 @@ set edit:completion:arg-completer[sessionctl] = {|@words|
             cand --version 'Print version'
         }
         &'sessionctl;help'= {
-            cand end 'End one session'
+            cand end 'End one session, or several (each ID an argument; for IDs from stdin or a file, see `end-many`)'
             cand end-many 'End many sessions: IDs from arguments, `--file`, stdin (`-`), `--idle-for` or `--older-than`'
             cand delete 'Delete sessions (destructive; asks for confirmation unless `--yes`)'
             cand list 'List sessions, optionally only the stale ones'

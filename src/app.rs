@@ -139,6 +139,9 @@ pub fn run_offline(cli: &Cli) -> Option<Result<Exit, AppError>> {
 }
 
 pub async fn run(cli: Cli) -> Result<Exit, AppError> {
+    if let Some(why) = cli.profile_mistake() {
+        return Err(usage(why));
+    }
     let config = Config::load(cli.config_path())?;
     // Not hidden by -q: the cron job that runs quietly is the one that must hear it.
     if config.world_readable_secret {
@@ -157,8 +160,13 @@ pub async fn run(cli: Cli) -> Result<Exit, AppError> {
     }
     let ctx = Ctx { cli: &cli, config };
     match &cli.command {
-        Command::End { id, run } => {
-            let input = Input::Items(vec![Item::Id(ids::from_arg(id).map_err(usage)?)]);
+        Command::End { ids, run } => {
+            check_end_ids(ids, run)?;
+            let items: Result<Vec<Item>, String> = ids
+                .iter()
+                .map(|id| ids::from_arg(id).map(Item::Id))
+                .collect();
+            let input = Input::Items(items.map_err(usage)?);
             let plan = plan::RunPlan::of(run);
             ctx.act(Action::End, input, false, &plan, &Options::default(), None)
                 .await
@@ -407,6 +415,41 @@ fn header<T>(all: bool, ready: &[(Profile, T)]) -> output::Header {
     match (all, ready.first()) {
         (false, Some((p, _))) => output::Header::of(p),
         _ => output::Header::default(),
+    }
+}
+
+/// `end`'s IDs are arguments only: `-` would be sent as an ID, so it is refused with where
+/// stdin is read.
+fn check_end_ids(ids: &[String], run: &crate::cli::RunArgs) -> Result<(), AppError> {
+    if ids.iter().any(|id| id == "-") {
+        return Err(usage(
+            "`end` takes IDs as arguments; to read them from stdin use `end-many -`",
+        ));
+    }
+    check_dry_run_ids(ids, run)
+}
+
+/// `--dry-run server` (a space) parses as a client dry run and an extra ID `server`, which
+/// a user meant as the mode: refused, naming `--dry-run=server`.
+fn check_dry_run_ids(ids: &[String], run: &crate::cli::RunArgs) -> Result<(), AppError> {
+    use clap::ValueEnum;
+    if run.dry_run.is_none() {
+        return Ok(());
+    }
+    let modes = crate::cli::DryRun::value_variants();
+    let mode = ids.iter().find_map(|id| {
+        modes
+            .iter()
+            .filter_map(|m| m.to_possible_value())
+            .find(|m| m.get_name() == id)
+    });
+    match mode {
+        Some(m) => Err(usage(format!(
+            "`{0}` is a --dry-run mode, not a session ID here: write `--dry-run={0}` (an ID \
+             named `{0}` can come from --file or stdin)",
+            m.get_name()
+        ))),
+        None => Ok(()),
     }
 }
 

@@ -213,6 +213,37 @@ impl Cli {
         self.profile.as_deref().filter(|p| !p.is_empty())
     }
 
+    /// Whether the command covers every profile (`--all-profiles`).
+    pub fn all_profiles(&self) -> bool {
+        match &self.command {
+            Command::EndMany { bulk, .. } | Command::Delete { bulk, .. } => bulk.stale.all_profiles,
+            Command::List(args) => args.all_profiles,
+            _ => false,
+        }
+    }
+
+    /// A `-p` that cannot mean what it says: empty on the command line (`-p "$PROFILE"` with
+    /// the variable unset, which would quietly run on the default profile), or beside
+    /// `--all-profiles` (which would quietly run on every profile). `SESSIONCTL_PROFILE`
+    /// is a default, not a request: empty is unset, and `--all-profiles` overrides it.
+    pub fn profile_mistake(&self) -> Option<String> {
+        if self.origins.profile != Origin::CommandLine {
+            return None;
+        }
+        match self.profile.as_deref() {
+            Some("") => Some(
+                "-p/--profile is empty (an unset variable?): name a profile, or leave -p out for \
+                 the default"
+                    .into(),
+            ),
+            Some(name) if self.all_profiles() => Some(format!(
+                "-p {name} and --all-profiles contradict each other: use one (--all-profiles \
+                 runs on every profile in the config file)"
+            )),
+            _ => None,
+        }
+    }
+
     /// The config file asked for; an empty `SESSIONCTL_CONFIG=` counts as unset.
     pub fn config_path(&self) -> Option<&Path> {
         self.config
@@ -253,10 +284,12 @@ impl From<OutputFormat> for crate::output::Format {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// End one session.
+    /// End one session, or several (each ID an argument; for IDs from stdin or a file, see
+    /// `end-many`).
     End {
-        /// The session ID.
-        id: String,
+        /// The session ID(s).
+        #[arg(required = true, value_name = "ID")]
+        ids: Vec<String>,
         #[command(flatten)]
         run: RunArgs,
     },

@@ -72,6 +72,7 @@ impl Ctx<'_> {
         if stale.idle_for.is_none() && stale.empty {
             return Err(usage("--empty only goes with --idle-for"));
         }
+        super::check_dry_run_ids(&bulk.ids, &bulk.run)?;
         if stale.all_profiles && !bulk.ids.is_empty() && bulk.ids != ["-"] {
             return Err(usage(
                 "--all-profiles takes IDs as `profile<TAB>id` lines from stdin or --file, not as arguments",

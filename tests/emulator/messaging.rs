@@ -203,7 +203,7 @@ pub(crate) fn route(shared: &Shared, req: &Req) -> Response {
             let message = format!("Session {id} deleted successfully");
             Dialect::Messaging.json(200, &json!({ "success": true, "message": message }))
         }
-        _ => Dialect::Messaging.status_error(404),
+        _ => super::http::no_route(),
     }
 }
 

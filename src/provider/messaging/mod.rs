@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use super::{
     Action, Capabilities, ListError, Options, Page, Provider, ProviderSpec, SessionRow, Settings,
+    Success,
 };
 use crate::client::http::{Http, Request};
 use crate::ids::SessionId;
@@ -101,7 +102,7 @@ impl Provider for Messaging {
                 Err(refused) => return super::unsent(id, refused),
             };
             let result = self.http.send(Request::new(Method::DELETE, url)).await;
-            super::per_id_outcome(&id, result, ok)
+            super::per_id_outcome(&id, result, ok, Success::json(200))
         })
         .await
     }

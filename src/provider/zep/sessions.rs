@@ -9,7 +9,9 @@ use serde_json::json;
 use crate::client::http::{Http, Reply, Request};
 use crate::ids::SessionId;
 use crate::outcome::{Outcome, SessionResult};
-use crate::provider::{Action, ListError, Page, Provider, SessionRow, Settings, Staleness, Sweep};
+use crate::provider::{
+    Action, ListError, Page, Provider, SessionRow, Settings, Staleness, Success, Sweep,
+};
 use crate::select::{Selectable, ServerFilter};
 
 /// `user=` is `GET /users/{userId}/sessions` (zep-cloud 2.22.1 `user.get_sessions`, a bare
@@ -107,7 +109,9 @@ impl ZepSessions {
             Ok(reply) if says_already_ended(&reply) => {
                 SessionResult::from_reply(id, Outcome::AlreadyEnded, &reply)
             }
-            other => crate::provider::per_id_outcome(&id, other, Outcome::Ended),
+            other => {
+                crate::provider::per_id_outcome(&id, other, Outcome::Ended, Success::json(200))
+            }
         }
     }
 
@@ -184,7 +188,7 @@ impl ZepSessions {
             Err(refused) => return crate::provider::unsent(id, refused),
         };
         let result = self.http.send(Request::new(Method::DELETE, url)).await;
-        crate::provider::per_id_outcome(&id, result, Outcome::Deleted)
+        crate::provider::per_id_outcome(&id, result, Outcome::Deleted, Success::json(200))
     }
 }
 

@@ -246,7 +246,8 @@ impl Ctx<'_> {
     /// The profiles a command covers, each with what `prepare` made of it (its provider).
     /// With `--all-profiles` one profile must not stop the others: a profile that cannot do
     /// this at all (threads have no end; no participant counts for `list --empty`) is skipped by
-    /// design, one whose configuration is broken is skipped and makes the exit code 2.
+    /// design, one whose configuration is broken is skipped and makes the exit code 1 (when
+    /// every profile is broken, the run is a configuration error, 2: nothing was sent).
     /// Anything else, such as a flag a profile cannot honour, is refused up front.
     fn prepare<T>(
         &self,
@@ -270,13 +271,22 @@ impl Ctx<'_> {
                     }
                 }
                 Err(e @ AppError::Config(_)) if all => {
-                    done.worst = done.worst.max_code(e.exit());
+                    // The others still run, so "nothing was sent" (2) would be untrue: a
+                    // profile left out is a part of the run that failed (1).
+                    done.worst = done.worst.max_code(Exit::Partial);
                     // Not hidden by -q: the run is not what it was asked to be.
                     crate::output::warn(format_args!("skipping profile `{}`: {e}", profile.name));
                     done.broken.push((profile.name.clone(), e.to_string()));
                 }
                 Err(e) => return Err(e),
             }
+        }
+        if done.ready.is_empty()
+            && let Some((name, why)) = done.broken.first()
+        {
+            return Err(usage(format!(
+                "--all-profiles: no profile can be used (`{name}`: {why}); nothing was sent"
+            )));
         }
         Ok(done)
     }

@@ -94,7 +94,7 @@ pub const EXIT_CODES: &[(u8, &str)] = &[
     ),
     (
         1,
-        "a session failed, was not found or was skipped at the deadline; --wait ran out; a list failed",
+        "a session failed, was not found or was skipped at the deadline; --wait ran out; a list failed; with --all-profiles, a profile could not be used (the others ran)",
     ),
     (
         2,

@@ -187,3 +187,28 @@ fn end_takes_several_ids_and_one_as_before() {
     assert_eq!(outcomes_once(&doc)["e-3"], "ended");
     assert_eq!(doc["summary"], serde_json::json!({"ended": 1}));
 }
+
+#[test]
+fn an_all_profiles_run_with_no_usable_profile_is_a_configuration_error() {
+    let env = Env::new();
+    // Every profile but `eliza` needs a key; without them and without `eliza`'s server
+    // settings there is nothing left that can run.
+    std::fs::write(
+        &env.config,
+        format!(
+            "[profiles.nokey]\nprovider = \"zep\"\nbase_url = \"{}\"\napi_key_env = \"SESSIONCTL_TEST_UNSET\"\n",
+            env.emu.zep_v2_url()
+        ),
+    )
+    .unwrap();
+    let (code, _, stderr) =
+        common::run(common::bare_cmd(&env.dir).arg("-c").arg(&env.config).args([
+            "end-many",
+            "--all-profiles",
+            "--idle-for",
+            "1h",
+        ]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("no profile can be used"), "{stderr}");
+    assert!(env.emu.requests().is_empty());
+}

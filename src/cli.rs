@@ -166,8 +166,8 @@ pub mod man {
             "sessionctl -p prod end-many --idle-for 2h --dry-run",
         ),
         (
-            "From cron: every profile, 200 sessions at most, NDJSON records, a journal to resume:",
-            "sessionctl -q -o ndjson end-many --idle-for 2h --all-profiles --max 200 --journal \
+            "From cron: every profile, the 200 idle longest per run, NDJSON records, a journal to resume:",
+            "sessionctl -q -o ndjson end-many --idle-for 2h --all-profiles --limit 200 --journal \
              /var/lib/sessionctl/journal.ndjson",
         ),
         (
@@ -357,7 +357,8 @@ pub struct RunArgs {
           default_missing_value = "client")]
     pub dry_run: Option<DryRun>,
     /// Refuse the whole run (exit 4, nothing sent) if it would act on more than N sessions;
-    /// with `--all-profiles`, N is the total (each profile's `max_per_run` holds too).
+    /// with `--all-profiles`, N is the total (each profile's `max_per_run` holds too). A
+    /// refusal, not a batch size: a sweep's `--limit` is that.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub max: Option<u64>,
     /// Treat sessions that do not exist as done (exit 0).
@@ -414,6 +415,12 @@ pub struct StaleArgs {
     /// Act on every session idle for longer than this (e.g. `90m`, `2h`, `1d`).
     #[arg(long, value_name = "DUR", value_parser = parse_duration, conflicts_with = "ids")]
     pub idle_for: Option<Duration>,
+    /// A sweep acts on at most N sessions: the N idle longest (across every profile), the
+    /// rest left for the next run (the summary's `left`). Unlike `--max`, it never refuses:
+    /// it is how a cron job drains a backlog in batches.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..),
+          conflicts_with_all = ["ids", "file"])]
+    pub limit: Option<u64>,
     /// No longer needed: a Digital Samba sweep only ever acts on empty sessions.
     #[arg(long, hide = true)]
     pub empty: bool,
@@ -437,9 +444,9 @@ pub struct ListArgs {
     /// Only sessions created longer ago than this.
     #[arg(long, value_name = "DUR", value_parser = parse_duration)]
     pub older_than: Option<Duration>,
-    /// Stop after this many sessions.
-    #[arg(long, value_name = "N")]
-    pub limit: Option<usize>,
+    /// Stop after this many sessions (at least 1).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub limit: Option<u64>,
     /// Include ended (or not live) sessions.
     #[arg(long)]
     pub all: bool,

@@ -176,6 +176,12 @@ impl Summary {
         self.auth_refused |= r.auth_refused();
     }
 
+    /// A sweep's `--limit` left `n` selected sessions for the next run (`left`): not an
+    /// outcome of this run, so it changes no exit code.
+    pub fn leave(&mut self, n: usize) {
+        *self.counts.entry("left").or_default() += n;
+    }
+
     pub fn count(&self, o: Outcome) -> usize {
         self.counts.get(o.as_str()).copied().unwrap_or(0)
     }

@@ -15,7 +15,7 @@ impl Ctx<'_> {
             created_before: args.older_than.map(|d| cutoff(now, d)).transpose()?,
             include_inactive: args.all,
             empty_only: args.empty,
-            limit: args.limit,
+            limit: args.limit.map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
             selection: Default::default(),
         };
         let selector = Selector {

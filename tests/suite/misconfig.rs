@@ -212,3 +212,56 @@ fn an_all_profiles_run_with_no_usable_profile_is_a_configuration_error() {
     assert!(stderr.contains("no profile can be used"), "{stderr}");
     assert!(env.emu.requests().is_empty());
 }
+
+#[test]
+fn limit_drains_a_backlog_idle_longest_first_and_says_what_is_left() {
+    let env = Env::new();
+    // Five idle sessions, the oldest `b-4`; each run ends two.
+    env.emu.seed_many((0..5).map(|i| {
+        Seed::messaging(
+            &format!("b-{i}"),
+            &format!("2024-01-0{}T00:00:00.000Z", 5 - i),
+        )
+    }));
+    // --max still counts the whole selection: five selected is over a cap of 3.
+    let (code, _, stderr) = common::run(env.cmd("eliza").args([
+        "end-many",
+        "--idle-for",
+        "1h",
+        "--limit",
+        "2",
+        "--max",
+        "3",
+    ]));
+    assert_eq!(code, 4, "{stderr}");
+    assert_eq!(env.emu.messaging_count(), 5, "nothing sent");
+    let (doc, code) = env.json("eliza", &["end-many", "--idle-for", "1h", "--limit", "2"]);
+    assert_eq!(code, 0, "{doc:#}");
+    let outcomes = outcomes_once(&doc);
+    assert_eq!(
+        outcomes.keys().collect::<Vec<_>>(),
+        ["b-3", "b-4"],
+        "the two idle longest"
+    );
+    assert_eq!(doc["summary"], serde_json::json!({"ended": 2, "left": 3}));
+    let (code, _, stderr) =
+        common::run(
+            env.cmd("eliza")
+                .args(["end-many", "--idle-for", "1h", "--limit", "2"]),
+        );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("1 more left for the next run"), "{stderr}");
+    let (doc, code) = env.json("eliza", &["end-many", "--idle-for", "1h", "--limit", "2"]);
+    assert_eq!(code, 0);
+    assert_eq!(doc["summary"], serde_json::json!({"ended": 1}), "drained");
+    assert_eq!(env.emu.messaging_count(), 0);
+    // `--limit 0` is refused, for a sweep and for `list`; `--limit` is only for sweeps.
+    for args in [
+        &["end-many", "--idle-for", "1h", "--limit", "0"][..],
+        &["list", "--limit", "0"],
+        &["end-many", "x", "--limit", "2"],
+    ] {
+        let (code, _, stderr) = common::run(env.cmd("eliza").args(args));
+        assert_eq!(code, 2, "{args:?}: {stderr}");
+    }
+}

@@ -100,7 +100,10 @@ pub const EXIT_CODES: &[(u8, &str)] = &[
         2,
         "usage or configuration error, or a delete declined at its prompt: nothing was sent",
     ),
-    (3, "the provider refused the credentials (401/403)"),
+    (
+        3,
+        "the provider refused the credentials (401/403); after a 401, that profile's other sessions are skipped",
+    ),
     (4, "over a cap (--max, max_per_run): nothing was sent"),
     (5, "another run holds the profile's lock: nothing was sent"),
     (

@@ -280,6 +280,7 @@ pub async fn run(
     // Sessions in the batches in flight, for the notice at the first interrupt.
     let mut sessions_in_flight = 0;
     let mut input_done = false;
+    let mut halt = crate::outcome::Halt::new(targets.list.len());
     loop {
         let stopping = interrupt.interrupted();
         if in_flight.is_empty() && (input_done || stopping) {
@@ -292,13 +293,21 @@ pub async fn run(
             Some((target, results)) = in_flight.next(), if !in_flight.is_empty() => {
                 let results: Vec<SessionResult> = results;
                 sessions_in_flight = sessions_in_flight.saturating_sub(results.len());
-                results.into_iter().for_each(|r| events.result(targets.tagged(target, r)));
+                results.into_iter().for_each(|r| {
+                    halt.see(target, &r);
+                    events.result(targets.tagged(target, r));
+                });
             }
             chunk = input.recv(), if room => match chunk {
                 None => input_done = true,
                 Some(items) => {
                     for (target, ids) in targets.route(items, seq, events).into_iter().enumerate() {
                         if ids.is_empty() {
+                            continue;
+                        }
+                        if let Some(why) = halt.why(target) {
+                            let results = ids.each(|id| SessionResult::new(id, Outcome::Skipped).with_error(why));
+                            results.into_iter().for_each(|r| events.result(targets.tagged(target, r)));
                             continue;
                         }
                         if plan.dry_run == Some(DryRun::Client) {

@@ -77,9 +77,8 @@ impl HttpError {
         use crate::outcome::ErrorKind;
         match self {
             HttpError::Timeout(_) => ErrorKind::Timeout,
-            HttpError::Connect { .. } | HttpError::Transport(_) | HttpError::Tls(_) => {
-                ErrorKind::Other
-            }
+            HttpError::Connect { .. } => ErrorKind::Unreachable,
+            HttpError::Transport(_) | HttpError::Tls(_) => ErrorKind::Other,
             HttpError::Body(_) | HttpError::TooLarge | HttpError::TooManyRedirects => {
                 ErrorKind::Protocol
             }

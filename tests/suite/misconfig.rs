@@ -265,3 +265,66 @@ fn limit_drains_a_backlog_idle_longest_first_and_says_what_is_left() {
         assert_eq!(code, 2, "{args:?}: {stderr}");
     }
 }
+
+#[test]
+fn refused_credentials_stop_the_run_and_the_rest_are_skipped() {
+    let env = Env::new();
+    let ids: Vec<String> = (0..20).map(|i| format!("t-{i:02}")).collect();
+    env.emu
+        .seed_many(ids.iter().map(|id| Seed::zep_thread(id, OLD)));
+    let mut args = vec!["-o", "json", "delete", "--yes", "--concurrency", "1"];
+    args.extend(ids.iter().map(String::as_str));
+    let (doc, code) = common::run_json(
+        env.cmd("zep3")
+            .env(common::ZEP_ENV, "not-the-key")
+            .args(&args),
+    );
+    assert_eq!(code, 3, "{doc:#}");
+    let outcomes = outcomes_once(&doc);
+    assert_eq!(outcomes["t-00"], "failed");
+    assert_eq!(result_of(&doc, "t-00")["error_kind"], "unauthenticated");
+    for id in &ids[1..] {
+        assert_eq!(outcomes[id], "skipped", "{id}: {doc:#}");
+        let error = result_of(&doc, id)["error"].as_str().unwrap();
+        assert!(error.contains("refused the credentials"), "{error}");
+    }
+    assert_eq!(
+        env.emu.requests().len(),
+        1,
+        "one 401, then nothing more is sent"
+    );
+}
+
+#[test]
+fn an_unreachable_server_stops_the_run_after_a_few_sessions() {
+    let env = Env::new();
+    // A port nothing listens on.
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    env.add_profile(
+        "gone",
+        &format!(
+            "provider = \"messaging\"\nbase_url = \"http://127.0.0.1:{port}\"\nretries = 1\nmax_backoff = \"100ms\""
+        ),
+    );
+    let ids: Vec<String> = (0..20).map(|i| format!("u-{i:02}")).collect();
+    let mut args = vec!["end-many", "--concurrency", "1"];
+    args.extend(ids.iter().map(String::as_str));
+    let (doc, code) = env.json("gone", &args);
+    assert_eq!(code, 1, "{doc:#}");
+    let outcomes = outcomes_once(&doc);
+    let failed: Vec<&String> = ids.iter().filter(|id| outcomes[*id] == "failed").collect();
+    assert_eq!(failed.len(), 3, "{doc:#}");
+    assert_eq!(result_of(&doc, "u-00")["error_kind"], "unreachable");
+    let skipped = result_of(&doc, "u-19");
+    assert_eq!(skipped["outcome"], "skipped");
+    assert!(
+        skipped["error"]
+            .as_str()
+            .unwrap()
+            .contains("could not be reached"),
+        "{skipped}"
+    );
+}

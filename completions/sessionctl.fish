@@ -35,7 +35,7 @@ complete -c sessionctl -n "__fish_sessionctl_needs_command" -s v -l verbose -d '
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -s q -l quiet -d 'No progress bar and no notices on stderr (security warnings and errors still show)'
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -s V -l version -d 'Print version'
-complete -c sessionctl -n "__fish_sessionctl_needs_command" -f -a "end" -d 'End one session'
+complete -c sessionctl -n "__fish_sessionctl_needs_command" -f -a "end" -d 'End one session, or several (each ID an argument; for IDs from stdin or a file, see `end-many`)'
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -f -a "end-many" -d 'End many sessions: IDs from arguments, `--file`, stdin (`-`), `--idle-for` or `--older-than`'
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -f -a "delete" -d 'Delete sessions (destructive; asks for confirmation unless `--yes`)'
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -f -a "list" -d 'List sessions, optionally only the stale ones'
@@ -48,7 +48,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -l max-stall 
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -l rate -d 'Cap the request rate, e.g. `10/s` or `600/m` (sessionctl also paces itself to the provider\'s limit without it)' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -l dry-run -d 'Show what would be done; send nothing that changes state. `--dry-run=server` also reads each session from the provider, to report `not_found` or `already_ended`' -r -f -a "client\t'Send nothing at all; every session is reported `would_end`/`would_delete`'
 server\t'Read each session (never change it) to report what a real run would find'"
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -l max -d 'Refuse the whole run (exit 4, nothing sent) if it would act on more than N sessions; with `--all-profiles`, N is the total (each profile\'s `max_per_run` holds too)' -r
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -l max -d 'Refuse the whole run (exit 4, nothing sent) if it would act on more than N sessions; with `--all-profiles`, N is the total (each profile\'s `max_per_run` holds too). A refusal, not a batch size: a sweep\'s `--limit` is that' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -l journal -d 'Record the run in FILE (appended, NDJSON, flushed to disk every second): its start, each session\'s attempt right before its request goes out, and each outcome. See `--resume`' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -l resume -d 'Run the job recorded in FILE again after a crash: sessions with an outcome there are not sent again, attempted ones without one are; the run is recorded in FILE too' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -l metrics-file -d 'Write the run\'s metrics to PATH (Prometheus text format, atomically), for node_exporter\'s textfile collector' -r -F
@@ -68,6 +68,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -s h -l help 
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -s V -l version -d 'Print version'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -s f -l file -d 'Read IDs from a file, one per line (blank lines and `#` comments are skipped)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l idle-for -d 'Act on every session idle for longer than this (e.g. `90m`, `2h`, `1d`)' -r
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l limit -d 'A sweep acts on at most N sessions: the N idle longest (across every profile), the rest left for the next run (the summary\'s `left`). Unlike `--max`, it never refuses: it is how a cron job drains a backlog in batches' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l where -d 'Only sessions where FIELD=VALUE, FIELD!=VALUE or FIELD~=GLOB (repeatable: all must hold); with --idle-for or --older-than. Fields: user, room, agent, channel, thread, id, user_uuid, metadata.KEY, as each provider has them (README: Selecting sessions)' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l concurrency -d 'Requests in flight at once (default: the profile\'s `concurrency`, else 8)' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l deadline -d 'Stop starting requests after this long (e.g. `10m`); what is left is `skipped` (exit 1), and the message says when the provider accepts requests again' -r
@@ -75,7 +76,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l max-s
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l rate -d 'Cap the request rate, e.g. `10/s` or `600/m` (sessionctl also paces itself to the provider\'s limit without it)' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l dry-run -d 'Show what would be done; send nothing that changes state. `--dry-run=server` also reads each session from the provider, to report `not_found` or `already_ended`' -r -f -a "client\t'Send nothing at all; every session is reported `would_end`/`would_delete`'
 server\t'Read each session (never change it) to report what a real run would find'"
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l max -d 'Refuse the whole run (exit 4, nothing sent) if it would act on more than N sessions; with `--all-profiles`, N is the total (each profile\'s `max_per_run` holds too)' -r
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l max -d 'Refuse the whole run (exit 4, nothing sent) if it would act on more than N sessions; with `--all-profiles`, N is the total (each profile\'s `max_per_run` holds too). A refusal, not a batch size: a sweep\'s `--limit` is that' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l journal -d 'Record the run in FILE (appended, NDJSON, flushed to disk every second): its start, each session\'s attempt right before its request goes out, and each outcome. See `--resume`' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l resume -d 'Run the job recorded in FILE again after a crash: sessions with an outcome there are not sent again, attempted ones without one are; the run is recorded in FILE too' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l metrics-file -d 'Write the run\'s metrics to PATH (Prometheus text format, atomically), for node_exporter\'s textfile collector' -r -F
@@ -98,6 +99,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -s h -l 
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -s V -l version -d 'Print version'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -s f -l file -d 'Read IDs from a file, one per line (blank lines and `#` comments are skipped)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l idle-for -d 'Act on every session idle for longer than this (e.g. `90m`, `2h`, `1d`)' -r
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l limit -d 'A sweep acts on at most N sessions: the N idle longest (across every profile), the rest left for the next run (the summary\'s `left`). Unlike `--max`, it never refuses: it is how a cron job drains a backlog in batches' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l where -d 'Only sessions where FIELD=VALUE, FIELD!=VALUE or FIELD~=GLOB (repeatable: all must hold); with --idle-for or --older-than. Fields: user, room, agent, channel, thread, id, user_uuid, metadata.KEY, as each provider has them (README: Selecting sessions)' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l concurrency -d 'Requests in flight at once (default: the profile\'s `concurrency`, else 8)' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l deadline -d 'Stop starting requests after this long (e.g. `10m`); what is left is `skipped` (exit 1), and the message says when the provider accepts requests again' -r
@@ -105,7 +107,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l max-sta
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l rate -d 'Cap the request rate, e.g. `10/s` or `600/m` (sessionctl also paces itself to the provider\'s limit without it)' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l dry-run -d 'Show what would be done; send nothing that changes state. `--dry-run=server` also reads each session from the provider, to report `not_found` or `already_ended`' -r -f -a "client\t'Send nothing at all; every session is reported `would_end`/`would_delete`'
 server\t'Read each session (never change it) to report what a real run would find'"
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l max -d 'Refuse the whole run (exit 4, nothing sent) if it would act on more than N sessions; with `--all-profiles`, N is the total (each profile\'s `max_per_run` holds too)' -r
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l max -d 'Refuse the whole run (exit 4, nothing sent) if it would act on more than N sessions; with `--all-profiles`, N is the total (each profile\'s `max_per_run` holds too). A refusal, not a batch size: a sweep\'s `--limit` is that' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l journal -d 'Record the run in FILE (appended, NDJSON, flushed to disk every second): its start, each session\'s attempt right before its request goes out, and each outcome. See `--resume`' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l resume -d 'Run the job recorded in FILE again after a crash: sessions with an outcome there are not sent again, attempted ones without one are; the run is recorded in FILE too' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l metrics-file -d 'Write the run\'s metrics to PATH (Prometheus text format, atomically), for node_exporter\'s textfile collector' -r -F
@@ -134,7 +136,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -s V -l ve
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l idle-for -d 'Only sessions idle for longer than this (e.g. `90m`, `2h`, `1d`)' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l older-than -d 'Only sessions created longer ago than this' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l ended-for -d 'Only sessions that ended longer ago than this, by the provider\'s own end time (what `delete --ended-for` would delete)' -r
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l limit -d 'Stop after this many sessions' -r
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l limit -d 'Stop after this many sessions (at least 1)' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l where -d 'Only sessions where FIELD=VALUE, FIELD!=VALUE or FIELD~=GLOB (repeatable: all must hold). Fields: user, room, agent, channel, thread, id, user_uuid, metadata.KEY, as each provider has them (README: Selecting sessions)' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r -f -a "(sessionctl config profiles 2>/dev/null)"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -s c -l config -d 'Config file (default: <config dir>/sessionctl/config.toml)' -r -F
@@ -241,7 +243,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -s v 
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -s q -l quiet -d 'No progress bar and no notices on stderr (security warnings and errors still show)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from end end-many delete list config completions help" -f -a "end" -d 'End one session'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from end end-many delete list config completions help" -f -a "end" -d 'End one session, or several (each ID an argument; for IDs from stdin or a file, see `end-many`)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from end end-many delete list config completions help" -f -a "end-many" -d 'End many sessions: IDs from arguments, `--file`, stdin (`-`), `--idle-for` or `--older-than`'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from end end-many delete list config completions help" -f -a "delete" -d 'Delete sessions (destructive; asks for confirmation unless `--yes`)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and not __fish_seen_subcommand_from end end-many delete list config completions help" -f -a "list" -d 'List sessions, optionally only the stale ones'

@@ -191,6 +191,9 @@ async fn command(
     interrupt: &runner::Interrupt,
     reported: &std::cell::Cell<bool>,
 ) -> Result<Exit, AppError> {
+    if let Some(why) = cli.profile_mistake() {
+        return Err(usage(why));
+    }
     let config = Config::load(cli.config_path())?;
     // Not hidden by -q: the cron job that runs quietly is the one that must hear it.
     if config.world_readable_secret {
@@ -213,8 +216,13 @@ async fn command(
         reported,
     };
     match &cli.command {
-        Command::End { id, run } => {
-            let input = Input::Items(vec![Item::Id(ids::from_arg(id).map_err(usage)?)]);
+        Command::End { ids, run } => {
+            check_end_ids(ids, run)?;
+            let items: Result<Vec<Item>, String> = ids
+                .iter()
+                .map(|id| ids::from_arg(id).map(Item::Id))
+                .collect();
+            let input = Input::Items(items.map_err(usage)?);
             let plan = plan::RunPlan::of(run);
             ctx.act(Action::End, input, false, &plan, &Options::default(), None)
                 .await
@@ -321,7 +329,8 @@ impl Ctx<'_> {
     /// The profiles a command covers, each with what `prepare` made of it (its provider).
     /// With `--all-profiles` one profile must not stop the others: a profile that cannot do
     /// this at all (threads have no end; no participant counts for `list --empty`) is skipped by
-    /// design, one whose configuration is broken is skipped and makes the exit code 2.
+    /// design, one whose configuration is broken is skipped and makes the exit code 1 (when
+    /// every profile is broken, the run is a configuration error, 2: nothing was sent).
     /// Anything else, such as a flag a profile cannot honour, is refused up front.
     fn prepare<T>(
         &self,
@@ -346,13 +355,22 @@ impl Ctx<'_> {
                     }
                 }
                 Err(e @ AppError::Config(_)) if all => {
-                    done.worst = done.worst.max_code(e.exit());
+                    // The others still run, so "nothing was sent" (2) would be untrue: a
+                    // profile left out is a part of the run that failed (1).
+                    done.worst = done.worst.max_code(Exit::Partial);
                     // Not hidden by -q: the run is not what it was asked to be.
                     crate::output::warn(format_args!("skipping profile `{}`: {e}", profile.name));
                     done.broken.push((profile.name.clone(), e.to_string()));
                 }
                 Err(e) => return Err(e),
             }
+        }
+        if done.ready.is_empty()
+            && let Some((name, why)) = done.broken.first()
+        {
+            return Err(usage(format!(
+                "--all-profiles: no profile can be used (`{name}`: {why}); nothing was sent"
+            )));
         }
         Ok(done)
     }
@@ -521,6 +539,41 @@ fn header<T>(all: bool, ready: &[(Profile, T)]) -> output::Header {
     match (all, ready.first()) {
         (false, Some((p, _))) => output::Header::of(p),
         _ => output::Header::default(),
+    }
+}
+
+/// `end`'s IDs are arguments only: `-` would be sent as an ID, so it is refused with where
+/// stdin is read.
+fn check_end_ids(ids: &[String], run: &crate::cli::RunArgs) -> Result<(), AppError> {
+    if ids.iter().any(|id| id == "-") {
+        return Err(usage(
+            "`end` takes IDs as arguments; to read them from stdin use `end-many -`",
+        ));
+    }
+    check_dry_run_ids(ids, run)
+}
+
+/// `--dry-run server` (a space) parses as a client dry run and an extra ID `server`, which
+/// a user meant as the mode: refused, naming `--dry-run=server`.
+fn check_dry_run_ids(ids: &[String], run: &crate::cli::RunArgs) -> Result<(), AppError> {
+    use clap::ValueEnum;
+    if run.dry_run.is_none() {
+        return Ok(());
+    }
+    let modes = crate::cli::DryRun::value_variants();
+    let mode = ids.iter().find_map(|id| {
+        modes
+            .iter()
+            .filter_map(|m| m.to_possible_value())
+            .find(|m| m.get_name() == id)
+    });
+    match mode {
+        Some(m) => Err(usage(format!(
+            "`{0}` is a --dry-run mode, not a session ID here: write `--dry-run={0}` (an ID \
+             named `{0}` can come from --file or stdin)",
+            m.get_name()
+        ))),
+        None => Ok(()),
     }
 }
 

@@ -94,13 +94,16 @@ pub const EXIT_CODES: &[(u8, &str)] = &[
     ),
     (
         1,
-        "a session failed, was not found or was skipped at the deadline; --wait ran out; a list failed",
+        "a session failed, was not found or was skipped at the deadline; --wait ran out; a list failed; with --all-profiles, a profile could not be used (the others ran)",
     ),
     (
         2,
         "usage or configuration error, or a delete declined at its prompt: nothing was sent",
     ),
-    (3, "the provider refused the credentials (401/403)"),
+    (
+        3,
+        "the provider refused the credentials (401/403); after a 401, that profile's other sessions are skipped",
+    ),
     (4, "over a cap (--max, max_per_run): nothing was sent"),
     (5, "another run holds the profile's lock: nothing was sent"),
     (
@@ -170,8 +173,8 @@ pub mod man {
             "sessionctl -p prod end-many --idle-for 2h --dry-run",
         ),
         (
-            "From cron: every profile, 200 sessions at most, NDJSON records, a journal to resume:",
-            "sessionctl -q -o ndjson end-many --idle-for 2h --all-profiles --max 200 --max-stall \
+            "From cron: every profile, the 200 idle longest per run, NDJSON records, a journal to resume:",
+            "sessionctl -q -o ndjson end-many --idle-for 2h --all-profiles --limit 200 --max-stall \
              20m --journal /var/lib/sessionctl/journal.ndjson",
         ),
         (
@@ -277,6 +280,37 @@ impl Cli {
         self.profile.as_deref().filter(|p| !p.is_empty())
     }
 
+    /// Whether the command covers every profile (`--all-profiles`).
+    pub fn all_profiles(&self) -> bool {
+        match &self.command {
+            Command::EndMany { bulk, .. } | Command::Delete { bulk, .. } => bulk.stale.all_profiles,
+            Command::List(args) => args.all_profiles,
+            _ => false,
+        }
+    }
+
+    /// A `-p` that cannot mean what it says: empty on the command line (`-p "$PROFILE"` with
+    /// the variable unset, which would quietly run on the default profile), or beside
+    /// `--all-profiles` (which would quietly run on every profile). `SESSIONCTL_PROFILE`
+    /// is a default, not a request: empty is unset, and `--all-profiles` overrides it.
+    pub fn profile_mistake(&self) -> Option<String> {
+        if self.origins.profile != Origin::CommandLine {
+            return None;
+        }
+        match self.profile.as_deref() {
+            Some("") => Some(
+                "-p/--profile is empty (an unset variable?): name a profile, or leave -p out for \
+                 the default"
+                    .into(),
+            ),
+            Some(name) if self.all_profiles() => Some(format!(
+                "-p {name} and --all-profiles contradict each other: use one (--all-profiles \
+                 runs on every profile in the config file)"
+            )),
+            _ => None,
+        }
+    }
+
     /// The config file asked for; an empty `SESSIONCTL_CONFIG=` counts as unset.
     pub fn config_path(&self) -> Option<&Path> {
         self.config
@@ -317,10 +351,12 @@ impl From<OutputFormat> for crate::output::Format {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// End one session.
+    /// End one session, or several (each ID an argument; for IDs from stdin or a file, see
+    /// `end-many`).
     End {
-        /// The session ID.
-        id: String,
+        /// The session ID(s).
+        #[arg(required = true, value_name = "ID")]
+        ids: Vec<String>,
         #[command(flatten)]
         run: RunArgs,
     },
@@ -403,7 +439,8 @@ pub struct RunArgs {
           default_missing_value = "client")]
     pub dry_run: Option<DryRun>,
     /// Refuse the whole run (exit 4, nothing sent) if it would act on more than N sessions;
-    /// with `--all-profiles`, N is the total (each profile's `max_per_run` holds too).
+    /// with `--all-profiles`, N is the total (each profile's `max_per_run` holds too). A
+    /// refusal, not a batch size: a sweep's `--limit` is that.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub max: Option<u64>,
     /// Treat sessions that do not exist as done (exit 0).
@@ -461,6 +498,12 @@ pub struct StaleArgs {
     /// Act on every session idle for longer than this (e.g. `90m`, `2h`, `1d`).
     #[arg(long, value_name = "DUR", value_parser = parse_duration, conflicts_with = "ids")]
     pub idle_for: Option<Duration>,
+    /// A sweep acts on at most N sessions: the N idle longest (across every profile), the
+    /// rest left for the next run (the summary's `left`). Unlike `--max`, it never refuses:
+    /// it is how a cron job drains a backlog in batches.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..),
+          conflicts_with_all = ["ids", "file"])]
+    pub limit: Option<u64>,
     /// No longer needed: a Digital Samba sweep only ever acts on empty sessions.
     #[arg(long, hide = true)]
     pub empty: bool,
@@ -489,9 +532,9 @@ pub struct ListArgs {
     #[arg(long, value_name = "DUR", value_parser = parse_duration,
           conflicts_with_all = ["idle_for", "older_than", "empty"])]
     pub ended_for: Option<Duration>,
-    /// Stop after this many sessions.
-    #[arg(long, value_name = "N")]
-    pub limit: Option<usize>,
+    /// Stop after this many sessions (at least 1).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub limit: Option<u64>,
     /// Include ended (or not live) sessions.
     #[arg(long)]
     pub all: bool,

@@ -22,7 +22,7 @@ use prometheus_client::encoding::{DescriptorEncoder, prometheus_text};
 use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Registry;
 
-const SESSIONS: &str = "sessionctl_sessions_total";
+const SESSIONS: &str = "sessionctl_sessions";
 const DURATION: &str = "sessionctl_run_duration_seconds";
 const LAST_RUN: &str = "sessionctl_last_run_timestamp_seconds";
 const LAST_SUCCESS: &str = "sessionctl_last_success_timestamp_seconds";
@@ -56,7 +56,8 @@ pub struct SessionCount {
 
 /// Replaces the metrics file at `path` with this run's. A failed run keeps the last success
 /// time the file already held, so that "no success for a day" can be alerted on; a failure
-/// before any success leaves it out.
+/// before any success writes 0, so that the same alert fires for a job that has never
+/// succeeded (a missing series would make it silent).
 pub fn write(path: &Path, m: &RunMetrics) -> Result<(), MetricsError> {
     stage(path, m)?.commit()
 }
@@ -94,9 +95,9 @@ pub fn stage(path: &Path, m: &RunMetrics) -> Result<Staged, MetricsError> {
         source,
     };
     let last_success = if m.exit_code == 0 {
-        Some(seconds(m.finished_at))
+        seconds(m.finished_at)
     } else {
-        previous_success(path).map_err(err)?
+        previous_success(path).map_err(err)?.unwrap_or(0.0)
     };
     let text = render(m, last_success);
     regular_or_absent(path).map_err(err)?;
@@ -178,8 +179,8 @@ fn seconds(t: jiff::Timestamp) -> f64 {
     t.as_millisecond() as f64 / 1000.0
 }
 
-/// The file's text: `last_success` is written as it is given, and left out when `None`.
-fn render(m: &RunMetrics, last_success: Option<f64>) -> String {
+/// The file's text: `last_success` is written as it is given (0: never).
+fn render(m: &RunMetrics, last_success: f64) -> String {
     // One series per label set: the same one twice would make the collector reject the file.
     let mut counts = BTreeMap::new();
     for c in &m.counts {
@@ -189,7 +190,9 @@ fn render(m: &RunMetrics, last_success: Option<f64>) -> String {
     let mut registry = Registry::default();
     registry.register_collector(Box::new(Snapshot {
         counts,
-        duration: m.duration.as_secs_f64(),
+        // Whole milliseconds: the encoder prints every digit of a binary fraction
+        // (`0.0022123999999999999`), and nothing finer than that is meaningful here.
+        duration: m.duration.as_millis() as f64 / 1000.0,
         finished_at: seconds(m.finished_at),
         last_success,
         exit_code: i64::from(m.exit_code),
@@ -206,15 +209,15 @@ struct Snapshot {
     counts: BTreeMap<(String, String, String), u64>,
     duration: f64,
     finished_at: f64,
-    last_success: Option<f64>,
+    last_success: f64,
     exit_code: i64,
 }
 
 impl Collector for Snapshot {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
-        // A gauge, though named `_total`: it counts this run's sessions, not all runs', so it
-        // falls between runs, and as a counter `rate()` would read each fall as a reset and
-        // see nothing when two runs in a row count the same.
+        // A gauge (so no `_total`, which names counters): it counts this run's sessions, not
+        // all runs', so it falls between runs, and as a counter `rate()` would read each fall
+        // as a reset and see nothing when two runs in a row count the same.
         if !self.counts.is_empty() {
             let help = "Sessions the last run handled, by profile, provider and outcome.";
             let mut family = encoder.encode_descriptor(SESSIONS, help, None, MetricType::Gauge)?;
@@ -231,11 +234,9 @@ impl Collector for Snapshot {
         gauge(&mut encoder, DURATION, help, &self.duration)?;
         let help = "When the last run finished, in seconds since the Unix epoch.";
         gauge(&mut encoder, LAST_RUN, help, &self.finished_at)?;
-        if let Some(last_success) = &self.last_success {
-            let help =
-                "When a run last finished with exit code 0, in seconds since the Unix epoch.";
-            gauge(&mut encoder, LAST_SUCCESS, help, last_success)?;
-        }
+        let help = "When a run last finished with exit code 0, in seconds since the Unix epoch \
+                    (0: none yet).";
+        gauge(&mut encoder, LAST_SUCCESS, help, &self.last_success)?;
         let help = "The last run's exit code.";
         gauge(&mut encoder, EXIT_CODE, help, &self.exit_code)
     }
@@ -316,7 +317,7 @@ mod tests {
         let mut m = run(FINISHED, 1);
         // Counted in two parts: one series all the same.
         m.counts.push(count("prod", "zep", "ended", 2));
-        let text = render(&m, Some(1_796_000_000.5));
+        let text = render(&m, 1_796_000_000.5);
         assert!(!text.contains("# EOF"), "{text}");
         for name in [SESSIONS, DURATION, LAST_RUN, LAST_SUCCESS, EXIT_CODE] {
             assert!(text.contains(&format!("# HELP {name} ")), "{name}: {text}");
@@ -352,15 +353,15 @@ mod tests {
             ]
         );
         // The same input, the same file.
-        assert_eq!(text, render(&m, Some(1_796_000_000.5)));
+        assert_eq!(text, render(&m, 1_796_000_000.5));
     }
 
     #[test]
     fn label_values_are_escaped() {
         let mut m = run(FINISHED, 0);
         m.counts = vec![count("we\"ird\\name\nnext", "zep", "ended", 3)];
-        let text = render(&m, None);
-        let line = r#"sessionctl_sessions_total{profile="we\"ird\\name\nnext",provider="zep",outcome="ended"} 3"#;
+        let text = render(&m, 0.0);
+        let line = r#"sessionctl_sessions{profile="we\"ird\\name\nnext",provider="zep",outcome="ended"} 3"#;
         assert!(text.lines().any(|l| l == line), "{text}");
         // Still one sample on one line, its other labels and the families after it intact.
         let scrape = parse(&text);
@@ -384,13 +385,13 @@ mod tests {
     fn a_run_with_no_sessions_has_no_empty_family() {
         let mut m = run(FINISHED, 0);
         m.counts.clear();
-        let text = render(&m, None);
-        assert!(!text.contains(SESSIONS), "{text}");
-        assert!(!text.contains(LAST_SUCCESS), "{text}");
+        let text = render(&m, 0.0);
+        assert!(!text.contains(&format!("{SESSIONS} ")), "{text}");
+        assert!(!text.contains(&format!("{SESSIONS}{{")), "{text}");
         let scrape = parse(&text);
         assert_eq!(
             families(&scrape),
-            HashSet::from([DURATION, LAST_RUN, EXIT_CODE])
+            HashSet::from([DURATION, LAST_RUN, LAST_SUCCESS, EXIT_CODE])
         );
     }
 
@@ -400,9 +401,10 @@ mod tests {
         let path = dir.path().join("sessionctl.prom");
         let read = || parse(&std::fs::read_to_string(&path).unwrap());
 
-        // A failure with nothing before it: no success to report.
+        // A failure with nothing before it: no success yet, written as 0 so that an alert
+        // on its age fires.
         write(&path, &run(FINISHED, 3)).unwrap();
-        assert_eq!(value(&read(), LAST_SUCCESS), None);
+        assert_eq!(value(&read(), LAST_SUCCESS), Some(0.0));
         assert_eq!(value(&read(), EXIT_CODE), Some(3.0));
 
         write(&path, &run(FINISHED + 60, 0)).unwrap();
@@ -420,7 +422,18 @@ mod tests {
         // A file that is not ours has no success in it to carry.
         std::fs::write(&path, "garbage\n\u{0}\u{ff}").unwrap();
         write(&path, &run(FINISHED + 240, 1)).unwrap();
-        assert_eq!(value(&read(), LAST_SUCCESS), None);
+        assert_eq!(value(&read(), LAST_SUCCESS), Some(0.0));
+    }
+
+    #[test]
+    fn durations_are_written_to_the_millisecond() {
+        let mut m = run(FINISHED, 0);
+        m.duration = Duration::from_nanos(2_212_400);
+        let text = render(&m, 0.0);
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(&format!("{DURATION} ")));
+        assert_eq!(line, Some(format!("{DURATION} 0.002").as_str()), "{text}");
     }
 
     #[cfg(unix)]
@@ -447,7 +460,7 @@ mod tests {
             .map(|i| run(FINISHED + i, (i % 2) as i32))
             .collect();
         let expected: HashSet<String> = (0..WRITES)
-            .map(|i| render(&runs[i as usize], Some((FINISHED + i - i % 2) as f64)))
+            .map(|i| render(&runs[i as usize], (FINISHED + i - i % 2) as f64))
             .collect();
 
         let done = Arc::new(AtomicBool::new(false));

@@ -62,6 +62,8 @@ pub enum ErrorKind {
     Protocol,
     /// The provider failed (5xx).
     Server,
+    /// No connection could be made (refused, unresolvable): nothing reached the server.
+    Unreachable,
     Other,
 }
 
@@ -179,6 +181,12 @@ impl Summary {
         self.auth_refused |= r.auth_refused();
     }
 
+    /// A sweep's `--limit` left `n` selected sessions for the next run (`left`): not an
+    /// outcome of this run, so it changes no exit code.
+    pub fn leave(&mut self, n: usize) {
+        *self.counts.entry("left").or_default() += n;
+    }
+
     pub fn count(&self, o: Outcome) -> usize {
         self.counts.get(o.as_str()).copied().unwrap_or(0)
     }
@@ -193,5 +201,60 @@ impl Summary {
             .map(|(k, v)| format!("{k} {v}"))
             .collect::<Vec<_>>()
             .join(", ")
+    }
+}
+
+/// When a run stops sending to one of its targets because of what the answers so far say:
+/// the provider refused the credentials (401; every further request would be refused too, and a
+/// thousand 401s help nobody), or the server could not be reached for a run of sessions in a
+/// row (each would take every retry to fail the same way). What is not sent then is
+/// `skipped`, with why.
+#[derive(Debug)]
+pub struct Halt {
+    why: Vec<Option<String>>,
+    unreachable: Vec<u32>,
+}
+
+/// Sessions in a row that could not reach the server before the rest are skipped.
+pub const UNREACHABLE_STREAK: u32 = 3;
+
+impl Halt {
+    pub fn new(targets: usize) -> Halt {
+        Halt {
+            why: vec![None; targets],
+            unreachable: vec![0; targets],
+        }
+    }
+
+    /// Takes in one result of `target`.
+    pub fn see(&mut self, target: usize, r: &SessionResult) {
+        if self.why[target].is_some() {
+            return;
+        }
+        // 401 only: every provider here answers a key it does not accept with 401, while a
+        // 403 may be about one session (this key may not touch it), and the next may work.
+        if r.error_kind == Some(ErrorKind::Unauthenticated) {
+            let status = r.status.map_or(String::new(), |s| format!(" (HTTP {s})"));
+            self.why[target] = Some(format!(
+                "not sent: the provider refused the credentials{status} for `{}`; check the key",
+                r.id
+            ));
+            return;
+        }
+        match r.error_kind {
+            Some(ErrorKind::Unreachable) => self.unreachable[target] += 1,
+            _ if r.outcome != Outcome::Skipped => self.unreachable[target] = 0,
+            _ => {}
+        }
+        if self.unreachable[target] >= UNREACHABLE_STREAK {
+            self.why[target] = Some(format!(
+                "not sent: the server could not be reached for {UNREACHABLE_STREAK} sessions in a row; check base_url and the network"
+            ));
+        }
+    }
+
+    /// Why nothing more is sent to `target`, once that is so.
+    pub fn why(&self, target: usize) -> Option<&str> {
+        self.why[target].as_deref()
     }
 }

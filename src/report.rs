@@ -162,6 +162,11 @@ impl Report {
         self.sinks.iter_mut().for_each(|n| n.sink.notice(text));
     }
 
+    /// A sweep's `--limit` left `n` sessions for the next run: the summary says so.
+    pub fn leave(&mut self, n: usize) {
+        self.summary.leave(n);
+    }
+
     pub fn summary(&self) -> &Summary {
         &self.summary
     }

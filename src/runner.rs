@@ -378,6 +378,7 @@ pub async fn run(
                 .flatten()
         })
         .collect();
+    let mut halt = crate::outcome::Halt::new(targets.list.len());
     loop {
         let stopping = interrupt.stopping();
         if in_flight.is_empty() && (input_done || stopping) {
@@ -395,7 +396,10 @@ pub async fn run(
                 let results: Vec<SessionResult> = results;
                 sessions_in_flight = sessions_in_flight.saturating_sub(results.len());
                 progress = tokio::time::Instant::now();
-                results.into_iter().for_each(|r| events.result(targets.tagged(target, r)));
+                results.into_iter().for_each(|r| {
+                    halt.see(target, &r);
+                    events.result(targets.tagged(target, r));
+                });
             }
             _ = tokio::time::sleep_until(stalls_at), if stall_after.is_some() && !stopping && !in_flight.is_empty() => {
                 let stall = plan.max_stall.as_ref().expect("armed only with a bound");
@@ -406,6 +410,11 @@ pub async fn run(
                 Some(items) => {
                     for (target, ids) in targets.route(items, seq, events).into_iter().enumerate() {
                         if ids.is_empty() {
+                            continue;
+                        }
+                        if let Some(why) = halt.why(target) {
+                            let results = ids.each(|id| SessionResult::new(id, Outcome::Skipped).with_error(why));
+                            results.into_iter().for_each(|r| events.result(targets.tagged(target, r)));
                             continue;
                         }
                         if plan.dry_run == Some(DryRun::Client) {

@@ -48,6 +48,9 @@ mod suite {
     // Where IDs come from (arguments, `--file`, stdin), what a valid ID is, and how IDs are
     // sent (one path segment each).
     mod ids;
+    // A misconfiguration fails loudly: a wrong base path, a server that is not the provider,
+    // refused credentials, flags that cannot mean what they say.
+    mod misconfig;
     // What a newcomer meets first: the README's quick start, install lines and emulator
     // examples as written, the terminal (notices, width), config init, completion of
     // profile names.

@@ -1,5 +1,5 @@
-//! What a run may do: the blast-radius caps (`--max`, `max_per_run`) and the per-profile
-//! run locks.
+//! What a run may do: the blast-radius caps (`--max`, `max_per_run`), a sweep's batch
+//! bound (`--limit`) and the per-profile run locks.
 
 use std::sync::Arc;
 
@@ -58,6 +58,30 @@ impl Caps {
         self.total.is_some() || self.per_profile.iter().any(Option::is_some)
     }
 
+    /// The profiles whose own `max_per_run` `counts` break, each with why: in a sweep of
+    /// every profile, each is refused alone and the others go on.
+    pub(super) fn over_own(
+        &self,
+        counts: &[u64],
+        names: &[&str],
+        action: Action,
+    ) -> Vec<(usize, String)> {
+        let own = Caps {
+            total: None,
+            per_profile: self.per_profile.clone(),
+        };
+        (0..counts.len())
+            .filter_map(|i| {
+                let mut alone = vec![0; counts.len()];
+                alone[i] = counts[i];
+                match own.check(&alone, names, action, true) {
+                    Err(AppError::OverCap(why)) => Some((i, why)),
+                    _ => None,
+                }
+            })
+            .collect()
+    }
+
     /// Refuses the run (exit 4) when `counts` (sessions to act on, per profile) break a
     /// cap. `exact`: the counts are the whole selection, else reading stopped one past a cap.
     pub(super) fn check(
@@ -97,5 +121,56 @@ impl Caps {
             return refuse(total, scope, self.total.unwrap_or_default(), "--max");
         }
         Ok(())
+    }
+}
+
+/// `--limit N`: keeps, across every profile of a sweep, the `n` sessions idle longest
+/// (`idle` of each; one not measured counts as the least idle) and drops the rest, which a
+/// later run will find again. Returns how many were dropped. Unlike a cap, it never refuses:
+/// it is how a cron job drains a backlog in batches.
+pub(super) fn keep_idlest<T>(picked: &mut [Vec<(T, Option<u64>)>], n: u64) -> usize {
+    let mut all: Vec<(usize, usize, u64)> = (picked.iter().enumerate())
+        .flat_map(|(p, mine)| {
+            (mine.iter().enumerate()).map(move |(i, (_, idle))| (p, i, idle.unwrap_or(0)))
+        })
+        .collect();
+    let n = usize::try_from(n).unwrap_or(usize::MAX);
+    if all.len() <= n {
+        return 0;
+    }
+    // Idle longest first; ties in listing order, so the same state picks the same sessions.
+    all.sort_by_key(|&(p, i, idle)| (std::cmp::Reverse(idle), p, i));
+    let keep: std::collections::HashSet<(usize, usize)> =
+        all[..n].iter().map(|&(p, i, _)| (p, i)).collect();
+    for (p, mine) in picked.iter_mut().enumerate() {
+        let mut i = 0;
+        mine.retain(|_| {
+            i += 1;
+            keep.contains(&(p, i - 1))
+        });
+    }
+    all.len() - n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::keep_idlest;
+
+    #[test]
+    fn limit_keeps_the_sessions_idle_longest_across_profiles() {
+        let mut picked = vec![
+            vec![("a1", Some(10)), ("a2", Some(500)), ("a3", None)],
+            vec![("b1", Some(300)), ("b2", Some(20))],
+        ];
+        assert_eq!(keep_idlest(&mut picked, 2), 3);
+        let ids: Vec<Vec<&str>> = (picked.iter())
+            .map(|m| m.iter().map(|(id, _)| *id).collect())
+            .collect();
+        assert_eq!(ids, [vec!["a2"], vec!["b1"]]);
+        assert_eq!(
+            keep_idlest(&mut picked, 5),
+            0,
+            "under the limit, nothing is left"
+        );
     }
 }

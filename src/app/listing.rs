@@ -18,7 +18,7 @@ impl Ctx<'_> {
             ended_before: args.ended_for.map(|d| cutoff(now, d)).transpose()?,
             include_inactive: args.all,
             empty_only: args.empty,
-            limit: args.limit,
+            limit: args.limit.map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
             orphans: args.orphans,
             selection: Default::default(),
             action: None,

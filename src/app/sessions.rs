@@ -84,6 +84,7 @@ impl Ctx<'_> {
         if stale.idle_for.is_none() && stale.empty {
             return Err(usage("--empty only goes with --idle-for"));
         }
+        super::check_dry_run_ids(&bulk.ids, &bulk.run)?;
         if stale.all_profiles && !bulk.ids.is_empty() && bulk.ids != ["-"] {
             return Err(usage(
                 "--all-profiles takes IDs as `profile<TAB>id` lines from stdin or --file, not as arguments",
@@ -122,6 +123,12 @@ impl Ctx<'_> {
                 return Err(usage(
                     "--where selects what a sweep lists: use it with --idle-for, --older-than \
                      or --ended-for (or pipe `list --where … -o ids` into `-`)",
+                ));
+            }
+            if bulk.stale.limit.is_some() {
+                return Err(usage(
+                    "--limit bounds what a sweep acts on: use it with --idle-for or --older-than \
+                     (for a fixed list of IDs, pass fewer)",
                 ));
             }
             let input = self.input(bulk)?;
@@ -314,23 +321,55 @@ impl Ctx<'_> {
                         r.profile = tag.clone();
                         problems.push(r);
                     }
-                    Ok(id) => mine.push((id, l.reason.unwrap_or_default())),
+                    Ok(id) => mine.push(((id, l.reason.unwrap_or_default()), l.idle_secs)),
                 }
             }
             picked.push(mine);
         }
         let names: Vec<&str> = ready.iter().map(|(p, _)| p.name.as_str()).collect();
         // What will be sent: a resumed run adds what it sends again and drops what is done.
-        let counts: Vec<u64> = (picked.iter().zip(&names))
-            .map(|(mine, name)| match &resume {
-                Some(r) => r.to_send(name, mine.iter().map(|(id, _)| id.as_str())) as u64,
+        let count = |mine: &Vec<((crate::ids::SessionId, String), Option<u64>)>, name: &str| {
+            match &resume {
+                Some(r) => r.to_send(name, mine.iter().map(|((id, _), _)| id.as_str())) as u64,
                 None => mine.len() as u64,
-            })
+            }
+        };
+        let mut counts: Vec<u64> = (picked.iter().zip(&names))
+            .map(|(mine, name)| count(mine, name))
             .collect();
+        // In a sweep of every profile, a profile over its own `max_per_run` is refused
+        // alone (a profile error); the others go on. Only when that leaves nothing to send
+        // is the run itself refused (exit 4: nothing was sent).
+        if all {
+            let over = caps.over_own(&counts, &names, action);
+            let sending = (counts.iter().enumerate())
+                .any(|(i, c)| *c > 0 && !over.iter().any(|(o, _)| *o == i));
+            if sending {
+                for (i, why) in over {
+                    crate::output::warn(format_args!("skipping profile `{}`: {why}", names[i]));
+                    report.profile_error(names[i], &why);
+                    picked[i].clear();
+                    counts[i] = 0;
+                    worst = worst.max_code(Exit::Partial);
+                }
+            }
+        }
         if let Err(over) = caps.check(&counts, &names, action, true) {
             // The listing happened and is on record; the run ends here, nothing sent.
             report.refuse(false, over.exit() as i32);
             return Err(over);
+        }
+        // After the caps, which count the whole selection: a selection far larger than
+        // expected (a clock gone wrong) is still refused; a backlog drains in batches.
+        if let Some(n) = bulk.stale.limit {
+            let left = super::limits::keep_idlest(&mut picked, n);
+            if left > 0 {
+                // Not hidden by -q: a cron job's log should say that a backlog remains.
+                report.notice(&format!(
+                    "sessionctl: --limit {n}: acting on the {n} idle longest; {left} more left for the next run"
+                ));
+                report.leave(left);
+            }
         }
         problems.into_iter().for_each(|r| report.result(r));
         let mut exec = Execution {
@@ -354,7 +393,7 @@ impl Ctx<'_> {
             // The IDs to send, and apart, why each was picked (for its result).
             let mut reasons = HashMap::new();
             let items = (mine.into_iter())
-                .map(|(id, reason)| {
+                .map(|((id, reason), _)| {
                     if !reason.is_empty() {
                         reasons.insert(id.to_string(), reason);
                     }

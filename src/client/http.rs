@@ -82,9 +82,8 @@ impl HttpError {
     pub fn kind(&self) -> ErrorKind {
         match self {
             HttpError::Timeout(_) => ErrorKind::Timeout,
-            HttpError::Connect { .. } | HttpError::Transport(_) | HttpError::Tls(_) => {
-                ErrorKind::Other
-            }
+            HttpError::Connect { .. } => ErrorKind::Unreachable,
+            HttpError::Transport(_) | HttpError::Tls(_) => ErrorKind::Other,
             HttpError::Body(_) | HttpError::TooLarge | HttpError::TooManyRedirects => {
                 ErrorKind::Protocol
             }
@@ -170,6 +169,14 @@ impl Reply {
         serde_json::from_slice(&self.body).map_err(|e| format!("malformed reply body: {e}"))
     }
 
+    /// The message where its provider puts one in a JSON error body; `None` for any other
+    /// body (a generic router's `404 page not found`, a web page): what tells a provider's
+    /// own 404 from a route the server does not have.
+    pub fn provider_message(&self) -> Option<String> {
+        let parsed: serde_json::Value = serde_json::from_slice(&self.body).ok()?;
+        (self.message_of)(&parsed)
+    }
+
     /// The server's own message: where its provider puts it in a JSON body, else the body's
     /// text, else the status's reason.
     pub fn error_message(&self) -> String {
@@ -186,9 +193,8 @@ impl Reply {
                 300,
             );
         }
-        let parsed: Option<serde_json::Value> = serde_json::from_slice(&self.body).ok();
-        let from_json = parsed.as_ref().and_then(self.message_of);
-        let text = from_json.unwrap_or_else(|| String::from_utf8_lossy(&self.body).into_owned());
+        let text = (self.provider_message())
+            .unwrap_or_else(|| String::from_utf8_lossy(&self.body).into_owned());
         let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
         let text = if text.is_empty() {
             self.status

@@ -166,7 +166,13 @@ impl SessionResult {
 #[derive(Debug, thiserror::Error)]
 pub enum ListError {
     #[error("HTTP {status}: {message}")]
-    Status { status: u16, message: String },
+    Status {
+        status: u16,
+        message: String,
+        /// The body was the provider's own error shape (a 404 that is not is a route the
+        /// server does not have, not a missing user or room).
+        provider_shaped: bool,
+    },
     #[error("{}", .0.error)]
     Transport(Failure),
     #[error("{0}")]
@@ -179,6 +185,15 @@ pub enum ListError {
 }
 
 impl ListError {
+    /// A list call's error reply.
+    pub fn of(reply: &Reply) -> ListError {
+        ListError::Status {
+            status: reply.status.as_u16(),
+            message: reply.error_message(),
+            provider_shaped: reply.provider_message().is_some(),
+        }
+    }
+
     pub fn kind(&self) -> ErrorKind {
         match self {
             ListError::Status { status, .. } => ErrorKind::from_status(*status),
@@ -203,10 +218,7 @@ pub async fn get_page<T: serde::de::DeserializeOwned>(
         .await;
     let reply = result.map_err(ListError::Transport)?;
     if !reply.is_success() {
-        return Err(ListError::Status {
-            status: reply.status.as_u16(),
-            message: reply.error_message(),
-        });
+        return Err(ListError::of(&reply));
     }
     reply.json().map_err(ListError::Decode)
 }
@@ -220,7 +232,11 @@ pub async fn get_scoped_page<T: serde::de::DeserializeOwned>(
     server: &ServerFilter,
 ) -> Result<Option<T>, ListError> {
     match get_page(http, url).await {
-        Err(ListError::Status { status: 404, .. }) => {
+        Err(ListError::Status {
+            status: 404,
+            provider_shaped: true,
+            ..
+        }) => {
             tracing::warn!(
                 "--where {}={}: the server knows no such {} (404): nothing selected",
                 server.field,
@@ -608,14 +624,117 @@ pub enum Unsupported {
     Option(String),
 }
 
+/// What a provider's success looks like for one call: its status and body. A reply that
+/// is 2xx but not this (a web app on the default port answering `200 text/html` to every
+/// path) is not the provider's, and must not read as `ended`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Success {
+    pub status: u16,
+    pub body: Body,
+}
+
+/// The body of a provider's success.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Body {
+    /// A JSON object.
+    Json,
+    /// `text/plain`, whatever it says (Digital Samba's end: never parsed).
+    Text,
+    /// Nothing (204).
+    Empty,
+}
+
+impl Success {
+    pub const fn json(status: u16) -> Success {
+        Success {
+            status,
+            body: Body::Json,
+        }
+    }
+
+    /// Why `reply` (a 2xx) is not this success; `None` when it is.
+    pub fn mismatch(self, reply: &Reply) -> Option<String> {
+        let got = reply.status.as_u16();
+        let kind = reply
+            .headers
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        let fits = got == self.status
+            && match self.body {
+                Body::Json => serde_json::from_slice::<serde_json::Value>(&reply.body)
+                    .is_ok_and(|v| v.is_object()),
+                Body::Text => kind.starts_with("text/plain"),
+                Body::Empty => reply.body.is_empty(),
+            };
+        if fits {
+            return None;
+        }
+        let expected = match self.body {
+            Body::Json => "a JSON object",
+            Body::Text => "text/plain",
+            Body::Empty => "no body",
+        };
+        let kind = match kind.as_str() {
+            "" => "no content type".to_owned(),
+            k => k.split(';').next().unwrap_or(k).trim().to_owned(),
+        };
+        Some(format!(
+            "HTTP {got} with {kind} ({} bytes) is not this provider's success ({} with {expected}): is base_url another server?",
+            reply.body.len(),
+            self.status
+        ))
+    }
+}
+
+/// A 404 whose body is not the provider's own error shape: the server has no such route
+/// (a wrong base path), which says nothing about the session and must not read as
+/// `not_found`.
+fn no_such_route(reply: &Reply) -> bool {
+    reply.status == 404 && reply.provider_message().is_none()
+}
+
+/// A 2xx that is not `expected`, or a 404 from no route of the provider's: `failed`
+/// (protocol), with why.
+fn not_the_provider(id: &str, reply: &Reply, expected: Success) -> Option<SessionResult> {
+    let why = if no_such_route(reply) {
+        format!(
+            "the server has no such route (HTTP 404: {}): check base_url",
+            reply.error_message()
+        )
+    } else if reply.is_success() {
+        expected.mismatch(reply)?
+    } else {
+        return None;
+    };
+    let mut r = SessionResult::from_reply(id, Outcome::Failed, reply);
+    r.error = Some(why);
+    r.error_kind = Some(ErrorKind::Protocol);
+    Some(r)
+}
+
 /// The outcome of a call on one ID, for the statuses every provider answers alike:
-/// 2xx is `ok`, 404 `not_found`, anything else a failure carrying the server's message.
+/// `expected` is `ok`, the provider's own 404 `not_found`, anything else a failure carrying
+/// the server's message (or why the reply is not the provider's).
 /// A 404 after an attempt whose reply was lost means that attempt most likely did it: the
 /// session is gone either way, which is what the run was for.
-pub fn per_id_outcome(id: &str, result: Result<Reply, Failure>, ok: Outcome) -> SessionResult {
-    match result {
-        Ok(reply) if reply.is_success() => SessionResult::from_reply(id, ok, &reply),
-        Ok(reply) if reply.status == 404 && reply.earlier_lost => {
+pub fn per_id_outcome(
+    id: &str,
+    result: Result<Reply, Failure>,
+    ok: Outcome,
+    expected: Success,
+) -> SessionResult {
+    let reply = match result {
+        Ok(reply) => reply,
+        Err(failure) => return SessionResult::from_failure(id, &failure),
+    };
+    if let Some(failed) = not_the_provider(id, &reply, expected) {
+        return failed;
+    }
+    match reply {
+        reply if reply.is_success() => SessionResult::from_reply(id, ok, &reply),
+        reply if reply.status == 404 && reply.earlier_lost => {
             let mut r = SessionResult::from_reply(id, Outcome::AlreadyEnded, &reply);
             r.error = None;
             r.note = Some(
@@ -624,11 +743,8 @@ pub fn per_id_outcome(id: &str, result: Result<Reply, Failure>, ok: Outcome) -> 
             );
             r
         }
-        Ok(reply) if reply.status == 404 => {
-            SessionResult::from_reply(id, Outcome::NotFound, &reply)
-        }
-        Ok(reply) => SessionResult::from_reply(id, Outcome::Failed, &reply),
-        Err(failure) => SessionResult::from_failure(id, &failure),
+        reply if reply.status == 404 => SessionResult::from_reply(id, Outcome::NotFound, &reply),
+        reply => SessionResult::from_reply(id, Outcome::Failed, &reply),
     }
 }
 
@@ -647,34 +763,40 @@ pub fn would(action: Action) -> Outcome {
     }
 }
 
-/// A server dry run's read of one session: 404 and 410 are `not_found`, a success is what
-/// `decide` makes of it, anything else a failure with the server's message.
+/// A server dry run's read of one session: the provider's 404 and 410 are `not_found`, a
+/// JSON success is what `decide` makes of it, anything else a failure with the server's
+/// message.
 pub async fn probe_get(
     http: &Http,
     id: SessionId,
     url: url::Url,
     decide: impl FnOnce(&Reply) -> Outcome,
 ) -> SessionResult {
-    match http
+    let result = http
         .send(crate::client::http::Request::new(reqwest::Method::GET, url))
-        .await
-    {
-        Ok(reply) if reply.is_success() => {
-            let outcome = decide(&reply);
-            SessionResult::from_reply(id, outcome, &reply)
-        }
-        Ok(reply) if matches!(reply.status.as_u16(), 404 | 410) => {
-            SessionResult::from_reply(id, Outcome::NotFound, &reply)
-        }
-        other => per_id_outcome(&id, other, Outcome::Failed),
+        .await;
+    let reply = match result {
+        Ok(reply) => reply,
+        Err(failure) => return SessionResult::from_failure(id, &failure),
+    };
+    if let Some(failed) = not_the_provider(&id, &reply, Success::json(200)) {
+        return failed;
     }
+    let outcome = match reply.status.as_u16() {
+        _ if reply.is_success() => decide(&reply),
+        404 | 410 => Outcome::NotFound,
+        _ => Outcome::Failed,
+    };
+    SessionResult::from_reply(id, outcome, &reply)
 }
 
-/// One failed answer for a whole batch (a bulk call or a lookup): every ID gets it.
+/// One failed answer for a whole batch (a bulk call or a lookup): every ID gets it (a
+/// success that is not a JSON object, or a route's 404, with why it is not the provider's).
 pub fn all_failed(ids: Vec<SessionId>, result: &Result<Reply, Failure>) -> Vec<SessionResult> {
     ids.into_iter()
         .map(|id| match result {
-            Ok(reply) => SessionResult::from_reply(id, Outcome::Failed, reply),
+            Ok(reply) => not_the_provider(&id, reply, Success::json(200))
+                .unwrap_or_else(|| SessionResult::from_reply(id, Outcome::Failed, reply)),
             Err(failure) => SessionResult::from_failure(id, failure),
         })
         .collect()

@@ -69,10 +69,14 @@ impl Env {
     }
 
     /// The real binary with this config and `profile`, the right keys in the environment,
-    /// and nothing of the user's own setup.
+    /// and nothing of the user's own setup. The profile is given as `SESSIONCTL_PROFILE`
+    /// (a default, which `--all-profiles` overrides), not `-p`, which `--all-profiles`
+    /// refuses; a test of `-p` itself adds it.
     pub fn cmd(&self, profile: &str) -> assert_cmd::Command {
         let mut cmd = bare_cmd(&self.dir);
-        cmd.arg("-c").arg(&self.config).args(["-p", profile]);
+        cmd.arg("-c")
+            .arg(&self.config)
+            .env("SESSIONCTL_PROFILE", profile);
         cmd.env(ZEP_ENV, emulator::ZEP_KEY)
             .env(SAMBA_ENV, emulator::SAMBA_KEY);
         cmd
@@ -90,7 +94,7 @@ impl Env {
             .env(SAMBA_ENV, emulator::SAMBA_KEY)
             .arg("-c")
             .arg(&self.config)
-            .args(["-p", profile]);
+            .env("SESSIONCTL_PROFILE", profile);
         cmd
     }
 

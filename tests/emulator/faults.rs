@@ -95,6 +95,10 @@ pub(crate) fn reply_for(dialect: Option<Dialect>, kind: &FaultKind) -> Response 
             body,
         } => {
             let mut response = match (body, dialect) {
+                // Typed as what it is: a text body is not sent as JSON.
+                (Some(body), _) if serde_json::from_str::<serde::de::IgnoredAny>(body).is_err() => {
+                    reply(*status, "text/plain; charset=utf-8", body.clone())
+                }
                 (Some(body), _) => reply(*status, json_type, body.clone()),
                 (None, Some(dialect)) => dialect.status_error(*status),
                 (None, None) => reply(*status, "text/plain; charset=utf-8", ""),
@@ -114,6 +118,11 @@ pub(crate) fn reply_for(dialect: Option<Dialect>, kind: &FaultKind) -> Response 
         FaultKind::ApplyThenBody(_) => unreachable!("the router serves it, then replaces the body"),
         FaultKind::DropMidReply => reply(200, json_type, dropped_body()),
         FaultKind::Malformed => reply(200, "application/json", "{\"sessions\": [{\"session_id\": "),
+        FaultKind::WebPage => reply(
+            200,
+            "text/html; charset=utf-8",
+            "<!doctype html><html><body><div id=\"root\"></div></body></html>\n",
+        ),
         FaultKind::HugeBody { status, bytes } => {
             reply(*status, "text/plain; charset=utf-8", huge_body(*bytes))
         }

@@ -113,6 +113,12 @@ pub(crate) fn header_is(req: &Req, name: &str, accepted: &[&str]) -> bool {
 pub(crate) type Rejection = Box<Response>;
 
 /// A reply with a body and a content type.
+/// A path no provider route serves: what a generic router answers (Go's `net/http`, and so
+/// Zep's), never a provider's own not-found shape, which means "no such session".
+pub(crate) fn no_route() -> Response {
+    reply(404, "text/plain; charset=utf-8", "404 page not found\n")
+}
+
 pub(crate) fn reply(status: u16, content_type: &str, body: impl Into<Body>) -> Response {
     Response::builder()
         .status(status)

@@ -322,7 +322,7 @@ pub(crate) fn route(shared: &Shared, req: &Req) -> Response {
             Dialect::Messaging.json(200, &json!({ "success": true, "message": message }))
         }
         (_, ["messaging", rest @ ..]) => channels::route(shared, req, rest),
-        _ => Dialect::Messaging.status_error(404),
+        _ => super::http::no_route(),
     }
 }
 

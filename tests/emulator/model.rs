@@ -369,7 +369,8 @@ pub struct Fault {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(from = "FaultKindJson")]
 pub enum FaultKind {
-    /// Reply with this status instead. `body: None` = the provider's own error shape.
+    /// Reply with this status instead. `body: None` = the provider's own error shape; a body
+    /// is sent as JSON when it is JSON, else as `text/plain`.
     Status {
         status: u16,
         retry_after: Option<String>,
@@ -401,6 +402,9 @@ pub enum FaultKind {
     /// the real one (status and headers kept): a server whose reply says less than it did,
     /// e.g. a Zep v2 bulk end that ended every session and lists none of them.
     ApplyThenBody(String),
+    /// 200 `text/html` with a web page, whatever was asked, nothing applied: a web app on
+    /// the port a base_url names (port 3000, elizaOS's default, is every web framework's).
+    WebPage,
 }
 
 /// The JSON spelling of [`FaultKind`]: tagged by `type`, delays in milliseconds.
@@ -440,6 +444,7 @@ enum FaultKindJson {
     ApplyThenBody {
         body: String,
     },
+    WebPage,
 }
 
 impl From<FaultKindJson> for FaultKind {
@@ -466,6 +471,7 @@ impl From<FaultKindJson> for FaultKind {
             }
             FaultKindJson::DropAfterApply => FaultKind::DropAfterApply,
             FaultKindJson::ApplyThenBody { body } => FaultKind::ApplyThenBody(body),
+            FaultKindJson::WebPage => FaultKind::WebPage,
         }
     }
 }

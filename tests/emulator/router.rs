@@ -12,7 +12,7 @@ use axum::extract::{Request, State};
 use axum::http::request::Parts;
 use axum::response::Response;
 
-use super::http::{Dialect, Req, reply};
+use super::http::{Dialect, Req, no_route, reply};
 use super::model::{FaultKind, Recorded};
 use super::ratelimit::{self, Decision};
 use super::{CONTROL_PREFIX, Shared, control, faults, langgraph, messaging, samba, threads};
@@ -102,7 +102,7 @@ fn record(parts: &Parts, body: &Bytes) -> Recorded {
 /// The provider's real answer.
 fn serve(shared: &Arc<Shared>, dialect: Option<Dialect>, parts: Parts, body: Bytes) -> Response {
     let Some(dialect) = dialect else {
-        return reply(404, "text/plain; charset=utf-8", "404 page not found\n");
+        return no_route();
     };
     let path = parts.uri.path();
     let req = Req::new(

@@ -161,7 +161,7 @@ pub(crate) fn route(shared: &Shared, req: &Req) -> Response {
         },
         ("POST", ["sessions", id, "end"]) => end(shared, id),
         ("DELETE", ["sessions", id, "resources"]) => delete_resources(shared, id),
-        _ => Dialect::Samba.status_error(404),
+        _ => super::http::no_route(),
     }
 }
 

@@ -166,7 +166,7 @@ pub(crate) fn route_v3(shared: &Shared, req: &Req) -> Response {
         ("GET", ["threads"]) => list(shared, req),
         ("DELETE", ["threads", thread_id]) => delete(shared, thread_id),
         ("GET", ["threads", thread_id, "messages"]) => messages(shared, req, thread_id),
-        _ => Dialect::Zep.status_error(404),
+        _ => super::http::no_route(),
     }
 }
 

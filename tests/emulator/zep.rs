@@ -145,7 +145,7 @@ pub(crate) fn route(shared: &Shared, req: &Req) -> Response {
         ("GET", ["users", user, "sessions"]) => by_user(shared, user),
         // v3 (zep-cloud 3.x `user.get_threads`), under the same prefix as its threads.
         ("GET", ["users", user, "threads"]) => super::threads::by_user_v3(shared, user),
-        _ => Dialect::Zep.status_error(404),
+        _ => super::http::no_route(),
     }
 }
 

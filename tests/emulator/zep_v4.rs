@@ -137,7 +137,7 @@ pub(crate) fn route(shared: &Arc<Shared>, req: &Req) -> Response {
             Some(task) => Dialect::ZepV4.json(200, &task.to_json()),
             None => not_found("task not found"),
         },
-        _ => Dialect::ZepV4.status_error(404),
+        _ => super::http::no_route(),
     }
 }
 

@@ -397,7 +397,7 @@ fn config_show_says_where_the_profile_and_key_come_from() {
         rest[..rest.find("\n\n").unwrap_or(rest.len())].to_owned()
     };
 
-    let by_flag = show(env.cmd("zep").env("SESSIONCTL_PROFILE", "samba"));
+    let by_flag = show(env.cmd("samba").args(["-p", "zep"]));
     assert!(
         by_flag.contains(&format!("config: {} (from --config)", env.config.display())),
         "{by_flag}"
@@ -447,7 +447,7 @@ fn config_show_says_where_the_profile_and_key_come_from() {
     let (doc, code) = common::run_json(
         env.cmd("remote")
             .env_remove(common::ZEP_ENV)
-            .args(["-o", "json", "config", "show"]),
+            .args(["-p", "remote", "-o", "json", "config", "show"]),
     );
     assert_eq!(code, 0);
     let remote = doc
@@ -749,7 +749,7 @@ fn the_readme_emulator_examples_work_as_written() {
         .split('`')
         .filter(|span| span.starts_with("{\"type\""))
         .collect();
-    assert_eq!(kinds.len(), 10, "every kind: {kinds:?}");
+    assert_eq!(kinds.len(), 11, "every kind: {kinds:?}");
     for kind in kinds {
         let kind = kind
             .replace("\"status\":N", "\"status\":503")

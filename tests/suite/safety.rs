@@ -287,15 +287,47 @@ fn max_per_run_holds_per_profile_and_max_for_the_total() {
         stderr_of(&out)
     );
     // Every profile that can list sees the same three messaging sessions (`eliza` and
-    // `capped`): `capped` breaks its own cap first.
-    let out = run(&["end-many", "--idle-for", "1h", "--all-profiles"]);
+    // `capped`). The total `--max` still stops every profile...
+    let out = run(&[
+        "end-many",
+        "--idle-for",
+        "1h",
+        "--all-profiles",
+        "--max",
+        "2",
+    ]);
     assert_eq!(out.status.code(), Some(4), "{}", stderr_of(&out));
-    assert!(
-        stderr_of(&out).contains("`max_per_run`"),
-        "{}",
-        stderr_of(&out)
-    );
+    assert!(stderr_of(&out).contains("(--max)"), "{}", stderr_of(&out));
     assert!(writes(&env).is_empty());
+    // ... but `capped`'s own cap stops only `capped`: `eliza` ends the three, and the
+    // refusal is a profile error (exit 1: some of the run was not done).
+    let out = run(&[
+        "-o",
+        "json",
+        "end-many",
+        "--idle-for",
+        "1h",
+        "--all-profiles",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let errors = doc["profile_errors"].as_array().expect("profile_errors");
+    assert_eq!(errors.len(), 1, "{doc:#}");
+    assert_eq!(errors[0]["profile"], "capped");
+    assert!(
+        errors[0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("`max_per_run`")
+    );
+    let results = doc["results"].as_array().unwrap();
+    assert_eq!(results.len(), 3, "{doc:#}");
+    assert!(
+        results
+            .iter()
+            .all(|r| r["profile"] == "eliza" && r["outcome"] == "ended")
+    );
+    assert_eq!(env.emu.messaging_count(), 0);
 }
 
 #[test]

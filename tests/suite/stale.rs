@@ -789,7 +789,8 @@ fn all_profiles_sweep_goes_on_past_a_broken_profile() {
         "1h",
         "--all-profiles",
     ]));
-    assert_eq!(code, 2, "a broken profile is a config error: {doc:#}");
+    // The others ran: a profile left out makes it "some failed", not "nothing was sent".
+    assert_eq!(code, 1, "a broken profile beside working ones: {doc:#}");
     let outcomes = outcomes_once(&doc);
     assert_eq!(
         outcomes.get("ap-eliza").map(String::as_str),

@@ -13,7 +13,18 @@ use jiff::Timestamp;
 
 use super::{
     Action, Capabilities, Features, ListError, Options, Page, Provider, ProviderSpec, SessionRow,
-    Settings, Staleness, Sweep,
+    Settings, Staleness, Success, Sweep,
+};
+
+/// Its end answers 200 `text/plain` with an empty or non-JSON body (never parsed).
+const END: Success = Success {
+    status: 200,
+    body: super::Body::Text,
+};
+/// Its delete of stored data answers 204 with no body.
+const DELETE: Success = Success {
+    status: 204,
+    body: super::Body::Empty,
 };
 use crate::client::http::{Http, Request};
 use crate::ids::SessionId;
@@ -134,7 +145,7 @@ impl DigitalSamba {
         };
         let reply = match self.http.send(Request::new(Method::POST, url)).await {
             Ok(reply) if matches!(reply.status.as_u16(), 400 | 409 | 422) => reply,
-            other => return super::per_id_outcome(&id, other, Outcome::Ended),
+            other => return super::per_id_outcome(&id, other, Outcome::Ended, END),
         };
         let url = self.http.url(&["sessions", &id]).expect("checked above");
         let live = match self.http.send(Request::new(Method::GET, url)).await {
@@ -161,7 +172,7 @@ impl DigitalSamba {
             Err(refused) => return super::unsent(id, refused),
         };
         let result = self.http.send(Request::new(Method::DELETE, url)).await;
-        let mut r = super::per_id_outcome(&id, result, Outcome::Deleted);
+        let mut r = super::per_id_outcome(&id, result, Outcome::Deleted, DELETE);
         if r.status == Some(422) {
             let message = r.error.take().unwrap_or_default();
             r.error = Some(format!("{message} (end it first: {})", self.end_hint(&id)));

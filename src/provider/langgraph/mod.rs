@@ -93,7 +93,7 @@ impl LangGraph {
         let mut r = match result {
             // The runs finished between the read and the cancel (or an earlier attempt
             // cancelled them and its reply was lost): nothing is left running either way.
-            Ok(reply) if reply.status == 404 => {
+            Ok(reply) if reply.status == 404 && !super::no_such_route(&reply) => {
                 let mut r = SessionResult::from_reply(&id, Outcome::AlreadyEnded, &reply);
                 if reply.earlier_lost {
                     r.error = None;
@@ -104,7 +104,7 @@ impl LangGraph {
                 }
                 r
             }
-            other => super::per_id_outcome(&id, other, Outcome::Ended),
+            other => super::per_id_outcome(&id, other, Outcome::Ended, NO_CONTENT),
         };
         r.attempts += runs.attempts;
         r
@@ -117,7 +117,7 @@ impl LangGraph {
             Err(result) => return *result,
         };
         let result = wire::delete(&self.http, &id).await;
-        let mut r = super::per_id_outcome(&id, result, Outcome::Deleted);
+        let mut r = super::per_id_outcome(&id, result, Outcome::Deleted, NO_CONTENT);
         r.attempts += read;
         r
     }
@@ -134,6 +134,12 @@ impl LangGraph {
         }
     }
 }
+
+/// Cancelling runs and deleting a thread both answer 204 with no body.
+const NO_CONTENT: super::Success = super::Success {
+    status: 204,
+    body: super::Body::Empty,
+};
 
 /// No pending or running run: the thread is not in use, so `end` has nothing to do.
 fn nothing_to_end(id: SessionId, runs: &wire::ActiveRuns) -> SessionResult {

@@ -99,10 +99,7 @@ pub(super) async fn search(
     let req = Request::new(Method::POST, url).json(search_body(offset, server));
     let reply = http.send(req).await.map_err(ListError::Transport)?;
     if !reply.is_success() {
-        return Err(ListError::Status {
-            status: reply.status.as_u16(),
-            message: reply.error_message(),
-        });
+        return Err(ListError::of(&reply));
     }
     let threads: Vec<Thread> = reply.json().map_err(ListError::Decode)?;
     let header = reply.headers.get("x-pagination-next");
@@ -213,15 +210,15 @@ pub(super) async fn delete(http: &Http, id: &SessionId) -> Result<Reply, Failure
 async fn read(http: &Http, id: &SessionId, url: url::Url) -> Result<Reply, Box<SessionResult>> {
     match http.send(Request::new(Method::GET, url)).await {
         Ok(reply) if reply.is_success() => Ok(reply),
-        Ok(reply) if reply.status == 404 => Err(Box::new(SessionResult::from_reply(
-            id,
-            Outcome::NotFound,
-            &reply,
-        ))),
+        // The server's own 404; one from no route of LangGraph's is `failed` below.
+        Ok(reply) if reply.status == 404 && !crate::provider::no_such_route(&reply) => Err(
+            Box::new(SessionResult::from_reply(id, Outcome::NotFound, &reply)),
+        ),
         other => Err(Box::new(crate::provider::per_id_outcome(
             id,
             other,
             Outcome::Failed,
+            crate::provider::Success::json(200),
         ))),
     }
 }

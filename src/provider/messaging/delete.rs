@@ -10,6 +10,13 @@ use super::{EXPIRED_NOTE, Messaging, Owner, end_outcome};
 use crate::client::http::Request;
 use crate::ids::SessionId;
 use crate::outcome::{Outcome, SessionResult};
+use crate::provider::{Body, Success, not_the_provider};
+
+/// `DELETE /api/messaging/channels/{id}` answers 204 with no body.
+const CHANNEL_DELETED: Success = Success {
+    status: 204,
+    body: Body::Empty,
+};
 
 /// What the session's own DELETE found.
 enum Session {
@@ -36,6 +43,10 @@ impl Messaging {
         };
         let result = self.http.send(Request::new(Method::DELETE, url)).await;
         let session = match &result {
+            // Not the provider's answer (a web page, no such route): nothing else is touched.
+            Ok(reply) if not_the_provider(&id, reply, Success::json(200)).is_some() => {
+                return end_outcome(&id, result, Outcome::Deleted);
+            }
             Ok(reply) if reply.is_success() => Session::Deleted,
             Ok(reply) if reply.status.as_u16() == 404 && reply.earlier_lost => Session::Deleted,
             Ok(reply) if reply.status.as_u16() == 404 => Session::Gone,
@@ -75,6 +86,16 @@ impl Messaging {
             }
         };
         let deleted = self.http.send(Request::new(Method::DELETE, url)).await;
+        // Not the provider's answer (a web page, no such route): the channel's fate is unknown.
+        if let Ok(reply) = &deleted
+            && let Some(mut r) = not_the_provider(&id, reply, CHANNEL_DELETED)
+        {
+            r.error = Some(format!(
+                "{session_part}, but its channel {channel} was not: {}",
+                r.error.unwrap_or_default()
+            ));
+            return r;
+        }
         match &deleted {
             Ok(reply) if reply.is_success() => match (&session, &result) {
                 // The usual case: the status is the session's (200), as for `end`.

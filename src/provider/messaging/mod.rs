@@ -18,6 +18,7 @@ use tokio::sync::OnceCell;
 
 use super::{
     Action, Capabilities, ListError, Options, Page, Provider, ProviderSpec, SessionRow, Settings,
+    Success,
 };
 use crate::client::http::{Http, Request};
 use crate::ids::SessionId;
@@ -190,7 +191,7 @@ fn end_outcome(
             r.note = Some(EXPIRED_NOTE.into());
             r
         }
-        other => super::per_id_outcome(id, other, ok),
+        other => super::per_id_outcome(id, other, ok, Success::json(200)),
     }
 }
 

@@ -10,7 +10,7 @@ use crate::client::http::{Http, Reply, Request};
 use crate::ids::SessionId;
 use crate::outcome::{Outcome, SessionResult};
 use crate::provider::{
-    Action, Features, ListError, Page, Provider, SessionRow, Settings, Staleness, Sweep,
+    Action, Features, ListError, Page, Provider, SessionRow, Settings, Staleness, Success, Sweep,
 };
 use crate::select::{Selectable, ServerFilter};
 
@@ -111,7 +111,9 @@ impl ZepSessions {
             Ok(reply) if says_already_ended(&reply) => {
                 SessionResult::from_reply(id, Outcome::AlreadyEnded, &reply)
             }
-            other => crate::provider::per_id_outcome(&id, other, Outcome::Ended),
+            other => {
+                crate::provider::per_id_outcome(&id, other, Outcome::Ended, Success::json(200))
+            }
         }
     }
 
@@ -188,7 +190,7 @@ impl ZepSessions {
             Err(refused) => return crate::provider::unsent(id, refused),
         };
         let result = self.http.send(Request::new(Method::DELETE, url)).await;
-        crate::provider::per_id_outcome(&id, result, Outcome::Deleted)
+        crate::provider::per_id_outcome(&id, result, Outcome::Deleted, Success::json(200))
     }
 }
 

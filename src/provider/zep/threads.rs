@@ -18,7 +18,8 @@ use crate::client::http::{Http, Request};
 use crate::ids::SessionId;
 use crate::outcome::{Outcome, SessionResult};
 use crate::provider::{
-    Action, Features, ListError, Options, Page, Provider, SessionRow, Settings, Staleness, Sweep,
+    Action, Features, ListError, Options, Page, Provider, SessionRow, Settings, Staleness, Success,
+    Sweep,
 };
 use crate::select::{Selectable, ServerFilter};
 
@@ -166,7 +167,7 @@ impl ZepThreads {
             Err(refused) => return crate::provider::unsent(id, refused),
         };
         let result = self.http.send(Request::new(Method::DELETE, url)).await;
-        crate::provider::per_id_outcome(&id, result, Outcome::Deleted)
+        crate::provider::per_id_outcome(&id, result, Outcome::Deleted, Success::json(200))
     }
 
     /// v4: deletes each thread by its UUID; an ID with no UUID gets its result instead
@@ -236,7 +237,7 @@ impl ZepThreads {
             .reads()
             .json(json!({ "threads": names }));
         let reply = match self.http.send(req).await {
-            Ok(reply) if reply.is_success() => reply,
+            Ok(reply) if Success::json(200).mismatch(&reply).is_none() => reply,
             other => return Err(crate::provider::all_failed(ids.to_vec(), &other)),
         };
         match reply.json::<Lookup>() {
@@ -266,7 +267,14 @@ impl ZepThreads {
         let req = Request::new(Method::DELETE, url).idempotent(&key);
         let reply = match self.http.send(req).await {
             Ok(reply) if reply.status == 202 => reply,
-            other => return crate::provider::per_id_outcome(&id, other, Outcome::Deleted),
+            other => {
+                return crate::provider::per_id_outcome(
+                    &id,
+                    other,
+                    Outcome::Deleted,
+                    Success::json(202),
+                );
+            }
         };
         let mut result = SessionResult::from_reply(id.as_str(), Outcome::Accepted, &reply);
         let Some(task) = reply.json::<DeleteAccepted>().ok().and_then(|d| d.task) else {
@@ -400,7 +408,7 @@ impl ZepThreads {
             .json(json!({ "user_id": user.value }));
         let reply = self.http.send(req).await.map_err(ListError::Transport)?;
         let uuid = match reply.status.as_u16() {
-            404 => {
+            404 if reply.provider_message().is_some() => {
                 tracing::warn!(
                     "--where user={}: the server knows no such user (404): nothing selected",
                     user.value
@@ -412,12 +420,7 @@ impl ZepThreads {
                 let uuid = found.uuid.filter(|u| !u.is_empty());
                 Some(uuid.ok_or_else(|| ListError::Decode("the user lookup named no UUID".into()))?)
             }
-            status => {
-                return Err(ListError::Status {
-                    status,
-                    message: reply.error_message(),
-                });
-            }
+            _ => return Err(ListError::of(&reply)),
         };
         self.lock_users().insert(user.value.clone(), uuid.clone());
         Ok(uuid)

@@ -1,0 +1,330 @@
+//! A misconfiguration must fail loudly: a route the server does not have is not a session it
+//! does not have, a web page is not a provider's success, refused credentials stop the run,
+//! and flags that would silently mean something else are refused.
+
+use crate::common;
+
+use common::{Env, Fault, FaultKind, Seed, outcomes_once, result_of};
+
+const OLD: &str = "2024-01-01T00:00:00.000Z";
+
+/// Each provider's profile, the command that acts on a session there, and its base URL.
+fn profiles(env: &Env) -> Vec<(&'static str, &'static str, &'static str, String)> {
+    vec![
+        ("zep", "zep", "end-many", env.emu.zep_v2_url()),
+        ("zep3", "zep", "delete", env.emu.zep_v2_url()),
+        ("zep4", "zep", "delete", env.emu.zep_v4_url()),
+        ("samba", "digital-samba", "end-many", env.emu.samba_url()),
+        ("eliza", "messaging", "end-many", env.emu.messaging_url()),
+    ]
+}
+
+#[test]
+fn a_wrong_base_path_fails_the_run_instead_of_reading_as_not_found() {
+    let env = Env::new();
+    for (name, provider, command, base) in profiles(&env) {
+        let wrong = format!("{name}-v9");
+        // A path under the provider's own prefix that none of its routes serve.
+        let base = format!("{}/v9", base.trim_end_matches('/'));
+        let key = match provider {
+            "messaging" => String::new(),
+            "digital-samba" => format!(
+                "team_id = \"{}\"\napi_key_env = \"{}\"\n",
+                common::emulator::SAMBA_TEAM,
+                common::SAMBA_ENV
+            ),
+            _ => format!("api_key_env = \"{}\"\n", common::ZEP_ENV),
+        };
+        let version = match name {
+            "zep3" => "api_version = 3\n",
+            "zep4" => "api_version = 4\n",
+            _ => "",
+        };
+        env.add_profile(
+            &wrong,
+            &format!("provider = \"{provider}\"\nbase_url = \"{base}\"\n{version}{key}retries = 0"),
+        );
+        let mut args = vec![command, "s-1", "s-2", "--ignore-missing"];
+        if command == "delete" {
+            args.push("--yes");
+        }
+        let (doc, code) = env.json(&wrong, &args);
+        assert_eq!(code, 1, "{wrong}: {doc:#}");
+        for id in ["s-1", "s-2"] {
+            let r = result_of(&doc, id);
+            assert_eq!(r["outcome"], "failed", "{wrong}: {doc:#}");
+            assert_eq!(r["error_kind"], "protocol", "{wrong}: {doc:#}");
+            let error = r["error"].as_str().unwrap();
+            assert!(error.contains("no such route"), "{wrong}: {error}");
+            assert!(error.contains("check base_url"), "{wrong}: {error}");
+            // What a generic router says (the emulator's unknown routes, in a provider's
+            // prefix or not, answer as one).
+            assert!(error.contains("404 page not found"), "{wrong}: {error}");
+        }
+        // The right base path still tells a session that does not exist.
+        let mut args = vec![command, "never-was"];
+        if command == "delete" {
+            args.push("--yes");
+        }
+        let (doc, code) = env.json(name, &args);
+        assert_eq!(
+            result_of(&doc, "never-was")["outcome"],
+            "not_found",
+            "{name}: {doc:#}"
+        );
+        assert_eq!(code, 1, "{name}");
+    }
+}
+
+#[test]
+fn a_web_page_for_every_path_is_failed_for_every_provider() {
+    let env = Env::new();
+    for (name, _, command, _) in profiles(&env) {
+        env.emu.seed_many([
+            Seed::zep_session("w-1", OLD),
+            Seed::samba_live("w-1", OLD),
+            Seed::messaging("w-1", OLD),
+        ]);
+        env.emu.fault(Fault::new(FaultKind::WebPage));
+        let mut args = vec![command, "w-1"];
+        if command == "delete" {
+            args.push("--yes");
+        }
+        let (doc, code) = env.json(name, &args);
+        assert_eq!(outcomes_once(&doc)["w-1"], "failed", "{name}: {doc:#}");
+        let r = result_of(&doc, "w-1");
+        let error = r["error"].as_str().unwrap();
+        assert!(error.contains("text/html"), "{name}: {error}");
+        assert_eq!(code, 1, "{name}");
+        env.emu.reset();
+    }
+}
+
+#[test]
+fn a_profile_flag_that_cannot_mean_what_it_says_is_refused() {
+    let env = Env::new();
+    env.emu.seed(Seed::messaging("p-1", OLD));
+    let cases: &[(&[&str], &str)] = &[
+        // `-p "$PROFILE"` with the variable unset: not the default profile.
+        (&["-p", "", "end", "p-1"], "-p/--profile is empty"),
+        (&["-p", "eliza", "list", "--all-profiles"], "contradict"),
+        (
+            &[
+                "-p",
+                "eliza",
+                "end-many",
+                "--all-profiles",
+                "--idle-for",
+                "1h",
+            ],
+            "contradict",
+        ),
+    ];
+    for (args, says) in cases {
+        let out = common::bare_cmd(&env.dir)
+            .arg("-c")
+            .arg(&env.config)
+            .args(*args)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+    }
+    assert!(env.emu.requests().is_empty(), "nothing is sent");
+    // SESSIONCTL_PROFILE is a default that --all-profiles overrides, and empty is unset.
+    let out = common::bare_cmd(&env.dir)
+        .arg("-c")
+        .arg(&env.config)
+        .env("SESSIONCTL_PROFILE", "")
+        .env(common::ZEP_ENV, common::emulator::ZEP_KEY)
+        .args(["-o", "json", "end", "p-1"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "the default profile (zep) has no p-1"
+    );
+}
+
+#[test]
+fn an_id_that_is_a_dry_run_mode_or_stdin_is_refused_with_the_hint() {
+    let env = Env::new();
+    env.emu.seed(Seed::messaging("d-1", OLD));
+    let cases: &[(&[&str], &str)] = &[
+        (&["end", "d-1", "--dry-run", "server"], "--dry-run=server"),
+        (
+            &["end-many", "--dry-run", "server", "d-1"],
+            "--dry-run=server",
+        ),
+        (
+            &["delete", "--yes", "--dry-run", "client", "d-1"],
+            "--dry-run=client",
+        ),
+        (&["end", "-"], "end-many -"),
+    ];
+    for (args, says) in cases {
+        let (code, _, stderr) = common::run(env.cmd("eliza").args(*args));
+        assert_eq!(code, 2, "{args:?}: {stderr}");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+    }
+    assert!(env.emu.requests().is_empty(), "nothing is sent");
+}
+
+#[test]
+fn end_takes_several_ids_and_one_as_before() {
+    let env = Env::new();
+    env.emu
+        .seed_many(["e-1", "e-2", "e-3"].map(|id| Seed::messaging(id, OLD)));
+    let (doc, code) = env.json("eliza", &["end", "e-1", "e-2"]);
+    assert_eq!(code, 0, "{doc:#}");
+    let outcomes = outcomes_once(&doc);
+    assert_eq!(outcomes.len(), 2);
+    assert!(outcomes.values().all(|o| o == "ended"), "{doc:#}");
+    let (doc, code) = env.json("eliza", &["end", "e-3"]);
+    assert_eq!(code, 0);
+    assert_eq!(outcomes_once(&doc)["e-3"], "ended");
+    assert_eq!(doc["summary"], serde_json::json!({"ended": 1}));
+}
+
+#[test]
+fn an_all_profiles_run_with_no_usable_profile_is_a_configuration_error() {
+    let env = Env::new();
+    // Every profile but `eliza` needs a key; without them and without `eliza`'s server
+    // settings there is nothing left that can run.
+    std::fs::write(
+        &env.config,
+        format!(
+            "[profiles.nokey]\nprovider = \"zep\"\nbase_url = \"{}\"\napi_key_env = \"SESSIONCTL_TEST_UNSET\"\n",
+            env.emu.zep_v2_url()
+        ),
+    )
+    .unwrap();
+    let (code, _, stderr) =
+        common::run(common::bare_cmd(&env.dir).arg("-c").arg(&env.config).args([
+            "end-many",
+            "--all-profiles",
+            "--idle-for",
+            "1h",
+        ]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("no profile can be used"), "{stderr}");
+    assert!(env.emu.requests().is_empty());
+}
+
+#[test]
+fn limit_drains_a_backlog_idle_longest_first_and_says_what_is_left() {
+    let env = Env::new();
+    // Five idle sessions, the oldest `b-4`; each run ends two.
+    env.emu.seed_many((0..5).map(|i| {
+        Seed::messaging(
+            &format!("b-{i}"),
+            &format!("2024-01-0{}T00:00:00.000Z", 5 - i),
+        )
+    }));
+    // --max still counts the whole selection: five selected is over a cap of 3.
+    let (code, _, stderr) = common::run(env.cmd("eliza").args([
+        "end-many",
+        "--idle-for",
+        "1h",
+        "--limit",
+        "2",
+        "--max",
+        "3",
+    ]));
+    assert_eq!(code, 4, "{stderr}");
+    assert_eq!(env.emu.messaging_count(), 5, "nothing sent");
+    let (doc, code) = env.json("eliza", &["end-many", "--idle-for", "1h", "--limit", "2"]);
+    assert_eq!(code, 0, "{doc:#}");
+    let outcomes = outcomes_once(&doc);
+    assert_eq!(
+        outcomes.keys().collect::<Vec<_>>(),
+        ["b-3", "b-4"],
+        "the two idle longest"
+    );
+    assert_eq!(doc["summary"], serde_json::json!({"ended": 2, "left": 3}));
+    let (code, _, stderr) =
+        common::run(
+            env.cmd("eliza")
+                .args(["end-many", "--idle-for", "1h", "--limit", "2"]),
+        );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("1 more left for the next run"), "{stderr}");
+    let (doc, code) = env.json("eliza", &["end-many", "--idle-for", "1h", "--limit", "2"]);
+    assert_eq!(code, 0);
+    assert_eq!(doc["summary"], serde_json::json!({"ended": 1}), "drained");
+    assert_eq!(env.emu.messaging_count(), 0);
+    // `--limit 0` is refused, for a sweep and for `list`; `--limit` is only for sweeps.
+    for args in [
+        &["end-many", "--idle-for", "1h", "--limit", "0"][..],
+        &["list", "--limit", "0"],
+        &["end-many", "x", "--limit", "2"],
+    ] {
+        let (code, _, stderr) = common::run(env.cmd("eliza").args(args));
+        assert_eq!(code, 2, "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn refused_credentials_stop_the_run_and_the_rest_are_skipped() {
+    let env = Env::new();
+    let ids: Vec<String> = (0..20).map(|i| format!("t-{i:02}")).collect();
+    env.emu
+        .seed_many(ids.iter().map(|id| Seed::zep_thread(id, OLD)));
+    let mut args = vec!["-o", "json", "delete", "--yes", "--concurrency", "1"];
+    args.extend(ids.iter().map(String::as_str));
+    let (doc, code) = common::run_json(
+        env.cmd("zep3")
+            .env(common::ZEP_ENV, "not-the-key")
+            .args(&args),
+    );
+    assert_eq!(code, 3, "{doc:#}");
+    let outcomes = outcomes_once(&doc);
+    assert_eq!(outcomes["t-00"], "failed");
+    assert_eq!(result_of(&doc, "t-00")["error_kind"], "unauthenticated");
+    for id in &ids[1..] {
+        assert_eq!(outcomes[id], "skipped", "{id}: {doc:#}");
+        let error = result_of(&doc, id)["error"].as_str().unwrap();
+        assert!(error.contains("refused the credentials"), "{error}");
+    }
+    assert_eq!(
+        env.emu.requests().len(),
+        1,
+        "one 401, then nothing more is sent"
+    );
+}
+
+#[test]
+fn an_unreachable_server_stops_the_run_after_a_few_sessions() {
+    let env = Env::new();
+    // A port nothing listens on.
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    env.add_profile(
+        "gone",
+        &format!(
+            "provider = \"messaging\"\nbase_url = \"http://127.0.0.1:{port}\"\nretries = 1\nmax_backoff = \"100ms\""
+        ),
+    );
+    let ids: Vec<String> = (0..20).map(|i| format!("u-{i:02}")).collect();
+    let mut args = vec!["end-many", "--concurrency", "1"];
+    args.extend(ids.iter().map(String::as_str));
+    let (doc, code) = env.json("gone", &args);
+    assert_eq!(code, 1, "{doc:#}");
+    let outcomes = outcomes_once(&doc);
+    let failed: Vec<&String> = ids.iter().filter(|id| outcomes[*id] == "failed").collect();
+    assert_eq!(failed.len(), 3, "{doc:#}");
+    assert_eq!(result_of(&doc, "u-00")["error_kind"], "unreachable");
+    let skipped = result_of(&doc, "u-19");
+    assert_eq!(skipped["outcome"], "skipped");
+    assert!(
+        skipped["error"]
+            .as_str()
+            .unwrap()
+            .contains("could not be reached"),
+        "{skipped}"
+    );
+}

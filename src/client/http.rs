@@ -340,6 +340,8 @@ impl Http {
         let mut attempt = 0;
         // Retries spent on errors; a 429 spends none (a rate limit is not a failure).
         let mut failures = 0;
+        // 429s this request met: each one without a usable wait backs off further.
+        let mut throttled = 0;
         let mut lost = false;
         // Every attempt so far was turned away by a rate limit or never connected: only
         // then may a request that is given up on claim that nothing was done.
@@ -382,9 +384,8 @@ impl Http {
                         self.pacer
                             .observe(reply.status, &reply.headers, hint, Instant::now());
                         if reply.status == StatusCode::TOO_MANY_REQUESTS {
-                            // The server's own hint is honoured in full: `max_backoff` caps
-                            // blind back-off only.
-                            Some(hint.unwrap_or_else(|| self.backoff(attempt)))
+                            throttled += 1;
+                            Some(self.throttle_delay(hint, throttled))
                         } else if req.retryable(reply.status) && failures < self.retries {
                             failures += 1;
                             Some(hint.map_or_else(
@@ -531,6 +532,17 @@ impl Http {
             }
         } else {
             HttpError::Transport(cause.to_string())
+        }
+    }
+
+    /// How long a request waits after its `n`th 429. The server's own hint is honoured in
+    /// full (`max_backoff` caps blind back-off only), but a hint shorter than the first
+    /// back-off step (`Retry-After: 0`, a date already past) is no wait at all: obeyed, it
+    /// would make a rate limit send faster, not slower. Such a 429 backs off blind.
+    fn throttle_delay(&self, hint: Option<Duration>, n: u32) -> Duration {
+        match hint {
+            Some(hint) if hint >= BASE_BACKOFF => hint,
+            _ => self.backoff(n),
         }
     }
 

@@ -233,3 +233,28 @@ fn a_409_elsewhere_is_an_answer_not_retried() {
     assert_eq!(result_of(&doc, "x-1")["attempts"], 1, "{doc:#}");
     assert_eq!(env.emu.messaging_count(), 1);
 }
+
+/// A 429 that asks for no wait at all (`Retry-After: 0`, or a date already past) must not
+/// turn the run into a flood: each request still backs off, exponentially, so that 3 IDs
+/// under a server that always answers so send a handful of requests in 3 s, not thousands.
+#[test]
+fn a_429_asking_for_no_wait_still_backs_off() {
+    let past = httpdate::fmt_http_date(std::time::SystemTime::UNIX_EPOCH);
+    for hint in ["0", past.as_str()] {
+        let env = Env::new();
+        profile(&env, "flooded", "");
+        let ids = seed(&env, "f", 3);
+        env.emu.fault(Fault::status(429).retry_after(hint));
+        let (doc, code, _) = end_many(&env, "flooded", &ids, &["--deadline", "3s"]);
+        assert_eq!(code, 1, "{hint}: {doc:#}");
+        let outcomes = outcomes_once(&doc);
+        assert!(outcomes.values().all(|o| o == "skipped"), "{hint}: {doc:#}");
+        // Blind back-off from 0.25–0.5 s, doubling: about 4 attempts each in 3 s.
+        let sent = env.emu.requests().len();
+        assert!(
+            (3..=8 * ids.len()).contains(&sent),
+            "{hint}: {sent} requests for {} IDs in 3 s",
+            ids.len()
+        );
+    }
+}

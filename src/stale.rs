@@ -25,6 +25,13 @@ pub struct Filter {
     /// `list --empty`: only sessions known to have no live participants.
     pub empty_only: bool,
     pub limit: Option<usize>,
+    /// Stop after the page that brings the sessions to act on to this many: a sweep's cap
+    /// is then certain to refuse the run (the cap plus one), so more pages only cost
+    /// requests.
+    pub enough: Option<usize>,
+    /// The most sessions the listing may read (the profile's `max_listed`): a list that
+    /// never runs dry is an error here, not a run that exhausts memory.
+    pub max_rows: Option<u64>,
     /// `--where`, as this profile runs it: what its server filters, and what every row
     /// must match.
     pub selection: Selection,
@@ -173,6 +180,18 @@ pub async fn collect(
     filter: &Filter,
     now: Timestamp,
 ) -> Result<Vec<Listed>, ListError> {
+    collect_until(provider, filter, now)
+        .await
+        .map(|(kept, _)| kept)
+}
+
+/// [`collect`], and whether it stopped at [`Filter::enough`] with pages left unread (the
+/// count is then a lower bound).
+pub async fn collect_until(
+    provider: &dyn Provider,
+    filter: &Filter,
+    now: Timestamp,
+) -> Result<(Vec<Listed>, bool), ListError> {
     let mut kept = Vec::new();
     let mut cursor = None;
     // Sessions move between pages while we page (activity re-sorts them), so a session seen
@@ -181,6 +200,9 @@ pub async fn collect(
     // sweep never quietly covers only the first page.
     let mut cursors = HashSet::new();
     let mut seen = HashSet::new();
+    let mut bound = Bound::default();
+    // Kept sessions that a sweep would act on (those without a problem).
+    let mut candidates = 0;
     let full = |kept: &Vec<Listed>| filter.limit.is_some_and(|l| kept.len() >= l);
     loop {
         let server = filter.selection.server.as_ref();
@@ -203,6 +225,7 @@ pub async fn collect(
                     .into(),
             ));
         }
+        bound.read(fresh.len(), page.total, filter.max_rows)?;
         let mut verdicts = Vec::new();
         let mut stop = false;
         for row in fresh {
@@ -217,17 +240,19 @@ pub async fn collect(
         }
         for mut listed in confirm_all(provider, verdicts, filter, now).await {
             if full(&kept) {
-                return Ok(kept);
+                return Ok((kept, false));
             }
             // A sweep's reason says what selected it: `idle 3h (…); user=u-1`.
             if let (Some(reason), false) = (&mut listed.reason, filter.selection.is_empty()) {
                 reason.push_str("; ");
                 reason.push_str(&filter.selection.describe());
             }
+            candidates += usize::from(listed.problem.is_none());
             kept.push(listed);
         }
         match page.next {
-            _ if stop => return Ok(kept),
+            _ if stop => return Ok((kept, false)),
+            Some(_) if filter.enough.is_some_and(|e| candidates >= e) => return Ok((kept, true)),
             Some(next) if !cursors.insert(next.clone()) => {
                 // (A page-number or offset cursor never repeats; a server cursor may.)
                 return Err(ListError::Decode(format!(
@@ -235,8 +260,45 @@ pub async fn collect(
                 )));
             }
             Some(next) if !full(&kept) => cursor = Some(next),
-            _ => return Ok(kept),
+            _ => return Ok((kept, false)),
         }
+    }
+}
+
+/// How much a listing has read, against what may be read: no more sessions than the server
+/// announced (the largest `total_count` of any page, as sessions may be added while we page)
+/// and no more than the profile's `max_listed`.
+#[derive(Default)]
+struct Bound {
+    read: u64,
+    announced: Option<u64>,
+}
+
+impl Bound {
+    /// Counts `fresh` sessions never listed before, from a page announcing `total`.
+    fn read(
+        &mut self,
+        fresh: usize,
+        total: Option<u64>,
+        max: Option<u64>,
+    ) -> Result<(), ListError> {
+        self.read += fresh as u64;
+        if let Some(total) = total {
+            self.announced = Some(self.announced.map_or(total, |a| a.max(total)));
+        }
+        if let Some(total) = self.announced.filter(|t| self.read > *t) {
+            return Err(ListError::Decode(format!(
+                "the server announced {total} sessions but sent {} different ones; stopping",
+                self.read
+            )));
+        }
+        if let Some(max) = max.filter(|m| self.read > *m) {
+            return Err(ListError::Decode(format!(
+                "the list holds more than {max} sessions (the profile's `max_listed`); stopping \
+                 (narrow it with --where, or raise `max_listed`)"
+            )));
+        }
+        Ok(())
     }
 }
 
@@ -378,6 +440,7 @@ mod tests {
             Ok(crate::provider::Page {
                 rows: (self.rows)(&cursor),
                 next: (self.next)(cursor),
+                total: None,
             })
         }
     }
@@ -522,7 +585,10 @@ mod tests {
                     ..row(true, None)
                 })
                 .collect();
-            Ok(crate::provider::Page { rows, next: None })
+            Ok(crate::provider::Page {
+                rows,
+                ..Default::default()
+            })
         }
 
         fn ordered_by_activity(&self, _: Option<&crate::select::ServerFilter>) -> bool {

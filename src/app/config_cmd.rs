@@ -192,6 +192,7 @@ struct ShownProfile {
     rate: Option<String>,
     deadline: Option<String>,
     max_per_run: Option<u64>,
+    max_listed: u64,
     /// The keys left to their defaults.
     defaults: Vec<&'static str>,
 }
@@ -235,6 +236,7 @@ impl ShownProfile {
                 .deadline
                 .map(|d| humantime::format_duration(d).to_string()),
             max_per_run: p.max_per_run,
+            max_listed: p.max_listed,
             defaults: p.defaulted.clone(),
         }
     }
@@ -278,6 +280,7 @@ impl ShownProfile {
                 "max_per_run",
                 self.max_per_run.map_or_else(none, |m| m.to_string()),
             ),
+            ("max_listed", self.max_listed.to_string()),
         ];
         let mut text = format!("{heading}\n");
         for (key, value) in rows {

@@ -16,7 +16,7 @@ impl Ctx<'_> {
             include_inactive: args.all,
             empty_only: args.empty,
             limit: args.limit,
-            selection: Default::default(),
+            ..Filter::default()
         };
         let selector = Selector {
             terms: args.selectors.clone(),
@@ -34,7 +34,7 @@ impl Ctx<'_> {
         let header = header(args.all_profiles, &profiles);
         let mut all = Vec::new();
         for (profile, (provider, selection)) in profiles {
-            let filter = super::scoped(&filter, &profile.name, selection);
+            let filter = super::scoped(&filter, &profile, selection);
             match stale::collect(provider.as_ref(), &filter, now).await {
                 Ok(listed) => all.extend(listed.into_iter().map(|mut l| {
                     l.profile = args.all_profiles.then(|| profile.name.clone());

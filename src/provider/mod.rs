@@ -220,6 +220,9 @@ pub fn more_pages(returned: usize, page_size: usize, seen: u64, total: Option<u6
 pub struct Page {
     pub rows: Vec<SessionRow>,
     pub next: Option<String>,
+    /// How many sessions the whole list holds, where the server says (`total_count`): a
+    /// listing that reads more than that is broken, not long.
+    pub total: Option<u64>,
 }
 
 /// A session as `list` shows it, the same columns for every provider.

@@ -85,8 +85,13 @@ impl Armed {
 }
 
 /// The reply a fault puts in place of the real one (`Delay` and `DropAfterApply` serve the
-/// request, so the router handles them).
-pub(crate) fn reply_for(dialect: Option<Dialect>, kind: &FaultKind) -> Response {
+/// request, so the router handles them). `query` is the request's, for the pages of
+/// `EndlessPages`.
+pub(crate) fn reply_for(
+    dialect: Option<Dialect>,
+    kind: &FaultKind,
+    query: Option<&str>,
+) -> Response {
     let json_type = dialect.map_or("application/json", Dialect::content_type);
     match kind {
         FaultKind::Status {
@@ -120,6 +125,7 @@ pub(crate) fn reply_for(dialect: Option<Dialect>, kind: &FaultKind) -> Response 
             json_type,
             &b"{\"message\":\"invalid \xff\xfe\xfd bytes\",\"error\":\"\xc3\x28\"}"[..],
         ),
+        FaultKind::EndlessPages { total } => endless_page(query, *total),
         FaultKind::Redirect { status, location } => {
             let mut response = empty(*status);
             if let Ok(value) = HeaderValue::from_str(location) {
@@ -179,4 +185,33 @@ fn endless_body() -> Body {
         Some((Ok(Bytes::from_static(&FILLER[..ENDLESS_CHUNK])), ()))
     });
     Body::from_stream(start.chain(rest))
+}
+
+/// One page of [`FaultKind::EndlessPages`]: as many sessions as the page size asks for (100
+/// without one), each new (`endless-<page>-<n>`), long idle, and a total that never comes.
+fn endless_page(query: Option<&str>, total: u64) -> Response {
+    let param = |names: &[&str]| {
+        url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+            .find(|(k, _)| names.contains(&k.as_ref()))
+            .and_then(|(_, v)| v.parse::<u64>().ok())
+    };
+    let page = param(&["page_number", "pageNumber"]).unwrap_or(1);
+    let size = param(&["page_size", "pageSize"]).unwrap_or(100).min(1000);
+    let old = "2020-01-01T00:00:00Z";
+    let sessions: Vec<serde_json::Value> = (0..size)
+        .map(|n| {
+            serde_json::json!({
+                "session_id": format!("endless-{page}-{n}"),
+                "user_id": "u-endless",
+                "created_at": old,
+                "updated_at": old,
+            })
+        })
+        .collect();
+    let body = serde_json::json!({
+        "sessions": sessions,
+        "total_count": total,
+        "response_count": size,
+    });
+    reply(200, "application/json", body.to_string())
 }

@@ -197,7 +197,8 @@ impl Seed {
 /// "body"?: "..."}}`; other kinds: `{"type":"delay","ms":N}`, `{"type":"drop_mid_reply"}`,
 /// `{"type":"malformed"}`, `{"type":"huge_body","status":500,"bytes":N}`,
 /// `{"type":"endless_body","status":200}`, `{"type":"invalid_utf8","status":500}`,
-/// `{"type":"redirect","status":303,"location":"/somewhere"}`, `{"type":"drop_after_apply"}`.
+/// `{"type":"redirect","status":303,"location":"/somewhere"}`, `{"type":"drop_after_apply"}`,
+/// `{"type":"endless_pages","total":1000000000000}`.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Fault {
@@ -249,6 +250,9 @@ pub enum FaultKind {
     /// headers, but a body that breaks off as in [`FaultKind::DropMidReply`]. A 204 or 304
     /// cannot carry a body, so it becomes 200 (else the client would see a clean reply).
     DropAfterApply,
+    /// A Zep v2 `sessions-ordered` that never runs dry: every page (of the size asked for) is
+    /// full of sessions never listed before, and `total_count` is always `total`.
+    EndlessPages { total: u64 },
 }
 
 /// The JSON spelling of [`FaultKind`]: tagged by `type`, delays in milliseconds.
@@ -282,6 +286,9 @@ enum FaultKindJson {
         location: String,
     },
     DropAfterApply,
+    EndlessPages {
+        total: u64,
+    },
 }
 
 impl From<FaultKindJson> for FaultKind {
@@ -306,6 +313,7 @@ impl From<FaultKindJson> for FaultKind {
                 FaultKind::Redirect { status, location }
             }
             FaultKindJson::DropAfterApply => FaultKind::DropAfterApply,
+            FaultKindJson::EndlessPages { total } => FaultKind::EndlessPages { total },
         }
     }
 }
@@ -362,6 +370,11 @@ impl Fault {
             status,
             location: location.to_owned(),
         })
+    }
+
+    /// See [`FaultKind::EndlessPages`]; aim it with `.path("sessions-ordered")`.
+    pub fn endless_pages(total: u64) -> Fault {
+        Fault::new(FaultKind::EndlessPages { total })
     }
 
     pub fn drop_after_apply() -> Fault {

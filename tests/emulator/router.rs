@@ -67,7 +67,7 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
         }
         // Applied for real, then the reply is lost: the client cannot tell it happened.
         Some(FaultKind::DropAfterApply) => faults::lose_body(serve(&shared, dialect, parts, body)),
-        Some(kind) => faults::reply_for(dialect, &kind),
+        Some(kind) => faults::reply_for(dialect, &kind, parts.uri.query()),
         None => serve(&shared, dialect, parts, body),
     };
     with_rate_limit_headers(decision, response)

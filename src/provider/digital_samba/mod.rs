@@ -241,6 +241,7 @@ impl Provider for DigitalSamba {
         Ok(Page {
             rows,
             next: more.then(|| seen.to_string()),
+            total: reply.total_count,
         })
     }
 

@@ -28,11 +28,20 @@ fn retryable(status: StatusCode) -> bool {
 /// A wait longer than this is logged (`-v`) with what holds the run back.
 const LOG_WAIT: Duration = Duration::from_secs(1);
 
-/// Most of an error body we keep: enough for any real message, small enough that a server
-/// answering 50 MB (or never finishing) cannot exhaust memory.
-const ERROR_BODY_CAP: usize = 64 * 1024;
+/// Most of an error body we keep: enough for any real message (only its first 300
+/// characters are shown), small enough that a server answering 50 MB (or never finishing)
+/// to every request in flight costs nothing.
+const ERROR_BODY_CAP: usize = 4 * 1024;
 /// Most of a successful body we accept (a list page); anything larger is refused.
 const BODY_CAP: usize = 16 * 1024 * 1024;
+/// What any reply may hold while it is read. A reply growing past it waits for [`LARGE`],
+/// so that replies in flight hold at most `concurrency` × this plus one [`BODY_CAP`]
+/// together, whatever `--concurrency` is (the cap alone let 64 huge replies take 1 GiB).
+const SMALL_BODY: usize = 64 * 1024;
+/// The one permit to read a reply past [`SMALL_BODY`], shared by every request of the
+/// process. Held only while reading (never while a caller decodes or sends), so no request
+/// can wait on another that waits on it.
+static LARGE: Semaphore = Semaphore::const_new(1);
 /// Same-host redirects followed before giving up.
 const MAX_REDIRECTS: usize = 5;
 /// First back-off step; it doubles per attempt up to the profile's `max_backoff`.
@@ -486,10 +495,18 @@ impl Http {
         } else {
             ERROR_BODY_CAP
         };
+        if resp.content_length().is_some_and(|n| n > cap as u64) && status.is_success() {
+            return Ok(None); // refused before a byte of it is read
+        }
         let mut body = Vec::new();
+        let mut large = None;
         while let Some(chunk) = resp.chunk().await? {
             let room = cap - body.len();
-            body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+            let take = chunk.len().min(room);
+            if large.is_none() && body.len() + take > SMALL_BODY {
+                large = Some(LARGE.acquire().await.expect("never closed"));
+            }
+            body.extend_from_slice(&chunk[..take]);
             if body.len() == cap {
                 if status.is_success() {
                     return Ok(None);
@@ -497,6 +514,7 @@ impl Http {
                 break; // an error body: what we have is plenty
             }
         }
+        drop(large);
         Ok(Some(Reply {
             status,
             headers,

@@ -84,3 +84,61 @@ fn a_sweep_with_max_stops_listing_once_the_cap_is_certain() {
         );
     }
 }
+
+/// Runs `cmd` to its end (two minutes at most) and returns its exit code and peak RSS in
+/// KiB, read from `VmHWM` while it runs (a new program's high-water mark starts afresh at
+/// exec, unlike `ru_maxrss`, which a child forked from this big test process inherits).
+fn peak_rss_kib(mut cmd: std::process::Command) -> (Option<i32>, u64) {
+    use std::process::Stdio;
+    let mut child = (cmd.stdout(Stdio::null()).stderr(Stdio::null()))
+        .spawn()
+        .unwrap();
+    let status = format!("/proc/{}/status", child.id());
+    let mut peak = 0;
+    let give_up = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        // Read before asking whether it exited, so the last sample is as late as can be.
+        let hwm = std::fs::read_to_string(&status).ok().and_then(|s| {
+            let line = s.lines().find(|l| l.starts_with("VmHWM:"))?.to_owned();
+            line.split_whitespace().nth(1)?.parse::<u64>().ok()
+        });
+        peak = peak.max(hwm.unwrap_or(0));
+        if let Some(done) = child.try_wait().unwrap() {
+            return (done.code(), peak);
+        }
+        assert!(std::time::Instant::now() < give_up, "still running");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
+/// 64 requests in flight, each answered with a 1 GiB body: the 16 MiB per-reply cap alone
+/// let them hold 64 × 16 MiB together. All replies in flight share one bound.
+#[test]
+fn huge_replies_to_many_requests_in_flight_share_one_memory_bound() {
+    let env = Env::new();
+    env.add_profile(
+        "wide",
+        &format!(
+            "provider = \"messaging\"\nbase_url = \"{}\"\nretries = 0\ntimeout = \"90s\"\n",
+            env.emu.messaging_url()
+        ),
+    );
+    let ids: Vec<String> = (0..64).map(|i| format!("h-{i:02}")).collect();
+    env.emu
+        .seed_many((ids.iter()).map(|id| common::Seed::messaging(id, "2026-01-01T00:00:00.000Z")));
+    env.emu
+        .fault(Fault::huge_body(200, 1 << 30).method("DELETE"));
+    let mut cmd = env.std_cmd("wide");
+    cmd.args(["-o", "json", "end-many", "--concurrency", "64"])
+        .args(&ids);
+    let (code, peak) = peak_rss_kib(cmd);
+    assert_eq!(code, Some(1), "every reply is refused as too large");
+    assert_eq!(
+        env.emu.requests().len(),
+        64,
+        "one attempt each: too large is not retried"
+    );
+    // 64 × 64 KiB while waiting, one 16 MiB reply (its buffer up to twice that) being read,
+    // and the program itself; without the shared bound: hundreds of MB.
+    assert!(peak < 80 * 1024, "peak RSS {} MiB", peak / 1024);
+}

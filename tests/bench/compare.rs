@@ -3,7 +3,8 @@
 //! contenders against a rate-limited server.
 //!
 //! `cargo bench --bench compare -- [--ids 10000] [--latency-ms 20] [--concurrency 32]
-//! [--rss-ids 1000000] [--startup-runs 200] [--rl-ids 3000] [--skip-rl | --only-rl]`
+//! [--rss-ids 1000000] [--startup-runs 200] [--rl-ids 3000] [--random-ids 2000]
+//! [--skip-rl | --only-rl]`
 //!
 //! Prints wall time, CPU time (user+sys) and peak RSS of each contender, measured with
 //! `wait4(2)` (which covers a process and every child it waited for, so all of xargs' curls),
@@ -24,6 +25,11 @@
 //!    `retries = 1`, `max_backoff = "1s"`: `sessionctl` without `--rate` and `xargs + curl`;
 //!    the share of 429s, ended/failed, and how many windows the run took (from when sessions
 //!    were ended, sampled every millisecond) against the minimum, ceil(250 / 100) = 3.
+//! 3. No limit, but one reply in ten a random 429 (`Retry-After: 1`), `--random-ids` IDs at
+//!    `--latency-ms`: `sessionctl` wall time and requests against the same run without the
+//!    429s, as ratios. Random refusals are no rate limit: the ratio should stay near the
+//!    floor that the waits themselves set (each 429 holds its request a second), not grow
+//!    with N as a rate cut after every 429 made it.
 
 #[path = "../emulator/mod.rs"]
 mod emulator;
@@ -34,7 +40,7 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use emulator::{Emulator, HeaderStyle, Options, RateLimit, Seed};
+use emulator::{Emulator, Fault, HeaderStyle, Options, RateLimit, Seed};
 
 const BIN: &str = env!("CARGO_BIN_EXE_sessionctl");
 
@@ -225,6 +231,61 @@ fn main() {
             println!();
         }
         rate_limits(&mut runner, dir.path(), conc);
+        println!();
+        random_429s(&mut runner, dir.path(), conc);
+    }
+}
+
+/// Scenario 3 (see the module docs): the same IDs' worth of work with and without one reply
+/// in ten a random 429.
+fn random_429s(runner: &mut Runner, dir: &Path, conc: u64) {
+    let n = arg("--random-ids", 2000);
+    let latency = Duration::from_millis(arg("--latency-ms", 20));
+    let share = 0.1;
+    let emu = Emulator::start(Options {
+        latency,
+        ..Options::default()
+    });
+    let config = dir.join("random.toml");
+    write_rl_config(&config, &emu, "");
+    let mut run = |prefix: &str, noisy: bool| {
+        emu.reset();
+        if noisy {
+            emu.fault(Fault::status(429).retry_after("1").probability(share));
+        }
+        let ids = seed(&emu, prefix, n);
+        let file = write_ids(dir, &format!("{prefix}.txt"), &ids);
+        let usage = runner.measure(&sessionctl(&config, &file, conc, &[]));
+        let failed = ids.iter().filter(|id| emu.messaging_exists(id)).count();
+        (usage, emu.requests().len(), failed)
+    };
+    let (clean, clean_requests, clean_failed) = run("q-c", false);
+    let (noisy, noisy_requests, noisy_failed) = run("q-n", true);
+    // The waits alone: each 429 keeps one of `conc` slots a second.
+    let floor = clean.wall + Duration::from_secs_f64(n as f64 * share / conc as f64);
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!(
+        "Random 429s: {:.0}% of replies 429 (Retry-After: 1) at random, no rate limit; {n} IDs,          concurrency {conc}, latency {latency:?}",
+        share * 100.0
+    );
+    println!(
+        "{:<26}{:>9}{:>10}{:>8}",
+        "", "wall ms", "requests", "failed"
+    );
+    for (name, u, requests, failed) in [
+        ("sessionctl, no 429s", &clean, clean_requests, clean_failed),
+        ("sessionctl, 10% 429s", &noisy, noisy_requests, noisy_failed),
+    ] {
+        println!("{name:<26}{:>9.0}{:>10}{:>8}", ms(u.wall), requests, failed);
+    }
+    println!(
+        "wall, random 429s / none: {:.2}x (the waits alone: {:.2}x); requests: {:.2}x",
+        noisy.wall.as_secs_f64() / clean.wall.as_secs_f64(),
+        floor.as_secs_f64() / clean.wall.as_secs_f64(),
+        noisy_requests as f64 / clean_requests as f64
+    );
+    if !(clean.ok && noisy.ok) {
+        eprintln!("warning: a sessionctl run exited non-zero");
     }
 }
 

@@ -258,3 +258,26 @@ fn a_429_asking_for_no_wait_still_backs_off() {
         );
     }
 }
+
+/// One request in ten answered 429 (`Retry-After: 1`) at random, its neighbours served: that
+/// is no rate limit, and must not cut the run's rate (cut after cut, 10% random 429s once
+/// held a run to about 70 requests a minute). Counted in the pacer's own log: each cut says
+/// "rate limited: pacing at".
+#[test]
+fn random_429s_among_successes_do_not_cut_the_rate() {
+    let env = Env::new();
+    profile(&env, "noisy", "");
+    let ids = seed(&env, "r", 200);
+    env.emu
+        .fault(Fault::status(429).retry_after("1").probability(0.1));
+    let mut args = vec!["-vv", "-o", "json", "end-many", "--concurrency", "8"];
+    args.extend(["--deadline", "60s"]);
+    args.extend(ids.iter().map(String::as_str));
+    let (code, out, err) = common::run(env.cmd("noisy").args(&args));
+    assert_eq!(code, 0, "{out}");
+    all_ended(&serde_json::from_str(&out).unwrap(), &ids);
+    let limited = env.emu.requests().len() - ids.len();
+    assert!(limited >= 5, "only {limited} 429s: the test proves nothing");
+    let cuts = err.matches("rate limited: pacing at").count();
+    assert!(cuts <= 2, "{cuts} cuts for {limited} random 429s:\n{err}");
+}

@@ -42,6 +42,10 @@ const SMALL_BODY: usize = 64 * 1024;
 /// process. Held only while reading (never while a caller decodes or sends), so no request
 /// can wait on another that waits on it.
 static LARGE: Semaphore = Semaphore::const_new(1);
+/// A [`Request::streamed`] reply (a whole list, of any size) may take this many `timeout`s
+/// in all, as long as no chunk is a `timeout` late: a million sessions take longer to send
+/// than one reply should, a server trickling bytes is still cut off.
+const STREAMED_TIMEOUTS: u32 = 10;
 /// Same-host redirects followed before giving up.
 const MAX_REDIRECTS: usize = 5;
 /// First back-off step; it doubles per attempt up to the profile's `max_backoff`.
@@ -132,6 +136,8 @@ pub struct Reply {
     pub earlier_lost: bool,
     /// Where the provider puts its message in an error body.
     message_of: fn(&serde_json::Value) -> Option<String>,
+    /// A successful reply to a [`Request::streamed`] request: its body, still unread.
+    unread: Option<reqwest::Response>,
 }
 
 impl Reply {
@@ -142,6 +148,43 @@ impl Reply {
     /// Decodes a JSON body; the error says what was wrong without echoing the body.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, String> {
         serde_json::from_slice(&self.body).map_err(|e| format!("malformed reply body: {e}"))
+    }
+
+    /// Decodes a JSON body as it arrives, for a [`Request::streamed`] reply of any size:
+    /// the decoder (on a blocking thread, as serde_json reads synchronously) takes chunks
+    /// from a short queue, so a list of a million rows holds its rows, never its text.
+    pub async fn json_streamed<T: DeserializeOwned + Send + 'static>(self) -> Result<T, String> {
+        let Some(mut resp) = self.unread else {
+            return self.json();
+        };
+        let (tx, rx) = tokio::sync::mpsc::channel(8);
+        let decoder = tokio::task::spawn_blocking(move || {
+            let reader = ChunkReader {
+                rx,
+                chunk: bytes::Bytes::new(),
+            };
+            serde_json::from_reader::<_, T>(std::io::BufReader::new(reader))
+        });
+        loop {
+            let chunk = match resp.chunk().await {
+                Ok(Some(chunk)) => Ok(chunk),
+                Ok(None) => break,
+                Err(e) => Err(std::io::Error::other(format!("reply broken off: {e}"))),
+            };
+            let failed = chunk.is_err();
+            // The decoder hung up: it has its answer (or its error) without the rest.
+            if tx.send(chunk).await.is_err() || failed {
+                break;
+            }
+        }
+        drop(tx);
+        let decoded = decoder
+            .await
+            .map_err(|e| format!("decoding the reply: {e}"))?;
+        decoded.map_err(|e| match e.io_error_kind() {
+            Some(_) => e.to_string(),
+            None => format!("malformed reply body: {e}"),
+        })
     }
 
     /// The server's own message: where its provider puts it in a JSON body, else the body's
@@ -176,6 +219,26 @@ impl Reply {
     }
 }
 
+/// A `Read` over the chunks of a body, for a decoder on a blocking thread.
+struct ChunkReader {
+    rx: tokio::sync::mpsc::Receiver<std::io::Result<bytes::Bytes>>,
+    chunk: bytes::Bytes,
+}
+
+impl std::io::Read for ChunkReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.chunk.is_empty() {
+            match self.rx.blocking_recv() {
+                Some(chunk) => self.chunk = chunk?,
+                None => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.chunk.len());
+        buf[..n].copy_from_slice(&self.chunk.split_to(n));
+        Ok(n)
+    }
+}
+
 fn truncate(s: &str, max: usize) -> String {
     match s.char_indices().nth(max) {
         Some((i, _)) => format!("{}…", &s[..i]),
@@ -192,6 +255,9 @@ pub struct Request {
     headers: Vec<(HeaderName, HeaderValue)>,
     /// A 409 is worth another try (see [`Request::idempotent`]).
     retry_conflict: bool,
+    /// A successful reply's body is left for [`Reply::json_streamed`] (see
+    /// [`Request::streamed`]).
+    streamed: bool,
 }
 
 impl Request {
@@ -202,7 +268,16 @@ impl Request {
             json: None,
             headers: Vec::new(),
             retry_conflict: false,
+            streamed: false,
         }
+    }
+
+    /// A list: a successful reply may be of any size, so it is not read into memory (nor
+    /// refused past [`BODY_CAP`]) but decoded as it arrives, by [`Reply::json_streamed`].
+    /// Error replies are read, and capped, as any other.
+    pub fn streamed(mut self) -> Request {
+        self.streamed = true;
+        self
     }
 
     pub fn json(mut self, body: serde_json::Value) -> Request {
@@ -292,6 +367,9 @@ impl Http {
         let client = reqwest::Client::builder()
             .user_agent(concat!("sessionctl/", env!("CARGO_PKG_VERSION")))
             .timeout(opts.timeout)
+            // A streamed list may take longer in all (see `STREAMED_TIMEOUTS`), never
+            // longer than this between two chunks.
+            .read_timeout(opts.timeout)
             .connect_timeout(opts.timeout.min(Duration::from_secs(10)))
             .redirect(redirect::Policy::custom(move |attempt| {
                 // 301/302/303 turn a POST or DELETE into a GET that changes nothing; the
@@ -487,6 +565,9 @@ impl Http {
         if let Some(body) = &req.json {
             builder = builder.json(body);
         }
+        if req.streamed {
+            builder = builder.timeout(self.timeout.saturating_mul(STREAMED_TIMEOUTS));
+        }
         let mut resp = builder.send().await?;
         let status = resp.status();
         let headers = std::mem::take(resp.headers_mut());
@@ -495,6 +576,17 @@ impl Http {
         } else {
             ERROR_BODY_CAP
         };
+        if req.streamed && status.is_success() {
+            return Ok(Some(Reply {
+                status,
+                headers,
+                body: Vec::new(),
+                attempts: 0,
+                earlier_lost: false,
+                message_of: self.error_message,
+                unread: Some(resp),
+            }));
+        }
         if resp.content_length().is_some_and(|n| n > cap as u64) && status.is_success() {
             return Ok(None); // refused before a byte of it is read
         }
@@ -522,6 +614,7 @@ impl Http {
             attempts: 0,
             earlier_lost: false,
             message_of: self.error_message,
+            unread: None,
         }))
     }
 
@@ -674,6 +767,7 @@ mod tests {
             attempts: 1,
             earlier_lost: false,
             message_of: |v| v.get("message")?.as_str().map(str::to_owned),
+            unread: None,
         }
     }
 

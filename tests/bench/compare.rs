@@ -6,6 +6,9 @@
 //! [--rss-ids 1000000] [--startup-runs 200] [--rl-ids 3000] [--random-ids 2000]
 //! [--skip-rl | --only-rl]`
 //!
+//! Then `sessionctl list -o ndjson` of `--rss-ids` elizaOS sessions, all in one reply, for
+//! its peak RSS.
+//!
 //! Prints wall time, CPU time (user+sys) and peak RSS of each contender, measured with
 //! `wait4(2)` (which covers a process and every child it waited for, so all of xargs' curls),
 //! and the ratios the targets are stated in. Machines are noisy: compare ratios, not times.
@@ -329,6 +332,15 @@ fn figures(runner: &mut Runner, dir: &Path, conc: u64) {
         fast.reset(); // the emulator's own memory is not ours to measure, but keep it small
     }
 
+    // `list` of a whole elizaOS server in one reply, the rows made up as they are sent.
+    fast.fault(Fault::many_sessions(rss_n).method("GET").path("/sessions"));
+    let argv: Vec<String> = [BIN, "-q", "-o", "ndjson", "-c"]
+        .map(String::from)
+        .into_iter()
+        .chain([config.display().to_string(), "list".into()])
+        .collect();
+    let listed = runner.measure(&argv);
+
     // Start-up: `sessionctl --version`, median of many runs.
     let mut starts: Vec<Duration> = (0..startup_runs)
         .map(|_| runner.measure(&[BIN.into(), "--version".into()]).wall)
@@ -388,10 +400,15 @@ fn figures(runner: &mut Runner, dir: &Path, conc: u64) {
         );
     }
     println!(
+        "peak RSS, `list -o ndjson` of {rss_n} sessions: {:.1} MiB in {:.0} ms  (target <= 64 MB)",
+        listed.max_rss_kib as f64 / 1024.0,
+        ms(listed.wall)
+    );
+    println!(
         "`sessionctl --version` median start-up:      {:.2} ms  (target <= 3 ms, {startup_runs} runs)",
         ms(startup)
     );
-    if !(ours.ok && big.iter().all(|(_, u, _)| u.ok)) {
+    if !(ours.ok && listed.ok && big.iter().all(|(_, u, _)| u.ok)) {
         eprintln!("warning: a sessionctl run exited non-zero");
     }
 }

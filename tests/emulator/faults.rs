@@ -126,6 +126,7 @@ pub(crate) fn reply_for(
             &b"{\"message\":\"invalid \xff\xfe\xfd bytes\",\"error\":\"\xc3\x28\"}"[..],
         ),
         FaultKind::EndlessPages { total } => endless_page(query, *total),
+        FaultKind::ManySessions { count } => reply(200, json_type, many_sessions(*count)),
         FaultKind::Redirect { status, location } => {
             let mut response = empty(*status);
             if let Ok(value) = HeaderValue::from_str(location) {
@@ -214,4 +215,30 @@ fn endless_page(query: Option<&str>, total: u64) -> Response {
         "response_count": size,
     });
     reply(200, "application/json", body.to_string())
+}
+
+/// The body of [`FaultKind::ManySessions`], made up a thousand rows at a time as it is sent.
+fn many_sessions(count: u64) -> Body {
+    const ROWS: u64 = 1000;
+    let old = "2024-01-01T00:00:00.000Z";
+    let rows = stream::unfold(0, move |from| async move {
+        (from < count).then(|| {
+            let mut text = String::new();
+            for n in from..(from + ROWS).min(count) {
+                if n > 0 {
+                    text.push(',');
+                }
+                text.push_str(&format!(
+                    "{{\"sessionId\":\"gen-{n}\",\"agentId\":\"a-1\",\"channelId\":\"c-{n}\",\
+                     \"userId\":\"u-1\",\"createdAt\":\"{old}\",\"lastActivity\":\"{old}\",\
+                     \"metadata\":{{}}}}"
+                ));
+            }
+            (Ok::<_, std::io::Error>(Bytes::from(text)), from + ROWS)
+        })
+    });
+    let start = stream::once(async { Ok(Bytes::from_static(b"{\"sessions\":[")) });
+    let end = format!("],\"total\":{count}}}");
+    let end = stream::once(async move { Ok(Bytes::from(end)) });
+    Body::from_stream(start.chain(rows).chain(end))
 }

@@ -142,3 +142,24 @@ fn huge_replies_to_many_requests_in_flight_share_one_memory_bound() {
     // and the program itself; without the shared bound: hundreds of MB.
     assert!(peak < 80 * 1024, "peak RSS {} MiB", peak / 1024);
 }
+
+/// elizaOS sends every session in one reply, and a list of 120,000 is about 20 MB: more
+/// than any other reply may be. A list reply is decoded as it arrives, never refused for
+/// its size.
+#[test]
+fn a_list_reply_larger_than_the_reply_cap_is_read_as_a_stream() {
+    let env = Env::new();
+    let count = 120_000;
+    env.emu
+        .fault(Fault::many_sessions(count).method("GET").path("/sessions"));
+    let out = env
+        .cmd("eliza")
+        .args(["-o", "ids", "list"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let ids: Vec<&str> = std::str::from_utf8(&out.stdout).unwrap().lines().collect();
+    assert_eq!(ids.len() as u64, count);
+    assert_eq!((ids[0], ids[ids.len() - 1]), ("gen-0", "gen-119999"));
+}

@@ -199,7 +199,8 @@ pub async fn collect_until(
     // promising more is a server ignoring the page number or cursor: an error, so that a
     // sweep never quietly covers only the first page.
     let mut cursors = HashSet::new();
-    let mut seen = HashSet::new();
+    // Fingerprints, not IDs: 8 bytes a session, however long its ID (see `Dedup`).
+    let mut seen = crate::ids::Dedup::default();
     let mut bound = Bound::default();
     // Kept sessions that a sweep would act on (those without a problem).
     let mut candidates = 0;
@@ -216,7 +217,7 @@ pub async fn collect_until(
             .filter(|r| {
                 // UUID first: some threads have no developer ID; rows with neither are kept.
                 let key = r.uuid.as_deref().unwrap_or(&r.id);
-                key.is_empty() || seen.insert(key.to_owned())
+                key.is_empty() || seen.first_time(key)
             })
             .collect();
         if had_rows && fresh.is_empty() && page.next.is_some() {

@@ -32,7 +32,8 @@ const LOG_WAIT: Duration = Duration::from_secs(1);
 /// characters are shown), small enough that a server answering 50 MB (or never finishing)
 /// to every request in flight costs nothing.
 const ERROR_BODY_CAP: usize = 4 * 1024;
-/// Most of a successful body we accept (a list page); anything larger is refused.
+/// Most of a successful body we accept (any reply but a [`Request::streamed`] list); anything
+/// larger is refused.
 const BODY_CAP: usize = 16 * 1024 * 1024;
 /// What any reply may hold while it is read. A reply growing past it waits for [`LARGE`],
 /// so that replies in flight hold at most `concurrency` × this plus one [`BODY_CAP`]

@@ -36,6 +36,10 @@ const MIN_RATE: f64 = 0.01;
 /// many and at least [`LIMITED_SHARE`] of its replies; fewer are sporadic.
 const LIMITED_MIN: usize = 3;
 const LIMITED_SHARE: f64 = 0.25;
+/// A sporadic 429 eases a learned rate by this factor (at most once per [`CUT_QUIET`]), never
+/// below the rate the server admitted at the last cut: probing past a limit it found is
+/// walked back gently, and random 429s cannot take the rate below the limit it showed.
+const EASE: f64 = 0.99;
 
 /// The pacing state of one run against one provider.
 pub struct Pacer {
@@ -54,6 +58,8 @@ struct State {
     window: Option<Window>,
     /// Requests per second learned from 429s; `None` until the first one.
     learned: Option<f64>,
+    /// The rate the server admitted at the last cut: sporadic 429s ease it no lower.
+    floor: f64,
     last_cut: Option<Instant>,
     /// When recent successful replies came, to estimate the admitted rate.
     successes: VecDeque<Instant>,
@@ -204,9 +210,13 @@ impl Pacer {
             }
         }
         if !limited {
-            // Probing up past a recent 429 would only meet the next one.
-            if let (Some(rate), true) = (s.learned.as_mut(), s.refusals.is_empty()) {
-                *rate += PROBE_STEP;
+            // Probing past a recent 429 is slower: it would only meet the next one.
+            let step = match s.refusals.is_empty() {
+                true => PROBE_STEP,
+                false => PROBE_STEP / 2.0,
+            };
+            if let Some(rate) = s.learned.as_mut() {
+                *rate += step;
             }
             return;
         }
@@ -221,7 +231,13 @@ impl Pacer {
         let refused = s.refusals.len();
         let replies = refused + s.successes.len();
         if refused < LIMITED_MIN || (refused as f64) < LIMITED_SHARE * replies as f64 {
-            return; // sporadic: its neighbours succeed
+            // Sporadic: its neighbours succeed.
+            if let Some(rate) = s.learned.as_mut() {
+                // Never a raise: a rate still under the floor stays where it is.
+                *rate = (*rate * EASE).max(s.floor.min(*rate));
+                s.last_cut = Some(now);
+            }
+            return;
         }
         let seen =
             (now - s.first_reply.unwrap_or(now)).clamp(Duration::from_millis(100), ADMITTED_WINDOW);
@@ -234,6 +250,7 @@ impl Pacer {
             (None, None) => return,
         };
         s.learned = Some(cut.max(MIN_RATE));
+        s.floor = (cut / CUT_TO).max(MIN_RATE);
         s.last_cut = Some(now);
         tracing::debug!(
             "rate limited: pacing at {:.1} requests/s",
@@ -417,15 +434,38 @@ mod tests {
             pacer.observe(StatusCode::OK, &HeaderMap::new(), None, at + after);
             pacer.state.lock().unwrap().learned.unwrap()
         };
-        assert_eq!(
-            ok(Duration::from_millis(20)),
-            learned,
-            "no probing while 429s are recent"
-        );
+        let slow = ok(Duration::from_millis(20)) - learned;
+        let fast = {
+            let before = ok(Duration::from_millis(1100));
+            ok(Duration::from_millis(1101)) - before
+        };
         assert!(
-            ok(Duration::from_millis(1100)) > learned,
-            "then probes upwards"
+            slow > 0.0 && slow < fast,
+            "probes slower while 429s are recent ({slow} < {fast})"
         );
+        // A sporadic 429 eases the rate back, never below the admitted rate of the cut.
+        let probed = ok(Duration::from_millis(1102));
+        pacer.observe(
+            StatusCode::TOO_MANY_REQUESTS,
+            &HeaderMap::new(),
+            None,
+            at + Duration::from_secs(3),
+        );
+        let eased = pacer.state.lock().unwrap().learned.unwrap();
+        assert_eq!(eased, probed, "under the admitted rate (100/s): no ease");
+        // Probed past it, many sporadic 429s ease it back down to it, and no lower.
+        pacer.state.lock().unwrap().learned = Some(150.0);
+        for i in 0..200 {
+            let later = at + Duration::from_secs(4) + CUT_QUIET * i;
+            for j in 0..20 {
+                let t = later + Duration::from_millis(j);
+                pacer.observe(StatusCode::OK, &HeaderMap::new(), None, t);
+            }
+            let t = later + Duration::from_millis(30);
+            pacer.observe(StatusCode::TOO_MANY_REQUESTS, &HeaderMap::new(), None, t);
+        }
+        let floor = pacer.state.lock().unwrap().learned.unwrap();
+        assert!((99.0..=101.0).contains(&floor), "{floor}");
     }
 
     #[test]

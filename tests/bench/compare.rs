@@ -268,7 +268,7 @@ fn random_429s(runner: &mut Runner, dir: &Path, conc: u64) {
     let floor = clean.wall + Duration::from_secs_f64(n as f64 * share / conc as f64);
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     println!(
-        "Random 429s: {:.0}% of replies 429 (Retry-After: 1) at random, no rate limit; {n} IDs,          concurrency {conc}, latency {latency:?}",
+        "Random 429s: {:.0}% of replies 429 (Retry-After: 1) at random, no rate limit; {n} IDs, concurrency {conc}, latency {latency:?}",
         share * 100.0
     );
     println!(

@@ -511,12 +511,17 @@ fn provider_label(profile: &Profile) -> String {
 
 /// `filter` for one profile's listing with its `--where` selection, saying in the log
 /// (`-v`) what its server filters and what is matched on the rows.
-fn scoped(filter: &stale::Filter, profile: &str, selection: select::Selection) -> stale::Filter {
+fn scoped(
+    filter: &stale::Filter,
+    profile: &Profile,
+    selection: select::Selection,
+) -> stale::Filter {
     if !selection.is_empty() {
-        tracing::info!("profile `{profile}`: --where {}", selection.plan());
+        tracing::info!("profile `{}`: --where {}", profile.name, selection.plan());
     }
     stale::Filter {
         selection,
+        max_rows: Some(profile.max_listed),
         ..filter.clone()
     }
 }

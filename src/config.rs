@@ -126,6 +126,7 @@ struct RawProfile {
     deadline: Option<Duration>,
     max_stall: Option<String>,
     max_per_run: Option<u64>,
+    max_listed: Option<u64>,
     allow_http: Option<bool>,
 }
 
@@ -403,6 +404,9 @@ pub struct Profile {
     /// The most sessions one run may act on here; a run that would act on more sends
     /// nothing (exit 4). A blast-radius cap against a wrong profile or a bad timestamp.
     pub max_per_run: Option<u64>,
+    /// The most sessions one listing of this profile may hold: a server whose pages never
+    /// run dry is stopped here, with an error, before it exhausts memory.
+    pub max_listed: u64,
     /// Plain http to a non-loopback host is allowed (keys then travel in clear).
     pub allow_http: bool,
     /// The keys this profile leaves to their defaults (for `config show`).
@@ -412,6 +416,9 @@ pub struct Profile {
 /// How long a run may go without a session finishing, unless the profile says otherwise:
 /// longer than any rate-limit window a provider publishes (elizaOS: 15 minutes).
 pub const DEFAULT_MAX_STALL: Duration = Duration::from_secs(30 * 60);
+/// `max_listed` unless a profile sets it: far more than any real account lists, and still
+/// a bound on what a list that never ends can hold.
+pub const DEFAULT_MAX_LISTED: u64 = 1_000_000;
 
 /// Largest `batch_size` accepted: bigger bulk bodies only invite 413s.
 const MAX_BATCH_SIZE: usize = 1000;
@@ -437,6 +444,7 @@ impl Profile {
             ("retries", raw.retries.is_none()),
             ("max_backoff", raw.max_backoff.is_none()),
             ("max_stall", raw.max_stall.is_none()),
+            ("max_listed", raw.max_listed.is_none()),
             ("allow_http", raw.allow_http.is_none()),
         ]
         .into_iter()
@@ -544,6 +552,10 @@ impl Profile {
         if raw.max_per_run == Some(0) {
             return Err(bad("max_per_run must be at least 1".into()));
         }
+        let max_listed = raw.max_listed.unwrap_or(DEFAULT_MAX_LISTED);
+        if max_listed == 0 {
+            return Err(bad("max_listed must be at least 1".into()));
+        }
         Ok(Profile {
             name: name.to_owned(),
             spec,
@@ -560,6 +572,7 @@ impl Profile {
             deadline: raw.deadline,
             max_stall,
             max_per_run: raw.max_per_run,
+            max_listed,
             allow_http,
             defaulted,
         })

@@ -30,6 +30,13 @@ pub struct Filter {
     pub limit: Option<usize>,
     /// `--orphans`: what sessions left behind ([`Provider::orphans`]) instead of sessions.
     pub orphans: bool,
+    /// Stop after the page that brings the sessions to act on to this many: a sweep's cap
+    /// is then certain to refuse the run (the cap plus one), so more pages only cost
+    /// requests.
+    pub enough: Option<usize>,
+    /// The most sessions the listing may read (the profile's `max_listed`): a list that
+    /// never runs dry is an error here, not a run that exhausts memory.
+    pub max_rows: Option<u64>,
     /// `--where`, as this profile runs it: what its server filters, and what every row
     /// must match.
     pub selection: Selection,
@@ -201,14 +208,29 @@ pub async fn collect(
     filter: &Filter,
     now: Timestamp,
 ) -> Result<Vec<Listed>, ListError> {
+    collect_until(provider, filter, now)
+        .await
+        .map(|(kept, _)| kept)
+}
+
+/// [`collect`], and whether it stopped at [`Filter::enough`] with pages left unread (the
+/// count is then a lower bound).
+pub async fn collect_until(
+    provider: &dyn Provider,
+    filter: &Filter,
+    now: Timestamp,
+) -> Result<(Vec<Listed>, bool), ListError> {
+    if filter.orphans {
+        return Ok((orphans(provider, filter, now).await?, false));
+    }
     let mut lifetimes = Lifetimes::default();
-    let kept = collect_rows(provider, filter, now, &mut lifetimes).await?;
+    let (kept, cut_short) = list_rows(provider, filter, now, &mut lifetimes).await?;
     if let (true, Some(idle_before)) = (kept.is_empty(), filter.idle_before)
         && let Some(notice) = lifetimes.notice(now.duration_since(idle_before))
     {
         crate::output::warn(notice);
     }
-    Ok(kept)
+    Ok((kept, cut_short))
 }
 
 /// The longest any listed session can stay idle before the server expires it on its own
@@ -252,15 +274,14 @@ impl Lifetimes {
     }
 }
 
-async fn collect_rows(
+/// The listing itself: pages read, judged and confirmed, until the last page, the limit or
+/// [`Filter::enough`].
+async fn list_rows(
     provider: &dyn Provider,
     filter: &Filter,
     now: Timestamp,
     lifetimes: &mut Lifetimes,
-) -> Result<Vec<Listed>, ListError> {
-    if filter.orphans {
-        return orphans(provider, filter, now).await;
-    }
+) -> Result<(Vec<Listed>, bool), ListError> {
     let mut kept = Vec::new();
     let mut cursor = None;
     // Sessions move between pages while we page (activity re-sorts them), so a session seen
@@ -268,7 +289,11 @@ async fn collect_rows(
     // promising more is a server ignoring the page number or cursor: an error, so that a
     // sweep never quietly covers only the first page.
     let mut cursors = HashSet::new();
-    let mut seen = HashSet::new();
+    // Fingerprints, not IDs: 8 bytes a session, however long its ID (see `Dedup`).
+    let mut seen = crate::ids::Dedup::default();
+    let mut bound = Bound::default();
+    // Kept sessions that a sweep would act on (those without a problem).
+    let mut candidates = 0;
     let full = |kept: &Vec<Listed>| filter.limit.is_some_and(|l| kept.len() >= l);
     loop {
         let server = filter.selection.server.as_ref();
@@ -287,7 +312,7 @@ async fn collect_rows(
             .filter(|r| {
                 // UUID first: some threads have no developer ID; rows with neither are kept.
                 let key = r.uuid.as_deref().unwrap_or(&r.id);
-                key.is_empty() || seen.insert(key.to_owned())
+                key.is_empty() || seen.first_time(key)
             })
             .collect();
         if had_rows && fresh.is_empty() && page.next.is_some() {
@@ -296,6 +321,7 @@ async fn collect_rows(
                     .into(),
             ));
         }
+        bound.read(fresh.len(), page.total, filter.max_rows)?;
         let mut verdicts = Vec::new();
         let mut stop = false;
         for row in fresh {
@@ -311,17 +337,19 @@ async fn collect_rows(
         }
         for mut listed in confirm_all(provider, verdicts, filter, now).await {
             if full(&kept) {
-                return Ok(kept);
+                return Ok((kept, false));
             }
             // A sweep's reason says what selected it: `idle 3h (…); user=u-1`.
             if let (Some(reason), false) = (&mut listed.reason, filter.selection.is_empty()) {
                 reason.push_str("; ");
                 reason.push_str(&filter.selection.describe());
             }
+            candidates += usize::from(listed.problem.is_none());
             kept.push(listed);
         }
         match page.next {
-            _ if stop => return Ok(kept),
+            _ if stop => return Ok((kept, false)),
+            Some(_) if filter.enough.is_some_and(|e| candidates >= e) => return Ok((kept, true)),
             Some(next) if !cursors.insert(next.clone()) => {
                 // (A page-number or offset cursor never repeats; a server cursor may.)
                 return Err(ListError::Decode(format!(
@@ -329,7 +357,7 @@ async fn collect_rows(
                 )));
             }
             Some(next) if !full(&kept) => cursor = Some(next),
-            _ => return Ok(kept),
+            _ => return Ok((kept, false)),
         }
     }
 }
@@ -356,6 +384,43 @@ async fn orphans(
             listed(row, None, now, Some(reason), None)
         });
     Ok(selected.take(filter.limit.unwrap_or(usize::MAX)).collect())
+}
+
+/// How much a listing has read, against what may be read: no more sessions than the server
+/// announced (the largest `total_count` of any page, as sessions may be added while we page)
+/// and no more than the profile's `max_listed`.
+#[derive(Default)]
+struct Bound {
+    read: u64,
+    announced: Option<u64>,
+}
+
+impl Bound {
+    /// Counts `fresh` sessions never listed before, from a page announcing `total`.
+    fn read(
+        &mut self,
+        fresh: usize,
+        total: Option<u64>,
+        max: Option<u64>,
+    ) -> Result<(), ListError> {
+        self.read += fresh as u64;
+        if let Some(total) = total {
+            self.announced = Some(self.announced.map_or(total, |a| a.max(total)));
+        }
+        if let Some(total) = self.announced.filter(|t| self.read > *t) {
+            return Err(ListError::Decode(format!(
+                "the server announced {total} sessions but sent {} different ones; stopping",
+                self.read
+            )));
+        }
+        if let Some(max) = max.filter(|m| self.read > *m) {
+            return Err(ListError::Decode(format!(
+                "the list holds more than {max} sessions (the profile's `max_listed`); stopping \
+                 (narrow it with --where, or raise `max_listed`)"
+            )));
+        }
+        Ok(())
+    }
 }
 
 /// Resolves a page's verdicts in order, asking the provider about the rows it must confirm.
@@ -502,6 +567,7 @@ mod tests {
             Ok(crate::provider::Page {
                 rows: (self.rows)(&cursor),
                 next: (self.next)(cursor),
+                total: None,
             })
         }
     }
@@ -646,7 +712,10 @@ mod tests {
                     ..row(true, None)
                 })
                 .collect();
-            Ok(crate::provider::Page { rows, next: None })
+            Ok(crate::provider::Page {
+                rows,
+                ..Default::default()
+            })
         }
 
         fn ordered_by_activity(&self, _: Option<&crate::select::ServerFilter>) -> bool {

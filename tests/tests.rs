@@ -19,6 +19,9 @@
 mod common;
 
 mod suite {
+    // What a misbehaving server cannot make a run do: list without end (`max_listed`, the
+    // announced total, a cap reached while listing), or hold unbounded replies in memory.
+    mod bounds;
     // Outcomes only one provider has, exit codes, usage errors, Zep's bulk end, each
     // provider's auth headers.
     mod cli_core;

@@ -193,6 +193,7 @@ struct ShownProfile {
     deadline: Option<String>,
     max_stall: String,
     max_per_run: Option<u64>,
+    max_listed: u64,
     /// The keys left to their defaults.
     defaults: Vec<&'static str>,
 }
@@ -237,6 +238,7 @@ impl ShownProfile {
                 .map(|d| humantime::format_duration(d).to_string()),
             max_stall: humantime::format_duration(p.max_stall).to_string(),
             max_per_run: p.max_per_run,
+            max_listed: p.max_listed,
             defaults: p.defaulted.clone(),
         }
     }
@@ -281,6 +283,7 @@ impl ShownProfile {
                 "max_per_run",
                 self.max_per_run.map_or_else(none, |m| m.to_string()),
             ),
+            ("max_listed", self.max_listed.to_string()),
         ];
         let mut text = format!("{heading}\n");
         for (key, value) in rows {

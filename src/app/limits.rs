@@ -82,6 +82,16 @@ impl Caps {
             .collect()
     }
 
+    /// How many sessions to act on, listed on profile `i` after `so_far` on the profiles
+    /// before it, make a refusal certain: one past its `max_per_run` or past what `--max`
+    /// leaves. A listing may stop there.
+    pub(super) fn refused_at(&self, i: usize, so_far: u64) -> Option<usize> {
+        let per = self.per_profile.get(i).copied().flatten();
+        let left = self.total.map(|t| t.saturating_sub(so_far));
+        let at = [per, left].into_iter().flatten().min()?;
+        Some(usize::try_from(at.saturating_add(1)).unwrap_or(usize::MAX))
+    }
+
     /// Refuses the run (exit 4) when `counts` (sessions to act on, per profile) break a
     /// cap. `exact`: the counts are the whole selection, else reading stopped one past a cap.
     pub(super) fn check(

@@ -20,8 +20,7 @@ impl Ctx<'_> {
             empty_only: args.empty,
             limit: args.limit.map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
             orphans: args.orphans,
-            selection: Default::default(),
-            action: None,
+            ..Filter::default()
         };
         let selector = Selector {
             terms: args.selectors.clone(),
@@ -42,7 +41,7 @@ impl Ctx<'_> {
         let header = header(args.all_profiles, &profiles);
         let mut all = Vec::new();
         for (profile, (provider, selection)) in profiles {
-            let filter = super::scoped(&filter, &profile.name, selection);
+            let filter = super::scoped(&filter, &profile, selection);
             match stale::collect(provider.as_ref(), &filter, now).await {
                 Ok(listed) => all.extend(listed.into_iter().map(|mut l| {
                     l.profile = args.all_profiles.then(|| profile.name.clone());

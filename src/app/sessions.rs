@@ -288,20 +288,33 @@ impl Ctx<'_> {
         // Everything is listed before anything is sent, so that the cap sees the whole run.
         let mut picked = Vec::new();
         let mut problems = Vec::new();
-        for ((profile, provider), selection) in ready.iter().zip(selections) {
+        // A listing stopped once a cap was certain to refuse the run (never when resuming:
+        // what is done then does not count).
+        let mut cut_short = false;
+        for (i, ((profile, provider), selection)) in ready.iter().zip(selections).enumerate() {
+            if cut_short {
+                break;
+            }
             let tag = all.then(|| profile.name.clone());
-            let filter = super::scoped(&filter, &profile.name, selection);
+            let mut filter = super::scoped(&filter, profile, selection);
+            if resume.is_none() {
+                let so_far = picked.iter().map(|mine: &Vec<_>| mine.len() as u64).sum();
+                filter.enough = caps.refused_at(i, so_far);
+            }
             let stall = Stall {
                 after: stall_after(run, [profile]),
                 holds: holds.clone(),
             };
             let listed = tokio::select! {
-                listed = stale::collect(provider.as_ref(), &filter, now) => listed,
+                listed = stale::collect_until(provider.as_ref(), &filter, now) => listed,
                 _ = interrupt.stop.cancelled() => break,
                 why = stall.listing(tokio::time::Instant::now()) => Err(ListError::Stalled(why)),
             };
             let listed = match listed {
-                Ok(l) => l,
+                Ok((l, short)) => {
+                    cut_short = short;
+                    l
+                }
                 Err(e) => {
                     let err = AppError::List(profile.name.clone(), e);
                     crate::output::warn(format_args!("{err}"));
@@ -354,7 +367,7 @@ impl Ctx<'_> {
                 }
             }
         }
-        if let Err(over) = caps.check(&counts, &names, action, true) {
+        if let Err(over) = caps.check(&counts, &names, action, !cut_short) {
             // The listing happened and is on record; the run ends here, nothing sent.
             report.refuse(false, over.exit() as i32);
             return Err(over);

@@ -29,11 +29,25 @@ fn retryable(status: StatusCode) -> bool {
 /// A wait longer than this is logged (`-v`) with what holds the run back.
 const LOG_WAIT: Duration = Duration::from_secs(1);
 
-/// Most of an error body we keep: enough for any real message, small enough that a server
-/// answering 50 MB (or never finishing) cannot exhaust memory.
-const ERROR_BODY_CAP: usize = 64 * 1024;
-/// Most of a successful body we accept (a list page); anything larger is refused.
+/// Most of an error body we keep: enough for any real message (only its first 300
+/// characters are shown), small enough that a server answering 50 MB (or never finishing)
+/// to every request in flight costs nothing.
+const ERROR_BODY_CAP: usize = 4 * 1024;
+/// Most of a successful body we accept (any reply but a [`Request::streamed`] list); anything
+/// larger is refused.
 const BODY_CAP: usize = 16 * 1024 * 1024;
+/// What any reply may hold while it is read. A reply growing past it waits for [`LARGE`],
+/// so that replies in flight hold at most `concurrency` × this plus one [`BODY_CAP`]
+/// together, whatever `--concurrency` is (the cap alone let 64 huge replies take 1 GiB).
+const SMALL_BODY: usize = 64 * 1024;
+/// The one permit to read a reply past [`SMALL_BODY`], shared by every request of the
+/// process. Held only while reading (never while a caller decodes or sends), so no request
+/// can wait on another that waits on it.
+static LARGE: Semaphore = Semaphore::const_new(1);
+/// A [`Request::streamed`] reply (a whole list, of any size) may take this many `timeout`s
+/// in all, as long as no chunk is a `timeout` late: a million sessions take longer to send
+/// than one reply should, a server trickling bytes is still cut off.
+const STREAMED_TIMEOUTS: u32 = 10;
 /// Same-host redirects followed before giving up.
 const MAX_REDIRECTS: usize = 5;
 /// First back-off step; it doubles per attempt up to the profile's `max_backoff`.
@@ -157,6 +171,8 @@ pub struct Reply {
     pub earlier_lost: bool,
     /// Where the provider puts its message in an error body.
     message_of: fn(&serde_json::Value) -> Option<String>,
+    /// A successful reply to a [`Request::streamed`] request: its body, still unread.
+    unread: Option<reqwest::Response>,
 }
 
 impl Reply {
@@ -175,6 +191,43 @@ impl Reply {
     pub fn provider_message(&self) -> Option<String> {
         let parsed: serde_json::Value = serde_json::from_slice(&self.body).ok()?;
         (self.message_of)(&parsed)
+    }
+
+    /// Decodes a JSON body as it arrives, for a [`Request::streamed`] reply of any size:
+    /// the decoder (on a blocking thread, as serde_json reads synchronously) takes chunks
+    /// from a short queue, so a list of a million rows holds its rows, never its text.
+    pub async fn json_streamed<T: DeserializeOwned + Send + 'static>(self) -> Result<T, String> {
+        let Some(mut resp) = self.unread else {
+            return self.json();
+        };
+        let (tx, rx) = tokio::sync::mpsc::channel(8);
+        let decoder = tokio::task::spawn_blocking(move || {
+            let reader = ChunkReader {
+                rx,
+                chunk: bytes::Bytes::new(),
+            };
+            serde_json::from_reader::<_, T>(std::io::BufReader::new(reader))
+        });
+        loop {
+            let chunk = match resp.chunk().await {
+                Ok(Some(chunk)) => Ok(chunk),
+                Ok(None) => break,
+                Err(e) => Err(std::io::Error::other(format!("reply broken off: {e}"))),
+            };
+            let failed = chunk.is_err();
+            // The decoder hung up: it has its answer (or its error) without the rest.
+            if tx.send(chunk).await.is_err() || failed {
+                break;
+            }
+        }
+        drop(tx);
+        let decoded = decoder
+            .await
+            .map_err(|e| format!("decoding the reply: {e}"))?;
+        decoded.map_err(|e| match e.io_error_kind() {
+            Some(_) => e.to_string(),
+            None => format!("malformed reply body: {e}"),
+        })
     }
 
     /// The server's own message: where its provider puts it in a JSON body, else the body's
@@ -208,6 +261,26 @@ impl Reply {
     }
 }
 
+/// A `Read` over the chunks of a body, for a decoder on a blocking thread.
+struct ChunkReader {
+    rx: tokio::sync::mpsc::Receiver<std::io::Result<bytes::Bytes>>,
+    chunk: bytes::Bytes,
+}
+
+impl std::io::Read for ChunkReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.chunk.is_empty() {
+            match self.rx.blocking_recv() {
+                Some(chunk) => self.chunk = chunk?,
+                None => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.chunk.len());
+        buf[..n].copy_from_slice(&self.chunk.split_to(n));
+        Ok(n)
+    }
+}
+
 fn truncate(s: &str, max: usize) -> String {
     match s.char_indices().nth(max) {
         Some((i, _)) => format!("{}…", &s[..i]),
@@ -226,6 +299,9 @@ pub struct Request {
     retry_conflict: bool,
     /// It only reads, whatever its method (see [`Request::reads`]).
     reads: bool,
+    /// A successful reply's body is left for [`Reply::json_streamed`] (see
+    /// [`Request::streamed`]).
+    streamed: bool,
 }
 
 impl Request {
@@ -237,6 +313,7 @@ impl Request {
             headers: Vec::new(),
             retry_conflict: false,
             reads: false,
+            streamed: false,
         }
     }
 
@@ -250,6 +327,14 @@ impl Request {
     /// It may change the sessions it is for: anything but a read.
     fn changes(&self) -> bool {
         !self.reads && !matches!(self.method, Method::GET | Method::HEAD)
+    }
+
+    /// A list: a successful reply may be of any size, so it is not read into memory (nor
+    /// refused past [`BODY_CAP`]) but decoded as it arrives, by [`Reply::json_streamed`].
+    /// Error replies are read, and capped, as any other.
+    pub fn streamed(mut self) -> Request {
+        self.streamed = true;
+        self
     }
 
     pub fn json(mut self, body: serde_json::Value) -> Request {
@@ -339,6 +424,9 @@ impl Http {
         let client = reqwest::Client::builder()
             .user_agent(concat!("sessionctl/", env!("CARGO_PKG_VERSION")))
             .timeout(opts.timeout)
+            // A streamed list may take longer in all (see `STREAMED_TIMEOUTS`), never
+            // longer than this between two chunks.
+            .read_timeout(opts.timeout)
             .connect_timeout(opts.timeout.min(Duration::from_secs(10)))
             .redirect(redirect::Policy::custom(move |attempt| {
                 // 301/302/303 turn a POST or DELETE into a GET that changes nothing; the
@@ -402,6 +490,8 @@ impl Http {
         let mut attempt = 0;
         // Retries spent on errors; a 429 spends none (a rate limit is not a failure).
         let mut failures = 0;
+        // 429s this request met: each one without a usable wait backs off further.
+        let mut throttled = 0;
         let mut lost = false;
         // Every attempt so far was turned away by a rate limit or never connected: only
         // then may a request that is given up on claim that nothing was done.
@@ -470,9 +560,8 @@ impl Http {
                             self.holds.answered(Instant::now());
                         }
                         if reply.status == StatusCode::TOO_MANY_REQUESTS {
-                            // The server's own hint is honoured in full: `max_backoff` caps
-                            // blind back-off only.
-                            Some(hint.unwrap_or_else(|| self.backoff(attempt)))
+                            throttled += 1;
+                            Some(self.throttle_delay(hint, throttled))
                         } else if req.retryable(reply.status) && failures < self.retries {
                             failures += 1;
                             Some(hint.map_or_else(
@@ -585,6 +674,9 @@ impl Http {
         if let Some(body) = &req.json {
             builder = builder.json(body);
         }
+        if req.streamed {
+            builder = builder.timeout(self.timeout.saturating_mul(STREAMED_TIMEOUTS));
+        }
         let mut resp = builder.send().await?;
         let status = resp.status();
         let headers = std::mem::take(resp.headers_mut());
@@ -593,10 +685,29 @@ impl Http {
         } else {
             ERROR_BODY_CAP
         };
+        if req.streamed && status.is_success() {
+            return Ok(Some(Reply {
+                status,
+                headers,
+                body: Vec::new(),
+                attempts: 0,
+                earlier_lost: false,
+                message_of: self.error_message,
+                unread: Some(resp),
+            }));
+        }
+        if resp.content_length().is_some_and(|n| n > cap as u64) && status.is_success() {
+            return Ok(None); // refused before a byte of it is read
+        }
         let mut body = Vec::new();
+        let mut large = None;
         while let Some(chunk) = resp.chunk().await? {
             let room = cap - body.len();
-            body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+            let take = chunk.len().min(room);
+            if large.is_none() && body.len() + take > SMALL_BODY {
+                large = Some(LARGE.acquire().await.expect("never closed"));
+            }
+            body.extend_from_slice(&chunk[..take]);
             if body.len() == cap {
                 if status.is_success() {
                     return Ok(None);
@@ -604,6 +715,7 @@ impl Http {
                 break; // an error body: what we have is plenty
             }
         }
+        drop(large);
         Ok(Some(Reply {
             status,
             headers,
@@ -611,6 +723,7 @@ impl Http {
             attempts: 0,
             earlier_lost: false,
             message_of: self.error_message,
+            unread: None,
         }))
     }
 
@@ -639,6 +752,17 @@ impl Http {
             }
         } else {
             HttpError::Transport(cause.to_string())
+        }
+    }
+
+    /// How long a request waits after its `n`th 429. The server's own hint is honoured in
+    /// full (`max_backoff` caps blind back-off only), but a hint shorter than the first
+    /// back-off step (`Retry-After: 0`, a date already past) is no wait at all: obeyed, it
+    /// would make a rate limit send faster, not slower. Such a 429 backs off blind.
+    fn throttle_delay(&self, hint: Option<Duration>, n: u32) -> Duration {
+        match hint {
+            Some(hint) if hint >= BASE_BACKOFF => hint,
+            _ => self.backoff(n),
         }
     }
 
@@ -764,6 +888,7 @@ mod tests {
             attempts: 1,
             earlier_lost: false,
             message_of: |v| v.get("message")?.as_str().map(str::to_owned),
+            unread: None,
         }
     }
 

@@ -5,7 +5,10 @@
 //! `X-RateLimit-*`), a run-wide pause the server asked for (a long `Retry-After`, an
 //! exhausted window), and, without headers, a rate learned from 429s (cut to just under
 //! the rate the server was admitting, then probed upwards while requests succeed, as the
-//! AWS SDKs' adaptive mode does). `--rate` / `rate` is a ceiling over all of them.
+//! AWS SDKs' adaptive mode does). Only a limit being hit sets the rate: a few 429s among
+//! successes (a server that refuses at random, or one request crossing a window) cut a rate
+//! already learned no lower than that limit, and learn none, since cutting for each would
+//! ratchet the rate down without end. `--rate` / `rate` is a ceiling over all of them.
 //! This file knows nothing of providers or profiles.
 
 use std::collections::VecDeque;
@@ -30,6 +33,10 @@ const CUT_TO: f64 = 0.9;
 const PROBE_STEP: f64 = 0.02;
 /// The learned rate never falls below this (requests per second).
 const MIN_RATE: f64 = 0.01;
+/// A limit is being hit when the 429s of the last [`ADMITTED_WINDOW`] are at least this
+/// many and at least [`LIMITED_SHARE`] of its replies; fewer are sporadic.
+const LIMITED_MIN: usize = 3;
+const LIMITED_SHARE: f64 = 0.25;
 
 /// The pacing state of one run against one provider.
 pub struct Pacer {
@@ -48,9 +55,14 @@ struct State {
     window: Option<Window>,
     /// Requests per second learned from 429s; `None` until the first one.
     learned: Option<f64>,
+    /// What the last cut for a limit being hit set: a sporadic 429 cuts no lower, so random
+    /// refusals cannot ratchet the rate below the limit the server showed.
+    floor: f64,
     last_cut: Option<Instant>,
     /// When recent successful replies came, to estimate the admitted rate.
     successes: VecDeque<Instant>,
+    /// When recent 429s came, to tell a limit being hit from sporadic refusals.
+    refusals: VecDeque<Instant>,
     first_reply: Option<Instant>,
     /// Requests started and not yet answered: a reply's remainder does not count them yet.
     outstanding: u32,
@@ -201,7 +213,8 @@ impl Pacer {
         hint: Option<Duration>,
         now: Instant,
     ) {
-        let mut s = self.state.lock().expect("never poisoned");
+        let mut guard = self.state.lock().expect("never poisoned");
+        let s = &mut *guard;
         s.outstanding = s.outstanding.saturating_sub(1);
         s.first_reply.get_or_insert(now);
         let window = window_from(headers, now);
@@ -210,15 +223,17 @@ impl Pacer {
             w.remaining = (w.remaining - f64::from(s.outstanding)).max(0.0);
             s.window = Some(w);
         }
-        if status != StatusCode::TOO_MANY_REQUESTS {
-            s.successes.push_back(now);
-            while s
-                .successes
-                .front()
-                .is_some_and(|t| now - *t > ADMITTED_WINDOW)
-            {
-                s.successes.pop_front();
+        let limited = status == StatusCode::TOO_MANY_REQUESTS;
+        match limited {
+            true => s.refusals.push_back(now),
+            false => s.successes.push_back(now),
+        }
+        for recent in [&mut s.successes, &mut s.refusals] {
+            while recent.front().is_some_and(|t| now - *t > ADMITTED_WINDOW) {
+                recent.pop_front();
             }
+        }
+        if !limited {
             if let Some(rate) = s.learned.as_mut() {
                 *rate += PROBE_STEP;
             }
@@ -232,6 +247,14 @@ impl Pacer {
         if window.is_some() || s.last_cut.is_some_and(|c| now - c < CUT_QUIET) {
             return; // the headers pace us; or this 429 was already counted
         }
+        let refused = s.refusals.len();
+        let replies = refused + s.successes.len();
+        // Sporadic (its neighbours succeed): no limit found yet, so nothing to cut; or a
+        // probe past the one found, cut back no lower than that cut went.
+        let sporadic = refused < LIMITED_MIN || (refused as f64) < LIMITED_SHARE * replies as f64;
+        if sporadic && s.learned.is_none() {
+            return;
+        }
         let seen =
             (now - s.first_reply.unwrap_or(now)).clamp(Duration::from_millis(100), ADMITTED_WINDOW);
         // With no success to measure, there is no rate to cut to: the hint alone decides.
@@ -241,6 +264,13 @@ impl Pacer {
             (Some(a), current) => (a * CUT_TO).min(current.unwrap_or(f64::INFINITY) * CUT_TO),
             (None, Some(current)) => current * CUT_TO,
             (None, None) => return,
+        };
+        let cut = match sporadic {
+            true => cut.max(s.floor),
+            false => {
+                s.floor = cut;
+                cut
+            }
         };
         s.learned = Some(cut.max(MIN_RATE));
         s.last_cut = Some(now);
@@ -394,12 +424,19 @@ mod tests {
             );
         }
         let at = start + Duration::from_secs(1);
-        pacer.observe(
-            StatusCode::TOO_MANY_REQUESTS,
-            &HeaderMap::new(),
-            Some(Duration::from_secs(1)),
-            at,
-        );
+        let refused = |n: u64| {
+            pacer.observe(
+                StatusCode::TOO_MANY_REQUESTS,
+                &HeaderMap::new(),
+                Some(Duration::from_secs(1)),
+                at + Duration::from_micros(n),
+            )
+        };
+        // A lone 429 among 100 successes is sporadic: no cut.
+        refused(0);
+        assert_eq!(pacer.state.lock().unwrap().learned, None);
+        // A quarter of the replies refused is a limit being hit.
+        (1..34).for_each(refused);
         let learned = pacer.state.lock().unwrap().learned.unwrap();
         assert!((85.0..=95.0).contains(&learned), "{learned}");
         assert_eq!(
@@ -407,7 +444,7 @@ mod tests {
             None,
             "a one-second hint is not a run-wide pause"
         );
-        // A second 429 from the same burst does not cut again.
+        // Another 429 from the same burst does not cut again.
         pacer.observe(
             StatusCode::TOO_MANY_REQUESTS,
             &HeaderMap::new(),
@@ -415,15 +452,27 @@ mod tests {
             at + Duration::from_millis(10),
         );
         assert_eq!(pacer.state.lock().unwrap().learned.unwrap(), learned);
-        pacer.observe(
-            StatusCode::OK,
-            &HeaderMap::new(),
-            None,
-            at + Duration::from_millis(20),
-        );
+        let ok = |after: Duration| {
+            pacer.observe(StatusCode::OK, &HeaderMap::new(), None, at + after);
+            pacer.state.lock().unwrap().learned.unwrap()
+        };
+        assert!(ok(Duration::from_millis(20)) > learned, "probes upwards");
+        // Probed past it, sporadic 429s among successes cut it back to that cut, no lower,
+        // however many there are.
+        pacer.state.lock().unwrap().learned = Some(150.0);
+        for i in 0..200 {
+            let later = at + Duration::from_secs(4) + CUT_QUIET * i;
+            for j in 0..20 {
+                let t = later + Duration::from_millis(j);
+                pacer.observe(StatusCode::OK, &HeaderMap::new(), None, t);
+            }
+            let t = later + Duration::from_millis(30);
+            pacer.observe(StatusCode::TOO_MANY_REQUESTS, &HeaderMap::new(), None, t);
+        }
+        let floor = pacer.state.lock().unwrap().learned.unwrap();
         assert!(
-            pacer.state.lock().unwrap().learned.unwrap() > learned,
-            "probes upwards"
+            floor >= learned && floor < learned + 1.0,
+            "{learned} <= {floor}"
         );
     }
 

@@ -208,25 +208,25 @@ impl ListError {
     }
 }
 
-/// GETs one list page and decodes it, or returns the error it carries.
-pub async fn get_page<T: serde::de::DeserializeOwned>(
+/// GETs one list page and decodes it as it arrives (a page may be the whole list, of any
+/// size: elizaOS sends every session in one reply), or returns the error it carries.
+pub async fn get_page<T: serde::de::DeserializeOwned + Send + 'static>(
     http: &Http,
     url: url::Url,
 ) -> Result<T, ListError> {
-    let result = http
-        .send(crate::client::http::Request::new(reqwest::Method::GET, url))
-        .await;
+    let request = crate::client::http::Request::new(reqwest::Method::GET, url).streamed();
+    let result = http.send(request).await;
     let reply = result.map_err(ListError::Transport)?;
     if !reply.is_success() {
         return Err(ListError::of(&reply));
     }
-    reply.json().map_err(ListError::Decode)
+    reply.json_streamed().await.map_err(ListError::Decode)
 }
 
 /// [`get_page`] for a list scoped to one user or room by a `--where` filter: a 404 means
 /// there is no such user or room, so nothing is selected (`None`, and a warning: a typo
 /// should not look like an idle-free account).
-pub async fn get_scoped_page<T: serde::de::DeserializeOwned>(
+pub async fn get_scoped_page<T: serde::de::DeserializeOwned + Send + 'static>(
     http: &Http,
     url: url::Url,
     server: &ServerFilter,
@@ -271,6 +271,9 @@ pub fn more_pages(returned: usize, page_size: usize, seen: u64, total: Option<u6
 pub struct Page {
     pub rows: Vec<SessionRow>,
     pub next: Option<String>,
+    /// How many sessions the whole list holds, where the server says (`total_count`): a
+    /// listing that reads more than that is broken, not long.
+    pub total: Option<u64>,
 }
 
 /// A session as `list` shows it, the same columns for every provider.

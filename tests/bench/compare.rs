@@ -3,7 +3,11 @@
 //! contenders against a rate-limited server.
 //!
 //! `cargo bench --bench compare -- [--ids 10000] [--latency-ms 20] [--concurrency 32]
-//! [--rss-ids 1000000] [--startup-runs 200] [--rl-ids 3000] [--skip-rl | --only-rl]`
+//! [--rss-ids 1000000] [--startup-runs 200] [--rl-ids 3000] [--random-ids 2000]
+//! [--skip-rl | --only-rl]`
+//!
+//! Then `sessionctl list -o ndjson` of `--rss-ids` elizaOS sessions, all in one reply, for
+//! its peak RSS.
 //!
 //! Prints wall time, CPU time (user+sys) and peak RSS of each contender, measured with
 //! `wait4(2)` (which covers a process and every child it waited for, so all of xargs' curls),
@@ -24,6 +28,11 @@
 //!    `retries = 1`, `max_backoff = "1s"`: `sessionctl` without `--rate` and `xargs + curl`;
 //!    the share of 429s, ended/failed, and how many windows the run took (from when sessions
 //!    were ended, sampled every millisecond) against the minimum, ceil(250 / 100) = 3.
+//! 3. No limit, but one reply in ten a random 429 (`Retry-After: 1`), `--random-ids` IDs at
+//!    `--latency-ms`: `sessionctl` wall time and requests against the same run without the
+//!    429s, as ratios. Random refusals are no rate limit: the ratio should stay near the
+//!    floor that the waits themselves set (each 429 holds its request a second), not grow
+//!    with N as a rate cut after every 429 made it.
 
 #[path = "../emulator/mod.rs"]
 mod emulator;
@@ -34,7 +43,7 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use emulator::{Emulator, HeaderStyle, Options, RateLimit, Seed};
+use emulator::{Emulator, Fault, HeaderStyle, Options, RateLimit, Seed};
 
 const BIN: &str = env!("CARGO_BIN_EXE_sessionctl");
 
@@ -225,6 +234,61 @@ fn main() {
             println!();
         }
         rate_limits(&mut runner, dir.path(), conc);
+        println!();
+        random_429s(&mut runner, dir.path(), conc);
+    }
+}
+
+/// Scenario 3 (see the module docs): the same IDs' worth of work with and without one reply
+/// in ten a random 429.
+fn random_429s(runner: &mut Runner, dir: &Path, conc: u64) {
+    let n = arg("--random-ids", 2000);
+    let latency = Duration::from_millis(arg("--latency-ms", 20));
+    let share = 0.1;
+    let emu = Emulator::start(Options {
+        latency,
+        ..Options::default()
+    });
+    let config = dir.join("random.toml");
+    write_rl_config(&config, &emu, "");
+    let mut run = |prefix: &str, noisy: bool| {
+        emu.reset();
+        if noisy {
+            emu.fault(Fault::status(429).retry_after("1").probability(share));
+        }
+        let ids = seed(&emu, prefix, n);
+        let file = write_ids(dir, &format!("{prefix}.txt"), &ids);
+        let usage = runner.measure(&sessionctl(&config, &file, conc, &[]));
+        let failed = ids.iter().filter(|id| emu.messaging_exists(id)).count();
+        (usage, emu.requests().len(), failed)
+    };
+    let (clean, clean_requests, clean_failed) = run("q-c", false);
+    let (noisy, noisy_requests, noisy_failed) = run("q-n", true);
+    // The waits alone: each 429 keeps one of `conc` slots a second.
+    let floor = clean.wall + Duration::from_secs_f64(n as f64 * share / conc as f64);
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!(
+        "Random 429s: {:.0}% of replies 429 (Retry-After: 1) at random, no rate limit; {n} IDs, concurrency {conc}, latency {latency:?}",
+        share * 100.0
+    );
+    println!(
+        "{:<26}{:>9}{:>10}{:>8}",
+        "", "wall ms", "requests", "failed"
+    );
+    for (name, u, requests, failed) in [
+        ("sessionctl, no 429s", &clean, clean_requests, clean_failed),
+        ("sessionctl, 10% 429s", &noisy, noisy_requests, noisy_failed),
+    ] {
+        println!("{name:<26}{:>9.0}{:>10}{:>8}", ms(u.wall), requests, failed);
+    }
+    println!(
+        "wall, random 429s / none: {:.2}x (the waits alone: {:.2}x); requests: {:.2}x",
+        noisy.wall.as_secs_f64() / clean.wall.as_secs_f64(),
+        floor.as_secs_f64() / clean.wall.as_secs_f64(),
+        noisy_requests as f64 / clean_requests as f64
+    );
+    if !(clean.ok && noisy.ok) {
+        eprintln!("warning: a sessionctl run exited non-zero");
     }
 }
 
@@ -267,6 +331,15 @@ fn figures(runner: &mut Runner, dir: &Path, conc: u64) {
         big.push((format, usage, ended));
         fast.reset(); // the emulator's own memory is not ours to measure, but keep it small
     }
+
+    // `list` of a whole elizaOS server in one reply, the rows made up as they are sent.
+    fast.fault(Fault::many_sessions(rss_n).method("GET").path("/sessions"));
+    let argv: Vec<String> = [BIN, "-q", "-o", "ndjson", "-c"]
+        .map(String::from)
+        .into_iter()
+        .chain([config.display().to_string(), "list".into()])
+        .collect();
+    let listed = runner.measure(&argv);
 
     // Start-up: `sessionctl --version`, median of many runs.
     let mut starts: Vec<Duration> = (0..startup_runs)
@@ -327,10 +400,15 @@ fn figures(runner: &mut Runner, dir: &Path, conc: u64) {
         );
     }
     println!(
+        "peak RSS, `list -o ndjson` of {rss_n} sessions: {:.1} MiB in {:.0} ms  (target <= 64 MB)",
+        listed.max_rss_kib as f64 / 1024.0,
+        ms(listed.wall)
+    );
+    println!(
         "`sessionctl --version` median start-up:      {:.2} ms  (target <= 3 ms, {startup_runs} runs)",
         ms(startup)
     );
-    if !(ours.ok && big.iter().all(|(_, u, _)| u.ok)) {
+    if !(ours.ok && listed.ok && big.iter().all(|(_, u, _)| u.ok)) {
         eprintln!("warning: a sessionctl run exited non-zero");
     }
 }

@@ -85,8 +85,13 @@ impl Armed {
 }
 
 /// The reply a fault puts in place of the real one (`Delay`, `DropAfterApply` and
-/// `ApplyThenBody` serve the request, so the router handles them).
-pub(crate) fn reply_for(dialect: Option<Dialect>, kind: &FaultKind) -> Response {
+/// `ApplyThenBody` serve the request, so the router handles them). `query` is the request's, for the pages of
+/// `EndlessPages`.
+pub(crate) fn reply_for(
+    dialect: Option<Dialect>,
+    kind: &FaultKind,
+    query: Option<&str>,
+) -> Response {
     let json_type = dialect.map_or("application/json", Dialect::content_type);
     match kind {
         FaultKind::Status {
@@ -132,6 +137,8 @@ pub(crate) fn reply_for(dialect: Option<Dialect>, kind: &FaultKind) -> Response 
             json_type,
             &b"{\"message\":\"invalid \xff\xfe\xfd bytes\",\"error\":\"\xc3\x28\"}"[..],
         ),
+        FaultKind::EndlessPages { total } => endless_page(query, *total),
+        FaultKind::ManySessions { count } => reply(200, json_type, many_sessions(*count)),
         FaultKind::Redirect { status, location } => {
             let mut response = empty(*status);
             if let Ok(value) = HeaderValue::from_str(location) {
@@ -198,4 +205,59 @@ fn endless_body() -> Body {
         Some((Ok(Bytes::from_static(&FILLER[..ENDLESS_CHUNK])), ()))
     });
     Body::from_stream(start.chain(rest))
+}
+
+/// One page of [`FaultKind::EndlessPages`]: as many sessions as the page size asks for (100
+/// without one), each new (`endless-<page>-<n>`), long idle, and a total that never comes.
+fn endless_page(query: Option<&str>, total: u64) -> Response {
+    let param = |names: &[&str]| {
+        url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+            .find(|(k, _)| names.contains(&k.as_ref()))
+            .and_then(|(_, v)| v.parse::<u64>().ok())
+    };
+    let page = param(&["page_number", "pageNumber"]).unwrap_or(1);
+    let size = param(&["page_size", "pageSize"]).unwrap_or(100).min(1000);
+    let old = "2020-01-01T00:00:00Z";
+    let sessions: Vec<serde_json::Value> = (0..size)
+        .map(|n| {
+            serde_json::json!({
+                "session_id": format!("endless-{page}-{n}"),
+                "user_id": "u-endless",
+                "created_at": old,
+                "updated_at": old,
+            })
+        })
+        .collect();
+    let body = serde_json::json!({
+        "sessions": sessions,
+        "total_count": total,
+        "response_count": size,
+    });
+    reply(200, "application/json", body.to_string())
+}
+
+/// The body of [`FaultKind::ManySessions`], made up a thousand rows at a time as it is sent.
+fn many_sessions(count: u64) -> Body {
+    const ROWS: u64 = 1000;
+    let old = "2024-01-01T00:00:00.000Z";
+    let rows = stream::unfold(0, move |from| async move {
+        (from < count).then(|| {
+            let mut text = String::new();
+            for n in from..(from + ROWS).min(count) {
+                if n > 0 {
+                    text.push(',');
+                }
+                text.push_str(&format!(
+                    "{{\"sessionId\":\"gen-{n}\",\"agentId\":\"a-1\",\"channelId\":\"c-{n}\",\
+                     \"userId\":\"u-1\",\"createdAt\":\"{old}\",\"lastActivity\":\"{old}\",\
+                     \"metadata\":{{}}}}"
+                ));
+            }
+            (Ok::<_, std::io::Error>(Bytes::from(text)), from + ROWS)
+        })
+    });
+    let start = stream::once(async { Ok(Bytes::from_static(b"{\"sessions\":[")) });
+    let end = format!("],\"total\":{count}}}");
+    let end = stream::once(async move { Ok(Bytes::from(end)) });
+    Body::from_stream(start.chain(rows).chain(end))
 }

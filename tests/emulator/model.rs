@@ -342,7 +342,8 @@ impl Seed {
 /// `{"type":"drop_mid_reply"}`, `{"type":"malformed"}`, `{"type":"huge_body","status":500,"bytes":N}`,
 /// `{"type":"endless_body","status":200}`, `{"type":"invalid_utf8","status":500}`,
 /// `{"type":"redirect","status":303,"location":"/somewhere"}`, `{"type":"drop_after_apply"}`,
-/// `{"type":"apply_then_body","body":"{\"sessions\":[]}"}`.
+/// `{"type":"apply_then_body","body":"{\"sessions\":[]}"}`,
+/// `{"type":"endless_pages","total":1000000000000}`, `{"type":"many_sessions","count":1000000}`.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Fault {
@@ -405,6 +406,12 @@ pub enum FaultKind {
     /// 200 `text/html` with a web page, whatever was asked, nothing applied: a web app on
     /// the port a base_url names (port 3000, elizaOS's default, is every web framework's).
     WebPage,
+    /// A Zep v2 `sessions-ordered` that never runs dry: every page (of the size asked for) is
+    /// full of sessions never listed before, and `total_count` is always `total`.
+    EndlessPages { total: u64 },
+    /// An elizaOS `GET /api/messaging/sessions` of `count` sessions made up as the reply is
+    /// streamed (`gen-<n>`, long idle): a list of a million costs the emulator no memory.
+    ManySessions { count: u64 },
 }
 
 /// The JSON spelling of [`FaultKind`]: tagged by `type`, delays in milliseconds.
@@ -445,6 +452,12 @@ enum FaultKindJson {
         body: String,
     },
     WebPage,
+    EndlessPages {
+        total: u64,
+    },
+    ManySessions {
+        count: u64,
+    },
 }
 
 impl From<FaultKindJson> for FaultKind {
@@ -472,6 +485,8 @@ impl From<FaultKindJson> for FaultKind {
             FaultKindJson::DropAfterApply => FaultKind::DropAfterApply,
             FaultKindJson::ApplyThenBody { body } => FaultKind::ApplyThenBody(body),
             FaultKindJson::WebPage => FaultKind::WebPage,
+            FaultKindJson::EndlessPages { total } => FaultKind::EndlessPages { total },
+            FaultKindJson::ManySessions { count } => FaultKind::ManySessions { count },
         }
     }
 }
@@ -532,6 +547,16 @@ impl Fault {
             status,
             location: location.to_owned(),
         })
+    }
+
+    /// See [`FaultKind::EndlessPages`]; aim it with `.path("sessions-ordered")`.
+    pub fn endless_pages(total: u64) -> Fault {
+        Fault::new(FaultKind::EndlessPages { total })
+    }
+
+    /// See [`FaultKind::ManySessions`]; aim it with `.method("GET").path("/sessions")`.
+    pub fn many_sessions(count: u64) -> Fault {
+        Fault::new(FaultKind::ManySessions { count })
     }
 
     pub fn drop_after_apply() -> Fault {

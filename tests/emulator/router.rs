@@ -76,7 +76,7 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
         Some(FaultKind::ApplyThenBody(text)) => {
             faults::replace_body(serve(&shared, dialect, parts, body), text)
         }
-        Some(kind) => faults::reply_for(dialect, &kind),
+        Some(kind) => faults::reply_for(dialect, &kind, parts.uri.query()),
         None => serve(&shared, dialect, parts, body),
     };
     with_rate_limit_headers(decision, response)

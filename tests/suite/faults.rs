@@ -362,17 +362,26 @@ fn a_50_mb_error_body_is_truncated() {
     assert_eq!(result_of(&doc, "fine")["outcome"], "ended");
 }
 
+/// A reply that is not a list is read whole, so one past the cap is refused; a list reply
+/// is decoded as it arrives (`bounds::a_list_reply_larger_than_the_reply_cap_is_read_as_a_stream`),
+/// so 50 MB that are not JSON fail at their first byte.
 #[test]
 fn a_huge_success_body_is_refused_not_swallowed() {
     let env = Env::new();
     add_eliza_profile(&env, "once", "retries = 0\ntimeout = \"10s\"\n");
     env.emu.seed(Seed::messaging("s-1", OLD));
     env.emu
+        .fault(Fault::huge_body(200, 50 * 1024 * 1024).method("DELETE"));
+    let (doc, code) = env.json("once", &["end", "s-1"]);
+    assert_eq!(code, 1, "{doc:#}");
+    let error = result_of(&doc, "s-1")["error"].as_str().unwrap_or_default();
+    assert!(error.contains("larger than 16 MiB"), "{doc:#}");
+    env.emu
         .fault(Fault::huge_body(200, 50 * 1024 * 1024).method("GET"));
     let out = env.cmd("once").args(["list"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("larger than"), "stderr: {stderr}");
+    assert!(stderr.contains("malformed reply body"), "stderr: {stderr}");
 }
 
 #[test]

@@ -212,6 +212,8 @@ impl Provider for LangGraph {
         Ok(Page {
             rows,
             next: next.map(|n| n.to_string()),
+            // The search reply is a bare array; no total is announced.
+            total: None,
         })
     }
 

@@ -276,6 +276,9 @@ impl Provider for Messaging {
                 ..SessionRow::default()
             })
             .collect();
-        Ok(Page { rows, next: None })
+        Ok(Page {
+            rows,
+            ..Page::default()
+        })
     }
 }

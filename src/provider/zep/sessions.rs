@@ -266,7 +266,7 @@ impl Provider for ZepSessions {
             let rows = sessions.flatten().unwrap_or_default().into_iter();
             return Ok(Page {
                 rows: rows.map(Session::into_row).collect(),
-                next: None,
+                ..Page::default()
             });
         }
         let page: u64 = cursor.and_then(|c| c.parse().ok()).unwrap_or(1);
@@ -286,6 +286,7 @@ impl Provider for ZepSessions {
         Ok(Page {
             rows: reply.sessions.into_iter().map(Session::into_row).collect(),
             next: more.then(|| (page + 1).to_string()),
+            total: reply.total_count,
         })
     }
 

@@ -557,7 +557,11 @@ impl Provider for ZepThreads {
                 ..SessionRow::default()
             })
             .collect();
-        Ok(Page { rows, next })
+        Ok(Page {
+            rows,
+            next,
+            ..Page::default()
+        })
     }
 
     /// v4 lists by `updated_at`, so a sweep stops at the first recent thread; v3 rows carry

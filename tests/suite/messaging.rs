@@ -555,3 +555,59 @@ fn a_delete_of_many_sessions_reads_each_list_a_bounded_number_of_times() {
         common::request_lines(&env.emu.requests())
     );
 }
+
+/// A run reads the lists once, so a session that began after that read is in neither:
+/// when its DELETE shows it existed, its channel is looked for again (not left behind
+/// under a `deleted`), and the note claims no expiry the run cannot know.
+#[test]
+fn a_session_that_began_after_the_runs_read_still_loses_its_channel() {
+    let env = Env::new();
+    env.emu.seed(Seed::messaging_timed("a", &ago(1), None, 1));
+    // The channel list is read (and answered as it is then) but its reply held back, so
+    // `late` begins after both reads and before any DELETE.
+    env.emu.fault(
+        common::Fault::reply_late(std::time::Duration::from_secs(3))
+            .method("GET")
+            .path("/channels")
+            .times(1),
+    );
+    let out = tempfile::NamedTempFile::new().unwrap();
+    let mut child = (env.std_cmd("eliza"))
+        .args(["-o", "json", "delete", "--yes", "never-was", "a", "late"])
+        .stdout(out.reopen().unwrap())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !(env.emu.requests().iter()).any(|r| r.method == "GET" && r.path.ends_with("/channels")) {
+        assert!(std::time::Instant::now() < deadline, "no channel read");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "ended before the channel read"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    env.emu
+        .seed(Seed::messaging_timed("late", &ago(0), None, 2));
+    let late = env.emu.messaging_channel_of("late").unwrap();
+    assert_eq!(
+        child.wait().unwrap().code(),
+        Some(1),
+        "never-was is not_found"
+    );
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(out.path()).unwrap()).unwrap();
+    let r = result_of(&doc, "late");
+    assert_eq!(r["outcome"], "deleted", "{doc}");
+    assert!(!env.emu.messaging_exists("late"));
+    assert_eq!(
+        env.emu.channel_messages(&late),
+        None,
+        "its channel is gone: {doc}"
+    );
+    let note = r["note"].as_str().unwrap_or_default();
+    assert!(
+        note.contains("or began since"),
+        "the run cannot know which: {doc}"
+    );
+    assert!(note.contains(&format!("its channel {late}")), "{doc}");
+}

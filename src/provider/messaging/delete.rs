@@ -47,6 +47,22 @@ impl Messaging {
             // A session the list showed live that the server now calls gone: the answers
             // disagree, so the channel it still holds is left alone.
             (Owner::Live(_), Session::Gone) => None,
+            // The server had it, yet the run's reads named neither it nor a channel of its:
+            // it began after them. Its channel is looked for now (one read per such
+            // session, never per ID), so that it is not left behind under a `deleted`.
+            (Owner::LeftBehind(None), Session::Deleted) => match self.channel_now(&id).await {
+                Ok(channel) => channel,
+                Err(why) => {
+                    let why = format!(
+                        "the session was deleted, but whether it left a channel is unknown: {why}"
+                    );
+                    return match &result {
+                        Ok(reply) => SessionResult::from_reply(id.as_str(), Outcome::Failed, reply)
+                            .with_error(why),
+                        Err(_) => SessionResult::failed(id, why),
+                    };
+                }
+            },
             _ => owner.channel().cloned(),
         };
         let Some(channel) = channel else {
@@ -54,9 +70,10 @@ impl Messaging {
             return end_outcome(&id, result, Outcome::Deleted);
         };
         let session_part = match (&session, &owner) {
-            // In memory but no longer listed: expired (1.7.2 deletes those with a 200).
+            // In memory but not listed when the run read the list: expired (1.7.2 deletes
+            // those with a 200), or begun since; the 200 cannot tell which.
             (Session::Deleted, Owner::LeftBehind(_)) => {
-                "the session had expired (no longer listed) and was deleted"
+                "the session, not listed live when this run read the list (it had expired, or began since), was deleted"
             }
             (Session::Deleted, Owner::Live(_)) => "the session was deleted",
             (Session::Gone, _) => "the session was already gone (ended or expired)",

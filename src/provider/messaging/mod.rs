@@ -117,6 +117,14 @@ impl Messaging {
         ))
     }
 
+    /// The channel of a session the run's cached reads do not know, read afresh (uncached:
+    /// only for a session a DELETE just showed existed, see [`delete`]).
+    async fn channel_now(&self, id: &str) -> Result<Option<String>, String> {
+        let channels = (reads::session_channels(&self.http).await)
+            .map_err(|e| format!("listing channels: {e}"))?;
+        Ok(channels.get(id).map(|c| c.id.clone()))
+    }
+
     /// `--dry-run=server`: what `apply` would find, from the lists alone.
     async fn probe_one(&self, action: Action, id: SessionId) -> SessionResult {
         let live = match self.live().await {

@@ -506,54 +506,53 @@ fn orphans_carry_their_sessions_metadata() {
 #[test]
 fn a_delete_of_many_sessions_reads_each_list_a_bounded_number_of_times() {
     const N: usize = 12;
-    let env = Env::new();
     let ids: Vec<String> = (0..N).map(|i| format!("s-{i}")).collect();
-    env.emu.seed_many(
-        ids[..N / 2]
-            .iter()
-            .map(|id| Seed::messaging_timed(id, &ago(1), None, 1)),
-    );
-    env.emu.messaging_restart(); // half of them leave their channels behind
-    env.emu.seed_many(
-        ids[N / 2..]
-            .iter()
-            .map(|id| Seed::messaging_timed(id, &ago(1), None, 1)),
-    );
-    let reads = |env: &Env, from: usize| {
-        let reqs = env.emu.requests()[from..].to_vec();
+    let seeded = || {
+        let env = Env::new();
+        let seed = |ids: &[String]| -> Vec<Seed> {
+            (ids.iter())
+                .map(|id| Seed::messaging_timed(id, &ago(1), None, 1))
+                .collect()
+        };
+        env.emu.seed_many(seed(&ids[..N / 2]));
+        env.emu.messaging_restart(); // half of them leave their channels behind
+        env.emu.seed_many(seed(&ids[N / 2..]));
+        env
+    };
+    let reads = |env: &Env| {
+        let reqs = env.emu.requests();
         let sessions = common::count_requests(&reqs, "GET", "/api/messaging/sessions");
         let channels = (reqs.iter())
             .filter(|r| r.method == "GET" && r.path.ends_with("/channels"))
             .count();
         (sessions, channels)
     };
-    let args = |extra: &[&'static str]| {
-        let mut a = vec!["delete", "--yes", "--concurrency", "1"];
-        a.extend_from_slice(extra);
-        a.extend(ids.iter().map(String::as_str));
-        a
-    };
-    let (doc, code) = env.json("eliza", &args(&["--dry-run=server"]));
-    assert_eq!(code, 0, "{doc}");
-    assert_eq!(
-        reads(&env, 0),
-        (1, 1),
-        "dry run: {:?}",
-        common::request_lines(&env.emu.requests())
-    );
-    let before = env.emu.requests().len();
-    let (doc, code) = env.json("eliza", &args(&[]));
-    assert_eq!(code, 0, "{doc}");
-    assert!(
-        outcomes_once(&doc).values().all(|o| o == "deleted"),
-        "{doc}"
-    );
-    assert_eq!(
-        reads(&env, before),
-        (1, 1),
-        "delete: {:?}",
-        common::request_lines(&env.emu.requests())
-    );
+    let all: Vec<&str> = ids.iter().map(String::as_str).collect();
+    for (extra, deleted) in [
+        (&["--dry-run=server"][..], 0),
+        (&[][..], N),
+        (&["--orphans"][..], N / 2),
+    ] {
+        let env = seeded();
+        let mut args = vec!["delete", "--yes", "--concurrency", "1"];
+        args.extend_from_slice(extra);
+        if !extra.contains(&"--orphans") {
+            args.extend_from_slice(&all);
+        }
+        let (doc, code) = env.json("eliza", &args);
+        assert_eq!(code, 0, "{extra:?}: {doc}");
+        let done = outcomes_once(&doc)
+            .values()
+            .filter(|o| *o == "deleted")
+            .count();
+        assert_eq!(done, deleted, "{extra:?}: {doc}");
+        assert_eq!(
+            reads(&env),
+            (1, 1),
+            "{extra:?}: {:?}",
+            common::request_lines(&env.emu.requests())
+        );
+    }
 }
 
 /// A run reads the lists once, so a session that began after that read is in neither:

@@ -610,3 +610,32 @@ fn a_session_that_began_after_the_runs_read_still_loses_its_channel() {
     );
     assert!(note.contains(&format!("its channel {late}")), "{doc}");
 }
+
+/// A channel ID from the server passes the same check as every session ID before anything
+/// is sent for it (here a control character, which the URL builder alone would encode and
+/// send): the delete is refused whole, nothing half done, and its dry run says the same.
+#[test]
+fn a_channel_id_that_fails_the_id_check_is_never_sent() {
+    let env = Env::new();
+    let bad = "c\u{7}";
+    env.emu.seed(Seed::MessagingChannel {
+        id: bad.into(),
+        name: "session-x".into(),
+        metadata: serde_json::json!({ "sessionId": "x" }),
+        messages: 1,
+    });
+    for dry in [true, false] {
+        let mut args = vec!["delete", "--yes", "--orphans"];
+        args.extend(dry.then_some("--dry-run=server"));
+        let (doc, code) = env.json("eliza", &args);
+        assert_eq!(code, 1, "{doc}");
+        let r = result_of(&doc, "x");
+        assert_eq!(r["outcome"], "failed", "{doc}");
+        let error = r["error"].as_str().unwrap();
+        assert!(error.starts_with("nothing deleted: "), "{doc}");
+        assert!(error.contains("control character"), "{doc}");
+    }
+    let sent = env.emu.requests();
+    assert!(sent.iter().all(|r| r.method == "GET"), "{sent:?}");
+    assert_eq!(env.emu.channel_messages(bad), Some(1));
+}

@@ -6,7 +6,7 @@
 
 use reqwest::Method;
 
-use super::{EXPIRED_NOTE, Messaging, Owner, end_outcome};
+use super::{EXPIRED_NOTE, Messaging, Owner, end_outcome, unsendable_channel};
 use crate::client::http::Request;
 use crate::ids::SessionId;
 use crate::outcome::{Outcome, SessionResult};
@@ -30,6 +30,9 @@ impl Messaging {
                 return SessionResult::failed(id, format!("nothing deleted: {why}"));
             }
         };
+        if let Some(refused) = unsendable_channel(&id, &owner) {
+            return refused;
+        }
         let url = match self.http.url(&["api", "messaging", "sessions", &id]) {
             Ok(url) => url,
             Err(refused) => return super::super::unsent(id, refused),
@@ -79,15 +82,26 @@ impl Messaging {
             (Session::Gone, _) => "the session was already gone (ended or expired)",
             (Session::Expired, _) => EXPIRED_NOTE,
         };
-        let url = match self.http.url(&["api", "messaging", "channels", &channel]) {
+        // A channel ID the server gave that fails the ID check (one read again after the
+        // session's DELETE, see above) or would leave its segment: never sent.
+        let checked = SessionId::new(channel.as_str())
+            .map_err(|why| {
+                format!(
+                    "the server named channel `{}`, which cannot be sent ({why})",
+                    channel.escape_default()
+                )
+            })
+            .and_then(|c| {
+                (self.http.url(&["api", "messaging", "channels", &c])).map_err(|e| e.to_string())
+            });
+        let url = match checked {
             Ok(url) => url,
-            // A channel ID the server gave that would leave its segment: never sent.
             Err(refused) => {
-                let mut r = super::super::unsent(id, refused);
-                r.error = Some(format!(
-                    "{session_part}, but its channel was not: {}",
-                    r.error.unwrap_or_default()
-                ));
+                let mut r = SessionResult::failed(
+                    id,
+                    format!("{session_part}, but its channel was not: {refused}"),
+                );
+                r.error_kind = Some(crate::outcome::ErrorKind::Protocol);
                 return r;
             }
         };

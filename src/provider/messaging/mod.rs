@@ -137,7 +137,10 @@ impl Messaging {
         let channel = match action {
             Action::End => None,
             Action::Delete => match self.channel_of(&id).await {
-                Ok(owner) => owner.channel().cloned(),
+                Ok(owner) => match unsendable_channel(&id, &owner) {
+                    None => owner.channel().cloned(),
+                    Some(refused) => return refused,
+                },
                 Err(why) => return SessionResult::failed(id, why),
             },
         };
@@ -163,6 +166,23 @@ fn session_metadata(
     const ADDED: [&str; 4] = ["sessionId", "agentId", "userId", "timeoutConfig"];
     let own = channel.iter().filter(|(k, _)| !ADDED.contains(&k.as_str()));
     own.map(|(k, v)| (k.clone(), v.clone())).collect()
+}
+
+/// A channel ID from the server, checked as every session ID is before a request names it
+/// (the URL builder alone refuses only dot segments, and would encode and send a control
+/// character): `Some` is the delete's result, refused whole before anything is sent.
+fn unsendable_channel(id: &SessionId, owner: &Owner) -> Option<SessionResult> {
+    let channel = owner.channel()?;
+    let why = SessionId::new(channel.as_str()).err()?;
+    let mut r = SessionResult::failed(
+        id,
+        format!(
+            "nothing deleted: the server named channel `{}` for it, which cannot be sent ({why})",
+            channel.escape_default()
+        ),
+    );
+    r.error_kind = Some(crate::outcome::ErrorKind::Protocol);
+    Some(r)
 }
 
 /// Whose channel a delete would remove, as the lists say.

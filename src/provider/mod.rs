@@ -322,21 +322,19 @@ pub struct SessionRow {
 }
 
 impl SessionRow {
-    /// The ID a run may send for this row, with the UUID the list gave beside it (where it
-    /// is one too); why not, for an ID that cannot be sent (`..`, empty): such a row is
-    /// reported, never acted on.
+    /// The ID a run may send for this row, with the UUID the list gave beside it; why not,
+    /// for an ID or a UUID that cannot be sent (`..`, a control character): such a row is
+    /// reported, never acted on (a bad UUID is not quietly traded for a lookup by the ID).
+    /// An empty UUID is none.
     pub fn session_id(&self) -> Result<SessionId, String> {
         let id = SessionId::new(self.id.as_str())
             .map_err(|why| format!("the server listed an ID that cannot be sent ({why})"))?;
-        let uuid = self
-            .uuid
-            .as_deref()
-            .map(SessionId::new)
-            .and_then(Result::ok);
-        Ok(match uuid {
-            Some(uuid) => id.with_uuid(uuid),
-            None => id,
-        })
+        match self.uuid.as_deref().filter(|u| !u.is_empty()) {
+            None => Ok(id),
+            Some(uuid) => SessionId::new(uuid)
+                .map(|uuid| id.with_uuid(uuid))
+                .map_err(|why| format!("the server listed a UUID that cannot be sent ({why})")),
+        }
     }
 
     /// The value `--where` compares for `field`: a metadata string as it is, a number or
@@ -839,6 +837,27 @@ pub fn secret_header(value: String) -> HeaderValue {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_listed_row_is_sent_only_with_an_id_and_a_uuid_that_pass_the_check() {
+        let row = |id: &str, uuid: Option<&str>| SessionRow {
+            id: id.into(),
+            uuid: uuid.map(str::to_owned),
+            ..SessionRow::default()
+        };
+        let sent = row("t", Some("u-1")).session_id().unwrap();
+        assert_eq!((sent.as_str(), sent.uuid()), ("t", Some("u-1")));
+        assert_eq!(row("t", Some("")).session_id().unwrap().uuid(), None);
+        assert_eq!(row("t", None).session_id().unwrap().uuid(), None);
+        for bad in ["..", ".", "u\u{1b}[2J"] {
+            let why = row("t", Some(bad)).session_id().unwrap_err();
+            assert!(
+                why.starts_with("the server listed a UUID"),
+                "{bad:?}: {why}"
+            );
+        }
+        assert!(row("..", Some("u-1")).session_id().is_err());
+    }
 
     #[test]
     fn each_provider_finds_its_own_error_message() {

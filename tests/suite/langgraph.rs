@@ -278,6 +278,42 @@ fn a_cancel_that_finds_the_runs_done_is_already_ended() {
     );
 }
 
+/// A server that ignores the runs list's offset sends the same full page for ever: that is
+/// an error (`failed`, nothing cancelled), never "no pending or running run" from the
+/// first page alone, and never a loop.
+#[test]
+fn a_runs_list_that_repeats_its_page_is_failed_not_taken_as_complete() {
+    let env = emulated();
+    env.emu.seed(Seed::langgraph("t", OLD, "idle"));
+    let runs: Vec<Value> = (0..100)
+        .map(|n| json!({ "run_id": format!("r-{n}"), "thread_id": "t", "status": "success" }))
+        .collect();
+    env.emu.fault(
+        Fault::status(200)
+            .method("GET")
+            .path("/threads/t/runs")
+            .body(&Value::Array(runs).to_string()),
+    );
+    for args in [&["end", "t"][..], &["end", "--dry-run=server", "t"][..]] {
+        let (doc, code) = env.json("langgraph", args);
+        assert_eq!(code, 1, "{args:?}: {doc:#}");
+        let r = common::result_of(&doc, "t");
+        assert_eq!(r["outcome"], "failed", "{args:?}: {r}");
+        assert!(
+            r["error"].as_str().unwrap().contains("same page of runs"),
+            "{r}"
+        );
+    }
+    let pages = (env.emu.requests().iter())
+        .filter(|r| r.path.ends_with("/threads/t/runs"))
+        .count();
+    assert_eq!(pages, 4, "two pages per run, then it stops");
+    assert_eq!(
+        count_requests(&env.emu.requests(), "POST", "/langgraph/runs/cancel"),
+        0
+    );
+}
+
 /// A key, where the profile has one, goes as `x-api-key` on every request; none without.
 #[test]
 fn the_key_goes_as_x_api_key() {

@@ -498,3 +498,144 @@ fn orphans_carry_their_sessions_metadata() {
     let metadata = &doc["sessions"][0]["metadata"];
     assert_eq!(metadata, &serde_json::json!({ "env": "staging" }), "{doc}");
 }
+
+/// A delete of many sessions reads the session list (and the channel lists) a bounded
+/// number of times in the whole run, never once per ID: elizaOS allows 1000 requests in 15
+/// minutes and one list can hold 30,000 sessions. The same for `--dry-run=server` and for
+/// `--orphans`.
+#[test]
+fn a_delete_of_many_sessions_reads_each_list_a_bounded_number_of_times() {
+    const N: usize = 12;
+    let ids: Vec<String> = (0..N).map(|i| format!("s-{i}")).collect();
+    let seeded = || {
+        let env = Env::new();
+        let seed = |ids: &[String]| -> Vec<Seed> {
+            (ids.iter())
+                .map(|id| Seed::messaging_timed(id, &ago(1), None, 1))
+                .collect()
+        };
+        env.emu.seed_many(seed(&ids[..N / 2]));
+        env.emu.messaging_restart(); // half of them leave their channels behind
+        env.emu.seed_many(seed(&ids[N / 2..]));
+        env
+    };
+    let reads = |env: &Env| {
+        let reqs = env.emu.requests();
+        let sessions = common::count_requests(&reqs, "GET", "/api/messaging/sessions");
+        let channels = (reqs.iter())
+            .filter(|r| r.method == "GET" && r.path.ends_with("/channels"))
+            .count();
+        (sessions, channels)
+    };
+    let all: Vec<&str> = ids.iter().map(String::as_str).collect();
+    for (extra, deleted) in [
+        (&["--dry-run=server"][..], 0),
+        (&[][..], N),
+        (&["--orphans"][..], N / 2),
+    ] {
+        let env = seeded();
+        let mut args = vec!["delete", "--yes", "--concurrency", "1"];
+        args.extend_from_slice(extra);
+        if !extra.contains(&"--orphans") {
+            args.extend_from_slice(&all);
+        }
+        let (doc, code) = env.json("eliza", &args);
+        assert_eq!(code, 0, "{extra:?}: {doc}");
+        let done = outcomes_once(&doc)
+            .values()
+            .filter(|o| *o == "deleted")
+            .count();
+        assert_eq!(done, deleted, "{extra:?}: {doc}");
+        assert_eq!(
+            reads(&env),
+            (1, 1),
+            "{extra:?}: {:?}",
+            common::request_lines(&env.emu.requests())
+        );
+    }
+}
+
+/// A run reads the lists once, so a session that began after that read is in neither:
+/// when its DELETE shows it existed, its channel is looked for again (not left behind
+/// under a `deleted`), and the note claims no expiry the run cannot know.
+#[test]
+fn a_session_that_began_after_the_runs_read_still_loses_its_channel() {
+    let env = Env::new();
+    env.emu.seed(Seed::messaging_timed("a", &ago(1), None, 1));
+    // The channel list is read (and answered as it is then) but its reply held back, so
+    // `late` begins after both reads and before any DELETE.
+    env.emu.fault(
+        common::Fault::reply_late(std::time::Duration::from_secs(3))
+            .method("GET")
+            .path("/channels")
+            .times(1),
+    );
+    let out = tempfile::NamedTempFile::new().unwrap();
+    let mut child = (env.std_cmd("eliza"))
+        .args(["-o", "json", "delete", "--yes", "never-was", "a", "late"])
+        .stdout(out.reopen().unwrap())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !(env.emu.requests().iter()).any(|r| r.method == "GET" && r.path.ends_with("/channels")) {
+        assert!(std::time::Instant::now() < deadline, "no channel read");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "ended before the channel read"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    env.emu
+        .seed(Seed::messaging_timed("late", &ago(0), None, 2));
+    let late = env.emu.messaging_channel_of("late").unwrap();
+    assert_eq!(
+        child.wait().unwrap().code(),
+        Some(1),
+        "never-was is not_found"
+    );
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(out.path()).unwrap()).unwrap();
+    let r = result_of(&doc, "late");
+    assert_eq!(r["outcome"], "deleted", "{doc}");
+    assert!(!env.emu.messaging_exists("late"));
+    assert_eq!(
+        env.emu.channel_messages(&late),
+        None,
+        "its channel is gone: {doc}"
+    );
+    let note = r["note"].as_str().unwrap_or_default();
+    assert!(
+        note.contains("or began since"),
+        "the run cannot know which: {doc}"
+    );
+    assert!(note.contains(&format!("its channel {late}")), "{doc}");
+}
+
+/// A channel ID from the server passes the same check as every session ID before anything
+/// is sent for it (here a control character, which the URL builder alone would encode and
+/// send): the delete is refused whole, nothing half done, and its dry run says the same.
+#[test]
+fn a_channel_id_that_fails_the_id_check_is_never_sent() {
+    let env = Env::new();
+    let bad = "c\u{7}";
+    env.emu.seed(Seed::MessagingChannel {
+        id: bad.into(),
+        name: "session-x".into(),
+        metadata: serde_json::json!({ "sessionId": "x" }),
+        messages: 1,
+    });
+    for dry in [true, false] {
+        let mut args = vec!["delete", "--yes", "--orphans"];
+        args.extend(dry.then_some("--dry-run=server"));
+        let (doc, code) = env.json("eliza", &args);
+        assert_eq!(code, 1, "{doc}");
+        let r = result_of(&doc, "x");
+        assert_eq!(r["outcome"], "failed", "{doc}");
+        let error = r["error"].as_str().unwrap();
+        assert!(error.starts_with("nothing deleted: "), "{doc}");
+        assert!(error.contains("control character"), "{doc}");
+    }
+    let sent = env.emu.requests();
+    assert!(sent.iter().all(|r| r.method == "GET"), "{sent:?}");
+    assert_eq!(env.emu.channel_messages(bad), Some(1));
+}

@@ -616,3 +616,29 @@ fn v4_wait_that_runs_out_is_exit_1() {
         "{r}"
     );
 }
+
+/// The UUID a v4 lookup answers is an ID from a server like a listed one: it passes the
+/// same check before any request names it (a control character, which the URL builder
+/// alone would encode and send), and the delete and its dry run say why nothing was sent.
+#[test]
+fn v4_a_looked_up_uuid_that_fails_the_id_check_is_never_sent() {
+    let env = Env::new();
+    env.emu.seed(thread("t-1", "u\u{7}", OLD, None));
+    for dry in [true, false] {
+        let mut args = vec!["delete", "--yes", "t-1"];
+        args.extend(dry.then_some("--dry-run=server"));
+        let (doc, code) = env.json("zep4", &args);
+        assert_eq!(code, 1, "{doc:#}");
+        let r = result_of(&doc, "t-1");
+        assert_eq!(r["outcome"], "failed", "{doc:#}");
+        let error = r["error"].as_str().unwrap();
+        assert!(error.contains("lookup gave UUID"), "{doc:#}");
+        assert!(error.contains("control character"), "{doc:#}");
+    }
+    let sent = env.emu.requests();
+    assert!(
+        sent.iter().all(|r| r.path.ends_with("/lookup")),
+        "{:?}",
+        common::request_lines(&sent)
+    );
+}

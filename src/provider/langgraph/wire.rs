@@ -174,8 +174,17 @@ pub(super) async fn active_runs(
                 }
             }
         }
-        // A page of runs already seen is a server ignoring the offset: stop, not loop.
-        if !(full && new) {
+        // A full page of runs already seen is a server ignoring the offset: the runs past
+        // it cannot be read, so nothing is concluded from the ones seen (no loop either).
+        if full && !new {
+            let mut r = SessionResult::from_reply(id, Outcome::Failed, &reply).with_error(
+                "the server sent the same page of runs again for the next offset: \
+                 its runs cannot all be read, so none is cancelled",
+            );
+            r.attempts = attempts;
+            return Err(Box::new(r));
+        }
+        if !full {
             return Ok(ActiveRuns {
                 run_ids,
                 last: reply,

@@ -6,7 +6,7 @@
 
 use reqwest::Method;
 
-use super::{EXPIRED_NOTE, Messaging, Owner, end_outcome};
+use super::{EXPIRED_NOTE, Messaging, Owner, end_outcome, unsendable_channel};
 use crate::client::http::Request;
 use crate::ids::SessionId;
 use crate::outcome::{Outcome, SessionResult};
@@ -37,6 +37,9 @@ impl Messaging {
                 return SessionResult::failed(id, format!("nothing deleted: {why}"));
             }
         };
+        if let Some(refused) = unsendable_channel(&id, &owner) {
+            return refused;
+        }
         let url = match self.http.url(&["api", "messaging", "sessions", &id]) {
             Ok(url) => url,
             Err(refused) => return super::super::unsent(id, refused),
@@ -58,6 +61,22 @@ impl Messaging {
             // A session the list showed live that the server now calls gone: the answers
             // disagree, so the channel it still holds is left alone.
             (Owner::Live(_), Session::Gone) => None,
+            // The server had it, yet the run's reads named neither it nor a channel of its:
+            // it began after them. Its channel is looked for now (one read per such
+            // session, never per ID), so that it is not left behind under a `deleted`.
+            (Owner::LeftBehind(None), Session::Deleted) => match self.channel_now(&id).await {
+                Ok(channel) => channel,
+                Err(why) => {
+                    let why = format!(
+                        "the session was deleted, but whether it left a channel is unknown: {why}"
+                    );
+                    return match &result {
+                        Ok(reply) => SessionResult::from_reply(id.as_str(), Outcome::Failed, reply)
+                            .with_error(why),
+                        Err(_) => SessionResult::failed(id, why),
+                    };
+                }
+            },
             _ => owner.channel().cloned(),
         };
         let Some(channel) = channel else {
@@ -65,23 +84,35 @@ impl Messaging {
             return end_outcome(&id, result, Outcome::Deleted);
         };
         let session_part = match (&session, &owner) {
-            // In memory but no longer listed: expired (1.7.2 deletes those with a 200).
+            // In memory but not listed when the run read the list: expired (1.7.2 deletes
+            // those with a 200), or begun since; the 200 cannot tell which.
             (Session::Deleted, Owner::LeftBehind(_)) => {
-                "the session had expired (no longer listed) and was deleted"
+                "the session, not listed live when this run read the list (it had expired, or began since), was deleted"
             }
             (Session::Deleted, Owner::Live(_)) => "the session was deleted",
             (Session::Gone, _) => "the session was already gone (ended or expired)",
             (Session::Expired, _) => EXPIRED_NOTE,
         };
-        let url = match self.http.url(&["api", "messaging", "channels", &channel]) {
+        // A channel ID the server gave that fails the ID check (one read again after the
+        // session's DELETE, see above) or would leave its segment: never sent.
+        let checked = SessionId::new(channel.as_str())
+            .map_err(|why| {
+                format!(
+                    "the server named channel `{}`, which cannot be sent ({why})",
+                    channel.escape_default()
+                )
+            })
+            .and_then(|c| {
+                (self.http.url(&["api", "messaging", "channels", &c])).map_err(|e| e.to_string())
+            });
+        let url = match checked {
             Ok(url) => url,
-            // A channel ID the server gave that would leave its segment: never sent.
             Err(refused) => {
-                let mut r = super::super::unsent(id, refused);
-                r.error = Some(format!(
-                    "{session_part}, but its channel was not: {}",
-                    r.error.unwrap_or_default()
-                ));
+                let mut r = SessionResult::failed(
+                    id,
+                    format!("{session_part}, but its channel was not: {refused}"),
+                );
+                r.error_kind = Some(crate::outcome::ErrorKind::Protocol);
                 return r;
             }
         };

@@ -118,6 +118,14 @@ impl Messaging {
         ))
     }
 
+    /// The channel of a session the run's cached reads do not know, read afresh (uncached:
+    /// only for a session a DELETE just showed existed, see [`delete`]).
+    async fn channel_now(&self, id: &str) -> Result<Option<String>, String> {
+        let channels = (reads::session_channels(&self.http).await)
+            .map_err(|e| format!("listing channels: {e}"))?;
+        Ok(channels.get(id).map(|c| c.id.clone()))
+    }
+
     /// `--dry-run=server`: what `apply` would find, from the lists alone.
     async fn probe_one(&self, action: Action, id: SessionId) -> SessionResult {
         let live = match self.live().await {
@@ -130,7 +138,10 @@ impl Messaging {
         let channel = match action {
             Action::End => None,
             Action::Delete => match self.channel_of(&id).await {
-                Ok(owner) => owner.channel().cloned(),
+                Ok(owner) => match unsendable_channel(&id, &owner) {
+                    None => owner.channel().cloned(),
+                    Some(refused) => return refused,
+                },
                 Err(why) => return SessionResult::failed(id, why),
             },
         };
@@ -156,6 +167,23 @@ fn session_metadata(
     const ADDED: [&str; 4] = ["sessionId", "agentId", "userId", "timeoutConfig"];
     let own = channel.iter().filter(|(k, _)| !ADDED.contains(&k.as_str()));
     own.map(|(k, v)| (k.clone(), v.clone())).collect()
+}
+
+/// A channel ID from the server, checked as every session ID is before a request names it
+/// (the URL builder alone refuses only dot segments, and would encode and send a control
+/// character): `Some` is the delete's result, refused whole before anything is sent.
+fn unsendable_channel(id: &SessionId, owner: &Owner) -> Option<SessionResult> {
+    let channel = owner.channel()?;
+    let why = SessionId::new(channel.as_str()).err()?;
+    let mut r = SessionResult::failed(
+        id,
+        format!(
+            "nothing deleted: the server named channel `{}` for it, which cannot be sent ({why})",
+            channel.escape_default()
+        ),
+    );
+    r.error_kind = Some(crate::outcome::ErrorKind::Protocol);
+    Some(r)
 }
 
 /// Whose channel a delete would remove, as the lists say.

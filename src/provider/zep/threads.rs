@@ -212,11 +212,27 @@ impl ZepThreads {
         let mut results = Vec::new();
         for id in named {
             match resolved(&found, &id) {
-                Ok(uuid) => addressed.push(Addressed {
-                    uuid: uuid.to_owned(),
-                    id,
-                    looked_up: true,
-                }),
+                // The UUID is the server's, checked as any ID from a server is before a
+                // request names it (the URL builder alone would encode and send a control
+                // character).
+                Ok(uuid) => match SessionId::new(uuid) {
+                    Ok(_) => addressed.push(Addressed {
+                        uuid: uuid.to_owned(),
+                        id,
+                        looked_up: true,
+                    }),
+                    Err(why) => {
+                        let mut r = SessionResult::failed(
+                            id,
+                            format!(
+                                "nothing deleted: the lookup gave UUID `{}`, which cannot be sent ({why})",
+                                uuid.escape_default()
+                            ),
+                        );
+                        r.error_kind = Some(crate::outcome::ErrorKind::Protocol);
+                        results.push(r);
+                    }
+                },
                 Err(outcome) => results.push(outcome(id.into())),
             }
         }

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use clap::{ArgAction, Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
-/// End and delete sessions on Zep, Digital Samba and elizaOS messaging servers.
+/// End and delete sessions on Zep, Digital Samba, elizaOS messaging and LangGraph servers.
 #[derive(Debug, Parser)]
 #[command(
     name = "sessionctl",

@@ -562,59 +562,117 @@ fn results_table(results: &[SessionResult]) -> Table {
     table
 }
 
-/// Prints a session list in any format.
-/// Returns how many sessions `-o ids` left out.
-pub fn print_sessions(format: Format, header: &Header, listed: &[Listed]) -> io::Result<usize> {
-    let mut left_out = 0;
-    match format {
-        Format::Ids => {
-            // IDs feed `end-many -`: a session whose age could not be read, or whose
-            // ID could never be sent, is left out (the caller says so) so that a pipe never
-            // acts on it.
-            let sendable = |l: &&Listed| l.problem.is_none() && l.row.session_id().is_ok();
-            left_out = listed.len() - listed.iter().filter(sendable).count();
-            // Across profiles a line is `profile<TAB>id`, so that `end-many -` sends each
-            // ID to its own profile (an ID can never hold a tab).
-            for l in listed.iter().filter(sendable) {
-                let line = match &l.profile {
-                    Some(p) => format!("{p}\t{}", l.row.id),
-                    None => l.row.id.clone(),
-                };
-                if !print_stdout(&line)? {
-                    break;
-                }
-            }
-        }
-        Format::Ndjson => {
-            for l in listed {
-                let line = serde_json::to_string(l).expect("rows always serialize");
-                if !print_stdout(&line)? {
-                    break;
-                }
-            }
-        }
-        Format::Json => {
-            #[derive(Serialize)]
-            struct Document<'a> {
-                #[serde(flatten)]
-                header: &'a Header,
-                sessions: &'a [Listed],
-                count: usize,
-            }
-            let doc = Document {
-                header,
-                sessions: listed,
-                count: listed.len(),
-            };
-            print_stdout(&serde_json::to_string_pretty(&doc).expect("rows always serialize"))?;
-        }
-        Format::Table | Format::Wide => {
-            let wide = format == Format::Wide;
-            let table = sessions_table(listed, wide);
-            print_stdout(&format!("{table}\n{} session(s)", listed.len()))?;
+/// Prints a session list in any format, each session as it comes for `-o ids`, `ndjson`
+/// and `json` (a listing of any size holds none of them); a table needs every row for its
+/// column widths, so it keeps them until [`SessionPrinter::finish`].
+pub struct SessionPrinter<'a> {
+    format: Format,
+    header: &'a Header,
+    count: usize,
+    left_out: usize,
+    /// Stdout still takes lines (a closed pipe ends the listing, not as a failure).
+    open: bool,
+    table: Vec<Listed>,
+    failed: Option<io::Error>,
+}
+
+impl<'a> SessionPrinter<'a> {
+    pub fn new(format: Format, header: &'a Header) -> SessionPrinter<'a> {
+        SessionPrinter {
+            format,
+            header,
+            count: 0,
+            left_out: 0,
+            open: true,
+            table: Vec::new(),
+            failed: None,
         }
     }
-    Ok(left_out)
+
+    /// Prints (or, for a table, keeps) one session; `false` once nothing more can be shown.
+    pub fn print(&mut self, l: Listed) -> bool {
+        let line = match self.format {
+            // IDs feed `end-many -`: a session whose age could not be read, or whose ID
+            // could never be sent, is left out (the caller says so) so that a pipe never
+            // acts on it. Across profiles a line is `profile<TAB>id`, so that `end-many -`
+            // sends each ID to its own profile (an ID can never hold a tab).
+            Format::Ids if l.problem.is_some() || l.row.session_id().is_err() => {
+                self.left_out += 1;
+                return true;
+            }
+            Format::Ids => match &l.profile {
+                Some(p) => format!("{p}\t{}", l.row.id),
+                None => l.row.id.clone(),
+            },
+            Format::Ndjson => serde_json::to_string(&l).expect("rows always serialize"),
+            Format::Json => {
+                let row = serde_json::to_string_pretty(&l).expect("rows always serialize");
+                let row = row.replace('\n', "\n    ");
+                match self.count {
+                    0 => format!("{}\n    {row}", self.json_head()),
+                    _ => format!(",\n    {row}"),
+                }
+            }
+            Format::Table | Format::Wide => {
+                self.count += 1;
+                self.table.push(l);
+                return true;
+            }
+        };
+        self.count += 1;
+        let written = match self.format {
+            Format::Json => write!(io::stdout().lock(), "{line}").map(|()| true),
+            _ => print_stdout(&line),
+        };
+        match written {
+            Ok(open) => self.open = open,
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => self.open = false,
+            Err(e) => {
+                self.failed = Some(e);
+                self.open = false;
+            }
+        }
+        self.open
+    }
+
+    /// What a JSON document prints before its first session: the header's fields, then
+    /// `"sessions": [` (as `serde_json::to_string_pretty` lays out the whole document).
+    fn json_head(&self) -> String {
+        let serde_json::Value::Object(fields) =
+            serde_json::to_value(self.header).expect("headers always serialize")
+        else {
+            unreachable!("a header is an object")
+        };
+        let mut head = String::from("{");
+        for (k, v) in fields {
+            let (k, v) = (serde_json::Value::String(k), v);
+            head.push_str(&format!("\n  {k}: {v},"));
+        }
+        head.push_str("\n  \"sessions\": [");
+        head
+    }
+
+    /// Ends the document; returns how many sessions `-o ids` left out.
+    pub fn finish(self) -> io::Result<usize> {
+        if let Some(e) = self.failed {
+            return Err(e);
+        }
+        match self.format {
+            Format::Json if self.open => {
+                let end = match self.count {
+                    0 => format!("{}]", self.json_head()),
+                    _ => "\n  ]".to_owned(),
+                };
+                print_stdout(&format!("{end},\n  \"count\": {}\n}}", self.count))?;
+            }
+            Format::Table | Format::Wide => {
+                let table = sessions_table(&self.table, self.format == Format::Wide);
+                print_stdout(&format!("{table}\n{} session(s)", self.count))?;
+            }
+            _ => {}
+        }
+        Ok(self.left_out)
+    }
 }
 
 /// A `-o wide` column: its header, and its value in a row.

@@ -220,17 +220,48 @@ pub async fn collect_until(
     filter: &Filter,
     now: Timestamp,
 ) -> Result<(Vec<Listed>, bool), ListError> {
+    let mut kept = Vec::new();
+    let cut_short = each(provider, filter, now, &mut |l| {
+        kept.push(l);
+        true
+    })
+    .await?;
+    Ok((kept, cut_short))
+}
+
+/// The listing as [`collect_until`] makes it, each kept session handed to `sink` as soon as
+/// it is judged (in the provider's order), so that `list` holds none of them: a list of a
+/// million sessions passes through a few rows at a time. `sink` answers `false` to stop
+/// (its output closed). Returns whether it stopped at [`Filter::enough`].
+pub async fn each(
+    provider: &dyn Provider,
+    filter: &Filter,
+    now: Timestamp,
+    sink: &mut (dyn FnMut(Listed) -> bool + Send),
+) -> Result<bool, ListError> {
     if filter.orphans {
-        return Ok((orphans(provider, filter, now).await?, false));
+        for listed in orphans(provider, filter, now).await? {
+            if !sink(listed) {
+                break;
+            }
+        }
+        return Ok(false);
     }
     let mut lifetimes = Lifetimes::default();
-    let (kept, cut_short) = list_rows(provider, filter, now, &mut lifetimes).await?;
-    if let (true, Some(idle_before)) = (kept.is_empty(), filter.idle_before)
+    let mut keeper = Keeper {
+        sink,
+        filter,
+        kept: 0,
+        candidates: 0,
+        open: true,
+    };
+    let cut_short = list_rows(provider, filter, now, &mut lifetimes, &mut keeper).await?;
+    if let (0, Some(idle_before)) = (keeper.kept, filter.idle_before)
         && let Some(notice) = lifetimes.notice(now.duration_since(idle_before))
     {
         crate::output::warn(notice);
     }
-    Ok((kept, cut_short))
+    Ok(cut_short)
 }
 
 /// The longest any listed session can stay idle before the server expires it on its own
@@ -274,6 +305,45 @@ impl Lifetimes {
     }
 }
 
+/// Hands kept sessions on, counting them against the limit.
+struct Keeper<'a> {
+    sink: &'a mut (dyn FnMut(Listed) -> bool + Send),
+    filter: &'a Filter,
+    kept: usize,
+    /// Kept sessions that a sweep would act on (those without a problem).
+    candidates: usize,
+    /// The sink still takes sessions.
+    open: bool,
+}
+
+impl Keeper<'_> {
+    /// Whether no more sessions may be kept: the limit is reached or the sink closed.
+    fn full(&self) -> bool {
+        !self.open || self.filter.limit.is_some_and(|l| self.kept >= l)
+    }
+
+    /// Confirms `verdicts` (a bounded batch) and keeps what they keep, up to the limit.
+    async fn settle(&mut self, provider: &dyn Provider, verdicts: Vec<Verdict>, now: Timestamp) {
+        let filter = self.filter;
+        for mut listed in confirm_all(provider, verdicts, filter, now).await {
+            if self.full() {
+                return;
+            }
+            // A sweep's reason says what selected it: `idle 3h (…); user=u-1`.
+            if let (Some(reason), false) = (&mut listed.reason, filter.selection.is_empty()) {
+                reason.push_str("; ");
+                reason.push_str(&filter.selection.describe());
+            }
+            self.candidates += usize::from(listed.problem.is_none());
+            self.kept += 1;
+            self.open = (self.sink)(listed);
+        }
+    }
+}
+
+/// Rows judged (and confirmed) together: a page's rows, or this many of a streamed reply.
+const BATCH: usize = 256;
+
 /// The listing itself: pages read, judged and confirmed, until the last page, the limit or
 /// [`Filter::enough`].
 async fn list_rows(
@@ -281,8 +351,8 @@ async fn list_rows(
     filter: &Filter,
     now: Timestamp,
     lifetimes: &mut Lifetimes,
-) -> Result<(Vec<Listed>, bool), ListError> {
-    let mut kept = Vec::new();
+    keeper: &mut Keeper<'_>,
+) -> Result<bool, ListError> {
     let mut cursor = None;
     // Sessions move between pages while we page (activity re-sorts them), so a session seen
     // before is skipped, never reported twice. But a page that brings nothing new while
@@ -292,9 +362,6 @@ async fn list_rows(
     // Fingerprints, not IDs: 8 bytes a session, however long its ID (see `Dedup`).
     let mut seen = crate::ids::Dedup::default();
     let mut bound = Bound::default();
-    // Kept sessions that a sweep would act on (those without a problem).
-    let mut candidates = 0;
-    let full = |kept: &Vec<Listed>| filter.limit.is_some_and(|l| kept.len() >= l);
     loop {
         let server = filter.selection.server.as_ref();
         let page = match filter.ended_before {
@@ -306,15 +373,12 @@ async fn list_rows(
             }
         };
         let had_rows = !page.rows.is_empty();
-        let fresh: Vec<SessionRow> = page
-            .rows
-            .into_iter()
-            .filter(|r| {
-                // UUID first: some threads have no developer ID; rows with neither are kept.
-                let key = r.uuid.as_deref().unwrap_or(&r.id);
-                key.is_empty() || seen.first_time(key)
-            })
-            .collect();
+        // UUID first: some threads have no developer ID; rows with neither are kept.
+        let mut fresh_row = |r: &SessionRow| {
+            let key = r.uuid.as_deref().unwrap_or(&r.id);
+            key.is_empty() || seen.first_time(key)
+        };
+        let fresh: Vec<SessionRow> = page.rows.into_iter().filter(&mut fresh_row).collect();
         if had_rows && fresh.is_empty() && page.next.is_some() {
             return Err(ListError::Decode(
                 "the server sent a page of sessions already listed and claims there are more; stopping"
@@ -322,9 +386,25 @@ async fn list_rows(
             ));
         }
         bound.read(fresh.len(), page.total, filter.max_rows)?;
+        let mut rest = page.rest;
+        let mut rows = fresh.into_iter();
         let mut verdicts = Vec::new();
         let mut stop = false;
-        for row in fresh {
+        loop {
+            let row = match rows.next() {
+                Some(row) => row,
+                None => match rest.as_mut() {
+                    Some(stream) => match stream.next().await {
+                        Some(row) if fresh_row(&row) => {
+                            bound.read(1, page.total, filter.max_rows)?;
+                            row
+                        }
+                        Some(_) => continue,
+                        None => break,
+                    },
+                    None => break,
+                },
+            };
             lifetimes.observe(&row);
             match judge(provider, row, filter, now) {
                 Verdict::Stop => {
@@ -334,30 +414,31 @@ async fn list_rows(
                 v if selected(&v, filter) => verdicts.push(v),
                 _ => {}
             }
-        }
-        for mut listed in confirm_all(provider, verdicts, filter, now).await {
-            if full(&kept) {
-                return Ok((kept, false));
+            if verdicts.len() >= BATCH {
+                keeper
+                    .settle(provider, std::mem::take(&mut verdicts), now)
+                    .await;
+                if keeper.full() {
+                    return Ok(false);
+                }
             }
-            // A sweep's reason says what selected it: `idle 3h (…); user=u-1`.
-            if let (Some(reason), false) = (&mut listed.reason, filter.selection.is_empty()) {
-                reason.push_str("; ");
-                reason.push_str(&filter.selection.describe());
-            }
-            candidates += usize::from(listed.problem.is_none());
-            kept.push(listed);
         }
+        // A stream left unread (stopped early) is dropped, and its decoder stops.
+        if let (false, Some(stream)) = (stop, rest) {
+            stream.finish().await?;
+        }
+        keeper.settle(provider, verdicts, now).await;
         match page.next {
-            _ if stop => return Ok((kept, false)),
-            Some(_) if filter.enough.is_some_and(|e| candidates >= e) => return Ok((kept, true)),
+            _ if stop => return Ok(false),
+            Some(_) if filter.enough.is_some_and(|e| keeper.candidates >= e) => return Ok(true),
             Some(next) if !cursors.insert(next.clone()) => {
                 // (A page-number or offset cursor never repeats; a server cursor may.)
                 return Err(ListError::Decode(format!(
                     "the server sent page cursor `{next}` twice; stopping"
                 )));
             }
-            Some(next) if !full(&kept) => cursor = Some(next),
-            _ => return Ok((kept, false)),
+            Some(next) if !keeper.full() => cursor = Some(next),
+            _ => return Ok(false),
         }
     }
 }
@@ -567,6 +648,7 @@ mod tests {
             Ok(crate::provider::Page {
                 rows: (self.rows)(&cursor),
                 next: (self.next)(cursor),
+                rest: None,
                 total: None,
             })
         }

@@ -39,33 +39,32 @@ impl Ctx<'_> {
         })?;
         check_selected(&profiles, &selector)?;
         let header = header(args.all_profiles, &profiles);
-        let mut all = Vec::new();
+        let mut printer = output::SessionPrinter::new(self.cli.output.into(), &header);
+        let mut problems = 0;
         for (profile, (provider, selection)) in profiles {
             let filter = super::scoped(&filter, &profile, selection);
-            match stale::collect(provider.as_ref(), &filter, now).await {
-                Ok(listed) => all.extend(listed.into_iter().map(|mut l| {
-                    l.profile = args.all_profiles.then(|| profile.name.clone());
-                    l
-                })),
-                Err(e) => {
-                    let err = AppError::List(profile.name.clone(), e);
-                    if !args.all_profiles {
-                        return Err(err);
-                    }
-                    crate::output::warn(format_args!("{err}"));
-                    worst = worst.max_code(err.exit());
+            let name = args.all_profiles.then(|| profile.name.clone());
+            let mut sink = |mut l: crate::stale::Listed| {
+                l.profile.clone_from(&name);
+                problems += usize::from(l.problem.is_some());
+                printer.print(l)
+            };
+            if let Err(e) = stale::each(provider.as_ref(), &filter, now, &mut sink).await {
+                let err = AppError::List(profile.name.clone(), e);
+                if !args.all_profiles {
+                    return Err(err);
                 }
+                crate::output::warn(format_args!("{err}"));
+                worst = worst.max_code(err.exit());
             }
         }
-        let problems = all.iter().filter(|l| l.problem.is_some()).count();
         if problems > 0 {
             crate::output::warn(format_args!(
                 "{problems} session(s) could not be judged (unreadable or missing data) and are never acted on (see IDLE)"
             ));
             worst = worst.max_code(Exit::Partial);
         }
-        let left_out = output::print_sessions(self.cli.output.into(), &header, &all)
-            .map_err(AppError::Output)?;
+        let left_out = printer.finish().map_err(AppError::Output)?;
         if left_out > 0 && !self.cli.quiet {
             crate::output::warn(format_args!(
                 "{left_out} session(s) left out of `-o ids` (see `-o table`)"

@@ -197,8 +197,26 @@ impl Reply {
     /// the decoder (on a blocking thread, as serde_json reads synchronously) takes chunks
     /// from a short queue, so a list of a million rows holds its rows, never its text.
     pub async fn json_streamed<T: DeserializeOwned + Send + 'static>(self) -> Result<T, String> {
+        self.json_streamed_seed(std::marker::PhantomData::<T>).await
+    }
+
+    /// [`Reply::json_streamed`] with a seed: one that hands each row on as it is decoded (see
+    /// `provider::RowStream`) lets a list of any size pass through holding none of it.
+    pub async fn json_streamed_seed<S>(self, seed: S) -> Result<S::Value, String>
+    where
+        // `'static`: the decoder reads (`from_reader`), so nothing borrows from the text.
+        S: serde::de::DeserializeSeed<'static> + Send + 'static,
+        S::Value: Send + 'static,
+    {
         let Some(mut resp) = self.unread else {
-            return self.json();
+            // On a blocking thread too: a seed may wait on its reader (`blocking_send`).
+            let body = self.body;
+            let decoded = tokio::task::spawn_blocking(move || {
+                let mut de = serde_json::Deserializer::from_reader(&body[..]);
+                seed.deserialize(&mut de).and_then(|v| de.end().map(|()| v))
+            });
+            let decoded = (decoded.await).map_err(|e| format!("decoding the reply: {e}"))?;
+            return decoded.map_err(|e| format!("malformed reply body: {e}"));
         };
         let (tx, rx) = tokio::sync::mpsc::channel(8);
         let decoder = tokio::task::spawn_blocking(move || {
@@ -206,7 +224,8 @@ impl Reply {
                 rx,
                 chunk: bytes::Bytes::new(),
             };
-            serde_json::from_reader::<_, T>(std::io::BufReader::new(reader))
+            let mut de = serde_json::Deserializer::from_reader(std::io::BufReader::new(reader));
+            seed.deserialize(&mut de).and_then(|v| de.end().map(|()| v))
         });
         loop {
             let chunk = match resp.chunk().await {

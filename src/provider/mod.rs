@@ -223,6 +223,148 @@ pub async fn get_page<T: serde::de::DeserializeOwned + Send + 'static>(
     reply.json_streamed().await.map_err(ListError::Decode)
 }
 
+/// How many decoded rows may wait for the listing: what a [`RowStream`] holds at most.
+const ROWS_QUEUED: usize = 256;
+
+/// A list reply's rows handed on as they are decoded (elizaOS sends every session in one
+/// reply): the listing takes them from a short queue, so neither the reply nor its rows are
+/// ever held whole. A listing that stops early drops it, and the decoder stops reading.
+pub struct RowStream {
+    rows: tokio::sync::mpsc::Receiver<SessionRow>,
+    decoded: tokio::task::JoinHandle<Result<(), ListError>>,
+}
+
+impl std::fmt::Debug for RowStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RowStream").finish_non_exhaustive()
+    }
+}
+
+impl RowStream {
+    /// GETs `url` and, once it answers with success, decodes the array in its field `field`
+    /// (required; `null` is none) row by row, each `T` made a row by `row`.
+    pub async fn get<T>(
+        http: &Http,
+        url: url::Url,
+        field: &'static str,
+        row: fn(T) -> SessionRow,
+    ) -> Result<RowStream, ListError>
+    where
+        T: serde::de::DeserializeOwned + Send + 'static,
+    {
+        let request = crate::client::http::Request::new(reqwest::Method::GET, url).streamed();
+        let reply = http.send(request).await.map_err(ListError::Transport)?;
+        if !reply.is_success() {
+            return Err(ListError::of(&reply));
+        }
+        let (tx, rows) = tokio::sync::mpsc::channel(ROWS_QUEUED);
+        let seed = rows::Field {
+            name: field,
+            rows: rows::Each { row, tx },
+        };
+        let decoded = tokio::spawn(async move {
+            reply
+                .json_streamed_seed(seed)
+                .await
+                .map_err(ListError::Decode)
+        });
+        Ok(RowStream { rows, decoded })
+    }
+
+    /// The next row, or `None` once the reply is read (then see [`RowStream::finish`]).
+    pub async fn next(&mut self) -> Option<SessionRow> {
+        self.rows.recv().await
+    }
+
+    /// Whether the whole reply was read and well formed.
+    pub async fn finish(self) -> Result<(), ListError> {
+        drop(self.rows);
+        (self.decoded.await).map_err(|e| ListError::Decode(format!("decoding the reply: {e}")))?
+    }
+}
+
+/// The serde side of [`RowStream`]: a reply object whose one field is visited as an array,
+/// each element sent on as it is decoded (everything else skipped unread).
+mod rows {
+    use std::fmt;
+
+    use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+    use super::SessionRow;
+
+    pub(super) struct Field<T> {
+        pub name: &'static str,
+        pub rows: Each<T>,
+    }
+
+    pub(super) struct Each<T> {
+        pub row: fn(T) -> SessionRow,
+        pub tx: tokio::sync::mpsc::Sender<SessionRow>,
+    }
+
+    impl<'de, T: de::Deserialize<'de>> DeserializeSeed<'de> for Field<T> {
+        type Value = ();
+        fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_map(self)
+        }
+    }
+
+    impl<'de, T: de::Deserialize<'de>> Visitor<'de> for Field<T> {
+        type Value = ();
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            write!(f, "an object with `{}`", self.name)
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            let mut rows = Some(self.rows);
+            while let Some(key) = map.next_key::<String>()? {
+                match rows.take_if(|_| key == self.name) {
+                    Some(each) => map.next_value_seed(each)?,
+                    None if key == self.name => {
+                        return Err(de::Error::duplicate_field(self.name));
+                    }
+                    None => drop(map.next_value::<IgnoredAny>()?),
+                }
+            }
+            match rows {
+                Some(_) => Err(de::Error::missing_field(self.name)),
+                None => Ok(()),
+            }
+        }
+    }
+
+    impl<'de, T: de::Deserialize<'de>> DeserializeSeed<'de> for Each<T> {
+        type Value = ();
+        fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_option(self)
+        }
+    }
+
+    impl<'de, T: de::Deserialize<'de>> Visitor<'de> for Each<T> {
+        type Value = ();
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("an array or null")
+        }
+        fn visit_none<E>(self) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_unit<E>(self) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_some<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_seq(self)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            while let Some(item) = seq.next_element::<T>()? {
+                // The listing stopped (a limit, a closed output): nothing more to decode.
+                if self.tx.blocking_send((self.row)(item)).is_err() {
+                    return Err(de::Error::custom("the listing stopped reading"));
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
 /// [`get_page`] for a list scoped to one user or room by a `--where` filter: a 404 means
 /// there is no such user or room, so nothing is selected (`None`, and a warning: a typo
 /// should not look like an idle-free account).
@@ -270,6 +412,8 @@ pub fn more_pages(returned: usize, page_size: usize, seen: u64, total: Option<u6
 #[derive(Debug, Default)]
 pub struct Page {
     pub rows: Vec<SessionRow>,
+    /// Rows still being decoded, after `rows` (a provider that sends its list in one reply).
+    pub rest: Option<RowStream>,
     pub next: Option<String>,
     /// How many sessions the whole list holds, where the server says (`total_count`): a
     /// listing that reads more than that is broken, not long.

@@ -240,6 +240,7 @@ impl DigitalSamba {
         Ok(Page {
             rows,
             next: more.then(|| seen.to_string()),
+            rest: None,
             total: reply.total_count,
         })
     }

@@ -213,6 +213,7 @@ impl Provider for LangGraph {
             rows,
             next: next.map(|n| n.to_string()),
             // The search reply is a bare array; no total is announced.
+            rest: None,
             total: None,
         })
     }

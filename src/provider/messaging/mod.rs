@@ -285,28 +285,29 @@ impl Provider for Messaging {
         _active_only: bool,
         _server: Option<&ServerFilter>,
     ) -> Result<Page, ListError> {
-        let reply = reads::sessions(&self.http).await?;
-        let rows = reply
-            .sessions
-            .into_iter()
-            .map(|s| SessionRow {
-                id: s.session_id,
-                owner: s.user_id.clone(),
-                user: s.user_id,
-                agent: s.agent_id,
-                channel: s.channel_id,
-                metadata: s.metadata,
-                created: s.created_at,
-                activity: s.last_activity,
-                active: true,
-                expires: s.expires_at,
-                remaining_ms: s.time_remaining.map(|ms| ms.max(0.0) as u64),
-                ..SessionRow::default()
-            })
-            .collect();
+        let url = self.http.url(&["api", "messaging", "sessions"])?;
+        let rest = crate::provider::RowStream::get(&self.http, url, "sessions", row_of).await?;
         Ok(Page {
-            rows,
+            rest: Some(rest),
             ..Page::default()
         })
+    }
+}
+
+/// A listed session as `list` shows it.
+fn row_of(s: reads::SessionInfo) -> SessionRow {
+    SessionRow {
+        id: s.session_id,
+        owner: s.user_id.clone(),
+        user: s.user_id,
+        agent: s.agent_id,
+        channel: s.channel_id,
+        metadata: s.metadata,
+        created: s.created_at,
+        activity: s.last_activity,
+        active: true,
+        expires: s.expires_at,
+        remaining_ms: s.time_remaining.map(|ms| ms.max(0.0) as u64),
+        ..SessionRow::default()
     }
 }

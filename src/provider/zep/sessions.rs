@@ -286,6 +286,7 @@ impl Provider for ZepSessions {
         Ok(Page {
             rows: reply.sessions.into_iter().map(Session::into_row).collect(),
             next: more.then(|| (page + 1).to_string()),
+            rest: None,
             total: reply.total_count,
         })
     }

@@ -433,6 +433,10 @@ pub struct SessionRow {
     pub activity: Option<String>,
     /// Not ended (Zep) / live (Digital Samba) / present (messaging, threads).
     pub active: bool,
+    /// The list leaves out whether it is active (a Digital Samba row without `live`):
+    /// neither live nor ended is proven, whatever else the row says.
+    #[serde(skip)]
+    pub active_unsaid: bool,
     /// When it ended, as the list says (Zep v2 `ended_at`, Digital Samba `end_time` of a row
     /// that is not live): what `--ended-for` measures.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -695,6 +699,9 @@ pub fn by_activity(row: &SessionRow, sweep: &Sweep) -> Staleness {
 pub fn by_end(row: &SessionRow, sweep: &Sweep, field: &str) -> Staleness {
     if row.active {
         return Staleness::Fresh;
+    }
+    if row.active_unsaid {
+        return Staleness::Unknown("the list does not say whether it is live".into());
     }
     let Some(raw) = row.ended.as_deref() else {
         return Staleness::Unknown(format!(

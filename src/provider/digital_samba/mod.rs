@@ -119,6 +119,24 @@ struct Row {
     participants_live: Option<u64>,
 }
 
+impl Row {
+    fn listed(self) -> SessionRow {
+        SessionRow {
+            id: self.id,
+            owner: self.room_id.clone(),
+            room: self.room_id,
+            // The list has no last-activity field: `start_time` is when the meeting began.
+            created: self.start_time,
+            active: self.live == Some(true),
+            active_unsaid: self.live.is_none(),
+            // A row that does not say it is over proves no end, whatever its end_time.
+            ended: self.end_time.filter(|_| self.live == Some(false)),
+            participants: self.participants_live,
+            ..SessionRow::default()
+        }
+    }
+}
+
 /// `GET /sessions/{id}`: note `session_id`/`session_live`, not `id`/`live`.
 #[derive(Deserialize)]
 struct Statistics {
@@ -221,22 +239,7 @@ impl DigitalSamba {
             seen,
             reply.total_count,
         );
-        let rows = reply
-            .data
-            .into_iter()
-            .map(|r| SessionRow {
-                id: r.id,
-                owner: r.room_id.clone(),
-                room: r.room_id,
-                // The list has no last-activity field: `start_time` is when the meeting began.
-                created: r.start_time,
-                active: r.live == Some(true),
-                // A row that does not say it is over proves no end, whatever its end_time.
-                ended: r.end_time.filter(|_| r.live == Some(false)),
-                participants: r.participants_live,
-                ..SessionRow::default()
-            })
-            .collect();
+        let rows = reply.data.into_iter().map(Row::listed).collect();
         Ok(Page {
             rows,
             next: more.then(|| seen.to_string()),
@@ -362,5 +365,21 @@ mod tests {
             let reply: ListReply = serde_json::from_str(body).unwrap();
             assert_eq!(reply.total_count, want, "{body}");
         }
+    }
+
+    #[test]
+    fn a_row_without_live_says_that_is_what_is_missing_and_is_never_acted_on() {
+        let now: jiff::Timestamp = "2026-04-01T00:00:00Z".parse().unwrap();
+        let sweep = crate::provider::Sweep {
+            now,
+            idle_before: now,
+            action: None,
+        };
+        let body = r#"{"id":"ds-1","end_time":"2026-01-01T00:00:00Z"}"#;
+        let row = serde_json::from_str::<Row>(body).unwrap().listed();
+        assert_eq!(
+            crate::provider::by_end(&row, &sweep, "end_time"),
+            crate::provider::Staleness::Unknown("the list does not say whether it is live".into())
+        );
     }
 }

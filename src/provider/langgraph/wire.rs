@@ -116,7 +116,10 @@ pub(super) async fn search(
             ));
         }
         Some(Some(next)) => Some(next),
-        None if threads.len() as u64 == PAGE_SIZE => Some(offset + PAGE_SIZE),
+        // No header: the shared rule for offset pages (a full page reads on; no total).
+        None if crate::provider::more_pages(threads.len(), PAGE_SIZE as usize, offset, None) => {
+            Some(offset + PAGE_SIZE)
+        }
         None => None,
     };
     Ok((threads, next))

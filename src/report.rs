@@ -77,7 +77,8 @@ pub struct Report {
 }
 
 impl Report {
-    /// `stdout` comes first: it is what a person or a script reads.
+    /// `stdout` comes first (it is what a person or a script reads) and finishes last (its
+    /// summary states the exit code the records on disk made).
     pub fn new(default_profile: Option<String>, stdout: Box<dyn Sink>) -> Report {
         Report {
             started: Instant::now(),
@@ -212,7 +213,12 @@ impl Report {
                 problems.push(format!("{}: {e}", named.what));
             }
         }
-        for (named, staged) in sinks.into_iter().zip(staged) {
+        // The records on disk (journal, then metrics) finish before stdout's summary, so
+        // that one that cannot be written is in the exit code the summary states; the
+        // metrics file is staged again when the journal changed it.
+        let mut finishing: Vec<_> = sinks.into_iter().zip(staged).collect();
+        finishing.rotate_left(1);
+        for (named, staged) in finishing {
             if !problems.is_empty() {
                 exit_code = exit_code.max(1);
             }

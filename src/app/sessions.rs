@@ -179,7 +179,9 @@ impl Ctx<'_> {
                 let read = read_ahead(input, &targets, &caps, action, resumed.as_ref(), stop);
                 match read.await {
                     Err(over @ AppError::OverCap(_)) => {
-                        // Nothing is sent, and the journal and metrics file say so.
+                        // Nothing is sent, and the journal and metrics file say so; the
+                        // profiles are free before they are written (they may block).
+                        drop(locks);
                         self.start(report)?.refuse(false, over.exit() as i32);
                         return Err(over);
                     }
@@ -368,7 +370,9 @@ impl Ctx<'_> {
             }
         }
         if let Err(over) = caps.check(&counts, &names, action, !cut_short) {
-            // The listing happened and is on record; the run ends here, nothing sent.
+            // The listing happened and is on record; the run ends here, nothing sent, the
+            // profiles free before the records are written (they may block).
+            drop(locks);
             report.refuse(false, over.exit() as i32);
             return Err(over);
         }

@@ -1030,3 +1030,195 @@ fn a_metrics_file_that_fails_at_the_end_makes_every_record_say_exit_1() {
     assert_eq!(journal(&journal_path).last().unwrap()["exit_code"], 1);
     assert_eq!(common::outcomes(&doc).len(), 2, "both were ended: {doc:#}");
 }
+
+/// The journal's `end` record is written before stdout's summary, so that when it cannot be
+/// written the summary states the exit code that makes (1), as the process does. The file
+/// size limit (`RLIMIT_FSIZE`, with SIGXFSZ ignored) lets every record before `end` through
+/// and refuses the `end` record itself.
+#[test]
+fn a_journal_end_record_that_cannot_be_written_is_in_the_exit_code_stdout_states() {
+    let env = Env::new();
+    let ids = seed(&env, "fsz", 2);
+    let journal_path = env.dir.path().join("fsz.journal");
+    let end_many = |limit: Option<u64>| {
+        let _ = std::fs::remove_file(&journal_path);
+        env.emu.reset();
+        seed(&env, "fsz", 2);
+        let mut cmd = env.std_cmd("eliza");
+        cmd.args([
+            "-o",
+            "ndjson",
+            "end-many",
+            "--concurrency",
+            "1",
+            "--journal",
+        ])
+        .arg(&journal_path)
+        .args(&ids);
+        if let Some(limit) = limit {
+            use std::os::unix::process::CommandExt;
+            // SAFETY: setrlimit and signal are async-signal-safe; nothing else runs between
+            // fork and exec.
+            unsafe {
+                cmd.pre_exec(move || {
+                    libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+                    let rl = libc::rlimit {
+                        rlim_cur: limit,
+                        rlim_max: limit,
+                    };
+                    if libc::setrlimit(libc::RLIMIT_FSIZE, &rl) != 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    Ok(())
+                });
+            }
+        }
+        cmd.output().unwrap()
+    };
+    let whole = end_many(None);
+    assert_eq!(whole.status.code(), Some(0));
+    let text = std::fs::read_to_string(&journal_path).unwrap();
+    let before_end = text.trim_end().rfind('\n').unwrap() + 1;
+    assert!(text[before_end..].contains(r#""type":"end""#), "{text}");
+
+    let out = end_many(Some(before_end as u64));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("journal"), "{stderr}");
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let summary: Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    assert_eq!(summary["type"], "summary", "{stdout}");
+    assert_eq!(summary["exit_code"], 1, "{stdout}");
+    assert!(
+        !std::fs::read_to_string(&journal_path)
+            .unwrap()
+            .contains(r#""type":"end""#)
+    );
+}
+
+/// Whether a thread of process `pid` is blocked writing to a full pipe.
+fn blocked_on_a_pipe(pid: u32) -> bool {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return false;
+    };
+    tasks.flatten().any(|t| {
+        std::fs::read_to_string(t.path().join("wchan")).is_ok_and(|w| w.contains("pipe_write"))
+    })
+}
+
+/// Killed and reaped also when the test fails (one blocked on a FIFO would stay).
+struct Reaped(Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A run refused by a cap (before sending, and after a sweep's listing) lets go of its
+/// lock before it writes its last records: a journal that cannot take the `end` record yet
+/// (a FIFO nobody reads, with room for exactly the records before it) holds up that run,
+/// never another run of the same profile.
+#[test]
+fn a_cap_refusal_writes_its_records_after_letting_go_of_the_lock() {
+    use std::os::unix::fs::OpenOptionsExt;
+    const PAGE: usize = 4096;
+    let env = Env::new();
+    for (name, args) in [
+        (
+            "ids",
+            &["end-many", "--max", "1", "cap-0000", "cap-0001"][..],
+        ),
+        ("sweep", &["end-many", "--idle-for", "1h", "--max", "1"]),
+    ] {
+        env.emu.reset();
+        let ids = seed(&env, "cap", 3);
+        // What the run writes before its `end` record, from a run into a regular file.
+        let file = env.dir.path().join(format!("{name}.journal"));
+        let mut first = env.std_cmd("eliza");
+        let out = first
+            .args(args)
+            .arg("--journal")
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(4), "{name}");
+        let text = std::fs::read_to_string(&file).unwrap();
+        let before_end = text.trim_end().rfind('\n').map_or(0, |i| i + 1);
+        assert!(text[before_end..].contains(r#""type":"end""#), "{text}");
+        assert!(before_end < PAGE, "{text}");
+
+        let fifo = env.dir.path().join(format!("{name}.fifo"));
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        assert!(made.unwrap().success());
+        // Read and write end in one, so that neither side's open blocks. Filled page by
+        // page, one page read back and refilled but for `before_end` bytes: the pipe takes
+        // those (small writes share its last page) and then no more.
+        let mut pipe = std::fs::File::options()
+            .read(true)
+            .write(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(&fifo)
+            .unwrap();
+        while pipe.write(&[b'\n'; PAGE]).is_ok() {}
+        let mut buf = vec![0u8; 1 << 16];
+        assert_eq!(
+            std::io::Read::read(&mut pipe, &mut buf[..PAGE]).unwrap(),
+            PAGE
+        );
+        pipe.write_all(&vec![b'\n'; PAGE - before_end]).unwrap();
+
+        let mut reaped = Reaped(
+            env.std_cmd("eliza")
+                .args(args)
+                .arg("--journal")
+                .arg(&fifo)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
+        let refused = &mut reaped.0;
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !blocked_on_a_pipe(refused.id()) {
+            let status = refused.try_wait().unwrap();
+            assert!(
+                status.is_none(),
+                "{name}: ended ({status:?}) without blocking"
+            );
+            assert!(
+                Instant::now() < deadline,
+                "{name}: never blocked on its journal"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        // While that run waits on its journal, another run of the profile goes ahead.
+        let other = env
+            .std_cmd("eliza")
+            .args(["end-many", &ids[2]])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&other.stderr);
+        assert_eq!(other.status.code(), Some(0), "{name}: {stderr}");
+
+        // Drained, the refused run ends as refused, its `end` record written.
+        let mut drained = Vec::new();
+        loop {
+            match std::io::Read::read(&mut pipe, &mut buf) {
+                Ok(n) => drained.extend_from_slice(&buf[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    if refused.try_wait().unwrap().is_some() {
+                        break;
+                    }
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                Err(e) => panic!("{e}"),
+            }
+        }
+        assert_eq!(refused.wait().unwrap().code(), Some(4), "{name}");
+        let text = String::from_utf8_lossy(&drained);
+        assert!(text.contains(r#""type":"end""#), "{name}: {text}");
+        assert!(text.contains(r#""exit_code":4"#), "{name}: {text}");
+    }
+}

@@ -280,26 +280,43 @@ fn a_channel_that_cannot_be_deleted_fails_the_delete() {
 }
 
 /// 1.7.2's DELETE never answers 410 (it deletes an expired session still in memory, and
-/// is 404 once the cleanup dropped it), but a server that says a session expired is not
-/// claimed as ended by us: `already_ended`, noted.
+/// is 404 once the cleanup dropped it), but a server that says a session is gone is not
+/// claimed as ended by us: `already_ended`, and the note says only what the body says (it
+/// expired when its code says `SESSION_EXPIRED`, which 1.7.2's `GET` sends, else just gone).
 #[test]
-fn an_end_the_server_answers_expired_is_already_ended() {
+fn an_end_the_server_answers_gone_is_already_ended_noted_as_the_body_says() {
     let env = Env::new();
-    env.emu.seed(Seed::messaging_timed("s", &ago(1), None, 0));
-    env.emu.fault(
-        common::Fault::status(410)
-            .method("DELETE")
-            .path("/sessions/s"),
-    );
-    let (doc, code) = env.json("eliza", &["end", "s"]);
-    let r = result_of(&doc, "s");
-    assert_eq!(
-        (r["outcome"].as_str(), r["status"].as_u64()),
-        (Some("already_ended"), Some(410)),
-        "{doc}"
-    );
-    assert!(r["note"].as_str().unwrap().starts_with("expired"), "{doc}");
-    assert_eq!(code, 0, "already_ended is success: {doc}");
+    let expired =
+        r#"{"success":false,"error":{"code":"SESSION_EXPIRED","message":"Session has expired"}}"#;
+    let other = r#"{"success":false,"error":{"code":"GONE","message":"Gone"}}"#;
+    for (body, note) in [
+        (
+            expired,
+            "expired: the server ended it on its own (410 SESSION_EXPIRED)",
+        ),
+        (
+            other,
+            "gone: the server answered 410 GONE, not that it expired",
+        ),
+    ] {
+        env.emu.reset();
+        env.emu.seed(Seed::messaging_timed("s", &ago(1), None, 0));
+        env.emu.fault(
+            common::Fault::status(410)
+                .body(body)
+                .method("DELETE")
+                .path("/sessions/s"),
+        );
+        let (doc, code) = env.json("eliza", &["end", "s"]);
+        let r = result_of(&doc, "s");
+        assert_eq!(
+            (r["outcome"].as_str(), r["status"].as_u64()),
+            (Some("already_ended"), Some(410)),
+            "{doc}"
+        );
+        assert_eq!(r["note"].as_str(), Some(note), "{doc}");
+        assert_eq!(code, 0, "already_ended is success: {doc}");
+    }
 }
 
 /// `list` shows when each session expires and how long it has left: in JSON, and as

@@ -6,7 +6,7 @@
 
 use reqwest::Method;
 
-use super::{EXPIRED_NOTE, Messaging, Owner, end_outcome, unsendable_channel};
+use super::{Messaging, Owner, end_outcome, gone_note, unsendable_channel};
 use crate::client::http::Request;
 use crate::ids::SessionId;
 use crate::outcome::{Outcome, SessionResult};
@@ -83,15 +83,17 @@ impl Messaging {
             // Nothing (else) to remove: the session's result is the whole result.
             return end_outcome(&id, result, Outcome::Deleted);
         };
-        let session_part = match (&session, &owner) {
+        let session_part: std::borrow::Cow<str> = match (&session, &owner) {
             // In memory but not listed when the run read the list: expired (1.7.2 deletes
             // those with a 200), or begun since; the 200 cannot tell which.
             (Session::Deleted, Owner::LeftBehind(_)) => {
-                "the session, not listed live when this run read the list (it had expired, or began since), was deleted"
+                "the session, not listed live when this run read the list (it had expired, or began since), was deleted".into()
             }
-            (Session::Deleted, Owner::Live(_)) => "the session was deleted",
-            (Session::Gone, _) => "the session was already gone (ended or expired)",
-            (Session::Expired, _) => EXPIRED_NOTE,
+            (Session::Deleted, Owner::Live(_)) => "the session was deleted".into(),
+            (Session::Gone, _) => "the session was already gone (ended or expired)".into(),
+            (Session::Expired, _) => {
+                gone_note(result.as_ref().map_or(&[][..], |reply| &reply.body)).into()
+            }
         };
         // A channel ID the server gave that fails the ID check (one read again after the
         // session's DELETE, see above) or would leave its segment: never sent.

@@ -206,8 +206,9 @@ impl Owner {
 const NOT_LIVE: &str = "not among the server's live sessions (ended, expired, or never there)";
 
 /// 1.7.2's `DELETE /sessions/{id}` answers 404 once a session is gone and 200 for one that
-/// expired but is still in memory; a server that answers 410 `SESSION_EXPIRED` says it
-/// expired on its own: `already_ended`, noted.
+/// expired but is still in memory; a server that answers 410 says it is gone:
+/// `already_ended`, noted with what its body says (expired on its own only when the code is
+/// `SESSION_EXPIRED`, as 1.7.2's `GET` sends).
 fn end_outcome(
     id: &str,
     result: Result<crate::client::http::Reply, crate::client::http::Failure>,
@@ -216,14 +217,29 @@ fn end_outcome(
     match result {
         Ok(reply) if reply.status.as_u16() == 410 => {
             let mut r = SessionResult::from_reply(id, Outcome::AlreadyEnded, &reply);
-            r.note = Some(EXPIRED_NOTE.into());
+            r.note = Some(gone_note(&reply.body));
             r
         }
         other => super::per_id_outcome(id, other, ok, Success::json(200)),
     }
 }
 
-const EXPIRED_NOTE: &str = "expired: the server ended it on its own (410 SESSION_EXPIRED)";
+/// What a 410's body says: its `error.code` when that is an error code (capitals and
+/// underscores; anything else is not repeated), and expiry only when it says so.
+fn gone_note(body: &[u8]) -> String {
+    let value: Option<serde_json::Value> = serde_json::from_slice(body).ok();
+    let code = (value.as_ref())
+        .and_then(|v| v.pointer("/error/code")?.as_str())
+        .filter(|c| c.len() <= 64 && !c.is_empty())
+        .filter(|c| c.bytes().all(|b| b.is_ascii_uppercase() || b == b'_'));
+    match code {
+        Some("SESSION_EXPIRED") => {
+            "expired: the server ended it on its own (410 SESSION_EXPIRED)".into()
+        }
+        Some(code) => format!("gone: the server answered 410 {code}, not that it expired"),
+        None => "gone: the server answered 410, not that it expired".into(),
+    }
+}
 
 #[async_trait]
 impl Provider for Messaging {

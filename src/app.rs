@@ -1,7 +1,9 @@
 //! The commands: each one wires config, providers, the runner and output together. This
-//! file holds what they share (exit codes, errors, profile selection); the commands that
-//! change sessions, `list` and `config` each have their own file below it.
+//! file holds what they share (exit codes, errors, profile selection) and uses none of the
+//! files below it; `command` dispatches to them, and the commands that change sessions,
+//! `list` and `config` each have their own file.
 
+pub mod command;
 mod config_cmd;
 mod feed;
 mod limits;
@@ -12,16 +14,12 @@ mod sessions;
 
 use std::sync::Arc;
 
-use crate::cli::{Cli, Command, ConfigAction, OutputFormat};
-use crate::client::pacer::Holds;
+use crate::cli::Cli;
 use crate::config::{Config, ConfigError, Profile};
-use crate::ids::{self, Item};
 use crate::output;
 use crate::provider::{self, Action, ListError, Options, Provider};
-use crate::runner;
 use crate::select::{self, Selector};
 use crate::stale;
-use sessions::{Input, Selection};
 
 /// The process exit codes, documented in the README; scripts and alerting depend on them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -140,166 +138,6 @@ fn usage(msg: impl Into<String>) -> AppError {
     AppError::Usage(msg.into())
 }
 
-/// Commands that need no configuration and no runtime.
-pub fn run_offline(cli: &Cli) -> Option<Result<Exit, AppError>> {
-    match &cli.command {
-        Command::Completions { shell } => {
-            // Generated into memory first: clap_complete panics if stdout cannot be written.
-            let script = crate::completion::script(*shell);
-            Some(
-                output::print_text(script.trim_end())
-                    .map(|()| Exit::Ok)
-                    .map_err(AppError::Output),
-            )
-        }
-        Command::Config {
-            action: ConfigAction::Path,
-        } => Some(
-            crate::config::locate(cli.config_path())
-                .map_err(AppError::from)
-                .and_then(|(p, _)| {
-                    output::print_text(&p.display().to_string()).map_err(AppError::Output)
-                })
-                .map(|()| Exit::Ok),
-        ),
-        Command::Config {
-            action: ConfigAction::Init,
-        } => Some(config_cmd::init(cli)),
-        Command::Config {
-            action: ConfigAction::Profiles,
-        } => Some(config_cmd::profiles(cli)),
-        _ => None,
-    }
-}
-
-pub async fn run(cli: Cli) -> Result<Exit, AppError> {
-    // Before anything that can take long: a signal from here on stops the command.
-    let interrupt = runner::Interrupt::install();
-    let reported = std::cell::Cell::new(false);
-    let result = command(&cli, &interrupt, &reported).await;
-    // A run that changes sessions reports even when it ends before its report began.
-    if let (Err(e), Some(run)) = (&result, cli.command.run_args())
-        && !reported.get()
-    {
-        record::refused(cli.output.into(), &plan::RunPlan::of(run), e);
-    }
-    result
-}
-
-async fn command(
-    cli: &Cli,
-    interrupt: &runner::Interrupt,
-    reported: &std::cell::Cell<bool>,
-) -> Result<Exit, AppError> {
-    if let Some(why) = cli.profile_mistake() {
-        return Err(usage(why));
-    }
-    let config = Config::load(cli.config_path())?;
-    // Not hidden by -q: the cron job that runs quietly is the one that must hear it.
-    if config.world_readable_secret {
-        crate::output::warn(format_args!(
-            "warning: {} holds an api_key and is readable by others; run `chmod 600` on it",
-            config.path.display()
-        ));
-    }
-    if cli.output == OutputFormat::Ids && !matches!(cli.command, Command::List(_)) {
-        return Err(usage("`-o ids` is only for `list`"));
-    }
-    if cli.output == OutputFormat::Wide && !matches!(cli.command, Command::List(_)) {
-        return Err(usage(
-            "`-o wide` is only for `list` (it adds the fields --where selects on)",
-        ));
-    }
-    let ctx = Ctx {
-        cli,
-        config,
-        reported,
-    };
-    match &cli.command {
-        Command::End { ids, run } => {
-            check_end_ids(ids, run)?;
-            let items: Result<Vec<Item>, String> = ids
-                .iter()
-                .map(|id| ids::from_arg(id).map(Item::Id))
-                .collect();
-            let input = Input::Items(items.map_err(usage)?);
-            let plan = plan::RunPlan::of(run);
-            ctx.act(Action::End, input, false, &plan, &Options::default(), None)
-                .await
-        }
-        Command::EndMany { bulk, older_than } => {
-            ctx.check_bulk(bulk)?;
-            let selection = Selection {
-                idle_for: bulk.stale.idle_for,
-                older_than: *older_than,
-                ended_for: None,
-                orphans: false,
-            };
-            ctx.bulk(Action::End, bulk, selection, &Options::default(), false)
-                .await
-        }
-        Command::Delete {
-            bulk,
-            yes,
-            wait,
-            timeout,
-            by_uuid,
-            ended_for,
-            orphans,
-        } => {
-            let opts = Options {
-                wait: wait.then(|| timeout.unwrap_or(crate::cli::DEFAULT_WAIT_TIMEOUT)),
-                by_uuid: *by_uuid,
-                ..Options::default()
-            };
-            ctx.check_bulk(bulk)?;
-            if *by_uuid && bulk.stale.idle_for.is_some() {
-                return Err(usage(
-                    "--by-uuid cannot go with --idle-for (a sweep lists thread IDs)",
-                ));
-            }
-            let confirm = !yes && bulk.run.dry_run.is_none();
-            let selection = Selection {
-                idle_for: bulk.stale.idle_for,
-                older_than: None,
-                ended_for: *ended_for,
-                orphans: *orphans,
-            };
-            ctx.bulk(Action::Delete, bulk, selection, &opts, confirm)
-                .await
-        }
-        Command::List(args) => stoppable(interrupt, ctx.list(args)).await,
-        Command::Config {
-            action: ConfigAction::Show,
-        } => ctx.config_show(),
-        Command::Config {
-            action: ConfigAction::Check { online },
-        } => stoppable(interrupt, ctx.config_check(*online)).await,
-        Command::Completions { .. } | Command::Config { .. } => {
-            unreachable!("handled by run_offline")
-        }
-    }
-}
-
-/// A command that changes nothing ends at the first signal, with its code (the output it
-/// would have printed is not half-printed: it prints at the end).
-async fn stoppable(
-    interrupt: &runner::Interrupt,
-    command: impl Future<Output = Result<Exit, AppError>>,
-) -> Result<Exit, AppError> {
-    if interrupt.interrupted() {
-        return Err(AppError::Stopped);
-    }
-    tokio::select! {
-        biased;
-        _ = interrupt.stop.cancelled() => Err(AppError::Stopped),
-        done = command => match done {
-            Err(e) if interrupt.interrupted() && !e.stopped() => Err(AppError::Stopped),
-            done => done,
-        },
-    }
-}
-
 struct Ctx<'a> {
     cli: &'a Cli,
     config: Config,
@@ -373,24 +211,6 @@ impl Ctx<'_> {
             )));
         }
         Ok(done)
-    }
-
-    /// The provider options of a run: the command's own, its flags, and its interrupt.
-    fn options(
-        &self,
-        plan: &plan::RunPlan,
-        base: &Options,
-        interrupt: &runner::Interrupt,
-        holds: &Holds,
-    ) -> Options {
-        Options {
-            stop: interrupt.stop.clone(),
-            rate: plan.rate,
-            concurrency: plan.concurrency,
-            deadline: plan.deadline,
-            holds: holds.clone(),
-            ..base.clone()
-        }
     }
 }
 
@@ -544,41 +364,6 @@ fn header<T>(all: bool, ready: &[(Profile, T)]) -> output::Header {
     match (all, ready.first()) {
         (false, Some((p, _))) => output::Header::of(p),
         _ => output::Header::default(),
-    }
-}
-
-/// `end`'s IDs are arguments only: `-` would be sent as an ID, so it is refused with where
-/// stdin is read.
-fn check_end_ids(ids: &[String], run: &crate::cli::RunArgs) -> Result<(), AppError> {
-    if ids.iter().any(|id| id == "-") {
-        return Err(usage(
-            "`end` takes IDs as arguments; to read them from stdin use `end-many -`",
-        ));
-    }
-    check_dry_run_ids(ids, run)
-}
-
-/// `--dry-run server` (a space) parses as a client dry run and an extra ID `server`, which
-/// a user meant as the mode: refused, naming `--dry-run=server`.
-fn check_dry_run_ids(ids: &[String], run: &crate::cli::RunArgs) -> Result<(), AppError> {
-    use clap::ValueEnum;
-    if run.dry_run.is_none() {
-        return Ok(());
-    }
-    let modes = crate::cli::DryRun::value_variants();
-    let mode = ids.iter().find_map(|id| {
-        modes
-            .iter()
-            .filter_map(|m| m.to_possible_value())
-            .find(|m| m.get_name() == id)
-    });
-    match mode {
-        Some(m) => Err(usage(format!(
-            "`{0}` is a --dry-run mode, not a session ID here: write `--dry-run={0}` (an ID \
-             named `{0}` can come from --file or stdin)",
-            m.get_name()
-        ))),
-        None => Ok(()),
     }
 }
 

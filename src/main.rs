@@ -14,7 +14,7 @@ fn main() {
     // A command line clap refuses is one line of error and one of hint, exit 2 (usage).
     let cli = Cli::parse_with_origins();
     init_logging(cli.verbose);
-    let result = app::run_offline(&cli).unwrap_or_else(|| {
+    let result = app::command::run_offline(&cli).unwrap_or_else(|| {
         // One thread is plenty: the work is waiting on the network, and it keeps CPU use
         // and start-up small. The runtime is only built for commands that need it.
         tokio::runtime::Builder::new_current_thread()
@@ -22,7 +22,7 @@ fn main() {
             .build()
             .map_err(AppError::Runtime)
             .and_then(|rt| {
-                let result = rt.block_on(app::run(cli));
+                let result = rt.block_on(app::command::run(cli));
                 // Do not wait for a read of stdin that may never return.
                 rt.shutdown_background();
                 result

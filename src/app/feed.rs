@@ -9,8 +9,7 @@ use tokio::io::BufReader;
 use tokio::sync::mpsc;
 
 use super::limits::Caps;
-use super::plan::RunPlan;
-use super::sessions::Input;
+use super::plan::{Input, RunPlan};
 use super::{AppError, usage};
 use crate::ids::{self, Dedup, Item, SessionId};
 use crate::journal::Resume;

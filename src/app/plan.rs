@@ -4,7 +4,9 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::{AppError, usage};
 use crate::cli::{self, RunArgs};
+use crate::ids::Item;
 use crate::runner::DryRun;
 
 /// What a run that changes sessions may do, and what it leaves behind.
@@ -66,5 +68,66 @@ impl RunPlan {
                 },
             },
         }
+    }
+}
+
+/// Where a bulk command's IDs come from.
+pub(super) enum Input {
+    /// Already in memory: arguments, or input read ahead to check the cap.
+    Items(Vec<Item>),
+    Stdin,
+    File(std::path::PathBuf),
+}
+
+/// How a sweep selects: by proven idleness, by age, or both; (retention) by how long ago a
+/// session ended; or what sessions left behind.
+pub(super) struct Selection {
+    pub idle_for: Option<Duration>,
+    pub older_than: Option<Duration>,
+    pub ended_for: Option<Duration>,
+    pub orphans: bool,
+}
+
+impl Selection {
+    pub(super) fn sweeps(&self) -> bool {
+        self.idle_for.is_some()
+            || self.older_than.is_some()
+            || self.ended_for.is_some()
+            || self.orphans
+    }
+}
+
+/// `end`'s IDs are arguments only: `-` would be sent as an ID, so it is refused with where
+/// stdin is read.
+pub(super) fn check_end_ids(ids: &[String], run: &RunArgs) -> Result<(), AppError> {
+    if ids.iter().any(|id| id == "-") {
+        return Err(usage(
+            "`end` takes IDs as arguments; to read them from stdin use `end-many -`",
+        ));
+    }
+    check_dry_run_ids(ids, run)
+}
+
+/// `--dry-run server` (a space) parses as a client dry run and an extra ID `server`, which
+/// a user meant as the mode: refused, naming `--dry-run=server`.
+pub(super) fn check_dry_run_ids(ids: &[String], run: &RunArgs) -> Result<(), AppError> {
+    use clap::ValueEnum;
+    if run.dry_run.is_none() {
+        return Ok(());
+    }
+    let modes = cli::DryRun::value_variants();
+    let mode = ids.iter().find_map(|id| {
+        modes
+            .iter()
+            .filter_map(|m| m.to_possible_value())
+            .find(|m| m.get_name() == id)
+    });
+    match mode {
+        Some(m) => Err(usage(format!(
+            "`{0}` is a --dry-run mode, not a session ID here: write `--dry-run={0}` (an ID \
+             named `{0}` can come from --file or stdin)",
+            m.get_name()
+        ))),
+        None => Ok(()),
     }
 }

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::plan::RunPlan;
+use super::plan::{Input, RunPlan};
 use super::{AppError, usage};
 use crate::client::pacer::Holds;
 use crate::config::Profile;
@@ -92,8 +92,7 @@ pub(super) fn job(
 
 /// Where an ID-list run's sessions come from, as its journal records it: IDs given as
 /// arguments by a fingerprint of them (FNV-1a, stable across builds), a file by its path.
-pub(super) fn input_of(input: &super::sessions::Input) -> String {
-    use super::sessions::Input;
+pub(super) fn input_of(input: &Input) -> String {
     match input {
         Input::Stdin => "stdin".to_owned(),
         Input::File(path) => format!("file {}", path.display()),

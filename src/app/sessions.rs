@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use super::feed::{Execution, Resumed, read_ahead};
 use super::limits::{Caps, lock};
-use super::plan::RunPlan;
+use super::plan::{Input, RunPlan, Selection};
 use super::record::{ReportPlan, job, load_resume};
 use super::{AppError, Ctx, Exit, Prepared, build, check_selected, cutoff, header, now, usage};
 use crate::cli::BulkArgs;
@@ -22,33 +22,25 @@ use crate::report::Report;
 use crate::runner::{Interrupt, Stall, Target, Targets};
 use crate::select::Selector;
 use crate::stale::{self, Filter};
-/// Where a bulk command's IDs come from.
-pub(super) enum Input {
-    /// Already in memory: arguments, or input read ahead to check the cap.
-    Items(Vec<Item>),
-    Stdin,
-    File(std::path::PathBuf),
-}
-
-/// How a sweep selects: by proven idleness, by age, or both; (retention) by how long ago a
-/// session ended; or what sessions left behind.
-pub(super) struct Selection {
-    pub idle_for: Option<Duration>,
-    pub older_than: Option<Duration>,
-    pub ended_for: Option<Duration>,
-    pub orphans: bool,
-}
-
-impl Selection {
-    fn sweeps(&self) -> bool {
-        self.idle_for.is_some()
-            || self.older_than.is_some()
-            || self.ended_for.is_some()
-            || self.orphans
-    }
-}
-
 impl Ctx<'_> {
+    /// The provider options of a run: the command's own, its flags, and its interrupt.
+    fn options(
+        &self,
+        plan: &RunPlan,
+        base: &Options,
+        interrupt: &Interrupt,
+        holds: &Holds,
+    ) -> Options {
+        Options {
+            stop: interrupt.stop.clone(),
+            rate: plan.rate,
+            concurrency: plan.concurrency,
+            deadline: plan.deadline,
+            holds: holds.clone(),
+            ..base.clone()
+        }
+    }
+
     fn input(&self, bulk: &BulkArgs) -> Result<Input, AppError> {
         match (&bulk.file, bulk.ids.as_slice()) {
             (Some(_), [_, ..]) => Err(usage("give IDs as arguments or with --file, not both")),
@@ -84,7 +76,7 @@ impl Ctx<'_> {
         if stale.idle_for.is_none() && stale.empty {
             return Err(usage("--empty only goes with --idle-for"));
         }
-        super::check_dry_run_ids(&bulk.ids, &bulk.run)?;
+        super::plan::check_dry_run_ids(&bulk.ids, &bulk.run)?;
         if stale.all_profiles && !bulk.ids.is_empty() && bulk.ids != ["-"] {
             return Err(usage(
                 "--all-profiles takes IDs as `profile<TAB>id` lines from stdin or --file, not as arguments",

@@ -11,6 +11,8 @@ mod listing;
 mod plan;
 mod record;
 mod sessions;
+mod staging;
+mod sweep;
 
 use std::sync::Arc;
 

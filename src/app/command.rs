@@ -3,12 +3,10 @@
 
 use crate::cli::{Cli, Command, ConfigAction, OutputFormat};
 use crate::config::Config;
-use crate::ids::{self, Item};
 use crate::output;
-use crate::provider::{Action, Options};
 use crate::runner;
 
-use super::plan::{self, Input, Selection};
+use super::plan::{self, RunPlan};
 use super::{AppError, Ctx, Exit, config_cmd, record, usage};
 
 /// Commands that need no configuration and no runtime.
@@ -49,10 +47,10 @@ pub async fn run(cli: Cli) -> Result<Exit, AppError> {
     let reported = std::cell::Cell::new(false);
     let result = command(&cli, &interrupt, &reported).await;
     // A run that changes sessions reports even when it ends before its report began.
-    if let (Err(e), Some(run)) = (&result, cli.command.run_args())
+    if let (Err(e), Some(metrics)) = (&result, plan::metrics_file(&cli))
         && !reported.get()
     {
-        record::refused(cli.output.into(), &plan::RunPlan::of(run), e);
+        record::refused(cli.output.into(), metrics, e);
     }
     result
 }
@@ -87,57 +85,9 @@ async fn command(
         reported,
     };
     match &cli.command {
-        Command::End { ids, run } => {
-            plan::check_end_ids(ids, run)?;
-            let items: Result<Vec<Item>, String> = ids
-                .iter()
-                .map(|id| ids::from_arg(id).map(Item::Id))
-                .collect();
-            let input = Input::Items(items.map_err(usage)?);
-            let plan = plan::RunPlan::of(run);
-            ctx.act(Action::End, input, false, &plan, &Options::default(), None)
-                .await
-        }
-        Command::EndMany { bulk, older_than } => {
-            ctx.check_bulk(bulk)?;
-            let selection = Selection {
-                idle_for: bulk.stale.idle_for,
-                older_than: *older_than,
-                ended_for: None,
-                orphans: false,
-            };
-            ctx.bulk(Action::End, bulk, selection, &Options::default(), false)
-                .await
-        }
-        Command::Delete {
-            bulk,
-            yes,
-            wait,
-            timeout,
-            by_uuid,
-            ended_for,
-            orphans,
-        } => {
-            let opts = Options {
-                wait: wait.then(|| timeout.unwrap_or(crate::cli::DEFAULT_WAIT_TIMEOUT)),
-                by_uuid: *by_uuid,
-                ..Options::default()
-            };
-            ctx.check_bulk(bulk)?;
-            if *by_uuid && bulk.stale.idle_for.is_some() {
-                return Err(usage(
-                    "--by-uuid cannot go with --idle-for (a sweep lists thread IDs)",
-                ));
-            }
-            let confirm = !yes && bulk.run.dry_run.is_none();
-            let selection = Selection {
-                idle_for: bulk.stale.idle_for,
-                older_than: None,
-                ended_for: *ended_for,
-                orphans: *orphans,
-            };
-            ctx.bulk(Action::Delete, bulk, selection, &opts, confirm)
-                .await
+        Command::End { .. } | Command::EndMany { .. } | Command::Delete { .. } => {
+            let plan = RunPlan::of(cli).expect("a command that changes sessions has a plan")?;
+            ctx.run(&plan).await
         }
         Command::List(args) => stoppable(interrupt, ctx.list(args)).await,
         Command::Config {

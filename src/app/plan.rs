@@ -1,17 +1,38 @@
-//! The plan of a run: the command line's run options (`RunArgs`), resolved once into what
-//! the rest of `app/` acts on. Only this file reads them; below `app`, nothing sees clap.
+//! The plan of a run that changes sessions (`end`, `end-many`, `delete`): its command line
+//! resolved once, as ripgrep turns its low-level args into high-level ones, into what the
+//! rest of `app/` acts on: where the sessions come from (IDs or a sweep's selection), which
+//! profiles, the provider's options, the run's limits and records. Only this file and
+//! `command` (which dispatches) read clap's types; below `app`, nothing sees them.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use super::{AppError, usage};
-use crate::cli::{self, RunArgs};
-use crate::ids::Item;
+use crate::cli::{self, BulkArgs, Cli, Command, RunArgs};
+use crate::ids::{self, Item};
+use crate::output::Format;
+use crate::provider::{self, Action};
 use crate::runner::DryRun;
+use crate::select::Selector;
 
-/// What a run that changes sessions may do, and what it leaves behind.
-#[derive(Debug, Clone)]
+/// What a run that changes sessions does, on what, and what it leaves behind.
+#[derive(Debug)]
 pub(super) struct RunPlan {
+    pub(super) action: Action,
+    /// Where its sessions come from.
+    pub(super) source: Source,
+    /// `--all-profiles`: every profile in the config file.
+    pub(super) all: bool,
+    /// A delete asks first (no `--yes`, not a dry run): what the prompt names.
+    pub(super) confirm: Option<Confirm>,
+    /// `--empty`, which a sweep no longer needs: only noted.
+    pub(super) empty: bool,
+    /// What changes what the provider sends (`--wait`, `--by-uuid`).
+    pub(super) provider: provider::Options,
+    /// How stdout reports it (`-o`).
+    pub(super) format: Format,
+    /// `-q`: no notices.
+    pub(super) quiet: bool,
     /// Send nothing (client), or read only (server).
     pub(super) dry_run: Option<DryRun>,
     /// In flight at once, when the command line says (else each profile's own).
@@ -44,13 +65,108 @@ pub(super) enum LockPolicy {
     Take { wait: Option<Duration> },
 }
 
+/// Where a run's sessions come from.
+#[derive(Debug)]
+pub(super) enum Source {
+    /// IDs given: arguments, a file or stdin.
+    Ids(Input),
+    /// What a listing selects.
+    Sweep(Sweep),
+}
+
+/// Where a bulk command's IDs come from.
+#[derive(Debug, Clone)]
+pub(super) enum Input {
+    /// Already in memory: arguments, or input read ahead to check the cap.
+    Items(Vec<Item>),
+    Stdin,
+    File(std::path::PathBuf),
+}
+
+/// How a sweep selects: by proven idleness, by age, or both; (retention) by how long ago a
+/// session ended; or what sessions left behind. Then `--where` on what is listed, and
+/// `--limit` on what is acted on.
+#[derive(Debug)]
+pub(super) struct Sweep {
+    pub(super) idle_for: Option<Duration>,
+    pub(super) older_than: Option<Duration>,
+    pub(super) ended_for: Option<Duration>,
+    pub(super) orphans: bool,
+    pub(super) selector: Selector,
+    pub(super) limit: Option<u64>,
+}
+
+/// What a delete's prompt asks about, fixed from the command line (input read ahead later
+/// to check a cap is still what the user gave).
+#[derive(Debug)]
+pub(super) struct Confirm {
+    /// The IDs come from stdin, which cannot then be asked on.
+    pub(super) stdin: bool,
+    /// What would be deleted, as the prompt says it.
+    pub(super) what: String,
+}
+
 impl RunPlan {
-    pub(super) fn of(run: &RunArgs) -> RunPlan {
+    /// The plan of `cli`'s command, if it changes sessions; refused if its flags cannot
+    /// mean what the user hoped, before anything is read, asked or sent.
+    pub(super) fn of(cli: &Cli) -> Option<Result<RunPlan, AppError>> {
+        let plan = match &cli.command {
+            Command::End { ids, run } => end(cli, ids, run),
+            Command::EndMany { bulk, older_than } => check_bulk(bulk).and_then(|()| {
+                let sweep = Sweep {
+                    older_than: *older_than,
+                    ..Sweep::of(bulk)
+                };
+                let opts = provider::Options::default();
+                bulk_plan(cli, Action::End, bulk, sweep, false, opts)
+            }),
+            Command::Delete {
+                bulk,
+                yes,
+                wait,
+                timeout,
+                by_uuid,
+                ended_for,
+                orphans,
+            } => check_bulk(bulk).and_then(|()| {
+                if *by_uuid && bulk.stale.idle_for.is_some() {
+                    return Err(usage(
+                        "--by-uuid cannot go with --idle-for (a sweep lists thread IDs)",
+                    ));
+                }
+                let opts = provider::Options {
+                    wait: wait.then(|| timeout.unwrap_or(cli::DEFAULT_WAIT_TIMEOUT)),
+                    by_uuid: *by_uuid,
+                    ..provider::Options::default()
+                };
+                let sweep = Sweep {
+                    ended_for: *ended_for,
+                    orphans: *orphans,
+                    ..Sweep::of(bulk)
+                };
+                let confirm = !yes && bulk.run.dry_run.is_none();
+                bulk_plan(cli, Action::Delete, bulk, sweep, confirm, opts)
+            }),
+            _ => return None,
+        };
+        Some(plan)
+    }
+
+    /// The part of a plan read from the run options alone, which cannot be refused.
+    fn with_run(run: &RunArgs, cli: &Cli, action: Action, source: Source) -> RunPlan {
         let dry_run = run.dry_run.map(|d| match d {
             cli::DryRun::Client => DryRun::Client,
             cli::DryRun::Server => DryRun::Server,
         });
         RunPlan {
+            action,
+            source,
+            all: false,
+            confirm: None,
+            empty: false,
+            provider: provider::Options::default(),
+            format: cli.output.into(),
+            quiet: cli.quiet,
             dry_run,
             concurrency: run.concurrency.map(|c| c as usize),
             rate: run.rate.map(|r| r.0),
@@ -69,27 +185,90 @@ impl RunPlan {
             },
         }
     }
+
+    /// A sweep's selection, if this run is one.
+    pub(super) fn sweep(&self) -> Option<&Sweep> {
+        match &self.source {
+            Source::Sweep(s) => Some(s),
+            Source::Ids(_) => None,
+        }
+    }
 }
 
-/// Where a bulk command's IDs come from.
-pub(super) enum Input {
-    /// Already in memory: arguments, or input read ahead to check the cap.
-    Items(Vec<Item>),
-    Stdin,
-    File(std::path::PathBuf),
+/// The metrics file a command's run options name, for the report of a run that ended
+/// before its plan was made (see [`super::record::refused`]).
+pub(super) fn metrics_file(cli: &Cli) -> Option<Option<PathBuf>> {
+    cli.command.run_args().map(|r| r.metrics_file.clone())
 }
 
-/// How a sweep selects: by proven idleness, by age, or both; (retention) by how long ago a
-/// session ended; or what sessions left behind.
-pub(super) struct Selection {
-    pub idle_for: Option<Duration>,
-    pub older_than: Option<Duration>,
-    pub ended_for: Option<Duration>,
-    pub orphans: bool,
+/// `end`: IDs as arguments only.
+fn end(cli: &Cli, ids: &[String], run: &RunArgs) -> Result<RunPlan, AppError> {
+    check_end_ids(ids, run)?;
+    let items: Result<Vec<Item>, String> = ids
+        .iter()
+        .map(|id| ids::from_arg(id).map(Item::Id))
+        .collect();
+    let input = Input::Items(items.map_err(usage)?);
+    Ok(RunPlan::with_run(run, cli, Action::End, Source::Ids(input)))
 }
 
-impl Selection {
-    pub(super) fn sweeps(&self) -> bool {
+/// `end-many` and `delete` (their flags checked): a sweep when it selects, else the IDs
+/// given.
+fn bulk_plan(
+    cli: &Cli,
+    action: Action,
+    bulk: &BulkArgs,
+    sweep: Sweep,
+    confirm: bool,
+    provider: provider::Options,
+) -> Result<RunPlan, AppError> {
+    let confirm = confirm.then(|| Confirm {
+        stdin: bulk.ids.len() == 1 && bulk.ids[0] == "-",
+        what: asked(bulk, sweep.ended_for),
+    });
+    let source = match sweep.sweeps() {
+        true => Source::Sweep(sweep),
+        false => {
+            if !bulk.stale.selectors.is_empty() {
+                return Err(usage(
+                    "--where selects what a sweep lists: use it with --idle-for, --older-than \
+                     or --ended-for (or pipe `list --where … -o ids` into `-`)",
+                ));
+            }
+            if bulk.stale.limit.is_some() {
+                return Err(usage(
+                    "--limit bounds what a sweep acts on: use it with --idle-for or --older-than \
+                     (for a fixed list of IDs, pass fewer)",
+                ));
+            }
+            Source::Ids(input(bulk)?)
+        }
+    };
+    Ok(RunPlan {
+        all: bulk.stale.all_profiles,
+        confirm,
+        empty: bulk.stale.empty,
+        provider,
+        ..RunPlan::with_run(&bulk.run, cli, action, source)
+    })
+}
+
+impl Sweep {
+    /// What a bulk command's stale flags select (the command adds its own).
+    fn of(bulk: &BulkArgs) -> Sweep {
+        Sweep {
+            idle_for: bulk.stale.idle_for,
+            older_than: None,
+            ended_for: None,
+            orphans: false,
+            selector: Selector {
+                terms: bulk.stale.selectors.clone(),
+            },
+            limit: bulk.stale.limit,
+        }
+    }
+
+    fn sweeps(&self) -> bool {
         self.idle_for.is_some()
             || self.older_than.is_some()
             || self.ended_for.is_some()
@@ -97,9 +276,75 @@ impl Selection {
     }
 }
 
+/// What a delete of `bulk` would delete, as its prompt says it; `ended_for`: a retention
+/// sweep's `--ended-for`.
+fn asked(bulk: &BulkArgs, ended_for: Option<Duration>) -> String {
+    let wheres =
+        || (bulk.stale.selectors.iter()).fold(String::new(), |s, t| s + &format!(" where {t}"));
+    match (&bulk.stale.idle_for, bulk.ids.len(), &bulk.file) {
+        _ if let Some(d) = ended_for => format!(
+            "the stored data of every session that ended more than {} ago{}",
+            humantime::format_duration(d),
+            wheres()
+        ),
+        (Some(d), _, _) => format!(
+            "every session idle for more than {}{}",
+            humantime::format_duration(*d),
+            wheres()
+        ),
+        (None, _, Some(f)) => format!("the sessions listed in {}", f.display()),
+        (None, n, None) => format!("{n} session(s)"),
+    }
+}
+
+/// The IDs a bulk command is given: arguments, `--file`, or `-` for stdin.
+fn input(bulk: &BulkArgs) -> Result<Input, AppError> {
+    match (&bulk.file, bulk.ids.as_slice()) {
+        (Some(_), [_, ..]) => Err(usage("give IDs as arguments or with --file, not both")),
+        (Some(f), []) => match std::fs::metadata(f) {
+            Ok(m) if m.is_dir() => Err(usage(format!(
+                "cannot read {}: it is a directory",
+                f.display()
+            ))),
+            Ok(_) => Ok(Input::File(f.clone())),
+            Err(e) => Err(usage(format!("cannot read {}: {e}", f.display()))),
+        },
+        (None, [one]) if one == "-" => Ok(Input::Stdin),
+        (None, args) if args.iter().any(|a| a == "-") => Err(usage(
+            "`-` (read IDs from stdin) must be the only ID argument",
+        )),
+        (None, []) => Err(usage(
+            "no session IDs given (arguments, --file, `-` for stdin, --idle-for or --older-than)",
+        )),
+        (None, args) => {
+            let ids = args
+                .iter()
+                .map(|a| ids::from_arg(a).map(Item::Id))
+                .collect::<Result<_, _>>();
+            Ok(Input::Items(ids.map_err(usage)?))
+        }
+    }
+}
+
+/// Flag combinations that cannot mean what the user hoped: refused before anything is
+/// read, asked or sent.
+fn check_bulk(bulk: &BulkArgs) -> Result<(), AppError> {
+    let stale = &bulk.stale;
+    if stale.idle_for.is_none() && stale.empty {
+        return Err(usage("--empty only goes with --idle-for"));
+    }
+    check_dry_run_ids(&bulk.ids, &bulk.run)?;
+    if stale.all_profiles && !bulk.ids.is_empty() && bulk.ids != ["-"] {
+        return Err(usage(
+            "--all-profiles takes IDs as `profile<TAB>id` lines from stdin or --file, not as arguments",
+        ));
+    }
+    Ok(())
+}
+
 /// `end`'s IDs are arguments only: `-` would be sent as an ID, so it is refused with where
 /// stdin is read.
-pub(super) fn check_end_ids(ids: &[String], run: &RunArgs) -> Result<(), AppError> {
+fn check_end_ids(ids: &[String], run: &RunArgs) -> Result<(), AppError> {
     if ids.iter().any(|id| id == "-") {
         return Err(usage(
             "`end` takes IDs as arguments; to read them from stdin use `end-many -`",
@@ -110,7 +355,7 @@ pub(super) fn check_end_ids(ids: &[String], run: &RunArgs) -> Result<(), AppErro
 
 /// `--dry-run server` (a space) parses as a client dry run and an extra ID `server`, which
 /// a user meant as the mode: refused, naming `--dry-run=server`.
-pub(super) fn check_dry_run_ids(ids: &[String], run: &RunArgs) -> Result<(), AppError> {
+fn check_dry_run_ids(ids: &[String], run: &RunArgs) -> Result<(), AppError> {
     use clap::ValueEnum;
     if run.dry_run.is_none() {
         return Ok(());

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::plan::{Input, RunPlan};
+use super::plan::{Input, RunPlan, Source, Sweep};
 use super::{AppError, usage};
 use crate::client::pacer::Holds;
 use crate::config::Profile;
@@ -67,20 +67,18 @@ impl ReportPlan {
 }
 
 /// What a journal's start record says about this run.
-pub(super) fn job(
-    action: Action,
-    run: &RunPlan,
-    selectors: &[crate::select::Term],
-    ready: &[(Profile, Arc<dyn Provider>)],
-    input: String,
-) -> Job {
+pub(super) fn job(plan: &RunPlan, ready: &[(Profile, Arc<dyn Provider>)]) -> Job {
+    let (selectors, input) = match &plan.source {
+        Source::Ids(input) => (&[][..], input_of(input)),
+        Source::Sweep(sweep) => (&sweep.selector.terms[..], sweep_of(sweep)),
+    };
     Job {
-        action: match action {
+        action: match plan.action {
             Action::End => "end",
             Action::Delete => "delete",
         }
         .to_owned(),
-        dry_run: run.dry_run.map(|d| match d {
+        dry_run: plan.dry_run.map(|d| match d {
             DryRun::Client => "client".to_owned(),
             DryRun::Server => "server".to_owned(),
         }),
@@ -92,7 +90,7 @@ pub(super) fn job(
 
 /// Where an ID-list run's sessions come from, as its journal records it: IDs given as
 /// arguments by a fingerprint of them (FNV-1a, stable across builds), a file by its path.
-pub(super) fn input_of(input: &Input) -> String {
+fn input_of(input: &Input) -> String {
     match input {
         Input::Stdin => "stdin".to_owned(),
         Input::File(path) => format!("file {}", path.display()),
@@ -109,18 +107,15 @@ pub(super) fn input_of(input: &Input) -> String {
 }
 
 /// A sweep's input, as its journal records it: what it selects by.
-pub(super) fn sweep_of(
-    idle_for: Option<std::time::Duration>,
-    older_than: Option<std::time::Duration>,
-) -> String {
+fn sweep_of(sweep: &Sweep) -> String {
     let mut s = "sweep".to_owned();
     let mut flag = |name: &str, d: Option<std::time::Duration>| {
         if let Some(d) = d {
             s.push_str(&format!(" --{name} {}", humantime::format_duration(d)));
         }
     };
-    flag("idle-for", idle_for);
-    flag("older-than", older_than);
+    flag("idle-for", sweep.idle_for);
+    flag("older-than", sweep.older_than);
     s
 }
 
@@ -166,7 +161,11 @@ pub(super) fn load_resume(run: &RunPlan, this: &Job) -> Result<Option<Arc<Resume
 /// The report of a run that ended before its own began (a usage or config error, a lock held,
 /// a signal): stdout's document with an empty summary and the exit code, and the metrics
 /// file, so that a script and an alert see every run. No journal: there is no job to record.
-pub(super) fn refused(format: crate::output::Format, run: &RunPlan, error: &AppError) {
+pub(super) fn refused(
+    format: crate::output::Format,
+    metrics: Option<std::path::PathBuf>,
+    error: &AppError,
+) {
     use crate::output::Format;
     let run_id = uuid::Uuid::new_v4().to_string();
     // A table prints nothing for it; `-o ids` (refused here) is no document either.
@@ -176,12 +175,9 @@ pub(super) fn refused(format: crate::output::Format, run: &RunPlan, error: &AppE
     };
     let stdout = ResultSink::new(format, crate::output::Header::default(), None, &run_id);
     let mut report = Report::new(None, Box::new(stdout));
-    if let Some(path) = &run.metrics {
+    if let Some(path) = metrics {
         let what = format!("metrics file {}", path.display());
-        report.add(
-            what,
-            Box::new(MetricsSink::new(path.clone(), HashMap::new())),
-        );
+        report.add(what, Box::new(MetricsSink::new(path, HashMap::new())));
     }
     let code = error.exit() as i32;
     if let Some(problem) = report.refuse(error.stopped(), code).problem {

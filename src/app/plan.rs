@@ -27,7 +27,9 @@ pub(super) struct RunPlan {
     pub(super) confirm: Option<Confirm>,
     /// `--empty`, which a sweep no longer needs: only noted.
     pub(super) empty: bool,
-    /// What changes what the provider sends (`--wait`, `--by-uuid`).
+    /// What each profile's provider and its client are given: `--wait`, `--by-uuid`, and
+    /// `--rate`, `--concurrency` and `--deadline` over the profile's own (the run's
+    /// interrupt and holds are set when its providers are built).
     pub(super) provider: provider::Options,
     /// How stdout reports it (`-o`).
     pub(super) format: Format,
@@ -35,12 +37,6 @@ pub(super) struct RunPlan {
     pub(super) quiet: bool,
     /// Send nothing (client), or read only (server).
     pub(super) dry_run: Option<DryRun>,
-    /// In flight at once, when the command line says (else each profile's own).
-    pub(super) concurrency: Option<usize>,
-    /// Requests per second at most (`--rate`).
-    pub(super) rate: Option<f64>,
-    /// No request starts after this long (`--deadline`; else each profile's own).
-    pub(super) deadline: Option<Duration>,
     /// No session finished for this long: the rest are skipped (`--max-stall`; else each
     /// profile's own).
     pub(super) max_stall: Option<Duration>,
@@ -152,8 +148,15 @@ impl RunPlan {
         Some(plan)
     }
 
-    /// The part of a plan read from the run options alone, which cannot be refused.
-    fn with_run(run: &RunArgs, cli: &Cli, action: Action, source: Source) -> RunPlan {
+    /// The plan of one profile's run of `source`, with its run options (which cannot be
+    /// refused) and what the command gives its providers.
+    fn with_run(
+        run: &RunArgs,
+        cli: &Cli,
+        action: Action,
+        source: Source,
+        provider: provider::Options,
+    ) -> RunPlan {
         let dry_run = run.dry_run.map(|d| match d {
             cli::DryRun::Client => DryRun::Client,
             cli::DryRun::Server => DryRun::Server,
@@ -164,13 +167,15 @@ impl RunPlan {
             all: false,
             confirm: None,
             empty: false,
-            provider: provider::Options::default(),
+            provider: provider::Options {
+                concurrency: run.concurrency.map(|c| c as usize),
+                rate: run.rate.map(|r| r.0),
+                deadline: run.deadline,
+                ..provider
+            },
             format: cli.output.into(),
             quiet: cli.quiet,
             dry_run,
-            concurrency: run.concurrency.map(|c| c as usize),
-            rate: run.rate.map(|r| r.0),
-            deadline: run.deadline,
             max_stall: run.max_stall,
             max: run.max,
             missing_ok: run.ignore_missing,
@@ -209,7 +214,14 @@ fn end(cli: &Cli, ids: &[String], run: &RunArgs) -> Result<RunPlan, AppError> {
         .map(|id| ids::from_arg(id).map(Item::Id))
         .collect();
     let input = Input::Items(items.map_err(usage)?);
-    Ok(RunPlan::with_run(run, cli, Action::End, Source::Ids(input)))
+    let opts = provider::Options::default();
+    Ok(RunPlan::with_run(
+        run,
+        cli,
+        Action::End,
+        Source::Ids(input),
+        opts,
+    ))
 }
 
 /// `end-many` and `delete` (their flags checked): a sweep when it selects, else the IDs
@@ -248,8 +260,7 @@ fn bulk_plan(
         all: bulk.stale.all_profiles,
         confirm,
         empty: bulk.stale.empty,
-        provider,
-        ..RunPlan::with_run(&bulk.run, cli, action, source)
+        ..RunPlan::with_run(&bulk.run, cli, action, source, provider)
     })
 }
 

@@ -14,32 +14,32 @@ use crate::provider::{Action, Provider};
 use crate::report::{JournalSink, MetricsSink, Report};
 use crate::runner::DryRun;
 
-/// A run's report, gathered before the run goes ahead (see [`Ctx::report`]).
-pub(super) struct ReportPlan {
-    pub(super) format: crate::output::Format,
-    pub(super) quiet: bool,
+/// A run's report, gathered before the run goes ahead and started (its files opened) only
+/// once the run is sure to: its output on stdout, and the journal and metrics file the
+/// plan asks for.
+pub(super) struct ReportPlan<'a> {
+    pub(super) plan: &'a RunPlan,
     pub(super) header: crate::output::Header,
     pub(super) job: Job,
     pub(super) default: Option<String>,
     pub(super) providers: HashMap<String, &'static str>,
-    pub(super) journal: Option<std::path::PathBuf>,
-    pub(super) metrics: Option<std::path::PathBuf>,
     pub(super) holds: Holds,
     pub(super) resume: Option<Arc<Resume>>,
 }
 
-impl ReportPlan {
+impl ReportPlan<'_> {
     pub(super) fn start(self) -> Result<Report, AppError> {
         // Found now, as the journal's problems are, not after every session was acted on
         // (and before the journal's start record, which would then have no end).
-        if let Some(path) = &self.metrics {
+        let plan = self.plan;
+        if let Some(path) = &plan.metrics {
             crate::metrics::check(path).map_err(|e| usage(format!("cannot write {e}")))?;
         }
         let run_id = uuid::Uuid::new_v4().to_string();
-        let progress = (!self.quiet).then_some(self.holds);
-        let stdout = ResultSink::new(self.format, self.header, progress, &run_id);
+        let progress = (!plan.quiet).then_some(self.holds);
+        let stdout = ResultSink::new(plan.format, self.header, progress, &run_id);
         let mut report = Report::new(self.default, Box::new(stdout));
-        if let Some(path) = &self.journal {
+        if let Some(path) = &plan.journal {
             let earlier = self.resume.as_ref().map_or(&[][..], |r| r.runs.as_slice());
             let journal = Journal::open(path, &run_id, &self.job, earlier)
                 .map_err(|e| usage(format!("cannot write journal {}: {e}", path.display())))?;
@@ -50,7 +50,7 @@ impl ReportPlan {
         }
         if let Some(resume) = &self.resume {
             report.resending(resume.clone());
-            if !self.quiet {
+            if !plan.quiet {
                 crate::output::warn(format_args!(
                     "resuming: {} session(s) already have an outcome and are not sent again; {} attempted without one are sent again",
                     resume.done_count(),
@@ -58,9 +58,10 @@ impl ReportPlan {
                 ));
             }
         }
-        if let Some(path) = self.metrics {
+        if let Some(path) = &plan.metrics {
             let what = format!("metrics file {}", path.display());
-            report.add(what, Box::new(MetricsSink::new(path, self.providers)));
+            let sink = MetricsSink::new(path.clone(), self.providers);
+            report.add(what, Box::new(sink));
         }
         Ok(report)
     }

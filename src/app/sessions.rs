@@ -9,7 +9,7 @@ use super::plan::{Input, RunPlan, Source};
 use super::staging::{Committed, Staged, concurrency, finish, stall_after, targets};
 use super::{AppError, Ctx, Exit};
 use crate::config::Profile;
-use crate::runner::Stall;
+use crate::runner::{self, Stall};
 
 impl Ctx<'_> {
     /// Runs `plan`: on its IDs, or as a sweep.
@@ -80,16 +80,18 @@ impl Ctx<'_> {
         let mut report = self.start(report)?;
         broken.iter().for_each(|(p, e)| report.profile_error(p, e));
         let exec = Execution {
-            action: plan.action,
-            run: plan,
-            concurrency,
+            runner: runner::Plan {
+                action: plan.action,
+                dry_run: plan.dry_run,
+                batches_in_flight: concurrency,
+                max_stall: Some(Stall {
+                    after: max_stall,
+                    holds: holds.clone(),
+                }),
+            },
             interrupt: &interrupt,
             seq: Default::default(),
             quiet: plan.quiet,
-            stall: Some(Stall {
-                after: max_stall,
-                holds: holds.clone(),
-            }),
         };
         let fed = exec
             .execute(

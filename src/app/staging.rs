@@ -39,11 +39,11 @@ pub(super) struct Staged {
 
 /// What a run holds once it is sure to be this run: its locks, the journal it resumes,
 /// its caps and its report (not yet started).
-pub(super) struct Committed {
+pub(super) struct Committed<'a> {
     pub(super) locks: Vec<RunLock>,
     pub(super) resume: Option<Arc<Resume>>,
     pub(super) caps: Caps,
-    pub(super) report: ReportPlan,
+    pub(super) report: ReportPlan<'a>,
 }
 
 impl Ctx<'_> {
@@ -91,19 +91,18 @@ impl Ctx<'_> {
 
     /// Takes the profiles' locks, then loads the journal a resume continues (it must be of
     /// this same job) and gathers the caps and the report.
-    pub(super) async fn commit(
+    pub(super) async fn commit<'p>(
         &self,
-        plan: &RunPlan,
+        plan: &'p RunPlan,
         staged: &Staged,
-    ) -> Result<Committed, AppError> {
+    ) -> Result<Committed<'p>, AppError> {
         let ready = &staged.ready;
         let locks = lock(plan, ready, &staged.interrupt.stop).await?;
         let job = job(plan, ready);
         let resume = load_resume(plan, &job)?;
         let caps = Caps::of(plan, ready);
         let report = ReportPlan {
-            format: plan.format,
-            quiet: plan.quiet,
+            plan,
             header: header(plan.all, ready),
             job,
             default: (!plan.all)
@@ -112,8 +111,6 @@ impl Ctx<'_> {
             providers: (ready.iter())
                 .map(|(p, _)| (p.name.clone(), p.spec.name))
                 .collect(),
-            journal: plan.journal.clone(),
-            metrics: plan.metrics.clone(),
             holds: staged.holds.clone(),
             resume: resume.clone(),
         };
@@ -127,7 +124,7 @@ impl Ctx<'_> {
 
     /// Starts `plan`'s report; from here on the run reports itself (see
     /// [`super::command::run`]).
-    pub(super) fn start(&self, plan: ReportPlan) -> Result<Report, AppError> {
+    pub(super) fn start(&self, plan: ReportPlan<'_>) -> Result<Report, AppError> {
         let report = plan.start()?;
         self.reported.set(true);
         Ok(report)
@@ -181,13 +178,10 @@ impl Ctx<'_> {
     }
 }
 
-/// The provider options of a run: the plan's own, its flags, and its interrupt.
+/// The provider options of a run: the plan's, with the run's interrupt and holds.
 fn options(plan: &RunPlan, interrupt: &Interrupt, holds: &Holds) -> Options {
     Options {
         stop: interrupt.stop.clone(),
-        rate: plan.rate,
-        concurrency: plan.concurrency,
-        deadline: plan.deadline,
         holds: holds.clone(),
         ..plan.provider.clone()
     }
@@ -219,7 +213,7 @@ pub(super) fn concurrency(plan: &RunPlan, ready: &[(Profile, Arc<dyn Provider>)]
             .sum::<usize>()
             .max(1)
     };
-    plan.concurrency.unwrap_or_else(together)
+    plan.provider.concurrency.unwrap_or_else(together)
 }
 
 /// How long a run may go without a session finishing: `--max-stall`, else the longest of

@@ -16,7 +16,7 @@ use crate::lock::RunLock;
 use crate::outcome::SessionResult;
 use crate::provider::ListError;
 use crate::report::Report;
-use crate::runner::{Stall, Targets};
+use crate::runner::{self, Stall, Targets};
 use crate::select::Selection;
 use crate::stale::{self, Filter};
 
@@ -231,17 +231,20 @@ impl Sweeping<'_> {
             ..
         } = self.staged;
         let mut exec = Execution {
-            action: plan.action,
-            run: plan,
-            concurrency: 0,
+            runner: runner::Plan {
+                action: plan.action,
+                dry_run: plan.dry_run,
+                batches_in_flight: 0,
+                max_stall: None,
+            },
             interrupt: &interrupt,
             seq: Default::default(),
             quiet: plan.quiet,
-            stall: None,
         };
         for ((profile, provider), mine) in ready.into_iter().zip(picked) {
-            exec.concurrency = plan.concurrency.unwrap_or(profile.concurrency);
-            exec.stall = Some(Stall {
+            exec.runner.batches_in_flight =
+                plan.provider.concurrency.unwrap_or(profile.concurrency);
+            exec.runner.max_stall = Some(Stall {
                 after: stall_after(plan, [&profile]),
                 holds: holds.clone(),
             });

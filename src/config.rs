@@ -378,7 +378,7 @@ fn first_line_redacted(stderr: &[u8], key: Option<&[u8]>) -> Option<String> {
     };
     let short: String = line.chars().take(200).collect();
     let cut = if short.len() < line.len() { " …" } else { "" };
-    Some(format!("{}{cut}", crate::output::escape(&short)))
+    Some(format!("{}{cut}", crate::terminal::escape(&short)))
 }
 
 /// One validated profile.

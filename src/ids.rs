@@ -109,7 +109,7 @@ pub fn from_arg(arg: &str) -> Result<SessionId, String> {
     SessionId::new(trim(arg)).map_err(|e| {
         format!(
             "{e}: `{}`",
-            crate::output::shortened(&arg.escape_default().to_string())
+            crate::terminal::shortened(&arg.escape_default().to_string())
         )
     })
 }

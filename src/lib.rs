@@ -21,4 +21,5 @@ pub mod runner;
 pub mod select;
 pub mod signals;
 pub mod stale;
+pub mod terminal;
 pub mod units;

@@ -116,6 +116,9 @@ pub const EXIT_CODES: &[(u8, &str)] = &[
     ),
 ];
 
+/// The shell completion scripts, generated from this definition.
+pub mod completion;
+
 /// What the man page says beyond the flags: the variables sessionctl reads, its files, and
 /// examples (each a comment and a command line). The README says the same at length.
 pub mod man {

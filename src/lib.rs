@@ -7,7 +7,6 @@ pub mod app;
 pub mod bounded;
 pub mod cli;
 pub mod client;
-pub mod completion;
 pub mod config;
 pub mod ids;
 pub mod journal;

@@ -14,7 +14,7 @@ pub fn run_offline(cli: &Cli) -> Option<Result<Exit, AppError>> {
     match &cli.command {
         Command::Completions { shell } => {
             // Generated into memory first: clap_complete panics if stdout cannot be written.
-            let script = crate::completion::script(*shell);
+            let script = crate::cli::completion::script(*shell);
             Some(
                 output::print_text(script.trim_end())
                     .map(|()| Exit::Ok)

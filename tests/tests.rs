@@ -45,6 +45,8 @@ mod suite {
     mod generated;
     // The test harness itself (`tests/common`, the emulator's checks on the tests).
     mod harness;
+    // The source's shape: no import circle among the modules of src/.
+    mod layout;
     // What only LangGraph does, against the emulator, and against a real Agent Server
     // (skipped without an install, except under CI=true).
     mod langgraph;

@@ -113,7 +113,7 @@ impl Execution<'_> {
         report: &mut Report,
     ) -> Result<(), AppError> {
         let batch = (targets.list.iter())
-            .map(|t| t.provider.batch_size(self.action))
+            .map(|t| t.provider.ids_per_call(self.action))
             .max()
             .unwrap_or(1);
         let (tx, rx) = mpsc::channel(self.concurrency.max(2));

@@ -98,7 +98,7 @@ impl Ctx<'_> {
         if bulk.stale.empty && !self.cli.quiet {
             // (A profile that cannot be used is the error that follows, not a note.)
             let profiles = self.profiles(bulk.stale.all_profiles).unwrap_or_default();
-            let counts = |p: &Profile| p.spec.caps.reports_participants;
+            let counts = |p: &Profile| p.provider.caps().reports_participants;
             let note = match profiles.iter().any(counts) {
                 true => {
                     "--empty is now the default: a Digital Samba sweep only acts on sessions known to be empty"
@@ -438,7 +438,7 @@ impl Ctx<'_> {
                 .then(|| ready.first().map(|(p, _)| p.name.clone()))
                 .flatten(),
             providers: (ready.iter())
-                .map(|(p, _)| (p.name.clone(), p.spec.name))
+                .map(|(p, _)| (p.name.clone(), p.provider.name()))
                 .collect(),
             journal: run.journal.clone(),
             metrics: run.metrics.clone(),
@@ -471,7 +471,7 @@ impl Ctx<'_> {
         let names: Vec<String> = self
             .profiles(bulk.stale.all_profiles)?
             .into_iter()
-            .map(|p| format!("`{}` ({})", p.name, p.spec.name))
+            .map(|p| format!("`{}` ({})", p.name, p.provider.name()))
             .collect();
         let scope = match names.as_slice() {
             [one] => format!("profile {one}"),

@@ -5,6 +5,7 @@ use crate::cli::{Cli, Command, ConfigAction, OutputFormat};
 use crate::config::Config;
 use crate::ids::{self, Item};
 use crate::output;
+use crate::provider::unit::Extra;
 use crate::provider::{Action, Options};
 use crate::runner;
 
@@ -118,9 +119,16 @@ async fn command(
             ended_for,
             orphans,
         } => {
+            let mut extra = Extra::default();
+            if *wait {
+                let limit = timeout.unwrap_or(crate::cli::DEFAULT_WAIT_TIMEOUT);
+                extra = extra.with("--wait", Some(limit));
+            }
+            if *by_uuid {
+                extra = extra.with("--by-uuid", None);
+            }
             let opts = Options {
-                wait: wait.then(|| timeout.unwrap_or(crate::cli::DEFAULT_WAIT_TIMEOUT)),
-                by_uuid: *by_uuid,
+                extra,
                 ..Options::default()
             };
             ctx.check_bulk(bulk)?;

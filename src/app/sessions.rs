@@ -568,7 +568,7 @@ fn finish(report: Report, interrupted: bool, run: &RunPlan, opts: &Options, wors
 /// 0 all ok; 1 anything failed, skipped (past `--deadline`) or not found (unless
 /// ignored), or still running after `--wait`; 3 credentials refused; 130 interrupted.
 fn exit_for(summary: &Summary, interrupted: bool, run: &RunPlan, opts: &Options) -> Exit {
-    let unfinished = opts.wait.is_some() && summary.count(Outcome::Accepted) > 0;
+    let unfinished = opts.extra.has("--wait") && summary.count(Outcome::Accepted) > 0;
     if interrupted {
         Exit::stopped()
     } else if summary.auth_refused {

@@ -11,6 +11,7 @@ use super::{AppError, usage};
 use crate::cli::{self, BulkArgs, Cli, Command, RunArgs};
 use crate::ids::{self, Item};
 use crate::output::Format;
+use crate::provider::unit::Extra;
 use crate::provider::{self, Action};
 use crate::runner::DryRun;
 use crate::select::Selector;
@@ -130,9 +131,16 @@ impl RunPlan {
                         "--by-uuid cannot go with --idle-for (a sweep lists thread IDs)",
                     ));
                 }
+                let mut extra = Extra::default();
+                if *wait {
+                    let limit = timeout.unwrap_or(cli::DEFAULT_WAIT_TIMEOUT);
+                    extra = extra.with("--wait", Some(limit));
+                }
+                if *by_uuid {
+                    extra = extra.with("--by-uuid", None);
+                }
                 let opts = provider::Options {
-                    wait: wait.then(|| timeout.unwrap_or(cli::DEFAULT_WAIT_TIMEOUT)),
-                    by_uuid: *by_uuid,
+                    extra,
                     ..provider::Options::default()
                 };
                 let sweep = Sweep {

@@ -156,8 +156,9 @@ impl RunPlan {
         Some(plan)
     }
 
-    /// The plan of one profile's run of `source`, with its run options (which cannot be
-    /// refused) and what the command gives its providers.
+    /// A plan of `source` with the command line's run options (which cannot be refused) and
+    /// what the command gives its providers; `--all-profiles`, the prompt and `--empty` are
+    /// the bulk commands' own (see [`bulk_plan`]).
     fn with_run(
         run: &RunArgs,
         cli: &Cli,
@@ -209,7 +210,8 @@ impl RunPlan {
 }
 
 /// The metrics file a command's run options name, for the report of a run that ended
-/// before its plan was made (see [`super::record::refused`]).
+/// before its plan was made (see [`super::record::refused`]): `None` for a command that
+/// changes no sessions (it has no run report), `Some(None)` for a run without one.
 pub(super) fn metrics_file(cli: &Cli) -> Option<Option<PathBuf>> {
     cli.command.run_args().map(|r| r.metrics_file.clone())
 }

@@ -95,9 +95,31 @@ fn filter(plan: &RunPlan, sweep: &Sweep, now: jiff::Timestamp) -> Result<Filter,
     })
 }
 
+/// The sessions a profile's listing picked; a listed row becomes an ID to send only through
+/// the same check as input, and one that fails it is a failed result (tagged with its
+/// profile, `tag`, in a sweep of every profile).
+fn picks(
+    listed: Vec<stale::Listed>,
+    tag: Option<&str>,
+    problems: &mut Vec<SessionResult>,
+) -> Vec<Pick> {
+    let mut mine = Vec::new();
+    for l in listed {
+        match l.problem.map_or_else(|| l.row.session_id(), Err) {
+            Err(problem) => {
+                let mut r = SessionResult::failed(l.row.id, format!("not acted on: {problem}"));
+                r.profile = tag.map(str::to_owned);
+                problems.push(r);
+            }
+            Ok(id) => mine.push(((id, l.reason.unwrap_or_default()), l.idle_secs)),
+        }
+    }
+    mine
+}
+
 impl Sweeping<'_> {
     /// Lists each profile's selection in turn; a profile whose listing fails is a profile
-    /// error (the others go on), and a listed row that is not a valid ID is a failed result.
+    /// error (the others go on).
     async fn list(
         &mut self,
         filter: &Filter,
@@ -115,7 +137,6 @@ impl Sweeping<'_> {
             if listing.cut_short {
                 break;
             }
-            let tag = self.plan.all.then(|| profile.name.clone());
             let mut filter = scoped(filter, profile, selection);
             if self.resume.is_none() {
                 let so_far = listing.picked.iter().map(|mine| mine.len() as u64).sum();
@@ -144,20 +165,10 @@ impl Sweeping<'_> {
                     continue;
                 }
             };
-            let mut mine = Vec::new();
-            for l in listed {
-                // A listed row becomes an ID to send only through the same check as input.
-                match l.problem.map_or_else(|| l.row.session_id(), Err) {
-                    Err(problem) => {
-                        let mut r =
-                            SessionResult::failed(l.row.id, format!("not acted on: {problem}"));
-                        r.profile = tag.clone();
-                        listing.problems.push(r);
-                    }
-                    Ok(id) => mine.push(((id, l.reason.unwrap_or_default()), l.idle_secs)),
-                }
-            }
-            listing.picked.push(mine);
+            let tag = self.plan.all.then_some(profile.name.as_str());
+            listing
+                .picked
+                .push(picks(listed, tag, &mut listing.problems));
         }
         listing
     }

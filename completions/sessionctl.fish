@@ -52,7 +52,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -l max -d 'Re
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -l journal -d 'Record the run in FILE (appended, NDJSON, flushed to disk every second): its start, each session\'s attempt right before its request goes out, and each outcome. See `--resume`' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -l resume -d 'Run the job recorded in FILE again after a crash: sessions with an outcome there are not sent again, attempted ones without one are; the run is recorded in FILE too' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -l metrics-file -d 'Write the run\'s metrics to PATH (Prometheus text format, atomically), for node_exporter\'s textfile collector' -r -F
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -l wait-lock -d 'If another run holds a profile\'s lock, wait up to DUR for it instead of exiting 5' -r
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -l wait-lock -d 'If another run holds the lock of a profile\'s server, wait up to DUR for it instead of exiting 5' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r -f -a "(sessionctl config profiles 2>/dev/null)"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -s c -l config -d 'Config file (default: <config dir>/sessionctl/config.toml)' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -s o -l output -d 'Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only' -r -f -a "table\t'A table for people'
@@ -61,7 +61,7 @@ ndjson\t'One JSON object per line, printed as each session finishes'
 ids\t'Session IDs, one per line (for `list`), to pipe into `end-many -`; with `--all-profiles`, `profile<TAB>id`'
 wide\t'The table plus the fields `--where` selects on: user, room, agent, channel, metadata (for `list`)'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -l ignore-missing -l ignore-not-found -d 'Treat sessions that do not exist as done (exit 0)'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -l no-lock -d 'Take no per-profile run lock (two runs may then work the same sessions at once)'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -l no-lock -d 'Take no run lock (two runs may then work the same sessions at once)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -s v -l verbose -d 'Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -s q -l quiet -d 'No progress bar and no notices on stderr (security warnings and errors still show)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -80,7 +80,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l max -
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l journal -d 'Record the run in FILE (appended, NDJSON, flushed to disk every second): its start, each session\'s attempt right before its request goes out, and each outcome. See `--resume`' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l resume -d 'Run the job recorded in FILE again after a crash: sessions with an outcome there are not sent again, attempted ones without one are; the run is recorded in FILE too' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l metrics-file -d 'Write the run\'s metrics to PATH (Prometheus text format, atomically), for node_exporter\'s textfile collector' -r -F
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l wait-lock -d 'If another run holds a profile\'s lock, wait up to DUR for it instead of exiting 5' -r
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l wait-lock -d 'If another run holds the lock of a profile\'s server, wait up to DUR for it instead of exiting 5' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l older-than -d 'Act on every live session created (started) longer ago than this, people in it or not: a policy for over-long meetings, never implied by `--idle-for`' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r -f -a "(sessionctl config profiles 2>/dev/null)"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -s c -l config -d 'Config file (default: <config dir>/sessionctl/config.toml)' -r -F
@@ -92,7 +92,7 @@ wide\t'The table plus the fields `--where` selects on: user, room, agent, channe
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l empty -d 'No longer needed: a Digital Samba sweep only ever acts on empty sessions'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l all-profiles -d 'Sweep every profile in the config file; with IDs from stdin or a file, send each `profile<TAB>id` line to its profile'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l ignore-missing -l ignore-not-found -d 'Treat sessions that do not exist as done (exit 0)'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l no-lock -d 'Take no per-profile run lock (two runs may then work the same sessions at once)'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l no-lock -d 'Take no run lock (two runs may then work the same sessions at once)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -s v -l verbose -d 'Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -s q -l quiet -d 'No progress bar and no notices on stderr (security warnings and errors still show)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -111,7 +111,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l max -d 
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l journal -d 'Record the run in FILE (appended, NDJSON, flushed to disk every second): its start, each session\'s attempt right before its request goes out, and each outcome. See `--resume`' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l resume -d 'Run the job recorded in FILE again after a crash: sessions with an outcome there are not sent again, attempted ones without one are; the run is recorded in FILE too' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l metrics-file -d 'Write the run\'s metrics to PATH (Prometheus text format, atomically), for node_exporter\'s textfile collector' -r -F
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l wait-lock -d 'If another run holds a profile\'s lock, wait up to DUR for it instead of exiting 5' -r
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l wait-lock -d 'If another run holds the lock of a profile\'s server, wait up to DUR for it instead of exiting 5' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l timeout -d 'With `--wait`: how long to wait for the delete tasks (default 5m); a task still running then stays `accepted` (exit 1)' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l ended-for -d 'Retention: delete the stored data of every session that ended longer ago than this (e.g. `30d`), as the provider\'s own end time proves (Digital Samba, Zep v2); live sessions and sessions without an end time are never acted on' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r -f -a "(sessionctl config profiles 2>/dev/null)"
@@ -124,7 +124,7 @@ wide\t'The table plus the fields `--where` selects on: user, room, agent, channe
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l empty -d 'No longer needed: a Digital Samba sweep only ever acts on empty sessions'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l all-profiles -d 'Sweep every profile in the config file; with IDs from stdin or a file, send each `profile<TAB>id` line to its profile'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l ignore-missing -l ignore-not-found -d 'Treat sessions that do not exist as done (exit 0)'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l no-lock -d 'Take no per-profile run lock (two runs may then work the same sessions at once)'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l no-lock -d 'Take no run lock (two runs may then work the same sessions at once)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -s y -l yes -d 'Do not ask for confirmation (required when stdin is not a terminal). Dangerous in the environment: `SESSIONCTL_YES=1` confirms every delete of that shell'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l wait -d 'Zep v4: wait until each asynchronous delete task has finished (for at most `--timeout`)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l by-uuid -d 'Zep v4: the IDs are thread UUIDs already; skip the lookup'

@@ -105,7 +105,10 @@ pub const EXIT_CODES: &[(u8, &str)] = &[
         "the provider refused the credentials (401/403); after a 401, that profile's other sessions are skipped",
     ),
     (4, "over a cap (--max, max_per_run): nothing was sent"),
-    (5, "another run holds the profile's lock: nothing was sent"),
+    (
+        5,
+        "another run holds the lock of the profile's server: nothing was sent",
+    ),
     (
         130,
         "interrupted by Ctrl-C (SIGINT): results so far are printed, the rest are skipped; the process then dies of SIGINT",
@@ -130,7 +133,7 @@ pub mod man {
         ),
         (
             "SESSIONCTL_LOCK_DIR",
-            "Where the per-profile run locks are (default: $XDG_RUNTIME_DIR/sessionctl, else \
+            "Where the per-server run locks are (default: $XDG_RUNTIME_DIR/sessionctl, else \
              ~/.cache/sessionctl/locks).",
         ),
         (
@@ -158,8 +161,9 @@ pub mod man {
              api_key in the file (which then must not be readable by others).",
         ),
         (
-            "$XDG_RUNTIME_DIR/sessionctl/PROFILE.lock",
-            "A run's lock on a profile: the kernel's flock, released when the run ends or dies.",
+            "$XDG_RUNTIME_DIR/sessionctl/SERVER.lock",
+            "A run's lock on a server (a profile's base URL, and team): the kernel's flock, released \
+             when the run ends or dies.",
         ),
     ];
 
@@ -459,10 +463,11 @@ pub struct RunArgs {
     /// node_exporter's textfile collector.
     #[arg(long, value_name = "PATH", value_hint = clap::ValueHint::FilePath)]
     pub metrics_file: Option<PathBuf>,
-    /// If another run holds a profile's lock, wait up to DUR for it instead of exiting 5.
+    /// If another run holds the lock of a profile's server, wait up to DUR for it instead of
+    /// exiting 5.
     #[arg(long, value_name = "DUR", value_parser = parse_duration)]
     pub wait_lock: Option<Duration>,
-    /// Take no per-profile run lock (two runs may then work the same sessions at once).
+    /// Take no run lock (two runs may then work the same sessions at once).
     #[arg(long, conflicts_with = "wait_lock")]
     pub no_lock: bool,
 }

@@ -35,10 +35,11 @@ pub(super) struct RunPlan {
     pub(super) lock: LockPolicy,
 }
 
-/// Whether a run takes the per-profile locks.
+/// Whether a run takes the per-server locks.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(super) enum LockPolicy {
-    /// `--no-lock`, or a client dry run (which sends nothing).
+    /// `--no-lock`, or a dry run: a client one sends nothing, a server one only reads, so
+    /// another run's lock must not refuse it (it shows what that run has left).
     Skip,
     /// Take them; if held, wait up to this long (`--wait-lock`), else refuse at once.
     Take { wait: Option<Duration> },
@@ -61,7 +62,7 @@ impl RunPlan {
             journal: run.journal.clone().or_else(|| run.resume.clone()),
             resume: run.resume.clone(),
             metrics: run.metrics_file.clone(),
-            lock: match run.no_lock || dry_run == Some(DryRun::Client) {
+            lock: match run.no_lock || dry_run.is_some() {
                 true => LockPolicy::Skip,
                 false => LockPolicy::Take {
                     wait: run.wait_lock,

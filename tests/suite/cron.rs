@@ -253,6 +253,63 @@ fn a_second_run_on_a_locked_profile_exits_5_naming_the_holder() {
     again.wait().unwrap();
 }
 
+/// The lock is the server's (issue #24): a second profile of the same base URL is refused as
+/// the first one is, and a server dry run, which only reads, is not refused at all.
+#[test]
+fn a_lock_is_the_servers_whatever_profile_names_it_and_a_server_dry_run_takes_none() {
+    let env = slow_env();
+    env.add_profile(
+        "eliza-copy",
+        &format!(
+            "provider = \"messaging\"\nbase_url = \"{}/\"",
+            env.emu.messaging_url()
+        ),
+    );
+    let ids = seed(&env, "s", 4);
+    let mut first = env
+        .std_cmd("eliza")
+        .args(["-q", "end-many", "--concurrency", "1"])
+        .args(&ids[..3])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_deletes(&env, &mut first, 1);
+    let out = env
+        .cmd("eliza-copy")
+        .args(["end", &ids[3]])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(5), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("profile `eliza-copy`: its server http://127.0.0.1:")
+            && stderr.contains(&format!("pid {}", first.id())),
+        "{stderr}"
+    );
+    assert!(env.emu.messaging_exists(&ids[3]), "nothing was sent");
+    // While the first run holds the server, a server dry run reads what is left.
+    let (doc, code) = env.json("eliza", &["end", &ids[3], "--dry-run=server"]);
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(
+        common::result_of(&doc, &ids[3])["outcome"],
+        "would_end",
+        "{doc:#}"
+    );
+    assert!(
+        first.try_wait().unwrap().is_none(),
+        "the first run still held the lock"
+    );
+    first.wait().unwrap();
+    // One run over two profiles of one server holds its lock once: it does not lock itself
+    // out.
+    let (doc, code) = env.json(
+        "eliza",
+        &["end-many", "--all-profiles", "--idle-for", "3650d"],
+    );
+    assert_ne!(code, 5, "{doc:#}");
+    assert!(env.emu.messaging_exists(&ids[3]), "{doc:#}");
+}
+
 #[test]
 fn a_lock_left_by_a_killed_run_is_taken_over() {
     let env = slow_env();

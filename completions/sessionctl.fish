@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_sessionctl_global_optspecs
-    string join \n p/profile= c/config= o/output= v/verbose q/quiet h/help V/version
+    string join \n p/profile= c/config= endpoint-url= o/output= v/verbose q/quiet h/help V/version
 end
 
 function __fish_sessionctl_needs_command
@@ -26,6 +26,7 @@ end
 
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r -f -a "(sessionctl config profiles 2>/dev/null)"
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -s c -l config -d 'Config file (default: <config dir>/sessionctl/config.toml)' -r -F
+complete -c sessionctl -n "__fish_sessionctl_needs_command" -l endpoint-url -d 'Send to this base URL instead of the profile\'s `base_url` (the profile\'s provider, key and settings still apply; without a config file, the built-in `local` profile\'s: elizaOS messaging). Not with --all-profiles' -r -f
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -s o -l output -d 'Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only' -r -f -a "table\t'A table for people'
 json\t'One JSON document, streamed as sessions finish'
 ndjson\t'One JSON object per line, printed as each session finishes'
@@ -55,6 +56,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -l metrics-fi
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -l wait-lock -d 'If another run holds the lock of a profile\'s server, wait up to DUR for it instead of exiting 5' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r -f -a "(sessionctl config profiles 2>/dev/null)"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -s c -l config -d 'Config file (default: <config dir>/sessionctl/config.toml)' -r -F
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -l endpoint-url -d 'Send to this base URL instead of the profile\'s `base_url` (the profile\'s provider, key and settings still apply; without a config file, the built-in `local` profile\'s: elizaOS messaging). Not with --all-profiles' -r -f
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -s o -l output -d 'Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only' -r -f -a "table\t'A table for people'
 json\t'One JSON document, streamed as sessions finish'
 ndjson\t'One JSON object per line, printed as each session finishes'
@@ -84,6 +86,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l wait-
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l older-than -d 'Act on every live session created (started) longer ago than this, people in it or not: a policy for over-long meetings, never implied by `--idle-for`' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r -f -a "(sessionctl config profiles 2>/dev/null)"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -s c -l config -d 'Config file (default: <config dir>/sessionctl/config.toml)' -r -F
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l endpoint-url -d 'Send to this base URL instead of the profile\'s `base_url` (the profile\'s provider, key and settings still apply; without a config file, the built-in `local` profile\'s: elizaOS messaging). Not with --all-profiles' -r -f
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -s o -l output -d 'Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only' -r -f -a "table\t'A table for people'
 json\t'One JSON document, streamed as sessions finish'
 ndjson\t'One JSON object per line, printed as each session finishes'
@@ -116,6 +119,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l timeout
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l ended-for -d 'Retention: delete the stored data of every session that ended longer ago than this (e.g. `30d`), as the provider\'s own end time proves (Digital Samba, Zep v2); live sessions and sessions without an end time are never acted on' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r -f -a "(sessionctl config profiles 2>/dev/null)"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -s c -l config -d 'Config file (default: <config dir>/sessionctl/config.toml)' -r -F
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l endpoint-url -d 'Send to this base URL instead of the profile\'s `base_url` (the profile\'s provider, key and settings still apply; without a config file, the built-in `local` profile\'s: elizaOS messaging). Not with --all-profiles' -r -f
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -s o -l output -d 'Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only' -r -f -a "table\t'A table for people'
 json\t'One JSON document, streamed as sessions finish'
 ndjson\t'One JSON object per line, printed as each session finishes'
@@ -140,6 +144,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l limit -d 
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l where -d 'Only sessions where FIELD=VALUE, FIELD!=VALUE or FIELD~=GLOB (repeatable: all must hold). Fields: user, room, agent, channel, thread, id, user_uuid, metadata.KEY, as each provider has them (README: Selecting sessions)' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r -f -a "(sessionctl config profiles 2>/dev/null)"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -s c -l config -d 'Config file (default: <config dir>/sessionctl/config.toml)' -r -F
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l endpoint-url -d 'Send to this base URL instead of the profile\'s `base_url` (the profile\'s provider, key and settings still apply; without a config file, the built-in `local` profile\'s: elizaOS messaging). Not with --all-profiles' -r -f
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -s o -l output -d 'Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only' -r -f -a "table\t'A table for people'
 json\t'One JSON document, streamed as sessions finish'
 ndjson\t'One JSON object per line, printed as each session finishes'
@@ -155,6 +160,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -s h -l help
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -s V -l version -d 'Print version'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path init profiles show check help" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r -f -a "(sessionctl config profiles 2>/dev/null)"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path init profiles show check help" -s c -l config -d 'Config file (default: <config dir>/sessionctl/config.toml)' -r -F
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path init profiles show check help" -l endpoint-url -d 'Send to this base URL instead of the profile\'s `base_url` (the profile\'s provider, key and settings still apply; without a config file, the built-in `local` profile\'s: elizaOS messaging). Not with --all-profiles' -r -f
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path init profiles show check help" -s o -l output -d 'Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only' -r -f -a "table\t'A table for people'
 json\t'One JSON document, streamed as sessions finish'
 ndjson\t'One JSON object per line, printed as each session finishes'
@@ -172,6 +178,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path init profiles show check help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from path" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r -f -a "(sessionctl config profiles 2>/dev/null)"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from path" -s c -l config -d 'Config file (default: <config dir>/sessionctl/config.toml)' -r -F
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from path" -l endpoint-url -d 'Send to this base URL instead of the profile\'s `base_url` (the profile\'s provider, key and settings still apply; without a config file, the built-in `local` profile\'s: elizaOS messaging). Not with --all-profiles' -r -f
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from path" -s o -l output -d 'Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only' -r -f -a "table\t'A table for people'
 json\t'One JSON document, streamed as sessions finish'
 ndjson\t'One JSON object per line, printed as each session finishes'
@@ -183,6 +190,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from path" -s V -l version -d 'Print version'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from init" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r -f -a "(sessionctl config profiles 2>/dev/null)"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from init" -s c -l config -d 'Config file (default: <config dir>/sessionctl/config.toml)' -r -F
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from init" -l endpoint-url -d 'Send to this base URL instead of the profile\'s `base_url` (the profile\'s provider, key and settings still apply; without a config file, the built-in `local` profile\'s: elizaOS messaging). Not with --all-profiles' -r -f
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from init" -s o -l output -d 'Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only' -r -f -a "table\t'A table for people'
 json\t'One JSON document, streamed as sessions finish'
 ndjson\t'One JSON object per line, printed as each session finishes'
@@ -194,6 +202,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from init" -s V -l version -d 'Print version'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from profiles" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r -f -a "(sessionctl config profiles 2>/dev/null)"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from profiles" -s c -l config -d 'Config file (default: <config dir>/sessionctl/config.toml)' -r -F
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from profiles" -l endpoint-url -d 'Send to this base URL instead of the profile\'s `base_url` (the profile\'s provider, key and settings still apply; without a config file, the built-in `local` profile\'s: elizaOS messaging). Not with --all-profiles' -r -f
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from profiles" -s o -l output -d 'Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only' -r -f -a "table\t'A table for people'
 json\t'One JSON document, streamed as sessions finish'
 ndjson\t'One JSON object per line, printed as each session finishes'
@@ -205,6 +214,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from profiles" -s V -l version -d 'Print version'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from show" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r -f -a "(sessionctl config profiles 2>/dev/null)"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from show" -s c -l config -d 'Config file (default: <config dir>/sessionctl/config.toml)' -r -F
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from show" -l endpoint-url -d 'Send to this base URL instead of the profile\'s `base_url` (the profile\'s provider, key and settings still apply; without a config file, the built-in `local` profile\'s: elizaOS messaging). Not with --all-profiles' -r -f
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only' -r -f -a "table\t'A table for people'
 json\t'One JSON document, streamed as sessions finish'
 ndjson\t'One JSON object per line, printed as each session finishes'
@@ -216,6 +226,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from check" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r -f -a "(sessionctl config profiles 2>/dev/null)"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from check" -s c -l config -d 'Config file (default: <config dir>/sessionctl/config.toml)' -r -F
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from check" -l endpoint-url -d 'Send to this base URL instead of the profile\'s `base_url` (the profile\'s provider, key and settings still apply; without a config file, the built-in `local` profile\'s: elizaOS messaging). Not with --all-profiles' -r -f
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from check" -s o -l output -d 'Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only' -r -f -a "table\t'A table for people'
 json\t'One JSON document, streamed as sessions finish'
 ndjson\t'One JSON object per line, printed as each session finishes'
@@ -234,6 +245,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r -f -a "(sessionctl config profiles 2>/dev/null)"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -s c -l config -d 'Config file (default: <config dir>/sessionctl/config.toml)' -r -F
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -l endpoint-url -d 'Send to this base URL instead of the profile\'s `base_url` (the profile\'s provider, key and settings still apply; without a config file, the built-in `local` profile\'s: elizaOS messaging). Not with --all-profiles' -r -f
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -s o -l output -d 'Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only' -r -f -a "table\t'A table for people'
 json\t'One JSON document, streamed as sessions finish'
 ndjson\t'One JSON object per line, printed as each session finishes'

@@ -147,7 +147,11 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn profile(&self) -> Result<Profile, AppError> {
-        Ok(self.config.select(self.cli.profile_name())?)
+        let profile = self.config.select(self.cli.profile_name())?;
+        Ok(match self.cli.endpoint_url() {
+            Some(url) => profile.at(url)?,
+            None => profile,
+        })
     }
 
     /// The profiles a command covers: one, or with `--all-profiles` every one in the file.

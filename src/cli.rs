@@ -42,6 +42,19 @@ pub struct Cli {
     )]
     pub config: Option<OsString>,
 
+    /// Send to this base URL instead of the profile's `base_url` (the profile's provider, key
+    /// and settings still apply; without a config file, the built-in `local` profile's: elizaOS
+    /// messaging). Not with --all-profiles.
+    #[arg(
+        long,
+        global = true,
+        env = "SESSIONCTL_ENDPOINT_URL",
+        hide_env_values = true,
+        value_name = "URL",
+        value_hint = clap::ValueHint::Url
+    )]
+    pub endpoint_url: Option<String>,
+
     /// Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only.
     #[arg(
         short,
@@ -130,6 +143,10 @@ pub mod man {
             "SESSIONCTL_YES",
             "1 confirms every delete of that environment, as delete --yes. Dangerous: set it only \
              in the one job that needs it.",
+        ),
+        (
+            "SESSIONCTL_ENDPOINT_URL",
+            "--endpoint-url: the selected profile at this base URL instead of its own.",
         ),
         (
             "SESSIONCTL_LOCK_DIR",
@@ -298,6 +315,12 @@ impl Cli {
     /// `--all-profiles` (which would quietly run on every profile). `SESSIONCTL_PROFILE`
     /// is a default, not a request: empty is unset, and `--all-profiles` overrides it.
     pub fn profile_mistake(&self) -> Option<String> {
+        if self.endpoint_url().is_some() && self.all_profiles() {
+            return Some(
+                "--endpoint-url names one server and --all-profiles every profile's own: use one"
+                    .into(),
+            );
+        }
         if self.origins.profile != Origin::CommandLine {
             return None;
         }
@@ -313,6 +336,12 @@ impl Cli {
             )),
             _ => None,
         }
+    }
+
+    /// The base URL asked for instead of the profile's; an empty `SESSIONCTL_ENDPOINT_URL=`
+    /// counts as unset.
+    pub fn endpoint_url(&self) -> Option<&str> {
+        self.endpoint_url.as_deref().filter(|u| !u.is_empty())
     }
 
     /// The config file asked for; an empty `SESSIONCTL_CONFIG=` counts as unset.

@@ -253,6 +253,93 @@ fn a_refused_connection_says_where() {
     );
 }
 
+/// With no config file, a run whose sessions fail says which server it tried and why that
+/// one: the built-in `local` profile (issue #24). Whatever listens on localhost:3000 here
+/// (nothing, or an emulator), an unknown ID is not `ended`, so the run exits 1.
+#[test]
+fn without_a_config_file_a_failed_run_says_it_used_the_builtin_profile() {
+    let home = tempfile::tempdir().unwrap();
+    let out = common::bare_cmd(&home)
+        .args(["end", "no-such-session-f3b1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("there is no config file (")
+            && stderr.contains("so this ran on the built-in profile `local`: elizaOS messaging at http://localhost:3000/")
+            && stderr.contains("--endpoint-url URL"),
+        "{stderr}"
+    );
+    // -q keeps it quiet, as it does notices.
+    let out = common::bare_cmd(&home)
+        .args(["-q", "end", "no-such-session-f3b1"])
+        .output()
+        .unwrap();
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("built-in profile"),
+        "{out:?}"
+    );
+}
+
+/// `--endpoint-url` (as aws's): the same profile at another base URL, with no config file
+/// (the built-in profile) or over a profile's own `base_url`; one server, so not with
+/// `--all-profiles`.
+#[test]
+fn endpoint_url_points_a_run_at_another_server_without_a_config_file() {
+    let emu = common::Emulator::start(common::Options {
+        demo: true,
+        ..common::Options::default()
+    });
+    let home = tempfile::tempdir().unwrap();
+    let out = common::bare_cmd(&home)
+        .args(["--endpoint-url", &emu.url(), "-o", "json", "end", "demo-1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(result_of(&doc, "demo-1")["outcome"], "ended", "{doc:#}");
+    assert!(!emu.messaging_exists("demo-1"));
+    // From the environment too, as a job would set it.
+    let out = common::bare_cmd(&home)
+        .env("SESSIONCTL_ENDPOINT_URL", emu.url())
+        .args(["-o", "json", "end", "demo-2"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+
+    // Over a profile's base_url: the profile's provider and key, the flag's server.
+    let env = Env::new();
+    env.add_profile(
+        "elsewhere",
+        "provider = \"messaging\"\nbase_url = \"http://127.0.0.1:9\"\nretries = 0\n",
+    );
+    let (doc, code) = env.json(
+        "elsewhere",
+        &["--endpoint-url", &emu.url(), "end", "demo-3"],
+    );
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(result_of(&doc, "demo-3")["outcome"], "ended", "{doc:#}");
+
+    // Checked as a base_url is; one server is not every profile's.
+    let out = common::bare_cmd(&home)
+        .args(["--endpoint-url", "http://example.com", "end", "x"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--endpoint-url: base_url is plain http"),
+        "{out:?}"
+    );
+    let out = env
+        .cmd("eliza")
+        .args(["--endpoint-url", &emu.url(), "list", "--all-profiles"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(emu.messaging_exists("demo-4"));
+}
+
 // ---------------------------------------------------------------------------------------
 // Output order
 

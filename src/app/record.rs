@@ -108,6 +108,32 @@ pub(super) fn input_of(input: &Input) -> String {
     }
 }
 
+/// For a `--resume` given no input at all: what the journal's job took its sessions from,
+/// as what to add to the command line (a journal holds the IDs a run got to, never those
+/// it had not read yet, so the input must come again). None if the journal says nothing.
+pub(super) fn what_to_resume_with(journal: &std::path::Path) -> Option<String> {
+    let input = Resume::load(journal).ok()?.job?.input?;
+    let j = journal.display();
+    let add = if input == "stdin" {
+        format!(
+            "it read its IDs from stdin: pipe them in again with `-` (`... | sessionctl \
+             end-many - --resume {j}`)"
+        )
+    } else if let Some(path) = input.strip_prefix("file ") {
+        format!("it read its IDs from a file: add `--file {path}`")
+    } else if let Some(sweep) = input.strip_prefix("sweep ") {
+        format!("it was a sweep (the journal says `{sweep}`): give the same selection again")
+    } else if let Some((n, _)) = input.split_once(" ids #") {
+        format!("it was given {n} IDs as arguments: give the same {n} again")
+    } else {
+        return None;
+    };
+    Some(format!(
+        "--resume {j} needs the run's input again: {add}; sessions with an outcome in the \
+         journal are not sent again"
+    ))
+}
+
 /// A sweep's input, as its journal records it: what it selects by.
 pub(super) fn sweep_of(
     idle_for: Option<std::time::Duration>,

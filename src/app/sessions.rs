@@ -57,7 +57,15 @@ impl Ctx<'_> {
                 "`-` (read IDs from stdin) must be the only ID argument",
             )),
             (None, []) => Err(usage(
-                "no session IDs given (arguments, --file, `-` for stdin, --idle-for or --older-than)",
+                bulk.run
+                    .resume
+                    .as_deref()
+                    .and_then(super::record::what_to_resume_with)
+                    .unwrap_or_else(|| {
+                        "no session IDs given (arguments, --file, `-` for stdin, --idle-for or \
+                         --older-than)"
+                            .to_owned()
+                    }),
             )),
             (None, args) => {
                 let ids = args

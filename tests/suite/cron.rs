@@ -200,6 +200,96 @@ fn a_resume_of_another_job_is_refused() {
     assert_eq!(code, 0, "{doc:#}");
 }
 
+/// A `--resume` given no input says exactly what the journal's run took its sessions from
+/// and what to add (issue #24): a stdin run's journal holds only the IDs it got to, so they
+/// must come again; those with an outcome are not sent again.
+#[test]
+fn a_resume_without_input_says_what_to_pass_again() {
+    let env = Env::new();
+    let ids = seed(&env, "r", 3);
+    let journal_path = env.dir.path().join("stdin.journal");
+    let j = journal_path.to_str().unwrap();
+    let out = env
+        .cmd("eliza")
+        .args(["-o", "json", "end-many", "-", "--journal", j])
+        .write_stdin(format!("{}\n", ids[0]))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let out = env
+        .cmd("eliza")
+        .args(["end-many", "--resume", j])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "--resume {j} needs the run's input again: it read its IDs from stdin: pipe them in \
+             again with `-` (`... | sessionctl end-many - --resume {j}`)"
+        )),
+        "{stderr}"
+    );
+    // Doing what it says works, and what is done is not sent again.
+    let (doc, code) = {
+        let out = env
+            .cmd("eliza")
+            .args(["-o", "json", "end-many", "-", "--resume", j])
+            .write_stdin(format!("{}\n{}\n", ids[0], ids[1]))
+            .output()
+            .unwrap();
+        let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+        (doc, out.status.code())
+    };
+    assert_eq!(code, Some(0), "{doc:#}");
+    // The first ID is done: not sent, not reported again.
+    assert_eq!(doc["summary"], serde_json::json!({"ended": 1}), "{doc:#}");
+    assert_eq!(common::result_of(&doc, &ids[1])["outcome"], "ended");
+    assert_eq!(env.emu.messaging_count(), 1);
+
+    // A file run, a sweep and argument IDs: each says what to add.
+    let file = write_ids(&env, &ids[2..]);
+    for (run, says) in [
+        (
+            vec!["--file".to_owned(), file.display().to_string()],
+            format!(
+                "it read its IDs from a file: add `--file {}`",
+                file.display()
+            ),
+        ),
+        (
+            vec!["--idle-for".to_owned(), "2h".to_owned()],
+            "it was a sweep (the journal says `--idle-for 2h`): give the same selection again"
+                .to_owned(),
+        ),
+        (
+            vec!["a".to_owned(), "b".to_owned()],
+            "it was given 2 IDs as arguments: give the same 2 again".to_owned(),
+        ),
+    ] {
+        let journal = env
+            .dir
+            .path()
+            .join(format!("{}.journal", run[0].trim_start_matches('-')));
+        let journal = journal.to_str().unwrap();
+        let out = env
+            .cmd("eliza")
+            .args(["end-many", "--journal", journal])
+            .args(&run)
+            .output()
+            .unwrap();
+        assert_ne!(out.status.code(), Some(2), "{run:?}: {out:?}");
+        let out = env
+            .cmd("eliza")
+            .args(["end-many", "--resume", journal])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(&says), "{run:?}: {stderr}");
+    }
+}
+
 fn slow_env() -> Env {
     Env::with(Options {
         latency: Duration::from_millis(400),

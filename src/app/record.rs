@@ -112,12 +112,17 @@ pub(super) fn input_of(input: &Input) -> String {
 /// as what to add to the command line (a journal holds the IDs a run got to, never those
 /// it had not read yet, so the input must come again). None if the journal says nothing.
 pub(super) fn what_to_resume_with(journal: &std::path::Path) -> Option<String> {
-    let input = Resume::load(journal).ok()?.job?.input?;
+    let job = Resume::load(journal).ok()?.job?;
+    let input = job.input?;
     let j = journal.display();
+    let command = match job.action.as_str() {
+        "delete" => "delete",
+        _ => "end-many",
+    };
     let add = if input == "stdin" {
         format!(
             "it read its IDs from stdin: pipe them in again with `-` (`... | sessionctl \
-             end-many - --resume {j}`)"
+             {command} - --resume {j}`)"
         )
     } else if let Some(path) = input.strip_prefix("file ") {
         format!("it read its IDs from a file: add `--file {path}`")

@@ -116,7 +116,7 @@ _sessionctl() {
 
     case "${cmd}" in
         sessionctl)
-            opts="-p -c -o -v -q -h -V --profile --config --output --verbose --quiet --help --version end end-many delete list config completions help"
+            opts="-p -c -o -v -q -h -V --profile --config --endpoint-url --output --verbose --quiet --help --version end end-many delete list config completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -160,6 +160,10 @@ _sessionctl() {
                     fi
                     return 0
                     ;;
+                --endpoint-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --output)
                     COMPREPLY=($(compgen -W "table json ndjson ids wide" -- "${cur}"))
                     return 0
@@ -176,7 +180,7 @@ _sessionctl() {
             return 0
             ;;
         sessionctl__subcmd__completions)
-            opts="-p -c -o -v -q -h -V --profile --config --output --verbose --quiet --help --version bash elvish fish powershell zsh"
+            opts="-p -c -o -v -q -h -V --profile --config --endpoint-url --output --verbose --quiet --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -218,6 +222,10 @@ _sessionctl() {
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o filenames
                     fi
+                    return 0
+                    ;;
+                --endpoint-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --output)
@@ -236,7 +244,7 @@ _sessionctl() {
             return 0
             ;;
         sessionctl__subcmd__config)
-            opts="-p -c -o -v -q -h -V --profile --config --output --verbose --quiet --help --version path init profiles show check help"
+            opts="-p -c -o -v -q -h -V --profile --config --endpoint-url --output --verbose --quiet --help --version path init profiles show check help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -280,6 +288,10 @@ _sessionctl() {
                     fi
                     return 0
                     ;;
+                --endpoint-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --output)
                     COMPREPLY=($(compgen -W "table json ndjson ids wide" -- "${cur}"))
                     return 0
@@ -296,7 +308,7 @@ _sessionctl() {
             return 0
             ;;
         sessionctl__subcmd__config__subcmd__check)
-            opts="-p -c -o -v -q -h -V --online --profile --config --output --verbose --quiet --help --version"
+            opts="-p -c -o -v -q -h -V --online --profile --config --endpoint-url --output --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -338,6 +350,10 @@ _sessionctl() {
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o filenames
                     fi
+                    return 0
+                    ;;
+                --endpoint-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --output)
@@ -454,7 +470,7 @@ _sessionctl() {
             return 0
             ;;
         sessionctl__subcmd__config__subcmd__init)
-            opts="-p -c -o -v -q -h -V --profile --config --output --verbose --quiet --help --version"
+            opts="-p -c -o -v -q -h -V --profile --config --endpoint-url --output --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -496,6 +512,10 @@ _sessionctl() {
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o filenames
                     fi
+                    return 0
+                    ;;
+                --endpoint-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --output)
@@ -514,7 +534,7 @@ _sessionctl() {
             return 0
             ;;
         sessionctl__subcmd__config__subcmd__path)
-            opts="-p -c -o -v -q -h -V --profile --config --output --verbose --quiet --help --version"
+            opts="-p -c -o -v -q -h -V --profile --config --endpoint-url --output --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -556,6 +576,10 @@ _sessionctl() {
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o filenames
                     fi
+                    return 0
+                    ;;
+                --endpoint-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --output)
@@ -574,7 +598,7 @@ _sessionctl() {
             return 0
             ;;
         sessionctl__subcmd__config__subcmd__profiles)
-            opts="-p -c -o -v -q -h -V --profile --config --output --verbose --quiet --help --version"
+            opts="-p -c -o -v -q -h -V --profile --config --endpoint-url --output --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -616,6 +640,10 @@ _sessionctl() {
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o filenames
                     fi
+                    return 0
+                    ;;
+                --endpoint-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --output)
@@ -634,7 +662,7 @@ _sessionctl() {
             return 0
             ;;
         sessionctl__subcmd__config__subcmd__show)
-            opts="-p -c -o -v -q -h -V --profile --config --output --verbose --quiet --help --version"
+            opts="-p -c -o -v -q -h -V --profile --config --endpoint-url --output --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -678,6 +706,10 @@ _sessionctl() {
                     fi
                     return 0
                     ;;
+                --endpoint-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --output)
                     COMPREPLY=($(compgen -W "table json ndjson ids wide" -- "${cur}"))
                     return 0
@@ -694,7 +726,7 @@ _sessionctl() {
             return 0
             ;;
         sessionctl__subcmd__delete)
-            opts="-f -y -p -c -o -v -q -h -V --file --idle-for --limit --empty --all-profiles --where --concurrency --deadline --max-stall --rate --dry-run --max --ignore-not-found --ignore-missing --journal --resume --metrics-file --wait-lock --no-lock --yes --wait --timeout --by-uuid --ended-for --orphans --profile --config --output --verbose --quiet --help --version"
+            opts="-f -y -p -c -o -v -q -h -V --file --idle-for --limit --empty --all-profiles --where --concurrency --deadline --max-stall --rate --dry-run --max --ignore-not-found --ignore-missing --journal --resume --metrics-file --wait-lock --no-lock --yes --wait --timeout --by-uuid --ended-for --orphans --profile --config --endpoint-url --output --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -839,6 +871,10 @@ _sessionctl() {
                     fi
                     return 0
                     ;;
+                --endpoint-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --output)
                     COMPREPLY=($(compgen -W "table json ndjson ids wide" -- "${cur}"))
                     return 0
@@ -855,7 +891,7 @@ _sessionctl() {
             return 0
             ;;
         sessionctl__subcmd__end)
-            opts="-p -c -o -v -q -h -V --concurrency --deadline --max-stall --rate --dry-run --max --ignore-not-found --ignore-missing --journal --resume --metrics-file --wait-lock --no-lock --profile --config --output --verbose --quiet --help --version"
+            opts="-p -c -o -v -q -h -V --concurrency --deadline --max-stall --rate --dry-run --max --ignore-not-found --ignore-missing --journal --resume --metrics-file --wait-lock --no-lock --profile --config --endpoint-url --output --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -972,6 +1008,10 @@ _sessionctl() {
                     fi
                     return 0
                     ;;
+                --endpoint-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --output)
                     COMPREPLY=($(compgen -W "table json ndjson ids wide" -- "${cur}"))
                     return 0
@@ -988,7 +1028,7 @@ _sessionctl() {
             return 0
             ;;
         sessionctl__subcmd__end__subcmd__many)
-            opts="-f -p -c -o -v -q -h -V --file --idle-for --limit --empty --all-profiles --where --concurrency --deadline --max-stall --rate --dry-run --max --ignore-not-found --ignore-missing --journal --resume --metrics-file --wait-lock --no-lock --older-than --profile --config --output --verbose --quiet --help --version"
+            opts="-f -p -c -o -v -q -h -V --file --idle-for --limit --empty --all-profiles --where --concurrency --deadline --max-stall --rate --dry-run --max --ignore-not-found --ignore-missing --journal --resume --metrics-file --wait-lock --no-lock --older-than --profile --config --endpoint-url --output --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1127,6 +1167,10 @@ _sessionctl() {
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o filenames
                     fi
+                    return 0
+                    ;;
+                --endpoint-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --output)
@@ -1327,7 +1371,7 @@ _sessionctl() {
             return 0
             ;;
         sessionctl__subcmd__list)
-            opts="-p -c -o -v -q -h -V --idle-for --older-than --ended-for --limit --all --empty --orphans --all-profiles --where --profile --config --output --verbose --quiet --help --version"
+            opts="-p -c -o -v -q -h -V --idle-for --older-than --ended-for --limit --all --empty --orphans --all-profiles --where --profile --config --endpoint-url --output --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1389,6 +1433,10 @@ _sessionctl() {
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o filenames
                     fi
+                    return 0
+                    ;;
+                --endpoint-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --output)

@@ -32,7 +32,7 @@ pub enum Exit {
     Auth = 3,
     /// A run would have acted on more sessions than a cap allows; nothing was sent.
     OverCap = 4,
-    /// Another run holds a profile's lock; nothing was sent.
+    /// Another run holds the lock of a profile's server; nothing was sent.
     Locked = 5,
     /// Stopped by SIGINT (Ctrl-C); the process then dies of it (a shell's `$?` is 130).
     Interrupted = 130,
@@ -83,7 +83,7 @@ pub enum AppError {
     Output(std::io::Error),
     #[error("{0}")]
     OverCap(String),
-    /// Another run holds a profile's lock.
+    /// Another run holds the lock of a profile's server.
     #[error("{0}; another run is working on it (--wait-lock DUR waits for it)")]
     Locked(crate::lock::LockError),
     /// The lock could not be taken at all (its directory).
@@ -149,7 +149,11 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn profile(&self) -> Result<Profile, AppError> {
-        Ok(self.config.select(self.cli.profile_name())?)
+        let profile = self.config.select(self.cli.profile_name())?;
+        Ok(match self.cli.endpoint_url() {
+            Some(url) => profile.at(url)?,
+            None => profile,
+        })
     }
 
     /// The profiles a command covers: one, or with `--all-profiles` every one in the file.

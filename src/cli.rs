@@ -42,6 +42,19 @@ pub struct Cli {
     )]
     pub config: Option<OsString>,
 
+    /// Send to this base URL instead of the profile's `base_url` (the profile's provider, key
+    /// and settings still apply; without a config file, the built-in `local` profile's: elizaOS
+    /// messaging). Not with --all-profiles.
+    #[arg(
+        long,
+        global = true,
+        env = "SESSIONCTL_ENDPOINT_URL",
+        hide_env_values = true,
+        value_name = "URL",
+        value_hint = clap::ValueHint::Url
+    )]
+    pub endpoint_url: Option<String>,
+
     /// Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only.
     #[arg(
         short,
@@ -105,7 +118,10 @@ pub const EXIT_CODES: &[(u8, &str)] = &[
         "the provider refused the credentials (401/403); after a 401, that profile's other sessions are skipped",
     ),
     (4, "over a cap (--max, max_per_run): nothing was sent"),
-    (5, "another run holds the profile's lock: nothing was sent"),
+    (
+        5,
+        "another run holds the lock of the profile's server: nothing was sent",
+    ),
     (
         130,
         "interrupted by Ctrl-C (SIGINT): results so far are printed, the rest are skipped; the process then dies of SIGINT",
@@ -132,8 +148,12 @@ pub mod man {
              in the one job that needs it.",
         ),
         (
+            "SESSIONCTL_ENDPOINT_URL",
+            "--endpoint-url: the selected profile at this base URL instead of its own.",
+        ),
+        (
             "SESSIONCTL_LOCK_DIR",
-            "Where the per-profile run locks are (default: $XDG_RUNTIME_DIR/sessionctl, else \
+            "Where the per-server run locks are (default: $XDG_RUNTIME_DIR/sessionctl, else \
              ~/.cache/sessionctl/locks).",
         ),
         (
@@ -161,8 +181,9 @@ pub mod man {
              api_key in the file (which then must not be readable by others).",
         ),
         (
-            "$XDG_RUNTIME_DIR/sessionctl/PROFILE.lock",
-            "A run's lock on a profile: the kernel's flock, released when the run ends or dies.",
+            "$XDG_RUNTIME_DIR/sessionctl/SERVER.lock",
+            "A run's lock on a server (a profile's base URL, and team): the kernel's flock, released \
+             when the run ends or dies.",
         ),
     ];
 
@@ -297,6 +318,12 @@ impl Cli {
     /// `--all-profiles` (which would quietly run on every profile). `SESSIONCTL_PROFILE`
     /// is a default, not a request: empty is unset, and `--all-profiles` overrides it.
     pub fn profile_mistake(&self) -> Option<String> {
+        if self.endpoint_url().is_some() && self.all_profiles() {
+            return Some(
+                "--endpoint-url names one server and --all-profiles every profile's own: use one"
+                    .into(),
+            );
+        }
         if self.origins.profile != Origin::CommandLine {
             return None;
         }
@@ -312,6 +339,12 @@ impl Cli {
             )),
             _ => None,
         }
+    }
+
+    /// The base URL asked for instead of the profile's; an empty `SESSIONCTL_ENDPOINT_URL=`
+    /// counts as unset.
+    pub fn endpoint_url(&self) -> Option<&str> {
+        self.endpoint_url.as_deref().filter(|u| !u.is_empty())
     }
 
     /// The config file asked for; an empty `SESSIONCTL_CONFIG=` counts as unset.
@@ -462,10 +495,11 @@ pub struct RunArgs {
     /// node_exporter's textfile collector.
     #[arg(long, value_name = "PATH", value_hint = clap::ValueHint::FilePath)]
     pub metrics_file: Option<PathBuf>,
-    /// If another run holds a profile's lock, wait up to DUR for it instead of exiting 5.
+    /// If another run holds the lock of a profile's server, wait up to DUR for it instead of
+    /// exiting 5.
     #[arg(long, value_name = "DUR", value_parser = parse_duration)]
     pub wait_lock: Option<Duration>,
-    /// Take no per-profile run lock (two runs may then work the same sessions at once).
+    /// Take no run lock (two runs may then work the same sessions at once).
     #[arg(long, conflicts_with = "wait_lock")]
     pub no_lock: bool,
 }

@@ -456,6 +456,15 @@ impl Profile {
             .expect("the built-in profile is valid")
     }
 
+    /// This profile sent to `url` instead of its `base_url` (`--endpoint-url`), checked as a
+    /// `base_url` in the file is.
+    pub fn at(mut self, url: &str) -> Result<Profile, ConfigError> {
+        self.base_url = check_base_url(url, self.allow_http)
+            .map_err(|m| ConfigError::invalid(&self.name, format!("--endpoint-url: {m}")))?;
+        self.defaulted.retain(|key| *key != "base_url");
+        Ok(self)
+    }
+
     fn validate(name: &str, raw: RawSection) -> Result<Profile, SectionError> {
         let mut section = Section::new(raw);
         let provider = section.require::<String>("provider")?;

@@ -40,7 +40,7 @@ pub struct Plan {
 }
 
 /// The bound on a run that makes no progress: a provider that answers 429 forever, or
-/// holds every request back, must not keep a run (and its profile lock) alive for ever.
+/// holds every request back, must not keep a run (and its server's lock) alive for ever.
 #[derive(Debug, Clone)]
 pub struct Stall {
     pub after: std::time::Duration,

@@ -65,6 +65,9 @@ mod suite {
     mod output;
     // A provider's rate limit: header styles, 429s, deadlines.
     mod ratelimit;
+    // The README's unattended recipes as written: the crontab line under `env -i`, the
+    // systemd unit (`systemd-analyze verify`) and the Kubernetes CronJob with its image.
+    mod recipes;
     // Redirects: auth never leaves the host, chains are capped.
     mod redirects;
     // Retention: `delete --ended-for` / `list --ended-for` by each provider's own end time.

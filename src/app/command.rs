@@ -52,7 +52,37 @@ pub async fn run(cli: Cli) -> Result<Exit, AppError> {
     {
         record::refused(cli.output.into(), metrics, e);
     }
+    if matches!(result, Ok(Exit::Partial) | Err(AppError::List(..))) {
+        say_builtin_was_used(&cli);
+    }
     result
+}
+
+/// After a run that reached no server, or whose sessions failed, on the built-in profile
+/// because there is no config file: says so, since nothing on the command line named the
+/// server it tried (a newcomer's first `sessionctl list` fails against localhost:3000).
+fn say_builtin_was_used(cli: &Cli) {
+    let builtin = crate::config::BUILTIN_PROFILE;
+    if cli.quiet
+        || cli.config_path().is_some()
+        || cli.endpoint_url().is_some()
+        || cli.profile_name().is_some_and(|p| p != builtin)
+    {
+        return;
+    }
+    let Ok((path, _)) = crate::config::locate(None) else {
+        return;
+    };
+    if path.exists() {
+        return;
+    }
+    crate::output::warn(format_args!(
+        "note: there is no config file ({}), so this ran on the built-in profile `{builtin}`: \
+         elizaOS messaging at {}. `sessionctl config init` writes a config file; \
+         `--endpoint-url URL` sends to another server",
+        path.display(),
+        crate::config::Profile::builtin().base_url
+    ));
 }
 
 async fn command(

@@ -53,10 +53,11 @@ pub(super) struct RunPlan {
     pub(super) lock: LockPolicy,
 }
 
-/// Whether a run takes the per-profile locks.
+/// Whether a run takes the per-server locks.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(super) enum LockPolicy {
-    /// `--no-lock`, or a client dry run (which sends nothing).
+    /// `--no-lock`, or a dry run: a client one sends nothing, a server one only reads, so
+    /// another run's lock must not refuse it (it shows what that run has left).
     Skip,
     /// Take them; if held, wait up to this long (`--wait-lock`), else refuse at once.
     Take { wait: Option<Duration> },
@@ -191,7 +192,7 @@ impl RunPlan {
             journal: run.journal.clone().or_else(|| run.resume.clone()),
             resume: run.resume.clone(),
             metrics: run.metrics_file.clone(),
-            lock: match run.no_lock || dry_run == Some(DryRun::Client) {
+            lock: match run.no_lock || dry_run.is_some() {
                 true => LockPolicy::Skip,
                 false => LockPolicy::Take {
                     wait: run.wait_lock,
@@ -335,7 +336,15 @@ fn input(bulk: &BulkArgs) -> Result<Input, AppError> {
             "`-` (read IDs from stdin) must be the only ID argument",
         )),
         (None, []) => Err(usage(
-            "no session IDs given (arguments, --file, `-` for stdin, --idle-for or --older-than)",
+            bulk.run
+                .resume
+                .as_deref()
+                .and_then(what_to_resume_with)
+                .unwrap_or_else(|| {
+                    "no session IDs given (arguments, --file, `-` for stdin, --idle-for or \
+                     --older-than)"
+                        .to_owned()
+                }),
         )),
         (None, args) => {
             let ids = args
@@ -396,4 +405,35 @@ fn check_dry_run_ids(ids: &[String], run: &RunArgs) -> Result<(), AppError> {
         ))),
         None => Ok(()),
     }
+}
+
+/// For a `--resume` given no input at all: what the journal's job took its sessions from,
+/// as what to add to the command line (a journal holds the IDs a run got to, never those
+/// it had not read yet, so the input must come again). None if the journal says nothing.
+fn what_to_resume_with(journal: &std::path::Path) -> Option<String> {
+    let job = crate::journal::Resume::load(journal).ok()?.job?;
+    let input = job.input?;
+    let j = journal.display();
+    let command = match job.action.as_str() {
+        "delete" => "delete",
+        _ => "end-many",
+    };
+    let add = if input == "stdin" {
+        format!(
+            "it read its IDs from stdin: pipe them in again with `-` (`... | sessionctl \
+             {command} - --resume {j}`)"
+        )
+    } else if let Some(path) = input.strip_prefix("file ") {
+        format!("it read its IDs from a file: add `--file {path}`")
+    } else if let Some(sweep) = input.strip_prefix("sweep ") {
+        format!("it was a sweep (the journal says `{sweep}`): give the same selection again")
+    } else if let Some((n, _)) = input.split_once(" ids #") {
+        format!("it was given {n} IDs as arguments: give the same {n} again")
+    } else {
+        return None;
+    };
+    Some(format!(
+        "--resume {j} needs the run's input again: {add}; sessions with an outcome in the \
+         journal are not sent again"
+    ))
 }

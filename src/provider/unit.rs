@@ -70,6 +70,11 @@ pub trait ProviderConfig: std::fmt::Debug + Send + Sync {
     /// The headers that authenticate with `key` (and whatever else of the profile the
     /// provider sends with it).
     fn auth(&self, key: &SecretString) -> Vec<(HeaderName, HeaderValue)>;
+    /// What, beside the base URL, tells one account on the server from another (Digital
+    /// Samba's team: teams of one URL are separate accounts), for the run lock.
+    fn account(&self) -> Option<&str> {
+        None
+    }
     /// Its own keys as `config show` prints them.
     fn rows(&self) -> Vec<Row> {
         Vec::new()

@@ -120,6 +120,10 @@ impl ProviderConfig for Config {
         vec![(AUTHORIZATION, super::secret_header(value))]
     }
 
+    fn account(&self) -> Option<&str> {
+        self.team_id.as_deref()
+    }
+
     fn rows(&self) -> Vec<unit::Row> {
         vec![unit::Row::new("team_id", self.team_id.clone(), false)]
     }

@@ -125,7 +125,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l empty -
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l all-profiles -d 'Sweep every profile in the config file; with IDs from stdin or a file, send each `profile<TAB>id` line to its profile'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l ignore-missing -l ignore-not-found -d 'Treat sessions that do not exist as done (exit 0)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l no-lock -d 'Take no per-profile run lock (two runs may then work the same sessions at once)'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -s y -l yes -d 'Do not ask for confirmation (required when stdin is not a terminal). Dangerous in the environment: `SESSIONCTL_YES=1` confirms every delete of that shell'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -s y -l yes -d 'Do not ask for confirmation (required with no terminal to ask on). Dangerous in the environment: `SESSIONCTL_YES=1` confirms every delete of that shell'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l wait -d 'Zep v4: wait until each asynchronous delete task has finished (for at most `--timeout`)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l by-uuid -d 'Zep v4: the IDs are thread UUIDs already; skip the lookup'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l orphans -d 'elizaOS: delete what sessions left behind (channels and their messages of sessions that were ended, expired, or forgotten by a restart) instead of sessions'

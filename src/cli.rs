@@ -373,7 +373,7 @@ pub enum Command {
     Delete {
         #[command(flatten)]
         bulk: BulkArgs,
-        /// Do not ask for confirmation (required when stdin is not a terminal). Dangerous
+        /// Do not ask for confirmation (required with no terminal to ask on). Dangerous
         /// in the environment: `SESSIONCTL_YES=1` confirms every delete of that shell.
         #[arg(short, long, env = "SESSIONCTL_YES", hide_env_values = true,
               action = ArgAction::SetTrue, value_parser = clap::builder::FalseyValueParser::new())]

@@ -187,6 +187,14 @@ impl Item {
             Item::Routed { profile, id } => Cow::Owned(format!("{profile}\t{id}")),
         }
     }
+
+    /// The ID to send, unless the line cannot be one.
+    pub fn session_id(&self) -> Option<&str> {
+        match self {
+            Item::Id(id) | Item::Routed { id, .. } => Some(id.as_str()),
+            Item::Invalid { .. } => None,
+        }
+    }
 }
 
 /// Skips IDs already seen, so each session is acted on (and reported) once.

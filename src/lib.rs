@@ -15,6 +15,7 @@ pub mod lock;
 pub mod metrics;
 pub mod outcome;
 pub mod output;
+pub mod prompt;
 pub mod provider;
 pub mod report;
 pub mod runner;

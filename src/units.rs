@@ -76,3 +76,55 @@ pub fn parse_rate(s: &str) -> Result<Rate, String> {
     }
     Ok(Rate(rate))
 }
+
+/// A duration in a sentence, to its two largest units and in words: "1 day", "3 hours
+/// 5 minutes", "38 days 8 hours" (never "1month 8h 31m 24s", nor a unit run into its number).
+pub fn human(d: Duration) -> String {
+    const UNITS: [(u64, &str); 4] = [
+        (86_400, "day"),
+        (3600, "hour"),
+        (60, "minute"),
+        (1, "second"),
+    ];
+    let secs = d.as_secs();
+    let Some(first) = UNITS.iter().position(|(size, _)| secs >= *size) else {
+        return format!("{} ms", d.as_millis());
+    };
+    // The largest unit and the one after it (when not 0): the rest is noise in a sentence.
+    let (big, name) = UNITS[first];
+    let mut words = vec![plural(secs / big, name)];
+    if let Some((small, name)) = UNITS.get(first + 1)
+        && secs % big / small > 0
+    {
+        words.push(plural(secs % big / small, name));
+    }
+    words.join(" ")
+}
+
+fn plural(n: u64, name: &str) -> String {
+    format!("{n} {name}{}", if n == 1 { "" } else { "s" })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_duration_in_a_sentence_has_two_units_in_words() {
+        let month = Duration::from_secs(38 * 86_400 + 8 * 3600 + 31 * 60 + 24);
+        for (d, said) in [
+            (Duration::from_secs(86_400), "1 day"),
+            (month, "38 days 8 hours"),
+            (
+                Duration::from_secs(2 * 3600 + 5 * 60 + 9),
+                "2 hours 5 minutes",
+            ),
+            // The unit after the first only when it is not 0, and never a third.
+            (Duration::from_secs(86_400 + 59), "1 day"),
+            (Duration::from_secs(90), "1 minute 30 seconds"),
+            (Duration::from_millis(250), "250 ms"),
+        ] {
+            assert_eq!(human(d), said, "{d:?}");
+        }
+    }
+}

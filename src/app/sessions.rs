@@ -2,7 +2,6 @@
 //! Feeding the runner is in `feed`, the caps and locks in `limits`, the report in `record`.
 
 use std::collections::HashMap;
-use std::io::{BufRead, IsTerminal, Write};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,6 +16,7 @@ use crate::config::Profile;
 use crate::ids::{self, Item};
 use crate::journal::{Job, Resume};
 use crate::outcome::{Outcome, SessionResult, Summary};
+use crate::prompt::{self, Part, Terminal};
 use crate::provider::{Action, ListError, Options, Provider};
 use crate::report::Report;
 use crate::runner::{Interrupt, Stall, Target, Targets};
@@ -85,8 +85,8 @@ impl Ctx<'_> {
         Ok(())
     }
 
-    /// With `confirm`, asks once the IDs and flags are known to be valid, before any
-    /// request.
+    /// With `confirm`, asks on the terminal once what would be deleted is known (listed,
+    /// read) and before it is sent; with no terminal to ask on, refuses up front.
     pub(super) async fn bulk(
         &self,
         action: Action,
@@ -109,7 +109,12 @@ impl Ctx<'_> {
             };
             crate::output::warn(format_args!("note: {note}"));
         }
-        let confirm = confirm.then_some(bulk);
+        let confirm = match confirm {
+            true => Some(Terminal::open().ok_or_else(|| {
+                usage("delete is irreversible: pass --yes (there is no terminal to ask on)")
+            })?),
+            false => None,
+        };
         if !selection.sweeps() {
             if !bulk.stale.selectors.is_empty() {
                 return Err(usage(
@@ -140,7 +145,7 @@ impl Ctx<'_> {
         all: bool,
         run: &RunPlan,
         opts: &Options,
-        confirm: Option<&BulkArgs>,
+        confirm: Option<Terminal>,
     ) -> Result<Exit, AppError> {
         let interrupt = Interrupt::install();
         let holds = Holds::default();
@@ -163,9 +168,20 @@ impl Ctx<'_> {
         let concurrency = concurrency(run, &ready);
         let report = self.report(all, run, &ready, &holds, resume.as_ref(), job);
         let max_stall = stall_after(run, ready.iter().map(|(p, _)| p));
+        // The prompt's account of each profile (`ready` becomes the targets).
+        let profiles: Vec<Profile> = match confirm {
+            Some(_) => ready.iter().map(|(p, _)| p.clone()).collect(),
+            None => Vec::new(),
+        };
         let targets = targets(ready, all);
         let resumed = resume.map(|r| Resumed::new(r, &targets));
-        let input = match caps.any() {
+        let read = match &input {
+            Input::File(f) => Some(format!("listed in {}", f.display())),
+            Input::Stdin => Some("read from stdin".to_owned()),
+            Input::Items(_) => None,
+        };
+        // What is to be deleted is read in full before the question that names it.
+        let input = match caps.any() || confirm.is_some() {
             true => {
                 let stop = &interrupt.stop;
                 let read = read_ahead(input, &targets, &caps, action, resumed.as_ref(), stop);
@@ -182,8 +198,16 @@ impl Ctx<'_> {
             }
             false => input,
         };
-        if let Some(bulk) = confirm {
-            self.confirm_delete(bulk, None, &interrupt).await?;
+        if let (Some(tty), Input::Items(items)) = (confirm, &input) {
+            let parts = (profiles.iter().enumerate())
+                .map(|(i, profile)| {
+                    let mine = items
+                        .iter()
+                        .filter(|item| targets.target_of(item) == Some(i));
+                    part(profile, mine.filter_map(Item::session_id).collect())
+                })
+                .collect::<Vec<_>>();
+            ask(tty, read, &parts, &interrupt).await?;
         }
         // Only now is the run on: the journal and the output begin here.
         let mut report = self.start(report)?;
@@ -225,7 +249,7 @@ impl Ctx<'_> {
         bulk: &BulkArgs,
         selection: Selection,
         opts: &Options,
-        confirm: Option<&BulkArgs>,
+        confirm: Option<Terminal>,
     ) -> Result<Exit, AppError> {
         let now = now()?;
         let filter = Filter {
@@ -266,10 +290,6 @@ impl Ctx<'_> {
         let (ready, selections): (Vec<_>, Vec<_>) = (ready.into_iter())
             .map(|(profile, (provider, selection))| ((profile, provider), selection))
             .unzip();
-        if let Some(bulk) = confirm {
-            self.confirm_delete(bulk, selection.ended_for, &interrupt)
-                .await?;
-        }
         let locks = lock(run, &ready, &interrupt.stop).await?;
         let input = super::record::sweep_of(selection.idle_for, selection.older_than);
         let job = job(action, run, &bulk.stale.selectors, &ready, input);
@@ -380,6 +400,24 @@ impl Ctx<'_> {
                 report.leave(left);
             }
         }
+        if let Some(tty) = confirm {
+            let parts = (ready.iter().zip(&picked))
+                .map(|((profile, _), mine)| {
+                    part(
+                        profile,
+                        mine.iter().map(|((id, _), _)| id.as_str()).collect(),
+                    )
+                })
+                .collect::<Vec<_>>();
+            let what = chosen(&selection, &bulk.stale.selectors);
+            if let Err(e) = ask(tty, Some(what), &parts, &interrupt).await {
+                // The listing is on record; the run ends here, nothing sent, the profiles
+                // free before the records are written.
+                drop(locks);
+                report.refuse(e.stopped(), e.exit() as i32);
+                return Err(e);
+            }
+        }
         problems.into_iter().for_each(|r| report.result(r));
         let mut exec = Execution {
             action,
@@ -453,66 +491,51 @@ impl Ctx<'_> {
         self.reported.set(true);
         Ok(report)
     }
+}
 
-    /// `ended_for`: a retention sweep's `--ended-for`.
-    async fn confirm_delete(
-        &self,
-        bulk: &BulkArgs,
-        ended_for: Option<Duration>,
-        interrupt: &Interrupt,
-    ) -> Result<(), AppError> {
-        let stdin = std::io::stdin();
-        let reads_ids_from_stdin = bulk.ids.len() == 1 && bulk.ids[0] == "-";
-        if !stdin.is_terminal() || reads_ids_from_stdin {
-            return Err(usage(
-                "delete is irreversible: pass --yes (stdin is not a terminal to ask on)",
-            ));
-        }
-        let names: Vec<String> = self
-            .profiles(bulk.stale.all_profiles)?
-            .into_iter()
-            .map(|p| format!("`{}` ({})", p.name, p.spec.name))
-            .collect();
-        let scope = match names.as_slice() {
-            [one] => format!("profile {one}"),
-            many => format!("EVERY profile: {}", many.join(", ")),
-        };
-        let wheres =
-            || (bulk.stale.selectors.iter()).fold(String::new(), |s, t| s + &format!(" where {t}"));
-        let what = match (&bulk.stale.idle_for, bulk.ids.len(), &bulk.file) {
-            _ if let Some(d) = ended_for => format!(
-                "the stored data of every session that ended more than {} ago{}",
-                humantime::format_duration(d),
-                wheres()
-            ),
-            (Some(d), _, _) => format!(
-                "every session idle for more than {}{}",
-                humantime::format_duration(*d),
-                wheres()
-            ),
-            (None, _, Some(f)) => format!("the sessions listed in {}", f.display()),
-            (None, n, None) => format!("{n} session(s)"),
-        };
-        eprint!("Delete {what} on {scope}? This cannot be undone. [y/N] ");
-        let _ = std::io::stderr().flush();
-        // Read on a thread of its own, so that Ctrl-C (which does not end a blocking read) can
-        // cancel the prompt: nothing was sent, exit 130.
-        let read = tokio::task::spawn_blocking(move || {
-            let mut answer = String::new();
-            stdin.lock().read_line(&mut answer).map(|_| answer)
-        });
-        let answer = tokio::select! {
-            answer = read => answer.expect("reading a line does not panic").map_err(AppError::Prompt)?,
-            _ = interrupt.stop.cancelled() => {
-                eprintln!();
-                return Err(AppError::Interrupted);
-            }
-        };
-        match answer.trim() {
-            "y" | "Y" | "yes" => Ok(()),
-            _ => Err(AppError::Declined),
-        }
+/// Asks at `tty` whether to delete what `parts` hold; with nothing to delete, nothing is
+/// asked. `what`: how the sessions were chosen.
+async fn ask(
+    tty: Terminal,
+    what: Option<String>,
+    parts: &[Part<'_>],
+    interrupt: &Interrupt,
+) -> Result<(), AppError> {
+    if parts.iter().all(|p| p.ids.is_empty()) {
+        return Ok(());
     }
+    let question = prompt::question(what.as_deref(), parts);
+    match tty.ask(&question, &interrupt.stop).await {
+        Ok(Some(true)) => Ok(()),
+        Ok(Some(false)) => Err(AppError::Declined),
+        Ok(None) => Err(AppError::Interrupted),
+        Err(e) => Err(AppError::Prompt(e)),
+    }
+}
+
+/// `profile`'s share of a delete, in the words of its provider.
+fn part<'a>(profile: &'a Profile, ids: Vec<&'a str>) -> Part<'a> {
+    Part {
+        profile: &profile.name,
+        provider: profile.spec.name,
+        deletes: (profile.spec.deletes)(profile.api_version),
+        ids,
+    }
+}
+
+/// How a sweep chose its sessions, for the prompt: "idle for more than 2 hours where …".
+fn chosen(selection: &Selection, selectors: &[impl std::fmt::Display]) -> String {
+    let by = match selection {
+        Selection {
+            ended_for: Some(d), ..
+        } => format!("that ended more than {} ago", crate::units::human(*d)),
+        Selection {
+            idle_for: Some(d), ..
+        } => format!("idle for more than {}", crate::units::human(*d)),
+        Selection { orphans: true, .. } => "left behind by ended sessions".to_owned(),
+        _ => "selected".to_owned(),
+    };
+    selectors.iter().fold(by, |s, t| s + &format!(" where {t}"))
 }
 
 fn targets(ready: Vec<(Profile, Arc<dyn Provider>)>, all: bool) -> Targets {

@@ -37,6 +37,10 @@ pub struct ProviderSpec {
     pub api_versions: &'static [u8],
     pub default_base_url: fn(api_version: u8) -> &'static str,
     pub caps: Capabilities,
+    /// What `delete` removes there, per API version, in the words of the provider's docs
+    /// ("each session's …"): the delete prompt says it, so that whoever answers knows what
+    /// goes.
+    pub deletes: fn(api_version: u8) -> &'static str,
     /// The provider's own message in an error body (`None`: the client shows the text).
     pub error_message: fn(body: &serde_json::Value) -> Option<String>,
     /// What `--where` can select on, per API version, and which of those fields its

@@ -140,19 +140,36 @@ fn progress_bar_says_when_the_provider_holds_the_run_back() {
 /// Like [`on_terminal`], with `answer` typed at the terminal once the prompt is up; returns
 /// the output and the exit code (a shell's: 130 for a death by SIGINT).
 fn answering(env: &Env, args: &str, answer: &str) -> Option<(String, i32)> {
+    answering_line(env, &format!("SESSIONCTL -p eliza {args}"), answer)
+}
+
+/// [`answering`] for a shell `line` run on the terminal, in which `SESSIONCTL` is the
+/// binary with the test's config (so that its stdin may be a pipe, its terminal still
+/// the one the answer is typed at). The requests the emulator had when the prompt came up
+/// are returned too.
+fn answering_line(env: &Env, line: &str, answer: &str) -> Option<(String, i32)> {
+    answering_seen(env, line, answer).map(|(out, code, _)| (out, code))
+}
+
+fn answering_seen(
+    env: &Env,
+    line: &str,
+    answer: &str,
+) -> Option<(String, i32, Vec<common::Recorded>)> {
     use std::io::Read;
     Command::new("script").arg("--version").output().ok()?;
     let bin = assert_cmd::cargo::cargo_bin("sessionctl");
-    let inner = format!(
-        "{} -c {} -p eliza {args}",
-        bin.display(),
-        env.config.display()
+    let inner = line.replace(
+        "SESSIONCTL",
+        &format!("{} -c {}", bin.display(), env.config.display()),
     );
     let mut child = Command::new("script")
         .args(["-qec", &inner, "/dev/null"])
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("HOME", env.dir.path())
+        .env(common::ZEP_ENV, common::emulator::ZEP_KEY)
+        .env(common::SAMBA_ENV, common::emulator::SAMBA_KEY)
         .env("NO_COLOR", "1")
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
@@ -178,6 +195,7 @@ fn answering(env: &Env, args: &str, answer: &str) -> Option<(String, i32)> {
             n => seen.extend_from_slice(&buf[..n]),
         }
     }
+    let at_prompt = env.emu.requests();
     let typed = std::io::Write::write_all(child.stdin.as_mut().unwrap(), answer.as_bytes());
     stdout.read_to_end(&mut seen).unwrap();
     let status = child.wait().unwrap();
@@ -188,7 +206,7 @@ fn answering(env: &Env, args: &str, answer: &str) -> Option<(String, i32)> {
         typed.is_ok(),
         "the terminal closed before the answer: {text:?}"
     );
-    Some((text, common::shell_code(&status)))
+    Some((text, common::shell_code(&status), at_prompt))
 }
 
 #[test]
@@ -199,7 +217,7 @@ fn delete_asks_on_a_terminal_and_only_yes_deletes() {
         return;
     };
     assert!(
-        out.contains("Delete 1 session(s) on profile `eliza`"),
+        out.contains("Delete 1 session on profile `eliza` (messaging)?"),
         "{out:?}"
     );
     assert_eq!(code, 2, "{out}");
@@ -236,7 +254,7 @@ fn ctrl_c_at_the_delete_prompt_cancels_with_or_without_a_cap() {
         let Some((out, code)) = answering(&env, args, "\x03") else {
             return;
         };
-        assert!(out.contains("Delete 1 session(s)"), "{args}: {out:?}");
+        assert!(out.contains("Delete 1 session on"), "{args}: {out:?}");
         assert_eq!(code, 130, "{args}: {out:?}");
         assert!(
             out.contains("interrupted before anything was sent"),
@@ -245,4 +263,88 @@ fn ctrl_c_at_the_delete_prompt_cancels_with_or_without_a_cap() {
     }
     assert!(env.emu.messaging_exists("keep"));
     assert!(env.emu.requests().is_empty());
+}
+
+#[test]
+fn a_sweep_asks_after_listing_with_the_count_some_ids_and_what_delete_removes() {
+    let env = Env::new();
+    let ids: Vec<String> = (0..5).map(|i| format!("old-{i}")).collect();
+    env.emu
+        .seed_many((ids.iter()).map(|id| {
+            Seed::samba_ended_at(id, "2024-03-27 08:15:36", Some("2024-03-27 09:15:36"))
+        }));
+    let line = "SESSIONCTL -p samba delete --ended-for 30d";
+    let Some((out, code, at_prompt)) = answering_seen(&env, line, "n\n") else {
+        return;
+    };
+    assert!(
+        at_prompt.iter().any(|r| r.method == "GET"),
+        "asked before listing: {at_prompt:?}"
+    );
+    assert!(
+        out.contains(
+            "Delete 5 sessions that ended more than 30 days ago on profile `samba` (digital-samba)?"
+        ),
+        "{out:?}"
+    );
+    assert!(out.contains("old-0, old-1, old-2, and 2 more"), "{out:?}");
+    // The provider's own account of what goes (src/provider/digital_samba).
+    assert!(
+        out.contains(
+            "On digital-samba, delete removes each session's recordings, chat, transcripts"
+        ),
+        "{out:?}"
+    );
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        !(env.emu.requests().iter()).any(|r| r.method == "DELETE"),
+        "deleted without a yes"
+    );
+    let (out, code) = answering_line(&env, line, "y\n").unwrap();
+    assert_eq!(code, 0, "{out}");
+    let deleted = (env.emu.requests().iter())
+        .filter(|r| r.method == "DELETE" && r.path.ends_with("/resources"))
+        .count();
+    assert_eq!(deleted, 5, "{out}");
+}
+
+#[test]
+fn ids_piped_in_are_counted_and_the_answer_comes_from_the_terminal() {
+    let env = Env::new();
+    env.emu
+        .seed_many(["p-1", "p-2"].map(|id| Seed::messaging(id, T)));
+    let line = "printf 'p-1\\np-2\\n' | SESSIONCTL -p eliza delete -";
+    let Some((out, code)) = answering_line(&env, line, "y\n") else {
+        return;
+    };
+    assert!(
+        out.contains("Delete 2 sessions read from stdin on profile `eliza` (messaging)?"),
+        "{out:?}"
+    );
+    assert!(out.contains("p-1, p-2\r\n"), "{out:?}");
+    assert_eq!(code, 0, "{out}");
+    assert!(!env.emu.messaging_exists("p-1") && !env.emu.messaging_exists("p-2"));
+}
+
+#[test]
+fn with_no_terminal_to_ask_on_a_delete_needs_yes_and_lists_nothing() {
+    let env = Env::new();
+    env.emu.seed(Seed::samba_ended_at(
+        "kept",
+        "2024-03-27 08:15:36",
+        Some("2024-03-27 09:15:36"),
+    ));
+    // The harness runs the binary with no controlling terminal (common::detached).
+    let out = env
+        .cmd("samba")
+        .args(["delete", "--ended-for", "30d"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("delete is irreversible: pass --yes (there is no terminal to ask on)"),
+        "{err}"
+    );
+    assert!(env.emu.requests().is_empty(), "{:?}", env.emu.requests());
 }

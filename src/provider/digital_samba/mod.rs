@@ -44,6 +44,11 @@ pub static SPEC: ProviderSpec = ProviderSpec {
         // 1000 requests per minute per team (docs); whether replies announce it is not.
         published_rate: Some(1000.0 / 60.0),
     },
+    // `DELETE /sessions/{id}/resources` (the OpenAPI document's `deleteSessionResources`).
+    deletes: |_| {
+        "each session's recordings, chat, transcripts, summaries, polls and questions \
+         (the session record itself stays)"
+    },
     error_message,
     selectable: |_| SELECTABLE,
     auth,

@@ -35,6 +35,8 @@ pub static SPEC: ProviderSpec = ProviderSpec {
         published_rate: None,
         orphans: false,
     },
+    // `DELETE /threads/{id}` (a busy thread is refused before it is sent).
+    deletes: |_| "each thread with its state and its runs",
     error_message,
     selectable: |_| SELECTABLE,
     auth,

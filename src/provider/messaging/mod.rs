@@ -37,6 +37,7 @@ pub static SPEC: ProviderSpec = ProviderSpec {
         orphans: true,
         published_rate: None,
     },
+    deletes: |_| "each session and its channel with the channel's messages",
     error_message,
     selectable: |_| SELECTABLE,
     auth,

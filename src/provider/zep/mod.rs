@@ -27,6 +27,13 @@ pub static SPEC: ProviderSpec = ProviderSpec {
         orphans: false,
         published_rate: None,
     },
+    deletes: |version| match version {
+        // `DELETE /sessions/{id}/memory`: the session is soft-deleted, its memory gone.
+        2 => "each session's memory (its messages); the session is soft-deleted",
+        3 => "each thread and its messages",
+        // `DELETE /threads/{uuid}` starts a task that deletes the thread's data.
+        _ => "each thread and its messages (by a delete task Zep runs after it answers)",
+    },
     error_message,
     selectable,
     auth,

@@ -22,4 +22,5 @@ pub mod runner;
 pub mod select;
 pub mod signals;
 pub mod stale;
+pub mod table;
 pub mod units;

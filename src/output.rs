@@ -5,7 +5,7 @@
 
 use std::io::{self, IsTerminal, Write};
 
-use comfy_table::{Cell, Color, ContentArrangement, Table, presets};
+use comfy_table::{Cell, Color};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 use serde::Serialize;
 
@@ -14,6 +14,8 @@ use crate::outcome::{Outcome, SessionResult, Summary};
 use crate::provider::SessionRow;
 use crate::report::{End, ProfileError, Sink};
 use crate::stale::Listed;
+use crate::table::{Fit, Grid};
+use crate::units::short_time;
 
 /// How results are printed (the command line's `-o`, which maps onto this).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -343,7 +345,7 @@ impl Sink for ResultSink {
             }
             // (`-o wide` is refused for every command but `list`.)
             Format::Table | Format::Wide => {
-                let mut s = results_table(&self.kept).to_string();
+                let mut s = results_table(&self.kept);
                 s.push('\n');
                 if self.hidden > 0 {
                     s.push_str(&format!(
@@ -492,29 +494,6 @@ fn cell(text: &str) -> Cell {
     Cell::new(escape(text))
 }
 
-fn new_table(header: Vec<&str>) -> Table {
-    let mut table = Table::new();
-    table
-        .load_style(presets::UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_header(header);
-    // A terminal may report no width at all (`stty size` says `0 0` under some `script`s,
-    // serial consoles and containers): comfy-table would then squeeze every column down to
-    // one character. Off a terminal nothing is wrapped.
-    if table.is_tty() && table.width().is_none_or(|w| w == 0) {
-        table.set_width(fallback_width(std::env::var("COLUMNS").ok().as_deref()));
-    }
-    table
-}
-
-/// The width to fit when the terminal gives none: `COLUMNS` if it is a width, else 80.
-fn fallback_width(columns: Option<&str>) -> u16 {
-    columns
-        .and_then(|c| c.trim().parse::<u16>().ok())
-        .filter(|&w| w > 0)
-        .unwrap_or(80)
-}
-
 /// Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org).
 fn color() -> bool {
     io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
@@ -533,18 +512,28 @@ fn outcome_cell(o: Outcome, color: bool) -> Cell {
     }
 }
 
-fn results_table(results: &[SessionResult]) -> Table {
+fn results_table(results: &[SessionResult]) -> String {
+    use crate::table::Fit::{Drops, Whole, Wraps};
     let with_profile = results.iter().any(|r| r.profile.is_some());
-    let mut header = vec!["ID", "OUTCOME", "STATUS", "ATTEMPTS", "DETAIL"];
+    let mut header = vec![
+        ("ID", Whole),
+        ("OUTCOME", Whole),
+        ("STATUS", Drops),
+        ("ATTEMPTS", Drops),
+        ("DETAIL", Wraps),
+    ];
     if with_profile {
-        header.insert(0, "PROFILE");
+        header.insert(0, ("PROFILE", Whole));
     }
-    let mut table = new_table(header);
+    let mut table = Grid::new(header);
     let color = color();
     for r in results {
-        let detail = [r.error.as_deref(), r.reason.as_deref(), r.task.as_deref()]
+        // Everything a result says beyond its outcome; `note` is what an `already_ended`
+        // after a lost reply rests on.
+        let detail = [&r.error, &r.reason, &r.task, &r.note]
             .into_iter()
             .flatten()
+            .map(String::as_str)
             .collect::<Vec<_>>()
             .join("; ");
         let mut row = vec![
@@ -557,9 +546,9 @@ fn results_table(results: &[SessionResult]) -> Table {
         if with_profile {
             row.insert(0, cell(r.profile.as_deref().unwrap_or("")));
         }
-        table.add_row(row);
+        table.row(row);
     }
-    table
+    table.render()
 }
 
 /// Prints a session list in any format, each session as it comes for `-o ids`, `ndjson`
@@ -573,14 +562,16 @@ pub struct SessionPrinter<'a> {
     /// Stdout still takes lines (a closed pipe ends the listing, not as a failure).
     open: bool,
     table: Vec<Listed>,
+    ages: Ages,
     failed: Option<io::Error>,
 }
 
 impl<'a> SessionPrinter<'a> {
-    pub fn new(format: Format, header: &'a Header) -> SessionPrinter<'a> {
+    pub fn new(format: Format, header: &'a Header, ages: Ages) -> SessionPrinter<'a> {
         SessionPrinter {
             format,
             header,
+            ages,
             count: 0,
             left_out: 0,
             open: true,
@@ -666,7 +657,7 @@ impl<'a> SessionPrinter<'a> {
                 print_stdout(&format!("{end},\n  \"count\": {}\n}}", self.count))?;
             }
             Format::Table | Format::Wide => {
-                let table = sessions_table(&self.table, self.format == Format::Wide);
+                let table = sessions_table(&self.table, self.format == Format::Wide, self.ages);
                 print_stdout(&format!("{table}\n{} session(s)", self.count))?;
             }
             _ => {}
@@ -675,26 +666,29 @@ impl<'a> SessionPrinter<'a> {
     }
 }
 
-/// A `-o wide` column: its header, and its value in a row.
-type WideColumn = (&'static str, fn(&SessionRow) -> Option<String>);
+/// A `-o wide` column: its header, how it fits, and its value in a row.
+type WideColumn = (&'static str, Fit, fn(&SessionRow) -> Option<String>);
 
 /// The columns `-o wide` adds, each shown when any row has a value for it.
 const WIDE: &[WideColumn] = &[
-    ("USER", |r| r.user.clone()),
-    ("ROOM", |r| r.room.clone()),
-    ("AGENT", |r| r.agent.clone()),
-    ("CHANNEL", |r| r.channel.clone()),
-    ("EXPIRES", |r| r.expires.clone()),
-    // Rounded down to the minute, like IDLE.
-    ("LEFT", |r| {
-        let secs = r.remaining_ms? / 1000;
-        Some(
-            humantime::format_duration(std::time::Duration::from_secs(secs - secs % 60))
-                .to_string(),
-        )
+    ("CREATED", Fit::Whole, |r| {
+        r.created.as_deref().map(short_time)
     }),
-    ("STATUS", |r| r.status.clone()),
-    ("METADATA", |r| {
+    ("LAST ACTIVITY", Fit::Whole, |r| {
+        r.activity.as_deref().map(short_time)
+    }),
+    ("USER", Fit::Whole, |r| r.user.clone()),
+    ("ROOM", Fit::Whole, |r| r.room.clone()),
+    ("AGENT", Fit::Whole, |r| r.agent.clone()),
+    ("CHANNEL", Fit::Whole, |r| r.channel.clone()),
+    ("EXPIRES", Fit::Whole, |r| {
+        r.expires.as_deref().map(short_time)
+    }),
+    ("LEFT", Fit::Whole, |r| {
+        Some(crate::units::age(r.remaining_ms? / 1000))
+    }),
+    ("STATUS", Fit::Whole, |r| r.status.clone()),
+    ("METADATA", Fit::Wraps, |r| {
         let pairs = r.metadata.as_ref()?.iter().map(|(k, v)| match v {
             serde_json::Value::String(s) => format!("{k}={s}"),
             other => format!("{k}={other}"),
@@ -703,67 +697,86 @@ const WIDE: &[WideColumn] = &[
     }),
 ];
 
-fn sessions_table(listed: &[Listed], wide: bool) -> Table {
+/// What a listing's table measures ages from.
+#[derive(Debug, Clone, Copy)]
+pub struct Ages {
+    /// The run's one "now".
+    pub now: jiff::Timestamp,
+    /// The listing is a sweep's (`--idle-for`): each row's idle time is the sweep's own
+    /// judgement (for Zep, its newest message), shown as IDLE. Otherwise it is the age of
+    /// the list's activity field, shown as ACTIVITY, which a sweep may judge otherwise.
+    pub judged: bool,
+}
+
+fn sessions_table(listed: &[Listed], wide: bool, ages: Ages) -> String {
+    use Fit::{Drops, Whole, Wraps};
     let with_profile = listed.iter().any(|l| l.profile.is_some());
     let with_uuid = listed.iter().any(|l| l.row.uuid.is_some());
     let with_people = listed.iter().any(|l| l.row.participants.is_some());
     // When a session ended, where the list says (what `--ended-for` measures).
     let with_ended = listed.iter().any(|l| l.row.ended.is_some());
     let extra: Vec<_> = (WIDE.iter())
-        .filter(|(_, value)| wide && listed.iter().any(|l| value(&l.row).is_some()))
+        .filter(|(_, _, value)| wide && listed.iter().any(|l| value(&l.row).is_some()))
         .collect();
     // Wide shows USER and ROOM apart; USER/ROOM stays only for what neither holds (the user
     // UUID of a Zep v4 thread).
     let with_owner = !wide
         || (listed.iter().map(|l| &l.row))
             .any(|r| r.owner.is_some() && r.owner != r.user && r.owner != r.room);
-    let mut header = vec!["ID"];
+    let mut header = vec![("ID", Whole)];
     if with_uuid {
-        header.push("UUID");
+        header.push(("UUID", Whole));
     }
     if with_owner {
-        header.push("USER/ROOM");
+        header.push(("USER/ROOM", Drops));
     }
-    header.extend(["CREATED", "LAST ACTIVITY"]);
+    header.push(("AGE", Drops));
+    // A problem (why a session cannot be judged) is a sentence in the idle column. A list
+    // with no activity field (Digital Samba's) has no such column.
+    let with_idle = listed
+        .iter()
+        .any(|l| l.problem.is_some() || l.idle_secs.is_some());
+    if with_idle {
+        header.push((if ages.judged { "IDLE" } else { "ACTIVITY" }, Wraps));
+    }
+    header.push(("STATE", Whole));
     if with_ended {
-        header.push("ENDED");
+        header.push(("ENDED", Whole));
     }
-    header.extend(["IDLE", "STATE"]);
     if with_people {
-        header.push("LIVE PEOPLE");
+        header.push(("LIVE PEOPLE", Whole));
     }
-    header.extend(extra.iter().map(|(name, _)| *name));
+    header.extend(extra.iter().map(|(name, fit, _)| (*name, *fit)));
     if with_profile {
-        header.insert(0, "PROFILE");
+        header.insert(0, ("PROFILE", Whole));
     }
-    let mut table = new_table(header);
+    let mut table = Grid::new(header);
     for l in listed {
         let r = &l.row;
         let mut row = vec![cell(&r.id)];
         if with_uuid {
             row.push(cell(r.uuid.as_deref().unwrap_or("")));
         }
-        let idle = match (&l.problem, l.idle_secs) {
-            (Some(p), _) => p.clone(),
-            (None, Some(s)) => {
-                humantime::format_duration(std::time::Duration::from_secs(s - s % 60)).to_string()
-            }
-            (None, None) => String::new(),
-        };
         if with_owner {
             row.push(cell(r.owner.as_deref().unwrap_or("")));
         }
-        row.extend([
-            cell(r.created.as_deref().unwrap_or("")),
-            cell(r.activity.as_deref().unwrap_or("")),
-        ]);
-        if with_ended {
-            row.push(cell(r.ended.as_deref().unwrap_or("")));
+        let age = (r.created.as_deref().and_then(crate::units::parse_time))
+            .map(|c| crate::units::age(ages.now.duration_since(c).as_secs().max(0) as u64));
+        let idle = match (&l.problem, l.idle_secs) {
+            (Some(p), _) => p.clone(),
+            (None, Some(s)) => crate::units::age(s),
+            (None, None) => String::new(),
+        };
+        row.push(Cell::new(age.unwrap_or_default()));
+        if with_idle {
+            row.push(cell(&idle));
         }
-        row.extend([
-            cell(&idle),
-            Cell::new(if r.active { "active" } else { "ended" }),
-        ]);
+        row.push(Cell::new(if r.active { "active" } else { "ended" }));
+        if with_ended {
+            row.push(cell(
+                &r.ended.as_deref().map(short_time).unwrap_or_default(),
+            ));
+        }
         if with_people {
             row.push(Cell::new(
                 r.participants.map(|p| p.to_string()).unwrap_or_default(),
@@ -772,14 +785,14 @@ fn sessions_table(listed: &[Listed], wide: bool) -> Table {
         row.extend(
             extra
                 .iter()
-                .map(|(_, value)| cell(&value(r).unwrap_or_default())),
+                .map(|(_, _, value)| cell(&value(r).unwrap_or_default())),
         );
         if with_profile {
             row.insert(0, cell(l.profile.as_deref().unwrap_or("")));
         }
-        table.add_row(row);
+        table.row(row);
     }
-    table
+    table.render()
 }
 
 /// Prints rows of `key: value` pairs as a table, or the same data as JSON.
@@ -791,11 +804,23 @@ pub fn print_records<T: Serialize>(
 ) -> io::Result<()> {
     match format {
         Format::Table | Format::Wide => {
-            let mut table = new_table(header);
+            // The last column is the free text (a status, a value); the others are names.
+            let last = header.len().saturating_sub(1);
+            let fit = |i| match i == last {
+                true => Fit::Wraps,
+                false => Fit::Whole,
+            };
+            let mut table = Grid::new(
+                header
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, h)| (h, fit(i)))
+                    .collect(),
+            );
             for r in rows {
-                table.add_row(cells(r).iter().map(|c| cell(c)).collect::<Vec<_>>());
+                table.row(cells(r).iter().map(|c| cell(c)).collect());
             }
-            print_stdout(&table.to_string())?;
+            print_stdout(&table.render())?;
         }
         Format::Ndjson | Format::Ids => {
             for r in rows {
@@ -829,20 +854,6 @@ mod tests {
             (f64::INFINITY, "0/s"),
         ] {
             assert_eq!(per_second(rate), want, "{rate}");
-        }
-    }
-
-    #[test]
-    fn a_terminal_without_a_width_falls_back_to_columns_then_80() {
-        for (columns, want) in [
-            (Some("150"), 150),
-            (Some(" 120 "), 120),
-            (Some("0"), 80),
-            (Some("wide"), 80),
-            (Some(""), 80),
-            (None, 80),
-        ] {
-            assert_eq!(fallback_width(columns), want, "{columns:?}");
         }
     }
 }

@@ -105,6 +105,44 @@ fn plural(n: u64, name: &str) -> String {
     format!("{n} {name}{}", if n == 1 { "" } else { "s" })
 }
 
+/// An age for a table column, as kubectl's AGE shows one: `45s`, `3m12s`, `42m`, `5h8m`,
+/// `20h`, `4d3h`, `33d`, `2y40d`: the two largest units while they say something, one after.
+pub fn age(secs: u64) -> String {
+    let (m, h, d) = (secs / 60, secs / 3600, secs / 86_400);
+    match secs {
+        s if s < 120 => format!("{s}s"),
+        s if s < 600 => match s % 60 {
+            0 => format!("{m}m"),
+            r => format!("{m}m{r}s"),
+        },
+        s if s < 3 * 3600 => format!("{m}m"),
+        s if s < 8 * 3600 => match m % 60 {
+            0 => format!("{h}h"),
+            r => format!("{h}h{r}m"),
+        },
+        s if s < 48 * 3600 => format!("{h}h"),
+        s if s < 8 * 86_400 => match h % 24 {
+            0 => format!("{d}d"),
+            r => format!("{d}d{r}h"),
+        },
+        s if s < 2 * 365 * 86_400 => format!("{d}d"),
+        _ => match d % 365 {
+            0 => format!("{}y", d / 365),
+            r => format!("{}y{r}d", d / 365),
+        },
+    }
+}
+
+/// A timestamp for a table: RFC 3339 in UTC to the second (`2026-01-10T10:00:00Z`), as
+/// providers' microseconds and offsets would only widen a column; what does not parse is
+/// shown as sent.
+pub fn short_time(raw: &str) -> String {
+    match parse_time(raw) {
+        Some(t) => t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        None => raw.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -125,6 +163,38 @@ mod tests {
             (Duration::from_millis(250), "250 ms"),
         ] {
             assert_eq!(human(d), said, "{d:?}");
+        }
+    }
+
+    #[test]
+    fn ages_read_as_kubectl_prints_them() {
+        for (secs, shown) in [
+            (45, "45s"),
+            (192, "3m12s"),
+            (300, "5m"),
+            (42 * 60 + 7, "42m"),
+            (5 * 3600 + 8 * 60, "5h8m"),
+            (20 * 3600 + 59, "20h"),
+            (4 * 86_400 + 3 * 3600, "4d3h"),
+            (33 * 86_400, "33d"),
+            (2 * 365 * 86_400 + 40 * 86_400, "2y40d"),
+        ] {
+            assert_eq!(age(secs), shown, "{secs}");
+        }
+    }
+
+    #[test]
+    fn a_table_time_is_utc_to_the_second() {
+        for (raw, shown) in [
+            ("2026-01-10T10:00:00.000000Z", "2026-01-10T10:00:00Z"),
+            (
+                "2024-05-01T14:00:00.123456789+02:00",
+                "2024-05-01T12:00:00Z",
+            ),
+            ("2024-03-27 08:15:36", "2024-03-27T08:15:36Z"),
+            ("soon", "soon"),
+        ] {
+            assert_eq!(short_time(raw), shown, "{raw}");
         }
     }
 }

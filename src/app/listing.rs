@@ -39,7 +39,11 @@ impl Ctx<'_> {
         })?;
         check_selected(&profiles, &selector)?;
         let header = header(args.all_profiles, &profiles);
-        let mut printer = output::SessionPrinter::new(self.cli.output.into(), &header);
+        let ages = output::Ages {
+            now,
+            judged: args.idle_for.is_some(),
+        };
+        let mut printer = output::SessionPrinter::new(self.cli.output.into(), &header, ages);
         let mut problems = 0;
         for (profile, (provider, selection)) in profiles {
             let filter = super::scoped(&filter, &profile, selection);

@@ -12,6 +12,11 @@ const T: &str = "2024-05-01T12:00:00.000Z";
 
 /// Runs sessionctl with `args` on a 60-column pseudo-terminal; returns what it printed.
 fn on_terminal(env: &Env, args: &str, no_color: bool) -> Option<String> {
+    on_terminal_at(env, 60, args, no_color)
+}
+
+/// [`on_terminal`] on a terminal `cols` columns wide.
+fn on_terminal_at(env: &Env, cols: u16, args: &str, no_color: bool) -> Option<String> {
     if Command::new("script").arg("--version").output().is_err() {
         assert!(
             std::env::var("CI").as_deref() != Ok("true"),
@@ -24,7 +29,7 @@ fn on_terminal(env: &Env, args: &str, no_color: bool) -> Option<String> {
     }
     let bin = assert_cmd::cargo::cargo_bin("sessionctl");
     let inner = format!(
-        "stty cols 60 rows 40; {} -c {} -p eliza {args}",
+        "stty cols {cols} rows 40; {} -c {} -p eliza {args}",
         bin.display(),
         env.config.display()
     );
@@ -75,17 +80,67 @@ fn tables_fit_the_terminal_width() {
     let Some(out) = on_terminal(&env, &format!("-q end {id}"), true) else {
         return;
     };
-    let widest = out
-        .lines()
-        .map(|l| l.trim_end().chars().count())
-        .max()
-        .unwrap_or(0);
     assert!(out.contains("ended"), "{out:?}");
-    assert!(widest <= 60, "a line is {widest} columns wide:\n{out}");
+    // An ID wider than the terminal is never cut into a table's rows: the row is a record,
+    // and only the line that holds the ID is wider than the terminal.
+    let wider: Vec<&str> = (out.lines())
+        .filter(|l| l.trim_end().chars().count() > 60)
+        .collect();
+    assert_eq!(wider, [format!("ID        {id}").as_str()], "{out}");
     // The same table piped (not a terminal) is not wrapped.
     let piped = env.cmd("eliza").args(["end", id]).output().unwrap();
     let text = String::from_utf8_lossy(&piped.stdout);
     assert!(text.lines().any(|l| l.contains(id)), "{text}");
+}
+
+/// Whether `word` is on one line of `out`, whole.
+fn whole(out: &str, word: &str) -> bool {
+    out.lines().any(|l| l.contains(word))
+}
+
+#[test]
+fn at_40_and_80_columns_no_id_uuid_or_header_is_broken_and_detail_gives_way() {
+    let env = Env::new();
+    // Session IDs as elizaOS makes them (UUIDs), and a reply lost after the end went
+    // through: its `already_ended` rests on a note the table shows.
+    let ids = [
+        "0b7e3c1a-52f4-4d1e-9a57-2f9c1b3e6d80",
+        "5d1f0e2b-8c3a-4b7f-a1e6-9d2c4f8b7a31",
+    ];
+    env.emu.seed_many(ids.map(|id| Seed::messaging(id, T)));
+    for cols in [40, 80] {
+        let Some(list) = on_terminal_at(&env, cols, "list", true) else {
+            return;
+        };
+        for word in ids
+            .iter()
+            .chain(&["ID", "USER/ROOM", "AGE", "ACTIVITY", "STATE"])
+        {
+            assert!(whole(&list, word), "{cols} columns: {word} broken:\n{list}");
+        }
+        assert!(!list.contains(".000"), "a time with its fraction:\n{list}");
+    }
+    let line = format!("-q end-many {} nope-{}", ids.join(" "), "x".repeat(30));
+    let out = on_terminal_at(&env, 80, &line, true).unwrap();
+    for word in ids
+        .iter()
+        .chain(&["OUTCOME", "ATTEMPTS", "DETAIL", "not_found"])
+    {
+        assert!(whole(&out, word), "{word} broken:\n{out}");
+    }
+    // 80 columns hold the whole columns: a table, with only DETAIL wrapped.
+    assert!(out.contains("┆ OUTCOME"), "not a table:\n{out}");
+    let widest = (out.lines()).map(|l| l.trim_end().chars().count()).max();
+    assert!(widest <= Some(80), "{out}");
+    // 40 columns do not: each result is a record.
+    let out = on_terminal_at(
+        &env,
+        40,
+        &format!("-q end-many nope-1 {}", "n".repeat(24)),
+        true,
+    )
+    .unwrap();
+    assert!(out.contains("OUTCOME   not_found"), "{out}");
 }
 
 #[test]

@@ -563,6 +563,8 @@ pub struct SessionPrinter<'a> {
     open: bool,
     table: Vec<Listed>,
     ages: Ages,
+    /// NDJSON records' `run_id`, as a run's (a listing has no journal to share it with).
+    run_id: String,
     failed: Option<io::Error>,
 }
 
@@ -572,6 +574,7 @@ impl<'a> SessionPrinter<'a> {
             format,
             header,
             ages,
+            run_id: uuid::Uuid::new_v4().to_string(),
             count: 0,
             left_out: 0,
             open: true,
@@ -595,7 +598,13 @@ impl<'a> SessionPrinter<'a> {
                 Some(p) => format!("{p}\t{}", l.row.id),
                 None => l.row.id.clone(),
             },
-            Format::Ndjson => serde_json::to_string(&l).expect("rows always serialize"),
+            // Typed like a run's records, so one reader takes both.
+            Format::Ndjson => serde_json::to_string(&Typed {
+                kind: "session",
+                run_id: &self.run_id,
+                data: &l,
+            })
+            .expect("rows always serialize"),
             Format::Json => {
                 let row = serde_json::to_string_pretty(&l).expect("rows always serialize");
                 let row = row.replace('\n', "\n    ");
@@ -643,12 +652,52 @@ impl<'a> SessionPrinter<'a> {
         head
     }
 
-    /// Ends the document; returns how many sessions `-o ids` left out.
-    pub fn finish(self) -> io::Result<usize> {
+    /// A profile of an `--all-profiles` listing that could not be listed: NDJSON says so in
+    /// the stream, as a run's `profile_error` record (stderr says it in every format).
+    pub fn profile_error(&mut self, profile: &str, error: &str) {
+        if self.format != Format::Ndjson || !self.open {
+            return;
+        }
+        let record = Typed {
+            kind: "profile_error",
+            run_id: &self.run_id,
+            data: ProfileError {
+                profile: profile.to_owned(),
+                error: error.to_owned(),
+                at: crate::journal::now(),
+            },
+        };
+        let mut gone = false;
+        if let Err(e) = print_line(&mut gone, &record) {
+            self.failed = Some(e);
+        }
+        self.open = !gone && self.failed.is_none();
+    }
+
+    /// Ends the document (`exit_code`: what the listing exits with); returns how many
+    /// sessions `-o ids` left out.
+    pub fn finish(self, exit_code: i32) -> io::Result<usize> {
         if let Some(e) = self.failed {
             return Err(e);
         }
         match self.format {
+            // The last line, as a run's: a reader knows the listing is whole.
+            Format::Ndjson if self.open => {
+                #[derive(Serialize)]
+                struct Tail {
+                    count: usize,
+                    exit_code: i32,
+                }
+                let tail = Typed {
+                    kind: "summary",
+                    run_id: &self.run_id,
+                    data: Tail {
+                        count: self.count,
+                        exit_code,
+                    },
+                };
+                print_line(&mut false, &tail)?;
+            }
             Format::Json if self.open => {
                 let end = match self.count {
                     0 => format!("{}]", self.json_head()),
@@ -658,7 +707,8 @@ impl<'a> SessionPrinter<'a> {
             }
             Format::Table | Format::Wide => {
                 let table = sessions_table(&self.table, self.format == Format::Wide, self.ages);
-                print_stdout(&format!("{table}\n{} session(s)", self.count))?;
+                let sessions = crate::units::plural(self.count as u64, "session");
+                print_stdout(&format!("{table}\n{sessions}"))?;
             }
             _ => {}
         }

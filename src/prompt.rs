@@ -76,10 +76,7 @@ pub struct Part<'a> {
 /// were chosen by a sweep. Every ID is escaped: it may come from a server.
 pub fn question(what: Option<&str>, parts: &[Part]) -> String {
     let total: usize = parts.iter().map(|p| p.ids.len()).sum();
-    let sessions = match total {
-        1 => "1 session".to_owned(),
-        n => format!("{n} sessions"),
-    };
+    let sessions = crate::units::plural(total as u64, "session");
     let chosen = what.map(|w| format!(" {w}")).unwrap_or_default();
     let acting: Vec<&Part> = parts.iter().filter(|p| !p.ids.is_empty()).collect();
     let scope = match acting.as_slice() {

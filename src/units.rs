@@ -101,7 +101,8 @@ pub fn human(d: Duration) -> String {
     words.join(" ")
 }
 
-fn plural(n: u64, name: &str) -> String {
+/// `n` and a noun that takes an `s`: "1 session", "3 sessions" (never "3 session(s)").
+pub fn plural(n: u64, name: &str) -> String {
     format!("{n} {name}{}", if n == 1 { "" } else { "s" })
 }
 

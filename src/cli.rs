@@ -53,7 +53,8 @@ pub struct Cli {
     )]
     pub output: OutputFormat,
 
-    /// Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything).
+    /// Log requests to stderr (-v: each request, -vv: also retries, -vvv: also each reply's
+    /// headers and the start of its body).
     #[arg(short, long, global = true, action = ArgAction::Count)]
     pub verbose: u8,
 

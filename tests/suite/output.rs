@@ -483,3 +483,21 @@ fn the_table_shows_a_results_note() {
         "{stdout}"
     );
 }
+
+#[test]
+fn vvv_shows_each_replys_headers_and_body_which_vv_does_not() {
+    let env = Env::new();
+    let stderr = |v: &str| run(env.cmd("eliza").args([v, "end", "m-none"])).2;
+    let vv = stderr("-vv");
+    let vvv = stderr("-vvv");
+    assert!(vv.contains("-> 404"), "{vv}");
+    assert!(!vv.contains("reply body"), "{vv}");
+    assert!(
+        vvv.contains("reply headers: content-type: application/json"),
+        "{vvv}"
+    );
+    assert!(
+        vvv.contains("reply body: {\"") && vvv.contains("SESSION_NOT_FOUND"),
+        "{vvv}"
+    );
+}

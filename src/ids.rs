@@ -178,6 +178,13 @@ pub fn parse_line(raw: &[u8]) -> Option<Item> {
     })
 }
 
+/// How many different sessions `items` name: one result each (a repeated line is sent and
+/// reported once).
+pub fn distinct(items: &[Item]) -> usize {
+    let keys: std::collections::HashSet<Cow<'_, str>> = items.iter().map(Item::key).collect();
+    keys.len()
+}
+
 impl Item {
     /// What makes two lines the same session: the ID, and the profile it is routed to.
     pub fn key(&self) -> Cow<'_, str> {

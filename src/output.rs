@@ -93,17 +93,28 @@ impl ResultSink {
                 }
             };
             let done = |s: &ProgressState, w: &mut dyn std::fmt::Write| {
-                let _ = w.write_str(&sessions_done(s.pos()));
+                let _ = w.write_str(&sessions_done(s.pos(), s.len()));
+            };
+            // Once the total is known and something is done: how long the rest should take.
+            let eta = |s: &ProgressState, w: &mut dyn std::fmt::Write| {
+                // Rounded up: "about 0s left" would not be about anything.
+                let left = s.eta().as_millis().div_ceil(1000) as u64;
+                if s.len().is_some() && s.pos() > 0 && left > 0 {
+                    let _ = write!(w, ", about {} left", crate::units::age(left));
+                }
             };
             let rate = |s: &ProgressState, w: &mut dyn std::fmt::Write| {
                 let _ = w.write_str(&per_second(s.per_sec()));
             };
             bar.set_style(
-                ProgressStyle::with_template("{spinner} {done}, {rate} [{elapsed}] {msg}{hold}")
-                    .expect("template is valid")
-                    .with_key("done", done)
-                    .with_key("rate", rate)
-                    .with_key("hold", hold),
+                ProgressStyle::with_template(
+                    "{spinner} {done}, {rate}{eta} [{elapsed}] {msg}{hold}",
+                )
+                .expect("template is valid")
+                .with_key("done", done)
+                .with_key("eta", eta)
+                .with_key("rate", rate)
+                .with_key("hold", hold),
             );
             // Redraws while a long wait lets nothing finish, so the countdown moves.
             bar.enable_steady_tick(std::time::Duration::from_millis(250));
@@ -131,11 +142,11 @@ impl ResultSink {
     }
 }
 
-/// `1 session done`, `12 sessions done`.
-fn sessions_done(n: u64) -> String {
-    match n {
-        1 => "1 session done".to_owned(),
-        n => format!("{n} sessions done"),
+/// `1 session done`, `12 sessions done`; with the total known, `3 of 12 sessions done`.
+fn sessions_done(n: u64, total: Option<u64>) -> String {
+    match (n, total) {
+        (n, Some(total)) => format!("{n} of {} done", crate::units::plural(total, "session")),
+        (n, None) => format!("{} done", crate::units::plural(n, "session")),
     }
 }
 
@@ -272,6 +283,12 @@ impl Sink for ResultSink {
                 };
                 print_line(&mut self.stdout_gone, &record)
             }
+        }
+    }
+
+    fn expect(&mut self, total: u64) {
+        if let Some(bar) = &self.progress {
+            bar.set_length(total);
         }
     }
 
@@ -890,9 +907,11 @@ mod tests {
 
     #[test]
     fn the_progress_bar_counts_in_words_and_rounds_its_rate() {
-        assert_eq!(sessions_done(0), "0 sessions done");
-        assert_eq!(sessions_done(1), "1 session done");
-        assert_eq!(sessions_done(2), "2 sessions done");
+        assert_eq!(sessions_done(0, None), "0 sessions done");
+        assert_eq!(sessions_done(1, None), "1 session done");
+        assert_eq!(sessions_done(2, None), "2 sessions done");
+        assert_eq!(sessions_done(3, Some(12)), "3 of 12 sessions done");
+        assert_eq!(sessions_done(0, Some(1)), "0 of 1 session done");
         for (rate, want) in [
             (379.4333, "379/s"),
             (10.4, "10/s"),

@@ -212,6 +212,9 @@ impl Ctx<'_> {
         // Only now is the run on: the journal and the output begin here.
         let mut report = self.start(report)?;
         broken.iter().for_each(|(p, e)| report.profile_error(p, e));
+        if let (Input::Items(items), None) = (&input, &resumed) {
+            report.expect(ids::distinct(items) as u64);
+        }
         let exec = Execution {
             action,
             run,
@@ -418,6 +421,8 @@ impl Ctx<'_> {
                 return Err(e);
             }
         }
+        let sending: u64 = (picked.iter().zip(&names)).map(|(m, n)| count(m, n)).sum();
+        report.expect(sending + problems.len() as u64);
         problems.into_iter().for_each(|r| report.result(r));
         let mut exec = Execution {
             action,

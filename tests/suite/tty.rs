@@ -154,6 +154,9 @@ fn progress_bar_on_a_terminal_only_without_quiet() {
         return;
     };
     assert!(out.contains("sessions done"), "no progress bar: {out:?}");
+    // The IDs are known up front: the bar counts towards them and says how long is left.
+    assert!(out.contains(" of 3 sessions done"), "no total: {out:?}");
+    assert!(out.contains(" left ["), "no time left: {out:?}");
     let ids = seed(&env, "q");
     let quiet = on_terminal(&env, &format!("-q end-many --concurrency 1 {ids}"), true).unwrap();
     assert!(

@@ -9,6 +9,28 @@ use std::collections::HashSet;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncReadExt, BufReader};
 use tokio::sync::mpsc;
 
+/// Set when the IDs are to be typed at the terminal (`-` with stdin a terminal).
+static TYPED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Before reading IDs from stdin: when stdin is the terminal, says (unless `quiet`) that
+/// IDs are read one a line until Ctrl-D, which a bare spinner never told anyone, and
+/// keeps the progress bar off, whose redraws would garble what is typed.
+pub fn read_from_stdin(quiet: bool) {
+    use std::io::IsTerminal;
+    if !std::io::stdin().is_terminal() {
+        return;
+    }
+    TYPED.store(true, std::sync::atomic::Ordering::Relaxed);
+    if !quiet {
+        eprintln!("sessionctl: reading session IDs from the terminal, one a line; Ctrl-D to end");
+    }
+}
+
+/// Whether the IDs are typed at the terminal ([`read_from_stdin`]).
+pub fn typed() -> bool {
+    TYPED.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// Longest ID accepted. Real IDs are UUIDs or short slugs; 1 KiB leaves room for any of
 /// them while refusing pasted garbage.
 const MAX_ID_BYTES: usize = 1024;

@@ -85,7 +85,7 @@ impl ResultSink {
         run_id: &str,
     ) -> ResultSink {
         let terminal = format != Format::Ndjson && io::stderr().is_terminal();
-        let progress = progress.filter(|_| terminal).map(|holds| {
+        let progress = (progress.filter(|_| terminal && !crate::ids::typed())).map(|holds| {
             let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
             let hold = move |_: &ProgressState, w: &mut dyn std::fmt::Write| {
                 if let Some(why) = holds.describe(tokio::time::Instant::now()) {

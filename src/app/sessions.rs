@@ -129,6 +129,9 @@ impl Ctx<'_> {
                 ));
             }
             let input = self.input(bulk)?;
+            if let Input::Stdin = input {
+                ids::read_from_stdin(self.cli.quiet);
+            }
             let all = bulk.stale.all_profiles;
             let plan = RunPlan::of(&bulk.run);
             return self.act(action, input, all, &plan, opts, confirm).await;

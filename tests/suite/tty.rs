@@ -214,6 +214,17 @@ fn answering_seen(
     line: &str,
     answer: &str,
 ) -> Option<(String, i32, Vec<common::Recorded>)> {
+    typed_after(env, line, "[y/N]", answer)
+}
+
+/// Runs the shell `line` on a terminal ([`answering_line`]) and types `answer` once `cue` is
+/// on it; returns the output, the exit code and the requests sent before `answer` was typed.
+fn typed_after(
+    env: &Env,
+    line: &str,
+    cue: &str,
+    answer: &str,
+) -> Option<(String, i32, Vec<common::Recorded>)> {
     use std::io::Read;
     Command::new("script").arg("--version").output().ok()?;
     let bin = assert_cmd::cargo::cargo_bin("sessionctl");
@@ -247,7 +258,7 @@ fn answering_seen(
     let mut seen = Vec::new();
     let mut buf = [0u8; 4096];
     // Typed once the prompt is up (script forwards our stdin to the terminal).
-    while !String::from_utf8_lossy(&seen).contains("[y/N]") {
+    while !String::from_utf8_lossy(&seen).contains(cue) {
         match stdout.read(&mut buf).unwrap() {
             0 => break,
             n => seen.extend_from_slice(&buf[..n]),
@@ -405,4 +416,33 @@ fn with_no_terminal_to_ask_on_a_delete_needs_yes_and_lists_nothing() {
         "{err}"
     );
     assert!(env.emu.requests().is_empty(), "{:?}", env.emu.requests());
+}
+
+#[test]
+fn ids_typed_at_the_terminal_are_asked_for_and_draw_no_bar() {
+    let env = Env::new();
+    env.emu
+        .seed_many(["t-1", "t-2"].map(|id| Seed::messaging(id, T)));
+    let cue = "one a line; Ctrl-D to end";
+    // Ctrl-D at the start of a line ends the input.
+    let Some((out, code, _)) = typed_after(
+        &env,
+        "SESSIONCTL -p eliza end-many -",
+        cue,
+        "t-1\nt-2\n\x04",
+    ) else {
+        return;
+    };
+    assert!(
+        out.contains(
+            "sessionctl: reading session IDs from the terminal, one a line; Ctrl-D to end"
+        ),
+        "{out:?}"
+    );
+    assert!(
+        !out.contains("sessions done"),
+        "a bar over what is typed: {out:?}"
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(!env.emu.messaging_exists("t-1") && !env.emu.messaging_exists("t-2"));
 }

@@ -66,7 +66,8 @@ pub struct Cli {
     )]
     pub output: OutputFormat,
 
-    /// Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything).
+    /// Log requests to stderr (-v: each request, -vv: also retries, -vvv: also each reply's
+    /// headers and the start of its body).
     #[arg(short, long, global = true, action = ArgAction::Count)]
     pub verbose: u8,
 
@@ -239,8 +240,8 @@ fn usage_exit(e: clap::Error) -> ! {
         e.exit()
     }
     let (message, hint) = one_line(&e.render().to_string());
-    crate::output::warn(format_args!("error: {message}"));
-    crate::output::warn(format_args!("hint: {hint}"));
+    crate::terminal::warn(format_args!("error: {message}"));
+    crate::terminal::warn(format_args!("hint: {hint}"));
     std::process::exit(2)
 }
 
@@ -409,7 +410,7 @@ pub enum Command {
     Delete {
         #[command(flatten)]
         bulk: BulkArgs,
-        /// Do not ask for confirmation (required when stdin is not a terminal). Dangerous
+        /// Do not ask for confirmation (required with no terminal to ask on). Dangerous
         /// in the environment: `SESSIONCTL_YES=1` confirms every delete of that shell.
         #[arg(short, long, env = "SESSIONCTL_YES", hide_env_values = true,
               action = ArgAction::SetTrue, value_parser = clap::builder::FalseyValueParser::new())]

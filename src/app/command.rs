@@ -23,14 +23,7 @@ pub fn run_offline(cli: &Cli) -> Option<Result<Exit, AppError>> {
         }
         Command::Config {
             action: ConfigAction::Path,
-        } => Some(
-            crate::config::locate(cli.config_path())
-                .map_err(AppError::from)
-                .and_then(|(p, _)| {
-                    output::print_text(&p.display().to_string()).map_err(AppError::Output)
-                })
-                .map(|()| Exit::Ok),
-        ),
+        } => Some(config_cmd::path(cli)),
         Command::Config {
             action: ConfigAction::Init,
         } => Some(config_cmd::init(cli)),

@@ -22,15 +22,21 @@ impl Ctx<'_> {
         {
             profiles.push((Profile::builtin(), true));
         }
-        let selected = self.profile()?.name;
         let selected_by = self.selected_by();
+        // A stale `SESSIONCTL_PROFILE` is what `config show` is run to find: it is shown,
+        // not a reason to show nothing.
+        let (selected, stale) = match self.selection()? {
+            Ok(p) => (p.name, None),
+            Err(e) => (String::new(), Some(e)),
+        };
+
         let records: Vec<ShownProfile> = profiles
             .iter()
             .map(|(p, builtin)| ShownProfile::of(p, *builtin, &selected, selected_by))
             .collect();
         if self.cli.output != OutputFormat::Table {
             return output::print_records(self.cli.output.into(), vec![], &records, |_| vec![])
-                .map(|()| Exit::Ok)
+                .map(|()| self.warn_stale(stale))
                 .map_err(AppError::Output);
         }
         let state = match (self.config.exists, self.cli.origins.config) {
@@ -39,8 +45,12 @@ impl Ctx<'_> {
             (true, Origin::Environment) => " (from SESSIONCTL_CONFIG)",
             (true, Origin::Unset) => "",
         };
+        let profile = match &stale {
+            None => format!("{selected} (from {selected_by})"),
+            Some(e) => format!("none: {e} (from {selected_by})"),
+        };
         let mut text = format!(
-            "config: {}{state}\nprofile: {selected} (from {selected_by})\n",
+            "config: {}{state}\nprofile: {profile}\n",
             self.config.path.display()
         );
         for r in &records {
@@ -48,7 +58,38 @@ impl Ctx<'_> {
             text.push_str(&r.text());
         }
         output::print_text(&output::escaped(text.trim_end())).map_err(AppError::Output)?;
-        Ok(Exit::Ok)
+        Ok(self.warn_stale(stale))
+    }
+
+    /// The profile `-p` named on the command line: `config check` checks it alone (a
+    /// `SESSIONCTL_PROFILE` is a default for commands, not a filter here); `config show`
+    /// shows every profile and marks it.
+    fn asked_for(&self) -> Option<&str> {
+        (self.cli.origins.profile == Origin::CommandLine)
+            .then(|| self.cli.profile_name())
+            .flatten()
+    }
+
+    /// The profile commands without `-p` would use: an unknown name from the command line
+    /// is an error (`Err`), one from `SESSIONCTL_PROFILE` (stale, say) the inner `Err`.
+    fn selection(&self) -> Result<Result<Profile, AppError>, AppError> {
+        match self.profile() {
+            Err(e) if self.asked_for().is_some() => Err(e),
+            selection => Ok(selection),
+        }
+    }
+
+    /// Says on stderr that commands without `-p` fail here, and exits 2 then.
+    fn warn_stale(&self, stale: Option<AppError>) -> Exit {
+        match stale {
+            None => Exit::Ok,
+            Some(e) => {
+                crate::output::warn(format_args!(
+                    "{e}: every command without -p fails until SESSIONCTL_PROFILE is fixed or unset"
+                ));
+                Exit::Usage
+            }
+        }
     }
 
     /// What chose the profile a command without `-p` would use.
@@ -64,7 +105,11 @@ impl Ctx<'_> {
     }
 
     pub(super) async fn config_check(&self, online: bool) -> Result<Exit, AppError> {
-        let mut profiles: Vec<Profile> = self.config.profiles.values().cloned().collect();
+        let stale = self.selection()?.err();
+        let mut profiles: Vec<Profile> = match self.asked_for() {
+            Some(_) => vec![self.profile()?],
+            None => self.config.profiles.values().cloned().collect(),
+        };
         if profiles.is_empty() {
             profiles.push(Profile::builtin());
         }
@@ -106,7 +151,7 @@ impl Ctx<'_> {
             },
         )
         .map_err(AppError::Output)?;
-        Ok(worst)
+        Ok(worst.max_code(self.warn_stale(stale)))
     }
 }
 
@@ -144,19 +189,60 @@ pub(super) fn init(cli: &Cli) -> Result<Exit, AppError> {
     Ok(Exit::Ok)
 }
 
-/// `config profiles`: the names a `--profile` can take, for the completion scripts. Needs no
-/// key and sends nothing.
+/// `config path`: where the config file is, or would be. As JSON (`-o json`, `ndjson`):
+/// `{"path","exists"}`.
+pub(super) fn path(cli: &Cli) -> Result<Exit, AppError> {
+    let (path, _) = crate::config::locate(cli.config_path())?;
+    #[derive(Serialize)]
+    struct Located {
+        path: String,
+        exists: bool,
+    }
+    let located = Located {
+        path: path.display().to_string(),
+        exists: path.exists(),
+    };
+    let text = match cli.output {
+        OutputFormat::Json => serde_json::to_string_pretty(&located),
+        OutputFormat::Ndjson => serde_json::to_string(&located),
+        _ => Ok(located.path),
+    };
+    output::print_text(&text.expect("a path serializes")).map_err(AppError::Output)?;
+    Ok(Exit::Ok)
+}
+
+/// `config profiles`: the names a `--profile` can take, for the completion scripts (one a
+/// line); as JSON, `{"name","builtin"}` each. Needs no key and sends nothing.
 pub(super) fn profiles(cli: &Cli) -> Result<Exit, AppError> {
     let config = crate::config::Config::load(cli.config_path())?;
-    let mut names: Vec<String> = config
-        .profiles
-        .keys()
-        .map(|n| output::escaped_line(n))
+    #[derive(Serialize)]
+    struct Name {
+        name: String,
+        /// The built-in `local`, not a profile of the file.
+        builtin: bool,
+    }
+    let mut names: Vec<Name> = (config.profiles.keys())
+        .map(|n| Name {
+            name: n.clone(),
+            builtin: false,
+        })
         .collect();
     if !config.profiles.contains_key(crate::config::BUILTIN_PROFILE) {
-        names.push(crate::config::BUILTIN_PROFILE.to_owned());
+        names.push(Name {
+            name: crate::config::BUILTIN_PROFILE.to_owned(),
+            builtin: true,
+        });
     }
-    output::print_text(&names.join("\n")).map_err(AppError::Output)?;
+    if let OutputFormat::Json | OutputFormat::Ndjson = cli.output {
+        return output::print_records(cli.output.into(), vec![], &names, |_| vec![])
+            .map(|()| Exit::Ok)
+            .map_err(AppError::Output);
+    }
+    let lines: Vec<String> = names
+        .iter()
+        .map(|n| output::escaped_line(&n.name))
+        .collect();
+    output::print_text(&lines.join("\n")).map_err(AppError::Output)?;
     Ok(Exit::Ok)
 }
 

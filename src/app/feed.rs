@@ -260,6 +260,9 @@ pub(super) async fn read_ahead(
     resumed: Option<&Resumed>,
     stop: &tokio_util::sync::CancellationToken,
 ) -> Result<Input, AppError> {
+    // Arguments and a file end of their own: over a cap, they are counted to the end, so
+    // that the refusal says how many; stdin may stay open, so it is not waited for.
+    let ends = !matches!(input, Input::Stdin);
     let (tx, mut rx) = mpsc::channel(4);
     let reader = spawn_reader(input, 256, targets, tx, resumed).await?;
     let mut counts = vec![0u64; targets.list.len()];
@@ -280,8 +283,26 @@ pub(super) async fn read_ahead(
         }
         held.extend(items);
         if let Err(over) = caps.check(&counts, &names, action, false) {
-            reader.abort();
-            return Err(over);
+            if !ends {
+                reader.abort();
+                return Err(over);
+            }
+            drop(held);
+            while let Some(items) = tokio::select! {
+                items = rx.recv() => items,
+                _ = stop.cancelled() => {
+                    reader.abort();
+                    return Err(AppError::Interrupted);
+                }
+            } {
+                for t in items.iter().filter_map(|item| targets.target_of(item)) {
+                    counts[t] += 1;
+                }
+            }
+            return Err(caps
+                .check(&counts, &names, action, true)
+                .err()
+                .unwrap_or(over));
         }
     }
     reader

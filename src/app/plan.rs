@@ -94,14 +94,13 @@ pub(super) struct Sweep {
     pub(super) limit: Option<u64>,
 }
 
-/// What a delete's prompt asks about, fixed from the command line (input read ahead later
-/// to check a cap is still what the user gave).
+/// A delete's prompt, as the command line fixes it; the count and the IDs come once what
+/// would be deleted is read or listed (see `staging::ask`).
 #[derive(Debug)]
 pub(super) struct Confirm {
-    /// The IDs come from stdin, which cannot then be asked on.
-    pub(super) stdin: bool,
-    /// What would be deleted, as the prompt says it.
-    pub(super) what: String,
+    /// How the sessions were chosen ("idle for more than 2h where …", "listed in ids.txt"),
+    /// if not as arguments.
+    pub(super) what: Option<String>,
 }
 
 impl RunPlan {
@@ -246,8 +245,7 @@ fn bulk_plan(
     provider: provider::Options,
 ) -> Result<RunPlan, AppError> {
     let confirm = confirm.then(|| Confirm {
-        stdin: bulk.ids.len() == 1 && bulk.ids[0] == "-",
-        what: asked(bulk, sweep.ended_for),
+        what: asked(bulk, &sweep),
     });
     let source = match sweep.sweeps() {
         true => Source::Sweep(sweep),
@@ -298,25 +296,26 @@ impl Sweep {
     }
 }
 
-/// What a delete of `bulk` would delete, as its prompt says it; `ended_for`: a retention
-/// sweep's `--ended-for`.
-fn asked(bulk: &BulkArgs, ended_for: Option<Duration>) -> String {
-    let wheres =
-        || (bulk.stale.selectors.iter()).fold(String::new(), |s, t| s + &format!(" where {t}"));
-    match (&bulk.stale.idle_for, bulk.ids.len(), &bulk.file) {
-        _ if let Some(d) = ended_for => format!(
-            "the stored data of every session that ended more than {} ago{}",
-            humantime::format_duration(d),
-            wheres()
-        ),
-        (Some(d), _, _) => format!(
-            "every session idle for more than {}{}",
-            humantime::format_duration(*d),
-            wheres()
-        ),
-        (None, _, Some(f)) => format!("the sessions listed in {}", f.display()),
-        (None, n, None) => format!("{n} session(s)"),
-    }
+/// How a delete of `bulk` chose its sessions, as its prompt says it: by the sweep's
+/// selection, or where the IDs were read (none for IDs given as arguments).
+fn asked(bulk: &BulkArgs, sweep: &Sweep) -> Option<String> {
+    let by = match sweep {
+        Sweep {
+            ended_for: Some(d), ..
+        } => format!("that ended more than {} ago", crate::units::human(*d)),
+        Sweep {
+            idle_for: Some(d), ..
+        } => format!("idle for more than {}", crate::units::human(*d)),
+        Sweep { orphans: true, .. } => "left behind by ended sessions".to_owned(),
+        _ => {
+            return match (&bulk.file, bulk.ids.as_slice()) {
+                (Some(f), _) => Some(format!("listed in {}", f.display())),
+                (None, [one]) if one == "-" => Some("read from stdin".to_owned()),
+                _ => None,
+            };
+        }
+    };
+    Some((bulk.stale.selectors.iter()).fold(by, |s, t| s + &format!(" where {t}")))
 }
 
 /// The IDs a bulk command is given: arguments, `--file`, or `-` for stdin.

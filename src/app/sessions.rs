@@ -6,9 +6,13 @@ use std::collections::HashMap;
 
 use super::feed::{Execution, Resumed, read_ahead};
 use super::plan::{Input, RunPlan, Source};
-use super::staging::{Committed, Staged, concurrency, finish, stall_after, targets};
+use super::staging::{
+    Committed, Staged, ask, concurrency, finish, part, stall_after, targets, terminal,
+};
 use super::{AppError, Ctx, Exit};
 use crate::config::Profile;
+use crate::ids::{self, Item};
+use crate::prompt::Terminal;
 use crate::runner::{self, Stall};
 
 impl Ctx<'_> {
@@ -28,15 +32,27 @@ impl Ctx<'_> {
             };
             crate::output::warn(format_args!("note: {note}"));
         }
+        let tty = terminal(plan)?;
         match &plan.source {
-            Source::Ids(input) => self.act(plan, input.clone()).await,
-            Source::Sweep(sweep) => self.sweep(plan, sweep).await,
+            Source::Ids(input) => {
+                if let Input::Stdin = input {
+                    ids::read_from_stdin(plan.quiet);
+                }
+                self.act(plan, input.clone(), tty).await
+            }
+            Source::Sweep(sweep) => self.sweep(plan, sweep, tty).await,
         }
     }
 
     /// IDs from arguments, a file or stdin, for one profile or (`profile<TAB>id` lines with
-    /// `--all-profiles`) for each line's own.
-    async fn act(&self, plan: &RunPlan, input: Input) -> Result<Exit, AppError> {
+    /// `--all-profiles`) for each line's own. With `tty`, a delete asks there once its IDs
+    /// are read, before any is sent.
+    async fn act(
+        &self,
+        plan: &RunPlan,
+        input: Input,
+        tty: Option<Terminal>,
+    ) -> Result<Exit, AppError> {
         let staged = self.stage(plan)?;
         let Committed {
             locks,
@@ -54,9 +70,15 @@ impl Ctx<'_> {
         } = staged;
         let concurrency = concurrency(plan, &ready);
         let max_stall = stall_after(plan, ready.iter().map(|(p, _)| p));
+        // The prompt's account of each profile (`ready` becomes the targets).
+        let profiles: Vec<Profile> = match tty {
+            Some(_) => ready.iter().map(|(p, _)| p.clone()).collect(),
+            None => Vec::new(),
+        };
         let targets = targets(ready, plan.all);
         let resumed = resume.map(|r| Resumed::new(r, &targets));
-        let input = match caps.any() {
+        // What is to be deleted is read in full before the question that names it.
+        let input = match caps.any() || tty.is_some() {
             true => {
                 let stop = &interrupt.stop;
                 let read = read_ahead(input, &targets, &caps, plan.action, resumed.as_ref(), stop);
@@ -73,12 +95,21 @@ impl Ctx<'_> {
             }
             false => input,
         };
-        if let Some(confirm) = &plan.confirm {
-            self.confirm_delete(plan, confirm, &interrupt).await?;
+        if let (Some(tty), Input::Items(items)) = (tty, &input) {
+            let parts = (profiles.iter().enumerate())
+                .map(|(i, profile)| {
+                    let mine = (items.iter()).filter(|item| targets.target_of(item) == Some(i));
+                    part(profile, mine.filter_map(Item::session_id).collect())
+                })
+                .collect::<Vec<_>>();
+            ask(tty, plan, &parts, &interrupt).await?;
         }
         // Only now is the run on: the journal and the output begin here.
         let mut report = self.start(report)?;
         broken.iter().for_each(|(p, e)| report.profile_error(p, e));
+        if let (Input::Items(items), None) = (&input, &resumed) {
+            report.expect(ids::distinct(items) as u64);
+        }
         let exec = Execution {
             runner: runner::Plan {
                 action: plan.action,

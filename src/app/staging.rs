@@ -3,12 +3,11 @@
 //! locks, match a resumed journal, gather the caps and the report; the delete prompt; and
 //! the exit code at the end.
 
-use std::io::{BufRead, IsTerminal, Write};
 use std::sync::Arc;
 use std::time::Duration;
 
 use super::limits::{Caps, lock};
-use super::plan::{Confirm, RunPlan};
+use super::plan::RunPlan;
 use super::record::{ReportPlan, job, load_resume};
 use super::{AppError, Ctx, Exit, Prepared, build, check_selected, header, usage};
 use crate::client::pacer::Holds;
@@ -16,6 +15,7 @@ use crate::config::Profile;
 use crate::journal::Resume;
 use crate::lock::RunLock;
 use crate::outcome::{Outcome, Summary};
+use crate::prompt::{self, Part, Terminal};
 use crate::provider::{Options, Provider};
 use crate::report::Report;
 use crate::runner::{Interrupt, Target, Targets};
@@ -129,52 +129,49 @@ impl Ctx<'_> {
         self.reported.set(true);
         Ok(report)
     }
+}
 
-    /// A delete's prompt: asked once the IDs and flags are known to be valid, before any
-    /// request.
-    pub(super) async fn confirm_delete(
-        &self,
-        plan: &RunPlan,
-        confirm: &Confirm,
-        interrupt: &Interrupt,
-    ) -> Result<(), AppError> {
-        let stdin = std::io::stdin();
-        if !stdin.is_terminal() || confirm.stdin {
-            return Err(usage(
-                "delete is irreversible: pass --yes (stdin is not a terminal to ask on)",
-            ));
-        }
-        let names: Vec<String> = self
-            .profiles(plan.all)?
-            .into_iter()
-            .map(|p| format!("`{}` ({})", p.name, p.provider.name()))
-            .collect();
-        let scope = match names.as_slice() {
-            [one] => format!("profile {one}"),
-            many => format!("EVERY profile: {}", many.join(", ")),
-        };
-        eprint!(
-            "Delete {} on {scope}? This cannot be undone. [y/N] ",
-            confirm.what
-        );
-        let _ = std::io::stderr().flush();
-        // Read on a thread of its own, so that Ctrl-C (which does not end a blocking read) can
-        // cancel the prompt: nothing was sent, exit 130.
-        let read = tokio::task::spawn_blocking(move || {
-            let mut answer = String::new();
-            stdin.lock().read_line(&mut answer).map(|_| answer)
-        });
-        let answer = tokio::select! {
-            answer = read => answer.expect("reading a line does not panic").map_err(AppError::Prompt)?,
-            _ = interrupt.stop.cancelled() => {
-                eprintln!();
-                return Err(AppError::Interrupted);
-            }
-        };
-        match answer.trim() {
-            "y" | "Y" | "yes" => Ok(()),
-            _ => Err(AppError::Declined),
-        }
+/// The terminal a delete's prompt is asked on, opened before anything is listed or sent:
+/// with none (cron, CI), the delete is refused up front unless `--yes` is given.
+pub(super) fn terminal(plan: &RunPlan) -> Result<Option<Terminal>, AppError> {
+    match &plan.confirm {
+        None => Ok(None),
+        Some(_) => Terminal::open().map(Some).ok_or_else(|| {
+            usage("delete is irreversible: pass --yes (there is no terminal to ask on)")
+        }),
+    }
+}
+
+/// Asks at `tty` whether to delete what `parts` hold, now that it is known; with nothing
+/// to delete, nothing is asked.
+pub(super) async fn ask(
+    tty: Terminal,
+    plan: &RunPlan,
+    parts: &[Part<'_>],
+    interrupt: &Interrupt,
+) -> Result<(), AppError> {
+    if parts.iter().all(|p| p.ids.is_empty()) {
+        return Ok(());
+    }
+    let what = plan.confirm.as_ref().and_then(|c| c.what.as_deref());
+    match tty
+        .ask(&prompt::question(what, parts), &interrupt.stop)
+        .await
+    {
+        Ok(Some(true)) => Ok(()),
+        Ok(Some(false)) => Err(AppError::Declined),
+        Ok(None) => Err(AppError::Interrupted),
+        Err(e) => Err(AppError::Prompt(e)),
+    }
+}
+
+/// `profile`'s share of a delete, in the words of its provider.
+pub(super) fn part<'a>(profile: &'a Profile, ids: Vec<&'a str>) -> Part<'a> {
+    Part {
+        profile: &profile.name,
+        provider: profile.provider.name(),
+        deletes: profile.provider.deletes(),
+        ids,
     }
 }
 

@@ -8,12 +8,13 @@ use std::sync::Arc;
 use super::feed::{Execution, Resumed};
 use super::limits::{Caps, keep_idlest};
 use super::plan::{Input, RunPlan, Sweep};
-use super::staging::{Committed, Staged, finish, stall_after};
+use super::staging::{Committed, Staged, ask, finish, part, stall_after};
 use super::{AppError, Ctx, Exit, cutoff, now, scoped};
 use crate::ids::{Item, SessionId};
 use crate::journal::Resume;
 use crate::lock::RunLock;
 use crate::outcome::SessionResult;
+use crate::prompt::Terminal;
 use crate::provider::ListError;
 use crate::report::Report;
 use crate::runner::{self, Stall, Targets};
@@ -46,15 +47,17 @@ struct Sweeping<'a> {
 }
 
 impl Ctx<'_> {
-    /// Lists every profile's selection, checks it against the caps, then acts on it.
-    pub(super) async fn sweep(&self, plan: &RunPlan, sweep: &Sweep) -> Result<Exit, AppError> {
+    /// Lists every profile's selection, checks it against the caps, then acts on it; with
+    /// `tty`, a delete asks there once the listing says what it would delete.
+    pub(super) async fn sweep(
+        &self,
+        plan: &RunPlan,
+        sweep: &Sweep,
+        tty: Option<Terminal>,
+    ) -> Result<Exit, AppError> {
         let now = now()?;
         let filter = filter(plan, sweep, now)?;
         let mut staged = self.stage(plan)?;
-        if let Some(confirm) = &plan.confirm {
-            self.confirm_delete(plan, confirm, &staged.interrupt)
-                .await?;
-        }
         let Committed {
             locks,
             resume,
@@ -75,6 +78,11 @@ impl Ctx<'_> {
         let mut listing = run.list(&filter, now, selections).await;
         let mut run = run.capped(&mut listing)?;
         run.limit(&mut listing.picked);
+        if let Some(tty) = tty {
+            run = run.confirmed(tty, &listing.picked).await?;
+        }
+        let sending: u64 = run.counts(&listing.picked).iter().sum();
+        (run.report).expect(sending + listing.problems.len() as u64);
         listing
             .problems
             .into_iter()
@@ -179,17 +187,11 @@ impl Sweeping<'_> {
     /// refused.
     fn capped(mut self, listing: &mut Listing) -> Result<Self, AppError> {
         let action = self.plan.action;
-        let names: Vec<&str> = (self.staged.ready.iter())
-            .map(|(p, _)| p.name.as_str())
+        let names: Vec<String> = (self.staged.ready.iter())
+            .map(|(p, _)| p.name.clone())
             .collect();
-        // What will be sent: a resumed run adds what it sends again and drops what is done.
-        let count = |mine: &Vec<Pick>, name: &str| match &self.resume {
-            Some(r) => r.to_send(name, mine.iter().map(|((id, _), _)| id.as_str())) as u64,
-            None => mine.len() as u64,
-        };
-        let mut counts: Vec<u64> = (listing.picked.iter().zip(&names))
-            .map(|(mine, name)| count(mine, name))
-            .collect();
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        let mut counts = self.counts(&listing.picked);
         if self.plan.all {
             let over = self.caps.over_own(&counts, &names, action);
             let sending = (counts.iter().enumerate())
@@ -212,6 +214,44 @@ impl Sweeping<'_> {
             return Err(over);
         }
         Ok(self)
+    }
+
+    /// What will be sent per profile: a resumed run adds what it sends again and drops what
+    /// is done.
+    fn counts(&self, picked: &[Vec<Pick>]) -> Vec<u64> {
+        (picked.iter().zip(&self.staged.ready))
+            .map(|(mine, (profile, _))| match &self.resume {
+                Some(r) => {
+                    let ids = mine.iter().map(|((id, _), _)| id.as_str());
+                    r.to_send(&profile.name, ids) as u64
+                }
+                None => mine.len() as u64,
+            })
+            .collect()
+    }
+
+    /// A delete's prompt, once the listing (after the caps and `--limit`) says what would
+    /// go. Declined or interrupted: the listing is on record, nothing is sent, and the
+    /// profiles are free before the records are written.
+    async fn confirmed(self, tty: Terminal, picked: &[Vec<Pick>]) -> Result<Self, AppError> {
+        let parts = (self.staged.ready.iter().zip(picked))
+            .map(|((profile, _), mine)| {
+                part(
+                    profile,
+                    mine.iter().map(|((id, _), _)| id.as_str()).collect(),
+                )
+            })
+            .collect::<Vec<_>>();
+        let asked = ask(tty, self.plan, &parts, &self.staged.interrupt).await;
+        match asked {
+            Ok(()) => Ok(self),
+            Err(e) => {
+                let report = self.report;
+                drop(self.locks);
+                report.refuse(e.stopped(), e.exit() as i32);
+                Err(e)
+            }
+        }
     }
 
     /// `--limit`: after the caps, which count the whole selection (a selection far larger

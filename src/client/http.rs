@@ -574,6 +574,7 @@ impl Http {
                             reply.status.as_u16(),
                             started.elapsed()
                         );
+                        tracing::trace!("{}", reply_detail(reply));
                         let hint = server_hint(&reply.headers, reply.status);
                         self.pacer
                             .observe(reply.status, &reply.headers, hint, Instant::now());
@@ -895,6 +896,36 @@ fn server_hint(headers: &HeaderMap, status: StatusCode) -> Option<Duration> {
         return super::until_reset(reset);
     }
     None
+}
+
+/// What `-vvv` shows of a reply: its headers (a cookie's value left out) and the start of
+/// its body (escaped), which say what a status alone does not (a web server's HTML where an
+/// API was expected). A streamed body is not read here.
+fn reply_detail(reply: &Reply) -> String {
+    const SHOWN: usize = 300;
+    let headers: Vec<String> = (reply.headers.iter())
+        .map(|(name, value)| match name.as_str() {
+            "set-cookie" => format!("{name}: (not shown)"),
+            _ => format!("{name}: {}", String::from_utf8_lossy(value.as_bytes())),
+        })
+        .collect();
+    if reply.unread.is_some() {
+        return format!(
+            "  reply headers: {}\n  reply body: (read as it streams)",
+            headers.join("; ")
+        );
+    }
+    let body = String::from_utf8_lossy(&reply.body);
+    let cut: String = body.chars().take(SHOWN).collect();
+    let more = match body.chars().count() > SHOWN {
+        true => format!(" … ({} bytes)", reply.body.len()),
+        false => String::new(),
+    };
+    format!(
+        "  reply headers: {}\n  reply body: {}{more}",
+        headers.join("; "),
+        crate::terminal::escaped(&cut)
+    )
 }
 
 #[cfg(test)]

@@ -70,6 +70,9 @@ pub trait ProviderConfig: std::fmt::Debug + Send + Sync {
     /// The headers that authenticate with `key` (and whatever else of the profile the
     /// provider sends with it).
     fn auth(&self, key: &SecretString) -> Vec<(HeaderName, HeaderValue)>;
+    /// What `delete` removes there, in the words of the provider's docs ("each session's
+    /// …"): the delete prompt says it, so that whoever answers knows what goes.
+    fn deletes(&self) -> &'static str;
     /// What, beside the base URL, tells one account on the server from another (Digital
     /// Samba's team: teams of one URL are separate accounts), for the run lock.
     fn account(&self) -> Option<&str> {

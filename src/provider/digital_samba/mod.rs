@@ -120,6 +120,12 @@ impl ProviderConfig for Config {
         vec![(AUTHORIZATION, super::secret_header(value))]
     }
 
+    /// `DELETE /sessions/{id}/resources` (the OpenAPI document's `deleteSessionResources`).
+    fn deletes(&self) -> &'static str {
+        "each session's recordings, chat, transcripts, summaries, polls and questions \
+         (the session record itself stays)"
+    }
+
     fn account(&self) -> Option<&str> {
         self.team_id.as_deref()
     }

@@ -71,6 +71,10 @@ impl ProviderConfig for Config {
         error_message
     }
 
+    fn deletes(&self) -> &'static str {
+        "each thread with its state and its runs"
+    }
+
     fn selectable(&self) -> &'static [Selectable] {
         SELECTABLE
     }

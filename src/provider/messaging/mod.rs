@@ -71,6 +71,10 @@ impl ProviderConfig for Config {
         error_message
     }
 
+    fn deletes(&self) -> &'static str {
+        "each session and its channel with the channel's messages"
+    }
+
     fn selectable(&self) -> &'static [Selectable] {
         SELECTABLE
     }

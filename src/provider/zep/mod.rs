@@ -31,6 +31,8 @@ struct Api {
     build: fn(Http, usize, &Options) -> Box<dyn Provider>,
     /// The provider-only run flags it takes.
     flags: &'static [Flag],
+    /// What `delete` removes (see [`ProviderConfig::deletes`]).
+    deletes: &'static str,
 }
 
 /// The API generations, the first the default.
@@ -41,6 +43,8 @@ const APIS: [Api; 3] = [
         selectable: sessions::SELECTABLE,
         build: |http, batch_size, _| sessions::build(http, batch_size),
         flags: &[],
+        // `DELETE /sessions/{id}/memory`: the session is soft-deleted, its memory gone.
+        deletes: "each session's memory (its messages); the session is soft-deleted",
     },
     // v3 threads are served under the v2 prefix.
     Api {
@@ -49,6 +53,7 @@ const APIS: [Api; 3] = [
         selectable: v3::SELECTABLE,
         build: |http, _, _| Box::new(v3::Threads { http }),
         flags: &[],
+        deletes: "each thread and its messages",
     },
     Api {
         version: 4,
@@ -56,6 +61,8 @@ const APIS: [Api; 3] = [
         selectable: v4::SELECTABLE,
         build: v4::build,
         flags: &[v4::WAIT, v4::BY_UUID],
+        // `DELETE /threads/{uuid}` starts a task that deletes the thread's data.
+        deletes: "each thread and its messages (by a delete task Zep runs after it answers)",
     },
 ];
 /// IDs per bulk call unless `batch_size` says otherwise.
@@ -177,6 +184,10 @@ impl ProviderConfig for Config {
     fn auth(&self, key: &SecretString) -> Vec<(HeaderName, HeaderValue)> {
         let value = format!("Api-Key {}", key.expose_secret());
         vec![(AUTHORIZATION, crate::provider::secret_header(value))]
+    }
+
+    fn deletes(&self) -> &'static str {
+        self.api.deletes
     }
 
     fn rows(&self) -> Vec<Row> {

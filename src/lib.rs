@@ -17,6 +17,7 @@ pub mod output;
 pub mod provider;
 pub mod report;
 pub mod runner;
+pub mod section;
 pub mod select;
 pub mod signals;
 pub mod stale;

@@ -40,7 +40,7 @@ impl Header {
     pub fn of(profile: &crate::config::Profile) -> Header {
         Header {
             profile: Some(profile.name.clone()),
-            provider: Some(profile.spec.name.to_owned()),
+            provider: Some(profile.provider.name().to_owned()),
         }
     }
 }

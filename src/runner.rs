@@ -424,7 +424,7 @@ pub async fn run(
                             continue;
                         }
                         let provider = &targets.list[target].provider;
-                        for batch in ids.chunks(provider.batch_size(plan.action)) {
+                        for batch in ids.chunks(provider.ids_per_call(plan.action)) {
                             // A signal since the loop began: nothing starts after it.
                             if interrupt.interrupted() {
                                 let results = batch.each(|id| SessionResult::new(id, Outcome::Skipped));
@@ -555,7 +555,7 @@ mod tests {
 
     #[async_trait::async_trait]
     impl Provider for Forgetful {
-        fn batch_size(&self, _: Action) -> usize {
+        fn ids_per_call(&self, _: Action) -> usize {
             10
         }
 

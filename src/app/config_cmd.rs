@@ -7,6 +7,7 @@ use super::{AppError, Ctx, Exit};
 use crate::cli::{Cli, Origin, OutputFormat};
 use crate::config::{KeySource, Profile};
 use crate::output;
+use crate::provider::registry::registry;
 use crate::provider::{ListError, Options};
 
 impl Ctx<'_> {
@@ -85,7 +86,7 @@ impl Ctx<'_> {
             worst = worst.max_code(exit);
             checks.push(Check {
                 profile: profile.name,
-                provider: profile.spec.name,
+                provider: profile.provider.name(),
                 base_url: profile.base_url.to_string(),
                 ok: exit == Exit::Ok,
                 status,
@@ -169,10 +170,6 @@ struct ShownProfile {
     /// The built-in `local`, not a profile of the file.
     builtin: bool,
     provider: &'static str,
-    api_version: u8,
-    /// The provider has API versions to choose from (else `api_version` means nothing).
-    #[serde(skip)]
-    versioned: bool,
     base_url: String,
     key: String,
     /// Where the key comes from: `env`, `command`, `file` or `none`.
@@ -180,11 +177,9 @@ struct ShownProfile {
     /// With `key_from = env`: whether that variable is set here.
     #[serde(skip_serializing_if = "Option::is_none")]
     key_set: Option<bool>,
-    team_id: Option<String>,
     allow_http: bool,
     timeout: String,
     concurrency: usize,
-    batch_size: usize,
     retries: u32,
     max_backoff: String,
     /// The ceiling: the profile's `rate`, else the provider's published limit; without
@@ -196,6 +191,9 @@ struct ShownProfile {
     max_listed: u64,
     /// The keys left to their defaults.
     defaults: Vec<&'static str>,
+    /// The provider's own keys (`api_version`, …), as it shows them.
+    #[serde(flatten)]
+    own: serde_json::Map<String, serde_json::Value>,
 }
 
 impl ShownProfile {
@@ -204,14 +202,13 @@ impl ShownProfile {
             KeySource::Env(var) => Some(std::env::var_os(var).is_some_and(|v| !v.is_empty())),
             _ => None,
         };
+        let rows = p.provider.rows();
         ShownProfile {
             name: p.name.clone(),
             selected: p.name == selected,
             selected_by: (p.name == selected).then_some(by),
             builtin,
-            provider: p.spec.name,
-            api_version: p.api_version,
-            versioned: p.spec.api_versions.len() > 1,
+            provider: p.provider.name(),
             base_url: p.base_url.to_string(),
             key: p.key.describe(),
             key_from: match p.key {
@@ -221,14 +218,12 @@ impl ShownProfile {
                 KeySource::Command { .. } => "command",
             },
             key_set,
-            team_id: p.team_id.clone(),
             allow_http: p.allow_http,
             timeout: humantime::format_duration(p.timeout).to_string(),
             concurrency: p.concurrency,
-            batch_size: p.batch_size,
             retries: p.retries,
             max_backoff: humantime::format_duration(p.max_backoff).to_string(),
-            rate: match (p.rate, p.spec.caps.published_rate) {
+            rate: match (p.rate, p.provider.caps().published_rate) {
                 (Some(r), _) => Some(show_rate(r.0)),
                 (None, Some(r)) => Some(format!("{} (built-in)", show_rate(r))),
                 (None, None) => None,
@@ -239,7 +234,12 @@ impl ShownProfile {
             max_stall: humantime::format_duration(p.max_stall).to_string(),
             max_per_run: p.max_per_run,
             max_listed: p.max_listed,
-            defaults: p.defaulted.clone(),
+            defaults: (p.defaulted.iter().copied())
+                .chain(rows.iter().filter(|r| r.defaulted).map(|r| r.key))
+                .collect(),
+            own: (rows.into_iter())
+                .map(|r| (r.key.to_owned(), r.value))
+                .collect(),
         }
     }
 
@@ -258,22 +258,13 @@ impl ShownProfile {
             None => self.key.clone(),
         };
         let none = || "-".to_owned();
-        let rows = [
+        let shared = [
             ("provider", self.provider.to_owned()),
-            (
-                "api_version",
-                match self.versioned {
-                    true => self.api_version.to_string(),
-                    false => none(),
-                },
-            ),
             ("base_url", self.base_url.clone()),
             ("key", key),
-            ("team_id", self.team_id.clone().unwrap_or_else(none)),
             ("allow_http", self.allow_http.to_string()),
             ("timeout", self.timeout.clone()),
             ("concurrency", self.concurrency.to_string()),
-            ("batch_size", self.batch_size.to_string()),
             ("retries", self.retries.to_string()),
             ("max_backoff", self.max_backoff.clone()),
             ("rate", self.rate.clone().unwrap_or_else(|| "paced".into())),
@@ -285,9 +276,25 @@ impl ShownProfile {
             ),
             ("max_listed", self.max_listed.to_string()),
         ];
+        // Each provider's rows go where its registry entry puts them, in every profile's
+        // block (so that blocks line up): this profile's value, or the provider's `unset`.
+        let mut rows = Vec::new();
+        for (key, value) in shared {
+            rows.push((key, value, self.defaults.contains(&key)));
+            for slot in registry().slots().filter(|s| s.after == key) {
+                rows.push(match self.own.get(slot.key) {
+                    Some(serde_json::Value::Null) => (slot.key, none(), false),
+                    Some(serde_json::Value::String(s)) => {
+                        (slot.key, s.clone(), self.defaults.contains(&slot.key))
+                    }
+                    Some(v) => (slot.key, v.to_string(), self.defaults.contains(&slot.key)),
+                    None => (slot.key, slot.unset.to_owned(), true),
+                });
+            }
+        }
         let mut text = format!("{heading}\n");
-        for (key, value) in rows {
-            let default = match self.builtin || value == "-" || !self.defaults.contains(&key) {
+        for (key, value, defaulted) in rows {
+            let default = match self.builtin || value == "-" || !defaulted {
                 true => "",
                 false => "  (default)",
             };

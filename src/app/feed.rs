@@ -109,7 +109,7 @@ impl Execution<'_> {
         report: &mut Report,
     ) -> Result<(), AppError> {
         let batch = (targets.list.iter())
-            .map(|t| t.provider.batch_size(self.runner.action))
+            .map(|t| t.provider.ids_per_call(self.runner.action))
             .max()
             .unwrap_or(1);
         let (tx, rx) = mpsc::channel(self.runner.batches_in_flight.max(2));

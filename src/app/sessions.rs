@@ -17,7 +17,7 @@ impl Ctx<'_> {
         if plan.empty && !plan.quiet {
             // (A profile that cannot be used is the error that follows, not a note.)
             let profiles = self.profiles(plan.all).unwrap_or_default();
-            let counts = |p: &Profile| p.spec.caps.reports_participants;
+            let counts = |p: &Profile| p.provider.caps().reports_participants;
             let note = match profiles.iter().any(counts) {
                 true => {
                     "--empty is now the default: a Digital Samba sweep only acts on sessions known to be empty"

@@ -109,7 +109,7 @@ impl Ctx<'_> {
                 .then(|| ready.first().map(|(p, _)| p.name.clone()))
                 .flatten(),
             providers: (ready.iter())
-                .map(|(p, _)| (p.name.clone(), p.spec.name))
+                .map(|(p, _)| (p.name.clone(), p.provider.name()))
                 .collect(),
             holds: staged.holds.clone(),
             resume: resume.clone(),
@@ -147,7 +147,7 @@ impl Ctx<'_> {
         let names: Vec<String> = self
             .profiles(plan.all)?
             .into_iter()
-            .map(|p| format!("`{}` ({})", p.name, p.spec.name))
+            .map(|p| format!("`{}` ({})", p.name, p.provider.name()))
             .collect();
         let scope = match names.as_slice() {
             [one] => format!("profile {one}"),

@@ -384,7 +384,7 @@ impl Request {
 pub struct Http {
     client: reqwest::Client,
     base: Url,
-    auth: Option<(HeaderName, HeaderValue)>,
+    auth: Vec<(HeaderName, HeaderValue)>,
     timeout: Duration,
     retries: u32,
     max_backoff: Duration,
@@ -415,9 +415,9 @@ impl std::fmt::Debug for Http {
 /// built and tested on its own.
 pub struct ClientOptions {
     pub base_url: Url,
-    /// The provider's auth header; marked sensitive so that neither Debug output nor a
-    /// redirect to another host can carry it away.
-    pub auth: Option<(HeaderName, HeaderValue)>,
+    /// The provider's auth headers (none without a key); marked sensitive so that neither
+    /// Debug output nor a redirect to another host can carry them away.
+    pub auth: Vec<(HeaderName, HeaderValue)>,
     /// Per request.
     pub timeout: Duration,
     /// Retries of 408/5xx/transport errors (a 429 spends none).
@@ -466,10 +466,12 @@ impl Http {
             }))
             .build()
             .expect("a client with these settings always builds");
-        let auth = opts.auth.map(|(name, mut value)| {
-            value.set_sensitive(true);
-            (name, value)
-        });
+        let auth = (opts.auth.into_iter())
+            .map(|(name, mut value)| {
+                value.set_sensitive(true);
+                (name, value)
+            })
+            .collect();
         Http {
             client,
             base: opts.base_url,
@@ -684,7 +686,7 @@ impl Http {
     /// One attempt; `None` for a successful reply too large to accept.
     async fn attempt(&self, req: &Request) -> Result<Option<Reply>, reqwest::Error> {
         let mut builder = self.client.request(req.method.clone(), req.url.clone());
-        if let Some((name, value)) = &self.auth {
+        for (name, value) in &self.auth {
             builder = builder.header(name, value);
         }
         for (name, value) in &req.headers {
@@ -916,7 +918,7 @@ mod tests {
         let http = Http::new(
             ClientOptions {
                 base_url: Url::parse("http://127.0.0.1:9/api/v2/").unwrap(),
-                auth: None,
+                auth: Vec::new(),
                 timeout: Duration::from_secs(1),
                 retries: 0,
                 max_backoff: Duration::from_secs(1),

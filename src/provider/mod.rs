@@ -1,11 +1,14 @@
 //! The provider abstraction: what every backend must do, and the registry of backends.
 //!
-//! A new provider is one new folder implementing [`Provider`] (its wire types, error shape,
-//! staleness rule) plus one line in [`PROVIDERS`].
+//! A new provider is one new folder: its [`unit::Factory`] and config value (its keys, auth,
+//! error shape, fields), its [`Provider`] (wire types, staleness rule), plus one line in
+//! [`registry`].
 
 mod digital_samba;
 mod langgraph;
 mod messaging;
+pub mod registry;
+pub mod unit;
 mod zep;
 
 use std::borrow::Cow;
@@ -13,8 +16,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use jiff::Timestamp;
-use reqwest::header::{HeaderName, HeaderValue};
-use secrecy::SecretString;
+use reqwest::header::HeaderValue;
 use serde::Deserialize;
 
 use crate::client::http::{BadSegment, Failure, Http, Reply};
@@ -22,40 +24,11 @@ use crate::ids::SessionId;
 use crate::outcome::{ErrorKind, Outcome, SessionResult};
 use crate::select::{Field, ServerFilter};
 
-/// Every backend sessionctl can talk to. The first `api_versions` entry is the default.
-pub static PROVIDERS: &[&ProviderSpec] = &[
-    &zep::SPEC,
-    &digital_samba::SPEC,
-    &messaging::SPEC,
-    &langgraph::SPEC,
-];
-
-/// What the config layer needs to know about a provider, and how to build it.
-#[derive(Debug)]
-pub struct ProviderSpec {
-    pub name: &'static str,
-    pub api_versions: &'static [u8],
-    pub default_base_url: fn(api_version: u8) -> &'static str,
-    pub caps: Capabilities,
-    /// The provider's own message in an error body (`None`: the client shows the text).
-    pub error_message: fn(body: &serde_json::Value) -> Option<String>,
-    /// What `--where` can select on, per API version, and which of those fields its
-    /// server filters (with which call).
-    pub selectable: fn(api_version: u8) -> &'static [crate::select::Selectable],
-    /// The auth header for a key (and team ID, where the provider has one).
-    pub auth: fn(key: &SecretString, team_id: Option<&str>) -> (HeaderName, HeaderValue),
-    pub build: fn(http: Http, settings: &Settings, opts: &Options) -> Box<dyn Provider>,
-}
-
 /// What a provider needs and can do, in one value: the rest of sessionctl asks this, never
 /// which provider it is.
 #[derive(Debug)]
 pub struct Capabilities {
     pub needs_key: bool,
-    /// It takes a team ID (beside the key).
-    pub team_id: bool,
-    /// It sends several sessions in one request (`batch_size`).
-    pub batches: bool,
     /// Its list says how many people are live in a session (what `--empty` filters on).
     pub reports_participants: bool,
     /// Its sessions leave stored data behind that no session holds any more, which
@@ -64,14 +37,6 @@ pub struct Capabilities {
     /// Requests per second it publishes as its limit without announcing it on each reply;
     /// the default ceiling, which a profile's `rate` or `--rate` overrides.
     pub published_rate: Option<f64>,
-}
-
-pub fn spec(name: &str) -> Option<&'static ProviderSpec> {
-    PROVIDERS.iter().copied().find(|s| s.name == name)
-}
-
-pub fn names() -> Vec<&'static str> {
-    PROVIDERS.iter().map(|s| s.name).collect()
 }
 
 /// Per-run choices that change what a provider sends.
@@ -92,16 +57,6 @@ pub struct Options {
     pub deadline: Option<Duration>,
     /// Where requests waiting for their turn say so, for the progress display.
     pub holds: crate::client::pacer::Holds,
-}
-
-/// What a provider is built from, beside its client: the parts of a profile it reads.
-#[derive(Debug, Clone)]
-pub struct Settings {
-    /// The profile's name, for hints that name the command to run.
-    pub profile: String,
-    pub api_version: u8,
-    /// IDs per bulk call, where the provider has them.
-    pub batch_size: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -556,7 +511,7 @@ pub trait Provider: Send + Sync {
     }
 
     /// How many IDs one `apply` call takes (more than one where the API has bulk calls).
-    fn batch_size(&self, _action: Action) -> usize {
+    fn ids_per_call(&self, _action: Action) -> usize {
         1
     }
 
@@ -571,7 +526,7 @@ pub trait Provider: Send + Sync {
     /// Fetches one page of the session list (`cursor` is `None` for the first). With
     /// `active_only`, a provider whose API can filter live sessions server-side does so;
     /// with `server`, it lists only sessions whose field has that value, with the call its
-    /// [`ProviderSpec::selectable`] names for that field.
+    /// [`unit::ProviderConfig::selectable`] names for that field.
     async fn list_page(
         &self,
         cursor: Option<String>,
@@ -1014,7 +969,11 @@ mod tests {
     fn each_provider_finds_its_own_error_message() {
         let message = |provider: &str, body: &str| {
             let body: serde_json::Value = serde_json::from_str(body).unwrap();
-            (spec(provider).unwrap().error_message)(&body)
+            let factory = registry::registry().find(provider).unwrap();
+            let config = factory
+                .parse(&mut crate::section::Section::empty())
+                .unwrap();
+            (config.error_message())(&body)
         };
         assert_eq!(
             message("zep", r#"{"message":"not found"}"#).as_deref(),

@@ -10,7 +10,7 @@ use crate::client::http::{Http, Reply, Request};
 use crate::ids::SessionId;
 use crate::outcome::{Outcome, SessionResult};
 use crate::provider::{
-    Action, Features, ListError, Page, Provider, SessionRow, Settings, Staleness, Success, Sweep,
+    Action, Features, ListError, Page, Provider, SessionRow, Staleness, Success, Sweep,
 };
 use crate::select::{Selectable, ServerFilter};
 
@@ -22,11 +22,8 @@ pub(super) const SELECTABLE: &[Selectable] = &[
     Selectable::rows("metadata"),
 ];
 
-pub(super) fn build(http: Http, settings: &Settings) -> Box<dyn Provider> {
-    Box::new(ZepSessions {
-        http,
-        batch_size: settings.batch_size,
-    })
+pub(super) fn build(http: Http, batch_size: usize) -> Box<dyn Provider> {
+    Box::new(ZepSessions { http, batch_size })
 }
 
 /// Rows per list page; the API's own maximum is not published, 100 is what the SDKs use.
@@ -215,7 +212,7 @@ impl Provider for ZepSessions {
         }
     }
 
-    fn batch_size(&self, action: Action) -> usize {
+    fn ids_per_call(&self, action: Action) -> usize {
         match action {
             Action::End => self.batch_size,
             Action::Delete => 1,

@@ -18,8 +18,7 @@ use crate::client::http::{Http, Request};
 use crate::ids::SessionId;
 use crate::outcome::{Outcome, SessionResult};
 use crate::provider::{
-    Action, Features, ListError, Options, Page, Provider, SessionRow, Settings, Staleness, Success,
-    Sweep,
+    Action, Features, ListError, Options, Page, Provider, SessionRow, Staleness, Success, Sweep,
 };
 use crate::select::{Selectable, ServerFilter};
 
@@ -51,13 +50,13 @@ const POLL_MAX: Duration = Duration::from_secs(5);
 pub(super) fn build(
     http: Http,
     version: u8,
-    settings: &Settings,
+    batch_size: usize,
     opts: &Options,
 ) -> Box<dyn Provider> {
     Box::new(ZepThreads {
         http,
         v4: version == 4,
-        batch_size: settings.batch_size,
+        batch_size,
         wait: opts.wait,
         by_uuid: opts.by_uuid,
         user_uuids: Mutex::default(),
@@ -477,7 +476,7 @@ impl Provider for ZepThreads {
         }
     }
 
-    fn batch_size(&self, _action: Action) -> usize {
+    fn ids_per_call(&self, _action: Action) -> usize {
         if self.v4 { self.batch_size } else { 1 }
     }
 

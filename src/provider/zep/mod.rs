@@ -1,9 +1,12 @@
-//! Zep: v2 memory sessions (end, bulk end, delete memory, list) in [`sessions`], and
-//! today's threads, v3 and v4 (delete and list; threads have no end), in [`threads`]. One
-//! `provider = "zep"`, whose profile's `api_version` picks the generation.
+//! Zep: three providers, one per API generation, which a `provider = "zep"` profile's
+//! `api_version` picks: v2 memory sessions (end, bulk end, delete memory, list) in
+//! [`sessions`], and today's threads (delete and list; threads have no end), v3 in [`v3`]
+//! and v4 in [`v4`], sharing [`threads`].
 
 mod sessions;
 mod threads;
+mod v3;
+mod v4;
 
 use std::sync::Arc;
 
@@ -16,8 +19,38 @@ use crate::provider::{Capabilities, Options, Provider};
 use crate::section::{Section, SectionError};
 use crate::select::Selectable;
 
+/// One generation of Zep's API: a provider of its own, with its base URL and fields.
+#[derive(Debug)]
+struct Api {
+    version: u8,
+    base_url: &'static str,
+    /// What `--where` selects on (`user=` goes to the server in each).
+    selectable: &'static [Selectable],
+    build: fn(Http, usize, &Options) -> Box<dyn Provider>,
+}
+
 /// The API generations, the first the default.
-const VERSIONS: [u8; 3] = [2, 3, 4];
+const APIS: [Api; 3] = [
+    Api {
+        version: 2,
+        base_url: "https://api.getzep.com/api/v2",
+        selectable: sessions::SELECTABLE,
+        build: |http, batch_size, _| sessions::build(http, batch_size),
+    },
+    // v3 threads are served under the v2 prefix.
+    Api {
+        version: 3,
+        base_url: "https://api.getzep.com/api/v2",
+        selectable: v3::SELECTABLE,
+        build: |http, _, _| Box::new(v3::Threads { http }),
+    },
+    Api {
+        version: 4,
+        base_url: "https://api.getzep.com/api/v4",
+        selectable: v4::SELECTABLE,
+        build: v4::build,
+    },
+];
 /// IDs per bulk call unless `batch_size` says otherwise.
 const DEFAULT_BATCH_SIZE: usize = 100;
 /// Largest `batch_size` accepted: bigger bulk bodies only invite 413s.
@@ -55,12 +88,13 @@ impl unit::Factory for Factory {
     fn parse(&self, section: &mut Section) -> Result<Arc<dyn ProviderConfig>, SectionError> {
         let version = section.take::<u8>("api_version")?;
         let batch_size = section.take::<usize>("batch_size")?;
-        let api_version = version.unwrap_or(VERSIONS[0]);
-        if !VERSIONS.contains(&api_version) {
+        let api_version = version.unwrap_or(APIS[0].version);
+        let Some(api) = APIS.iter().find(|a| a.version == api_version) else {
+            let supported: Vec<u8> = APIS.iter().map(|a| a.version).collect();
             return Err(SectionError::Invalid(format!(
-                "api_version {api_version} is not supported by zep (supported: {VERSIONS:?})"
+                "api_version {api_version} is not supported by zep (supported: {supported:?})"
             )));
-        }
+        };
         let size = batch_size.unwrap_or(DEFAULT_BATCH_SIZE);
         if !(1..=MAX_BATCH_SIZE).contains(&size) {
             return Err(SectionError::Invalid(format!(
@@ -68,7 +102,7 @@ impl unit::Factory for Factory {
             )));
         }
         Ok(Arc::new(Config {
-            api_version,
+            api,
             batch_size: size,
             version_defaulted: version.is_none(),
             batch_defaulted: batch_size.is_none(),
@@ -79,7 +113,7 @@ impl unit::Factory for Factory {
 /// A Zep profile's own settings.
 #[derive(Debug)]
 struct Config {
-    api_version: u8,
+    api: &'static Api,
     /// IDs per bulk call (v2 bulk end, v4 lookups).
     batch_size: usize,
     version_defaulted: bool,
@@ -99,14 +133,11 @@ impl ProviderConfig for Config {
     }
 
     fn label(&self) -> String {
-        format!("zep (api_version {})", self.api_version)
+        format!("zep (api_version {})", self.api.version)
     }
 
     fn default_base_url(&self) -> &'static str {
-        match self.api_version {
-            4 => "https://api.getzep.com/api/v4",
-            _ => "https://api.getzep.com/api/v2",
-        }
+        self.api.base_url
     }
 
     fn caps(&self) -> &Capabilities {
@@ -117,13 +148,8 @@ impl ProviderConfig for Config {
         error_message
     }
 
-    /// What `--where` selects on in each generation: `user=` goes to the server.
     fn selectable(&self) -> &'static [Selectable] {
-        match self.api_version {
-            2 => sessions::SELECTABLE,
-            3 => threads::SELECTABLE_V3,
-            _ => threads::SELECTABLE_V4,
-        }
+        self.api.selectable
     }
 
     /// Every Zep API generation authenticates the same way: `Api-Key <key>`, one space.
@@ -134,16 +160,13 @@ impl ProviderConfig for Config {
 
     fn rows(&self) -> Vec<Row> {
         vec![
-            Row::new("api_version", self.api_version, self.version_defaulted),
+            Row::new("api_version", self.api.version, self.version_defaulted),
             Row::new("batch_size", self.batch_size, self.batch_defaulted),
         ]
     }
 
     fn build(&self, http: Http, _profile: &str, opts: &Options) -> Box<dyn Provider> {
-        match self.api_version {
-            2 => sessions::build(http, self.batch_size),
-            version => threads::build(http, version, self.batch_size, opts),
-        }
+        (self.api.build)(http, self.batch_size, opts)
     }
 }
 

@@ -265,10 +265,12 @@ pub(crate) fn provider_of(
 
 fn build(profile: &Profile, action: Action, opts: &Options) -> Result<Arc<dyn Provider>, AppError> {
     let provider: Arc<dyn Provider> = provider_of(profile, opts)?.into();
-    provider::check(provider.as_ref(), action, opts).map_err(|u| match u {
-        provider::Unsupported::Action(why) => AppError::Unsupported(why),
-        provider::Unsupported::Option(why) => usage(why),
-    })?;
+    provider::check(profile.provider.as_ref(), provider.as_ref(), action, opts).map_err(
+        |u| match u {
+            provider::Unsupported::Action(why) => AppError::Unsupported(why),
+            provider::Unsupported::Option(why) => usage(why),
+        },
+    )?;
     Ok(provider)
 }
 

@@ -130,9 +130,16 @@ impl RunPlan {
                         "--by-uuid cannot go with --idle-for (a sweep lists thread IDs)",
                     ));
                 }
+                let mut extra = provider::unit::Extra::default();
+                if *wait {
+                    let limit = timeout.unwrap_or(cli::DEFAULT_WAIT_TIMEOUT);
+                    extra = extra.with("--wait", Some(limit));
+                }
+                if *by_uuid {
+                    extra = extra.with("--by-uuid", None);
+                }
                 let opts = provider::Options {
-                    wait: wait.then(|| timeout.unwrap_or(cli::DEFAULT_WAIT_TIMEOUT)),
-                    by_uuid: *by_uuid,
+                    extra,
                     ..provider::Options::default()
                 };
                 let sweep = Sweep {

@@ -245,7 +245,7 @@ pub(super) fn finish(report: Report, interrupted: bool, plan: &RunPlan, worst: E
 /// 0 all ok; 1 anything failed, skipped (past `--deadline`) or not found (unless
 /// ignored), or still running after `--wait`; 3 credentials refused; 130 interrupted.
 fn exit_for(summary: &Summary, interrupted: bool, plan: &RunPlan) -> Exit {
-    let unfinished = plan.provider.wait.is_some() && summary.count(Outcome::Accepted) > 0;
+    let unfinished = plan.provider.extra.has("--wait") && summary.count(Outcome::Accepted) > 0;
     if interrupted {
         Exit::stopped()
     } else if summary.auth_refused {

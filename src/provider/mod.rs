@@ -42,10 +42,8 @@ pub struct Capabilities {
 /// Per-run choices that change what a provider sends.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
-    /// Zep v4: poll each delete task until it finishes, for at most this long.
-    pub wait: Option<Duration>,
-    /// Zep v4: IDs are thread UUIDs; skip the lookup.
-    pub by_uuid: bool,
+    /// The flags only some providers take (`--wait`): [`check`] refuses them for any other.
+    pub extra: unit::Extra,
     /// Requests per second, at most.
     pub rate: Option<f64>,
     /// Requests in flight at once, at most (default: the profile's).
@@ -470,35 +468,35 @@ impl SessionRow {
 pub struct Features {
     /// It has no such thing as this action; why (a sweep of every profile skips it).
     pub lacks: Option<(Action, &'static str)>,
-    /// Its deletes run as tasks after the reply, which `--wait` can wait for.
-    pub async_delete: bool,
-    /// It has internal IDs of its own beside the caller's, which `--by-uuid` takes.
-    pub internal_ids: bool,
     /// Its data outlives a session's end and its list says when each ended: `--ended-for`
     /// can find what ended long ago. The name of the field it reads (`end_time`), for
     /// reasons; `None` where the provider cannot tell (a `--ended-for` run skips it).
     pub ended: Option<&'static str>,
 }
 
-/// Refuses, before any ID is read, an action or option `provider` cannot honour.
-pub fn check(provider: &dyn Provider, action: Action, opts: &Options) -> Result<(), Unsupported> {
-    let features = provider.features();
-    if let Some((lacks, why)) = features.lacks
+/// Refuses, before any ID is read, an action or option that `provider` (configured by
+/// `config`) cannot honour: a provider-only flag is refused in the words of the provider
+/// that has it.
+pub fn check(
+    config: &dyn unit::ProviderConfig,
+    provider: &dyn Provider,
+    action: Action,
+    opts: &Options,
+) -> Result<(), Unsupported> {
+    if let Some((lacks, why)) = provider.features().lacks
         && lacks == action
     {
         return Err(Unsupported::Action(why.into()));
     }
-    if opts.wait.is_some() && !(action == Action::Delete && features.async_delete) {
-        return Err(Unsupported::Option(
-            "--wait is only for Zep v4 (api_version = 4) profiles, whose deletes run as tasks"
-                .into(),
-        ));
-    }
-    if opts.by_uuid && !features.internal_ids {
-        return Err(Unsupported::Option(
-            "--by-uuid is only for Zep v4 (api_version = 4) profiles, whose threads have UUIDs"
-                .into(),
-        ));
+    for name in opts.extra.names() {
+        let takes =
+            (config.flags().iter()).any(|f| f.name == name && f.action.is_none_or(|a| a == action));
+        if !takes {
+            let who = registry::registry()
+                .flag(name)
+                .map_or("other providers", |f| f.only_for);
+            return Err(Unsupported::Option(format!("{name} is only for {who}")));
+        }
     }
     Ok(())
 }

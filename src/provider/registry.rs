@@ -5,7 +5,7 @@
 
 use std::sync::{Arc, OnceLock};
 
-use super::unit::{Factory, Slot};
+use super::unit::{Factory, Flag, Slot};
 
 /// Every provider sessionctl knows.
 #[derive(Debug)]
@@ -33,6 +33,13 @@ impl Registry {
         (self.factories.iter())
             .find(|f| f.keys().contains(&key))
             .map(|f| f.name())
+    }
+
+    /// The provider-only run flag `name`, as the provider that has it describes it.
+    pub fn flag(&self, name: &str) -> Option<&Flag> {
+        (self.factories.iter())
+            .flat_map(|f| f.flags())
+            .find(|f| f.name == name)
     }
 
     /// Every provider's `config show` rows, in registry order.

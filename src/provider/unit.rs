@@ -3,6 +3,7 @@
 //! it (the registry of factories is [`super::registry`]).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use reqwest::header::{HeaderName, HeaderValue};
 use secrecy::SecretString;
@@ -11,7 +12,7 @@ use crate::client::http::Http;
 use crate::section::{Section, SectionError};
 use crate::select::Selectable;
 
-use super::{Capabilities, Options, Provider};
+use super::{Action, Capabilities, Options, Provider};
 
 /// Reads a profile's section for one provider (`provider = "<name>"`).
 pub trait Factory: std::fmt::Debug + Send + Sync {
@@ -22,6 +23,11 @@ pub trait Factory: std::fmt::Debug + Send + Sync {
     /// The rows its configs add to `config show`, where they go, and what a profile of
     /// another provider shows in them.
     fn slots(&self) -> &[Slot] {
+        &[]
+    }
+    /// The run flags that only its configs take (some of them: see
+    /// [`ProviderConfig::flags`]), with the words that refuse them elsewhere.
+    fn flags(&self) -> &[Flag] {
         &[]
     }
     /// Takes its keys from `section` (the shared ones are gone) and checks them.
@@ -63,6 +69,10 @@ pub trait ProviderConfig: std::fmt::Debug + Send + Sync {
     fn rows(&self) -> Vec<Row> {
         Vec::new()
     }
+    /// The provider-only run flags it takes (the values come in [`Options::extra`]).
+    fn flags(&self) -> &[Flag] {
+        &[]
+    }
     /// The provider of profile `profile` on `http`.
     fn build(&self, http: Http, profile: &str, opts: &Options) -> Box<dyn Provider>;
 }
@@ -84,5 +94,44 @@ impl Row {
             value: value.into(),
             defaulted,
         }
+    }
+}
+
+/// A run flag that only some providers take (`--wait`).
+#[derive(Debug, Clone, Copy)]
+pub struct Flag {
+    pub name: &'static str,
+    /// The one action it goes with (`None`: any).
+    pub action: Option<Action>,
+    /// Whom it is for, as its refusal elsewhere says: "`--wait` is only for …".
+    pub only_for: &'static str,
+}
+
+/// The provider-only flags a run sets, in the order given, with their values: the
+/// command line's, for a provider whose [`ProviderConfig::flags`] has them.
+#[derive(Debug, Clone, Default)]
+pub struct Extra(Vec<(&'static str, Option<Duration>)>);
+
+impl Extra {
+    /// With flag `name` set (to `value`, where it takes one).
+    pub fn with(mut self, name: &'static str, value: Option<Duration>) -> Extra {
+        self.0.push((name, value));
+        self
+    }
+
+    pub fn has(&self, name: &str) -> bool {
+        self.0.iter().any(|(n, _)| *n == name)
+    }
+
+    /// The value flag `name` was given, if it is set.
+    pub fn value(&self, name: &str) -> Option<Duration> {
+        self.0
+            .iter()
+            .find(|(n, _)| *n == name)
+            .and_then(|(_, v)| *v)
+    }
+
+    pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.0.iter().map(|(n, _)| *n)
     }
 }

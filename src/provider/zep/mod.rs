@@ -14,7 +14,7 @@ use reqwest::header::{AUTHORIZATION, HeaderName, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::client::http::Http;
-use crate::provider::unit::{self, ProviderConfig, Row, Slot};
+use crate::provider::unit::{self, Flag, ProviderConfig, Row, Slot};
 use crate::provider::{Capabilities, Options, Provider};
 use crate::section::{Section, SectionError};
 use crate::select::Selectable;
@@ -27,6 +27,8 @@ struct Api {
     /// What `--where` selects on (`user=` goes to the server in each).
     selectable: &'static [Selectable],
     build: fn(Http, usize, &Options) -> Box<dyn Provider>,
+    /// The provider-only run flags it takes.
+    flags: &'static [Flag],
 }
 
 /// The API generations, the first the default.
@@ -36,6 +38,7 @@ const APIS: [Api; 3] = [
         base_url: "https://api.getzep.com/api/v2",
         selectable: sessions::SELECTABLE,
         build: |http, batch_size, _| sessions::build(http, batch_size),
+        flags: &[],
     },
     // v3 threads are served under the v2 prefix.
     Api {
@@ -43,12 +46,14 @@ const APIS: [Api; 3] = [
         base_url: "https://api.getzep.com/api/v2",
         selectable: v3::SELECTABLE,
         build: |http, _, _| Box::new(v3::Threads { http }),
+        flags: &[],
     },
     Api {
         version: 4,
         base_url: "https://api.getzep.com/api/v4",
         selectable: v4::SELECTABLE,
         build: v4::build,
+        flags: &[v4::WAIT, v4::BY_UUID],
     },
 ];
 /// IDs per bulk call unless `batch_size` says otherwise.
@@ -83,6 +88,10 @@ impl unit::Factory for Factory {
                 unset: "100",
             },
         ]
+    }
+
+    fn flags(&self) -> &[Flag] {
+        &[v4::WAIT, v4::BY_UUID]
     }
 
     fn parse(&self, section: &mut Section) -> Result<Arc<dyn ProviderConfig>, SectionError> {
@@ -163,6 +172,10 @@ impl ProviderConfig for Config {
             Row::new("api_version", self.api.version, self.version_defaulted),
             Row::new("batch_size", self.batch_size, self.batch_defaulted),
         ]
+    }
+
+    fn flags(&self) -> &[Flag] {
+        self.api.flags
     }
 
     fn build(&self, http: Http, _profile: &str, opts: &Options) -> Box<dyn Provider> {

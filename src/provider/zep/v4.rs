@@ -16,6 +16,7 @@ use super::threads::{NO_END, PAGE_SIZE, Thread};
 use crate::client::http::{Http, Request};
 use crate::ids::SessionId;
 use crate::outcome::{Outcome, SessionResult};
+use crate::provider::unit::Flag;
 use crate::provider::{Action, Features, ListError, Options, Page, Provider, Success};
 use crate::select::{Selectable, ServerFilter};
 
@@ -30,6 +31,20 @@ pub(super) const SELECTABLE: &[Selectable] = &[
     Selectable::rows("id"),
 ];
 
+/// Poll each delete task until it finishes, for at most the flag's time (`--timeout`).
+pub(super) const WAIT: Flag = Flag {
+    name: "--wait",
+    action: Some(Action::Delete),
+    only_for: "Zep v4 (api_version = 4) profiles, whose deletes run as tasks",
+};
+
+/// The IDs are thread UUIDs already: no lookup.
+pub(super) const BY_UUID: Flag = Flag {
+    name: "--by-uuid",
+    action: None,
+    only_for: "Zep v4 (api_version = 4) profiles, whose threads have UUIDs",
+};
+
 /// First and longest pause between two polls of a delete task.
 const POLL_FIRST: Duration = Duration::from_millis(200);
 const POLL_MAX: Duration = Duration::from_secs(5);
@@ -38,8 +53,8 @@ pub(super) fn build(http: Http, batch_size: usize, opts: &Options) -> Box<dyn Pr
     Box::new(Threads {
         http,
         batch_size,
-        wait: opts.wait,
-        by_uuid: opts.by_uuid,
+        wait: opts.extra.value(WAIT.name),
+        by_uuid: opts.extra.has(BY_UUID.name),
         user_uuids: Mutex::default(),
     })
 }
@@ -402,8 +417,6 @@ impl Provider for Threads {
     fn features(&self) -> Features {
         Features {
             lacks: Some(NO_END),
-            async_delete: true,
-            internal_ids: true,
             ended: None, // a thread has no end to measure retention from
         }
     }

@@ -7,6 +7,7 @@
 mod digital_samba;
 mod langgraph;
 mod messaging;
+pub mod paging;
 pub mod registry;
 pub mod unit;
 mod zep;
@@ -353,12 +354,6 @@ where
     T: serde::Deserialize<'de>,
 {
     Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
-}
-
-/// Whether a numbered or offset page was not the last: it was full, and the total (when
-/// the API gives one) says more rows exist beyond the `seen` ones.
-pub fn more_pages(returned: usize, page_size: usize, seen: u64, total: Option<u64>) -> bool {
-    returned == page_size && total.is_none_or(|t| seen < t)
 }
 
 /// One page of a provider's session list; `next` is the cursor of the page after it.

@@ -259,7 +259,7 @@ impl DigitalSamba {
         which: Option<Which>,
         server: Option<&ServerFilter>,
     ) -> Result<Page, ListError> {
-        let offset: u64 = cursor.and_then(|c| c.parse().ok()).unwrap_or(0);
+        let at = super::paging::Position::of(cursor.as_deref());
         let mut url = self.http.url(&["sessions"])?;
         {
             let mut q = url.query_pairs_mut();
@@ -280,21 +280,15 @@ impl DigitalSamba {
                 q.append_pair("room_id", &room.value);
             }
             q.append_pair("limit", &PAGE_SIZE.to_string())
-                .append_pair("offset", &offset.to_string())
+                .append_pair("offset", &at.offset.to_string())
                 .append_pair("order", "asc");
         }
         let reply: ListReply = super::get_page(&self.http, url).await?;
-        let seen = offset + reply.data.len() as u64;
-        let more = super::more_pages(
-            reply.data.len(),
-            PAGE_SIZE as usize,
-            seen,
-            reply.total_count,
-        );
+        let next = at.next(reply.data.len(), reply.total_count)?;
         let rows = reply.data.into_iter().map(Row::listed).collect();
         Ok(Page {
             rows,
-            next: more.then(|| seen.to_string()),
+            next,
             rest: None,
             total: reply.total_count,
         })

@@ -230,8 +230,8 @@ impl Provider for LangGraph {
         _active_only: bool,
         server: Option<&ServerFilter>,
     ) -> Result<Page, ListError> {
-        let offset: u64 = cursor.and_then(|c| c.parse().ok()).unwrap_or(0);
-        let (threads, next) = wire::search(&self.http, offset, server).await?;
+        let at = crate::provider::paging::Position::of(cursor.as_deref());
+        let (threads, next) = wire::search(&self.http, at, server).await?;
         let rows = threads
             .into_iter()
             .map(|t| SessionRow {
@@ -246,7 +246,7 @@ impl Provider for LangGraph {
             .collect();
         Ok(Page {
             rows,
-            next: next.map(|n| n.to_string()),
+            next,
             // The search reply is a bare array; no total is announced.
             rest: None,
             total: None,

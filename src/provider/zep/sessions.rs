@@ -266,9 +266,9 @@ impl Provider for ZepSessions {
                 ..Page::default()
             });
         }
-        let page: u64 = cursor.and_then(|c| c.parse().ok()).unwrap_or(1);
+        let at = crate::provider::paging::Position::of(cursor.as_deref());
         let mut url = self.http.url(&["sessions-ordered"])?;
-        let (n, size) = (page.to_string(), PAGE_SIZE.to_string());
+        let (n, size) = (at.number.to_string(), PAGE_SIZE.to_string());
         url.query_pairs_mut()
             .append_pair("page_number", &n)
             .append_pair("page_size", &size)
@@ -277,12 +277,10 @@ impl Provider for ZepSessions {
             .append_pair("order_by", "updated_at")
             .append_pair("asc", "true");
         let reply: ListReply = crate::provider::get_page(&self.http, url).await?;
-        let seen = page * PAGE_SIZE as u64;
-        let more =
-            crate::provider::more_pages(reply.sessions.len(), PAGE_SIZE, seen, reply.total_count);
+        let next = at.next(reply.sessions.len(), reply.total_count)?;
         Ok(Page {
             rows: reply.sessions.into_iter().map(Session::into_row).collect(),
-            next: more.then(|| (page + 1).to_string()),
+            next,
             rest: None,
             total: reply.total_count,
         })

@@ -49,18 +49,16 @@ impl Threads {
         &self,
         cursor: Option<String>,
     ) -> Result<(Vec<Thread>, Option<String>), ListError> {
-        let n: u64 = cursor.and_then(|c| c.parse().ok()).unwrap_or(1);
+        let at = crate::provider::paging::Position::of(cursor.as_deref());
         let mut url = self.http.url(&["threads"])?;
         url.query_pairs_mut()
-            .append_pair("page_number", &n.to_string())
+            .append_pair("page_number", &at.number.to_string())
             .append_pair("page_size", &PAGE_SIZE.to_string())
             .append_pair("order_by", "updated_at")
             .append_pair("asc", "true");
         let page: V3Page = crate::provider::get_page(&self.http, url).await?;
-        let seen = n * PAGE_SIZE as u64;
-        let more =
-            crate::provider::more_pages(page.threads.len(), PAGE_SIZE, seen, page.total_count);
-        Ok((page.threads, more.then(|| (n + 1).to_string())))
+        let next = at.next(page.threads.len(), page.total_count)?;
+        Ok((page.threads, next))
     }
 }
 

@@ -353,7 +353,8 @@ impl Threads {
             }
         }
         let page: V4Page = crate::provider::get_page(&self.http, url).await?;
-        Ok((page.items, page.next_cursor.filter(|c| !c.is_empty())))
+        let next = crate::provider::paging::server_cursor(page.next_cursor);
+        Ok((page.items, next))
     }
 
     /// The UUID of the user `user.value` names, once per run (`POST /users/lookup`

@@ -24,8 +24,18 @@ use crate::units::Rate;
 pub const BUILTIN_PROFILE: &str = "local";
 
 /// What `sessionctl config init` writes: a small, valid file to start from, with the
-/// commonest profiles commented out. `config.example.toml` documents every key.
-pub const STARTER: &str = r#"# sessionctl configuration, written by `sessionctl config init`.
+/// commonest profiles commented out (each provider's own, [`crate::provider::unit::Factory::starter`]).
+/// `config.example.toml` documents every key.
+pub fn starter() -> String {
+    let own = registry().names().into_iter().filter_map(|name| {
+        let block = registry().find(name)?.starter();
+        (!block.is_empty()).then(|| format!("\n{block}"))
+    });
+    std::iter::once(STARTER.to_owned()).chain(own).collect()
+}
+
+/// The start of [`starter`]: the built-in profile, written out.
+const STARTER: &str = r#"# sessionctl configuration, written by `sessionctl config init`.
 # Every key is documented in config.example.toml (in the sessionctl sources). Check this file
 # with `sessionctl config check`; see what it resolves to with `sessionctl config show`.
 #
@@ -38,20 +48,6 @@ default_profile = "local"
 provider = "messaging"
 base_url = "http://localhost:3000"
 # api_key_env = "ELIZA_SERVER_AUTH_TOKEN"   # if the server sets ELIZA_SERVER_AUTH_TOKEN
-
-# Zep: api_version 2 (memory sessions, the default), 3 or 4 (threads).
-# [profiles.zep]
-# provider = "zep"
-# api_version = 2
-# api_key_env = "ZEP_API_KEY"     # or api_key_cmd = "pass show zep" (run without a shell)
-# max_per_run = 200               # a run that would act on more sends nothing (exit 4)
-
-# Digital Samba.
-# [profiles.samba]
-# provider = "digital-samba"
-# team_id = "your-team-id"
-# api_key_env = "DIGITAL_SAMBA_DEVELOPER_KEY"
-# max_per_run = 200
 "#;
 
 /// The largest config file read: a config is a page or two, not `/dev/zero`.
@@ -810,11 +806,12 @@ mod tests {
 
     #[test]
     fn the_starter_file_is_valid_and_uses_local() {
-        let c = parse(STARTER).unwrap();
+        let starter = starter();
+        let c = parse(&starter).unwrap();
         assert_eq!(c.default_profile.as_deref(), Some(BUILTIN_PROFILE));
         assert_eq!(c.profiles[BUILTIN_PROFILE].provider.name(), "messaging");
         // Its commented-out profiles are valid once uncommented.
-        let uncommented = STARTER
+        let uncommented = starter
             .replace("\n# [", "\n[")
             .replace("\n# provider", "\nprovider");
         let uncommented: String = uncommented

@@ -110,7 +110,7 @@ impl Ctx<'_> {
     }
 }
 
-/// `config init`: writes [`crate::config::STARTER`] where the config file belongs (or at
+/// `config init`: writes [`crate::config::starter`] where the config file belongs (or at
 /// `--config`), readable by its owner only since it may come to hold a key. An existing
 /// file is left alone (exit 2).
 pub(super) fn init(cli: &Cli) -> Result<Exit, AppError> {
@@ -133,7 +133,7 @@ pub(super) fn init(cli: &Cli) -> Result<Exit, AppError> {
         }
         Err(e) => return Err(refuse(e.to_string())),
     };
-    std::io::Write::write_all(&mut file, crate::config::STARTER.as_bytes())
+    std::io::Write::write_all(&mut file, crate::config::starter().as_bytes())
         .map_err(|e| refuse(e.to_string()))?;
     output::print_text(&path.display().to_string()).map_err(AppError::Output)?;
     if !cli.quiet {
@@ -191,7 +191,7 @@ struct ShownProfile {
     max_listed: u64,
     /// The keys left to their defaults.
     defaults: Vec<&'static str>,
-    /// The provider's own keys (`api_version`, …), as it shows them.
+    /// The provider's own keys, as it shows them.
     #[serde(flatten)]
     own: serde_json::Map<String, serde_json::Value>,
 }

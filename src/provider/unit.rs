@@ -25,6 +25,10 @@ pub trait Factory: std::fmt::Debug + Send + Sync {
     fn slots(&self) -> &[Slot] {
         &[]
     }
+    /// Its commented-out profile in the file `config init` writes (`""`: none).
+    fn starter(&self) -> &str {
+        ""
+    }
     /// The run flags that only its configs take (some of them: see
     /// [`ProviderConfig::flags`]), with the words that refuse them elsewhere.
     fn flags(&self) -> &[Flag] {
@@ -50,7 +54,8 @@ pub struct Slot {
 pub trait ProviderConfig: std::fmt::Debug + Send + Sync {
     /// What `provider =` names it.
     fn name(&self) -> &'static str;
-    /// The provider as messages name it: `zep (api_version 3)` where it has several APIs.
+    /// The provider as messages name it: with the API its profile picks, where it has
+    /// several.
     fn label(&self) -> String {
         self.name().to_owned()
     }

@@ -53,6 +53,16 @@ impl unit::Factory for Factory {
         }]
     }
 
+    fn starter(&self) -> &str {
+        r#"# Digital Samba.
+# [profiles.samba]
+# provider = "digital-samba"
+# team_id = "your-team-id"
+# api_key_env = "DIGITAL_SAMBA_DEVELOPER_KEY"
+# max_per_run = 200
+"#
+    }
+
     fn parse(
         &self,
         section: &mut crate::section::Section,

@@ -94,6 +94,16 @@ impl unit::Factory for Factory {
         &[v4::WAIT, v4::BY_UUID]
     }
 
+    fn starter(&self) -> &str {
+        r#"# Zep: api_version 2 (memory sessions, the default), 3 or 4 (threads).
+# [profiles.zep]
+# provider = "zep"
+# api_version = 2
+# api_key_env = "ZEP_API_KEY"     # or api_key_cmd = "pass show zep" (run without a shell)
+# max_per_run = 200               # a run that would act on more sends nothing (exit 4)
+"#
+    }
+
     fn parse(&self, section: &mut Section) -> Result<Arc<dyn ProviderConfig>, SectionError> {
         let version = section.take::<u8>("api_version")?;
         let batch_size = section.take::<usize>("batch_size")?;

@@ -1,8 +1,10 @@
 //! Zep: three providers, one per API generation, which a `provider = "zep"` profile's
 //! `api_version` picks: v2 memory sessions (end, bulk end, delete memory, list) in
 //! [`sessions`], and today's threads (delete and list; threads have no end), v3 in [`v3`]
-//! and v4 in [`v4`], sharing [`threads`].
+//! and v4 in [`v4`], sharing [`threads`]; v2 and v3 confirm a sweep candidate by its newest
+//! message ([`messages`]).
 
+mod messages;
 mod sessions;
 mod threads;
 mod v3;

@@ -318,6 +318,6 @@ impl Provider for ZepSessions {
         };
         url.query_pairs_mut().append_pair("lastn", "1");
         let own = row.activity.as_deref().map(|raw| ("updated", raw));
-        crate::provider::confirm_by_messages(&self.http, url, own, sweep).await
+        super::messages::confirm_by_messages(&self.http, url, own, sweep).await
     }
 }

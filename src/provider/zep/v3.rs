@@ -137,6 +137,6 @@ impl Provider for Threads {
             (None, Some(created)) => Some(("created", created.as_str())),
             (None, None) => None,
         };
-        crate::provider::confirm_by_messages(&self.http, url, own, sweep).await
+        super::messages::confirm_by_messages(&self.http, url, own, sweep).await
     }
 }

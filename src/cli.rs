@@ -539,7 +539,7 @@ pub struct StaleArgs {
     /// A sweep acts on at most N sessions: the N idle longest (across every profile), the
     /// rest left for the next run (the summary's `left`). Unlike `--max`, it never refuses:
     /// it is how a cron job drains a backlog in batches.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..),
+    #[arg(long, value_name = "N", value_parser = parse_limit,
           conflicts_with_all = ["ids", "file"])]
     pub limit: Option<u64>,
     /// No longer needed: a Digital Samba sweep only ever acts on empty sessions.
@@ -571,7 +571,7 @@ pub struct ListArgs {
           conflicts_with_all = ["idle_for", "older_than", "empty"])]
     pub ended_for: Option<Duration>,
     /// Stop after this many sessions (at least 1).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "N", value_parser = parse_limit)]
     pub limit: Option<u64>,
     /// Include ended (or not live) sessions.
     #[arg(long)]
@@ -615,6 +615,16 @@ pub enum ConfigAction {
 }
 
 pub use crate::units::{MAX_DURATION, Rate, parse_duration, parse_positive_duration, parse_rate};
+
+/// `--limit N`, at least 1: a limit of 0 would select nothing, which is never what was meant
+/// (was clap's "0 is not in 1..18446744073709551615").
+fn parse_limit(s: &str) -> Result<u64, String> {
+    match s.trim().parse::<u64>() {
+        Ok(0) => Err("must be at least 1 (`--limit 0` would select nothing)".to_owned()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(format!("{e} (a whole number of sessions, at least 1)")),
+    }
+}
 
 /// How long `delete --wait` waits for Zep v4 delete tasks without `--timeout`.
 pub const DEFAULT_WAIT_TIMEOUT: Duration = Duration::from_secs(5 * 60);

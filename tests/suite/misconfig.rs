@@ -263,6 +263,12 @@ fn limit_drains_a_backlog_idle_longest_first_and_says_what_is_left() {
     ] {
         let (code, _, stderr) = common::run(env.cmd("eliza").args(args));
         assert_eq!(code, 2, "{args:?}: {stderr}");
+        if args.contains(&"0") {
+            assert!(
+                stderr.contains("must be at least 1 (`--limit 0` would select nothing)"),
+                "{args:?}: {stderr}"
+            );
+        }
     }
 }
 

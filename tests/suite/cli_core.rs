@@ -618,6 +618,40 @@ fn zep_bulk_end_whose_reply_lists_none_is_not_taken_as_ended() {
     }
 }
 
+/// A session the bulk end's reply does not list is sent again on its own, and what that
+/// single end says of itself (here: every attempt lost its reply) is kept beside why it was
+/// sent again, not overwritten by it: here its first attempt ended the session and lost its
+/// reply, so the second is answered 409: `already_ended`, the lost reply noted.
+#[test]
+fn zep_bulk_end_resent_on_its_own_keeps_the_single_ends_note() {
+    let env = Env::new();
+    env.emu.seed(Seed::zep_session("k1", T));
+    env.emu.seed(Seed::zep_session("k2", T));
+    env.emu.fault(
+        Fault::status(200)
+            .method("POST")
+            .path("/sessions/end")
+            .times(1)
+            .body(r#"{"sessions":[{"session_id":"k2"}]}"#),
+    );
+    env.emu.fault(
+        Fault::drop_after_apply()
+            .method("POST")
+            .path("/sessions/k1/end")
+            .times(1),
+    );
+    let (doc, code) = env.json("zep", &["end-many", "k1", "k2"]);
+    assert_eq!(code, 0, "{doc:#}");
+    let k1 = common::result_of(&doc, "k1");
+    assert_eq!(k1["outcome"], "already_ended", "{doc:#}");
+    assert_eq!(k1["attempts"], 2, "{doc:#}");
+    let note = k1["note"].as_str().unwrap_or_default();
+    assert!(note.contains("did not list it"), "{doc:#}");
+    assert!(note.contains("an earlier reply was lost"), "{doc:#}");
+    assert_eq!(env.emu.zep_session_ended("k1"), Some(true));
+    assert_eq!(common::result_of(&doc, "k2")["outcome"], "ended", "{doc:#}");
+}
+
 /// A reply that lists some of the batch: those are `ended` from it, the rest are asked
 /// one by one; one the bulk call did end after all answers 409 and is `already_ended`.
 #[test]

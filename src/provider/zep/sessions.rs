@@ -106,7 +106,15 @@ impl ZepSessions {
             .await;
         match result {
             Ok(reply) if says_already_ended(&reply) => {
-                SessionResult::from_reply(id, Outcome::AlreadyEnded, &reply)
+                let mut r = SessionResult::from_reply(id, Outcome::AlreadyEnded, &reply);
+                if reply.earlier_lost {
+                    // Not claimed as this run's `ended`: the server said only that it had.
+                    r.note = Some(
+                        "an earlier reply was lost; the server now says it has ended, so that attempt most likely did it"
+                            .into(),
+                    );
+                }
+                r
             }
             other => {
                 crate::provider::per_id_outcome(&id, other, Outcome::Ended, Success::json(200))
@@ -171,8 +179,12 @@ impl ZepSessions {
             .collect();
         let asked = crate::provider::each(unlisted, |id| async move {
             let mut r = self.end_one(id).await;
-            r.note =
-                Some("the bulk end's reply did not list it as ended; sent again on its own".into());
+            // The single end's own note (a lost reply, say) is kept after this one.
+            let resent = "the bulk end's reply did not list it as ended; sent again on its own";
+            r.note = Some(match r.note.take() {
+                Some(own) => format!("{resent}; {own}"),
+                None => resent.to_owned(),
+            });
             r
         });
         results.extend(asked.await);

@@ -176,6 +176,12 @@ fn a_server_dry_run_of_delete_reads_the_lists_only() {
     let note = result_of(&doc, "idle-31m")["note"].as_str().unwrap();
     assert!(note.contains("its channel"), "{doc}");
     assert_eq!(outcomes["never-was"], "not_found", "{doc}");
+    // The list was read once: it cannot tell "never there" from "begun since".
+    let why = result_of(&doc, "never-was")["error"].as_str().unwrap();
+    assert!(
+        why.contains("when this run read them") && why.contains("begun since"),
+        "{doc}"
+    );
     let changed = env.emu.requests();
     assert!(changed.iter().all(|r| r.method == "GET"), "{changed:?}");
     assert!(

@@ -239,8 +239,9 @@ impl Owner {
     }
 }
 
-/// Why a session is not in the list; the list cannot say which of these it is.
-const NOT_LIVE: &str = "not among the server's live sessions (ended, expired, or never there)";
+/// Why a session is not in the list; the list cannot say which of these it is (a dry run
+/// reads the list once, so a session may also have begun after that read).
+const NOT_LIVE: &str = "not among the server's live sessions when this run read them (ended, expired, never there, or begun since)";
 
 /// 1.7.2's `DELETE /sessions/{id}` answers 404 once a session is gone and 200 for one that
 /// expired but is still in memory; a server that answers 410 says it is gone:

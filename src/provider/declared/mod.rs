@@ -1,0 +1,158 @@
+//! `provider = "declared"`: a provider whose API is described in TOML rather than built in
+//! (issue #23): `api = "daily.toml"` (a file beside the config, which several profiles may
+//! share) or a `[profiles.NAME.api]` table. The description says how to authenticate, list
+//! and page, where each field of a row is, and how to end, delete and probe one session
+//! ([`schema`], checked at load by [`check`]).
+//!
+//! The name says what sets it apart: the provider is *declared*, not built in; `http` would
+//! name what every provider speaks, and `rest` would not fit Twirp (LiveKit).
+
+mod check;
+mod schema;
+mod source;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use reqwest::header::{HeaderName, HeaderValue};
+use secrecy::{ExposeSecret, SecretString};
+
+use super::unit::{self, ProviderConfig, Row};
+use super::{Action, Capabilities, ListError, Options, Page, Provider};
+use crate::client::http::Http;
+use crate::ids::SessionId;
+use crate::outcome::SessionResult;
+use crate::section::{Section, SectionError};
+use crate::select::{Selectable, ServerFilter};
+
+use check::{Api, Auth};
+
+#[derive(Debug)]
+pub struct Factory;
+
+impl unit::Factory for Factory {
+    fn name(&self) -> &str {
+        "declared"
+    }
+
+    fn keys(&self) -> &[&'static str] {
+        &["api"]
+    }
+
+    fn parse(&self, section: &mut Section) -> Result<Arc<dyn ProviderConfig>, SectionError> {
+        // Read again from the file's text, with every nested key's position.
+        section.require::<toml::Value>("api")?;
+        let origin = (section.origin()).ok_or_else(|| {
+            SectionError::Invalid("a declared provider is described in a config file".into())
+        })?;
+        let (api, source) = source::read(origin)?;
+        let caps = Capabilities {
+            needs_key: api.auth != Auth::None,
+            reports_participants: api.fields.participants.is_some(),
+            orphans: false,
+            published_rate: api.rate,
+        };
+        // `default_base_url` is `&'static`: a description lives as long as the run.
+        let base_url: &'static str = match &api.base_url {
+            Some(url) => Box::leak(url.clone().into_boxed_str()),
+            None => "",
+        };
+        Ok(Arc::new(Config {
+            api: Arc::new(api),
+            source,
+            caps,
+            base_url,
+        }))
+    }
+}
+
+#[derive(Debug)]
+struct Config {
+    api: Arc<Api>,
+    /// The description's file name, or `inline`.
+    source: String,
+    caps: Capabilities,
+    base_url: &'static str,
+}
+
+impl ProviderConfig for Config {
+    fn name(&self) -> &'static str {
+        "declared"
+    }
+
+    fn label(&self) -> String {
+        format!("declared ({})", self.source)
+    }
+
+    fn default_base_url(&self) -> &'static str {
+        self.base_url
+    }
+
+    fn caps(&self) -> &Capabilities {
+        &self.caps
+    }
+
+    /// The declared pointer is read by the provider itself (slice 2); the client shows
+    /// the text.
+    fn error_message(&self) -> fn(&serde_json::Value) -> Option<String> {
+        |_| None
+    }
+
+    fn selectable(&self) -> &'static [Selectable] {
+        &[]
+    }
+
+    fn auth(&self, key: &SecretString) -> Vec<(HeaderName, HeaderValue)> {
+        match &self.api.auth {
+            Auth::None => Vec::new(),
+            Auth::Header { name, template } => vec![(
+                name.clone(),
+                super::secret_header(template.replace("{key}", key.expose_secret())),
+            )],
+            Auth::Basic { user } => {
+                use base64::Engine as _;
+                let pair = format!("{user}:{}", key.expose_secret());
+                let encoded = base64::engine::general_purpose::STANDARD.encode(pair);
+                vec![(
+                    reqwest::header::AUTHORIZATION,
+                    super::secret_header(format!("Basic {encoded}")),
+                )]
+            }
+        }
+    }
+
+    fn rows(&self) -> Vec<Row> {
+        vec![Row::new("api", self.source.clone(), false)]
+    }
+
+    fn build(&self, _http: Http, _profile: &str, _opts: &Options) -> Box<dyn Provider> {
+        Box::new(Declared)
+    }
+}
+
+/// The description is checked; running one is the next step of issue #23.
+struct Declared;
+
+const NOT_YET: &str = "declared providers are checked by `config check` but cannot run yet";
+
+#[async_trait]
+impl Provider for Declared {
+    async fn apply(&self, _action: Action, ids: Vec<SessionId>) -> Vec<SessionResult> {
+        ids.into_iter()
+            .map(|id| SessionResult::failed(id, NOT_YET))
+            .collect()
+    }
+
+    async fn probe(&self, action: Action, ids: Vec<SessionId>) -> Vec<SessionResult> {
+        self.apply(action, ids).await
+    }
+
+    async fn list_page(
+        &self,
+        _cursor: Option<String>,
+        _active_only: bool,
+        _server: Option<&ServerFilter>,
+    ) -> Result<Page, ListError> {
+        Err(ListError::Decode(NOT_YET.into()))
+    }
+}

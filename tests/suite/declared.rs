@@ -1,0 +1,131 @@
+//! Declared providers (`provider = "declared"`, issue #23): a description in a file beside
+//! the config or in the profile, checked when the config loads; its mistakes are one line
+//! at `file:line:column`, exit 2, and nothing is sent.
+
+use crate::common;
+
+use std::path::{Path, PathBuf};
+
+use common::{Env, Seed};
+
+const T: &str = "2024-05-01T12:00:00Z";
+
+/// The shipped messaging description.
+fn messaging() -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/declared/messaging.toml");
+    std::fs::read_to_string(path).unwrap()
+}
+
+/// An emulator with one messaging session `m`, a config with profile `d` using the
+/// description `api` (written beside it as `api.toml`).
+fn env_with(api: &str) -> (Env, PathBuf) {
+    let env = Env::new();
+    env.emu.seed(Seed::messaging("m", T));
+    let file = env.dir.path().join("api.toml");
+    std::fs::write(&file, api).unwrap();
+    env.add_profile(
+        "d",
+        &format!(
+            "provider = \"declared\"\napi = \"api.toml\"\nbase_url = \"{}\"\n",
+            env.emu.messaging_url()
+        ),
+    );
+    (env, file)
+}
+
+/// `config check` of profile `d`: exit code and stderr; asserts nothing was sent.
+fn check(env: &Env) -> (i32, String) {
+    let (code, stdout, stderr) = common::run(env.cmd("d").args(["config", "check"]));
+    assert!(env.emu.requests().is_empty(), "{:?}", env.emu.requests());
+    if code != 0 {
+        assert!(stdout.is_empty(), "{stdout}");
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    }
+    (code, stderr)
+}
+
+#[test]
+fn the_shipped_messaging_description_passes_the_check() {
+    let (env, _) = env_with(&messaging());
+    let (code, stderr) = check(&env);
+    assert_eq!(code, 0, "{stderr}");
+}
+
+#[test]
+fn a_mistake_in_a_description_file_is_reported_at_its_line_and_column() {
+    let cases = [
+        // (replace, with (its last line is the mistake), what the error says)
+        (
+            "id = \"/sessionId\"",
+            "id = \"sessionId\"",
+            "must start with `/`",
+        ),
+        (
+            "path = \"api/messaging/sessions/{id}\"",
+            "path = \"api/messaging/sessions\"",
+            "must have `{id}`",
+        ),
+        (
+            "paging = { style = \"none\" }",
+            "paging = { style = \"page\" }",
+            "`page` needs `param`",
+        ),
+        (
+            "rows = \"/sessions\"",
+            "rows = \"/sessions\"\nrowz = 1",
+            "unknown field `rowz`",
+        ),
+    ];
+    for (from, to, says) in cases {
+        let text = messaging().replacen(from, to, 1);
+        assert_ne!(text, messaging(), "{from}");
+        let (env, file) = env_with(&text);
+        let (code, stderr) = check(&env);
+        assert_eq!(code, 2, "{to}: {stderr}");
+        // The line and column of what is wrong, in the description's own file.
+        let wrong = to.lines().last().unwrap();
+        let offset = text.rfind(wrong).unwrap();
+        let line = text[..offset].matches('\n').count() + 1;
+        let at = format!("{}:{line}:", file.display());
+        assert!(stderr.contains(&at), "{at} in {stderr}");
+        assert!(stderr.contains(says), "{says} in {stderr}");
+        assert!(stderr.contains("profile `d`"), "{stderr}");
+    }
+}
+
+#[test]
+fn a_description_in_the_profile_is_checked_at_the_config_file_s_lines() {
+    let env = Env::new();
+    env.emu.seed(Seed::messaging("m", T));
+    let inline = messaging()
+        .replace("\n[", "\n[profiles.d.api.")
+        .replace("base_url = \"http://localhost:3000\"", "")
+        .replace("error_message", "api.error_message")
+        .replace("\"/sessionId\"", "\"sessionId\"");
+    env.add_profile(
+        "d",
+        &format!(
+            "provider = \"declared\"\nbase_url = \"{}\"\n{inline}",
+            env.emu.messaging_url()
+        ),
+    );
+    let text = std::fs::read_to_string(&env.config).unwrap();
+    let offset = text.find("\"sessionId\"").unwrap();
+    let line = text[..offset].matches('\n').count() + 1;
+    let column = offset - text[..offset].rfind('\n').unwrap();
+    let (code, stderr) = check(&env);
+    assert_eq!(code, 2, "{stderr}");
+    let at = format!("{}:{line}:{column}: ", env.config.display());
+    assert!(stderr.contains(&at), "{at} in {stderr}");
+    assert!(stderr.contains("must start with `/`"), "{stderr}");
+}
+
+#[test]
+fn a_description_file_that_is_not_there_is_named() {
+    let (env, file) = env_with(&messaging());
+    std::fs::remove_file(&file).unwrap();
+    let (code, stderr) = check(&env);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("cannot read the description"), "{stderr}");
+    assert!(stderr.contains(file.to_str().unwrap()), "{stderr}");
+}

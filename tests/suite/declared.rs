@@ -129,3 +129,101 @@ fn a_description_file_that_is_not_there_is_named() {
     assert!(stderr.contains("cannot read the description"), "{stderr}");
     assert!(stderr.contains(file.to_str().unwrap()), "{stderr}");
 }
+
+// ---------------------------------------------------------------------------------------
+// The messaging description against the emulator's messaging dialect
+
+const NOW: &str = "2024-05-01T15:00:00Z";
+
+fn listed(doc: &serde_json::Value) -> Vec<String> {
+    let rows = doc["sessions"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{doc}"));
+    let mut ids: Vec<String> = rows
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_owned())
+        .collect();
+    ids.sort();
+    ids
+}
+
+#[test]
+fn a_declared_profile_lists_and_ends_as_its_description_says() {
+    let (env, _) = env_with(&messaging());
+    env.emu
+        .seed(Seed::messaging("idle", "2024-05-01T10:00:00Z"));
+    env.emu
+        .seed(Seed::messaging("fresh", "2024-05-01T14:50:00Z"));
+    let (doc, code) = env.json_at(NOW, "d", &["list"]);
+    assert_eq!(code, 0, "{doc}");
+    assert_eq!(listed(&doc), ["fresh", "idle", "m"], "{doc}");
+    let row = (doc["sessions"].as_array().unwrap().iter())
+        .find(|r| r["id"] == "idle")
+        .unwrap();
+    assert_eq!(row["activity"], "2024-05-01T10:00:00Z", "{row}");
+
+    // A stale sweep judged by the declared activity field.
+    let (doc, code) = env.json_at(NOW, "d", &["end-many", "--idle-for", "1h"]);
+    assert_eq!(code, 0, "{doc}");
+    let outcomes = common::outcomes_once(&doc);
+    assert_eq!(
+        outcomes.get("idle").map(String::as_str),
+        Some("ended"),
+        "{doc}"
+    );
+    assert_eq!(
+        outcomes.get("m").map(String::as_str),
+        Some("ended"),
+        "{doc}"
+    );
+    assert!(!outcomes.contains_key("fresh"), "{doc}");
+    assert!(!env.emu.messaging_exists("idle"));
+    assert!(env.emu.messaging_exists("fresh"));
+
+    // Ending it again: the declared 404 is `not_found`, with the server's message.
+    let (doc, code) = env.json("d", &["end", "idle"]);
+    assert_eq!(common::outcomes_once(&doc)["idle"], "not_found", "{doc}");
+    assert_ne!(code, 0);
+    let result = common::result_of(&doc, "idle");
+    assert!(
+        result["error"].as_str().is_some_and(|e| !e.is_empty()),
+        "{doc}"
+    );
+}
+
+#[test]
+fn an_action_the_description_lacks_is_refused_and_nothing_is_sent() {
+    let (env, _) = env_with(&messaging());
+    let (code, _, stderr) = common::run(env.cmd("d").args(["delete", "m"]));
+    assert_ne!(code, 0);
+    assert!(stderr.contains("no `delete`"), "{stderr}");
+    assert!(env.emu.requests().is_empty(), "{:?}", env.emu.requests());
+    assert!(env.emu.messaging_exists("m"));
+}
+
+#[test]
+fn without_an_activity_field_an_idle_sweep_acts_on_nothing() {
+    let api = messaging().replace("activity = \"/lastActivity\"\n", "");
+    let (env, _) = env_with(&api);
+    env.emu
+        .seed(Seed::messaging("idle", "2024-05-01T10:00:00Z"));
+    let (doc, _) = env.json_at(NOW, "d", &["end-many", "--idle-for", "1h"]);
+    let outcomes = common::outcomes_once(&doc);
+    assert!(outcomes.values().all(|o| o != "ended"), "{doc}");
+    let result = common::result_of(&doc, "idle");
+    assert!(
+        result["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("declares no activity field")),
+        "{doc}"
+    );
+    assert!(env.emu.messaging_exists("idle"));
+    assert_eq!(
+        common::count_requests(
+            &env.emu.requests(),
+            "DELETE",
+            "/api/messaging/sessions/idle"
+        ),
+        0
+    );
+}

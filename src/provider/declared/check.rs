@@ -2,9 +2,6 @@
 //! error at the key or value that makes it, and what passes is typed, so that the provider
 //! never meets a style it does not know, a pointer that is not one or a path without `{id}`.
 
-// The provider that reads all of it comes in the next commit.
-#![allow(dead_code)]
-
 use std::ops::Range;
 
 use reqwest::Method;

@@ -8,22 +8,20 @@
 //! name what every provider speaks, and `rest` would not fit Twirp (LiveKit).
 
 mod check;
+mod run;
 mod schema;
 mod source;
 
 use std::sync::Arc;
 
-use async_trait::async_trait;
 use reqwest::header::{HeaderName, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
 
 use super::unit::{self, ProviderConfig, Row};
-use super::{Action, Capabilities, ListError, Options, Page, Provider};
+use super::{Capabilities, Options, Provider};
 use crate::client::http::Http;
-use crate::ids::SessionId;
-use crate::outcome::SessionResult;
 use crate::section::{Section, SectionError};
-use crate::select::{Selectable, ServerFilter};
+use crate::select::Selectable;
 
 use check::{Api, Auth};
 
@@ -125,34 +123,10 @@ impl ProviderConfig for Config {
         vec![Row::new("api", self.source.clone(), false)]
     }
 
-    fn build(&self, _http: Http, _profile: &str, _opts: &Options) -> Box<dyn Provider> {
-        Box::new(Declared)
-    }
-}
-
-/// The description is checked; running one is the next step of issue #23.
-struct Declared;
-
-const NOT_YET: &str = "declared providers are checked by `config check` but cannot run yet";
-
-#[async_trait]
-impl Provider for Declared {
-    async fn apply(&self, _action: Action, ids: Vec<SessionId>) -> Vec<SessionResult> {
-        ids.into_iter()
-            .map(|id| SessionResult::failed(id, NOT_YET))
-            .collect()
-    }
-
-    async fn probe(&self, action: Action, ids: Vec<SessionId>) -> Vec<SessionResult> {
-        self.apply(action, ids).await
-    }
-
-    async fn list_page(
-        &self,
-        _cursor: Option<String>,
-        _active_only: bool,
-        _server: Option<&ServerFilter>,
-    ) -> Result<Page, ListError> {
-        Err(ListError::Decode(NOT_YET.into()))
+    fn build(&self, http: Http, _profile: &str, _opts: &Options) -> Box<dyn Provider> {
+        Box::new(run::Declared {
+            http,
+            api: self.api.clone(),
+        })
     }
 }

@@ -34,8 +34,8 @@ pub struct Api {
     pub end: Option<Call>,
     pub delete: Option<Call>,
     pub probe: Option<Call>,
-    /// A JSON pointer.
-    pub error_message: Option<String>,
+    /// JSON pointers, tried in turn.
+    pub error_message: Vec<String>,
     pub rate: Option<f64>,
 }
 
@@ -170,7 +170,10 @@ impl Api {
             end: call(d.end, "end")?,
             delete: call(d.delete, "delete")?,
             probe: call(d.probe, "probe")?,
-            error_message: d.error_message.map(|p| pointer(&p)).transpose()?,
+            error_message: match d.error_message {
+                None => Vec::new(),
+                Some(m) => pointers(m)?,
+            },
             rate: match d.rate {
                 Some(r) if !(r.get_ref().is_finite() && *r.get_ref() > 0.0) => {
                     return Err(wrong(&r, "rate must be more than 0 requests per second"));
@@ -199,6 +202,28 @@ fn pointer(p: &Spanned<String>) -> Result<String, Wrong> {
         ));
     }
     Ok(s.clone())
+}
+
+/// One pointer or a list of them.
+fn pointers(v: Spanned<toml::Value>) -> Result<Vec<String>, Wrong> {
+    let span = v.span();
+    let each = |s: String| pointer(&Spanned::new(span.clone(), s));
+    match v.into_inner() {
+        toml::Value::String(s) => Ok(vec![each(s)?]),
+        toml::Value::Array(a) if !a.is_empty() => (a.into_iter())
+            .map(|p| match p {
+                toml::Value::String(s) => each(s),
+                _ => Err(Wrong {
+                    span: span.clone(),
+                    message: "a list of JSON pointers holds only strings".into(),
+                }),
+            })
+            .collect(),
+        _ => Err(Wrong {
+            span,
+            message: "a JSON pointer, or a list of them".into(),
+        }),
+    }
 }
 
 fn opt_pointer(p: Option<Spanned<String>>) -> Result<Option<String>, Wrong> {
@@ -695,6 +720,18 @@ not_found = [404]
             let (got_at, message) = error(from, to);
             assert_eq!(got_at, at, "{to}: {message}");
             assert!(message.contains(says), "{to}: {message}");
+        }
+    }
+
+    #[test]
+    fn an_error_message_is_one_pointer_or_a_list_of_them() {
+        let with = |m: &str| check(&format!("error_message = {m}\n{GOOD}"));
+        assert_eq!(with("\"/msg\"").unwrap().error_message, ["/msg"]);
+        let api = with("[\"/error/message\", \"/message\"]").unwrap();
+        assert_eq!(api.error_message, ["/error/message", "/message"]);
+        for bad in ["[\"/a\", \"b\"]", "[]", "[1]", "3"] {
+            let (at, _) = with(bad).unwrap_err();
+            assert_eq!(at, bad);
         }
     }
 

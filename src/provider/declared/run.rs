@@ -55,11 +55,11 @@ impl Declared {
         }
     }
 
-    /// The declared message of an error body.
+    /// The declared message of an error body: at the first of its pointers that has one.
     fn message(&self, reply: &Reply) -> Option<String> {
-        let pointer = self.api.error_message.as_deref()?;
         let body: Value = serde_json::from_slice(&reply.body).ok()?;
-        text(body.pointer(pointer)?)
+        (self.api.error_message.iter())
+            .find_map(|p| body.pointer(p).and_then(|v| v.as_str()).map(str::to_owned))
     }
 
     /// The outcome of `call`'s reply as its statuses say: `ok` for `done`, then

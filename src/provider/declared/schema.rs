@@ -20,8 +20,9 @@ pub struct Description {
     pub delete: Option<Spanned<Call>>,
     /// A read of one session, for `--dry-run=server`.
     pub probe: Option<Spanned<Call>>,
-    /// Where an error body has its message (a JSON pointer).
-    pub error_message: Option<Spanned<String>>,
+    /// Where an error body has its message: a JSON pointer, or a list of them tried in
+    /// turn (an API whose auth layer answers in another shape).
+    pub error_message: Option<Spanned<toml::Value>>,
     /// The requests per second the provider publishes as its limit.
     pub rate: Option<Spanned<f64>>,
 }

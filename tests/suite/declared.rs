@@ -228,3 +228,107 @@ fn without_an_activity_field_an_idle_sweep_acts_on_nothing() {
         0
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// The Digital Samba description against the emulator's Digital Samba dialect
+
+fn samba_env() -> Env {
+    let env = Env::new();
+    let api = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/declared/digital-samba.toml"
+    );
+    env.add_profile(
+        "ds",
+        &format!(
+            "provider = \"declared\"\napi = \"{api}\"\nbase_url = \"{}\"\napi_key_env = \"{}\"\nmax_backoff = \"100ms\"\n",
+            env.emu.samba_url(),
+            common::SAMBA_ENV
+        ),
+    );
+    env
+}
+
+fn meeting(id: &str, start_time: &str, participants: Option<u32>) -> Seed {
+    Seed::SambaSession {
+        id: id.to_owned(),
+        room_id: format!("room-{id}"),
+        start_time: start_time.to_owned(),
+        live: true,
+        participants_live: participants,
+    }
+}
+
+#[test]
+fn the_digital_samba_description_lists_ends_and_deletes() {
+    let env = samba_env();
+    env.emu.seed_many([
+        meeting("empty", "2024-05-01T10:00:00Z", Some(0)),
+        meeting("busy", "2024-05-01T10:00:00Z", Some(3)),
+        meeting("unsaid", "2024-05-01T10:00:00Z", None),
+        meeting("new", "2024-05-01T14:30:00Z", Some(0)),
+        Seed::samba_ended("over", "2024-04-01T10:00:00Z"),
+    ]);
+    let (doc, code) = env.json_at(NOW, "ds", &["list", "--all"]);
+    assert_eq!(code, 0, "{doc}");
+    assert_eq!(
+        listed(&doc),
+        ["busy", "empty", "new", "over", "unsaid"],
+        "{doc}"
+    );
+    let row = (doc["sessions"].as_array().unwrap().iter())
+        .find(|r| r["id"] == "busy")
+        .unwrap();
+    assert_eq!(
+        (&row["participants"], &row["active"]),
+        (&3.into(), &true.into()),
+        "{row}"
+    );
+
+    // No activity field: an idle sweep acts on nothing.
+    let (doc, _) = env.json_at(NOW, "ds", &["end-many", "--idle-for", "1h"]);
+    assert!(
+        common::outcomes_once(&doc).values().all(|o| o != "ended"),
+        "{doc}"
+    );
+    assert_eq!(env.emu.samba_live("empty"), Some(true));
+
+    // By age: `--empty` lists only the meetings known to be empty; a sweep by age ends
+    // the old ones whoever is in them (the policy `--older-than` is for).
+    let (doc, code) = env.json_at(NOW, "ds", &["list", "--older-than", "1h", "--empty"]);
+    assert_eq!(code, 0, "{doc}");
+    assert_eq!(listed(&doc), ["empty"], "{doc}");
+    let (doc, code) = env.json_at(NOW, "ds", &["end-many", "--older-than", "1h"]);
+    assert_eq!(code, 0, "{doc}");
+    let outcomes = common::outcomes_once(&doc);
+    assert_eq!(
+        outcomes.keys().collect::<Vec<_>>(),
+        ["busy", "empty", "unsaid"],
+        "{doc}"
+    );
+    assert!(outcomes.values().all(|o| o == "ended"), "{doc}");
+    assert_eq!(env.emu.samba_live("empty"), Some(false));
+    assert_eq!(env.emu.samba_live("new"), Some(true));
+
+    // Deleting stored data: 204 is done, a live session's 422 a failure with its message.
+    let (doc, _) = env.json("ds", &["delete", "--yes", "over", "new", "nope"]);
+    let outcomes = common::outcomes_once(&doc);
+    assert_eq!(outcomes["over"], "deleted", "{doc}");
+    assert_eq!(outcomes["new"], "failed", "{doc}");
+    assert_eq!(outcomes["nope"], "not_found", "{doc}");
+    assert!(
+        common::result_of(&doc, "new")["error"]
+            .as_str()
+            .is_some_and(|e| !e.is_empty())
+    );
+    assert_eq!(env.emu.samba_resources_deleted("over"), Some(true));
+
+    // A server dry run reads each session with the declared probe.
+    let (doc, _) = env.json("ds", &["end", "new", "nope", "--dry-run=server"]);
+    let outcomes = common::outcomes_once(&doc);
+    assert_eq!(
+        (outcomes["new"].as_str(), outcomes["nope"].as_str()),
+        ("would_end", "not_found"),
+        "{doc}"
+    );
+}

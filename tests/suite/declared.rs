@@ -332,3 +332,39 @@ fn the_digital_samba_description_lists_ends_and_deletes() {
         "{doc}"
     );
 }
+
+#[test]
+fn the_id_goes_into_a_json_or_form_body_as_declared() {
+    let api = messaging()
+        .replacen(
+            "[end]\nmethod = \"DELETE\"\npath = \"api/messaging/sessions/{id}\"\n",
+            "[end]\nmethod = \"DELETE\"\npath = \"api/messaging/sessions/{id}\"\njson = { room = \"{id}\", names = [\"{id}\"] }\n",
+            1,
+        )
+        .replacen(
+            "[delete]\nmethod = \"DELETE\"\npath = \"api/messaging/sessions/{id}\"\n",
+            "[delete]\nmethod = \"DELETE\"\npath = \"api/messaging/sessions/{id}\"\nform = { Status = \"completed\", Why = \"idle {id}\" }\n",
+            1,
+        );
+    assert!(api.contains("json = ") && api.contains("form = "), "{api}");
+    let (env, _) = env_with(&api);
+    env.emu.seed(Seed::messaging("a&b", T));
+    let (doc, _) = env.json("d", &["end", "m"]);
+    assert_eq!(common::outcomes_once(&doc)["m"], "ended", "{doc}");
+    let (doc, _) = env.json("d", &["delete", "--yes", "a&b"]);
+    assert_eq!(common::outcomes_once(&doc)["a&b"], "deleted", "{doc}");
+    let requests = env.emu.requests();
+    let end = requests.iter().find(|r| r.path.ends_with("/m")).unwrap();
+    let body: serde_json::Value = serde_json::from_str(&end.body).unwrap();
+    assert_eq!(body, serde_json::json!({"room": "m", "names": ["m"]}));
+    assert_eq!(end.header("content-type"), Some("application/json"));
+    let delete = requests
+        .iter()
+        .find(|r| r.method == "DELETE" && r.path.ends_with("b"))
+        .unwrap();
+    assert_eq!(delete.body, "Status=completed&Why=idle+a%26b");
+    assert_eq!(
+        delete.header("content-type"),
+        Some("application/x-www-form-urlencoded")
+    );
+}

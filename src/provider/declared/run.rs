@@ -47,10 +47,11 @@ impl Declared {
         match &call.body {
             None => Ok(request),
             Some(Body::Json(body)) => Ok(request.json(with_id(body, id))),
-            Some(Body::Form(_)) => {
-                let mut r = SessionResult::failed(id, "form bodies are not sent yet");
-                r.error_kind = Some(ErrorKind::Protocol);
-                Err(Box::new(r))
+            Some(Body::Form(pairs)) => {
+                let pairs: Vec<(String, String)> = (pairs.iter())
+                    .map(|(k, v)| (k.clone(), v.replace("{id}", id)))
+                    .collect();
+                Ok(request.form(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))))
             }
         }
     }

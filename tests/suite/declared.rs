@@ -368,3 +368,18 @@ fn the_id_goes_into_a_json_or_form_body_as_declared() {
         Some("application/x-www-form-urlencoded")
     );
 }
+
+#[test]
+fn where_selects_on_the_declared_fields_only() {
+    let (env, _) = env_with(&messaging());
+    env.emu.seed(Seed::messaging("other", T));
+    let (doc, code) = env.json("d", &["list", "--where", "id=m"]);
+    assert_eq!(code, 0, "{doc}");
+    assert_eq!(listed(&doc), ["m"], "{doc}");
+    // The messaging description declares no room: refused, nothing more sent.
+    let sent = env.emu.requests().len();
+    let (code, _, stderr) = common::run(env.cmd("d").args(["list", "--where", "room=r"]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("no field `room`"), "{stderr}");
+    assert_eq!(env.emu.requests().len(), sent, "{:?}", env.emu.requests());
+}

@@ -50,16 +50,30 @@ impl unit::Factory for Factory {
             orphans: false,
             published_rate: api.rate,
         };
-        // `default_base_url` is `&'static`: a description lives as long as the run.
+        // `default_base_url` and `selectable` are `&'static`: a description lives as long
+        // as the run (one per profile, read once).
         let base_url: &'static str = match &api.base_url {
             Some(url) => Box::leak(url.clone().into_boxed_str()),
             None => "",
         };
+        let f = &api.fields;
+        let declared = [
+            ("id", true),
+            ("user", f.user.is_some()),
+            ("room", f.room.is_some()),
+            ("metadata", f.metadata.is_some()),
+        ];
+        let selectable: Vec<Selectable> = (declared.into_iter())
+            .filter(|&(_, has)| has)
+            .map(|(name, _)| Selectable::rows(name))
+            .collect();
+        let selectable = Box::leak(selectable.into_boxed_slice());
         Ok(Arc::new(Config {
             api: Arc::new(api),
             source,
             caps,
             base_url,
+            selectable,
         }))
     }
 }
@@ -71,6 +85,8 @@ struct Config {
     source: String,
     caps: Capabilities,
     base_url: &'static str,
+    /// `--where` matches the declared fields on the listed rows.
+    selectable: &'static [Selectable],
 }
 
 impl ProviderConfig for Config {
@@ -97,7 +113,7 @@ impl ProviderConfig for Config {
     }
 
     fn selectable(&self) -> &'static [Selectable] {
-        &[]
+        self.selectable
     }
 
     fn auth(&self, key: &SecretString) -> Vec<(HeaderName, HeaderValue)> {

@@ -383,3 +383,29 @@ fn where_selects_on_the_declared_fields_only() {
     assert!(stderr.contains("no field `room`"), "{stderr}");
     assert_eq!(env.emu.requests().len(), sent, "{:?}", env.emu.requests());
 }
+
+#[test]
+fn a_404_that_is_not_the_api_s_error_is_a_wrong_route_not_a_missing_session() {
+    let env = Env::new();
+    env.emu.seed(Seed::messaging("m", T));
+    let api = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/declared/messaging.toml"
+    );
+    env.add_profile(
+        "d",
+        &format!(
+            "provider = \"declared\"\napi = \"{api}\"\nbase_url = \"{}/nope\"\n",
+            env.emu.messaging_url()
+        ),
+    );
+    let (doc, code) = env.json("d", &["end", "m"]);
+    assert_eq!(common::outcomes_once(&doc)["m"], "failed", "{doc}");
+    assert_eq!(code, 1, "{doc}");
+    let error = common::result_of(&doc, "m")["error"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(error.contains("no such route"), "{error}");
+    assert!(env.emu.messaging_exists("m"));
+}

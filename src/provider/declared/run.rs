@@ -64,7 +64,8 @@ impl Declared {
     }
 
     /// The outcome of `call`'s reply as its statuses say: `ok` for `done`, then
-    /// `already_ended`, `not_found`; anything else `failed` with the server's message.
+    /// `already_ended`, `not_found`; anything else `failed` with the server's message (at
+    /// the declared pointers, else the body's text).
     fn outcome(
         &self,
         id: &str,
@@ -86,18 +87,32 @@ impl Declared {
         } else {
             Outcome::Failed
         };
+        let message = self.message(&reply);
+        // A declared "not found" whose body is not the API's error shape is a route the
+        // server does not have (a wrong base_url), which says nothing about the session.
+        let no_route = outcome == Outcome::NotFound
+            && !self.api.error_message.is_empty()
+            && message.is_none()
+            && !reply.is_success();
+        let outcome = if no_route { Outcome::Failed } else { outcome };
         let mut r = SessionResult::from_reply(id, outcome, &reply);
-        if outcome != ok {
-            if let Some(message) = self.message(&reply) {
-                r.error = Some(message);
-            }
-            if reply.is_success() {
-                // A 2xx the description does not name: the server did something unsaid.
-                r.error = Some(format!(
-                    "HTTP {status} is not among the statuses the description names"
-                ));
-                r.error_kind = Some(ErrorKind::Protocol);
-            }
+        if outcome != ok
+            && let Some(message) = message
+        {
+            r.error = Some(message);
+        }
+        if no_route {
+            r.error = Some(format!(
+                "the server has no such route (HTTP {status}: {}): check base_url",
+                reply.error_message()
+            ));
+            r.error_kind = Some(ErrorKind::Protocol);
+        } else if outcome == Outcome::Failed && reply.is_success() {
+            // A 2xx the description does not name: the server did something unsaid.
+            r.error = Some(format!(
+                "HTTP {status} is not among the statuses the description names"
+            ));
+            r.error_kind = Some(ErrorKind::Protocol);
         }
         r
     }

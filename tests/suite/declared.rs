@@ -409,3 +409,60 @@ fn a_404_that_is_not_the_api_s_error_is_a_wrong_route_not_a_missing_session() {
     assert!(error.contains("no such route"), "{error}");
     assert!(env.emu.messaging_exists("m"));
 }
+
+#[test]
+fn offset_and_last_row_cursor_paging_read_every_page_once() {
+    let shipped = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/declared/digital-samba.toml"
+    ))
+    .unwrap();
+    let offset =
+        "paging = { style = \"offset\", param = \"offset\", size = 100, size_param = \"limit\" }";
+    assert!(shipped.contains(offset));
+    for (paging, page_query) in [
+        (
+            "paging = { style = \"offset\", param = \"offset\", size = 2, size_param = \"limit\" }",
+            "offset=",
+        ),
+        (
+            "paging = { style = \"cursor\", param = \"after\", next_from_row = \"/id\", size = 2, size_param = \"limit\" }",
+            "after=",
+        ),
+    ] {
+        let env = Env::new();
+        let file = env.dir.path().join("ds.toml");
+        std::fs::write(&file, shipped.replace(offset, paging)).unwrap();
+        env.add_profile(
+            "ds",
+            &format!(
+                "provider = \"declared\"\napi = \"ds.toml\"\nbase_url = \"{}\"\napi_key_env = \"{}\"\n",
+                env.emu.samba_url(),
+                common::SAMBA_ENV
+            ),
+        );
+        let ids = ["s1", "s2", "s3", "s4", "s5"];
+        env.emu.seed_many(ids.map(|id| meeting(id, T, Some(0))));
+        let (doc, code) = env.json("ds", &["list"]);
+        assert_eq!(code, 0, "{paging}: {doc}");
+        assert_eq!(listed(&doc), ids, "{paging}: {doc}");
+        let pages = env.emu.requests();
+        // Three pages of at most 2, each asked for once (a cursor's last page is empty or
+        // short; an offset's ends at the total).
+        assert!((3..=4).contains(&pages.len()), "{paging}: {pages:?}");
+        let later = pages.iter().skip(1);
+        assert!(
+            later
+                .clone()
+                .all(|r| r.query.as_deref().is_some_and(|q| q.contains(page_query))),
+            "{paging}: {pages:?}"
+        );
+        let queries: std::collections::BTreeSet<_> =
+            pages.iter().map(|r| r.query.clone()).collect();
+        assert_eq!(
+            queries.len(),
+            pages.len(),
+            "a page asked for twice: {pages:?}"
+        );
+    }
+}

@@ -16,7 +16,7 @@ use url::Url;
 
 use crate::provider::registry::registry;
 use crate::provider::unit::ProviderConfig;
-use crate::section::{RawSection, Section, SectionError};
+use crate::section::{Origin, RawSection, Section, SectionError, line_col};
 use crate::units::Rate;
 
 /// The profile used when neither the command line, the environment nor the file names one:
@@ -465,8 +465,8 @@ impl Profile {
         Ok(self)
     }
 
-    fn validate(name: &str, raw: RawSection) -> Result<Profile, SectionError> {
-        let mut section = Section::new(raw);
+    fn validate(name: &str, raw: RawSection, origin: Origin) -> Result<Profile, SectionError> {
+        let mut section = Section::new(raw).read_from(origin);
         let provider = section.require::<String>("provider")?;
         Profile::of(name, provider, section)
     }
@@ -707,12 +707,24 @@ impl Config {
             let offset = e.span().map_or(0, |s| s.start);
             at(path, text, offset, e.message().trim().replace('\n', " "))
         })?;
+        let shared: std::sync::Arc<str> = text.into();
+        let origin = |profile: &str| Origin {
+            path: path.to_owned(),
+            text: shared.clone(),
+            profile: profile.to_owned(),
+        };
         let profiles = (raw.profiles.into_iter())
-            .map(|(name, p)| match Profile::validate(&name, p) {
-                Ok(p) => Ok((name, p)),
-                Err(SectionError::Invalid(message)) => Err(ConfigError::invalid(&name, message)),
-                Err(SectionError::At { span, message }) => Err(at(path, text, span.start, message)),
-            })
+            .map(
+                |(name, p)| match Profile::validate(&name, p, origin(&name)) {
+                    Ok(p) => Ok((name, p)),
+                    Err(SectionError::Invalid(message)) => {
+                        Err(ConfigError::invalid(&name, message))
+                    }
+                    Err(SectionError::At { span, message }) => {
+                        Err(at(path, text, span.start, message))
+                    }
+                },
+            )
             .collect::<Result<BTreeMap<_, _>, _>>()?;
         if let Some(d) = &raw.default_profile
             && !profiles.contains_key(d)
@@ -777,13 +789,6 @@ fn at(path: &Path, text: &str, offset: usize, message: String) -> ConfigError {
         column,
         message,
     }
-}
-
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, column)
 }
 
 #[cfg(unix)]

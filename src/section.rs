@@ -7,6 +7,8 @@
 
 use std::collections::BTreeMap;
 use std::ops::Range;
+use std::path::PathBuf;
+use std::sync::Arc;
 
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -31,6 +33,19 @@ pub struct Section {
     span: Range<usize>,
     /// Key → (where the key is, its value with where the value is).
     entries: BTreeMap<String, (Range<usize>, Spanned<toml::Value>)>,
+    /// The file it was read from (`None`: the built-in profile).
+    origin: Option<Origin>,
+}
+
+/// The file a profile was read from: for a provider whose keys say more than a value can
+/// (a declared provider's description, read again with every nested key's position, or a
+/// file beside the config).
+#[derive(Debug, Clone)]
+pub struct Origin {
+    pub path: PathBuf,
+    pub text: Arc<str>,
+    /// The profile's name (`[profiles.NAME]`).
+    pub profile: String,
 }
 
 impl Section {
@@ -42,7 +57,21 @@ impl Section {
                 (key.into_inner(), (at, value))
             })
             .collect();
-        Section { span, entries }
+        Section {
+            span,
+            entries,
+            origin: None,
+        }
+    }
+
+    /// The section, read from `origin`.
+    pub fn read_from(mut self, origin: Origin) -> Section {
+        self.origin = Some(origin);
+        self
+    }
+
+    pub fn origin(&self) -> Option<&Origin> {
+        self.origin.as_ref()
     }
 
     /// A profile that sets nothing (the built-in one).
@@ -50,6 +79,7 @@ impl Section {
         Section {
             span: 0..0,
             entries: BTreeMap::new(),
+            origin: None,
         }
     }
 
@@ -102,6 +132,14 @@ pub fn text<T>(
 ) -> Result<T, String> {
     let s = String::deserialize(value).map_err(|e| e.message().trim().replace('\n', " "))?;
     parse(&s).map_err(|e| format!("`{s}`: {e}"))
+}
+
+/// The 1-based line and column of byte `offset` of `text`.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
 }
 
 #[cfg(test)]

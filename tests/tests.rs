@@ -34,6 +34,8 @@ mod suite {
     // Cron-grade runs: journal and resume, the run lock, records, the metrics file, signals
     // on a pipe, the environment variables.
     mod cron;
+    // Declared providers (`provider = "declared"`): descriptions checked at load.
+    mod declared;
     // A real elizaOS server (skipped without an install, except under CI=true).
     mod elizaos;
     // Retries, broken replies, timeouts, concurrency and `--rate`, interruption, streaming.

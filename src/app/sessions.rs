@@ -12,7 +12,6 @@ use super::staging::{
 use super::{AppError, Ctx, Exit};
 use crate::config::Profile;
 use crate::ids::{self, Item};
-use crate::prompt::Terminal;
 use crate::runner::{self, Stall};
 
 impl Ctx<'_> {
@@ -32,28 +31,23 @@ impl Ctx<'_> {
             };
             crate::output::warn(format_args!("note: {note}"));
         }
-        let tty = terminal(plan)?;
         match &plan.source {
-            Source::Ids(input) => {
-                if let Input::Stdin = input {
-                    ids::read_from_stdin(plan.quiet);
-                }
-                self.act(plan, input.clone(), tty).await
-            }
-            Source::Sweep(sweep) => self.sweep(plan, sweep, tty).await,
+            Source::Ids(input) => self.act(plan, input.clone()).await,
+            Source::Sweep(sweep) => self.sweep(plan, sweep).await,
         }
     }
 
     /// IDs from arguments, a file or stdin, for one profile or (`profile<TAB>id` lines with
-    /// `--all-profiles`) for each line's own. With `tty`, a delete asks there once its IDs
+    /// `--all-profiles`) for each line's own. A delete asks on the terminal once its IDs
     /// are read, before any is sent.
-    async fn act(
-        &self,
-        plan: &RunPlan,
-        input: Input,
-        tty: Option<Terminal>,
-    ) -> Result<Exit, AppError> {
+    async fn act(&self, plan: &RunPlan, input: Input) -> Result<Exit, AppError> {
         let staged = self.stage(plan)?;
+        // After the profiles' own checks (a refusal for what cannot be done comes first),
+        // before anything is read or locked.
+        let tty = terminal(plan)?;
+        if let Input::Stdin = input {
+            ids::read_from_stdin(plan.quiet);
+        }
         let Committed {
             locks,
             resume,

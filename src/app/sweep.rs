@@ -8,7 +8,7 @@ use std::sync::Arc;
 use super::feed::{Execution, Resumed};
 use super::limits::{Caps, keep_idlest};
 use super::plan::{Input, RunPlan, Sweep};
-use super::staging::{Committed, Staged, ask, finish, part, stall_after};
+use super::staging::{Committed, Staged, ask, finish, part, stall_after, terminal};
 use super::{AppError, Ctx, Exit, cutoff, now, scoped};
 use crate::ids::{Item, SessionId};
 use crate::journal::Resume;
@@ -47,17 +47,14 @@ struct Sweeping<'a> {
 }
 
 impl Ctx<'_> {
-    /// Lists every profile's selection, checks it against the caps, then acts on it; with
-    /// `tty`, a delete asks there once the listing says what it would delete.
-    pub(super) async fn sweep(
-        &self,
-        plan: &RunPlan,
-        sweep: &Sweep,
-        tty: Option<Terminal>,
-    ) -> Result<Exit, AppError> {
+    /// Lists every profile's selection, checks it against the caps, then acts on it; a
+    /// delete asks on the terminal once the listing says what it would delete.
+    pub(super) async fn sweep(&self, plan: &RunPlan, sweep: &Sweep) -> Result<Exit, AppError> {
         let now = now()?;
         let filter = filter(plan, sweep, now)?;
         let mut staged = self.stage(plan)?;
+        // After the profiles' own checks, before anything is listed or locked.
+        let tty = terminal(plan)?;
         let Committed {
             locks,
             resume,

@@ -313,6 +313,8 @@ pub struct Request {
     method: Method,
     url: Url,
     json: Option<serde_json::Value>,
+    /// A form-encoded body (Twilio's `Status=completed`), encoded.
+    form: Option<String>,
     headers: Vec<(HeaderName, HeaderValue)>,
     /// A 409 is worth another try (see [`Request::idempotent`]).
     retry_conflict: bool,
@@ -329,6 +331,7 @@ impl Request {
             method,
             url,
             json: None,
+            form: None,
             headers: Vec::new(),
             retry_conflict: false,
             reads: false,
@@ -358,6 +361,14 @@ impl Request {
 
     pub fn json(mut self, body: serde_json::Value) -> Request {
         self.json = Some(body);
+        self
+    }
+
+    /// `pairs` as an `application/x-www-form-urlencoded` body.
+    pub fn form<'a>(mut self, pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Request {
+        let mut encoded = url::form_urlencoded::Serializer::new(String::new());
+        encoded.extend_pairs(pairs);
+        self.form = Some(encoded.finish());
         self
     }
 
@@ -695,6 +706,13 @@ impl Http {
         }
         if let Some(body) = &req.json {
             builder = builder.json(body);
+        }
+        if let Some(body) = &req.form {
+            builder = (builder.header(
+                reqwest::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            ))
+            .body(body.clone());
         }
         if req.streamed {
             builder = builder.timeout(self.timeout.saturating_mul(STREAMED_TIMEOUTS));

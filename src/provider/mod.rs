@@ -4,6 +4,7 @@
 //! error shape, fields), its [`Provider`] (wire types, staleness rule), plus one line in
 //! [`registry`].
 
+mod declared;
 mod digital_samba;
 mod langgraph;
 mod messaging;

@@ -57,6 +57,7 @@ pub fn registry() -> &'static Registry {
             Arc::new(super::digital_samba::Factory),
             Arc::new(super::messaging::Factory),
             Arc::new(super::langgraph::Factory),
+            Arc::new(super::declared::Factory),
         ])
     })
 }

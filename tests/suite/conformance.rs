@@ -370,6 +370,24 @@ const MESSAGING: Provider = Provider {
     own_profile: None,
 };
 
+/// The messaging API as `examples/declared/messaging.toml` describes it
+/// (`provider = "declared"`): the same answers as the built-in provider's.
+const MESSAGING_DECLARED: Provider = Provider {
+    profile: "eliza-declared",
+    name: "declared",
+    own_profile: Some(|emu| {
+        let api = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/examples/declared/messaging.toml"
+        );
+        format!(
+            "provider = \"declared\"\napi = \"{api}\"\nbase_url = \"{}\"\nmax_backoff = \"100ms\"\n",
+            emu.messaging_url()
+        )
+    }),
+    ..MESSAGING
+};
+
 /// Threads are busy (one running run) when `end` should apply; `delete` applies to idle ones.
 const LANGGRAPH: Provider = Provider {
     profile: "langgraph",
@@ -469,6 +487,7 @@ conformance! {
     zep_v4: ZEP_V4,
     samba: SAMBA,
     messaging: MESSAGING,
+    messaging_declared: MESSAGING_DECLARED,
     langgraph: LANGGRAPH,
 }
 

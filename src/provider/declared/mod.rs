@@ -1,0 +1,162 @@
+//! `provider = "declared"`: a provider whose API is described in TOML rather than built in
+//! (issue #23): `api = "daily.toml"` (a file beside the config, which several profiles may
+//! share) or a `[profiles.NAME.api]` table. The description says how to authenticate, list
+//! and page, where each field of a row is, and how to end, delete and probe one session
+//! ([`schema`], checked at load by [`check`]).
+//!
+//! The name says what sets it apart: the provider is *declared*, not built in; `http` would
+//! name what every provider speaks, and `rest` would not fit Twirp (LiveKit).
+
+mod check;
+mod run;
+mod schema;
+mod source;
+
+use std::sync::Arc;
+
+use reqwest::header::{HeaderName, HeaderValue};
+use secrecy::{ExposeSecret, SecretString};
+
+use super::unit::{self, ProviderConfig, Row};
+use super::{Capabilities, Options, Provider};
+use crate::client::http::Http;
+use crate::section::{Section, SectionError};
+use crate::select::Selectable;
+
+use check::{Api, Auth};
+
+#[derive(Debug)]
+pub struct Factory;
+
+impl unit::Factory for Factory {
+    fn name(&self) -> &str {
+        "declared"
+    }
+
+    fn keys(&self) -> &[&'static str] {
+        &["api"]
+    }
+
+    fn parse(&self, section: &mut Section) -> Result<Arc<dyn ProviderConfig>, SectionError> {
+        // Read again from the file's text, with every nested key's position.
+        section.require::<toml::Value>("api")?;
+        let origin = (section.origin()).ok_or_else(|| {
+            SectionError::Invalid("a declared provider is described in a config file".into())
+        })?;
+        let (api, source) = source::read(origin)?;
+        let caps = Capabilities {
+            needs_key: api.auth != Auth::None,
+            reports_participants: api.fields.participants.is_some(),
+            orphans: false,
+            published_rate: api.rate,
+        };
+        // `default_base_url` and `selectable` are `&'static`: a description lives as long
+        // as the run (one per profile, read once).
+        let base_url: &'static str = match &api.base_url {
+            Some(url) => Box::leak(url.clone().into_boxed_str()),
+            None => "",
+        };
+        let f = &api.fields;
+        let declared = [
+            ("id", true),
+            ("user", f.user.is_some()),
+            ("room", f.room.is_some()),
+            ("metadata", f.metadata.is_some()),
+        ];
+        let selectable: Vec<Selectable> = (declared.into_iter())
+            .filter(|&(_, has)| has)
+            .map(|(name, _)| Selectable::rows(name))
+            .collect();
+        let selectable = Box::leak(selectable.into_boxed_slice());
+        // The delete prompt's words: the description's, else a plain admission.
+        let deletes: &'static str = match api.delete.as_ref().and_then(|d| d.removes.as_ref()) {
+            Some(words) => Box::leak(words.clone().into_boxed_str()),
+            None => {
+                "each session as this API's delete call does (its description does not say what that removes)"
+            }
+        };
+        Ok(Arc::new(Config {
+            api: Arc::new(api),
+            source,
+            caps,
+            base_url,
+            selectable,
+            deletes,
+        }))
+    }
+}
+
+#[derive(Debug)]
+struct Config {
+    api: Arc<Api>,
+    /// The description's file name, or `inline`.
+    source: String,
+    caps: Capabilities,
+    base_url: &'static str,
+    /// `--where` matches the declared fields on the listed rows.
+    selectable: &'static [Selectable],
+    /// What `delete` removes there (`delete.removes`).
+    deletes: &'static str,
+}
+
+impl ProviderConfig for Config {
+    fn name(&self) -> &'static str {
+        "declared"
+    }
+
+    fn label(&self) -> String {
+        format!("declared ({})", self.source)
+    }
+
+    fn default_base_url(&self) -> &'static str {
+        self.base_url
+    }
+
+    fn caps(&self) -> &Capabilities {
+        &self.caps
+    }
+
+    /// The declared pointer is read by the provider itself (slice 2); the client shows
+    /// the text.
+    fn error_message(&self) -> fn(&serde_json::Value) -> Option<String> {
+        |_| None
+    }
+
+    fn selectable(&self) -> &'static [Selectable] {
+        self.selectable
+    }
+
+    fn deletes(&self) -> &'static str {
+        self.deletes
+    }
+
+    fn auth(&self, key: &SecretString) -> Vec<(HeaderName, HeaderValue)> {
+        match &self.api.auth {
+            Auth::None => Vec::new(),
+            Auth::Header { name, template } => vec![(
+                name.clone(),
+                super::secret_header(template.replace("{key}", key.expose_secret())),
+            )],
+            Auth::Basic { user } => {
+                use base64::Engine as _;
+                let pair = format!("{user}:{}", key.expose_secret());
+                let encoded = base64::engine::general_purpose::STANDARD.encode(pair);
+                vec![(
+                    reqwest::header::AUTHORIZATION,
+                    super::secret_header(format!("Basic {encoded}")),
+                )]
+            }
+        }
+    }
+
+    fn rows(&self) -> Vec<Row> {
+        vec![Row::new("api", self.source.clone(), false)]
+    }
+
+    fn build(&self, http: Http, _profile: &str, _opts: &Options) -> Box<dyn Provider> {
+        Box::new(run::Declared {
+            http,
+            api: self.api.clone(),
+        })
+    }
+}

@@ -1,0 +1,449 @@
+//! A declared provider at run time: lists, ends, deletes and probes as its checked
+//! description ([`Api`]) says, and judges staleness only from the fields it declares.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use reqwest::Method;
+use serde_json::Value;
+
+use super::check::{Api, Body, Call, CursorFrom, Paging, Segment, TimeFormat};
+use crate::client::http::{Failure, Http, Reply, Request};
+use crate::ids::SessionId;
+use crate::outcome::{ErrorKind, Outcome, SessionResult};
+use crate::provider::paging::{Position, server_cursor};
+use crate::provider::{
+    Action, Features, ListError, Page, Provider, SessionRow, Staleness, Sweep, by_activity,
+};
+use crate::select::ServerFilter;
+
+pub struct Declared {
+    pub http: Http,
+    pub api: Arc<Api>,
+}
+
+const NO_PROBE: &str = "the description has no `probe`: a server dry run cannot read a session";
+
+impl Declared {
+    fn call(&self, action: Action) -> Option<&Call> {
+        match action {
+            Action::End => self.api.end.as_ref(),
+            Action::Delete => self.api.delete.as_ref(),
+        }
+    }
+
+    /// The request `call` makes for `id`: `{id}` one escaped segment of the path, or in
+    /// the body's strings.
+    fn request(&self, call: &Call, id: &str) -> Result<Request, Box<SessionResult>> {
+        let segments: Vec<&str> = (call.path.iter())
+            .map(|s| match s {
+                Segment::Literal(s) => s.as_str(),
+                Segment::Id => id,
+            })
+            .collect();
+        let url = (self.http.url(&segments))
+            .map_err(|refused| Box::new(crate::provider::unsent(id, refused)))?;
+        let request = Request::new(call.method.clone(), url);
+        match &call.body {
+            None => Ok(request),
+            Some(Body::Json(body)) => Ok(request.json(with_id(body, id))),
+            Some(Body::Form(pairs)) => {
+                let pairs: Vec<(String, String)> = (pairs.iter())
+                    .map(|(k, v)| (k.clone(), v.replace("{id}", id)))
+                    .collect();
+                Ok(request.form(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))))
+            }
+        }
+    }
+
+    /// The declared message of an error body: at the first of its pointers that has one.
+    fn message(&self, reply: &Reply) -> Option<String> {
+        let body: Value = serde_json::from_slice(&reply.body).ok()?;
+        (self.api.error_message.iter())
+            .find_map(|p| body.pointer(p).and_then(|v| v.as_str()).map(str::to_owned))
+    }
+
+    /// The outcome of `call`'s reply as its statuses say: `ok` for `done`, then
+    /// `already_ended`, `not_found`; anything else `failed` with the server's message (at
+    /// the declared pointers, else the body's text).
+    fn outcome(
+        &self,
+        id: &str,
+        call: &Call,
+        ok: Outcome,
+        result: Result<Reply, Failure>,
+    ) -> SessionResult {
+        let reply = match result {
+            Ok(reply) => reply,
+            Err(failure) => return SessionResult::from_failure(id, &failure),
+        };
+        let status = reply.status.as_u16();
+        let outcome = if call.done.contains(&status) {
+            ok
+        } else if call.already_ended.contains(&status) {
+            Outcome::AlreadyEnded
+        } else if call.not_found.contains(&status) {
+            Outcome::NotFound
+        } else {
+            Outcome::Failed
+        };
+        let message = self.message(&reply);
+        // A declared "not found" whose body is not the API's error shape is a route the
+        // server does not have (a wrong base_url), which says nothing about the session.
+        let no_route = outcome == Outcome::NotFound
+            && !self.api.error_message.is_empty()
+            && message.is_none()
+            && !reply.is_success();
+        let outcome = if no_route { Outcome::Failed } else { outcome };
+        let mut r = SessionResult::from_reply(id, outcome, &reply);
+        if outcome != ok
+            && let Some(message) = message
+        {
+            r.error = Some(message);
+        }
+        if no_route {
+            r.error = Some(format!(
+                "the server has no such route (HTTP {status}: {}): check base_url",
+                reply.error_message()
+            ));
+            r.error_kind = Some(ErrorKind::Protocol);
+        } else if outcome == Outcome::Failed && reply.is_success() {
+            // A 2xx the description does not name: the server did something unsaid.
+            r.error = Some(format!(
+                "HTTP {status} is not among the statuses the description names"
+            ));
+            r.error_kind = Some(ErrorKind::Protocol);
+        }
+        r
+    }
+
+    /// The first page's URL (or the page `cursor` names), with its parameters.
+    fn page_url(&self, cursor: Option<&str>) -> Result<url::Url, ListError> {
+        let list = &self.api.list;
+        if let (Paging::Link { .. }, Some(next)) = (&list.paging, cursor) {
+            return self.same_origin(next);
+        }
+        let segments: Vec<&str> = list.path.iter().map(String::as_str).collect();
+        let mut url = self.http.url(&segments)?;
+        {
+            let mut q = url.query_pairs_mut();
+            for (k, v) in &list.query {
+                q.append_pair(k, v);
+            }
+            let size = match &list.paging {
+                Paging::None => None,
+                Paging::Page(n) | Paging::Offset(n) => n.size.as_ref(),
+                Paging::Cursor { size, .. } | Paging::Link { size } => size.as_ref(),
+            };
+            if let Some(s) = size
+                && let Some(param) = &s.param
+            {
+                q.append_pair(param, &s.rows.to_string());
+            }
+            match &list.paging {
+                Paging::Page(n) => {
+                    q.append_pair(&n.param, &Position::of(cursor).number.to_string());
+                }
+                Paging::Offset(n) => {
+                    q.append_pair(&n.param, &Position::of(cursor).offset.to_string());
+                }
+                Paging::Cursor { param, .. } => {
+                    if let Some(c) = cursor {
+                        q.append_pair(param, c);
+                    }
+                }
+                Paging::None | Paging::Link { .. } => {}
+            }
+        }
+        if url.query() == Some("") {
+            url.set_query(None);
+        }
+        Ok(url)
+    }
+
+    /// A `Link` header's next page, which must stay on the base URL's host: the key is
+    /// never sent anywhere else.
+    fn same_origin(&self, next: &str) -> Result<url::Url, ListError> {
+        let base = self.http.url(&[]).map_err(ListError::Url)?;
+        let url = base.join(next).map_err(|e| {
+            ListError::Decode(format!("the next page's link `{next}` is not a URL: {e}"))
+        })?;
+        if url.origin() != base.origin() {
+            return Err(ListError::Decode(format!(
+                "the next page's link `{next}` leaves the base URL's host; stopping"
+            )));
+        }
+        Ok(url)
+    }
+
+    /// The cursor of the page after the one `reply` answered, which held `rows`.
+    fn next(
+        &self,
+        cursor: Option<&str>,
+        reply: &Reply,
+        body: &Value,
+        rows: &[Value],
+        total: Option<u64>,
+    ) -> Result<Option<String>, ListError> {
+        match &self.api.list.paging {
+            Paging::None => Ok(None),
+            Paging::Page(n) | Paging::Offset(n) => {
+                let at = Position::of(cursor);
+                match &n.size {
+                    Some(size) if n.short_stops && (rows.len() as u64) < size.rows => Ok(None),
+                    _ => at.next(rows.len(), total),
+                }
+            }
+            Paging::Cursor { from, .. } => Ok(server_cursor(match from {
+                CursorFrom::Reply(p) => body.pointer(p).and_then(text),
+                CursorFrom::LastRow(p) => rows.last().and_then(|r| r.pointer(p)).and_then(text),
+            })),
+            Paging::Link { .. } => Ok(next_link(reply)),
+        }
+    }
+
+    fn row(&self, raw: &Value) -> Result<SessionRow, String> {
+        let f = &self.api.fields;
+        let at = |p: &Option<String>| p.as_deref().and_then(|p| raw.pointer(p));
+        let id = raw
+            .pointer(&f.id)
+            .and_then(text)
+            .ok_or_else(|| format!("a listed row has no ID at `{}`", f.id))?;
+        let live = (f.live.as_ref()).map(|(p, value)| raw.pointer(p).map(|v| v == value));
+        let user = at(&f.user).and_then(text);
+        let room = at(&f.room).and_then(text);
+        Ok(SessionRow {
+            id,
+            owner: user.clone().or_else(|| room.clone()),
+            created: at(&f.created).map(|v| time(v, f.time)),
+            activity: at(&f.activity).map(|v| time(v, f.time)),
+            // Without a declared `live`, a listed session is taken as not ended (the safe
+            // reading: it is never judged ended); with one, a row without it says neither.
+            active: live.is_none_or(|l| l.unwrap_or(false)),
+            active_unsaid: live.is_some_and(|l| l.is_none()),
+            participants: at(&f.participants).and_then(count),
+            user,
+            room,
+            metadata: at(&f.metadata).and_then(|m| m.as_object().cloned()),
+            ..SessionRow::default()
+        })
+    }
+}
+
+/// `body` with `{id}` in each of its strings made `id` (JSON-escaped as the body is sent).
+fn with_id(body: &Value, id: &str) -> Value {
+    match body {
+        Value::String(s) => Value::String(s.replace("{id}", id)),
+        Value::Array(a) => Value::Array(a.iter().map(|v| with_id(v, id)).collect()),
+        Value::Object(o) => {
+            Value::Object(o.iter().map(|(k, v)| (k.clone(), with_id(v, id))).collect())
+        }
+        other => other.clone(),
+    }
+}
+
+/// A string as it is, a number as its text; anything else is none.
+fn text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// A count: a number, or a number as text (protobuf JSON sends 64-bit integers so).
+fn count(v: &Value) -> Option<u64> {
+    v.as_u64().or_else(|| v.as_str()?.parse().ok())
+}
+
+/// A timestamp as RFC 3339 text; one that cannot be read is kept as it is, so that a sweep
+/// reports it unreadable rather than guessing.
+fn time(v: &Value, format: TimeFormat) -> String {
+    let raw = text(v).unwrap_or_else(|| v.to_string());
+    let unix = |scale: i64| -> Option<String> {
+        let n: i64 = raw.parse().ok()?;
+        let ts = match scale {
+            1 => jiff::Timestamp::from_second(n),
+            _ => jiff::Timestamp::from_millisecond(n),
+        };
+        ts.ok().map(|t| t.to_string())
+    };
+    match format {
+        TimeFormat::Rfc3339 => None,
+        TimeFormat::UnixSeconds => unix(1),
+        TimeFormat::UnixMillis => unix(1000),
+    }
+    .unwrap_or(raw)
+}
+
+/// The `rel="next"` target of a reply's `Link` header.
+fn next_link(reply: &Reply) -> Option<String> {
+    let link = reply.headers.get(reqwest::header::LINK)?.to_str().ok()?;
+    link.split(',').find_map(|part| {
+        let (target, params) = part.split_once(';')?;
+        let next = params.split(';').any(|p| {
+            matches!(
+                p.trim().replace(' ', "").as_str(),
+                "rel=next" | "rel=\"next\""
+            )
+        });
+        next.then(|| {
+            target
+                .trim()
+                .trim_start_matches('<')
+                .trim_end_matches('>')
+                .to_owned()
+        })
+    })
+}
+
+#[async_trait]
+impl Provider for Declared {
+    fn features(&self) -> Features {
+        let lacks = match (&self.api.end, &self.api.delete) {
+            (None, _) => Some((Action::End, "the description has no `end`")),
+            (_, None) => Some((Action::Delete, "the description has no `delete`")),
+            _ => None,
+        };
+        Features { lacks, ended: None }
+    }
+
+    async fn apply(&self, action: Action, ids: Vec<SessionId>) -> Vec<SessionResult> {
+        let ok = match action {
+            Action::End => Outcome::Ended,
+            Action::Delete => Outcome::Deleted,
+        };
+        crate::provider::each(ids, |id| async move {
+            let Some(call) = self.call(action) else {
+                return SessionResult::failed(id, "the description does not say how");
+            };
+            match self.request(call, &id) {
+                Err(refused) => *refused,
+                Ok(request) => self.outcome(&id, call, ok, self.http.send(request).await),
+            }
+        })
+        .await
+    }
+
+    async fn probe(&self, action: Action, ids: Vec<SessionId>) -> Vec<SessionResult> {
+        crate::provider::each(ids, |id| async move {
+            let Some(call) = self.api.probe.as_ref() else {
+                return SessionResult::failed(id, NO_PROBE);
+            };
+            match self.request(call, &id) {
+                Err(refused) => *refused,
+                Ok(request) => {
+                    let result = self.http.send(request.reads()).await;
+                    self.outcome(&id, call, crate::provider::would(action), result)
+                }
+            }
+        })
+        .await
+    }
+
+    async fn list_page(
+        &self,
+        cursor: Option<String>,
+        _active_only: bool,
+        _server: Option<&ServerFilter>,
+    ) -> Result<Page, ListError> {
+        let list = &self.api.list;
+        let url = self.page_url(cursor.as_deref())?;
+        let mut request = Request::new(list.method.clone(), url);
+        if list.method != Method::GET {
+            request = request.reads();
+        }
+        if let Some(body) = &list.body {
+            request = request.json(body.clone());
+        }
+        let reply = self
+            .http
+            .send(request)
+            .await
+            .map_err(ListError::Transport)?;
+        if !reply.is_success() {
+            return Err(ListError::of(&reply));
+        }
+        let body: Value = reply.json().map_err(ListError::Decode)?;
+        let rows = match body.pointer(&list.rows) {
+            Some(Value::Array(rows)) => rows.as_slice(),
+            Some(Value::Null) => &[],
+            _ => {
+                return Err(ListError::Decode(format!(
+                    "the reply has no list of rows at `{}`",
+                    list.rows
+                )));
+            }
+        };
+        let total = (list.total.as_deref())
+            .and_then(|p| body.pointer(p))
+            .and_then(count);
+        Ok(Page {
+            rows: rows
+                .iter()
+                .map(|r| self.row(r))
+                .collect::<Result<_, _>>()
+                .map_err(ListError::Decode)?,
+            rest: None,
+            next: self.next(cursor.as_deref(), &reply, &body, rows, total)?,
+            total,
+        })
+    }
+
+    /// Only from what the description declares: participants in the room always win; no
+    /// activity field, no verdict.
+    fn staleness(&self, row: &SessionRow, sweep: &Sweep) -> Staleness {
+        if row.participants.is_some_and(|n| n > 0) {
+            return Staleness::Fresh;
+        }
+        if self.api.fields.activity.is_none() {
+            return Staleness::Unknown(
+                "the description declares no activity field (fields.activity): idleness cannot be judged".into(),
+            );
+        }
+        by_activity(row, sweep)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_are_read_as_declared_and_kept_when_unreadable() {
+        let at = |v: Value, f| time(&v, f);
+        assert_eq!(
+            at(Value::from(1_700_000_000), TimeFormat::UnixSeconds),
+            "2023-11-14T22:13:20Z"
+        );
+        assert_eq!(
+            at(Value::from("1700000000"), TimeFormat::UnixSeconds),
+            "2023-11-14T22:13:20Z"
+        );
+        assert_eq!(
+            at(Value::from(1_700_000_000_000_i64), TimeFormat::UnixMillis),
+            "2023-11-14T22:13:20Z"
+        );
+        assert_eq!(at(Value::from("soon"), TimeFormat::UnixSeconds), "soon");
+        assert_eq!(
+            at(Value::from("2024-05-01T12:00:00Z"), TimeFormat::Rfc3339),
+            "2024-05-01T12:00:00Z"
+        );
+    }
+
+    #[test]
+    fn the_id_goes_into_every_string_of_a_body() {
+        let body = serde_json::json!({"room": "{id}", "names": ["{id}"], "n": 1});
+        assert_eq!(
+            with_id(&body, "a\"b"),
+            serde_json::json!({"room": "a\"b", "names": ["a\"b"], "n": 1})
+        );
+    }
+
+    #[test]
+    fn counts_may_come_as_text() {
+        assert_eq!(count(&Value::from(3)), Some(3));
+        assert_eq!(count(&Value::from("3")), Some(3));
+        assert_eq!(count(&Value::from(-1)), None);
+    }
+}

@@ -1,0 +1,468 @@
+//! Declared providers (`provider = "declared"`, issue #23): a description in a file beside
+//! the config or in the profile, checked when the config loads; its mistakes are one line
+//! at `file:line:column`, exit 2, and nothing is sent.
+
+use crate::common;
+
+use std::path::{Path, PathBuf};
+
+use common::{Env, Seed};
+
+const T: &str = "2024-05-01T12:00:00Z";
+
+/// The shipped messaging description.
+fn messaging() -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/declared/messaging.toml");
+    std::fs::read_to_string(path).unwrap()
+}
+
+/// An emulator with one messaging session `m`, a config with profile `d` using the
+/// description `api` (written beside it as `api.toml`).
+fn env_with(api: &str) -> (Env, PathBuf) {
+    let env = Env::new();
+    env.emu.seed(Seed::messaging("m", T));
+    let file = env.dir.path().join("api.toml");
+    std::fs::write(&file, api).unwrap();
+    env.add_profile(
+        "d",
+        &format!(
+            "provider = \"declared\"\napi = \"api.toml\"\nbase_url = \"{}\"\n",
+            env.emu.messaging_url()
+        ),
+    );
+    (env, file)
+}
+
+/// `config check` of profile `d`: exit code and stderr; asserts nothing was sent.
+fn check(env: &Env) -> (i32, String) {
+    let (code, stdout, stderr) = common::run(env.cmd("d").args(["config", "check"]));
+    assert!(env.emu.requests().is_empty(), "{:?}", env.emu.requests());
+    if code != 0 {
+        assert!(stdout.is_empty(), "{stdout}");
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    }
+    (code, stderr)
+}
+
+#[test]
+fn the_shipped_messaging_description_passes_the_check() {
+    let (env, _) = env_with(&messaging());
+    let (code, stderr) = check(&env);
+    assert_eq!(code, 0, "{stderr}");
+}
+
+#[test]
+fn a_mistake_in_a_description_file_is_reported_at_its_line_and_column() {
+    let cases = [
+        // (replace, with (its last line is the mistake), what the error says)
+        (
+            "id = \"/sessionId\"",
+            "id = \"sessionId\"",
+            "must start with `/`",
+        ),
+        (
+            "path = \"api/messaging/sessions/{id}\"",
+            "path = \"api/messaging/sessions\"",
+            "must have `{id}`",
+        ),
+        (
+            "paging = { style = \"none\" }",
+            "paging = { style = \"page\" }",
+            "`page` needs `param`",
+        ),
+        (
+            "rows = \"/sessions\"",
+            "rows = \"/sessions\"\nrowz = 1",
+            "unknown field `rowz`",
+        ),
+    ];
+    for (from, to, says) in cases {
+        let text = messaging().replacen(from, to, 1);
+        assert_ne!(text, messaging(), "{from}");
+        let (env, file) = env_with(&text);
+        let (code, stderr) = check(&env);
+        assert_eq!(code, 2, "{to}: {stderr}");
+        // The line and column of what is wrong, in the description's own file.
+        let wrong = to.lines().last().unwrap();
+        let offset = text.rfind(wrong).unwrap();
+        let line = text[..offset].matches('\n').count() + 1;
+        let at = format!("{}:{line}:", file.display());
+        assert!(stderr.contains(&at), "{at} in {stderr}");
+        assert!(stderr.contains(says), "{says} in {stderr}");
+        assert!(stderr.contains("profile `d`"), "{stderr}");
+    }
+}
+
+#[test]
+fn a_description_in_the_profile_is_checked_at_the_config_file_s_lines() {
+    let env = Env::new();
+    env.emu.seed(Seed::messaging("m", T));
+    let inline = messaging()
+        .replace("\n[", "\n[profiles.d.api.")
+        .replace("base_url = \"http://localhost:3000\"", "")
+        .replace("error_message", "api.error_message")
+        .replace("\"/sessionId\"", "\"sessionId\"");
+    env.add_profile(
+        "d",
+        &format!(
+            "provider = \"declared\"\nbase_url = \"{}\"\n{inline}",
+            env.emu.messaging_url()
+        ),
+    );
+    let text = std::fs::read_to_string(&env.config).unwrap();
+    let offset = text.find("\"sessionId\"").unwrap();
+    let line = text[..offset].matches('\n').count() + 1;
+    let column = offset - text[..offset].rfind('\n').unwrap();
+    let (code, stderr) = check(&env);
+    assert_eq!(code, 2, "{stderr}");
+    let at = format!("{}:{line}:{column}: ", env.config.display());
+    assert!(stderr.contains(&at), "{at} in {stderr}");
+    assert!(stderr.contains("must start with `/`"), "{stderr}");
+}
+
+#[test]
+fn a_description_file_that_is_not_there_is_named() {
+    let (env, file) = env_with(&messaging());
+    std::fs::remove_file(&file).unwrap();
+    let (code, stderr) = check(&env);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("cannot read the description"), "{stderr}");
+    assert!(stderr.contains(file.to_str().unwrap()), "{stderr}");
+}
+
+// ---------------------------------------------------------------------------------------
+// The messaging description against the emulator's messaging dialect
+
+const NOW: &str = "2024-05-01T15:00:00Z";
+
+fn listed(doc: &serde_json::Value) -> Vec<String> {
+    let rows = doc["sessions"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{doc}"));
+    let mut ids: Vec<String> = rows
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_owned())
+        .collect();
+    ids.sort();
+    ids
+}
+
+#[test]
+fn a_declared_profile_lists_and_ends_as_its_description_says() {
+    let (env, _) = env_with(&messaging());
+    env.emu
+        .seed(Seed::messaging("idle", "2024-05-01T10:00:00Z"));
+    env.emu
+        .seed(Seed::messaging("fresh", "2024-05-01T14:50:00Z"));
+    let (doc, code) = env.json_at(NOW, "d", &["list"]);
+    assert_eq!(code, 0, "{doc}");
+    assert_eq!(listed(&doc), ["fresh", "idle", "m"], "{doc}");
+    let row = (doc["sessions"].as_array().unwrap().iter())
+        .find(|r| r["id"] == "idle")
+        .unwrap();
+    assert_eq!(row["activity"], "2024-05-01T10:00:00Z", "{row}");
+
+    // A stale sweep judged by the declared activity field.
+    let (doc, code) = env.json_at(NOW, "d", &["end-many", "--idle-for", "1h"]);
+    assert_eq!(code, 0, "{doc}");
+    let outcomes = common::outcomes_once(&doc);
+    assert_eq!(
+        outcomes.get("idle").map(String::as_str),
+        Some("ended"),
+        "{doc}"
+    );
+    assert_eq!(
+        outcomes.get("m").map(String::as_str),
+        Some("ended"),
+        "{doc}"
+    );
+    assert!(!outcomes.contains_key("fresh"), "{doc}");
+    assert!(!env.emu.messaging_exists("idle"));
+    assert!(env.emu.messaging_exists("fresh"));
+
+    // Ending it again: the declared 404 is `not_found`, with the server's message.
+    let (doc, code) = env.json("d", &["end", "idle"]);
+    assert_eq!(common::outcomes_once(&doc)["idle"], "not_found", "{doc}");
+    assert_ne!(code, 0);
+    let result = common::result_of(&doc, "idle");
+    assert!(
+        result["error"].as_str().is_some_and(|e| !e.is_empty()),
+        "{doc}"
+    );
+}
+
+#[test]
+fn an_action_the_description_lacks_is_refused_and_nothing_is_sent() {
+    let text = messaging();
+    let (env, _) = env_with(text.split("\n# The same call").next().unwrap());
+    let (code, _, stderr) = common::run(env.cmd("d").args(["delete", "m"]));
+    assert_ne!(code, 0);
+    assert!(stderr.contains("no `delete`"), "{stderr}");
+    assert!(env.emu.requests().is_empty(), "{:?}", env.emu.requests());
+    assert!(env.emu.messaging_exists("m"));
+}
+
+#[test]
+fn without_an_activity_field_an_idle_sweep_acts_on_nothing() {
+    let api = messaging().replace("activity = \"/lastActivity\"\n", "");
+    let (env, _) = env_with(&api);
+    env.emu
+        .seed(Seed::messaging("idle", "2024-05-01T10:00:00Z"));
+    let (doc, _) = env.json_at(NOW, "d", &["end-many", "--idle-for", "1h"]);
+    let outcomes = common::outcomes_once(&doc);
+    assert!(outcomes.values().all(|o| o != "ended"), "{doc}");
+    let result = common::result_of(&doc, "idle");
+    assert!(
+        result["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("declares no activity field")),
+        "{doc}"
+    );
+    assert!(env.emu.messaging_exists("idle"));
+    assert_eq!(
+        common::count_requests(
+            &env.emu.requests(),
+            "DELETE",
+            "/api/messaging/sessions/idle"
+        ),
+        0
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// The Digital Samba description against the emulator's Digital Samba dialect
+
+fn samba_env() -> Env {
+    let env = Env::new();
+    let api = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/declared/digital-samba.toml"
+    );
+    env.add_profile(
+        "ds",
+        &format!(
+            "provider = \"declared\"\napi = \"{api}\"\nbase_url = \"{}\"\napi_key_env = \"{}\"\nmax_backoff = \"100ms\"\n",
+            env.emu.samba_url(),
+            common::SAMBA_ENV
+        ),
+    );
+    env
+}
+
+fn meeting(id: &str, start_time: &str, participants: Option<u32>) -> Seed {
+    Seed::SambaSession {
+        id: id.to_owned(),
+        room_id: format!("room-{id}"),
+        start_time: start_time.to_owned(),
+        live: true,
+        participants_live: participants,
+    }
+}
+
+#[test]
+fn the_digital_samba_description_lists_ends_and_deletes() {
+    let env = samba_env();
+    env.emu.seed_many([
+        meeting("empty", "2024-05-01T10:00:00Z", Some(0)),
+        meeting("busy", "2024-05-01T10:00:00Z", Some(3)),
+        meeting("unsaid", "2024-05-01T10:00:00Z", None),
+        meeting("new", "2024-05-01T14:30:00Z", Some(0)),
+        Seed::samba_ended("over", "2024-04-01T10:00:00Z"),
+    ]);
+    let (doc, code) = env.json_at(NOW, "ds", &["list", "--all"]);
+    assert_eq!(code, 0, "{doc}");
+    assert_eq!(
+        listed(&doc),
+        ["busy", "empty", "new", "over", "unsaid"],
+        "{doc}"
+    );
+    let row = (doc["sessions"].as_array().unwrap().iter())
+        .find(|r| r["id"] == "busy")
+        .unwrap();
+    assert_eq!(
+        (&row["participants"], &row["active"]),
+        (&3.into(), &true.into()),
+        "{row}"
+    );
+
+    // No activity field: an idle sweep acts on nothing.
+    let (doc, _) = env.json_at(NOW, "ds", &["end-many", "--idle-for", "1h"]);
+    assert!(
+        common::outcomes_once(&doc).values().all(|o| o != "ended"),
+        "{doc}"
+    );
+    assert_eq!(env.emu.samba_live("empty"), Some(true));
+
+    // By age: `--empty` lists only the meetings known to be empty; a sweep by age ends
+    // the old ones whoever is in them (the policy `--older-than` is for).
+    let (doc, code) = env.json_at(NOW, "ds", &["list", "--older-than", "1h", "--empty"]);
+    assert_eq!(code, 0, "{doc}");
+    assert_eq!(listed(&doc), ["empty"], "{doc}");
+    let (doc, code) = env.json_at(NOW, "ds", &["end-many", "--older-than", "1h"]);
+    assert_eq!(code, 0, "{doc}");
+    let outcomes = common::outcomes_once(&doc);
+    assert_eq!(
+        outcomes.keys().collect::<Vec<_>>(),
+        ["busy", "empty", "unsaid"],
+        "{doc}"
+    );
+    assert!(outcomes.values().all(|o| o == "ended"), "{doc}");
+    assert_eq!(env.emu.samba_live("empty"), Some(false));
+    assert_eq!(env.emu.samba_live("new"), Some(true));
+
+    // Deleting stored data: 204 is done, a live session's 422 a failure with its message.
+    let (doc, _) = env.json("ds", &["delete", "--yes", "over", "new", "nope"]);
+    let outcomes = common::outcomes_once(&doc);
+    assert_eq!(outcomes["over"], "deleted", "{doc}");
+    assert_eq!(outcomes["new"], "failed", "{doc}");
+    assert_eq!(outcomes["nope"], "not_found", "{doc}");
+    assert!(
+        common::result_of(&doc, "new")["error"]
+            .as_str()
+            .is_some_and(|e| !e.is_empty())
+    );
+    assert_eq!(env.emu.samba_resources_deleted("over"), Some(true));
+
+    // A server dry run reads each session with the declared probe.
+    let (doc, _) = env.json("ds", &["end", "new", "nope", "--dry-run=server"]);
+    let outcomes = common::outcomes_once(&doc);
+    assert_eq!(
+        (outcomes["new"].as_str(), outcomes["nope"].as_str()),
+        ("would_end", "not_found"),
+        "{doc}"
+    );
+}
+
+#[test]
+fn the_id_goes_into_a_json_or_form_body_as_declared() {
+    let api = messaging()
+        .replacen(
+            "[end]\nmethod = \"DELETE\"\npath = \"api/messaging/sessions/{id}\"\n",
+            "[end]\nmethod = \"DELETE\"\npath = \"api/messaging/sessions/{id}\"\njson = { room = \"{id}\", names = [\"{id}\"] }\n",
+            1,
+        )
+        .replacen(
+            "[delete]\nmethod = \"DELETE\"\npath = \"api/messaging/sessions/{id}\"\n",
+            "[delete]\nmethod = \"DELETE\"\npath = \"api/messaging/sessions/{id}\"\nform = { Status = \"completed\", Why = \"idle {id}\" }\n",
+            1,
+        );
+    assert!(api.contains("json = ") && api.contains("form = "), "{api}");
+    let (env, _) = env_with(&api);
+    env.emu.seed(Seed::messaging("a&b", T));
+    let (doc, _) = env.json("d", &["end", "m"]);
+    assert_eq!(common::outcomes_once(&doc)["m"], "ended", "{doc}");
+    let (doc, _) = env.json("d", &["delete", "--yes", "a&b"]);
+    assert_eq!(common::outcomes_once(&doc)["a&b"], "deleted", "{doc}");
+    let requests = env.emu.requests();
+    let end = requests.iter().find(|r| r.path.ends_with("/m")).unwrap();
+    let body: serde_json::Value = serde_json::from_str(&end.body).unwrap();
+    assert_eq!(body, serde_json::json!({"room": "m", "names": ["m"]}));
+    assert_eq!(end.header("content-type"), Some("application/json"));
+    let delete = requests
+        .iter()
+        .find(|r| r.method == "DELETE" && r.path.ends_with("b"))
+        .unwrap();
+    assert_eq!(delete.body, "Status=completed&Why=idle+a%26b");
+    assert_eq!(
+        delete.header("content-type"),
+        Some("application/x-www-form-urlencoded")
+    );
+}
+
+#[test]
+fn where_selects_on_the_declared_fields_only() {
+    let (env, _) = env_with(&messaging());
+    env.emu.seed(Seed::messaging("other", T));
+    let (doc, code) = env.json("d", &["list", "--where", "id=m"]);
+    assert_eq!(code, 0, "{doc}");
+    assert_eq!(listed(&doc), ["m"], "{doc}");
+    // The messaging description declares no room: refused, nothing more sent.
+    let sent = env.emu.requests().len();
+    let (code, _, stderr) = common::run(env.cmd("d").args(["list", "--where", "room=r"]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("no field `room`"), "{stderr}");
+    assert_eq!(env.emu.requests().len(), sent, "{:?}", env.emu.requests());
+}
+
+#[test]
+fn a_404_that_is_not_the_api_s_error_is_a_wrong_route_not_a_missing_session() {
+    let env = Env::new();
+    env.emu.seed(Seed::messaging("m", T));
+    let api = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/declared/messaging.toml"
+    );
+    env.add_profile(
+        "d",
+        &format!(
+            "provider = \"declared\"\napi = \"{api}\"\nbase_url = \"{}/nope\"\n",
+            env.emu.messaging_url()
+        ),
+    );
+    let (doc, code) = env.json("d", &["end", "m"]);
+    assert_eq!(common::outcomes_once(&doc)["m"], "failed", "{doc}");
+    assert_eq!(code, 1, "{doc}");
+    let error = common::result_of(&doc, "m")["error"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(error.contains("no such route"), "{error}");
+    assert!(env.emu.messaging_exists("m"));
+}
+
+#[test]
+fn offset_and_last_row_cursor_paging_read_every_page_once() {
+    let shipped = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/declared/digital-samba.toml"
+    ))
+    .unwrap();
+    let offset =
+        "paging = { style = \"offset\", param = \"offset\", size = 100, size_param = \"limit\" }";
+    assert!(shipped.contains(offset));
+    for (paging, page_query) in [
+        (
+            "paging = { style = \"offset\", param = \"offset\", size = 2, size_param = \"limit\" }",
+            "offset=",
+        ),
+        (
+            "paging = { style = \"cursor\", param = \"after\", next_from_row = \"/id\", size = 2, size_param = \"limit\" }",
+            "after=",
+        ),
+    ] {
+        let env = Env::new();
+        let file = env.dir.path().join("ds.toml");
+        std::fs::write(&file, shipped.replace(offset, paging)).unwrap();
+        env.add_profile(
+            "ds",
+            &format!(
+                "provider = \"declared\"\napi = \"ds.toml\"\nbase_url = \"{}\"\napi_key_env = \"{}\"\n",
+                env.emu.samba_url(),
+                common::SAMBA_ENV
+            ),
+        );
+        let ids = ["s1", "s2", "s3", "s4", "s5"];
+        env.emu.seed_many(ids.map(|id| meeting(id, T, Some(0))));
+        let (doc, code) = env.json("ds", &["list"]);
+        assert_eq!(code, 0, "{paging}: {doc}");
+        assert_eq!(listed(&doc), ids, "{paging}: {doc}");
+        let pages = env.emu.requests();
+        // Three pages of at most 2, each asked for once (a cursor's last page is empty or
+        // short; an offset's ends at the total).
+        assert!((3..=4).contains(&pages.len()), "{paging}: {pages:?}");
+        let later = pages.iter().skip(1);
+        assert!(
+            later
+                .clone()
+                .all(|r| r.query.as_deref().is_some_and(|q| q.contains(page_query))),
+            "{paging}: {pages:?}"
+        );
+        let queries: std::collections::BTreeSet<_> =
+            pages.iter().map(|r| r.query.clone()).collect();
+        assert_eq!(
+            queries.len(),
+            pages.len(),
+            "a page asked for twice: {pages:?}"
+        );
+    }
+}

@@ -267,12 +267,28 @@ pub(crate) fn provider_of(
 }
 
 fn build(profile: &Profile, action: Action, opts: &Options) -> Result<Arc<dyn Provider>, AppError> {
+    Ok(build_guarded(profile, action, opts)?.0)
+}
+
+/// [`build`], with the handle through which a sweep tells the guard which of the sessions
+/// it listed it checked against the protect list already.
+fn build_guarded(
+    profile: &Profile,
+    action: Action,
+    opts: &Options,
+) -> Result<(Arc<dyn Provider>, crate::guard::Cleared), AppError> {
     let provider: Arc<dyn Provider> = provider_of(profile, opts)?.into();
+    // Every action of every command passes the profile's protect list.
     provider::check(provider.as_ref(), action, opts).map_err(|u| match u {
         provider::Unsupported::Action(why) => AppError::Unsupported(why),
         provider::Unsupported::Option(why) => usage(why),
     })?;
-    Ok(provider)
+    // Every action of every command passes the profile's protect list.
+    Ok(crate::guard::Guarded::wrap(
+        provider,
+        &profile.protect,
+        &profile.name,
+    ))
 }
 
 /// `--orphans` can only be honoured where the provider's sessions leave data behind that it

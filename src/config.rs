@@ -128,6 +128,7 @@ struct RawProfile {
     max_per_run: Option<u64>,
     max_listed: Option<u64>,
     allow_http: Option<bool>,
+    protect: Option<Vec<String>>,
 }
 
 fn de_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
@@ -409,6 +410,8 @@ pub struct Profile {
     pub max_listed: u64,
     /// Plain http to a non-loopback host is allowed (keys then travel in clear).
     pub allow_http: bool,
+    /// Sessions no command may act on (`protect = ["metadata.keep=true", …]`).
+    pub protect: crate::protect::Protect,
     /// The keys this profile leaves to their defaults (for `config show`).
     pub defaulted: Vec<&'static str>,
 }
@@ -556,6 +559,14 @@ impl Profile {
         if max_listed == 0 {
             return Err(bad("max_listed must be at least 1".into()));
         }
+        // Checked here, against the provider's fields: a protection that could never match
+        // must fail loudly, not silently stop protecting (cloud-nuke once shipped that).
+        let protect = crate::protect::Protect::parse(
+            raw.protect.as_deref().unwrap_or_default(),
+            (spec.selectable)(api_version),
+            spec.name,
+        )
+        .map_err(|e| bad(format!("protect: {e}")))?;
         Ok(Profile {
             name: name.to_owned(),
             spec,
@@ -574,6 +585,7 @@ impl Profile {
             max_per_run: raw.max_per_run,
             max_listed,
             allow_http,
+            protect,
             defaulted,
         })
     }

@@ -19,6 +19,10 @@ pub enum Outcome {
     Failed,
     /// Never started because the run was interrupted.
     Skipped,
+    /// The profile's `protect` list matches it: nothing was sent for it. From a sweep it is
+    /// reported and changes no exit code; an ID given explicitly is refused (with an
+    /// `error`, `error_kind` `protected`, exit 1).
+    Protected,
 }
 
 impl Outcome {
@@ -33,6 +37,7 @@ impl Outcome {
             Outcome::WouldDelete => "would_delete",
             Outcome::Failed => "failed",
             Outcome::Skipped => "skipped",
+            Outcome::Protected => "protected",
         }
     }
 }
@@ -64,6 +69,9 @@ pub enum ErrorKind {
     Server,
     /// No connection could be made (refused, unresolvable): nothing reached the server.
     Unreachable,
+    /// Refused before anything was sent: the profile's `protect` list matches it, or
+    /// whether it does could not be told.
+    Protected,
     Other,
 }
 
@@ -173,12 +181,18 @@ pub struct Summary {
     counts: BTreeMap<&'static str, usize>,
     #[serde(skip)]
     pub auth_refused: bool,
+    /// `protected` results refused with an error (IDs given explicitly): exit 1.
+    #[serde(skip)]
+    pub refused: usize,
 }
 
 impl Summary {
     pub fn add(&mut self, r: &SessionResult) {
         *self.counts.entry(r.outcome.as_str()).or_default() += 1;
         self.auth_refused |= r.auth_refused();
+        if r.outcome == Outcome::Protected && r.error.is_some() {
+            self.refused += 1;
+        }
     }
 
     /// A sweep's `--limit` left `n` selected sessions for the next run (`left`): not an

@@ -63,6 +63,8 @@ mod suite {
     mod output;
     // A provider's rate limit: header styles, 429s, deadlines.
     mod ratelimit;
+    // Protected sessions (`protect`): refused or left alone on every path that acts.
+    mod protect;
     // Redirects: auth never leaves the host, chains are capped.
     mod redirects;
     // Retention: `delete --ended-for` / `list --ended-for` by each provider's own end time.

@@ -194,6 +194,8 @@ struct ShownProfile {
     max_stall: String,
     max_per_run: Option<u64>,
     max_listed: u64,
+    /// The sessions no command may act on.
+    protect: Vec<String>,
     /// The keys left to their defaults.
     defaults: Vec<&'static str>,
 }
@@ -239,6 +241,7 @@ impl ShownProfile {
             max_stall: humantime::format_duration(p.max_stall).to_string(),
             max_per_run: p.max_per_run,
             max_listed: p.max_listed,
+            protect: p.protect.entries(),
             defaults: p.defaulted.clone(),
         }
     }
@@ -284,6 +287,13 @@ impl ShownProfile {
                 self.max_per_run.map_or_else(none, |m| m.to_string()),
             ),
             ("max_listed", self.max_listed.to_string()),
+            (
+                "protect",
+                match self.protect.is_empty() {
+                    true => none(),
+                    false => self.protect.join(", "),
+                },
+            ),
         ];
         let mut text = format!("{heading}\n");
         for (key, value) in rows {

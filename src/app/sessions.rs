@@ -249,13 +249,13 @@ impl Ctx<'_> {
         let prepared = self.prepare(all, |profile| {
             super::check_orphans(profile, filter.orphans)?;
             let selection = super::selection(profile, &selector)?;
-            let provider = build(
+            let (provider, cleared) = super::build_guarded(
                 profile,
                 action,
                 &self.options(run, opts, &interrupt, &holds),
             )?;
             super::check_ended(profile, provider.as_ref(), selection_ended)?;
-            Ok((provider, selection))
+            Ok((provider, (selection, cleared)))
         })?;
         check_selected(&prepared.ready, &selector)?;
         let Prepared {
@@ -285,7 +285,9 @@ impl Ctx<'_> {
         // A listing stopped once a cap was certain to refuse the run (never when resuming:
         // what is done then does not count).
         let mut cut_short = false;
-        for (i, ((profile, provider), selection)) in ready.iter().zip(selections).enumerate() {
+        for (i, ((profile, provider), (selection, cleared))) in
+            ready.iter().zip(selections).enumerate()
+        {
             if cut_short {
                 break;
             }
@@ -328,7 +330,23 @@ impl Ctx<'_> {
                         r.profile = tag.clone();
                         problems.push(r);
                     }
-                    Ok(id) => mine.push(((id, l.reason.unwrap_or_default()), l.idle_secs)),
+                    // Protected: reported, never sent. Cleared: the guard need not read it.
+                    Ok(id) => match crate::protect::swept(&profile.protect, &l.row) {
+                        // Sent again first by a resume: the guard refuses it there, once.
+                        Some(_)
+                            if resume
+                                .as_ref()
+                                .is_some_and(|r| r.is_pending(&profile.name, id.as_str())) => {}
+                        Some(mut r) => {
+                            r.reason = l.reason;
+                            r.profile = tag.clone();
+                            problems.push(r);
+                        }
+                        None => {
+                            cleared.insert(id.as_str());
+                            mine.push(((id, l.reason.unwrap_or_default()), l.idle_secs));
+                        }
+                    },
                 }
             }
             picked.push(mine);
@@ -576,6 +594,8 @@ fn exit_for(summary: &Summary, interrupted: bool, run: &RunPlan, opts: &Options)
     } else if summary.count(Outcome::Failed) > 0
         // Not interrupted, yet not sent: the --deadline came first.
         || summary.count(Outcome::Skipped) > 0
+        // An ID the run was given and refused, as protected.
+        || summary.refused > 0
         || (!run.missing_ok && summary.count(Outcome::NotFound) > 0)
         || unfinished
     {

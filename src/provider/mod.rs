@@ -617,6 +617,23 @@ pub trait Provider: Send + Sync {
         Staleness::Unknown("this provider cannot confirm activity".into())
     }
 
+    /// Reads one session as its list shows it, for a `protect` rule on a field its ID does
+    /// not show (`metadata.keep`): `Ok(None)` when the server has no such session, `Err`
+    /// (why) when it cannot be read. A provider that has no way to read one session leaves
+    /// this default, and such an ID is refused rather than guessed about.
+    async fn read(&self, _id: &SessionId) -> Result<Option<SessionRow>, String> {
+        Err("this provider cannot read one session".into())
+    }
+
+    /// What a client dry run (`--dry-run`, nothing sent) says of `ids`: what a real run would
+    /// do to each.
+    fn dry(&self, action: Action, ids: Vec<SessionId>) -> Vec<SessionResult> {
+        let would = would(action);
+        (ids.into_iter())
+            .map(|id| SessionResult::new(id, would))
+            .collect()
+    }
+
     /// `--orphans` ([`Capabilities::orphans`]): what sessions left behind and no live
     /// session holds, one row per session, ready for `delete`. Only what provably belongs
     /// to a session is listed.

@@ -188,6 +188,18 @@ impl Provider for LangGraph {
         .await
     }
 
+    /// `GET /threads/{id}`: the thread as the search shows it.
+    async fn read(&self, id: &SessionId) -> Result<Option<SessionRow>, String> {
+        match wire::get_thread(&self.http, id).await {
+            Ok((_, thread)) => Ok(Some(thread.into_row())),
+            Err(r) if r.outcome == Outcome::NotFound => Ok(None),
+            Err(r) => Err(format!(
+                "reading it failed: {}",
+                r.error.as_deref().unwrap_or("no reply")
+            )),
+        }
+    }
+
     /// `POST /threads/search`, oldest `updated_at` first, by `limit`/`offset`.
     async fn list_page(
         &self,
@@ -197,18 +209,7 @@ impl Provider for LangGraph {
     ) -> Result<Page, ListError> {
         let offset: u64 = cursor.and_then(|c| c.parse().ok()).unwrap_or(0);
         let (threads, next) = wire::search(&self.http, offset, server).await?;
-        let rows = threads
-            .into_iter()
-            .map(|t| SessionRow {
-                id: t.thread_id,
-                created: t.created_at,
-                activity: t.updated_at,
-                active: true,
-                metadata: t.metadata,
-                status: t.status,
-                ..SessionRow::default()
-            })
-            .collect();
+        let rows = threads.into_iter().map(wire::Thread::into_row).collect();
         Ok(Page {
             rows,
             next: next.map(|n| n.to_string()),

@@ -248,6 +248,24 @@ impl Provider for ZepSessions {
         .await
     }
 
+    /// `GET /sessions/{id}` (zep-cloud 2.22.1 `memory.get_session`): the Session its list
+    /// shows. A soft-deleted one is read as it is (`active` false), as the list would.
+    async fn read(&self, id: &SessionId) -> Result<Option<SessionRow>, String> {
+        let url = self
+            .http
+            .url(&["sessions", id])
+            .map_err(|e| e.to_string())?;
+        match crate::provider::get_page::<Session>(&self.http, url).await {
+            Ok(session) => Ok(Some(session.into_row())),
+            Err(ListError::Status {
+                status: 404,
+                provider_shaped: true,
+                ..
+            }) => Ok(None),
+            Err(e) => Err(format!("reading it failed: {e}")),
+        }
+    }
+
     /// `GET /sessions-ordered`, oldest `updated_at` first. The SDKs send
     /// `page_number`/`page_size` but the Community Edition reads `pageNumber`/`pageSize`, so
     /// both spellings go out; pages are 1-based. `--where user=` lists the user's sessions

@@ -1,0 +1,332 @@
+//! Protected sessions (a profile's `protect` list): no path that acts may touch them.
+//! Explicit IDs (arguments, a file, stdin), pipes across profiles, sweeps, resumed journals
+//! and dry runs each get their own test here, since an exclusion that silently stops
+//! working is the failure this feature exists to prevent.
+
+use crate::common;
+
+use common::{Env, Seed, ZEP_ENV, count_requests, result_of};
+use serde_json::{Value, json};
+
+/// "Now" for every sweep here; every seeded session is hours older.
+const NOW: &str = "2024-06-01T12:00:00Z";
+const OLD: &str = "2024-06-01T07:00:00Z";
+
+/// An env with profile `zp` (Zep v2) protecting `protect`, and three old sessions: `keep`
+/// (`metadata.keep=true`), `demo-1` and `free`.
+fn env_protecting(protect: &[&str]) -> Env {
+    let env = Env::new();
+    let list: Vec<String> = protect.iter().map(|p| format!("{p:?}")).collect();
+    env.add_profile(
+        "zp",
+        &format!(
+            "provider = \"zep\"\nbase_url = \"{}\"\napi_key_env = \"{ZEP_ENV}\"\nmax_backoff = \"100ms\"\nprotect = [{}]",
+            env.emu.zep_v2_url(),
+            list.join(", ")
+        ),
+    );
+    env.emu.seed_many([
+        Seed::zep_session("keep", OLD),
+        Seed::metadata("keep", json!({"keep": true})),
+        Seed::zep_session("demo-1", OLD),
+        Seed::zep_session("free", OLD),
+        Seed::metadata("free", json!({"keep": false})),
+    ]);
+    env
+}
+
+const BOTH: &[&str] = &["metadata.keep=true", "id~=demo-*"];
+
+/// Every request that could change `id` (anything but a read).
+fn writes_for(env: &Env, id: &str) -> Vec<String> {
+    (env.emu.requests().into_iter())
+        .filter(|r| r.method != "GET" && r.path.contains(id))
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect()
+}
+
+fn run_json(cmd: &mut assert_cmd::Command) -> (Value, i32) {
+    common::run_json(cmd.args(["-o", "json"]))
+}
+
+/// The refusal of an explicit ID: `protected`, with an error naming the rule, nothing sent.
+fn assert_refused(env: &Env, doc: &Value, id: &str, rule: &str) {
+    let r = result_of(doc, id);
+    assert_eq!(r["outcome"], "protected", "{doc:#}");
+    assert_eq!(r["error_kind"], "protected", "{doc:#}");
+    let error = r["error"].as_str().unwrap();
+    assert!(
+        error.contains(&format!("protected by `{rule}`")) && error.contains("nothing sent"),
+        "{error}"
+    );
+    assert_eq!(
+        writes_for(env, id),
+        Vec::<String>::new(),
+        "nothing sent for {id}"
+    );
+    assert_eq!(env.emu.zep_session_ended(id), Some(false));
+}
+
+#[test]
+fn explicit_ids_that_match_are_refused_with_nothing_sent_for_them() {
+    let env = env_protecting(BOTH);
+    let (doc, code) = run_json(env.cmd("zp").args(["end-many", "keep", "demo-1", "free"]));
+    assert_eq!(code, 1, "a refused ID is not a success: {doc:#}");
+    assert_refused(&env, &doc, "keep", "metadata.keep=true");
+    assert_refused(&env, &doc, "demo-1", "id~=demo-*");
+    assert_eq!(result_of(&doc, "free")["outcome"], "ended");
+    assert_eq!(doc["summary"]["protected"], 2, "{doc:#}");
+    let reqs = env.emu.requests();
+    // A rule on metadata reads the session first; a rule on the ID alone reads nothing.
+    assert_eq!(count_requests(&reqs, "GET", "/zep/api/v2/sessions/keep"), 1);
+    assert_eq!(count_requests(&reqs, "GET", "/zep/api/v2/sessions/free"), 1);
+    assert_eq!(
+        count_requests(&reqs, "GET", "/zep/api/v2/sessions/demo-1"),
+        0
+    );
+}
+
+#[test]
+fn end_and_delete_refuse_a_protected_id_alike() {
+    let env = env_protecting(BOTH);
+    let (doc, code) = run_json(env.cmd("zp").args(["end", "keep"]));
+    assert_eq!(code, 1, "{doc:#}");
+    assert_refused(&env, &doc, "keep", "metadata.keep=true");
+    let (doc, code) = run_json(env.cmd("zp").args(["delete", "--yes", "demo-1", "free"]));
+    assert_eq!(code, 1, "{doc:#}");
+    assert_refused(&env, &doc, "demo-1", "id~=demo-*");
+    assert_eq!(result_of(&doc, "free")["outcome"], "deleted");
+}
+
+#[test]
+fn ids_from_stdin_and_from_a_file_are_refused_alike() {
+    let env = env_protecting(BOTH);
+    let (doc, code) = run_json(
+        env.cmd("zp")
+            .args(["end-many", "-"])
+            .write_stdin("keep\ndemo-1\n"),
+    );
+    assert_eq!(code, 1, "{doc:#}");
+    assert_refused(&env, &doc, "keep", "metadata.keep=true");
+    assert_refused(&env, &doc, "demo-1", "id~=demo-*");
+    let file = env.dir.path().join("ids.txt");
+    std::fs::write(&file, "demo-1\nkeep\nfree\n").unwrap();
+    let (doc, code) = run_json(
+        env.cmd("zp")
+            .arg("delete")
+            .arg("--yes")
+            .arg("--file")
+            .arg(&file),
+    );
+    assert_eq!(code, 1, "{doc:#}");
+    assert_refused(&env, &doc, "keep", "metadata.keep=true");
+    assert_refused(&env, &doc, "demo-1", "id~=demo-*");
+    assert_eq!(result_of(&doc, "free")["outcome"], "deleted");
+}
+
+#[test]
+fn a_pipe_across_profiles_meets_each_lines_own_protect_list() {
+    let env = env_protecting(BOTH);
+    // The same sessions under `zep`, which protects nothing: only `zp`'s lines are refused.
+    let (doc, code) = run_json(
+        env.cmd("zp")
+            .args(["end-many", "--all-profiles", "-"])
+            .write_stdin("zp\tkeep\nzp\tdemo-1\nzp\tfree\n"),
+    );
+    assert_eq!(code, 1, "{doc:#}");
+    assert_refused(&env, &doc, "keep", "metadata.keep=true");
+    assert_refused(&env, &doc, "demo-1", "id~=demo-*");
+    assert_eq!(result_of(&doc, "keep")["profile"], "zp");
+    assert_eq!(result_of(&doc, "free")["outcome"], "ended");
+    let (doc, code) = run_json(
+        env.cmd("zp")
+            .args(["end-many", "--all-profiles", "-"])
+            .write_stdin("zep\tkeep\n"),
+    );
+    assert_eq!(
+        code, 0,
+        "another profile's list protects nothing here: {doc:#}"
+    );
+    assert_eq!(result_of(&doc, "keep")["outcome"], "ended");
+}
+
+#[test]
+fn a_sweep_reports_protected_sessions_and_leaves_them_alone() {
+    let env = env_protecting(BOTH);
+    let (doc, code) =
+        run_json(
+            env.cmd("zp")
+                .env("SESSIONCTL_NOW", NOW)
+                .args(["end-many", "--idle-for", "1h"]),
+        );
+    assert_eq!(
+        code, 0,
+        "a sweep's protected sessions are no failure: {doc:#}"
+    );
+    for (id, rule) in [("keep", "metadata.keep=true"), ("demo-1", "id~=demo-*")] {
+        let r = result_of(&doc, id);
+        assert_eq!(r["outcome"], "protected", "{doc:#}");
+        assert_eq!(r["note"], format!("protected by `{rule}`: left alone"));
+        assert!(r["error"].is_null(), "{r}");
+        assert!(r["reason"].as_str().unwrap().starts_with("idle 5h"), "{r}");
+        assert_eq!(writes_for(&env, id), Vec::<String>::new());
+    }
+    assert_eq!(result_of(&doc, "free")["outcome"], "ended");
+    assert_eq!(doc["summary"]["protected"], 2, "{doc:#}");
+    // The listing's rows were judged already: no session is read again for the guard.
+    let reqs = env.emu.requests();
+    assert_eq!(count_requests(&reqs, "GET", "/zep/api/v2/sessions/free"), 0);
+    let (doc, code) = run_json(env.cmd("zp").env("SESSIONCTL_NOW", NOW).args([
+        "delete",
+        "--yes",
+        "--idle-for",
+        "1h",
+    ]));
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(result_of(&doc, "keep")["outcome"], "protected");
+    assert_eq!(env.emu.zep_session_ended("keep"), Some(false));
+}
+
+#[test]
+fn dry_runs_show_protected_sessions_as_such() {
+    let env = env_protecting(BOTH);
+    let (doc, code) = run_json(env.cmd("zp").env("SESSIONCTL_NOW", NOW).args([
+        "end-many",
+        "--idle-for",
+        "1h",
+        "--dry-run",
+    ]));
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(result_of(&doc, "keep")["outcome"], "protected", "{doc:#}");
+    assert_eq!(result_of(&doc, "demo-1")["outcome"], "protected");
+    assert_eq!(result_of(&doc, "free")["outcome"], "would_end");
+    // IDs: a server dry run reads and refuses as a real run would; a client dry run sends
+    // nothing, so it decides the ID's own rules and says what it could not check.
+    let (doc, code) =
+        run_json(
+            env.cmd("zp")
+                .args(["end-many", "--dry-run=server", "keep", "free"]),
+        );
+    assert_eq!(code, 1, "{doc:#}");
+    assert_eq!(result_of(&doc, "keep")["outcome"], "protected");
+    assert_eq!(result_of(&doc, "free")["outcome"], "would_end");
+    let before = env.emu.requests().len();
+    let (doc, code) = run_json(
+        env.cmd("zp")
+            .args(["end-many", "--dry-run", "demo-1", "keep"]),
+    );
+    assert_eq!(code, 1, "{doc:#}");
+    assert_eq!(
+        env.emu.requests().len(),
+        before,
+        "a client dry run sends nothing"
+    );
+    assert_eq!(result_of(&doc, "demo-1")["outcome"], "protected");
+    let keep = result_of(&doc, "keep");
+    assert_eq!(keep["outcome"], "would_end");
+    assert!(
+        keep["note"]
+            .as_str()
+            .unwrap()
+            .contains("a real run reads it first"),
+        "{keep}"
+    );
+    assert!(writes_for(&env, "keep").is_empty() && writes_for(&env, "free").is_empty());
+}
+
+#[test]
+fn a_resumed_journal_sends_nothing_for_a_protected_session() {
+    let env = env_protecting(BOTH);
+    // A run killed after recording attempts on all three, none answered.
+    let path = env.dir.path().join("killed.journal");
+    let mut text = String::from(
+        r#"{"type":"start","journal":1,"run_id":"r1","at":"2026-11-30T00:00:00.000Z","action":"end","dry_run":null,"profiles":["zp"]}"#,
+    );
+    for id in ["keep", "demo-1", "free"] {
+        text.push_str(&format!(
+            "\n{{\"type\":\"attempt\",\"run_id\":\"r1\",\"at\":\"2026-11-30T00:00:00.000Z\",\"profile\":\"zp\",\"id\":\"{id}\"}}"
+        ));
+    }
+    std::fs::write(&path, text + "\n").unwrap();
+    let (doc, code) = run_json(
+        env.cmd("zp")
+            .env("SESSIONCTL_NOW", NOW)
+            .args(["end-many", "--idle-for", "1h", "--resume"])
+            .arg(&path),
+    );
+    assert_eq!(code, 1, "a resumed protected ID is refused: {doc:#}");
+    let ids: Vec<&str> = (doc["results"].as_array().unwrap().iter())
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 3, "each session once: {doc:#}");
+    assert_refused(&env, &doc, "keep", "metadata.keep=true");
+    assert_refused(&env, &doc, "demo-1", "id~=demo-*");
+    assert_eq!(result_of(&doc, "free")["outcome"], "ended");
+}
+
+#[test]
+fn a_provider_that_cannot_read_one_session_refuses_rather_than_guesses() {
+    let env = Env::new();
+    env.add_profile(
+        "sp",
+        &format!(
+            "provider = \"digital-samba\"\nbase_url = \"{}\"\nteam_id = \"{}\"\napi_key_env = \"{}\"\nprotect = [\"room=lobby\"]",
+            env.emu.samba_url(),
+            common::emulator::SAMBA_TEAM,
+            common::SAMBA_ENV
+        ),
+    );
+    env.emu.seed(Seed::SambaSession {
+        id: "ds-1".into(),
+        room_id: "lobby".into(),
+        start_time: OLD.into(),
+        live: true,
+        participants_live: Some(0),
+    });
+    let (doc, code) = run_json(env.cmd("sp").args(["end", "ds-1"]));
+    assert_eq!(code, 1, "{doc:#}");
+    let r = result_of(&doc, "ds-1");
+    assert_eq!(r["outcome"], "protected", "{doc:#}");
+    let error = r["error"].as_str().unwrap();
+    assert!(
+        error.contains("cannot tell whether profile `sp`'s protect list (room) covers it")
+            && error.contains("cannot read one session"),
+        "{error}"
+    );
+    assert!(writes_for(&env, "ds-1").is_empty());
+    // Its sweep reads the room on the listed rows: protected there, and nothing fails.
+    let (doc, code) =
+        run_json(
+            env.cmd("sp")
+                .env("SESSIONCTL_NOW", NOW)
+                .args(["end-many", "--idle-for", "1h"]),
+        );
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(result_of(&doc, "ds-1")["outcome"], "protected");
+    assert!(writes_for(&env, "ds-1").is_empty());
+}
+
+#[test]
+fn a_rule_that_could_never_match_is_a_config_error() {
+    for (rule, says) in [
+        (
+            "room=lobby",
+            "protect: `room=lobby`: zep has no field `room`",
+        ),
+        ("keep", "is not FIELD=VALUE"),
+    ] {
+        let env = Env::new();
+        env.add_profile(
+            &format!("bad{}", rule.len()),
+            &format!(
+                "provider = \"zep\"\nbase_url = \"{}\"\napi_key_env = \"{ZEP_ENV}\"\nprotect = [\"{rule}\"]",
+                env.emu.zep_v2_url()
+            ),
+        );
+        let (code, _, stderr) =
+            common::run(env.cmd(&format!("bad{}", rule.len())).args(["end", "free"]));
+        assert_eq!(code, 2, "{stderr}");
+        assert!(stderr.contains(says), "{stderr}");
+        assert!(env.emu.requests().is_empty(), "nothing sent");
+    }
+}

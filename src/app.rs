@@ -284,7 +284,7 @@ fn build_guarded(
         provider::Unsupported::Option(why) => usage(why),
     })?;
     // Every action of every command passes the profile's protect list.
-    Ok(crate::guard::Guarded::wrap(
+    Ok(crate::guard::wrap(
         provider,
         &profile.protect,
         &profile.name,

@@ -1,5 +1,5 @@
-//! Where a profile's `protect` list is enforced: a [`Guarded`] provider stands between the
-//! runner and the real one, so that every path that acts (IDs as arguments, from a file or
+//! Where a profile's `protect` list is enforced: a gate ([`crate::gate`]) between the
+//! runner and the real provider, so that every path that acts (IDs as arguments, from a file or
 //! stdin, a pipe across profiles, a sweep, a resumed journal, a dry run) meets the same
 //! check right before the provider is asked to act, and nothing is sent for a protected
 //! session. The rules and their matching are [`crate::protect`]'s.
@@ -13,13 +13,13 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use jiff::Timestamp;
 
+use crate::gate::{Gate, Gated, Sorted};
 use crate::ids::SessionId;
 use crate::outcome::{ErrorKind, Outcome, SessionResult};
 use crate::protect::{ById, Protect};
-use crate::provider::{Action, Features, ListError, Page, Provider, SessionRow, Staleness, Sweep};
-use crate::select::{ServerFilter, Term};
+use crate::provider::{Action, Provider};
+use crate::select::Term;
 
 /// The sessions a listing of this run has checked against the protect list (on the very
 /// rows the rules match): the guard lets them through without reading them again.
@@ -40,8 +40,8 @@ impl Cleared {
     }
 }
 
-/// A provider whose actions (and dry runs) skip what `protect` matches.
-pub struct Guarded {
+/// The gate that refuses what `protect` matches (see [`crate::gate`]).
+struct Guarded {
     inner: Arc<dyn Provider>,
     protect: Protect,
     profile: String,
@@ -54,27 +54,27 @@ enum Verdict {
     Refused(SessionResult),
 }
 
-impl Guarded {
-    /// `inner` as itself when `protect` is empty (nothing to check), else guarded; with the
-    /// handle through which a sweep clears the rows it listed.
-    pub fn wrap(
-        inner: Arc<dyn Provider>,
-        protect: &Protect,
-        profile: &str,
-    ) -> (Arc<dyn Provider>, Cleared) {
-        let cleared = Cleared::default();
-        if protect.is_empty() {
-            return (inner, cleared);
-        }
-        let guarded = Guarded {
-            inner,
-            protect: protect.clone(),
-            profile: profile.to_owned(),
-            cleared: cleared.clone(),
-        };
-        (Arc::new(guarded), cleared)
+/// `inner` as itself when `protect` is empty (nothing to check), else guarded; with the
+/// handle through which a sweep clears the rows it listed.
+pub fn wrap(
+    inner: Arc<dyn Provider>,
+    protect: &Protect,
+    profile: &str,
+) -> (Arc<dyn Provider>, Cleared) {
+    let cleared = Cleared::default();
+    if protect.is_empty() {
+        return (inner, cleared);
     }
+    let guarded = Guarded {
+        inner: inner.clone(),
+        protect: protect.clone(),
+        profile: profile.to_owned(),
+        cleared: cleared.clone(),
+    };
+    (Arc::new(Gated::new(inner, guarded)), cleared)
+}
 
+impl Guarded {
     /// The refusal of an ID the list matches: nothing is sent for it.
     fn refused(&self, id: SessionId, term: &Term) -> SessionResult {
         let mut r = SessionResult::new(id, Outcome::Protected);
@@ -117,9 +117,11 @@ impl Guarded {
             },
         }
     }
+}
 
-    /// The IDs that may be acted on, and the results of those that may not.
-    async fn sort(&self, ids: Vec<SessionId>) -> (Vec<SessionId>, Vec<SessionResult>) {
+#[async_trait]
+impl Gate for Guarded {
+    async fn sort(&self, _action: Action, ids: Vec<SessionId>) -> Sorted {
         // Each read counted as its ID's own request, as `provider::each` counts them.
         let judged = ids.into_iter().map(|id| async move {
             let key = id.as_str().to_owned();
@@ -135,37 +137,10 @@ impl Guarded {
         }
         (free, refused)
     }
-}
-
-#[async_trait]
-impl Provider for Guarded {
-    fn features(&self) -> Features {
-        self.inner.features()
-    }
-
-    fn batch_size(&self, action: Action) -> usize {
-        self.inner.batch_size(action)
-    }
-
-    async fn apply(&self, action: Action, ids: Vec<SessionId>) -> Vec<SessionResult> {
-        let (free, mut results) = self.sort(ids).await;
-        if !free.is_empty() {
-            results.extend(self.inner.apply(action, free).await);
-        }
-        results
-    }
-
-    async fn probe(&self, action: Action, ids: Vec<SessionId>) -> Vec<SessionResult> {
-        let (free, mut results) = self.sort(ids).await;
-        if !free.is_empty() {
-            results.extend(self.inner.probe(action, free).await);
-        }
-        results
-    }
 
     /// Sends nothing, so a rule on a field beyond the ID cannot be checked here: the result
     /// says that a real run reads the session first.
-    fn dry(&self, action: Action, ids: Vec<SessionId>) -> Vec<SessionResult> {
+    fn sort_dry(&self, action: Action, ids: Vec<SessionId>) -> Sorted {
         let mut free = Vec::new();
         let mut results = Vec::new();
         for id in ids {
@@ -186,49 +161,6 @@ impl Provider for Guarded {
                 }
             }
         }
-        results.extend(self.inner.dry(action, free));
-        results
-    }
-
-    async fn list_page(
-        &self,
-        cursor: Option<String>,
-        active_only: bool,
-        server: Option<&ServerFilter>,
-    ) -> Result<Page, ListError> {
-        self.inner.list_page(cursor, active_only, server).await
-    }
-
-    fn ordered_by_activity(&self, server: Option<&ServerFilter>) -> bool {
-        self.inner.ordered_by_activity(server)
-    }
-
-    fn staleness(&self, row: &SessionRow, sweep: &Sweep) -> Staleness {
-        self.inner.staleness(row, sweep)
-    }
-
-    async fn list_ended_page(
-        &self,
-        cursor: Option<String>,
-        before: Timestamp,
-        server: Option<&ServerFilter>,
-    ) -> Result<Page, ListError> {
-        self.inner.list_ended_page(cursor, before, server).await
-    }
-
-    fn ended(&self, row: &SessionRow, sweep: &Sweep) -> Staleness {
-        self.inner.ended(row, sweep)
-    }
-
-    async fn confirm(&self, row: &SessionRow, sweep: &Sweep) -> Staleness {
-        self.inner.confirm(row, sweep).await
-    }
-
-    async fn read(&self, id: &SessionId) -> Result<Option<SessionRow>, String> {
-        self.inner.read(id).await
-    }
-
-    async fn orphans(&self) -> Result<Vec<SessionRow>, ListError> {
-        self.inner.orphans().await
+        (free, results)
     }
 }

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod client;
 pub mod completion;
 pub mod config;
+pub mod gate;
 pub mod guard;
 pub mod ids;
 pub mod journal;

@@ -504,6 +504,11 @@ pub struct StaleArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..),
           conflicts_with_all = ["ids", "file"])]
     pub limit: Option<u64>,
+    /// A sweep acts on no verdict older than this: a session whose listing is older when the
+    /// run reaches it is read again and acted on only if it still qualifies (else `skipped`,
+    /// with why). Default: the profile's `recheck_after`, else 60s.
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    pub recheck_after: Option<Duration>,
     /// No longer needed: a Digital Samba sweep only ever acts on empty sessions.
     #[arg(long, hide = true)]
     pub empty: bool,

@@ -129,6 +129,8 @@ struct RawProfile {
     max_listed: Option<u64>,
     allow_http: Option<bool>,
     protect: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "de_duration")]
+    recheck_after: Option<Duration>,
 }
 
 fn de_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
@@ -412,6 +414,9 @@ pub struct Profile {
     pub allow_http: bool,
     /// Sessions no command may act on (`protect = ["metadata.keep=true", …]`).
     pub protect: crate::protect::Protect,
+    /// A sweep reads a session again right before acting on it when its evidence is older
+    /// than this (`--recheck-after` overrides; default 60s).
+    pub recheck_after: Duration,
     /// The keys this profile leaves to their defaults (for `config show`).
     pub defaulted: Vec<&'static str>,
 }
@@ -449,6 +454,7 @@ impl Profile {
             ("max_stall", raw.max_stall.is_none()),
             ("max_listed", raw.max_listed.is_none()),
             ("allow_http", raw.allow_http.is_none()),
+            ("recheck_after", raw.recheck_after.is_none()),
         ]
         .into_iter()
         .filter_map(|(key, unset)| unset.then_some(key))
@@ -586,6 +592,7 @@ impl Profile {
             max_listed,
             allow_http,
             protect,
+            recheck_after: raw.recheck_after.unwrap_or(crate::recheck::DEFAULT_AFTER),
             defaulted,
         })
     }

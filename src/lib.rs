@@ -19,6 +19,7 @@ pub mod outcome;
 pub mod output;
 pub mod protect;
 pub mod provider;
+pub mod recheck;
 pub mod report;
 pub mod runner;
 pub mod select;

@@ -196,6 +196,7 @@ struct ShownProfile {
     max_listed: u64,
     /// The sessions no command may act on.
     protect: Vec<String>,
+    recheck_after: String,
     /// The keys left to their defaults.
     defaults: Vec<&'static str>,
 }
@@ -242,6 +243,7 @@ impl ShownProfile {
             max_per_run: p.max_per_run,
             max_listed: p.max_listed,
             protect: p.protect.entries(),
+            recheck_after: humantime::format_duration(p.recheck_after).to_string(),
             defaults: p.defaulted.clone(),
         }
     }
@@ -287,6 +289,7 @@ impl ShownProfile {
                 self.max_per_run.map_or_else(none, |m| m.to_string()),
             ),
             ("max_listed", self.max_listed.to_string()),
+            ("recheck_after", self.recheck_after.clone()),
             (
                 "protect",
                 match self.protect.is_empty() {

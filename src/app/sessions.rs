@@ -123,6 +123,12 @@ impl Ctx<'_> {
                      (for a fixed list of IDs, pass fewer)",
                 ));
             }
+            if bulk.stale.recheck_after.is_some() {
+                return Err(usage(
+                    "--recheck-after re-checks what a sweep listed: use it with --idle-for, \
+                     --older-than or --ended-for (IDs carry no verdict to go stale)",
+                ));
+            }
             let input = self.input(bulk)?;
             let all = bulk.stale.all_profiles;
             let plan = RunPlan::of(&bulk.run);
@@ -285,6 +291,8 @@ impl Ctx<'_> {
         // A listing stopped once a cap was certain to refuse the run (never when resuming:
         // what is done then does not count).
         let mut cut_short = false;
+        // Per profile: what a re-check before acting judges again.
+        let mut listings = Vec::new();
         for (i, ((profile, provider), (selection, cleared))) in
             ready.iter().zip(selections).enumerate()
         {
@@ -301,6 +309,7 @@ impl Ctx<'_> {
                 after: stall_after(run, [profile]),
                 holds: holds.clone(),
             };
+            let listed_at = tokio::time::Instant::now();
             let listed = tokio::select! {
                 listed = stale::collect_until(provider.as_ref(), &filter, now) => listed,
                 _ = interrupt.stop.cancelled() => break,
@@ -317,10 +326,12 @@ impl Ctx<'_> {
                     worst = worst.max_code(err.exit());
                     report.profile_error(&profile.name, &err.to_string());
                     picked.push(Vec::new());
+                    listings.push(None);
                     continue;
                 }
             };
             let mut mine = Vec::new();
+            let mut rows = Vec::new();
             for l in listed {
                 // A listed row becomes an ID to send only through the same check as input.
                 match l.problem.map_or_else(|| l.row.session_id(), Err) {
@@ -345,11 +356,21 @@ impl Ctx<'_> {
                         None => {
                             cleared.insert(id.as_str());
                             mine.push(((id, l.reason.unwrap_or_default()), l.idle_secs));
+                            rows.push(l.row);
                         }
                     },
                 }
             }
             picked.push(mine);
+            // What `--orphans` lists is left behind, not in the list a re-check reads.
+            listings.push((!filter.orphans).then(|| crate::recheck::Listing {
+                rows,
+                listed: listed_at,
+                filter,
+                now,
+                protect: profile.protect.clone(),
+                after: bulk.stale.recheck_after.unwrap_or(profile.recheck_after),
+            }));
         }
         let names: Vec<&str> = ready.iter().map(|(p, _)| p.name.as_str()).collect();
         // What will be sent: a resumed run adds what it sends again and drops what is done.
@@ -408,7 +429,13 @@ impl Ctx<'_> {
             quiet: self.cli.quiet,
             stall: None,
         };
+        let rechecks = Arc::new(crate::recheck::Stats::default());
+        let mut listings = listings.into_iter();
         for ((profile, provider), mine) in ready.into_iter().zip(picked) {
+            let provider = match listings.next().flatten() {
+                Some(listing) => crate::recheck::wrap(provider, listing, rechecks.clone()),
+                None => provider,
+            };
             // One profile at a time: its own concurrency and stall bound.
             exec.concurrency = run.concurrency.unwrap_or(profile.concurrency);
             exec.stall = Some(Stall {
@@ -431,6 +458,8 @@ impl Ctx<'_> {
             exec.execute(&targets, input, reasons, resumed.as_ref(), &mut report)
                 .await?;
         }
+        let (sessions, requests) = rechecks.counts();
+        report.rechecked(sessions, requests);
         // Nothing more is sent: the next run may start while this one writes its end.
         drop(locks);
         Ok(finish(report, interrupt.interrupted(), run, opts, worst))
@@ -593,7 +622,7 @@ fn exit_for(summary: &Summary, interrupted: bool, run: &RunPlan, opts: &Options)
         Exit::Auth
     } else if summary.count(Outcome::Failed) > 0
         // Not interrupted, yet not sent: the --deadline came first.
-        || summary.count(Outcome::Skipped) > 0
+        || summary.skipped_unfinished() > 0
         // An ID the run was given and refused, as protected.
         || summary.refused > 0
         || (!run.missing_ok && summary.count(Outcome::NotFound) > 0)

@@ -523,6 +523,9 @@ pub struct Features {
     /// can find what ended long ago. The name of the field it reads (`end_time`), for
     /// reasons; `None` where the provider cannot tell (a `--ended-for` run skips it).
     pub ended: Option<&'static str>,
+    /// It reads one session as its list shows it ([`Provider::read`]); without it, a
+    /// session's row is read again by listing.
+    pub reads_one: bool,
 }
 
 /// Refuses, before any ID is read, an action or option `provider` cannot honour.

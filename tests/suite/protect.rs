@@ -330,3 +330,239 @@ fn a_rule_that_could_never_match_is_a_config_error() {
         assert!(env.emu.requests().is_empty(), "nothing sent");
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Re-checking before acting (`--recheck-after`)
+
+/// Polls `done` (a condition on the emulator) until it holds, failing after 30s.
+fn wait_until(what: &str, done: impl Fn() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !done() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never happened: {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+}
+
+/// A paced sweep whose first delete is answered late; while it waits, sessions change: one
+/// becomes active, one stops matching `--where`, one becomes protected. Each is read again
+/// before its turn and left alone; only what still qualifies is deleted.
+#[test]
+fn sessions_that_change_during_a_paced_run_are_never_acted_on() {
+    let env = env_protecting(&["metadata.keep=true"]);
+    let staging = || json!({"env": "staging"});
+    env.emu.seed_many([
+        Seed::zep_session("s0", "2024-06-01T06:00:00Z"),
+        Seed::metadata("s0", staging()),
+        Seed::zep_session("s1", OLD),
+        Seed::metadata("s1", staging()),
+        Seed::zep_session("s2", OLD),
+        Seed::metadata("s2", staging()),
+        Seed::zep_session("s3", OLD),
+        Seed::metadata("s3", staging()),
+        Seed::zep_session("s4", OLD),
+        Seed::metadata("s4", staging()),
+    ]);
+    // The first delete (the oldest session's) is done at once, its reply held back.
+    env.emu.fault(
+        common::Fault::new(common::FaultKind::ReplyLate(
+            std::time::Duration::from_secs(2),
+        ))
+        .method("DELETE")
+        .path("/sessions/s0/")
+        .times(1),
+    );
+    let child = env
+        .std_cmd("zp")
+        .env("SESSIONCTL_NOW", NOW)
+        .args(["-o", "json", "delete", "--yes", "--idle-for", "1h"])
+        .args([
+            "--where",
+            "metadata.env=staging",
+            "--rate",
+            "20/s",
+            "--concurrency",
+            "1",
+        ])
+        .args(["--recheck-after", "1s"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_until("the first delete", || {
+        count_requests(
+            &env.emu.requests(),
+            "DELETE",
+            "/zep/api/v2/sessions/s0/memory",
+        ) == 1
+    });
+    env.emu.seed_many([
+        Seed::messages("s1", &[NOW]),
+        Seed::metadata("s2", json!({"env": "prod"})),
+        Seed::metadata("s3", json!({"env": "staging", "keep": true})),
+    ]);
+    let out = child.wait_with_output().unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!("{e}: {}", String::from_utf8_lossy(&out.stderr));
+    });
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "a session that changed is no failure: {doc:#}"
+    );
+    for (id, says) in [
+        ("s1", "active again"),
+        ("s2", "no longer matches --where metadata.env=staging"),
+    ] {
+        let r = result_of(&doc, id);
+        assert_eq!(r["outcome"], "skipped", "{doc:#}");
+        assert_eq!(r["error_kind"], "changed", "{r}");
+        assert!(r["error"].as_str().unwrap().contains(says), "{r}");
+    }
+    assert_eq!(result_of(&doc, "s3")["outcome"], "protected", "{doc:#}");
+    for id in ["s1", "s2", "s3"] {
+        assert_eq!(
+            writes_for(&env, id),
+            Vec::<String>::new(),
+            "nothing sent for {id}"
+        );
+    }
+    assert_eq!(result_of(&doc, "s0")["outcome"], "deleted");
+    assert_eq!(result_of(&doc, "s4")["outcome"], "deleted");
+    // Each of the four reached after the held reply was read again (its row, then its
+    // newest message): the summary counts them and what they cost.
+    let summary = &doc["summary"];
+    assert!(summary["rechecked"].as_u64().unwrap() >= 4, "{summary}");
+    assert!(
+        summary["recheck_requests"].as_u64().unwrap() >= 4,
+        "{summary}"
+    );
+    let reqs = env.emu.requests();
+    for id in ["s1", "s2", "s3", "s4"] {
+        let path = format!("/zep/api/v2/sessions/{id}");
+        assert_eq!(
+            count_requests(&reqs, "GET", &path),
+            1,
+            "{id} read again once"
+        );
+    }
+}
+
+#[test]
+fn a_short_run_reads_nothing_again() {
+    let env = env_protecting(&["id~=demo-*"]);
+    let (doc, code) =
+        run_json(
+            env.cmd("zp")
+                .env("SESSIONCTL_NOW", NOW)
+                .args(["end-many", "--idle-for", "1h"]),
+        );
+    assert_eq!(code, 0, "{doc:#}");
+    assert!(doc["summary"]["rechecked"].is_null(), "{doc:#}");
+    let reqs = env.emu.requests();
+    assert_eq!(count_requests(&reqs, "GET", "/zep/api/v2/sessions/free"), 0);
+}
+
+/// The same on a provider that cannot read one session (Digital Samba): one listing reads the
+/// batch again. A meeting someone joined, or one that ended meanwhile, is left alone.
+#[test]
+fn a_meeting_occupied_during_a_paced_run_is_never_ended() {
+    let env = Env::new();
+    let samba = |id: &str, start: &str, live: bool, people: u32| Seed::SambaSession {
+        id: id.into(),
+        room_id: format!("room-{id}"),
+        start_time: start.into(),
+        live,
+        participants_live: Some(people),
+    };
+    env.emu.seed_many([
+        samba("d0", "2024-06-01T06:00:00Z", true, 0),
+        samba("d1", OLD, true, 0),
+        samba("d2", OLD, true, 0),
+        samba("d3", OLD, true, 0),
+    ]);
+    env.emu.fault(
+        common::Fault::new(common::FaultKind::ReplyLate(
+            std::time::Duration::from_secs(2),
+        ))
+        .method("POST")
+        .path("/sessions/d0/end")
+        .times(1),
+    );
+    let child = env
+        .std_cmd("samba")
+        .env("SESSIONCTL_NOW", NOW)
+        .args([
+            "-o",
+            "json",
+            "end-many",
+            "--idle-for",
+            "1h",
+            "--concurrency",
+            "1",
+        ])
+        .args(["--recheck-after", "1s"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_until("the first end", || {
+        (env.emu.requests().iter())
+            .any(|r| r.method == "POST" && r.path.ends_with("/sessions/d0/end"))
+    });
+    env.emu
+        .seed_many([samba("d1", OLD, true, 2), samba("d2", OLD, false, 0)]);
+    let out = child.wait_with_output().unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!("{e}: {}", String::from_utf8_lossy(&out.stderr));
+    });
+    assert_eq!(out.status.code(), Some(0), "{doc:#}");
+    let d1 = result_of(&doc, "d1");
+    assert_eq!(
+        (&d1["outcome"], &d1["error_kind"]),
+        (&json!("skipped"), &json!("changed"))
+    );
+    assert!(
+        d1["error"]
+            .as_str()
+            .unwrap()
+            .contains("occupied again: 2 live participant(s)"),
+        "{d1}"
+    );
+    let d2 = result_of(&doc, "d2");
+    assert_eq!(d2["outcome"], "skipped", "{doc:#}");
+    assert!(
+        d2["error"].as_str().unwrap().contains("no longer listed"),
+        "{d2}"
+    );
+    assert_eq!(result_of(&doc, "d3")["outcome"], "ended");
+    for id in ["d1", "d2"] {
+        assert_eq!(
+            writes_for(&env, id),
+            Vec::<String>::new(),
+            "nothing sent for {id}"
+        );
+    }
+    assert!(
+        doc["summary"]["recheck_requests"].as_u64().unwrap() >= 1,
+        "{doc:#}"
+    );
+}
+
+#[test]
+fn recheck_after_goes_only_with_a_sweep() {
+    let env = env_protecting(&["id~=demo-*"]);
+    let (code, _, stderr) =
+        common::run(
+            env.cmd("zp")
+                .args(["end-many", "free", "--recheck-after", "5s"]),
+        );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("--recheck-after re-checks what a sweep listed"),
+        "{stderr}"
+    );
+    assert!(env.emu.requests().is_empty());
+}

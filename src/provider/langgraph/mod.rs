@@ -151,6 +151,13 @@ fn nothing_to_end(id: SessionId, runs: &wire::ActiveRuns) -> SessionResult {
 
 #[async_trait]
 impl Provider for LangGraph {
+    fn features(&self) -> super::Features {
+        super::Features {
+            reads_one: true,
+            ..super::Features::default()
+        }
+    }
+
     async fn apply(&self, action: Action, ids: Vec<SessionId>) -> Vec<SessionResult> {
         super::each(ids, |id| async move {
             match action {

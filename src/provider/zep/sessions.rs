@@ -211,6 +211,7 @@ impl Provider for ZepSessions {
     fn features(&self) -> Features {
         Features {
             ended: Some("ended_at"),
+            reads_one: true,
             ..Features::default()
         }
     }

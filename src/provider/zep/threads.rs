@@ -474,6 +474,7 @@ impl Provider for ZepThreads {
             async_delete: self.v4,
             internal_ids: self.v4,
             ended: None, // a thread has no end to measure retention from
+            reads_one: false,
         }
     }
 

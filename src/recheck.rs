@@ -223,7 +223,10 @@ impl Recheck {
     ) -> (Result<SessionId, SessionResult>, usize) {
         let Some(row) = row else {
             return (
-                Err(changed(id, "no longer listed: it ended or is gone".into())),
+                Err(changed(
+                    id,
+                    "gone: the server no longer has or lists it".into(),
+                )),
                 0,
             );
         };

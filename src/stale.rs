@@ -694,6 +694,50 @@ mod tests {
         }
     }
 
+    /// A session read again before acting is judged by the listing's own rules, and one
+    /// that no longer qualifies says why.
+    #[tokio::test]
+    async fn a_rejudged_session_says_why_it_no_longer_qualifies() {
+        let provider = Repeating {
+            rows: |_| Vec::new(),
+            next: |_| None,
+        };
+        let selector = crate::select::Selector {
+            terms: vec![crate::select::parse_term("metadata.env=staging").unwrap()],
+        };
+        let fields = [crate::select::Selectable::rows("metadata")];
+        let filter = Filter {
+            idle_before: Some(at("2024-06-01T11:00:00Z")),
+            selection: selector.for_provider(&fields, "p").unwrap(),
+            ..Filter::default()
+        };
+        let now = at("2024-06-01T12:00:00Z");
+        let fresh = |activity: &str, active: bool, env: &str| {
+            let mut r = row(active, None);
+            r.activity = Some(activity.into());
+            r.metadata = serde_json::json!({ "env": env }).as_object().cloned();
+            r
+        };
+        for (r, want) in [
+            (fresh("2024-06-01T07:00:00Z", true, "staging"), Ok(())),
+            (
+                fresh("2024-06-01T11:30:00Z", true, "staging"),
+                Err("active again: last activity 2024-06-01T11:30:00Z".to_owned()),
+            ),
+            (
+                fresh("2024-06-01T07:00:00Z", false, "staging"),
+                Err("no longer active: it ended".to_owned()),
+            ),
+            (
+                fresh("2024-06-01T07:00:00Z", true, "prod"),
+                Err("no longer matches --where metadata.env=staging".to_owned()),
+            ),
+        ] {
+            let (got, requests) = rejudge(&provider, r, &filter, now).await;
+            assert_eq!((got, requests), (want, 0));
+        }
+    }
+
     /// A row whose ID says which page it came from.
     fn row_of(cursor: &Option<String>) -> Vec<SessionRow> {
         let mut r = row(true, None);

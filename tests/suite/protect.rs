@@ -534,7 +534,10 @@ fn a_meeting_occupied_during_a_paced_run_is_never_ended() {
     let d2 = result_of(&doc, "d2");
     assert_eq!(d2["outcome"], "skipped", "{doc:#}");
     assert!(
-        d2["error"].as_str().unwrap().contains("no longer listed"),
+        d2["error"]
+            .as_str()
+            .unwrap()
+            .contains("gone: the server no longer has or lists it"),
         "{d2}"
     );
     assert_eq!(result_of(&doc, "d3")["outcome"], "ended");
@@ -565,4 +568,66 @@ fn recheck_after_goes_only_with_a_sweep() {
         "{stderr}"
     );
     assert!(env.emu.requests().is_empty());
+}
+
+/// The same on elizaOS, whose list is one streamed reply: one listing reads the session again.
+#[test]
+fn an_eliza_session_used_again_during_a_paced_run_is_never_ended() {
+    let env = Env::new();
+    env.emu.seed_many([
+        Seed::messaging("m0", "2024-06-01T06:00:00.000Z"),
+        Seed::messaging("m1", "2024-06-01T07:00:00.000Z"),
+        Seed::messaging("m2", "2024-06-01T07:00:00.000Z"),
+    ]);
+    env.emu.fault(
+        common::Fault::new(common::FaultKind::ReplyLate(
+            std::time::Duration::from_secs(2),
+        ))
+        .method("DELETE")
+        .path("/sessions/m0")
+        .times(1),
+    );
+    let child = env
+        .std_cmd("eliza")
+        .env("SESSIONCTL_NOW", NOW)
+        .args([
+            "-o",
+            "json",
+            "end-many",
+            "--idle-for",
+            "1h",
+            "--concurrency",
+            "1",
+        ])
+        .args(["--recheck-after", "1s"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_until("the first end", || {
+        (env.emu.requests().iter())
+            .any(|r| r.method == "DELETE" && r.path.ends_with("/sessions/m0"))
+    });
+    env.emu.seed(Seed::messaging("m1", NOW));
+    let out = child.wait_with_output().unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!("{e}: {}", String::from_utf8_lossy(&out.stderr));
+    });
+    assert_eq!(out.status.code(), Some(0), "{doc:#}");
+    let m1 = result_of(&doc, "m1");
+    assert_eq!(
+        (&m1["outcome"], &m1["error_kind"]),
+        (&json!("skipped"), &json!("changed")),
+        "{doc:#}"
+    );
+    assert!(
+        m1["error"]
+            .as_str()
+            .unwrap()
+            .contains("active again: last activity"),
+        "{m1}"
+    );
+    assert!(env.emu.messaging_exists("m1"), "nothing sent for m1");
+    assert_eq!(result_of(&doc, "m0")["outcome"], "ended");
+    assert_eq!(result_of(&doc, "m2")["outcome"], "ended");
 }

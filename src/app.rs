@@ -3,6 +3,7 @@
 //! files below it; `command` dispatches to them, and the commands that change sessions,
 //! `list` and `config` each have their own file.
 
+mod apply;
 pub mod command;
 mod config_cmd;
 mod feed;

@@ -22,6 +22,7 @@ pub mod provider;
 pub mod recheck;
 pub mod report;
 pub mod runner;
+pub mod saved;
 pub mod select;
 pub mod signals;
 pub mod stale;

@@ -129,7 +129,7 @@ async fn command(
                     "--by-uuid cannot go with --idle-for (a sweep lists thread IDs)",
                 ));
             }
-            let confirm = !yes && bulk.run.dry_run.is_none();
+            let confirm = !yes && bulk.run.dry_run.is_none() && bulk.stale.plan.is_none();
             let selection = Selection {
                 idle_for: bulk.stale.idle_for,
                 older_than: None,
@@ -138,6 +138,22 @@ async fn command(
             };
             ctx.bulk(Action::Delete, bulk, selection, &opts, confirm)
                 .await
+        }
+        Command::Apply {
+            file,
+            max_age,
+            yes,
+            recheck_after,
+            run,
+        } => {
+            let apply = super::apply::Apply {
+                file,
+                max_age: max_age.unwrap_or(crate::saved::DEFAULT_MAX_AGE),
+                yes: *yes,
+                recheck_after: *recheck_after,
+                run,
+            };
+            ctx.apply(apply).await
         }
         Command::List(args) => stoppable(interrupt, ctx.list(args)).await,
         Command::Config {

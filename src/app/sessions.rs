@@ -123,6 +123,12 @@ impl Ctx<'_> {
                      (for a fixed list of IDs, pass fewer)",
                 ));
             }
+            if bulk.stale.plan.is_some() {
+                return Err(usage(
+                    "--plan writes what a sweep selects: use it with --idle-for, --older-than \
+                     or --ended-for",
+                ));
+            }
             if bulk.stale.recheck_after.is_some() {
                 return Err(usage(
                     "--recheck-after re-checks what a sweep listed: use it with --idle-for, \
@@ -134,7 +140,13 @@ impl Ctx<'_> {
             let plan = RunPlan::of(&bulk.run);
             return self.act(action, input, all, &plan, opts, confirm).await;
         }
-        self.sweep(action, bulk, selection, opts, confirm).await
+        if bulk.stale.plan.is_some() && selection.orphans {
+            return Err(usage(
+                "--plan does not cover --orphans: what sessions left behind is not a listing a plan can re-check",
+            ));
+        }
+        self.sweep(action, bulk, selection, opts, confirm, None)
+            .await
     }
 
     /// IDs from arguments, a file or stdin, for one profile or (`profile<TAB>id` lines with
@@ -224,16 +236,19 @@ impl Ctx<'_> {
     }
 
     /// `--idle-for` / `--older-than`: list every profile's selection, check it against the
-    /// caps, then act on it.
-    async fn sweep(
+    /// caps, then act on it (with `--plan`, write it down instead). `saved`: a plan being
+    /// applied, whose sessions stand in for the listing (and whose "now" is the sweep's).
+    pub(super) async fn sweep(
         &self,
         action: Action,
         bulk: &BulkArgs,
         selection: Selection,
         opts: &Options,
         confirm: Option<&BulkArgs>,
+        saved: Option<&crate::saved::Plan>,
     ) -> Result<Exit, AppError> {
-        let now = now()?;
+        let real_now = now()?;
+        let now = saved.map_or(real_now, |p| p.made);
         let filter = Filter {
             idle_before: selection.idle_for.map(|d| cutoff(now, d)).transpose()?,
             created_before: selection.older_than.map(|d| cutoff(now, d)).transpose()?,
@@ -247,7 +262,13 @@ impl Ctx<'_> {
         };
         let selection_ended = selection.ended_for.is_some();
         let all = bulk.stale.all_profiles;
-        let run = &RunPlan::of(&bulk.run);
+        let mut run = RunPlan::of(&bulk.run);
+        if bulk.stale.plan.is_some() {
+            // Writing a plan sends nothing that changes state: a client dry run.
+            run.dry_run = Some(crate::runner::DryRun::Client);
+            run.lock = super::plan::LockPolicy::Skip;
+        }
+        let run = &run;
         let interrupt = Interrupt::install();
         let holds = Holds::default();
         // `worst` holds problems outside the per-session results: they can only make the
@@ -309,11 +330,23 @@ impl Ctx<'_> {
                 after: stall_after(run, [profile]),
                 holds: holds.clone(),
             };
-            let listed_at = tokio::time::Instant::now();
-            let listed = tokio::select! {
-                listed = stale::collect_until(provider.as_ref(), &filter, now) => listed,
-                _ = interrupt.stop.cancelled() => break,
-                why = stall.listing(tokio::time::Instant::now()) => Err(ListError::Stalled(why)),
+            let mut listed_at = tokio::time::Instant::now();
+            // A plan's evidence is as old as the plan (older than an Instant can say: read
+            // again at once).
+            let mut recheck_after = bulk.stale.recheck_after.unwrap_or(profile.recheck_after);
+            let listed = match saved {
+                Some(plan) => {
+                    match listed_at.checked_sub(plan.age(real_now)) {
+                        Some(at) => listed_at = at,
+                        None => recheck_after = Duration::ZERO,
+                    }
+                    Ok((plan.listed(&profile.name), false))
+                }
+                None => tokio::select! {
+                    listed = stale::collect_until(provider.as_ref(), &filter, now) => listed,
+                    _ = interrupt.stop.cancelled() => break,
+                    why = stall.listing(tokio::time::Instant::now()) => Err(ListError::Stalled(why)),
+                },
             };
             let listed = match listed {
                 Ok((l, short)) => {
@@ -369,7 +402,7 @@ impl Ctx<'_> {
                 filter,
                 now,
                 protect: profile.protect.clone(),
-                after: bulk.stale.recheck_after.unwrap_or(profile.recheck_after),
+                after: recheck_after,
             }));
         }
         let names: Vec<&str> = ready.iter().map(|(p, _)| p.name.as_str()).collect();
@@ -418,6 +451,11 @@ impl Ctx<'_> {
                 ));
                 report.leave(left);
             }
+        }
+        if let Some(path) = &bulk.stale.plan {
+            let mut plan = self.plan_of(action, bulk, &selection, now, &names);
+            super::apply::fill(&mut plan, &picked, &listings, &problems);
+            plan.write(path).map_err(AppError::Output)?;
         }
         problems.into_iter().for_each(|r| report.result(r));
         let mut exec = Execution {

@@ -420,8 +420,9 @@ pub struct Page {
     pub total: Option<u64>,
 }
 
-/// A session as `list` shows it, the same columns for every provider.
-#[derive(Debug, Clone, Default, serde::Serialize)]
+/// A session as `list` shows it, the same columns for every provider (read back from a
+/// saved plan's evidence).
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct SessionRow {
     pub id: String,
     #[serde(skip_serializing_if = "Option::is_none")]

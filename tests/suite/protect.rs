@@ -631,3 +631,173 @@ fn an_eliza_session_used_again_during_a_paced_run_is_never_ended() {
     assert_eq!(result_of(&doc, "m0")["outcome"], "ended");
     assert_eq!(result_of(&doc, "m2")["outcome"], "ended");
 }
+
+// ---------------------------------------------------------------------------------------
+// Saved plans (`--plan FILE`, `sessionctl apply FILE`)
+
+fn read_plan(path: &std::path::Path) -> Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+#[test]
+fn a_plan_sends_nothing_and_apply_acts_on_exactly_its_sessions() {
+    let env = env_protecting(BOTH);
+    let plan = env.dir.path().join("plan.json");
+    let (doc, code) = run_json(
+        env.cmd("zp")
+            .env("SESSIONCTL_NOW", NOW)
+            .args(["delete", "--idle-for", "1h", "--plan"])
+            .arg(&plan),
+    );
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(result_of(&doc, "free")["outcome"], "would_delete");
+    for id in ["keep", "demo-1", "free"] {
+        assert!(
+            writes_for(&env, id).is_empty(),
+            "a plan sends nothing for {id}"
+        );
+    }
+    let p = read_plan(&plan);
+    assert_eq!(p["sessionctl_plan"], 1);
+    assert_eq!(p["made_at"], NOW);
+    assert_eq!(p["action"], "delete");
+    assert_eq!(p["profiles"], json!(["zp"]));
+    assert_eq!(p["selection"]["idle_for"], "1h");
+    assert!(
+        p["config"]["fingerprint"]
+            .as_str()
+            .unwrap()
+            .starts_with("fnv1a64:")
+    );
+    let sessions = p["sessions"].as_array().unwrap();
+    assert_eq!(sessions.len(), 1, "{p:#}");
+    assert_eq!(sessions[0]["id"], "free");
+    assert_eq!(sessions[0]["evidence"]["activity"], OLD);
+    assert!(
+        sessions[0]["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("idle 5h"),
+        "{p:#}"
+    );
+    let kept: Vec<&str> = (p["protected"].as_array().unwrap().iter())
+        .map(|k| k["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(kept.len(), 2, "{p:#}");
+    // A session that went idle after the plan was made is not in it, so never touched.
+    env.emu.seed(Seed::zep_session("late", OLD));
+    let (doc, code) = run_json(
+        env.cmd("zp")
+            .env("SESSIONCTL_NOW", NOW)
+            .arg("apply")
+            .arg(&plan)
+            .arg("--yes"),
+    );
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(common::outcomes_once(&doc).len(), 1, "{doc:#}");
+    assert_eq!(result_of(&doc, "free")["outcome"], "deleted");
+    for id in ["keep", "demo-1", "late"] {
+        assert!(
+            writes_for(&env, id).is_empty(),
+            "nothing outside the plan: {id}"
+        );
+    }
+}
+
+#[test]
+fn apply_takes_a_filtered_plan_and_skips_what_changed() {
+    let env = env_protecting(&["id~=demo-*"]);
+    env.emu
+        .seed_many([Seed::zep_session("a", OLD), Seed::zep_session("b", OLD)]);
+    let plan = env.dir.path().join("plan.json");
+    let (_, code) = run_json(
+        env.cmd("zp")
+            .env("SESSIONCTL_NOW", NOW)
+            .args(["end-many", "--idle-for", "1h", "--plan"])
+            .arg(&plan),
+    );
+    assert_eq!(code, 0);
+    // As `jq '.sessions |= map(select(.id != "free"))'` would.
+    let mut p = read_plan(&plan);
+    p["sessions"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|s| s["id"] != "free");
+    std::fs::write(&plan, serde_json::to_vec_pretty(&p).unwrap()).unwrap();
+    // `b` is used again after the plan was made.
+    env.emu.seed(Seed::messages("b", &[NOW]));
+    let (doc, code) = run_json(
+        env.cmd("zp")
+            .env("SESSIONCTL_NOW", NOW)
+            .arg("apply")
+            .arg(&plan)
+            .args(["--recheck-after", "0s"]),
+    );
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(result_of(&doc, "a")["outcome"], "ended");
+    let b = result_of(&doc, "b");
+    assert_eq!(
+        (&b["outcome"], &b["error_kind"]),
+        (&json!("skipped"), &json!("changed")),
+        "{doc:#}"
+    );
+    assert!(writes_for(&env, "b").is_empty() && writes_for(&env, "free").is_empty());
+    // `a`, `b` and `keep`: `free` was filtered out of the plan, `demo-1` is protected.
+    assert_eq!(common::outcomes_once(&doc).len(), 3, "{doc:#}");
+    assert_eq!(doc["summary"]["rechecked"], 3, "{doc:#}");
+    // A dry run of the same plan sends nothing.
+    let before = env.emu.requests().len();
+    let (doc, code) = run_json(
+        env.cmd("zp")
+            .env("SESSIONCTL_NOW", NOW)
+            .arg("apply")
+            .arg(&plan)
+            .arg("--dry-run"),
+    );
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(result_of(&doc, "b")["outcome"], "would_end");
+    assert_eq!(env.emu.requests().len(), before);
+}
+
+#[test]
+fn apply_refuses_a_plan_for_another_config_profile_or_time() {
+    let env = env_protecting(&["id~=demo-*"]);
+    let plan = env.dir.path().join("plan.json");
+    let (_, code) = run_json(
+        env.cmd("zp")
+            .env("SESSIONCTL_NOW", NOW)
+            .args(["end-many", "--idle-for", "1h", "--plan"])
+            .arg(&plan),
+    );
+    assert_eq!(code, 0);
+    let apply = |profile: &str, now: &str, extra: &[&str]| {
+        common::run(
+            env.cmd(profile)
+                .env("SESSIONCTL_NOW", now)
+                .arg("apply")
+                .arg(&plan)
+                .args(extra),
+        )
+    };
+    let (code, _, stderr) = apply("zep", NOW, &[]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("the plan was made for profile(s) zp"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = apply("zp", "2024-06-01T14:00:00Z", &[]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("more than --max-age 1h"), "{stderr}");
+    env.add_profile("other", "provider = \"messaging\"");
+    let (code, _, stderr) = apply("zp", NOW, &[]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("another config"), "{stderr}");
+    assert!(writes_for(&env, "free").is_empty(), "nothing sent");
+    let (code, _, stderr) =
+        common::run(env.cmd("zp").args(["end-many", "free", "--plan", "x.json"]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("--plan writes what a sweep selects"),
+        "{stderr}"
+    );
+}

@@ -387,7 +387,11 @@ impl Ctx<'_> {
                             problems.push(r);
                         }
                         None => {
-                            cleared.insert(id.as_str());
+                            // A plan's evidence is a file anyone may have edited: only what
+                            // the server listed spares the guard its read.
+                            if saved.is_none() {
+                                cleared.insert(id.as_str());
+                            }
                             mine.push(((id, l.reason.unwrap_or_default()), l.idle_secs));
                             rows.push(l.row);
                         }

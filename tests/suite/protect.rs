@@ -801,3 +801,33 @@ fn apply_refuses_a_plan_for_another_config_profile_or_time() {
         "{stderr}"
     );
 }
+
+#[test]
+fn apply_refuses_a_protected_session_added_to_a_plan() {
+    let env = env_protecting(BOTH);
+    let plan = env.dir.path().join("plan.json");
+    let (_, code) = run_json(
+        env.cmd("zp")
+            .env("SESSIONCTL_NOW", NOW)
+            .args(["end-many", "--idle-for", "1h", "--plan"])
+            .arg(&plan),
+    );
+    assert_eq!(code, 0);
+    // An entry for `keep` whose evidence leaves out the metadata that protects it.
+    let mut p = read_plan(&plan);
+    let mut forged = p["sessions"][0].clone();
+    forged["id"] = json!("keep");
+    forged["evidence"] =
+        json!({"id": "keep", "active": true, "activity": OLD, "owner": null, "created": OLD});
+    p["sessions"].as_array_mut().unwrap().push(forged);
+    std::fs::write(&plan, serde_json::to_vec_pretty(&p).unwrap()).unwrap();
+    let (doc, code) = run_json(
+        env.cmd("zp")
+            .env("SESSIONCTL_NOW", NOW)
+            .arg("apply")
+            .arg(&plan),
+    );
+    assert_eq!(code, 1, "{doc:#}");
+    assert_refused(&env, &doc, "keep", "metadata.keep=true");
+    assert_eq!(result_of(&doc, "free")["outcome"], "ended");
+}

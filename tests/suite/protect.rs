@@ -831,3 +831,34 @@ fn apply_refuses_a_protected_session_added_to_a_plan() {
     assert_refused(&env, &doc, "keep", "metadata.keep=true");
     assert_eq!(result_of(&doc, "free")["outcome"], "ended");
 }
+
+#[test]
+fn a_plan_of_every_profile_applies_to_each_profile_it_names() {
+    let env = Env::new();
+    env.emu.seed_many([
+        Seed::zep_session("z1", OLD),
+        Seed::messaging("m1", "2024-06-01T07:00:00.000Z"),
+    ]);
+    let plan = env.dir.path().join("plan.json");
+    let (doc, code) = run_json(
+        env.cmd("zep")
+            .env("SESSIONCTL_NOW", NOW)
+            .args(["end-many", "--idle-for", "1h", "--all-profiles", "--plan"])
+            .arg(&plan),
+    );
+    assert_eq!(code, 0, "{doc:#}");
+    let p = read_plan(&plan);
+    assert_eq!(p["all_profiles"], true);
+    assert_eq!(p["sessions"].as_array().unwrap().len(), 2, "{p:#}");
+    let (doc, code) = run_json(
+        env.cmd("zep")
+            .env("SESSIONCTL_NOW", NOW)
+            .arg("apply")
+            .arg(&plan),
+    );
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(result_of(&doc, "z1")["outcome"], "ended");
+    assert_eq!(result_of(&doc, "z1")["profile"], "zep");
+    assert_eq!(result_of(&doc, "m1")["outcome"], "ended");
+    assert_eq!(env.emu.zep_session_ended("z1"), Some(true));
+}

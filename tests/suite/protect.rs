@@ -862,3 +862,38 @@ fn a_plan_of_every_profile_applies_to_each_profile_it_names() {
     assert_eq!(result_of(&doc, "m1")["outcome"], "ended");
     assert_eq!(env.emu.zep_session_ended("z1"), Some(true));
 }
+
+#[test]
+fn apply_honours_the_caps_and_the_journal_like_any_run() {
+    let env = env_protecting(&["id~=demo-*"]);
+    let plan = env.dir.path().join("plan.json");
+    let (_, code) = run_json(
+        env.cmd("zp")
+            .env("SESSIONCTL_NOW", NOW)
+            .args(["end-many", "--idle-for", "1h", "--plan"])
+            .arg(&plan),
+    );
+    assert_eq!(code, 0);
+    // Two sessions planned (`keep`, `free`), a cap of one: refused, nothing sent.
+    let (code, _, stderr) = common::run(
+        env.cmd("zp")
+            .env("SESSIONCTL_NOW", NOW)
+            .arg("apply")
+            .arg(&plan)
+            .args(["--max", "1"]),
+    );
+    assert_eq!(code, 4, "{stderr}");
+    assert!(writes_for(&env, "keep").is_empty() && writes_for(&env, "free").is_empty());
+    let journal = env.dir.path().join("apply.journal");
+    let (doc, code) = run_json(
+        env.cmd("zp")
+            .env("SESSIONCTL_NOW", NOW)
+            .arg("apply")
+            .arg(&plan)
+            .arg("--journal")
+            .arg(&journal),
+    );
+    assert_eq!(code, 0, "{doc:#}");
+    let text = std::fs::read_to_string(&journal).unwrap();
+    assert_eq!(text.matches("\"type\":\"result\"").count(), 2, "{text}");
+}

@@ -122,7 +122,7 @@ _sessionctl() {
 
     case "${cmd}" in
         sessionctl)
-            opts="-p -c -o -v -q -h -V --profile --config --output --verbose --quiet --help --version end end-many delete apply list config completions help"
+            opts="-p -c -o -v -q -h -V --profile --config --endpoint-url --output --verbose --quiet --help --version end end-many delete apply list config completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -166,6 +166,10 @@ _sessionctl() {
                     fi
                     return 0
                     ;;
+                --endpoint-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --output)
                     COMPREPLY=($(compgen -W "table json ndjson ids wide" -- "${cur}"))
                     return 0
@@ -182,7 +186,7 @@ _sessionctl() {
             return 0
             ;;
         sessionctl__subcmd__apply)
-            opts="-y -p -c -o -v -q -h -V --max-age --yes --recheck-after --concurrency --deadline --max-stall --rate --dry-run --max --ignore-not-found --ignore-missing --journal --resume --metrics-file --wait-lock --no-lock --profile --config --output --verbose --quiet --help --version"
+            opts="-y -p -c -o -v -q -h -V --max-age --yes --recheck-after --concurrency --deadline --max-stall --rate --dry-run --max --ignore-not-found --ignore-missing --journal --resume --metrics-file --wait-lock --no-lock --profile --config --endpoint-url --output --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -307,6 +311,10 @@ _sessionctl() {
                     fi
                     return 0
                     ;;
+                --endpoint-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --output)
                     COMPREPLY=($(compgen -W "table json ndjson ids wide" -- "${cur}"))
                     return 0
@@ -323,7 +331,7 @@ _sessionctl() {
             return 0
             ;;
         sessionctl__subcmd__completions)
-            opts="-p -c -o -v -q -h -V --profile --config --output --verbose --quiet --help --version bash elvish fish powershell zsh"
+            opts="-p -c -o -v -q -h -V --profile --config --endpoint-url --output --verbose --quiet --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -365,6 +373,10 @@ _sessionctl() {
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o filenames
                     fi
+                    return 0
+                    ;;
+                --endpoint-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --output)
@@ -383,7 +395,7 @@ _sessionctl() {
             return 0
             ;;
         sessionctl__subcmd__config)
-            opts="-p -c -o -v -q -h -V --profile --config --output --verbose --quiet --help --version path init profiles show check help"
+            opts="-p -c -o -v -q -h -V --profile --config --endpoint-url --output --verbose --quiet --help --version path init profiles show check help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -427,6 +439,10 @@ _sessionctl() {
                     fi
                     return 0
                     ;;
+                --endpoint-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --output)
                     COMPREPLY=($(compgen -W "table json ndjson ids wide" -- "${cur}"))
                     return 0
@@ -443,7 +459,7 @@ _sessionctl() {
             return 0
             ;;
         sessionctl__subcmd__config__subcmd__check)
-            opts="-p -c -o -v -q -h -V --online --profile --config --output --verbose --quiet --help --version"
+            opts="-p -c -o -v -q -h -V --online --profile --config --endpoint-url --output --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -485,6 +501,10 @@ _sessionctl() {
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o filenames
                     fi
+                    return 0
+                    ;;
+                --endpoint-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --output)
@@ -601,7 +621,7 @@ _sessionctl() {
             return 0
             ;;
         sessionctl__subcmd__config__subcmd__init)
-            opts="-p -c -o -v -q -h -V --profile --config --output --verbose --quiet --help --version"
+            opts="-p -c -o -v -q -h -V --profile --config --endpoint-url --output --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -643,6 +663,10 @@ _sessionctl() {
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o filenames
                     fi
+                    return 0
+                    ;;
+                --endpoint-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --output)
@@ -661,7 +685,7 @@ _sessionctl() {
             return 0
             ;;
         sessionctl__subcmd__config__subcmd__path)
-            opts="-p -c -o -v -q -h -V --profile --config --output --verbose --quiet --help --version"
+            opts="-p -c -o -v -q -h -V --profile --config --endpoint-url --output --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -703,6 +727,10 @@ _sessionctl() {
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o filenames
                     fi
+                    return 0
+                    ;;
+                --endpoint-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --output)
@@ -721,7 +749,7 @@ _sessionctl() {
             return 0
             ;;
         sessionctl__subcmd__config__subcmd__profiles)
-            opts="-p -c -o -v -q -h -V --profile --config --output --verbose --quiet --help --version"
+            opts="-p -c -o -v -q -h -V --profile --config --endpoint-url --output --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -763,6 +791,10 @@ _sessionctl() {
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o filenames
                     fi
+                    return 0
+                    ;;
+                --endpoint-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --output)
@@ -781,7 +813,7 @@ _sessionctl() {
             return 0
             ;;
         sessionctl__subcmd__config__subcmd__show)
-            opts="-p -c -o -v -q -h -V --profile --config --output --verbose --quiet --help --version"
+            opts="-p -c -o -v -q -h -V --profile --config --endpoint-url --output --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -825,6 +857,10 @@ _sessionctl() {
                     fi
                     return 0
                     ;;
+                --endpoint-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --output)
                     COMPREPLY=($(compgen -W "table json ndjson ids wide" -- "${cur}"))
                     return 0
@@ -841,7 +877,7 @@ _sessionctl() {
             return 0
             ;;
         sessionctl__subcmd__delete)
-            opts="-f -y -p -c -o -v -q -h -V --file --idle-for --limit --recheck-after --plan --empty --all-profiles --where --concurrency --deadline --max-stall --rate --dry-run --max --ignore-not-found --ignore-missing --journal --resume --metrics-file --wait-lock --no-lock --yes --wait --timeout --by-uuid --ended-for --orphans --profile --config --output --verbose --quiet --help --version"
+            opts="-f -y -p -c -o -v -q -h -V --file --idle-for --limit --recheck-after --plan --empty --all-profiles --where --concurrency --deadline --max-stall --rate --dry-run --max --ignore-not-found --ignore-missing --journal --resume --metrics-file --wait-lock --no-lock --yes --wait --timeout --by-uuid --ended-for --orphans --profile --config --endpoint-url --output --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1005,6 +1041,10 @@ _sessionctl() {
                     fi
                     return 0
                     ;;
+                --endpoint-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --output)
                     COMPREPLY=($(compgen -W "table json ndjson ids wide" -- "${cur}"))
                     return 0
@@ -1021,7 +1061,7 @@ _sessionctl() {
             return 0
             ;;
         sessionctl__subcmd__end)
-            opts="-p -c -o -v -q -h -V --concurrency --deadline --max-stall --rate --dry-run --max --ignore-not-found --ignore-missing --journal --resume --metrics-file --wait-lock --no-lock --profile --config --output --verbose --quiet --help --version"
+            opts="-p -c -o -v -q -h -V --concurrency --deadline --max-stall --rate --dry-run --max --ignore-not-found --ignore-missing --journal --resume --metrics-file --wait-lock --no-lock --profile --config --endpoint-url --output --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1138,6 +1178,10 @@ _sessionctl() {
                     fi
                     return 0
                     ;;
+                --endpoint-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --output)
                     COMPREPLY=($(compgen -W "table json ndjson ids wide" -- "${cur}"))
                     return 0
@@ -1154,7 +1198,7 @@ _sessionctl() {
             return 0
             ;;
         sessionctl__subcmd__end__subcmd__many)
-            opts="-f -p -c -o -v -q -h -V --file --idle-for --limit --recheck-after --plan --empty --all-profiles --where --concurrency --deadline --max-stall --rate --dry-run --max --ignore-not-found --ignore-missing --journal --resume --metrics-file --wait-lock --no-lock --older-than --profile --config --output --verbose --quiet --help --version"
+            opts="-f -p -c -o -v -q -h -V --file --idle-for --limit --recheck-after --plan --empty --all-profiles --where --concurrency --deadline --max-stall --rate --dry-run --max --ignore-not-found --ignore-missing --journal --resume --metrics-file --wait-lock --no-lock --older-than --profile --config --endpoint-url --output --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1312,6 +1356,10 @@ _sessionctl() {
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o filenames
                     fi
+                    return 0
+                    ;;
+                --endpoint-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --output)
@@ -1526,7 +1574,7 @@ _sessionctl() {
             return 0
             ;;
         sessionctl__subcmd__list)
-            opts="-p -c -o -v -q -h -V --idle-for --older-than --ended-for --limit --all --empty --orphans --all-profiles --where --profile --config --output --verbose --quiet --help --version"
+            opts="-p -c -o -v -q -h -V --idle-for --older-than --ended-for --limit --all --empty --orphans --all-profiles --where --profile --config --endpoint-url --output --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1588,6 +1636,10 @@ _sessionctl() {
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o filenames
                     fi
+                    return 0
+                    ;;
+                --endpoint-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --output)

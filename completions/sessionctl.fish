@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_sessionctl_global_optspecs
-    string join \n p/profile= c/config= o/output= v/verbose q/quiet h/help V/version
+    string join \n p/profile= c/config= endpoint-url= o/output= v/verbose q/quiet h/help V/version
 end
 
 function __fish_sessionctl_needs_command
@@ -26,12 +26,13 @@ end
 
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r -f -a "(sessionctl config profiles 2>/dev/null)"
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -s c -l config -d 'Config file (default: <config dir>/sessionctl/config.toml)' -r -F
+complete -c sessionctl -n "__fish_sessionctl_needs_command" -l endpoint-url -d 'Send to this base URL instead of the profile\'s `base_url` (the profile\'s provider, key and settings still apply; without a config file, the built-in `local` profile\'s: elizaOS messaging). Not with --all-profiles' -r -f
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -s o -l output -d 'Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only' -r -f -a "table\t'A table for people'
 json\t'One JSON document, streamed as sessions finish'
 ndjson\t'One JSON object per line, printed as each session finishes'
 ids\t'Session IDs, one per line (for `list`), to pipe into `end-many -`; with `--all-profiles`, `profile<TAB>id`'
 wide\t'The table plus the fields `--where` selects on: user, room, agent, channel, metadata (for `list`)'"
-complete -c sessionctl -n "__fish_sessionctl_needs_command" -s v -l verbose -d 'Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything)'
+complete -c sessionctl -n "__fish_sessionctl_needs_command" -s v -l verbose -d 'Log requests to stderr (-v: each request, -vv: also retries, -vvv: also each reply\'s headers and the start of its body)'
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -s q -l quiet -d 'No progress bar and no notices on stderr (security warnings and errors still show)'
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -s V -l version -d 'Print version'
@@ -53,17 +54,18 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -l max -d 'Re
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -l journal -d 'Record the run in FILE (appended, NDJSON, flushed to disk every second): its start, each session\'s attempt right before its request goes out, and each outcome. See `--resume`' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -l resume -d 'Run the job recorded in FILE again after a crash: sessions with an outcome there are not sent again, attempted ones without one are; the run is recorded in FILE too' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -l metrics-file -d 'Write the run\'s metrics to PATH (Prometheus text format, atomically), for node_exporter\'s textfile collector' -r -F
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -l wait-lock -d 'If another run holds a profile\'s lock, wait up to DUR for it instead of exiting 5' -r
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -l wait-lock -d 'If another run holds the lock of a profile\'s server, wait up to DUR for it instead of exiting 5' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r -f -a "(sessionctl config profiles 2>/dev/null)"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -s c -l config -d 'Config file (default: <config dir>/sessionctl/config.toml)' -r -F
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -l endpoint-url -d 'Send to this base URL instead of the profile\'s `base_url` (the profile\'s provider, key and settings still apply; without a config file, the built-in `local` profile\'s: elizaOS messaging). Not with --all-profiles' -r -f
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -s o -l output -d 'Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only' -r -f -a "table\t'A table for people'
 json\t'One JSON document, streamed as sessions finish'
 ndjson\t'One JSON object per line, printed as each session finishes'
 ids\t'Session IDs, one per line (for `list`), to pipe into `end-many -`; with `--all-profiles`, `profile<TAB>id`'
 wide\t'The table plus the fields `--where` selects on: user, room, agent, channel, metadata (for `list`)'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -l ignore-missing -l ignore-not-found -d 'Treat sessions that do not exist as done (exit 0)'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -l no-lock -d 'Take no per-profile run lock (two runs may then work the same sessions at once)'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -s v -l verbose -d 'Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything)'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -l no-lock -d 'Take no run lock (two runs may then work the same sessions at once)'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -s v -l verbose -d 'Log requests to stderr (-v: each request, -vv: also retries, -vvv: also each reply\'s headers and the start of its body)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -s q -l quiet -d 'No progress bar and no notices on stderr (security warnings and errors still show)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -s V -l version -d 'Print version'
@@ -83,10 +85,11 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l max -
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l journal -d 'Record the run in FILE (appended, NDJSON, flushed to disk every second): its start, each session\'s attempt right before its request goes out, and each outcome. See `--resume`' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l resume -d 'Run the job recorded in FILE again after a crash: sessions with an outcome there are not sent again, attempted ones without one are; the run is recorded in FILE too' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l metrics-file -d 'Write the run\'s metrics to PATH (Prometheus text format, atomically), for node_exporter\'s textfile collector' -r -F
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l wait-lock -d 'If another run holds a profile\'s lock, wait up to DUR for it instead of exiting 5' -r
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l wait-lock -d 'If another run holds the lock of a profile\'s server, wait up to DUR for it instead of exiting 5' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l older-than -d 'Act on every live session created (started) longer ago than this, people in it or not: a policy for over-long meetings, never implied by `--idle-for`' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r -f -a "(sessionctl config profiles 2>/dev/null)"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -s c -l config -d 'Config file (default: <config dir>/sessionctl/config.toml)' -r -F
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l endpoint-url -d 'Send to this base URL instead of the profile\'s `base_url` (the profile\'s provider, key and settings still apply; without a config file, the built-in `local` profile\'s: elizaOS messaging). Not with --all-profiles' -r -f
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -s o -l output -d 'Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only' -r -f -a "table\t'A table for people'
 json\t'One JSON document, streamed as sessions finish'
 ndjson\t'One JSON object per line, printed as each session finishes'
@@ -95,8 +98,8 @@ wide\t'The table plus the fields `--where` selects on: user, room, agent, channe
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l empty -d 'No longer needed: a Digital Samba sweep only ever acts on empty sessions'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l all-profiles -d 'Sweep every profile in the config file; with IDs from stdin or a file, send each `profile<TAB>id` line to its profile'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l ignore-missing -l ignore-not-found -d 'Treat sessions that do not exist as done (exit 0)'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l no-lock -d 'Take no per-profile run lock (two runs may then work the same sessions at once)'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -s v -l verbose -d 'Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything)'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l no-lock -d 'Take no run lock (two runs may then work the same sessions at once)'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -s v -l verbose -d 'Log requests to stderr (-v: each request, -vv: also retries, -vvv: also each reply\'s headers and the start of its body)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -s q -l quiet -d 'No progress bar and no notices on stderr (security warnings and errors still show)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -s V -l version -d 'Print version'
@@ -116,11 +119,12 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l max -d 
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l journal -d 'Record the run in FILE (appended, NDJSON, flushed to disk every second): its start, each session\'s attempt right before its request goes out, and each outcome. See `--resume`' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l resume -d 'Run the job recorded in FILE again after a crash: sessions with an outcome there are not sent again, attempted ones without one are; the run is recorded in FILE too' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l metrics-file -d 'Write the run\'s metrics to PATH (Prometheus text format, atomically), for node_exporter\'s textfile collector' -r -F
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l wait-lock -d 'If another run holds a profile\'s lock, wait up to DUR for it instead of exiting 5' -r
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l wait-lock -d 'If another run holds the lock of a profile\'s server, wait up to DUR for it instead of exiting 5' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l timeout -d 'With `--wait`: how long to wait for the delete tasks (default 5m); a task still running then stays `accepted` (exit 1)' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l ended-for -d 'Retention: delete the stored data of every session that ended longer ago than this (e.g. `30d`), as the provider\'s own end time proves (Digital Samba, Zep v2); live sessions and sessions without an end time are never acted on' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r -f -a "(sessionctl config profiles 2>/dev/null)"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -s c -l config -d 'Config file (default: <config dir>/sessionctl/config.toml)' -r -F
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l endpoint-url -d 'Send to this base URL instead of the profile\'s `base_url` (the profile\'s provider, key and settings still apply; without a config file, the built-in `local` profile\'s: elizaOS messaging). Not with --all-profiles' -r -f
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -s o -l output -d 'Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only' -r -f -a "table\t'A table for people'
 json\t'One JSON document, streamed as sessions finish'
 ndjson\t'One JSON object per line, printed as each session finishes'
@@ -129,12 +133,12 @@ wide\t'The table plus the fields `--where` selects on: user, room, agent, channe
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l empty -d 'No longer needed: a Digital Samba sweep only ever acts on empty sessions'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l all-profiles -d 'Sweep every profile in the config file; with IDs from stdin or a file, send each `profile<TAB>id` line to its profile'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l ignore-missing -l ignore-not-found -d 'Treat sessions that do not exist as done (exit 0)'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l no-lock -d 'Take no per-profile run lock (two runs may then work the same sessions at once)'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -s y -l yes -d 'Do not ask for confirmation (required when stdin is not a terminal). Dangerous in the environment: `SESSIONCTL_YES=1` confirms every delete of that shell'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l no-lock -d 'Take no run lock (two runs may then work the same sessions at once)'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -s y -l yes -d 'Do not ask for confirmation (required with no terminal to ask on). Dangerous in the environment: `SESSIONCTL_YES=1` confirms every delete of that shell'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l wait -d 'Zep v4: wait until each asynchronous delete task has finished (for at most `--timeout`)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l by-uuid -d 'Zep v4: the IDs are thread UUIDs already; skip the lookup'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l orphans -d 'elizaOS: delete what sessions left behind (channels and their messages of sessions that were ended, expired, or forgotten by a restart) instead of sessions'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -s v -l verbose -d 'Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything)'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -s v -l verbose -d 'Log requests to stderr (-v: each request, -vv: also retries, -vvv: also each reply\'s headers and the start of its body)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -s q -l quiet -d 'No progress bar and no notices on stderr (security warnings and errors still show)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -s V -l version -d 'Print version'
@@ -150,9 +154,10 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand apply" -l max -d '
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand apply" -l journal -d 'Record the run in FILE (appended, NDJSON, flushed to disk every second): its start, each session\'s attempt right before its request goes out, and each outcome. See `--resume`' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand apply" -l resume -d 'Run the job recorded in FILE again after a crash: sessions with an outcome there are not sent again, attempted ones without one are; the run is recorded in FILE too' -r -F
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand apply" -l metrics-file -d 'Write the run\'s metrics to PATH (Prometheus text format, atomically), for node_exporter\'s textfile collector' -r -F
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand apply" -l wait-lock -d 'If another run holds a profile\'s lock, wait up to DUR for it instead of exiting 5' -r
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand apply" -l wait-lock -d 'If another run holds the lock of a profile\'s server, wait up to DUR for it instead of exiting 5' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand apply" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r -f -a "(sessionctl config profiles 2>/dev/null)"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand apply" -s c -l config -d 'Config file (default: <config dir>/sessionctl/config.toml)' -r -F
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand apply" -l endpoint-url -d 'Send to this base URL instead of the profile\'s `base_url` (the profile\'s provider, key and settings still apply; without a config file, the built-in `local` profile\'s: elizaOS messaging). Not with --all-profiles' -r -f
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand apply" -s o -l output -d 'Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only' -r -f -a "table\t'A table for people'
 json\t'One JSON document, streamed as sessions finish'
 ndjson\t'One JSON object per line, printed as each session finishes'
@@ -160,8 +165,8 @@ ids\t'Session IDs, one per line (for `list`), to pipe into `end-many -`; with `-
 wide\t'The table plus the fields `--where` selects on: user, room, agent, channel, metadata (for `list`)'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand apply" -s y -l yes -d 'A plan that deletes: do not ask for confirmation (required when stdin is not a terminal)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand apply" -l ignore-missing -l ignore-not-found -d 'Treat sessions that do not exist as done (exit 0)'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand apply" -l no-lock -d 'Take no per-profile run lock (two runs may then work the same sessions at once)'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand apply" -s v -l verbose -d 'Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything)'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand apply" -l no-lock -d 'Take no run lock (two runs may then work the same sessions at once)'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand apply" -s v -l verbose -d 'Log requests to stderr (-v: each request, -vv: also retries, -vvv: also each reply\'s headers and the start of its body)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand apply" -s q -l quiet -d 'No progress bar and no notices on stderr (security warnings and errors still show)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand apply" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand apply" -s V -l version -d 'Print version'
@@ -172,6 +177,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l limit -d 
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l where -d 'Only sessions where FIELD=VALUE, FIELD!=VALUE or FIELD~=GLOB (repeatable: all must hold). Fields: user, room, agent, channel, thread, id, user_uuid, metadata.KEY, as each provider has them (README: Selecting sessions)' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r -f -a "(sessionctl config profiles 2>/dev/null)"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -s c -l config -d 'Config file (default: <config dir>/sessionctl/config.toml)' -r -F
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l endpoint-url -d 'Send to this base URL instead of the profile\'s `base_url` (the profile\'s provider, key and settings still apply; without a config file, the built-in `local` profile\'s: elizaOS messaging). Not with --all-profiles' -r -f
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -s o -l output -d 'Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only' -r -f -a "table\t'A table for people'
 json\t'One JSON document, streamed as sessions finish'
 ndjson\t'One JSON object per line, printed as each session finishes'
@@ -181,18 +187,19 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l all -d 'I
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l empty -d 'Digital Samba: only sessions with no live participants'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l orphans -d 'elizaOS: what sessions left behind instead of sessions (channels and their messages of sessions that were ended, expired, or forgotten by a restart)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l all-profiles -d 'List every profile in the config file'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -s v -l verbose -d 'Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything)'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -s v -l verbose -d 'Log requests to stderr (-v: each request, -vv: also retries, -vvv: also each reply\'s headers and the start of its body)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -s q -l quiet -d 'No progress bar and no notices on stderr (security warnings and errors still show)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -s V -l version -d 'Print version'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path init profiles show check help" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r -f -a "(sessionctl config profiles 2>/dev/null)"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path init profiles show check help" -s c -l config -d 'Config file (default: <config dir>/sessionctl/config.toml)' -r -F
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path init profiles show check help" -l endpoint-url -d 'Send to this base URL instead of the profile\'s `base_url` (the profile\'s provider, key and settings still apply; without a config file, the built-in `local` profile\'s: elizaOS messaging). Not with --all-profiles' -r -f
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path init profiles show check help" -s o -l output -d 'Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only' -r -f -a "table\t'A table for people'
 json\t'One JSON document, streamed as sessions finish'
 ndjson\t'One JSON object per line, printed as each session finishes'
 ids\t'Session IDs, one per line (for `list`), to pipe into `end-many -`; with `--all-profiles`, `profile<TAB>id`'
 wide\t'The table plus the fields `--where` selects on: user, room, agent, channel, metadata (for `list`)'"
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path init profiles show check help" -s v -l verbose -d 'Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything)'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path init profiles show check help" -s v -l verbose -d 'Log requests to stderr (-v: each request, -vv: also retries, -vvv: also each reply\'s headers and the start of its body)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path init profiles show check help" -s q -l quiet -d 'No progress bar and no notices on stderr (security warnings and errors still show)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path init profiles show check help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path init profiles show check help" -s V -l version -d 'Print version'
@@ -204,57 +211,62 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path init profiles show check help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from path" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r -f -a "(sessionctl config profiles 2>/dev/null)"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from path" -s c -l config -d 'Config file (default: <config dir>/sessionctl/config.toml)' -r -F
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from path" -l endpoint-url -d 'Send to this base URL instead of the profile\'s `base_url` (the profile\'s provider, key and settings still apply; without a config file, the built-in `local` profile\'s: elizaOS messaging). Not with --all-profiles' -r -f
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from path" -s o -l output -d 'Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only' -r -f -a "table\t'A table for people'
 json\t'One JSON document, streamed as sessions finish'
 ndjson\t'One JSON object per line, printed as each session finishes'
 ids\t'Session IDs, one per line (for `list`), to pipe into `end-many -`; with `--all-profiles`, `profile<TAB>id`'
 wide\t'The table plus the fields `--where` selects on: user, room, agent, channel, metadata (for `list`)'"
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from path" -s v -l verbose -d 'Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything)'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from path" -s v -l verbose -d 'Log requests to stderr (-v: each request, -vv: also retries, -vvv: also each reply\'s headers and the start of its body)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from path" -s q -l quiet -d 'No progress bar and no notices on stderr (security warnings and errors still show)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from path" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from path" -s V -l version -d 'Print version'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from init" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r -f -a "(sessionctl config profiles 2>/dev/null)"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from init" -s c -l config -d 'Config file (default: <config dir>/sessionctl/config.toml)' -r -F
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from init" -l endpoint-url -d 'Send to this base URL instead of the profile\'s `base_url` (the profile\'s provider, key and settings still apply; without a config file, the built-in `local` profile\'s: elizaOS messaging). Not with --all-profiles' -r -f
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from init" -s o -l output -d 'Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only' -r -f -a "table\t'A table for people'
 json\t'One JSON document, streamed as sessions finish'
 ndjson\t'One JSON object per line, printed as each session finishes'
 ids\t'Session IDs, one per line (for `list`), to pipe into `end-many -`; with `--all-profiles`, `profile<TAB>id`'
 wide\t'The table plus the fields `--where` selects on: user, room, agent, channel, metadata (for `list`)'"
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from init" -s v -l verbose -d 'Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything)'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from init" -s v -l verbose -d 'Log requests to stderr (-v: each request, -vv: also retries, -vvv: also each reply\'s headers and the start of its body)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from init" -s q -l quiet -d 'No progress bar and no notices on stderr (security warnings and errors still show)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from init" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from init" -s V -l version -d 'Print version'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from profiles" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r -f -a "(sessionctl config profiles 2>/dev/null)"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from profiles" -s c -l config -d 'Config file (default: <config dir>/sessionctl/config.toml)' -r -F
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from profiles" -l endpoint-url -d 'Send to this base URL instead of the profile\'s `base_url` (the profile\'s provider, key and settings still apply; without a config file, the built-in `local` profile\'s: elizaOS messaging). Not with --all-profiles' -r -f
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from profiles" -s o -l output -d 'Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only' -r -f -a "table\t'A table for people'
 json\t'One JSON document, streamed as sessions finish'
 ndjson\t'One JSON object per line, printed as each session finishes'
 ids\t'Session IDs, one per line (for `list`), to pipe into `end-many -`; with `--all-profiles`, `profile<TAB>id`'
 wide\t'The table plus the fields `--where` selects on: user, room, agent, channel, metadata (for `list`)'"
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from profiles" -s v -l verbose -d 'Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything)'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from profiles" -s v -l verbose -d 'Log requests to stderr (-v: each request, -vv: also retries, -vvv: also each reply\'s headers and the start of its body)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from profiles" -s q -l quiet -d 'No progress bar and no notices on stderr (security warnings and errors still show)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from profiles" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from profiles" -s V -l version -d 'Print version'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from show" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r -f -a "(sessionctl config profiles 2>/dev/null)"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from show" -s c -l config -d 'Config file (default: <config dir>/sessionctl/config.toml)' -r -F
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from show" -l endpoint-url -d 'Send to this base URL instead of the profile\'s `base_url` (the profile\'s provider, key and settings still apply; without a config file, the built-in `local` profile\'s: elizaOS messaging). Not with --all-profiles' -r -f
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only' -r -f -a "table\t'A table for people'
 json\t'One JSON document, streamed as sessions finish'
 ndjson\t'One JSON object per line, printed as each session finishes'
 ids\t'Session IDs, one per line (for `list`), to pipe into `end-many -`; with `--all-profiles`, `profile<TAB>id`'
 wide\t'The table plus the fields `--where` selects on: user, room, agent, channel, metadata (for `list`)'"
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from show" -s v -l verbose -d 'Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything)'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from show" -s v -l verbose -d 'Log requests to stderr (-v: each request, -vv: also retries, -vvv: also each reply\'s headers and the start of its body)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from show" -s q -l quiet -d 'No progress bar and no notices on stderr (security warnings and errors still show)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from check" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r -f -a "(sessionctl config profiles 2>/dev/null)"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from check" -s c -l config -d 'Config file (default: <config dir>/sessionctl/config.toml)' -r -F
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from check" -l endpoint-url -d 'Send to this base URL instead of the profile\'s `base_url` (the profile\'s provider, key and settings still apply; without a config file, the built-in `local` profile\'s: elizaOS messaging). Not with --all-profiles' -r -f
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from check" -s o -l output -d 'Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only' -r -f -a "table\t'A table for people'
 json\t'One JSON document, streamed as sessions finish'
 ndjson\t'One JSON object per line, printed as each session finishes'
 ids\t'Session IDs, one per line (for `list`), to pipe into `end-many -`; with `--all-profiles`, `profile<TAB>id`'
 wide\t'The table plus the fields `--where` selects on: user, room, agent, channel, metadata (for `list`)'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from check" -l online -d 'Make one cheap authenticated request per profile'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from check" -s v -l verbose -d 'Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything)'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from check" -s v -l verbose -d 'Log requests to stderr (-v: each request, -vv: also retries, -vvv: also each reply\'s headers and the start of its body)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from check" -s q -l quiet -d 'No progress bar and no notices on stderr (security warnings and errors still show)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from check" -s V -l version -d 'Print version'
@@ -266,12 +278,13 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r -f -a "(sessionctl config profiles 2>/dev/null)"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -s c -l config -d 'Config file (default: <config dir>/sessionctl/config.toml)' -r -F
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -l endpoint-url -d 'Send to this base URL instead of the profile\'s `base_url` (the profile\'s provider, key and settings still apply; without a config file, the built-in `local` profile\'s: elizaOS messaging). Not with --all-profiles' -r -f
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -s o -l output -d 'Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only' -r -f -a "table\t'A table for people'
 json\t'One JSON document, streamed as sessions finish'
 ndjson\t'One JSON object per line, printed as each session finishes'
 ids\t'Session IDs, one per line (for `list`), to pipe into `end-many -`; with `--all-profiles`, `profile<TAB>id`'
 wide\t'The table plus the fields `--where` selects on: user, room, agent, channel, metadata (for `list`)'"
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -s v -l verbose -d 'Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything)'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -s v -l verbose -d 'Log requests to stderr (-v: each request, -vv: also retries, -vvv: also each reply\'s headers and the start of its body)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -s q -l quiet -d 'No progress bar and no notices on stderr (security warnings and errors still show)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -s V -l version -d 'Print version'

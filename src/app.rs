@@ -12,6 +12,8 @@ mod listing;
 mod plan;
 mod record;
 mod sessions;
+mod staging;
+mod sweep;
 
 use std::sync::Arc;
 
@@ -31,7 +33,7 @@ pub enum Exit {
     Auth = 3,
     /// A run would have acted on more sessions than a cap allows; nothing was sent.
     OverCap = 4,
-    /// Another run holds a profile's lock; nothing was sent.
+    /// Another run holds the lock of a profile's server; nothing was sent.
     Locked = 5,
     /// Stopped by SIGINT (Ctrl-C); the process then dies of it (a shell's `$?` is 130).
     Interrupted = 130,
@@ -82,7 +84,7 @@ pub enum AppError {
     Output(std::io::Error),
     #[error("{0}")]
     OverCap(String),
-    /// Another run holds a profile's lock.
+    /// Another run holds the lock of a profile's server.
     #[error("{0}; another run is working on it (--wait-lock DUR waits for it)")]
     Locked(crate::lock::LockError),
     /// The lock could not be taken at all (its directory).
@@ -148,7 +150,11 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn profile(&self) -> Result<Profile, AppError> {
-        Ok(self.config.select(self.cli.profile_name())?)
+        let profile = self.config.select(self.cli.profile_name())?;
+        Ok(match self.cli.endpoint_url() {
+            Some(url) => profile.at(url)?,
+            None => profile,
+        })
     }
 
     /// The profiles a command covers: one, or with `--all-profiles` every one in the file.
@@ -242,10 +248,10 @@ pub(crate) fn provider_of(
     profile: &Profile,
     opts: &Options,
 ) -> Result<Box<dyn Provider>, ConfigError> {
-    let spec = profile.spec;
+    let provider = &profile.provider;
     let key = profile.key.resolve(&profile.name)?;
-    let auth = key.map(|k| (spec.auth)(&k, profile.team_id.as_deref()));
-    let rate = (opts.rate.or(profile.rate.map(|r| r.0))).or(spec.caps.published_rate);
+    let auth = key.map(|k| provider.auth(&k)).unwrap_or_default();
+    let rate = (opts.rate.or(profile.rate.map(|r| r.0))).or(provider.caps().published_rate);
     let deadline = (opts.deadline.or(profile.deadline)).map(|d| tokio::time::Instant::now() + d);
     let client = crate::client::http::ClientOptions {
         base_url: profile.base_url.clone(),
@@ -256,34 +262,27 @@ pub(crate) fn provider_of(
         rate,
         concurrency: opts.concurrency.unwrap_or(profile.concurrency),
         deadline,
-        error_message: spec.error_message,
+        error_message: provider.error_message(),
     };
     let http = crate::client::http::Http::new(client, opts.stop.clone(), opts.holds.clone());
-    let settings = provider::Settings {
-        profile: profile.name.clone(),
-        api_version: profile.api_version,
-        batch_size: profile.batch_size,
-    };
-    Ok((spec.build)(http, &settings, opts))
+    Ok(provider.build(http, &profile.name, opts))
 }
 
-fn build(profile: &Profile, action: Action, opts: &Options) -> Result<Arc<dyn Provider>, AppError> {
-    Ok(build_guarded(profile, action, opts)?.0)
-}
-
-/// [`build`], with the handle through which a sweep tells the guard which of the sessions
-/// it listed it checked against the protect list already.
-fn build_guarded(
+/// Builds `profile`'s provider for `action`, checked that it can do it, behind the guard of
+/// the profile's protect list; with the handle through which a sweep tells the guard which
+/// of the sessions it listed it checked against that list already.
+fn build(
     profile: &Profile,
     action: Action,
     opts: &Options,
 ) -> Result<(Arc<dyn Provider>, crate::guard::Cleared), AppError> {
     let provider: Arc<dyn Provider> = provider_of(profile, opts)?.into();
-    // Every action of every command passes the profile's protect list.
-    provider::check(provider.as_ref(), action, opts).map_err(|u| match u {
-        provider::Unsupported::Action(why) => AppError::Unsupported(why),
-        provider::Unsupported::Option(why) => usage(why),
-    })?;
+    provider::check(profile.provider.as_ref(), provider.as_ref(), action, opts).map_err(
+        |u| match u {
+            provider::Unsupported::Action(why) => AppError::Unsupported(why),
+            provider::Unsupported::Option(why) => usage(why),
+        },
+    )?;
     // Every action of every command passes the profile's protect list.
     Ok(crate::guard::wrap(
         provider,
@@ -295,10 +294,10 @@ fn build_guarded(
 /// `--orphans` can only be honoured where the provider's sessions leave data behind that it
 /// can list.
 fn check_orphans(profile: &Profile, orphans: bool) -> Result<(), AppError> {
-    if orphans && !profile.spec.caps.orphans {
+    if orphans && !profile.provider.caps().orphans {
         return Err(AppError::Unsupported(format!(
             "--orphans: {} sessions leave nothing behind to list",
-            profile.spec.name
+            profile.provider.name()
         )));
     }
     Ok(())
@@ -306,10 +305,10 @@ fn check_orphans(profile: &Profile, orphans: bool) -> Result<(), AppError> {
 
 /// `list --empty` can only be honoured where the provider reports live participants.
 fn check_empty(profile: &Profile, empty: bool) -> Result<(), AppError> {
-    if empty && !profile.spec.caps.reports_participants {
+    if empty && !profile.provider.caps().reports_participants {
         return Err(AppError::Unsupported(format!(
             "--empty: {} does not report live participants",
-            profile.spec.name
+            profile.provider.name()
         )));
     }
     Ok(())
@@ -321,7 +320,7 @@ fn check_ended(profile: &Profile, provider: &dyn Provider, ended: bool) -> Resul
     if ended && provider.features().ended.is_none() {
         return Err(AppError::Unsupported(format!(
             "--ended-for: {} does not list ended sessions with when they ended; nothing is sent to it",
-            provider_label(profile)
+            profile.provider.label()
         )));
     }
     Ok(())
@@ -331,19 +330,9 @@ fn check_ended(profile: &Profile, provider: &dyn Provider, ended: bool) -> Resul
 /// field its provider does not have makes the profile unusable for this run (`Unsupported`:
 /// refused alone, skipped in a sweep of every profile), never listed unfiltered.
 fn selection(profile: &Profile, selector: &Selector) -> Result<select::Selection, AppError> {
-    let spec = profile.spec;
-    let provider = provider_label(profile);
-    (selector.for_provider((spec.selectable)(profile.api_version), &provider))
+    let provider = profile.provider.label();
+    (selector.for_provider(profile.provider.selectable(), &provider))
         .map_err(|why| AppError::Unsupported(format!("--where {why}; nothing is sent to it")))
-}
-
-/// A profile's provider as messages name it: `zep (api_version 3)` where it has several.
-fn provider_label(profile: &Profile) -> String {
-    let spec = profile.spec;
-    match spec.api_versions {
-        [_] => spec.name.to_owned(),
-        _ => format!("{} (api_version {})", spec.name, profile.api_version),
-    }
 }
 
 /// `filter` for one profile's listing with its `--where` selection, saying in the log

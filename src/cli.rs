@@ -42,6 +42,19 @@ pub struct Cli {
     )]
     pub config: Option<OsString>,
 
+    /// Send to this base URL instead of the profile's `base_url` (the profile's provider, key
+    /// and settings still apply; without a config file, the built-in `local` profile's: elizaOS
+    /// messaging). Not with --all-profiles.
+    #[arg(
+        long,
+        global = true,
+        env = "SESSIONCTL_ENDPOINT_URL",
+        hide_env_values = true,
+        value_name = "URL",
+        value_hint = clap::ValueHint::Url
+    )]
+    pub endpoint_url: Option<String>,
+
     /// Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only.
     #[arg(
         short,
@@ -53,7 +66,8 @@ pub struct Cli {
     )]
     pub output: OutputFormat,
 
-    /// Log requests to stderr (-v: each request, -vv: retries and timings, -vvv: everything).
+    /// Log requests to stderr (-v: each request, -vv: also retries, -vvv: also each reply's
+    /// headers and the start of its body).
     #[arg(short, long, global = true, action = ArgAction::Count)]
     pub verbose: u8,
 
@@ -105,7 +119,10 @@ pub const EXIT_CODES: &[(u8, &str)] = &[
         "the provider refused the credentials (401/403); after a 401, that profile's other sessions are skipped",
     ),
     (4, "over a cap (--max, max_per_run): nothing was sent"),
-    (5, "another run holds the profile's lock: nothing was sent"),
+    (
+        5,
+        "another run holds the lock of the profile's server: nothing was sent",
+    ),
     (
         130,
         "interrupted by Ctrl-C (SIGINT): results so far are printed, the rest are skipped; the process then dies of SIGINT",
@@ -115,6 +132,9 @@ pub const EXIT_CODES: &[(u8, &str)] = &[
         "stopped by SIGTERM, as 130; the process then dies of SIGTERM",
     ),
 ];
+
+/// The shell completion scripts, generated from this definition.
+pub mod completion;
 
 /// What the man page says beyond the flags: the variables sessionctl reads, its files, and
 /// examples (each a comment and a command line). The README says the same at length.
@@ -129,8 +149,12 @@ pub mod man {
              in the one job that needs it.",
         ),
         (
+            "SESSIONCTL_ENDPOINT_URL",
+            "--endpoint-url: the selected profile at this base URL instead of its own.",
+        ),
+        (
             "SESSIONCTL_LOCK_DIR",
-            "Where the per-profile run locks are (default: $XDG_RUNTIME_DIR/sessionctl, else \
+            "Where the per-server run locks are (default: $XDG_RUNTIME_DIR/sessionctl, else \
              ~/.cache/sessionctl/locks).",
         ),
         (
@@ -158,8 +182,9 @@ pub mod man {
              api_key in the file (which then must not be readable by others).",
         ),
         (
-            "$XDG_RUNTIME_DIR/sessionctl/PROFILE.lock",
-            "A run's lock on a profile: the kernel's flock, released when the run ends or dies.",
+            "$XDG_RUNTIME_DIR/sessionctl/SERVER.lock",
+            "A run's lock on a server (a profile's base URL, and team): the kernel's flock, released \
+             when the run ends or dies.",
         ),
     ];
 
@@ -215,8 +240,8 @@ fn usage_exit(e: clap::Error) -> ! {
         e.exit()
     }
     let (message, hint) = one_line(&e.render().to_string());
-    crate::output::warn(format_args!("error: {message}"));
-    crate::output::warn(format_args!("hint: {hint}"));
+    crate::terminal::warn(format_args!("error: {message}"));
+    crate::terminal::warn(format_args!("hint: {hint}"));
     std::process::exit(2)
 }
 
@@ -295,6 +320,12 @@ impl Cli {
     /// `--all-profiles` (which would quietly run on every profile). `SESSIONCTL_PROFILE`
     /// is a default, not a request: empty is unset, and `--all-profiles` overrides it.
     pub fn profile_mistake(&self) -> Option<String> {
+        if self.endpoint_url().is_some() && self.all_profiles() {
+            return Some(
+                "--endpoint-url names one server and --all-profiles every profile's own: use one"
+                    .into(),
+            );
+        }
         if self.origins.profile != Origin::CommandLine {
             return None;
         }
@@ -310,6 +341,12 @@ impl Cli {
             )),
             _ => None,
         }
+    }
+
+    /// The base URL asked for instead of the profile's; an empty `SESSIONCTL_ENDPOINT_URL=`
+    /// counts as unset.
+    pub fn endpoint_url(&self) -> Option<&str> {
+        self.endpoint_url.as_deref().filter(|u| !u.is_empty())
     }
 
     /// The config file asked for; an empty `SESSIONCTL_CONFIG=` counts as unset.
@@ -374,7 +411,7 @@ pub enum Command {
     Delete {
         #[command(flatten)]
         bulk: BulkArgs,
-        /// Do not ask for confirmation (required when stdin is not a terminal). Dangerous
+        /// Do not ask for confirmation (required with no terminal to ask on). Dangerous
         /// in the environment: `SESSIONCTL_YES=1` confirms every delete of that shell.
         #[arg(short, long, env = "SESSIONCTL_YES", hide_env_values = true,
               action = ArgAction::SetTrue, value_parser = clap::builder::FalseyValueParser::new())]
@@ -481,10 +518,11 @@ pub struct RunArgs {
     /// node_exporter's textfile collector.
     #[arg(long, value_name = "PATH", value_hint = clap::ValueHint::FilePath)]
     pub metrics_file: Option<PathBuf>,
-    /// If another run holds a profile's lock, wait up to DUR for it instead of exiting 5.
+    /// If another run holds the lock of a profile's server, wait up to DUR for it instead of
+    /// exiting 5.
     #[arg(long, value_name = "DUR", value_parser = parse_duration)]
     pub wait_lock: Option<Duration>,
-    /// Take no per-profile run lock (two runs may then work the same sessions at once).
+    /// Take no run lock (two runs may then work the same sessions at once).
     #[arg(long, conflicts_with = "wait_lock")]
     pub no_lock: bool,
 }

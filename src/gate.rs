@@ -46,8 +46,8 @@ impl<G: Gate> Provider for Gated<G> {
         self.inner.features()
     }
 
-    fn batch_size(&self, action: Action) -> usize {
-        self.inner.batch_size(action)
+    fn ids_per_call(&self, action: Action) -> usize {
+        self.inner.ids_per_call(action)
     }
 
     async fn apply(&self, action: Action, ids: Vec<SessionId>) -> Vec<SessionResult> {

@@ -9,6 +9,28 @@ use std::collections::HashSet;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncReadExt, BufReader};
 use tokio::sync::mpsc;
 
+/// Set when the IDs are to be typed at the terminal (`-` with stdin a terminal).
+static TYPED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Before reading IDs from stdin: when stdin is the terminal, says (unless `quiet`) that
+/// IDs are read one a line until Ctrl-D, which a bare spinner never told anyone, and
+/// keeps the progress bar off, whose redraws would garble what is typed.
+pub fn read_from_stdin(quiet: bool) {
+    use std::io::IsTerminal;
+    if !std::io::stdin().is_terminal() {
+        return;
+    }
+    TYPED.store(true, std::sync::atomic::Ordering::Relaxed);
+    if !quiet {
+        eprintln!("sessionctl: reading session IDs from the terminal, one a line; Ctrl-D to end");
+    }
+}
+
+/// Whether the IDs are typed at the terminal ([`read_from_stdin`]).
+pub fn typed() -> bool {
+    TYPED.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// Longest ID accepted. Real IDs are UUIDs or short slugs; 1 KiB leaves room for any of
 /// them while refusing pasted garbage.
 const MAX_ID_BYTES: usize = 1024;
@@ -109,7 +131,7 @@ pub fn from_arg(arg: &str) -> Result<SessionId, String> {
     SessionId::new(trim(arg)).map_err(|e| {
         format!(
             "{e}: `{}`",
-            crate::output::shortened(&arg.escape_default().to_string())
+            crate::terminal::shortened(&arg.escape_default().to_string())
         )
     })
 }
@@ -178,6 +200,13 @@ pub fn parse_line(raw: &[u8]) -> Option<Item> {
     })
 }
 
+/// How many different sessions `items` name: one result each (a repeated line is sent and
+/// reported once).
+pub fn distinct(items: &[Item]) -> usize {
+    let keys: std::collections::HashSet<Cow<'_, str>> = items.iter().map(Item::key).collect();
+    keys.len()
+}
+
 impl Item {
     /// What makes two lines the same session: the ID, and the profile it is routed to.
     pub fn key(&self) -> Cow<'_, str> {
@@ -185,6 +214,14 @@ impl Item {
             Item::Id(id) => Cow::Borrowed(id.as_str()),
             Item::Invalid { id, .. } => Cow::Borrowed(id),
             Item::Routed { profile, id } => Cow::Owned(format!("{profile}\t{id}")),
+        }
+    }
+
+    /// The ID to send, unless the line cannot be one.
+    pub fn session_id(&self) -> Option<&str> {
+        match self {
+            Item::Id(id) | Item::Routed { id, .. } => Some(id.as_str()),
+            Item::Invalid { .. } => None,
         }
     }
 }

@@ -1,9 +1,10 @@
-//! A per-profile run lock, so that two cron-grade runs against one profile (a sweep that
+//! A per-server run lock, so that two cron-grade runs against one server (a sweep that
 //! outlasts its interval, a bulk run started by hand during one) never work the same
-//! sessions at once.
+//! sessions at once, whichever profiles they name it by: three profiles of one base URL are
+//! one lock ([`server_key`]).
 //!
 //! The lock is the OS's file lock (`File::try_lock`: `flock` on Unix) on a file named after
-//! the profile. The kernel drops such a lock when the holder's last descriptor closes, which
+//! the server. The kernel drops such a lock when the holder's last descriptor closes, which
 //! includes the process dying however it dies (`kill -9`, OOM, a reboot), so a lock left by
 //! a dead run is simply free: the next run takes it over and overwrites the dead run's
 //! record. Nothing guesses from PIDs whether the holder still lives, which would be
@@ -11,7 +12,7 @@
 //!
 //! The file also carries a record of who holds it (PID, host, start time), for the message
 //! that tells a second run who is in its way. That record is informational: only the OS lock
-//! decides who holds the profile.
+//! decides who holds the server.
 
 use std::ffi::OsString;
 use std::fs::{File, OpenOptions, TryLockError};
@@ -24,16 +25,18 @@ use tokio::time::Instant;
 
 /// How often a run that may wait for the lock tries it again.
 const POLL: Duration = Duration::from_millis(100);
-/// A profile name longer than this is cut (and hashed), to keep well under the 255 bytes
+/// A server key longer than this is cut (and hashed), to keep well under the 255 bytes
 /// file systems allow in a name.
 const MAX_NAME: usize = 64;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LockError {
     /// `holder` is `None` while the holder is still writing its record, or if it never did.
-    #[error("profile `{profile}` is locked by {}", by(.holder))]
+    /// `server` is the [`server_key`]: the profile's base URL (which holds no secret).
+    #[error("profile `{profile}`: its server {server} is locked by {}", by(.holder))]
     Held {
         profile: String,
+        server: String,
         holder: Option<Holder>,
     },
     #[error("lock file {}: {source}", path.display())]
@@ -45,7 +48,7 @@ pub enum LockError {
     NoDir,
 }
 
-/// Who holds a profile's lock, as its holder recorded it.
+/// Who holds a server's lock, as its holder recorded it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Holder {
     pub pid: u32,
@@ -61,7 +64,7 @@ fn by(holder: &Option<Holder>) -> String {
     }
 }
 
-/// A profile's lock, held until this is dropped.
+/// A server's lock, held until this is dropped.
 ///
 /// Dropping unlocks the file and leaves it in place. Removing it would open a race: a run
 /// that opened the file just before the removal would then lock the unlinked file, while the
@@ -74,17 +77,19 @@ pub struct RunLock {
 }
 
 impl RunLock {
-    /// Takes the lock on `profile` in `dir` (created if missing). With `wait`, a held lock is
+    /// Takes the lock on `server` (a [`server_key`]) in `dir` (created if missing), for a run
+    /// on `profile` (named when it is held). With `wait`, a held lock is
     /// tried again every 100 ms until `wait` has passed (`--wait-lock`), sleeping on the tokio
     /// timer so that the runtime stays free; without it, a held lock fails at once.
     ///
     /// The file operations themselves are blocking, but they touch one small local file.
     pub async fn acquire(
         dir: &Path,
+        server: &str,
         profile: &str,
         wait: Option<Duration>,
     ) -> Result<RunLock, LockError> {
-        let path = dir.join(file_name(profile));
+        let path = dir.join(file_name(server));
         let io = |source| LockError::Io {
             path: path.clone(),
             source,
@@ -114,6 +119,7 @@ impl RunLock {
                     _ => {
                         return Err(LockError::Held {
                             profile: profile.to_owned(),
+                            server: server.to_owned(),
                             holder: read_holder(&path),
                         });
                     }
@@ -162,9 +168,27 @@ fn dir_from(
     }
 }
 
-/// The lock file's name for `profile`. A name of `[A-Za-z0-9_.-]` (and not too long) is
+/// What two runs must not work at once: one server, as its base URL says (scheme, host,
+/// port and path, without a trailing `/`; never the URL's user or password), and the account
+/// when its provider has one (Digital Samba's team: teams of one URL are separate accounts). Profile
+/// names do not enter it: two profiles of one server, or a Zep v2 and a v3 profile of one
+/// base URL, are one lock, and renaming a profile does not let two runs in.
+pub fn server_key(base_url: &url::Url, account: Option<&str>) -> String {
+    let mut key = format!(
+        "{}{}",
+        base_url.origin().ascii_serialization(),
+        base_url.path().trim_end_matches('/')
+    );
+    if let Some(account) = account {
+        key.push_str("#account=");
+        key.push_str(account);
+    }
+    key
+}
+
+/// The lock file's name for a server key. A key of `[A-Za-z0-9_.-]` (and not too long) is
 /// kept as it is; any other has the rest replaced with `_` and gets `@` and a hash of the
-/// whole name, so that two profiles never share a file: `a/b` and `a:b` differ by the hash,
+/// whole key, so that two servers never share a file: `a/b` and `a:b` differ by the hash,
 /// and neither can meet a name kept as it is, which never has an `@`.
 fn file_name(profile: &str) -> String {
     let safe = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-');
@@ -214,8 +238,8 @@ fn write_holder(mut file: &File) -> std::io::Result<()> {
 mod tests {
     use super::*;
 
-    async fn acquire(dir: &Path, profile: &str) -> Result<RunLock, LockError> {
-        RunLock::acquire(dir, profile, None).await
+    async fn acquire(dir: &Path, server: &str) -> Result<RunLock, LockError> {
+        RunLock::acquire(dir, server, "p", None).await
     }
 
     #[tokio::test]
@@ -227,10 +251,11 @@ mod tests {
         // process conflicts just as another process would.
         match acquire(dir.path(), "prod").await {
             Err(LockError::Held {
-                profile,
+                server,
                 holder: Some(holder),
+                ..
             }) => {
-                assert_eq!(profile, "prod");
+                assert_eq!(server, "prod");
                 assert_eq!(holder.pid, std::process::id());
                 assert_eq!(holder.host, gethostname::gethostname().to_string_lossy());
                 let started: jiff::Timestamp = holder.started.parse().unwrap();
@@ -238,7 +263,7 @@ mod tests {
             }
             other => panic!("expected Held with a holder, got {other:?}"),
         }
-        // Another profile is another lock.
+        // Another server is another lock.
         acquire(dir.path(), "staging").await.unwrap();
     }
 
@@ -246,6 +271,7 @@ mod tests {
     fn held_says_who_holds_it() {
         let held = LockError::Held {
             profile: "prod".into(),
+            server: "https://api.example.com/v2".into(),
             holder: Some(Holder {
                 pid: 1234,
                 host: "host-a".into(),
@@ -254,7 +280,8 @@ mod tests {
         };
         assert_eq!(
             held.to_string(),
-            r#"profile `prod` is locked by pid 1234 on host-a since 2026-11-30T00:00:00Z"#
+            "profile `prod`: its server https://api.example.com/v2 is locked by pid 1234 on host-a \
+             since 2026-11-30T00:00:00Z"
         );
     }
 
@@ -279,7 +306,7 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(300)).await;
             drop(lock);
         });
-        let waited = RunLock::acquire(dir.path(), "prod", Some(Duration::from_secs(10)))
+        let waited = RunLock::acquire(dir.path(), "prod", "p", Some(Duration::from_secs(10)))
             .await
             .unwrap();
         let elapsed = start.elapsed();
@@ -294,7 +321,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let _lock = acquire(dir.path(), "prod").await.unwrap();
         let start = Instant::now();
-        let held = RunLock::acquire(dir.path(), "prod", Some(Duration::from_millis(250))).await;
+        let held =
+            RunLock::acquire(dir.path(), "prod", "p", Some(Duration::from_millis(250))).await;
         assert!(matches!(held, Err(LockError::Held { .. })), "{held:?}");
         assert!(start.elapsed() >= Duration::from_millis(250));
     }
@@ -327,7 +355,7 @@ mod tests {
                 Err(e @ LockError::Held { holder: None, .. }) => {
                     assert_eq!(
                         e.to_string(),
-                        r#"profile `prod` is locked by an unknown holder"#
+                        "profile `p`: its server prod is locked by an unknown holder"
                     );
                 }
                 other => panic!("expected Held without a holder, got {other:?}"),
@@ -359,6 +387,33 @@ mod tests {
         // Stable across builds: the same profile finds the same file.
         assert_eq!(file_name("a/b"), format!("a_b@{:016x}.lock", fnv1a(b"a/b")));
         assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
+    }
+
+    #[test]
+    fn a_server_is_its_base_url_and_team_never_its_credentials() {
+        let key = |u: &str, team| server_key(&url::Url::parse(u).unwrap(), team);
+        assert_eq!(
+            key("https://api.getzep.com/api/v2/", None),
+            "https://api.getzep.com/api/v2"
+        );
+        // One server however a profile spells it; the default port is no other server.
+        assert_eq!(
+            key("HTTPS://API.getzep.com:443/api/v2", None),
+            key("https://api.getzep.com/api/v2", None)
+        );
+        assert_ne!(
+            key("http://127.0.0.1:3000", None),
+            key("http://127.0.0.1:3001", None)
+        );
+        assert_ne!(key("https://x/api/v2", None), key("https://x/api/v4", None));
+        assert_eq!(
+            key("https://u:secret@x/api", Some("t-1")),
+            "https://x/api#account=t-1"
+        );
+        assert_ne!(
+            key("https://x/api", Some("a")),
+            key("https://x/api", Some("b"))
+        );
     }
 
     #[test]

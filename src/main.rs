@@ -46,19 +46,49 @@ fn main() {
     std::process::exit(code as i32);
 }
 
-/// `-v` logs each request, `-vv` retries and timings, `-vvv` the HTTP stack too. Request
-/// logs carry method, URL and status only; credentials live in headers, never logged.
+/// `-v` logs each request, `-vv` retries and timings, `-vvv` each reply's headers and the
+/// start of its body, and the HTTP stack's connections. Request logs carry method, URL and
+/// status only; credentials live in request headers, never logged.
 fn init_logging(verbose: u8) {
     let filter = match verbose {
         0 => "warn",
         1 => "sessionctl=info",
         2 => "sessionctl=debug",
-        _ => "sessionctl=trace,reqwest=debug",
+        _ => "sessionctl=trace,reqwest=debug,hyper_util=debug",
     };
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
         .with_writer(|| sessionctl::output::LogWriter)
         .with_ansi(false)
-        .with_target(false)
+        .event_format(Warnings(
+            tracing_subscriber::fmt::format().with_target(false),
+        ))
         .init();
+}
+
+/// A warning (or error) event reads as every other warning does, `sessionctl: warning: …`,
+/// whatever the verbosity; the log lines of `-v` keep their times and levels.
+struct Warnings(tracing_subscriber::fmt::format::Format);
+
+impl<S, N> tracing_subscriber::fmt::FormatEvent<S, N> for Warnings
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+    N: for<'a> tracing_subscriber::fmt::FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        ctx: &tracing_subscriber::fmt::FmtContext<'_, S, N>,
+        mut writer: tracing_subscriber::fmt::format::Writer<'_>,
+        event: &tracing::Event<'_>,
+    ) -> std::fmt::Result {
+        use tracing_subscriber::fmt::FormatFields as _;
+        let label = match *event.metadata().level() {
+            tracing::Level::ERROR => "error",
+            tracing::Level::WARN => "warning",
+            _ => return self.0.format_event(ctx, writer, event),
+        };
+        write!(writer, "sessionctl: {label}: ")?;
+        ctx.format_fields(writer.by_ref(), event)?;
+        writeln!(writer)
+    }
 }

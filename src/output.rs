@@ -5,15 +5,20 @@
 
 use std::io::{self, IsTerminal, Write};
 
-use comfy_table::{Cell, Color, ContentArrangement, Table, presets};
+use comfy_table::{Cell, Color};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 use serde::Serialize;
 
 use crate::client::pacer::Holds;
+// The commands print their warnings and escape what they show with these, as everything
+// else on its way to a terminal does.
 use crate::outcome::{Outcome, SessionResult, Summary};
 use crate::provider::SessionRow;
 use crate::report::{End, ProfileError, Sink};
 use crate::stale::Listed;
+use crate::table::{Fit, Grid};
+pub use crate::terminal::{LogWriter, escape, escaped, escaped_line, shortened, warn};
+use crate::units::short_time;
 
 /// How results are printed (the command line's `-o`, which maps onto this).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,7 +42,7 @@ impl Header {
     pub fn of(profile: &crate::config::Profile) -> Header {
         Header {
             profile: Some(profile.name.clone()),
-            provider: Some(profile.spec.name.to_owned()),
+            provider: Some(profile.provider.name().to_owned()),
         }
     }
 }
@@ -83,7 +88,7 @@ impl ResultSink {
         run_id: &str,
     ) -> ResultSink {
         let terminal = format != Format::Ndjson && io::stderr().is_terminal();
-        let progress = progress.filter(|_| terminal).map(|holds| {
+        let progress = (progress.filter(|_| terminal && !crate::ids::typed())).map(|holds| {
             let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
             let hold = move |_: &ProgressState, w: &mut dyn std::fmt::Write| {
                 if let Some(why) = holds.describe(tokio::time::Instant::now()) {
@@ -91,17 +96,28 @@ impl ResultSink {
                 }
             };
             let done = |s: &ProgressState, w: &mut dyn std::fmt::Write| {
-                let _ = w.write_str(&sessions_done(s.pos()));
+                let _ = w.write_str(&sessions_done(s.pos(), s.len()));
+            };
+            // Once the total is known and something is done: how long the rest should take.
+            let eta = |s: &ProgressState, w: &mut dyn std::fmt::Write| {
+                // Rounded up: "about 0s left" would not be about anything.
+                let left = s.eta().as_millis().div_ceil(1000) as u64;
+                if s.len().is_some() && s.pos() > 0 && left > 0 {
+                    let _ = write!(w, ", about {} left", crate::units::age(left));
+                }
             };
             let rate = |s: &ProgressState, w: &mut dyn std::fmt::Write| {
                 let _ = w.write_str(&per_second(s.per_sec()));
             };
             bar.set_style(
-                ProgressStyle::with_template("{spinner} {done}, {rate} [{elapsed}] {msg}{hold}")
-                    .expect("template is valid")
-                    .with_key("done", done)
-                    .with_key("rate", rate)
-                    .with_key("hold", hold),
+                ProgressStyle::with_template(
+                    "{spinner} {done}, {rate}{eta} [{elapsed}] {msg}{hold}",
+                )
+                .expect("template is valid")
+                .with_key("done", done)
+                .with_key("eta", eta)
+                .with_key("rate", rate)
+                .with_key("hold", hold),
             );
             // Redraws while a long wait lets nothing finish, so the countdown moves.
             bar.enable_steady_tick(std::time::Duration::from_millis(250));
@@ -129,11 +145,11 @@ impl ResultSink {
     }
 }
 
-/// `1 session done`, `12 sessions done`.
-fn sessions_done(n: u64) -> String {
-    match n {
-        1 => "1 session done".to_owned(),
-        n => format!("{n} sessions done"),
+/// `1 session done`, `12 sessions done`; with the total known, `3 of 12 sessions done`.
+fn sessions_done(n: u64, total: Option<u64>) -> String {
+    match (n, total) {
+        (n, Some(total)) => format!("{n} of {} done", crate::units::plural(total, "session")),
+        (n, None) => format!("{} done", crate::units::plural(n, "session")),
     }
 }
 
@@ -273,6 +289,12 @@ impl Sink for ResultSink {
         }
     }
 
+    fn expect(&mut self, total: u64) {
+        if let Some(bar) = &self.progress {
+            bar.set_length(total);
+        }
+    }
+
     fn notice(&mut self, text: &str) {
         match &self.progress {
             Some(bar) => bar.suspend(|| eprintln!("{text}")),
@@ -343,7 +365,7 @@ impl Sink for ResultSink {
             }
             // (`-o wide` is refused for every command but `list`.)
             Format::Table | Format::Wide => {
-                let mut s = results_table(&self.kept).to_string();
+                let mut s = results_table(&self.kept);
                 s.push('\n');
                 if self.hidden > 0 {
                     s.push_str(&format!(
@@ -406,113 +428,8 @@ pub fn print_text(text: &str) -> io::Result<()> {
     print_stdout(text).map(|_| ())
 }
 
-/// `text` with control characters escaped (`\u{1b}`), line ends too, and the invisible
-/// characters that reorder or hide text (bidi overrides and isolates, zero-width spaces and
-/// joiners): IDs and messages come from servers and input files, and must neither drive the
-/// terminal nor make one ID look like another. Everything such text meets on its way to a
-/// terminal (table cells, warnings, errors, logs) goes through here.
-pub fn escape(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.chars().any(unsafe_on_a_terminal) {
-        return text.into();
-    }
-    escape_but(text, |_| false).into()
-}
-
-/// Control characters, and the format characters that change how the text around them
-/// reads (as fd's `sanitize` and rustc's lint for "trojan source" list them).
-fn unsafe_on_a_terminal(c: char) -> bool {
-    c.is_control()
-        || matches!(
-            c,
-            '\u{061C}'
-                | '\u{200B}'..='\u{200F}'
-                | '\u{202A}'..='\u{202E}'
-                | '\u{2060}'..='\u{2064}'
-                | '\u{2066}'..='\u{2069}'
-                | '\u{FEFF}'
-        )
-}
-
-/// Lines of text with every control character but the line ends escaped.
-pub fn escaped(text: &str) -> String {
-    escape_but(text, |c| c == '\n')
-}
-
-/// One line of text with every control character escaped, line ends too.
-pub fn escaped_line(text: &str) -> String {
-    escape(text).into_owned()
-}
-
-fn escape_but(text: &str, keep: impl Fn(char) -> bool) -> String {
-    text.chars()
-        .map(|c| match unsafe_on_a_terminal(c) && !keep(c) {
-            true => c.escape_default().to_string(),
-            false => c.to_string(),
-        })
-        .collect()
-}
-
-/// What an error line shows of a value that may be huge (a pasted 10 KiB "ID"): its first
-/// 80 characters, then how long it was.
-pub fn shortened(text: &str) -> std::borrow::Cow<'_, str> {
-    const SHOWN: usize = 80;
-    match text.char_indices().nth(SHOWN) {
-        None => text.into(),
-        Some((cut, _)) => format!("{}… ({} bytes)", &text[..cut], text.len()).into(),
-    }
-}
-
-/// One line on stderr, `sessionctl: ` and `message` with its control characters escaped.
-pub fn warn(message: impl std::fmt::Display) {
-    eprintln!("sessionctl: {}", escape(&message.to_string()));
-}
-
-/// Stderr for the logs (`-v`): each line's control characters escaped, the line end kept.
-pub struct LogWriter;
-
-impl Write for LogWriter {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let text = String::from_utf8_lossy(buf);
-        let mut err = io::stderr().lock();
-        for (i, line) in text.split('\n').enumerate() {
-            if i > 0 {
-                err.write_all(b"\n")?;
-            }
-            err.write_all(escape(line).as_bytes())?;
-        }
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        io::stderr().flush()
-    }
-}
-
 fn cell(text: &str) -> Cell {
     Cell::new(escape(text))
-}
-
-fn new_table(header: Vec<&str>) -> Table {
-    let mut table = Table::new();
-    table
-        .load_style(presets::UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_header(header);
-    // A terminal may report no width at all (`stty size` says `0 0` under some `script`s,
-    // serial consoles and containers): comfy-table would then squeeze every column down to
-    // one character. Off a terminal nothing is wrapped.
-    if table.is_tty() && table.width().is_none_or(|w| w == 0) {
-        table.set_width(fallback_width(std::env::var("COLUMNS").ok().as_deref()));
-    }
-    table
-}
-
-/// The width to fit when the terminal gives none: `COLUMNS` if it is a width, else 80.
-fn fallback_width(columns: Option<&str>) -> u16 {
-    columns
-        .and_then(|c| c.trim().parse::<u16>().ok())
-        .filter(|&w| w > 0)
-        .unwrap_or(80)
 }
 
 /// Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org).
@@ -534,18 +451,28 @@ fn outcome_cell(o: Outcome, color: bool) -> Cell {
     }
 }
 
-fn results_table(results: &[SessionResult]) -> Table {
+fn results_table(results: &[SessionResult]) -> String {
+    use crate::table::Fit::{Drops, Whole, Wraps};
     let with_profile = results.iter().any(|r| r.profile.is_some());
-    let mut header = vec!["ID", "OUTCOME", "STATUS", "ATTEMPTS", "DETAIL"];
+    let mut header = vec![
+        ("ID", Whole),
+        ("OUTCOME", Whole),
+        ("STATUS", Drops),
+        ("ATTEMPTS", Drops),
+        ("DETAIL", Wraps),
+    ];
     if with_profile {
-        header.insert(0, "PROFILE");
+        header.insert(0, ("PROFILE", Whole));
     }
-    let mut table = new_table(header);
+    let mut table = Grid::new(header);
     let color = color();
     for r in results {
-        let detail = [r.error.as_deref(), r.reason.as_deref(), r.task.as_deref()]
+        // Everything a result says beyond its outcome; `note` is what an `already_ended`
+        // after a lost reply rests on.
+        let detail = [&r.error, &r.reason, &r.task, &r.note]
             .into_iter()
             .flatten()
+            .map(String::as_str)
             .collect::<Vec<_>>()
             .join("; ");
         let mut row = vec![
@@ -558,9 +485,9 @@ fn results_table(results: &[SessionResult]) -> Table {
         if with_profile {
             row.insert(0, cell(r.profile.as_deref().unwrap_or("")));
         }
-        table.add_row(row);
+        table.row(row);
     }
-    table
+    table.render()
 }
 
 /// Prints a session list in any format, each session as it comes for `-o ids`, `ndjson`
@@ -574,14 +501,19 @@ pub struct SessionPrinter<'a> {
     /// Stdout still takes lines (a closed pipe ends the listing, not as a failure).
     open: bool,
     table: Vec<Listed>,
+    ages: Ages,
+    /// NDJSON records' `run_id`, as a run's (a listing has no journal to share it with).
+    run_id: String,
     failed: Option<io::Error>,
 }
 
 impl<'a> SessionPrinter<'a> {
-    pub fn new(format: Format, header: &'a Header) -> SessionPrinter<'a> {
+    pub fn new(format: Format, header: &'a Header, ages: Ages) -> SessionPrinter<'a> {
         SessionPrinter {
             format,
             header,
+            ages,
+            run_id: uuid::Uuid::new_v4().to_string(),
             count: 0,
             left_out: 0,
             open: true,
@@ -605,7 +537,13 @@ impl<'a> SessionPrinter<'a> {
                 Some(p) => format!("{p}\t{}", l.row.id),
                 None => l.row.id.clone(),
             },
-            Format::Ndjson => serde_json::to_string(&l).expect("rows always serialize"),
+            // Typed like a run's records, so one reader takes both.
+            Format::Ndjson => serde_json::to_string(&Typed {
+                kind: "session",
+                run_id: &self.run_id,
+                data: &l,
+            })
+            .expect("rows always serialize"),
             Format::Json => {
                 let row = serde_json::to_string_pretty(&l).expect("rows always serialize");
                 let row = row.replace('\n', "\n    ");
@@ -653,12 +591,52 @@ impl<'a> SessionPrinter<'a> {
         head
     }
 
-    /// Ends the document; returns how many sessions `-o ids` left out.
-    pub fn finish(self) -> io::Result<usize> {
+    /// A profile of an `--all-profiles` listing that could not be listed: NDJSON says so in
+    /// the stream, as a run's `profile_error` record (stderr says it in every format).
+    pub fn profile_error(&mut self, profile: &str, error: &str) {
+        if self.format != Format::Ndjson || !self.open {
+            return;
+        }
+        let record = Typed {
+            kind: "profile_error",
+            run_id: &self.run_id,
+            data: ProfileError {
+                profile: profile.to_owned(),
+                error: error.to_owned(),
+                at: crate::journal::now(),
+            },
+        };
+        let mut gone = false;
+        if let Err(e) = print_line(&mut gone, &record) {
+            self.failed = Some(e);
+        }
+        self.open = !gone && self.failed.is_none();
+    }
+
+    /// Ends the document (`exit_code`: what the listing exits with); returns how many
+    /// sessions `-o ids` left out.
+    pub fn finish(self, exit_code: i32) -> io::Result<usize> {
         if let Some(e) = self.failed {
             return Err(e);
         }
         match self.format {
+            // The last line, as a run's: a reader knows the listing is whole.
+            Format::Ndjson if self.open => {
+                #[derive(Serialize)]
+                struct Tail {
+                    count: usize,
+                    exit_code: i32,
+                }
+                let tail = Typed {
+                    kind: "summary",
+                    run_id: &self.run_id,
+                    data: Tail {
+                        count: self.count,
+                        exit_code,
+                    },
+                };
+                print_line(&mut false, &tail)?;
+            }
             Format::Json if self.open => {
                 let end = match self.count {
                     0 => format!("{}]", self.json_head()),
@@ -667,8 +645,9 @@ impl<'a> SessionPrinter<'a> {
                 print_stdout(&format!("{end},\n  \"count\": {}\n}}", self.count))?;
             }
             Format::Table | Format::Wide => {
-                let table = sessions_table(&self.table, self.format == Format::Wide);
-                print_stdout(&format!("{table}\n{} session(s)", self.count))?;
+                let table = sessions_table(&self.table, self.format == Format::Wide, self.ages);
+                let sessions = crate::units::plural(self.count as u64, "session");
+                print_stdout(&format!("{table}\n{sessions}"))?;
             }
             _ => {}
         }
@@ -676,26 +655,29 @@ impl<'a> SessionPrinter<'a> {
     }
 }
 
-/// A `-o wide` column: its header, and its value in a row.
-type WideColumn = (&'static str, fn(&SessionRow) -> Option<String>);
+/// A `-o wide` column: its header, how it fits, and its value in a row.
+type WideColumn = (&'static str, Fit, fn(&SessionRow) -> Option<String>);
 
 /// The columns `-o wide` adds, each shown when any row has a value for it.
 const WIDE: &[WideColumn] = &[
-    ("USER", |r| r.user.clone()),
-    ("ROOM", |r| r.room.clone()),
-    ("AGENT", |r| r.agent.clone()),
-    ("CHANNEL", |r| r.channel.clone()),
-    ("EXPIRES", |r| r.expires.clone()),
-    // Rounded down to the minute, like IDLE.
-    ("LEFT", |r| {
-        let secs = r.remaining_ms? / 1000;
-        Some(
-            humantime::format_duration(std::time::Duration::from_secs(secs - secs % 60))
-                .to_string(),
-        )
+    ("CREATED", Fit::Whole, |r| {
+        r.created.as_deref().map(short_time)
     }),
-    ("STATUS", |r| r.status.clone()),
-    ("METADATA", |r| {
+    ("LAST ACTIVITY", Fit::Whole, |r| {
+        r.activity.as_deref().map(short_time)
+    }),
+    ("USER", Fit::Whole, |r| r.user.clone()),
+    ("ROOM", Fit::Whole, |r| r.room.clone()),
+    ("AGENT", Fit::Whole, |r| r.agent.clone()),
+    ("CHANNEL", Fit::Whole, |r| r.channel.clone()),
+    ("EXPIRES", Fit::Whole, |r| {
+        r.expires.as_deref().map(short_time)
+    }),
+    ("LEFT", Fit::Whole, |r| {
+        Some(crate::units::age(r.remaining_ms? / 1000))
+    }),
+    ("STATUS", Fit::Whole, |r| r.status.clone()),
+    ("METADATA", Fit::Wraps, |r| {
         let pairs = r.metadata.as_ref()?.iter().map(|(k, v)| match v {
             serde_json::Value::String(s) => format!("{k}={s}"),
             other => format!("{k}={other}"),
@@ -704,67 +686,86 @@ const WIDE: &[WideColumn] = &[
     }),
 ];
 
-fn sessions_table(listed: &[Listed], wide: bool) -> Table {
+/// What a listing's table measures ages from.
+#[derive(Debug, Clone, Copy)]
+pub struct Ages {
+    /// The run's one "now".
+    pub now: jiff::Timestamp,
+    /// The listing is a sweep's (`--idle-for`): each row's idle time is the sweep's own
+    /// judgement (for Zep, its newest message), shown as IDLE. Otherwise it is the age of
+    /// the list's activity field, shown as ACTIVITY, which a sweep may judge otherwise.
+    pub judged: bool,
+}
+
+fn sessions_table(listed: &[Listed], wide: bool, ages: Ages) -> String {
+    use Fit::{Drops, Whole, Wraps};
     let with_profile = listed.iter().any(|l| l.profile.is_some());
     let with_uuid = listed.iter().any(|l| l.row.uuid.is_some());
     let with_people = listed.iter().any(|l| l.row.participants.is_some());
     // When a session ended, where the list says (what `--ended-for` measures).
     let with_ended = listed.iter().any(|l| l.row.ended.is_some());
     let extra: Vec<_> = (WIDE.iter())
-        .filter(|(_, value)| wide && listed.iter().any(|l| value(&l.row).is_some()))
+        .filter(|(_, _, value)| wide && listed.iter().any(|l| value(&l.row).is_some()))
         .collect();
     // Wide shows USER and ROOM apart; USER/ROOM stays only for what neither holds (the user
     // UUID of a Zep v4 thread).
     let with_owner = !wide
         || (listed.iter().map(|l| &l.row))
             .any(|r| r.owner.is_some() && r.owner != r.user && r.owner != r.room);
-    let mut header = vec!["ID"];
+    let mut header = vec![("ID", Whole)];
     if with_uuid {
-        header.push("UUID");
+        header.push(("UUID", Whole));
     }
     if with_owner {
-        header.push("USER/ROOM");
+        header.push(("USER/ROOM", Drops));
     }
-    header.extend(["CREATED", "LAST ACTIVITY"]);
+    header.push(("AGE", Drops));
+    // A problem (why a session cannot be judged) is a sentence in the idle column. A list
+    // with no activity field (Digital Samba's) has no such column.
+    let with_idle = listed
+        .iter()
+        .any(|l| l.problem.is_some() || l.idle_secs.is_some());
+    if with_idle {
+        header.push((if ages.judged { "IDLE" } else { "ACTIVITY" }, Wraps));
+    }
+    header.push(("STATE", Whole));
     if with_ended {
-        header.push("ENDED");
+        header.push(("ENDED", Whole));
     }
-    header.extend(["IDLE", "STATE"]);
     if with_people {
-        header.push("LIVE PEOPLE");
+        header.push(("LIVE PEOPLE", Whole));
     }
-    header.extend(extra.iter().map(|(name, _)| *name));
+    header.extend(extra.iter().map(|(name, fit, _)| (*name, *fit)));
     if with_profile {
-        header.insert(0, "PROFILE");
+        header.insert(0, ("PROFILE", Whole));
     }
-    let mut table = new_table(header);
+    let mut table = Grid::new(header);
     for l in listed {
         let r = &l.row;
         let mut row = vec![cell(&r.id)];
         if with_uuid {
             row.push(cell(r.uuid.as_deref().unwrap_or("")));
         }
-        let idle = match (&l.problem, l.idle_secs) {
-            (Some(p), _) => p.clone(),
-            (None, Some(s)) => {
-                humantime::format_duration(std::time::Duration::from_secs(s - s % 60)).to_string()
-            }
-            (None, None) => String::new(),
-        };
         if with_owner {
             row.push(cell(r.owner.as_deref().unwrap_or("")));
         }
-        row.extend([
-            cell(r.created.as_deref().unwrap_or("")),
-            cell(r.activity.as_deref().unwrap_or("")),
-        ]);
-        if with_ended {
-            row.push(cell(r.ended.as_deref().unwrap_or("")));
+        let age = (r.created.as_deref().and_then(crate::units::parse_time))
+            .map(|c| crate::units::age(ages.now.duration_since(c).as_secs().max(0) as u64));
+        let idle = match (&l.problem, l.idle_secs) {
+            (Some(p), _) => p.clone(),
+            (None, Some(s)) => crate::units::age(s),
+            (None, None) => String::new(),
+        };
+        row.push(Cell::new(age.unwrap_or_default()));
+        if with_idle {
+            row.push(cell(&idle));
         }
-        row.extend([
-            cell(&idle),
-            Cell::new(if r.active { "active" } else { "ended" }),
-        ]);
+        row.push(Cell::new(if r.active { "active" } else { "ended" }));
+        if with_ended {
+            row.push(cell(
+                &r.ended.as_deref().map(short_time).unwrap_or_default(),
+            ));
+        }
         if with_people {
             row.push(Cell::new(
                 r.participants.map(|p| p.to_string()).unwrap_or_default(),
@@ -773,14 +774,14 @@ fn sessions_table(listed: &[Listed], wide: bool) -> Table {
         row.extend(
             extra
                 .iter()
-                .map(|(_, value)| cell(&value(r).unwrap_or_default())),
+                .map(|(_, _, value)| cell(&value(r).unwrap_or_default())),
         );
         if with_profile {
             row.insert(0, cell(l.profile.as_deref().unwrap_or("")));
         }
-        table.add_row(row);
+        table.row(row);
     }
-    table
+    table.render()
 }
 
 /// Prints rows of `key: value` pairs as a table, or the same data as JSON.
@@ -792,11 +793,23 @@ pub fn print_records<T: Serialize>(
 ) -> io::Result<()> {
     match format {
         Format::Table | Format::Wide => {
-            let mut table = new_table(header);
+            // The last column is the free text (a status, a value); the others are names.
+            let last = header.len().saturating_sub(1);
+            let fit = |i| match i == last {
+                true => Fit::Wraps,
+                false => Fit::Whole,
+            };
+            let mut table = Grid::new(
+                header
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, h)| (h, fit(i)))
+                    .collect(),
+            );
             for r in rows {
-                table.add_row(cells(r).iter().map(|c| cell(c)).collect::<Vec<_>>());
+                table.row(cells(r).iter().map(|c| cell(c)).collect());
             }
-            print_stdout(&table.to_string())?;
+            print_stdout(&table.render())?;
         }
         Format::Ndjson | Format::Ids => {
             for r in rows {
@@ -816,9 +829,11 @@ mod tests {
 
     #[test]
     fn the_progress_bar_counts_in_words_and_rounds_its_rate() {
-        assert_eq!(sessions_done(0), "0 sessions done");
-        assert_eq!(sessions_done(1), "1 session done");
-        assert_eq!(sessions_done(2), "2 sessions done");
+        assert_eq!(sessions_done(0, None), "0 sessions done");
+        assert_eq!(sessions_done(1, None), "1 session done");
+        assert_eq!(sessions_done(2, None), "2 sessions done");
+        assert_eq!(sessions_done(3, Some(12)), "3 of 12 sessions done");
+        assert_eq!(sessions_done(0, Some(1)), "0 of 1 session done");
         for (rate, want) in [
             (379.4333, "379/s"),
             (10.4, "10/s"),
@@ -830,20 +845,6 @@ mod tests {
             (f64::INFINITY, "0/s"),
         ] {
             assert_eq!(per_second(rate), want, "{rate}");
-        }
-    }
-
-    #[test]
-    fn a_terminal_without_a_width_falls_back_to_columns_then_80() {
-        for (columns, want) in [
-            (Some("150"), 150),
-            (Some(" 120 "), 120),
-            (Some("0"), 80),
-            (Some("wide"), 80),
-            (Some(""), 80),
-            (None, 80),
-        ] {
-            assert_eq!(fallback_width(columns), want, "{columns:?}");
         }
     }
 }

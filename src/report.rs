@@ -54,6 +54,9 @@ pub trait Sink {
     }
     /// A line for the person watching (stderr), not a record of the run.
     fn notice(&mut self, _text: &str) {}
+    /// The run will report `total` results, where that is known before they come (a sweep,
+    /// IDs read ahead): a progress display counts towards it.
+    fn expect(&mut self, _total: u64) {}
 }
 
 /// A sink and what to call it when it fails.
@@ -161,6 +164,11 @@ impl Report {
     /// Tells the person watching `text`, on stderr (past the progress bar).
     pub fn notice(&mut self, text: &str) {
         self.sinks.iter_mut().for_each(|n| n.sink.notice(text));
+    }
+
+    /// How many results the run will report, once that is known.
+    pub fn expect(&mut self, total: u64) {
+        self.sinks.iter_mut().for_each(|n| n.sink.expect(total));
     }
 
     /// A sweep's `--limit` left `n` sessions for the next run: the summary says so.

@@ -40,7 +40,7 @@ pub struct Plan {
 }
 
 /// The bound on a run that makes no progress: a provider that answers 429 forever, or
-/// holds every request back, must not keep a run (and its profile lock) alive for ever.
+/// holds every request back, must not keep a run (and its server's lock) alive for ever.
 #[derive(Debug, Clone)]
 pub struct Stall {
     pub after: std::time::Duration,
@@ -424,7 +424,7 @@ pub async fn run(
                             results.into_iter().for_each(|r| events.result(targets.tagged(target, r)));
                             continue;
                         }
-                        for batch in ids.chunks(provider.batch_size(plan.action)) {
+                        for batch in ids.chunks(provider.ids_per_call(plan.action)) {
                             // A signal since the loop began: nothing starts after it.
                             if interrupt.interrupted() {
                                 let results = batch.each(|id| SessionResult::new(id, Outcome::Skipped));
@@ -555,7 +555,7 @@ mod tests {
 
     #[async_trait::async_trait]
     impl Provider for Forgetful {
-        fn batch_size(&self, _: Action) -> usize {
+        fn ids_per_call(&self, _: Action) -> usize {
             10
         }
 

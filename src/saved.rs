@@ -1,7 +1,7 @@
 //! Saved plans (`--plan FILE`, `sessionctl apply FILE`): a sweep's selection written down
 //! instead of acted on, for review, then acted on exactly (as Terraform's saved plans are).
 //! This file owns the plan's format and the checks a plan must pass before it is applied;
-//! making one and applying one are the sweep's (`app::sessions`), which lists or reads the
+//! making one and applying one are the sweep's (`app::sweep`), which lists or reads the
 //! plan's rows and goes on as any sweep (caps, locks, journal, metrics, re-checks).
 //!
 //! A plan is one JSON document a person can read and a script can filter (`jq` on

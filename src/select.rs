@@ -446,11 +446,11 @@ mod tests {
     #[test]
     fn a_field_the_provider_lacks_is_refused_naming_the_fields_it_has() {
         let err = selector(&["user=u", "room=lobby"])
-            .for_provider(FIELDS, "zep (api_version 2)")
+            .for_provider(FIELDS, "zep (v2)")
             .unwrap_err();
         assert_eq!(
             err,
-            "`room=lobby`: zep (api_version 2) has no field `room` (its fields: user, id, metadata.KEY)"
+            "`room=lobby`: zep (v2) has no field `room` (its fields: user, id, metadata.KEY)"
         );
     }
 

@@ -259,7 +259,7 @@ pub async fn each(
     if let (0, Some(idle_before)) = (keeper.kept, filter.idle_before)
         && let Some(notice) = lifetimes.notice(now.duration_since(idle_before))
     {
-        crate::output::warn(notice);
+        crate::terminal::warn(notice);
     }
     Ok(cut_short)
 }

@@ -76,3 +76,126 @@ pub fn parse_rate(s: &str) -> Result<Rate, String> {
     }
     Ok(Rate(rate))
 }
+
+/// A duration in a sentence, to its two largest units and in words: "1 day", "3 hours
+/// 5 minutes", "38 days 8 hours" (never "1month 8h 31m 24s", nor a unit run into its number).
+pub fn human(d: Duration) -> String {
+    const UNITS: [(u64, &str); 4] = [
+        (86_400, "day"),
+        (3600, "hour"),
+        (60, "minute"),
+        (1, "second"),
+    ];
+    let secs = d.as_secs();
+    let Some(first) = UNITS.iter().position(|(size, _)| secs >= *size) else {
+        return format!("{} ms", d.as_millis());
+    };
+    // The largest unit and the one after it (when not 0): the rest is noise in a sentence.
+    let (big, name) = UNITS[first];
+    let mut words = vec![plural(secs / big, name)];
+    if let Some((small, name)) = UNITS.get(first + 1)
+        && secs % big / small > 0
+    {
+        words.push(plural(secs % big / small, name));
+    }
+    words.join(" ")
+}
+
+/// `n` and a noun that takes an `s`: "1 session", "3 sessions" (never "3 session(s)").
+pub fn plural(n: u64, name: &str) -> String {
+    format!("{n} {name}{}", if n == 1 { "" } else { "s" })
+}
+
+/// An age for a table column, as kubectl's AGE shows one: `45s`, `3m12s`, `42m`, `5h8m`,
+/// `20h`, `4d3h`, `33d`, `2y40d`: the two largest units while they say something, one after.
+pub fn age(secs: u64) -> String {
+    let (m, h, d) = (secs / 60, secs / 3600, secs / 86_400);
+    match secs {
+        s if s < 120 => format!("{s}s"),
+        s if s < 600 => match s % 60 {
+            0 => format!("{m}m"),
+            r => format!("{m}m{r}s"),
+        },
+        s if s < 3 * 3600 => format!("{m}m"),
+        s if s < 8 * 3600 => match m % 60 {
+            0 => format!("{h}h"),
+            r => format!("{h}h{r}m"),
+        },
+        s if s < 48 * 3600 => format!("{h}h"),
+        s if s < 8 * 86_400 => match h % 24 {
+            0 => format!("{d}d"),
+            r => format!("{d}d{r}h"),
+        },
+        s if s < 2 * 365 * 86_400 => format!("{d}d"),
+        _ => match d % 365 {
+            0 => format!("{}y", d / 365),
+            r => format!("{}y{r}d", d / 365),
+        },
+    }
+}
+
+/// A timestamp for a table: RFC 3339 in UTC to the second (`2026-01-10T10:00:00Z`), as
+/// providers' microseconds and offsets would only widen a column; what does not parse is
+/// shown as sent.
+pub fn short_time(raw: &str) -> String {
+    match parse_time(raw) {
+        Some(t) => t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        None => raw.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_duration_in_a_sentence_has_two_units_in_words() {
+        let month = Duration::from_secs(38 * 86_400 + 8 * 3600 + 31 * 60 + 24);
+        for (d, said) in [
+            (Duration::from_secs(86_400), "1 day"),
+            (month, "38 days 8 hours"),
+            (
+                Duration::from_secs(2 * 3600 + 5 * 60 + 9),
+                "2 hours 5 minutes",
+            ),
+            // The unit after the first only when it is not 0, and never a third.
+            (Duration::from_secs(86_400 + 59), "1 day"),
+            (Duration::from_secs(90), "1 minute 30 seconds"),
+            (Duration::from_millis(250), "250 ms"),
+        ] {
+            assert_eq!(human(d), said, "{d:?}");
+        }
+    }
+
+    #[test]
+    fn ages_read_as_kubectl_prints_them() {
+        for (secs, shown) in [
+            (45, "45s"),
+            (192, "3m12s"),
+            (300, "5m"),
+            (42 * 60 + 7, "42m"),
+            (5 * 3600 + 8 * 60, "5h8m"),
+            (20 * 3600 + 59, "20h"),
+            (4 * 86_400 + 3 * 3600, "4d3h"),
+            (33 * 86_400, "33d"),
+            (2 * 365 * 86_400 + 40 * 86_400, "2y40d"),
+        ] {
+            assert_eq!(age(secs), shown, "{secs}");
+        }
+    }
+
+    #[test]
+    fn a_table_time_is_utc_to_the_second() {
+        for (raw, shown) in [
+            ("2026-01-10T10:00:00.000000Z", "2026-01-10T10:00:00Z"),
+            (
+                "2024-05-01T14:00:00.123456789+02:00",
+                "2024-05-01T12:00:00Z",
+            ),
+            ("2024-03-27 08:15:36", "2024-03-27T08:15:36Z"),
+            ("soon", "soon"),
+        ] {
+            assert_eq!(short_time(raw), shown, "{raw}");
+        }
+    }
+}

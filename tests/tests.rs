@@ -45,6 +45,8 @@ mod suite {
     mod generated;
     // The test harness itself (`tests/common`, the emulator's checks on the tests).
     mod harness;
+    // The source's shape: no import circle among the modules of src/.
+    mod layout;
     // What only LangGraph does, against the emulator, and against a real Agent Server
     // (skipped without an install, except under CI=true).
     mod langgraph;
@@ -65,6 +67,9 @@ mod suite {
     mod ratelimit;
     // Protected sessions (`protect`): refused or left alone on every path that acts.
     mod protect;
+    // The README's unattended recipes as written: the crontab line under `env -i`, the
+    // systemd unit (`systemd-analyze verify`) and the Kubernetes CronJob with its image.
+    mod recipes;
     // Redirects: auth never leaves the host, chains are capped.
     mod redirects;
     // Retention: `delete --ended-for` / `list --ended-for` by each provider's own end time.

@@ -3,27 +3,25 @@
 //! then run as the sweep it was made by, on exactly its sessions: the sweep reads them
 //! from the plan instead of listing, and re-checks each before acting.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::time::Duration;
 
-use std::collections::HashMap;
-
-use super::plan::Selection;
+use super::plan::{RunPlan, Sweep};
 use super::{AppError, Ctx, Exit, usage};
-use crate::cli::{BulkArgs, RunArgs, StaleArgs};
 use crate::ids::SessionId;
 use crate::outcome::{Outcome, SessionResult};
-use crate::provider::{Action, Options, SessionRow};
+use crate::provider::{Action, SessionRow};
 use crate::recheck::Listing;
 use crate::saved::{Chosen, ConfigId, Entry, Kept, Plan};
+use crate::select::Selector;
 
-/// What `apply` was asked.
+/// What `apply` was asked (its run options are read by [`super::plan::applying`]).
 pub(super) struct Apply<'a> {
     pub(super) file: &'a Path,
     pub(super) max_age: Duration,
     pub(super) yes: bool,
     pub(super) recheck_after: Option<Duration>,
-    pub(super) run: &'a RunArgs,
 }
 
 impl Ctx<'_> {
@@ -54,35 +52,25 @@ impl Ctx<'_> {
                 .transpose()
                 .map_err(|e| usage(format!("the plan's selection: {e}")))
         };
-        let selectors = (plan.selection.selectors.iter())
+        let terms = (plan.selection.selectors.iter())
             .map(|s| crate::select::parse_term(s))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| usage(format!("the plan's --where: {e}")))?;
-        let selection = Selection {
+        let action = Action::from(plan.action);
+        let all = plan.all_profiles;
+        let sweep = Sweep {
             idle_for: duration(&plan.selection.idle_for)?,
             older_than: duration(&plan.selection.older_than)?,
             ended_for: duration(&plan.selection.ended_for)?,
             orphans: false,
+            selector: Selector { terms },
+            limit: None,
+            recheck_after: apply.recheck_after,
+            write: None,
+            saved: Some(Box::new(plan)),
         };
-        let bulk = BulkArgs {
-            ids: Vec::new(),
-            file: None,
-            stale: StaleArgs {
-                idle_for: selection.idle_for,
-                limit: None,
-                recheck_after: apply.recheck_after,
-                plan: None,
-                empty: false,
-                all_profiles: plan.all_profiles,
-                selectors,
-            },
-            run: apply.run.clone(),
-        };
-        let action = Action::from(plan.action);
-        let confirm = action == Action::Delete && !apply.yes && apply.run.dry_run.is_none();
-        let opts = Options::default();
-        let confirm = confirm.then_some(&bulk);
-        (self.sweep(action, &bulk, selection, &opts, confirm, Some(&plan))).await
+        let run = super::plan::applying(self.cli, action, sweep, all, apply.yes);
+        self.run(&run).await
     }
 }
 
@@ -93,9 +81,8 @@ impl Ctx<'_> {
     /// The head of the plan a sweep writes: what it is, made when, with which config.
     pub(super) fn plan_of(
         &self,
-        action: Action,
-        bulk: &BulkArgs,
-        selection: &Selection,
+        run: &RunPlan,
+        sweep: &Sweep,
         now: jiff::Timestamp,
         names: &[&str],
     ) -> Plan {
@@ -108,14 +95,14 @@ impl Ctx<'_> {
                 path: self.config.path.display().to_string(),
                 fingerprint: crate::saved::fingerprint(&self.config.path),
             },
-            action: action.into(),
+            action: run.action.into(),
             profiles: names.iter().map(|n| (*n).to_owned()).collect(),
-            all_profiles: bulk.stale.all_profiles,
+            all_profiles: run.all,
             selection: Chosen {
-                idle_for: human(selection.idle_for),
-                older_than: human(selection.older_than),
-                ended_for: human(selection.ended_for),
-                selectors: bulk.stale.selectors.iter().map(|t| t.to_string()).collect(),
+                idle_for: human(sweep.idle_for),
+                older_than: human(sweep.older_than),
+                ended_for: human(sweep.ended_for),
+                selectors: sweep.selector.terms.iter().map(|t| t.to_string()).collect(),
             },
             sessions: Vec::new(),
             protected: Vec::new(),

@@ -3,12 +3,10 @@
 
 use crate::cli::{Cli, Command, ConfigAction, OutputFormat};
 use crate::config::Config;
-use crate::ids::{self, Item};
 use crate::output;
-use crate::provider::{Action, Options};
 use crate::runner;
 
-use super::plan::{self, Input, Selection};
+use super::plan::{self, RunPlan};
 use super::{AppError, Ctx, Exit, config_cmd, record, usage};
 
 /// Commands that need no configuration and no runtime.
@@ -16,7 +14,7 @@ pub fn run_offline(cli: &Cli) -> Option<Result<Exit, AppError>> {
     match &cli.command {
         Command::Completions { shell } => {
             // Generated into memory first: clap_complete panics if stdout cannot be written.
-            let script = crate::completion::script(*shell);
+            let script = crate::cli::completion::script(*shell);
             Some(
                 output::print_text(script.trim_end())
                     .map(|()| Exit::Ok)
@@ -25,14 +23,7 @@ pub fn run_offline(cli: &Cli) -> Option<Result<Exit, AppError>> {
         }
         Command::Config {
             action: ConfigAction::Path,
-        } => Some(
-            crate::config::locate(cli.config_path())
-                .map_err(AppError::from)
-                .and_then(|(p, _)| {
-                    output::print_text(&p.display().to_string()).map_err(AppError::Output)
-                })
-                .map(|()| Exit::Ok),
-        ),
+        } => Some(config_cmd::path(cli)),
         Command::Config {
             action: ConfigAction::Init,
         } => Some(config_cmd::init(cli)),
@@ -49,12 +40,42 @@ pub async fn run(cli: Cli) -> Result<Exit, AppError> {
     let reported = std::cell::Cell::new(false);
     let result = command(&cli, &interrupt, &reported).await;
     // A run that changes sessions reports even when it ends before its report began.
-    if let (Err(e), Some(run)) = (&result, cli.command.run_args())
+    if let (Err(e), Some(metrics)) = (&result, plan::metrics_file(&cli))
         && !reported.get()
     {
-        record::refused(cli.output.into(), &plan::RunPlan::of(run), e);
+        record::refused(cli.output.into(), metrics, e);
+    }
+    if matches!(result, Ok(Exit::Partial) | Err(AppError::List(..))) {
+        say_builtin_was_used(&cli);
     }
     result
+}
+
+/// After a run that reached no server, or whose sessions failed, on the built-in profile
+/// because there is no config file: says so, since nothing on the command line named the
+/// server it tried (a newcomer's first `sessionctl list` fails against localhost:3000).
+fn say_builtin_was_used(cli: &Cli) {
+    let builtin = crate::config::BUILTIN_PROFILE;
+    if cli.quiet
+        || cli.config_path().is_some()
+        || cli.endpoint_url().is_some()
+        || cli.profile_name().is_some_and(|p| p != builtin)
+    {
+        return;
+    }
+    let Ok((path, _)) = crate::config::locate(None) else {
+        return;
+    };
+    if path.exists() {
+        return;
+    }
+    crate::output::warn(format_args!(
+        "note: there is no config file ({}), so this ran on the built-in profile `{builtin}`: \
+         elizaOS messaging at {}. `sessionctl config init` writes a config file; \
+         `--endpoint-url URL` sends to another server",
+        path.display(),
+        crate::config::Profile::builtin().base_url
+    ));
 }
 
 async fn command(
@@ -87,71 +108,22 @@ async fn command(
         reported,
     };
     match &cli.command {
-        Command::End { ids, run } => {
-            plan::check_end_ids(ids, run)?;
-            let items: Result<Vec<Item>, String> = ids
-                .iter()
-                .map(|id| ids::from_arg(id).map(Item::Id))
-                .collect();
-            let input = Input::Items(items.map_err(usage)?);
-            let plan = plan::RunPlan::of(run);
-            ctx.act(Action::End, input, false, &plan, &Options::default(), None)
-                .await
-        }
-        Command::EndMany { bulk, older_than } => {
-            ctx.check_bulk(bulk)?;
-            let selection = Selection {
-                idle_for: bulk.stale.idle_for,
-                older_than: *older_than,
-                ended_for: None,
-                orphans: false,
-            };
-            ctx.bulk(Action::End, bulk, selection, &Options::default(), false)
-                .await
-        }
-        Command::Delete {
-            bulk,
-            yes,
-            wait,
-            timeout,
-            by_uuid,
-            ended_for,
-            orphans,
-        } => {
-            let opts = Options {
-                wait: wait.then(|| timeout.unwrap_or(crate::cli::DEFAULT_WAIT_TIMEOUT)),
-                by_uuid: *by_uuid,
-                ..Options::default()
-            };
-            ctx.check_bulk(bulk)?;
-            if *by_uuid && bulk.stale.idle_for.is_some() {
-                return Err(usage(
-                    "--by-uuid cannot go with --idle-for (a sweep lists thread IDs)",
-                ));
-            }
-            let confirm = !yes && bulk.run.dry_run.is_none() && bulk.stale.plan.is_none();
-            let selection = Selection {
-                idle_for: bulk.stale.idle_for,
-                older_than: None,
-                ended_for: *ended_for,
-                orphans: *orphans,
-            };
-            ctx.bulk(Action::Delete, bulk, selection, &opts, confirm)
-                .await
+        Command::End { .. } | Command::EndMany { .. } | Command::Delete { .. } => {
+            let plan = RunPlan::of(cli).expect("a command that changes sessions has a plan")?;
+            ctx.run(&plan).await
         }
         Command::Apply {
             file,
             max_age,
             yes,
             recheck_after,
-            run,
+            ..
         } => {
             let apply = super::apply::Apply {
                 file,
                 max_age: max_age.unwrap_or(crate::saved::DEFAULT_MAX_AGE),
                 yes: *yes,
                 recheck_after: *recheck_after,
-                run,
             };
             ctx.apply(apply).await
         }

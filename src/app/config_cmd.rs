@@ -7,6 +7,7 @@ use super::{AppError, Ctx, Exit};
 use crate::cli::{Cli, Origin, OutputFormat};
 use crate::config::{KeySource, Profile};
 use crate::output;
+use crate::provider::registry::registry;
 use crate::provider::{ListError, Options};
 
 impl Ctx<'_> {
@@ -21,15 +22,21 @@ impl Ctx<'_> {
         {
             profiles.push((Profile::builtin(), true));
         }
-        let selected = self.profile()?.name;
         let selected_by = self.selected_by();
+        // A stale `SESSIONCTL_PROFILE` is what `config show` is run to find: it is shown,
+        // not a reason to show nothing.
+        let (selected, stale) = match self.selection()? {
+            Ok(p) => (p.name, None),
+            Err(e) => (String::new(), Some(e)),
+        };
+
         let records: Vec<ShownProfile> = profiles
             .iter()
             .map(|(p, builtin)| ShownProfile::of(p, *builtin, &selected, selected_by))
             .collect();
         if self.cli.output != OutputFormat::Table {
             return output::print_records(self.cli.output.into(), vec![], &records, |_| vec![])
-                .map(|()| Exit::Ok)
+                .map(|()| self.warn_stale(stale))
                 .map_err(AppError::Output);
         }
         let state = match (self.config.exists, self.cli.origins.config) {
@@ -38,8 +45,12 @@ impl Ctx<'_> {
             (true, Origin::Environment) => " (from SESSIONCTL_CONFIG)",
             (true, Origin::Unset) => "",
         };
+        let profile = match &stale {
+            None => format!("{selected} (from {selected_by})"),
+            Some(e) => format!("none: {e} (from {selected_by})"),
+        };
         let mut text = format!(
-            "config: {}{state}\nprofile: {selected} (from {selected_by})\n",
+            "config: {}{state}\nprofile: {profile}\n",
             self.config.path.display()
         );
         for r in &records {
@@ -47,7 +58,38 @@ impl Ctx<'_> {
             text.push_str(&r.text());
         }
         output::print_text(&output::escaped(text.trim_end())).map_err(AppError::Output)?;
-        Ok(Exit::Ok)
+        Ok(self.warn_stale(stale))
+    }
+
+    /// The profile `-p` named on the command line: `config check` checks it alone (a
+    /// `SESSIONCTL_PROFILE` is a default for commands, not a filter here); `config show`
+    /// shows every profile and marks it.
+    fn asked_for(&self) -> Option<&str> {
+        (self.cli.origins.profile == Origin::CommandLine)
+            .then(|| self.cli.profile_name())
+            .flatten()
+    }
+
+    /// The profile commands without `-p` would use: an unknown name from the command line
+    /// is an error (`Err`), one from `SESSIONCTL_PROFILE` (stale, say) the inner `Err`.
+    fn selection(&self) -> Result<Result<Profile, AppError>, AppError> {
+        match self.profile() {
+            Err(e) if self.asked_for().is_some() => Err(e),
+            selection => Ok(selection),
+        }
+    }
+
+    /// Says on stderr that commands without `-p` fail here, and exits 2 then.
+    fn warn_stale(&self, stale: Option<AppError>) -> Exit {
+        match stale {
+            None => Exit::Ok,
+            Some(e) => {
+                crate::output::warn(format_args!(
+                    "{e}: every command without -p fails until SESSIONCTL_PROFILE is fixed or unset"
+                ));
+                Exit::Usage
+            }
+        }
     }
 
     /// What chose the profile a command without `-p` would use.
@@ -63,7 +105,11 @@ impl Ctx<'_> {
     }
 
     pub(super) async fn config_check(&self, online: bool) -> Result<Exit, AppError> {
-        let mut profiles: Vec<Profile> = self.config.profiles.values().cloned().collect();
+        let stale = self.selection()?.err();
+        let mut profiles: Vec<Profile> = match self.asked_for() {
+            Some(_) => vec![self.profile()?],
+            None => self.config.profiles.values().cloned().collect(),
+        };
         if profiles.is_empty() {
             profiles.push(Profile::builtin());
         }
@@ -85,7 +131,7 @@ impl Ctx<'_> {
             worst = worst.max_code(exit);
             checks.push(Check {
                 profile: profile.name,
-                provider: profile.spec.name,
+                provider: profile.provider.name(),
                 base_url: profile.base_url.to_string(),
                 ok: exit == Exit::Ok,
                 status,
@@ -105,11 +151,11 @@ impl Ctx<'_> {
             },
         )
         .map_err(AppError::Output)?;
-        Ok(worst)
+        Ok(worst.max_code(self.warn_stale(stale)))
     }
 }
 
-/// `config init`: writes [`crate::config::STARTER`] where the config file belongs (or at
+/// `config init`: writes [`crate::config::starter`] where the config file belongs (or at
 /// `--config`), readable by its owner only since it may come to hold a key. An existing
 /// file is left alone (exit 2).
 pub(super) fn init(cli: &Cli) -> Result<Exit, AppError> {
@@ -132,7 +178,7 @@ pub(super) fn init(cli: &Cli) -> Result<Exit, AppError> {
         }
         Err(e) => return Err(refuse(e.to_string())),
     };
-    std::io::Write::write_all(&mut file, crate::config::STARTER.as_bytes())
+    std::io::Write::write_all(&mut file, crate::config::starter().as_bytes())
         .map_err(|e| refuse(e.to_string()))?;
     output::print_text(&path.display().to_string()).map_err(AppError::Output)?;
     if !cli.quiet {
@@ -143,19 +189,60 @@ pub(super) fn init(cli: &Cli) -> Result<Exit, AppError> {
     Ok(Exit::Ok)
 }
 
-/// `config profiles`: the names a `--profile` can take, for the completion scripts. Needs no
-/// key and sends nothing.
+/// `config path`: where the config file is, or would be. As JSON (`-o json`, `ndjson`):
+/// `{"path","exists"}`.
+pub(super) fn path(cli: &Cli) -> Result<Exit, AppError> {
+    let (path, _) = crate::config::locate(cli.config_path())?;
+    #[derive(Serialize)]
+    struct Located {
+        path: String,
+        exists: bool,
+    }
+    let located = Located {
+        path: path.display().to_string(),
+        exists: path.exists(),
+    };
+    let text = match cli.output {
+        OutputFormat::Json => serde_json::to_string_pretty(&located),
+        OutputFormat::Ndjson => serde_json::to_string(&located),
+        _ => Ok(located.path),
+    };
+    output::print_text(&text.expect("a path serializes")).map_err(AppError::Output)?;
+    Ok(Exit::Ok)
+}
+
+/// `config profiles`: the names a `--profile` can take, for the completion scripts (one a
+/// line); as JSON, `{"name","builtin"}` each. Needs no key and sends nothing.
 pub(super) fn profiles(cli: &Cli) -> Result<Exit, AppError> {
     let config = crate::config::Config::load(cli.config_path())?;
-    let mut names: Vec<String> = config
-        .profiles
-        .keys()
-        .map(|n| output::escaped_line(n))
+    #[derive(Serialize)]
+    struct Name {
+        name: String,
+        /// The built-in `local`, not a profile of the file.
+        builtin: bool,
+    }
+    let mut names: Vec<Name> = (config.profiles.keys())
+        .map(|n| Name {
+            name: n.clone(),
+            builtin: false,
+        })
         .collect();
     if !config.profiles.contains_key(crate::config::BUILTIN_PROFILE) {
-        names.push(crate::config::BUILTIN_PROFILE.to_owned());
+        names.push(Name {
+            name: crate::config::BUILTIN_PROFILE.to_owned(),
+            builtin: true,
+        });
     }
-    output::print_text(&names.join("\n")).map_err(AppError::Output)?;
+    if let OutputFormat::Json | OutputFormat::Ndjson = cli.output {
+        return output::print_records(cli.output.into(), vec![], &names, |_| vec![])
+            .map(|()| Exit::Ok)
+            .map_err(AppError::Output);
+    }
+    let lines: Vec<String> = names
+        .iter()
+        .map(|n| output::escaped_line(&n.name))
+        .collect();
+    output::print_text(&lines.join("\n")).map_err(AppError::Output)?;
     Ok(Exit::Ok)
 }
 
@@ -169,10 +256,6 @@ struct ShownProfile {
     /// The built-in `local`, not a profile of the file.
     builtin: bool,
     provider: &'static str,
-    api_version: u8,
-    /// The provider has API versions to choose from (else `api_version` means nothing).
-    #[serde(skip)]
-    versioned: bool,
     base_url: String,
     key: String,
     /// Where the key comes from: `env`, `command`, `file` or `none`.
@@ -180,11 +263,9 @@ struct ShownProfile {
     /// With `key_from = env`: whether that variable is set here.
     #[serde(skip_serializing_if = "Option::is_none")]
     key_set: Option<bool>,
-    team_id: Option<String>,
     allow_http: bool,
     timeout: String,
     concurrency: usize,
-    batch_size: usize,
     retries: u32,
     max_backoff: String,
     /// The ceiling: the profile's `rate`, else the provider's published limit; without
@@ -199,6 +280,9 @@ struct ShownProfile {
     recheck_after: String,
     /// The keys left to their defaults.
     defaults: Vec<&'static str>,
+    /// The provider's own keys, as it shows them.
+    #[serde(flatten)]
+    own: serde_json::Map<String, serde_json::Value>,
 }
 
 impl ShownProfile {
@@ -207,14 +291,13 @@ impl ShownProfile {
             KeySource::Env(var) => Some(std::env::var_os(var).is_some_and(|v| !v.is_empty())),
             _ => None,
         };
+        let rows = p.provider.rows();
         ShownProfile {
             name: p.name.clone(),
             selected: p.name == selected,
             selected_by: (p.name == selected).then_some(by),
             builtin,
-            provider: p.spec.name,
-            api_version: p.api_version,
-            versioned: p.spec.api_versions.len() > 1,
+            provider: p.provider.name(),
             base_url: p.base_url.to_string(),
             key: p.key.describe(),
             key_from: match p.key {
@@ -224,14 +307,12 @@ impl ShownProfile {
                 KeySource::Command { .. } => "command",
             },
             key_set,
-            team_id: p.team_id.clone(),
             allow_http: p.allow_http,
             timeout: humantime::format_duration(p.timeout).to_string(),
             concurrency: p.concurrency,
-            batch_size: p.batch_size,
             retries: p.retries,
             max_backoff: humantime::format_duration(p.max_backoff).to_string(),
-            rate: match (p.rate, p.spec.caps.published_rate) {
+            rate: match (p.rate, p.provider.caps().published_rate) {
                 (Some(r), _) => Some(show_rate(r.0)),
                 (None, Some(r)) => Some(format!("{} (built-in)", show_rate(r))),
                 (None, None) => None,
@@ -244,7 +325,12 @@ impl ShownProfile {
             max_listed: p.max_listed,
             protect: p.protect.entries(),
             recheck_after: humantime::format_duration(p.recheck_after).to_string(),
-            defaults: p.defaulted.clone(),
+            defaults: (p.defaulted.iter().copied())
+                .chain(rows.iter().filter(|r| r.defaulted).map(|r| r.key))
+                .collect(),
+            own: (rows.into_iter())
+                .map(|r| (r.key.to_owned(), r.value))
+                .collect(),
         }
     }
 
@@ -263,22 +349,13 @@ impl ShownProfile {
             None => self.key.clone(),
         };
         let none = || "-".to_owned();
-        let rows = [
+        let shared = [
             ("provider", self.provider.to_owned()),
-            (
-                "api_version",
-                match self.versioned {
-                    true => self.api_version.to_string(),
-                    false => none(),
-                },
-            ),
             ("base_url", self.base_url.clone()),
             ("key", key),
-            ("team_id", self.team_id.clone().unwrap_or_else(none)),
             ("allow_http", self.allow_http.to_string()),
             ("timeout", self.timeout.clone()),
             ("concurrency", self.concurrency.to_string()),
-            ("batch_size", self.batch_size.to_string()),
             ("retries", self.retries.to_string()),
             ("max_backoff", self.max_backoff.clone()),
             ("rate", self.rate.clone().unwrap_or_else(|| "paced".into())),
@@ -298,9 +375,25 @@ impl ShownProfile {
                 },
             ),
         ];
+        // Each provider's rows go where its registry entry puts them, in every profile's
+        // block (so that blocks line up): this profile's value, or the provider's `unset`.
+        let mut rows = Vec::new();
+        for (key, value) in shared {
+            rows.push((key, value, self.defaults.contains(&key)));
+            for slot in registry().slots().filter(|s| s.after == key) {
+                rows.push(match self.own.get(slot.key) {
+                    Some(serde_json::Value::Null) => (slot.key, none(), false),
+                    Some(serde_json::Value::String(s)) => {
+                        (slot.key, s.clone(), self.defaults.contains(&slot.key))
+                    }
+                    Some(v) => (slot.key, v.to_string(), self.defaults.contains(&slot.key)),
+                    None => (slot.key, slot.unset.to_owned(), true),
+                });
+            }
+        }
         let mut text = format!("{heading}\n");
-        for (key, value) in rows {
-            let default = match self.builtin || value == "-" || !self.defaults.contains(&key) {
+        for (key, value, defaulted) in rows {
+            let default = match self.builtin || value == "-" || !defaulted {
                 true => "",
                 false => "  (default)",
             };

@@ -9,7 +9,7 @@ use tokio::io::BufReader;
 use tokio::sync::mpsc;
 
 use super::limits::Caps;
-use super::plan::{Input, RunPlan};
+use super::plan::Input;
 use super::{AppError, usage};
 use crate::ids::{self, Dedup, Item, SessionId};
 use crate::journal::Resume;
@@ -86,19 +86,15 @@ async fn spawn_input(
     })
 }
 
-/// What every part of one run shares.
+/// What every part of one run shares: what the runner is to do (a sweep changes its
+/// batches in flight and stall bound per profile), and the run's interrupt.
 pub(super) struct Execution<'a> {
-    pub(super) action: Action,
-    pub(super) run: &'a RunPlan,
-    /// Batches in flight.
-    pub(super) concurrency: usize,
+    pub(super) runner: Plan,
     pub(super) interrupt: &'a Interrupt,
     /// The next input place: a sweep runs once per profile, numbered in one sequence.
     pub(super) seq: std::cell::Cell<u64>,
     /// `-q`: no notices.
     pub(super) quiet: bool,
-    /// When no session has finished for this long, the rest are skipped.
-    pub(super) stall: Option<runner::Stall>,
 }
 
 impl Execution<'_> {
@@ -113,17 +109,12 @@ impl Execution<'_> {
         report: &mut Report,
     ) -> Result<(), AppError> {
         let batch = (targets.list.iter())
-            .map(|t| t.provider.batch_size(self.action))
+            .map(|t| t.provider.ids_per_call(self.runner.action))
             .max()
             .unwrap_or(1);
-        let (tx, rx) = mpsc::channel(self.concurrency.max(2));
+        let (tx, rx) = mpsc::channel(self.runner.batches_in_flight.max(2));
         let reader = spawn_reader(input, batch, targets, tx, resumed).await?;
-        let plan = Plan {
-            action: self.action,
-            dry_run: self.run.dry_run,
-            batches_in_flight: self.concurrency,
-            max_stall: self.stall.clone(),
-        };
+        let plan = self.runner.clone();
         let mut events = Events {
             report,
             reasons,
@@ -269,6 +260,9 @@ pub(super) async fn read_ahead(
     resumed: Option<&Resumed>,
     stop: &tokio_util::sync::CancellationToken,
 ) -> Result<Input, AppError> {
+    // Arguments and a file end of their own: over a cap, they are counted to the end, so
+    // that the refusal says how many; stdin may stay open, so it is not waited for.
+    let ends = !matches!(input, Input::Stdin);
     let (tx, mut rx) = mpsc::channel(4);
     let reader = spawn_reader(input, 256, targets, tx, resumed).await?;
     let mut counts = vec![0u64; targets.list.len()];
@@ -289,8 +283,26 @@ pub(super) async fn read_ahead(
         }
         held.extend(items);
         if let Err(over) = caps.check(&counts, &names, action, false) {
-            reader.abort();
-            return Err(over);
+            if !ends {
+                reader.abort();
+                return Err(over);
+            }
+            drop(held);
+            while let Some(items) = tokio::select! {
+                items = rx.recv() => items,
+                _ = stop.cancelled() => {
+                    reader.abort();
+                    return Err(AppError::Interrupted);
+                }
+            } {
+                for t in items.iter().filter_map(|item| targets.target_of(item)) {
+                    counts[t] += 1;
+                }
+            }
+            return Err(caps
+                .check(&counts, &names, action, true)
+                .err()
+                .unwrap_or(over));
         }
     }
     reader

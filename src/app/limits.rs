@@ -1,5 +1,5 @@
 //! What a run may do: the blast-radius caps (`--max`, `max_per_run`), a sweep's batch
-//! bound (`--limit`) and the per-profile run locks.
+//! bound (`--limit`) and the per-server run locks.
 
 use std::sync::Arc;
 
@@ -11,9 +11,10 @@ use crate::config::Profile;
 use crate::lock::RunLock;
 use crate::provider::{Action, Provider};
 
-/// The per-profile run locks of a sweep or bulk run, taken in name order (so that two runs
-/// waiting for each other's profiles cannot deadlock). None for a client dry run, which
-/// sends nothing, or with `--no-lock`.
+/// The run locks of a sweep or bulk run, one per server its profiles are on
+/// ([`crate::lock::server_key`]: two profiles of one server are one lock), taken in key order
+/// (so that two runs waiting for each other's servers cannot deadlock). None for a dry run,
+/// which changes nothing, or with `--no-lock`.
 pub(super) async fn lock(
     run: &RunPlan,
     ready: &[(Profile, Arc<dyn Provider>)],
@@ -23,13 +24,21 @@ pub(super) async fn lock(
         return Ok(Vec::new());
     };
     let dir = crate::lock::default_dir().map_err(AppError::Lock)?;
-    let mut names: Vec<&str> = ready.iter().map(|(p, _)| p.name.as_str()).collect();
-    names.sort_unstable();
-    let mut locks = Vec::with_capacity(names.len());
-    for name in names {
+    let mut servers: Vec<(String, &str)> = ready
+        .iter()
+        .map(|(p, _)| {
+            let key = crate::lock::server_key(&p.base_url, p.provider.account());
+            (key, p.name.as_str())
+        })
+        .collect();
+    servers.sort_unstable();
+    // A second profile of a server it already holds: its own lock would refuse it.
+    servers.dedup_by(|b, a| a.0 == b.0);
+    let mut locks = Vec::with_capacity(servers.len());
+    for (server, name) in &servers {
         // A run told to stop while it waits for the lock (`--wait-lock`) stops.
         let taken = tokio::select! {
-            taken = RunLock::acquire(&dir, name, wait) => taken,
+            taken = RunLock::acquire(&dir, server, name, wait) => taken,
             _ = stop.cancelled() => return Err(AppError::Interrupted),
         };
         locks.push(taken.map_err(|e| match e {

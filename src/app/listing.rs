@@ -39,7 +39,11 @@ impl Ctx<'_> {
         })?;
         check_selected(&profiles, &selector)?;
         let header = header(args.all_profiles, &profiles);
-        let mut printer = output::SessionPrinter::new(self.cli.output.into(), &header);
+        let ages = output::Ages {
+            now,
+            judged: args.idle_for.is_some(),
+        };
+        let mut printer = output::SessionPrinter::new(self.cli.output.into(), &header, ages);
         let mut problems = 0;
         for (profile, (provider, selection)) in profiles {
             let filter = super::scoped(&filter, &profile, selection);
@@ -55,19 +59,22 @@ impl Ctx<'_> {
                     return Err(err);
                 }
                 crate::output::warn(format_args!("{err}"));
+                printer.profile_error(&profile.name, &err.to_string());
                 worst = worst.max_code(err.exit());
             }
         }
         if problems > 0 {
             crate::output::warn(format_args!(
-                "{problems} session(s) could not be judged (unreadable or missing data) and are never acted on (see IDLE)"
+                "{} could not be judged (unreadable or missing data) and are never acted on (the listing says why)",
+                crate::units::plural(problems as u64, "session")
             ));
             worst = worst.max_code(Exit::Partial);
         }
-        let left_out = printer.finish().map_err(AppError::Output)?;
+        let left_out = printer.finish(worst as i32).map_err(AppError::Output)?;
         if left_out > 0 && !self.cli.quiet {
             crate::output::warn(format_args!(
-                "{left_out} session(s) left out of `-o ids` (see `-o table`)"
+                "{} left out of `-o ids` (see `-o table`)",
+                crate::units::plural(left_out as u64, "session")
             ));
         }
         Ok(worst)

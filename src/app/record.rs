@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::plan::{Input, RunPlan};
+use super::plan::{Input, RunPlan, Source, Sweep};
 use super::{AppError, usage};
 use crate::client::pacer::Holds;
 use crate::config::Profile;
@@ -14,32 +14,32 @@ use crate::provider::{Action, Provider};
 use crate::report::{JournalSink, MetricsSink, Report};
 use crate::runner::DryRun;
 
-/// A run's report, gathered before the run goes ahead (see [`Ctx::report`]).
-pub(super) struct ReportPlan {
-    pub(super) format: crate::output::Format,
-    pub(super) quiet: bool,
+/// A run's report, gathered before the run goes ahead and started (its files opened) only
+/// once the run is sure to: its output on stdout, and the journal and metrics file the
+/// plan asks for.
+pub(super) struct ReportPlan<'a> {
+    pub(super) plan: &'a RunPlan,
     pub(super) header: crate::output::Header,
     pub(super) job: Job,
     pub(super) default: Option<String>,
     pub(super) providers: HashMap<String, &'static str>,
-    pub(super) journal: Option<std::path::PathBuf>,
-    pub(super) metrics: Option<std::path::PathBuf>,
     pub(super) holds: Holds,
     pub(super) resume: Option<Arc<Resume>>,
 }
 
-impl ReportPlan {
+impl ReportPlan<'_> {
     pub(super) fn start(self) -> Result<Report, AppError> {
         // Found now, as the journal's problems are, not after every session was acted on
         // (and before the journal's start record, which would then have no end).
-        if let Some(path) = &self.metrics {
+        let plan = self.plan;
+        if let Some(path) = &plan.metrics {
             crate::metrics::check(path).map_err(|e| usage(format!("cannot write {e}")))?;
         }
         let run_id = uuid::Uuid::new_v4().to_string();
-        let progress = (!self.quiet).then_some(self.holds);
-        let stdout = ResultSink::new(self.format, self.header, progress, &run_id);
+        let progress = (!plan.quiet).then_some(self.holds);
+        let stdout = ResultSink::new(plan.format, self.header, progress, &run_id);
         let mut report = Report::new(self.default, Box::new(stdout));
-        if let Some(path) = &self.journal {
+        if let Some(path) = &plan.journal {
             let earlier = self.resume.as_ref().map_or(&[][..], |r| r.runs.as_slice());
             let journal = Journal::open(path, &run_id, &self.job, earlier)
                 .map_err(|e| usage(format!("cannot write journal {}: {e}", path.display())))?;
@@ -50,7 +50,7 @@ impl ReportPlan {
         }
         if let Some(resume) = &self.resume {
             report.resending(resume.clone());
-            if !self.quiet {
+            if !plan.quiet {
                 crate::output::warn(format_args!(
                     "resuming: {} session(s) already have an outcome and are not sent again; {} attempted without one are sent again",
                     resume.done_count(),
@@ -58,29 +58,28 @@ impl ReportPlan {
                 ));
             }
         }
-        if let Some(path) = self.metrics {
+        if let Some(path) = &plan.metrics {
             let what = format!("metrics file {}", path.display());
-            report.add(what, Box::new(MetricsSink::new(path, self.providers)));
+            let sink = MetricsSink::new(path.clone(), self.providers);
+            report.add(what, Box::new(sink));
         }
         Ok(report)
     }
 }
 
 /// What a journal's start record says about this run.
-pub(super) fn job(
-    action: Action,
-    run: &RunPlan,
-    selectors: &[crate::select::Term],
-    ready: &[(Profile, Arc<dyn Provider>)],
-    input: String,
-) -> Job {
+pub(super) fn job(plan: &RunPlan, ready: &[(Profile, Arc<dyn Provider>)]) -> Job {
+    let (selectors, input) = match &plan.source {
+        Source::Ids(input) => (&[][..], input_of(input)),
+        Source::Sweep(sweep) => (&sweep.selector.terms[..], sweep_of(sweep)),
+    };
     Job {
-        action: match action {
+        action: match plan.action {
             Action::End => "end",
             Action::Delete => "delete",
         }
         .to_owned(),
-        dry_run: run.dry_run.map(|d| match d {
+        dry_run: plan.dry_run.map(|d| match d {
             DryRun::Client => "client".to_owned(),
             DryRun::Server => "server".to_owned(),
         }),
@@ -92,7 +91,7 @@ pub(super) fn job(
 
 /// Where an ID-list run's sessions come from, as its journal records it: IDs given as
 /// arguments by a fingerprint of them (FNV-1a, stable across builds), a file by its path.
-pub(super) fn input_of(input: &Input) -> String {
+fn input_of(input: &Input) -> String {
     match input {
         Input::Stdin => "stdin".to_owned(),
         Input::File(path) => format!("file {}", path.display()),
@@ -109,18 +108,15 @@ pub(super) fn input_of(input: &Input) -> String {
 }
 
 /// A sweep's input, as its journal records it: what it selects by.
-pub(super) fn sweep_of(
-    idle_for: Option<std::time::Duration>,
-    older_than: Option<std::time::Duration>,
-) -> String {
+fn sweep_of(sweep: &Sweep) -> String {
     let mut s = "sweep".to_owned();
     let mut flag = |name: &str, d: Option<std::time::Duration>| {
         if let Some(d) = d {
             s.push_str(&format!(" --{name} {}", humantime::format_duration(d)));
         }
     };
-    flag("idle-for", idle_for);
-    flag("older-than", older_than);
+    flag("idle-for", sweep.idle_for);
+    flag("older-than", sweep.older_than);
     s
 }
 
@@ -166,7 +162,11 @@ pub(super) fn load_resume(run: &RunPlan, this: &Job) -> Result<Option<Arc<Resume
 /// The report of a run that ended before its own began (a usage or config error, a lock held,
 /// a signal): stdout's document with an empty summary and the exit code, and the metrics
 /// file, so that a script and an alert see every run. No journal: there is no job to record.
-pub(super) fn refused(format: crate::output::Format, run: &RunPlan, error: &AppError) {
+pub(super) fn refused(
+    format: crate::output::Format,
+    metrics: Option<std::path::PathBuf>,
+    error: &AppError,
+) {
     use crate::output::Format;
     let run_id = uuid::Uuid::new_v4().to_string();
     // A table prints nothing for it; `-o ids` (refused here) is no document either.
@@ -176,12 +176,9 @@ pub(super) fn refused(format: crate::output::Format, run: &RunPlan, error: &AppE
     };
     let stdout = ResultSink::new(format, crate::output::Header::default(), None, &run_id);
     let mut report = Report::new(None, Box::new(stdout));
-    if let Some(path) = &run.metrics {
+    if let Some(path) = metrics {
         let what = format!("metrics file {}", path.display());
-        report.add(
-            what,
-            Box::new(MetricsSink::new(path.clone(), HashMap::new())),
-        );
+        report.add(what, Box::new(MetricsSink::new(path, HashMap::new())));
     }
     let code = error.exit() as i32;
     if let Some(problem) = report.refuse(error.stopped(), code).problem {

@@ -384,7 +384,7 @@ impl Request {
 pub struct Http {
     client: reqwest::Client,
     base: Url,
-    auth: Option<(HeaderName, HeaderValue)>,
+    auth: Vec<(HeaderName, HeaderValue)>,
     timeout: Duration,
     retries: u32,
     max_backoff: Duration,
@@ -415,9 +415,9 @@ impl std::fmt::Debug for Http {
 /// built and tested on its own.
 pub struct ClientOptions {
     pub base_url: Url,
-    /// The provider's auth header; marked sensitive so that neither Debug output nor a
-    /// redirect to another host can carry it away.
-    pub auth: Option<(HeaderName, HeaderValue)>,
+    /// The provider's auth headers (none without a key); marked sensitive so that neither
+    /// Debug output nor a redirect to another host can carry them away.
+    pub auth: Vec<(HeaderName, HeaderValue)>,
     /// Per request.
     pub timeout: Duration,
     /// Retries of 408/5xx/transport errors (a 429 spends none).
@@ -466,10 +466,12 @@ impl Http {
             }))
             .build()
             .expect("a client with these settings always builds");
-        let auth = opts.auth.map(|(name, mut value)| {
-            value.set_sensitive(true);
-            (name, value)
-        });
+        let auth = (opts.auth.into_iter())
+            .map(|(name, mut value)| {
+                value.set_sensitive(true);
+                (name, value)
+            })
+            .collect();
         Http {
             client,
             base: opts.base_url,
@@ -572,6 +574,7 @@ impl Http {
                             reply.status.as_u16(),
                             started.elapsed()
                         );
+                        tracing::trace!("{}", reply_detail(reply));
                         let hint = server_hint(&reply.headers, reply.status);
                         self.pacer
                             .observe(reply.status, &reply.headers, hint, Instant::now());
@@ -684,7 +687,7 @@ impl Http {
     /// One attempt; `None` for a successful reply too large to accept.
     async fn attempt(&self, req: &Request) -> Result<Option<Reply>, reqwest::Error> {
         let mut builder = self.client.request(req.method.clone(), req.url.clone());
-        if let Some((name, value)) = &self.auth {
+        for (name, value) in &self.auth {
             builder = builder.header(name, value);
         }
         for (name, value) in &req.headers {
@@ -895,6 +898,36 @@ fn server_hint(headers: &HeaderMap, status: StatusCode) -> Option<Duration> {
     None
 }
 
+/// What `-vvv` shows of a reply: its headers (a cookie's value left out) and the start of
+/// its body (escaped), which say what a status alone does not (a web server's HTML where an
+/// API was expected). A streamed body is not read here.
+fn reply_detail(reply: &Reply) -> String {
+    const SHOWN: usize = 300;
+    let headers: Vec<String> = (reply.headers.iter())
+        .map(|(name, value)| match name.as_str() {
+            "set-cookie" => format!("{name}: (not shown)"),
+            _ => format!("{name}: {}", String::from_utf8_lossy(value.as_bytes())),
+        })
+        .collect();
+    if reply.unread.is_some() {
+        return format!(
+            "  reply headers: {}\n  reply body: (read as it streams)",
+            headers.join("; ")
+        );
+    }
+    let body = String::from_utf8_lossy(&reply.body);
+    let cut: String = body.chars().take(SHOWN).collect();
+    let more = match body.chars().count() > SHOWN {
+        true => format!(" … ({} bytes)", reply.body.len()),
+        false => String::new(),
+    };
+    format!(
+        "  reply headers: {}\n  reply body: {}{more}",
+        headers.join("; "),
+        crate::terminal::escaped(&cut)
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -916,7 +949,7 @@ mod tests {
         let http = Http::new(
             ClientOptions {
                 base_url: Url::parse("http://127.0.0.1:9/api/v2/").unwrap(),
-                auth: None,
+                auth: Vec::new(),
                 timeout: Duration::from_secs(1),
                 retries: 0,
                 max_backoff: Duration::from_secs(1),

@@ -190,7 +190,14 @@ impl Pacer {
                 w.remaining -= 1.0;
             }
         }
-        s.next = Some((at + spacing, why));
+        // The next caller waits for the same reason only if it starts at the same instant;
+        // one spaced after the reset (or the pause) is paced, and says so: it is not the
+        // window that resets later for each of them.
+        let then = match spacing.is_zero() {
+            true => why,
+            false => Hold::Paced,
+        };
+        s.next = Some((at + spacing, then));
         s.outstanding += 1;
         match at > now {
             false => Wait::Go,
@@ -408,6 +415,29 @@ mod tests {
             }
             w => panic!("{w:?}"),
         }
+    }
+
+    #[test]
+    fn requests_queued_behind_a_window_are_paced_and_the_reset_counts_down() {
+        let pacer = Pacer::new(Some(1.0));
+        let now = Instant::now();
+        let h = headers(&[("ratelimit-remaining", "0"), ("ratelimit-reset", "6")]);
+        pacer.observe(StatusCode::OK, &h, None, now);
+        let said: Vec<String> = (0..3)
+            .map(|_| match pacer.reserve(now) {
+                Wait::Until(at, why) => why.describe(at - now),
+                w => panic!("{w:?}"),
+            })
+            .collect();
+        // Was "window resets in 6s", "… in 7s", "… in 8s": the window resets once.
+        assert_eq!(
+            said,
+            [
+                "rate limited by provider: 0 left, window resets in 6s",
+                "paced to the provider's rate limit: next request in 7s",
+                "paced to the provider's rate limit: next request in 8s",
+            ]
+        );
     }
 
     #[test]

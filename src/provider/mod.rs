@@ -1,11 +1,15 @@
 //! The provider abstraction: what every backend must do, and the registry of backends.
 //!
-//! A new provider is one new folder implementing [`Provider`] (its wire types, error shape,
-//! staleness rule) plus one line in [`PROVIDERS`].
+//! A new provider is one new folder: its [`unit::Factory`] and config value (its keys, auth,
+//! error shape, fields), its [`Provider`] (wire types, staleness rule), plus one line in
+//! [`registry`].
 
 mod digital_samba;
 mod langgraph;
 mod messaging;
+pub mod paging;
+pub mod registry;
+pub mod unit;
 mod zep;
 
 use std::borrow::Cow;
@@ -13,8 +17,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use jiff::Timestamp;
-use reqwest::header::{HeaderName, HeaderValue};
-use secrecy::SecretString;
+use reqwest::header::HeaderValue;
 use serde::Deserialize;
 
 use crate::client::http::{BadSegment, Failure, Http, Reply};
@@ -22,40 +25,11 @@ use crate::ids::SessionId;
 use crate::outcome::{ErrorKind, Outcome, SessionResult};
 use crate::select::{Field, ServerFilter};
 
-/// Every backend sessionctl can talk to. The first `api_versions` entry is the default.
-pub static PROVIDERS: &[&ProviderSpec] = &[
-    &zep::SPEC,
-    &digital_samba::SPEC,
-    &messaging::SPEC,
-    &langgraph::SPEC,
-];
-
-/// What the config layer needs to know about a provider, and how to build it.
-#[derive(Debug)]
-pub struct ProviderSpec {
-    pub name: &'static str,
-    pub api_versions: &'static [u8],
-    pub default_base_url: fn(api_version: u8) -> &'static str,
-    pub caps: Capabilities,
-    /// The provider's own message in an error body (`None`: the client shows the text).
-    pub error_message: fn(body: &serde_json::Value) -> Option<String>,
-    /// What `--where` can select on, per API version, and which of those fields its
-    /// server filters (with which call).
-    pub selectable: fn(api_version: u8) -> &'static [crate::select::Selectable],
-    /// The auth header for a key (and team ID, where the provider has one).
-    pub auth: fn(key: &SecretString, team_id: Option<&str>) -> (HeaderName, HeaderValue),
-    pub build: fn(http: Http, settings: &Settings, opts: &Options) -> Box<dyn Provider>,
-}
-
 /// What a provider needs and can do, in one value: the rest of sessionctl asks this, never
 /// which provider it is.
 #[derive(Debug)]
 pub struct Capabilities {
     pub needs_key: bool,
-    /// It takes a team ID (beside the key).
-    pub team_id: bool,
-    /// It sends several sessions in one request (`batch_size`).
-    pub batches: bool,
     /// Its list says how many people are live in a session (what `--empty` filters on).
     pub reports_participants: bool,
     /// Its sessions leave stored data behind that no session holds any more, which
@@ -66,21 +40,11 @@ pub struct Capabilities {
     pub published_rate: Option<f64>,
 }
 
-pub fn spec(name: &str) -> Option<&'static ProviderSpec> {
-    PROVIDERS.iter().copied().find(|s| s.name == name)
-}
-
-pub fn names() -> Vec<&'static str> {
-    PROVIDERS.iter().map(|s| s.name).collect()
-}
-
 /// Per-run choices that change what a provider sends.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
-    /// Zep v4: poll each delete task until it finishes, for at most this long.
-    pub wait: Option<Duration>,
-    /// Zep v4: IDs are thread UUIDs; skip the lookup.
-    pub by_uuid: bool,
+    /// The flags only some providers take (`--wait`): [`check`] refuses them for any other.
+    pub extra: unit::Extra,
     /// Requests per second, at most.
     pub rate: Option<f64>,
     /// Requests in flight at once, at most (default: the profile's).
@@ -92,16 +56,6 @@ pub struct Options {
     pub deadline: Option<Duration>,
     /// Where requests waiting for their turn say so, for the progress display.
     pub holds: crate::client::pacer::Holds,
-}
-
-/// What a provider is built from, beside its client: the parts of a profile it reads.
-#[derive(Debug, Clone)]
-pub struct Settings {
-    /// The profile's name, for hints that name the command to run.
-    pub profile: String,
-    pub api_version: u8,
-    /// IDs per bulk call, where the provider has them.
-    pub batch_size: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -402,12 +356,6 @@ where
     Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
 }
 
-/// Whether a numbered or offset page was not the last: it was full, and the total (when
-/// the API gives one) says more rows exist beyond the `seen` ones.
-pub fn more_pages(returned: usize, page_size: usize, seen: u64, total: Option<u64>) -> bool {
-    returned == page_size && total.is_none_or(|t| seen < t)
-}
-
 /// One page of a provider's session list; `next` is the cursor of the page after it.
 #[derive(Debug, Default)]
 pub struct Page {
@@ -516,10 +464,6 @@ impl SessionRow {
 pub struct Features {
     /// It has no such thing as this action; why (a sweep of every profile skips it).
     pub lacks: Option<(Action, &'static str)>,
-    /// Its deletes run as tasks after the reply, which `--wait` can wait for.
-    pub async_delete: bool,
-    /// It has internal IDs of its own beside the caller's, which `--by-uuid` takes.
-    pub internal_ids: bool,
     /// Its data outlives a session's end and its list says when each ended: `--ended-for`
     /// can find what ended long ago. The name of the field it reads (`end_time`), for
     /// reasons; `None` where the provider cannot tell (a `--ended-for` run skips it).
@@ -529,25 +473,29 @@ pub struct Features {
     pub reads_one: bool,
 }
 
-/// Refuses, before any ID is read, an action or option `provider` cannot honour.
-pub fn check(provider: &dyn Provider, action: Action, opts: &Options) -> Result<(), Unsupported> {
-    let features = provider.features();
-    if let Some((lacks, why)) = features.lacks
+/// Refuses, before any ID is read, an action or option that `provider` (configured by
+/// `config`) cannot honour: a provider-only flag is refused in the words of the provider
+/// that has it.
+pub fn check(
+    config: &dyn unit::ProviderConfig,
+    provider: &dyn Provider,
+    action: Action,
+    opts: &Options,
+) -> Result<(), Unsupported> {
+    if let Some((lacks, why)) = provider.features().lacks
         && lacks == action
     {
         return Err(Unsupported::Action(why.into()));
     }
-    if opts.wait.is_some() && !(action == Action::Delete && features.async_delete) {
-        return Err(Unsupported::Option(
-            "--wait is only for Zep v4 (api_version = 4) profiles, whose deletes run as tasks"
-                .into(),
-        ));
-    }
-    if opts.by_uuid && !features.internal_ids {
-        return Err(Unsupported::Option(
-            "--by-uuid is only for Zep v4 (api_version = 4) profiles, whose threads have UUIDs"
-                .into(),
-        ));
+    for name in opts.extra.names() {
+        let takes =
+            (config.flags().iter()).any(|f| f.name == name && f.action.is_none_or(|a| a == action));
+        if !takes {
+            let who = registry::registry()
+                .flag(name)
+                .map_or("other providers", |f| f.only_for);
+            return Err(Unsupported::Option(format!("{name} is only for {who}")));
+        }
     }
     Ok(())
 }
@@ -560,7 +508,7 @@ pub trait Provider: Send + Sync {
     }
 
     /// How many IDs one `apply` call takes (more than one where the API has bulk calls).
-    fn batch_size(&self, _action: Action) -> usize {
+    fn ids_per_call(&self, _action: Action) -> usize {
         1
     }
 
@@ -575,7 +523,7 @@ pub trait Provider: Send + Sync {
     /// Fetches one page of the session list (`cursor` is `None` for the first). With
     /// `active_only`, a provider whose API can filter live sessions server-side does so;
     /// with `server`, it lists only sessions whose field has that value, with the call its
-    /// [`ProviderSpec::selectable`] names for that field.
+    /// [`unit::ProviderConfig::selectable`] names for that field.
     async fn list_page(
         &self,
         cursor: Option<String>,
@@ -736,56 +684,6 @@ pub fn by_end(row: &SessionRow, sweep: &Sweep, field: &str) -> Staleness {
             reason: format!("ended {} ago ({field} {raw})", sweep.age(at)),
         },
         Some(_) => Staleness::Fresh,
-    }
-}
-
-/// A reply that carries a session's or thread's newest messages (Zep v2 memory with
-/// `lastn`, v3 thread messages with `lastn`); only their times matter here. `messages` must
-/// be there (it may be `null`): a reply without it proves nothing about idleness
-/// (`providers.md`, corrected 2026-12-01), so it is refused, not read as "no messages".
-#[derive(Deserialize)]
-struct Messages {
-    #[serde(deserialize_with = "required_list")]
-    messages: Vec<MessageTime>,
-}
-
-#[derive(Deserialize)]
-struct MessageTime {
-    created_at: Option<String>,
-}
-
-/// Confirms a sweep candidate by its newest message, read from `url` (one GET). The
-/// latest of that message and `own` (the row's own time, named: `("updated", raw)`) is its
-/// last activity. Anything unreadable leaves it `Unknown`: never acted on.
-pub async fn confirm_by_messages(
-    http: &Http,
-    url: url::Url,
-    own: Option<(&str, &str)>,
-    sweep: &Sweep,
-) -> Staleness {
-    let messages = match get_page::<Messages>(http, url).await {
-        Ok(m) => m.messages,
-        Err(e) => return Staleness::Unknown(format!("reading its newest message failed: {e}")),
-    };
-    let mut newest: Option<(Timestamp, String)> = None;
-    for m in messages {
-        let Some(raw) = m.created_at else {
-            return Staleness::Unknown("a message has no created_at".into());
-        };
-        match crate::units::parse_time(&raw) {
-            Some(t) if newest.as_ref().is_none_or(|(n, _)| t > *n) => newest = Some((t, raw)),
-            Some(_) => {}
-            None => return Staleness::Unknown(format!("unreadable message time `{raw}`")),
-        }
-    }
-    let own = own.and_then(|(label, raw)| Some((crate::units::parse_time(raw)?, label, raw)));
-    match (newest, own) {
-        (Some((m, _)), Some((o, label, raw))) if o > m => {
-            sweep.judge(o, &format!("{label} {raw}, after its newest message"))
-        }
-        (Some((m, raw)), _) => sweep.judge(m, &format!("newest message {raw}")),
-        (None, Some((o, label, raw))) => sweep.judge(o, &format!("{label} {raw}, no messages")),
-        (None, None) => Staleness::Unknown("no messages and no readable timestamp".into()),
     }
 }
 
@@ -1035,7 +933,11 @@ mod tests {
     fn each_provider_finds_its_own_error_message() {
         let message = |provider: &str, body: &str| {
             let body: serde_json::Value = serde_json::from_str(body).unwrap();
-            (spec(provider).unwrap().error_message)(&body)
+            let factory = registry::registry().find(provider).unwrap();
+            let config = factory
+                .parse(&mut crate::section::Section::empty())
+                .unwrap();
+            (config.error_message())(&body)
         };
         assert_eq!(
             message("zep", r#"{"message":"not found"}"#).as_deref(),

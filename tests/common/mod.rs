@@ -85,7 +85,7 @@ impl Env {
     /// The binary as a plain `std::process::Command`, isolated and keyed like [`Env::cmd`],
     /// for what assert_cmd cannot do: a stdin pipe kept open, stdout to a file, signals.
     pub fn std_cmd(&self, profile: &str) -> std::process::Command {
-        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_sessionctl"));
+        let mut cmd = detached(env!("CARGO_BIN_EXE_sessionctl"));
         cmd.env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", self.dir.path())
@@ -114,9 +114,27 @@ impl Env {
     }
 }
 
-/// The binary with a private HOME and config dir, so no real config file is ever read.
+/// `program` in a session of its own, with no controlling terminal: a test run from a
+/// terminal must not have its delete prompts asked there (`/dev/tty`), where no one answers.
+/// Tests of the terminal give it one of its own (`script`, tests/suite/tty.rs).
+pub fn detached(program: impl AsRef<std::ffi::OsStr>) -> std::process::Command {
+    use std::os::unix::process::CommandExt;
+    let mut cmd = std::process::Command::new(program);
+    // SAFETY: setsid(2) is async-signal-safe, and the closure touches nothing else.
+    unsafe {
+        cmd.pre_exec(|| match libc::setsid() {
+            -1 => Err(std::io::Error::last_os_error()),
+            _ => Ok(()),
+        });
+    }
+    cmd
+}
+
+/// The binary with a private HOME and config dir, so no real config file is ever read, and
+/// no terminal ([`detached`]).
 pub fn bare_cmd(home: &TempDir) -> assert_cmd::Command {
-    let mut cmd = assert_cmd::Command::cargo_bin("sessionctl").unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("sessionctl");
+    let mut cmd = assert_cmd::Command::from_std(detached(bin));
     cmd.env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("HOME", home.path())

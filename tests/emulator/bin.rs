@@ -142,7 +142,7 @@ fn banner(addr: SocketAddr, token: Option<&str>, rate_limit: Option<&RateLimit>)
     let langgraph = format!("{base}{}", emulator::LANGGRAPH_PREFIX);
     let (zep_key, team, samba_key) = (emulator::ZEP_KEY, emulator::SAMBA_TEAM, emulator::SAMBA_KEY);
     let messaging_auth = token.map_or("no auth".to_owned(), |t| format!("X-API-KEY: {t}"));
-    let messaging_key = token.map_or(String::new(), |t| format!("api_key = \"{t}\"\n"));
+    let profiles = emulator::profiles::config_toml(addr, token);
     let limited = rate_limit.map_or(String::new(), |l| {
         format!("  Rate limit             {l:?}\n")
     });
@@ -156,38 +156,9 @@ fn banner(addr: SocketAddr, token: Option<&str>, rate_limit: Option<&RateLimit>)
   LangGraph threads      {langgraph}  (no auth)
 {limited}  Control API            {base}/_emulator/{{seed,faults,rate_limit,stats,requests,reset}}
 
-# Paste into your sessionctl config file:
-[profiles.emu-messaging]
-provider = \"messaging\"
-base_url = \"{base}\"
-{messaging_key}
-[profiles.emu-zep]
-provider = \"zep\"
-base_url = \"{zep_v2}\"
-api_key = \"{zep_key}\"
-
-[profiles.emu-zep-v3]
-provider = \"zep\"
-api_version = 3
-base_url = \"{zep_v2}\"
-api_key = \"{zep_key}\"
-
-[profiles.emu-zep-v4]
-provider = \"zep\"
-api_version = 4
-base_url = \"{zep_v4}\"
-api_key = \"{zep_key}\"
-
-[profiles.emu-samba]
-provider = \"digital-samba\"
-base_url = \"{samba}\"
-team_id = \"{team}\"
-api_key = \"{samba_key}\"
-
-[profiles.emu-langgraph]
-provider = \"langgraph\"
-base_url = \"{langgraph}\"
-
+# Save as your sessionctl config file (`sessionctl config path` says where; it needs
+# `chmod 600`, as it holds keys), then try the README's examples:
+{profiles}
 Press Ctrl-C to stop.
 "
     )

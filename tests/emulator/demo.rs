@@ -85,13 +85,16 @@ pub(crate) fn seeds(now: Timestamp) -> Vec<Seed> {
         });
         seeds.push(messages(&thread_id, created, used));
     }
-    for (n, started) in (1..).zip([6 * 60, 5 * 60, 4 * 60]) {
+    // Digital Samba: (started minutes ago, people in it): an empty meeting for a sweep, two
+    // with people in them. Every row says how many are in it, so a sweep over the demo data
+    // exits 0 (a row without `participants_live` is a failure; tests seed that one).
+    for (n, (started, people)) in (1..).zip([(6 * 60, 0), (5 * 60, 1), (4 * 60, 2)]) {
         seeds.push(Seed::SambaSession {
             id: format!("samba-demo-{n}"),
             room_id: uuid::Uuid::new_v4().to_string(),
             start_time: clock::samba(ago(started)),
             live: true,
-            participants_live: (n != 3).then_some(n - 1),
+            participants_live: Some(people),
         });
     }
     // LangGraph: (status, updated minutes ago): an idle thread for `delete --idle-for`, a

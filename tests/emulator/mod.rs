@@ -23,9 +23,11 @@
 //!   each provider's 429.
 //! - [`control`]: the `/_emulator/...` HTTP control API.
 //! - [`demo`]: the demo data a user sees when running the binary without `--empty`.
+//! - [`profiles`]: the config file for the emulator, one profile per provider API.
 //!
-//! Three crates include this file with `#[path]`: the integration tests (once, through
-//! `tests/common`), the `mock-server` example and the `compare` bench; none uses every item.
+//! Four crates include this file with `#[path]`: the integration tests (once, through
+//! `tests/common`), the `mock-server` and `quickstart` examples and the `compare` bench; none
+//! uses every item.
 #![allow(dead_code)]
 
 mod channels;
@@ -39,6 +41,7 @@ mod listing;
 mod messages;
 mod messaging;
 mod model;
+pub mod profiles;
 mod ratelimit;
 mod router;
 mod samba;

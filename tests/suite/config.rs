@@ -964,3 +964,84 @@ fn an_endless_config_file_is_refused_at_its_bound() {
         started.elapsed()
     );
 }
+
+#[test]
+fn a_stale_sessionctl_profile_is_shown_not_a_wall_and_p_narrows_check() {
+    let env = Env::new();
+    let text = format!("{}{}", eliza(&env, "a"), eliza(&env, "b"));
+    let path = write(&env, "c.toml", text);
+    let stale = || {
+        let mut cmd = with_config(&env, &path);
+        cmd.env("SESSIONCTL_PROFILE", "gone");
+        cmd
+    };
+    // Shown in full, saying which profile commands would use and why it fails: exit 2.
+    let out = run(stale().args(["config", "show"]));
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stdout.contains("profile: none: unknown profile `gone`")
+            && out.stdout.contains("(from SESSIONCTL_PROFILE)"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("\na\n") || out.stdout.contains("\na "),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stderr
+            .contains("until SESSIONCTL_PROFILE is fixed or unset"),
+        "{}",
+        out.stderr
+    );
+    let out = run(stale().args(["config", "check"]));
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stdout.contains("ok"), "{}", out.stdout);
+    assert!(
+        out.stderr.contains("unknown profile `gone`"),
+        "{}",
+        out.stderr
+    );
+    // `-p` overrides it; `config show` marks it, `config check` checks it alone.
+    let out = run(stale().args(["-p", "b", "config", "show"]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout.contains("profile: b (from --profile)"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("\nb *\n"), "{}", out.stdout);
+    let out = run(stale().args(["-p", "b", "-o", "json", "config", "check"]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let checked: Value = serde_json::from_str(&out.stdout).unwrap();
+    let names: Vec<&str> = (checked.as_array().unwrap().iter())
+        .map(|c| c["profile"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["b"], "{}", out.stdout);
+    // An unknown `-p` is still an error.
+    let out = run(stale().args(["-p", "nope", "config", "check"]));
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(env.emu.requests().is_empty());
+}
+
+#[test]
+fn config_path_and_profiles_speak_json() {
+    let env = Env::new();
+    let path = write(&env, "c.toml", eliza(&env, "a"));
+    let out = run(with_config(&env, &path).args(["-o", "json", "config", "path"]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let doc: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(doc["path"], path.display().to_string());
+    assert_eq!(doc["exists"], true);
+    let out = run(with_config(&env, &path).args(["-o", "json", "config", "profiles"]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let doc: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(
+        doc,
+        serde_json::json!([{"name": "a", "builtin": false}, {"name": "local", "builtin": true}])
+    );
+    // The completion scripts read names, one a line.
+    let out = run(with_config(&env, &path).args(["config", "profiles"]));
+    assert_eq!(out.stdout, "a\nlocal\n");
+}

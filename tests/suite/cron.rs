@@ -200,6 +200,96 @@ fn a_resume_of_another_job_is_refused() {
     assert_eq!(code, 0, "{doc:#}");
 }
 
+/// A `--resume` given no input says exactly what the journal's run took its sessions from
+/// and what to add (issue #24): a stdin run's journal holds only the IDs it got to, so they
+/// must come again; those with an outcome are not sent again.
+#[test]
+fn a_resume_without_input_says_what_to_pass_again() {
+    let env = Env::new();
+    let ids = seed(&env, "r", 3);
+    let journal_path = env.dir.path().join("stdin.journal");
+    let j = journal_path.to_str().unwrap();
+    let out = env
+        .cmd("eliza")
+        .args(["-o", "json", "end-many", "-", "--journal", j])
+        .write_stdin(format!("{}\n", ids[0]))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let out = env
+        .cmd("eliza")
+        .args(["end-many", "--resume", j])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "--resume {j} needs the run's input again: it read its IDs from stdin: pipe them in \
+             again with `-` (`... | sessionctl end-many - --resume {j}`)"
+        )),
+        "{stderr}"
+    );
+    // Doing what it says works, and what is done is not sent again.
+    let (doc, code) = {
+        let out = env
+            .cmd("eliza")
+            .args(["-o", "json", "end-many", "-", "--resume", j])
+            .write_stdin(format!("{}\n{}\n", ids[0], ids[1]))
+            .output()
+            .unwrap();
+        let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+        (doc, out.status.code())
+    };
+    assert_eq!(code, Some(0), "{doc:#}");
+    // The first ID is done: not sent, not reported again.
+    assert_eq!(doc["summary"], serde_json::json!({"ended": 1}), "{doc:#}");
+    assert_eq!(common::result_of(&doc, &ids[1])["outcome"], "ended");
+    assert_eq!(env.emu.messaging_count(), 1);
+
+    // A file run, a sweep and argument IDs: each says what to add.
+    let file = write_ids(&env, &ids[2..]);
+    for (run, says) in [
+        (
+            vec!["--file".to_owned(), file.display().to_string()],
+            format!(
+                "it read its IDs from a file: add `--file {}`",
+                file.display()
+            ),
+        ),
+        (
+            vec!["--idle-for".to_owned(), "2h".to_owned()],
+            "it was a sweep (the journal says `--idle-for 2h`): give the same selection again"
+                .to_owned(),
+        ),
+        (
+            vec!["a".to_owned(), "b".to_owned()],
+            "it was given 2 IDs as arguments: give the same 2 again".to_owned(),
+        ),
+    ] {
+        let journal = env
+            .dir
+            .path()
+            .join(format!("{}.journal", run[0].trim_start_matches('-')));
+        let journal = journal.to_str().unwrap();
+        let out = env
+            .cmd("eliza")
+            .args(["end-many", "--journal", journal])
+            .args(&run)
+            .output()
+            .unwrap();
+        assert_ne!(out.status.code(), Some(2), "{run:?}: {out:?}");
+        let out = env
+            .cmd("eliza")
+            .args(["end-many", "--resume", journal])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(&says), "{run:?}: {stderr}");
+    }
+}
+
 fn slow_env() -> Env {
     Env::with(Options {
         latency: Duration::from_millis(400),
@@ -251,6 +341,63 @@ fn a_second_run_on_a_locked_profile_exits_5_naming_the_holder() {
     let (_, code) = env.json("eliza", &["end", &ids[0], "--no-lock"]);
     assert_ne!(code, 5);
     again.wait().unwrap();
+}
+
+/// The lock is the server's (issue #24): a second profile of the same base URL is refused as
+/// the first one is, and a server dry run, which only reads, is not refused at all.
+#[test]
+fn a_lock_is_the_servers_whatever_profile_names_it_and_a_server_dry_run_takes_none() {
+    let env = slow_env();
+    env.add_profile(
+        "eliza-copy",
+        &format!(
+            "provider = \"messaging\"\nbase_url = \"{}/\"",
+            env.emu.messaging_url()
+        ),
+    );
+    let ids = seed(&env, "s", 4);
+    let mut first = env
+        .std_cmd("eliza")
+        .args(["-q", "end-many", "--concurrency", "1"])
+        .args(&ids[..3])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_deletes(&env, &mut first, 1);
+    let out = env
+        .cmd("eliza-copy")
+        .args(["end", &ids[3]])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(5), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("profile `eliza-copy`: its server http://127.0.0.1:")
+            && stderr.contains(&format!("pid {}", first.id())),
+        "{stderr}"
+    );
+    assert!(env.emu.messaging_exists(&ids[3]), "nothing was sent");
+    // While the first run holds the server, a server dry run reads what is left.
+    let (doc, code) = env.json("eliza", &["end", &ids[3], "--dry-run=server"]);
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(
+        common::result_of(&doc, &ids[3])["outcome"],
+        "would_end",
+        "{doc:#}"
+    );
+    assert!(
+        first.try_wait().unwrap().is_none(),
+        "the first run still held the lock"
+    );
+    first.wait().unwrap();
+    // One run over two profiles of one server holds its lock once: it does not lock itself
+    // out.
+    let (doc, code) = env.json(
+        "eliza",
+        &["end-many", "--all-profiles", "--idle-for", "3650d"],
+    );
+    assert_ne!(code, 5, "{doc:#}");
+    assert!(env.emu.messaging_exists(&ids[3]), "{doc:#}");
 }
 
 #[test]

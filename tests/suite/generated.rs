@@ -32,7 +32,7 @@ fn completions_are_fresh() {
         Shell::PowerShell,
         Shell::Elvish,
     ] {
-        let fresh = sessionctl::completion::script(shell);
+        let fresh = sessionctl::cli::completion::script(shell);
         check(&shell.file_name("sessionctl"), fresh.as_bytes());
     }
 }

@@ -129,12 +129,14 @@ fn a_terminal_of_width_zero_gets_columns_or_80_not_one_character_per_column() {
         "at 150 columns the row fits on one line:\n{out}"
     );
 
-    let id = format!("narrow-{}", "y".repeat(95));
+    // An ID that fits 80 columns whole (a wider one is never broken: its row would be a
+    // record of `KEY  value` lines).
+    let id = format!("narrow-{}", "y".repeat(40));
     env.emu.seed(Seed::messaging(&id, OLD));
     let out = on_terminal(&env, "cols 0 rows 0", &[], &format!("-q end {id}")).unwrap();
     assert!(widest(&out) <= 80, "wider than 80 columns:\n{out}");
     assert!(
-        out.contains("OUTCOME") && out.contains("ended 1"),
+        out.contains("┆ OUTCOME") && out.contains(&id) && out.contains("ended 1"),
         "columns squeezed to nothing:\n{out}"
     );
 }
@@ -152,7 +154,8 @@ fn the_progress_bar_says_one_session_and_a_rounded_rate() {
     let Some(out) = on_terminal(&env, "cols 100 rows 40", &[], &args) else {
         return;
     };
-    assert!(out.contains("1 session done"), "{out:?}");
+    // The IDs are known, so the bar counts towards them (`1 session done` without a total).
+    assert!(out.contains("1 of 3 sessions done"), "{out:?}");
     assert!(!out.contains("1 sessions"), "{out:?}");
     // Every rate shown is `379/s` or `0.4/s`, never `379.4333/s`.
     for (at, _) in out.match_indices("/s") {
@@ -251,6 +254,93 @@ fn a_refused_connection_says_where() {
         stderr.contains(&format!("cannot connect to http://127.0.0.1:{port}")),
         "{stderr}"
     );
+}
+
+/// With no config file, a run whose sessions fail says which server it tried and why that
+/// one: the built-in `local` profile (issue #24). Whatever listens on localhost:3000 here
+/// (nothing, or an emulator), an unknown ID is not `ended`, so the run exits 1.
+#[test]
+fn without_a_config_file_a_failed_run_says_it_used_the_builtin_profile() {
+    let home = tempfile::tempdir().unwrap();
+    let out = common::bare_cmd(&home)
+        .args(["end", "no-such-session-f3b1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("there is no config file (")
+            && stderr.contains("so this ran on the built-in profile `local`: elizaOS messaging at http://localhost:3000/")
+            && stderr.contains("--endpoint-url URL"),
+        "{stderr}"
+    );
+    // -q keeps it quiet, as it does notices.
+    let out = common::bare_cmd(&home)
+        .args(["-q", "end", "no-such-session-f3b1"])
+        .output()
+        .unwrap();
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("built-in profile"),
+        "{out:?}"
+    );
+}
+
+/// `--endpoint-url` (as aws's): the same profile at another base URL, with no config file
+/// (the built-in profile) or over a profile's own `base_url`; one server, so not with
+/// `--all-profiles`.
+#[test]
+fn endpoint_url_points_a_run_at_another_server_without_a_config_file() {
+    let emu = common::Emulator::start(common::Options {
+        demo: true,
+        ..common::Options::default()
+    });
+    let home = tempfile::tempdir().unwrap();
+    let out = common::bare_cmd(&home)
+        .args(["--endpoint-url", &emu.url(), "-o", "json", "end", "demo-1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(result_of(&doc, "demo-1")["outcome"], "ended", "{doc:#}");
+    assert!(!emu.messaging_exists("demo-1"));
+    // From the environment too, as a job would set it.
+    let out = common::bare_cmd(&home)
+        .env("SESSIONCTL_ENDPOINT_URL", emu.url())
+        .args(["-o", "json", "end", "demo-2"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+
+    // Over a profile's base_url: the profile's provider and key, the flag's server.
+    let env = Env::new();
+    env.add_profile(
+        "elsewhere",
+        "provider = \"messaging\"\nbase_url = \"http://127.0.0.1:9\"\nretries = 0\n",
+    );
+    let (doc, code) = env.json(
+        "elsewhere",
+        &["--endpoint-url", &emu.url(), "end", "demo-3"],
+    );
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(result_of(&doc, "demo-3")["outcome"], "ended", "{doc:#}");
+
+    // Checked as a base_url is; one server is not every profile's.
+    let out = common::bare_cmd(&home)
+        .args(["--endpoint-url", "http://example.com", "end", "x"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--endpoint-url: base_url is plain http"),
+        "{out:?}"
+    );
+    let out = env
+        .cmd("eliza")
+        .args(["--endpoint-url", &emu.url(), "list", "--all-profiles"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(emu.messaging_exists("demo-4"));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -733,7 +823,9 @@ fn the_readme_emulator_examples_work_as_written() {
     });
     let port = emu.addr().port();
     assert!(emu.messaging_exists("demo-1"));
-    for words in readme_commands("### The emulator") {
+    for words in readme_commands(
+        "Try your cron scripts against it by seeding sessions and injecting faults:",
+    ) {
         let (status, body) = curl(port, &words);
         assert!((200..300).contains(&status), "{words:?}: {status} {body}");
     }
@@ -813,7 +905,11 @@ fn the_readme_install_lines_work_on_a_fresh_home() {
         String::from_utf8(out.stdout).unwrap()
     };
     let lines = readme_lines("## Install");
-    assert!(lines[0].starts_with("cargo install --path . "), "{lines:?}");
+    // The build itself is what `cargo test` did already; it keeps to Cargo.lock.
+    assert!(
+        lines[0].starts_with("cargo install --locked --path . "),
+        "{lines:?}"
+    );
     for line in &lines[1..] {
         sh(line);
     }
@@ -824,14 +920,15 @@ fn the_readme_install_lines_work_on_a_fresh_home() {
         .display()
         .to_string();
 
-    // man finds the pages through ~/.local/bin on PATH, without MANPATH.
+    // man finds the pages through ~/.cargo/bin on PATH (where `cargo install` put the
+    // binary), without MANPATH.
     if have("man", &["-w", "man"]) {
-        std::fs::create_dir_all(home.path().join(".local/bin")).unwrap();
+        std::fs::create_dir_all(home.path().join(".cargo/bin")).unwrap();
         let found = sh(&format!(
-            "PATH={home_path}/.local/bin:/usr/bin:/bin man -w sessionctl sessionctl-config-init"
+            "PATH={home_path}/.cargo/bin:/usr/bin:/bin man -w sessionctl sessionctl-config-init"
         ));
         assert!(
-            found.contains(&format!("{home_path}/.local/share/man/man1/sessionctl.1")),
+            found.contains(&format!("{home_path}/.cargo/share/man/man1/sessionctl.1")),
             "{found}"
         );
         assert!(found.contains("sessionctl-config-init.1"), "{found}");
@@ -877,118 +974,230 @@ fn the_readme_install_lines_work_on_a_fresh_home() {
     }
 }
 
-/// The emulator example as `cargo test` built it beside this test's sessionctl, if it is
-/// at least as new as the emulator's sources (`cargo test --test newcomer` alone does not
-/// rebuild it).
-fn built_emulator() -> Option<std::path::PathBuf> {
+/// The example `name` as `cargo test` built it beside this test's sessionctl, if it is at
+/// least as new as the emulator's sources and sessionctl's (`cargo test --test tests` alone
+/// does not rebuild examples); else `None`, saying so.
+fn built_example(name: &str) -> Option<std::path::PathBuf> {
     let bin = std::path::Path::new(env!("CARGO_BIN_EXE_sessionctl"));
-    let example = bin.parent()?.join("examples/mock-server");
-    let built = std::fs::metadata(&example).ok()?.modified().ok()?;
-    let sources = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/emulator");
-    let newest = std::fs::read_dir(sources)
-        .ok()?
-        .filter_map(|e| e.ok()?.metadata().ok()?.modified().ok())
-        .max()?;
-    (built >= newest).then_some(example)
+    let example = bin.parent()?.join("examples").join(name);
+    let fresh = || {
+        let built = std::fs::metadata(&example).ok()?.modified().ok()?;
+        let newest = ["tests/emulator", "src", "src/app"]
+            .iter()
+            .flat_map(|dir| {
+                std::fs::read_dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir))
+                    .into_iter()
+                    .flatten()
+            })
+            .filter_map(|e| e.ok()?.metadata().ok()?.modified().ok())
+            .max()?;
+        (built >= newest).then_some(())
+    };
+    if fresh().is_none() {
+        eprintln!(
+            "note: the {name} example is not built from the current sources (plain `cargo test` \
+             builds it)"
+        );
+        return None;
+    }
+    Some(example)
 }
 
-/// Kills (by PID) and reaps the emulator a test started, also when it fails.
-struct Child(std::process::Child);
+/// The quick start's two commands, as the README writes them.
+#[test]
+fn the_readme_quick_start_is_one_command_then_the_tests() {
+    let lines = readme_commands("## Quick start (offline, no account needed)");
+    assert_eq!(
+        lines,
+        [
+            vec!["cargo", "run", "--example", "quickstart"],
+            vec!["cargo", "test"]
+        ]
+    );
+}
 
-impl Drop for Child {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+/// What the README says `cargo run --example quickstart` prints: the cron job's sweep over
+/// the demo data, 7 sessions ended on four providers, the two threads profiles skipped, exit
+/// 0. Run as the example itself where `cargo test` built it, else the same sweep through the
+/// binary on the same config file (the example runs sessionctl's library, not the binary).
+#[test]
+fn the_quickstart_sweeps_the_demo_data_as_the_readme_says() {
+    let sweep = "sessionctl end-many --idle-for 2h --all-profiles --limit 200 --max 5000";
+    assert!(README.contains(sweep), "the README names the sweep it runs");
+    let (code, stdout, stderr) = match built_example("quickstart") {
+        Some(example) => {
+            let home = tempfile::tempdir().unwrap();
+            let out = Command::new(example)
+                .env_clear()
+                .env("HOME", home.path())
+                .output()
+                .unwrap();
+            let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+            assert!(stdout.contains(sweep), "it says what it runs: {stdout}");
+            (
+                out.status.code(),
+                stdout,
+                String::from_utf8_lossy(&out.stderr).into_owned(),
+            )
+        }
+        None => {
+            let emu = common::Emulator::start(common::Options {
+                demo: true,
+                ..common::Options::default()
+            });
+            let home = tempfile::tempdir().unwrap();
+            let config = home.path().join("config.toml");
+            std::fs::write(
+                &config,
+                common::emulator::profiles::config_toml(emu.addr(), None),
+            )
+            .unwrap();
+            std::fs::set_permissions(&config, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+                .unwrap();
+            let words = shell_words::split(sweep).unwrap();
+            let out = common::bare_cmd(&home)
+                .arg("-c")
+                .arg(&config)
+                .args(&words[1..])
+                .output()
+                .unwrap();
+            let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+            (
+                out.status.code(),
+                stdout,
+                String::from_utf8_lossy(&out.stderr).into_owned(),
+            )
+        }
+    };
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(stdout.contains("ended 7"), "{stdout}");
+    for id in [
+        "demo-1",
+        "demo-3",
+        "zep-demo-1",
+        "zep-demo-2",
+        "samba-demo-1",
+        "langgraph-demo-2",
+    ] {
+        assert!(stdout.contains(&format!(" {id} ")), "{id}: {stdout}");
+    }
+    for skipped in ["zep-v3", "zep-threads"] {
+        assert!(
+            stderr.contains(&format!(
+                "skipping profile `{skipped}`: Zep threads have no end"
+            )),
+            "{stderr}"
+        );
     }
 }
 
-#[test]
-fn the_readme_quick_start_works_as_written() {
-    let lines = readme_commands("## Quick start (offline, no account needed)");
-    assert_eq!(lines.len(), 3, "{lines:?}");
-    // 1. The build: `cargo test` has built both binaries already.
-    assert_eq!(
-        lines[0],
-        ["cargo", "build", "--bins", "--example", "mock-server"]
-    );
-    // 2. The emulator, on a free port here rather than 3000 (which the `local` profile below
-    // is pointed at instead).
-    let (program, args) = lines[1].split_first().unwrap();
-    assert_eq!(program, "target/debug/examples/mock-server");
-    assert_eq!(
-        args.last().map(String::as_str),
-        Some("&"),
-        "it runs in the background"
-    );
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
-    let args: Vec<String> = args[..args.len() - 1]
-        .iter()
-        .map(|a| {
-            if a == "3000" {
-                port.to_string()
-            } else {
-                a.clone()
-            }
-        })
-        .collect();
-    let (_child, _in_process) = match built_emulator() {
-        Some(example) => {
-            let mut child = std::process::Command::new(example)
-                .args(&args)
-                .stdout(std::process::Stdio::piped())
-                .spawn()
-                .unwrap();
-            let mut banner = String::new();
-            let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
-            std::io::BufRead::read_line(&mut out, &mut banner).unwrap();
-            // The rest of the banner is read too, as a terminal would.
-            std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
-            assert!(
-                banner.starts_with("sessionctl provider emulator listening on"),
-                "{banner}"
-            );
-            (Some(Child(child)), None)
-        }
-        None => {
-            eprintln!(
-                "note: the mock-server example is not built from the current sources (plain \
-                 `cargo test` builds it); running the quick start against the in-process emulator"
-            );
-            assert_eq!(args, ["--port", &port.to_string()]);
-            let emu = common::Emulator::start(common::Options {
-                demo: true,
-                port,
-                ..common::Options::default()
-            });
-            (None, Some(emu))
-        }
-    };
-    // 3. sessionctl, with the built-in `local` profile moved to that port.
-    let (program, args) = lines[2].split_first().unwrap();
-    assert_eq!(program, "target/debug/sessionctl");
+/// Runs `line` with bash (`-o pipefail`, as the README's pipes advise) in a fresh home whose
+/// config file is the one `mock-server` prints for `emu`, with nothing else of this
+/// process's environment but `vars`; the binary is on `PATH` as `sessionctl`.
+fn run_readme_line(
+    emu: &common::Emulator,
+    line: &str,
+    vars: &[(&str, &str)],
+) -> std::process::Output {
     let home = tempfile::tempdir().unwrap();
-    let config = home.path().join("config.toml");
+    let config_dir = home.path().join(".config/sessionctl");
+    std::fs::create_dir_all(&config_dir).unwrap();
+    let config = config_dir.join("config.toml");
     std::fs::write(
         &config,
-        format!(
-            "[profiles.local]\nprovider = \"messaging\"\nbase_url = \"http://localhost:{port}\"\n"
-        ),
+        common::emulator::profiles::config_toml(emu.addr(), None),
     )
     .unwrap();
-    let out = common::bare_cmd(&home)
-        .env("SESSIONCTL_CONFIG", &config)
-        .args(args)
-        .output()
+    std::fs::set_permissions(&config, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    // What the examples expect to find: an ID file (demo sessions), zsh's function directory.
+    std::fs::write(
+        home.path().join("ids.txt"),
+        "demo-1\n\n# a comment\ndemo-2\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(home.path().join(".zfunc")).unwrap();
+    let bin_dir = std::path::Path::new(env!("CARGO_BIN_EXE_sessionctl"))
+        .parent()
         .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
+    let mut cmd = Command::new("bash");
+    cmd.args(["--norc", "--noprofile", "-o", "pipefail", "-c", line])
+        .env_clear()
+        .env("HOME", home.path())
+        .env("PATH", format!("{}:/usr/bin:/bin", bin_dir.display()))
+        .current_dir(home.path());
+    for (k, v) in vars {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
+/// Every example line of Commands, Retention and Pipes across profiles, pasted against the
+/// emulator's demo data with the config file it prints: each does what its comment says
+/// without a failure (exit 0), except `config init`, which never overwrites (exit 2). Each
+/// line gets an emulator of its own, as a user trying one example after starting it would.
+#[test]
+fn the_readme_examples_run_as_written_on_the_emulators_config() {
+    let mut lines: Vec<&str> = Vec::new();
+    for heading in ["## Commands", "## Retention", "## Pipes across profiles"] {
+        lines.extend(readme_lines(heading));
+    }
+    assert!(lines.len() > 25, "{lines:?}");
+    let vars = [
+        ("LOBBY", "6f1c6c3e-0000-4000-8000-000000000001"),
+        ("RETIRED", "6f1c6c3e-0000-4000-8000-000000000002"),
+    ];
+    for line in lines {
+        let emu = common::Emulator::start(common::Options {
+            demo: true,
+            task_delay: std::time::Duration::from_millis(50),
+            ..common::Options::default()
+        });
+        let out = run_readme_line(&emu, line, &vars);
+        let expected = match line {
+            l if l.starts_with("sessionctl config init") => 2,
+            // What the README says of it: the threads profiles' lines are `failed`.
+            l if l.contains("| sessionctl end-many --all-profiles -") => {
+                let failed: Vec<String> = String::from_utf8_lossy(&out.stdout)
+                    .lines()
+                    .filter(|l| l.starts_with('│') && l.contains(" failed "))
+                    .map(|l| l.split_whitespace().nth(1).unwrap_or_default().to_owned())
+                    .collect();
+                assert_eq!(
+                    failed,
+                    ["zep-threads", "zep-threads", "zep-v3", "zep-v3"],
+                    "{out:?}"
+                );
+                assert!(
+                    String::from_utf8_lossy(&out.stdout).contains("ended 7"),
+                    "{out:?}"
+                );
+                1
+            }
+            _ => 0,
+        };
+        assert_eq!(
+            out.status.code(),
+            Some(expected),
+            "{line}\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // What a few of them say they do, on the demo data.
+    let emu = common::Emulator::start(common::Options {
+        demo: true,
+        ..common::Options::default()
+    });
+    let out = run_readme_line(&emu, "sessionctl end-many demo-1 demo-2 demo-3", &[]);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("ended 3"),
+        "{out:?}"
     );
-    assert!(stdout.contains("ended 3"), "{stdout}");
+    let out = run_readme_line(
+        &emu,
+        "sessionctl -p zep end-many --idle-for 2h --where user=demo-user -o json",
+        &[],
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["summary"], serde_json::json!({"ended": 2}), "{doc:#}");
 }

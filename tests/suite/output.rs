@@ -411,3 +411,93 @@ fn the_streamed_json_document_is_whole_with_no_results_and_with_many() {
     assert_eq!(doc["summary"]["ended"], 300);
     assert_eq!(doc["profile"], "eliza");
 }
+
+#[test]
+fn list_ndjson_is_typed_like_a_run_and_ends_with_a_summary() {
+    let env = Env::new();
+    env.emu
+        .seed_many(["l-1", "l-2"].map(|id| Seed::messaging(id, T)));
+    let (code, stdout, stderr) = run(env.cmd("eliza").args(["-o", "ndjson", "list"]));
+    assert_eq!(code, 0, "{stderr}");
+    let objects: Vec<Value> = (stdout.lines())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l:?}")))
+        .collect();
+    assert_eq!(objects.len(), 3, "{stdout}");
+    let run_id = objects[0]["run_id"].as_str().unwrap();
+    assert_eq!(run_id.len(), 36, "a UUID: {run_id}");
+    assert!(objects.iter().all(|o| o["run_id"] == run_id), "{stdout}");
+    for (o, id) in objects.iter().zip(["l-1", "l-2"]) {
+        assert_eq!(
+            (o["type"].as_str(), o["id"].as_str()),
+            (Some("session"), Some(id))
+        );
+    }
+    assert_eq!(
+        objects[2],
+        json!({"type": "summary", "run_id": run_id, "count": 2, "exit_code": 0})
+    );
+    // A profile that cannot be listed is a record in the stream, and in the exit code.
+    env.add_profile(
+        "down",
+        "provider = \"messaging\"\nbase_url = \"http://127.0.0.1:9\"\nmax_backoff = \"10ms\"\n",
+    );
+    let (code, stdout, _) = run(env
+        .cmd("eliza")
+        .args(["-o", "ndjson", "list", "--all-profiles"]));
+    let records: Vec<Value> = (stdout.lines())
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let failed: Vec<&Value> = (records.iter())
+        .filter(|o| o["type"] == "profile_error")
+        .collect();
+    assert!(
+        failed
+            .iter()
+            .any(|o| o["profile"] == "down" && o["error"].is_string()),
+        "{stdout}"
+    );
+    let last = records.last().unwrap();
+    assert_eq!(
+        (last["type"].as_str(), last["exit_code"].as_i64()),
+        (Some("summary"), Some(i64::from(code)))
+    );
+    assert_ne!(code, 0, "{stdout}");
+}
+
+#[test]
+fn the_table_shows_a_results_note() {
+    let env = Env::new();
+    env.emu.seed(Seed::messaging("gone-1", T));
+    env.emu.fault(
+        Fault::status(410)
+            .body(r#"{"success":false,"error":{"code":"SESSION_EXPIRED","message":"Session has expired"}}"#)
+            .method("DELETE")
+            .path("/sessions/gone-1"),
+    );
+    let (code, stdout, _) = run(env.cmd("eliza").args(["end", "gone-1"]));
+    assert_eq!(code, 0, "{stdout}");
+    let line = stdout.lines().find(|l| l.contains("gone-1")).unwrap();
+    assert!(line.contains("already_ended"), "{stdout}");
+    assert!(
+        line.contains("expired: the server ended it on its own (410 SESSION_EXPIRED)"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn vvv_shows_each_replys_headers_and_body_which_vv_does_not() {
+    let env = Env::new();
+    let stderr = |v: &str| run(env.cmd("eliza").args([v, "end", "m-none"])).2;
+    let vv = stderr("-vv");
+    let vvv = stderr("-vvv");
+    assert!(vv.contains("-> 404"), "{vv}");
+    assert!(!vv.contains("reply body"), "{vv}");
+    assert!(
+        vvv.contains("reply headers: content-type: application/json"),
+        "{vvv}"
+    );
+    assert!(
+        vvv.contains("reply body: {\"") && vvv.contains("SESSION_NOT_FOUND"),
+        "{vvv}"
+    );
+}

@@ -114,7 +114,9 @@ fn list_ended_for_shows_what_a_retention_sweep_would_delete_and_why() {
     let table = String::from_utf8_lossy(&out.stdout);
     assert!(table.contains("ENDED"), "{table}");
     let line = table.lines().find(|l| l.contains("ds-old")).unwrap();
-    assert!(line.contains(LONG_AGO_END), "{table}");
+    // To the second, in UTC (the list sends microseconds).
+    assert!(line.contains("2026-01-10T10:00:00Z"), "{table}");
+    assert_eq!(LONG_AGO_END, "2026-01-10T10:00:00.000000Z");
     // The dry run sends nothing that changes state and says the same.
     let (doc, code) = env.json_at(
         NOW,

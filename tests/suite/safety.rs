@@ -217,7 +217,12 @@ fn over_the_cap_nothing_is_sent_and_the_exit_code_is_4() {
     std::fs::write(&file, ids.join("\n")).unwrap();
     let file = file.to_str().unwrap();
     let stdin = ids.join("\n");
+    let args: Vec<&str> = ids.iter().map(String::as_str).collect();
     let cases: Vec<(Vec<&str>, &str)> = vec![
+        (
+            [&["end-many", "--max", "4"][..], &args].concat(),
+            "would end 5 sessions on `eliza`; the cap is 4 (--max)",
+        ),
         (
             vec!["end-many", "--idle-for", "1h", "--max", "4"],
             "would end 5 sessions on `eliza`; the cap is 4 (--max); nothing was sent",
@@ -227,8 +232,9 @@ fn over_the_cap_nothing_is_sent_and_the_exit_code_is_4() {
             "the cap is 4",
         ),
         (
+            // A file is counted to its end: exactly 5, not "at least".
             vec!["end-many", "--file", file, "--max", "4"],
-            "would end at least 5 sessions on `eliza`; the cap is 4 (--max)",
+            "would end 5 sessions on `eliza`; the cap is 4 (--max)",
         ),
         (
             vec!["end-many", "-", "--max", "3"],

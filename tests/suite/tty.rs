@@ -12,6 +12,11 @@ const T: &str = "2024-05-01T12:00:00.000Z";
 
 /// Runs sessionctl with `args` on a 60-column pseudo-terminal; returns what it printed.
 fn on_terminal(env: &Env, args: &str, no_color: bool) -> Option<String> {
+    on_terminal_at(env, 60, args, no_color)
+}
+
+/// [`on_terminal`] on a terminal `cols` columns wide.
+fn on_terminal_at(env: &Env, cols: u16, args: &str, no_color: bool) -> Option<String> {
     if Command::new("script").arg("--version").output().is_err() {
         assert!(
             std::env::var("CI").as_deref() != Ok("true"),
@@ -24,7 +29,7 @@ fn on_terminal(env: &Env, args: &str, no_color: bool) -> Option<String> {
     }
     let bin = assert_cmd::cargo::cargo_bin("sessionctl");
     let inner = format!(
-        "stty cols 60 rows 40; {} -c {} -p eliza {args}",
+        "stty cols {cols} rows 40; {} -c {} -p eliza {args}",
         bin.display(),
         env.config.display()
     );
@@ -75,17 +80,67 @@ fn tables_fit_the_terminal_width() {
     let Some(out) = on_terminal(&env, &format!("-q end {id}"), true) else {
         return;
     };
-    let widest = out
-        .lines()
-        .map(|l| l.trim_end().chars().count())
-        .max()
-        .unwrap_or(0);
     assert!(out.contains("ended"), "{out:?}");
-    assert!(widest <= 60, "a line is {widest} columns wide:\n{out}");
+    // An ID wider than the terminal is never cut into a table's rows: the row is a record,
+    // and only the line that holds the ID is wider than the terminal.
+    let wider: Vec<&str> = (out.lines())
+        .filter(|l| l.trim_end().chars().count() > 60)
+        .collect();
+    assert_eq!(wider, [format!("ID        {id}").as_str()], "{out}");
     // The same table piped (not a terminal) is not wrapped.
     let piped = env.cmd("eliza").args(["end", id]).output().unwrap();
     let text = String::from_utf8_lossy(&piped.stdout);
     assert!(text.lines().any(|l| l.contains(id)), "{text}");
+}
+
+/// Whether `word` is on one line of `out`, whole.
+fn whole(out: &str, word: &str) -> bool {
+    out.lines().any(|l| l.contains(word))
+}
+
+#[test]
+fn at_40_and_80_columns_no_id_uuid_or_header_is_broken_and_detail_gives_way() {
+    let env = Env::new();
+    // Session IDs as elizaOS makes them (UUIDs), and a reply lost after the end went
+    // through: its `already_ended` rests on a note the table shows.
+    let ids = [
+        "0b7e3c1a-52f4-4d1e-9a57-2f9c1b3e6d80",
+        "5d1f0e2b-8c3a-4b7f-a1e6-9d2c4f8b7a31",
+    ];
+    env.emu.seed_many(ids.map(|id| Seed::messaging(id, T)));
+    for cols in [40, 80] {
+        let Some(list) = on_terminal_at(&env, cols, "list", true) else {
+            return;
+        };
+        for word in ids
+            .iter()
+            .chain(&["ID", "USER/ROOM", "AGE", "ACTIVITY", "STATE"])
+        {
+            assert!(whole(&list, word), "{cols} columns: {word} broken:\n{list}");
+        }
+        assert!(!list.contains(".000"), "a time with its fraction:\n{list}");
+    }
+    let line = format!("-q end-many {} nope-{}", ids.join(" "), "x".repeat(30));
+    let out = on_terminal_at(&env, 80, &line, true).unwrap();
+    for word in ids
+        .iter()
+        .chain(&["OUTCOME", "ATTEMPTS", "DETAIL", "not_found"])
+    {
+        assert!(whole(&out, word), "{word} broken:\n{out}");
+    }
+    // 80 columns hold the whole columns: a table, with only DETAIL wrapped.
+    assert!(out.contains("┆ OUTCOME"), "not a table:\n{out}");
+    let widest = (out.lines()).map(|l| l.trim_end().chars().count()).max();
+    assert!(widest <= Some(80), "{out}");
+    // 40 columns do not: each result is a record.
+    let out = on_terminal_at(
+        &env,
+        40,
+        &format!("-q end-many nope-1 {}", "n".repeat(24)),
+        true,
+    )
+    .unwrap();
+    assert!(out.contains("OUTCOME   not_found"), "{out}");
 }
 
 #[test]
@@ -99,6 +154,9 @@ fn progress_bar_on_a_terminal_only_without_quiet() {
         return;
     };
     assert!(out.contains("sessions done"), "no progress bar: {out:?}");
+    // The IDs are known up front: the bar counts towards them and says how long is left.
+    assert!(out.contains(" of 3 sessions done"), "no total: {out:?}");
+    assert!(out.contains(" left ["), "no time left: {out:?}");
     let ids = seed(&env, "q");
     let quiet = on_terminal(&env, &format!("-q end-many --concurrency 1 {ids}"), true).unwrap();
     assert!(
@@ -140,19 +198,47 @@ fn progress_bar_says_when_the_provider_holds_the_run_back() {
 /// Like [`on_terminal`], with `answer` typed at the terminal once the prompt is up; returns
 /// the output and the exit code (a shell's: 130 for a death by SIGINT).
 fn answering(env: &Env, args: &str, answer: &str) -> Option<(String, i32)> {
+    answering_line(env, &format!("SESSIONCTL -p eliza {args}"), answer)
+}
+
+/// [`answering`] for a shell `line` run on the terminal, in which `SESSIONCTL` is the
+/// binary with the test's config (so that its stdin may be a pipe, its terminal still
+/// the one the answer is typed at). The requests the emulator had when the prompt came up
+/// are returned too.
+fn answering_line(env: &Env, line: &str, answer: &str) -> Option<(String, i32)> {
+    answering_seen(env, line, answer).map(|(out, code, _)| (out, code))
+}
+
+fn answering_seen(
+    env: &Env,
+    line: &str,
+    answer: &str,
+) -> Option<(String, i32, Vec<common::Recorded>)> {
+    typed_after(env, line, "[y/N]", answer)
+}
+
+/// Runs the shell `line` on a terminal ([`answering_line`]) and types `answer` once `cue` is
+/// on it; returns the output, the exit code and the requests sent before `answer` was typed.
+fn typed_after(
+    env: &Env,
+    line: &str,
+    cue: &str,
+    answer: &str,
+) -> Option<(String, i32, Vec<common::Recorded>)> {
     use std::io::Read;
     Command::new("script").arg("--version").output().ok()?;
     let bin = assert_cmd::cargo::cargo_bin("sessionctl");
-    let inner = format!(
-        "{} -c {} -p eliza {args}",
-        bin.display(),
-        env.config.display()
+    let inner = line.replace(
+        "SESSIONCTL",
+        &format!("{} -c {}", bin.display(), env.config.display()),
     );
     let mut child = Command::new("script")
         .args(["-qec", &inner, "/dev/null"])
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("HOME", env.dir.path())
+        .env(common::ZEP_ENV, common::emulator::ZEP_KEY)
+        .env(common::SAMBA_ENV, common::emulator::SAMBA_KEY)
         .env("NO_COLOR", "1")
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
@@ -172,12 +258,13 @@ fn answering(env: &Env, args: &str, answer: &str) -> Option<(String, i32)> {
     let mut seen = Vec::new();
     let mut buf = [0u8; 4096];
     // Typed once the prompt is up (script forwards our stdin to the terminal).
-    while !String::from_utf8_lossy(&seen).contains("[y/N]") {
+    while !String::from_utf8_lossy(&seen).contains(cue) {
         match stdout.read(&mut buf).unwrap() {
             0 => break,
             n => seen.extend_from_slice(&buf[..n]),
         }
     }
+    let at_prompt = env.emu.requests();
     let typed = std::io::Write::write_all(child.stdin.as_mut().unwrap(), answer.as_bytes());
     stdout.read_to_end(&mut seen).unwrap();
     let status = child.wait().unwrap();
@@ -188,7 +275,7 @@ fn answering(env: &Env, args: &str, answer: &str) -> Option<(String, i32)> {
         typed.is_ok(),
         "the terminal closed before the answer: {text:?}"
     );
-    Some((text, common::shell_code(&status)))
+    Some((text, common::shell_code(&status), at_prompt))
 }
 
 #[test]
@@ -199,7 +286,7 @@ fn delete_asks_on_a_terminal_and_only_yes_deletes() {
         return;
     };
     assert!(
-        out.contains("Delete 1 session(s) on profile `eliza`"),
+        out.contains("Delete 1 session on profile `eliza` (messaging)?"),
         "{out:?}"
     );
     assert_eq!(code, 2, "{out}");
@@ -236,7 +323,7 @@ fn ctrl_c_at_the_delete_prompt_cancels_with_or_without_a_cap() {
         let Some((out, code)) = answering(&env, args, "\x03") else {
             return;
         };
-        assert!(out.contains("Delete 1 session(s)"), "{args}: {out:?}");
+        assert!(out.contains("Delete 1 session on"), "{args}: {out:?}");
         assert_eq!(code, 130, "{args}: {out:?}");
         assert!(
             out.contains("interrupted before anything was sent"),
@@ -245,4 +332,117 @@ fn ctrl_c_at_the_delete_prompt_cancels_with_or_without_a_cap() {
     }
     assert!(env.emu.messaging_exists("keep"));
     assert!(env.emu.requests().is_empty());
+}
+
+#[test]
+fn a_sweep_asks_after_listing_with_the_count_some_ids_and_what_delete_removes() {
+    let env = Env::new();
+    let ids: Vec<String> = (0..5).map(|i| format!("old-{i}")).collect();
+    env.emu
+        .seed_many((ids.iter()).map(|id| {
+            Seed::samba_ended_at(id, "2024-03-27 08:15:36", Some("2024-03-27 09:15:36"))
+        }));
+    let line = "SESSIONCTL -p samba delete --ended-for 30d";
+    let Some((out, code, at_prompt)) = answering_seen(&env, line, "n\n") else {
+        return;
+    };
+    assert!(
+        at_prompt.iter().any(|r| r.method == "GET"),
+        "asked before listing: {at_prompt:?}"
+    );
+    assert!(
+        out.contains(
+            "Delete 5 sessions that ended more than 30 days ago on profile `samba` (digital-samba)?"
+        ),
+        "{out:?}"
+    );
+    assert!(out.contains("old-0, old-1, old-2, and 2 more"), "{out:?}");
+    // The provider's own account of what goes (src/provider/digital_samba).
+    assert!(
+        out.contains(
+            "On digital-samba, delete removes each session's recordings, chat, transcripts"
+        ),
+        "{out:?}"
+    );
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        !(env.emu.requests().iter()).any(|r| r.method == "DELETE"),
+        "deleted without a yes"
+    );
+    let (out, code) = answering_line(&env, line, "y\n").unwrap();
+    assert_eq!(code, 0, "{out}");
+    let deleted = (env.emu.requests().iter())
+        .filter(|r| r.method == "DELETE" && r.path.ends_with("/resources"))
+        .count();
+    assert_eq!(deleted, 5, "{out}");
+}
+
+#[test]
+fn ids_piped_in_are_counted_and_the_answer_comes_from_the_terminal() {
+    let env = Env::new();
+    env.emu
+        .seed_many(["p-1", "p-2"].map(|id| Seed::messaging(id, T)));
+    let line = "printf 'p-1\\np-2\\n' | SESSIONCTL -p eliza delete -";
+    let Some((out, code)) = answering_line(&env, line, "y\n") else {
+        return;
+    };
+    assert!(
+        out.contains("Delete 2 sessions read from stdin on profile `eliza` (messaging)?"),
+        "{out:?}"
+    );
+    assert!(out.contains("p-1, p-2\r\n"), "{out:?}");
+    assert_eq!(code, 0, "{out}");
+    assert!(!env.emu.messaging_exists("p-1") && !env.emu.messaging_exists("p-2"));
+}
+
+#[test]
+fn with_no_terminal_to_ask_on_a_delete_needs_yes_and_lists_nothing() {
+    let env = Env::new();
+    env.emu.seed(Seed::samba_ended_at(
+        "kept",
+        "2024-03-27 08:15:36",
+        Some("2024-03-27 09:15:36"),
+    ));
+    // The harness runs the binary with no controlling terminal (common::detached).
+    let out = env
+        .cmd("samba")
+        .args(["delete", "--ended-for", "30d"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("delete is irreversible: pass --yes (there is no terminal to ask on)"),
+        "{err}"
+    );
+    assert!(env.emu.requests().is_empty(), "{:?}", env.emu.requests());
+}
+
+#[test]
+fn ids_typed_at_the_terminal_are_asked_for_and_draw_no_bar() {
+    let env = Env::new();
+    env.emu
+        .seed_many(["t-1", "t-2"].map(|id| Seed::messaging(id, T)));
+    let cue = "one a line; Ctrl-D to end";
+    // Ctrl-D at the start of a line ends the input.
+    let Some((out, code, _)) = typed_after(
+        &env,
+        "SESSIONCTL -p eliza end-many -",
+        cue,
+        "t-1\nt-2\n\x04",
+    ) else {
+        return;
+    };
+    assert!(
+        out.contains(
+            "sessionctl: reading session IDs from the terminal, one a line; Ctrl-D to end"
+        ),
+        "{out:?}"
+    );
+    assert!(
+        !out.contains("sessions done"),
+        "a bar over what is typed: {out:?}"
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(!env.emu.messaging_exists("t-1") && !env.emu.messaging_exists("t-2"));
 }

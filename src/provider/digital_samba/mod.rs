@@ -11,9 +11,10 @@ use serde::{Deserialize, Deserializer};
 
 use jiff::Timestamp;
 
+use super::unit::{self, ProviderConfig, Slot};
 use super::{
-    Action, Capabilities, Features, ListError, Options, Page, Provider, ProviderSpec, SessionRow,
-    Settings, Staleness, Success, Sweep,
+    Action, Capabilities, Features, ListError, Options, Page, Provider, SessionRow, Staleness,
+    Success, Sweep,
 };
 
 /// Its end answers 200 `text/plain` with an empty or non-JSON body (never parsed).
@@ -31,24 +32,115 @@ use crate::ids::SessionId;
 use crate::outcome::{Outcome, SessionResult};
 use crate::select::{Selectable, ServerFilter};
 
-pub static SPEC: ProviderSpec = ProviderSpec {
-    name: "digital-samba",
-    api_versions: &[1],
-    default_base_url: |_| "https://api.digitalsamba.com/api/v1",
-    caps: Capabilities {
-        needs_key: true,
-        team_id: true,
-        batches: false,
-        reports_participants: true,
-        orphans: false,
-        // 1000 requests per minute per team (docs); whether replies announce it is not.
-        published_rate: Some(1000.0 / 60.0),
-    },
-    error_message,
-    selectable: |_| SELECTABLE,
-    auth,
-    build,
+/// `provider = "digital-samba"`, with its one key: `team_id`, which the key is sent with.
+#[derive(Debug)]
+pub struct Factory;
+
+impl unit::Factory for Factory {
+    fn name(&self) -> &str {
+        "digital-samba"
+    }
+
+    fn keys(&self) -> &[&'static str] {
+        &["team_id"]
+    }
+
+    fn slots(&self) -> &[Slot] {
+        &[Slot {
+            key: "team_id",
+            after: "key",
+            unset: "-",
+        }]
+    }
+
+    fn starter(&self) -> &str {
+        r#"# Digital Samba.
+# [profiles.samba]
+# provider = "digital-samba"
+# team_id = "your-team-id"
+# api_key_env = "DIGITAL_SAMBA_DEVELOPER_KEY"
+# max_per_run = 200
+"#
+    }
+
+    fn parse(
+        &self,
+        section: &mut crate::section::Section,
+    ) -> Result<std::sync::Arc<dyn ProviderConfig>, crate::section::SectionError> {
+        let team_id = section.take("team_id")?;
+        Ok(std::sync::Arc::new(Config { team_id }))
+    }
+}
+
+/// A Digital Samba profile's own settings.
+#[derive(Debug)]
+struct Config {
+    team_id: Option<String>,
+}
+
+const CAPS: Capabilities = Capabilities {
+    needs_key: true,
+    reports_participants: true,
+    orphans: false,
+    // 1000 requests per minute per team (docs); whether replies announce it is not.
+    published_rate: Some(1000.0 / 60.0),
 };
+
+impl ProviderConfig for Config {
+    fn name(&self) -> &'static str {
+        "digital-samba"
+    }
+
+    fn default_base_url(&self) -> &'static str {
+        "https://api.digitalsamba.com/api/v1"
+    }
+
+    fn caps(&self) -> &Capabilities {
+        &CAPS
+    }
+
+    fn error_message(&self) -> fn(&serde_json::Value) -> Option<String> {
+        error_message
+    }
+
+    fn selectable(&self) -> &'static [Selectable] {
+        SELECTABLE
+    }
+
+    /// The OpenAPI document allows both: Basic with the team ID as user when we know it,
+    /// else Bearer with the developer key alone.
+    fn auth(&self, key: &SecretString) -> Vec<(HeaderName, HeaderValue)> {
+        let value = match &self.team_id {
+            Some(team) => format!(
+                "Basic {}",
+                STANDARD.encode(format!("{team}:{}", key.expose_secret()))
+            ),
+            None => format!("Bearer {}", key.expose_secret()),
+        };
+        vec![(AUTHORIZATION, super::secret_header(value))]
+    }
+
+    /// `DELETE /sessions/{id}/resources` (the OpenAPI document's `deleteSessionResources`).
+    fn deletes(&self) -> &'static str {
+        "each session's recordings, chat, transcripts, summaries, polls and questions \
+         (the session record itself stays)"
+    }
+
+    fn account(&self) -> Option<&str> {
+        self.team_id.as_deref()
+    }
+
+    fn rows(&self) -> Vec<unit::Row> {
+        vec![unit::Row::new("team_id", self.team_id.clone(), false)]
+    }
+
+    fn build(&self, http: Http, profile: &str, _opts: &Options) -> Box<dyn Provider> {
+        Box::new(DigitalSamba {
+            http,
+            profile: profile.to_owned(),
+        })
+    }
+}
 
 /// `{"message": "..."}`, as every Digital Samba error.
 fn error_message(body: &serde_json::Value) -> Option<String> {
@@ -61,26 +153,6 @@ const SELECTABLE: &[Selectable] = &[
     Selectable::server("room", "GET /sessions?room_id="),
     Selectable::rows("id"),
 ];
-
-/// The OpenAPI document allows both: Basic with the team ID as user when we know it,
-/// else Bearer with the developer key alone.
-fn auth(key: &SecretString, team_id: Option<&str>) -> (HeaderName, HeaderValue) {
-    let value = match team_id {
-        Some(team) => format!(
-            "Basic {}",
-            STANDARD.encode(format!("{team}:{}", key.expose_secret()))
-        ),
-        None => format!("Bearer {}", key.expose_secret()),
-    };
-    (AUTHORIZATION, super::secret_header(value))
-}
-
-fn build(http: Http, settings: &Settings, _opts: &Options) -> Box<dyn Provider> {
-    Box::new(DigitalSamba {
-        http,
-        profile: settings.profile.clone(),
-    })
-}
 
 /// Which sessions a listing asks for.
 #[derive(Debug, Clone, Copy)]
@@ -207,7 +279,7 @@ impl DigitalSamba {
         which: Option<Which>,
         server: Option<&ServerFilter>,
     ) -> Result<Page, ListError> {
-        let offset: u64 = cursor.and_then(|c| c.parse().ok()).unwrap_or(0);
+        let at = super::paging::Position::of(cursor.as_deref());
         let mut url = self.http.url(&["sessions"])?;
         {
             let mut q = url.query_pairs_mut();
@@ -228,21 +300,15 @@ impl DigitalSamba {
                 q.append_pair("room_id", &room.value);
             }
             q.append_pair("limit", &PAGE_SIZE.to_string())
-                .append_pair("offset", &offset.to_string())
+                .append_pair("offset", &at.offset.to_string())
                 .append_pair("order", "asc");
         }
         let reply: ListReply = super::get_page(&self.http, url).await?;
-        let seen = offset + reply.data.len() as u64;
-        let more = super::more_pages(
-            reply.data.len(),
-            PAGE_SIZE as usize,
-            seen,
-            reply.total_count,
-        );
+        let next = at.next(reply.data.len(), reply.total_count)?;
         let rows = reply.data.into_iter().map(Row::listed).collect();
         Ok(Page {
             rows,
-            next: more.then(|| seen.to_string()),
+            next,
             rest: None,
             total: reply.total_count,
         })

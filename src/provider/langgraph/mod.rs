@@ -13,33 +13,85 @@ use async_trait::async_trait;
 use reqwest::header::{HeaderName, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
 
+use super::unit::{self, ProviderConfig};
 use super::{
-    Action, Capabilities, ListError, Options, Page, Provider, ProviderSpec, SessionRow, Settings,
-    Staleness, Sweep,
+    Action, Capabilities, ListError, Options, Page, Provider, SessionRow, Staleness, Sweep,
 };
 use crate::client::http::Http;
 use crate::ids::SessionId;
 use crate::outcome::{Outcome, SessionResult};
 use crate::select::{Selectable, ServerFilter};
 
-pub static SPEC: ProviderSpec = ProviderSpec {
-    name: "langgraph",
-    api_versions: &[1],
-    // `langgraph dev`'s default (`langgraph_cli`); deployments name their own URL.
-    default_base_url: |_| "http://127.0.0.1:2024",
-    caps: Capabilities {
-        needs_key: false,
-        team_id: false,
-        batches: false,
-        reports_participants: false,
-        published_rate: None,
-        orphans: false,
-    },
-    error_message,
-    selectable: |_| SELECTABLE,
-    auth,
-    build,
+/// `provider = "langgraph"`: no keys of its own.
+#[derive(Debug)]
+pub struct Factory;
+
+impl unit::Factory for Factory {
+    fn name(&self) -> &str {
+        "langgraph"
+    }
+
+    fn keys(&self) -> &[&'static str] {
+        &[]
+    }
+
+    fn parse(
+        &self,
+        _: &mut crate::section::Section,
+    ) -> Result<std::sync::Arc<dyn ProviderConfig>, crate::section::SectionError> {
+        Ok(std::sync::Arc::new(Config))
+    }
+}
+
+#[derive(Debug)]
+struct Config;
+
+const CAPS: Capabilities = Capabilities {
+    needs_key: false,
+    reports_participants: false,
+    published_rate: None,
+    orphans: false,
 };
+
+impl ProviderConfig for Config {
+    fn name(&self) -> &'static str {
+        "langgraph"
+    }
+
+    /// `langgraph dev`'s default (`langgraph_cli`); deployments name their own URL.
+    fn default_base_url(&self) -> &'static str {
+        "http://127.0.0.1:2024"
+    }
+
+    fn caps(&self) -> &Capabilities {
+        &CAPS
+    }
+
+    fn error_message(&self) -> fn(&serde_json::Value) -> Option<String> {
+        error_message
+    }
+
+    fn deletes(&self) -> &'static str {
+        "each thread with its state and its runs"
+    }
+
+    fn selectable(&self) -> &'static [Selectable] {
+        SELECTABLE
+    }
+
+    /// Deployments (LangSmith) take the key as `x-api-key`, as the SDK sends it; `langgraph
+    /// dev` checks none unless the graph configures custom auth.
+    fn auth(&self, key: &SecretString) -> Vec<(HeaderName, HeaderValue)> {
+        vec![(
+            HeaderName::from_static("x-api-key"),
+            super::secret_header(key.expose_secret().to_owned()),
+        )]
+    }
+
+    fn build(&self, http: Http, _profile: &str, _opts: &Options) -> Box<dyn Provider> {
+        Box::new(LangGraph { http })
+    }
+}
 
 /// Starlette's `HTTPException` body, `{"detail": "..."}` (every error of `langgraph_api`).
 fn error_message(body: &serde_json::Value) -> Option<String> {
@@ -54,19 +106,6 @@ const SELECTABLE: &[Selectable] = &[
     Selectable::rows("thread"),
     Selectable::rows("id"),
 ];
-
-/// Deployments (LangSmith) take the key as `x-api-key`, as the SDK sends it; `langgraph
-/// dev` checks none unless the graph configures custom auth.
-fn auth(key: &SecretString, _team: Option<&str>) -> (HeaderName, HeaderValue) {
-    (
-        HeaderName::from_static("x-api-key"),
-        super::secret_header(key.expose_secret().to_owned()),
-    )
-}
-
-fn build(http: Http, _settings: &Settings, _opts: &Options) -> Box<dyn Provider> {
-    Box::new(LangGraph { http })
-}
 
 struct LangGraph {
     http: Http,
@@ -214,12 +253,12 @@ impl Provider for LangGraph {
         _active_only: bool,
         server: Option<&ServerFilter>,
     ) -> Result<Page, ListError> {
-        let offset: u64 = cursor.and_then(|c| c.parse().ok()).unwrap_or(0);
-        let (threads, next) = wire::search(&self.http, offset, server).await?;
+        let at = crate::provider::paging::Position::of(cursor.as_deref());
+        let (threads, next) = wire::search(&self.http, at, server).await?;
         let rows = threads.into_iter().map(wire::Thread::into_row).collect();
         Ok(Page {
             rows,
-            next: next.map(|n| n.to_string()),
+            next,
             // The search reply is a bare array; no total is announced.
             rest: None,
             total: None,

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use crate::client::http::{Failure, Http, Reply, Request};
 use crate::ids::SessionId;
 use crate::outcome::{Outcome, SessionResult};
+use crate::provider::paging::Position;
 use crate::provider::{ListError, SessionRow};
 use crate::select::{Field, ServerFilter};
 
@@ -102,16 +103,16 @@ fn search_body(offset: u64, server: Option<&ServerFilter>) -> Value {
     body
 }
 
-/// One page of `POST /threads/search` at `offset`, and the offset of the next page. The
-/// server names it in `X-Pagination-Next` (`langgraph_api.utils.get_pagination_headers`),
+/// One page of `POST /threads/search` at `at`, and the cursor of the next page. The
+/// server names its offset in `X-Pagination-Next` (`langgraph_api.utils.get_pagination_headers`),
 /// and leaves it out on the last page; without the header, a full page means "read on".
 pub(super) async fn search(
     http: &Http,
-    offset: u64,
+    at: Position,
     server: Option<&ServerFilter>,
-) -> Result<(Vec<Thread>, Option<u64>), ListError> {
+) -> Result<(Vec<Thread>, Option<String>), ListError> {
     let url = http.url(&["threads", "search"])?;
-    let req = Request::new(Method::POST, url).json(search_body(offset, server));
+    let req = Request::new(Method::POST, url).json(search_body(at.offset, server));
     let reply = http.send(req).await.map_err(ListError::Transport)?;
     if !reply.is_success() {
         return Err(ListError::of(&reply));
@@ -130,11 +131,10 @@ pub(super) async fn search(
                     .into(),
             ));
         }
-        Some(Some(next)) => Some(next),
-        // No header: the shared rule for offset pages (a full page reads on; no total).
-        None if crate::provider::more_pages(threads.len(), PAGE_SIZE as usize, offset, None) => {
-            Some(offset + PAGE_SIZE)
-        }
+        Some(Some(next)) => at.at(next)?,
+        // No header on a full page: the shared rule for offset pages (no total: read on).
+        None if threads.len() as u64 == PAGE_SIZE => at.next(threads.len(), None)?,
+        // No header on a short one: the server's word that it is the last.
         None => None,
     };
     Ok((threads, next))

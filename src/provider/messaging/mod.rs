@@ -16,32 +16,85 @@ use reqwest::header::{HeaderName, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::OnceCell;
 
-use super::{
-    Action, Capabilities, ListError, Options, Page, Provider, ProviderSpec, SessionRow, Settings,
-    Success,
-};
+use super::unit::{self, ProviderConfig};
+use super::{Action, Capabilities, ListError, Options, Page, Provider, SessionRow, Success};
 use crate::client::http::{Http, Request};
 use crate::ids::SessionId;
 use crate::outcome::{Outcome, SessionResult};
 use crate::select::{Selectable, ServerFilter};
 
-pub static SPEC: ProviderSpec = ProviderSpec {
-    name: "messaging",
-    api_versions: &[1],
-    default_base_url: |_| "http://localhost:3000",
-    caps: Capabilities {
-        needs_key: false,
-        team_id: false,
-        batches: false,
-        reports_participants: false,
-        orphans: true,
-        published_rate: None,
-    },
-    error_message,
-    selectable: |_| SELECTABLE,
-    auth,
-    build,
+/// `provider = "messaging"`: no keys of its own.
+#[derive(Debug)]
+pub struct Factory;
+
+impl unit::Factory for Factory {
+    fn name(&self) -> &str {
+        "messaging"
+    }
+
+    fn keys(&self) -> &[&'static str] {
+        &[]
+    }
+
+    fn parse(
+        &self,
+        _: &mut crate::section::Section,
+    ) -> Result<std::sync::Arc<dyn ProviderConfig>, crate::section::SectionError> {
+        Ok(std::sync::Arc::new(Config))
+    }
+}
+
+#[derive(Debug)]
+struct Config;
+
+const CAPS: Capabilities = Capabilities {
+    needs_key: false,
+    reports_participants: false,
+    orphans: true,
+    published_rate: None,
 };
+
+impl ProviderConfig for Config {
+    fn name(&self) -> &'static str {
+        "messaging"
+    }
+
+    fn default_base_url(&self) -> &'static str {
+        "http://localhost:3000"
+    }
+
+    fn caps(&self) -> &Capabilities {
+        &CAPS
+    }
+
+    fn error_message(&self) -> fn(&serde_json::Value) -> Option<String> {
+        error_message
+    }
+
+    fn deletes(&self) -> &'static str {
+        "each session and its channel with the channel's messages"
+    }
+
+    fn selectable(&self) -> &'static [Selectable] {
+        SELECTABLE
+    }
+
+    /// Only servers started with `ELIZA_SERVER_AUTH_TOKEN` check a key, in this header.
+    fn auth(&self, key: &SecretString) -> Vec<(HeaderName, HeaderValue)> {
+        vec![(
+            HeaderName::from_static("x-api-key"),
+            super::secret_header(key.expose_secret().to_owned()),
+        )]
+    }
+
+    fn build(&self, http: Http, _profile: &str, _opts: &Options) -> Box<dyn Provider> {
+        Box::new(Messaging {
+            http,
+            live: OnceCell::new(),
+            channels: OnceCell::new(),
+        })
+    }
+}
 
 /// `{"success": false, "error": {"code", "message"}}`, or from its auth middleware
 /// `{"error": "...", "message": "..."}`.
@@ -61,22 +114,6 @@ const SELECTABLE: &[Selectable] = &[
     Selectable::rows("id"),
     Selectable::rows("metadata"),
 ];
-
-/// Only servers started with `ELIZA_SERVER_AUTH_TOKEN` check a key, in this header.
-fn auth(key: &SecretString, _team: Option<&str>) -> (HeaderName, HeaderValue) {
-    (
-        HeaderName::from_static("x-api-key"),
-        super::secret_header(key.expose_secret().to_owned()),
-    )
-}
-
-fn build(http: Http, _settings: &Settings, _opts: &Options) -> Box<dyn Provider> {
-    Box::new(Messaging {
-        http,
-        live: OnceCell::new(),
-        channels: OnceCell::new(),
-    })
-}
 
 /// A cached read: its value, or the one error it met (the run does not ask again).
 type Cached<T> = OnceCell<Result<T, String>>;

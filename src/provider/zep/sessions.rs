@@ -10,7 +10,7 @@ use crate::client::http::{Http, Reply, Request};
 use crate::ids::SessionId;
 use crate::outcome::{Outcome, SessionResult};
 use crate::provider::{
-    Action, Features, ListError, Page, Provider, SessionRow, Settings, Staleness, Success, Sweep,
+    Action, Features, ListError, Page, Provider, SessionRow, Staleness, Success, Sweep,
 };
 use crate::select::{Selectable, ServerFilter};
 
@@ -22,11 +22,8 @@ pub(super) const SELECTABLE: &[Selectable] = &[
     Selectable::rows("metadata"),
 ];
 
-pub(super) fn build(http: Http, settings: &Settings) -> Box<dyn Provider> {
-    Box::new(ZepSessions {
-        http,
-        batch_size: settings.batch_size,
-    })
+pub(super) fn build(http: Http, batch_size: usize) -> Box<dyn Provider> {
+    Box::new(ZepSessions { http, batch_size })
 }
 
 /// Rows per list page; the API's own maximum is not published, 100 is what the SDKs use.
@@ -216,7 +213,7 @@ impl Provider for ZepSessions {
         }
     }
 
-    fn batch_size(&self, action: Action) -> usize {
+    fn ids_per_call(&self, action: Action) -> usize {
         match action {
             Action::End => self.batch_size,
             Action::Delete => 1,
@@ -288,9 +285,9 @@ impl Provider for ZepSessions {
                 ..Page::default()
             });
         }
-        let page: u64 = cursor.and_then(|c| c.parse().ok()).unwrap_or(1);
+        let at = crate::provider::paging::Position::of(cursor.as_deref());
         let mut url = self.http.url(&["sessions-ordered"])?;
-        let (n, size) = (page.to_string(), PAGE_SIZE.to_string());
+        let (n, size) = (at.number.to_string(), PAGE_SIZE.to_string());
         url.query_pairs_mut()
             .append_pair("page_number", &n)
             .append_pair("page_size", &size)
@@ -299,12 +296,10 @@ impl Provider for ZepSessions {
             .append_pair("order_by", "updated_at")
             .append_pair("asc", "true");
         let reply: ListReply = crate::provider::get_page(&self.http, url).await?;
-        let seen = page * PAGE_SIZE as u64;
-        let more =
-            crate::provider::more_pages(reply.sessions.len(), PAGE_SIZE, seen, reply.total_count);
+        let next = at.next(reply.sessions.len(), reply.total_count)?;
         Ok(Page {
             rows: reply.sessions.into_iter().map(Session::into_row).collect(),
-            next: more.then(|| (page + 1).to_string()),
+            next,
             rest: None,
             total: reply.total_count,
         })
@@ -342,6 +337,6 @@ impl Provider for ZepSessions {
         };
         url.query_pairs_mut().append_pair("lastn", "1");
         let own = row.activity.as_deref().map(|raw| ("updated", raw));
-        crate::provider::confirm_by_messages(&self.http, url, own, sweep).await
+        super::messages::confirm_by_messages(&self.http, url, own, sweep).await
     }
 }

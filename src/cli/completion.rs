@@ -9,7 +9,7 @@
 use clap::CommandFactory;
 use clap_complete::Shell;
 
-use crate::cli::Cli;
+use super::Cli;
 
 /// What lists the profile names, from any shell: nothing on stderr, nothing if the config
 /// file cannot be read.

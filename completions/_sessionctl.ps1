@@ -39,6 +39,7 @@ Register-ArgumentCompleter -Native -CommandName 'sessionctl' -ScriptBlock {
             [CompletionResult]::new('end', 'end', [CompletionResultType]::ParameterValue, 'End one session, or several (each ID an argument; for IDs from stdin or a file, see `end-many`)')
             [CompletionResult]::new('end-many', 'end-many', [CompletionResultType]::ParameterValue, 'End many sessions: IDs from arguments, `--file`, stdin (`-`), `--idle-for` or `--older-than`')
             [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Delete sessions (destructive; asks for confirmation unless `--yes`)')
+            [CompletionResult]::new('apply', 'apply', [CompletionResultType]::ParameterValue, 'Act on exactly the sessions of a saved plan (`--plan FILE`), re-checking each first; refuses a plan made for another config or profile, or older than `--max-age`')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List sessions, optionally only the stale ones')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Inspect the configuration')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
@@ -81,6 +82,8 @@ Register-ArgumentCompleter -Native -CommandName 'sessionctl' -ScriptBlock {
             [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'Read IDs from a file, one per line (blank lines and `#` comments are skipped)')
             [CompletionResult]::new('--idle-for', '--idle-for', [CompletionResultType]::ParameterName, 'Act on every session idle for longer than this (e.g. `90m`, `2h`, `1d`)')
             [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'A sweep acts on at most N sessions: the N idle longest (across every profile), the rest left for the next run (the summary''s `left`). Unlike `--max`, it never refuses: it is how a cron job drains a backlog in batches')
+            [CompletionResult]::new('--recheck-after', '--recheck-after', [CompletionResultType]::ParameterName, 'A sweep acts on no verdict older than this: a session whose listing is older when the run reaches it is read again and acted on only if it still qualifies (else `skipped`, with why). Default: the profile''s `recheck_after`, else 60s')
+            [CompletionResult]::new('--plan', '--plan', [CompletionResultType]::ParameterName, 'Write the sweep''s plan to FILE instead of acting (nothing that changes state is sent): each session with its action and the evidence it was chosen on, for review and `sessionctl apply FILE`')
             [CompletionResult]::new('--where', '--where', [CompletionResultType]::ParameterName, 'Only sessions where FIELD=VALUE, FIELD!=VALUE or FIELD~=GLOB (repeatable: all must hold); with --idle-for or --older-than. Fields: user, room, agent, channel, thread, id, user_uuid, metadata.KEY, as each provider has them (README: Selecting sessions)')
             [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Requests in flight at once (default: the profile''s `concurrency`, else 8)')
             [CompletionResult]::new('--deadline', '--deadline', [CompletionResultType]::ParameterName, 'Stop starting requests after this long (e.g. `10m`); what is left is `skipped` (exit 1), and the message says when the provider accepts requests again')
@@ -120,6 +123,8 @@ Register-ArgumentCompleter -Native -CommandName 'sessionctl' -ScriptBlock {
             [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'Read IDs from a file, one per line (blank lines and `#` comments are skipped)')
             [CompletionResult]::new('--idle-for', '--idle-for', [CompletionResultType]::ParameterName, 'Act on every session idle for longer than this (e.g. `90m`, `2h`, `1d`)')
             [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'A sweep acts on at most N sessions: the N idle longest (across every profile), the rest left for the next run (the summary''s `left`). Unlike `--max`, it never refuses: it is how a cron job drains a backlog in batches')
+            [CompletionResult]::new('--recheck-after', '--recheck-after', [CompletionResultType]::ParameterName, 'A sweep acts on no verdict older than this: a session whose listing is older when the run reaches it is read again and acted on only if it still qualifies (else `skipped`, with why). Default: the profile''s `recheck_after`, else 60s')
+            [CompletionResult]::new('--plan', '--plan', [CompletionResultType]::ParameterName, 'Write the sweep''s plan to FILE instead of acting (nothing that changes state is sent): each session with its action and the evidence it was chosen on, for review and `sessionctl apply FILE`')
             [CompletionResult]::new('--where', '--where', [CompletionResultType]::ParameterName, 'Only sessions where FIELD=VALUE, FIELD!=VALUE or FIELD~=GLOB (repeatable: all must hold); with --idle-for or --older-than. Fields: user, room, agent, channel, thread, id, user_uuid, metadata.KEY, as each provider has them (README: Selecting sessions)')
             [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Requests in flight at once (default: the profile''s `concurrency`, else 8)')
             [CompletionResult]::new('--deadline', '--deadline', [CompletionResultType]::ParameterName, 'Stop starting requests after this long (e.g. `10m`); what is left is `skipped` (exit 1), and the message says when the provider accepts requests again')
@@ -150,6 +155,41 @@ Register-ArgumentCompleter -Native -CommandName 'sessionctl' -ScriptBlock {
             [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Zep v4: wait until each asynchronous delete task has finished (for at most `--timeout`)')
             [CompletionResult]::new('--by-uuid', '--by-uuid', [CompletionResultType]::ParameterName, 'Zep v4: the IDs are thread UUIDs already; skip the lookup')
             [CompletionResult]::new('--orphans', '--orphans', [CompletionResultType]::ParameterName, 'elizaOS: delete what sessions left behind (channels and their messages of sessions that were ended, expired, or forgotten by a restart) instead of sessions')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log requests to stderr (-v: each request, -vv: also retries, -vvv: also each reply''s headers and the start of its body)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log requests to stderr (-v: each request, -vv: also retries, -vvv: also each reply''s headers and the start of its body)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress bar and no notices on stderr (security warnings and errors still show)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress bar and no notices on stderr (security warnings and errors still show)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'sessionctl;apply' {
+            [CompletionResult]::new('--max-age', '--max-age', [CompletionResultType]::ParameterName, 'Refuse a plan older than this (default 1h)')
+            [CompletionResult]::new('--recheck-after', '--recheck-after', [CompletionResultType]::ParameterName, 'Re-read a session before acting when the plan''s evidence is older than this (default: the profile''s `recheck_after`, else 60s)')
+            [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Requests in flight at once (default: the profile''s `concurrency`, else 8)')
+            [CompletionResult]::new('--deadline', '--deadline', [CompletionResultType]::ParameterName, 'Stop starting requests after this long (e.g. `10m`); what is left is `skipped` (exit 1), and the message says when the provider accepts requests again')
+            [CompletionResult]::new('--max-stall', '--max-stall', [CompletionResultType]::ParameterName, 'When no session has finished for this long (a provider answering 429 for ever), the rest are `skipped` with what the provider last said (exit 1); default: the profile''s `max_stall`, else 30m')
+            [CompletionResult]::new('--rate', '--rate', [CompletionResultType]::ParameterName, 'Cap the request rate, e.g. `10/s` or `600/m` (sessionctl also paces itself to the provider''s limit without it)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show what would be done; send nothing that changes state. `--dry-run=server` also reads each session from the provider, to report `not_found` or `already_ended`')
+            [CompletionResult]::new('--max', '--max', [CompletionResultType]::ParameterName, 'Refuse the whole run (exit 4, nothing sent) if it would act on more than N sessions; with `--all-profiles`, N is the total (each profile''s `max_per_run` holds too). A refusal, not a batch size: a sweep''s `--limit` is that')
+            [CompletionResult]::new('--journal', '--journal', [CompletionResultType]::ParameterName, 'Record the run in FILE (appended, NDJSON, flushed to disk every second): its start, each session''s attempt right before its request goes out, and each outcome. See `--resume`')
+            [CompletionResult]::new('--resume', '--resume', [CompletionResultType]::ParameterName, 'Run the job recorded in FILE again after a crash: sessions with an outcome there are not sent again, attempted ones without one are; the run is recorded in FILE too')
+            [CompletionResult]::new('--metrics-file', '--metrics-file', [CompletionResultType]::ParameterName, 'Write the run''s metrics to PATH (Prometheus text format, atomically), for node_exporter''s textfile collector')
+            [CompletionResult]::new('--wait-lock', '--wait-lock', [CompletionResultType]::ParameterName, 'If another run holds the lock of a profile''s server, wait up to DUR for it instead of exiting 5')
+            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Config file (default: <config dir>/sessionctl/config.toml)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file (default: <config dir>/sessionctl/config.toml)')
+            [CompletionResult]::new('--endpoint-url', '--endpoint-url', [CompletionResultType]::ParameterName, 'Send to this base URL instead of the profile''s `base_url` (the profile''s provider, key and settings still apply; without a config file, the built-in `local` profile''s: elizaOS messaging). Not with --all-profiles')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'A plan that deletes: do not ask for confirmation (required when stdin is not a terminal)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'A plan that deletes: do not ask for confirmation (required when stdin is not a terminal)')
+            [CompletionResult]::new('--ignore-missing', '--ignore-missing', [CompletionResultType]::ParameterName, 'Treat sessions that do not exist as done (exit 0)')
+            [CompletionResult]::new('--ignore-not-found', '--ignore-not-found', [CompletionResultType]::ParameterName, 'Treat sessions that do not exist as done (exit 0)')
+            [CompletionResult]::new('--no-lock', '--no-lock', [CompletionResultType]::ParameterName, 'Take no run lock (two runs may then work the same sessions at once)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log requests to stderr (-v: each request, -vv: also retries, -vvv: also each reply''s headers and the start of its body)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log requests to stderr (-v: each request, -vv: also retries, -vvv: also each reply''s headers and the start of its body)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress bar and no notices on stderr (security warnings and errors still show)')
@@ -351,6 +391,7 @@ Register-ArgumentCompleter -Native -CommandName 'sessionctl' -ScriptBlock {
             [CompletionResult]::new('end', 'end', [CompletionResultType]::ParameterValue, 'End one session, or several (each ID an argument; for IDs from stdin or a file, see `end-many`)')
             [CompletionResult]::new('end-many', 'end-many', [CompletionResultType]::ParameterValue, 'End many sessions: IDs from arguments, `--file`, stdin (`-`), `--idle-for` or `--older-than`')
             [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Delete sessions (destructive; asks for confirmation unless `--yes`)')
+            [CompletionResult]::new('apply', 'apply', [CompletionResultType]::ParameterValue, 'Act on exactly the sessions of a saved plan (`--plan FILE`), re-checking each first; refuses a plan made for another config or profile, or older than `--max-age`')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List sessions, optionally only the stale ones')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Inspect the configuration')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
@@ -364,6 +405,9 @@ Register-ArgumentCompleter -Native -CommandName 'sessionctl' -ScriptBlock {
             break
         }
         'sessionctl;help;delete' {
+            break
+        }
+        'sessionctl;help;apply' {
             break
         }
         'sessionctl;help;list' {

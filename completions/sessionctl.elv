@@ -36,6 +36,7 @@ set edit:completion:arg-completer[sessionctl] = {|@words|
             cand end 'End one session, or several (each ID an argument; for IDs from stdin or a file, see `end-many`)'
             cand end-many 'End many sessions: IDs from arguments, `--file`, stdin (`-`), `--idle-for` or `--older-than`'
             cand delete 'Delete sessions (destructive; asks for confirmation unless `--yes`)'
+            cand apply 'Act on exactly the sessions of a saved plan (`--plan FILE`), re-checking each first; refuses a plan made for another config or profile, or older than `--max-age`'
             cand list 'List sessions, optionally only the stale ones'
             cand config 'Inspect the configuration'
             cand completions 'Print a shell completion script'
@@ -76,6 +77,8 @@ set edit:completion:arg-completer[sessionctl] = {|@words|
             cand --file 'Read IDs from a file, one per line (blank lines and `#` comments are skipped)'
             cand --idle-for 'Act on every session idle for longer than this (e.g. `90m`, `2h`, `1d`)'
             cand --limit 'A sweep acts on at most N sessions: the N idle longest (across every profile), the rest left for the next run (the summary''s `left`). Unlike `--max`, it never refuses: it is how a cron job drains a backlog in batches'
+            cand --recheck-after 'A sweep acts on no verdict older than this: a session whose listing is older when the run reaches it is read again and acted on only if it still qualifies (else `skipped`, with why). Default: the profile''s `recheck_after`, else 60s'
+            cand --plan 'Write the sweep''s plan to FILE instead of acting (nothing that changes state is sent): each session with its action and the evidence it was chosen on, for review and `sessionctl apply FILE`'
             cand --where 'Only sessions where FIELD=VALUE, FIELD!=VALUE or FIELD~=GLOB (repeatable: all must hold); with --idle-for or --older-than. Fields: user, room, agent, channel, thread, id, user_uuid, metadata.KEY, as each provider has them (README: Selecting sessions)'
             cand --concurrency 'Requests in flight at once (default: the profile''s `concurrency`, else 8)'
             cand --deadline 'Stop starting requests after this long (e.g. `10m`); what is left is `skipped` (exit 1), and the message says when the provider accepts requests again'
@@ -114,6 +117,8 @@ set edit:completion:arg-completer[sessionctl] = {|@words|
             cand --file 'Read IDs from a file, one per line (blank lines and `#` comments are skipped)'
             cand --idle-for 'Act on every session idle for longer than this (e.g. `90m`, `2h`, `1d`)'
             cand --limit 'A sweep acts on at most N sessions: the N idle longest (across every profile), the rest left for the next run (the summary''s `left`). Unlike `--max`, it never refuses: it is how a cron job drains a backlog in batches'
+            cand --recheck-after 'A sweep acts on no verdict older than this: a session whose listing is older when the run reaches it is read again and acted on only if it still qualifies (else `skipped`, with why). Default: the profile''s `recheck_after`, else 60s'
+            cand --plan 'Write the sweep''s plan to FILE instead of acting (nothing that changes state is sent): each session with its action and the evidence it was chosen on, for review and `sessionctl apply FILE`'
             cand --where 'Only sessions where FIELD=VALUE, FIELD!=VALUE or FIELD~=GLOB (repeatable: all must hold); with --idle-for or --older-than. Fields: user, room, agent, channel, thread, id, user_uuid, metadata.KEY, as each provider has them (README: Selecting sessions)'
             cand --concurrency 'Requests in flight at once (default: the profile''s `concurrency`, else 8)'
             cand --deadline 'Stop starting requests after this long (e.g. `10m`); what is left is `skipped` (exit 1), and the message says when the provider accepts requests again'
@@ -144,6 +149,40 @@ set edit:completion:arg-completer[sessionctl] = {|@words|
             cand --wait 'Zep v4: wait until each asynchronous delete task has finished (for at most `--timeout`)'
             cand --by-uuid 'Zep v4: the IDs are thread UUIDs already; skip the lookup'
             cand --orphans 'elizaOS: delete what sessions left behind (channels and their messages of sessions that were ended, expired, or forgotten by a restart) instead of sessions'
+            cand -v 'Log requests to stderr (-v: each request, -vv: also retries, -vvv: also each reply''s headers and the start of its body)'
+            cand --verbose 'Log requests to stderr (-v: each request, -vv: also retries, -vvv: also each reply''s headers and the start of its body)'
+            cand -q 'No progress bar and no notices on stderr (security warnings and errors still show)'
+            cand --quiet 'No progress bar and no notices on stderr (security warnings and errors still show)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'sessionctl;apply'= {
+            cand --max-age 'Refuse a plan older than this (default 1h)'
+            cand --recheck-after 'Re-read a session before acting when the plan''s evidence is older than this (default: the profile''s `recheck_after`, else 60s)'
+            cand --concurrency 'Requests in flight at once (default: the profile''s `concurrency`, else 8)'
+            cand --deadline 'Stop starting requests after this long (e.g. `10m`); what is left is `skipped` (exit 1), and the message says when the provider accepts requests again'
+            cand --max-stall 'When no session has finished for this long (a provider answering 429 for ever), the rest are `skipped` with what the provider last said (exit 1); default: the profile''s `max_stall`, else 30m'
+            cand --rate 'Cap the request rate, e.g. `10/s` or `600/m` (sessionctl also paces itself to the provider''s limit without it)'
+            cand --dry-run 'Show what would be done; send nothing that changes state. `--dry-run=server` also reads each session from the provider, to report `not_found` or `already_ended`'
+            cand --max 'Refuse the whole run (exit 4, nothing sent) if it would act on more than N sessions; with `--all-profiles`, N is the total (each profile''s `max_per_run` holds too). A refusal, not a batch size: a sweep''s `--limit` is that'
+            cand --journal 'Record the run in FILE (appended, NDJSON, flushed to disk every second): its start, each session''s attempt right before its request goes out, and each outcome. See `--resume`'
+            cand --resume 'Run the job recorded in FILE again after a crash: sessions with an outcome there are not sent again, attempted ones without one are; the run is recorded in FILE too'
+            cand --metrics-file 'Write the run''s metrics to PATH (Prometheus text format, atomically), for node_exporter''s textfile collector'
+            cand --wait-lock 'If another run holds the lock of a profile''s server, wait up to DUR for it instead of exiting 5'
+            cand -p 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)'
+            cand --profile 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)'
+            cand -c 'Config file (default: <config dir>/sessionctl/config.toml)'
+            cand --config 'Config file (default: <config dir>/sessionctl/config.toml)'
+            cand --endpoint-url 'Send to this base URL instead of the profile''s `base_url` (the profile''s provider, key and settings still apply; without a config file, the built-in `local` profile''s: elizaOS messaging). Not with --all-profiles'
+            cand -o 'Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only'
+            cand --output 'Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only'
+            cand -y 'A plan that deletes: do not ask for confirmation (required when stdin is not a terminal)'
+            cand --yes 'A plan that deletes: do not ask for confirmation (required when stdin is not a terminal)'
+            cand --ignore-missing 'Treat sessions that do not exist as done (exit 0)'
+            cand --ignore-not-found 'Treat sessions that do not exist as done (exit 0)'
+            cand --no-lock 'Take no run lock (two runs may then work the same sessions at once)'
             cand -v 'Log requests to stderr (-v: each request, -vv: also retries, -vvv: also each reply''s headers and the start of its body)'
             cand --verbose 'Log requests to stderr (-v: each request, -vv: also retries, -vvv: also each reply''s headers and the start of its body)'
             cand -q 'No progress bar and no notices on stderr (security warnings and errors still show)'
@@ -329,6 +368,7 @@ set edit:completion:arg-completer[sessionctl] = {|@words|
             cand end 'End one session, or several (each ID an argument; for IDs from stdin or a file, see `end-many`)'
             cand end-many 'End many sessions: IDs from arguments, `--file`, stdin (`-`), `--idle-for` or `--older-than`'
             cand delete 'Delete sessions (destructive; asks for confirmation unless `--yes`)'
+            cand apply 'Act on exactly the sessions of a saved plan (`--plan FILE`), re-checking each first; refuses a plan made for another config or profile, or older than `--max-age`'
             cand list 'List sessions, optionally only the stale ones'
             cand config 'Inspect the configuration'
             cand completions 'Print a shell completion script'
@@ -339,6 +379,8 @@ set edit:completion:arg-completer[sessionctl] = {|@words|
         &'sessionctl;help;end-many'= {
         }
         &'sessionctl;help;delete'= {
+        }
+        &'sessionctl;help;apply'= {
         }
         &'sessionctl;help;list'= {
         }

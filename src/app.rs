@@ -3,6 +3,7 @@
 //! files below it; `command` dispatches to them, and the commands that change sessions,
 //! `list` and `config` each have their own file.
 
+mod apply;
 pub mod command;
 mod config_cmd;
 mod feed;
@@ -267,7 +268,14 @@ pub(crate) fn provider_of(
     Ok(provider.build(http, &profile.name, opts))
 }
 
-fn build(profile: &Profile, action: Action, opts: &Options) -> Result<Arc<dyn Provider>, AppError> {
+/// Builds `profile`'s provider for `action`, checked that it can do it, behind the guard of
+/// the profile's protect list; with the handle through which a sweep tells the guard which
+/// of the sessions it listed it checked against that list already.
+fn build(
+    profile: &Profile,
+    action: Action,
+    opts: &Options,
+) -> Result<(Arc<dyn Provider>, crate::guard::Cleared), AppError> {
     let provider: Arc<dyn Provider> = provider_of(profile, opts)?.into();
     provider::check(profile.provider.as_ref(), provider.as_ref(), action, opts).map_err(
         |u| match u {
@@ -275,7 +283,12 @@ fn build(profile: &Profile, action: Action, opts: &Options) -> Result<Arc<dyn Pr
             provider::Unsupported::Option(why) => usage(why),
         },
     )?;
-    Ok(provider)
+    // Every action of every command passes the profile's protect list.
+    Ok(crate::guard::wrap(
+        provider,
+        &profile.protect,
+        &profile.name,
+    ))
 }
 
 /// `--orphans` can only be honoured where the provider's sessions leave data behind that it

@@ -275,6 +275,7 @@ impl Command {
         match self {
             Command::End { run, .. } => Some(run),
             Command::EndMany { bulk, .. } | Command::Delete { bulk, .. } => Some(&bulk.run),
+            Command::Apply { run, .. } => Some(run),
             _ => None,
         }
     }
@@ -437,6 +438,27 @@ pub enum Command {
         #[arg(long, conflicts_with_all = ["ids", "file", "idle_for", "ended_for", "by_uuid", "wait"])]
         orphans: bool,
     },
+    /// Act on exactly the sessions of a saved plan (`--plan FILE`), re-checking each first;
+    /// refuses a plan made for another config or profile, or older than `--max-age`.
+    Apply {
+        /// The plan file.
+        #[arg(value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
+        file: PathBuf,
+        /// Refuse a plan older than this (default 1h).
+        #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+        max_age: Option<Duration>,
+        /// A plan that deletes: do not ask for confirmation (required when stdin is not a
+        /// terminal).
+        #[arg(short, long, env = "SESSIONCTL_YES", hide_env_values = true,
+              action = ArgAction::SetTrue, value_parser = clap::builder::FalseyValueParser::new())]
+        yes: bool,
+        /// Re-read a session before acting when the plan's evidence is older than this
+        /// (default: the profile's `recheck_after`, else 60s).
+        #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+        recheck_after: Option<Duration>,
+        #[command(flatten)]
+        run: RunArgs,
+    },
     /// List sessions, optionally only the stale ones.
     List(ListArgs),
     /// Inspect the configuration.
@@ -542,6 +564,16 @@ pub struct StaleArgs {
     #[arg(long, value_name = "N", value_parser = parse_limit,
           conflicts_with_all = ["ids", "file"])]
     pub limit: Option<u64>,
+    /// A sweep acts on no verdict older than this: a session whose listing is older when the
+    /// run reaches it is read again and acted on only if it still qualifies (else `skipped`,
+    /// with why). Default: the profile's `recheck_after`, else 60s.
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    pub recheck_after: Option<Duration>,
+    /// Write the sweep's plan to FILE instead of acting (nothing that changes state is sent):
+    /// each session with its action and the evidence it was chosen on, for review and
+    /// `sessionctl apply FILE`.
+    #[arg(long, value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
+    pub plan: Option<PathBuf>,
     /// No longer needed: a Digital Samba sweep only ever acts on empty sessions.
     #[arg(long, hide = true)]
     pub empty: bool,

@@ -119,6 +119,8 @@ const SHARED_KEYS: &[&str] = &[
     "max_per_run",
     "max_listed",
     "allow_http",
+    "protect",
+    "recheck_after",
 ];
 
 /// What a profile sets of the keys every provider shares, before validation.
@@ -139,6 +141,8 @@ struct Shared {
     max_per_run: Option<u64>,
     max_listed: Option<u64>,
     allow_http: Option<bool>,
+    protect: Option<Vec<String>>,
+    recheck_after: Option<Duration>,
 }
 
 impl Shared {
@@ -164,6 +168,8 @@ impl Shared {
             max_per_run: s.take("max_per_run")?,
             max_listed: s.take("max_listed")?,
             allow_http: s.take("allow_http")?,
+            protect: s.take("protect")?,
+            recheck_after: s.take_with("recheck_after", duration)?,
         })
     }
 }
@@ -438,6 +444,11 @@ pub struct Profile {
     pub max_listed: u64,
     /// Plain http to a non-loopback host is allowed (keys then travel in clear).
     pub allow_http: bool,
+    /// Sessions no command may act on (`protect = ["metadata.keep=true", …]`).
+    pub protect: crate::protect::Protect,
+    /// A sweep reads a session again right before acting on it when its evidence is older
+    /// than this (`--recheck-after` overrides; default 60s).
+    pub recheck_after: Duration,
     /// The keys this profile leaves to their defaults (for `config show`).
     pub defaulted: Vec<&'static str>,
 }
@@ -485,6 +496,7 @@ impl Profile {
             ("max_stall", raw.max_stall.is_none()),
             ("max_listed", raw.max_listed.is_none()),
             ("allow_http", raw.allow_http.is_none()),
+            ("recheck_after", raw.recheck_after.is_none()),
         ]
         .into_iter()
         .filter_map(|(key, unset)| unset.then_some(key))
@@ -585,6 +597,14 @@ impl Profile {
         if max_listed == 0 {
             return Err(bad("max_listed must be at least 1".into()));
         }
+        // Checked here, against the provider's fields: a protection that could never match
+        // must fail loudly, not silently stop protecting (cloud-nuke once shipped that).
+        let protect = crate::protect::Protect::parse(
+            raw.protect.as_deref().unwrap_or_default(),
+            config.selectable(),
+            config.name(),
+        )
+        .map_err(|e| bad(format!("protect: {e}")))?;
         Ok(Profile {
             name: name.to_owned(),
             provider: config,
@@ -600,6 +620,8 @@ impl Profile {
             max_per_run: raw.max_per_run,
             max_listed,
             allow_http,
+            protect,
+            recheck_after: raw.recheck_after.unwrap_or(crate::recheck::DEFAULT_AFTER),
             defaulted,
         })
     }

@@ -17,8 +17,13 @@ pub enum Outcome {
     WouldEnd,
     WouldDelete,
     Failed,
-    /// Never started because the run was interrupted.
+    /// Never started: the run was interrupted, or (with an `error_kind` of `changed`) a
+    /// re-check right before acting found it no longer qualifies.
     Skipped,
+    /// The profile's `protect` list matches it: nothing was sent for it. From a sweep it is
+    /// reported and changes no exit code; an ID given explicitly is refused (with an
+    /// `error`, `error_kind` `protected`, exit 1).
+    Protected,
 }
 
 impl Outcome {
@@ -33,6 +38,7 @@ impl Outcome {
             Outcome::WouldDelete => "would_delete",
             Outcome::Failed => "failed",
             Outcome::Skipped => "skipped",
+            Outcome::Protected => "protected",
         }
     }
 }
@@ -64,6 +70,12 @@ pub enum ErrorKind {
     Server,
     /// No connection could be made (refused, unresolvable): nothing reached the server.
     Unreachable,
+    /// Refused before anything was sent: the profile's `protect` list matches it, or
+    /// whether it does could not be told.
+    Protected,
+    /// Not acted on: read again right before acting, it no longer qualifies (active
+    /// again, occupied, no longer matching `--where`). Not a failure: exit 0.
+    Changed,
     Other,
 }
 
@@ -173,12 +185,38 @@ pub struct Summary {
     counts: BTreeMap<&'static str, usize>,
     #[serde(skip)]
     pub auth_refused: bool,
+    /// `protected` results refused with an error (IDs given explicitly): exit 1.
+    #[serde(skip)]
+    pub refused: usize,
+    /// `skipped` results a re-check made (`error_kind` `changed`).
+    #[serde(skip)]
+    changed: usize,
 }
 
 impl Summary {
     pub fn add(&mut self, r: &SessionResult) {
         *self.counts.entry(r.outcome.as_str()).or_default() += 1;
         self.auth_refused |= r.auth_refused();
+        match (r.outcome, r.error_kind) {
+            (Outcome::Protected, Some(_)) => self.refused += 1,
+            (Outcome::Skipped, Some(ErrorKind::Changed)) => self.changed += 1,
+            _ => {}
+        }
+    }
+
+    /// Re-checks before acting: how many sessions were read again and the requests that
+    /// took beyond the listing (what the run's freshness cost).
+    pub fn rechecked(&mut self, sessions: usize, requests: usize) {
+        if sessions > 0 {
+            *self.counts.entry("rechecked").or_default() += sessions;
+            *self.counts.entry("recheck_requests").or_default() += requests;
+        }
+    }
+
+    /// Sessions skipped for a reason other than a re-check (an interrupt, a deadline): what
+    /// makes a run exit 1.
+    pub fn skipped_unfinished(&self) -> usize {
+        self.count(Outcome::Skipped) - self.changed
     }
 
     /// A sweep's `--limit` left `n` selected sessions for the next run (`left`): not an

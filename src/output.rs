@@ -447,6 +447,7 @@ fn outcome_cell(o: Outcome, color: bool) -> Cell {
         Outcome::Failed => cell.fg(Color::Red),
         Outcome::NotFound | Outcome::Skipped | Outcome::Accepted => cell.fg(Color::Yellow),
         Outcome::WouldEnd | Outcome::WouldDelete => cell.fg(Color::Cyan),
+        Outcome::Protected => cell.fg(Color::Blue),
     }
 }
 

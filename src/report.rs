@@ -176,6 +176,11 @@ impl Report {
         self.summary.leave(n);
     }
 
+    /// The sweep's re-checks before acting: the summary counts them.
+    pub fn rechecked(&mut self, sessions: usize, requests: usize) {
+        self.summary.rechecked(sessions, requests);
+    }
+
     pub fn summary(&self) -> &Summary {
         &self.summary
     }

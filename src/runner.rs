@@ -417,13 +417,13 @@ pub async fn run(
                             results.into_iter().for_each(|r| events.result(targets.tagged(target, r)));
                             continue;
                         }
+                        let provider = &targets.list[target].provider;
                         if plan.dry_run == Some(DryRun::Client) {
-                            let would = crate::provider::would(plan.action);
-                            let results = ids.each(|id| SessionResult::new(id, would));
+                            let said = provider.dry(plan.action, ids.ids.clone());
+                            let results = ids.number(said);
                             results.into_iter().for_each(|r| events.result(targets.tagged(target, r)));
                             continue;
                         }
-                        let provider = &targets.list[target].provider;
                         for batch in ids.chunks(provider.ids_per_call(plan.action)) {
                             // A signal since the loop began: nothing starts after it.
                             if interrupt.interrupted() {

@@ -34,7 +34,7 @@ pub enum Field {
 
 impl Field {
     /// The name a provider declares it under (`metadata` for every `metadata.KEY`).
-    fn kind(&self) -> &'static str {
+    pub(crate) fn kind(&self) -> &'static str {
         match self {
             Field::Id => "id",
             Field::Thread => "thread",

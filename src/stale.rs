@@ -532,6 +532,46 @@ async fn confirm_all(
     keep_only(confirmed)
 }
 
+/// A selected session judged again on a fresh `row`, by the listing's own rules at `now`,
+/// right before acting on it (`--recheck-after`). `Ok` when it still qualifies, else why not
+/// (`active again: last activity …`); with the requests the judgement took (a confirmation).
+pub async fn rejudge(
+    provider: &dyn Provider,
+    row: SessionRow,
+    filter: &Filter,
+    now: Timestamp,
+) -> (Result<(), String>, usize) {
+    let verdict = judge(provider, row.clone(), filter, now);
+    if !selected(&verdict, filter) {
+        let why = format!("no longer matches --where {}", filter.selection.describe());
+        return (Err(why), 0);
+    }
+    let requests = usize::from(matches!(verdict, Verdict::Confirm { .. }));
+    let kept = confirm_all(provider, vec![verdict], filter, now).await;
+    let result = match kept.into_iter().next() {
+        Some(Listed { problem: None, .. }) => Ok(()),
+        Some(Listed {
+            problem: Some(p), ..
+        }) => Err(format!("cannot be re-checked: {p}")),
+        None => Err(why_not(&row, requests > 0)),
+    };
+    (result, requests)
+}
+
+/// Why a session the listing selected no longer qualifies, from its fresh row; `confirmed`:
+/// the server was asked for its activity (which the row alone may not show).
+fn why_not(row: &SessionRow, confirmed: bool) -> String {
+    match (row.active, row.participants, row.activity.as_deref()) {
+        (false, _, _) => "no longer active: it ended".into(),
+        _ if confirmed => {
+            "active again: its newest activity, read again, is after the cut-off".into()
+        }
+        (_, Some(n), _) if n > 0 => format!("occupied again: {n} live participant(s)"),
+        (_, _, Some(at)) => format!("active again: last activity {at}"),
+        _ => "no longer qualifies".into(),
+    }
+}
+
 fn keep_only(verdicts: Vec<Verdict>) -> Vec<Listed> {
     verdicts
         .into_iter()
@@ -651,6 +691,50 @@ mod tests {
                 rest: None,
                 total: None,
             })
+        }
+    }
+
+    /// A session read again before acting is judged by the listing's own rules, and one
+    /// that no longer qualifies says why.
+    #[tokio::test]
+    async fn a_rejudged_session_says_why_it_no_longer_qualifies() {
+        let provider = Repeating {
+            rows: |_| Vec::new(),
+            next: |_| None,
+        };
+        let selector = crate::select::Selector {
+            terms: vec![crate::select::parse_term("metadata.env=staging").unwrap()],
+        };
+        let fields = [crate::select::Selectable::rows("metadata")];
+        let filter = Filter {
+            idle_before: Some(at("2024-06-01T11:00:00Z")),
+            selection: selector.for_provider(&fields, "p").unwrap(),
+            ..Filter::default()
+        };
+        let now = at("2024-06-01T12:00:00Z");
+        let fresh = |activity: &str, active: bool, env: &str| {
+            let mut r = row(active, None);
+            r.activity = Some(activity.into());
+            r.metadata = serde_json::json!({ "env": env }).as_object().cloned();
+            r
+        };
+        for (r, want) in [
+            (fresh("2024-06-01T07:00:00Z", true, "staging"), Ok(())),
+            (
+                fresh("2024-06-01T11:30:00Z", true, "staging"),
+                Err("active again: last activity 2024-06-01T11:30:00Z".to_owned()),
+            ),
+            (
+                fresh("2024-06-01T07:00:00Z", false, "staging"),
+                Err("no longer active: it ended".to_owned()),
+            ),
+            (
+                fresh("2024-06-01T07:00:00Z", true, "prod"),
+                Err("no longer matches --where metadata.env=staging".to_owned()),
+            ),
+        ] {
+            let (got, requests) = rejudge(&provider, r, &filter, now).await;
+            assert_eq!((got, requests), (want, 0));
         }
     }
 

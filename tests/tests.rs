@@ -67,6 +67,8 @@ mod suite {
     mod output;
     // A provider's rate limit: header styles, 429s, deadlines.
     mod ratelimit;
+    // Protected sessions (`protect`): refused or left alone on every path that acts.
+    mod protect;
     // The README's unattended recipes as written: the crontab line under `env -i`, the
     // systemd unit (`systemd-analyze verify`) and the Kubernetes CronJob with its image.
     mod recipes;

@@ -112,6 +112,21 @@ async fn command(
             let plan = RunPlan::of(cli).expect("a command that changes sessions has a plan")?;
             ctx.run(&plan).await
         }
+        Command::Apply {
+            file,
+            max_age,
+            yes,
+            recheck_after,
+            ..
+        } => {
+            let apply = super::apply::Apply {
+                file,
+                max_age: max_age.unwrap_or(crate::saved::DEFAULT_MAX_AGE),
+                yes: *yes,
+                recheck_after: *recheck_after,
+            };
+            ctx.apply(apply).await
+        }
         Command::List(args) => stoppable(interrupt, ctx.list(args)).await,
         Command::Config {
             action: ConfigAction::Show,

@@ -275,6 +275,9 @@ struct ShownProfile {
     max_stall: String,
     max_per_run: Option<u64>,
     max_listed: u64,
+    /// The sessions no command may act on.
+    protect: Vec<String>,
+    recheck_after: String,
     /// The keys left to their defaults.
     defaults: Vec<&'static str>,
     /// The provider's own keys, as it shows them.
@@ -320,6 +323,8 @@ impl ShownProfile {
             max_stall: humantime::format_duration(p.max_stall).to_string(),
             max_per_run: p.max_per_run,
             max_listed: p.max_listed,
+            protect: p.protect.entries(),
+            recheck_after: humantime::format_duration(p.recheck_after).to_string(),
             defaults: (p.defaulted.iter().copied())
                 .chain(rows.iter().filter(|r| r.defaulted).map(|r| r.key))
                 .collect(),
@@ -361,6 +366,14 @@ impl ShownProfile {
                 self.max_per_run.map_or_else(none, |m| m.to_string()),
             ),
             ("max_listed", self.max_listed.to_string()),
+            ("recheck_after", self.recheck_after.clone()),
+            (
+                "protect",
+                match self.protect.is_empty() {
+                    true => none(),
+                    false => self.protect.join(", "),
+                },
+            ),
         ];
         // Each provider's rows go where its registry entry puts them, in every profile's
         // block (so that blocks line up): this profile's value, or the provider's `unset`.

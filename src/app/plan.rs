@@ -92,6 +92,15 @@ pub(super) struct Sweep {
     pub(super) orphans: bool,
     pub(super) selector: Selector,
     pub(super) limit: Option<u64>,
+    /// Act on no verdict older than this: read a session again first (`--recheck-after`;
+    /// else each profile's `recheck_after`).
+    pub(super) recheck_after: Option<Duration>,
+    /// `--plan FILE`: write what the sweep selects there instead of acting (the run is a
+    /// client dry run).
+    pub(super) write: Option<PathBuf>,
+    /// `apply FILE`: the saved plan whose sessions stand in for the listing (and whose
+    /// "now" is the sweep's).
+    pub(super) saved: Option<Box<crate::saved::Plan>>,
 }
 
 /// A delete's prompt, as the command line fixes it; the count and the IDs come once what
@@ -148,7 +157,7 @@ impl RunPlan {
                     orphans: *orphans,
                     ..Sweep::of(bulk)
                 };
-                let confirm = !yes && bulk.run.dry_run.is_none();
+                let confirm = !yes && bulk.run.dry_run.is_none() && bulk.stale.plan.is_none();
                 bulk_plan(cli, Action::Delete, bulk, sweep, confirm, opts)
             }),
             _ => return None,
@@ -262,15 +271,56 @@ fn bulk_plan(
                      (for a fixed list of IDs, pass fewer)",
                 ));
             }
+            if bulk.stale.plan.is_some() {
+                return Err(usage(
+                    "--plan writes what a sweep selects: use it with --idle-for, --older-than \
+                     or --ended-for",
+                ));
+            }
+            if bulk.stale.recheck_after.is_some() {
+                return Err(usage(
+                    "--recheck-after re-checks what a sweep listed: use it with --idle-for, \
+                     --older-than or --ended-for (IDs carry no verdict to go stale)",
+                ));
+            }
             Source::Ids(input(bulk)?)
         }
     };
-    Ok(RunPlan {
+    if bulk.stale.plan.is_some() && matches!(&source, Source::Sweep(s) if s.orphans) {
+        return Err(usage(
+            "--plan does not cover --orphans: what sessions left behind is not a listing a plan can re-check",
+        ));
+    }
+    let mut plan = RunPlan {
         all: bulk.stale.all_profiles,
         confirm,
         empty: bulk.stale.empty,
         ..RunPlan::with_run(&bulk.run, cli, action, source, provider)
-    })
+    };
+    if bulk.stale.plan.is_some() {
+        // Writing a plan sends nothing that changes state: a client dry run, no lock.
+        plan.dry_run = Some(DryRun::Client);
+        plan.lock = LockPolicy::Skip;
+    }
+    Ok(plan)
+}
+
+/// `apply FILE`: the sweep a saved plan was made by (`sweep.saved`), over every profile it
+/// names or not (`all`), with `apply`'s run options; a delete asks first unless `--yes`
+/// (`yes`) or a dry run.
+pub(super) fn applying(cli: &Cli, action: Action, sweep: Sweep, all: bool, yes: bool) -> RunPlan {
+    let Command::Apply { run, .. } = &cli.command else {
+        unreachable!("only `apply` applies a saved plan")
+    };
+    let confirm = (action == Action::Delete && !yes && run.dry_run.is_none()).then(|| Confirm {
+        what: sweep.asked(),
+    });
+    let source = Source::Sweep(sweep);
+    RunPlan {
+        all,
+        confirm,
+        ..RunPlan::with_run(run, cli, action, source, provider::Options::default())
+    }
 }
 
 impl Sweep {
@@ -285,6 +335,9 @@ impl Sweep {
                 terms: bulk.stale.selectors.clone(),
             },
             limit: bulk.stale.limit,
+            recheck_after: bulk.stale.recheck_after,
+            write: bulk.stale.plan.clone(),
+            saved: None,
         }
     }
 
@@ -299,23 +352,31 @@ impl Sweep {
 /// How a delete of `bulk` chose its sessions, as its prompt says it: by the sweep's
 /// selection, or where the IDs were read (none for IDs given as arguments).
 fn asked(bulk: &BulkArgs, sweep: &Sweep) -> Option<String> {
-    let by = match sweep {
-        Sweep {
-            ended_for: Some(d), ..
-        } => format!("that ended more than {} ago", crate::units::human(*d)),
-        Sweep {
-            idle_for: Some(d), ..
-        } => format!("idle for more than {}", crate::units::human(*d)),
-        Sweep { orphans: true, .. } => "left behind by ended sessions".to_owned(),
-        _ => {
-            return match (&bulk.file, bulk.ids.as_slice()) {
-                (Some(f), _) => Some(format!("listed in {}", f.display())),
-                (None, [one]) if one == "-" => Some("read from stdin".to_owned()),
-                _ => None,
-            };
-        }
-    };
-    Some((bulk.stale.selectors.iter()).fold(by, |s, t| s + &format!(" where {t}")))
+    if sweep.sweeps() {
+        return sweep.asked();
+    }
+    match (&bulk.file, bulk.ids.as_slice()) {
+        (Some(f), _) => Some(format!("listed in {}", f.display())),
+        (None, [one]) if one == "-" => Some("read from stdin".to_owned()),
+        _ => None,
+    }
+}
+
+impl Sweep {
+    /// How the sweep chooses, as a delete's prompt says it (`None` if it selects nothing).
+    fn asked(&self) -> Option<String> {
+        let by = match self {
+            Sweep {
+                ended_for: Some(d), ..
+            } => format!("that ended more than {} ago", crate::units::human(*d)),
+            Sweep {
+                idle_for: Some(d), ..
+            } => format!("idle for more than {}", crate::units::human(*d)),
+            Sweep { orphans: true, .. } => "left behind by ended sessions".to_owned(),
+            _ => return None,
+        };
+        Some((self.selector.terms.iter()).fold(by, |s, t| s + &format!(" where {t}")))
+    }
 }
 
 /// The IDs a bulk command is given: arguments, `--file`, or `-` for stdin.

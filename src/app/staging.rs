@@ -12,6 +12,7 @@ use super::record::{ReportPlan, job, load_resume};
 use super::{AppError, Ctx, Exit, Prepared, build, check_selected, header, usage};
 use crate::client::pacer::Holds;
 use crate::config::Profile;
+use crate::guard::Cleared;
 use crate::journal::Resume;
 use crate::lock::RunLock;
 use crate::outcome::{Outcome, Summary};
@@ -30,6 +31,9 @@ pub(super) struct Staged {
     pub(super) ready: Vec<(Profile, Arc<dyn Provider>)>,
     /// A sweep's `--where` as each ready profile runs it (none for given IDs).
     pub(super) selections: Vec<Selection>,
+    /// Per ready profile, where a sweep tells its protect guard which listed rows it
+    /// checked already.
+    pub(super) cleared: Vec<Cleared>,
     /// The worst exit code the profiles left out make: problems outside the per-session
     /// results only make it worse.
     pub(super) worst: Exit,
@@ -62,11 +66,11 @@ impl Ctx<'_> {
                 super::selection(profile, &s.selector)
             }))
             .transpose()?;
-            let provider = build(profile, plan.action, &opts)?;
+            let (provider, cleared) = build(profile, plan.action, &opts)?;
             if let Some(s) = sweep {
                 super::check_ended(profile, provider.as_ref(), s.ended_for.is_some())?;
             }
-            Ok((provider, selection))
+            Ok((provider, (selection, cleared)))
         })?;
         if let Some(s) = sweep {
             check_selected(&prepared.ready, &s.selector)?;
@@ -76,14 +80,16 @@ impl Ctx<'_> {
             worst,
             broken,
         } = prepared;
-        let (ready, selections): (Vec<_>, Vec<_>) = (ready.into_iter())
-            .map(|(profile, (provider, selection))| ((profile, provider), selection))
+        let (ready, chosen): (Vec<_>, Vec<_>) = (ready.into_iter())
+            .map(|(profile, (provider, chosen))| ((profile, provider), chosen))
             .unzip();
+        let (selections, cleared): (Vec<_>, Vec<_>) = chosen.into_iter().unzip();
         Ok(Staged {
             interrupt,
             holds,
             ready,
             selections: selections.into_iter().flatten().collect(),
+            cleared,
             worst,
             broken,
         })
@@ -249,7 +255,9 @@ fn exit_for(summary: &Summary, interrupted: bool, plan: &RunPlan) -> Exit {
         Exit::Auth
     } else if summary.count(Outcome::Failed) > 0
         // Not interrupted, yet not sent: the --deadline came first.
-        || summary.count(Outcome::Skipped) > 0
+        || summary.skipped_unfinished() > 0
+        // An ID the run was given and refused, as protected.
+        || summary.refused > 0
         || (!plan.missing_ok && summary.count(Outcome::NotFound) > 0)
         || unfinished
     {

@@ -1,21 +1,28 @@
 //! A sweep (`--idle-for`, `--older-than`, `--ended-for`, `--orphans`): every profile's
 //! selection is listed before anything is sent, so that the caps see the whole run; then
-//! `--limit` keeps the idlest, and the rest is acted on profile by profile.
+//! `--limit` keeps the idlest, and the rest is acted on profile by profile. Its hooks:
+//! the protect list (listed rows it matches are reported, never sent), the re-check before
+//! acting (each profile's provider behind [`crate::recheck`]), and saved plans (`--plan`
+//! writes what was picked; `apply` reads a plan's sessions instead of listing).
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use super::feed::{Execution, Resumed};
 use super::limits::{Caps, keep_idlest};
 use super::plan::{Input, RunPlan, Sweep};
 use super::staging::{Committed, Staged, ask, finish, part, stall_after, terminal};
 use super::{AppError, Ctx, Exit, cutoff, now, scoped};
+use crate::config::Profile;
+use crate::guard::Cleared;
 use crate::ids::{Item, SessionId};
 use crate::journal::Resume;
 use crate::lock::RunLock;
 use crate::outcome::SessionResult;
 use crate::prompt::Terminal;
-use crate::provider::ListError;
+use crate::provider::{ListError, SessionRow};
+use crate::recheck;
 use crate::report::Report;
 use crate::runner::{self, Stall, Targets};
 use crate::select::Selection;
@@ -29,8 +36,12 @@ type Pick = ((SessionId, String), Option<u64>);
 /// signal or a cap stopped it).
 struct Listing {
     picked: Vec<Vec<Pick>>,
-    /// Listed rows that cannot be acted on, as their results.
+    /// Listed rows that cannot be acted on (or that the protect list keeps), as their
+    /// results.
     problems: Vec<SessionResult>,
+    /// Per profile listed: what a re-check before acting judges again (none where the
+    /// listing failed, or for `--orphans`).
+    rechecks: Vec<Option<recheck::Listing>>,
     /// Stopped once a cap was certain to refuse the run (never when resuming: what is done
     /// then does not count), so the counts are not the whole selection.
     cut_short: bool,
@@ -50,7 +61,9 @@ impl Ctx<'_> {
     /// Lists every profile's selection, checks it against the caps, then acts on it; a
     /// delete asks on the terminal once the listing says what it would delete.
     pub(super) async fn sweep(&self, plan: &RunPlan, sweep: &Sweep) -> Result<Exit, AppError> {
-        let now = now()?;
+        let real_now = now()?;
+        // A saved plan's sessions are judged again as of when it was made.
+        let now = sweep.saved.as_ref().map_or(real_now, |p| p.made);
         let filter = filter(plan, sweep, now)?;
         let mut staged = self.stage(plan)?;
         // After the profiles' own checks, before anything is listed or locked.
@@ -64,6 +77,7 @@ impl Ctx<'_> {
         let mut report = self.start(report)?;
         (staged.broken.iter()).for_each(|(p, e)| report.profile_error(p, e));
         let selections = std::mem::take(&mut staged.selections);
+        let cleared = std::mem::take(&mut staged.cleared);
         let mut run = Sweeping {
             plan,
             staged,
@@ -72,9 +86,23 @@ impl Ctx<'_> {
             caps,
             report,
         };
-        let mut listing = run.list(&filter, now, selections).await;
+        let listed = run.list(&filter, (now, real_now), selections, cleared);
+        let mut listing = listed.await;
         let mut run = run.capped(&mut listing)?;
         run.limit(&mut listing.picked);
+        if let Some(path) = &sweep.write {
+            let names: Vec<&str> = (run.staged.ready.iter())
+                .map(|(p, _)| p.name.as_str())
+                .collect();
+            let mut saved = self.plan_of(plan, sweep, now, &names);
+            super::apply::fill(
+                &mut saved,
+                &listing.picked,
+                &listing.rechecks,
+                &listing.problems,
+            );
+            saved.write(path).map_err(AppError::Output)?;
+        }
         if let Some(tty) = tty {
             run = run.confirmed(tty, &listing.picked).await?;
         }
@@ -84,7 +112,7 @@ impl Ctx<'_> {
             .problems
             .into_iter()
             .for_each(|r| run.report.result(r));
-        run.send(listing.picked).await
+        run.send(listing.picked, listing.rechecks).await
     }
 }
 
@@ -100,15 +128,33 @@ fn filter(plan: &RunPlan, sweep: &Sweep, now: jiff::Timestamp) -> Result<Filter,
     })
 }
 
-/// The sessions a profile's listing picked; a listed row becomes an ID to send only through
-/// the same check as input, and one that fails it is a failed result (tagged with its
-/// profile, `tag`, in a sweep of every profile).
+/// Where a profile's listed rows are checked against its protect list: `cleared` tells its
+/// guard which it need not read again (none for a saved plan's rows: a file anyone may
+/// edit), and a row a resume sends again first is left to the guard, which refuses it there.
+struct Protecting<'a> {
+    profile: &'a Profile,
+    cleared: Option<&'a Cleared>,
+    resume: Option<&'a Resume>,
+}
+
+/// The sessions a profile's listing picked, with the rows they were picked on; a listed row
+/// becomes an ID to send only through the same check as input, and one that fails it is a
+/// failed result (tagged with its profile, `tag`, in a sweep of every profile). One the
+/// protect list matches is reported as `protected`, never sent.
 fn picks(
     listed: Vec<stale::Listed>,
     tag: Option<&str>,
+    guard: &Protecting<'_>,
     problems: &mut Vec<SessionResult>,
-) -> Vec<Pick> {
+) -> (Vec<Pick>, Vec<SessionRow>) {
     let mut mine = Vec::new();
+    let mut rows = Vec::new();
+    let name = guard.profile.name.as_str();
+    let pending = |id: &SessionId| {
+        guard
+            .resume
+            .is_some_and(|r| r.is_pending(name, id.as_str()))
+    };
     for l in listed {
         match l.problem.map_or_else(|| l.row.session_id(), Err) {
             Err(problem) => {
@@ -116,29 +162,49 @@ fn picks(
                 r.profile = tag.map(str::to_owned);
                 problems.push(r);
             }
-            Ok(id) => mine.push(((id, l.reason.unwrap_or_default()), l.idle_secs)),
+            Ok(id) => match crate::protect::swept(&guard.profile.protect, &l.row) {
+                Some(_) if pending(&id) => {}
+                Some(mut r) => {
+                    r.reason = l.reason;
+                    r.profile = tag.map(str::to_owned);
+                    problems.push(r);
+                }
+                None => {
+                    if let Some(cleared) = guard.cleared {
+                        cleared.insert(id.as_str());
+                    }
+                    mine.push(((id, l.reason.unwrap_or_default()), l.idle_secs));
+                    rows.push(l.row);
+                }
+            },
         }
     }
-    mine
+    (mine, rows)
 }
 
 impl Sweeping<'_> {
     /// Lists each profile's selection in turn; a profile whose listing fails is a profile
     /// error (the others go on).
+    /// `now` is the sweep's "now" and the clock's (they differ for a saved plan, whose
+    /// rows are read from it, as old as it is).
     async fn list(
         &mut self,
         filter: &Filter,
-        now: jiff::Timestamp,
+        (now, real_now): (jiff::Timestamp, jiff::Timestamp),
         selections: Vec<Selection>,
+        cleared: Vec<Cleared>,
     ) -> Listing {
         let mut listing = Listing {
             picked: Vec::new(),
             problems: Vec::new(),
+            rechecks: Vec::new(),
             cut_short: false,
         };
+        let sweep = self.plan.sweep();
+        let saved = sweep.and_then(|s| s.saved.as_ref());
         let staged = &mut self.staged;
-        for (i, ((profile, provider), selection)) in staged.ready.iter().zip(selections).enumerate()
-        {
+        let profiles = (staged.ready.iter()).zip(selections.into_iter().zip(cleared));
+        for (i, ((profile, provider), (selection, cleared))) in profiles.enumerate() {
             if listing.cut_short {
                 break;
             }
@@ -151,10 +217,24 @@ impl Sweeping<'_> {
                 after: stall_after(self.plan, [profile]),
                 holds: staged.holds.clone(),
             };
-            let listed = tokio::select! {
-                listed = stale::collect_until(provider.as_ref(), &filter, now) => listed,
-                _ = staged.interrupt.stop.cancelled() => break,
-                why = stall.listing(tokio::time::Instant::now()) => Err(ListError::Stalled(why)),
+            let mut listed_at = tokio::time::Instant::now();
+            let mut recheck_after =
+                (sweep.and_then(|s| s.recheck_after)).unwrap_or(profile.recheck_after);
+            let listed = match saved {
+                Some(plan) => {
+                    // A plan's evidence is as old as the plan (older than an Instant can
+                    // say: read again at once).
+                    match listed_at.checked_sub(plan.age(real_now)) {
+                        Some(at) => listed_at = at,
+                        None => recheck_after = Duration::ZERO,
+                    }
+                    Ok((plan.listed(&profile.name), false))
+                }
+                None => tokio::select! {
+                    listed = stale::collect_until(provider.as_ref(), &filter, now) => listed,
+                    _ = staged.interrupt.stop.cancelled() => break,
+                    why = stall.listing(tokio::time::Instant::now()) => Err(ListError::Stalled(why)),
+                },
             };
             let listed = match listed {
                 Ok((l, short)) => {
@@ -167,13 +247,30 @@ impl Sweeping<'_> {
                     staged.worst = staged.worst.max_code(err.exit());
                     self.report.profile_error(&profile.name, &err.to_string());
                     listing.picked.push(Vec::new());
+                    listing.rechecks.push(None);
                     continue;
                 }
             };
             let tag = self.plan.all.then_some(profile.name.as_str());
+            let guard = Protecting {
+                profile,
+                // Only what the server listed spares the guard its read.
+                cleared: saved.is_none().then_some(&cleared),
+                resume: self.resume.as_deref(),
+            };
+            let (mine, rows) = picks(listed, tag, &guard, &mut listing.problems);
+            listing.picked.push(mine);
+            // What `--orphans` lists is left behind, not in the list a re-check reads.
             listing
-                .picked
-                .push(picks(listed, tag, &mut listing.problems));
+                .rechecks
+                .push((!filter.orphans).then(|| recheck::Listing {
+                    rows,
+                    listed: listed_at,
+                    filter,
+                    now,
+                    protect: profile.protect.clone(),
+                    after: recheck_after,
+                }));
         }
         listing
     }
@@ -269,7 +366,11 @@ impl Sweeping<'_> {
 
     /// Acts on what was picked, one profile at a time (its own concurrency and stall
     /// bound), then ends the report.
-    async fn send(mut self, picked: Vec<Vec<Pick>>) -> Result<Exit, AppError> {
+    async fn send(
+        mut self,
+        picked: Vec<Vec<Pick>>,
+        rechecks: Vec<Option<recheck::Listing>>,
+    ) -> Result<Exit, AppError> {
         let plan = self.plan;
         let Staged {
             interrupt,
@@ -289,7 +390,13 @@ impl Sweeping<'_> {
             seq: Default::default(),
             quiet: plan.quiet,
         };
+        let stats = Arc::new(recheck::Stats::default());
+        let mut rechecks = rechecks.into_iter();
         for ((profile, provider), mine) in ready.into_iter().zip(picked) {
+            let provider = match rechecks.next().flatten() {
+                Some(listing) => recheck::wrap(provider, listing, stats.clone()),
+                None => provider,
+            };
             exec.runner.batches_in_flight =
                 plan.provider.concurrency.unwrap_or(profile.concurrency);
             exec.runner.max_stall = Some(Stall {
@@ -311,6 +418,8 @@ impl Sweeping<'_> {
             let input = Input::Items(items);
             (exec.execute(&targets, input, reasons, resumed.as_ref(), &mut self.report)).await?;
         }
+        let (sessions, requests) = stats.counts();
+        self.report.rechecked(sessions, requests);
         // Nothing more is sent: the next run may start while this one writes its end.
         drop(self.locks);
         Ok(finish(self.report, interrupt.interrupted(), plan, worst))

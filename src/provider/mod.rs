@@ -369,8 +369,9 @@ pub struct Page {
     pub total: Option<u64>,
 }
 
-/// A session as `list` shows it, the same columns for every provider.
-#[derive(Debug, Clone, Default, serde::Serialize)]
+/// A session as `list` shows it, the same columns for every provider (read back from a
+/// saved plan's evidence).
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct SessionRow {
     pub id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -468,6 +469,9 @@ pub struct Features {
     /// can find what ended long ago. The name of the field it reads (`end_time`), for
     /// reasons; `None` where the provider cannot tell (a `--ended-for` run skips it).
     pub ended: Option<&'static str>,
+    /// It reads one session as its list shows it ([`Provider::read`]); without it, a
+    /// session's row is read again by listing.
+    pub reads_one: bool,
 }
 
 /// Refuses, before any ID is read, an action or option that `provider` (configured by
@@ -564,6 +568,23 @@ pub trait Provider: Send + Sync {
     /// last activity from the server (one request) and decides.
     async fn confirm(&self, _row: &SessionRow, _sweep: &Sweep) -> Staleness {
         Staleness::Unknown("this provider cannot confirm activity".into())
+    }
+
+    /// Reads one session as its list shows it, for a `protect` rule on a field its ID does
+    /// not show (`metadata.keep`): `Ok(None)` when the server has no such session, `Err`
+    /// (why) when it cannot be read. A provider that has no way to read one session leaves
+    /// this default, and such an ID is refused rather than guessed about.
+    async fn read(&self, _id: &SessionId) -> Result<Option<SessionRow>, String> {
+        Err("this provider cannot read one session".into())
+    }
+
+    /// What a client dry run (`--dry-run`, nothing sent) says of `ids`: what a real run would
+    /// do to each.
+    fn dry(&self, action: Action, ids: Vec<SessionId>) -> Vec<SessionResult> {
+        let would = would(action);
+        (ids.into_iter())
+            .map(|id| SessionResult::new(id, would))
+            .collect()
     }
 
     /// `--orphans` ([`Capabilities::orphans`]): what sessions left behind and no live

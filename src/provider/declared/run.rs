@@ -305,7 +305,12 @@ impl Provider for Declared {
             (_, None) => Some((Action::Delete, "the description has no `delete`")),
             _ => None,
         };
-        Features { lacks, ended: None }
+        // No `read` of one session yet: a protect rule beyond the ID refuses explicit IDs.
+        Features {
+            lacks,
+            ended: None,
+            reads_one: false,
+        }
     }
 
     async fn apply(&self, action: Action, ids: Vec<SessionId>) -> Vec<SessionResult> {

@@ -190,6 +190,13 @@ fn nothing_to_end(id: SessionId, runs: &wire::ActiveRuns) -> SessionResult {
 
 #[async_trait]
 impl Provider for LangGraph {
+    fn features(&self) -> super::Features {
+        super::Features {
+            reads_one: true,
+            ..super::Features::default()
+        }
+    }
+
     async fn apply(&self, action: Action, ids: Vec<SessionId>) -> Vec<SessionResult> {
         super::each(ids, |id| async move {
             match action {
@@ -227,6 +234,18 @@ impl Provider for LangGraph {
         .await
     }
 
+    /// `GET /threads/{id}`: the thread as the search shows it.
+    async fn read(&self, id: &SessionId) -> Result<Option<SessionRow>, String> {
+        match wire::get_thread(&self.http, id).await {
+            Ok((_, thread)) => Ok(Some(thread.into_row())),
+            Err(r) if r.outcome == Outcome::NotFound => Ok(None),
+            Err(r) => Err(format!(
+                "reading it failed: {}",
+                r.error.as_deref().unwrap_or("no reply")
+            )),
+        }
+    }
+
     /// `POST /threads/search`, oldest `updated_at` first, by `limit`/`offset`.
     async fn list_page(
         &self,
@@ -236,18 +255,7 @@ impl Provider for LangGraph {
     ) -> Result<Page, ListError> {
         let at = crate::provider::paging::Position::of(cursor.as_deref());
         let (threads, next) = wire::search(&self.http, at, server).await?;
-        let rows = threads
-            .into_iter()
-            .map(|t| SessionRow {
-                id: t.thread_id,
-                created: t.created_at,
-                activity: t.updated_at,
-                active: true,
-                metadata: t.metadata,
-                status: t.status,
-                ..SessionRow::default()
-            })
-            .collect();
+        let rows = threads.into_iter().map(wire::Thread::into_row).collect();
         Ok(Page {
             rows,
             next,

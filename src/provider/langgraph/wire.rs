@@ -10,8 +10,8 @@ use serde_json::{Value, json};
 use crate::client::http::{Failure, Http, Reply, Request};
 use crate::ids::SessionId;
 use crate::outcome::{Outcome, SessionResult};
-use crate::provider::ListError;
 use crate::provider::paging::Position;
+use crate::provider::{ListError, SessionRow};
 use crate::select::{Field, ServerFilter};
 
 /// Threads per search page (the server's maximum is 1000).
@@ -36,6 +36,21 @@ pub(super) struct Thread {
     #[serde(default)]
     pub metadata: Option<serde_json::Map<String, Value>>,
     pub status: Option<String>,
+}
+
+impl Thread {
+    /// The row `list` shows (a listed thread exists, so it is active).
+    pub fn into_row(self) -> SessionRow {
+        SessionRow {
+            id: self.thread_id,
+            created: self.created_at,
+            activity: self.updated_at,
+            active: true,
+            metadata: self.metadata,
+            status: self.status,
+            ..SessionRow::default()
+        }
+    }
 }
 
 #[derive(Deserialize)]

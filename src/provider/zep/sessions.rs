@@ -220,6 +220,7 @@ impl Provider for ZepSessions {
     fn features(&self) -> Features {
         Features {
             ended: Some("ended_at"),
+            reads_one: true,
             ..Features::default()
         }
     }
@@ -255,6 +256,24 @@ impl Provider for ZepSessions {
             .await
         })
         .await
+    }
+
+    /// `GET /sessions/{id}` (zep-cloud 2.22.1 `memory.get_session`): the Session its list
+    /// shows. A soft-deleted one is read as it is (`active` false), as the list would.
+    async fn read(&self, id: &SessionId) -> Result<Option<SessionRow>, String> {
+        let url = self
+            .http
+            .url(&["sessions", id])
+            .map_err(|e| e.to_string())?;
+        match crate::provider::get_page::<Session>(&self.http, url).await {
+            Ok(session) => Ok(Some(session.into_row())),
+            Err(ListError::Status {
+                status: 404,
+                provider_shaped: true,
+                ..
+            }) => Ok(None),
+            Err(e) => Err(format!("reading it failed: {e}")),
+        }
     }
 
     /// `GET /sessions-ordered`, oldest `updated_at` first. The SDKs send

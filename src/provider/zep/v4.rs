@@ -419,6 +419,7 @@ impl Provider for Threads {
         Features {
             lacks: Some(NO_END),
             ended: None, // a thread has no end to measure retention from
+            reads_one: false,
         }
     }
 

@@ -1,0 +1,148 @@
+//! Saved plans in a run: what a sweep with `--plan FILE` writes, and `sessionctl apply
+//! FILE`, a saved plan ([`crate::saved`]) checked (its format, config, profiles and age),
+//! then run as the sweep it was made by, on exactly its sessions: the sweep reads them
+//! from the plan instead of listing, and re-checks each before acting.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::time::Duration;
+
+use super::plan::{RunPlan, Sweep};
+use super::{AppError, Ctx, Exit, usage};
+use crate::ids::SessionId;
+use crate::outcome::{Outcome, SessionResult};
+use crate::provider::{Action, SessionRow};
+use crate::recheck::Listing;
+use crate::saved::{Chosen, ConfigId, Entry, Kept, Plan};
+use crate::select::Selector;
+
+/// What `apply` was asked (its run options are read by [`super::plan::applying`]).
+pub(super) struct Apply<'a> {
+    pub(super) file: &'a Path,
+    pub(super) max_age: Duration,
+    pub(super) yes: bool,
+    pub(super) recheck_after: Option<Duration>,
+}
+
+impl Ctx<'_> {
+    pub(super) async fn apply(&self, apply: Apply<'_>) -> Result<Exit, AppError> {
+        let now = super::now()?;
+        let plan = Plan::load(apply.file, &self.config.path, now, apply.max_age).map_err(usage)?;
+        let mut names: Vec<String> = (self.profiles(plan.all_profiles)?.into_iter())
+            .map(|p| p.name)
+            .collect();
+        let mut planned = plan.profiles.clone();
+        names.sort();
+        planned.sort();
+        // A plan of every profile names those its sweep could use: each must still be here.
+        let fits = match plan.all_profiles {
+            true => planned.iter().all(|p| names.contains(p)),
+            false => names == planned,
+        };
+        if !fits {
+            return Err(usage(format!(
+                "the plan was made for profile(s) {}; this run's are {} (pass -p, or --all-profiles as the plan was made)",
+                planned.join(", "),
+                names.join(", ")
+            )));
+        }
+        let duration = |s: &Option<String>| {
+            (s.as_deref())
+                .map(crate::units::parse_duration)
+                .transpose()
+                .map_err(|e| usage(format!("the plan's selection: {e}")))
+        };
+        let terms = (plan.selection.selectors.iter())
+            .map(|s| crate::select::parse_term(s))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| usage(format!("the plan's --where: {e}")))?;
+        let action = Action::from(plan.action);
+        let all = plan.all_profiles;
+        let sweep = Sweep {
+            idle_for: duration(&plan.selection.idle_for)?,
+            older_than: duration(&plan.selection.older_than)?,
+            ended_for: duration(&plan.selection.ended_for)?,
+            orphans: false,
+            selector: Selector { terms },
+            limit: None,
+            recheck_after: apply.recheck_after,
+            write: None,
+            saved: Some(Box::new(plan)),
+        };
+        let run = super::plan::applying(self.cli, action, sweep, all, apply.yes);
+        self.run(&run).await
+    }
+}
+
+/// What a sweep picked, per profile: each ID with why, and how long it has been idle.
+type Picked = Vec<((SessionId, String), Option<u64>)>;
+
+impl Ctx<'_> {
+    /// The head of the plan a sweep writes: what it is, made when, with which config.
+    pub(super) fn plan_of(
+        &self,
+        run: &RunPlan,
+        sweep: &Sweep,
+        now: jiff::Timestamp,
+        names: &[&str],
+    ) -> Plan {
+        let human = |d: Option<Duration>| d.map(|d| humantime::format_duration(d).to_string());
+        Plan {
+            sessionctl_plan: crate::saved::VERSION,
+            made_at: now.to_string(),
+            made: now,
+            config: ConfigId {
+                path: self.config.path.display().to_string(),
+                fingerprint: crate::saved::fingerprint(&self.config.path),
+            },
+            action: run.action.into(),
+            profiles: names.iter().map(|n| (*n).to_owned()).collect(),
+            all_profiles: run.all,
+            selection: Chosen {
+                idle_for: human(sweep.idle_for),
+                older_than: human(sweep.older_than),
+                ended_for: human(sweep.ended_for),
+                selectors: sweep.selector.terms.iter().map(|t| t.to_string()).collect(),
+            },
+            sessions: Vec::new(),
+            protected: Vec::new(),
+        }
+    }
+}
+
+/// The plan's sessions: what the sweep picked (after caps and `--limit`), each with the row
+/// it was chosen on; and what the protect list kept.
+pub(super) fn fill(
+    plan: &mut Plan,
+    picked: &[Picked],
+    listings: &[Option<Listing>],
+    problems: &[SessionResult],
+) {
+    for ((mine, listing), profile) in picked.iter().zip(listings).zip(plan.profiles.clone()) {
+        let rows: HashMap<&str, &SessionRow> = (listing.iter())
+            .flat_map(|l| l.rows.iter())
+            .map(|r| (r.id.as_str(), r))
+            .collect();
+        for ((id, reason), idle_secs) in mine {
+            let Some(row) = rows.get(id.as_str()) else {
+                continue; // (an orphan sweep's rows are not in a plan)
+            };
+            plan.sessions.push(Entry {
+                profile: profile.clone(),
+                id: id.to_string(),
+                action: plan.action,
+                reason: (!reason.is_empty()).then(|| reason.clone()),
+                idle_secs: *idle_secs,
+                evidence: (*row).clone(),
+            });
+        }
+    }
+    let only = plan.profiles.first().cloned().unwrap_or_default();
+    for r in problems.iter().filter(|r| r.outcome == Outcome::Protected) {
+        plan.protected.push(Kept {
+            profile: r.profile.clone().unwrap_or_else(|| only.clone()),
+            id: r.id.clone(),
+            note: r.note.clone().unwrap_or_default(),
+        });
+    }
+}

@@ -1,0 +1,313 @@
+//! Re-checking before acting (`--recheck-after`, profile key `recheck_after`): a sweep
+//! judges every session first and acts afterwards, and paced to a real limit that gap is
+//! long. So no session is acted on by a verdict older than the bound: when the run reaches
+//! one whose evidence (its listed row) is older, the row is read again, the cheapest way
+//! its provider has (one read where it can read one session, else one listing that covers
+//! the whole batch), and judged again by the sweep's own rules (idleness, occupancy,
+//! `--where`, the protect list). One that no longer qualifies is `skipped` with why
+//! (`error_kind` `changed`, not a failure). A gate ([`crate::gate`]) in front of each
+//! profile's provider, so that every batch meets it right before it is sent.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use jiff::Timestamp;
+use tokio::time::Instant;
+
+use crate::gate::{Gate, Gated, Sorted};
+use crate::ids::SessionId;
+use crate::outcome::{ErrorKind, Outcome, SessionResult};
+use crate::protect::Protect;
+use crate::provider::{Action, ListError, Provider, SessionRow};
+use crate::stale::Filter;
+
+/// The bound when neither the flag nor the profile sets one.
+pub const DEFAULT_AFTER: Duration = Duration::from_secs(60);
+
+/// What the re-checks of a run cost, for its summary.
+#[derive(Debug, Default)]
+pub struct Stats {
+    sessions: AtomicUsize,
+    requests: AtomicUsize,
+}
+
+impl Stats {
+    /// Sessions read again, and the requests that took (beyond the listing).
+    pub fn counts(&self) -> (usize, usize) {
+        (
+            self.sessions.load(Ordering::Relaxed),
+            self.requests.load(Ordering::Relaxed),
+        )
+    }
+
+    fn add(&self, sessions: usize, requests: usize) {
+        self.sessions.fetch_add(sessions, Ordering::Relaxed);
+        self.requests.fetch_add(requests, Ordering::Relaxed);
+    }
+}
+
+/// A session's evidence: its row, when it was read, and whether that row was judged.
+struct Evidence {
+    row: SessionRow,
+    at: Instant,
+    judged: bool,
+}
+
+/// One profile's listing, as its re-checks need it.
+pub struct Listing {
+    /// The rows it selected, by ID, all read at `listed`.
+    pub rows: Vec<SessionRow>,
+    pub listed: Instant,
+    /// The filter it selected them with, at `now`.
+    pub filter: Filter,
+    pub now: Timestamp,
+    pub protect: Protect,
+    pub after: Duration,
+}
+
+/// `inner` behind a re-check of `sweep`'s evidence.
+pub fn wrap(inner: Arc<dyn Provider>, sweep: Listing, stats: Arc<Stats>) -> Arc<dyn Provider> {
+    let evidence = (sweep.rows.into_iter())
+        .map(|row| {
+            let e = Evidence {
+                row,
+                at: sweep.listed,
+                judged: true,
+            };
+            (e.row.id.clone(), e)
+        })
+        .collect();
+    let gate = Recheck {
+        inner: inner.clone(),
+        evidence: Mutex::new(evidence),
+        filter: sweep.filter,
+        now: sweep.now,
+        started: sweep.listed,
+        protect: sweep.protect,
+        after: sweep.after,
+        stats,
+    };
+    Arc::new(Gated::new(inner, gate))
+}
+
+struct Recheck {
+    inner: Arc<dyn Provider>,
+    evidence: Mutex<HashMap<String, Evidence>>,
+    filter: Filter,
+    /// The sweep's "now", at `started`: a re-check judges at `now` plus the time since.
+    now: Timestamp,
+    started: Instant,
+    protect: Protect,
+    after: Duration,
+    stats: Arc<Stats>,
+}
+
+/// Why a session is not acted on after all.
+fn changed(id: SessionId, why: String) -> SessionResult {
+    let mut r = SessionResult::new(id, Outcome::Skipped);
+    r.error = Some(format!("not acted on: {why}"));
+    r.error_kind = Some(ErrorKind::Changed);
+    r
+}
+
+impl Recheck {
+    fn evidence(&self) -> std::sync::MutexGuard<'_, HashMap<String, Evidence>> {
+        self.evidence.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Reads again the rows of `ids`: each one by one where the provider can, else one
+    /// listing for them all. `None`: the server no longer has (or lists) it. With the
+    /// requests it took.
+    async fn refresh(&self, ids: &[SessionId]) -> (HashMap<String, Option<SessionRow>>, usize) {
+        if self.inner.features().reads_one {
+            let reads = ids.iter().map(|id| async move {
+                let key = id.as_str().to_owned();
+                let row = crate::client::tally::for_key(&key, self.inner.read(id)).await;
+                (key, row)
+            });
+            let mut rows = HashMap::new();
+            for (id, row) in futures::future::join_all(reads).await {
+                match row {
+                    Ok(row) => rows.insert(id, row),
+                    // Unread is unproven: judged as gone would be a guess either way.
+                    Err(_) => continue,
+                };
+            }
+            return (rows, ids.len());
+        }
+        let wanted: HashSet<&str> = ids.iter().map(|id| id.as_str()).collect();
+        match self.relist(&wanted).await {
+            Ok((rows, pages)) => (rows, pages),
+            Err(pages) => (HashMap::new(), pages),
+        }
+    }
+
+    /// Pages through the list until every one of `wanted` is seen (or the list ends); every
+    /// selected session met on the way gets its fresh row too. `Err`: the listing failed.
+    async fn relist(
+        &self,
+        wanted: &HashSet<&str>,
+    ) -> Result<(HashMap<String, Option<SessionRow>>, usize), usize> {
+        let server = self.filter.selection.server.as_ref();
+        let mut found: HashMap<String, Option<SessionRow>> = HashMap::new();
+        let mut cursor = None;
+        let mut pages = 0;
+        loop {
+            pages += 1;
+            let page = match self.filter.ended_before {
+                Some(before) => (self.inner)
+                    .list_ended_page(cursor, before, server)
+                    .await
+                    .map_err(|_: ListError| pages)?,
+                None => (self.inner)
+                    .list_page(cursor, !self.filter.include_inactive, server)
+                    .await
+                    .map_err(|_: ListError| pages)?,
+            };
+            let mut rows = page.rows;
+            if let Some(mut rest) = page.rest {
+                while let Some(row) = rest.next().await {
+                    rows.push(row);
+                }
+                rest.finish().await.map_err(|_| pages)?;
+            }
+            let now = Instant::now();
+            let mut evidence = self.evidence();
+            for row in rows {
+                if let Some(e) = evidence.get_mut(&row.id) {
+                    *e = Evidence {
+                        row: row.clone(),
+                        at: now,
+                        judged: false,
+                    };
+                }
+                if wanted.contains(row.id.as_str()) {
+                    found.insert(row.id.clone(), Some(row));
+                }
+            }
+            drop(evidence);
+            match page.next {
+                Some(next) if found.len() < wanted.len() => cursor = Some(next),
+                // The whole list read: what it did not show is gone.
+                _ => {
+                    for id in wanted {
+                        found.entry((*id).to_owned()).or_insert(None);
+                    }
+                    return Ok((found, pages));
+                }
+            }
+        }
+    }
+
+    /// The sweep's filter as it stands `elapsed` after the listing: every cut-off moves on.
+    fn filter_now(&self) -> (Filter, Timestamp) {
+        let elapsed = self.started.elapsed();
+        let shift = |t: Option<Timestamp>| t.map(|t| t + elapsed);
+        let filter = Filter {
+            idle_before: shift(self.filter.idle_before),
+            created_before: shift(self.filter.created_before),
+            ended_before: shift(self.filter.ended_before),
+            ..self.filter.clone()
+        };
+        (filter, self.now + elapsed)
+    }
+
+    /// Judges `id` again on its `row`, read afresh (`None`: no longer there).
+    async fn rejudge(
+        &self,
+        id: SessionId,
+        row: Option<SessionRow>,
+    ) -> (Result<SessionId, SessionResult>, usize) {
+        let Some(row) = row else {
+            return (
+                Err(changed(
+                    id,
+                    "gone: the server no longer has or lists it".into(),
+                )),
+                0,
+            );
+        };
+        if let Some(term) = self.protect.of_row(&row) {
+            let mut r = SessionResult::new(id, Outcome::Protected);
+            r.note = Some(format!(
+                "protected by `{term}`: left alone (read again before acting)"
+            ));
+            return (Err(r), 0);
+        }
+        let (filter, now) = self.filter_now();
+        match crate::stale::rejudge(self.inner.as_ref(), row, &filter, now).await {
+            (Ok(()), requests) => (Ok(id), requests),
+            (Err(why), requests) => (Err(changed(id, why)), requests),
+        }
+    }
+}
+
+#[async_trait]
+impl Gate for Recheck {
+    async fn sort(&self, _action: Action, ids: Vec<SessionId>) -> Sorted {
+        // Evidence past the bound is read again; what a listing refreshed on the way (for
+        // another batch) is judged again without another request.
+        let (old, fresh_unjudged): (Vec<SessionId>, Vec<SessionId>) = {
+            let evidence = self.evidence();
+            let mut old = Vec::new();
+            let mut unjudged = Vec::new();
+            for id in &ids {
+                match evidence.get(id.as_str()) {
+                    Some(e) if e.at.elapsed() > self.after => old.push(id.clone()),
+                    Some(e) if !e.judged => unjudged.push(id.clone()),
+                    _ => {}
+                }
+            }
+            (old, unjudged)
+        };
+        if old.is_empty() && fresh_unjudged.is_empty() {
+            return (ids, Vec::new());
+        }
+        let (mut rows, mut requests) = match old.is_empty() {
+            true => (HashMap::new(), 0),
+            false => self.refresh(&old).await,
+        };
+        {
+            let evidence = self.evidence();
+            for id in &fresh_unjudged {
+                if let Some(e) = evidence.get(id.as_str()) {
+                    rows.insert(id.to_string(), Some(e.row.clone()));
+                }
+            }
+        }
+        let mut go = Vec::new();
+        let mut stopped = Vec::new();
+        let mut sessions = 0;
+        for id in ids {
+            let Some(row) = rows.remove(id.as_str()) else {
+                let rechecking = old.contains(&id);
+                match rechecking {
+                    // It could not be read again: never acted on by a stale verdict.
+                    true => {
+                        let mut r = SessionResult::new(id, Outcome::Skipped);
+                        r.error = Some(
+                            "not acted on: its evidence is old and it could not be read again"
+                                .into(),
+                        );
+                        r.error_kind = Some(ErrorKind::Other);
+                        stopped.push(r);
+                    }
+                    false => go.push(id),
+                }
+                continue;
+            };
+            sessions += 1;
+            let (verdict, confirms) = self.rejudge(id, row).await;
+            requests += confirms;
+            match verdict {
+                Ok(id) => go.push(id),
+                Err(r) => stopped.push(r),
+            }
+        }
+        self.stats.add(sessions, requests);
+        (go, stopped)
+    }
+}

@@ -1,0 +1,232 @@
+//! Saved plans (`--plan FILE`, `sessionctl apply FILE`): a sweep's selection written down
+//! instead of acted on, for review, then acted on exactly (as Terraform's saved plans are).
+//! This file owns the plan's format and the checks a plan must pass before it is applied;
+//! making one and applying one are the sweep's (`app::sweep`), which lists or reads the
+//! plan's rows and goes on as any sweep (caps, locks, journal, metrics, re-checks).
+//!
+//! A plan is one JSON document a person can read and a script can filter (`jq` on
+//! `.sessions`, then apply the result): what is not in `sessions` is never acted on.
+
+use std::path::Path;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::provider::{Action, SessionRow};
+use crate::stale::Listed;
+
+/// The format's version: a plan of another is refused.
+pub const VERSION: u32 = 1;
+
+/// The bound on a plan's age when `apply --max-age` does not set one.
+pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(3600);
+
+/// Plans are read up to this size.
+const LIMIT: u64 = 256 * 1024 * 1024;
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Plan {
+    pub sessionctl_plan: u32,
+    /// The sweep's "now" (RFC 3339): what its cut-offs were measured from.
+    pub made_at: String,
+    /// `made_at`, read.
+    #[serde(skip)]
+    pub made: Timestamp,
+    pub config: ConfigId,
+    pub action: PlanAction,
+    pub profiles: Vec<String>,
+    #[serde(default)]
+    pub all_profiles: bool,
+    pub selection: Chosen,
+    /// What the plan acts on, each with the evidence it was chosen on.
+    pub sessions: Vec<Entry>,
+    /// What the sweep selected and the protect list keeps: never acted on.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub protected: Vec<Kept>,
+}
+
+/// The config file a plan was made with: a plan for another config is refused.
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+pub struct ConfigId {
+    pub path: String,
+    /// FNV-1a 64 of the file's bytes (`none` without a file).
+    pub fingerprint: String,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "snake_case")]
+pub enum PlanAction {
+    End,
+    Delete,
+}
+
+impl From<Action> for PlanAction {
+    fn from(a: Action) -> PlanAction {
+        match a {
+            Action::End => PlanAction::End,
+            Action::Delete => PlanAction::Delete,
+        }
+    }
+}
+
+impl From<PlanAction> for Action {
+    fn from(a: PlanAction) -> Action {
+        match a {
+            PlanAction::End => Action::End,
+            PlanAction::Delete => Action::Delete,
+        }
+    }
+}
+
+/// How the sweep selected (durations as humantime writes them: `2h`, `30days`).
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct Chosen {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idle_for: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub older_than: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended_for: Option<String>,
+    #[serde(default, rename = "where", skip_serializing_if = "Vec::is_empty")]
+    pub selectors: Vec<String>,
+}
+
+/// One session the plan acts on.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Entry {
+    pub profile: String,
+    pub id: String,
+    pub action: PlanAction,
+    /// Why it was chosen: what was measured, and the selector it matched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idle_secs: Option<u64>,
+    /// The row it was chosen on (its last activity, occupancy, fields).
+    pub evidence: SessionRow,
+}
+
+/// A session the protect list keeps.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Kept {
+    pub profile: String,
+    pub id: String,
+    pub note: String,
+}
+
+/// FNV-1a 64 of the config file's bytes: any edit makes a plan another config's.
+pub fn fingerprint(path: &Path) -> String {
+    match crate::bounded::read_file(path, 1024 * 1024) {
+        Ok(bytes) => {
+            let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+            for b in bytes {
+                hash = (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+            }
+            format!("fnv1a64:{hash:016x}")
+        }
+        Err(_) => "none".to_owned(),
+    }
+}
+
+impl Plan {
+    /// Reads and checks a plan file: its format, its config, its age at `now`.
+    pub fn load(
+        file: &Path,
+        config: &Path,
+        now: Timestamp,
+        max_age: Duration,
+    ) -> Result<Plan, String> {
+        let bytes = crate::bounded::read_file(file, LIMIT)
+            .map_err(|e| format!("cannot read plan {}: {e}", file.display()))?;
+        let mut plan: Plan = serde_json::from_slice(&bytes)
+            .map_err(|e| format!("{} is not a sessionctl plan: {e}", file.display()))?;
+        plan.made = crate::units::parse_time(&plan.made_at).ok_or_else(|| {
+            format!(
+                "{}: made_at `{}` is not an RFC 3339 time",
+                file.display(),
+                plan.made_at.escape_default()
+            )
+        })?;
+        if plan.sessionctl_plan != VERSION {
+            return Err(format!(
+                "{} is a plan of format {}, this sessionctl reads format {VERSION}",
+                file.display(),
+                plan.sessionctl_plan
+            ));
+        }
+        let here = ConfigId {
+            path: config.display().to_string(),
+            fingerprint: fingerprint(config),
+        };
+        if plan.config != here {
+            return Err(format!(
+                "the plan was made with another config ({} {}); this one is {} {}: make the plan again",
+                plan.config.path, plan.config.fingerprint, here.path, here.fingerprint
+            ));
+        }
+        let age = now.duration_since(plan.made);
+        if age.as_secs_f64() > max_age.as_secs_f64() {
+            return Err(format!(
+                "the plan was made {} ago, more than --max-age {}: make it again",
+                humantime::format_duration(Duration::from_secs(age.as_secs().max(0) as u64)),
+                humantime::format_duration(max_age)
+            ));
+        }
+        for e in &plan.sessions {
+            // The ID is what the plan names; an edited ID under another session's evidence
+            // (its UUID) would act on that other session.
+            if e.evidence.id != e.id {
+                return Err(format!(
+                    "the plan's session `{}` carries the evidence of `{}`: make the plan again",
+                    e.id.escape_default(),
+                    e.evidence.id.escape_default()
+                ));
+            }
+            if !plan.profiles.contains(&e.profile) {
+                return Err(format!(
+                    "the plan's session `{}` names profile `{}`, which is not among its profiles",
+                    e.id.escape_default(),
+                    e.profile
+                ));
+            }
+            if e.action != plan.action {
+                return Err(format!(
+                    "the plan's session `{}` is to {:?}, the plan's action is {:?}",
+                    e.id.escape_default(),
+                    e.action,
+                    plan.action
+                ));
+            }
+        }
+        Ok(plan)
+    }
+
+    /// How long ago it was made, at `now`.
+    pub fn age(&self, now: Timestamp) -> Duration {
+        Duration::from_secs(now.duration_since(self.made).as_secs().max(0) as u64)
+    }
+
+    /// The plan's sessions on `profile`, as a listing would have kept them.
+    pub fn listed(&self, profile: &str) -> Vec<Listed> {
+        (self.sessions.iter())
+            .filter(|e| e.profile == profile)
+            .map(|e| Listed {
+                profile: None,
+                row: e.evidence.clone(),
+                idle_secs: e.idle_secs,
+                reason: e.reason.clone(),
+                problem: None,
+            })
+            .collect()
+    }
+
+    /// Writes it to `path` (whole, or not at all: a temporary file renamed into place).
+    pub fn write(&self, path: &Path) -> std::io::Result<()> {
+        let mut text = serde_json::to_string_pretty(self).map_err(std::io::Error::other)?;
+        text.push('\n');
+        let tmp = path.with_extension("tmp-plan");
+        std::fs::write(&tmp, text)?;
+        std::fs::rename(&tmp, path)
+    }
+}

@@ -1,0 +1,899 @@
+//! Protected sessions (a profile's `protect` list): no path that acts may touch them.
+//! Explicit IDs (arguments, a file, stdin), pipes across profiles, sweeps, resumed journals
+//! and dry runs each get their own test here, since an exclusion that silently stops
+//! working is the failure this feature exists to prevent.
+
+use crate::common;
+
+use common::{Env, Seed, ZEP_ENV, count_requests, result_of};
+use serde_json::{Value, json};
+
+/// "Now" for every sweep here; every seeded session is hours older.
+const NOW: &str = "2024-06-01T12:00:00Z";
+const OLD: &str = "2024-06-01T07:00:00Z";
+
+/// An env with profile `zp` (Zep v2) protecting `protect`, and three old sessions: `keep`
+/// (`metadata.keep=true`), `demo-1` and `free`.
+fn env_protecting(protect: &[&str]) -> Env {
+    let env = Env::new();
+    let list: Vec<String> = protect.iter().map(|p| format!("{p:?}")).collect();
+    env.add_profile(
+        "zp",
+        &format!(
+            "provider = \"zep\"\nbase_url = \"{}\"\napi_key_env = \"{ZEP_ENV}\"\nmax_backoff = \"100ms\"\nprotect = [{}]",
+            env.emu.zep_v2_url(),
+            list.join(", ")
+        ),
+    );
+    env.emu.seed_many([
+        Seed::zep_session("keep", OLD),
+        Seed::metadata("keep", json!({"keep": true})),
+        Seed::zep_session("demo-1", OLD),
+        Seed::zep_session("free", OLD),
+        Seed::metadata("free", json!({"keep": false})),
+    ]);
+    env
+}
+
+const BOTH: &[&str] = &["metadata.keep=true", "id~=demo-*"];
+
+/// Every request that could change `id` (anything but a read).
+fn writes_for(env: &Env, id: &str) -> Vec<String> {
+    (env.emu.requests().into_iter())
+        .filter(|r| r.method != "GET" && r.path.contains(id))
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect()
+}
+
+fn run_json(cmd: &mut assert_cmd::Command) -> (Value, i32) {
+    common::run_json(cmd.args(["-o", "json"]))
+}
+
+/// The refusal of an explicit ID: `protected`, with an error naming the rule, nothing sent.
+fn assert_refused(env: &Env, doc: &Value, id: &str, rule: &str) {
+    let r = result_of(doc, id);
+    assert_eq!(r["outcome"], "protected", "{doc:#}");
+    assert_eq!(r["error_kind"], "protected", "{doc:#}");
+    let error = r["error"].as_str().unwrap();
+    assert!(
+        error.contains(&format!("protected by `{rule}`")) && error.contains("nothing sent"),
+        "{error}"
+    );
+    assert_eq!(
+        writes_for(env, id),
+        Vec::<String>::new(),
+        "nothing sent for {id}"
+    );
+    assert_eq!(env.emu.zep_session_ended(id), Some(false));
+}
+
+#[test]
+fn explicit_ids_that_match_are_refused_with_nothing_sent_for_them() {
+    let env = env_protecting(BOTH);
+    let (doc, code) = run_json(env.cmd("zp").args(["end-many", "keep", "demo-1", "free"]));
+    assert_eq!(code, 1, "a refused ID is not a success: {doc:#}");
+    assert_refused(&env, &doc, "keep", "metadata.keep=true");
+    assert_refused(&env, &doc, "demo-1", "id~=demo-*");
+    assert_eq!(result_of(&doc, "free")["outcome"], "ended");
+    assert_eq!(doc["summary"]["protected"], 2, "{doc:#}");
+    let reqs = env.emu.requests();
+    // A rule on metadata reads the session first; a rule on the ID alone reads nothing.
+    assert_eq!(count_requests(&reqs, "GET", "/zep/api/v2/sessions/keep"), 1);
+    assert_eq!(count_requests(&reqs, "GET", "/zep/api/v2/sessions/free"), 1);
+    assert_eq!(
+        count_requests(&reqs, "GET", "/zep/api/v2/sessions/demo-1"),
+        0
+    );
+}
+
+#[test]
+fn end_and_delete_refuse_a_protected_id_alike() {
+    let env = env_protecting(BOTH);
+    let (doc, code) = run_json(env.cmd("zp").args(["end", "keep"]));
+    assert_eq!(code, 1, "{doc:#}");
+    assert_refused(&env, &doc, "keep", "metadata.keep=true");
+    let (doc, code) = run_json(env.cmd("zp").args(["delete", "--yes", "demo-1", "free"]));
+    assert_eq!(code, 1, "{doc:#}");
+    assert_refused(&env, &doc, "demo-1", "id~=demo-*");
+    assert_eq!(result_of(&doc, "free")["outcome"], "deleted");
+}
+
+#[test]
+fn ids_from_stdin_and_from_a_file_are_refused_alike() {
+    let env = env_protecting(BOTH);
+    let (doc, code) = run_json(
+        env.cmd("zp")
+            .args(["end-many", "-"])
+            .write_stdin("keep\ndemo-1\n"),
+    );
+    assert_eq!(code, 1, "{doc:#}");
+    assert_refused(&env, &doc, "keep", "metadata.keep=true");
+    assert_refused(&env, &doc, "demo-1", "id~=demo-*");
+    let file = env.dir.path().join("ids.txt");
+    std::fs::write(&file, "demo-1\nkeep\nfree\n").unwrap();
+    let (doc, code) = run_json(
+        env.cmd("zp")
+            .arg("delete")
+            .arg("--yes")
+            .arg("--file")
+            .arg(&file),
+    );
+    assert_eq!(code, 1, "{doc:#}");
+    assert_refused(&env, &doc, "keep", "metadata.keep=true");
+    assert_refused(&env, &doc, "demo-1", "id~=demo-*");
+    assert_eq!(result_of(&doc, "free")["outcome"], "deleted");
+}
+
+#[test]
+fn a_pipe_across_profiles_meets_each_lines_own_protect_list() {
+    let env = env_protecting(BOTH);
+    // The same sessions under `zep`, which protects nothing: only `zp`'s lines are refused.
+    let (doc, code) = run_json(
+        env.cmd("zp")
+            .args(["end-many", "--all-profiles", "-"])
+            .write_stdin("zp\tkeep\nzp\tdemo-1\nzp\tfree\n"),
+    );
+    assert_eq!(code, 1, "{doc:#}");
+    assert_refused(&env, &doc, "keep", "metadata.keep=true");
+    assert_refused(&env, &doc, "demo-1", "id~=demo-*");
+    assert_eq!(result_of(&doc, "keep")["profile"], "zp");
+    assert_eq!(result_of(&doc, "free")["outcome"], "ended");
+    let (doc, code) = run_json(
+        env.cmd("zp")
+            .args(["end-many", "--all-profiles", "-"])
+            .write_stdin("zep\tkeep\n"),
+    );
+    assert_eq!(
+        code, 0,
+        "another profile's list protects nothing here: {doc:#}"
+    );
+    assert_eq!(result_of(&doc, "keep")["outcome"], "ended");
+}
+
+#[test]
+fn a_sweep_reports_protected_sessions_and_leaves_them_alone() {
+    let env = env_protecting(BOTH);
+    let (doc, code) =
+        run_json(
+            env.cmd("zp")
+                .env("SESSIONCTL_NOW", NOW)
+                .args(["end-many", "--idle-for", "1h"]),
+        );
+    assert_eq!(
+        code, 0,
+        "a sweep's protected sessions are no failure: {doc:#}"
+    );
+    for (id, rule) in [("keep", "metadata.keep=true"), ("demo-1", "id~=demo-*")] {
+        let r = result_of(&doc, id);
+        assert_eq!(r["outcome"], "protected", "{doc:#}");
+        assert_eq!(r["note"], format!("protected by `{rule}`: left alone"));
+        assert!(r["error"].is_null(), "{r}");
+        assert!(r["reason"].as_str().unwrap().starts_with("idle 5h"), "{r}");
+        assert_eq!(writes_for(&env, id), Vec::<String>::new());
+    }
+    assert_eq!(result_of(&doc, "free")["outcome"], "ended");
+    assert_eq!(doc["summary"]["protected"], 2, "{doc:#}");
+    // The listing's rows were judged already: no session is read again for the guard.
+    let reqs = env.emu.requests();
+    assert_eq!(count_requests(&reqs, "GET", "/zep/api/v2/sessions/free"), 0);
+    let (doc, code) = run_json(env.cmd("zp").env("SESSIONCTL_NOW", NOW).args([
+        "delete",
+        "--yes",
+        "--idle-for",
+        "1h",
+    ]));
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(result_of(&doc, "keep")["outcome"], "protected");
+    assert_eq!(env.emu.zep_session_ended("keep"), Some(false));
+}
+
+#[test]
+fn dry_runs_show_protected_sessions_as_such() {
+    let env = env_protecting(BOTH);
+    let (doc, code) = run_json(env.cmd("zp").env("SESSIONCTL_NOW", NOW).args([
+        "end-many",
+        "--idle-for",
+        "1h",
+        "--dry-run",
+    ]));
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(result_of(&doc, "keep")["outcome"], "protected", "{doc:#}");
+    assert_eq!(result_of(&doc, "demo-1")["outcome"], "protected");
+    assert_eq!(result_of(&doc, "free")["outcome"], "would_end");
+    // IDs: a server dry run reads and refuses as a real run would; a client dry run sends
+    // nothing, so it decides the ID's own rules and says what it could not check.
+    let (doc, code) =
+        run_json(
+            env.cmd("zp")
+                .args(["end-many", "--dry-run=server", "keep", "free"]),
+        );
+    assert_eq!(code, 1, "{doc:#}");
+    assert_eq!(result_of(&doc, "keep")["outcome"], "protected");
+    assert_eq!(result_of(&doc, "free")["outcome"], "would_end");
+    let before = env.emu.requests().len();
+    let (doc, code) = run_json(
+        env.cmd("zp")
+            .args(["end-many", "--dry-run", "demo-1", "keep"]),
+    );
+    assert_eq!(code, 1, "{doc:#}");
+    assert_eq!(
+        env.emu.requests().len(),
+        before,
+        "a client dry run sends nothing"
+    );
+    assert_eq!(result_of(&doc, "demo-1")["outcome"], "protected");
+    let keep = result_of(&doc, "keep");
+    assert_eq!(keep["outcome"], "would_end");
+    assert!(
+        keep["note"]
+            .as_str()
+            .unwrap()
+            .contains("a real run reads it first"),
+        "{keep}"
+    );
+    assert!(writes_for(&env, "keep").is_empty() && writes_for(&env, "free").is_empty());
+}
+
+#[test]
+fn a_resumed_journal_sends_nothing_for_a_protected_session() {
+    let env = env_protecting(BOTH);
+    // A run killed after recording attempts on all three, none answered.
+    let path = env.dir.path().join("killed.journal");
+    let mut text = String::from(
+        r#"{"type":"start","journal":1,"run_id":"r1","at":"2026-11-30T00:00:00.000Z","action":"end","dry_run":null,"profiles":["zp"]}"#,
+    );
+    for id in ["keep", "demo-1", "free"] {
+        text.push_str(&format!(
+            "\n{{\"type\":\"attempt\",\"run_id\":\"r1\",\"at\":\"2026-11-30T00:00:00.000Z\",\"profile\":\"zp\",\"id\":\"{id}\"}}"
+        ));
+    }
+    std::fs::write(&path, text + "\n").unwrap();
+    let (doc, code) = run_json(
+        env.cmd("zp")
+            .env("SESSIONCTL_NOW", NOW)
+            .args(["end-many", "--idle-for", "1h", "--resume"])
+            .arg(&path),
+    );
+    assert_eq!(code, 1, "a resumed protected ID is refused: {doc:#}");
+    let ids: Vec<&str> = (doc["results"].as_array().unwrap().iter())
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 3, "each session once: {doc:#}");
+    assert_refused(&env, &doc, "keep", "metadata.keep=true");
+    assert_refused(&env, &doc, "demo-1", "id~=demo-*");
+    assert_eq!(result_of(&doc, "free")["outcome"], "ended");
+}
+
+#[test]
+fn a_provider_that_cannot_read_one_session_refuses_rather_than_guesses() {
+    let env = Env::new();
+    env.add_profile(
+        "sp",
+        &format!(
+            "provider = \"digital-samba\"\nbase_url = \"{}\"\nteam_id = \"{}\"\napi_key_env = \"{}\"\nprotect = [\"room=lobby\"]",
+            env.emu.samba_url(),
+            common::emulator::SAMBA_TEAM,
+            common::SAMBA_ENV
+        ),
+    );
+    env.emu.seed(Seed::SambaSession {
+        id: "ds-1".into(),
+        room_id: "lobby".into(),
+        start_time: OLD.into(),
+        live: true,
+        participants_live: Some(0),
+    });
+    let (doc, code) = run_json(env.cmd("sp").args(["end", "ds-1"]));
+    assert_eq!(code, 1, "{doc:#}");
+    let r = result_of(&doc, "ds-1");
+    assert_eq!(r["outcome"], "protected", "{doc:#}");
+    let error = r["error"].as_str().unwrap();
+    assert!(
+        error.contains("cannot tell whether profile `sp`'s protect list (room) covers it")
+            && error.contains("cannot read one session"),
+        "{error}"
+    );
+    assert!(writes_for(&env, "ds-1").is_empty());
+    // Its sweep reads the room on the listed rows: protected there, and nothing fails.
+    let (doc, code) =
+        run_json(
+            env.cmd("sp")
+                .env("SESSIONCTL_NOW", NOW)
+                .args(["end-many", "--idle-for", "1h"]),
+        );
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(result_of(&doc, "ds-1")["outcome"], "protected");
+    assert!(writes_for(&env, "ds-1").is_empty());
+}
+
+#[test]
+fn a_rule_that_could_never_match_is_a_config_error() {
+    for (rule, says) in [
+        (
+            "room=lobby",
+            "protect: `room=lobby`: zep has no field `room`",
+        ),
+        ("keep", "is not FIELD=VALUE"),
+    ] {
+        let env = Env::new();
+        env.add_profile(
+            &format!("bad{}", rule.len()),
+            &format!(
+                "provider = \"zep\"\nbase_url = \"{}\"\napi_key_env = \"{ZEP_ENV}\"\nprotect = [\"{rule}\"]",
+                env.emu.zep_v2_url()
+            ),
+        );
+        let (code, _, stderr) =
+            common::run(env.cmd(&format!("bad{}", rule.len())).args(["end", "free"]));
+        assert_eq!(code, 2, "{stderr}");
+        assert!(stderr.contains(says), "{stderr}");
+        assert!(env.emu.requests().is_empty(), "nothing sent");
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Re-checking before acting (`--recheck-after`)
+
+/// Polls `done` (a condition on the emulator) until it holds, failing after 30s.
+fn wait_until(what: &str, done: impl Fn() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !done() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never happened: {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+}
+
+/// A paced sweep whose first delete is answered late; while it waits, sessions change: one
+/// becomes active, one stops matching `--where`, one becomes protected. Each is read again
+/// before its turn and left alone; only what still qualifies is deleted.
+#[test]
+fn sessions_that_change_during_a_paced_run_are_never_acted_on() {
+    let env = env_protecting(&["metadata.keep=true"]);
+    let staging = || json!({"env": "staging"});
+    env.emu.seed_many([
+        Seed::zep_session("s0", "2024-06-01T06:00:00Z"),
+        Seed::metadata("s0", staging()),
+        Seed::zep_session("s1", OLD),
+        Seed::metadata("s1", staging()),
+        Seed::zep_session("s2", OLD),
+        Seed::metadata("s2", staging()),
+        Seed::zep_session("s3", OLD),
+        Seed::metadata("s3", staging()),
+        Seed::zep_session("s4", OLD),
+        Seed::metadata("s4", staging()),
+    ]);
+    // The first delete (the oldest session's) is done at once, its reply held back.
+    env.emu.fault(
+        common::Fault::new(common::FaultKind::ReplyLate(
+            std::time::Duration::from_secs(2),
+        ))
+        .method("DELETE")
+        .path("/sessions/s0/")
+        .times(1),
+    );
+    let child = env
+        .std_cmd("zp")
+        .env("SESSIONCTL_NOW", NOW)
+        .args(["-o", "json", "delete", "--yes", "--idle-for", "1h"])
+        .args([
+            "--where",
+            "metadata.env=staging",
+            "--rate",
+            "20/s",
+            "--concurrency",
+            "1",
+        ])
+        .args(["--recheck-after", "1s"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_until("the first delete", || {
+        count_requests(
+            &env.emu.requests(),
+            "DELETE",
+            "/zep/api/v2/sessions/s0/memory",
+        ) == 1
+    });
+    env.emu.seed_many([
+        Seed::messages("s1", &[NOW]),
+        Seed::metadata("s2", json!({"env": "prod"})),
+        Seed::metadata("s3", json!({"env": "staging", "keep": true})),
+    ]);
+    let out = child.wait_with_output().unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!("{e}: {}", String::from_utf8_lossy(&out.stderr));
+    });
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "a session that changed is no failure: {doc:#}"
+    );
+    for (id, says) in [
+        ("s1", "active again"),
+        ("s2", "no longer matches --where metadata.env=staging"),
+    ] {
+        let r = result_of(&doc, id);
+        assert_eq!(r["outcome"], "skipped", "{doc:#}");
+        assert_eq!(r["error_kind"], "changed", "{r}");
+        assert!(r["error"].as_str().unwrap().contains(says), "{r}");
+    }
+    assert_eq!(result_of(&doc, "s3")["outcome"], "protected", "{doc:#}");
+    for id in ["s1", "s2", "s3"] {
+        assert_eq!(
+            writes_for(&env, id),
+            Vec::<String>::new(),
+            "nothing sent for {id}"
+        );
+    }
+    assert_eq!(result_of(&doc, "s0")["outcome"], "deleted");
+    assert_eq!(result_of(&doc, "s4")["outcome"], "deleted");
+    // Each of the four reached after the held reply was read again (its row, then its
+    // newest message): the summary counts them and what they cost.
+    let summary = &doc["summary"];
+    assert!(summary["rechecked"].as_u64().unwrap() >= 4, "{summary}");
+    assert!(
+        summary["recheck_requests"].as_u64().unwrap() >= 4,
+        "{summary}"
+    );
+    let reqs = env.emu.requests();
+    for id in ["s1", "s2", "s3", "s4"] {
+        let path = format!("/zep/api/v2/sessions/{id}");
+        assert_eq!(
+            count_requests(&reqs, "GET", &path),
+            1,
+            "{id} read again once"
+        );
+    }
+}
+
+#[test]
+fn a_short_run_reads_nothing_again() {
+    let env = env_protecting(&["id~=demo-*"]);
+    let (doc, code) =
+        run_json(
+            env.cmd("zp")
+                .env("SESSIONCTL_NOW", NOW)
+                .args(["end-many", "--idle-for", "1h"]),
+        );
+    assert_eq!(code, 0, "{doc:#}");
+    assert!(doc["summary"]["rechecked"].is_null(), "{doc:#}");
+    let reqs = env.emu.requests();
+    assert_eq!(count_requests(&reqs, "GET", "/zep/api/v2/sessions/free"), 0);
+}
+
+/// The same on a provider that cannot read one session (Digital Samba): one listing reads the
+/// batch again. A meeting someone joined, or one that ended meanwhile, is left alone.
+#[test]
+fn a_meeting_occupied_during_a_paced_run_is_never_ended() {
+    let env = Env::new();
+    let samba = |id: &str, start: &str, live: bool, people: u32| Seed::SambaSession {
+        id: id.into(),
+        room_id: format!("room-{id}"),
+        start_time: start.into(),
+        live,
+        participants_live: Some(people),
+    };
+    env.emu.seed_many([
+        samba("d0", "2024-06-01T06:00:00Z", true, 0),
+        samba("d1", OLD, true, 0),
+        samba("d2", OLD, true, 0),
+        samba("d3", OLD, true, 0),
+    ]);
+    env.emu.fault(
+        common::Fault::new(common::FaultKind::ReplyLate(
+            std::time::Duration::from_secs(2),
+        ))
+        .method("POST")
+        .path("/sessions/d0/end")
+        .times(1),
+    );
+    let child = env
+        .std_cmd("samba")
+        .env("SESSIONCTL_NOW", NOW)
+        .args([
+            "-o",
+            "json",
+            "end-many",
+            "--idle-for",
+            "1h",
+            "--concurrency",
+            "1",
+        ])
+        .args(["--recheck-after", "1s"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_until("the first end", || {
+        (env.emu.requests().iter())
+            .any(|r| r.method == "POST" && r.path.ends_with("/sessions/d0/end"))
+    });
+    env.emu
+        .seed_many([samba("d1", OLD, true, 2), samba("d2", OLD, false, 0)]);
+    let out = child.wait_with_output().unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!("{e}: {}", String::from_utf8_lossy(&out.stderr));
+    });
+    assert_eq!(out.status.code(), Some(0), "{doc:#}");
+    let d1 = result_of(&doc, "d1");
+    assert_eq!(
+        (&d1["outcome"], &d1["error_kind"]),
+        (&json!("skipped"), &json!("changed"))
+    );
+    assert!(
+        d1["error"]
+            .as_str()
+            .unwrap()
+            .contains("occupied again: 2 live participant(s)"),
+        "{d1}"
+    );
+    let d2 = result_of(&doc, "d2");
+    assert_eq!(d2["outcome"], "skipped", "{doc:#}");
+    assert!(
+        d2["error"]
+            .as_str()
+            .unwrap()
+            .contains("gone: the server no longer has or lists it"),
+        "{d2}"
+    );
+    assert_eq!(result_of(&doc, "d3")["outcome"], "ended");
+    for id in ["d1", "d2"] {
+        assert_eq!(
+            writes_for(&env, id),
+            Vec::<String>::new(),
+            "nothing sent for {id}"
+        );
+    }
+    assert!(
+        doc["summary"]["recheck_requests"].as_u64().unwrap() >= 1,
+        "{doc:#}"
+    );
+}
+
+#[test]
+fn recheck_after_goes_only_with_a_sweep() {
+    let env = env_protecting(&["id~=demo-*"]);
+    let (code, _, stderr) =
+        common::run(
+            env.cmd("zp")
+                .args(["end-many", "free", "--recheck-after", "5s"]),
+        );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("--recheck-after re-checks what a sweep listed"),
+        "{stderr}"
+    );
+    assert!(env.emu.requests().is_empty());
+}
+
+/// The same on elizaOS, whose list is one streamed reply: one listing reads the session again.
+#[test]
+fn an_eliza_session_used_again_during_a_paced_run_is_never_ended() {
+    let env = Env::new();
+    env.emu.seed_many([
+        Seed::messaging("m0", "2024-06-01T06:00:00.000Z"),
+        Seed::messaging("m1", "2024-06-01T07:00:00.000Z"),
+        Seed::messaging("m2", "2024-06-01T07:00:00.000Z"),
+    ]);
+    env.emu.fault(
+        common::Fault::new(common::FaultKind::ReplyLate(
+            std::time::Duration::from_secs(2),
+        ))
+        .method("DELETE")
+        .path("/sessions/m0")
+        .times(1),
+    );
+    let child = env
+        .std_cmd("eliza")
+        .env("SESSIONCTL_NOW", NOW)
+        .args([
+            "-o",
+            "json",
+            "end-many",
+            "--idle-for",
+            "1h",
+            "--concurrency",
+            "1",
+        ])
+        .args(["--recheck-after", "1s"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_until("the first end", || {
+        (env.emu.requests().iter())
+            .any(|r| r.method == "DELETE" && r.path.ends_with("/sessions/m0"))
+    });
+    env.emu.seed(Seed::messaging("m1", NOW));
+    let out = child.wait_with_output().unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!("{e}: {}", String::from_utf8_lossy(&out.stderr));
+    });
+    assert_eq!(out.status.code(), Some(0), "{doc:#}");
+    let m1 = result_of(&doc, "m1");
+    assert_eq!(
+        (&m1["outcome"], &m1["error_kind"]),
+        (&json!("skipped"), &json!("changed")),
+        "{doc:#}"
+    );
+    assert!(
+        m1["error"]
+            .as_str()
+            .unwrap()
+            .contains("active again: last activity"),
+        "{m1}"
+    );
+    assert!(env.emu.messaging_exists("m1"), "nothing sent for m1");
+    assert_eq!(result_of(&doc, "m0")["outcome"], "ended");
+    assert_eq!(result_of(&doc, "m2")["outcome"], "ended");
+}
+
+// ---------------------------------------------------------------------------------------
+// Saved plans (`--plan FILE`, `sessionctl apply FILE`)
+
+fn read_plan(path: &std::path::Path) -> Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+#[test]
+fn a_plan_sends_nothing_and_apply_acts_on_exactly_its_sessions() {
+    let env = env_protecting(BOTH);
+    let plan = env.dir.path().join("plan.json");
+    let (doc, code) = run_json(
+        env.cmd("zp")
+            .env("SESSIONCTL_NOW", NOW)
+            .args(["delete", "--idle-for", "1h", "--plan"])
+            .arg(&plan),
+    );
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(result_of(&doc, "free")["outcome"], "would_delete");
+    for id in ["keep", "demo-1", "free"] {
+        assert!(
+            writes_for(&env, id).is_empty(),
+            "a plan sends nothing for {id}"
+        );
+    }
+    let p = read_plan(&plan);
+    assert_eq!(p["sessionctl_plan"], 1);
+    assert_eq!(p["made_at"], NOW);
+    assert_eq!(p["action"], "delete");
+    assert_eq!(p["profiles"], json!(["zp"]));
+    assert_eq!(p["selection"]["idle_for"], "1h");
+    assert!(
+        p["config"]["fingerprint"]
+            .as_str()
+            .unwrap()
+            .starts_with("fnv1a64:")
+    );
+    let sessions = p["sessions"].as_array().unwrap();
+    assert_eq!(sessions.len(), 1, "{p:#}");
+    assert_eq!(sessions[0]["id"], "free");
+    assert_eq!(sessions[0]["evidence"]["activity"], OLD);
+    assert!(
+        sessions[0]["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("idle 5h"),
+        "{p:#}"
+    );
+    let kept: Vec<&str> = (p["protected"].as_array().unwrap().iter())
+        .map(|k| k["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(kept.len(), 2, "{p:#}");
+    // A session that went idle after the plan was made is not in it, so never touched.
+    env.emu.seed(Seed::zep_session("late", OLD));
+    let (doc, code) = run_json(
+        env.cmd("zp")
+            .env("SESSIONCTL_NOW", NOW)
+            .arg("apply")
+            .arg(&plan)
+            .arg("--yes"),
+    );
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(common::outcomes_once(&doc).len(), 1, "{doc:#}");
+    assert_eq!(result_of(&doc, "free")["outcome"], "deleted");
+    for id in ["keep", "demo-1", "late"] {
+        assert!(
+            writes_for(&env, id).is_empty(),
+            "nothing outside the plan: {id}"
+        );
+    }
+}
+
+#[test]
+fn apply_takes_a_filtered_plan_and_skips_what_changed() {
+    let env = env_protecting(&["id~=demo-*"]);
+    env.emu
+        .seed_many([Seed::zep_session("a", OLD), Seed::zep_session("b", OLD)]);
+    let plan = env.dir.path().join("plan.json");
+    let (_, code) = run_json(
+        env.cmd("zp")
+            .env("SESSIONCTL_NOW", NOW)
+            .args(["end-many", "--idle-for", "1h", "--plan"])
+            .arg(&plan),
+    );
+    assert_eq!(code, 0);
+    // As `jq '.sessions |= map(select(.id != "free"))'` would.
+    let mut p = read_plan(&plan);
+    p["sessions"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|s| s["id"] != "free");
+    std::fs::write(&plan, serde_json::to_vec_pretty(&p).unwrap()).unwrap();
+    // `b` is used again after the plan was made.
+    env.emu.seed(Seed::messages("b", &[NOW]));
+    let (doc, code) = run_json(
+        env.cmd("zp")
+            .env("SESSIONCTL_NOW", NOW)
+            .arg("apply")
+            .arg(&plan)
+            .args(["--recheck-after", "0s"]),
+    );
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(result_of(&doc, "a")["outcome"], "ended");
+    let b = result_of(&doc, "b");
+    assert_eq!(
+        (&b["outcome"], &b["error_kind"]),
+        (&json!("skipped"), &json!("changed")),
+        "{doc:#}"
+    );
+    assert!(writes_for(&env, "b").is_empty() && writes_for(&env, "free").is_empty());
+    // `a`, `b` and `keep`: `free` was filtered out of the plan, `demo-1` is protected.
+    assert_eq!(common::outcomes_once(&doc).len(), 3, "{doc:#}");
+    assert_eq!(doc["summary"]["rechecked"], 3, "{doc:#}");
+    // A dry run of the same plan sends nothing.
+    let before = env.emu.requests().len();
+    let (doc, code) = run_json(
+        env.cmd("zp")
+            .env("SESSIONCTL_NOW", NOW)
+            .arg("apply")
+            .arg(&plan)
+            .arg("--dry-run"),
+    );
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(result_of(&doc, "b")["outcome"], "would_end");
+    assert_eq!(env.emu.requests().len(), before);
+}
+
+#[test]
+fn apply_refuses_a_plan_for_another_config_profile_or_time() {
+    let env = env_protecting(&["id~=demo-*"]);
+    let plan = env.dir.path().join("plan.json");
+    let (_, code) = run_json(
+        env.cmd("zp")
+            .env("SESSIONCTL_NOW", NOW)
+            .args(["end-many", "--idle-for", "1h", "--plan"])
+            .arg(&plan),
+    );
+    assert_eq!(code, 0);
+    let apply = |profile: &str, now: &str, extra: &[&str]| {
+        common::run(
+            env.cmd(profile)
+                .env("SESSIONCTL_NOW", now)
+                .arg("apply")
+                .arg(&plan)
+                .args(extra),
+        )
+    };
+    let (code, _, stderr) = apply("zep", NOW, &[]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("the plan was made for profile(s) zp"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = apply("zp", "2024-06-01T14:00:00Z", &[]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("more than --max-age 1h"), "{stderr}");
+    env.add_profile("other", "provider = \"messaging\"");
+    let (code, _, stderr) = apply("zp", NOW, &[]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("another config"), "{stderr}");
+    assert!(writes_for(&env, "free").is_empty(), "nothing sent");
+    let (code, _, stderr) =
+        common::run(env.cmd("zp").args(["end-many", "free", "--plan", "x.json"]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("--plan writes what a sweep selects"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn apply_refuses_a_protected_session_added_to_a_plan() {
+    let env = env_protecting(BOTH);
+    let plan = env.dir.path().join("plan.json");
+    let (_, code) = run_json(
+        env.cmd("zp")
+            .env("SESSIONCTL_NOW", NOW)
+            .args(["end-many", "--idle-for", "1h", "--plan"])
+            .arg(&plan),
+    );
+    assert_eq!(code, 0);
+    // An entry for `keep` whose evidence leaves out the metadata that protects it.
+    let mut p = read_plan(&plan);
+    let mut forged = p["sessions"][0].clone();
+    forged["id"] = json!("keep");
+    forged["evidence"] =
+        json!({"id": "keep", "active": true, "activity": OLD, "owner": null, "created": OLD});
+    p["sessions"].as_array_mut().unwrap().push(forged);
+    std::fs::write(&plan, serde_json::to_vec_pretty(&p).unwrap()).unwrap();
+    let (doc, code) = run_json(
+        env.cmd("zp")
+            .env("SESSIONCTL_NOW", NOW)
+            .arg("apply")
+            .arg(&plan),
+    );
+    assert_eq!(code, 1, "{doc:#}");
+    assert_refused(&env, &doc, "keep", "metadata.keep=true");
+    assert_eq!(result_of(&doc, "free")["outcome"], "ended");
+}
+
+#[test]
+fn a_plan_of_every_profile_applies_to_each_profile_it_names() {
+    let env = Env::new();
+    env.emu.seed_many([
+        Seed::zep_session("z1", OLD),
+        Seed::messaging("m1", "2024-06-01T07:00:00.000Z"),
+    ]);
+    let plan = env.dir.path().join("plan.json");
+    let (doc, code) = run_json(
+        env.cmd("zep")
+            .env("SESSIONCTL_NOW", NOW)
+            .args(["end-many", "--idle-for", "1h", "--all-profiles", "--plan"])
+            .arg(&plan),
+    );
+    assert_eq!(code, 0, "{doc:#}");
+    let p = read_plan(&plan);
+    assert_eq!(p["all_profiles"], true);
+    assert_eq!(p["sessions"].as_array().unwrap().len(), 2, "{p:#}");
+    let (doc, code) = run_json(
+        env.cmd("zep")
+            .env("SESSIONCTL_NOW", NOW)
+            .arg("apply")
+            .arg(&plan),
+    );
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(result_of(&doc, "z1")["outcome"], "ended");
+    assert_eq!(result_of(&doc, "z1")["profile"], "zep");
+    assert_eq!(result_of(&doc, "m1")["outcome"], "ended");
+    assert_eq!(env.emu.zep_session_ended("z1"), Some(true));
+}
+
+#[test]
+fn apply_honours_the_caps_and_the_journal_like_any_run() {
+    let env = env_protecting(&["id~=demo-*"]);
+    let plan = env.dir.path().join("plan.json");
+    let (_, code) = run_json(
+        env.cmd("zp")
+            .env("SESSIONCTL_NOW", NOW)
+            .args(["end-many", "--idle-for", "1h", "--plan"])
+            .arg(&plan),
+    );
+    assert_eq!(code, 0);
+    // Two sessions planned (`keep`, `free`), a cap of one: refused, nothing sent.
+    let (code, _, stderr) = common::run(
+        env.cmd("zp")
+            .env("SESSIONCTL_NOW", NOW)
+            .arg("apply")
+            .arg(&plan)
+            .args(["--max", "1"]),
+    );
+    assert_eq!(code, 4, "{stderr}");
+    assert!(writes_for(&env, "keep").is_empty() && writes_for(&env, "free").is_empty());
+    let journal = env.dir.path().join("apply.journal");
+    let (doc, code) = run_json(
+        env.cmd("zp")
+            .env("SESSIONCTL_NOW", NOW)
+            .arg("apply")
+            .arg(&plan)
+            .arg("--journal")
+            .arg(&journal),
+    );
+    assert_eq!(code, 0, "{doc:#}");
+    let text = std::fs::read_to_string(&journal).unwrap();
+    assert_eq!(text.matches("\"type\":\"result\"").count(), 2, "{text}");
+}

@@ -237,6 +237,14 @@ mod tests {
             .collect()
     }
 
+    /// The delete prompt says what each API's delete removes (see `prompt`).
+    #[test]
+    fn every_api_says_what_its_delete_removes() {
+        for api in &super::APIS {
+            assert!(api.deletes.starts_with("each "), "v{}", api.version);
+        }
+    }
+
     #[test]
     fn defaults_apply() {
         let c = parse("[profiles.z]\nprovider = \"zep\"\napi_key_env = \"K\"\n").unwrap();

@@ -897,3 +897,22 @@ fn apply_honours_the_caps_and_the_journal_like_any_run() {
     let text = std::fs::read_to_string(&journal).unwrap();
     assert_eq!(text.matches("\"type\":\"result\"").count(), 2, "{text}");
 }
+
+#[test]
+fn plan_without_a_sweep_or_ids_names_what_plan_needs() {
+    let env = env_protecting(&["id~=demo-*"]);
+    for args in [
+        &["end-many", "--plan", "p.json"][..],
+        &["delete", "--plan", "p.json"],
+        &["delete", "--yes", "--plan", "p.json"],
+    ] {
+        let (code, _, stderr) = common::run(env.cmd("zp").args(args));
+        assert_eq!(code, 2, "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("--plan writes what a sweep selects")
+                && !stderr.contains("no session IDs given"),
+            "{args:?}: {stderr}"
+        );
+    }
+    assert!(env.emu.requests().is_empty(), "nothing read or sent");
+}

@@ -325,15 +325,27 @@ impl Sweeping<'_> {
     }
 
     /// A delete's prompt, once the listing (after the caps and `--limit`) says what would
-    /// go. Declined or interrupted: the listing is on record, nothing is sent, and the
-    /// profiles are free before the records are written.
+    /// go: what [`Sweeping::send`] sends, so a resumed run names the journal's pending
+    /// sessions (sent again first, listed or not) and leaves out what is done. Declined or
+    /// interrupted: the listing is on record, nothing is sent, and the profiles are free
+    /// before the records are written.
     async fn confirmed(self, tty: Terminal, picked: &[Vec<Pick>]) -> Result<Self, AppError> {
         let parts = (self.staged.ready.iter().zip(picked))
             .map(|((profile, _), mine)| {
-                part(
-                    profile,
-                    mine.iter().map(|((id, _), _)| id.as_str()).collect(),
-                )
+                let listed = mine.iter().map(|((id, _), _)| id.as_str());
+                let ids = match &self.resume {
+                    None => listed.collect(),
+                    Some(r) => {
+                        let name = profile.name.as_str();
+                        let pending = (r.pending().iter())
+                            .filter(|(p, _)| p == name)
+                            .map(|(_, id)| id.as_str());
+                        let new =
+                            listed.filter(|id| !r.is_pending(name, id) && !r.is_done(name, id));
+                        pending.chain(new).collect()
+                    }
+                };
+                part(profile, ids)
             })
             .collect::<Vec<_>>();
         let asked = ask(tty, self.plan, &parts, &self.staged.interrupt).await;

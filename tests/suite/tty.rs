@@ -446,3 +446,47 @@ fn ids_typed_at_the_terminal_are_asked_for_and_draw_no_bar() {
     assert_eq!(code, 0, "{out}");
     assert!(!env.emu.messaging_exists("t-1") && !env.emu.messaging_exists("t-2"));
 }
+
+/// A resumed sweep's prompt names what the run sends: the journal's session whose delete
+/// failed (sent again), not the one it already deleted, although the listing shows both
+/// (a Digital Samba session stays listed once its stored data is gone).
+#[test]
+fn a_resumed_sweep_asks_about_what_it_will_send_not_what_it_listed() {
+    let env = Env::new();
+    for id in ["done-a", "failed-b"] {
+        env.emu.seed(Seed::samba_ended_at(
+            id,
+            "2024-03-27 08:15:36",
+            Some("2024-03-27 09:15:36"),
+        ));
+    }
+    // Every attempt of the first run fails for one session (retries = 4: five attempts).
+    env.emu.fault(
+        common::Fault::status(500)
+            .method("DELETE")
+            .path("/sessions/failed-b/resources")
+            .times(5),
+    );
+    let journal = env.dir.path().join("sweep.journal");
+    let j = journal.to_str().unwrap();
+    let (doc, code) = env.json(
+        "samba",
+        &["delete", "--ended-for", "30d", "--yes", "--journal", j],
+    );
+    assert_eq!(code, 1, "{doc:#}");
+    assert_eq!(common::outcomes_once(&doc)["done-a"], "deleted", "{doc:#}");
+    assert_eq!(common::outcomes_once(&doc)["failed-b"], "failed", "{doc:#}");
+    let line = format!("SESSIONCTL -p samba delete --ended-for 30d --resume {j}");
+    let Some((out, code)) = answering_line(&env, &line, "n\n") else {
+        return;
+    };
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("Delete 1 session that ended more than 30 days ago"),
+        "{out:?}"
+    );
+    assert!(
+        out.contains("failed-b") && !out.contains("done-a"),
+        "{out:?}"
+    );
+}

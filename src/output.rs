@@ -10,13 +10,13 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 use serde::Serialize;
 
 use crate::client::pacer::Holds;
-// The commands print their warnings and escape what they show with these, as everything
-// else on its way to a terminal does.
 use crate::outcome::{Outcome, SessionResult, Summary};
 use crate::provider::SessionRow;
 use crate::report::{End, ProfileError, Sink};
 use crate::stale::Listed;
 use crate::table::{Fit, Grid};
+// The commands print their warnings and escape what they show with these, as everything
+// else on its way to a terminal does.
 pub use crate::terminal::{LogWriter, escape, escaped, escaped_line, shortened, warn};
 use crate::units::short_time;
 

@@ -916,16 +916,39 @@ fn server_hint(headers: &HeaderMap, status: StatusCode) -> Option<Duration> {
     None
 }
 
+/// One reply header as `-vvv` logs it. A secret a server may send back (a cookie, a
+/// credential echoed in an auth header, a signed URL's query in `Location`) is left out;
+/// the rest is escaped, as everything on its way to a terminal is.
+fn shown_header(name: &str, value: &[u8]) -> String {
+    const SECRET: [&str; 6] = [
+        "set-cookie",
+        "cookie",
+        "authorization",
+        "proxy-authorization",
+        "x-api-key",
+        "api-key",
+    ];
+    let value = String::from_utf8_lossy(value);
+    match name {
+        _ if SECRET.contains(&name) => format!("{name}: (not shown)"),
+        "location" | "content-location" => match value.split_once('?') {
+            Some((path, _)) => format!(
+                "{name}: {}?(query not shown)",
+                crate::terminal::escaped(path)
+            ),
+            None => format!("{name}: {}", crate::terminal::escaped(&value)),
+        },
+        _ => format!("{name}: {}", crate::terminal::escaped(&value)),
+    }
+}
+
 /// What `-vvv` shows of a reply: its headers (a cookie's value left out) and the start of
 /// its body (escaped), which say what a status alone does not (a web server's HTML where an
 /// API was expected). A streamed body is not read here.
 fn reply_detail(reply: &Reply) -> String {
     const SHOWN: usize = 300;
     let headers: Vec<String> = (reply.headers.iter())
-        .map(|(name, value)| match name.as_str() {
-            "set-cookie" => format!("{name}: (not shown)"),
-            _ => format!("{name}: {}", String::from_utf8_lossy(value.as_bytes())),
-        })
+        .map(|(name, value)| shown_header(name.as_str(), value.as_bytes()))
         .collect();
     if reply.unread.is_some() {
         return format!(
@@ -949,6 +972,20 @@ fn reply_detail(reply: &Reply) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_logged_reply_header_never_shows_a_secret_the_server_sent_back() {
+        for name in ["set-cookie", "authorization", "x-api-key"] {
+            let shown = shown_header(name, b"secret-value");
+            assert_eq!(shown, format!("{name}: (not shown)"));
+        }
+        assert_eq!(
+            shown_header("location", b"https://x/a?sig=secret"),
+            "location: https://x/a?(query not shown)"
+        );
+        assert_eq!(shown_header("retry-after", b"3"), "retry-after: 3");
+        assert!(!shown_header("x-note", b"a\x1b[2Jb").contains('\x1b'));
+    }
 
     fn reply(status: u16, body: &str) -> Reply {
         Reply {

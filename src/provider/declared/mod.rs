@@ -130,6 +130,15 @@ impl ProviderConfig for Config {
         self.deletes
     }
 
+    /// A Basic user names the account on its server (Digital Samba's team, Twilio's
+    /// account SID): profiles of one URL with other users are other accounts.
+    fn account(&self) -> Option<&str> {
+        match &self.api.auth {
+            Auth::Basic { user } => Some(user),
+            Auth::Header { .. } | Auth::None => None,
+        }
+    }
+
     fn auth(&self, key: &SecretString) -> Vec<(HeaderName, HeaderValue)> {
         match &self.api.auth {
             Auth::None => Vec::new(),
@@ -158,5 +167,33 @@ impl ProviderConfig for Config {
             http,
             api: self.api.clone(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// A profile of `auth` on one URL, as `config.example.toml`'s declared one.
+    fn account_of(auth: &str) -> Option<String> {
+        let text = format!(
+            "[profiles.d]\nprovider = \"declared\"\nbase_url = \"http://127.0.0.1:3000\"\n\
+             api_key_env = \"K\"\n\
+             [profiles.d.api]\nauth = {auth}\n\
+             [profiles.d.api.list]\npath = \"s\"\nrows = \"/s\"\npaging = {{ style = \"none\" }}\n\
+             [profiles.d.api.fields]\nid = \"/id\"\n\
+             [profiles.d.api.end]\nmethod = \"DELETE\"\npath = \"s/{{id}}\"\ndone = [200]\n"
+        );
+        let config = crate::config::Config::parse(std::path::Path::new("c.toml"), &text);
+        let config = config.unwrap_or_else(|e| panic!("{e}"));
+        config.profiles["d"].provider.account().map(str::to_owned)
+    }
+
+    /// The run lock tells accounts of one server apart by the Basic user, as it does by
+    /// Digital Samba's `team_id`.
+    #[test]
+    fn a_basic_user_is_the_account_the_lock_keeps_apart() {
+        let basic = account_of("{ style = \"basic\", user = \"team-1\" }");
+        assert_eq!(basic.as_deref(), Some("team-1"));
+        let header = "{ style = \"header\", header = \"X-Api-Key\", value = \"{key}\" }";
+        assert_eq!(account_of(header), None);
     }
 }

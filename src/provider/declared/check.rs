@@ -526,6 +526,23 @@ fn statuses(list: Vec<Spanned<u16>>) -> Result<Vec<u16>, Wrong> {
 fn call(c: Spanned<schema::Call>, what: &str) -> Result<Call, Wrong> {
     let at = c.span();
     let c = c.into_inner();
+    // Words the delete prompt shows on the terminal: escaped there like an ID.
+    let removes = match c.removes {
+        Some(r) if what != "delete" => {
+            return Err(wrong(
+                &r,
+                format!("`removes` says what a delete removes: not on {what}"),
+            ));
+        }
+        Some(r) if r.get_ref().trim().is_empty() => {
+            return Err(wrong(
+                &r,
+                "`removes` is empty: say what a delete removes, or leave it out",
+            ));
+        }
+        Some(r) => Some(crate::terminal::escaped_line(r.get_ref())),
+        None => None,
+    };
     let m = method(&c.method)?;
     let path = template(&c.path)?;
     let body = match (c.json, c.form) {
@@ -594,7 +611,7 @@ fn call(c: Spanned<schema::Call>, what: &str) -> Result<Call, Wrong> {
         done,
         already_ended,
         not_found,
-        removes: c.removes,
+        removes,
     })
 }
 
@@ -636,6 +653,26 @@ not_found = [404]
     fn error(from: &str, to: &str) -> (String, String) {
         assert!(GOOD.contains(from), "{from}");
         check(&GOOD.replacen(from, to, 1)).unwrap_err()
+    }
+
+    /// `removes` is the delete prompt's words: only on `delete`, never empty, and escaped.
+    #[test]
+    fn removes_says_what_a_delete_removes_and_nothing_else() {
+        let on_end = error("not_found = [404]", "not_found = [404]\nremoves = \"x\"");
+        assert_eq!(on_end.0, "\"x\"");
+        assert!(on_end.1.contains("not on end"), "{on_end:?}");
+        let as_delete = |removes: &str| {
+            let text = format!(
+                "{GOOD}\n[delete]\nmethod = \"DELETE\"\npath = \"s/{{id}}\"\ndone = [200]\nremoves = {removes}\n"
+            );
+            check(&text).map(|api| api.delete.unwrap().removes)
+        };
+        assert!(as_delete("\" \"").unwrap_err().1.contains("is empty"));
+        let words = as_delete("\"each room\\u001b[2J\"").unwrap().unwrap();
+        assert!(
+            words.starts_with("each room") && !words.contains('\x1b'),
+            "{words:?}"
+        );
     }
 
     #[test]

@@ -110,5 +110,5 @@ pub struct Call {
     pub not_found: Vec<Spanned<u16>>,
     /// What the call removes, in the API's own words ("each room and its recordings"): the
     /// delete prompt says it. Only read on `delete`.
-    pub removes: Option<String>,
+    pub removes: Option<Spanned<String>>,
 }

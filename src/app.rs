@@ -303,6 +303,27 @@ fn check_orphans(profile: &Profile, orphans: bool) -> Result<(), AppError> {
     Ok(())
 }
 
+/// `--idle-for` and `--older-than` can only be honoured where the provider's list says when
+/// each session was last used, and when it was created ([`provider::Judges`]): refused
+/// alone, skipped in a run over every profile, never run to report every row unjudged.
+fn check_judged(profile: &Profile, idle: bool, age: bool) -> Result<(), AppError> {
+    let judges = profile.provider.caps().judges;
+    let asked = [
+        (idle, "--idle-for", judges.idle),
+        (age, "--older-than", judges.age),
+    ];
+    let refused = (asked.into_iter())
+        .find_map(|(asked, flag, can)| can.err().filter(|_| asked).map(|why| (flag, why)));
+    match refused {
+        None => Ok(()),
+        Some((flag, why)) => Err(AppError::Unsupported(format!(
+            "{flag}: profile `{}` ({}): {why}; nothing is sent to it",
+            profile.name,
+            profile.provider.label()
+        ))),
+    }
+}
+
 /// `list --empty` can only be honoured where the provider reports live participants.
 fn check_empty(profile: &Profile, empty: bool) -> Result<(), AppError> {
     if empty && !profile.provider.caps().reports_participants {

@@ -32,6 +32,7 @@ impl Ctx<'_> {
         } = self.prepare(args.all_profiles, |profile| {
             check_empty(profile, args.empty)?;
             super::check_orphans(profile, args.orphans)?;
+            super::check_judged(profile, args.idle_for.is_some(), args.older_than.is_some())?;
             let selection = selection(profile, &selector)?;
             let provider = super::provider_of(profile, &Options::default())?;
             check_ended(profile, provider.as_ref(), args.ended_for.is_some())?;

@@ -52,7 +52,8 @@ pub(super) struct Committed<'a> {
 
 impl Ctx<'_> {
     /// Builds each profile's provider for `plan` and checks that it can do the run; a
-    /// sweep's profiles are checked for what it selects (`--orphans`, `--where` before the
+    /// sweep's profiles are checked for what it selects (`--orphans`, what its list can
+    /// judge (`--idle-for`, `--older-than`) and `--where` before the
     /// provider is built, so that no key is fetched for a profile that is skipped, and
     /// `--ended-for` after).
     pub(super) fn stage(&self, plan: &RunPlan) -> Result<Staged, AppError> {
@@ -63,6 +64,7 @@ impl Ctx<'_> {
         let prepared = self.prepare(plan.all, |profile| {
             let selection = (sweep.map(|s| {
                 super::check_orphans(profile, s.orphans)?;
+                super::check_judged(profile, s.idle_for.is_some(), s.older_than.is_some())?;
                 super::selection(profile, &s.selector)
             }))
             .transpose()?;

@@ -39,6 +39,27 @@ pub struct Capabilities {
     /// Requests per second it publishes as its limit without announcing it on each reply;
     /// the default ceiling, which a profile's `rate` or `--rate` overrides.
     pub published_rate: Option<f64>,
+    /// What a stale sweep can judge from its list.
+    pub judges: Judges,
+}
+
+/// What a stale sweep can judge from a provider's list, each `Err` saying why not and what
+/// would let it: a sweep by a measure its list does not carry is refused for that provider
+/// before anything is sent, rather than run to report every row unjudged.
+#[derive(Debug, Clone, Copy)]
+pub struct Judges {
+    /// Idleness, from when each session was last used (`--idle-for`).
+    pub idle: Result<(), &'static str>,
+    /// Age, from when each session was created (`--older-than`).
+    pub age: Result<(), &'static str>,
+}
+
+impl Judges {
+    /// A list that says both when each session was last used and when it was created.
+    pub const BOTH: Judges = Judges {
+        idle: Ok(()),
+        age: Ok(()),
+    };
 }
 
 /// Per-run choices that change what a provider sends.

@@ -202,31 +202,70 @@ fn an_action_the_description_lacks_is_refused_and_nothing_is_sent() {
     assert!(env.emu.messaging_exists("m"));
 }
 
+/// Runs `args` on profile `d` at [`NOW`]: exit code and stderr.
+fn refused(env: &Env, args: &[&str]) -> (i32, String) {
+    let (code, _, stderr) = common::run(env.cmd("d").env("SESSIONCTL_NOW", NOW).args(args));
+    (code, stderr)
+}
+
 #[test]
-fn without_an_activity_field_an_idle_sweep_acts_on_nothing() {
+fn without_an_activity_field_an_idle_sweep_is_refused_and_nothing_is_sent() {
     let api = messaging().replace("activity = \"/lastActivity\"\n", "");
+    assert_ne!(api, messaging());
     let (env, _) = env_with(&api);
     env.emu
         .seed(Seed::messaging("idle", "2024-05-01T10:00:00Z"));
-    let (doc, _) = env.json_at(NOW, "d", &["end-many", "--idle-for", "1h"]);
-    let outcomes = common::outcomes_once(&doc);
-    assert!(outcomes.values().all(|o| o != "ended"), "{doc}");
-    let result = common::result_of(&doc, "idle");
-    assert!(
-        result["error"]
-            .as_str()
-            .is_some_and(|e| e.contains("declares no activity field")),
-        "{doc}"
-    );
+    for args in [
+        &["end-many", "--idle-for", "1h"][..],
+        &["delete", "--idle-for", "1h", "--yes"],
+        &["list", "--idle-for", "1h"],
+    ] {
+        let (code, stderr) = refused(&env, args);
+        assert_eq!(code, 2, "{args:?}: {stderr}");
+        for says in ["--idle-for", "profile `d`", "fields.activity"] {
+            assert!(stderr.contains(says), "{args:?}: {says} in {stderr}");
+        }
+        // Not even the list call.
+        assert!(env.emu.requests().is_empty(), "{:?}", env.emu.requests());
+    }
     assert!(env.emu.messaging_exists("idle"));
-    assert_eq!(
-        common::count_requests(
-            &env.emu.requests(),
-            "DELETE",
-            "/api/messaging/sessions/idle"
-        ),
-        0
+
+    // Over every profile, only this one is left out: the built-in one beside it ends the
+    // idle session.
+    let (code, stdout, stderr) = common::run(env.cmd("d").env("SESSIONCTL_NOW", NOW).args([
+        "-o",
+        "json",
+        "end-many",
+        "--idle-for",
+        "1h",
+        "--all-profiles",
+    ]));
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(
+        stderr.contains("skipping profile `d`") && stderr.contains("fields.activity"),
+        "{stderr}"
     );
+    let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(common::outcomes_once(&doc)["idle"], "ended", "{doc}");
+    assert_eq!(common::result_of(&doc, "idle")["profile"], "eliza", "{doc}");
+}
+
+#[test]
+fn without_a_creation_field_a_sweep_by_age_is_refused_and_nothing_is_sent() {
+    let api = messaging().replace("created = \"/createdAt\"\n", "");
+    assert_ne!(api, messaging());
+    let (env, _) = env_with(&api);
+    let (code, stderr) = refused(&env, &["end-many", "--older-than", "1h"]);
+    assert_eq!(code, 2, "{stderr}");
+    for says in ["--older-than", "profile `d`", "fields.created"] {
+        assert!(stderr.contains(says), "{says} in {stderr}");
+    }
+    assert!(env.emu.requests().is_empty(), "{:?}", env.emu.requests());
+    assert!(env.emu.messaging_exists("m"));
+    // Idleness is still judged from the activity field it declares.
+    let (doc, code) = env.json_at(NOW, "d", &["end-many", "--idle-for", "1h"]);
+    assert_eq!(code, 0, "{doc}");
+    assert_eq!(common::outcomes_once(&doc)["m"], "ended", "{doc}");
 }
 
 // ---------------------------------------------------------------------------------------
@@ -285,12 +324,9 @@ fn the_digital_samba_description_lists_ends_and_deletes() {
         "{row}"
     );
 
-    // No activity field: an idle sweep acts on nothing.
-    let (doc, _) = env.json_at(NOW, "ds", &["end-many", "--idle-for", "1h"]);
-    assert!(
-        common::outcomes_once(&doc).values().all(|o| o != "ended"),
-        "{doc}"
-    );
+    // No activity field: an idle sweep is refused.
+    let (doc, code) = env.json_at(NOW, "ds", &["end-many", "--idle-for", "1h"]);
+    assert_eq!(code, 2, "{doc}");
     assert_eq!(env.emu.samba_live("empty"), Some(true));
 
     // By age: `--empty` lists only the meetings known to be empty; a sweep by age ends

@@ -18,7 +18,7 @@ use reqwest::header::{HeaderName, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
 
 use super::unit::{self, ProviderConfig, Row};
-use super::{Capabilities, Options, Provider};
+use super::{Capabilities, Judges, Options, Provider};
 use crate::client::http::Http;
 use crate::section::{Section, SectionError};
 use crate::select::Selectable;
@@ -49,6 +49,20 @@ impl unit::Factory for Factory {
             reports_participants: api.fields.participants.is_some(),
             orphans: false,
             published_rate: api.rate,
+            judges: Judges {
+                idle: match api.fields.activity {
+                    Some(_) => Ok(()),
+                    None => Err(
+                        "its description declares no last-activity field: declare `fields.activity`, a JSON pointer to when each session was last used",
+                    ),
+                },
+                age: match api.fields.created {
+                    Some(_) => Ok(()),
+                    None => Err(
+                        "its description declares no creation field: declare `fields.created`, a JSON pointer to when each session was created",
+                    ),
+                },
+            },
         };
         // `default_base_url` and `selectable` are `&'static`: a description lives as long
         // as the run (one per profile, read once).

@@ -395,16 +395,12 @@ impl Provider for Declared {
         })
     }
 
-    /// Only from what the description declares: participants in the room always win; no
-    /// activity field, no verdict.
+    /// Only from what the description declares: participants in the room always win. A
+    /// description without an activity field never gets here: its `--idle-for` is refused
+    /// before the run ([`super::super::Judges`]).
     fn staleness(&self, row: &SessionRow, sweep: &Sweep) -> Staleness {
         if row.participants.is_some_and(|n| n > 0) {
             return Staleness::Fresh;
-        }
-        if self.api.fields.activity.is_none() {
-            return Staleness::Unknown(
-                "the description declares no activity field (fields.activity): idleness cannot be judged".into(),
-            );
         }
         by_activity(row, sweep)
     }

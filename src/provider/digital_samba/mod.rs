@@ -84,6 +84,7 @@ const CAPS: Capabilities = Capabilities {
     orphans: false,
     // 1000 requests per minute per team (docs); whether replies announce it is not.
     published_rate: Some(1000.0 / 60.0),
+    judges: super::Judges::BOTH,
 };
 
 impl ProviderConfig for Config {

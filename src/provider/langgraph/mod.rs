@@ -51,6 +51,7 @@ const CAPS: Capabilities = Capabilities {
     reports_participants: false,
     published_rate: None,
     orphans: false,
+    judges: super::Judges::BOTH,
 };
 
 impl ProviderConfig for Config {

@@ -52,6 +52,7 @@ const CAPS: Capabilities = Capabilities {
     reports_participants: false,
     orphans: true,
     published_rate: None,
+    judges: super::Judges::BOTH,
 };
 
 impl ProviderConfig for Config {

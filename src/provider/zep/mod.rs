@@ -153,6 +153,7 @@ const CAPS: Capabilities = Capabilities {
     reports_participants: false,
     orphans: false,
     published_rate: None,
+    judges: crate::provider::Judges::BOTH,
 };
 
 impl ProviderConfig for Config {

@@ -144,6 +144,19 @@ pub fn bare_cmd(home: &TempDir) -> assert_cmd::Command {
 }
 
 /// What a shell's `$?` says of `status`: its exit code, or 128 + the signal that ended it.
+/// Polls `done` (a condition on a file, a process, the emulator's request log) until it
+/// holds, failing after `within`: what a test waits for instead of sleeping a fixed time.
+pub fn wait_until(what: &str, within: std::time::Duration, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + within;
+    while !done() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
 pub fn shell_code(status: &std::process::ExitStatus) -> i32 {
     use std::os::unix::process::ExitStatusExt;
     status

@@ -336,14 +336,7 @@ fn a_rule_that_could_never_match_is_a_config_error() {
 
 /// Polls `done` (a condition on the emulator) until it holds, failing after 30s.
 fn wait_until(what: &str, done: impl Fn() -> bool) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while !done() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "never happened: {what}"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(2));
-    }
+    common::wait_until(what, std::time::Duration::from_secs(30), done)
 }
 
 /// A paced sweep whose first delete is answered late; while it waits, sessions change: one

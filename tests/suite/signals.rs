@@ -12,13 +12,11 @@ use serde_json::Value;
 
 const T: &str = "2024-05-01T12:00:00Z";
 
-/// Polls `done` every 10 ms for up to 10 s.
-fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+/// How long a condition may take to hold here.
+const WITHIN: Duration = Duration::from_secs(10);
+
+fn wait_until(what: &str, done: impl FnMut() -> bool) {
+    common::wait_until(what, WITHIN, done)
 }
 
 /// Waits for `child` to end, for up to 10 s (then kills it and fails).

@@ -39,29 +39,13 @@ impl Protect {
         let mut terms = Vec::with_capacity(entries.len());
         for entry in entries {
             let term = select::parse_term(entry)?;
-            match fields.iter().find(|f| f.name == term.field.kind()) {
-                None => {
-                    let names: Vec<String> = fields
-                        .iter()
-                        .map(|f| match f.name {
-                            "metadata" => "metadata.KEY".to_owned(),
-                            name => name.to_owned(),
-                        })
-                        .collect();
-                    return Err(format!(
-                        "`{term}`: {provider} has no field `{}` (its fields: {})",
-                        term.field,
-                        names.join(", ")
-                    ));
-                }
-                Some(f) if !f.on_rows => {
-                    return Err(format!(
-                        "`{term}`: {provider}'s list does not show `{}`, so it cannot protect by it",
-                        term.field
-                    ));
-                }
-                Some(_) => terms.push(term),
+            if !select::field_of(&term, fields, provider)?.on_rows {
+                return Err(format!(
+                    "`{term}`: {provider}'s list does not show `{}`, so it cannot protect by it",
+                    term.field
+                ));
             }
+            terms.push(term);
         }
         Ok(Protect { terms })
     }

@@ -255,20 +255,7 @@ impl Selector {
     pub fn for_provider(&self, fields: &[Selectable], provider: &str) -> Result<Selection, String> {
         let mut server = None;
         for term in &self.terms {
-            let Some(decl) = fields.iter().find(|f| f.name == term.field.kind()) else {
-                let names: Vec<String> = fields
-                    .iter()
-                    .map(|f| match f.name {
-                        "metadata" => "metadata.KEY".to_owned(),
-                        name => name.to_owned(),
-                    })
-                    .collect();
-                return Err(format!(
-                    "`{term}`: {provider} has no field `{}` (its fields: {})",
-                    term.field,
-                    names.join(", ")
-                ));
-            };
+            let decl = field_of(term, fields, provider)?;
             if !decl.on_rows && term.op != Op::Eq {
                 return Err(format!(
                     "`{term}`: {provider} can only select `{}` with `=` (its server filters it; its list does not show it)",
@@ -288,6 +275,32 @@ impl Selector {
             terms: self.terms.clone(),
         })
     }
+}
+
+/// The declaration of `term`'s field among a provider's `fields`; none is an error that
+/// names the fields it has (for `--where` and for a profile's `protect` list alike).
+pub fn field_of<'a>(
+    term: &Term,
+    fields: &'a [Selectable],
+    provider: &str,
+) -> Result<&'a Selectable, String> {
+    fields
+        .iter()
+        .find(|f| f.name == term.field.kind())
+        .ok_or_else(|| {
+            let names: Vec<String> = fields
+                .iter()
+                .map(|f| match f.name {
+                    "metadata" => "metadata.KEY".to_owned(),
+                    name => name.to_owned(),
+                })
+                .collect();
+            format!(
+                "`{term}`: {provider} has no field `{}` (its fields: {})",
+                term.field,
+                names.join(", ")
+            )
+        })
 }
 
 impl Selection {

@@ -339,6 +339,46 @@ fn wait_until(what: &str, done: impl Fn() -> bool) {
     common::wait_until(what, std::time::Duration::from_secs(30), done)
 }
 
+/// A condition on the emulator's request log.
+type Sent = dyn Fn(&[common::Recorded]) -> bool;
+
+/// Runs `args` on `profile` (JSON out, `--recheck-after 1s`) with the first request to
+/// `fault` (a method and a path) answered 2 s late; once `sent` holds of the emulator's
+/// request log, `change` changes the sessions. The run's document and its output.
+fn swept_while_changing(
+    env: &Env,
+    (profile, args): (&str, &[&str]),
+    (method, path): (&str, &str),
+    (what, sent): (&str, &Sent),
+    change: impl FnOnce(),
+) -> (Value, std::process::Output) {
+    env.emu.fault(
+        common::Fault::new(common::FaultKind::ReplyLate(
+            std::time::Duration::from_secs(2),
+        ))
+        .method(method)
+        .path(path)
+        .times(1),
+    );
+    let child = env
+        .std_cmd(profile)
+        .env("SESSIONCTL_NOW", NOW)
+        .args(["-o", "json"])
+        .args(args)
+        .args(["--recheck-after", "1s"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_until(what, || sent(&env.emu.requests()));
+    change();
+    let out = child.wait_with_output().unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!("{e}: {}", String::from_utf8_lossy(&out.stderr));
+    });
+    (doc, out)
+}
+
 /// A paced sweep whose first delete is answered late; while it waits, sessions change: one
 /// becomes active, one stops matching `--where`, one becomes protected. Each is read again
 /// before its turn and left alone; only what still qualifies is deleted.
@@ -359,47 +399,35 @@ fn sessions_that_change_during_a_paced_run_are_never_acted_on() {
         Seed::metadata("s4", staging()),
     ]);
     // The first delete (the oldest session's) is done at once, its reply held back.
-    env.emu.fault(
-        common::Fault::new(common::FaultKind::ReplyLate(
-            std::time::Duration::from_secs(2),
-        ))
-        .method("DELETE")
-        .path("/sessions/s0/")
-        .times(1),
+    let (doc, out) = swept_while_changing(
+        &env,
+        (
+            "zp",
+            &[
+                "delete",
+                "--yes",
+                "--idle-for",
+                "1h",
+                "--where",
+                "metadata.env=staging",
+                "--rate",
+                "20/s",
+                "--concurrency",
+                "1",
+            ],
+        ),
+        ("DELETE", "/sessions/s0/"),
+        ("the first delete", &|sent: &[common::Recorded]| {
+            count_requests(sent, "DELETE", "/zep/api/v2/sessions/s0/memory") == 1
+        }),
+        || {
+            env.emu.seed_many([
+                Seed::messages("s1", &[NOW]),
+                Seed::metadata("s2", json!({"env": "prod"})),
+                Seed::metadata("s3", json!({"env": "staging", "keep": true})),
+            ]);
+        },
     );
-    let child = env
-        .std_cmd("zp")
-        .env("SESSIONCTL_NOW", NOW)
-        .args(["-o", "json", "delete", "--yes", "--idle-for", "1h"])
-        .args([
-            "--where",
-            "metadata.env=staging",
-            "--rate",
-            "20/s",
-            "--concurrency",
-            "1",
-        ])
-        .args(["--recheck-after", "1s"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    wait_until("the first delete", || {
-        count_requests(
-            &env.emu.requests(),
-            "DELETE",
-            "/zep/api/v2/sessions/s0/memory",
-        ) == 1
-    });
-    env.emu.seed_many([
-        Seed::messages("s1", &[NOW]),
-        Seed::metadata("s2", json!({"env": "prod"})),
-        Seed::metadata("s3", json!({"env": "staging", "keep": true})),
-    ]);
-    let out = child.wait_with_output().unwrap();
-    let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!("{e}: {}", String::from_utf8_lossy(&out.stderr));
-    });
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -476,41 +504,21 @@ fn a_meeting_occupied_during_a_paced_run_is_never_ended() {
         samba("d2", OLD, true, 0),
         samba("d3", OLD, true, 0),
     ]);
-    env.emu.fault(
-        common::Fault::new(common::FaultKind::ReplyLate(
-            std::time::Duration::from_secs(2),
-        ))
-        .method("POST")
-        .path("/sessions/d0/end")
-        .times(1),
+    let (doc, out) = swept_while_changing(
+        &env,
+        (
+            "samba",
+            &["end-many", "--idle-for", "1h", "--concurrency", "1"],
+        ),
+        ("POST", "/sessions/d0/end"),
+        ("the first end", &|sent: &[common::Recorded]| {
+            (sent.iter()).any(|r| r.method == "POST" && r.path.ends_with("/sessions/d0/end"))
+        }),
+        || {
+            env.emu
+                .seed_many([samba("d1", OLD, true, 2), samba("d2", OLD, false, 0)]);
+        },
     );
-    let child = env
-        .std_cmd("samba")
-        .env("SESSIONCTL_NOW", NOW)
-        .args([
-            "-o",
-            "json",
-            "end-many",
-            "--idle-for",
-            "1h",
-            "--concurrency",
-            "1",
-        ])
-        .args(["--recheck-after", "1s"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    wait_until("the first end", || {
-        (env.emu.requests().iter())
-            .any(|r| r.method == "POST" && r.path.ends_with("/sessions/d0/end"))
-    });
-    env.emu
-        .seed_many([samba("d1", OLD, true, 2), samba("d2", OLD, false, 0)]);
-    let out = child.wait_with_output().unwrap();
-    let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!("{e}: {}", String::from_utf8_lossy(&out.stderr));
-    });
     assert_eq!(out.status.code(), Some(0), "{doc:#}");
     let d1 = result_of(&doc, "d1");
     assert_eq!(
@@ -572,40 +580,20 @@ fn an_eliza_session_used_again_during_a_paced_run_is_never_ended() {
         Seed::messaging("m1", "2024-06-01T07:00:00.000Z"),
         Seed::messaging("m2", "2024-06-01T07:00:00.000Z"),
     ]);
-    env.emu.fault(
-        common::Fault::new(common::FaultKind::ReplyLate(
-            std::time::Duration::from_secs(2),
-        ))
-        .method("DELETE")
-        .path("/sessions/m0")
-        .times(1),
+    let (doc, out) = swept_while_changing(
+        &env,
+        (
+            "eliza",
+            &["end-many", "--idle-for", "1h", "--concurrency", "1"],
+        ),
+        ("DELETE", "/sessions/m0"),
+        ("the first end", &|sent: &[common::Recorded]| {
+            (sent.iter()).any(|r| r.method == "DELETE" && r.path.ends_with("/sessions/m0"))
+        }),
+        || {
+            env.emu.seed(Seed::messaging("m1", NOW));
+        },
     );
-    let child = env
-        .std_cmd("eliza")
-        .env("SESSIONCTL_NOW", NOW)
-        .args([
-            "-o",
-            "json",
-            "end-many",
-            "--idle-for",
-            "1h",
-            "--concurrency",
-            "1",
-        ])
-        .args(["--recheck-after", "1s"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    wait_until("the first end", || {
-        (env.emu.requests().iter())
-            .any(|r| r.method == "DELETE" && r.path.ends_with("/sessions/m0"))
-    });
-    env.emu.seed(Seed::messaging("m1", NOW));
-    let out = child.wait_with_output().unwrap();
-    let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!("{e}: {}", String::from_utf8_lossy(&out.stderr));
-    });
     assert_eq!(out.status.code(), Some(0), "{doc:#}");
     let m1 = result_of(&doc, "m1");
     assert_eq!(

@@ -5,6 +5,7 @@
 //! contract: providers build a [`Request`], get a [`Reply`] (any status) or a [`Failure`]
 //! (no usable reply after every retry), and map those to outcomes.
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
@@ -170,7 +171,7 @@ pub struct Reply {
     /// connection): the server may have applied it, so a 404 now may be our own doing.
     pub earlier_lost: bool,
     /// Where the provider puts its message in an error body.
-    message_of: fn(&serde_json::Value) -> Option<String>,
+    message_of: MessageOf,
     /// A successful reply to a [`Request::streamed`] request: its body, still unread.
     unread: Option<reqwest::Response>,
 }
@@ -190,7 +191,7 @@ impl Reply {
     /// own 404 from a route the server does not have.
     pub fn provider_message(&self) -> Option<String> {
         let parsed: serde_json::Value = serde_json::from_slice(&self.body).ok()?;
-        (self.message_of)(&parsed)
+        self.message_of.of(&parsed)
     }
 
     /// Decodes a JSON body as it arrives, for a [`Request::streamed`] reply of any size:
@@ -404,7 +405,7 @@ pub struct Http {
     pacer: Pacer,
     /// Where a request that waits for its turn says so, for the progress display.
     holds: Holds,
-    error_message: fn(&serde_json::Value) -> Option<String>,
+    error_message: MessageOf,
     /// No request starts after this (`--deadline`): the rest are `skipped`.
     deadline: Option<Instant>,
     /// One permit per request in flight: `--concurrency` bounds requests, not batches, so a
@@ -442,7 +443,32 @@ pub struct ClientOptions {
     /// No request starts after this.
     pub deadline: Option<Instant>,
     /// The provider's message in a JSON error body.
-    pub error_message: fn(&serde_json::Value) -> Option<String>,
+    pub error_message: MessageOf,
+}
+
+/// Where a provider puts its message in a JSON error body (`None`: this body is not in its
+/// error shape): a built-in provider's function, or what a declared one's description says
+/// (read at run time, so a closure, not a `fn`). Cheap to clone: each reply holds one.
+#[derive(Clone)]
+pub struct MessageOf(Arc<FindMessage>);
+
+type FindMessage = dyn Fn(&serde_json::Value) -> Option<String> + Send + Sync;
+
+impl MessageOf {
+    pub fn new(of: impl Fn(&serde_json::Value) -> Option<String> + Send + Sync + 'static) -> Self {
+        MessageOf(Arc::new(of))
+    }
+
+    /// The message in `body`, where the provider puts one.
+    pub fn of(&self, body: &serde_json::Value) -> Option<String> {
+        (self.0)(body)
+    }
+}
+
+impl std::fmt::Debug for MessageOf {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MessageOf")
+    }
 }
 
 impl Http {
@@ -732,7 +758,7 @@ impl Http {
                 body: Vec::new(),
                 attempts: 0,
                 earlier_lost: false,
-                message_of: self.error_message,
+                message_of: self.error_message.clone(),
                 unread: Some(resp),
             }));
         }
@@ -762,7 +788,7 @@ impl Http {
             body,
             attempts: 0,
             earlier_lost: false,
-            message_of: self.error_message,
+            message_of: self.error_message.clone(),
             unread: None,
         }))
     }
@@ -994,7 +1020,7 @@ mod tests {
             body: body.as_bytes().to_vec(),
             attempts: 1,
             earlier_lost: false,
-            message_of: |v| v.get("message")?.as_str().map(str::to_owned),
+            message_of: MessageOf::new(|v| v.get("message")?.as_str().map(str::to_owned)),
             unread: None,
         }
     }
@@ -1011,7 +1037,7 @@ mod tests {
                 rate: None,
                 concurrency: 1,
                 deadline: None,
-                error_message: |_| None,
+                error_message: MessageOf::new(|_| None),
             },
             CancellationToken::new(),
             Holds::default(),

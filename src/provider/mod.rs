@@ -795,23 +795,39 @@ fn no_such_route(reply: &Reply) -> bool {
     reply.status == 404 && reply.provider_message().is_none()
 }
 
-/// A 2xx that is not `expected`, or a 404 from no route of the provider's: `failed`
-/// (protocol), with why.
-fn not_the_provider(id: &str, reply: &Reply, expected: Success) -> Option<SessionResult> {
-    let why = if no_such_route(reply) {
-        format!(
-            "the server has no such route (HTTP 404: {}): check base_url",
-            reply.error_message()
+/// [`no_such_route`] as the result for `id`: `failed` (protocol), saying to check
+/// `base_url`; also for a declared provider, whatever outcome its description gives a 404.
+pub fn no_route(id: &str, reply: &Reply) -> Option<SessionResult> {
+    no_such_route(reply).then(|| {
+        protocol_failure(
+            id,
+            reply,
+            format!(
+                "the server has no such route (HTTP 404: {}): check base_url",
+                reply.error_message()
+            ),
         )
-    } else if reply.is_success() {
-        expected.mismatch(reply)?
-    } else {
-        return None;
-    };
+    })
+}
+
+/// `failed` (protocol) for `reply`, with why it is not the provider's answer.
+pub fn protocol_failure(id: &str, reply: &Reply, why: String) -> SessionResult {
     let mut r = SessionResult::from_reply(id, Outcome::Failed, reply);
     r.error = Some(why);
     r.error_kind = Some(ErrorKind::Protocol);
-    Some(r)
+    r
+}
+
+/// A 2xx that is not `expected`, or a 404 from no route of the provider's: `failed`
+/// (protocol), with why.
+fn not_the_provider(id: &str, reply: &Reply, expected: Success) -> Option<SessionResult> {
+    if let Some(failed) = no_route(id, reply) {
+        return Some(failed);
+    }
+    if !reply.is_success() {
+        return None;
+    }
+    Some(protocol_failure(id, reply, expected.mismatch(reply)?))
 }
 
 /// The outcome of a call on one ID, for the statuses every provider answers alike:
@@ -966,7 +982,7 @@ mod tests {
             let config = factory
                 .parse(&mut crate::section::Section::empty())
                 .unwrap();
-            (config.error_message())(&body)
+            config.error_message().of(&body)
         };
         assert_eq!(
             message("zep", r#"{"message":"not found"}"#).as_deref(),

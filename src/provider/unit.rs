@@ -8,7 +8,7 @@ use std::time::Duration;
 use reqwest::header::{HeaderName, HeaderValue};
 use secrecy::SecretString;
 
-use crate::client::http::Http;
+use crate::client::http::{Http, MessageOf};
 use crate::section::{Section, SectionError};
 use crate::select::Selectable;
 
@@ -62,8 +62,9 @@ pub trait ProviderConfig: std::fmt::Debug + Send + Sync {
     /// The base URL without `base_url`.
     fn default_base_url(&self) -> &'static str;
     fn caps(&self) -> &Capabilities;
-    /// The provider's own message in an error body (`None`: the client shows the text).
-    fn error_message(&self) -> fn(&serde_json::Value) -> Option<String>;
+    /// The provider's own message in an error body (`None`: not its error shape; the
+    /// client shows the text).
+    fn error_message(&self) -> MessageOf;
     /// What `--where` can select on, and which of those fields its server filters (with
     /// which call).
     fn selectable(&self) -> &'static [Selectable];

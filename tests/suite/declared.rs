@@ -684,3 +684,152 @@ fn the_online_check_of_a_keyed_description_pages_and_shows_no_secret() {
         assert!(!shown.contains(common::emulator::SAMBA_KEY), "{shown}");
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Error replies: the declared message on every path; a 404 not in the API's shape is no
+// route of the API's
+
+/// A reply of `status` with `body` (JSON when it is JSON, else text) to the next request
+/// of `method` whose path has `path`.
+fn answer(method: &str, path: &str, status: u16, body: &str) -> common::Fault {
+    common::Fault::new(common::FaultKind::Status {
+        status,
+        retry_after: None,
+        body: Some(body.to_owned()),
+    })
+    .method(method)
+    .path(path)
+    .times(1)
+}
+
+#[test]
+fn every_error_shows_the_message_at_the_declared_pointers() {
+    let (env, _) = env_with(&messaging());
+    // A list's error: the message, not the body's text.
+    let body = r#"{"error":{"code":"BAD","message":"the list is closed"},"trace":"at x.js:1"}"#;
+    env.emu
+        .fault(answer("GET", "api/messaging/sessions", 400, body));
+    let (code, stdout, stderr) = common::run(env.cmd("d").args(["list"]));
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(stderr.contains("HTTP 400: the list is closed"), "{stderr}");
+    assert!(!stderr.contains("trace"), "{stderr}");
+
+    // An end's and a delete's: each at the first pointer that has text.
+    let busy = r#"{"error":{"message":"the session is busy"}}"#;
+    env.emu.fault(answer("DELETE", "sessions/m", 409, busy));
+    let (doc, code) = env.json("d", &["end", "m"]);
+    assert_eq!(code, 1, "{doc}");
+    let r = common::result_of(&doc, "m");
+    assert_eq!(
+        (&r["outcome"], &r["error"]),
+        (&"failed".into(), &"the session is busy".into()),
+        "{doc}"
+    );
+    env.emu.fault(answer(
+        "DELETE",
+        "sessions/m",
+        423,
+        r#"{"message":"locked","n":1}"#,
+    ));
+    let (doc, _) = env.json("d", &["delete", "--yes", "m"]);
+    assert_eq!(common::result_of(&doc, "m")["error"], "locked", "{doc}");
+    assert!(env.emu.messaging_exists("m"));
+
+    // A probe's (the Digital Samba description has one).
+    let env = samba_env();
+    env.emu.seed(meeting("p", T, Some(0)));
+    let refused = r#"{"message":"reads are paused","detail":"x"}"#;
+    env.emu.fault(answer("GET", "sessions/p", 400, refused));
+    let (doc, _) = env.json("ds", &["end", "p", "--dry-run=server"]);
+    let r = common::result_of(&doc, "p");
+    assert_eq!(
+        (&r["outcome"], &r["error"]),
+        (&"failed".into(), &"reads are paused".into()),
+        "{doc}"
+    );
+}
+
+#[test]
+fn a_404_that_is_not_the_api_s_own_is_failed_whatever_the_statuses_say() {
+    // The 404 is declared `already_ended` here: a route's 404 must not read as that either.
+    let api = messaging()
+        .replace("not_found = [404]\n", "")
+        .replace("already_ended = [410]", "already_ended = [404, 410]");
+    assert_ne!(api, messaging());
+    let (env, _) = env_with(&api);
+    for body in [
+        "404 page not found",
+        "<html><body>Not Found</body></html>",
+        r#"{"detail":"Not Found"}"#,
+    ] {
+        env.emu.fault(answer("DELETE", "sessions/m", 404, body));
+        let (doc, code) = env.json("d", &["end", "m", "--ignore-missing"]);
+        assert_eq!(code, 1, "{body}: {doc}");
+        let r = common::result_of(&doc, "m");
+        assert_eq!(r["outcome"], "failed", "{body}: {doc}");
+        assert_eq!(r["error_kind"], "protocol", "{body}: {doc}");
+        let error = r["error"].as_str().unwrap();
+        assert!(
+            error.contains("no such route") && error.contains("check base_url"),
+            "{error}"
+        );
+    }
+    assert!(env.emu.messaging_exists("m"));
+    // The API's own 404 (its error shape, a message at a declared pointer) is what it says.
+    let (doc, _) = env.json("d", &["end", "gone"]);
+    assert_eq!(
+        common::outcomes_once(&doc)["gone"],
+        "already_ended",
+        "{doc}"
+    );
+    assert_eq!(
+        common::result_of(&doc, "gone")["error"],
+        "Session not found",
+        "{doc}"
+    );
+
+    // A description without `error_message`: any JSON object is the API's own error, text
+    // or a web page is not.
+    let bare = messaging().replacen(
+        "error_message = [\"/error/message\", \"/message\", \"/error\"]\n",
+        "",
+        1,
+    );
+    assert_ne!(bare, messaging());
+    let (env, _) = env_with(&bare);
+    env.emu
+        .fault(answer("DELETE", "sessions/m", 404, "404 page not found"));
+    let (doc, _) = env.json("d", &["end", "m"]);
+    assert_eq!(
+        common::result_of(&doc, "m")["error_kind"],
+        "protocol",
+        "{doc}"
+    );
+    let (doc, _) = env.json("d", &["end", "gone"]);
+    assert_eq!(common::outcomes_once(&doc)["gone"], "not_found", "{doc}");
+
+    // A probe on a wrong base path: no such route, not `not_found`.
+    let env = samba_env();
+    let api = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/declared/digital-samba.toml"
+    );
+    env.add_profile(
+        "wrong",
+        &format!(
+            "provider = \"declared\"\napi = \"{api}\"\nbase_url = \"{}/v9\"\napi_key_env = \"{}\"\n",
+            env.emu.samba_url(),
+            common::SAMBA_ENV
+        ),
+    );
+    let (doc, code) = env.json(
+        "wrong",
+        &["end", "p", "--dry-run=server", "--ignore-missing"],
+    );
+    assert_eq!(code, 1, "{doc}");
+    let error = common::result_of(&doc, "p")["error"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(error.contains("no such route"), "{error}");
+}

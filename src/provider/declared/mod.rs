@@ -20,7 +20,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::unit::{self, ProviderConfig, Row};
 use super::{Capabilities, Judges, Options, Provider};
-use crate::client::http::Http;
+use crate::client::http::{Http, MessageOf};
 use crate::section::{Section, SectionError};
 use crate::select::Selectable;
 
@@ -131,10 +131,17 @@ impl ProviderConfig for Config {
         &self.caps
     }
 
-    /// The declared pointer is read by the provider itself (slice 2); the client shows
-    /// the text.
-    fn error_message(&self) -> fn(&serde_json::Value) -> Option<String> {
-        |_| None
+    /// The text at the first of the description's `error_message` pointers that has one:
+    /// what every error shows (a list call's, an action's, a probe's), and what tells the
+    /// API's own 404 from a route the server does not have. A description that declares
+    /// none takes any JSON object as the API's error, as it is: a generic router's `404
+    /// page not found` or a web page is still no route of the API's.
+    fn error_message(&self) -> MessageOf {
+        let pointers = self.api.error_message.clone();
+        MessageOf::new(move |body| match pointers.is_empty() {
+            true => body.is_object().then(|| body.to_string()),
+            false => (pointers.iter()).find_map(|p| body.pointer(p)?.as_str().map(str::to_owned)),
+        })
     }
 
     fn selectable(&self) -> &'static [Selectable] {

@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::check::{Api, Body, Call, CursorFrom, Paging, Segment, TimeFormat};
 use crate::client::http::{Failure, Http, Reply, Request};
 use crate::ids::SessionId;
-use crate::outcome::{ErrorKind, Outcome, SessionResult};
+use crate::outcome::{Outcome, SessionResult};
 use crate::provider::paging::{Position, server_cursor};
 use crate::provider::unit::PageCheck;
 use crate::provider::{
@@ -57,16 +57,10 @@ impl Declared {
         }
     }
 
-    /// The declared message of an error body: at the first of its pointers that has one.
-    fn message(&self, reply: &Reply) -> Option<String> {
-        let body: Value = serde_json::from_slice(&reply.body).ok()?;
-        (self.api.error_message.iter())
-            .find_map(|p| body.pointer(p).and_then(|v| v.as_str()).map(str::to_owned))
-    }
-
     /// The outcome of `call`'s reply as its statuses say: `ok` for `done`, then
     /// `already_ended`, `not_found`; anything else `failed` with the server's message (at
-    /// the declared pointers, else the body's text).
+    /// the declared `error_message` pointers, else the body's text). A 404 not in the API's
+    /// error shape is a route the server does not have, whatever the statuses say.
     fn outcome(
         &self,
         id: &str,
@@ -78,6 +72,9 @@ impl Declared {
             Ok(reply) => reply,
             Err(failure) => return SessionResult::from_failure(id, &failure),
         };
+        if let Some(failed) = crate::provider::no_route(id, &reply) {
+            return failed;
+        }
         let status = reply.status.as_u16();
         let outcome = if call.done.contains(&status) {
             ok
@@ -85,37 +82,17 @@ impl Declared {
             Outcome::AlreadyEnded
         } else if call.not_found.contains(&status) {
             Outcome::NotFound
+        } else if reply.is_success() {
+            // A 2xx the description does not name: the server did something unsaid.
+            return crate::provider::protocol_failure(
+                id,
+                &reply,
+                format!("HTTP {status} is not among the statuses the description names"),
+            );
         } else {
             Outcome::Failed
         };
-        let message = self.message(&reply);
-        // A declared "not found" whose body is not the API's error shape is a route the
-        // server does not have (a wrong base_url), which says nothing about the session.
-        let no_route = outcome == Outcome::NotFound
-            && !self.api.error_message.is_empty()
-            && message.is_none()
-            && !reply.is_success();
-        let outcome = if no_route { Outcome::Failed } else { outcome };
-        let mut r = SessionResult::from_reply(id, outcome, &reply);
-        if outcome != ok
-            && let Some(message) = message
-        {
-            r.error = Some(message);
-        }
-        if no_route {
-            r.error = Some(format!(
-                "the server has no such route (HTTP {status}: {}): check base_url",
-                reply.error_message()
-            ));
-            r.error_kind = Some(ErrorKind::Protocol);
-        } else if outcome == Outcome::Failed && reply.is_success() {
-            // A 2xx the description does not name: the server did something unsaid.
-            r.error = Some(format!(
-                "HTTP {status} is not among the statuses the description names"
-            ));
-            r.error_kind = Some(ErrorKind::Protocol);
-        }
-        r
+        SessionResult::from_reply(id, outcome, &reply)
     }
 
     /// The first page's URL (or the page `cursor` names), with its parameters.

@@ -27,7 +27,7 @@ const DELETE: Success = Success {
     status: 204,
     body: super::Body::Empty,
 };
-use crate::client::http::{Http, Request};
+use crate::client::http::{Http, MessageOf, Request};
 use crate::ids::SessionId;
 use crate::outcome::{Outcome, SessionResult};
 use crate::select::{Selectable, ServerFilter};
@@ -100,8 +100,8 @@ impl ProviderConfig for Config {
         &CAPS
     }
 
-    fn error_message(&self) -> fn(&serde_json::Value) -> Option<String> {
-        error_message
+    fn error_message(&self) -> MessageOf {
+        MessageOf::new(error_message)
     }
 
     fn selectable(&self) -> &'static [Selectable] {

@@ -17,7 +17,7 @@ use super::unit::{self, ProviderConfig};
 use super::{
     Action, Capabilities, ListError, Options, Page, Provider, SessionRow, Staleness, Sweep,
 };
-use crate::client::http::Http;
+use crate::client::http::{Http, MessageOf};
 use crate::ids::SessionId;
 use crate::outcome::{Outcome, SessionResult};
 use crate::select::{Selectable, ServerFilter};
@@ -68,8 +68,8 @@ impl ProviderConfig for Config {
         &CAPS
     }
 
-    fn error_message(&self) -> fn(&serde_json::Value) -> Option<String> {
-        error_message
+    fn error_message(&self) -> MessageOf {
+        MessageOf::new(error_message)
     }
 
     fn deletes(&self) -> &'static str {

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use reqwest::header::{AUTHORIZATION, HeaderName, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::client::http::Http;
+use crate::client::http::{Http, MessageOf};
 use crate::provider::unit::{self, Flag, ProviderConfig, Row, Slot};
 use crate::provider::{Capabilities, Options, Provider};
 use crate::section::{Section, SectionError};
@@ -173,8 +173,8 @@ impl ProviderConfig for Config {
         &CAPS
     }
 
-    fn error_message(&self) -> fn(&serde_json::Value) -> Option<String> {
-        error_message
+    fn error_message(&self) -> MessageOf {
+        MessageOf::new(error_message)
     }
 
     fn selectable(&self) -> &'static [Selectable] {

@@ -851,17 +851,25 @@ pub fn per_id_outcome(
     match reply {
         reply if reply.is_success() => SessionResult::from_reply(id, ok, &reply),
         reply if reply.status == 404 && reply.earlier_lost => {
-            let mut r = SessionResult::from_reply(id, Outcome::AlreadyEnded, &reply);
-            r.error = None;
-            r.note = Some(
-                "an earlier reply was lost; the server now says it is gone, so that attempt most likely did it"
-                    .into(),
-            );
-            r
+            after_lost_reply(id, &reply, "says it is gone")
         }
         reply if reply.status == 404 => SessionResult::from_reply(id, Outcome::NotFound, &reply),
         reply => SessionResult::from_reply(id, Outcome::Failed, &reply),
     }
+}
+
+/// A reply saying the session is gone or ended (what the server now `says`: "says it is
+/// gone"), to a retry after an attempt whose reply was lost: that attempt most likely did it.
+/// `already_ended`, noted so, without the reply's error: never `not_found` (which
+/// `--ignore-missing` alone forgives), nor this run's `ended` (the server said only that it
+/// is so).
+pub fn after_lost_reply(id: &str, reply: &Reply, says: &str) -> SessionResult {
+    let mut r = SessionResult::from_reply(id, Outcome::AlreadyEnded, reply);
+    r.error = None;
+    r.note = Some(format!(
+        "an earlier reply was lost; the server now {says}, so that attempt most likely did it"
+    ));
+    r
 }
 
 /// A request for `id` that [`Http::url`] refused to build: `failed`, nothing sent.

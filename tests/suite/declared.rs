@@ -26,7 +26,7 @@ fn env_with(api: &str) -> (Env, PathBuf) {
     env.add_profile(
         "d",
         &format!(
-            "provider = \"declared\"\napi = \"api.toml\"\nbase_url = \"{}\"\n",
+            "provider = \"declared\"\napi = \"api.toml\"\nbase_url = \"{}\"\nmax_backoff = \"100ms\"\n",
             env.emu.messaging_url()
         ),
     );
@@ -832,4 +832,32 @@ fn a_404_that_is_not_the_api_s_own_is_failed_whatever_the_statuses_say() {
         .unwrap()
         .to_owned();
     assert!(error.contains("no such route"), "{error}");
+}
+
+#[test]
+fn a_not_found_after_a_lost_reply_is_the_lost_attempt_s_doing() {
+    let (env, _) = env_with(&messaging());
+    env.emu.seed(Seed::messaging("other", T));
+    // The first DELETE is applied and its reply lost; the retry is told the session is gone.
+    env.emu
+        .fault(common::Fault::drop_after_apply().method("DELETE").times(1));
+    let (doc, code) = env.json("d", &["end", "m"]);
+    assert_eq!(code, 0, "{doc}");
+    let r = common::result_of(&doc, "m");
+    assert_eq!(
+        (&r["outcome"], &r["attempts"]),
+        (&"already_ended".into(), &2.into()),
+        "{doc}"
+    );
+    assert!(r.get("error").is_none_or(|e| e.is_null()), "{doc}");
+    let note = r["note"].as_str().unwrap_or_default();
+    assert!(note.contains("most likely did it"), "{doc}");
+    assert!(!env.emu.messaging_exists("m"));
+    // Without a lost reply, a 404 is still `not_found`.
+    let (doc, code) = env.json("d", &["end", "m"]);
+    assert_eq!(
+        (common::outcomes_once(&doc)["m"].as_str(), code),
+        ("not_found", 1),
+        "{doc}"
+    );
 }

@@ -92,7 +92,19 @@ impl Declared {
         } else {
             Outcome::Failed
         };
-        SessionResult::from_reply(id, outcome, &reply)
+        // An end or a delete retried after its reply was lost, now told the session is
+        // gone or ended: the lost attempt most likely did it (a probe changes nothing).
+        let acted = matches!(ok, Outcome::Ended | Outcome::Deleted);
+        match outcome {
+            Outcome::NotFound | Outcome::AlreadyEnded if acted && reply.earlier_lost => {
+                let says = match outcome {
+                    Outcome::NotFound => "says it is gone",
+                    _ => "says it has ended",
+                };
+                crate::provider::after_lost_reply(id, &reply, says)
+            }
+            outcome => SessionResult::from_reply(id, outcome, &reply),
+        }
     }
 
     /// The first page's URL (or the page `cursor` names), with its parameters.

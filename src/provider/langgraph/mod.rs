@@ -134,15 +134,10 @@ impl LangGraph {
             // The runs finished between the read and the cancel (or an earlier attempt
             // cancelled them and its reply was lost): nothing is left running either way.
             Ok(reply) if reply.status == 404 && !super::no_such_route(&reply) => {
-                let mut r = SessionResult::from_reply(&id, Outcome::AlreadyEnded, &reply);
-                if reply.earlier_lost {
-                    r.error = None;
-                    r.note = Some(
-                        "an earlier reply was lost; the server now has nothing to cancel, so that attempt most likely did it"
-                            .into(),
-                    );
+                match reply.earlier_lost {
+                    true => super::after_lost_reply(&id, &reply, "has nothing to cancel"),
+                    false => SessionResult::from_reply(&id, Outcome::AlreadyEnded, &reply),
                 }
-                r
             }
             other => super::per_id_outcome(&id, other, Outcome::Ended, NO_CONTENT),
         };

@@ -861,3 +861,88 @@ fn a_not_found_after_a_lost_reply_is_the_lost_attempt_s_doing() {
         "{doc}"
     );
 }
+
+#[test]
+fn ended_for_measures_the_declared_ended_field_and_is_refused_without_one() {
+    let env = samba_env();
+    env.emu.seed_many([
+        Seed::samba_ended_at("old", "2024-03-01T10:00:00Z", Some("2024-03-01T11:00:00Z")),
+        Seed::samba_ended_at(
+            "recent",
+            "2024-04-30T10:00:00Z",
+            Some("2024-04-30T11:00:00Z"),
+        ),
+        Seed::samba_ended_at("unsaid", "2024-03-01T10:00:00Z", None),
+        meeting("live", "2024-01-01T10:00:00Z", Some(0)),
+    ]);
+    // The shipped description declares no end time: refused, nothing sent.
+    let (code, stderr) = {
+        let (code, _, stderr) = common::run(env.cmd("ds").env("SESSIONCTL_NOW", NOW).args([
+            "delete",
+            "--ended-for",
+            "30d",
+            "--yes",
+        ]));
+        (code, stderr)
+    };
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("--ended-for"), "{stderr}");
+    assert!(env.emu.requests().is_empty(), "{:?}", env.emu.requests());
+
+    // With `ended` (beside `live`, which it needs): what ended over 30 days ago, by it.
+    let shipped = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/declared/digital-samba.toml"
+    ))
+    .unwrap();
+    let created = "created = \"/start_time\"\n";
+    assert!(shipped.contains(created));
+    let file = env.dir.path().join("ds.toml");
+    std::fs::write(
+        &file,
+        shipped.replace(created, &format!("{created}ended = \"/end_time\"\n")),
+    )
+    .unwrap();
+    env.add_profile(
+        "kept",
+        &format!(
+            "provider = \"declared\"\napi = \"ds.toml\"\nbase_url = \"{}\"\napi_key_env = \"{}\"\n",
+            env.emu.samba_url(),
+            common::SAMBA_ENV
+        ),
+    );
+    let (doc, code) = env.json_at(NOW, "kept", &["list", "--ended-for", "30d"]);
+    assert_eq!(code, 1, "unsaid is reported: {doc}");
+    assert_eq!(listed(&doc), ["old", "unsaid"], "{doc}");
+    let unsaid = (doc["sessions"].as_array().unwrap().iter())
+        .find(|r| r["id"] == "unsaid")
+        .unwrap();
+    let problem = unsaid["problem"].as_str().unwrap_or_default();
+    assert!(problem.contains("does not say when it ended"), "{unsaid}");
+    let (doc, code) = env.json_at(NOW, "kept", &["delete", "--ended-for", "30d", "--yes"]);
+    assert_eq!(code, 1, "{doc}");
+    let outcomes = common::outcomes_once(&doc);
+    assert_eq!(outcomes["old"], "deleted", "{doc}");
+    assert_eq!(outcomes["unsaid"], "failed", "{doc}");
+    assert!(
+        !outcomes.contains_key("recent") && !outcomes.contains_key("live"),
+        "{doc}"
+    );
+    let reason = common::result_of(&doc, "old")["reason"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(reason.contains("/end_time 2024-03-01T11:00:00Z"), "{doc}");
+    assert_eq!(env.emu.samba_resources_deleted("old"), Some(true));
+    assert_ne!(env.emu.samba_resources_deleted("unsaid"), Some(true));
+
+    // `ended` without `live` is refused where it is written.
+    let no_live = shipped
+        .replace(created, &format!("{created}ended = \"/end_time\"\n"))
+        .replace("live = \"/live\"\nlive_value = true\n", "");
+    std::fs::write(&file, no_live).unwrap();
+    let (code, _, stderr) = common::run(env.cmd("kept").args(["-p", "kept", "config", "check"]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("`ended` needs `live`"), "{stderr}");
+    assert!(stderr.contains("ds.toml:"), "{stderr}");
+}

@@ -110,6 +110,8 @@ pub struct Fields {
     pub id: String,
     pub activity: Option<String>,
     pub created: Option<String>,
+    /// When a session ended, on a row that is not live (`--ended-for`).
+    pub ended: Option<String>,
     /// The pointer, and the value there that means live.
     pub live: Option<(String, serde_json::Value)>,
     pub participants: Option<String>,
@@ -472,6 +474,14 @@ fn paging(p: Spanned<schema::Paging>) -> Result<Paging, Wrong> {
 
 fn fields(f: Spanned<schema::Fields>) -> Result<Fields, Wrong> {
     let f = f.into_inner();
+    // Without `live`, every listed session is taken as not ended: an end time could never
+    // be proven, and `--ended-for` would quietly select nothing.
+    if let (Some(ended), None) = (&f.ended, &f.live) {
+        return Err(wrong(
+            ended,
+            "`ended` needs `live` (with `live_value` where live is not `true`), which says whether a session is over: without it every listed session is taken as not ended",
+        ));
+    }
     let live = match (f.live, f.live_value) {
         (None, Some(v)) => return Err(wrong(&v, "`live_value` needs `live`")),
         (None, None) => None,
@@ -506,6 +516,7 @@ fn fields(f: Spanned<schema::Fields>) -> Result<Fields, Wrong> {
         id: pointer(&f.id)?,
         activity: opt_pointer(f.activity)?,
         created: opt_pointer(f.created)?,
+        ended: opt_pointer(f.ended)?,
         live,
         participants: opt_pointer(f.participants)?,
         user: opt_pointer(f.user)?,
@@ -765,6 +776,12 @@ not_found = [404]
                 "live_value = 1",
                 "1",
                 "needs `live`",
+            ),
+            (
+                "activity = \"/lastActivity\"",
+                "ended = \"/endedAt\"",
+                "\"/endedAt\"",
+                "`ended` needs `live`",
             ),
         ];
         for (from, to, at, says) in cases {

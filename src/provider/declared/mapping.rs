@@ -16,7 +16,11 @@ pub fn read(fields: &Fields, row: Option<&Value>) -> Vec<FieldRead> {
         Some(id) => (id, true),
         None => ("not a string or number".into(), false),
     })];
-    let times = [("activity", &f.activity), ("created", &f.created)];
+    let times = [
+        ("activity", &f.activity),
+        ("created", &f.created),
+        ("ended", &f.ended),
+    ];
     for (field, pointer) in times {
         if let Some(p) = pointer {
             reads.push(one(field, p, row, |v| timestamp(v, f.time)));
@@ -59,7 +63,8 @@ fn one(
     row: Option<&Value>,
     decode: impl FnOnce(&Value) -> (String, bool),
 ) -> FieldRead {
-    let (read, ok) = match row.map(|r| r.pointer(pointer)) {
+    // A `null` is no value, as the run reads it.
+    let (read, ok) = match row.map(|r| r.pointer(pointer).filter(|v| !v.is_null())) {
         None => (None, true),
         Some(None) => (Some("missing".to_owned()), field != "id"),
         Some(Some(v)) => {
@@ -103,6 +108,7 @@ mod tests {
             id: "/id".into(),
             activity: Some("/seen".into()),
             created: Some("/made".into()),
+            ended: Some("/over".into()),
             live: Some(("/state".into(), Value::from("open"))),
             participants: Some("/n".into()),
             user: None,
@@ -121,7 +127,7 @@ mod tests {
     #[test]
     fn each_declared_field_shows_what_the_run_reads_there() {
         let row = serde_json::json!({
-            "id": 7, "seen": 1_700_000_000, "made": "soon", "state": "closed",
+            "id": 7, "seen": 1_700_000_000, "made": "soon", "over": null, "state": "closed",
             "n": "2", "meta": {"env": "a"}
         });
         assert_eq!(
@@ -130,6 +136,7 @@ mod tests {
                 ("id", "7".to_owned(), true),
                 ("activity", "1700000000 (2023-11-14T22:13:20Z)".into(), true),
                 ("created", "not a timestamp in unix_s (soon)".into(), false),
+                ("ended", "missing".into(), true),
                 (
                     "live",
                     "\"closed\" (not live: live is \"open\")".into(),
@@ -149,11 +156,11 @@ mod tests {
         assert_eq!(got[0], ("id", "missing".to_owned(), false));
         assert_eq!(got[1], ("activity", "2024-05-01T12:00:00Z".into(), true));
         assert_eq!(
-            got[4],
+            got[5],
             ("participants", "not a number (true)".into(), false)
         );
         let none = read(&fields(TimeFormat::Rfc3339), None);
         assert!(none.iter().all(|f| f.read.is_none() && f.ok), "{none:?}");
-        assert_eq!(none.len(), 7);
+        assert_eq!(none.len(), 8);
     }
 }

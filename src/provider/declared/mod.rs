@@ -90,7 +90,9 @@ impl unit::Factory for Factory {
                 "each session as this API's delete call does (its description does not say what that removes)"
             }
         };
+        let ended = (api.fields.ended.as_ref()).map(|p| &*Box::leak(p.clone().into_boxed_str()));
         Ok(Arc::new(Config {
+            ended,
             api: Arc::new(api),
             source,
             caps,
@@ -112,6 +114,8 @@ struct Config {
     selectable: &'static [Selectable],
     /// What `delete` removes there (`delete.removes`).
     deletes: &'static str,
+    /// The `ended` pointer (`--ended-for`'s reasons name it).
+    ended: Option<&'static str>,
 }
 
 impl ProviderConfig for Config {
@@ -188,6 +192,7 @@ impl ProviderConfig for Config {
         Box::new(run::Declared {
             http,
             api: self.api.clone(),
+            ended: self.ended,
         })
     }
 }

@@ -21,6 +21,8 @@ use crate::select::ServerFilter;
 pub struct Declared {
     pub http: Http,
     pub api: Arc<Api>,
+    /// The `ended` pointer, as `--ended-for`'s reasons name it.
+    pub ended: Option<&'static str>,
 }
 
 const NO_PROBE: &str = "the description has no `probe`: a server dry run cannot read a session";
@@ -236,12 +238,14 @@ impl Declared {
 
     fn row(&self, raw: &Value) -> Result<SessionRow, String> {
         let f = &self.api.fields;
-        let at = |p: &Option<String>| p.as_deref().and_then(|p| raw.pointer(p));
+        // A `null` is no value (a live room's `end_time: null`), never an unreadable one.
+        let value = |p: &str| raw.pointer(p).filter(|v| !v.is_null());
+        let at = |p: &Option<String>| p.as_deref().and_then(value);
         let id = raw
             .pointer(&f.id)
             .and_then(text)
             .ok_or_else(|| format!("a listed row has no ID at `{}`", f.id))?;
-        let live = (f.live.as_ref()).map(|(p, value)| raw.pointer(p).map(|v| v == value));
+        let live = (f.live.as_ref()).map(|(p, live)| value(p).map(|v| v == live));
         let user = at(&f.user).and_then(text);
         let room = at(&f.room).and_then(text);
         Ok(SessionRow {
@@ -249,6 +253,7 @@ impl Declared {
             owner: user.clone().or_else(|| room.clone()),
             created: at(&f.created).map(|v| time(v, f.time)),
             activity: at(&f.activity).map(|v| time(v, f.time)),
+            ended: at(&f.ended).map(|v| time(v, f.time)),
             // Without a declared `live`, a listed session is taken as not ended (the safe
             // reading: it is never judged ended); with one, a row without it says neither.
             active: live.is_none_or(|l| l.unwrap_or(false)),
@@ -347,7 +352,7 @@ impl Provider for Declared {
         // No `read` of one session yet: a protect rule beyond the ID refuses explicit IDs.
         Features {
             lacks,
-            ended: None,
+            ended: self.ended,
             reads_one: false,
         }
     }

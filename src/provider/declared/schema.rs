@@ -80,6 +80,8 @@ pub struct Fields {
     pub id: Spanned<String>,
     pub activity: Option<Spanned<String>>,
     pub created: Option<Spanned<String>>,
+    /// When a session ended (what `--ended-for` measures); needs `live`.
+    pub ended: Option<Spanned<String>>,
     pub live: Option<Spanned<String>>,
     /// The value of `live` that means live (default `true`).
     pub live_value: Option<Spanned<toml::Value>>,

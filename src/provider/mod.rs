@@ -742,6 +742,9 @@ pub enum Body {
     Text,
     /// Nothing (204).
     Empty,
+    /// Anything but a web page: a declared API, whose description names statuses, not
+    /// bodies (no API answers a call with `text/html`; a web app on the port does).
+    NotPage,
 }
 
 impl Success {
@@ -767,6 +770,7 @@ impl Success {
                     .is_ok_and(|v| v.is_object()),
                 Body::Text => kind.starts_with("text/plain"),
                 Body::Empty => reply.body.is_empty(),
+                Body::NotPage => !kind.starts_with("text/html"),
             };
         if fits {
             return None;
@@ -775,6 +779,7 @@ impl Success {
             Body::Json => "a JSON object",
             Body::Text => "text/plain",
             Body::Empty => "no body",
+            Body::NotPage => "anything but a web page",
         };
         let kind = match kind.as_str() {
             "" => "no content type".to_owned(),

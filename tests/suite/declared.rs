@@ -946,3 +946,31 @@ fn ended_for_measures_the_declared_ended_field_and_is_refused_without_one() {
     assert!(stderr.contains("`ended` needs `live`"), "{stderr}");
     assert!(stderr.contains("ds.toml:"), "{stderr}");
 }
+
+#[test]
+fn a_web_page_is_no_declared_api_s_answer() {
+    let (env, _) = env_with(&messaging());
+    env.emu
+        .fault(common::Fault::new(common::FaultKind::WebPage).times(1));
+    let (doc, code) = env.json("d", &["end", "m"]);
+    assert_eq!(code, 1, "{doc}");
+    let r = common::result_of(&doc, "m");
+    assert_eq!(
+        (&r["outcome"], &r["error_kind"]),
+        (&"failed".into(), &"protocol".into()),
+        "{doc}"
+    );
+    let error = r["error"].as_str().unwrap();
+    assert!(
+        error.contains("text/html") && error.contains("base_url"),
+        "{error}"
+    );
+    // A probe too: a web page is not a session that is there.
+    let env = samba_env();
+    env.emu.seed(meeting("p", T, Some(0)));
+    env.emu
+        .fault(common::Fault::new(common::FaultKind::WebPage).times(1));
+    let (doc, _) = env.json("ds", &["end", "p", "--dry-run=server"]);
+    assert_eq!(common::outcomes_once(&doc)["p"], "failed", "{doc}");
+    assert_eq!(env.emu.samba_live("p"), Some(true));
+}

@@ -14,7 +14,7 @@ use crate::outcome::{Outcome, SessionResult};
 use crate::provider::paging::{Position, server_cursor};
 use crate::provider::unit::PageCheck;
 use crate::provider::{
-    Action, Features, ListError, Page, Provider, SessionRow, Staleness, Sweep, by_activity,
+    Action, Features, ListError, Page, Provider, SessionRow, Staleness, Success, Sweep, by_activity,
 };
 use crate::select::ServerFilter;
 
@@ -62,7 +62,8 @@ impl Declared {
     /// The outcome of `call`'s reply as its statuses say: `ok` for `done`, then
     /// `already_ended`, `not_found`; anything else `failed` with the server's message (at
     /// the declared `error_message` pointers, else the body's text). A 404 not in the API's
-    /// error shape is a route the server does not have, whatever the statuses say.
+    /// error shape is a route the server does not have, and a 2xx web page another server,
+    /// whatever the statuses say.
     fn outcome(
         &self,
         id: &str,
@@ -78,6 +79,13 @@ impl Declared {
             return failed;
         }
         let status = reply.status.as_u16();
+        let page = Success {
+            status,
+            body: crate::provider::Body::NotPage,
+        };
+        if let Some(why) = reply.is_success().then(|| page.mismatch(&reply)).flatten() {
+            return crate::provider::protocol_failure(id, &reply, why);
+        }
         let outcome = if call.done.contains(&status) {
             ok
         } else if call.already_ended.contains(&status) {

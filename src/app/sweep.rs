@@ -90,11 +90,12 @@ impl Ctx<'_> {
         let mut listing = listed.await;
         let mut run = run.capped(&mut listing)?;
         run.limit(&mut listing.picked);
-        if let Some(path) = &sweep.write {
+        if let Some(path) = &plan.write {
             let names: Vec<&str> = (run.staged.ready.iter())
                 .map(|(p, _)| p.name.as_str())
                 .collect();
-            let mut saved = self.plan_of(plan, sweep, now, &names);
+            let chosen = super::apply::chosen_by(sweep);
+            let mut saved = self.plan_of(plan, chosen, now, &names);
             super::apply::fill(
                 &mut saved,
                 &listing.picked,

@@ -248,7 +248,7 @@ Register-ArgumentCompleter -Native -CommandName 'sessionctl' -ScriptBlock {
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write a starter config file and print its path (never overwrites one)')
             [CompletionResult]::new('profiles', 'profiles', [CompletionResultType]::ParameterValue, 'Print the profile names, one per line (what shell completion offers for `-p`)')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print the resolved profiles, secrets masked')
-            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Validate every profile; with `--online`, also try one authenticated read each')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Validate every profile; with `--online`, also read each one''s first page')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -332,7 +332,7 @@ Register-ArgumentCompleter -Native -CommandName 'sessionctl' -ScriptBlock {
             [CompletionResult]::new('--endpoint-url', '--endpoint-url', [CompletionResultType]::ParameterName, 'Send to this base URL instead of the profile''s `base_url` (the profile''s provider, key and settings still apply; without a config file, the built-in `local` profile''s: elizaOS messaging). Not with --all-profiles')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only')
-            [CompletionResult]::new('--online', '--online', [CompletionResultType]::ParameterName, 'Make one cheap authenticated request per profile')
+            [CompletionResult]::new('--online', '--online', [CompletionResultType]::ParameterName, 'Read the first page of each profile''s list (one authenticated request, nothing changed), saying how many rows it had and whether paging says more follow. For a declared provider, also each declared field''s JSON pointer and what it read from the first row; exit 1 when the row has no ID there, or a declared timestamp or count does not parse')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log requests to stderr (-v: each request, -vv: also retries, -vvv: also each reply''s headers and the start of its body)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log requests to stderr (-v: each request, -vv: also retries, -vvv: also each reply''s headers and the start of its body)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress bar and no notices on stderr (security warnings and errors still show)')
@@ -348,7 +348,7 @@ Register-ArgumentCompleter -Native -CommandName 'sessionctl' -ScriptBlock {
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write a starter config file and print its path (never overwrites one)')
             [CompletionResult]::new('profiles', 'profiles', [CompletionResultType]::ParameterValue, 'Print the profile names, one per line (what shell completion offers for `-p`)')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print the resolved profiles, secrets masked')
-            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Validate every profile; with `--online`, also try one authenticated read each')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Validate every profile; with `--online`, also read each one''s first page')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -419,7 +419,7 @@ Register-ArgumentCompleter -Native -CommandName 'sessionctl' -ScriptBlock {
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write a starter config file and print its path (never overwrites one)')
             [CompletionResult]::new('profiles', 'profiles', [CompletionResultType]::ParameterValue, 'Print the profile names, one per line (what shell completion offers for `-p`)')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print the resolved profiles, secrets masked')
-            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Validate every profile; with `--online`, also try one authenticated read each')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Validate every profile; with `--online`, also read each one''s first page')
             break
         }
         'sessionctl;help;config;path' {

@@ -239,7 +239,7 @@ set edit:completion:arg-completer[sessionctl] = {|@words|
             cand init 'Write a starter config file and print its path (never overwrites one)'
             cand profiles 'Print the profile names, one per line (what shell completion offers for `-p`)'
             cand show 'Print the resolved profiles, secrets masked'
-            cand check 'Validate every profile; with `--online`, also try one authenticated read each'
+            cand check 'Validate every profile; with `--online`, also read each one''s first page'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'sessionctl;config;path'= {
@@ -318,7 +318,7 @@ set edit:completion:arg-completer[sessionctl] = {|@words|
             cand --endpoint-url 'Send to this base URL instead of the profile''s `base_url` (the profile''s provider, key and settings still apply; without a config file, the built-in `local` profile''s: elizaOS messaging). Not with --all-profiles'
             cand -o 'Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only'
             cand --output 'Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only'
-            cand --online 'Make one cheap authenticated request per profile'
+            cand --online 'Read the first page of each profile''s list (one authenticated request, nothing changed), saying how many rows it had and whether paging says more follow. For a declared provider, also each declared field''s JSON pointer and what it read from the first row; exit 1 when the row has no ID there, or a declared timestamp or count does not parse'
             cand -v 'Log requests to stderr (-v: each request, -vv: also retries, -vvv: also each reply''s headers and the start of its body)'
             cand --verbose 'Log requests to stderr (-v: each request, -vv: also retries, -vvv: also each reply''s headers and the start of its body)'
             cand -q 'No progress bar and no notices on stderr (security warnings and errors still show)'
@@ -333,7 +333,7 @@ set edit:completion:arg-completer[sessionctl] = {|@words|
             cand init 'Write a starter config file and print its path (never overwrites one)'
             cand profiles 'Print the profile names, one per line (what shell completion offers for `-p`)'
             cand show 'Print the resolved profiles, secrets masked'
-            cand check 'Validate every profile; with `--online`, also try one authenticated read each'
+            cand check 'Validate every profile; with `--online`, also read each one''s first page'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'sessionctl;config;help;path'= {
@@ -390,7 +390,7 @@ set edit:completion:arg-completer[sessionctl] = {|@words|
             cand init 'Write a starter config file and print its path (never overwrites one)'
             cand profiles 'Print the profile names, one per line (what shell completion offers for `-p`)'
             cand show 'Print the resolved profiles, secrets masked'
-            cand check 'Validate every profile; with `--online`, also try one authenticated read each'
+            cand check 'Validate every profile; with `--online`, also read each one''s first page'
         }
         &'sessionctl;help;config;path'= {
         }

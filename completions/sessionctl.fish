@@ -208,7 +208,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path init profiles show check help" -f -a "init" -d 'Write a starter config file and print its path (never overwrites one)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path init profiles show check help" -f -a "profiles" -d 'Print the profile names, one per line (what shell completion offers for `-p`)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path init profiles show check help" -f -a "show" -d 'Print the resolved profiles, secrets masked'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path init profiles show check help" -f -a "check" -d 'Validate every profile; with `--online`, also try one authenticated read each'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path init profiles show check help" -f -a "check" -d 'Validate every profile; with `--online`, also read each one\'s first page'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path init profiles show check help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from path" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r -f -a "(sessionctl config profiles 2>/dev/null)"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from path" -s c -l config -d 'Config file (default: <config dir>/sessionctl/config.toml)' -r -F
@@ -266,7 +266,7 @@ json\t'One JSON document, streamed as sessions finish'
 ndjson\t'One JSON object per line, printed as each session finishes'
 ids\t'Session IDs, one per line (for `list`), to pipe into `end-many -`; with `--all-profiles`, `profile<TAB>id`'
 wide\t'The table plus the fields `--where` selects on: user, room, agent, channel, metadata (for `list`)'"
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from check" -l online -d 'Make one cheap authenticated request per profile'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from check" -l online -d 'Read the first page of each profile\'s list (one authenticated request, nothing changed), saying how many rows it had and whether paging says more follow. For a declared provider, also each declared field\'s JSON pointer and what it read from the first row; exit 1 when the row has no ID there, or a declared timestamp or count does not parse'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from check" -s v -l verbose -d 'Log requests to stderr (-v: each request, -vv: also retries, -vvv: also each reply\'s headers and the start of its body)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from check" -s q -l quiet -d 'No progress bar and no notices on stderr (security warnings and errors still show)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -275,7 +275,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "init" -d 'Write a starter config file and print its path (never overwrites one)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "profiles" -d 'Print the profile names, one per line (what shell completion offers for `-p`)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "show" -d 'Print the resolved profiles, secrets masked'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "check" -d 'Validate every profile; with `--online`, also try one authenticated read each'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "check" -d 'Validate every profile; with `--online`, also read each one\'s first page'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -s p -l profile -d 'Profile to use (default: `default_profile` in the config file, else the built-in `local`)' -r -f -a "(sessionctl config profiles 2>/dev/null)"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -s c -l config -d 'Config file (default: <config dir>/sessionctl/config.toml)' -r -F
@@ -301,5 +301,5 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and __fish_s
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "init" -d 'Write a starter config file and print its path (never overwrites one)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "profiles" -d 'Print the profile names, one per line (what shell completion offers for `-p`)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "show" -d 'Print the resolved profiles, secrets masked'
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "check" -d 'Validate every profile; with `--online`, also try one authenticated read each'
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "check" -d 'Validate every profile; with `--online`, also read each one\'s first page'
 complete -c sessionctl -n 'string match -qr -- "^(-p|--profile)\$" (commandline -opc)[-1]' -f -a "(sessionctl config profiles 2>/dev/null)" -d 'Profile'

@@ -643,9 +643,13 @@ pub enum ConfigAction {
     Profiles,
     /// Print the resolved profiles, secrets masked.
     Show,
-    /// Validate every profile; with `--online`, also try one authenticated read each.
+    /// Validate every profile; with `--online`, also read each one's first page.
     Check {
-        /// Make one cheap authenticated request per profile.
+        /// Read the first page of each profile's list (one authenticated request, nothing
+        /// changed), saying how many rows it had and whether paging says more follow. For a
+        /// declared provider, also each declared field's JSON pointer and what it read from
+        /// the first row; exit 1 when the row has no ID there, or a declared timestamp or
+        /// count does not parse.
         #[arg(long)]
         online: bool,
     },

@@ -113,4 +113,8 @@ impl<G: Gate> Provider for Gated<G> {
     async fn orphans(&self) -> Result<Vec<SessionRow>, ListError> {
         self.inner.orphans().await
     }
+
+    async fn check_page(&self) -> Result<crate::provider::unit::PageCheck, ListError> {
+        self.inner.check_page().await
+    }
 }

@@ -616,6 +616,13 @@ pub trait Provider: Send + Sync {
             "this provider's sessions leave nothing behind".into(),
         ))
     }
+
+    /// `config check --online`: reads the list's first page, nothing else and never a
+    /// change, and says what it found ([`unit::PageCheck`]). A provider whose fields are
+    /// mapped at run time (a declared one) says what each mapping read from the first row.
+    async fn check_page(&self) -> Result<unit::PageCheck, ListError> {
+        unit::PageCheck::of(self.list_page(None, true, None).await?).await
+    }
 }
 
 /// The instant a stale sweep measures from, and its cut-off.

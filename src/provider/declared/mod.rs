@@ -8,6 +8,7 @@
 //! name what every provider speaks, and `rest` would not fit Twirp (LiveKit).
 
 mod check;
+mod mapping;
 mod run;
 mod schema;
 mod source;

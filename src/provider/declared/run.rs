@@ -12,6 +12,7 @@ use crate::client::http::{Failure, Http, Reply, Request};
 use crate::ids::SessionId;
 use crate::outcome::{ErrorKind, Outcome, SessionResult};
 use crate::provider::paging::{Position, server_cursor};
+use crate::provider::unit::PageCheck;
 use crate::provider::{
     Action, Features, ListError, Page, Provider, SessionRow, Staleness, Sweep, by_activity,
 };
@@ -202,6 +203,48 @@ impl Declared {
         }
     }
 
+    /// The page `cursor` names (the first: `None`) as the server sent it: its rows
+    /// unread, with the next page's cursor and the total the reply gives.
+    async fn raw_page(&self, cursor: Option<String>) -> Result<RawPage, ListError> {
+        let list = &self.api.list;
+        let url = self.page_url(cursor.as_deref())?;
+        let mut request = Request::new(list.method.clone(), url);
+        if list.method != Method::GET {
+            request = request.reads();
+        }
+        if let Some(body) = &list.body {
+            request = request.json(body.clone());
+        }
+        let reply = self
+            .http
+            .send(request)
+            .await
+            .map_err(ListError::Transport)?;
+        if !reply.is_success() {
+            return Err(ListError::of(&reply));
+        }
+        let mut body: Value = reply.json().map_err(ListError::Decode)?;
+        let rows = match body.pointer(&list.rows) {
+            Some(Value::Array(rows)) => rows.as_slice(),
+            Some(Value::Null) => &[],
+            _ => {
+                return Err(ListError::Decode(format!(
+                    "the reply has no list of rows at `{}`",
+                    list.rows
+                )));
+            }
+        };
+        let total = (list.total.as_deref())
+            .and_then(|p| body.pointer(p))
+            .and_then(count);
+        let next = self.next(cursor.as_deref(), &reply, &body, rows, total)?;
+        let rows = match body.pointer_mut(&list.rows).map(Value::take) {
+            Some(Value::Array(rows)) => rows,
+            _ => Vec::new(),
+        };
+        Ok(RawPage { rows, next, total })
+    }
+
     fn row(&self, raw: &Value) -> Result<SessionRow, String> {
         let f = &self.api.fields;
         let at = |p: &Option<String>| p.as_deref().and_then(|p| raw.pointer(p));
@@ -230,6 +273,13 @@ impl Declared {
     }
 }
 
+/// One list page as the server sent it.
+struct RawPage {
+    rows: Vec<Value>,
+    next: Option<String>,
+    total: Option<u64>,
+}
+
 /// `body` with `{id}` in each of its strings made `id` (JSON-escaped as the body is sent).
 fn with_id(body: &Value, id: &str) -> Value {
     match body {
@@ -243,7 +293,7 @@ fn with_id(body: &Value, id: &str) -> Value {
 }
 
 /// A string as it is, a number as its text; anything else is none.
-fn text(v: &Value) -> Option<String> {
+pub(super) fn text(v: &Value) -> Option<String> {
     match v {
         Value::String(s) => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),
@@ -252,13 +302,13 @@ fn text(v: &Value) -> Option<String> {
 }
 
 /// A count: a number, or a number as text (protobuf JSON sends 64-bit integers so).
-fn count(v: &Value) -> Option<u64> {
+pub(super) fn count(v: &Value) -> Option<u64> {
     v.as_u64().or_else(|| v.as_str()?.parse().ok())
 }
 
 /// A timestamp as RFC 3339 text; one that cannot be read is kept as it is, so that a sweep
 /// reports it unreadable rather than guessing.
-fn time(v: &Value, format: TimeFormat) -> String {
+pub(super) fn time(v: &Value, format: TimeFormat) -> String {
     let raw = text(v).unwrap_or_else(|| v.to_string());
     let unix = |scale: i64| -> Option<String> {
         let n: i64 = raw.parse().ok()?;
@@ -352,46 +402,24 @@ impl Provider for Declared {
         _active_only: bool,
         _server: Option<&ServerFilter>,
     ) -> Result<Page, ListError> {
-        let list = &self.api.list;
-        let url = self.page_url(cursor.as_deref())?;
-        let mut request = Request::new(list.method.clone(), url);
-        if list.method != Method::GET {
-            request = request.reads();
-        }
-        if let Some(body) = &list.body {
-            request = request.json(body.clone());
-        }
-        let reply = self
-            .http
-            .send(request)
-            .await
-            .map_err(ListError::Transport)?;
-        if !reply.is_success() {
-            return Err(ListError::of(&reply));
-        }
-        let body: Value = reply.json().map_err(ListError::Decode)?;
-        let rows = match body.pointer(&list.rows) {
-            Some(Value::Array(rows)) => rows.as_slice(),
-            Some(Value::Null) => &[],
-            _ => {
-                return Err(ListError::Decode(format!(
-                    "the reply has no list of rows at `{}`",
-                    list.rows
-                )));
-            }
-        };
-        let total = (list.total.as_deref())
-            .and_then(|p| body.pointer(p))
-            .and_then(count);
+        let page = self.raw_page(cursor).await?;
         Ok(Page {
-            rows: rows
-                .iter()
+            rows: (page.rows.iter())
                 .map(|r| self.row(r))
                 .collect::<Result<_, _>>()
                 .map_err(ListError::Decode)?,
             rest: None,
-            next: self.next(cursor.as_deref(), &reply, &body, rows, total)?,
-            total,
+            next: page.next,
+            total: page.total,
+        })
+    }
+
+    async fn check_page(&self) -> Result<PageCheck, ListError> {
+        let page = self.raw_page(None).await?;
+        Ok(PageCheck {
+            rows: page.rows.len() as u64,
+            more: page.next.is_some(),
+            fields: super::mapping::read(&self.api.fields, page.rows.first()),
         })
     }
 

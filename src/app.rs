@@ -276,6 +276,10 @@ fn build(
     action: Action,
     opts: &Options,
 ) -> Result<(Arc<dyn Provider>, crate::guard::Cleared), AppError> {
+    let opts = &Options {
+        action: Some(action),
+        ..opts.clone()
+    };
     let provider: Arc<dyn Provider> = provider_of(profile, opts)?.into();
     provider::check(profile.provider.as_ref(), provider.as_ref(), action, opts).map_err(
         |u| match u {

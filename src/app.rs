@@ -279,6 +279,10 @@ fn build(
     opts: &Options,
     unsent: Option<bool>,
 ) -> Result<(Arc<dyn Provider>, crate::guard::Cleared), AppError> {
+    let opts = &Options {
+        action: Some(action),
+        ..opts.clone()
+    };
     let mut provider: Arc<dyn Provider> = provider_of(profile, opts)?.into();
     provider::check(profile.provider.as_ref(), provider.as_ref(), action, opts).map_err(
         |u| match u {

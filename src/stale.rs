@@ -9,7 +9,7 @@ use std::collections::HashSet;
 use jiff::Timestamp;
 use serde::Serialize;
 
-use crate::provider::{Action, ListError, Provider, SessionRow, Staleness, Sweep};
+use crate::provider::{ListError, Provider, SessionRow, Staleness, Sweep};
 use crate::select::Selection;
 use crate::units::parse_time;
 
@@ -40,9 +40,6 @@ pub struct Filter {
     /// `--where`, as this profile runs it: what its server filters, and what every row
     /// must match.
     pub selection: Selection,
-    /// What a sweep will do to what it keeps (`None` for `list`): some providers judge by it
-    /// (see [`Sweep::action`]).
-    pub action: Option<Action>,
 }
 
 /// A listed session with what we worked out about it.
@@ -90,11 +87,7 @@ enum Verdict {
 
 fn judge(provider: &dyn Provider, row: SessionRow, f: &Filter, now: Timestamp) -> Verdict {
     if let Some(idle_before) = f.ended_before {
-        let sweep = Sweep {
-            now,
-            idle_before,
-            action: f.action,
-        };
+        let sweep = Sweep { now, idle_before };
         let verdict = provider.ended(&row, &sweep);
         return decided(row, verdict, now, None);
     }
@@ -111,7 +104,6 @@ fn judge(provider: &dyn Provider, row: SessionRow, f: &Filter, now: Timestamp) -
                 let sweep = Sweep {
                     now,
                     idle_before: cutoff,
-                    action: f.action,
                 };
                 reason = Some(format!("created {} ago", sweep.age(created)));
             }
@@ -131,11 +123,7 @@ fn judge(provider: &dyn Provider, row: SessionRow, f: &Filter, now: Timestamp) -
         let activity = row.activity.as_deref().and_then(parse_time);
         return Verdict::Keep(listed(row, activity, now, reason, None));
     };
-    let sweep = Sweep {
-        now,
-        idle_before,
-        action: f.action,
-    };
+    let sweep = Sweep { now, idle_before };
     match provider.staleness(&row, &sweep) {
         Staleness::Fresh if provider.ordered_by_activity(f.selection.server.as_ref()) => {
             Verdict::Stop
@@ -514,11 +502,7 @@ async fn confirm_all(
     let Some(idle_before) = filter.idle_before else {
         return keep_only(verdicts);
     };
-    let sweep = Sweep {
-        now,
-        idle_before,
-        action: filter.action,
-    };
+    let sweep = Sweep { now, idle_before };
     let confirmed = futures::future::join_all(verdicts.into_iter().map(|v| async move {
         match v {
             Verdict::Confirm { row, older } => {
@@ -624,7 +608,6 @@ mod tests {
         let sweep = Sweep {
             now: at("2024-03-27T11:02:30Z"),
             idle_before: cutoff,
-            action: None,
         };
         let just_before = cutoff - jiff::SignedDuration::from_nanos(1);
         match sweep.judge(just_before, "last activity") {
@@ -641,7 +624,6 @@ mod tests {
         let sweep = Sweep {
             now: at("2024-03-27T12:00:00Z"),
             idle_before: at("2024-03-27T08:00:00Z"),
-            action: None,
         };
         let mut r = row(true, None);
         assert!(matches!(

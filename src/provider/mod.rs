@@ -78,6 +78,10 @@ pub struct Options {
     pub deadline: Option<Duration>,
     /// Where requests waiting for their turn say so, for the progress display.
     pub holds: crate::client::pacer::Holds,
+    /// What the run does to what it selects (`None`: a listing, which acts on nothing), for
+    /// a provider whose verdict on a row depends on it (LangGraph ends only busy threads
+    /// and never deletes one).
+    pub action: Option<Action>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -631,10 +635,6 @@ pub struct Sweep {
     pub now: Timestamp,
     /// Idle means no activity at or after this instant (for `--ended-for`: ended before it).
     pub idle_before: Timestamp,
-    /// What the sweep will do to what it selects (`None`: `list`, which acts on nothing), for
-    /// a provider whose verdict depends on it (LangGraph ends only busy threads and never
-    /// deletes one).
-    pub action: Option<Action>,
 }
 
 impl Sweep {
@@ -999,7 +999,6 @@ mod tests {
         let sweep = Sweep {
             now,
             idle_before: now,
-            action: None,
         };
         let ago = |s: &str| sweep.age(s.parse().unwrap());
         assert_eq!(ago("2026-03-31T20:57:30Z"), "3h 2m");

@@ -440,7 +440,6 @@ mod tests {
         let sweep = crate::provider::Sweep {
             now,
             idle_before: now,
-            action: None,
         };
         let body = r#"{"id":"ds-1","end_time":"2026-01-01T00:00:00Z"}"#;
         let row = serde_json::from_str::<Row>(body).unwrap().listed();

@@ -89,8 +89,11 @@ impl ProviderConfig for Config {
         )]
     }
 
-    fn build(&self, http: Http, _profile: &str, _opts: &Options) -> Box<dyn Provider> {
-        Box::new(LangGraph { http })
+    fn build(&self, http: Http, _profile: &str, opts: &Options) -> Box<dyn Provider> {
+        Box::new(LangGraph {
+            http,
+            action: opts.action,
+        })
     }
 }
 
@@ -110,6 +113,9 @@ const SELECTABLE: &[Selectable] = &[
 
 struct LangGraph {
     http: Http,
+    /// What the run does to the threads it selects: a sweep judges a thread by it (see
+    /// [`staleness`]).
+    action: Option<Action>,
 }
 
 /// The thread statuses of `schema.py` (`ThreadStatus`).
@@ -267,7 +273,7 @@ impl Provider for LangGraph {
     }
 
     fn staleness(&self, row: &SessionRow, sweep: &Sweep) -> Staleness {
-        staleness(row, sweep)
+        staleness(row, sweep, self.action)
     }
 }
 
@@ -277,7 +283,7 @@ impl Provider for LangGraph {
 /// that long), never deleted, and the rest only for `delete`. The listing is not read as
 /// ordered: rows a sweep passes over for their status are no sign that later ones are
 /// fresh.
-fn staleness(row: &SessionRow, sweep: &Sweep) -> Staleness {
+fn staleness(row: &SessionRow, sweep: &Sweep, action: Option<Action>) -> Staleness {
     let status = match row.status.as_deref() {
         None => return Staleness::Unknown("no thread status".into()),
         Some(s) if !STATUSES.contains(&s) => {
@@ -286,7 +292,7 @@ fn staleness(row: &SessionRow, sweep: &Sweep) -> Staleness {
         Some(s) => s,
     };
     let busy = status == "busy";
-    match sweep.action {
+    match action {
         Some(Action::Delete) if busy => return Staleness::Fresh,
         Some(Action::End) if !busy => return Staleness::Fresh,
         _ => {}
@@ -322,16 +328,15 @@ mod tests {
         }
     }
 
-    fn sweep(action: Option<Action>) -> Sweep {
+    fn sweep() -> Sweep {
         Sweep {
             now: "2024-06-01T12:00:00Z".parse().unwrap(),
             idle_before: "2024-06-01T11:00:00Z".parse().unwrap(),
-            action,
         }
     }
 
     fn judge(status: Option<&str>, updated: &str, action: Option<Action>) -> &'static str {
-        match staleness(&row(status, updated), &sweep(action)) {
+        match staleness(&row(status, updated), &sweep(), action) {
             Staleness::Stale { .. } => "stale",
             Staleness::Fresh => "fresh",
             Staleness::Unknown(_) => "unknown",

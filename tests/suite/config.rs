@@ -607,7 +607,10 @@ fn config_check_online_ok_refused_and_unreachable() {
     let doc: Value = serde_json::from_str(&out.stdout).unwrap();
     for record in doc.as_array().unwrap() {
         let page = &record["page"];
-        assert!(page["rows"].is_u64() && page["more"].is_boolean(), "{record}");
+        assert!(
+            page["rows"].is_u64() && page["more"].is_boolean(),
+            "{record}"
+        );
         assert!(page.get("fields").is_none(), "{record}");
     }
     // One authenticated read per profile, and nothing that changes state.

@@ -12,6 +12,7 @@ mod mapping;
 mod run;
 mod schema;
 mod source;
+mod value;
 
 use std::sync::Arc;
 

@@ -5,6 +5,7 @@
 
 use std::sync::{Arc, OnceLock};
 
+use super::fields::Named;
 use super::unit::{Factory, Flag, Slot};
 
 /// Every provider sessionctl knows.
@@ -42,10 +43,37 @@ impl Registry {
             .find(|f| f.name == name)
     }
 
+    /// Every provider's own fields, in registry order, each name once (as the first that
+    /// has it declares it: a test checks that they agree): the `-o wide` columns of a
+    /// listing in that order, whichever providers its rows come from.
+    pub fn fields(&self) -> Vec<Named> {
+        let mut all: Vec<Named> = Vec::new();
+        for named in self.factories.iter().flat_map(|f| f.fields()) {
+            if !all.iter().any(|n| n.name == named.name) {
+                all.push(*named);
+            }
+        }
+        all
+    }
+
+    /// The names of the providers' own fields that `--where` may select on.
+    pub fn vocabulary(&self) -> Vec<&'static str> {
+        (self.fields().into_iter())
+            .filter(|n| n.selects)
+            .map(|n| n.name)
+            .collect()
+    }
+
     /// Every provider's `config show` rows, in registry order.
     pub fn slots(&self) -> impl Iterator<Item = &Slot> {
         self.factories.iter().flat_map(|f| f.slots())
     }
+}
+
+/// A `--where` (or `protect`) term, among the fields of the providers sessionctl knows (the
+/// clap value parser).
+pub fn parse_term(s: &str) -> Result<crate::select::Term, String> {
+    crate::select::parse_term(s, &registry().vocabulary())
 }
 
 /// The providers built in: one line each.
@@ -60,4 +88,22 @@ pub fn registry() -> &'static Registry {
             Arc::new(super::declared::Factory),
         ])
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn providers_that_share_a_field_name_declare_it_alike() {
+        let registry = registry();
+        for factory in &registry.factories {
+            for named in factory.fields() {
+                let first = (registry.fields().into_iter())
+                    .find(|n| n.name == named.name)
+                    .unwrap();
+                assert_eq!(&first, named, "{}: `{}`", factory.name(), named.name);
+            }
+        }
+    }
 }

@@ -6,7 +6,7 @@
 use std::sync::{Arc, OnceLock};
 
 use super::fields::Named;
-use super::unit::{Factory, Flag, Slot};
+use super::unit::{Factory, Flag, Note, Slot};
 
 /// Every provider sessionctl knows.
 #[derive(Debug)]
@@ -41,6 +41,13 @@ impl Registry {
         (self.factories.iter())
             .flat_map(|f| f.flags())
             .find(|f| f.name == name)
+    }
+
+    /// The note a provider gives for a sweep with `flag`, if one does.
+    pub fn note(&self, flag: &str) -> Option<&Note> {
+        (self.factories.iter())
+            .flat_map(|f| f.notes())
+            .find(|n| n.flag == flag)
     }
 
     /// Every provider's own fields, in registry order, each name once (as the first that

@@ -36,6 +36,11 @@ pub trait Factory: std::fmt::Debug + Send + Sync {
     fn flags(&self) -> &[Flag] {
         &[]
     }
+    /// What a run says of a shared flag that means most to this provider (`--empty`, for
+    /// the one that counts the people in a session).
+    fn notes(&self) -> &[Note] {
+        &[]
+    }
     /// Its own fields, beside those every provider's rows have: what its rows put in
     /// [`super::SessionRow::fields`], in the order of its `-o wide` columns.
     fn fields(&self) -> &[Named] {
@@ -115,6 +120,16 @@ impl Row {
             defaulted,
         }
     }
+}
+
+/// The note a sweep given `flag` prints (unless `-q`).
+#[derive(Debug, Clone, Copy)]
+pub struct Note {
+    pub flag: &'static str,
+    /// When one of the run's profiles reports live participants.
+    pub counted: &'static str,
+    /// When none does.
+    pub uncounted: &'static str,
 }
 
 /// A run flag that only some providers take (`--wait`).

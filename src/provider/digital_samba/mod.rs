@@ -12,7 +12,7 @@ use serde::{Deserialize, Deserializer};
 use jiff::Timestamp;
 
 use super::fields::Named;
-use super::unit::{self, ProviderConfig, Slot};
+use super::unit::{self, Note, ProviderConfig, Slot};
 use super::{
     Action, Capabilities, Features, Fields, ListError, Options, Page, Provider, SessionRow,
     Staleness, Success, Sweep,
@@ -44,6 +44,15 @@ impl unit::Factory for Factory {
 
     fn keys(&self) -> &[&'static str] {
         &["team_id"]
+    }
+
+    /// Its sweeps act only on sessions known to be empty, `--empty` or not.
+    fn notes(&self) -> &[Note] {
+        &[Note {
+            flag: "--empty",
+            counted: "--empty is now the default: a Digital Samba sweep only acts on sessions known to be empty",
+            uncounted: "--empty changes nothing here: only Digital Samba reports participants, and its sweeps act only on sessions known to be empty",
+        }]
     }
 
     /// The room a session is held in.

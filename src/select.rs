@@ -1,6 +1,7 @@
 //! `--where`: parsing `FIELD=VALUE`, `FIELD!=VALUE` and `FIELD~=GLOB`, and matching. The
-//! fields every provider has (`thread`/`id`, `metadata.KEY`) are this file's; the others
-//! (`user`, `room`, `status`, …) are named by the providers that have them.
+//! fields read from what sessionctl keeps of every row (`id`, its alias `thread`,
+//! `metadata.KEY`) are this file's; the others (`user`, `room`, `status`, …) are named by
+//! the providers that have them.
 //!
 //! Which fields a provider has, and which it can filter on its server, each provider
 //! declares ([`Selectable`], in its own folder); this file turns a selector and that
@@ -24,7 +25,8 @@ pub enum Field {
     Metadata(String),
 }
 
-/// The fields every provider's rows have, after those the providers name.
+/// The fields read from what sessionctl itself keeps of every row (`thread` is the ID as
+/// thread providers name it), after those the providers name.
 const EVERY_PROVIDER: &str = "thread, id, metadata.KEY";
 
 impl Field {

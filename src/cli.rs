@@ -589,7 +589,7 @@ pub struct StaleArgs {
     /// Only sessions where FIELD=VALUE, FIELD!=VALUE or FIELD~=GLOB (repeatable: all must
     /// hold); with --idle-for or --older-than. Fields: user, room, agent, channel, thread,
     /// id, user_uuid, metadata.KEY, as each provider has them (README: Selecting sessions).
-    #[arg(long = "where", value_name = "EXPR", value_parser = crate::select::parse_term,
+    #[arg(long = "where", value_name = "EXPR", value_parser = crate::provider::registry::parse_term,
           conflicts_with_all = ["ids", "file"])]
     pub selectors: Vec<crate::select::Term>,
 }
@@ -626,7 +626,7 @@ pub struct ListArgs {
     /// Only sessions where FIELD=VALUE, FIELD!=VALUE or FIELD~=GLOB (repeatable: all must
     /// hold). Fields: user, room, agent, channel, thread, id, user_uuid, metadata.KEY, as
     /// each provider has them (README: Selecting sessions).
-    #[arg(long = "where", value_name = "EXPR", value_parser = crate::select::parse_term)]
+    #[arg(long = "where", value_name = "EXPR", value_parser = crate::provider::registry::parse_term)]
     pub selectors: Vec<crate::select::Term>,
 }
 

@@ -74,7 +74,7 @@ impl Ctx<'_> {
                 .map_err(|e| usage(format!("the plan's selection: {e}")))
         };
         let terms = (plan.selection.selectors.iter())
-            .map(|s| crate::select::parse_term(s))
+            .map(|s| crate::provider::registry::parse_term(s))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| usage(format!("the plan's --where: {e}")))?;
         let sweep = Sweep {

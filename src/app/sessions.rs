@@ -19,17 +19,14 @@ use crate::saved::Chosen;
 impl Ctx<'_> {
     /// Runs `plan`: on its IDs, or as a sweep.
     pub(super) async fn run(&self, plan: &RunPlan) -> Result<Exit, AppError> {
-        if plan.empty && !plan.quiet {
+        let empty_note = crate::provider::registry::registry().note("--empty");
+        if let (true, false, Some(note)) = (plan.empty, plan.quiet, empty_note) {
             // (A profile that cannot be used is the error that follows, not a note.)
             let profiles = self.profiles(plan.all).unwrap_or_default();
             let counts = |p: &Profile| p.provider.caps().reports_participants;
             let note = match profiles.iter().any(counts) {
-                true => {
-                    "--empty is now the default: a Digital Samba sweep only acts on sessions known to be empty"
-                }
-                false => {
-                    "--empty changes nothing here: only Digital Samba reports participants, and its sweeps act only on sessions known to be empty"
-                }
+                true => note.counted,
+                false => note.uncounted,
             };
             crate::output::warn(format_args!("note: {note}"));
         }

@@ -15,7 +15,7 @@ use crate::outcome::{ErrorKind, Outcome, SessionResult};
 use crate::provider::paging::{Position, server_cursor};
 use crate::provider::unit::PageCheck;
 use crate::provider::{
-    Action, Features, ListError, Page, Provider, SessionRow, Staleness, Sweep, by_activity,
+    Action, Features, Fields, ListError, Page, Provider, SessionRow, Staleness, Sweep, by_activity,
 };
 use crate::select::ServerFilter;
 
@@ -266,9 +266,10 @@ impl Declared {
             active: live.is_none_or(|l| l.unwrap_or(false)),
             active_unsaid: live.is_some_and(|l| l.is_none()),
             participants: at(&f.participants).and_then(count),
-            user,
-            room,
-            metadata: at(&f.metadata).and_then(|m| m.as_object().cloned()),
+            fields: Fields::default()
+                .with("user", user)
+                .with("room", room)
+                .metadata(at(&f.metadata).and_then(|m| m.as_object().cloned())),
             ..SessionRow::default()
         })
     }

@@ -13,6 +13,7 @@ use async_trait::async_trait;
 use reqwest::header::{HeaderName, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
 
+use super::fields::Named;
 use super::unit::{self, ProviderConfig};
 use super::{
     Action, Capabilities, ListError, Options, Page, Provider, SessionRow, Staleness, Sweep,
@@ -33,6 +34,11 @@ impl unit::Factory for Factory {
 
     fn keys(&self) -> &[&'static str] {
         &[]
+    }
+
+    /// The thread's own state (`ThreadStatus`: `idle`, `busy`, `interrupted`, `error`).
+    fn fields(&self) -> &[Named] {
+        const { &[Named::selected("status", "STATUS")] }
     }
 
     fn parse(
@@ -284,7 +290,7 @@ impl Provider for LangGraph {
 /// ordered: rows a sweep passes over for their status are no sign that later ones are
 /// fresh.
 fn staleness(row: &SessionRow, sweep: &Sweep, action: Option<Action>) -> Staleness {
-    let status = match row.status.as_deref() {
+    let status = match row.fields.str("status") {
         None => return Staleness::Unknown("no thread status".into()),
         Some(s) if !STATUSES.contains(&s) => {
             return Staleness::Unknown(format!("unknown thread status `{s}`"));
@@ -318,12 +324,13 @@ fn staleness(row: &SessionRow, sweep: &Sweep, action: Option<Action>) -> Stalene
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::provider::Fields;
 
     fn row(status: Option<&str>, updated: &str) -> SessionRow {
         SessionRow {
             id: "t".into(),
             activity: Some(updated.into()),
-            status: status.map(str::to_owned),
+            fields: Fields::default().with("status", status),
             ..SessionRow::default()
         }
     }

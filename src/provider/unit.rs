@@ -12,6 +12,8 @@ use crate::client::http::{Http, MessageOf};
 use crate::section::{Section, SectionError};
 use crate::select::Selectable;
 
+use super::fields::Named;
+
 use super::{Action, Capabilities, Options, Provider};
 
 /// Reads a profile's section for one provider (`provider = "<name>"`).
@@ -32,6 +34,16 @@ pub trait Factory: std::fmt::Debug + Send + Sync {
     /// The run flags that only its configs take (some of them: see
     /// [`ProviderConfig::flags`]), with the words that refuse them elsewhere.
     fn flags(&self) -> &[Flag] {
+        &[]
+    }
+    /// What a run says of a shared flag that means most to this provider (`--empty`, for
+    /// the one that counts the people in a session).
+    fn notes(&self) -> &[Note] {
+        &[]
+    }
+    /// Its own fields, beside those every provider's rows have: what its rows put in
+    /// [`super::SessionRow::fields`], in the order of its `-o wide` columns.
+    fn fields(&self) -> &[Named] {
         &[]
     }
     /// Takes its keys from `section` (the shared ones are gone) and checks them.
@@ -109,6 +121,16 @@ impl Row {
             defaulted,
         }
     }
+}
+
+/// The note a sweep given `flag` prints (unless `-q`).
+#[derive(Debug, Clone, Copy)]
+pub struct Note {
+    pub flag: &'static str,
+    /// When one of the run's profiles reports live participants.
+    pub counted: &'static str,
+    /// When none does.
+    pub uncounted: &'static str,
 }
 
 /// A run flag that only some providers take (`--wait`).

@@ -1,12 +1,12 @@
 //! What `config check --online` shows of a declared provider: each declared field's
 //! pointer and what it read from the first listed row, read as the run reads it
-//! ([`super::run`]'s `text`, `time` and `count`), so that what the check accepts is what a
+//! ([`super::value`]), so that what the check accepts is what a
 //! sweep will see.
 
 use serde_json::Value;
 
 use super::check::Fields;
-use super::run::{count, text, time};
+use super::value::{count, text, time};
 use crate::provider::unit::FieldRead;
 
 /// Each declared field of `fields` as read from `row` (`None`: the page had no rows).

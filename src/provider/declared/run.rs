@@ -7,14 +7,16 @@ use async_trait::async_trait;
 use reqwest::Method;
 use serde_json::Value;
 
-use super::check::{Api, Body, Call, CursorFrom, Paging, Segment, TimeFormat};
+use super::check::{Api, Body, Call, CursorFrom, Paging, Segment};
+use super::value::{count, text, time};
 use crate::client::http::{Failure, Http, Reply, Request};
 use crate::ids::SessionId;
 use crate::outcome::{Outcome, SessionResult};
 use crate::provider::paging::{Position, server_cursor};
 use crate::provider::unit::PageCheck;
 use crate::provider::{
-    Action, Features, ListError, Page, Provider, SessionRow, Staleness, Success, Sweep, by_activity,
+    Action, Features, Fields, ListError, Page, Provider, SessionRow, Staleness, Success, Sweep,
+    by_activity,
 };
 use crate::select::ServerFilter;
 
@@ -267,9 +269,10 @@ impl Declared {
             active: live.is_none_or(|l| l.unwrap_or(false)),
             active_unsaid: live.is_some_and(|l| l.is_none()),
             participants: at(&f.participants).and_then(count),
-            user,
-            room,
-            metadata: at(&f.metadata).and_then(|m| m.as_object().cloned()),
+            fields: Fields::default()
+                .with("user", user)
+                .with("room", room)
+                .metadata(at(&f.metadata).and_then(|m| m.as_object().cloned())),
             ..SessionRow::default()
         })
     }
@@ -292,40 +295,6 @@ fn with_id(body: &Value, id: &str) -> Value {
         }
         other => other.clone(),
     }
-}
-
-/// A string as it is, a number as its text; anything else is none.
-pub(super) fn text(v: &Value) -> Option<String> {
-    match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
-}
-
-/// A count: a number, or a number as text (protobuf JSON sends 64-bit integers so).
-pub(super) fn count(v: &Value) -> Option<u64> {
-    v.as_u64().or_else(|| v.as_str()?.parse().ok())
-}
-
-/// A timestamp as RFC 3339 text; one that cannot be read is kept as it is, so that a sweep
-/// reports it unreadable rather than guessing.
-pub(super) fn time(v: &Value, format: TimeFormat) -> String {
-    let raw = text(v).unwrap_or_else(|| v.to_string());
-    let unix = |scale: i64| -> Option<String> {
-        let n: i64 = raw.parse().ok()?;
-        let ts = match scale {
-            1 => jiff::Timestamp::from_second(n),
-            _ => jiff::Timestamp::from_millisecond(n),
-        };
-        ts.ok().map(|t| t.to_string())
-    };
-    match format {
-        TimeFormat::Rfc3339 => None,
-        TimeFormat::UnixSeconds => unix(1),
-        TimeFormat::UnixMillis => unix(1000),
-    }
-    .unwrap_or(raw)
 }
 
 /// The `rel="next"` target of a reply's `Link` header.
@@ -441,40 +410,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn times_are_read_as_declared_and_kept_when_unreadable() {
-        let at = |v: Value, f| time(&v, f);
-        assert_eq!(
-            at(Value::from(1_700_000_000), TimeFormat::UnixSeconds),
-            "2023-11-14T22:13:20Z"
-        );
-        assert_eq!(
-            at(Value::from("1700000000"), TimeFormat::UnixSeconds),
-            "2023-11-14T22:13:20Z"
-        );
-        assert_eq!(
-            at(Value::from(1_700_000_000_000_i64), TimeFormat::UnixMillis),
-            "2023-11-14T22:13:20Z"
-        );
-        assert_eq!(at(Value::from("soon"), TimeFormat::UnixSeconds), "soon");
-        assert_eq!(
-            at(Value::from("2024-05-01T12:00:00Z"), TimeFormat::Rfc3339),
-            "2024-05-01T12:00:00Z"
-        );
-    }
-
-    #[test]
     fn the_id_goes_into_every_string_of_a_body() {
         let body = serde_json::json!({"room": "{id}", "names": ["{id}"], "n": 1});
         assert_eq!(
             with_id(&body, "a\"b"),
             serde_json::json!({"room": "a\"b", "names": ["a\"b"], "n": 1})
         );
-    }
-
-    #[test]
-    fn counts_may_come_as_text() {
-        assert_eq!(count(&Value::from(3)), Some(3));
-        assert_eq!(count(&Value::from("3")), Some(3));
-        assert_eq!(count(&Value::from(-1)), None);
     }
 }

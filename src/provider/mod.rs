@@ -167,11 +167,20 @@ pub enum ListError {
 }
 
 impl ListError {
-    /// A list call's error reply.
+    /// A list call's error reply. A 404 not in the provider's error shape says so: the
+    /// list's route is not on that server (the first thing a wrong base path shows, in
+    /// `config check --online`).
     pub fn of(reply: &Reply) -> ListError {
+        let message = match no_such_route(reply) {
+            true => format!(
+                "{} (the server has no such route: check base_url)",
+                reply.error_message()
+            ),
+            false => reply.error_message(),
+        };
         ListError::Status {
             status: reply.status.as_u16(),
-            message: reply.error_message(),
+            message,
             provider_shaped: reply.provider_message().is_some(),
         }
     }

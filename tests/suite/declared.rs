@@ -619,6 +619,24 @@ fn a_wrong_id_pointer_or_an_unreadable_timestamp_fails_the_online_check() {
     let status = record["status"].as_str().unwrap();
     assert!(status.contains("no list of rows at `/items`"), "{status}");
     assert!(record.get("page").is_none(), "{record}");
+
+    // A wrong base path: the list's route is not on that server.
+    let env = Env::new();
+    let api = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/declared/messaging.toml"
+    );
+    env.add_profile(
+        "d",
+        &format!(
+            "provider = \"declared\"\napi = \"{api}\"\nbase_url = \"{}/nope\"\nretries = 0\n",
+            env.emu.messaging_url()
+        ),
+    );
+    let (code, text, record) = check_online(&env, "d");
+    assert_eq!(code, 1, "{text}");
+    let status = record["status"].as_str().unwrap();
+    assert!(status.contains("no such route: check base_url"), "{status}");
 }
 
 #[test]

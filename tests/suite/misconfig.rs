@@ -334,3 +334,23 @@ fn an_unreachable_server_stops_the_run_after_a_few_sessions() {
         "{skipped}"
     );
 }
+
+#[test]
+fn a_list_on_a_wrong_base_path_says_to_check_it() {
+    let env = Env::new();
+    env.add_profile(
+        "eliza-v9",
+        &format!(
+            "provider = \"messaging\"\nbase_url = \"{}/v9\"\nretries = 0",
+            env.emu.messaging_url().trim_end_matches('/')
+        ),
+    );
+    let (code, _, stderr) = common::run(env.cmd("eliza-v9").arg("list"));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("404 page not found"), "{stderr}");
+    assert!(stderr.contains("no such route: check base_url"), "{stderr}");
+    // The provider's own 404 of a list is not a route's: no hint.
+    let (code, _, stderr) = common::run(env.cmd("zep4").args(["list", "--where", "user=nobody"]));
+    assert!(stderr.contains("knows no such user"), "{code}: {stderr}");
+    assert!(!stderr.contains("check base_url"), "{code}: {stderr}");
+}

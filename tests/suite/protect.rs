@@ -264,8 +264,10 @@ fn a_resumed_journal_sends_nothing_for_a_protected_session() {
     assert_eq!(result_of(&doc, "free")["outcome"], "ended");
 }
 
+/// Digital Samba reads one session (`GET /sessions/{id}`, its statistics): an explicit ID
+/// a rule on its room covers is read, then refused.
 #[test]
-fn a_provider_that_cannot_read_one_session_refuses_rather_than_guesses() {
+fn an_explicit_id_is_read_for_a_rule_beyond_its_id() {
     let env = Env::new();
     env.add_profile(
         "sp",
@@ -276,24 +278,28 @@ fn a_provider_that_cannot_read_one_session_refuses_rather_than_guesses() {
             common::SAMBA_ENV
         ),
     );
-    env.emu.seed(Seed::SambaSession {
-        id: "ds-1".into(),
-        room_id: "lobby".into(),
+    let samba = |id: &str, room: &str| Seed::SambaSession {
+        id: id.into(),
+        room_id: room.into(),
         start_time: OLD.into(),
         live: true,
         participants_live: Some(0),
-    });
-    let (doc, code) = run_json(env.cmd("sp").args(["end", "ds-1"]));
+    };
+    env.emu
+        .seed_many([samba("ds-1", "lobby"), samba("ds-2", "room-2")]);
+    let (doc, code) = run_json(env.cmd("sp").args(["end", "ds-1", "ds-2"]));
     assert_eq!(code, 1, "{doc:#}");
     let r = result_of(&doc, "ds-1");
     assert_eq!(r["outcome"], "protected", "{doc:#}");
     let error = r["error"].as_str().unwrap();
-    assert!(
-        error.contains("cannot tell whether profile `sp`'s protect list (room) covers it")
-            && error.contains("cannot read one session"),
-        "{error}"
-    );
+    assert!(error.contains("protected by `room=lobby`"), "{error}");
+    assert_eq!(result_of(&doc, "ds-2")["outcome"], "ended", "{doc:#}");
+    assert_eq!(env.emu.samba_live("ds-1"), Some(true));
     assert!(writes_for(&env, "ds-1").is_empty());
+    let reads = (env.emu.requests().into_iter())
+        .filter(|r| r.method == "GET" && r.path.ends_with("/sessions/ds-1"))
+        .count();
+    assert_eq!(reads, 1, "one read");
     // Its sweep reads the room on the listed rows: protected there, and nothing fails.
     let (doc, code) =
         run_json(
@@ -304,6 +310,56 @@ fn a_provider_that_cannot_read_one_session_refuses_rather_than_guesses() {
     assert_eq!(code, 0, "{doc:#}");
     assert_eq!(result_of(&doc, "ds-1")["outcome"], "protected");
     assert!(writes_for(&env, "ds-1").is_empty());
+}
+
+/// elizaOS messaging cannot read one session without a side effect (1.7.2's
+/// `GET /api/messaging/sessions/{id}` deletes one that has expired): an explicit ID whose
+/// protection depends on its user is refused, never guessed about, and nothing is sent.
+#[test]
+fn a_provider_that_cannot_read_one_session_refuses_rather_than_guesses() {
+    const OPS: &str = "00000000-0000-4000-8000-00000000000a";
+    let env = Env::new();
+    env.add_profile(
+        "ep",
+        &format!(
+            "provider = \"messaging\"\nbase_url = \"{}\"\nprotect = [\"user={OPS}\"]",
+            env.emu.messaging_url(),
+        ),
+    );
+    let at = "2024-06-01T07:00:00.000Z";
+    let mut seed = Seed::messaging("m-1", at);
+    if let Seed::MessagingSession { user_id, .. } = &mut seed {
+        *user_id = OPS.into();
+    }
+    env.emu.seed(seed);
+    let (doc, code) = run_json(env.cmd("ep").args(["end", "m-1"]));
+    assert_eq!(code, 1, "{doc:#}");
+    let r = result_of(&doc, "m-1");
+    assert_eq!(r["outcome"], "protected", "{doc:#}");
+    let error = r["error"].as_str().unwrap();
+    assert!(
+        error.contains("cannot tell whether profile `ep`'s protect list (user) covers it")
+            && error.contains("cannot read one session"),
+        "{error}"
+    );
+    assert!(writes_for(&env, "m-1").is_empty());
+    let reqs = env.emu.requests();
+    assert_eq!(
+        count_requests(&reqs, "GET", "/api/messaging/sessions/m-1"),
+        0,
+        "never the read that deletes"
+    );
+    assert!(env.emu.messaging_exists("m-1"));
+    // Its sweep reads the user on the listed rows: protected there, and nothing fails.
+    let (doc, code) =
+        run_json(
+            env.cmd("ep")
+                .env("SESSIONCTL_NOW", NOW)
+                .args(["end-many", "--idle-for", "1h"]),
+        );
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(result_of(&doc, "m-1")["outcome"], "protected", "{doc:#}");
+    assert!(env.emu.messaging_exists("m-1"));
 }
 
 #[test]
@@ -486,8 +542,8 @@ fn a_short_run_reads_nothing_again() {
     assert_eq!(count_requests(&reqs, "GET", "/zep/api/v2/sessions/free"), 0);
 }
 
-/// The same on a provider that cannot read one session (Digital Samba): one listing reads the
-/// batch again. A meeting someone joined, or one that ended meanwhile, is left alone.
+/// The same on Digital Samba, read again one session at a time (`GET /sessions/{id}`, its
+/// statistics): a meeting someone joined, or one that ended meanwhile, is left alone.
 #[test]
 fn a_meeting_occupied_during_a_paced_run_is_never_ended() {
     let env = Env::new();
@@ -538,7 +594,7 @@ fn a_meeting_occupied_during_a_paced_run_is_never_ended() {
         d2["error"]
             .as_str()
             .unwrap()
-            .contains("gone: the server no longer has or lists it"),
+            .contains("no longer active: it ended"),
         "{d2}"
     );
     assert_eq!(result_of(&doc, "d3")["outcome"], "ended");
@@ -1132,4 +1188,34 @@ fn apply_dry_run_shows_what_would_still_happen() {
             "a dry run sends nothing: {id}"
         );
     }
+}
+
+/// Digital Samba reads one session: `apply --dry-run` of a plan of IDs says which is gone.
+#[test]
+fn apply_dry_run_of_samba_ids_reads_each_session() {
+    let env = Env::new();
+    env.emu.seed(Seed::SambaSession {
+        id: "ds-1".into(),
+        room_id: "room-1".into(),
+        start_time: OLD.into(),
+        live: true,
+        participants_live: Some(0),
+    });
+    let plan = env.dir.path().join("plan.json");
+    let (doc, code) = run_json(
+        env.cmd("samba")
+            .args(["end", "ds-1", "ds-gone", "--plan"])
+            .arg(&plan),
+    );
+    assert_eq!(code, 0, "{doc:#}");
+    let (doc, code) = run_json(env.cmd("samba").args(["apply", "--dry-run"]).arg(&plan));
+    assert_eq!(code, 1, "{doc:#}");
+    assert_eq!(result_of(&doc, "ds-1")["outcome"], "would_end", "{doc:#}");
+    assert_eq!(
+        result_of(&doc, "ds-gone")["outcome"],
+        "not_found",
+        "{doc:#}"
+    );
+    assert!(writes_for(&env, "ds-1").is_empty());
+    assert_eq!(env.emu.samba_live("ds-1"), Some(true));
 }

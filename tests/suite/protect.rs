@@ -991,11 +991,14 @@ fn ids_given_are_planned_and_apply_acts_on_the_rest_of_a_filtered_plan() {
     let env = env_protecting(BOTH);
     env.emu
         .seed_many([Seed::zep_session("a", OLD), Seed::zep_session("b", OLD)]);
-    let (p, doc, code) = plan_of(&env, &["end", "a", "b", "free", "demo-1", "a"], "");
-    // `demo-1` is refused by its ID alone, as a real run refuses it (exit 1).
+    let args = ["end", "a", "b", "keep", "free", "demo-1", "a"];
+    let (p, doc, code) = plan_of(&env, &args, "");
+    // `demo-1` is refused by its ID alone, `keep` once read for its metadata, as a real run
+    // refuses them (exit 1).
     assert_eq!(code, 1, "{doc:#}");
     assert_eq!(result_of(&doc, "a")["outcome"], "would_end");
-    for id in ["a", "b", "free", "demo-1"] {
+    assert_eq!(result_of(&doc, "keep")["outcome"], "protected", "{doc:#}");
+    for id in ["a", "b", "keep", "free", "demo-1"] {
         assert!(
             writes_for(&env, id).is_empty(),
             "a plan sends nothing: {id}"
@@ -1013,7 +1016,18 @@ fn ids_given_are_planned_and_apply_acts_on_the_rest_of_a_filtered_plan() {
         entry["seal"].as_str().unwrap().starts_with("fnv1a64:"),
         "{p:#}"
     );
-    assert_eq!(p["protected"][0]["id"], "demo-1", "{p:#}");
+    let kept: Vec<(&str, &str)> = (p["protected"].as_array().unwrap().iter())
+        .map(|k| (k["id"].as_str().unwrap(), k["note"].as_str().unwrap()))
+        .collect();
+    assert_eq!(kept.len(), 2, "{p:#}");
+    assert!(
+        kept[0].0 == "keep" && kept[0].1.contains("metadata.keep=true"),
+        "{p:#}"
+    );
+    assert!(
+        kept[1].0 == "demo-1" && kept[1].1.contains("id~=demo-*"),
+        "{p:#}"
+    );
     // As `jq '.sessions |= map(select(.id != "b"))'` would: `b` is never touched.
     let mut filtered = p.clone();
     (filtered["sessions"].as_array_mut().unwrap()).retain(|s| s["id"] != "b");
@@ -1167,10 +1181,11 @@ fn apply_dry_run_shows_what_would_still_happen() {
         doc["summary"]["rechecked"].as_u64().unwrap() >= 2,
         "{doc:#}"
     );
-    // A plan of IDs: a session gone is `not_found`, one the protect list covers by a field
-    // beyond its ID is read and refused, as the real run would.
-    let (p, _, _) = plan_of(&env, &["end-many", "a", "keep", "nosuch"], "");
-    assert_eq!(planned_ids(&p), ["a", "keep", "nosuch"]);
+    // A plan of IDs: a session gone is `not_found`, one the protect list covers since the
+    // plan was made (by a field beyond its ID) is read and refused, as the real run would.
+    let (p, _, _) = plan_of(&env, &["end-many", "a", "free", "nosuch"], "");
+    assert_eq!(planned_ids(&p), ["a", "free", "nosuch"]);
+    env.emu.seed(Seed::metadata("free", json!({"keep": true})));
     let path = write_plan(&env, &p);
     let (doc, code) = run_json(
         env.cmd("zp")
@@ -1181,7 +1196,7 @@ fn apply_dry_run_shows_what_would_still_happen() {
     assert_eq!(code, 1, "{doc:#}");
     assert_eq!(result_of(&doc, "a")["outcome"], "would_end");
     assert_eq!(result_of(&doc, "nosuch")["outcome"], "not_found", "{doc:#}");
-    assert_refused(&env, &doc, "keep", "metadata.keep=true");
+    assert_refused(&env, &doc, "free", "metadata.keep=true");
     for id in ["a", "b", "free", "keep"] {
         assert!(
             writes_for(&env, id).is_empty(),

@@ -148,7 +148,13 @@ pub(super) fn fill(
                 reason: (!reason.is_empty()).then(|| reason.clone()),
                 idle_secs: *idle_secs,
                 evidence: Some((*row).clone()),
-                seal: None,
+                seal: Some(crate::saved::seal(
+                    &plan.made_at,
+                    &plan.config,
+                    &profile,
+                    id.as_str(),
+                    plan.action,
+                )),
             });
         }
     }

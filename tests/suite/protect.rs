@@ -855,14 +855,30 @@ fn apply_refuses_a_protected_session_added_to_a_plan() {
             .arg(&plan),
     );
     assert_eq!(code, 0);
-    // An entry for `keep` whose evidence leaves out the metadata that protects it.
+    // An entry for `keep` whose evidence leaves out the metadata that protects it: not one
+    // the plan was made with (its seal is `free`'s), so the whole plan is refused.
     let mut p = read_plan(&plan);
     let mut forged = p["sessions"][0].clone();
     forged["id"] = json!("keep");
     forged["evidence"] =
         json!({"id": "keep", "active": true, "activity": OLD, "owner": null, "created": OLD});
     p["sessions"].as_array_mut().unwrap().push(forged);
-    std::fs::write(&plan, serde_json::to_vec_pretty(&p).unwrap()).unwrap();
+    let edited = write_plan(&env, &p);
+    let (code, _, stderr) = common::run(
+        env.cmd("zp")
+            .env("SESSIONCTL_NOW", NOW)
+            .arg("apply")
+            .arg(&edited),
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("session `keep`") && stderr.contains("not one the plan was made with"),
+        "{stderr}"
+    );
+    assert!(writes_for(&env, "keep").is_empty() && writes_for(&env, "free").is_empty());
+    // A planned session protected since the plan was made: the protect list never trusts
+    // the plan's evidence (`keep=false` there), it reads the session again first.
+    env.emu.seed(Seed::metadata("free", json!({"keep": true})));
     let (doc, code) = run_json(
         env.cmd("zp")
             .env("SESSIONCTL_NOW", NOW)
@@ -870,8 +886,7 @@ fn apply_refuses_a_protected_session_added_to_a_plan() {
             .arg(&plan),
     );
     assert_eq!(code, 1, "{doc:#}");
-    assert_refused(&env, &doc, "keep", "metadata.keep=true");
-    assert_eq!(result_of(&doc, "free")["outcome"], "ended");
+    assert_refused(&env, &doc, "free", "metadata.keep=true");
 }
 
 #[test]

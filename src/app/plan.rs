@@ -52,7 +52,7 @@ pub(super) struct RunPlan {
     pub(super) metrics: Option<PathBuf>,
     pub(super) lock: LockPolicy,
     /// `--plan FILE`: write what the run would act on there instead of acting (the run is
-    /// a client dry run).
+    /// a dry run: see [`RunPlan::writing`]).
     pub(super) write: Option<PathBuf>,
 }
 

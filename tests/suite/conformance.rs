@@ -15,7 +15,8 @@ use serde_json::{Value, json};
 
 use crate::common;
 
-use common::{Emulator, Env, Fault, Seed, brief, count_requests, expected, request_lines, run};
+use common::{Emulator, Env, Fault, RoomApi, Seed, brief, count_requests, expected};
+use common::{request_lines, run};
 
 /// "Now" of the staleness check; `--idle-for 1h` cuts off at 11:00:00Z.
 const NOW: &str = "2024-06-01T12:00:00Z";
@@ -28,15 +29,22 @@ struct Provider {
     profile: &'static str,
     /// The `provider` of its documents.
     name: &'static str,
-    /// A session last active at the time given, which `end` (or, without one, `delete`)
-    /// applies to and `list` shows.
+    /// A session last active (for a provider judged by age: created) at the time given,
+    /// which `end` (or, without one, `delete`) applies to and `list` shows.
     seed: fn(&str, &str) -> Seed,
     /// A session `delete` applies to (Digital Samba deletes the resources of ended
     /// sessions only).
     seed_deletable: fn(&str) -> Seed,
     /// `None`: the provider has no end; `end` and `end-many` are usage errors.
     end: Option<End>,
-    delete: Action,
+    /// `None`: the provider has no delete; `delete` is a usage error.
+    delete: Option<Action>,
+    /// What refusing the action it lacks says (a usage error).
+    lacks: &'static str,
+    /// The sweep that judges its staleness: `--idle-for` from last activity, or
+    /// `--older-than` from creation for a provider that says nothing of activity (its
+    /// `--idle-for` is refused).
+    stale: &'static str,
     /// The result for an ID the provider does not know.
     missing: Reply,
     /// The error texts of the provider's own error replies.
@@ -182,14 +190,14 @@ const ZEP_V2: Provider = Provider {
             attempts: 1,
         },
     }),
-    delete: Action {
+    delete: Some(Action {
         method: "DELETE",
         path: |id| format!("/zep/api/v2/sessions/{}/memory", seg(id)),
         outcome: "deleted",
         status: 200,
         before: 0,
         after: &[],
-    },
+    }),
     missing: Reply {
         outcome: "not_found",
         status: Some(404),
@@ -205,6 +213,8 @@ const ZEP_V2: Provider = Provider {
     ended: |emu, id| emu.zep_session_ended(id) == Some(true),
     deleted: |emu, id| emu.zep_memory_deleted(id) == Some(true),
     list: "GET /zep/api/v2/sessions-ordered",
+    lacks: "",
+    stale: "--idle-for",
     own_profile: None,
 };
 
@@ -214,14 +224,14 @@ const ZEP_V3: Provider = Provider {
     seed: thread,
     seed_deletable: |id| thread(id, T),
     end: None,
-    delete: Action {
+    delete: Some(Action {
         method: "DELETE",
         path: |id| format!("/zep/api/v2/threads/{}", seg(id)),
         outcome: "deleted",
         status: 200,
         before: 0,
         after: &[],
-    },
+    }),
     missing: Reply {
         outcome: "not_found",
         status: Some(404),
@@ -237,6 +247,8 @@ const ZEP_V3: Provider = Provider {
     ended: |emu, id| !emu.thread_exists(id),
     deleted: |emu, id| !emu.thread_exists(id),
     list: "GET /zep/api/v2/threads",
+    lacks: "Zep threads have no end; use delete",
+    stale: "--idle-for",
     own_profile: None,
 };
 
@@ -246,14 +258,14 @@ const ZEP_V4: Provider = Provider {
     seed: thread,
     seed_deletable: |id| thread(id, T),
     end: None,
-    delete: Action {
+    delete: Some(Action {
         method: "DELETE",
         path: |id| format!("/zep/api/v4/threads/{}", uuid_for(id)),
         outcome: "accepted",
         status: 202,
         before: 0,
         after: &[],
-    },
+    }),
     // The batch lookup finds no UUID for it: nothing is sent for it at all.
     missing: Reply {
         outcome: "not_found",
@@ -271,6 +283,8 @@ const ZEP_V4: Provider = Provider {
     // Accepted: a deletion task is queued (it runs in the background).
     deleted: |emu, id| emu.thread_deletion_queued(&uuid_for(id)),
     list: "GET /zep/api/v4/threads",
+    lacks: "Zep threads have no end; use delete",
+    stale: "--idle-for",
     own_profile: None,
 };
 
@@ -296,14 +310,14 @@ const SAMBA: Provider = Provider {
             attempts: 1,
         },
     }),
-    delete: Action {
+    delete: Some(Action {
         method: "DELETE",
         path: |id| format!("/samba/api/v1/sessions/{}/resources", seg(id)),
         outcome: "deleted",
         status: 204,
         before: 0,
         after: &[],
-    },
+    }),
     missing: Reply {
         outcome: "not_found",
         status: Some(404),
@@ -319,6 +333,8 @@ const SAMBA: Provider = Provider {
     ended: |emu, id| emu.samba_live(id) == Some(false),
     deleted: |emu, id| emu.samba_resources_deleted(id) == Some(true),
     list: "GET /samba/api/v1/sessions",
+    lacks: "",
+    stale: "--idle-for",
     own_profile: None,
 };
 
@@ -344,14 +360,14 @@ const MESSAGING: Provider = Provider {
             attempts: 1,
         },
     }),
-    delete: Action {
+    delete: Some(Action {
         method: "DELETE",
         path: |id| format!("/api/messaging/sessions/{}", seg(id)),
         outcome: "deleted",
         status: 200,
         before: 0,
         after: &[],
-    },
+    }),
     missing: Reply {
         outcome: "not_found",
         status: Some(404),
@@ -367,6 +383,8 @@ const MESSAGING: Provider = Provider {
     ended: |emu, id| !emu.messaging_exists(id),
     deleted: |emu, id| !emu.messaging_exists(id),
     list: "GET /api/messaging/sessions",
+    lacks: "",
+    stale: "--idle-for",
     own_profile: None,
 };
 
@@ -386,6 +404,67 @@ const MESSAGING_DECLARED: Provider = Provider {
         )
     }),
     ..MESSAGING
+};
+
+/// A profile of the shipped description `examples/declared/<file>` at `base_url`, its key
+/// in `key_env`.
+fn declared_profile(file: &str, base_url: &str, key_env: &str) -> String {
+    let api = format!("{}/examples/declared/{file}", env!("CARGO_MANIFEST_DIR"));
+    format!(
+        "provider = \"declared\"\napi = \"{api}\"\nbase_url = \"{base_url}\"\n\
+         api_key_env = \"{key_env}\"\nmax_backoff = \"100ms\"\n"
+    )
+}
+
+/// Daily rooms as `examples/declared/daily.toml` describes them, judged by age: ending a
+/// room deletes it, as `delete` does (Daily has no other end), so ending it again is a 404.
+const DAILY: Provider = Provider {
+    profile: "daily",
+    name: "declared",
+    seed: |id, at| Seed::room(RoomApi::Daily, id, at),
+    seed_deletable: |id| Seed::room(RoomApi::Daily, id, T),
+    end: Some(End {
+        action: Action {
+            method: "DELETE",
+            path: |id| format!("/daily/v1/rooms/{}", seg(id)),
+            outcome: "ended",
+            status: 200,
+            before: 0,
+            after: &[],
+        },
+        again: Reply {
+            outcome: "not_found",
+            status: Some(404),
+            error: Some("room {id} does not exist"),
+            attempts: 1,
+        },
+    }),
+    delete: Some(Action {
+        method: "DELETE",
+        path: |id| format!("/daily/v1/rooms/{}", seg(id)),
+        outcome: "deleted",
+        status: 200,
+        before: 0,
+        after: &[],
+    }),
+    missing: Reply {
+        outcome: "not_found",
+        status: Some(404),
+        error: Some("room {id} does not exist"),
+        attempts: 1,
+    },
+    errors: Errors {
+        unauthorized: "Unauthorized",
+        bad_request: "Bad Request",
+        not_found: "Not Found",
+        server_error: "Internal Server Error",
+    },
+    ended: |emu, id| !emu.room_exists(RoomApi::Daily, id),
+    deleted: |emu, id| !emu.room_exists(RoomApi::Daily, id),
+    list: "GET /daily/v1/rooms",
+    lacks: "",
+    stale: "--older-than",
+    own_profile: Some(|emu| declared_profile("daily.toml", &emu.daily_url(), common::DAILY_ENV)),
 };
 
 /// Threads are busy (one running run) when `end` should apply; `delete` applies to idle ones.
@@ -411,14 +490,14 @@ const LANGGRAPH: Provider = Provider {
             attempts: 1,
         },
     }),
-    delete: Action {
+    delete: Some(Action {
         method: "DELETE",
         path: |id| format!("/langgraph/threads/{}", seg(id)),
         outcome: "deleted",
         status: 204,
         before: 1,
         after: &[],
-    },
+    }),
     missing: Reply {
         outcome: "not_found",
         status: Some(404),
@@ -433,6 +512,8 @@ const LANGGRAPH: Provider = Provider {
     },
     ended: |emu, id| emu.langgraph_active_runs(id).is_none_or(|n| n == 0),
     deleted: |emu, id| emu.langgraph_active_runs(id).is_none(),
+    lacks: "",
+    stale: "--idle-for",
     own_profile: Some(super::langgraph::profile),
     list: "POST /langgraph/threads/search",
 };
@@ -489,6 +570,7 @@ conformance! {
     messaging: MESSAGING,
     messaging_declared: MESSAGING_DECLARED,
     langgraph: LANGGRAPH,
+    daily: DAILY,
 }
 
 // ---------------------------------------------------------------------------------------
@@ -512,17 +594,18 @@ impl Provider {
     }
 
     fn action(&self, which: Which) -> &Action {
-        match (which, &self.end) {
-            (Which::End, Some(end)) => &end.action,
-            (Which::End, None) => panic!("{} has no end", self.profile),
-            (Which::Delete, _) => &self.delete,
-        }
+        let action = match which {
+            Which::End => self.end.as_ref().map(|end| &end.action),
+            Which::Delete => self.delete.as_ref(),
+        };
+        action.unwrap_or_else(|| panic!("{} has no {which:?}", self.profile))
     }
 
     /// Each action the provider has.
     fn actions(&self) -> Vec<Which> {
         let end = self.end.as_ref().map(|_| Which::End);
-        end.into_iter().chain([Which::Delete]).collect()
+        let delete = self.delete.as_ref().map(|_| Which::Delete);
+        end.into_iter().chain(delete).collect()
     }
 
     /// The action of a sweep: `end` where there is one, else `delete`.
@@ -555,6 +638,18 @@ fn command(which: Which) -> &'static [&'static str] {
     }
 }
 
+/// Runs each of `commands` on a provider that lacks their action: each is a usage error
+/// that says why and sends nothing.
+fn refused(p: &Provider, env: &Env, commands: &[Vec<&str>]) {
+    for args in commands {
+        let (code, stdout, stderr) = run(env.cmd(p.profile).args(args));
+        assert_eq!(code, 2, "{args:?}: {stderr}");
+        assert!(stderr.contains(p.lacks), "{args:?}: {stderr}");
+        assert!(stdout.is_empty(), "{stdout}");
+    }
+    assert!(env.emu.requests().is_empty(), "{:?}", env.emu.requests());
+}
+
 /// `end` ends one session with one request; ending it again reports what the provider says
 /// about an ended session; an unknown ID is `not_found`, exit 1, or 0 with `--ignore-missing`.
 /// Without an end, `end` and `end-many` are usage errors and send nothing.
@@ -563,21 +658,13 @@ fn end(p: &Provider) {
     let id = "c 1/x";
     env.emu.seed((p.seed)(id, T));
     let Some(end) = &p.end else {
-        for args in [
+        let commands = [
             vec!["end", id],
             vec!["end-many", id],
             vec!["end-many", id, "c-2"],
-            vec!["end-many", "--idle-for", "1h"],
-        ] {
-            let (code, stdout, stderr) = run(env.cmd(p.profile).args(&args));
-            assert_eq!(code, 2, "{args:?}: {stderr}");
-            assert!(
-                stderr.contains("Zep threads have no end; use delete"),
-                "{args:?}: {stderr}"
-            );
-            assert!(stdout.is_empty(), "{stdout}");
-        }
-        assert!(env.emu.requests().is_empty(), "{:?}", env.emu.requests());
+            vec!["end-many", p.stale, "1h"],
+        ];
+        refused(p, &env, &commands);
         assert!(!(p.ended)(&env.emu, id));
         return;
     };
@@ -673,9 +760,20 @@ fn end_many(p: &Provider) {
 
 /// `delete --yes`: each outcome with its status, error and attempts, one request per session
 /// deleted and one per attempt, no other; `--ignore-missing` makes an unknown ID no failure.
+/// Without a delete, `delete` is a usage error and sends nothing.
 fn delete(p: &Provider) {
     let env = p.env();
-    let action = &p.delete;
+    let Some(action) = &p.delete else {
+        env.emu.seed((p.seed_deletable)("d-1"));
+        let commands = [
+            vec!["delete", "--yes", "d-1"],
+            vec!["delete", "--yes", "d-1", "d-2"],
+            vec!["delete", "--yes", p.stale, "1h"],
+        ];
+        refused(p, &env, &commands);
+        assert!(!(p.deleted)(&env.emu, "d-1"));
+        return;
+    };
     for id in ["d-1", "d 2/x", "d-fail"] {
         env.emu.seed((p.seed_deletable)(id));
     }
@@ -749,12 +847,14 @@ fn dry_runs_send_nothing(p: &Provider) {
         assert_eq!(code, 0, "{doc:#}");
         assert_eq!(brief(&doc, "dry-1"), would_end);
     }
-    let (doc, code) = env.json(p.profile, &["delete", "dry-1", "--dry-run"]);
-    assert_eq!(code, 0, "{doc:#}");
-    assert_eq!(
-        brief(&doc, "dry-1"),
-        expected("would_delete", Value::Null, Value::Null, 0)
-    );
+    if p.delete.is_some() {
+        let (doc, code) = env.json(p.profile, &["delete", "dry-1", "--dry-run"]);
+        assert_eq!(code, 0, "{doc:#}");
+        assert_eq!(
+            brief(&doc, "dry-1"),
+            expected("would_delete", Value::Null, Value::Null, 0)
+        );
+    }
     assert!(env.emu.requests().is_empty(), "{:?}", env.emu.requests());
     assert!(!(p.ended)(&env.emu, "dry-1"));
     assert!(!(p.deleted)(&env.emu, "dry-1"));
@@ -842,21 +942,29 @@ fn list_shows_every_session(p: &Provider) {
     assert_eq!(listed(&doc), BTreeSet::from(ids), "{doc:#}");
 }
 
-/// `--idle-for` lists, and a sweep acts on, the sessions idle past the cut-off and no other.
+/// `--idle-for` lists, and a sweep acts on, the sessions idle past the cut-off and no other;
+/// for a provider judged by age, `--older-than` does so and `--idle-for` is refused, with
+/// nothing sent.
 fn idle_for_selects_only_idle_sessions(p: &Provider) {
     let env = p.env();
+    if p.stale != "--idle-for" {
+        let (code, _, stderr) = run(env.cmd(p.profile).args(["list", "--idle-for", "1h"]));
+        assert_eq!(code, 2, "{stderr}");
+        assert!(stderr.contains("--idle-for"), "{stderr}");
+        assert!(env.emu.requests().is_empty(), "{:?}", env.emu.requests());
+    }
     env.emu.seed_many([
         (p.seed)("idle-1", "2024-06-01T09:00:00Z"),
         (p.seed)("idle 2/x", "2024-06-01T10:00:00Z"),
         (p.seed)("fresh", "2024-06-01T11:30:00Z"),
     ]);
     let idle = BTreeSet::from(["idle-1", "idle 2/x"]);
-    let (doc, code) = env.json_at(NOW, p.profile, &["list", "--idle-for", "1h"]);
+    let (doc, code) = env.json_at(NOW, p.profile, &["list", p.stale, "1h"]);
     assert_eq!(code, 0, "{doc:#}");
     assert_eq!(listed(&doc), idle, "{doc:#}");
 
     let which = p.sweep_action();
-    let sweep = [command(which), &["--idle-for", "1h"]].concat();
+    let sweep = [command(which), &[p.stale, "1h"]].concat();
     let (doc, code) = env.json_at(NOW, p.profile, &sweep);
     assert_eq!(code, 0, "{sweep:?}: {doc:#}");
     let outcomes = common::outcomes_once(&doc);
@@ -888,7 +996,7 @@ fn listed_ids_that_leave_their_segment_are_reported_never_sent(p: &Provider) {
     env.emu
         .seed_many(bad.map(|id| (p.seed)(id, "2024-06-01T09:00:00Z")));
     let which = p.sweep_action();
-    let sweep = [command(which), &["--idle-for", "1h"]].concat();
+    let sweep = [command(which), &[p.stale, "1h"]].concat();
     let (doc, code) = env.json_at(NOW, p.profile, &sweep);
     assert_eq!(code, 1, "{doc:#}");
     let outcomes = common::outcomes_once(&doc);

@@ -502,3 +502,102 @@ fn offset_and_last_row_cursor_paging_read_every_page_once() {
         );
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// The shipped room descriptions, on what only their own API does
+
+/// The shipped description `examples/declared/<file>` with `edit` applied, as `<file>`
+/// beside a config whose profile `d` uses it at `base_url` with its key in `key_env`.
+fn room_env(file: &str, edit: (&str, &str), base_url: fn(&Env) -> String, key_env: &str) -> Env {
+    let env = Env::new();
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples/declared")
+        .join(file);
+    let text = std::fs::read_to_string(shipped).unwrap();
+    assert!(text.contains(edit.0), "{file}: {}", edit.0);
+    std::fs::write(env.dir.path().join(file), text.replace(edit.0, edit.1)).unwrap();
+    let profile = format!(
+        "provider = \"declared\"\napi = \"{file}\"\nbase_url = \"{}\"\napi_key_env = \"{key_env}\"\n",
+        base_url(&env)
+    );
+    env.add_profile("d", &profile);
+    env
+}
+
+/// The value of query parameter `name` in a recorded request.
+fn query_param(r: &common::Recorded, name: &str) -> Option<String> {
+    let query = r.query.as_deref()?;
+    url::form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+#[test]
+fn daily_pages_by_the_last_room_s_id_and_deletes_by_name() {
+    let env = room_env(
+        "daily.toml",
+        ("size = 100", "size = 2"),
+        |env| env.emu.daily_url(),
+        common::DAILY_ENV,
+    );
+    let names = ["r1", "r2", "r3", "r4", "r5"];
+    for (n, name) in names.iter().enumerate() {
+        let created = format!("2024-05-01T1{n}:00:00.000Z");
+        env.emu
+            .seed(Seed::room(common::RoomApi::Daily, name, &created));
+    }
+    let (doc, code) = env.json("d", &["list"]);
+    assert_eq!(code, 0, "{doc}");
+    assert_eq!(listed(&doc), names, "{doc}");
+    let pages = env.emu.requests();
+    // Newest first, two a page: r5 r4 | r3 r2 | r1 | (an empty page ends it).
+    assert_eq!(pages.len(), 4, "{pages:?}");
+    assert!(
+        pages
+            .iter()
+            .all(|r| query_param(r, "limit").as_deref() == Some("2"))
+    );
+    let cursors: Vec<Option<String>> = pages
+        .iter()
+        .map(|r| query_param(r, "starting_after"))
+        .collect();
+    assert_eq!(cursors[0], None, "{pages:?}");
+    // The cursor is the room's `id` (a UUID), never its name, which `DELETE` takes.
+    for cursor in &cursors[1..] {
+        let cursor = cursor.as_deref().unwrap_or_default();
+        assert!(uuid::Uuid::parse_str(cursor).is_ok(), "{cursor}: {pages:?}");
+    }
+    let distinct: std::collections::BTreeSet<_> = cursors.iter().collect();
+    assert_eq!(
+        distinct.len(),
+        cursors.len(),
+        "a page asked for twice: {pages:?}"
+    );
+
+    // A sweep by age deletes by name: the three created before 13:00 of a 15:00 run.
+    let (doc, code) = env.json_at(NOW, "d", &["end-many", "--older-than", "2h"]);
+    assert_eq!(code, 0, "{doc}");
+    let outcomes = common::outcomes_once(&doc);
+    assert_eq!(
+        outcomes.keys().collect::<Vec<_>>(),
+        ["r1", "r2", "r3"],
+        "{doc}"
+    );
+    let deletes: Vec<String> = (common::request_lines(&env.emu.requests()).into_iter())
+        .filter(|l| l.starts_with("DELETE"))
+        .collect();
+    assert_eq!(
+        deletes,
+        ["r3", "r2", "r1"].map(|n| format!("DELETE /daily/v1/rooms/{n}")),
+    );
+    assert!(env.emu.room_exists(common::RoomApi::Daily, "r4"));
+
+    // A wrong key is Daily's 401 `authentication-error`: exit 3, nothing deleted.
+    let (code, _, stderr) = common::run(
+        env.cmd("d")
+            .env(common::DAILY_ENV, "not-the-key")
+            .args(["end", "r4"]),
+    );
+    assert_eq!(code, 3, "{stderr}");
+    assert!(env.emu.room_exists(common::RoomApi::Daily, "r4"));
+}

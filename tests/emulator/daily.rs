@@ -1,0 +1,104 @@
+//! Daily's REST API rooms (`/daily/v1`), as docs.daily.co/reference/rest-api says: Bearer
+//! auth (no header: 400 `authorization-header-error`; a wrong key: 401
+//! `authentication-error`), errors `{"error": <type>, "info": <text>}`, `GET /rooms` newest
+//! first in pages of at most 100 (`limit`) with `{"total_count", "data"}`, paged by
+//! `starting_after=<the last room's id>` (the room's `id`, not its name), and `DELETE
+//! /rooms/:name` answering `{"deleted": true, "name": ...}`.
+//!
+//! The `info` texts are the emulator's: Daily calls them debug information that may change.
+
+use axum::response::Response;
+use serde_json::{Value, json};
+
+use super::http::{Dialect, Req, header_is};
+use super::model::RoomApi;
+use super::rooms::Room;
+use super::{DAILY_KEY, Shared};
+
+/// Most (and default) rooms per page.
+const MAX_LIMIT: usize = 100;
+
+/// `None` when the request carries the key, else Daily's refusal.
+pub(crate) fn refused(req: &Req) -> Option<Response> {
+    match req.header("authorization") {
+        None => Some(Dialect::Daily.error(
+            400,
+            "authorization-header-error",
+            "Authorization header missing",
+        )),
+        Some(_) if header_is(req, "authorization", &[&format!("Bearer {DAILY_KEY}")]) => None,
+        Some(_) => Some(Dialect::Daily.status_error(401)),
+    }
+}
+
+fn row(room: &Room) -> Value {
+    json!({
+        "id": room.uuid,
+        "name": room.id,
+        "api_created": true,
+        "privacy": "public",
+        "url": format!("https://emulator.daily.co/{}", room.id),
+        "created_at": room.created_at,
+        "config": {},
+    })
+}
+
+fn not_found(name: &str) -> Response {
+    Dialect::Daily.error(404, "not-found", &format!("room {name} does not exist"))
+}
+
+pub(crate) fn route(shared: &Shared, req: &Req) -> Response {
+    let segs = req.segs();
+    match (req.method.as_str(), segs.as_slice()) {
+        ("GET", ["rooms"]) => list(shared, req),
+        ("GET", ["rooms", name]) => match shared.lock().rooms.get(RoomApi::Daily, name) {
+            Some(room) => Dialect::Daily.json(200, &row(room)),
+            None => not_found(name),
+        },
+        ("DELETE", ["rooms", name]) => match shared.lock().rooms.delete(RoomApi::Daily, name) {
+            true => Dialect::Daily.json(200, &json!({ "deleted": true, "name": name })),
+            false => not_found(name),
+        },
+        _ => super::http::no_route(),
+    }
+}
+
+/// `GET /rooms?limit=&starting_after=&ending_before=`: the rooms after (older than) or
+/// before (newer than) the room whose `id` is given, in the newest-first order.
+fn list(shared: &Shared, req: &Req) -> Response {
+    let invalid = |info: &str| Dialect::Daily.error(400, "invalid-request-error", info);
+    let limit = match req.query("limit").map(str::parse::<usize>) {
+        None => MAX_LIMIT,
+        Some(Ok(n)) if (1..=MAX_LIMIT).contains(&n) => n,
+        Some(_) => return invalid("limit must be an integer from 1 to 100"),
+    };
+    let state = shared.lock();
+    let rooms = state.rooms.ordered(RoomApi::Daily);
+    let place = |param: &str| match req.query(param) {
+        None => Ok(None),
+        Some(id) => match rooms.iter().position(|r| r.uuid == id) {
+            Some(i) => Ok(Some(i)),
+            None => Err(Box::new(invalid(&format!("{param}: no room with id {id}")))),
+        },
+    };
+    let (after, before) = match (place("starting_after"), place("ending_before")) {
+        (Ok(after), Ok(before)) => (after, before),
+        (Err(reply), _) | (_, Err(reply)) => return *reply,
+    };
+    let live: Vec<&Room> = match (after, before) {
+        (Some(i), _) => rooms[i + 1..].to_vec(),
+        (None, Some(i)) => rooms[..i].to_vec(),
+        (None, None) => rooms.clone(),
+    }
+    .into_iter()
+    .filter(|r| !r.deleted)
+    .collect();
+    // Before a room: the `limit` newest-first rooms just before it.
+    let page = match before {
+        Some(_) if after.is_none() => &live[live.len().saturating_sub(limit)..],
+        _ => &live[..live.len().min(limit)],
+    };
+    let total = rooms.iter().filter(|r| !r.deleted).count();
+    let data: Vec<Value> = page.iter().map(|r| row(r)).collect();
+    Dialect::Daily.json(200, &json!({ "total_count": total, "data": data }))
+}

@@ -56,8 +56,9 @@ struct Provider {
     /// Its list request, `METHOD path` (the only request a sweep may send when no listed ID
     /// can be sent).
     list: &'static str,
-    /// Its profile's TOML keys, for a provider that is not one of `Env`'s profiles.
-    own_profile: Option<fn(&Emulator) -> String>,
+    /// Its profile's TOML keys, for a provider that is not one of `Env`'s profiles (it may
+    /// write files beside the config).
+    own_profile: Option<fn(&Env) -> String>,
 }
 
 /// `end` or `delete` on one provider.
@@ -393,14 +394,14 @@ const MESSAGING: Provider = Provider {
 const MESSAGING_DECLARED: Provider = Provider {
     profile: "eliza-declared",
     name: "declared",
-    own_profile: Some(|emu| {
+    own_profile: Some(|env| {
         let api = concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/examples/declared/messaging.toml"
         );
         format!(
             "provider = \"declared\"\napi = \"{api}\"\nbase_url = \"{}\"\nmax_backoff = \"100ms\"\n",
-            emu.messaging_url()
+            env.emu.messaging_url()
         )
     }),
     ..MESSAGING
@@ -409,7 +410,13 @@ const MESSAGING_DECLARED: Provider = Provider {
 /// A profile of the shipped description `examples/declared/<file>` at `base_url`, its key
 /// in `key_env`.
 fn declared_profile(file: &str, base_url: &str, key_env: &str) -> String {
-    let api = format!("{}/examples/declared/{file}", env!("CARGO_MANIFEST_DIR"));
+    let api = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/declared");
+    declared_profile_of(&api.join(file), base_url, key_env)
+}
+
+/// A profile of the description `api`.
+fn declared_profile_of(api: &std::path::Path, base_url: &str, key_env: &str) -> String {
+    let api = api.display();
     format!(
         "provider = \"declared\"\napi = \"{api}\"\nbase_url = \"{base_url}\"\n\
          api_key_env = \"{key_env}\"\nmax_backoff = \"100ms\"\n"
@@ -464,7 +471,63 @@ const DAILY: Provider = Provider {
     list: "GET /daily/v1/rooms",
     lacks: "",
     stale: "--older-than",
-    own_profile: Some(|emu| declared_profile("daily.toml", &emu.daily_url(), common::DAILY_ENV)),
+    own_profile: Some(|env| {
+        declared_profile("daily.toml", &env.emu.daily_url(), common::DAILY_ENV)
+    }),
+};
+
+/// Twilio Video rooms as `examples/declared/twilio.toml` describes them (with the emulator's
+/// account SID as its Basic user), judged by age: a room is completed, never deleted.
+const TWILIO: Provider = Provider {
+    profile: "twilio",
+    name: "declared",
+    seed: |id, at| Seed::room(RoomApi::Twilio, id, at),
+    seed_deletable: |id| Seed::room(RoomApi::Twilio, id, T),
+    end: Some(End {
+        action: Action {
+            method: "POST",
+            path: |id| format!("/twilio/v1/Rooms/{}", seg(id)),
+            outcome: "ended",
+            status: 202,
+            before: 0,
+            after: &[],
+        },
+        // 400 with code 53112: the room is not in progress.
+        again: Reply {
+            outcome: "already_ended",
+            status: Some(400),
+            error: Some("Status is invalid"),
+            attempts: 1,
+        },
+    }),
+    delete: None,
+    missing: Reply {
+        outcome: "not_found",
+        status: Some(404),
+        error: Some("The requested resource /Rooms/{id} was not found"),
+        attempts: 1,
+    },
+    errors: Errors {
+        unauthorized: "Authenticate",
+        bad_request: "Bad Request",
+        not_found: "Not Found",
+        server_error: "Internal Server Error",
+    },
+    ended: |emu, id| emu.room_ended(RoomApi::Twilio, id) == Some(true),
+    deleted: |emu, id| !emu.room_exists(RoomApi::Twilio, id),
+    list: "GET /twilio/v1/Rooms",
+    lacks: "the description has no `delete`",
+    stale: "--older-than",
+    own_profile: Some(|env| {
+        let shipped = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/declared/twilio.toml");
+        let text = std::fs::read_to_string(shipped).unwrap();
+        let placeholder = "user = \"ACXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX\"";
+        assert!(text.contains(placeholder));
+        let account = format!("user = \"{}\"", common::emulator::TWILIO_ACCOUNT);
+        let file = env.dir.path().join("twilio.toml");
+        std::fs::write(&file, text.replace(placeholder, &account)).unwrap();
+        declared_profile_of(&file, &env.emu.twilio_url(), common::TWILIO_ENV)
+    }),
 };
 
 /// Threads are busy (one running run) when `end` should apply; `delete` applies to idle ones.
@@ -514,7 +577,7 @@ const LANGGRAPH: Provider = Provider {
     deleted: |emu, id| emu.langgraph_active_runs(id).is_none(),
     lacks: "",
     stale: "--idle-for",
-    own_profile: Some(super::langgraph::profile),
+    own_profile: Some(|env| super::langgraph::profile(&env.emu)),
     list: "POST /langgraph/threads/search",
 };
 
@@ -571,6 +634,7 @@ conformance! {
     messaging_declared: MESSAGING_DECLARED,
     langgraph: LANGGRAPH,
     daily: DAILY,
+    twilio: TWILIO,
 }
 
 // ---------------------------------------------------------------------------------------
@@ -588,7 +652,7 @@ impl Provider {
     fn env(&self) -> Env {
         let env = Env::new();
         if let Some(profile) = self.own_profile {
-            env.add_profile(self.profile, &profile(&env.emu));
+            env.add_profile(self.profile, &profile(&env));
         }
         env
     }
@@ -768,7 +832,6 @@ fn delete(p: &Provider) {
         let commands = [
             vec!["delete", "--yes", "d-1"],
             vec!["delete", "--yes", "d-1", "d-2"],
-            vec!["delete", "--yes", p.stale, "1h"],
         ];
         refused(p, &env, &commands);
         assert!(!(p.deleted)(&env.emu, "d-1"));

@@ -601,3 +601,116 @@ fn daily_pages_by_the_last_room_s_id_and_deletes_by_name() {
     assert_eq!(code, 3, "{stderr}");
     assert!(env.emu.room_exists(common::RoomApi::Daily, "r4"));
 }
+
+/// `examples/declared/twilio.toml` with the emulator's account SID and `size`, as profile `d`.
+fn twilio_env(size: &str) -> Env {
+    let account = format!("user = \"{}\"", common::emulator::TWILIO_ACCOUNT);
+    let env = room_env(
+        "twilio.toml",
+        ("size = 1000", size),
+        |env| env.emu.twilio_url(),
+        common::TWILIO_ENV,
+    );
+    let file = env.dir.path().join("twilio.toml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let placeholder = "user = \"ACXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX\"";
+    assert!(text.contains(placeholder));
+    std::fs::write(&file, text.replace(placeholder, &account)).unwrap();
+    env
+}
+
+#[test]
+fn twilio_pages_by_the_next_page_url_and_never_leaves_its_host() {
+    let env = twilio_env("size = 2");
+    let sids = ["RM1", "RM2", "RM3", "RM4", "RM5"];
+    for (n, sid) in sids.iter().enumerate() {
+        let created = format!("2024-05-01T1{n}:00:00Z");
+        env.emu
+            .seed(Seed::room(common::RoomApi::Twilio, sid, &created));
+    }
+    env.emu.seed(Seed::Room {
+        api: common::RoomApi::Twilio,
+        id: "RM-over".to_owned(),
+        created_at: T.to_owned(),
+        participants: 0,
+        completed: true,
+    });
+    let (doc, code) = env.json("d", &["list"]);
+    assert_eq!(code, 0, "{doc}");
+    assert_eq!(listed(&doc), sids, "in progress only: {doc}");
+    let pages = env.emu.requests();
+    // Two a page, and the last page's `next_page_url` is null: three requests, no more.
+    assert_eq!(pages.len(), 3, "{pages:?}");
+    for (n, page) in pages.iter().enumerate() {
+        assert_eq!(page.path, "/twilio/v1/Rooms", "{pages:?}");
+        assert_eq!(
+            query_param(page, "PageSize").as_deref(),
+            Some("2"),
+            "{pages:?}"
+        );
+        assert_eq!(query_param(page, "Status").as_deref(), Some("in-progress"));
+        // Later pages are the URLs the server gave, its page token in them.
+        assert_eq!(query_param(page, "PageToken").is_some(), n > 0, "{pages:?}");
+    }
+
+    // A next page on another host is never asked for: the list fails, saying why.
+    let elsewhere = serde_json::json!({
+        "rooms": [{"sid": "RM9", "status": "in-progress", "date_created": T}],
+        "meta": {"next_page_url": "https://elsewhere.example/v1/Rooms?PageToken=PA1"},
+    });
+    env.emu.fault(
+        common::Fault::status(200)
+            .path("/twilio/v1/Rooms")
+            .body(&elsewhere.to_string())
+            .times(1),
+    );
+    let (code, _, stderr) = common::run(env.cmd("d").args(["list"]));
+    assert_ne!(code, 0, "{stderr}");
+    assert!(stderr.contains("leaves the base URL's host"), "{stderr}");
+}
+
+#[test]
+fn twilio_tells_a_completed_room_from_a_bad_request_by_its_code() {
+    let env = twilio_env("size = 1000");
+    env.emu.seed(Seed::room(common::RoomApi::Twilio, "RM1", T));
+    let (doc, code) = env.json("d", &["end", "RM1"]);
+    assert_eq!(
+        (code, common::outcomes_once(&doc)["RM1"].as_str()),
+        (0, "ended"),
+        "{doc}"
+    );
+    let end = env.emu.requests().pop().unwrap();
+    assert_eq!(
+        (end.method.as_str(), end.body.as_str()),
+        ("POST", "Status=completed")
+    );
+    // Completing it again: 400 with 53112, already ended.
+    let (doc, code) = env.json("d", &["end", "RM1"]);
+    assert_eq!(
+        (code, common::outcomes_once(&doc)["RM1"].as_str()),
+        (0, "already_ended"),
+        "{doc}"
+    );
+    // Another 400 (another code) is a failure, with Twilio's message.
+    let invalid = r#"{"code": 21201, "message": "No valid parameters", "status": 400}"#;
+    env.emu.fault(
+        common::Fault::status(400)
+            .path("/v1/Rooms/RM1")
+            .body(invalid)
+            .times(1),
+    );
+    let (doc, code) = env.json("d", &["end", "RM1"]);
+    assert_eq!(code, 1, "{doc}");
+    let result = common::result_of(&doc, "RM1");
+    assert_eq!(
+        (&result["outcome"], &result["error"]),
+        (&"failed".into(), &"No valid parameters".into()),
+        "{doc}"
+    );
+    // No delete in Twilio's API: refused before anything is sent.
+    let sent = env.emu.requests().len();
+    let (code, _, stderr) = common::run(env.cmd("d").args(["delete", "--yes", "RM1"]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("no `delete`"), "{stderr}");
+    assert_eq!(env.emu.requests().len(), sent);
+}

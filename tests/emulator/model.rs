@@ -375,7 +375,8 @@ impl Seed {
 /// routing (so before auth) in the order they were armed; the first one that matches, is not
 /// used up and wins its probability roll applies.
 ///
-/// JSON (control API): `{"method"?: "POST", "path_contains"?: "/end", "times"?: 3,
+/// JSON (control API): `{"method"?: "POST", "path_contains"?: "/end", "body_contains"?:
+/// "\"room\":\"r1\"", "times"?: 3,
 /// "probability"?: 0.5, "kind": {"type": "status", "status": 429, "retry_after"?: "1",
 /// "body"?: "..."}}`; other kinds: `{"type":"delay","ms":N}`, `{"type":"reply_late","ms":N}`,
 /// `{"type":"drop_mid_reply"}`, `{"type":"malformed"}`, `{"type":"huge_body","status":500,"bytes":N}`,
@@ -392,6 +393,10 @@ pub struct Fault {
     /// Substring of the RAW (still percent-encoded) path; `None` matches any.
     #[serde(default)]
     pub path_contains: Option<String>,
+    /// Substring of the request body; `None` matches any. For APIs that name the session
+    /// in the body rather than the path (LiveKit's Twirp calls).
+    #[serde(default)]
+    pub body_contains: Option<String>,
     /// Apply to the first K matching requests only; `None` = always.
     #[serde(default)]
     pub times: Option<u32>,
@@ -537,6 +542,7 @@ impl Fault {
         Fault {
             method: None,
             path_contains: None,
+            body_contains: None,
             times: None,
             probability: None,
             kind,
@@ -615,6 +621,12 @@ impl Fault {
     /// Only requests whose raw path contains `fragment`.
     pub fn path(mut self, fragment: &str) -> Fault {
         self.path_contains = Some(fragment.to_owned());
+        self
+    }
+
+    /// Only requests whose body contains `fragment`.
+    pub fn body_contains(mut self, fragment: &str) -> Fault {
+        self.body_contains = Some(fragment.to_owned());
         self
     }
 

@@ -38,7 +38,8 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
     // Recorded first (so tests see refused requests), then limited, then faulted; a refused
     // request never reaches the faults. Only provider routes are limited.
     let (decision, fault) = {
-        let mut state = shared.lock();
+        let mut guard = shared.lock();
+        let state = &mut *guard;
         state.log.push(record(&parts, &body));
         let decision = match (dialect, state.limiter.as_mut()) {
             (Some(_), Some(limiter)) => Some(limiter.check(Instant::now())),
@@ -49,7 +50,11 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
             state.rate_limited += 1;
             (decision, None)
         } else {
-            (decision, state.faults.hit(parts.method.as_str(), &path))
+            let sent = state.log.last().map_or("", |r| r.body.as_str());
+            (
+                decision,
+                state.faults.hit(parts.method.as_str(), &path, sent),
+            )
         }
     };
     if !shared.opts.latency.is_zero() {

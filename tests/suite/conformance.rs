@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 use crate::common;
 
-use common::{Emulator, Env, Fault, RoomApi, Seed, brief, count_requests, expected};
+use common::{Emulator, Env, Fault, RoomApi, Seed, brief, expected};
 use common::{request_lines, run};
 
 /// "Now" of the staleness check; `--idle-for 1h` cuts off at 11:00:00Z.
@@ -76,9 +76,33 @@ struct Action {
     /// Requests made after that one when it succeeds, as `METHOD path` (LangGraph's end
     /// reads the runs, then cancels them).
     after: &'static [&'static str],
+    /// What that request's body has of an ID, for an API that names the session there and
+    /// not in the path (LiveKit's `{"room": ...}`): faults and counts aim at it.
+    body: Option<fn(&str) -> String>,
 }
 
 impl Action {
+    /// `fault`, aimed at this action's request for `id`.
+    fn aim(&self, fault: Fault, id: &str) -> Fault {
+        let fault = fault.method(self.method).path(&(self.path)(id));
+        match self.body {
+            Some(body) => fault.body_contains(&body(id)),
+            None => fault,
+        }
+    }
+
+    /// Whether `r` is this action's request for `id`.
+    fn is(&self, r: &common::Recorded, id: &str) -> bool {
+        r.method == self.method
+            && r.path == (self.path)(id)
+            && self.body.is_none_or(|body| r.body.contains(&body(id)))
+    }
+
+    /// How many of `reqs` are this action's request for `id`.
+    fn sent(&self, reqs: &[common::Recorded], id: &str) -> usize {
+        reqs.iter().filter(|r| self.is(r, id)).count()
+    }
+
     /// A result's attempts when the request this action names took `tries` and succeeded.
     fn attempts(&self, tries: u32) -> u32 {
         self.before + tries + self.after.len() as u32
@@ -183,6 +207,7 @@ const ZEP_V2: Provider = Provider {
             status: 200,
             before: 0,
             after: &[],
+            body: None,
         },
         again: Reply {
             outcome: "already_ended",
@@ -198,6 +223,7 @@ const ZEP_V2: Provider = Provider {
         status: 200,
         before: 0,
         after: &[],
+        body: None,
     }),
     missing: Reply {
         outcome: "not_found",
@@ -232,6 +258,7 @@ const ZEP_V3: Provider = Provider {
         status: 200,
         before: 0,
         after: &[],
+        body: None,
     }),
     missing: Reply {
         outcome: "not_found",
@@ -266,6 +293,7 @@ const ZEP_V4: Provider = Provider {
         status: 202,
         before: 0,
         after: &[],
+        body: None,
     }),
     // The batch lookup finds no UUID for it: nothing is sent for it at all.
     missing: Reply {
@@ -302,6 +330,7 @@ const SAMBA: Provider = Provider {
             status: 200,
             before: 0,
             after: &[],
+            body: None,
         },
         // 422 "Session is not live.", confirmed by a GET: already ended, no error.
         again: Reply {
@@ -318,6 +347,7 @@ const SAMBA: Provider = Provider {
         status: 204,
         before: 0,
         after: &[],
+        body: None,
     }),
     missing: Reply {
         outcome: "not_found",
@@ -353,6 +383,7 @@ const MESSAGING: Provider = Provider {
             status: 200,
             before: 0,
             after: &[],
+            body: None,
         },
         again: Reply {
             outcome: "not_found",
@@ -368,6 +399,7 @@ const MESSAGING: Provider = Provider {
         status: 200,
         before: 0,
         after: &[],
+        body: None,
     }),
     missing: Reply {
         outcome: "not_found",
@@ -438,6 +470,7 @@ const DAILY: Provider = Provider {
             status: 200,
             before: 0,
             after: &[],
+            body: None,
         },
         again: Reply {
             outcome: "not_found",
@@ -453,6 +486,7 @@ const DAILY: Provider = Provider {
         status: 200,
         before: 0,
         after: &[],
+        body: None,
     }),
     missing: Reply {
         outcome: "not_found",
@@ -491,6 +525,7 @@ const TWILIO: Provider = Provider {
             status: 202,
             before: 0,
             after: &[],
+            body: None,
         },
         // 400 with code 53112: the room is not in progress.
         again: Reply {
@@ -530,6 +565,60 @@ const TWILIO: Provider = Provider {
     }),
 };
 
+/// LiveKit's DeleteRoom as `examples/declared/livekit.toml` describes it: the room's name is
+/// in the body (`{"room": ...}`), every call has the same path.
+const LIVEKIT_DELETE_ROOM: Action = Action {
+    method: "POST",
+    path: |_| "/livekit/twirp/livekit.RoomService/DeleteRoom".to_owned(),
+    outcome: "deleted",
+    status: 200,
+    before: 0,
+    after: &[],
+    body: Some(|id| format!("\"room\":\"{id}\"")),
+};
+
+/// LiveKit rooms (Twirp) as `examples/declared/livekit.toml` describes them, judged by age:
+/// ending a room deletes it, as `delete` does, so ending it again is Twirp's `not_found`.
+const LIVEKIT: Provider = Provider {
+    profile: "livekit",
+    name: "declared",
+    seed: |id, at| Seed::room(RoomApi::Livekit, id, at),
+    seed_deletable: |id| Seed::room(RoomApi::Livekit, id, T),
+    end: Some(End {
+        action: Action {
+            outcome: "ended",
+            ..LIVEKIT_DELETE_ROOM
+        },
+        again: Reply {
+            outcome: "not_found",
+            status: Some(404),
+            error: Some("requested room does not exist"),
+            attempts: 1,
+        },
+    }),
+    delete: Some(LIVEKIT_DELETE_ROOM),
+    missing: Reply {
+        outcome: "not_found",
+        status: Some(404),
+        error: Some("requested room does not exist"),
+        attempts: 1,
+    },
+    errors: Errors {
+        unauthorized: "invalid authorization token",
+        bad_request: "Bad Request",
+        not_found: "Not Found",
+        server_error: "Internal Server Error",
+    },
+    ended: |emu, id| !emu.room_exists(RoomApi::Livekit, id),
+    deleted: |emu, id| !emu.room_exists(RoomApi::Livekit, id),
+    list: "POST /livekit/twirp/livekit.RoomService/ListRooms",
+    lacks: "",
+    stale: "--older-than",
+    own_profile: Some(|env| {
+        declared_profile("livekit.toml", &env.emu.livekit_url(), common::LIVEKIT_ENV)
+    }),
+};
+
 /// Threads are busy (one running run) when `end` should apply; `delete` applies to idle ones.
 const LANGGRAPH: Provider = Provider {
     profile: "langgraph",
@@ -545,6 +634,7 @@ const LANGGRAPH: Provider = Provider {
             status: 204,
             before: 0,
             after: &["POST /langgraph/runs/cancel"],
+            body: None,
         },
         again: Reply {
             outcome: "already_ended",
@@ -560,6 +650,7 @@ const LANGGRAPH: Provider = Provider {
         status: 204,
         before: 1,
         after: &[],
+        body: None,
     }),
     missing: Reply {
         outcome: "not_found",
@@ -635,6 +726,7 @@ conformance! {
     langgraph: LANGGRAPH,
     daily: DAILY,
     twilio: TWILIO,
+    livekit: LIVEKIT,
 }
 
 // ---------------------------------------------------------------------------------------
@@ -784,11 +876,7 @@ fn end_many(p: &Provider) {
     }
     let (doc, code) = env.json(p.profile, &["end", "ended-before"]);
     assert_eq!(code, 0, "{doc:#}");
-    env.emu.fault(
-        Fault::status(500)
-            .method(action.method)
-            .path(&(action.path)("c-fail")),
-    );
+    env.emu.fault(action.aim(Fault::status(500), "c-fail"));
 
     let ids = ["ok-1", "ok 2/x", "ended-before", "missing", "c-fail"];
     let (doc, code) = env.json(p.profile, &[&["end-many"][..], &ids].concat());
@@ -840,11 +928,7 @@ fn delete(p: &Provider) {
     for id in ["d-1", "d 2/x", "d-fail"] {
         env.emu.seed((p.seed_deletable)(id));
     }
-    env.emu.fault(
-        Fault::status(500)
-            .method(action.method)
-            .path(&(action.path)("d-fail")),
-    );
+    env.emu.fault(action.aim(Fault::status(500), "d-fail"));
     let ids = ["d-1", "d 2/x", "missing", "d-fail"];
     let (doc, code) = env.json(p.profile, &[&["delete", "--yes"][..], &ids].concat());
     assert_eq!(code, 1, "{doc:#}");
@@ -866,9 +950,8 @@ fn delete(p: &Provider) {
     let reqs = env.emu.requests();
     for id in ["d-1", "d 2/x"] {
         assert!((p.deleted)(&env.emu, id), "{id}");
-        let path = (action.path)(id);
         assert_eq!(
-            count_requests(&reqs, action.method, &path),
+            action.sent(&reqs, id),
             1,
             "{id}: {:#?}",
             request_lines(&reqs)
@@ -881,9 +964,8 @@ fn delete(p: &Provider) {
     // The requests the sessions' results count: each session's own (a messaging delete also
     // deletes the session's channel), and the reads before it where it has them (a batch
     // lookup, as Zep v4's, counts for no one session).
-    let paths: Vec<String> = ids.iter().map(|id| (action.path)(id)).collect();
     let sent = (reqs.iter())
-        .filter(|r| action.before > 0 || (r.method == action.method && paths.contains(&r.path)))
+        .filter(|r| action.before > 0 || ids.iter().any(|id| action.is(r, id)))
         .count();
     assert_eq!(sent as u64, attempts, "{:#?}", request_lines(&reqs));
 
@@ -937,12 +1019,8 @@ fn error_replies_map_to_outcomes_and_exit_codes(p: &Provider) {
             let id = format!("e-{answer}-{which:?}");
             env.emu.seed(p.seed_for(which, &id));
             // Once only: a retry would pass, and show as a second attempt.
-            env.emu.fault(
-                Fault::status(answer)
-                    .method(action.method)
-                    .path(&(action.path)(&id))
-                    .times(1),
-            );
+            env.emu
+                .fault(action.aim(Fault::status(answer), &id).times(1));
             let (doc, code) = env.json(p.profile, &[command(which), &[id.as_str()]].concat());
             assert_eq!(code, exit, "{which:?} answered {answer}: {doc:#}");
             assert_eq!(
@@ -967,13 +1045,7 @@ fn a_failure_that_passes_is_retried(p: &Provider) {
         let action = p.action(which);
         let id = format!("r-{which:?}");
         env.emu.seed(p.seed_for(which, &id));
-        let path = (action.path)(&id);
-        env.emu.fault(
-            Fault::status(503)
-                .method(action.method)
-                .path(&path)
-                .times(1),
-        );
+        env.emu.fault(action.aim(Fault::status(503), &id).times(1));
         let (doc, code) = env.json(p.profile, &[command(which), &[id.as_str()]].concat());
         assert_eq!(code, 0, "{which:?}: {doc:#}");
         assert_eq!(
@@ -988,7 +1060,7 @@ fn a_failure_that_passes_is_retried(p: &Provider) {
         );
         assert!(p.done(&env, which, &id), "{which:?}");
         let reqs = env.emu.requests();
-        assert_eq!(count_requests(&reqs, action.method, &path), 2, "{which:?}");
+        assert_eq!(action.sent(&reqs, &id), 2, "{which:?}");
     }
 }
 

@@ -714,3 +714,88 @@ fn twilio_tells_a_completed_room_from_a_bad_request_by_its_code() {
     assert!(stderr.contains("no `delete`"), "{stderr}");
     assert_eq!(env.emu.requests().len(), sent);
 }
+
+#[test]
+fn livekit_lists_by_post_and_tells_a_missing_room_from_a_wrong_route() {
+    let env = room_env(
+        "livekit.toml",
+        (
+            "[end]\nmethod = \"POST\"\npath = \"twirp/livekit.RoomService/DeleteRoom\"",
+            "[end]\nmethod = \"POST\"\npath = \"twirp/livekit.RoomService/EndRoom\"",
+        ),
+        |env| env.emu.livekit_url(),
+        common::LIVEKIT_ENV,
+    );
+    env.emu.seed(Seed::room(
+        common::RoomApi::Livekit,
+        "standup",
+        "2024-05-01T12:00:00Z",
+    ));
+    env.emu.seed(Seed::Room {
+        api: common::RoomApi::Livekit,
+        id: "busy".to_owned(),
+        created_at: T.to_owned(),
+        participants: 2,
+        completed: false,
+    });
+    // One POST with a JSON body lists every room; creation_time (unix seconds, as text) reads
+    // as a time.
+    let (doc, code) = env.json("d", &["list"]);
+    assert_eq!(code, 0, "{doc}");
+    assert_eq!(listed(&doc), ["busy", "standup"], "{doc}");
+    let rows = doc["sessions"].as_array().unwrap();
+    let standup = rows.iter().find(|r| r["id"] == "standup").unwrap();
+    assert_eq!(standup["created"], "2024-05-01T12:00:00Z", "{standup}");
+    let busy = rows.iter().find(|r| r["id"] == "busy").unwrap();
+    assert_eq!(busy["participants"], 2, "{busy}");
+    let list = env.emu.requests().pop().unwrap();
+    assert_eq!(
+        (list.method.as_str(), list.path.as_str(), list.body.as_str()),
+        ("POST", "/livekit/twirp/livekit.RoomService/ListRooms", "{}")
+    );
+    assert_eq!(list.header("content-type"), Some("application/json"));
+
+    // A method the server has no handler for is Twirp's 404 `bad_route`: a failure saying
+    // so, never "not found", and the room stays.
+    let (doc, code) = env.json("d", &["end", "standup"]);
+    assert_eq!(code, 1, "{doc}");
+    let result = common::result_of(&doc, "standup");
+    assert_eq!(
+        (&result["outcome"], &result["status"]),
+        (&"failed".into(), &404.into()),
+        "{doc}"
+    );
+    assert!(
+        result["error"]
+            .as_str()
+            .unwrap()
+            .contains("no handler for path"),
+        "{doc}"
+    );
+    assert!(env.emu.room_exists(common::RoomApi::Livekit, "standup"));
+
+    // The real DeleteRoom: the name in the body; a room that is not there is `not_found`.
+    let (doc, code) = env.json("d", &["delete", "--yes", "standup", "gone"]);
+    assert_eq!(code, 1, "{doc}");
+    let outcomes = common::outcomes_once(&doc);
+    assert_eq!(
+        (outcomes["standup"].as_str(), outcomes["gone"].as_str()),
+        ("deleted", "not_found"),
+        "{doc}"
+    );
+    assert!(!env.emu.room_exists(common::RoomApi::Livekit, "standup"));
+    let delete = (env.emu.requests().into_iter())
+        .find(|r| r.path.ends_with("/DeleteRoom") && r.body.contains("standup"))
+        .unwrap();
+    let body: serde_json::Value = serde_json::from_str(&delete.body).unwrap();
+    assert_eq!(body, serde_json::json!({"room": "standup"}));
+
+    // A token the server cannot verify: its plain-text 401, exit 3.
+    let (code, _, stderr) = common::run(
+        env.cmd("d")
+            .env(common::LIVEKIT_ENV, "not-a-token")
+            .args(["delete", "--yes", "busy"]),
+    );
+    assert_eq!(code, 3, "{stderr}");
+    assert!(env.emu.room_exists(common::RoomApi::Livekit, "busy"));
+}

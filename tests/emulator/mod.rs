@@ -84,8 +84,10 @@ pub const DAILY_KEY: &str = "daily-test-key";
 /// development key `devkey` and secret `secret`, with the `roomList` and `roomCreate`
 /// grants, as `lk token create` or a server SDK mints one.
 pub const LIVEKIT_TOKEN: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJkZXZrZXkiLCJzdWIiOiJzZXNzaW9uY3RsIiwibmJmIjoxNzAwMDAwMDAwLCJ2aWRlbyI6eyJyb29tTGlzdCI6dHJ1ZSwicm9vbUNyZWF0ZSI6dHJ1ZX19.hGY-KhMNDNlhUJqif7qO4AXKdQLPCB0Ex0Kurq3vj8w";
-/// The Twilio account SID (the Basic-auth user name).
-pub const TWILIO_ACCOUNT: &str = "AC00000000000000000000000000000001";
+/// The Twilio account SID (the Basic-auth user name): the placeholder of
+/// `examples/declared/twilio.toml`, so that the shipped description runs on the emulator as
+/// it is.
+pub const TWILIO_ACCOUNT: &str = "ACXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX";
 /// The Twilio auth token (the Basic-auth password).
 pub const TWILIO_TOKEN: &str = "twilio-test-token";
 

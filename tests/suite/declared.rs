@@ -602,21 +602,15 @@ fn daily_pages_by_the_last_room_s_id_and_deletes_by_name() {
     assert!(env.emu.room_exists(common::RoomApi::Daily, "r4"));
 }
 
-/// `examples/declared/twilio.toml` with the emulator's account SID and `size`, as profile `d`.
+/// `examples/declared/twilio.toml` with `size`, as profile `d` (its placeholder account
+/// SID is the emulator's).
 fn twilio_env(size: &str) -> Env {
-    let account = format!("user = \"{}\"", common::emulator::TWILIO_ACCOUNT);
-    let env = room_env(
+    room_env(
         "twilio.toml",
         ("size = 1000", size),
         |env| env.emu.twilio_url(),
         common::TWILIO_ENV,
-    );
-    let file = env.dir.path().join("twilio.toml");
-    let text = std::fs::read_to_string(&file).unwrap();
-    let placeholder = "user = \"ACXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX\"";
-    assert!(text.contains(placeholder));
-    std::fs::write(&file, text.replace(placeholder, &account)).unwrap();
-    env
+    )
 }
 
 #[test]
@@ -798,4 +792,155 @@ fn livekit_lists_by_post_and_tells_a_missing_room_from_a_wrong_route() {
     );
     assert_eq!(code, 3, "{stderr}");
     assert!(env.emu.room_exists(common::RoomApi::Livekit, "busy"));
+}
+
+/// One raw HTTP/1.1 request to the emulator: the status and the body.
+fn raw(emu: &common::Emulator, method: &str, path: &str, headers: &[&str]) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(emu.addr()).unwrap();
+    let mut request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n",
+        emu.addr()
+    );
+    for h in headers {
+        request.push_str(&format!("{h}\r\n"));
+    }
+    let body = if method == "POST" { "{}" } else { "" };
+    request.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply).unwrap();
+    let status = reply[9..12].parse().unwrap();
+    let body = reply
+        .split_once("\r\n\r\n")
+        .map_or("", |(_, b)| b)
+        .to_owned();
+    (status, body)
+}
+
+#[test]
+fn each_room_api_refuses_a_key_and_a_rate_in_its_own_shape() {
+    let emu = common::Emulator::start(common::Options::default());
+    let daily = format!("Authorization: Bearer {}", common::emulator::DAILY_KEY);
+    let livekit = format!("Authorization: Bearer {}", common::emulator::LIVEKIT_TOKEN);
+    let json = "Content-Type: application/json";
+    let list_rooms = "/livekit/twirp/livekit.RoomService/ListRooms";
+    // Keys: each API's own refusal.
+    let refusals = [
+        (
+            raw(&emu, "GET", "/daily/v1/rooms", &[]),
+            400,
+            "\"authorization-header-error\"",
+        ),
+        (
+            raw(
+                &emu,
+                "GET",
+                "/daily/v1/rooms",
+                &["Authorization: Bearer nope"],
+            ),
+            401,
+            "\"authentication-error\"",
+        ),
+        (
+            raw(
+                &emu,
+                "POST",
+                list_rooms,
+                &["Authorization: Basic eDp5", json],
+            ),
+            401,
+            "Must start with Bearer",
+        ),
+        (
+            raw(
+                &emu,
+                "POST",
+                list_rooms,
+                &["Authorization: Bearer nope", json],
+            ),
+            401,
+            "invalid authorization token",
+        ),
+        (
+            raw(
+                &emu,
+                "GET",
+                "/twilio/v1/Rooms",
+                &["Authorization: Basic eDp5"],
+            ),
+            401,
+            "\"code\":20003",
+        ),
+    ];
+    for ((status, body), want, says) in refusals {
+        assert_eq!(status, want, "{body}");
+        assert!(body.contains(says), "{says} in {body}");
+    }
+    // Twirp answers a method it has no handler for as a route, never as a missing room.
+    let (status, body) = raw(
+        &emu,
+        "POST",
+        "/livekit/twirp/livekit.RoomService/Nope",
+        &[&livekit, json],
+    );
+    assert_eq!(status, 404, "{body}");
+    assert!(body.contains("\"code\":\"bad_route\""), "{body}");
+    // A rate limit: one request a minute, then each API's 429.
+    emu.set_rate_limit(Some(common::emulator::RateLimit::fixed_window(
+        1,
+        std::time::Duration::from_secs(60),
+    )));
+    assert_eq!(raw(&emu, "GET", "/daily/v1/rooms", &[&daily]).0, 200);
+    let limited = [
+        (
+            raw(&emu, "GET", "/daily/v1/rooms", &[&daily]),
+            "\"error\":\"rate-limit-error\"",
+        ),
+        (
+            raw(&emu, "POST", list_rooms, &[&livekit, json]),
+            "\"code\":\"resource_exhausted\"",
+        ),
+        (raw(&emu, "GET", "/twilio/v1/Rooms", &[]), "\"code\":20429"),
+    ];
+    for ((status, body), says) in limited {
+        assert_eq!(status, 429, "{body}");
+        assert!(body.contains(says), "{says} in {body}");
+    }
+}
+
+#[test]
+fn the_emulator_s_printed_config_runs_the_shipped_room_descriptions_on_its_demo_rooms() {
+    let emu = common::Emulator::start(common::Options {
+        demo: true,
+        ..common::Options::default()
+    });
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("config.toml");
+    std::fs::write(
+        &config,
+        common::emulator::profiles::config_toml(emu.addr(), None),
+    )
+    .unwrap();
+    std::fs::set_permissions(&config, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let list = |profile: &str, args: &[&str]| {
+        let mut cmd = common::bare_cmd(&home);
+        cmd.arg("-c")
+            .arg(&config)
+            .args(["-p", profile, "-o", "json", "list"]);
+        let (doc, code) = common::run_json(cmd.args(args));
+        assert_eq!(code, 0, "{profile} {args:?}: {doc}");
+        listed(&doc)
+    };
+    assert_eq!(list("daily", &["--older-than", "1d"]), ["daily-demo-1"]);
+    // In progress only: the completed room is not listed.
+    assert_eq!(
+        list("twilio", &[]),
+        ["twilio-demo-1", "twilio-demo-2", "twilio-demo-3"]
+    );
+    // Older than an hour and known to be empty: not the one with two people in it.
+    assert_eq!(
+        list("livekit", &["--older-than", "1h", "--empty"]),
+        ["livekit-demo-1"]
+    );
 }

@@ -63,8 +63,8 @@ pub(crate) fn route(shared: &Shared, req: &Req) -> Response {
     }
 }
 
-/// `GET /rooms?limit=&starting_after=&ending_before=`: the rooms after (older than) or
-/// before (newer than) the room whose `id` is given, in the newest-first order.
+/// `GET /rooms?limit=&starting_after=`: the rooms after (older than) the room whose `id` is
+/// given, in the newest-first order. (`ending_before`, the other way, no client here uses.)
 fn list(shared: &Shared, req: &Req) -> Response {
     let invalid = |info: &str| Dialect::Daily.error(400, "invalid-request-error", info);
     let limit = match req.query("limit").map(str::parse::<usize>) {
@@ -74,30 +74,17 @@ fn list(shared: &Shared, req: &Req) -> Response {
     };
     let state = shared.lock();
     let rooms = state.rooms.ordered(RoomApi::Daily);
-    let place = |param: &str| match req.query(param) {
-        None => Ok(None),
+    let start = match req.query("starting_after") {
+        None => 0,
         Some(id) => match rooms.iter().position(|r| r.uuid == id) {
-            Some(i) => Ok(Some(i)),
-            None => Err(Box::new(invalid(&format!("{param}: no room with id {id}")))),
+            Some(i) => i + 1,
+            None => return invalid(&format!("starting_after: no room with id {id}")),
         },
     };
-    let (after, before) = match (place("starting_after"), place("ending_before")) {
-        (Ok(after), Ok(before)) => (after, before),
-        (Err(reply), _) | (_, Err(reply)) => return *reply,
-    };
-    let live: Vec<&Room> = match (after, before) {
-        (Some(i), _) => rooms[i + 1..].to_vec(),
-        (None, Some(i)) => rooms[..i].to_vec(),
-        (None, None) => rooms.clone(),
-    }
-    .into_iter()
-    .filter(|r| !r.deleted)
-    .collect();
-    // Before a room: the `limit` newest-first rooms just before it.
-    let page = match before {
-        Some(_) if after.is_none() => &live[live.len().saturating_sub(limit)..],
-        _ => &live[..live.len().min(limit)],
-    };
+    let page: Vec<&Room> = (rooms[start..].iter().copied())
+        .filter(|r| !r.deleted)
+        .take(limit)
+        .collect();
     let total = rooms.iter().filter(|r| !r.deleted).count();
     let data: Vec<Value> = page.iter().map(|r| row(r)).collect();
     Dialect::Daily.json(200, &json!({ "total_count": total, "data": data }))

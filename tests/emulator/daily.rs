@@ -6,6 +6,9 @@
 //! /rooms/:name` answering `{"deleted": true, "name": ...}`.
 //!
 //! The `info` texts are the emulator's: Daily calls them debug information that may change.
+//! So is the 404's `error` (`not-found`): the reference says only that it is a 404. Names
+//! are taken as seeded, where Daily allows only `[A-Za-z0-9_-]`: the conformance suite's
+//! IDs (`c 1/x`) test that an ID stays one escaped path segment.
 
 use axum::response::Response;
 use serde_json::{Value, json};

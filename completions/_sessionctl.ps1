@@ -39,7 +39,7 @@ Register-ArgumentCompleter -Native -CommandName 'sessionctl' -ScriptBlock {
             [CompletionResult]::new('end', 'end', [CompletionResultType]::ParameterValue, 'End one session, or several (each ID an argument; for IDs from stdin or a file, see `end-many`)')
             [CompletionResult]::new('end-many', 'end-many', [CompletionResultType]::ParameterValue, 'End many sessions: IDs from arguments, `--file`, stdin (`-`), `--idle-for` or `--older-than`')
             [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Delete sessions (destructive; asks for confirmation unless `--yes`)')
-            [CompletionResult]::new('apply', 'apply', [CompletionResultType]::ParameterValue, 'Act on exactly the sessions of a saved plan (`--plan FILE`), re-checking each first; refuses a plan made for another config or profile, or older than `--max-age`')
+            [CompletionResult]::new('apply', 'apply', [CompletionResultType]::ParameterValue, 'Act on exactly the sessions of a saved plan (`--plan FILE`), re-checking each first; refuses a plan made for another config or profile, or older than `--max-age`, or with entries added. `--dry-run` reads what the re-checks read: what would still happen')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List sessions, optionally only the stale ones')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Inspect the configuration')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
@@ -47,6 +47,7 @@ Register-ArgumentCompleter -Native -CommandName 'sessionctl' -ScriptBlock {
             break
         }
         'sessionctl;end' {
+            [CompletionResult]::new('--plan', '--plan', [CompletionResultType]::ParameterName, 'Write the plan to FILE instead of acting (nothing that changes state is sent): each ID with its action, for review and `sessionctl apply FILE`')
             [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Requests in flight at once (default: the profile''s `concurrency`, else 8)')
             [CompletionResult]::new('--deadline', '--deadline', [CompletionResultType]::ParameterName, 'Stop starting requests after this long (e.g. `10m`); what is left is `skipped` (exit 1), and the message says when the provider accepts requests again')
             [CompletionResult]::new('--max-stall', '--max-stall', [CompletionResultType]::ParameterName, 'When no session has finished for this long (a provider answering 429 for ever), the rest are `skipped` with what the provider last said (exit 1); default: the profile''s `max_stall`, else 30m')
@@ -83,7 +84,7 @@ Register-ArgumentCompleter -Native -CommandName 'sessionctl' -ScriptBlock {
             [CompletionResult]::new('--idle-for', '--idle-for', [CompletionResultType]::ParameterName, 'Act on every session idle for longer than this (e.g. `90m`, `2h`, `1d`)')
             [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'A sweep acts on at most N sessions: the N idle longest (across every profile), the rest left for the next run (the summary''s `left`). Unlike `--max`, it never refuses: it is how a cron job drains a backlog in batches')
             [CompletionResult]::new('--recheck-after', '--recheck-after', [CompletionResultType]::ParameterName, 'A sweep acts on no verdict older than this: a session whose listing is older when the run reaches it is read again and acted on only if it still qualifies (else `skipped`, with why). Default: the profile''s `recheck_after`, else 60s')
-            [CompletionResult]::new('--plan', '--plan', [CompletionResultType]::ParameterName, 'Write the sweep''s plan to FILE instead of acting (nothing that changes state is sent): each session with its action and the evidence it was chosen on, for review and `sessionctl apply FILE`')
+            [CompletionResult]::new('--plan', '--plan', [CompletionResultType]::ParameterName, 'Write the plan to FILE instead of acting (nothing that changes state is sent): each session with its action and the evidence it was chosen on (a sweep''s listed row; for IDs given, the ID), for review and `sessionctl apply FILE`')
             [CompletionResult]::new('--where', '--where', [CompletionResultType]::ParameterName, 'Only sessions where FIELD=VALUE, FIELD!=VALUE or FIELD~=GLOB (repeatable: all must hold); with --idle-for or --older-than. Fields: user, room, agent, channel, thread, id, user_uuid, metadata.KEY, as each provider has them (README: Selecting sessions)')
             [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Requests in flight at once (default: the profile''s `concurrency`, else 8)')
             [CompletionResult]::new('--deadline', '--deadline', [CompletionResultType]::ParameterName, 'Stop starting requests after this long (e.g. `10m`); what is left is `skipped` (exit 1), and the message says when the provider accepts requests again')
@@ -124,7 +125,7 @@ Register-ArgumentCompleter -Native -CommandName 'sessionctl' -ScriptBlock {
             [CompletionResult]::new('--idle-for', '--idle-for', [CompletionResultType]::ParameterName, 'Act on every session idle for longer than this (e.g. `90m`, `2h`, `1d`)')
             [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'A sweep acts on at most N sessions: the N idle longest (across every profile), the rest left for the next run (the summary''s `left`). Unlike `--max`, it never refuses: it is how a cron job drains a backlog in batches')
             [CompletionResult]::new('--recheck-after', '--recheck-after', [CompletionResultType]::ParameterName, 'A sweep acts on no verdict older than this: a session whose listing is older when the run reaches it is read again and acted on only if it still qualifies (else `skipped`, with why). Default: the profile''s `recheck_after`, else 60s')
-            [CompletionResult]::new('--plan', '--plan', [CompletionResultType]::ParameterName, 'Write the sweep''s plan to FILE instead of acting (nothing that changes state is sent): each session with its action and the evidence it was chosen on, for review and `sessionctl apply FILE`')
+            [CompletionResult]::new('--plan', '--plan', [CompletionResultType]::ParameterName, 'Write the plan to FILE instead of acting (nothing that changes state is sent): each session with its action and the evidence it was chosen on (a sweep''s listed row; for IDs given, the ID), for review and `sessionctl apply FILE`')
             [CompletionResult]::new('--where', '--where', [CompletionResultType]::ParameterName, 'Only sessions where FIELD=VALUE, FIELD!=VALUE or FIELD~=GLOB (repeatable: all must hold); with --idle-for or --older-than. Fields: user, room, agent, channel, thread, id, user_uuid, metadata.KEY, as each provider has them (README: Selecting sessions)')
             [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Requests in flight at once (default: the profile''s `concurrency`, else 8)')
             [CompletionResult]::new('--deadline', '--deadline', [CompletionResultType]::ParameterName, 'Stop starting requests after this long (e.g. `10m`); what is left is `skipped` (exit 1), and the message says when the provider accepts requests again')
@@ -247,7 +248,7 @@ Register-ArgumentCompleter -Native -CommandName 'sessionctl' -ScriptBlock {
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write a starter config file and print its path (never overwrites one)')
             [CompletionResult]::new('profiles', 'profiles', [CompletionResultType]::ParameterValue, 'Print the profile names, one per line (what shell completion offers for `-p`)')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print the resolved profiles, secrets masked')
-            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Validate every profile; with `--online`, also try one authenticated read each')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Validate every profile; with `--online`, also read each one''s first page')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -331,7 +332,7 @@ Register-ArgumentCompleter -Native -CommandName 'sessionctl' -ScriptBlock {
             [CompletionResult]::new('--endpoint-url', '--endpoint-url', [CompletionResultType]::ParameterName, 'Send to this base URL instead of the profile''s `base_url` (the profile''s provider, key and settings still apply; without a config file, the built-in `local` profile''s: elizaOS messaging). Not with --all-profiles')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only')
-            [CompletionResult]::new('--online', '--online', [CompletionResultType]::ParameterName, 'Make one cheap authenticated request per profile')
+            [CompletionResult]::new('--online', '--online', [CompletionResultType]::ParameterName, 'Read the first page of each profile''s list (one authenticated request, nothing changed), saying how many rows it had and whether paging says more follow. For a declared provider, also each declared field''s JSON pointer and what it read from the first row; exit 1 when the row has no ID there, or a declared timestamp or count does not parse')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log requests to stderr (-v: each request, -vv: also retries, -vvv: also each reply''s headers and the start of its body)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log requests to stderr (-v: each request, -vv: also retries, -vvv: also each reply''s headers and the start of its body)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress bar and no notices on stderr (security warnings and errors still show)')
@@ -347,7 +348,7 @@ Register-ArgumentCompleter -Native -CommandName 'sessionctl' -ScriptBlock {
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write a starter config file and print its path (never overwrites one)')
             [CompletionResult]::new('profiles', 'profiles', [CompletionResultType]::ParameterValue, 'Print the profile names, one per line (what shell completion offers for `-p`)')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print the resolved profiles, secrets masked')
-            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Validate every profile; with `--online`, also try one authenticated read each')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Validate every profile; with `--online`, also read each one''s first page')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -391,7 +392,7 @@ Register-ArgumentCompleter -Native -CommandName 'sessionctl' -ScriptBlock {
             [CompletionResult]::new('end', 'end', [CompletionResultType]::ParameterValue, 'End one session, or several (each ID an argument; for IDs from stdin or a file, see `end-many`)')
             [CompletionResult]::new('end-many', 'end-many', [CompletionResultType]::ParameterValue, 'End many sessions: IDs from arguments, `--file`, stdin (`-`), `--idle-for` or `--older-than`')
             [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Delete sessions (destructive; asks for confirmation unless `--yes`)')
-            [CompletionResult]::new('apply', 'apply', [CompletionResultType]::ParameterValue, 'Act on exactly the sessions of a saved plan (`--plan FILE`), re-checking each first; refuses a plan made for another config or profile, or older than `--max-age`')
+            [CompletionResult]::new('apply', 'apply', [CompletionResultType]::ParameterValue, 'Act on exactly the sessions of a saved plan (`--plan FILE`), re-checking each first; refuses a plan made for another config or profile, or older than `--max-age`, or with entries added. `--dry-run` reads what the re-checks read: what would still happen')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List sessions, optionally only the stale ones')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Inspect the configuration')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
@@ -418,7 +419,7 @@ Register-ArgumentCompleter -Native -CommandName 'sessionctl' -ScriptBlock {
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write a starter config file and print its path (never overwrites one)')
             [CompletionResult]::new('profiles', 'profiles', [CompletionResultType]::ParameterValue, 'Print the profile names, one per line (what shell completion offers for `-p`)')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print the resolved profiles, secrets masked')
-            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Validate every profile; with `--online`, also try one authenticated read each')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Validate every profile; with `--online`, also read each one''s first page')
             break
         }
         'sessionctl;help;config;path' {

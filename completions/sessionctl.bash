@@ -1061,12 +1061,27 @@ _sessionctl() {
             return 0
             ;;
         sessionctl__subcmd__end)
-            opts="-p -c -o -v -q -h -V --concurrency --deadline --max-stall --rate --dry-run --max --ignore-not-found --ignore-missing --journal --resume --metrics-file --wait-lock --no-lock --profile --config --endpoint-url --output --verbose --quiet --help --version"
+            opts="-p -c -o -v -q -h -V --plan --concurrency --deadline --max-stall --rate --dry-run --max --ignore-not-found --ignore-missing --journal --resume --metrics-file --wait-lock --no-lock --profile --config --endpoint-url --output --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --plan)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
                 --concurrency)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

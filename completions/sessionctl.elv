@@ -36,13 +36,14 @@ set edit:completion:arg-completer[sessionctl] = {|@words|
             cand end 'End one session, or several (each ID an argument; for IDs from stdin or a file, see `end-many`)'
             cand end-many 'End many sessions: IDs from arguments, `--file`, stdin (`-`), `--idle-for` or `--older-than`'
             cand delete 'Delete sessions (destructive; asks for confirmation unless `--yes`)'
-            cand apply 'Act on exactly the sessions of a saved plan (`--plan FILE`), re-checking each first; refuses a plan made for another config or profile, or older than `--max-age`'
+            cand apply 'Act on exactly the sessions of a saved plan (`--plan FILE`), re-checking each first; refuses a plan made for another config or profile, or older than `--max-age`, or with entries added. `--dry-run` reads what the re-checks read: what would still happen'
             cand list 'List sessions, optionally only the stale ones'
             cand config 'Inspect the configuration'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'sessionctl;end'= {
+            cand --plan 'Write the plan to FILE instead of acting (nothing that changes state is sent): each ID with its action, for review and `sessionctl apply FILE`'
             cand --concurrency 'Requests in flight at once (default: the profile''s `concurrency`, else 8)'
             cand --deadline 'Stop starting requests after this long (e.g. `10m`); what is left is `skipped` (exit 1), and the message says when the provider accepts requests again'
             cand --max-stall 'When no session has finished for this long (a provider answering 429 for ever), the rest are `skipped` with what the provider last said (exit 1); default: the profile''s `max_stall`, else 30m'
@@ -78,7 +79,7 @@ set edit:completion:arg-completer[sessionctl] = {|@words|
             cand --idle-for 'Act on every session idle for longer than this (e.g. `90m`, `2h`, `1d`)'
             cand --limit 'A sweep acts on at most N sessions: the N idle longest (across every profile), the rest left for the next run (the summary''s `left`). Unlike `--max`, it never refuses: it is how a cron job drains a backlog in batches'
             cand --recheck-after 'A sweep acts on no verdict older than this: a session whose listing is older when the run reaches it is read again and acted on only if it still qualifies (else `skipped`, with why). Default: the profile''s `recheck_after`, else 60s'
-            cand --plan 'Write the sweep''s plan to FILE instead of acting (nothing that changes state is sent): each session with its action and the evidence it was chosen on, for review and `sessionctl apply FILE`'
+            cand --plan 'Write the plan to FILE instead of acting (nothing that changes state is sent): each session with its action and the evidence it was chosen on (a sweep''s listed row; for IDs given, the ID), for review and `sessionctl apply FILE`'
             cand --where 'Only sessions where FIELD=VALUE, FIELD!=VALUE or FIELD~=GLOB (repeatable: all must hold); with --idle-for or --older-than. Fields: user, room, agent, channel, thread, id, user_uuid, metadata.KEY, as each provider has them (README: Selecting sessions)'
             cand --concurrency 'Requests in flight at once (default: the profile''s `concurrency`, else 8)'
             cand --deadline 'Stop starting requests after this long (e.g. `10m`); what is left is `skipped` (exit 1), and the message says when the provider accepts requests again'
@@ -118,7 +119,7 @@ set edit:completion:arg-completer[sessionctl] = {|@words|
             cand --idle-for 'Act on every session idle for longer than this (e.g. `90m`, `2h`, `1d`)'
             cand --limit 'A sweep acts on at most N sessions: the N idle longest (across every profile), the rest left for the next run (the summary''s `left`). Unlike `--max`, it never refuses: it is how a cron job drains a backlog in batches'
             cand --recheck-after 'A sweep acts on no verdict older than this: a session whose listing is older when the run reaches it is read again and acted on only if it still qualifies (else `skipped`, with why). Default: the profile''s `recheck_after`, else 60s'
-            cand --plan 'Write the sweep''s plan to FILE instead of acting (nothing that changes state is sent): each session with its action and the evidence it was chosen on, for review and `sessionctl apply FILE`'
+            cand --plan 'Write the plan to FILE instead of acting (nothing that changes state is sent): each session with its action and the evidence it was chosen on (a sweep''s listed row; for IDs given, the ID), for review and `sessionctl apply FILE`'
             cand --where 'Only sessions where FIELD=VALUE, FIELD!=VALUE or FIELD~=GLOB (repeatable: all must hold); with --idle-for or --older-than. Fields: user, room, agent, channel, thread, id, user_uuid, metadata.KEY, as each provider has them (README: Selecting sessions)'
             cand --concurrency 'Requests in flight at once (default: the profile''s `concurrency`, else 8)'
             cand --deadline 'Stop starting requests after this long (e.g. `10m`); what is left is `skipped` (exit 1), and the message says when the provider accepts requests again'
@@ -238,7 +239,7 @@ set edit:completion:arg-completer[sessionctl] = {|@words|
             cand init 'Write a starter config file and print its path (never overwrites one)'
             cand profiles 'Print the profile names, one per line (what shell completion offers for `-p`)'
             cand show 'Print the resolved profiles, secrets masked'
-            cand check 'Validate every profile; with `--online`, also try one authenticated read each'
+            cand check 'Validate every profile; with `--online`, also read each one''s first page'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'sessionctl;config;path'= {
@@ -317,7 +318,7 @@ set edit:completion:arg-completer[sessionctl] = {|@words|
             cand --endpoint-url 'Send to this base URL instead of the profile''s `base_url` (the profile''s provider, key and settings still apply; without a config file, the built-in `local` profile''s: elizaOS messaging). Not with --all-profiles'
             cand -o 'Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only'
             cand --output 'Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only'
-            cand --online 'Make one cheap authenticated request per profile'
+            cand --online 'Read the first page of each profile''s list (one authenticated request, nothing changed), saying how many rows it had and whether paging says more follow. For a declared provider, also each declared field''s JSON pointer and what it read from the first row; exit 1 when the row has no ID there, or a declared timestamp or count does not parse'
             cand -v 'Log requests to stderr (-v: each request, -vv: also retries, -vvv: also each reply''s headers and the start of its body)'
             cand --verbose 'Log requests to stderr (-v: each request, -vv: also retries, -vvv: also each reply''s headers and the start of its body)'
             cand -q 'No progress bar and no notices on stderr (security warnings and errors still show)'
@@ -332,7 +333,7 @@ set edit:completion:arg-completer[sessionctl] = {|@words|
             cand init 'Write a starter config file and print its path (never overwrites one)'
             cand profiles 'Print the profile names, one per line (what shell completion offers for `-p`)'
             cand show 'Print the resolved profiles, secrets masked'
-            cand check 'Validate every profile; with `--online`, also try one authenticated read each'
+            cand check 'Validate every profile; with `--online`, also read each one''s first page'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'sessionctl;config;help;path'= {
@@ -368,7 +369,7 @@ set edit:completion:arg-completer[sessionctl] = {|@words|
             cand end 'End one session, or several (each ID an argument; for IDs from stdin or a file, see `end-many`)'
             cand end-many 'End many sessions: IDs from arguments, `--file`, stdin (`-`), `--idle-for` or `--older-than`'
             cand delete 'Delete sessions (destructive; asks for confirmation unless `--yes`)'
-            cand apply 'Act on exactly the sessions of a saved plan (`--plan FILE`), re-checking each first; refuses a plan made for another config or profile, or older than `--max-age`'
+            cand apply 'Act on exactly the sessions of a saved plan (`--plan FILE`), re-checking each first; refuses a plan made for another config or profile, or older than `--max-age`, or with entries added. `--dry-run` reads what the re-checks read: what would still happen'
             cand list 'List sessions, optionally only the stale ones'
             cand config 'Inspect the configuration'
             cand completions 'Print a shell completion script'
@@ -389,7 +390,7 @@ set edit:completion:arg-completer[sessionctl] = {|@words|
             cand init 'Write a starter config file and print its path (never overwrites one)'
             cand profiles 'Print the profile names, one per line (what shell completion offers for `-p`)'
             cand show 'Print the resolved profiles, secrets masked'
-            cand check 'Validate every profile; with `--online`, also try one authenticated read each'
+            cand check 'Validate every profile; with `--online`, also read each one''s first page'
         }
         &'sessionctl;help;config;path'= {
         }

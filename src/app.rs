@@ -270,19 +270,29 @@ pub(crate) fn provider_of(
 
 /// Builds `profile`'s provider for `action`, checked that it can do it, behind the guard of
 /// the profile's protect list; with the handle through which a sweep tells the guard which
-/// of the sessions it listed it checked against that list already.
+/// of the sessions it listed it checked against that list already. For `apply --dry-run`
+/// (`unsent`), under the guard is [`crate::recheck::unsent`] (`Some(exists)`), never the
+/// provider's own probe.
 fn build(
     profile: &Profile,
     action: Action,
     opts: &Options,
+    unsent: Option<bool>,
 ) -> Result<(Arc<dyn Provider>, crate::guard::Cleared), AppError> {
-    let provider: Arc<dyn Provider> = provider_of(profile, opts)?.into();
+    let opts = &Options {
+        action: Some(action),
+        ..opts.clone()
+    };
+    let mut provider: Arc<dyn Provider> = provider_of(profile, opts)?.into();
     provider::check(profile.provider.as_ref(), provider.as_ref(), action, opts).map_err(
         |u| match u {
             provider::Unsupported::Action(why) => AppError::Unsupported(why),
             provider::Unsupported::Option(why) => usage(why),
         },
     )?;
+    if let Some(exists) = unsent {
+        provider = crate::recheck::unsent(provider, exists);
+    }
     // Every action of every command passes the profile's protect list.
     Ok(crate::guard::wrap(
         provider,

@@ -395,6 +395,10 @@ pub enum Command {
         /// The session ID(s).
         #[arg(required = true, value_name = "ID")]
         ids: Vec<String>,
+        /// Write the plan to FILE instead of acting (nothing that changes state is sent):
+        /// each ID with its action, for review and `sessionctl apply FILE`.
+        #[arg(long, value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
+        plan: Option<PathBuf>,
         #[command(flatten)]
         run: RunArgs,
     },
@@ -439,7 +443,8 @@ pub enum Command {
         orphans: bool,
     },
     /// Act on exactly the sessions of a saved plan (`--plan FILE`), re-checking each first;
-    /// refuses a plan made for another config or profile, or older than `--max-age`.
+    /// refuses a plan made for another config or profile, or older than `--max-age`, or with
+    /// entries added. `--dry-run` reads what the re-checks read: what would still happen.
     Apply {
         /// The plan file.
         #[arg(value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
@@ -569,9 +574,9 @@ pub struct StaleArgs {
     /// with why). Default: the profile's `recheck_after`, else 60s.
     #[arg(long, value_name = "DUR", value_parser = parse_duration)]
     pub recheck_after: Option<Duration>,
-    /// Write the sweep's plan to FILE instead of acting (nothing that changes state is sent):
-    /// each session with its action and the evidence it was chosen on, for review and
-    /// `sessionctl apply FILE`.
+    /// Write the plan to FILE instead of acting (nothing that changes state is sent): each
+    /// session with its action and the evidence it was chosen on (a sweep's listed row; for
+    /// IDs given, the ID), for review and `sessionctl apply FILE`.
     #[arg(long, value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
     pub plan: Option<PathBuf>,
     /// No longer needed: a Digital Samba sweep only ever acts on empty sessions.
@@ -584,7 +589,7 @@ pub struct StaleArgs {
     /// Only sessions where FIELD=VALUE, FIELD!=VALUE or FIELD~=GLOB (repeatable: all must
     /// hold); with --idle-for or --older-than. Fields: user, room, agent, channel, thread,
     /// id, user_uuid, metadata.KEY, as each provider has them (README: Selecting sessions).
-    #[arg(long = "where", value_name = "EXPR", value_parser = crate::select::parse_term,
+    #[arg(long = "where", value_name = "EXPR", value_parser = crate::provider::registry::parse_term,
           conflicts_with_all = ["ids", "file"])]
     pub selectors: Vec<crate::select::Term>,
 }
@@ -621,7 +626,7 @@ pub struct ListArgs {
     /// Only sessions where FIELD=VALUE, FIELD!=VALUE or FIELD~=GLOB (repeatable: all must
     /// hold). Fields: user, room, agent, channel, thread, id, user_uuid, metadata.KEY, as
     /// each provider has them (README: Selecting sessions).
-    #[arg(long = "where", value_name = "EXPR", value_parser = crate::select::parse_term)]
+    #[arg(long = "where", value_name = "EXPR", value_parser = crate::provider::registry::parse_term)]
     pub selectors: Vec<crate::select::Term>,
 }
 
@@ -638,9 +643,13 @@ pub enum ConfigAction {
     Profiles,
     /// Print the resolved profiles, secrets masked.
     Show,
-    /// Validate every profile; with `--online`, also try one authenticated read each.
+    /// Validate every profile; with `--online`, also read each one's first page.
     Check {
-        /// Make one cheap authenticated request per profile.
+        /// Read the first page of each profile's list (one authenticated request, nothing
+        /// changed), saying how many rows it had and whether paging says more follow. For a
+        /// declared provider, also each declared field's JSON pointer and what it read from
+        /// the first row; exit 1 when the row has no ID there, or a declared timestamp or
+        /// count does not parse.
         #[arg(long)]
         online: bool,
     },

@@ -11,7 +11,9 @@ use jiff::Timestamp;
 
 use crate::ids::SessionId;
 use crate::outcome::SessionResult;
-use crate::provider::{Action, Features, ListError, Page, Provider, SessionRow, Staleness, Sweep};
+use crate::provider::{
+    Action, Features, ListError, Orphan, Page, Provider, SessionRow, Staleness, Sweep,
+};
 use crate::select::ServerFilter;
 
 /// What a gate decides for a batch: the IDs that go on, and the results of those it stopped.
@@ -110,7 +112,15 @@ impl<G: Gate> Provider for Gated<G> {
         self.inner.read(id).await
     }
 
-    async fn orphans(&self) -> Result<Vec<SessionRow>, ListError> {
+    fn expires(&self, row: &SessionRow) -> Option<Timestamp> {
+        self.inner.expires(row)
+    }
+
+    async fn orphans(&self) -> Result<Vec<Orphan>, ListError> {
         self.inner.orphans().await
+    }
+
+    async fn check_page(&self) -> Result<crate::provider::unit::PageCheck, ListError> {
+        self.inner.check_page().await
     }
 }

@@ -655,36 +655,63 @@ impl<'a> SessionPrinter<'a> {
     }
 }
 
-/// A `-o wide` column: its header, how it fits, and its value in a row.
-type WideColumn = (&'static str, Fit, fn(&SessionRow) -> Option<String>);
+/// How a `-o wide` column reads its value from a row.
+type Reads = Box<dyn Fn(&SessionRow) -> Option<String>>;
 
-/// The columns `-o wide` adds, each shown when any row has a value for it.
-const WIDE: &[WideColumn] = &[
-    ("CREATED", Fit::Whole, |r| {
-        r.created.as_deref().map(short_time)
-    }),
-    ("LAST ACTIVITY", Fit::Whole, |r| {
-        r.activity.as_deref().map(short_time)
-    }),
-    ("USER", Fit::Whole, |r| r.user.clone()),
-    ("ROOM", Fit::Whole, |r| r.room.clone()),
-    ("AGENT", Fit::Whole, |r| r.agent.clone()),
-    ("CHANNEL", Fit::Whole, |r| r.channel.clone()),
-    ("EXPIRES", Fit::Whole, |r| {
-        r.expires.as_deref().map(short_time)
-    }),
-    ("LEFT", Fit::Whole, |r| {
-        Some(crate::units::age(r.remaining_ms? / 1000))
-    }),
-    ("STATUS", Fit::Whole, |r| r.status.clone()),
-    ("METADATA", Fit::Wraps, |r| {
-        let pairs = r.metadata.as_ref()?.iter().map(|(k, v)| match v {
+/// A `-o wide` column: its header, how it fits, and its value in a row.
+struct WideColumn {
+    header: &'static str,
+    fit: Fit,
+    value: Reads,
+    /// It shows one of the provider's own fields as text (which USER/ROOM need not repeat).
+    text: bool,
+}
+
+/// The columns `-o wide` adds, each shown when any row has a value for it: the times, the
+/// providers' own fields (as they declare them, in registry order), the metadata.
+fn wide_columns() -> Vec<WideColumn> {
+    use crate::provider::fields::Shows;
+    let engine = |header, fit, value: fn(&SessionRow) -> Option<String>| WideColumn {
+        header,
+        fit,
+        value: Box::new(value),
+        text: false,
+    };
+    let mut columns = vec![
+        engine("CREATED", Fit::Whole, |r| {
+            r.created.as_deref().map(short_time)
+        }),
+        engine("LAST ACTIVITY", Fit::Whole, |r| {
+            r.activity.as_deref().map(short_time)
+        }),
+    ];
+    let named = crate::provider::registry::registry().fields().into_iter();
+    columns.extend(named.filter_map(|named| {
+        let column = named.column?;
+        let value = move |r: &SessionRow| {
+            let v = r.fields.get(named.name)?;
+            match column.shows {
+                Shows::Text => v.as_str().map(str::to_owned),
+                Shows::Time => v.as_str().map(short_time),
+                Shows::Millis => Some(crate::units::age(v.as_u64()? / 1000)),
+            }
+        };
+        Some(WideColumn {
+            header: column.header,
+            fit: Fit::Whole,
+            value: Box::new(value),
+            text: column.shows == Shows::Text,
+        })
+    }));
+    columns.push(engine("METADATA", Fit::Wraps, |r| {
+        let pairs = r.metadata()?.iter().map(|(k, v)| match v {
             serde_json::Value::String(s) => format!("{k}={s}"),
             other => format!("{k}={other}"),
         });
         Some(pairs.collect::<Vec<_>>().join(", ")).filter(|s| !s.is_empty())
-    }),
-];
+    }));
+    columns
+}
 
 /// What a listing's table measures ages from.
 #[derive(Debug, Clone, Copy)]
@@ -704,14 +731,15 @@ fn sessions_table(listed: &[Listed], wide: bool, ages: Ages) -> String {
     let with_people = listed.iter().any(|l| l.row.participants.is_some());
     // When a session ended, where the list says (what `--ended-for` measures).
     let with_ended = listed.iter().any(|l| l.row.ended.is_some());
-    let extra: Vec<_> = (WIDE.iter())
-        .filter(|(_, _, value)| wide && listed.iter().any(|l| value(&l.row).is_some()))
+    let extra: Vec<_> = (wide_columns().into_iter())
+        .filter(|c| wide && listed.iter().any(|l| (c.value)(&l.row).is_some()))
         .collect();
-    // Wide shows USER and ROOM apart; USER/ROOM stays only for what neither holds (the user
-    // UUID of a Zep v4 thread).
+    // Wide shows the user and the room in their own columns; USER/ROOM stays only for what
+    // none of them holds (the user UUID of a Zep v4 thread).
     let with_owner = !wide
-        || (listed.iter().map(|l| &l.row))
-            .any(|r| r.owner.is_some() && r.owner != r.user && r.owner != r.room);
+        || (listed.iter().map(|l| &l.row)).any(|r| {
+            r.owner.is_some() && !(extra.iter()).any(|c| c.text && (c.value)(r) == r.owner)
+        });
     let mut header = vec![("ID", Whole)];
     if with_uuid {
         header.push(("UUID", Whole));
@@ -735,7 +763,7 @@ fn sessions_table(listed: &[Listed], wide: bool, ages: Ages) -> String {
     if with_people {
         header.push(("LIVE PEOPLE", Whole));
     }
-    header.extend(extra.iter().map(|(name, fit, _)| (*name, *fit)));
+    header.extend(extra.iter().map(|c| (c.header, c.fit)));
     if with_profile {
         header.insert(0, ("PROFILE", Whole));
     }
@@ -774,7 +802,7 @@ fn sessions_table(listed: &[Listed], wide: bool, ages: Ages) -> String {
         row.extend(
             extra
                 .iter()
-                .map(|(_, _, value)| cell(&value(r).unwrap_or_default())),
+                .map(|c| cell(&(c.value)(r).unwrap_or_default())),
         );
         if with_profile {
             row.insert(0, cell(l.profile.as_deref().unwrap_or("")));

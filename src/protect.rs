@@ -38,7 +38,7 @@ impl Protect {
     ) -> Result<Protect, String> {
         let mut terms = Vec::with_capacity(entries.len());
         for entry in entries {
-            let term = select::parse_term(entry)?;
+            let term = crate::provider::registry::parse_term(entry)?;
             if !select::field_of(&term, fields, provider)?.on_rows {
                 return Err(format!(
                     "`{term}`: {provider}'s list does not show `{}`, so it cannot protect by it",
@@ -122,12 +122,13 @@ mod tests {
     fn row(id: &str, user: Option<&str>, keep: Option<bool>) -> SessionRow {
         SessionRow {
             id: id.into(),
-            user: user.map(Into::into),
-            metadata: keep.map(|k| {
-                let mut m = serde_json::Map::new();
-                m.insert("keep".into(), k.into());
-                m
-            }),
+            fields: crate::provider::Fields::default()
+                .with("user", user)
+                .metadata(keep.map(|k| {
+                    let mut m = serde_json::Map::new();
+                    m.insert("keep".into(), k.into());
+                    m
+                })),
             ..SessionRow::default()
         }
     }

@@ -245,6 +245,53 @@ impl Recheck {
     }
 }
 
+/// The bottom of `apply --dry-run`'s providers ([`crate::runner::DryRun::Recheck`]): the
+/// gates above it (the protect list, the re-check) read what they need, and what they let
+/// through is said as a client dry run says it, never probed nor acted on. With `exists`
+/// (a plan of IDs given, whose entries no re-check reads), each is first read where the
+/// provider reads one session, so that one gone since the plan says so.
+pub fn unsent(inner: Arc<dyn Provider>, exists: bool) -> Arc<dyn Provider> {
+    let gate = Unsent {
+        inner: inner.clone(),
+        exists: exists && inner.features().reads_one,
+    };
+    Arc::new(Gated::new(inner, gate))
+}
+
+struct Unsent {
+    inner: Arc<dyn Provider>,
+    exists: bool,
+}
+
+#[async_trait]
+impl Gate for Unsent {
+    /// Lets nothing through: every ID is answered here.
+    async fn sort(&self, action: Action, ids: Vec<SessionId>) -> Sorted {
+        if !self.exists {
+            return (Vec::new(), self.inner.dry(action, ids));
+        }
+        let reads = ids.into_iter().map(|id| async move {
+            let key = id.as_str().to_owned();
+            let read = crate::client::tally::for_key(&key, self.inner.read(&id)).await;
+            (id, read)
+        });
+        let mut results = Vec::new();
+        for (id, read) in futures::future::join_all(reads).await {
+            results.push(match read {
+                Ok(Some(_)) => self.inner.dry(action, vec![id]).remove(0),
+                Ok(None) => SessionResult::new(id, Outcome::NotFound)
+                    .with_error("gone: the server no longer has it (read again)"),
+                Err(why) => {
+                    let mut r = self.inner.dry(action, vec![id]).remove(0);
+                    r.note = Some(format!("not read again: {why}"));
+                    r
+                }
+            });
+        }
+        (Vec::new(), results)
+    }
+}
+
 #[async_trait]
 impl Gate for Recheck {
     async fn sort(&self, _action: Action, ids: Vec<SessionId>) -> Sorted {

@@ -26,6 +26,10 @@ pub enum DryRun {
     Client,
     /// Reads only.
     Server,
+    /// `apply --dry-run`: reads only what judging a saved plan's sessions again needs (its
+    /// providers are built to say what a client dry run says where a server one would
+    /// probe), so that it shows what would still happen.
+    Recheck,
 }
 
 /// What to do with the IDs.

@@ -1,11 +1,16 @@
-//! Saved plans (`--plan FILE`, `sessionctl apply FILE`): a sweep's selection written down
-//! instead of acted on, for review, then acted on exactly (as Terraform's saved plans are).
-//! This file owns the plan's format and the checks a plan must pass before it is applied;
-//! making one and applying one are the sweep's (`app::sweep`), which lists or reads the
-//! plan's rows and goes on as any sweep (caps, locks, journal, metrics, re-checks).
+//! Saved plans (`--plan FILE`, `sessionctl apply FILE`): what a run would act on (a
+//! sweep's selection, or the IDs it was given) written down instead of acted on, for
+//! review, then acted on exactly (as Terraform's saved plans are). This file owns the
+//! plan's format and the checks a plan must pass before it is applied; making one and
+//! applying one are the runs' (`app::sweep` lists or reads the plan's rows and goes on as
+//! any sweep; `app::sessions` acts on a plan's IDs as on IDs given), with caps, locks,
+//! journal, metrics and re-checks as any run.
 //!
 //! A plan is one JSON document a person can read and a script can filter (`jq` on
-//! `.sessions`, then apply the result): what is not in `sessions` is never acted on.
+//! `.sessions`, then apply the result): what is not in `sessions` is never acted on. An
+//! entry can be removed, not added: a sweep's entries are judged again by the plan's
+//! selection, and an entry of given IDs, which has no selection to be judged by, carries a
+//! seal of what it was made as.
 
 use std::path::Path;
 use std::time::Duration;
@@ -79,9 +84,13 @@ impl From<PlanAction> for Action {
     }
 }
 
-/// How the sweep selected (durations as humantime writes them: `2h`, `30days`).
+/// How the run chose: the sweep's selection (durations as humantime writes them: `2h`,
+/// `30days`), or where the IDs it was given came from.
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct Chosen {
+    /// Given IDs: `arguments`, `stdin` or `file PATH`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub given: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub idle_for: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -103,8 +112,13 @@ pub struct Entry {
     pub reason: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub idle_secs: Option<u64>,
-    /// The row it was chosen on (its last activity, occupancy, fields).
-    pub evidence: SessionRow,
+    /// The row it was chosen on (its last activity, occupancy, fields); none for an ID
+    /// given, which was chosen on its ID alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<SessionRow>,
+    /// An ID given: [`seal`] of the entry as the plan made it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seal: Option<String>,
 }
 
 /// A session the protect list keeps.
@@ -115,17 +129,46 @@ pub struct Kept {
     pub note: String,
 }
 
+/// FNV-1a 64 of `bytes`, as plans write it.
+fn fnv1a64(bytes: impl IntoIterator<Item = u8>) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        hash = (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("fnv1a64:{hash:016x}")
+}
+
 /// FNV-1a 64 of the config file's bytes: any edit makes a plan another config's.
 pub fn fingerprint(path: &Path) -> String {
     match crate::bounded::read_file(path, 1024 * 1024) {
-        Ok(bytes) => {
-            let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-            for b in bytes {
-                hash = (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-            }
-            format!("fnv1a64:{hash:016x}")
-        }
+        Ok(bytes) => fnv1a64(bytes),
         Err(_) => "none".to_owned(),
+    }
+}
+
+/// The seal of an entry for a given ID: FNV-1a 64 of the plan's time and config and the
+/// entry's profile, ID and action. Not a secret (whoever can edit a plan can run `end ID`
+/// too): it tells a session added to a plan, or one edited into another, from one the run
+/// planned, so that `apply` never acts on a session outside the plan by mistake.
+pub fn seal(
+    made_at: &str,
+    config: &ConfigId,
+    profile: &str,
+    id: &str,
+    action: PlanAction,
+) -> String {
+    let action = match action {
+        PlanAction::End => "end",
+        PlanAction::Delete => "delete",
+    };
+    let parts = [made_at, &config.fingerprint, profile, id, action];
+    fnv1a64(parts.iter().flat_map(|p| p.bytes().chain([0])))
+}
+
+impl Chosen {
+    /// A sweep's selection (else the plan is of IDs given).
+    pub fn sweeps(&self) -> bool {
+        self.idle_for.is_some() || self.older_than.is_some() || self.ended_for.is_some()
     }
 }
 
@@ -173,15 +216,41 @@ impl Plan {
                 humantime::format_duration(max_age)
             ));
         }
+        let sweeps = plan.selection.sweeps();
+        if sweeps == plan.selection.given.is_some() {
+            return Err(format!(
+                "{}: its selection must be either a sweep's (idle_for, older_than, ended_for) or `given`: make the plan again",
+                file.display()
+            ));
+        }
         for e in &plan.sessions {
-            // The ID is what the plan names; an edited ID under another session's evidence
-            // (its UUID) would act on that other session.
-            if e.evidence.id != e.id {
-                return Err(format!(
-                    "the plan's session `{}` carries the evidence of `{}`: make the plan again",
-                    e.id.escape_default(),
-                    e.evidence.id.escape_default()
-                ));
+            match (&e.evidence, sweeps) {
+                // The ID is what the plan names; an edited ID under another session's
+                // evidence (its UUID) would act on that other session.
+                (Some(row), true) if row.id != e.id => {
+                    return Err(format!(
+                        "the plan's session `{}` carries the evidence of `{}`: make the plan again",
+                        e.id.escape_default(),
+                        row.id.escape_default()
+                    ));
+                }
+                (Some(_), true) => {}
+                (None, true) => {
+                    return Err(format!(
+                        "the plan's session `{}` has no evidence, which a sweep's entry is judged again by: make the plan again",
+                        e.id.escape_default()
+                    ));
+                }
+                (_, false) => {
+                    let sealed = seal(&plan.made_at, &plan.config, &e.profile, &e.id, e.action);
+                    if e.seal.as_deref() != Some(sealed.as_str()) {
+                        return Err(format!(
+                            "the plan's session `{}` (profile `{}`) is not one the plan was made with (its seal does not match): entries can be removed from a plan, not added or changed; make the plan again",
+                            e.id.escape_default(),
+                            e.profile.escape_default()
+                        ));
+                    }
+                }
             }
             if !plan.profiles.contains(&e.profile) {
                 return Err(format!(
@@ -211,9 +280,10 @@ impl Plan {
     pub fn listed(&self, profile: &str) -> Vec<Listed> {
         (self.sessions.iter())
             .filter(|e| e.profile == profile)
-            .map(|e| Listed {
+            .filter_map(|e| Some((e, e.evidence.clone()?)))
+            .map(|(e, row)| Listed {
                 profile: None,
-                row: e.evidence.clone(),
+                row,
                 idle_secs: e.idle_secs,
                 reason: e.reason.clone(),
                 problem: None,

@@ -1,17 +1,16 @@
-//! `--where`: the selector vocabulary (`user`, `room`, `agent`, `channel`, `thread`/`id`,
-//! `status`, `metadata.KEY`), parsing `FIELD=VALUE`, `FIELD!=VALUE` and `FIELD~=GLOB`, and matching.
+//! `--where`: parsing `FIELD=VALUE`, `FIELD!=VALUE` and `FIELD~=GLOB`, and matching. The
+//! fields read from what sessionctl keeps of every row (`id`, its alias `thread`,
+//! `metadata.KEY`) are this file's; the others (`user`, `room`, `status`, …) are named by
+//! the providers that have them.
 //!
 //! Which fields a provider has, and which it can filter on its server, each provider
 //! declares ([`Selectable`], in its own folder); this file turns a selector and that
 //! declaration into a [`Selection`] for one profile. It knows nothing of providers or rows:
-//! a caller hands [`Selection::matches`] a way to read a field's value.
+//! a caller hands [`Selection::matches`] a way to read a field's value, and
+//! [`parse_term`] the names the providers declare.
 
 use std::borrow::Cow;
 use std::fmt;
-
-/// What every field name means, for help texts and errors.
-pub const VOCABULARY: &str =
-    "user, room, agent, channel, thread, id, user_uuid, status, metadata.KEY";
 
 /// A selectable field.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,57 +19,54 @@ pub enum Field {
     Id,
     /// The same ID, named as Zep threads name it.
     Thread,
-    User,
-    /// The user's UUID (Zep v4, whose users may have no developer ID).
-    UserUuid,
-    Room,
-    Agent,
-    Channel,
-    /// The thread's own state (LangGraph: `idle`, `busy`, `interrupted`, `error`).
-    Status,
+    /// One of the fields a provider declares as its own (`user`, `room`, `status`, …).
+    Named(String),
     /// One top-level key of the session's metadata.
     Metadata(String),
 }
 
+/// The fields read from what sessionctl itself keeps of every row (`thread` is the ID as
+/// thread providers name it), after those the providers name.
+const EVERY_PROVIDER: &str = "thread, id, metadata.KEY";
+
 impl Field {
     /// The name a provider declares it under (`metadata` for every `metadata.KEY`).
-    pub(crate) fn kind(&self) -> &'static str {
+    pub(crate) fn kind(&self) -> &str {
         match self {
             Field::Id => "id",
             Field::Thread => "thread",
-            Field::User => "user",
-            Field::UserUuid => "user_uuid",
-            Field::Room => "room",
-            Field::Agent => "agent",
-            Field::Channel => "channel",
-            Field::Status => "status",
+            Field::Named(name) => name,
             Field::Metadata(_) => "metadata",
         }
     }
 
-    fn parse(name: &str) -> Result<Field, String> {
+    /// `name` as a field, among the providers' `named` fields (for errors).
+    fn parse(name: &str, named: &[&str]) -> Result<Field, String> {
         Ok(match name {
             "id" => Field::Id,
             "thread" => Field::Thread,
-            "user" => Field::User,
-            "user_uuid" => Field::UserUuid,
-            "room" => Field::Room,
-            "agent" => Field::Agent,
-            "channel" => Field::Channel,
-            "status" => Field::Status,
             "metadata" | "metadata." => {
                 return Err("`metadata` needs a key: `metadata.KEY`".into());
             }
+            other if named.contains(&other) => Field::Named(other.to_owned()),
             other => match other.strip_prefix("metadata.") {
                 Some(key) => Field::Metadata(key.to_owned()),
                 None => {
                     return Err(format!(
-                        "unknown field `{other}` (the fields are {VOCABULARY})"
+                        "unknown field `{other}` (the fields are {})",
+                        vocabulary(named)
                     ));
                 }
             },
         })
     }
+}
+
+/// Every field name, for errors: the providers' `named` ones, then every provider's.
+fn vocabulary(named: &[&str]) -> String {
+    let mut names = named.to_vec();
+    names.push(EVERY_PROVIDER);
+    names.join(", ")
 }
 
 impl fmt::Display for Field {
@@ -118,9 +114,11 @@ impl fmt::Display for Term {
     }
 }
 
-/// Parses one `--where` expression (the clap value parser): `FIELD=VALUE`, `FIELD!=VALUE`
-/// or `FIELD~=GLOB`. The first `=` splits it, so a value may hold `=`; a field never does.
-pub fn parse_term(s: &str) -> Result<Term, String> {
+/// Parses one `--where` expression: `FIELD=VALUE`, `FIELD!=VALUE` or `FIELD~=GLOB`, where
+/// FIELD is one of every provider's (`id`, `thread`, `metadata.KEY`) or one of `named`, the
+/// fields the providers declare as their own. The first `=` splits it, so a value may hold
+/// `=`; a field never does.
+pub fn parse_term(s: &str, named: &[&str]) -> Result<Term, String> {
     let Some((left, value)) = s.split_once('=') else {
         return Err(format!(
             "`{s}` is not FIELD=VALUE, FIELD!=VALUE or FIELD~=GLOB"
@@ -135,10 +133,11 @@ pub fn parse_term(s: &str) -> Result<Term, String> {
     };
     if name.trim().is_empty() {
         return Err(format!(
-            "`{s}` names no field (the fields are {VOCABULARY})"
+            "`{s}` names no field (the fields are {})",
+            vocabulary(named)
         ));
     }
-    let field = Field::parse(name.trim())?;
+    let field = Field::parse(name.trim(), named)?;
     if value.is_empty() {
         return Err(format!("`{s}`: the value is empty"));
     }
@@ -179,8 +178,8 @@ impl Term {
 /// A field as a provider declares it: its name, and how (or whether) its server filters it.
 #[derive(Debug)]
 pub struct Selectable {
-    /// `user`, `room`, `agent`, `channel`, `thread`, `id`, `status`, or `metadata` (any
-    /// `metadata.KEY`).
+    /// `thread`, `id`, `metadata` (any `metadata.KEY`), or one of the provider's own
+    /// fields (`user`, `room`, …).
     pub name: &'static str,
     /// The call that filters `name=VALUE` on the server (for the `-v` log and the README);
     /// `None`: matched on every listed row.
@@ -340,18 +339,25 @@ impl Selection {
 mod tests {
     use super::*;
 
+    /// The fields the providers name, as a registry would give them.
+    const NAMED: &[&str] = &["user", "room", "agent", "channel", "user_uuid", "status"];
+
     fn term(s: &str) -> Term {
-        parse_term(s).unwrap_or_else(|e| panic!("{s}: {e}"))
+        parse_term(s, NAMED).unwrap_or_else(|e| panic!("{s}: {e}"))
+    }
+
+    fn named(name: &str) -> Field {
+        Field::Named(name.into())
     }
 
     #[test]
     fn every_operator_and_field_parses() {
         for (s, field, op, value) in [
-            ("user=u-1", Field::User, Op::Eq, "u-1"),
-            ("room!=lobby", Field::Room, Op::Ne, "lobby"),
-            ("agent~=retire-*", Field::Agent, Op::Glob, "retire-*"),
-            ("channel=c", Field::Channel, Op::Eq, "c"),
-            ("user_uuid=9b1d", Field::UserUuid, Op::Eq, "9b1d"),
+            ("user=u-1", named("user"), Op::Eq, "u-1"),
+            ("room!=lobby", named("room"), Op::Ne, "lobby"),
+            ("agent~=retire-*", named("agent"), Op::Glob, "retire-*"),
+            ("channel=c", named("channel"), Op::Eq, "c"),
+            ("user_uuid=9b1d", named("user_uuid"), Op::Eq, "9b1d"),
             ("thread=t-1", Field::Thread, Op::Eq, "t-1"),
             ("id~=*", Field::Id, Op::Glob, "*"),
             (
@@ -362,7 +368,7 @@ mod tests {
             ),
             // The first `=` splits: a value may hold `=`, `!=` or `~=`.
             ("metadata.q=a=b", Field::Metadata("q".into()), Op::Eq, "a=b"),
-            ("user!=a!=b", Field::User, Op::Ne, "a!=b"),
+            ("user!=a!=b", named("user"), Op::Ne, "a!=b"),
             ("metadata.a.b=1", Field::Metadata("a.b".into()), Op::Eq, "1"),
         ] {
             let t = term(s);
@@ -395,7 +401,7 @@ mod tests {
             ("id~=[a", "`id~=[a`: not a glob: invalid range pattern"),
             ("user=a\u{1b}b", "control character"),
         ] {
-            let err = parse_term(s).unwrap_err();
+            let err = parse_term(s, NAMED).unwrap_err();
             assert!(err.contains(says), "{s}: {err}");
         }
     }
@@ -445,7 +451,7 @@ mod tests {
         let server = s.server.as_ref().unwrap();
         assert_eq!(
             (&server.field, server.value.as_str()),
-            (&Field::User, "u-1")
+            (&named("user"), "u-1")
         );
         // Every term is still checked on the rows.
         assert_eq!(s.describe(), "metadata.env=a, user!=x, user=u-1, user=u-2");
@@ -484,7 +490,7 @@ mod tests {
             .unwrap();
         let row = |user: &'static str, env: Option<&'static str>| {
             move |f: &Field| match f {
-                Field::User => Some(Cow::Borrowed(user)),
+                Field::Named(n) if n == "user" => Some(Cow::Borrowed(user)),
                 Field::Metadata(_) => env.map(Cow::Borrowed),
                 _ => None,
             }

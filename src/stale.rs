@@ -9,7 +9,7 @@ use std::collections::HashSet;
 use jiff::Timestamp;
 use serde::Serialize;
 
-use crate::provider::{Action, ListError, Provider, SessionRow, Staleness, Sweep};
+use crate::provider::{ListError, Orphan, Provider, SessionRow, Staleness, Sweep};
 use crate::select::Selection;
 use crate::units::parse_time;
 
@@ -40,9 +40,6 @@ pub struct Filter {
     /// `--where`, as this profile runs it: what its server filters, and what every row
     /// must match.
     pub selection: Selection,
-    /// What a sweep will do to what it keeps (`None` for `list`): some providers judge by it
-    /// (see [`Sweep::action`]).
-    pub action: Option<Action>,
 }
 
 /// A listed session with what we worked out about it.
@@ -90,11 +87,7 @@ enum Verdict {
 
 fn judge(provider: &dyn Provider, row: SessionRow, f: &Filter, now: Timestamp) -> Verdict {
     if let Some(idle_before) = f.ended_before {
-        let sweep = Sweep {
-            now,
-            idle_before,
-            action: f.action,
-        };
+        let sweep = Sweep { now, idle_before };
         let verdict = provider.ended(&row, &sweep);
         return decided(row, verdict, now, None);
     }
@@ -111,7 +104,6 @@ fn judge(provider: &dyn Provider, row: SessionRow, f: &Filter, now: Timestamp) -
                 let sweep = Sweep {
                     now,
                     idle_before: cutoff,
-                    action: f.action,
                 };
                 reason = Some(format!("created {} ago", sweep.age(created)));
             }
@@ -131,11 +123,7 @@ fn judge(provider: &dyn Provider, row: SessionRow, f: &Filter, now: Timestamp) -
         let activity = row.activity.as_deref().and_then(parse_time);
         return Verdict::Keep(listed(row, activity, now, reason, None));
     };
-    let sweep = Sweep {
-        now,
-        idle_before,
-        action: f.action,
-    };
+    let sweep = Sweep { now, idle_before };
     match provider.staleness(&row, &sweep) {
         Staleness::Fresh if provider.ordered_by_activity(f.selection.server.as_ref()) => {
             Verdict::Stop
@@ -276,8 +264,8 @@ struct Lifetimes {
 }
 
 impl Lifetimes {
-    fn observe(&mut self, row: &SessionRow) {
-        let expires = row.expires.as_deref().and_then(parse_time);
+    fn observe(&mut self, provider: &dyn Provider, row: &SessionRow) {
+        let expires = provider.expires(row);
         let activity = row.activity.as_deref().and_then(parse_time);
         match (expires, activity) {
             (Some(expires), Some(activity)) => {
@@ -405,7 +393,7 @@ async fn list_rows(
                     None => break,
                 },
             };
-            lifetimes.observe(&row);
+            lifetimes.observe(provider, &row);
             match judge(provider, row, filter, now) {
                 Verdict::Stop => {
                     stop = true;
@@ -450,14 +438,11 @@ async fn orphans(
     filter: &Filter,
     now: Timestamp,
 ) -> Result<Vec<Listed>, ListError> {
-    let rows = provider.orphans().await?;
-    let selected = (rows.into_iter())
-        .filter(|row| filter.selection.matches(|field| row.value(field)))
-        .map(|row| {
-            let mut reason = match &row.channel {
-                Some(channel) => format!("left behind: channel {channel}, held by no live session"),
-                None => "left behind, held by no live session".to_owned(),
-            };
+    let orphans = provider.orphans().await?;
+    let selected = (orphans.into_iter())
+        .filter(|o| filter.selection.matches(|field| o.row.value(field)))
+        .map(|Orphan { row, left }| {
+            let mut reason = format!("left behind: {left}, held by no live session");
             if !filter.selection.is_empty() {
                 reason.push_str("; ");
                 reason.push_str(&filter.selection.describe());
@@ -514,11 +499,7 @@ async fn confirm_all(
     let Some(idle_before) = filter.idle_before else {
         return keep_only(verdicts);
     };
-    let sweep = Sweep {
-        now,
-        idle_before,
-        action: filter.action,
-    };
+    let sweep = Sweep { now, idle_before };
     let confirmed = futures::future::join_all(verdicts.into_iter().map(|v| async move {
         match v {
             Verdict::Confirm { row, older } => {
@@ -624,7 +605,6 @@ mod tests {
         let sweep = Sweep {
             now: at("2024-03-27T11:02:30Z"),
             idle_before: cutoff,
-            action: None,
         };
         let just_before = cutoff - jiff::SignedDuration::from_nanos(1);
         match sweep.judge(just_before, "last activity") {
@@ -641,7 +621,6 @@ mod tests {
         let sweep = Sweep {
             now: at("2024-03-27T12:00:00Z"),
             idle_before: at("2024-03-27T08:00:00Z"),
-            action: None,
         };
         let mut r = row(true, None);
         assert!(matches!(
@@ -703,7 +682,7 @@ mod tests {
             next: |_| None,
         };
         let selector = crate::select::Selector {
-            terms: vec![crate::select::parse_term("metadata.env=staging").unwrap()],
+            terms: vec![crate::provider::registry::parse_term("metadata.env=staging").unwrap()],
         };
         let fields = [crate::select::Selectable::rows("metadata")];
         let filter = Filter {
@@ -715,7 +694,8 @@ mod tests {
         let fresh = |activity: &str, active: bool, env: &str| {
             let mut r = row(active, None);
             r.activity = Some(activity.into());
-            r.metadata = serde_json::json!({ "env": env }).as_object().cloned();
+            r.fields = (crate::provider::Fields::default())
+                .metadata(serde_json::json!({ "env": env }).as_object().cloned());
             r
         };
         for (r, want) in [
@@ -873,7 +853,7 @@ mod tests {
                 .chain([("fresh", "u-2", "23"), ("after", "u-1", "01")])
                 .map(|(id, user, hour)| SessionRow {
                     id: id.into(),
-                    user: Some(user.into()),
+                    fields: crate::provider::Fields::default().with("user", Some(user)),
                     activity: Some(format!("2024-03-27T{hour}:00:00Z")),
                     ..row(true, None)
                 })
@@ -903,7 +883,9 @@ mod tests {
 
     fn where_(terms: &[&str]) -> crate::select::Selection {
         let fields = [crate::select::Selectable::server("user", "GET /users/{id}")];
-        let terms = terms.iter().map(|t| crate::select::parse_term(t).unwrap());
+        let terms = terms
+            .iter()
+            .map(|t| crate::provider::registry::parse_term(t).unwrap());
         let selector = crate::select::Selector {
             terms: terms.collect(),
         };

@@ -1,15 +1,16 @@
-//! Saved plans in a run: what a sweep with `--plan FILE` writes, and `sessionctl apply
+//! Saved plans in a run: what a run with `--plan FILE` writes, and `sessionctl apply
 //! FILE`, a saved plan ([`crate::saved`]) checked (its format, config, profiles and age),
-//! then run as the sweep it was made by, on exactly its sessions: the sweep reads them
-//! from the plan instead of listing, and re-checks each before acting.
+//! then run on exactly its sessions: a sweep's plan as the sweep it was made by (which reads
+//! them from the plan instead of listing, and re-checks each before acting), a plan of IDs
+//! given as those IDs given again (the protect list checks each, as for any ID).
 
 use std::collections::HashMap;
 use std::path::Path;
 use std::time::Duration;
 
-use super::plan::{RunPlan, Sweep};
+use super::plan::{Input, RunPlan, Source, Sweep};
 use super::{AppError, Ctx, Exit, usage};
-use crate::ids::SessionId;
+use crate::ids::{Item, SessionId};
 use crate::outcome::{Outcome, SessionResult};
 use crate::provider::{Action, SessionRow};
 use crate::recheck::Listing;
@@ -46,6 +47,26 @@ impl Ctx<'_> {
                 names.join(", ")
             )));
         }
+        let action = Action::from(plan.action);
+        let all = plan.all_profiles;
+        if !plan.selection.sweeps() {
+            let items = (plan.sessions.iter())
+                .map(|e| {
+                    let id = crate::ids::from_arg(&e.id)
+                        .map_err(|why| usage(format!("the plan's session: {why}")))?;
+                    Ok(match all {
+                        true => Item::Routed {
+                            profile: e.profile.clone(),
+                            id,
+                        },
+                        false => Item::Id(id),
+                    })
+                })
+                .collect::<Result<Vec<_>, AppError>>()?;
+            let source = Source::Ids(Input::Items(items));
+            let run = super::plan::applying(self.cli, action, source, all, apply.yes);
+            return self.run(&run).await;
+        }
         let duration = |s: &Option<String>| {
             (s.as_deref())
                 .map(crate::units::parse_duration)
@@ -53,11 +74,9 @@ impl Ctx<'_> {
                 .map_err(|e| usage(format!("the plan's selection: {e}")))
         };
         let terms = (plan.selection.selectors.iter())
-            .map(|s| crate::select::parse_term(s))
+            .map(|s| crate::provider::registry::parse_term(s))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| usage(format!("the plan's --where: {e}")))?;
-        let action = Action::from(plan.action);
-        let all = plan.all_profiles;
         let sweep = Sweep {
             idle_for: duration(&plan.selection.idle_for)?,
             older_than: duration(&plan.selection.older_than)?,
@@ -66,10 +85,10 @@ impl Ctx<'_> {
             selector: Selector { terms },
             limit: None,
             recheck_after: apply.recheck_after,
-            write: None,
             saved: Some(Box::new(plan)),
         };
-        let run = super::plan::applying(self.cli, action, sweep, all, apply.yes);
+        let source = Source::Sweep(sweep);
+        let run = super::plan::applying(self.cli, action, source, all, apply.yes);
         self.run(&run).await
     }
 }
@@ -78,15 +97,15 @@ impl Ctx<'_> {
 type Picked = Vec<((SessionId, String), Option<u64>)>;
 
 impl Ctx<'_> {
-    /// The head of the plan a sweep writes: what it is, made when, with which config.
+    /// The head of the plan a run writes: what it is, made when, with which config, chosen
+    /// how.
     pub(super) fn plan_of(
         &self,
         run: &RunPlan,
-        sweep: &Sweep,
+        selection: Chosen,
         now: jiff::Timestamp,
         names: &[&str],
     ) -> Plan {
-        let human = |d: Option<Duration>| d.map(|d| humantime::format_duration(d).to_string());
         Plan {
             sessionctl_plan: crate::saved::VERSION,
             made_at: now.to_string(),
@@ -98,12 +117,7 @@ impl Ctx<'_> {
             action: run.action.into(),
             profiles: names.iter().map(|n| (*n).to_owned()).collect(),
             all_profiles: run.all,
-            selection: Chosen {
-                idle_for: human(sweep.idle_for),
-                older_than: human(sweep.older_than),
-                ended_for: human(sweep.ended_for),
-                selectors: sweep.selector.terms.iter().map(|t| t.to_string()).collect(),
-            },
+            selection,
             sessions: Vec::new(),
             protected: Vec::new(),
         }
@@ -133,7 +147,8 @@ pub(super) fn fill(
                 action: plan.action,
                 reason: (!reason.is_empty()).then(|| reason.clone()),
                 idle_secs: *idle_secs,
-                evidence: (*row).clone(),
+                evidence: Some((*row).clone()),
+                seal: None,
             });
         }
     }
@@ -143,6 +158,58 @@ pub(super) fn fill(
             profile: r.profile.clone().unwrap_or_else(|| only.clone()),
             id: r.id.clone(),
             note: r.note.clone().unwrap_or_default(),
+        });
+    }
+}
+
+/// A sweep's selection, as its plan says it.
+pub(super) fn chosen_by(sweep: &Sweep) -> Chosen {
+    let human = |d: Option<Duration>| d.map(|d| humantime::format_duration(d).to_string());
+    Chosen {
+        given: None,
+        idle_for: human(sweep.idle_for),
+        older_than: human(sweep.older_than),
+        ended_for: human(sweep.ended_for),
+        selectors: sweep.selector.terms.iter().map(|t| t.to_string()).collect(),
+    }
+}
+
+/// The plan's sessions for IDs given: each ID once, on the profile it goes to, sealed; one
+/// that the profile's protect list refuses by its ID alone is written as protected.
+/// (A rule on a field beyond the ID is checked when the plan is applied: the session is
+/// read then, right before acting.) `profiles`: each target's protect list.
+pub(super) fn fill_given(
+    plan: &mut Plan,
+    items: &[Item],
+    targets: &crate::runner::Targets,
+    protects: &[&crate::protect::Protect],
+) {
+    let mut seen = std::collections::HashSet::new();
+    for item in items {
+        let (Some(t), Some(id)) = (targets.target_of(item), item.session_id()) else {
+            continue; // (a line that cannot be an ID is reported failed by the run)
+        };
+        if !seen.insert(item.key()) {
+            continue;
+        }
+        let profile = targets.list[t].name.clone();
+        if let crate::protect::ById::Protected(term) = protects[t].of_id(id) {
+            plan.protected.push(Kept {
+                profile,
+                id: id.to_owned(),
+                note: format!("protected by `{term}`: refused, nothing sent"),
+            });
+            continue;
+        }
+        let seal = crate::saved::seal(&plan.made_at, &plan.config, &profile, id, plan.action);
+        plan.sessions.push(Entry {
+            profile,
+            id: id.to_owned(),
+            action: plan.action,
+            reason: None,
+            idle_secs: None,
+            evidence: None,
+            seal: Some(seal),
         });
     }
 }

@@ -8,6 +8,7 @@ use crate::cli::{Cli, Origin, OutputFormat};
 use crate::config::{KeySource, Profile};
 use crate::output;
 use crate::provider::registry::registry;
+use crate::provider::unit::PageCheck;
 use crate::provider::{ListError, Options};
 
 impl Ctx<'_> {
@@ -116,11 +117,19 @@ impl Ctx<'_> {
         let mut checks = Vec::new();
         let mut worst = Exit::Ok;
         for profile in profiles {
+            let mut page = None;
             let (status, exit) = match super::provider_of(&profile, &Options::default()) {
                 Err(e) => (format!("invalid: {e}"), Exit::Usage),
                 Ok(_) if !online => ("ok".to_owned(), Exit::Ok),
-                Ok(p) => match p.list_page(None, true, None).await {
-                    Ok(_) => ("ok (online)".to_owned(), Exit::Ok),
+                Ok(p) => match p.check_page().await {
+                    Ok(read) => {
+                        let status = match read.wrong() {
+                            None => ("ok (online)".to_owned(), Exit::Ok),
+                            Some(wrong) => (format!("mapping wrong: {wrong}"), Exit::Partial),
+                        };
+                        page = Some(read);
+                        status
+                    }
                     Err(e) if e.auth_refused() => (format!("auth refused: {e}"), Exit::Auth),
                     Err(ListError::Transport(f)) => {
                         (format!("unreachable: {}", f.error), Exit::Partial)
@@ -135,6 +144,7 @@ impl Ctx<'_> {
                 base_url: profile.base_url.to_string(),
                 ok: exit == Exit::Ok,
                 status,
+                page,
             });
         }
         output::print_records(
@@ -151,6 +161,13 @@ impl Ctx<'_> {
             },
         )
         .map_err(AppError::Output)?;
+        if self.cli.output == OutputFormat::Table {
+            for check in &checks {
+                if let Some(page) = check.page.as_ref().filter(|p| !p.fields.is_empty()) {
+                    output::print_text(&mapping(&check.profile, page)).map_err(AppError::Output)?;
+                }
+            }
+        }
         Ok(worst.max_code(self.warn_stale(stale)))
     }
 }
@@ -420,4 +437,41 @@ struct Check {
     base_url: String,
     ok: bool,
     status: String,
+    /// With `--online`, what the first page held (and, for a declared provider, what each
+    /// field read from its first row).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    page: Option<PageCheck>,
+}
+
+/// A declared profile's mapping as `config check --online` prints it for people: the
+/// page, then each field's pointer and what it read from the first row.
+fn mapping(profile: &str, page: &PageCheck) -> String {
+    let rows = match page.rows {
+        1 => "1 row".to_owned(),
+        n => format!("{n} rows"),
+    };
+    let more = match page.more {
+        true => "paging says more follow",
+        false => "paging says that is all",
+    };
+    let first = match page.rows {
+        0 => ": no row to check the fields against",
+        _ => "; the first row:",
+    };
+    let mut text = format!("\n{profile}: the first page has {rows} ({more}){first}\n");
+    if page.rows > 0 {
+        let width = (page.fields.iter())
+            .map(|f| f.pointer.len())
+            .max()
+            .unwrap_or(0);
+        for f in &page.fields {
+            let read = f.read.as_deref().unwrap_or("-");
+            let mark = if f.ok { "" } else { "  <- wrong" };
+            text.push_str(&format!(
+                "  {:<13}{:<width$}  {read}{mark}\n",
+                f.field, f.pointer
+            ));
+        }
+    }
+    output::escaped(text.trim_end())
 }

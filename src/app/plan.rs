@@ -51,6 +51,9 @@ pub(super) struct RunPlan {
     pub(super) resume: Option<PathBuf>,
     pub(super) metrics: Option<PathBuf>,
     pub(super) lock: LockPolicy,
+    /// `--plan FILE`: write what the run would act on there instead of acting (the run is
+    /// a client dry run).
+    pub(super) write: Option<PathBuf>,
 }
 
 /// Whether a run takes the per-server locks.
@@ -95,9 +98,6 @@ pub(super) struct Sweep {
     /// Act on no verdict older than this: read a session again first (`--recheck-after`;
     /// else each profile's `recheck_after`).
     pub(super) recheck_after: Option<Duration>,
-    /// `--plan FILE`: write what the sweep selects there instead of acting (the run is a
-    /// client dry run).
-    pub(super) write: Option<PathBuf>,
     /// `apply FILE`: the saved plan whose sessions stand in for the listing (and whose
     /// "now" is the sweep's).
     pub(super) saved: Option<Box<crate::saved::Plan>>,
@@ -117,7 +117,7 @@ impl RunPlan {
     /// mean what the user hoped, before anything is read, asked or sent.
     pub(super) fn of(cli: &Cli) -> Option<Result<RunPlan, AppError>> {
         let plan = match &cli.command {
-            Command::End { ids, run } => end(cli, ids, run),
+            Command::End { ids, run, plan } => end(cli, ids, run, plan.as_deref()),
             Command::EndMany { bulk, older_than } => check_bulk(bulk).and_then(|()| {
                 let sweep = Sweep {
                     older_than: *older_than,
@@ -206,6 +206,21 @@ impl RunPlan {
                     wait: run.wait_lock,
                 },
             },
+            write: None,
+        }
+    }
+
+    /// `--plan FILE`: the run writes what it would act on to `file` and sends nothing that
+    /// changes state (a client dry run, no lock).
+    fn writing(self, file: Option<&std::path::Path>) -> RunPlan {
+        match file {
+            None => self,
+            Some(file) => RunPlan {
+                write: Some(file.to_owned()),
+                dry_run: Some(DryRun::Client),
+                lock: LockPolicy::Skip,
+                ..self
+            },
         }
     }
 
@@ -226,7 +241,12 @@ pub(super) fn metrics_file(cli: &Cli) -> Option<Option<PathBuf>> {
 }
 
 /// `end`: IDs as arguments only.
-fn end(cli: &Cli, ids: &[String], run: &RunArgs) -> Result<RunPlan, AppError> {
+fn end(
+    cli: &Cli,
+    ids: &[String],
+    run: &RunArgs,
+    plan: Option<&std::path::Path>,
+) -> Result<RunPlan, AppError> {
     check_end_ids(ids, run)?;
     let items: Result<Vec<Item>, String> = ids
         .iter()
@@ -234,13 +254,7 @@ fn end(cli: &Cli, ids: &[String], run: &RunArgs) -> Result<RunPlan, AppError> {
         .collect();
     let input = Input::Items(items.map_err(usage)?);
     let opts = provider::Options::default();
-    Ok(RunPlan::with_run(
-        run,
-        cli,
-        Action::End,
-        Source::Ids(input),
-        opts,
-    ))
+    Ok(RunPlan::with_run(run, cli, Action::End, Source::Ids(input), opts).writing(plan))
 }
 
 /// `end-many` and `delete` (their flags checked): a sweep when it selects, else the IDs
@@ -271,10 +285,10 @@ fn bulk_plan(
                      (for a fixed list of IDs, pass fewer)",
                 ));
             }
-            if bulk.stale.plan.is_some() {
+            if bulk.stale.plan.is_some() && bulk.ids.is_empty() && bulk.file.is_none() {
                 return Err(usage(
-                    "--plan writes what a sweep selects: use it with --idle-for, --older-than \
-                     or --ended-for",
+                    "--plan writes what a run would act on: give it session IDs (arguments, \
+                     --file, `-` for stdin) or a sweep (--idle-for, --older-than, --ended-for)",
                 ));
             }
             if bulk.stale.recheck_after.is_some() {
@@ -291,35 +305,40 @@ fn bulk_plan(
             "--plan does not cover --orphans: what sessions left behind is not a listing a plan can re-check",
         ));
     }
-    let mut plan = RunPlan {
+    let plan = RunPlan {
         all: bulk.stale.all_profiles,
         confirm,
         empty: bulk.stale.empty,
         ..RunPlan::with_run(&bulk.run, cli, action, source, provider)
     };
-    if bulk.stale.plan.is_some() {
-        // Writing a plan sends nothing that changes state: a client dry run, no lock.
-        plan.dry_run = Some(DryRun::Client);
-        plan.lock = LockPolicy::Skip;
-    }
-    Ok(plan)
+    Ok(plan.writing(bulk.stale.plan.as_deref()))
 }
 
-/// `apply FILE`: the sweep a saved plan was made by (`sweep.saved`), over every profile it
-/// names or not (`all`), with `apply`'s run options; a delete asks first unless `--yes`
-/// (`yes`) or a dry run.
-pub(super) fn applying(cli: &Cli, action: Action, sweep: Sweep, all: bool, yes: bool) -> RunPlan {
-    let Command::Apply { run, .. } = &cli.command else {
+/// `apply FILE`: the sweep a saved plan was made by (`sweep.saved`), or its IDs, over every
+/// profile it names or not (`all`), with `apply`'s run options; a delete asks first unless
+/// `--yes` (`yes`) or a dry run. Its `--dry-run` reads what a re-check reads (and never
+/// probes): it shows what would still happen.
+pub(super) fn applying(cli: &Cli, action: Action, source: Source, all: bool, yes: bool) -> RunPlan {
+    let Command::Apply { run, file, .. } = &cli.command else {
         unreachable!("only `apply` applies a saved plan")
     };
     let confirm = (action == Action::Delete && !yes && run.dry_run.is_none()).then(|| Confirm {
-        what: sweep.asked(),
+        what: match &source {
+            Source::Sweep(sweep) => sweep.asked(),
+            Source::Ids(_) => Some(format!("planned in {}", file.display())),
+        },
     });
-    let source = Source::Sweep(sweep);
-    RunPlan {
+    let plan = RunPlan {
         all,
         confirm,
         ..RunPlan::with_run(run, cli, action, source, provider::Options::default())
+    };
+    match plan.dry_run {
+        Some(DryRun::Client) => RunPlan {
+            dry_run: Some(DryRun::Recheck),
+            ..plan
+        },
+        _ => plan,
     }
 }
 
@@ -336,7 +355,6 @@ impl Sweep {
             },
             limit: bulk.stale.limit,
             recheck_after: bulk.stale.recheck_after,
-            write: bulk.stale.plan.clone(),
             saved: None,
         }
     }

@@ -82,6 +82,7 @@ pub(super) fn job(plan: &RunPlan, ready: &[(Profile, Arc<dyn Provider>)]) -> Job
         dry_run: plan.dry_run.map(|d| match d {
             DryRun::Client => "client".to_owned(),
             DryRun::Server => "server".to_owned(),
+            DryRun::Recheck => "recheck".to_owned(),
         }),
         profiles: ready.iter().map(|(p, _)| p.name.clone()).collect(),
         selectors: selectors.iter().map(ToString::to_string).collect(),

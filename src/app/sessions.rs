@@ -12,22 +12,21 @@ use super::staging::{
 use super::{AppError, Ctx, Exit};
 use crate::config::Profile;
 use crate::ids::{self, Item};
+use crate::protect::Protect;
 use crate::runner::{self, Stall};
+use crate::saved::Chosen;
 
 impl Ctx<'_> {
     /// Runs `plan`: on its IDs, or as a sweep.
     pub(super) async fn run(&self, plan: &RunPlan) -> Result<Exit, AppError> {
-        if plan.empty && !plan.quiet {
+        let empty_note = crate::provider::registry::registry().note("--empty");
+        if let (true, false, Some(note)) = (plan.empty, plan.quiet, empty_note) {
             // (A profile that cannot be used is the error that follows, not a note.)
             let profiles = self.profiles(plan.all).unwrap_or_default();
             let counts = |p: &Profile| p.provider.caps().reports_participants;
             let note = match profiles.iter().any(counts) {
-                true => {
-                    "--empty is now the default: a Digital Samba sweep only acts on sessions known to be empty"
-                }
-                false => {
-                    "--empty changes nothing here: only Digital Samba reports participants, and its sweeps act only on sessions known to be empty"
-                }
+                true => note.counted,
+                false => note.uncounted,
             };
             crate::output::warn(format_args!("note: {note}"));
         }
@@ -69,10 +68,18 @@ impl Ctx<'_> {
             Some(_) => ready.iter().map(|(p, _)| p.clone()).collect(),
             None => Vec::new(),
         };
+        // What a plan written of these IDs names: where they came from, each profile's
+        // protect list.
+        let given = given(&input);
+        let protects: Vec<Protect> = match plan.write {
+            Some(_) => ready.iter().map(|(p, _)| p.protect.clone()).collect(),
+            None => Vec::new(),
+        };
         let targets = targets(ready, plan.all);
         let resumed = resume.map(|r| Resumed::new(r, &targets));
-        // What is to be deleted is read in full before the question that names it.
-        let input = match caps.any() || tty.is_some() {
+        // What is to be deleted, or planned, is read in full before the question that names
+        // it (or the plan).
+        let input = match caps.any() || tty.is_some() || plan.write.is_some() {
             true => {
                 let stop = &interrupt.stop;
                 let read = read_ahead(input, &targets, &caps, plan.action, resumed.as_ref(), stop);
@@ -89,6 +96,17 @@ impl Ctx<'_> {
             }
             false => input,
         };
+        if let (Some(path), Input::Items(items)) = (&plan.write, &input) {
+            let names: Vec<&str> = targets.list.iter().map(|t| t.name.as_str()).collect();
+            let chosen = Chosen {
+                given: Some(given),
+                ..Chosen::default()
+            };
+            let mut saved = self.plan_of(plan, chosen, super::now()?, &names);
+            let protects: Vec<&Protect> = protects.iter().collect();
+            super::apply::fill_given(&mut saved, items, &targets, &protects);
+            saved.write(path).map_err(AppError::Output)?;
+        }
         if let (Some(tty), Input::Items(items)) = (tty, &input) {
             let parts = (profiles.iter().enumerate())
                 .map(|(i, profile)| {
@@ -133,5 +151,14 @@ impl Ctx<'_> {
         drop(locks);
         let exit = finish(report, interrupt.interrupted(), plan, worst);
         fed.and(Ok(exit))
+    }
+}
+
+/// Where a plan of IDs given says they came from.
+fn given(input: &Input) -> String {
+    match input {
+        Input::Items(_) => "arguments".to_owned(),
+        Input::Stdin => "stdin".to_owned(),
+        Input::File(path) => format!("file {}", path.display()),
     }
 }

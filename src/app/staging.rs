@@ -19,7 +19,7 @@ use crate::outcome::{Outcome, Summary};
 use crate::prompt::{self, Part, Terminal};
 use crate::provider::{Options, Provider};
 use crate::report::Report;
-use crate::runner::{Interrupt, Target, Targets};
+use crate::runner::{DryRun, Interrupt, Target, Targets};
 use crate::select::Selection;
 
 /// A run's profiles, each with its provider built and checked for the run: what a run
@@ -68,7 +68,8 @@ impl Ctx<'_> {
                 super::selection(profile, &s.selector)
             }))
             .transpose()?;
-            let (provider, cleared) = build(profile, plan.action, &opts)?;
+            let unsent = (plan.dry_run == Some(DryRun::Recheck)).then_some(sweep.is_none());
+            let (provider, cleared) = build(profile, plan.action, &opts, unsent)?;
             if let Some(s) = sweep {
                 super::check_ended(profile, provider.as_ref(), s.ended_for.is_some())?;
             }

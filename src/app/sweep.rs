@@ -64,7 +64,7 @@ impl Ctx<'_> {
         let real_now = now()?;
         // A saved plan's sessions are judged again as of when it was made.
         let now = sweep.saved.as_ref().map_or(real_now, |p| p.made);
-        let filter = filter(plan, sweep, now)?;
+        let filter = filter(sweep, now)?;
         let mut staged = self.stage(plan)?;
         // After the profiles' own checks, before anything is listed or locked.
         let tty = terminal(plan)?;
@@ -90,11 +90,12 @@ impl Ctx<'_> {
         let mut listing = listed.await;
         let mut run = run.capped(&mut listing)?;
         run.limit(&mut listing.picked);
-        if let Some(path) = &sweep.write {
+        if let Some(path) = &plan.write {
             let names: Vec<&str> = (run.staged.ready.iter())
                 .map(|(p, _)| p.name.as_str())
                 .collect();
-            let mut saved = self.plan_of(plan, sweep, now, &names);
+            let chosen = super::apply::chosen_by(sweep);
+            let mut saved = self.plan_of(plan, chosen, now, &names);
             super::apply::fill(
                 &mut saved,
                 &listing.picked,
@@ -117,13 +118,12 @@ impl Ctx<'_> {
 }
 
 /// What a sweep lists, with its cutoffs counted back from `now`.
-fn filter(plan: &RunPlan, sweep: &Sweep, now: jiff::Timestamp) -> Result<Filter, AppError> {
+fn filter(sweep: &Sweep, now: jiff::Timestamp) -> Result<Filter, AppError> {
     Ok(Filter {
         idle_before: sweep.idle_for.map(|d| cutoff(now, d)).transpose()?,
         created_before: sweep.older_than.map(|d| cutoff(now, d)).transpose()?,
         ended_before: sweep.ended_for.map(|d| cutoff(now, d)).transpose()?,
         orphans: sweep.orphans,
-        action: Some(plan.action),
         ..Filter::default()
     })
 }

@@ -6,6 +6,7 @@
 
 mod declared;
 mod digital_samba;
+pub mod fields;
 mod langgraph;
 mod messaging;
 pub mod paging;
@@ -25,6 +26,7 @@ use crate::client::http::{BadSegment, Failure, Http, Reply};
 use crate::ids::SessionId;
 use crate::outcome::{ErrorKind, Outcome, SessionResult};
 use crate::select::{Field, ServerFilter};
+pub use fields::Fields;
 
 /// What a provider needs and can do, in one value: the rest of sessionctl asks this, never
 /// which provider it is.
@@ -78,6 +80,10 @@ pub struct Options {
     pub deadline: Option<Duration>,
     /// Where requests waiting for their turn say so, for the progress display.
     pub holds: crate::client::pacer::Holds,
+    /// What the run does to what it selects (`None`: a listing, which acts on nothing), for
+    /// a provider whose verdict on a row depends on it (LangGraph ends only busy threads
+    /// and never deletes one).
+    pub action: Option<Action>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -414,30 +420,11 @@ pub struct SessionRow {
     pub ended: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub participants: Option<u64>,
-    /// What `--where` selects on, where the provider's list carries it (`list -o wide`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub user: Option<String>,
-    /// The user's UUID, where the list names it (Zep threads): a v4 user may have no ID.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub user_uuid: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub room: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub agent: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub channel: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
-    /// When the server will expire it on its own (messaging `expiresAt`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub expires: Option<String>,
-    /// How long it had left when the server answered (messaging `timeRemaining`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub remaining_ms: Option<u64>,
-    /// The provider's own state of the session, where it has one (LangGraph threads:
-    /// `idle`, `busy`, `interrupted`, `error`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    /// The provider's own fields (`user`, `room`, `status`, …) and the session's metadata,
+    /// in the order its JSON shows them: what `--where` selects on and `-o wide` shows,
+    /// as the provider declares them ([`unit::Factory::fields`]).
+    #[serde(flatten)]
+    pub fields: Fields,
 }
 
 impl SessionRow {
@@ -456,28 +443,19 @@ impl SessionRow {
         }
     }
 
-    /// The value `--where` compares for `field`: a metadata string as it is, a number or
-    /// boolean as its JSON text; null, objects and arrays count as missing.
+    /// The value `--where` compares for `field`: a string as it is, a number or boolean
+    /// as its JSON text; null, objects and arrays count as missing.
     pub fn value(&self, field: &Field) -> Option<Cow<'_, str>> {
-        fn text(v: &Option<String>) -> Option<Cow<'_, str>> {
-            v.as_deref().map(Cow::Borrowed)
-        }
         match field {
             Field::Id | Field::Thread => Some(Cow::Borrowed(self.id.as_str())),
-            Field::User => text(&self.user),
-            Field::UserUuid => text(&self.user_uuid),
-            Field::Room => text(&self.room),
-            Field::Agent => text(&self.agent),
-            Field::Channel => text(&self.channel),
-            Field::Status => text(&self.status),
-            Field::Metadata(key) => match self.metadata.as_ref()?.get(key)? {
-                serde_json::Value::String(s) => Some(Cow::Borrowed(s.as_str())),
-                v @ (serde_json::Value::Number(_) | serde_json::Value::Bool(_)) => {
-                    Some(Cow::Owned(v.to_string()))
-                }
-                _ => None,
-            },
+            Field::Named(name) => fields::scalar(self.fields.get(name)?),
+            Field::Metadata(key) => fields::scalar(self.metadata()?.get(key)?),
         }
+    }
+
+    /// The session's own metadata, where the list gives it.
+    pub fn metadata(&self) -> Option<&serde_json::Map<String, serde_json::Value>> {
+        self.fields.get(fields::METADATA)?.as_object()
     }
 }
 
@@ -608,14 +586,37 @@ pub trait Provider: Send + Sync {
             .collect()
     }
 
+    /// When the server will end `row`'s session on its own, where its row says (elizaOS
+    /// expires idle sessions): a sweep that selects nothing, with an `--idle-for` no listed
+    /// session can reach, says so.
+    fn expires(&self, _row: &SessionRow) -> Option<Timestamp> {
+        None
+    }
+
     /// `--orphans` ([`Capabilities::orphans`]): what sessions left behind and no live
     /// session holds, one row per session, ready for `delete`. Only what provably belongs
     /// to a session is listed.
-    async fn orphans(&self) -> Result<Vec<SessionRow>, ListError> {
+    async fn orphans(&self) -> Result<Vec<Orphan>, ListError> {
         Err(ListError::Decode(
             "this provider's sessions leave nothing behind".into(),
         ))
     }
+
+    /// `config check --online`: reads the list's first page, nothing else and never a
+    /// change, and says what it found ([`unit::PageCheck`]). A provider whose fields are
+    /// mapped at run time (a declared one) says what each mapping read from the first row.
+    async fn check_page(&self) -> Result<unit::PageCheck, ListError> {
+        unit::PageCheck::of(self.list_page(None, true, None).await?).await
+    }
+}
+
+/// What a session left behind ([`Provider::orphans`]).
+#[derive(Debug, Clone)]
+pub struct Orphan {
+    /// The session, as `delete` takes it.
+    pub row: SessionRow,
+    /// What is left of it, for the listing's reason (`channel …`).
+    pub left: String,
 }
 
 /// The instant a stale sweep measures from, and its cut-off.
@@ -624,10 +625,6 @@ pub struct Sweep {
     pub now: Timestamp,
     /// Idle means no activity at or after this instant (for `--ended-for`: ended before it).
     pub idle_before: Timestamp,
-    /// What the sweep will do to what it selects (`None`: `list`, which acts on nothing), for
-    /// a provider whose verdict depends on it (LangGraph ends only busy threads and never
-    /// deletes one).
-    pub action: Option<Action>,
 }
 
 impl Sweep {
@@ -992,7 +989,6 @@ mod tests {
         let sweep = Sweep {
             now,
             idle_before: now,
-            action: None,
         };
         let ago = |s: &str| sweep.age(s.parse().unwrap());
         assert_eq!(ago("2026-03-31T20:57:30Z"), "3h 2m");
@@ -1009,8 +1005,9 @@ mod tests {
         });
         let row = SessionRow {
             id: "s-1".into(),
-            user: Some("u-1".into()),
-            metadata: metadata.as_object().cloned(),
+            fields: Fields::default()
+                .with("user", Some("u-1"))
+                .metadata(metadata.as_object().cloned()),
             ..SessionRow::default()
         };
         let meta = |k: &str| {
@@ -1024,7 +1021,11 @@ mod tests {
             assert_eq!(meta(missing), None, "{missing}");
         }
         assert_eq!(row.value(&Field::Thread).as_deref(), Some("s-1"));
-        assert_eq!(row.value(&Field::User).as_deref(), Some("u-1"));
-        assert_eq!(row.value(&Field::Room), None);
+        let named = |name: &str| {
+            row.value(&Field::Named(name.into()))
+                .map(|v| v.into_owned())
+        };
+        assert_eq!(named("user").as_deref(), Some("u-1"));
+        assert_eq!(named("room"), None);
     }
 }

@@ -5,7 +5,8 @@
 
 use std::sync::{Arc, OnceLock};
 
-use super::unit::{Factory, Flag, Slot};
+use super::fields::Named;
+use super::unit::{Factory, Flag, Note, Slot};
 
 /// Every provider sessionctl knows.
 #[derive(Debug)]
@@ -42,10 +43,44 @@ impl Registry {
             .find(|f| f.name == name)
     }
 
+    /// The note a provider gives for a sweep with `flag`, if one does.
+    pub fn note(&self, flag: &str) -> Option<&Note> {
+        (self.factories.iter())
+            .flat_map(|f| f.notes())
+            .find(|n| n.flag == flag)
+    }
+
+    /// Every provider's own fields, in registry order, each name once (as the first that
+    /// has it declares it: a test checks that they agree): the `-o wide` columns of a
+    /// listing in that order, whichever providers its rows come from.
+    pub fn fields(&self) -> Vec<Named> {
+        let mut all: Vec<Named> = Vec::new();
+        for named in self.factories.iter().flat_map(|f| f.fields()) {
+            if !all.iter().any(|n| n.name == named.name) {
+                all.push(*named);
+            }
+        }
+        all
+    }
+
+    /// The names of the providers' own fields that `--where` may select on.
+    pub fn vocabulary(&self) -> Vec<&'static str> {
+        (self.fields().into_iter())
+            .filter(|n| n.selects)
+            .map(|n| n.name)
+            .collect()
+    }
+
     /// Every provider's `config show` rows, in registry order.
     pub fn slots(&self) -> impl Iterator<Item = &Slot> {
         self.factories.iter().flat_map(|f| f.slots())
     }
+}
+
+/// A `--where` (or `protect`) term, among the fields of the providers sessionctl knows (the
+/// clap value parser).
+pub fn parse_term(s: &str) -> Result<crate::select::Term, String> {
+    crate::select::parse_term(s, &registry().vocabulary())
 }
 
 /// The providers built in: one line each.
@@ -60,4 +95,41 @@ pub fn registry() -> &'static Registry {
             Arc::new(super::declared::Factory),
         ])
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn providers_that_share_a_field_name_declare_it_alike() {
+        let registry = registry();
+        for factory in &registry.factories {
+            for named in factory.fields() {
+                let first = (registry.fields().into_iter())
+                    .find(|n| n.name == named.name)
+                    .unwrap();
+                assert_eq!(&first, named, "{}: `{}`", factory.name(), named.name);
+            }
+        }
+    }
+
+    /// A field `--where` takes for a profile parses only if its provider declares it.
+    #[test]
+    fn every_field_a_profile_selects_on_is_one_its_provider_declares() {
+        let text = format!(
+            "{}\n[profiles.v3]\nprovider = \"zep\"\napi_version = 3\napi_key_env = \"K\"\n",
+            include_str!("../../config.example.toml")
+        );
+        let path = std::path::Path::new("config.example.toml");
+        let config = crate::config::Config::parse(path, &text).unwrap();
+        for (name, profile) in &config.profiles {
+            let factory = registry().find(profile.provider.name()).unwrap();
+            for s in profile.provider.selectable() {
+                let declared = (factory.fields().iter()).any(|n| n.name == s.name && n.selects);
+                let everyones = ["id", "thread", "metadata"].contains(&s.name);
+                assert!(declared || everyones, "{name}: `{}`", s.name);
+            }
+        }
+    }
 }

@@ -12,6 +12,8 @@ use crate::client::http::Http;
 use crate::section::{Section, SectionError};
 use crate::select::Selectable;
 
+use super::fields::Named;
+
 use super::{Action, Capabilities, Options, Provider};
 
 /// Reads a profile's section for one provider (`provider = "<name>"`).
@@ -32,6 +34,16 @@ pub trait Factory: std::fmt::Debug + Send + Sync {
     /// The run flags that only its configs take (some of them: see
     /// [`ProviderConfig::flags`]), with the words that refuse them elsewhere.
     fn flags(&self) -> &[Flag] {
+        &[]
+    }
+    /// What a run says of a shared flag that means most to this provider (`--empty`, for
+    /// the one that counts the people in a session).
+    fn notes(&self) -> &[Note] {
+        &[]
+    }
+    /// Its own fields, beside those every provider's rows have: what its rows put in
+    /// [`super::SessionRow::fields`], in the order of its `-o wide` columns.
+    fn fields(&self) -> &[Named] {
         &[]
     }
     /// Takes its keys from `section` (the shared ones are gone) and checks them.
@@ -110,6 +122,16 @@ impl Row {
     }
 }
 
+/// The note a sweep given `flag` prints (unless `-q`).
+#[derive(Debug, Clone, Copy)]
+pub struct Note {
+    pub flag: &'static str,
+    /// When one of the run's profiles reports live participants.
+    pub counted: &'static str,
+    /// When none does.
+    pub uncounted: &'static str,
+}
+
 /// A run flag that only some providers take (`--wait`).
 #[derive(Debug, Clone, Copy)]
 pub struct Flag {
@@ -146,5 +168,64 @@ impl Extra {
 
     pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
         self.0.iter().map(|(n, _)| *n)
+    }
+}
+
+/// What `config check --online` read of a profile's list: its first page, and where the
+/// provider's fields are mapped at run time (a declared provider), what each mapping read
+/// from the first row, so that a wrong pointer is seen before any sweep relies on it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PageCheck {
+    /// The rows the first page had.
+    pub rows: u64,
+    /// Whether paging says another page follows (only the first is read).
+    pub more: bool,
+    /// Each declared field, in the description's order (empty: the provider's fields are
+    /// built in, nothing to show).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<FieldRead>,
+}
+
+/// One declared field as read from the first row.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct FieldRead {
+    pub field: &'static str,
+    pub pointer: String,
+    /// The value there (shortened), or why there is none: `missing`, `not a timestamp in
+    /// unix_s`, `not a number`; `None` when the page had no row to read.
+    pub read: Option<String>,
+    /// False where this reading fails the check: an ID that is not there, a timestamp that
+    /// does not parse, a count that is not a number (the in-use signal a sweep must see). An
+    /// optional field a row lacks is shown, not failed: rows may leave it out.
+    pub ok: bool,
+}
+
+impl PageCheck {
+    /// A built-in provider's first page: its rows counted (those still being decoded too).
+    pub async fn of(page: super::Page) -> Result<PageCheck, super::ListError> {
+        let mut rows = page.rows.len() as u64;
+        if let Some(mut rest) = page.rest {
+            while rest.next().await.is_some() {
+                rows += 1;
+            }
+            rest.finish().await?;
+        }
+        Ok(PageCheck {
+            rows,
+            more: page.next.is_some(),
+            fields: Vec::new(),
+        })
+    }
+
+    /// What fails the check, in one line (`None`: nothing).
+    pub fn wrong(&self) -> Option<String> {
+        let wrong: Vec<String> = (self.fields.iter())
+            .filter(|f| !f.ok)
+            .map(|f| {
+                let read = f.read.as_deref().unwrap_or("missing");
+                format!("{} at `{}`: {read}", f.field, f.pointer)
+            })
+            .collect();
+        (!wrong.is_empty()).then(|| format!("the first row's {}", wrong.join("; ")))
     }
 }

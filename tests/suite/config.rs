@@ -603,6 +603,16 @@ fn config_check_online_ok_refused_and_unreachable() {
         statuses.values().all(|(ok, s)| *ok && s == "ok (online)"),
         "{statuses:?}"
     );
+    // What the first page held; a built-in provider's fields are its own, not shown.
+    let doc: Value = serde_json::from_str(&out.stdout).unwrap();
+    for record in doc.as_array().unwrap() {
+        let page = &record["page"];
+        assert!(
+            page["rows"].is_u64() && page["more"].is_boolean(),
+            "{record}"
+        );
+        assert!(page.get("fields").is_none(), "{record}");
+    }
     // One authenticated read per profile, and nothing that changes state.
     let reqs = env.emu.requests();
     assert_eq!(reqs.len(), 3, "{reqs:?}");

@@ -944,3 +944,228 @@ fn the_emulator_s_printed_config_runs_the_shipped_room_descriptions_on_its_demo_
         ["livekit-demo-1"]
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// `config check --online`: the mapping shown on the first row
+
+/// `config check --online` of profile `d` as text and as JSON: exit code, the text, and
+/// the JSON record of `d`; asserts only list calls were sent.
+fn check_online(env: &Env, profile: &str) -> (i32, String, serde_json::Value) {
+    let (code, text, stderr) = common::run(
+        env.cmd(profile)
+            .args(["-p", profile, "config", "check", "--online"]),
+    );
+    let (doc, json_code) = common::run_json(
+        env.cmd(profile)
+            .args(["-p", profile, "-o", "json", "config", "check", "--online"]),
+    );
+    assert_eq!(code, json_code, "{text}{stderr}\n{doc}");
+    let requests = env.emu.requests();
+    assert!(
+        requests.len() == 2 && requests.iter().all(|r| r.method == "GET"),
+        "one read of the first page each time: {requests:?}"
+    );
+    let record = doc.as_array().and_then(|a| a.first()).cloned();
+    (code, text, record.unwrap_or_else(|| panic!("{doc}")))
+}
+
+/// `field → (read, ok)` of a check record's first row.
+fn reads(record: &serde_json::Value) -> std::collections::BTreeMap<String, (String, bool)> {
+    let fields = record["page"]["fields"].as_array();
+    (fields.unwrap_or_else(|| panic!("{record}")).iter())
+        .map(|f| {
+            let read = f["read"].as_str().unwrap_or("-").to_owned();
+            (
+                f["field"].as_str().unwrap().to_owned(),
+                (read, f["ok"] == true),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_online_check_shows_what_each_declared_field_read_from_the_first_row() {
+    let (env, _) = env_with(&messaging());
+    let (code, text, record) = check_online(&env, "d");
+    assert_eq!(code, 0, "{text}\n{record}");
+    assert_eq!(record["status"], "ok (online)", "{record}");
+    assert_eq!(
+        (&record["page"]["rows"], &record["page"]["more"]),
+        (&1.into(), &false.into()),
+        "{record}"
+    );
+    let read = reads(&record);
+    assert_eq!(read["id"], ("m".to_owned(), true), "{record}");
+    assert_eq!(read["activity"], (T.to_owned(), true), "{record}");
+    assert_eq!(read["created"], (T.to_owned(), true), "{record}");
+    assert_eq!(read["metadata"], ("{}".to_owned(), true), "{record}");
+    assert_eq!(
+        read.keys().collect::<Vec<_>>(),
+        ["activity", "created", "id", "metadata", "user"],
+        "only the declared fields: {record}"
+    );
+    // For people: the page, then each pointer beside what it read.
+    assert!(
+        text.contains("d: the first page has 1 row (paging says that is all); the first row:"),
+        "{text}"
+    );
+    let line = |pointer: &str| text.lines().find(|l| l.contains(pointer)).unwrap_or("");
+    assert!(line("/sessionId").trim().starts_with("id"), "{text}");
+    assert!(line("/sessionId").trim_end().ends_with(" m"), "{text}");
+    assert!(line("/lastActivity").ends_with(T), "{text}");
+    assert!(env.emu.messaging_exists("m"));
+}
+
+#[test]
+fn a_wrong_id_pointer_or_an_unreadable_timestamp_fails_the_online_check() {
+    // A wrong optional pointer is shown as missing: a row may lack it.
+    let (env, _) = env_with(&messaging().replace("\"/lastActivity\"", "\"/lastActive\""));
+    let (code, text, record) = check_online(&env, "d");
+    assert_eq!(code, 0, "{text}");
+    assert_eq!(reads(&record)["activity"], ("missing".to_owned(), true));
+    let line = text
+        .lines()
+        .find(|l| l.contains("/lastActive"))
+        .unwrap_or("");
+    assert!(
+        line.trim().starts_with("activity") && line.ends_with(" missing"),
+        "{text}"
+    );
+
+    // A wrong ID pointer: every row would be refused.
+    let (env, _) = env_with(&messaging().replace("\"/sessionId\"", "\"/sessionID\""));
+    let (code, text, record) = check_online(&env, "d");
+    assert_eq!(code, 1, "{text}");
+    assert_eq!(record["ok"], false, "{record}");
+    assert_eq!(reads(&record)["id"], ("missing".to_owned(), false));
+    let status = record["status"].as_str().unwrap();
+    assert!(status.starts_with("mapping wrong"), "{status}");
+    assert!(status.contains("id at `/sessionID`: missing"), "{status}");
+    assert!(text.contains("<- wrong"), "{text}");
+    assert!(env.emu.messaging_exists("m"));
+
+    // A timestamp pointer at something that is not one.
+    let (env, _) = env_with(&messaging().replace("\"/lastActivity\"", "\"/userId\""));
+    let (code, text, record) = check_online(&env, "d");
+    assert_eq!(code, 1, "{text}");
+    let (read, ok) = &reads(&record)["activity"];
+    assert!(
+        !ok && read.starts_with("not a timestamp in rfc3339 ("),
+        "{record}"
+    );
+
+    // A page that cannot be read: the rows are not where the description says.
+    let (env, _) = env_with(&messaging().replace("rows = \"/sessions\"", "rows = \"/items\""));
+    let (code, text, record) = check_online(&env, "d");
+    assert_eq!(code, 1, "{text}");
+    let status = record["status"].as_str().unwrap();
+    assert!(status.contains("no list of rows at `/items`"), "{status}");
+    assert!(record.get("page").is_none(), "{record}");
+}
+
+#[test]
+fn an_empty_list_passes_the_online_check_saying_nothing_was_checked() {
+    let env = Env::new();
+    let file = env.dir.path().join("api.toml");
+    std::fs::write(&file, messaging()).unwrap();
+    env.add_profile(
+        "d",
+        &format!(
+            "provider = \"declared\"\napi = \"api.toml\"\nbase_url = \"{}\"\n",
+            env.emu.messaging_url()
+        ),
+    );
+    let (code, text, record) = check_online(&env, "d");
+    assert_eq!(code, 0, "{text}");
+    assert_eq!(record["page"]["rows"], 0, "{record}");
+    assert!(
+        reads(&record).values().all(|(read, ok)| read == "-" && *ok),
+        "{record}"
+    );
+    assert!(text.contains("0 rows"), "{text}");
+    assert!(
+        text.contains("no row to check the fields against"),
+        "{text}"
+    );
+}
+
+#[test]
+fn the_online_check_of_a_keyed_description_pages_and_shows_no_secret() {
+    let env = samba_env();
+    env.emu
+        .seed_many([meeting("first", T, Some(2)), meeting("second", T, Some(2))]);
+    let shipped = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/declared/digital-samba.toml"
+    ))
+    .unwrap();
+    let file = env.dir.path().join("ds.toml");
+    let size = "size = 100,";
+    assert!(shipped.contains(size));
+    std::fs::write(&file, shipped.replace(size, "size = 1,")).unwrap();
+    env.add_profile(
+        "paged",
+        &format!(
+            "provider = \"declared\"\napi = \"ds.toml\"\nbase_url = \"{}\"\napi_key_env = \"{}\"\n",
+            env.emu.samba_url(),
+            common::SAMBA_ENV
+        ),
+    );
+    let (code, text, record) = check_online(&env, "paged");
+    assert_eq!(code, 0, "{text}");
+    assert_eq!(
+        (&record["page"]["rows"], &record["page"]["more"]),
+        (&1.into(), &true.into()),
+        "{record}"
+    );
+    let read = reads(&record);
+    assert_eq!(read["participants"].0, "2", "{record}");
+    assert_eq!(read["live"].0, "true (live)", "{record}");
+    assert!(text.contains("paging says more follow"), "{text}");
+    for shown in [&text, &record.to_string()] {
+        assert!(!shown.contains(common::emulator::SAMBA_KEY), "{shown}");
+    }
+}
+
+#[test]
+fn the_online_check_reads_each_shipped_room_description_s_fields_from_the_first_room() {
+    for (file, base_url, key_env, api) in [
+        (
+            "daily.toml",
+            (|env: &Env| env.emu.daily_url()) as fn(&Env) -> String,
+            common::DAILY_ENV,
+            common::RoomApi::Daily,
+        ),
+        (
+            "livekit.toml",
+            |env: &Env| env.emu.livekit_url(),
+            common::LIVEKIT_ENV,
+            common::RoomApi::Livekit,
+        ),
+        (
+            "twilio.toml",
+            |env: &Env| env.emu.twilio_url(),
+            common::TWILIO_ENV,
+            common::RoomApi::Twilio,
+        ),
+    ] {
+        let env = room_env(file, ("", ""), base_url, key_env);
+        env.emu
+            .seed(Seed::room(api, "standup", "2024-05-01T12:00:00Z"));
+        let (doc, code) = common::run_json(
+            env.cmd("d")
+                .args(["-p", "d", "-o", "json", "config", "check", "--online"]),
+        );
+        assert_eq!(code, 0, "{file}: {doc}");
+        let record = &doc[0];
+        assert_eq!(record["status"], "ok (online)", "{file}: {record}");
+        let read = reads(record);
+        assert_eq!(read["id"], ("standup".to_owned(), true), "{file}: {record}");
+        assert!(
+            read["created"].0.contains("2024-05-01T12:00:00"),
+            "{file}: {record}"
+        );
+        assert!(read["created"].1, "{file}: {record}");
+        assert!(env.emu.room_exists(api, "standup"), "{file}: only read");
+    }
+}

@@ -726,18 +726,20 @@ fn apply_takes_a_filtered_plan_and_skips_what_changed() {
     // `a`, `b` and `keep`: `free` was filtered out of the plan, `demo-1` is protected.
     assert_eq!(common::outcomes_once(&doc).len(), 3, "{doc:#}");
     assert_eq!(doc["summary"]["rechecked"], 3, "{doc:#}");
-    // A dry run of the same plan sends nothing.
+    // A dry run of the same plan sends nothing that changes state, and shows what would
+    // still happen: `b` is read again and skipped, as the real run skipped it.
     let before = env.emu.requests().len();
     let (doc, code) = run_json(
         env.cmd("zp")
             .env("SESSIONCTL_NOW", NOW)
             .arg("apply")
             .arg(&plan)
-            .arg("--dry-run"),
+            .args(["--dry-run", "--recheck-after", "0s"]),
     );
     assert_eq!(code, 0, "{doc:#}");
-    assert_eq!(result_of(&doc, "b")["outcome"], "would_end");
-    assert_eq!(env.emu.requests().len(), before);
+    assert_eq!(result_of(&doc, "b")["error_kind"], "changed", "{doc:#}");
+    let sent = env.emu.requests().split_off(before);
+    assert!(sent.iter().all(|r| r.method == "GET"), "{sent:?}");
 }
 
 #[test]
@@ -774,13 +776,16 @@ fn apply_refuses_a_plan_for_another_config_profile_or_time() {
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("another config"), "{stderr}");
     assert!(writes_for(&env, "free").is_empty(), "nothing sent");
-    let (code, _, stderr) =
-        common::run(env.cmd("zp").args(["end-many", "free", "--plan", "x.json"]));
-    assert_eq!(code, 2, "{stderr}");
-    assert!(
-        stderr.contains("--plan writes what a sweep selects"),
-        "{stderr}"
+    // IDs given can be planned too (#22: every command that acts), sending nothing.
+    let given = env.dir.path().join("given.json");
+    let (code, _, stderr) = common::run(
+        env.cmd("zp")
+            .args(["end-many", "free", "--plan"])
+            .arg(&given),
     );
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(read_plan(&given)["sessions"][0]["id"], "free");
+    assert!(writes_for(&env, "free").is_empty(), "nothing sent");
 }
 
 #[test]
@@ -890,10 +895,241 @@ fn plan_without_a_sweep_or_ids_names_what_plan_needs() {
         let (code, _, stderr) = common::run(env.cmd("zp").args(args));
         assert_eq!(code, 2, "{args:?}: {stderr}");
         assert!(
-            stderr.contains("--plan writes what a sweep selects")
+            stderr.contains("--plan writes what a run would act on")
                 && !stderr.contains("no session IDs given"),
             "{args:?}: {stderr}"
         );
     }
     assert!(env.emu.requests().is_empty(), "nothing read or sent");
+}
+
+/// The plan `args` (a command with `--plan`) writes, with its result and exit code;
+/// `stdin` is piped in.
+fn plan_of(env: &Env, args: &[&str], stdin: &str) -> (Value, Value, i32) {
+    let plan = env.dir.path().join("ids-plan.json");
+    let (doc, code) = run_json(
+        env.cmd("zp")
+            .env("SESSIONCTL_NOW", NOW)
+            .args(args)
+            .arg("--plan")
+            .arg(&plan)
+            .write_stdin(stdin),
+    );
+    (read_plan(&plan), doc, code)
+}
+
+fn write_plan(env: &Env, plan: &Value) -> std::path::PathBuf {
+    let path = env.dir.path().join("edited.json");
+    std::fs::write(&path, serde_json::to_vec_pretty(plan).unwrap()).unwrap();
+    path
+}
+
+fn planned_ids(plan: &Value) -> Vec<&str> {
+    (plan["sessions"].as_array().unwrap().iter())
+        .map(|s| s["id"].as_str().unwrap())
+        .collect()
+}
+
+#[test]
+fn ids_given_are_planned_and_apply_acts_on_the_rest_of_a_filtered_plan() {
+    let env = env_protecting(BOTH);
+    env.emu
+        .seed_many([Seed::zep_session("a", OLD), Seed::zep_session("b", OLD)]);
+    let (p, doc, code) = plan_of(&env, &["end", "a", "b", "free", "demo-1", "a"], "");
+    // `demo-1` is refused by its ID alone, as a real run refuses it (exit 1).
+    assert_eq!(code, 1, "{doc:#}");
+    assert_eq!(result_of(&doc, "a")["outcome"], "would_end");
+    for id in ["a", "b", "free", "demo-1"] {
+        assert!(
+            writes_for(&env, id).is_empty(),
+            "a plan sends nothing: {id}"
+        );
+    }
+    assert_eq!(p["action"], "end");
+    assert_eq!(p["selection"]["given"], "arguments");
+    assert_eq!(planned_ids(&p), ["a", "b", "free"], "{p:#}");
+    let entry = &p["sessions"][0];
+    assert!(
+        entry.get("evidence").is_none(),
+        "an ID is chosen on its ID: {p:#}"
+    );
+    assert!(
+        entry["seal"].as_str().unwrap().starts_with("fnv1a64:"),
+        "{p:#}"
+    );
+    assert_eq!(p["protected"][0]["id"], "demo-1", "{p:#}");
+    // As `jq '.sessions |= map(select(.id != "b"))'` would: `b` is never touched.
+    let mut filtered = p.clone();
+    (filtered["sessions"].as_array_mut().unwrap()).retain(|s| s["id"] != "b");
+    let path = write_plan(&env, &filtered);
+    let (doc, code) = run_json(
+        env.cmd("zp")
+            .env("SESSIONCTL_NOW", NOW)
+            .arg("apply")
+            .arg(&path),
+    );
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(common::outcomes_once(&doc).len(), 2, "{doc:#}");
+    assert_eq!(env.emu.zep_session_ended("a"), Some(true));
+    assert_eq!(env.emu.zep_session_ended("free"), Some(true));
+    for id in ["b", "demo-1", "keep"] {
+        assert!(writes_for(&env, id).is_empty(), "outside the plan: {id}");
+    }
+}
+
+#[test]
+fn an_id_added_to_a_plan_of_ids_is_refused_and_nothing_is_sent() {
+    let env = env_protecting(&["id~=demo-*"]);
+    env.emu.seed(Seed::zep_session("a", OLD));
+    let (p, _, code) = plan_of(&env, &["end-many", "a"], "");
+    assert_eq!(code, 0);
+    // A foreign ID written in (a copy of `a`'s entry), or `a`'s entry edited to another
+    // session: neither is what the plan was made with.
+    for foreign in ["free", "keep"] {
+        for replace in [false, true] {
+            let mut edited = p.clone();
+            let sessions = edited["sessions"].as_array_mut().unwrap();
+            let mut entry = sessions[0].clone();
+            entry["id"] = json!(foreign);
+            match replace {
+                true => sessions[0] = entry,
+                false => sessions.push(entry),
+            }
+            let path = write_plan(&env, &edited);
+            let (code, _, stderr) = common::run(
+                env.cmd("zp")
+                    .env("SESSIONCTL_NOW", NOW)
+                    .arg("apply")
+                    .arg(&path),
+            );
+            assert_eq!(code, 2, "{stderr}");
+            assert!(
+                stderr.contains(&format!("session `{foreign}`"))
+                    && stderr.contains("not one the plan was made with"),
+                "{stderr}"
+            );
+        }
+    }
+    assert!(env.emu.requests().is_empty(), "nothing read or sent");
+}
+
+#[test]
+fn ids_from_stdin_a_file_and_across_profiles_are_planned_and_applied() {
+    let env = env_protecting(&["id~=demo-*"]);
+    env.emu.seed_many([
+        Seed::zep_session("a", OLD),
+        Seed::zep_session("b", OLD),
+        Seed::messaging("m1", "2024-06-01T07:00:00.000Z"),
+    ]);
+    // `delete -`: a plan that deletes, from stdin; applied with --yes.
+    let (p, doc, code) = plan_of(&env, &["delete", "-"], "a\ndemo-1\n");
+    assert_eq!(code, 1, "demo-1 is refused: {doc:#}");
+    assert_eq!(
+        (&p["action"], &p["selection"]["given"]),
+        (&json!("delete"), &json!("stdin"))
+    );
+    assert_eq!(planned_ids(&p), ["a"]);
+    assert!(writes_for(&env, "a").is_empty());
+    let path = write_plan(&env, &p);
+    let (doc, code) = run_json(
+        env.cmd("zp")
+            .env("SESSIONCTL_NOW", NOW)
+            .args(["apply", "--yes"])
+            .arg(&path),
+    );
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(result_of(&doc, "a")["outcome"], "deleted");
+    assert!(writes_for(&env, "demo-1").is_empty());
+    // `end-many --file`.
+    let ids = env.dir.path().join("ids.txt");
+    std::fs::write(&ids, "b\n").unwrap();
+    let (p, _, code) = plan_of(&env, &["end-many", "--file", ids.to_str().unwrap()], "");
+    assert_eq!(code, 0);
+    assert_eq!(p["selection"]["given"], format!("file {}", ids.display()));
+    assert_eq!(planned_ids(&p), ["b"]);
+    // A pipe across profiles: each line's own profile, in the plan and when applied.
+    let plan = env.dir.path().join("across.json");
+    let (doc, code) = run_json(
+        env.cmd("zep")
+            .env("SESSIONCTL_NOW", NOW)
+            .args(["end-many", "--all-profiles", "-", "--plan"])
+            .arg(&plan)
+            .write_stdin("zp\tb\neliza\tm1\nzp\tdemo-1\n"),
+    );
+    assert_eq!(code, 1, "{doc:#}");
+    let p = read_plan(&plan);
+    assert_eq!(p["all_profiles"], true);
+    let routed: Vec<(&str, &str)> = (p["sessions"].as_array().unwrap().iter())
+        .map(|s| (s["profile"].as_str().unwrap(), s["id"].as_str().unwrap()))
+        .collect();
+    assert_eq!(routed, [("zp", "b"), ("eliza", "m1")], "{p:#}");
+    assert_eq!(p["protected"][0]["id"], "demo-1", "{p:#}");
+    let (doc, code) = run_json(
+        env.cmd("zep")
+            .env("SESSIONCTL_NOW", NOW)
+            .arg("apply")
+            .arg(&plan),
+    );
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(result_of(&doc, "b")["profile"], "zp");
+    assert_eq!(result_of(&doc, "m1")["outcome"], "ended");
+    assert_eq!(env.emu.zep_session_ended("b"), Some(true));
+    assert!(writes_for(&env, "demo-1").is_empty());
+}
+
+#[test]
+fn apply_dry_run_shows_what_would_still_happen() {
+    let env = env_protecting(BOTH);
+    env.emu
+        .seed_many([Seed::zep_session("a", OLD), Seed::zep_session("b", OLD)]);
+    let plan = env.dir.path().join("plan.json");
+    let (_, code) = run_json(
+        env.cmd("zp")
+            .env("SESSIONCTL_NOW", NOW)
+            .args(["end-many", "--idle-for", "1h", "--plan"])
+            .arg(&plan),
+    );
+    assert_eq!(code, 0);
+    // `b` is used again after the plan was made; the review takes five minutes.
+    env.emu.seed(Seed::messages("b", &[NOW]));
+    let later = "2024-06-01T12:05:00Z";
+    let (doc, code) = run_json(
+        env.cmd("zp")
+            .env("SESSIONCTL_NOW", later)
+            .args(["apply", "--dry-run"])
+            .arg(&plan),
+    );
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(result_of(&doc, "a")["outcome"], "would_end");
+    let b = result_of(&doc, "b");
+    assert_eq!(
+        (&b["outcome"], &b["error_kind"]),
+        (&json!("skipped"), &json!("changed")),
+        "{doc:#}"
+    );
+    assert!(
+        doc["summary"]["rechecked"].as_u64().unwrap() >= 2,
+        "{doc:#}"
+    );
+    // A plan of IDs: a session gone is `not_found`, one the protect list covers by a field
+    // beyond its ID is read and refused, as the real run would.
+    let (p, _, _) = plan_of(&env, &["end-many", "a", "keep", "nosuch"], "");
+    assert_eq!(planned_ids(&p), ["a", "keep", "nosuch"]);
+    let path = write_plan(&env, &p);
+    let (doc, code) = run_json(
+        env.cmd("zp")
+            .env("SESSIONCTL_NOW", NOW)
+            .args(["apply", "--dry-run"])
+            .arg(&path),
+    );
+    assert_eq!(code, 1, "{doc:#}");
+    assert_eq!(result_of(&doc, "a")["outcome"], "would_end");
+    assert_eq!(result_of(&doc, "nosuch")["outcome"], "not_found", "{doc:#}");
+    assert_refused(&env, &doc, "keep", "metadata.keep=true");
+    for id in ["a", "b", "free", "keep"] {
+        assert!(
+            writes_for(&env, id).is_empty(),
+            "a dry run sends nothing: {id}"
+        );
+    }
 }

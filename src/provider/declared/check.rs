@@ -130,6 +130,17 @@ pub enum TimeFormat {
     UnixMillis,
 }
 
+impl TimeFormat {
+    /// As `time_format` names it.
+    pub fn name(self) -> &'static str {
+        match self {
+            TimeFormat::Rfc3339 => "rfc3339",
+            TimeFormat::UnixSeconds => "unix_s",
+            TimeFormat::UnixMillis => "unix_ms",
+        }
+    }
+}
+
 #[derive(Debug)]
 pub struct Call {
     pub method: Method,

@@ -8,15 +8,18 @@
 //! name what every provider speaks, and `rest` would not fit Twirp (LiveKit).
 
 mod check;
+mod mapping;
 mod run;
 mod schema;
 mod source;
+mod value;
 
 use std::sync::Arc;
 
 use reqwest::header::{HeaderName, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
 
+use super::fields::Named;
 use super::unit::{self, ProviderConfig, Row};
 use super::{Capabilities, Judges, Options, Provider};
 use crate::client::http::Http;
@@ -35,6 +38,16 @@ impl unit::Factory for Factory {
 
     fn keys(&self) -> &[&'static str] {
         &["api"]
+    }
+
+    /// The fields a description may map onto its rows (`fields.user`, `fields.room`).
+    fn fields(&self) -> &[Named] {
+        const {
+            &[
+                Named::selected("user", "USER"),
+                Named::selected("room", "ROOM"),
+            ]
+        }
     }
 
     fn parse(&self, section: &mut Section) -> Result<Arc<dyn ProviderConfig>, SectionError> {

@@ -7,13 +7,15 @@ use async_trait::async_trait;
 use reqwest::Method;
 use serde_json::Value;
 
-use super::check::{Answer, Api, Body, Call, CursorFrom, Paging, Segment, TimeFormat};
+use super::check::{Answer, Api, Body, Call, CursorFrom, Paging, Segment};
+use super::value::{count, text, time};
 use crate::client::http::{Failure, Http, Reply, Request};
 use crate::ids::SessionId;
 use crate::outcome::{ErrorKind, Outcome, SessionResult};
 use crate::provider::paging::{Position, server_cursor};
+use crate::provider::unit::PageCheck;
 use crate::provider::{
-    Action, Features, ListError, Page, Provider, SessionRow, Staleness, Sweep, by_activity,
+    Action, Features, Fields, ListError, Page, Provider, SessionRow, Staleness, Sweep, by_activity,
 };
 use crate::select::ServerFilter;
 
@@ -215,6 +217,48 @@ impl Declared {
         }
     }
 
+    /// The page `cursor` names (the first: `None`) as the server sent it: its rows
+    /// unread, with the next page's cursor and the total the reply gives.
+    async fn raw_page(&self, cursor: Option<String>) -> Result<RawPage, ListError> {
+        let list = &self.api.list;
+        let url = self.page_url(cursor.as_deref())?;
+        let mut request = Request::new(list.method.clone(), url);
+        if list.method != Method::GET {
+            request = request.reads();
+        }
+        if let Some(body) = &list.body {
+            request = request.json(body.clone());
+        }
+        let reply = self
+            .http
+            .send(request)
+            .await
+            .map_err(ListError::Transport)?;
+        if !reply.is_success() {
+            return Err(ListError::of(&reply));
+        }
+        let mut body: Value = reply.json().map_err(ListError::Decode)?;
+        let rows = match body.pointer(&list.rows) {
+            Some(Value::Array(rows)) => rows.as_slice(),
+            Some(Value::Null) => &[],
+            _ => {
+                return Err(ListError::Decode(format!(
+                    "the reply has no list of rows at `{}`",
+                    list.rows
+                )));
+            }
+        };
+        let total = (list.total.as_deref())
+            .and_then(|p| body.pointer(p))
+            .and_then(count);
+        let next = self.next(cursor.as_deref(), &reply, &body, rows, total)?;
+        let rows = match body.pointer_mut(&list.rows).map(Value::take) {
+            Some(Value::Array(rows)) => rows,
+            _ => Vec::new(),
+        };
+        Ok(RawPage { rows, next, total })
+    }
+
     fn row(&self, raw: &Value) -> Result<SessionRow, String> {
         let f = &self.api.fields;
         let at = |p: &Option<String>| p.as_deref().and_then(|p| raw.pointer(p));
@@ -235,12 +279,20 @@ impl Declared {
             active: live.is_none_or(|l| l.unwrap_or(false)),
             active_unsaid: live.is_some_and(|l| l.is_none()),
             participants: at(&f.participants).and_then(count),
-            user,
-            room,
-            metadata: at(&f.metadata).and_then(|m| m.as_object().cloned()),
+            fields: Fields::default()
+                .with("user", user)
+                .with("room", room)
+                .metadata(at(&f.metadata).and_then(|m| m.as_object().cloned())),
             ..SessionRow::default()
         })
     }
+}
+
+/// One list page as the server sent it.
+struct RawPage {
+    rows: Vec<Value>,
+    next: Option<String>,
+    total: Option<u64>,
 }
 
 /// `body` with `{id}` in each of its strings made `id` (JSON-escaped as the body is sent).
@@ -253,40 +305,6 @@ fn with_id(body: &Value, id: &str) -> Value {
         }
         other => other.clone(),
     }
-}
-
-/// A string as it is, a number as its text; anything else is none.
-fn text(v: &Value) -> Option<String> {
-    match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
-}
-
-/// A count: a number, or a number as text (protobuf JSON sends 64-bit integers so).
-fn count(v: &Value) -> Option<u64> {
-    v.as_u64().or_else(|| v.as_str()?.parse().ok())
-}
-
-/// A timestamp as RFC 3339 text; one that cannot be read is kept as it is, so that a sweep
-/// reports it unreadable rather than guessing.
-fn time(v: &Value, format: TimeFormat) -> String {
-    let raw = text(v).unwrap_or_else(|| v.to_string());
-    let unix = |scale: i64| -> Option<String> {
-        let n: i64 = raw.parse().ok()?;
-        let ts = match scale {
-            1 => jiff::Timestamp::from_second(n),
-            _ => jiff::Timestamp::from_millisecond(n),
-        };
-        ts.ok().map(|t| t.to_string())
-    };
-    match format {
-        TimeFormat::Rfc3339 => None,
-        TimeFormat::UnixSeconds => unix(1),
-        TimeFormat::UnixMillis => unix(1000),
-    }
-    .unwrap_or(raw)
 }
 
 /// The `rel="next"` target of a reply's `Link` header.
@@ -365,46 +383,24 @@ impl Provider for Declared {
         _active_only: bool,
         _server: Option<&ServerFilter>,
     ) -> Result<Page, ListError> {
-        let list = &self.api.list;
-        let url = self.page_url(cursor.as_deref())?;
-        let mut request = Request::new(list.method.clone(), url);
-        if list.method != Method::GET {
-            request = request.reads();
-        }
-        if let Some(body) = &list.body {
-            request = request.json(body.clone());
-        }
-        let reply = self
-            .http
-            .send(request)
-            .await
-            .map_err(ListError::Transport)?;
-        if !reply.is_success() {
-            return Err(ListError::of(&reply));
-        }
-        let body: Value = reply.json().map_err(ListError::Decode)?;
-        let rows = match body.pointer(&list.rows) {
-            Some(Value::Array(rows)) => rows.as_slice(),
-            Some(Value::Null) => &[],
-            _ => {
-                return Err(ListError::Decode(format!(
-                    "the reply has no list of rows at `{}`",
-                    list.rows
-                )));
-            }
-        };
-        let total = (list.total.as_deref())
-            .and_then(|p| body.pointer(p))
-            .and_then(count);
+        let page = self.raw_page(cursor).await?;
         Ok(Page {
-            rows: rows
-                .iter()
+            rows: (page.rows.iter())
                 .map(|r| self.row(r))
                 .collect::<Result<_, _>>()
                 .map_err(ListError::Decode)?,
             rest: None,
-            next: self.next(cursor.as_deref(), &reply, &body, rows, total)?,
-            total,
+            next: page.next,
+            total: page.total,
+        })
+    }
+
+    async fn check_page(&self) -> Result<PageCheck, ListError> {
+        let page = self.raw_page(None).await?;
+        Ok(PageCheck {
+            rows: page.rows.len() as u64,
+            more: page.next.is_some(),
+            fields: super::mapping::read(&self.api.fields, page.rows.first()),
         })
     }
 
@@ -424,40 +420,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn times_are_read_as_declared_and_kept_when_unreadable() {
-        let at = |v: Value, f| time(&v, f);
-        assert_eq!(
-            at(Value::from(1_700_000_000), TimeFormat::UnixSeconds),
-            "2023-11-14T22:13:20Z"
-        );
-        assert_eq!(
-            at(Value::from("1700000000"), TimeFormat::UnixSeconds),
-            "2023-11-14T22:13:20Z"
-        );
-        assert_eq!(
-            at(Value::from(1_700_000_000_000_i64), TimeFormat::UnixMillis),
-            "2023-11-14T22:13:20Z"
-        );
-        assert_eq!(at(Value::from("soon"), TimeFormat::UnixSeconds), "soon");
-        assert_eq!(
-            at(Value::from("2024-05-01T12:00:00Z"), TimeFormat::Rfc3339),
-            "2024-05-01T12:00:00Z"
-        );
-    }
-
-    #[test]
     fn the_id_goes_into_every_string_of_a_body() {
         let body = serde_json::json!({"room": "{id}", "names": ["{id}"], "n": 1});
         assert_eq!(
             with_id(&body, "a\"b"),
             serde_json::json!({"room": "a\"b", "names": ["a\"b"], "n": 1})
         );
-    }
-
-    #[test]
-    fn counts_may_come_as_text() {
-        assert_eq!(count(&Value::from(3)), Some(3));
-        assert_eq!(count(&Value::from("3")), Some(3));
-        assert_eq!(count(&Value::from(-1)), None);
     }
 }

@@ -11,10 +11,11 @@ use serde::{Deserialize, Deserializer};
 
 use jiff::Timestamp;
 
-use super::unit::{self, ProviderConfig, Slot};
+use super::fields::Named;
+use super::unit::{self, Note, ProviderConfig, Slot};
 use super::{
-    Action, Capabilities, Features, ListError, Options, Page, Provider, SessionRow, Staleness,
-    Success, Sweep,
+    Action, Capabilities, Features, Fields, ListError, Options, Page, Provider, SessionRow,
+    Staleness, Success, Sweep,
 };
 
 /// Its end answers 200 `text/plain` with an empty or non-JSON body (never parsed).
@@ -43,6 +44,20 @@ impl unit::Factory for Factory {
 
     fn keys(&self) -> &[&'static str] {
         &["team_id"]
+    }
+
+    /// Its sweeps act only on sessions known to be empty, `--empty` or not.
+    fn notes(&self) -> &[Note] {
+        &[Note {
+            flag: "--empty",
+            counted: "--empty is now the default: a Digital Samba sweep only acts on sessions known to be empty",
+            uncounted: "--empty changes nothing here: only Digital Samba reports participants, and its sweeps act only on sessions known to be empty",
+        }]
+    }
+
+    /// The room a session is held in.
+    fn fields(&self) -> &[Named] {
+        const { &[Named::selected("room", "ROOM")] }
     }
 
     fn slots(&self) -> &[Slot] {
@@ -197,7 +212,7 @@ impl Row {
         SessionRow {
             id: self.id,
             owner: self.room_id.clone(),
-            room: self.room_id,
+            fields: Fields::default().with("room", self.room_id),
             // The list has no last-activity field: `start_time` is when the meeting began.
             created: self.start_time,
             active: self.live == Some(true),
@@ -440,7 +455,6 @@ mod tests {
         let sweep = crate::provider::Sweep {
             now,
             idle_before: now,
-            action: None,
         };
         let body = r#"{"id":"ds-1","end_time":"2026-01-01T00:00:00Z"}"#;
         let row = serde_json::from_str::<Row>(body).unwrap().listed();

@@ -13,6 +13,7 @@ use async_trait::async_trait;
 use reqwest::header::{HeaderName, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
 
+use super::fields::Named;
 use super::unit::{self, ProviderConfig};
 use super::{
     Action, Capabilities, ListError, Options, Page, Provider, SessionRow, Staleness, Sweep,
@@ -33,6 +34,11 @@ impl unit::Factory for Factory {
 
     fn keys(&self) -> &[&'static str] {
         &[]
+    }
+
+    /// The thread's own state (`ThreadStatus`: `idle`, `busy`, `interrupted`, `error`).
+    fn fields(&self) -> &[Named] {
+        const { &[Named::selected("status", "STATUS")] }
     }
 
     fn parse(
@@ -89,8 +95,11 @@ impl ProviderConfig for Config {
         )]
     }
 
-    fn build(&self, http: Http, _profile: &str, _opts: &Options) -> Box<dyn Provider> {
-        Box::new(LangGraph { http })
+    fn build(&self, http: Http, _profile: &str, opts: &Options) -> Box<dyn Provider> {
+        Box::new(LangGraph {
+            http,
+            action: opts.action,
+        })
     }
 }
 
@@ -110,6 +119,9 @@ const SELECTABLE: &[Selectable] = &[
 
 struct LangGraph {
     http: Http,
+    /// What the run does to the threads it selects: a sweep judges a thread by it (see
+    /// [`staleness`]).
+    action: Option<Action>,
 }
 
 /// The thread statuses of `schema.py` (`ThreadStatus`).
@@ -267,7 +279,7 @@ impl Provider for LangGraph {
     }
 
     fn staleness(&self, row: &SessionRow, sweep: &Sweep) -> Staleness {
-        staleness(row, sweep)
+        staleness(row, sweep, self.action)
     }
 }
 
@@ -277,8 +289,8 @@ impl Provider for LangGraph {
 /// that long), never deleted, and the rest only for `delete`. The listing is not read as
 /// ordered: rows a sweep passes over for their status are no sign that later ones are
 /// fresh.
-fn staleness(row: &SessionRow, sweep: &Sweep) -> Staleness {
-    let status = match row.status.as_deref() {
+fn staleness(row: &SessionRow, sweep: &Sweep, action: Option<Action>) -> Staleness {
+    let status = match row.fields.str("status") {
         None => return Staleness::Unknown("no thread status".into()),
         Some(s) if !STATUSES.contains(&s) => {
             return Staleness::Unknown(format!("unknown thread status `{s}`"));
@@ -286,7 +298,7 @@ fn staleness(row: &SessionRow, sweep: &Sweep) -> Staleness {
         Some(s) => s,
     };
     let busy = status == "busy";
-    match sweep.action {
+    match action {
         Some(Action::Delete) if busy => return Staleness::Fresh,
         Some(Action::End) if !busy => return Staleness::Fresh,
         _ => {}
@@ -312,26 +324,26 @@ fn staleness(row: &SessionRow, sweep: &Sweep) -> Staleness {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::provider::Fields;
 
     fn row(status: Option<&str>, updated: &str) -> SessionRow {
         SessionRow {
             id: "t".into(),
             activity: Some(updated.into()),
-            status: status.map(str::to_owned),
+            fields: Fields::default().with("status", status),
             ..SessionRow::default()
         }
     }
 
-    fn sweep(action: Option<Action>) -> Sweep {
+    fn sweep() -> Sweep {
         Sweep {
             now: "2024-06-01T12:00:00Z".parse().unwrap(),
             idle_before: "2024-06-01T11:00:00Z".parse().unwrap(),
-            action,
         }
     }
 
     fn judge(status: Option<&str>, updated: &str, action: Option<Action>) -> &'static str {
-        match staleness(&row(status, updated), &sweep(action)) {
+        match staleness(&row(status, updated), &sweep(), action) {
             Staleness::Stale { .. } => "stale",
             Staleness::Fresh => "fresh",
             Staleness::Unknown(_) => "unknown",

@@ -11,7 +11,7 @@ use crate::client::http::{Failure, Http, Reply, Request};
 use crate::ids::SessionId;
 use crate::outcome::{Outcome, SessionResult};
 use crate::provider::paging::Position;
-use crate::provider::{ListError, SessionRow};
+use crate::provider::{Fields, ListError, SessionRow};
 use crate::select::{Field, ServerFilter};
 
 /// Threads per search page (the server's maximum is 1000).
@@ -46,8 +46,9 @@ impl Thread {
             created: self.created_at,
             activity: self.updated_at,
             active: true,
-            metadata: self.metadata,
-            status: self.status,
+            fields: Fields::default()
+                .metadata(self.metadata)
+                .with("status", self.status),
             ..SessionRow::default()
         }
     }
@@ -72,7 +73,7 @@ pub(super) struct ActiveRuns {
 /// value that reads as a JSON number or boolean is matched on the rows only.
 fn filter(server: &ServerFilter) -> Option<(&'static str, Value)> {
     match &server.field {
-        Field::Status => Some(("status", json!(server.value))),
+        Field::Named(name) if name == "status" => Some(("status", json!(server.value))),
         Field::Metadata(key) => match serde_json::from_str::<Value>(&server.value) {
             Ok(Value::Number(_) | Value::Bool(_)) => {
                 tracing::info!(
@@ -279,7 +280,7 @@ mod tests {
             json!({"limit": 100, "offset": 200, "sort_by": "updated_at", "sort_order": "asc",
                    "select": ["thread_id", "created_at", "updated_at", "metadata", "status"]})
         );
-        let status = search_body(0, Some(&server(Field::Status, "busy")));
+        let status = search_body(0, Some(&server(Field::Named("status".into()), "busy")));
         assert_eq!(status["status"], "busy");
         let env = search_body(0, Some(&server(Field::Metadata("env".into()), "prod")));
         assert_eq!(env["metadata"], json!({"env": "prod"}));

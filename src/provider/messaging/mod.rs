@@ -16,8 +16,11 @@ use reqwest::header::{HeaderName, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::OnceCell;
 
+use super::fields::{Named, Shows};
 use super::unit::{self, ProviderConfig};
-use super::{Action, Capabilities, ListError, Options, Page, Provider, SessionRow, Success};
+use super::{
+    Action, Capabilities, Fields, ListError, Options, Orphan, Page, Provider, SessionRow, Success,
+};
 use crate::client::http::{Http, Request};
 use crate::ids::SessionId;
 use crate::outcome::{Outcome, SessionResult};
@@ -34,6 +37,21 @@ impl unit::Factory for Factory {
 
     fn keys(&self) -> &[&'static str] {
         &[]
+    }
+
+    /// Whose a session is (its user, its agent), its channel, and when the server will
+    /// expire it on its own (`expiresAt`) with how long it had left when it answered
+    /// (`timeRemaining`).
+    fn fields(&self) -> &[Named] {
+        const {
+            &[
+                Named::selected("user", "USER"),
+                Named::selected("agent", "AGENT"),
+                Named::selected("channel", "CHANNEL"),
+                Named::shown("expires", "EXPIRES", Shows::Time),
+                Named::shown("remaining_ms", "LEFT", Shows::Millis),
+            ]
+        }
     }
 
     fn parse(
@@ -303,29 +321,37 @@ impl Provider for Messaging {
     /// (1.7.2's DELETE keeps the channel), expired, or forgotten by a server restart. A
     /// channel counts only when its name and metadata both name the session, and no live
     /// session row names it. Both reads are the ones a `delete` of these rows then uses.
-    async fn orphans(&self) -> Result<Vec<SessionRow>, ListError> {
+    async fn orphans(&self) -> Result<Vec<Orphan>, ListError> {
         let live = self.live().await.map_err(ListError::Decode)?;
         let held: std::collections::HashSet<&String> = live.values().flatten().collect();
         let channels = self.channels().await.map_err(ListError::Decode)?;
-        let mut rows: Vec<SessionRow> = (channels.values())
+        let mut orphans: Vec<Orphan> = (channels.values())
             .filter(|c| !live.contains_key(&c.session_id) && !held.contains(&c.id))
             .map(|c| {
                 let text = |key: &str| c.metadata.get(key)?.as_str().map(str::to_owned);
-                SessionRow {
+                let row = SessionRow {
                     owner: text("userId"),
-                    user: text("userId"),
-                    agent: text("agentId"),
                     created: c.created.clone(),
                     active: false,
                     id: c.session_id.clone(),
-                    channel: Some(c.id.clone()),
-                    metadata: Some(session_metadata(&c.metadata)),
+                    fields: Fields::default()
+                        .with("user", text("userId"))
+                        .with("agent", text("agentId"))
+                        .with("channel", Some(c.id.clone()))
+                        .metadata(Some(session_metadata(&c.metadata))),
                     ..SessionRow::default()
-                }
+                };
+                let left = format!("channel {}", c.id);
+                Orphan { row, left }
             })
             .collect();
-        rows.sort_by(|a, b| (&a.created, &a.id).cmp(&(&b.created, &b.id)));
-        Ok(rows)
+        orphans.sort_by(|a, b| (&a.row.created, &a.row.id).cmp(&(&b.row.created, &b.row.id)));
+        Ok(orphans)
+    }
+
+    /// `expiresAt`, the list's (see [`Factory::fields`]).
+    fn expires(&self, row: &SessionRow) -> Option<jiff::Timestamp> {
+        row.fields.str("expires").and_then(crate::units::parse_time)
     }
 
     /// Reads the lists, never the session: see [`reads`].
@@ -354,15 +380,19 @@ fn row_of(s: reads::SessionInfo) -> SessionRow {
     SessionRow {
         id: s.session_id,
         owner: s.user_id.clone(),
-        user: s.user_id,
-        agent: s.agent_id,
-        channel: s.channel_id,
-        metadata: s.metadata,
         created: s.created_at,
         activity: s.last_activity,
         active: true,
-        expires: s.expires_at,
-        remaining_ms: s.time_remaining.map(|ms| ms.max(0.0) as u64),
+        fields: Fields::default()
+            .with("user", s.user_id)
+            .with("agent", s.agent_id)
+            .with("channel", s.channel_id)
+            .metadata(s.metadata)
+            .with("expires", s.expires_at)
+            .with(
+                "remaining_ms",
+                s.time_remaining.map(|ms| ms.max(0.0) as u64),
+            ),
         ..SessionRow::default()
     }
 }

@@ -16,6 +16,7 @@ use reqwest::header::{AUTHORIZATION, HeaderName, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::client::http::Http;
+use crate::provider::fields::Named;
 use crate::provider::unit::{self, Flag, ProviderConfig, Row, Slot};
 use crate::provider::{Capabilities, Options, Provider};
 use crate::section::{Section, SectionError};
@@ -81,6 +82,17 @@ impl unit::Factory for Factory {
 
     fn keys(&self) -> &[&'static str] {
         &["api_version", "batch_size"]
+    }
+
+    /// The user a session or thread is for, and (threads) the user's UUID: a v4 user may
+    /// have no developer ID.
+    fn fields(&self) -> &[Named] {
+        const {
+            &[
+                Named::selected("user", "USER"),
+                Named::selected_only("user_uuid"),
+            ]
+        }
     }
 
     fn slots(&self) -> &[Slot] {

@@ -10,7 +10,7 @@ use crate::client::http::{Http, Reply, Request};
 use crate::ids::SessionId;
 use crate::outcome::{Outcome, SessionResult};
 use crate::provider::{
-    Action, Features, ListError, Page, Provider, SessionRow, Staleness, Success, Sweep,
+    Action, Features, Fields, ListError, Page, Provider, SessionRow, Staleness, Success, Sweep,
 };
 use crate::select::{Selectable, ServerFilter};
 
@@ -59,13 +59,14 @@ impl Session {
         SessionRow {
             id: self.session_id,
             owner: self.user_id.clone(),
-            user: self.user_id,
             created: self.created_at,
             active: self.ended_at.is_none() && self.deleted_at.is_none(),
             // A soft-deleted session's memory is gone already: nothing outlives its end.
             ended: self.ended_at.filter(|_| self.deleted_at.is_none()),
             activity: self.updated_at,
-            metadata: self.metadata,
+            fields: Fields::default()
+                .with("user", self.user_id)
+                .metadata(self.metadata),
             ..SessionRow::default()
         }
     }

@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 
-use crate::provider::{Action, Page, SessionRow};
+use crate::provider::{Action, Fields, Page, SessionRow};
 
 /// Rows per list page.
 pub(super) const PAGE_SIZE: usize = 100;
@@ -31,8 +31,9 @@ pub(super) fn page(threads: Vec<Thread>, next: Option<String>) -> Page {
             id: t.thread_id.or_else(|| t.uuid.clone()).unwrap_or_default(),
             uuid: t.uuid,
             owner: t.user_id.clone().or(t.user_uuid.clone()),
-            user: t.user_id,
-            user_uuid: t.user_uuid,
+            fields: Fields::default()
+                .with("user", t.user_id)
+                .with("user_uuid", t.user_uuid),
             // v3 threads have no `updated_at` (the 3.30 type): `created_at` is not
             // activity, so a v3 row carries none unless the server sends one.
             activity: t.updated_at,

@@ -461,7 +461,7 @@ impl Provider for Threads {
     ) -> Result<Page, ListError> {
         let (threads, next) = match server {
             None => self.list(cursor, None).await?,
-            Some(filter) if filter.field == crate::select::Field::UserUuid => {
+            Some(filter) if filter.field.kind() == "user_uuid" => {
                 self.list(cursor, Some(&filter.value)).await?
             }
             Some(user) => match self.user_uuid(user).await? {

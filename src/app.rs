@@ -270,9 +270,9 @@ pub(crate) fn provider_of(
 
 /// Builds `profile`'s provider for `action`, checked that it can do it, behind the guard of
 /// the profile's protect list; with the handle through which a sweep tells the guard which
-/// of the sessions it listed it checked against that list already. For `apply --dry-run`
-/// (`unsent`), under the guard is [`crate::recheck::unsent`] (`Some(exists)`), never the
-/// provider's own probe.
+/// of the sessions it listed it checked against that list already. For a run that reads to
+/// judge but never probes ([`crate::runner::DryRun::Recheck`], `unsent`), under the guard is
+/// [`crate::recheck::unsent`] (`Some(exists)`), never the provider's own probe.
 fn build(
     profile: &Profile,
     action: Action,

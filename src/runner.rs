@@ -26,9 +26,10 @@ pub enum DryRun {
     Client,
     /// Reads only.
     Server,
-    /// `apply --dry-run`: reads only what judging a saved plan's sessions again needs (its
-    /// providers are built to say what a client dry run says where a server one would
-    /// probe), so that it shows what would still happen.
+    /// `apply --dry-run`, and `--plan` of IDs given: reads only what judging the sessions
+    /// again (or the protect list) needs, and says what a client dry run says where a server
+    /// one would probe (its providers are built so), so that it shows what would still
+    /// happen.
     Recheck,
 }
 

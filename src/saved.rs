@@ -8,9 +8,7 @@
 //!
 //! A plan is one JSON document a person can read and a script can filter (`jq` on
 //! `.sessions`, then apply the result): what is not in `sessions` is never acted on. An
-//! entry can be removed, not added: a sweep's entries are judged again by the plan's
-//! selection, and an entry of given IDs, which has no selection to be judged by, carries a
-//! seal of what it was made as.
+//! entry can be removed, not added: each carries a seal of what it was made as.
 
 use std::path::Path;
 use std::time::Duration;
@@ -116,8 +114,8 @@ pub struct Entry {
     /// given, which was chosen on its ID alone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evidence: Option<SessionRow>,
-    /// An ID given: [`seal`] of the entry as the plan made it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// [`seal`] of the entry as the plan made it.
+    #[serde(default)]
     pub seal: Option<String>,
 }
 
@@ -146,7 +144,7 @@ pub fn fingerprint(path: &Path) -> String {
     }
 }
 
-/// The seal of an entry for a given ID: FNV-1a 64 of the plan's time and config and the
+/// The seal of an entry: FNV-1a 64 of the plan's time and config and the
 /// entry's profile, ID and action. Not a secret (whoever can edit a plan can run `end ID`
 /// too): it tells a session added to a plan, or one edited into another, from one the run
 /// planned, so that `apply` never acts on a session outside the plan by mistake.
@@ -224,6 +222,14 @@ impl Plan {
             ));
         }
         for e in &plan.sessions {
+            let sealed = seal(&plan.made_at, &plan.config, &e.profile, &e.id, e.action);
+            if e.seal.as_deref() != Some(sealed.as_str()) {
+                return Err(format!(
+                    "the plan's session `{}` (profile `{}`) is not one the plan was made with (its seal does not match): entries can be removed from a plan, not added or changed; make the plan again",
+                    e.id.escape_default(),
+                    e.profile.escape_default()
+                ));
+            }
             match (&e.evidence, sweeps) {
                 // The ID is what the plan names; an edited ID under another session's
                 // evidence (its UUID) would act on that other session.
@@ -234,23 +240,13 @@ impl Plan {
                         row.id.escape_default()
                     ));
                 }
-                (Some(_), true) => {}
                 (None, true) => {
                     return Err(format!(
                         "the plan's session `{}` has no evidence, which a sweep's entry is judged again by: make the plan again",
                         e.id.escape_default()
                     ));
                 }
-                (_, false) => {
-                    let sealed = seal(&plan.made_at, &plan.config, &e.profile, &e.id, e.action);
-                    if e.seal.as_deref() != Some(sealed.as_str()) {
-                        return Err(format!(
-                            "the plan's session `{}` (profile `{}`) is not one the plan was made with (its seal does not match): entries can be removed from a plan, not added or changed; make the plan again",
-                            e.id.escape_default(),
-                            e.profile.escape_default()
-                        ));
-                    }
-                }
+                _ => {}
             }
             if !plan.profiles.contains(&e.profile) {
                 return Err(format!(
@@ -298,5 +294,42 @@ impl Plan {
         let tmp = path.with_extension("tmp-plan");
         std::fs::write(&tmp, text)?;
         std::fs::rename(&tmp, path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_seal_changes_with_every_part_of_what_it_seals() {
+        let config = |fingerprint: &str| ConfigId {
+            path: "c.toml".into(),
+            fingerprint: fingerprint.into(),
+        };
+        let at = "2024-06-01T12:00:00Z";
+        let base = seal(at, &config("fnv1a64:1"), "prod", "s1", PlanAction::End);
+        assert!(base.starts_with("fnv1a64:"), "{base}");
+        for other in [
+            seal(
+                "2024-06-01T12:00:01Z",
+                &config("fnv1a64:1"),
+                "prod",
+                "s1",
+                PlanAction::End,
+            ),
+            seal(at, &config("fnv1a64:2"), "prod", "s1", PlanAction::End),
+            seal(at, &config("fnv1a64:1"), "dev", "s1", PlanAction::End),
+            seal(at, &config("fnv1a64:1"), "prod", "s2", PlanAction::End),
+            seal(at, &config("fnv1a64:1"), "prod", "s1", PlanAction::Delete),
+            // The parts are kept apart: `prod`+`s1` is not `pro`+`ds1`.
+            seal(at, &config("fnv1a64:1"), "pro", "ds1", PlanAction::End),
+        ] {
+            assert_ne!(other, base);
+        }
+        assert_eq!(
+            seal(at, &config("fnv1a64:1"), "prod", "s1", PlanAction::End),
+            base
+        );
     }
 }

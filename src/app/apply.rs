@@ -148,7 +148,13 @@ pub(super) fn fill(
                 reason: (!reason.is_empty()).then(|| reason.clone()),
                 idle_secs: *idle_secs,
                 evidence: Some((*row).clone()),
-                seal: None,
+                seal: Some(crate::saved::seal(
+                    &plan.made_at,
+                    &plan.config,
+                    &profile,
+                    id.as_str(),
+                    plan.action,
+                )),
             });
         }
     }
@@ -174,42 +180,75 @@ pub(super) fn chosen_by(sweep: &Sweep) -> Chosen {
     }
 }
 
-/// The plan's sessions for IDs given: each ID once, on the profile it goes to, sealed; one
-/// that the profile's protect list refuses by its ID alone is written as protected.
-/// (A rule on a field beyond the ID is checked when the plan is applied: the session is
-/// read then, right before acting.) `profiles`: each target's protect list.
-pub(super) fn fill_given(
-    plan: &mut Plan,
-    items: &[Item],
-    targets: &crate::runner::Targets,
-    protects: &[&crate::protect::Protect],
-) {
-    let mut seen = std::collections::HashSet::new();
-    for item in items {
-        let (Some(t), Some(id)) = (targets.target_of(item), item.session_id()) else {
-            continue; // (a line that cannot be an ID is reported failed by the run)
-        };
-        if !seen.insert(item.key()) {
-            continue;
+/// The plan of a run on IDs given, written from what it reports (a sink of its report):
+/// each ID it would act on, once, on its profile, sealed; each it refused as protected (by
+/// its ID, or by a field the guard read it for), under `protected`. What it found gone or
+/// could not take (not an ID) is in neither. Written when the run ends, whole, unless it was
+/// interrupted or refused.
+pub(super) struct Given {
+    plan: Plan,
+    path: std::path::PathBuf,
+    /// Results in the order of the input (`seq`), as they came.
+    seen: Vec<(u64, Entry)>,
+    kept: Vec<(u64, Kept)>,
+}
+
+impl Given {
+    pub(super) fn new(plan: Plan, path: std::path::PathBuf) -> Given {
+        Given {
+            plan,
+            path,
+            seen: Vec::new(),
+            kept: Vec::new(),
         }
-        let profile = targets.list[t].name.clone();
-        if let crate::protect::ById::Protected(term) = protects[t].of_id(id) {
-            plan.protected.push(Kept {
-                profile,
-                id: id.to_owned(),
-                note: format!("protected by `{term}`: refused, nothing sent"),
-            });
-            continue;
+    }
+}
+
+impl crate::report::Sink for Given {
+    fn result(&mut self, profile: Option<&str>, r: &SessionResult) -> std::io::Result<()> {
+        let profile = profile.unwrap_or_default().to_owned();
+        match r.outcome {
+            Outcome::WouldEnd | Outcome::WouldDelete => {
+                let plan = &self.plan;
+                let seal =
+                    crate::saved::seal(&plan.made_at, &plan.config, &profile, &r.id, plan.action);
+                let entry = Entry {
+                    profile,
+                    id: r.id.clone(),
+                    action: plan.action,
+                    reason: None,
+                    idle_secs: None,
+                    evidence: None,
+                    seal: Some(seal),
+                };
+                self.seen.push((r.seq, entry));
+            }
+            Outcome::Protected => {
+                let note = (r.error.clone().or_else(|| r.note.clone())).unwrap_or_default();
+                let kept = Kept {
+                    profile,
+                    id: r.id.clone(),
+                    note,
+                };
+                self.kept.push((r.seq, kept));
+            }
+            _ => {}
         }
-        let seal = crate::saved::seal(&plan.made_at, &plan.config, &profile, id, plan.action);
-        plan.sessions.push(Entry {
-            profile,
-            id: id.to_owned(),
-            action: plan.action,
-            reason: None,
-            idle_secs: None,
-            evidence: None,
-            seal: Some(seal),
-        });
+        Ok(())
+    }
+
+    fn finish(mut self: Box<Self>, end: &crate::report::End) -> std::io::Result<()> {
+        if end.interrupted || end.refused {
+            crate::output::warn(format_args!(
+                "note: the plan was not written to {} (the run did not finish)",
+                self.path.display()
+            ));
+            return Ok(());
+        }
+        self.seen.sort_by_key(|(seq, _)| *seq);
+        self.kept.sort_by_key(|(seq, _)| *seq);
+        self.plan.sessions = self.seen.into_iter().map(|(_, e)| e).collect();
+        self.plan.protected = self.kept.into_iter().map(|(_, k)| k).collect();
+        self.plan.write(&self.path)
     }
 }

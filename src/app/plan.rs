@@ -52,7 +52,7 @@ pub(super) struct RunPlan {
     pub(super) metrics: Option<PathBuf>,
     pub(super) lock: LockPolicy,
     /// `--plan FILE`: write what the run would act on there instead of acting (the run is
-    /// a client dry run).
+    /// a dry run: see [`RunPlan::writing`]).
     pub(super) write: Option<PathBuf>,
 }
 
@@ -211,13 +211,19 @@ impl RunPlan {
     }
 
     /// `--plan FILE`: the run writes what it would act on to `file` and sends nothing that
-    /// changes state (a client dry run, no lock).
+    /// changes state, no lock. A sweep's is a client dry run (its listing read each row);
+    /// for IDs given, what the protect list needs beyond an ID is read, as a real run reads
+    /// it right before acting, so that the plan names what the list refuses.
     fn writing(self, file: Option<&std::path::Path>) -> RunPlan {
+        let dry_run = match self.source {
+            Source::Sweep(_) => DryRun::Client,
+            Source::Ids(_) => DryRun::Recheck,
+        };
         match file {
             None => self,
             Some(file) => RunPlan {
                 write: Some(file.to_owned()),
-                dry_run: Some(DryRun::Client),
+                dry_run: Some(dry_run),
                 lock: LockPolicy::Skip,
                 ..self
             },

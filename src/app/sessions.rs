@@ -12,7 +12,6 @@ use super::staging::{
 use super::{AppError, Ctx, Exit};
 use crate::config::Profile;
 use crate::ids::{self, Item};
-use crate::protect::Protect;
 use crate::runner::{self, Stall};
 use crate::saved::Chosen;
 
@@ -68,18 +67,12 @@ impl Ctx<'_> {
             Some(_) => ready.iter().map(|(p, _)| p.clone()).collect(),
             None => Vec::new(),
         };
-        // What a plan written of these IDs names: where they came from, each profile's
-        // protect list.
+        // Where a plan written of these IDs says they came from.
         let given = given(&input);
-        let protects: Vec<Protect> = match plan.write {
-            Some(_) => ready.iter().map(|(p, _)| p.protect.clone()).collect(),
-            None => Vec::new(),
-        };
         let targets = targets(ready, plan.all);
         let resumed = resume.map(|r| Resumed::new(r, &targets));
-        // What is to be deleted, or planned, is read in full before the question that names
-        // it (or the plan).
-        let input = match caps.any() || tty.is_some() || plan.write.is_some() {
+        // What is to be deleted is read in full before the question that names it.
+        let input = match caps.any() || tty.is_some() {
             true => {
                 let stop = &interrupt.stop;
                 let read = read_ahead(input, &targets, &caps, plan.action, resumed.as_ref(), stop);
@@ -96,17 +89,6 @@ impl Ctx<'_> {
             }
             false => input,
         };
-        if let (Some(path), Input::Items(items)) = (&plan.write, &input) {
-            let names: Vec<&str> = targets.list.iter().map(|t| t.name.as_str()).collect();
-            let chosen = Chosen {
-                given: Some(given),
-                ..Chosen::default()
-            };
-            let mut saved = self.plan_of(plan, chosen, super::now()?, &names);
-            let protects: Vec<&Protect> = protects.iter().collect();
-            super::apply::fill_given(&mut saved, items, &targets, &protects);
-            saved.write(path).map_err(AppError::Output)?;
-        }
         if let (Some(tty), Input::Items(items)) = (tty, &input) {
             let parts = (profiles.iter().enumerate())
                 .map(|(i, profile)| {
@@ -118,6 +100,17 @@ impl Ctx<'_> {
         }
         // Only now is the run on: the journal and the output begin here.
         let mut report = self.start(report)?;
+        if let Some(path) = &plan.write {
+            // The plan is what the run reports: each ID it would act on, and what it refused.
+            let names: Vec<&str> = targets.list.iter().map(|t| t.name.as_str()).collect();
+            let chosen = Chosen {
+                given: Some(given),
+                ..Chosen::default()
+            };
+            let saved = self.plan_of(plan, chosen, super::now()?, &names);
+            let sink = super::apply::Given::new(saved, path.clone());
+            report.add(format!("plan {}", path.display()), Box::new(sink));
+        }
         broken.iter().for_each(|(p, e)| report.profile_error(p, e));
         if let (Input::Items(items), None) = (&input, &resumed) {
             report.expect(ids::distinct(items) as u64);

@@ -68,7 +68,10 @@ impl Ctx<'_> {
                 super::selection(profile, &s.selector)
             }))
             .transpose()?;
-            let unsent = (plan.dry_run == Some(DryRun::Recheck)).then_some(sweep.is_none());
+            // `apply --dry-run` of IDs reads each where it can, to say which is gone; a
+            // plan being written reads only what the protect list needs.
+            let exists = sweep.is_none() && plan.write.is_none();
+            let unsent = (plan.dry_run == Some(DryRun::Recheck)).then_some(exists);
             let (provider, cleared) = build(profile, plan.action, &opts, unsent)?;
             if let Some(s) = sweep {
                 super::check_ended(profile, provider.as_ref(), s.ended_for.is_some())?;

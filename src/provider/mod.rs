@@ -214,6 +214,24 @@ pub async fn get_page<T: serde::de::DeserializeOwned + Send + 'static>(
     reply.json_streamed().await.map_err(ListError::Decode)
 }
 
+/// GETs one session for [`Provider::read`]: `Ok(None)` on the provider's own 404 (a 404 in
+/// another shape is a route the server does not have, which proves nothing), `Err` (why)
+/// when it cannot be read.
+pub async fn get_one<T: serde::de::DeserializeOwned + Send + 'static>(
+    http: &Http,
+    url: url::Url,
+) -> Result<Option<T>, String> {
+    match get_page::<T>(http, url).await {
+        Ok(one) => Ok(Some(one)),
+        Err(ListError::Status {
+            status: 404,
+            provider_shaped: true,
+            ..
+        }) => Ok(None),
+        Err(e) => Err(format!("reading it failed: {e}")),
+    }
+}
+
 /// How many decoded rows may wait for the listing: what a [`RowStream`] holds at most.
 const ROWS_QUEUED: usize = 256;
 

@@ -9,13 +9,25 @@ pub mod emulator;
 
 use std::path::PathBuf;
 
-pub use emulator::{Emulator, Fault, FaultKind, Options, Recorded, Seed, TimeoutConfig};
+pub use emulator::{Emulator, Fault, FaultKind, Options, Recorded, RoomApi, Seed, TimeoutConfig};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
 /// Environment variables the test profiles read their keys from.
 pub const ZEP_ENV: &str = "SESSIONCTL_TEST_ZEP_KEY";
 pub const SAMBA_ENV: &str = "SESSIONCTL_TEST_SAMBA_KEY";
+pub const DAILY_ENV: &str = "SESSIONCTL_TEST_DAILY_KEY";
+pub const LIVEKIT_ENV: &str = "SESSIONCTL_TEST_LIVEKIT_KEY";
+pub const TWILIO_ENV: &str = "SESSIONCTL_TEST_TWILIO_KEY";
+
+/// Each key variable and the emulator's key it holds.
+const KEYS: [(&str, &str); 5] = [
+    (ZEP_ENV, emulator::ZEP_KEY),
+    (SAMBA_ENV, emulator::SAMBA_KEY),
+    (DAILY_ENV, emulator::DAILY_KEY),
+    (LIVEKIT_ENV, emulator::LIVEKIT_TOKEN),
+    (TWILIO_ENV, emulator::TWILIO_TOKEN),
+];
 
 /// An emulator plus a config file for it.
 pub struct Env {
@@ -77,8 +89,7 @@ impl Env {
         cmd.arg("-c")
             .arg(&self.config)
             .env("SESSIONCTL_PROFILE", profile);
-        cmd.env(ZEP_ENV, emulator::ZEP_KEY)
-            .env(SAMBA_ENV, emulator::SAMBA_KEY);
+        cmd.envs(KEYS);
         cmd
     }
 
@@ -90,8 +101,7 @@ impl Env {
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", self.dir.path())
             .env("XDG_CONFIG_HOME", self.dir.path().join("xdg"))
-            .env(ZEP_ENV, emulator::ZEP_KEY)
-            .env(SAMBA_ENV, emulator::SAMBA_KEY)
+            .envs(KEYS)
             .arg("-c")
             .arg(&self.config)
             .env("SESSIONCTL_PROFILE", profile);

@@ -15,7 +15,9 @@ use clap::Parser;
 use emulator::{Emulator, HeaderStyle, Options, RateLimit};
 
 #[derive(Parser)]
-#[command(about = "Fake Zep, Digital Samba and elizaOS servers on loopback for sessionctl")]
+#[command(
+    about = "Fake Zep, Digital Samba, elizaOS, LangGraph, Daily, LiveKit and Twilio Video servers on loopback for sessionctl"
+)]
 struct Args {
     /// Port to listen on.
     #[arg(long, default_value_t = 3000)]
@@ -140,6 +142,14 @@ fn banner(addr: SocketAddr, token: Option<&str>, rate_limit: Option<&RateLimit>)
     let zep_v4 = format!("{base}{}", emulator::ZEP_V4_PREFIX);
     let samba = format!("{base}{}", emulator::SAMBA_PREFIX);
     let langgraph = format!("{base}{}", emulator::LANGGRAPH_PREFIX);
+    let daily = format!("{base}{}", emulator::DAILY_PREFIX);
+    let livekit = format!("{base}{}", emulator::LIVEKIT_PREFIX);
+    let twilio = format!("{base}{}", emulator::TWILIO_PREFIX);
+    let (daily_key, account, twilio_token) = (
+        emulator::DAILY_KEY,
+        emulator::TWILIO_ACCOUNT,
+        emulator::TWILIO_TOKEN,
+    );
     let (zep_key, team, samba_key) = (emulator::ZEP_KEY, emulator::SAMBA_TEAM, emulator::SAMBA_KEY);
     let messaging_auth = token.map_or("no auth".to_owned(), |t| format!("X-API-KEY: {t}"));
     let profiles = emulator::profiles::config_toml(addr, token);
@@ -154,6 +164,9 @@ fn banner(addr: SocketAddr, token: Option<&str>, rate_limit: Option<&RateLimit>)
   Zep v4 threads         {zep_v4}  (same key)
   Digital Samba          {samba}  (team {team}, developer key {samba_key})
   LangGraph threads      {langgraph}  (no auth)
+  Daily rooms            {daily}  (Bearer {daily_key})
+  LiveKit rooms          {livekit}  (Bearer: the token LIVEKIT_TOKEN of tests/emulator/mod.rs)
+  Twilio Video rooms     {twilio}  (account {account}, auth token {twilio_token})
 {limited}  Control API            {base}/_emulator/{{seed,faults,rate_limit,stats,requests,reset}}
 
 # Save as your sessionctl config file (`sessionctl config path` says where; it needs

@@ -1,14 +1,15 @@
 //! Demo data for people trying sessionctl against the `mock-server` binary: something
 //! stale and something fresh for every provider, relative to the moment it starts, so
 //! `list --idle-for 1h` and friends have work to show. Zep v2 and elizaOS sessions and
-//! LangGraph threads carry an `env` in their metadata (for `--where`). Zep sessions and threads also get messages, and
+//! LangGraph threads carry an `env` in their metadata (for `--where`). The Daily, LiveKit and
+//! Twilio rooms say only when they were created (for `--older-than`). Zep sessions and threads also get messages, and
 //! one of each looks old but has a recent message: only a client that reads messages sees
 //! that it is in use.
 
 use jiff::{SignedDuration, Timestamp};
 
 use super::clock;
-use super::model::{Seed, TimeoutConfig};
+use super::model::{RoomApi, Seed, TimeoutConfig};
 
 pub(crate) fn seeds(now: Timestamp) -> Vec<Seed> {
     let ago = |minutes: i64| now - SignedDuration::from_mins(minutes);
@@ -111,6 +112,26 @@ pub(crate) fn seeds(now: Timestamp) -> Vec<Seed> {
                 .cloned()
                 .unwrap_or_default(),
         });
+    }
+    // Rooms: (created minutes ago, people in it, completed): one left over from days ago,
+    // one of this morning with someone in it, one fresh; Twilio also keeps a completed one.
+    let rooms = [(3 * 24 * 60, 0, false), (5 * 60, 2, false), (10, 0, false)];
+    for (api, name) in [
+        (RoomApi::Daily, "daily"),
+        (RoomApi::Livekit, "livekit"),
+        (RoomApi::Twilio, "twilio"),
+    ] {
+        let completed = (api == RoomApi::Twilio).then_some((2 * 24 * 60, 0, true));
+        for (n, (created, participants, completed)) in (1..).zip(rooms.into_iter().chain(completed))
+        {
+            seeds.push(Seed::Room {
+                api,
+                id: format!("{name}-demo-{n}"),
+                created_at: clock::millis(ago(created)),
+                participants,
+                completed,
+            });
+        }
     }
     seeds
 }

@@ -31,7 +31,7 @@ struct ArmedFault {
 }
 
 impl ArmedFault {
-    fn matches(&self, method: &str, path: &str) -> bool {
+    fn matches(&self, method: &str, path: &str, body: &str) -> bool {
         let fault = &self.fault;
         fault
             .method
@@ -41,6 +41,7 @@ impl ArmedFault {
                 .path_contains
                 .as_ref()
                 .is_none_or(|p| path.contains(p))
+            && (fault.body_contains.as_ref()).is_none_or(|b| body.contains(b))
             && fault.times.is_none_or(|times| self.used < times)
     }
 }
@@ -74,10 +75,11 @@ impl Armed {
 
     /// The fault this request hits, if any, counting it against that fault's `times`. A
     /// fault whose probability roll misses is skipped and later ones are tried.
-    pub fn hit(&mut self, method: &str, raw_path: &str) -> Option<FaultKind> {
+    pub fn hit(&mut self, method: &str, raw_path: &str, body: &str) -> Option<FaultKind> {
         let rng = &mut self.1;
         let armed = self.0.iter_mut().find(|armed| {
-            armed.matches(method, raw_path) && armed.fault.probability.is_none_or(|p| rng.f64() < p)
+            armed.matches(method, raw_path, body)
+                && armed.fault.probability.is_none_or(|p| rng.f64() < p)
         })?;
         armed.used += 1;
         Some(armed.fault.kind.clone())

@@ -165,6 +165,12 @@ pub(crate) enum Dialect {
     Messaging,
     /// LangGraph Agent Server (Starlette style).
     LangGraph,
+    /// Daily REST (`{"error": <type>, "info": ...}`).
+    Daily,
+    /// LiveKit Twirp (`{"code": <twirp code>, "msg": ...}`).
+    LiveKit,
+    /// Twilio Video (`{"code": <number>, "message", "more_info", "status"}`).
+    Twilio,
 }
 
 impl Dialect {
@@ -175,6 +181,9 @@ impl Dialect {
             Dialect::ZepV4,
             Dialect::Samba,
             Dialect::LangGraph,
+            Dialect::Daily,
+            Dialect::LiveKit,
+            Dialect::Twilio,
             Dialect::Messaging,
         ]
         .into_iter()
@@ -192,13 +201,20 @@ impl Dialect {
             Dialect::Samba => super::SAMBA_PREFIX,
             Dialect::Messaging => super::MESSAGING_PREFIX,
             Dialect::LangGraph => super::LANGGRAPH_PREFIX,
+            Dialect::Daily => super::DAILY_PREFIX,
+            Dialect::LiveKit => super::LIVEKIT_PREFIX,
+            Dialect::Twilio => super::TWILIO_PREFIX,
         }
     }
 
     pub fn content_type(self) -> &'static str {
         match self {
-            Dialect::Zep | Dialect::Messaging => "application/json; charset=utf-8",
-            Dialect::ZepV4 | Dialect::Samba | Dialect::LangGraph => "application/json",
+            Dialect::Zep | Dialect::Messaging | Dialect::Daily | Dialect::Twilio => {
+                "application/json; charset=utf-8"
+            }
+            Dialect::ZepV4 | Dialect::Samba | Dialect::LangGraph | Dialect::LiveKit => {
+                "application/json"
+            }
         }
     }
 
@@ -209,7 +225,8 @@ impl Dialect {
     }
 
     /// An error in this dialect's shape. `code` is the machine-readable part where the
-    /// provider has one (v4 `code`, Samba `error` slug, elizaOS `code`); Zep v2/v3 drop it.
+    /// provider has one (v4 `code`, Samba `error` slug, elizaOS `code`, Daily's `error`,
+    /// Twirp's `code`, Twilio's number); Zep v2/v3 drop it.
     pub fn error(self, status: u16, code: &str, message: &str) -> Response {
         let body = match self {
             Dialect::Zep => json!({ "message": message }),
@@ -225,6 +242,14 @@ impl Dialect {
                 "timestamp": clock::now_millis(),
             }}),
             Dialect::LangGraph => json!({ "detail": message }),
+            Dialect::Daily => json!({ "error": code, "info": message }),
+            Dialect::LiveKit => json!({ "code": code, "msg": message }),
+            Dialect::Twilio => json!({
+                "code": code.parse::<u64>().map_or(json!(code), |n| json!(n)),
+                "message": message,
+                "more_info": format!("https://www.twilio.com/docs/errors/{code}"),
+                "status": status,
+            }),
         };
         self.json(status, &body)
     }
@@ -268,6 +293,52 @@ impl Dialect {
             }
             // Starlette's HTTPException for a bare status: its reason phrase.
             (Dialect::LangGraph, _) => self.error(status, "", reason),
+            (Dialect::Daily, _) => {
+                let kind = match status {
+                    400 => "invalid-request-error",
+                    401 => "authentication-error",
+                    403 => "forbidden-error",
+                    404 => "not-found",
+                    429 => "rate-limit-error",
+                    _ => "server-error",
+                };
+                self.error(status, kind, reason)
+            }
+            // What LiveKit's auth middleware writes for a token it cannot verify.
+            (Dialect::LiveKit, 401) => reply(
+                401,
+                "text/plain; charset=utf-8",
+                "invalid authorization token",
+            ),
+            // Twirp's error codes by the status they are sent with.
+            (Dialect::LiveKit, _) => {
+                let code = match status {
+                    400 => "invalid_argument",
+                    403 => "permission_denied",
+                    404 => "not_found",
+                    409 => "already_exists",
+                    412 => "failed_precondition",
+                    429 => "resource_exhausted",
+                    500 => "internal",
+                    503 => "unavailable",
+                    _ => "unknown",
+                };
+                self.error(status, code, reason)
+            }
+            (Dialect::Twilio, 401) => self.json(
+                401,
+                &json!({
+                    "code": 20003,
+                    "detail": "Your AccountSid or AuthToken was incorrect.",
+                    "message": "Authenticate",
+                    "more_info": "https://www.twilio.com/docs/errors/20003",
+                    "status": 401,
+                }),
+            ),
+            // Twilio's generic codes are 20000 + the status (20404, 20429, 20500, ...).
+            (Dialect::Twilio, _) => {
+                self.error(status, &(20000 + u32::from(status)).to_string(), reason)
+            }
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The provider emulator: one stateful fake HTTP server on loopback that speaks the wire
 //! contracts of `shared/providers.md` (Zep v2/v3/v4, Digital Samba, elizaOS messaging,
-//! LangGraph Agent Server threads),
+//! LangGraph Agent Server threads) and the room APIs the shipped declared descriptions
+//! (`examples/declared/`) speak (Daily, LiveKit, Twilio Video),
 //! rough edges included, so sessionctl can be tried offline and tested end to end.
 //!
 //! Layout (each module has one job):
@@ -15,6 +16,8 @@
 //! - [`zep`] (v2 sessions), [`threads`] (thread records, v3 API), [`zep_v4`] (v4 threads,
 //!   lookups, asynchronous deletion tasks), [`samba`], [`messaging`], [`langgraph`]: one API
 //!   each.
+//! - [`rooms`]: the one table of video rooms that [`daily`], [`livekit`] and [`twilio`]
+//!   render, each in its own dialect.
 //! - [`messages`]: the message histories of v2 sessions and threads, and their paging.
 //! - [`channels`]: elizaOS message channels, which outlive the [`messaging`] sessions that
 //!   made them.
@@ -33,20 +36,24 @@
 mod channels;
 mod clock;
 mod control;
+mod daily;
 mod demo;
 mod faults;
 mod http;
 mod langgraph;
 mod listing;
+mod livekit;
 mod messages;
 mod messaging;
 mod model;
 pub mod profiles;
 mod ratelimit;
+mod rooms;
 mod router;
 mod samba;
 mod state;
 mod threads;
+mod twilio;
 mod zep;
 mod zep_v4;
 
@@ -60,7 +67,7 @@ use std::time::{Duration, Instant};
 // Not every crate that includes this module names every type.
 #[allow(unused_imports)]
 pub use model::{
-    DeleteTask, Fault, FaultKind, HeaderStyle, NEVER_EXPIRES, RateLimit, Recorded, Seed,
+    DeleteTask, Fault, FaultKind, HeaderStyle, NEVER_EXPIRES, RateLimit, Recorded, RoomApi, Seed,
     TimeoutConfig,
 };
 
@@ -70,6 +77,19 @@ pub const ZEP_KEY: &str = "zep-test-key";
 pub const SAMBA_TEAM: &str = "team-1";
 /// The Digital Samba developer key (Bearer token, or the Basic-auth password).
 pub const SAMBA_KEY: &str = "samba-test-key";
+
+/// The Daily API key (Bearer).
+pub const DAILY_KEY: &str = "daily-test-key";
+/// The one LiveKit access token the emulator accepts (Bearer): an HS256 JWT of the
+/// development key `devkey` and secret `secret`, with the `roomList` and `roomCreate`
+/// grants, as `lk token create` or a server SDK mints one.
+pub const LIVEKIT_TOKEN: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJkZXZrZXkiLCJzdWIiOiJzZXNzaW9uY3RsIiwibmJmIjoxNzAwMDAwMDAwLCJ2aWRlbyI6eyJyb29tTGlzdCI6dHJ1ZSwicm9vbUNyZWF0ZSI6dHJ1ZX19.hGY-KhMNDNlhUJqif7qO4AXKdQLPCB0Ex0Kurq3vj8w";
+/// The Twilio account SID (the Basic-auth user name): the placeholder of
+/// `examples/declared/twilio.toml`, so that the shipped description runs on the emulator as
+/// it is.
+pub const TWILIO_ACCOUNT: &str = "ACXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX";
+/// The Twilio auth token (the Basic-auth password).
+pub const TWILIO_TOKEN: &str = "twilio-test-token";
 
 /// Path prefix of Zep v2 memory sessions and v3 threads (they share it, as in real Zep).
 pub const ZEP_V2_PREFIX: &str = "/zep/api/v2";
@@ -81,6 +101,12 @@ pub const SAMBA_PREFIX: &str = "/samba/api/v1";
 pub const MESSAGING_PREFIX: &str = "/api";
 /// Path prefix of the LangGraph Agent Server API (`/threads`, `/runs`).
 pub const LANGGRAPH_PREFIX: &str = "/langgraph";
+/// Path prefix of Daily's REST API (`https://api.daily.co/v1`).
+pub const DAILY_PREFIX: &str = "/daily/v1";
+/// Path prefix of the LiveKit server (its paths start with `/twirp`).
+pub const LIVEKIT_PREFIX: &str = "/livekit";
+/// Path prefix of Twilio Video (`https://video.twilio.com`; its paths start with `/v1`).
+pub const TWILIO_PREFIX: &str = "/twilio";
 /// Path prefix of the emulator's own control API (never faulted, never recorded).
 pub const CONTROL_PREFIX: &str = "/_emulator";
 
@@ -247,6 +273,21 @@ impl Emulator {
         format!("{}{LANGGRAPH_PREFIX}", self.url())
     }
 
+    /// Base URL of Daily's REST API.
+    pub fn daily_url(&self) -> String {
+        format!("{}{DAILY_PREFIX}", self.url())
+    }
+
+    /// Base URL of the LiveKit server.
+    pub fn livekit_url(&self) -> String {
+        format!("{}{LIVEKIT_PREFIX}", self.url())
+    }
+
+    /// Base URL of Twilio Video.
+    pub fn twilio_url(&self) -> String {
+        format!("{}{TWILIO_PREFIX}", self.url())
+    }
+
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
@@ -389,6 +430,16 @@ impl Emulator {
     /// An elizaOS server restart: it forgets every session and keeps every channel.
     pub fn messaging_restart(&self) {
         self.shared.lock().messaging.forget_all();
+    }
+
+    /// Whether a room of `api` exists (not deleted).
+    pub fn room_exists(&self, api: RoomApi, id: &str) -> bool {
+        self.shared.lock().rooms.get(api, id).is_some()
+    }
+
+    /// `Some(ended)` for a room of `api` that exists (a Twilio room is ended when completed).
+    pub fn room_ended(&self, api: RoomApi, id: &str) -> Option<bool> {
+        (self.shared.lock().rooms.get(api, id)).map(|r| r.ended_at.is_some())
     }
 
     /// `Some(live)` for a known Digital Samba session, `None` if unknown.

@@ -10,7 +10,8 @@ pub use super::messaging::TimeoutConfig;
 
 /// One record to put into a provider's state. In JSON (control API) a seed is an object
 /// tagged by `kind` (`zep_session`, `zep_thread`, `zep_messages`, `samba_session`,
-/// `samba_ended`, `messaging_session`, `messaging_channel`, `langgraph_thread`, `metadata`); omitted timestamps default to now, omitted flags to
+/// `samba_ended`, `messaging_session`, `messaging_channel`, `langgraph_thread`, `metadata`,
+/// `room`); omitted timestamps default to now, omitted flags to
 /// false/absent. Seeds apply in order, so `zep_messages` and `metadata` must come after the
 /// session or thread they name.
 ///
@@ -149,6 +150,33 @@ pub enum Seed {
         #[serde(default)]
         messages: u32,
     },
+    /// A room of the Daily, LiveKit or Twilio Video API (`api`), known there by `id` (Daily's
+    /// and LiveKit's room name, Twilio's room SID), created at `created_at`, with
+    /// `participants` in it; `completed` is a Twilio room that has ended. Build with
+    /// [`Seed::room`].
+    Room {
+        api: RoomApi,
+        id: String,
+        #[serde(default = "clock::now_millis")]
+        created_at: String,
+        #[serde(default)]
+        participants: u32,
+        #[serde(default)]
+        completed: bool,
+    },
+}
+
+/// The room APIs that share the emulator's one table of rooms ([`super::rooms`]), each
+/// rendering it in its own dialect.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RoomApi {
+    /// Daily REST rooms (`/daily/v1`).
+    Daily,
+    /// LiveKit's Twirp RoomService (`/livekit`).
+    Livekit,
+    /// Twilio Video v1 Rooms (`/twilio`).
+    Twilio,
 }
 
 /// How a v4 deletion task ends (zep-cloud 4.0.1 `TaskStatus`).
@@ -179,6 +207,17 @@ fn default_user() -> String {
 }
 
 impl Seed {
+    /// An empty, open room of `api` created at `created_at`.
+    pub fn room(api: RoomApi, id: &str, created_at: &str) -> Seed {
+        Seed::Room {
+            api,
+            id: id.to_owned(),
+            created_at: created_at.to_owned(),
+            participants: 0,
+            completed: false,
+        }
+    }
+
     /// An open Zep v2 session created and last updated at `updated_at`.
     pub fn zep_session(id: &str, updated_at: &str) -> Seed {
         Seed::ZepSession {
@@ -336,7 +375,8 @@ impl Seed {
 /// routing (so before auth) in the order they were armed; the first one that matches, is not
 /// used up and wins its probability roll applies.
 ///
-/// JSON (control API): `{"method"?: "POST", "path_contains"?: "/end", "times"?: 3,
+/// JSON (control API): `{"method"?: "POST", "path_contains"?: "/end", "body_contains"?:
+/// "\"room\":\"r1\"", "times"?: 3,
 /// "probability"?: 0.5, "kind": {"type": "status", "status": 429, "retry_after"?: "1",
 /// "body"?: "..."}}`; other kinds: `{"type":"delay","ms":N}`, `{"type":"reply_late","ms":N}`,
 /// `{"type":"drop_mid_reply"}`, `{"type":"malformed"}`, `{"type":"huge_body","status":500,"bytes":N}`,
@@ -353,6 +393,10 @@ pub struct Fault {
     /// Substring of the RAW (still percent-encoded) path; `None` matches any.
     #[serde(default)]
     pub path_contains: Option<String>,
+    /// Substring of the request body; `None` matches any. For APIs that name the session
+    /// in the body rather than the path (LiveKit's Twirp calls).
+    #[serde(default)]
+    pub body_contains: Option<String>,
     /// Apply to the first K matching requests only; `None` = always.
     #[serde(default)]
     pub times: Option<u32>,
@@ -498,6 +542,7 @@ impl Fault {
         Fault {
             method: None,
             path_contains: None,
+            body_contains: None,
             times: None,
             probability: None,
             kind,
@@ -576,6 +621,12 @@ impl Fault {
     /// Only requests whose raw path contains `fragment`.
     pub fn path(mut self, fragment: &str) -> Fault {
         self.path_contains = Some(fragment.to_owned());
+        self
+    }
+
+    /// Only requests whose body contains `fragment`.
+    pub fn body_contains(mut self, fragment: &str) -> Fault {
+        self.body_contains = Some(fragment.to_owned());
         self
     }
 

@@ -46,7 +46,7 @@ fn main() -> ExitCode {
     }
     println!(
         "The provider emulator is serving demo data on {} (Zep, Digital Samba, elizaOS, \
-         LangGraph).\n\n$ sessionctl {}\n",
+         LangGraph, Daily, LiveKit, Twilio Video).\n\n$ sessionctl {}\n",
         emu.url(),
         SWEEP.join(" ")
     );

@@ -188,13 +188,19 @@ impl Decision {
 }
 
 /// The 429 a provider sends when its limit is hit: elizaOS's `RATE_LIMIT_EXCEEDED` JSON,
-/// Digital Samba's Laravel `Too Many Attempts.`, and plain text from Zep (v2, v3 and v4).
+/// Digital Samba's Laravel `Too Many Attempts.`, Daily's `rate-limit-error`, Twirp's
+/// `resource_exhausted`, Twilio's 20429, and plain text from Zep (v2, v3 and v4).
 pub(crate) fn too_many_requests(dialect: Dialect, decision: &Decision) -> Response {
     let mut response = match dialect {
         Dialect::Zep | Dialect::ZepV4 => {
             reply(429, "text/plain; charset=utf-8", "rate limit exceeded\n")
         }
-        Dialect::Samba | Dialect::Messaging | Dialect::LangGraph => dialect.status_error(429),
+        Dialect::Samba
+        | Dialect::Messaging
+        | Dialect::LangGraph
+        | Dialect::Daily
+        | Dialect::LiveKit
+        | Dialect::Twilio => dialect.status_error(429),
     };
     decision.apply(&mut response);
     response

@@ -16,7 +16,7 @@ use super::http::{Dialect, Req, no_route, reply};
 use super::model::{FaultKind, Recorded};
 use super::ratelimit::{self, Decision};
 use super::{CONTROL_PREFIX, Shared, control, faults, langgraph, messaging, samba, threads};
-use super::{zep, zep_v4};
+use super::{daily, livekit, twilio, zep, zep_v4};
 
 /// Largest request body read (a 1000-ID batch is ~50 KB; this only guards memory).
 const MAX_REQUEST_BODY: usize = 64 * 1024 * 1024;
@@ -38,7 +38,8 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
     // Recorded first (so tests see refused requests), then limited, then faulted; a refused
     // request never reaches the faults. Only provider routes are limited.
     let (decision, fault) = {
-        let mut state = shared.lock();
+        let mut guard = shared.lock();
+        let state = &mut *guard;
         state.log.push(record(&parts, &body));
         let decision = match (dialect, state.limiter.as_mut()) {
             (Some(_), Some(limiter)) => Some(limiter.check(Instant::now())),
@@ -49,7 +50,11 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
             state.rate_limited += 1;
             (decision, None)
         } else {
-            (decision, state.faults.hit(parts.method.as_str(), &path))
+            let sent = state.log.last().map_or("", |r| r.body.as_str());
+            (
+                decision,
+                state.faults.hit(parts.method.as_str(), &path, sent),
+            )
         }
     };
     if !shared.opts.latency.is_zero() {
@@ -112,15 +117,20 @@ fn serve(shared: &Arc<Shared>, dialect: Option<Dialect>, parts: Parts, body: Byt
         parts.headers,
         body,
     );
-    let authorized = match dialect {
-        Dialect::Zep | Dialect::ZepV4 => zep::authorized(&req),
-        Dialect::Samba => samba::authorized(&req),
-        Dialect::Messaging => messaging::authorized(shared, &req),
+    let bare_401 = |authorized: bool| (!authorized).then(|| dialect.status_error(401));
+    let refused = match dialect {
+        Dialect::Zep | Dialect::ZepV4 => bare_401(zep::authorized(&req)),
+        Dialect::Samba => bare_401(samba::authorized(&req)),
+        Dialect::Messaging => bare_401(messaging::authorized(shared, &req)),
         // `langgraph dev` checks no key unless its graph configures custom auth.
-        Dialect::LangGraph => true,
+        Dialect::LangGraph => None,
+        Dialect::Twilio => bare_401(twilio::authorized(&req)),
+        // These answer a missing and a wrong key differently.
+        Dialect::Daily => daily::refused(&req),
+        Dialect::LiveKit => livekit::refused(&req),
     };
-    if !authorized {
-        return dialect.status_error(401);
+    if let Some(refusal) = refused {
+        return refusal;
     }
     match dialect {
         Dialect::Zep if req.segments.first().is_some_and(|s| s == "threads") => {
@@ -131,6 +141,9 @@ fn serve(shared: &Arc<Shared>, dialect: Option<Dialect>, parts: Parts, body: Byt
         Dialect::Samba => samba::route(shared, &req),
         Dialect::Messaging => messaging::route(shared, &req),
         Dialect::LangGraph => langgraph::route(shared, &req),
+        Dialect::Daily => daily::route(shared, &req),
+        Dialect::LiveKit => livekit::route(shared, &req),
+        Dialect::Twilio => twilio::route(shared, &req),
     }
 }
 

@@ -6,7 +6,8 @@ use std::time::Instant;
 
 use super::model::{DeleteTask, Recorded, Seed};
 use super::zep_v4::TaskStatus;
-use super::{channels, faults, langgraph, messaging, ratelimit, samba, threads, zep, zep_v4};
+use super::{channels, faults, langgraph, messaging, ratelimit, rooms, samba, threads};
+use super::{zep, zep_v4};
 
 #[derive(Default)]
 pub(crate) struct State {
@@ -18,6 +19,8 @@ pub(crate) struct State {
     /// elizaOS channels: they outlive the sessions that made them.
     pub channels: channels::Channels,
     pub langgraph: langgraph::Threads,
+    /// The rooms of Daily, LiveKit and Twilio.
+    pub rooms: rooms::Rooms,
     pub faults: faults::Armed,
     pub log: Vec<Recorded>,
     /// The rate limit, when one is on. It sits under the same lock as the log, so a request
@@ -155,6 +158,13 @@ impl State {
                 metadata,
                 messages,
             } => self.channels.add(id, name, metadata, messages),
+            Seed::Room {
+                api,
+                id,
+                created_at,
+                participants,
+                completed,
+            } => (self.rooms).seed(api, id, created_at, participants, completed),
         }
         Ok(())
     }

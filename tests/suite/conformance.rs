@@ -15,7 +15,8 @@ use serde_json::{Value, json};
 
 use crate::common;
 
-use common::{Emulator, Env, Fault, Seed, brief, count_requests, expected, request_lines, run};
+use common::{Emulator, Env, Fault, RoomApi, Seed, brief, expected};
+use common::{request_lines, run};
 
 /// "Now" of the staleness check; `--idle-for 1h` cuts off at 11:00:00Z.
 const NOW: &str = "2024-06-01T12:00:00Z";
@@ -28,15 +29,22 @@ struct Provider {
     profile: &'static str,
     /// The `provider` of its documents.
     name: &'static str,
-    /// A session last active at the time given, which `end` (or, without one, `delete`)
-    /// applies to and `list` shows.
+    /// A session last active (for a provider judged by age: created) at the time given,
+    /// which `end` (or, without one, `delete`) applies to and `list` shows.
     seed: fn(&str, &str) -> Seed,
     /// A session `delete` applies to (Digital Samba deletes the resources of ended
     /// sessions only).
     seed_deletable: fn(&str) -> Seed,
     /// `None`: the provider has no end; `end` and `end-many` are usage errors.
     end: Option<End>,
-    delete: Action,
+    /// `None`: the provider has no delete; `delete` is a usage error.
+    delete: Option<Action>,
+    /// What refusing the action it lacks says (a usage error).
+    lacks: &'static str,
+    /// The sweep that judges its staleness: `--idle-for` from last activity, or
+    /// `--older-than` from creation for a provider that says nothing of activity (its
+    /// `--idle-for` is refused).
+    stale: &'static str,
     /// The result for an ID the provider does not know.
     missing: Reply,
     /// The error texts of the provider's own error replies.
@@ -48,8 +56,9 @@ struct Provider {
     /// Its list request, `METHOD path` (the only request a sweep may send when no listed ID
     /// can be sent).
     list: &'static str,
-    /// Its profile's TOML keys, for a provider that is not one of `Env`'s profiles.
-    own_profile: Option<fn(&Emulator) -> String>,
+    /// Its profile's TOML keys, for a provider that is not one of `Env`'s profiles (it may
+    /// write files beside the config).
+    own_profile: Option<fn(&Env) -> String>,
 }
 
 /// `end` or `delete` on one provider.
@@ -67,9 +76,33 @@ struct Action {
     /// Requests made after that one when it succeeds, as `METHOD path` (LangGraph's end
     /// reads the runs, then cancels them).
     after: &'static [&'static str],
+    /// What that request's body has of an ID, for an API that names the session there and
+    /// not in the path (LiveKit's `{"room": ...}`): faults and counts aim at it.
+    body: Option<fn(&str) -> String>,
 }
 
 impl Action {
+    /// `fault`, aimed at this action's request for `id`.
+    fn aim(&self, fault: Fault, id: &str) -> Fault {
+        let fault = fault.method(self.method).path(&(self.path)(id));
+        match self.body {
+            Some(body) => fault.body_contains(&body(id)),
+            None => fault,
+        }
+    }
+
+    /// Whether `r` is this action's request for `id`.
+    fn is(&self, r: &common::Recorded, id: &str) -> bool {
+        r.method == self.method
+            && r.path == (self.path)(id)
+            && self.body.is_none_or(|body| r.body.contains(&body(id)))
+    }
+
+    /// How many of `reqs` are this action's request for `id`.
+    fn sent(&self, reqs: &[common::Recorded], id: &str) -> usize {
+        reqs.iter().filter(|r| self.is(r, id)).count()
+    }
+
     /// A result's attempts when the request this action names took `tries` and succeeded.
     fn attempts(&self, tries: u32) -> u32 {
         self.before + tries + self.after.len() as u32
@@ -174,6 +207,7 @@ const ZEP_V2: Provider = Provider {
             status: 200,
             before: 0,
             after: &[],
+            body: None,
         },
         again: Reply {
             outcome: "already_ended",
@@ -182,14 +216,15 @@ const ZEP_V2: Provider = Provider {
             attempts: 1,
         },
     }),
-    delete: Action {
+    delete: Some(Action {
         method: "DELETE",
         path: |id| format!("/zep/api/v2/sessions/{}/memory", seg(id)),
         outcome: "deleted",
         status: 200,
         before: 0,
         after: &[],
-    },
+        body: None,
+    }),
     missing: Reply {
         outcome: "not_found",
         status: Some(404),
@@ -205,6 +240,8 @@ const ZEP_V2: Provider = Provider {
     ended: |emu, id| emu.zep_session_ended(id) == Some(true),
     deleted: |emu, id| emu.zep_memory_deleted(id) == Some(true),
     list: "GET /zep/api/v2/sessions-ordered",
+    lacks: "",
+    stale: "--idle-for",
     own_profile: None,
 };
 
@@ -214,14 +251,15 @@ const ZEP_V3: Provider = Provider {
     seed: thread,
     seed_deletable: |id| thread(id, T),
     end: None,
-    delete: Action {
+    delete: Some(Action {
         method: "DELETE",
         path: |id| format!("/zep/api/v2/threads/{}", seg(id)),
         outcome: "deleted",
         status: 200,
         before: 0,
         after: &[],
-    },
+        body: None,
+    }),
     missing: Reply {
         outcome: "not_found",
         status: Some(404),
@@ -237,6 +275,8 @@ const ZEP_V3: Provider = Provider {
     ended: |emu, id| !emu.thread_exists(id),
     deleted: |emu, id| !emu.thread_exists(id),
     list: "GET /zep/api/v2/threads",
+    lacks: "Zep threads have no end; use delete",
+    stale: "--idle-for",
     own_profile: None,
 };
 
@@ -246,14 +286,15 @@ const ZEP_V4: Provider = Provider {
     seed: thread,
     seed_deletable: |id| thread(id, T),
     end: None,
-    delete: Action {
+    delete: Some(Action {
         method: "DELETE",
         path: |id| format!("/zep/api/v4/threads/{}", uuid_for(id)),
         outcome: "accepted",
         status: 202,
         before: 0,
         after: &[],
-    },
+        body: None,
+    }),
     // The batch lookup finds no UUID for it: nothing is sent for it at all.
     missing: Reply {
         outcome: "not_found",
@@ -271,6 +312,8 @@ const ZEP_V4: Provider = Provider {
     // Accepted: a deletion task is queued (it runs in the background).
     deleted: |emu, id| emu.thread_deletion_queued(&uuid_for(id)),
     list: "GET /zep/api/v4/threads",
+    lacks: "Zep threads have no end; use delete",
+    stale: "--idle-for",
     own_profile: None,
 };
 
@@ -287,6 +330,7 @@ const SAMBA: Provider = Provider {
             status: 200,
             before: 0,
             after: &[],
+            body: None,
         },
         // 422 "Session is not live.", confirmed by a GET: already ended, no error.
         again: Reply {
@@ -296,14 +340,15 @@ const SAMBA: Provider = Provider {
             attempts: 1,
         },
     }),
-    delete: Action {
+    delete: Some(Action {
         method: "DELETE",
         path: |id| format!("/samba/api/v1/sessions/{}/resources", seg(id)),
         outcome: "deleted",
         status: 204,
         before: 0,
         after: &[],
-    },
+        body: None,
+    }),
     missing: Reply {
         outcome: "not_found",
         status: Some(404),
@@ -319,6 +364,8 @@ const SAMBA: Provider = Provider {
     ended: |emu, id| emu.samba_live(id) == Some(false),
     deleted: |emu, id| emu.samba_resources_deleted(id) == Some(true),
     list: "GET /samba/api/v1/sessions",
+    lacks: "",
+    stale: "--idle-for",
     own_profile: None,
 };
 
@@ -336,6 +383,7 @@ const MESSAGING: Provider = Provider {
             status: 200,
             before: 0,
             after: &[],
+            body: None,
         },
         again: Reply {
             outcome: "not_found",
@@ -344,14 +392,15 @@ const MESSAGING: Provider = Provider {
             attempts: 1,
         },
     }),
-    delete: Action {
+    delete: Some(Action {
         method: "DELETE",
         path: |id| format!("/api/messaging/sessions/{}", seg(id)),
         outcome: "deleted",
         status: 200,
         before: 0,
         after: &[],
-    },
+        body: None,
+    }),
     missing: Reply {
         outcome: "not_found",
         status: Some(404),
@@ -367,6 +416,8 @@ const MESSAGING: Provider = Provider {
     ended: |emu, id| !emu.messaging_exists(id),
     deleted: |emu, id| !emu.messaging_exists(id),
     list: "GET /api/messaging/sessions",
+    lacks: "",
+    stale: "--idle-for",
     own_profile: None,
 };
 
@@ -375,17 +426,184 @@ const MESSAGING: Provider = Provider {
 const MESSAGING_DECLARED: Provider = Provider {
     profile: "eliza-declared",
     name: "declared",
-    own_profile: Some(|emu| {
+    own_profile: Some(|env| {
         let api = concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/examples/declared/messaging.toml"
         );
         format!(
             "provider = \"declared\"\napi = \"{api}\"\nbase_url = \"{}\"\nmax_backoff = \"100ms\"\n",
-            emu.messaging_url()
+            env.emu.messaging_url()
         )
     }),
     ..MESSAGING
+};
+
+/// A profile of the shipped description `examples/declared/<file>` at `base_url`, its key
+/// in `key_env`.
+fn declared_profile(file: &str, base_url: &str, key_env: &str) -> String {
+    let api = format!("{}/examples/declared/{file}", env!("CARGO_MANIFEST_DIR"));
+    format!(
+        "provider = \"declared\"\napi = \"{api}\"\nbase_url = \"{base_url}\"\n\
+         api_key_env = \"{key_env}\"\nmax_backoff = \"100ms\"\n"
+    )
+}
+
+/// Daily rooms as `examples/declared/daily.toml` describes them, judged by age: ending a
+/// room deletes it, as `delete` does (Daily has no other end), so ending it again is a 404.
+const DAILY: Provider = Provider {
+    profile: "daily",
+    name: "declared",
+    seed: |id, at| Seed::room(RoomApi::Daily, id, at),
+    seed_deletable: |id| Seed::room(RoomApi::Daily, id, T),
+    end: Some(End {
+        action: Action {
+            method: "DELETE",
+            path: |id| format!("/daily/v1/rooms/{}", seg(id)),
+            outcome: "ended",
+            status: 200,
+            before: 0,
+            after: &[],
+            body: None,
+        },
+        again: Reply {
+            outcome: "not_found",
+            status: Some(404),
+            error: Some("room {id} does not exist"),
+            attempts: 1,
+        },
+    }),
+    delete: Some(Action {
+        method: "DELETE",
+        path: |id| format!("/daily/v1/rooms/{}", seg(id)),
+        outcome: "deleted",
+        status: 200,
+        before: 0,
+        after: &[],
+        body: None,
+    }),
+    missing: Reply {
+        outcome: "not_found",
+        status: Some(404),
+        error: Some("room {id} does not exist"),
+        attempts: 1,
+    },
+    errors: Errors {
+        unauthorized: "Unauthorized",
+        bad_request: "Bad Request",
+        not_found: "Not Found",
+        server_error: "Internal Server Error",
+    },
+    ended: |emu, id| !emu.room_exists(RoomApi::Daily, id),
+    deleted: |emu, id| !emu.room_exists(RoomApi::Daily, id),
+    list: "GET /daily/v1/rooms",
+    lacks: "",
+    stale: "--older-than",
+    own_profile: Some(|env| {
+        declared_profile("daily.toml", &env.emu.daily_url(), common::DAILY_ENV)
+    }),
+};
+
+/// Twilio Video rooms as `examples/declared/twilio.toml` describes them (its placeholder
+/// account SID is the emulator's), judged by age: a room is completed, never deleted.
+const TWILIO: Provider = Provider {
+    profile: "twilio",
+    name: "declared",
+    seed: |id, at| Seed::room(RoomApi::Twilio, id, at),
+    seed_deletable: |id| Seed::room(RoomApi::Twilio, id, T),
+    end: Some(End {
+        action: Action {
+            method: "POST",
+            path: |id| format!("/twilio/v1/Rooms/{}", seg(id)),
+            outcome: "ended",
+            status: 202,
+            before: 0,
+            after: &[],
+            body: None,
+        },
+        // 400 with code 53112: the room is not in progress.
+        again: Reply {
+            outcome: "already_ended",
+            status: Some(400),
+            error: Some("Status is invalid"),
+            attempts: 1,
+        },
+    }),
+    delete: None,
+    missing: Reply {
+        outcome: "not_found",
+        status: Some(404),
+        error: Some("The requested resource /Rooms/{id} was not found"),
+        attempts: 1,
+    },
+    errors: Errors {
+        unauthorized: "Authenticate",
+        bad_request: "Bad Request",
+        not_found: "Not Found",
+        server_error: "Internal Server Error",
+    },
+    ended: |emu, id| emu.room_ended(RoomApi::Twilio, id) == Some(true),
+    deleted: |emu, id| !emu.room_exists(RoomApi::Twilio, id),
+    list: "GET /twilio/v1/Rooms",
+    lacks: "the description has no `delete`",
+    stale: "--older-than",
+    own_profile: Some(|env| {
+        declared_profile("twilio.toml", &env.emu.twilio_url(), common::TWILIO_ENV)
+    }),
+};
+
+/// LiveKit's DeleteRoom as `examples/declared/livekit.toml` describes it: the room's name is
+/// in the body (`{"room": ...}`), every call has the same path.
+const LIVEKIT_DELETE_ROOM: Action = Action {
+    method: "POST",
+    path: |_| "/livekit/twirp/livekit.RoomService/DeleteRoom".to_owned(),
+    outcome: "deleted",
+    status: 200,
+    before: 0,
+    after: &[],
+    body: Some(|id| format!("\"room\":\"{id}\"")),
+};
+
+/// LiveKit rooms (Twirp) as `examples/declared/livekit.toml` describes them, judged by age:
+/// ending a room deletes it, as `delete` does, so ending it again is Twirp's `not_found`.
+const LIVEKIT: Provider = Provider {
+    profile: "livekit",
+    name: "declared",
+    seed: |id, at| Seed::room(RoomApi::Livekit, id, at),
+    seed_deletable: |id| Seed::room(RoomApi::Livekit, id, T),
+    end: Some(End {
+        action: Action {
+            outcome: "ended",
+            ..LIVEKIT_DELETE_ROOM
+        },
+        again: Reply {
+            outcome: "not_found",
+            status: Some(404),
+            error: Some("requested room does not exist"),
+            attempts: 1,
+        },
+    }),
+    delete: Some(LIVEKIT_DELETE_ROOM),
+    missing: Reply {
+        outcome: "not_found",
+        status: Some(404),
+        error: Some("requested room does not exist"),
+        attempts: 1,
+    },
+    errors: Errors {
+        unauthorized: "invalid authorization token",
+        bad_request: "Bad Request",
+        not_found: "Not Found",
+        server_error: "Internal Server Error",
+    },
+    ended: |emu, id| !emu.room_exists(RoomApi::Livekit, id),
+    deleted: |emu, id| !emu.room_exists(RoomApi::Livekit, id),
+    list: "POST /livekit/twirp/livekit.RoomService/ListRooms",
+    lacks: "",
+    stale: "--older-than",
+    own_profile: Some(|env| {
+        declared_profile("livekit.toml", &env.emu.livekit_url(), common::LIVEKIT_ENV)
+    }),
 };
 
 /// Threads are busy (one running run) when `end` should apply; `delete` applies to idle ones.
@@ -403,6 +621,7 @@ const LANGGRAPH: Provider = Provider {
             status: 204,
             before: 0,
             after: &["POST /langgraph/runs/cancel"],
+            body: None,
         },
         again: Reply {
             outcome: "already_ended",
@@ -411,14 +630,15 @@ const LANGGRAPH: Provider = Provider {
             attempts: 1,
         },
     }),
-    delete: Action {
+    delete: Some(Action {
         method: "DELETE",
         path: |id| format!("/langgraph/threads/{}", seg(id)),
         outcome: "deleted",
         status: 204,
         before: 1,
         after: &[],
-    },
+        body: None,
+    }),
     missing: Reply {
         outcome: "not_found",
         status: Some(404),
@@ -433,7 +653,9 @@ const LANGGRAPH: Provider = Provider {
     },
     ended: |emu, id| emu.langgraph_active_runs(id).is_none_or(|n| n == 0),
     deleted: |emu, id| emu.langgraph_active_runs(id).is_none(),
-    own_profile: Some(super::langgraph::profile),
+    lacks: "",
+    stale: "--idle-for",
+    own_profile: Some(|env| super::langgraph::profile(&env.emu)),
     list: "POST /langgraph/threads/search",
 };
 
@@ -489,6 +711,9 @@ conformance! {
     messaging: MESSAGING,
     messaging_declared: MESSAGING_DECLARED,
     langgraph: LANGGRAPH,
+    daily: DAILY,
+    twilio: TWILIO,
+    livekit: LIVEKIT,
 }
 
 // ---------------------------------------------------------------------------------------
@@ -506,23 +731,24 @@ impl Provider {
     fn env(&self) -> Env {
         let env = Env::new();
         if let Some(profile) = self.own_profile {
-            env.add_profile(self.profile, &profile(&env.emu));
+            env.add_profile(self.profile, &profile(&env));
         }
         env
     }
 
     fn action(&self, which: Which) -> &Action {
-        match (which, &self.end) {
-            (Which::End, Some(end)) => &end.action,
-            (Which::End, None) => panic!("{} has no end", self.profile),
-            (Which::Delete, _) => &self.delete,
-        }
+        let action = match which {
+            Which::End => self.end.as_ref().map(|end| &end.action),
+            Which::Delete => self.delete.as_ref(),
+        };
+        action.unwrap_or_else(|| panic!("{} has no {which:?}", self.profile))
     }
 
     /// Each action the provider has.
     fn actions(&self) -> Vec<Which> {
         let end = self.end.as_ref().map(|_| Which::End);
-        end.into_iter().chain([Which::Delete]).collect()
+        let delete = self.delete.as_ref().map(|_| Which::Delete);
+        end.into_iter().chain(delete).collect()
     }
 
     /// The action of a sweep: `end` where there is one, else `delete`.
@@ -555,6 +781,18 @@ fn command(which: Which) -> &'static [&'static str] {
     }
 }
 
+/// Runs each of `commands` on a provider that lacks their action: each is a usage error
+/// that says why and sends nothing.
+fn refused(p: &Provider, env: &Env, commands: &[Vec<&str>]) {
+    for args in commands {
+        let (code, stdout, stderr) = run(env.cmd(p.profile).args(args));
+        assert_eq!(code, 2, "{args:?}: {stderr}");
+        assert!(stderr.contains(p.lacks), "{args:?}: {stderr}");
+        assert!(stdout.is_empty(), "{stdout}");
+    }
+    assert!(env.emu.requests().is_empty(), "{:?}", env.emu.requests());
+}
+
 /// `end` ends one session with one request; ending it again reports what the provider says
 /// about an ended session; an unknown ID is `not_found`, exit 1, or 0 with `--ignore-missing`.
 /// Without an end, `end` and `end-many` are usage errors and send nothing.
@@ -563,21 +801,13 @@ fn end(p: &Provider) {
     let id = "c 1/x";
     env.emu.seed((p.seed)(id, T));
     let Some(end) = &p.end else {
-        for args in [
+        let commands = [
             vec!["end", id],
             vec!["end-many", id],
             vec!["end-many", id, "c-2"],
-            vec!["end-many", "--idle-for", "1h"],
-        ] {
-            let (code, stdout, stderr) = run(env.cmd(p.profile).args(&args));
-            assert_eq!(code, 2, "{args:?}: {stderr}");
-            assert!(
-                stderr.contains("Zep threads have no end; use delete"),
-                "{args:?}: {stderr}"
-            );
-            assert!(stdout.is_empty(), "{stdout}");
-        }
-        assert!(env.emu.requests().is_empty(), "{:?}", env.emu.requests());
+            vec!["end-many", p.stale, "1h"],
+        ];
+        refused(p, &env, &commands);
         assert!(!(p.ended)(&env.emu, id));
         return;
     };
@@ -633,11 +863,7 @@ fn end_many(p: &Provider) {
     }
     let (doc, code) = env.json(p.profile, &["end", "ended-before"]);
     assert_eq!(code, 0, "{doc:#}");
-    env.emu.fault(
-        Fault::status(500)
-            .method(action.method)
-            .path(&(action.path)("c-fail")),
-    );
+    env.emu.fault(action.aim(Fault::status(500), "c-fail"));
 
     let ids = ["ok-1", "ok 2/x", "ended-before", "missing", "c-fail"];
     let (doc, code) = env.json(p.profile, &[&["end-many"][..], &ids].concat());
@@ -673,17 +899,23 @@ fn end_many(p: &Provider) {
 
 /// `delete --yes`: each outcome with its status, error and attempts, one request per session
 /// deleted and one per attempt, no other; `--ignore-missing` makes an unknown ID no failure.
+/// Without a delete, `delete` is a usage error and sends nothing.
 fn delete(p: &Provider) {
     let env = p.env();
-    let action = &p.delete;
+    let Some(action) = &p.delete else {
+        env.emu.seed((p.seed_deletable)("d-1"));
+        let commands = [
+            vec!["delete", "--yes", "d-1"],
+            vec!["delete", "--yes", "d-1", "d-2"],
+        ];
+        refused(p, &env, &commands);
+        assert!(!(p.deleted)(&env.emu, "d-1"));
+        return;
+    };
     for id in ["d-1", "d 2/x", "d-fail"] {
         env.emu.seed((p.seed_deletable)(id));
     }
-    env.emu.fault(
-        Fault::status(500)
-            .method(action.method)
-            .path(&(action.path)("d-fail")),
-    );
+    env.emu.fault(action.aim(Fault::status(500), "d-fail"));
     let ids = ["d-1", "d 2/x", "missing", "d-fail"];
     let (doc, code) = env.json(p.profile, &[&["delete", "--yes"][..], &ids].concat());
     assert_eq!(code, 1, "{doc:#}");
@@ -705,9 +937,8 @@ fn delete(p: &Provider) {
     let reqs = env.emu.requests();
     for id in ["d-1", "d 2/x"] {
         assert!((p.deleted)(&env.emu, id), "{id}");
-        let path = (action.path)(id);
         assert_eq!(
-            count_requests(&reqs, action.method, &path),
+            action.sent(&reqs, id),
             1,
             "{id}: {:#?}",
             request_lines(&reqs)
@@ -720,9 +951,8 @@ fn delete(p: &Provider) {
     // The requests the sessions' results count: each session's own (a messaging delete also
     // deletes the session's channel), and the reads before it where it has them (a batch
     // lookup, as Zep v4's, counts for no one session).
-    let paths: Vec<String> = ids.iter().map(|id| (action.path)(id)).collect();
     let sent = (reqs.iter())
-        .filter(|r| action.before > 0 || (r.method == action.method && paths.contains(&r.path)))
+        .filter(|r| action.before > 0 || ids.iter().any(|id| action.is(r, id)))
         .count();
     assert_eq!(sent as u64, attempts, "{:#?}", request_lines(&reqs));
 
@@ -749,12 +979,14 @@ fn dry_runs_send_nothing(p: &Provider) {
         assert_eq!(code, 0, "{doc:#}");
         assert_eq!(brief(&doc, "dry-1"), would_end);
     }
-    let (doc, code) = env.json(p.profile, &["delete", "dry-1", "--dry-run"]);
-    assert_eq!(code, 0, "{doc:#}");
-    assert_eq!(
-        brief(&doc, "dry-1"),
-        expected("would_delete", Value::Null, Value::Null, 0)
-    );
+    if p.delete.is_some() {
+        let (doc, code) = env.json(p.profile, &["delete", "dry-1", "--dry-run"]);
+        assert_eq!(code, 0, "{doc:#}");
+        assert_eq!(
+            brief(&doc, "dry-1"),
+            expected("would_delete", Value::Null, Value::Null, 0)
+        );
+    }
     assert!(env.emu.requests().is_empty(), "{:?}", env.emu.requests());
     assert!(!(p.ended)(&env.emu, "dry-1"));
     assert!(!(p.deleted)(&env.emu, "dry-1"));
@@ -774,12 +1006,8 @@ fn error_replies_map_to_outcomes_and_exit_codes(p: &Provider) {
             let id = format!("e-{answer}-{which:?}");
             env.emu.seed(p.seed_for(which, &id));
             // Once only: a retry would pass, and show as a second attempt.
-            env.emu.fault(
-                Fault::status(answer)
-                    .method(action.method)
-                    .path(&(action.path)(&id))
-                    .times(1),
-            );
+            env.emu
+                .fault(action.aim(Fault::status(answer), &id).times(1));
             let (doc, code) = env.json(p.profile, &[command(which), &[id.as_str()]].concat());
             assert_eq!(code, exit, "{which:?} answered {answer}: {doc:#}");
             assert_eq!(
@@ -804,13 +1032,7 @@ fn a_failure_that_passes_is_retried(p: &Provider) {
         let action = p.action(which);
         let id = format!("r-{which:?}");
         env.emu.seed(p.seed_for(which, &id));
-        let path = (action.path)(&id);
-        env.emu.fault(
-            Fault::status(503)
-                .method(action.method)
-                .path(&path)
-                .times(1),
-        );
+        env.emu.fault(action.aim(Fault::status(503), &id).times(1));
         let (doc, code) = env.json(p.profile, &[command(which), &[id.as_str()]].concat());
         assert_eq!(code, 0, "{which:?}: {doc:#}");
         assert_eq!(
@@ -825,7 +1047,7 @@ fn a_failure_that_passes_is_retried(p: &Provider) {
         );
         assert!(p.done(&env, which, &id), "{which:?}");
         let reqs = env.emu.requests();
-        assert_eq!(count_requests(&reqs, action.method, &path), 2, "{which:?}");
+        assert_eq!(action.sent(&reqs, &id), 2, "{which:?}");
     }
 }
 
@@ -842,21 +1064,29 @@ fn list_shows_every_session(p: &Provider) {
     assert_eq!(listed(&doc), BTreeSet::from(ids), "{doc:#}");
 }
 
-/// `--idle-for` lists, and a sweep acts on, the sessions idle past the cut-off and no other.
+/// `--idle-for` lists, and a sweep acts on, the sessions idle past the cut-off and no other;
+/// for a provider judged by age, `--older-than` does so and `--idle-for` is refused, with
+/// nothing sent.
 fn idle_for_selects_only_idle_sessions(p: &Provider) {
     let env = p.env();
+    if p.stale != "--idle-for" {
+        let (code, _, stderr) = run(env.cmd(p.profile).args(["list", "--idle-for", "1h"]));
+        assert_eq!(code, 2, "{stderr}");
+        assert!(stderr.contains("--idle-for"), "{stderr}");
+        assert!(env.emu.requests().is_empty(), "{:?}", env.emu.requests());
+    }
     env.emu.seed_many([
         (p.seed)("idle-1", "2024-06-01T09:00:00Z"),
         (p.seed)("idle 2/x", "2024-06-01T10:00:00Z"),
         (p.seed)("fresh", "2024-06-01T11:30:00Z"),
     ]);
     let idle = BTreeSet::from(["idle-1", "idle 2/x"]);
-    let (doc, code) = env.json_at(NOW, p.profile, &["list", "--idle-for", "1h"]);
+    let (doc, code) = env.json_at(NOW, p.profile, &["list", p.stale, "1h"]);
     assert_eq!(code, 0, "{doc:#}");
     assert_eq!(listed(&doc), idle, "{doc:#}");
 
     let which = p.sweep_action();
-    let sweep = [command(which), &["--idle-for", "1h"]].concat();
+    let sweep = [command(which), &[p.stale, "1h"]].concat();
     let (doc, code) = env.json_at(NOW, p.profile, &sweep);
     assert_eq!(code, 0, "{sweep:?}: {doc:#}");
     let outcomes = common::outcomes_once(&doc);
@@ -888,7 +1118,7 @@ fn listed_ids_that_leave_their_segment_are_reported_never_sent(p: &Provider) {
     env.emu
         .seed_many(bad.map(|id| (p.seed)(id, "2024-06-01T09:00:00Z")));
     let which = p.sweep_action();
-    let sweep = [command(which), &["--idle-for", "1h"]].concat();
+    let sweep = [command(which), &[p.stale, "1h"]].concat();
     let (doc, code) = env.json_at(NOW, p.profile, &sweep);
     assert_eq!(code, 1, "{doc:#}");
     let outcomes = common::outcomes_once(&doc);

@@ -504,6 +504,448 @@ fn offset_and_last_row_cursor_paging_read_every_page_once() {
 }
 
 // ---------------------------------------------------------------------------------------
+// The shipped room descriptions, on what only their own API does
+
+/// The shipped description `examples/declared/<file>` with `edit` applied, as `<file>`
+/// beside a config whose profile `d` uses it at `base_url` with its key in `key_env`.
+fn room_env(file: &str, edit: (&str, &str), base_url: fn(&Env) -> String, key_env: &str) -> Env {
+    let env = Env::new();
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples/declared")
+        .join(file);
+    let text = std::fs::read_to_string(shipped).unwrap();
+    assert!(text.contains(edit.0), "{file}: {}", edit.0);
+    std::fs::write(env.dir.path().join(file), text.replace(edit.0, edit.1)).unwrap();
+    let profile = format!(
+        "provider = \"declared\"\napi = \"{file}\"\nbase_url = \"{}\"\napi_key_env = \"{key_env}\"\n",
+        base_url(&env)
+    );
+    env.add_profile("d", &profile);
+    env
+}
+
+/// The value of query parameter `name` in a recorded request.
+fn query_param(r: &common::Recorded, name: &str) -> Option<String> {
+    let query = r.query.as_deref()?;
+    url::form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+#[test]
+fn daily_pages_by_the_last_room_s_id_and_deletes_by_name() {
+    let env = room_env(
+        "daily.toml",
+        ("size = 100", "size = 2"),
+        |env| env.emu.daily_url(),
+        common::DAILY_ENV,
+    );
+    let names = ["r1", "r2", "r3", "r4", "r5"];
+    for (n, name) in names.iter().enumerate() {
+        let created = format!("2024-05-01T1{n}:00:00.000Z");
+        env.emu
+            .seed(Seed::room(common::RoomApi::Daily, name, &created));
+    }
+    let (doc, code) = env.json("d", &["list"]);
+    assert_eq!(code, 0, "{doc}");
+    assert_eq!(listed(&doc), names, "{doc}");
+    let pages = env.emu.requests();
+    // Newest first, two a page: r5 r4 | r3 r2 | r1 | (an empty page ends it).
+    assert_eq!(pages.len(), 4, "{pages:?}");
+    assert!(
+        pages
+            .iter()
+            .all(|r| query_param(r, "limit").as_deref() == Some("2"))
+    );
+    let cursors: Vec<Option<String>> = pages
+        .iter()
+        .map(|r| query_param(r, "starting_after"))
+        .collect();
+    assert_eq!(cursors[0], None, "{pages:?}");
+    // The cursor is the room's `id` (a UUID), never its name, which `DELETE` takes.
+    for cursor in &cursors[1..] {
+        let cursor = cursor.as_deref().unwrap_or_default();
+        assert!(uuid::Uuid::parse_str(cursor).is_ok(), "{cursor}: {pages:?}");
+    }
+    let distinct: std::collections::BTreeSet<_> = cursors.iter().collect();
+    assert_eq!(
+        distinct.len(),
+        cursors.len(),
+        "a page asked for twice: {pages:?}"
+    );
+
+    // A sweep by age deletes by name: the three created before 13:00 of a 15:00 run.
+    let (doc, code) = env.json_at(NOW, "d", &["end-many", "--older-than", "2h"]);
+    assert_eq!(code, 0, "{doc}");
+    let outcomes = common::outcomes_once(&doc);
+    assert_eq!(
+        outcomes.keys().collect::<Vec<_>>(),
+        ["r1", "r2", "r3"],
+        "{doc}"
+    );
+    let deletes: Vec<String> = (common::request_lines(&env.emu.requests()).into_iter())
+        .filter(|l| l.starts_with("DELETE"))
+        .collect();
+    assert_eq!(
+        deletes,
+        ["r3", "r2", "r1"].map(|n| format!("DELETE /daily/v1/rooms/{n}")),
+    );
+    assert!(env.emu.room_exists(common::RoomApi::Daily, "r4"));
+
+    // A wrong key is Daily's 401 `authentication-error`: exit 3, nothing deleted.
+    let (code, _, stderr) = common::run(
+        env.cmd("d")
+            .env(common::DAILY_ENV, "not-the-key")
+            .args(["end", "r4"]),
+    );
+    assert_eq!(code, 3, "{stderr}");
+    assert!(env.emu.room_exists(common::RoomApi::Daily, "r4"));
+}
+
+/// `examples/declared/twilio.toml` with `size`, as profile `d` (its placeholder account
+/// SID is the emulator's).
+fn twilio_env(size: &str) -> Env {
+    room_env(
+        "twilio.toml",
+        ("size = 1000", size),
+        |env| env.emu.twilio_url(),
+        common::TWILIO_ENV,
+    )
+}
+
+#[test]
+fn twilio_pages_by_the_next_page_url_and_never_leaves_its_host() {
+    let env = twilio_env("size = 2");
+    let sids = ["RM1", "RM2", "RM3", "RM4", "RM5"];
+    for (n, sid) in sids.iter().enumerate() {
+        let created = format!("2024-05-01T1{n}:00:00Z");
+        env.emu
+            .seed(Seed::room(common::RoomApi::Twilio, sid, &created));
+    }
+    env.emu.seed(Seed::Room {
+        api: common::RoomApi::Twilio,
+        id: "RM-over".to_owned(),
+        created_at: T.to_owned(),
+        participants: 0,
+        completed: true,
+    });
+    let (doc, code) = env.json("d", &["list"]);
+    assert_eq!(code, 0, "{doc}");
+    assert_eq!(listed(&doc), sids, "in progress only: {doc}");
+    let pages = env.emu.requests();
+    // Two a page, and the last page's `next_page_url` is null: three requests, no more.
+    assert_eq!(pages.len(), 3, "{pages:?}");
+    for (n, page) in pages.iter().enumerate() {
+        assert_eq!(page.path, "/twilio/v1/Rooms", "{pages:?}");
+        assert_eq!(
+            query_param(page, "PageSize").as_deref(),
+            Some("2"),
+            "{pages:?}"
+        );
+        assert_eq!(query_param(page, "Status").as_deref(), Some("in-progress"));
+        // Later pages are the URLs the server gave, its page token in them.
+        assert_eq!(query_param(page, "PageToken").is_some(), n > 0, "{pages:?}");
+    }
+
+    // A next page on another host is never asked for: the list fails, saying why.
+    let elsewhere = serde_json::json!({
+        "rooms": [{"sid": "RM9", "status": "in-progress", "date_created": T}],
+        "meta": {"next_page_url": "https://elsewhere.example/v1/Rooms?PageToken=PA1"},
+    });
+    env.emu.fault(
+        common::Fault::status(200)
+            .path("/twilio/v1/Rooms")
+            .body(&elsewhere.to_string())
+            .times(1),
+    );
+    let (code, _, stderr) = common::run(env.cmd("d").args(["list"]));
+    assert_ne!(code, 0, "{stderr}");
+    assert!(stderr.contains("leaves the base URL's host"), "{stderr}");
+}
+
+#[test]
+fn twilio_tells_a_completed_room_from_a_bad_request_by_its_code() {
+    let env = twilio_env("size = 1000");
+    env.emu.seed(Seed::room(common::RoomApi::Twilio, "RM1", T));
+    let (doc, code) = env.json("d", &["end", "RM1"]);
+    assert_eq!(
+        (code, common::outcomes_once(&doc)["RM1"].as_str()),
+        (0, "ended"),
+        "{doc}"
+    );
+    let end = env.emu.requests().pop().unwrap();
+    assert_eq!(
+        (end.method.as_str(), end.body.as_str()),
+        ("POST", "Status=completed")
+    );
+    // Completing it again: 400 with 53112, already ended.
+    let (doc, code) = env.json("d", &["end", "RM1"]);
+    assert_eq!(
+        (code, common::outcomes_once(&doc)["RM1"].as_str()),
+        (0, "already_ended"),
+        "{doc}"
+    );
+    // Another 400 (another code) is a failure, with Twilio's message.
+    let invalid = r#"{"code": 21201, "message": "No valid parameters", "status": 400}"#;
+    env.emu.fault(
+        common::Fault::status(400)
+            .path("/v1/Rooms/RM1")
+            .body(invalid)
+            .times(1),
+    );
+    let (doc, code) = env.json("d", &["end", "RM1"]);
+    assert_eq!(code, 1, "{doc}");
+    let result = common::result_of(&doc, "RM1");
+    assert_eq!(
+        (&result["outcome"], &result["error"]),
+        (&"failed".into(), &"No valid parameters".into()),
+        "{doc}"
+    );
+    // No delete in Twilio's API: refused before anything is sent.
+    let sent = env.emu.requests().len();
+    let (code, _, stderr) = common::run(env.cmd("d").args(["delete", "--yes", "RM1"]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("no `delete`"), "{stderr}");
+    assert_eq!(env.emu.requests().len(), sent);
+}
+
+#[test]
+fn livekit_lists_by_post_and_tells_a_missing_room_from_a_wrong_route() {
+    let env = room_env(
+        "livekit.toml",
+        (
+            "[end]\nmethod = \"POST\"\npath = \"twirp/livekit.RoomService/DeleteRoom\"",
+            "[end]\nmethod = \"POST\"\npath = \"twirp/livekit.RoomService/EndRoom\"",
+        ),
+        |env| env.emu.livekit_url(),
+        common::LIVEKIT_ENV,
+    );
+    env.emu.seed(Seed::room(
+        common::RoomApi::Livekit,
+        "standup",
+        "2024-05-01T12:00:00Z",
+    ));
+    env.emu.seed(Seed::Room {
+        api: common::RoomApi::Livekit,
+        id: "busy".to_owned(),
+        created_at: T.to_owned(),
+        participants: 2,
+        completed: false,
+    });
+    // One POST with a JSON body lists every room; creation_time (unix seconds, as text) reads
+    // as a time.
+    let (doc, code) = env.json("d", &["list"]);
+    assert_eq!(code, 0, "{doc}");
+    assert_eq!(listed(&doc), ["busy", "standup"], "{doc}");
+    let rows = doc["sessions"].as_array().unwrap();
+    let standup = rows.iter().find(|r| r["id"] == "standup").unwrap();
+    assert_eq!(standup["created"], "2024-05-01T12:00:00Z", "{standup}");
+    let busy = rows.iter().find(|r| r["id"] == "busy").unwrap();
+    assert_eq!(busy["participants"], 2, "{busy}");
+    let list = env.emu.requests().pop().unwrap();
+    assert_eq!(
+        (list.method.as_str(), list.path.as_str(), list.body.as_str()),
+        ("POST", "/livekit/twirp/livekit.RoomService/ListRooms", "{}")
+    );
+    assert_eq!(list.header("content-type"), Some("application/json"));
+
+    // A method the server has no handler for is Twirp's 404 `bad_route`: a failure saying
+    // so, never "not found", and the room stays.
+    let (doc, code) = env.json("d", &["end", "standup"]);
+    assert_eq!(code, 1, "{doc}");
+    let result = common::result_of(&doc, "standup");
+    assert_eq!(
+        (&result["outcome"], &result["status"]),
+        (&"failed".into(), &404.into()),
+        "{doc}"
+    );
+    assert!(
+        result["error"]
+            .as_str()
+            .unwrap()
+            .contains("no handler for path"),
+        "{doc}"
+    );
+    assert!(env.emu.room_exists(common::RoomApi::Livekit, "standup"));
+
+    // The real DeleteRoom: the name in the body; a room that is not there is `not_found`.
+    let (doc, code) = env.json("d", &["delete", "--yes", "standup", "gone"]);
+    assert_eq!(code, 1, "{doc}");
+    let outcomes = common::outcomes_once(&doc);
+    assert_eq!(
+        (outcomes["standup"].as_str(), outcomes["gone"].as_str()),
+        ("deleted", "not_found"),
+        "{doc}"
+    );
+    assert!(!env.emu.room_exists(common::RoomApi::Livekit, "standup"));
+    let delete = (env.emu.requests().into_iter())
+        .find(|r| r.path.ends_with("/DeleteRoom") && r.body.contains("standup"))
+        .unwrap();
+    let body: serde_json::Value = serde_json::from_str(&delete.body).unwrap();
+    assert_eq!(body, serde_json::json!({"room": "standup"}));
+
+    // A token the server cannot verify: its plain-text 401, exit 3.
+    let (code, _, stderr) = common::run(
+        env.cmd("d")
+            .env(common::LIVEKIT_ENV, "not-a-token")
+            .args(["delete", "--yes", "busy"]),
+    );
+    assert_eq!(code, 3, "{stderr}");
+    assert!(env.emu.room_exists(common::RoomApi::Livekit, "busy"));
+}
+
+/// One raw HTTP/1.1 request to the emulator: the status and the body.
+fn raw(emu: &common::Emulator, method: &str, path: &str, headers: &[&str]) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(emu.addr()).unwrap();
+    let mut request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n",
+        emu.addr()
+    );
+    for h in headers {
+        request.push_str(&format!("{h}\r\n"));
+    }
+    let body = if method == "POST" { "{}" } else { "" };
+    request.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply).unwrap();
+    let status = reply[9..12].parse().unwrap();
+    let body = reply
+        .split_once("\r\n\r\n")
+        .map_or("", |(_, b)| b)
+        .to_owned();
+    (status, body)
+}
+
+#[test]
+fn each_room_api_refuses_a_key_and_a_rate_in_its_own_shape() {
+    let emu = common::Emulator::start(common::Options::default());
+    let daily = format!("Authorization: Bearer {}", common::emulator::DAILY_KEY);
+    let livekit = format!("Authorization: Bearer {}", common::emulator::LIVEKIT_TOKEN);
+    let json = "Content-Type: application/json";
+    let list_rooms = "/livekit/twirp/livekit.RoomService/ListRooms";
+    // Keys: each API's own refusal.
+    let refusals = [
+        (
+            raw(&emu, "GET", "/daily/v1/rooms", &[]),
+            400,
+            "\"authorization-header-error\"",
+        ),
+        (
+            raw(
+                &emu,
+                "GET",
+                "/daily/v1/rooms",
+                &["Authorization: Bearer nope"],
+            ),
+            401,
+            "\"authentication-error\"",
+        ),
+        (
+            raw(
+                &emu,
+                "POST",
+                list_rooms,
+                &["Authorization: Basic eDp5", json],
+            ),
+            401,
+            "Must start with Bearer",
+        ),
+        (
+            raw(
+                &emu,
+                "POST",
+                list_rooms,
+                &["Authorization: Bearer nope", json],
+            ),
+            401,
+            "invalid authorization token",
+        ),
+        (
+            raw(
+                &emu,
+                "GET",
+                "/twilio/v1/Rooms",
+                &["Authorization: Basic eDp5"],
+            ),
+            401,
+            "\"code\":20003",
+        ),
+    ];
+    for ((status, body), want, says) in refusals {
+        assert_eq!(status, want, "{body}");
+        assert!(body.contains(says), "{says} in {body}");
+    }
+    // Twirp answers a method it has no handler for as a route, never as a missing room.
+    let (status, body) = raw(
+        &emu,
+        "POST",
+        "/livekit/twirp/livekit.RoomService/Nope",
+        &[&livekit, json],
+    );
+    assert_eq!(status, 404, "{body}");
+    assert!(body.contains("\"code\":\"bad_route\""), "{body}");
+    // A rate limit: one request a minute, then each API's 429.
+    emu.set_rate_limit(Some(common::emulator::RateLimit::fixed_window(
+        1,
+        std::time::Duration::from_secs(60),
+    )));
+    assert_eq!(raw(&emu, "GET", "/daily/v1/rooms", &[&daily]).0, 200);
+    let limited = [
+        (
+            raw(&emu, "GET", "/daily/v1/rooms", &[&daily]),
+            "\"error\":\"rate-limit-error\"",
+        ),
+        (
+            raw(&emu, "POST", list_rooms, &[&livekit, json]),
+            "\"code\":\"resource_exhausted\"",
+        ),
+        (raw(&emu, "GET", "/twilio/v1/Rooms", &[]), "\"code\":20429"),
+    ];
+    for ((status, body), says) in limited {
+        assert_eq!(status, 429, "{body}");
+        assert!(body.contains(says), "{says} in {body}");
+    }
+}
+
+#[test]
+fn the_emulator_s_printed_config_runs_the_shipped_room_descriptions_on_its_demo_rooms() {
+    let emu = common::Emulator::start(common::Options {
+        demo: true,
+        ..common::Options::default()
+    });
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("config.toml");
+    std::fs::write(
+        &config,
+        common::emulator::profiles::config_toml(emu.addr(), None),
+    )
+    .unwrap();
+    std::fs::set_permissions(&config, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let list = |profile: &str, args: &[&str]| {
+        let mut cmd = common::bare_cmd(&home);
+        cmd.arg("-c")
+            .arg(&config)
+            .args(["-p", profile, "-o", "json", "list"]);
+        let (doc, code) = common::run_json(cmd.args(args));
+        assert_eq!(code, 0, "{profile} {args:?}: {doc}");
+        listed(&doc)
+    };
+    assert_eq!(list("daily", &["--older-than", "1d"]), ["daily-demo-1"]);
+    // In progress only: the completed room is not listed.
+    assert_eq!(
+        list("twilio", &[]),
+        ["twilio-demo-1", "twilio-demo-2", "twilio-demo-3"]
+    );
+    // Older than an hour and known to be empty: not the one with two people in it.
+    assert_eq!(
+        list("livekit", &["--older-than", "1h", "--empty"]),
+        ["livekit-demo-1"]
+    );
+}
+
+// ---------------------------------------------------------------------------------------
 // `config check --online`: the mapping shown on the first row
 
 /// `config check --online` of profile `d` as text and as JSON: exit code, the text, and
@@ -991,4 +1433,47 @@ fn a_web_page_is_no_declared_api_s_answer() {
     let (doc, _) = env.json("ds", &["end", "p", "--dry-run=server"]);
     assert_eq!(common::outcomes_once(&doc)["p"], "failed", "{doc}");
     assert_eq!(env.emu.samba_live("p"), Some(true));
+}
+
+#[test]
+fn the_online_check_reads_each_shipped_room_description_s_fields_from_the_first_room() {
+    for (file, base_url, key_env, api) in [
+        (
+            "daily.toml",
+            (|env: &Env| env.emu.daily_url()) as fn(&Env) -> String,
+            common::DAILY_ENV,
+            common::RoomApi::Daily,
+        ),
+        (
+            "livekit.toml",
+            |env: &Env| env.emu.livekit_url(),
+            common::LIVEKIT_ENV,
+            common::RoomApi::Livekit,
+        ),
+        (
+            "twilio.toml",
+            |env: &Env| env.emu.twilio_url(),
+            common::TWILIO_ENV,
+            common::RoomApi::Twilio,
+        ),
+    ] {
+        let env = room_env(file, ("", ""), base_url, key_env);
+        env.emu
+            .seed(Seed::room(api, "standup", "2024-05-01T12:00:00Z"));
+        let (doc, code) = common::run_json(
+            env.cmd("d")
+                .args(["-p", "d", "-o", "json", "config", "check", "--online"]),
+        );
+        assert_eq!(code, 0, "{file}: {doc}");
+        let record = &doc[0];
+        assert_eq!(record["status"], "ok (online)", "{file}: {record}");
+        let read = reads(record);
+        assert_eq!(read["id"], ("standup".to_owned(), true), "{file}: {record}");
+        assert!(
+            read["created"].0.contains("2024-05-01T12:00:00"),
+            "{file}: {record}"
+        );
+        assert!(read["created"].1, "{file}: {record}");
+        assert!(env.emu.room_exists(api, "standup"), "{file}: only read");
+    }
 }

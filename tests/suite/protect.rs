@@ -264,8 +264,10 @@ fn a_resumed_journal_sends_nothing_for_a_protected_session() {
     assert_eq!(result_of(&doc, "free")["outcome"], "ended");
 }
 
+/// Digital Samba reads one session (`GET /sessions/{id}`, its statistics): an explicit ID
+/// a rule on its room covers is read, then refused.
 #[test]
-fn a_provider_that_cannot_read_one_session_refuses_rather_than_guesses() {
+fn an_explicit_id_is_read_for_a_rule_beyond_its_id() {
     let env = Env::new();
     env.add_profile(
         "sp",
@@ -276,24 +278,28 @@ fn a_provider_that_cannot_read_one_session_refuses_rather_than_guesses() {
             common::SAMBA_ENV
         ),
     );
-    env.emu.seed(Seed::SambaSession {
-        id: "ds-1".into(),
-        room_id: "lobby".into(),
+    let samba = |id: &str, room: &str| Seed::SambaSession {
+        id: id.into(),
+        room_id: room.into(),
         start_time: OLD.into(),
         live: true,
         participants_live: Some(0),
-    });
-    let (doc, code) = run_json(env.cmd("sp").args(["end", "ds-1"]));
+    };
+    env.emu
+        .seed_many([samba("ds-1", "lobby"), samba("ds-2", "room-2")]);
+    let (doc, code) = run_json(env.cmd("sp").args(["end", "ds-1", "ds-2"]));
     assert_eq!(code, 1, "{doc:#}");
     let r = result_of(&doc, "ds-1");
     assert_eq!(r["outcome"], "protected", "{doc:#}");
     let error = r["error"].as_str().unwrap();
-    assert!(
-        error.contains("cannot tell whether profile `sp`'s protect list (room) covers it")
-            && error.contains("cannot read one session"),
-        "{error}"
-    );
+    assert!(error.contains("protected by `room=lobby`"), "{error}");
+    assert_eq!(result_of(&doc, "ds-2")["outcome"], "ended", "{doc:#}");
+    assert_eq!(env.emu.samba_live("ds-1"), Some(true));
     assert!(writes_for(&env, "ds-1").is_empty());
+    let reads = (env.emu.requests().into_iter())
+        .filter(|r| r.method == "GET" && r.path.ends_with("/sessions/ds-1"))
+        .count();
+    assert_eq!(reads, 1, "one read");
     // Its sweep reads the room on the listed rows: protected there, and nothing fails.
     let (doc, code) =
         run_json(
@@ -304,6 +310,56 @@ fn a_provider_that_cannot_read_one_session_refuses_rather_than_guesses() {
     assert_eq!(code, 0, "{doc:#}");
     assert_eq!(result_of(&doc, "ds-1")["outcome"], "protected");
     assert!(writes_for(&env, "ds-1").is_empty());
+}
+
+/// elizaOS messaging cannot read one session without a side effect (1.7.2's
+/// `GET /api/messaging/sessions/{id}` deletes one that has expired): an explicit ID whose
+/// protection depends on its user is refused, never guessed about, and nothing is sent.
+#[test]
+fn a_provider_that_cannot_read_one_session_refuses_rather_than_guesses() {
+    const OPS: &str = "00000000-0000-4000-8000-00000000000a";
+    let env = Env::new();
+    env.add_profile(
+        "ep",
+        &format!(
+            "provider = \"messaging\"\nbase_url = \"{}\"\nprotect = [\"user={OPS}\"]",
+            env.emu.messaging_url(),
+        ),
+    );
+    let at = "2024-06-01T07:00:00.000Z";
+    let mut seed = Seed::messaging("m-1", at);
+    if let Seed::MessagingSession { user_id, .. } = &mut seed {
+        *user_id = OPS.into();
+    }
+    env.emu.seed(seed);
+    let (doc, code) = run_json(env.cmd("ep").args(["end", "m-1"]));
+    assert_eq!(code, 1, "{doc:#}");
+    let r = result_of(&doc, "m-1");
+    assert_eq!(r["outcome"], "protected", "{doc:#}");
+    let error = r["error"].as_str().unwrap();
+    assert!(
+        error.contains("cannot tell whether profile `ep`'s protect list (user) covers it")
+            && error.contains("cannot read one session"),
+        "{error}"
+    );
+    assert!(writes_for(&env, "m-1").is_empty());
+    let reqs = env.emu.requests();
+    assert_eq!(
+        count_requests(&reqs, "GET", "/api/messaging/sessions/m-1"),
+        0,
+        "never the read that deletes"
+    );
+    assert!(env.emu.messaging_exists("m-1"));
+    // Its sweep reads the user on the listed rows: protected there, and nothing fails.
+    let (doc, code) =
+        run_json(
+            env.cmd("ep")
+                .env("SESSIONCTL_NOW", NOW)
+                .args(["end-many", "--idle-for", "1h"]),
+        );
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(result_of(&doc, "m-1")["outcome"], "protected", "{doc:#}");
+    assert!(env.emu.messaging_exists("m-1"));
 }
 
 #[test]
@@ -486,8 +542,8 @@ fn a_short_run_reads_nothing_again() {
     assert_eq!(count_requests(&reqs, "GET", "/zep/api/v2/sessions/free"), 0);
 }
 
-/// The same on a provider that cannot read one session (Digital Samba): one listing reads the
-/// batch again. A meeting someone joined, or one that ended meanwhile, is left alone.
+/// The same on Digital Samba, read again one session at a time (`GET /sessions/{id}`, its
+/// statistics): a meeting someone joined, or one that ended meanwhile, is left alone.
 #[test]
 fn a_meeting_occupied_during_a_paced_run_is_never_ended() {
     let env = Env::new();
@@ -538,7 +594,7 @@ fn a_meeting_occupied_during_a_paced_run_is_never_ended() {
         d2["error"]
             .as_str()
             .unwrap()
-            .contains("gone: the server no longer has or lists it"),
+            .contains("no longer active: it ended"),
         "{d2}"
     );
     assert_eq!(result_of(&doc, "d3")["outcome"], "ended");
@@ -799,14 +855,30 @@ fn apply_refuses_a_protected_session_added_to_a_plan() {
             .arg(&plan),
     );
     assert_eq!(code, 0);
-    // An entry for `keep` whose evidence leaves out the metadata that protects it.
+    // An entry for `keep` whose evidence leaves out the metadata that protects it: not one
+    // the plan was made with (its seal is `free`'s), so the whole plan is refused.
     let mut p = read_plan(&plan);
     let mut forged = p["sessions"][0].clone();
     forged["id"] = json!("keep");
     forged["evidence"] =
         json!({"id": "keep", "active": true, "activity": OLD, "owner": null, "created": OLD});
     p["sessions"].as_array_mut().unwrap().push(forged);
-    std::fs::write(&plan, serde_json::to_vec_pretty(&p).unwrap()).unwrap();
+    let edited = write_plan(&env, &p);
+    let (code, _, stderr) = common::run(
+        env.cmd("zp")
+            .env("SESSIONCTL_NOW", NOW)
+            .arg("apply")
+            .arg(&edited),
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("session `keep`") && stderr.contains("not one the plan was made with"),
+        "{stderr}"
+    );
+    assert!(writes_for(&env, "keep").is_empty() && writes_for(&env, "free").is_empty());
+    // A planned session protected since the plan was made: the protect list never trusts
+    // the plan's evidence (`keep=false` there), it reads the session again first.
+    env.emu.seed(Seed::metadata("free", json!({"keep": true})));
     let (doc, code) = run_json(
         env.cmd("zp")
             .env("SESSIONCTL_NOW", NOW)
@@ -814,8 +886,7 @@ fn apply_refuses_a_protected_session_added_to_a_plan() {
             .arg(&plan),
     );
     assert_eq!(code, 1, "{doc:#}");
-    assert_refused(&env, &doc, "keep", "metadata.keep=true");
-    assert_eq!(result_of(&doc, "free")["outcome"], "ended");
+    assert_refused(&env, &doc, "free", "metadata.keep=true");
 }
 
 #[test]
@@ -935,11 +1006,14 @@ fn ids_given_are_planned_and_apply_acts_on_the_rest_of_a_filtered_plan() {
     let env = env_protecting(BOTH);
     env.emu
         .seed_many([Seed::zep_session("a", OLD), Seed::zep_session("b", OLD)]);
-    let (p, doc, code) = plan_of(&env, &["end", "a", "b", "free", "demo-1", "a"], "");
-    // `demo-1` is refused by its ID alone, as a real run refuses it (exit 1).
+    let args = ["end", "a", "b", "keep", "free", "demo-1", "a"];
+    let (p, doc, code) = plan_of(&env, &args, "");
+    // `demo-1` is refused by its ID alone, `keep` once read for its metadata, as a real run
+    // refuses them (exit 1).
     assert_eq!(code, 1, "{doc:#}");
     assert_eq!(result_of(&doc, "a")["outcome"], "would_end");
-    for id in ["a", "b", "free", "demo-1"] {
+    assert_eq!(result_of(&doc, "keep")["outcome"], "protected", "{doc:#}");
+    for id in ["a", "b", "keep", "free", "demo-1"] {
         assert!(
             writes_for(&env, id).is_empty(),
             "a plan sends nothing: {id}"
@@ -957,7 +1031,18 @@ fn ids_given_are_planned_and_apply_acts_on_the_rest_of_a_filtered_plan() {
         entry["seal"].as_str().unwrap().starts_with("fnv1a64:"),
         "{p:#}"
     );
-    assert_eq!(p["protected"][0]["id"], "demo-1", "{p:#}");
+    let kept: Vec<(&str, &str)> = (p["protected"].as_array().unwrap().iter())
+        .map(|k| (k["id"].as_str().unwrap(), k["note"].as_str().unwrap()))
+        .collect();
+    assert_eq!(kept.len(), 2, "{p:#}");
+    assert!(
+        kept[0].0 == "keep" && kept[0].1.contains("metadata.keep=true"),
+        "{p:#}"
+    );
+    assert!(
+        kept[1].0 == "demo-1" && kept[1].1.contains("id~=demo-*"),
+        "{p:#}"
+    );
     // As `jq '.sessions |= map(select(.id != "b"))'` would: `b` is never touched.
     let mut filtered = p.clone();
     (filtered["sessions"].as_array_mut().unwrap()).retain(|s| s["id"] != "b");
@@ -1111,10 +1196,11 @@ fn apply_dry_run_shows_what_would_still_happen() {
         doc["summary"]["rechecked"].as_u64().unwrap() >= 2,
         "{doc:#}"
     );
-    // A plan of IDs: a session gone is `not_found`, one the protect list covers by a field
-    // beyond its ID is read and refused, as the real run would.
-    let (p, _, _) = plan_of(&env, &["end-many", "a", "keep", "nosuch"], "");
-    assert_eq!(planned_ids(&p), ["a", "keep", "nosuch"]);
+    // A plan of IDs: a session gone is `not_found`, one the protect list covers since the
+    // plan was made (by a field beyond its ID) is read and refused, as the real run would.
+    let (p, _, _) = plan_of(&env, &["end-many", "a", "free", "nosuch"], "");
+    assert_eq!(planned_ids(&p), ["a", "free", "nosuch"]);
+    env.emu.seed(Seed::metadata("free", json!({"keep": true})));
     let path = write_plan(&env, &p);
     let (doc, code) = run_json(
         env.cmd("zp")
@@ -1125,11 +1211,41 @@ fn apply_dry_run_shows_what_would_still_happen() {
     assert_eq!(code, 1, "{doc:#}");
     assert_eq!(result_of(&doc, "a")["outcome"], "would_end");
     assert_eq!(result_of(&doc, "nosuch")["outcome"], "not_found", "{doc:#}");
-    assert_refused(&env, &doc, "keep", "metadata.keep=true");
+    assert_refused(&env, &doc, "free", "metadata.keep=true");
     for id in ["a", "b", "free", "keep"] {
         assert!(
             writes_for(&env, id).is_empty(),
             "a dry run sends nothing: {id}"
         );
     }
+}
+
+/// Digital Samba reads one session: `apply --dry-run` of a plan of IDs says which is gone.
+#[test]
+fn apply_dry_run_of_samba_ids_reads_each_session() {
+    let env = Env::new();
+    env.emu.seed(Seed::SambaSession {
+        id: "ds-1".into(),
+        room_id: "room-1".into(),
+        start_time: OLD.into(),
+        live: true,
+        participants_live: Some(0),
+    });
+    let plan = env.dir.path().join("plan.json");
+    let (doc, code) = run_json(
+        env.cmd("samba")
+            .args(["end", "ds-1", "ds-gone", "--plan"])
+            .arg(&plan),
+    );
+    assert_eq!(code, 0, "{doc:#}");
+    let (doc, code) = run_json(env.cmd("samba").args(["apply", "--dry-run"]).arg(&plan));
+    assert_eq!(code, 1, "{doc:#}");
+    assert_eq!(result_of(&doc, "ds-1")["outcome"], "would_end", "{doc:#}");
+    assert_eq!(
+        result_of(&doc, "ds-gone")["outcome"],
+        "not_found",
+        "{doc:#}"
+    );
+    assert!(writes_for(&env, "ds-1").is_empty());
+    assert_eq!(env.emu.samba_live("ds-1"), Some(true));
 }

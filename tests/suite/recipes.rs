@@ -44,15 +44,30 @@ fn config_with_key_names(emu: &common::Emulator) -> String {
         &format!("api_key = \"{}\"", common::emulator::SAMBA_KEY),
         "api_key_env = \"SAMBA_API_KEY\"",
     );
+    let toml = toml.replace(
+        &format!("api_key = \"{}\"", common::emulator::DAILY_KEY),
+        "api_key_env = \"DAILY_API_KEY\"",
+    );
+    let toml = toml.replace(
+        &format!("api_key = \"{}\"", common::emulator::LIVEKIT_TOKEN),
+        "api_key_env = \"LIVEKIT_TOKEN\"",
+    );
+    let toml = toml.replace(
+        &format!("api_key = \"{}\"", common::emulator::TWILIO_TOKEN),
+        "api_key_env = \"TWILIO_AUTH_TOKEN\"",
+    );
     assert!(!toml.contains("api_key ="), "{toml}");
     toml
 }
 
 fn keys_env() -> String {
     format!(
-        "ZEP_API_KEY={}\nSAMBA_API_KEY={}\n",
+        "ZEP_API_KEY={}\nSAMBA_API_KEY={}\nDAILY_API_KEY={}\nLIVEKIT_TOKEN={}\nTWILIO_AUTH_TOKEN={}\n",
         common::emulator::ZEP_KEY,
-        common::emulator::SAMBA_KEY
+        common::emulator::SAMBA_KEY,
+        common::emulator::DAILY_KEY,
+        common::emulator::LIVEKIT_TOKEN,
+        common::emulator::TWILIO_TOKEN,
     )
 }
 

@@ -642,3 +642,72 @@ fn v4_a_looked_up_uuid_that_fails_the_id_check_is_never_sent() {
         common::request_lines(&sent)
     );
 }
+
+/// v4 reads one thread (`GET /threads/{uuid}`, after the lookup a developer ID needs): a
+/// sweep's re-check reads each thread it is about to delete by the UUID its list gave, and
+/// `apply --dry-run` of a plan of IDs reads each, so a thread gone since is `not_found`.
+#[test]
+fn v4_reads_one_thread_to_recheck_and_to_show_a_plan_of_ids() {
+    let env = Env::new();
+    let stale = "2024-06-01T09:00:00Z";
+    env.emu.seed_many([
+        thread("r-1", &uuid_of(1), OLD, Some(stale)),
+        thread("r-2", &uuid_of(2), OLD, Some(stale)),
+    ]);
+    let (doc, code) = env.json_at(
+        NOW,
+        "zep4",
+        &[
+            "delete",
+            "--idle-for",
+            "1h",
+            "--yes",
+            "--recheck-after",
+            "0s",
+        ],
+    );
+    assert_eq!(code, 0, "{doc:#}");
+    assert!(
+        outcomes_once(&doc).values().all(|o| o == "accepted"),
+        "{doc:#}"
+    );
+    for n in [1, 2] {
+        let path = format!("/threads/{}", uuid_of(n));
+        assert_eq!(requests(&env, "GET", &path).len(), 1, "read again: {path}");
+    }
+    assert_eq!(doc["summary"]["rechecked"], 2, "{doc:#}");
+    // A plan of IDs, applied as a dry run.
+    env.emu.seed(thread("r-3", &uuid_of(3), OLD, Some(stale)));
+    let plan = env.dir.path().join("plan.json");
+    let (doc, code) = common::run_json(
+        env.cmd("zep4")
+            .args(["delete", "r-3", "nosuch", "--plan"])
+            .arg(&plan)
+            .args(["-o", "json"]),
+    );
+    assert_eq!(code, 0, "{doc:#}");
+    let before = env.emu.requests().len();
+    let (doc, code) = common::run_json(
+        env.cmd("zep4")
+            .args(["apply", "--dry-run", "-o", "json"])
+            .arg(&plan),
+    );
+    assert_eq!(code, 1, "{doc:#}");
+    assert_eq!(result_of(&doc, "r-3")["outcome"], "would_delete", "{doc:#}");
+    assert_eq!(result_of(&doc, "nosuch")["outcome"], "not_found", "{doc:#}");
+    let sent = env.emu.requests().split_off(before);
+    let lines: Vec<String> = sent
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert!(
+        lines.contains(&format!("GET /zep/api/v4/threads/{}", uuid_of(3))),
+        "{lines:?}"
+    );
+    assert!(
+        sent.iter()
+            .all(|r| r.method == "GET" || r.path.ends_with("/lookup")),
+        "only reads: {lines:?}"
+    );
+    assert!(env.emu.thread_exists("r-3"));
+}

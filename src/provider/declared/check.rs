@@ -36,6 +36,8 @@ pub struct Api {
     pub probe: Option<Call>,
     /// JSON pointers, tried in turn.
     pub error_message: Vec<String>,
+    /// Where an error body has its code.
+    pub error_code: Option<String>,
     pub rate: Option<f64>,
 }
 
@@ -80,6 +82,8 @@ pub enum Paging {
     },
     /// The next page's URL in a `Link: <…>; rel="next"` header.
     Link { size: Option<Size> },
+    /// The next page's URL at `next` in the reply (Twilio's `/meta/next_page_url`).
+    NextUrl { next: String, size: Option<Size> },
 }
 
 #[derive(Debug, PartialEq)]
@@ -145,10 +149,25 @@ pub struct Call {
     pub path: Vec<Segment>,
     pub body: Option<Body>,
     pub done: Vec<u16>,
-    pub already_ended: Vec<u16>,
-    pub not_found: Vec<u16>,
+    pub already_ended: Vec<Answer>,
+    pub not_found: Vec<Answer>,
     /// What it removes, as the description says (`removes`).
     pub removes: Option<String>,
+}
+
+/// A status that means an outcome; with a `code`, only when the error body's code (at
+/// `error_code`) is that one.
+#[derive(Debug, PartialEq)]
+pub struct Answer {
+    pub status: u16,
+    pub code: Option<String>,
+}
+
+impl Answer {
+    /// Whether a reply of `status` whose body has `code` is this answer.
+    pub fn is(&self, status: u16, code: Option<&str>) -> bool {
+        self.status == status && self.code.as_deref().is_none_or(|c| Some(c) == code)
+    }
 }
 
 #[derive(Debug, PartialEq)]
@@ -176,7 +195,9 @@ impl Api {
                 message: "a description needs `end` or `delete` (or both)".into(),
             });
         }
-        let call = |c: Option<Spanned<schema::Call>>, what| c.map(|c| call(c, what)).transpose();
+        let coded = d.error_code.is_some();
+        let call =
+            |c: Option<Spanned<schema::Call>>, what| c.map(|c| call(c, what, coded)).transpose();
         Ok(Api {
             base_url: d.base_url.map(Spanned::into_inner),
             auth: auth(d.auth)?,
@@ -189,6 +210,7 @@ impl Api {
                 None => Vec::new(),
                 Some(m) => pointers(m)?,
             },
+            error_code: opt_pointer(d.error_code)?,
             rate: match d.rate {
                 Some(r) if !(r.get_ref().is_finite() && *r.get_ref() > 0.0) => {
                     return Err(wrong(&r, "rate must be more than 0 requests per second"));
@@ -465,9 +487,21 @@ fn paging(p: Spanned<schema::Paging>) -> Result<Paging, Wrong> {
             refuse("stop", span(&p.stop))?;
             Ok(Paging::Link { size })
         }
+        "next_url" => {
+            refuse("param", span(&p.param))?;
+            refuse("next_from_row", span(&p.next_from_row))?;
+            refuse("stop", span(&p.stop))?;
+            let next = p.next.ok_or_else(|| missing("next"))?;
+            Ok(Paging::NextUrl {
+                next: pointer(&next)?,
+                size,
+            })
+        }
         other => Err(wrong(
             &p.style,
-            format!("unknown paging style `{other}` (known: page, offset, cursor, link, none)"),
+            format!(
+                "unknown paging style `{other}` (known: page, offset, cursor, link, next_url, none)"
+            ),
         )),
     }
 }
@@ -545,7 +579,49 @@ fn statuses(list: Vec<Spanned<u16>>) -> Result<Vec<u16>, Wrong> {
         .collect()
 }
 
-fn call(c: Spanned<schema::Call>, what: &str) -> Result<Call, Wrong> {
+/// `already_ended` or `not_found`: statuses, or `{ status, code }` tables where the
+/// description declares `error_code` (`coded`).
+fn answers(list: Vec<Spanned<toml::Value>>, coded: bool) -> Result<Vec<Answer>, Wrong> {
+    let status = |v: &Spanned<toml::Value>, n: Option<&toml::Value>| match n {
+        Some(toml::Value::Integer(n @ 100..=599)) => Ok(*n as u16),
+        Some(toml::Value::Integer(n)) => Err(wrong(v, format!("{n} is not an HTTP status"))),
+        _ => Err(wrong(
+            v,
+            "a status, or a table `{ status = 400, code = \"...\" }`",
+        )),
+    };
+    (list.into_iter())
+        .map(|v| match v.get_ref() {
+            toml::Value::Table(t) => {
+                if let Some(key) = t.keys().find(|k| !matches!(k.as_str(), "status" | "code")) {
+                    return Err(wrong(&v, format!("unknown key `{key}` (known: status, code)")));
+                }
+                let code = match t.get("code") {
+                    None => None,
+                    Some(_) if !coded => {
+                        return Err(wrong(
+                            &v,
+                            "a status with a `code` needs `error_code`, where an error body has its code",
+                        ));
+                    }
+                    Some(toml::Value::String(c)) => Some(c.clone()),
+                    Some(toml::Value::Integer(c)) => Some(c.to_string()),
+                    Some(_) => return Err(wrong(&v, "a code is a string or an integer")),
+                };
+                Ok(Answer {
+                    status: status(&v, t.get("status"))?,
+                    code,
+                })
+            }
+            one => Ok(Answer {
+                status: status(&v, Some(one))?,
+                code: None,
+            }),
+        })
+        .collect()
+}
+
+fn call(c: Spanned<schema::Call>, what: &str, coded: bool) -> Result<Call, Wrong> {
     let at = c.span();
     let c = c.into_inner();
     // Words the delete prompt shows on the terminal: escaped there like an ID.
@@ -613,15 +689,26 @@ fn call(c: Spanned<schema::Call>, what: &str) -> Result<Call, Wrong> {
             });
         }
     };
-    let already_ended = statuses(c.already_ended)?;
-    let not_found = statuses(c.not_found)?;
-    let lists = [&done, &already_ended, &not_found];
+    let already_ended = answers(c.already_ended, coded)?;
+    let not_found = answers(c.not_found, coded)?;
+    // A reply may mean one thing only: a status in two lists is one mistake, unless each
+    // names a code of its own there.
+    let done_answers: Vec<Answer> = (done.iter())
+        .map(|&status| Answer { status, code: None })
+        .collect();
+    let lists = [&done_answers, &already_ended, &not_found];
+    let clash = |a: &Answer, b: &Answer| {
+        a.status == b.status && (a.code.is_none() || b.code.is_none() || a.code == b.code)
+    };
     for (i, a) in lists.iter().enumerate() {
         for b in &lists[i + 1..] {
-            if let Some(s) = a.iter().find(|s| b.contains(s)) {
+            if let Some(s) = a.iter().find(|x| b.iter().any(|y| clash(x, y))) {
                 return Err(Wrong {
                     span: at,
-                    message: format!("status {s} is in two of done, already_ended and not_found"),
+                    message: format!(
+                        "status {} is in two of done, already_ended and not_found",
+                        s.status
+                    ),
                 });
             }
         }
@@ -704,7 +791,16 @@ not_found = [404]
         assert_eq!(api.list.paging, Paging::None);
         let end = api.end.unwrap();
         assert_eq!(end.path.last(), Some(&Segment::Id));
-        assert_eq!((end.done, end.not_found), (vec![200], vec![404]));
+        assert_eq!(
+            (end.done, end.not_found),
+            (
+                vec![200],
+                vec![Answer {
+                    status: 404,
+                    code: None
+                }]
+            )
+        );
         assert_eq!(api.fields.time, TimeFormat::Rfc3339);
     }
 
@@ -856,6 +952,75 @@ not_found = [404]
                 }),
             }
         );
+    }
+
+    /// Twilio's `next_page_url`: a pointer to the next page's whole URL.
+    #[test]
+    fn next_url_paging_needs_the_pointer_to_the_next_page_s_url() {
+        let paged = |paging: &str| {
+            check(&GOOD.replacen(
+                "[fields]",
+                &format!("[list.paging]\n{paging}\n\n[fields]"),
+                1,
+            ))
+        };
+        let (at, message) = paged("style = \"next_url\"").unwrap_err();
+        assert!(
+            message.contains("`next_url` needs `next`"),
+            "{at}: {message}"
+        );
+        let (at, _) = paged("style = \"next_url\"\nnext = \"/n\"\nparam = \"p\"").unwrap_err();
+        assert_eq!(at, "\"p\"");
+        let api = paged("style = \"next_url\"\nnext = \"/meta/next_page_url\"\nsize = 50\nsize_param = \"PageSize\"").unwrap();
+        assert_eq!(
+            api.list.paging,
+            Paging::NextUrl {
+                next: "/meta/next_page_url".into(),
+                size: Some(Size {
+                    rows: 50,
+                    param: Some("PageSize".into())
+                }),
+            }
+        );
+    }
+
+    /// Twilio's "not in progress" is a 400 like any bad request: only its code tells.
+    #[test]
+    fn a_status_may_need_the_error_s_code_too() {
+        let coded = "already_ended = [{ status = 400, code = 53112 }]";
+        let (at, message) = error("not_found = [404]", &format!("not_found = [404]\n{coded}"));
+        assert_eq!(at, "{ status = 400, code = 53112 }");
+        assert!(message.contains("needs `error_code`"), "{message}");
+        let with_code = |extra: &str| {
+            let text = format!(
+                "error_code = \"/code\"\n{}",
+                GOOD.replacen("not_found = [404]", extra, 1)
+            );
+            check(&text)
+        };
+        let end = with_code(&format!("not_found = [404]\n{coded}"))
+            .unwrap()
+            .end
+            .unwrap();
+        let answer = &end.already_ended[0];
+        assert!(answer.is(400, Some("53112")));
+        assert!(!answer.is(400, Some("21201")) && !answer.is(400, None));
+        // One status for two outcomes, told apart by their codes; without one, a clash.
+        let two = "not_found = [{ status = 404, code = \"not_found\" }]\nalready_ended = [{ status = 404, code = \"gone\" }]";
+        assert!(with_code(two).is_ok());
+        let (_, message) =
+            with_code("not_found = [404]\nalready_ended = [{ status = 404, code = \"gone\" }]")
+                .unwrap_err();
+        assert!(message.contains("status 404 is in two"), "{message}");
+        for (bad, says) in [
+            ("{ status = 40 }", "not an HTTP status"),
+            ("{ status = 404, colour = 1 }", "unknown key `colour`"),
+            ("\"404\"", "a status, or a table"),
+        ] {
+            let (at, message) = with_code(&format!("not_found = [{bad}]")).unwrap_err();
+            assert_eq!(at, bad);
+            assert!(message.contains(says), "{bad}: {message}");
+        }
     }
 
     #[test]

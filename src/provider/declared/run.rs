@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use reqwest::Method;
 use serde_json::Value;
 
-use super::check::{Api, Body, Call, CursorFrom, Paging, Segment};
+use super::check::{Answer, Api, Body, Call, CursorFrom, Paging, Segment};
 use super::value::{count, text, time};
 use crate::client::http::{Failure, Http, Reply, Request};
 use crate::ids::SessionId;
@@ -61,6 +61,13 @@ impl Declared {
         }
     }
 
+    /// The declared code of an error body (a number as its text).
+    fn code(&self, reply: &Reply) -> Option<String> {
+        let pointer = self.api.error_code.as_deref()?;
+        let body: Value = serde_json::from_slice(&reply.body).ok()?;
+        body.pointer(pointer).and_then(text)
+    }
+
     /// The outcome of `call`'s reply as its statuses say: `ok` for `done`, then
     /// `already_ended`, `not_found`; anything else `failed` with the server's message (at
     /// the declared `error_message` pointers, else the body's text). A 404 not in the API's
@@ -88,11 +95,13 @@ impl Declared {
         if let Some(why) = reply.is_success().then(|| page.mismatch(&reply)).flatten() {
             return crate::provider::protocol_failure(id, &reply, why);
         }
+        let code = self.code(&reply);
+        let is = |answers: &[Answer]| answers.iter().any(|a| a.is(status, code.as_deref()));
         let outcome = if call.done.contains(&status) {
             ok
-        } else if call.already_ended.contains(&status) {
+        } else if is(&call.already_ended) {
             Outcome::AlreadyEnded
-        } else if call.not_found.contains(&status) {
+        } else if is(&call.not_found) {
             Outcome::NotFound
         } else if reply.is_success() {
             // A 2xx the description does not name: the server did something unsaid.
@@ -122,7 +131,7 @@ impl Declared {
     /// The first page's URL (or the page `cursor` names), with its parameters.
     fn page_url(&self, cursor: Option<&str>) -> Result<url::Url, ListError> {
         let list = &self.api.list;
-        if let (Paging::Link { .. }, Some(next)) = (&list.paging, cursor) {
+        if let (Paging::Link { .. } | Paging::NextUrl { .. }, Some(next)) = (&list.paging, cursor) {
             return self.same_origin(next);
         }
         let segments: Vec<&str> = list.path.iter().map(String::as_str).collect();
@@ -135,7 +144,9 @@ impl Declared {
             let size = match &list.paging {
                 Paging::None => None,
                 Paging::Page(n) | Paging::Offset(n) => n.size.as_ref(),
-                Paging::Cursor { size, .. } | Paging::Link { size } => size.as_ref(),
+                Paging::Cursor { size, .. }
+                | Paging::Link { size }
+                | Paging::NextUrl { size, .. } => size.as_ref(),
             };
             if let Some(s) = size
                 && let Some(param) = &s.param
@@ -154,7 +165,7 @@ impl Declared {
                         q.append_pair(param, c);
                     }
                 }
-                Paging::None | Paging::Link { .. } => {}
+                Paging::None | Paging::Link { .. } | Paging::NextUrl { .. } => {}
             }
         }
         if url.query() == Some("") {
@@ -163,8 +174,9 @@ impl Declared {
         Ok(url)
     }
 
-    /// A `Link` header's next page, which must stay on the base URL's host: the key is
-    /// never sent anywhere else.
+    /// The next page's URL (a `Link` header's, or one in the reply), resolved against the
+    /// base URL, which must stay on the base URL's host: the key is never sent anywhere
+    /// else.
     fn same_origin(&self, next: &str) -> Result<url::Url, ListError> {
         let base = self.http.url(&[]).map_err(ListError::Url)?;
         let url = base.join(next).map_err(|e| {
@@ -201,6 +213,7 @@ impl Declared {
                 CursorFrom::LastRow(p) => rows.last().and_then(|r| r.pointer(p)).and_then(text),
             })),
             Paging::Link { .. } => Ok(next_link(reply)),
+            Paging::NextUrl { next, .. } => Ok(server_cursor(body.pointer(next).and_then(text))),
         }
     }
 

@@ -23,6 +23,9 @@ pub struct Description {
     /// Where an error body has its message: a JSON pointer, or a list of them tried in
     /// turn (an API whose auth layer answers in another shape).
     pub error_message: Option<Spanned<toml::Value>>,
+    /// Where an error body has its machine-readable code (Twirp's `/code`, Twilio's
+    /// numeric `/code`), which a status of `already_ended` or `not_found` may require.
+    pub error_code: Option<Spanned<String>>,
     /// The requests per second the provider publishes as its limit.
     pub rate: Option<Spanned<f64>>,
 }
@@ -55,14 +58,15 @@ pub struct List {
     pub paging: Option<Spanned<Paging>>,
 }
 
-/// `style` is `page`, `offset`, `cursor`, `link` or `none`.
+/// `style` is `page`, `offset`, `cursor`, `link`, `next_url` or `none`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Paging {
     pub style: Spanned<String>,
     /// The query parameter that carries the page number, offset or cursor.
     pub param: Option<Spanned<String>>,
-    /// A cursor: where the reply has the next one.
+    /// A cursor: where the reply has the next one; `next_url`: where it has the next page's
+    /// URL (Twilio's `/meta/next_page_url`).
     pub next: Option<Spanned<String>>,
     /// A cursor: where the last row of a page has it (Daily's `starting_after` = `/id`).
     pub next_from_row: Option<Spanned<String>>,
@@ -106,10 +110,12 @@ pub struct Call {
     pub form: Option<Spanned<BTreeMap<String, Spanned<String>>>>,
     /// The statuses that mean it was done (for a probe: the session is there).
     pub done: Option<Spanned<Vec<Spanned<u16>>>>,
+    /// Each a status, or `{ status = 400, code = 53112 }`: that status with that code at
+    /// `error_code` (Twilio's "not in progress" is a 400 like any bad request).
     #[serde(default)]
-    pub already_ended: Vec<Spanned<u16>>,
+    pub already_ended: Vec<Spanned<toml::Value>>,
     #[serde(default)]
-    pub not_found: Vec<Spanned<u16>>,
+    pub not_found: Vec<Spanned<toml::Value>>,
     /// What the call removes, in the API's own words ("each room and its recordings"): the
     /// delete prompt says it. Only read on `delete`.
     pub removes: Option<Spanned<String>>,

@@ -228,7 +228,34 @@ impl Row {
 /// `GET /sessions/{id}`: note `session_id`/`session_live`, not `id`/`live`.
 #[derive(Deserialize)]
 struct Statistics {
+    session_id: Option<String>,
     session_live: Option<bool>,
+    session_start_time: Option<String>,
+    session_end_time: Option<String>,
+    room_id: Option<String>,
+    live_participants: Option<u64>,
+}
+
+impl Statistics {
+    /// The session `id` as its list row says it; a reply about another session is refused
+    /// (judged, it would speak for the wrong one).
+    fn listed(self, id: &str) -> Result<SessionRow, String> {
+        if let Some(other) = self.session_id.as_deref().filter(|s| *s != id) {
+            return Err(format!(
+                "reading it failed: the reply is about session `{}`",
+                other.escape_default()
+            ));
+        }
+        Ok(Row {
+            id: id.to_owned(),
+            room_id: self.room_id,
+            start_time: self.session_start_time,
+            end_time: self.session_end_time,
+            live: self.session_live,
+            participants_live: self.live_participants,
+        }
+        .listed())
+    }
 }
 
 /// The OpenAPI document types `total_count` as a string (`"2"`); servers may send a number.
@@ -380,8 +407,20 @@ impl Provider for DigitalSamba {
     fn features(&self) -> Features {
         Features {
             ended: Some("end_time"),
+            reads_one: true,
             ..Features::default()
         }
+    }
+
+    /// `GET /sessions/{id}` (its statistics, one request): live, started when, in which
+    /// room, how many people are in it, as the list row says them.
+    async fn read(&self, id: &SessionId) -> Result<Option<SessionRow>, String> {
+        let url = self
+            .http
+            .url(&["sessions", id])
+            .map_err(|e| e.to_string())?;
+        let read = super::get_one::<Statistics>(&self.http, url).await?;
+        read.map(|s| s.listed(id)).transpose()
     }
 
     async fn list_page(

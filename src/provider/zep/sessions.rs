@@ -266,15 +266,8 @@ impl Provider for ZepSessions {
             .http
             .url(&["sessions", id])
             .map_err(|e| e.to_string())?;
-        match crate::provider::get_page::<Session>(&self.http, url).await {
-            Ok(session) => Ok(Some(session.into_row())),
-            Err(ListError::Status {
-                status: 404,
-                provider_shaped: true,
-                ..
-            }) => Ok(None),
-            Err(e) => Err(format!("reading it failed: {e}")),
-        }
+        let session = crate::provider::get_one::<Session>(&self.http, url).await?;
+        Ok(session.map(Session::into_row))
     }
 
     /// `GET /sessions-ordered`, oldest `updated_at` first. The SDKs send

@@ -17,7 +17,7 @@ use crate::client::http::{Http, Request};
 use crate::ids::SessionId;
 use crate::outcome::{Outcome, SessionResult};
 use crate::provider::unit::Flag;
-use crate::provider::{Action, Features, ListError, Options, Page, Provider, Success};
+use crate::provider::{Action, Features, ListError, Options, Page, Provider, SessionRow, Success};
 use crate::select::{Selectable, ServerFilter};
 
 /// A Thread names only its user's UUID, so `user=` is the server's alone: the user ID
@@ -419,8 +419,38 @@ impl Provider for Threads {
         Features {
             lacks: Some(NO_END),
             ended: None, // a thread has no end to measure retention from
-            reads_one: false,
+            reads_one: true,
         }
+    }
+
+    /// `GET /threads/{uuid}` (zep-cloud 4.0.1 `thread.get`), one request for a thread its
+    /// list gave (or `--by-uuid`); a developer ID is resolved first, as for its delete
+    /// (`POST /lookup`, which only reads).
+    async fn read(&self, id: &SessionId) -> Result<Option<SessionRow>, String> {
+        let (addressed, results) = self.address(vec![id.clone()]).await;
+        let Some(thread) = addressed.into_iter().next() else {
+            return match results.into_iter().next() {
+                Some(r) if r.outcome == Outcome::NotFound => Ok(None),
+                r => Err(format!(
+                    "reading it failed: {}",
+                    r.and_then(|r| r.error)
+                        .as_deref()
+                        .unwrap_or("no lookup reply")
+                )),
+            };
+        };
+        let url = (self.http)
+            .url(&["threads", &thread.uuid])
+            .map_err(|e| e.to_string())?;
+        let Some(read) = crate::provider::get_one::<Thread>(&self.http, url).await? else {
+            return Ok(None);
+        };
+        // The row as the list makes it, under the ID it was read by.
+        let row = super::threads::page(vec![read], None).rows.pop();
+        Ok(row.map(|row| SessionRow {
+            id: id.to_string(),
+            ..row
+        }))
     }
 
     fn ids_per_call(&self, _action: Action) -> usize {

@@ -1,0 +1,112 @@
+//! LiveKit's RoomService over Twirp (`/livekit`), as livekit/protocol's
+//! `protobufs/livekit_room.proto` and livekit/livekit's `pkg/service` say: `POST
+//! /twirp/livekit.RoomService/ListRooms` with a JSON body (`{}`, or `{"names": [...]}`)
+//! answers every room at once (`{"rooms": [...]}`, protobuf JSON with the proto's field
+//! names, defaults included, 64-bit integers as strings: `"creation_time": "1717243200"`);
+//! `DeleteRoom` takes `{"room": <name>}` and answers `{}`, or Twirp's 404 `not_found`
+//! ("requested room does not exist"). A path Twirp has no handler for is a 404 too, with the
+//! code `bad_route`: only the code tells a missing room from a wrong URL.
+//!
+//! Auth is a JWT the user mints with the project's key and secret, sent as Bearer; the
+//! middleware answers a token it cannot verify with a plain-text 401. The emulator accepts
+//! the one token [`super::LIVEKIT_TOKEN`].
+
+use axum::response::Response;
+use serde_json::{Value, json};
+
+use super::http::{Dialect, Req, reply};
+use super::model::RoomApi;
+use super::rooms::Room;
+use super::{LIVEKIT_TOKEN, Shared};
+
+const SERVICE: &str = "livekit.RoomService";
+
+pub(crate) fn refused(req: &Req) -> Option<Response> {
+    let text = |body: &'static str| Some(reply(401, "text/plain; charset=utf-8", body));
+    match req.header("authorization") {
+        Some(v) if v == format!("Bearer {LIVEKIT_TOKEN}") => None,
+        Some(v) if !v.starts_with("Bearer ") => {
+            text("invalid authorization header. Must start with Bearer ")
+        }
+        Some(_) => Some(Dialect::LiveKit.status_error(401)),
+        // No token: the call is made without grants, and refused by the service.
+        None => Some(Dialect::LiveKit.error(401, "unauthenticated", "permissions denied")),
+    }
+}
+
+fn row(room: &Room) -> Value {
+    let created = room.created();
+    let seconds = created.map_or_else(|| room.created_at.clone(), |t| t.as_second().to_string());
+    let millis = created.map_or_else(|| "0".to_owned(), |t| t.as_millisecond().to_string());
+    json!({
+        "sid": room.uuid,
+        "name": room.id,
+        "empty_timeout": 300,
+        "departure_timeout": 20,
+        "max_participants": 0,
+        "creation_time": seconds,
+        "creation_time_ms": millis,
+        "turn_password": "",
+        "enabled_codecs": [],
+        "metadata": "",
+        "num_participants": room.participants,
+        "num_publishers": 0,
+        "active_recording": false,
+        "version": null,
+    })
+}
+
+fn bad_route(req: &Req, why: &str) -> Response {
+    let path = format!("/twirp/{}", req.segments[1..].join("/"));
+    let body = json!({
+        "code": "bad_route",
+        "msg": format!("{why} {path:?}"),
+        "meta": { "twirp_invalid_route": format!("{} {path}", req.method) },
+    });
+    Dialect::LiveKit.json(404, &body)
+}
+
+pub(crate) fn route(shared: &Shared, req: &Req) -> Response {
+    let segs = req.segs();
+    let ["twirp", service, method] = segs.as_slice() else {
+        return super::http::no_route();
+    };
+    if *service != SERVICE || !matches!(*method, "ListRooms" | "DeleteRoom") {
+        return bad_route(req, "no handler for path");
+    }
+    if req.method != "POST" {
+        return bad_route(req, "unsupported method");
+    }
+    let json = (req.header("content-type")).is_some_and(|t| t.starts_with("application/json"));
+    if !json {
+        return bad_route(req, "unexpected Content-Type for path");
+    }
+    let body: Value = match req.json() {
+        Ok(body) => body,
+        Err(why) => return Dialect::LiveKit.error(400, "malformed", &why),
+    };
+    match *method {
+        "ListRooms" => list(shared, &body),
+        _ => delete(shared, &body),
+    }
+}
+
+fn list(shared: &Shared, body: &Value) -> Response {
+    let names: Option<Vec<&str>> = (body.get("names").and_then(Value::as_array))
+        .map(|names| names.iter().filter_map(Value::as_str).collect());
+    let state = shared.lock();
+    let rooms: Vec<Value> = (state.rooms.ordered(RoomApi::Livekit).into_iter())
+        .filter(|r| !r.deleted)
+        .filter(|r| names.as_ref().is_none_or(|n| n.contains(&r.id.as_str())))
+        .map(row)
+        .collect();
+    Dialect::LiveKit.json(200, &json!({ "rooms": rooms }))
+}
+
+fn delete(shared: &Shared, body: &Value) -> Response {
+    let name = body.get("room").and_then(Value::as_str).unwrap_or_default();
+    match shared.lock().rooms.delete(RoomApi::Livekit, name) {
+        true => Dialect::LiveKit.json(200, &json!({})),
+        false => Dialect::LiveKit.error(404, "not_found", "requested room does not exist"),
+    }
+}

@@ -1,0 +1,89 @@
+//! The one table of video rooms that the Daily ([`super::daily`]), LiveKit
+//! ([`super::livekit`]) and Twilio Video ([`super::twilio`]) dialects share: a room is the
+//! same thing in all three (a name or SID, when it was created, who is in it, whether it has
+//! ended or been deleted); each dialect only renders it and routes its own calls. A fourth
+//! room API is one more [`RoomApi`] and one module of routes, not another table.
+//!
+//! Deleted rooms stay as tombstones, in their place in the list's order, so that a cursor
+//! naming a room deleted since (a sweep deletes the last room of the page it just read)
+//! still says where the next page starts, as the servers' own cursors do.
+
+use jiff::Timestamp;
+
+use super::clock;
+use super::model::RoomApi;
+
+#[derive(Clone, Debug)]
+pub(crate) struct Room {
+    pub api: RoomApi,
+    /// The name (Daily, LiveKit) or SID (Twilio) the API addresses it by.
+    pub id: String,
+    /// The server's own other ID: Daily's room `id`, LiveKit's `sid` (its list cursor and
+    /// its display, never its address).
+    pub uuid: String,
+    /// As seeded, served back as it is where the API uses RFC 3339.
+    pub created_at: String,
+    pub participants: u32,
+    /// When a Twilio room was completed.
+    pub ended_at: Option<Timestamp>,
+    pub deleted: bool,
+}
+
+impl Room {
+    pub fn created(&self) -> Option<Timestamp> {
+        clock::parse(&self.created_at)
+    }
+}
+
+#[derive(Default)]
+pub(crate) struct Rooms {
+    rooms: Vec<Room>,
+}
+
+impl Rooms {
+    /// Adds a room, replacing one of the same API and ID (a tombstone too).
+    pub fn seed(
+        &mut self,
+        api: RoomApi,
+        id: String,
+        created_at: String,
+        participants: u32,
+        completed: bool,
+    ) {
+        self.rooms.retain(|r| !(r.api == api && r.id == id));
+        let uuid = match api {
+            RoomApi::Livekit => format!("RM_{}", &uuid::Uuid::new_v4().simple().to_string()[..12]),
+            RoomApi::Daily | RoomApi::Twilio => uuid::Uuid::new_v4().to_string(),
+        };
+        self.rooms.push(Room {
+            api,
+            id,
+            uuid,
+            created_at,
+            participants,
+            ended_at: completed.then(clock::now),
+            deleted: false,
+        });
+    }
+
+    /// The API's rooms newest first (ties by ID), tombstones included in their place.
+    pub fn ordered(&self, api: RoomApi) -> Vec<&Room> {
+        let mut rooms: Vec<&Room> = self.rooms.iter().filter(|r| r.api == api).collect();
+        rooms.sort_by(|a, b| b.created().cmp(&a.created()).then_with(|| a.id.cmp(&b.id)));
+        rooms
+    }
+
+    /// A room that exists (not deleted).
+    pub fn get(&self, api: RoomApi, id: &str) -> Option<&Room> {
+        (self.rooms.iter()).find(|r| r.api == api && r.id == id && !r.deleted)
+    }
+
+    pub fn get_mut(&mut self, api: RoomApi, id: &str) -> Option<&mut Room> {
+        (self.rooms.iter_mut()).find(|r| r.api == api && r.id == id && !r.deleted)
+    }
+
+    /// Deletes a room; whether it existed.
+    pub fn delete(&mut self, api: RoomApi, id: &str) -> bool {
+        self.get_mut(api, id).map(|r| r.deleted = true).is_some()
+    }
+}

@@ -1,0 +1,163 @@
+//! Twilio Video v1 Rooms (`/twilio`), as the OpenAPI document `twilio_video_v1.yaml`
+//! (twilio/twilio-oai) says: Basic auth with the account SID and the auth token, `GET
+//! /v1/Rooms` (`Status=in-progress` by default, `PageSize` up to 1000, default 50) with the
+//! next page as a whole URL in `meta.next_page_url` (`null` on the last), `POST
+//! /v1/Rooms/{Sid}` with the form `Status=completed` answering 202 and the room, and errors
+//! `{"code", "message", "more_info", "status"}`: 20404 for a room that is not there, 53112
+//! ("Status is invalid", sent with 400 here) for completing a room that is not in progress.
+//!
+//! The page token is the emulator's: `PA` and the SID of the page's last room, whose place
+//! in the newest-first order says where the next page starts (rooms completed since keep
+//! theirs).
+
+use axum::response::Response;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use serde_json::{Value, json};
+
+use super::http::{Dialect, Req, header_is};
+use super::model::RoomApi;
+use super::rooms::Room;
+use super::{Shared, TWILIO_ACCOUNT, TWILIO_PREFIX, TWILIO_TOKEN, clock};
+
+const DEFAULT_PAGE_SIZE: usize = 50;
+const MAX_PAGE_SIZE: usize = 1000;
+
+pub(crate) fn authorized(req: &Req) -> bool {
+    let basic = STANDARD.encode(format!("{TWILIO_ACCOUNT}:{TWILIO_TOKEN}"));
+    header_is(req, "authorization", &[&format!("Basic {basic}")])
+}
+
+/// Twilio's times: RFC 3339 in whole seconds, UTC; a seed that does not parse as it is.
+fn time(raw: &str) -> String {
+    clock::parse(raw).map_or_else(
+        || raw.to_owned(),
+        |t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
+    )
+}
+
+fn row(room: &Room, base: &str) -> Value {
+    let ended = room.ended_at.map(|t| time(&t.to_string()));
+    let duration = match (room.ended_at, room.created()) {
+        (Some(end), Some(start)) => Some(end.duration_since(start).as_secs()),
+        _ => None,
+    };
+    json!({
+        "sid": room.id,
+        "status": if room.ended_at.is_some() { "completed" } else { "in-progress" },
+        "date_created": time(&room.created_at),
+        "date_updated": ended.clone().unwrap_or_else(|| time(&room.created_at)),
+        "account_sid": TWILIO_ACCOUNT,
+        "enable_turn": true,
+        "unique_name": room.id,
+        "end_time": ended,
+        "duration": duration,
+        "type": "group",
+        "max_participants": 50,
+        "url": format!("{base}/v1/Rooms/{}", room.id),
+    })
+}
+
+fn not_found(sid: &str) -> Response {
+    let message = format!("The requested resource /Rooms/{sid} was not found");
+    Dialect::Twilio.error(404, "20404", &message)
+}
+
+/// The base URL the client used, for the whole URLs Twilio's replies carry.
+fn base(req: &Req) -> String {
+    let host = req.header("host").unwrap_or("127.0.0.1");
+    format!("http://{host}{TWILIO_PREFIX}")
+}
+
+pub(crate) fn route(shared: &Shared, req: &Req) -> Response {
+    let segs = req.segs();
+    match (req.method.as_str(), segs.as_slice()) {
+        ("GET", ["v1", "Rooms"]) => list(shared, req),
+        ("GET", ["v1", "Rooms", sid]) => match shared.lock().rooms.get(RoomApi::Twilio, sid) {
+            Some(room) => Dialect::Twilio.json(200, &row(room, &base(req))),
+            None => not_found(sid),
+        },
+        ("POST", ["v1", "Rooms", sid]) => update(shared, req, sid),
+        _ => super::http::no_route(),
+    }
+}
+
+/// `POST /v1/Rooms/{Sid}` with `Status=completed`: 202 and the room, completed.
+fn update(shared: &Shared, req: &Req, sid: &str) -> Response {
+    let form: Vec<(String, String)> = url::form_urlencoded::parse(&req.body)
+        .into_owned()
+        .collect();
+    let status = form.iter().find(|(k, _)| k == "Status").map(|(_, v)| v);
+    let mut state = shared.lock();
+    let Some(room) = state.rooms.get_mut(RoomApi::Twilio, sid) else {
+        return not_found(sid);
+    };
+    if status.map(String::as_str) != Some("completed") || room.ended_at.is_some() {
+        return Dialect::Twilio.error(400, "53112", "Status is invalid");
+    }
+    room.ended_at = Some(clock::now());
+    room.participants = 0;
+    Dialect::Twilio.json(202, &row(room, &base(req)))
+}
+
+/// `GET /v1/Rooms?Status=&PageSize=&Page=&PageToken=`, newest first.
+fn list(shared: &Shared, req: &Req) -> Response {
+    let invalid = |message: &str| Dialect::Twilio.error(400, "20001", message);
+    let size = match req.query("PageSize").map(str::parse::<usize>) {
+        None => DEFAULT_PAGE_SIZE,
+        Some(Ok(n)) if (1..=MAX_PAGE_SIZE).contains(&n) => n,
+        Some(_) => return invalid("PageSize must be from 1 to 1000"),
+    };
+    let completed = match req.query("Status").unwrap_or("in-progress") {
+        "in-progress" => false,
+        "completed" => true,
+        other => return invalid(&format!("Invalid Status: {other}")),
+    };
+    let page: u64 = req.query("Page").and_then(|p| p.parse().ok()).unwrap_or(0);
+    let state = shared.lock();
+    let rooms = state.rooms.ordered(RoomApi::Twilio);
+    let start = match req.query("PageToken") {
+        None => 0,
+        Some(token) => match (token.strip_prefix("PA"))
+            .and_then(|sid| rooms.iter().position(|r| r.id == sid))
+        {
+            Some(i) => i + 1,
+            None => return invalid(&format!("Invalid PageToken: {token}")),
+        },
+    };
+    let wanted: Vec<&&Room> = (rooms[start..].iter())
+        .filter(|r| !r.deleted && r.ended_at.is_some() == completed)
+        .collect();
+    let shown = &wanted[..wanted.len().min(size)];
+    let base = base(req);
+    let status = if completed {
+        "completed"
+    } else {
+        "in-progress"
+    };
+    let url = |page: u64, token: Option<&str>| {
+        let token = token.map_or(String::new(), |sid| {
+            let sid: String = url::form_urlencoded::byte_serialize(sid.as_bytes()).collect();
+            format!("&PageToken=PA{sid}")
+        });
+        format!("{base}/v1/Rooms?Status={status}&PageSize={size}&Page={page}{token}")
+    };
+    let next = (wanted.len() > size)
+        .then(|| shown.last().map(|r| url(page + 1, Some(&r.id))))
+        .flatten();
+    Dialect::Twilio.json(
+        200,
+        &json!({
+            "rooms": shown.iter().map(|r| row(r, &base)).collect::<Vec<_>>(),
+            "meta": {
+                "page": page,
+                "page_size": size,
+                "first_page_url": url(0, None),
+                "previous_page_url": null,
+                "url": url(page, req.query("PageToken").and_then(|t| t.strip_prefix("PA"))),
+                "next_page_url": next,
+                "key": "rooms",
+            },
+        }),
+    )
+}

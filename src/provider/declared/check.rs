@@ -119,10 +119,23 @@ pub struct Fields {
     /// The pointer, and the value there that means live.
     pub live: Option<(String, serde_json::Value)>,
     pub participants: Option<String>,
+    /// What `--idle-for` measures from (`None`: nothing; `--idle-for` is refused).
+    pub idle_since: Option<IdleSince>,
     pub user: Option<String>,
     pub room: Option<String>,
     pub metadata: Option<String>,
     pub time: TimeFormat,
+}
+
+/// Where a session's idleness is measured from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdleSince {
+    /// `activity`: when it was last used.
+    Activity,
+    /// `created`, and only while `participants` says it is empty: a list without a
+    /// last-activity field (Digital Samba's sessions, which say when a meeting began and
+    /// who is in it). A session with people in it, or whose row does not say, is never idle.
+    EmptySinceCreated,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -516,6 +529,7 @@ fn fields(f: Spanned<schema::Fields>) -> Result<Fields, Wrong> {
             "`ended` needs `live` (with `live_value` where live is not `true`), which says whether a session is over: without it every listed session is taken as not ended",
         ));
     }
+    let idle_since = idle_since(&f)?;
     let live = match (f.live, f.live_value) {
         (None, Some(v)) => return Err(wrong(&v, "`live_value` needs `live`")),
         (None, None) => None,
@@ -553,11 +567,55 @@ fn fields(f: Spanned<schema::Fields>) -> Result<Fields, Wrong> {
         ended: opt_pointer(f.ended)?,
         live,
         participants: opt_pointer(f.participants)?,
+        idle_since,
         user: opt_pointer(f.user)?,
         room: opt_pointer(f.room)?,
         metadata: opt_pointer(f.metadata)?,
         time,
     })
+}
+
+/// What `--idle-for` measures from: `activity` when declared, or `idle_since = "created"`,
+/// which needs `created` and `participants` (only a session known to be empty is idle since
+/// it began) and no `activity` (one measure, never a choice made at run time).
+fn idle_since(f: &schema::Fields) -> Result<Option<IdleSince>, Wrong> {
+    let Some(at) = &f.idle_since else {
+        return Ok(f.activity.as_ref().map(|_| IdleSince::Activity));
+    };
+    let needs = |key: &str, what: &str| {
+        wrong(
+            at,
+            format!("`idle_since = \"{}\"` needs `{key}` ({what})", at.get_ref()),
+        )
+    };
+    match at.get_ref().as_str() {
+        "activity" => match f.activity {
+            Some(_) => Ok(Some(IdleSince::Activity)),
+            None => Err(needs("activity", "when each session was last used")),
+        },
+        "created" => {
+            if f.activity.is_some() {
+                return Err(wrong(
+                    at,
+                    "with `activity` declared, idleness is measured from it: drop `idle_since` (\"created\" is for a list without a last-activity field)",
+                ));
+            }
+            if f.created.is_none() {
+                return Err(needs("created", "when each session began"));
+            }
+            if f.participants.is_none() {
+                return Err(needs(
+                    "participants",
+                    "only a session known to be empty is idle since it began",
+                ));
+            }
+            Ok(Some(IdleSince::EmptySinceCreated))
+        }
+        other => Err(wrong(
+            at,
+            format!("unknown idle_since `{other}` (known: activity, created)"),
+        )),
+    }
 }
 
 /// Whether `{id}` is in one of `v`'s strings.
@@ -879,12 +937,60 @@ not_found = [404]
                 "\"/endedAt\"",
                 "`ended` needs `live`",
             ),
+            (
+                "activity = \"/lastActivity\"",
+                "activity = \"/lastActivity\"\nidle_since = \"created\"",
+                "\"created\"",
+                "drop `idle_since`",
+            ),
+            (
+                "activity = \"/lastActivity\"",
+                "participants = \"/n\"\nidle_since = \"created\"",
+                "\"created\"",
+                "needs `created`",
+            ),
+            (
+                "activity = \"/lastActivity\"",
+                "created = \"/createdAt\"\nidle_since = \"created\"",
+                "\"created\"",
+                "needs `participants`",
+            ),
+            (
+                "activity = \"/lastActivity\"",
+                "idle_since = \"activity\"",
+                "\"activity\"",
+                "needs `activity`",
+            ),
+            (
+                "activity = \"/lastActivity\"",
+                "activity = \"/lastActivity\"\nidle_since = \"seen\"",
+                "\"seen\"",
+                "unknown idle_since",
+            ),
         ];
         for (from, to, at, says) in cases {
             let (got_at, message) = error(from, to);
             assert_eq!(got_at, at, "{to}: {message}");
             assert!(message.contains(says), "{to}: {message}");
         }
+    }
+
+    /// `--idle-for` measures from `activity` where it is declared, from `created` on an
+    /// empty session where the description says so, and from nothing otherwise.
+    #[test]
+    fn idle_since_is_activity_when_declared_and_created_only_when_asked() {
+        let idle = |from: &str, to: &str| check(&GOOD.replacen(from, to, 1)).unwrap();
+        let activity = "activity = \"/lastActivity\"";
+        assert_eq!(
+            idle(activity, activity).fields.idle_since,
+            Some(IdleSince::Activity)
+        );
+        assert_eq!(idle(activity, "").fields.idle_since, None);
+        let created = "created = \"/start\"\nparticipants = \"/n\"\nidle_since = \"created\"";
+        assert_eq!(
+            idle(activity, created).fields.idle_since,
+            Some(IdleSince::EmptySinceCreated)
+        );
     }
 
     #[test]

@@ -101,7 +101,7 @@ fn shown(v: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::provider::declared::check::TimeFormat;
+    use crate::provider::declared::check::{IdleSince, TimeFormat};
 
     fn fields(time: TimeFormat) -> Fields {
         Fields {
@@ -111,6 +111,7 @@ mod tests {
             ended: Some("/over".into()),
             live: Some(("/state".into(), Value::from("open"))),
             participants: Some("/n".into()),
+            idle_since: Some(IdleSince::Activity),
             user: None,
             room: Some("/room".into()),
             metadata: Some("/meta".into()),

@@ -63,10 +63,10 @@ impl unit::Factory for Factory {
             orphans: false,
             published_rate: api.rate,
             judges: Judges {
-                idle: match api.fields.activity {
+                idle: match api.fields.idle_since {
                     Some(_) => Ok(()),
                     None => Err(
-                        "its description declares no last-activity field: declare `fields.activity`, a JSON pointer to when each session was last used",
+                        "its description declares no last-activity field: declare `fields.activity`, a JSON pointer to when each session was last used (or, for a list that counts participants but says nothing of activity, `fields.idle_since = \"created\"`)",
                     ),
                 },
                 age: match api.fields.created {

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use reqwest::Method;
 use serde_json::Value;
 
-use super::check::{Answer, Api, Body, Call, CursorFrom, Paging, Segment};
+use super::check::{Answer, Api, Body, Call, CursorFrom, IdleSince, Paging, Segment};
 use super::value::{count, text, time};
 use crate::client::http::{Failure, Http, Reply, Request};
 use crate::ids::SessionId;
@@ -291,6 +291,32 @@ impl Declared {
     }
 }
 
+/// `idle_since = "created"`: a session known to be empty (its row counts 0 participants) is
+/// idle since it was created; a row without the count is not known to be empty, and one
+/// without a readable creation time proves nothing. The reason says what was measured,
+/// never "last activity".
+fn empty_since_created(f: &super::check::Fields, row: &SessionRow, sweep: &Sweep) -> Staleness {
+    let pointer = |p: &Option<String>| p.clone().unwrap_or_default();
+    if row.participants.is_none() {
+        return Staleness::Unknown(format!(
+            "the row does not say how many people are in it (no {})",
+            pointer(&f.participants)
+        ));
+    }
+    let created = pointer(&f.created);
+    match row.created.as_deref() {
+        None => Staleness::Unknown(format!("no creation time (no {created})")),
+        Some(raw) => match crate::units::parse_time(raw) {
+            None => Staleness::Unknown(format!("unreadable creation time `{raw}`")),
+            Some(at) if at < sweep.idle_before => Staleness::Stale {
+                since: at,
+                reason: format!("empty, created {} ago ({created} {raw})", sweep.age(at)),
+            },
+            Some(_) => Staleness::Fresh,
+        },
+    }
+}
+
 /// One list page as the server sent it.
 struct RawPage {
     rows: Vec<Value>,
@@ -408,19 +434,81 @@ impl Provider for Declared {
     }
 
     /// Only from what the description declares: participants in the room always win. A
-    /// description without an activity field never gets here: its `--idle-for` is refused
-    /// before the run ([`super::super::Judges`]).
+    /// description without an activity field (or `idle_since = "created"`) never gets here:
+    /// its `--idle-for` is refused before the run ([`super::super::Judges`]).
     fn staleness(&self, row: &SessionRow, sweep: &Sweep) -> Staleness {
         if row.participants.is_some_and(|n| n > 0) {
             return Staleness::Fresh;
         }
-        by_activity(row, sweep)
+        match self.api.fields.idle_since {
+            Some(IdleSince::EmptySinceCreated) => empty_since_created(&self.api.fields, row, sweep),
+            Some(IdleSince::Activity) | None => by_activity(row, sweep),
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Only a row that counts 0 participants and says, readably, when the session was
+    /// created before the cut-off is idle; the reason names what was measured.
+    #[test]
+    fn an_empty_session_is_idle_since_created_and_an_uncounted_one_never() {
+        let fields = super::super::check::Fields {
+            id: "/id".into(),
+            activity: None,
+            created: Some("/start_time".into()),
+            ended: None,
+            live: None,
+            participants: Some("/participants_live".into()),
+            idle_since: Some(IdleSince::EmptySinceCreated),
+            user: None,
+            room: None,
+            metadata: None,
+            time: super::super::check::TimeFormat::Rfc3339,
+        };
+        let now: jiff::Timestamp = "2024-06-01T12:00:00Z".parse().unwrap();
+        let sweep = Sweep {
+            now,
+            idle_before: "2024-06-01T11:00:00Z".parse().unwrap(),
+        };
+        let judged = |participants: Option<u64>, created: Option<&str>| {
+            let row = SessionRow {
+                id: "s".into(),
+                participants,
+                created: created.map(str::to_owned),
+                ..SessionRow::default()
+            };
+            empty_since_created(&fields, &row, &sweep)
+        };
+        let old = Some("2024-06-01T09:00:00Z");
+        assert_eq!(
+            judged(Some(0), old),
+            Staleness::Stale {
+                since: "2024-06-01T09:00:00Z".parse().unwrap(),
+                reason: "empty, created 3h ago (/start_time 2024-06-01T09:00:00Z)".into(),
+            }
+        );
+        assert_eq!(
+            judged(Some(0), Some("2024-06-01T11:30:00Z")),
+            Staleness::Fresh
+        );
+        assert_eq!(
+            judged(None, old),
+            Staleness::Unknown(
+                "the row does not say how many people are in it (no /participants_live)".into()
+            )
+        );
+        assert_eq!(
+            judged(Some(0), None),
+            Staleness::Unknown("no creation time (no /start_time)".into())
+        );
+        assert_eq!(
+            judged(Some(0), Some("soon")),
+            Staleness::Unknown("unreadable creation time `soon`".into())
+        );
+    }
 
     #[test]
     fn the_id_goes_into_every_string_of_a_body() {

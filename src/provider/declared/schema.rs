@@ -90,6 +90,10 @@ pub struct Fields {
     /// The value of `live` that means live (default `true`).
     pub live_value: Option<Spanned<toml::Value>>,
     pub participants: Option<Spanned<String>>,
+    /// What `--idle-for` measures from: `activity` (the default), or `created` for a list
+    /// that says when a session began and how many people are in it, but not when it was
+    /// last used (an empty session is idle since it began).
+    pub idle_since: Option<Spanned<String>>,
     pub user: Option<Spanned<String>>,
     pub room: Option<Spanned<String>>,
     pub metadata: Option<Spanned<String>>,

@@ -317,29 +317,32 @@ const ZEP_V4: Provider = Provider {
     own_profile: None,
 };
 
+/// Digital Samba's end: `POST /sessions/{id}/end`.
+const SAMBA_END: End = End {
+    action: Action {
+        method: "POST",
+        path: |id| format!("/samba/api/v1/sessions/{}/end", seg(id)),
+        outcome: "ended",
+        status: 200,
+        before: 0,
+        after: &[],
+        body: None,
+    },
+    // 422 "Session is not live.", confirmed by a GET: already ended, no error.
+    again: Reply {
+        outcome: "already_ended",
+        status: Some(422),
+        error: None,
+        attempts: 1,
+    },
+};
+
 const SAMBA: Provider = Provider {
     profile: "samba",
     name: "digital-samba",
     seed: empty_meeting,
     seed_deletable: |id| Seed::samba_ended(id, T),
-    end: Some(End {
-        action: Action {
-            method: "POST",
-            path: |id| format!("/samba/api/v1/sessions/{}/end", seg(id)),
-            outcome: "ended",
-            status: 200,
-            before: 0,
-            after: &[],
-            body: None,
-        },
-        // 422 "Session is not live.", confirmed by a GET: already ended, no error.
-        again: Reply {
-            outcome: "already_ended",
-            status: Some(422),
-            error: None,
-            attempts: 1,
-        },
-    }),
+    end: Some(SAMBA_END),
     delete: Some(Action {
         method: "DELETE",
         path: |id| format!("/samba/api/v1/sessions/{}/resources", seg(id)),
@@ -448,6 +451,33 @@ fn declared_profile(file: &str, base_url: &str, key_env: &str) -> String {
          api_key_env = \"{key_env}\"\nmax_backoff = \"100ms\"\n"
     )
 }
+
+/// Digital Samba as `examples/declared/digital-samba.toml` describes it
+/// (`provider = "declared"`, its Bearer key): the same answers as the built-in provider's
+/// but one. The built-in confirms the undocumented 422 to ending a session that is no longer
+/// live with a read (`already_ended`); a description has no such read, so it reports the
+/// 422 as the server says it (its header says so).
+const SAMBA_DECLARED: Provider = Provider {
+    profile: "samba-declared",
+    name: "declared",
+    end: Some(End {
+        again: Reply {
+            outcome: "failed",
+            status: Some(422),
+            error: Some("Session is not live."),
+            attempts: 1,
+        },
+        ..SAMBA_END
+    }),
+    own_profile: Some(|env| {
+        declared_profile(
+            "digital-samba.toml",
+            &env.emu.samba_url(),
+            common::SAMBA_ENV,
+        )
+    }),
+    ..SAMBA
+};
 
 /// Daily rooms as `examples/declared/daily.toml` describes them, judged by age: ending a
 /// room deletes it, as `delete` does (Daily has no other end), so ending it again is a 404.
@@ -708,6 +738,7 @@ conformance! {
     zep_v3: ZEP_V3,
     zep_v4: ZEP_V4,
     samba: SAMBA,
+    samba_declared: SAMBA_DECLARED,
     messaging: MESSAGING,
     messaging_declared: MESSAGING_DECLARED,
     langgraph: LANGGRAPH,

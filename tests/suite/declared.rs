@@ -324,9 +324,29 @@ fn the_digital_samba_description_lists_ends_and_deletes() {
         "{row}"
     );
 
-    // No activity field: an idle sweep is refused.
-    let (doc, code) = env.json_at(NOW, "ds", &["end-many", "--idle-for", "1h"]);
-    assert_eq!(code, 2, "{doc}");
+    // No activity field: idle is empty since it started (`idle_since = "created"`); a
+    // meeting with people in it is left alone, and one whose row does not count them is
+    // reported, never acted on.
+    let (doc, code) = env.json_at(NOW, "ds", &["list", "--idle-for", "1h"]);
+    assert_eq!(code, 1, "unsaid is reported: {doc}");
+    assert_eq!(listed(&doc), ["empty", "unsaid"], "{doc}");
+    let unsaid = (doc["sessions"].as_array().unwrap().iter())
+        .find(|r| r["id"] == "unsaid")
+        .unwrap();
+    let problem = unsaid["problem"].as_str().unwrap_or_default();
+    assert!(problem.contains("no /participants_live"), "{unsaid}");
+    let (doc, _) = env.json_at(NOW, "ds", &["end-many", "--idle-for", "1h", "--dry-run"]);
+    let outcomes = common::outcomes_once(&doc);
+    assert_eq!(outcomes["empty"], "would_end", "{doc}");
+    assert_eq!(outcomes["unsaid"], "failed", "{doc}");
+    assert!(
+        !outcomes.contains_key("busy") && !outcomes.contains_key("new"),
+        "{doc}"
+    );
+    let reason = common::result_of(&doc, "empty")["reason"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(reason.starts_with("empty, created 5h ago"), "{doc}");
     assert_eq!(env.emu.samba_live("empty"), Some(true));
 
     // By age: `--empty` lists only the meetings known to be empty; a sweep by age ends
@@ -1335,9 +1355,26 @@ fn ended_for_measures_the_declared_ended_field_and_is_refused_without_one() {
         Seed::samba_ended_at("unsaid", "2024-03-01T10:00:00Z", None),
         meeting("live", "2024-01-01T10:00:00Z", Some(0)),
     ]);
-    // The shipped description declares no end time: refused, nothing sent.
+    // Without `ended`: refused, nothing sent.
+    let shipped = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/declared/digital-samba.toml"
+    ))
+    .unwrap();
+    let ended = "ended = \"/end_time\"\n";
+    assert!(shipped.contains(ended));
+    let file = env.dir.path().join("ds.toml");
+    std::fs::write(&file, shipped.replace(ended, "")).unwrap();
+    env.add_profile(
+        "unended",
+        &format!(
+            "provider = \"declared\"\napi = \"ds.toml\"\nbase_url = \"{}\"\napi_key_env = \"{}\"\n",
+            env.emu.samba_url(),
+            common::SAMBA_ENV
+        ),
+    );
     let (code, stderr) = {
-        let (code, _, stderr) = common::run(env.cmd("ds").env("SESSIONCTL_NOW", NOW).args([
+        let (code, _, stderr) = common::run(env.cmd("unended").env("SESSIONCTL_NOW", NOW).args([
             "delete",
             "--ended-for",
             "30d",
@@ -1349,29 +1386,9 @@ fn ended_for_measures_the_declared_ended_field_and_is_refused_without_one() {
     assert!(stderr.contains("--ended-for"), "{stderr}");
     assert!(env.emu.requests().is_empty(), "{:?}", env.emu.requests());
 
-    // With `ended` (beside `live`, which it needs): what ended over 30 days ago, by it.
-    let shipped = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/examples/declared/digital-samba.toml"
-    ))
-    .unwrap();
-    let created = "created = \"/start_time\"\n";
-    assert!(shipped.contains(created));
-    let file = env.dir.path().join("ds.toml");
-    std::fs::write(
-        &file,
-        shipped.replace(created, &format!("{created}ended = \"/end_time\"\n")),
-    )
-    .unwrap();
-    env.add_profile(
-        "kept",
-        &format!(
-            "provider = \"declared\"\napi = \"ds.toml\"\nbase_url = \"{}\"\napi_key_env = \"{}\"\n",
-            env.emu.samba_url(),
-            common::SAMBA_ENV
-        ),
-    );
-    let (doc, code) = env.json_at(NOW, "kept", &["list", "--ended-for", "30d"]);
+    // The shipped description has `ended` (beside `live`, which it needs): what ended over
+    // 30 days ago, by it.
+    let (doc, code) = env.json_at(NOW, "ds", &["list", "--ended-for", "30d"]);
     assert_eq!(code, 1, "unsaid is reported: {doc}");
     assert_eq!(listed(&doc), ["old", "unsaid"], "{doc}");
     let unsaid = (doc["sessions"].as_array().unwrap().iter())
@@ -1379,7 +1396,7 @@ fn ended_for_measures_the_declared_ended_field_and_is_refused_without_one() {
         .unwrap();
     let problem = unsaid["problem"].as_str().unwrap_or_default();
     assert!(problem.contains("does not say when it ended"), "{unsaid}");
-    let (doc, code) = env.json_at(NOW, "kept", &["delete", "--ended-for", "30d", "--yes"]);
+    let (doc, code) = env.json_at(NOW, "ds", &["delete", "--ended-for", "30d", "--yes"]);
     assert_eq!(code, 1, "{doc}");
     let outcomes = common::outcomes_once(&doc);
     assert_eq!(outcomes["old"], "deleted", "{doc}");
@@ -1397,11 +1414,13 @@ fn ended_for_measures_the_declared_ended_field_and_is_refused_without_one() {
     assert_ne!(env.emu.samba_resources_deleted("unsaid"), Some(true));
 
     // `ended` without `live` is refused where it is written.
-    let no_live = shipped
-        .replace(created, &format!("{created}ended = \"/end_time\"\n"))
-        .replace("live = \"/live\"\nlive_value = true\n", "");
+    let no_live = shipped.replace("live = \"/live\"\nlive_value = true\n", "");
+    assert_ne!(no_live, shipped);
     std::fs::write(&file, no_live).unwrap();
-    let (code, _, stderr) = common::run(env.cmd("kept").args(["-p", "kept", "config", "check"]));
+    let (code, _, stderr) = common::run(
+        env.cmd("unended")
+            .args(["-p", "unended", "config", "check"]),
+    );
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("`ended` needs `live`"), "{stderr}");
     assert!(stderr.contains("ds.toml:"), "{stderr}");

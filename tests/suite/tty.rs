@@ -314,6 +314,27 @@ fn delete_asks_on_a_terminal_and_only_yes_deletes() {
     assert_eq!(sessions_deleted, 1, "only the confirmed delete was sent");
 }
 
+/// The prompt names the provider as every other message does: with the API its profile
+/// picks (Zep's APIs delete different things).
+#[test]
+fn the_prompt_names_the_provider_with_its_api() {
+    let env = Env::new();
+    env.emu.seed(Seed::zep_thread("t-1", T));
+    let Some((out, code)) = answering_line(&env, "SESSIONCTL -p zep3 delete t-1", "n\n") else {
+        return;
+    };
+    assert!(
+        out.contains("Delete 1 session on profile `zep3` (zep (api_version 3))?"),
+        "{out:?}"
+    );
+    assert!(
+        out.contains("On zep (api_version 3), delete removes "),
+        "{out:?}"
+    );
+    assert_eq!(code, 2, "{out}");
+    assert!(env.emu.thread_exists("t-1"), "deleted without a yes");
+}
+
 #[test]
 fn ctrl_c_at_the_delete_prompt_cancels_with_or_without_a_cap() {
     let env = Env::new();

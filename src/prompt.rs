@@ -34,6 +34,11 @@ impl Terminal {
         question: &str,
         stop: &CancellationToken,
     ) -> std::io::Result<Option<bool>> {
+        // Ctrl-C before the question (a sweep stopped while it listed, a read ahead cut
+        // short): the run stops without asking what it will not do.
+        if stop.is_cancelled() {
+            return Ok(None);
+        }
         let mut tty = self.0;
         write!(tty, "{question} [y/N] ")?;
         tty.flush()?;
@@ -182,6 +187,17 @@ mod tests {
             q.contains(&format!("On {v3}, delete removes each thread.")),
             "{q}"
         );
+    }
+
+    /// Interrupted before it is asked, the question is never written.
+    #[tokio::test]
+    async fn an_interrupt_before_the_question_asks_nothing() {
+        let file = tempfile::NamedTempFile::new().unwrap();
+        let tty = Terminal(file.reopen().unwrap());
+        let stop = CancellationToken::new();
+        stop.cancel();
+        assert!(tty.ask("Delete them?", &stop).await.unwrap().is_none());
+        assert_eq!(std::fs::read_to_string(file.path()).unwrap(), "");
     }
 
     #[test]

@@ -168,7 +168,7 @@ Register-ArgumentCompleter -Native -CommandName 'sessionctl' -ScriptBlock {
         }
         'sessionctl;apply' {
             [CompletionResult]::new('--max-age', '--max-age', [CompletionResultType]::ParameterName, 'Refuse a plan older than this (default 1h)')
-            [CompletionResult]::new('--recheck-after', '--recheck-after', [CompletionResultType]::ParameterName, 'Re-read a session before acting when the plan''s evidence is older than this (default: the profile''s `recheck_after`, else 60s)')
+            [CompletionResult]::new('--recheck-after', '--recheck-after', [CompletionResultType]::ParameterName, 'A sweep''s plan: re-read a session before acting when the plan''s evidence is older than this (default: the profile''s `recheck_after`, else 60s). Refused on a plan of IDs, which carries no evidence')
             [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Requests in flight at once (default: the profile''s `concurrency`, else 8)')
             [CompletionResult]::new('--deadline', '--deadline', [CompletionResultType]::ParameterName, 'Stop starting requests after this long (e.g. `10m`); what is left is `skipped` (exit 1), and the message says when the provider accepts requests again')
             [CompletionResult]::new('--max-stall', '--max-stall', [CompletionResultType]::ParameterName, 'When no session has finished for this long (a provider answering 429 for ever), the rest are `skipped` with what the provider last said (exit 1); default: the profile''s `max_stall`, else 30m')

@@ -161,7 +161,7 @@ set edit:completion:arg-completer[sessionctl] = {|@words|
         }
         &'sessionctl;apply'= {
             cand --max-age 'Refuse a plan older than this (default 1h)'
-            cand --recheck-after 'Re-read a session before acting when the plan''s evidence is older than this (default: the profile''s `recheck_after`, else 60s)'
+            cand --recheck-after 'A sweep''s plan: re-read a session before acting when the plan''s evidence is older than this (default: the profile''s `recheck_after`, else 60s). Refused on a plan of IDs, which carries no evidence'
             cand --concurrency 'Requests in flight at once (default: the profile''s `concurrency`, else 8)'
             cand --deadline 'Stop starting requests after this long (e.g. `10m`); what is left is `skipped` (exit 1), and the message says when the provider accepts requests again'
             cand --max-stall 'When no session has finished for this long (a provider answering 429 for ever), the rest are `skipped` with what the provider last said (exit 1); default: the profile''s `max_stall`, else 30m'

@@ -144,7 +144,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -s q -l qu
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -s V -l version -d 'Print version'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand apply" -l max-age -d 'Refuse a plan older than this (default 1h)' -r
-complete -c sessionctl -n "__fish_sessionctl_using_subcommand apply" -l recheck-after -d 'Re-read a session before acting when the plan\'s evidence is older than this (default: the profile\'s `recheck_after`, else 60s)' -r
+complete -c sessionctl -n "__fish_sessionctl_using_subcommand apply" -l recheck-after -d 'A sweep\'s plan: re-read a session before acting when the plan\'s evidence is older than this (default: the profile\'s `recheck_after`, else 60s). Refused on a plan of IDs, which carries no evidence' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand apply" -l concurrency -d 'Requests in flight at once (default: the profile\'s `concurrency`, else 8)' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand apply" -l deadline -d 'Stop starting requests after this long (e.g. `10m`); what is left is `skipped` (exit 1), and the message says when the provider accepts requests again' -r
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand apply" -l max-stall -d 'When no session has finished for this long (a provider answering 429 for ever), the rest are `skipped` with what the provider last said (exit 1); default: the profile\'s `max_stall`, else 30m' -r

@@ -457,8 +457,9 @@ pub enum Command {
         #[arg(short, long, env = "SESSIONCTL_YES", hide_env_values = true,
               action = ArgAction::SetTrue, value_parser = clap::builder::FalseyValueParser::new())]
         yes: bool,
-        /// Re-read a session before acting when the plan's evidence is older than this
-        /// (default: the profile's `recheck_after`, else 60s).
+        /// A sweep's plan: re-read a session before acting when the plan's evidence is older
+        /// than this (default: the profile's `recheck_after`, else 60s). Refused on a plan of
+        /// IDs, which carries no evidence.
         #[arg(long, value_name = "DUR", value_parser = parse_duration)]
         recheck_after: Option<Duration>,
         #[command(flatten)]

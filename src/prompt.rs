@@ -34,6 +34,11 @@ impl Terminal {
         question: &str,
         stop: &CancellationToken,
     ) -> std::io::Result<Option<bool>> {
+        // Ctrl-C before the question (a sweep stopped while it listed, a read ahead cut
+        // short): the run stops without asking what it will not do.
+        if stop.is_cancelled() {
+            return Ok(None);
+        }
         let mut tty = self.0;
         write!(tty, "{question} [y/N] ")?;
         tty.flush()?;
@@ -65,7 +70,9 @@ impl Terminal {
 /// What one profile's share of a delete is.
 pub struct Part<'a> {
     pub profile: &'a str,
-    pub provider: &'a str,
+    /// The provider as every other message names it (`ProviderConfig::label`: with the API
+    /// its profile picks, so that two Zep APIs, which delete different things, read apart).
+    pub provider: String,
     /// What delete removes there (`ProviderConfig::deletes`), e.g. "each session's recordings…".
     pub deletes: &'static str,
     /// Every ID to be deleted there, in the order they go (only a few are shown).
@@ -99,8 +106,8 @@ pub fn question(what: Option<&str>, parts: &[Part]) -> String {
     // Once per provider and API: two profiles of one provider delete the same things.
     let mut said: Vec<(&str, &str)> = Vec::new();
     for part in &acting {
-        if !said.contains(&(part.provider, part.deletes)) {
-            said.push((part.provider, part.deletes));
+        if !said.contains(&(part.provider.as_str(), part.deletes)) {
+            said.push((&part.provider, part.deletes));
             text += &format!("  On {}, delete removes {}.\n", part.provider, part.deletes);
         }
     }
@@ -122,10 +129,10 @@ fn sample(ids: &[&str]) -> String {
 mod tests {
     use super::*;
 
-    fn part<'a>(profile: &'a str, provider: &'a str, ids: &[&'a str]) -> Part<'a> {
+    fn part<'a>(profile: &'a str, provider: &str, ids: &[&'a str]) -> Part<'a> {
         Part {
             profile,
-            provider,
+            provider: provider.to_owned(),
             deletes: "each session's recordings",
             ids: ids.to_vec(),
         }
@@ -161,6 +168,36 @@ mod tests {
         assert!(q.contains("`s2` (digital-samba, 2): b, c\n"), "{q}");
         assert!(!q.contains("empty"), "{q}");
         assert_eq!(q.matches("delete removes").count(), 1, "{q}");
+    }
+
+    /// Two profiles of one provider on different APIs (each named by its label) are two
+    /// accounts of what delete removes.
+    #[test]
+    fn two_apis_of_one_provider_are_named_apart() {
+        let (v2, v3) = ("zep (api_version 2)", "zep (api_version 3)");
+        let mut parts = vec![part("a", v2, &["x"]), part("b", v3, &["y"])];
+        parts[1].deletes = "each thread";
+        let q = question(None, &parts);
+        assert!(q.contains("`a` (zep (api_version 2), 1): x\n"), "{q}");
+        assert!(
+            q.contains(&format!("On {v2}, delete removes each session's")),
+            "{q}"
+        );
+        assert!(
+            q.contains(&format!("On {v3}, delete removes each thread.")),
+            "{q}"
+        );
+    }
+
+    /// Interrupted before it is asked, the question is never written.
+    #[tokio::test]
+    async fn an_interrupt_before_the_question_asks_nothing() {
+        let file = tempfile::NamedTempFile::new().unwrap();
+        let tty = Terminal(file.reopen().unwrap());
+        let stop = CancellationToken::new();
+        stop.cancel();
+        assert!(tty.ask("Delete them?", &stop).await.unwrap().is_none());
+        assert_eq!(std::fs::read_to_string(file.path()).unwrap(), "");
     }
 
     #[test]

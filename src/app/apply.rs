@@ -50,6 +50,16 @@ impl Ctx<'_> {
         let action = Action::from(plan.action);
         let all = plan.all_profiles;
         if !plan.selection.sweeps() {
+            // A plan of IDs carries no evidence to go stale (see `bulk_plan`'s refusal of
+            // `--recheck-after` with IDs): the flag would do nothing, so it is refused.
+            if apply.recheck_after.is_some() {
+                return Err(usage(format!(
+                    "--recheck-after re-checks the evidence a sweep's plan was chosen on; {} is a \
+                     plan of IDs given ({}), which carries none to go stale: leave it out",
+                    apply.file.display(),
+                    plan.selection.given.as_deref().unwrap_or("IDs"),
+                )));
+            }
             let items = (plan.sessions.iter())
                 .map(|e| {
                     let id = crate::ids::from_arg(&e.id)

@@ -181,7 +181,7 @@ pub(super) async fn ask(
 pub(super) fn part<'a>(profile: &'a Profile, ids: Vec<&'a str>) -> Part<'a> {
     Part {
         profile: &profile.name,
-        provider: profile.provider.name(),
+        provider: profile.provider.label(),
         deletes: profile.provider.deletes(),
         ids,
     }

@@ -1098,6 +1098,41 @@ fn an_id_added_to_a_plan_of_ids_is_refused_and_nothing_is_sent() {
     assert!(env.emu.requests().is_empty(), "nothing read or sent");
 }
 
+/// `apply --recheck-after` on a plan of IDs (`end ID… --plan`, `end-many --plan`, `delete
+/// ID… --plan`) would re-check nothing (an ID carries no evidence): refused, nothing sent,
+/// on every kind of plan of IDs and also beside `--dry-run`.
+#[test]
+fn recheck_after_is_refused_on_a_plan_of_ids() {
+    let env = env_protecting(&["id~=demo-*"]);
+    env.emu.seed(Seed::zep_session("a", OLD));
+    for (args, extra) in [
+        (&["end", "a"][..], &[][..]),
+        (&["end-many", "a"], &["--dry-run"][..]),
+        (&["delete", "a"], &["--yes"][..]),
+    ] {
+        let (p, _, code) = plan_of(&env, args, "");
+        assert_eq!((code, planned_ids(&p)), (0, vec!["a"]), "{args:?}");
+        let path = write_plan(&env, &p);
+        let before = env.emu.requests().len();
+        let (code, _, stderr) = common::run(
+            env.cmd("zp")
+                .env("SESSIONCTL_NOW", NOW)
+                .arg("apply")
+                .arg(&path)
+                .args(["--recheck-after", "0s"])
+                .args(extra),
+        );
+        assert_eq!(code, 2, "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("--recheck-after re-checks the evidence a sweep's plan was chosen on")
+                && stderr.contains("plan of IDs given (arguments)"),
+            "{stderr}"
+        );
+        assert_eq!(env.emu.requests().len(), before, "nothing sent: {args:?}");
+    }
+    assert_eq!(env.emu.zep_session_ended("a"), Some(false));
+}
+
 #[test]
 fn ids_from_stdin_a_file_and_across_profiles_are_planned_and_applied() {
     let env = env_protecting(&["id~=demo-*"]);

@@ -6,7 +6,7 @@ use crate::common;
 use std::process::Command;
 use std::time::Duration;
 
-use common::{Env, Options, Seed};
+use common::{Env, Fault, Options, Seed};
 
 const T: &str = "2024-05-01T12:00:00.000Z";
 
@@ -226,13 +226,41 @@ fn typed_after(
     answer: &str,
 ) -> Option<(String, i32, Vec<common::Recorded>)> {
     use std::io::Read;
+    let (mut child, finished) = on_a_terminal(env, line)?;
+    let mut stdout = child.stdout.take().unwrap();
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    // Typed once the prompt is up (script forwards our stdin to the terminal).
+    while !String::from_utf8_lossy(&seen).contains(cue) {
+        match stdout.read(&mut buf).unwrap() {
+            0 => break,
+            n => seen.extend_from_slice(&buf[..n]),
+        }
+    }
+    let at_prompt = env.emu.requests();
+    let typed = std::io::Write::write_all(child.stdin.as_mut().unwrap(), answer.as_bytes());
+    stdout.read_to_end(&mut seen).unwrap();
+    let status = child.wait().unwrap();
+    finished();
+    let text = String::from_utf8_lossy(&seen).into_owned();
+    assert!(
+        typed.is_ok(),
+        "the terminal closed before the answer: {text:?}"
+    );
+    Some((text, common::shell_code(&status), at_prompt))
+}
+
+/// Spawns the shell `line` on a terminal (see [`answering_line`]), with a watchdog that kills
+/// it after 20 s; call the returned function once it has been waited for. `None` without
+/// script(1).
+fn on_a_terminal(env: &Env, line: &str) -> Option<(std::process::Child, impl FnOnce())> {
     Command::new("script").arg("--version").output().ok()?;
     let bin = assert_cmd::cargo::cargo_bin("sessionctl");
     let inner = line.replace(
         "SESSIONCTL",
         &format!("{} -c {}", bin.display(), env.config.display()),
     );
-    let mut child = Command::new("script")
+    let child = Command::new("script")
         .args(["-qec", &inner, "/dev/null"])
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
@@ -254,28 +282,66 @@ fn typed_after(
             unsafe { libc::kill(pid, libc::SIGKILL) };
         }
     });
-    let mut stdout = child.stdout.take().unwrap();
-    let mut seen = Vec::new();
-    let mut buf = [0u8; 4096];
-    // Typed once the prompt is up (script forwards our stdin to the terminal).
-    while !String::from_utf8_lossy(&seen).contains(cue) {
-        match stdout.read(&mut buf).unwrap() {
-            0 => break,
-            n => seen.extend_from_slice(&buf[..n]),
-        }
+    Some((child, move || {
+        let _ = done.send(());
+        watchdog.join().unwrap();
+    }))
+}
+
+/// Ctrl-C while a deleting sweep still lists (its list reply held back) stops the run
+/// before the question is asked: it is never printed, nothing is deleted.
+#[test]
+fn ctrl_c_while_a_delete_sweep_lists_asks_nothing() {
+    for (seed, line) in [
+        (
+            Seed::samba_ended_at("old-0", "2024-03-27 08:15:36", Some("2024-03-27 09:15:36")),
+            "SESSIONCTL -p samba delete --ended-for 30d",
+        ),
+        (
+            Seed::messaging("old-0", T),
+            "SESSIONCTL -p eliza delete --idle-for 1m",
+        ),
+        (
+            Seed::zep_session("old-0", T),
+            "SESSIONCTL -p zep delete --idle-for 1m",
+        ),
+    ] {
+        interrupted_while_listing(seed, line);
     }
-    let at_prompt = env.emu.requests();
-    let typed = std::io::Write::write_all(child.stdin.as_mut().unwrap(), answer.as_bytes());
-    stdout.read_to_end(&mut seen).unwrap();
+}
+
+fn interrupted_while_listing(seed: Seed, line: &str) {
+    use std::io::Read;
+    let env = Env::new();
+    env.emu.seed(seed);
+    env.emu
+        .fault(Fault::delay(Duration::from_secs(10)).method("GET").times(1));
+    let Some((mut child, finished)) = on_a_terminal(&env, line) else {
+        return;
+    };
+    let mut stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut seen = Vec::new();
+        stdout.read_to_end(&mut seen).unwrap();
+        String::from_utf8_lossy(&seen).into_owned()
+    });
+    common::wait_until("the list request", Duration::from_secs(10), || {
+        (env.emu.requests().iter()).any(|r| r.method == "GET")
+    });
+    // script forwards it to the terminal, whose line discipline sends SIGINT.
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), b"\x03").unwrap();
+    let out = reader.join().unwrap();
     let status = child.wait().unwrap();
-    let _ = done.send(());
-    watchdog.join().unwrap();
-    let text = String::from_utf8_lossy(&seen).into_owned();
+    finished();
+    assert_eq!(common::shell_code(&status), 130, "{out:?}");
     assert!(
-        typed.is_ok(),
-        "the terminal closed before the answer: {text:?}"
+        !out.contains("Delete"),
+        "asked after the interrupt: {out:?}"
     );
-    Some((text, common::shell_code(&status), at_prompt))
+    assert!(
+        !(env.emu.requests().iter()).any(|r| r.method == "DELETE"),
+        "{out:?}"
+    );
 }
 
 #[test]
@@ -312,6 +378,27 @@ fn delete_asks_on_a_terminal_and_only_yes_deletes() {
         .filter(|r| r.method == "DELETE" && r.path.starts_with("/api/messaging/sessions/"))
         .count();
     assert_eq!(sessions_deleted, 1, "only the confirmed delete was sent");
+}
+
+/// The prompt names the provider as every other message does: with the API its profile
+/// picks (Zep's APIs delete different things).
+#[test]
+fn the_prompt_names_the_provider_with_its_api() {
+    let env = Env::new();
+    env.emu.seed(Seed::zep_thread("t-1", T));
+    let Some((out, code)) = answering_line(&env, "SESSIONCTL -p zep3 delete t-1", "n\n") else {
+        return;
+    };
+    assert!(
+        out.contains("Delete 1 session on profile `zep3` (zep (api_version 3))?"),
+        "{out:?}"
+    );
+    assert!(
+        out.contains("On zep (api_version 3), delete removes "),
+        "{out:?}"
+    );
+    assert_eq!(code, 2, "{out}");
+    assert!(env.emu.thread_exists("t-1"), "deleted without a yes");
 }
 
 #[test]

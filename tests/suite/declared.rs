@@ -135,6 +135,15 @@ fn a_description_file_that_is_not_there_is_named() {
 
 const NOW: &str = "2024-05-01T15:00:00Z";
 
+/// The `problem` a listing reports for `id` (empty when it has none).
+fn problem_of(doc: &serde_json::Value, id: &str) -> String {
+    let rows = doc["sessions"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{doc}"));
+    let row = (rows.iter().find(|r| r["id"] == id)).unwrap_or_else(|| panic!("no {id}: {doc}"));
+    row["problem"].as_str().unwrap_or_default().to_owned()
+}
+
 fn listed(doc: &serde_json::Value) -> Vec<String> {
     let rows = doc["sessions"]
         .as_array()
@@ -330,11 +339,11 @@ fn the_digital_samba_description_lists_ends_and_deletes() {
     let (doc, code) = env.json_at(NOW, "ds", &["list", "--idle-for", "1h"]);
     assert_eq!(code, 1, "unsaid is reported: {doc}");
     assert_eq!(listed(&doc), ["empty", "unsaid"], "{doc}");
-    let unsaid = (doc["sessions"].as_array().unwrap().iter())
-        .find(|r| r["id"] == "unsaid")
-        .unwrap();
-    let problem = unsaid["problem"].as_str().unwrap_or_default();
-    assert!(problem.contains("no /participants_live"), "{unsaid}");
+    let problem = problem_of(&doc, "unsaid");
+    assert!(
+        problem.contains("no /participants_live"),
+        "{problem:?} in {doc}"
+    );
     let (doc, _) = env.json_at(NOW, "ds", &["end-many", "--idle-for", "1h", "--dry-run"]);
     let outcomes = common::outcomes_once(&doc);
     assert_eq!(outcomes["empty"], "would_end", "{doc}");
@@ -1393,11 +1402,11 @@ fn ended_for_measures_the_declared_ended_field_and_is_refused_without_one() {
     let (doc, code) = env.json_at(NOW, "ds", &["list", "--ended-for", "30d"]);
     assert_eq!(code, 1, "unsaid is reported: {doc}");
     assert_eq!(listed(&doc), ["old", "unsaid"], "{doc}");
-    let unsaid = (doc["sessions"].as_array().unwrap().iter())
-        .find(|r| r["id"] == "unsaid")
-        .unwrap();
-    let problem = unsaid["problem"].as_str().unwrap_or_default();
-    assert!(problem.contains("does not say when it ended"), "{unsaid}");
+    let problem = problem_of(&doc, "unsaid");
+    assert!(
+        problem.contains("does not say when it ended"),
+        "{problem:?} in {doc}"
+    );
     let (doc, code) = env.json_at(NOW, "ds", &["delete", "--ended-for", "30d", "--yes"]);
     assert_eq!(code, 1, "{doc}");
     let outcomes = common::outcomes_once(&doc);

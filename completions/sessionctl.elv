@@ -43,7 +43,7 @@ set edit:completion:arg-completer[sessionctl] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'sessionctl;end'= {
-            cand --plan 'Write the plan to FILE instead of acting (nothing that changes state is sent): each ID with its action, for review and `sessionctl apply FILE`'
+            cand --plan 'Write the plan to FILE instead of acting (nothing that changes state is sent): each ID with its action, for review and `sessionctl apply FILE`. A dry run of its own, so not with `--dry-run`'
             cand --concurrency 'Requests in flight at once (default: the profile''s `concurrency`, else 8)'
             cand --deadline 'Stop starting requests after this long (e.g. `10m`); what is left is `skipped` (exit 1), and the message says when the provider accepts requests again'
             cand --max-stall 'When no session has finished for this long (a provider answering 429 for ever), the rest are `skipped` with what the provider last said (exit 1); default: the profile''s `max_stall`, else 30m'
@@ -79,7 +79,7 @@ set edit:completion:arg-completer[sessionctl] = {|@words|
             cand --idle-for 'Act on every session idle for longer than this (e.g. `90m`, `2h`, `1d`)'
             cand --limit 'A sweep acts on at most N sessions: the N idle longest (across every profile), the rest left for the next run (the summary''s `left`). Unlike `--max`, it never refuses: it is how a cron job drains a backlog in batches'
             cand --recheck-after 'A sweep acts on no verdict older than this: a session whose listing is older when the run reaches it is read again and acted on only if it still qualifies (else `skipped`, with why). Default: the profile''s `recheck_after`, else 60s'
-            cand --plan 'Write the plan to FILE instead of acting (nothing that changes state is sent): each session with its action and the evidence it was chosen on (a sweep''s listed row; for IDs given, the ID), for review and `sessionctl apply FILE`'
+            cand --plan 'Write the plan to FILE instead of acting (nothing that changes state is sent): each session with its action and the evidence it was chosen on (a sweep''s listed row; for IDs given, the ID), for review and `sessionctl apply FILE`. A dry run of its own, so not with `--dry-run`'
             cand --where 'Only sessions where FIELD=VALUE, FIELD!=VALUE or FIELD~=GLOB (repeatable: all must hold); with --idle-for or --older-than. Fields: user, room, agent, channel, thread, id, user_uuid, metadata.KEY, as each provider has them (README: Selecting sessions)'
             cand --concurrency 'Requests in flight at once (default: the profile''s `concurrency`, else 8)'
             cand --deadline 'Stop starting requests after this long (e.g. `10m`); what is left is `skipped` (exit 1), and the message says when the provider accepts requests again'
@@ -119,7 +119,7 @@ set edit:completion:arg-completer[sessionctl] = {|@words|
             cand --idle-for 'Act on every session idle for longer than this (e.g. `90m`, `2h`, `1d`)'
             cand --limit 'A sweep acts on at most N sessions: the N idle longest (across every profile), the rest left for the next run (the summary''s `left`). Unlike `--max`, it never refuses: it is how a cron job drains a backlog in batches'
             cand --recheck-after 'A sweep acts on no verdict older than this: a session whose listing is older when the run reaches it is read again and acted on only if it still qualifies (else `skipped`, with why). Default: the profile''s `recheck_after`, else 60s'
-            cand --plan 'Write the plan to FILE instead of acting (nothing that changes state is sent): each session with its action and the evidence it was chosen on (a sweep''s listed row; for IDs given, the ID), for review and `sessionctl apply FILE`'
+            cand --plan 'Write the plan to FILE instead of acting (nothing that changes state is sent): each session with its action and the evidence it was chosen on (a sweep''s listed row; for IDs given, the ID), for review and `sessionctl apply FILE`. A dry run of its own, so not with `--dry-run`'
             cand --where 'Only sessions where FIELD=VALUE, FIELD!=VALUE or FIELD~=GLOB (repeatable: all must hold); with --idle-for or --older-than. Fields: user, room, agent, channel, thread, id, user_uuid, metadata.KEY, as each provider has them (README: Selecting sessions)'
             cand --concurrency 'Requests in flight at once (default: the profile''s `concurrency`, else 8)'
             cand --deadline 'Stop starting requests after this long (e.g. `10m`); what is left is `skipped` (exit 1), and the message says when the provider accepts requests again'

@@ -396,8 +396,10 @@ pub enum Command {
         #[arg(required = true, value_name = "ID")]
         ids: Vec<String>,
         /// Write the plan to FILE instead of acting (nothing that changes state is sent):
-        /// each ID with its action, for review and `sessionctl apply FILE`.
-        #[arg(long, value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
+        /// each ID with its action, for review and `sessionctl apply FILE`. A dry run of its
+        /// own, so not with `--dry-run`.
+        #[arg(long, value_name = "FILE", value_hint = clap::ValueHint::FilePath,
+              conflicts_with = "dry_run")]
         plan: Option<PathBuf>,
         #[command(flatten)]
         run: RunArgs,
@@ -577,8 +579,10 @@ pub struct StaleArgs {
     pub recheck_after: Option<Duration>,
     /// Write the plan to FILE instead of acting (nothing that changes state is sent): each
     /// session with its action and the evidence it was chosen on (a sweep's listed row; for
-    /// IDs given, the ID), for review and `sessionctl apply FILE`.
-    #[arg(long, value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
+    /// IDs given, the ID), for review and `sessionctl apply FILE`. A dry run of its own, so
+    /// not with `--dry-run`.
+    #[arg(long, value_name = "FILE", value_hint = clap::ValueHint::FilePath,
+          conflicts_with = "dry_run")]
     pub plan: Option<PathBuf>,
     /// No longer needed: a Digital Samba sweep only ever acts on empty sessions.
     #[arg(long, hide = true)]

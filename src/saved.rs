@@ -144,23 +144,54 @@ pub fn fingerprint(path: &Path) -> String {
     }
 }
 
-/// The seal of an entry: FNV-1a 64 of the plan's time and config and the
-/// entry's profile, ID and action. Not a secret (whoever can edit a plan can run `end ID`
-/// too): it tells a session added to a plan, or one edited into another, from one the run
-/// planned, so that `apply` never acts on a session outside the plan by mistake.
-pub fn seal(
-    made_at: &str,
-    config: &ConfigId,
-    profile: &str,
-    id: &str,
-    action: PlanAction,
-) -> String {
-    let action = match action {
+fn action_word(action: PlanAction) -> &'static str {
+    match action {
         PlanAction::End => "end",
         PlanAction::Delete => "delete",
-    };
-    let parts = [made_at, &config.fingerprint, profile, id, action];
-    fnv1a64(parts.iter().flat_map(|p| p.bytes().chain([0])))
+    }
+}
+
+impl Plan {
+    /// The seal of `entry` in this plan: FNV-1a 64 of the plan's head (its time, config,
+    /// action, profiles, `all_profiles` and selection) and of the entry (its profile, ID,
+    /// action, and the UUID its evidence acts by). Not a secret (whoever can edit a plan can
+    /// run `end ID` too): it tells a session added to a plan, one edited into another, or a
+    /// plan whose head was edited (a sweep's selection turned into IDs given, which `apply`
+    /// would act on without judging them again) from what the run planned, so that `apply`
+    /// never acts on a session outside the plan, or on other terms, by mistake.
+    pub fn seal(&self, entry: &Entry) -> String {
+        // Each part tagged, so that an absent part is not an empty one and no part can
+        // run into the next (`prod`+`s1` is not `pro`+`ds1`).
+        let opt = |o: Option<&str>| match o {
+            Some(s) => format!("={s}"),
+            None => "-".to_owned(),
+        };
+        let s = &self.selection;
+        let parts = [
+            self.made_at.clone(),
+            self.config.fingerprint.clone(),
+            action_word(self.action).to_owned(),
+            self.profiles.join("\u{1f}"),
+            self.all_profiles.to_string(),
+            opt(s.given.as_deref()),
+            opt(s.idle_for.as_deref()),
+            opt(s.older_than.as_deref()),
+            opt(s.ended_for.as_deref()),
+            s.selectors.join("\u{1f}"),
+            entry.profile.clone(),
+            entry.id.clone(),
+            action_word(entry.action).to_owned(),
+            opt(entry.evidence.as_ref().map(|_| "evidence")),
+            opt(entry.evidence.as_ref().and_then(|r| r.uuid.as_deref())),
+        ];
+        fnv1a64(parts.iter().flat_map(|p| p.bytes().chain([0])))
+    }
+
+    /// `entry`, sealed as this plan's.
+    pub fn sealed(&self, mut entry: Entry) -> Entry {
+        entry.seal = Some(self.seal(&entry));
+        entry
+    }
 }
 
 impl Chosen {
@@ -222,8 +253,7 @@ impl Plan {
             ));
         }
         for e in &plan.sessions {
-            let sealed = seal(&plan.made_at, &plan.config, &e.profile, &e.id, e.action);
-            if e.seal.as_deref() != Some(sealed.as_str()) {
+            if e.seal.as_deref() != Some(plan.seal(e).as_str()) {
                 return Err(format!(
                     "the plan's session `{}` (profile `{}`) is not one the plan was made with (its seal does not match): entries can be removed from a plan, not added or changed; make the plan again",
                     e.id.escape_default(),
@@ -238,6 +268,17 @@ impl Plan {
                         "the plan's session `{}` carries the evidence of `{}`: make the plan again",
                         e.id.escape_default(),
                         row.id.escape_default()
+                    ));
+                }
+                // What a sweep chose an entry on is judged again before acting; a plan of
+                // IDs is not, so an entry carrying a sweep's verdict there is not one its
+                // run wrote (the seal covers the selection; this says what is wrong).
+                (_, false)
+                    if e.evidence.is_some() || e.reason.is_some() || e.idle_secs.is_some() =>
+                {
+                    return Err(format!(
+                        "the plan's session `{}` carries a sweep's evidence in a plan of IDs given, which apply does not judge again: make the plan again",
+                        e.id.escape_default()
                     ));
                 }
                 (None, true) => {
@@ -301,35 +342,87 @@ impl Plan {
 mod tests {
     use super::*;
 
+    fn plan() -> Plan {
+        Plan {
+            sessionctl_plan: VERSION,
+            made_at: "2024-06-01T12:00:00Z".into(),
+            made: "2024-06-01T12:00:00Z".parse().unwrap(),
+            config: ConfigId {
+                path: "c.toml".into(),
+                fingerprint: "fnv1a64:1".into(),
+            },
+            action: PlanAction::End,
+            profiles: vec!["prod".into()],
+            all_profiles: false,
+            selection: Chosen {
+                idle_for: Some("2h".into()),
+                ..Chosen::default()
+            },
+            sessions: Vec::new(),
+            protected: Vec::new(),
+        }
+    }
+
+    fn entry() -> Entry {
+        Entry {
+            profile: "prod".into(),
+            id: "s1".into(),
+            action: PlanAction::End,
+            reason: None,
+            idle_secs: None,
+            evidence: None,
+            seal: None,
+        }
+    }
+
+    fn row(uuid: Option<&str>) -> SessionRow {
+        let mut row: SessionRow =
+            serde_json::from_value(serde_json::json!({"id": "s1", "active": true})).unwrap();
+        row.uuid = uuid.map(str::to_owned);
+        row
+    }
+
     #[test]
     fn a_seal_changes_with_every_part_of_what_it_seals() {
-        let config = |fingerprint: &str| ConfigId {
-            path: "c.toml".into(),
-            fingerprint: fingerprint.into(),
-        };
-        let at = "2024-06-01T12:00:00Z";
-        let base = seal(at, &config("fnv1a64:1"), "prod", "s1", PlanAction::End);
+        let base = plan().seal(&entry());
         assert!(base.starts_with("fnv1a64:"), "{base}");
-        for other in [
-            seal(
-                "2024-06-01T12:00:01Z",
-                &config("fnv1a64:1"),
-                "prod",
-                "s1",
-                PlanAction::End,
-            ),
-            seal(at, &config("fnv1a64:2"), "prod", "s1", PlanAction::End),
-            seal(at, &config("fnv1a64:1"), "dev", "s1", PlanAction::End),
-            seal(at, &config("fnv1a64:1"), "prod", "s2", PlanAction::End),
-            seal(at, &config("fnv1a64:1"), "prod", "s1", PlanAction::Delete),
-            // The parts are kept apart: `prod`+`s1` is not `pro`+`ds1`.
-            seal(at, &config("fnv1a64:1"), "pro", "ds1", PlanAction::End),
-        ] {
-            assert_ne!(other, base);
+        assert_eq!(plan().seal(&entry()), base, "the same plan and entry");
+        let heads: [fn(&mut Plan); 9] = [
+            |p| p.made_at = "2024-06-01T12:00:01Z".into(),
+            |p| p.config.fingerprint = "fnv1a64:2".into(),
+            |p| p.action = PlanAction::Delete,
+            |p| p.profiles.push("dev".into()),
+            |p| p.all_profiles = true,
+            // A sweep's selection edited into IDs given, which apply would not judge again.
+            |p| p.selection.given = Some("arguments".into()),
+            |p| p.selection.idle_for = Some("1h".into()),
+            |p| p.selection.older_than = Some("2h".into()),
+            |p| p.selection.selectors.push("user=ops".into()),
+        ];
+        for (n, edit) in heads.iter().enumerate() {
+            let mut p = plan();
+            edit(&mut p);
+            assert_ne!(p.seal(&entry()), base, "head edit {n}");
         }
-        assert_eq!(
-            seal(at, &config("fnv1a64:1"), "prod", "s1", PlanAction::End),
-            base
-        );
+        let entries: [fn(&mut Entry); 6] = [
+            |e| e.profile = "dev".into(),
+            |e| e.id = "s2".into(),
+            |e| e.action = PlanAction::Delete,
+            // The parts are kept apart: `prod`+`s1` is not `pro`+`ds1`.
+            |e| (e.profile, e.id) = ("pro".into(), "ds1".into()),
+            |e| e.evidence = Some(row(None)),
+            // Zep v4 acts by the evidence's UUID: another one is another thread.
+            |e| e.evidence = Some(row(Some("u-1"))),
+        ];
+        for (n, edit) in entries.iter().enumerate() {
+            let mut e = entry();
+            edit(&mut e);
+            assert_ne!(plan().seal(&e), base, "entry edit {n}");
+        }
+        let mut with = entry();
+        with.evidence = Some(row(Some("u-1")));
+        let mut other = entry();
+        other.evidence = Some(row(Some("u-2")));
+        assert_ne!(plan().seal(&with), plan().seal(&other));
     }
 }

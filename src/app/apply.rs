@@ -151,21 +151,16 @@ pub(super) fn fill(
             let Some(row) = rows.get(id.as_str()) else {
                 continue; // (an orphan sweep's rows are not in a plan)
             };
-            plan.sessions.push(Entry {
+            let entry = plan.sealed(Entry {
                 profile: profile.clone(),
                 id: id.to_string(),
                 action: plan.action,
                 reason: (!reason.is_empty()).then(|| reason.clone()),
                 idle_secs: *idle_secs,
                 evidence: Some((*row).clone()),
-                seal: Some(crate::saved::seal(
-                    &plan.made_at,
-                    &plan.config,
-                    &profile,
-                    id.as_str(),
-                    plan.action,
-                )),
+                seal: None,
             });
+            plan.sessions.push(entry);
         }
     }
     let only = plan.profiles.first().cloned().unwrap_or_default();
@@ -219,18 +214,15 @@ impl crate::report::Sink for Given {
         let profile = profile.unwrap_or_default().to_owned();
         match r.outcome {
             Outcome::WouldEnd | Outcome::WouldDelete => {
-                let plan = &self.plan;
-                let seal =
-                    crate::saved::seal(&plan.made_at, &plan.config, &profile, &r.id, plan.action);
-                let entry = Entry {
+                let entry = self.plan.sealed(Entry {
                     profile,
                     id: r.id.clone(),
-                    action: plan.action,
+                    action: self.plan.action,
                     reason: None,
                     idle_secs: None,
                     evidence: None,
-                    seal: Some(seal),
-                };
+                    seal: None,
+                });
                 self.seen.push((r.seq, entry));
             }
             Outcome::Protected => {

@@ -890,6 +890,93 @@ fn apply_refuses_a_protected_session_added_to_a_plan() {
 }
 
 #[test]
+fn apply_refuses_a_plan_whose_head_was_edited() {
+    let env = env_protecting(&["id~=demo-*"]);
+    let plan = env.dir.path().join("plan.json");
+    let (_, code) = run_json(
+        env.cmd("zp")
+            .env("SESSIONCTL_NOW", NOW)
+            .args(["end-many", "--idle-for", "1h", "--plan"])
+            .arg(&plan),
+    );
+    assert_eq!(code, 0);
+    // `free` is used again after the plan was made. A sweep's plan judges it again before
+    // acting; the same entries under a plan of IDs given would not be judged again (the
+    // review found it ended that way), nor under another sweep's terms.
+    env.emu.seed(Seed::messages("free", &[NOW]));
+    type Edit = fn(&mut Value);
+    let edits: [(&str, Edit); 4] = [
+        ("selection to IDs given", |p| {
+            p["selection"] = json!({"given": "arguments"})
+        }),
+        ("a longer idle_for", |p| {
+            p["selection"]["idle_for"] = json!("1m")
+        }),
+        ("all_profiles", |p| p["all_profiles"] = json!(true)),
+        ("the action", |p| {
+            p["action"] = json!("delete");
+            for s in p["sessions"].as_array_mut().unwrap() {
+                s["action"] = json!("delete");
+            }
+        }),
+    ];
+    for (what, edit) in edits {
+        let mut p = read_plan(&plan);
+        edit(&mut p);
+        let edited = write_plan(&env, &p);
+        let (code, _, stderr) = common::run(
+            env.cmd("zp")
+                .env("SESSIONCTL_NOW", NOW)
+                .arg("apply")
+                .arg(&edited)
+                .arg("--yes"),
+        );
+        assert_eq!(code, 2, "{what}: {stderr}");
+        assert!(
+            stderr.contains("not one the plan was made with"),
+            "{what}: {stderr}"
+        );
+    }
+    assert!(
+        writes_for(&env, "free").is_empty() && writes_for(&env, "keep").is_empty(),
+        "nothing sent for an edited plan"
+    );
+    assert_eq!(env.emu.zep_session_ended("free"), Some(false));
+    // The plan as written still applies, and skips `free`, which changed.
+    let (doc, code) = run_json(
+        env.cmd("zp")
+            .env("SESSIONCTL_NOW", NOW)
+            .arg("apply")
+            .arg(&plan)
+            .args(["--recheck-after", "0s"]),
+    );
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(result_of(&doc, "free")["error_kind"], "changed", "{doc:#}");
+    assert_eq!(result_of(&doc, "keep")["outcome"], "ended", "{doc:#}");
+}
+
+#[test]
+fn a_plan_of_ids_carrying_a_sweeps_evidence_is_refused() {
+    let env = env_protecting(&["id~=demo-*"]);
+    let (mut p, _, code) = plan_of(&env, &["end-many", "free", "keep"], "");
+    assert_eq!(code, 0, "{p:#}");
+    // Evidence pasted in from a sweep's plan: a plan of IDs never judges it, so an entry
+    // carrying it is not one its run wrote, even if its seal were made to match.
+    p["sessions"][0]["evidence"] = json!({"id": "free", "active": true, "activity": OLD});
+    p["sessions"][1]["reason"] = json!("idle 5h");
+    let edited = write_plan(&env, &p);
+    let (code, _, stderr) = common::run(
+        env.cmd("zp")
+            .env("SESSIONCTL_NOW", NOW)
+            .arg("apply")
+            .arg(&edited),
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("make the plan again"), "{stderr}");
+    assert!(writes_for(&env, "free").is_empty() && writes_for(&env, "keep").is_empty());
+}
+
+#[test]
 fn a_plan_of_every_profile_applies_to_each_profile_it_names() {
     let env = Env::new();
     env.emu.seed_many([
@@ -972,6 +1059,33 @@ fn plan_without_a_sweep_or_ids_names_what_plan_needs() {
         );
     }
     assert!(env.emu.requests().is_empty(), "nothing read or sent");
+}
+
+#[test]
+fn plan_is_refused_with_a_dry_run() {
+    let env = env_protecting(&["id~=demo-*"]);
+    let plan = env.dir.path().join("p.json");
+    for args in [
+        &["end-many", "--idle-for", "1h", "--dry-run"][..],
+        &["delete", "--idle-for", "1h", "--dry-run=server"],
+        &["end", "free", "--dry-run"],
+        &["end-many", "free", "--dry-run=server"],
+    ] {
+        let (code, _, stderr) = common::run(
+            env.cmd("zp")
+                .env("SESSIONCTL_NOW", NOW)
+                .args(args)
+                .arg("--plan")
+                .arg(&plan),
+        );
+        assert_eq!(code, 2, "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("--plan") && stderr.contains("--dry-run"),
+            "{args:?}: {stderr}"
+        );
+    }
+    assert!(env.emu.requests().is_empty(), "nothing read or sent");
+    assert!(!plan.exists(), "no plan written");
 }
 
 /// The plan `args` (a command with `--plan`) writes, with its result and exit code;

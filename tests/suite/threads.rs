@@ -711,3 +711,63 @@ fn v4_reads_one_thread_to_recheck_and_to_show_a_plan_of_ids() {
     );
     assert!(env.emu.thread_exists("r-3"));
 }
+
+/// A v4 read that answers with another thread (its `uuid` or `thread_id` not the one asked
+/// for) is no evidence for this one: the re-check cannot read it, so it is not deleted.
+#[test]
+fn v4_a_read_that_returns_another_thread_is_never_evidence() {
+    let env = Env::new();
+    let stale = "2024-06-01T09:00:00Z";
+    env.emu.seed_many([
+        thread("r-1", &uuid_of(1), OLD, Some(stale)),
+        thread("r-2", &uuid_of(2), OLD, Some(stale)),
+    ]);
+    for (n, other) in [
+        // Another thread's UUID (and ID) under the one asked for.
+        serde_json::json!({"uuid": uuid_of(2), "thread_id": "r-2", "created_at": OLD,
+                           "updated_at": stale}),
+        // The UUID asked for, but another developer ID.
+        serde_json::json!({"uuid": uuid_of(1), "thread_id": "r-2", "created_at": OLD,
+                           "updated_at": stale}),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        env.emu.fault(
+            Fault::apply_then_body(&other.to_string())
+                .times(1)
+                .method("GET")
+                .path(&format!("/threads/{}", uuid_of(1))),
+        );
+        let (doc, code) = env.json_at(
+            NOW,
+            "zep4",
+            &[
+                "delete",
+                "--idle-for",
+                "1h",
+                "--yes",
+                "--recheck-after",
+                "0s",
+            ],
+        );
+        let r = result_of(&doc, "r-1");
+        assert_eq!(r["outcome"], "skipped", "case {n}: {doc:#}");
+        assert!(
+            r["error"]
+                .as_str()
+                .unwrap()
+                .contains("could not be read again"),
+            "case {n}: {doc:#}"
+        );
+        assert!(env.emu.thread_exists("r-1"), "case {n}: r-1 never deleted");
+        assert_eq!(code, 1, "case {n}: {doc:#}");
+        assert_eq!(
+            requests(&env, "DELETE", &format!("/threads/{}", uuid_of(1))).len(),
+            0,
+            "case {n}"
+        );
+    }
+    // r-2 was read as itself and deleted in the first run.
+    assert!(!env.emu.thread_exists("r-2"));
+}

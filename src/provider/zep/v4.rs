@@ -445,6 +445,7 @@ impl Provider for Threads {
         let Some(read) = crate::provider::get_one::<Thread>(&self.http, url).await? else {
             return Ok(None);
         };
+        other_thread(&read, id, &thread.uuid)?;
         // The row as the list makes it, under the ID it was read by.
         let row = super::threads::page(vec![read], None).rows.pop();
         Ok(row.map(|row| SessionRow {
@@ -516,4 +517,28 @@ impl Provider for Threads {
     fn ordered_by_activity(&self, _server: Option<&ServerFilter>) -> bool {
         true
     }
+}
+
+/// Why a thread `GET /threads/{uuid}` replied with is not the one asked for (asked as `id`,
+/// at `uuid`): another thread's row is never evidence for this one (a re-check or the
+/// protect list would judge a session by what another says).
+fn other_thread(read: &Thread, id: &SessionId, uuid: &str) -> Result<(), String> {
+    let differs = |what: &str, got: &str, want: &str| {
+        Err(format!(
+            "reading it returned another thread ({what} `{}`, asked for `{}`): not judged on it",
+            got.escape_default(),
+            want.escape_default()
+        ))
+    };
+    if let Some(got) = read.uuid.as_deref().filter(|u| *u != uuid) {
+        return differs("uuid", got, uuid);
+    }
+    // An ID that is its UUID (`--by-uuid`, a thread listed without a developer ID) says
+    // nothing of the developer ID.
+    if id.as_str() != uuid
+        && let Some(got) = read.thread_id.as_deref().filter(|t| *t != id.as_str())
+    {
+        return differs("thread_id", got, id.as_str());
+    }
+    Ok(())
 }

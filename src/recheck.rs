@@ -155,6 +155,8 @@ impl Recheck {
         let mut found: HashMap<String, Option<SessionRow>> = HashMap::new();
         let mut cursor = None;
         let mut pages = 0;
+        // The listing's own guards: a server that pages forever is refused here too.
+        let mut walk = crate::provider::paging::Walk::default();
         loop {
             pages += 1;
             let page = match self.filter.ended_before {
@@ -167,10 +169,17 @@ impl Recheck {
                     .await
                     .map_err(|_: ListError| pages)?,
             };
-            let mut rows = page.rows;
+            let held = page.rows.len();
+            let mut rows: Vec<SessionRow> = (page.rows.into_iter())
+                .filter(|r| walk.first_time(r))
+                .collect();
+            walk.page(held, rows.len(), page.next.is_some())
+                .map_err(|_| pages)?;
             if let Some(mut rest) = page.rest {
                 while let Some(row) = rest.next().await {
-                    rows.push(row);
+                    if walk.first_time(&row) {
+                        rows.push(row);
+                    }
                 }
                 rest.finish().await.map_err(|_| pages)?;
             }
@@ -190,7 +199,9 @@ impl Recheck {
             }
             drop(evidence);
             match page.next {
-                Some(next) if found.len() < wanted.len() => cursor = Some(next),
+                Some(next) if found.len() < wanted.len() => {
+                    cursor = Some(walk.follow(next).map_err(|_| pages)?)
+                }
                 // The whole list read: what it did not show is gone.
                 _ => {
                     for id in wanted {

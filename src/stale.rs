@@ -4,8 +4,6 @@
 //! de-duplicates, asks for confirmations concurrently, and stops early where the order
 //! allows.
 
-use std::collections::HashSet;
-
 use jiff::Timestamp;
 use serde::Serialize;
 
@@ -342,13 +340,10 @@ async fn list_rows(
     keeper: &mut Keeper<'_>,
 ) -> Result<bool, ListError> {
     let mut cursor = None;
-    // Sessions move between pages while we page (activity re-sorts them), so a session seen
-    // before is skipped, never reported twice. But a page that brings nothing new while
-    // promising more is a server ignoring the page number or cursor: an error, so that a
-    // sweep never quietly covers only the first page.
-    let mut cursors = HashSet::new();
-    // Fingerprints, not IDs: 8 bytes a session, however long its ID (see `Dedup`).
-    let mut seen = crate::ids::Dedup::default();
+    // A page that brings nothing new while promising more is a server ignoring the page
+    // number or cursor: an error, so that a sweep never quietly covers only the first page
+    // nor follows new cursors forever.
+    let mut walk = crate::provider::paging::Walk::default();
     let mut bound = Bound::default();
     loop {
         let server = filter.selection.server.as_ref();
@@ -360,19 +355,12 @@ async fn list_rows(
                     .await?
             }
         };
-        let had_rows = !page.rows.is_empty();
-        // UUID first: some threads have no developer ID; rows with neither are kept.
-        let mut fresh_row = |r: &SessionRow| {
-            let key = r.uuid.as_deref().unwrap_or(&r.id);
-            key.is_empty() || seen.first_time(key)
-        };
-        let fresh: Vec<SessionRow> = page.rows.into_iter().filter(&mut fresh_row).collect();
-        if had_rows && fresh.is_empty() && page.next.is_some() {
-            return Err(ListError::Decode(
-                "the server sent a page of sessions already listed and claims there are more; stopping"
-                    .into(),
-            ));
-        }
+        let held = page.rows.len();
+        let fresh: Vec<SessionRow> = (page.rows.into_iter())
+            .filter(|r| walk.first_time(r))
+            .collect();
+        // (A streamed page's rows are still to come: it names no next page.)
+        walk.page(held, fresh.len(), page.next.is_some())?;
         bound.read(fresh.len(), page.total, filter.max_rows)?;
         let mut rest = page.rest;
         let mut rows = fresh.into_iter();
@@ -383,7 +371,7 @@ async fn list_rows(
                 Some(row) => row,
                 None => match rest.as_mut() {
                     Some(stream) => match stream.next().await {
-                        Some(row) if fresh_row(&row) => {
+                        Some(row) if walk.first_time(&row) => {
                             bound.read(1, page.total, filter.max_rows)?;
                             row
                         }
@@ -419,13 +407,7 @@ async fn list_rows(
         match page.next {
             _ if stop => return Ok(false),
             Some(_) if filter.enough.is_some_and(|e| keeper.candidates >= e) => return Ok(true),
-            Some(next) if !cursors.insert(next.clone()) => {
-                // (A page-number or offset cursor never repeats; a server cursor may.)
-                return Err(ListError::Decode(format!(
-                    "the server sent page cursor `{next}` twice; stopping"
-                )));
-            }
-            Some(next) if !keeper.full() => cursor = Some(next),
+            Some(next) if !keeper.full() => cursor = Some(walk.follow(next)?),
             _ => return Ok(false),
         }
     }

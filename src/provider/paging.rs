@@ -2,10 +2,75 @@
 //! ([`Position`]), by a server's cursor ([`server_cursor`]), and none (a list in one reply,
 //! whose page has no `next`). A provider only says which parameters its server reads.
 //!
-//! Loops are refused here and in the pager (`crate::stale`): a position only moves forward
-//! by the rows a page held, and a server cursor seen twice is an error there.
+//! Loops are refused here: a position only moves forward by the rows a page held, and a
+//! walk through any list's pages ([`Walk`], used by the sweep's listing and the re-check's)
+//! refuses a cursor seen twice, a page of sessions already listed, and a run of empty pages
+//! that each promise more.
 
-use super::ListError;
+use std::collections::HashSet;
+
+use super::{ListError, SessionRow};
+
+/// How many empty pages in a row a list may send while naming a next page. A server that
+/// filters after paging may send a few (its page held only rows it then left out); one that
+/// sends more, each under a new cursor, would be followed forever.
+pub const EMPTY_PAGES: u32 = 3;
+
+/// One walk through a list's pages, refusing what would never end: a cursor seen before, a
+/// page of sessions all listed already that promises more, more than [`EMPTY_PAGES`] empty
+/// pages in a row that each promise more. Sessions move between pages while we page
+/// (activity re-sorts them), so a row seen before is left out, never reported twice.
+#[derive(Default)]
+pub struct Walk {
+    /// Fingerprints, not IDs: 8 bytes a session, however long its ID (see `Dedup`).
+    seen: crate::ids::Dedup,
+    cursors: HashSet<String>,
+    empty: u32,
+}
+
+impl Walk {
+    /// Whether this walk meets `row` for the first time (by its UUID where it has one: some
+    /// threads have no developer ID). Rows with neither are always new.
+    pub fn first_time(&mut self, row: &SessionRow) -> bool {
+        let key = row.uuid.as_deref().unwrap_or(&row.id);
+        key.is_empty() || self.seen.first_time(key)
+    }
+
+    /// Judges a page before its rows are used: it held `rows`, `fresh` of them new, and
+    /// promises more (`more`: it names a next page). A page whose rows are still to come
+    /// (streamed) is judged by the rows it has so far, so call it with `more` only where
+    /// the page names its next.
+    pub fn page(&mut self, rows: usize, fresh: usize, more: bool) -> Result<(), ListError> {
+        if !more {
+            return Ok(());
+        }
+        if rows > 0 && fresh == 0 {
+            return Err(ListError::Decode(
+                "the server sent a page of sessions already listed and claims there are more; stopping"
+                    .into(),
+            ));
+        }
+        self.empty = if rows == 0 { self.empty + 1 } else { 0 };
+        if self.empty > EMPTY_PAGES {
+            return Err(ListError::Decode(format!(
+                "the server sent {} empty pages in a row, each naming another page; stopping",
+                self.empty
+            )));
+        }
+        Ok(())
+    }
+
+    /// `next`, the cursor a page named, to be followed; a cursor seen before would loop. (A
+    /// page-number or offset cursor never repeats; a server cursor may.)
+    pub fn follow(&mut self, next: String) -> Result<String, ListError> {
+        if !self.cursors.insert(next.clone()) {
+            return Err(ListError::Decode(format!(
+                "the server sent page cursor `{next}` twice; stopping"
+            )));
+        }
+        Ok(next)
+    }
+}
 
 /// Where a numbered or offset page starts: its 1-based number and the rows before it.
 /// `Page::next` carries it as text, the position of the page after.
@@ -134,6 +199,54 @@ mod tests {
         for cursor in [None, Some(""), Some("7"), Some("0:5"), Some("x:y")] {
             assert_eq!(Position::of(cursor), at(1, 0), "{cursor:?}");
         }
+    }
+
+    fn row(id: &str) -> SessionRow {
+        SessionRow {
+            id: id.into(),
+            ..SessionRow::default()
+        }
+    }
+
+    #[test]
+    fn a_walk_refuses_a_run_of_empty_pages_that_each_promise_more() {
+        let mut walk = Walk::default();
+        for n in 0..EMPTY_PAGES {
+            walk.page(0, 0, true).unwrap();
+            walk.follow(format!("c{n}")).unwrap();
+        }
+        let err = walk.page(0, 0, true).unwrap_err().to_string();
+        assert!(err.contains("4 empty pages in a row"), "{err}");
+        // A page with new rows between empty ones starts the count again; the last page
+        // may be empty.
+        let mut walk = Walk::default();
+        for _ in 0..3 {
+            for _ in 0..EMPTY_PAGES {
+                walk.page(0, 0, true).unwrap();
+            }
+            walk.page(2, 2, true).unwrap();
+        }
+        walk.page(0, 0, false).unwrap();
+    }
+
+    #[test]
+    fn a_walk_refuses_pages_of_rows_already_listed_and_cursors_seen_before() {
+        let mut walk = Walk::default();
+        assert!(walk.first_time(&row("a")));
+        assert!(!walk.first_time(&row("a")));
+        let mut thread = row("a");
+        thread.uuid = Some("u-1".into());
+        assert!(
+            walk.first_time(&thread),
+            "a UUID is the key where there is one"
+        );
+        assert!(walk.first_time(&row("")) && walk.first_time(&row("")));
+        let err = walk.page(2, 0, true).unwrap_err().to_string();
+        assert!(err.contains("already listed"), "{err}");
+        walk.page(2, 0, false).unwrap();
+        assert_eq!(walk.follow("c1".into()).unwrap(), "c1");
+        let err = walk.follow("c1".into()).unwrap_err().to_string();
+        assert!(err.contains("`c1` twice"), "{err}");
     }
 
     #[test]

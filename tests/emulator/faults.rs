@@ -82,7 +82,12 @@ impl Armed {
                 && armed.fault.probability.is_none_or(|p| rng.f64() < p)
         })?;
         armed.used += 1;
-        Some(armed.fault.kind.clone())
+        match &armed.fault.kind {
+            FaultKind::Numbered(body) => Some(FaultKind::Numbered(
+                body.replace("{n}", &armed.used.to_string()),
+            )),
+            kind => Some(kind.clone()),
+        }
     }
 }
 
@@ -141,6 +146,7 @@ pub(crate) fn reply_for(
         ),
         FaultKind::EndlessPages { total } => endless_page(query, *total),
         FaultKind::ManySessions { count } => reply(200, json_type, many_sessions(*count)),
+        FaultKind::Numbered(body) => reply(200, json_type, body.clone()),
         FaultKind::Redirect { status, location } => {
             let mut response = empty(*status);
             if let Ok(value) = HeaderValue::from_str(location) {

@@ -383,7 +383,8 @@ impl Seed {
 /// `{"type":"endless_body","status":200}`, `{"type":"invalid_utf8","status":500}`,
 /// `{"type":"redirect","status":303,"location":"/somewhere"}`, `{"type":"drop_after_apply"}`,
 /// `{"type":"apply_then_body","body":"{\"sessions\":[]}"}`,
-/// `{"type":"endless_pages","total":1000000000000}`, `{"type":"many_sessions","count":1000000}`.
+/// `{"type":"endless_pages","total":1000000000000}`, `{"type":"many_sessions","count":1000000}`,
+/// `{"type":"numbered","body":"{\"items\":[],\"next_cursor\":\"c{n}\"}"}`.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Fault {
@@ -456,6 +457,10 @@ pub enum FaultKind {
     /// An elizaOS `GET /api/messaging/sessions` of `count` sessions made up as the reply is
     /// streamed (`gen-<n>`, long idle): a list of a million costs the emulator no memory.
     ManySessions { count: u64 },
+    /// 200 with this JSON body, nothing applied, `{n}` in it replaced by how many requests
+    /// the fault has met (1, 2, …): a list whose every page names one never seen, e.g.
+    /// `{"items":[],"next_cursor":"c{n}"}` (Zep v4), pages forever.
+    Numbered(String),
 }
 
 /// The JSON spelling of [`FaultKind`]: tagged by `type`, delays in milliseconds.
@@ -502,6 +507,9 @@ enum FaultKindJson {
     ManySessions {
         count: u64,
     },
+    Numbered {
+        body: String,
+    },
 }
 
 impl From<FaultKindJson> for FaultKind {
@@ -531,6 +539,7 @@ impl From<FaultKindJson> for FaultKind {
             FaultKindJson::WebPage => FaultKind::WebPage,
             FaultKindJson::EndlessPages { total } => FaultKind::EndlessPages { total },
             FaultKindJson::ManySessions { count } => FaultKind::ManySessions { count },
+            FaultKindJson::Numbered { body } => FaultKind::Numbered(body),
         }
     }
 }
@@ -610,6 +619,11 @@ impl Fault {
 
     pub fn apply_then_body(body: &str) -> Fault {
         Fault::new(FaultKind::ApplyThenBody(body.to_owned()))
+    }
+
+    /// See [`FaultKind::Numbered`].
+    pub fn numbered(body: &str) -> Fault {
+        Fault::new(FaultKind::Numbered(body.to_owned()))
     }
 
     /// Only requests with this method.

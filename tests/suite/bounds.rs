@@ -187,3 +187,38 @@ fn a_list_of_200_000_sessions_streams_to_the_output_in_bounded_memory() {
         );
     }
 }
+
+/// A list of empty pages, each naming a cursor never seen (Zep v4's `next_cursor`): the
+/// cursor check alone would follow it forever. `list` and a sweep each stop after a few,
+/// exit 1, and send nothing that changes state.
+#[test]
+fn empty_pages_that_each_name_another_are_an_error_not_a_hang() {
+    let env = Env::new();
+    let fault = || {
+        Fault::numbered(r#"{"items":[],"next_cursor":"c{n}"}"#)
+            .method("GET")
+            .path("/v4/threads")
+    };
+    env.emu.fault(fault());
+    for args in [&["list"][..], &["delete", "--idle-for", "1h", "--yes"]] {
+        let before = env.emu.requests().len();
+        let (code, out, err) = run(env
+            .cmd("zep4")
+            .args(args)
+            .timeout(std::time::Duration::from_secs(120)));
+        assert_eq!(code, 1, "{args:?}: {out}\n{err}");
+        assert!(
+            err.contains("empty pages in a row, each naming another page"),
+            "{args:?}: {err}"
+        );
+        let sent = env.emu.requests().split_off(before);
+        // The three empty pages in a row a list may send, then one too many.
+        assert_eq!(
+            sent.len(),
+            4,
+            "{args:?}: {:?}",
+            common::request_lines(&sent)
+        );
+        assert!(sent.iter().all(|r| r.method == "GET"), "{args:?}");
+    }
+}

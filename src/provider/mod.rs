@@ -2,17 +2,31 @@
 //!
 //! A new provider is one new folder: its [`unit::Factory`] and config value (its keys, auth,
 //! error shape, fields), its [`Provider`] (wire types, staleness rule), plus one line in
-//! [`registry`].
+//! `providers!` below.
 
-mod declared;
-mod digital_samba;
 pub mod fields;
-mod langgraph;
-mod messaging;
 pub mod paging;
 pub mod registry;
 pub mod unit;
-mod zep;
+
+/// Declares each built-in provider's module (private: the rest of sessionctl knows a
+/// provider only by its [`unit::Factory`]) and lists that `Factory` for
+/// [`registry::registry`], in registry order: the order of `names()`, of `config show` and
+/// of `-o wide`'s columns. One line per provider, so that a provider's folder is declared
+/// and registered at once: no module can be compiled in and left out of the registry, nor
+/// registered in an order that its declaration does not show.
+macro_rules! providers {
+    ($($provider:ident),* $(,)?) => {
+        $(mod $provider;)*
+
+        /// The factories of the providers built in, in registry order.
+        fn built_in() -> Vec<std::sync::Arc<dyn unit::Factory>> {
+            vec![$(std::sync::Arc::new($provider::Factory)),*]
+        }
+    };
+}
+
+providers!(zep, digital_samba, messaging, langgraph, declared);
 
 use std::borrow::Cow;
 use std::time::Duration;

@@ -83,18 +83,10 @@ pub fn parse_term(s: &str) -> Result<crate::select::Term, String> {
     crate::select::parse_term(s, &registry().vocabulary())
 }
 
-/// The providers built in: one line each.
+/// The providers built in: one line each, in `providers!` (`provider/mod.rs`).
 pub fn registry() -> &'static Registry {
     static REGISTRY: OnceLock<Registry> = OnceLock::new();
-    REGISTRY.get_or_init(|| {
-        Registry::new(vec![
-            Arc::new(super::zep::Factory),
-            Arc::new(super::digital_samba::Factory),
-            Arc::new(super::messaging::Factory),
-            Arc::new(super::langgraph::Factory),
-            Arc::new(super::declared::Factory),
-        ])
-    })
+    REGISTRY.get_or_init(|| Registry::new(super::built_in()))
 }
 
 #[cfg(test)]

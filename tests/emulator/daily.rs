@@ -10,27 +10,47 @@
 //! are taken as seeded, where Daily allows only `[A-Za-z0-9_-]`: the conformance suite's
 //! IDs (`c 1/x`) test that an ID stays one escaped path segment.
 
+use std::sync::Arc;
+
 use axum::response::Response;
 use serde_json::{Value, json};
 
+use super::api::Api;
 use super::http::{Dialect, Req, header_is};
 use super::model::RoomApi;
 use super::rooms::Room;
-use super::{DAILY_KEY, Shared};
+use super::{DAILY_KEY, DAILY_PREFIX, Shared};
 
 /// Most (and default) rooms per page.
 const MAX_LIMIT: usize = 100;
 
-/// `None` when the request carries the key, else Daily's refusal.
-pub(crate) fn refused(req: &Req) -> Option<Response> {
-    match req.header("authorization") {
-        None => Some(Dialect::Daily.error(
-            400,
-            "authorization-header-error",
-            "Authorization header missing",
-        )),
-        Some(_) if header_is(req, "authorization", &[&format!("Bearer {DAILY_KEY}")]) => None,
-        Some(_) => Some(Dialect::Daily.status_error(401)),
+/// Daily's REST API.
+pub(crate) struct Daily;
+
+impl Api for Daily {
+    fn prefix(&self) -> &'static str {
+        DAILY_PREFIX
+    }
+
+    fn dialect(&self) -> Dialect {
+        Dialect::Daily
+    }
+
+    /// A missing key and a wrong one are answered differently.
+    fn refused(&self, _shared: &Shared, req: &Req) -> Option<Response> {
+        match req.header("authorization") {
+            None => Some(Dialect::Daily.error(
+                400,
+                "authorization-header-error",
+                "Authorization header missing",
+            )),
+            Some(_) if header_is(req, "authorization", &[&format!("Bearer {DAILY_KEY}")]) => None,
+            Some(_) => Some(Dialect::Daily.status_error(401)),
+        }
+    }
+
+    fn route(&self, shared: &Arc<Shared>, req: &Req) -> Response {
+        route(shared, req)
     }
 }
 
@@ -50,7 +70,7 @@ fn not_found(name: &str) -> Response {
     Dialect::Daily.error(404, "not-found", &format!("room {name} does not exist"))
 }
 
-pub(crate) fn route(shared: &Shared, req: &Req) -> Response {
+fn route(shared: &Shared, req: &Req) -> Response {
     let segs = req.segs();
     match (req.method.as_str(), segs.as_slice()) {
         ("GET", ["rooms"]) => list(shared, req),

@@ -174,39 +174,6 @@ pub(crate) enum Dialect {
 }
 
 impl Dialect {
-    /// The dialect of a raw request path, `None` outside every provider prefix.
-    pub fn of_path(path: &str) -> Option<Dialect> {
-        [
-            Dialect::Zep,
-            Dialect::ZepV4,
-            Dialect::Samba,
-            Dialect::LangGraph,
-            Dialect::Daily,
-            Dialect::LiveKit,
-            Dialect::Twilio,
-            Dialect::Messaging,
-        ]
-        .into_iter()
-        .find(|dialect| {
-            path.strip_prefix(dialect.prefix())
-                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
-        })
-    }
-
-    /// The path prefix this dialect's routes live under.
-    pub fn prefix(self) -> &'static str {
-        match self {
-            Dialect::Zep => super::ZEP_V2_PREFIX,
-            Dialect::ZepV4 => super::ZEP_V4_PREFIX,
-            Dialect::Samba => super::SAMBA_PREFIX,
-            Dialect::Messaging => super::MESSAGING_PREFIX,
-            Dialect::LangGraph => super::LANGGRAPH_PREFIX,
-            Dialect::Daily => super::DAILY_PREFIX,
-            Dialect::LiveKit => super::LIVEKIT_PREFIX,
-            Dialect::Twilio => super::TWILIO_PREFIX,
-        }
-    }
-
     pub fn content_type(self) -> &'static str {
         match self {
             Dialect::Zep | Dialect::Messaging | Dialect::Daily | Dialect::Twilio => {

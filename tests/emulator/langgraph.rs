@@ -11,14 +11,17 @@
 //! JSON containment, which differs only for nested objects and arrays); cancelling by
 //! `status` alone (every thread's runs) is not emulated (422).
 
+use std::sync::Arc;
+
 use axum::http::HeaderValue;
 use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::api::Api;
 use super::http::{Dialect, Req, empty};
 use super::listing::{self, SortKey};
-use super::{Shared, clock};
+use super::{LANGGRAPH_PREFIX, Shared, clock};
 
 #[derive(Clone)]
 pub(crate) struct Thread {
@@ -102,7 +105,26 @@ impl Threads {
     }
 }
 
-pub(crate) fn route(shared: &Shared, req: &Req) -> Response {
+/// The LangGraph Agent Server's threads and runs.
+pub(crate) struct LangGraph;
+
+/// `langgraph dev` checks no key unless its graph configures custom auth: the default
+/// [`Api::authorized`].
+impl Api for LangGraph {
+    fn prefix(&self) -> &'static str {
+        LANGGRAPH_PREFIX
+    }
+
+    fn dialect(&self) -> Dialect {
+        Dialect::LangGraph
+    }
+
+    fn route(&self, shared: &Arc<Shared>, req: &Req) -> Response {
+        route(shared, req)
+    }
+}
+
+fn route(shared: &Shared, req: &Req) -> Response {
     let segs = req.segs();
     match (req.method.as_str(), segs.as_slice()) {
         ("POST", ["threads", "search"]) => search(shared, req),

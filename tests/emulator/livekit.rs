@@ -11,26 +11,47 @@
 //! middleware answers a token it cannot verify with a plain-text 401. The emulator accepts
 //! the one token [`super::LIVEKIT_TOKEN`].
 
+use std::sync::Arc;
+
 use axum::response::Response;
 use serde_json::{Value, json};
 
 use super::http::{Dialect, Req, reply};
 use super::model::RoomApi;
 use super::rooms::Room;
-use super::{LIVEKIT_TOKEN, Shared};
+use super::api::Api;
+use super::{LIVEKIT_PREFIX, LIVEKIT_TOKEN, Shared};
 
 const SERVICE: &str = "livekit.RoomService";
 
-pub(crate) fn refused(req: &Req) -> Option<Response> {
-    let text = |body: &'static str| Some(reply(401, "text/plain; charset=utf-8", body));
-    match req.header("authorization") {
-        Some(v) if v == format!("Bearer {LIVEKIT_TOKEN}") => None,
-        Some(v) if !v.starts_with("Bearer ") => {
-            text("invalid authorization header. Must start with Bearer ")
+/// The LiveKit server's room service.
+pub(crate) struct LiveKit;
+
+impl Api for LiveKit {
+    fn prefix(&self) -> &'static str {
+        LIVEKIT_PREFIX
+    }
+
+    fn dialect(&self) -> Dialect {
+        Dialect::LiveKit
+    }
+
+    /// A missing token, a malformed header and a wrong token are answered differently.
+    fn refused(&self, _shared: &Shared, req: &Req) -> Option<Response> {
+        let text = |body: &'static str| Some(reply(401, "text/plain; charset=utf-8", body));
+        match req.header("authorization") {
+            Some(v) if v == format!("Bearer {LIVEKIT_TOKEN}") => None,
+            Some(v) if !v.starts_with("Bearer ") => {
+                text("invalid authorization header. Must start with Bearer ")
+            }
+            Some(_) => Some(Dialect::LiveKit.status_error(401)),
+            // No token: the call is made without grants, and refused by the service.
+            None => Some(Dialect::LiveKit.error(401, "unauthenticated", "permissions denied")),
         }
-        Some(_) => Some(Dialect::LiveKit.status_error(401)),
-        // No token: the call is made without grants, and refused by the service.
-        None => Some(Dialect::LiveKit.error(401, "unauthenticated", "permissions denied")),
+    }
+
+    fn route(&self, shared: &Arc<Shared>, req: &Req) -> Response {
+        route(shared, req)
     }
 }
 
@@ -66,7 +87,7 @@ fn bad_route(req: &Req, why: &str) -> Response {
     Dialect::LiveKit.json(404, &body)
 }
 
-pub(crate) fn route(shared: &Shared, req: &Req) -> Response {
+fn route(shared: &Shared, req: &Req) -> Response {
     let segs = req.segs();
     let ["twirp", service, method] = segs.as_slice() else {
         return super::http::no_route();

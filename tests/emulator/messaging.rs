@@ -17,15 +17,17 @@
 //! stored `expiresAt` of their own.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use axum::response::Response;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use super::api::Api;
 use super::http::{Dialect, Req, header_is};
 use super::listing::{self, SortKey};
-use super::{Shared, channels, clock};
+use super::{MESSAGING_PREFIX, Shared, channels, clock};
 
 /// 1.7.2's defaults and bounds (its env `SESSION_*_MINUTES` unset).
 const TIMEOUT_MINUTES: i64 = 30;
@@ -34,12 +36,29 @@ const MAX_TIMEOUT_MINUTES: i64 = 1440;
 const MAX_DURATION_MINUTES: i64 = 720;
 const WARNING_MINUTES: i64 = 5;
 
-/// Without a token there is no auth at all; CORS preflights are never checked.
-pub(crate) fn authorized(shared: &Shared, req: &Req) -> bool {
-    match &shared.opts.messaging_token {
-        None => true,
-        Some(_) if req.method == "OPTIONS" => true,
-        Some(token) => header_is(req, "x-api-key", &[token]),
+/// The elizaOS server's API.
+pub(crate) struct Messaging;
+
+impl Api for Messaging {
+    fn prefix(&self) -> &'static str {
+        MESSAGING_PREFIX
+    }
+
+    fn dialect(&self) -> Dialect {
+        Dialect::Messaging
+    }
+
+    /// Without a token there is no auth at all; CORS preflights are never checked.
+    fn authorized(&self, shared: &Shared, req: &Req) -> bool {
+        match &shared.opts.messaging_token {
+            None => true,
+            Some(_) if req.method == "OPTIONS" => true,
+            Some(token) => header_is(req, "x-api-key", &[token]),
+        }
+    }
+
+    fn route(&self, shared: &Arc<Shared>, req: &Req) -> Response {
+        route(shared, req)
     }
 }
 
@@ -307,7 +326,7 @@ impl Sessions {
     }
 }
 
-pub(crate) fn route(shared: &Shared, req: &Req) -> Response {
+fn route(shared: &Shared, req: &Req) -> Response {
     let segs = req.segs();
     match (req.method.as_str(), segs.as_slice()) {
         ("GET", ["messaging", "sessions"]) => list(shared),

@@ -7,8 +7,10 @@
 //! Layout (each module has one job):
 //! - [`model`]: the public seed, fault, rate-limit and request-log types, with builders.
 //! - [`state`]: the in-memory tables behind one `std::sync::Mutex`.
+//! - [`api`]: what one emulated API is to the rest (its prefix, auth, routes, reply
+//!   conventions and 429); `apis!` below lists them, one line each.
 //! - [`router`]: records every request, applies the rate limit, faults and latency,
-//!   dispatches by prefix.
+//!   dispatches by prefix to the [`api::Api`] whose it is.
 //! - [`http`]: helpers every provider shares (decoded path segments, query, JSON replies,
 //!   each provider's error shape, header-based auth).
 //! - [`clock`]: timestamp parsing and each provider's timestamp format.
@@ -33,29 +35,46 @@
 //! uses every item.
 #![allow(dead_code)]
 
+mod api;
 mod channels;
 mod clock;
 mod control;
-mod daily;
 mod demo;
 mod faults;
 mod http;
-mod langgraph;
 mod listing;
-mod livekit;
 mod messages;
-mod messaging;
 mod model;
 pub mod profiles;
 mod ratelimit;
 mod rooms;
 mod router;
-mod samba;
 mod state;
 mod threads;
-mod twilio;
-mod zep;
-mod zep_v4;
+
+/// Declares each emulated API's module and lists the [`api::Api`] it implements, in the
+/// order the banner and the profiles show them: one line per API, so that an API's module
+/// is declared and served at once (the router, the rate limiter and the faults find it in
+/// [`APIS`], never by name). Prefixes do not nest, so the order decides nothing else.
+macro_rules! apis {
+    ($($module:ident::$api:ident),* $(,)?) => {
+        $(mod $module;)*
+
+        /// Every API the emulator serves.
+        static APIS: &[&dyn api::Api] = &[$(&$module::$api),*];
+    };
+}
+
+apis!(
+    messaging::Messaging,
+    zep::Zep,
+    zep_v4::ZepV4,
+    samba::Samba,
+    langgraph::LangGraph,
+    daily::Daily,
+    livekit::LiveKit,
+    twilio::Twilio,
+);
 
 use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;

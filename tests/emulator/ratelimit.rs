@@ -10,7 +10,7 @@ use std::time::{Duration, Instant, SystemTime};
 use axum::http::{HeaderName, HeaderValue};
 use axum::response::Response;
 
-use super::http::{Dialect, reply};
+use super::api::Api;
 use super::model::{HeaderStyle, RateLimit};
 
 /// One limiter for the whole emulator (every provider route shares it).
@@ -187,21 +187,12 @@ impl Decision {
     }
 }
 
-/// The 429 a provider sends when its limit is hit: elizaOS's `RATE_LIMIT_EXCEEDED` JSON,
-/// Digital Samba's Laravel `Too Many Attempts.`, Daily's `rate-limit-error`, Twirp's
-/// `resource_exhausted`, Twilio's 20429, and plain text from Zep (v2, v3 and v4).
-pub(crate) fn too_many_requests(dialect: Dialect, decision: &Decision) -> Response {
-    let mut response = match dialect {
-        Dialect::Zep | Dialect::ZepV4 => {
-            reply(429, "text/plain; charset=utf-8", "rate limit exceeded\n")
-        }
-        Dialect::Samba
-        | Dialect::Messaging
-        | Dialect::LangGraph
-        | Dialect::Daily
-        | Dialect::LiveKit
-        | Dialect::Twilio => dialect.status_error(429),
-    };
+/// The 429 an API sends when its limit is hit ([`Api::too_many_requests`]: elizaOS's
+/// `RATE_LIMIT_EXCEEDED` JSON, Digital Samba's Laravel `Too Many Attempts.`, Daily's
+/// `rate-limit-error`, Twirp's `resource_exhausted`, Twilio's 20429, and plain text from Zep
+/// (v2, v3 and v4)), with this decision's headers.
+pub(crate) fn too_many_requests(api: &dyn Api, decision: &Decision) -> Response {
+    let mut response = api.too_many_requests();
     decision.apply(&mut response);
     response
 }

@@ -1,6 +1,6 @@
 //! The one handler every request goes through: record it, check the rate limit, apply the
 //! first matching fault, add the configured latency, check the provider's auth, and dispatch
-//! by path prefix to the provider module. Routing is done here by hand (not with axum's path extractors) so
+//! by path prefix to the [`Api`] whose it is. Routing is done here by hand (not with axum's path extractors) so
 //! that IDs are exactly one percent-decoded segment and faults see the raw path.
 
 use std::sync::Arc;
@@ -12,11 +12,11 @@ use axum::extract::{Request, State};
 use axum::http::request::Parts;
 use axum::response::Response;
 
-use super::http::{Dialect, Req, no_route, reply};
+use super::api::{self, Api};
+use super::http::{Req, no_route, reply};
 use super::model::{FaultKind, Recorded};
 use super::ratelimit::{self, Decision};
-use super::{CONTROL_PREFIX, Shared, control, faults, langgraph, messaging, samba, threads};
-use super::{daily, livekit, twilio, zep, zep_v4};
+use super::{CONTROL_PREFIX, Shared, control, faults};
 
 /// Largest request body read (a 1000-ID batch is ~50 KB; this only guards memory).
 const MAX_REQUEST_BODY: usize = 64 * 1024 * 1024;
@@ -34,14 +34,14 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
     if path == CONTROL_PREFIX || path.starts_with(&format!("{CONTROL_PREFIX}/")) {
         return control::handle(&shared, parts.method.as_str(), &path, &body);
     }
-    let dialect = Dialect::of_path(&path);
+    let api = api::of_path(&path);
     // Recorded first (so tests see refused requests), then limited, then faulted; a refused
     // request never reaches the faults. Only provider routes are limited.
     let (decision, fault) = {
         let mut guard = shared.lock();
         let state = &mut *guard;
         state.log.push(record(&parts, &body));
-        let decision = match (dialect, state.limiter.as_mut()) {
+        let decision = match (api, state.limiter.as_mut()) {
             (Some(_), Some(limiter)) => Some(limiter.check(Instant::now())),
             _ => None,
         };
@@ -60,29 +60,29 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
     if !shared.opts.latency.is_zero() {
         tokio::time::sleep(shared.opts.latency).await;
     }
-    if let (Some(dialect), Some(decision)) = (dialect, decision)
+    if let (Some(api), Some(decision)) = (api, decision)
         && !decision.allowed
     {
-        return ratelimit::too_many_requests(dialect, &decision);
+        return ratelimit::too_many_requests(api, &decision);
     }
     let response = match fault {
         Some(FaultKind::Delay(delay)) => {
             tokio::time::sleep(delay).await;
-            serve(&shared, dialect, parts, body)
+            serve(&shared, api, parts, body)
         }
         Some(FaultKind::ReplyLate(delay)) => {
-            let response = serve(&shared, dialect, parts, body);
+            let response = serve(&shared, api, parts, body);
             tokio::time::sleep(delay).await;
             response
         }
         // Applied for real, then the reply is lost: the client cannot tell it happened.
-        Some(FaultKind::DropAfterApply) => faults::lose_body(serve(&shared, dialect, parts, body)),
+        Some(FaultKind::DropAfterApply) => faults::lose_body(serve(&shared, api, parts, body)),
         // Applied for real, then the reply says something else.
         Some(FaultKind::ApplyThenBody(text)) => {
-            faults::replace_body(serve(&shared, dialect, parts, body), text)
+            faults::replace_body(serve(&shared, api, parts, body), text)
         }
-        Some(kind) => faults::reply_for(dialect, &kind, parts.uri.query()),
-        None => serve(&shared, dialect, parts, body),
+        Some(kind) => faults::reply_for(api.map(Api::dialect), &kind, parts.uri.query()),
+        None => serve(&shared, api, parts, body),
     };
     with_rate_limit_headers(decision, response)
 }
@@ -104,46 +104,22 @@ fn record(parts: &Parts, body: &Bytes) -> Recorded {
     }
 }
 
-/// The provider's real answer.
-fn serve(shared: &Arc<Shared>, dialect: Option<Dialect>, parts: Parts, body: Bytes) -> Response {
-    let Some(dialect) = dialect else {
+/// The API's real answer.
+fn serve(shared: &Arc<Shared>, api: Option<&dyn Api>, parts: Parts, body: Bytes) -> Response {
+    let Some(api) = api else {
         return no_route();
     };
     let path = parts.uri.path();
     let req = Req::new(
         parts.method.as_str(),
-        &path[dialect.prefix().len()..],
+        &path[api.prefix().len()..],
         parts.uri.query(),
         parts.headers,
         body,
     );
-    let bare_401 = |authorized: bool| (!authorized).then(|| dialect.status_error(401));
-    let refused = match dialect {
-        Dialect::Zep | Dialect::ZepV4 => bare_401(zep::authorized(&req)),
-        Dialect::Samba => bare_401(samba::authorized(&req)),
-        Dialect::Messaging => bare_401(messaging::authorized(shared, &req)),
-        // `langgraph dev` checks no key unless its graph configures custom auth.
-        Dialect::LangGraph => None,
-        Dialect::Twilio => bare_401(twilio::authorized(&req)),
-        // These answer a missing and a wrong key differently.
-        Dialect::Daily => daily::refused(&req),
-        Dialect::LiveKit => livekit::refused(&req),
-    };
-    if let Some(refusal) = refused {
-        return refusal;
-    }
-    match dialect {
-        Dialect::Zep if req.segments.first().is_some_and(|s| s == "threads") => {
-            threads::route_v3(shared, &req)
-        }
-        Dialect::Zep => zep::route(shared, &req),
-        Dialect::ZepV4 => zep_v4::route(shared, &req),
-        Dialect::Samba => samba::route(shared, &req),
-        Dialect::Messaging => messaging::route(shared, &req),
-        Dialect::LangGraph => langgraph::route(shared, &req),
-        Dialect::Daily => daily::route(shared, &req),
-        Dialect::LiveKit => livekit::route(shared, &req),
-        Dialect::Twilio => twilio::route(shared, &req),
+    match api.refused(shared, &req) {
+        Some(refusal) => refusal,
+        None => api.route(shared, &req),
     }
 }
 

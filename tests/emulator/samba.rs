@@ -8,27 +8,46 @@
 //! providers.md names.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use axum::response::Response;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 
+use super::api::Api;
 use super::http::{Dialect, Rejection, Req, empty, header_is, reply};
 use super::listing::{self, SortKey};
-use super::{SAMBA_KEY, SAMBA_TEAM, Shared, clock};
+use super::{SAMBA_KEY, SAMBA_PREFIX, SAMBA_TEAM, Shared, clock};
 
 /// Most (and default) rows per page.
 const MAX_LIMIT: usize = 100;
 
-/// `Bearer <key>` or `Basic base64(team:key)`, both documented.
-pub(crate) fn authorized(req: &Req) -> bool {
-    let bearer = format!("Bearer {SAMBA_KEY}");
-    let basic = format!(
-        "Basic {}",
-        STANDARD.encode(format!("{SAMBA_TEAM}:{SAMBA_KEY}"))
-    );
-    header_is(req, "authorization", &[&bearer, &basic])
+/// The Digital Samba REST API.
+pub(crate) struct Samba;
+
+impl Api for Samba {
+    fn prefix(&self) -> &'static str {
+        SAMBA_PREFIX
+    }
+
+    fn dialect(&self) -> Dialect {
+        Dialect::Samba
+    }
+
+    /// `Bearer <key>` or `Basic base64(team:key)`, both documented.
+    fn authorized(&self, _shared: &Shared, req: &Req) -> bool {
+        let bearer = format!("Bearer {SAMBA_KEY}");
+        let basic = format!(
+            "Basic {}",
+            STANDARD.encode(format!("{SAMBA_TEAM}:{SAMBA_KEY}"))
+        );
+        header_is(req, "authorization", &[&bearer, &basic])
+    }
+
+    fn route(&self, shared: &Arc<Shared>, req: &Req) -> Response {
+        route(shared, req)
+    }
 }
 
 #[derive(Clone)]
@@ -150,7 +169,7 @@ impl Sessions {
     }
 }
 
-pub(crate) fn route(shared: &Shared, req: &Req) -> Response {
+fn route(shared: &Shared, req: &Req) -> Response {
     let segs = req.segs();
     match (req.method.as_str(), segs.as_slice()) {
         ("GET", ["sessions"]) => list(shared, req, None),

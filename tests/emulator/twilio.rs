@@ -10,11 +10,14 @@
 //! in the newest-first order says where the next page starts (rooms completed since keep
 //! theirs).
 
+use std::sync::Arc;
+
 use axum::response::Response;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 
+use super::api::Api;
 use super::http::{Dialect, Req, header_is};
 use super::model::RoomApi;
 use super::rooms::Room;
@@ -23,9 +26,26 @@ use super::{Shared, TWILIO_ACCOUNT, TWILIO_PREFIX, TWILIO_TOKEN, clock};
 const DEFAULT_PAGE_SIZE: usize = 50;
 const MAX_PAGE_SIZE: usize = 1000;
 
-pub(crate) fn authorized(req: &Req) -> bool {
-    let basic = STANDARD.encode(format!("{TWILIO_ACCOUNT}:{TWILIO_TOKEN}"));
-    header_is(req, "authorization", &[&format!("Basic {basic}")])
+/// Twilio Video's rooms.
+pub(crate) struct Twilio;
+
+impl Api for Twilio {
+    fn prefix(&self) -> &'static str {
+        TWILIO_PREFIX
+    }
+
+    fn dialect(&self) -> Dialect {
+        Dialect::Twilio
+    }
+
+    fn authorized(&self, _shared: &Shared, req: &Req) -> bool {
+        let basic = STANDARD.encode(format!("{TWILIO_ACCOUNT}:{TWILIO_TOKEN}"));
+        header_is(req, "authorization", &[&format!("Basic {basic}")])
+    }
+
+    fn route(&self, shared: &Arc<Shared>, req: &Req) -> Response {
+        route(shared, req)
+    }
 }
 
 /// Twilio's times: RFC 3339 in whole seconds, UTC; a seed that does not parse as it is.
@@ -69,7 +89,7 @@ fn base(req: &Req) -> String {
     format!("http://{host}{TWILIO_PREFIX}")
 }
 
-pub(crate) fn route(shared: &Shared, req: &Req) -> Response {
+fn route(shared: &Shared, req: &Req) -> Response {
     let segs = req.segs();
     match (req.method.as_str(), segs.as_slice()) {
         ("GET", ["v1", "Rooms"]) => list(shared, req),

@@ -7,15 +7,17 @@
 //! read them to learn a session's real last activity.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::http::{Dialect, Req, header_is};
+use super::api::Api;
+use super::http::{Dialect, Req, header_is, reply};
 use super::listing::{self, PageQuery, SortKey};
 use super::messages::{MessageQuery, Messages, Shape};
-use super::{Shared, ZEP_KEY, clock};
+use super::{Shared, ZEP_KEY, ZEP_V2_PREFIX, clock, threads};
 
 /// The project every record belongs to.
 pub(crate) const PROJECT_UUID: &str = "7c6f8a5e-0000-4000-8000-00000000e5e5";
@@ -23,9 +25,35 @@ pub(crate) const PROJECT_UUID: &str = "7c6f8a5e-0000-4000-8000-00000000e5e5";
 /// Most IDs one `POST /sessions/end` takes.
 const MAX_BATCH: usize = 1000;
 
-/// Zep v2, v3 and v4 all want exactly `Authorization: Api-Key <key>`.
-pub(crate) fn authorized(req: &Req) -> bool {
-    header_is(req, "authorization", &[&format!("Api-Key {ZEP_KEY}")])
+/// Zep v2 memory sessions and, under the same prefix as in real Zep, the v3 thread routes
+/// of [`threads`].
+pub(crate) struct Zep;
+
+impl Api for Zep {
+    fn prefix(&self) -> &'static str {
+        ZEP_V2_PREFIX
+    }
+
+    fn dialect(&self) -> Dialect {
+        Dialect::Zep
+    }
+
+    /// Zep v2, v3 and v4 all want exactly `Authorization: Api-Key <key>`.
+    fn authorized(&self, _shared: &Shared, req: &Req) -> bool {
+        header_is(req, "authorization", &[&format!("Api-Key {ZEP_KEY}")])
+    }
+
+    fn route(&self, shared: &Arc<Shared>, req: &Req) -> Response {
+        match req.segments.first().is_some_and(|s| s == "threads") {
+            true => threads::route_v3(shared, req),
+            false => route(shared, req),
+        }
+    }
+
+    /// Plain text, from v2 to v4.
+    fn too_many_requests(&self) -> Response {
+        reply(429, "text/plain; charset=utf-8", "rate limit exceeded\n")
+    }
 }
 
 #[derive(Clone)]
@@ -132,7 +160,7 @@ impl Sessions {
     }
 }
 
-pub(crate) fn route(shared: &Shared, req: &Req) -> Response {
+fn route(shared: &Shared, req: &Req) -> Response {
     let segs = req.segs();
     match (req.method.as_str(), segs.as_slice()) {
         ("POST", ["sessions", "end"]) => end_many(shared, req),

@@ -14,10 +14,12 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::api::Api;
 use super::http::{Dialect, Req};
 use super::listing::SortKey;
 use super::threads::Thread;
-use super::{Shared, clock};
+use super::zep::Zep;
+use super::{Shared, ZEP_V4_PREFIX, clock};
 
 const DEFAULT_PAGE_SIZE: usize = 50;
 /// Largest `page_size` accepted (unpublished upstream; our choice).
@@ -121,7 +123,33 @@ impl Tasks {
     }
 }
 
-pub(crate) fn route(shared: &Arc<Shared>, req: &Req) -> Response {
+/// Zep v4 threads, lookups and tasks.
+pub(crate) struct ZepV4;
+
+impl Api for ZepV4 {
+    fn prefix(&self) -> &'static str {
+        ZEP_V4_PREFIX
+    }
+
+    fn dialect(&self) -> Dialect {
+        Dialect::ZepV4
+    }
+
+    /// The same key as v2 and v3.
+    fn authorized(&self, shared: &Shared, req: &Req) -> bool {
+        Zep.authorized(shared, req)
+    }
+
+    fn route(&self, shared: &Arc<Shared>, req: &Req) -> Response {
+        route(shared, req)
+    }
+
+    fn too_many_requests(&self) -> Response {
+        Zep.too_many_requests()
+    }
+}
+
+fn route(shared: &Arc<Shared>, req: &Req) -> Response {
     let segs = req.segs();
     match (req.method.as_str(), segs.as_slice()) {
         ("GET", ["threads"]) => list(shared, req),

@@ -6,17 +6,48 @@
 use std::sync::Arc;
 
 use axum::response::Response;
+use serde::Serialize;
+use serde_json::Value;
 
 use super::Shared;
-use super::http::{Dialect, Req};
+use super::http::{Req, reply};
 
 /// One API the emulator serves under its own path prefix.
 pub(crate) trait Api: Sync {
     /// The path prefix every route of this API lives under (and no other API's).
     fn prefix(&self) -> &'static str;
 
-    /// Its replies' content type and error shapes.
-    fn dialect(&self) -> Dialect;
+    /// The content type of its JSON replies.
+    fn content_type(&self) -> &'static str;
+
+    /// Its error body. `code` is the machine-readable part where the API has one (v4
+    /// `code`, Samba `error` slug, elizaOS `code`, Daily's `error`, Twirp's `code`, Twilio's
+    /// number); the others drop it.
+    fn error_body(&self, status: u16, code: &str, message: &str) -> Value;
+
+    /// The body the API itself sends for a bare status: used by status faults without a
+    /// body and by unknown routes. Rate limits ([`Api::too_many_requests`]) and auth
+    /// failures may have their own shapes.
+    fn status_error(&self, status: u16) -> Response;
+
+    /// A JSON reply in its content type.
+    fn json(&self, status: u16, value: &impl Serialize) -> Response
+    where
+        Self: Sized,
+    {
+        let body = serde_json::to_vec(value).expect("reply bodies serialize");
+        reply(status, self.content_type(), body)
+    }
+
+    /// An error in its shape ([`Api::error_body`]).
+    fn error(&self, status: u16, code: &str, message: &str) -> Response {
+        let body = serde_json::to_vec(&self.error_body(status, code, message));
+        reply(
+            status,
+            self.content_type(),
+            body.expect("reply bodies serialize"),
+        )
+    }
 
     /// Whether the request carries what this API's auth wants; `true` for one that checks
     /// nothing.
@@ -27,7 +58,7 @@ pub(crate) trait Api: Sync {
     /// `None` when the request may be served, else this API's refusal: by default its bare
     /// 401 for a request it does not find [`Api::authorized`].
     fn refused(&self, shared: &Shared, req: &Req) -> Option<Response> {
-        (!self.authorized(shared, req)).then(|| self.dialect().status_error(401))
+        (!self.authorized(shared, req)).then(|| self.status_error(401))
     }
 
     /// Its answer to a request it did not refuse (`req` holds the path after the prefix).
@@ -36,7 +67,7 @@ pub(crate) trait Api: Sync {
     /// What it sends when the emulator's rate limit refuses a request (the limiter adds the
     /// headers): by default its bare 429.
     fn too_many_requests(&self) -> Response {
-        self.dialect().status_error(429)
+        self.status_error(429)
     }
 }
 

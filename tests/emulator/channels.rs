@@ -14,7 +14,9 @@ use axum::response::Response;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::http::{Dialect, Req, empty};
+use super::api::Api;
+use super::http::{Req, empty};
+use super::messaging::Messaging;
 use super::{Shared, clock};
 
 /// The server's own message server (`serverInstance.messageServerId` in 1.7.2).
@@ -110,7 +112,7 @@ pub(crate) fn route(shared: &Shared, req: &Req, segs: &[&str]) -> Response {
             }
             match shared.lock().channels.map.get(*id) {
                 Some(channel) => ok(json!(channel)),
-                None => Dialect::Messaging.json(
+                None => Messaging.json(
                     404,
                     &json!({ "success": false, "error": "Channel not found" }),
                 ),
@@ -134,16 +136,16 @@ pub(crate) fn route(shared: &Shared, req: &Req, segs: &[&str]) -> Response {
             shared.lock().channels.map.remove(*id);
             empty(204)
         }
-        _ => Dialect::Messaging.status_error(404),
+        _ => Messaging.status_error(404),
     }
 }
 
 fn ok(data: Value) -> Response {
-    Dialect::Messaging.json(200, &json!({ "success": true, "data": data }))
+    Messaging.json(200, &json!({ "success": true, "data": data }))
 }
 
 fn invalid(what: &str) -> Response {
-    Dialect::Messaging.json(
+    Messaging.json(
         400,
         &json!({ "success": false, "error": format!("Invalid {what}") }),
     )

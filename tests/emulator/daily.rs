@@ -16,7 +16,7 @@ use axum::response::Response;
 use serde_json::{Value, json};
 
 use super::api::Api;
-use super::http::{Dialect, Req, header_is};
+use super::http::{Req, header_is, reason};
 use super::model::RoomApi;
 use super::rooms::Room;
 use super::{DAILY_KEY, DAILY_PREFIX, Shared};
@@ -32,20 +32,37 @@ impl Api for Daily {
         DAILY_PREFIX
     }
 
-    fn dialect(&self) -> Dialect {
-        Dialect::Daily
+    fn content_type(&self) -> &'static str {
+        "application/json; charset=utf-8"
+    }
+
+    /// `{"error": <type>, "info": ...}`.
+    fn error_body(&self, _status: u16, code: &str, message: &str) -> Value {
+        json!({ "error": code, "info": message })
+    }
+
+    fn status_error(&self, status: u16) -> Response {
+        let kind = match status {
+            400 => "invalid-request-error",
+            401 => "authentication-error",
+            403 => "forbidden-error",
+            404 => "not-found",
+            429 => "rate-limit-error",
+            _ => "server-error",
+        };
+        self.error(status, kind, reason(status))
     }
 
     /// A missing key and a wrong one are answered differently.
     fn refused(&self, _shared: &Shared, req: &Req) -> Option<Response> {
         match req.header("authorization") {
-            None => Some(Dialect::Daily.error(
+            None => Some(Daily.error(
                 400,
                 "authorization-header-error",
                 "Authorization header missing",
             )),
             Some(_) if header_is(req, "authorization", &[&format!("Bearer {DAILY_KEY}")]) => None,
-            Some(_) => Some(Dialect::Daily.status_error(401)),
+            Some(_) => Some(Daily.status_error(401)),
         }
     }
 
@@ -67,7 +84,7 @@ fn row(room: &Room) -> Value {
 }
 
 fn not_found(name: &str) -> Response {
-    Dialect::Daily.error(404, "not-found", &format!("room {name} does not exist"))
+    Daily.error(404, "not-found", &format!("room {name} does not exist"))
 }
 
 fn route(shared: &Shared, req: &Req) -> Response {
@@ -75,11 +92,11 @@ fn route(shared: &Shared, req: &Req) -> Response {
     match (req.method.as_str(), segs.as_slice()) {
         ("GET", ["rooms"]) => list(shared, req),
         ("GET", ["rooms", name]) => match shared.lock().rooms.get(RoomApi::Daily, name) {
-            Some(room) => Dialect::Daily.json(200, &row(room)),
+            Some(room) => Daily.json(200, &row(room)),
             None => not_found(name),
         },
         ("DELETE", ["rooms", name]) => match shared.lock().rooms.delete(RoomApi::Daily, name) {
-            true => Dialect::Daily.json(200, &json!({ "deleted": true, "name": name })),
+            true => Daily.json(200, &json!({ "deleted": true, "name": name })),
             false => not_found(name),
         },
         _ => super::http::no_route(),
@@ -89,7 +106,7 @@ fn route(shared: &Shared, req: &Req) -> Response {
 /// `GET /rooms?limit=&starting_after=`: the rooms after (older than) the room whose `id` is
 /// given, in the newest-first order. (`ending_before`, the other way, no client here uses.)
 fn list(shared: &Shared, req: &Req) -> Response {
-    let invalid = |info: &str| Dialect::Daily.error(400, "invalid-request-error", info);
+    let invalid = |info: &str| Daily.error(400, "invalid-request-error", info);
     let limit = match req.query("limit").map(str::parse::<usize>) {
         None => MAX_LIMIT,
         Some(Ok(n)) if (1..=MAX_LIMIT).contains(&n) => n,
@@ -110,5 +127,5 @@ fn list(shared: &Shared, req: &Req) -> Response {
         .collect();
     let total = rooms.iter().filter(|r| !r.deleted).count();
     let data: Vec<Value> = page.iter().map(|r| row(r)).collect();
-    Dialect::Daily.json(200, &json!({ "total_count": total, "data": data }))
+    Daily.json(200, &json!({ "total_count": total, "data": data }))
 }

@@ -10,7 +10,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 use futures::{StreamExt, stream};
 
-use super::http::{Dialect, empty, reply};
+use super::api::Api;
+use super::http::{empty, reply};
 use super::model::{Fault, FaultKind};
 
 /// Filler for huge and endless bodies.
@@ -94,25 +95,21 @@ impl Armed {
 /// The reply a fault puts in place of the real one (`Delay`, `DropAfterApply` and
 /// `ApplyThenBody` serve the request, so the router handles them). `query` is the request's, for the pages of
 /// `EndlessPages`.
-pub(crate) fn reply_for(
-    dialect: Option<Dialect>,
-    kind: &FaultKind,
-    query: Option<&str>,
-) -> Response {
-    let json_type = dialect.map_or("application/json", Dialect::content_type);
+pub(crate) fn reply_for(api: Option<&dyn Api>, kind: &FaultKind, query: Option<&str>) -> Response {
+    let json_type = api.map_or("application/json", |api| api.content_type());
     match kind {
         FaultKind::Status {
             status,
             retry_after,
             body,
         } => {
-            let mut response = match (body, dialect) {
+            let mut response = match (body, api) {
                 // Typed as what it is: a text body is not sent as JSON.
                 (Some(body), _) if serde_json::from_str::<serde::de::IgnoredAny>(body).is_err() => {
                     reply(*status, "text/plain; charset=utf-8", body.clone())
                 }
                 (Some(body), _) => reply(*status, json_type, body.clone()),
-                (None, Some(dialect)) => dialect.status_error(*status),
+                (None, Some(api)) => api.status_error(*status),
                 (None, None) => reply(*status, "text/plain; charset=utf-8", ""),
             };
             if let Some(value) = retry_after

@@ -1,15 +1,12 @@
-//! What every provider module shares, so none of them re-implements it: the request as a
-//! list of decoded path segments plus query and headers, JSON replies, each provider's error
-//! shape ([`Dialect`]) and header-based auth checks.
+//! What every API module shares, so none of them re-implements it: the request as a list
+//! of decoded path segments plus query and headers, replies, the reason phrases and slugs
+//! that error shapes are made of (each API's own shape is its [`super::api::Api`]) and
+//! header-based auth checks.
 
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
-use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::json;
-
-use super::clock;
 
 /// A provider request after routing has stripped the provider prefix.
 pub(crate) struct Req {
@@ -136,7 +133,7 @@ pub(crate) fn empty(status: u16) -> Response {
 }
 
 /// The reason phrase of a status (`"Too Many Requests"`), or `"Error"`.
-fn reason(status: u16) -> &'static str {
+pub(crate) fn reason(status: u16) -> &'static str {
     StatusCode::from_u16(status)
         .ok()
         .and_then(|s| s.canonical_reason())
@@ -144,168 +141,10 @@ fn reason(status: u16) -> &'static str {
 }
 
 /// `"Too Many Requests"` → `too_many_requests` with `sep = '_'`.
-fn slug(text: &str, sep: char) -> String {
+pub(crate) fn slug(text: &str, sep: char) -> String {
     text.split(|c: char| !c.is_ascii_alphanumeric())
         .filter(|w| !w.is_empty())
         .map(str::to_ascii_lowercase)
         .collect::<Vec<_>>()
         .join(&sep.to_string())
-}
-
-/// Which provider's conventions a reply follows: content type and error body shape.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Dialect {
-    /// Zep v2 sessions and v3 threads (Go Community Edition style).
-    Zep,
-    /// Zep v4.
-    ZepV4,
-    /// Digital Samba (Laravel style).
-    Samba,
-    /// elizaOS (Express style).
-    Messaging,
-    /// LangGraph Agent Server (Starlette style).
-    LangGraph,
-    /// Daily REST (`{"error": <type>, "info": ...}`).
-    Daily,
-    /// LiveKit Twirp (`{"code": <twirp code>, "msg": ...}`).
-    LiveKit,
-    /// Twilio Video (`{"code": <number>, "message", "more_info", "status"}`).
-    Twilio,
-}
-
-impl Dialect {
-    pub fn content_type(self) -> &'static str {
-        match self {
-            Dialect::Zep | Dialect::Messaging | Dialect::Daily | Dialect::Twilio => {
-                "application/json; charset=utf-8"
-            }
-            Dialect::ZepV4 | Dialect::Samba | Dialect::LangGraph | Dialect::LiveKit => {
-                "application/json"
-            }
-        }
-    }
-
-    /// A JSON reply in this dialect's content type.
-    pub fn json(self, status: u16, value: &impl Serialize) -> Response {
-        let body = serde_json::to_vec(value).expect("reply bodies serialize");
-        reply(status, self.content_type(), body)
-    }
-
-    /// An error in this dialect's shape. `code` is the machine-readable part where the
-    /// provider has one (v4 `code`, Samba `error` slug, elizaOS `code`, Daily's `error`,
-    /// Twirp's `code`, Twilio's number); Zep v2/v3 drop it.
-    pub fn error(self, status: u16, code: &str, message: &str) -> Response {
-        let body = match self {
-            Dialect::Zep => json!({ "message": message }),
-            Dialect::ZepV4 => json!({ "error": {
-                "code": code,
-                "message": message,
-                "request_id": uuid::Uuid::new_v4().to_string(),
-            }}),
-            Dialect::Samba => json!({ "message": message, "error": code }),
-            Dialect::Messaging => json!({ "error": {
-                "code": code,
-                "message": message,
-                "timestamp": clock::now_millis(),
-            }}),
-            Dialect::LangGraph => json!({ "detail": message }),
-            Dialect::Daily => json!({ "error": code, "info": message }),
-            Dialect::LiveKit => json!({ "code": code, "msg": message }),
-            Dialect::Twilio => json!({
-                "code": code.parse::<u64>().map_or(json!(code), |n| json!(n)),
-                "message": message,
-                "more_info": format!("https://www.twilio.com/docs/errors/{code}"),
-                "status": status,
-            }),
-        };
-        self.json(status, &body)
-    }
-
-    /// The body the provider itself sends for a bare status: used by status faults without a
-    /// body and by unknown routes. Rate limits and auth failures have their own fixed shapes.
-    pub fn status_error(self, status: u16) -> Response {
-        let reason = reason(status);
-        match (self, status) {
-            (Dialect::Zep, 401) => reply(401, "text/plain; charset=utf-8", "unauthorized\n"),
-            (Dialect::Zep, 404) => self.error(404, "", "not found"),
-            (Dialect::Zep, _) => self.error(status, "", &reason.to_ascii_lowercase()),
-            (Dialect::ZepV4, 401) => self.error(401, "unauthorized", "unauthorized"),
-            (Dialect::ZepV4, 429) => self.error(429, "rate_limited", "rate limit exceeded"),
-            (Dialect::ZepV4, 500) => self.error(500, "internal", "internal server error"),
-            (Dialect::ZepV4, _) => self.error(status, &slug(reason, '_'), reason),
-            (Dialect::Samba, 401) => self.json(401, &json!({ "message": "Unauthenticated." })),
-            (Dialect::Samba, 404) => self.error(404, "not-found", "Not Found"),
-            (Dialect::Samba, 429) => self.error(429, "rate-limit", "Too Many Attempts."),
-            (Dialect::Samba, 500) => self.error(500, "server-error", "Server Error"),
-            (Dialect::Samba, _) => self.error(status, &slug(reason, '-'), reason),
-            (Dialect::Messaging, 401) => self.json(
-                401,
-                &json!({
-                    "error": "API key required",
-                    "message": "Missing or invalid X-API-KEY header",
-                }),
-            ),
-            (Dialect::Messaging, 429) => self.json(
-                429,
-                &json!({ "success": false, "error": {
-                    "code": "RATE_LIMIT_EXCEEDED",
-                    "message": "Too many requests. Please try again later.",
-                }}),
-            ),
-            (Dialect::Messaging, 500) => {
-                self.error(500, "INTERNAL_SERVER_ERROR", "An unexpected error occurred")
-            }
-            (Dialect::Messaging, _) => {
-                self.error(status, &slug(reason, '_').to_ascii_uppercase(), reason)
-            }
-            // Starlette's HTTPException for a bare status: its reason phrase.
-            (Dialect::LangGraph, _) => self.error(status, "", reason),
-            (Dialect::Daily, _) => {
-                let kind = match status {
-                    400 => "invalid-request-error",
-                    401 => "authentication-error",
-                    403 => "forbidden-error",
-                    404 => "not-found",
-                    429 => "rate-limit-error",
-                    _ => "server-error",
-                };
-                self.error(status, kind, reason)
-            }
-            // What LiveKit's auth middleware writes for a token it cannot verify.
-            (Dialect::LiveKit, 401) => reply(
-                401,
-                "text/plain; charset=utf-8",
-                "invalid authorization token",
-            ),
-            // Twirp's error codes by the status they are sent with.
-            (Dialect::LiveKit, _) => {
-                let code = match status {
-                    400 => "invalid_argument",
-                    403 => "permission_denied",
-                    404 => "not_found",
-                    409 => "already_exists",
-                    412 => "failed_precondition",
-                    429 => "resource_exhausted",
-                    500 => "internal",
-                    503 => "unavailable",
-                    _ => "unknown",
-                };
-                self.error(status, code, reason)
-            }
-            (Dialect::Twilio, 401) => self.json(
-                401,
-                &json!({
-                    "code": 20003,
-                    "detail": "Your AccountSid or AuthToken was incorrect.",
-                    "message": "Authenticate",
-                    "more_info": "https://www.twilio.com/docs/errors/20003",
-                    "status": 401,
-                }),
-            ),
-            // Twilio's generic codes are 20000 + the status (20404, 20429, 20500, ...).
-            (Dialect::Twilio, _) => {
-                self.error(status, &(20000 + u32::from(status)).to_string(), reason)
-            }
-        }
-    }
 }

@@ -19,7 +19,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::api::Api;
-use super::http::{Dialect, Req, empty};
+use super::http::{Req, empty, reason};
 use super::listing::{self, SortKey};
 use super::{LANGGRAPH_PREFIX, Shared, clock};
 
@@ -115,8 +115,18 @@ impl Api for LangGraph {
         LANGGRAPH_PREFIX
     }
 
-    fn dialect(&self) -> Dialect {
-        Dialect::LangGraph
+    fn content_type(&self) -> &'static str {
+        "application/json"
+    }
+
+    /// Starlette style: `{"detail"}`.
+    fn error_body(&self, _status: u16, _code: &str, message: &str) -> Value {
+        json!({ "detail": message })
+    }
+
+    fn status_error(&self, status: u16) -> Response {
+        // Starlette's HTTPException for a bare status: its reason phrase.
+        self.error(status, "", reason(status))
     }
 
     fn route(&self, shared: &Arc<Shared>, req: &Req) -> Response {
@@ -129,7 +139,7 @@ fn route(shared: &Shared, req: &Req) -> Response {
     match (req.method.as_str(), segs.as_slice()) {
         ("POST", ["threads", "search"]) => search(shared, req),
         ("GET", ["threads", id]) => match shared.lock().langgraph.get(id) {
-            Some(t) => Dialect::LangGraph.json(200, &t.json()),
+            Some(t) => LangGraph.json(200, &t.json()),
             None => thread_not_found(id),
         },
         ("DELETE", ["threads", id]) => {
@@ -143,12 +153,12 @@ fn route(shared: &Shared, req: &Req) -> Response {
         }
         ("GET", ["threads", id, "runs"]) => runs(shared, req, id),
         ("POST", ["runs", "cancel"]) => cancel(shared, req),
-        _ => Dialect::LangGraph.status_error(404),
+        _ => LangGraph.status_error(404),
     }
 }
 
 fn detail(status: u16, message: &str) -> Response {
-    Dialect::LangGraph.error(status, "", message)
+    LangGraph.error(status, "", message)
 }
 
 fn thread_not_found(id: &str) -> Response {
@@ -240,7 +250,7 @@ fn search(shared: &Shared, req: &Req) -> Response {
         })
         .collect();
     let end = offset + limit as usize;
-    let mut response = Dialect::LangGraph.json(200, &page);
+    let mut response = LangGraph.json(200, &page);
     let headers = response.headers_mut();
     let (total, next) = match total > end {
         true => (end + 1, Some(end)),
@@ -283,7 +293,7 @@ fn runs(shared: &Shared, req: &Req, id: &str) -> Response {
         })
     })
     .collect();
-    Dialect::LangGraph.json(200, &page)
+    LangGraph.json(200, &page)
 }
 
 #[derive(Deserialize)]

@@ -5,8 +5,10 @@
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
+use super::api::Api;
 use super::clock;
-use super::http::{Dialect, Rejection, Req};
+use super::http::{Rejection, Req};
+use super::zep::Zep;
 
 /// A sort key. Each list route uses one variant per `order_by`, so mixed variants never meet.
 #[derive(PartialEq, Eq, PartialOrd, Ord)]
@@ -64,9 +66,7 @@ impl PageQuery {
     /// Reads `page_number`/`page_size` (the SDKs' spelling) or `pageNumber`/`pageSize` (what
     /// the CE handler reads), `order_by` from `allowed`, and `asc`; bad values are a 400.
     pub fn parse(req: &Req, allowed: &[&str]) -> Result<PageQuery, Rejection> {
-        let bad = |what: &str| {
-            Box::new(Dialect::Zep.error(400, "", &format!("invalid value for {what}")))
-        };
+        let bad = |what: &str| Box::new(Zep.error(400, "", &format!("invalid value for {what}")));
         let number = |names: &[&str], what: &str| {
             req.query_any(names)
                 .filter(|raw| !raw.is_empty())
@@ -102,7 +102,7 @@ impl PageQuery {
         let number = self.page_number.unwrap_or(1);
         if number == 0 {
             let message = "ERROR: OFFSET must not be negative (SQLSTATE=2201X)";
-            return Err(Box::new(Dialect::Zep.error(500, "", message)));
+            return Err(Box::new(Zep.error(500, "", message)));
         }
         let size = usize::try_from(self.page_size).unwrap_or(usize::MAX);
         let skip = usize::try_from(number - 1)

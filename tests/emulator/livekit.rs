@@ -16,7 +16,7 @@ use std::sync::Arc;
 use axum::response::Response;
 use serde_json::{Value, json};
 
-use super::http::{Dialect, Req, reply};
+use super::http::{Req, reason, reply};
 use super::model::RoomApi;
 use super::rooms::Room;
 use super::api::Api;
@@ -32,8 +32,39 @@ impl Api for LiveKit {
         LIVEKIT_PREFIX
     }
 
-    fn dialect(&self) -> Dialect {
-        Dialect::LiveKit
+    fn content_type(&self) -> &'static str {
+        "application/json"
+    }
+
+    /// Twirp: `{"code": <twirp code>, "msg": ...}`.
+    fn error_body(&self, _status: u16, code: &str, message: &str) -> Value {
+        json!({ "code": code, "msg": message })
+    }
+
+    fn status_error(&self, status: u16) -> Response {
+        match status {
+            // What LiveKit's auth middleware writes for a token it cannot verify.
+            401 => reply(
+                401,
+                "text/plain; charset=utf-8",
+                "invalid authorization token",
+            ),
+            // Twirp's error codes by the status they are sent with.
+            _ => {
+                let code = match status {
+                    400 => "invalid_argument",
+                    403 => "permission_denied",
+                    404 => "not_found",
+                    409 => "already_exists",
+                    412 => "failed_precondition",
+                    429 => "resource_exhausted",
+                    500 => "internal",
+                    503 => "unavailable",
+                    _ => "unknown",
+                };
+                self.error(status, code, reason(status))
+            }
+        }
     }
 
     /// A missing token, a malformed header and a wrong token are answered differently.
@@ -44,9 +75,9 @@ impl Api for LiveKit {
             Some(v) if !v.starts_with("Bearer ") => {
                 text("invalid authorization header. Must start with Bearer ")
             }
-            Some(_) => Some(Dialect::LiveKit.status_error(401)),
+            Some(_) => Some(LiveKit.status_error(401)),
             // No token: the call is made without grants, and refused by the service.
-            None => Some(Dialect::LiveKit.error(401, "unauthenticated", "permissions denied")),
+            None => Some(LiveKit.error(401, "unauthenticated", "permissions denied")),
         }
     }
 
@@ -84,7 +115,7 @@ fn bad_route(req: &Req, why: &str) -> Response {
         "msg": format!("{why} {path:?}"),
         "meta": { "twirp_invalid_route": format!("{} {path}", req.method) },
     });
-    Dialect::LiveKit.json(404, &body)
+    LiveKit.json(404, &body)
 }
 
 fn route(shared: &Shared, req: &Req) -> Response {
@@ -104,7 +135,7 @@ fn route(shared: &Shared, req: &Req) -> Response {
     }
     let body: Value = match req.json() {
         Ok(body) => body,
-        Err(why) => return Dialect::LiveKit.error(400, "malformed", &why),
+        Err(why) => return LiveKit.error(400, "malformed", &why),
     };
     match *method {
         "ListRooms" => list(shared, &body),
@@ -121,13 +152,13 @@ fn list(shared: &Shared, body: &Value) -> Response {
         .filter(|r| names.as_ref().is_none_or(|n| n.contains(&r.id.as_str())))
         .map(row)
         .collect();
-    Dialect::LiveKit.json(200, &json!({ "rooms": rooms }))
+    LiveKit.json(200, &json!({ "rooms": rooms }))
 }
 
 fn delete(shared: &Shared, body: &Value) -> Response {
     let name = body.get("room").and_then(Value::as_str).unwrap_or_default();
     match shared.lock().rooms.delete(RoomApi::Livekit, name) {
-        true => Dialect::LiveKit.json(200, &json!({})),
-        false => Dialect::LiveKit.error(404, "not_found", "requested room does not exist"),
+        true => LiveKit.json(200, &json!({})),
+        false => LiveKit.error(404, "not_found", "requested room does not exist"),
     }
 }

@@ -5,8 +5,10 @@
 
 use serde_json::{Value, json};
 
+use super::api::Api;
 use super::clock;
-use super::http::{Dialect, Rejection, Req};
+use super::http::{Rejection, Req};
+use super::zep::Zep;
 
 /// Page size of a message listing without `limit`.
 const DEFAULT_LIMIT: usize = 100;
@@ -99,9 +101,7 @@ impl MessageQuery {
     /// absent, and anything not a number (or a zero `limit`/`cursor`) is a 400, so a client
     /// that pages from 0 fails loudly here rather than reading page 1 twice.
     pub fn parse(req: &Req) -> Result<MessageQuery, Rejection> {
-        let bad = |what: &str| {
-            Box::new(Dialect::Zep.error(400, "", &format!("invalid value for {what}")))
-        };
+        let bad = |what: &str| Box::new(Zep.error(400, "", &format!("invalid value for {what}")));
         let number = |name: &str| {
             req.query(name)
                 .filter(|raw| !raw.is_empty())

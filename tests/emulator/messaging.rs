@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::api::Api;
-use super::http::{Dialect, Req, header_is};
+use super::http::{Req, header_is, reason, slug};
 use super::listing::{self, SortKey};
 use super::{MESSAGING_PREFIX, Shared, channels, clock};
 
@@ -44,8 +44,41 @@ impl Api for Messaging {
         MESSAGING_PREFIX
     }
 
-    fn dialect(&self) -> Dialect {
-        Dialect::Messaging
+    fn content_type(&self) -> &'static str {
+        "application/json; charset=utf-8"
+    }
+
+    /// Express style: `{"error": {"code", "message", "timestamp"}}`.
+    fn error_body(&self, _status: u16, code: &str, message: &str) -> Value {
+        json!({ "error": {
+            "code": code,
+            "message": message,
+            "timestamp": clock::now_millis(),
+        }})
+    }
+
+    fn status_error(&self, status: u16) -> Response {
+        match status {
+            401 => self.json(
+                401,
+                &json!({
+                    "error": "API key required",
+                    "message": "Missing or invalid X-API-KEY header",
+                }),
+            ),
+            429 => self.json(
+                429,
+                &json!({ "success": false, "error": {
+                    "code": "RATE_LIMIT_EXCEEDED",
+                    "message": "Too many requests. Please try again later.",
+                }}),
+            ),
+            500 => self.error(500, "INTERNAL_SERVER_ERROR", "An unexpected error occurred"),
+            _ => {
+                let reason = reason(status);
+                self.error(status, &slug(reason, '_').to_ascii_uppercase(), reason)
+            }
+        }
     }
 
     /// Without a token there is no auth at all; CORS preflights are never checked.
@@ -338,7 +371,7 @@ fn route(shared: &Shared, req: &Req) -> Response {
                 return not_found();
             }
             let message = format!("Session {id} deleted successfully");
-            Dialect::Messaging.json(200, &json!({ "success": true, "message": message }))
+            Messaging.json(200, &json!({ "success": true, "message": message }))
         }
         (_, ["messaging", rest @ ..]) => channels::route(shared, req, rest),
         _ => super::http::no_route(),
@@ -358,18 +391,18 @@ fn get(shared: &Shared, id: &str) -> Response {
             None => format!("Session '{id}' has expired"),
         };
         state.messaging.map.remove(id);
-        return Dialect::Messaging.error(410, "SESSION_EXPIRED", &message);
+        return Messaging.error(410, "SESSION_EXPIRED", &message);
     }
-    Dialect::Messaging.json(200, &session.info(now))
+    Messaging.json(200, &session.info(now))
 }
 
 /// Deviation: 1.7.2 says `Session with ID '<id>' not found`.
 fn not_found() -> Response {
-    Dialect::Messaging.error(404, "SESSION_NOT_FOUND", "Session not found")
+    Messaging.error(404, "SESSION_NOT_FOUND", "Session not found")
 }
 
 fn validation(message: &str) -> Response {
-    Dialect::Messaging.error(400, "VALIDATION_ERROR", message)
+    Messaging.error(400, "VALIDATION_ERROR", message)
 }
 
 /// `POST /sessions` `{agentId, userId, metadata?, timeoutConfig?}`: both IDs must be UUIDs.
@@ -409,7 +442,7 @@ fn create(shared: &Shared, req: &Req) -> Response {
         timeout,
     };
     let expiry = session.expiry(clock::now());
-    let reply = Dialect::Messaging.json(201, &session.created(&expiry));
+    let reply = Messaging.json(201, &session.created(&expiry));
     let mut state = shared.lock();
     (state.channels).add_session_channel(session.channel_id.clone(), session.channel_metadata(), 0);
     state.messaging.map.insert(session.id.clone(), session);
@@ -433,7 +466,7 @@ fn list(shared: &Shared) -> Response {
         true,
     );
     let sessions: Vec<SessionInfo> = rows.iter().map(|s| s.info(now)).collect();
-    Dialect::Messaging.json(
+    Messaging.json(
         200,
         &json!({
             "sessions": sessions,
@@ -460,7 +493,7 @@ fn health(shared: &Shared) -> Response {
             )
         })
     };
-    Dialect::Messaging.json(
+    Messaging.json(
         200,
         &json!({
             "status": "healthy",

@@ -81,7 +81,7 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
         Some(FaultKind::ApplyThenBody(text)) => {
             faults::replace_body(serve(&shared, api, parts, body), text)
         }
-        Some(kind) => faults::reply_for(api.map(Api::dialect), &kind, parts.uri.query()),
+        Some(kind) => faults::reply_for(api, &kind, parts.uri.query()),
         None => serve(&shared, api, parts, body),
     };
     with_rate_limit_headers(decision, response)

@@ -16,7 +16,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 
 use super::api::Api;
-use super::http::{Dialect, Rejection, Req, empty, header_is, reply};
+use super::http::{Rejection, Req, empty, header_is, reason, reply, slug};
 use super::listing::{self, SortKey};
 use super::{SAMBA_KEY, SAMBA_PREFIX, SAMBA_TEAM, Shared, clock};
 
@@ -31,8 +31,23 @@ impl Api for Samba {
         SAMBA_PREFIX
     }
 
-    fn dialect(&self) -> Dialect {
-        Dialect::Samba
+    fn content_type(&self) -> &'static str {
+        "application/json"
+    }
+
+    /// Laravel style: `{"message", "error": <slug>}`.
+    fn error_body(&self, _status: u16, code: &str, message: &str) -> Value {
+        json!({ "message": message, "error": code })
+    }
+
+    fn status_error(&self, status: u16) -> Response {
+        match status {
+            401 => self.json(401, &json!({ "message": "Unauthenticated." })),
+            404 => self.error(404, "not-found", "Not Found"),
+            429 => self.error(429, "rate-limit", "Too Many Attempts."),
+            500 => self.error(500, "server-error", "Server Error"),
+            _ => self.error(status, &slug(reason(status), '-'), reason(status)),
+        }
     }
 
     /// `Bearer <key>` or `Basic base64(team:key)`, both documented.
@@ -175,8 +190,8 @@ fn route(shared: &Shared, req: &Req) -> Response {
         ("GET", ["sessions"]) => list(shared, req, None),
         ("GET", ["rooms", room, "sessions"]) => list(shared, req, Some(room)),
         ("GET", ["sessions", id]) => match shared.lock().samba.get(id) {
-            Some(session) => Dialect::Samba.json(200, &session.to_statistics()),
-            None => Dialect::Samba.status_error(404),
+            Some(session) => Samba.json(200, &session.to_statistics()),
+            None => Samba.status_error(404),
         },
         ("POST", ["sessions", id, "end"]) => end(shared, id),
         ("DELETE", ["sessions", id, "resources"]) => delete_resources(shared, id),
@@ -185,21 +200,21 @@ fn route(shared: &Shared, req: &Req) -> Response {
 }
 
 fn unprocessable(message: &str) -> Response {
-    Dialect::Samba.error(422, "unprocessable", message)
+    Samba.error(422, "unprocessable", message)
 }
 
 /// A Laravel validation failure: 422 with the field's messages under `errors`.
 fn invalid(field: &str, message: &str) -> Rejection {
     let body =
         json!({ "message": message, "error": "unprocessable", "errors": { field: [message] } });
-    Box::new(Dialect::Samba.json(422, &body))
+    Box::new(Samba.json(422, &body))
 }
 
 /// `POST /sessions/{id}/end`: 200, `text/plain`, empty body.
 fn end(shared: &Shared, id: &str) -> Response {
     let mut state = shared.lock();
     let Some(session) = state.samba.map.get_mut(id) else {
-        return Dialect::Samba.status_error(404);
+        return Samba.status_error(404);
     };
     if !session.live {
         return unprocessable("Session is not live.");
@@ -214,7 +229,7 @@ fn end(shared: &Shared, id: &str) -> Response {
 fn delete_resources(shared: &Shared, id: &str) -> Response {
     let mut state = shared.lock();
     let Some(session) = state.samba.map.get_mut(id) else {
-        return Dialect::Samba.status_error(404);
+        return Samba.status_error(404);
     };
     if session.live {
         return unprocessable("Cannot delete resources of a live session.");
@@ -331,7 +346,7 @@ fn list(shared: &Shared, req: &Req, room: Option<&str>) -> Response {
         .take(query.limit)
         .map(SambaSession::to_row)
         .collect();
-    Dialect::Samba.json(
+    Samba.json(
         200,
         &json!({ "total_count": total.to_string(), "data": data }),
     )

@@ -10,10 +10,12 @@ use std::collections::HashMap;
 use axum::response::Response;
 use serde_json::{Value, json};
 
-use super::http::{Dialect, Req};
+use super::api::Api;
+use super::http::Req;
 use super::listing::{self, PageQuery, SortKey};
 use super::messages::{MessageQuery, Messages, Shape};
 use super::zep::PROJECT_UUID;
+use super::zep::Zep;
 use super::zep_v4::TaskStatus;
 use super::{Shared, clock};
 
@@ -188,7 +190,7 @@ fn list(shared: &Shared, req: &Req) -> Response {
     match query.page(rows) {
         Ok(page) => {
             let page = page.iter().map(Thread::to_v3_json).collect();
-            Dialect::Zep.json(200, &listing::counted("threads", total, page))
+            Zep.json(200, &listing::counted("threads", total, page))
         }
         Err(reply) => *reply,
     }
@@ -207,7 +209,7 @@ fn messages(shared: &Shared, req: &Req, thread_id: &str) -> Response {
     };
     let page = query.select(&thread.messages, Shape::V3);
     let row_count = page.len();
-    Dialect::Zep.json(
+    Zep.json(
         200,
         &json!({
             "messages": page,
@@ -225,18 +227,18 @@ fn messages(shared: &Shared, req: &Req, thread_id: &str) -> Response {
 pub(crate) fn by_user_v3(shared: &Shared, user_id: &str) -> Response {
     let state = shared.lock();
     if state.threads.user_uuid(user_id).is_none() {
-        return Dialect::Zep.error(404, "", "user not found");
+        return Zep.error(404, "", "user not found");
     }
     let mut rows: Vec<&Thread> = (state.threads.all())
         .filter(|t| t.user_id.as_deref() == Some(user_id))
         .collect();
     rows.sort_by_cached_key(|t| (SortKey::time(&t.created_at), t.key().to_owned()));
     let rows: Vec<Value> = rows.into_iter().map(Thread::to_v3_json).collect();
-    Dialect::Zep.json(200, &Value::Array(rows))
+    Zep.json(200, &Value::Array(rows))
 }
 
 fn thread_not_found() -> Response {
-    Dialect::Zep.error(404, "", "thread not found")
+    Zep.error(404, "", "thread not found")
 }
 
 /// `DELETE /threads/{thread_id}`: immediate.
@@ -244,7 +246,7 @@ fn delete(shared: &Shared, thread_id: &str) -> Response {
     let mut state = shared.lock();
     let known = state.threads.by_id(thread_id).is_some();
     match known.then(|| state.threads.map.remove(thread_id)).flatten() {
-        Some(_) => Dialect::Zep.json(200, &json!({ "message": "Thread successfully deleted." })),
+        Some(_) => Zep.json(200, &json!({ "message": "Thread successfully deleted." })),
         None => thread_not_found(),
     }
 }

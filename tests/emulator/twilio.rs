@@ -18,7 +18,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 
 use super::api::Api;
-use super::http::{Dialect, Req, header_is};
+use super::http::{Req, header_is, reason};
 use super::model::RoomApi;
 use super::rooms::Room;
 use super::{Shared, TWILIO_ACCOUNT, TWILIO_PREFIX, TWILIO_TOKEN, clock};
@@ -34,8 +34,35 @@ impl Api for Twilio {
         TWILIO_PREFIX
     }
 
-    fn dialect(&self) -> Dialect {
-        Dialect::Twilio
+    fn content_type(&self) -> &'static str {
+        "application/json; charset=utf-8"
+    }
+
+    /// `{"code": <number>, "message", "more_info", "status"}`.
+    fn error_body(&self, status: u16, code: &str, message: &str) -> Value {
+        json!({
+            "code": code.parse::<u64>().map_or(json!(code), |n| json!(n)),
+            "message": message,
+            "more_info": format!("https://www.twilio.com/docs/errors/{code}"),
+            "status": status,
+        })
+    }
+
+    fn status_error(&self, status: u16) -> Response {
+        match status {
+            401 => self.json(
+                401,
+                &json!({
+                    "code": 20003,
+                    "detail": "Your AccountSid or AuthToken was incorrect.",
+                    "message": "Authenticate",
+                    "more_info": "https://www.twilio.com/docs/errors/20003",
+                    "status": 401,
+                }),
+            ),
+            // Twilio's generic codes are 20000 + the status (20404, 20429, 20500, ...).
+            _ => self.error(status, &(20000 + u32::from(status)).to_string(), reason(status)),
+        }
     }
 
     fn authorized(&self, _shared: &Shared, req: &Req) -> bool {
@@ -80,7 +107,7 @@ fn row(room: &Room, base: &str) -> Value {
 
 fn not_found(sid: &str) -> Response {
     let message = format!("The requested resource /Rooms/{sid} was not found");
-    Dialect::Twilio.error(404, "20404", &message)
+    Twilio.error(404, "20404", &message)
 }
 
 /// The base URL the client used, for the whole URLs Twilio's replies carry.
@@ -94,7 +121,7 @@ fn route(shared: &Shared, req: &Req) -> Response {
     match (req.method.as_str(), segs.as_slice()) {
         ("GET", ["v1", "Rooms"]) => list(shared, req),
         ("GET", ["v1", "Rooms", sid]) => match shared.lock().rooms.get(RoomApi::Twilio, sid) {
-            Some(room) => Dialect::Twilio.json(200, &row(room, &base(req))),
+            Some(room) => Twilio.json(200, &row(room, &base(req))),
             None => not_found(sid),
         },
         ("POST", ["v1", "Rooms", sid]) => update(shared, req, sid),
@@ -113,16 +140,16 @@ fn update(shared: &Shared, req: &Req, sid: &str) -> Response {
         return not_found(sid);
     };
     if status.map(String::as_str) != Some("completed") || room.ended_at.is_some() {
-        return Dialect::Twilio.error(400, "53112", "Status is invalid");
+        return Twilio.error(400, "53112", "Status is invalid");
     }
     room.ended_at = Some(clock::now());
     room.participants = 0;
-    Dialect::Twilio.json(202, &row(room, &base(req)))
+    Twilio.json(202, &row(room, &base(req)))
 }
 
 /// `GET /v1/Rooms?Status=&PageSize=&Page=&PageToken=`, newest first.
 fn list(shared: &Shared, req: &Req) -> Response {
-    let invalid = |message: &str| Dialect::Twilio.error(400, "20001", message);
+    let invalid = |message: &str| Twilio.error(400, "20001", message);
     let size = match req.query("PageSize").map(str::parse::<usize>) {
         None => DEFAULT_PAGE_SIZE,
         Some(Ok(n)) if (1..=MAX_PAGE_SIZE).contains(&n) => n,
@@ -165,7 +192,7 @@ fn list(shared: &Shared, req: &Req) -> Response {
     let next = (wanted.len() > size)
         .then(|| shown.last().map(|r| url(page + 1, Some(&r.id))))
         .flatten();
-    Dialect::Twilio.json(
+    Twilio.json(
         200,
         &json!({
             "rooms": shown.iter().map(|r| row(r, &base)).collect::<Vec<_>>(),

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::api::Api;
-use super::http::{Dialect, Req, header_is, reply};
+use super::http::{Req, header_is, reason, reply};
 use super::listing::{self, PageQuery, SortKey};
 use super::messages::{MessageQuery, Messages, Shape};
 use super::{Shared, ZEP_KEY, ZEP_V2_PREFIX, clock, threads};
@@ -34,8 +34,21 @@ impl Api for Zep {
         ZEP_V2_PREFIX
     }
 
-    fn dialect(&self) -> Dialect {
-        Dialect::Zep
+    fn content_type(&self) -> &'static str {
+        "application/json; charset=utf-8"
+    }
+
+    /// Go Community Edition style: `{"message"}`, the code dropped.
+    fn error_body(&self, _status: u16, _code: &str, message: &str) -> Value {
+        json!({ "message": message })
+    }
+
+    fn status_error(&self, status: u16) -> Response {
+        match status {
+            401 => reply(401, "text/plain; charset=utf-8", "unauthorized\n"),
+            404 => self.error(404, "", "not found"),
+            _ => self.error(status, "", &reason(status).to_ascii_lowercase()),
+        }
     }
 
     /// Zep v2, v3 and v4 all want exactly `Authorization: Api-Key <key>`.
@@ -178,20 +191,20 @@ fn route(shared: &Shared, req: &Req) -> Response {
 }
 
 fn not_found() -> Response {
-    Dialect::Zep.error(404, "", "not found")
+    Zep.error(404, "", "not found")
 }
 
 fn already_ended(id: &str) -> Response {
-    Dialect::Zep.error(409, "", &format!("session ended: {id}"))
+    Zep.error(409, "", &format!("session ended: {id}"))
 }
 
 fn bad_request(message: &str) -> Response {
-    Dialect::Zep.error(400, "", message)
+    Zep.error(400, "", message)
 }
 
 fn get(shared: &Shared, id: &str) -> Response {
     match shared.lock().zep.live(id) {
-        Some(session) => Dialect::Zep.json(200, &session.to_json()),
+        Some(session) => Zep.json(200, &session.to_json()),
         None => not_found(),
     }
 }
@@ -214,7 +227,7 @@ fn memory(shared: &Shared, req: &Req, id: &str) -> Response {
         "relevant_facts": null,
         "context": "",
     });
-    Dialect::Zep.json(200, &memory)
+    Zep.json(200, &memory)
 }
 
 /// `GET /sessions/{id}/messages?limit=N&cursor=P`: page P (1-based) of N, oldest first.
@@ -234,7 +247,7 @@ fn messages(shared: &Shared, req: &Req, id: &str) -> Response {
         "total_count": session.messages.len(),
         "row_count": row_count,
     });
-    Dialect::Zep.json(200, &body)
+    Zep.json(200, &body)
 }
 
 /// Marks a session ended now; the caller has checked it is open.
@@ -260,7 +273,7 @@ fn end_one(shared: &Shared, req: &Req, id: &str) -> Response {
         return already_ended(id);
     }
     end(session);
-    Dialect::Zep.json(200, &json!({ "session": session.to_json() }))
+    Zep.json(200, &json!({ "session": session.to_json() }))
 }
 
 #[derive(Deserialize)]
@@ -279,7 +292,7 @@ fn end_many(shared: &Shared, req: &Req) -> Response {
     }
     if ids.len() > MAX_BATCH {
         let message = format!("request body too large: {} session_ids", ids.len());
-        return Dialect::Zep.error(413, "", &message);
+        return Zep.error(413, "", &message);
     }
     let mut state = shared.lock();
     for id in &ids {
@@ -296,7 +309,7 @@ fn end_many(shared: &Shared, req: &Req) -> Response {
             ended.push(session.to_json());
         }
     }
-    Dialect::Zep.json(200, &json!({ "sessions": ended }))
+    Zep.json(200, &json!({ "sessions": ended }))
 }
 
 /// `GET /sessions-ordered`. With no `order_by` the order is CE's default, by `id`.
@@ -319,7 +332,7 @@ fn list(shared: &Shared, req: &Req) -> Response {
     match query.page(rows) {
         Ok(page) => {
             let page = page.iter().map(ZepSession::to_json).collect();
-            Dialect::Zep.json(200, &listing::counted("sessions", total, page))
+            Zep.json(200, &listing::counted("sessions", total, page))
         }
         Err(reply) => *reply,
     }
@@ -330,7 +343,7 @@ fn delete_memory(shared: &Shared, id: &str) -> Response {
     match shared.lock().zep.live_mut(id) {
         Some(session) => {
             session.deleted_at = Some(clock::now_nanos());
-            Dialect::Zep.json(200, &json!({ "message": "OK" }))
+            Zep.json(200, &json!({ "message": "OK" }))
         }
         None => not_found(),
     }
@@ -354,5 +367,5 @@ fn by_user(shared: &Shared, user: &str) -> Response {
         true,
     );
     let rows: Vec<Value> = rows.iter().map(ZepSession::to_json).collect();
-    Dialect::Zep.json(200, &Value::Array(rows))
+    Zep.json(200, &Value::Array(rows))
 }

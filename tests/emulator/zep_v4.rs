@@ -15,7 +15,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::api::Api;
-use super::http::{Dialect, Req};
+use super::http::{Req, reason, slug};
 use super::listing::SortKey;
 use super::threads::Thread;
 use super::zep::Zep;
@@ -131,8 +131,26 @@ impl Api for ZepV4 {
         ZEP_V4_PREFIX
     }
 
-    fn dialect(&self) -> Dialect {
-        Dialect::ZepV4
+    fn content_type(&self) -> &'static str {
+        "application/json"
+    }
+
+    /// `{"error": {"code", "message", "request_id"}}`.
+    fn error_body(&self, _status: u16, code: &str, message: &str) -> Value {
+        json!({ "error": {
+            "code": code,
+            "message": message,
+            "request_id": uuid::Uuid::new_v4().to_string(),
+        }})
+    }
+
+    fn status_error(&self, status: u16) -> Response {
+        match status {
+            401 => self.error(401, "unauthorized", "unauthorized"),
+            429 => self.error(429, "rate_limited", "rate limit exceeded"),
+            500 => self.error(500, "internal", "internal server error"),
+            _ => self.error(status, &slug(reason(status), '_'), reason(status)),
+        }
     }
 
     /// The same key as v2 and v3.
@@ -154,7 +172,7 @@ fn route(shared: &Arc<Shared>, req: &Req) -> Response {
     match (req.method.as_str(), segs.as_slice()) {
         ("GET", ["threads"]) => list(shared, req),
         ("GET", ["threads", uuid]) => match shared.lock().threads.by_uuid(uuid) {
-            Some(thread) => Dialect::ZepV4.json(200, &thread.to_v4_json()),
+            Some(thread) => ZepV4.json(200, &thread.to_v4_json()),
             None => not_found("thread not found"),
         },
         ("POST", ["threads", "lookup"]) => lookup_one(shared, req),
@@ -162,7 +180,7 @@ fn route(shared: &Arc<Shared>, req: &Req) -> Response {
         ("DELETE", ["threads", uuid]) => delete(shared, req, uuid),
         ("POST", ["lookup"]) => lookup(shared, req),
         ("GET", ["tasks", uuid]) => match shared.lock().tasks.get(uuid) {
-            Some(task) => Dialect::ZepV4.json(200, &task.to_json()),
+            Some(task) => ZepV4.json(200, &task.to_json()),
             None => not_found("task not found"),
         },
         _ => super::http::no_route(),
@@ -170,11 +188,11 @@ fn route(shared: &Arc<Shared>, req: &Req) -> Response {
 }
 
 fn not_found(message: &str) -> Response {
-    Dialect::ZepV4.error(404, "not_found", message)
+    ZepV4.error(404, "not_found", message)
 }
 
 fn invalid(message: &str) -> Response {
-    Dialect::ZepV4.error(400, "invalid_request", message)
+    ZepV4.error(400, "invalid_request", message)
 }
 
 /// Where the previous page ended: the sort value and UUID of its last row. A keyset cursor
@@ -277,7 +295,7 @@ fn list(shared: &Shared, req: &Req) -> Response {
         };
         body["next_cursor"] = json!(cursor.encode());
     }
-    Dialect::ZepV4.json(200, &body)
+    ZepV4.json(200, &body)
 }
 
 #[derive(Deserialize)]
@@ -312,7 +330,7 @@ fn lookup(shared: &Shared, req: &Req) -> Response {
     let users = (batch.users.iter()).map(|id| item("user", id, state.threads.user_uuid(id)));
     let graphs = batch.graphs.iter().map(|id| item("graph", id, None));
     let items: Vec<Value> = threads.chain(users).chain(graphs).collect();
-    Dialect::ZepV4.json(200, &json!({ "items": items }))
+    ZepV4.json(200, &json!({ "items": items }))
 }
 
 #[derive(Deserialize)]
@@ -327,7 +345,7 @@ fn lookup_one(shared: &Shared, req: &Req) -> Response {
         Err(e) => return invalid(&e),
     };
     match shared.lock().threads.by_id(&wanted.thread_id) {
-        Some(thread) => Dialect::ZepV4.json(200, &thread.to_v4_json()),
+        Some(thread) => ZepV4.json(200, &thread.to_v4_json()),
         None => not_found("thread not found"),
     }
 }
@@ -357,7 +375,7 @@ fn lookup_user(shared: &Shared, req: &Req) -> Response {
         _ => return invalid("the emulator looks up users by user_id only"),
     };
     match shared.lock().threads.user_uuid(&user_id) {
-        Some(uuid) => Dialect::ZepV4.json(200, &json!({ "uuid": uuid, "user_id": user_id })),
+        Some(uuid) => ZepV4.json(200, &json!({ "uuid": uuid, "user_id": user_id })),
         None => not_found("user not found"),
     }
 }
@@ -369,7 +387,7 @@ fn delete(shared: &Arc<Shared>, req: &Req, thread_uuid: &str) -> Response {
     };
     let mut state = shared.lock();
     if let Some(task) = state.tasks.for_key(key) {
-        return Dialect::ZepV4.json(202, &json!({ "task": task.to_json() }));
+        return ZepV4.json(202, &json!({ "task": task.to_json() }));
     }
     if state.threads.by_uuid(thread_uuid).is_none() {
         return not_found("thread not found");
@@ -384,7 +402,7 @@ fn delete(shared: &Arc<Shared>, req: &Req, thread_uuid: &str) -> Response {
         started_at: None,
         completed_at: None,
     };
-    let reply = Dialect::ZepV4.json(202, &json!({ "task": task.to_json() }));
+    let reply = ZepV4.json(202, &json!({ "task": task.to_json() }));
     tokio::spawn(run_task(
         Arc::clone(shared),
         task.uuid.clone(),

@@ -6,11 +6,13 @@
 use std::sync::Arc;
 
 use axum::response::Response;
+use jiff::Timestamp;
 use serde::Serialize;
 use serde_json::Value;
 
 use super::Shared;
 use super::http::{Req, reply};
+use super::model::Seed;
 
 /// One API the emulator serves under its own path prefix.
 pub(crate) trait Api: Sync {
@@ -68,6 +70,12 @@ pub(crate) trait Api: Sync {
     /// headers): by default its bare 429.
     fn too_many_requests(&self) -> Response {
         self.status_error(429)
+    }
+
+    /// What it holds when `mock-server` starts with demo data (see [`super::demo`]): by
+    /// default nothing (an API that shares another's table, as Zep v4 does v3's threads).
+    fn demo(&self, _now: Timestamp) -> Vec<Seed> {
+        Vec::new()
     }
 }
 

@@ -13,12 +13,13 @@
 use std::sync::Arc;
 
 use axum::response::Response;
+use jiff::Timestamp;
 use serde_json::{Value, json};
 
 use super::api::Api;
 use super::http::{Req, header_is, reason};
-use super::model::RoomApi;
-use super::rooms::Room;
+use super::model::{RoomApi, Seed};
+use super::rooms::{self, Room};
 use super::{DAILY_KEY, DAILY_PREFIX, Shared};
 
 /// Most (and default) rooms per page.
@@ -68,6 +69,10 @@ impl Api for Daily {
 
     fn route(&self, shared: &Arc<Shared>, req: &Req) -> Response {
         route(shared, req)
+    }
+
+    fn demo(&self, now: Timestamp) -> Vec<Seed> {
+        rooms::demo(RoomApi::Daily, "daily", now, false)
     }
 }
 

@@ -15,13 +15,15 @@ use std::sync::Arc;
 
 use axum::http::HeaderValue;
 use axum::response::Response;
+use jiff::Timestamp;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::api::Api;
 use super::http::{Req, empty, reason};
 use super::listing::{self, SortKey};
-use super::{LANGGRAPH_PREFIX, Shared, clock};
+use super::model::Seed;
+use super::{LANGGRAPH_PREFIX, Shared, clock, demo};
 
 #[derive(Clone)]
 pub(crate) struct Thread {
@@ -131,6 +133,22 @@ impl Api for LangGraph {
 
     fn route(&self, shared: &Arc<Shared>, req: &Req) -> Response {
         route(shared, req)
+    }
+
+    /// (status, updated minutes ago): an idle thread for `delete --idle-for`, a run going on
+    /// for hours for `end-many --idle-for`, and a fresh one of each.
+    fn demo(&self, now: Timestamp) -> Vec<Seed> {
+        let threads = [("idle", 5 * 60), ("busy", 3 * 60), ("idle", 2), ("busy", 1)];
+        (1..)
+            .zip(threads)
+            .map(|(n, (status, idle))| Seed::LanggraphThread {
+                thread_id: format!("langgraph-demo-{n}"),
+                created_at: clock::nanos(demo::ago(now, idle + 60)),
+                updated_at: clock::nanos(demo::ago(now, idle)),
+                status: status.to_owned(),
+                metadata: demo::env(n).as_object().cloned().unwrap_or_default(),
+            })
+            .collect()
     }
 }
 

@@ -14,11 +14,12 @@
 use std::sync::Arc;
 
 use axum::response::Response;
+use jiff::Timestamp;
 use serde_json::{Value, json};
 
 use super::http::{Req, reason, reply};
-use super::model::RoomApi;
-use super::rooms::Room;
+use super::model::{RoomApi, Seed};
+use super::rooms::{self, Room};
 use super::api::Api;
 use super::{LIVEKIT_PREFIX, LIVEKIT_TOKEN, Shared};
 
@@ -83,6 +84,10 @@ impl Api for LiveKit {
 
     fn route(&self, shared: &Arc<Shared>, req: &Req) -> Response {
         route(shared, req)
+    }
+
+    fn demo(&self, now: Timestamp) -> Vec<Seed> {
+        rooms::demo(RoomApi::Livekit, "livekit", now, false)
     }
 }
 

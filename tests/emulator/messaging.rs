@@ -27,7 +27,8 @@ use serde_json::{Value, json};
 use super::api::Api;
 use super::http::{Req, header_is, reason, slug};
 use super::listing::{self, SortKey};
-use super::{MESSAGING_PREFIX, Shared, channels, clock};
+use super::model::Seed;
+use super::{MESSAGING_PREFIX, Shared, channels, clock, demo};
 
 /// 1.7.2's defaults and bounds (its env `SESSION_*_MINUTES` unset).
 const TIMEOUT_MINUTES: i64 = 30;
@@ -92,6 +93,32 @@ impl Api for Messaging {
 
     fn route(&self, shared: &Arc<Shared>, req: &Req) -> Response {
         route(shared, req)
+    }
+
+    /// demo-1..3 idle for three hours, demo-4..5 active a minute ago.
+    fn demo(&self, now: Timestamp) -> Vec<Seed> {
+        let mut seeds = Vec::new();
+        for n in 1..=5 {
+            let idle = if n <= 3 { 180 } else { 1 };
+            seeds.push(Seed::MessagingSession {
+                id: format!("demo-{n}"),
+                user_id: uuid::Uuid::new_v4().to_string(),
+                agent_id: uuid::Uuid::new_v4().to_string(),
+                created_at: clock::millis(demo::ago(now, idle + 60)),
+                last_activity: clock::millis(demo::ago(now, idle)),
+                // A server whose sessions time out after a day (1.7.2's longest
+                // `timeoutMinutes`), so the three-hour-idle ones are still there to sweep.
+                timeout_config: Some(TimeoutConfig {
+                    timeout_minutes: 1440,
+                    max_duration_minutes: 2880,
+                    ..TimeoutConfig::default()
+                }),
+                expires_at: None,
+                messages: 2,
+            });
+            seeds.push(Seed::metadata(&format!("demo-{n}"), demo::env(n)));
+        }
+        seeds
     }
 }
 

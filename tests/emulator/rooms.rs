@@ -10,8 +10,27 @@
 
 use jiff::Timestamp;
 
-use super::clock;
-use super::model::RoomApi;
+use super::model::{RoomApi, Seed};
+use super::{clock, demo};
+
+/// The demo rooms of `api`, named `{name}-demo-{n}`: one left over from days ago, one of
+/// this morning with someone in it, one fresh, and with `completed_too` one completed two
+/// days ago.
+pub(crate) fn demo(api: RoomApi, name: &str, now: Timestamp, completed_too: bool) -> Vec<Seed> {
+    // (created minutes ago, people in it, completed)
+    let rooms = [(3 * 24 * 60, 0, false), (5 * 60, 2, false), (10, 0, false)];
+    let completed = completed_too.then_some((2 * 24 * 60, 0, true));
+    (1..)
+        .zip(rooms.into_iter().chain(completed))
+        .map(|(n, (created, participants, completed))| Seed::Room {
+            api,
+            id: format!("{name}-demo-{n}"),
+            created_at: clock::millis(demo::ago(now, created)),
+            participants,
+            completed,
+        })
+        .collect()
+}
 
 #[derive(Clone, Debug)]
 pub(crate) struct Room {

@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::response::Response;
+use jiff::Timestamp;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
@@ -18,7 +19,8 @@ use serde_json::{Value, json};
 use super::api::Api;
 use super::http::{Rejection, Req, empty, header_is, reason, reply, slug};
 use super::listing::{self, SortKey};
-use super::{SAMBA_KEY, SAMBA_PREFIX, SAMBA_TEAM, Shared, clock};
+use super::model::Seed;
+use super::{SAMBA_KEY, SAMBA_PREFIX, SAMBA_TEAM, Shared, clock, demo};
 
 /// Most (and default) rows per page.
 const MAX_LIMIT: usize = 100;
@@ -62,6 +64,23 @@ impl Api for Samba {
 
     fn route(&self, shared: &Arc<Shared>, req: &Req) -> Response {
         route(shared, req)
+    }
+
+    /// (started minutes ago, people in it): an empty meeting for a sweep, two with people in
+    /// them. Every row says how many are in it, so a sweep over the demo data exits 0 (a row
+    /// without `participants_live` is a failure; tests seed that one).
+    fn demo(&self, now: Timestamp) -> Vec<Seed> {
+        let meetings = [(6 * 60, 0), (5 * 60, 1), (4 * 60, 2)];
+        (1..)
+            .zip(meetings)
+            .map(|(n, (started, people))| Seed::SambaSession {
+                id: format!("samba-demo-{n}"),
+                room_id: uuid::Uuid::new_v4().to_string(),
+                start_time: clock::samba(demo::ago(now, started)),
+                live: true,
+                participants_live: Some(people),
+            })
+            .collect()
     }
 }
 

@@ -13,14 +13,15 @@
 use std::sync::Arc;
 
 use axum::response::Response;
+use jiff::Timestamp;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 
 use super::api::Api;
 use super::http::{Req, header_is, reason};
-use super::model::RoomApi;
-use super::rooms::Room;
+use super::model::{RoomApi, Seed};
+use super::rooms::{self, Room};
 use super::{Shared, TWILIO_ACCOUNT, TWILIO_PREFIX, TWILIO_TOKEN, clock};
 
 const DEFAULT_PAGE_SIZE: usize = 50;
@@ -72,6 +73,11 @@ impl Api for Twilio {
 
     fn route(&self, shared: &Arc<Shared>, req: &Req) -> Response {
         route(shared, req)
+    }
+
+    /// Its rooms of [`rooms::demo`], and a completed one: Twilio keeps those.
+    fn demo(&self, now: Timestamp) -> Vec<Seed> {
+        rooms::demo(RoomApi::Twilio, "twilio", now, true)
     }
 }
 

@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::response::Response;
+use jiff::Timestamp;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -17,7 +18,8 @@ use super::api::Api;
 use super::http::{Req, header_is, reason, reply};
 use super::listing::{self, PageQuery, SortKey};
 use super::messages::{MessageQuery, Messages, Shape};
-use super::{Shared, ZEP_KEY, ZEP_V2_PREFIX, clock, threads};
+use super::model::Seed;
+use super::{Shared, ZEP_KEY, ZEP_V2_PREFIX, clock, demo, threads};
 
 /// The project every record belongs to.
 pub(crate) const PROJECT_UUID: &str = "7c6f8a5e-0000-4000-8000-00000000e5e5";
@@ -66,6 +68,60 @@ impl Api for Zep {
     /// Plain text, from v2 to v4.
     fn too_many_requests(&self) -> Response {
         reply(429, "text/plain; charset=utf-8", "rate limit exceeded\n")
+    }
+
+    /// v2 sessions and v3 threads (which v4 sees too), each with one message when created
+    /// and one when last used.
+    fn demo(&self, now: Timestamp) -> Vec<Seed> {
+        let ago = |minutes| demo::ago(now, minutes);
+        let messages = |id: &str, created, used| {
+            Seed::messages(id, &[&clock::nanos(ago(created)), &clock::nanos(ago(used))])
+        };
+        let mut seeds = Vec::new();
+        // (updated minutes ago, ended, last message minutes ago): two stale and open, one
+        // fresh, one already ended, and one not updated for days whose last message is two
+        // minutes old.
+        let sessions = [
+            (3 * 24 * 60, false, 3 * 24 * 60),
+            (2 * 60, false, 2 * 60),
+            (5, false, 5),
+            (10 * 24 * 60, true, 10 * 24 * 60),
+            (4 * 24 * 60, false, 2),
+        ];
+        for (n, (idle, ended, used)) in (1..).zip(sessions) {
+            let id = format!("zep-demo-{n}");
+            seeds.push(Seed::ZepSession {
+                id: id.clone(),
+                user_id: Some("demo-user".to_owned()),
+                created_at: clock::nanos(ago(idle + 60)),
+                updated_at: clock::nanos(ago(idle)),
+                ended,
+            });
+            seeds.push(messages(&id, idle + 60, used));
+            seeds.push(Seed::metadata(&id, demo::env(n)));
+        }
+        // (created minutes ago, seeded updated_at minutes ago, last message minutes ago): v3
+        // reports no `updated_at`, so the messages say which threads are fresh.
+        // thread-demo-4 is a month old, never updated, and had a message three minutes ago.
+        let threads = [
+            (2 * 24 * 60 + 60, Some(2 * 24 * 60), 2 * 24 * 60),
+            (24 * 60 + 60, Some(24 * 60), 24 * 60),
+            (70, Some(10), 10),
+            (30 * 24 * 60, None, 3),
+        ];
+        for (n, (created, updated, used)) in (1..).zip(threads) {
+            let thread_id = format!("thread-demo-{n}");
+            seeds.push(Seed::ZepThread {
+                thread_id: thread_id.clone(),
+                uuid: uuid::Uuid::new_v4().to_string(),
+                user_id: "demo-user".to_owned(),
+                created_at: clock::nanos(ago(created)),
+                updated_at: updated.map(|idle| clock::nanos(ago(idle))),
+                delete_fails: false,
+            });
+            seeds.push(messages(&thread_id, created, used));
+        }
+        seeds
     }
 }
 

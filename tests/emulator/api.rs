@@ -72,11 +72,36 @@ pub(crate) trait Api: Sync {
         self.status_error(429)
     }
 
+    /// What it is, in its line of the `mock-server` banner.
+    fn title(&self) -> &'static str;
+
+    /// Its base URL on the emulator at `base` (`http://127.0.0.1:PORT`): what a profile's
+    /// `base_url` is, by default `base` and its prefix.
+    fn url(&self, base: &str) -> String {
+        format!("{base}{}", self.prefix())
+    }
+
+    /// How a client authenticates to it, for the banner.
+    fn auth(&self, served: &Served) -> String;
+
+    /// Its profiles in the config file for the emulator ([`super::profiles`]), each a
+    /// `[profiles.NAME]` table ending in a newline, one blank line between two.
+    fn profiles(&self, served: &Served) -> String;
+
     /// What it holds when `mock-server` starts with demo data (see [`super::demo`]): by
     /// default nothing (an API that shares another's table, as Zep v4 does v3's threads).
     fn demo(&self, _now: Timestamp) -> Vec<Seed> {
         Vec::new()
     }
+}
+
+/// Where the emulator serves and how it was started: what an API's banner line and profiles
+/// say.
+pub(crate) struct Served<'a> {
+    /// `http://127.0.0.1:PORT`
+    pub base: &'a str,
+    /// See [`super::Options::messaging_token`].
+    pub messaging_token: Option<&'a str>,
 }
 
 /// The API whose prefix a raw request path is under, `None` outside every API's.

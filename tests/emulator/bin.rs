@@ -138,20 +138,7 @@ fn parse_loopback(raw: &str) -> Result<IpAddr, String> {
 /// What to print on start: where everything is and a profile per provider.
 fn banner(addr: SocketAddr, token: Option<&str>, rate_limit: Option<&RateLimit>) -> String {
     let base = emulator::base_url(addr);
-    let zep_v2 = format!("{base}{}", emulator::ZEP_V2_PREFIX);
-    let zep_v4 = format!("{base}{}", emulator::ZEP_V4_PREFIX);
-    let samba = format!("{base}{}", emulator::SAMBA_PREFIX);
-    let langgraph = format!("{base}{}", emulator::LANGGRAPH_PREFIX);
-    let daily = format!("{base}{}", emulator::DAILY_PREFIX);
-    let livekit = format!("{base}{}", emulator::LIVEKIT_PREFIX);
-    let twilio = format!("{base}{}", emulator::TWILIO_PREFIX);
-    let (daily_key, account, twilio_token) = (
-        emulator::DAILY_KEY,
-        emulator::TWILIO_ACCOUNT,
-        emulator::TWILIO_TOKEN,
-    );
-    let (zep_key, team, samba_key) = (emulator::ZEP_KEY, emulator::SAMBA_TEAM, emulator::SAMBA_KEY);
-    let messaging_auth = token.map_or("no auth".to_owned(), |t| format!("X-API-KEY: {t}"));
+    let apis = emulator::profiles::banner(addr, token);
     let profiles = emulator::profiles::config_toml(addr, token);
     let limited = rate_limit.map_or(String::new(), |l| {
         format!("  Rate limit             {l:?}\n")
@@ -159,15 +146,7 @@ fn banner(addr: SocketAddr, token: Option<&str>, rate_limit: Option<&RateLimit>)
     format!(
         "sessionctl provider emulator listening on {base}
 
-  elizaOS messaging      {base}  ({messaging_auth})
-  Zep v2 sessions, v3    {zep_v2}  (Authorization: Api-Key {zep_key})
-  Zep v4 threads         {zep_v4}  (same key)
-  Digital Samba          {samba}  (team {team}, developer key {samba_key})
-  LangGraph threads      {langgraph}  (no auth)
-  Daily rooms            {daily}  (Bearer {daily_key})
-  LiveKit rooms          {livekit}  (Bearer: the token LIVEKIT_TOKEN of tests/emulator/mod.rs)
-  Twilio Video rooms     {twilio}  (account {account}, auth token {twilio_token})
-{limited}  Control API            {base}/_emulator/{{seed,faults,rate_limit,stats,requests,reset}}
+{apis}{limited}  Control API            {base}/_emulator/{{seed,faults,rate_limit,stats,requests,reset}}
 
 # Save as your sessionctl config file (`sessionctl config path` says where; it needs
 # `chmod 600`, as it holds keys), then try the README's examples:

@@ -16,10 +16,11 @@ use axum::response::Response;
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
-use super::api::Api;
+use super::api::{Api, Served};
 use super::http::{Req, header_is, reason};
 use super::model::{RoomApi, Seed};
 use super::rooms::{self, Room};
+use super::profiles;
 use super::{DAILY_KEY, DAILY_PREFIX, Shared};
 
 /// Most (and default) rooms per page.
@@ -69,6 +70,19 @@ impl Api for Daily {
 
     fn route(&self, shared: &Arc<Shared>, req: &Req) -> Response {
         route(shared, req)
+    }
+
+    fn title(&self) -> &'static str {
+        "Daily rooms"
+    }
+
+    fn auth(&self, _served: &Served) -> String {
+        format!("Bearer {DAILY_KEY}")
+    }
+
+    /// `daily`, the shipped declared description run on the emulator as it is.
+    fn profiles(&self, served: &Served) -> String {
+        profiles::declared("daily", &self.url(served.base), DAILY_KEY)
     }
 
     fn demo(&self, now: Timestamp) -> Vec<Seed> {

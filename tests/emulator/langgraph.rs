@@ -19,7 +19,7 @@ use jiff::Timestamp;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::api::Api;
+use super::api::{Api, Served};
 use super::http::{Req, empty, reason};
 use super::listing::{self, SortKey};
 use super::model::Seed;
@@ -133,6 +133,21 @@ impl Api for LangGraph {
 
     fn route(&self, shared: &Arc<Shared>, req: &Req) -> Response {
         route(shared, req)
+    }
+
+    fn title(&self) -> &'static str {
+        "LangGraph threads"
+    }
+
+    fn auth(&self, _served: &Served) -> String {
+        "no auth".to_owned()
+    }
+
+    fn profiles(&self, served: &Served) -> String {
+        format!(
+            "[profiles.langgraph]\nprovider = \"langgraph\"\nbase_url = \"{}\"\n",
+            self.url(served.base)
+        )
     }
 
     /// (status, updated minutes ago): an idle thread for `delete --idle-for`, a run going on

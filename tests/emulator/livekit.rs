@@ -20,7 +20,8 @@ use serde_json::{Value, json};
 use super::http::{Req, reason, reply};
 use super::model::{RoomApi, Seed};
 use super::rooms::{self, Room};
-use super::api::Api;
+use super::profiles;
+use super::api::{Api, Served};
 use super::{LIVEKIT_PREFIX, LIVEKIT_TOKEN, Shared};
 
 const SERVICE: &str = "livekit.RoomService";
@@ -84,6 +85,19 @@ impl Api for LiveKit {
 
     fn route(&self, shared: &Arc<Shared>, req: &Req) -> Response {
         route(shared, req)
+    }
+
+    fn title(&self) -> &'static str {
+        "LiveKit rooms"
+    }
+
+    fn auth(&self, _served: &Served) -> String {
+        "Bearer: the token LIVEKIT_TOKEN of tests/emulator/mod.rs".to_owned()
+    }
+
+    /// `livekit`, the shipped declared description run on the emulator as it is.
+    fn profiles(&self, served: &Served) -> String {
+        profiles::declared("livekit", &self.url(served.base), LIVEKIT_TOKEN)
     }
 
     fn demo(&self, now: Timestamp) -> Vec<Seed> {

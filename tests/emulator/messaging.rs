@@ -24,7 +24,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::api::Api;
+use super::api::{Api, Served};
 use super::http::{Req, header_is, reason, slug};
 use super::listing::{self, SortKey};
 use super::model::Seed;
@@ -93,6 +93,28 @@ impl Api for Messaging {
 
     fn route(&self, shared: &Arc<Shared>, req: &Req) -> Response {
         route(shared, req)
+    }
+
+    fn title(&self) -> &'static str {
+        "elizaOS messaging"
+    }
+
+    /// The server itself: its paths start with `/api/messaging`.
+    fn url(&self, base: &str) -> String {
+        base.to_owned()
+    }
+
+    fn auth(&self, served: &Served) -> String {
+        (served.messaging_token).map_or("no auth".to_owned(), |t| format!("X-API-KEY: {t}"))
+    }
+
+    /// `eliza`, the config's default profile, as the built-in `local` profile is.
+    fn profiles(&self, served: &Served) -> String {
+        let key = (served.messaging_token).map_or(String::new(), |t| format!("api_key = \"{t}\"\n"));
+        format!(
+            "[profiles.eliza]\nprovider = \"messaging\"\nbase_url = \"{}\"\n{key}",
+            self.url(served.base)
+        )
     }
 
     /// demo-1..3 idle for three hours, demo-4..5 active a minute ago.

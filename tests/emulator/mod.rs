@@ -28,7 +28,8 @@
 //!   each provider's 429.
 //! - [`control`]: the `/_emulator/...` HTTP control API.
 //! - [`demo`]: the demo data a user sees when running the binary without `--empty`.
-//! - [`profiles`]: the config file for the emulator, one profile per provider API.
+//! - [`profiles`]: the config file for the emulator, one profile per provider API, and the
+//!   banner's line for each API.
 //!
 //! Four crates include this file with `#[path]`: the integration tests (once, through
 //! `tests/common`), the `mock-server` and `quickstart` examples and the `compare` bench; none

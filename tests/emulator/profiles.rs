@@ -1,15 +1,15 @@
 //! The config file for the emulator: one profile per provider API, named as the README's
 //! examples name them (`eliza`, `zep`, `zep-v3`, `zep-threads`, `samba`, `langgraph`, and the
 //! shipped declared descriptions' `daily`, `livekit`, `twilio`), so that a user who saves
-//! what `mock-server` prints can run those examples as written. The
-//! `quickstart` example runs on the same file, and `tests/suite/newcomer.rs` runs the README
-//! against it.
+//! what `mock-server` prints can run those examples as written; and the banner lines that
+//! say where each API is. Each API writes its own ([`super::api::Api::profiles`], [`super::api::Api::auth`]),
+//! in [`APIS`] order. The `quickstart` example runs on the same file, and
+//! `tests/suite/newcomer.rs` runs the README against it.
 
 use std::net::SocketAddr;
 
-use super::{DAILY_KEY, DAILY_PREFIX, LIVEKIT_PREFIX, LIVEKIT_TOKEN, TWILIO_PREFIX, TWILIO_TOKEN};
-use super::{LANGGRAPH_PREFIX, SAMBA_KEY, SAMBA_PREFIX, SAMBA_TEAM, ZEP_KEY, ZEP_V2_PREFIX};
-use super::{ZEP_V4_PREFIX, base_url};
+use super::api::Served;
+use super::{APIS, base_url};
 
 /// The checkout's shipped descriptions (the emulator is built from it).
 const DESCRIPTIONS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/declared");
@@ -18,58 +18,37 @@ const DESCRIPTIONS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/declar
 /// `default_profile` is the elizaOS one, as the built-in `local` profile is.
 pub fn config_toml(addr: SocketAddr, messaging_token: Option<&str>) -> String {
     let base = base_url(addr);
-    let messaging_key = messaging_token.map_or(String::new(), |t| format!("api_key = \"{t}\"\n"));
+    let served = Served {
+        base: &base,
+        messaging_token,
+    };
+    let profiles: Vec<String> = APIS.iter().map(|api| api.profiles(&served)).collect();
+    format!("default_profile = \"eliza\"\n\n{}", profiles.join("\n"))
+}
+
+/// One line per API for the `mock-server` banner: what it is, its base URL and its auth.
+pub fn banner(addr: SocketAddr, messaging_token: Option<&str>) -> String {
+    let base = base_url(addr);
+    let served = Served {
+        base: &base,
+        messaging_token,
+    };
+    (APIS.iter())
+        .map(|api| {
+            let (title, url) = (api.title(), api.url(&base));
+            format!("  {title:<23}{url}  ({})\n", api.auth(&served))
+        })
+        .collect()
+}
+
+/// The profile `name` of the shipped declared description `{name}.toml`, at `url` with `key`.
+pub(crate) fn declared(name: &str, url: &str, key: &str) -> String {
     format!(
-        "default_profile = \"eliza\"
-
-[profiles.eliza]
-provider = \"messaging\"
-base_url = \"{base}\"
-{messaging_key}
-[profiles.zep]
-provider = \"zep\"
-base_url = \"{base}{ZEP_V2_PREFIX}\"
-api_key = \"{ZEP_KEY}\"
-
-[profiles.zep-v3]
-provider = \"zep\"
-api_version = 3
-base_url = \"{base}{ZEP_V2_PREFIX}\"
-api_key = \"{ZEP_KEY}\"
-
-[profiles.zep-threads]
-provider = \"zep\"
-api_version = 4
-base_url = \"{base}{ZEP_V4_PREFIX}\"
-api_key = \"{ZEP_KEY}\"
-
-[profiles.samba]
-provider = \"digital-samba\"
-base_url = \"{base}{SAMBA_PREFIX}\"
-team_id = \"{SAMBA_TEAM}\"
-api_key = \"{SAMBA_KEY}\"
-
-[profiles.langgraph]
-provider = \"langgraph\"
-base_url = \"{base}{LANGGRAPH_PREFIX}\"
-
-[profiles.daily]
+        "[profiles.{name}]
 provider = \"declared\"
-api = \"{DESCRIPTIONS}/daily.toml\"
-base_url = \"{base}{DAILY_PREFIX}\"
-api_key = \"{DAILY_KEY}\"
-
-[profiles.livekit]
-provider = \"declared\"
-api = \"{DESCRIPTIONS}/livekit.toml\"
-base_url = \"{base}{LIVEKIT_PREFIX}\"
-api_key = \"{LIVEKIT_TOKEN}\"
-
-[profiles.twilio]
-provider = \"declared\"
-api = \"{DESCRIPTIONS}/twilio.toml\"
-base_url = \"{base}{TWILIO_PREFIX}\"
-api_key = \"{TWILIO_TOKEN}\"
+api = \"{DESCRIPTIONS}/{name}.toml\"
+base_url = \"{url}\"
+api_key = \"{key}\"
 "
     )
 }

@@ -16,7 +16,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 
-use super::api::Api;
+use super::api::{Api, Served};
 use super::http::{Rejection, Req, empty, header_is, reason, reply, slug};
 use super::listing::{self, SortKey};
 use super::model::Seed;
@@ -64,6 +64,26 @@ impl Api for Samba {
 
     fn route(&self, shared: &Arc<Shared>, req: &Req) -> Response {
         route(shared, req)
+    }
+
+    fn title(&self) -> &'static str {
+        "Digital Samba"
+    }
+
+    fn auth(&self, _served: &Served) -> String {
+        format!("team {SAMBA_TEAM}, developer key {SAMBA_KEY}")
+    }
+
+    fn profiles(&self, served: &Served) -> String {
+        format!(
+            "[profiles.samba]
+provider = \"digital-samba\"
+base_url = \"{}\"
+team_id = \"{SAMBA_TEAM}\"
+api_key = \"{SAMBA_KEY}\"
+",
+            self.url(served.base)
+        )
     }
 
     /// (started minutes ago, people in it): an empty meeting for a sweep, two with people in

@@ -18,10 +18,11 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 
-use super::api::Api;
+use super::api::{Api, Served};
 use super::http::{Req, header_is, reason};
 use super::model::{RoomApi, Seed};
 use super::rooms::{self, Room};
+use super::profiles;
 use super::{Shared, TWILIO_ACCOUNT, TWILIO_PREFIX, TWILIO_TOKEN, clock};
 
 const DEFAULT_PAGE_SIZE: usize = 50;
@@ -73,6 +74,19 @@ impl Api for Twilio {
 
     fn route(&self, shared: &Arc<Shared>, req: &Req) -> Response {
         route(shared, req)
+    }
+
+    fn title(&self) -> &'static str {
+        "Twilio Video rooms"
+    }
+
+    fn auth(&self, _served: &Served) -> String {
+        format!("account {TWILIO_ACCOUNT}, auth token {TWILIO_TOKEN}")
+    }
+
+    /// `twilio`, the shipped declared description run on the emulator as it is.
+    fn profiles(&self, served: &Served) -> String {
+        profiles::declared("twilio", &self.url(served.base), TWILIO_TOKEN)
     }
 
     /// Its rooms of [`rooms::demo`], and a completed one: Twilio keeps those.

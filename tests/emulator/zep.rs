@@ -14,7 +14,7 @@ use jiff::Timestamp;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::api::Api;
+use super::api::{Api, Served};
 use super::http::{Req, header_is, reason, reply};
 use super::listing::{self, PageQuery, SortKey};
 use super::messages::{MessageQuery, Messages, Shape};
@@ -68,6 +68,32 @@ impl Api for Zep {
     /// Plain text, from v2 to v4.
     fn too_many_requests(&self) -> Response {
         reply(429, "text/plain; charset=utf-8", "rate limit exceeded\n")
+    }
+
+    fn title(&self) -> &'static str {
+        "Zep v2 sessions, v3"
+    }
+
+    fn auth(&self, _served: &Served) -> String {
+        format!("Authorization: Api-Key {ZEP_KEY}")
+    }
+
+    /// `zep` (v2) and `zep-v3`, which share the prefix.
+    fn profiles(&self, served: &Served) -> String {
+        let url = self.url(served.base);
+        format!(
+            "[profiles.zep]
+provider = \"zep\"
+base_url = \"{url}\"
+api_key = \"{ZEP_KEY}\"
+
+[profiles.zep-v3]
+provider = \"zep\"
+api_version = 3
+base_url = \"{url}\"
+api_key = \"{ZEP_KEY}\"
+"
+        )
     }
 
     /// v2 sessions and v3 threads (which v4 sees too), each with one message when created

@@ -14,12 +14,12 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::api::Api;
+use super::api::{Api, Served};
 use super::http::{Req, reason, slug};
 use super::listing::SortKey;
 use super::threads::Thread;
 use super::zep::Zep;
-use super::{Shared, ZEP_V4_PREFIX, clock};
+use super::{Shared, ZEP_KEY, ZEP_V4_PREFIX, clock};
 
 const DEFAULT_PAGE_SIZE: usize = 50;
 /// Largest `page_size` accepted (unpublished upstream; our choice).
@@ -164,6 +164,26 @@ impl Api for ZepV4 {
 
     fn too_many_requests(&self) -> Response {
         Zep.too_many_requests()
+    }
+
+    fn title(&self) -> &'static str {
+        "Zep v4 threads"
+    }
+
+    fn auth(&self, _served: &Served) -> String {
+        "same key".to_owned()
+    }
+
+    fn profiles(&self, served: &Served) -> String {
+        format!(
+            "[profiles.zep-threads]
+provider = \"zep\"
+api_version = 4
+base_url = \"{}\"
+api_key = \"{ZEP_KEY}\"
+",
+            self.url(served.base)
+        )
     }
 }
 

@@ -21,17 +21,20 @@ use super::http::{Req, header_is, reason};
 use super::model::{RoomApi, Seed};
 use super::rooms::{self, Room};
 use super::profiles;
-use super::{DAILY_KEY, DAILY_PREFIX, Shared};
+use super::{Emulator, DAILY_KEY, Shared};
 
 /// Most (and default) rooms per page.
 const MAX_LIMIT: usize = 100;
+
+/// Path prefix of Daily's REST API (`https://api.daily.co/v1`).
+const PREFIX: &str = "/daily/v1";
 
 /// Daily's REST API.
 pub(crate) struct Daily;
 
 impl Api for Daily {
     fn prefix(&self) -> &'static str {
-        DAILY_PREFIX
+        PREFIX
     }
 
     fn content_type(&self) -> &'static str {
@@ -87,6 +90,13 @@ impl Api for Daily {
 
     fn demo(&self, now: Timestamp) -> Vec<Seed> {
         rooms::demo(RoomApi::Daily, "daily", now, false)
+    }
+}
+
+impl Emulator {
+    /// Base URL of Daily's REST API.
+    pub fn daily_url(&self) -> String {
+        Daily.url(&self.url())
     }
 }
 

@@ -23,7 +23,7 @@ use super::api::{Api, Served};
 use super::http::{Req, empty, reason};
 use super::listing::{self, SortKey};
 use super::model::Seed;
-use super::{LANGGRAPH_PREFIX, Shared, clock, demo};
+use super::{Emulator, Shared, clock, demo};
 
 #[derive(Clone)]
 pub(crate) struct Thread {
@@ -107,6 +107,9 @@ impl Threads {
     }
 }
 
+/// Path prefix of the LangGraph Agent Server API (`/threads`, `/runs`).
+const PREFIX: &str = "/langgraph";
+
 /// The LangGraph Agent Server's threads and runs.
 pub(crate) struct LangGraph;
 
@@ -114,7 +117,7 @@ pub(crate) struct LangGraph;
 /// [`Api::authorized`].
 impl Api for LangGraph {
     fn prefix(&self) -> &'static str {
-        LANGGRAPH_PREFIX
+        PREFIX
     }
 
     fn content_type(&self) -> &'static str {
@@ -164,6 +167,13 @@ impl Api for LangGraph {
                 metadata: demo::env(n).as_object().cloned().unwrap_or_default(),
             })
             .collect()
+    }
+}
+
+impl Emulator {
+    /// Base URL of the LangGraph Agent Server.
+    pub fn langgraph_url(&self) -> String {
+        LangGraph.url(&self.url())
     }
 }
 

@@ -22,16 +22,19 @@ use super::model::{RoomApi, Seed};
 use super::rooms::{self, Room};
 use super::profiles;
 use super::api::{Api, Served};
-use super::{LIVEKIT_PREFIX, LIVEKIT_TOKEN, Shared};
+use super::{Emulator, LIVEKIT_TOKEN, Shared};
 
 const SERVICE: &str = "livekit.RoomService";
+
+/// Path prefix of the LiveKit server (its paths start with `/twirp`).
+const PREFIX: &str = "/livekit";
 
 /// The LiveKit server's room service.
 pub(crate) struct LiveKit;
 
 impl Api for LiveKit {
     fn prefix(&self) -> &'static str {
-        LIVEKIT_PREFIX
+        PREFIX
     }
 
     fn content_type(&self) -> &'static str {
@@ -102,6 +105,13 @@ impl Api for LiveKit {
 
     fn demo(&self, now: Timestamp) -> Vec<Seed> {
         rooms::demo(RoomApi::Livekit, "livekit", now, false)
+    }
+}
+
+impl Emulator {
+    /// Base URL of the LiveKit server.
+    pub fn livekit_url(&self) -> String {
+        LiveKit.url(&self.url())
     }
 }
 

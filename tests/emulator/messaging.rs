@@ -28,7 +28,7 @@ use super::api::{Api, Served};
 use super::http::{Req, header_is, reason, slug};
 use super::listing::{self, SortKey};
 use super::model::Seed;
-use super::{MESSAGING_PREFIX, Shared, channels, clock, demo};
+use super::{Emulator, Shared, channels, clock, demo};
 
 /// 1.7.2's defaults and bounds (its env `SESSION_*_MINUTES` unset).
 const TIMEOUT_MINUTES: i64 = 30;
@@ -37,12 +37,15 @@ const MAX_TIMEOUT_MINUTES: i64 = 1440;
 const MAX_DURATION_MINUTES: i64 = 720;
 const WARNING_MINUTES: i64 = 5;
 
+/// Path prefix of the elizaOS API; it sits at the root so `http://localhost:3000` works.
+const PREFIX: &str = "/api";
+
 /// The elizaOS server's API.
 pub(crate) struct Messaging;
 
 impl Api for Messaging {
     fn prefix(&self) -> &'static str {
-        MESSAGING_PREFIX
+        PREFIX
     }
 
     fn content_type(&self) -> &'static str {
@@ -141,6 +144,13 @@ impl Api for Messaging {
             seeds.push(Seed::metadata(&format!("demo-{n}"), demo::env(n)));
         }
         seeds
+    }
+}
+
+impl Emulator {
+    /// Base URL of the elizaOS server (its paths start with `/api/messaging`).
+    pub fn messaging_url(&self) -> String {
+        Messaging.url(&self.url())
     }
 }
 

@@ -111,22 +111,6 @@ pub const TWILIO_ACCOUNT: &str = "ACXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX";
 /// The Twilio auth token (the Basic-auth password).
 pub const TWILIO_TOKEN: &str = "twilio-test-token";
 
-/// Path prefix of Zep v2 memory sessions and v3 threads (they share it, as in real Zep).
-pub const ZEP_V2_PREFIX: &str = "/zep/api/v2";
-/// Path prefix of Zep v4 threads, lookups and tasks.
-pub const ZEP_V4_PREFIX: &str = "/zep/api/v4";
-/// Path prefix of the Digital Samba REST API.
-pub const SAMBA_PREFIX: &str = "/samba/api/v1";
-/// Path prefix of the elizaOS API; it sits at the root so `http://localhost:3000` works.
-pub const MESSAGING_PREFIX: &str = "/api";
-/// Path prefix of the LangGraph Agent Server API (`/threads`, `/runs`).
-pub const LANGGRAPH_PREFIX: &str = "/langgraph";
-/// Path prefix of Daily's REST API (`https://api.daily.co/v1`).
-pub const DAILY_PREFIX: &str = "/daily/v1";
-/// Path prefix of the LiveKit server (its paths start with `/twirp`).
-pub const LIVEKIT_PREFIX: &str = "/livekit";
-/// Path prefix of Twilio Video (`https://video.twilio.com`; its paths start with `/v1`).
-pub const TWILIO_PREFIX: &str = "/twilio";
 /// Path prefix of the emulator's own control API (never faulted, never recorded).
 pub const CONTROL_PREFIX: &str = "/_emulator";
 
@@ -266,46 +250,6 @@ impl Emulator {
     /// `http://127.0.0.1:PORT`
     pub fn url(&self) -> String {
         base_url(self.addr)
-    }
-
-    /// Base URL of Zep v2 memory sessions and v3 threads.
-    pub fn zep_v2_url(&self) -> String {
-        format!("{}{ZEP_V2_PREFIX}", self.url())
-    }
-
-    /// Base URL of Zep v4.
-    pub fn zep_v4_url(&self) -> String {
-        format!("{}{ZEP_V4_PREFIX}", self.url())
-    }
-
-    /// Base URL of Digital Samba.
-    pub fn samba_url(&self) -> String {
-        format!("{}{SAMBA_PREFIX}", self.url())
-    }
-
-    /// Base URL of the elizaOS server (its paths start with `/api/messaging`).
-    pub fn messaging_url(&self) -> String {
-        self.url()
-    }
-
-    /// Base URL of the LangGraph Agent Server.
-    pub fn langgraph_url(&self) -> String {
-        format!("{}{LANGGRAPH_PREFIX}", self.url())
-    }
-
-    /// Base URL of Daily's REST API.
-    pub fn daily_url(&self) -> String {
-        format!("{}{DAILY_PREFIX}", self.url())
-    }
-
-    /// Base URL of the LiveKit server.
-    pub fn livekit_url(&self) -> String {
-        format!("{}{LIVEKIT_PREFIX}", self.url())
-    }
-
-    /// Base URL of Twilio Video.
-    pub fn twilio_url(&self) -> String {
-        format!("{}{TWILIO_PREFIX}", self.url())
     }
 
     pub fn addr(&self) -> SocketAddr {

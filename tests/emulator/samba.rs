@@ -20,17 +20,20 @@ use super::api::{Api, Served};
 use super::http::{Rejection, Req, empty, header_is, reason, reply, slug};
 use super::listing::{self, SortKey};
 use super::model::Seed;
-use super::{SAMBA_KEY, SAMBA_PREFIX, SAMBA_TEAM, Shared, clock, demo};
+use super::{Emulator, SAMBA_KEY, SAMBA_TEAM, Shared, clock, demo};
 
 /// Most (and default) rows per page.
 const MAX_LIMIT: usize = 100;
+
+/// Path prefix of the Digital Samba REST API.
+const PREFIX: &str = "/samba/api/v1";
 
 /// The Digital Samba REST API.
 pub(crate) struct Samba;
 
 impl Api for Samba {
     fn prefix(&self) -> &'static str {
-        SAMBA_PREFIX
+        PREFIX
     }
 
     fn content_type(&self) -> &'static str {
@@ -101,6 +104,13 @@ api_key = \"{SAMBA_KEY}\"
                 participants_live: Some(people),
             })
             .collect()
+    }
+}
+
+impl Emulator {
+    /// Base URL of Digital Samba.
+    pub fn samba_url(&self) -> String {
+        Samba.url(&self.url())
     }
 }
 

@@ -23,17 +23,20 @@ use super::http::{Req, header_is, reason};
 use super::model::{RoomApi, Seed};
 use super::rooms::{self, Room};
 use super::profiles;
-use super::{Shared, TWILIO_ACCOUNT, TWILIO_PREFIX, TWILIO_TOKEN, clock};
+use super::{Emulator, Shared, TWILIO_ACCOUNT, TWILIO_TOKEN, clock};
 
 const DEFAULT_PAGE_SIZE: usize = 50;
 const MAX_PAGE_SIZE: usize = 1000;
+
+/// Path prefix of Twilio Video (`https://video.twilio.com`; its paths start with `/v1`).
+const PREFIX: &str = "/twilio";
 
 /// Twilio Video's rooms.
 pub(crate) struct Twilio;
 
 impl Api for Twilio {
     fn prefix(&self) -> &'static str {
-        TWILIO_PREFIX
+        PREFIX
     }
 
     fn content_type(&self) -> &'static str {
@@ -95,6 +98,13 @@ impl Api for Twilio {
     }
 }
 
+impl Emulator {
+    /// Base URL of Twilio Video.
+    pub fn twilio_url(&self) -> String {
+        Twilio.url(&self.url())
+    }
+}
+
 /// Twilio's times: RFC 3339 in whole seconds, UTC; a seed that does not parse as it is.
 fn time(raw: &str) -> String {
     clock::parse(raw).map_or_else(
@@ -133,7 +143,7 @@ fn not_found(sid: &str) -> Response {
 /// The base URL the client used, for the whole URLs Twilio's replies carry.
 fn base(req: &Req) -> String {
     let host = req.header("host").unwrap_or("127.0.0.1");
-    format!("http://{host}{TWILIO_PREFIX}")
+    format!("http://{host}{PREFIX}")
 }
 
 fn route(shared: &Shared, req: &Req) -> Response {

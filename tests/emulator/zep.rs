@@ -19,7 +19,7 @@ use super::http::{Req, header_is, reason, reply};
 use super::listing::{self, PageQuery, SortKey};
 use super::messages::{MessageQuery, Messages, Shape};
 use super::model::Seed;
-use super::{Shared, ZEP_KEY, ZEP_V2_PREFIX, clock, demo, threads};
+use super::{Emulator, Shared, ZEP_KEY, clock, demo, threads};
 
 /// The project every record belongs to.
 pub(crate) const PROJECT_UUID: &str = "7c6f8a5e-0000-4000-8000-00000000e5e5";
@@ -27,13 +27,16 @@ pub(crate) const PROJECT_UUID: &str = "7c6f8a5e-0000-4000-8000-00000000e5e5";
 /// Most IDs one `POST /sessions/end` takes.
 const MAX_BATCH: usize = 1000;
 
+/// Path prefix of Zep v2 memory sessions and v3 threads (they share it, as in real Zep).
+const PREFIX: &str = "/zep/api/v2";
+
 /// Zep v2 memory sessions and, under the same prefix as in real Zep, the v3 thread routes
 /// of [`threads`].
 pub(crate) struct Zep;
 
 impl Api for Zep {
     fn prefix(&self) -> &'static str {
-        ZEP_V2_PREFIX
+        PREFIX
     }
 
     fn content_type(&self) -> &'static str {
@@ -148,6 +151,13 @@ api_key = \"{ZEP_KEY}\"
             seeds.push(messages(&thread_id, created, used));
         }
         seeds
+    }
+}
+
+impl Emulator {
+    /// Base URL of Zep v2 memory sessions and v3 threads.
+    pub fn zep_v2_url(&self) -> String {
+        Zep.url(&self.url())
     }
 }
 

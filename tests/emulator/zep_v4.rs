@@ -19,7 +19,7 @@ use super::http::{Req, reason, slug};
 use super::listing::SortKey;
 use super::threads::Thread;
 use super::zep::Zep;
-use super::{Shared, ZEP_KEY, ZEP_V4_PREFIX, clock};
+use super::{Emulator, Shared, ZEP_KEY, clock};
 
 const DEFAULT_PAGE_SIZE: usize = 50;
 /// Largest `page_size` accepted (unpublished upstream; our choice).
@@ -123,12 +123,15 @@ impl Tasks {
     }
 }
 
+/// Path prefix of Zep v4 threads, lookups and tasks.
+const PREFIX: &str = "/zep/api/v4";
+
 /// Zep v4 threads, lookups and tasks.
 pub(crate) struct ZepV4;
 
 impl Api for ZepV4 {
     fn prefix(&self) -> &'static str {
-        ZEP_V4_PREFIX
+        PREFIX
     }
 
     fn content_type(&self) -> &'static str {
@@ -184,6 +187,13 @@ api_key = \"{ZEP_KEY}\"
 ",
             self.url(served.base)
         )
+    }
+}
+
+impl Emulator {
+    /// Base URL of Zep v4.
+    pub fn zep_v4_url(&self) -> String {
+        ZepV4.url(&self.url())
     }
 }
 

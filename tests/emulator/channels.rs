@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use super::api::Api;
 use super::http::{Req, empty};
 use super::messaging::Messaging;
-use super::{Shared, clock};
+use super::{Emulator, Shared, clock};
 
 /// The server's own message server (`serverInstance.messageServerId` in 1.7.2).
 pub(crate) const MESSAGE_SERVER_ID: &str = "00000000-0000-0000-0000-000000000000";
@@ -149,4 +149,12 @@ fn invalid(what: &str) -> Response {
         400,
         &json!({ "success": false, "error": format!("Invalid {what}") }),
     )
+}
+
+/// What a test asks of these records.
+impl Emulator {
+    /// `Some(messages)` while the elizaOS channel exists, `None` once it is deleted.
+    pub fn channel_messages(&self, channel_id: &str) -> Option<u32> {
+        self.shared.lock().channels.messages(channel_id)
+    }
 }

@@ -93,6 +93,7 @@ impl Api for Daily {
     }
 }
 
+/// Where a client finds this API.
 impl Emulator {
     /// Base URL of Daily's REST API.
     pub fn daily_url(&self) -> String {

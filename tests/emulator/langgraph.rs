@@ -170,10 +170,16 @@ impl Api for LangGraph {
     }
 }
 
+/// Where a client finds this API, and what a test asks of its records.
 impl Emulator {
     /// Base URL of the LangGraph Agent Server.
     pub fn langgraph_url(&self) -> String {
         LangGraph.url(&self.url())
+    }
+
+    /// `Some(pending or running runs)` for a LangGraph thread that exists, `None` if gone.
+    pub fn langgraph_active_runs(&self, id: &str) -> Option<usize> {
+        self.shared.lock().langgraph.active_runs(id)
     }
 }
 

@@ -108,6 +108,7 @@ impl Api for LiveKit {
     }
 }
 
+/// Where a client finds this API.
 impl Emulator {
     /// Base URL of the LiveKit server.
     pub fn livekit_url(&self) -> String {

@@ -147,10 +147,31 @@ impl Api for Messaging {
     }
 }
 
+/// Where a client finds this API, and what a test asks of its records.
 impl Emulator {
     /// Base URL of the elizaOS server (its paths start with `/api/messaging`).
     pub fn messaging_url(&self) -> String {
         Messaging.url(&self.url())
+    }
+
+    /// Whether an elizaOS session exists (not deleted).
+    pub fn messaging_exists(&self, id: &str) -> bool {
+        self.shared.lock().messaging.contains(id)
+    }
+
+    /// How many elizaOS sessions exist.
+    pub fn messaging_count(&self) -> usize {
+        self.shared.lock().messaging.len()
+    }
+
+    /// The channel of an elizaOS session the server still remembers.
+    pub fn messaging_channel_of(&self, session_id: &str) -> Option<String> {
+        self.shared.lock().messaging.channel_of(session_id)
+    }
+
+    /// An elizaOS server restart: it forgets every session and keeps every channel.
+    pub fn messaging_restart(&self) {
+        self.shared.lock().messaging.forget_all();
     }
 }
 

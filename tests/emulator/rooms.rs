@@ -11,7 +11,7 @@
 use jiff::Timestamp;
 
 use super::model::{RoomApi, Seed};
-use super::{clock, demo};
+use super::{Emulator, clock, demo};
 
 /// The demo rooms of `api`, named `{name}-demo-{n}`: one left over from days ago, one of
 /// this morning with someone in it, one fresh, and with `completed_too` one completed two
@@ -104,5 +104,18 @@ impl Rooms {
     /// Deletes a room; whether it existed.
     pub fn delete(&mut self, api: RoomApi, id: &str) -> bool {
         self.get_mut(api, id).map(|r| r.deleted = true).is_some()
+    }
+}
+
+/// What a test asks of these records.
+impl Emulator {
+    /// Whether a room of `api` exists (not deleted).
+    pub fn room_exists(&self, api: RoomApi, id: &str) -> bool {
+        self.shared.lock().rooms.get(api, id).is_some()
+    }
+
+    /// `Some(ended)` for a room of `api` that exists (a Twilio room is ended when completed).
+    pub fn room_ended(&self, api: RoomApi, id: &str) -> Option<bool> {
+        (self.shared.lock().rooms.get(api, id)).map(|r| r.ended_at.is_some())
     }
 }

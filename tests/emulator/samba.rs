@@ -107,10 +107,25 @@ api_key = \"{SAMBA_KEY}\"
     }
 }
 
+/// Where a client finds this API, and what a test asks of its records.
 impl Emulator {
     /// Base URL of Digital Samba.
     pub fn samba_url(&self) -> String {
         Samba.url(&self.url())
+    }
+
+    /// `Some(live)` for a known Digital Samba session, `None` if unknown.
+    pub fn samba_live(&self, id: &str) -> Option<bool> {
+        self.shared.lock().samba.get(id).map(|s| s.live)
+    }
+
+    /// `Some(resources deleted)` for a known Digital Samba session, `None` if unknown.
+    pub fn samba_resources_deleted(&self, id: &str) -> Option<bool> {
+        self.shared
+            .lock()
+            .samba
+            .get(id)
+            .map(|s| s.resources_deleted)
     }
 }
 

@@ -17,7 +17,7 @@ use super::messages::{MessageQuery, Messages, Shape};
 use super::zep::PROJECT_UUID;
 use super::zep::Zep;
 use super::zep_v4::TaskStatus;
-use super::{Shared, clock};
+use super::{Emulator, Shared, clock};
 
 #[derive(Clone)]
 pub(crate) struct Thread {
@@ -248,5 +248,18 @@ fn delete(shared: &Shared, thread_id: &str) -> Response {
     match known.then(|| state.threads.map.remove(thread_id)).flatten() {
         Some(_) => Zep.json(200, &json!({ "message": "Thread successfully deleted." })),
         None => thread_not_found(),
+    }
+}
+
+/// What a test asks of these records.
+impl Emulator {
+    /// Whether a thread with this developer ID still exists (v3 and v4 see the same threads).
+    pub fn thread_exists(&self, thread_id: &str) -> bool {
+        self.shared.lock().threads.by_id(thread_id).is_some()
+    }
+
+    /// Whether a thread with this UUID still exists (with or without a developer ID).
+    pub fn thread_uuid_exists(&self, uuid: &str) -> bool {
+        self.shared.lock().threads.by_uuid(uuid).is_some()
     }
 }

@@ -98,6 +98,7 @@ impl Api for Twilio {
     }
 }
 
+/// Where a client finds this API.
 impl Emulator {
     /// Base URL of Twilio Video.
     pub fn twilio_url(&self) -> String {

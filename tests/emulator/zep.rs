@@ -154,10 +154,25 @@ api_key = \"{ZEP_KEY}\"
     }
 }
 
+/// Where a client finds this API, and what a test asks of its records.
 impl Emulator {
     /// Base URL of Zep v2 memory sessions and v3 threads.
     pub fn zep_v2_url(&self) -> String {
         Zep.url(&self.url())
+    }
+
+    /// `Some(ended)` for a known v2 session (soft-deleted ones included), `None` if unknown.
+    pub fn zep_session_ended(&self, id: &str) -> Option<bool> {
+        self.shared.lock().zep.get(id).map(|s| s.ended_at.is_some())
+    }
+
+    /// `Some(memory deleted)` for a known v2 session, `None` if unknown.
+    pub fn zep_memory_deleted(&self, id: &str) -> Option<bool> {
+        self.shared
+            .lock()
+            .zep
+            .get(id)
+            .map(|s| s.deleted_at.is_some())
     }
 }
 

@@ -190,10 +190,26 @@ api_key = \"{ZEP_KEY}\"
     }
 }
 
+/// Where a client finds this API, and what a test asks of its records.
 impl Emulator {
     /// Base URL of Zep v4.
     pub fn zep_v4_url(&self) -> String {
         ZepV4.url(&self.url())
+    }
+
+    /// The status of a v4 task (`pending`, `processing`, `succeeded`, `failed`), if known.
+    pub fn task_status(&self, task_uuid: &str) -> Option<String> {
+        let state = self.shared.lock();
+        state
+            .tasks
+            .get(task_uuid)
+            .map(|t| t.status.as_str().to_owned())
+    }
+
+    /// Whether a v4 task to delete the thread with this UUID was queued (tasks run in the
+    /// background: the thread may still be there).
+    pub fn thread_deletion_queued(&self, thread_uuid: &str) -> bool {
+        self.shared.lock().tasks.queued_for(thread_uuid)
     }
 }
 

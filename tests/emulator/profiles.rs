@@ -2,9 +2,9 @@
 //! examples name them (`eliza`, `zep`, `zep-v3`, `zep-threads`, `samba`, `langgraph`, and the
 //! shipped declared descriptions' `daily`, `livekit`, `twilio`), so that a user who saves
 //! what `mock-server` prints can run those examples as written; and the banner lines that
-//! say where each API is. Each API writes its own ([`super::api::Api::profiles`], [`super::api::Api::auth`]),
-//! in [`APIS`] order. The `quickstart` example runs on the same file, and
-//! `tests/suite/newcomer.rs` runs the README against it.
+//! say where each API is. Each API writes its own ([`super::api::Api::profiles`],
+//! [`super::api::Api::auth`]), in [`APIS`] order. The `quickstart` example runs on the same
+//! file, and `tests/suite/newcomer.rs` runs the README against it.
 
 use std::net::SocketAddr;
 

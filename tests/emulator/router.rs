@@ -1,7 +1,8 @@
 //! The one handler every request goes through: record it, check the rate limit, apply the
-//! first matching fault, add the configured latency, check the provider's auth, and dispatch
-//! by path prefix to the [`Api`] whose it is. Routing is done here by hand (not with axum's path extractors) so
-//! that IDs are exactly one percent-decoded segment and faults see the raw path.
+//! first matching fault, add the configured latency, check the API's auth, and dispatch by
+//! path prefix to the [`Api`] whose it is. Routing is done here by hand (not with axum's
+//! path extractors) so that IDs are exactly one percent-decoded segment and faults see the
+//! raw path.
 
 use std::sync::Arc;
 use std::time::Instant;

@@ -1,6 +1,7 @@
 //! What one emulated API is to the rest of the emulator: its path prefix, its auth, its
-//! routes, its conventions for replies and its 429, so that the router, the rate limiter and
-//! the faults ask an [`Api`] and never name one. Each API's module implements it once; the
+//! routes, its conventions for replies and its 429, its demo data, its banner line and its
+//! profiles, so that the router, the rate limiter, the faults, the demo, the banner and the
+//! config file ask an [`Api`] and never name one. Each API's module implements it once; the
 //! list of them is `apis!` in `mod.rs` (one line each).
 
 use std::sync::Arc;

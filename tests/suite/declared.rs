@@ -603,8 +603,32 @@ fn daily_pages_by_the_last_room_s_id_and_deletes_by_name() {
         "a page asked for twice: {pages:?}"
     );
 
-    // A sweep by age deletes by name: the three created before 13:00 of a 15:00 run.
-    let (doc, code) = env.json_at(NOW, "d", &["end-many", "--older-than", "2h"]);
+    // `end` is not described (Daily's only end deletes the room): refused, nothing sent.
+    let before = env.emu.requests().len();
+    let (code, _, stderr) = common::run(env.cmd("d").env("SESSIONCTL_NOW", NOW).args([
+        "end-many",
+        "--older-than",
+        "2h",
+    ]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("no `end`"), "{stderr}");
+    assert_eq!(env.emu.requests().len(), before, "nothing sent");
+
+    // A sweep by age (the file's recipe: `list --older-than` piped into `delete -`) deletes
+    // by name: the three created before 13:00 of a 15:00 run.
+    let (code, ids, stderr) = common::run(env.cmd("d").env("SESSIONCTL_NOW", NOW).args([
+        "list",
+        "--older-than",
+        "2h",
+        "-o",
+        "ids",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let (doc, code) = common::run_json(
+        env.cmd("d")
+            .args(["-o", "json", "delete", "--yes", "-"])
+            .write_stdin(ids),
+    );
     assert_eq!(code, 0, "{doc}");
     let outcomes = common::outcomes_once(&doc);
     assert_eq!(
@@ -627,7 +651,7 @@ fn daily_pages_by_the_last_room_s_id_and_deletes_by_name() {
     let (code, _, stderr) = common::run(
         env.cmd("d")
             .env(common::DAILY_ENV, "not-the-key")
-            .args(["end", "r4"]),
+            .args(["delete", "--yes", "r4"]),
     );
     assert_eq!(code, 3, "{stderr}");
     assert!(env.emu.room_exists(common::RoomApi::Daily, "r4"));

@@ -718,6 +718,55 @@ fn twilio_pages_by_the_next_page_url_and_never_leaves_its_host() {
     assert!(stderr.contains("leaves the base URL's host"), "{stderr}");
 }
 
+/// A Twilio reply shows the room: the outcome says what it shows, never more. A server dry
+/// run of a completed room finds it ended already (the read answers 200 either way); an
+/// end answered 202 whose room still shows `in-progress` was accepted, not seen ended.
+#[test]
+fn twilio_outcomes_follow_the_room_its_reply_shows() {
+    let env = twilio_env("size = 1000");
+    env.emu.seed_many([
+        Seed::room(common::RoomApi::Twilio, "RM1", T),
+        Seed::room(common::RoomApi::Twilio, "RM2", T),
+    ]);
+    let (doc, code) = env.json("d", &["end", "RM1", "--dry-run=server"]);
+    assert_eq!(code, 0, "{doc}");
+    assert_eq!(
+        common::result_of(&doc, "RM1")["outcome"],
+        "would_end",
+        "{doc}"
+    );
+    let (_, code) = env.json("d", &["end", "RM1"]);
+    assert_eq!(code, 0);
+    let (doc, code) = env.json("d", &["end", "RM1", "--dry-run=server"]);
+    assert_eq!(code, 0, "{doc}");
+    let r = common::result_of(&doc, "RM1");
+    assert_eq!(r["outcome"], "already_ended", "{doc}");
+    assert_eq!(
+        r["note"], "the read shows /status completed: not live",
+        "{doc}"
+    );
+    // The end is applied, but its reply shows the room as it was.
+    let still = serde_json::json!({"sid": "RM2", "status": "in-progress", "date_created": T});
+    env.emu.fault(
+        common::Fault::apply_then_body(&still.to_string())
+            .method("POST")
+            .path("/v1/Rooms/RM2")
+            .times(1),
+    );
+    let (doc, code) = env.json("d", &["end", "RM2"]);
+    assert_eq!(code, 0, "{doc}");
+    let r = common::result_of(&doc, "RM2");
+    assert_eq!(
+        (&r["outcome"], &r["status"]),
+        (&"accepted".into(), &202.into()),
+        "{doc}"
+    );
+    assert_eq!(
+        r["note"], "accepted, not seen ended: the reply still shows /status in-progress",
+        "{doc}"
+    );
+}
+
 #[test]
 fn twilio_tells_a_completed_room_from_a_bad_request_by_its_code() {
     let env = twilio_env("size = 1000");

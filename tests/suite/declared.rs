@@ -1468,6 +1468,8 @@ fn ended_for_measures_the_declared_ended_field_and_is_refused_without_one() {
     };
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("--ended-for"), "{stderr}");
+    // It says what to declare.
+    assert!(stderr.contains("declare `fields.ended`"), "{stderr}");
     assert!(env.emu.requests().is_empty(), "{:?}", env.emu.requests());
 
     // The shipped description has `ended` (beside `live`, which it needs): what ended over

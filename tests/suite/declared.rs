@@ -1582,3 +1582,61 @@ fn the_online_check_reads_each_shipped_room_description_s_fields_from_the_first_
         assert!(env.emu.room_exists(api, "standup"), "{file}: only read");
     }
 }
+
+/// The README's complete example (`## Declared providers`), followed as written: its profile
+/// and its `messaging.toml` (the shipped file's keys, as the README says) check, check
+/// online, list and sweep on the emulator's messaging API.
+#[test]
+fn the_readme_s_example_works_as_written() {
+    const README: &str = include_str!("../../README.md");
+    let from = README
+        .find("The built-in messaging API, described this way")
+        .expect("the README's example");
+    let blocks: Vec<&str> = README[from..]
+        .split("```toml\n")
+        .skip(1)
+        .take(2)
+        .map(|b| &b[..b.find("```").unwrap()])
+        .collect();
+    let (profile, description) = (blocks[0], blocks[1]);
+    // What the README shows is what ships.
+    let keys = |text: &str| -> Vec<String> {
+        (text.lines())
+            .filter(|l| !l.trim_start().starts_with('#') && !l.trim().is_empty())
+            .map(str::to_owned)
+            .collect()
+    };
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/declared/messaging.toml");
+    assert_eq!(
+        keys(description),
+        keys(&std::fs::read_to_string(shipped).unwrap())
+    );
+    let env = Env::new();
+    std::fs::write(env.dir.path().join("messaging.toml"), description).unwrap();
+    let body = (profile.lines())
+        .filter(|l| !l.starts_with('#') && !l.starts_with("[profiles."))
+        .collect::<Vec<_>>()
+        .join("\n")
+        .replace("http://127.0.0.1:3000", &env.emu.messaging_url());
+    assert!(profile.contains("[profiles.eliza]"), "{profile}");
+    // (The test config has an `eliza` profile of its own.)
+    env.add_profile("readme", &body);
+    env.emu.seed_many([
+        Seed::messaging("idle", "2024-05-01T12:00:00.000Z"),
+        Seed::messaging("fresh", "2024-05-01T14:50:00.000Z"),
+    ]);
+    let (code, out, err) = common::run(env.cmd("readme").args(["config", "check"]));
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(env.emu.requests().is_empty(), "config check sends nothing");
+    let (code, out, err) = common::run(env.cmd("readme").args(["config", "check", "--online"]));
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(
+        out.contains("ok (online)") && out.contains("/sessionId"),
+        "{out}"
+    );
+    let (doc, code) = env.json_at(NOW, "readme", &["end-many", "--idle-for", "1h"]);
+    assert_eq!(code, 0, "{doc}");
+    let outcomes = common::outcomes_once(&doc);
+    assert_eq!(outcomes.len(), 1, "{doc}");
+    assert_eq!(outcomes["idle"], "ended", "{doc}");
+}

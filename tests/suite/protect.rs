@@ -695,7 +695,7 @@ fn a_plan_sends_nothing_and_apply_acts_on_exactly_its_sessions() {
         );
     }
     let p = read_plan(&plan);
-    assert_eq!(p["sessionctl_plan"], 1);
+    assert_eq!(p["sessionctl_plan"], 2);
     assert_eq!(p["made_at"], NOW);
     assert_eq!(p["action"], "delete");
     assert_eq!(p["profiles"], json!(["zp"]));
@@ -889,6 +889,9 @@ fn apply_refuses_a_protected_session_added_to_a_plan() {
     assert_refused(&env, &doc, "free", "metadata.keep=true");
 }
 
+/// What `apply` says of an entry whose seal does not match.
+const SEALED: &str = "not one the plan was made with";
+
 #[test]
 fn apply_refuses_a_plan_whose_head_was_edited() {
     let env = env_protecting(&["id~=demo-*"]);
@@ -905,22 +908,25 @@ fn apply_refuses_a_plan_whose_head_was_edited() {
     // review found it ended that way), nor under another sweep's terms.
     env.emu.seed(Seed::messages("free", &[NOW]));
     type Edit = fn(&mut Value);
-    let edits: [(&str, Edit); 4] = [
-        ("selection to IDs given", |p| {
-            p["selection"] = json!({"given": "arguments"})
-        }),
-        ("a longer idle_for", |p| {
+    let edits: [(&str, &str, Edit); 4] = [
+        // (Its entries carry the sweep's evidence, which a plan of IDs never has.)
+        (
+            "selection to IDs given",
+            "carries a sweep's evidence",
+            |p| p["selection"] = json!({"given": "arguments"}),
+        ),
+        ("another idle_for", SEALED, |p| {
             p["selection"]["idle_for"] = json!("1m")
         }),
-        ("all_profiles", |p| p["all_profiles"] = json!(true)),
-        ("the action", |p| {
+        ("all_profiles", SEALED, |p| p["all_profiles"] = json!(true)),
+        ("the action", SEALED, |p| {
             p["action"] = json!("delete");
             for s in p["sessions"].as_array_mut().unwrap() {
                 s["action"] = json!("delete");
             }
         }),
     ];
-    for (what, edit) in edits {
+    for (what, says, edit) in edits {
         let mut p = read_plan(&plan);
         edit(&mut p);
         let edited = write_plan(&env, &p);
@@ -932,10 +938,7 @@ fn apply_refuses_a_plan_whose_head_was_edited() {
                 .arg("--yes"),
         );
         assert_eq!(code, 2, "{what}: {stderr}");
-        assert!(
-            stderr.contains("not one the plan was made with"),
-            "{what}: {stderr}"
-        );
+        assert!(stderr.contains(says), "{what}: {stderr}");
     }
     assert!(
         writes_for(&env, "free").is_empty() && writes_for(&env, "keep").is_empty(),
@@ -955,24 +958,79 @@ fn apply_refuses_a_plan_whose_head_was_edited() {
     assert_eq!(result_of(&doc, "keep")["outcome"], "ended", "{doc:#}");
 }
 
+/// A plan made "later than now" (a clock ahead, or `SESSIONCTL_NOW` in the future) would pass
+/// `--max-age` and look too young to re-check: refused, nothing sent.
 #[test]
-fn a_plan_of_ids_carrying_a_sweeps_evidence_is_refused() {
+fn apply_refuses_a_plan_made_in_the_future() {
     let env = env_protecting(&["id~=demo-*"]);
-    let (mut p, _, code) = plan_of(&env, &["end-many", "free", "keep"], "");
-    assert_eq!(code, 0, "{p:#}");
-    // Evidence pasted in from a sweep's plan: a plan of IDs never judges it, so an entry
-    // carrying it is not one its run wrote, even if its seal were made to match.
-    p["sessions"][0]["evidence"] = json!({"id": "free", "active": true, "activity": OLD});
-    p["sessions"][1]["reason"] = json!("idle 5h");
-    let edited = write_plan(&env, &p);
+    let plan = env.dir.path().join("plan.json");
+    let (_, code) = run_json(
+        env.cmd("zp")
+            .env("SESSIONCTL_NOW", "2024-06-01T14:00:00Z")
+            .args(["end-many", "--idle-for", "1h", "--plan"])
+            .arg(&plan),
+    );
+    assert_eq!(code, 0);
     let (code, _, stderr) = common::run(
         env.cmd("zp")
             .env("SESSIONCTL_NOW", NOW)
             .arg("apply")
-            .arg(&edited),
+            .arg(&plan),
     );
     assert_eq!(code, 2, "{stderr}");
-    assert!(stderr.contains("make the plan again"), "{stderr}");
+    assert!(stderr.contains("later than now"), "{stderr}");
+    assert!(writes_for(&env, "free").is_empty() && writes_for(&env, "keep").is_empty());
+    // A minute ahead is a clock's drift, not a refusal.
+    let (_, code) = run_json(
+        env.cmd("zp")
+            .env("SESSIONCTL_NOW", "2024-06-01T12:00:30Z")
+            .args(["end-many", "--idle-for", "1h", "--plan"])
+            .arg(&plan),
+    );
+    assert_eq!(code, 0);
+    let (doc, code) = run_json(
+        env.cmd("zp")
+            .env("SESSIONCTL_NOW", NOW)
+            .arg("apply")
+            .arg(&plan),
+    );
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(result_of(&doc, "free")["outcome"], "ended", "{doc:#}");
+}
+
+#[test]
+fn a_plan_of_ids_carrying_a_sweeps_evidence_is_refused() {
+    let env = env_protecting(&["id~=demo-*"]);
+    let (p, _, code) = plan_of(&env, &["end-many", "free", "keep"], "");
+    assert_eq!(code, 0, "{p:#}");
+    // A sweep's verdict pasted in from a sweep's plan: a plan of IDs never judges it, so an
+    // entry carrying it is not one its run wrote, whatever its seal says.
+    type Edit = fn(&mut Value);
+    let edits: [(&str, Edit); 3] = [
+        ("evidence", |p| {
+            p["sessions"][0]["evidence"] = json!({"id": "free", "active": true, "activity": OLD})
+        }),
+        ("reason", |p| p["sessions"][1]["reason"] = json!("idle 5h")),
+        ("idle_secs", |p| {
+            p["sessions"][0]["idle_secs"] = json!(18000)
+        }),
+    ];
+    for (what, edit) in edits {
+        let mut edited = p.clone();
+        edit(&mut edited);
+        let edited = write_plan(&env, &edited);
+        let (code, _, stderr) = common::run(
+            env.cmd("zp")
+                .env("SESSIONCTL_NOW", NOW)
+                .arg("apply")
+                .arg(&edited),
+        );
+        assert_eq!(code, 2, "{what}: {stderr}");
+        assert!(
+            stderr.contains("carries a sweep's evidence"),
+            "{what}: {stderr}"
+        );
+    }
     assert!(writes_for(&env, "free").is_empty() && writes_for(&env, "keep").is_empty());
 }
 

@@ -826,7 +826,7 @@ fn apply_refuses_a_plan_for_another_config_profile_or_time() {
     );
     let (code, _, stderr) = apply("zp", "2024-06-01T14:00:00Z", &[]);
     assert_eq!(code, 2, "{stderr}");
-    assert!(stderr.contains("more than --max-age 1h"), "{stderr}");
+    assert!(stderr.contains("more than --max-age 1 hour"), "{stderr}");
     env.add_profile("other", "provider = \"messaging\"");
     let (code, _, stderr) = apply("zp", NOW, &[]);
     assert_eq!(code, 2, "{stderr}");

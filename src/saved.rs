@@ -260,8 +260,8 @@ impl Plan {
         if age.as_secs_f64() > max_age.as_secs_f64() {
             return Err(format!(
                 "the plan was made {} ago, more than --max-age {}: make it again",
-                humantime::format_duration(Duration::from_secs(age.as_secs().max(0) as u64)),
-                humantime::format_duration(max_age)
+                crate::units::human(Duration::from_secs(age.as_secs().max(0) as u64)),
+                crate::units::human(max_age)
             ));
         }
         let sweeps = plan.selection.sweeps();

@@ -324,7 +324,7 @@ impl Threads {
             if Instant::now() >= deadline {
                 return result.with_error(format!(
                     "task still running after {}",
-                    humantime::format_duration(limit)
+                    crate::units::human(limit)
                 ));
             }
             pause = (pause * 2).min(POLL_MAX);

@@ -120,7 +120,7 @@ impl Declared {
             // The session the reply shows, where it shows whether it is live: an end whose
             // reply still shows it live was accepted, not seen done (a 202); a probe for an
             // end that shows it no longer live finds it ended already.
-            o @ (Outcome::Ended | Outcome::WouldEnd) if o == ok => match self.live_in(&reply) {
+            o @ (Outcome::Ended | Outcome::WouldEnd) if o == ok => match self.live_in(&reply, id) {
                 Some((true, shown)) if o == Outcome::Ended => {
                     let mut r = SessionResult::from_reply(id, Outcome::Accepted, &reply);
                     r.note = Some(format!(
@@ -147,11 +147,17 @@ impl Declared {
     }
 
     /// Whether the session a reply's body shows is live, by the declared `live` field at the
-    /// body's top (the resource itself, as Twilio's room): with what it shows, for the
-    /// note. `None` where nothing is declared or the body does not say.
-    fn live_in(&self, reply: &Reply) -> Option<(bool, String)> {
+    /// body's top (the resource itself, as Twilio's room, its `id` field the ID asked for):
+    /// with what it shows, for the note. `None` where nothing is declared or the body does
+    /// not say.
+    fn live_in(&self, reply: &Reply, id: &str) -> Option<(bool, String)> {
         let (pointer, live) = self.api.fields.live.as_ref()?;
         let body: Value = serde_json::from_slice(&reply.body).ok()?;
+        // Only a body that is this session (its `id` field the ID asked for): an envelope
+        // with a key of the same name says nothing of it.
+        if body.pointer(&self.api.fields.id).and_then(text).as_deref() != Some(id) {
+            return None;
+        }
         let value = body.pointer(pointer).filter(|v| !v.is_null())?;
         let shown = format!(
             "{pointer} {}",

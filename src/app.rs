@@ -349,8 +349,12 @@ fn check_empty(profile: &Profile, empty: bool) -> Result<(), AppError> {
 /// (and its data outlives the end): refused alone, skipped in a run over every profile.
 fn check_ended(profile: &Profile, provider: &dyn Provider, ended: bool) -> Result<(), AppError> {
     if ended && provider.features().ended.is_none() {
+        let why = match profile.provider.caps().judges.ended {
+            Err(why) => format!(": {why}"),
+            Ok(()) => String::new(),
+        };
         return Err(AppError::Unsupported(format!(
-            "--ended-for: {} does not list ended sessions with when they ended; nothing is sent to it",
+            "--ended-for: {} does not list ended sessions with when they ended{why}; nothing is sent to it",
             profile.provider.label()
         )));
     }

@@ -226,6 +226,17 @@ fn exit_codes_help() -> String {
     format!("Exit codes:\n{}", lines.join("\n"))
 }
 
+/// The help of `--where` (`when`: what else it needs, after the first sentence): its fields
+/// are those the providers in the registry declare, in its order, so that a provider's own
+/// (LangGraph's `status`) is listed as soon as it is registered, as `--where` takes it.
+fn where_help(when: &str) -> String {
+    let fields = crate::select::vocabulary(&crate::provider::registry::registry().vocabulary());
+    format!(
+        "Only sessions where FIELD=VALUE, FIELD!=VALUE or FIELD~=GLOB (repeatable: all must \
+         hold){when}. Fields: {fields}, as each provider has them (README: Selecting sessions)"
+    )
+}
+
 /// Ends the process on a command line clap refused: help and version as clap prints them,
 /// a mistake as one line like every other error, and one line of hint (clap's tip, else the
 /// usage), exit 2.
@@ -591,10 +602,9 @@ pub struct StaleArgs {
     /// `profile<TAB>id` line to its profile.
     #[arg(long)]
     pub all_profiles: bool,
-    /// Only sessions where FIELD=VALUE, FIELD!=VALUE or FIELD~=GLOB (repeatable: all must
-    /// hold); with --idle-for or --older-than. Fields: user, room, agent, channel, thread,
-    /// id, user_uuid, metadata.KEY, as each provider has them (README: Selecting sessions).
+    /// Only sessions where FIELD=VALUE, … (the help: [`where_help`]).
     #[arg(long = "where", value_name = "EXPR", value_parser = crate::provider::registry::parse_term,
+          help = where_help("; with --idle-for or --older-than"),
           conflicts_with_all = ["ids", "file"])]
     pub selectors: Vec<crate::select::Term>,
 }
@@ -628,10 +638,9 @@ pub struct ListArgs {
     /// List every profile in the config file.
     #[arg(long)]
     pub all_profiles: bool,
-    /// Only sessions where FIELD=VALUE, FIELD!=VALUE or FIELD~=GLOB (repeatable: all must
-    /// hold). Fields: user, room, agent, channel, thread, id, user_uuid, metadata.KEY, as
-    /// each provider has them (README: Selecting sessions).
-    #[arg(long = "where", value_name = "EXPR", value_parser = crate::provider::registry::parse_term)]
+    /// Only sessions where FIELD=VALUE, … (the help: [`where_help`]).
+    #[arg(long = "where", value_name = "EXPR", value_parser = crate::provider::registry::parse_term,
+          help = where_help(""))]
     pub selectors: Vec<crate::select::Term>,
 }
 

@@ -306,7 +306,7 @@ fn run_key_command(profile: &str, cmd: &str, timeout: Duration) -> Result<String
             return Err(with_said(
                 format!(
                     "gave no key within {} (killed)",
-                    humantime::format_duration(timeout)
+                    crate::units::human(timeout)
                 ),
                 None,
             ));
@@ -320,7 +320,7 @@ fn run_key_command(profile: &str, cmd: &str, timeout: Duration) -> Result<String
         Err(_) => {
             return Err(fail(format!(
                 "gave no key within {} (it exited, but its output stayed open)",
-                humantime::format_duration(timeout)
+                crate::units::human(timeout)
             )));
         }
     };
@@ -1153,7 +1153,7 @@ mod tests {
         assert!(started.elapsed() < Duration::from_secs(5), "{err}");
         assert_eq!(
             err,
-            "profile `p`: api_key_cmd = sleep …: gave no key within 300ms (killed)"
+            "profile `p`: api_key_cmd = sleep …: gave no key within 300 ms (killed)"
         );
         // Only the program is named, never its arguments.
         assert!(!err.contains("100"), "{err}");

@@ -155,8 +155,14 @@ impl Recheck {
         let mut found: HashMap<String, Option<SessionRow>> = HashMap::new();
         let mut cursor = None;
         let mut pages = 0;
-        // The listing's own guards: a server that pages forever is refused here too.
+        // The listing's own guards: a server that pages forever, or lists more than the
+        // profile's `max_listed`, is refused here too.
         let mut walk = crate::provider::paging::Walk::default();
+        let mut read: u64 = 0;
+        let mut within = |n: usize| {
+            read += n as u64;
+            self.filter.max_rows.is_none_or(|max| read <= max)
+        };
         loop {
             pages += 1;
             let page = match self.filter.ended_before {
@@ -175,9 +181,15 @@ impl Recheck {
                 .collect();
             walk.page(held, rows.len(), page.next.is_some())
                 .map_err(|_| pages)?;
+            if !within(rows.len()) {
+                return Err(pages);
+            }
             if let Some(mut rest) = page.rest {
                 while let Some(row) = rest.next().await {
                     if walk.first_time(&row) {
+                        if !within(1) {
+                            return Err(pages);
+                        }
                         rows.push(row);
                     }
                 }

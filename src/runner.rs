@@ -68,12 +68,12 @@ impl Stall {
         }
     }
 
-    /// `no progress for 30m: rate limited by provider: 0 left, window resets in 12m`
+    /// `no progress for 30 minutes: rate limited by provider: 0 left, window resets in 12 minutes`
     fn reason(&self) -> String {
         let said = (self.holds.describe(tokio::time::Instant::now()))
             .or_else(|| self.holds.last_said())
             .unwrap_or_else(|| "no session finished".into());
-        let after = humantime::format_duration(self.after);
+        let after = crate::units::human(self.after);
         format!("no progress for {after}: {said}")
     }
 }

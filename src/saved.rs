@@ -19,11 +19,15 @@ use serde::{Deserialize, Serialize};
 use crate::provider::{Action, SessionRow};
 use crate::stale::Listed;
 
-/// The format's version: a plan of another is refused.
-pub const VERSION: u32 = 1;
+/// The format's version: a plan of another is refused. 2: the seal covers the plan's head
+/// and an entry's reason and evidence UUID (a plan of 1 would read as edited).
+pub const VERSION: u32 = 2;
 
 /// The bound on a plan's age when `apply --max-age` does not set one.
 pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(3600);
+
+/// How far ahead of this clock a plan's `made_at` may be (clocks of two hosts differ).
+const FUTURE: jiff::SignedDuration = jiff::SignedDuration::from_secs(60);
 
 /// Plans are read up to this size.
 const LIMIT: u64 = 256 * 1024 * 1024;
@@ -160,31 +164,38 @@ impl Plan {
     /// would act on without judging them again) from what the run planned, so that `apply`
     /// never acts on a session outside the plan, or on other terms, by mistake.
     pub fn seal(&self, entry: &Entry) -> String {
-        // Each part tagged, so that an absent part is not an empty one and no part can
-        // run into the next (`prod`+`s1` is not `pro`+`ds1`).
-        let opt = |o: Option<&str>| match o {
-            Some(s) => format!("={s}"),
-            None => "-".to_owned(),
+        // Each part is written with its length, and each list with its count, so that no
+        // part can run into the next (`prod`+`s1` is not `pro`+`ds1`, `["a","b"]` is not
+        // `["a\u{1f}b"]`) and an absent part is not an empty one.
+        let mut bytes = Vec::new();
+        let mut part = |p: Option<&str>| match p {
+            Some(p) => bytes.extend(format!("{}:{p};", p.len()).bytes()),
+            None => bytes.extend(*b"-;"),
         };
         let s = &self.selection;
-        let parts = [
-            self.made_at.clone(),
-            self.config.fingerprint.clone(),
-            action_word(self.action).to_owned(),
-            self.profiles.join("\u{1f}"),
-            self.all_profiles.to_string(),
-            opt(s.given.as_deref()),
-            opt(s.idle_for.as_deref()),
-            opt(s.older_than.as_deref()),
-            opt(s.ended_for.as_deref()),
-            s.selectors.join("\u{1f}"),
-            entry.profile.clone(),
-            entry.id.clone(),
-            action_word(entry.action).to_owned(),
-            opt(entry.evidence.as_ref().map(|_| "evidence")),
-            opt(entry.evidence.as_ref().and_then(|r| r.uuid.as_deref())),
-        ];
-        fnv1a64(parts.iter().flat_map(|p| p.bytes().chain([0])))
+        let (profiles, selectors) = (self.profiles.len(), s.selectors.len());
+        let idle_secs = entry.idle_secs.map(|n| n.to_string());
+        part(Some(&self.made_at));
+        part(Some(&self.config.fingerprint));
+        part(Some(action_word(self.action)));
+        part(Some(&profiles.to_string()));
+        self.profiles.iter().for_each(|p| part(Some(p)));
+        part(Some(if self.all_profiles { "all" } else { "named" }));
+        part(s.given.as_deref());
+        part(s.idle_for.as_deref());
+        part(s.older_than.as_deref());
+        part(s.ended_for.as_deref());
+        part(Some(&selectors.to_string()));
+        s.selectors.iter().for_each(|t| part(Some(t)));
+        part(Some(&entry.profile));
+        part(Some(&entry.id));
+        part(Some(action_word(entry.action)));
+        // What a sweep's entry says it was chosen on, as apply reports it.
+        part(entry.reason.as_deref());
+        part(idle_secs.as_deref());
+        part(entry.evidence.as_ref().map(|_| "evidence"));
+        part(entry.evidence.as_ref().and_then(|r| r.uuid.as_deref()));
+        fnv1a64(bytes)
     }
 
     /// `entry`, sealed as this plan's.
@@ -237,12 +248,20 @@ impl Plan {
                 plan.config.path, plan.config.fingerprint, here.path, here.fingerprint
             ));
         }
+        // A plan from the future (a clock ahead, or SESSIONCTL_NOW) would pass the age
+        // bound and look too young to re-check: its evidence has no age anyone can trust.
+        if plan.made > now + FUTURE {
+            return Err(format!(
+                "the plan was made at {}, later than now ({now}): the clock that made it is ahead (or SESSIONCTL_NOW was set); make it again",
+                plan.made_at.escape_default()
+            ));
+        }
         let age = now.duration_since(plan.made);
         if age.as_secs_f64() > max_age.as_secs_f64() {
             return Err(format!(
                 "the plan was made {} ago, more than --max-age {}: make it again",
-                humantime::format_duration(Duration::from_secs(age.as_secs().max(0) as u64)),
-                humantime::format_duration(max_age)
+                crate::units::human(Duration::from_secs(age.as_secs().max(0) as u64)),
+                crate::units::human(max_age)
             ));
         }
         let sweeps = plan.selection.sweeps();
@@ -253,6 +272,15 @@ impl Plan {
             ));
         }
         for e in &plan.sessions {
+            // What a sweep chose an entry on is judged again before acting; a plan of IDs
+            // is not, so an entry carrying a sweep's verdict there is not one its run wrote
+            // (the seal covers it too; this says what is wrong).
+            if !sweeps && (e.evidence.is_some() || e.reason.is_some() || e.idle_secs.is_some()) {
+                return Err(format!(
+                    "the plan's session `{}` carries a sweep's evidence in a plan of IDs given, which apply does not judge again: make the plan again",
+                    e.id.escape_default()
+                ));
+            }
             if e.seal.as_deref() != Some(plan.seal(e).as_str()) {
                 return Err(format!(
                     "the plan's session `{}` (profile `{}`) is not one the plan was made with (its seal does not match): entries can be removed from a plan, not added or changed; make the plan again",
@@ -268,17 +296,6 @@ impl Plan {
                         "the plan's session `{}` carries the evidence of `{}`: make the plan again",
                         e.id.escape_default(),
                         row.id.escape_default()
-                    ));
-                }
-                // What a sweep chose an entry on is judged again before acting; a plan of
-                // IDs is not, so an entry carrying a sweep's verdict there is not one its
-                // run wrote (the seal covers the selection; this says what is wrong).
-                (_, false)
-                    if e.evidence.is_some() || e.reason.is_some() || e.idle_secs.is_some() =>
-                {
-                    return Err(format!(
-                        "the plan's session `{}` carries a sweep's evidence in a plan of IDs given, which apply does not judge again: make the plan again",
-                        e.id.escape_default()
                     ));
                 }
                 (None, true) => {
@@ -387,7 +404,7 @@ mod tests {
         let base = plan().seal(&entry());
         assert!(base.starts_with("fnv1a64:"), "{base}");
         assert_eq!(plan().seal(&entry()), base, "the same plan and entry");
-        let heads: [fn(&mut Plan); 9] = [
+        let heads: [fn(&mut Plan); 10] = [
             |p| p.made_at = "2024-06-01T12:00:01Z".into(),
             |p| p.config.fingerprint = "fnv1a64:2".into(),
             |p| p.action = PlanAction::Delete,
@@ -397,6 +414,7 @@ mod tests {
             |p| p.selection.given = Some("arguments".into()),
             |p| p.selection.idle_for = Some("1h".into()),
             |p| p.selection.older_than = Some("2h".into()),
+            |p| p.selection.ended_for = Some("30days".into()),
             |p| p.selection.selectors.push("user=ops".into()),
         ];
         for (n, edit) in heads.iter().enumerate() {
@@ -404,12 +422,14 @@ mod tests {
             edit(&mut p);
             assert_ne!(p.seal(&entry()), base, "head edit {n}");
         }
-        let entries: [fn(&mut Entry); 6] = [
+        let entries: [fn(&mut Entry); 8] = [
             |e| e.profile = "dev".into(),
             |e| e.id = "s2".into(),
             |e| e.action = PlanAction::Delete,
             // The parts are kept apart: `prod`+`s1` is not `pro`+`ds1`.
             |e| (e.profile, e.id) = ("pro".into(), "ds1".into()),
+            |e| e.reason = Some("idle 5h".into()),
+            |e| e.idle_secs = Some(18000),
             |e| e.evidence = Some(row(None)),
             // Zep v4 acts by the evidence's UUID: another one is another thread.
             |e| e.evidence = Some(row(Some("u-1"))),
@@ -419,6 +439,12 @@ mod tests {
             edit(&mut e);
             assert_ne!(plan().seal(&e), base, "entry edit {n}");
         }
+        // Lists are kept apart element by element.
+        let mut joined = plan();
+        joined.selection.selectors = vec!["user=a\u{1f}room=b".into()];
+        let mut two = plan();
+        two.selection.selectors = vec!["user=a".into(), "room=b".into()];
+        assert_ne!(joined.seal(&entry()), two.seal(&entry()));
         let mut with = entry();
         with.evidence = Some(row(Some("u-1")));
         let mut other = entry();

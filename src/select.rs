@@ -62,8 +62,9 @@ impl Field {
     }
 }
 
-/// Every field name, for errors: the providers' `named` ones, then every provider's.
-fn vocabulary(named: &[&str]) -> String {
+/// Every field name, for errors and `--where`'s help: the providers' `named` ones, then
+/// every provider's.
+pub(crate) fn vocabulary(named: &[&str]) -> String {
     let mut names = named.to_vec();
     names.push(EVERY_PROVIDER);
     names.join(", ")

@@ -278,9 +278,7 @@ impl Lifetimes {
         let longest = self.longest.filter(|_| !self.unbounded)?;
         (idle_for >= longest).then(|| {
             let human = |d: jiff::SignedDuration| {
-                let secs = d.as_secs().max(0) as u64;
-                humantime::format_duration(std::time::Duration::from_secs(secs - secs % 60))
-                    .to_string()
+                crate::units::human(std::time::Duration::from_secs(d.as_secs().max(0) as u64))
             };
             format!(
                 "sessions on this server expire after at most {} of inactivity; --idle-for {} can select none",

@@ -79,6 +79,8 @@ pub fn parse_rate(s: &str) -> Result<Rate, String> {
 
 /// A duration in a sentence, to its two largest units and in words: "1 day", "3 hours
 /// 5 minutes", "38 days 8 hours" (never "1month 8h 31m 24s", nor a unit run into its number).
+/// Every error, warning and note says its durations so; what is read back (`config show`,
+/// a resume command, a plan's selection) or pinned (a sweep's reason) keeps its own form.
 pub fn human(d: Duration) -> String {
     const UNITS: [(u64, &str); 4] = [
         (86_400, "day"),

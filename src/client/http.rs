@@ -654,7 +654,7 @@ impl Http {
                 "{} {} -> {answer}: retrying in {} (attempt {attempt})",
                 req.method,
                 req.url,
-                humantime::format_duration(Duration::from_millis(delay.as_millis() as u64))
+                crate::units::human(delay)
             );
             let limited = status == Some(StatusCode::TOO_MANY_REQUESTS);
             if self.deadline.is_some_and(|d| Instant::now() + delay > d) {
@@ -669,7 +669,7 @@ impl Http {
                     _ => (
                         format!(
                             "the next try was due in {} ({what})",
-                            humantime::format_duration(Duration::from_secs(delay.as_secs().max(1)))
+                            crate::units::human(delay.max(Duration::from_secs(1)))
                         ),
                         status.map_or(ErrorKind::Other, |s| ErrorKind::from_status(s.as_u16())),
                     ),
@@ -685,7 +685,7 @@ impl Http {
             }
             self.holds.said(format!(
                 "the provider last answered {answer} (retrying in {})",
-                humantime::format_duration(Duration::from_millis(delay.as_millis() as u64))
+                crate::units::human(delay)
             ));
             if !self.pause(delay).await {
                 // Interrupted. Waiting out a rate limit, it is not sent now (an earlier

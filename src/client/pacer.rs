@@ -98,7 +98,7 @@ pub enum Hold {
 impl Hold {
     /// Says what holds a request back, `left` before it may start.
     pub fn describe(self, left: Duration) -> String {
-        let left = humantime::format_duration(round_s(left));
+        let left = crate::units::human(round_s(left));
         match self {
             Hold::Window => format!("rate limited by provider: 0 left, window resets in {left}"),
             Hold::Asked => format!("rate limited by provider: asked to wait {left}"),
@@ -401,14 +401,16 @@ mod tests {
                 assert_eq!(at - now, Duration::from_secs(751));
                 assert_eq!(
                     why.describe(at - now),
-                    "rate limited by provider: 0 left, window resets in 12m 31s"
+                    "rate limited by provider: 0 left, window resets in 12 minutes 31 seconds"
                 );
                 let holds = Holds::default();
                 holds.waiting(at, why);
                 holds.waiting(now + Duration::from_secs(1), Hold::Paced);
                 assert_eq!(
                     holds.describe(now + Duration::from_secs(60)).as_deref(),
-                    Some("rate limited by provider: 0 left, window resets in 11m 31s"),
+                    Some(
+                        "rate limited by provider: 0 left, window resets in 11 minutes 31 seconds"
+                    ),
                     "the longest hold shows, counting down"
                 );
                 assert_eq!(holds.describe(at), None, "nothing once it is over");
@@ -429,13 +431,14 @@ mod tests {
                 w => panic!("{w:?}"),
             })
             .collect();
-        // Was "window resets in 6s", "… in 7s", "… in 8s": the window resets once.
+        // Was "window resets in 6 seconds", "… in 7 seconds", "… in 8 seconds": the window
+        // resets once.
         assert_eq!(
             said,
             [
-                "rate limited by provider: 0 left, window resets in 6s",
-                "paced to the provider's rate limit: next request in 7s",
-                "paced to the provider's rate limit: next request in 8s",
+                "rate limited by provider: 0 left, window resets in 6 seconds",
+                "paced to the provider's rate limit: next request in 7 seconds",
+                "paced to the provider's rate limit: next request in 8 seconds",
             ]
         );
     }

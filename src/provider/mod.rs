@@ -68,6 +68,10 @@ pub struct Judges {
     pub idle: Result<(), &'static str>,
     /// Age, from when each session was created (`--older-than`).
     pub age: Result<(), &'static str>,
+    /// How long ago each session ended (`--ended-for`), where its configuration can say
+    /// why not (a description without `fields.ended`); the provider itself has the last
+    /// word ([`Features::ended`]).
+    pub ended: Result<(), &'static str>,
 }
 
 impl Judges {
@@ -75,6 +79,7 @@ impl Judges {
     pub const BOTH: Judges = Judges {
         idle: Ok(()),
         age: Ok(()),
+        ended: Ok(()),
     };
 }
 

@@ -732,7 +732,7 @@ fn a_hanging_api_key_cmd_is_killed_after_its_timeout() {
         &out,
         &[
             "profile `z`",
-            "api_key_cmd = sleep …: gave no key within 300ms (killed)",
+            "api_key_cmd = sleep …: gave no key within 300 ms (killed)",
         ],
     );
     // The arguments are never echoed: they may hold a secret.

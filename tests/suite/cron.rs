@@ -798,7 +798,11 @@ fn a_run_that_makes_no_progress_ends_on_its_own_after_max_stall() {
         );
         let took = started.elapsed();
         assert_eq!(code, 1, "{doc:#}");
-        let stall = if profile == "eliza" { "2s" } else { "1s" };
+        let stall = if profile == "eliza" {
+            "2 seconds"
+        } else {
+            "1 second"
+        };
         for id in &ids {
             let r = common::result_of(&doc, id);
             assert_eq!(r["outcome"], "skipped", "{doc:#}");
@@ -928,7 +932,7 @@ fn a_sweep_whose_listing_makes_no_progress_ends_after_max_stall_too() {
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("no progress for 2s: ") && stderr.contains("429"),
+        stderr.contains("no progress for 2 seconds: ") && stderr.contains("429"),
         "{stderr}"
     );
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -937,7 +941,7 @@ fn a_sweep_whose_listing_makes_no_progress_ends_after_max_stall_too() {
         errors[0]["error"]
             .as_str()
             .unwrap()
-            .contains("no progress for 2s"),
+            .contains("no progress for 2 seconds"),
         "{doc:#}"
     );
     assert!(

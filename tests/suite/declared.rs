@@ -603,8 +603,32 @@ fn daily_pages_by_the_last_room_s_id_and_deletes_by_name() {
         "a page asked for twice: {pages:?}"
     );
 
-    // A sweep by age deletes by name: the three created before 13:00 of a 15:00 run.
-    let (doc, code) = env.json_at(NOW, "d", &["end-many", "--older-than", "2h"]);
+    // `end` is not described (Daily's only end deletes the room): refused, nothing sent.
+    let before = env.emu.requests().len();
+    let (code, _, stderr) = common::run(env.cmd("d").env("SESSIONCTL_NOW", NOW).args([
+        "end-many",
+        "--older-than",
+        "2h",
+    ]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("no `end`"), "{stderr}");
+    assert_eq!(env.emu.requests().len(), before, "nothing sent");
+
+    // A sweep by age (the file's recipe: `list --older-than` piped into `delete -`) deletes
+    // by name: the three created before 13:00 of a 15:00 run.
+    let (code, ids, stderr) = common::run(env.cmd("d").env("SESSIONCTL_NOW", NOW).args([
+        "list",
+        "--older-than",
+        "2h",
+        "-o",
+        "ids",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let (doc, code) = common::run_json(
+        env.cmd("d")
+            .args(["-o", "json", "delete", "--yes", "-"])
+            .write_stdin(ids),
+    );
     assert_eq!(code, 0, "{doc}");
     let outcomes = common::outcomes_once(&doc);
     assert_eq!(
@@ -627,7 +651,7 @@ fn daily_pages_by_the_last_room_s_id_and_deletes_by_name() {
     let (code, _, stderr) = common::run(
         env.cmd("d")
             .env(common::DAILY_ENV, "not-the-key")
-            .args(["end", "r4"]),
+            .args(["delete", "--yes", "r4"]),
     );
     assert_eq!(code, 3, "{stderr}");
     assert!(env.emu.room_exists(common::RoomApi::Daily, "r4"));
@@ -692,6 +716,55 @@ fn twilio_pages_by_the_next_page_url_and_never_leaves_its_host() {
     let (code, _, stderr) = common::run(env.cmd("d").args(["list"]));
     assert_ne!(code, 0, "{stderr}");
     assert!(stderr.contains("leaves the base URL's host"), "{stderr}");
+}
+
+/// A Twilio reply shows the room: the outcome says what it shows, never more. A server dry
+/// run of a completed room finds it ended already (the read answers 200 either way); an
+/// end answered 202 whose room still shows `in-progress` was accepted, not seen ended.
+#[test]
+fn twilio_outcomes_follow_the_room_its_reply_shows() {
+    let env = twilio_env("size = 1000");
+    env.emu.seed_many([
+        Seed::room(common::RoomApi::Twilio, "RM1", T),
+        Seed::room(common::RoomApi::Twilio, "RM2", T),
+    ]);
+    let (doc, code) = env.json("d", &["end", "RM1", "--dry-run=server"]);
+    assert_eq!(code, 0, "{doc}");
+    assert_eq!(
+        common::result_of(&doc, "RM1")["outcome"],
+        "would_end",
+        "{doc}"
+    );
+    let (_, code) = env.json("d", &["end", "RM1"]);
+    assert_eq!(code, 0);
+    let (doc, code) = env.json("d", &["end", "RM1", "--dry-run=server"]);
+    assert_eq!(code, 0, "{doc}");
+    let r = common::result_of(&doc, "RM1");
+    assert_eq!(r["outcome"], "already_ended", "{doc}");
+    assert_eq!(
+        r["note"], "the read shows /status completed: not live",
+        "{doc}"
+    );
+    // The end is applied, but its reply shows the room as it was.
+    let still = serde_json::json!({"sid": "RM2", "status": "in-progress", "date_created": T});
+    env.emu.fault(
+        common::Fault::apply_then_body(&still.to_string())
+            .method("POST")
+            .path("/v1/Rooms/RM2")
+            .times(1),
+    );
+    let (doc, code) = env.json("d", &["end", "RM2"]);
+    assert_eq!(code, 0, "{doc}");
+    let r = common::result_of(&doc, "RM2");
+    assert_eq!(
+        (&r["outcome"], &r["status"]),
+        (&"accepted".into(), &202.into()),
+        "{doc}"
+    );
+    assert_eq!(
+        r["note"], "accepted, not seen ended: the reply still shows /status in-progress",
+        "{doc}"
+    );
 }
 
 #[test]
@@ -1395,6 +1468,8 @@ fn ended_for_measures_the_declared_ended_field_and_is_refused_without_one() {
     };
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("--ended-for"), "{stderr}");
+    // It says what to declare.
+    assert!(stderr.contains("declare `fields.ended`"), "{stderr}");
     assert!(env.emu.requests().is_empty(), "{:?}", env.emu.requests());
 
     // The shipped description has `ended` (beside `live`, which it needs): what ended over
@@ -1506,4 +1581,62 @@ fn the_online_check_reads_each_shipped_room_description_s_fields_from_the_first_
         assert!(read["created"].1, "{file}: {record}");
         assert!(env.emu.room_exists(api, "standup"), "{file}: only read");
     }
+}
+
+/// The README's complete example (`## Declared providers`), followed as written: its profile
+/// and its `messaging.toml` (the shipped file's keys, as the README says) check, check
+/// online, list and sweep on the emulator's messaging API.
+#[test]
+fn the_readme_s_example_works_as_written() {
+    const README: &str = include_str!("../../README.md");
+    let from = README
+        .find("The built-in messaging API, described this way")
+        .expect("the README's example");
+    let blocks: Vec<&str> = README[from..]
+        .split("```toml\n")
+        .skip(1)
+        .take(2)
+        .map(|b| &b[..b.find("```").unwrap()])
+        .collect();
+    let (profile, description) = (blocks[0], blocks[1]);
+    // What the README shows is what ships.
+    let keys = |text: &str| -> Vec<String> {
+        (text.lines())
+            .filter(|l| !l.trim_start().starts_with('#') && !l.trim().is_empty())
+            .map(str::to_owned)
+            .collect()
+    };
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/declared/messaging.toml");
+    assert_eq!(
+        keys(description),
+        keys(&std::fs::read_to_string(shipped).unwrap())
+    );
+    let env = Env::new();
+    std::fs::write(env.dir.path().join("messaging.toml"), description).unwrap();
+    let body = (profile.lines())
+        .filter(|l| !l.starts_with('#') && !l.starts_with("[profiles."))
+        .collect::<Vec<_>>()
+        .join("\n")
+        .replace("http://127.0.0.1:3000", &env.emu.messaging_url());
+    assert!(profile.contains("[profiles.eliza]"), "{profile}");
+    // (The test config has an `eliza` profile of its own.)
+    env.add_profile("readme", &body);
+    env.emu.seed_many([
+        Seed::messaging("idle", "2024-05-01T12:00:00.000Z"),
+        Seed::messaging("fresh", "2024-05-01T14:50:00.000Z"),
+    ]);
+    let (code, out, err) = common::run(env.cmd("readme").args(["config", "check"]));
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(env.emu.requests().is_empty(), "config check sends nothing");
+    let (code, out, err) = common::run(env.cmd("readme").args(["config", "check", "--online"]));
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(
+        out.contains("ok (online)") && out.contains("/sessionId"),
+        "{out}"
+    );
+    let (doc, code) = env.json_at(NOW, "readme", &["end-many", "--idle-for", "1h"]);
+    assert_eq!(code, 0, "{doc}");
+    let outcomes = common::outcomes_once(&doc);
+    assert_eq!(outcomes.len(), 1, "{doc}");
+    assert_eq!(outcomes["idle"], "ended", "{doc}");
 }

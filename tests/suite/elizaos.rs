@@ -933,7 +933,7 @@ fn real_elizaos_orphan_channels_and_the_expiry_notice() {
     );
     assert!(
         run.stderr.contains(
-            "sessions on this server expire after at most 30m of inactivity; --idle-for 2h can select none"
+            "sessions on this server expire after at most 30 minutes of inactivity; --idle-for 2 hours can select none"
         ),
         "{run:?}"
     );

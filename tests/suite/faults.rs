@@ -128,7 +128,7 @@ fn retry_after_is_honoured_past_max_backoff_until_the_deadline() {
     assert_eq!(r["outcome"], "skipped", "{doc:#}");
     let error = r["error"].as_str().unwrap();
     assert!(
-        error.contains("wait 30s") && error.contains("deadline"),
+        error.contains("wait 30 seconds") && error.contains("deadline"),
         "{error}"
     );
     assert!(took < Duration::from_secs(5), "took {took:?}");

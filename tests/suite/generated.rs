@@ -169,3 +169,32 @@ fn the_completions_command_prints_the_same_script() {
             .unwrap();
     assert_eq!(out.stdout, stored);
 }
+
+/// `--where`'s help names every field it takes: each a provider in the registry declares
+/// (LangGraph's `status` among them), and those of every provider. The help is built from
+/// the registry; a list typed by hand would miss the next provider's fields.
+#[test]
+fn where_help_names_every_field_the_registry_declares() {
+    let mut cmd = Cli::command();
+    cmd.build();
+    let mut fields = sessionctl::provider::registry::registry().vocabulary();
+    assert!(fields.contains(&"status"), "{fields:?}");
+    fields.extend(["id", "thread", "metadata.KEY"]);
+    let wheres: Vec<_> = (cmd.get_subcommands())
+        .filter_map(|sub| {
+            let arg = sub
+                .get_arguments()
+                .find(|a| a.get_long() == Some("where"))?;
+            Some((sub.get_name(), arg.get_help()?.to_string()))
+        })
+        .collect();
+    assert!(wheres.iter().any(|(sub, _)| *sub == "list"), "{wheres:?}");
+    for (sub, help) in &wheres {
+        for field in &fields {
+            assert!(
+                help.contains(&format!(" {field},")),
+                "{sub}: `{field}`: {help}"
+            );
+        }
+    }
+}

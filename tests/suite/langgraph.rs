@@ -314,6 +314,46 @@ fn a_runs_list_that_repeats_its_page_is_failed_not_taken_as_complete() {
     );
 }
 
+/// A server that sends full pages of new runs for ever (every offset another 100): the runs
+/// read of one thread are bounded (10,000), then it is `failed`, nothing cancelled, never a
+/// loop.
+#[test]
+fn a_runs_list_that_never_ends_is_failed_after_ten_thousand_runs() {
+    let env = emulated();
+    env.emu.seed(Seed::langgraph("t", OLD, "busy"));
+    let runs: Vec<Value> = (0..100)
+        .map(|n| json!({ "run_id": format!("r-{{n}}-{n}"), "thread_id": "t", "status": "running" }))
+        .collect();
+    env.emu.fault(
+        Fault::numbered(&Value::Array(runs).to_string())
+            .method("GET")
+            .path("/threads/t/runs"),
+    );
+    let (doc, code) = common::run_json(
+        env.cmd("langgraph")
+            .args(["-o", "json", "end", "t"])
+            .timeout(std::time::Duration::from_secs(300)),
+    );
+    assert_eq!(code, 1, "{doc:#}");
+    let r = common::result_of(&doc, "t");
+    assert_eq!(r["outcome"], "failed", "{r}");
+    assert!(
+        r["error"]
+            .as_str()
+            .unwrap()
+            .contains("more than 10000 runs"),
+        "{r}"
+    );
+    let pages = (env.emu.requests().iter())
+        .filter(|r| r.path.ends_with("/threads/t/runs"))
+        .count();
+    assert_eq!(pages, 100, "100 pages of 100 runs, then it stops");
+    assert_eq!(
+        count_requests(&env.emu.requests(), "POST", "/langgraph/runs/cancel"),
+        0
+    );
+}
+
 /// A key, where the profile has one, goes as `x-api-key` on every request; none without.
 #[test]
 fn the_key_goes_as_x_api_key() {

@@ -367,8 +367,8 @@ fn a_sweep_longer_than_any_session_can_live_says_so() {
         Seed::messaging_timed("recent", &ago(1), None, 0),
         Seed::messaging_timed("idle-10m", &ago(10), None, 0),
     ]);
-    let notice = "sessions on this server expire after at most 30m of inactivity; \
-                  --idle-for 2h can select none";
+    let notice = "sessions on this server expire after at most 30 minutes of inactivity; \
+                  --idle-for 2 hours can select none";
     for args in [
         &["end-many", "--idle-for", "2h", "--dry-run"][..],
         &["list", "--idle-for", "2h"],

@@ -207,7 +207,7 @@ fn a_retry_is_logged_before_its_pause_with_the_url_and_the_status() {
     let lines: Vec<&str> = stderr.lines().collect();
     let retry = lines
         .iter()
-        .position(|l| l.contains("retrying in 1s"))
+        .position(|l| l.contains("retrying in 1 second"))
         .unwrap_or_else(|| panic!("no retry line: {stderr}"));
     assert!(
         lines[retry].contains("DELETE http://")

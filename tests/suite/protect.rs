@@ -676,16 +676,31 @@ fn read_plan(path: &std::path::Path) -> Value {
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
 }
 
-#[test]
-fn a_plan_sends_nothing_and_apply_acts_on_exactly_its_sessions() {
-    let env = env_protecting(BOTH);
+/// The plan a sweep of `zp` at [`NOW`] (`args`, `--plan` added) writes to `plan.json`: its
+/// path, with the run's result and exit code.
+fn sweep_plan(env: &Env, args: &[&str]) -> (std::path::PathBuf, Value, i32) {
     let plan = env.dir.path().join("plan.json");
     let (doc, code) = run_json(
         env.cmd("zp")
             .env("SESSIONCTL_NOW", NOW)
-            .args(["delete", "--idle-for", "1h", "--plan"])
+            .args(args)
+            .arg("--plan")
             .arg(&plan),
     );
+    (plan, doc, code)
+}
+
+/// `apply PLAN` on `zp` at [`NOW`], for a test to add its flags to and run.
+fn apply_cmd(env: &Env, plan: &std::path::Path) -> assert_cmd::Command {
+    let mut cmd = env.cmd("zp");
+    cmd.env("SESSIONCTL_NOW", NOW).arg("apply").arg(plan);
+    cmd
+}
+
+#[test]
+fn a_plan_sends_nothing_and_apply_acts_on_exactly_its_sessions() {
+    let env = env_protecting(BOTH);
+    let (plan, doc, code) = sweep_plan(&env, &["delete", "--idle-for", "1h"]);
     assert_eq!(code, 0, "{doc:#}");
     assert_eq!(result_of(&doc, "free")["outcome"], "would_delete");
     for id in ["keep", "demo-1", "free"] {
@@ -695,7 +710,7 @@ fn a_plan_sends_nothing_and_apply_acts_on_exactly_its_sessions() {
         );
     }
     let p = read_plan(&plan);
-    assert_eq!(p["sessionctl_plan"], 1);
+    assert_eq!(p["sessionctl_plan"], 2);
     assert_eq!(p["made_at"], NOW);
     assert_eq!(p["action"], "delete");
     assert_eq!(p["profiles"], json!(["zp"]));
@@ -723,13 +738,7 @@ fn a_plan_sends_nothing_and_apply_acts_on_exactly_its_sessions() {
     assert_eq!(kept.len(), 2, "{p:#}");
     // A session that went idle after the plan was made is not in it, so never touched.
     env.emu.seed(Seed::zep_session("late", OLD));
-    let (doc, code) = run_json(
-        env.cmd("zp")
-            .env("SESSIONCTL_NOW", NOW)
-            .arg("apply")
-            .arg(&plan)
-            .arg("--yes"),
-    );
+    let (doc, code) = run_json(apply_cmd(&env, &plan).arg("--yes"));
     assert_eq!(code, 0, "{doc:#}");
     assert_eq!(common::outcomes_once(&doc).len(), 1, "{doc:#}");
     assert_eq!(result_of(&doc, "free")["outcome"], "deleted");
@@ -746,13 +755,7 @@ fn apply_takes_a_filtered_plan_and_skips_what_changed() {
     let env = env_protecting(&["id~=demo-*"]);
     env.emu
         .seed_many([Seed::zep_session("a", OLD), Seed::zep_session("b", OLD)]);
-    let plan = env.dir.path().join("plan.json");
-    let (_, code) = run_json(
-        env.cmd("zp")
-            .env("SESSIONCTL_NOW", NOW)
-            .args(["end-many", "--idle-for", "1h", "--plan"])
-            .arg(&plan),
-    );
+    let (plan, _, code) = sweep_plan(&env, &["end-many", "--idle-for", "1h"]);
     assert_eq!(code, 0);
     // As `jq '.sessions |= map(select(.id != "free"))'` would.
     let mut p = read_plan(&plan);
@@ -763,13 +766,7 @@ fn apply_takes_a_filtered_plan_and_skips_what_changed() {
     std::fs::write(&plan, serde_json::to_vec_pretty(&p).unwrap()).unwrap();
     // `b` is used again after the plan was made.
     env.emu.seed(Seed::messages("b", &[NOW]));
-    let (doc, code) = run_json(
-        env.cmd("zp")
-            .env("SESSIONCTL_NOW", NOW)
-            .arg("apply")
-            .arg(&plan)
-            .args(["--recheck-after", "0s"]),
-    );
+    let (doc, code) = run_json(apply_cmd(&env, &plan).args(["--recheck-after", "0s"]));
     assert_eq!(code, 0, "{doc:#}");
     assert_eq!(result_of(&doc, "a")["outcome"], "ended");
     let b = result_of(&doc, "b");
@@ -785,13 +782,7 @@ fn apply_takes_a_filtered_plan_and_skips_what_changed() {
     // A dry run of the same plan sends nothing that changes state, and shows what would
     // still happen: `b` is read again and skipped, as the real run skipped it.
     let before = env.emu.requests().len();
-    let (doc, code) = run_json(
-        env.cmd("zp")
-            .env("SESSIONCTL_NOW", NOW)
-            .arg("apply")
-            .arg(&plan)
-            .args(["--dry-run", "--recheck-after", "0s"]),
-    );
+    let (doc, code) = run_json(apply_cmd(&env, &plan).args(["--dry-run", "--recheck-after", "0s"]));
     assert_eq!(code, 0, "{doc:#}");
     assert_eq!(result_of(&doc, "b")["error_kind"], "changed", "{doc:#}");
     let sent = env.emu.requests().split_off(before);
@@ -801,13 +792,7 @@ fn apply_takes_a_filtered_plan_and_skips_what_changed() {
 #[test]
 fn apply_refuses_a_plan_for_another_config_profile_or_time() {
     let env = env_protecting(&["id~=demo-*"]);
-    let plan = env.dir.path().join("plan.json");
-    let (_, code) = run_json(
-        env.cmd("zp")
-            .env("SESSIONCTL_NOW", NOW)
-            .args(["end-many", "--idle-for", "1h", "--plan"])
-            .arg(&plan),
-    );
+    let (plan, _, code) = sweep_plan(&env, &["end-many", "--idle-for", "1h"]);
     assert_eq!(code, 0);
     let apply = |profile: &str, now: &str, extra: &[&str]| {
         common::run(
@@ -826,7 +811,7 @@ fn apply_refuses_a_plan_for_another_config_profile_or_time() {
     );
     let (code, _, stderr) = apply("zp", "2024-06-01T14:00:00Z", &[]);
     assert_eq!(code, 2, "{stderr}");
-    assert!(stderr.contains("more than --max-age 1h"), "{stderr}");
+    assert!(stderr.contains("more than --max-age 1 hour"), "{stderr}");
     env.add_profile("other", "provider = \"messaging\"");
     let (code, _, stderr) = apply("zp", NOW, &[]);
     assert_eq!(code, 2, "{stderr}");
@@ -847,13 +832,7 @@ fn apply_refuses_a_plan_for_another_config_profile_or_time() {
 #[test]
 fn apply_refuses_a_protected_session_added_to_a_plan() {
     let env = env_protecting(BOTH);
-    let plan = env.dir.path().join("plan.json");
-    let (_, code) = run_json(
-        env.cmd("zp")
-            .env("SESSIONCTL_NOW", NOW)
-            .args(["end-many", "--idle-for", "1h", "--plan"])
-            .arg(&plan),
-    );
+    let (plan, _, code) = sweep_plan(&env, &["end-many", "--idle-for", "1h"]);
     assert_eq!(code, 0);
     // An entry for `keep` whose evidence leaves out the metadata that protects it: not one
     // the plan was made with (its seal is `free`'s), so the whole plan is refused.
@@ -864,12 +843,7 @@ fn apply_refuses_a_protected_session_added_to_a_plan() {
         json!({"id": "keep", "active": true, "activity": OLD, "owner": null, "created": OLD});
     p["sessions"].as_array_mut().unwrap().push(forged);
     let edited = write_plan(&env, &p);
-    let (code, _, stderr) = common::run(
-        env.cmd("zp")
-            .env("SESSIONCTL_NOW", NOW)
-            .arg("apply")
-            .arg(&edited),
-    );
+    let (code, _, stderr) = common::run(&mut apply_cmd(&env, &edited));
     assert_eq!(code, 2, "{stderr}");
     assert!(
         stderr.contains("session `keep`") && stderr.contains("not one the plan was made with"),
@@ -879,63 +853,49 @@ fn apply_refuses_a_protected_session_added_to_a_plan() {
     // A planned session protected since the plan was made: the protect list never trusts
     // the plan's evidence (`keep=false` there), it reads the session again first.
     env.emu.seed(Seed::metadata("free", json!({"keep": true})));
-    let (doc, code) = run_json(
-        env.cmd("zp")
-            .env("SESSIONCTL_NOW", NOW)
-            .arg("apply")
-            .arg(&plan),
-    );
+    let (doc, code) = run_json(&mut apply_cmd(&env, &plan));
     assert_eq!(code, 1, "{doc:#}");
     assert_refused(&env, &doc, "free", "metadata.keep=true");
 }
 
+/// What `apply` says of an entry whose seal does not match.
+const SEALED: &str = "not one the plan was made with";
+
 #[test]
 fn apply_refuses_a_plan_whose_head_was_edited() {
     let env = env_protecting(&["id~=demo-*"]);
-    let plan = env.dir.path().join("plan.json");
-    let (_, code) = run_json(
-        env.cmd("zp")
-            .env("SESSIONCTL_NOW", NOW)
-            .args(["end-many", "--idle-for", "1h", "--plan"])
-            .arg(&plan),
-    );
+    let (plan, _, code) = sweep_plan(&env, &["end-many", "--idle-for", "1h"]);
     assert_eq!(code, 0);
     // `free` is used again after the plan was made. A sweep's plan judges it again before
     // acting; the same entries under a plan of IDs given would not be judged again (the
     // review found it ended that way), nor under another sweep's terms.
     env.emu.seed(Seed::messages("free", &[NOW]));
     type Edit = fn(&mut Value);
-    let edits: [(&str, Edit); 4] = [
-        ("selection to IDs given", |p| {
-            p["selection"] = json!({"given": "arguments"})
-        }),
-        ("a longer idle_for", |p| {
+    let edits: [(&str, &str, Edit); 4] = [
+        // (Its entries carry the sweep's evidence, which a plan of IDs never has.)
+        (
+            "selection to IDs given",
+            "carries a sweep's evidence",
+            |p| p["selection"] = json!({"given": "arguments"}),
+        ),
+        ("another idle_for", SEALED, |p| {
             p["selection"]["idle_for"] = json!("1m")
         }),
-        ("all_profiles", |p| p["all_profiles"] = json!(true)),
-        ("the action", |p| {
+        ("all_profiles", SEALED, |p| p["all_profiles"] = json!(true)),
+        ("the action", SEALED, |p| {
             p["action"] = json!("delete");
             for s in p["sessions"].as_array_mut().unwrap() {
                 s["action"] = json!("delete");
             }
         }),
     ];
-    for (what, edit) in edits {
+    for (what, says, edit) in edits {
         let mut p = read_plan(&plan);
         edit(&mut p);
         let edited = write_plan(&env, &p);
-        let (code, _, stderr) = common::run(
-            env.cmd("zp")
-                .env("SESSIONCTL_NOW", NOW)
-                .arg("apply")
-                .arg(&edited)
-                .arg("--yes"),
-        );
+        let (code, _, stderr) = common::run(apply_cmd(&env, &edited).arg("--yes"));
         assert_eq!(code, 2, "{what}: {stderr}");
-        assert!(
-            stderr.contains("not one the plan was made with"),
-            "{what}: {stderr}"
-        );
+        assert!(stderr.contains(says), "{what}: {stderr}");
     }
     assert!(
         writes_for(&env, "free").is_empty() && writes_for(&env, "keep").is_empty(),
@@ -943,36 +903,85 @@ fn apply_refuses_a_plan_whose_head_was_edited() {
     );
     assert_eq!(env.emu.zep_session_ended("free"), Some(false));
     // The plan as written still applies, and skips `free`, which changed.
-    let (doc, code) = run_json(
-        env.cmd("zp")
-            .env("SESSIONCTL_NOW", NOW)
-            .arg("apply")
-            .arg(&plan)
-            .args(["--recheck-after", "0s"]),
-    );
+    let (doc, code) = run_json(apply_cmd(&env, &plan).args(["--recheck-after", "0s"]));
     assert_eq!(code, 0, "{doc:#}");
     assert_eq!(result_of(&doc, "free")["error_kind"], "changed", "{doc:#}");
     assert_eq!(result_of(&doc, "keep")["outcome"], "ended", "{doc:#}");
 }
 
+/// A plan made "later than now" (a clock ahead, or `SESSIONCTL_NOW` in the future) would pass
+/// `--max-age` and look too young to re-check: refused, nothing sent.
 #[test]
-fn a_plan_of_ids_carrying_a_sweeps_evidence_is_refused() {
+fn apply_refuses_a_plan_made_in_the_future() {
     let env = env_protecting(&["id~=demo-*"]);
-    let (mut p, _, code) = plan_of(&env, &["end-many", "free", "keep"], "");
-    assert_eq!(code, 0, "{p:#}");
-    // Evidence pasted in from a sweep's plan: a plan of IDs never judges it, so an entry
-    // carrying it is not one its run wrote, even if its seal were made to match.
-    p["sessions"][0]["evidence"] = json!({"id": "free", "active": true, "activity": OLD});
-    p["sessions"][1]["reason"] = json!("idle 5h");
-    let edited = write_plan(&env, &p);
+    let plan = env.dir.path().join("plan.json");
+    let (_, code) = run_json(
+        env.cmd("zp")
+            .env("SESSIONCTL_NOW", "2024-06-01T14:00:00Z")
+            .args(["end-many", "--idle-for", "1h", "--plan"])
+            .arg(&plan),
+    );
+    assert_eq!(code, 0);
     let (code, _, stderr) = common::run(
         env.cmd("zp")
             .env("SESSIONCTL_NOW", NOW)
             .arg("apply")
-            .arg(&edited),
+            .arg(&plan),
     );
     assert_eq!(code, 2, "{stderr}");
-    assert!(stderr.contains("make the plan again"), "{stderr}");
+    assert!(stderr.contains("later than now"), "{stderr}");
+    assert!(writes_for(&env, "free").is_empty() && writes_for(&env, "keep").is_empty());
+    // A minute ahead is a clock's drift, not a refusal.
+    let (_, code) = run_json(
+        env.cmd("zp")
+            .env("SESSIONCTL_NOW", "2024-06-01T12:00:30Z")
+            .args(["end-many", "--idle-for", "1h", "--plan"])
+            .arg(&plan),
+    );
+    assert_eq!(code, 0);
+    let (doc, code) = run_json(
+        env.cmd("zp")
+            .env("SESSIONCTL_NOW", NOW)
+            .arg("apply")
+            .arg(&plan),
+    );
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(result_of(&doc, "free")["outcome"], "ended", "{doc:#}");
+}
+
+#[test]
+fn a_plan_of_ids_carrying_a_sweeps_evidence_is_refused() {
+    let env = env_protecting(&["id~=demo-*"]);
+    let (p, _, code) = plan_of(&env, &["end-many", "free", "keep"], "");
+    assert_eq!(code, 0, "{p:#}");
+    // A sweep's verdict pasted in from a sweep's plan: a plan of IDs never judges it, so an
+    // entry carrying it is not one its run wrote, whatever its seal says.
+    type Edit = fn(&mut Value);
+    let edits: [(&str, Edit); 3] = [
+        ("evidence", |p| {
+            p["sessions"][0]["evidence"] = json!({"id": "free", "active": true, "activity": OLD})
+        }),
+        ("reason", |p| p["sessions"][1]["reason"] = json!("idle 5h")),
+        ("idle_secs", |p| {
+            p["sessions"][0]["idle_secs"] = json!(18000)
+        }),
+    ];
+    for (what, edit) in edits {
+        let mut edited = p.clone();
+        edit(&mut edited);
+        let edited = write_plan(&env, &edited);
+        let (code, _, stderr) = common::run(
+            env.cmd("zp")
+                .env("SESSIONCTL_NOW", NOW)
+                .arg("apply")
+                .arg(&edited),
+        );
+        assert_eq!(code, 2, "{what}: {stderr}");
+        assert!(
+            stderr.contains("carries a sweep's evidence"),
+            "{what}: {stderr}"
+        );
+    }
     assert!(writes_for(&env, "free").is_empty() && writes_for(&env, "keep").is_empty());
 }
 
@@ -1010,33 +1019,14 @@ fn a_plan_of_every_profile_applies_to_each_profile_it_names() {
 #[test]
 fn apply_honours_the_caps_and_the_journal_like_any_run() {
     let env = env_protecting(&["id~=demo-*"]);
-    let plan = env.dir.path().join("plan.json");
-    let (_, code) = run_json(
-        env.cmd("zp")
-            .env("SESSIONCTL_NOW", NOW)
-            .args(["end-many", "--idle-for", "1h", "--plan"])
-            .arg(&plan),
-    );
+    let (plan, _, code) = sweep_plan(&env, &["end-many", "--idle-for", "1h"]);
     assert_eq!(code, 0);
     // Two sessions planned (`keep`, `free`), a cap of one: refused, nothing sent.
-    let (code, _, stderr) = common::run(
-        env.cmd("zp")
-            .env("SESSIONCTL_NOW", NOW)
-            .arg("apply")
-            .arg(&plan)
-            .args(["--max", "1"]),
-    );
+    let (code, _, stderr) = common::run(apply_cmd(&env, &plan).args(["--max", "1"]));
     assert_eq!(code, 4, "{stderr}");
     assert!(writes_for(&env, "keep").is_empty() && writes_for(&env, "free").is_empty());
     let journal = env.dir.path().join("apply.journal");
-    let (doc, code) = run_json(
-        env.cmd("zp")
-            .env("SESSIONCTL_NOW", NOW)
-            .arg("apply")
-            .arg(&plan)
-            .arg("--journal")
-            .arg(&journal),
-    );
+    let (doc, code) = run_json(apply_cmd(&env, &plan).arg("--journal").arg(&journal));
     assert_eq!(code, 0, "{doc:#}");
     let text = std::fs::read_to_string(&journal).unwrap();
     assert_eq!(text.matches("\"type\":\"result\"").count(), 2, "{text}");
@@ -1161,12 +1151,7 @@ fn ids_given_are_planned_and_apply_acts_on_the_rest_of_a_filtered_plan() {
     let mut filtered = p.clone();
     (filtered["sessions"].as_array_mut().unwrap()).retain(|s| s["id"] != "b");
     let path = write_plan(&env, &filtered);
-    let (doc, code) = run_json(
-        env.cmd("zp")
-            .env("SESSIONCTL_NOW", NOW)
-            .arg("apply")
-            .arg(&path),
-    );
+    let (doc, code) = run_json(&mut apply_cmd(&env, &path));
     assert_eq!(code, 0, "{doc:#}");
     assert_eq!(common::outcomes_once(&doc).len(), 2, "{doc:#}");
     assert_eq!(env.emu.zep_session_ended("a"), Some(true));
@@ -1195,12 +1180,7 @@ fn an_id_added_to_a_plan_of_ids_is_refused_and_nothing_is_sent() {
                 false => sessions.push(entry),
             }
             let path = write_plan(&env, &edited);
-            let (code, _, stderr) = common::run(
-                env.cmd("zp")
-                    .env("SESSIONCTL_NOW", NOW)
-                    .arg("apply")
-                    .arg(&path),
-            );
+            let (code, _, stderr) = common::run(&mut apply_cmd(&env, &path));
             assert_eq!(code, 2, "{stderr}");
             assert!(
                 stderr.contains(&format!("session `{foreign}`"))
@@ -1229,10 +1209,7 @@ fn recheck_after_is_refused_on_a_plan_of_ids() {
         let path = write_plan(&env, &p);
         let before = env.emu.requests().len();
         let (code, _, stderr) = common::run(
-            env.cmd("zp")
-                .env("SESSIONCTL_NOW", NOW)
-                .arg("apply")
-                .arg(&path)
+            apply_cmd(&env, &path)
                 .args(["--recheck-after", "0s"])
                 .args(extra),
         );
@@ -1265,12 +1242,7 @@ fn ids_from_stdin_a_file_and_across_profiles_are_planned_and_applied() {
     assert_eq!(planned_ids(&p), ["a"]);
     assert!(writes_for(&env, "a").is_empty());
     let path = write_plan(&env, &p);
-    let (doc, code) = run_json(
-        env.cmd("zp")
-            .env("SESSIONCTL_NOW", NOW)
-            .args(["apply", "--yes"])
-            .arg(&path),
-    );
+    let (doc, code) = run_json(apply_cmd(&env, &path).arg("--yes"));
     assert_eq!(code, 0, "{doc:#}");
     assert_eq!(result_of(&doc, "a")["outcome"], "deleted");
     assert!(writes_for(&env, "demo-1").is_empty());
@@ -1316,13 +1288,7 @@ fn apply_dry_run_shows_what_would_still_happen() {
     let env = env_protecting(BOTH);
     env.emu
         .seed_many([Seed::zep_session("a", OLD), Seed::zep_session("b", OLD)]);
-    let plan = env.dir.path().join("plan.json");
-    let (_, code) = run_json(
-        env.cmd("zp")
-            .env("SESSIONCTL_NOW", NOW)
-            .args(["end-many", "--idle-for", "1h", "--plan"])
-            .arg(&plan),
-    );
+    let (plan, _, code) = sweep_plan(&env, &["end-many", "--idle-for", "1h"]);
     assert_eq!(code, 0);
     // `b` is used again after the plan was made; the review takes five minutes.
     env.emu.seed(Seed::messages("b", &[NOW]));
@@ -1351,12 +1317,7 @@ fn apply_dry_run_shows_what_would_still_happen() {
     assert_eq!(planned_ids(&p), ["a", "free", "nosuch"]);
     env.emu.seed(Seed::metadata("free", json!({"keep": true})));
     let path = write_plan(&env, &p);
-    let (doc, code) = run_json(
-        env.cmd("zp")
-            .env("SESSIONCTL_NOW", NOW)
-            .args(["apply", "--dry-run"])
-            .arg(&path),
-    );
+    let (doc, code) = run_json(apply_cmd(&env, &path).arg("--dry-run"));
     assert_eq!(code, 1, "{doc:#}");
     assert_eq!(result_of(&doc, "a")["outcome"], "would_end");
     assert_eq!(result_of(&doc, "nosuch")["outcome"], "not_found", "{doc:#}");

@@ -729,6 +729,8 @@ fn v4_a_read_that_returns_another_thread_is_never_evidence() {
         // The UUID asked for, but another developer ID.
         serde_json::json!({"uuid": uuid_of(1), "thread_id": "r-2", "created_at": OLD,
                            "updated_at": stale}),
+        // A thread that does not say which it is.
+        serde_json::json!({"created_at": OLD, "updated_at": stale}),
     ]
     .into_iter()
     .enumerate()

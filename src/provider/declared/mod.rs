@@ -75,6 +75,12 @@ impl unit::Factory for Factory {
                         "its description declares no creation field: declare `fields.created`, a JSON pointer to when each session was created",
                     ),
                 },
+                ended: match api.fields.ended {
+                    Some(_) => Ok(()),
+                    None => Err(
+                        "its description declares no end time: declare `fields.ended`, a JSON pointer to when a session that is not live ended (with `fields.live`)",
+                    ),
+                },
             },
         };
         // `default_base_url` and `selectable` are `&'static`: a description lives as long

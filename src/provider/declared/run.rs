@@ -117,6 +117,24 @@ impl Declared {
         // gone or ended: the lost attempt most likely did it (a probe changes nothing).
         let acted = matches!(ok, Outcome::Ended | Outcome::Deleted);
         match outcome {
+            // The session the reply shows, where it shows whether it is live: an end whose
+            // reply still shows it live was accepted, not seen done (a 202); a probe for an
+            // end that shows it no longer live finds it ended already.
+            o @ (Outcome::Ended | Outcome::WouldEnd) if o == ok => match self.live_in(&reply, id) {
+                Some((true, shown)) if o == Outcome::Ended => {
+                    let mut r = SessionResult::from_reply(id, Outcome::Accepted, &reply);
+                    r.note = Some(format!(
+                        "accepted, not seen ended: the reply still shows {shown}"
+                    ));
+                    r
+                }
+                Some((false, shown)) if o == Outcome::WouldEnd => {
+                    let mut r = SessionResult::from_reply(id, Outcome::AlreadyEnded, &reply);
+                    r.note = Some(format!("the read shows {shown}: not live"));
+                    r
+                }
+                _ => SessionResult::from_reply(id, o, &reply),
+            },
             Outcome::NotFound | Outcome::AlreadyEnded if acted && reply.earlier_lost => {
                 let says = match outcome {
                     Outcome::NotFound => "says it is gone",
@@ -126,6 +144,26 @@ impl Declared {
             }
             outcome => SessionResult::from_reply(id, outcome, &reply),
         }
+    }
+
+    /// Whether the session a reply's body shows is live, by the declared `live` field at the
+    /// body's top (the resource itself, as Twilio's room, its `id` field the ID asked for):
+    /// with what it shows, for the note. `None` where nothing is declared or the body does
+    /// not say.
+    fn live_in(&self, reply: &Reply, id: &str) -> Option<(bool, String)> {
+        let (pointer, live) = self.api.fields.live.as_ref()?;
+        let body: Value = serde_json::from_slice(&reply.body).ok()?;
+        // Only a body that is this session (its `id` field the ID asked for): an envelope
+        // with a key of the same name says nothing of it.
+        if body.pointer(&self.api.fields.id).and_then(text).as_deref() != Some(id) {
+            return None;
+        }
+        let value = body.pointer(pointer).filter(|v| !v.is_null())?;
+        let shown = format!(
+            "{pointer} {}",
+            text(value).unwrap_or_else(|| value.to_string())
+        );
+        Some((value == live, shown.escape_default().to_string()))
     }
 
     /// The first page's URL (or the page `cursor` names), with its parameters.

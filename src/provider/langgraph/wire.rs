@@ -18,6 +18,9 @@ use crate::select::{Field, ServerFilter};
 const PAGE_SIZE: u64 = 100;
 /// Runs per `runs.list` page.
 const RUNS_PAGE: usize = 100;
+/// The most runs read of one thread: a server that sends full pages of new runs forever
+/// is not followed forever (a thread with more is failed, none of its runs cancelled).
+const MAX_RUNS: usize = 10_000;
 /// Only what a row needs: a thread's `values` hold its whole state.
 const SELECT: [&str; 5] = [
     "thread_id",
@@ -211,6 +214,13 @@ pub(super) async fn active_runs(
             });
         }
         offset += RUNS_PAGE;
+        if offset >= MAX_RUNS {
+            let mut r = SessionResult::from_reply(id, Outcome::Failed, &reply).with_error(format!(
+                "the thread has more than {MAX_RUNS} runs, more than are read: none is cancelled"
+            ));
+            r.attempts = attempts;
+            return Err(Box::new(r));
+        }
     }
 }
 

@@ -324,7 +324,7 @@ impl Threads {
             if Instant::now() >= deadline {
                 return result.with_error(format!(
                     "task still running after {}",
-                    humantime::format_duration(limit)
+                    crate::units::human(limit)
                 ));
             }
             pause = (pause * 2).min(POLL_MAX);
@@ -530,8 +530,16 @@ fn other_thread(read: &Thread, id: &SessionId, uuid: &str) -> Result<(), String>
             want.escape_default()
         ))
     };
-    if let Some(got) = read.uuid.as_deref().filter(|u| *u != uuid) {
-        return differs("uuid", got, uuid);
+    match read.uuid.as_deref() {
+        Some(got) if got != uuid => return differs("uuid", got, uuid),
+        Some(_) => {}
+        // A thread that does not say which it is is no evidence for any.
+        None => {
+            return Err(format!(
+                "reading it returned a thread without a uuid (asked for `{}`): not judged on it",
+                uuid.escape_default()
+            ));
+        }
     }
     // An ID that is its UUID (`--by-uuid`, a thread listed without a developer ID) says
     // nothing of the developer ID.

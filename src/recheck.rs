@@ -158,11 +158,8 @@ impl Recheck {
         // The listing's own guards: a server that pages forever, or lists more than the
         // profile's `max_listed`, is refused here too.
         let mut walk = crate::provider::paging::Walk::default();
-        let mut read: u64 = 0;
-        let mut within = |n: usize| {
-            read += n as u64;
-            self.filter.max_rows.is_none_or(|max| read <= max)
-        };
+        let mut bound = crate::provider::paging::Bound::default();
+        let max = self.filter.max_rows;
         loop {
             pages += 1;
             let page = match self.filter.ended_before {
@@ -181,15 +178,11 @@ impl Recheck {
                 .collect();
             walk.page(held, rows.len(), page.next.is_some())
                 .map_err(|_| pages)?;
-            if !within(rows.len()) {
-                return Err(pages);
-            }
+            bound.read(rows.len(), None, max).map_err(|_| pages)?;
             if let Some(mut rest) = page.rest {
                 while let Some(row) = rest.next().await {
                     if walk.first_time(&row) {
-                        if !within(1) {
-                            return Err(pages);
-                        }
+                        bound.read(1, None, max).map_err(|_| pages)?;
                         rows.push(row);
                     }
                 }

@@ -342,7 +342,7 @@ async fn list_rows(
     // number or cursor: an error, so that a sweep never quietly covers only the first page
     // nor follows new cursors forever.
     let mut walk = crate::provider::paging::Walk::default();
-    let mut bound = Bound::default();
+    let mut bound = crate::provider::paging::Bound::default();
     loop {
         let server = filter.selection.server.as_ref();
         let page = match filter.ended_before {
@@ -430,43 +430,6 @@ async fn orphans(
             listed(row, None, now, Some(reason), None)
         });
     Ok(selected.take(filter.limit.unwrap_or(usize::MAX)).collect())
-}
-
-/// How much a listing has read, against what may be read: no more sessions than the server
-/// announced (the largest `total_count` of any page, as sessions may be added while we page)
-/// and no more than the profile's `max_listed`.
-#[derive(Default)]
-struct Bound {
-    read: u64,
-    announced: Option<u64>,
-}
-
-impl Bound {
-    /// Counts `fresh` sessions never listed before, from a page announcing `total`.
-    fn read(
-        &mut self,
-        fresh: usize,
-        total: Option<u64>,
-        max: Option<u64>,
-    ) -> Result<(), ListError> {
-        self.read += fresh as u64;
-        if let Some(total) = total {
-            self.announced = Some(self.announced.map_or(total, |a| a.max(total)));
-        }
-        if let Some(total) = self.announced.filter(|t| self.read > *t) {
-            return Err(ListError::Decode(format!(
-                "the server announced {total} sessions but sent {} different ones; stopping",
-                self.read
-            )));
-        }
-        if let Some(max) = max.filter(|m| self.read > *m) {
-            return Err(ListError::Decode(format!(
-                "the list holds more than {max} sessions (the profile's `max_listed`); stopping \
-                 (narrow it with --where, or raise `max_listed`)"
-            )));
-        }
-        Ok(())
-    }
 }
 
 /// Resolves a page's verdicts in order, asking the provider about the rows it must confirm.

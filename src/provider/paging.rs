@@ -133,6 +133,44 @@ pub fn server_cursor(next: Option<String>) -> Option<String> {
     next.filter(|c| !c.is_empty())
 }
 
+/// How much a listing has read, against what may be read: no more sessions than the server
+/// announced (the largest `total_count` of any page, as sessions may be added while we page)
+/// and no more than the profile's `max_listed`. The sweep's listing and the re-check's
+/// relist each keep one.
+#[derive(Default)]
+pub struct Bound {
+    read: u64,
+    announced: Option<u64>,
+}
+
+impl Bound {
+    /// Counts `fresh` sessions never listed before, from a page announcing `total`.
+    pub fn read(
+        &mut self,
+        fresh: usize,
+        total: Option<u64>,
+        max: Option<u64>,
+    ) -> Result<(), ListError> {
+        self.read += fresh as u64;
+        if let Some(total) = total {
+            self.announced = Some(self.announced.map_or(total, |a| a.max(total)));
+        }
+        if let Some(total) = self.announced.filter(|t| self.read > *t) {
+            return Err(ListError::Decode(format!(
+                "the server announced {total} sessions but sent {} different ones; stopping",
+                self.read
+            )));
+        }
+        if let Some(max) = max.filter(|m| self.read > *m) {
+            return Err(ListError::Decode(format!(
+                "the list holds more than {max} sessions (the profile's `max_listed`); stopping \
+                 (narrow it with --where, or raise `max_listed`)"
+            )));
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

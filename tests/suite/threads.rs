@@ -643,6 +643,16 @@ fn v4_a_looked_up_uuid_that_fails_the_id_check_is_never_sent() {
     );
 }
 
+/// A delete sweep whose every thread is read again right before it is deleted.
+const RECHECKED_SWEEP: &[&str] = &[
+    "delete",
+    "--idle-for",
+    "1h",
+    "--yes",
+    "--recheck-after",
+    "0s",
+];
+
 /// v4 reads one thread (`GET /threads/{uuid}`, after the lookup a developer ID needs): a
 /// sweep's re-check reads each thread it is about to delete by the UUID its list gave, and
 /// `apply --dry-run` of a plan of IDs reads each, so a thread gone since is `not_found`.
@@ -654,18 +664,7 @@ fn v4_reads_one_thread_to_recheck_and_to_show_a_plan_of_ids() {
         thread("r-1", &uuid_of(1), OLD, Some(stale)),
         thread("r-2", &uuid_of(2), OLD, Some(stale)),
     ]);
-    let (doc, code) = env.json_at(
-        NOW,
-        "zep4",
-        &[
-            "delete",
-            "--idle-for",
-            "1h",
-            "--yes",
-            "--recheck-after",
-            "0s",
-        ],
-    );
+    let (doc, code) = env.json_at(NOW, "zep4", RECHECKED_SWEEP);
     assert_eq!(code, 0, "{doc:#}");
     assert!(
         outcomes_once(&doc).values().all(|o| o == "accepted"),
@@ -741,18 +740,7 @@ fn v4_a_read_that_returns_another_thread_is_never_evidence() {
                 .method("GET")
                 .path(&format!("/threads/{}", uuid_of(1))),
         );
-        let (doc, code) = env.json_at(
-            NOW,
-            "zep4",
-            &[
-                "delete",
-                "--idle-for",
-                "1h",
-                "--yes",
-                "--recheck-after",
-                "0s",
-            ],
-        );
+        let (doc, code) = env.json_at(NOW, "zep4", RECHECKED_SWEEP);
         let r = result_of(&doc, "r-1");
         assert_eq!(r["outcome"], "skipped", "case {n}: {doc:#}");
         assert!(

@@ -669,6 +669,61 @@ fn an_eliza_session_used_again_during_a_paced_run_is_never_ended() {
     assert_eq!(result_of(&doc, "m2")["outcome"], "ended");
 }
 
+/// The re-check's relist keeps the listing's `max_listed`: when sessions pile up during a
+/// paced run past that bound, the relist fails, and what it was to read again is left alone
+/// (never acted on by its old verdict), not read on without end nor ended anyway.
+#[test]
+fn a_relist_past_max_listed_acts_on_nothing_it_could_not_read_again() {
+    let env = Env::new();
+    env.add_profile(
+        "eliza-small",
+        &format!(
+            "provider = \"messaging\"\nbase_url = \"{}\"\nmax_listed = 3\nmax_backoff = \"100ms\"",
+            env.emu.messaging_url()
+        ),
+    );
+    env.emu.seed_many([
+        Seed::messaging("m0", "2024-06-01T06:00:00.000Z"),
+        Seed::messaging("m1", "2024-06-01T07:00:00.000Z"),
+        Seed::messaging("m2", "2024-06-01T07:00:00.000Z"),
+    ]);
+    let (doc, out) = swept_while_changing(
+        &env,
+        (
+            "eliza-small",
+            &["end-many", "--idle-for", "1h", "--concurrency", "1"],
+        ),
+        ("DELETE", "/sessions/m0"),
+        ("the first end", &|sent: &[common::Recorded]| {
+            (sent.iter()).any(|r| r.method == "DELETE" && r.path.ends_with("/sessions/m0"))
+        }),
+        || {
+            env.emu
+                .seed_many((1..=5).map(|i| Seed::messaging(&format!("new-{i}"), NOW)));
+        },
+    );
+    assert_eq!(result_of(&doc, "m0")["outcome"], "ended", "{doc:#}");
+    for id in ["m1", "m2"] {
+        let r = result_of(&doc, id);
+        assert_eq!(r["outcome"], "skipped", "{doc:#}");
+        assert!(
+            r["error"]
+                .as_str()
+                .unwrap()
+                .contains("could not be read again"),
+            "{r}"
+        );
+        assert!(env.emu.messaging_exists(id), "nothing sent for {id}");
+    }
+    assert_eq!(out.status.code(), Some(1), "{doc:#}");
+    // The listing, then at most one relist for each session it had to read again, each
+    // stopped at the bound rather than reading on.
+    let lists = (env.emu.requests().into_iter())
+        .filter(|r| r.method == "GET" && r.path.ends_with("/api/messaging/sessions"))
+        .count();
+    assert!((2..=3).contains(&lists), "{lists} listings: {doc:#}");
+}
+
 // ---------------------------------------------------------------------------------------
 // Saved plans (`--plan FILE`, `sessionctl apply FILE`)
 

@@ -105,10 +105,53 @@ pub(crate) struct Served<'a> {
     pub messaging_token: Option<&'a str>,
 }
 
-/// The API whose prefix a raw request path is under, `None` outside every API's.
+/// The API whose prefix a raw request path is under, `None` outside every API's. The
+/// longest prefix wins, so an API added under another's path (`/zep/api/v2/x` beside
+/// `/zep/api/v2`) takes its own requests whatever its place in `apis!`.
 pub(crate) fn of_path(path: &str) -> Option<&'static dyn Api> {
-    super::APIS.iter().copied().find(|api| {
-        path.strip_prefix(api.prefix())
-            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
-    })
+    (super::APIS.iter().copied())
+        .filter(|api| under(path, api.prefix()))
+        .max_by_key(|api| api.prefix().len())
+}
+
+/// Whether `path` is `prefix` or below it, segment by segment (`/zep/api/v20` is not under
+/// `/zep/api/v2`).
+fn under(path: &str, prefix: &str) -> bool {
+    path.strip_prefix(prefix)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
+#[cfg(test)]
+mod tests {
+    // Paths in full, no `use`: the bench compiles this module with `cfg(test)` but drops
+    // its tests, which would leave imports unused.
+    /// Each API's own paths reach it, and nothing but its own: no two share a prefix, and a
+    /// path that only starts with the same letters reaches none.
+    #[test]
+    fn every_prefix_routes_to_its_own_api() {
+        let mut prefixes: Vec<&str> = super::super::APIS.iter().map(|a| a.prefix()).collect();
+        for api in super::super::APIS {
+            let prefix = api.prefix();
+            for path in [prefix.to_owned(), format!("{prefix}/sessions/x")] {
+                let found = super::of_path(&path).map(|a| a.prefix());
+                assert_eq!(found, Some(prefix), "{path}");
+            }
+            assert_eq!(
+                super::of_path(&format!("{prefix}x/sessions")).map(|a| a.prefix()),
+                None
+            );
+        }
+        let count = prefixes.len();
+        prefixes.sort_unstable();
+        prefixes.dedup();
+        assert_eq!(prefixes.len(), count, "two APIs share a prefix");
+    }
+
+    #[test]
+    fn the_longest_prefix_wins_and_segments_are_whole() {
+        assert!(super::under("/zep/api/v2", "/zep/api/v2"));
+        assert!(super::under("/zep/api/v2/sessions", "/zep/api/v2"));
+        assert!(!super::under("/zep/api/v20/sessions", "/zep/api/v2"));
+        assert_eq!(super::of_path("/_emulator/seed").map(|a| a.prefix()), None);
+    }
 }

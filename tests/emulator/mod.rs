@@ -56,7 +56,7 @@ mod threads;
 /// Declares each emulated API's module and lists the [`api::Api`] it implements, in the
 /// order the banner and the profiles show them: one line per API, so that an API's module
 /// is declared and served at once (the router, the rate limiter and the faults find it in
-/// [`APIS`], never by name). Prefixes do not nest, so the order decides nothing else.
+/// [`APIS`], never by name; the longest prefix wins, so the order decides nothing else).
 macro_rules! apis {
     ($($module:ident::$api:ident),* $(,)?) => {
         $(mod $module;)*

@@ -9,7 +9,9 @@ pub mod emulator;
 
 use std::path::PathBuf;
 
-pub use emulator::{Emulator, Fault, FaultKind, Options, Recorded, RoomApi, Seed, TimeoutConfig};
+pub use emulator::messaging::TimeoutConfig;
+pub use emulator::rooms::RoomApi;
+pub use emulator::{Emulator, Fault, FaultKind, Options, Recorded, Seed};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
@@ -22,11 +24,11 @@ pub const TWILIO_ENV: &str = "SESSIONCTL_TEST_TWILIO_KEY";
 
 /// Each key variable and the emulator's key it holds.
 const KEYS: [(&str, &str); 5] = [
-    (ZEP_ENV, emulator::ZEP_KEY),
-    (SAMBA_ENV, emulator::SAMBA_KEY),
-    (DAILY_ENV, emulator::DAILY_KEY),
-    (LIVEKIT_ENV, emulator::LIVEKIT_TOKEN),
-    (TWILIO_ENV, emulator::TWILIO_TOKEN),
+    (ZEP_ENV, emulator::zep::ZEP_KEY),
+    (SAMBA_ENV, emulator::samba::SAMBA_KEY),
+    (DAILY_ENV, emulator::daily::DAILY_KEY),
+    (LIVEKIT_ENV, emulator::livekit::LIVEKIT_TOKEN),
+    (TWILIO_ENV, emulator::twilio::TWILIO_TOKEN),
 ];
 
 /// An emulator plus a config file for it.
@@ -67,7 +69,7 @@ impl Env {
             v4 = emu.zep_v4_url(),
             ds = emu.samba_url(),
             msg = emu.messaging_url(),
-            team = emulator::SAMBA_TEAM,
+            team = emulator::samba::SAMBA_TEAM,
         );
         std::fs::write(&config, text).unwrap();
         Env { emu, dir, config }

@@ -1,6 +1,6 @@
 //! What one emulated API is to the rest of the emulator: its path prefix, its auth, its
 //! routes, its conventions for replies and its 429, its demo data, its banner line and its
-//! profiles, so that the router, the rate limiter, the faults, the demo, the banner and the
+//! profiles, its kinds of seed, so that the router, the rate limiter, the faults, the demo, the banner and the
 //! config file ask an [`Api`] and never name one. Each API's module implements it once; the
 //! list of them is `apis!` in `mod.rs` (one line each).
 
@@ -13,7 +13,8 @@ use serde_json::Value;
 
 use super::Shared;
 use super::http::{Req, reply};
-use super::model::Seed;
+use super::seed::{Kind, Seed};
+use super::state::State;
 
 /// One API the emulator serves under its own path prefix.
 pub(crate) trait Api: Sync {
@@ -88,6 +89,30 @@ pub(crate) trait Api: Sync {
     /// Its profiles in the config file for the emulator ([`super::profiles`]), each a
     /// `[profiles.NAME]` table ending in a newline, one blank line between two.
     fn profiles(&self, served: &Served) -> String;
+
+    /// The kinds of record it keeps, as the control API names them ([`super::seed`]): by
+    /// default none (an API that shares another's records). APIs that share a table may
+    /// each list its kind; the first one listed parses it.
+    fn seeds(&self) -> &'static [Kind] {
+        &[]
+    }
+
+    /// Replaces the metadata of its session `id` (a metadata seed); `false` when it keeps no
+    /// metadata or has no such session.
+    fn set_metadata(
+        &self,
+        _state: &mut State,
+        _id: &str,
+        _metadata: &serde_json::Map<String, Value>,
+    ) -> bool {
+        false
+    }
+
+    /// The profile the emulator's config file makes its `default_profile`, when this API
+    /// is the first in `apis!` to name one: by default none.
+    fn default_profile(&self) -> Option<&'static str> {
+        None
+    }
 
     /// What it holds when `mock-server` starts with demo data (see [`super::demo`]): by
     /// default nothing (an API that shares another's table, as Zep v4 does v3's threads).

@@ -10,14 +10,12 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use anyhow::Context;
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches, Parser};
 
 use emulator::{Emulator, HeaderStyle, Options, RateLimit};
 
+/// Its about text says what it serves ([`emulator::profiles::served`]), added at run time.
 #[derive(Parser)]
-#[command(
-    about = "Fake Zep, Digital Samba, elizaOS, LangGraph, Daily, LiveKit and Twilio Video servers on loopback for sessionctl"
-)]
 struct Args {
     /// Port to listen on.
     #[arg(long, default_value_t = 3000)]
@@ -158,7 +156,12 @@ Press Ctrl-C to stop.
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let args = Args::parse();
+    let about = format!(
+        "Fake servers on loopback for sessionctl: {}",
+        emulator::profiles::served()
+    );
+    let matches = Args::command().about(about).get_matches();
+    let args = Args::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let listener = tokio::net::TcpListener::bind((args.host, args.port))
         .await
         .with_context(|| format!("cannot listen on {}:{}", args.host, args.port))?;

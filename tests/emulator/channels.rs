@@ -11,16 +11,42 @@
 use std::collections::HashMap;
 
 use axum::response::Response;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::api::Api;
 use super::http::{Req, empty};
 use super::messaging::Messaging;
+use super::seed::{Kind, Record, new_uuid};
+use super::state::State;
 use super::{Emulator, Shared, clock};
 
 /// The server's own message server (`serverInstance.messageServerId` in 1.7.2).
 pub(crate) const MESSAGE_SERVER_ID: &str = "00000000-0000-0000-0000-000000000000";
+
+/// An elizaOS channel that belongs to no session (kind `messaging_channel`; a group chat an
+/// operator made), to show that sessionctl never takes it for a session's.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChannelSeed {
+    #[serde(default = "new_uuid")]
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub metadata: Value,
+    #[serde(default)]
+    pub messages: u32,
+}
+
+pub(crate) const CHANNEL: Kind = Kind::of::<ChannelSeed>("messaging_channel");
+
+impl Record for ChannelSeed {
+    fn apply(&self, state: &mut State) -> Result<(), String> {
+        let c = self.clone();
+        (state.table::<Channels>()).add(c.id, c.name, c.metadata, c.messages);
+        Ok(())
+    }
+}
 
 #[derive(Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -99,8 +125,8 @@ pub(crate) fn route(shared: &Shared, req: &Req, segs: &[&str]) -> Response {
             if uuid::Uuid::parse_str(server).is_err() {
                 return invalid("messageServerId");
             }
-            let state = shared.lock();
-            let mut channels: Vec<&Channel> = (state.channels.map.values())
+            let mut state = shared.lock();
+            let mut channels: Vec<&Channel> = (state.table::<Channels>().map.values())
                 .filter(|c| c.message_server_id == *server)
                 .collect();
             channels.sort_by(|a, b| (&a.created_at, &a.id).cmp(&(&b.created_at, &b.id)));
@@ -110,7 +136,7 @@ pub(crate) fn route(shared: &Shared, req: &Req, segs: &[&str]) -> Response {
             if uuid::Uuid::parse_str(id).is_err() {
                 return invalid("channelId");
             }
-            match shared.lock().channels.map.get(*id) {
+            match shared.lock().table::<Channels>().map.get(*id) {
                 Some(channel) => ok(json!(channel)),
                 None => Messaging.json(
                     404,
@@ -122,7 +148,7 @@ pub(crate) fn route(shared: &Shared, req: &Req, segs: &[&str]) -> Response {
             if uuid::Uuid::parse_str(id).is_err() {
                 return invalid("channelId");
             }
-            let count = shared.lock().channels.messages(id).unwrap_or(0);
+            let count = shared.lock().table::<Channels>().messages(id).unwrap_or(0);
             let messages: Vec<Value> = (0..count)
                 .map(|n| json!({ "id": format!("{id}-{n}"), "channelId": id }))
                 .collect();
@@ -133,7 +159,7 @@ pub(crate) fn route(shared: &Shared, req: &Req, segs: &[&str]) -> Response {
             if uuid::Uuid::parse_str(id).is_err() {
                 return invalid("channelId");
             }
-            shared.lock().channels.map.remove(*id);
+            shared.lock().table::<Channels>().map.remove(*id);
             empty(204)
         }
         _ => Messaging.status_error(404),
@@ -155,6 +181,6 @@ fn invalid(what: &str) -> Response {
 impl Emulator {
     /// `Some(messages)` while the elizaOS channel exists, `None` once it is deleted.
     pub fn channel_messages(&self, channel_id: &str) -> Option<u32> {
-        self.shared.lock().channels.messages(channel_id)
+        self.shared.lock().table::<Channels>().messages(channel_id)
     }
 }

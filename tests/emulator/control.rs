@@ -2,16 +2,11 @@
 //!
 //! - `POST /_emulator/seed`: a JSON array of seeds, each tagged by `kind`, e.g.
 //!   `[{"kind":"messaging_session","id":"s1","last_activity":"2024-01-01T00:00:00.000Z"},
-//!   {"kind":"zep_session","id":"z1","updated_at":"2024-01-01T00:00:00Z","ended":false},
-//!   {"kind":"zep_thread","thread_id":"t1","delete_fails":true},
-//!   {"kind":"zep_v4_thread","uuid":"…","user_uuid":"…","delete_task":"partial"},
-//!   {"kind":"zep_messages","session_id":"t1","times":["2024-01-02T00:00:00Z"]},
-//!   {"kind":"samba_session","id":"d1","live":true,"participants_live":2},
-//!   {"kind":"metadata","id":"z1","metadata":{"env":"staging"}}]`
-//!   (fields as in [`Seed`]; omitted timestamps are now; applied in order, so messages
-//!   and metadata follow the session or thread they name) → `{"seeded": N}`. Messages or
-//!   metadata naming no known session or thread are a 400 `{"message"}`; the seeds before
-//!   them stay.
+//!   {"kind":"metadata","id":"s1","metadata":{"env":"staging"}}]` (the kinds are those the
+//!   APIs list, each with the fields of its module's seed struct, see [`Seed`]; omitted
+//!   timestamps are now; applied in order, so messages and metadata follow the record they
+//!   name) → `{"seeded": N}`. An unknown kind (the 400 names every known one) or field, or
+//!   a record naming one not seeded, is a 400 `{"message"}`; the seeds before it stay.
 //! - `POST /_emulator/faults`: one fault, e.g. `{"path_contains":"/sessions/","times":3,
 //!   "kind":{"type":"status","status":429,"retry_after":"1"}}` or `{"method":"DELETE",
 //!   "kind":{"type":"drop_after_apply"}}` (every kind is listed at [`super::Fault`])
@@ -39,8 +34,9 @@ use serde_json::json;
 
 use super::Shared;
 use super::http::reply;
-use super::model::{Fault, RateLimit, Seed};
+use super::model::{Fault, RateLimit};
 use super::ratelimit::Limiter;
+use super::seed::Seed;
 
 pub(crate) fn handle(shared: &Shared, method: &str, path: &str, body: &Bytes) -> Response {
     let route = path.trim_start_matches(super::CONTROL_PREFIX);

@@ -18,10 +18,13 @@ use serde_json::{Value, json};
 
 use super::api::{Api, Served};
 use super::http::{Req, header_is, reason};
-use super::model::{RoomApi, Seed};
-use super::rooms::{self, Room};
+use super::rooms::{self, Room, RoomApi};
+use super::seed::{Kind, Seed};
 use super::profiles;
-use super::{Emulator, DAILY_KEY, Shared};
+use super::{Emulator, Shared};
+
+/// The Daily API key (Bearer).
+pub const DAILY_KEY: &str = "daily-test-key";
 
 /// Most (and default) rooms per page.
 const MAX_LIMIT: usize = 100;
@@ -33,6 +36,10 @@ const PREFIX: &str = "/daily/v1";
 pub(crate) struct Daily;
 
 impl Api for Daily {
+    fn seeds(&self) -> &'static [Kind] {
+        &[rooms::ROOM]
+    }
+
     fn prefix(&self) -> &'static str {
         PREFIX
     }
@@ -121,11 +128,11 @@ fn route(shared: &Shared, req: &Req) -> Response {
     let segs = req.segs();
     match (req.method.as_str(), segs.as_slice()) {
         ("GET", ["rooms"]) => list(shared, req),
-        ("GET", ["rooms", name]) => match shared.lock().rooms.get(RoomApi::Daily, name) {
+        ("GET", ["rooms", name]) => match shared.lock().table::<rooms::Rooms>().get(RoomApi::Daily, name) {
             Some(room) => Daily.json(200, &row(room)),
             None => not_found(name),
         },
-        ("DELETE", ["rooms", name]) => match shared.lock().rooms.delete(RoomApi::Daily, name) {
+        ("DELETE", ["rooms", name]) => match shared.lock().table::<rooms::Rooms>().delete(RoomApi::Daily, name) {
             true => Daily.json(200, &json!({ "deleted": true, "name": name })),
             false => not_found(name),
         },
@@ -142,8 +149,8 @@ fn list(shared: &Shared, req: &Req) -> Response {
         Some(Ok(n)) if (1..=MAX_LIMIT).contains(&n) => n,
         Some(_) => return invalid("limit must be an integer from 1 to 100"),
     };
-    let state = shared.lock();
-    let rooms = state.rooms.ordered(RoomApi::Daily);
+    let mut state = shared.lock();
+    let rooms = state.table::<rooms::Rooms>().ordered(RoomApi::Daily);
     let start = match req.query("starting_after") {
         None => 0,
         Some(id) => match rooms.iter().position(|r| r.uuid == id) {

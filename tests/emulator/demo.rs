@@ -1,15 +1,13 @@
 //! Demo data for people trying sessionctl against the `mock-server` binary: something
 //! stale and something fresh for every API, relative to the moment it starts, so
 //! `list --idle-for 1h` and friends have work to show. Each API seeds its own
-//! ([`super::api::Api::demo`]), in [`super::APIS`] order. Zep v2 and elizaOS sessions and
-//! LangGraph threads carry an `env` in their metadata (for `--where`). The Daily, LiveKit
-//! and Twilio rooms say only when they were created (for `--older-than`). Zep sessions and
-//! threads also get messages, and one of each looks old but has a recent message: only a
-//! client that reads messages sees that it is in use.
+//! ([`super::api::Api::demo`]), in [`super::APIS`] order; what each holds is in its
+//! module's `demo` and in the README. Records with metadata carry an `env` ([`env`], for
+//! `--where`).
 
 use jiff::{SignedDuration, Timestamp};
 
-use super::model::Seed;
+use super::seed::Seed;
 
 pub(crate) fn seeds(now: Timestamp) -> Vec<Seed> {
     (super::APIS.iter()).flat_map(|api| api.demo(now)).collect()

@@ -22,8 +22,55 @@ use serde_json::{Value, json};
 use super::api::{Api, Served};
 use super::http::{Req, empty, reason};
 use super::listing::{self, SortKey};
-use super::model::Seed;
+use super::seed::{Kind, Record, Seed};
+use super::state::State;
 use super::{Emulator, Shared, clock, demo};
+
+/// A LangGraph thread (kind `langgraph_thread`); a `busy` one has one `running` run (until
+/// it is cancelled). `status` is served as it is, so tests can seed one the server never
+/// sends.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThreadSeed {
+    pub thread_id: String,
+    #[serde(default = "clock::now_nanos")]
+    pub created_at: String,
+    #[serde(default = "clock::now_nanos")]
+    pub updated_at: String,
+    #[serde(default = "idle")]
+    pub status: String,
+    #[serde(default)]
+    pub metadata: serde_json::Map<String, Value>,
+}
+
+const THREAD: Kind = Kind::of::<ThreadSeed>("langgraph_thread");
+
+fn idle() -> String {
+    "idle".to_owned()
+}
+
+impl Record for ThreadSeed {
+    fn apply(&self, state: &mut State) -> Result<(), String> {
+        let t = self.clone();
+        let threads = state.table::<Threads>();
+        threads.seed(t.thread_id, t.created_at, t.updated_at, t.status, t.metadata);
+        Ok(())
+    }
+}
+
+impl Seed {
+    /// A LangGraph thread created and last updated at `updated_at`, in `status` (`busy`:
+    /// with one running run).
+    pub fn langgraph(id: &str, updated_at: &str, status: &str) -> Seed {
+        Seed::from(ThreadSeed {
+            thread_id: id.to_owned(),
+            created_at: updated_at.to_owned(),
+            updated_at: updated_at.to_owned(),
+            status: status.to_owned(),
+            metadata: serde_json::Map::new(),
+        })
+    }
+}
 
 #[derive(Clone)]
 pub(crate) struct Thread {
@@ -116,6 +163,10 @@ pub(crate) struct LangGraph;
 /// `langgraph dev` checks no key unless its graph configures custom auth: the default
 /// [`Api::authorized`].
 impl Api for LangGraph {
+    fn seeds(&self) -> &'static [Kind] {
+        &[THREAD]
+    }
+
     fn prefix(&self) -> &'static str {
         PREFIX
     }
@@ -159,13 +210,13 @@ impl Api for LangGraph {
         let threads = [("idle", 5 * 60), ("busy", 3 * 60), ("idle", 2), ("busy", 1)];
         (1..)
             .zip(threads)
-            .map(|(n, (status, idle))| Seed::LanggraphThread {
+            .map(|(n, (status, idle))| Seed::from(ThreadSeed {
                 thread_id: format!("langgraph-demo-{n}"),
                 created_at: clock::nanos(demo::ago(now, idle + 60)),
                 updated_at: clock::nanos(demo::ago(now, idle)),
                 status: status.to_owned(),
                 metadata: demo::env(n).as_object().cloned().unwrap_or_default(),
-            })
+            }))
             .collect()
     }
 }
@@ -179,7 +230,7 @@ impl Emulator {
 
     /// `Some(pending or running runs)` for a LangGraph thread that exists, `None` if gone.
     pub fn langgraph_active_runs(&self, id: &str) -> Option<usize> {
-        self.shared.lock().langgraph.active_runs(id)
+        self.shared.lock().table::<Threads>().active_runs(id)
     }
 }
 
@@ -187,12 +238,13 @@ fn route(shared: &Shared, req: &Req) -> Response {
     let segs = req.segs();
     match (req.method.as_str(), segs.as_slice()) {
         ("POST", ["threads", "search"]) => search(shared, req),
-        ("GET", ["threads", id]) => match shared.lock().langgraph.get(id) {
+        ("GET", ["threads", id]) => match shared.lock().table::<Threads>().get(id) {
             Some(t) => LangGraph.json(200, &t.json()),
             None => thread_not_found(id),
         },
         ("DELETE", ["threads", id]) => {
-            let threads = &mut shared.lock().langgraph.list;
+            let mut state = shared.lock();
+            let threads = &mut state.table::<Threads>().list;
             let before = threads.len();
             threads.retain(|t| t.id != *id);
             match threads.len() < before {
@@ -264,7 +316,7 @@ fn search(shared: &Shared, req: &Req) -> Response {
     if let Some(bad) = (q.select.iter().flatten()).find(|f| !FIELDS.contains(&f.as_str())) {
         return detail(422, &format!("Invalid select field: {bad}"));
     }
-    let mut rows: Vec<Thread> = (shared.lock().langgraph.list.iter())
+    let mut rows: Vec<Thread> = (shared.lock().table::<Threads>().list.iter())
         .filter(|t| q.status.as_ref().is_none_or(|s| &t.status == s))
         .filter(|t| (q.metadata.iter().flatten()).all(|(k, v)| t.metadata.get(k) == Some(v)))
         .cloned()
@@ -314,7 +366,7 @@ fn search(shared: &Shared, req: &Req) -> Response {
 
 /// `runs.list`: 404 for an unknown thread, newest first, `status` an exact filter.
 fn runs(shared: &Shared, req: &Req, id: &str) -> Response {
-    let Some(thread) = shared.lock().langgraph.get(id).cloned() else {
+    let Some(thread) = shared.lock().table::<Threads>().get(id).cloned() else {
         return thread_not_found(id);
     };
     let number = |name: &str, default: usize| {
@@ -379,7 +431,7 @@ fn cancel(shared: &Shared, req: &Req) -> Response {
         }
     };
     let mut state = shared.lock();
-    let Some(thread) = (state.langgraph.list.iter_mut()).find(|t| t.id == thread_id) else {
+    let Some(thread) = (state.table::<Threads>().list.iter_mut()).find(|t| t.id == thread_id) else {
         return detail(404, "No runs found to cancel.");
     };
     let candidates: Vec<&mut Run> = (thread.runs.iter_mut())

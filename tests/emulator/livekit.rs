@@ -18,11 +18,16 @@ use jiff::Timestamp;
 use serde_json::{Value, json};
 
 use super::http::{Req, reason, reply};
-use super::model::{RoomApi, Seed};
-use super::rooms::{self, Room};
+use super::rooms::{self, Room, RoomApi};
+use super::seed::{Kind, Seed};
 use super::profiles;
 use super::api::{Api, Served};
-use super::{Emulator, LIVEKIT_TOKEN, Shared};
+use super::{Emulator, Shared};
+
+/// The one LiveKit access token the emulator accepts (Bearer): an HS256 JWT of the
+/// development key `devkey` and secret `secret`, with the `roomList` and `roomCreate`
+/// grants, as `lk token create` or a server SDK mints one.
+pub const LIVEKIT_TOKEN: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJkZXZrZXkiLCJzdWIiOiJzZXNzaW9uY3RsIiwibmJmIjoxNzAwMDAwMDAwLCJ2aWRlbyI6eyJyb29tTGlzdCI6dHJ1ZSwicm9vbUNyZWF0ZSI6dHJ1ZX19.hGY-KhMNDNlhUJqif7qO4AXKdQLPCB0Ex0Kurq3vj8w";
 
 const SERVICE: &str = "livekit.RoomService";
 
@@ -33,6 +38,10 @@ const PREFIX: &str = "/livekit";
 pub(crate) struct LiveKit;
 
 impl Api for LiveKit {
+    fn seeds(&self) -> &'static [Kind] {
+        &[rooms::ROOM]
+    }
+
     fn prefix(&self) -> &'static str {
         PREFIX
     }
@@ -95,7 +104,7 @@ impl Api for LiveKit {
     }
 
     fn auth(&self, _served: &Served) -> String {
-        "Bearer: the token LIVEKIT_TOKEN of tests/emulator/mod.rs".to_owned()
+        "Bearer: the token LIVEKIT_TOKEN of tests/emulator/livekit.rs".to_owned()
     }
 
     /// `livekit`, the shipped declared description run on the emulator as it is.
@@ -176,8 +185,8 @@ fn route(shared: &Shared, req: &Req) -> Response {
 fn list(shared: &Shared, body: &Value) -> Response {
     let names: Option<Vec<&str>> = (body.get("names").and_then(Value::as_array))
         .map(|names| names.iter().filter_map(Value::as_str).collect());
-    let state = shared.lock();
-    let rooms: Vec<Value> = (state.rooms.ordered(RoomApi::Livekit).into_iter())
+    let mut state = shared.lock();
+    let rooms: Vec<Value> = (state.table::<rooms::Rooms>().ordered(RoomApi::Livekit).into_iter())
         .filter(|r| !r.deleted)
         .filter(|r| names.as_ref().is_none_or(|n| n.contains(&r.id.as_str())))
         .map(row)
@@ -187,7 +196,7 @@ fn list(shared: &Shared, body: &Value) -> Response {
 
 fn delete(shared: &Shared, body: &Value) -> Response {
     let name = body.get("room").and_then(Value::as_str).unwrap_or_default();
-    match shared.lock().rooms.delete(RoomApi::Livekit, name) {
+    match shared.lock().table::<rooms::Rooms>().delete(RoomApi::Livekit, name) {
         true => LiveKit.json(200, &json!({})),
         false => LiveKit.error(404, "not_found", "requested room does not exist"),
     }

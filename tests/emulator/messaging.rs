@@ -27,7 +27,8 @@ use serde_json::{Value, json};
 use super::api::{Api, Served};
 use super::http::{Req, header_is, reason, slug};
 use super::listing::{self, SortKey};
-use super::model::Seed;
+use super::seed::{Kind, Record, Seed, new_uuid};
+use super::state::State;
 use super::{Emulator, Shared, channels, clock, demo};
 
 /// 1.7.2's defaults and bounds (its env `SESSION_*_MINUTES` unset).
@@ -44,6 +45,26 @@ const PREFIX: &str = "/api";
 pub(crate) struct Messaging;
 
 impl Api for Messaging {
+    fn seeds(&self) -> &'static [Kind] {
+        &[SESSION, channels::CHANNEL]
+    }
+
+    /// The session's and its channel's copy (as if it had been created with it).
+    fn set_metadata(
+        &self,
+        state: &mut State,
+        id: &str,
+        metadata: &serde_json::Map<String, Value>,
+    ) -> bool {
+        let Some(session) = state.table::<Sessions>().map.get_mut(id) else {
+            return false;
+        };
+        session.metadata = Value::Object(metadata.clone());
+        let (channel, copy) = (session.channel_id.clone(), session.channel_metadata());
+        state.table::<channels::Channels>().set_metadata(&channel, copy);
+        true
+    }
+
     fn prefix(&self) -> &'static str {
         PREFIX
     }
@@ -120,12 +141,17 @@ impl Api for Messaging {
         )
     }
 
+    /// `eliza`, as sessionctl's built-in `local` profile is elizaOS.
+    fn default_profile(&self) -> Option<&'static str> {
+        Some("eliza")
+    }
+
     /// demo-1..3 idle for three hours, demo-4..5 active a minute ago.
     fn demo(&self, now: Timestamp) -> Vec<Seed> {
         let mut seeds = Vec::new();
         for n in 1..=5 {
             let idle = if n <= 3 { 180 } else { 1 };
-            seeds.push(Seed::MessagingSession {
+            seeds.push(Seed::from(SessionSeed {
                 id: format!("demo-{n}"),
                 user_id: uuid::Uuid::new_v4().to_string(),
                 agent_id: uuid::Uuid::new_v4().to_string(),
@@ -140,7 +166,7 @@ impl Api for Messaging {
                 }),
                 expires_at: None,
                 messages: 2,
-            });
+            }));
             seeds.push(Seed::metadata(&format!("demo-{n}"), demo::env(n)));
         }
         seeds
@@ -156,22 +182,22 @@ impl Emulator {
 
     /// Whether an elizaOS session exists (not deleted).
     pub fn messaging_exists(&self, id: &str) -> bool {
-        self.shared.lock().messaging.contains(id)
+        self.shared.lock().table::<Sessions>().contains(id)
     }
 
     /// How many elizaOS sessions exist.
     pub fn messaging_count(&self) -> usize {
-        self.shared.lock().messaging.len()
+        self.shared.lock().table::<Sessions>().len()
     }
 
     /// The channel of an elizaOS session the server still remembers.
     pub fn messaging_channel_of(&self, session_id: &str) -> Option<String> {
-        self.shared.lock().messaging.channel_of(session_id)
+        self.shared.lock().table::<Sessions>().channel_of(session_id)
     }
 
     /// An elizaOS server restart: it forgets every session and keeps every channel.
     pub fn messaging_restart(&self) {
-        self.shared.lock().messaging.forget_all();
+        self.shared.lock().table::<Sessions>().forget_all();
     }
 }
 
@@ -358,27 +384,41 @@ struct Activity<'s> {
     is_near_expiration: bool,
 }
 
-/// A seeded session: see [`super::Seed::MessagingSession`].
-pub(crate) struct SessionSeed {
+/// An elizaOS messaging session and its channel (`session-<id>`; kind
+/// `messaging_session`). It expires as `@elizaos/server` 1.7.2 computes it from the times
+/// and `timeout_config` (omitted: the server defaults, 30 minutes after the last activity),
+/// unless `expires_at` gives the stored expiry itself.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionSeed {
     pub id: String,
+    #[serde(default = "new_uuid")]
     pub user_id: String,
+    #[serde(default = "new_uuid")]
     pub agent_id: String,
+    #[serde(default = "clock::now_millis")]
     pub created_at: String,
+    #[serde(default = "clock::now_millis")]
     pub last_activity: String,
+    #[serde(default)]
     pub timeout_config: Option<TimeoutConfig>,
+    #[serde(default)]
     pub expires_at: Option<String>,
+    /// How many messages its channel holds.
+    #[serde(default)]
     pub messages: u32,
 }
 
-#[derive(Default)]
-pub(crate) struct Sessions {
-    map: HashMap<String, Session>,
-}
+const SESSION: Kind = Kind::of::<SessionSeed>("messaging_session");
 
-impl Sessions {
-    /// Adds a session and its channel (with `messages` messages), like `POST /sessions` at
-    /// the seeded times.
-    pub fn seed(&mut self, seed: SessionSeed, channels: &mut channels::Channels) {
+/// Far enough ahead that no test outlives it: see [`Seed::messaging`].
+pub const NEVER_EXPIRES: &str = "9999-01-01T00:00:00.000Z";
+
+/// Adds a session and its channel (with `messages` messages), like `POST /sessions` at the
+/// seeded times.
+impl Record for SessionSeed {
+    fn apply(&self, state: &mut State) -> Result<(), String> {
+        let seed = self.clone();
         let timeout = seed.timeout_config.unwrap_or_default();
         let expires_at = match &seed.expires_at {
             Some(raw) => clock::parse(raw),
@@ -386,7 +426,7 @@ impl Sessions {
         };
         let session = Session {
             id: seed.id.clone(),
-            channel_id: uuid::Uuid::new_v4().to_string(),
+            channel_id: new_uuid(),
             agent_id: seed.agent_id,
             user_id: seed.user_id,
             created_at: seed.created_at,
@@ -395,30 +435,65 @@ impl Sessions {
             timeout,
             expires_at,
         };
-        channels.add_session_channel(
-            session.channel_id.clone(),
-            session.channel_metadata(),
-            seed.messages,
-        );
-        self.map.insert(seed.id, session);
+        let (channel, copy) = (session.channel_id.clone(), session.channel_metadata());
+        (state.table::<channels::Channels>()).add_session_channel(channel, copy, seed.messages);
+        state.table::<Sessions>().map.insert(seed.id, session);
+        Ok(())
+    }
+}
+
+impl Seed {
+    /// An elizaOS session created and last active at `last_activity` that the server keeps
+    /// for the whole test (its stored expiry is [`NEVER_EXPIRES`]): for the many tests that
+    /// seed fixed 2024 times and are about something other than expiry. Expiry tests use
+    /// [`Seed::messaging_timed`].
+    pub fn messaging(id: &str, last_activity: &str) -> Seed {
+        Seed::from(SessionSeed {
+            expires_at: Some(NEVER_EXPIRES.to_owned()),
+            ..SessionSeed::at(id, last_activity)
+        })
     }
 
-    /// Replaces a session's metadata, and its channel's copy (as if it had been created
-    /// with it); `false` if there is no such session.
-    pub fn set_metadata(
-        &mut self,
+    /// An elizaOS session created and last active at `last_activity` that expires as 1.7.2
+    /// computes it from `timeout` (`None`: the server defaults), with `messages` messages in
+    /// its channel.
+    pub fn messaging_timed(
         id: &str,
-        metadata: &serde_json::Map<String, Value>,
-        channels: &mut channels::Channels,
-    ) -> bool {
-        let Some(session) = self.map.get_mut(id) else {
-            return false;
-        };
-        session.metadata = Value::Object(metadata.clone());
-        channels.set_metadata(&session.channel_id, session.channel_metadata());
-        true
+        last_activity: &str,
+        timeout: Option<TimeoutConfig>,
+        messages: u32,
+    ) -> Seed {
+        Seed::from(SessionSeed {
+            timeout_config: timeout,
+            messages,
+            ..SessionSeed::at(id, last_activity)
+        })
     }
+}
 
+impl SessionSeed {
+    /// A session of a fresh user and agent, created and last active at `last_activity`,
+    /// with no messages, expiring as the server defaults say.
+    pub fn at(id: &str, last_activity: &str) -> SessionSeed {
+        SessionSeed {
+            id: id.to_owned(),
+            user_id: new_uuid(),
+            agent_id: new_uuid(),
+            created_at: last_activity.to_owned(),
+            last_activity: last_activity.to_owned(),
+            timeout_config: None,
+            expires_at: None,
+            messages: 0,
+        }
+    }
+}
+
+#[derive(Default)]
+pub(crate) struct Sessions {
+    map: HashMap<String, Session>,
+}
+
+impl Sessions {
     /// Whether the session is in the server's memory (expired or not).
     pub fn contains(&self, id: &str) -> bool {
         self.map.contains_key(id)
@@ -447,7 +522,7 @@ fn route(shared: &Shared, req: &Req) -> Response {
         ("GET", ["messaging", "sessions", "health"]) => health(shared),
         ("GET", ["messaging", "sessions", id]) => get(shared, id),
         ("DELETE", ["messaging", "sessions", id]) => {
-            if shared.lock().messaging.map.remove(*id).is_none() {
+            if shared.lock().table::<Sessions>().map.remove(*id).is_none() {
                 return not_found();
             }
             let message = format!("Session {id} deleted successfully");
@@ -462,7 +537,7 @@ fn route(shared: &Shared, req: &Req) -> Response {
 fn get(shared: &Shared, id: &str) -> Response {
     let now = clock::now();
     let mut state = shared.lock();
-    let Some(session) = state.messaging.map.get(id) else {
+    let Some(session) = state.table::<Sessions>().map.get(id) else {
         return not_found();
     };
     if session.is_expired(now) {
@@ -470,7 +545,7 @@ fn get(shared: &Shared, id: &str) -> Response {
             Some(at) => format!("Session '{id}' expired at {}", clock::millis(at)),
             None => format!("Session '{id}' has expired"),
         };
-        state.messaging.map.remove(id);
+        state.table::<Sessions>().map.remove(id);
         return Messaging.error(410, "SESSION_EXPIRED", &message);
     }
     Messaging.json(200, &session.info(now))
@@ -524,8 +599,8 @@ fn create(shared: &Shared, req: &Req) -> Response {
     let expiry = session.expiry(clock::now());
     let reply = Messaging.json(201, &session.created(&expiry));
     let mut state = shared.lock();
-    (state.channels).add_session_channel(session.channel_id.clone(), session.channel_metadata(), 0);
-    state.messaging.map.insert(session.id.clone(), session);
+    (state.table::<channels::Channels>()).add_session_channel(session.channel_id.clone(), session.channel_metadata(), 0);
+    state.table::<Sessions>().map.insert(session.id.clone(), session);
     reply
 }
 
@@ -534,10 +609,10 @@ fn create(shared: &Shared, req: &Req) -> Response {
 fn list(shared: &Shared) -> Response {
     let now = clock::now();
     let (mut rows, in_memory): (Vec<Session>, usize) = {
-        let state = shared.lock();
-        let sessions = state.messaging.map.values();
+        let mut state = shared.lock();
+        let sessions = state.table::<Sessions>().map.values();
         let live = sessions.filter(|s| !s.is_expired(now)).cloned().collect();
-        (live, state.messaging.map.len())
+        (live, state.table::<Sessions>().map.len())
     };
     listing::sort(
         &mut rows,
@@ -563,8 +638,8 @@ fn list(shared: &Shared) -> Response {
 fn health(shared: &Shared) -> Response {
     let now = clock::now();
     let (active, expiring) = {
-        let state = shared.lock();
-        let sessions = state.messaging.map.values();
+        let mut state = shared.lock();
+        let sessions = state.table::<Sessions>().map.values();
         sessions.fold((0, 0), |(active, expiring), s| {
             let expiry = s.expiry(now);
             (

@@ -1,35 +1,31 @@
 //! The provider emulator: one stateful fake HTTP server on loopback that speaks the wire
-//! contracts of `shared/providers.md` (Zep v2/v3/v4, Digital Samba, elizaOS messaging,
-//! LangGraph Agent Server threads) and the room APIs the shipped declared descriptions
-//! (`examples/declared/`) speak (Daily, LiveKit, Twilio Video),
-//! rough edges included, so sessionctl can be tried offline and tested end to end.
+//! contracts of `shared/providers.md` and the room APIs the shipped declared descriptions
+//! (`examples/declared/`) speak (the list is `apis!` below), rough edges included, so
+//! sessionctl can be tried offline and tested end to end.
 //!
 //! Layout (each module has one job):
-//! - [`model`]: the public seed, fault, rate-limit and request-log types, with builders.
-//! - [`state`]: the in-memory tables behind one `std::sync::Mutex`.
 //! - [`api`]: what one emulated API is to the rest (its prefix, auth, routes, reply
-//!   conventions and 429); `apis!` below lists them, one line each.
+//!   conventions, 429, kinds of seed, demo data, banner line and profiles); `apis!` below
+//!   lists the APIs, one line each, and each API's module (named there) implements it once,
+//!   with its own tables, seed structs and `impl Emulator` accessors.
+//! - [`seed`]: the open `Seed` type every API's records are put in with, and its JSON.
+//! - [`model`]: the public fault, rate-limit and request-log types, with builders.
+//! - [`state`]: what the emulator remembers (each API's tables, by type) behind one
+//!   `std::sync::Mutex`.
 //! - [`router`]: records every request, applies the rate limit, faults and latency,
 //!   dispatches by prefix to the [`api::Api`] whose it is.
-//! - [`http`]: helpers every provider shares (decoded path segments, query, JSON replies,
-//!   each provider's error shape, header-based auth).
-//! - [`clock`]: timestamp parsing and each provider's timestamp format.
+//! - [`http`]: helpers every API shares (decoded path segments, query, replies, reason
+//!   phrases, header-based auth).
+//! - [`clock`]: timestamp parsing and formats.
 //! - [`listing`]: ordering and page-number paging shared by the list routes.
-//! - [`zep`] (v2 sessions), [`threads`] (thread records, v3 API), [`zep_v4`] (v4 threads,
-//!   lookups, asynchronous deletion tasks), [`samba`], [`messaging`], [`langgraph`]: one API
-//!   each.
-//! - [`rooms`]: the one table of video rooms that [`daily`], [`livekit`] and [`twilio`]
-//!   render, each in its own dialect.
-//! - [`messages`]: the message histories of v2 sessions and threads, and their paging.
-//! - [`channels`]: elizaOS message channels, which outlive the [`messaging`] sessions that
-//!   made them.
+//! - Tables that more than one API's routes render: [`threads`] (Zep threads, v3 and v4),
+//!   [`rooms`] (video rooms), [`messages`] (message histories), [`channels`] (elizaOS
+//!   channels, which outlive the sessions that made them).
 //! - [`faults`]: turns a [`FaultKind`] into a (possibly broken) reply, or breaks a served one.
-//! - [`ratelimit`]: the token bucket and fixed window of a [`RateLimit`], their headers and
-//!   each provider's 429.
+//! - [`ratelimit`]: the token bucket and fixed window of a [`RateLimit`], and their headers.
 //! - [`control`]: the `/_emulator/...` HTTP control API.
 //! - [`demo`]: the demo data a user sees when running the binary without `--empty`.
-//! - [`profiles`]: the config file for the emulator, one profile per provider API, and the
-//!   banner's line for each API.
+//! - [`profiles`]: the config file for the emulator and the banner, from each API's own.
 //!
 //! Four crates include this file with `#[path]`: the integration tests (once, through
 //! `tests/common`), the `mock-server` and `quickstart` examples and the `compare` bench; none
@@ -37,7 +33,7 @@
 #![allow(dead_code)]
 
 mod api;
-mod channels;
+pub mod channels;
 mod clock;
 mod control;
 mod demo;
@@ -48,10 +44,11 @@ mod messages;
 mod model;
 pub mod profiles;
 mod ratelimit;
-mod rooms;
+pub mod rooms;
 mod router;
+mod seed;
 mod state;
-mod threads;
+pub mod threads;
 
 /// Declares each emulated API's module and lists the [`api::Api`] it implements, in the
 /// order the banner and the profiles show them: one line per API, so that an API's module
@@ -59,7 +56,7 @@ mod threads;
 /// [`APIS`], never by name; the longest prefix wins, so the order decides nothing else).
 macro_rules! apis {
     ($($module:ident::$api:ident),* $(,)?) => {
-        $(mod $module;)*
+        $(pub mod $module;)*
 
         /// Every API the emulator serves.
         static APIS: &[&dyn api::Api] = &[$(&$module::$api),*];
@@ -86,30 +83,8 @@ use std::time::{Duration, Instant};
 
 // Not every crate that includes this module names every type.
 #[allow(unused_imports)]
-pub use model::{
-    DeleteTask, Fault, FaultKind, HeaderStyle, NEVER_EXPIRES, RateLimit, Recorded, RoomApi, Seed,
-    TimeoutConfig,
-};
-
-/// The Zep API key every Zep route (v2, v3 and v4) accepts.
-pub const ZEP_KEY: &str = "zep-test-key";
-/// The Digital Samba team ID (the Basic-auth user name).
-pub const SAMBA_TEAM: &str = "team-1";
-/// The Digital Samba developer key (Bearer token, or the Basic-auth password).
-pub const SAMBA_KEY: &str = "samba-test-key";
-
-/// The Daily API key (Bearer).
-pub const DAILY_KEY: &str = "daily-test-key";
-/// The one LiveKit access token the emulator accepts (Bearer): an HS256 JWT of the
-/// development key `devkey` and secret `secret`, with the `roomList` and `roomCreate`
-/// grants, as `lk token create` or a server SDK mints one.
-pub const LIVEKIT_TOKEN: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJkZXZrZXkiLCJzdWIiOiJzZXNzaW9uY3RsIiwibmJmIjoxNzAwMDAwMDAwLCJ2aWRlbyI6eyJyb29tTGlzdCI6dHJ1ZSwicm9vbUNyZWF0ZSI6dHJ1ZX19.hGY-KhMNDNlhUJqif7qO4AXKdQLPCB0Ex0Kurq3vj8w";
-/// The Twilio account SID (the Basic-auth user name): the placeholder of
-/// `examples/declared/twilio.toml`, so that the shipped description runs on the emulator as
-/// it is.
-pub const TWILIO_ACCOUNT: &str = "ACXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX";
-/// The Twilio auth token (the Basic-auth password).
-pub const TWILIO_TOKEN: &str = "twilio-test-token";
+pub use model::{Fault, FaultKind, HeaderStyle, RateLimit, Recorded};
+pub use seed::Seed;
 
 /// Path prefix of the emulator's own control API (never faulted, never recorded).
 pub const CONTROL_PREFIX: &str = "/_emulator";
@@ -259,7 +234,7 @@ impl Emulator {
     /// Adds one record; a seed with an existing ID replaces the old record.
     ///
     /// # Panics
-    /// On a [`Seed::ZepMessages`] naming no v2 session or thread seeded before it.
+    /// On a seed naming a record not seeded before it (messages, metadata).
     pub fn seed(&self, seed: Seed) {
         // The guard is gone before the panic, so the lock is not poisoned.
         let seeded = self.shared.lock().seed(seed);

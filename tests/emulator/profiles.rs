@@ -1,9 +1,8 @@
-//! The config file for the emulator: one profile per provider API, named as the README's
-//! examples name them (`eliza`, `zep`, `zep-v3`, `zep-threads`, `samba`, `langgraph`, and the
-//! shipped declared descriptions' `daily`, `livekit`, `twilio`), so that a user who saves
-//! what `mock-server` prints can run those examples as written; and the banner lines that
-//! say where each API is. Each API writes its own ([`super::api::Api::profiles`],
-//! [`super::api::Api::auth`]), in [`APIS`] order. The `quickstart` example runs on the same
+//! The config file for the emulator: each API's profiles, named as the README's examples
+//! name them, so that a user who saves what `mock-server` prints can run those examples as
+//! written; the banner lines that say where each API is; and the list of what it serves.
+//! Each API writes its own ([`super::api::Api::profiles`], [`super::api::Api::auth`],
+//! [`super::api::Api::title`]), in [`APIS`] order. The `quickstart` example runs on the same
 //! file, and `tests/suite/newcomer.rs` runs the README against it.
 
 use std::net::SocketAddr;
@@ -15,7 +14,7 @@ use super::{APIS, base_url};
 const DESCRIPTIONS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/declared");
 
 /// A whole config file for the emulator at `addr` (with `messaging_token` when it wants one).
-/// `default_profile` is the elizaOS one, as the built-in `local` profile is.
+/// Its `default_profile` is the first one an API asks for ([`super::api::Api::default_profile`]).
 pub fn config_toml(addr: SocketAddr, messaging_token: Option<&str>) -> String {
     let base = base_url(addr);
     let served = Served {
@@ -23,7 +22,18 @@ pub fn config_toml(addr: SocketAddr, messaging_token: Option<&str>) -> String {
         messaging_token,
     };
     let profiles: Vec<String> = APIS.iter().map(|api| api.profiles(&served)).collect();
-    format!("default_profile = \"eliza\"\n\n{}", profiles.join("\n"))
+    let default = (APIS.iter()).find_map(|api| api.default_profile());
+    let default = default.map_or(String::new(), |name| {
+        format!("default_profile = \"{name}\"\n\n")
+    });
+    format!("{default}{}", profiles.join("\n"))
+}
+
+/// What the emulator serves, for its about text and greetings: every API's title, in
+/// [`APIS`] order.
+pub fn served() -> String {
+    let titles: Vec<&str> = APIS.iter().map(|api| api.title()).collect();
+    titles.join("; ")
 }
 
 /// One line per API for the `mock-server` banner: what it is, its base URL and its auth.

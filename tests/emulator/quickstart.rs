@@ -45,9 +45,9 @@ fn main() -> ExitCode {
         return fail(format_args!("cannot write {}: {e}", config.display()));
     }
     println!(
-        "The provider emulator is serving demo data on {} (Zep, Digital Samba, elizaOS, \
-         LangGraph, Daily, LiveKit, Twilio Video).\n\n$ sessionctl {}\n",
+        "The provider emulator is serving demo data on {} ({}).\n\n$ sessionctl {}\n",
         emu.url(),
+        emulator::profiles::served(),
         SWEEP.join(" ")
     );
     let args = ["sessionctl".as_ref(), "-c".as_ref(), config.as_os_str()]

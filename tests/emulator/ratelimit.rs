@@ -1,6 +1,6 @@
 //! Rate limiting, as real providers do it: the [`Limiter`] (a token bucket or a fixed
 //! window, see [`RateLimit`]), its [`Decision`] for each request, the headers that decision
-//! puts on a reply, and the 429 reply itself in each provider's dialect.
+//! puts on a reply, and the 429 reply itself (each API's body, [`Api::too_many_requests`]).
 //!
 //! The limiter takes the current time as an argument (`check(now)`), so its arithmetic is
 //! tested below without sleeping.
@@ -187,10 +187,8 @@ impl Decision {
     }
 }
 
-/// The 429 an API sends when its limit is hit ([`Api::too_many_requests`]: elizaOS's
-/// `RATE_LIMIT_EXCEEDED` JSON, Digital Samba's Laravel `Too Many Attempts.`, Daily's
-/// `rate-limit-error`, Twirp's `resource_exhausted`, Twilio's 20429, and plain text from Zep
-/// (v2, v3 and v4)), with this decision's headers.
+/// The 429 an API sends when its limit is hit, in its own dialect
+/// ([`Api::too_many_requests`]), with this decision's headers.
 pub(crate) fn too_many_requests(api: &dyn Api, decision: &Decision) -> Response {
     let mut response = api.too_many_requests();
     decision.apply(&mut response);

@@ -9,9 +9,64 @@
 //! still says where the next page starts, as the servers' own cursors do.
 
 use jiff::Timestamp;
+use serde::Deserialize;
 
-use super::model::{RoomApi, Seed};
+use super::seed::{Kind, Record, Seed};
+use super::state::State;
 use super::{Emulator, clock, demo};
+
+/// The room APIs that share this table, each rendering it in its own dialect.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RoomApi {
+    /// Daily REST rooms (`/daily/v1`).
+    Daily,
+    /// LiveKit's Twirp RoomService (`/livekit`).
+    Livekit,
+    /// Twilio Video v1 Rooms (`/twilio`).
+    Twilio,
+}
+
+/// A room of the Daily, LiveKit or Twilio Video API (`api`; kind `room`), known there by
+/// `id` (Daily's and LiveKit's room name, Twilio's room SID), created at `created_at`, with
+/// `participants` in it; `completed` is a Twilio room that has ended. Build with
+/// [`Seed::room`].
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoomSeed {
+    pub api: RoomApi,
+    pub id: String,
+    #[serde(default = "clock::now_millis")]
+    pub created_at: String,
+    #[serde(default)]
+    pub participants: u32,
+    #[serde(default)]
+    pub completed: bool,
+}
+
+/// The kind every room API lists as its own.
+pub(crate) const ROOM: Kind = Kind::of::<RoomSeed>("room");
+
+impl Record for RoomSeed {
+    fn apply(&self, state: &mut State) -> Result<(), String> {
+        let r = self.clone();
+        (state.table::<Rooms>()).seed(r.api, r.id, r.created_at, r.participants, r.completed);
+        Ok(())
+    }
+}
+
+impl Seed {
+    /// An empty, open room of `api` created at `created_at`.
+    pub fn room(api: RoomApi, id: &str, created_at: &str) -> Seed {
+        Seed::from(RoomSeed {
+            api,
+            id: id.to_owned(),
+            created_at: created_at.to_owned(),
+            participants: 0,
+            completed: false,
+        })
+    }
+}
 
 /// The demo rooms of `api`, named `{name}-demo-{n}`: one left over from days ago, one of
 /// this morning with someone in it, one fresh, and with `completed_too` one completed two
@@ -22,12 +77,14 @@ pub(crate) fn demo(api: RoomApi, name: &str, now: Timestamp, completed_too: bool
     let completed = completed_too.then_some((2 * 24 * 60, 0, true));
     (1..)
         .zip(rooms.into_iter().chain(completed))
-        .map(|(n, (created, participants, completed))| Seed::Room {
-            api,
-            id: format!("{name}-demo-{n}"),
-            created_at: clock::millis(demo::ago(now, created)),
-            participants,
-            completed,
+        .map(|(n, (created, participants, completed))| {
+            Seed::from(RoomSeed {
+                api,
+                id: format!("{name}-demo-{n}"),
+                created_at: clock::millis(demo::ago(now, created)),
+                participants,
+                completed,
+            })
         })
         .collect()
 }
@@ -111,11 +168,11 @@ impl Rooms {
 impl Emulator {
     /// Whether a room of `api` exists (not deleted).
     pub fn room_exists(&self, api: RoomApi, id: &str) -> bool {
-        self.shared.lock().rooms.get(api, id).is_some()
+        self.shared.lock().table::<Rooms>().get(api, id).is_some()
     }
 
     /// `Some(ended)` for a room of `api` that exists (a Twilio room is ended when completed).
     pub fn room_ended(&self, api: RoomApi, id: &str) -> Option<bool> {
-        (self.shared.lock().rooms.get(api, id)).map(|r| r.ended_at.is_some())
+        (self.shared.lock().table::<Rooms>().get(api, id)).map(|r| r.ended_at.is_some())
     }
 }

@@ -19,8 +19,16 @@ use serde_json::{Value, json};
 use super::api::{Api, Served};
 use super::http::{Rejection, Req, empty, header_is, reason, reply, slug};
 use super::listing::{self, SortKey};
-use super::model::Seed;
-use super::{Emulator, SAMBA_KEY, SAMBA_TEAM, Shared, clock, demo};
+use serde::Deserialize;
+
+use super::seed::{Kind, Record, Seed, new_uuid};
+use super::state::State;
+use super::{Emulator, Shared, clock, demo};
+
+/// The Digital Samba team ID (the Basic-auth user name).
+pub const SAMBA_TEAM: &str = "team-1";
+/// The Digital Samba developer key (Bearer token, or the Basic-auth password).
+pub const SAMBA_KEY: &str = "samba-test-key";
 
 /// Most (and default) rows per page.
 const MAX_LIMIT: usize = 100;
@@ -32,6 +40,10 @@ const PREFIX: &str = "/samba/api/v1";
 pub(crate) struct Samba;
 
 impl Api for Samba {
+    fn seeds(&self) -> &'static [Kind] {
+        &[SESSION, ENDED]
+    }
+
     fn prefix(&self) -> &'static str {
         PREFIX
     }
@@ -96,13 +108,13 @@ api_key = \"{SAMBA_KEY}\"
         let meetings = [(6 * 60, 0), (5 * 60, 1), (4 * 60, 2)];
         (1..)
             .zip(meetings)
-            .map(|(n, (started, people))| Seed::SambaSession {
+            .map(|(n, (started, people))| Seed::from(SessionSeed {
                 id: format!("samba-demo-{n}"),
                 room_id: uuid::Uuid::new_v4().to_string(),
                 start_time: clock::samba(demo::ago(now, started)),
                 live: true,
                 participants_live: Some(people),
-            })
+            }))
             .collect()
     }
 }
@@ -116,16 +128,100 @@ impl Emulator {
 
     /// `Some(live)` for a known Digital Samba session, `None` if unknown.
     pub fn samba_live(&self, id: &str) -> Option<bool> {
-        self.shared.lock().samba.get(id).map(|s| s.live)
+        self.shared.lock().table::<Sessions>().get(id).map(|s| s.live)
     }
 
     /// `Some(resources deleted)` for a known Digital Samba session, `None` if unknown.
     pub fn samba_resources_deleted(&self, id: &str) -> Option<bool> {
         self.shared
             .lock()
-            .samba
+            .table::<Sessions>()
             .get(id)
             .map(|s| s.resources_deleted)
+    }
+}
+
+/// A Digital Samba session (kind `samba_session`); `live == false` means it has already
+/// ended.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionSeed {
+    pub id: String,
+    #[serde(default = "new_uuid")]
+    pub room_id: String,
+    #[serde(default = "clock::now_samba")]
+    pub start_time: String,
+    #[serde(default)]
+    pub live: bool,
+    #[serde(default)]
+    pub participants_live: Option<u32>,
+}
+
+/// A Digital Samba session that ended at `end_time` (kind `samba_ended`; its list row is
+/// `live: false` with that `end_time`); without one, a row that does not say when it ended
+/// (the list's `end_time` "may be absent").
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EndedSeed {
+    pub id: String,
+    #[serde(default = "new_uuid")]
+    pub room_id: String,
+    pub start_time: String,
+    #[serde(default)]
+    pub end_time: Option<String>,
+}
+
+const SESSION: Kind = Kind::of::<SessionSeed>("samba_session");
+const ENDED: Kind = Kind::of::<EndedSeed>("samba_ended");
+
+impl Record for SessionSeed {
+    fn apply(&self, state: &mut State) -> Result<(), String> {
+        let s = self.clone();
+        (state.table::<Sessions>()).seed(s.id, s.room_id, s.start_time, s.live, s.participants_live);
+        Ok(())
+    }
+}
+
+impl Record for EndedSeed {
+    fn apply(&self, state: &mut State) -> Result<(), String> {
+        let s = self.clone();
+        (state.table::<Sessions>()).seed_ended(s.id, s.room_id, s.start_time, s.end_time);
+        Ok(())
+    }
+}
+
+impl Seed {
+    /// A live Digital Samba session in its own room.
+    pub fn samba_live(id: &str, start_time: &str) -> Seed {
+        Seed::from(SessionSeed {
+            id: id.to_owned(),
+            room_id: new_uuid(),
+            start_time: start_time.to_owned(),
+            live: true,
+            participants_live: None,
+        })
+    }
+
+    /// A Digital Samba session that has already ended (not live), in its own room.
+    pub fn samba_ended(id: &str, start_time: &str) -> Seed {
+        Seed::from(SessionSeed {
+            id: id.to_owned(),
+            room_id: new_uuid(),
+            start_time: start_time.to_owned(),
+            live: false,
+            participants_live: None,
+        })
+    }
+
+    /// A Digital Samba session that started at `start_time` and ended at `end_time`, in its
+    /// own room.
+    pub fn samba_ended_at(id: &str, start_time: &str, end_time: Option<&str>) -> Seed {
+        Seed::from(EndedSeed {
+            id: id.to_owned(),
+            room_id: new_uuid(),
+            start_time: start_time.to_owned(),
+            end_time: end_time.map(str::to_owned),
+        })
     }
 }
 
@@ -253,7 +349,7 @@ fn route(shared: &Shared, req: &Req) -> Response {
     match (req.method.as_str(), segs.as_slice()) {
         ("GET", ["sessions"]) => list(shared, req, None),
         ("GET", ["rooms", room, "sessions"]) => list(shared, req, Some(room)),
-        ("GET", ["sessions", id]) => match shared.lock().samba.get(id) {
+        ("GET", ["sessions", id]) => match shared.lock().table::<Sessions>().get(id) {
             Some(session) => Samba.json(200, &session.to_statistics()),
             None => Samba.status_error(404),
         },
@@ -277,7 +373,7 @@ fn invalid(field: &str, message: &str) -> Rejection {
 /// `POST /sessions/{id}/end`: 200, `text/plain`, empty body.
 fn end(shared: &Shared, id: &str) -> Response {
     let mut state = shared.lock();
-    let Some(session) = state.samba.map.get_mut(id) else {
+    let Some(session) = state.table::<Sessions>().map.get_mut(id) else {
         return Samba.status_error(404);
     };
     if !session.live {
@@ -292,7 +388,7 @@ fn end(shared: &Shared, id: &str) -> Response {
 /// `DELETE /sessions/{id}/resources`: 204; a live session must be ended first.
 fn delete_resources(shared: &Shared, id: &str) -> Response {
     let mut state = shared.lock();
-    let Some(session) = state.samba.map.get_mut(id) else {
+    let Some(session) = state.table::<Sessions>().map.get_mut(id) else {
         return Samba.status_error(404);
     };
     if session.live {
@@ -388,7 +484,7 @@ fn list(shared: &Shared, req: &Req, room: Option<&str>) -> Response {
     if let Some(room) = room {
         query.room_id = Some(room.to_owned());
     }
-    let mut rows: Vec<SambaSession> = shared.lock().samba.map.values().cloned().collect();
+    let mut rows: Vec<SambaSession> = shared.lock().table::<Sessions>().map.values().cloned().collect();
     listing::sort(
         &mut rows,
         |s| SortKey::time(&s.start_time),

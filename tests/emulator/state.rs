@@ -1,26 +1,19 @@
 //! Everything the emulator remembers, in one struct behind one mutex (see
-//! [`super::Shared::lock`]): each provider's table, the armed faults, the rate limiter and
-//! the request log.
+//! [`super::Shared::lock`]): each API's tables, the armed faults, the rate limiter and the
+//! request log.
 
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
 use std::time::Instant;
 
-use super::model::{DeleteTask, Recorded, Seed};
-use super::zep_v4::TaskStatus;
-use super::{channels, faults, langgraph, messaging, ratelimit, rooms, samba, threads};
-use super::{zep, zep_v4};
+use super::model::Recorded;
+use super::seed::Seed;
+use super::{faults, ratelimit};
 
 #[derive(Default)]
 pub(crate) struct State {
-    pub zep: zep::Sessions,
-    pub threads: threads::Threads,
-    pub tasks: zep_v4::Tasks,
-    pub samba: samba::Sessions,
-    pub messaging: messaging::Sessions,
-    /// elizaOS channels: they outlive the sessions that made them.
-    pub channels: channels::Channels,
-    pub langgraph: langgraph::Threads,
-    /// The rooms of Daily, LiveKit and Twilio.
-    pub rooms: rooms::Rooms,
+    /// Each API's records, one table per type: see [`State::table`].
+    tables: HashMap<TypeId, Box<dyn Any + Send>>,
     pub faults: faults::Armed,
     pub log: Vec<Recorded>,
     /// The rate limit, when one is on. It sits under the same lock as the log, so a request
@@ -40,133 +33,20 @@ pub(crate) struct State {
 }
 
 impl State {
-    /// Adds one record to its provider's table, replacing one with the same ID. Fails only
-    /// for messages naming no known session or thread: silently dropping them would let a
-    /// test that seeds in the wrong order pass for the wrong reason.
+    /// The table of type `T`, empty until first used. Each API module owns the types of its
+    /// tables (APIs that share records, as Zep v3 and v4 share threads, share the type), so
+    /// this struct names none of them.
+    pub fn table<T: Default + Send + 'static>(&mut self) -> &mut T {
+        (self.tables.entry(TypeId::of::<T>()))
+            .or_insert_with(|| Box::new(T::default()))
+            .downcast_mut()
+            .expect("a table is stored under its own type")
+    }
+
+    /// Adds one record to its table, replacing one with the same ID; `Err` for a record that
+    /// names another that is not there (see [`super::seed::Record::apply`]).
     pub fn seed(&mut self, seed: Seed) -> Result<(), String> {
-        match seed {
-            Seed::ZepSession {
-                id,
-                user_id,
-                created_at,
-                updated_at,
-                ended,
-            } => self.zep.seed(id, user_id, created_at, updated_at, ended),
-            Seed::ZepMessages { session_id, times } => {
-                let in_session = self.zep.add_messages(&session_id, &times);
-                let in_thread = self.threads.add_messages(&session_id, &times);
-                if !(in_session || in_thread) {
-                    return Err(format!(
-                        "zep_messages for {session_id:?}: no such v2 session or thread \
-                         (seed it first)"
-                    ));
-                }
-            }
-            Seed::Metadata { id, metadata } => {
-                let in_session = self.zep.set_metadata(&id, &metadata);
-                let in_messaging =
-                    (self.messaging).set_metadata(&id, &metadata, &mut self.channels);
-                if !(in_session || in_messaging) {
-                    return Err(format!(
-                        "metadata for {id:?}: no such Zep v2 session or elizaOS session \
-                         (seed it first)"
-                    ));
-                }
-            }
-            Seed::ZepThread {
-                thread_id,
-                uuid,
-                user_id,
-                created_at,
-                updated_at,
-                delete_fails,
-            } => self.threads.seed(threads::Thread::new(
-                Some(thread_id),
-                uuid,
-                Some(user_id),
-                created_at,
-                updated_at,
-                match delete_fails {
-                    true => TaskStatus::Failed,
-                    false => TaskStatus::Succeeded,
-                },
-            )),
-            Seed::ZepV4Thread {
-                uuid,
-                user_uuid,
-                created_at,
-                updated_at,
-                delete_task,
-            } => {
-                let ends = match delete_task {
-                    DeleteTask::Succeeds => TaskStatus::Succeeded,
-                    DeleteTask::Fails => TaskStatus::Failed,
-                    DeleteTask::Partial => TaskStatus::Partial,
-                };
-                let mut thread =
-                    threads::Thread::new(None, uuid, None, created_at, updated_at, ends);
-                thread.user_uuid = user_uuid;
-                self.threads.seed(thread);
-            }
-            Seed::SambaSession {
-                id,
-                room_id,
-                start_time,
-                live,
-                participants_live,
-            } => self
-                .samba
-                .seed(id, room_id, start_time, live, participants_live),
-            Seed::SambaEnded {
-                id,
-                room_id,
-                start_time,
-                end_time,
-            } => self.samba.seed_ended(id, room_id, start_time, end_time),
-            Seed::LanggraphThread {
-                thread_id,
-                created_at,
-                updated_at,
-                status,
-                metadata,
-            } => (self.langgraph).seed(thread_id, created_at, updated_at, status, metadata),
-            Seed::MessagingSession {
-                id,
-                user_id,
-                agent_id,
-                created_at,
-                last_activity,
-                timeout_config,
-                expires_at,
-                messages,
-            } => {
-                let seed = messaging::SessionSeed {
-                    id,
-                    user_id,
-                    agent_id,
-                    created_at,
-                    last_activity,
-                    timeout_config,
-                    expires_at,
-                    messages,
-                };
-                self.messaging.seed(seed, &mut self.channels);
-            }
-            Seed::MessagingChannel {
-                id,
-                name,
-                metadata,
-                messages,
-            } => self.channels.add(id, name, metadata, messages),
-            Seed::Room {
-                api,
-                id,
-                created_at,
-                participants,
-                completed,
-            } => (self.rooms).seed(api, id, created_at, participants, completed),
-        }
-        Ok(())
+        seed.apply(self)
     }
 
     /// Forgets every record, fault and logged request, and the refusal count. A rate limit

@@ -10,14 +10,137 @@ use std::collections::HashMap;
 use axum::response::Response;
 use serde_json::{Value, json};
 
+use serde::Deserialize;
+
 use super::api::Api;
 use super::http::Req;
 use super::listing::{self, PageQuery, SortKey};
 use super::messages::{MessageQuery, Messages, Shape};
+use super::seed::{Kind, Record, Seed, new_uuid};
+use super::state::State;
 use super::zep::PROJECT_UUID;
 use super::zep::Zep;
 use super::zep_v4::TaskStatus;
 use super::{Emulator, Shared, clock};
+
+/// A Zep thread, visible to both the v3 and the v4 API (kind `zep_thread`). Its messages
+/// come from a `zep_messages` seed ([`Seed::messages`]), as for sessions.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThreadSeed {
+    pub thread_id: String,
+    #[serde(default = "new_uuid")]
+    pub uuid: String,
+    #[serde(default = "default_user")]
+    pub user_id: String,
+    #[serde(default = "clock::now_nanos")]
+    pub created_at: String,
+    #[serde(default)]
+    pub updated_at: Option<String>,
+    /// The v4 deletion task of this thread ends `failed`.
+    #[serde(default)]
+    pub delete_fails: bool,
+}
+
+/// A Zep thread created through v4 (kind `zep_v4_thread`; zep-cloud 4.0.1 `thread.create`
+/// takes only `user_uuid`): no `thread_id`, so the API knows it by its UUID alone; its user
+/// may have no `user_id` either (then `user_uuid` is its only name). Build with
+/// [`Seed::v4_thread`].
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct V4ThreadSeed {
+    #[serde(default = "new_uuid")]
+    pub uuid: String,
+    #[serde(default = "new_uuid")]
+    pub user_uuid: String,
+    #[serde(default = "clock::now_nanos")]
+    pub created_at: String,
+    #[serde(default)]
+    pub updated_at: Option<String>,
+    /// How its deletion task ends.
+    #[serde(default)]
+    pub delete_task: DeleteTask,
+}
+
+/// How a v4 deletion task ends (zep-cloud 4.0.1 `TaskStatus`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeleteTask {
+    /// `succeeded`: the thread is gone.
+    #[default]
+    Succeeds,
+    /// `failed`: the thread stays.
+    Fails,
+    /// `partial`: part of its data is gone; the thread stays.
+    Partial,
+}
+
+pub(crate) const THREAD: Kind = Kind::of::<ThreadSeed>("zep_thread");
+pub(crate) const V4_THREAD: Kind = Kind::of::<V4ThreadSeed>("zep_v4_thread");
+
+fn default_user() -> String {
+    "user-1".to_owned()
+}
+
+impl Record for ThreadSeed {
+    fn apply(&self, state: &mut State) -> Result<(), String> {
+        let ends = match self.delete_fails {
+            true => TaskStatus::Failed,
+            false => TaskStatus::Succeeded,
+        };
+        let thread = Thread::new(
+            Some(self.thread_id.clone()),
+            self.uuid.clone(),
+            Some(self.user_id.clone()),
+            self.created_at.clone(),
+            self.updated_at.clone(),
+            ends,
+        );
+        state.table::<Threads>().seed(thread);
+        Ok(())
+    }
+}
+
+impl Record for V4ThreadSeed {
+    fn apply(&self, state: &mut State) -> Result<(), String> {
+        let ends = match self.delete_task {
+            DeleteTask::Succeeds => TaskStatus::Succeeded,
+            DeleteTask::Fails => TaskStatus::Failed,
+            DeleteTask::Partial => TaskStatus::Partial,
+        };
+        let (created, updated) = (self.created_at.clone(), self.updated_at.clone());
+        let mut thread = Thread::new(None, self.uuid.clone(), None, created, updated, ends);
+        thread.user_uuid = self.user_uuid.clone();
+        state.table::<Threads>().seed(thread);
+        Ok(())
+    }
+}
+
+impl Seed {
+    /// A Zep thread with a fresh UUID, created at `created_at`, owned by `user-1`.
+    pub fn zep_thread(thread_id: &str, created_at: &str) -> Seed {
+        Seed::from(ThreadSeed {
+            thread_id: thread_id.to_owned(),
+            uuid: new_uuid(),
+            user_id: default_user(),
+            created_at: created_at.to_owned(),
+            updated_at: None,
+            delete_fails: false,
+        })
+    }
+
+    /// A thread created through v4, with no `thread_id`, of the user whose UUID is
+    /// `user_uuid` (a user with no developer ID), updated at `updated_at`.
+    pub fn v4_thread(uuid: &str, user_uuid: &str, updated_at: &str) -> Seed {
+        Seed::from(V4ThreadSeed {
+            uuid: uuid.to_owned(),
+            user_uuid: user_uuid.to_owned(),
+            created_at: updated_at.to_owned(),
+            updated_at: Some(updated_at.to_owned()),
+            delete_task: DeleteTask::Succeeds,
+        })
+    }
+}
 
 #[derive(Clone)]
 pub(crate) struct Thread {
@@ -178,7 +301,7 @@ fn list(shared: &Shared, req: &Req) -> Response {
         Ok(q) => q,
         Err(reply) => return *reply,
     };
-    let mut rows: Vec<Thread> = shared.lock().threads.all().cloned().collect();
+    let mut rows: Vec<Thread> = shared.lock().table::<Threads>().all().cloned().collect();
     let total = rows.len();
     let key = |t: &Thread| match query.order_by.as_deref() {
         Some("updated_at") => SortKey::time(t.last_update()),
@@ -203,8 +326,8 @@ fn messages(shared: &Shared, req: &Req, thread_id: &str) -> Response {
         Ok(q) => q,
         Err(reply) => return *reply,
     };
-    let state = shared.lock();
-    let Some(thread) = state.threads.by_id(thread_id) else {
+    let mut state = shared.lock();
+    let Some(thread) = state.table::<Threads>().by_id(thread_id) else {
         return thread_not_found();
     };
     let page = query.select(&thread.messages, Shape::V3);
@@ -225,11 +348,11 @@ fn messages(shared: &Shared, req: &Req, thread_id: &str) -> Response {
 /// `GET /users/{userId}/threads` (zep-cloud 3.30 `user.get_threads`): a bare array of the
 /// user's threads in the v3 shape, oldest first, no paging; 404 for a user never seen.
 pub(crate) fn by_user_v3(shared: &Shared, user_id: &str) -> Response {
-    let state = shared.lock();
-    if state.threads.user_uuid(user_id).is_none() {
+    let mut state = shared.lock();
+    if state.table::<Threads>().user_uuid(user_id).is_none() {
         return Zep.error(404, "", "user not found");
     }
-    let mut rows: Vec<&Thread> = (state.threads.all())
+    let mut rows: Vec<&Thread> = (state.table::<Threads>().all())
         .filter(|t| t.user_id.as_deref() == Some(user_id))
         .collect();
     rows.sort_by_cached_key(|t| (SortKey::time(&t.created_at), t.key().to_owned()));
@@ -244,8 +367,11 @@ fn thread_not_found() -> Response {
 /// `DELETE /threads/{thread_id}`: immediate.
 fn delete(shared: &Shared, thread_id: &str) -> Response {
     let mut state = shared.lock();
-    let known = state.threads.by_id(thread_id).is_some();
-    match known.then(|| state.threads.map.remove(thread_id)).flatten() {
+    let known = state.table::<Threads>().by_id(thread_id).is_some();
+    match known
+        .then(|| state.table::<Threads>().map.remove(thread_id))
+        .flatten()
+    {
         Some(_) => Zep.json(200, &json!({ "message": "Thread successfully deleted." })),
         None => thread_not_found(),
     }
@@ -255,11 +381,19 @@ fn delete(shared: &Shared, thread_id: &str) -> Response {
 impl Emulator {
     /// Whether a thread with this developer ID still exists (v3 and v4 see the same threads).
     pub fn thread_exists(&self, thread_id: &str) -> bool {
-        self.shared.lock().threads.by_id(thread_id).is_some()
+        self.shared
+            .lock()
+            .table::<Threads>()
+            .by_id(thread_id)
+            .is_some()
     }
 
     /// Whether a thread with this UUID still exists (with or without a developer ID).
     pub fn thread_uuid_exists(&self, uuid: &str) -> bool {
-        self.shared.lock().threads.by_uuid(uuid).is_some()
+        self.shared
+            .lock()
+            .table::<Threads>()
+            .by_uuid(uuid)
+            .is_some()
     }
 }

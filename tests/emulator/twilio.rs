@@ -20,10 +20,17 @@ use serde_json::{Value, json};
 
 use super::api::{Api, Served};
 use super::http::{Req, header_is, reason};
-use super::model::{RoomApi, Seed};
-use super::rooms::{self, Room};
+use super::rooms::{self, Room, RoomApi};
+use super::seed::{Kind, Seed};
 use super::profiles;
-use super::{Emulator, Shared, TWILIO_ACCOUNT, TWILIO_TOKEN, clock};
+use super::{Emulator, Shared, clock};
+
+/// The Twilio account SID (the Basic-auth user name): the placeholder of
+/// `examples/declared/twilio.toml`, so that the shipped description runs on the emulator as
+/// it is.
+pub const TWILIO_ACCOUNT: &str = "ACXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX";
+/// The Twilio auth token (the Basic-auth password).
+pub const TWILIO_TOKEN: &str = "twilio-test-token";
 
 const DEFAULT_PAGE_SIZE: usize = 50;
 const MAX_PAGE_SIZE: usize = 1000;
@@ -35,6 +42,10 @@ const PREFIX: &str = "/twilio";
 pub(crate) struct Twilio;
 
 impl Api for Twilio {
+    fn seeds(&self) -> &'static [Kind] {
+        &[rooms::ROOM]
+    }
+
     fn prefix(&self) -> &'static str {
         PREFIX
     }
@@ -151,7 +162,7 @@ fn route(shared: &Shared, req: &Req) -> Response {
     let segs = req.segs();
     match (req.method.as_str(), segs.as_slice()) {
         ("GET", ["v1", "Rooms"]) => list(shared, req),
-        ("GET", ["v1", "Rooms", sid]) => match shared.lock().rooms.get(RoomApi::Twilio, sid) {
+        ("GET", ["v1", "Rooms", sid]) => match shared.lock().table::<rooms::Rooms>().get(RoomApi::Twilio, sid) {
             Some(room) => Twilio.json(200, &row(room, &base(req))),
             None => not_found(sid),
         },
@@ -167,7 +178,7 @@ fn update(shared: &Shared, req: &Req, sid: &str) -> Response {
         .collect();
     let status = form.iter().find(|(k, _)| k == "Status").map(|(_, v)| v);
     let mut state = shared.lock();
-    let Some(room) = state.rooms.get_mut(RoomApi::Twilio, sid) else {
+    let Some(room) = state.table::<rooms::Rooms>().get_mut(RoomApi::Twilio, sid) else {
         return not_found(sid);
     };
     if status.map(String::as_str) != Some("completed") || room.ended_at.is_some() {
@@ -192,8 +203,8 @@ fn list(shared: &Shared, req: &Req) -> Response {
         other => return invalid(&format!("Invalid Status: {other}")),
     };
     let page: u64 = req.query("Page").and_then(|p| p.parse().ok()).unwrap_or(0);
-    let state = shared.lock();
-    let rooms = state.rooms.ordered(RoomApi::Twilio);
+    let mut state = shared.lock();
+    let rooms = state.table::<rooms::Rooms>().ordered(RoomApi::Twilio);
     let start = match req.query("PageToken") {
         None => 0,
         Some(token) => match (token.strip_prefix("PA"))

@@ -18,8 +18,13 @@ use super::api::{Api, Served};
 use super::http::{Req, header_is, reason, reply};
 use super::listing::{self, PageQuery, SortKey};
 use super::messages::{MessageQuery, Messages, Shape};
-use super::model::Seed;
-use super::{Emulator, Shared, ZEP_KEY, clock, demo, threads};
+use super::seed::{Kind, Record, Seed};
+use super::state::State;
+use super::{Emulator, Shared, clock, demo, threads};
+use threads::Threads;
+
+/// The Zep API key every Zep route (v2, v3 and v4) accepts.
+pub const ZEP_KEY: &str = "zep-test-key";
 
 /// The project every record belongs to.
 pub(crate) const PROJECT_UUID: &str = "7c6f8a5e-0000-4000-8000-00000000e5e5";
@@ -99,6 +104,19 @@ api_key = \"{ZEP_KEY}\"
         )
     }
 
+    fn seeds(&self) -> &'static [Kind] {
+        &[SESSION, MESSAGES, threads::THREAD]
+    }
+
+    fn set_metadata(
+        &self,
+        state: &mut State,
+        id: &str,
+        metadata: &serde_json::Map<String, Value>,
+    ) -> bool {
+        state.table::<Sessions>().set_metadata(id, metadata)
+    }
+
     /// v2 sessions and v3 threads (which v4 sees too), each with one message when created
     /// and one when last used.
     fn demo(&self, now: Timestamp) -> Vec<Seed> {
@@ -119,13 +137,13 @@ api_key = \"{ZEP_KEY}\"
         ];
         for (n, (idle, ended, used)) in (1..).zip(sessions) {
             let id = format!("zep-demo-{n}");
-            seeds.push(Seed::ZepSession {
+            seeds.push(Seed::from(SessionSeed {
                 id: id.clone(),
                 user_id: Some("demo-user".to_owned()),
                 created_at: clock::nanos(ago(idle + 60)),
                 updated_at: clock::nanos(ago(idle)),
                 ended,
-            });
+            }));
             seeds.push(messages(&id, idle + 60, used));
             seeds.push(Seed::metadata(&id, demo::env(n)));
         }
@@ -140,14 +158,14 @@ api_key = \"{ZEP_KEY}\"
         ];
         for (n, (created, updated, used)) in (1..).zip(threads) {
             let thread_id = format!("thread-demo-{n}");
-            seeds.push(Seed::ZepThread {
+            seeds.push(Seed::from(threads::ThreadSeed {
                 thread_id: thread_id.clone(),
                 uuid: uuid::Uuid::new_v4().to_string(),
                 user_id: "demo-user".to_owned(),
                 created_at: clock::nanos(ago(created)),
                 updated_at: updated.map(|idle| clock::nanos(ago(idle))),
                 delete_fails: false,
-            });
+            }));
             seeds.push(messages(&thread_id, created, used));
         }
         seeds
@@ -163,16 +181,105 @@ impl Emulator {
 
     /// `Some(ended)` for a known v2 session (soft-deleted ones included), `None` if unknown.
     pub fn zep_session_ended(&self, id: &str) -> Option<bool> {
-        self.shared.lock().zep.get(id).map(|s| s.ended_at.is_some())
+        self.shared.lock().table::<Sessions>().get(id).map(|s| s.ended_at.is_some())
     }
 
     /// `Some(memory deleted)` for a known v2 session, `None` if unknown.
     pub fn zep_memory_deleted(&self, id: &str) -> Option<bool> {
         self.shared
             .lock()
-            .zep
+            .table::<Sessions>()
             .get(id)
             .map(|s| s.deleted_at.is_some())
+    }
+}
+
+/// A Zep v2 memory session (kind `zep_session`). Its messages come from a `zep_messages`
+/// seed ([`Seed::messages`]).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionSeed {
+    pub id: String,
+    #[serde(default)]
+    pub user_id: Option<String>,
+    #[serde(default = "clock::now_nanos")]
+    pub created_at: String,
+    #[serde(default = "clock::now_nanos")]
+    pub updated_at: String,
+    #[serde(default)]
+    pub ended: bool,
+}
+
+/// Messages written at `times`, added to the Zep v2 session and/or the thread with this ID
+/// (kind `zep_messages`; separate tables: both get them when both exist; when neither does,
+/// seeding fails). A v2 session's `updated_at` stays as seeded; a thread's v4 `updated_at`
+/// becomes the newest message when that is later. Build with [`Seed::messages`].
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MessagesSeed {
+    pub session_id: String,
+    pub times: Vec<String>,
+}
+
+const SESSION: Kind = Kind::of::<SessionSeed>("zep_session");
+const MESSAGES: Kind = Kind::of::<MessagesSeed>("zep_messages");
+
+impl Record for SessionSeed {
+    fn apply(&self, state: &mut State) -> Result<(), String> {
+        let s = self.clone();
+        (state.table::<Sessions>()).seed(s.id, s.user_id, s.created_at, s.updated_at, s.ended);
+        Ok(())
+    }
+}
+
+impl Record for MessagesSeed {
+    fn apply(&self, state: &mut State) -> Result<(), String> {
+        let (id, times) = (&self.session_id, &self.times);
+        let in_session = state.table::<Sessions>().add_messages(id, times);
+        let in_thread = state.table::<Threads>().add_messages(id, times);
+        match in_session || in_thread {
+            true => Ok(()),
+            false => Err(format!(
+                "zep_messages for {id:?}: no such v2 session or thread (seed it first)"
+            )),
+        }
+    }
+}
+
+impl SessionSeed {
+    /// An open session created and last updated at `updated_at`.
+    pub fn open(id: &str, updated_at: &str) -> SessionSeed {
+        SessionSeed {
+            id: id.to_owned(),
+            user_id: None,
+            created_at: updated_at.to_owned(),
+            updated_at: updated_at.to_owned(),
+            ended: false,
+        }
+    }
+}
+
+impl Seed {
+    /// An open Zep v2 session created and last updated at `updated_at`.
+    pub fn zep_session(id: &str, updated_at: &str) -> Seed {
+        Seed::from(SessionSeed::open(id, updated_at))
+    }
+
+    /// A Zep v2 session that has ended, created and last updated at `updated_at`.
+    pub fn zep_ended(id: &str, updated_at: &str) -> Seed {
+        Seed::from(SessionSeed {
+            ended: true,
+            ..SessionSeed::open(id, updated_at)
+        })
+    }
+
+    /// Messages written at `times` (raw strings, any order) for the v2 session or thread
+    /// `id` seeded before.
+    pub fn messages(id: &str, times: &[&str]) -> Seed {
+        Seed::from(MessagesSeed {
+            session_id: id.to_owned(),
+            times: times.iter().map(|t| (*t).to_owned()).collect(),
+        })
     }
 }
 
@@ -310,7 +417,7 @@ fn bad_request(message: &str) -> Response {
 }
 
 fn get(shared: &Shared, id: &str) -> Response {
-    match shared.lock().zep.live(id) {
+    match shared.lock().table::<Sessions>().live(id) {
         Some(session) => Zep.json(200, &session.to_json()),
         None => not_found(),
     }
@@ -323,8 +430,8 @@ fn memory(shared: &Shared, req: &Req, id: &str) -> Response {
         Ok(q) => q,
         Err(reply) => return *reply,
     };
-    let state = shared.lock();
-    let Some(session) = state.zep.live(id) else {
+    let mut state = shared.lock();
+    let Some(session) = state.table::<Sessions>().live(id) else {
         return not_found();
     };
     let memory = json!({
@@ -343,8 +450,8 @@ fn messages(shared: &Shared, req: &Req, id: &str) -> Response {
         Ok(q) => q,
         Err(reply) => return *reply,
     };
-    let state = shared.lock();
-    let Some(session) = state.zep.live(id) else {
+    let mut state = shared.lock();
+    let Some(session) = state.table::<Sessions>().live(id) else {
         return not_found();
     };
     let page = session.messages.page(query.limit, query.cursor, Shape::V2);
@@ -373,7 +480,7 @@ fn end_one(shared: &Shared, req: &Req, id: &str) -> Response {
         Err(e) => return bad_request(&e),
     }
     let mut state = shared.lock();
-    let Some(session) = state.zep.live_mut(id) else {
+    let Some(session) = state.table::<Sessions>().live_mut(id) else {
         return not_found();
     };
     if session.ended_at.is_some() {
@@ -403,7 +510,7 @@ fn end_many(shared: &Shared, req: &Req) -> Response {
     }
     let mut state = shared.lock();
     for id in &ids {
-        match state.zep.live_mut(id) {
+        match state.table::<Sessions>().live_mut(id) {
             None => return not_found(),
             Some(s) if s.ended_at.is_some() => return already_ended(id),
             Some(_) => {}
@@ -411,7 +518,7 @@ fn end_many(shared: &Shared, req: &Req) -> Response {
     }
     let mut ended = Vec::with_capacity(ids.len());
     for id in &ids {
-        if let Some(session) = state.zep.live_mut(id).filter(|s| s.ended_at.is_none()) {
+        if let Some(session) = state.table::<Sessions>().live_mut(id).filter(|s| s.ended_at.is_none()) {
             end(session);
             ended.push(session.to_json());
         }
@@ -426,7 +533,7 @@ fn list(shared: &Shared, req: &Req) -> Response {
         Ok(q) => q,
         Err(reply) => return *reply,
     };
-    let mut rows: Vec<ZepSession> = shared.lock().zep.undeleted().cloned().collect();
+    let mut rows: Vec<ZepSession> = shared.lock().table::<Sessions>().undeleted().cloned().collect();
     let total = rows.len();
     let key = |s: &ZepSession| match query.order_by.as_deref() {
         Some("created_at") => SortKey::time(&s.created_at),
@@ -447,7 +554,7 @@ fn list(shared: &Shared, req: &Req) -> Response {
 
 /// `DELETE /sessions/{id}/memory`: deletes the memory and soft-deletes the session.
 fn delete_memory(shared: &Shared, id: &str) -> Response {
-    match shared.lock().zep.live_mut(id) {
+    match shared.lock().table::<Sessions>().live_mut(id) {
         Some(session) => {
             session.deleted_at = Some(clock::now_nanos());
             Zep.json(200, &json!({ "message": "OK" }))
@@ -462,7 +569,7 @@ fn delete_memory(shared: &Shared, id: &str) -> Response {
 fn by_user(shared: &Shared, user: &str) -> Response {
     let mut rows: Vec<ZepSession> = shared
         .lock()
-        .zep
+        .table::<Sessions>()
         .undeleted()
         .filter(|s| s.user_id.as_deref() == Some(user))
         .cloned()

@@ -17,9 +17,10 @@ use serde_json::{Value, json};
 use super::api::{Api, Served};
 use super::http::{Req, reason, slug};
 use super::listing::SortKey;
-use super::threads::Thread;
-use super::zep::Zep;
-use super::{Emulator, Shared, ZEP_KEY, clock};
+use super::seed::Kind;
+use super::threads::{self, Thread};
+use super::zep::{ZEP_KEY, Zep};
+use super::{Emulator, Shared, clock};
 
 const DEFAULT_PAGE_SIZE: usize = 50;
 /// Largest `page_size` accepted (unpublished upstream; our choice).
@@ -130,6 +131,10 @@ const PREFIX: &str = "/zep/api/v4";
 pub(crate) struct ZepV4;
 
 impl Api for ZepV4 {
+    fn seeds(&self) -> &'static [Kind] {
+        &[threads::V4_THREAD]
+    }
+
     fn prefix(&self) -> &'static str {
         PREFIX
     }
@@ -199,9 +204,9 @@ impl Emulator {
 
     /// The status of a v4 task (`pending`, `processing`, `succeeded`, `failed`), if known.
     pub fn task_status(&self, task_uuid: &str) -> Option<String> {
-        let state = self.shared.lock();
+        let mut state = self.shared.lock();
         state
-            .tasks
+            .table::<Tasks>()
             .get(task_uuid)
             .map(|t| t.status.as_str().to_owned())
     }
@@ -209,7 +214,7 @@ impl Emulator {
     /// Whether a v4 task to delete the thread with this UUID was queued (tasks run in the
     /// background: the thread may still be there).
     pub fn thread_deletion_queued(&self, thread_uuid: &str) -> bool {
-        self.shared.lock().tasks.queued_for(thread_uuid)
+        self.shared.lock().table::<Tasks>().queued_for(thread_uuid)
     }
 }
 
@@ -217,7 +222,7 @@ fn route(shared: &Arc<Shared>, req: &Req) -> Response {
     let segs = req.segs();
     match (req.method.as_str(), segs.as_slice()) {
         ("GET", ["threads"]) => list(shared, req),
-        ("GET", ["threads", uuid]) => match shared.lock().threads.by_uuid(uuid) {
+        ("GET", ["threads", uuid]) => match shared.lock().table::<threads::Threads>().by_uuid(uuid) {
             Some(thread) => ZepV4.json(200, &thread.to_v4_json()),
             None => not_found("thread not found"),
         },
@@ -225,7 +230,7 @@ fn route(shared: &Arc<Shared>, req: &Req) -> Response {
         ("POST", ["users", "lookup"]) => lookup_user(shared, req),
         ("DELETE", ["threads", uuid]) => delete(shared, req, uuid),
         ("POST", ["lookup"]) => lookup(shared, req),
-        ("GET", ["tasks", uuid]) => match shared.lock().tasks.get(uuid) {
+        ("GET", ["tasks", uuid]) => match shared.lock().table::<Tasks>().get(uuid) {
             Some(task) => ZepV4.json(200, &task.to_json()),
             None => not_found("task not found"),
         },
@@ -304,7 +309,7 @@ fn list(shared: &Shared, req: &Req) -> Response {
     let user_uuid = req.query("user_uuid");
     let mut rows: Vec<((SortKey, String), Thread)> = shared
         .lock()
-        .threads
+        .table::<threads::Threads>()
         .all()
         .filter(|t| user_uuid.is_none_or(|u| t.user_uuid == u))
         .map(|t| {
@@ -368,12 +373,13 @@ fn lookup(shared: &Shared, req: &Req) -> Response {
         }
         item
     };
-    let state = shared.lock();
+    let mut state = shared.lock();
+    let table = state.table::<threads::Threads>();
     let threads = batch.threads.iter().map(|id| {
-        let uuid = state.threads.by_id(id).map(|t| t.uuid.as_str());
+        let uuid = table.by_id(id).map(|t| t.uuid.as_str());
         item("thread", id, uuid)
     });
-    let users = (batch.users.iter()).map(|id| item("user", id, state.threads.user_uuid(id)));
+    let users = (batch.users.iter()).map(|id| item("user", id, table.user_uuid(id)));
     let graphs = batch.graphs.iter().map(|id| item("graph", id, None));
     let items: Vec<Value> = threads.chain(users).chain(graphs).collect();
     ZepV4.json(200, &json!({ "items": items }))
@@ -390,7 +396,7 @@ fn lookup_one(shared: &Shared, req: &Req) -> Response {
         Ok(w) => w,
         Err(e) => return invalid(&e),
     };
-    match shared.lock().threads.by_id(&wanted.thread_id) {
+    match shared.lock().table::<threads::Threads>().by_id(&wanted.thread_id) {
         Some(thread) => ZepV4.json(200, &thread.to_v4_json()),
         None => not_found("thread not found"),
     }
@@ -420,7 +426,7 @@ fn lookup_user(shared: &Shared, req: &Req) -> Response {
         } => id,
         _ => return invalid("the emulator looks up users by user_id only"),
     };
-    match shared.lock().threads.user_uuid(&user_id) {
+    match shared.lock().table::<threads::Threads>().user_uuid(&user_id) {
         Some(uuid) => ZepV4.json(200, &json!({ "uuid": uuid, "user_id": user_id })),
         None => not_found("user not found"),
     }
@@ -432,10 +438,10 @@ fn delete(shared: &Arc<Shared>, req: &Req, thread_uuid: &str) -> Response {
         return invalid("Idempotency-Key header is required");
     };
     let mut state = shared.lock();
-    if let Some(task) = state.tasks.for_key(key) {
+    if let Some(task) = state.table::<Tasks>().for_key(key) {
         return ZepV4.json(202, &json!({ "task": task.to_json() }));
     }
-    if state.threads.by_uuid(thread_uuid).is_none() {
+    if state.table::<threads::Threads>().by_uuid(thread_uuid).is_none() {
         return not_found("thread not found");
     }
     let now = clock::now_nanos();
@@ -454,8 +460,8 @@ fn delete(shared: &Arc<Shared>, req: &Req, thread_uuid: &str) -> Response {
         task.uuid.clone(),
         state.generation,
     ));
-    state.tasks.by_key.insert(key.to_owned(), task.uuid.clone());
-    state.tasks.map.insert(task.uuid.clone(), task);
+    state.table::<Tasks>().by_key.insert(key.to_owned(), task.uuid.clone());
+    state.table::<Tasks>().map.insert(task.uuid.clone(), task);
     reply
 }
 
@@ -468,7 +474,7 @@ async fn run_task(shared: Arc<Shared>, task_uuid: String, generation: u64) {
         if state.generation != generation {
             return;
         }
-        if let Some(task) = state.tasks.map.get_mut(&task_uuid) {
+        if let Some(task) = state.table::<Tasks>().map.get_mut(&task_uuid) {
             task.advance(TaskStatus::Processing);
         }
     }
@@ -477,15 +483,15 @@ async fn run_task(shared: Arc<Shared>, task_uuid: String, generation: u64) {
     if state.generation != generation {
         return;
     }
-    let Some(thread_uuid) = state.tasks.get(&task_uuid).map(|t| t.thread_uuid.clone()) else {
+    let Some(thread_uuid) = state.table::<Tasks>().get(&task_uuid).map(|t| t.thread_uuid.clone()) else {
         return;
     };
     let outcome =
-        (state.threads.by_uuid(&thread_uuid)).map_or(TaskStatus::Succeeded, |t| t.delete_ends);
+        (state.table::<threads::Threads>().by_uuid(&thread_uuid)).map_or(TaskStatus::Succeeded, |t| t.delete_ends);
     if outcome == TaskStatus::Succeeded {
-        state.threads.remove_by_uuid(&thread_uuid);
+        state.table::<threads::Threads>().remove_by_uuid(&thread_uuid);
     }
-    if let Some(task) = state.tasks.map.get_mut(&task_uuid) {
+    if let Some(task) = state.table::<Tasks>().map.get_mut(&task_uuid) {
         task.advance(outcome);
     }
 }

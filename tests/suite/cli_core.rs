@@ -9,7 +9,8 @@ use serde_json::{Value, json};
 
 use crate::common;
 
-use common::emulator::{SAMBA_KEY, SAMBA_TEAM, ZEP_KEY};
+use common::emulator::samba::{SAMBA_KEY, SAMBA_TEAM};
+use common::emulator::zep::ZEP_KEY;
 use common::{Env, Fault, Options, Recorded, Seed, brief, run};
 use common::{count_requests as count, expected as b, request_lines as lines};
 

@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use common::emulator::{SAMBA_KEY, SAMBA_TEAM, ZEP_KEY};
+use common::emulator::samba::{SAMBA_KEY, SAMBA_TEAM};
+use common::emulator::zep::ZEP_KEY;
 use common::{Env, Seed};
 use serde_json::Value;
 

@@ -173,25 +173,25 @@ fn uuid_for(id: &str) -> String {
 }
 
 fn thread(id: &str, created_at: &str) -> Seed {
-    Seed::ZepThread {
+    Seed::from(common::emulator::threads::ThreadSeed {
         thread_id: id.to_owned(),
         uuid: uuid_for(id),
         user_id: "user-1".to_owned(),
         created_at: created_at.to_owned(),
         updated_at: None,
         delete_fails: false,
-    }
+    })
 }
 
 /// A live meeting with nobody in it (a sweep acts only on meetings known to be empty).
 fn empty_meeting(id: &str, start_time: &str) -> Seed {
-    Seed::SambaSession {
+    Seed::from(common::emulator::samba::SessionSeed {
         id: id.to_owned(),
         room_id: format!("room-{id}"),
         start_time: start_time.to_owned(),
         live: true,
         participants_live: Some(0),
-    }
+    })
 }
 
 const ZEP_V2: Provider = Provider {

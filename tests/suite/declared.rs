@@ -298,13 +298,13 @@ fn samba_env() -> Env {
 }
 
 fn meeting(id: &str, start_time: &str, participants: Option<u32>) -> Seed {
-    Seed::SambaSession {
+    Seed::from(common::emulator::samba::SessionSeed {
         id: id.to_owned(),
         room_id: format!("room-{id}"),
         start_time: start_time.to_owned(),
         live: true,
         participants_live: participants,
-    }
+    })
 }
 
 #[test]
@@ -677,13 +677,13 @@ fn twilio_pages_by_the_next_page_url_and_never_leaves_its_host() {
         env.emu
             .seed(Seed::room(common::RoomApi::Twilio, sid, &created));
     }
-    env.emu.seed(Seed::Room {
+    env.emu.seed(Seed::from(common::emulator::rooms::RoomSeed {
         api: common::RoomApi::Twilio,
         id: "RM-over".to_owned(),
         created_at: T.to_owned(),
         participants: 0,
         completed: true,
-    });
+    }));
     let (doc, code) = env.json("d", &["list"]);
     assert_eq!(code, 0, "{doc}");
     assert_eq!(listed(&doc), sids, "in progress only: {doc}");
@@ -829,13 +829,13 @@ fn livekit_lists_by_post_and_tells_a_missing_room_from_a_wrong_route() {
         "standup",
         "2024-05-01T12:00:00Z",
     ));
-    env.emu.seed(Seed::Room {
+    env.emu.seed(Seed::from(common::emulator::rooms::RoomSeed {
         api: common::RoomApi::Livekit,
         id: "busy".to_owned(),
         created_at: T.to_owned(),
         participants: 2,
         completed: false,
-    });
+    }));
     // One POST with a JSON body lists every room; creation_time (unix seconds, as text) reads
     // as a time.
     let (doc, code) = env.json("d", &["list"]);
@@ -925,8 +925,14 @@ fn raw(emu: &common::Emulator, method: &str, path: &str, headers: &[&str]) -> (u
 #[test]
 fn each_room_api_refuses_a_key_and_a_rate_in_its_own_shape() {
     let emu = common::Emulator::start(common::Options::default());
-    let daily = format!("Authorization: Bearer {}", common::emulator::DAILY_KEY);
-    let livekit = format!("Authorization: Bearer {}", common::emulator::LIVEKIT_TOKEN);
+    let daily = format!(
+        "Authorization: Bearer {}",
+        common::emulator::daily::DAILY_KEY
+    );
+    let livekit = format!(
+        "Authorization: Bearer {}",
+        common::emulator::livekit::LIVEKIT_TOKEN
+    );
     let json = "Content-Type: application/json";
     let list_rooms = "/livekit/twirp/livekit.RoomService/ListRooms";
     // Keys: each API's own refusal.
@@ -1245,7 +1251,10 @@ fn the_online_check_of_a_keyed_description_pages_and_shows_no_secret() {
     assert_eq!(read["live"].0, "true (live)", "{record}");
     assert!(text.contains("paging says more follow"), "{text}");
     for shown in [&text, &record.to_string()] {
-        assert!(!shown.contains(common::emulator::SAMBA_KEY), "{shown}");
+        assert!(
+            !shown.contains(common::emulator::samba::SAMBA_KEY),
+            "{shown}"
+        );
     }
 }
 

@@ -97,12 +97,14 @@ fn list_pages_by_the_servers_next_offset() {
 #[test]
 fn where_status_and_metadata_are_filtered_by_the_server_as_the_rows_are() {
     let env = emulated();
-    let seed = |id: &str, status: &str, metadata: Value| Seed::LanggraphThread {
-        thread_id: id.to_owned(),
-        created_at: OLD.to_owned(),
-        updated_at: OLD.to_owned(),
-        status: status.to_owned(),
-        metadata: metadata.as_object().unwrap().clone(),
+    let seed = |id: &str, status: &str, metadata: Value| {
+        Seed::from(common::emulator::langgraph::ThreadSeed {
+            thread_id: id.to_owned(),
+            created_at: OLD.to_owned(),
+            updated_at: OLD.to_owned(),
+            status: status.to_owned(),
+            metadata: metadata.as_object().unwrap().clone(),
+        })
     };
     for (term, body_key, body, want) in [
         ("status=busy", "status", json!("busy"), vec!["prod-busy"]),

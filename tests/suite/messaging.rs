@@ -57,7 +57,7 @@ fn seed_expiry_cases(env: &Env) {
 
 /// A session created and last active the given minutes ago.
 fn session(id: &str, created: i64, used: i64, timeout: Option<TimeoutConfig>) -> Seed {
-    Seed::MessagingSession {
+    Seed::from(common::emulator::messaging::SessionSeed {
         id: id.to_owned(),
         user_id: uuid::Uuid::new_v4().to_string(),
         agent_id: uuid::Uuid::new_v4().to_string(),
@@ -66,7 +66,7 @@ fn session(id: &str, created: i64, used: i64, timeout: Option<TimeoutConfig>) ->
         timeout_config: timeout,
         expires_at: None,
         messages: 0,
-    }
+    })
 }
 
 #[test]
@@ -404,19 +404,19 @@ fn orphan_channels_are_listed_and_deleted_and_nothing_else() {
         Seed::messaging_timed("live", &ago(1), None, 1),
         Seed::messaging_timed("ended", &ago(1), None, 1),
         Seed::messaging_timed("expired", &ago(31), None, 1),
-        Seed::MessagingChannel {
+        Seed::from(common::emulator::channels::ChannelSeed {
             id: uuid::Uuid::new_v4().to_string(),
             name: "general".into(),
             metadata: serde_json::json!({}),
             messages: 5,
-        },
+        }),
         // Named like a session's, but its metadata names another session: not provably one.
-        Seed::MessagingChannel {
+        Seed::from(common::emulator::channels::ChannelSeed {
             id: uuid::Uuid::new_v4().to_string(),
             name: "session-lookalike".into(),
             metadata: serde_json::json!({ "sessionId": "someone-else" }),
             messages: 5,
-        },
+        }),
     ]);
     let channel = |id: &str| env.emu.messaging_channel_of(id).unwrap();
     let (live, ended, expired) = (channel("live"), channel("ended"), channel("expired"));
@@ -643,12 +643,13 @@ fn a_session_that_began_after_the_runs_read_still_loses_its_channel() {
 fn a_channel_id_that_fails_the_id_check_is_never_sent() {
     let env = Env::new();
     let bad = "c\u{7}";
-    env.emu.seed(Seed::MessagingChannel {
-        id: bad.into(),
-        name: "session-x".into(),
-        metadata: serde_json::json!({ "sessionId": "x" }),
-        messages: 1,
-    });
+    env.emu
+        .seed(Seed::from(common::emulator::channels::ChannelSeed {
+            id: bad.into(),
+            name: "session-x".into(),
+            metadata: serde_json::json!({ "sessionId": "x" }),
+            messages: 1,
+        }));
     for dry in [true, false] {
         let mut args = vec!["delete", "--yes", "--orphans"];
         args.extend(dry.then_some("--dry-run=server"));

@@ -30,7 +30,7 @@ fn a_wrong_base_path_fails_the_run_instead_of_reading_as_not_found() {
             "messaging" => String::new(),
             "digital-samba" => format!(
                 "team_id = \"{}\"\napi_key_env = \"{}\"\n",
-                common::emulator::SAMBA_TEAM,
+                common::emulator::samba::SAMBA_TEAM,
                 common::SAMBA_ENV
             ),
             _ => format!("api_key_env = \"{}\"\n", common::ZEP_ENV),
@@ -137,7 +137,7 @@ fn a_profile_flag_that_cannot_mean_what_it_says_is_refused() {
         .arg("-c")
         .arg(&env.config)
         .env("SESSIONCTL_PROFILE", "")
-        .env(common::ZEP_ENV, common::emulator::ZEP_KEY)
+        .env(common::ZEP_ENV, common::emulator::zep::ZEP_KEY)
         .args(["-o", "json", "end", "p-1"])
         .output()
         .unwrap();

@@ -864,6 +864,80 @@ fn the_readme_emulator_examples_work_as_written() {
     }
 }
 
+/// `POST /_emulator/seed` takes every kind of record the APIs list, each with the fields of
+/// its module's seed struct; a kind or field it does not know is a 400 that says what it
+/// knows, and a record naming one not seeded is a 400 too.
+#[test]
+fn the_control_api_seeds_every_kind_and_names_them_all_for_an_unknown_one() {
+    use common::RoomApi;
+    let emu = common::Emulator::start(common::Options::default());
+    let port = emu.addr().port();
+    let seeds = r#"[
+        {"kind":"zep_session","id":"z1","updated_at":"2024-01-01T00:00:00Z","ended":true},
+        {"kind":"zep_thread","thread_id":"t1","delete_fails":true},
+        {"kind":"zep_v4_thread","uuid":"00000000-0000-4000-8000-0000000000a1","delete_task":"partial"},
+        {"kind":"zep_messages","session_id":"t1","times":["2024-01-02T00:00:00Z"]},
+        {"kind":"samba_session","id":"d1","live":true,"participants_live":2},
+        {"kind":"samba_ended","id":"d2","start_time":"2024-01-01T00:00:00Z"},
+        {"kind":"messaging_session","id":"s1","expires_at":"2099-01-01T00:00:00Z"},
+        {"kind":"messaging_channel","id":"c1","name":"ops","messages":3},
+        {"kind":"langgraph_thread","thread_id":"l1","status":"busy"},
+        {"kind":"room","api":"twilio","id":"RM1"},
+        {"kind":"metadata","id":"s1","metadata":{"env":"staging"}}
+    ]"#;
+    let (status, body) = http(port, "POST", "/_emulator/seed", Some(seeds));
+    assert_eq!((status, body.as_str()), (200, r#"{"seeded":11}"#));
+    assert_eq!(emu.zep_session_ended("z1"), Some(true));
+    assert!(emu.thread_exists("t1"));
+    assert!(emu.thread_uuid_exists("00000000-0000-4000-8000-0000000000a1"));
+    assert_eq!(emu.samba_live("d1"), Some(true));
+    assert_eq!(emu.samba_live("d2"), Some(false));
+    assert!(emu.messaging_exists("s1"));
+    assert_eq!(emu.channel_messages("c1"), Some(3));
+    assert_eq!(emu.langgraph_active_runs("l1"), Some(1));
+    assert!(emu.room_exists(RoomApi::Twilio, "RM1"));
+    assert!(!emu.room_exists(RoomApi::Daily, "RM1"));
+
+    let (status, body) = http(port, "POST", "/_emulator/seed", Some(r#"[{"kind":"zep"}]"#));
+    assert_eq!(status, 400, "{body}");
+    for kind in [
+        "metadata",
+        "zep_session",
+        "zep_messages",
+        "zep_thread",
+        "zep_v4_thread",
+        "samba_session",
+        "samba_ended",
+        "messaging_session",
+        "messaging_channel",
+        "langgraph_thread",
+        "room",
+    ] {
+        assert!(body.contains(kind), "{kind} unnamed: {body}");
+    }
+    assert_eq!(body.matches("room").count(), 1, "each kind once: {body}");
+    for (bad, says) in [
+        (
+            r#"[{"kind":"samba_session","id":"d3","colour":"red"}]"#,
+            "colour",
+        ),
+        (r#"[{"id":"d3"}]"#, "`kind`"),
+        (
+            r#"[{"kind":"metadata","id":"nobody","metadata":{}}]"#,
+            "seed it first",
+        ),
+        (
+            r#"[{"kind":"zep_messages","session_id":"nobody","times":[]}]"#,
+            "seed it first",
+        ),
+    ] {
+        let (status, body) = http(port, "POST", "/_emulator/seed", Some(bad));
+        assert_eq!(status, 400, "{bad}: {body}");
+        assert!(body.contains(says), "{bad}: {body}");
+    }
+    assert_eq!(emu.samba_live("d3"), None, "a refused seed seeds nothing");
+}
+
 #[test]
 fn the_end_it_first_hint_names_the_profile_it_ran_on() {
     let env = Env::new();

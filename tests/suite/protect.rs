@@ -274,16 +274,18 @@ fn an_explicit_id_is_read_for_a_rule_beyond_its_id() {
         &format!(
             "provider = \"digital-samba\"\nbase_url = \"{}\"\nteam_id = \"{}\"\napi_key_env = \"{}\"\nprotect = [\"room=lobby\"]",
             env.emu.samba_url(),
-            common::emulator::SAMBA_TEAM,
+            common::emulator::samba::SAMBA_TEAM,
             common::SAMBA_ENV
         ),
     );
-    let samba = |id: &str, room: &str| Seed::SambaSession {
-        id: id.into(),
-        room_id: room.into(),
-        start_time: OLD.into(),
-        live: true,
-        participants_live: Some(0),
+    let samba = |id: &str, room: &str| {
+        Seed::from(common::emulator::samba::SessionSeed {
+            id: id.into(),
+            room_id: room.into(),
+            start_time: OLD.into(),
+            live: true,
+            participants_live: Some(0),
+        })
     };
     env.emu
         .seed_many([samba("ds-1", "lobby"), samba("ds-2", "room-2")]);
@@ -327,11 +329,12 @@ fn a_provider_that_cannot_read_one_session_refuses_rather_than_guesses() {
         ),
     );
     let at = "2024-06-01T07:00:00.000Z";
-    let mut seed = Seed::messaging("m-1", at);
-    if let Seed::MessagingSession { user_id, .. } = &mut seed {
-        *user_id = OPS.into();
-    }
-    env.emu.seed(seed);
+    env.emu
+        .seed(Seed::from(common::emulator::messaging::SessionSeed {
+            user_id: OPS.into(),
+            expires_at: Some(common::emulator::messaging::NEVER_EXPIRES.into()),
+            ..common::emulator::messaging::SessionSeed::at("m-1", at)
+        }));
     let (doc, code) = run_json(env.cmd("ep").args(["end", "m-1"]));
     assert_eq!(code, 1, "{doc:#}");
     let r = result_of(&doc, "m-1");
@@ -547,12 +550,14 @@ fn a_short_run_reads_nothing_again() {
 #[test]
 fn a_meeting_occupied_during_a_paced_run_is_never_ended() {
     let env = Env::new();
-    let samba = |id: &str, start: &str, live: bool, people: u32| Seed::SambaSession {
-        id: id.into(),
-        room_id: format!("room-{id}"),
-        start_time: start.into(),
-        live,
-        participants_live: Some(people),
+    let samba = |id: &str, start: &str, live: bool, people: u32| {
+        Seed::from(common::emulator::samba::SessionSeed {
+            id: id.into(),
+            room_id: format!("room-{id}"),
+            start_time: start.into(),
+            live,
+            participants_live: Some(people),
+        })
     };
     env.emu.seed_many([
         samba("d0", "2024-06-01T06:00:00Z", true, 0),
@@ -1389,13 +1394,14 @@ fn apply_dry_run_shows_what_would_still_happen() {
 #[test]
 fn apply_dry_run_of_samba_ids_reads_each_session() {
     let env = Env::new();
-    env.emu.seed(Seed::SambaSession {
-        id: "ds-1".into(),
-        room_id: "room-1".into(),
-        start_time: OLD.into(),
-        live: true,
-        participants_live: Some(0),
-    });
+    env.emu
+        .seed(Seed::from(common::emulator::samba::SessionSeed {
+            id: "ds-1".into(),
+            room_id: "room-1".into(),
+            start_time: OLD.into(),
+            live: true,
+            participants_live: Some(0),
+        }));
     let plan = env.dir.path().join("plan.json");
     let (doc, code) = run_json(
         env.cmd("samba")

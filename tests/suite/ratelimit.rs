@@ -193,14 +193,15 @@ fn a_profile_deadline_bounds_the_run_and_the_flag_overrides_it() {
 #[test]
 fn a_zep_v4_delete_answered_409_is_retried_with_the_same_key() {
     let env = Env::new();
-    env.emu.seed(Seed::ZepThread {
-        thread_id: "c-1".into(),
-        uuid: "00000000-0000-4000-8000-000000000001".into(),
-        user_id: "user-1".into(),
-        created_at: OLD.into(),
-        updated_at: None,
-        delete_fails: false,
-    });
+    env.emu
+        .seed(Seed::from(common::emulator::threads::ThreadSeed {
+            thread_id: "c-1".into(),
+            uuid: "00000000-0000-4000-8000-000000000001".into(),
+            user_id: "user-1".into(),
+            created_at: OLD.into(),
+            updated_at: None,
+            delete_fails: false,
+        }));
     env.emu.fault(
         Fault::status(409)
             .times(1)

@@ -37,23 +37,23 @@ fn commands(block: &str) -> Vec<&str> {
 fn config_with_key_names(emu: &common::Emulator) -> String {
     let toml = common::emulator::profiles::config_toml(emu.addr(), None);
     let toml = toml.replace(
-        &format!("api_key = \"{}\"", common::emulator::ZEP_KEY),
+        &format!("api_key = \"{}\"", common::emulator::zep::ZEP_KEY),
         "api_key_env = \"ZEP_API_KEY\"",
     );
     let toml = toml.replace(
-        &format!("api_key = \"{}\"", common::emulator::SAMBA_KEY),
+        &format!("api_key = \"{}\"", common::emulator::samba::SAMBA_KEY),
         "api_key_env = \"SAMBA_API_KEY\"",
     );
     let toml = toml.replace(
-        &format!("api_key = \"{}\"", common::emulator::DAILY_KEY),
+        &format!("api_key = \"{}\"", common::emulator::daily::DAILY_KEY),
         "api_key_env = \"DAILY_API_KEY\"",
     );
     let toml = toml.replace(
-        &format!("api_key = \"{}\"", common::emulator::LIVEKIT_TOKEN),
+        &format!("api_key = \"{}\"", common::emulator::livekit::LIVEKIT_TOKEN),
         "api_key_env = \"LIVEKIT_TOKEN\"",
     );
     let toml = toml.replace(
-        &format!("api_key = \"{}\"", common::emulator::TWILIO_TOKEN),
+        &format!("api_key = \"{}\"", common::emulator::twilio::TWILIO_TOKEN),
         "api_key_env = \"TWILIO_AUTH_TOKEN\"",
     );
     assert!(!toml.contains("api_key ="), "{toml}");
@@ -63,11 +63,11 @@ fn config_with_key_names(emu: &common::Emulator) -> String {
 fn keys_env() -> String {
     format!(
         "ZEP_API_KEY={}\nSAMBA_API_KEY={}\nDAILY_API_KEY={}\nLIVEKIT_TOKEN={}\nTWILIO_AUTH_TOKEN={}\n",
-        common::emulator::ZEP_KEY,
-        common::emulator::SAMBA_KEY,
-        common::emulator::DAILY_KEY,
-        common::emulator::LIVEKIT_TOKEN,
-        common::emulator::TWILIO_TOKEN,
+        common::emulator::zep::ZEP_KEY,
+        common::emulator::samba::SAMBA_KEY,
+        common::emulator::daily::DAILY_KEY,
+        common::emulator::livekit::LIVEKIT_TOKEN,
+        common::emulator::twilio::TWILIO_TOKEN,
     )
 }
 

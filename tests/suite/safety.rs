@@ -17,13 +17,13 @@ const OLD: &str = "2024-06-01T07:00:00Z";
 const RECENT: &str = "2024-06-01T11:59:00Z";
 
 fn samba(id: &str, start_time: &str, participants_live: Option<u32>) -> Seed {
-    Seed::SambaSession {
+    Seed::from(common::emulator::samba::SessionSeed {
         id: id.to_owned(),
         room_id: format!("room-{id}"),
         start_time: start_time.to_owned(),
         live: true,
         participants_live,
-    }
+    })
 }
 
 /// Requests that could change state (anything but a read).
@@ -434,22 +434,22 @@ fn a_server_dry_run_reads_each_session_and_changes_none() {
     let env = Env::new();
     env.emu.seed_many([
         Seed::zep_session("open", OLD),
-        Seed::ZepSession {
+        Seed::from(common::emulator::zep::SessionSeed {
             id: "closed".into(),
             user_id: None,
             created_at: OLD.into(),
             updated_at: OLD.into(),
             ended: true,
-        },
+        }),
         Seed::messaging("m-1", OLD),
         samba("ds-live", OLD, Some(0)),
-        Seed::SambaSession {
+        Seed::from(common::emulator::samba::SessionSeed {
             id: "ds-over".into(),
             room_id: "r".into(),
             start_time: OLD.into(),
             live: false,
             participants_live: None,
-        },
+        }),
         Seed::zep_thread("t-1", OLD),
     ]);
     /// Profile, command, and each ID with the outcome a read must find.

@@ -17,48 +17,48 @@ const OLD: &str = "2024-06-01T08:00:00Z";
 const FRESH: &str = "2024-06-01T11:59:00Z";
 
 fn zep_session(id: &str, user: &str, updated_at: &str) -> Seed {
-    Seed::ZepSession {
+    Seed::from(common::emulator::zep::SessionSeed {
         id: id.to_owned(),
         user_id: Some(user.to_owned()),
         created_at: updated_at.to_owned(),
         updated_at: updated_at.to_owned(),
         ended: false,
-    }
+    })
 }
 
 fn thread(id: &str, user: &str, created_at: &str) -> Seed {
-    Seed::ZepThread {
+    Seed::from(common::emulator::threads::ThreadSeed {
         thread_id: id.to_owned(),
         uuid: uuid::Uuid::new_v4().to_string(),
         user_id: user.to_owned(),
         created_at: created_at.to_owned(),
         updated_at: None,
         delete_fails: false,
-    }
+    })
 }
 
 /// A live, empty Digital Samba meeting in `room`, started at `start`.
 fn meeting(id: &str, room: &str, start: &str) -> Seed {
-    Seed::SambaSession {
+    Seed::from(common::emulator::samba::SessionSeed {
         id: id.to_owned(),
         room_id: room.to_owned(),
         start_time: start.to_owned(),
         live: true,
         participants_live: Some(0),
-    }
+    })
 }
 
 fn eliza(id: &str, user: &str, agent: &str, last_activity: &str) -> Seed {
-    Seed::MessagingSession {
+    Seed::from(common::emulator::messaging::SessionSeed {
         id: id.to_owned(),
         user_id: user.to_owned(),
         agent_id: agent.to_owned(),
         created_at: last_activity.to_owned(),
         last_activity: last_activity.to_owned(),
         timeout_config: None,
-        expires_at: Some(common::emulator::NEVER_EXPIRES.to_owned()),
+        expires_at: Some(common::emulator::messaging::NEVER_EXPIRES.to_owned()),
         messages: 0,
-    }
+    })
 }
 
 /// Runs `args` on `profile` at [`NOW`]: JSON stdout (parsed when it is JSON, else Null),

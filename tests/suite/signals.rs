@@ -73,7 +73,7 @@ fn key_cmd_run_is_stopped_by(sig: libc::c_int) {
     let helper = format!(
         "sh -c 'sleep 20 & echo $! > {p}.tmp; echo $$ >> {p}.tmp; mv {p}.tmp {p}; wait; echo {key}'",
         p = pids.display(),
-        key = common::emulator::ZEP_KEY
+        key = common::emulator::zep::ZEP_KEY
     );
     env.add_profile(
         "zk",
@@ -136,7 +136,7 @@ fn sigterm_while_api_key_cmd_runs_stops_the_run_and_its_helpers() {
 fn api_key_cmd_stderr_never_reaches_ours_and_its_first_line_is_redacted() {
     let env = Env::new();
     env.emu.seed(Seed::zep_session("s-1", T));
-    let key = common::emulator::ZEP_KEY;
+    let key = common::emulator::zep::ZEP_KEY;
     for (name, script, code) in [
         // Chatty but fine: nothing of it is shown.
         (

@@ -63,23 +63,23 @@ fn zep(id: &str, updated_at: &str) -> Seed {
 }
 
 fn zep_full(id: &str, created_at: &str, updated_at: &str, ended: bool) -> Seed {
-    Seed::ZepSession {
+    Seed::from(common::emulator::zep::SessionSeed {
         id: id.to_owned(),
         user_id: Some("user-1".to_owned()),
         created_at: created_at.to_owned(),
         updated_at: updated_at.to_owned(),
         ended,
-    }
+    })
 }
 
 fn samba(id: &str, start_time: &str, live: bool, participants_live: Option<u32>) -> Seed {
-    Seed::SambaSession {
+    Seed::from(common::emulator::samba::SessionSeed {
         id: id.to_owned(),
         room_id: format!("room-{id}"),
         start_time: start_time.to_owned(),
         live,
         participants_live,
-    }
+    })
 }
 
 /// Zep v2 sessions around the 1h cut-off (11:00:00Z) in every timestamp form.
@@ -645,8 +645,8 @@ fn three_profile_cmd(env: &Env) -> assert_cmd::Command {
     let mut cmd = common::bare_cmd(&env.dir);
     cmd.arg("-c")
         .arg(&path)
-        .env(common::ZEP_ENV, common::emulator::ZEP_KEY)
-        .env(common::SAMBA_ENV, common::emulator::SAMBA_KEY)
+        .env(common::ZEP_ENV, common::emulator::zep::ZEP_KEY)
+        .env(common::SAMBA_ENV, common::emulator::samba::SAMBA_KEY)
         .env("SESSIONCTL_NOW", NOW);
     cmd
 }

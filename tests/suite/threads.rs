@@ -25,14 +25,14 @@ fn requests(env: &Env, method: &str, path_part: &str) -> Vec<common::emulator::R
 }
 
 fn thread(thread_id: &str, uuid: &str, created_at: &str, updated_at: Option<&str>) -> Seed {
-    Seed::ZepThread {
+    Seed::from(common::emulator::threads::ThreadSeed {
         thread_id: thread_id.to_owned(),
         uuid: uuid.to_owned(),
         user_id: "user-1".to_owned(),
         created_at: created_at.to_owned(),
         updated_at: updated_at.map(str::to_owned),
         delete_fails: false,
-    }
+    })
 }
 
 fn uuid_of(n: u32) -> String {
@@ -141,14 +141,15 @@ fn v4_wait_reports_the_task_outcome() {
         ..Options::default()
     });
     env.emu.seed(thread("w-ok", &uuid_of(1), OLD, None));
-    env.emu.seed(Seed::ZepThread {
-        thread_id: "w-bad".to_owned(),
-        uuid: uuid_of(2),
-        user_id: "user-1".to_owned(),
-        created_at: OLD.to_owned(),
-        updated_at: None,
-        delete_fails: true,
-    });
+    env.emu
+        .seed(Seed::from(common::emulator::threads::ThreadSeed {
+            thread_id: "w-bad".to_owned(),
+            uuid: uuid_of(2),
+            user_id: "user-1".to_owned(),
+            created_at: OLD.to_owned(),
+            updated_at: None,
+            delete_fails: true,
+        }));
     let (doc, code) = env.json(
         "zep4",
         &[
@@ -470,13 +471,14 @@ fn v4_where_user_uuid_selects_that_users_threads() {
 fn v4_wait_reports_a_partial_task_as_such() {
     let env = Env::new();
     let uuid = uuid_of(71);
-    env.emu.seed(Seed::ZepV4Thread {
-        uuid: uuid.clone(),
-        user_uuid: uuid_of(900),
-        created_at: OLD.to_owned(),
-        updated_at: None,
-        delete_task: common::emulator::DeleteTask::Partial,
-    });
+    env.emu
+        .seed(Seed::from(common::emulator::threads::V4ThreadSeed {
+            uuid: uuid.clone(),
+            user_uuid: uuid_of(900),
+            created_at: OLD.to_owned(),
+            updated_at: None,
+            delete_task: common::emulator::threads::DeleteTask::Partial,
+        }));
     let (doc, code) = env.json(
         "zep4",
         &[
@@ -506,13 +508,13 @@ fn v4_wait_reports_a_partial_task_as_such() {
 // Digital Samba
 
 fn samba(id: &str, live: bool) -> Seed {
-    Seed::SambaSession {
+    Seed::from(common::emulator::samba::SessionSeed {
         id: id.to_owned(),
         room_id: format!("room-{id}"),
         start_time: "2024-06-01T08:00:00.000000Z".to_owned(),
         live,
         participants_live: None,
-    }
+    })
 }
 
 #[test]

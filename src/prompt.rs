@@ -174,11 +174,11 @@ mod tests {
     /// accounts of what delete removes.
     #[test]
     fn two_apis_of_one_provider_are_named_apart() {
-        let (v2, v3) = ("zep (api_version 2)", "zep (api_version 3)");
+        let (v2, v3) = ("p (api one)", "p (api two)");
         let mut parts = vec![part("a", v2, &["x"]), part("b", v3, &["y"])];
         parts[1].deletes = "each thread";
         let q = question(None, &parts);
-        assert!(q.contains("`a` (zep (api_version 2), 1): x\n"), "{q}");
+        assert!(q.contains("`a` (p (api one), 1): x\n"), "{q}");
         assert!(
             q.contains(&format!("On {v2}, delete removes each session's")),
             "{q}"

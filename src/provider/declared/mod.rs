@@ -233,7 +233,7 @@ mod tests {
     }
 
     /// The run lock tells accounts of one server apart by the Basic user, as it does by
-    /// Digital Samba's `team_id`.
+    /// a built-in provider's team or account key.
     #[test]
     fn a_basic_user_is_the_account_the_lock_keeps_apart() {
         let basic = account_of("{ style = \"basic\", user = \"team-1\" }");

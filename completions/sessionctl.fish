@@ -31,7 +31,7 @@ complete -c sessionctl -n "__fish_sessionctl_needs_command" -s o -l output -d 'O
 json\t'One JSON document, streamed as sessions finish'
 ndjson\t'One JSON object per line, printed as each session finishes'
 ids\t'Session IDs, one per line (for `list`), to pipe into `end-many -`; with `--all-profiles`, `profile<TAB>id`'
-wide\t'The table plus the fields `--where` selects on: user, room, agent, channel, metadata (for `list`)'"
+wide\t'The table plus the columns CREATED, LAST ACTIVITY, USER, ROOM, AGENT, CHANNEL, EXPIRES, LEFT, STATUS, METADATA, each where a row has it (for `list`)'"
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -s v -l verbose -d 'Log requests to stderr (-v: each request, -vv: also retries, -vvv: also each reply\'s headers and the start of its body)'
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -s q -l quiet -d 'No progress bar and no notices on stderr (security warnings and errors still show)'
 complete -c sessionctl -n "__fish_sessionctl_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -63,7 +63,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -s o -l outpu
 json\t'One JSON document, streamed as sessions finish'
 ndjson\t'One JSON object per line, printed as each session finishes'
 ids\t'Session IDs, one per line (for `list`), to pipe into `end-many -`; with `--all-profiles`, `profile<TAB>id`'
-wide\t'The table plus the fields `--where` selects on: user, room, agent, channel, metadata (for `list`)'"
+wide\t'The table plus the columns CREATED, LAST ACTIVITY, USER, ROOM, AGENT, CHANNEL, EXPIRES, LEFT, STATUS, METADATA, each where a row has it (for `list`)'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -l ignore-missing -l ignore-not-found -d 'Treat sessions that do not exist as done (exit 0)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -l no-lock -d 'Take no run lock (two runs may then work the same sessions at once)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end" -s v -l verbose -d 'Log requests to stderr (-v: each request, -vv: also retries, -vvv: also each reply\'s headers and the start of its body)'
@@ -95,7 +95,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -s o -l 
 json\t'One JSON document, streamed as sessions finish'
 ndjson\t'One JSON object per line, printed as each session finishes'
 ids\t'Session IDs, one per line (for `list`), to pipe into `end-many -`; with `--all-profiles`, `profile<TAB>id`'
-wide\t'The table plus the fields `--where` selects on: user, room, agent, channel, metadata (for `list`)'"
+wide\t'The table plus the columns CREATED, LAST ACTIVITY, USER, ROOM, AGENT, CHANNEL, EXPIRES, LEFT, STATUS, METADATA, each where a row has it (for `list`)'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l empty -d 'No longer needed: a Digital Samba sweep only ever acts on empty sessions'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l all-profiles -d 'Sweep every profile in the config file; with IDs from stdin or a file, send each `profile<TAB>id` line to its profile'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand end-many" -l ignore-missing -l ignore-not-found -d 'Treat sessions that do not exist as done (exit 0)'
@@ -130,7 +130,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -s o -l ou
 json\t'One JSON document, streamed as sessions finish'
 ndjson\t'One JSON object per line, printed as each session finishes'
 ids\t'Session IDs, one per line (for `list`), to pipe into `end-many -`; with `--all-profiles`, `profile<TAB>id`'
-wide\t'The table plus the fields `--where` selects on: user, room, agent, channel, metadata (for `list`)'"
+wide\t'The table plus the columns CREATED, LAST ACTIVITY, USER, ROOM, AGENT, CHANNEL, EXPIRES, LEFT, STATUS, METADATA, each where a row has it (for `list`)'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l empty -d 'No longer needed: a Digital Samba sweep only ever acts on empty sessions'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l all-profiles -d 'Sweep every profile in the config file; with IDs from stdin or a file, send each `profile<TAB>id` line to its profile'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand delete" -l ignore-missing -l ignore-not-found -d 'Treat sessions that do not exist as done (exit 0)'
@@ -163,7 +163,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand apply" -s o -l out
 json\t'One JSON document, streamed as sessions finish'
 ndjson\t'One JSON object per line, printed as each session finishes'
 ids\t'Session IDs, one per line (for `list`), to pipe into `end-many -`; with `--all-profiles`, `profile<TAB>id`'
-wide\t'The table plus the fields `--where` selects on: user, room, agent, channel, metadata (for `list`)'"
+wide\t'The table plus the columns CREATED, LAST ACTIVITY, USER, ROOM, AGENT, CHANNEL, EXPIRES, LEFT, STATUS, METADATA, each where a row has it (for `list`)'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand apply" -s y -l yes -d 'A plan that deletes: do not ask for confirmation (required when stdin is not a terminal)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand apply" -l ignore-missing -l ignore-not-found -d 'Treat sessions that do not exist as done (exit 0)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand apply" -l no-lock -d 'Take no run lock (two runs may then work the same sessions at once)'
@@ -183,7 +183,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -s o -l outp
 json\t'One JSON document, streamed as sessions finish'
 ndjson\t'One JSON object per line, printed as each session finishes'
 ids\t'Session IDs, one per line (for `list`), to pipe into `end-many -`; with `--all-profiles`, `profile<TAB>id`'
-wide\t'The table plus the fields `--where` selects on: user, room, agent, channel, metadata (for `list`)'"
+wide\t'The table plus the columns CREATED, LAST ACTIVITY, USER, ROOM, AGENT, CHANNEL, EXPIRES, LEFT, STATUS, METADATA, each where a row has it (for `list`)'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l all -d 'Include ended (or not live) sessions'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l empty -d 'Digital Samba: only sessions with no live participants'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand list" -l orphans -d 'elizaOS: what sessions left behind instead of sessions (channels and their messages of sessions that were ended, expired, or forgotten by a restart)'
@@ -199,7 +199,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __
 json\t'One JSON document, streamed as sessions finish'
 ndjson\t'One JSON object per line, printed as each session finishes'
 ids\t'Session IDs, one per line (for `list`), to pipe into `end-many -`; with `--all-profiles`, `profile<TAB>id`'
-wide\t'The table plus the fields `--where` selects on: user, room, agent, channel, metadata (for `list`)'"
+wide\t'The table plus the columns CREATED, LAST ACTIVITY, USER, ROOM, AGENT, CHANNEL, EXPIRES, LEFT, STATUS, METADATA, each where a row has it (for `list`)'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path init profiles show check help" -s v -l verbose -d 'Log requests to stderr (-v: each request, -vv: also retries, -vvv: also each reply\'s headers and the start of its body)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path init profiles show check help" -s q -l quiet -d 'No progress bar and no notices on stderr (security warnings and errors still show)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and not __fish_seen_subcommand_from path init profiles show check help" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -217,7 +217,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish
 json\t'One JSON document, streamed as sessions finish'
 ndjson\t'One JSON object per line, printed as each session finishes'
 ids\t'Session IDs, one per line (for `list`), to pipe into `end-many -`; with `--all-profiles`, `profile<TAB>id`'
-wide\t'The table plus the fields `--where` selects on: user, room, agent, channel, metadata (for `list`)'"
+wide\t'The table plus the columns CREATED, LAST ACTIVITY, USER, ROOM, AGENT, CHANNEL, EXPIRES, LEFT, STATUS, METADATA, each where a row has it (for `list`)'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from path" -s v -l verbose -d 'Log requests to stderr (-v: each request, -vv: also retries, -vvv: also each reply\'s headers and the start of its body)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from path" -s q -l quiet -d 'No progress bar and no notices on stderr (security warnings and errors still show)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from path" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -229,7 +229,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish
 json\t'One JSON document, streamed as sessions finish'
 ndjson\t'One JSON object per line, printed as each session finishes'
 ids\t'Session IDs, one per line (for `list`), to pipe into `end-many -`; with `--all-profiles`, `profile<TAB>id`'
-wide\t'The table plus the fields `--where` selects on: user, room, agent, channel, metadata (for `list`)'"
+wide\t'The table plus the columns CREATED, LAST ACTIVITY, USER, ROOM, AGENT, CHANNEL, EXPIRES, LEFT, STATUS, METADATA, each where a row has it (for `list`)'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from init" -s v -l verbose -d 'Log requests to stderr (-v: each request, -vv: also retries, -vvv: also each reply\'s headers and the start of its body)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from init" -s q -l quiet -d 'No progress bar and no notices on stderr (security warnings and errors still show)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from init" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -241,7 +241,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish
 json\t'One JSON document, streamed as sessions finish'
 ndjson\t'One JSON object per line, printed as each session finishes'
 ids\t'Session IDs, one per line (for `list`), to pipe into `end-many -`; with `--all-profiles`, `profile<TAB>id`'
-wide\t'The table plus the fields `--where` selects on: user, room, agent, channel, metadata (for `list`)'"
+wide\t'The table plus the columns CREATED, LAST ACTIVITY, USER, ROOM, AGENT, CHANNEL, EXPIRES, LEFT, STATUS, METADATA, each where a row has it (for `list`)'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from profiles" -s v -l verbose -d 'Log requests to stderr (-v: each request, -vv: also retries, -vvv: also each reply\'s headers and the start of its body)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from profiles" -s q -l quiet -d 'No progress bar and no notices on stderr (security warnings and errors still show)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from profiles" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -253,7 +253,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish
 json\t'One JSON document, streamed as sessions finish'
 ndjson\t'One JSON object per line, printed as each session finishes'
 ids\t'Session IDs, one per line (for `list`), to pipe into `end-many -`; with `--all-profiles`, `profile<TAB>id`'
-wide\t'The table plus the fields `--where` selects on: user, room, agent, channel, metadata (for `list`)'"
+wide\t'The table plus the columns CREATED, LAST ACTIVITY, USER, ROOM, AGENT, CHANNEL, EXPIRES, LEFT, STATUS, METADATA, each where a row has it (for `list`)'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from show" -s v -l verbose -d 'Log requests to stderr (-v: each request, -vv: also retries, -vvv: also each reply\'s headers and the start of its body)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from show" -s q -l quiet -d 'No progress bar and no notices on stderr (security warnings and errors still show)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -265,7 +265,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish
 json\t'One JSON document, streamed as sessions finish'
 ndjson\t'One JSON object per line, printed as each session finishes'
 ids\t'Session IDs, one per line (for `list`), to pipe into `end-many -`; with `--all-profiles`, `profile<TAB>id`'
-wide\t'The table plus the fields `--where` selects on: user, room, agent, channel, metadata (for `list`)'"
+wide\t'The table plus the columns CREATED, LAST ACTIVITY, USER, ROOM, AGENT, CHANNEL, EXPIRES, LEFT, STATUS, METADATA, each where a row has it (for `list`)'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from check" -l online -d 'Read the first page of each profile\'s list (one authenticated request, nothing changed), saying how many rows it had and whether paging says more follow. For a declared provider, also each declared field\'s JSON pointer and what it read from the first row; exit 1 when the row has no ID there, or a declared timestamp or count does not parse'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from check" -s v -l verbose -d 'Log requests to stderr (-v: each request, -vv: also retries, -vvv: also each reply\'s headers and the start of its body)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand config; and __fish_seen_subcommand_from check" -s q -l quiet -d 'No progress bar and no notices on stderr (security warnings and errors still show)'
@@ -284,7 +284,7 @@ complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -s o 
 json\t'One JSON document, streamed as sessions finish'
 ndjson\t'One JSON object per line, printed as each session finishes'
 ids\t'Session IDs, one per line (for `list`), to pipe into `end-many -`; with `--all-profiles`, `profile<TAB>id`'
-wide\t'The table plus the fields `--where` selects on: user, room, agent, channel, metadata (for `list`)'"
+wide\t'The table plus the columns CREATED, LAST ACTIVITY, USER, ROOM, AGENT, CHANNEL, EXPIRES, LEFT, STATUS, METADATA, each where a row has it (for `list`)'"
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -s v -l verbose -d 'Log requests to stderr (-v: each request, -vv: also retries, -vvv: also each reply\'s headers and the start of its body)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -s q -l quiet -d 'No progress bar and no notices on stderr (security warnings and errors still show)'
 complete -c sessionctl -n "__fish_sessionctl_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'

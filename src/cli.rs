@@ -369,20 +369,42 @@ impl Cli {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+/// `-o`'s values. `ValueEnum` is written out (not derived) so that `wide`'s help can name
+/// the columns the registry's providers declare, as `--where`'s names their fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OutputFormat {
-    /// A table for people.
     Table,
-    /// One JSON document, streamed as sessions finish.
     Json,
-    /// One JSON object per line, printed as each session finishes.
     Ndjson,
-    /// Session IDs, one per line (for `list`), to pipe into `end-many -`; with
-    /// `--all-profiles`, `profile<TAB>id`.
     Ids,
-    /// The table plus the fields `--where` selects on: user, room, agent, channel,
-    /// metadata (for `list`).
     Wide,
+}
+
+impl ValueEnum for OutputFormat {
+    fn value_variants<'a>() -> &'a [Self] {
+        use OutputFormat::*;
+        &[Table, Json, Ndjson, Ids, Wide]
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        use clap::builder::PossibleValue;
+        Some(match self {
+            OutputFormat::Table => PossibleValue::new("table").help("A table for people"),
+            OutputFormat::Json => {
+                PossibleValue::new("json").help("One JSON document, streamed as sessions finish")
+            }
+            OutputFormat::Ndjson => PossibleValue::new("ndjson")
+                .help("One JSON object per line, printed as each session finishes"),
+            OutputFormat::Ids => PossibleValue::new("ids").help(
+                "Session IDs, one per line (for `list`), to pipe into `end-many -`; with \
+                 `--all-profiles`, `profile<TAB>id`",
+            ),
+            OutputFormat::Wide => PossibleValue::new("wide").help(format!(
+                "The table plus the columns {}, each where a row has it (for `list`)",
+                crate::output::wide_headers().join(", ")
+            )),
+        })
+    }
 }
 
 impl From<OutputFormat> for crate::output::Format {

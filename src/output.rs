@@ -713,6 +713,11 @@ fn wide_columns() -> Vec<WideColumn> {
     columns
 }
 
+/// The headers of the columns `-o wide` may add, in their order (its help lists them).
+pub fn wide_headers() -> Vec<&'static str> {
+    wide_columns().iter().map(|c| c.header).collect()
+}
+
 /// What a listing's table measures ages from.
 #[derive(Debug, Clone, Copy)]
 pub struct Ages {

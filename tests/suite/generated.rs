@@ -198,3 +198,29 @@ fn where_help_names_every_field_the_registry_declares() {
         }
     }
 }
+
+/// `-o wide`'s help names every column it may add: each provider's own (LangGraph's
+/// STATUS among them), as the registry declares them, and the times and metadata of every
+/// provider. Built from the registry, like `--where`'s.
+#[test]
+fn wide_help_names_every_column_the_registry_declares() {
+    let mut cmd = Cli::command();
+    cmd.build();
+    let list = cmd.find_subcommand("list").expect("a list subcommand");
+    let output = (list.get_arguments())
+        .find(|a| a.get_long() == Some("output"))
+        .expect("-o on list");
+    let wide = (output.get_possible_values().into_iter())
+        .find(|v| v.get_name() == "wide")
+        .and_then(|v| v.get_help().map(|h| h.to_string()))
+        .expect("wide has a help");
+    let mut headers: Vec<&str> = (sessionctl::provider::registry::registry().fields())
+        .into_iter()
+        .filter_map(|named| Some(named.column?.header))
+        .collect();
+    assert!(headers.contains(&"STATUS"), "{headers:?}");
+    headers.extend(["CREATED", "LAST ACTIVITY", "METADATA"]);
+    for header in headers {
+        assert!(wide.contains(header), "`{header}`: {wide}");
+    }
+}

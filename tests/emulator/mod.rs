@@ -1,6 +1,6 @@
 //! The provider emulator: one stateful fake HTTP server on loopback that speaks the wire
 //! contracts of `shared/providers.md` and the room APIs the shipped declared descriptions
-//! (`examples/declared/`) speak (the list is `apis!` below), rough edges included, so
+//! (`src/provider/declared/examples/`) speak (the list is `apis!` below), rough edges included, so
 //! sessionctl can be tried offline and tested end to end.
 //!
 //! Layout (each module has one job):

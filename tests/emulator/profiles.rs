@@ -11,7 +11,10 @@ use super::api::Served;
 use super::{APIS, base_url};
 
 /// The checkout's shipped descriptions (the emulator is built from it).
-const DESCRIPTIONS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/declared");
+const DESCRIPTIONS: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/src/provider/declared/examples"
+);
 
 /// A whole config file for the emulator at `addr` (with `messaging_token` when it wants one).
 /// Its `default_profile` is the first one an API asks for ([`super::api::Api::default_profile`]).

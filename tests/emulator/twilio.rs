@@ -26,7 +26,7 @@ use super::profiles;
 use super::{Emulator, Shared, clock};
 
 /// The Twilio account SID (the Basic-auth user name): the placeholder of
-/// `examples/declared/twilio.toml`, so that the shipped description runs on the emulator as
+/// `src/provider/declared/examples/twilio.toml`, so that the shipped description runs on the emulator as
 /// it is.
 pub const TWILIO_ACCOUNT: &str = "ACXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX";
 /// The Twilio auth token (the Basic-auth password).

@@ -424,7 +424,7 @@ const MESSAGING: Provider = Provider {
     own_profile: None,
 };
 
-/// The messaging API as `examples/declared/messaging.toml` describes it
+/// The messaging API as `src/provider/declared/examples/messaging.toml` describes it
 /// (`provider = "declared"`): the same answers as the built-in provider's.
 const MESSAGING_DECLARED: Provider = Provider {
     profile: "eliza-declared",
@@ -432,7 +432,7 @@ const MESSAGING_DECLARED: Provider = Provider {
     own_profile: Some(|env| {
         let api = concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/examples/declared/messaging.toml"
+            "/src/provider/declared/examples/messaging.toml"
         );
         format!(
             "provider = \"declared\"\napi = \"{api}\"\nbase_url = \"{}\"\nmax_backoff = \"100ms\"\n",
@@ -442,17 +442,20 @@ const MESSAGING_DECLARED: Provider = Provider {
     ..MESSAGING
 };
 
-/// A profile of the shipped description `examples/declared/<file>` at `base_url`, its key
+/// A profile of the shipped description `src/provider/declared/examples/<file>` at `base_url`, its key
 /// in `key_env`.
 fn declared_profile(file: &str, base_url: &str, key_env: &str) -> String {
-    let api = format!("{}/examples/declared/{file}", env!("CARGO_MANIFEST_DIR"));
+    let api = format!(
+        "{}/src/provider/declared/examples/{file}",
+        env!("CARGO_MANIFEST_DIR")
+    );
     format!(
         "provider = \"declared\"\napi = \"{api}\"\nbase_url = \"{base_url}\"\n\
          api_key_env = \"{key_env}\"\nmax_backoff = \"100ms\"\n"
     )
 }
 
-/// Digital Samba as `examples/declared/digital-samba.toml` describes it
+/// Digital Samba as `src/provider/declared/examples/digital-samba.toml` describes it
 /// (`provider = "declared"`, its Bearer key): the same answers as the built-in provider's
 /// but one. The built-in confirms the undocumented 422 to ending a session that is no longer
 /// live with a read (`already_ended`); a description has no such read, so it reports the
@@ -479,7 +482,7 @@ const SAMBA_DECLARED: Provider = Provider {
     ..SAMBA
 };
 
-/// Daily rooms as `examples/declared/daily.toml` describes them, judged by age and deleted:
+/// Daily rooms as `src/provider/declared/examples/daily.toml` describes them, judged by age and deleted:
 /// Daily's only end of a meeting deletes its room, so `end` is not described (it would
 /// destroy the room without the delete prompt).
 const DAILY: Provider = Provider {
@@ -520,7 +523,7 @@ const DAILY: Provider = Provider {
     }),
 };
 
-/// Twilio Video rooms as `examples/declared/twilio.toml` describes them (its placeholder
+/// Twilio Video rooms as `src/provider/declared/examples/twilio.toml` describes them (its placeholder
 /// account SID is the emulator's), judged by age: a room is completed, never deleted.
 const TWILIO: Provider = Provider {
     profile: "twilio",
@@ -568,7 +571,7 @@ const TWILIO: Provider = Provider {
     }),
 };
 
-/// LiveKit's DeleteRoom as `examples/declared/livekit.toml` describes it: the room's name is
+/// LiveKit's DeleteRoom as `src/provider/declared/examples/livekit.toml` describes it: the room's name is
 /// in the body (`{"room": ...}`), every call has the same path.
 const LIVEKIT_DELETE_ROOM: Action = Action {
     method: "POST",
@@ -580,7 +583,7 @@ const LIVEKIT_DELETE_ROOM: Action = Action {
     body: Some(|id| format!("\"room\":\"{id}\"")),
 };
 
-/// LiveKit rooms (Twirp) as `examples/declared/livekit.toml` describes them, judged by age:
+/// LiveKit rooms (Twirp) as `src/provider/declared/examples/livekit.toml` describes them, judged by age:
 /// ending a room deletes it, as `delete` does, so ending it again is Twirp's `not_found`.
 const LIVEKIT: Provider = Provider {
     profile: "livekit",

@@ -12,7 +12,8 @@ const T: &str = "2024-05-01T12:00:00Z";
 
 /// The shipped messaging description.
 fn messaging() -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/declared/messaging.toml");
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("src/provider/declared/examples/messaging.toml");
     std::fs::read_to_string(path).unwrap()
 }
 
@@ -284,7 +285,7 @@ fn samba_env() -> Env {
     let env = Env::new();
     let api = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/examples/declared/digital-samba.toml"
+        "/src/provider/declared/examples/digital-samba.toml"
     );
     env.add_profile(
         "ds",
@@ -455,7 +456,7 @@ fn a_404_that_is_not_the_api_s_error_is_a_wrong_route_not_a_missing_session() {
     env.emu.seed(Seed::messaging("m", T));
     let api = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/examples/declared/messaging.toml"
+        "/src/provider/declared/examples/messaging.toml"
     );
     env.add_profile(
         "d",
@@ -479,7 +480,7 @@ fn a_404_that_is_not_the_api_s_error_is_a_wrong_route_not_a_missing_session() {
 fn offset_and_last_row_cursor_paging_read_every_page_once() {
     let shipped = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/examples/declared/digital-samba.toml"
+        "/src/provider/declared/examples/digital-samba.toml"
     ))
     .unwrap();
     let offset =
@@ -535,12 +536,12 @@ fn offset_and_last_row_cursor_paging_read_every_page_once() {
 // ---------------------------------------------------------------------------------------
 // The shipped room descriptions, on what only their own API does
 
-/// The shipped description `examples/declared/<file>` with `edit` applied, as `<file>`
+/// The shipped description `src/provider/declared/examples/<file>` with `edit` applied, as `<file>`
 /// beside a config whose profile `d` uses it at `base_url` with its key in `key_env`.
 fn room_env(file: &str, edit: (&str, &str), base_url: fn(&Env) -> String, key_env: &str) -> Env {
     let env = Env::new();
     let shipped = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("examples/declared")
+        .join("src/provider/declared/examples")
         .join(file);
     let text = std::fs::read_to_string(shipped).unwrap();
     assert!(text.contains(edit.0), "{file}: {}", edit.0);
@@ -657,7 +658,7 @@ fn daily_pages_by_the_last_room_s_id_and_deletes_by_name() {
     assert!(env.emu.room_exists(common::RoomApi::Daily, "r4"));
 }
 
-/// `examples/declared/twilio.toml` with `size`, as profile `d` (its placeholder account
+/// `src/provider/declared/examples/twilio.toml` with `size`, as profile `d` (its placeholder account
 /// SID is the emulator's).
 fn twilio_env(size: &str) -> Env {
     room_env(
@@ -1176,7 +1177,7 @@ fn a_wrong_id_pointer_or_an_unreadable_timestamp_fails_the_online_check() {
     let env = Env::new();
     let api = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/examples/declared/messaging.toml"
+        "/src/provider/declared/examples/messaging.toml"
     );
     env.add_profile(
         "d",
@@ -1224,7 +1225,7 @@ fn the_online_check_of_a_keyed_description_pages_and_shows_no_secret() {
         .seed_many([meeting("first", T, Some(2)), meeting("second", T, Some(2))]);
     let shipped = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/examples/declared/digital-samba.toml"
+        "/src/provider/declared/examples/digital-samba.toml"
     ))
     .unwrap();
     let file = env.dir.path().join("ds.toml");
@@ -1385,7 +1386,7 @@ fn a_404_that_is_not_the_api_s_own_is_failed_whatever_the_statuses_say() {
     let env = samba_env();
     let api = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/examples/declared/digital-samba.toml"
+        "/src/provider/declared/examples/digital-samba.toml"
     );
     env.add_profile(
         "wrong",
@@ -1451,7 +1452,7 @@ fn ended_for_measures_the_declared_ended_field_and_is_refused_without_one() {
     // Without `ended`: refused, nothing sent.
     let shipped = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/examples/declared/digital-samba.toml"
+        "/src/provider/declared/examples/digital-samba.toml"
     ))
     .unwrap();
     let ended = "ended = \"/end_time\"\n";
@@ -1615,7 +1616,8 @@ fn the_readme_s_example_works_as_written() {
             .map(str::to_owned)
             .collect()
     };
-    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/declared/messaging.toml");
+    let shipped =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("src/provider/declared/examples/messaging.toml");
     assert_eq!(
         keys(description),
         keys(&std::fs::read_to_string(shipped).unwrap())

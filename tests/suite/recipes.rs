@@ -9,7 +9,9 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 const README: &str = include_str!("../../README.md");
-const DOCKERFILE: &str = include_str!("../../Dockerfile");
+const DOCKERFILE: &str = include_str!("../../.ci/docker/Dockerfile");
+/// What BuildKit leaves out of the context for that Dockerfile (`<Dockerfile>.dockerignore`).
+const DOCKERIGNORE: &str = include_str!("../../.ci/docker/Dockerfile.dockerignore");
 
 /// The first fenced block of `lang` after `heading`'s text.
 fn block_after(heading: &str, lang: &str) -> &'static str {
@@ -319,6 +321,18 @@ fn the_cronjob_runs_the_images_binary_as_written() {
         "the image keeps to Cargo.lock"
     );
     assert!(DOCKERFILE.contains("ENTRYPOINT [\"/usr/local/bin/sessionctl\"]"));
+    // The README builds that file from the checkout's root, and the build output stays out
+    // of the context (gigabytes of target/ otherwise).
+    let build = block_after("A Kubernetes CronJob needs an image.", "sh");
+    assert!(
+        build.contains("docker build -f .ci/docker/Dockerfile ") && build.contains(" . "),
+        "{build}"
+    );
+    let ignored: Vec<&str> = DOCKERIGNORE
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .collect();
+    assert!(ignored.contains(&"/target"), "{ignored:?}");
     let image_env: Vec<(&str, &str)> = DOCKERFILE
         .lines()
         .filter_map(|l| l.strip_prefix("ENV ")?.split_once('='))

@@ -786,7 +786,7 @@ fn call(c: Spanned<schema::Call>, what: &str, coded: bool) -> Result<Call, Wrong
 mod tests {
     use super::*;
 
-    /// The messaging description (examples/declared/messaging.toml) with `edit` applied.
+    /// The messaging description (src/provider/declared/examples/messaging.toml) with `edit` applied.
     const GOOD: &str = r#"
 [auth]
 style = "header"

@@ -121,7 +121,12 @@ impl Recheck {
     /// Reads again the rows of `ids`: each one by one where the provider can, else one
     /// listing for them all. `None`: the server no longer has (or lists) it. With the
     /// requests it took.
-    async fn refresh(&self, ids: &[SessionId]) -> (HashMap<String, Option<SessionRow>>, usize) {
+    /// The fresh rows of `ids` (`None`: gone), the requests that took, and why the ones
+    /// missing from the map could not be read (a read's or the relist's error).
+    async fn refresh(
+        &self,
+        ids: &[SessionId],
+    ) -> (HashMap<String, Option<SessionRow>>, usize, Option<String>) {
         if self.inner.features().reads_one {
             let reads = ids.iter().map(|id| async move {
                 let key = id.as_str().to_owned();
@@ -129,28 +134,33 @@ impl Recheck {
                 (key, row)
             });
             let mut rows = HashMap::new();
+            let mut why = None;
             for (id, row) in futures::future::join_all(reads).await {
                 match row {
                     Ok(row) => rows.insert(id, row),
                     // Unread is unproven: judged as gone would be a guess either way.
-                    Err(_) => continue,
+                    Err(e) => {
+                        why.get_or_insert_with(|| e.to_string());
+                        continue;
+                    }
                 };
             }
-            return (rows, ids.len());
+            return (rows, ids.len(), why);
         }
         let wanted: HashSet<&str> = ids.iter().map(|id| id.as_str()).collect();
         match self.relist(&wanted).await {
-            Ok((rows, pages)) => (rows, pages),
-            Err(pages) => (HashMap::new(), pages),
+            Ok((rows, pages)) => (rows, pages, None),
+            Err((pages, why)) => (HashMap::new(), pages, Some(why)),
         }
     }
 
     /// Pages through the list until every one of `wanted` is seen (or the list ends); every
-    /// selected session met on the way gets its fresh row too. `Err`: the listing failed.
+    /// selected session met on the way gets its fresh row too. `Err`: the pages it took and
+    /// why the listing failed.
     async fn relist(
         &self,
         wanted: &HashSet<&str>,
-    ) -> Result<(HashMap<String, Option<SessionRow>>, usize), usize> {
+    ) -> Result<(HashMap<String, Option<SessionRow>>, usize), (usize, String)> {
         let server = self.filter.selection.server.as_ref();
         let mut found: HashMap<String, Option<SessionRow>> = HashMap::new();
         let mut cursor = None;
@@ -166,27 +176,31 @@ impl Recheck {
                 Some(before) => (self.inner)
                     .list_ended_page(cursor, before, server)
                     .await
-                    .map_err(|_: ListError| pages)?,
+                    .map_err(|e: ListError| (pages, e.to_string()))?,
                 None => (self.inner)
                     .list_page(cursor, !self.filter.include_inactive, server)
                     .await
-                    .map_err(|_: ListError| pages)?,
+                    .map_err(|e: ListError| (pages, e.to_string()))?,
             };
             let held = page.rows.len();
             let mut rows: Vec<SessionRow> = (page.rows.into_iter())
                 .filter(|r| walk.first_time(r))
                 .collect();
             walk.page(held, rows.len(), page.next.is_some())
-                .map_err(|_| pages)?;
-            bound.read(rows.len(), None, max).map_err(|_| pages)?;
+                .map_err(|e| (pages, e.to_string()))?;
+            bound
+                .read(rows.len(), None, max)
+                .map_err(|e| (pages, e.to_string()))?;
             if let Some(mut rest) = page.rest {
                 while let Some(row) = rest.next().await {
                     if walk.first_time(&row) {
-                        bound.read(1, None, max).map_err(|_| pages)?;
+                        bound
+                            .read(1, None, max)
+                            .map_err(|e| (pages, e.to_string()))?;
                         rows.push(row);
                     }
                 }
-                rest.finish().await.map_err(|_| pages)?;
+                rest.finish().await.map_err(|e| (pages, e.to_string()))?;
             }
             let now = Instant::now();
             let mut evidence = self.evidence();
@@ -205,7 +219,7 @@ impl Recheck {
             drop(evidence);
             match page.next {
                 Some(next) if found.len() < wanted.len() => {
-                    cursor = Some(walk.follow(next).map_err(|_| pages)?)
+                    cursor = Some(walk.follow(next).map_err(|e| (pages, e.to_string()))?)
                 }
                 // The whole list read: what it did not show is gone.
                 _ => {
@@ -329,8 +343,8 @@ impl Gate for Recheck {
         if old.is_empty() && fresh_unjudged.is_empty() {
             return (ids, Vec::new());
         }
-        let (mut rows, mut requests) = match old.is_empty() {
-            true => (HashMap::new(), 0),
+        let (mut rows, mut requests, why) = match old.is_empty() {
+            true => (HashMap::new(), 0, None),
             false => self.refresh(&old).await,
         };
         {
@@ -351,10 +365,10 @@ impl Gate for Recheck {
                     // It could not be read again: never acted on by a stale verdict.
                     true => {
                         let mut r = SessionResult::new(id, Outcome::Skipped);
-                        r.error = Some(
-                            "not acted on: its evidence is old and it could not be read again"
-                                .into(),
-                        );
+                        let because = why.as_deref().map_or(String::new(), |w| format!(": {w}"));
+                        r.error = Some(format!(
+                            "not acted on: its evidence is old and it could not be read again{because}"
+                        ));
                         r.error_kind = Some(ErrorKind::Other);
                         stopped.push(r);
                     }

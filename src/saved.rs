@@ -258,10 +258,16 @@ impl Plan {
         }
         let age = now.duration_since(plan.made);
         if age.as_secs_f64() > max_age.as_secs_f64() {
+            let age = Duration::from_secs(age.as_secs().max(0) as u64);
+            let (said, max) = (crate::units::human(age), crate::units::human(max_age));
+            // Two units each, rounded down: an age just over the bound could read as the
+            // bound itself ("1 hour, more than 1 hour"); then say it to the second.
+            let said = match said == max {
+                true => format!("{said} ({} s)", age.as_secs()),
+                false => said,
+            };
             return Err(format!(
-                "the plan was made {} ago, more than --max-age {}: make it again",
-                crate::units::human(Duration::from_secs(age.as_secs().max(0) as u64)),
-                crate::units::human(max_age)
+                "the plan was made {said} ago, more than --max-age {max}: make it again"
             ));
         }
         let sweeps = plan.selection.sweeps();

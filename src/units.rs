@@ -79,8 +79,10 @@ pub fn parse_rate(s: &str) -> Result<Rate, String> {
 
 /// A duration in a sentence, to its two largest units and in words: "1 day", "3 hours
 /// 5 minutes", "38 days 8 hours" (never "1month 8h 31m 24s", nor a unit run into its number).
-/// Every error, warning and note says its durations so; what is read back (`config show`,
-/// a resume command, a plan's selection) or pinned (a sweep's reason) keeps its own form.
+/// Under 10 seconds it keeps tenths ("1.9 seconds"): a retry or a wait that short is said as
+/// it is, not rounded down to a whole second. Every error, warning and note says its
+/// durations so; what is read back (`config show`, a resume command, a plan's selection) or
+/// pinned (a sweep's reason) keeps its own form.
 pub fn human(d: Duration) -> String {
     const UNITS: [(u64, &str); 4] = [
         (86_400, "day"),
@@ -92,6 +94,13 @@ pub fn human(d: Duration) -> String {
     let Some(first) = UNITS.iter().position(|(size, _)| secs >= *size) else {
         return format!("{} ms", d.as_millis());
     };
+    if secs < 10 {
+        let tenths = (d.as_millis() as u64 + 50) / 100;
+        return match tenths % 10 {
+            0 => plural(tenths / 10, "second"),
+            t => format!("{}.{t} seconds", tenths / 10),
+        };
+    }
     // The largest unit and the one after it (when not 0): the rest is noise in a sentence.
     let (big, name) = UNITS[first];
     let mut words = vec![plural(secs / big, name)];
@@ -164,6 +173,11 @@ mod tests {
             (Duration::from_secs(86_400 + 59), "1 day"),
             (Duration::from_secs(90), "1 minute 30 seconds"),
             (Duration::from_millis(250), "250 ms"),
+            // Under 10 seconds, tenths: a 1.9 s retry is not "1 second".
+            (Duration::from_millis(1900), "1.9 seconds"),
+            (Duration::from_millis(1000), "1 second"),
+            (Duration::from_millis(9_960), "10 seconds"),
+            (Duration::from_millis(10_900), "10 seconds"),
         ] {
             assert_eq!(human(d), said, "{d:?}");
         }

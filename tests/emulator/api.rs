@@ -134,9 +134,15 @@ pub(crate) struct Served<'a> {
 /// longest prefix wins, so an API added under another's path (`/zep/api/v2/x` beside
 /// `/zep/api/v2`) takes its own requests whatever its place in `apis!`.
 pub(crate) fn of_path(path: &str) -> Option<&'static dyn Api> {
-    (super::APIS.iter().copied())
-        .filter(|api| under(path, api.prefix()))
-        .max_by_key(|api| api.prefix().len())
+    let prefix = longest(super::APIS.iter().map(|api| api.prefix()), path)?;
+    (super::APIS.iter().copied()).find(|api| api.prefix() == prefix)
+}
+
+/// The longest of `prefixes` that `path` is [`under`].
+fn longest<'p>(prefixes: impl IntoIterator<Item = &'p str>, path: &str) -> Option<&'p str> {
+    (prefixes.into_iter())
+        .filter(|prefix| under(path, prefix))
+        .max_by_key(|prefix| prefix.len())
 }
 
 /// Whether `path` is `prefix` or below it, segment by segment (`/zep/api/v20` is not under
@@ -177,6 +183,18 @@ mod tests {
         assert!(super::under("/zep/api/v2", "/zep/api/v2"));
         assert!(super::under("/zep/api/v2/sessions", "/zep/api/v2"));
         assert!(!super::under("/zep/api/v20/sessions", "/zep/api/v2"));
+        // Nested prefixes, in either order: the deeper one takes its own paths only.
+        for prefixes in [
+            ["/zep/api/v2", "/zep/api/v2/x"],
+            ["/zep/api/v2/x", "/zep/api/v2"],
+        ] {
+            let at = |path| super::longest(prefixes, path);
+            assert_eq!(at("/zep/api/v2/x/sessions"), Some("/zep/api/v2/x"));
+            assert_eq!(at("/zep/api/v2/x"), Some("/zep/api/v2/x"));
+            assert_eq!(at("/zep/api/v2/xy"), Some("/zep/api/v2"));
+            assert_eq!(at("/zep/api/v2/sessions"), Some("/zep/api/v2"));
+            assert_eq!(at("/zep/api"), None);
+        }
         assert_eq!(super::of_path("/_emulator/seed").map(|a| a.prefix()), None);
     }
 }

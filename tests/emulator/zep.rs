@@ -73,7 +73,9 @@ impl Api for Zep {
         }
     }
 
-    /// Plain text, from v2 to v4.
+    /// Plain text, from v2 to v4. An assumption past v4: providers.md says only that a v4
+    /// 429 may be plain text, and gives no v2 body; a JSON 429 is one fault away
+    /// (`{"type":"status","status":429,"body":…}`).
     fn too_many_requests(&self) -> Response {
         reply(429, "text/plain; charset=utf-8", "rate limit exceeded\n")
     }

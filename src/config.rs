@@ -1140,6 +1140,32 @@ mod tests {
         }
     }
 
+    /// A command that exits but leaves a process outside its group holding its output
+    /// (`setsid cmd &`: the group is killed when the command exits) gives no key:
+    /// said so, at the timeout, not waited on until the child ends.
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn a_key_command_whose_output_stays_open_gives_no_key() {
+        let started = Instant::now();
+        let err = KeySource::Command {
+            // Exits once the child is in a session of its own (field 6 of its stat), so that
+            // killing the command's group cannot reach it.
+            cmd: "sh -c 'setsid sleep 3 & s() { cut -d\" \" -f6 /proc/$1/stat; }; \
+                  while [ \"$(s $!)\" = \"$(s $$)\" ]; do :; done'"
+                .into(),
+            timeout: Duration::from_millis(300),
+        }
+        .resolve("p")
+        .unwrap_err()
+        .to_string();
+        assert!(started.elapsed() < Duration::from_secs(2), "{err}");
+        assert_eq!(
+            err,
+            "profile `p`: api_key_cmd = sh …: gave no key within 300 ms (it exited, but its \
+             output stayed open)"
+        );
+    }
+
     #[test]
     fn a_slow_key_command_is_killed() {
         let started = Instant::now();

@@ -614,7 +614,7 @@ fn v4_wait_that_runs_out_is_exit_1() {
     let r = result_of(&doc, "slow");
     assert_eq!(r["outcome"], "accepted");
     assert!(
-        r["error"].as_str().unwrap().contains("still running"),
+        (r["error"].as_str().unwrap()).contains("task still running after 500 ms"),
         "{r}"
     );
 }

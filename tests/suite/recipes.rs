@@ -333,10 +333,43 @@ fn the_cronjob_runs_the_images_binary_as_written() {
         .filter(|l| !l.starts_with('#'))
         .collect();
     assert!(ignored.contains(&"/target"), "{ignored:?}");
+    run_the_cronjob(None);
+}
+
+/// The same inside the image as far as this machine can make it without a Docker engine:
+/// the runtime stage's Debian bookworm with its own RUN lines run (`.ci/docker/root.sh`, as
+/// `SESSIONCTL_IMAGE_ROOT`), the binary where COPY puts it, run there as `USER 65534:65534`
+/// with the image's ENV: what the pod has (its libc, its CA certificates, no home, no lock
+/// directory of its own but the ENV's).
+#[test]
+fn the_cronjob_runs_in_the_images_root() {
+    let Some(root) = std::env::var_os("SESSIONCTL_IMAGE_ROOT") else {
+        let why = "SESSIONCTL_IMAGE_ROOT is not set: run .ci/docker/root.sh (as root) and set it";
+        // CI makes it (.ci/run) wherever it runs as root, as this session does.
+        if std::env::var("CI").as_deref() == Ok("true") && unsafe { libc::geteuid() } == 0 {
+            panic!("{why}");
+        }
+        return common::say_skipped(
+            "image root",
+            "recipes::the_cronjob_runs_in_the_images_root",
+            why,
+        );
+    };
+    run_the_cronjob(Some(Path::new(&root)));
+}
+
+/// Runs the README's CronJob arguments, with the Dockerfile's ENV and the pod's config and
+/// keys, against the emulator's demo data: on this machine, or (`root`) chrooted into the
+/// image's root as its USER. Checks that it swept the demo and kept its journal.
+fn run_the_cronjob(root: Option<&Path>) {
     let image_env: Vec<(&str, &str)> = DOCKERFILE
         .lines()
         .filter_map(|l| l.strip_prefix("ENV ")?.split_once('='))
         .collect();
+    let user = DOCKERFILE
+        .lines()
+        .find_map(|l| l.strip_prefix("USER "))
+        .expect("the image names its USER");
     let yaml = block_after("The CronJob:", "yaml");
     let args_text = &yaml[yaml.find("args: [").unwrap() + 6..];
     let args_text = &args_text[..args_text.find(']').unwrap() + 1];
@@ -344,19 +377,58 @@ fn the_cronjob_runs_the_images_binary_as_written() {
     assert!(args.iter().any(|a| a == "--no-lock"), "{args:?}");
 
     let emu = demo();
-    let pod = tempfile::tempdir().unwrap();
+    // The pod's volumes: inside the root when there is one, named as the process sees them.
+    let pod = match root {
+        Some(root) => tempfile::tempdir_in(root.join("tmp")).unwrap(),
+        None => tempfile::tempdir().unwrap(),
+    };
+    let seen = |path: &Path| match root {
+        Some(root) => Path::new("/").join(path.strip_prefix(root).unwrap()),
+        None => path.to_owned(),
+    };
     let state = pod.path().join("state");
     std::fs::create_dir_all(&state).unwrap();
     let config = pod.path().join("config.toml");
     std::fs::write(&config, config_with_key_names(&emu)).unwrap();
-    let mut cmd = Command::new(binary());
-    cmd.args(
-        args.iter()
-            .map(|a| a.replace("/state", &state.display().to_string())),
-    )
-    .env_clear()
-    .env("HOME", "/nonexistent")
-    .env("SESSIONCTL_CONFIG", &config);
+    let mut cmd = match root {
+        None => Command::new(binary()),
+        Some(root) => {
+            // COPY --from=build …/sessionctl /usr/local/bin/sessionctl, and the shipped
+            // descriptions the declared profiles name, at their path.
+            std::fs::copy(binary(), root.join("usr/local/bin/sessionctl")).unwrap();
+            let shipped =
+                Path::new(env!("CARGO_MANIFEST_DIR")).join("src/provider/declared/examples");
+            let there = root.join(shipped.strip_prefix("/").unwrap());
+            std::fs::create_dir_all(&there).unwrap();
+            for entry in std::fs::read_dir(&shipped).unwrap() {
+                let entry = entry.unwrap();
+                std::fs::copy(entry.path(), there.join(entry.file_name())).unwrap();
+            }
+            let (uid, gid) = user.split_once(':').expect("USER uid:gid");
+            let owner = |p: &Path| {
+                let c = std::ffi::CString::new(p.as_os_str().as_encoded_bytes()).unwrap();
+                let (uid, gid) = (uid.parse().unwrap(), gid.parse().unwrap());
+                assert_eq!(unsafe { libc::chown(c.as_ptr(), uid, gid) }, 0, "{p:?}");
+            };
+            owner(pod.path());
+            owner(&state);
+            // Found on this PATH: the command's own environment is cleared below.
+            let chroot = (std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()))
+                .map(|dir| dir.join("chroot"))
+                .find(|p| p.is_file())
+                .expect("chroot on PATH");
+            let mut cmd = Command::new(chroot);
+            cmd.arg(format!("--userspec={user}"))
+                .arg(root)
+                .arg("/usr/local/bin/sessionctl");
+            cmd
+        }
+    };
+    let state_seen = seen(&state).display().to_string();
+    cmd.args(args.iter().map(|a| a.replace("/state", &state_seen)))
+        .env_clear()
+        .env("HOME", "/nonexistent")
+        .env("SESSIONCTL_CONFIG", seen(&config));
     for (k, v) in image_env {
         cmd.env(k, v);
     }
@@ -367,5 +439,12 @@ fn the_cronjob_runs_the_images_binary_as_written() {
     let out = cmd.output().unwrap();
     assert!(out.status.success(), "{}", show(&out));
     assert_swept_the_demo(&summary(&String::from_utf8_lossy(&out.stdout)));
-    assert!(state.join("journal.ndjson").is_file());
+    let journal = state.join("journal.ndjson");
+    assert!(journal.is_file());
+    if root.is_some() {
+        // Written by the image's USER, on the pod's volume.
+        use std::os::unix::fs::MetadataExt;
+        let uid = std::fs::metadata(&journal).unwrap().uid();
+        assert_eq!(Some(uid.to_string().as_str()), user.split(':').next());
+    }
 }

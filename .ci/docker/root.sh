@@ -29,7 +29,10 @@ if [[ -f "$marker" && "$(cat "$marker")" == "$stamp" ]]; then
 fi
 
 [[ "$(id -u)" == 0 ]] || { echo "root.sh: needs root (debootstrap, chroot)" >&2; exit 1; }
-command -v debootstrap >/dev/null || apt-get install -y debootstrap >&2
+if ! command -v debootstrap >/dev/null; then
+  # A fresh machine may have no package lists yet.
+  apt-get install -y debootstrap >&2 || { apt-get update >&2 && apt-get install -y debootstrap >&2; }
+fi
 
 parent="$(dirname "$dir")"
 mkdir -p "$parent"

@@ -424,6 +424,12 @@ mod tests {
         let ids: Vec<String> = (0..100_000).map(|n| format!("session-{n}")).collect();
         assert!(ids.iter().all(|id| dedup.first_time(id)));
         assert!(ids.iter().all(|id| !dedup.first_time(id)));
+        // The shard is bits 40-45 alone: the bits a set's table reads (the low ones for its
+        // bucket, the top 7 for its tag) do not choose it, so they stay uniform within it.
+        let f: u64 = 0x0123_4567_89ab_cdef;
+        let others = !(0x3f_u64 << 40);
+        assert_eq!(shard(f), shard(f ^ others));
+        assert_ne!(shard(f), shard(f ^ (1 << 40)));
         // Every shard holds its share: none empty, none more than twice the mean.
         let mean = ids.len() / SHARDS;
         for (n, set) in dedup.seen.iter().enumerate() {

@@ -120,13 +120,16 @@ impl Recheck {
 
     /// Reads again the rows of `ids`: each one by one where the provider can, else one
     /// listing for them all. `None`: the server no longer has (or lists) it. With the
-    /// requests it took.
-    /// The fresh rows of `ids` (`None`: gone), the requests that took, and why the ones
-    /// missing from the map could not be read (a read's or the relist's error).
+    /// requests it took, and why each one missing from the rows could not be read (its own
+    /// read's error, or the relist's for them all).
     async fn refresh(
         &self,
         ids: &[SessionId],
-    ) -> (HashMap<String, Option<SessionRow>>, usize, Option<String>) {
+    ) -> (
+        HashMap<String, Option<SessionRow>>,
+        usize,
+        HashMap<String, String>,
+    ) {
         if self.inner.features().reads_one {
             let reads = ids.iter().map(|id| async move {
                 let key = id.as_str().to_owned();
@@ -134,13 +137,13 @@ impl Recheck {
                 (key, row)
             });
             let mut rows = HashMap::new();
-            let mut why = None;
+            let mut why = HashMap::new();
             for (id, row) in futures::future::join_all(reads).await {
                 match row {
                     Ok(row) => rows.insert(id, row),
                     // Unread is unproven: judged as gone would be a guess either way.
                     Err(e) => {
-                        why.get_or_insert_with(|| e.to_string());
+                        why.insert(id, e.to_string());
                         continue;
                     }
                 };
@@ -149,8 +152,11 @@ impl Recheck {
         }
         let wanted: HashSet<&str> = ids.iter().map(|id| id.as_str()).collect();
         match self.relist(&wanted).await {
-            Ok((rows, pages)) => (rows, pages, None),
-            Err((pages, why)) => (HashMap::new(), pages, Some(why)),
+            Ok((rows, pages)) => (rows, pages, HashMap::new()),
+            Err((pages, why)) => {
+                let why = ids.iter().map(|id| (id.to_string(), why.clone()));
+                (HashMap::new(), pages, why.collect())
+            }
         }
     }
 
@@ -344,7 +350,7 @@ impl Gate for Recheck {
             return (ids, Vec::new());
         }
         let (mut rows, mut requests, why) = match old.is_empty() {
-            true => (HashMap::new(), 0, None),
+            true => (HashMap::new(), 0, HashMap::new()),
             false => self.refresh(&old).await,
         };
         {
@@ -364,8 +370,9 @@ impl Gate for Recheck {
                 match rechecking {
                     // It could not be read again: never acted on by a stale verdict.
                     true => {
+                        let because =
+                            (why.get(id.as_str())).map_or(String::new(), |w| format!(": {w}"));
                         let mut r = SessionResult::new(id, Outcome::Skipped);
-                        let because = why.as_deref().map_or(String::new(), |w| format!(": {w}"));
                         r.error = Some(format!(
                             "not acted on: its evidence is old and it could not be read again{because}"
                         ));

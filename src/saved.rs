@@ -258,13 +258,16 @@ impl Plan {
         }
         let age = now.duration_since(plan.made);
         if age.as_secs_f64() > max_age.as_secs_f64() {
-            let age = Duration::from_secs(age.as_secs().max(0) as u64);
+            let age = Duration::try_from(age).unwrap_or_default();
             let (said, max) = (crate::units::human(age), crate::units::human(max_age));
             // Two units each, rounded down: an age just over the bound could read as the
-            // bound itself ("1 hour, more than 1 hour"); then say it to the second.
-            let said = match said == max {
-                true => format!("{said} ({} s)", age.as_secs()),
-                false => said,
+            // bound itself ("1 hour, more than 1 hour"); then say both to a tenth of a second.
+            let (said, max) = match said == max {
+                true => (
+                    format!("{said} ({:.1} s)", age.as_secs_f64()),
+                    format!("{max} ({:.1} s)", max_age.as_secs_f64()),
+                ),
+                false => (said, max),
             };
             return Err(format!(
                 "the plan was made {said} ago, more than --max-age {max}: make it again"

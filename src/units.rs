@@ -79,8 +79,9 @@ pub fn parse_rate(s: &str) -> Result<Rate, String> {
 
 /// A duration in a sentence, to its two largest units and in words: "1 day", "3 hours
 /// 5 minutes", "38 days 8 hours" (never "1month 8h 31m 24s", nor a unit run into its number).
-/// Under 10 seconds it keeps tenths ("1.9 seconds"): a retry or a wait that short is said as
-/// it is, not rounded down to a whole second. Every error, warning and note says its
+/// Under 10 seconds it keeps tenths, to the nearest ("1.9 seconds"): a retry or a wait that
+/// short is said as it is, not rounded down to a whole second. From 10 seconds up each unit
+/// is rounded down (59.96 s is "59 seconds"). Every error, warning and note says its
 /// durations so; what is read back (`config show`, a resume command, a plan's selection) or
 /// pinned (a sweep's reason) keeps its own form.
 pub fn human(d: Duration) -> String {

@@ -23,12 +23,13 @@ runs="$(awk '/^FROM debian:/ { s = 1; next } /^FROM / { s = 0 } s' "$here/Docker
 stamp="bookworm minbase; $runs"
 marker="$dir/.sessionctl-root"
 
+# Only root can chroot into it, so only root is handed one (made or cached).
+[[ "$(id -u)" == 0 ]] || { echo "root.sh: needs root (debootstrap, chroot)" >&2; exit 1; }
+
 if [[ -f "$marker" && "$(cat "$marker")" == "$stamp" ]]; then
   echo "$dir"
   exit 0
 fi
-
-[[ "$(id -u)" == 0 ]] || { echo "root.sh: needs root (debootstrap, chroot)" >&2; exit 1; }
 if ! command -v debootstrap >/dev/null; then
   # A fresh machine may have no package lists yet.
   apt-get install -y debootstrap >&2 || { apt-get update >&2 && apt-get install -y debootstrap >&2; }
@@ -36,6 +37,13 @@ fi
 
 parent="$(dirname "$dir")"
 mkdir -p "$parent"
+# Serialise concurrent runs (two CI jobs sharing a cache); the second finds the root made.
+exec 9>"$parent/.$(basename "$dir").lock"
+flock 9
+if [[ -f "$marker" && "$(cat "$marker")" == "$stamp" ]]; then
+  echo "$dir"
+  exit 0
+fi
 # Made next to its place and moved there: an interrupted run leaves no half-made root.
 tmp="$(mktemp -d "$parent/.$(basename "$dir").tmp.XXXXXX")"
 trap 'rm -rf "$tmp"' EXIT
@@ -48,6 +56,6 @@ while IFS= read -r line; do
 done <<<"$runs"
 printf '%s' "$stamp" >"$tmp/.sessionctl-root"
 rm -rf "$dir"
-mv "$tmp" "$dir"
+mv -T "$tmp" "$dir"
 trap - EXIT
 echo "$dir"

@@ -872,7 +872,7 @@ fn apply_refuses_a_plan_for_another_config_profile_or_time() {
     let (code, _, stderr) = apply("zp", "2024-06-01T13:00:30Z", &[]);
     assert_eq!(code, 2, "{stderr}");
     assert!(
-        stderr.contains("made 1 hour (3630 s) ago, more than --max-age 1 hour"),
+        stderr.contains("made 1 hour (3630.0 s) ago, more than --max-age 1 hour (3600.0 s)"),
         "{stderr}"
     );
     env.add_profile("other", "provider = \"messaging\"");

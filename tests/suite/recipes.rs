@@ -343,6 +343,13 @@ fn the_cronjob_runs_the_images_binary_as_written() {
 /// directory of its own but the ENV's).
 #[test]
 fn the_cronjob_runs_in_the_images_root() {
+    if unsafe { libc::geteuid() } != 0 {
+        return common::say_skipped(
+            "image root",
+            "recipes::the_cronjob_runs_in_the_images_root",
+            "chroot needs root",
+        );
+    }
     let Some(root) = std::env::var_os("SESSIONCTL_IMAGE_ROOT") else {
         let why = "SESSIONCTL_IMAGE_ROOT is not set: run .ci/docker/root.sh (as root) and set it";
         // CI makes it (.ci/run) wherever it runs as root, as this session does.
@@ -355,7 +362,12 @@ fn the_cronjob_runs_in_the_images_root() {
             why,
         );
     };
-    run_the_cronjob(Some(Path::new(&root)));
+    let root = Path::new(&root);
+    assert!(
+        root.join(".sessionctl-root").is_file(),
+        "{root:?} is no root .ci/docker/root.sh made"
+    );
+    run_the_cronjob(Some(root));
 }
 
 /// Runs the README's CronJob arguments, with the Dockerfile's ENV and the pod's config and
@@ -395,7 +407,12 @@ fn run_the_cronjob(root: Option<&Path>) {
         Some(root) => {
             // COPY --from=build …/sessionctl /usr/local/bin/sessionctl, and the shipped
             // descriptions the declared profiles name, at their path.
-            std::fs::copy(binary(), root.join("usr/local/bin/sessionctl")).unwrap();
+            // Copied beside it and renamed into place: another test process may be running
+            // the one there (a copy over it would fail, "Text file busy").
+            let bin = root.join("usr/local/bin");
+            let copy = bin.join(format!(".sessionctl.{}", std::process::id()));
+            std::fs::copy(binary(), &copy).unwrap();
+            std::fs::rename(&copy, bin.join("sessionctl")).unwrap();
             let shipped =
                 Path::new(env!("CARGO_MANIFEST_DIR")).join("src/provider/declared/examples");
             let there = root.join(shipped.strip_prefix("/").unwrap());

@@ -13,6 +13,7 @@ use serde_json::Value;
 
 use super::Shared;
 use super::http::{Req, reply};
+use super::model::HeaderStyle;
 use super::seed::{Kind, Seed};
 use super::state::State;
 
@@ -67,6 +68,13 @@ pub(crate) trait Api: Sync {
 
     /// Its answer to a request it did not refuse (`req` holds the path after the prefix).
     fn route(&self, shared: &Arc<Shared>, req: &Req) -> Response;
+
+    /// The rate-limit headers it sends when the emulator's limit has the `native` style: by
+    /// default none (an API whose headers are not documented; a client paces it from
+    /// `Retry-After` and its published limit).
+    fn rate_limit_headers(&self) -> HeaderStyle {
+        HeaderStyle::None
+    }
 
     /// What it sends when the emulator's rate limit refuses a request (the limiter adds the
     /// headers): by default its bare 429.

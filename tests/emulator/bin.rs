@@ -45,9 +45,10 @@ struct Args {
     /// `window:LIMIT/WINDOW[,headers=STYLE]`: at most LIMIT requests per fixed WINDOW,
     /// e.g. `window:100/8s` or `window:1000/15m`.
     ///
-    /// STYLE is the headers every reply carries: `draft6` (default; RateLimit-Policy,
-    /// -Limit, -Remaining, -Reset in seconds, as elizaOS), `x` (X-RateLimit-Limit,
-    /// -Remaining, -Reset as a unix time, as Zep cloud) or `none`. Change it at run time with
+    /// STYLE is the headers every reply carries: `native` (default: each API's own, as
+    /// below for elizaOS and Zep, none for the others), `draft6` (RateLimit-Policy, -Limit,
+    /// -Remaining, -Reset in seconds, as elizaOS), `x` (X-RateLimit-Limit, -Remaining,
+    /// -Reset as a unix time, as Zep cloud) or `none`. Change it at run time with
     /// POST /_emulator/rate_limit; GET /_emulator/stats counts the 429s.
     #[arg(long, value_name = "SPEC", value_parser = parse_rate_limit)]
     rate_limit: Option<RateLimit>,
@@ -72,10 +73,15 @@ fn parse_rate_limit(raw: &str) -> Result<RateLimit, String> {
             }
             Some(("headers", style)) => {
                 headers = match style {
+                    "native" => HeaderStyle::Native,
                     "draft6" => HeaderStyle::Draft6,
                     "x" | "xratelimit" | "x-ratelimit" => HeaderStyle::XRateLimit,
                     "none" => HeaderStyle::None,
-                    _ => return Err(format!("headers `{style}`: expected draft6, x or none")),
+                    _ => {
+                        return Err(format!(
+                            "headers `{style}`: expected native, draft6, x or none"
+                        ));
+                    }
                 };
             }
             _ => {

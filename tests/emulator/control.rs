@@ -14,7 +14,7 @@
 //! - `POST /_emulator/rate_limit`: rate-limit every provider route (one limiter for all),
 //!   starting over, e.g. `{"kind":"token_bucket","rate":200.0,"burst":20,"headers":"none"}`
 //!   or `{"kind":"fixed_window","limit":100,"window_ms":8000,"headers":"x_rate_limit"}`
-//!   (`headers`: `draft6` (default), `x_rate_limit` or `none`; see [`super::RateLimit`]), or
+//!   (`headers`: `native` (default: each API's own), `draft6`, `x_rate_limit` or `none`; see [`super::RateLimit`]), or
 //!   `null` to turn it off → `{"rate_limit": true|false}` (whether one is on). A bucket
 //!   without `rate > 0` and `burst >= 1`, or a window not 1 ms to a year long, is a 400.
 //! - `GET /_emulator/stats`: `{"requests": N, "rate_limited": M}`: provider requests

@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::api::{Api, Served};
+use super::model::HeaderStyle;
 use super::http::{Req, header_is, reason, slug};
 use super::listing::{self, SortKey};
 use super::seed::{Kind, Record, Seed, new_uuid};
@@ -45,6 +46,12 @@ const PREFIX: &str = "/api";
 pub(crate) struct Messaging;
 
 impl Api for Messaging {
+    /// express-rate-limit's draft-6 `RateLimit-*` (providers.md, the build's
+    /// `createApiRateLimit`).
+    fn rate_limit_headers(&self) -> HeaderStyle {
+        HeaderStyle::Draft6
+    }
+
     fn seeds(&self) -> &'static [Kind] {
         &[SESSION, channels::CHANNEL]
     }

@@ -355,7 +355,8 @@ impl Recorded {
 /// JSON (control API, `POST /_emulator/rate_limit`; `null` turns it off):
 /// `{"kind":"token_bucket","rate":200.0,"burst":20,"headers"?:"draft6"}` or
 /// `{"kind":"fixed_window","limit":100,"window_ms":8000,"headers"?:"x_rate_limit"}`;
-/// `headers` is one of `draft6` (the default), `x_rate_limit` (alias `x`), `none`.
+/// `headers` is one of `native` (the default: each API's own), `draft6`, `x_rate_limit`
+/// (alias `x`), `none`.
 #[derive(Clone, Copy, Debug, PartialEq, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum RateLimit {
@@ -384,10 +385,13 @@ pub enum RateLimit {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum HeaderStyle {
+    /// Each API's own ([`super::api::Api::rate_limit_headers`]): elizaOS's draft 6, Zep's
+    /// `X-RateLimit-*`, none where an API's are not documented.
+    #[default]
+    Native,
     /// IETF draft 6, as elizaOS (express-rate-limit) sends them: `RateLimit-Policy:
     /// LIMIT;w=WINDOW_SECONDS`, `RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset`
     /// (seconds until the quota is whole again, rounded up).
-    #[default]
     Draft6,
     /// As Zep cloud: `X-RateLimit-Limit`, `X-RateLimit-Remaining`, `X-RateLimit-Reset`
     /// (the unix time in seconds, rounded up, when the quota is whole again).
@@ -403,7 +407,7 @@ fn duration_ms<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Dura
 
 /// Builders: `RateLimit::token_bucket(200.0, 20).headers(HeaderStyle::XRateLimit)`.
 impl RateLimit {
-    /// `rate` tokens per second, at most `burst` at once; draft-6 headers.
+    /// `rate` tokens per second, at most `burst` at once; each API's own headers.
     pub fn token_bucket(rate: f64, burst: u32) -> RateLimit {
         RateLimit::TokenBucket {
             rate,
@@ -412,7 +416,7 @@ impl RateLimit {
         }
     }
 
-    /// `limit` requests per `window`; draft-6 headers.
+    /// `limit` requests per `window`; each API's own headers.
     pub fn fixed_window(limit: u32, window: Duration) -> RateLimit {
         RateLimit::FixedWindow {
             limit,

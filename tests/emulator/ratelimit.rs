@@ -139,6 +139,15 @@ fn ceil_secs(duration: Duration) -> u64 {
 }
 
 impl Decision {
+    /// This decision with `api`'s own header style where the limit asks for it
+    /// ([`HeaderStyle::Native`]).
+    pub fn in_style_of(mut self, api: &dyn Api) -> Decision {
+        if self.style == HeaderStyle::Native {
+            self.style = api.rate_limit_headers();
+        }
+        self
+    }
+
     /// The headers of a reply to this request, `wall` being the time of day now (for the
     /// absolute `X-RateLimit-Reset`). A refusal also carries `Retry-After`.
     pub fn headers(&self, wall: SystemTime) -> Vec<(&'static str, String)> {
@@ -165,7 +174,8 @@ impl Decision {
                     ),
                 ]
             }
-            HeaderStyle::None => Vec::new(),
+            // Native is resolved per API before ([`Decision::in_style_of`]).
+            HeaderStyle::None | HeaderStyle::Native => Vec::new(),
         };
         if !self.allowed {
             headers.push((
@@ -286,7 +296,8 @@ mod tests {
     #[test]
     fn draft6_headers_round_seconds_up() {
         let t0 = Instant::now();
-        let config = RateLimit::fixed_window(1000, Duration::from_secs(900));
+        let config =
+            RateLimit::fixed_window(1000, Duration::from_secs(900)).headers(HeaderStyle::Draft6);
         let mut limiter = Limiter::new(config, t0);
         limiter.check(t0);
         let headers = limiter.check(t0 + ms(100)).headers(SystemTime::now());
@@ -302,7 +313,8 @@ mod tests {
     #[test]
     fn draft6_policy_of_a_bucket_is_its_fill_time() {
         let t0 = Instant::now();
-        let mut limiter = Limiter::new(RateLimit::token_bucket(200.0, 20), t0);
+        let config = RateLimit::token_bucket(200.0, 20).headers(HeaderStyle::Draft6);
+        let mut limiter = Limiter::new(config, t0);
         let headers = limiter.check(t0).headers(SystemTime::now());
         // 20 tokens at 200/s fill in 0.1 s, announced as 1 s.
         assert_eq!(header(&headers, "ratelimit-policy"), Some("20;w=1"));

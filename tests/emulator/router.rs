@@ -43,7 +43,7 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
         let state = &mut *guard;
         state.log.push(record(&parts, &body));
         let decision = match (api, state.limiter.as_mut()) {
-            (Some(_), Some(limiter)) => Some(limiter.check(Instant::now())),
+            (Some(api), Some(limiter)) => Some(limiter.check(Instant::now()).in_style_of(api)),
             _ => None,
         };
         state.limiter_used |= decision.is_some();

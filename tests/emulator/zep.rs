@@ -15,6 +15,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::api::{Api, Served};
+use super::model::HeaderStyle;
 use super::http::{Req, header_is, reason, reply};
 use super::listing::{self, PageQuery, SortKey};
 use super::messages::{MessageQuery, Messages, Shape};
@@ -104,6 +105,12 @@ base_url = \"{url}\"
 api_key = \"{ZEP_KEY}\"
 "
         )
+    }
+
+    /// `X-RateLimit-Limit`, `-Remaining`, `-Reset` (unix seconds) on every reply
+    /// (providers.md, Zep cloud).
+    fn rate_limit_headers(&self) -> HeaderStyle {
+        HeaderStyle::XRateLimit
     }
 
     fn seeds(&self) -> &'static [Kind] {

@@ -15,6 +15,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::api::{Api, Served};
+use super::model::HeaderStyle;
 use super::http::{Req, reason, slug};
 use super::listing::SortKey;
 use super::seed::Kind;
@@ -131,6 +132,12 @@ const PREFIX: &str = "/zep/api/v4";
 pub(crate) struct ZepV4;
 
 impl Api for ZepV4 {
+    /// `X-RateLimit-Limit`, `-Remaining`, `-Reset` (unix seconds) on every reply
+    /// (providers.md, Zep cloud).
+    fn rate_limit_headers(&self) -> HeaderStyle {
+        HeaderStyle::XRateLimit
+    }
+
     fn seeds(&self) -> &'static [Kind] {
         &[threads::V4_THREAD]
     }

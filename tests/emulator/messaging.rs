@@ -113,7 +113,9 @@ impl Api for Messaging {
         }
     }
 
-    /// Without a token there is no auth at all; CORS preflights are never checked.
+    /// Without a token there is no auth at all; CORS preflights are never checked, as
+    /// 1.7.2's `apiKeyAuthMiddleware` (`dist/index.js`) lets `OPTIONS` through (providers.md
+    /// says every `/api` route needs the key: the server's code wins).
     fn authorized(&self, shared: &Shared, req: &Req) -> bool {
         match &shared.opts.messaging_token {
             None => true,

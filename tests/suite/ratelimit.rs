@@ -302,7 +302,13 @@ fn a_deadline_past_a_retry_of_a_connection_that_failed_is_not_a_rate_limit() {
     assert_eq!(code, 1, "{doc:#}");
     let r = result_of(&doc, "n-1");
     assert_ne!(r["error_kind"], "rate_limited", "{r}");
-    assert!(!r["error"].as_str().unwrap().contains("rate limit"), "{r}");
+    let error = r["error"].as_str().unwrap();
+    assert!(!error.contains("rate limit"), "{r}");
+    // When it would have tried again, in words, and why it stopped.
+    assert!(
+        error.contains("the next try was due in ") && error.ends_with("; past the run's deadline"),
+        "{r}"
+    );
 }
 
 #[test]

@@ -710,6 +710,26 @@ pub const DEFAULT_WAIT_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 mod tests {
     use super::*;
 
+    /// `OutputFormat`'s `ValueEnum` is written by hand: every variant must be in
+    /// `value_variants`, or `-o` could never select it. The match below stops compiling when
+    /// a variant is added, which sends its author here.
+    #[test]
+    fn every_output_format_can_be_selected() {
+        let listed = |f: OutputFormat| match f {
+            OutputFormat::Table
+            | OutputFormat::Json
+            | OutputFormat::Ndjson
+            | OutputFormat::Ids
+            | OutputFormat::Wide => OutputFormat::value_variants().contains(&f),
+        };
+        use OutputFormat::*;
+        for f in [Table, Json, Ndjson, Ids, Wide] {
+            assert!(listed(f), "{f:?}");
+            let name = f.to_possible_value().unwrap().get_name().to_owned();
+            assert_eq!(OutputFormat::from_str(&name, false), Ok(f));
+        }
+    }
+
     #[test]
     fn cli_definition_is_consistent() {
         Cli::command().debug_assert();

@@ -49,7 +49,8 @@ tmp="$(mktemp -d "$parent/.$(basename "$dir").tmp.XXXXXX")"
 trap 'rm -rf "$tmp"' EXIT
 chmod 755 "$tmp"
 debootstrap --variant=minbase bookworm "$tmp" "$mirror" >&2
-cp /etc/resolv.conf "$tmp/etc/resolv.conf"
+# The RUN lines fetch packages by name; a machine without a resolv.conf may resolve otherwise.
+cp -L /etc/resolv.conf "$tmp/etc/resolv.conf" 2>/dev/null || true
 while IFS= read -r line; do
   echo "root.sh: RUN $line" >&2
   chroot "$tmp" /bin/sh -c "$line" >&2

@@ -305,3 +305,31 @@ pub fn say_skipped(what: &str, test: &str, problem: &str) {
         eprint!("{line}");
     }
 }
+
+/// One raw HTTP/1.1 request to the emulator, `headers` as `Name: value` lines (a POST sends
+/// `{}`), for the tests of what a reply looks like on the wire: its status, its head (the
+/// status line and headers, lowercased) and its body.
+pub fn raw_http(
+    emu: &Emulator,
+    method: &str,
+    path: &str,
+    headers: &[&str],
+) -> (u16, String, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(emu.addr()).unwrap();
+    let mut request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n",
+        emu.addr()
+    );
+    for h in headers {
+        request.push_str(&format!("{h}\r\n"));
+    }
+    let body = if method == "POST" { "{}" } else { "" };
+    request.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply).unwrap();
+    let status = reply[9..12].parse().unwrap();
+    let (head, body) = reply.split_once("\r\n\r\n").unwrap_or((&reply, ""));
+    (status, head.to_ascii_lowercase(), body.to_owned())
+}

@@ -899,27 +899,9 @@ fn livekit_lists_by_post_and_tells_a_missing_room_from_a_wrong_route() {
     assert!(env.emu.room_exists(common::RoomApi::Livekit, "busy"));
 }
 
-/// One raw HTTP/1.1 request to the emulator: the status and the body.
+/// One raw HTTP/1.1 request to the emulator ([`common::raw_http`]): the status and the body.
 fn raw(emu: &common::Emulator, method: &str, path: &str, headers: &[&str]) -> (u16, String) {
-    use std::io::{Read, Write};
-    let mut stream = std::net::TcpStream::connect(emu.addr()).unwrap();
-    let mut request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n",
-        emu.addr()
-    );
-    for h in headers {
-        request.push_str(&format!("{h}\r\n"));
-    }
-    let body = if method == "POST" { "{}" } else { "" };
-    request.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
-    stream.write_all(request.as_bytes()).unwrap();
-    let mut reply = String::new();
-    stream.read_to_string(&mut reply).unwrap();
-    let status = reply[9..12].parse().unwrap();
-    let body = reply
-        .split_once("\r\n\r\n")
-        .map_or("", |(_, b)| b)
-        .to_owned();
+    let (status, _, body) = common::raw_http(emu, method, path, headers);
     (status, body)
 }
 

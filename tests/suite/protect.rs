@@ -632,29 +632,40 @@ fn recheck_after_goes_only_with_a_sweep() {
     assert!(env.emu.requests().is_empty());
 }
 
-/// The same on elizaOS, whose list is one streamed reply: one listing reads the session again.
-#[test]
-fn an_eliza_session_used_again_during_a_paced_run_is_never_ended() {
-    let env = Env::new();
+/// An elizaOS sweep on `profile` (`end-many --idle-for 1h --concurrency 1`) of `m0` (the
+/// oldest), `m1` and `m2`, whose first end (m0's) is answered late; `change` runs once it
+/// was sent. See [`swept_while_changing`].
+fn eliza_swept_while_changing(
+    env: &Env,
+    profile: &str,
+    change: impl FnOnce(),
+) -> (Value, std::process::Output) {
     env.emu.seed_many([
         Seed::messaging("m0", "2024-06-01T06:00:00.000Z"),
         Seed::messaging("m1", "2024-06-01T07:00:00.000Z"),
         Seed::messaging("m2", "2024-06-01T07:00:00.000Z"),
     ]);
-    let (doc, out) = swept_while_changing(
-        &env,
+    swept_while_changing(
+        env,
         (
-            "eliza",
+            profile,
             &["end-many", "--idle-for", "1h", "--concurrency", "1"],
         ),
         ("DELETE", "/sessions/m0"),
         ("the first end", &|sent: &[common::Recorded]| {
             (sent.iter()).any(|r| r.method == "DELETE" && r.path.ends_with("/sessions/m0"))
         }),
-        || {
-            env.emu.seed(Seed::messaging("m1", NOW));
-        },
-    );
+        change,
+    )
+}
+
+/// The same on elizaOS, whose list is one streamed reply: one listing reads the session again.
+#[test]
+fn an_eliza_session_used_again_during_a_paced_run_is_never_ended() {
+    let env = Env::new();
+    let (doc, out) = eliza_swept_while_changing(&env, "eliza", || {
+        env.emu.seed(Seed::messaging("m1", NOW));
+    });
     assert_eq!(out.status.code(), Some(0), "{doc:#}");
     let m1 = result_of(&doc, "m1");
     assert_eq!(
@@ -687,26 +698,10 @@ fn a_relist_past_max_listed_acts_on_nothing_it_could_not_read_again() {
             env.emu.messaging_url()
         ),
     );
-    env.emu.seed_many([
-        Seed::messaging("m0", "2024-06-01T06:00:00.000Z"),
-        Seed::messaging("m1", "2024-06-01T07:00:00.000Z"),
-        Seed::messaging("m2", "2024-06-01T07:00:00.000Z"),
-    ]);
-    let (doc, out) = swept_while_changing(
-        &env,
-        (
-            "eliza-small",
-            &["end-many", "--idle-for", "1h", "--concurrency", "1"],
-        ),
-        ("DELETE", "/sessions/m0"),
-        ("the first end", &|sent: &[common::Recorded]| {
-            (sent.iter()).any(|r| r.method == "DELETE" && r.path.ends_with("/sessions/m0"))
-        }),
-        || {
-            env.emu
-                .seed_many((1..=5).map(|i| Seed::messaging(&format!("new-{i}"), NOW)));
-        },
-    );
+    let (doc, out) = eliza_swept_while_changing(&env, "eliza-small", || {
+        env.emu
+            .seed_many((1..=5).map(|i| Seed::messaging(&format!("new-{i}"), NOW)));
+    });
     assert_eq!(result_of(&doc, "m0")["outcome"], "ended", "{doc:#}");
     for id in ["m1", "m2"] {
         let r = result_of(&doc, id);

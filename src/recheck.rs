@@ -21,7 +21,7 @@ use crate::gate::{Gate, Gated, Sorted};
 use crate::ids::SessionId;
 use crate::outcome::{ErrorKind, Outcome, SessionResult};
 use crate::protect::Protect;
-use crate::provider::{Action, ListError, Provider, SessionRow};
+use crate::provider::{Action, Provider, SessionRow};
 use crate::stale::Filter;
 
 /// The bound when neither the flag nor the profile sets one.
@@ -113,6 +113,11 @@ fn changed(id: SessionId, why: String) -> SessionResult {
     r
 }
 
+/// A relist's failure after `pages` pages, with why: [`Recheck::relist`]'s `Err`.
+fn failed_at<E: std::fmt::Display>(pages: usize) -> impl Fn(E) -> (usize, String) {
+    move |e| (pages, e.to_string())
+}
+
 impl Recheck {
     fn evidence(&self) -> std::sync::MutexGuard<'_, HashMap<String, Evidence>> {
         self.evidence.lock().unwrap_or_else(|p| p.into_inner())
@@ -182,31 +187,29 @@ impl Recheck {
                 Some(before) => (self.inner)
                     .list_ended_page(cursor, before, server)
                     .await
-                    .map_err(|e: ListError| (pages, e.to_string()))?,
+                    .map_err(failed_at(pages))?,
                 None => (self.inner)
                     .list_page(cursor, !self.filter.include_inactive, server)
                     .await
-                    .map_err(|e: ListError| (pages, e.to_string()))?,
+                    .map_err(failed_at(pages))?,
             };
             let held = page.rows.len();
             let mut rows: Vec<SessionRow> = (page.rows.into_iter())
                 .filter(|r| walk.first_time(r))
                 .collect();
             walk.page(held, rows.len(), page.next.is_some())
-                .map_err(|e| (pages, e.to_string()))?;
+                .map_err(failed_at(pages))?;
             bound
                 .read(rows.len(), None, max)
-                .map_err(|e| (pages, e.to_string()))?;
+                .map_err(failed_at(pages))?;
             if let Some(mut rest) = page.rest {
                 while let Some(row) = rest.next().await {
                     if walk.first_time(&row) {
-                        bound
-                            .read(1, None, max)
-                            .map_err(|e| (pages, e.to_string()))?;
+                        bound.read(1, None, max).map_err(failed_at(pages))?;
                         rows.push(row);
                     }
                 }
-                rest.finish().await.map_err(|e| (pages, e.to_string()))?;
+                rest.finish().await.map_err(failed_at(pages))?;
             }
             let now = Instant::now();
             let mut evidence = self.evidence();
@@ -225,7 +228,7 @@ impl Recheck {
             drop(evidence);
             match page.next {
                 Some(next) if found.len() < wanted.len() => {
-                    cursor = Some(walk.follow(next).map_err(|e| (pages, e.to_string()))?)
+                    cursor = Some(walk.follow(next).map_err(failed_at(pages))?)
                 }
                 // The whole list read: what it did not show is gone.
                 _ => {

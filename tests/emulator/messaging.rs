@@ -46,8 +46,9 @@ const PREFIX: &str = "/api";
 pub(crate) struct Messaging;
 
 impl Api for Messaging {
-    /// express-rate-limit's draft-6 `RateLimit-*` (providers.md, the build's
-    /// `createApiRateLimit`).
+    /// express-rate-limit's draft-6 `RateLimit-*` and no `X-RateLimit-*`: 1.7.2's
+    /// `createApiRateLimit` (`dist/index.js`) sets `standardHeaders: true`, which
+    /// express-rate-limit takes as `draft-6`, and `legacyHeaders: false`.
     fn rate_limit_headers(&self) -> HeaderStyle {
         HeaderStyle::Draft6
     }

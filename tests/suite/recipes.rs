@@ -1,7 +1,9 @@
 //! The README's unattended recipes as written (issue #24): the crontab line under cron's
 //! bare environment (`env -i`), the systemd unit (`systemd-analyze verify`, then its
-//! `ExecStart=` as a user without a home) and the Kubernetes CronJob's arguments with the
-//! image's environment. Each runs the real binary against the emulator's demo data.
+//! `ExecStart=` as a user without a home), and the Kubernetes CronJob: its arguments with the
+//! image's environment, its manifests checked as an API server would take them, and its pod
+//! run from the image a real Docker engine built. Each runs the real binary against the
+//! emulator's demo data.
 
 use crate::common;
 
@@ -333,119 +335,40 @@ fn the_cronjob_runs_the_images_binary_as_written() {
         .filter(|l| !l.starts_with('#'))
         .collect();
     assert!(ignored.contains(&"/target"), "{ignored:?}");
-    run_the_cronjob(None);
+    run_the_cronjob();
 }
 
-/// The same inside the image as far as this machine can make it without a Docker engine:
-/// the runtime stage's Debian bookworm with its own RUN lines run (`.ci/docker/root.sh`, as
-/// `SESSIONCTL_IMAGE_ROOT`), the binary where COPY puts it, run there as `USER 65534:65534`
-/// with the image's ENV: what the pod has (its libc, its CA certificates, no home, no lock
-/// directory of its own but the ENV's).
-#[test]
-fn the_cronjob_runs_in_the_images_root() {
-    if unsafe { libc::geteuid() } != 0 {
-        return common::say_skipped(
-            "image root",
-            "recipes::the_cronjob_runs_in_the_images_root",
-            "chroot needs root",
-        );
-    }
-    let Some(root) = std::env::var_os("SESSIONCTL_IMAGE_ROOT") else {
-        let why = "SESSIONCTL_IMAGE_ROOT is not set: run .ci/docker/root.sh (as root) and set it";
-        // CI makes it (.ci/run) wherever it runs as root, as this session does.
-        if std::env::var("CI").as_deref() == Ok("true") && unsafe { libc::geteuid() } == 0 {
-            panic!("{why}");
-        }
-        return common::say_skipped(
-            "image root",
-            "recipes::the_cronjob_runs_in_the_images_root",
-            why,
-        );
-    };
-    let root = Path::new(&root);
-    assert!(
-        root.join(".sessionctl-root").is_file(),
-        "{root:?} is no root .ci/docker/root.sh made"
-    );
-    run_the_cronjob(Some(root));
+/// The CronJob's arguments, from the README's manifest.
+fn cronjob_args() -> Vec<String> {
+    let yaml = manifests();
+    let args_text = &yaml[yaml.find("args: [").unwrap() + 6..];
+    let args_text = &args_text[..args_text.find(']').unwrap() + 1];
+    serde_json::from_str(&args_text.replace('\n', " ")).unwrap()
 }
 
-/// Runs the README's CronJob arguments, with the Dockerfile's ENV and the pod's config and
-/// keys, against the emulator's demo data: on this machine, or (`root`) chrooted into the
-/// image's root as its USER. Checks that it swept the demo and kept its journal.
-fn run_the_cronjob(root: Option<&Path>) {
+/// Runs the README's CronJob arguments with this machine's binary, the Dockerfile's ENV and
+/// the pod's config and keys, against the emulator's demo data; checks that it swept the demo
+/// and kept its journal.
+fn run_the_cronjob() {
     let image_env: Vec<(&str, &str)> = DOCKERFILE
         .lines()
         .filter_map(|l| l.strip_prefix("ENV ")?.split_once('='))
         .collect();
-    let user = DOCKERFILE
-        .lines()
-        .find_map(|l| l.strip_prefix("USER "))
-        .expect("the image names its USER");
-    let yaml = block_after("The CronJob:", "yaml");
-    let args_text = &yaml[yaml.find("args: [").unwrap() + 6..];
-    let args_text = &args_text[..args_text.find(']').unwrap() + 1];
-    let args: Vec<String> = serde_json::from_str(&args_text.replace('\n', " ")).unwrap();
+    let args = cronjob_args();
     assert!(args.iter().any(|a| a == "--no-lock"), "{args:?}");
 
     let emu = demo();
-    // The pod's volumes: inside the root when there is one, named as the process sees them.
-    let pod = match root {
-        Some(root) => tempfile::tempdir_in(root.join("tmp")).unwrap(),
-        None => tempfile::tempdir().unwrap(),
-    };
-    let seen = |path: &Path| match root {
-        Some(root) => Path::new("/").join(path.strip_prefix(root).unwrap()),
-        None => path.to_owned(),
-    };
+    let pod = tempfile::tempdir().unwrap();
     let state = pod.path().join("state");
     std::fs::create_dir_all(&state).unwrap();
     let config = pod.path().join("config.toml");
     std::fs::write(&config, config_with_key_names(&emu)).unwrap();
-    let mut cmd = match root {
-        None => Command::new(binary()),
-        Some(root) => {
-            // COPY --from=build …/sessionctl /usr/local/bin/sessionctl, and the shipped
-            // descriptions the declared profiles name, at their path.
-            // Copied beside it and renamed into place: another test process may be running
-            // the one there (a copy over it would fail, "Text file busy").
-            let bin = root.join("usr/local/bin");
-            let copy = bin.join(format!(".sessionctl.{}", std::process::id()));
-            std::fs::copy(binary(), &copy).unwrap();
-            std::fs::rename(&copy, bin.join("sessionctl")).unwrap();
-            let shipped =
-                Path::new(env!("CARGO_MANIFEST_DIR")).join("src/provider/declared/examples");
-            let there = root.join(shipped.strip_prefix("/").unwrap());
-            std::fs::create_dir_all(&there).unwrap();
-            for entry in std::fs::read_dir(&shipped).unwrap() {
-                let entry = entry.unwrap();
-                std::fs::copy(entry.path(), there.join(entry.file_name())).unwrap();
-            }
-            let (uid, gid) = user.split_once(':').expect("USER uid:gid");
-            let owner = |p: &Path| {
-                let c = std::ffi::CString::new(p.as_os_str().as_encoded_bytes()).unwrap();
-                let (uid, gid) = (uid.parse().unwrap(), gid.parse().unwrap());
-                assert_eq!(unsafe { libc::chown(c.as_ptr(), uid, gid) }, 0, "{p:?}");
-            };
-            owner(pod.path());
-            owner(&state);
-            // Found on this PATH: the command's own environment is cleared below.
-            let chroot = (std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()))
-                .map(|dir| dir.join("chroot"))
-                .find(|p| p.is_file())
-                .expect("chroot on PATH");
-            let mut cmd = Command::new(chroot);
-            cmd.arg(format!("--userspec={user}"))
-                .arg(root)
-                .arg("/usr/local/bin/sessionctl");
-            cmd
-        }
-    };
-    let state_seen = seen(&state).display().to_string();
+    let mut cmd = Command::new(binary());
+    let state_seen = state.display().to_string();
     cmd.args(args.iter().map(|a| a.replace("/state", &state_seen)))
         .env_clear()
         .env("HOME", "/nonexistent")
-        .env("SESSIONCTL_CONFIG", seen(&config));
+        .env("SESSIONCTL_CONFIG", &config);
     for (k, v) in image_env {
         cmd.env(k, v);
     }
@@ -456,12 +379,479 @@ fn run_the_cronjob(root: Option<&Path>) {
     let out = cmd.output().unwrap();
     assert!(out.status.success(), "{}", show(&out));
     assert_swept_the_demo(&summary(&String::from_utf8_lossy(&out.stdout)));
-    let journal = state.join("journal.ndjson");
-    assert!(journal.is_file());
-    if root.is_some() {
-        // Written by the image's USER, on the pod's volume.
-        use std::os::unix::fs::MetadataExt;
-        let uid = std::fs::metadata(&journal).unwrap().uid();
-        assert_eq!(Some(uid.to_string().as_str()), user.split(':').next());
+    assert!(state.join("journal.ndjson").is_file());
+}
+
+/// The Kubernetes releases the manifests must be valid for: those upstream supported on
+/// 2026-12-03 (kubernetes-validate 1.37.0, `.ci/kubernetes/install.sh`, bundles each schema).
+const KUBERNETES: [&str; 3] = ["1.35.0", "1.36.0", "1.37.0"];
+
+/// The README's `sessionctl.yaml`.
+fn manifests() -> &'static str {
+    let yaml = block_after("The CronJob:", "yaml");
+    assert!(yaml.starts_with("# sessionctl.yaml\n"), "{yaml}");
+    yaml
+}
+
+/// What CI installs for `test` at the path `var` names (`.ci/run` sets it), or None once the
+/// test said it was skipped. Under CI=true a missing one fails the test instead.
+fn installed(var: &str, what: &str, test: &str) -> Option<String> {
+    match std::env::var(var) {
+        Ok(v) if !v.is_empty() => Some(v),
+        _ if std::env::var("CI").as_deref() == Ok("true") => {
+            panic!("{var} is not set: .ci/run sets it for {test}")
+        }
+        _ => {
+            common::say_skipped(what, test, &format!("{var} is not set (see .ci/run)"));
+            None
+        }
     }
+}
+
+/// `yaml` checked by `.ci/kubernetes/check.py` (in the virtualenv `dir`) for every release in
+/// [`KUBERNETES`]: the documents as it read them, or why it refused them.
+fn check_manifests(dir: &str, yaml: &str) -> Result<Vec<serde_json::Value>, String> {
+    use std::io::Write;
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join(".ci/kubernetes/check.py");
+    let mut child = Command::new(Path::new(dir).join("bin/python"))
+        .arg(script)
+        .args(KUBERNETES)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(yaml.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    if out.status.success() {
+        Ok(serde_json::from_slice(&out.stdout).unwrap())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+/// The document of `kind` among `docs`.
+fn of_kind<'a>(docs: &'a [serde_json::Value], kind: &str) -> &'a serde_json::Value {
+    (docs.iter())
+        .find(|d| d["kind"] == kind)
+        .unwrap_or_else(|| panic!("no {kind} in {docs:#?}"))
+}
+
+/// The README's `kubectl create …` line for `what` (`configmap`, `secret generic`): the
+/// object's name and its one `--{flag}=` value.
+fn kubectl_create(what: &str, flag: &str) -> (String, String) {
+    let setup = block_after("Then the config file (without keys) as a ConfigMap", "sh");
+    let line = (commands(setup).into_iter())
+        .find(|l| l.starts_with(&format!("kubectl create {what} ")))
+        .unwrap_or_else(|| panic!("no `kubectl create {what}` in {setup}"));
+    let words = shell_words::split(line).unwrap();
+    let name = words[2 + what.split(' ').count()].clone();
+    let prefix = format!("--{flag}=");
+    let value = (words.iter())
+        .find_map(|w| w.strip_prefix(&prefix))
+        .unwrap_or_else(|| panic!("no {prefix} in {line}"));
+    (name, value.to_owned())
+}
+
+/// The pod spec of the CronJob's Jobs.
+fn pod_spec(cronjob: &serde_json::Value) -> &serde_json::Value {
+    &cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+}
+
+/// Seconds in a `--deadline`-style duration of whole minutes or hours (`13m`).
+fn minutes(text: &str) -> u64 {
+    match text.split_at(text.len() - 1) {
+        (n, "m") => n.parse::<u64>().unwrap() * 60,
+        (n, "h") => n.parse::<u64>().unwrap() * 3600,
+        _ => panic!("{text}: not whole minutes or hours"),
+    }
+}
+
+#[test]
+fn the_kubernetes_manifests_are_valid_for_each_supported_release() {
+    let test = "recipes::the_kubernetes_manifests_are_valid_for_each_supported_release";
+    let Some(dir) = installed("SESSIONCTL_KUBERNETES_DIR", "Kubernetes manifest", test) else {
+        return;
+    };
+    let yaml = manifests();
+    let docs = check_manifests(&dir, yaml).unwrap_or_else(|e| panic!("{e}"));
+    let kinds: Vec<_> = docs.iter().map(|d| d["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["PersistentVolumeClaim", "CronJob"]);
+    let cronjob = of_kind(&docs, "CronJob");
+    let pod = pod_spec(cronjob);
+    let container = &pod["containers"][0];
+
+    // The objects the README's kubectl lines make are the ones the pod names, and the
+    // ConfigMap's key is the file SESSIONCTL_CONFIG names where its volume is mounted.
+    let setup = block_after("Then the config file (without keys) as a ConfigMap", "sh");
+    assert!(
+        commands(setup).contains(&"kubectl apply -f sessionctl.yaml"),
+        "{setup}"
+    );
+    let volume = |name: &str| {
+        (pod["volumes"].as_array().unwrap().iter())
+            .find(|v| v["name"] == name)
+            .unwrap_or_else(|| panic!("no volume {name}"))
+    };
+    let mount = |name: &str| {
+        (container["volumeMounts"].as_array().unwrap().iter())
+            .find(|m| m["name"] == name)
+            .unwrap_or_else(|| panic!("no mount of {name}"))
+    };
+    let (configmap, from_file) = kubectl_create("configmap", "from-file");
+    let (key, _) = from_file.split_once('=').expect("--from-file=KEY=PATH");
+    let config_volume = (pod["volumes"].as_array().unwrap().iter())
+        .find(|v| v["configMap"]["name"] == configmap.as_str())
+        .expect("the ConfigMap is a volume");
+    let config_mount = mount(config_volume["name"].as_str().unwrap());
+    let config_env = (container["env"].as_array().unwrap().iter())
+        .find(|e| e["name"] == "SESSIONCTL_CONFIG")
+        .expect("SESSIONCTL_CONFIG");
+    assert_eq!(
+        config_env["value"].as_str().unwrap(),
+        format!("{}/{key}", config_mount["mountPath"].as_str().unwrap())
+    );
+    let (secret, _) = kubectl_create("secret generic", "from-env-file");
+    assert_eq!(
+        container["envFrom"][0]["secretRef"]["name"],
+        secret.as_str()
+    );
+    let claim = of_kind(&docs, "PersistentVolumeClaim")["metadata"]["name"].clone();
+    assert_eq!(volume("state")["persistentVolumeClaim"]["claimName"], claim);
+    // The journal is on that volume.
+    let args = cronjob_args();
+    let journal = &args[args.iter().position(|a| a == "--journal").unwrap() + 1];
+    assert!(journal.starts_with(&format!(
+        "{}/",
+        mount("state")["mountPath"].as_str().unwrap()
+    )));
+
+    // A run ends by itself (--deadline) before the Job's deadline kills it, and that comes
+    // before the next run is due (so `Forbid` never has to skip one).
+    let deadline = minutes(&args[args.iter().position(|a| a == "--deadline").unwrap() + 1]);
+    let killed = cronjob["spec"]["jobTemplate"]["spec"]["activeDeadlineSeconds"]
+        .as_u64()
+        .unwrap();
+    let schedule = cronjob["spec"]["schedule"].as_str().unwrap();
+    let every = (schedule
+        .strip_prefix("*/")
+        .and_then(|s| s.strip_suffix(" * * * *")))
+    .unwrap_or_else(|| panic!("{schedule}: not every N minutes"));
+    let every = 60 * every.parse::<u64>().unwrap();
+    assert!(
+        deadline < killed && killed < every,
+        "{deadline} {killed} {every}"
+    );
+    assert_eq!(cronjob["spec"]["concurrencyPolicy"], "Forbid");
+    assert!(args.iter().any(|a| a == "--no-lock"), "{args:?}");
+    // The pod runs as the image's USER.
+    let user = DOCKERFILE
+        .lines()
+        .find_map(|l| l.strip_prefix("USER "))
+        .unwrap();
+    let security = &pod["securityContext"];
+    assert_eq!(
+        format!("{}:{}", security["runAsUser"], security["runAsGroup"]),
+        user
+    );
+
+    // Each kind of mistake is refused: the check can fail.
+    let long = format!("metadata: {{name: {}}}\nspec:\n  schedule", "s".repeat(53));
+    for (from, to, says) in [
+        (
+            "restartPolicy: Never",
+            "restartPolicy: Always",
+            "restart Never or OnFailure",
+        ),
+        (
+            "readOnly: true",
+            "readonly: true",
+            "'readonly' was unexpected",
+        ),
+        ("\"*/15 * * * *\"", "\"*/15 * * *\"", "exactly 5 fields"),
+        (
+            "\"*/15 * * * *\"",
+            "\"*/15 24 * * *\"",
+            "hour: '24' is not in 0-23",
+        ),
+        (
+            "backoffLimit: 0",
+            "backoffLimit: \"0\"",
+            "is not of type 'integer'",
+        ),
+        (
+            "apiVersion: batch/v1",
+            "apiVersion: batch/v1beta1",
+            "Couldn't find schema",
+        ),
+        (
+            "{name: state, mountPath",
+            "{name: stat, mountPath",
+            "no volume 'stat'",
+        ),
+        (
+            "metadata: {name: sessionctl}\nspec:\n  schedule",
+            long.as_str(),
+            "no more than 52 characters",
+        ),
+    ] {
+        assert!(yaml.contains(from), "{from}");
+        let err = check_manifests(&dir, &yaml.replacen(from, to, 1)).unwrap_err();
+        assert!(err.contains(says), "{to}: {err}");
+    }
+}
+
+/// What the README's `kubectl create` lines and the manifest's PVC make, for [`run_pod`].
+struct Objects {
+    /// ConfigMap name → its entries (file name → contents).
+    configmaps: Vec<(String, Vec<(String, String)>)>,
+    /// Secret name → its entries (`NAME=value`).
+    secrets: Vec<(String, Vec<(String, String)>)>,
+    claims: Vec<String>,
+}
+
+/// The fields of a pod spec (and of its container, security contexts and volumes) that
+/// [`run_pod`] carries out. Any other fails the test: a manifest cannot grow a field this
+/// runner would silently leave out.
+const POD_FIELDS: [&str; 4] = ["restartPolicy", "securityContext", "containers", "volumes"];
+const POD_SECURITY: [&str; 5] = [
+    "runAsNonRoot",
+    "runAsUser",
+    "runAsGroup",
+    "fsGroup",
+    "seccompProfile",
+];
+const CONTAINER_FIELDS: [&str; 8] = [
+    "name",
+    "image",
+    "args",
+    "env",
+    "envFrom",
+    "securityContext",
+    "volumeMounts",
+    "imagePullPolicy",
+];
+const CONTAINER_SECURITY: [&str; 3] = [
+    "allowPrivilegeEscalation",
+    "readOnlyRootFilesystem",
+    "capabilities",
+];
+
+fn only_fields(v: &serde_json::Value, known: &[&str], what: &str) {
+    for key in v.as_object().unwrap().keys() {
+        assert!(
+            known.contains(&key.as_str()),
+            "{what}.{key}: run_pod does not carry it out"
+        );
+    }
+}
+
+/// Runs `pod` (a Job's pod spec, one container) from `image` with the Docker engine
+/// (`docker`), as a kubelet would with its container runtime: once (a Job's pod); as the
+/// pod's user and groups (`fsGroup` among them), with the container's capabilities,
+/// `no-new-privileges` and read-only root file system; with its `env` after the Secret's
+/// entries (`envFrom`), as Kubernetes orders them; a ConfigMap as a read-only directory of
+/// its entries; a claim as a new root-owned directory that `fsGroup` makes group-writable and
+/// set-group-ID, as the kubelet does to the volumes it mounts. On the host's network, where
+/// the emulator listens. Returns the run and the claims' directories.
+fn run_pod(
+    docker: &str,
+    image: &str,
+    pod: &serde_json::Value,
+    objects: &Objects,
+) -> (Output, tempfile::TempDir) {
+    use std::os::unix::fs::PermissionsExt;
+    only_fields(pod, &POD_FIELDS, "spec");
+    let security = &pod["securityContext"];
+    only_fields(security, &POD_SECURITY, "spec.securityContext");
+    assert_eq!(pod["restartPolicy"], "Never", "run once");
+    assert_eq!(pod["containers"].as_array().unwrap().len(), 1);
+    let container = &pod["containers"][0];
+    only_fields(container, &CONTAINER_FIELDS, "container");
+    let csecurity = &container["securityContext"];
+    only_fields(csecurity, &CONTAINER_SECURITY, "container.securityContext");
+    // The engine's default seccomp profile is the runtime's default.
+    assert_eq!(security["seccompProfile"]["type"], "RuntimeDefault");
+
+    let mut cmd = Command::new(docker);
+    cmd.args(["run", "--rm", "--network=host"]);
+    let uid = match &security["runAsUser"] {
+        serde_json::Value::Null => {
+            let out = Command::new(docker)
+                .args(["image", "inspect", "-f", "{{.Config.User}}", image])
+                .output()
+                .unwrap();
+            String::from_utf8_lossy(&out.stdout).trim().to_owned()
+        }
+        uid => {
+            let gid = &security["runAsGroup"];
+            cmd.arg(format!("--user={uid}:{gid}"));
+            uid.to_string()
+        }
+    };
+    if security["runAsNonRoot"] == true {
+        // The kubelet refuses to start the container otherwise.
+        let uid: u32 = uid
+            .split(':')
+            .next()
+            .unwrap()
+            .parse()
+            .expect("a numeric user");
+        assert_ne!(uid, 0, "runAsNonRoot");
+    }
+    let fs_group = security["fsGroup"].as_u64();
+    if let Some(group) = fs_group {
+        cmd.arg(format!("--group-add={group}"));
+    }
+    if csecurity["allowPrivilegeEscalation"] == false {
+        cmd.arg("--security-opt=no-new-privileges");
+    }
+    if csecurity["readOnlyRootFilesystem"] == true {
+        cmd.arg("--read-only");
+    }
+    only_fields(&csecurity["capabilities"], &["drop"], "capabilities");
+    for cap in csecurity["capabilities"]["drop"].as_array().unwrap() {
+        cmd.arg(format!("--cap-drop={}", cap.as_str().unwrap()));
+    }
+    for from in container["envFrom"].as_array().unwrap() {
+        only_fields(from, &["secretRef"], "envFrom");
+        let name = from["secretRef"]["name"].as_str().unwrap();
+        let (_, entries) = (objects.secrets.iter())
+            .find(|(n, _)| n == name)
+            .unwrap_or_else(|| panic!("no Secret {name}"));
+        for (k, v) in entries {
+            cmd.arg(format!("--env={k}={v}"));
+        }
+    }
+    for env in container["env"].as_array().unwrap() {
+        only_fields(env, &["name", "value"], "env");
+        cmd.arg(format!(
+            "--env={}={}",
+            env["name"].as_str().unwrap(),
+            env["value"].as_str().unwrap()
+        ));
+    }
+
+    let volumes = tempfile::tempdir().unwrap();
+    let mut dirs = Vec::new();
+    for volume in pod["volumes"].as_array().unwrap() {
+        let name = volume["name"].as_str().unwrap();
+        let dir = volumes.path().join(name);
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let read_only = if let Some(map) = volume["configMap"]["name"].as_str() {
+            let (_, entries) = (objects.configmaps.iter())
+                .find(|(n, _)| n == map)
+                .unwrap_or_else(|| panic!("no ConfigMap {map}"));
+            for (file, text) in entries {
+                std::fs::write(dir.join(file), text).unwrap();
+            }
+            true
+        } else if let Some(claim) = volume["persistentVolumeClaim"]["claimName"].as_str() {
+            assert!(
+                objects.claims.iter().any(|c| c == claim),
+                "no claim {claim}"
+            );
+            if let Some(group) = fs_group {
+                let c = std::ffi::CString::new(dir.as_os_str().as_encoded_bytes()).unwrap();
+                assert_eq!(unsafe { libc::chown(c.as_ptr(), 0, group as u32) }, 0);
+                let mode = std::fs::Permissions::from_mode(0o2775);
+                std::fs::set_permissions(&dir, mode).unwrap();
+            }
+            false
+        } else {
+            panic!("volume {volume}: run_pod knows configMap and persistentVolumeClaim");
+        };
+        dirs.push((name.to_owned(), dir, read_only));
+    }
+    for mount in container["volumeMounts"].as_array().unwrap() {
+        only_fields(mount, &["name", "mountPath", "readOnly"], "volumeMounts");
+        let (_, dir, read_only) = (dirs.iter())
+            .find(|(n, ..)| mount["name"] == n.as_str())
+            .unwrap();
+        let ro = *read_only || mount["readOnly"] == true;
+        let path = mount["mountPath"].as_str().unwrap();
+        cmd.arg(format!(
+            "--volume={}:{path}{}",
+            dir.display(),
+            if ro { ":ro" } else { "" }
+        ));
+    }
+    cmd.arg(image);
+    for arg in container["args"].as_array().unwrap() {
+        cmd.arg(arg.as_str().unwrap());
+    }
+    (cmd.output().unwrap(), volumes)
+}
+
+#[test]
+fn the_cronjobs_pod_runs_from_the_built_image() {
+    let test = "recipes::the_cronjobs_pod_runs_from_the_built_image";
+    if unsafe { libc::geteuid() } != 0 {
+        return common::say_skipped("image", test, "dockerd (.ci/docker/build.sh) needs root");
+    }
+    let Some(image) = installed("SESSIONCTL_IMAGE", "image", test) else {
+        return;
+    };
+    let Some(dir) = installed("SESSIONCTL_KUBERNETES_DIR", "Kubernetes manifest", test) else {
+        return;
+    };
+    let docker = std::env::var("SESSIONCTL_DOCKER").unwrap_or_else(|_| "docker".into());
+    let docs = check_manifests(&dir, manifests()).unwrap_or_else(|e| panic!("{e}"));
+    let cronjob = of_kind(&docs, "CronJob");
+
+    let emu = demo();
+    // The config file with the descriptions its declared profiles name beside it, as an
+    // operator puts them in the ConfigMap (`api` relative to the config file).
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/provider/declared/examples");
+    let config = config_with_key_names(&emu).replace(&format!("{}/", shipped.display()), "");
+    let (configmap, from_file) = kubectl_create("configmap", "from-file");
+    let (key, _) = from_file.split_once('=').unwrap();
+    let mut entries = vec![(key.to_owned(), config.clone())];
+    for entry in std::fs::read_dir(&shipped).unwrap() {
+        let file = entry.unwrap().file_name().into_string().unwrap();
+        if config.contains(&format!("api = \"{file}\"")) {
+            entries.push((
+                file.clone(),
+                std::fs::read_to_string(shipped.join(&file)).unwrap(),
+            ));
+        }
+    }
+    assert!(
+        entries.len() > 1,
+        "the demo has declared profiles: {config}"
+    );
+    let (secret, _) = kubectl_create("secret generic", "from-env-file");
+    let keys = (keys_env().lines())
+        .map(|l| l.split_once('=').unwrap())
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    let objects = Objects {
+        configmaps: vec![(configmap, entries)],
+        secrets: vec![(secret, keys)],
+        claims: vec![
+            of_kind(&docs, "PersistentVolumeClaim")["metadata"]["name"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        ],
+    };
+    let (out, volumes) = run_pod(&docker, &image, pod_spec(cronjob), &objects);
+    assert!(out.status.success(), "{}", show(&out));
+    assert_swept_the_demo(&summary(&String::from_utf8_lossy(&out.stdout)));
+    // Written by the pod's user, on the claim's volume.
+    use std::os::unix::fs::MetadataExt;
+    let journal = volumes.path().join("state/journal.ndjson");
+    let uid = std::fs::metadata(&journal).unwrap().uid();
+    assert_eq!(
+        Some(uid),
+        pod_spec(cronjob)["securityContext"]["runAsUser"]
+            .as_u64()
+            .map(|u| u as u32)
+    );
 }

@@ -176,8 +176,8 @@ impl Recheck {
         let mut found: HashMap<String, Option<SessionRow>> = HashMap::new();
         let mut cursor = None;
         let mut pages = 0;
-        // The listing's own guards: a server that pages forever, or lists more than the
-        // profile's `max_listed`, is refused here too.
+        // The listing's own guards: a server that pages forever, sends more sessions than it
+        // announced, or lists more than the profile's `max_listed`, is refused here too.
         let mut walk = crate::provider::paging::Walk::default();
         let mut bound = crate::provider::paging::Bound::default();
         let max = self.filter.max_rows;
@@ -194,18 +194,19 @@ impl Recheck {
                     .map_err(failed_at(pages))?,
             };
             let held = page.rows.len();
+            let total = page.total;
             let mut rows: Vec<SessionRow> = (page.rows.into_iter())
                 .filter(|r| walk.first_time(r))
                 .collect();
             walk.page(held, rows.len(), page.next.is_some())
                 .map_err(failed_at(pages))?;
             bound
-                .read(rows.len(), None, max)
+                .read(rows.len(), total, max)
                 .map_err(failed_at(pages))?;
             if let Some(mut rest) = page.rest {
                 while let Some(row) = rest.next().await {
                     if walk.first_time(&row) {
-                        bound.read(1, None, max).map_err(failed_at(pages))?;
+                        bound.read(1, total, max).map_err(failed_at(pages))?;
                         rows.push(row);
                     }
                 }

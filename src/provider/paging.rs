@@ -156,8 +156,9 @@ impl Bound {
             self.announced = Some(self.announced.map_or(total, |a| a.max(total)));
         }
         if let Some(total) = self.announced.filter(|t| self.read > *t) {
+            let sessions = if total == 1 { "session" } else { "sessions" };
             return Err(ListError::Decode(format!(
-                "the server announced {total} sessions but sent {} different ones; stopping",
+                "the server announced {total} {sessions} but sent {} different ones; stopping",
                 self.read
             )));
         }

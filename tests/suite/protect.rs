@@ -717,6 +717,81 @@ fn a_relist_past_max_listed_acts_on_nothing_it_could_not_read_again() {
     assert_eq!(out.status.code(), Some(1), "{doc:#}");
 }
 
+/// A relist whose page holds more sessions than its `total_count` announces is refused as
+/// the listing refuses it: the sessions it had to read again are left alone, never acted on
+/// the word of a reply that contradicts itself (a declared Digital Samba, which relists).
+#[test]
+fn a_relist_that_sends_more_than_it_announced_acts_on_nothing() {
+    let env = Env::new();
+    let api = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/src/provider/declared/examples/digital-samba.toml"
+    );
+    env.add_profile(
+        "ds",
+        &format!(
+            "provider = \"declared\"\napi = \"{api}\"\nbase_url = \"{}\"\napi_key_env = \"{}\"\nmax_backoff = \"100ms\"",
+            env.emu.samba_url(),
+            common::SAMBA_ENV
+        ),
+    );
+    let meeting = |id: &str, start: &str| {
+        Seed::from(common::emulator::samba::SessionSeed {
+            id: id.into(),
+            room_id: format!("room-{id}"),
+            start_time: start.into(),
+            live: true,
+            participants_live: Some(0),
+        })
+    };
+    env.emu.seed_many([
+        meeting("d0", "2024-06-01T06:00:00Z"),
+        meeting("d1", OLD),
+        meeting("d2", OLD),
+    ]);
+    let row = |id: &str| {
+        json!({"id": id, "room_id": format!("room-{id}"), "start_time": OLD, "end_time": null,
+               "live": true, "participants_live": 0})
+    };
+    let page = json!({"total_count": "1", "data": [row("d1"), row("d2")]});
+    let (doc, out) = swept_while_changing(
+        &env,
+        (
+            "ds",
+            &["end-many", "--idle-for", "1h", "--concurrency", "1"],
+        ),
+        ("POST", "/sessions/d0/end"),
+        ("the first end", &|sent: &[common::Recorded]| {
+            (sent.iter()).any(|r| r.method == "POST" && r.path.ends_with("/sessions/d0/end"))
+        }),
+        || {
+            env.emu.fault(
+                common::Fault::new(common::FaultKind::Status {
+                    status: 200,
+                    retry_after: None,
+                    body: Some(page.to_string()),
+                })
+                .method("GET")
+                .path("/sessions"),
+            );
+        },
+    );
+    assert_eq!(result_of(&doc, "d0")["outcome"], "ended", "{doc:#}");
+    for id in ["d1", "d2"] {
+        let r = result_of(&doc, id);
+        assert_eq!(r["outcome"], "skipped", "{doc:#}");
+        let error = r["error"].as_str().unwrap();
+        assert!(
+            error.contains("could not be read again: ")
+                && error.contains("the server announced 1 session but sent 2 different ones"),
+            "{r}"
+        );
+        let ends = count_requests(&env.emu.requests(), "POST", &format!("/sessions/{id}/end"));
+        assert_eq!(ends, 0, "nothing sent for {id}");
+    }
+    assert_eq!(out.status.code(), Some(1), "{doc:#}");
+}
+
 // ---------------------------------------------------------------------------------------
 // Saved plans (`--plan FILE`, `sessionctl apply FILE`)
 

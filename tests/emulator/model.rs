@@ -435,14 +435,6 @@ impl RateLimit {
         self
     }
 
-    pub fn header_style(&self) -> HeaderStyle {
-        match self {
-            RateLimit::TokenBucket { headers, .. } | RateLimit::FixedWindow { headers, .. } => {
-                *headers
-            }
-        }
-    }
-
     /// Rejects limits no server could have: a bucket with no room or no refill, a window
     /// that is empty or longer than a year. (A window `limit` of 0 is allowed: every request
     /// is refused.)

@@ -115,6 +115,10 @@ fi
 
 echo "build.sh: docker build -f .ci/docker/Dockerfile -t $image ." >&2
 (cd "$sources" && DOCKER_BUILDKIT=1 "$docker" build --network=host -f .ci/docker/Dockerfile -t "$image" . >&2)
+# Each build of changed sources leaves the last image untagged and its build stage (a release
+# target/ of about a gigabyte) cached: the cache keeps the newest few, the rest goes.
+"$docker" image prune -f >&2
+"$docker" builder prune -f --keep-storage 3GB >&2
 echo "DOCKER_HOST=$DOCKER_HOST"
 echo "SESSIONCTL_IMAGE=$image"
 echo "SESSIONCTL_DOCKER=$docker"

@@ -90,6 +90,12 @@ pub enum HttpError {
     /// Never sent: that it was being sent could not be recorded in the journal.
     #[error("not sent: the journal could not be written")]
     Unrecorded,
+    /// Never sent (again): the provider answered an earlier request of this run 401, so it
+    /// refuses these credentials, and every request would only be refused too.
+    #[error(
+        "not sent: the provider refused the credentials (HTTP 401) to an earlier request of this run; check the key"
+    )]
+    Refused,
 }
 
 impl HttpError {
@@ -104,6 +110,7 @@ impl HttpError {
             }
             HttpError::NotSent(_, kind) | HttpError::PastDeadline(_, kind) => *kind,
             HttpError::Unrecorded => ErrorKind::Other,
+            HttpError::Refused => ErrorKind::Unauthenticated,
         }
     }
 
@@ -121,7 +128,10 @@ impl HttpError {
     pub fn nothing_done(&self) -> bool {
         matches!(
             self,
-            HttpError::NotSent(..) | HttpError::PastDeadline(..) | HttpError::Unrecorded
+            HttpError::NotSent(..)
+                | HttpError::PastDeadline(..)
+                | HttpError::Unrecorded
+                | HttpError::Refused
         )
     }
 }
@@ -138,6 +148,7 @@ impl HttpError {
                 | HttpError::NotSent(..)
                 | HttpError::PastDeadline(..)
                 | HttpError::Unrecorded
+                | HttpError::Refused
         )
     }
 }
@@ -413,6 +424,10 @@ pub struct Http {
     in_flight: Semaphore,
     /// Cancelled by the first Ctrl-C: back-off pauses end early and no retry is sent.
     stop: CancellationToken,
+    /// Set by the first 401: the provider refuses these credentials, so no request starts
+    /// after it, not even one that was already waiting its turn or out a 429 (a run's halt
+    /// only stops batches not yet started).
+    refused: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for Http {
@@ -522,6 +537,7 @@ impl Http {
             deadline: opts.deadline,
             in_flight: Semaphore::new(opts.concurrency),
             stop,
+            refused: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -576,6 +592,20 @@ impl Http {
                     }),
                 };
             }
+            // After every wait: credentials refused meanwhile are refused for this one too.
+            if self.refused.load(std::sync::atomic::Ordering::Acquire) {
+                self.pacer.forget(); // reserved, never sent
+                return match last {
+                    Some(last) if !untouched && !rate_limited(&last) => {
+                        settle(last, attempt - 1, lost)
+                    }
+                    _ => Err(Failure {
+                        error: HttpError::Refused,
+                        attempts: attempt - 1,
+                        earlier,
+                    }),
+                };
+            }
             // Right before it is written, after every wait: only now is it an attempt.
             if !crate::client::tally::attempt(req.changes()) {
                 self.pacer.forget(); // reserved, never sent
@@ -617,6 +647,10 @@ impl Http {
                             .observe(reply.status, &reply.headers, hint, Instant::now());
                         if reply.status != StatusCode::TOO_MANY_REQUESTS {
                             self.holds.answered(Instant::now());
+                        }
+                        if reply.status == StatusCode::UNAUTHORIZED {
+                            self.refused
+                                .store(true, std::sync::atomic::Ordering::Release);
                         }
                         if reply.status == StatusCode::TOO_MANY_REQUESTS {
                             throttled += 1;

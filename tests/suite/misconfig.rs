@@ -301,6 +301,89 @@ fn refused_credentials_stop_the_run_and_the_rest_are_skipped() {
     );
 }
 
+/// With requests in flight at once, those already waiting their turn (here, paced 2 a
+/// second) or waiting out a 429 when the 401 comes are not sent either: a wrong key costs
+/// the requests already on the wire, never one per session.
+#[test]
+fn refused_credentials_stop_requests_already_waiting_their_turn() {
+    let env = Env::new();
+    let ids: Vec<String> = (0..10).map(|i| format!("t-{i:02}")).collect();
+    env.emu
+        .seed_many(ids.iter().map(|id| Seed::zep_thread(id, OLD)));
+    let mut args = vec!["-o", "json", "delete", "--yes", "--rate", "2/s"];
+    args.extend(ids.iter().map(String::as_str));
+    let (doc, code) = common::run_json(
+        env.cmd("zep3")
+            .env(common::ZEP_ENV, "not-the-key")
+            .args(&args),
+    );
+    assert_eq!(code, 3, "{doc:#}");
+    let outcomes = outcomes_once(&doc);
+    assert_eq!(outcomes["t-00"], "failed", "{doc:#}");
+    for id in &ids[1..] {
+        let r = result_of(&doc, id);
+        assert_eq!(
+            (&r["outcome"], &r["attempts"]),
+            (&"skipped".into(), &0.into()),
+            "{r}"
+        );
+        assert!(
+            r["error"]
+                .as_str()
+                .unwrap()
+                .contains("refused the credentials"),
+            "{r}"
+        );
+    }
+    assert_eq!(
+        env.emu.requests().len(),
+        1,
+        "one 401, then nothing more is sent"
+    );
+
+    // One waiting out a 429 (Retry-After: 1) when another's 401 arrives is not sent again.
+    env.emu.reset();
+    env.emu
+        .seed_many([Seed::zep_thread("b", OLD), Seed::zep_thread("a", OLD)]);
+    env.emu.fault(
+        common::Fault::new(common::FaultKind::Status {
+            status: 429,
+            retry_after: Some("1".into()),
+            body: None,
+        })
+        .path("/threads/b")
+        .times(1),
+    );
+    let (doc, code) = common::run_json(env.cmd("zep3").env(common::ZEP_ENV, "not-the-key").args([
+        "-o",
+        "json",
+        "delete",
+        "--yes",
+        "--concurrency",
+        "2",
+        "b",
+        "a",
+    ]));
+    assert_eq!(code, 3, "{doc:#}");
+    let b = result_of(&doc, "b");
+    assert_eq!(
+        (&b["outcome"], &b["attempts"]),
+        (&"skipped".into(), &1.into()),
+        "{b}"
+    );
+    assert!(
+        b["error"]
+            .as_str()
+            .unwrap()
+            .contains("to an earlier request"),
+        "{b}"
+    );
+    assert_eq!(outcomes_once(&doc)["a"], "failed", "{doc:#}");
+    let sent = env.emu.requests();
+    let b_sent = (sent.iter()).filter(|r| r.method == "DELETE" && r.path.ends_with("/threads/b"));
+    assert_eq!(b_sent.count(), 1, "b not sent again: {sent:?}");
+}
+
 #[test]
 fn an_unreachable_server_stops_the_run_after_a_few_sessions() {
     let env = Env::new();

@@ -17,6 +17,7 @@ use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use crate::client::pacer::{Hold, Holds, Pacer, Wait};
+use crate::client::redact::Redact;
 use crate::outcome::ErrorKind;
 
 /// Statuses worth another try, as the official SDKs have it: the server may well answer
@@ -183,6 +184,8 @@ pub struct Reply {
     pub earlier_lost: bool,
     /// Where the provider puts its message in an error body.
     message_of: MessageOf,
+    /// The credentials it may echo, masked in every text made from it.
+    redact: Redact,
     /// A successful reply to a [`Request::streamed`] request: its body, still unread.
     unread: Option<reqwest::Response>,
 }
@@ -194,7 +197,8 @@ impl Reply {
 
     /// Decodes a JSON body; the error says what was wrong without echoing the body.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, String> {
-        serde_json::from_slice(&self.body).map_err(|e| format!("malformed reply body: {e}"))
+        serde_json::from_slice(&self.body)
+            .map_err(|e| self.redact.apply(&format!("malformed reply body: {e}")))
     }
 
     /// The message where its provider puts one in a JSON error body; `None` for any other
@@ -202,7 +206,7 @@ impl Reply {
     /// own 404 from a route the server does not have.
     pub fn provider_message(&self) -> Option<String> {
         let parsed: serde_json::Value = serde_json::from_slice(&self.body).ok()?;
-        self.message_of.of(&parsed)
+        self.message_of.of(&parsed).map(|m| self.redact.apply(&m))
     }
 
     /// Decodes a JSON body as it arrives, for a [`Request::streamed`] reply of any size:
@@ -220,6 +224,7 @@ impl Reply {
         S: serde::de::DeserializeSeed<'static> + Send + 'static,
         S::Value: Send + 'static,
     {
+        let redact = self.redact;
         let Some(mut resp) = self.unread else {
             // On a blocking thread too: a seed may wait on its reader (`blocking_send`).
             let body = self.body;
@@ -228,7 +233,7 @@ impl Reply {
                 seed.deserialize(&mut de).and_then(|v| de.end().map(|()| v))
             });
             let decoded = (decoded.await).map_err(|e| format!("decoding the reply: {e}"))?;
-            return decoded.map_err(|e| format!("malformed reply body: {e}"));
+            return decoded.map_err(|e| redact.apply(&format!("malformed reply body: {e}")));
         };
         let (tx, rx) = tokio::sync::mpsc::channel(8);
         let decoder = tokio::task::spawn_blocking(move || {
@@ -257,7 +262,7 @@ impl Reply {
             .map_err(|e| format!("decoding the reply: {e}"))?;
         decoded.map_err(|e| match e.io_error_kind() {
             Some(_) => e.to_string(),
-            None => format!("malformed reply body: {e}"),
+            None => redact.apply(&format!("malformed reply body: {e}")),
         })
     }
 
@@ -278,7 +283,7 @@ impl Reply {
             );
         }
         let text = (self.provider_message())
-            .unwrap_or_else(|| String::from_utf8_lossy(&self.body).into_owned());
+            .unwrap_or_else(|| self.redact.apply(&String::from_utf8_lossy(&self.body)));
         let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
         let text = if text.is_empty() {
             self.status
@@ -424,6 +429,8 @@ pub struct Http {
     in_flight: Semaphore,
     /// Cancelled by the first Ctrl-C: back-off pauses end early and no retry is sent.
     stop: CancellationToken,
+    /// The credentials [`Http::auth`] sends, kept out of what is made of every reply.
+    redact: Redact,
     /// Set by the first 401: the provider refuses these credentials, so no request starts
     /// after it, not even one that was already waiting its turn or out a 429 (a run's halt
     /// only stops batches not yet started).
@@ -518,6 +525,7 @@ impl Http {
             }))
             .build()
             .expect("a client with these settings always builds");
+        let redact = Redact::new(&opts.auth);
         let auth = (opts.auth.into_iter())
             .map(|(name, mut value)| {
                 value.set_sensitive(true);
@@ -537,6 +545,7 @@ impl Http {
             deadline: opts.deadline,
             in_flight: Semaphore::new(opts.concurrency),
             stop,
+            redact,
             refused: std::sync::atomic::AtomicBool::new(false),
         }
     }
@@ -793,6 +802,7 @@ impl Http {
                 attempts: 0,
                 earlier_lost: false,
                 message_of: self.error_message.clone(),
+                redact: self.redact.clone(),
                 unread: Some(resp),
             }));
         }
@@ -823,6 +833,7 @@ impl Http {
             attempts: 0,
             earlier_lost: false,
             message_of: self.error_message.clone(),
+            redact: self.redact.clone(),
             unread: None,
         }))
     }
@@ -1016,7 +1027,7 @@ fn reply_detail(reply: &Reply) -> String {
             headers.join("; ")
         );
     }
-    let body = String::from_utf8_lossy(&reply.body);
+    let body = reply.redact.apply(&String::from_utf8_lossy(&reply.body));
     let cut: String = body.chars().take(SHOWN).collect();
     let more = match body.chars().count() > SHOWN {
         true => format!(" … ({} bytes)", reply.body.len()),
@@ -1055,6 +1066,7 @@ mod tests {
             attempts: 1,
             earlier_lost: false,
             message_of: MessageOf::new(|v| v.get("message")?.as_str().map(str::to_owned)),
+            redact: Redact::default(),
             unread: None,
         }
     }

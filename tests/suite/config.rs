@@ -513,6 +513,82 @@ fn literal_keys_never_appear_even_at_vvv() {
     assert_never_printed(&out, &[LITERAL, ZEP_KEY, SAMBA_KEY, &basic]);
 }
 
+/// A server that quotes the credentials back (in its error message, in a field a decode
+/// error names, in the body `-vvv` logs) has them masked: in the table, JSON, the journal and
+/// the logs, in each form they were sent (the key, `Api-Key KEY`, Basic's base64 and pair).
+#[test]
+fn credentials_a_server_echoes_back_are_masked_everywhere() {
+    let env = Env::new();
+    let basic =
+        base64::engine::general_purpose::STANDARD.encode(format!("{SAMBA_TEAM}:{SAMBA_KEY}"));
+    let journal = env.dir.path().join("j.ndjson");
+    let echo = |path: &str, status: u16, body: String| {
+        env.emu.fault(
+            common::Fault::new(common::FaultKind::Status {
+                status,
+                retry_after: None,
+                body: Some(body),
+            })
+            .path(path)
+            .times(1),
+        );
+    };
+    for format in ["table", "json", "ndjson"] {
+        echo(
+            "/sessions/zz",
+            400,
+            format!(r#"{{"message":"bad key Api-Key {ZEP_KEY} for zz ({ZEP_KEY})"}}"#),
+        );
+        let out = run(env
+            .cmd("zep")
+            .args(["-vvv", "-o", format, "end", "zz"])
+            .arg("--journal")
+            .arg(&journal));
+        assert_eq!(out.code, 1, "{}", out.stderr);
+        assert!(
+            out.stdout.contains("bad key ***"),
+            "{format}: {}",
+            out.stdout
+        );
+        assert_never_printed(&out, &[ZEP_KEY]);
+    }
+    // A success whose body holds the key where a list belongs: the decode error quotes it.
+    env.emu
+        .seed_many([Seed::zep_session("a", T), Seed::zep_session("b", T)]);
+    echo(
+        "/sessions/end",
+        200,
+        format!(r#"{{"sessions":"Api-Key {ZEP_KEY}"}}"#),
+    );
+    let out = run(env
+        .cmd("zep")
+        .args(["-vvv", "-o", "json", "end-many", "a", "b"]));
+    assert!(
+        out.stderr.contains(r#"reply body: {"sessions":"***"}"#),
+        "{}",
+        out.stderr
+    );
+    assert_never_printed(&out, &[ZEP_KEY]);
+    env.emu.seed(Seed::samba_live("s1", T));
+    echo(
+        "/sessions/s1/end",
+        403,
+        format!(r#"{{"message":"{basic} / {SAMBA_TEAM}:{SAMBA_KEY} / {SAMBA_KEY}"}}"#),
+    );
+    let out = run(env
+        .cmd("samba")
+        .args(["-vvv", "-o", "json", "end", "s1"])
+        .arg("--journal")
+        .arg(&journal));
+    assert_eq!(out.code, 3, "{}", out.stderr);
+    assert!(out.stdout.contains("*** / *** / ***"), "{}", out.stdout);
+    assert_never_printed(&out, &[SAMBA_KEY, &basic]);
+    let written = std::fs::read_to_string(&journal).unwrap();
+    for form in [ZEP_KEY, SAMBA_KEY, basic.as_str()] {
+        assert!(!written.contains(form), "{form} in the journal: {written}");
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // config check
 

@@ -197,8 +197,38 @@ impl Reply {
 
     /// Decodes a JSON body; the error says what was wrong without echoing the body.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, String> {
+        if let Some(page) = self.web_page() {
+            return Err(page);
+        }
         serde_json::from_slice(&self.body)
             .map_err(|e| self.redact.apply(&format!("malformed reply body: {e}")))
+    }
+
+    /// Why a reply that says it is a web page (`text/html`) is not the JSON asked for: what
+    /// a web app on the port a base_url names sends to every path, where "expected value at
+    /// line 1 column 1" would say nothing of it.
+    fn web_page(&self) -> Option<String> {
+        let kind = self
+            .headers
+            .get(reqwest::header::CONTENT_TYPE)?
+            .to_str()
+            .ok()?;
+        if !kind
+            .trim_start()
+            .to_ascii_lowercase()
+            .starts_with("text/html")
+        {
+            return None;
+        }
+        let size = match &self.unread {
+            Some(resp) => resp.content_length().map(|n| format!(" ({n} bytes)")),
+            None => Some(format!(" ({} bytes)", self.body.len())),
+        };
+        Some(format!(
+            "HTTP {} with text/html{} is a web page, not this provider's JSON: is base_url another server?",
+            self.status.as_u16(),
+            size.unwrap_or_default()
+        ))
     }
 
     /// The message where its provider puts one in a JSON error body; `None` for any other
@@ -224,6 +254,9 @@ impl Reply {
         S: serde::de::DeserializeSeed<'static> + Send + 'static,
         S::Value: Send + 'static,
     {
+        if let Some(page) = self.web_page() {
+            return Err(page);
+        }
         let redact = self.redact;
         let Some(mut resp) = self.unread else {
             // On a blocking thread too: a seed may wait on its reader (`blocking_send`).

@@ -100,6 +100,43 @@ fn a_web_page_for_every_path_is_failed_for_every_provider() {
     }
 }
 
+/// A list answered with a web page says so, and where to look, on every provider (a
+/// declared one too): not "malformed reply body: expected value at line 1 column 1".
+#[test]
+fn a_web_page_for_a_list_is_named_as_one() {
+    let env = Env::new();
+    env.add_profile(
+        "lg",
+        &format!(
+            "provider = \"langgraph\"\nbase_url = \"{}\"",
+            env.emu.langgraph_url()
+        ),
+    );
+    let daily = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/src/provider/declared/examples/daily.toml"
+    );
+    env.add_profile(
+        "daily",
+        &format!(
+            "provider = \"declared\"\napi = \"{daily}\"\nbase_url = \"{}\"\napi_key = \"{}\"",
+            env.emu.daily_url(),
+            common::emulator::daily::DAILY_KEY
+        ),
+    );
+    let names = profiles(&env).into_iter().map(|(name, ..)| name);
+    for name in names.chain(["lg", "daily"]) {
+        env.emu.fault(Fault::new(FaultKind::WebPage));
+        let (code, out, err) = common::run(env.cmd(name).arg("list"));
+        assert_eq!(code, 1, "{name}: {out}\n{err}");
+        assert!(
+            err.contains("with text/html") && err.contains("is base_url another server?"),
+            "{name}: {err}"
+        );
+        env.emu.reset();
+    }
+}
+
 #[test]
 fn a_profile_flag_that_cannot_mean_what_it_says_is_refused() {
     let env = Env::new();

@@ -193,8 +193,9 @@ impl Ctx<'_> {
                 Err(e) if e.stopped() => return Err(e),
                 Err(e @ AppError::Unsupported(_)) if all => {
                     if !self.cli.quiet {
+                        let why = without_name(&profile.name, &e);
                         crate::output::warn(format_args!(
-                            "skipping profile `{}`: {e}",
+                            "skipping profile `{}`: {why}",
                             profile.name
                         ));
                     }
@@ -204,7 +205,8 @@ impl Ctx<'_> {
                     // profile left out is a part of the run that failed (1).
                     done.worst = done.worst.max_code(Exit::Partial);
                     // Not hidden by -q: the run is not what it was asked to be.
-                    crate::output::warn(format_args!("skipping profile `{}`: {e}", profile.name));
+                    let why = without_name(&profile.name, &e);
+                    crate::output::warn(format_args!("skipping profile `{}`: {why}", profile.name));
                     done.broken.push((profile.name.clone(), e.to_string()));
                 }
                 Err(e) => return Err(e),
@@ -218,6 +220,16 @@ impl Ctx<'_> {
             )));
         }
         Ok(done)
+    }
+}
+
+/// `e`'s message without the `profile `NAME`: ` it starts with, for a line that names the
+/// profile already ("skipping profile `c1`: profile `c1`: …" otherwise).
+fn without_name(name: &str, e: &AppError) -> String {
+    let text = e.to_string();
+    match text.strip_prefix(&format!("profile `{name}`: ")) {
+        Some(rest) => rest.to_owned(),
+        None => text,
     }
 }
 

@@ -505,6 +505,8 @@ pub struct SessionPrinter<'a> {
     /// NDJSON records' `run_id`, as a run's (a listing has no journal to share it with).
     run_id: String,
     failed: Option<io::Error>,
+    /// JSON: the profiles that could not be used or listed, for the document's end.
+    profile_errors: Vec<ProfileError>,
 }
 
 impl<'a> SessionPrinter<'a> {
@@ -519,6 +521,7 @@ impl<'a> SessionPrinter<'a> {
             open: true,
             table: Vec::new(),
             failed: None,
+            profile_errors: Vec::new(),
         }
     }
 
@@ -591,20 +594,26 @@ impl<'a> SessionPrinter<'a> {
         head
     }
 
-    /// A profile of an `--all-profiles` listing that could not be listed: NDJSON says so in
-    /// the stream, as a run's `profile_error` record (stderr says it in every format).
+    /// A profile of an `--all-profiles` listing that could not be used or listed: NDJSON
+    /// says so in the stream, as a run's `profile_error` record, and JSON in its
+    /// `profile_errors` (stderr says it in every format).
     pub fn profile_error(&mut self, profile: &str, error: &str) {
+        let error = ProfileError {
+            profile: profile.to_owned(),
+            error: error.to_owned(),
+            at: crate::journal::now(),
+        };
+        if self.format == Format::Json {
+            self.profile_errors.push(error);
+            return;
+        }
         if self.format != Format::Ndjson || !self.open {
             return;
         }
         let record = Typed {
             kind: "profile_error",
             run_id: &self.run_id,
-            data: ProfileError {
-                profile: profile.to_owned(),
-                error: error.to_owned(),
-                at: crate::journal::now(),
-            },
+            data: error,
         };
         let mut gone = false;
         if let Err(e) = print_line(&mut gone, &record) {
@@ -642,7 +651,17 @@ impl<'a> SessionPrinter<'a> {
                     0 => format!("{}]", self.json_head()),
                     _ => "\n  ]".to_owned(),
                 };
-                print_stdout(&format!("{end},\n  \"count\": {}\n}}", self.count))?;
+                // After the sessions, as a run's document has them: `profile_errors` only
+                // when a profile could not be used or listed.
+                let errors = match self.profile_errors.is_empty() {
+                    true => String::new(),
+                    false => {
+                        let errors = serde_json::to_string_pretty(&self.profile_errors)
+                            .expect("profile errors always serialize");
+                        format!(",\n  \"profile_errors\": {}", errors.replace('\n', "\n  "))
+                    }
+                };
+                print_stdout(&format!("{end}{errors},\n  \"count\": {}\n}}", self.count))?;
             }
             Format::Table | Format::Wide => {
                 let table = sessions_table(&self.table, self.format == Format::Wide, self.ages);

@@ -28,7 +28,7 @@ impl Ctx<'_> {
         let super::Prepared {
             ready: profiles,
             mut worst,
-            ..
+            broken,
         } = self.prepare(args.all_profiles, |profile| {
             check_empty(profile, args.empty)?;
             super::check_orphans(profile, args.orphans)?;
@@ -45,6 +45,10 @@ impl Ctx<'_> {
             judged: args.idle_for.is_some(),
         };
         let mut printer = output::SessionPrinter::new(self.cli.output.into(), &header, ages);
+        // Said on stderr already; the machine output says it too, as a run's does.
+        for (name, why) in &broken {
+            printer.profile_error(name, why);
+        }
         let mut problems = 0;
         for (profile, (provider, selection)) in profiles {
             let filter = super::scoped(&filter, &profile, selection);

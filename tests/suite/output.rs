@@ -462,6 +462,46 @@ fn list_ndjson_is_typed_like_a_run_and_ends_with_a_summary() {
         (Some("summary"), Some(i64::from(code)))
     );
     assert_ne!(code, 0, "{stdout}");
+
+    // One that cannot even be used (its key's variable unset) is a record too, and both are
+    // in a JSON document's `profile_errors`; stderr names the profile once.
+    env.add_profile(
+        "nokey",
+        &format!(
+            "provider = \"zep\"\nbase_url = \"{}\"\napi_key_env = \"SESSIONCTL_TEST_UNSET\"\n",
+            env.emu.zep_v2_url()
+        ),
+    );
+    let unset = |cmd: &mut assert_cmd::Command| {
+        cmd.env_remove("SESSIONCTL_TEST_UNSET");
+    };
+    let mut cmd = env.cmd("eliza");
+    unset(&mut cmd);
+    let (code, stdout, stderr) = run(cmd.args(["-o", "ndjson", "list", "--all-profiles"]));
+    assert_eq!(code, 1, "{stdout}");
+    let failed: Vec<Value> = (stdout.lines())
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|o| o["type"] == "profile_error")
+        .collect();
+    let names: Vec<&str> = failed
+        .iter()
+        .map(|o| o["profile"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["nokey", "down"], "{stdout}");
+    assert!(
+        stderr.contains("skipping profile `nokey`: environment variable SESSIONCTL_TEST_UNSET"),
+        "{stderr}"
+    );
+    let mut cmd = env.cmd("eliza");
+    unset(&mut cmd);
+    let (code, stdout, _) = run(cmd.args(["-o", "json", "list", "--all-profiles"]));
+    assert_eq!(code, 1, "{stdout}");
+    let doc: Value = serde_json::from_str(&stdout).unwrap();
+    let names: Vec<&str> = (doc["profile_errors"].as_array().unwrap().iter())
+        .map(|o| o["profile"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["nokey", "down"], "{doc:#}");
+    assert_eq!(doc["count"], 2, "{doc:#}");
 }
 
 #[test]

@@ -56,22 +56,28 @@ const CONFIG_LIMIT: u64 = 1 << 20;
 /// How long `api_key_cmd` may take to print the key unless `api_key_cmd_timeout` says otherwise.
 pub const DEFAULT_KEY_CMD_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// A path or a name from the command line (or an environment variable), as an error line
+/// shows it: a pasted 3000-character value is cut like an ID is.
+fn shown(value: impl std::fmt::Display) -> String {
+    crate::terminal::shortened(&value.to_string()).into_owned()
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("config file {0} does not exist")]
+    #[error("config file {} does not exist", shown(.0.display()))]
     NotFound(PathBuf),
-    #[error("cannot read config file {0}: {1}")]
+    #[error("cannot read config file {}: {}", shown(.0.display()), .1)]
     Read(PathBuf, std::io::Error),
-    #[error("{0}: not valid UTF-8 (byte {1})")]
+    #[error("{}: not valid UTF-8 (byte {})", shown(.0.display()), .1)]
     Utf8(PathBuf, usize),
-    #[error("{path}:{line}:{column}: {message}")]
+    #[error("{}:{line}:{column}: {message}", shown(path.display()))]
     Parse {
         path: PathBuf,
         line: usize,
         column: usize,
         message: String,
     },
-    #[error("unknown profile `{name}` (known: {known})")]
+    #[error("unknown profile `{}` (known: {known})", shown(name))]
     UnknownProfile { name: String, known: String },
     #[error("profile `{profile}`: {message}")]
     Invalid { profile: String, message: String },

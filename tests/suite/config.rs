@@ -1132,3 +1132,26 @@ fn config_path_and_profiles_speak_json() {
     let out = run(with_config(&env, &path).args(["config", "profiles"]));
     assert_eq!(out.stdout, "a\nlocal\n");
 }
+
+/// A pasted huge `-p` or `-c` (an unset variable's neighbour, a stray file's contents) is cut
+/// in the error as an ID is: its first 80 characters and its length.
+#[test]
+fn a_huge_profile_name_or_config_path_is_cut_in_the_error() {
+    let env = Env::new();
+    let name = "b".repeat(3000);
+    let out = run(env.cmd("zep").args(["-p", &name, "list"]));
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains(&format!("`{}… (3000 bytes)`", &name[..80])),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.len() < 300, "{}", out.stderr);
+    let path = env.dir.path().join("c".repeat(200)).join("c".repeat(200));
+    let home = tempfile::tempdir().unwrap();
+    let out = run(common::bare_cmd(&home).arg("-c").arg(&path).arg("list"));
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("… ("), "{}", out.stderr);
+    assert!(out.stderr.len() < 300, "{}", out.stderr);
+}

@@ -115,6 +115,23 @@ impl HttpError {
         }
     }
 
+    /// The message for a request that ends so after `attempts` tries: one refused earlier
+    /// (a 429) and not tried again was sent, so "not sent" alone would claim too little
+    /// happened; it says "not sent again".
+    pub fn describe(&self, attempts: u32) -> String {
+        let again = if attempts > 0 { " again" } else { "" };
+        match self {
+            HttpError::NotSent(what, _) => {
+                format!("{what}; interrupted before it was sent{again}: nothing was done")
+            }
+            HttpError::PastDeadline(what, _) => format!("not sent{again}: {what}"),
+            HttpError::Refused => format!(
+                "not sent{again}: the provider refused the credentials (HTTP 401) to an earlier request of this run; check the key"
+            ),
+            other => other.to_string(),
+        }
+    }
+
     /// What a request given up on waited for (`rate limited (429)`, a hold), without the
     /// conclusion the message draws from it.
     pub fn waited_for(&self) -> Option<&str> {

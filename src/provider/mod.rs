@@ -147,7 +147,7 @@ impl SessionResult {
                     "{what}; not sent again after an earlier attempt lost its reply: outcome unknown"
                 )
             }
-            _ => failure.error.to_string(),
+            _ => failure.error.describe(failure.attempts),
         });
         r.error_kind = Some(failure.error.kind());
         r.attempts = failure.attempts;

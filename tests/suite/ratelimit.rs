@@ -283,6 +283,32 @@ fn a_429_not_waited_out_after_an_error_is_rate_limited_and_says_what_that_error_
     }
 }
 
+/// A session answered 429 whose next try would pass the deadline was sent once: it is "not
+/// sent again", never "not sent", with the attempt it took.
+#[test]
+fn a_rate_limited_session_given_up_at_the_deadline_says_it_was_sent_once() {
+    let env = Env::new();
+    retrying(&env, "again");
+    env.emu.seed(Seed::messaging("e-1", OLD));
+    env.emu.fault(
+        Fault::status(429)
+            .retry_after("20")
+            .times(1)
+            .method("DELETE"),
+    );
+    let (doc, code, _) = end_many(&env, "again", &["e-1".into()], &["--deadline", "2s"]);
+    assert_eq!(code, 1, "{doc:#}");
+    let r = result_of(&doc, "e-1");
+    assert_eq!(
+        (&r["outcome"], &r["attempts"]),
+        (&"skipped".into(), &1.into()),
+        "{r}"
+    );
+    let error = r["error"].as_str().unwrap();
+    assert!(error.starts_with("not sent again: rate limited"), "{error}");
+    assert!(env.emu.messaging_exists("e-1"));
+}
+
 #[test]
 fn a_deadline_past_a_retry_of_a_connection_that_failed_is_not_a_rate_limit() {
     let env = Env::new();

@@ -121,6 +121,21 @@ fn sweep_of(sweep: &Sweep) -> String {
     s
 }
 
+/// A job as a refusal names it: `end on eliza, from file ids.txt`.
+fn job_of(job: &Job) -> String {
+    let dry_run = (job.dry_run.as_ref()).map_or_else(String::new, |d| format!(", dry run {d}"));
+    let selectors = match job.selectors.as_slice() {
+        [] => String::new(),
+        terms => format!(", --where {}", terms.join(" --where ")),
+    };
+    let input = (job.input.as_ref()).map_or_else(String::new, |i| format!(", from {i}"));
+    format!(
+        "{} on {}{dry_run}{selectors}{input}",
+        job.action,
+        job.profiles.join(", ")
+    )
+}
+
 /// `--resume FILE`: what the journal says was done, if it is a journal of this same job.
 pub(super) fn load_resume(run: &RunPlan, this: &Job) -> Result<Option<Arc<Resume>>, AppError> {
     let Some(path) = &run.resume else {
@@ -135,26 +150,12 @@ pub(super) fn load_resume(run: &RunPlan, this: &Job) -> Result<Option<Arc<Resume
         ));
         return Ok(Some(Arc::new(resume)));
     }
-    if !resume.job.as_ref().is_some_and(|j| j.resumed_by(this)) {
+    if let Some(job) = resume.job.as_ref().filter(|j| !j.resumed_by(this)) {
         return Err(usage(format!(
-            "{} records another job ({}); resume runs the same command, profiles, --where, dry-run mode and input (the same IDs, file or sweep)",
+            "{} records another job: {}; this run is {}. Resume runs the same command, profiles, --where, dry-run mode and input (the same IDs, file or sweep)",
             path.display(),
-            resume.job.as_ref().map_or_else(String::new, |j| format!(
-                "{} on {}{}{}{}",
-                j.action,
-                j.profiles.join(", "),
-                j.dry_run
-                    .as_ref()
-                    .map_or_else(String::new, |d| format!(", dry run {d}")),
-                match j.selectors.as_slice() {
-                    [] => String::new(),
-                    terms => format!(", --where {}", terms.join(" --where ")),
-                },
-                j.input.as_ref().map_or_else(String::new, |i| format!(
-                    ", from {i}; this run is from {}",
-                    this.input.as_deref().unwrap_or("?")
-                ))
-            ))
+            job_of(job),
+            job_of(this)
         )));
     }
     Ok(Some(Arc::new(resume)))

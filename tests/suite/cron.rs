@@ -180,6 +180,28 @@ fn a_resume_of_another_job_is_refused() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("another job"));
     assert_eq!(env.emu.messaging_count(), 2, "nothing was sent");
+    // Another profile, same input: the refusal names both jobs, so the difference shows.
+    let file = env.dir.path().join("ids.txt");
+    std::fs::write(&file, format!("{}\n", ids[2])).unwrap();
+    let f = file.to_str().unwrap();
+    let file_journal = env.dir.path().join("f.journal");
+    let fj = file_journal.to_str().unwrap();
+    let (doc, code) = env.json(
+        "eliza",
+        &["end-many", "--file", f, "--journal", fj, "--dry-run"],
+    );
+    assert_eq!(code, 0, "{doc:#}");
+    let out = (env
+        .cmd("zep")
+        .args(["end-many", "--file", f, "--dry-run", "--resume", fj]))
+    .output()
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!("another job: end on eliza, dry run client, from file {f}; this run is end on zep, dry run client, from file {f}")),
+        "{stderr}"
+    );
     // The same command on other IDs, or as a sweep, is another job too: a resume would
     // otherwise send what the journal left pending, whatever this command names.
     for args in [

@@ -144,14 +144,15 @@ impl ZepSessions {
                 Ok(reply)
                     if matches!(reply.status.as_u16(), 404 | 409) || says_already_ended(&reply) =>
                 {
-                    crate::provider::each(ids, |id| self.end_one(id)).await
+                    let each = crate::provider::each(ids, |id| self.end_one(id)).await;
+                    with_bulk_attempts(each, &reply)
                 }
                 Ok(reply) if matches!(reply.status.as_u16(), 400 | 413) => {
                     let mut first = ids;
                     let second = first.split_off(first.len() / 2);
                     let (mut a, b) = futures::join!(self.end_batch(first), self.end_batch(second));
                     a.extend(b);
-                    a
+                    with_bulk_attempts(a, &reply)
                 }
                 other => crate::provider::all_failed(ids, &other),
             }
@@ -188,7 +189,7 @@ impl ZepSessions {
             });
             r
         });
-        results.extend(asked.await);
+        results.extend(with_bulk_attempts(asked.await, reply));
         results
     }
 
@@ -202,6 +203,15 @@ impl ZepSessions {
         let result = self.http.send(Request::new(Method::DELETE, url)).await;
         crate::provider::per_id_outcome(&id, result, Outcome::Deleted, Success::json(200))
     }
+}
+
+/// `results` of IDs sent again after a bulk call that carried them too: each one's attempts
+/// count that call's as well (every request that carried a session is one of its attempts).
+fn with_bulk_attempts(mut results: Vec<SessionResult>, bulk: &Reply) -> Vec<SessionResult> {
+    for r in &mut results {
+        r.attempts += bulk.attempts;
+    }
+    results
 }
 
 fn says_already_ended(reply: &Reply) -> bool {

@@ -69,8 +69,9 @@ impl Ctx<'_> {
             }
         }
         if problems > 0 {
+            let are = if problems == 1 { "is" } else { "are" };
             crate::output::warn(format_args!(
-                "{} could not be judged (unreadable or missing data) and are never acted on (the listing says why)",
+                "{} could not be judged (unreadable or missing data) and {are} never acted on (the listing says why)",
                 crate::units::plural(problems as u64, "session")
             ));
             worst = worst.max_code(Exit::Partial);

@@ -178,7 +178,9 @@ pub(super) fn refused(
     };
     let stdout = ResultSink::new(format, crate::output::Header::default(), None, &run_id);
     let mut report = Report::new(None, Box::new(stdout));
-    if let Some(path) = metrics {
+    // A metrics file that cannot be written is said once: it is this error, or (a config
+    // error found first) the next run's.
+    if let Some(path) = metrics.filter(|p| crate::metrics::check(p).is_ok()) {
         let what = format!("metrics file {}", path.display());
         report.add(what, Box::new(MetricsSink::new(path, HashMap::new())));
     }

@@ -1086,6 +1086,7 @@ fn a_metrics_path_that_cannot_be_written_is_refused_before_anything_is_sent() {
             stderr.contains("cannot write metrics file") && stderr.contains(why),
             "{path:?}: {stderr}"
         );
+        assert_eq!(stderr.matches(why).count(), 1, "said once: {stderr}");
         assert!(
             started.elapsed() < Duration::from_secs(5),
             "{path:?}: blocked"

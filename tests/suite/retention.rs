@@ -256,3 +256,31 @@ fn a_provider_that_cannot_tell_when_a_session_ended_is_refused_alone_and_skipped
     assert!(done.contains(&("zep".into(), "z-old".into())), "{doc:#}");
     assert!(env.emu.messaging_exists("m-1"));
 }
+
+/// The listing's warning counts what it could not judge, in the right number.
+#[test]
+fn the_unjudged_warning_agrees_with_its_count() {
+    for (ids, says) in [
+        (
+            &["u-1"][..],
+            "1 session could not be judged (unreadable or missing data) and is never",
+        ),
+        (
+            &["u-1", "u-2"][..],
+            "2 sessions could not be judged (unreadable or missing data) and are never",
+        ),
+    ] {
+        let env = Env::new();
+        for id in ids {
+            env.emu
+                .seed(Seed::samba_ended_at(id, "2024-03-01T10:00:00Z", None));
+        }
+        let (code, out, err) = common::run(env.cmd("samba").env("SESSIONCTL_NOW", NOW).args([
+            "list",
+            "--ended-for",
+            "30d",
+        ]));
+        assert_eq!(code, 1, "{out}");
+        assert!(err.contains(says), "{err}");
+    }
+}

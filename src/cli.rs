@@ -62,6 +62,8 @@ pub struct Cli {
         global = true,
         value_enum,
         env = "SESSIONCTL_OUTPUT",
+        // As the other variables show: clap would print `[env: SESSIONCTL_OUTPUT=]` unset.
+        hide_env_values = true,
         default_value_t = OutputFormat::Table
     )]
     pub output: OutputFormat,
@@ -709,6 +711,14 @@ pub const DEFAULT_WAIT_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// No variable reads `[env: NAME=]` in the help, as if set to nothing.
+    #[test]
+    fn help_shows_no_variable_as_set_to_nothing() {
+        let help = Cli::command().render_long_help().to_string();
+        assert!(help.contains("[env: SESSIONCTL_OUTPUT]"), "{help}");
+        assert!(!help.contains("=]"), "{help}");
+    }
 
     /// `OutputFormat`'s `ValueEnum` is written by hand: every variant must be in
     /// `value_variants`, or `-o` could never select it. The match below stops compiling when

@@ -365,7 +365,7 @@ impl Sink for ResultSink {
             }
             // (`-o wide` is refused for every command but `list`.)
             Format::Table | Format::Wide => {
-                let mut s = results_table(&self.kept);
+                let mut s = results_table(&self.kept, self.header.profile.as_deref());
                 s.push('\n');
                 if self.hidden > 0 {
                     s.push_str(&format!(
@@ -451,7 +451,7 @@ fn outcome_cell(o: Outcome, color: bool) -> Cell {
     }
 }
 
-fn results_table(results: &[SessionResult]) -> String {
+fn results_table(results: &[SessionResult], own: Option<&str>) -> String {
     use crate::table::Fit::{Drops, Whole, Wraps};
     let with_profile = results.iter().any(|r| r.profile.is_some());
     let mut header = vec![
@@ -483,7 +483,8 @@ fn results_table(results: &[SessionResult]) -> String {
             cell(&detail),
         ];
         if with_profile {
-            row.insert(0, cell(r.profile.as_deref().unwrap_or("")));
+            // A one-profile run tags only the lines routed elsewhere: its own are its own.
+            row.insert(0, cell(r.profile.as_deref().or(own).unwrap_or("")));
         }
         table.row(row);
     }

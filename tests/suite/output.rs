@@ -541,3 +541,28 @@ fn vvv_shows_each_replys_headers_and_body_which_vv_does_not() {
         "{vvv}"
     );
 }
+
+/// A one-profile run fed a line routed to another profile shows a PROFILE column: its own
+/// rows name the run's profile there, never a blank cell.
+#[test]
+fn the_table_names_the_runs_own_profile_beside_a_routed_line() {
+    let env = Env::new();
+    env.emu.seed(Seed::messaging("m-1", T));
+    let (code, stdout, _) = run(env
+        .cmd("eliza")
+        .args(["end-many", "-", "--dry-run"])
+        .write_stdin("zep\tz-1\neliza\tm-1\nm-2\n"));
+    assert_eq!(code, 1, "{stdout}");
+    let row = |id: &str| {
+        let line = stdout.lines().find(|l| l.contains(id)).unwrap();
+        let cells: Vec<&str> = line.split(['│', '┆']).map(str::trim).collect();
+        cells[1].to_owned()
+    };
+    assert_eq!(row("z-1"), "zep", "{stdout}");
+    assert!(
+        stdout.contains("profile `zep` is not in this run"),
+        "{stdout}"
+    );
+    assert_eq!(row("m-1"), "eliza", "{stdout}");
+    assert_eq!(row("m-2"), "eliza", "{stdout}");
+}

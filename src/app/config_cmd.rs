@@ -409,12 +409,14 @@ impl ShownProfile {
             }
         }
         let mut text = format!("{heading}\n");
+        // The widest key sets the column (`recheck_after` is wider than the rest).
+        let width = rows.iter().map(|(key, ..)| key.len()).max().unwrap_or(0);
         for (key, value, defaulted) in rows {
             let default = match self.builtin || value == "-" || !defaulted {
                 true => "",
                 false => "  (default)",
             };
-            text.push_str(&format!("  {key:<12} {value}{default}\n"));
+            text.push_str(&format!("  {key:<width$} {value}{default}\n"));
         }
         text
     }

@@ -43,12 +43,24 @@ pub async fn run(cli: Cli) -> Result<Exit, AppError> {
     if let (Err(e), Some(metrics)) = (&result, plan::metrics_file(&cli))
         && !reported.get()
     {
-        record::refused(cli.output.into(), metrics, e);
+        record::refused(cli.output.into(), metrics, refused_header(&cli), e);
     }
     if matches!(result, Ok(Exit::Partial) | Err(AppError::List(..))) {
         say_builtin_was_used(&cli);
     }
     result
+}
+
+/// The profile a refused one-profile run was for, as its document names it, the same as a
+/// run that began (a cap refusal's): none with `--all-profiles`, nor when the config or the
+/// profile is itself what failed.
+fn refused_header(cli: &Cli) -> crate::output::Header {
+    if cli.all_profiles() {
+        return crate::output::Header::default();
+    }
+    (Config::load(cli.config_path()).and_then(|c| c.select(cli.profile_name())))
+        .map(|p| crate::output::Header::of(&p))
+        .unwrap_or_default()
 }
 
 /// After a run that reached no server, or whose sessions failed, on the built-in profile

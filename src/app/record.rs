@@ -167,6 +167,7 @@ pub(super) fn load_resume(run: &RunPlan, this: &Job) -> Result<Option<Arc<Resume
 pub(super) fn refused(
     format: crate::output::Format,
     metrics: Option<std::path::PathBuf>,
+    header: crate::output::Header,
     error: &AppError,
 ) {
     use crate::output::Format;
@@ -176,7 +177,7 @@ pub(super) fn refused(
         Format::Json | Format::Ndjson => format,
         _ => Format::Table,
     };
-    let stdout = ResultSink::new(format, crate::output::Header::default(), None, &run_id);
+    let stdout = ResultSink::new(format, header, None, &run_id);
     let mut report = Report::new(None, Box::new(stdout));
     // A metrics file that cannot be written is said once: it is this error, or (a config
     // error found first) the next run's.

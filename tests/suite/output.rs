@@ -566,3 +566,23 @@ fn the_table_names_the_runs_own_profile_beside_a_routed_line() {
     assert_eq!(row("m-1"), "eliza", "{stdout}");
     assert_eq!(row("m-2"), "eliza", "{stdout}");
 }
+
+/// A one-profile run refused before it began (a `delete` with no terminal to ask) names its
+/// profile and provider in its document, as one refused by a cap does.
+#[test]
+fn a_refused_run_names_its_profile() {
+    let env = Env::new();
+    env.emu.seed(Seed::messaging("m-1", T));
+    let (code, stdout, stderr) = run(env
+        .cmd("eliza")
+        .args(["-o", "json", "delete", "m-1"])
+        .write_stdin(""));
+    assert_eq!(code, 2, "{stdout}\n{stderr}");
+    let doc: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(
+        (&doc["profile"], &doc["provider"]),
+        (&json!("eliza"), &json!("messaging")),
+        "{doc:#}"
+    );
+    assert!(env.emu.messaging_exists("m-1"));
+}

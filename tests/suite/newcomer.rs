@@ -497,19 +497,19 @@ fn config_show_says_where_the_profile_and_key_come_from() {
         "{by_flag}"
     );
     let zep = block(&by_flag, "zep *");
-    assert!(zep.contains("api_version  2  (default)"), "{zep}");
+    assert!(zep.contains("api_version   2  (default)"), "{zep}");
     assert!(
-        zep.contains("key          api_key_env = SESSIONCTL_TEST_ZEP_KEY (set)"),
+        zep.contains("key           api_key_env = SESSIONCTL_TEST_ZEP_KEY (set)"),
         "{zep}"
     );
-    assert!(zep.contains("timeout      5s\n"), "{zep}");
+    assert!(zep.contains("timeout       5s\n"), "{zep}");
     let eliza = block(&by_flag, "eliza");
     assert!(
-        eliza.contains("api_version  -\n"),
+        eliza.contains("api_version   -\n"),
         "messaging has no API versions: {eliza}"
     );
     let remote = block(&by_flag, "remote");
-    assert!(remote.contains("allow_http   true\n"), "{remote}");
+    assert!(remote.contains("allow_http    true\n"), "{remote}");
 
     let mut by_env = common::bare_cmd(&env.dir);
     by_env

@@ -271,7 +271,9 @@ impl Halt {
         }
         // 401 only: every provider here answers a key it does not accept with 401, while a
         // 403 may be about one session (this key may not touch it), and the next may work.
-        if r.error_kind == Some(ErrorKind::Unauthenticated) {
+        // The answered 401 only: one refused unsent after it (`HttpError::Refused`) has no
+        // status, and would name the wrong session.
+        if r.error_kind == Some(ErrorKind::Unauthenticated) && r.status == Some(401) {
             let status = r.status.map_or(String::new(), |s| format!(" (HTTP {s})"));
             self.why[target] = Some(format!(
                 "not sent: the provider refused the credentials{status} for `{}`; check the key",

@@ -46,17 +46,24 @@ if [[ "${1:-}" == stop ]]; then
 fi
 
 mkdir -p "$dir" "$run"
-# One build at a time per cache (two CI jobs sharing it); the second reuses the first's engine.
+# One build at a time per cache. (Two CI jobs must not share one: the first to end stops the
+# engine, and both tag the same image.)
 exec 9>"$dir/.lock"
 flock 9
 
+# What this script runs: the engine and its client (docker.io), and debootstrap for the
+# stand-ins (docker.io only suggests it, which apt never installs).
+missing=()
+command -v dockerd >/dev/null && [[ -x "$docker" ]] || missing+=(docker.io)
+command -v debootstrap >/dev/null || missing+=(debootstrap)
+if ((${#missing[@]})); then
+  export DEBIAN_FRONTEND=noninteractive
+  # A fresh machine may have no package lists yet.
+  apt-get install -y --no-install-recommends "${missing[@]}" >&2 \
+    || { apt-get update >&2 && apt-get install -y --no-install-recommends "${missing[@]}" >&2; }
+fi
+
 if ! engine_up; then
-  if ! command -v dockerd >/dev/null || [[ ! -x "$docker" ]]; then
-    export DEBIAN_FRONTEND=noninteractive
-    # A fresh machine may have no package lists yet.
-    apt-get install -y --no-install-recommends docker.io >&2 \
-      || { apt-get update >&2 && apt-get install -y --no-install-recommends docker.io >&2; }
-  fi
   # No bridge and no iptables rules: the builds and the tests' containers use the host's
   # network (loopback, where the emulator listens), and the machine's firewall stays as it is.
   setsid dockerd --data-root "$dir/data" --exec-root "$run/exec" -H "$DOCKER_HOST" \
@@ -92,13 +99,16 @@ if [[ "$(label "$debian")" != "$stamp" ]]; then
 fi
 
 sysroot="$(rustc --print sysroot)"
-stamp="$debian; $(rustc -V); $(cat /usr/local/share/ca-certificates/*.crt 2>/dev/null | sha256sum | cut -c1-16)"
+# The machine's extra CA certificates, if it has any (none is no error).
+cas=(/usr/local/share/ca-certificates/*.crt)
+[[ -e "${cas[0]}" ]] || cas=()
+stamp="$debian; $(rustc -V); $(cat "${cas[@]}" </dev/null | sha256sum | cut -c1-16)"
 if [[ "$(label "$rust")" != "$stamp" ]]; then
   echo "build.sh: making $rust ($stamp)" >&2
   mkdir -p "$work/rust/toolchain" "$work/rust/ca"
   # The toolchain without its documentation (share/), as rustup's minimal profile has it.
   cp -a "$sysroot/bin" "$sysroot/lib" "$sysroot/libexec" "$sysroot/etc" "$work/rust/toolchain/"
-  cp /usr/local/share/ca-certificates/*.crt "$work/rust/ca/" 2>/dev/null || true
+  ((${#cas[@]} == 0)) || cp "${cas[@]}" "$work/rust/ca/"
   cat >"$work/rust/Dockerfile" <<EOF
 FROM $debian
 COPY ca /usr/local/share/ca-certificates

@@ -214,11 +214,12 @@ impl Reply {
 
     /// Decodes a JSON body; the error says what was wrong without echoing the body.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, String> {
-        if let Some(page) = self.web_page() {
-            return Err(page);
-        }
-        serde_json::from_slice(&self.body)
-            .map_err(|e| self.redact.apply(&format!("malformed reply body: {e}")))
+        // A web page is named as one only when it does not decode: a server may label its
+        // JSON text/html.
+        serde_json::from_slice(&self.body).map_err(|e| {
+            (self.web_page())
+                .unwrap_or_else(|| self.redact.apply(&format!("malformed reply body: {e}")))
+        })
     }
 
     /// Why a reply that says it is a web page (`text/html`) is not the JSON asked for: what
@@ -271,9 +272,8 @@ impl Reply {
         S: serde::de::DeserializeSeed<'static> + Send + 'static,
         S::Value: Send + 'static,
     {
-        if let Some(page) = self.web_page() {
-            return Err(page);
-        }
+        // Said instead of a decode error, as in `json`.
+        let page = self.web_page();
         let redact = self.redact;
         let Some(mut resp) = self.unread else {
             // On a blocking thread too: a seed may wait on its reader (`blocking_send`).
@@ -283,7 +283,9 @@ impl Reply {
                 seed.deserialize(&mut de).and_then(|v| de.end().map(|()| v))
             });
             let decoded = (decoded.await).map_err(|e| format!("decoding the reply: {e}"))?;
-            return decoded.map_err(|e| redact.apply(&format!("malformed reply body: {e}")));
+            return decoded.map_err(|e| {
+                page.unwrap_or_else(|| redact.apply(&format!("malformed reply body: {e}")))
+            });
         };
         let (tx, rx) = tokio::sync::mpsc::channel(8);
         let decoder = tokio::task::spawn_blocking(move || {
@@ -312,7 +314,7 @@ impl Reply {
             .map_err(|e| format!("decoding the reply: {e}"))?;
         decoded.map_err(|e| match e.io_error_kind() {
             Some(_) => e.to_string(),
-            None => redact.apply(&format!("malformed reply body: {e}")),
+            None => page.unwrap_or_else(|| redact.apply(&format!("malformed reply body: {e}"))),
         })
     }
 

@@ -262,12 +262,13 @@ pub(crate) fn provider_of(
 ) -> Result<Box<dyn Provider>, ConfigError> {
     let provider = &profile.provider;
     let key = profile.key.resolve(&profile.name)?;
-    let auth = key.map(|k| provider.auth(&k)).unwrap_or_default();
+    let auth = (key.as_ref()).map(|k| provider.auth(k)).unwrap_or_default();
     let rate = (opts.rate.or(profile.rate.map(|r| r.0))).or(provider.caps().published_rate);
     let deadline = (opts.deadline.or(profile.deadline)).map(|d| tokio::time::Instant::now() + d);
     let client = crate::client::http::ClientOptions {
         base_url: profile.base_url.clone(),
         auth,
+        key,
         timeout: profile.timeout,
         retries: profile.retries,
         max_backoff: profile.max_backoff,

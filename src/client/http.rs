@@ -10,6 +10,7 @@ use std::time::{Duration, SystemTime};
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
 use reqwest::{Method, StatusCode, redirect};
+use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
@@ -324,7 +325,7 @@ impl Reply {
         if self.status.is_redirection() {
             let to = self.headers.get(reqwest::header::LOCATION);
             let to = to.map_or("?".into(), |l| {
-                String::from_utf8_lossy(l.as_bytes()).into_owned()
+                self.redact.apply(&without_query(l.as_bytes()))
             });
             return truncate(
                 &format!(
@@ -504,6 +505,9 @@ pub struct ClientOptions {
     /// The provider's auth headers (none without a key); marked sensitive so that neither
     /// Debug output nor a redirect to another host can carry them away.
     pub auth: Vec<(HeaderName, HeaderValue)>,
+    /// The key those headers carry, never sent as it is: what a reply that quotes it back
+    /// has masked ([`Redact`]), whatever text a header template put around it.
+    pub key: Option<SecretString>,
     /// Per request.
     pub timeout: Duration,
     /// Retries of 408/5xx/transport errors (a 429 spends none).
@@ -577,7 +581,7 @@ impl Http {
             }))
             .build()
             .expect("a client with these settings always builds");
-        let redact = Redact::new(&opts.auth);
+        let redact = Redact::new(&opts.auth, opts.key.as_ref().map(|k| k.expose_secret()));
         let auth = (opts.auth.into_iter())
             .map(|(name, mut value)| {
                 value.set_sensitive(true);
@@ -1039,10 +1043,22 @@ fn server_hint(headers: &HeaderMap, status: StatusCode) -> Option<Duration> {
     None
 }
 
+/// A URL from a reply header (`Location`) as messages show it: its query left out, since a
+/// signed URL carries its signature there.
+fn without_query(value: &[u8]) -> String {
+    let value = String::from_utf8_lossy(value);
+    match value.split_once('?') {
+        Some((path, _)) => format!("{path}?(query not shown)"),
+        None => value.into_owned(),
+    }
+}
+
 /// One reply header as `-vvv` logs it. A secret a server may send back (a cookie, a
-/// credential echoed in an auth header, a signed URL's query in `Location`) is left out;
-/// the rest is escaped, as everything on its way to a terminal is.
-fn shown_header(name: &str, value: &[u8]) -> String {
+/// credential echoed in an auth header, a signed URL's query in `Location`) is left out,
+/// and the credentials this client sent are masked in every other header (a server may put
+/// a refused key in `WWW-Authenticate` or a header of its own); the rest is escaped, as
+/// everything on its way to a terminal is.
+fn shown_header(name: &str, value: &[u8], redact: &Redact) -> String {
     const SECRET: [&str; 6] = [
         "set-cookie",
         "cookie",
@@ -1051,18 +1067,15 @@ fn shown_header(name: &str, value: &[u8]) -> String {
         "x-api-key",
         "api-key",
     ];
-    let value = String::from_utf8_lossy(value);
-    match name {
-        _ if SECRET.contains(&name) => format!("{name}: (not shown)"),
-        "location" | "content-location" => match value.split_once('?') {
-            Some((path, _)) => format!(
-                "{name}: {}?(query not shown)",
-                crate::terminal::escaped(path)
-            ),
-            None => format!("{name}: {}", crate::terminal::escaped(&value)),
-        },
-        _ => format!("{name}: {}", crate::terminal::escaped(&value)),
-    }
+    let value = match name {
+        _ if SECRET.contains(&name) => return format!("{name}: (not shown)"),
+        "location" | "content-location" => without_query(value),
+        _ => String::from_utf8_lossy(value).into_owned(),
+    };
+    format!(
+        "{name}: {}",
+        crate::terminal::escaped(&redact.apply(&value))
+    )
 }
 
 /// What `-vvv` shows of a reply: its headers (a cookie's value left out) and the start of
@@ -1071,7 +1084,7 @@ fn shown_header(name: &str, value: &[u8]) -> String {
 fn reply_detail(reply: &Reply) -> String {
     const SHOWN: usize = 300;
     let headers: Vec<String> = (reply.headers.iter())
-        .map(|(name, value)| shown_header(name.as_str(), value.as_bytes()))
+        .map(|(name, value)| shown_header(name.as_str(), value.as_bytes(), &reply.redact))
         .collect();
     if reply.unread.is_some() {
         return format!(
@@ -1098,16 +1111,41 @@ mod tests {
 
     #[test]
     fn a_logged_reply_header_never_shows_a_secret_the_server_sent_back() {
+        let none = Redact::default();
         for name in ["set-cookie", "authorization", "x-api-key"] {
-            let shown = shown_header(name, b"secret-value");
+            let shown = shown_header(name, b"secret-value", &none);
             assert_eq!(shown, format!("{name}: (not shown)"));
         }
         assert_eq!(
-            shown_header("location", b"https://x/a?sig=secret"),
+            shown_header("location", b"https://x/a?sig=secret", &none),
             "location: https://x/a?(query not shown)"
         );
-        assert_eq!(shown_header("retry-after", b"3"), "retry-after: 3");
-        assert!(!shown_header("x-note", b"a\x1b[2Jb").contains('\x1b'));
+        assert_eq!(shown_header("retry-after", b"3", &none), "retry-after: 3");
+        assert!(!shown_header("x-note", b"a\x1b[2Jb", &none).contains('\x1b'));
+        // The credentials this client sent, quoted back in any other header or a path.
+        let sent = Redact::new(&[], Some("zk_quoted_key"));
+        assert_eq!(
+            shown_header("www-authenticate", b"Api-Key realm=zk_quoted_key", &sent),
+            "www-authenticate: Api-Key realm=***"
+        );
+        assert_eq!(
+            shown_header("location", b"/login/zk_quoted_key?k=zk_quoted_key", &sent),
+            "location: /login/***?(query not shown)"
+        );
+    }
+
+    #[test]
+    fn a_redirect_s_error_shows_neither_its_query_nor_a_credential_in_its_path() {
+        let mut reply = reply(302, "");
+        reply.headers.insert(
+            reqwest::header::LOCATION,
+            HeaderValue::from_static("https://x/login/zk_quoted_key?sig=s3cr3t"),
+        );
+        reply.redact = Redact::new(&[], Some("zk_quoted_key"));
+        assert_eq!(
+            reply.error_message(),
+            "redirected (302) to https://x/login/***?(query not shown): not followed (only 307/308 to the same host keep the method)"
+        );
     }
 
     fn reply(status: u16, body: &str) -> Reply {
@@ -1129,6 +1167,7 @@ mod tests {
             ClientOptions {
                 base_url: Url::parse("http://127.0.0.1:9/api/v2/").unwrap(),
                 auth: Vec::new(),
+                key: None,
                 timeout: Duration::from_secs(1),
                 retries: 0,
                 max_backoff: Duration::from_secs(1),

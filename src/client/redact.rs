@@ -14,15 +14,17 @@ const MASK: &str = "***";
 /// or token is anywhere near as short.
 const SHORTEST: usize = 6;
 
-/// The secrets a client sends: each auth header's value, the credential after its scheme
-/// (`Bearer X`, `Api-Key X`: `X`), and for Basic the decoded `user:password` and the password.
+/// The secrets a client sends: the key itself, each auth header's value, the credential
+/// after its scheme (`Bearer X`, `Api-Key X`: `X`), and for Basic the decoded
+/// `user:password` and the password. The key is given on its own because a header need not
+/// end with it: a declared template `{key};v=2` sends `K;v=2`, and a server may quote `K`.
 /// Cheap to clone: every reply holds one.
 #[derive(Clone, Default)]
 pub struct Redact(Arc<Vec<String>>);
 
 impl Redact {
-    pub fn new(auth: &[(HeaderName, HeaderValue)]) -> Redact {
-        let mut secrets = Vec::new();
+    pub fn new(auth: &[(HeaderName, HeaderValue)], key: Option<&str>) -> Redact {
+        let mut secrets: Vec<String> = key.into_iter().map(str::to_owned).collect();
         for (_, value) in auth {
             let Ok(value) = value.to_str() else {
                 continue;
@@ -83,13 +85,13 @@ mod tests {
 
     #[test]
     fn each_form_a_credential_is_sent_in_is_masked() {
-        let redact = Redact::new(&[header("Api-Key zk_secret_1")]);
+        let redact = Redact::new(&[header("Api-Key zk_secret_1")], None);
         assert_eq!(
             redact.apply("bad key Api-Key zk_secret_1 for zz; zk_secret_1 again"),
             "bad key *** for zz; *** again"
         );
         let pair = base64::engine::general_purpose::STANDARD.encode("team-1:s3cr3t-key");
-        let redact = Redact::new(&[header(&format!("Basic {pair}"))]);
+        let redact = Redact::new(&[header(&format!("Basic {pair}"))], None);
         for (said, shown) in [
             (format!("header Basic {pair}"), "header ***"),
             (format!("token {pair}"), "token ***"),
@@ -101,9 +103,18 @@ mod tests {
     }
 
     #[test]
+    fn a_key_with_text_after_it_in_its_header_is_masked_on_its_own() {
+        let redact = Redact::new(&[header("tok_0123456789;v=2")], Some("tok_0123456789"));
+        assert_eq!(
+            redact.apply("key tok_0123456789 expired; sent tok_0123456789;v=2"),
+            "key *** expired; sent ***"
+        );
+    }
+
+    #[test]
     fn short_values_and_no_auth_mask_nothing() {
-        assert_eq!(Redact::new(&[]).apply("Bearer x"), "Bearer x");
-        let redact = Redact::new(&[header("Bearer abc")]);
+        assert_eq!(Redact::new(&[], None).apply("Bearer x"), "Bearer x");
+        let redact = Redact::new(&[header("Bearer abc")], Some("abc"));
         assert_eq!(redact.apply("abc at Bearer"), "abc at Bearer");
         assert_eq!(format!("{redact:?}"), "Redact(1 secrets)");
     }

@@ -587,6 +587,63 @@ fn credentials_a_server_echoes_back_are_masked_everywhere() {
     for form in [ZEP_KEY, SAMBA_KEY, basic.as_str()] {
         assert!(!written.contains(form), "{form} in the journal: {written}");
     }
+
+    // A redirect whose `Location` carries the key, in its path and its query: its error
+    // (and the header `-vvv` logs) shows neither.
+    env.emu.fault(
+        common::Fault::redirect(302, &format!("/login/{ZEP_KEY}?token={ZEP_KEY}"))
+            .path("/sessions/zz")
+            .times(1),
+    );
+    let out = run(env.cmd("zep").args(["-vvv", "-o", "json", "end", "zz"]));
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stdout
+            .contains("redirected (302) to /login/***?(query not shown)"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stderr
+            .contains("location: /login/***?(query not shown)"),
+        "{}",
+        out.stderr
+    );
+    assert_never_printed(&out, &[ZEP_KEY]);
+
+    // A declared header template with text after `{key}`: the bare key a server quotes is
+    // masked too, not only the whole header value.
+    env.emu.seed(Seed::messaging("m", T));
+    let api = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/src/provider/declared/examples/messaging.toml"
+    );
+    let template = "style = \"header\"\nheader = \"X-API-KEY\"\nvalue = \"{key};v=2\"";
+    let shipped = std::fs::read_to_string(api).unwrap();
+    assert!(shipped.contains("style = \"none\""));
+    let file = env.dir.path().join("keyed.toml");
+    std::fs::write(&file, shipped.replacen("style = \"none\"", template, 1)).unwrap();
+    env.add_profile(
+        "keyed",
+        &format!(
+            "provider = \"declared\"\napi = \"keyed.toml\"\nbase_url = \"{}\"\napi_key_env = \"{}\"\nmax_backoff = \"100ms\"\n",
+            env.emu.messaging_url(),
+            common::ZEP_ENV
+        ),
+    );
+    echo(
+        "/sessions/m",
+        400,
+        format!(r#"{{"message":"token {ZEP_KEY} is not valid with v=2"}}"#),
+    );
+    let out = run(env.cmd("keyed").args(["-vvv", "-o", "json", "end", "m"]));
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stdout.contains("token *** is not valid"),
+        "{}",
+        out.stdout
+    );
+    assert_never_printed(&out, &[ZEP_KEY]);
 }
 
 // ---------------------------------------------------------------------------------------

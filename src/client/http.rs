@@ -29,6 +29,22 @@ fn retryable(status: StatusCode) -> bool {
         || (status.is_server_error() && !matches!(status.as_u16(), 501 | 505))
 }
 
+/// Why the client itself acts on `status`, so that no provider can give it a meaning of
+/// its own for one session (a declared description's `done`, `not_found`, …): a 401 stops
+/// the profile's run, the retryable ones are sent again before any provider sees them.
+pub fn taken_by_client(status: u16) -> Option<&'static str> {
+    match StatusCode::from_u16(status) {
+        Ok(s) if s == StatusCode::UNAUTHORIZED => {
+            Some("the server refusing the credentials: a run stops sending on it")
+        }
+        Ok(s) if s == StatusCode::TOO_MANY_REQUESTS => {
+            Some("the server's rate limit: the client waits and sends again")
+        }
+        Ok(s) if retryable(s) => Some("a passing fault the client retries"),
+        _ => None,
+    }
+}
+
 /// A wait longer than this is logged (`-v`) with what holds the run back.
 const LOG_WAIT: Duration = Duration::from_secs(1);
 

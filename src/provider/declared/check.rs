@@ -630,19 +630,31 @@ fn has_id(v: &serde_json::Value) -> bool {
 
 fn statuses(list: Vec<Spanned<u16>>) -> Result<Vec<u16>, Wrong> {
     (list.into_iter())
-        .map(|s| match *s.get_ref() {
-            n @ 100..=599 => Ok(n),
-            n => Err(wrong(&s, format!("{n} is not an HTTP status"))),
-        })
+        .map(|s| answerable(&s, i64::from(*s.get_ref())))
         .collect()
+}
+
+/// `n` as a status a description may give a meaning: an HTTP status the client does not
+/// act on itself (a 401 in `not_found` would never reach it: the run stops first).
+fn answerable<T>(at: &Spanned<T>, n: i64) -> Result<u16, Wrong> {
+    let n = match u16::try_from(n) {
+        Ok(n @ 100..=599) => n,
+        _ => return Err(wrong(at, format!("{n} is not an HTTP status"))),
+    };
+    match crate::client::http::taken_by_client(n) {
+        Some(why) => Err(wrong(
+            at,
+            format!("{n} cannot answer for one session: it is {why}"),
+        )),
+        None => Ok(n),
+    }
 }
 
 /// `already_ended` or `not_found`: statuses, or `{ status, code }` tables where the
 /// description declares `error_code` (`coded`).
 fn answers(list: Vec<Spanned<toml::Value>>, coded: bool) -> Result<Vec<Answer>, Wrong> {
     let status = |v: &Spanned<toml::Value>, n: Option<&toml::Value>| match n {
-        Some(toml::Value::Integer(n @ 100..=599)) => Ok(*n as u16),
-        Some(toml::Value::Integer(n)) => Err(wrong(v, format!("{n} is not an HTTP status"))),
+        Some(toml::Value::Integer(n)) => answerable(v, *n),
         _ => Err(wrong(
             v,
             "a status, or a table `{ status = 400, code = \"...\" }`",
@@ -919,6 +931,19 @@ not_found = [404]
                 "999",
                 "not an HTTP status",
             ),
+            (
+                "done = [200]",
+                "done = [200]\nalready_ended = [401]",
+                "401",
+                "refusing the credentials",
+            ),
+            (
+                "done = [200]",
+                "done = [200]\nalready_ended = [{ status = 429 }]",
+                "{ status = 429 }",
+                "rate limit",
+            ),
+            ("done = [200]", "done = [200, 503]", "503", "retries"),
             (
                 "activity = \"/lastActivity\"",
                 "activity = \"/lastActivity\"\ntime_format = \"iso\"",

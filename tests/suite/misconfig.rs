@@ -474,3 +474,53 @@ fn a_list_on_a_wrong_base_path_says_to_check_it() {
     assert!(stderr.contains("knows no such user"), "{code}: {stderr}");
     assert!(!stderr.contains("check base_url"), "{code}: {stderr}");
 }
+
+/// A Zep v2 session a bulk end carried, then never sent on its own (a 401 to another's
+/// single end stopped the run), counts the bulk end among its attempts and says "not sent
+/// again": it was sent once, in the batch.
+#[test]
+fn a_session_a_bulk_end_carried_and_a_401_stopped_says_not_sent_again() {
+    let env = Env::new();
+    env.emu.seed_many([
+        Seed::zep_session("a", OLD),
+        Seed::zep_session("b", OLD),
+        Seed::zep_session("c", OLD),
+    ]);
+    // The batch: 404, so each is ended on its own; the first of those: 401.
+    env.emu
+        .fault(Fault::status(404).path("/sessions/end").times(1));
+    env.emu.fault(Fault::status(401).path("/end").times(1));
+    let (doc, code) = common::run_json(env.cmd("zep").args([
+        "-o",
+        "json",
+        "end-many",
+        "--concurrency",
+        "1",
+        "a",
+        "b",
+        "c",
+    ]));
+    assert_eq!(code, 3, "{doc:#}");
+    let results = doc["results"].as_array().unwrap();
+    let refused: Vec<_> = (results.iter()).filter(|r| r["status"] == 401).collect();
+    assert_eq!(refused.len(), 1, "{doc:#}");
+    assert_eq!(refused[0]["attempts"], 2, "the batch and its own: {doc:#}");
+    let stopped: Vec<_> = (results.iter()).filter(|r| r["status"].is_null()).collect();
+    assert_eq!(stopped.len(), 2, "{doc:#}");
+    for r in stopped {
+        assert_eq!(
+            (&r["outcome"], &r["attempts"]),
+            (&"skipped".into(), &1.into()),
+            "{r}"
+        );
+        let error = r["error"].as_str().unwrap();
+        assert!(
+            error.starts_with("not sent again: the provider refused the credentials"),
+            "{r}"
+        );
+    }
+    let singles = (env.emu.requests().iter())
+        .filter(|r| r.path.ends_with("/end") && !r.path.ends_with("/sessions/end"))
+        .count();
+    assert_eq!(singles, 1, "nothing sent after the 401");
+}

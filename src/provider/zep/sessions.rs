@@ -6,7 +6,7 @@ use reqwest::Method;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::client::http::{Http, Reply, Request};
+use crate::client::http::{Failure, Http, Reply, Request};
 use crate::ids::SessionId;
 use crate::outcome::{Outcome, SessionResult};
 use crate::provider::{
@@ -95,17 +95,15 @@ struct SessionState {
 
 impl ZepSessions {
     /// `POST /sessions/{id}/end`. Zep answers 409 for writes to an ended session (and some
-    /// deployments 400 "session ended"): both mean `already_ended`.
-    async fn end_one(&self, id: SessionId) -> SessionResult {
+    /// deployments 400 "session ended"): both mean `already_ended`. `carried`: the
+    /// attempts of the bulk ends that carried it before.
+    async fn end_one(&self, id: SessionId, carried: u32) -> SessionResult {
         let url = match self.http.url(&["sessions", &id, "end"]) {
             Ok(url) => url,
             Err(refused) => return crate::provider::unsent(id, refused),
         };
-        let result = self
-            .http
-            .send(Request::new(Method::POST, url).json(json!({})))
-            .await;
-        match result {
+        let sent = self.http.send(Request::new(Method::POST, url).json(json!({})));
+        match carrying(sent.await, carried) {
             Ok(reply) if says_already_ended(&reply) => {
                 let mut r = SessionResult::from_reply(id, Outcome::AlreadyEnded, &reply);
                 if reply.earlier_lost {
@@ -125,34 +123,34 @@ impl ZepSessions {
 
     /// `POST /sessions/end` for a batch. How Zep treats a batch with one unknown or ended
     /// ID is not published, so a batch 404/409 is retried one by one (each ID then gets its
-    /// true outcome), and a batch too big (400/413) is split in halves.
-    fn end_batch(&self, ids: Vec<SessionId>) -> BoxFuture<'_, Vec<SessionResult>> {
+    /// true outcome), and a batch too big (400/413) is split in halves. `carried`: the
+    /// attempts of the bulk ends that carried these IDs before (a half of a split batch).
+    fn end_batch(&self, ids: Vec<SessionId>, carried: u32) -> BoxFuture<'_, Vec<SessionResult>> {
         Box::pin(async move {
             if ids.len() == 1 {
                 let id = ids.into_iter().next().expect("one ID");
-                return vec![self.end_one(id).await];
+                return vec![self.end_one(id, carried).await];
             }
             let url = self.http.url(&["sessions", "end"]).expect("a fixed path");
             let names: Vec<&str> = ids.iter().map(|id| id.as_str()).collect();
             let body = json!({ "session_ids": names });
-            match self
-                .http
-                .send(Request::new(Method::POST, url).json(body))
-                .await
-            {
+            let sent = self.http.send(Request::new(Method::POST, url).json(body));
+            match carrying(sent.await, carried) {
                 Ok(reply) if reply.is_success() => self.ended_as_listed(ids, &reply).await,
                 Ok(reply)
                     if matches!(reply.status.as_u16(), 404 | 409) || says_already_ended(&reply) =>
                 {
-                    let each = crate::provider::each(ids, |id| self.end_one(id)).await;
-                    with_bulk_attempts(each, &reply)
+                    crate::provider::each(ids, |id| self.end_one(id, reply.attempts)).await
                 }
                 Ok(reply) if matches!(reply.status.as_u16(), 400 | 413) => {
                     let mut first = ids;
                     let second = first.split_off(first.len() / 2);
-                    let (mut a, b) = futures::join!(self.end_batch(first), self.end_batch(second));
+                    let (mut a, b) = futures::join!(
+                        self.end_batch(first, reply.attempts),
+                        self.end_batch(second, reply.attempts)
+                    );
                     a.extend(b);
-                    with_bulk_attempts(a, &reply)
+                    a
                 }
                 other => crate::provider::all_failed(ids, &other),
             }
@@ -180,7 +178,7 @@ impl ZepSessions {
             .map(|id| SessionResult::from_reply(id, Outcome::Ended, reply))
             .collect();
         let asked = crate::provider::each(unlisted, |id| async move {
-            let mut r = self.end_one(id).await;
+            let mut r = self.end_one(id, reply.attempts).await;
             // The single end's own note (a lost reply, say) is kept after this one.
             let resent = "the bulk end's reply did not list it as ended; sent again on its own";
             r.note = Some(match r.note.take() {
@@ -189,7 +187,7 @@ impl ZepSessions {
             });
             r
         });
-        results.extend(with_bulk_attempts(asked.await, reply));
+        results.extend(asked.await);
         results
     }
 
@@ -205,13 +203,21 @@ impl ZepSessions {
     }
 }
 
-/// `results` of IDs sent again after a bulk call that carried them too: each one's attempts
-/// count that call's as well (every request that carried a session is one of its attempts).
-fn with_bulk_attempts(mut results: Vec<SessionResult>, bulk: &Reply) -> Vec<SessionResult> {
-    for r in &mut results {
-        r.attempts += bulk.attempts;
+/// A request's result, its attempts counting those of the bulk ends that carried its IDs
+/// before (every request that carried a session is one of its attempts). Added before any
+/// outcome is made of it, so that one never sent on its own after a bulk end that carried it
+/// says "not sent again", not "not sent".
+fn carrying(result: Result<Reply, Failure>, carried: u32) -> Result<Reply, Failure> {
+    match result {
+        Ok(mut reply) => {
+            reply.attempts += carried;
+            Ok(reply)
+        }
+        Err(mut failure) => {
+            failure.attempts += carried;
+            Err(failure)
+        }
     }
-    results
 }
 
 fn says_already_ended(reply: &Reply) -> bool {
@@ -245,7 +251,7 @@ impl Provider for ZepSessions {
 
     async fn apply(&self, action: Action, ids: Vec<SessionId>) -> Vec<SessionResult> {
         match action {
-            Action::End => self.end_batch(ids).await,
+            Action::End => self.end_batch(ids, 0).await,
             Action::Delete => crate::provider::each(ids, |id| self.delete_one(id)).await,
         }
     }

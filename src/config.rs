@@ -56,21 +56,27 @@ const CONFIG_LIMIT: u64 = 1 << 20;
 /// How long `api_key_cmd` may take to print the key unless `api_key_cmd_timeout` says otherwise.
 pub const DEFAULT_KEY_CMD_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// A path or a name from the command line (or an environment variable), as an error line
-/// shows it: a pasted 3000-character value is cut like an ID is.
+/// A name from the command line (or an environment variable), as an error line shows it:
+/// a pasted 3000-character value is cut like an ID is.
 fn shown(value: impl std::fmt::Display) -> String {
     crate::terminal::shortened(&value.to_string()).into_owned()
 }
 
+/// A path from the command line, as an error line shows it: whole, unless it is longer
+/// than any real path ([`crate::terminal::shortened_path`]).
+fn shown_path(path: &Path) -> String {
+    crate::terminal::shortened_path(&path.display().to_string()).into_owned()
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("config file {} does not exist", shown(.0.display()))]
+    #[error("config file {} does not exist", shown_path(.0))]
     NotFound(PathBuf),
-    #[error("cannot read config file {}: {}", shown(.0.display()), .1)]
+    #[error("cannot read config file {}: {}", shown_path(.0), .1)]
     Read(PathBuf, std::io::Error),
-    #[error("{}: not valid UTF-8 (byte {})", shown(.0.display()), .1)]
+    #[error("{}: not valid UTF-8 (byte {})", shown_path(.0), .1)]
     Utf8(PathBuf, usize),
-    #[error("{}:{line}:{column}: {message}", shown(path.display()))]
+    #[error("{}:{line}:{column}: {message}", shown_path(path))]
     Parse {
         path: PathBuf,
         line: usize,

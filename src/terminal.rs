@@ -61,6 +61,22 @@ pub fn shortened(text: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// What an error line shows of a path: all of it, as long as a real path can be (a deep
+/// temporary directory is well over 80 characters, and the file name at its end is what
+/// the reader needs); a longer value (pasted text, not a path) keeps its start and its end,
+/// then how long it was.
+pub fn shortened_path(text: &str) -> std::borrow::Cow<'_, str> {
+    const WHOLE: usize = 1024;
+    const EACH_END: usize = 80;
+    let chars = text.chars().count();
+    if chars <= WHOLE {
+        return text.into();
+    }
+    let start: String = text.chars().take(EACH_END).collect();
+    let end: String = text.chars().skip(chars - EACH_END).collect();
+    format!("{start}…{end} ({} bytes)", text.len()).into()
+}
+
 /// One line on stderr, `sessionctl: ` and `message` with its control characters escaped.
 pub fn warn(message: impl std::fmt::Display) {
     eprintln!("sessionctl: {}", escape(&message.to_string()));

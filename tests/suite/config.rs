@@ -1191,7 +1191,8 @@ fn config_path_and_profiles_speak_json() {
 }
 
 /// A pasted huge `-p` or `-c` (an unset variable's neighbour, a stray file's contents) is cut
-/// in the error as an ID is: its first 80 characters and its length.
+/// in the error: a name as an ID is (its first 80 characters and its length), a path only
+/// past any real path's length, keeping its end; a long real path is shown whole.
 #[test]
 fn a_huge_profile_name_or_config_path_is_cut_in_the_error() {
     let env = Env::new();
@@ -1205,10 +1206,16 @@ fn a_huge_profile_name_or_config_path_is_cut_in_the_error() {
         out.stderr
     );
     assert!(out.stderr.len() < 300, "{}", out.stderr);
-    let path = env.dir.path().join("c".repeat(200)).join("c".repeat(200));
     let home = tempfile::tempdir().unwrap();
-    let out = run(common::bare_cmd(&home).arg("-c").arg(&path).arg("list"));
+    let deep = env.dir.path().join("c".repeat(200)).join("sessionctl.toml");
+    let out = run(common::bare_cmd(&home).arg("-c").arg(&deep).arg("list"));
     assert_eq!(out.code, 2, "{}", out.stderr);
-    assert!(out.stderr.contains("… ("), "{}", out.stderr);
-    assert!(out.stderr.len() < 300, "{}", out.stderr);
+    let whole = format!("config file {} does not exist", deep.display());
+    assert!(out.stderr.contains(&whole), "{}", out.stderr);
+    let pasted = format!("{}.toml", "c".repeat(5000));
+    let out = run(common::bare_cmd(&home).arg("-c").arg(&pasted).arg("list"));
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    let cut = format!("{}…{}.toml (5005 bytes)", &pasted[..80], &pasted[..75]);
+    assert!(out.stderr.contains(&cut), "{}", out.stderr);
+    assert!(out.stderr.len() < 400, "{}", out.stderr);
 }

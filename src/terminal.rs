@@ -61,10 +61,10 @@ pub fn shortened(text: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// What an error line shows of a path: all of it, as long as a real path can be (a deep
-/// temporary directory is well over 80 characters, and the file name at its end is what
-/// the reader needs); a longer value (pasted text, not a path) keeps its start and its end,
-/// then how long it was.
+/// What an error line shows of a path: all of it up to 1,024 characters (a deep temporary
+/// directory is well over 80, and the file name at its end is what the reader needs); a
+/// longer value (most likely pasted text, not a path) keeps its start and its end, then how
+/// long it was.
 pub fn shortened_path(text: &str) -> std::borrow::Cow<'_, str> {
     const WHOLE: usize = 1024;
     const EACH_END: usize = 80;

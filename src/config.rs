@@ -62,8 +62,8 @@ fn shown(value: impl std::fmt::Display) -> String {
     crate::terminal::shortened(&value.to_string()).into_owned()
 }
 
-/// A path from the command line, as an error line shows it: whole, unless it is longer
-/// than any real path ([`crate::terminal::shortened_path`]).
+/// A path from the command line, as an error line shows it: whole up to 1,024 characters
+/// ([`crate::terminal::shortened_path`]).
 fn shown_path(path: &Path) -> String {
     crate::terminal::shortened_path(&path.display().to_string()).into_owned()
 }

@@ -998,6 +998,16 @@ pub fn secret_header(value: String) -> HeaderValue {
     HeaderValue::from_str(&value).expect("keys are checked to fit in a header")
 }
 
+/// The key alone in an `x-api-key` header, as the elizaOS server and LangGraph's SDK send
+/// it.
+pub fn x_api_key(key: &secrecy::SecretString) -> Vec<(reqwest::header::HeaderName, HeaderValue)> {
+    use secrecy::ExposeSecret as _;
+    vec![(
+        reqwest::header::HeaderName::from_static("x-api-key"),
+        secret_header(key.expose_secret().to_owned()),
+    )]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

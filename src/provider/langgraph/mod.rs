@@ -11,7 +11,7 @@ mod wire;
 
 use async_trait::async_trait;
 use reqwest::header::{HeaderName, HeaderValue};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 
 use super::fields::Named;
 use super::unit::{self, ProviderConfig};
@@ -89,10 +89,7 @@ impl ProviderConfig for Config {
     /// Deployments (LangSmith) take the key as `x-api-key`, as the SDK sends it; `langgraph
     /// dev` checks none unless the graph configures custom auth.
     fn auth(&self, key: &SecretString) -> Vec<(HeaderName, HeaderValue)> {
-        vec![(
-            HeaderName::from_static("x-api-key"),
-            super::secret_header(key.expose_secret().to_owned()),
-        )]
+        super::x_api_key(key)
     }
 
     fn build(&self, http: Http, _profile: &str, opts: &Options) -> Box<dyn Provider> {

@@ -13,7 +13,7 @@ mod reads;
 use async_trait::async_trait;
 use reqwest::Method;
 use reqwest::header::{HeaderName, HeaderValue};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use tokio::sync::OnceCell;
 
 use super::fields::{Named, Shows};
@@ -100,10 +100,7 @@ impl ProviderConfig for Config {
 
     /// Only servers started with `ELIZA_SERVER_AUTH_TOKEN` check a key, in this header.
     fn auth(&self, key: &SecretString) -> Vec<(HeaderName, HeaderValue)> {
-        vec![(
-            HeaderName::from_static("x-api-key"),
-            super::secret_header(key.expose_secret().to_owned()),
-        )]
+        super::x_api_key(key)
     }
 
     fn build(&self, http: Http, _profile: &str, _opts: &Options) -> Box<dyn Provider> {

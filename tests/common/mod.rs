@@ -82,6 +82,53 @@ impl Env {
         std::fs::write(&self.config, text).unwrap();
     }
 
+    /// [`Env::new`] plus profile `ds`: the shipped Digital Samba description
+    /// ([`description_path`]`("digital-samba.toml")`) on the emulator's Digital Samba, as the
+    /// declared provider, back-off capped like the other profiles.
+    pub fn declared_samba() -> Env {
+        let env = Env::new();
+        env.add_declared_samba(
+            "ds",
+            &description_path("digital-samba.toml"),
+            "",
+            "max_backoff = \"100ms\"\n",
+        );
+        env
+    }
+
+    /// Appends profile `name` of the declared provider with the description `api` (a path,
+    /// or a file name beside the config) at the emulator's Digital Samba URL followed by
+    /// `base_path` (`""`, or a wrong base path), its key in [`SAMBA_ENV`]; `extra` is more of
+    /// the profile's TOML keys.
+    pub fn add_declared_samba(&self, name: &str, api: &str, base_path: &str, extra: &str) {
+        self.add_profile(
+            name,
+            &format!(
+                "provider = \"declared\"\napi = \"{api}\"\nbase_url = \"{}{base_path}\"\n\
+                 api_key_env = \"{SAMBA_ENV}\"\n{extra}",
+                self.emu.samba_url()
+            ),
+        );
+    }
+
+    /// Writes the shipped description `file` ([`shipped_description`]) beside the config as
+    /// `name`, with `from` replaced by `to`; returns its path. Asserts that the description
+    /// holds `from`, so that an edit which no longer matches fails instead of testing the
+    /// shipped text unchanged.
+    pub fn write_edited_description(
+        &self,
+        file: &str,
+        name: &str,
+        from: &str,
+        to: &str,
+    ) -> PathBuf {
+        let text = shipped_description(file);
+        assert!(text.contains(from), "{file}: {from}");
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, text.replace(from, to)).unwrap();
+        path
+    }
+
     /// The real binary with this config and `profile`, the right keys in the environment,
     /// and nothing of the user's own setup. The profile is given as `SESSIONCTL_PROFILE`
     /// (a default, which `--all-profiles` overrides), not `-p`, which `--all-profiles`
@@ -124,6 +171,19 @@ impl Env {
                 .args(args),
         )
     }
+}
+
+/// The path of the shipped declared description `src/provider/declared/examples/<file>`.
+pub fn description_path(file: &str) -> String {
+    format!(
+        "{}/src/provider/declared/examples/{file}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+/// The text of the shipped declared description `file` ([`description_path`]).
+pub fn shipped_description(file: &str) -> String {
+    std::fs::read_to_string(description_path(file)).unwrap()
 }
 
 /// `program` in a session of its own, with no controlling terminal: a test run from a

@@ -437,10 +437,7 @@ const MESSAGING_DECLARED: Provider = Provider {
     profile: "eliza-declared",
     name: "declared",
     own_profile: Some(|env| {
-        let api = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/src/provider/declared/examples/messaging.toml"
-        );
+        let api = common::description_path("messaging.toml");
         format!(
             "provider = \"declared\"\napi = \"{api}\"\nbase_url = \"{}\"\nmax_backoff = \"100ms\"\n",
             env.emu.messaging_url()
@@ -452,10 +449,7 @@ const MESSAGING_DECLARED: Provider = Provider {
 /// A profile of the shipped description `src/provider/declared/examples/<file>` at `base_url`, its key
 /// in `key_env`.
 fn declared_profile(file: &str, base_url: &str, key_env: &str) -> String {
-    let api = format!(
-        "{}/src/provider/declared/examples/{file}",
-        env!("CARGO_MANIFEST_DIR")
-    );
+    let api = common::description_path(file);
     format!(
         "provider = \"declared\"\napi = \"{api}\"\nbase_url = \"{base_url}\"\n\
          api_key_env = \"{key_env}\"\nmax_backoff = \"100ms\"\n"

@@ -4,7 +4,7 @@
 
 use crate::common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use common::{Env, Seed};
 
@@ -12,9 +12,7 @@ const T: &str = "2024-05-01T12:00:00Z";
 
 /// The shipped messaging description.
 fn messaging() -> String {
-    let path =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("src/provider/declared/examples/messaging.toml");
-    std::fs::read_to_string(path).unwrap()
+    common::shipped_description("messaging.toml")
 }
 
 /// An emulator with one messaging session `m`, a config with profile `d` using the
@@ -281,23 +279,6 @@ fn without_a_creation_field_a_sweep_by_age_is_refused_and_nothing_is_sent() {
 // ---------------------------------------------------------------------------------------
 // The Digital Samba description against the emulator's Digital Samba dialect
 
-fn samba_env() -> Env {
-    let env = Env::new();
-    let api = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/src/provider/declared/examples/digital-samba.toml"
-    );
-    env.add_profile(
-        "ds",
-        &format!(
-            "provider = \"declared\"\napi = \"{api}\"\nbase_url = \"{}\"\napi_key_env = \"{}\"\nmax_backoff = \"100ms\"\n",
-            env.emu.samba_url(),
-            common::SAMBA_ENV
-        ),
-    );
-    env
-}
-
 fn meeting(id: &str, start_time: &str, participants: Option<u32>) -> Seed {
     Seed::from(common::emulator::samba::SessionSeed {
         id: id.to_owned(),
@@ -310,7 +291,7 @@ fn meeting(id: &str, start_time: &str, participants: Option<u32>) -> Seed {
 
 #[test]
 fn the_digital_samba_description_lists_ends_and_deletes() {
-    let env = samba_env();
+    let env = Env::declared_samba();
     env.emu.seed_many([
         meeting("empty", "2024-05-01T10:00:00Z", Some(0)),
         meeting("busy", "2024-05-01T10:00:00Z", Some(3)),
@@ -454,10 +435,7 @@ fn where_selects_on_the_declared_fields_only() {
 fn a_404_that_is_not_the_api_s_error_is_a_wrong_route_not_a_missing_session() {
     let env = Env::new();
     env.emu.seed(Seed::messaging("m", T));
-    let api = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/src/provider/declared/examples/messaging.toml"
-    );
+    let api = common::description_path("messaging.toml");
     env.add_profile(
         "d",
         &format!(
@@ -478,14 +456,8 @@ fn a_404_that_is_not_the_api_s_error_is_a_wrong_route_not_a_missing_session() {
 
 #[test]
 fn offset_and_last_row_cursor_paging_read_every_page_once() {
-    let shipped = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/src/provider/declared/examples/digital-samba.toml"
-    ))
-    .unwrap();
     let offset =
         "paging = { style = \"offset\", param = \"offset\", size = 100, size_param = \"limit\" }";
-    assert!(shipped.contains(offset));
     for (paging, page_query) in [
         (
             "paging = { style = \"offset\", param = \"offset\", size = 2, size_param = \"limit\" }",
@@ -497,16 +469,8 @@ fn offset_and_last_row_cursor_paging_read_every_page_once() {
         ),
     ] {
         let env = Env::new();
-        let file = env.dir.path().join("ds.toml");
-        std::fs::write(&file, shipped.replace(offset, paging)).unwrap();
-        env.add_profile(
-            "ds",
-            &format!(
-                "provider = \"declared\"\napi = \"ds.toml\"\nbase_url = \"{}\"\napi_key_env = \"{}\"\n",
-                env.emu.samba_url(),
-                common::SAMBA_ENV
-            ),
-        );
+        env.write_edited_description("digital-samba.toml", "ds.toml", offset, paging);
+        env.add_declared_samba("ds", "ds.toml", "", "");
         let ids = ["s1", "s2", "s3", "s4", "s5"];
         env.emu.seed_many(ids.map(|id| meeting(id, T, Some(0))));
         let (doc, code) = env.json("ds", &["list"]);
@@ -540,12 +504,7 @@ fn offset_and_last_row_cursor_paging_read_every_page_once() {
 /// beside a config whose profile `d` uses it at `base_url` with its key in `key_env`.
 fn room_env(file: &str, edit: (&str, &str), base_url: fn(&Env) -> String, key_env: &str) -> Env {
     let env = Env::new();
-    let shipped = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("src/provider/declared/examples")
-        .join(file);
-    let text = std::fs::read_to_string(shipped).unwrap();
-    assert!(text.contains(edit.0), "{file}: {}", edit.0);
-    std::fs::write(env.dir.path().join(file), text.replace(edit.0, edit.1)).unwrap();
+    env.write_edited_description(file, file, edit.0, edit.1);
     let profile = format!(
         "provider = \"declared\"\napi = \"{file}\"\nbase_url = \"{}\"\napi_key_env = \"{key_env}\"\n",
         base_url(&env)
@@ -1157,10 +1116,7 @@ fn a_wrong_id_pointer_or_an_unreadable_timestamp_fails_the_online_check() {
 
     // A wrong base path: the list's route is not on that server.
     let env = Env::new();
-    let api = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/src/provider/declared/examples/messaging.toml"
-    );
+    let api = common::description_path("messaging.toml");
     env.add_profile(
         "d",
         &format!(
@@ -1202,26 +1158,11 @@ fn an_empty_list_passes_the_online_check_saying_nothing_was_checked() {
 
 #[test]
 fn the_online_check_of_a_keyed_description_pages_and_shows_no_secret() {
-    let env = samba_env();
+    let env = Env::declared_samba();
     env.emu
         .seed_many([meeting("first", T, Some(2)), meeting("second", T, Some(2))]);
-    let shipped = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/src/provider/declared/examples/digital-samba.toml"
-    ))
-    .unwrap();
-    let file = env.dir.path().join("ds.toml");
-    let size = "size = 100,";
-    assert!(shipped.contains(size));
-    std::fs::write(&file, shipped.replace(size, "size = 1,")).unwrap();
-    env.add_profile(
-        "paged",
-        &format!(
-            "provider = \"declared\"\napi = \"ds.toml\"\nbase_url = \"{}\"\napi_key_env = \"{}\"\n",
-            env.emu.samba_url(),
-            common::SAMBA_ENV
-        ),
-    );
+    env.write_edited_description("digital-samba.toml", "ds.toml", "size = 100,", "size = 1,");
+    env.add_declared_samba("paged", "ds.toml", "", "");
     let (code, text, record) = check_online(&env, "paged");
     assert_eq!(code, 0, "{text}");
     assert_eq!(
@@ -1248,14 +1189,11 @@ fn the_online_check_of_a_keyed_description_pages_and_shows_no_secret() {
 /// A reply of `status` with `body` (JSON when it is JSON, else text) to the next request
 /// of `method` whose path has `path`.
 fn answer(method: &str, path: &str, status: u16, body: &str) -> common::Fault {
-    common::Fault::new(common::FaultKind::Status {
-        status,
-        retry_after: None,
-        body: Some(body.to_owned()),
-    })
-    .method(method)
-    .path(path)
-    .times(1)
+    common::Fault::status(status)
+        .body(body)
+        .method(method)
+        .path(path)
+        .times(1)
 }
 
 #[test]
@@ -1292,7 +1230,7 @@ fn every_error_shows_the_message_at_the_declared_pointers() {
     assert!(env.emu.messaging_exists("m"));
 
     // A probe's (the Digital Samba description has one).
-    let env = samba_env();
+    let env = Env::declared_samba();
     env.emu.seed(meeting("p", T, Some(0)));
     let refused = r#"{"message":"reads are paused","detail":"x"}"#;
     env.emu.fault(answer("GET", "sessions/p", 400, refused));
@@ -1365,19 +1303,9 @@ fn a_404_that_is_not_the_api_s_own_is_failed_whatever_the_statuses_say() {
     assert_eq!(common::outcomes_once(&doc)["gone"], "not_found", "{doc}");
 
     // A probe on a wrong base path: no such route, not `not_found`.
-    let env = samba_env();
-    let api = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/src/provider/declared/examples/digital-samba.toml"
-    );
-    env.add_profile(
-        "wrong",
-        &format!(
-            "provider = \"declared\"\napi = \"{api}\"\nbase_url = \"{}/v9\"\napi_key_env = \"{}\"\n",
-            env.emu.samba_url(),
-            common::SAMBA_ENV
-        ),
-    );
+    let env = Env::declared_samba();
+    let api = common::description_path("digital-samba.toml");
+    env.add_declared_samba("wrong", &api, "/v9", "");
     let (doc, code) = env.json(
         "wrong",
         &["end", "p", "--dry-run=server", "--ignore-missing"],
@@ -1420,7 +1348,7 @@ fn a_not_found_after_a_lost_reply_is_the_lost_attempt_s_doing() {
 
 #[test]
 fn ended_for_measures_the_declared_ended_field_and_is_refused_without_one() {
-    let env = samba_env();
+    let env = Env::declared_samba();
     env.emu.seed_many([
         Seed::samba_ended_at("old", "2024-03-01T10:00:00Z", Some("2024-03-01T11:00:00Z")),
         Seed::samba_ended_at(
@@ -1432,23 +1360,9 @@ fn ended_for_measures_the_declared_ended_field_and_is_refused_without_one() {
         meeting("live", "2024-01-01T10:00:00Z", Some(0)),
     ]);
     // Without `ended`: refused, nothing sent.
-    let shipped = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/src/provider/declared/examples/digital-samba.toml"
-    ))
-    .unwrap();
     let ended = "ended = \"/end_time\"\n";
-    assert!(shipped.contains(ended));
-    let file = env.dir.path().join("ds.toml");
-    std::fs::write(&file, shipped.replace(ended, "")).unwrap();
-    env.add_profile(
-        "unended",
-        &format!(
-            "provider = \"declared\"\napi = \"ds.toml\"\nbase_url = \"{}\"\napi_key_env = \"{}\"\n",
-            env.emu.samba_url(),
-            common::SAMBA_ENV
-        ),
-    );
+    let file = env.write_edited_description("digital-samba.toml", "ds.toml", ended, "");
+    env.add_declared_samba("unended", "ds.toml", "", "");
     let (code, stderr) = {
         let (code, _, stderr) = common::run(env.cmd("unended").env("SESSIONCTL_NOW", NOW).args([
             "delete",
@@ -1492,6 +1406,7 @@ fn ended_for_measures_the_declared_ended_field_and_is_refused_without_one() {
     assert_ne!(env.emu.samba_resources_deleted("unsaid"), Some(true));
 
     // `ended` without `live` is refused where it is written.
+    let shipped = common::shipped_description("digital-samba.toml");
     let no_live = shipped.replace("live = \"/live\"\nlive_value = true\n", "");
     assert_ne!(no_live, shipped);
     std::fs::write(&file, no_live).unwrap();
@@ -1523,7 +1438,7 @@ fn a_web_page_is_no_declared_api_s_answer() {
         "{error}"
     );
     // A probe too: a web page is not a session that is there.
-    let env = samba_env();
+    let env = Env::declared_samba();
     env.emu.seed(meeting("p", T, Some(0)));
     env.emu
         .fault(common::Fault::new(common::FaultKind::WebPage).times(1));
@@ -1598,12 +1513,7 @@ fn the_readme_s_example_works_as_written() {
             .map(str::to_owned)
             .collect()
     };
-    let shipped =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("src/provider/declared/examples/messaging.toml");
-    assert_eq!(
-        keys(description),
-        keys(&std::fs::read_to_string(shipped).unwrap())
-    );
+    assert_eq!(keys(description), keys(&messaging()));
     let env = Env::new();
     std::fs::write(env.dir.path().join("messaging.toml"), description).unwrap();
     let body = (profile.lines())

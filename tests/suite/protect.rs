@@ -722,19 +722,7 @@ fn a_relist_past_max_listed_acts_on_nothing_it_could_not_read_again() {
 /// the word of a reply that contradicts itself (a declared Digital Samba, which relists).
 #[test]
 fn a_relist_that_sends_more_than_it_announced_acts_on_nothing() {
-    let env = Env::new();
-    let api = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/src/provider/declared/examples/digital-samba.toml"
-    );
-    env.add_profile(
-        "ds",
-        &format!(
-            "provider = \"declared\"\napi = \"{api}\"\nbase_url = \"{}\"\napi_key_env = \"{}\"\nmax_backoff = \"100ms\"",
-            env.emu.samba_url(),
-            common::SAMBA_ENV
-        ),
-    );
+    let env = Env::declared_samba();
     let meeting = |id: &str, start: &str| {
         Seed::from(common::emulator::samba::SessionSeed {
             id: id.into(),
@@ -766,13 +754,10 @@ fn a_relist_that_sends_more_than_it_announced_acts_on_nothing() {
         }),
         || {
             env.emu.fault(
-                common::Fault::new(common::FaultKind::Status {
-                    status: 200,
-                    retry_after: None,
-                    body: Some(page.to_string()),
-                })
-                .method("GET")
-                .path("/sessions"),
+                common::Fault::status(200)
+                    .body(&page.to_string())
+                    .method("GET")
+                    .path("/sessions"),
             );
         },
     );

@@ -112,10 +112,7 @@ fn a_web_page_for_a_list_is_named_as_one() {
             env.emu.langgraph_url()
         ),
     );
-    let daily = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/src/provider/declared/examples/daily.toml"
-    );
+    let daily = common::description_path("daily.toml");
     env.add_profile(
         "daily",
         &format!(
@@ -309,33 +306,47 @@ fn limit_drains_a_backlog_idle_longest_first_and_says_what_is_left() {
     }
 }
 
+/// The binary on profile `zep3` with a Zep key the server refuses.
+fn with_wrong_key(env: &Env) -> assert_cmd::Command {
+    let mut cmd = env.cmd("zep3");
+    cmd.env(common::ZEP_ENV, "not-the-key");
+    cmd
+}
+
+/// Seeds `n` Zep threads `t-00`, `t-01`, … and deletes them all with a refused key and
+/// `flags`; asserts that the run exits 3, the first one fails and no request but its one
+/// 401 is sent. Returns the IDs and the result document.
+fn delete_with_wrong_key(env: &Env, n: usize, flags: &[&str]) -> (Vec<String>, serde_json::Value) {
+    let ids: Vec<String> = (0..n).map(|i| format!("t-{i:02}")).collect();
+    env.emu
+        .seed_many(ids.iter().map(|id| Seed::zep_thread(id, OLD)));
+    let (doc, code) = common::run_json(
+        with_wrong_key(env)
+            .args(["-o", "json", "delete", "--yes"])
+            .args(flags)
+            .args(&ids),
+    );
+    assert_eq!(code, 3, "{doc:#}");
+    assert_eq!(outcomes_once(&doc)["t-00"], "failed", "{doc:#}");
+    assert_eq!(
+        env.emu.requests().len(),
+        1,
+        "one 401, then nothing more is sent"
+    );
+    (ids, doc)
+}
+
 #[test]
 fn refused_credentials_stop_the_run_and_the_rest_are_skipped() {
     let env = Env::new();
-    let ids: Vec<String> = (0..20).map(|i| format!("t-{i:02}")).collect();
-    env.emu
-        .seed_many(ids.iter().map(|id| Seed::zep_thread(id, OLD)));
-    let mut args = vec!["-o", "json", "delete", "--yes", "--concurrency", "1"];
-    args.extend(ids.iter().map(String::as_str));
-    let (doc, code) = common::run_json(
-        env.cmd("zep3")
-            .env(common::ZEP_ENV, "not-the-key")
-            .args(&args),
-    );
-    assert_eq!(code, 3, "{doc:#}");
+    let (ids, doc) = delete_with_wrong_key(&env, 20, &["--concurrency", "1"]);
     let outcomes = outcomes_once(&doc);
-    assert_eq!(outcomes["t-00"], "failed");
     assert_eq!(result_of(&doc, "t-00")["error_kind"], "unauthenticated");
     for id in &ids[1..] {
         assert_eq!(outcomes[id], "skipped", "{id}: {doc:#}");
         let error = result_of(&doc, id)["error"].as_str().unwrap();
         assert!(error.contains("refused the credentials"), "{error}");
     }
-    assert_eq!(
-        env.emu.requests().len(),
-        1,
-        "one 401, then nothing more is sent"
-    );
 }
 
 /// With requests in flight at once, those already waiting their turn (here, paced 2 a
@@ -344,19 +355,7 @@ fn refused_credentials_stop_the_run_and_the_rest_are_skipped() {
 #[test]
 fn refused_credentials_stop_requests_already_waiting_their_turn() {
     let env = Env::new();
-    let ids: Vec<String> = (0..10).map(|i| format!("t-{i:02}")).collect();
-    env.emu
-        .seed_many(ids.iter().map(|id| Seed::zep_thread(id, OLD)));
-    let mut args = vec!["-o", "json", "delete", "--yes", "--rate", "2/s"];
-    args.extend(ids.iter().map(String::as_str));
-    let (doc, code) = common::run_json(
-        env.cmd("zep3")
-            .env(common::ZEP_ENV, "not-the-key")
-            .args(&args),
-    );
-    assert_eq!(code, 3, "{doc:#}");
-    let outcomes = outcomes_once(&doc);
-    assert_eq!(outcomes["t-00"], "failed", "{doc:#}");
+    let (ids, doc) = delete_with_wrong_key(&env, 10, &["--rate", "2/s"]);
     for id in &ids[1..] {
         let r = result_of(&doc, id);
         assert_eq!(
@@ -372,26 +371,18 @@ fn refused_credentials_stop_requests_already_waiting_their_turn() {
             "{r}"
         );
     }
-    assert_eq!(
-        env.emu.requests().len(),
-        1,
-        "one 401, then nothing more is sent"
-    );
 
     // One waiting out a 429 (Retry-After: 1) when another's 401 arrives is not sent again.
     env.emu.reset();
     env.emu
         .seed_many([Seed::zep_thread("b", OLD), Seed::zep_thread("a", OLD)]);
     env.emu.fault(
-        common::Fault::new(common::FaultKind::Status {
-            status: 429,
-            retry_after: Some("1".into()),
-            body: None,
-        })
-        .path("/threads/b")
-        .times(1),
+        Fault::status(429)
+            .retry_after("1")
+            .path("/threads/b")
+            .times(1),
     );
-    let (doc, code) = common::run_json(env.cmd("zep3").env(common::ZEP_ENV, "not-the-key").args([
+    let (doc, code) = common::run_json(with_wrong_key(&env).args([
         "-o",
         "json",
         "delete",

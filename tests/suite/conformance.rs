@@ -687,42 +687,23 @@ const LANGGRAPH: Provider = Provider {
 macro_rules! conformance {
     ($($module:ident: $provider:ident,)*) => {$(
         mod $module {
-            #[test]
-            fn end() {
-                super::end(&super::$provider);
-            }
-            #[test]
-            fn end_many() {
-                super::end_many(&super::$provider);
-            }
-            #[test]
-            fn delete() {
-                super::delete(&super::$provider);
-            }
-            #[test]
-            fn dry_runs_send_nothing() {
-                super::dry_runs_send_nothing(&super::$provider);
-            }
-            #[test]
-            fn error_replies_map_to_outcomes_and_exit_codes() {
-                super::error_replies_map_to_outcomes_and_exit_codes(&super::$provider);
-            }
-            #[test]
-            fn a_failure_that_passes_is_retried() {
-                super::a_failure_that_passes_is_retried(&super::$provider);
-            }
-            #[test]
-            fn list_shows_every_session() {
-                super::list_shows_every_session(&super::$provider);
-            }
-            #[test]
-            fn idle_for_selects_only_idle_sessions() {
-                super::idle_for_selects_only_idle_sessions(&super::$provider);
-            }
-            #[test]
-            fn listed_ids_that_leave_their_segment_are_reported_never_sent() {
-                super::listed_ids_that_leave_their_segment_are_reported_never_sent(&super::$provider);
-            }
+            conformance!(@checks $provider:
+                end,
+                end_many,
+                delete,
+                dry_runs_send_nothing,
+                error_replies_map_to_outcomes_and_exit_codes,
+                a_failure_that_passes_is_retried,
+                list_shows_every_session,
+                idle_for_selects_only_idle_sessions,
+                listed_ids_that_leave_their_segment_are_reported_never_sent,
+            );
+        }
+    )*};
+    (@checks $provider:ident: $($check:ident,)*) => {$(
+        #[test]
+        fn $check() {
+            super::$check(&super::$provider);
         }
     )*};
 }

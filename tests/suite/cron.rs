@@ -48,6 +48,20 @@ fn wait_for_deletes(env: &Env, child: &mut Child, n: usize) {
     }
 }
 
+/// A quiet run ending `ids` on `eliza` one at a time (on a [`slow_env`], slowly), once its
+/// first request is sent: a run holding the profile's lock.
+fn holding_the_lock(env: &Env, ids: &[String]) -> Child {
+    let mut run = env
+        .std_cmd("eliza")
+        .args(["-q", "end-many", "--concurrency", "1"])
+        .args(ids)
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_deletes(env, &mut run, 1);
+    run
+}
+
 fn journal(path: &Path) -> Vec<Value> {
     std::fs::read_to_string(path)
         .unwrap()
@@ -323,14 +337,7 @@ fn slow_env() -> Env {
 fn a_second_run_on_a_locked_profile_exits_5_naming_the_holder() {
     let env = slow_env();
     let ids = seed(&env, "l", 4);
-    let mut first = env
-        .std_cmd("eliza")
-        .args(["-q", "end-many", "--concurrency", "1"])
-        .args(&ids[..3])
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_for_deletes(&env, &mut first, 1);
+    let mut first = holding_the_lock(&env, &ids[..3]);
     let started = Instant::now();
     let out = env.cmd("eliza").args(["end", &ids[3]]).output().unwrap();
     assert_eq!(out.status.code(), Some(5));
@@ -378,14 +385,7 @@ fn a_lock_is_the_servers_whatever_profile_names_it_and_a_server_dry_run_takes_no
         ),
     );
     let ids = seed(&env, "s", 4);
-    let mut first = env
-        .std_cmd("eliza")
-        .args(["-q", "end-many", "--concurrency", "1"])
-        .args(&ids[..3])
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_for_deletes(&env, &mut first, 1);
+    let mut first = holding_the_lock(&env, &ids[..3]);
     let out = env
         .cmd("eliza-copy")
         .args(["end", &ids[3]])
@@ -426,14 +426,7 @@ fn a_lock_is_the_servers_whatever_profile_names_it_and_a_server_dry_run_takes_no
 fn a_lock_left_by_a_killed_run_is_taken_over() {
     let env = slow_env();
     let ids = seed(&env, "d", 3);
-    let mut first = env
-        .std_cmd("eliza")
-        .args(["-q", "end-many", "--concurrency", "1"])
-        .args(&ids)
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_for_deletes(&env, &mut first, 1);
+    let mut first = holding_the_lock(&env, &ids);
     first.kill().unwrap();
     first.wait().unwrap();
     let (doc, code) = env.json("eliza", &["end-many", &ids[1], &ids[2]]);
@@ -679,14 +672,7 @@ fn a_resumed_sweep_counts_what_it_sends_again_against_the_cap() {
 fn a_run_waiting_for_the_lock_stops_on_sigterm() {
     let env = slow_env();
     let ids = seed(&env, "s", 3);
-    let mut first = env
-        .std_cmd("eliza")
-        .args(["-q", "end-many", "--concurrency", "1"])
-        .args(&ids[..2])
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_for_deletes(&env, &mut first, 1);
+    let mut first = holding_the_lock(&env, &ids[..2]);
     let mut waiting = env
         .std_cmd("eliza")
         .args(["-q", "end", &ids[2], "--wait-lock", "30s"])
@@ -1025,14 +1011,7 @@ fn a_refused_run_still_prints_its_document_and_writes_the_metrics_file() {
         );
         std::fs::remove_file(&prom).unwrap();
     }
-    let mut first = env
-        .std_cmd("eliza")
-        .args(["-q", "end-many", "--concurrency", "1"])
-        .args(&ids[..3])
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_for_deletes(&env, &mut first, 1);
+    let mut first = holding_the_lock(&env, &ids[..3]);
     let out = env
         .cmd("eliza")
         .args(["-o", "json", "end", &ids[3], "--metrics-file"])

@@ -545,41 +545,54 @@ fn a_short_run_reads_nothing_again() {
     assert_eq!(count_requests(&reqs, "GET", "/zep/api/v2/sessions/free"), 0);
 }
 
-/// The same on Digital Samba, read again one session at a time (`GET /sessions/{id}`, its
-/// statistics): a meeting someone joined, or one that ended meanwhile, is left alone.
-#[test]
-fn a_meeting_occupied_during_a_paced_run_is_never_ended() {
-    let env = Env::new();
-    let samba = |id: &str, start: &str, live: bool, people: u32| {
-        Seed::from(common::emulator::samba::SessionSeed {
-            id: id.into(),
-            room_id: format!("room-{id}"),
-            start_time: start.into(),
-            live,
-            participants_live: Some(people),
-        })
-    };
-    env.emu.seed_many([
-        samba("d0", "2024-06-01T06:00:00Z", true, 0),
-        samba("d1", OLD, true, 0),
-        samba("d2", OLD, true, 0),
-        samba("d3", OLD, true, 0),
-    ]);
-    let (doc, out) = swept_while_changing(
-        &env,
+/// A Digital Samba meeting `id`, started at `start`, with `people` live participants.
+fn meeting(id: &str, start: &str, live: bool, people: u32) -> Seed {
+    Seed::from(common::emulator::samba::SessionSeed {
+        id: id.into(),
+        room_id: format!("room-{id}"),
+        start_time: start.into(),
+        live,
+        participants_live: Some(people),
+    })
+}
+
+/// A Digital Samba sweep on `profile` (`end-many --idle-for 1h --concurrency 1`) whose first
+/// end, `d0`'s (seed it the oldest), is answered late; `change` runs once it was sent. See
+/// [`swept_while_changing`].
+fn samba_swept_while_changing(
+    env: &Env,
+    profile: &str,
+    change: impl FnOnce(),
+) -> (Value, std::process::Output) {
+    swept_while_changing(
+        env,
         (
-            "samba",
+            profile,
             &["end-many", "--idle-for", "1h", "--concurrency", "1"],
         ),
         ("POST", "/sessions/d0/end"),
         ("the first end", &|sent: &[common::Recorded]| {
             (sent.iter()).any(|r| r.method == "POST" && r.path.ends_with("/sessions/d0/end"))
         }),
-        || {
-            env.emu
-                .seed_many([samba("d1", OLD, true, 2), samba("d2", OLD, false, 0)]);
-        },
-    );
+        change,
+    )
+}
+
+/// The same on Digital Samba, read again one session at a time (`GET /sessions/{id}`, its
+/// statistics): a meeting someone joined, or one that ended meanwhile, is left alone.
+#[test]
+fn a_meeting_occupied_during_a_paced_run_is_never_ended() {
+    let env = Env::new();
+    env.emu.seed_many([
+        meeting("d0", "2024-06-01T06:00:00Z", true, 0),
+        meeting("d1", OLD, true, 0),
+        meeting("d2", OLD, true, 0),
+        meeting("d3", OLD, true, 0),
+    ]);
+    let (doc, out) = samba_swept_while_changing(&env, "samba", || {
+        env.emu
+            .seed_many([meeting("d1", OLD, true, 2), meeting("d2", OLD, false, 0)]);
+    });
     assert_eq!(out.status.code(), Some(0), "{doc:#}");
     let d1 = result_of(&doc, "d1");
     assert_eq!(
@@ -723,44 +736,24 @@ fn a_relist_past_max_listed_acts_on_nothing_it_could_not_read_again() {
 #[test]
 fn a_relist_that_sends_more_than_it_announced_acts_on_nothing() {
     let env = Env::declared_samba();
-    let meeting = |id: &str, start: &str| {
-        Seed::from(common::emulator::samba::SessionSeed {
-            id: id.into(),
-            room_id: format!("room-{id}"),
-            start_time: start.into(),
-            live: true,
-            participants_live: Some(0),
-        })
-    };
     env.emu.seed_many([
-        meeting("d0", "2024-06-01T06:00:00Z"),
-        meeting("d1", OLD),
-        meeting("d2", OLD),
+        meeting("d0", "2024-06-01T06:00:00Z", true, 0),
+        meeting("d1", OLD, true, 0),
+        meeting("d2", OLD, true, 0),
     ]);
     let row = |id: &str| {
         json!({"id": id, "room_id": format!("room-{id}"), "start_time": OLD, "end_time": null,
                "live": true, "participants_live": 0})
     };
     let page = json!({"total_count": "1", "data": [row("d1"), row("d2")]});
-    let (doc, out) = swept_while_changing(
-        &env,
-        (
-            "ds",
-            &["end-many", "--idle-for", "1h", "--concurrency", "1"],
-        ),
-        ("POST", "/sessions/d0/end"),
-        ("the first end", &|sent: &[common::Recorded]| {
-            (sent.iter()).any(|r| r.method == "POST" && r.path.ends_with("/sessions/d0/end"))
-        }),
-        || {
-            env.emu.fault(
-                common::Fault::status(200)
-                    .body(&page.to_string())
-                    .method("GET")
-                    .path("/sessions"),
-            );
-        },
-    );
+    let (doc, out) = samba_swept_while_changing(&env, "ds", || {
+        env.emu.fault(
+            common::Fault::status(200)
+                .body(&page.to_string())
+                .method("GET")
+                .path("/sessions"),
+        );
+    });
     assert_eq!(result_of(&doc, "d0")["outcome"], "ended", "{doc:#}");
     for id in ["d1", "d2"] {
         let r = result_of(&doc, id);

@@ -207,6 +207,19 @@ fn table_output() {
     insta::assert_snapshot!("table_output", stdout);
 }
 
+/// The table of `end id` on `eliza` when the server refuses it (400) with the error message
+/// `message` (JSON string text: escapes as the server sends them); asserts the run exits 1.
+fn refused_with_message(env: &Env, id: &str, message: &str) -> String {
+    env.emu.fault(
+        Fault::status(400)
+            .body(&format!("{{\"error\":{{\"message\":\"{message}\"}}}}"))
+            .method("DELETE"),
+    );
+    let (code, stdout, _) = run(env.cmd("eliza").args(["end", id]));
+    assert_eq!(code, 1);
+    stdout
+}
+
 #[test]
 fn control_characters_from_servers_never_reach_the_terminal_raw() {
     let env = Env::new();
@@ -225,13 +238,7 @@ fn control_characters_from_servers_never_reach_the_terminal_raw() {
     assert_eq!(stdout, "plain\n");
     assert!(stderr.contains("left out"), "{stderr}");
     // The server's own message, escaped in the table's DETAIL.
-    env.emu.fault(
-        Fault::status(400)
-            .body("{\"error\":{\"message\":\"bad \\u001b]0;title\\u0007 thing\"}}")
-            .method("DELETE"),
-    );
-    let (code, stdout, _) = run(env.cmd("eliza").args(["end", "plain"]));
-    assert_eq!(code, 1);
+    let stdout = refused_with_message(&env, "plain", "bad \\u001b]0;title\\u0007 thing");
     assert!(
         !stdout.contains('\u{1b}') && !stdout.contains('\u{7}'),
         "{stdout:?}"
@@ -254,13 +261,7 @@ fn bidi_overrides_and_zero_width_characters_from_servers_are_escaped_too() {
         "{stdout:?}"
     );
     // And in a server's message (an isolate and a byte-order mark).
-    env.emu.fault(
-        Fault::status(400)
-            .body("{\"error\":{\"message\":\"bad \\u2067thing\\ufeff\"}}")
-            .method("DELETE"),
-    );
-    let (code, stdout, _) = run(env.cmd("eliza").args(["end", "ad\u{200b}min"]));
-    assert_eq!(code, 1);
+    let stdout = refused_with_message(&env, "ad\u{200b}min", "bad \\u2067thing\\ufeff");
     assert!(stdout.contains("bad \\u{2067}thing\\u{feff}"), "{stdout}");
 }
 
@@ -269,15 +270,7 @@ fn an_output_that_cannot_be_written_is_a_failure() {
     let env = Env::new();
     for format in ["json", "ndjson", "table"] {
         env.emu.seed(Seed::messaging("full-1", T));
-        let out = env
-            .std_cmd("eliza")
-            .args(["-o", format, "end-many", "full-1"])
-            .stdout(std::fs::File::create("/dev/full").unwrap())
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(1), "{format}: {stderr}");
-        assert!(stderr.contains("writing output"), "{format}: {stderr}");
+        fails_writing_to_full_disk(&env, &["-o", format, "end-many", "full-1"]);
     }
     for args in [
         &["config", "show"][..],
@@ -285,16 +278,22 @@ fn an_output_that_cannot_be_written_is_a_failure() {
         &["completions", "bash"],
         &["list"],
     ] {
-        let out = env
-            .std_cmd("eliza")
-            .args(args)
-            .stdout(std::fs::File::create("/dev/full").unwrap())
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
-        assert!(stderr.contains("writing output"), "{args:?}: {stderr}");
+        fails_writing_to_full_disk(&env, args);
     }
+}
+
+/// Asserts that `args` on `eliza`, its stdout on a full disk (`/dev/full`), exits 1 saying
+/// it could not write its output.
+fn fails_writing_to_full_disk(env: &Env, args: &[&str]) {
+    let out = env
+        .std_cmd("eliza")
+        .args(args)
+        .stdout(std::fs::File::create("/dev/full").unwrap())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+    assert!(stderr.contains("writing output"), "{args:?}: {stderr}");
 }
 
 /// Streamed output that can no longer be written stops the run, as a journal that cannot be

@@ -287,6 +287,21 @@ pub fn outcomes(doc: &Value) -> std::collections::BTreeMap<String, String> {
         .collect()
 }
 
+/// The IDs of a `list` document, as a set (compare it with [`set`]).
+pub fn listed(doc: &Value) -> std::collections::BTreeSet<String> {
+    doc["sessions"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no sessions in {doc:#}"))
+        .iter()
+        .map(|s| s["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// `ids` as a set of owned IDs, to compare with [`listed`].
+pub fn set(ids: &[&str]) -> std::collections::BTreeSet<String> {
+    ids.iter().map(|s| s.to_string()).collect()
+}
+
 /// The result object of `id` in a result document.
 pub fn result_of<'a>(doc: &'a Value, id: &str) -> &'a Value {
     doc["results"]
@@ -306,6 +321,26 @@ pub fn outcomes_once(doc: &Value) -> std::collections::BTreeMap<String, String> 
         "an ID was reported twice: {doc:#}"
     );
     map
+}
+
+/// Asserts that `doc` reports `n` results, no ID twice, every one of them `outcome`.
+pub fn assert_all(doc: &Value, n: usize, outcome: &str) {
+    let map = outcomes_once(doc);
+    assert_eq!(map.len(), n, "{doc:#}");
+    assert!(map.values().all(|o| o == outcome), "{doc:#}");
+}
+
+/// Asserts that `doc` reports exactly `ids`, no ID twice, every one of them `outcome`.
+pub fn assert_exactly(doc: &Value, ids: &[&str], outcome: &str) {
+    let map = outcomes_once(doc);
+    assert_eq!(
+        map.keys()
+            .map(String::as_str)
+            .collect::<std::collections::BTreeSet<_>>(),
+        ids.iter().copied().collect(),
+        "{doc:#}"
+    );
+    assert!(map.values().all(|o| o == outcome), "{doc:#}");
 }
 
 /// `(outcome, status, error, attempts)` of the result of `id`, for compact assertions against

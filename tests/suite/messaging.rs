@@ -3,6 +3,7 @@
 //! messages outlive it. The same behaviour on the real server is in `elizaos`.
 
 use crate::common;
+use common::listed;
 
 use std::collections::BTreeSet;
 
@@ -26,14 +27,6 @@ fn call(env: &Env, method: &str, path: &str) -> (u16, Value) {
         r.json()
     };
     (r.status, body)
-}
-
-fn listed(doc: &Value) -> BTreeSet<String> {
-    let sessions = doc["sessions"].as_array().expect("sessions[]");
-    sessions
-        .iter()
-        .map(|s| s["id"].as_str().unwrap().to_owned())
-        .collect()
 }
 
 /// Sessions seeded around the real clock, one per rule of 1.7.2's expiry.

@@ -213,9 +213,7 @@ fn end_takes_several_ids_and_one_as_before() {
         .seed_many(["e-1", "e-2", "e-3"].map(|id| Seed::messaging(id, OLD)));
     let (doc, code) = env.json("eliza", &["end", "e-1", "e-2"]);
     assert_eq!(code, 0, "{doc:#}");
-    let outcomes = outcomes_once(&doc);
-    assert_eq!(outcomes.len(), 2);
-    assert!(outcomes.values().all(|o| o == "ended"), "{doc:#}");
+    common::assert_all(&doc, 2, "ended");
     let (doc, code) = env.json("eliza", &["end", "e-3"]);
     assert_eq!(code, 0);
     assert_eq!(outcomes_once(&doc)["e-3"], "ended");

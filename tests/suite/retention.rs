@@ -3,6 +3,7 @@
 //! never touch a live session, and report one that does not say when it ended.
 
 use crate::common;
+use common::{listed, set};
 
 use std::collections::BTreeSet;
 
@@ -15,18 +16,6 @@ const LONG_AGO: &str = "2026-01-10T09:00:00.000000Z";
 const LONG_AGO_END: &str = "2026-01-10T10:00:00.000000Z";
 const RECENT_START: &str = "2026-03-30T09:00:00.000000Z";
 const RECENT_END: &str = "2026-03-30T10:00:00.000000Z";
-
-fn listed(doc: &Value) -> BTreeSet<String> {
-    (doc["sessions"].as_array())
-        .unwrap_or_else(|| panic!("no sessions in {doc:#}"))
-        .iter()
-        .map(|s| s["id"].as_str().unwrap().to_owned())
-        .collect()
-}
-
-fn set(ids: &[&str]) -> BTreeSet<String> {
-    ids.iter().map(|s| s.to_string()).collect()
-}
 
 /// Digital Samba: ended long ago, ended lately, live since long ago, and ended without
 /// (or with an unreadable) end time.

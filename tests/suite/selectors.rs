@@ -4,6 +4,7 @@
 //! profile, and nothing outside the selection is ever sent.
 
 use crate::common;
+use common::{listed, set};
 
 use std::collections::BTreeSet;
 
@@ -74,20 +75,6 @@ fn run(env: &Env, profile: &str, args: &[&str]) -> (Value, String, i32) {
     let doc = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     (doc, stderr, out.status.code().unwrap_or(-1))
-}
-
-/// The IDs of a `list` document.
-fn listed(doc: &Value) -> BTreeSet<String> {
-    doc["sessions"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no sessions in {doc:#}"))
-        .iter()
-        .map(|s| s["id"].as_str().unwrap().to_owned())
-        .collect()
-}
-
-fn set(ids: &[&str]) -> BTreeSet<String> {
-    ids.iter().map(|s| s.to_string()).collect()
 }
 
 /// Requests with `method` whose path ends with `suffix`.

@@ -2,6 +2,7 @@
 //! messaging, at a fixed "now" (`SESSIONCTL_NOW`) so every cut-off is exact.
 
 use crate::common;
+use common::{listed, set};
 
 use common::{outcomes_once, result_of};
 
@@ -25,20 +26,6 @@ fn eliza_idle_ids(env: &Env) -> std::process::Output {
         .args(["-o", "ids", "list", "--idle-for", "1h"])
         .output()
         .unwrap()
-}
-
-/// The IDs of a `list` document.
-fn listed(doc: &Value) -> BTreeSet<String> {
-    doc["sessions"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no sessions in {doc:#}"))
-        .iter()
-        .map(|s| s["id"].as_str().unwrap().to_owned())
-        .collect()
-}
-
-fn set(ids: &[&str]) -> BTreeSet<String> {
-    ids.iter().map(|s| s.to_string()).collect()
 }
 
 fn session<'a>(doc: &'a Value, id: &str) -> &'a Value {
@@ -150,13 +137,7 @@ fn zep_end_many_idle_for_ends_only_idle_open_sessions() {
     seed_zep_edges(&env);
     let (doc, code) = json_at_now(&env, "zep", &["end-many", "--idle-for", "1h"]);
     assert_eq!(code, 0, "{doc:#}");
-    let outcomes = outcomes_once(&doc);
-    assert_eq!(
-        outcomes.keys().cloned().collect::<BTreeSet<_>>(),
-        set(&["z-1s", "z-frac", "z-zone"]),
-        "{doc:#}"
-    );
-    assert!(outcomes.values().all(|o| o == "ended"), "{doc:#}");
+    common::assert_exactly(&doc, &["z-1s", "z-frac", "z-zone"], "ended");
     for id in ["z-1s", "z-frac", "z-zone"] {
         assert_eq!(env.emu.zep_session_ended(id), Some(true), "{id}");
         let reason = result_of(&doc, id)["reason"].as_str().unwrap_or_default();
@@ -240,9 +221,7 @@ fn zep_stale_sweep_over_several_pages_ends_every_stale_session_in_batches() {
     env.emu.seed(zep("sweep-fresh", "2024-06-01T11:30:00Z"));
     let (doc, code) = json_at_now(&env, "zep", &["end-many", "--idle-for", "1h"]);
     assert_eq!(code, 0);
-    let outcomes = outcomes_once(&doc);
-    assert_eq!(outcomes.len(), 230);
-    assert!(outcomes.values().all(|o| o == "ended"));
+    common::assert_all(&doc, 230, "ended");
     assert_eq!(env.emu.zep_session_ended("sweep-fresh"), Some(false));
     assert_eq!(env.emu.zep_session_ended("sweep-229"), Some(true));
     // batch_size 100: three bulk calls.
@@ -362,12 +341,7 @@ fn dry_run_shows_what_would_end_and_why_and_sends_nothing() {
     seed_zep_edges(&env);
     let (doc, code) = json_at_now(&env, "zep", &["end-many", "--idle-for", "1h", "--dry-run"]);
     assert_eq!(code, 0, "{doc:#}");
-    let outcomes = outcomes_once(&doc);
-    assert_eq!(
-        outcomes.keys().cloned().collect::<BTreeSet<_>>(),
-        set(&["z-1s", "z-frac", "z-zone"])
-    );
-    assert!(outcomes.values().all(|o| o == "would_end"), "{doc:#}");
+    common::assert_exactly(&doc, &["z-1s", "z-frac", "z-zone"], "would_end");
     assert_eq!(
         result_of(&doc, "z-1s")["reason"],
         "idle 1h (updated 2024-06-01T10:59:59Z, no messages)"
@@ -407,9 +381,7 @@ fn samba_timestamp_forms_and_the_cutoff_edge() {
 
     let (doc, code) = json_at_now(&env, "samba", &["end-many", "--idle-for", "1h"]);
     assert_eq!(code, 0, "{doc:#}");
-    let outcomes = outcomes_once(&doc);
-    assert_eq!(outcomes.len(), 3, "{doc:#}");
-    assert!(outcomes.values().all(|o| o == "ended"), "{doc:#}");
+    common::assert_all(&doc, 3, "ended");
     for id in ["ds-space", "ds-micro", "ds-offset"] {
         assert_eq!(env.emu.samba_live(id), Some(false), "{id}");
     }
@@ -568,9 +540,7 @@ fn messaging_idle_sweep_and_the_cutoff_edge() {
 
     let (doc, code) = json_at_now(&env, "eliza", &["end-many", "--idle-for", "1h"]);
     assert_eq!(code, 0, "{doc:#}");
-    let outcomes = outcomes_once(&doc);
-    assert_eq!(outcomes.len(), 2);
-    assert!(outcomes.values().all(|o| o == "ended"));
+    common::assert_all(&doc, 2, "ended");
     assert!(!env.emu.messaging_exists("e-old"));
     assert!(!env.emu.messaging_exists("e-older"));
     assert!(env.emu.messaging_exists("e-edge"));
@@ -599,9 +569,7 @@ fn list_ids_pipes_into_end_many_stdin() {
             .write_stdin(text),
     );
     assert_eq!(code, 0, "{doc:#}");
-    let outcomes = outcomes_once(&doc);
-    assert_eq!(outcomes.len(), 3);
-    assert!(outcomes.values().all(|o| o == "ended"), "{doc:#}");
+    common::assert_all(&doc, 3, "ended");
     assert!(!env.emu.messaging_exists("pipe 2/x"));
     assert!(env.emu.messaging_exists("pipe-fresh"));
 }
@@ -677,13 +645,7 @@ fn all_profiles_sweep_tags_each_result_with_its_profile() {
     assert_eq!(code, 0, "{doc:#}");
     assert!(doc["profile"].is_null(), "{doc:#}");
     assert!(doc["provider"].is_null(), "{doc:#}");
-    let outcomes = outcomes_once(&doc);
-    assert_eq!(
-        outcomes.keys().cloned().collect::<BTreeSet<_>>(),
-        set(&["ap-eliza", "ap-zep", "ap-samba"]),
-        "{doc:#}"
-    );
-    assert!(outcomes.values().all(|o| o == "ended"), "{doc:#}");
+    common::assert_exactly(&doc, &["ap-eliza", "ap-zep", "ap-samba"], "ended");
     for (id, profile) in [
         ("ap-eliza", "eliza"),
         ("ap-zep", "zep"),

@@ -306,13 +306,7 @@ fn v3_delete_idle_for_deletes_only_idle_threads() {
     seed_stale_threads(&env);
     let (doc, code) = env.json_at(NOW, "zep3", &["delete", "--idle-for", "1h", "--yes"]);
     assert_eq!(code, 0, "{doc:#}");
-    let outcomes = outcomes_once(&doc);
-    assert_eq!(
-        outcomes.keys().map(String::as_str).collect::<BTreeSet<_>>(),
-        ["s-old", "s-old-updated"].into_iter().collect(),
-        "{doc:#}"
-    );
-    assert!(outcomes.values().all(|o| o == "deleted"));
+    common::assert_exactly(&doc, &["s-old", "s-old-updated"], "deleted");
     assert!(
         result_of(&doc, "s-old")["reason"]
             .as_str()
@@ -332,13 +326,7 @@ fn v4_delete_idle_for_dry_run_sends_no_lookup_and_no_delete() {
     seed_stale_threads(&env);
     let (doc, code) = env.json_at(NOW, "zep4", &["delete", "--idle-for", "1h", "--dry-run"]);
     assert_eq!(code, 0, "{doc:#}");
-    let outcomes = outcomes_once(&doc);
-    assert_eq!(
-        outcomes.keys().map(String::as_str).collect::<BTreeSet<_>>(),
-        ["s-old", "s-old-updated"].into_iter().collect(),
-        "{doc:#}"
-    );
-    assert!(outcomes.values().all(|o| o == "would_delete"), "{doc:#}");
+    common::assert_exactly(&doc, &["s-old", "s-old-updated"], "would_delete");
     assert_eq!(
         result_of(&doc, "s-old-updated")["reason"],
         "idle 1h 59m (last activity 2024-06-01T10:00:00.5Z)"

@@ -556,12 +556,13 @@ fn meeting(id: &str, start: &str, live: bool, people: u32) -> Seed {
     })
 }
 
-/// A Digital Samba sweep on `profile` (`end-many --idle-for 1h --concurrency 1`) whose first
-/// end, `d0`'s (seed it the oldest), is answered late; `change` runs once it was sent. See
-/// [`swept_while_changing`].
-fn samba_swept_while_changing(
+/// A sweep on `profile` (`end-many --idle-for 1h --concurrency 1`) whose first end, the
+/// request `method` to `path` (the oldest session's: seed it so), is answered late; `change`
+/// runs once it was sent. See [`swept_while_changing`].
+fn end_many_swept_while_changing(
     env: &Env,
     profile: &str,
+    (method, path): (&'static str, &'static str),
     change: impl FnOnce(),
 ) -> (Value, std::process::Output) {
     swept_while_changing(
@@ -570,12 +571,21 @@ fn samba_swept_while_changing(
             profile,
             &["end-many", "--idle-for", "1h", "--concurrency", "1"],
         ),
-        ("POST", "/sessions/d0/end"),
-        ("the first end", &|sent: &[common::Recorded]| {
-            (sent.iter()).any(|r| r.method == "POST" && r.path.ends_with("/sessions/d0/end"))
+        (method, path),
+        ("the first end", &move |sent: &[common::Recorded]| {
+            (sent.iter()).any(|r| r.method == method && r.path.ends_with(path))
         }),
         change,
     )
+}
+
+/// A Digital Samba [`end_many_swept_while_changing`] whose first end is `d0`'s.
+fn samba_swept_while_changing(
+    env: &Env,
+    profile: &str,
+    change: impl FnOnce(),
+) -> (Value, std::process::Output) {
+    end_many_swept_while_changing(env, profile, ("POST", "/sessions/d0/end"), change)
 }
 
 /// The same on Digital Samba, read again one session at a time (`GET /sessions/{id}`, its
@@ -658,18 +668,7 @@ fn eliza_swept_while_changing(
         Seed::messaging("m1", "2024-06-01T07:00:00.000Z"),
         Seed::messaging("m2", "2024-06-01T07:00:00.000Z"),
     ]);
-    swept_while_changing(
-        env,
-        (
-            profile,
-            &["end-many", "--idle-for", "1h", "--concurrency", "1"],
-        ),
-        ("DELETE", "/sessions/m0"),
-        ("the first end", &|sent: &[common::Recorded]| {
-            (sent.iter()).any(|r| r.method == "DELETE" && r.path.ends_with("/sessions/m0"))
-        }),
-        change,
-    )
+    end_many_swept_while_changing(env, profile, ("DELETE", "/sessions/m0"), change)
 }
 
 /// The same on elizaOS, whose list is one streamed reply: one listing reads the session again.

@@ -134,6 +134,13 @@ fn v4_lookup_batches_follow_batch_size() {
     assert_eq!(requests(&env, "POST", "/lookup").len(), 3);
 }
 
+/// `delete --yes --wait --timeout 10s` of `args` on `zep4`: its document and exit code.
+fn delete_waiting(env: &Env, args: &[&str]) -> (serde_json::Value, i32) {
+    let mut all = vec!["delete", "--yes", "--wait", "--timeout", "10s"];
+    all.extend_from_slice(args);
+    env.json("zep4", &all)
+}
+
 #[test]
 fn v4_wait_reports_the_task_outcome() {
     let env = Env::with(Options {
@@ -150,18 +157,7 @@ fn v4_wait_reports_the_task_outcome() {
             updated_at: None,
             delete_fails: true,
         }));
-    let (doc, code) = env.json(
-        "zep4",
-        &[
-            "delete",
-            "--yes",
-            "--wait",
-            "--timeout",
-            "10s",
-            "w-ok",
-            "w-bad",
-        ],
-    );
+    let (doc, code) = delete_waiting(&env, &["w-ok", "w-bad"]);
     assert_eq!(code, 1, "{doc:#}");
     let ok = result_of(&doc, "w-ok");
     assert_eq!(ok["outcome"], "deleted", "{doc:#}");
@@ -467,18 +463,7 @@ fn v4_wait_reports_a_partial_task_as_such() {
             updated_at: None,
             delete_task: common::emulator::threads::DeleteTask::Partial,
         }));
-    let (doc, code) = env.json(
-        "zep4",
-        &[
-            "delete",
-            "--yes",
-            "--wait",
-            "--timeout",
-            "10s",
-            "--by-uuid",
-            &uuid,
-        ],
-    );
+    let (doc, code) = delete_waiting(&env, &["--by-uuid", &uuid]);
     assert_eq!(code, 1, "{doc:#}");
     let r = result_of(&doc, &uuid);
     assert_eq!(r["outcome"], "failed", "{doc:#}");

@@ -524,13 +524,10 @@ fn credentials_a_server_echoes_back_are_masked_everywhere() {
     let journal = env.dir.path().join("j.ndjson");
     let echo = |path: &str, status: u16, body: String| {
         env.emu.fault(
-            common::Fault::new(common::FaultKind::Status {
-                status,
-                retry_after: None,
-                body: Some(body),
-            })
-            .path(path)
-            .times(1),
+            common::Fault::status(status)
+                .body(&body)
+                .path(path)
+                .times(1),
         );
     };
     for format in ["table", "json", "ndjson"] {

@@ -144,6 +144,36 @@ fn at_40_and_80_columns_no_id_uuid_or_header_is_broken_and_detail_gives_way() {
 }
 
 #[test]
+fn at_80_columns_detail_wraps_at_spaces_and_keeps_a_time_whole() {
+    let env = Env::new();
+    let id = "0b7e3c1a-52f4-4d1e-9a57-2f9c1b3e6d80";
+    let message =
+        "locked by another client at 2024-05-01T12:00:00Z; retry after 2024-05-01T12:05:00Z";
+    let body = format!(r#"{{"error":{{"message":"{message}"}}}}"#);
+    env.emu.fault(Fault::status(409).body(&body).path(id));
+    let Some(out) = on_terminal_at(&env, 80, &format!("-q end {id}"), true) else {
+        return;
+    };
+    // A table (the whole columns fit), its DETAIL wrapped between words: the times were cut
+    // (`2024-05-` / `01T12:00:00Z;`) when DETAIL was squeezed to 18 columns to keep STATUS.
+    assert!(out.contains("┆ DETAIL"), "not a table:\n{out}");
+    for word in [
+        id,
+        "2024-05-01T12:00:00Z;",
+        "2024-05-01T12:05:00Z",
+        "another",
+    ] {
+        assert!(whole(&out, word), "{word} broken:\n{out}");
+    }
+    assert!(
+        out.contains("(too narrow for ATTEMPTS, STATUS: see -o json)"),
+        "{out}"
+    );
+    let widest = (out.lines()).map(|l| l.trim_end().chars().count()).max();
+    assert!(widest <= Some(80), "{out}");
+}
+
+#[test]
 fn progress_bar_on_a_terminal_only_without_quiet() {
     let env = Env::with(Options {
         latency: Duration::from_millis(300),

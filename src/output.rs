@@ -366,7 +366,6 @@ impl Sink for ResultSink {
             // (`-o wide` is refused for every command but `list`.)
             Format::Table | Format::Wide => {
                 let mut s = results_table(&self.kept, self.header.profile.as_deref());
-                s.push('\n');
                 if self.hidden > 0 {
                     s.push_str(&format!(
                         "{} sessions that succeeded are not shown (too many for a table; -o ndjson lists every one)\n",
@@ -451,6 +450,7 @@ fn outcome_cell(o: Outcome, color: bool) -> Cell {
     }
 }
 
+/// The results table, ready for the lines below it (see [`Grid::render_above`]).
 fn results_table(results: &[SessionResult], own: Option<&str>) -> String {
     use crate::table::Fit::{Drops, Whole, Wraps};
     let with_profile = results.iter().any(|r| r.profile.is_some());
@@ -488,7 +488,7 @@ fn results_table(results: &[SessionResult], own: Option<&str>) -> String {
         }
         table.row(row);
     }
-    table.render()
+    table.render_above()
 }
 
 /// Prints a session list in any format, each session as it comes for `-o ids`, `ndjson`
@@ -667,7 +667,7 @@ impl<'a> SessionPrinter<'a> {
             Format::Table | Format::Wide => {
                 let table = sessions_table(&self.table, self.format == Format::Wide, self.ages);
                 let sessions = crate::units::plural(self.count as u64, "session");
-                print_stdout(&format!("{table}\n{sessions}"))?;
+                print_stdout(&format!("{table}{sessions}"))?;
             }
             _ => {}
         }
@@ -749,6 +749,7 @@ pub struct Ages {
     pub judged: bool,
 }
 
+/// The listing's table, ready for the lines below it (see [`Grid::render_above`]).
 fn sessions_table(listed: &[Listed], wide: bool, ages: Ages) -> String {
     use Fit::{Drops, Whole, Wraps};
     let with_profile = listed.iter().any(|l| l.profile.is_some());
@@ -834,7 +835,7 @@ fn sessions_table(listed: &[Listed], wide: bool, ages: Ages) -> String {
         }
         table.row(row);
     }
-    table.render()
+    table.render_above()
 }
 
 /// Prints rows of `key: value` pairs as a table, or the same data as JSON.

@@ -51,11 +51,35 @@ impl<'a> Grid<'a> {
         self.render_at(terminal_width())
     }
 
+    /// The table with what ends it before the lines printed below it (a summary): a line
+    /// end, and after records a blank line too, as between two records, so that the first
+    /// line below is not read as one more of the last record's (a table's bottom border
+    /// already sets it apart).
+    pub fn render_above(self) -> String {
+        self.render_above_at(terminal_width())
+    }
+
+    fn render_above_at(self, width: Option<u16>) -> String {
+        let (mut text, records) = self.layout(width);
+        match (records, text.is_empty()) {
+            // No rows, no records: nothing to set apart.
+            (true, true) => {}
+            (true, false) => text.push_str("\n\n"),
+            (false, _) => text.push('\n'),
+        }
+        text
+    }
+
     /// The table for a terminal `width` columns wide (`None`: not a terminal).
     fn render_at(self, width: Option<u16>) -> String {
+        self.layout(width).0
+    }
+
+    /// The table, and whether it became records.
+    fn layout(self, width: Option<u16>) -> (String, bool) {
         let all: Vec<usize> = (0..self.header.len()).collect();
         let Some(width) = width else {
-            return self.table(&all).to_string();
+            return (self.table(&all).to_string(), false);
         };
         // A column's width does not depend on the others shown, so it is measured once.
         let widths = self.table(&all).column_max_content_widths();
@@ -129,16 +153,17 @@ impl<'a> Grid<'a> {
                 let dropped: Vec<&str> = (droppable[..drops].iter())
                     .map(|&at| self.header[at].0)
                     .collect();
-                return match dropped.as_slice() {
+                let text = match dropped.as_slice() {
                     [] => table.to_string(),
                     _ => format!(
                         "{table}\n(too narrow for {}: see -o json)",
                         dropped.join(", ")
                     ),
                 };
+                return (text, false);
             }
         }
-        self.records()
+        (self.records(), true)
     }
 
     /// The widest word (a run of text between spaces, as the table wraps it) of column `at`
@@ -170,7 +195,8 @@ impl<'a> Grid<'a> {
         table
     }
 
-    /// Each row as `KEY  value` lines, a blank line between rows; empty values left out.
+    /// Each row as `KEY  value` lines, a blank line between rows; empty values left out
+    /// ([`Grid::render_above`] adds one after the last).
     fn records(self) -> String {
         let key = self.header.iter().map(|(h, _)| h.len()).max().unwrap_or(0);
         let records: Vec<String> = (self.rows.iter())
@@ -393,6 +419,16 @@ mod tests {
             "{out}"
         );
         assert!(out.contains("cannot"), "{out}");
+    }
+
+    #[test]
+    fn what_follows_records_is_set_apart_by_a_blank_line_as_a_table_by_its_border() {
+        let records = grid(ROWS).render_above_at(Some(40));
+        assert!(records.ends_with("OUTCOME  ended\n\n"), "{records:?}");
+        let table = grid(ROWS).render_above_at(Some(80));
+        assert!(table.ends_with("┘\n"), "{table:?}");
+        let piped = grid(ROWS).render_above_at(None);
+        assert!(piped.ends_with("┘\n"), "{piped:?}");
     }
 
     #[test]

@@ -173,6 +173,48 @@ fn at_80_columns_detail_wraps_at_spaces_and_keeps_a_time_whole() {
     assert!(widest <= Some(80), "{out}");
 }
 
+/// The last line `out` printed, and the one before it.
+fn last_two_lines(out: &str) -> (&str, &str) {
+    let lines: Vec<&str> = out.lines().map(str::trim_end).collect();
+    let end = lines
+        .iter()
+        .rposition(|l| !l.is_empty())
+        .expect("no output");
+    (lines[end.saturating_sub(1)], lines[end])
+}
+
+#[test]
+fn at_40_columns_a_blank_line_sets_the_summary_apart_from_the_last_record() {
+    let env = Env::new();
+    let ids = [
+        "0b7e3c1a-52f4-4d1e-9a57-2f9c1b3e6d80",
+        "5d1f0e2b-8c3a-4b7f-a1e6-9d2c4f8b7a31",
+    ];
+    env.emu.seed_many(ids.map(|id| Seed::messaging(id, T)));
+    let Some(list) = on_terminal_at(&env, 40, "list", true) else {
+        return;
+    };
+    assert!(list.contains("STATE      active"), "not records:\n{list}");
+    // As between two records; the summary was printed right under the last one's STATE.
+    assert_eq!(last_two_lines(&list), ("", "2 sessions"), "{list}");
+    let line = format!("-q end-many {} nope-1", ids.join(" "));
+    let out = on_terminal_at(&env, 40, &line, true).unwrap();
+    assert!(
+        out.contains("DETAIL    Session not found"),
+        "not records:\n{out}"
+    );
+    assert_eq!(last_two_lines(&out), ("", "ended 2, not_found 1"), "{out}");
+    // A table is set apart by its border (or the line under it saying what it left out),
+    // as it was.
+    let out = on_terminal_at(&env, 80, &format!("-q end-many {}", ids[0]), true).unwrap();
+    let (before, summary) = last_two_lines(&out);
+    assert_eq!(summary, "not_found 1", "{out}");
+    assert!(
+        before.starts_with('└') || before.starts_with("(too narrow"),
+        "{out}"
+    );
+}
+
 #[test]
 fn progress_bar_on_a_terminal_only_without_quiet() {
     let env = Env::with(Options {

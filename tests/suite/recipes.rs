@@ -560,8 +560,30 @@ fn the_kubernetes_manifests_are_valid_for_each_supported_release() {
         user
     );
 
-    // Each kind of mistake is refused: the check can fail.
+    // What the API server takes, the check takes too (cron.ParseStandard's other forms).
+    let schedule = "\"*/15 * * * *\"";
+    assert!(yaml.contains(schedule), "{yaml}");
+    for other in [
+        "@hourly",
+        "@every 1h30m",
+        "0 9 * jan-DEC MON-FRI",
+        "5/10 * ? * *",
+        "0 0 1,15 * SUN",
+    ] {
+        let yaml = yaml.replacen(schedule, &format!("\"{other}\""), 1);
+        check_manifests(&dir, &yaml).unwrap_or_else(|e| panic!("{other}: {e}"));
+    }
+
+    // Each kind of mistake is refused, in one line: the check can fail, and says why.
     let long = format!("metadata: {{name: {}}}\nspec:\n  schedule", "s".repeat(53));
+    let containers = "          containers:\n";
+    let init = |container: &str| {
+        format!("          initContainers:\n            - {container}\n{containers}")
+    };
+    let init_named_as_the_container = init("{name: sessionctl, image: busybox}");
+    let init_mounting_no_volume =
+        init("{name: init, image: busybox, volumeMounts: [{name: cache, mountPath: /cache}]}");
+    let job_template = &yaml[yaml.find("  jobTemplate:\n").expect("a jobTemplate")..];
     for (from, to, says) in [
         (
             "restartPolicy: Never",
@@ -573,11 +595,43 @@ fn the_kubernetes_manifests_are_valid_for_each_supported_release() {
             "readonly: true",
             "'readonly' was unexpected",
         ),
-        ("\"*/15 * * * *\"", "\"*/15 * * *\"", "exactly 5 fields"),
+        (schedule, "\"*/15 * * *\"", "exactly 5 fields"),
         (
-            "\"*/15 * * * *\"",
+            schedule,
             "\"*/15 24 * * *\"",
-            "hour: '24' is not in 0-23",
+            "end of range (24) above maximum (23)",
+        ),
+        (
+            schedule,
+            "\"*/15 17-9 * * *\"",
+            "beginning of range (17) beyond end of range (9)",
+        ),
+        (
+            schedule,
+            "\"*/15 * * * 7\"",
+            "end of range (7) above maximum (6)",
+        ),
+        (
+            schedule,
+            "\"*/0 * * * *\"",
+            "step of range should be a positive number",
+        ),
+        (
+            schedule,
+            "\"@every banana\"",
+            "failed to parse duration @every banana",
+        ),
+        (schedule, "\"@every  15m\"", "invalid duration \" 15m\""),
+        (schedule, "\"@daily \"", "unrecognized descriptor: @daily "),
+        (
+            schedule,
+            "\" @daily\"",
+            "expected exactly 5 fields, found 1",
+        ),
+        (
+            schedule,
+            "\"CRON_TZ=UTC */15 * * * *\"",
+            "cannot use TZ or CRON_TZ in schedule",
         ),
         (
             "backoffLimit: 0",
@@ -595,6 +649,21 @@ fn the_kubernetes_manifests_are_valid_for_each_supported_release() {
             "no volume 'stat'",
         ),
         (
+            containers,
+            init_mounting_no_volume.as_str(),
+            "initContainers[init].volumeMounts: no volume 'cache'",
+        ),
+        (
+            containers,
+            init_named_as_the_container.as_str(),
+            "duplicate container name 'sessionctl'",
+        ),
+        (
+            job_template,
+            "  jobTemplate: {}\n",
+            "spec.jobTemplate.spec: Required value",
+        ),
+        (
             "metadata: {name: sessionctl}\nspec:\n  schedule",
             long.as_str(),
             "no more than 52 characters",
@@ -603,6 +672,7 @@ fn the_kubernetes_manifests_are_valid_for_each_supported_release() {
         assert!(yaml.contains(from), "{from}");
         let err = check_manifests(&dir, &yaml.replacen(from, to, 1)).unwrap_err();
         assert!(err.contains(says), "{to}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{to}: {err}");
     }
 }
 

@@ -752,6 +752,10 @@ fn run_pod(
     cmd.args(["run", "--rm", "--network=host"]);
     let uid = match &security["runAsUser"] {
         serde_json::Value::Null => {
+            assert!(
+                security["runAsGroup"].is_null(),
+                "runAsGroup without runAsUser: run_pod does not carry it out"
+            );
             let out = Command::new(docker)
                 .args(["image", "inspect", "-f", "{{.Config.User}}", image])
                 .output()
@@ -759,8 +763,14 @@ fn run_pod(
             String::from_utf8_lossy(&out.stdout).trim().to_owned()
         }
         uid => {
-            let gid = &security["runAsGroup"];
-            cmd.arg(format!("--user={uid}:{gid}"));
+            // containerd makes the OCI user "uid[:gid]" of the CRI's runAsUser and runAsGroup
+            // (generateUserString); with the uid alone, its WithUserID takes the group that the
+            // image's /etc/passwd gives that uid, or 0 when it has none (never the image's
+            // USER group). Docker does the same with a --user of the uid alone.
+            match &security["runAsGroup"] {
+                serde_json::Value::Null => cmd.arg(format!("--user={uid}")),
+                gid => cmd.arg(format!("--user={uid}:{gid}")),
+            };
             uid.to_string()
         }
     };
@@ -859,27 +869,13 @@ fn run_pod(
     (cmd.output().unwrap(), volumes)
 }
 
-#[test]
-fn the_cronjobs_pod_runs_from_the_built_image() {
-    let test = "recipes::the_cronjobs_pod_runs_from_the_built_image";
-    if unsafe { libc::geteuid() } != 0 {
-        return common::say_skipped("image", test, "dockerd (.ci/docker/build.sh) needs root");
-    }
-    let Some(image) = installed("SESSIONCTL_IMAGE", "image", test) else {
-        return;
-    };
-    let Some(dir) = installed("SESSIONCTL_KUBERNETES_DIR", "Kubernetes manifest", test) else {
-        return;
-    };
-    let docker = std::env::var("SESSIONCTL_DOCKER").unwrap_or_else(|_| "docker".into());
-    let docs = check_manifests(&dir, manifests()).unwrap_or_else(|e| panic!("{e}"));
-    let cronjob = of_kind(&docs, "CronJob");
-
-    let emu = demo();
+/// The objects the README's `kubectl create` lines and the manifest's PVC (among `docs`) make
+/// for a run against `emu`, for [`run_pod`].
+fn pod_objects(emu: &common::Emulator, docs: &[serde_json::Value]) -> Objects {
     // The config file with the descriptions its declared profiles name beside it, as an
     // operator puts them in the ConfigMap (`api` relative to the config file).
     let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/provider/declared/examples");
-    let config = config_with_key_names(&emu).replace(&format!("{}/", shipped.display()), "");
+    let config = config_with_key_names(emu).replace(&format!("{}/", shipped.display()), "");
     let (configmap, from_file) = kubectl_create("configmap", "from-file");
     let (key, _) = from_file.split_once('=').unwrap();
     let mut entries = vec![(key.to_owned(), config.clone())];
@@ -901,27 +897,53 @@ fn the_cronjobs_pod_runs_from_the_built_image() {
         .map(|l| l.split_once('=').unwrap())
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .collect();
-    let objects = Objects {
+    Objects {
         configmaps: vec![(configmap, entries)],
         secrets: vec![(secret, keys)],
         claims: vec![
-            of_kind(&docs, "PersistentVolumeClaim")["metadata"]["name"]
+            of_kind(docs, "PersistentVolumeClaim")["metadata"]["name"]
                 .as_str()
                 .unwrap()
                 .to_owned(),
         ],
+    }
+}
+
+#[test]
+fn the_cronjobs_pod_runs_from_the_built_image() {
+    let test = "recipes::the_cronjobs_pod_runs_from_the_built_image";
+    if unsafe { libc::geteuid() } != 0 {
+        return common::say_skipped("image", test, "dockerd (.ci/docker/build.sh) needs root");
+    }
+    let Some(image) = installed("SESSIONCTL_IMAGE", "image", test) else {
+        return;
     };
-    let (out, volumes) = run_pod(&docker, &image, pod_spec(cronjob), &objects);
-    assert!(out.status.success(), "{}", show(&out));
-    assert_swept_the_demo(&summary(&String::from_utf8_lossy(&out.stdout)));
-    // Written by the pod's user, on the claim's volume.
-    use std::os::unix::fs::MetadataExt;
-    let journal = volumes.path().join("state/journal.ndjson");
-    let uid = std::fs::metadata(&journal).unwrap().uid();
-    assert_eq!(
-        Some(uid),
-        pod_spec(cronjob)["securityContext"]["runAsUser"]
-            .as_u64()
-            .map(|u| u as u32)
-    );
+    let Some(dir) = installed("SESSIONCTL_KUBERNETES_DIR", "Kubernetes manifest", test) else {
+        return;
+    };
+    let docker = std::env::var("SESSIONCTL_DOCKER").unwrap_or_else(|_| "docker".into());
+    let docs = check_manifests(&dir, manifests()).unwrap_or_else(|e| panic!("{e}"));
+    let cronjob = of_kind(&docs, "CronJob");
+
+    // As written, and without runAsGroup, whose group run_pod then leaves to the image as a
+    // kubelet's runtime does (a made-up one would not run at all).
+    let mut without_group = pod_spec(cronjob).clone();
+    let security = without_group["securityContext"].as_object_mut().unwrap();
+    assert!(security.remove("runAsGroup").is_some());
+    for pod in [pod_spec(cronjob), &without_group] {
+        let emu = demo();
+        let (out, volumes) = run_pod(&docker, &image, pod, &pod_objects(&emu, &docs));
+        assert!(out.status.success(), "{}", show(&out));
+        assert_swept_the_demo(&summary(&String::from_utf8_lossy(&out.stdout)));
+        // Written by the pod's user, on the claim's volume.
+        use std::os::unix::fs::MetadataExt;
+        let journal = volumes.path().join("state/journal.ndjson");
+        let uid = std::fs::metadata(&journal).unwrap().uid();
+        assert_eq!(
+            Some(uid),
+            pod["securityContext"]["runAsUser"]
+                .as_u64()
+                .map(|u| u as u32)
+        );
+    }
 }

@@ -7,33 +7,19 @@
 # them keeps the install from running third-party code. A re-run with the install in place
 # does nothing. If .ci/elizaos/package-lock.json exists, it is used with `npm ci` (exact tree).
 set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=.ci/lib.sh
+source "$here/../lib.sh"
 
 version=1.7.2
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-dir="${SESSIONCTL_ELIZAOS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/sessionctl/elizaos-$version}"
-marker="$dir/.sessionctl-installed"
-entry="$dir/node_modules/@elizaos/server/dist/index.js"
-
-command -v node >/dev/null || { echo "install.sh: node not found" >&2; exit 1; }
-command -v npm >/dev/null || { echo "install.sh: npm not found" >&2; exit 1; }
-
-if [[ -f "$marker" && -f "$entry" && "$(cat "$marker")" == "@elizaos/server@$version" ]]; then
-  echo "$dir"
-  exit 0
-fi
-
-parent="$(dirname "$dir")"
-mkdir -p "$parent"
-# Serialise concurrent runs (two CI jobs sharing a cache) when flock is available.
-if command -v flock >/dev/null; then
-  exec 9>"$parent/.$(basename "$dir").lock"
-  flock 9
-  if [[ -f "$marker" && -f "$entry" ]]; then echo "$dir"; exit 0; fi
-fi
+need node
+need npm
+entry=node_modules/@elizaos/server/dist/index.js
+begin_install SESSIONCTL_ELIZAOS_DIR "elizaos-$version" "@elizaos/server@$version" "$entry"
 
 # Install into a scratch dir next to the target, then move it into place: an interrupted
 # install never leaves a half-filled $dir behind.
-tmp="$(mktemp -d "$parent/.$(basename "$dir").tmp.XXXXXX")"
+tmp="$(mktemp -d "$(dirname "$dir")/.$(basename "$dir").tmp.XXXXXX")"
 trap 'rm -rf "$tmp"' EXIT
 chmod 755 "$tmp"
 cat >"$tmp/package.json" <<JSON
@@ -44,7 +30,6 @@ cat >"$tmp/package.json" <<JSON
   "dependencies": { "@elizaos/server": "$version" }
 }
 JSON
-start=$(date +%s)
 npm_flags=(--no-audit --no-fund --ignore-scripts --no-update-notifier --loglevel=error)
 if [[ -f "$here/package-lock.json" ]]; then
   cp "$here/package-lock.json" "$tmp/package-lock.json"
@@ -52,10 +37,9 @@ if [[ -f "$here/package-lock.json" ]]; then
 else
   (cd "$tmp" && npm install "${npm_flags[@]}") >&2
 fi
-[[ -f "$tmp/node_modules/@elizaos/server/dist/index.js" ]] || { echo "install.sh: npm did not install @elizaos/server" >&2; exit 1; }
-echo "@elizaos/server@$version" >"$tmp/.sessionctl-installed"
+[[ -f "$tmp/$entry" ]] || { echo "install.sh: npm did not install @elizaos/server" >&2; exit 1; }
+end_install "$tmp"
 rm -rf "$dir"
 mv "$tmp" "$dir"
 trap - EXIT
-echo "install.sh: installed @elizaos/server@$version in $(( $(date +%s) - start )) s" >&2
 echo "$dir"

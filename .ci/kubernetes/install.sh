@@ -9,37 +9,14 @@
 # Prints the install dir on stdout (pip's output goes to stderr). A re-run with the install in
 # place does nothing.
 set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=.ci/lib.sh
+source "$here/../lib.sh"
 
 version=1.37.0
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-dir="${SESSIONCTL_KUBERNETES_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/sessionctl/kubernetes-validate-$version}"
-marker="$dir/.sessionctl-installed"
-want="kubernetes-validate@$version $(sha256sum "$here/requirements.txt" | cut -d' ' -f1)"
-python="${PYTHON:-python3}"
-
-command -v "$python" >/dev/null || { echo "install.sh: $python not found" >&2; exit 1; }
-installed() { [[ -f "$marker" && -x "$dir/bin/python" && "$(cat "$marker")" == "$want" ]]; }
-
-if installed; then
-  echo "$dir"
-  exit 0
-fi
-parent="$(dirname "$dir")"
-mkdir -p "$parent"
-# Serialise concurrent runs (two CI jobs sharing a cache).
-exec 9>"$parent/.$(basename "$dir").lock"
-flock 9
-if installed; then
-  echo "$dir"
-  exit 0
-fi
-
-# A virtualenv records its own path, so it is built where it will live; a marker written
-# last says it is complete, and an incomplete one is removed first.
-rm -rf "$dir"
-"$python" -m venv "$dir" >&2
-"$dir/bin/pip" install --quiet --disable-pip-version-check --no-deps -r "$here/requirements.txt" >&2
+venv_install SESSIONCTL_KUBERNETES_DIR "kubernetes-validate-$version" \
+  "kubernetes-validate@$version" bin/python "$here/requirements.txt"
 "$dir/bin/python" -c 'import kubernetes_validate, yaml' \
   || { echo "install.sh: kubernetes-validate does not import" >&2; exit 1; }
-echo "$want" >"$marker"
+end_install "$dir"
 echo "$dir"

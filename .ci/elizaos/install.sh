@@ -15,7 +15,12 @@ version=1.7.2
 need node
 need npm
 entry=node_modules/@elizaos/server/dist/index.js
-begin_install SESSIONCTL_ELIZAOS_DIR "elizaos-$version" "@elizaos/server@$version" "$entry"
+# The marker names the lock file's hash too: a changed lock is another tree, installed anew.
+lock="none"
+if [[ -f "$here/package-lock.json" ]]; then
+  lock="$(sha256sum "$here/package-lock.json" | cut -d' ' -f1)"
+fi
+begin_install SESSIONCTL_ELIZAOS_DIR "elizaos-$version" "@elizaos/server@$version $lock" "$entry"
 
 # Install into a scratch dir next to the target, then move it into place: an interrupted
 # install never leaves a half-filled $dir behind.

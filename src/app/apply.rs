@@ -29,6 +29,24 @@ impl Ctx<'_> {
     pub(super) async fn apply(&self, apply: Apply<'_>) -> Result<Exit, AppError> {
         let now = super::now()?;
         let plan = Plan::load(apply.file, &self.config.path, now, apply.max_age).map_err(usage)?;
+        // A plan of every profile runs on the profiles it names, as it was made: a `-p` (or
+        // `--endpoint-url`, one server) beside it would be quietly overruled, so it is refused.
+        if plan.all_profiles {
+            let narrowed = match (self.asked_for(), self.cli.endpoint_url()) {
+                (Some(name), _) => Some(format!("-p {name}")),
+                (None, Some(_)) => Some("--endpoint-url".to_owned()),
+                (None, None) => None,
+            };
+            if let Some(flag) = narrowed {
+                return Err(usage(format!(
+                    "{flag}: {} was made with --all-profiles and is applied on the profiles it \
+                     names ({}), exactly as made: leave {flag} out (to act on one profile, make \
+                     its plan with -p)",
+                    apply.file.display(),
+                    plan.profiles.join(", ")
+                )));
+            }
+        }
         let mut names: Vec<String> = (self.profiles(plan.all_profiles)?.into_iter())
             .map(|p| p.name)
             .collect();
@@ -41,11 +59,27 @@ impl Ctx<'_> {
             false => names == planned,
         };
         if !fits {
-            return Err(usage(format!(
-                "the plan was made for profile(s) {}; this run's are {} (pass -p, or --all-profiles as the plan was made)",
-                planned.join(", "),
-                names.join(", ")
-            )));
+            let unit = if planned.len() == 1 {
+                "profile"
+            } else {
+                "profiles"
+            };
+            return Err(usage(match plan.all_profiles {
+                true => format!(
+                    "the plan was made for {unit} {}, and the config has no {}: was it changed since?",
+                    planned.join(", "),
+                    (planned.iter().filter(|p| !names.contains(p)))
+                        .map(String::as_str)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                false => format!(
+                    "the plan was made for profile {}; this run's is {} (pass -p {} as the plan was made)",
+                    planned.join(", "),
+                    names.join(", "),
+                    planned.join(", ")
+                ),
+            }));
         }
         let action = Action::from(plan.action);
         let all = plan.all_profiles;

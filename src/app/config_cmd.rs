@@ -64,8 +64,8 @@ impl Ctx<'_> {
 
     /// The profile `-p` named on the command line: `config check` checks it alone (a
     /// `SESSIONCTL_PROFILE` is a default for commands, not a filter here); `config show`
-    /// shows every profile and marks it.
-    fn asked_for(&self) -> Option<&str> {
+    /// shows every profile and marks it; `apply` of a plan of every profile refuses it.
+    pub(super) fn asked_for(&self) -> Option<&str> {
         (self.cli.origins.profile == Origin::CommandLine)
             .then(|| self.cli.profile_name())
             .flatten()

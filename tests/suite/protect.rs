@@ -906,7 +906,9 @@ fn apply_refuses_a_plan_for_another_config_profile_or_time() {
     let (code, _, stderr) = apply("zep", NOW, &[]);
     assert_eq!(code, 2, "{stderr}");
     assert!(
-        stderr.contains("the plan was made for profile(s) zp"),
+        stderr.contains(
+            "the plan was made for profile zp; this run's is zep (pass -p zp as the plan was made)"
+        ),
         "{stderr}"
     );
     let (code, _, stderr) = apply("zp", "2024-06-01T14:00:00Z", &[]);
@@ -1380,6 +1382,30 @@ fn ids_from_stdin_a_file_and_across_profiles_are_planned_and_applied() {
         .collect();
     assert_eq!(routed, [("zp", "b"), ("eliza", "m1")], "{p:#}");
     assert_eq!(p["protected"][0]["id"], "demo-1", "{p:#}");
+    // A `-p` (or `--endpoint-url`) beside it would be overruled by the plan's own
+    // profiles: refused, nothing sent.
+    let sent = env.emu.requests().len();
+    let narrowing: [(&[&str], &str); 2] = [
+        (&["-p", "zp"], "-p zp"),
+        (&["--endpoint-url", "http://127.0.0.1:9"], "--endpoint-url"),
+    ];
+    for (args, flag) in narrowing {
+        let (code, _, stderr) = common::run(
+            env.cmd("zep")
+                .env("SESSIONCTL_NOW", NOW)
+                .args(args)
+                .arg("apply")
+                .arg(&plan),
+        );
+        assert_eq!(code, 2, "{stderr}");
+        let said = format!(
+            "{flag}: {} was made with --all-profiles and is applied on the profiles it names (",
+            plan.display()
+        );
+        assert!(stderr.contains(&said), "{said} in {stderr}");
+        assert!(stderr.contains(&format!("leave {flag} out")), "{stderr}");
+    }
+    assert_eq!(env.emu.requests().len(), sent, "nothing sent");
     let (doc, code) = run_json(
         env.cmd("zep")
             .env("SESSIONCTL_NOW", NOW)

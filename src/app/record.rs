@@ -51,10 +51,14 @@ impl ReportPlan<'_> {
         if let Some(resume) = &self.resume {
             report.resending(resume.clone());
             if !plan.quiet {
+                let (done, pending) = (resume.done_count(), resume.pending().len());
                 crate::output::warn(format_args!(
-                    "resuming: {} session(s) already have an outcome and are not sent again; {} attempted without one are sent again",
-                    resume.done_count(),
-                    resume.pending().len()
+                    "resuming: {} {} an outcome and {} not sent again; {} attempted without one {} sent again",
+                    crate::units::plural(done as u64, "session"),
+                    if done == 1 { "has" } else { "have" },
+                    if done == 1 { "is" } else { "are" },
+                    pending,
+                    if pending == 1 { "is" } else { "are" },
                 ));
             }
         }

@@ -274,6 +274,13 @@ fn a_resume_without_input_says_what_to_pass_again() {
             .write_stdin(format!("{}\n{}\n", ids[0], ids[1]))
             .output()
             .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains(
+                "resuming: 1 session has an outcome and is not sent again; 0 attempted without one are sent again"
+            ),
+            "{stderr}"
+        );
         let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
         (doc, out.status.code())
     };

@@ -472,11 +472,11 @@ pub enum Command {
         /// this (e.g. `30d`), as the provider's own end time proves (Digital Samba, Zep v2);
         /// live sessions and sessions without an end time are never acted on.
         #[arg(long, value_name = "DUR", value_parser = parse_duration,
-              conflicts_with_all = ["ids", "file", "idle_for"])]
+              conflicts_with_all = ["ids", "file", "idle_for", "limit"])]
         ended_for: Option<Duration>,
         /// elizaOS: delete what sessions left behind (channels and their messages of
         /// sessions that were ended, expired, or forgotten by a restart) instead of sessions.
-        #[arg(long, conflicts_with_all = ["ids", "file", "idle_for", "ended_for", "by_uuid", "wait"])]
+        #[arg(long, conflicts_with_all = ["ids", "file", "idle_for", "ended_for", "by_uuid", "wait", "limit"])]
         orphans: bool,
     },
     /// Act on exactly the sessions of a saved plan (`--plan FILE`), re-checking each first;

@@ -287,14 +287,19 @@ fn limit_drains_a_backlog_idle_longest_first_and_says_what_is_left() {
     assert_eq!(code, 0);
     assert_eq!(doc["summary"], serde_json::json!({"ended": 1}), "drained");
     assert_eq!(env.emu.messaging_count(), 0);
-    // `--limit 0` is refused, for a sweep and for `list`; `--limit` is only for sweeps.
+    // `--limit 0` is refused, for a sweep and for `list`; `--limit` is only for sweeps by
+    // idleness or age (what it keeps is the idle longest: orphans and ended sessions are
+    // neither).
     for args in [
         &["end-many", "--idle-for", "1h", "--limit", "0"][..],
         &["list", "--limit", "0"],
         &["end-many", "x", "--limit", "2"],
+        &["delete", "--orphans", "--limit", "2"],
+        &["delete", "--ended-for", "1d", "--limit", "2"],
     ] {
         let (code, _, stderr) = common::run(env.cmd("eliza").args(args));
         assert_eq!(code, 2, "{args:?}: {stderr}");
+        assert!(stderr.contains("--limit"), "{args:?}: {stderr}");
         if args.contains(&"0") {
             assert!(
                 stderr.contains("must be at least 1 (`--limit 0` would select nothing)"),

@@ -215,10 +215,15 @@ impl KeySource {
         };
         let key = key.trim();
         if key.is_empty() {
-            return Err(ConfigError::invalid(
-                profile,
-                format!("{} is empty", self.describe()),
-            ));
+            // Said of where the key came from: `api_key = *** is empty` would mask a value
+            // that is not there.
+            let empty = match self {
+                KeySource::Literal(_) => "api_key is empty".to_owned(),
+                KeySource::Env(var) => format!("environment variable {var} (api_key_env) is empty"),
+                KeySource::Command { .. } => format!("{} printed no key", self.describe()),
+                KeySource::None => unreachable!("no key is read"),
+            };
+            return Err(ConfigError::invalid(profile, empty));
         }
         // It travels in an HTTP header; say so here rather than send a mangled key.
         if !key.bytes().all(|b| b.is_ascii_graphic() || b == b' ') {
@@ -1107,7 +1112,7 @@ mod tests {
         let err = key_cmd("false").resolve("p").unwrap_err().to_string();
         assert!(err.contains("failed"), "{err}");
         let err = key_cmd("true").resolve("p").unwrap_err().to_string();
-        assert!(err.contains("empty"), "{err}");
+        assert!(err.contains("printed no key"), "{err}");
         let err = key_cmd("echo a | cat").resolve("p").unwrap().unwrap();
         assert_eq!(secrecy::ExposeSecret::expose_secret(&err), "a | cat");
     }

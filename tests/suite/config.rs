@@ -829,7 +829,7 @@ fn failing_api_key_cmd_is_a_clear_error() {
             // Only the program is named: arguments may carry a secret.
             vec!["api_key_cmd = /nonexistent/key-helper …", "could not start"],
         ),
-        ("true", vec!["api_key_cmd = true", "empty"]),
+        ("true", vec!["api_key_cmd = true printed no key"]),
         ("printf 'unterminated", vec!["api_key_cmd", "split"]),
     ] {
         let path = zep_with_cmd(&env, cmd);
@@ -839,6 +839,32 @@ fn failing_api_key_cmd_is_a_clear_error() {
         assert_config_error(&env, &out, &needles);
     }
     assert_eq!(env.emu.zep_session_ended("z1"), Some(false));
+}
+
+/// An empty key is named by where it came from, never as a masked `***` that would hide
+/// the fact that there is nothing to mask.
+#[test]
+fn an_empty_key_says_where_it_was_empty() {
+    let env = Env::new();
+    env.emu.seed(Seed::zep_session("z1", T));
+    for (source, said) in [
+        ("api_key = \" \"", "profile `z`: api_key is empty"),
+        (
+            "api_key_env = \"SESSIONCTL_TEST_EMPTY\"",
+            "profile `z`: environment variable SESSIONCTL_TEST_EMPTY (api_key_env) is empty",
+        ),
+    ] {
+        let text = format!(
+            "[profiles.z]\nprovider = \"zep\"\nbase_url = \"{}\"\n{source}\n",
+            env.emu.zep_v2_url()
+        );
+        let path = write(&env, "c.toml", text);
+        let out = run(with_config(&env, &path)
+            .env("SESSIONCTL_TEST_EMPTY", "")
+            .args(["-p", "z", "end", "z1"]));
+        assert_config_error(&env, &out, &[said]);
+        assert!(!out.stderr.contains("***"), "{}", out.stderr);
+    }
 }
 
 #[test]

@@ -176,10 +176,13 @@ impl Ctx<'_> {
     /// this at all (threads have no end; no participant counts for `list --empty`) is skipped by
     /// design, one whose configuration is broken is skipped and makes the exit code 1 (when
     /// every profile is broken, the run is a configuration error, 2: nothing was sent).
-    /// Anything else, such as a flag a profile cannot honour, is refused up front.
+    /// Anything else, such as a flag a profile cannot honour, is refused up front. `only`:
+    /// the profiles a saved sweep of every profile names (`apply`), the others left out
+    /// without a word, since its sweep skipped them already when it was made.
     fn prepare<T>(
         &self,
         all: bool,
+        only: Option<&[String]>,
         mut prepare: impl FnMut(&Profile) -> Result<T, AppError>,
     ) -> Result<Prepared<T>, AppError> {
         let mut done = Prepared {
@@ -187,7 +190,8 @@ impl Ctx<'_> {
             worst: Exit::Ok,
             broken: Vec::new(),
         };
-        for profile in self.profiles(all)? {
+        let named = |p: &Profile| only.is_none_or(|only| only.contains(&p.name));
+        for profile in self.profiles(all)?.into_iter().filter(named) {
             match prepare(&profile) {
                 Ok(t) => done.ready.push((profile, t)),
                 Err(e) if e.stopped() => return Err(e),

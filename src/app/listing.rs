@@ -29,7 +29,7 @@ impl Ctx<'_> {
             ready: profiles,
             mut worst,
             broken,
-        } = self.prepare(args.all_profiles, |profile| {
+        } = self.prepare(args.all_profiles, None, |profile| {
             check_empty(profile, args.empty)?;
             super::check_orphans(profile, args.orphans)?;
             super::check_judged(profile, args.idle_for.is_some(), args.older_than.is_some())?;

@@ -61,7 +61,9 @@ impl Ctx<'_> {
         let holds = Holds::default();
         let opts = options(plan, &interrupt, &holds);
         let sweep = plan.sweep();
-        let prepared = self.prepare(plan.all, |profile| {
+        let saved = sweep.and_then(|s| s.saved.as_deref());
+        let only = saved.map(|p| p.profiles.as_slice());
+        let prepared = self.prepare(plan.all, only, |profile| {
             let selection = (sweep.map(|s| {
                 super::check_orphans(profile, s.orphans)?;
                 super::check_judged(profile, s.idle_for.is_some(), s.older_than.is_some())?;

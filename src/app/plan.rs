@@ -330,7 +330,13 @@ pub(super) fn applying(cli: &Cli, action: Action, source: Source, all: bool, yes
     };
     let confirm = (action == Action::Delete && !yes && run.dry_run.is_none()).then(|| Confirm {
         what: match &source {
-            Source::Sweep(sweep) => sweep.asked(),
+            // Asked before the re-checks: the count is the plan's, not what will go.
+            Source::Sweep(sweep) => sweep.asked().map(|by| {
+                format!(
+                    "{by} (planned in {}; each re-checked first)",
+                    file.display()
+                )
+            }),
             Source::Ids(_) => Some(format!("planned in {}", file.display())),
         },
     });

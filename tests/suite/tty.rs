@@ -649,3 +649,32 @@ fn a_resumed_sweep_asks_about_what_it_will_send_not_what_it_listed() {
         "{out:?}"
     );
 }
+
+/// `apply` of a sweep's delete plan asks before its re-checks, so its count is the plan's:
+/// the question says so, and where the plan came from.
+#[test]
+fn apply_asks_with_the_plans_count_and_says_each_is_re_checked_first() {
+    let env = Env::new();
+    env.emu
+        .seed_many(["old-0", "old-1"].map(|id| {
+            Seed::samba_ended_at(id, "2024-03-27 08:15:36", Some("2024-03-27 09:15:36"))
+        }));
+    let plan = env.dir.path().join("retention.json");
+    let made = common::run(
+        env.cmd("samba")
+            .args(["delete", "--ended-for", "30d", "--plan"])
+            .arg(&plan),
+    );
+    assert_eq!(made.0, 0, "{}", made.2);
+    let line = format!("SESSIONCTL -p samba apply {}", plan.display());
+    let Some((out, code)) = answering_line(&env, &line, "n\n") else {
+        return;
+    };
+    let asked = format!(
+        "Delete 2 sessions that ended more than 30 days ago (planned in {}; each re-checked first) on profile `samba` (digital-samba)?",
+        plan.display()
+    );
+    assert!(out.contains(&asked), "{asked} in {out:?}");
+    assert_eq!(code, 2, "{out}");
+    assert_eq!(env.emu.samba_resources_deleted("old-0"), Some(false));
+}

@@ -119,8 +119,7 @@ impl ResultSink {
                 .with_key("rate", rate)
                 .with_key("hold", hold),
             );
-            // Redraws while a long wait lets nothing finish, so the countdown moves.
-            bar.enable_steady_tick(std::time::Duration::from_millis(250));
+            bar.enable_steady_tick(TICK);
             bar
         });
         // A screenful on a terminal; a page of a report elsewhere.
@@ -144,6 +143,10 @@ impl ResultSink {
         }
     }
 }
+
+/// How often the bar redraws on its own: while a long wait lets nothing finish, so that
+/// the countdown moves.
+const TICK: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// `1 session done`, `12 sessions done`; with the total known, `3 of 12 sessions done`.
 fn sessions_done(n: u64, total: Option<u64>) -> String {
@@ -292,6 +295,25 @@ impl Sink for ResultSink {
     fn expect(&mut self, total: u64) {
         if let Some(bar) = &self.progress {
             bar.set_length(total);
+        }
+    }
+
+    /// The prompt is asked on the same screen: the bar's redraws (a carriage return and a
+    /// cleared line every tick) would erase the question, and its last frame would sit in
+    /// front of it. So it stops ticking and clears its line first.
+    fn asking(&mut self) {
+        if let Some(bar) = &self.progress {
+            bar.disable_steady_tick();
+            bar.finish_and_clear();
+        }
+    }
+
+    /// Back on the fresh line the answer left, counting from now: the time a person took
+    /// to answer is not the run's, and would drag its rate and estimate down.
+    fn answered(&mut self) {
+        if let Some(bar) = &self.progress {
+            bar.reset();
+            bar.enable_steady_tick(TICK);
         }
     }
 

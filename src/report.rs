@@ -57,6 +57,11 @@ pub trait Sink {
     /// The run will report `total` results, where that is known before they come (a sweep,
     /// IDs read ahead): a progress display counts towards it.
     fn expect(&mut self, _total: u64) {}
+    /// A question waits on the terminal: a progress display leaves the screen (its redraws
+    /// would erase the question) until [`Sink::answered`].
+    fn asking(&mut self) {}
+    /// The question was answered: a progress display starts again, its clock from now.
+    fn answered(&mut self) {}
 }
 
 /// A sink and what to call it when it fails.
@@ -169,6 +174,16 @@ impl Report {
     /// How many results the run will report, once that is known.
     pub fn expect(&mut self, total: u64) {
         self.sinks.iter_mut().for_each(|n| n.sink.expect(total));
+    }
+
+    /// The delete prompt is about to be asked: nothing draws on the terminal meanwhile.
+    pub fn asking(&mut self) {
+        self.sinks.iter_mut().for_each(|n| n.sink.asking());
+    }
+
+    /// The prompt was answered yes: the progress display comes back.
+    pub fn answered(&mut self) {
+        self.sinks.iter_mut().for_each(|n| n.sink.answered());
     }
 
     /// A sweep's `--limit` left `n` sessions for the next run: the summary says so.

@@ -329,7 +329,7 @@ impl Sweeping<'_> {
     /// sessions (sent again first, listed or not) and leaves out what is done. Declined or
     /// interrupted: the listing is on record, nothing is sent, and the profiles are free
     /// before the records are written.
-    async fn confirmed(self, tty: Terminal, picked: &[Vec<Pick>]) -> Result<Self, AppError> {
+    async fn confirmed(mut self, tty: Terminal, picked: &[Vec<Pick>]) -> Result<Self, AppError> {
         let parts = (self.staged.ready.iter().zip(picked))
             .map(|((profile, _), mine)| {
                 let listed = mine.iter().map(|((id, _), _)| id.as_str());
@@ -348,9 +348,19 @@ impl Sweeping<'_> {
                 part(profile, ids)
             })
             .collect::<Vec<_>>();
+        // Nothing to delete asks nothing, and leaves the progress display alone.
+        let asking = parts.iter().any(|p| !p.ids.is_empty());
+        if asking {
+            self.report.asking();
+        }
         let asked = ask(tty, self.plan, &parts, &self.staged.interrupt).await;
         match asked {
-            Ok(()) => Ok(self),
+            Ok(()) => {
+                if asking {
+                    self.report.answered();
+                }
+                Ok(self)
+            }
             Err(e) => {
                 let report = self.report;
                 drop(self.locks);

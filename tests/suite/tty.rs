@@ -340,6 +340,9 @@ fn on_a_terminal(env: &Env, line: &str) -> Option<(std::process::Child, impl FnO
         .env(common::ZEP_ENV, common::emulator::zep::ZEP_KEY)
         .env(common::SAMBA_ENV, common::emulator::samba::SAMBA_KEY)
         .env("NO_COLOR", "1")
+        // A terminal as a person's is: with TERM unset (or `dumb`) no progress bar is drawn,
+        // and what it does beside a prompt would go untested.
+        .env("TERM", "xterm-256color")
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .spawn()
@@ -677,4 +680,115 @@ fn apply_asks_with_the_plans_count_and_says_each_is_re_checked_first() {
     assert!(out.contains(&asked), "{asked} in {out:?}");
     assert_eq!(code, 2, "{out}");
     assert_eq!(env.emu.samba_resources_deleted("old-0"), Some(false));
+}
+
+/// A sweep's progress bar (drawn while it lists) leaves the screen while the delete prompt
+/// waits: its redraws (a carriage return and a cleared line every tick) erased the
+/// question, and its last frame sat in front of it. After a yes the run goes on and ends.
+#[test]
+fn the_progress_bar_leaves_a_sweeps_prompt_alone_until_it_is_answered() {
+    let env = Env::with(Options {
+        latency: Duration::from_millis(200),
+        ..Options::default()
+    });
+    env.emu
+        .seed_many((0..3).map(|i| Seed::messaging(&format!("s-{i}"), T)));
+    let Some(()) = prompt_stays_until_yes(&env, "SESSIONCTL -p eliza delete --idle-for 1m") else {
+        return;
+    };
+    assert!((0..3).all(|i| !env.emu.messaging_exists(&format!("s-{i}"))));
+}
+
+/// The same for `apply` of a saved delete plan, which asks as the sweep does.
+#[test]
+fn the_progress_bar_leaves_applys_prompt_alone_until_it_is_answered() {
+    let env = Env::with(Options {
+        latency: Duration::from_millis(200),
+        ..Options::default()
+    });
+    env.emu
+        .seed_many((0..3).map(|i| Seed::messaging(&format!("a-{i}"), T)));
+    let plan = env.dir.path().join("plan.json");
+    let (code, _, err) = common::run(
+        env.cmd("eliza")
+            .args(["delete", "--idle-for", "1m", "--plan"])
+            .arg(&plan),
+    );
+    assert_eq!(code, 0, "{err}");
+    let line = format!("SESSIONCTL -p eliza apply {}", plan.display());
+    let Some(()) = prompt_stays_until_yes(&env, &line) else {
+        return;
+    };
+    assert!((0..3).all(|i| !env.emu.messaging_exists(&format!("a-{i}"))));
+}
+
+/// Runs the delete `line` on a terminal; once its prompt is up, checks that the question
+/// starts a line of its own and that nothing more is drawn for a while (the bar ticks every
+/// 250 ms: a second sees several frames), then answers `y` and checks that the run ends 0.
+/// `None` without script(1).
+fn prompt_stays_until_yes(env: &Env, line: &str) -> Option<()> {
+    use std::io::Read;
+    use std::sync::{Arc, Mutex};
+    let (mut child, finished) = on_a_terminal(env, line)?;
+    let mut stdout = child.stdout.take().unwrap();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let reader = std::thread::spawn({
+        let seen = seen.clone();
+        move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n @ 1..) = stdout.read(&mut buf) {
+                seen.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        }
+    });
+    let text = || String::from_utf8_lossy(&seen.lock().unwrap()).into_owned();
+    let cue = "Delete them? [y/N] ";
+    common::wait_until("the prompt", Duration::from_secs(10), || {
+        text().contains(cue)
+    });
+    let at_prompt = text();
+    let asked = at_prompt.find(cue).unwrap() + cue.len();
+    // Output after the question, waited for (up to a second, longer than several ticks):
+    // none may come before the answer.
+    let deadline = std::time::Instant::now() + Duration::from_secs(1);
+    while text().len() == asked && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let before_answer = text();
+    assert_eq!(
+        before_answer.len(),
+        asked,
+        "drawn over the waiting prompt: {:?}",
+        &before_answer[asked..]
+    );
+    // The question's first line holds nothing before it but a cleared line.
+    let start = at_prompt
+        .find("Delete 3 sessions idle for more than 1 minute")
+        .unwrap();
+    let line_start = at_prompt[..start].rfind(['\n', '\r']).map_or(0, |i| i + 1);
+    let before = &at_prompt[line_start..start];
+    assert!(
+        before.is_empty() || before == "\x1b[2K",
+        "the question does not start its line: {:?}",
+        &at_prompt[line_start..]
+    );
+    assert!(
+        !env.emu.requests().iter().any(|r| r.method == "DELETE"),
+        "deleted before the answer"
+    );
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), b"y\n").unwrap();
+    let status = child.wait().unwrap();
+    finished();
+    reader.join().unwrap();
+    let out = text();
+    assert_eq!(common::shell_code(&status), 0, "{out:?}");
+    assert!(out.contains("deleted 3"), "{out:?}");
+    // The bar comes back once answered (the emulator's latency keeps the run long enough
+    // to draw it), after the answer's line break, counting towards what is sent.
+    assert!(
+        out[asked..].contains("y\r\n") && out[asked..].contains(" of 3 sessions done"),
+        "no progress after the answer: {:?}",
+        &out[asked..]
+    );
+    Some(())
 }

@@ -688,12 +688,17 @@ impl Sweep {
 
     /// How long ago `t` was, in whole minutes, counted in days at most (`3h 2m`,
     /// `81days 14h`): a month is no fixed length, and humantime's 30.44-day month would
-    /// leave odd seconds in a retention sweep's `2months 19days 16h 52m 48s`.
+    /// leave odd seconds in a retention sweep's `2months 19days 16h 52m 48s`. Under ten
+    /// minutes it keeps its seconds (`53s`, `3m 12s`), as the list's IDLE column does
+    /// ([`crate::units::age`]): rounded down to the minute, 53 seconds said `idle 0s`.
     pub fn age(&self, t: Timestamp) -> String {
         const DAY: u64 = 24 * 3600;
         let secs = self.now.duration_since(t).as_secs().max(0) as u64;
         let minutes = |s: u64| humantime::format_duration(Duration::from_secs(s - s % 60));
         match (secs / DAY, secs % DAY) {
+            (0, rest) if rest < 600 => {
+                humantime::format_duration(Duration::from_secs(rest)).to_string()
+            }
             (0, rest) => minutes(rest).to_string(),
             (1, rest) if rest < 60 => "1day".into(),
             (1, rest) => format!("1day {}", minutes(rest)),
@@ -1069,7 +1074,7 @@ mod tests {
     }
 
     #[test]
-    fn an_age_is_counted_in_days_at_most_to_the_minute() {
+    fn an_age_is_counted_in_days_at_most_to_the_minute_or_under_ten_minutes_the_second() {
         let now: Timestamp = "2026-04-01T00:00:00Z".parse().unwrap();
         let sweep = Sweep {
             now,
@@ -1081,6 +1086,12 @@ mod tests {
         assert_eq!(ago("2026-03-30T22:00:00Z"), "1day 2h");
         assert_eq!(ago("2026-01-10T10:00:00Z"), "80days 14h");
         assert_eq!(ago("2026-01-01T00:00:00Z"), "90days");
+        // Under ten minutes, to the second (not `0s` for anything under a minute).
+        assert_eq!(ago("2026-03-31T23:59:07Z"), "53s");
+        assert_eq!(ago("2026-03-31T23:56:48Z"), "3m 12s");
+        assert_eq!(ago("2026-03-31T23:50:00Z"), "10m");
+        assert_eq!(ago("2026-03-31T23:49:59Z"), "10m");
+        assert_eq!(ago("2026-04-01T00:00:00Z"), "0s");
     }
 
     #[test]

@@ -593,6 +593,48 @@ fn delete_dry_run_sweep_shows_would_delete() {
     assert!(env.emu.requests().iter().all(|r| r.method == "GET"));
 }
 
+/// A sweep's reason says an idleness under ten minutes to the second, as the list's IDLE
+/// column does: rounded down to the minute, 53 seconds idle was `idle 0s`.
+#[test]
+fn a_reason_under_ten_minutes_says_its_seconds_as_the_idle_column_does() {
+    let env = Env::new();
+    env.emu.seed_many([
+        Seed::messaging("e-53s", "2024-06-01T11:59:07.000Z"),
+        Seed::messaging("e-3m", "2024-06-01T11:56:48.000Z"),
+        Seed::messaging("e-20s", "2024-06-01T11:59:40.000Z"),
+    ]);
+    let (doc, code) = json_at_now(
+        &env,
+        "eliza",
+        &["end-many", "--idle-for", "30s", "--dry-run"],
+    );
+    assert_eq!(code, 0, "{doc:#}");
+    common::assert_exactly(&doc, &["e-53s", "e-3m"], "would_end");
+    assert_eq!(
+        result_of(&doc, "e-53s")["reason"],
+        "idle 53s (last activity 2024-06-01T11:59:07.000Z)"
+    );
+    assert_eq!(
+        result_of(&doc, "e-3m")["reason"],
+        "idle 3m 12s (last activity 2024-06-01T11:56:48.000Z)"
+    );
+    let (code, table, err) = common::run(env.cmd("eliza").env("SESSIONCTL_NOW", NOW).args([
+        "list",
+        "--idle-for",
+        "30s",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    // The list's IDLE column, the same sessions.
+    let idle_of = |id: &str, shown: &str| {
+        let row = (table.lines().find(|l| l.contains(id))).unwrap_or_else(|| panic!("{table}"));
+        row.split_whitespace().any(|w| w == shown)
+    };
+    assert!(
+        idle_of("e-53s", "53s") && idle_of("e-3m", "3m12s"),
+        "{table}"
+    );
+}
+
 // ---------------------------------------------------------------------------------------
 // Every profile
 

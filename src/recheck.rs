@@ -18,6 +18,7 @@ use jiff::Timestamp;
 use tokio::time::Instant;
 
 use crate::gate::{Gate, Gated, Sorted};
+use crate::guard::Cleared;
 use crate::ids::SessionId;
 use crate::outcome::{ErrorKind, Outcome, SessionResult};
 use crate::protect::Protect;
@@ -66,6 +67,10 @@ pub struct Listing {
     pub now: Timestamp,
     pub protect: Protect,
     pub after: Duration,
+    /// The profile's guard's handle: a session its re-check found unprotected on a row the
+    /// server just sent is cleared there, so the guard need not read it again (on a provider
+    /// that cannot read one session, it could not, and would refuse it).
+    pub cleared: Cleared,
 }
 
 /// `inner` behind a re-check of `sweep`'s evidence.
@@ -88,6 +93,7 @@ pub fn wrap(inner: Arc<dyn Provider>, sweep: Listing, stats: Arc<Stats>) -> Arc<
         started: sweep.listed,
         protect: sweep.protect,
         after: sweep.after,
+        cleared: sweep.cleared,
         stats,
     };
     Arc::new(Gated::new(inner, gate))
@@ -102,6 +108,7 @@ struct Recheck {
     started: Instant,
     protect: Protect,
     after: Duration,
+    cleared: Cleared,
     stats: Arc<Stats>,
 }
 
@@ -277,6 +284,9 @@ impl Recheck {
             ));
             return (Err(r), 0);
         }
+        // Checked on the row just read from the server (never the plan's evidence, a file
+        // anyone may edit): the guard below may take this as its own check.
+        self.cleared.insert(id.as_str());
         let (filter, now) = self.filter_now();
         match crate::stale::rejudge(self.inner.as_ref(), row, &filter, now).await {
             (Ok(()), requests) => (Ok(id), requests),

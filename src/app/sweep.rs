@@ -254,7 +254,8 @@ impl Sweeping<'_> {
             let tag = self.plan.all.then_some(profile.name.as_str());
             let guard = Protecting {
                 profile,
-                // Only what the server listed spares the guard its read.
+                // Only what the server listed spares the guard its read (a saved plan's rows
+                // are cleared by their re-check, on what it reads again: `recheck`).
                 cleared: saved.is_none().then_some(&cleared),
                 resume: self.resume.as_deref(),
             };
@@ -270,6 +271,7 @@ impl Sweeping<'_> {
                     now,
                     protect: profile.protect.clone(),
                     after: recheck_after,
+                    cleared: cleared.clone(),
                 }));
         }
         listing

@@ -697,6 +697,110 @@ fn an_eliza_session_used_again_during_a_paced_run_is_never_ended() {
     assert_eq!(result_of(&doc, "m2")["outcome"], "ended");
 }
 
+/// An elizaOS profile `ek` protecting `metadata.keep=true`, with `k1` and `k2` (kept) and
+/// `s1`, `s2`, all idle since [`OLD`]; `more` free sessions `f1`… besides.
+fn eliza_protecting(more: usize) -> Env {
+    let env = Env::new();
+    env.add_profile(
+        "ek",
+        &format!(
+            "provider = \"messaging\"\nbase_url = \"{}\"\nprotect = [\"metadata.keep=true\"]",
+            env.emu.messaging_url()
+        ),
+    );
+    let old = "2024-06-01T07:00:00.000Z";
+    env.emu.seed_many(
+        ["k1", "k2", "s1", "s2"]
+            .into_iter()
+            .map(str::to_owned)
+            .chain((1..=more).map(|i| format!("f{i}")))
+            .map(|id| Seed::messaging(&id, old)),
+    );
+    env.emu.seed_many([
+        Seed::metadata("k1", json!({"keep": true})),
+        Seed::metadata("k2", json!({"keep": true})),
+    ]);
+    env
+}
+
+/// Two minutes after [`NOW`]: a plan made at `NOW` is that old, past a `--recheck-after 1s`.
+const LATER: &str = "2024-06-01T12:02:00Z";
+
+/// The sweep plan `delete --idle-for 1h` of `ek` at [`NOW`], in `plan.json`.
+fn eliza_plan(env: &Env) -> std::path::PathBuf {
+    let plan = env.dir.path().join("plan.json");
+    let (doc, code) = run_json(
+        env.cmd("ek")
+            .env("SESSIONCTL_NOW", NOW)
+            .args(["delete", "--idle-for", "1h", "--plan"])
+            .arg(&plan),
+    );
+    assert_eq!(code, 0, "{doc:#}");
+    plan
+}
+
+/// elizaOS cannot read one session, so its re-check relists: the protect list is decided on
+/// the rows that relisting sent (as a live sweep decides it on its listing), never on the
+/// plan's own evidence, and what it leaves unprotected is acted on.
+#[test]
+fn an_eliza_plan_is_cleared_of_its_protect_list_by_the_relisting() {
+    let env = eliza_protecting(0);
+    let plan = eliza_plan(&env);
+    let p = read_plan(&plan);
+    let ids = |key: &str| -> Vec<String> {
+        let mut ids: Vec<String> = (p[key].as_array().unwrap().iter())
+            .map(|s| s["id"].as_str().unwrap().to_owned())
+            .collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(ids("sessions"), ["s1", "s2"], "{p:#}");
+    assert_eq!(ids("protected"), ["k1", "k2"], "{p:#}");
+    // Applied at once, nothing is old enough to read again: the plan's evidence (which
+    // anyone may edit) is no proof, and this provider cannot read one session, so both
+    // are refused, nothing sent.
+    let (doc, code) = run_json(apply_cmd_on(&env, "ek", &plan, NOW).arg("--yes"));
+    assert_eq!(code, 1, "{doc:#}");
+    for id in ["s1", "s2"] {
+        let r = result_of(&doc, id);
+        assert_eq!(r["outcome"], "protected", "{doc:#}");
+        assert!(
+            r["error"].as_str().unwrap().contains("cannot tell whether"),
+            "{r}"
+        );
+        assert!(env.emu.messaging_exists(id));
+    }
+    // `s2` is protected since the plan was made; the relisting shows it.
+    env.emu.seed(Seed::metadata("s2", json!({"keep": true})));
+    let recheck = ["--recheck-after", "1s"];
+    let (doc, code) = run_json(
+        apply_cmd_on(&env, "ek", &plan, LATER)
+            .arg("--dry-run")
+            .args(recheck),
+    );
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(result_of(&doc, "s1")["outcome"], "would_delete", "{doc:#}");
+    assert_eq!(result_of(&doc, "s2")["outcome"], "protected", "{doc:#}");
+    assert!(env.emu.messaging_exists("s1"), "a dry run deletes nothing");
+    let (doc, code) = run_json(
+        apply_cmd_on(&env, "ek", &plan, LATER)
+            .arg("--yes")
+            .args(recheck),
+    );
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(result_of(&doc, "s1")["outcome"], "deleted", "{doc:#}");
+    let s2 = result_of(&doc, "s2");
+    assert_eq!(s2["outcome"], "protected", "{doc:#}");
+    assert!(
+        s2["note"].as_str().unwrap().contains("metadata.keep=true"),
+        "{s2}"
+    );
+    assert!(!env.emu.messaging_exists("s1"));
+    for id in ["s2", "k1", "k2"] {
+        assert!(env.emu.messaging_exists(id), "nothing sent for {id}");
+    }
+}
+
 /// The re-check's relist keeps the listing's `max_listed`: when sessions pile up during a
 /// paced run past that bound, the relist fails, and what it was to read again is left alone
 /// (never acted on by its old verdict), not read on without end nor ended anyway.
@@ -794,6 +898,18 @@ fn sweep_plan(env: &Env, args: &[&str]) -> (std::path::PathBuf, Value, i32) {
 fn apply_cmd(env: &Env, plan: &std::path::Path) -> assert_cmd::Command {
     let mut cmd = env.cmd("zp");
     cmd.env("SESSIONCTL_NOW", NOW).arg("apply").arg(plan);
+    cmd
+}
+
+/// `apply PLAN` on `profile` at `now`, for a test to add its flags to and run.
+fn apply_cmd_on(
+    env: &Env,
+    profile: &str,
+    plan: &std::path::Path,
+    now: &str,
+) -> assert_cmd::Command {
+    let mut cmd = env.cmd(profile);
+    cmd.env("SESSIONCTL_NOW", now).arg("apply").arg(plan);
     cmd
 }
 

@@ -94,6 +94,7 @@ pub fn wrap(inner: Arc<dyn Provider>, sweep: Listing, stats: Arc<Stats>) -> Arc<
         protect: sweep.protect,
         after: sweep.after,
         cleared: sweep.cleared,
+        relisting: tokio::sync::Mutex::new(()),
         stats,
     };
     Arc::new(Gated::new(inner, gate))
@@ -109,6 +110,10 @@ struct Recheck {
     protect: Protect,
     after: Duration,
     cleared: Cleared,
+    /// Held while a batch decides what to read again and relists it (a provider that
+    /// cannot read one session): the batches in flight beside it wait, then find their rows
+    /// refreshed by that one listing instead of each sending its own.
+    relisting: tokio::sync::Mutex<()>,
     stats: Arc<Stats>,
 }
 
@@ -346,14 +351,22 @@ impl Gate for Unsent {
 impl Gate for Recheck {
     async fn sort(&self, _action: Action, ids: Vec<SessionId>) -> Sorted {
         // Evidence past the bound is read again; what a listing refreshed on the way (for
-        // another batch) is judged again without another request.
+        // another batch) is judged again without another request. A row read since this
+        // batch reached the gate is as fresh as one read now, whatever the bound.
+        let reached = Instant::now();
+        let turn = match self.inner.features().reads_one {
+            true => None,
+            false => Some(self.relisting.lock().await),
+        };
         let (old, fresh_unjudged): (Vec<SessionId>, Vec<SessionId>) = {
             let evidence = self.evidence();
             let mut old = Vec::new();
             let mut unjudged = Vec::new();
             for id in &ids {
                 match evidence.get(id.as_str()) {
-                    Some(e) if e.at.elapsed() > self.after => old.push(id.clone()),
+                    Some(e) if e.at < reached && e.at.elapsed() > self.after => {
+                        old.push(id.clone())
+                    }
                     Some(e) if !e.judged => unjudged.push(id.clone()),
                     _ => {}
                 }
@@ -367,6 +380,8 @@ impl Gate for Recheck {
             true => (HashMap::new(), 0, HashMap::new()),
             false => self.refresh(&old).await,
         };
+        // The listing is done and its rows are in the evidence: the next batch may look.
+        drop(turn);
         {
             let evidence = self.evidence();
             for id in &fresh_unjudged {

@@ -726,13 +726,13 @@ fn eliza_protecting(more: usize) -> Env {
 /// Two minutes after [`NOW`]: a plan made at `NOW` is that old, past a `--recheck-after 1s`.
 const LATER: &str = "2024-06-01T12:02:00Z";
 
-/// The sweep plan `delete --idle-for 1h` of `ek` at [`NOW`], in `plan.json`.
-fn eliza_plan(env: &Env) -> std::path::PathBuf {
+/// The sweep plan `COMMAND --idle-for 1h` of `ek` at [`NOW`], in `plan.json`.
+fn eliza_plan(env: &Env, command: &str) -> std::path::PathBuf {
     let plan = env.dir.path().join("plan.json");
     let (doc, code) = run_json(
         env.cmd("ek")
             .env("SESSIONCTL_NOW", NOW)
-            .args(["delete", "--idle-for", "1h", "--plan"])
+            .args([command, "--idle-for", "1h", "--plan"])
             .arg(&plan),
     );
     assert_eq!(code, 0, "{doc:#}");
@@ -745,7 +745,7 @@ fn eliza_plan(env: &Env) -> std::path::PathBuf {
 #[test]
 fn an_eliza_plan_is_cleared_of_its_protect_list_by_the_relisting() {
     let env = eliza_protecting(0);
-    let plan = eliza_plan(&env);
+    let plan = eliza_plan(&env, "delete");
     let p = read_plan(&plan);
     let ids = |key: &str| -> Vec<String> {
         let mut ids: Vec<String> = (p[key].as_array().unwrap().iter())
@@ -799,6 +799,35 @@ fn an_eliza_plan_is_cleared_of_its_protect_list_by_the_relisting() {
     for id in ["s2", "k1", "k2"] {
         assert!(env.emu.messaging_exists(id), "nothing sent for {id}");
     }
+}
+
+/// The batches in flight at once share one relisting: a plan of elizaOS sessions, applied
+/// at `--concurrency 8` once its evidence is past the bound, is read again by one listing,
+/// whose rows every batch is judged on (an end sends no other GET: a delete's own channel
+/// lookup would be one more).
+#[test]
+fn concurrent_batches_share_one_relisting() {
+    let env = eliza_protecting(4);
+    let plan = eliza_plan(&env, "end-many");
+    let before = env.emu.requests().len();
+    let (doc, code) = run_json(apply_cmd_on(&env, "ek", &plan, LATER).args([
+        "--recheck-after",
+        "1s",
+        "--concurrency",
+        "8",
+    ]));
+    assert_eq!(code, 0, "{doc:#}");
+    for id in ["s1", "s2", "f1", "f2", "f3", "f4"] {
+        assert_eq!(result_of(&doc, id)["outcome"], "ended", "{doc:#}");
+    }
+    let sent = env.emu.requests().split_off(before);
+    assert_eq!(
+        count_requests(&sent, "GET", "/api/messaging/sessions"),
+        1,
+        "one listing for every batch: {sent:?}"
+    );
+    assert_eq!(doc["summary"]["rechecked"], 6, "{doc:#}");
+    assert_eq!(doc["summary"]["recheck_requests"], 1, "{doc:#}");
 }
 
 /// The re-check's relist keeps the listing's `max_listed`: when sessions pile up during a

@@ -28,6 +28,10 @@ pub trait Gate: Send + Sync {
     fn sort_dry(&self, _action: Action, ids: Vec<SessionId>) -> Sorted {
         (ids, Vec::new())
     }
+
+    /// After the provider answered for the IDs the gate let through: what the gate learnt
+    /// deciding them that their results should say (a re-check's fresh reason).
+    fn amend(&self, _results: &mut [SessionResult]) {}
 }
 
 /// `inner` behind `gate`.
@@ -55,7 +59,9 @@ impl<G: Gate> Provider for Gated<G> {
     async fn apply(&self, action: Action, ids: Vec<SessionId>) -> Vec<SessionResult> {
         let (go, mut results) = self.gate.sort(action, ids).await;
         if !go.is_empty() {
-            results.extend(self.inner.apply(action, go).await);
+            let mut answered = self.inner.apply(action, go).await;
+            self.gate.amend(&mut answered);
+            results.extend(answered);
         }
         results
     }
@@ -63,7 +69,9 @@ impl<G: Gate> Provider for Gated<G> {
     async fn probe(&self, action: Action, ids: Vec<SessionId>) -> Vec<SessionResult> {
         let (go, mut results) = self.gate.sort(action, ids).await;
         if !go.is_empty() {
-            results.extend(self.inner.probe(action, go).await);
+            let mut answered = self.inner.probe(action, go).await;
+            self.gate.amend(&mut answered);
+            results.extend(answered);
         }
         results
     }

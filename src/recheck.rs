@@ -95,6 +95,7 @@ pub fn wrap(inner: Arc<dyn Provider>, sweep: Listing, stats: Arc<Stats>) -> Arc<
         after: sweep.after,
         cleared: sweep.cleared,
         relisting: tokio::sync::Mutex::new(()),
+        measured: Mutex::default(),
         stats,
     };
     Arc::new(Gated::new(inner, gate))
@@ -114,6 +115,9 @@ struct Recheck {
     /// cannot read one session): the batches in flight beside it wait, then find their rows
     /// refreshed by that one listing instead of each sending its own.
     relisting: tokio::sync::Mutex<()>,
+    /// What each session let through was judged on when read again (its reason, by ID),
+    /// for its result: the verdict was made on that, not on the listing's or the plan's row.
+    measured: Mutex<HashMap<String, String>>,
     stats: Arc<Stats>,
 }
 
@@ -294,7 +298,13 @@ impl Recheck {
         self.cleared.insert(id.as_str());
         let (filter, now) = self.filter_now();
         match crate::stale::rejudge(self.inner.as_ref(), row, &filter, now).await {
-            (Ok(()), requests) => (Ok(id), requests),
+            (Ok(reason), requests) => {
+                if let Some(reason) = reason {
+                    let mut measured = self.measured.lock().unwrap_or_else(|p| p.into_inner());
+                    measured.insert(id.to_string(), reason);
+                }
+                (Ok(id), requests)
+            }
             (Err(why), requests) => (Err(changed(id, why)), requests),
         }
     }
@@ -422,5 +432,15 @@ impl Gate for Recheck {
         }
         self.stats.add(sessions, requests);
         (go, stopped)
+    }
+
+    /// Each result says what its re-check measured, where one was made.
+    fn amend(&self, results: &mut [SessionResult]) {
+        let mut measured = self.measured.lock().unwrap_or_else(|p| p.into_inner());
+        for r in results {
+            if let Some(reason) = measured.remove(&r.id) {
+                r.reason = Some(reason);
+            }
+        }
     }
 }

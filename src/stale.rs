@@ -457,14 +457,15 @@ async fn confirm_all(
 }
 
 /// A selected session judged again on a fresh `row`, by the listing's own rules at `now`,
-/// right before acting on it (`--recheck-after`). `Ok` when it still qualifies, else why not
-/// (`active again: last activity …`); with the requests the judgement took (a confirmation).
+/// right before acting on it (`--recheck-after`). `Ok` when it still qualifies, with what
+/// was measured (its reason), else why not (`active again: last activity …`); with the
+/// requests the judgement took (a confirmation).
 pub async fn rejudge(
     provider: &dyn Provider,
     row: SessionRow,
     filter: &Filter,
     now: Timestamp,
-) -> (Result<(), String>, usize) {
+) -> (Result<Option<String>, String>, usize) {
     let verdict = judge(provider, row.clone(), filter, now);
     if !selected(&verdict, filter) {
         let why = format!("no longer matches --where {}", filter.selection.describe());
@@ -473,7 +474,19 @@ pub async fn rejudge(
     let requests = usize::from(matches!(verdict, Verdict::Confirm { .. }));
     let kept = confirm_all(provider, vec![verdict], filter, now).await;
     let result = match kept.into_iter().next() {
-        Some(Listed { problem: None, .. }) => Ok(()),
+        // What this judgement measured, said as the listing says it (`settle`), so that the
+        // result's reason is the fresh evidence's, not the plan's or the first listing's.
+        Some(Listed {
+            problem: None,
+            reason,
+            ..
+        }) => Ok(reason.map(|mut reason| {
+            if !filter.selection.is_empty() {
+                reason.push_str("; ");
+                reason.push_str(&filter.selection.describe());
+            }
+            reason
+        })),
         Some(Listed {
             problem: Some(p), ..
         }) => Err(format!("cannot be re-checked: {p}")),
@@ -642,7 +655,13 @@ mod tests {
             r
         };
         for (r, want) in [
-            (fresh("2024-06-01T07:00:00Z", true, "staging"), Ok(())),
+            // What it was selected on this time, as the listing says it.
+            (
+                fresh("2024-06-01T07:00:00Z", true, "staging"),
+                Ok(Some(
+                    "idle 5h (last activity 2024-06-01T07:00:00Z); metadata.env=staging".to_owned(),
+                )),
+            ),
             (
                 fresh("2024-06-01T11:30:00Z", true, "staging"),
                 Err("active again: last activity 2024-06-01T11:30:00Z".to_owned()),

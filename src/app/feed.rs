@@ -156,8 +156,11 @@ impl runner::Events for Events<'_> {
     }
 
     fn result(&mut self, mut r: SessionResult) {
-        if let Some(reason) = self.reasons.remove(&r.id).filter(|r| !r.is_empty()) {
-            r.reason = Some(reason);
+        // Why the sweep picked it, unless a re-check before acting said what it measured
+        // since (that is what the verdict was made on).
+        let picked = self.reasons.remove(&r.id).filter(|r| !r.is_empty());
+        if r.reason.is_none() {
+            r.reason = picked;
         }
         self.report.result(r);
     }

@@ -830,6 +830,45 @@ fn concurrent_batches_share_one_relisting() {
     assert_eq!(doc["summary"]["recheck_requests"], 1, "{doc:#}");
 }
 
+/// A session read again says what that read measured, on which its verdict was made: not the
+/// plan's evidence (`s1`, used at 10:00 after the plan said 07:00, is still idle, and its
+/// reason names 10:00).
+#[test]
+fn a_rechecked_session_says_what_was_read_again() {
+    let env = eliza_protecting(0);
+    let plan = eliza_plan(&env, "end-many");
+    let planned = read_plan(&plan);
+    let s1 = (planned["sessions"].as_array().unwrap().iter())
+        .find(|s| s["id"] == "s1")
+        .unwrap();
+    assert!(
+        s1["reason"]
+            .as_str()
+            .unwrap()
+            .contains("2024-06-01T07:00:00"),
+        "{s1}"
+    );
+    env.emu
+        .seed(Seed::messaging("s1", "2024-06-01T10:00:00.000Z"));
+    let (doc, code) =
+        run_json(apply_cmd_on(&env, "ek", &plan, LATER).args(["--recheck-after", "1s"]));
+    assert_eq!(code, 0, "{doc:#}");
+    let r = result_of(&doc, "s1");
+    assert_eq!(r["outcome"], "ended", "{doc:#}");
+    let reason = r["reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with("idle 2h") && reason.contains("2024-06-01T10:00:00"),
+        "{r}"
+    );
+    assert!(!reason.contains("07:00:00"), "not the plan's evidence: {r}");
+    // One not used since says the same as the plan did, measured again.
+    let s2 = result_of(&doc, "s2")["reason"].as_str().unwrap().to_owned();
+    assert!(
+        s2.starts_with("idle 5h") && s2.contains("2024-06-01T07:00:00"),
+        "{s2}"
+    );
+}
+
 /// The re-check's relist keeps the listing's `max_listed`: when sessions pile up during a
 /// paced run past that bound, the relist fails, and what it was to read again is left alone
 /// (never acted on by its old verdict), not read on without end nor ended anyway.

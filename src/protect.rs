@@ -77,10 +77,15 @@ impl Protect {
         {
             return ById::Protected(t);
         }
-        match self.terms.iter().all(|t| on_id(&t)) {
-            true => ById::Free,
-            false => ById::NeedsRow,
+        match self.needs_rows() {
+            false => ById::Free,
+            true => ById::NeedsRow,
         }
+    }
+
+    /// Whether an entry names a field beyond the ID, which only a session's row can answer.
+    pub fn needs_rows(&self) -> bool {
+        !(self.terms.iter()).all(|t| matches!(t.field, Field::Id | Field::Thread))
     }
 
     /// The fields beyond the ID that the list names, for messages (`metadata.keep, user`).

@@ -228,6 +228,12 @@ impl Sweeping<'_> {
                         Some(at) => listed_at = at,
                         None => recheck_after = Duration::ZERO,
                     }
+                    // Where the guard cannot read one session, only the re-check's relisting
+                    // decides an entry beyond the ID on fresh rows: without it, a plan younger
+                    // than `recheck_after` would have every session refused as "cannot tell".
+                    if profile.protect.needs_rows() && !provider.features().reads_one {
+                        recheck_after = Duration::ZERO;
+                    }
                     Ok((plan.listed(&profile.name), false))
                 }
                 None => tokio::select! {

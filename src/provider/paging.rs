@@ -133,6 +133,42 @@ pub fn server_cursor(next: Option<String>) -> Option<String> {
     next.filter(|c| !c.is_empty())
 }
 
+/// What the pages before each cursor held, for a list whose cursor says nothing of where it
+/// is (a server's cursor, a `Link` or a next page's URL) but whose reply announces how many
+/// rows the whole list holds: once the rows read reach that total the list is complete, so
+/// the page that held the last of them names no next page. Without this a list that sends
+/// a cursor on its last page (Daily's `starting_after` is any last row's ID) costs one more
+/// request for an empty page, and `config check --online` would say more follow a page
+/// that is all there is. A numbered or offset page knows its position already
+/// ([`Position::next`]).
+#[derive(Default)]
+pub struct Tally {
+    before: std::sync::Mutex<std::collections::HashMap<String, u64>>,
+}
+
+impl Tally {
+    /// The cursor of the page after the one `cursor` named (the first: `None`), which held
+    /// `rows` rows, of the `total` its reply announced: `next`, the cursor the server
+    /// named, unless the rows read so far reach the total.
+    pub fn next(
+        &self,
+        cursor: Option<&str>,
+        rows: usize,
+        total: Option<u64>,
+        next: Option<String>,
+    ) -> Option<String> {
+        let mut before = self.before.lock().unwrap_or_else(|e| e.into_inner());
+        let seen = cursor.and_then(|c| before.get(c)).copied().unwrap_or(0) + rows as u64;
+        if total.is_some_and(|t| seen >= t) {
+            return None;
+        }
+        if let Some(n) = &next {
+            before.insert(n.clone(), seen);
+        }
+        next
+    }
+}
+
 /// How much a listing has read, against what may be read: no more sessions than the server
 /// announced (the largest `total_count` of any page, as sessions may be added while we page)
 /// and no more than the profile's `max_listed`. The sweep's listing and the re-check's
@@ -286,6 +322,27 @@ mod tests {
         assert_eq!(walk.follow("c1".into()).unwrap(), "c1");
         let err = walk.follow("c1".into()).unwrap_err().to_string();
         assert!(err.contains("`c1` twice"), "{err}");
+    }
+
+    /// Three rows of a total of three in pages of two: the second page ends it, though its
+    /// server names a cursor; without a total, only the server says.
+    #[test]
+    fn a_cursor_list_ends_where_its_rows_reach_the_announced_total() {
+        let tally = Tally::default();
+        let second = tally.next(None, 2, Some(3), Some("b".into()));
+        assert_eq!(second.as_deref(), Some("b"));
+        assert_eq!(
+            tally.next(second.as_deref(), 1, Some(3), Some("c".into())),
+            None
+        );
+        assert_eq!(tally.next(None, 3, Some(3), Some("c".into())), None);
+        assert_eq!(tally.next(None, 0, Some(0), Some("c".into())), None);
+        let untold = Tally::default();
+        assert_eq!(
+            untold.next(None, 3, None, Some("c".into())).as_deref(),
+            Some("c")
+        );
+        assert_eq!(untold.next(Some("c"), 0, None, None), None);
     }
 
     #[test]

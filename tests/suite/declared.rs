@@ -539,8 +539,9 @@ fn daily_pages_by_the_last_room_s_id_and_deletes_by_name() {
     assert_eq!(code, 0, "{doc}");
     assert_eq!(listed(&doc), names, "{doc}");
     let pages = env.emu.requests();
-    // Newest first, two a page: r5 r4 | r3 r2 | r1 | (an empty page ends it).
-    assert_eq!(pages.len(), 4, "{pages:?}");
+    // Newest first, two a page: r5 r4 | r3 r2 | r1, which reaches the `total_count` of 5:
+    // no page is asked for after it, though its last row names a cursor.
+    assert_eq!(pages.len(), 3, "{pages:?}");
     assert!(
         pages
             .iter()
@@ -615,6 +616,41 @@ fn daily_pages_by_the_last_room_s_id_and_deletes_by_name() {
     );
     assert_eq!(code, 3, "{stderr}");
     assert!(env.emu.room_exists(common::RoomApi::Daily, "r4"));
+}
+
+/// Daily's reply says how many rooms there are (`total_count`): a first page that holds them
+/// all is all there is, whatever cursor its last room gives, and the check says so.
+#[test]
+fn daily_s_online_check_says_a_page_that_holds_the_total_is_all() {
+    let env = room_env(
+        "daily.toml",
+        ("", ""),
+        |env| env.emu.daily_url(),
+        common::DAILY_ENV,
+    );
+    for (n, name) in ["r1", "r2", "r3"].iter().enumerate() {
+        let created = format!("2024-05-01T1{n}:00:00.000Z");
+        env.emu
+            .seed(Seed::room(common::RoomApi::Daily, name, &created));
+    }
+    let (code, text, record) = check_online(&env, "d");
+    assert_eq!(code, 0, "{text}\n{record}");
+    assert_eq!(
+        (&record["page"]["rows"], &record["page"]["more"]),
+        (&3.into(), &false.into()),
+        "{record}"
+    );
+    assert!(
+        text.contains("the first page has 3 rows (paging says that is all)"),
+        "{text}"
+    );
+    // The list itself stops there too: one request.
+    let before = env.emu.requests().len();
+    let (doc, code) = env.json("d", &["list"]);
+    assert_eq!(code, 0, "{doc}");
+    assert_eq!(listed(&doc), ["r1", "r2", "r3"], "{doc}");
+    let requests = env.emu.requests();
+    assert_eq!(requests.len(), before + 1, "{requests:?}");
 }
 
 /// `src/provider/declared/examples/twilio.toml` with `size`, as profile `d` (its placeholder account

@@ -211,6 +211,7 @@ impl ProviderConfig for Config {
             http,
             api: self.api.clone(),
             ended: self.ended,
+            tally: Default::default(),
         })
     }
 }

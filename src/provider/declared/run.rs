@@ -12,7 +12,7 @@ use super::value::{count, text, time};
 use crate::client::http::{Failure, Http, Reply, Request};
 use crate::ids::SessionId;
 use crate::outcome::{Outcome, SessionResult};
-use crate::provider::paging::{Position, server_cursor};
+use crate::provider::paging::{Position, Tally, server_cursor};
 use crate::provider::unit::PageCheck;
 use crate::provider::{
     Action, Features, Fields, ListError, Page, Provider, SessionRow, Staleness, Success, Sweep,
@@ -25,6 +25,8 @@ pub struct Declared {
     pub api: Arc<Api>,
     /// The `ended` pointer, as `--ended-for`'s reasons name it.
     pub ended: Option<&'static str>,
+    /// The rows read before each server cursor, where the reply announces a total.
+    pub tally: Tally,
 }
 
 const NO_PROBE: &str = "the description has no `probe`: a server dry run cannot read a session";
@@ -246,12 +248,21 @@ impl Declared {
                     _ => at.next(rows.len(), total),
                 }
             }
-            Paging::Cursor { from, .. } => Ok(server_cursor(match from {
-                CursorFrom::Reply(p) => body.pointer(p).and_then(text),
-                CursorFrom::LastRow(p) => rows.last().and_then(|r| r.pointer(p)).and_then(text),
-            })),
-            Paging::Link { .. } => Ok(next_link(reply)),
-            Paging::NextUrl { next, .. } => Ok(server_cursor(body.pointer(next).and_then(text))),
+            // A server's cursor says nothing of how far the list is read: the total does.
+            Paging::Cursor { from, .. } => {
+                let named = server_cursor(match from {
+                    CursorFrom::Reply(p) => body.pointer(p).and_then(text),
+                    CursorFrom::LastRow(p) => {
+                        rows.last().and_then(|r| r.pointer(p)).and_then(text)
+                    }
+                });
+                Ok(self.tally.next(cursor, rows.len(), total, named))
+            }
+            Paging::Link { .. } => Ok(self.tally.next(cursor, rows.len(), total, next_link(reply))),
+            Paging::NextUrl { next, .. } => {
+                let named = server_cursor(body.pointer(next).and_then(text));
+                Ok(self.tally.next(cursor, rows.len(), total, named))
+            }
         }
     }
 

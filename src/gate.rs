@@ -99,6 +99,10 @@ impl<G: Gate> Provider for Gated<G> {
         self.inner.staleness(row, sweep)
     }
 
+    fn uncounted(&self, row: &SessionRow) -> Option<String> {
+        self.inner.uncounted(row)
+    }
+
     async fn list_ended_page(
         &self,
         cursor: Option<String>,

@@ -93,6 +93,11 @@ fn judge(provider: &dyn Provider, row: SessionRow, f: &Filter, now: Timestamp) -
         return Verdict::Drop;
     }
     if f.empty_only && row.participants != Some(0) {
+        // A row whose provider says it carries the count but which lacks it is reported
+        // (a declared pointer may read nothing), never left out in silence.
+        if let Some(problem) = provider.uncounted(&row) {
+            return Verdict::Keep(listed(row, None, now, None, Some(problem)));
+        }
         return Verdict::Drop; // unknown counts as occupied: never end a session with people in it
     }
     let mut reason = None;

@@ -468,7 +468,11 @@ fn mapping(profile: &str, page: &PageCheck) -> String {
             .unwrap_or(0);
         for f in &page.fields {
             let read = f.read.as_deref().unwrap_or("-");
-            let mark = if f.ok { "" } else { "  <- wrong" };
+            let mark = match (f.ok, &f.note) {
+                (false, _) => "  <- wrong".to_owned(),
+                (true, Some(note)) => format!("  <- {note}"),
+                (true, None) => String::new(),
+            };
             text.push_str(&format!(
                 "  {:<13}{:<width$}  {read}{mark}\n",
                 f.field, f.pointer

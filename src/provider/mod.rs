@@ -585,6 +585,14 @@ pub trait Provider: Send + Sync {
         false
     }
 
+    /// Why `row`, which lacks a participant count, is a problem to report under `list
+    /// --empty` rather than a session to leave out: a declared provider's description says
+    /// its rows carry the count, so a row without it is reported, as a sweep reports it.
+    /// `None` (the default): a row without a count is taken as occupied and left out.
+    fn uncounted(&self, _row: &SessionRow) -> Option<String> {
+        None
+    }
+
     /// What a stale sweep may conclude from a listed row alone. Each provider knows what its
     /// list measures; the default trusts `activity` as the last time the session was used.
     fn staleness(&self, row: &SessionRow, sweep: &Sweep) -> Staleness {

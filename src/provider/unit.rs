@@ -197,8 +197,14 @@ pub struct FieldRead {
     pub read: Option<String>,
     /// False where this reading fails the check: an ID that is not there, a timestamp that
     /// does not parse, a count that is not a number (the in-use signal a sweep must see). An
-    /// optional field a row lacks is shown, not failed: rows may leave it out.
+    /// optional field a row lacks is shown, not failed: rows may leave it out. A field no row
+    /// of the page has fails where a sweep or a safety rule reads it (`activity`, `created`,
+    /// `live`, `participants`; `ended` where a row is not live).
     pub ok: bool,
+    /// Why a field no row of the page has may still be right (`user`, `room`, `metadata`;
+    /// `ended` on a page of live sessions): shown, not failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 impl PageCheck {
@@ -227,6 +233,6 @@ impl PageCheck {
                 format!("{} at `{}`: {read}", f.field, f.pointer)
             })
             .collect();
-        (!wrong.is_empty()).then(|| format!("the first row's {}", wrong.join("; ")))
+        (!wrong.is_empty()).then(|| format!("on the first page, {}", wrong.join("; ")))
     }
 }

@@ -340,11 +340,17 @@ fn the_digital_samba_description_lists_ends_and_deletes() {
     assert!(reason.starts_with("empty, created 5h ago"), "{doc}");
     assert_eq!(env.emu.samba_live("empty"), Some(true));
 
-    // By age: `--empty` lists only the meetings known to be empty; a sweep by age ends
+    // By age: `--empty` lists only the meetings known to be empty, and reports the one
+    // whose row lacks the declared count (exit 1), as a sweep does; a sweep by age ends
     // the old ones whoever is in them (the policy `--older-than` is for).
     let (doc, code) = env.json_at(NOW, "ds", &["list", "--older-than", "1h", "--empty"]);
-    assert_eq!(code, 0, "{doc}");
-    assert_eq!(listed(&doc), ["empty"], "{doc}");
+    assert_eq!(code, 1, "{doc}");
+    assert_eq!(listed(&doc), ["empty", "unsaid"], "{doc}");
+    assert!(problem_of(&doc, "empty").is_empty(), "{doc}");
+    assert!(
+        problem_of(&doc, "unsaid").contains("no /participants_live"),
+        "{doc}"
+    );
     let (doc, code) = env.json_at(NOW, "ds", &["end-many", "--older-than", "1h"]);
     assert_eq!(code, 0, "{doc}");
     let outcomes = common::outcomes_once(&doc);
@@ -1106,17 +1112,36 @@ fn the_online_check_shows_what_each_declared_field_read_from_the_first_row() {
 
 #[test]
 fn a_wrong_id_pointer_or_an_unreadable_timestamp_fails_the_online_check() {
-    // A wrong optional pointer is shown as missing: a row may lack it.
-    let (env, _) = env_with(&messaging().replace("\"/lastActivity\"", "\"/lastActive\""));
+    // A pointer no row has, of a field sessions may lack: a note on its line, not a failure.
+    let (env, _) = env_with(&messaging().replace("\"/userId\"", "\"/user_id\""));
     let (code, text, record) = check_online(&env, "d");
     assert_eq!(code, 0, "{text}");
-    assert_eq!(reads(&record)["activity"], ("missing".to_owned(), true));
+    assert_eq!(reads(&record)["user"], ("missing".to_owned(), true));
+    let line = text.lines().find(|l| l.contains("/user_id")).unwrap_or("");
+    assert!(
+        line.trim().starts_with("user")
+            && line
+                .contains(" missing  <- missing on the page's one row: fine if no session has one"),
+        "{text}"
+    );
+    let fields = record["page"]["fields"].as_array().unwrap();
+    let user = fields.iter().find(|f| f["field"] == "user").unwrap();
+    assert!(user["note"].as_str().is_some(), "{record}");
+
+    // One a sweep judges by: every row would be reported and none acted on.
+    let (env, _) = env_with(&messaging().replace("\"/lastActivity\"", "\"/lastActive\""));
+    let (code, text, record) = check_online(&env, "d");
+    assert_eq!(code, 1, "{text}");
+    assert_eq!(
+        reads(&record)["activity"],
+        ("missing on the page's one row".to_owned(), false)
+    );
     let line = text
         .lines()
-        .find(|l| l.contains("/lastActive"))
+        .find(|l| l.trim_start().starts_with("activity"))
         .unwrap_or("");
     assert!(
-        line.trim().starts_with("activity") && line.ends_with(" missing"),
+        line.contains("/lastActive") && line.ends_with("<- wrong"),
         "{text}"
     );
 
@@ -1215,6 +1240,138 @@ fn the_online_check_of_a_keyed_description_pages_and_shows_no_secret() {
             !shown.contains(common::emulator::samba::SAMBA_KEY),
             "{shown}"
         );
+    }
+}
+
+/// A typo in a pointer a sweep relies on (the shipped Samba description's `participants`)
+/// reads nothing on any row: the check fails naming it, instead of passing and leaving the
+/// first sweep to report every row. A page where some row has it passes (rows may lack it).
+#[test]
+fn a_field_pointer_that_reads_nothing_on_the_whole_first_page_fails_the_online_check() {
+    let env = Env::declared_samba();
+    env.emu.seed_many([
+        meeting("a", T, Some(0)),
+        meeting("b", T, Some(2)),
+        meeting("c", T, None),
+    ]);
+    let typo = ("\"/participants_live\"", "\"/participant_live\"");
+    env.write_edited_description("digital-samba.toml", "typo.toml", typo.0, typo.1);
+    env.add_declared_samba("typo", "typo.toml", "", "");
+    let (code, text, record) = check_online(&env, "typo");
+    assert_eq!(code, 1, "{text}\n{record}");
+    assert_eq!(record["ok"], false, "{record}");
+    let status = record["status"].as_str().unwrap();
+    assert!(
+        status.starts_with("mapping wrong")
+            && status.contains(
+                "participants at `/participant_live`: missing on every row of the page (3)"
+            ),
+        "{status}"
+    );
+    let line = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("participants"))
+        .unwrap_or("");
+    assert!(line.ends_with("<- wrong"), "{text}");
+    // A page of live sessions says nothing of when one ended: a note, not a failure.
+    let ended = text.lines().find(|l| l.contains("/end_time")).unwrap_or("");
+    assert!(ended.contains("fine if none has ended yet"), "{text}");
+
+    // The shipped pointer: one row lacks the count, the others have it.
+    let (code, text, record) = {
+        env.emu.reset();
+        env.emu
+            .seed_many([meeting("c", T, None), meeting("a", T, Some(0))]);
+        check_online(&env, "ds")
+    };
+    assert_eq!(code, 0, "{text}\n{record}");
+    assert_eq!(record["status"], "ok (online)", "{record}");
+}
+
+/// `list --empty` on a declared list whose rows lack the count it declares (a typo in
+/// `participants`) reports each row as a problem, exit 1, as a sweep does: never `0
+/// sessions`, exit 0.
+#[test]
+fn list_empty_reports_rows_without_the_declared_count_instead_of_dropping_them() {
+    let typo = ("\"/num_participants\"", "\"/numParticipants\"");
+    let env = room_env(
+        "livekit.toml",
+        typo,
+        |env| env.emu.livekit_url(),
+        common::LIVEKIT_ENV,
+    );
+    env.emu.seed(Seed::room(
+        common::RoomApi::Livekit,
+        "standup",
+        "2024-05-01T12:00:00Z",
+    ));
+    let (doc, code) = env.json("d", &["list", "--empty"]);
+    assert_eq!(code, 1, "{doc}");
+    assert_eq!(listed(&doc), ["standup"], "{doc}");
+    let problem = problem_of(&doc, "standup");
+    assert!(
+        problem.contains("not known to be empty") && problem.contains("/numParticipants"),
+        "{problem}"
+    );
+    // The shipped pointer: the empty room is listed, no problem.
+    let env = room_env(
+        "livekit.toml",
+        ("", ""),
+        |env| env.emu.livekit_url(),
+        common::LIVEKIT_ENV,
+    );
+    env.emu.seed(Seed::room(
+        common::RoomApi::Livekit,
+        "standup",
+        "2024-05-01T12:00:00Z",
+    ));
+    let (doc, code) = env.json("d", &["list", "--empty"]);
+    assert_eq!(code, 0, "{doc}");
+    assert_eq!(listed(&doc), ["standup"], "{doc}");
+}
+
+/// The shipped room descriptions have no activity field because their APIs have none: the
+/// refusal of `--idle-for` says what the description can do (`--older-than`; LiveKit's rows
+/// count participants, so `idle_since = "created"` too), not to declare a field the API lacks.
+#[test]
+fn an_idle_sweep_on_a_room_description_points_to_what_it_can_do() {
+    for (file, base_url, key_env, created_idle) in [
+        (
+            "daily.toml",
+            (|env: &Env| env.emu.daily_url()) as fn(&Env) -> String,
+            common::DAILY_ENV,
+            false,
+        ),
+        (
+            "livekit.toml",
+            |env: &Env| env.emu.livekit_url(),
+            common::LIVEKIT_ENV,
+            true,
+        ),
+        (
+            "twilio.toml",
+            |env: &Env| env.emu.twilio_url(),
+            common::TWILIO_ENV,
+            false,
+        ),
+    ] {
+        let env = room_env(file, ("", ""), base_url, key_env);
+        let (code, stderr) = refused(&env, &["list", "--idle-for", "1h"]);
+        assert_eq!(code, 2, "{file}: {stderr}");
+        assert!(
+            stderr.contains("sweep by age with `--older-than`"),
+            "{file}: {stderr}"
+        );
+        assert!(
+            !stderr.contains("declare `fields.activity`, a JSON pointer"),
+            "{file}: {stderr}"
+        );
+        assert_eq!(
+            stderr.contains("idle_since = \"created\""),
+            created_idle,
+            "{file}: {stderr}"
+        );
+        assert!(env.emu.requests().is_empty(), "{file}: nothing sent");
     }
 }
 

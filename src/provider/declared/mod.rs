@@ -65,9 +65,7 @@ impl unit::Factory for Factory {
             judges: Judges {
                 idle: match api.fields.idle_since {
                     Some(_) => Ok(()),
-                    None => Err(
-                        "its description declares no last-activity field: declare `fields.activity`, a JSON pointer to when each session was last used (or, for a list that counts participants but says nothing of activity, `fields.idle_since = \"created\"`)",
-                    ),
+                    None => Err(no_idle(&api.fields)),
                 },
                 age: match api.fields.created {
                     Some(_) => Ok(()),
@@ -213,6 +211,25 @@ impl ProviderConfig for Config {
             ended: self.ended,
             tally: Default::default(),
         })
+    }
+}
+
+/// Why `--idle-for` is refused, saying what this description can do instead: most APIs
+/// without a last-activity field (Daily's, LiveKit's, Twilio's rooms) cannot be given one,
+/// so the way on is `--older-than` from the `created` it declares, or, where its rows
+/// count participants, `idle_since = "created"`; declaring `fields.activity` is only for
+/// an API whose rows say when each session was last used.
+fn no_idle(f: &check::Fields) -> &'static str {
+    match (f.created.is_some(), f.participants.is_some()) {
+        (true, true) => {
+            "its description declares no last-activity field: sweep by age with `--older-than` (from `fields.created`), or measure an empty session's idleness from its creation with `fields.idle_since = \"created\"` (its rows count participants); declare `fields.activity` only if the API's rows say when each session was last used"
+        }
+        (true, false) => {
+            "its description declares no last-activity field: sweep by age with `--older-than` (from `fields.created`); declare `fields.activity` only if the API's rows say when each session was last used"
+        }
+        (false, _) => {
+            "its description declares no last-activity field: declare `fields.activity`, a JSON pointer to when each session was last used, or `fields.created` to sweep by age with `--older-than` (with `fields.participants` too, `fields.idle_since = \"created\"` measures an empty session's idleness from its creation)"
+        }
     }
 }
 

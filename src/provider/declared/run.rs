@@ -478,7 +478,14 @@ impl Provider for Declared {
         Ok(PageCheck {
             rows: page.rows.len() as u64,
             more: page.next.is_some(),
-            fields: super::mapping::read(&self.api.fields, page.rows.first()),
+            fields: super::mapping::read(&self.api.fields, &page.rows),
+        })
+    }
+
+    fn uncounted(&self, row: &SessionRow) -> Option<String> {
+        let pointer = self.api.fields.participants.as_deref()?;
+        row.participants.is_none().then(|| {
+            format!("not known to be empty: the row does not say how many people are in it (no {pointer})")
         })
     }
 

@@ -318,7 +318,7 @@ set edit:completion:arg-completer[sessionctl] = {|@words|
             cand --endpoint-url 'Send to this base URL instead of the profile''s `base_url` (the profile''s provider, key and settings still apply; without a config file, the built-in `local` profile''s: elizaOS messaging). Not with --all-profiles'
             cand -o 'Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only'
             cand --output 'Output format. `ids` (bare IDs, one per line) and `wide` are for `list` only'
-            cand --online 'Read the first page of each profile''s list (one authenticated request, nothing changed), saying how many rows it had and whether paging says more follow. For a declared provider, also each declared field''s JSON pointer and what it read from the first row; exit 1 when the row has no ID there, or a declared timestamp or count does not parse'
+            cand --online 'Read the first page of each profile''s list (one authenticated request, nothing changed), saying how many rows it had and whether paging says more follow. For a declared provider, also each declared field''s JSON pointer and what it read from the first row; exit 1 when the row has no ID there, a declared timestamp or count does not parse, or a field a sweep reads (activity, created, live, participants) is on no row of the page'
             cand -v 'Log requests to stderr (-v: each request, -vv: also retries, -vvv: also each reply''s headers and the start of its body)'
             cand --verbose 'Log requests to stderr (-v: each request, -vv: also retries, -vvv: also each reply''s headers and the start of its body)'
             cand -q 'No progress bar and no notices on stderr (security warnings and errors still show)'

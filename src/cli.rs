@@ -686,8 +686,9 @@ pub enum ConfigAction {
         /// Read the first page of each profile's list (one authenticated request, nothing
         /// changed), saying how many rows it had and whether paging says more follow. For a
         /// declared provider, also each declared field's JSON pointer and what it read from
-        /// the first row; exit 1 when the row has no ID there, or a declared timestamp or
-        /// count does not parse.
+        /// the first row; exit 1 when the row has no ID there, a declared timestamp or count
+        /// does not parse, or a field a sweep reads (activity, created, live, participants)
+        /// is on no row of the page.
         #[arg(long)]
         online: bool,
     },
